@@ -1,0 +1,52 @@
+# custos — the two set-up commands live here: `make run` and `make test`.
+# Both install missing Debian packages first (as root), so a fresh Debian 12
+# machine needs nothing but this repository and make.
+
+SHELL := /bin/bash
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+STORE      ?= $(CURDIR)/var
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
+            libjansson-dev libcmocka-dev python3
+# Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
+FUZZ_PKGS := clang libclang-rt-14-dev
+
+.PHONY: all deps build run test fuzz fuzz-deps bench clean
+
+all: build
+
+deps:
+	@scripts/ensure-packages.sh $(DEB_PKGS)
+
+build: deps
+	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD) --buildtype=debugoptimized -Db_ndebug=false >/dev/null; fi
+	@ninja -C $(BUILD) >/dev/null
+	@echo "built $(BUILD)/custos"
+
+run: build
+	@scripts/demo-store.sh $(BUILD)/custos $(STORE)
+	@$(BUILD)/custos --store $(STORE) status --tour
+
+test: deps
+	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; fi
+	@ninja -C $(BUILD_ASAN) >/dev/null
+	@tests/run.sh $(BUILD_ASAN)
+
+fuzz-deps:
+	@scripts/ensure-packages.sh $(DEB_PKGS) $(FUZZ_PKGS)
+
+# Coverage-guided fuzzing with libFuzzer: FUZZ_SECONDS per harness.
+FUZZ_SECONDS ?= 60
+fuzz: fuzz-deps
+	@if [ ! -f $(BUILD_FUZZ)/build.ninja ]; then CC=clang meson setup $(BUILD_FUZZ) --buildtype=debug -Dfuzzing=true -Db_lundef=false >/dev/null; fi
+	@ninja -C $(BUILD_FUZZ) >/dev/null
+	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+bench: build
+	@scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,85 @@
+/*
+ * cli.h — shared by the `custos` subcommands: options every command accepts,
+ * the acting user, opening the vault, and how results and errors are printed.
+ *
+ * Exit status: 0 done; 1 refused or invalid input (bad JSON, invalid NHS
+ * number, not found, erased, wrong or missing key, newer store, failed audit
+ * verification); 2 usage error; 3 internal error (I/O, damaged store, bug).
+ * Errors are one line on stderr, "custos: <message>"; with --json the same
+ * error is also printed on stdout as {"error": {"type": ..., "message": ...}}.
+ */
+#ifndef CUSTOS_CLI_CLI_H
+#define CUSTOS_CLI_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "domain/vault.h"
+#include "util/err.h"
+
+enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+
+typedef struct cli {
+    const char *store;    /* --store, CUSTOS_STORE, or ./var */
+    const char *key_file; /* CUSTOS_MASTER_KEY_FILE or NULL for <store>/master.key */
+    const char *purpose;  /* --purpose, default "administration" */
+    bool json;
+    char user[65];
+    char via[64];
+    cu_actor actor;
+    cu_vault *vault;
+} cli;
+
+/* Long options every subcommand accepts; ids above 0x100 to stay clear of
+ * single-letter options. */
+enum { OPT_STORE = 0x100, OPT_JSON, OPT_PURPOSE, OPT_HELP };
+#define CLI_COMMON_OPTIONS                                                                  \
+    {"store", required_argument, NULL, OPT_STORE},                                          \
+        {"json", no_argument, NULL, OPT_JSON},                                              \
+        {"purpose", required_argument, NULL, OPT_PURPOSE},                                  \
+        {"help", no_argument, NULL, OPT_HELP}
+
+/* Handles a common option; returns 1 if handled, 0 if not one, -1 after
+ * printing help (the caller returns EXIT_DONE). */
+int cli_common_option(cli *c, int opt, const char *arg, const char *help);
+
+/* Parses argv against options (which include CLI_COMMON_OPTIONS). For each
+ * command-specific option, calls on_opt(ctx, opt, optarg), which returns 0 or
+ * an exit status. Leaves optind at the first operand. Returns -1 when help
+ * was printed, otherwise 0 or an exit status. */
+typedef int (*cli_opt_fn)(void *ctx, int opt, const char *arg);
+int cli_parse(cli *c, int argc, char **argv, const struct option *options, const char *help,
+              cli_opt_fn on_opt, void *ctx);
+
+/* Prints a usage error and returns EXIT_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints err and returns its exit status. */
+int cli_fail(const cli *c, const cu_err *err);
+int cli_exit_status(cu_status code);
+
+/* Opens the vault at c->store and sets the actor for command name `via`. */
+int cli_open(cli *c, const char *via, cu_err *err);
+void cli_close(cli *c);
+
+/* Prints a JSON value (and frees it) to stdout. */
+void cli_print_json(json_t *v);
+/* A JSON string of a time, or null for 0. */
+json_t *cli_time_json(int64_t us);
+
+/* Dispatches `custos GROUP SUB ...` to the handler named SUB (which gets
+ * argv starting at SUB); prints the group's help for --help or no SUB. */
+typedef struct subcmd {
+    const char *name;
+    int (*fn)(cli *, int, char **);
+} subcmd;
+int cli_dispatch(cli *c, int argc, char **argv, const subcmd *subs, size_t n, const char *help);
+
+int cmd_init(cli *c, int argc, char **argv);
+int cmd_status(cli *c, int argc, char **argv);
+int cmd_controller(cli *c, int argc, char **argv);
+int cmd_key(cli *c, int argc, char **argv);
+int cmd_subject(cli *c, int argc, char **argv);
+int cmd_audit(cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,285 @@
+/* custos init, status, controller add|list, key rotate. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "domain/subject.h"
+#include "util/clock.h"
+
+/* ---- init ---- */
+
+static const char init_help[] =
+    "usage: custos init [--store DIR]\n"
+    "\n"
+    "Creates a store in DIR (default ./var): the directory (mode 0700), a new\n"
+    "random master key DIR/master.key (mode 0600) unless CUSTOS_MASTER_KEY_FILE\n"
+    "names an existing one, the database, and the store's signing and\n"
+    "blind-index keys, wrapped by the master key. Back the master key up apart\n"
+    "from the store: without it nothing in the store can be read.\n";
+
+int cmd_init(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    int rc = cli_parse(c, argc, argv, opts, init_help, NULL, NULL);
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage("init takes no operands");
+    cu_err err = {0};
+    if (cu_vault_init(c->store, c->key_file, &err))
+        return cli_fail(c, &err);
+    if (cli_open(c, "init", &err))
+        return cli_fail(c, &err);
+    if (c->json) {
+        char pk[2 * CU_PUBKEY_BYTES + 1];
+        cu_vault_public_key(c->vault, pk);
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "store", c->store, "store_id",
+                                 cu_vault_store_id(c->vault), "master_key_file",
+                                 cu_vault_key_path(c->vault), "audit_public_key", pk));
+    } else {
+        printf("created store %s in %s\nmaster key: %s (keep a copy apart from the store)\n",
+               cu_vault_store_id(c->vault), c->store, cu_vault_key_path(c->vault));
+    }
+    return EXIT_DONE;
+}
+
+/* ---- status ---- */
+
+static const char status_help[] =
+    "usage: custos status [--tour] [--store DIR] [--json]\n"
+    "\n"
+    "Prints what the store holds: controllers, subjects, items and audit events,\n"
+    "and whether the audit trail verifies. --tour adds a short walk-through of\n"
+    "the commands, using ids from this store.\n";
+
+typedef struct status_opts {
+    bool tour;
+} status_opts;
+
+static int status_opt(void *ctx, int opt, const char *arg)
+{
+    (void)arg;
+    if (opt == 't') {
+        ((status_opts *)ctx)->tour = true;
+        return 0;
+    }
+    return cli_usage("unexpected option");
+}
+
+typedef struct ctl_list {
+    json_t *arr;
+    char first[CU_ID_STRLEN];
+} ctl_list;
+
+static int ctl_collect(void *ctx, const char *id, const char *name, int64_t created)
+{
+    ctl_list *l = ctx;
+    if (!l->first[0])
+        cu_strlcpy(l->first, id, sizeof l->first);
+    json_array_append_new(l->arr, json_pack("{s:s, s:s, s:o}", "id", id, "name", name,
+                                            "created_at", cli_time_json(created)));
+    return 0;
+}
+
+typedef struct first_subject {
+    char id[CU_ID_STRLEN];
+} first_subject;
+
+static int first_live_subject(void *ctx, const cu_subject_rec *r)
+{
+    first_subject *f = ctx;
+    if (!r->erased_at && !f->id[0])
+        cu_strlcpy(f->id, r->id, sizeof f->id);
+    return 0;
+}
+
+int cmd_status(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS,
+                                         {"tour", no_argument, NULL, 't'},
+                                         {0, 0, 0, 0}};
+    status_opts so = {0};
+    int rc = cli_parse(c, argc, argv, opts, status_help, status_opt, &so);
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage("status takes no operands");
+    cu_err err = {0};
+    if (cli_open(c, "status", &err))
+        return cli_fail(c, &err);
+    cu_store_counts n;
+    ctl_list ctl = {.arr = json_array()};
+    cu_verify_report rep;
+    if (cu_vault_counts(c->vault, &n, &err) ||
+        cu_controller_each(c->vault, ctl_collect, &ctl, &err) ||
+        cu_audit_check(c->vault, &c->actor, &rep, &err)) {
+        json_decref(ctl.arr);
+        return cli_fail(c, &err);
+    }
+    first_subject fs = {0};
+    if (so.tour && ctl.first[0] &&
+        cu_subject_list(c->vault, &c->actor, ctl.first, first_live_subject, &fs, &err)) {
+        json_decref(ctl.arr);
+        return cli_fail(c, &err);
+    }
+    if (c->json) {
+        cli_print_json(json_pack(
+            "{s:s, s:s, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:b, s:I, s:s}}", "store", c->store,
+            "store_id", cu_vault_store_id(c->vault), "controllers", ctl.arr, "counts",
+            "subjects", (json_int_t)n.subjects, "erased_subjects", (json_int_t)n.erased,
+            "items", (json_int_t)n.items, "audit_events", (json_int_t)rep.events,
+            "audit", "verified", rep.ok, "events_checked", (json_int_t)rep.events, "problem",
+            rep.ok ? "" : rep.reason));
+        return EXIT_DONE;
+    }
+    printf("custos store %s (%s)\n", c->store, cu_vault_store_id(c->vault));
+    printf("  controllers:   %lld\n", (long long)n.controllers);
+    for (size_t i = 0; i < json_array_size(ctl.arr); i++) {
+        json_t *e = json_array_get(ctl.arr, i);
+        printf("    %s  %s\n", json_string_value(json_object_get(e, "id")),
+               json_string_value(json_object_get(e, "name")));
+    }
+    printf("  subjects:      %lld (and %lld erased)\n", (long long)n.subjects,
+           (long long)n.erased);
+    printf("  items:         %lld, every value encrypted under its subject's key\n",
+           (long long)n.items);
+    printf("  audit events:  %lld, chain %s\n", (long long)rep.events,
+           rep.ok ? "verified" : "FAILED VERIFICATION");
+    if (!rep.ok)
+        printf("    %s\n", rep.reason);
+    json_decref(ctl.arr);
+    if (so.tour) {
+        const char *ctl_id = ctl.first[0] ? ctl.first : "CONTROLLER_ID";
+        const char *sid = fs.id[0] ? fs.id : "SUBJECT_ID";
+        printf("\nA short tour (store %s):\n"
+               "  custos --store %s subject list --controller %s\n"
+               "  custos --store %s subject show %s\n"
+               "  custos --store %s subject find --nhs-number '999 000 0018'\n"
+               "  echo '{\"email\": \"new.address@example.org\"}' | custos --store %s subject "
+               "rectify %s\n"
+               "  custos --store %s audit show --subject %s\n"
+               "  custos --store %s audit verify\n"
+               "  custos --store %s key rotate\n"
+               "  custos --store %s subject erase %s   # then: subject show says when\n"
+               "Every command takes --help and --json; each access above is recorded in the\n"
+               "audit trail with you as the actor and --purpose (default administration).\n",
+               c->store, c->store, ctl_id, c->store, sid, c->store, c->store, sid, c->store,
+               sid, c->store, c->store, c->store, sid);
+    }
+    return EXIT_DONE;
+}
+
+/* ---- controller ---- */
+
+static const char controller_help[] =
+    "usage: custos controller add --name NAME\n"
+    "       custos controller list\n"
+    "\n"
+    "A controller is the organisation on whose behalf data is held (an NHS\n"
+    "Trust, a GP practice, or the operator itself). Every subject belongs to one.\n";
+
+typedef struct ctl_opts {
+    const char *name;
+} ctl_opts;
+
+static int ctl_opt(void *ctx, int opt, const char *arg)
+{
+    if (opt == 'n') {
+        ((ctl_opts *)ctx)->name = arg;
+        return 0;
+    }
+    return cli_usage("unexpected option");
+}
+
+static int controller_add(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS,
+                                         {"name", required_argument, NULL, 'n'},
+                                         {0, 0, 0, 0}};
+    ctl_opts o = {0};
+    int rc = cli_parse(c, argc, argv, opts, controller_help, ctl_opt, &o);
+    if (rc)
+        return rc;
+    if (!o.name)
+        return cli_usage("controller add needs --name NAME");
+    if (optind < argc)
+        return cli_usage("controller add takes no operands");
+    cu_err err = {0};
+    char id[CU_ID_STRLEN];
+    if (cli_open(c, "controller add", &err) ||
+        cu_controller_add(c->vault, &c->actor, o.name, id, &err))
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_print_json(json_pack("{s:s}", "id", id));
+    else
+        puts(id);
+    return EXIT_DONE;
+}
+
+static int controller_list(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    int rc = cli_parse(c, argc, argv, opts, controller_help, NULL, NULL);
+    if (rc)
+        return rc;
+    cu_err err = {0};
+    ctl_list l = {.arr = json_array()};
+    if (cli_open(c, "controller list", &err) ||
+        cu_controller_each(c->vault, ctl_collect, &l, &err)) {
+        json_decref(l.arr);
+        return cli_fail(c, &err);
+    }
+    if (c->json) {
+        cli_print_json(l.arr);
+        return EXIT_DONE;
+    }
+    for (size_t i = 0; i < json_array_size(l.arr); i++) {
+        json_t *e = json_array_get(l.arr, i);
+        printf("%s  %s\n", json_string_value(json_object_get(e, "id")),
+               json_string_value(json_object_get(e, "name")));
+    }
+    json_decref(l.arr);
+    return EXIT_DONE;
+}
+
+int cmd_controller(cli *c, int argc, char **argv)
+{
+    static const subcmd subs[] = {{"add", controller_add}, {"list", controller_list}};
+    return cli_dispatch(c, argc, argv, subs, 2, controller_help);
+}
+
+/* ---- key ---- */
+
+static const char key_help[] =
+    "usage: custos key rotate\n"
+    "\n"
+    "Generates a new master key, rewraps every subject's data key and the\n"
+    "store's own keys under it in one transaction (item ciphertexts are not\n"
+    "touched), records the rotation in the audit trail, and replaces the master\n"
+    "key file. The old key is destroyed: backups taken before the rotation need\n"
+    "the old key file, so keep a copy with them first.\n";
+
+static int key_rotate(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    int rc = cli_parse(c, argc, argv, opts, key_help, NULL, NULL);
+    if (rc)
+        return rc;
+    cu_err err = {0};
+    char kid[2 * CU_KEYID_BYTES + 1];
+    if (cli_open(c, "key rotate", &err) || cu_vault_rotate_master(c->vault, &c->actor, kid, &err))
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_print_json(json_pack("{s:s, s:s}", "master_key_id", kid, "master_key_file",
+                                 cu_vault_key_path(c->vault)));
+    else
+        printf("rotated: master key %s is now %.16s…; every data key rewrapped\n",
+               cu_vault_key_path(c->vault), kid);
+    return EXIT_DONE;
+}
+
+int cmd_key(cli *c, int argc, char **argv)
+{
+    static const subcmd subs[] = {{"rotate", key_rotate}};
+    return cli_dispatch(c, argc, argv, subs, 1, key_help);
+}

@@ -1,0 +1,146 @@
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "domain/model.h"
+#include "util/clock.h"
+
+int cli_exit_status(cu_status code)
+{
+    switch (code) {
+    case CU_OK: return EXIT_DONE;
+    case CU_EINVAL:
+    case CU_ENOTFOUND:
+    case CU_EERASED:
+    case CU_EDENIED:
+    case CU_ECONFLICT:
+    case CU_EKEY:
+    case CU_EVERSION:
+    case CU_ETAMPER: return EXIT_REFUSED;
+    case CU_ECORRUPT:
+    case CU_EIO:
+    case CU_ENOMEM:
+    case CU_EINTERNAL: return EXIT_INTERNAL;
+    }
+    return EXIT_INTERNAL;
+}
+
+int cli_fail(const cli *c, const cu_err *err)
+{
+    const char *msg = err->msg[0] ? err->msg : cu_status_name(err->code);
+    fprintf(stderr, "custos: %s\n", msg);
+    if (c && c->json) {
+        json_t *j = json_pack("{s:{s:s, s:s}}", "error", "type", cu_status_name(err->code),
+                              "message", msg);
+        cli_print_json(j);
+    }
+    return cli_exit_status(err->code ? err->code : CU_EINTERNAL);
+}
+
+int cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("custos: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see --help)\n", stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int cli_common_option(cli *c, int opt, const char *arg, const char *help)
+{
+    switch (opt) {
+    case OPT_STORE: c->store = arg; return 1;
+    case OPT_JSON: c->json = true; return 1;
+    case OPT_PURPOSE: c->purpose = arg; return 1;
+    case OPT_HELP: fputs(help, stdout); return -1;
+    default: return 0;
+    }
+}
+
+int cli_parse(cli *c, int argc, char **argv, const struct option *options, const char *help,
+              cli_opt_fn on_opt, void *ctx)
+{
+    optind = 1;
+    opterr = 0;
+    int opt;
+    /* GNU getopt permutes, so options may follow operands: show ID --json. */
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == '?')
+            return cli_usage("unknown or incomplete option %s", argv[optind - 1]);
+        int h = cli_common_option(c, opt, optarg, help);
+        if (h < 0)
+            return -1;
+        if (h)
+            continue;
+        int rc = on_opt ? on_opt(ctx, opt, optarg) : cli_usage("unexpected option");
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void set_user(cli *c)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name && cu_actor_valid(pw->pw_name))
+        snprintf(c->user, sizeof c->user, "%s", pw->pw_name);
+    else
+        snprintf(c->user, sizeof c->user, "uid:%ld", (long)geteuid());
+}
+
+int cli_open(cli *c, const char *via, cu_err *err)
+{
+    set_user(c);
+    snprintf(c->via, sizeof c->via, "cli %s", via);
+    c->actor = (cu_actor){.name = c->user, .role = "operator", .purpose = c->purpose,
+                          .via = c->via};
+    return cu_vault_open(c->store, c->key_file, &c->vault, err);
+}
+
+void cli_close(cli *c)
+{
+    cu_vault_close(c->vault);
+    c->vault = NULL;
+}
+
+void cli_print_json(json_t *v)
+{
+    if (!v)
+        return;
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
+    if (s) {
+        puts(s);
+        size_t n = strlen(s);
+        memset(s, 0, n); /* may hold decrypted values; freed through the wiping allocator */
+        free(s);
+    }
+    json_decref(v);
+}
+
+json_t *cli_time_json(int64_t us)
+{
+    if (!us)
+        return json_null();
+    char t[CU_TIME_STRLEN];
+    cu_time_format(us, t);
+    return json_string(t);
+}
+
+int cli_dispatch(cli *c, int argc, char **argv, const subcmd *subs, size_t n, const char *help)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(argv[1], subs[i].name) == 0)
+            return subs[i].fn(c, argc - 1, argv + 1);
+    return cli_usage("unknown command %s %s", argv[0], argv[1]);
+}

@@ -1,0 +1,224 @@
+#include "crypto/crypto.h"
+
+#include <sodium.h>
+#include <string.h>
+
+int cu_crypto_init(void)
+{
+    return sodium_init() < 0 ? CU_EINTERNAL : CU_OK;
+}
+
+void cu_random(void *p, size_t n)
+{
+    randombytes_buf(p, n);
+}
+
+void cu_random_id(char out[CU_ID_STRLEN])
+{
+    unsigned char b[16];
+    randombytes_buf(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    char hex[33];
+    sodium_bin2hex(hex, sizeof hex, b, sizeof b);
+    memcpy(out, hex, 8);
+    out[8] = '-';
+    memcpy(out + 9, hex + 8, 4);
+    out[13] = '-';
+    memcpy(out + 14, hex + 12, 4);
+    out[18] = '-';
+    memcpy(out + 19, hex + 16, 4);
+    out[23] = '-';
+    memcpy(out + 24, hex + 20, 12);
+    out[36] = '\0';
+}
+
+bool cu_id_valid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void cu_wipe(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}
+
+bool cu_ct_equal(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
+cu_key *cu_key_new_locked(const cu_key *init)
+{
+    cu_key *k = sodium_malloc(sizeof *k);
+    if (!k)
+        return NULL;
+    if (init)
+        memcpy(k->k, init->k, CU_KEY_BYTES);
+    else
+        randombytes_buf(k->k, CU_KEY_BYTES);
+    sodium_mprotect_readonly(k);
+    return k;
+}
+
+void cu_key_free(cu_key *k)
+{
+    if (k) {
+        sodium_mprotect_readwrite(k);
+        sodium_free(k); /* sodium_free wipes before unmapping */
+    }
+}
+
+void cu_key_random(cu_key *k)
+{
+    randombytes_buf(k->k, CU_KEY_BYTES);
+}
+
+void cu_key_wipe(cu_key *k)
+{
+    sodium_memzero(k->k, CU_KEY_BYTES);
+}
+
+void cu_key_derive(const cu_key *root, uint64_t id, const char ctx[8], cu_key *out)
+{
+    crypto_kdf_derive_from_key(out->k, CU_KEY_BYTES, id, ctx, root->k);
+}
+
+void cu_key_id(const cu_key *k, unsigned char out[CU_KEYID_BYTES])
+{
+    static const char msg[] = "custos key id v1";
+    crypto_generichash(out, CU_KEYID_BYTES, (const unsigned char *)msg, sizeof msg - 1, k->k,
+                       CU_KEY_BYTES);
+}
+
+int cu_aead_seal(const cu_key *k, const void *ad, size_t adlen, const void *plain, size_t n,
+                 cu_buf *out)
+{
+    int rc = cu_buf_reserve(out, n + CU_AEAD_OVERHEAD);
+    if (rc)
+        return rc;
+    unsigned char *dst = out->data + out->len;
+    randombytes_buf(dst, CU_AEAD_NONCE_BYTES);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(dst + CU_AEAD_NONCE_BYTES, &clen, plain, n, ad,
+                                               adlen, NULL, dst, k->k);
+    out->len += CU_AEAD_NONCE_BYTES + (size_t)clen;
+    out->data[out->len] = '\0';
+    return CU_OK;
+}
+
+int cu_aead_open(const cu_key *k, const void *ad, size_t adlen, const void *sealed, size_t n,
+                 cu_buf *out)
+{
+    if (n < CU_AEAD_OVERHEAD)
+        return CU_ECORRUPT;
+    size_t plen = n - CU_AEAD_OVERHEAD;
+    int rc = cu_buf_reserve(out, plen);
+    if (rc)
+        return rc;
+    const unsigned char *s = sealed;
+    unsigned char *dst = out->data + out->len;
+    unsigned long long got = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &got, NULL, s + CU_AEAD_NONCE_BYTES,
+                                                   n - CU_AEAD_NONCE_BYTES, ad, adlen, s,
+                                                   k->k) != 0) {
+        sodium_memzero(dst, plen);
+        out->data[out->len] = '\0';
+        return CU_ECORRUPT;
+    }
+    out->len += (size_t)got;
+    out->data[out->len] = '\0';
+    return CU_OK;
+}
+
+void cu_key_wrap(const cu_key *kek, const void *ad, size_t adlen, const cu_key *key,
+                 unsigned char out[CU_WRAPPED_KEY_BYTES])
+{
+    randombytes_buf(out, CU_AEAD_NONCE_BYTES);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + CU_AEAD_NONCE_BYTES, NULL, key->k,
+                                               CU_KEY_BYTES, ad, adlen, NULL, out, kek->k);
+}
+
+int cu_key_unwrap(const cu_key *kek, const void *ad, size_t adlen, const void *wrapped,
+                  size_t n, cu_key *out)
+{
+    const unsigned char *w = wrapped;
+    if (n != CU_WRAPPED_KEY_BYTES ||
+        crypto_aead_xchacha20poly1305_ietf_decrypt(out->k, NULL, NULL, w + CU_AEAD_NONCE_BYTES,
+                                                   n - CU_AEAD_NONCE_BYTES, ad, adlen, w,
+                                                   kek->k) != 0) {
+        sodium_memzero(out->k, CU_KEY_BYTES);
+        return CU_ECORRUPT;
+    }
+    return CU_OK;
+}
+
+void cu_blind_index(const cu_key *k, const char *domain, const void *v, size_t n,
+                    unsigned char out[CU_HASH_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, k->k, CU_KEY_BYTES, CU_HASH_BYTES);
+    crypto_generichash_update(&st, (const unsigned char *)domain, strlen(domain) + 1);
+    crypto_generichash_update(&st, v, n);
+    crypto_generichash_final(&st, out, CU_HASH_BYTES);
+    sodium_memzero(&st, sizeof st);
+}
+
+void cu_hash2(const void *a, size_t an, const void *b, size_t bn,
+              unsigned char out[CU_HASH_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, CU_HASH_BYTES);
+    if (an)
+        crypto_generichash_update(&st, a, an);
+    if (bn)
+        crypto_generichash_update(&st, b, bn);
+    crypto_generichash_final(&st, out, CU_HASH_BYTES);
+}
+
+void cu_sign_public(const cu_key *seed, unsigned char pk[CU_PUBKEY_BYTES])
+{
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_seed_keypair(pk, sk, seed->k);
+    sodium_memzero(sk, sizeof sk);
+}
+
+void cu_sign(const cu_key *seed, const void *msg, size_t n, unsigned char sig[CU_SIG_BYTES])
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_seed_keypair(pk, sk, seed->k);
+    crypto_sign_detached(sig, NULL, msg, n, sk);
+    sodium_memzero(sk, sizeof sk);
+}
+
+bool cu_sign_verify(const unsigned char pk[CU_PUBKEY_BYTES], const void *msg, size_t n,
+                    const unsigned char sig[CU_SIG_BYTES])
+{
+    return crypto_sign_verify_detached(sig, msg, n, pk) == 0;
+}
+
+void cu_hex(const void *p, size_t n, char *out)
+{
+    sodium_bin2hex(out, 2 * n + 1, p, n);
+}
+
+bool cu_unhex(const char *hex, size_t hexlen, void *out, size_t n)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    if (hexlen != 2 * n)
+        return false;
+    return sodium_hex2bin(out, n, hex, hexlen, NULL, &got, &end) == 0 && got == n &&
+           end == hex + hexlen;
+}

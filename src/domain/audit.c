@@ -1,0 +1,303 @@
+#include "domain/audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+
+static const unsigned char magic[4] = {'C', 'U', 'A', '1'};
+
+static int put(cu_buf *b, const char *s)
+{
+    return cu_buf_append_field(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+int cu_audit_encode(const cu_audit_event *e, cu_buf *out)
+{
+    int rc = cu_buf_append(out, magic, sizeof magic);
+    if (!rc)
+        rc = cu_buf_append_u64be(out, (uint64_t)e->seq);
+    if (!rc)
+        rc = cu_buf_append_u64be(out, (uint64_t)e->ts);
+    const char *fields[] = {e->actor,      e->role,    e->action,  e->controller, e->subject,
+                            e->categories, e->purpose, e->outcome, e->via};
+    for (size_t i = 0; !rc && i < sizeof fields / sizeof fields[0]; i++)
+        rc = put(out, fields[i]);
+    if (!rc)
+        rc = cu_buf_append_field(out, e->payload, e->payload_len);
+    return rc;
+}
+
+static uint64_t be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+int cu_audit_decode(const void *body, size_t n, cu_audit_decoded *out)
+{
+    const unsigned char *p = body, *end = p + n;
+    memset(out, 0, sizeof *out);
+    if (n < 20 || memcmp(p, magic, sizeof magic) != 0)
+        return CU_ECORRUPT;
+    out->seq = (int64_t)be64(p + 4);
+    out->ts = (int64_t)be64(p + 12);
+    p += 20;
+    cu_view *views[] = {&out->actor,      &out->role,    &out->action,  &out->controller,
+                        &out->subject,    &out->categories, &out->purpose, &out->outcome,
+                        &out->via,        &out->payload};
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+        if (end - p < 4)
+            return CU_ECORRUPT;
+        uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        p += 4;
+        if ((size_t)(end - p) < len)
+            return CU_ECORRUPT;
+        views[i]->p = (const char *)p;
+        views[i]->n = len;
+        p += len;
+    }
+    return p == end ? CU_OK : CU_ECORRUPT;
+}
+
+void cu_audit_genesis(const char *store_id, unsigned char out[CU_HASH_BYTES])
+{
+    static const char g[] = "custos audit genesis v1";
+    cu_hash2(g, sizeof g - 1, store_id, strlen(store_id), out);
+}
+
+void cu_audit_chain(const unsigned char prev[CU_HASH_BYTES], const void *body, size_t n,
+                    unsigned char out[CU_HASH_BYTES])
+{
+    cu_hash2(prev, CU_HASH_BYTES, body, n, out);
+}
+
+size_t cu_audit_sigmsg(const char *store_id, const cu_checkpoint *c,
+                       unsigned char out[CU_AUDIT_SIGMSG_MAX])
+{
+    static const char tag[] = "custos audit head v1";
+    size_t n = 0, idlen = strlen(store_id);
+    memcpy(out, tag, sizeof tag - 1);
+    n += sizeof tag - 1;
+    memcpy(out + n, store_id, idlen);
+    n += idlen;
+    for (int i = 7; i >= 0; i--)
+        out[n++] = (unsigned char)((uint64_t)c->seq >> (8 * i));
+    for (int i = 7; i >= 0; i--)
+        out[n++] = (unsigned char)((uint64_t)c->signed_at >> (8 * i));
+    memcpy(out + n, c->hash, CU_HASH_BYTES);
+    return n + CU_HASH_BYTES;
+}
+
+int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
+{
+    e->seq = v->head_seq + 1;
+    if (!e->ts)
+        e->ts = cu_now_us();
+    unsigned char stack[1024];
+    cu_buf body = {.data = stack, .len = 0, .cap_alloc = sizeof stack, .limit = 1 << 20};
+    stack[0] = '\0';
+    int rc = cu_audit_encode(e, &body);
+    if (rc) {
+        if (body.data != stack)
+            cu_buf_release(&body);
+        return cu_err_set(err, CU_ENOMEM, "audit event too large");
+    }
+    unsigned char hash[CU_HASH_BYTES];
+    cu_audit_chain(v->head_hash, body.data, body.len, hash);
+    cu_audit_row row = {.seq = e->seq, .ts = e->ts, .actor = e->actor,
+                        .subject_id = e->subject && *e->subject ? e->subject : NULL,
+                        .body = body.data, .body_len = body.len, .hash = hash,
+                        .hash_len = sizeof hash};
+    rc = cu_store_audit_insert(v->store, &row, err);
+    if (body.data != stack)
+        cu_buf_release(&body);
+    if (rc)
+        return rc;
+    v->head_seq = e->seq;
+    memcpy(v->head_hash, hash, sizeof hash);
+    return CU_OK;
+}
+
+int cu_audit_load_head(cu_vault *v, cu_err *err)
+{
+    int rc = cu_store_audit_last(v->store, &v->head_seq, v->head_hash, CU_HASH_BYTES, err);
+    if (rc)
+        return rc;
+    if (v->head_seq == 0)
+        cu_audit_genesis(v->store_id, v->head_hash);
+    v->signed_seq = v->head_seq;
+    return CU_OK;
+}
+
+int cu_audit_seal_head(cu_vault *v, cu_err *err)
+{
+    if (v->head_seq == v->signed_seq)
+        return CU_OK;
+    cu_checkpoint c = {.seq = v->head_seq, .signed_at = cu_now_us()};
+    memcpy(c.hash, v->head_hash, CU_HASH_BYTES);
+    unsigned char msg[CU_AUDIT_SIGMSG_MAX];
+    size_t n = cu_audit_sigmsg(v->store_id, &c, msg);
+    cu_sign(v->signing_seed, msg, n, c.sig);
+    int rc = cu_store_head_put(v->store, &c, err);
+    if (rc)
+        return rc;
+    int64_t last = 0;
+    if ((rc = cu_store_checkpoint_last_seq(v->store, &last, err)))
+        return rc;
+    if (c.seq / CU_AUDIT_CHECKPOINT_EVERY > last / CU_AUDIT_CHECKPOINT_EVERY &&
+        (rc = cu_store_checkpoint_add(v->store, &c, err)))
+        return rc;
+    return CU_OK;
+}
+
+/* ---- verification ---- */
+
+typedef struct verify_ctx {
+    cu_vault *v;
+    cu_verify_report *rep;
+    unsigned char prev[CU_HASH_BYTES];
+    int64_t expect;
+    cu_checkpoint *ckpts;
+    size_t nckpts, next_ckpt;
+} verify_ctx;
+
+static int fail(cu_verify_report *rep, int64_t seq, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(cu_verify_report *rep, int64_t seq, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rep->reason, sizeof rep->reason, fmt, ap);
+    va_end(ap);
+    rep->ok = false;
+    rep->first_bad = seq;
+    return -1; /* stops the walk */
+}
+
+static bool view_eq(cu_view a, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    return a.n == n && (n == 0 || memcmp(a.p, s, n) == 0);
+}
+
+static bool check_signature(verify_ctx *c, const cu_checkpoint *k)
+{
+    unsigned char msg[CU_AUDIT_SIGMSG_MAX];
+    size_t n = cu_audit_sigmsg(c->v->store_id, k, msg);
+    c->rep->checkpoints++;
+    return cu_sign_verify(c->v->pubkey, msg, n, k->sig);
+}
+
+static int verify_row(void *ctx, const cu_audit_row *r)
+{
+    verify_ctx *c = ctx;
+    cu_verify_report *rep = c->rep;
+    if (r->seq != c->expect)
+        return fail(rep, c->expect,
+                    r->seq > c->expect
+                        ? "event %lld is missing: the trail jumps to a later event"
+                        : "event %lld is out of order",
+                    (long long)c->expect);
+    cu_audit_decoded d;
+    if (cu_audit_decode(r->body, r->body_len, &d) != CU_OK)
+        return fail(rep, r->seq, "event %lld is malformed", (long long)r->seq);
+    if (d.seq != r->seq || d.ts != r->ts || !view_eq(d.actor, r->actor) ||
+        !view_eq(d.subject, r->subject_id))
+        return fail(rep, r->seq, "event %lld does not match its recorded position, time, actor "
+                                 "or subject", (long long)r->seq);
+    unsigned char h[CU_HASH_BYTES];
+    cu_audit_chain(c->prev, r->body, r->body_len, h);
+    if (r->hash_len != CU_HASH_BYTES || !cu_ct_equal(h, r->hash, CU_HASH_BYTES))
+        return fail(rep, r->seq, "event %lld has been altered: its hash does not match the "
+                                 "chain", (long long)r->seq);
+    memcpy(c->prev, h, sizeof h);
+    while (c->next_ckpt < c->nckpts && c->ckpts[c->next_ckpt].seq == r->seq) {
+        cu_checkpoint *k = &c->ckpts[c->next_ckpt++];
+        if (!cu_ct_equal(k->hash, h, CU_HASH_BYTES) || !check_signature(c, k))
+            return fail(rep, r->seq, "the signed checkpoint at event %lld does not match the "
+                                     "chain", (long long)r->seq);
+    }
+    if (c->next_ckpt < c->nckpts && c->ckpts[c->next_ckpt].seq < r->seq)
+        return fail(rep, c->ckpts[c->next_ckpt].seq,
+                    "a signed checkpoint names event %lld, which is missing",
+                    (long long)c->ckpts[c->next_ckpt].seq);
+    rep->events++;
+    c->expect++;
+    return 0;
+}
+
+static int collect_ckpt(void *ctx, const cu_checkpoint *k)
+{
+    verify_ctx *c = ctx;
+    cu_checkpoint *n = realloc(c->ckpts, (c->nckpts + 1) * sizeof *n);
+    if (!n)
+        return CU_ENOMEM;
+    c->ckpts = n;
+    c->ckpts[c->nckpts++] = *k;
+    return 0;
+}
+
+int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->ok = true;
+    verify_ctx c = {.v = v, .rep = rep, .expect = 1};
+    cu_audit_genesis(v->store_id, c.prev);
+    int rc = cu_store_checkpoint_each(v->store, collect_ckpt, &c, err);
+    if (rc == CU_ETAMPER) {
+        fail(rep, 0, "%s", err ? err->msg : "a checkpoint is malformed");
+        cu_err_clear(err);
+        free(c.ckpts);
+        return CU_OK;
+    }
+    if (rc) {
+        free(c.ckpts);
+        return rc == CU_ENOMEM ? cu_err_set(err, rc, "out of memory verifying") : rc;
+    }
+    rc = cu_store_audit_each(v->store, NULL, verify_row, &c, err);
+    if (rc == -1)
+        rc = CU_OK;
+    if (rc || !rep->ok) {
+        free(c.ckpts);
+        return rc;
+    }
+    int64_t last = c.expect - 1;
+    if (c.next_ckpt < c.nckpts)
+        fail(rep, c.ckpts[c.next_ckpt].seq,
+             "the trail is truncated: a signed checkpoint names event %lld but the trail ends "
+             "at %lld", (long long)c.ckpts[c.next_ckpt].seq, (long long)last);
+    free(c.ckpts);
+    if (!rep->ok)
+        return CU_OK;
+    cu_checkpoint head;
+    rc = cu_store_head_get(v->store, &head, err);
+    if (rc == CU_ENOTFOUND) {
+        if (last > 0)
+            fail(rep, 1, "the signed head is missing: no event is covered by a signature");
+        return CU_OK;
+    }
+    if (rc == CU_ETAMPER) {
+        fail(rep, last, "the signed head is malformed");
+        cu_err_clear(err);
+        return CU_OK;
+    }
+    if (rc)
+        return rc;
+    if (head.seq > last)
+        fail(rep, last + 1, "the trail is truncated: the signed head covers %lld events but "
+                            "the trail ends at %lld", (long long)head.seq, (long long)last);
+    else if (head.seq < last)
+        fail(rep, head.seq + 1, "events after %lld are not covered by the signed head",
+             (long long)head.seq);
+    else if (!cu_ct_equal(head.hash, c.prev, CU_HASH_BYTES) || !check_signature(&c, &head))
+        fail(rep, last, "the signed head does not match the chain at event %lld",
+             (long long)last);
+    return CU_OK;
+}

@@ -1,0 +1,664 @@
+#include "domain/subject.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+
+void cu_subject_view_release(cu_subject_view *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        cu_buf_release(&sv->items[i].value);
+    free(sv->items);
+    memset(sv, 0, sizeof *sv);
+}
+
+typedef struct dup_ctx {
+    const char *self;
+    bool found;
+} dup_ctx;
+
+static int dup_cb(void *ctx, const char *subject_id, const char *item_id)
+{
+    (void)item_id;
+    dup_ctx *d = ctx;
+    if (strcmp(subject_id, d->self) != 0)
+        d->found = true;
+    return 0;
+}
+
+/* Records the blind index of an identifier value. An NHS number identifies one
+ * subject per controller: a second subject with it is refused. */
+static int index_value(cu_vault *v, const cu_subject_rec *rec, const char *kind,
+                       const char *item_id, const char *value, size_t n, cu_err *err)
+{
+    unsigned char bidx[CU_HASH_BYTES];
+    cu_vault_blind_index(v, rec->controller_id, kind, value, n, bidx);
+    int rc = CU_OK;
+    if (strcmp(kind, "nhs_number") == 0) {
+        dup_ctx d = {.self = rec->id};
+        rc = cu_store_ident_find(v->store, kind, bidx, sizeof bidx, dup_cb, &d, err);
+        if (!rc && d.found)
+            rc = cu_err_set(err, CU_ECONFLICT,
+                            "another subject of this controller has that NHS number");
+    }
+    return rc ? rc : cu_store_ident_insert(v->store, kind, bidx, sizeof bidx, rec->id, item_id,
+                                           err);
+}
+
+static int seal_value(const cu_subject_rec *rec, const cu_key *dek, const char *item_id,
+                      const char *field, const void *value, size_t n, cu_buf *out, cu_err *err)
+{
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, item_id, field, rec->key_version);
+    int rc = cu_aead_seal(dek, ad, adlen, value, n, out);
+    return rc ? cu_err_set(err, rc, "cannot seal a value") : CU_OK;
+}
+
+/* Seals one value and inserts it as a new item (and its blind index). */
+static int insert_value(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
+                        const cu_value_in *in, const char *recorded_by, int64_t now,
+                        char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    char id[CU_ID_STRLEN];
+    cu_random_id(id);
+    unsigned char stack[512];
+    cu_buf sealed = {.data = stack, .cap_alloc = sizeof stack, .limit = CU_MAX_VALUE_BYTES * 2};
+    int rc = seal_value(rec, dek, id, in->field, in->value, in->value_len, &sealed, err);
+    if (!rc) {
+        cu_item_row row = {
+            .id = id, .subject_id = rec->id, .category = cu_category_name(in->category),
+            .field = in->field, .source = in->source, .recorded_by = recorded_by,
+            .collected_at = in->collected_at ? in->collected_at : now, .recorded_at = now,
+            .updated_at = now, .value = sealed.data, .value_len = sealed.len,
+        };
+        rc = cu_store_item_insert(v->store, &row, err);
+    }
+    if (sealed.data != stack)
+        cu_buf_release(&sealed);
+    if (!rc && in->ident_kind)
+        rc = index_value(v, rec, in->ident_kind, id, in->value, in->value_len, err);
+    if (!rc && id_out)
+        memcpy(id_out, id, CU_ID_STRLEN);
+    return rc;
+}
+
+static unsigned doc_categories(const cu_doc *doc)
+{
+    unsigned mask = 0;
+    for (size_t i = 0; i < doc->n; i++)
+        if (doc->values[i].category >= 0)
+            mask |= 1u << doc->values[i].category;
+    return mask;
+}
+
+int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, const char *kind,
+                   const cu_doc *doc, char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    if (!cu_subject_kind_valid(kind))
+        return cu_err_set(err, CU_EINVAL,
+                          "kind must be one of: patient, web_user, employee, other");
+    if (!cu_id_valid(controller_id))
+        return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
+    for (size_t i = 0; i < doc->n; i++)
+        if (doc->values[i].item_id)
+            return cu_err_set(err, CU_EINVAL, "a new subject's items cannot carry ids");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "create", err);
+    if (rc)
+        return rc;
+    memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
+    op.categories = doc_categories(doc);
+    rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+    if (rc == CU_ENOTFOUND)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    cu_subject_rec rec = {.key_version = 1};
+    cu_key dek;
+    cu_key_random(&dek);
+    int64_t now = cu_now_us();
+    if (!rc) {
+        cu_random_id(rec.id);
+        memcpy(op.subject_id, rec.id, CU_ID_STRLEN);
+        memcpy(rec.controller_id, controller_id, CU_ID_STRLEN);
+        cu_strlcpy(rec.kind, kind, sizeof rec.kind);
+        rec.created_at = rec.updated_at = now;
+        rc = cu_store_subject_insert(v->store, &rec, err);
+    }
+    if (!rc) {
+        unsigned char w[CU_WRAPPED_KEY_BYTES];
+        cu_vault_wrap_subject_key(v, rec.id, rec.key_version, &dek, w);
+        rc = cu_store_subject_key_put(v->store, rec.id, rec.key_version, w, sizeof w, err);
+    }
+    for (size_t i = 0; !rc && i < doc->n; i++)
+        rc = insert_value(v, &rec, &dek, &doc->values[i], a->name, now, NULL, err);
+    cu_key_wipe(&dek);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc)
+        memcpy(id_out, rec.id, CU_ID_STRLEN);
+    return rc;
+}
+
+/* Loads the subject, authorises the operation on it, and refuses erased
+ * subjects; the common start of every operation on one subject. */
+static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
+                        cu_err *err)
+{
+    if (!cu_id_valid(subject_id))
+        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
+    int rc = cu_store_subject_get(v->store, subject_id, rec, err);
+    if (rc == CU_ENOTFOUND)
+        return cu_err_set(err, CU_ENOTFOUND, "no subject %s", subject_id);
+    if (rc)
+        return rc;
+    memcpy(op->controller_id, rec->controller_id, CU_ID_STRLEN);
+    if ((rc = cu_op_authorise(v, op, err)))
+        return rc;
+    if (rec->erased_at) {
+        char when[CU_TIME_STRLEN];
+        cu_time_format(rec->erased_at, when);
+        return cu_err_set(err, CU_EERASED, "subject %s was erased at %s", subject_id, when);
+    }
+    return CU_OK;
+}
+
+int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
+                         const cu_doc *doc, char (*ids_out)[CU_ID_STRLEN], cu_err *err)
+{
+    for (size_t i = 0; i < doc->n; i++)
+        if (doc->values[i].item_id)
+            return cu_err_set(err, CU_EINVAL, "new items cannot carry ids");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "create", err);
+    if (rc)
+        return rc;
+    op.categories = doc_categories(doc);
+    cu_subject_rec rec;
+    cu_key dek;
+    rc = open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err);
+    if (!rc) {
+        int64_t now = cu_now_us();
+        for (size_t i = 0; !rc && i < doc->n; i++)
+            rc = insert_value(v, &rec, &dek, &doc->values[i], a->name, now,
+                              ids_out ? ids_out[i] : NULL, err);
+        if (!rc)
+            rc = cu_store_subject_touch(v->store, subject_id, now, err);
+        cu_key_wipe(&dek);
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+typedef struct read_ctx {
+    const cu_subject_rec *rec;
+    const cu_key *dek;
+    cu_subject_view *sv;
+    unsigned categories;
+    size_t cap;
+    cu_err *err;
+} read_ctx;
+
+static int read_item(void *ctx, const cu_item_row *r)
+{
+    read_ctx *c = ctx;
+    cu_subject_view *sv = c->sv;
+    if (sv->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        cu_item_view *n = realloc(sv->items, cap * sizeof *n);
+        if (!n)
+            return cu_err_set(c->err, CU_ENOMEM, "out of memory reading items");
+        sv->items = n;
+        c->cap = cap;
+    }
+    cu_item_view *iv = &sv->items[sv->n];
+    memset(iv, 0, sizeof *iv);
+    cu_buf_init(&iv->value, CU_MAX_VALUE_BYTES + 1);
+    cu_strlcpy(iv->id, r->id, sizeof iv->id);
+    cu_strlcpy(iv->field, r->field, sizeof iv->field);
+    cu_strlcpy(iv->source, r->source, sizeof iv->source);
+    cu_strlcpy(iv->recorded_by, r->recorded_by, sizeof iv->recorded_by);
+    iv->category = cu_category_from_name(r->category);
+    iv->collected_at = r->collected_at;
+    iv->recorded_at = r->recorded_at;
+    iv->updated_at = r->updated_at;
+    sv->n++;
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_item(ad, c->rec->controller_id, c->rec->id, r->id, r->field,
+                              c->rec->key_version);
+    if (cu_aead_open(c->dek, ad, adlen, r->value, r->value_len, &iv->value))
+        return cu_err_set(c->err, CU_ECORRUPT,
+                          "item %s of subject %s fails authentication (moved or altered)",
+                          r->id, c->rec->id);
+    if (iv->category >= 0)
+        c->categories |= 1u << iv->category;
+    return 0;
+}
+
+int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_subject_view *sv,
+                   cu_err *err)
+{
+    memset(sv, 0, sizeof *sv);
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "read", err);
+    if (rc)
+        return rc;
+    rc = open_subject(v, &op, subject_id, &sv->rec, err);
+    if (!rc) {
+        cu_key dek;
+        rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err);
+        if (!rc) {
+            read_ctx c = {.rec = &sv->rec, .dek = &dek, .sv = sv, .err = err};
+            rc = cu_store_item_each(v->store, subject_id, read_item, &c, err);
+            op.categories = c.categories;
+            cu_key_wipe(&dek);
+        }
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc) {
+        cu_subject_rec keep = sv->rec;
+        cu_subject_view_release(sv);
+        if (rc == CU_EERASED)
+            sv->rec = keep;
+    }
+    return rc;
+}
+
+typedef struct find_ctx {
+    char (*ids)[CU_ID_STRLEN];
+    size_t n, cap;
+} find_ctx;
+
+static int found_cb(void *ctx, const char *subject_id, const char *item_id)
+{
+    (void)item_id;
+    find_ctx *f = ctx;
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->ids[i], subject_id) == 0)
+            return 0;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        char (*n)[CU_ID_STRLEN] = realloc(f->ids, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        f->ids = n;
+        f->cap = cap;
+    }
+    cu_strlcpy(f->ids[f->n++], subject_id, CU_ID_STRLEN);
+    return 0;
+}
+
+typedef struct search_ctx {
+    cu_vault *v;
+    const char *kind;
+    const char *value;
+    size_t n;
+    find_ctx *found;
+    cu_err *err;
+} search_ctx;
+
+static int search_controller(void *ctx, const char *id, const char *name, int64_t created)
+{
+    (void)name;
+    (void)created;
+    search_ctx *s = ctx;
+    unsigned char bidx[CU_HASH_BYTES];
+    cu_vault_blind_index(s->v, id, s->kind, s->value, s->n, bidx);
+    return cu_store_ident_find(s->v->store, s->kind, bidx, sizeof bidx, found_cb, s->found,
+                               s->err);
+}
+
+int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
+                    const char *field, const char *value, size_t n, cu_found_cb cb, void *ctx,
+                    cu_err *err)
+{
+    const cu_known_field *kf = cu_known_field_find(field);
+    if (!kf || !kf->ident_kind)
+        return cu_err_set(err, CU_EINVAL, "search by nhs_number, email, phone or local_ref");
+    if (controller_id && !cu_id_valid(controller_id))
+        return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
+    char norm[1025];
+    if (n > 1024)
+        return cu_err_set(err, CU_EINVAL, "%s is longer than 1024 bytes", field);
+    int rc = cu_normalise_field(field, value, n, norm, sizeof norm, NULL, err);
+    if (rc) {
+        cu_wipe(norm, sizeof norm);
+        return rc;
+    }
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, a, "search", err))) {
+        cu_wipe(norm, sizeof norm);
+        return rc;
+    }
+    op.categories = 1u << kf->category;
+    find_ctx found = {0};
+    search_ctx s = {.v = v, .kind = kf->ident_kind, .value = norm, .n = strlen(norm),
+                    .found = &found, .err = err};
+    if (controller_id) {
+        memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
+        rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
+    }
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = controller_id ? search_controller(&s, controller_id, NULL, 0)
+                           : cu_store_controller_each(v->store, search_controller, &s, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory searching");
+    cu_wipe(norm, sizeof norm);
+    if (!rc && found.n == 0)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that %s", field);
+    if (!rc && found.n == 1) {
+        memcpy(op.subject_id, found.ids[0], CU_ID_STRLEN);
+        cu_subject_rec rec;
+        if (cu_store_subject_get(v->store, found.ids[0], &rec, NULL) == CU_OK)
+            memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    for (size_t i = 0; !rc && i < found.n; i++)
+        rc = cb(ctx, found.ids[i]);
+    free(found.ids);
+    return rc;
+}
+
+/* ---- rectification ---- */
+
+/* Appends s as a JSON string literal. */
+static int json_str(cu_buf *b, const char *s, size_t n)
+{
+    int rc = cu_buf_append(b, "\"", 1);
+    for (size_t i = 0; !rc && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            rc = cu_buf_printf(b, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            rc = cu_buf_printf(b, "\\u%04x", c);
+        else
+            rc = cu_buf_append(b, &c, 1);
+    }
+    return rc ? rc : cu_buf_append(b, "\"", 1);
+}
+
+typedef struct item_ctx {
+    bool found;
+    char id[CU_ID_STRLEN];
+    char field[CU_MAX_NAME_BYTES + 1];
+    int category;
+    const unsigned char *sealed;
+    cu_buf *sealed_copy;
+    const char *want_field; /* when looking up by field: the newest such item */
+} item_ctx;
+
+static int item_cb(void *ctx, const cu_item_row *r)
+{
+    item_ctx *c = ctx;
+    if (c->want_field && strcmp(r->field, c->want_field) != 0)
+        return 0;
+    c->found = true;
+    cu_strlcpy(c->id, r->id, sizeof c->id);
+    cu_strlcpy(c->field, r->field, sizeof c->field);
+    c->category = cu_category_from_name(r->category);
+    cu_buf_reset(c->sealed_copy);
+    return cu_buf_append(c->sealed_copy, r->value, r->value_len) ? CU_ENOMEM : 0;
+}
+
+static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
+                       const cu_value_in *in, const char *actor, int64_t now, cu_op *op,
+                       cu_buf *old_log, cu_err *err)
+{
+    cu_buf sealed, plain, fresh;
+    cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
+    cu_buf_init(&plain, CU_MAX_VALUE_BYTES + 1);
+    cu_buf_init(&fresh, CU_MAX_VALUE_BYTES * 2);
+    item_ctx c = {.sealed_copy = &sealed, .want_field = in->item_id ? NULL : in->field};
+    int rc = in->item_id
+                 ? cu_store_item_get(v->store, rec->id, in->item_id, item_cb, &c, err)
+                 : cu_store_item_each(v->store, rec->id, item_cb, &c, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory rectifying");
+    if (rc == CU_ENOTFOUND || (!rc && in->item_id && !c.found))
+        rc = cu_err_set(err, CU_EINVAL, "subject %s has no item %s", rec->id, in->item_id);
+    if (!rc && !c.found) {
+        /* A well-known field the subject did not have yet: add it. */
+        op->categories |= 1u << in->category;
+        rc = insert_value(v, rec, dek, in, actor, now, NULL, err);
+        goto out;
+    }
+    if (rc)
+        goto out;
+    if (c.category >= 0)
+        op->categories |= 1u << c.category;
+    /* A rectified identifier is normalised and re-indexed like a new one. */
+    const cu_known_field *kf = cu_known_field_find(c.field);
+    const char *value = in->value;
+    size_t vlen = in->value_len;
+    char norm[1025];
+    if (kf && in->item_id) {
+        if (vlen > 1024) {
+            rc = cu_err_set(err, CU_EINVAL, "%s is longer than 1024 bytes", c.field);
+            goto out;
+        }
+        if ((rc = cu_normalise_field(c.field, value, vlen, norm, sizeof norm, NULL, err)))
+            goto out;
+        value = norm;
+        vlen = strlen(norm);
+    }
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, c.id, c.field, rec->key_version);
+    if (cu_aead_open(dek, ad, adlen, sealed.data, sealed.len, &plain)) {
+        rc = cu_err_set(err, CU_ECORRUPT, "item %s fails authentication", c.id);
+        goto out;
+    }
+    rc = cu_buf_append_str(old_log, old_log->len ? ",{\"item\":\"" : "[{\"item\":\"");
+    if (!rc)
+        rc = cu_buf_printf(old_log, "%s\",\"field\":\"%s\",\"old\":", c.id, c.field);
+    if (!rc)
+        rc = json_str(old_log, (const char *)plain.data, plain.len);
+    if (!rc)
+        rc = cu_buf_append_str(old_log, "}");
+    if (rc) {
+        rc = cu_err_set(err, CU_ENOMEM, "rectification too large");
+        goto out;
+    }
+    if ((rc = seal_value(rec, dek, c.id, c.field, value, vlen, &fresh, err)))
+        goto out;
+    rc = cu_store_item_update_value(v->store, rec->id, c.id, fresh.data, fresh.len, now, err);
+    if (!rc && kf && kf->ident_kind) {
+        rc = cu_store_ident_delete_item(v->store, rec->id, c.id, err);
+        if (!rc)
+            rc = index_value(v, rec, kf->ident_kind, c.id, value, vlen, err);
+    }
+    cu_wipe(norm, sizeof norm);
+out:
+    cu_buf_release(&sealed);
+    cu_buf_release(&plain);
+    cu_buf_release(&fresh);
+    return rc;
+}
+
+int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
+                       const cu_doc *patch, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "update", err);
+    if (rc)
+        return rc;
+    cu_subject_rec rec;
+    cu_key dek;
+    cu_buf old_log;
+    cu_buf_init(&old_log, CU_MAX_INPUT_BYTES * 2);
+    bool have_key = false;
+    rc = open_subject(v, &op, subject_id, &rec, err);
+    if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err)))
+        have_key = true;
+    int64_t now = cu_now_us();
+    for (size_t i = 0; !rc && i < patch->n; i++)
+        rc = rectify_one(v, &rec, &dek, &patch->values[i], a->name, now, &op, &old_log, err);
+    if (!rc && old_log.len)
+        rc = cu_buf_append_str(&old_log, "]") ? cu_err_set(err, CU_ENOMEM, "too large") : 0;
+    if (!rc)
+        rc = cu_store_subject_touch(v->store, subject_id, now, err);
+    rc = cu_op_end(v, &op, rc, have_key ? &dek : NULL, &old_log, err);
+    if (have_key)
+        cu_key_wipe(&dek);
+    cu_buf_release(&old_log);
+    return rc;
+}
+
+/* ---- erasure ---- */
+
+static int category_cb(void *ctx, const cu_item_row *r)
+{
+    int c = cu_category_from_name(r->category);
+    if (c >= 0)
+        *(unsigned *)ctx |= 1u << c;
+    return 0;
+}
+
+int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int64_t *erased_at,
+                     cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "erase", err);
+    if (rc)
+        return rc;
+    cu_subject_rec rec;
+    int64_t now = cu_now_us();
+    rc = open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        rc = cu_store_item_each(v->store, subject_id, category_cb, &op.categories, err);
+    if (!rc)
+        rc = cu_store_ident_delete_subject(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_item_delete_subject(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_subject_key_delete(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_subject_mark_erased(v->store, subject_id, now, err);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc) {
+        if (erased_at)
+            *erased_at = now;
+        /* Push the overwritten pages out of the WAL as well; if a reader
+         * holds the WAL, a later checkpoint does it. */
+        if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
+            rc = CU_OK;
+    } else if (rc == CU_EERASED && erased_at) {
+        *erased_at = rec.erased_at;
+    }
+    return rc;
+}
+
+int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, cu_subject_cb cb,
+                    void *ctx, cu_err *err)
+{
+    if (controller_id && !cu_id_valid(controller_id))
+        return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "search", err);
+    if (rc)
+        return rc;
+    if (controller_id)
+        memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = cu_store_subject_each(v->store, controller_id, cb, ctx, err);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* ---- audit trail access ---- */
+
+typedef struct list_ctx {
+    cu_vault *v;
+    bool with_values;
+    cu_event_cb cb;
+    void *ctx;
+} list_ctx;
+
+static int list_event(void *ctx, const cu_audit_row *r)
+{
+    list_ctx *c = ctx;
+    cu_audit_decoded d;
+    if (cu_audit_decode(r->body, r->body_len, &d))
+        return CU_ETAMPER;
+    if (!c->with_values || d.payload.n == 0 || !r->subject_id)
+        return c->cb(c->ctx, &d, NULL);
+    cu_key dek;
+    cu_buf plain;
+    cu_buf_init(&plain, CU_MAX_INPUT_BYTES * 2);
+    int shown = 0;
+    if (cu_vault_subject_key(c->v, r->subject_id, &dek, NULL, NULL) == CU_OK) {
+        unsigned char ad[160];
+        int n = snprintf((char *)ad, sizeof ad, "custos/v1/audit/%.*s/%.*s/%lld",
+                         (int)d.controller.n, d.controller.p, (int)d.subject.n, d.subject.p,
+                         (long long)d.seq);
+        if (n > 0 && n < (int)sizeof ad &&
+            cu_aead_open(&dek, ad, (size_t)n, d.payload.p, d.payload.n, &plain) == CU_OK)
+            shown = 1;
+        cu_key_wipe(&dek);
+    }
+    int rc = c->cb(c->ctx, &d, shown ? &plain : NULL);
+    cu_buf_release(&plain);
+    return rc;
+}
+
+int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f, bool with_values,
+                  cu_event_cb cb, void *ctx, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "audit", err);
+    if (rc)
+        return rc;
+    if (f && f->subject_id) {
+        cu_subject_rec rec;
+        if (!cu_id_valid(f->subject_id))
+            rc = cu_err_set(err, CU_EINVAL, "not a subject id");
+        else if (cu_store_subject_get(v->store, f->subject_id, &rec, NULL) == CU_OK)
+            memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+        if (!rc)
+            memcpy(op.subject_id, f->subject_id, CU_ID_STRLEN);
+    }
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    if (!rc) {
+        list_ctx c = {.v = v, .with_values = with_values, .cb = cb, .ctx = ctx};
+        rc = cu_store_audit_each(v->store, f, list_event, &c, err);
+        if (rc == CU_ETAMPER)
+            rc = cu_err_set(err, rc, "an audit event is malformed; run: custos audit verify");
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_audit_check(cu_vault *v, const cu_actor *a, cu_verify_report *rep, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "audit", err);
+    if (rc)
+        return rc;
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = cu_audit_verify(v, rep, err);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_vault_counts(cu_vault *v, cu_store_counts *out, cu_err *err)
+{
+    return cu_store_counts_get(v->store, out, err);
+}
+
+int cu_controller_each(cu_vault *v, cu_controller_cb cb, void *ctx, cu_err *err)
+{
+    return cu_store_controller_each(v->store, cb, ctx, err);
+}
+
+int cu_vault_head(cu_vault *v, cu_checkpoint *out, cu_err *err)
+{
+    int rc = cu_store_head_get(v->store, out, err);
+    return rc == CU_ENOTFOUND ? cu_err_set(err, rc, "the audit trail has no signed head yet") : rc;
+}

@@ -1,0 +1,86 @@
+/*
+ * subject.h — operations on subjects and their items. Each goes through the
+ * vault's choke point (authorisation, purpose, one audit event in the same
+ * transaction) and handles personal values only as ciphertext at rest.
+ *
+ * Values are sealed under the subject's own data key with associated data
+ * binding controller, subject, item, field and key version. Erasure destroys
+ * the data key (crypto-shredding) and deletes the items and blind indexes in
+ * one transaction; the subject row remains with its erasure time.
+ *
+ * Views returned to callers own decrypted values in wiped buffers; release
+ * them with cu_subject_view_release().
+ */
+#ifndef CUSTOS_DOMAIN_SUBJECT_H
+#define CUSTOS_DOMAIN_SUBJECT_H
+
+#include <stdint.h>
+
+#include "domain/audit.h"
+#include "domain/input.h"
+#include "domain/model.h"
+#include "domain/vault.h"
+#include "store/store.h"
+
+typedef struct cu_item_view {
+    char id[CU_ID_STRLEN];
+    char field[CU_MAX_NAME_BYTES + 1];
+    int category;
+    char source[32];
+    char recorded_by[CU_MAX_NAME_BYTES + 1];
+    int64_t collected_at, recorded_at, updated_at;
+    cu_buf value; /* decrypted */
+} cu_item_view;
+
+typedef struct cu_subject_view {
+    cu_subject_rec rec;
+    cu_item_view *items;
+    size_t n;
+} cu_subject_view;
+
+void cu_subject_view_release(cu_subject_view *sv);
+
+/* Adds a subject of kind to controller with the values of doc. */
+CU_MUST_USE int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id,
+                               const char *kind, const cu_doc *doc,
+                               char id_out[CU_ID_STRLEN], cu_err *err);
+/* Adds the values of doc to an existing subject as new items; item ids are
+ * written to ids_out (doc->n entries) when it is not NULL. */
+CU_MUST_USE int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                     const cu_doc *doc, char (*ids_out)[CU_ID_STRLEN],
+                                     cu_err *err);
+/* Reads a subject with every item decrypted. CU_EERASED (sv->rec filled, no
+ * items) for an erased subject. */
+CU_MUST_USE int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id,
+                               cu_subject_view *sv, cu_err *err);
+/* Exact-match search on an identifier field (nhs_number, email, phone,
+ * local_ref) within one controller, or all when controller_id is NULL. */
+typedef int (*cu_found_cb)(void *ctx, const char *subject_id);
+CU_MUST_USE int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
+                                const char *field, const char *value, size_t n,
+                                cu_found_cb cb, void *ctx, cu_err *err);
+/* Changes values; the old ones are kept, sealed, in the audit event. */
+CU_MUST_USE int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                   const cu_doc *patch, cu_err *err);
+/* Crypto-shredding erasure. */
+CU_MUST_USE int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                 int64_t *erased_at, cu_err *err);
+/* Lists subjects (ids, kinds, times; no personal values). */
+CU_MUST_USE int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id,
+                                cu_subject_cb cb, void *ctx, cu_err *err);
+
+/* Audit trail listing. payload is the decrypted payload when with_values is
+ * set and the subject's key still exists, else NULL. */
+typedef int (*cu_event_cb)(void *ctx, const cu_audit_decoded *e, const cu_buf *payload);
+CU_MUST_USE int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f,
+                              bool with_values, cu_event_cb cb, void *ctx, cu_err *err);
+/* Runs verification as an audited operation. */
+CU_MUST_USE int cu_audit_check(cu_vault *v, const cu_actor *a, cu_verify_report *rep,
+                               cu_err *err);
+/* The signed chain head as it is now. */
+CU_MUST_USE int cu_vault_head(cu_vault *v, cu_checkpoint *out, cu_err *err);
+/* Store counts, for status. */
+CU_MUST_USE int cu_vault_counts(cu_vault *v, cu_store_counts *out, cu_err *err);
+CU_MUST_USE int cu_controller_each(cu_vault *v, cu_controller_cb cb, void *ctx, cu_err *err);
+
+#endif

@@ -1,0 +1,690 @@
+#include "domain/vault.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crypto/keyfile.h"
+#include "domain/audit.h"
+#include "domain/model.h"
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+#include "util/file.h"
+
+#define DB_NAME "custos.db"
+#define KEY_NAME "master.key"
+#define WRAP_CTX "custwrap"
+#define KEYRING_INDEX "index_root"
+#define KEYRING_SIGNING "audit_signing"
+
+static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err)
+{
+    if (cu_strlcpy(v->dir, dir, sizeof v->dir))
+        return cu_err_set(err, CU_EINVAL, "store path too long");
+    if (key_path && *key_path) {
+        if (cu_strlcpy(v->key_path, key_path, sizeof v->key_path))
+            return cu_err_set(err, CU_EINVAL, "key path too long");
+    } else if (snprintf(v->key_path, sizeof v->key_path, "%s/%s", dir, KEY_NAME) >=
+               (int)sizeof v->key_path) {
+        return cu_err_set(err, CU_EINVAL, "store path too long");
+    }
+    return CU_OK;
+}
+
+static int db_path(const cu_vault *v, char *out, size_t n, cu_err *err)
+{
+    if (snprintf(out, n, "%s/%s", v->dir, DB_NAME) >= (int)n)
+        return cu_err_set(err, CU_EINVAL, "store path too long");
+    return CU_OK;
+}
+
+static size_t keyring_ad(const char *name, unsigned char out[64])
+{
+    size_t n = (size_t)snprintf((char *)out, 64, "custos/v1/keyring/%s", name);
+    return n < 64 ? n : 63;
+}
+
+static size_t dek_ad(const char *subject_id, int64_t version, unsigned char out[96])
+{
+    size_t n = (size_t)snprintf((char *)out, 96, "custos/v1/dek/%s/%lld", subject_id,
+                                (long long)version);
+    return n < 96 ? n : 95;
+}
+
+static void free_keys(cu_vault *v)
+{
+    cu_key_free(v->master);
+    cu_key_free(v->wrap);
+    cu_key_free(v->index_root);
+    cu_key_free(v->signing_seed);
+    v->master = v->wrap = v->index_root = v->signing_seed = NULL;
+}
+
+void cu_vault_close(cu_vault *v)
+{
+    if (!v)
+        return;
+    if (v->batch)
+        cu_vault_batch_abort(v);
+    cu_store_close(v->store);
+    free_keys(v);
+    cu_wipe(v, sizeof *v);
+    free(v);
+}
+
+/* Derives the wrapping key from master into locked memory. */
+static cu_key *derive_wrap(const cu_key *master)
+{
+    cu_key tmp;
+    cu_key_derive(master, 1, WRAP_CTX, &tmp);
+    cu_key *k = cu_key_new_locked(&tmp);
+    cu_key_wipe(&tmp);
+    return k;
+}
+
+static void key_id_hex(const cu_key *k, char out[2 * CU_KEYID_BYTES + 1])
+{
+    unsigned char id[CU_KEYID_BYTES];
+    cu_key_id(k, id);
+    cu_hex(id, sizeof id, out);
+}
+
+static int keyring_store(cu_vault *v, const char *name, const cu_key *kek, const cu_key *key,
+                         cu_err *err)
+{
+    unsigned char ad[64], w[CU_WRAPPED_KEY_BYTES];
+    size_t adlen = keyring_ad(name, ad);
+    cu_key_wrap(kek, ad, adlen, key, w);
+    return cu_store_keyring_put(v->store, name, w, sizeof w, err);
+}
+
+static int keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err)
+{
+    cu_buf w;
+    cu_buf_init(&w, 256);
+    int rc = cu_store_keyring_get(v->store, name, &w, err);
+    if (rc == CU_ENOTFOUND)
+        rc = cu_err_set(err, CU_ECORRUPT, "the store's keyring has no %s key", name);
+    if (rc) {
+        cu_buf_release(&w);
+        return rc;
+    }
+    unsigned char ad[64];
+    size_t adlen = keyring_ad(name, ad);
+    cu_key tmp;
+    rc = cu_key_unwrap(v->wrap, ad, adlen, w.data, w.len, &tmp);
+    cu_buf_release(&w);
+    if (rc)
+        return cu_err_set(err, CU_ECORRUPT, "the store's %s key does not open", name);
+    *out = cu_key_new_locked(&tmp);
+    cu_key_wipe(&tmp);
+    return *out ? CU_OK : cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+}
+
+int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
+{
+    cu_vault *v = calloc(1, sizeof *v);
+    if (!v)
+        return cu_err_set(err, CU_ENOMEM, "out of memory");
+    char db[PATH_MAX + 16];
+    int rc = paths(v, store_dir, key_path, err);
+    if (!rc)
+        rc = db_path(v, db, sizeof db, err);
+    if (!rc && access(db, F_OK) == 0)
+        rc = cu_err_set(err, CU_ECONFLICT, "a store already exists in %s", store_dir);
+    if (!rc)
+        rc = cu_mkdir_p(store_dir, err);
+    bool made_key = false, made_db = false;
+    if (!rc) {
+        rc = cu_keyfile_create(v->key_path, &v->master, err);
+        if (rc == CU_ECONFLICT) {
+            /* An operator-provided key: use it rather than overwrite it. */
+            cu_err_clear(err);
+            rc = cu_keyfile_load(v->key_path, &v->master, err);
+        } else {
+            made_key = rc == CU_OK;
+        }
+    }
+    if (!rc && !(v->wrap = derive_wrap(v->master)))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+    if (!rc && !(rc = cu_store_open(db, true, &v->store, err)))
+        made_db = true;
+    if (!rc)
+        rc = cu_store_begin(v->store, err);
+    if (!rc) {
+        char id[CU_ID_STRLEN], kid[2 * CU_KEYID_BYTES + 1];
+        cu_random_id(id);
+        key_id_hex(v->master, kid);
+        cu_key idx, sig;
+        cu_key_random(&idx);
+        cu_key_random(&sig);
+        char now[CU_TIME_STRLEN];
+        cu_time_format(cu_now_us(), now);
+        rc = cu_store_meta_put(v->store, "store_id", id, strlen(id), err);
+        if (!rc)
+            rc = cu_store_meta_put(v->store, "master_key_id", kid, strlen(kid), err);
+        if (!rc)
+            rc = cu_store_meta_put(v->store, "created_at", now, strlen(now), err);
+        if (!rc)
+            rc = keyring_store(v, KEYRING_INDEX, v->wrap, &idx, err);
+        if (!rc)
+            rc = keyring_store(v, KEYRING_SIGNING, v->wrap, &sig, err);
+        if (!rc) {
+            unsigned char pk[CU_PUBKEY_BYTES];
+            cu_sign_public(&sig, pk);
+            rc = cu_store_meta_put(v->store, "audit_public_key", pk, sizeof pk, err);
+        }
+        cu_key_wipe(&idx);
+        cu_key_wipe(&sig);
+        rc = rc ? rc : cu_store_commit(v->store, err);
+    }
+    if (rc) {
+        cu_store_close(v->store);
+        v->store = NULL;
+        if (made_db) {
+            char side[PATH_MAX + 32];
+            unlink(db);
+            snprintf(side, sizeof side, "%s-wal", db);
+            unlink(side);
+            snprintf(side, sizeof side, "%s-shm", db);
+            unlink(side);
+        }
+        if (made_key)
+            unlink(v->key_path);
+    }
+    cu_vault_close(v);
+    return rc;
+}
+
+/* Finishes an interrupted rotation: the store records the key at path.next. */
+static int finish_rotation(cu_vault *v, const char *want_id, cu_err *err)
+{
+    char next[PATH_MAX + 8];
+    snprintf(next, sizeof next, "%s.next", v->key_path);
+    if (access(next, F_OK) != 0)
+        return CU_ENOTFOUND;
+    cu_key *k = NULL;
+    if (cu_keyfile_load(next, &k, NULL))
+        return CU_ENOTFOUND;
+    char kid[2 * CU_KEYID_BYTES + 1];
+    key_id_hex(k, kid);
+    if (strcmp(kid, want_id) != 0) {
+        cu_key_free(k);
+        return CU_ENOTFOUND;
+    }
+    if (rename(next, v->key_path)) {
+        cu_key_free(k);
+        return cu_err_set(err, CU_EIO, "cannot complete key rotation: %s", strerror(errno));
+    }
+    cu_key_free(v->master);
+    v->master = k;
+    return CU_OK;
+}
+
+int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, cu_err *err)
+{
+    cu_vault *v = calloc(1, sizeof *v);
+    if (!v)
+        return cu_err_set(err, CU_ENOMEM, "out of memory");
+    char db[PATH_MAX + 16];
+    cu_buf meta;
+    cu_buf_init(&meta, 4096);
+    int rc = paths(v, store_dir, key_path, err);
+    if (!rc)
+        rc = db_path(v, db, sizeof db, err);
+    if (!rc && access(db, F_OK) != 0)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no store in %s (run: custos init)", store_dir);
+    if (!rc)
+        rc = cu_store_open(db, false, &v->store, err);
+    if (!rc) {
+        rc = cu_store_meta_get(v->store, "store_id", &meta, err);
+        if (rc == CU_ENOTFOUND || (!rc && meta.len != CU_ID_STRLEN - 1))
+            rc = cu_err_set(err, CU_ECORRUPT, "the store has no valid store id");
+        if (!rc)
+            memcpy(v->store_id, meta.data, CU_ID_STRLEN);
+    }
+    if (!rc) {
+        cu_buf_reset(&meta);
+        rc = cu_store_meta_get(v->store, "master_key_id", &meta, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ECORRUPT, "the store records no master key id");
+    }
+    if (!rc) {
+        int lrc = cu_keyfile_load(v->key_path, &v->master, err);
+        char kid[2 * CU_KEYID_BYTES + 1] = "";
+        if (!lrc)
+            key_id_hex(v->master, kid);
+        if (lrc || strcmp(kid, cu_buf_str(&meta)) != 0) {
+            cu_err saved = err ? *err : (cu_err){0};
+            cu_err_clear(err);
+            int frc = finish_rotation(v, cu_buf_str(&meta), err);
+            if (frc == CU_ENOTFOUND) {
+                if (err)
+                    *err = saved;
+                rc = lrc ? lrc
+                         : cu_err_set(err, CU_EKEY,
+                                      "master key %s (id %.16s) does not match this store "
+                                      "(needs key id %.16s)",
+                                      v->key_path, kid, cu_buf_str(&meta));
+            } else {
+                rc = frc;
+            }
+        }
+    }
+    if (!rc && !(v->wrap = derive_wrap(v->master)))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+    if (!rc)
+        rc = keyring_load(v, KEYRING_INDEX, &v->index_root, err);
+    if (!rc)
+        rc = keyring_load(v, KEYRING_SIGNING, &v->signing_seed, err);
+    if (!rc) {
+        cu_sign_public(v->signing_seed, v->pubkey);
+        cu_buf_reset(&meta);
+        rc = cu_store_meta_get(v->store, "audit_public_key", &meta, err);
+        if (rc == CU_ENOTFOUND || (!rc && (meta.len != CU_PUBKEY_BYTES ||
+                                           !cu_ct_equal(meta.data, v->pubkey, CU_PUBKEY_BYTES))))
+            rc = cu_err_set(err, CU_ETAMPER, "the audit public key recorded in the store does "
+                                             "not match the store's signing key");
+    }
+    if (!rc)
+        rc = cu_audit_load_head(v, err);
+    cu_buf_release(&meta);
+    if (rc) {
+        cu_vault_close(v);
+        return rc;
+    }
+    *out = v;
+    return CU_OK;
+}
+
+const char *cu_vault_key_path(const cu_vault *v)
+{
+    return v->key_path;
+}
+
+const char *cu_vault_store_id(const cu_vault *v)
+{
+    return v->store_id;
+}
+
+void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1])
+{
+    cu_hex(v->pubkey, CU_PUBKEY_BYTES, out);
+}
+
+/* ---- transactions ---- */
+
+/* After a rollback the cached head is stale; every transaction reloads it at
+ * its start, so a failure to reload here only delays that. */
+static void reload_head(cu_vault *v)
+{
+    if (cu_audit_load_head(v, NULL) != CU_OK)
+        v->signed_seq = v->head_seq;
+}
+
+static int tx_begin(cu_vault *v, cu_err *err)
+{
+    int rc = cu_store_begin(v->store, err);
+    if (!rc && (rc = cu_audit_load_head(v, err)))
+        cu_store_rollback(v->store);
+    return rc;
+}
+
+static int tx_commit(cu_vault *v, cu_err *err)
+{
+    int rc = cu_audit_seal_head(v, err);
+    if (!rc)
+        rc = cu_store_commit(v->store, err);
+    if (rc) {
+        cu_store_rollback(v->store);
+        reload_head(v);
+    }
+    v->signed_seq = v->head_seq;
+    return rc;
+}
+
+int cu_vault_batch_begin(cu_vault *v, cu_err *err)
+{
+    if (v->batch)
+        return cu_err_set(err, CU_EINTERNAL, "a batch is already open");
+    int rc = tx_begin(v, err);
+    if (!rc)
+        v->batch = true;
+    return rc;
+}
+
+int cu_vault_batch_commit(cu_vault *v, cu_err *err)
+{
+    if (!v->batch)
+        return cu_err_set(err, CU_EINTERNAL, "no batch is open");
+    v->batch = false;
+    return tx_commit(v, err);
+}
+
+void cu_vault_batch_abort(cu_vault *v)
+{
+    v->batch = false;
+    cu_store_rollback(v->store);
+    reload_head(v);
+}
+
+/* ---- the choke point ---- */
+
+int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, const char *action, cu_err *err)
+{
+    memset(op, 0, sizeof *op);
+    op->actor = a;
+    op->action = action;
+    if (!a || !a->name || !cu_actor_valid(a->name))
+        return cu_err_set(err, CU_EDENIED, "no authenticated actor");
+    if (!a->purpose || !cu_name_valid(a->purpose))
+        return cu_err_set(err, CU_EINVAL, "a purpose is required: a name of 1-64 characters "
+                                          "a-z 0-9 _ . - starting with a letter");
+    int rc;
+    if (!v->batch) {
+        if ((rc = tx_begin(v, err)))
+            return rc;
+        op->own_tx = true;
+    }
+    op->saved_seq = v->head_seq;
+    memcpy(op->saved_hash, v->head_hash, CU_HASH_BYTES);
+    if ((rc = cu_store_savepoint(v->store, err))) {
+        if (op->own_tx)
+            cu_store_rollback(v->store);
+        return rc;
+    }
+    return CU_OK;
+}
+
+int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
+{
+    (void)v;
+    const cu_actor *a = op->actor;
+    /* The CLI operator administers the whole store on the host it runs on;
+     * staff roles and their need-to-know rules are decided here too. */
+    if (a->role && strcmp(a->role, "operator") == 0) {
+        op->authorised = true;
+        return CU_OK;
+    }
+    return cu_err_set(err, CU_EDENIED, "role %s may not %s here",
+                      a->role && cu_name_valid(a->role) ? a->role : "(none)", op->action);
+}
+
+static const char *outcome_of(int status)
+{
+    switch (status) {
+    case CU_OK: return "ok";
+    case CU_ENOTFOUND: return "not_found";
+    case CU_EERASED: return "erased";
+    case CU_EDENIED: return "denied";
+    default: return NULL;
+    }
+}
+
+static size_t audit_ad(const cu_op *op, int64_t seq, unsigned char out[160])
+{
+    size_t n = (size_t)snprintf((char *)out, 160, "custos/v1/audit/%s/%s/%lld",
+                                op->controller_id, op->subject_id, (long long)seq);
+    return n < 160 ? n : 159;
+}
+
+int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
+              cu_err *err)
+{
+    const char *outcome = outcome_of(status);
+    int rc = CU_OK;
+    if (!outcome) {
+        cu_store_rollback_to(v->store);
+        v->head_seq = op->saved_seq;
+        memcpy(v->head_hash, op->saved_hash, CU_HASH_BYTES);
+        if (op->own_tx)
+            cu_store_rollback(v->store);
+        return status;
+    }
+    if (status != CU_OK) {
+        cu_store_rollback_to(v->store);
+        v->head_seq = op->saved_seq;
+        memcpy(v->head_hash, op->saved_hash, CU_HASH_BYTES);
+    } else {
+        rc = cu_store_release(v->store, err);
+    }
+    char cats[256];
+    cu_category_mask_names(op->categories, cats, sizeof cats);
+    cu_buf sealed;
+    cu_buf_init(&sealed, 0);
+    if (!rc && status == CU_OK && dek && payload && payload->len) {
+        unsigned char ad[160];
+        size_t adlen = audit_ad(op, v->head_seq + 1, ad);
+        rc = cu_aead_seal(dek, ad, adlen, payload->data, payload->len, &sealed);
+        if (rc)
+            rc = cu_err_set(err, rc, "cannot seal the audit payload");
+    }
+    if (!rc) {
+        cu_audit_event e = {
+            .actor = op->actor->name, .role = op->actor->role, .action = op->action,
+            .controller = op->controller_id, .subject = op->subject_id, .categories = cats,
+            .purpose = op->actor->purpose, .outcome = outcome, .via = op->actor->via,
+            .payload = sealed.data, .payload_len = sealed.len,
+        };
+        rc = cu_audit_append(v, &e, err);
+    }
+    cu_buf_release(&sealed);
+    if (op->own_tx) {
+        if (!rc)
+            rc = tx_commit(v, err);
+        else
+            cu_store_rollback(v->store);
+    } else if (rc) {
+        /* In a batch, a failed append poisons the batch: undo everything. */
+        cu_vault_batch_abort(v);
+    }
+    return rc ? rc : status;
+}
+
+/* ---- keys ---- */
+
+int cu_vault_subject_key(cu_vault *v, const char *subject_id, cu_key *dek, int64_t *version,
+                         cu_err *err)
+{
+    unsigned char w[CU_WRAPPED_KEY_BYTES];
+    size_t n = 0;
+    int64_t ver = 0;
+    int rc = cu_store_subject_key_get(v->store, subject_id, &ver, w, sizeof w, &n, err);
+    if (rc)
+        return rc;
+    unsigned char ad[96];
+    size_t adlen = dek_ad(subject_id, ver, ad);
+    if (cu_key_unwrap(v->wrap, ad, adlen, w, n, dek))
+        return cu_err_set(err, CU_ECORRUPT, "the data key of subject %s does not open",
+                          subject_id);
+    if (version)
+        *version = ver;
+    return CU_OK;
+}
+
+void cu_vault_wrap_subject_key(cu_vault *v, const char *subject_id, int64_t version,
+                               const cu_key *dek, unsigned char out[CU_WRAPPED_KEY_BYTES])
+{
+    unsigned char ad[96];
+    size_t adlen = dek_ad(subject_id, version, ad);
+    cu_key_wrap(v->wrap, ad, adlen, dek, out);
+}
+
+void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *kind,
+                          const char *value, size_t n, unsigned char out[CU_HASH_BYTES])
+{
+    cu_key ck;
+    cu_blind_index(v->index_root, "custos/v1/bidx-controller", controller_id,
+                   strlen(controller_id), ck.k);
+    cu_blind_index(&ck, kind, value, n, out);
+    cu_key_wipe(&ck);
+}
+
+size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
+                  const char *subject_id, const char *item_id, const char *field,
+                  int64_t key_version)
+{
+    int n = snprintf((char *)out, CU_AD_MAX, "custos/v1/item\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld",
+                     controller_id, subject_id, item_id, field, (long long)key_version);
+    return n < CU_AD_MAX ? (size_t)n : CU_AD_MAX - 1;
+}
+
+/* ---- controllers ---- */
+
+int cu_controller_add(cu_vault *v, const cu_actor *a, const char *name,
+                      char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > CU_MAX_CONTROLLER_NAME)
+        return cu_err_set(err, CU_EINVAL, "controller name must be 1 to %d bytes",
+                          CU_MAX_CONTROLLER_NAME);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return cu_err_set(err, CU_EINVAL, "controller name contains control characters");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "create", err);
+    if (rc)
+        return rc;
+    cu_random_id(id_out);
+    memcpy(op.controller_id, id_out, CU_ID_STRLEN);
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = cu_store_controller_insert(v->store, id_out, name, cu_now_us(), err);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* ---- master key rotation ---- */
+
+typedef struct rewrap_entry {
+    char id[CU_ID_STRLEN + 64];
+    int64_t version;
+    unsigned char w[CU_WRAPPED_KEY_BYTES];
+} rewrap_entry;
+
+typedef struct rewrap_list {
+    rewrap_entry *e;
+    size_t n, cap;
+    bool bad;
+} rewrap_list;
+
+static int collect(rewrap_list *l, const char *id, int64_t version, const void *w, size_t n)
+{
+    if (n != CU_WRAPPED_KEY_BYTES) {
+        l->bad = true;
+        return CU_ECORRUPT;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        rewrap_entry *e = realloc(l->e, cap * sizeof *e);
+        if (!e)
+            return CU_ENOMEM;
+        l->e = e;
+        l->cap = cap;
+    }
+    rewrap_entry *e = &l->e[l->n++];
+    cu_strlcpy(e->id, id, sizeof e->id);
+    e->version = version;
+    memcpy(e->w, w, CU_WRAPPED_KEY_BYTES);
+    return 0;
+}
+
+static int collect_subject_key(void *ctx, const char *id, int64_t version, const void *w,
+                               size_t n)
+{
+    return collect(ctx, id, version, w, n);
+}
+
+static int collect_keyring(void *ctx, const char *name, const void *w, size_t n)
+{
+    return collect(ctx, name, 0, w, n);
+}
+
+static int rewrap_all(cu_vault *v, const cu_key *new_wrap, cu_err *err)
+{
+    rewrap_list subj = {0}, ring = {0};
+    int rc = cu_store_subject_key_each(v->store, collect_subject_key, &subj, err);
+    if (!rc)
+        rc = cu_store_keyring_each(v->store, collect_keyring, &ring, err);
+    if (rc == CU_ECORRUPT || rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "cannot read the keys to rewrap");
+    for (size_t i = 0; !rc && i < subj.n; i++) {
+        cu_key dek;
+        unsigned char ad[96];
+        size_t adlen = dek_ad(subj.e[i].id, subj.e[i].version, ad);
+        if (cu_key_unwrap(v->wrap, ad, adlen, subj.e[i].w, CU_WRAPPED_KEY_BYTES, &dek)) {
+            rc = cu_err_set(err, CU_ECORRUPT, "the data key of subject %s does not open",
+                            subj.e[i].id);
+            break;
+        }
+        cu_key_wrap(new_wrap, ad, adlen, &dek, subj.e[i].w);
+        cu_key_wipe(&dek);
+        rc = cu_store_subject_key_put(v->store, subj.e[i].id, subj.e[i].version, subj.e[i].w,
+                                      CU_WRAPPED_KEY_BYTES, err);
+    }
+    for (size_t i = 0; !rc && i < ring.n; i++) {
+        cu_key k;
+        unsigned char ad[64];
+        size_t adlen = keyring_ad(ring.e[i].id, ad);
+        if (cu_key_unwrap(v->wrap, ad, adlen, ring.e[i].w, CU_WRAPPED_KEY_BYTES, &k)) {
+            rc = cu_err_set(err, CU_ECORRUPT, "the store's %s key does not open", ring.e[i].id);
+            break;
+        }
+        rc = keyring_store(v, ring.e[i].id, new_wrap, &k, err);
+        cu_key_wipe(&k);
+    }
+    free(subj.e);
+    free(ring.e);
+    return rc;
+}
+
+int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
+                           char new_key_id[2 * CU_KEYID_BYTES + 1], cu_err *err)
+{
+    char next[PATH_MAX + 8];
+    if (snprintf(next, sizeof next, "%s.next", v->key_path) >= (int)sizeof next)
+        return cu_err_set(err, CU_EINVAL, "key path too long");
+    cu_key *nmaster = cu_key_new_locked(NULL);
+    cu_key *nwrap = nmaster ? derive_wrap(nmaster) : NULL;
+    if (!nwrap) {
+        cu_key_free(nmaster);
+        return cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+    }
+    key_id_hex(nmaster, new_key_id);
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, "key", err);
+    if (rc) {
+        cu_key_free(nmaster);
+        cu_key_free(nwrap);
+        return rc;
+    }
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = rewrap_all(v, nwrap, err);
+    if (!rc)
+        rc = cu_store_meta_put(v->store, "master_key_id", new_key_id, strlen(new_key_id), err);
+    /* The new key is on disk before the store that needs it is committed. */
+    unlink(next);
+    if (!rc)
+        rc = cu_keyfile_write(next, nmaster, err);
+    bool staged = rc == CU_OK;
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc) {
+        if (staged)
+            unlink(next);
+        cu_key_free(nmaster);
+        cu_key_free(nwrap);
+        return rc;
+    }
+    if (rename(next, v->key_path) || cu_fsync_parent(v->key_path, NULL)) {
+        rc = cu_err_set(err, CU_EIO, "the store now needs the key in %s; rename it to %s (%s)",
+                        next, v->key_path, strerror(errno));
+    }
+    cu_key_free(v->master);
+    cu_key_free(v->wrap);
+    v->master = nmaster;
+    v->wrap = nwrap;
+    return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * vault.h — an open custos store with its keys, and the one choke point every
+ * access to personal data goes through.
+ *
+ * A vault is a directory: custos.db (the SQLite store) and, unless another
+ * path is given, master.key (mode 0600). Opening checks that the master key
+ * matches the store (its key id is recorded in the store), unwraps the
+ * store-wide keys into locked memory and wipes them on close.
+ *
+ * The choke point: every operation on personal data is bracketed by
+ * cu_op_begin() and cu_op_end(). Between them the operation calls
+ * cu_op_authorise() once it knows which controller and subject it touches;
+ * that decision (actor authenticated, role allowed, purpose stated) is made in
+ * one place. cu_op_end() appends exactly one audit event in the same
+ * transaction as the change: outcome "ok" keeps the change; "denied",
+ * "not_found" and "erased" undo the change but keep the event; any other
+ * failure undoes both, so nothing half-written remains.
+ *
+ * Group commit: between cu_vault_batch_begin() and cu_vault_batch_commit()
+ * many operations share one transaction (each in its own savepoint); the batch
+ * is durable when cu_vault_batch_commit() returns. Outside a batch each
+ * operation commits on its own.
+ */
+#ifndef CUSTOS_DOMAIN_VAULT_H
+#define CUSTOS_DOMAIN_VAULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+typedef struct cu_vault cu_vault;
+
+/* Who is acting, in which role, why, and through which interface. None of
+ * these may hold personal data of a subject. */
+typedef struct cu_actor {
+    const char *name;    /* OS user or staff user name */
+    const char *role;    /* "operator" for the CLI */
+    const char *purpose; /* why: "administration", "direct_care", ... */
+    const char *via;     /* interface and command or route template */
+} cu_actor;
+
+/* Creates store_dir (mode 0700), the master key (key_path, or
+ * store_dir/master.key when NULL), the database and the store-wide keys. */
+CU_MUST_USE int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err);
+CU_MUST_USE int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out,
+                              cu_err *err);
+void cu_vault_close(cu_vault *v);
+
+/* The master key file in use and the store's id. */
+const char *cu_vault_key_path(const cu_vault *v);
+const char *cu_vault_store_id(const cu_vault *v);
+
+CU_MUST_USE int cu_vault_batch_begin(cu_vault *v, cu_err *err);
+CU_MUST_USE int cu_vault_batch_commit(cu_vault *v, cu_err *err);
+void cu_vault_batch_abort(cu_vault *v);
+
+/* Rewraps every data key and store-wide key under a new master key, in one
+ * transaction with its audit event, then replaces the key file. The item
+ * ciphertexts are not touched. new_key_id receives the new key's id (hex). */
+CU_MUST_USE int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
+                                       char new_key_id[2 * CU_KEYID_BYTES + 1], cu_err *err);
+
+/* Adds a controller (an organisation; its name is not personal data). */
+CU_MUST_USE int cu_controller_add(cu_vault *v, const cu_actor *a, const char *name,
+                                  char id_out[CU_ID_STRLEN], cu_err *err);
+
+/* The audit signing public key (hex), for pinning outside the store. */
+void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1]);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * vault_impl.h — the vault's insides, shared by the domain modules that
+ * implement operations (audit.c, subject.c, vault.c). Not for interfaces.
+ */
+#ifndef CUSTOS_DOMAIN_VAULT_IMPL_H
+#define CUSTOS_DOMAIN_VAULT_IMPL_H
+
+#include <limits.h>
+
+#include "domain/vault.h"
+#include "store/store.h"
+
+struct cu_vault {
+    cu_store *store;
+    cu_key *master;
+    cu_key *wrap;         /* derived from master: wraps data keys and the keyring */
+    cu_key *index_root;   /* keyring: roots the per-controller blind-index keys */
+    cu_key *signing_seed; /* keyring: Ed25519 seed for chain heads */
+    unsigned char pubkey[CU_PUBKEY_BYTES];
+    char store_id[CU_ID_STRLEN];
+    char dir[PATH_MAX];
+    char key_path[PATH_MAX];
+    /* audit chain state: the last appended event, and what is signed */
+    int64_t head_seq;
+    unsigned char head_hash[CU_HASH_BYTES];
+    int64_t signed_seq;
+    bool batch;
+};
+
+/* One operation on personal data: see vault.h. */
+typedef struct cu_op {
+    const cu_actor *actor;
+    const char *action; /* create read update erase search export key audit */
+    char controller_id[CU_ID_STRLEN];
+    char subject_id[CU_ID_STRLEN];
+    unsigned categories; /* bit per cu_category touched */
+    bool own_tx;
+    bool authorised;
+    int64_t saved_seq;
+    unsigned char saved_hash[CU_HASH_BYTES];
+} cu_op;
+
+CU_MUST_USE int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, const char *action,
+                            cu_err *err);
+/* The single authorisation decision. CU_EDENIED (with err set) when refused. */
+CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
+/* Ends the operation with status; for outcome "ok" an optional payload is
+ * sealed under dek into the event. Returns status, or a commit failure. */
+int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
+              cu_err *err);
+
+/* Keys of one subject and one controller. */
+CU_MUST_USE int cu_vault_subject_key(cu_vault *v, const char *subject_id, cu_key *dek,
+                                     int64_t *version, cu_err *err);
+void cu_vault_wrap_subject_key(cu_vault *v, const char *subject_id, int64_t version,
+                               const cu_key *dek, unsigned char out[CU_WRAPPED_KEY_BYTES]);
+void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *kind,
+                          const char *value, size_t n, unsigned char out[CU_HASH_BYTES]);
+
+/* Associated data binding a sealed value to where it belongs. */
+#define CU_AD_MAX 256
+size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
+                  const char *subject_id, const char *item_id, const char *field,
+                  int64_t key_version);
+
+#endif

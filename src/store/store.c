@@ -1,0 +1,820 @@
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/schema.h"
+
+/* Prepared statements, prepared on first use and kept for the connection. */
+enum stmt_id {
+    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+    ST_META_GET, ST_META_PUT,
+    ST_KEYRING_GET, ST_KEYRING_PUT, ST_KEYRING_EACH,
+    ST_CTL_INSERT, ST_CTL_GET, ST_CTL_EACH,
+    ST_SUBJ_INSERT, ST_SUBJ_GET, ST_SUBJ_TOUCH, ST_SUBJ_ERASED, ST_SUBJ_EACH, ST_SUBJ_EACH_CTL,
+    ST_SKEY_PUT, ST_SKEY_GET, ST_SKEY_DELETE, ST_SKEY_EACH,
+    ST_ITEM_INSERT, ST_ITEM_EACH, ST_ITEM_GET, ST_ITEM_UPDATE, ST_ITEM_DELETE_SUBJ,
+    ST_IDENT_INSERT, ST_IDENT_FIND, ST_IDENT_DELETE_ITEM, ST_IDENT_DELETE_SUBJ,
+    ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH,
+    ST_HEAD_PUT, ST_HEAD_GET, ST_CKPT_ADD, ST_CKPT_LAST, ST_CKPT_EACH,
+    ST_COUNT,
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT op",
+    [ST_RELEASE] = "RELEASE op",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO op",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_PUT] = "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_KEYRING_GET] = "SELECT wrapped FROM keyring WHERE name = ?1",
+    [ST_KEYRING_PUT] = "INSERT INTO keyring(name, wrapped) VALUES (?1, ?2) "
+                       "ON CONFLICT(name) DO UPDATE SET wrapped = excluded.wrapped",
+    [ST_KEYRING_EACH] = "SELECT name, wrapped FROM keyring ORDER BY name",
+    [ST_CTL_INSERT] = "INSERT INTO controllers(id, name, created_at) VALUES (?1, ?2, ?3)",
+    [ST_CTL_GET] = "SELECT name FROM controllers WHERE id = ?1",
+    [ST_CTL_EACH] = "SELECT id, name, created_at FROM controllers ORDER BY created_at, id",
+    [ST_SUBJ_INSERT] = "INSERT INTO subjects(id, controller_id, kind, key_version, created_at, "
+                       "updated_at, erased_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+    [ST_SUBJ_GET] = "SELECT id, controller_id, kind, key_version, created_at, updated_at, "
+                    "erased_at FROM subjects WHERE id = ?1",
+    [ST_SUBJ_TOUCH] = "UPDATE subjects SET updated_at = ?2 WHERE id = ?1",
+    [ST_SUBJ_ERASED] = "UPDATE subjects SET erased_at = ?2, updated_at = ?2 WHERE id = ?1",
+    [ST_SUBJ_EACH] = "SELECT id, controller_id, kind, key_version, created_at, updated_at, "
+                     "erased_at FROM subjects ORDER BY created_at, id",
+    [ST_SUBJ_EACH_CTL] = "SELECT id, controller_id, kind, key_version, created_at, "
+                         "updated_at, erased_at FROM subjects WHERE controller_id = ?1 "
+                         "ORDER BY created_at, id",
+    [ST_SKEY_PUT] = "INSERT INTO subject_keys(subject_id, version, wrapped) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT(subject_id) DO UPDATE SET version = excluded.version, "
+                    "wrapped = excluded.wrapped",
+    [ST_SKEY_GET] = "SELECT version, wrapped FROM subject_keys WHERE subject_id = ?1",
+    [ST_SKEY_DELETE] = "DELETE FROM subject_keys WHERE subject_id = ?1",
+    [ST_SKEY_EACH] = "SELECT subject_id, version, wrapped FROM subject_keys",
+    [ST_ITEM_INSERT] = "INSERT INTO items(subject_id, id, category, field, source, "
+                       "collected_at, recorded_by, recorded_at, updated_at, value) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_ITEM_EACH] = "SELECT id, subject_id, category, field, source, recorded_by, "
+                     "collected_at, recorded_at, updated_at, value FROM items "
+                     "WHERE subject_id = ?1 ORDER BY recorded_at, id",
+    [ST_ITEM_GET] = "SELECT id, subject_id, category, field, source, recorded_by, "
+                    "collected_at, recorded_at, updated_at, value FROM items "
+                    "WHERE subject_id = ?1 AND id = ?2",
+    [ST_ITEM_UPDATE] = "UPDATE items SET value = ?3, updated_at = ?4 "
+                       "WHERE subject_id = ?1 AND id = ?2",
+    [ST_ITEM_DELETE_SUBJ] = "DELETE FROM items WHERE subject_id = ?1",
+    [ST_IDENT_INSERT] = "INSERT INTO identifiers(kind, bidx, subject_id, item_id) "
+                        "VALUES (?1, ?2, ?3, ?4)",
+    [ST_IDENT_FIND] = "SELECT subject_id, item_id FROM identifiers "
+                      "WHERE kind = ?1 AND bidx = ?2 ORDER BY subject_id",
+    [ST_IDENT_DELETE_ITEM] = "DELETE FROM identifiers WHERE subject_id = ?1 AND item_id = ?2",
+    [ST_IDENT_DELETE_SUBJ] = "DELETE FROM identifiers WHERE subject_id = ?1",
+    [ST_AUDIT_LAST] = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit_events(seq, ts, actor, subject_id, body, hash) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_AUDIT_EACH] = "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
+                      "WHERE (?1 IS NULL OR subject_id = ?1) AND (?2 IS NULL OR actor = ?2) "
+                      "AND (?3 = 0 OR ts >= ?3) AND (?4 = 0 OR ts <= ?4) AND seq > ?5 "
+                      "ORDER BY seq LIMIT ?6",
+    [ST_HEAD_PUT] = "INSERT INTO audit_head(one, seq, signed_at, hash, sig) "
+                    "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(one) DO UPDATE SET "
+                    "seq = excluded.seq, signed_at = excluded.signed_at, "
+                    "hash = excluded.hash, sig = excluded.sig",
+    [ST_HEAD_GET] = "SELECT seq, signed_at, hash, sig FROM audit_head WHERE one = 1",
+    [ST_CKPT_ADD] = "INSERT INTO audit_checkpoints(seq, signed_at, hash, sig) "
+                    "VALUES (?1, ?2, ?3, ?4)",
+    [ST_CKPT_LAST] = "SELECT coalesce(max(seq), 0) FROM audit_checkpoints",
+    [ST_CKPT_EACH] = "SELECT seq, signed_at, hash, sig FROM audit_checkpoints ORDER BY seq",
+};
+
+struct cu_store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    bool in_tx;
+};
+
+int cu_store_schema_version(void)
+{
+    return cu_schema_count();
+}
+
+/* Maps a SQLite failure to a status and a one-line message naming what failed. */
+static int db_fail(cu_store *s, int src, const char *what, cu_err *err)
+{
+    int primary = src & 0xff;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+        return cu_err_set(err, CU_ECORRUPT,
+                          "store database is damaged or not a custos store (%s)", what);
+    if (primary == SQLITE_CONSTRAINT)
+        return cu_err_set(err, CU_ECONFLICT, "%s: conflicts with existing data", what);
+    if (primary == SQLITE_NOMEM)
+        return cu_err_set(err, CU_ENOMEM, "%s: out of memory", what);
+    return cu_err_set(err, CU_EIO, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db)
+                                                            : sqlite3_errstr(src));
+}
+
+static sqlite3_stmt *stmt(cu_store *s, enum stmt_id id, cu_err *err)
+{
+    if (!s->stmt[id]) {
+        int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            db_fail(s, rc, "preparing a statement", err);
+            return NULL;
+        }
+    }
+    return s->stmt[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
+{
+    sqlite3_bind_blob64(st, i, v ? v : "", n, SQLITE_STATIC);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Runs a statement that returns no rows. */
+static int exec_stmt(cu_store *s, sqlite3_stmt *st, const char *what, cu_err *err)
+{
+    int rc = sqlite3_step(st);
+    done(st);
+    return rc == SQLITE_DONE ? CU_OK : db_fail(s, rc, what, err);
+}
+
+static int exec_sql(cu_store *s, const char *sql, const char *what, cu_err *err)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CU_OK : db_fail(s, rc, what, err);
+}
+
+#define PREP(var, id, what)                                                                 \
+    sqlite3_stmt *var = stmt(s, id, err);                                                   \
+    if (!var)                                                                               \
+        return err ? err->code : CU_EIO
+
+static int migrate(cu_store *s, cu_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, "reading the schema version", err);
+    rc = sqlite3_step(st);
+    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (version < 0)
+        return db_fail(s, rc, "reading the schema version", err);
+    int latest = cu_schema_count();
+    if (version > latest)
+        return cu_err_set(err, CU_EVERSION,
+                          "store schema version %d is newer than this custos supports (%d); "
+                          "use a newer custos", version, latest);
+    for (int v = version + 1; v <= latest; v++) {
+        char pragma[48];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v);
+        if ((rc = exec_sql(s, "BEGIN IMMEDIATE", "starting a migration", err)))
+            return rc;
+        if ((rc = exec_sql(s, cu_schema_migration(v), "applying a migration", err)) ||
+            (rc = exec_sql(s, pragma, "recording the schema version", err)) ||
+            (rc = exec_sql(s, "COMMIT", "committing a migration", err))) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return CU_OK;
+}
+
+int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err)
+{
+    if (!create && access(path, F_OK) != 0)
+        return cu_err_set(err, CU_ENOTFOUND, "no store at %s (run: custos init)", path);
+    if (create && access(path, F_OK) == 0)
+        return cu_err_set(err, CU_ECONFLICT, "a store already exists at %s", path);
+    cu_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return cu_err_set(err, CU_ENOMEM, "out of memory opening the store");
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        rc = db_fail(s, rc, "opening the store database", err);
+        cu_store_close(s);
+        return rc;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 10000);
+    /* WAL + FULL: a commit is on disk when it returns. secure_delete overwrites
+     * deleted content, so an erased key does not linger in free pages. */
+    rc = exec_sql(s,
+                  "PRAGMA journal_mode = WAL;"
+                  "PRAGMA synchronous = FULL;"
+                  "PRAGMA foreign_keys = ON;"
+                  "PRAGMA secure_delete = ON;"
+                  "PRAGMA trusted_schema = OFF;"
+                  "PRAGMA cell_size_check = ON;",
+                  "configuring the store database", err);
+    if (!rc)
+        rc = migrate(s, err);
+    if (rc) {
+        cu_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return CU_OK;
+}
+
+void cu_store_close(cu_store *s)
+{
+    if (!s)
+        return;
+    if (s->in_tx)
+        cu_store_rollback(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+int cu_store_begin(cu_store *s, cu_err *err)
+{
+    PREP(st, ST_BEGIN, "begin");
+    int rc = exec_stmt(s, st, "starting a transaction", err);
+    if (!rc)
+        s->in_tx = true;
+    return rc;
+}
+
+int cu_store_commit(cu_store *s, cu_err *err)
+{
+    PREP(st, ST_COMMIT, "commit");
+    int rc = exec_stmt(s, st, "committing", err);
+    if (rc) {
+        cu_store_rollback(s);
+        return rc;
+    }
+    s->in_tx = false;
+    return CU_OK;
+}
+
+void cu_store_rollback(cu_store *s)
+{
+    if (sqlite3_get_autocommit(s->db) == 0) {
+        sqlite3_stmt *st = stmt(s, ST_ROLLBACK, NULL);
+        if (st)
+            (void)exec_stmt(s, st, "rolling back", NULL);
+    }
+    s->in_tx = false;
+}
+
+bool cu_store_in_tx(const cu_store *s)
+{
+    return s->in_tx;
+}
+
+int cu_store_savepoint(cu_store *s, cu_err *err)
+{
+    PREP(st, ST_SAVEPOINT, "savepoint");
+    return exec_stmt(s, st, "starting an operation", err);
+}
+
+int cu_store_release(cu_store *s, cu_err *err)
+{
+    PREP(st, ST_RELEASE, "release");
+    return exec_stmt(s, st, "finishing an operation", err);
+}
+
+void cu_store_rollback_to(cu_store *s)
+{
+    sqlite3_stmt *st = stmt(s, ST_ROLLBACK_TO, NULL);
+    if (st)
+        (void)exec_stmt(s, st, "undoing an operation", NULL);
+    st = stmt(s, ST_RELEASE, NULL);
+    if (st)
+        (void)exec_stmt(s, st, "undoing an operation", NULL);
+}
+
+int cu_store_checkpoint_wal(cu_store *s, cu_err *err)
+{
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    /* SQLITE_BUSY means another connection is reading; the WAL is then
+     * checkpointed by a later writer. Not a failure of the caller's change. */
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? CU_OK
+                                                : db_fail(s, rc, "checkpointing the WAL", err);
+}
+
+/* Fetches a single blob column into out; CU_ENOTFOUND when no row. */
+static int get_blob(cu_store *s, sqlite3_stmt *st, const char *what, cu_buf *out, cu_err *err)
+{
+    int rc = sqlite3_step(st);
+    int res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        if (cu_buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)))
+            res = cu_err_set(err, CU_ENOMEM, "%s: out of memory", what);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, what, err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_meta_get(cu_store *s, const char *key, cu_buf *out, cu_err *err)
+{
+    PREP(st, ST_META_GET, "meta");
+    bind_text(st, 1, key);
+    return get_blob(s, st, "reading store metadata", out, err);
+}
+
+int cu_store_meta_put(cu_store *s, const char *key, const void *v, size_t n, cu_err *err)
+{
+    PREP(st, ST_META_PUT, "meta");
+    bind_text(st, 1, key);
+    bind_blob(st, 2, v, n);
+    return exec_stmt(s, st, "writing store metadata", err);
+}
+
+int cu_store_keyring_get(cu_store *s, const char *name, cu_buf *out, cu_err *err)
+{
+    PREP(st, ST_KEYRING_GET, "keyring");
+    bind_text(st, 1, name);
+    return get_blob(s, st, "reading the keyring", out, err);
+}
+
+int cu_store_keyring_put(cu_store *s, const char *name, const void *wrapped, size_t n,
+                         cu_err *err)
+{
+    PREP(st, ST_KEYRING_PUT, "keyring");
+    bind_text(st, 1, name);
+    bind_blob(st, 2, wrapped, n);
+    return exec_stmt(s, st, "writing the keyring", err);
+}
+
+/* Steps through rows, calling fn(row) for each; fn's non-zero result stops the
+ * walk and is returned. */
+#define EACH_ROW(st, what, body)                                                            \
+    do {                                                                                    \
+        int step_, res_ = CU_OK;                                                            \
+        while ((step_ = sqlite3_step(st)) == SQLITE_ROW) {                                  \
+            res_ = (body);                                                                  \
+            if (res_)                                                                       \
+                break;                                                                      \
+        }                                                                                   \
+        if (!res_ && step_ != SQLITE_DONE)                                                  \
+            res_ = db_fail(s, step_, what, err);                                            \
+        done(st);                                                                           \
+        return res_;                                                                        \
+    } while (0)
+
+int cu_store_keyring_each(cu_store *s, cu_keyring_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_KEYRING_EACH, "keyring");
+    EACH_ROW(st, "reading the keyring",
+             cb(ctx, col_text(st, 0), sqlite3_column_blob(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1)));
+}
+
+int cu_store_controller_insert(cu_store *s, const char *id, const char *name,
+                               int64_t created_at, cu_err *err)
+{
+    PREP(st, ST_CTL_INSERT, "controller");
+    bind_text(st, 1, id);
+    bind_text(st, 2, name);
+    sqlite3_bind_int64(st, 3, created_at);
+    int rc = sqlite3_step(st);
+    done(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return cu_err_set(err, CU_ECONFLICT, "a controller with that name already exists");
+    return rc == SQLITE_DONE ? CU_OK : db_fail(s, rc, "adding a controller", err);
+}
+
+int cu_store_controller_get(cu_store *s, const char *id, cu_buf *name, cu_err *err)
+{
+    PREP(st, ST_CTL_GET, "controller");
+    bind_text(st, 1, id);
+    cu_buf tmp;
+    cu_buf_init(&tmp, 4096);
+    int rc = get_blob(s, st, "reading a controller", name ? name : &tmp, err);
+    cu_buf_release(&tmp);
+    return rc;
+}
+
+int cu_store_controller_each(cu_store *s, cu_controller_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CTL_EACH, "controllers");
+    EACH_ROW(st, "listing controllers",
+             cb(ctx, col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2)));
+}
+
+static void subject_from_row(sqlite3_stmt *st, cu_subject_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    cu_strlcpy(r->id, col_text(st, 0), sizeof r->id);
+    cu_strlcpy(r->controller_id, col_text(st, 1), sizeof r->controller_id);
+    cu_strlcpy(r->kind, col_text(st, 2), sizeof r->kind);
+    r->key_version = sqlite3_column_int64(st, 3);
+    r->created_at = sqlite3_column_int64(st, 4);
+    r->updated_at = sqlite3_column_int64(st, 5);
+    r->erased_at = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
+}
+
+int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err)
+{
+    PREP(st, ST_SUBJ_INSERT, "subject");
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->controller_id);
+    bind_text(st, 3, r->kind);
+    sqlite3_bind_int64(st, 4, r->key_version);
+    sqlite3_bind_int64(st, 5, r->created_at);
+    sqlite3_bind_int64(st, 6, r->updated_at);
+    return exec_stmt(s, st, "adding a subject", err);
+}
+
+int cu_store_subject_get(cu_store *s, const char *id, cu_subject_rec *out, cu_err *err)
+{
+    PREP(st, ST_SUBJ_GET, "subject");
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        subject_from_row(st, out);
+    else if (rc == SQLITE_DONE)
+        res = CU_ENOTFOUND;
+    else
+        res = db_fail(s, rc, "reading a subject", err);
+    done(st);
+    return res;
+}
+
+int cu_store_subject_touch(cu_store *s, const char *id, int64_t updated_at, cu_err *err)
+{
+    PREP(st, ST_SUBJ_TOUCH, "subject");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, updated_at);
+    return exec_stmt(s, st, "updating a subject", err);
+}
+
+int cu_store_subject_mark_erased(cu_store *s, const char *id, int64_t erased_at, cu_err *err)
+{
+    PREP(st, ST_SUBJ_ERASED, "subject");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, erased_at);
+    return exec_stmt(s, st, "marking a subject erased", err);
+}
+
+int cu_store_subject_each(cu_store *s, const char *controller_id, cu_subject_cb cb, void *ctx,
+                          cu_err *err)
+{
+    PREP(st, controller_id ? ST_SUBJ_EACH_CTL : ST_SUBJ_EACH, "subjects");
+    if (controller_id)
+        bind_text(st, 1, controller_id);
+    cu_subject_rec r;
+    EACH_ROW(st, "listing subjects", (subject_from_row(st, &r), cb(ctx, &r)));
+}
+
+int cu_store_subject_key_put(cu_store *s, const char *subject_id, int64_t version,
+                             const void *wrapped, size_t n, cu_err *err)
+{
+    PREP(st, ST_SKEY_PUT, "subject key");
+    bind_text(st, 1, subject_id);
+    sqlite3_bind_int64(st, 2, version);
+    bind_blob(st, 3, wrapped, n);
+    return exec_stmt(s, st, "writing a subject key", err);
+}
+
+int cu_store_subject_key_get(cu_store *s, const char *subject_id, int64_t *version,
+                             unsigned char *wrapped, size_t cap, size_t *n, cu_err *err)
+{
+    PREP(st, ST_SKEY_GET, "subject key");
+    bind_text(st, 1, subject_id);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        size_t len = (size_t)sqlite3_column_bytes(st, 1);
+        if (len > cap) {
+            res = cu_err_set(err, CU_ECORRUPT, "a subject key has the wrong size");
+        } else {
+            *version = sqlite3_column_int64(st, 0);
+            memcpy(wrapped, sqlite3_column_blob(st, 1), len);
+            *n = len;
+        }
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading a subject key", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_subject_key_delete(cu_store *s, const char *subject_id, cu_err *err)
+{
+    PREP(st, ST_SKEY_DELETE, "subject key");
+    bind_text(st, 1, subject_id);
+    return exec_stmt(s, st, "destroying a subject key", err);
+}
+
+int cu_store_subject_key_each(cu_store *s, cu_subject_key_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_SKEY_EACH, "subject keys");
+    EACH_ROW(st, "reading subject keys",
+             cb(ctx, col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 2),
+                (size_t)sqlite3_column_bytes(st, 2)));
+}
+
+int cu_store_item_insert(cu_store *s, const cu_item_row *r, cu_err *err)
+{
+    PREP(st, ST_ITEM_INSERT, "item");
+    bind_text(st, 1, r->subject_id);
+    bind_text(st, 2, r->id);
+    bind_text(st, 3, r->category);
+    bind_text(st, 4, r->field);
+    bind_text(st, 5, r->source);
+    sqlite3_bind_int64(st, 6, r->collected_at);
+    bind_text(st, 7, r->recorded_by);
+    sqlite3_bind_int64(st, 8, r->recorded_at);
+    sqlite3_bind_int64(st, 9, r->updated_at);
+    bind_blob(st, 10, r->value, r->value_len);
+    return exec_stmt(s, st, "adding an item", err);
+}
+
+static int item_row_cb(sqlite3_stmt *st, cu_item_cb cb, void *ctx)
+{
+    cu_item_row r = {
+        .id = col_text(st, 0),
+        .subject_id = col_text(st, 1),
+        .category = col_text(st, 2),
+        .field = col_text(st, 3),
+        .source = col_text(st, 4),
+        .recorded_by = col_text(st, 5),
+        .collected_at = sqlite3_column_int64(st, 6),
+        .recorded_at = sqlite3_column_int64(st, 7),
+        .updated_at = sqlite3_column_int64(st, 8),
+        .value = sqlite3_column_blob(st, 9),
+        .value_len = (size_t)sqlite3_column_bytes(st, 9),
+    };
+    return cb(ctx, &r);
+}
+
+int cu_store_item_each(cu_store *s, const char *subject_id, cu_item_cb cb, void *ctx,
+                       cu_err *err)
+{
+    PREP(st, ST_ITEM_EACH, "items");
+    bind_text(st, 1, subject_id);
+    EACH_ROW(st, "reading items", item_row_cb(st, cb, ctx));
+}
+
+int cu_store_item_get(cu_store *s, const char *subject_id, const char *item_id, cu_item_cb cb,
+                      void *ctx, cu_err *err)
+{
+    PREP(st, ST_ITEM_GET, "item");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, item_id);
+    int rc = sqlite3_step(st), res;
+    if (rc == SQLITE_ROW)
+        res = item_row_cb(st, cb, ctx);
+    else if (rc == SQLITE_DONE)
+        res = CU_ENOTFOUND;
+    else
+        res = db_fail(s, rc, "reading an item", err);
+    done(st);
+    return res;
+}
+
+int cu_store_item_update_value(cu_store *s, const char *subject_id, const char *item_id,
+                               const void *sealed, size_t n, int64_t updated_at, cu_err *err)
+{
+    PREP(st, ST_ITEM_UPDATE, "item");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, item_id);
+    bind_blob(st, 3, sealed, n);
+    sqlite3_bind_int64(st, 4, updated_at);
+    int rc = exec_stmt(s, st, "updating an item", err);
+    if (!rc && sqlite3_changes(s->db) != 1)
+        return CU_ENOTFOUND;
+    return rc;
+}
+
+int cu_store_item_delete_subject(cu_store *s, const char *subject_id, cu_err *err)
+{
+    PREP(st, ST_ITEM_DELETE_SUBJ, "items");
+    bind_text(st, 1, subject_id);
+    return exec_stmt(s, st, "deleting items", err);
+}
+
+int cu_store_ident_insert(cu_store *s, const char *kind, const unsigned char *bidx, size_t n,
+                          const char *subject_id, const char *item_id, cu_err *err)
+{
+    PREP(st, ST_IDENT_INSERT, "identifier");
+    bind_text(st, 1, kind);
+    bind_blob(st, 2, bidx, n);
+    bind_text(st, 3, subject_id);
+    bind_text(st, 4, item_id);
+    return exec_stmt(s, st, "indexing an identifier", err);
+}
+
+int cu_store_ident_find(cu_store *s, const char *kind, const unsigned char *bidx, size_t n,
+                        cu_ident_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_IDENT_FIND, "identifier");
+    bind_text(st, 1, kind);
+    bind_blob(st, 2, bidx, n);
+    EACH_ROW(st, "searching identifiers", cb(ctx, col_text(st, 0), col_text(st, 1)));
+}
+
+int cu_store_ident_delete_item(cu_store *s, const char *subject_id, const char *item_id,
+                               cu_err *err)
+{
+    PREP(st, ST_IDENT_DELETE_ITEM, "identifier");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, item_id);
+    return exec_stmt(s, st, "removing an identifier", err);
+}
+
+int cu_store_ident_delete_subject(cu_store *s, const char *subject_id, cu_err *err)
+{
+    PREP(st, ST_IDENT_DELETE_SUBJ, "identifiers");
+    bind_text(st, 1, subject_id);
+    return exec_stmt(s, st, "removing identifiers", err);
+}
+
+int cu_store_audit_last(cu_store *s, int64_t *seq, unsigned char *hash, size_t hashlen,
+                        cu_err *err)
+{
+    PREP(st, ST_AUDIT_LAST, "audit");
+    int rc = sqlite3_step(st), res = CU_OK;
+    *seq = 0;
+    if (rc == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        if ((size_t)sqlite3_column_bytes(st, 1) != hashlen)
+            res = cu_err_set(err, CU_ETAMPER, "audit event %lld has a malformed hash",
+                             (long long)*seq);
+        else
+            memcpy(hash, sqlite3_column_blob(st, 1), hashlen);
+    } else if (rc != SQLITE_DONE) {
+        res = db_fail(s, rc, "reading the audit trail", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_audit_insert(cu_store *s, const cu_audit_row *r, cu_err *err)
+{
+    PREP(st, ST_AUDIT_INSERT, "audit");
+    sqlite3_bind_int64(st, 1, r->seq);
+    sqlite3_bind_int64(st, 2, r->ts);
+    bind_text(st, 3, r->actor);
+    bind_text(st, 4, r->subject_id);
+    bind_blob(st, 5, r->body, r->body_len);
+    bind_blob(st, 6, r->hash, r->hash_len);
+    return exec_stmt(s, st, "appending an audit event", err);
+}
+
+int cu_store_audit_each(cu_store *s, const cu_audit_filter *f, cu_audit_cb cb, void *ctx,
+                        cu_err *err)
+{
+    static const cu_audit_filter none = {0};
+    if (!f)
+        f = &none;
+    PREP(st, ST_AUDIT_EACH, "audit");
+    bind_text(st, 1, f->subject_id);
+    bind_text(st, 2, f->actor);
+    sqlite3_bind_int64(st, 3, f->since_us);
+    sqlite3_bind_int64(st, 4, f->until_us);
+    sqlite3_bind_int64(st, 5, f->after_seq);
+    sqlite3_bind_int64(st, 6, f->limit > 0 ? f->limit : -1);
+    EACH_ROW(st, "reading the audit trail",
+             cb(ctx, &(cu_audit_row){
+                         .seq = sqlite3_column_int64(st, 0),
+                         .ts = sqlite3_column_int64(st, 1),
+                         .actor = col_text(st, 2),
+                         .subject_id = col_text(st, 3),
+                         .body = sqlite3_column_blob(st, 4),
+                         .body_len = (size_t)sqlite3_column_bytes(st, 4),
+                         .hash = sqlite3_column_blob(st, 5),
+                         .hash_len = (size_t)sqlite3_column_bytes(st, 5),
+                     }));
+}
+
+static void bind_checkpoint(sqlite3_stmt *st, const cu_checkpoint *c)
+{
+    sqlite3_bind_int64(st, 1, c->seq);
+    sqlite3_bind_int64(st, 2, c->signed_at);
+    bind_blob(st, 3, c->hash, sizeof c->hash);
+    bind_blob(st, 4, c->sig, sizeof c->sig);
+}
+
+/* Reads a checkpoint row; false when its blobs have the wrong sizes. */
+static bool checkpoint_from_row(sqlite3_stmt *st, cu_checkpoint *c)
+{
+    memset(c, 0, sizeof *c);
+    c->seq = sqlite3_column_int64(st, 0);
+    c->signed_at = sqlite3_column_int64(st, 1);
+    if ((size_t)sqlite3_column_bytes(st, 2) != sizeof c->hash ||
+        (size_t)sqlite3_column_bytes(st, 3) != sizeof c->sig)
+        return false;
+    memcpy(c->hash, sqlite3_column_blob(st, 2), sizeof c->hash);
+    memcpy(c->sig, sqlite3_column_blob(st, 3), sizeof c->sig);
+    return true;
+}
+
+int cu_store_head_put(cu_store *s, const cu_checkpoint *c, cu_err *err)
+{
+    PREP(st, ST_HEAD_PUT, "audit head");
+    bind_checkpoint(st, c);
+    return exec_stmt(s, st, "signing the audit head", err);
+}
+
+int cu_store_head_get(cu_store *s, cu_checkpoint *out, cu_err *err)
+{
+    PREP(st, ST_HEAD_GET, "audit head");
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        if (!checkpoint_from_row(st, out))
+            res = cu_err_set(err, CU_ETAMPER, "the signed audit head is malformed");
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading the audit head", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_checkpoint_add(cu_store *s, const cu_checkpoint *c, cu_err *err)
+{
+    PREP(st, ST_CKPT_ADD, "checkpoint");
+    bind_checkpoint(st, c);
+    return exec_stmt(s, st, "adding an audit checkpoint", err);
+}
+
+int cu_store_checkpoint_last_seq(cu_store *s, int64_t *seq, cu_err *err)
+{
+    PREP(st, ST_CKPT_LAST, "checkpoint");
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    else
+        res = db_fail(s, rc, "reading audit checkpoints", err);
+    done(st);
+    return res;
+}
+
+int cu_store_checkpoint_each(cu_store *s, cu_checkpoint_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CKPT_EACH, "checkpoints");
+    cu_checkpoint c;
+    EACH_ROW(st, "reading audit checkpoints",
+             checkpoint_from_row(st, &c)
+                 ? cb(ctx, &c)
+                 : cu_err_set(err, CU_ETAMPER, "audit checkpoint at %lld is malformed",
+                              (long long)c.seq));
+}
+
+int cu_store_counts_get(cu_store *s, cu_store_counts *out, cu_err *err)
+{
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM controllers),"
+        " (SELECT count(*) FROM subjects WHERE erased_at IS NULL),"
+        " (SELECT count(*) FROM subjects WHERE erased_at IS NOT NULL),"
+        " (SELECT count(*) FROM items),"
+        " (SELECT coalesce(max(seq), 0) FROM audit_events),"
+        " (SELECT count(*) FROM audit_checkpoints)";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, "counting", err);
+    rc = sqlite3_step(st);
+    int res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        out->controllers = sqlite3_column_int64(st, 0);
+        out->subjects = sqlite3_column_int64(st, 1);
+        out->erased = sqlite3_column_int64(st, 2);
+        out->items = sqlite3_column_int64(st, 3);
+        out->audit_events = sqlite3_column_int64(st, 4);
+        out->checkpoints = sqlite3_column_int64(st, 5);
+    } else {
+        res = db_fail(s, rc, "counting", err);
+    }
+    sqlite3_finalize(st);
+    return res;
+}
