@@ -21,6 +21,7 @@
 enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 
 typedef struct cli {
+    const char *prog;     /* how custos was invoked, for hints */
     const char *store;    /* --store, CUSTOS_STORE, or ./var */
     const char *key_file; /* CUSTOS_MASTER_KEY_FILE or NULL for <store>/master.key */
     const char *purpose;  /* --purpose, default "administration" */

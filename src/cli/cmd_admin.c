@@ -151,20 +151,21 @@ int cmd_status(cli *c, int argc, char **argv)
     if (so.tour) {
         const char *ctl_id = ctl.first[0] ? ctl.first : "CONTROLLER_ID";
         const char *sid = fs.id[0] ? fs.id : "SUBJECT_ID";
+        const char *p = c->prog, *st = c->store;
         printf("\nA short tour (store %s):\n"
-               "  custos --store %s subject list --controller %s\n"
-               "  custos --store %s subject show %s\n"
-               "  custos --store %s subject find --nhs-number '999 000 0018'\n"
-               "  echo '{\"email\": \"new.address@example.org\"}' | custos --store %s subject "
+               "  %s --store %s subject list --controller %s\n"
+               "  %s --store %s subject show %s\n"
+               "  %s --store %s subject find --nhs-number '999 000 0018'\n"
+               "  echo '{\"email\": \"new.address@example.org\"}' | %s --store %s subject "
                "rectify %s\n"
-               "  custos --store %s audit show --subject %s\n"
-               "  custos --store %s audit verify\n"
-               "  custos --store %s key rotate\n"
-               "  custos --store %s subject erase %s   # then: subject show says when\n"
+               "  %s --store %s audit show --subject %s --with-values\n"
+               "  %s --store %s audit verify\n"
+               "  %s --store %s key rotate\n"
+               "  %s --store %s subject erase %s   # then: subject show says when\n"
                "Every command takes --help and --json; each access above is recorded in the\n"
                "audit trail with you as the actor and --purpose (default administration).\n",
-               c->store, c->store, ctl_id, c->store, sid, c->store, c->store, sid, c->store,
-               sid, c->store, c->store, c->store, sid);
+               st, p, st, ctl_id, p, st, sid, p, st, p, st, sid, p, st, sid, p, st, p, st, p, st,
+               sid);
     }
     return EXIT_DONE;
 }

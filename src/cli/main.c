@@ -50,7 +50,7 @@ int main(int argc, char **argv)
         return EXIT_INTERNAL;
     }
     cu_input_init();
-    cli c = {.store = getenv("CUSTOS_STORE"), .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
+    cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
              .purpose = "administration"};
     if (!c.store || !*c.store)
         c.store = "./var";

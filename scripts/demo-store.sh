@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Creates a demo store (once) with a demo controller and synthetic subjects.
+#   scripts/demo-store.sh PATH/TO/custos STORE_DIR
+# Every value is invented; every NHS number is from the 999 test range.
+set -euo pipefail
+custos=${1:?custos binary}
+store=${2:?store directory}
+export CUSTOS_STORE=$store
+
+if [ -f "$store/custos.db" ]; then
+  echo "demo store already exists in $store"
+  exit 0
+fi
+
+"$custos" init
+ctl=$("$custos" controller add --name "Demo Community Health NHS Trust")
+web=$("$custos" controller add --name "Demo Digital Health Ltd (website)")
+
+add() { "$custos" subject add --controller "$1" --kind "$2" >/dev/null; }
+
+add "$ctl" patient <<'JSON'
+{"name": "Ada Testpatient", "birth_date": "1961-04-12", "nhs_number": "999 000 0018",
+ "email": "ada.testpatient@example.org", "phone": "01632 960001",
+ "address": "1 Example Road, Exampleton", "postcode": "EX1 1AA",
+ "source": "nhs_organisation",
+ "items": [
+   {"category": "health", "field": "diagnosis", "value": "Breast cancer, completed treatment 2024",
+    "collected_at": "2024-09-30"},
+   {"category": "health", "field": "follow_up_pathway", "value": "Personalised stratified follow-up"},
+   {"category": "family", "field": "next_of_kin", "value": "Partner: Sam Testpatient"}
+ ]}
+JSON
+
+add "$ctl" patient <<'JSON'
+{"name": "Bram Sample", "birth_date": "1984-11-02", "nhs_number": "999 000 0026",
+ "email": "bram.sample@example.org", "source": "subject",
+ "items": [
+   {"category": "health", "field": "phq9_total", "value": "12", "collected_at": "2026-10-01"},
+   {"category": "health", "field": "gad7_total", "value": "9", "collected_at": "2026-10-01"},
+   {"category": "special_category", "field": "religion", "value": "Prefers not to say"}
+ ]}
+JSON
+
+add "$ctl" patient <<'JSON'
+{"name": "Cleo Example", "birth_date": "2011-06-20", "nhs_number": "999 000 0034",
+ "source": "nhs_organisation",
+ "items": [
+   {"category": "health", "field": "referral_reason", "value": "Anxiety, school refusal"},
+   {"category": "family", "field": "parent_contact", "value": "Parent: Dana Example, 01632 960002"}
+ ]}
+JSON
+
+add "$web" web_user <<'JSON'
+{"email": "enquiry.visitor@example.net", "name": "Eli Visitor",
+ "items": [
+   {"category": "online_identifier", "field": "ip_address", "value": "192.0.2.44"},
+   {"category": "contact", "field": "enquiry", "value": "Please send information about the service"}
+ ]}
+JSON
+
+add "$web" employee <<'JSON'
+{"name": "Fay Staffmember", "email": "fay.staffmember@example.com", "source": "subject",
+ "items": [
+   {"category": "workplace_education_financial", "field": "job_title", "value": "Clinical analyst"},
+   {"category": "workplace_education_financial", "field": "ig_training_completed", "value": "2026-03-01"}
+ ]}
+JSON
+
+echo "demo store created in $store (synthetic data; NHS numbers from the 999 test range)"
