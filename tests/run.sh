@@ -25,7 +25,7 @@ suites=0
 run_suite() {
   local name=$1
   shift
-  local log="$logdir/$name.log"
+  local log="$logdir/${name////_}.log"
   suites=$((suites + 1))
   "$@" >"$log" 2>&1 </dev/null
   local rc=$?

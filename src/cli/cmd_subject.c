@@ -31,7 +31,8 @@ static const char subject_help[] =
     "  national_source (default: the document's \"source\", else subject)\n"
     "A rectification document has the same top-level fields and\n"
     "  \"items\": [{\"id\": \"ITEM_ID\", \"value\": \"...\"}]\n"
-    "Limits: 1 MiB per document, 1000 values, 64 KiB per value.\n"
+    "Limits: 1 MiB per document, 1000 values, 1024 bytes per top-level field,\n"
+    "64 KiB per item value.\n"
     "A search value of - is read from stdin, keeping it out of the process list.\n";
 
 typedef struct subj_opts {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "crypto/crypto.h"
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
         return EXIT_INTERNAL;
     }
     cu_input_init();
+    /* Everything custos creates (database, WAL, key files) is for its user only. */
+    umask(077);
     cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
              .purpose = "administration"};
     if (!c.store || !*c.store)

@@ -67,7 +67,9 @@ int cli_common_option(cli *c, int opt, const char *arg, const char *help)
 int cli_parse(cli *c, int argc, char **argv, const struct option *options, const char *help,
               cli_opt_fn on_opt, void *ctx)
 {
-    optind = 1;
+    /* 0, not 1: glibc then re-reads the option string, dropping the '+'
+     * (stop at the first operand) that main() parsed the global options with. */
+    optind = 0;
     opterr = 0;
     int opt;
     /* GNU getopt permutes, so options may follow operands: show ID --json. */

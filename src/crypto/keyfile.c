@@ -44,7 +44,8 @@ int cu_keyfile_write(const char *path, const cu_key *key, cu_err *err)
 
 int cu_keyfile_load(const char *path, cu_key **out, cu_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO at path must be refused below, not waited on. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
             return cu_err_set(err, CU_EKEY,

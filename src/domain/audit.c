@@ -99,13 +99,13 @@ int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
     e->seq = v->head_seq + 1;
     if (!e->ts)
         e->ts = cu_now_us();
-    unsigned char stack[1024];
-    cu_buf body = {.data = stack, .len = 0, .cap_alloc = sizeof stack, .limit = 1 << 20};
-    stack[0] = '\0';
+    /* Heap-backed: cu_buf_reserve frees the old storage when it grows, so a
+     * stack array must never be handed to a cu_buf. */
+    cu_buf body;
+    cu_buf_init(&body, 1 << 20);
     int rc = cu_audit_encode(e, &body);
     if (rc) {
-        if (body.data != stack)
-            cu_buf_release(&body);
+        cu_buf_release(&body);
         return cu_err_set(err, CU_ENOMEM, "audit event too large");
     }
     unsigned char hash[CU_HASH_BYTES];
@@ -115,8 +115,7 @@ int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
                         .body = body.data, .body_len = body.len, .hash = hash,
                         .hash_len = sizeof hash};
     rc = cu_store_audit_insert(v->store, &row, err);
-    if (body.data != stack)
-        cu_buf_release(&body);
+    cu_buf_release(&body);
     if (rc)
         return rc;
     v->head_seq = e->seq;
@@ -131,14 +130,38 @@ int cu_audit_load_head(cu_vault *v, cu_err *err)
         return rc;
     if (v->head_seq == 0)
         cu_audit_genesis(v->store_id, v->head_hash);
+    /* New events are signed only onto a trail whose end is what the signed
+     * head covers; otherwise a later commit would sign (and so hide) what was
+     * done to the trail's end. A trail shorter than its head lost events: chain
+     * on from the head, keeping the gap. A trail longer than its head, a last
+     * event the head does not match, a bad or missing head: append unsigned,
+     * so cu_audit_verify keeps naming the first event that is not covered. */
+    cu_checkpoint head;
+    rc = cu_store_head_get(v->store, &head, err);
+    if (rc == CU_OK) {
+        unsigned char msg[CU_AUDIT_SIGMSG_MAX];
+        size_t n = cu_audit_sigmsg(v->store_id, &head, msg);
+        bool genuine = cu_sign_verify(v->pubkey, msg, n, head.sig);
+        if (head.seq > v->head_seq) {
+            v->head_seq = head.seq;
+            memcpy(v->head_hash, head.hash, CU_HASH_BYTES);
+        }
+        v->tail_signed = genuine && head.seq == v->head_seq &&
+                         cu_ct_equal(head.hash, v->head_hash, CU_HASH_BYTES);
+    } else if (rc == CU_ENOTFOUND || rc == CU_ETAMPER) {
+        cu_err_clear(err);
+        v->tail_signed = rc == CU_ENOTFOUND && v->head_seq == 0; /* a new store */
+    } else {
+        return rc;
+    }
     v->signed_seq = v->head_seq;
     return CU_OK;
 }
 
 int cu_audit_seal_head(cu_vault *v, cu_err *err)
 {
-    if (v->head_seq == v->signed_seq)
-        return CU_OK;
+    if (v->head_seq == v->signed_seq || !v->tail_signed)
+        return CU_OK; /* nothing new, or a tampered end left for verify to name */
     cu_checkpoint c = {.seq = v->head_seq, .signed_at = cu_now_us()};
     memcpy(c.hash, v->head_hash, CU_HASH_BYTES);
     unsigned char msg[CU_AUDIT_SIGMSG_MAX];

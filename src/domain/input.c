@@ -272,7 +272,7 @@ int cu_doc_parse(const void *json, size_t len, cu_doc_kind kind, cu_doc *out, cu
     if (len > CU_MAX_INPUT_BYTES)
         return cu_err_set(err, CU_EINVAL, "input larger than %zu bytes", CU_MAX_INPUT_BYTES);
     json_error_t je;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!root) {
         if (json_error_code(&je) == json_error_duplicate_key)
             return cu_err_set(err, CU_EINVAL, "malformed JSON: duplicate key at line %d",
@@ -296,7 +296,10 @@ int cu_doc_parse(const void *json, size_t len, cu_doc_kind kind, cu_doc *out, cu
         goto fail;
     }
     size_t nitems = items ? json_array_size(items) : 0;
-    if (nitems + json_object_size(root) > CU_MAX_VALUES) {
+    /* "items" and "source" are not values: count only the fields that are. */
+    size_t nfields = json_object_size(root) - (items ? 1 : 0) -
+                     (json_object_get(root, "source") ? 1 : 0);
+    if (nitems + nfields > CU_MAX_VALUES) {
         rc = cu_err_set(err, CU_EINVAL, "more than %d values in one document", CU_MAX_VALUES);
         goto fail;
     }

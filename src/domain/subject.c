@@ -64,8 +64,10 @@ static int insert_value(cu_vault *v, const cu_subject_rec *rec, const cu_key *de
 {
     char id[CU_ID_STRLEN];
     cu_random_id(id);
-    unsigned char stack[512];
-    cu_buf sealed = {.data = stack, .cap_alloc = sizeof stack, .limit = CU_MAX_VALUE_BYTES * 2};
+    /* Heap-backed: cu_buf_reserve frees the old storage when it grows, so a
+     * stack array must never be handed to a cu_buf. */
+    cu_buf sealed;
+    cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
     int rc = seal_value(rec, dek, id, in->field, in->value, in->value_len, &sealed, err);
     if (!rc) {
         cu_item_row row = {
@@ -76,8 +78,7 @@ static int insert_value(cu_vault *v, const cu_subject_rec *rec, const cu_key *de
         };
         rc = cu_store_item_insert(v->store, &row, err);
     }
-    if (sealed.data != stack)
-        cu_buf_release(&sealed);
+    cu_buf_release(&sealed);
     if (!rc && in->ident_kind)
         rc = index_value(v, rec, in->ident_kind, id, in->value, in->value_len, err);
     if (!rc && id_out)
@@ -546,8 +547,11 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
         if (erased_at)
             *erased_at = now;
         /* Push the overwritten pages out of the WAL as well; if a reader
-         * holds the WAL, a later checkpoint does it. */
-        if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
+         * holds the WAL, a later checkpoint does it. In a batch the pages
+         * are written at its commit, which checkpoints then. */
+        if (v->batch)
+            v->shred_pending = true;
+        else if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
             rc = CU_OK;
     } else if (rc == CU_EERASED && erased_at) {
         *erased_at = rec.erased_at;

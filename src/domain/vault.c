@@ -361,12 +361,18 @@ int cu_vault_batch_commit(cu_vault *v, cu_err *err)
     if (!v->batch)
         return cu_err_set(err, CU_EINTERNAL, "no batch is open");
     v->batch = false;
-    return tx_commit(v, err);
+    int rc = tx_commit(v, err);
+    if (!rc && v->shred_pending && cu_store_checkpoint_wal(v->store, NULL) != CU_OK) {
+        /* see cu_subject_erase: a reader holds the WAL, a later checkpoint does it */
+    }
+    v->shred_pending = false;
+    return rc;
 }
 
 void cu_vault_batch_abort(cu_vault *v)
 {
     v->batch = false;
+    v->shred_pending = false;
     cu_store_rollback(v->store);
     reload_head(v);
 }
@@ -493,6 +499,8 @@ int cu_vault_subject_key(cu_vault *v, const char *subject_id, cu_key *dek, int64
     size_t n = 0;
     int64_t ver = 0;
     int rc = cu_store_subject_key_get(v->store, subject_id, &ver, w, sizeof w, &n, err);
+    if (rc == CU_ENOTFOUND) /* callers refuse erased subjects first: this is damage */
+        return cu_err_set(err, CU_ECORRUPT, "subject %s has no data key", subject_id);
     if (rc)
         return rc;
     unsigned char ad[96];
@@ -643,6 +651,10 @@ static int rewrap_all(cu_vault *v, const cu_key *new_wrap, cu_err *err)
 int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
                            char new_key_id[2 * CU_KEYID_BYTES + 1], cu_err *err)
 {
+    /* The key file is replaced once the rotation commits; inside a batch that
+     * would happen before the batch is durable, and an abort would lose the key. */
+    if (v->batch)
+        return cu_err_set(err, CU_EINVAL, "key rotation cannot run inside a batch");
     char next[PATH_MAX + 8];
     if (snprintf(next, sizeof next, "%s.next", v->key_path) >= (int)sizeof next)
         return cu_err_set(err, CU_EINVAL, "key path too long");

@@ -24,7 +24,9 @@ struct cu_vault {
     int64_t head_seq;
     unsigned char head_hash[CU_HASH_BYTES];
     int64_t signed_seq;
+    bool tail_signed; /* the trail's end at load is covered by a genuine signed head */
     bool batch;
+    bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
 };
 
 /* One operation on personal data: see vault.h. */

@@ -175,7 +175,19 @@ static int exec_sql(cu_store *s, const char *sql, const char *what, cu_err *err)
     if (!var)                                                                               \
         return err ? err->code : CU_EIO
 
-static int migrate(cu_store *s, cu_err *err)
+static int read_version(cu_store *s, int *version, cu_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s, rc, "reading the schema version", err);
+    rc = sqlite3_step(st);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    return *version < 0 ? db_fail(s, rc, "reading the schema version", err) : CU_OK;
+}
+
+static int migrate(cu_store *s, bool create, cu_err *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
@@ -187,6 +199,11 @@ static int migrate(cu_store *s, cu_err *err)
     if (version < 0)
         return db_fail(s, rc, "reading the schema version", err);
     int latest = cu_schema_count();
+    /* Only init creates a schema: an existing file at version 0 is empty or
+     * another application's database, and is left untouched. */
+    if (version == 0 && !create)
+        return cu_err_set(err, CU_ECORRUPT,
+                          "store database is damaged or not a custos store (no custos schema)");
     if (version > latest)
         return cu_err_set(err, CU_EVERSION,
                           "store schema version %d is newer than this custos supports (%d); "
@@ -224,6 +241,16 @@ int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 10000);
+    /* Only init creates a schema: an existing file at version 0 is empty or
+     * another application's database. Checked before anything is written. */
+    int version = 0;
+    if (!create && !(rc = read_version(s, &version, err)) && version == 0)
+        rc = cu_err_set(err, CU_ECORRUPT,
+                        "store database is damaged or not a custos store (no custos schema)");
+    if (rc) {
+        cu_store_close(s);
+        return rc;
+    }
     /* WAL + FULL: a commit is on disk when it returns. secure_delete overwrites
      * deleted content, so an erased key does not linger in free pages. */
     rc = exec_sql(s,
@@ -235,7 +262,7 @@ int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err)
                   "PRAGMA cell_size_check = ON;",
                   "configuring the store database", err);
     if (!rc)
-        rc = migrate(s, err);
+        rc = migrate(s, create, err);
     if (rc) {
         cu_store_close(s);
         return rc;

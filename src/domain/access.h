@@ -1,0 +1,88 @@
+/*
+ * access.h — who may do what: the need-to-know rules, as a pure function.
+ *
+ * The vault's choke point (cu_op_authorise) gathers the facts — the actor's
+ * roles and controller, the target's controller, whether the subject is on
+ * the actor's care list or under an active break-glass grant — and asks
+ * cu_access_decide. Deny by default: an action no rule allows is refused.
+ *
+ * Roles (DESIGN.md, issue "HTTP API"):
+ *   operator    the CLI on the host: everything (not a staff role)
+ *   clinician   creates subjects; reads and writes only subjects on their care
+ *               list, or under break-glass (time-limited, audited, reviewed)
+ *   care_admin  registers subjects and manages care lists; sees contact and
+ *               identifying data only, never clinical values
+ *   dpo         answers rights requests: reads and rectifies every category,
+ *               reads the audit trail and access logs, reviews break-glass
+ *   analyst     never receives direct identifiers: clinical categories only,
+ *               each subject named by a per-controller pseudonym
+ *   auditor     reads the audit trail and access logs, no values at all
+ *   admin       manages staff accounts and controllers, no personal data
+ * A staff member acts only within their own controller; another controller's
+ * subjects are refused as if they did not exist (conceal).
+ */
+#ifndef CUSTOS_DOMAIN_ACCESS_H
+#define CUSTOS_DOMAIN_ACCESS_H
+
+#include <stdbool.h>
+
+typedef enum cu_role {
+    CU_ROLE_OPERATOR = 1u << 0,
+    CU_ROLE_CLINICIAN = 1u << 1,
+    CU_ROLE_CARE_ADMIN = 1u << 2,
+    CU_ROLE_DPO = 1u << 3,
+    CU_ROLE_ANALYST = 1u << 4,
+    CU_ROLE_AUDITOR = 1u << 5,
+    CU_ROLE_ADMIN = 1u << 6,
+} cu_role;
+
+/* "clinician" -> CU_ROLE_CLINICIAN; 0 when unknown. */
+unsigned cu_role_from_name(const char *s);
+/* Parses "clinician,dpo"; 0 when empty or any name is unknown. */
+unsigned cu_roles_parse(const char *s);
+/* Writes "clinician,dpo" for a mask. */
+void cu_roles_format(unsigned roles, char *out, unsigned long outsz);
+/* The purpose recorded when a request names none. */
+const char *cu_role_default_purpose(unsigned roles);
+
+typedef enum cu_act {
+    CU_ACT_SUBJECT_CREATE,
+    CU_ACT_SUBJECT_READ,
+    CU_ACT_SUBJECT_UPDATE,
+    CU_ACT_ITEMS_ADD,
+    CU_ACT_SUBJECT_ERASE,
+    CU_ACT_SEARCH,        /* exact-match search by identifier */
+    CU_ACT_LIST,          /* list a controller's subjects */
+    CU_ACT_ACCESS_LOG,    /* who accessed one subject */
+    CU_ACT_AUDIT_READ,
+    CU_ACT_AUDIT_VERIFY,
+    CU_ACT_CARE_LIST,     /* add or remove a care relationship */
+    CU_ACT_BREAK_GLASS,   /* request emergency access */
+    CU_ACT_BREAK_GLASS_REVIEW,
+    CU_ACT_ADMIN,         /* controllers, staff accounts, keys */
+    CU_ACT_COUNT
+} cu_act;
+
+const char *cu_act_name(cu_act a);
+
+typedef struct cu_access_req {
+    unsigned roles;
+    const char *actor_controller;  /* NULL: not bound to one (operator) */
+    cu_act act;
+    const char *target_controller; /* NULL or "" when the target has none yet */
+    bool on_care_list;
+    bool break_glass;
+} cu_access_req;
+
+typedef struct cu_access_decision {
+    bool allow;
+    bool conceal;        /* refuse as "not found" */
+    bool pseudonymise;   /* name subjects by pseudonym, never by id */
+    unsigned categories; /* bit per cu_category the actor may see or write */
+    const char *basis;   /* why allowed: operator, role, care_list, break_glass */
+    const char *rule;    /* why refused: a stable name */
+} cu_access_decision;
+
+cu_access_decision cu_access_decide(const cu_access_req *r);
+
+#endif

@@ -1,0 +1,306 @@
+"""Helpers for the custos end-to-end tests: run the real binary, inspect the
+store with sqlite3, and report in TAP. Python 3 standard library only."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+
+class Fail(Exception):
+    """A failed assertion; its message becomes the TAP diagnostic."""
+
+
+def check(cond, msg, *details):
+    if not cond:
+        raise Fail("\n".join([msg] + [str(d) for d in details]))
+
+
+def eq(got, want, what):
+    if got != want:
+        raise Fail("%s: got %r, want %r" % (what, got, want))
+
+
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                   "UndefinedBehaviorSanitizer", "MemorySanitizer")
+
+
+# ---------------------------------------------------------------- NHS numbers
+
+WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
+def nhs_check_digit(nine):
+    """The Modulus 11 check digit for 9 digits, or None when it would be 10."""
+    total = sum(int(d) * w for d, w in zip(nine, WEIGHTS))
+    check_ = 11 - total % 11
+    if check_ == 11:
+        return 0
+    if check_ == 10:
+        return None
+    return check_
+
+
+def nhs_valid(prefix9):
+    """A valid 10-digit NHS number starting with the 9 digits given."""
+    d = nhs_check_digit(prefix9)
+    assert d is not None, prefix9
+    return prefix9 + str(d)
+
+
+def nhs_with_check_10():
+    """A 10-digit string in the 999 range whose check digit would be 10."""
+    for n in range(999000000, 999999999):
+        s = str(n)
+        if nhs_check_digit(s) is None:
+            return s + "0"
+    raise AssertionError("no check-10 number")
+
+
+def nhs_display(n):
+    return "%s %s %s" % (n[:3], n[3:6], n[6:])
+
+
+# ---------------------------------------------------------------- the binary
+
+class Result:
+    def __init__(self, args, rc, out, err, elapsed):
+        self.args, self.rc, self.out_b, self.err_b, self.elapsed = args, rc, out, err, elapsed
+        self.out = out.decode("utf-8", "replace")
+        self.err = err.decode("utf-8", "replace")
+
+    def json(self):
+        try:
+            return json.loads(self.out)
+        except ValueError as e:
+            raise Fail("stdout of %s is not JSON (%s): %r" % (self.cmd(), e, self.out[:500]))
+
+    def json_lines(self):
+        out = []
+        for line in self.out.splitlines():
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError as e:
+                    raise Fail("a line of %s is not JSON (%s): %r" % (self.cmd(), e, line))
+        return out
+
+    def cmd(self):
+        return "custos " + " ".join(self.args)
+
+    def describe(self):
+        return "%s -> exit %d\nstdout: %s\nstderr: %s" % (
+            self.cmd(), self.rc, self.out[:2000].rstrip(), self.err[:2000].rstrip())
+
+
+class Custos:
+    """The binary, one store directory and its environment."""
+
+    def __init__(self, binary, store, key_file=None, use_env_store=False):
+        self.binary = binary
+        self.store = store
+        self.key_file = key_file
+        self.use_env_store = use_env_store
+        self.calls = 0
+        self.seconds = 0.0
+
+    @property
+    def db(self):
+        return os.path.join(self.store, "custos.db")
+
+    @property
+    def master_key(self):
+        return self.key_file or os.path.join(self.store, "master.key")
+
+    def env(self, extra=None, drop_key=False):
+        e = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LC_ALL": "C",
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "ASAN_OPTIONS": os.environ.get(
+                "ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=86"),
+            "UBSAN_OPTIONS": os.environ.get(
+                "UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:exitcode=87"),
+        }
+        for k in ("USER", "LOGNAME"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        if self.use_env_store:
+            e["CUSTOS_STORE"] = self.store
+        else:
+            # A store named only by --store: make sure a stray variable of the
+            # caller's cannot point the binary elsewhere.
+            e["CUSTOS_STORE"] = os.path.join(self.store, "does-not-exist-env-store")
+        if self.key_file and not drop_key:
+            e["CUSTOS_MASTER_KEY_FILE"] = self.key_file
+        if extra:
+            for k, v in extra.items():
+                if v is None:
+                    e.pop(k, None)
+                else:
+                    e[k] = v
+        return e
+
+    def run(self, *args, stdin=b"", env=None, store=True, timeout=60):
+        if isinstance(stdin, str):
+            stdin = stdin.encode("utf-8")
+        argv = [self.binary]
+        if store and not self.use_env_store:
+            argv += ["--store", self.store]
+        argv += list(args)
+        t0 = time.monotonic()
+        p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=env if env is not None else self.env(), timeout=timeout)
+        dt = time.monotonic() - t0
+        self.calls += 1
+        self.seconds += dt
+        r = Result(list(argv[1:]), p.returncode, p.stdout, p.stderr, dt)
+        for mark in SANITIZER_MARKS:
+            if mark in r.err:
+                raise Fail("sanitizer report from " + r.describe())
+        return r
+
+    # -- assertions about one run
+
+    def ok(self, *args, stdin=b"", env=None, store=True):
+        r = self.run(*args, stdin=stdin, env=env, store=store)
+        if r.rc != 0:
+            raise Fail("expected success from " + r.describe())
+        check(r.err == "", "a successful command wrote to stderr", r.describe())
+        return r
+
+    def okj(self, *args, stdin=b"", env=None):
+        return self.ok("--json", *args, stdin=stdin, env=env).json()
+
+    def fails(self, rc, *args, stdin=b"", env=None, store=True, says=(), never=()):
+        r = self.run(*args, stdin=stdin, env=env, store=store)
+        expect_error(r, rc, says=says, never=never)
+        return r
+
+
+def expect_error(r, rc, says=(), never=()):
+    if r.rc != rc:
+        raise Fail("expected exit %d from %s" % (rc, r.describe()))
+    lines = r.err.split("\n")
+    check(len(lines) == 2 and lines[1] == "" and lines[0].startswith("custos: "),
+          "stderr is not exactly one line starting 'custos: '", r.describe())
+    low = r.err.lower()
+    for s in ([says] if isinstance(says, str) else says):
+        check(s.lower() in low, "error does not say %r" % s, r.describe())
+    for s in ([never] if isinstance(never, str) else never):
+        check(s.lower() not in low and s.lower() not in r.out.lower(),
+              "error output leaks %r" % s, r.describe())
+    return r
+
+
+# ---------------------------------------------------------------- the store
+
+def connect(db):
+    c = sqlite3.connect(db, timeout=10, isolation_level=None)
+    return c
+
+
+def sql(db, query, params=()):
+    c = connect(db)
+    try:
+        return c.execute(query, params).fetchall()
+    finally:
+        c.close()
+
+
+def sql_exec(db, *statements):
+    """Runs (query, params) pairs in one transaction."""
+    c = connect(db)
+    try:
+        c.execute("BEGIN IMMEDIATE")
+        for st in statements:
+            if isinstance(st, str):
+                c.execute(st)
+            else:
+                c.execute(st[0], st[1])
+        c.execute("COMMIT")
+    finally:
+        c.close()
+
+
+def dump(db):
+    """A logical dump: every table in sqlite_master order, rows sorted."""
+    c = connect(db)
+    try:
+        out = []
+        tables = c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                           "ORDER BY rowid").fetchall()
+        out.append(("schema", tuple(tuple(r) for r in c.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"))))
+        out.append(("user_version", c.execute("PRAGMA user_version").fetchone()[0]))
+        for name, _ in tables:
+            rows = c.execute('SELECT * FROM "%s"' % name.replace('"', '""')).fetchall()
+            out.append((name, sorted(rows, key=repr)))
+        return out
+    finally:
+        c.close()
+
+
+def diff_dumps(a, b):
+    """A short description of how two dumps differ."""
+    da, db_ = dict((k, v) for k, v in a), dict((k, v) for k, v in b)
+    lines = []
+    for k in sorted(set(da) | set(db_)):
+        if da.get(k) != db_.get(k):
+            va, vb = da.get(k), db_.get(k)
+            if isinstance(va, list) and isinstance(vb, list):
+                sa, sb = set(map(repr, va)), set(map(repr, vb))
+                lines.append("table %s: %d rows -> %d rows; removed %s; added %s" % (
+                    k, len(va), len(vb), sorted(sa - sb)[:3], sorted(sb - sa)[:3]))
+            else:
+                lines.append("%s differs" % k)
+    return "\n".join(lines)[:3000]
+
+
+def snapshot(cx):
+    return (dump(cx.db), read_bytes(cx.master_key))
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def audit_count(cx):
+    return sql(cx.db, "SELECT count(*) FROM audit_events")[0][0]
+
+
+def store_files(store):
+    """Every file in the store directory except the master key."""
+    out = []
+    for root, _, files in os.walk(store):
+        for f in files:
+            if f != "master.key":
+                out.append(os.path.join(root, f))
+    return sorted(out)
+
+
+# ---------------------------------------------------------------- temp dirs
+
+class TempDirs:
+    def __init__(self):
+        self.dirs = []
+
+    def make(self, prefix="custos-e2e-"):
+        d = tempfile.mkdtemp(prefix=prefix)
+        self.dirs.append(d)
+        return d
+
+    def cleanup(self):
+        for d in self.dirs:
+            for root, dirs, files in os.walk(d):
+                for name in dirs + files:
+                    try:
+                        os.chmod(os.path.join(root, name), 0o700)
+                    except OSError:
+                        pass
+            shutil.rmtree(d, ignore_errors=True)
+        self.dirs = []

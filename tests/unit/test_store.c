@@ -1,0 +1,923 @@
+/*
+ * test_store.c — the SQLite store: open/create, schema version, damaged files,
+ * transactions and savepoints, and every table's accessors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/schema.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+#define CHECK(cond, ...)                                                                    \
+    do {                                                                                    \
+        if (!(cond))                                                                        \
+            fail_msg(__VA_ARGS__);                                                          \
+    } while (0)
+
+#define CTL_A "11111111-1111-4111-8111-111111111111"
+#define CTL_B "22222222-2222-4222-8222-222222222222"
+#define SUBJ_1 "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+#define SUBJ_2 "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
+#define ITEM_1 "cccccccc-cccc-4ccc-8ccc-cccccccccccc"
+#define ITEM_2 "dddddddd-dddd-4ddd-8ddd-dddddddddddd"
+#define ITEM_3 "eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee"
+
+typedef struct fx {
+    char dir[64];
+    char db[PATH_MAX];
+    cu_store *s;
+    cu_err err;
+} fx;
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+/* A fresh directory; the store itself is created by the tests that need it. */
+static int setup_dir(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/custos-test-store-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->db, sizeof f->db, "%s/custos.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+/* A fresh directory with a new, open store. */
+static int setup_store(void **state)
+{
+    if (setup_dir(state))
+        return -1;
+    fx *f = *state;
+    if (cu_store_open(f->db, true, &f->s, &f->err) != CU_OK)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    cu_store_close(f->s);
+    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+/* Runs SQL on the store file through a separate connection. */
+static void raw_exec(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+    CHECK(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(h);
+}
+
+static int64_t raw_int(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+/* --------------------------------------------------------- open/create ---- */
+
+static void test_create_and_open(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_ENOTFOUND);
+    assert_null(f->s);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_open(f->db, true, &f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_meta_put(f->s, "store_id", "abc", 3, &f->err), CU_OK);
+    cu_store_close(f->s);
+    f->s = NULL;
+
+    /* Creating over an existing store is refused; opening it works. */
+    cu_store *s2 = NULL;
+    assert_int_equal(cu_store_open(f->db, true, &s2, &f->err), CU_ECONFLICT);
+    assert_null(s2);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_OK);
+    cu_buf b;
+    cu_buf_init(&b, 0);
+    assert_int_equal(cu_store_meta_get(f->s, "store_id", &b, &f->err), CU_OK);
+    assert_string_equal(cu_buf_str(&b), "abc");
+    cu_buf_release(&b);
+
+    /* The schema version recorded is the one this build writes. */
+    assert_int_equal(cu_store_schema_version(), cu_schema_count());
+    assert_true(cu_store_schema_version() >= 1);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), cu_store_schema_version());
+    /* WAL journal as documented. */
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(f->db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+}
+
+static void test_schema_migrations(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= cu_schema_count(); n++) {
+        const char *sql = cu_schema_migration(n);
+        CHECK(sql != NULL && *sql, "migration %d empty", n);
+    }
+    assert_null(cu_schema_migration(0));
+    assert_null(cu_schema_migration(cu_schema_count() + 1));
+    assert_null(cu_schema_migration(-1));
+}
+
+static void test_newer_version_refused(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_open(f->db, true, &f->s, &f->err), CU_OK);
+    cu_store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->db, "PRAGMA user_version = 99");
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_EVERSION);
+    assert_null(f->s);
+    assert_int_equal(f->err.code, CU_EVERSION);
+    assert_non_null(strstr(f->err.msg, "99"));
+    /* The file was not modified by the refused open. */
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 99);
+}
+
+static void test_foreign_database_refused(void **state)
+{
+    fx *f = *state;
+    /* Another application's SQLite database (schema version 0): only init
+     * creates a schema, so opening refuses it and leaves it untouched. */
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open_v2(f->db, &h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                     NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "CREATE TABLE scratch(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 0);
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_ECORRUPT);
+    assert_null(f->s);
+    assert_int_equal(f->err.code, CU_ECORRUPT);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master"), 1);
+    /* An empty file too (what a failed or interrupted init could leave). */
+    char empty[PATH_MAX];
+    snprintf(empty, sizeof empty, "%s/empty.db", f->dir);
+    FILE *fp = fopen(empty, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_open(empty, false, &f->s, &f->err), CU_ECORRUPT);
+    assert_null(f->s);
+}
+
+static void test_garbage_file_refused(void **state)
+{
+    fx *f = *state;
+    unsigned char junk[16384];
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        junk[i] = (unsigned char)x;
+    }
+    int fd = open(f->db, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, junk, sizeof junk), (ssize_t)sizeof junk);
+    close(fd);
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_ECORRUPT);
+    assert_null(f->s);
+    assert_int_equal(f->err.code, CU_ECORRUPT);
+
+    /* A plain text file too. */
+    char txt[PATH_MAX];
+    snprintf(txt, sizeof txt, "%s/notes.txt", f->dir);
+    FILE *t = fopen(txt, "w");
+    assert_non_null(t);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database, just some notes about a patient\n", t);
+    fclose(t);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_open(txt, false, &f->s, &f->err), CU_ECORRUPT);
+    assert_null(f->s);
+    /* The message names no file contents. */
+    assert_null(strstr(f->err.msg, "patient"));
+}
+
+/* -------------------------------------------------------- transactions ---- */
+
+static bool has_controller(fx *f, const char *id)
+{
+    int rc = cu_store_controller_get(f->s, id, NULL, &f->err);
+    assert_true(rc == CU_OK || rc == CU_ENOTFOUND);
+    return rc == CU_OK;
+}
+
+static void test_transactions(void **state)
+{
+    fx *f = *state;
+    assert_false(cu_store_in_tx(f->s));
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_true(cu_store_in_tx(f->s));
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    assert_true(has_controller(f, CTL_A));
+    cu_store_rollback(f->s);
+    assert_false(cu_store_in_tx(f->s));
+    assert_false(has_controller(f, CTL_A));
+
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    assert_false(cu_store_in_tx(f->s));
+    assert_true(has_controller(f, CTL_A));
+    /* Durable: visible from another connection. */
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM controllers"), 1);
+    /* Rollback outside a transaction is harmless. */
+    cu_store_rollback(f->s);
+    assert_true(has_controller(f, CTL_A));
+}
+
+static void test_savepoints(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    /* An operation that is undone on its own. */
+    assert_int_equal(cu_store_savepoint(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_B, "Trust B", 2, &f->err), CU_OK);
+    assert_true(has_controller(f, CTL_B));
+    cu_store_rollback_to(f->s);
+    assert_true(cu_store_in_tx(f->s));
+    assert_false(has_controller(f, CTL_B));
+    assert_true(has_controller(f, CTL_A));
+    /* An operation that is kept. */
+    assert_int_equal(cu_store_savepoint(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_meta_put(f->s, "k", "v", 1, &f->err), CU_OK);
+    assert_int_equal(cu_store_release(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    assert_true(has_controller(f, CTL_A));
+    assert_false(has_controller(f, CTL_B));
+    cu_buf b;
+    cu_buf_init(&b, 0);
+    assert_int_equal(cu_store_meta_get(f->s, "k", &b, &f->err), CU_OK);
+    assert_string_equal(cu_buf_str(&b), "v");
+    cu_buf_release(&b);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM controllers"), 1);
+
+    /* A failing statement inside a savepoint does not end the transaction. */
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_savepoint(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_B, "Trust B", 2, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_B, "Trust B2", 2, &f->err),
+                     CU_ECONFLICT);
+    cu_store_rollback_to(f->s);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_controller_insert(f->s, "33333333-3333-4333-8333-333333333333",
+                                                "Trust C", 3, &f->err),
+                     CU_OK);
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM controllers"), 2);
+    assert_false(has_controller(f, CTL_B));
+}
+
+/* ----------------------------------------------------- meta and keyring ---- */
+
+typedef struct ring_seen {
+    int n;
+    char names[4][32];
+    size_t lens[4];
+} ring_seen;
+
+static int ring_cb(void *ctx, const char *name, const void *w, size_t n)
+{
+    (void)w;
+    ring_seen *r = ctx;
+    if (r->n < 4) {
+        snprintf(r->names[r->n], sizeof r->names[r->n], "%s", name);
+        r->lens[r->n] = n;
+    }
+    r->n++;
+    return 0;
+}
+
+static void test_meta_keyring(void **state)
+{
+    fx *f = *state;
+    cu_buf b;
+    cu_buf_init(&b, 0);
+    assert_int_equal(cu_store_meta_get(f->s, "absent", &b, &f->err), CU_ENOTFOUND);
+    assert_int_equal(b.len, 0);
+    static const unsigned char bin[] = {0, 1, 2, 0xff, 0};
+    assert_int_equal(cu_store_meta_put(f->s, "bin", bin, sizeof bin, &f->err), CU_OK);
+    assert_int_equal(cu_store_meta_get(f->s, "bin", &b, &f->err), CU_OK);
+    assert_int_equal(b.len, sizeof bin);
+    assert_memory_equal(b.data, bin, sizeof bin);
+    /* put replaces */
+    assert_int_equal(cu_store_meta_put(f->s, "bin", "x", 1, &f->err), CU_OK);
+    cu_buf_reset(&b);
+    assert_int_equal(cu_store_meta_get(f->s, "bin", &b, &f->err), CU_OK);
+    assert_string_equal(cu_buf_str(&b), "x");
+
+    unsigned char w1[72], w2[72];
+    memset(w1, 0x11, sizeof w1);
+    memset(w2, 0x22, sizeof w2);
+    assert_int_equal(cu_store_keyring_put(f->s, "index_root", w1, sizeof w1, &f->err), CU_OK);
+    assert_int_equal(cu_store_keyring_put(f->s, "audit_signing", w2, sizeof w2, &f->err), CU_OK);
+    cu_buf_reset(&b);
+    assert_int_equal(cu_store_keyring_get(f->s, "index_root", &b, &f->err), CU_OK);
+    assert_int_equal(b.len, sizeof w1);
+    assert_memory_equal(b.data, w1, sizeof w1);
+    cu_buf_reset(&b);
+    assert_int_equal(cu_store_keyring_get(f->s, "nope", &b, &f->err), CU_ENOTFOUND);
+    ring_seen r = {0};
+    assert_int_equal(cu_store_keyring_each(f->s, ring_cb, &r, &f->err), CU_OK);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.names[0], "audit_signing"); /* ordered by name */
+    assert_string_equal(r.names[1], "index_root");
+    assert_int_equal(r.lens[0], sizeof w2);
+    /* replace */
+    assert_int_equal(cu_store_keyring_put(f->s, "index_root", w2, sizeof w2, &f->err), CU_OK);
+    cu_buf_reset(&b);
+    assert_int_equal(cu_store_keyring_get(f->s, "index_root", &b, &f->err), CU_OK);
+    assert_memory_equal(b.data, w2, sizeof w2);
+    cu_buf_release(&b);
+}
+
+/* ---------------------------------------------------------- controllers ---- */
+
+typedef struct ctl_seen {
+    int n;
+    char ids[4][40];
+    char names[4][64];
+} ctl_seen;
+
+static int ctl_cb(void *ctx, const char *id, const char *name, int64_t created_at)
+{
+    (void)created_at;
+    ctl_seen *c = ctx;
+    if (c->n < 4) {
+        snprintf(c->ids[c->n], sizeof c->ids[c->n], "%s", id);
+        snprintf(c->names[c->n], sizeof c->names[c->n], "%s", name);
+    }
+    c->n++;
+    return 0;
+}
+
+static int stop_cb(void *ctx, const char *id, const char *name, int64_t created_at)
+{
+    (void)id;
+    (void)name;
+    (void)created_at;
+    (*(int *)ctx)++;
+    return 77;
+}
+
+static void test_controllers(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_B, "Trust B", 200, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 100, &f->err), CU_OK);
+    cu_buf name;
+    cu_buf_init(&name, 0);
+    assert_int_equal(cu_store_controller_get(f->s, CTL_A, &name, &f->err), CU_OK);
+    assert_string_equal(cu_buf_str(&name), "Trust A");
+    cu_buf_reset(&name);
+    assert_int_equal(cu_store_controller_get(f->s, "99999999-9999-4999-8999-999999999999",
+                                             &name, &f->err),
+                     CU_ENOTFOUND);
+    cu_buf_release(&name);
+
+    /* Same id, or same name: conflict. */
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust Z", 300, &f->err),
+                     CU_ECONFLICT);
+    assert_int_equal(f->err.code, CU_ECONFLICT);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_controller_insert(f->s, "33333333-3333-4333-8333-333333333333",
+                                                "Trust A", 300, &f->err),
+                     CU_ECONFLICT);
+    cu_err_clear(&f->err);
+
+    ctl_seen c = {0};
+    assert_int_equal(cu_store_controller_each(f->s, ctl_cb, &c, &f->err), CU_OK);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.ids[0], CTL_A); /* ordered by created_at */
+    assert_string_equal(c.names[0], "Trust A");
+    assert_string_equal(c.ids[1], CTL_B);
+
+    /* A callback's non-zero result stops the walk and is returned. */
+    int calls = 0;
+    assert_int_equal(cu_store_controller_each(f->s, stop_cb, &calls, &f->err), 77);
+    assert_int_equal(calls, 1);
+    /* The statement was reset: a second walk works. */
+    memset(&c, 0, sizeof c);
+    assert_int_equal(cu_store_controller_each(f->s, ctl_cb, &c, &f->err), CU_OK);
+    assert_int_equal(c.n, 2);
+}
+
+/* ------------------------------------------------------------- subjects ---- */
+
+static void add_subject(fx *f, const char *id, const char *ctl, int64_t created)
+{
+    cu_subject_rec r = {.key_version = 1, .created_at = created, .updated_at = created};
+    snprintf(r.id, sizeof r.id, "%s", id);
+    snprintf(r.controller_id, sizeof r.controller_id, "%s", ctl);
+    snprintf(r.kind, sizeof r.kind, "patient");
+    assert_int_equal(cu_store_subject_insert(f->s, &r, &f->err), CU_OK);
+}
+
+static int subj_count_cb(void *ctx, const cu_subject_rec *r)
+{
+    (void)r;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_subjects(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_B, "Trust B", 2, &f->err), CU_OK);
+    add_subject(f, SUBJ_1, CTL_A, 1000);
+    add_subject(f, SUBJ_2, CTL_B, 2000);
+
+    /* Foreign keys: a subject of an unknown controller is refused. */
+    cu_subject_rec bad = {.key_version = 1, .created_at = 1, .updated_at = 1};
+    snprintf(bad.id, sizeof bad.id, "%s", ITEM_1);
+    snprintf(bad.controller_id, sizeof bad.controller_id, "%s",
+             "99999999-9999-4999-8999-999999999999");
+    snprintf(bad.kind, sizeof bad.kind, "patient");
+    assert_int_not_equal(cu_store_subject_insert(f->s, &bad, &f->err), CU_OK);
+    cu_err_clear(&f->err);
+    /* And an unknown kind. */
+    snprintf(bad.controller_id, sizeof bad.controller_id, "%s", CTL_A);
+    snprintf(bad.kind, sizeof bad.kind, "robot");
+    assert_int_not_equal(cu_store_subject_insert(f->s, &bad, &f->err), CU_OK);
+    cu_err_clear(&f->err);
+    /* Duplicate id. */
+    cu_subject_rec dup = {.key_version = 1, .created_at = 5, .updated_at = 5};
+    snprintf(dup.id, sizeof dup.id, "%s", SUBJ_1);
+    snprintf(dup.controller_id, sizeof dup.controller_id, "%s", CTL_A);
+    snprintf(dup.kind, sizeof dup.kind, "other");
+    assert_int_equal(cu_store_subject_insert(f->s, &dup, &f->err), CU_ECONFLICT);
+    cu_err_clear(&f->err);
+
+    cu_subject_rec r;
+    assert_int_equal(cu_store_subject_get(f->s, SUBJ_1, &r, &f->err), CU_OK);
+    assert_string_equal(r.id, SUBJ_1);
+    assert_string_equal(r.controller_id, CTL_A);
+    assert_string_equal(r.kind, "patient");
+    assert_int_equal(r.key_version, 1);
+    assert_int_equal(r.created_at, 1000);
+    assert_int_equal(r.erased_at, 0);
+    assert_int_equal(cu_store_subject_get(f->s, ITEM_1, &r, &f->err), CU_ENOTFOUND);
+
+    assert_int_equal(cu_store_subject_touch(f->s, SUBJ_1, 1500, &f->err), CU_OK);
+    assert_int_equal(cu_store_subject_get(f->s, SUBJ_1, &r, &f->err), CU_OK);
+    assert_int_equal(r.updated_at, 1500);
+    assert_int_equal(r.created_at, 1000);
+    assert_int_equal(cu_store_subject_mark_erased(f->s, SUBJ_1, 1700, &f->err), CU_OK);
+    assert_int_equal(cu_store_subject_get(f->s, SUBJ_1, &r, &f->err), CU_OK);
+    assert_int_equal(r.erased_at, 1700);
+
+    int n = 0;
+    assert_int_equal(cu_store_subject_each(f->s, NULL, subj_count_cb, &n, &f->err), CU_OK);
+    assert_int_equal(n, 2);
+    n = 0;
+    assert_int_equal(cu_store_subject_each(f->s, CTL_B, subj_count_cb, &n, &f->err), CU_OK);
+    assert_int_equal(n, 1);
+
+    cu_store_counts c;
+    assert_int_equal(cu_store_counts_get(f->s, &c, &f->err), CU_OK);
+    assert_int_equal(c.controllers, 2);
+    assert_int_equal(c.subjects, 1);
+    assert_int_equal(c.erased, 1);
+
+    /* Subject keys. */
+    unsigned char w[72], got[72];
+    memset(w, 0x5a, sizeof w);
+    int64_t ver = 0;
+    size_t gn = 0;
+    assert_int_equal(cu_store_subject_key_get(f->s, SUBJ_2, &ver, got, sizeof got, &gn, &f->err),
+                     CU_ENOTFOUND);
+    assert_int_equal(cu_store_subject_key_put(f->s, SUBJ_2, 3, w, sizeof w, &f->err), CU_OK);
+    assert_int_equal(cu_store_subject_key_get(f->s, SUBJ_2, &ver, got, sizeof got, &gn, &f->err),
+                     CU_OK);
+    assert_int_equal(ver, 3);
+    assert_int_equal(gn, sizeof w);
+    assert_memory_equal(got, w, sizeof w);
+    /* A too-small buffer is refused, not overrun. */
+    unsigned char small[10];
+    assert_int_equal(cu_store_subject_key_get(f->s, SUBJ_2, &ver, small, sizeof small, &gn,
+                                              &f->err),
+                     CU_ECORRUPT);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_subject_key_delete(f->s, SUBJ_2, &f->err), CU_OK);
+    assert_int_equal(cu_store_subject_key_get(f->s, SUBJ_2, &ver, got, sizeof got, &gn, &f->err),
+                     CU_ENOTFOUND);
+}
+
+/* ---------------------------------------------------------------- items ---- */
+
+typedef struct items_seen {
+    int n;
+    char ids[4][40];
+    char fields[4][32];
+    unsigned char values[4][16];
+    size_t lens[4];
+    int64_t updated[4];
+} items_seen;
+
+static int item_cb(void *ctx, const cu_item_row *r)
+{
+    items_seen *s = ctx;
+    if (s->n < 4) {
+        snprintf(s->ids[s->n], sizeof s->ids[s->n], "%s", r->id);
+        snprintf(s->fields[s->n], sizeof s->fields[s->n], "%s", r->field);
+        s->lens[s->n] = r->value_len < 16 ? r->value_len : 16;
+        memcpy(s->values[s->n], r->value, s->lens[s->n]);
+        s->updated[s->n] = r->updated_at;
+    }
+    s->n++;
+    return 0;
+}
+
+static void insert_item(fx *f, const char *subj, const char *id, const char *field,
+                        const char *value, int64_t at)
+{
+    cu_item_row r = {.id = id, .subject_id = subj, .category = "health", .field = field,
+                     .source = "staff", .recorded_by = "tester", .collected_at = at,
+                     .recorded_at = at, .updated_at = at,
+                     .value = (const unsigned char *)value, .value_len = strlen(value)};
+    assert_int_equal(cu_store_item_insert(f->s, &r, &f->err), CU_OK);
+}
+
+static void test_items(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    add_subject(f, SUBJ_1, CTL_A, 1);
+    add_subject(f, SUBJ_2, CTL_A, 2);
+    insert_item(f, SUBJ_1, ITEM_2, "diagnosis", "sealed-2", 20);
+    insert_item(f, SUBJ_1, ITEM_1, "allergy", "sealed-1", 10);
+    insert_item(f, SUBJ_2, ITEM_3, "allergy", "sealed-3", 30);
+
+    /* Same (subject, id) twice: conflict. The same item id under another
+     * subject is a different item. */
+    cu_item_row dup = {.id = ITEM_1, .subject_id = SUBJ_1, .category = "health",
+                       .field = "x", .source = "staff", .recorded_by = "t",
+                       .value = (const unsigned char *)"v", .value_len = 1};
+    assert_int_equal(cu_store_item_insert(f->s, &dup, &f->err), CU_ECONFLICT);
+    cu_err_clear(&f->err);
+    /* An item of an unknown subject violates the foreign key. */
+    dup.subject_id = "99999999-9999-4999-8999-999999999999";
+    assert_int_not_equal(cu_store_item_insert(f->s, &dup, &f->err), CU_OK);
+    cu_err_clear(&f->err);
+
+    items_seen s = {0};
+    assert_int_equal(cu_store_item_each(f->s, SUBJ_1, item_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.ids[0], ITEM_1); /* ordered by recorded_at */
+    assert_string_equal(s.fields[0], "allergy");
+    assert_memory_equal(s.values[0], "sealed-1", 8);
+    assert_string_equal(s.ids[1], ITEM_2);
+
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_item_get(f->s, SUBJ_1, ITEM_2, item_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.fields[0], "diagnosis");
+    memset(&s, 0, sizeof s);
+    /* An item is found only under its own subject. */
+    assert_int_equal(cu_store_item_get(f->s, SUBJ_2, ITEM_2, item_cb, &s, &f->err),
+                     CU_ENOTFOUND);
+    assert_int_equal(s.n, 0);
+
+    assert_int_equal(cu_store_item_update_value(f->s, SUBJ_1, ITEM_2, "new-val", 7, 99, &f->err),
+                     CU_OK);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_item_get(f->s, SUBJ_1, ITEM_2, item_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.lens[0], 7);
+    assert_memory_equal(s.values[0], "new-val", 7);
+    assert_int_equal(s.updated[0], 99);
+    assert_int_equal(cu_store_item_update_value(f->s, SUBJ_2, ITEM_2, "x", 1, 99, &f->err),
+                     CU_ENOTFOUND);
+
+    assert_int_equal(cu_store_item_delete_subject(f->s, SUBJ_1, &f->err), CU_OK);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_item_each(f->s, SUBJ_1, item_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 0);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_item_each(f->s, SUBJ_2, item_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 1);
+    cu_store_counts c;
+    assert_int_equal(cu_store_counts_get(f->s, &c, &f->err), CU_OK);
+    assert_int_equal(c.items, 1);
+}
+
+/* ---------------------------------------------------------- identifiers ---- */
+
+typedef struct idents_seen {
+    int n;
+    char subj[4][40];
+    char item[4][40];
+} idents_seen;
+
+static int ident_cb(void *ctx, const char *subject_id, const char *item_id)
+{
+    idents_seen *s = ctx;
+    if (s->n < 4) {
+        snprintf(s->subj[s->n], sizeof s->subj[s->n], "%s", subject_id);
+        snprintf(s->item[s->n], sizeof s->item[s->n], "%s", item_id);
+    }
+    s->n++;
+    return 0;
+}
+
+static void test_identifiers(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    add_subject(f, SUBJ_1, CTL_A, 1);
+    add_subject(f, SUBJ_2, CTL_A, 2);
+    unsigned char b1[32], b2[32];
+    memset(b1, 1, sizeof b1);
+    memset(b2, 2, sizeof b2);
+    assert_int_equal(cu_store_ident_insert(f->s, "email", b1, 32, SUBJ_2, ITEM_2, &f->err),
+                     CU_OK);
+    assert_int_equal(cu_store_ident_insert(f->s, "email", b1, 32, SUBJ_1, ITEM_1, &f->err),
+                     CU_OK);
+    assert_int_equal(cu_store_ident_insert(f->s, "phone", b1, 32, SUBJ_1, ITEM_3, &f->err),
+                     CU_OK);
+    assert_int_equal(cu_store_ident_insert(f->s, "email", b2, 32, SUBJ_1, ITEM_3, &f->err),
+                     CU_OK);
+    /* The same row twice is a conflict. */
+    assert_int_equal(cu_store_ident_insert(f->s, "email", b1, 32, SUBJ_1, ITEM_1, &f->err),
+                     CU_ECONFLICT);
+    cu_err_clear(&f->err);
+
+    idents_seen s = {0};
+    assert_int_equal(cu_store_ident_find(f->s, "email", b1, 32, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.subj[0], SUBJ_1); /* ordered by subject */
+    assert_string_equal(s.item[0], ITEM_1);
+    assert_string_equal(s.subj[1], SUBJ_2);
+    /* The kind is part of the key. */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_ident_find(f->s, "phone", b1, 32, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.item[0], ITEM_3);
+    /* A prefix of the index does not match. */
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_ident_find(f->s, "email", b1, 31, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 0);
+
+    assert_int_equal(cu_store_ident_delete_item(f->s, SUBJ_1, ITEM_1, &f->err), CU_OK);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_ident_find(f->s, "email", b1, 32, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.subj[0], SUBJ_2);
+
+    assert_int_equal(cu_store_ident_delete_subject(f->s, SUBJ_1, &f->err), CU_OK);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_ident_find(f->s, "email", b2, 32, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 0);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_ident_find(f->s, "phone", b1, 32, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 0);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_ident_find(f->s, "email", b1, 32, ident_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 1);
+}
+
+/* ---------------------------------------------------------------- audit ---- */
+
+typedef struct audit_seen {
+    int n;
+    int64_t seqs[16];
+} audit_seen;
+
+static int audit_cb(void *ctx, const cu_audit_row *r)
+{
+    audit_seen *s = ctx;
+    if (s->n < 16)
+        s->seqs[s->n] = r->seq;
+    s->n++;
+    return 0;
+}
+
+static void expect_seqs(fx *f, const cu_audit_filter *flt, const int64_t *want, int n)
+{
+    audit_seen s = {0};
+    assert_int_equal(cu_store_audit_each(f->s, flt, audit_cb, &s, &f->err), CU_OK);
+    CHECK(s.n == n, "got %d events, want %d", s.n, n);
+    for (int i = 0; i < n; i++)
+        CHECK(s.seqs[i] == want[i], "event %d: seq %lld, want %lld", i, (long long)s.seqs[i],
+              (long long)want[i]);
+}
+
+static void test_audit_rows(void **state)
+{
+    fx *f = *state;
+    int64_t seq = -1;
+    unsigned char h[32] = {0};
+    assert_int_equal(cu_store_audit_last(f->s, &seq, h, sizeof h, &f->err), CU_OK);
+    assert_int_equal(seq, 0);
+
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    add_subject(f, SUBJ_1, CTL_A, 1);
+    for (int i = 1; i <= 10; i++) {
+        unsigned char hash[32], body[8];
+        memset(hash, i, sizeof hash);
+        memset(body, 'a' + i, sizeof body);
+        cu_audit_row r = {.seq = i, .ts = 1000 * i, .actor = i % 2 ? "alice" : "bob",
+                          .subject_id = i % 3 == 0 ? SUBJ_1 : NULL, .body = body,
+                          .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
+        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+    }
+    /* seq is unique */
+    cu_audit_row again = {.seq = 5, .ts = 1, .actor = "x", .body = h, .body_len = 1,
+                          .hash = h, .hash_len = 32};
+    assert_int_equal(cu_store_audit_insert(f->s, &again, &f->err), CU_ECONFLICT);
+    cu_err_clear(&f->err);
+
+    assert_int_equal(cu_store_audit_last(f->s, &seq, h, sizeof h, &f->err), CU_OK);
+    assert_int_equal(seq, 10);
+    unsigned char ten[32];
+    memset(ten, 10, sizeof ten);
+    assert_memory_equal(h, ten, sizeof h);
+    /* A stored hash of the wrong size is reported as tampering. */
+    assert_int_equal(cu_store_audit_last(f->s, &seq, h, 16, &f->err), CU_ETAMPER);
+    cu_err_clear(&f->err);
+
+    static const int64_t all[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    expect_seqs(f, NULL, all, 10);
+    cu_audit_filter none = {0};
+    expect_seqs(f, &none, all, 10);
+    static const int64_t subj[] = {3, 6, 9};
+    expect_seqs(f, &(cu_audit_filter){.subject_id = SUBJ_1}, subj, 3);
+    static const int64_t bob[] = {2, 4, 6, 8, 10};
+    expect_seqs(f, &(cu_audit_filter){.actor = "bob"}, bob, 5);
+    static const int64_t window[] = {3, 4, 5, 6};
+    expect_seqs(f, &(cu_audit_filter){.since_us = 3000, .until_us = 6000}, window, 4);
+    static const int64_t since[] = {9, 10};
+    expect_seqs(f, &(cu_audit_filter){.since_us = 9000}, since, 2);
+    static const int64_t until[] = {1, 2};
+    expect_seqs(f, &(cu_audit_filter){.until_us = 2000}, until, 2);
+    static const int64_t after[] = {8, 9, 10};
+    expect_seqs(f, &(cu_audit_filter){.after_seq = 7}, after, 3);
+    static const int64_t lim[] = {1, 2};
+    expect_seqs(f, &(cu_audit_filter){.limit = 2}, lim, 2);
+    static const int64_t combo[] = {6};
+    expect_seqs(f, &(cu_audit_filter){.subject_id = SUBJ_1, .actor = "bob", .after_seq = 3},
+                combo, 1);
+    expect_seqs(f, &(cu_audit_filter){.actor = "carol"}, NULL, 0);
+
+    cu_store_counts c;
+    assert_int_equal(cu_store_counts_get(f->s, &c, &f->err), CU_OK);
+    assert_int_equal(c.audit_events, 10);
+}
+
+/* ---------------------------------------------------- head, checkpoints ---- */
+
+typedef struct ckpt_seen {
+    int n;
+    cu_checkpoint c[4];
+} ckpt_seen;
+
+static int ckpt_cb(void *ctx, const cu_checkpoint *c)
+{
+    ckpt_seen *s = ctx;
+    if (s->n < 4)
+        s->c[s->n] = *c;
+    s->n++;
+    return 0;
+}
+
+static void test_head_and_checkpoints(void **state)
+{
+    fx *f = *state;
+    cu_checkpoint got;
+    assert_int_equal(cu_store_head_get(f->s, &got, &f->err), CU_ENOTFOUND);
+
+    cu_checkpoint a = {.seq = 5, .signed_at = 555};
+    memset(a.hash, 0xa5, sizeof a.hash);
+    memset(a.sig, 0x5a, sizeof a.sig);
+    assert_int_equal(cu_store_head_put(f->s, &a, &f->err), CU_OK);
+    assert_int_equal(cu_store_head_get(f->s, &got, &f->err), CU_OK);
+    assert_int_equal(got.seq, 5);
+    assert_int_equal(got.signed_at, 555);
+    assert_memory_equal(got.hash, a.hash, sizeof a.hash);
+    assert_memory_equal(got.sig, a.sig, sizeof a.sig);
+
+    /* The head is one row, replaced. */
+    cu_checkpoint b = a;
+    b.seq = 9;
+    memset(b.hash, 0xb9, sizeof b.hash);
+    assert_int_equal(cu_store_head_put(f->s, &b, &f->err), CU_OK);
+    assert_int_equal(cu_store_head_get(f->s, &got, &f->err), CU_OK);
+    assert_int_equal(got.seq, 9);
+    assert_memory_equal(got.hash, b.hash, sizeof b.hash);
+    cu_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit_head"), 1);
+
+    /* A malformed head (short signature) is reported as tampering. */
+    raw_exec(f->db, "UPDATE audit_head SET sig = x'0102'");
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_head_get(f->s, &got, &f->err), CU_ETAMPER);
+    cu_err_clear(&f->err);
+
+    int64_t last = -1;
+    assert_int_equal(cu_store_checkpoint_last_seq(f->s, &last, &f->err), CU_OK);
+    assert_int_equal(last, 0);
+    assert_int_equal(cu_store_checkpoint_add(f->s, &b, &f->err), CU_OK);
+    assert_int_equal(cu_store_checkpoint_add(f->s, &a, &f->err), CU_OK);
+    assert_int_equal(cu_store_checkpoint_add(f->s, &a, &f->err), CU_ECONFLICT);
+    cu_err_clear(&f->err);
+    assert_int_equal(cu_store_checkpoint_last_seq(f->s, &last, &f->err), CU_OK);
+    assert_int_equal(last, 9);
+    ckpt_seen s = {0};
+    assert_int_equal(cu_store_checkpoint_each(f->s, ckpt_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.c[0].seq, 5); /* in seq order */
+    assert_int_equal(s.c[1].seq, 9);
+    assert_memory_equal(s.c[0].hash, a.hash, sizeof a.hash);
+    assert_memory_equal(s.c[1].sig, b.sig, sizeof b.sig);
+    cu_store_counts c;
+    assert_int_equal(cu_store_counts_get(f->s, &c, &f->err), CU_OK);
+    assert_int_equal(c.checkpoints, 2);
+}
+
+static void test_wal_checkpoint(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_checkpoint_wal(f->s, &f->err), CU_OK);
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    struct stat st;
+    if (stat(wal, &st) == 0)
+        assert_int_equal(st.st_size, 0); /* truncated */
+    assert_true(has_controller(f, CTL_A));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_open, setup_dir, teardown),
+        cmocka_unit_test(test_schema_migrations),
+        cmocka_unit_test_setup_teardown(test_newer_version_refused, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_transactions, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_savepoints, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_keyring, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_controllers, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_subjects, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_items, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_identifiers, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_rows, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_head_and_checkpoints, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_checkpoint, setup_store, teardown),
+    };
+    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
