@@ -18,6 +18,7 @@ int cli_exit_status(cu_status code)
     case CU_ENOTFOUND:
     case CU_EERASED:
     case CU_EDENIED:
+    case CU_ECONCEALED:
     case CU_ECONFLICT:
     case CU_EKEY:
     case CU_EVERSION:

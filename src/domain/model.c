@@ -92,6 +92,16 @@ bool cu_name_valid(const char *s)
     return true;
 }
 
+bool cu_pseudonym_valid(const char *s)
+{
+    if (strncmp(s, "psn_", 4) != 0 || strlen(s) != 36)
+        return false;
+    for (size_t i = 4; i < 36; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
 bool cu_actor_valid(const char *s)
 {
     size_t n = strlen(s);

@@ -45,6 +45,8 @@ const char *cu_source_list(void);
 /* [a-z][a-z0-9_.-]{0,63}: field names, purposes, roles. Names are schema and
  * must never carry personal data. */
 bool cu_name_valid(const char *s);
+/* "psn_" and 32 lower-case hex digits. */
+bool cu_pseudonym_valid(const char *s);
 /* Printable ASCII without spaces, 1-64 bytes: actor names. */
 bool cu_actor_valid(const char *s);
 

@@ -107,7 +107,7 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
         if (doc->values[i].item_id)
             return cu_err_set(err, CU_EINVAL, "a new subject's items cannot carry ids");
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "create", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_CREATE, "create", err);
     if (rc)
         return rc;
     memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
@@ -130,6 +130,14 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
         rc = cu_store_subject_insert(v->store, &rec, err);
     }
     if (!rc) {
+        cu_vault_pseudonym(v, controller_id, rec.id, rec.pseudonym);
+        rc = cu_store_subject_set_pseudonym(v->store, rec.id, rec.pseudonym, err);
+    }
+    /* A clinician who registers a patient is caring for them. */
+    if (!rc && a->user_id && (op.decision.basis && strcmp(op.decision.basis, "role") == 0) &&
+        ((a->roles ? a->roles : cu_roles_parse(a->role ? a->role : "")) & CU_ROLE_CLINICIAN))
+        rc = cu_store_care_set(v->store, a->user_id, rec.id, true, now, a->name, err);
+    if (!rc) {
         unsigned char w[CU_WRAPPED_KEY_BYTES];
         cu_vault_wrap_subject_key(v, rec.id, rec.key_version, &dek, w);
         rc = cu_store_subject_key_put(v->store, rec.id, rec.key_version, w, sizeof w, err);
@@ -148,10 +156,21 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
 static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
                         cu_err *err)
 {
-    if (!cu_id_valid(subject_id))
+    char real[40];
+    int rc;
+    if (cu_pseudonym_valid(subject_id)) {
+        /* A pseudonym names the subject for those who may not see its id. */
+        rc = cu_store_subject_by_pseudonym(v->store, subject_id, real, err);
+        if (rc == CU_ENOTFOUND)
+            return cu_err_set(err, CU_ENOTFOUND, "no subject %s", subject_id);
+        if (rc)
+            return rc;
+        subject_id = real;
+    } else if (!cu_id_valid(subject_id)) {
         return cu_err_set(err, CU_EINVAL, "not a subject id");
+    }
     memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
-    int rc = cu_store_subject_get(v->store, subject_id, rec, err);
+    rc = cu_store_subject_get(v->store, subject_id, rec, err);
     if (rc == CU_ENOTFOUND)
         return cu_err_set(err, CU_ENOTFOUND, "no subject %s", subject_id);
     if (rc)
@@ -174,7 +193,7 @@ int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
         if (doc->values[i].item_id)
             return cu_err_set(err, CU_EINVAL, "new items cannot carry ids");
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "create", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ITEMS_ADD, "create", err);
     if (rc)
         return rc;
     op.categories = doc_categories(doc);
@@ -199,7 +218,8 @@ typedef struct read_ctx {
     const cu_subject_rec *rec;
     const cu_key *dek;
     cu_subject_view *sv;
-    unsigned categories;
+    unsigned allowed;    /* categories the actor may see */
+    unsigned categories; /* categories actually read */
     size_t cap;
     cu_err *err;
 } read_ctx;
@@ -208,6 +228,9 @@ static int read_item(void *ctx, const cu_item_row *r)
 {
     read_ctx *c = ctx;
     cu_subject_view *sv = c->sv;
+    int cat = cu_category_from_name(r->category);
+    if (cat < 0 || !(c->allowed & (1u << cat)))
+        return 0; /* need to know: never decrypted for this actor */
     if (sv->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         cu_item_view *n = realloc(sv->items, cap * sizeof *n);
@@ -245,18 +268,24 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
 {
     memset(sv, 0, sizeof *sv);
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "read", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_READ, "read", err);
     if (rc)
         return rc;
     rc = open_subject(v, &op, subject_id, &sv->rec, err);
     if (!rc) {
         cu_key dek;
-        rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err);
+        rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
         if (!rc) {
-            read_ctx c = {.rec = &sv->rec, .dek = &dek, .sv = sv, .err = err};
-            rc = cu_store_item_each(v->store, subject_id, read_item, &c, err);
+            read_ctx c = {.rec = &sv->rec, .dek = &dek, .sv = sv,
+                          .allowed = op.decision.categories, .err = err};
+            rc = cu_store_item_each(v->store, sv->rec.id, read_item, &c, err);
             op.categories = c.categories;
             cu_key_wipe(&dek);
+        }
+        if (!rc && op.decision.pseudonymise) {
+            /* The id is a direct identifier for an analyst: name by pseudonym. */
+            cu_strlcpy(sv->rec.id, sv->rec.pseudonym, sizeof sv->rec.id);
+            sv->pseudonymised = true;
         }
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
@@ -331,7 +360,7 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
         return rc;
     }
     cu_op op;
-    if ((rc = cu_op_begin(v, &op, a, "search", err))) {
+    if ((rc = cu_op_begin(v, &op, a, CU_ACT_SEARCH, "search", err))) {
         cu_wipe(norm, sizeof norm);
         return rc;
     }
@@ -427,14 +456,21 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
         rc = cu_err_set(err, CU_EINVAL, "subject %s has no item %s", rec->id, in->item_id);
     if (!rc && !c.found) {
         /* A well-known field the subject did not have yet: add it. */
+        if (!(op->decision.categories & (1u << in->category))) {
+            rc = cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): %s", in->field);
+            goto out;
+        }
         op->categories |= 1u << in->category;
         rc = insert_value(v, rec, dek, in, actor, now, NULL, err);
         goto out;
     }
     if (rc)
         goto out;
-    if (c.category >= 0)
-        op->categories |= 1u << c.category;
+    if (c.category < 0 || !(op->decision.categories & (1u << c.category))) {
+        rc = cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): item %s", c.id);
+        goto out;
+    }
+    op->categories |= 1u << c.category;
     /* A rectified identifier is normalised and re-indexed like a new one. */
     const cu_known_field *kf = cu_known_field_find(c.field);
     const char *value = in->value;
@@ -487,7 +523,7 @@ int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
                        const cu_doc *patch, cu_err *err)
 {
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "update", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_UPDATE, "update", err);
     if (rc)
         return rc;
     cu_subject_rec rec;
@@ -526,7 +562,7 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
                      cu_err *err)
 {
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "erase", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase", err);
     if (rc)
         return rc;
     cu_subject_rec rec;
@@ -565,7 +601,7 @@ int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, c
     if (controller_id && !cu_id_valid(controller_id))
         return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "search", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_LIST, "search", err);
     if (rc)
         return rc;
     if (controller_id)
@@ -612,11 +648,11 @@ static int list_event(void *ctx, const cu_audit_row *r)
     return rc;
 }
 
-int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f, bool with_values,
-                  cu_event_cb cb, void *ctx, cu_err *err)
+static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit_filter *f,
+                      bool with_values, cu_event_cb cb, void *ctx, cu_err *err)
 {
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "audit", err);
+    int rc = cu_op_begin(v, &op, a, act, "audit", err);
     if (rc)
         return rc;
     if (f && f->subject_id) {
@@ -630,6 +666,10 @@ int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f, bool
     }
     if (!rc)
         rc = cu_op_authorise(v, &op, err);
+    /* Previous values are personal data: only for those who may see them all. */
+    if (!rc && with_values && op.decision.categories != (1u << CU_CAT_COUNT) - 1)
+        rc = cu_err_set(err, CU_EDENIED, "refused (values-not-permitted): previous values are "
+                                         "shown only to roles that see every category");
     if (!rc) {
         list_ctx c = {.v = v, .with_values = with_values, .cb = cb, .ctx = ctx};
         rc = cu_store_audit_each(v->store, f, list_event, &c, err);
@@ -639,10 +679,25 @@ int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f, bool
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f, bool with_values,
+                  cu_event_cb cb, void *ctx, cu_err *err)
+{
+    return audit_list(v, a, CU_ACT_AUDIT_READ, f, with_values, cb, ctx, err);
+}
+
+int cu_subject_access_log(cu_vault *v, const cu_actor *a, const char *subject_id,
+                          cu_event_cb cb, void *ctx, cu_err *err)
+{
+    if (!cu_id_valid(subject_id))
+        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    cu_audit_filter f = {.subject_id = subject_id};
+    return audit_list(v, a, CU_ACT_ACCESS_LOG, &f, false, cb, ctx, err);
+}
+
 int cu_audit_check(cu_vault *v, const cu_actor *a, cu_verify_report *rep, cu_err *err)
 {
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "audit", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_AUDIT_VERIFY, "audit", err);
     if (rc)
         return rc;
     rc = cu_op_authorise(v, &op, err);

@@ -33,7 +33,8 @@ typedef struct cu_item_view {
 } cu_item_view;
 
 typedef struct cu_subject_view {
-    cu_subject_rec rec;
+    cu_subject_rec rec; /* rec.id is the pseudonym when pseudonymised */
+    bool pseudonymised;
     cu_item_view *items;
     size_t n;
 } cu_subject_view;
@@ -74,6 +75,10 @@ CU_MUST_USE int cu_subject_list(cu_vault *v, const cu_actor *a, const char *cont
 typedef int (*cu_event_cb)(void *ctx, const cu_audit_decoded *e, const cu_buf *payload);
 CU_MUST_USE int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f,
                               bool with_values, cu_event_cb cb, void *ctx, cu_err *err);
+/* Who accessed one subject, when and why: the subject's audit events, for
+ * those whose role may see access logs (no values). */
+CU_MUST_USE int cu_subject_access_log(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                      cu_event_cb cb, void *ctx, cu_err *err);
 /* Runs verification as an audited operation. */
 CU_MUST_USE int cu_audit_check(cu_vault *v, const cu_actor *a, cu_verify_report *rep,
                                cu_err *err);

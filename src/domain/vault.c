@@ -19,6 +19,8 @@
 #define WRAP_CTX "custwrap"
 #define KEYRING_INDEX "index_root"
 #define KEYRING_SIGNING "audit_signing"
+#define KEYRING_PSEUDONYM "pseudonym_root"
+#define KEYRING_TOTP "totp"
 
 static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err)
 {
@@ -60,7 +62,10 @@ static void free_keys(cu_vault *v)
     cu_key_free(v->wrap);
     cu_key_free(v->index_root);
     cu_key_free(v->signing_seed);
+    cu_key_free(v->pseudonym_root);
+    cu_key_free(v->totp_key);
     v->master = v->wrap = v->index_root = v->signing_seed = NULL;
+    v->pseudonym_root = v->totp_key = NULL;
 }
 
 void cu_vault_close(cu_vault *v)
@@ -101,12 +106,14 @@ static int keyring_store(cu_vault *v, const char *name, const cu_key *kek, const
     return cu_store_keyring_put(v->store, name, w, sizeof w, err);
 }
 
-static int keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err)
+/* Loads a keyring entry; a missing one is CU_ENOTFOUND when missing_ok. */
+static int keyring_load_opt(cu_vault *v, const char *name, bool missing_ok, cu_key **out,
+                            cu_err *err)
 {
     cu_buf w;
     cu_buf_init(&w, 256);
     int rc = cu_store_keyring_get(v->store, name, &w, err);
-    if (rc == CU_ENOTFOUND)
+    if (rc == CU_ENOTFOUND && !missing_ok)
         rc = cu_err_set(err, CU_ECORRUPT, "the store's keyring has no %s key", name);
     if (rc) {
         cu_buf_release(&w);
@@ -122,6 +129,11 @@ static int keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err
     *out = cu_key_new_locked(&tmp);
     cu_key_wipe(&tmp);
     return *out ? CU_OK : cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+}
+
+static int keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err)
+{
+    return keyring_load_opt(v, name, false, out, err);
 }
 
 int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
@@ -224,6 +236,93 @@ static int finish_rotation(cu_vault *v, const char *want_id, cu_err *err)
     return CU_OK;
 }
 
+typedef struct backfill {
+    cu_vault *v;
+    char (*ids)[2][CU_ID_STRLEN];
+    size_t n, cap;
+} backfill;
+
+static int collect_unnamed(void *ctx, const char *subject_id, const char *controller_id)
+{
+    backfill *b = ctx;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        char (*n)[2][CU_ID_STRLEN] = realloc(b->ids, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        b->ids = n;
+        b->cap = cap;
+    }
+    cu_strlcpy(b->ids[b->n][0], subject_id, CU_ID_STRLEN);
+    cu_strlcpy(b->ids[b->n][1], controller_id, CU_ID_STRLEN);
+    b->n++;
+    return 0;
+}
+
+/* Stores made before schema 2 lack the pseudonym and one-time-code keys and
+ * their subjects lack pseudonyms: add them once, in one transaction. */
+static int ensure_migration2_keys(cu_vault *v, cu_err *err)
+{
+    int rc = keyring_load_opt(v, KEYRING_PSEUDONYM, true, &v->pseudonym_root, err);
+    if (!rc || rc == CU_ENOTFOUND) {
+        int rc2 = keyring_load_opt(v, KEYRING_TOTP, true, &v->totp_key, err);
+        rc = rc2 ? rc2 : rc;
+    }
+    if (rc && rc != CU_ENOTFOUND)
+        return rc;
+    backfill b = {.v = v};
+    if (!rc) {
+        rc = cu_store_subject_without_pseudonym(v->store, collect_unnamed, &b, err);
+        if (!rc && b.n == 0) {
+            free(b.ids);
+            return CU_OK;
+        }
+    }
+    cu_err_clear(err);
+    if ((rc = cu_store_begin(v->store, err)))
+        goto out;
+    const char *names[] = {KEYRING_PSEUDONYM, KEYRING_TOTP};
+    cu_key **slots[] = {&v->pseudonym_root, &v->totp_key};
+    for (size_t i = 0; !rc && i < 2; i++) {
+        if (*slots[i])
+            continue;
+        cu_key k;
+        cu_key_random(&k);
+        rc = keyring_store(v, names[i], v->wrap, &k, err);
+        if (!rc && !(*slots[i] = cu_key_new_locked(&k)))
+            rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+        cu_key_wipe(&k);
+    }
+    b.n = 0;
+    if (!rc)
+        rc = cu_store_subject_without_pseudonym(v->store, collect_unnamed, &b, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory assigning pseudonyms");
+    for (size_t i = 0; !rc && i < b.n; i++) {
+        char psn[CU_PSEUDONYM_STRLEN];
+        cu_vault_pseudonym(v, b.ids[i][1], b.ids[i][0], psn);
+        rc = cu_store_subject_set_pseudonym(v->store, b.ids[i][0], psn, err);
+    }
+    if (!rc)
+        rc = cu_store_commit(v->store, err);
+    else
+        cu_store_rollback(v->store);
+out:
+    free(b.ids);
+    return rc;
+}
+
+void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subject_id,
+                        char out[CU_PSEUDONYM_STRLEN])
+{
+    unsigned char h[CU_HASH_BYTES];
+    char msg[2 * CU_ID_STRLEN + 2];
+    int n = snprintf(msg, sizeof msg, "%s/%s", controller_id, subject_id);
+    cu_blind_index(v->pseudonym_root, "custos/v1/pseudonym", msg, n > 0 ? (size_t)n : 0, h);
+    memcpy(out, "psn_", 4);
+    cu_hex(h, 16, out + 4);
+}
+
 int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, cu_err *err)
 {
     cu_vault *v = calloc(1, sizeof *v);
@@ -291,6 +390,8 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
     }
     if (!rc)
         rc = cu_audit_load_head(v, err);
+    if (!rc)
+        rc = ensure_migration2_keys(v, err);
     cu_buf_release(&meta);
     if (rc) {
         cu_vault_close(v);
@@ -379,10 +480,12 @@ void cu_vault_batch_abort(cu_vault *v)
 
 /* ---- the choke point ---- */
 
-int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, const char *action, cu_err *err)
+int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act, const char *action,
+                cu_err *err)
 {
     memset(op, 0, sizeof *op);
     op->actor = a;
+    op->act = act;
     op->action = action;
     if (!a || !a->name || !cu_actor_valid(a->name))
         return cu_err_set(err, CU_EDENIED, "no authenticated actor");
@@ -407,16 +510,44 @@ int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, const char *action, c
 
 int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
 {
-    (void)v;
     const cu_actor *a = op->actor;
-    /* The CLI operator administers the whole store on the host it runs on;
-     * staff roles and their need-to-know rules are decided here too. */
-    if (a->role && strcmp(a->role, "operator") == 0) {
-        op->authorised = true;
-        return CU_OK;
+    cu_access_req r = {
+        .roles = a->roles ? a->roles : (a->role ? cu_roles_parse(a->role) : 0),
+        .actor_controller = a->controller_id,
+        .act = op->act,
+        .target_controller = op->controller_id,
+    };
+    /* Care relationships and break-glass grants matter only to a staff member
+     * acting on one subject. */
+    if (a->user_id && op->subject_id[0]) {
+        int rc = cu_store_care_has(v->store, a->user_id, op->subject_id, &r.on_care_list, err);
+        if (!rc && !r.on_care_list)
+            rc = cu_store_break_glass_active(v->store, a->user_id, op->subject_id, cu_now_us(),
+                                             &r.break_glass, err);
+        if (rc)
+            return rc;
     }
-    return cu_err_set(err, CU_EDENIED, "role %s may not %s here",
-                      a->role && cu_name_valid(a->role) ? a->role : "(none)", op->action);
+    op->decision = cu_access_decide(&r);
+    if (!op->decision.allow) {
+        if (op->decision.conceal)
+            return cu_err_set(err, CU_ECONCEALED, "no %s %s", op->subject_id[0] ? "subject"
+                                                                             : "controller",
+                              op->subject_id[0] ? op->subject_id : op->controller_id);
+        return cu_err_set(err, CU_EDENIED, "refused (%s): %s may not %s", op->decision.rule,
+                          a->role && cu_actor_valid(a->role) ? a->role : "(no role)",
+                          cu_act_name(op->act));
+    }
+    /* A write may touch only the categories the actor's role may see. */
+    if (op->categories & ~op->decision.categories) {
+        op->decision.allow = false;
+        op->decision.rule = "category-not-permitted";
+        return cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): %s may not %s "
+                                           "these categories",
+                          a->role && cu_actor_valid(a->role) ? a->role : "(no role)",
+                          cu_act_name(op->act));
+    }
+    op->authorised = true;
+    return CU_OK;
 }
 
 static const char *outcome_of(int status)
@@ -425,7 +556,8 @@ static const char *outcome_of(int status)
     case CU_OK: return "ok";
     case CU_ENOTFOUND: return "not_found";
     case CU_EERASED: return "erased";
-    case CU_EDENIED: return "denied";
+    case CU_EDENIED:
+    case CU_ECONCEALED: return "denied";
     default: return NULL;
     }
 }
@@ -440,6 +572,9 @@ static size_t audit_ad(const cu_op *op, int64_t seq, unsigned char out[160])
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
               cu_err *err)
 {
+    /* Nothing succeeds without the access decision. */
+    if (status == CU_OK && !op->authorised)
+        status = cu_err_set(err, CU_EINTERNAL, "an operation skipped authorisation");
     const char *outcome = outcome_of(status);
     int rc = CU_OK;
     if (!outcome) {
@@ -553,7 +688,7 @@ int cu_controller_add(cu_vault *v, const cu_actor *a, const char *name,
         if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
             return cu_err_set(err, CU_EINVAL, "controller name contains control characters");
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "create", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "create", err);
     if (rc)
         return rc;
     cu_random_id(id_out);
@@ -666,7 +801,7 @@ int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
     }
     key_id_hex(nmaster, new_key_id);
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, "key", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "key", err);
     if (rc) {
         cu_key_free(nmaster);
         cu_key_free(nwrap);

@@ -37,9 +37,12 @@ typedef struct cu_vault cu_vault;
  * these may hold personal data of a subject. */
 typedef struct cu_actor {
     const char *name;    /* OS user or staff user name */
-    const char *role;    /* "operator" for the CLI */
+    const char *role;    /* roles as recorded: "operator" for the CLI, "clinician", ... */
     const char *purpose; /* why: "administration", "direct_care", ... */
     const char *via;     /* interface and command or route template */
+    unsigned roles;      /* cu_role bits; 0: parsed from role */
+    const char *user_id;       /* staff account or API token id; NULL for the CLI */
+    const char *controller_id; /* the controller a staff member acts within */
 } cu_actor;
 
 /* Creates store_dir (mode 0700), the master key (key_path, or

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 
+#include "domain/access.h"
 #include "domain/vault.h"
 #include "store/store.h"
 
@@ -16,6 +17,8 @@ struct cu_vault {
     cu_key *wrap;         /* derived from master: wraps data keys and the keyring */
     cu_key *index_root;   /* keyring: roots the per-controller blind-index keys */
     cu_key *signing_seed; /* keyring: Ed25519 seed for chain heads */
+    cu_key *pseudonym_root; /* keyring: roots per-controller subject pseudonyms */
+    cu_key *totp_key;       /* keyring: seals staff one-time-code secrets */
     unsigned char pubkey[CU_PUBKEY_BYTES];
     char store_id[CU_ID_STRLEN];
     char dir[PATH_MAX];
@@ -32,7 +35,9 @@ struct cu_vault {
 /* One operation on personal data: see vault.h. */
 typedef struct cu_op {
     const cu_actor *actor;
-    const char *action; /* create read update erase search export key audit */
+    cu_act act;         /* what is asked, for the access decision */
+    const char *action; /* recorded: create read update erase search export key audit ... */
+    cu_access_decision decision; /* set by cu_op_authorise */
     char controller_id[CU_ID_STRLEN];
     char subject_id[CU_ID_STRLEN];
     unsigned categories; /* bit per cu_category touched */
@@ -42,9 +47,13 @@ typedef struct cu_op {
     unsigned char saved_hash[CU_HASH_BYTES];
 } cu_op;
 
-CU_MUST_USE int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, const char *action,
-                            cu_err *err);
-/* The single authorisation decision. CU_EDENIED (with err set) when refused. */
+CU_MUST_USE int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act,
+                            const char *action, cu_err *err);
+/* The single authorisation decision, made once op->controller_id,
+ * op->subject_id and (for writes) op->categories are known: the actor's roles,
+ * controller, care list and break-glass grants against cu_access_decide.
+ * CU_EDENIED or CU_ECONCEALED (with err set) when refused; op->decision then
+ * says which rule refused, and on success which categories may be touched. */
 CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
 /* Ends the operation with status; for outcome "ok" an optional payload is
  * sealed under dek into the event. Returns status, or a commit failure. */
@@ -58,6 +67,11 @@ void cu_vault_wrap_subject_key(cu_vault *v, const char *subject_id, int64_t vers
                                const cu_key *dek, unsigned char out[CU_WRAPPED_KEY_BYTES]);
 void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *kind,
                           const char *value, size_t n, unsigned char out[CU_HASH_BYTES]);
+
+/* "psn_" + 32 hex digits: the subject's pseudonym within its controller. */
+#define CU_PSEUDONYM_STRLEN 37
+void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subject_id,
+                        char out[CU_PSEUDONYM_STRLEN]);
 
 /* Associated data binding a sealed value to where it belongs. */
 #define CU_AD_MAX 256

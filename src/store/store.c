@@ -8,6 +8,10 @@
 
 #include "store/schema.h"
 
+#define USER_COLUMNS                                                                        \
+    "id, controller_id, username, roles, pwhash, totp, totp_last_step, failures, "          \
+    "locked_until, created_at, coalesce(disabled_at, 0)"
+
 /* Prepared statements, prepared on first use and kept for the connection. */
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
@@ -20,6 +24,13 @@ enum stmt_id {
     ST_IDENT_INSERT, ST_IDENT_FIND, ST_IDENT_DELETE_ITEM, ST_IDENT_DELETE_SUBJ,
     ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH,
     ST_HEAD_PUT, ST_HEAD_GET, ST_CKPT_ADD, ST_CKPT_LAST, ST_CKPT_EACH,
+    ST_SUBJ_PSN_SET, ST_SUBJ_BY_PSN, ST_SUBJ_NO_PSN,
+    ST_USER_INSERT, ST_USER_BY_NAME, ST_USER_BY_ID, ST_USER_AUTH, ST_USER_PASSWORD,
+    ST_USER_DISABLE, ST_USER_TOTP,
+    ST_SESS_INSERT, ST_SESS_GET, ST_SESS_TOUCH, ST_SESS_REVOKE, ST_SESS_REVOKE_USER,
+    ST_TOKEN_INSERT, ST_TOKEN_BY_HASH, ST_TOKEN_REVOKE,
+    ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS,
+    ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH,
     ST_COUNT,
 };
 
@@ -43,14 +54,14 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SUBJ_INSERT] = "INSERT INTO subjects(id, controller_id, kind, key_version, created_at, "
                        "updated_at, erased_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
     [ST_SUBJ_GET] = "SELECT id, controller_id, kind, key_version, created_at, updated_at, "
-                    "erased_at FROM subjects WHERE id = ?1",
+                    "erased_at, pseudonym FROM subjects WHERE id = ?1",
     [ST_SUBJ_TOUCH] = "UPDATE subjects SET updated_at = ?2 WHERE id = ?1",
     [ST_SUBJ_ERASED] = "UPDATE subjects SET erased_at = ?2, updated_at = ?2 WHERE id = ?1",
     [ST_SUBJ_EACH] = "SELECT id, controller_id, kind, key_version, created_at, updated_at, "
-                     "erased_at FROM subjects ORDER BY created_at, id",
+                     "erased_at, pseudonym FROM subjects ORDER BY created_at, id",
     [ST_SUBJ_EACH_CTL] = "SELECT id, controller_id, kind, key_version, created_at, "
-                         "updated_at, erased_at FROM subjects WHERE controller_id = ?1 "
-                         "ORDER BY created_at, id",
+                         "updated_at, erased_at, pseudonym FROM subjects WHERE "
+                         "controller_id = ?1 ORDER BY created_at, id",
     [ST_SKEY_PUT] = "INSERT INTO subject_keys(subject_id, version, wrapped) VALUES (?1, ?2, ?3) "
                     "ON CONFLICT(subject_id) DO UPDATE SET version = excluded.version, "
                     "wrapped = excluded.wrapped",
@@ -91,6 +102,45 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4)",
     [ST_CKPT_LAST] = "SELECT coalesce(max(seq), 0) FROM audit_checkpoints",
     [ST_CKPT_EACH] = "SELECT seq, signed_at, hash, sig FROM audit_checkpoints ORDER BY seq",
+    [ST_SUBJ_PSN_SET] = "UPDATE subjects SET pseudonym = ?2 WHERE id = ?1",
+    [ST_SUBJ_BY_PSN] = "SELECT id FROM subjects WHERE pseudonym = ?1",
+    [ST_SUBJ_NO_PSN] = "SELECT id, controller_id FROM subjects WHERE pseudonym IS NULL",
+    [ST_USER_INSERT] = "INSERT INTO users(id, controller_id, username, roles, pwhash, totp, "
+                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM users WHERE username = ?1",
+    [ST_USER_BY_ID] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
+    [ST_USER_AUTH] = "UPDATE users SET failures = ?2, locked_until = ?3, totp_last_step = ?4 "
+                     "WHERE id = ?1",
+    [ST_USER_PASSWORD] = "UPDATE users SET pwhash = ?2, failures = 0, locked_until = 0 "
+                         "WHERE id = ?1",
+    [ST_USER_DISABLE] = "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
+    [ST_USER_TOTP] = "UPDATE users SET totp = ?2, totp_last_step = 0 WHERE id = ?1",
+    [ST_SESS_INSERT] = "INSERT INTO sessions(token_hash, user_id, created_at, last_seen) "
+                       "VALUES (?1, ?2, ?3, ?3)",
+    [ST_SESS_GET] = "SELECT user_id, created_at, last_seen, coalesce(revoked_at, 0) "
+                    "FROM sessions WHERE token_hash = ?1",
+    [ST_SESS_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
+    [ST_SESS_REVOKE] = "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 "
+                       "AND revoked_at IS NULL",
+    [ST_SESS_REVOKE_USER] = "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 "
+                            "AND revoked_at IS NULL",
+    [ST_TOKEN_INSERT] = "INSERT INTO api_tokens(id, token_hash, controller_id, roles, name, "
+                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_TOKEN_BY_HASH] = "SELECT id, controller_id, roles, name, coalesce(revoked_at, 0) "
+                         "FROM api_tokens WHERE token_hash = ?1",
+    [ST_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 "
+                        "AND revoked_at IS NULL",
+    [ST_CARE_ADD] = "INSERT INTO care_list(user_id, subject_id, added_at, added_by) "
+                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_CARE_REMOVE] = "DELETE FROM care_list WHERE user_id = ?1 AND subject_id = ?2",
+    [ST_CARE_HAS] = "SELECT 1 FROM care_list WHERE user_id = ?1 AND subject_id = ?2",
+    [ST_BG_INSERT] = "INSERT INTO break_glass(id, user_id, subject_id, reason, granted_at, "
+                     "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_BG_ACTIVE] = "SELECT id FROM break_glass WHERE user_id = ?1 AND subject_id = ?2 "
+                     "AND expires_at > ?3 ORDER BY expires_at DESC LIMIT 1",
+    [ST_BG_EACH] = "SELECT b.id, b.user_id, u.username, b.subject_id, b.reason, b.granted_at, "
+                   "b.expires_at FROM break_glass b JOIN users u ON u.id = b.user_id "
+                   "WHERE u.controller_id = ?1 AND b.granted_at >= ?2 ORDER BY b.granted_at",
 };
 
 struct cu_store {
@@ -464,6 +514,8 @@ static void subject_from_row(sqlite3_stmt *st, cu_subject_rec *r)
     r->created_at = sqlite3_column_int64(st, 4);
     r->updated_at = sqlite3_column_int64(st, 5);
     r->erased_at = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
+    if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
+        cu_strlcpy(r->pseudonym, col_text(st, 7), sizeof r->pseudonym);
 }
 
 int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err)
@@ -844,4 +896,300 @@ int cu_store_counts_get(cu_store *s, cu_store_counts *out, cu_err *err)
     }
     sqlite3_finalize(st);
     return res;
+}
+
+/* ---- migration 2: pseudonyms, staff, sessions, tokens, care, break-glass ---- */
+
+int cu_store_subject_set_pseudonym(cu_store *s, const char *id, const char *pseudonym,
+                                   cu_err *err)
+{
+    PREP(st, ST_SUBJ_PSN_SET, "subject");
+    bind_text(st, 1, id);
+    bind_text(st, 2, pseudonym);
+    return exec_stmt(s, st, "setting a pseudonym", err);
+}
+
+int cu_store_subject_by_pseudonym(cu_store *s, const char *pseudonym, char id[40], cu_err *err)
+{
+    PREP(st, ST_SUBJ_BY_PSN, "subject");
+    bind_text(st, 1, pseudonym);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        cu_strlcpy(id, col_text(st, 0), 40);
+    else if (rc == SQLITE_DONE)
+        res = CU_ENOTFOUND;
+    else
+        res = db_fail(s, rc, "finding a pseudonym", err);
+    done(st);
+    return res;
+}
+
+int cu_store_subject_without_pseudonym(cu_store *s, cu_ident_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_SUBJ_NO_PSN, "subjects");
+    EACH_ROW(st, "listing subjects", cb(ctx, col_text(st, 0), col_text(st, 1)));
+}
+
+static void user_from_row(sqlite3_stmt *st, cu_user_rec *u)
+{
+    memset(u, 0, sizeof *u);
+    cu_strlcpy(u->id, col_text(st, 0), sizeof u->id);
+    cu_strlcpy(u->controller_id, col_text(st, 1), sizeof u->controller_id);
+    cu_strlcpy(u->username, col_text(st, 2), sizeof u->username);
+    cu_strlcpy(u->roles, col_text(st, 3), sizeof u->roles);
+    cu_strlcpy(u->pwhash, col_text(st, 4), sizeof u->pwhash);
+    size_t n = (size_t)sqlite3_column_bytes(st, 5);
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL && n <= sizeof u->totp) {
+        memcpy(u->totp, sqlite3_column_blob(st, 5), n);
+        u->totp_len = n;
+    }
+    u->totp_last_step = sqlite3_column_int64(st, 6);
+    u->failures = sqlite3_column_int64(st, 7);
+    u->locked_until = sqlite3_column_int64(st, 8);
+    u->created_at = sqlite3_column_int64(st, 9);
+    u->disabled_at = sqlite3_column_int64(st, 10);
+}
+
+int cu_store_user_insert(cu_store *s, const cu_user_rec *u, cu_err *err)
+{
+    PREP(st, ST_USER_INSERT, "user");
+    bind_text(st, 1, u->id);
+    bind_text(st, 2, u->controller_id);
+    bind_text(st, 3, u->username);
+    bind_text(st, 4, u->roles);
+    bind_text(st, 5, u->pwhash);
+    if (u->totp_len)
+        bind_blob(st, 6, u->totp, u->totp_len);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int64(st, 7, u->created_at);
+    int rc = sqlite3_step(st);
+    done(st);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return cu_err_set(err, CU_ECONFLICT, "a user with that name already exists");
+    return rc == SQLITE_DONE ? CU_OK : db_fail(s, rc, "adding a user", err);
+}
+
+int cu_store_user_get(cu_store *s, const char *username, const char *id, cu_user_rec *out,
+                      cu_err *err)
+{
+    PREP(st, username ? ST_USER_BY_NAME : ST_USER_BY_ID, "user");
+    bind_text(st, 1, username ? username : id);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        user_from_row(st, out);
+    else if (rc == SQLITE_DONE)
+        res = CU_ENOTFOUND;
+    else
+        res = db_fail(s, rc, "reading a user", err);
+    done(st);
+    return res;
+}
+
+int cu_store_user_set_auth(cu_store *s, const char *id, int64_t failures, int64_t locked_until,
+                           int64_t totp_last_step, cu_err *err)
+{
+    PREP(st, ST_USER_AUTH, "user");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, failures);
+    sqlite3_bind_int64(st, 3, locked_until);
+    sqlite3_bind_int64(st, 4, totp_last_step);
+    return exec_stmt(s, st, "recording a sign-in", err);
+}
+
+int cu_store_user_set_password(cu_store *s, const char *id, const char *pwhash, cu_err *err)
+{
+    PREP(st, ST_USER_PASSWORD, "user");
+    bind_text(st, 1, id);
+    bind_text(st, 2, pwhash);
+    return exec_stmt(s, st, "setting a password", err);
+}
+
+int cu_store_user_set_totp(cu_store *s, const char *id, const void *sealed, size_t n,
+                           cu_err *err)
+{
+    PREP(st, ST_USER_TOTP, "user");
+    bind_text(st, 1, id);
+    if (n)
+        bind_blob(st, 2, sealed, n);
+    else
+        sqlite3_bind_null(st, 2);
+    return exec_stmt(s, st, "setting a one-time code secret", err);
+}
+
+int cu_store_user_disable(cu_store *s, const char *id, int64_t at, cu_err *err)
+{
+    PREP(st, ST_USER_DISABLE, "user");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    return exec_stmt(s, st, "disabling a user", err);
+}
+
+int cu_store_session_insert(cu_store *s, const unsigned char *hash, size_t n,
+                            const char *user_id, int64_t now, cu_err *err)
+{
+    PREP(st, ST_SESS_INSERT, "session");
+    bind_blob(st, 1, hash, n);
+    bind_text(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, now);
+    return exec_stmt(s, st, "creating a session", err);
+}
+
+int cu_store_session_get(cu_store *s, const unsigned char *hash, size_t n, cu_session_rec *out,
+                         cu_err *err)
+{
+    PREP(st, ST_SESS_GET, "session");
+    bind_blob(st, 1, hash, n);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        cu_strlcpy(out->user_id, col_text(st, 0), sizeof out->user_id);
+        out->created_at = sqlite3_column_int64(st, 1);
+        out->last_seen = sqlite3_column_int64(st, 2);
+        out->revoked_at = sqlite3_column_int64(st, 3);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading a session", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_session_touch(cu_store *s, const unsigned char *hash, size_t n, int64_t now,
+                           cu_err *err)
+{
+    PREP(st, ST_SESS_TOUCH, "session");
+    bind_blob(st, 1, hash, n);
+    sqlite3_bind_int64(st, 2, now);
+    return exec_stmt(s, st, "updating a session", err);
+}
+
+int cu_store_session_revoke(cu_store *s, const unsigned char *hash, size_t n,
+                            const char *user_id, int64_t now, cu_err *err)
+{
+    PREP(st, hash ? ST_SESS_REVOKE : ST_SESS_REVOKE_USER, "session");
+    if (hash)
+        bind_blob(st, 1, hash, n);
+    else
+        bind_text(st, 1, user_id);
+    sqlite3_bind_int64(st, 2, now);
+    return exec_stmt(s, st, "revoking sessions", err);
+}
+
+int cu_store_token_insert(cu_store *s, const cu_token_rec *t, const unsigned char *hash,
+                          size_t n, cu_err *err)
+{
+    PREP(st, ST_TOKEN_INSERT, "token");
+    bind_text(st, 1, t->id);
+    bind_blob(st, 2, hash, n);
+    bind_text(st, 3, t->controller_id);
+    bind_text(st, 4, t->roles);
+    bind_text(st, 5, t->name);
+    sqlite3_bind_int64(st, 6, t->created_at);
+    return exec_stmt(s, st, "creating an API token", err);
+}
+
+int cu_store_token_get(cu_store *s, const unsigned char *hash, size_t n, cu_token_rec *out,
+                       cu_err *err)
+{
+    PREP(st, ST_TOKEN_BY_HASH, "token");
+    bind_blob(st, 1, hash, n);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        cu_strlcpy(out->id, col_text(st, 0), sizeof out->id);
+        cu_strlcpy(out->controller_id, col_text(st, 1), sizeof out->controller_id);
+        cu_strlcpy(out->roles, col_text(st, 2), sizeof out->roles);
+        cu_strlcpy(out->name, col_text(st, 3), sizeof out->name);
+        out->revoked_at = sqlite3_column_int64(st, 4);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading an API token", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_token_revoke(cu_store *s, const char *id, int64_t now, cu_err *err)
+{
+    PREP(st, ST_TOKEN_REVOKE, "token");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    int rc = exec_stmt(s, st, "revoking an API token", err);
+    return !rc && sqlite3_changes(s->db) == 0 ? CU_ENOTFOUND : rc;
+}
+
+int cu_store_care_set(cu_store *s, const char *user_id, const char *subject_id, bool on,
+                      int64_t now, const char *by, cu_err *err)
+{
+    PREP(st, on ? ST_CARE_ADD : ST_CARE_REMOVE, "care list");
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, subject_id);
+    if (on) {
+        sqlite3_bind_int64(st, 3, now);
+        bind_text(st, 4, by);
+    }
+    return exec_stmt(s, st, "changing a care list", err);
+}
+
+int cu_store_care_has(cu_store *s, const char *user_id, const char *subject_id, bool *out,
+                      cu_err *err)
+{
+    PREP(st, ST_CARE_HAS, "care list");
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, subject_id);
+    int rc = sqlite3_step(st), res = CU_OK;
+    *out = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        res = db_fail(s, rc, "reading a care list", err);
+    done(st);
+    return res;
+}
+
+int cu_store_break_glass_insert(cu_store *s, const cu_break_glass_row *b, cu_err *err)
+{
+    PREP(st, ST_BG_INSERT, "break-glass");
+    bind_text(st, 1, b->id);
+    bind_text(st, 2, b->user_id);
+    bind_text(st, 3, b->subject_id);
+    bind_blob(st, 4, b->reason, b->reason_len);
+    sqlite3_bind_int64(st, 5, b->granted_at);
+    sqlite3_bind_int64(st, 6, b->expires_at);
+    return exec_stmt(s, st, "granting break-glass access", err);
+}
+
+int cu_store_break_glass_active(cu_store *s, const char *user_id, const char *subject_id,
+                                int64_t now, bool *out, cu_err *err)
+{
+    PREP(st, ST_BG_ACTIVE, "break-glass");
+    bind_text(st, 1, user_id);
+    bind_text(st, 2, subject_id);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = sqlite3_step(st), res = CU_OK;
+    *out = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        res = db_fail(s, rc, "reading break-glass grants", err);
+    done(st);
+    return res;
+}
+
+int cu_store_break_glass_each(cu_store *s, const char *controller_id, int64_t since,
+                              cu_break_glass_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_BG_EACH, "break-glass");
+    bind_text(st, 1, controller_id);
+    sqlite3_bind_int64(st, 2, since);
+    EACH_ROW(st, "listing break-glass grants",
+             cb(ctx, &(cu_break_glass_row){
+                         .id = col_text(st, 0),
+                         .user_id = col_text(st, 1),
+                         .username = col_text(st, 2),
+                         .subject_id = col_text(st, 3),
+                         .reason = sqlite3_column_blob(st, 4),
+                         .reason_len = (size_t)sqlite3_column_bytes(st, 4),
+                         .granted_at = sqlite3_column_int64(st, 5),
+                         .expires_at = sqlite3_column_int64(st, 6),
+                     }));
 }

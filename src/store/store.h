@@ -79,6 +79,7 @@ typedef struct cu_subject_rec {
     int64_t created_at;
     int64_t updated_at;
     int64_t erased_at; /* 0 while not erased */
+    char pseudonym[40]; /* per-controller pseudonym, "" until assigned */
 } cu_subject_rec;
 
 CU_MUST_USE int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err);
@@ -192,6 +193,91 @@ CU_MUST_USE int cu_store_checkpoint_last_seq(cu_store *s, int64_t *seq, cu_err *
 typedef int (*cu_checkpoint_cb)(void *ctx, const cu_checkpoint *c);
 CU_MUST_USE int cu_store_checkpoint_each(cu_store *s, cu_checkpoint_cb cb, void *ctx,
                                          cu_err *err);
+
+/* pseudonyms (migration 2) */
+CU_MUST_USE int cu_store_subject_set_pseudonym(cu_store *s, const char *id,
+                                               const char *pseudonym, cu_err *err);
+/* CU_ENOTFOUND when no subject has it. */
+CU_MUST_USE int cu_store_subject_by_pseudonym(cu_store *s, const char *pseudonym, char id[40],
+                                              cu_err *err);
+/* Calls cb(ctx, subject_id, controller_id) for subjects still without one. */
+CU_MUST_USE int cu_store_subject_without_pseudonym(cu_store *s, cu_ident_cb cb, void *ctx,
+                                                   cu_err *err);
+
+/* staff accounts */
+typedef struct cu_user_rec {
+    char id[40];
+    char controller_id[40];
+    char username[72];
+    char roles[96];
+    char pwhash[128];
+    unsigned char totp[96]; /* sealed one-time-code secret */
+    size_t totp_len;        /* 0: none */
+    int64_t totp_last_step, failures, locked_until, created_at, disabled_at;
+} cu_user_rec;
+CU_MUST_USE int cu_store_user_insert(cu_store *s, const cu_user_rec *u, cu_err *err);
+/* By username, or by id when username is NULL. CU_ENOTFOUND when absent. */
+CU_MUST_USE int cu_store_user_get(cu_store *s, const char *username, const char *id,
+                                  cu_user_rec *out, cu_err *err);
+CU_MUST_USE int cu_store_user_set_auth(cu_store *s, const char *id, int64_t failures,
+                                       int64_t locked_until, int64_t totp_last_step,
+                                       cu_err *err);
+CU_MUST_USE int cu_store_user_set_password(cu_store *s, const char *id, const char *pwhash,
+                                           cu_err *err);
+CU_MUST_USE int cu_store_user_set_totp(cu_store *s, const char *id, const void *sealed,
+                                       size_t n, cu_err *err);
+CU_MUST_USE int cu_store_user_disable(cu_store *s, const char *id, int64_t at, cu_err *err);
+
+/* sessions, keyed by the hash of their token */
+typedef struct cu_session_rec {
+    char user_id[40];
+    int64_t created_at, last_seen, revoked_at;
+} cu_session_rec;
+CU_MUST_USE int cu_store_session_insert(cu_store *s, const unsigned char *hash, size_t n,
+                                        const char *user_id, int64_t now, cu_err *err);
+CU_MUST_USE int cu_store_session_get(cu_store *s, const unsigned char *hash, size_t n,
+                                     cu_session_rec *out, cu_err *err);
+CU_MUST_USE int cu_store_session_touch(cu_store *s, const unsigned char *hash, size_t n,
+                                       int64_t now, cu_err *err);
+/* Revokes one session (hash) or every session of a user (hash NULL). */
+CU_MUST_USE int cu_store_session_revoke(cu_store *s, const unsigned char *hash, size_t n,
+                                        const char *user_id, int64_t now, cu_err *err);
+
+/* API tokens, keyed by the hash of their secret */
+typedef struct cu_token_rec {
+    char id[40];
+    char controller_id[40];
+    char roles[96];
+    char name[72];
+    int64_t created_at, revoked_at;
+} cu_token_rec;
+CU_MUST_USE int cu_store_token_insert(cu_store *s, const cu_token_rec *t,
+                                      const unsigned char *hash, size_t n, cu_err *err);
+CU_MUST_USE int cu_store_token_get(cu_store *s, const unsigned char *hash, size_t n,
+                                   cu_token_rec *out, cu_err *err);
+/* CU_ENOTFOUND when no unrevoked token has that id. */
+CU_MUST_USE int cu_store_token_revoke(cu_store *s, const char *id, int64_t now, cu_err *err);
+
+/* care relationships and break-glass grants */
+CU_MUST_USE int cu_store_care_set(cu_store *s, const char *user_id, const char *subject_id,
+                                  bool on, int64_t now, const char *by, cu_err *err);
+CU_MUST_USE int cu_store_care_has(cu_store *s, const char *user_id, const char *subject_id,
+                                  bool *out, cu_err *err);
+typedef struct cu_break_glass_row {
+    const char *id, *user_id, *username, *subject_id;
+    const unsigned char *reason; /* sealed under the subject's key */
+    size_t reason_len;
+    int64_t granted_at, expires_at;
+} cu_break_glass_row;
+CU_MUST_USE int cu_store_break_glass_insert(cu_store *s, const cu_break_glass_row *b,
+                                            cu_err *err);
+CU_MUST_USE int cu_store_break_glass_active(cu_store *s, const char *user_id,
+                                            const char *subject_id, int64_t now, bool *out,
+                                            cu_err *err);
+typedef int (*cu_break_glass_cb)(void *ctx, const cu_break_glass_row *b);
+CU_MUST_USE int cu_store_break_glass_each(cu_store *s, const char *controller_id,
+                                          int64_t since, cu_break_glass_cb cb, void *ctx,
+                                          cu_err *err);
 
 /* counts for `custos status` */
 typedef struct cu_store_counts {

@@ -31,6 +31,7 @@ const char *cu_status_name(cu_status code)
     case CU_ENOTFOUND: return "not_found";
     case CU_EERASED: return "erased";
     case CU_EDENIED: return "denied";
+    case CU_ECONCEALED: return "not_found";
     case CU_ECONFLICT: return "conflict";
     case CU_EKEY: return "key";
     case CU_EVERSION: return "version";

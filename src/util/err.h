@@ -21,6 +21,7 @@ typedef enum cu_status {
     CU_ENOTFOUND,  /* no such controller, subject or item */
     CU_EERASED,    /* the subject was erased */
     CU_EDENIED,    /* refused by access control or policy */
+    CU_ECONCEALED, /* refused, and reported to the caller as not found */
     CU_ECONFLICT,  /* would duplicate something unique */
     CU_EKEY,       /* master key missing, unreadable, badly protected or wrong */
     CU_EVERSION,   /* store written by a newer custos */

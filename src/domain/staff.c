@@ -1,0 +1,619 @@
+#include "domain/staff.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/model.h"
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+
+void cu_principal_actor(const cu_principal *p, const char *purpose, const char *via,
+                        cu_actor *out)
+{
+    *out = (cu_actor){
+        .name = p->name,
+        .role = p->roles_text,
+        .purpose = purpose ? purpose : cu_role_default_purpose(p->roles),
+        .via = via,
+        .roles = p->roles,
+        .user_id = p->id,
+        .controller_id = p->controller_id,
+    };
+}
+
+int cu_password_check(const char *pw, size_t n, cu_err *err)
+{
+    if (n < CU_PASSWORD_MIN)
+        return cu_err_set(err, CU_EINVAL, "a password needs at least %d characters",
+                          CU_PASSWORD_MIN);
+    if (n > CU_PASSWORD_MAX)
+        return cu_err_set(err, CU_EINVAL, "a password has at most %d characters",
+                          CU_PASSWORD_MAX);
+    if (memchr(pw, '\0', n))
+        return cu_err_set(err, CU_EINVAL, "a password may not contain NUL bytes");
+    size_t same = 1;
+    for (size_t i = 1; i < n; i++)
+        same += pw[i] == pw[0];
+    if (same == n)
+        return cu_err_set(err, CU_EINVAL, "a password may not repeat one character");
+    return CU_OK;
+}
+
+/* The associated data of a sealed one-time-code secret. */
+static size_t totp_ad(const char *user_id, unsigned char out[64])
+{
+    int n = snprintf((char *)out, 64, "custos/v1/totp/%s", user_id);
+    return n > 0 && n < 64 ? (size_t)n : 0;
+}
+
+static int roles_valid(const char *roles, unsigned *mask, cu_err *err)
+{
+    *mask = cu_roles_parse(roles);
+    if (!*mask || (*mask & CU_ROLE_OPERATOR))
+        return cu_err_set(err, CU_EINVAL, "roles must be a comma-separated list of: clinician, "
+                                          "care_admin, dpo, analyst, auditor, admin");
+    return CU_OK;
+}
+
+static int controller_exists(cu_vault *v, const char *controller_id, cu_err *err)
+{
+    if (!cu_id_valid(controller_id))
+        return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
+    int rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+    return rc == CU_ENOTFOUND ? cu_err_set(err, rc, "no controller %s", controller_id) : rc;
+}
+
+int cu_user_add(cu_vault *v, const cu_actor *a, const char *controller_id,
+                const char *username, const char *roles, const char *password, size_t n,
+                bool want_totp, char id_out[CU_ID_STRLEN], char totp_b32_out[CU_TOTP_B32_LEN],
+                cu_err *err)
+{
+    unsigned mask;
+    int rc = roles_valid(roles, &mask, err);
+    if (rc)
+        return rc;
+    if (!cu_name_valid(username))
+        return cu_err_set(err, CU_EINVAL, "username must be 1-64 characters a-z 0-9 _ . - "
+                                          "starting with a letter");
+    if ((rc = cu_password_check(password, n, err)))
+        return rc;
+    /* One-time codes are required for the roles that can change everything. */
+    if (mask & (CU_ROLE_ADMIN | CU_ROLE_DPO))
+        want_totp = true;
+    cu_user_rec u = {.created_at = cu_now_us()};
+    if (cu_pwhash(password, n, u.pwhash))
+        return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "user.add", err)))
+        return rc;
+    memcpy(op.controller_id, controller_id, strnlen(controller_id, CU_ID_STRLEN - 1));
+    rc = controller_exists(v, controller_id, err);
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    unsigned char secret[CU_TOTP_SECRET_BYTES];
+    if (!rc) {
+        cu_random_id(u.id);
+        cu_strlcpy(u.controller_id, controller_id, sizeof u.controller_id);
+        cu_strlcpy(u.username, username, sizeof u.username);
+        cu_roles_format(mask, u.roles, sizeof u.roles);
+        if (want_totp) {
+            cu_totp_secret_new(secret);
+            unsigned char ad[64];
+            size_t adlen = totp_ad(u.id, ad);
+            cu_buf sealed;
+            cu_buf_init(&sealed, sizeof u.totp);
+            rc = cu_aead_seal(v->totp_key, ad, adlen, secret, sizeof secret, &sealed);
+            if (!rc && sealed.len <= sizeof u.totp) {
+                memcpy(u.totp, sealed.data, sealed.len);
+                u.totp_len = sealed.len;
+            }
+            cu_buf_release(&sealed);
+        }
+        if (!rc)
+            rc = cu_store_user_insert(v->store, &u, err);
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc) {
+        memcpy(id_out, u.id, CU_ID_STRLEN);
+        if (want_totp)
+            cu_totp_secret_b32(secret, totp_b32_out);
+        else
+            totp_b32_out[0] = '\0';
+    }
+    cu_wipe(secret, sizeof secret);
+    cu_wipe(&u, sizeof u);
+    return rc;
+}
+
+/* Loads a user by name inside an operation, for admin changes. */
+static int admin_user(cu_vault *v, cu_op *op, const char *username, cu_user_rec *u,
+                      cu_err *err)
+{
+    if (!cu_name_valid(username))
+        return cu_err_set(err, CU_EINVAL, "not a username");
+    int rc = cu_store_user_get(v->store, username, NULL, u, err);
+    if (rc == CU_ENOTFOUND)
+        return cu_err_set(err, CU_ENOTFOUND, "no user %s", username);
+    if (rc)
+        return rc;
+    memcpy(op->controller_id, u->controller_id, CU_ID_STRLEN);
+    return cu_op_authorise(v, op, err);
+}
+
+int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "user.disable", err);
+    if (rc)
+        return rc;
+    cu_user_rec u;
+    int64_t now = cu_now_us();
+    rc = admin_user(v, &op, username, &u, err);
+    if (!rc)
+        rc = cu_store_user_disable(v->store, u.id, now, err);
+    if (!rc)
+        rc = cu_store_session_revoke(v->store, NULL, 0, u.id, now, err);
+    cu_wipe(&u, sizeof u);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
+                           const char *password, size_t n, cu_err *err)
+{
+    int rc = cu_password_check(password, n, err);
+    if (rc)
+        return rc;
+    char hash[CU_PWHASH_STRBYTES];
+    if (cu_pwhash(password, n, hash))
+        return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "user.reset_password", err)))
+        return rc;
+    cu_user_rec u;
+    int64_t now = cu_now_us();
+    rc = admin_user(v, &op, username, &u, err);
+    if (!rc)
+        rc = cu_store_user_set_password(v->store, u.id, hash, err);
+    if (!rc)
+        rc = cu_store_session_revoke(v->store, NULL, 0, u.id, now, err);
+    cu_wipe(&u, sizeof u);
+    cu_wipe(hash, sizeof hash);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_id,
+                        const char *roles, const char *name, char token_out[CU_TOKEN_STRLEN],
+                        char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    unsigned mask;
+    int rc = roles_valid(roles, &mask, err);
+    if (rc)
+        return rc;
+    if (!cu_name_valid(name))
+        return cu_err_set(err, CU_EINVAL, "a token name must be 1-64 characters a-z 0-9 _ . - "
+                                          "starting with a letter");
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "token.create", err)))
+        return rc;
+    memcpy(op.controller_id, controller_id, strnlen(controller_id, CU_ID_STRLEN - 1));
+    rc = controller_exists(v, controller_id, err);
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    cu_token_rec t = {.created_at = cu_now_us()};
+    char token[CU_TOKEN_STRLEN];
+    if (!rc) {
+        cu_random_id(t.id);
+        cu_strlcpy(t.controller_id, controller_id, sizeof t.controller_id);
+        cu_roles_format(mask, t.roles, sizeof t.roles);
+        cu_strlcpy(t.name, name, sizeof t.name);
+        cu_token_new("cut_", token);
+        unsigned char h[CU_HASH_BYTES];
+        cu_token_hash(token, strlen(token), h);
+        rc = cu_store_token_insert(v->store, &t, h, sizeof h, err);
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc) {
+        memcpy(token_out, token, CU_TOKEN_STRLEN);
+        memcpy(id_out, t.id, CU_ID_STRLEN);
+    }
+    cu_wipe(token, sizeof token);
+    return rc;
+}
+
+int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id, cu_err *err)
+{
+    if (!cu_id_valid(token_id))
+        return cu_err_set(err, CU_EINVAL, "not a token id");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "token.revoke", err);
+    if (rc)
+        return rc;
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc) {
+        rc = cu_store_token_revoke(v->store, token_id, cu_now_us(), err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, rc, "no active token %s", token_id);
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* ---- sign-in ---- */
+
+int cu_signin_prepare(cu_vault *v, const char *username, cu_signin *s, cu_err *err)
+{
+    memset(s, 0, sizeof *s);
+    if (!cu_name_valid(username))
+        return CU_OK; /* not found; the attempt is still recorded */
+    cu_strlcpy(s->username, username, sizeof s->username);
+    int rc = cu_store_user_get(v->store, username, NULL, &s->user, err);
+    if (rc == CU_ENOTFOUND)
+        return CU_OK;
+    if (rc)
+        return rc;
+    s->found = true;
+    return CU_OK;
+}
+
+static void principal_from_user(const cu_user_rec *u, cu_principal *p)
+{
+    memset(p, 0, sizeof *p);
+    cu_strlcpy(p->id, u->id, sizeof p->id);
+    cu_strlcpy(p->name, u->username, sizeof p->name);
+    cu_strlcpy(p->controller_id, u->controller_id, sizeof p->controller_id);
+    cu_strlcpy(p->roles_text, u->roles, sizeof p->roles_text);
+    p->roles = cu_roles_parse(u->roles);
+}
+
+static int64_t lockout_us(int64_t failures)
+{
+    int64_t extra = failures - CU_SIGNIN_MAX_FAILURES;
+    int64_t us = 15LL * 60 * 1000000;
+    for (int64_t i = 0; i < extra && us < 24LL * 3600 * 1000000; i++)
+        us *= 2;
+    return us < 24LL * 3600 * 1000000 ? us : 24LL * 3600 * 1000000;
+}
+
+int cu_signin_finish(cu_vault *v, const cu_signin *s, bool password_ok, const char *code,
+                     const char *via, cu_signin_result *result, char token_out[CU_TOKEN_STRLEN],
+                     cu_principal *principal, cu_err *err)
+{
+    const cu_user_rec *u = &s->user;
+    cu_actor a = {.name = s->found ? u->username : "unknown-user",
+                  .role = s->found ? u->roles : "",
+                  .purpose = "authentication",
+                  .via = via,
+                  .roles = CU_ROLE_OPERATOR, /* the sign-in itself is always recordable */
+                  .controller_id = s->found ? u->controller_id : NULL};
+    cu_op op;
+    int rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "signin", err);
+    if (rc)
+        return rc;
+    if (s->found)
+        memcpy(op.controller_id, u->controller_id, CU_ID_STRLEN);
+    if ((rc = cu_op_authorise(v, &op, err)))
+        return cu_op_end(v, &op, rc, NULL, NULL, err);
+    int64_t now = cu_now_us();
+    cu_signin_result res = CU_SIGNIN_OK;
+    int64_t failures = u->failures, locked_until = u->locked_until;
+    uint64_t step = (uint64_t)(now / 1000000 / 30), matched = (uint64_t)u->totp_last_step;
+    cu_user_rec fresh;
+    /* Re-read inside the transaction: counts from prepare may be stale. */
+    if (s->found && cu_store_user_get(v->store, NULL, u->id, &fresh, err) == CU_OK) {
+        failures = fresh.failures;
+        locked_until = fresh.locked_until;
+        matched = (uint64_t)fresh.totp_last_step;
+        cu_wipe(&fresh, sizeof fresh);
+    }
+    if (!s->found)
+        res = CU_SIGNIN_BAD_CREDENTIALS;
+    else if (u->disabled_at)
+        res = CU_SIGNIN_DISABLED;
+    else if (locked_until > now)
+        res = CU_SIGNIN_LOCKED;
+    else if (!password_ok)
+        res = CU_SIGNIN_BAD_CREDENTIALS;
+    else if (u->totp_len) {
+        unsigned char secret[CU_TOTP_SECRET_BYTES], ad[64];
+        size_t adlen = totp_ad(u->id, ad);
+        cu_buf plain;
+        cu_buf_init(&plain, 64);
+        if (!code || !*code)
+            res = CU_SIGNIN_CODE_REQUIRED;
+        else if (cu_aead_open(v->totp_key, ad, adlen, u->totp, u->totp_len, &plain) ||
+                 plain.len != sizeof secret)
+            rc = cu_err_set(err, CU_ECORRUPT, "the one-time code secret of %s does not open",
+                            u->username);
+        else {
+            memcpy(secret, plain.data, sizeof secret);
+            uint64_t m = 0;
+            if (cu_totp_verify(secret, code, strlen(code), step, matched, &m))
+                matched = m;
+            else
+                res = CU_SIGNIN_BAD_CODE;
+            cu_wipe(secret, sizeof secret);
+        }
+        cu_buf_release(&plain);
+    }
+    if (!rc && s->found && (res == CU_SIGNIN_BAD_CREDENTIALS || res == CU_SIGNIN_BAD_CODE)) {
+        failures++;
+        if (failures >= CU_SIGNIN_MAX_FAILURES)
+            locked_until = now + lockout_us(failures);
+    }
+    if (!rc && res == CU_SIGNIN_OK) {
+        failures = 0;
+        locked_until = 0;
+    }
+    if (!rc && s->found)
+        rc = cu_store_user_set_auth(v->store, u->id, failures, locked_until, (int64_t)matched,
+                                    err);
+    char token[CU_TOKEN_STRLEN] = "";
+    if (!rc && res == CU_SIGNIN_OK) {
+        cu_token_new("cus_", token);
+        unsigned char h[CU_HASH_BYTES];
+        cu_token_hash(token, strlen(token), h);
+        rc = cu_store_session_insert(v->store, h, sizeof h, u->id, now, err);
+        if (!rc) {
+            principal_from_user(u, principal);
+            memcpy(principal->session_hash, h, sizeof h);
+        }
+    }
+    /* A refused sign-in keeps its failure count: record it as an outcome, not
+     * an undo. */
+    if (!rc && res != CU_SIGNIN_OK) {
+        rc = cu_store_release(v->store, err);
+        if (!rc) {
+            rc = cu_store_savepoint(v->store, err);
+        }
+        if (!rc) {
+            /* Nothing else to undo: close the op with a denial whose savepoint
+             * holds no change, so the counts above stay. */
+            op.saved_seq = v->head_seq;
+            memcpy(op.saved_hash, v->head_hash, CU_HASH_BYTES);
+        }
+    }
+    int status = rc ? rc : res == CU_SIGNIN_OK ? CU_OK : CU_EDENIED;
+    rc = cu_op_end(v, &op, status, NULL, NULL, err);
+    *result = res;
+    if (rc == CU_EDENIED)
+        rc = CU_OK;
+    if (!rc && res == CU_SIGNIN_OK)
+        memcpy(token_out, token, CU_TOKEN_STRLEN);
+    cu_wipe(token, sizeof token);
+    return rc;
+}
+
+int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwhash, cu_err *err)
+{
+    int rc = cu_store_begin(v->store, err);
+    if (rc)
+        return rc;
+    rc = cu_store_user_set_password(v->store, user_id, pwhash, err);
+    return rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
+}
+
+/* ---- authentication of requests ---- */
+
+int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
+                    int64_t absolute_us, cu_principal *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char h[CU_HASH_BYTES];
+    int64_t now = cu_now_us();
+    if (cu_token_wellformed(token, n, "cut_")) {
+        cu_token_hash(token, n, h);
+        cu_token_rec t;
+        int rc = cu_store_token_get(v->store, h, sizeof h, &t, err);
+        if (rc == CU_ENOTFOUND)
+            return cu_err_set(err, CU_EDENIED, "unknown API token");
+        if (rc)
+            return rc;
+        if (t.revoked_at)
+            return cu_err_set(err, CU_EDENIED, "the API token was revoked");
+        cu_strlcpy(out->id, t.id, sizeof out->id);
+        snprintf(out->name, sizeof out->name, "token:%s", t.name);
+        cu_strlcpy(out->controller_id, t.controller_id, sizeof out->controller_id);
+        cu_strlcpy(out->roles_text, t.roles, sizeof out->roles_text);
+        out->roles = cu_roles_parse(t.roles);
+        out->token = true;
+        return CU_OK;
+    }
+    if (!cu_token_wellformed(token, n, "cus_"))
+        return cu_err_set(err, CU_EDENIED, "malformed credentials");
+    cu_token_hash(token, n, h);
+    cu_session_rec s;
+    int rc = cu_store_session_get(v->store, h, sizeof h, &s, err);
+    if (rc == CU_ENOTFOUND)
+        return cu_err_set(err, CU_EDENIED, "unknown session");
+    if (rc)
+        return rc;
+    if (s.revoked_at)
+        return cu_err_set(err, CU_EDENIED, "the session was signed out");
+    if (now - s.last_seen > idle_us)
+        return cu_err_set(err, CU_EDENIED, "the session expired after inactivity");
+    if (now - s.created_at > absolute_us)
+        return cu_err_set(err, CU_EDENIED, "the session reached its maximum age");
+    cu_user_rec u;
+    if ((rc = cu_store_user_get(v->store, NULL, s.user_id, &u, err)))
+        return rc == CU_ENOTFOUND ? cu_err_set(err, CU_EDENIED, "unknown session") : rc;
+    if (u.disabled_at) {
+        cu_wipe(&u, sizeof u);
+        return cu_err_set(err, CU_EDENIED, "the account is disabled");
+    }
+    principal_from_user(&u, out);
+    memcpy(out->session_hash, h, sizeof h);
+    cu_wipe(&u, sizeof u);
+    /* Idle time is kept to the minute: not every request needs a write. */
+    if (now - s.last_seen > 60LL * 1000000)
+        rc = cu_store_session_touch(v->store, h, sizeof h, now, err);
+    return rc;
+}
+
+int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err)
+{
+    cu_actor a;
+    cu_principal_actor(p, "authentication", via, &a);
+    a.roles = CU_ROLE_OPERATOR; /* ending one's own session is always allowed */
+    cu_op op;
+    int rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "signout", err);
+    if (rc)
+        return rc;
+    memcpy(op.controller_id, p->controller_id, CU_ID_STRLEN);
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc && !p->token)
+        rc = cu_store_session_revoke(v->store, p->session_hash, CU_HASH_BYTES, NULL,
+                                     cu_now_us(), err);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_audit_refusal(cu_vault *v, const char *via, const char *purpose, cu_err *err)
+{
+    cu_actor a = {.name = "anonymous", .role = "", .purpose = purpose, .via = via,
+                  .roles = CU_ROLE_OPERATOR};
+    cu_op op;
+    int rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "authenticate", err);
+    if (rc)
+        return rc;
+    return cu_op_end(v, &op, CU_EDENIED, NULL, NULL, err) == CU_EDENIED ? CU_OK : rc;
+}
+
+/* ---- care lists and break-glass ---- */
+
+int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char *subject_id,
+                bool on, cu_err *err)
+{
+    if (!cu_id_valid(subject_id))
+        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    if (!cu_name_valid(username))
+        return cu_err_set(err, CU_EINVAL, "not a username");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_CARE_LIST, on ? "care_list.add" : "care_list.remove",
+                         err);
+    if (rc)
+        return rc;
+    memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
+    cu_subject_rec rec;
+    cu_user_rec u;
+    rc = cu_store_subject_get(v->store, subject_id, &rec, err);
+    if (rc == CU_ENOTFOUND)
+        rc = cu_err_set(err, rc, "no subject %s", subject_id);
+    if (!rc) {
+        memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+        rc = cu_op_authorise(v, &op, err);
+    }
+    if (!rc) {
+        rc = cu_store_user_get(v->store, username, NULL, &u, err);
+        /* A user of another controller is no user here. */
+        if (rc == CU_ENOTFOUND || (!rc && strcmp(u.controller_id, rec.controller_id) != 0))
+            rc = cu_err_set(err, CU_EINVAL, "no user %s in this controller", username);
+        else if (!rc && !(cu_roles_parse(u.roles) & CU_ROLE_CLINICIAN))
+            rc = cu_err_set(err, CU_EINVAL, "user %s is not a clinician", username);
+    }
+    if (!rc && rec.erased_at)
+        rc = cu_err_set(err, CU_EERASED, "subject %s was erased", subject_id);
+    if (!rc)
+        rc = cu_store_care_set(v->store, u.id, subject_id, on, cu_now_us(), a->name, err);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
+                         const char *reason, size_t n, int minutes, char id_out[CU_ID_STRLEN],
+                         int64_t *expires_at, cu_err *err)
+{
+    if (!cu_id_valid(subject_id))
+        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    if (n < 10 || n > 1000)
+        return cu_err_set(err, CU_EINVAL, "a break-glass reason needs 10 to 1000 characters");
+    if (minutes < 1 || minutes > 240)
+        return cu_err_set(err, CU_EINVAL, "break-glass access lasts 1 to 240 minutes");
+    if (!a->user_id)
+        return cu_err_set(err, CU_EINVAL, "break-glass access is for staff accounts");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_BREAK_GLASS, "break_glass", err);
+    if (rc)
+        return rc;
+    memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
+    cu_subject_rec rec;
+    rc = cu_store_subject_get(v->store, subject_id, &rec, err);
+    if (rc == CU_ENOTFOUND)
+        rc = cu_err_set(err, rc, "no subject %s", subject_id);
+    if (!rc) {
+        memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+        rc = cu_op_authorise(v, &op, err);
+    }
+    if (!rc && rec.erased_at)
+        rc = cu_err_set(err, CU_EERASED, "subject %s was erased", subject_id);
+    cu_key dek;
+    cu_buf sealed;
+    cu_buf_init(&sealed, 4096);
+    int64_t now = cu_now_us();
+    char id[CU_ID_STRLEN];
+    cu_random_id(id);
+    if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err))) {
+        /* The reason may describe the patient: sealed under the subject's key. */
+        unsigned char ad[CU_AD_MAX];
+        size_t adlen = cu_ad_item(ad, rec.controller_id, subject_id, id, "break_glass.reason",
+                                  rec.key_version);
+        rc = cu_aead_seal(&dek, ad, adlen, reason, n, &sealed);
+        cu_key_wipe(&dek);
+    }
+    cu_break_glass_row row = {.id = id, .user_id = a->user_id, .subject_id = subject_id,
+                              .reason = sealed.data, .reason_len = sealed.len,
+                              .granted_at = now, .expires_at = now + minutes * 60000000LL};
+    if (!rc)
+        rc = cu_store_break_glass_insert(v->store, &row, err);
+    cu_buf_release(&sealed);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc) {
+        memcpy(id_out, id, CU_ID_STRLEN);
+        *expires_at = row.expires_at;
+    }
+    return rc;
+}
+
+typedef struct grant_ctx {
+    cu_vault *v;
+    bool reveal;
+    cu_grant_cb cb;
+    void *ctx;
+} grant_ctx;
+
+static int grant_row(void *ctx, const cu_break_glass_row *g)
+{
+    grant_ctx *c = ctx;
+    cu_buf plain;
+    cu_buf_init(&plain, 4096);
+    bool shown = false;
+    cu_subject_rec rec;
+    cu_key dek;
+    if (c->reveal && cu_store_subject_get(c->v->store, g->subject_id, &rec, NULL) == CU_OK &&
+        cu_vault_subject_key(c->v, g->subject_id, &dek, NULL, NULL) == CU_OK) {
+        unsigned char ad[CU_AD_MAX];
+        size_t adlen = cu_ad_item(ad, rec.controller_id, g->subject_id, g->id,
+                                  "break_glass.reason", rec.key_version);
+        shown = cu_aead_open(&dek, ad, adlen, g->reason, g->reason_len, &plain) == CU_OK;
+        cu_key_wipe(&dek);
+    }
+    int rc = c->cb(c->ctx, g, shown ? &plain : NULL);
+    cu_buf_release(&plain);
+    return rc;
+}
+
+int cu_break_glass_list(cu_vault *v, const cu_actor *a, int64_t since, cu_grant_cb cb, void *ctx,
+                        cu_err *err)
+{
+    if (!a->controller_id)
+        return cu_err_set(err, CU_EINVAL, "break-glass review is per controller");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_BREAK_GLASS_REVIEW, "audit", err);
+    if (rc)
+        return rc;
+    memcpy(op.controller_id, a->controller_id, strnlen(a->controller_id, CU_ID_STRLEN - 1));
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc) {
+        grant_ctx c = {.v = v, .reveal = op.decision.categories == (1u << CU_CAT_COUNT) - 1,
+                       .cb = cb, .ctx = ctx};
+        rc = cu_store_break_glass_each(v->store, a->controller_id, since, grant_row, &c, err);
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}

@@ -1,0 +1,126 @@
+/*
+ * staff.h — staff accounts, sign-in, sessions, API tokens, care lists and
+ * break-glass grants. Each change is an audited operation through the vault's
+ * choke point.
+ *
+ * Accounts: a username ([a-z][a-z0-9_.-]{0,63}), one controller, one or more
+ * roles (access.h), an Argon2id password hash (at least CU_PASSWORD_MIN
+ * characters), and for the admin and dpo roles (optional for others) a TOTP
+ * secret sealed under the store's one-time-code key.
+ *
+ * Sign-in is two steps so that the deliberately slow password hash never runs
+ * on the thread that owns the vault: cu_signin_prepare reads the account,
+ * the caller checks the password with cu_pwhash_verify, and cu_signin_finish
+ * checks lock-out, the one-time code (no replay), records the outcome (failure
+ * counts, lock-out after CU_SIGNIN_MAX_FAILURES: 15 minutes, doubling) and the
+ * audit event, and on success creates a session. Only the hash of a session or
+ * API token is stored.
+ *
+ * Sessions expire after idle_us without use and absolute_us after sign-in; a
+ * session of a disabled account, or one revoked by sign-out or a password
+ * reset, is refused.
+ */
+#ifndef CUSTOS_DOMAIN_STAFF_H
+#define CUSTOS_DOMAIN_STAFF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/secrets.h"
+#include "domain/access.h"
+#include "domain/vault.h"
+#include "store/store.h"
+
+#define CU_SIGNIN_MAX_FAILURES 5
+#define CU_SESSION_IDLE_DEFAULT_US (30LL * 60 * 1000000)
+#define CU_SESSION_ABSOLUTE_DEFAULT_US (12LL * 3600 * 1000000)
+
+/* Who a request is from, once authenticated. */
+typedef struct cu_principal {
+    char id[40];            /* user id or API token id */
+    char name[80];          /* username, or "token:<name>" */
+    char controller_id[40];
+    char roles_text[96];
+    unsigned roles;
+    bool token;
+    unsigned char session_hash[CU_HASH_BYTES]; /* for sign-out; zero for tokens */
+} cu_principal;
+
+/* The actor for an operation by p, stating purpose through via. */
+void cu_principal_actor(const cu_principal *p, const char *purpose, const char *via,
+                        cu_actor *out);
+
+CU_MUST_USE int cu_user_add(cu_vault *v, const cu_actor *a, const char *controller_id,
+                            const char *username, const char *roles, const char *password,
+                            size_t n, bool want_totp, char id_out[CU_ID_STRLEN],
+                            char totp_b32_out[CU_TOTP_B32_LEN], cu_err *err);
+/* Disables an account and revokes its sessions. */
+CU_MUST_USE int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username,
+                                cu_err *err);
+/* Sets a new password, clears lock-out, revokes the account's sessions. */
+CU_MUST_USE int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
+                                       const char *password, size_t n, cu_err *err);
+/* Checks a password's rules (length, not all one character). */
+CU_MUST_USE int cu_password_check(const char *password, size_t n, cu_err *err);
+
+CU_MUST_USE int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_id,
+                                    const char *roles, const char *name,
+                                    char token_out[CU_TOKEN_STRLEN], char id_out[CU_ID_STRLEN],
+                                    cu_err *err);
+CU_MUST_USE int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id,
+                                    cu_err *err);
+
+typedef struct cu_signin {
+    char username[72];
+    bool found;
+    cu_user_rec user;
+} cu_signin;
+
+typedef enum cu_signin_result {
+    CU_SIGNIN_OK,
+    CU_SIGNIN_BAD_CREDENTIALS, /* unknown user or wrong password */
+    CU_SIGNIN_CODE_REQUIRED,   /* the account needs a one-time code */
+    CU_SIGNIN_BAD_CODE,
+    CU_SIGNIN_LOCKED,
+    CU_SIGNIN_DISABLED,
+} cu_signin_result;
+
+/* Reads the account (not audited: cu_signin_finish records the attempt). */
+CU_MUST_USE int cu_signin_prepare(cu_vault *v, const char *username, cu_signin *s,
+                                  cu_err *err);
+/* Records the attempt; on CU_SIGNIN_OK fills token_out and principal. Returns
+ * CU_OK when the attempt was recorded (see *result), else an error. */
+CU_MUST_USE int cu_signin_finish(cu_vault *v, const cu_signin *s, bool password_ok,
+                                 const char *code, const char *via, cu_signin_result *result,
+                                 char token_out[CU_TOKEN_STRLEN], cu_principal *principal,
+                                 cu_err *err);
+/* Replaces a hash made under older limits (after a successful sign-in). */
+CU_MUST_USE int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwhash,
+                               cu_err *err);
+
+/* Authenticates a bearer token: a session ("cus_") or an API token ("cut_").
+ * CU_EDENIED with a reason (unknown, expired, revoked, disabled) otherwise. */
+CU_MUST_USE int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
+                                int64_t absolute_us, cu_principal *out, cu_err *err);
+/* Signs out: revokes p's session. */
+CU_MUST_USE int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err);
+/* Records a refused request that touched no record (unauthenticated, malformed
+ * credentials): one audit event with outcome denied. */
+CU_MUST_USE int cu_audit_refusal(cu_vault *v, const char *via, const char *purpose,
+                                 cu_err *err);
+
+/* Adds (on) or removes a care relationship between a user and a subject. */
+CU_MUST_USE int cu_care_set(cu_vault *v, const cu_actor *a, const char *username,
+                            const char *subject_id, bool on, cu_err *err);
+
+CU_MUST_USE int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                     const char *reason, size_t n, int minutes,
+                                     char id_out[CU_ID_STRLEN], int64_t *expires_at,
+                                     cu_err *err);
+/* Grants since `since` in the actor's controller, with the reason decrypted
+ * when the actor may see every category (else reason is NULL). */
+typedef int (*cu_grant_cb)(void *ctx, const cu_break_glass_row *g, const cu_buf *reason);
+CU_MUST_USE int cu_break_glass_list(cu_vault *v, const cu_actor *a, int64_t since,
+                                    cu_grant_cb cb, void *ctx, cu_err *err);
+
+#endif
