@@ -10,7 +10,7 @@ STORE      ?= $(CURDIR)/var
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
-            libjansson-dev libcmocka-dev nettle-dev python3
+            libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
 FUZZ_PKGS := clang libclang-rt-14-dev
 

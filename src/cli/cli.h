@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "domain/vault.h"
+#include "iface/render.h"
 #include "util/err.h"
 
 enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
@@ -66,7 +67,7 @@ void cli_close(cli *c);
 /* Prints a JSON value (and frees it) to stdout. */
 void cli_print_json(json_t *v);
 /* A JSON string of a time, or null for 0. */
-json_t *cli_time_json(int64_t us);
+#define cli_time_json cu_json_time
 
 /* Dispatches `custos GROUP SUB ...` to the handler named SUB (which gets
  * argv starting at SUB); prints the group's help for --help or no SUB. */
@@ -82,5 +83,8 @@ int cmd_controller(cli *c, int argc, char **argv);
 int cmd_key(cli *c, int argc, char **argv);
 int cmd_subject(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
+int cmd_serve(cli *c, int argc, char **argv);
+int cmd_user(cli *c, int argc, char **argv);
+int cmd_care(cli *c, int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "domain/subject.h"
+#include "iface/render.h"
 #include "util/clock.h"
 
 static const char audit_help[] =
@@ -95,31 +96,13 @@ static int audit_verify(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
-static json_t *view_json(cu_view v)
-{
-    return v.n ? json_stringn(v.p, v.n) : json_null();
-}
-
 static int show_event(void *ctx, const cu_audit_decoded *e, const cu_buf *payload)
 {
     cli *c = ctx;
     char when[CU_TIME_STRLEN];
     cu_time_format(e->ts, when);
     if (c->json) {
-        json_t *j = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "seq",
-                              (json_int_t)e->seq, "time", when, "actor", view_json(e->actor),
-                              "role", view_json(e->role), "action", view_json(e->action),
-                              "controller", view_json(e->controller), "subject",
-                              view_json(e->subject), "categories", view_json(e->categories),
-                              "purpose", view_json(e->purpose), "outcome",
-                              view_json(e->outcome), "via", view_json(e->via));
-        if (e->payload.n)
-            json_object_set_new(j, "sealed_payload_bytes", json_integer((json_int_t)e->payload.n));
-        if (payload) {
-            json_error_t je;
-            json_t *p = json_loadb((const char *)payload->data, payload->len, 0, &je);
-            json_object_set_new(j, "previous_values", p ? p : json_null());
-        }
+        json_t *j = cu_json_event(e, payload);
         /* one JSON object per line, so a long trail streams */
         char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
         if (s) {

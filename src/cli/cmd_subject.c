@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "domain/nhs.h"
 #include "domain/subject.h"
+#include "iface/render.h"
 #include "util/clock.h"
 #include "util/file.h"
 
@@ -107,16 +108,26 @@ static int subject_add(cli *c, int argc, char **argv)
     int rc = parse(c, argc, argv, &o, false, NULL);
     if (rc)
         return rc;
-    if (!o.controller || !o.kind)
+    if (!o.controller)
         return cli_usage("subject add needs --controller ID and --kind KIND");
     cu_err err = {0};
     cu_doc doc;
     if (read_doc(c, CU_DOC_SUBJECT, &doc, &err))
         return cli_fail(c, &err);
+    if (!o.kind && !doc.kind) {
+        cu_doc_release(&doc);
+        return cli_usage("subject add needs --kind KIND (or \"kind\" in the document)");
+    }
+    if (o.kind && doc.kind && strcmp(o.kind, doc.kind) != 0) {
+        cu_doc_release(&doc);
+        cu_err_set(&err, CU_EINVAL, "--kind and the document's \"kind\" differ");
+        return cli_fail(c, &err);
+    }
     char id[CU_ID_STRLEN];
     rc = cli_open(c, "subject add", &err);
     if (!rc)
-        rc = cu_subject_add(c->vault, &c->actor, o.controller, o.kind, &doc, id, &err);
+        rc = cu_subject_add(c->vault, &c->actor, o.controller, o.kind ? o.kind : doc.kind, &doc,
+                            id, &err);
     cu_doc_release(&doc);
     if (rc)
         return cli_fail(c, &err);
@@ -163,11 +174,6 @@ static int subject_add_items(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
-static json_t *value_json(const cu_item_view *it)
-{
-    return json_stringn((const char *)it->value.data, it->value.len);
-}
-
 static void print_subject_text(const cu_subject_view *sv)
 {
     char created[CU_TIME_STRLEN], updated[CU_TIME_STRLEN];
@@ -200,38 +206,6 @@ static void print_subject_text(const cu_subject_view *sv)
     }
 }
 
-static json_t *subject_json(const cu_subject_view *sv)
-{
-    json_t *items = json_array(), *ids = json_object();
-    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", sv->rec.id, "controller",
-                          sv->rec.controller_id, "kind", sv->rec.kind, "created_at",
-                          cli_time_json(sv->rec.created_at), "updated_at",
-                          cli_time_json(sv->rec.updated_at));
-    for (size_t i = 0; i < sv->n; i++) {
-        const cu_item_view *it = &sv->items[i];
-        if (cu_known_field_find(it->field)) {
-            json_object_set_new(j, it->field, value_json(it));
-            json_object_set_new(ids, it->field, json_string(it->id));
-            cu_nhs nhs;
-            if (strcmp(it->field, "nhs_number") == 0 &&
-                cu_nhs_parse((const char *)it->value.data, it->value.len, &nhs) == CU_NHS_OK)
-                json_object_set_new(j, "nhs_number_test", json_boolean(nhs.test_number));
-            continue;
-        }
-        json_array_append_new(
-            items, json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:o, s:o}", "id", it->id,
-                             "category",
-                             it->category >= 0 ? cu_category_name(it->category) : "unknown",
-                             "field", it->field, "value", value_json(it), "source", it->source,
-                             "collected_at", cli_time_json(it->collected_at), "recorded_by",
-                             it->recorded_by, "recorded_at", cli_time_json(it->recorded_at),
-                             "updated_at", cli_time_json(it->updated_at)));
-    }
-    json_object_set_new(j, "field_item_ids", ids);
-    json_object_set_new(j, "items", items);
-    return j;
-}
-
 static int subject_show(cli *c, int argc, char **argv)
 {
     subj_opts o;
@@ -256,7 +230,7 @@ static int subject_show(cli *c, int argc, char **argv)
     if (rc)
         return cli_fail(c, &err);
     if (c->json)
-        cli_print_json(subject_json(&sv));
+        cli_print_json(cu_json_subject(&sv));
     else
         print_subject_text(&sv);
     cu_subject_view_release(&sv);

@@ -33,6 +33,9 @@ static const char usage[] =
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
     "  key rotate                   rewrap every data key under a new master key\n"
+    "  serve [--listen HOST:PORT]   serve the HTTP API (default 127.0.0.1:8080)\n"
+    "  user add|disable|reset-password|token create|token revoke   staff accounts\n"
+    "  care add|remove --user U --subject ID   care lists\n"
     "\n"
     "options (accepted by every command):\n"
     "  --store DIR    the store directory (default $CUSTOS_STORE or ./var)\n"
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"init", cmd_init},       {"status", cmd_status}, {"controller", cmd_controller},
         {"subject", cmd_subject}, {"audit", cmd_audit},   {"key", cmd_key},
+        {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

@@ -127,14 +127,6 @@ void cli_print_json(json_t *v)
     json_decref(v);
 }
 
-json_t *cli_time_json(int64_t us)
-{
-    if (!us)
-        return json_null();
-    char t[CU_TIME_STRLEN];
-    cu_time_format(us, t);
-    return json_string(t);
-}
 
 int cli_dispatch(cli *c, int argc, char **argv, const subcmd *subs, size_t n, const char *help)
 {

@@ -298,7 +298,8 @@ int cu_doc_parse(const void *json, size_t len, cu_doc_kind kind, cu_doc *out, cu
     size_t nitems = items ? json_array_size(items) : 0;
     /* "items" and "source" are not values: count only the fields that are. */
     size_t nfields = json_object_size(root) - (items ? 1 : 0) -
-                     (json_object_get(root, "source") ? 1 : 0);
+                     (json_object_get(root, "source") ? 1 : 0) -
+                     (json_object_get(root, "kind") ? 1 : 0);
     if (nitems + nfields > CU_MAX_VALUES) {
         rc = cu_err_set(err, CU_EINVAL, "more than %d values in one document", CU_MAX_VALUES);
         goto fail;
@@ -324,6 +325,15 @@ int cu_doc_parse(const void *json, size_t len, cu_doc_kind kind, cu_doc *out, cu
     {
         if (strcmp(key, "items") == 0 || strcmp(key, "source") == 0)
             continue;
+        if (strcmp(key, "kind") == 0 && kind == CU_DOC_SUBJECT) {
+            if (!json_is_string(val) || !cu_subject_kind_valid(json_string_value(val))) {
+                rc = cu_err_set(err, CU_EINVAL,
+                                "$.kind must be one of: patient, web_user, employee, other");
+                goto fail;
+            }
+            out->kind = json_string_value(val);
+            continue;
+        }
         const cu_known_field *kf = cu_known_field_find(key);
         if (!kf) {
             rc = cu_err_set(err, CU_EINVAL, "$: unknown key %s", shown_key(key));

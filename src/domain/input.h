@@ -6,6 +6,7 @@
  *   { "name": s, "birth_date": "YYYY-MM-DD", "address": s, "postcode": s,
  *     "nhs_number": s, "email": s, "phone": s, "local_ref": s,
  *     "source": s,                                    (default "subject")
+ *     "kind": "patient" | "web_user" | "employee" | "other"   (optional)
  *     "items": [ { "category": s, "field": s, "value": s,
  *                  "source": s, "collected_at": "YYYY-MM-DD[THH:MM:SS[.f]Z]" } ] }
  * A rectification document (custos subject rectify):
@@ -46,6 +47,7 @@ typedef struct cu_value_in {
 typedef struct cu_doc {
     cu_value_in *values;
     size_t n;
+    const char *kind; /* "kind" of a subject document, or NULL */
     void *owner; /* the parsed JSON tree */
 } cu_doc;
 

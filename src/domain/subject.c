@@ -595,6 +595,23 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
     return rc;
 }
 
+typedef struct list_filter {
+    cu_subject_cb cb;
+    void *ctx;
+    bool pseudonymise;
+} list_filter;
+
+/* Lists to those who may not see ids by pseudonym only. */
+static int list_one_subject(void *ctx, const cu_subject_rec *r)
+{
+    list_filter *f = ctx;
+    if (!f->pseudonymise)
+        return f->cb(f->ctx, r);
+    cu_subject_rec copy = *r;
+    cu_strlcpy(copy.id, r->pseudonym, sizeof copy.id);
+    return f->cb(f->ctx, &copy);
+}
+
 int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, cu_subject_cb cb,
                     void *ctx, cu_err *err)
 {
@@ -606,9 +623,14 @@ int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, c
         return rc;
     if (controller_id)
         memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
-    rc = cu_op_authorise(v, &op, err);
+    else if (a->controller_id)
+        rc = cu_err_set(err, CU_EINVAL, "staff list the subjects of their own controller");
     if (!rc)
-        rc = cu_store_subject_each(v->store, controller_id, cb, ctx, err);
+        rc = cu_op_authorise(v, &op, err);
+    if (!rc) {
+        list_filter f = {.cb = cb, .ctx = ctx, .pseudonymise = op.decision.pseudonymise};
+        rc = cu_store_subject_each(v->store, controller_id, list_one_subject, &f, err);
+    }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 

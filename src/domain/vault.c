@@ -411,6 +411,11 @@ const char *cu_vault_store_id(const cu_vault *v)
     return v->store_id;
 }
 
+int64_t cu_vault_audit_seq(const cu_vault *v)
+{
+    return v->head_seq;
+}
+
 void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1])
 {
     cu_hex(v->pubkey, CU_PUBKEY_BYTES, out);

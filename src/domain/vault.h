@@ -70,6 +70,9 @@ CU_MUST_USE int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
 CU_MUST_USE int cu_controller_add(cu_vault *v, const cu_actor *a, const char *name,
                                   char id_out[CU_ID_STRLEN], cu_err *err);
 
+/* The seq of the last audit event appended (committed or in the open batch). */
+int64_t cu_vault_audit_seq(const cu_vault *v);
+
 /* The audit signing public key (hex), for pinning outside the store. */
 void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1]);
 

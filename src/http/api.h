@@ -1,0 +1,91 @@
+/*
+ * api.h — the HTTP API's request handling, independent of the HTTP library:
+ * a parsed request in, a status and a JSON (or text) body out.
+ *
+ * Threading: cu_api_handle and the cu_api_signin_* steps run on the one thread
+ * that owns the vault, inside a group-commit batch (server.c); nothing here
+ * locks. The slow password check of a sign-in runs between the two steps, on
+ * the HTTP thread.
+ *
+ * Every request to a route that touches personal data must carry
+ * "Authorization: Bearer <session or API token>" and may carry
+ * "Custos-Purpose: <name>" (default per role). Requests refused before a
+ * decision about a record (unauthenticated, malformed) change nothing in the
+ * store; every authenticated request that reaches a record decision appends
+ * exactly one audit event, refusals included.
+ */
+#ifndef CUSTOS_HTTP_API_H
+#define CUSTOS_HTTP_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "domain/staff.h"
+#include "domain/vault.h"
+#include "http/body.h"
+#include "http/problem.h"
+#include "http/router.h"
+
+typedef struct cu_http_req {
+    const char *method;
+    const char *path;
+    cu_route_match route;
+    const char *authorization; /* header value or NULL */
+    const char *purpose;       /* Custos-Purpose or NULL */
+    const char *content_type;
+    const unsigned char *body;
+    size_t body_len;
+    /* query parameters (NULL when absent) */
+    const char *q_nhs_number, *q_email, *q_phone, *q_local_ref;
+    const char *q_subject, *q_actor, *q_since, *q_until, *q_limit;
+    const char *client; /* source address, for throttling */
+} cu_http_req;
+
+typedef struct cu_http_resp {
+    int status;
+    json_t *json;  /* owned; NULL for no body */
+    bool problem;  /* json is a problem document */
+    char location[96];
+    char allow[64];
+    int retry_after; /* seconds; 0 = none */
+    bool bearer_challenge;
+} cu_http_resp;
+
+typedef struct cu_api cu_api;
+
+typedef struct cu_api_config {
+    int64_t session_idle_us;
+    int64_t session_absolute_us;
+} cu_api_config;
+
+cu_api *cu_api_new(cu_vault *v, const cu_api_config *cfg);
+void cu_api_free(cu_api *api);
+
+/* Sets resp to a problem response. */
+void cu_api_problem(cu_http_resp *resp, cu_problem p, const char *detail);
+void cu_http_resp_release(cu_http_resp *resp);
+
+/* Handles every route except POST /v1/sessions, /healthz and /metrics. */
+void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
+
+/* Sign-in, step 1 (vault thread): parses the body and reads the account.
+ * Returns false with resp set when the request is refused already. */
+typedef struct cu_signin_state {
+    cu_signin_body body;
+    cu_signin acct;
+    bool password_ok;
+    bool rehash;
+    char new_hash[CU_PWHASH_STRBYTES];
+} cu_signin_state;
+bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                           cu_http_resp *resp);
+/* Step 2 (HTTP thread): the slow password check. */
+void cu_api_signin_check(cu_signin_state *st);
+/* Step 3 (vault thread): records the attempt and answers it. */
+void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                          cu_http_resp *resp);
+/* Wipes the state. */
+void cu_signin_state_clear(cu_signin_state *st);
+
+#endif

@@ -1,0 +1,129 @@
+#include "http/body.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#include "domain/model.h"
+
+/* Parses an object whose keys must all be in allowed and map to strings
+ * (or, for int_key, an integer). */
+static json_t *load_object(const void *json, size_t len, const char *const *allowed,
+                           const char *int_key, cu_err *err)
+{
+    if (len > 64 * 1024) {
+        cu_err_set(err, CU_EINVAL, "body larger than 65536 bytes");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!root) {
+        cu_err_set(err, CU_EINVAL, "malformed JSON at line %d column %d", je.line, je.column);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        cu_err_set(err, CU_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(key, *a) == 0;
+        if (!ok) {
+            cu_err_set(err, CU_EINVAL, "$: unknown key %s",
+                       cu_name_valid(key) ? key : "(not shown)");
+            json_decref(root);
+            return NULL;
+        }
+        bool want_int = int_key && strcmp(key, int_key) == 0;
+        if (want_int ? !json_is_integer(val) : !json_is_string(val)) {
+            cu_err_set(err, CU_EINVAL, "$.%s must be %s", key, want_int ? "an integer" : "a string");
+            json_decref(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+static int copy_str(json_t *root, const char *key, bool required, char *out, size_t cap,
+                    size_t *len_out, cu_err *err)
+{
+    json_t *v = json_object_get(root, key);
+    out[0] = '\0';
+    if (len_out)
+        *len_out = 0;
+    if (!v)
+        return required ? cu_err_set(err, CU_EINVAL, "$.%s is required", key) : CU_OK;
+    size_t n = json_string_length(v);
+    if (n == 0)
+        return cu_err_set(err, CU_EINVAL, "$.%s must not be empty", key);
+    if (n >= cap)
+        return cu_err_set(err, CU_EINVAL, "$.%s is longer than %zu bytes", key, cap - 1);
+    memcpy(out, json_string_value(v), n);
+    out[n] = '\0';
+    if (len_out)
+        *len_out = n;
+    return CU_OK;
+}
+
+int cu_body_signin(const void *json, size_t len, cu_signin_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"username", "password", "code", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object(json, len, keys, NULL, err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = copy_str(root, "username", true, out->username, sizeof out->username, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "password", true, out->password, sizeof out->password,
+                      &out->password_len, err);
+    if (!rc)
+        rc = copy_str(root, "code", false, out->code, sizeof out->code, NULL, err);
+    json_decref(root);
+    return rc;
+}
+
+int cu_body_search(const void *json, size_t len, cu_search_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"nhs_number", "email", "phone", "local_ref", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object(json, len, keys, NULL, err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = CU_OK;
+    if (json_object_size(root) != 1)
+        rc = cu_err_set(err, CU_EINVAL, "search by exactly one of nhs_number, email, phone, "
+                                        "local_ref");
+    for (const char *const *k = keys; !rc && *k; k++)
+        if (json_object_get(root, *k)) {
+            out->field = *k;
+            rc = copy_str(root, *k, true, out->value, sizeof out->value, &out->value_len, err);
+        }
+    json_decref(root);
+    return rc;
+}
+
+int cu_body_break_glass(const void *json, size_t len, cu_break_glass_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"reason", "minutes", NULL};
+    memset(out, 0, sizeof *out);
+    out->minutes = 60;
+    json_t *root = load_object(json, len, keys, "minutes", err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = copy_str(root, "reason", true, out->reason, sizeof out->reason, &out->reason_len,
+                      err);
+    json_t *m = json_object_get(root, "minutes");
+    if (!rc && m) {
+        json_int_t v = json_integer_value(m);
+        if (v < 1 || v > 240)
+            rc = cu_err_set(err, CU_EINVAL, "$.minutes must be 1 to 240");
+        else
+            out->minutes = (int)v;
+    }
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * body.h — parsers for the small JSON bodies of the HTTP API (subject
+ * documents use domain/input.h). Untrusted input: fuzzed in fuzz/fuzz_http.c.
+ * Unknown keys, duplicates, wrong types and oversize values are refused with
+ * CU_EINVAL and a message naming the key, never the value. Strings are copied
+ * into the structs (fixed caps) and must be wiped by the caller when secret.
+ */
+#ifndef CUSTOS_HTTP_BODY_H
+#define CUSTOS_HTTP_BODY_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+typedef struct cu_signin_body {
+    char username[72];
+    char password[260];
+    size_t password_len;
+    char code[8]; /* "" when absent */
+} cu_signin_body;
+
+typedef struct cu_search_body {
+    const char *field; /* nhs_number, email, phone, local_ref (static string) */
+    char value[1028];
+    size_t value_len;
+} cu_search_body;
+
+typedef struct cu_break_glass_body {
+    char reason[1004];
+    size_t reason_len;
+    int minutes; /* default 60 */
+} cu_break_glass_body;
+
+CU_MUST_USE int cu_body_signin(const void *json, size_t len, cu_signin_body *out, cu_err *err);
+CU_MUST_USE int cu_body_search(const void *json, size_t len, cu_search_body *out, cu_err *err);
+CU_MUST_USE int cu_body_break_glass(const void *json, size_t len, cu_break_glass_body *out,
+                                    cu_err *err);
+
+#endif

@@ -1,0 +1,141 @@
+#include "http/router.h"
+
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "domain/model.h"
+#include "util/buf.h"
+
+static const cu_route_def routes[] = {
+    {CU_R_HEALTHZ, "GET", "/healthz", "healthz", false},
+    {CU_R_METRICS, "GET", "/metrics", "metrics", false},
+    {CU_R_SESSION_CREATE, "POST", "/v1/sessions", "session.create", false},
+    {CU_R_SESSION_DELETE, "DELETE", "/v1/sessions/current", "session.delete", false},
+    {CU_R_SUBJECT_CREATE, "POST", "/v1/subjects", "subject.create", true},
+    {CU_R_SUBJECT_LIST, "GET", "/v1/subjects", "subject.list", true},
+    {CU_R_SUBJECT_SEARCH, "POST", "/v1/subjects/search", "subject.search", true},
+    {CU_R_SUBJECT_GET, "GET", "/v1/subjects/{id}", "subject.get", true},
+    {CU_R_SUBJECT_PATCH, "PATCH", "/v1/subjects/{id}", "subject.patch", true},
+    {CU_R_ITEMS_CREATE, "POST", "/v1/subjects/{id}/items", "items.create", true},
+    {CU_R_ITEMS_LIST, "GET", "/v1/subjects/{id}/items", "items.list", true},
+    {CU_R_ACCESS_LOG, "GET", "/v1/subjects/{id}/access-log", "access_log.get", true},
+    {CU_R_BREAK_GLASS_CREATE, "POST", "/v1/subjects/{id}/break-glass", "break_glass.create",
+     true},
+    {CU_R_BREAK_GLASS_LIST, "GET", "/v1/break-glass", "break_glass.list", true},
+    {CU_R_CARE_PUT, "PUT", "/v1/subjects/{id}/care-team/{user}", "care_team.put", true},
+    {CU_R_CARE_DELETE, "DELETE", "/v1/subjects/{id}/care-team/{user}", "care_team.delete",
+     true},
+    {CU_R_AUDIT_LIST, "GET", "/v1/audit", "audit.list", true},
+    {CU_R_AUDIT_VERIFY, "GET", "/v1/audit/verify", "audit.verify", true},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+const cu_route_def *cu_route_table(size_t *n)
+{
+    *n = NROUTES;
+    return routes;
+}
+
+const cu_route_def *cu_route_get(cu_route_id id)
+{
+    for (size_t i = 0; i < NROUTES; i++)
+        if (routes[i].id == id)
+            return &routes[i];
+    return NULL;
+}
+
+static bool seg_char_ok(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '~' || c == '-';
+}
+
+/* Matches one template against the path's segments, capturing parameters. */
+static bool match_template(const char *tpl, const char *const *segs, const size_t *lens,
+                           size_t nseg, cu_route_match *m)
+{
+    size_t i = 0;
+    const char *t = tpl;
+    while (*t) {
+        if (*t != '/')
+            return false;
+        t++;
+        size_t tn = strcspn(t, "/");
+        if (i >= nseg)
+            return false;
+        if (tn == 4 && memcmp(t, "{id}", 4) == 0) {
+            if (lens[i] >= sizeof m->subject)
+                return false;
+            char tmp[40];
+            memcpy(tmp, segs[i], lens[i]);
+            tmp[lens[i]] = '\0';
+            if (!cu_id_valid(tmp) && !cu_pseudonym_valid(tmp))
+                return false;
+            memcpy(m->subject, tmp, lens[i] + 1);
+        } else if (tn == 6 && memcmp(t, "{user}", 6) == 0) {
+            if (lens[i] >= sizeof m->user)
+                return false;
+            char tmp[72];
+            memcpy(tmp, segs[i], lens[i]);
+            tmp[lens[i]] = '\0';
+            if (!cu_name_valid(tmp))
+                return false;
+            memcpy(m->user, tmp, lens[i] + 1);
+        } else if (tn != lens[i] || memcmp(t, segs[i], tn) != 0) {
+            return false;
+        }
+        t += tn;
+        i++;
+    }
+    return i == nseg;
+}
+
+void cu_route(const char *method, const char *path, cu_route_match *m)
+{
+    memset(m, 0, sizeof *m);
+    size_t len = strnlen(path, CU_PATH_MAX + 1);
+    if (len == 0 || len > CU_PATH_MAX || path[0] != '/')
+        return;
+    const char *segs[32];
+    size_t lens[32], nseg = 0;
+    const char *p = path + 1;
+    if (len > 1 && path[len - 1] == '/')
+        return; /* no trailing slash */
+    while (len > 1 && *p) {
+        size_t n = strcspn(p, "/");
+        if (n == 0 || nseg == 32)
+            return;
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return;
+        for (size_t i = 0; i < n; i++)
+            if (!seg_char_ok(p[i]))
+                return;
+        segs[nseg] = p;
+        lens[nseg++] = n;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < NROUTES; i++) {
+        cu_route_match tmp;
+        memset(&tmp, 0, sizeof tmp);
+        if (!match_template(routes[i].path, segs, lens, nseg, &tmp))
+            continue;
+        if (strcmp(method, routes[i].method) == 0) {
+            tmp.id = routes[i].id;
+            *m = tmp;
+            return;
+        }
+        m->method_mismatch = true;
+        size_t ml = strlen(routes[i].method);
+        if (used + ml + 3 < sizeof m->allow && !strstr(m->allow, routes[i].method)) {
+            if (used) {
+                memcpy(m->allow + used, ", ", 2);
+                used += 2;
+            }
+            memcpy(m->allow + used, routes[i].method, ml + 1);
+            used += ml;
+        }
+    }
+}

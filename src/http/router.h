@@ -1,0 +1,65 @@
+/*
+ * router.h — the HTTP API's routes: one table, matched by method and path.
+ * Pure and allocation-free; fuzzed with the body parsers (fuzz/fuzz_http.c).
+ *
+ * Paths are matched segment by segment against templates such as
+ * /v1/subjects/{id}/items. A path longer than CU_PATH_MAX, with an empty, "."
+ * or ".." segment, or with a byte outside [A-Za-z0-9._~-] in a segment matches
+ * nothing (404). {id} accepts a subject id (UUID) or pseudonym (psn_...);
+ * {user} a username. A path that matches a template under another method is
+ * CU_ROUTE_METHOD (405, with the allowed methods).
+ */
+#ifndef CUSTOS_HTTP_ROUTER_H
+#define CUSTOS_HTTP_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CU_PATH_MAX 512
+
+typedef enum cu_route_id {
+    CU_R_NONE = 0,
+    CU_R_HEALTHZ,
+    CU_R_METRICS,
+    CU_R_SESSION_CREATE,
+    CU_R_SESSION_DELETE,
+    CU_R_SUBJECT_CREATE,
+    CU_R_SUBJECT_LIST,   /* GET /v1/subjects, also ?nhs_number= / ?email= */
+    CU_R_SUBJECT_SEARCH, /* POST /v1/subjects/search: identifiers in the body */
+    CU_R_SUBJECT_GET,
+    CU_R_SUBJECT_PATCH,
+    CU_R_ITEMS_CREATE,
+    CU_R_ITEMS_LIST,
+    CU_R_ACCESS_LOG,
+    CU_R_BREAK_GLASS_CREATE,
+    CU_R_BREAK_GLASS_LIST,
+    CU_R_CARE_PUT,
+    CU_R_CARE_DELETE,
+    CU_R_AUDIT_LIST,
+    CU_R_AUDIT_VERIFY,
+    CU_R_COUNT
+} cu_route_id;
+
+typedef struct cu_route_def {
+    cu_route_id id;
+    const char *method;
+    const char *path;   /* template */
+    const char *name;   /* for metrics and the audit trail's "via" */
+    bool personal;      /* touches personal data: authenticated and audited */
+} cu_route_def;
+
+typedef struct cu_route_match {
+    cu_route_id id;       /* CU_R_NONE when nothing matched */
+    bool method_mismatch; /* the path exists under other methods */
+    char allow[64];       /* those methods, for the Allow header */
+    char subject[40];     /* {id} */
+    char user[72];        /* {user} */
+} cu_route_match;
+
+/* Matches method and path (no query string). */
+void cu_route(const char *method, const char *path, cu_route_match *m);
+const cu_route_def *cu_route_get(cu_route_id id);
+/* The whole table, for documentation checks: *n entries. */
+const cu_route_def *cu_route_table(size_t *n);
+
+#endif

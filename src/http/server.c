@@ -1,0 +1,514 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/crypto.h"
+#include "domain/vault_impl.h"
+#include "http/metrics.h"
+#include "util/clock.h"
+
+#define MAX_BATCH 256
+
+typedef enum req_state {
+    ST_BODY,         /* reading the body */
+    ST_QUEUED,       /* waiting for the vault thread */
+    ST_SIGNIN_CHECK, /* sign-in: password check due on the HTTP thread */
+    ST_DONE,         /* response ready */
+} req_state;
+
+typedef struct server server;
+
+typedef struct req_ctx {
+    server *srv;
+    struct MHD_Connection *conn;
+    int64_t start_us;
+    req_state state;
+    int signin_phase; /* 0: prepare, 1: finish */
+    cu_buf body;
+    bool too_large;
+    char client[64];
+    cu_http_req req;
+    cu_http_resp resp;
+    cu_signin_state *signin;
+    struct req_ctx *next;
+} req_ctx;
+
+struct server {
+    cu_vault *vault;
+    cu_api *api;
+    cu_server_config cfg;
+    struct MHD_Daemon *daemon;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    req_ctx *head, *tail; /* queue for the vault thread */
+    bool stopping;
+    atomic_int inflight;
+    atomic_bool draining;
+};
+
+void cu_server_config_default(cu_server_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cu_strlcpy(cfg->host, "127.0.0.1", sizeof cfg->host);
+    cfg->port = 8080;
+    cfg->max_body = 1 << 20;
+    cfg->max_header = 64 << 10;
+    cfg->threads = 4;
+    cfg->max_connections = 1024;
+    cfg->per_ip = 256;
+    cfg->idle_timeout_s = 30;
+    cfg->request_timeout_s = 60;
+    cfg->api.session_idle_us = CU_SESSION_IDLE_DEFAULT_US;
+    cfg->api.session_absolute_us = CU_SESSION_ABSOLUTE_DEFAULT_US;
+}
+
+int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_err *err)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s || (size_t)(colon - s) >= sizeof cfg->host)
+        return cu_err_set(err, CU_EINVAL, "--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
+    char host[64];
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    struct in_addr a;
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (inet_pton(AF_INET, host, &a) != 1 || !end || *end || colon[1] == '\0' || port < 0 ||
+        port > 65535)
+        return cu_err_set(err, CU_EINVAL, "--listen takes a numeric IPv4 HOST and a PORT");
+    cu_strlcpy(cfg->host, host, sizeof cfg->host);
+    cfg->port = (uint16_t)port;
+    return CU_OK;
+}
+
+/* ---- the vault thread ---- */
+
+static void enqueue(server *srv, req_ctx *r)
+{
+    pthread_mutex_lock(&srv->lock);
+    r->next = NULL;
+    if (srv->tail)
+        srv->tail->next = r;
+    else
+        srv->head = r;
+    srv->tail = r;
+    pthread_cond_signal(&srv->wake);
+    pthread_mutex_unlock(&srv->lock);
+}
+
+static void run_one(server *srv, req_ctx *r)
+{
+    if (r->req.route.id == CU_R_SESSION_CREATE) {
+        if (r->signin_phase == 0) {
+            if (cu_api_signin_prepare(srv->api, &r->req, r->signin, &r->resp))
+                r->state = ST_SIGNIN_CHECK;
+            else
+                r->state = ST_DONE;
+        } else {
+            cu_api_signin_finish(srv->api, &r->req, r->signin, &r->resp);
+            r->state = ST_DONE;
+        }
+        return;
+    }
+    cu_api_handle(srv->api, &r->req, &r->resp);
+    r->state = ST_DONE;
+}
+
+static void *vault_thread(void *arg)
+{
+    server *srv = arg;
+    for (;;) {
+        pthread_mutex_lock(&srv->lock);
+        while (!srv->head && !srv->stopping)
+            pthread_cond_wait(&srv->wake, &srv->lock);
+        if (!srv->head && srv->stopping) {
+            pthread_mutex_unlock(&srv->lock);
+            break;
+        }
+        req_ctx *batch[MAX_BATCH];
+        unsigned n = 0;
+        while (srv->head && n < MAX_BATCH) {
+            batch[n++] = srv->head;
+            srv->head = srv->head->next;
+        }
+        if (!srv->head)
+            srv->tail = NULL;
+        pthread_mutex_unlock(&srv->lock);
+
+        int64_t before = cu_vault_audit_seq(srv->vault);
+        cu_err err = {0};
+        bool batched = cu_vault_batch_begin(srv->vault, &err) == CU_OK;
+        if (!batched)
+            fprintf(stderr, "custos: %s\n", err.msg);
+        for (unsigned i = 0; i < n; i++) {
+            if (batched)
+                run_one(srv, batch[i]);
+            else {
+                cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, NULL);
+                batch[i]->state = ST_DONE;
+            }
+        }
+        if (batched && cu_vault_batch_commit(srv->vault, &err)) {
+            /* Nothing of this batch is on disk: no request may report success. */
+            fprintf(stderr, "custos: commit failed: %s\n", err.msg);
+            for (unsigned i = 0; i < n; i++) {
+                cu_http_resp_release(&batch[i]->resp);
+                memset(&batch[i]->resp, 0, sizeof batch[i]->resp);
+                cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, "the change was not stored");
+                batch[i]->state = ST_DONE;
+            }
+        }
+        cu_metrics_batch(n, cu_vault_audit_seq(srv->vault) - before);
+        for (unsigned i = 0; i < n; i++)
+            MHD_resume_connection(batch[i]->conn);
+    }
+    return NULL;
+}
+
+/* ---- responses ---- */
+
+static void free_wiped(void *p)
+{
+    if (p) {
+        cu_wipe(p, strlen(p));
+        free(p);
+    }
+}
+
+static enum MHD_Result send_resp(req_ctx *r)
+{
+    cu_http_resp *resp = &r->resp;
+    struct MHD_Response *mr;
+    char *text = NULL;
+    if (resp->json) {
+        text = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (!text) {
+            cu_http_resp_release(resp);
+            cu_api_problem(resp, CU_P_INTERNAL, NULL);
+            text = json_dumps(resp->json, JSON_COMPACT);
+        }
+    }
+    if (text)
+        mr = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
+    else
+        mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!mr) {
+        free_wiped(text);
+        return MHD_NO;
+    }
+    if (text)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->problem ? "application/problem+json" : "application/json");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (resp->location[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, resp->location);
+    if (resp->allow[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", resp->retry_after);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
+    if (resp->bearer_challenge)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (atomic_load(&r->srv->draining) || r->too_large)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)resp->status, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+static enum MHD_Result respond_problem(req_ctx *r, cu_problem p, const char *detail)
+{
+    cu_api_problem(&r->resp, p, detail);
+    r->state = ST_DONE;
+    return send_resp(r);
+}
+
+static enum MHD_Result respond_metrics(req_ctx *r)
+{
+    cu_buf out;
+    cu_buf_init(&out, 4 << 20);
+    if (cu_metrics_render(&out)) {
+        cu_buf_release(&out);
+        return respond_problem(r, CU_P_INTERNAL, NULL);
+    }
+    struct MHD_Response *mr =
+        MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_COPY);
+    cu_buf_release(&out);
+    if (!mr)
+        return MHD_NO;
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4");
+    r->resp.status = 200;
+    r->state = ST_DONE;
+    enum MHD_Result ret = MHD_queue_response(r->conn, 200, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* ---- the access handler ---- */
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static const char *query(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* Every query parameter must be one the route knows. */
+typedef struct qcheck {
+    const char *const *allowed;
+    bool bad;
+} qcheck;
+
+static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    (void)value;
+    qcheck *q = cls;
+    bool ok = false;
+    for (const char *const *a = q->allowed; a && *a; a++)
+        ok = ok || strcmp(key, *a) == 0;
+    if (!ok)
+        q->bad = true;
+    return MHD_YES;
+}
+
+static void fill_request(req_ctx *r, const char *method, const char *url)
+{
+    struct MHD_Connection *c = r->conn;
+    cu_http_req *q = &r->req;
+    q->method = method;
+    q->path = url;
+    q->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+    q->purpose = header(c, "Custos-Purpose");
+    q->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    q->body = r->body.data;
+    q->body_len = r->body.len;
+    q->q_nhs_number = query(c, "nhs_number");
+    q->q_email = query(c, "email");
+    q->q_phone = query(c, "phone");
+    q->q_local_ref = query(c, "local_ref");
+    q->q_subject = query(c, "subject");
+    q->q_actor = query(c, "actor");
+    q->q_since = query(c, "since");
+    q->q_until = query(c, "until");
+    q->q_limit = query(c, "limit");
+    q->client = r->client;
+}
+
+static const char *const *allowed_query(cu_route_id id)
+{
+    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref", NULL};
+    static const char *const audit[] = {"subject", "actor", "since", "until", "limit", NULL};
+    static const char *const since[] = {"since", NULL};
+    switch (id) {
+    case CU_R_SUBJECT_LIST: return search;
+    case CU_R_AUDIT_LIST: return audit;
+    case CU_R_BREAK_GLASS_LIST: return since;
+    default: return NULL;
+    }
+}
+
+static void client_of(struct MHD_Connection *c, char out[64])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
+        inet_ntop(AF_INET, &in->sin_addr, out, 64);
+    }
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version,
+                                      const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    server *srv = cls;
+    req_ctx *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->srv = srv;
+        r->conn = conn;
+        r->start_us = cu_now_us();
+        r->state = ST_BODY;
+        cu_buf_init(&r->body, srv->cfg.max_body);
+        client_of(conn, r->client);
+        cu_route(method, url, &r->req.route);
+        *con_cls = r;
+        atomic_fetch_add(&srv->inflight, 1);
+        if (atomic_load(&srv->draining))
+            return respond_problem(r, CU_P_UNAVAILABLE, "the server is shutting down");
+        if (r->req.route.id == CU_R_NONE) {
+            if (r->req.route.method_mismatch) {
+                cu_strlcpy(r->resp.allow, r->req.route.allow, sizeof r->resp.allow);
+                return respond_problem(r, CU_P_METHOD, NULL);
+            }
+            return respond_problem(r, CU_P_NOT_FOUND, NULL);
+        }
+        const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end = NULL;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end && *end == '\0' && n > srv->cfg.max_body) {
+                r->too_large = true;
+                return respond_problem(r, CU_P_TOO_LARGE, "the body limit is 1048576 bytes");
+            }
+        }
+        return MHD_YES;
+    }
+    if (r->state == ST_BODY) {
+        if (*upload_size) {
+            if (cu_now_us() - r->start_us > (int64_t)srv->cfg.request_timeout_s * 1000000) {
+                r->too_large = true; /* closes the connection */
+                return respond_problem(r, CU_P_INVALID, "the request took too long to send");
+            }
+            if (!r->too_large && cu_buf_append(&r->body, upload, *upload_size))
+                r->too_large = true;
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        if (r->too_large)
+            return respond_problem(r, CU_P_TOO_LARGE, "the body limit is 1048576 bytes");
+        if (memchr(r->body.data ? (const void *)r->body.data : "", '\0', r->body.len))
+            return respond_problem(r, CU_P_INVALID, "the body contains a NUL byte");
+        qcheck qc = {.allowed = allowed_query(r->req.route.id)};
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_query, &qc);
+        if (qc.bad)
+            return respond_problem(r, CU_P_INVALID, "unknown query parameter");
+        if (r->req.route.id == CU_R_HEALTHZ) {
+            r->resp.status = 200;
+            r->resp.json = json_pack("{s:s}", "status", "ok");
+            r->state = ST_DONE;
+            return send_resp(r);
+        }
+        if (r->req.route.id == CU_R_METRICS)
+            return respond_metrics(r);
+        fill_request(r, method, url);
+        if (r->req.route.id == CU_R_SESSION_CREATE) {
+            r->signin = calloc(1, sizeof *r->signin);
+            if (!r->signin)
+                return respond_problem(r, CU_P_UNAVAILABLE, NULL);
+        }
+        r->state = ST_QUEUED;
+        MHD_suspend_connection(conn);
+        enqueue(srv, r);
+        return MHD_YES;
+    }
+    if (r->state == ST_SIGNIN_CHECK) {
+        cu_api_signin_check(r->signin); /* the slow hash, off the vault thread */
+        r->signin_phase = 1;
+        r->state = ST_QUEUED;
+        MHD_suspend_connection(conn);
+        enqueue(srv, r);
+        return MHD_YES;
+    }
+    if (r->state == ST_DONE)
+        return send_resp(r);
+    return MHD_YES; /* still queued */
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    server *srv = cls;
+    req_ctx *r = *con_cls;
+    if (!r)
+        return;
+    cu_metrics_request(r->req.route.id, r->resp.status ? r->resp.status : 500,
+                       cu_now_us() - r->start_us);
+    cu_http_resp_release(&r->resp);
+    cu_buf_release(&r->body);
+    if (r->signin) {
+        cu_signin_state_clear(r->signin);
+        free(r->signin);
+    }
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&srv->inflight, 1);
+}
+
+int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
+{
+    server srv = {.vault = v, .cfg = *cfg};
+    srv.api = cu_api_new(v, &cfg->api);
+    if (!srv.api)
+        return cu_err_set(err, CU_ENOMEM, "out of memory");
+    pthread_mutex_init(&srv.lock, NULL);
+    pthread_cond_init(&srv.wake, NULL);
+
+    /* Signals are taken by sigwait below, never by a worker thread. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = CU_OK;
+    if (pthread_create(&srv.thread, NULL, vault_thread, &srv)) {
+        cu_api_free(srv.api);
+        return cu_err_set(err, CU_EINTERNAL, "cannot start the vault thread");
+    }
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
+    inet_pton(AF_INET, cfg->host, &addr.sin_addr);
+    srv.daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
+        0, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_END);
+    if (!srv.daemon) {
+        rc = cu_err_set(err, CU_EIO, "cannot listen on %s:%u (%s)", cfg->host,
+                        (unsigned)cfg->port, strerror(errno));
+    } else {
+        const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
+        printf("listening on http://%s:%u\n", cfg->host, di ? (unsigned)di->port : cfg->port);
+        fflush(stdout);
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        fprintf(stderr, "custos: %s: finishing requests in flight\n",
+                sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        /* Stop accepting; answer what is in flight; then close. */
+        atomic_store(&srv.draining, true);
+        MHD_quiesce_daemon(srv.daemon);
+        for (int i = 0; i < 3000 && atomic_load(&srv.inflight) > 0; i++) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        MHD_stop_daemon(srv.daemon);
+    }
+    pthread_mutex_lock(&srv.lock);
+    srv.stopping = true;
+    pthread_cond_signal(&srv.wake);
+    pthread_mutex_unlock(&srv.lock);
+    pthread_join(srv.thread, NULL);
+    pthread_mutex_destroy(&srv.lock);
+    pthread_cond_destroy(&srv.wake);
+    cu_api_free(srv.api);
+    return rc;
+}

@@ -1,0 +1,46 @@
+/*
+ * server.h — `custos serve`: the HTTP API on libmicrohttpd.
+ *
+ * Threads: libmicrohttpd's pool (epoll) parses requests, routes them, reads
+ * bodies (at most max_body bytes) and writes responses; one vault thread owns
+ * the store and runs queued requests in group-commit batches: every request of
+ * a batch shares one durable transaction, and each is answered only after its
+ * batch has committed, so a success response means its change and its audit
+ * event are on disk. Connections are suspended while they wait.
+ *
+ * Limits: body size, header size (connection memory), connections in total
+ * and per source address, idle connection time, and a whole-request deadline.
+ * SIGTERM or SIGINT stops accepting, finishes the requests in flight, commits,
+ * and returns.
+ */
+#ifndef CUSTOS_HTTP_SERVER_H
+#define CUSTOS_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/vault.h"
+#include "http/api.h"
+
+typedef struct cu_server_config {
+    char host[64];              /* numeric IPv4 address, default 127.0.0.1 */
+    uint16_t port;              /* 0 picks a free port */
+    size_t max_body;            /* default 1 MiB */
+    size_t max_header;          /* connection memory, default 64 KiB */
+    unsigned threads;           /* HTTP threads, default 4 */
+    unsigned max_connections;   /* default 1024 */
+    unsigned per_ip;            /* connections per source address, default 256 */
+    unsigned idle_timeout_s;    /* default 30 */
+    unsigned request_timeout_s; /* whole request, default 60 */
+    cu_api_config api;
+} cu_server_config;
+
+void cu_server_config_default(cu_server_config *cfg);
+/* Parses "HOST:PORT" into cfg. */
+CU_MUST_USE int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_err *err);
+
+/* Serves until SIGTERM or SIGINT. Prints "listening on http://HOST:PORT" on
+ * stdout once the socket is bound. */
+CU_MUST_USE int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err);
+
+#endif

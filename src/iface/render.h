@@ -1,0 +1,26 @@
+/*
+ * render.h — the JSON shapes shared by the interfaces (CLI --json and the HTTP
+ * API), so a subject or an audit event looks the same wherever it is shown.
+ * Values placed in these objects may be personal data: the JSON library's
+ * allocator wipes what it frees (cu_input_init).
+ */
+#ifndef CUSTOS_IFACE_RENDER_H
+#define CUSTOS_IFACE_RENDER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "domain/audit.h"
+#include "domain/subject.h"
+
+/* "2026-11-22T10:41:26.123456Z", or null for 0. */
+json_t *cu_json_time(int64_t us);
+/* A subject with its fields and items (ids replaced by the pseudonym when the
+ * view is pseudonymised). */
+json_t *cu_json_subject(const cu_subject_view *sv);
+/* Just the items of a view. */
+json_t *cu_json_items(const cu_subject_view *sv);
+/* One audit event; payload (decrypted previous values) may be NULL. */
+json_t *cu_json_event(const cu_audit_decoded *e, const cu_buf *payload);
+
+#endif
