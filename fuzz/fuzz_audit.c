@@ -1,0 +1,118 @@
+/*
+ * fuzz_audit.c — cu_audit_decode (src/domain/audit.h), the strict decoder of
+ * audit bodies read back from the store, on arbitrary bytes.
+ *
+ * Whatever it accepts must be exactly the canonical encoding of what it
+ * decoded: re-encoding the decoded event with cu_audit_encode gives the same
+ * bytes (skipped when a text field holds a NUL byte, which the C-string event
+ * cannot carry), and no strict prefix or extension of an accepted body is
+ * accepted too.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/audit.h"
+#include "fuzz.h"
+#include "util/buf.h"
+
+#define NTEXT 9
+
+static void text_views(const cu_audit_decoded *d, cu_view out[NTEXT])
+{
+    const cu_view v[NTEXT] = {d->actor,   d->role,       d->action,
+                              d->controller, d->subject, d->categories,
+                              d->purpose, d->outcome,    d->via};
+    memcpy(out, v, sizeof v);
+}
+
+static bool view_eq(cu_view a, cu_view b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static char *dup_view(cu_view v)
+{
+    char *s = malloc(v.n + 1);
+    CHECK(s != NULL);
+    if (v.n)
+        memcpy(s, v.p, v.n);
+    s[v.n] = '\0';
+    return s;
+}
+
+/* The views of an accepted body tile it exactly, in field order. */
+static void check_layout(const uint8_t *data, size_t size, const cu_audit_decoded *d)
+{
+    cu_view v[NTEXT];
+    text_views(d, v);
+    const char *p = (const char *)data + 20;
+    size_t total = 20;
+    for (size_t i = 0; i <= NTEXT; i++) {
+        cu_view x = i < NTEXT ? v[i] : d->payload;
+        CHECK(size - total >= 4 && x.p == p + 4);
+        CHECK(x.n <= size - total - 4);
+        p = x.p + x.n;
+        total += 4 + x.n;
+    }
+    CHECK(total == size);
+}
+
+static void check_roundtrip(const uint8_t *data, size_t size, const cu_audit_decoded *d)
+{
+    cu_view v[NTEXT];
+    text_views(d, v);
+    for (size_t i = 0; i < NTEXT; i++)
+        if (v[i].n && memchr(v[i].p, '\0', v[i].n))
+            return; /* not representable as a C-string event */
+    char *s[NTEXT];
+    for (size_t i = 0; i < NTEXT; i++)
+        s[i] = dup_view(v[i]);
+    cu_audit_event e = {.seq = d->seq, .ts = d->ts,
+                        .actor = s[0], .role = s[1], .action = s[2], .controller = s[3],
+                        .subject = s[4], .categories = s[5], .purpose = s[6],
+                        .outcome = s[7], .via = s[8],
+                        .payload = (const unsigned char *)d->payload.p,
+                        .payload_len = d->payload.n};
+    cu_buf b;
+    cu_buf_init(&b, size + 1);
+    CHECK(cu_audit_encode(&e, &b) == CU_OK);
+    CHECK(b.len == size && memcmp(b.data, data, size) == 0);
+
+    /* And the re-encoded body decodes to the same event. */
+    cu_audit_decoded d2;
+    CHECK(cu_audit_decode(b.data, b.len, &d2) == CU_OK);
+    cu_view v2[NTEXT];
+    text_views(&d2, v2);
+    CHECK(d2.seq == d->seq && d2.ts == d->ts && view_eq(d2.payload, d->payload));
+    for (size_t i = 0; i < NTEXT; i++)
+        CHECK(view_eq(v2[i], v[i]));
+    cu_buf_release(&b);
+    for (size_t i = 0; i < NTEXT; i++)
+        free(s[i]);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    cu_audit_decoded d;
+    int rc = cu_audit_decode(data, size, &d);
+    if (rc != CU_OK) {
+        CHECK(rc == CU_ECORRUPT);
+        return 0;
+    }
+    CHECK(size >= 20 + 4 * (NTEXT + 1) && memcmp(data, "CUA1", 4) == 0);
+    check_layout(data, size, &d);
+    check_roundtrip(data, size, &d);
+
+    /* Strictness: the encoding is self-delimiting, so neither the body minus
+     * its last byte nor the body plus one more byte can decode. */
+    cu_audit_decoded tmp;
+    CHECK(cu_audit_decode(data, size - 1, &tmp) == CU_ECORRUPT);
+    unsigned char *longer = malloc(size + 1);
+    CHECK(longer != NULL);
+    memcpy(longer, data, size);
+    longer[size] = 0;
+    CHECK(cu_audit_decode(longer, size + 1, &tmp) == CU_ECORRUPT);
+    free(longer);
+    return 0;
+}

@@ -1,0 +1,199 @@
+/*
+ * test_access.c — the need-to-know rules (cu_access_decide) as a table:
+ * role x action x same/other controller x care list x break-glass, and the
+ * role names, lists and default purposes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/access.h"
+#include "domain/model.h"
+
+#define ALL ((1u << CU_CAT_COUNT) - 1)
+#define DEMO ((1u << CU_CAT_CONTACT) | (1u << CU_CAT_IDENTIFYING))
+#define CLIN                                                                                \
+    ((1u << CU_CAT_HEALTH) | (1u << CU_CAT_GENETIC) | (1u << CU_CAT_SPECIAL) |              \
+     (1u << CU_CAT_FAMILY) | (1u << CU_CAT_WORK_EDU_FIN))
+
+enum { NO = 0, YES = 1 };
+typedef struct row {
+    unsigned role;
+    cu_act act;
+    int care;       /* on the care list */
+    int glass;      /* break-glass granted */
+    int allow;
+    unsigned cats;  /* categories when allowed */
+    int pseudo;
+    const char *rule; /* when refused */
+} row;
+
+static const row table[] = {
+    /* clinician: creates and searches; the rest only with a care relationship */
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_CREATE, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_SEARCH, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_READ, NO, NO, NO, 0, NO, "not-on-care-list"},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_READ, YES, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_READ, NO, YES, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_UPDATE, NO, NO, NO, 0, NO, "not-on-care-list"},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_UPDATE, YES, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_ITEMS_ADD, NO, YES, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_ACCESS_LOG, YES, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_LIST, YES, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_AUDIT_READ, YES, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_ERASE, YES, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_BREAK_GLASS, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_CARE_LIST, NO, NO, NO, 0, NO, "role-not-permitted"},
+    /* care_admin: demographics only, manages care lists */
+    {CU_ROLE_CARE_ADMIN, CU_ACT_SUBJECT_READ, NO, NO, YES, DEMO, NO, NULL},
+    {CU_ROLE_CARE_ADMIN, CU_ACT_SUBJECT_CREATE, NO, NO, YES, DEMO, NO, NULL},
+    {CU_ROLE_CARE_ADMIN, CU_ACT_CARE_LIST, NO, NO, YES, DEMO, NO, NULL},
+    {CU_ROLE_CARE_ADMIN, CU_ACT_LIST, NO, NO, YES, DEMO, NO, NULL},
+    {CU_ROLE_CARE_ADMIN, CU_ACT_AUDIT_READ, NO, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_CARE_ADMIN, CU_ACT_BREAK_GLASS, NO, NO, NO, 0, NO, "role-not-permitted"},
+    /* dpo: every category, rights and review, never break-glass or care lists */
+    {CU_ROLE_DPO, CU_ACT_SUBJECT_READ, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_DPO, CU_ACT_SUBJECT_UPDATE, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_DPO, CU_ACT_SUBJECT_ERASE, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_DPO, CU_ACT_AUDIT_READ, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_DPO, CU_ACT_BREAK_GLASS_REVIEW, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_DPO, CU_ACT_SUBJECT_CREATE, NO, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_DPO, CU_ACT_CARE_LIST, NO, NO, NO, 0, NO, "role-not-permitted"},
+    /* analyst: clinical categories under a pseudonym, nothing else */
+    {CU_ROLE_ANALYST, CU_ACT_SUBJECT_READ, NO, NO, YES, CLIN, YES, NULL},
+    {CU_ROLE_ANALYST, CU_ACT_LIST, NO, NO, YES, CLIN, YES, NULL},
+    {CU_ROLE_ANALYST, CU_ACT_SEARCH, NO, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_ANALYST, CU_ACT_SUBJECT_UPDATE, NO, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_ANALYST, CU_ACT_ACCESS_LOG, NO, NO, NO, 0, NO, "role-not-permitted"},
+    /* auditor: the trail, no values */
+    {CU_ROLE_AUDITOR, CU_ACT_AUDIT_READ, NO, NO, YES, 0, NO, NULL},
+    {CU_ROLE_AUDITOR, CU_ACT_AUDIT_VERIFY, NO, NO, YES, 0, NO, NULL},
+    {CU_ROLE_AUDITOR, CU_ACT_ACCESS_LOG, NO, NO, YES, 0, NO, NULL},
+    {CU_ROLE_AUDITOR, CU_ACT_SUBJECT_READ, YES, YES, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_AUDITOR, CU_ACT_SEARCH, NO, NO, NO, 0, NO, "role-not-permitted"},
+    /* admin: administration, no personal data */
+    {CU_ROLE_ADMIN, CU_ACT_ADMIN, NO, NO, YES, 0, NO, NULL},
+    {CU_ROLE_ADMIN, CU_ACT_SUBJECT_READ, NO, NO, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_ADMIN, CU_ACT_AUDIT_READ, NO, NO, NO, 0, NO, "role-not-permitted"},
+    /* several roles: the union of what each allows */
+    {CU_ROLE_ANALYST | CU_ROLE_CARE_ADMIN, CU_ACT_SUBJECT_READ, NO, NO, YES, CLIN | DEMO, NO,
+     NULL},
+    {CU_ROLE_ANALYST | CU_ROLE_AUDITOR, CU_ACT_SUBJECT_READ, NO, NO, YES, CLIN, YES, NULL},
+    /* the operator (CLI) does everything */
+    {CU_ROLE_OPERATOR, CU_ACT_SUBJECT_ERASE, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_OPERATOR, CU_ACT_ADMIN, NO, NO, YES, ALL, NO, NULL},
+};
+
+static void test_table(void **state)
+{
+    (void)state;
+    static const char A[] = "11111111-1111-4111-8111-111111111111";
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const row *t = &table[i];
+        cu_access_req r = {.roles = t->role,
+                           .actor_controller = t->role == CU_ROLE_OPERATOR ? NULL : A,
+                           .act = t->act, .target_controller = A,
+                           .on_care_list = t->care, .break_glass = t->glass};
+        cu_access_decision d = cu_access_decide(&r);
+        if (d.allow != (bool)t->allow)
+            fail_msg("row %zu (%s): allow %d, want %d", i, cu_act_name(t->act), d.allow,
+                     t->allow);
+        if (t->allow) {
+            if (d.categories != t->cats)
+                fail_msg("row %zu: categories %#x, want %#x", i, d.categories, t->cats);
+            if (d.pseudonymise != (bool)t->pseudo)
+                fail_msg("row %zu: pseudonymise %d", i, d.pseudonymise);
+            assert_non_null(d.basis);
+            assert_null(d.rule);
+        } else {
+            assert_non_null(d.rule);
+            if (strcmp(d.rule, t->rule) != 0)
+                fail_msg("row %zu: rule %s, want %s", i, d.rule, t->rule);
+            assert_false(d.conceal);
+        }
+    }
+}
+
+static void test_basis(void **state)
+{
+    (void)state;
+    static const char A[] = "11111111-1111-4111-8111-111111111111";
+    cu_access_req r = {.roles = CU_ROLE_CLINICIAN, .actor_controller = A,
+                       .act = CU_ACT_SUBJECT_READ, .target_controller = A, .on_care_list = true};
+    assert_string_equal(cu_access_decide(&r).basis, "care_list");
+    r.on_care_list = false;
+    r.break_glass = true;
+    assert_string_equal(cu_access_decide(&r).basis, "break_glass");
+    r.roles = CU_ROLE_OPERATOR;
+    assert_string_equal(cu_access_decide(&r).basis, "operator");
+}
+
+/* Another controller's subjects are refused as if they did not exist, for
+ * every staff role and action, even with a care relationship. */
+static void test_other_controller_concealed(void **state)
+{
+    (void)state;
+    static const char A[] = "11111111-1111-4111-8111-111111111111";
+    static const char B[] = "22222222-2222-4222-8222-222222222222";
+    for (unsigned role = CU_ROLE_CLINICIAN; role <= CU_ROLE_ADMIN; role <<= 1)
+        for (int act = 0; act < CU_ACT_COUNT; act++) {
+            cu_access_req r = {.roles = role, .actor_controller = A, .act = (cu_act)act,
+                               .target_controller = B, .on_care_list = true,
+                               .break_glass = true};
+            cu_access_decision d = cu_access_decide(&r);
+            assert_false(d.allow);
+            assert_true(d.conceal);
+            assert_string_equal(d.rule, "other-controller");
+        }
+}
+
+/* Deny by default: no role, or a staff role without a controller. */
+static void test_deny_by_default(void **state)
+{
+    (void)state;
+    for (int act = 0; act < CU_ACT_COUNT; act++) {
+        cu_access_req none = {.roles = 0, .act = (cu_act)act};
+        assert_false(cu_access_decide(&none).allow);
+        cu_access_req homeless = {.roles = CU_ROLE_DPO, .act = (cu_act)act};
+        cu_access_decision d = cu_access_decide(&homeless);
+        assert_false(d.allow);
+        assert_string_equal(d.rule, "no-controller");
+    }
+}
+
+static void test_role_names(void **state)
+{
+    (void)state;
+    assert_int_equal(cu_roles_parse("clinician"), CU_ROLE_CLINICIAN);
+    assert_int_equal(cu_roles_parse("dpo,auditor"), CU_ROLE_DPO | CU_ROLE_AUDITOR);
+    assert_int_equal(cu_roles_parse(""), 0);
+    assert_int_equal(cu_roles_parse("dpo,"), 0);
+    assert_int_equal(cu_roles_parse(",dpo"), 0);
+    assert_int_equal(cu_roles_parse("dpo,nurse"), 0);
+    assert_int_equal(cu_roles_parse("Clinician"), 0);
+    char out[96];
+    cu_roles_format(CU_ROLE_AUDITOR | CU_ROLE_CLINICIAN, out, sizeof out);
+    assert_string_equal(out, "clinician,auditor");
+    assert_string_equal(cu_role_default_purpose(CU_ROLE_CLINICIAN), "direct_care");
+    assert_string_equal(cu_role_default_purpose(CU_ROLE_ANALYST), "reporting");
+    assert_string_equal(cu_role_default_purpose(CU_ROLE_DPO), "subject_rights");
+    for (int act = 0; act < CU_ACT_COUNT; act++)
+        assert_string_not_equal(cu_act_name((cu_act)act), "unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_basis),
+        cmocka_unit_test(test_other_controller_concealed),
+        cmocka_unit_test(test_deny_by_default),
+        cmocka_unit_test(test_role_names),
+    };
+    return cmocka_run_group_tests_name("access", tests, NULL, NULL);
+}

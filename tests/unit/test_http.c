@@ -1,0 +1,280 @@
+/*
+ * test_http.c — the HTTP API's pure parts: the router (templates, parameters,
+ * path hygiene, 405s), the small body parsers, problem types; and the staff
+ * credentials they rely on (TOTP per RFC 6238, tokens, password hashes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto/secrets.h"
+#include "http/body.h"
+#include "http/problem.h"
+#include "http/router.h"
+
+#define SUBJ "0b6f8a3e-4c1d-4e2f-9a7b-1c2d3e4f5a6b"
+#define PSN "psn_0123456789abcdef0123456789abcdef"
+
+typedef struct route_case {
+    const char *method, *path;
+    cu_route_id id;
+    bool mismatch;
+    const char *subject, *user;
+} route_case;
+
+static const route_case routes[] = {
+    {"GET", "/healthz", CU_R_HEALTHZ, false, "", ""},
+    {"GET", "/metrics", CU_R_METRICS, false, "", ""},
+    {"POST", "/v1/sessions", CU_R_SESSION_CREATE, false, "", ""},
+    {"DELETE", "/v1/sessions/current", CU_R_SESSION_DELETE, false, "", ""},
+    {"POST", "/v1/subjects", CU_R_SUBJECT_CREATE, false, "", ""},
+    {"GET", "/v1/subjects", CU_R_SUBJECT_LIST, false, "", ""},
+    {"POST", "/v1/subjects/search", CU_R_SUBJECT_SEARCH, false, "", ""},
+    {"GET", "/v1/subjects/" SUBJ, CU_R_SUBJECT_GET, false, SUBJ, ""},
+    {"GET", "/v1/subjects/" PSN, CU_R_SUBJECT_GET, false, PSN, ""},
+    {"PATCH", "/v1/subjects/" SUBJ, CU_R_SUBJECT_PATCH, false, SUBJ, ""},
+    {"POST", "/v1/subjects/" SUBJ "/items", CU_R_ITEMS_CREATE, false, SUBJ, ""},
+    {"GET", "/v1/subjects/" SUBJ "/items", CU_R_ITEMS_LIST, false, SUBJ, ""},
+    {"GET", "/v1/subjects/" SUBJ "/access-log", CU_R_ACCESS_LOG, false, SUBJ, ""},
+    {"POST", "/v1/subjects/" SUBJ "/break-glass", CU_R_BREAK_GLASS_CREATE, false, SUBJ, ""},
+    {"GET", "/v1/break-glass", CU_R_BREAK_GLASS_LIST, false, "", ""},
+    {"PUT", "/v1/subjects/" SUBJ "/care-team/alice", CU_R_CARE_PUT, false, SUBJ, "alice"},
+    {"DELETE", "/v1/subjects/" SUBJ "/care-team/alice", CU_R_CARE_DELETE, false, SUBJ, "alice"},
+    {"GET", "/v1/audit", CU_R_AUDIT_LIST, false, "", ""},
+    {"GET", "/v1/audit/verify", CU_R_AUDIT_VERIFY, false, "", ""},
+    /* the same paths under other methods: 405 */
+    {"DELETE", "/v1/subjects/" SUBJ, CU_R_NONE, true, "", ""},
+    {"PUT", "/v1/sessions", CU_R_NONE, true, "", ""},
+    {"POST", "/v1/audit", CU_R_NONE, true, "", ""},
+    /* nothing matches: 404 */
+    {"GET", "/", CU_R_NONE, false, "", ""},
+    {"GET", "", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/", CU_R_NONE, false, "", ""},
+    {"GET", "/v1//subjects", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/../audit", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/./subjects", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/not-an-id", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/0B6F8A3E-4C1D-4E2F-9A7B-1C2D3E4F5A6B", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/" SUBJ "'--", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/" SUBJ "%00", CU_R_NONE, false, "", ""},
+    {"GET", "/v1/subjects/" SUBJ "/items/extra", CU_R_NONE, false, "", ""},
+    {"PUT", "/v1/subjects/" SUBJ "/care-team/Alice", CU_R_NONE, false, "", ""},
+    {"PUT", "/v1/subjects/" SUBJ "/care-team/a;drop", CU_R_NONE, false, "", ""},
+    {"GET", "relative/path", CU_R_NONE, false, "", ""},
+};
+
+static void test_router(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        const route_case *t = &routes[i];
+        cu_route_match m;
+        cu_route(t->method, t->path, &m);
+        if (m.id != t->id || m.method_mismatch != t->mismatch)
+            fail_msg("%s %s: route %d mismatch %d, want %d %d", t->method, t->path, m.id,
+                     m.method_mismatch, t->id, t->mismatch);
+        assert_string_equal(m.subject, t->subject);
+        assert_string_equal(m.user, t->user);
+        if (t->mismatch)
+            assert_true(m.allow[0] != '\0');
+    }
+    cu_route_match m;
+    cu_route("DELETE", "/v1/subjects/" SUBJ, &m);
+    assert_non_null(strstr(m.allow, "GET"));
+    assert_non_null(strstr(m.allow, "PATCH"));
+    /* an over-long path matches nothing */
+    char longp[CU_PATH_MAX + 32];
+    memset(longp, 'a', sizeof longp - 1);
+    longp[0] = '/';
+    longp[sizeof longp - 1] = '\0';
+    cu_route("GET", longp, &m);
+    assert_int_equal(m.id, CU_R_NONE);
+}
+
+/* Every route in the table is reachable and named. */
+static void test_route_table(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const cu_route_def *t = cu_route_table(&n);
+    assert_int_equal(n, CU_R_COUNT - 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_ptr_equal(cu_route_get(t[i].id), &t[i]);
+        assert_non_null(t[i].name);
+        char path[160];
+        size_t o = 0;
+        for (const char *p = t[i].path; *p && o < sizeof path - 40;) {
+            if (strncmp(p, "{id}", 4) == 0) {
+                memcpy(path + o, SUBJ, strlen(SUBJ));
+                o += strlen(SUBJ);
+                p += 4;
+            } else if (strncmp(p, "{user}", 6) == 0) {
+                memcpy(path + o, "bob", 3);
+                o += 3;
+                p += 6;
+            } else {
+                path[o++] = *p++;
+            }
+        }
+        path[o] = '\0';
+        cu_route_match m;
+        cu_route(t[i].method, path, &m);
+        if (m.id != t[i].id)
+            fail_msg("%s %s routes to %d", t[i].method, path, m.id);
+    }
+}
+
+static void test_body_signin(void **state)
+{
+    (void)state;
+    cu_signin_body b;
+    cu_err err = {0};
+    const char ok[] = "{\"username\":\"alice\",\"password\":\"correct horse\",\"code\":\"123456\"}";
+    assert_int_equal(cu_body_signin(ok, strlen(ok), &b, &err), CU_OK);
+    assert_string_equal(b.username, "alice");
+    assert_int_equal(b.password_len, 13);
+    assert_string_equal(b.code, "123456");
+    static const char *const bad[] = {
+        "", "[]", "\"x\"", "{", "{\"username\":\"a\"}", "{\"password\":\"p\"}",
+        "{\"username\":1,\"password\":\"p\"}", "{\"username\":\"a\",\"password\":\"p\",\"x\":1}",
+        "{\"username\":\"a\",\"username\":\"b\",\"password\":\"p\"}",
+        "{\"username\":\"\",\"password\":\"p\"}", "{\"username\":\"a\",\"password\":\"p\",\"code\":\"1234567890\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cu_err_clear(&err);
+        if (cu_body_signin(bad[i], strlen(bad[i]), &b, &err) != CU_EINVAL)
+            fail_msg("accepted: %s", bad[i]);
+        assert_true(err.msg[0] != '\0');
+        assert_null(strchr(err.msg, '\n'));
+    }
+    /* the refused value never appears in the message */
+    const char secret[] = "{\"username\":\"a\",\"password\":\"p\",\"Hunter2Secret\":\"x\"}";
+    cu_err_clear(&err);
+    assert_int_equal(cu_body_signin(secret, strlen(secret), &b, &err), CU_EINVAL);
+    assert_null(strstr(err.msg, "Hunter2"));
+}
+
+static void test_body_search_and_break_glass(void **state)
+{
+    (void)state;
+    cu_search_body s;
+    cu_err err = {0};
+    const char one[] = "{\"nhs_number\":\"999 000 0018\"}";
+    assert_int_equal(cu_body_search(one, strlen(one), &s, &err), CU_OK);
+    assert_string_equal(s.field, "nhs_number");
+    assert_string_equal(s.value, "999 000 0018");
+    static const char *const bad_search[] = {"{}", "{\"nhs_number\":\"1\",\"email\":\"a@b.c\"}",
+                                             "{\"name\":\"x\"}", "{\"email\":5}"};
+    for (size_t i = 0; i < 4; i++) {
+        cu_err_clear(&err);
+        if (cu_body_search(bad_search[i], strlen(bad_search[i]), &s, &err) != CU_EINVAL)
+            fail_msg("accepted: %s", bad_search[i]);
+    }
+    cu_break_glass_body g;
+    const char bg[] = "{\"reason\":\"unconscious in A&E, no history\",\"minutes\":30}";
+    cu_err_clear(&err);
+    assert_int_equal(cu_body_break_glass(bg, strlen(bg), &g, &err), CU_OK);
+    assert_int_equal(g.minutes, 30);
+    const char dflt[] = "{\"reason\":\"unconscious in A&E, no history\"}";
+    assert_int_equal(cu_body_break_glass(dflt, strlen(dflt), &g, &err), CU_OK);
+    assert_int_equal(g.minutes, 60);
+    static const char *const bad_bg[] = {"{\"reason\":\"x\",\"minutes\":0}",
+                                         "{\"reason\":\"x\",\"minutes\":241}",
+                                         "{\"reason\":\"x\",\"minutes\":\"5\"}", "{\"minutes\":5}"};
+    for (size_t i = 0; i < 4; i++) {
+        cu_err_clear(&err);
+        if (cu_body_break_glass(bad_bg[i], strlen(bad_bg[i]), &g, &err) != CU_EINVAL)
+            fail_msg("accepted: %s", bad_bg[i]);
+    }
+}
+
+static void test_problems(void **state)
+{
+    (void)state;
+    for (int p = 0; p < CU_P_COUNT; p++) {
+        int st = cu_problem_status((cu_problem)p);
+        assert_true(st >= 400 && st < 600);
+        assert_int_equal(strncmp(cu_problem_type((cu_problem)p), "urn:custos:problem:", 19), 0);
+        json_t *j = cu_problem_json((cu_problem)p, "detail");
+        assert_int_equal(json_integer_value(json_object_get(j, "status")), st);
+        json_decref(j);
+    }
+    /* bad input is never a 5xx */
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_EINVAL)), 400);
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_ECONCEALED)), 404);
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_ENOTFOUND)), 404);
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_EDENIED)), 403);
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_ECONFLICT)), 409);
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_EERASED)), 410);
+}
+
+/* RFC 6238 appendix B, SHA1, truncated to 6 digits. */
+static void test_totp_vectors(void **state)
+{
+    (void)state;
+    const unsigned char secret[CU_TOTP_SECRET_BYTES] = "12345678901234567890";
+    static const struct {
+        uint64_t t;
+        uint32_t code;
+    } v[] = {{59, 287082},        {1111111109, 81804}, {1111111111, 50471},
+             {1234567890, 5924},  {2000000000, 279037}, {20000000000ULL, 353130}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        assert_int_equal(cu_totp_code(secret, v[i].t / 30), v[i].code);
+    uint64_t m = 0;
+    assert_true(cu_totp_verify(secret, "287082", 6, 1, 0, &m));
+    assert_int_equal(m, 1);
+    assert_false(cu_totp_verify(secret, "287082", 6, 1, 1, &m)); /* replay */
+    assert_true(cu_totp_verify(secret, "287082", 6, 2, 0, &m));  /* one step late */
+    assert_false(cu_totp_verify(secret, "287082", 6, 3, 0, &m)); /* two steps late */
+    assert_false(cu_totp_verify(secret, "28708", 5, 1, 0, &m));
+    assert_false(cu_totp_verify(secret, "28708x", 6, 1, 0, &m));
+    char b32[CU_TOTP_B32_LEN];
+    cu_totp_secret_b32(secret, b32);
+    assert_string_equal(b32, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+}
+
+static void test_tokens_and_passwords(void **state)
+{
+    (void)state;
+    char a[CU_TOKEN_STRLEN], b[CU_TOKEN_STRLEN];
+    cu_token_new("cus_", a);
+    cu_token_new("cus_", b);
+    assert_int_equal(strlen(a), CU_TOKEN_STRLEN - 1);
+    assert_string_not_equal(a, b);
+    assert_true(cu_token_wellformed(a, strlen(a), "cus_"));
+    assert_false(cu_token_wellformed(a, strlen(a), "cut_"));
+    assert_false(cu_token_wellformed(a, strlen(a) - 1, "cus_"));
+    a[10] = '%';
+    assert_false(cu_token_wellformed(a, strlen(a), "cus_"));
+    unsigned char h1[CU_HASH_BYTES], h2[CU_HASH_BYTES];
+    cu_token_hash(b, strlen(b), h1);
+    cu_token_hash(b, strlen(b), h2);
+    assert_memory_equal(h1, h2, sizeof h1);
+    char hash[CU_PWHASH_STRBYTES];
+    assert_int_equal(cu_pwhash("correct horse battery", 21, hash), CU_OK);
+    assert_int_equal(strncmp(hash, "$argon2id$", 10), 0);
+    assert_true(cu_pwhash_verify(hash, "correct horse battery", 21));
+    assert_false(cu_pwhash_verify(hash, "correct horse batterz", 21));
+    assert_false(cu_pwhash_needs_rehash(hash));
+}
+
+int main(void)
+{
+    if (cu_crypto_init())
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_router),
+        cmocka_unit_test(test_route_table),
+        cmocka_unit_test(test_body_signin),
+        cmocka_unit_test(test_body_search_and_break_glass),
+        cmocka_unit_test(test_problems),
+        cmocka_unit_test(test_totp_vectors),
+        cmocka_unit_test(test_tokens_and_passwords),
+    };
+    return cmocka_run_group_tests_name("http", tests, NULL, NULL);
+}
