@@ -108,17 +108,13 @@ static int subject_add(cli *c, int argc, char **argv)
     int rc = parse(c, argc, argv, &o, false, NULL);
     if (rc)
         return rc;
-    if (!o.controller)
+    if (!o.controller || !o.kind)
         return cli_usage("subject add needs --controller ID and --kind KIND");
     cu_err err = {0};
     cu_doc doc;
     if (read_doc(c, CU_DOC_SUBJECT, &doc, &err))
         return cli_fail(c, &err);
-    if (!o.kind && !doc.kind) {
-        cu_doc_release(&doc);
-        return cli_usage("subject add needs --kind KIND (or \"kind\" in the document)");
-    }
-    if (o.kind && doc.kind && strcmp(o.kind, doc.kind) != 0) {
+    if (doc.kind && strcmp(o.kind, doc.kind) != 0) {
         cu_doc_release(&doc);
         cu_err_set(&err, CU_EINVAL, "--kind and the document's \"kind\" differ");
         return cli_fail(c, &err);
@@ -126,8 +122,7 @@ static int subject_add(cli *c, int argc, char **argv)
     char id[CU_ID_STRLEN];
     rc = cli_open(c, "subject add", &err);
     if (!rc)
-        rc = cu_subject_add(c->vault, &c->actor, o.controller, o.kind ? o.kind : doc.kind, &doc,
-                            id, &err);
+        rc = cu_subject_add(c->vault, &c->actor, o.controller, o.kind, &doc, id, &err);
     cu_doc_release(&doc);
     if (rc)
         return cli_fail(c, &err);

@@ -34,6 +34,7 @@ static const char usage[] =
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
     "  key rotate                   rewrap every data key under a new master key\n"
     "  serve [--listen HOST:PORT]   serve the HTTP API (default 127.0.0.1:8080)\n"
+    "  routes                       the HTTP API's routes, one METHOD PATH a line\n"
     "  user add|disable|reset-password|token create|token revoke   staff accounts\n"
     "  care add|remove --user U --subject ID   care lists\n"
     "\n"
@@ -46,6 +47,9 @@ static const char usage[] =
     "\n"
     "environment: CUSTOS_STORE, CUSTOS_MASTER_KEY_FILE (default DIR/master.key)\n"
     "exit status: 0 done, 1 refused or invalid input, 2 usage error, 3 internal error\n";
+
+/* cli/cmd_routes.c */
+int cmd_routes(cli *c, int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -93,6 +97,7 @@ int main(int argc, char **argv)
         {"init", cmd_init},       {"status", cmd_status}, {"controller", cmd_controller},
         {"subject", cmd_subject}, {"audit", cmd_audit},   {"key", cmd_key},
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
+        {"routes", cmd_routes},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

@@ -271,6 +271,8 @@ int cu_doc_parse(const void *json, size_t len, cu_doc_kind kind, cu_doc *out, cu
     memset(out, 0, sizeof *out);
     if (len > CU_MAX_INPUT_BYTES)
         return cu_err_set(err, CU_EINVAL, "input larger than %zu bytes", CU_MAX_INPUT_BYTES);
+    if (len == 0)
+        return cu_err_set(err, CU_EINVAL, "empty input: expected a JSON document");
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!root) {
