@@ -272,7 +272,7 @@ int cu_doc_parse(const void *json, size_t len, cu_doc_kind kind, cu_doc *out, cu
     if (len > CU_MAX_INPUT_BYTES)
         return cu_err_set(err, CU_EINVAL, "input larger than %zu bytes", CU_MAX_INPUT_BYTES);
     if (len == 0)
-        return cu_err_set(err, CU_EINVAL, "empty input: expected a JSON document");
+        return cu_err_set(err, CU_EINVAL, "malformed JSON: the input is empty");
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!root) {
