@@ -1,0 +1,96 @@
+/*
+ * fuzz_http.c — the HTTP API's request router and body parsers.
+ *
+ * Input: one byte choosing the method, the path up to the first '\n', and the
+ * rest as the request body. The path goes through cu_route; the body through
+ * the parser of the route it matched and through every other body parser too.
+ * Invariants: a match names a real route with the right method and valid
+ * parameters; a refused body has a one-line message; an accepted body is
+ * within its caps.
+ */
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "domain/input.h"
+#include "domain/model.h"
+#include "fuzz.h"
+#include "http/body.h"
+#include "http/router.h"
+
+static void check_err(const cu_err *err)
+{
+    CHECK(err->msg[0] != '\0');
+    CHECK(strchr(err->msg, '\n') == NULL);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int ready;
+    if (!ready) {
+        CHECK(cu_crypto_init() == CU_OK);
+        cu_input_init();
+        ready = 1;
+    }
+    if (size < 1)
+        return 0;
+    static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
+    const char *method = methods[data[0] % 6];
+    data++;
+    size--;
+    const uint8_t *nl = memchr(data, '\n', size);
+    size_t plen = nl ? (size_t)(nl - data) : size;
+    char path[CU_PATH_MAX + 64];
+    if (plen >= sizeof path)
+        plen = sizeof path - 1;
+    memcpy(path, data, plen);
+    path[plen] = '\0';
+    const uint8_t *body = nl ? nl + 1 : data + size;
+    size_t blen = nl ? size - plen - 1 : 0;
+
+    cu_route_match m;
+    cu_route(method, path, &m);
+    if (m.id != CU_R_NONE) {
+        const cu_route_def *d = cu_route_get(m.id);
+        CHECK(d != NULL);
+        CHECK(strcmp(d->method, method) == 0);
+        CHECK(!m.method_mismatch);
+        CHECK(m.subject[0] == '\0' || cu_id_valid(m.subject) || cu_pseudonym_valid(m.subject));
+        CHECK(m.user[0] == '\0' || cu_name_valid(m.user));
+        CHECK(strstr(path, "..") == NULL);
+    } else if (m.method_mismatch) {
+        CHECK(m.allow[0] != '\0');
+    }
+
+    cu_err err = {0};
+    cu_signin_body s;
+    if (cu_body_signin(body, blen, &s, &err) == CU_OK) {
+        CHECK(s.username[0] && s.password_len > 0 && s.password_len < sizeof s.password);
+        CHECK(strlen(s.code) < sizeof s.code);
+    } else {
+        check_err(&err);
+    }
+    cu_err_clear(&err);
+    cu_search_body q;
+    if (cu_body_search(body, blen, &q, &err) == CU_OK)
+        CHECK(q.field != NULL && q.value_len > 0 && q.value_len < sizeof q.value);
+    else
+        check_err(&err);
+    cu_err_clear(&err);
+    cu_break_glass_body g;
+    if (cu_body_break_glass(body, blen, &g, &err) == CU_OK)
+        CHECK(g.reason_len > 0 && g.minutes >= 1 && g.minutes <= 240);
+    else
+        check_err(&err);
+    if (m.id == CU_R_SUBJECT_CREATE || m.id == CU_R_ITEMS_CREATE || m.id == CU_R_SUBJECT_PATCH) {
+        cu_doc doc;
+        cu_err_clear(&err);
+        if (cu_doc_parse(body, blen, m.id == CU_R_SUBJECT_PATCH ? CU_DOC_RECTIFY : CU_DOC_SUBJECT,
+                         &doc, &err) == CU_OK) {
+            CHECK(doc.n >= 1 && doc.n <= CU_MAX_VALUES);
+            cu_doc_release(&doc);
+        } else {
+            check_err(&err);
+        }
+    }
+    return 0;
+}
