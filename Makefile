@@ -7,6 +7,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 STORE      ?= $(CURDIR)/var
+LISTEN     ?= 127.0.0.1:8080
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
@@ -27,8 +28,7 @@ build: deps
 	@echo "built $(BUILD)/custos"
 
 run: build
-	@scripts/demo-store.sh $(BUILD)/custos $(STORE)
-	@$(BUILD)/custos --store $(STORE) status --tour
+	@scripts/run-demo.sh $(BUILD)/custos $(STORE) $(LISTEN)
 
 test: deps
 	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; fi

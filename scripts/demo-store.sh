@@ -3,6 +3,7 @@
 #   scripts/demo-store.sh PATH/TO/custos STORE_DIR
 # Every value is invented; every NHS number is from the 999 test range.
 set -euo pipefail
+umask 077
 custos=${1:?custos binary}
 store=${2:?store directory}
 export CUSTOS_STORE=$store
@@ -16,9 +17,9 @@ fi
 ctl=$("$custos" controller add --name "Demo Community Health NHS Trust")
 web=$("$custos" controller add --name "Demo Digital Health Ltd (website)")
 
-add() { "$custos" subject add --controller "$1" --kind "$2" >/dev/null; }
+add() { "$custos" subject add --controller "$1" --kind "$2"; }
 
-add "$ctl" patient <<'JSON'
+ada=$(add "$ctl" patient <<'JSON'
 {"name": "Ada Testpatient", "birth_date": "1961-04-12", "nhs_number": "999 000 0018",
  "email": "ada.testpatient@example.org", "phone": "01632 960001",
  "address": "1 Example Road, Exampleton", "postcode": "EX1 1AA",
@@ -30,8 +31,9 @@ add "$ctl" patient <<'JSON'
    {"category": "family", "field": "next_of_kin", "value": "Partner: Sam Testpatient"}
  ]}
 JSON
+)
 
-add "$ctl" patient <<'JSON'
+bram=$(add "$ctl" patient <<'JSON'
 {"name": "Bram Sample", "birth_date": "1984-11-02", "nhs_number": "999 000 0026",
  "email": "bram.sample@example.org", "source": "subject",
  "items": [
@@ -40,8 +42,9 @@ add "$ctl" patient <<'JSON'
    {"category": "special_category", "field": "religion", "value": "Prefers not to say"}
  ]}
 JSON
+)
 
-add "$ctl" patient <<'JSON'
+add "$ctl" patient >/dev/null <<'JSON'
 {"name": "Cleo Example", "birth_date": "2011-06-20", "nhs_number": "999 000 0034",
  "source": "nhs_organisation",
  "items": [
@@ -50,7 +53,7 @@ add "$ctl" patient <<'JSON'
  ]}
 JSON
 
-add "$web" web_user <<'JSON'
+add "$web" web_user >/dev/null <<'JSON'
 {"email": "enquiry.visitor@example.net", "name": "Eli Visitor",
  "items": [
    {"category": "online_identifier", "field": "ip_address", "value": "192.0.2.44"},
@@ -58,12 +61,25 @@ add "$web" web_user <<'JSON'
  ]}
 JSON
 
-add "$web" employee <<'JSON'
+add "$web" employee >/dev/null <<'JSON'
 {"name": "Fay Staffmember", "email": "fay.staffmember@example.com", "source": "subject",
  "items": [
    {"category": "workplace_education_financial", "field": "job_title", "value": "Clinical analyst"},
    {"category": "workplace_education_financial", "field": "ig_training_completed", "value": "2026-03-01"}
  ]}
 JSON
+
+# Demo staff of the trust, one per role. The password is for this demo store
+# only; real accounts get their own (custos user add reads it from stdin).
+pw=demo-password-2026
+for u in clinician:clinician nurse:clinician reception:care_admin analyst:analyst \
+         auditor:auditor; do
+  echo "$pw" | "$custos" user add --controller "$ctl" --username "${u%%:*}" \
+    --roles "${u##*:}" >/dev/null
+done
+echo "$pw" | "$custos" user add --controller "$ctl" --username dpo --roles dpo \
+  > "$store/demo-dpo-totp.txt"
+"$custos" care add --user clinician --subject "$ada" >/dev/null
+"$custos" care add --user clinician --subject "$bram" >/dev/null
 
 echo "demo store created in $store (synthetic data; NHS numbers from the 999 test range)"

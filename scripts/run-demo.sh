@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# What `make run` runs: the demo store, a tour, then the HTTP API in the
+# foreground (Ctrl-C stops it cleanly).
+#   scripts/run-demo.sh PATH/TO/custos STORE_DIR LISTEN
+set -euo pipefail
+custos=${1:?custos binary}
+store=${2:?store directory}
+listen=${3:-127.0.0.1:8080}
+export CUSTOS_STORE=$store
+
+scripts/demo-store.sh "$custos" "$store"
+"$custos" status --tour
+subject=$("$custos" subject find --nhs-number 9990000018 2>/dev/null | head -n 1 || true)
+url="http://$listen"
+cat <<TXT
+
+The HTTP API (docs/api.md, docs/openapi.yaml) is starting on $url
+Demo staff (password demo-password-2026): clinician, nurse, reception (care_admin),
+analyst, auditor, and dpo (needs a one-time code: see $store/demo-dpo-totp.txt).
+
+  TOKEN=\$(curl -s -X POST $url/v1/sessions -H 'Content-Type: application/json' \\
+      -d '{"username": "clinician", "password": "demo-password-2026"}' \\
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN"
+  curl -s $url/v1/subjects/$subject/access-log -H "Authorization: Bearer \$TOKEN"
+  curl -s $url/metrics
+
+Ctrl-C (or SIGTERM) finishes requests in flight and stops the server.
+TXT
+exec "$custos" serve --listen "$listen"
