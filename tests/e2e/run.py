@@ -23,6 +23,7 @@ import cases_basic  # noqa: E402
 import cases_security  # noqa: E402
 import cases_input  # noqa: E402
 import cases_audit  # noqa: E402
+import cases_openapi  # noqa: E402
 
 
 def main():
@@ -38,7 +39,7 @@ def main():
         return 2
 
     cases = []
-    for mod in (cases_basic, cases_security, cases_input, cases_audit):
+    for mod in (cases_basic, cases_security, cases_input, cases_audit, cases_openapi):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
