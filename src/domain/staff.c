@@ -17,7 +17,8 @@ void cu_principal_actor(const cu_principal *p, const char *purpose, const char *
         .purpose = purpose ? purpose : cu_role_default_purpose(p->roles),
         .via = via,
         .roles = p->roles,
-        .user_id = p->id,
+        /* An API token is no staff account: no care list, no break-glass. */
+        .user_id = p->token ? NULL : p->id,
         .controller_id = p->controller_id,
     };
 }
@@ -443,8 +444,11 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     principal_from_user(&u, out);
     memcpy(out->session_hash, h, sizeof h);
     cu_wipe(&u, sizeof u);
-    /* Idle time is kept to the minute: not every request needs a write. */
-    if (now - s.last_seen > 60LL * 1000000)
+    /* Idle time is kept to the minute (or to half the idle limit, when that is
+     * shorter, so a session in use never looks idle): not every request needs
+     * a write. */
+    int64_t grain = idle_us / 2 < 60LL * 1000000 ? idle_us / 2 : 60LL * 1000000;
+    if (now - s.last_seen > grain)
         rc = cu_store_session_touch(v->store, h, sizeof h, now, err);
     return rc;
 }

@@ -57,7 +57,6 @@ static int seal_value(const cu_subject_rec *rec, const cu_key *dek, const char *
     return rc ? cu_err_set(err, rc, "cannot seal a value") : CU_OK;
 }
 
-/* Seals one value and inserts it as a new item (and its blind index). */
 /* A new item's id: a UUID in the version 7 layout (RFC 9562), the first 48
  * bits the recording time in Unix milliseconds and the other 74 random. The
  * items table is keyed by (subject, id), so time-ordered ids make a batch append
@@ -74,6 +73,7 @@ static void new_item_id(int64_t now_us, char out[CU_ID_STRLEN])
     out[14] = '7';
 }
 
+/* Seals one value and inserts it as a new item (and its blind index). */
 static int insert_value(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
                         const cu_value_in *in, const char *recorded_by, int64_t now,
                         char id_out[CU_ID_STRLEN], cu_err *err)
@@ -173,6 +173,7 @@ static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subje
                         cu_err *err)
 {
     char real[40];
+    const char *asked = subject_id;
     int rc;
     if (cu_pseudonym_valid(subject_id)) {
         /* A pseudonym names the subject for those who may not see its id. */
@@ -192,8 +193,14 @@ static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subje
     if (rc)
         return rc;
     memcpy(op->controller_id, rec->controller_id, CU_ID_STRLEN);
-    if ((rc = cu_op_authorise(v, op, err)))
+    if ((rc = cu_op_authorise(v, op, err))) {
+        /* Concealed: answer as for a pseudonym that names no subject. */
+        if (rc == CU_ECONCEALED && subject_id == real) {
+            cu_err_clear(err);
+            cu_err_set(err, CU_ECONCEALED, "no subject %s", asked);
+        }
         return rc;
+    }
     if (rec->erased_at) {
         char when[CU_TIME_STRLEN];
         cu_time_format(rec->erased_at, when);
@@ -216,6 +223,8 @@ int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
     cu_subject_rec rec;
     cu_key dek;
     rc = open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        subject_id = rec.id; /* when named by pseudonym */
     if (!rc)
         rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err);
     if (!rc) {
@@ -548,6 +557,8 @@ int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
     cu_buf_init(&old_log, CU_MAX_INPUT_BYTES * 2);
     bool have_key = false;
     rc = open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        subject_id = rec.id; /* when named by pseudonym */
     if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err)))
         have_key = true;
     int64_t now = cu_now_us();
@@ -584,6 +595,8 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
     cu_subject_rec rec;
     int64_t now = cu_now_us();
     rc = open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        subject_id = rec.id; /* when named by pseudonym */
     if (!rc)
         rc = cu_store_item_each(v->store, subject_id, category_cb, &op.categories, err);
     if (!rc)
@@ -654,6 +667,7 @@ int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, c
 
 typedef struct list_ctx {
     cu_vault *v;
+    const char *controller; /* staff: only this controller's events */
     bool with_values;
     cu_event_cb cb;
     void *ctx;
@@ -665,6 +679,9 @@ static int list_event(void *ctx, const cu_audit_row *r)
     cu_audit_decoded d;
     if (cu_audit_decode(r->body, r->body_len, &d))
         return CU_ETAMPER;
+    if (c->controller && (d.controller.n != strlen(c->controller) ||
+                          memcmp(d.controller.p, c->controller, d.controller.n) != 0))
+        return 0; /* another controller's trail, or the store's own */
     if (!c->with_values || d.payload.n == 0 || !r->subject_id)
         return c->cb(c->ctx, &d, NULL);
     cu_key dek;
@@ -699,7 +716,9 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
             rc = cu_err_set(err, CU_EINVAL, "not a subject id");
         else if (cu_store_subject_get(v->store, f->subject_id, &rec, NULL) == CU_OK)
             memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
-        if (!rc)
+        else if (a->controller_id) /* as for another controller's subject: no oracle */
+            rc = cu_err_set(err, CU_ENOTFOUND, "no subject %s", f->subject_id);
+        if (!rc || rc == CU_ENOTFOUND)
             memcpy(op.subject_id, f->subject_id, CU_ID_STRLEN);
     }
     if (!rc)
@@ -709,7 +728,8 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
         rc = cu_err_set(err, CU_EDENIED, "refused (values-not-permitted): previous values are "
                                          "shown only to roles that see every category");
     if (!rc) {
-        list_ctx c = {.v = v, .with_values = with_values, .cb = cb, .ctx = ctx};
+        list_ctx c = {.v = v, .controller = a->controller_id, .with_values = with_values,
+                      .cb = cb, .ctx = ctx};
         rc = cu_store_audit_each(v->store, f, list_event, &c, err);
         if (rc == CU_ETAMPER)
             rc = cu_err_set(err, rc, "an audit event is malformed; run: custos audit verify");

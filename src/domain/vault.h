@@ -41,7 +41,7 @@ typedef struct cu_actor {
     const char *purpose; /* why: "administration", "direct_care", ... */
     const char *via;     /* interface and command or route template */
     unsigned roles;      /* cu_role bits; 0: parsed from role */
-    const char *user_id;       /* staff account or API token id; NULL for the CLI */
+    const char *user_id;       /* staff account id; NULL for the CLI and API tokens */
     const char *controller_id; /* the controller a staff member acts within */
 } cu_actor;
 

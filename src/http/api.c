@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "domain/input.h"
 #include "domain/model.h"
@@ -123,11 +124,19 @@ static void throttle_note(cu_api *api, const char *client, bool failed, int64_t 
 
 /* ---- sign-in ---- */
 
+/* The media type is exactly t (any case), then the end or its parameters. */
+static bool media_type_is(const char *ct, const char *t)
+{
+    size_t n = strlen(t);
+    return strncasecmp(ct, t, n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
+}
+
 static bool json_body(const cu_http_req *req, cu_http_resp *resp)
 {
     const char *ct = req->content_type;
-    if (!ct || (strncmp(ct, "application/json", 16) != 0 &&
-                strncmp(ct, "application/merge-patch+json", 28) != 0)) {
+    if (!ct || (!media_type_is(ct, "application/json") &&
+                !media_type_is(ct, "application/merge-patch+json"))) {
         cu_api_problem(resp, CU_P_MEDIA_TYPE, "send Content-Type: application/json");
         return false;
     }

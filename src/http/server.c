@@ -251,6 +251,8 @@ static enum MHD_Result respond_metrics(req_ctx *r)
     if (!mr)
         return MHD_NO;
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4");
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     r->resp.status = 200;
     r->state = ST_DONE;
     enum MHD_Result ret = MHD_queue_response(r->conn, 200, mr);
@@ -270,23 +272,47 @@ static const char *query(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 }
 
-/* Every query parameter must be one the route knows. */
+/* Unescapes the path and query parameters as libmicrohttpd does, except that
+ * %00 becomes DEL (0x7f), which no route and no parameter accepts: a NUL must
+ * not cut a path or a value short ("/v1/audit%00x" is not "/v1/audit"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0')
+            s[i] = 0x7f;
+    return n;
+}
+
+static bool has_control(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* Every query parameter must be one the route knows, free of control bytes. */
 typedef struct qcheck {
     const char *const *allowed;
     bool bad;
+    bool control;
 } qcheck;
 
 static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
 {
     (void)kind;
-    (void)value;
     qcheck *q = cls;
     bool ok = false;
     for (const char *const *a = q->allowed; a && *a; a++)
         ok = ok || strcmp(key, *a) == 0;
     if (!ok)
         q->bad = true;
+    if (has_control(key) || has_control(value))
+        q->control = true;
     return MHD_YES;
 }
 
@@ -394,6 +420,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return respond_problem(r, CU_P_INVALID, "the body contains a NUL byte");
         qcheck qc = {.allowed = allowed_query(r->req.route.id)};
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_query, &qc);
+        if (qc.control)
+            return respond_problem(r, CU_P_INVALID, "a query parameter contains a control "
+                                                    "character");
         if (qc.bad)
             return respond_problem(r, CU_P_INVALID, "unknown query parameter");
         if (r->req.route.id == CU_R_HEALTHZ) {
@@ -481,7 +510,8 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL, MHD_OPTION_END);
     if (!srv.daemon) {
         rc = cu_err_set(err, CU_EIO, "cannot listen on %s:%u (%s)", cfg->host,
                         (unsigned)cfg->port, strerror(errno));

@@ -23,6 +23,10 @@ import cases_basic  # noqa: E402
 import cases_security  # noqa: E402
 import cases_input  # noqa: E402
 import cases_audit  # noqa: E402
+import cases_http_authz  # noqa: E402
+import cases_http_input  # noqa: E402
+import cases_http_session  # noqa: E402
+import cases_http_misc  # noqa: E402
 import cases_openapi  # noqa: E402
 
 
@@ -39,7 +43,9 @@ def main():
         return 2
 
     cases = []
-    for mod in (cases_basic, cases_security, cases_input, cases_audit, cases_openapi):
+    for mod in (cases_basic, cases_security, cases_input, cases_audit,
+                cases_http_authz, cases_http_input, cases_http_session,
+                cases_http_misc, cases_openapi):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
