@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain/model.h"
+#include "domain/subject.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -464,9 +465,12 @@ int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err)
         return rc;
     memcpy(op.controller_id, p->controller_id, CU_ID_STRLEN);
     rc = cu_op_authorise(v, &op, err);
+    /* Signing out ends the credential used: the session, or the API token. */
     if (!rc && !p->token)
         rc = cu_store_session_revoke(v->store, p->session_hash, CU_HASH_BYTES, NULL,
                                      cu_now_us(), err);
+    else if (!rc)
+        rc = cu_store_token_revoke(v->store, p->id, cu_now_us(), err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
@@ -486,8 +490,11 @@ int cu_audit_refusal(cu_vault *v, const char *via, const char *purpose, cu_err *
 int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char *subject_id,
                 bool on, cu_err *err)
 {
-    if (!cu_id_valid(subject_id))
-        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    char sid[CU_ID_STRLEN];
+    int resolved = cu_subject_resolve(v, subject_id, sid, err);
+    if (resolved)
+        return resolved;
+    subject_id = sid;
     if (!cu_name_valid(username))
         return cu_err_set(err, CU_EINVAL, "not a username");
     cu_op op;
@@ -524,8 +531,11 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
                          const char *reason, size_t n, int minutes, char id_out[CU_ID_STRLEN],
                          int64_t *expires_at, cu_err *err)
 {
-    if (!cu_id_valid(subject_id))
-        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    char sid[CU_ID_STRLEN];
+    int resolved = cu_subject_resolve(v, subject_id, sid, err);
+    if (resolved)
+        return resolved;
+    subject_id = sid;
     if (n < 10 || n > 1000)
         return cu_err_set(err, CU_EINVAL, "a break-glass reason needs 10 to 1000 characters");
     if (minutes < 1 || minutes > 240)

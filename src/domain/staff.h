@@ -102,7 +102,7 @@ CU_MUST_USE int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwh
  * CU_EDENIED with a reason (unknown, expired, revoked, disabled) otherwise. */
 CU_MUST_USE int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
                                 int64_t absolute_us, cu_principal *out, cu_err *err);
-/* Signs out: revokes p's session. */
+/* Signs out: revokes p's session, or the API token p used. */
 CU_MUST_USE int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err);
 /* Records a refused request that touched no record (unauthenticated, malformed
  * credentials): one audit event with outcome denied. */

@@ -669,9 +669,13 @@ typedef struct list_ctx {
     cu_vault *v;
     const char *controller; /* staff: only this controller's events */
     bool with_values;
+    int64_t limit;          /* events to show at most, after filtering; 0 = all */
+    int64_t shown;
     cu_event_cb cb;
     void *ctx;
 } list_ctx;
+
+#define LIST_FULL (-2) /* stops a walk that has shown enough */
 
 static int list_event(void *ctx, const cu_audit_row *r)
 {
@@ -682,6 +686,9 @@ static int list_event(void *ctx, const cu_audit_row *r)
     if (c->controller && (d.controller.n != strlen(c->controller) ||
                           memcmp(d.controller.p, c->controller, d.controller.n) != 0))
         return 0; /* another controller's trail, or the store's own */
+    if (c->limit && c->shown >= c->limit)
+        return LIST_FULL;
+    c->shown++;
     if (!c->with_values || d.payload.n == 0 || !r->subject_id)
         return c->cb(c->ctx, &d, NULL);
     cu_key dek;
@@ -710,9 +717,19 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
     int rc = cu_op_begin(v, &op, a, act, "audit", err);
     if (rc)
         return rc;
-    if (f && f->subject_id) {
+    cu_audit_filter filter = f ? *f : (cu_audit_filter){0};
+    char real[CU_ID_STRLEN];
+    if (filter.subject_id && cu_pseudonym_valid(filter.subject_id)) {
+        rc = cu_subject_resolve(v, filter.subject_id, real, err);
+        if (rc == CU_ENOTFOUND && !a->controller_id)
+            rc = CU_OK; /* the operator filters by what it asked for */
+        else if (!rc)
+            filter.subject_id = real;
+    }
+    f = &filter;
+    if (!rc && f->subject_id) {
         cu_subject_rec rec;
-        if (!cu_id_valid(f->subject_id))
+        if (!cu_id_valid(f->subject_id) && !cu_pseudonym_valid(f->subject_id))
             rc = cu_err_set(err, CU_EINVAL, "not a subject id");
         else if (cu_store_subject_get(v->store, f->subject_id, &rec, NULL) == CU_OK)
             memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
@@ -728,9 +745,15 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
         rc = cu_err_set(err, CU_EDENIED, "refused (values-not-permitted): previous values are "
                                          "shown only to roles that see every category");
     if (!rc) {
+        /* The limit counts what the caller may see, so it applies after the
+         * controller filter, not in the query. */
         list_ctx c = {.v = v, .controller = a->controller_id, .with_values = with_values,
-                      .cb = cb, .ctx = ctx};
-        rc = cu_store_audit_each(v->store, f, list_event, &c, err);
+                      .limit = filter.limit, .cb = cb, .ctx = ctx};
+        if (c.controller)
+            filter.limit = 0;
+        rc = cu_store_audit_each(v->store, &filter, list_event, &c, err);
+        if (rc == LIST_FULL)
+            rc = CU_OK;
         if (rc == CU_ETAMPER)
             rc = cu_err_set(err, rc, "an audit event is malformed; run: custos audit verify");
     }
@@ -743,10 +766,27 @@ int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f, bool
     return audit_list(v, a, CU_ACT_AUDIT_READ, f, with_values, cb, ctx, err);
 }
 
+int cu_subject_resolve(cu_vault *v, const char *id, char out[CU_ID_STRLEN], cu_err *err)
+{
+    if (cu_id_valid(id)) {
+        cu_strlcpy(out, id, CU_ID_STRLEN);
+        return CU_OK;
+    }
+    if (!cu_pseudonym_valid(id))
+        return cu_err_set(err, CU_EINVAL, "not a subject id");
+    char real[40];
+    int rc = cu_store_subject_by_pseudonym(v->store, id, real, err);
+    if (rc == CU_ENOTFOUND) /* name only what was asked for */
+        return cu_err_set(err, CU_ENOTFOUND, "no subject %s", id);
+    if (!rc)
+        cu_strlcpy(out, real, CU_ID_STRLEN);
+    return rc;
+}
+
 int cu_subject_access_log(cu_vault *v, const cu_actor *a, const char *subject_id,
                           cu_event_cb cb, void *ctx, cu_err *err)
 {
-    if (!cu_id_valid(subject_id))
+    if (!cu_id_valid(subject_id) && !cu_pseudonym_valid(subject_id))
         return cu_err_set(err, CU_EINVAL, "not a subject id");
     cu_audit_filter f = {.subject_id = subject_id};
     return audit_list(v, a, CU_ACT_ACCESS_LOG, &f, false, cb, ctx, err);

@@ -75,6 +75,10 @@ CU_MUST_USE int cu_subject_list(cu_vault *v, const cu_actor *a, const char *cont
 typedef int (*cu_event_cb)(void *ctx, const cu_audit_decoded *e, const cu_buf *payload);
 CU_MUST_USE int cu_audit_list(cu_vault *v, const cu_actor *a, const cu_audit_filter *f,
                               bool with_values, cu_event_cb cb, void *ctx, cu_err *err);
+/* The subject id behind an id or a pseudonym. CU_EINVAL for neither form,
+ * CU_ENOTFOUND (naming only what was given) for an unknown pseudonym. */
+CU_MUST_USE int cu_subject_resolve(cu_vault *v, const char *id, char out[CU_ID_STRLEN],
+                                   cu_err *err);
 /* Who accessed one subject, when and why: the subject's audit events, for
  * those whose role may see access logs (no values). */
 CU_MUST_USE int cu_subject_access_log(cu_vault *v, const cu_actor *a, const char *subject_id,

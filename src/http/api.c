@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <strings.h>
 
 #include "domain/input.h"
 #include "domain/model.h"
@@ -222,10 +223,12 @@ void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *
     case CU_SIGNIN_CODE_REQUIRED:
         cu_api_problem(resp, CU_P_CODE_REQUIRED, "this account needs a one-time code (\"code\")");
         break;
-    case CU_SIGNIN_LOCKED:
+    case CU_SIGNIN_LOCKED: {
         cu_api_problem(resp, CU_P_THROTTLED, "the account is locked after repeated failures");
-        resp->retry_after = 900;
+        int64_t left = (st->acct.user.locked_until - now) / 1000000 + 1;
+        resp->retry_after = left > 0 && left < 86401 ? (int)left : 900;
         break;
+    }
     case CU_SIGNIN_BAD_CODE:
     case CU_SIGNIN_BAD_CREDENTIALS:
     case CU_SIGNIN_DISABLED:
@@ -591,7 +594,8 @@ static void care_team(call *c, bool on)
 static bool authenticate(call *c)
 {
     const char *h = c->req->authorization;
-    if (!h || strncmp(h, "Bearer ", 7) != 0) {
+    /* The scheme is case-insensitive (RFC 9110 section 11.1). */
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         cu_api_problem(c->resp, CU_P_UNAUTHENTICATED, "send Authorization: Bearer <token>");
         return false;
     }

@@ -260,6 +260,14 @@ static enum MHD_Result respond_metrics(req_ctx *r)
     return ret;
 }
 
+static enum MHD_Result too_large(req_ctx *r)
+{
+    char msg[64];
+    snprintf(msg, sizeof msg, "the body limit is %zu bytes", r->srv->cfg.max_body);
+    r->too_large = true;
+    return respond_problem(r, CU_P_TOO_LARGE, msg);
+}
+
 /* ---- the access handler ---- */
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -398,7 +406,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             unsigned long long n = strtoull(cl, &end, 10);
             if (end && *end == '\0' && n > srv->cfg.max_body) {
                 r->too_large = true;
-                return respond_problem(r, CU_P_TOO_LARGE, "the body limit is 1048576 bytes");
+                return too_large(r);
             }
         }
         return MHD_YES;
@@ -415,7 +423,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return MHD_YES;
         }
         if (r->too_large)
-            return respond_problem(r, CU_P_TOO_LARGE, "the body limit is 1048576 bytes");
+            return too_large(r);
         if (memchr(r->body.data ? (const void *)r->body.data : "", '\0', r->body.len))
             return respond_problem(r, CU_P_INVALID, "the body contains a NUL byte");
         qcheck qc = {.allowed = allowed_query(r->req.route.id)};
