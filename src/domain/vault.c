@@ -675,9 +675,32 @@ size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version)
 {
-    int n = snprintf((char *)out, CU_AD_MAX, "custos/v1/item\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld",
-                     controller_id, subject_id, item_id, field, (long long)key_version);
-    return n < CU_AD_MAX ? (size_t)n : CU_AD_MAX - 1;
+    /* "custos/v1/item" US controller US subject US item US field US version,
+     * truncated to CU_AD_MAX - 1 bytes (ids and names are bounded well below). */
+    static const char tag[] = "custos/v1/item";
+    const char *parts[] = {controller_id, subject_id, item_id, field};
+    size_t n = sizeof tag - 1;
+    memcpy(out, tag, n);
+    for (size_t i = 0; i < 4; i++) {
+        size_t len = strnlen(parts[i], CU_AD_MAX);
+        if (n + 1 + len >= CU_AD_MAX - 24)
+            len = CU_AD_MAX - 24 - n - 1;
+        out[n++] = 0x1f;
+        memcpy(out + n, parts[i], len);
+        n += len;
+    }
+    out[n++] = 0x1f;
+    char digits[24];
+    size_t d = 0;
+    uint64_t v = key_version < 0 ? 0 : (uint64_t)key_version;
+    do {
+        digits[d++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (d)
+        out[n++] = (unsigned char)digits[--d];
+    out[n] = '\0';
+    return n;
 }
 
 /* ---- controllers ---- */

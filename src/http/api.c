@@ -48,6 +48,7 @@ void cu_http_resp_release(cu_http_resp *resp)
 {
     json_decref(resp->json);
     resp->json = NULL;
+    cu_buf_release(&resp->raw);
 }
 
 void cu_api_problem(cu_http_resp *resp, cu_problem p, const char *detail)
@@ -316,11 +317,10 @@ static void subject_create(call *c)
     int rc = cu_subject_add(c->api->vault, &c->actor, c->who.controller_id, doc.kind, &doc, id,
                             &err);
     cu_doc_release(&doc);
-    if (rc)
-        {
-            fail(c->resp, &err);
-            return;
-        }
+    if (rc) {
+        fail(c->resp, &err);
+        return;
+    }
     snprintf(c->resp->location, sizeof c->resp->location, "/v1/subjects/%s", id);
     ok(c->resp, 201, json_pack("{s:s}", "id", id));
 }
@@ -357,16 +357,14 @@ static void subject_list(call *c)
             given = i;
             count++;
         }
-    if (count > 1)
-        {
-            cu_api_problem(c->resp, CU_P_INVALID, "search by one identifier at a time");
-            return;
-        }
-    if (count == 1)
-        {
-            subject_search(c, fields[given], values[given], strlen(values[given]));
-            return;
-        }
+    if (count > 1) {
+        cu_api_problem(c->resp, CU_P_INVALID, "search by one identifier at a time");
+        return;
+    }
+    if (count == 1) {
+        subject_search(c, fields[given], values[given], strlen(values[given]));
+        return;
+    }
     cu_err err = {0};
     json_t *arr = json_array();
     if (cu_subject_list(c->api->vault, &c->actor, c->who.controller_id, collect_subjects, arr,
@@ -386,11 +384,10 @@ static void subject_search_post(call *c)
         return;
     cu_search_body b;
     cu_err err = {0};
-    if (cu_body_search(c->req->body, c->req->body_len, &b, &err))
-        {
-            cu_api_problem(c->resp, CU_P_INVALID, err.msg);
-            return;
-        }
+    if (cu_body_search(c->req->body, c->req->body_len, &b, &err)) {
+        cu_api_problem(c->resp, CU_P_INVALID, err.msg);
+        return;
+    }
     subject_search(c, b.field, b.value, b.value_len);
     cu_wipe(&b, sizeof b);
 }
@@ -399,14 +396,21 @@ static void subject_get(call *c, bool items_only)
 {
     cu_err err = {0};
     cu_subject_view sv;
-    if (cu_subject_get(c->api->vault, &c->actor, c->req->route.subject, &sv, &err))
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    ok(c->resp, 200,
-       items_only ? json_pack("{s:o}", "items", cu_json_items(&sv)) : cu_json_subject(&sv));
+    if (cu_subject_get(c->api->vault, &c->actor, c->req->route.subject, &sv, &err)) {
+        fail(c->resp, &err);
+        return;
+    }
+    /* Rendered straight into the response buffer: the hottest read path. */
+    cu_buf_init(&c->resp->raw, 64 << 20);
+    int rc = items_only ? cu_render_items(&c->resp->raw, &sv)
+                        : cu_render_subject(&c->resp->raw, &sv);
     cu_subject_view_release(&sv);
+    if (rc) {
+        cu_buf_release(&c->resp->raw);
+        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
+        return;
+    }
+    c->resp->status = 200;
 }
 
 static void subject_patch(call *c)
@@ -417,11 +421,10 @@ static void subject_patch(call *c)
     cu_err err = {0};
     int rc = cu_subject_rectify(c->api->vault, &c->actor, c->req->route.subject, &doc, &err);
     cu_doc_release(&doc);
-    if (rc)
-        {
-            fail(c->resp, &err);
-            return;
-        }
+    if (rc) {
+        fail(c->resp, &err);
+        return;
+    }
     ok(c->resp, 200, json_pack("{s:s, s:b}", "id", c->req->route.subject, "rectified", 1));
 }
 
@@ -484,27 +487,24 @@ static void audit_list(call *c)
 {
     const cu_http_req *r = c->req;
     cu_audit_filter f = {.subject_id = r->q_subject, .actor = r->q_actor, .limit = 1000};
-    if (r->q_subject && !cu_id_valid(r->q_subject))
-        {
-            cu_api_problem(c->resp, CU_P_INVALID, "subject must be a subject id");
-            return;
-        }
-    if (r->q_actor && !cu_actor_valid(r->q_actor))
-        {
-            cu_api_problem(c->resp, CU_P_INVALID, "actor must be a user name");
-            return;
-        }
+    if (r->q_subject && !cu_id_valid(r->q_subject)) {
+        cu_api_problem(c->resp, CU_P_INVALID, "subject must be a subject id");
+        return;
+    }
+    if (r->q_actor && !cu_actor_valid(r->q_actor)) {
+        cu_api_problem(c->resp, CU_P_INVALID, "actor must be a user name");
+        return;
+    }
     if (!parse_time_param(c, "since", r->q_since, false, &f.since_us) ||
         !parse_time_param(c, "until", r->q_until, true, &f.until_us))
         return;
     if (r->q_limit) {
         char *end = NULL;
         long long n = strtoll(r->q_limit, &end, 10);
-        if (!end || *end || n < 1 || n > 10000)
-            {
-                cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 10000");
-                return;
-            }
+        if (!end || *end || n < 1 || n > 10000) {
+            cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 10000");
+            return;
+        }
         f.limit = n;
     }
     cu_err err = {0};
@@ -523,11 +523,10 @@ static void audit_verify(call *c)
 {
     cu_err err = {0};
     cu_verify_report rep;
-    if (cu_audit_check(c->api->vault, &c->actor, &rep, &err))
-        {
-            fail(c->resp, &err);
-            return;
-        }
+    if (cu_audit_check(c->api->vault, &c->actor, &rep, &err)) {
+        fail(c->resp, &err);
+        return;
+    }
     json_t *j = json_pack("{s:b, s:I, s:I}", "ok", rep.ok, "events", (json_int_t)rep.events,
                           "signatures", (json_int_t)rep.checkpoints);
     if (!rep.ok) {
@@ -543,21 +542,19 @@ static void break_glass_create(call *c)
         return;
     cu_break_glass_body b;
     cu_err err = {0};
-    if (cu_body_break_glass(c->req->body, c->req->body_len, &b, &err))
-        {
-            cu_api_problem(c->resp, CU_P_INVALID, err.msg);
-            return;
-        }
+    if (cu_body_break_glass(c->req->body, c->req->body_len, &b, &err)) {
+        cu_api_problem(c->resp, CU_P_INVALID, err.msg);
+        return;
+    }
     char id[CU_ID_STRLEN];
     int64_t expires = 0;
     int rc = cu_break_glass_grant(c->api->vault, &c->actor, c->req->route.subject, b.reason,
                                   b.reason_len, b.minutes, id, &expires, &err);
     cu_wipe(&b, sizeof b);
-    if (rc)
-        {
-            fail(c->resp, &err);
-            return;
-        }
+    if (rc) {
+        fail(c->resp, &err);
+        return;
+    }
     ok(c->resp, 201, json_pack("{s:s, s:s, s:o}", "id", id, "subject", c->req->route.subject,
                                "expires_at", cu_json_time(expires)));
 }
@@ -620,13 +617,12 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     memset(resp, 0, sizeof *resp);
     call c = {.api = api, .req = req, .resp = resp};
     via_of(req, c.via, sizeof c.via);
-    if (req->purpose && !cu_name_valid(req->purpose))
-        {
-            cu_api_problem(resp, CU_P_INVALID, "Custos-Purpose must be a name of 1-64 "
-                                                  "characters a-z 0-9 _ . - starting with a "
-                                                  "letter");
-            return;
-        }
+    if (req->purpose && !cu_name_valid(req->purpose)) {
+        cu_api_problem(resp, CU_P_INVALID, "Custos-Purpose must be a name of 1-64 "
+                                              "characters a-z 0-9 _ . - starting with a "
+                                              "letter");
+        return;
+    }
     if (!authenticate(&c))
         return;
     if (req->purpose)
@@ -635,11 +631,10 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     switch (req->route.id) {
     case CU_R_SESSION_DELETE: {
         cu_err err = {0};
-        if (cu_signout(api->vault, &c.who, c.via, &err))
-            {
-                fail(resp, &err);
-                return;
-            }
+        if (cu_signout(api->vault, &c.who, c.via, &err)) {
+            fail(resp, &err);
+            return;
+        }
         resp->status = 204;
         return;
     }

@@ -26,6 +26,7 @@
 #include "http/body.h"
 #include "http/problem.h"
 #include "http/router.h"
+#include "util/buf.h"
 
 typedef struct cu_http_req {
     const char *method;
@@ -45,6 +46,7 @@ typedef struct cu_http_req {
 typedef struct cu_http_resp {
     int status;
     json_t *json;  /* owned; NULL for no body */
+    cu_buf raw;    /* or a body already rendered as JSON (wiped when released) */
     bool problem;  /* json is a problem document */
     char location[96];
     char allow[64];

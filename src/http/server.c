@@ -128,6 +128,7 @@ static void run_one(server *srv, req_ctx *r)
 static void *vault_thread(void *arg)
 {
     server *srv = arg;
+    pthread_setname_np(pthread_self(), "custos-store");
     for (;;) {
         pthread_mutex_lock(&srv->lock);
         while (!srv->head && !srv->stopping)
@@ -191,7 +192,12 @@ static enum MHD_Result send_resp(req_ctx *r)
     cu_http_resp *resp = &r->resp;
     struct MHD_Response *mr;
     char *text = NULL;
-    if (resp->json) {
+    if (resp->raw.len && !resp->json) {
+        /* Hand the rendered body over as it is; it is wiped when freed. */
+        text = (char *)resp->raw.data;
+        resp->raw.data = NULL;
+        resp->raw.len = resp->raw.cap_alloc = 0;
+    } else if (resp->json) {
         text = json_dumps(resp->json, JSON_COMPACT | JSON_ENSURE_ASCII);
         if (!text) {
             cu_http_resp_release(resp);
@@ -512,7 +518,8 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
     inet_pton(AF_INET, cfg->host, &addr.sin_addr);
     srv.daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+            MHD_USE_TURBO,
         0, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,

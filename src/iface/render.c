@@ -4,6 +4,7 @@
 
 #include "domain/model.h"
 #include "domain/nhs.h"
+#include "iface/jsonw.h"
 #include "util/clock.h"
 
 json_t *cu_json_time(int64_t us)
@@ -15,55 +16,126 @@ json_t *cu_json_time(int64_t us)
     return json_string(t);
 }
 
-static json_t *value_json(const cu_item_view *it)
+static void item_write(cu_jw *w, const cu_item_view *it)
 {
-    return json_stringn((const char *)it->value.data, it->value.len);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "id");
+    cu_jw_str(w, it->id);
+    cu_jw_key(w, "category");
+    cu_jw_str(w, it->category >= 0 ? cu_category_name(it->category) : "unknown");
+    cu_jw_key(w, "field");
+    cu_jw_str(w, it->field);
+    cu_jw_key(w, "value");
+    cu_jw_string(w, (const char *)it->value.data, it->value.len);
+    cu_jw_key(w, "source");
+    cu_jw_str(w, it->source);
+    cu_jw_key(w, "collected_at");
+    cu_jw_time(w, it->collected_at);
+    cu_jw_key(w, "recorded_by");
+    cu_jw_str(w, it->recorded_by);
+    cu_jw_key(w, "recorded_at");
+    cu_jw_time(w, it->recorded_at);
+    cu_jw_key(w, "updated_at");
+    cu_jw_time(w, it->updated_at);
+    cu_jw_end_object(w);
 }
 
-static json_t *item_json(const cu_item_view *it)
+int cu_render_items(cu_buf *out, const cu_subject_view *sv)
 {
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:s, s:o, s:o}", "id", it->id, "category",
-                     it->category >= 0 ? cu_category_name(it->category) : "unknown", "field",
-                     it->field, "value", value_json(it), "source", it->source, "collected_at",
-                     cu_json_time(it->collected_at), "recorded_by", it->recorded_by,
-                     "recorded_at", cu_json_time(it->recorded_at), "updated_at",
-                     cu_json_time(it->updated_at));
-}
-
-json_t *cu_json_items(const cu_subject_view *sv)
-{
-    json_t *items = json_array();
+    cu_jw w;
+    cu_jw_init(&w, out);
+    cu_jw_begin_object(&w);
+    cu_jw_key(&w, "items");
+    cu_jw_begin_array(&w);
     for (size_t i = 0; i < sv->n; i++)
-        json_array_append_new(items, item_json(&sv->items[i]));
-    return items;
+        item_write(&w, &sv->items[i]);
+    cu_jw_end_array(&w);
+    cu_jw_end_object(&w);
+    return w.rc;
+}
+
+int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
+{
+    cu_jw w;
+    cu_jw_init(&w, out);
+    cu_jw_begin_object(&w);
+    cu_jw_key(&w, "id");
+    cu_jw_str(&w, sv->rec.id);
+    cu_jw_key(&w, "kind");
+    cu_jw_str(&w, sv->rec.kind);
+    cu_jw_key(&w, "created_at");
+    cu_jw_time(&w, sv->rec.created_at);
+    cu_jw_key(&w, "updated_at");
+    cu_jw_time(&w, sv->rec.updated_at);
+    if (sv->pseudonymised) {
+        cu_jw_key(&w, "pseudonymised");
+        cu_jw_bool(&w, true);
+    } else {
+        cu_jw_key(&w, "controller");
+        cu_jw_str(&w, sv->rec.controller_id);
+    }
+    /* Well-known fields as members of their own, in a fixed order. */
+    const cu_known_field *kf;
+    for (size_t k = 0; (kf = cu_known_field_at(k)) != NULL; k++) {
+        for (size_t i = 0; i < sv->n; i++) {
+            const cu_item_view *it = &sv->items[i];
+            if (strcmp(it->field, kf->field) != 0)
+                continue;
+            cu_jw_key(&w, it->field);
+            cu_jw_string(&w, (const char *)it->value.data, it->value.len);
+            cu_nhs nhs;
+            if (strcmp(it->field, "nhs_number") == 0 &&
+                cu_nhs_parse((const char *)it->value.data, it->value.len, &nhs) == CU_NHS_OK) {
+                cu_jw_key(&w, "nhs_number_test");
+                cu_jw_bool(&w, nhs.test_number);
+            }
+        }
+    }
+    cu_jw_key(&w, "field_item_ids");
+    cu_jw_begin_object(&w);
+    for (size_t i = 0; i < sv->n; i++)
+        if (cu_known_field_find(sv->items[i].field)) {
+            cu_jw_key(&w, sv->items[i].field);
+            cu_jw_str(&w, sv->items[i].id);
+        }
+    cu_jw_end_object(&w);
+    cu_jw_key(&w, "items");
+    cu_jw_begin_array(&w);
+    for (size_t i = 0; i < sv->n; i++)
+        if (!cu_known_field_find(sv->items[i].field))
+            item_write(&w, &sv->items[i]);
+    cu_jw_end_array(&w);
+    cu_jw_end_object(&w);
+    return w.rc;
+}
+
+/* The jansson forms, for callers that edit or pretty-print: parsed from the
+ * rendered text, so there is one definition of each shape. */
+static json_t *parse_rendered(int (*render)(cu_buf *, const cu_subject_view *),
+                              const cu_subject_view *sv)
+{
+    cu_buf b;
+    cu_buf_init(&b, 64 << 20);
+    json_t *j = NULL;
+    if (render(&b, sv) == CU_OK) {
+        json_error_t je;
+        j = json_loadb((const char *)b.data, b.len, 0, &je);
+    }
+    cu_buf_release(&b);
+    return j;
 }
 
 json_t *cu_json_subject(const cu_subject_view *sv)
 {
-    json_t *items = json_array(), *ids = json_object();
-    json_t *j = json_pack("{s:s, s:s, s:o, s:o}", "id", sv->rec.id, "kind", sv->rec.kind,
-                          "created_at", cu_json_time(sv->rec.created_at), "updated_at",
-                          cu_json_time(sv->rec.updated_at));
-    if (sv->pseudonymised)
-        json_object_set_new(j, "pseudonymised", json_true());
-    else
-        json_object_set_new(j, "controller", json_string(sv->rec.controller_id));
-    for (size_t i = 0; i < sv->n; i++) {
-        const cu_item_view *it = &sv->items[i];
-        if (cu_known_field_find(it->field)) {
-            json_object_set_new(j, it->field, value_json(it));
-            json_object_set_new(ids, it->field, json_string(it->id));
-            cu_nhs nhs;
-            if (strcmp(it->field, "nhs_number") == 0 &&
-                cu_nhs_parse((const char *)it->value.data, it->value.len, &nhs) == CU_NHS_OK)
-                json_object_set_new(j, "nhs_number_test", json_boolean(nhs.test_number));
-            continue;
-        }
-        json_array_append_new(items, item_json(it));
-    }
-    json_object_set_new(j, "field_item_ids", ids);
-    json_object_set_new(j, "items", items);
-    return j;
+    return parse_rendered(cu_render_subject, sv);
+}
+
+json_t *cu_json_items(const cu_subject_view *sv)
+{
+    json_t *j = parse_rendered(cu_render_items, sv);
+    json_t *items = json_incref(json_object_get(j, "items"));
+    json_decref(j);
+    return items;
 }
 
 static json_t *view_json(cu_view v)

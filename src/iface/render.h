@@ -15,6 +15,10 @@
 
 /* "2026-11-22T10:41:26.123456Z", or null for 0. */
 json_t *cu_json_time(int64_t us);
+/* The same shapes written straight into a buffer (no tree): for hot paths. */
+CU_MUST_USE int cu_render_subject(cu_buf *out, const cu_subject_view *sv);
+/* {"items": [...]} */
+CU_MUST_USE int cu_render_items(cu_buf *out, const cu_subject_view *sv);
 /* A subject with its fields and items (ids replaced by the pseudonym when the
  * view is pseudonymised). */
 json_t *cu_json_subject(const cu_subject_view *sv);

@@ -70,6 +70,14 @@ int cu_buf_reserve(cu_buf *b, size_t extra)
 
 int cu_buf_append(cu_buf *b, const void *p, size_t n)
 {
+    /* Fast path: room already allocated and within the limit. */
+    if (b->data && n < b->cap_alloc - b->len && b->len + n <= b->limit) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return CU_OK;
+    }
     int rc = cu_buf_reserve(b, n);
     if (rc)
         return rc;

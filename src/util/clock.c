@@ -93,6 +93,15 @@ int cu_date_cmp(cu_date a, cu_date b)
     return 0;
 }
 
+/* Writes v as exactly n decimal digits. */
+static void put_digits(char *p, int64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
 void cu_time_format(int64_t us, char out[CU_TIME_STRLEN])
 {
     int64_t secs = us / 1000000, frac = us % 1000000;
@@ -106,8 +115,28 @@ void cu_time_format(int64_t us, char out[CU_TIME_STRLEN])
         days--;
     }
     cu_date d = civil_from_days(days);
-    snprintf(out, CU_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", d.year, d.month,
-             d.day, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
+    if (d.year < 0 || d.year > 9999) {
+        snprintf(out, CU_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", d.year, d.month,
+                 d.day, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
+        return;
+    }
+    /* "YYYY-MM-DDTHH:MM:SS.ffffffZ", without printf: this runs for every time
+     * a response shows. */
+    put_digits(out, d.year, 4);
+    out[4] = '-';
+    put_digits(out + 5, d.month, 2);
+    out[7] = '-';
+    put_digits(out + 8, d.day, 2);
+    out[10] = 'T';
+    put_digits(out + 11, rem / 3600, 2);
+    out[13] = ':';
+    put_digits(out + 14, rem / 60 % 60, 2);
+    out[16] = ':';
+    put_digits(out + 17, rem % 60, 2);
+    out[19] = '.';
+    put_digits(out + 20, frac, 6);
+    out[26] = 'Z';
+    out[27] = '\0';
 }
 
 int64_t cu_date_to_days(cu_date d)
