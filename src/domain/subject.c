@@ -288,6 +288,14 @@ static int read_item(void *ctx, const cu_item_row *r)
     return 0;
 }
 
+static int item_order(const void *pa, const void *pb)
+{
+    const cu_item_view *x = pa, *y = pb;
+    if (x->recorded_at != y->recorded_at)
+        return x->recorded_at < y->recorded_at ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
 int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_subject_view *sv,
                    cu_err *err)
 {
@@ -307,6 +315,9 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
             op.categories = c.categories;
             cu_key_wipe(&dek);
         }
+        /* Oldest first, as recorded. */
+        if (!rc && sv->n > 1)
+            qsort(sv->items, sv->n, sizeof *sv->items, item_order);
         if (!rc && op.decision.pseudonymise) {
             /* The id is a direct identifier for an analyst: name by pseudonym. */
             cu_strlcpy(sv->rec.id, sv->rec.pseudonym, sizeof sv->rec.id);

@@ -28,6 +28,7 @@ struct cu_vault {
     unsigned char head_hash[CU_HASH_BYTES];
     int64_t signed_seq;
     bool tail_signed; /* the trail's end at load is covered by a genuine signed head */
+    cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     bool batch;
     bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
 };

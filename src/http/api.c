@@ -49,6 +49,27 @@ void cu_http_resp_release(cu_http_resp *resp)
     json_decref(resp->json);
     resp->json = NULL;
     cu_buf_release(&resp->raw);
+    if (resp->view) {
+        cu_subject_view_release(resp->view);
+        free(resp->view);
+        resp->view = NULL;
+    }
+}
+
+void cu_http_resp_render(cu_http_resp *resp)
+{
+    if (!resp->view)
+        return;
+    cu_buf_init(&resp->raw, 64 << 20);
+    int rc = resp->view_items_only ? cu_render_items(&resp->raw, resp->view)
+                                   : cu_render_subject(&resp->raw, resp->view);
+    cu_subject_view_release(resp->view);
+    free(resp->view);
+    resp->view = NULL;
+    if (rc) {
+        cu_buf_release(&resp->raw);
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
+    }
 }
 
 void cu_api_problem(cu_http_resp *resp, cu_problem p, const char *detail)
@@ -395,21 +416,20 @@ static void subject_search_post(call *c)
 static void subject_get(call *c, bool items_only)
 {
     cu_err err = {0};
-    cu_subject_view sv;
-    if (cu_subject_get(c->api->vault, &c->actor, c->req->route.subject, &sv, &err)) {
+    cu_subject_view *sv = calloc(1, sizeof *sv);
+    if (!sv) {
+        cu_api_problem(c->resp, CU_P_UNAVAILABLE, NULL);
+        return;
+    }
+    if (cu_subject_get(c->api->vault, &c->actor, c->req->route.subject, sv, &err)) {
+        free(sv);
         fail(c->resp, &err);
         return;
     }
-    /* Rendered straight into the response buffer: the hottest read path. */
-    cu_buf_init(&c->resp->raw, 64 << 20);
-    int rc = items_only ? cu_render_items(&c->resp->raw, &sv)
-                        : cu_render_subject(&c->resp->raw, &sv);
-    cu_subject_view_release(&sv);
-    if (rc) {
-        cu_buf_release(&c->resp->raw);
-        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
-        return;
-    }
+    /* The hottest read path: the store's thread decrypts; the HTTP thread
+     * renders the view straight into the response buffer. */
+    c->resp->view = sv;
+    c->resp->view_items_only = items_only;
     c->resp->status = 200;
 }
 

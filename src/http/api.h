@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "domain/staff.h"
+#include "domain/subject.h"
 #include "domain/vault.h"
 #include "http/body.h"
 #include "http/problem.h"
@@ -47,6 +48,8 @@ typedef struct cu_http_resp {
     int status;
     json_t *json;  /* owned; NULL for no body */
     cu_buf raw;    /* or a body already rendered as JSON (wiped when released) */
+    cu_subject_view *view; /* or a subject to render on the HTTP thread (owned) */
+    bool view_items_only;
     bool problem;  /* json is a problem document */
     char location[96];
     char allow[64];
@@ -67,6 +70,9 @@ void cu_api_free(cu_api *api);
 /* Sets resp to a problem response. */
 void cu_api_problem(cu_http_resp *resp, cu_problem p, const char *detail);
 void cu_http_resp_release(cu_http_resp *resp);
+/* Renders a pending subject view into resp->raw (on the HTTP thread, so the
+ * store's thread only decrypts). */
+void cu_http_resp_render(cu_http_resp *resp);
 
 /* Handles every route except POST /v1/sessions, /healthz and /metrics. */
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp);

@@ -192,6 +192,7 @@ static enum MHD_Result send_resp(req_ctx *r)
     cu_http_resp *resp = &r->resp;
     struct MHD_Response *mr;
     char *text = NULL;
+    cu_http_resp_render(resp);
     if (resp->raw.len && !resp->json) {
         /* Hand the rendered body over as it is; it is wiped when freed. */
         text = (char *)resp->raw.data;

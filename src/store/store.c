@@ -71,9 +71,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ITEM_INSERT] = "INSERT INTO items(subject_id, id, category, field, source, "
                        "collected_at, recorded_by, recorded_at, updated_at, value) "
                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    /* Primary-key order: no sort, so a read never copies values into a sorter. */
     [ST_ITEM_EACH] = "SELECT id, subject_id, category, field, source, recorded_by, "
                      "collected_at, recorded_at, updated_at, value FROM items "
-                     "WHERE subject_id = ?1 ORDER BY recorded_at, id",
+                     "WHERE subject_id = ?1 ORDER BY id",
     [ST_ITEM_GET] = "SELECT id, subject_id, category, field, source, recorded_by, "
                     "collected_at, recorded_at, updated_at, value FROM items "
                     "WHERE subject_id = ?1 AND id = ?2",

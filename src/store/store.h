@@ -125,6 +125,7 @@ typedef struct cu_item_row {
 
 CU_MUST_USE int cu_store_item_insert(cu_store *s, const cu_item_row *r, cu_err *err);
 typedef int (*cu_item_cb)(void *ctx, const cu_item_row *r);
+/* A subject's items, in item-id order. */
 CU_MUST_USE int cu_store_item_each(cu_store *s, const char *subject_id, cu_item_cb cb,
                                    void *ctx, cu_err *err);
 /* One item of one subject; CU_ENOTFOUND when absent. */
