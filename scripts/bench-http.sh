@@ -78,6 +78,6 @@ for run in $(seq "$runs"); do
   awk -v r="$run" -v gr="$gr" -v gp="$gp" -v pr="$pr" -v pp="$pp" -v nr="$nr" -v np="$np" \
     'BEGIN {printf "%-4s %14.0f %9.2f %14.0f %9.2f %14.0f %9.2f %8.3f %8.3f\n", r, gr, gp, pr, pp, nr, np, gr/nr, pr/nr}'
 done
-items=$("$custos" subject show "$write_subject" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))')
+items=$("$custos" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["items"])')
 verify=$("$custos" audit verify)
-echo "items written by the POST runs: $items; $verify"
+echo "items in the store after the runs: $items; $verify"

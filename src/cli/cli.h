@@ -24,7 +24,9 @@ enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 typedef struct cli {
     const char *prog;     /* how custos was invoked, for hints */
     const char *store;    /* --store, CUSTOS_STORE, or ./var */
-    const char *key_file; /* CUSTOS_MASTER_KEY_FILE or NULL for <store>/master.key */
+    const char *key_file; /* CUSTOS_MASTER_KEY_FILE, else custos.conf's master_key_file,
+                           * else NULL for <store>/master.key */
+    char key_file_buf[4096];
     const char *purpose;  /* --purpose, default "administration" */
     bool json;
     char user[65];
@@ -59,6 +61,9 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err and returns its exit status. */
 int cli_fail(const cli *c, const cu_err *err);
 int cli_exit_status(cu_status code);
+
+/* Reads <store>/custos.conf, if there is one (see docs/operations.md). */
+int cli_load_config(cli *c, cu_err *err);
 
 /* Opens the vault at c->store and sets the actor for command name `via`. */
 int cli_open(cli *c, const char *via, cu_err *err);

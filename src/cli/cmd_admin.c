@@ -15,7 +15,9 @@ static const char init_help[] =
     "random master key DIR/master.key (mode 0600) unless CUSTOS_MASTER_KEY_FILE\n"
     "names an existing one, the database, and the store's signing and\n"
     "blind-index keys, wrapped by the master key. Back the master key up apart\n"
-    "from the store: without it nothing in the store can be read.\n";
+    "from the store: without it nothing in the store can be read. The key's path\n"
+    "may also be set in DIR/custos.conf (master_key_file = PATH); the\n"
+    "environment variable takes precedence.\n";
 
 int cmd_init(cli *c, int argc, char **argv)
 {
@@ -26,7 +28,7 @@ int cmd_init(cli *c, int argc, char **argv)
     if (optind < argc)
         return cli_usage("init takes no operands");
     cu_err err = {0};
-    if (cu_vault_init(c->store, c->key_file, &err))
+    if (cli_load_config(c, &err) || cu_vault_init(c->store, c->key_file, &err))
         return cli_fail(c, &err);
     if (cli_open(c, "init", &err))
         return cli_fail(c, &err);

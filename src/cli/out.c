@@ -104,7 +104,8 @@ int cli_open(cli *c, const char *via, cu_err *err)
     snprintf(c->via, sizeof c->via, "cli %s", via);
     c->actor = (cu_actor){.name = c->user, .role = "operator", .purpose = c->purpose,
                           .via = c->via};
-    return cu_vault_open(c->store, c->key_file, &c->vault, err);
+    int rc = cli_load_config(c, err);
+    return rc ? rc : cu_vault_open(c->store, c->key_file, &c->vault, err);
 }
 
 void cli_close(cli *c)

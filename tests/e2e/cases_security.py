@@ -247,3 +247,36 @@ def t_external_key(ctx):
     cz = new_store(ctx)
     r = cy.run("status", env=cy.env({"CUSTOS_MASTER_KEY_FILE": cz.master_key}))
     expect_error(r, 1, says="does not match")
+
+
+@case("custos.conf: master_key_file names the key for init and later commands; the "
+      "environment variable wins; an unknown setting is refused")
+def t_config_file(ctx):
+    base = ctx.tmp.make()
+    store = os.path.join(base, "store")
+    keys = os.path.join(base, "keys")
+    os.makedirs(store, mode=0o700)
+    os.makedirs(keys, mode=0o700)
+    key = os.path.join(keys, "master.key")
+    conf = os.path.join(store, "custos.conf")
+    with open(conf, "w") as f:
+        f.write("# where the key lives\nmaster_key_file = %s\n" % key)
+    cx = ctx.custos(store)
+    cx.ok("init")
+    check(os.path.exists(key), "init did not create the configured key")
+    check(not os.path.exists(os.path.join(store, "master.key")),
+          "init created a key in the store despite the configuration")
+    eq(stat.S_IMODE(os.stat(key).st_mode), 0o600, "key mode")
+    cx.ok("controller", "add", "--name", "Configured Trust")
+    # the environment variable takes precedence: another key is refused as wrong
+    other = ctx.custos()
+    other.ok("init")
+    cx.fails(1, "controller", "list", env=cx.env({"CUSTOS_MASTER_KEY_FILE": other.master_key}),
+             says="does not match")
+    # without the configured key, the store cannot be opened
+    shutil.move(key, key + ".away")
+    cx.fails(1, "controller", "list", says="not found")
+    shutil.move(key + ".away", key)
+    with open(conf, "a") as f:
+        f.write("mastr_key_file = /tmp/typo\n")
+    cx.fails(1, "controller", "list", says="unknown setting")
