@@ -4,17 +4,10 @@ tamper detection through `custos audit verify`."""
 import hashlib
 import re
 
-from harness import check, eq, expect_error, sql, sql_exec, audit_count
+from harness import registry, check, eq, expect_error, sql, sql_exec, audit_count
 from fixtures import PERSON1, NHS1, NHS_UNUSED, EMAIL1_NORM, doc, populated, show, item_by_field
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 UNKNOWN_ID = "0badc0de-0000-4000-8000-00000000beef"

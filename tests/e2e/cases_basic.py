@@ -5,18 +5,11 @@ import os
 import re
 import stat
 
-from harness import check, eq, expect_error, audit_count, sql, nhs_display
+from harness import registry, check, eq, expect_error, audit_count, sql, nhs_display
 from fixtures import (PERSON1, PERSON2, NHS1, NHS2, NHS_UNUSED, EMAIL1_NORM, PHONE1_NORM,
                       doc, new_store, populated, show, item_by_field, expect_person1)
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 ID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -7,19 +7,12 @@ per authenticated request that reaches a record decision."""
 import os
 import re
 
-from harness import Fail, check, eq, sql
+from harness import registry, Fail, check, eq, sql
 from fixtures import PERSON1, PERSON2, NHS1, NHS2, EMAIL1_NORM
 from http_client import (Server, Staff, expect_status, expect_problem, events_after,
                          audit_seq, random_id, random_pseudonym)
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 # ---------------------------------------------------------------- access.c, in Python

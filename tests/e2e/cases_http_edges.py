@@ -3,18 +3,11 @@ listing's limit counts only the caller's controller's events; pseudonyms work
 wherever a subject id does; the Bearer scheme is case-insensitive; a body over
 --max-body is refused naming that limit."""
 
-from harness import check, eq
+from harness import registry, check, eq
 from fixtures import PERSON1
 from http_client import Server, Staff, expect_status, expect_problem, call
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 def staffed(ctx):

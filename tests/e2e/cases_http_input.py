@@ -9,20 +9,13 @@ import json
 import socket
 import time
 
-from harness import Fail, check, eq, sql
+from harness import registry, Fail, check, eq, sql
 from fixtures import PERSON1, NHS1, EMAIL1_NORM
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, stable_dump, random_id, PROBLEM_PREFIX, call)
 from harness import diff_dumps
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 def setup(ctx):

@@ -7,19 +7,12 @@ import signal
 import threading
 import time
 
-from harness import check, eq
+from harness import registry, check, eq
 from fixtures import PERSON1, NHS1, EMAIL1_NORM, secrets_of_person1
 from http_client import (Server, Staff, PASSWORD, expect_status, expect_problem, audit_seq,
                          events_after, call, random_id)
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 def staffed(ctx):

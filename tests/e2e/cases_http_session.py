@@ -4,19 +4,12 @@ address) and one-time codes (required, wrong, right, replayed)."""
 
 import time
 
-from harness import check, eq, sql
+from harness import registry, check, eq, sql
 from fixtures import PERSON1
 from http_client import (Server, Staff, PASSWORD, expect_status, expect_problem,
                          audit_seq, events_after, totp_code, totp_step, fresh_step)
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 def staffed(ctx, users, roles="clinician"):

@@ -5,20 +5,13 @@ import os
 import sqlite3
 import stat
 
-from harness import (Fail, check, eq, expect_error, snapshot, dump, diff_dumps, sql,
+from harness import (registry, Fail, check, eq, expect_error, snapshot, dump, diff_dumps, sql,
                      sql_exec, read_bytes, store_files, audit_count, nhs_with_check_10,
                      nhs_display)
 from fixtures import (PERSON1, NHS1, NHS_UNUSED, doc, new_store, populated, show,
                       item_by_field, expect_person1)
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 UNKNOWN_ID = "0badc0de-0000-4000-8000-00000000beef"

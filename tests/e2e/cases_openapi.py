@@ -11,16 +11,9 @@ methods as keys indented four)."""
 import os
 import re
 
-from harness import Fail, check, eq
+from harness import registry, Fail, check, eq
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 ROOT = os.environ.get("CUSTOS_SOURCE_ROOT") or os.path.dirname(

@@ -5,19 +5,12 @@ import os
 import shutil
 import stat
 
-from harness import (check, eq, expect_error, sql, sql_exec, store_files, read_bytes,
+from harness import (registry, check, eq, expect_error, sql, sql_exec, store_files, read_bytes,
                      audit_count, dump, diff_dumps)
 from fixtures import (PERSON1, PERSON2, NHS1, EMAIL1_NORM, doc, new_store, populated, show,
                       item_by_field, expect_person1, secrets_of_person1, secrets_of_person2)
 
-CASES = []
-
-
-def case(name):
-    def reg(fn):
-        CASES.append((name, fn))
-        return fn
-    return reg
+CASES, case = registry()
 
 
 def assert_no_plaintext(cx, secrets, when):

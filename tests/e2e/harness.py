@@ -304,3 +304,16 @@ class TempDirs:
                         pass
             shutil.rmtree(d, ignore_errors=True)
         self.dirs = []
+
+
+def registry():
+    """A case list and its decorator: CASES, case = registry(); then
+    @case("name") on each test function."""
+    cases = []
+
+    def case(name):
+        def reg(fn):
+            cases.append((name, fn))
+            return fn
+        return reg
+    return cases, case

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -464,29 +466,16 @@ static void test_ct_equal_and_wipe(void **state)
 
 /* ---------------------------------------------------------- keyfile ---- */
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int dir_setup(void **state)
 {
-    char *dir = strdup("/tmp/custos-test-crypto-XXXXXX");
-    if (!dir || !mkdtemp(dir)) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    *state = testdir_make("crypto");
+    return *state ? 0 : -1;
 }
 
 static int dir_teardown(void **state)
 {
     char *dir = *state;
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(dir);
     free(dir);
     return 0;
 }

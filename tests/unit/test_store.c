@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -44,14 +46,6 @@ typedef struct fx {
     cu_err err;
 } fx;
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 /* A fresh directory; the store itself is created by the tests that need it. */
 static int setup_dir(void **state)
 {
@@ -83,7 +77,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     cu_store_close(f->s);
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(f->dir);
     free(f);
     return 0;
 }

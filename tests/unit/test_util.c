@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -529,29 +531,16 @@ static void test_fake_now(void **state)
 
 /* --------------------------------------------------------------- file ---- */
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int dir_setup(void **state)
 {
-    char *dir = strdup("/tmp/custos-test-util-XXXXXX");
-    if (!dir || !mkdtemp(dir)) {
-        free(dir);
-        return -1;
-    }
-    *state = dir;
-    return 0;
+    *state = testdir_make("util");
+    return *state ? 0 : -1;
 }
 
 static int dir_teardown(void **state)
 {
     char *dir = *state;
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(dir);
     free(dir);
     return 0;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+
 #include <ctype.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -105,14 +107,6 @@ static int count_subject_cb(void *ctx, const cu_subject_rec *r)
 }
 
 
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -140,7 +134,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     cu_vault_close(f->v);
-    nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    testdir_remove(f->root);
     free(f);
     return 0;
 }
