@@ -12,6 +12,8 @@ LISTEN     ?= 127.0.0.1:8080
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
             libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3
+# Extra packages for `make bench` (load generator and the nginx baseline).
+BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
 FUZZ_PKGS := clang libclang-rt-14-dev
 
@@ -46,7 +48,9 @@ fuzz: fuzz-deps
 	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 bench: build
+	@scripts/ensure-packages.sh $(BENCH_PKGS)
 	@scripts/bench.sh $(BUILD)
+	@scripts/bench-http.sh $(BUILD) 10 64 3
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
