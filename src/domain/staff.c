@@ -143,21 +143,30 @@ static int admin_user(cu_vault *v, cu_op *op, const char *username, cu_user_rec 
     return cu_op_authorise(v, op, err);
 }
 
-int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username, cu_err *err)
+/* Disables an account (pwhash NULL) or sets its password, and ends its
+ * sessions: one audited operation either way. */
+static int account_change(cu_vault *v, const cu_actor *a, const char *action,
+                          const char *username, const char *pwhash, cu_err *err)
 {
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "user.disable", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, action, err);
     if (rc)
         return rc;
     cu_user_rec u;
     int64_t now = cu_now_us();
     rc = admin_user(v, &op, username, &u, err);
     if (!rc)
-        rc = cu_store_user_disable(v->store, u.id, now, err);
+        rc = pwhash ? cu_store_user_set_password(v->store, u.id, pwhash, err)
+                    : cu_store_user_disable(v->store, u.id, now, err);
     if (!rc)
         rc = cu_store_session_revoke(v->store, NULL, 0, u.id, now, err);
     cu_wipe(&u, sizeof u);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username, cu_err *err)
+{
+    return account_change(v, a, "user.disable", username, NULL, err);
 }
 
 int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
@@ -169,19 +178,9 @@ int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
     char hash[CU_PWHASH_STRBYTES];
     if (cu_pwhash(password, n, hash))
         return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
-    cu_op op;
-    if ((rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "user.reset_password", err)))
-        return rc;
-    cu_user_rec u;
-    int64_t now = cu_now_us();
-    rc = admin_user(v, &op, username, &u, err);
-    if (!rc)
-        rc = cu_store_user_set_password(v->store, u.id, hash, err);
-    if (!rc)
-        rc = cu_store_session_revoke(v->store, NULL, 0, u.id, now, err);
-    cu_wipe(&u, sizeof u);
+    rc = account_change(v, a, "user.reset_password", username, hash, err);
     cu_wipe(hash, sizeof hash);
-    return cu_op_end(v, &op, rc, NULL, NULL, err);
+    return rc;
 }
 
 int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_id,

@@ -466,26 +466,6 @@ static void test_ct_equal_and_wipe(void **state)
 
 /* ---------------------------------------------------------- keyfile ---- */
 
-static int dir_setup(void **state)
-{
-    *state = testdir_make("crypto");
-    return *state ? 0 : -1;
-}
-
-static int dir_teardown(void **state)
-{
-    char *dir = *state;
-    testdir_remove(dir);
-    free(dir);
-    return 0;
-}
-
-static void path_in(char *out, size_t n, const char *dir, const char *name)
-{
-    int w = snprintf(out, n, "%s/%s", dir, name);
-    assert_true(w > 0 && (size_t)w < n);
-}
-
 static void write_raw(const char *path, const void *data, size_t n, mode_t mode)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
@@ -499,7 +479,7 @@ static void test_keyfile_create_load(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "master.key");
+    testdir_path(p, sizeof p, dir, "master.key");
     cu_err err;
     cu_err_clear(&err);
     cu_key *k = NULL, *l = NULL;
@@ -554,7 +534,7 @@ static void test_keyfile_bad_mode(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "master.key");
+    testdir_path(p, sizeof p, dir, "master.key");
     cu_err err;
     cu_err_clear(&err);
     cu_key *k = NULL;
@@ -591,7 +571,7 @@ static void test_keyfile_missing(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "absent.key");
+    testdir_path(p, sizeof p, dir, "absent.key");
     cu_err err;
     cu_err_clear(&err);
     cu_key *k = NULL;
@@ -635,7 +615,7 @@ static void test_keyfile_garbage(void **state)
         char p[PATH_MAX];
         char name[32];
         snprintf(name, sizeof name, "bad%zu.key", i);
-        path_in(p, sizeof p, dir, name);
+        testdir_path(p, sizeof p, dir, name);
         write_raw(p, bodies[i], lens[i], 0600);
         cu_key *k = NULL;
         cu_err err;
@@ -649,7 +629,7 @@ static void test_keyfile_garbage(void **state)
 
     /* Control: the well-formed body is accepted, with or without the final newline. */
     char p[PATH_MAX], text[200];
-    path_in(p, sizeof p, dir, "good.key");
+    testdir_path(p, sizeof p, dir, "good.key");
     int w = snprintf(text, sizeof text, "custos-master-key-v1\n%s\n", good_hex);
     write_raw(p, text, (size_t)w, 0600);
     cu_key *k = NULL;
@@ -664,9 +644,9 @@ static void test_keyfile_symlink_and_dir(void **state)
 {
     const char *dir = *state;
     char real[PATH_MAX], link_path[PATH_MAX], sub[PATH_MAX];
-    path_in(real, sizeof real, dir, "real.key");
-    path_in(link_path, sizeof link_path, dir, "link.key");
-    path_in(sub, sizeof sub, dir, "dir.key");
+    testdir_path(real, sizeof real, dir, "real.key");
+    testdir_path(link_path, sizeof link_path, dir, "link.key");
+    testdir_path(sub, sizeof sub, dir, "dir.key");
     cu_err err;
     cu_err_clear(&err);
     cu_key *k = NULL;
@@ -695,7 +675,7 @@ static void test_keyfile_fifo(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "fifo.key");
+    testdir_path(p, sizeof p, dir, "fifo.key");
     assert_int_equal(mkfifo(p, 0600), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -739,12 +719,12 @@ int main(void)
         cmocka_unit_test(test_random_id),
         cmocka_unit_test(test_id_valid),
         cmocka_unit_test(test_ct_equal_and_wipe),
-        cmocka_unit_test_setup_teardown(test_keyfile_create_load, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_keyfile_bad_mode, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_keyfile_missing, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_keyfile_garbage, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_keyfile_symlink_and_dir, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_keyfile_fifo, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_keyfile_create_load, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_keyfile_bad_mode, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_keyfile_missing, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_keyfile_garbage, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_keyfile_symlink_and_dir, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_keyfile_fifo, testdir_setup, testdir_teardown),
     };
     return cmocka_run_group_tests_name("crypto", tests, NULL, NULL);
 }

@@ -531,31 +531,11 @@ static void test_fake_now(void **state)
 
 /* --------------------------------------------------------------- file ---- */
 
-static int dir_setup(void **state)
-{
-    *state = testdir_make("util");
-    return *state ? 0 : -1;
-}
-
-static int dir_teardown(void **state)
-{
-    char *dir = *state;
-    testdir_remove(dir);
-    free(dir);
-    return 0;
-}
-
-static void path_in(char *out, size_t n, const char *dir, const char *name)
-{
-    int w = snprintf(out, n, "%s/%s", dir, name);
-    assert_true(w > 0 && (size_t)w < n);
-}
-
 static void test_write_file_atomic(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "f.txt");
+    testdir_path(p, sizeof p, dir, "f.txt");
     cu_err err;
     cu_err_clear(&err);
     assert_int_equal(cu_write_file_atomic(p, "one\n", 4, 0600, 0, &err), CU_OK);
@@ -592,7 +572,7 @@ static void test_write_file_atomic(void **state)
 
     /* A missing directory is an I/O error. */
     char bad[PATH_MAX];
-    path_in(bad, sizeof bad, dir, "nodir/x");
+    testdir_path(bad, sizeof bad, dir, "nodir/x");
     cu_err_clear(&err);
     assert_int_equal(cu_write_file_atomic(bad, "x", 1, 0600, 0, &err), CU_EIO);
 }
@@ -601,7 +581,7 @@ static void test_read_stream(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "in.bin");
+    testdir_path(p, sizeof p, dir, "in.bin");
     FILE *f = fopen(p, "wb");
     assert_non_null(f);
     for (int i = 0; i < 20000; i++)
@@ -632,7 +612,7 @@ static void test_mkdir_p(void **state)
 {
     const char *dir = *state;
     char p[PATH_MAX];
-    path_in(p, sizeof p, dir, "a/b/c");
+    testdir_path(p, sizeof p, dir, "a/b/c");
     cu_err err;
     cu_err_clear(&err);
     assert_int_equal(cu_mkdir_p(p, &err), CU_OK);
@@ -644,11 +624,11 @@ static void test_mkdir_p(void **state)
     assert_int_equal(cu_mkdir_p(p, &err), CU_OK);
     /* A file in the way is an error. */
     char file[PATH_MAX], under[PATH_MAX];
-    path_in(file, sizeof file, dir, "plain");
+    testdir_path(file, sizeof file, dir, "plain");
     FILE *f = fopen(file, "w");
     assert_non_null(f);
     fclose(f);
-    path_in(under, sizeof under, dir, "plain/sub");
+    testdir_path(under, sizeof under, dir, "plain/sub");
     assert_int_equal(cu_mkdir_p(under, &err), CU_EIO);
 }
 
@@ -674,9 +654,9 @@ int main(void)
         cmocka_unit_test(test_time_format_round_trip_range),
         cmocka_unit_test(test_date_days_inverse),
         cmocka_unit_test(test_fake_now),
-        cmocka_unit_test_setup_teardown(test_write_file_atomic, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_read_stream, dir_setup, dir_teardown),
-        cmocka_unit_test_setup_teardown(test_mkdir_p, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_write_file_atomic, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_read_stream, testdir_setup, testdir_teardown),
+        cmocka_unit_test_setup_teardown(test_mkdir_p, testdir_setup, testdir_teardown),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }

@@ -35,4 +35,25 @@ static inline char *testdir_make(const char *name)
     return strdup(tmpl);
 }
 
+/* cmocka fixtures: *state is a new scratch directory (a malloc'd path). */
+static inline int testdir_setup(void **state)
+{
+    *state = testdir_make("unit");
+    return *state ? 0 : -1;
+}
+
+static inline int testdir_teardown(void **state)
+{
+    testdir_remove(*state);
+    free(*state);
+    return 0;
+}
+
+/* dir/name into out, which must be large enough. */
+static inline void testdir_path(char *out, size_t n, const char *dir, const char *name)
+{
+    int w = snprintf(out, n, "%s/%s", dir, name);
+    assert_true(w > 0 && (size_t)w < n);
+}
+
 #endif
