@@ -20,7 +20,7 @@ if command -v meson >/dev/null 2>&1; then
     read -r opt san < <(python3 -c '
 import json, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
-print(o.get("optimization", "?"), ",".join(o.get("b_sanitize", "none").split(",")) or "none")
+print(o.get("optimization", "?"), o.get("b_sanitize") or "none")
 ' <<<"$opts" 2>/dev/null || echo "? ?")
     if [ "$opt" = "0" ] || { [ "$san" != "none" ] && [ "$san" != "?" ]; }; then
       echo "bench: $build is not an optimised build without sanitizers" \

@@ -292,8 +292,8 @@ static int collect_ckpt(void *ctx, const cu_checkpoint *k)
 }
 
 /* ---- reading ahead ----
- * Reading the trail out of SQLite costs about as much as hashing it, so
- * verification overlaps the two: a reader thread copies the rows, in seq order,
+ * Reading the trail out of SQLite costs more than hashing it (see
+ * docs/benchmarks.md), so verification overlaps the two: a reader thread copies the rows, in seq order,
  * into a small ring of chunks while this thread checks them with verify_row,
  * every row, in order, exactly as when cu_store_audit_each calls it directly.
  * A failed check stops the reader. The store connection is used by the reader
