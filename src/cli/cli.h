@@ -71,8 +71,6 @@ void cli_close(cli *c);
 
 /* Prints a JSON value (and frees it) to stdout. */
 void cli_print_json(json_t *v);
-/* A JSON string of a time, or null for 0. */
-#define cli_time_json cu_json_time
 
 /* Dispatches `custos GROUP SUB ...` to the handler named SUB (which gets
  * argv starting at SUB); prints the group's help for --help or no SUB. */

@@ -79,7 +79,7 @@ static int ctl_collect(void *ctx, const char *id, const char *name, int64_t crea
     if (!l->first[0])
         cu_strlcpy(l->first, id, sizeof l->first);
     json_array_append_new(l->arr, json_pack("{s:s, s:s, s:o}", "id", id, "name", name,
-                                            "created_at", cli_time_json(created)));
+                                            "created_at", cu_json_time(created)));
     return 0;
 }
 

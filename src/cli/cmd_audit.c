@@ -163,7 +163,7 @@ static int audit_head(cli *c, int argc, char **argv)
     cu_hex(head.sig, sizeof head.sig, sig);
     json_t *j = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:b}", "store_id",
                           cu_vault_store_id(c->vault), "seq", (json_int_t)head.seq, "hash", hash,
-                          "signed_at", cli_time_json(head.signed_at), "signature", sig,
+                          "signed_at", cu_json_time(head.signed_at), "signature", sig,
                           "public_key", pk, "verified", rep.ok);
     cli_print_json(j);
     return rep.ok ? EXIT_DONE : EXIT_REFUSED;

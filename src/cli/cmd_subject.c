@@ -217,7 +217,7 @@ static int subject_show(cli *c, int argc, char **argv)
         /* Erased is an answer, not just an error: say when. */
         cli_print_json(json_pack("{s:s, s:s, s:o, s:{s:s, s:s}}", "id", sv.rec.id,
                                  "controller", sv.rec.controller_id, "erased_at",
-                                 cli_time_json(sv.rec.erased_at), "error", "type", "erased",
+                                 cu_json_time(sv.rec.erased_at), "error", "type", "erased",
                                  "message", err.msg));
         fprintf(stderr, "custos: %s\n", err.msg);
         return EXIT_REFUSED;
@@ -310,8 +310,8 @@ static int list_json(void *ctx, const cu_subject_rec *r)
 {
     json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", r->id,
                                          "controller", r->controller_id, "kind", r->kind,
-                                         "created_at", cli_time_json(r->created_at),
-                                         "erased_at", cli_time_json(r->erased_at)));
+                                         "created_at", cu_json_time(r->created_at),
+                                         "erased_at", cu_json_time(r->erased_at)));
     return 0;
 }
 

@@ -359,20 +359,8 @@ int cu_signin_finish(cu_vault *v, const cu_signin *s, bool password_ok, const ch
             memcpy(principal->session_hash, h, sizeof h);
         }
     }
-    /* A refused sign-in keeps its failure count: record it as an outcome, not
-     * an undo. */
-    if (!rc && res != CU_SIGNIN_OK) {
-        rc = cu_store_release(v->store, err);
-        if (!rc) {
-            rc = cu_store_savepoint(v->store, err);
-        }
-        if (!rc) {
-            /* Nothing else to undo: close the op with a denial whose savepoint
-             * holds no change, so the counts above stay. */
-            op.saved_seq = v->head_seq;
-            memcpy(op.saved_hash, v->head_hash, CU_HASH_BYTES);
-        }
-    }
+    /* A refused sign-in keeps its failure count: it is the outcome, not an undo. */
+    op.keep_on_refusal = true;
     int status = rc ? rc : res == CU_SIGNIN_OK ? CU_OK : CU_EDENIED;
     rc = cu_op_end(v, &op, status, NULL, NULL, err);
     *result = res;

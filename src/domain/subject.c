@@ -6,6 +6,7 @@
 
 #include "domain/vault_impl.h"
 #include "util/clock.h"
+#include "util/jsonw.h"
 
 void cu_subject_view_release(cu_subject_view *sv)
 {
@@ -172,20 +173,13 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
 static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
                         cu_err *err)
 {
-    char real[40];
+    /* A pseudonym names the subject for those who may not see its id. */
+    char real[CU_ID_STRLEN];
     const char *asked = subject_id;
-    int rc;
-    if (cu_pseudonym_valid(subject_id)) {
-        /* A pseudonym names the subject for those who may not see its id. */
-        rc = cu_store_subject_by_pseudonym(v->store, subject_id, real, err);
-        if (rc == CU_ENOTFOUND)
-            return cu_err_set(err, CU_ENOTFOUND, "no subject %s", subject_id);
-        if (rc)
-            return rc;
-        subject_id = real;
-    } else if (!cu_id_valid(subject_id)) {
-        return cu_err_set(err, CU_EINVAL, "not a subject id");
-    }
+    int rc = cu_subject_resolve(v, subject_id, real, err);
+    if (rc)
+        return rc;
+    subject_id = real;
     memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
     rc = cu_store_subject_get(v->store, subject_id, rec, err);
     if (rc == CU_ENOTFOUND)
@@ -195,7 +189,7 @@ static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subje
     memcpy(op->controller_id, rec->controller_id, CU_ID_STRLEN);
     if ((rc = cu_op_authorise(v, op, err))) {
         /* Concealed: answer as for a pseudonym that names no subject. */
-        if (rc == CU_ECONCEALED && subject_id == real) {
+        if (rc == CU_ECONCEALED && strcmp(asked, real) != 0) {
             cu_err_clear(err);
             cu_err_set(err, CU_ECONCEALED, "no subject %s", asked);
         }
@@ -435,22 +429,6 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
 
 /* ---- rectification ---- */
 
-/* Appends s as a JSON string literal. */
-static int json_str(cu_buf *b, const char *s, size_t n)
-{
-    int rc = cu_buf_append(b, "\"", 1);
-    for (size_t i = 0; !rc && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            rc = cu_buf_printf(b, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
-            rc = cu_buf_printf(b, "\\u%04x", c);
-        else
-            rc = cu_buf_append(b, &c, 1);
-    }
-    return rc ? rc : cu_buf_append(b, "\"", 1);
-}
-
 typedef struct item_ctx {
     bool found;
     char id[CU_ID_STRLEN];
@@ -476,7 +454,7 @@ static int item_cb(void *ctx, const cu_item_row *r)
 
 static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
                        const cu_value_in *in, const char *actor, int64_t now, cu_op *op,
-                       cu_buf *old_log, cu_err *err)
+                       cu_jw *old_log, cu_err *err)
 {
     cu_buf sealed, plain, fresh;
     cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
@@ -528,14 +506,15 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
         rc = cu_err_set(err, CU_ECORRUPT, "item %s fails authentication", c.id);
         goto out;
     }
-    rc = cu_buf_append_str(old_log, old_log->len ? ",{\"item\":\"" : "[{\"item\":\"");
-    if (!rc)
-        rc = cu_buf_printf(old_log, "%s\",\"field\":\"%s\",\"old\":", c.id, c.field);
-    if (!rc)
-        rc = json_str(old_log, (const char *)plain.data, plain.len);
-    if (!rc)
-        rc = cu_buf_append_str(old_log, "}");
-    if (rc) {
+    cu_jw_begin_object(old_log);
+    cu_jw_key(old_log, "item");
+    cu_jw_str(old_log, c.id);
+    cu_jw_key(old_log, "field");
+    cu_jw_str(old_log, c.field);
+    cu_jw_key(old_log, "old");
+    cu_jw_string(old_log, (const char *)plain.data, plain.len);
+    cu_jw_end_object(old_log);
+    if ((rc = old_log->rc)) {
         rc = cu_err_set(err, CU_ENOMEM, "rectification too large");
         goto out;
     }
@@ -566,6 +545,9 @@ int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
     cu_key dek;
     cu_buf old_log;
     cu_buf_init(&old_log, CU_MAX_INPUT_BYTES * 2);
+    cu_jw log;
+    cu_jw_init(&log, &old_log);
+    cu_jw_begin_array(&log);
     bool have_key = false;
     rc = open_subject(v, &op, subject_id, &rec, err);
     if (!rc)
@@ -574,9 +556,13 @@ int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
         have_key = true;
     int64_t now = cu_now_us();
     for (size_t i = 0; !rc && i < patch->n; i++)
-        rc = rectify_one(v, &rec, &dek, &patch->values[i], a->name, now, &op, &old_log, err);
-    if (!rc && old_log.len)
-        rc = cu_buf_append_str(&old_log, "]") ? cu_err_set(err, CU_ENOMEM, "too large") : 0;
+        rc = rectify_one(v, &rec, &dek, &patch->values[i], a->name, now, &op, &log, err);
+    /* The payload is the list of previous values, or nothing when none changed. */
+    cu_jw_end_array(&log);
+    if (!rc && log.rc)
+        rc = cu_err_set(err, CU_ENOMEM, "rectification too large");
+    if (!rc && old_log.len == 2)
+        cu_buf_reset(&old_log);
     if (!rc)
         rc = cu_store_subject_touch(v->store, subject_id, now, err);
     rc = cu_op_end(v, &op, rc, have_key ? &dek : NULL, &old_log, err);
@@ -707,12 +693,10 @@ static int list_event(void *ctx, const cu_audit_row *r)
     cu_buf_init(&plain, CU_MAX_INPUT_BYTES * 2);
     int shown = 0;
     if (cu_vault_subject_key(c->v, r->subject_id, &dek, NULL, NULL) == CU_OK) {
-        unsigned char ad[160];
-        int n = snprintf((char *)ad, sizeof ad, "custos/v1/audit/%.*s/%.*s/%lld",
-                         (int)d.controller.n, d.controller.p, (int)d.subject.n, d.subject.p,
-                         (long long)d.seq);
-        if (n > 0 && n < (int)sizeof ad &&
-            cu_aead_open(&dek, ad, (size_t)n, d.payload.p, d.payload.n, &plain) == CU_OK)
+        unsigned char ad[CU_AD_MAX];
+        size_t n = cu_ad_audit(ad, d.controller.p, d.controller.n, d.subject.p, d.subject.n,
+                               d.seq);
+        if (cu_aead_open(&dek, ad, n, d.payload.p, d.payload.n, &plain) == CU_OK)
             shown = 1;
         cu_key_wipe(&dek);
     }

@@ -567,11 +567,12 @@ static const char *outcome_of(int status)
     }
 }
 
-static size_t audit_ad(const cu_op *op, int64_t seq, unsigned char out[160])
+size_t cu_ad_audit(unsigned char out[CU_AD_MAX], const char *controller_id, size_t ncontroller,
+                   const char *subject_id, size_t nsubject, int64_t seq)
 {
-    size_t n = (size_t)snprintf((char *)out, 160, "custos/v1/audit/%s/%s/%lld",
-                                op->controller_id, op->subject_id, (long long)seq);
-    return n < 160 ? n : 159;
+    int n = snprintf((char *)out, CU_AD_MAX, "custos/v1/audit/%.*s/%.*s/%lld", (int)ncontroller,
+                     controller_id, (int)nsubject, subject_id, (long long)seq);
+    return n > 0 && n < CU_AD_MAX ? (size_t)n : CU_AD_MAX - 1;
 }
 
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
@@ -590,7 +591,7 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
             cu_store_rollback(v->store);
         return status;
     }
-    if (status != CU_OK) {
+    if (status != CU_OK && !op->keep_on_refusal) {
         cu_store_rollback_to(v->store);
         v->head_seq = op->saved_seq;
         memcpy(v->head_hash, op->saved_hash, CU_HASH_BYTES);
@@ -602,8 +603,9 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
     cu_buf sealed;
     cu_buf_init(&sealed, 0);
     if (!rc && status == CU_OK && dek && payload && payload->len) {
-        unsigned char ad[160];
-        size_t adlen = audit_ad(op, v->head_seq + 1, ad);
+        unsigned char ad[CU_AD_MAX];
+        size_t adlen = cu_ad_audit(ad, op->controller_id, strlen(op->controller_id),
+                                   op->subject_id, strlen(op->subject_id), v->head_seq + 1);
         rc = cu_aead_seal(dek, ad, adlen, payload->data, payload->len, &sealed);
         if (rc)
             rc = cu_err_set(err, rc, "cannot seal the audit payload");

@@ -44,6 +44,8 @@ typedef struct cu_op {
     unsigned categories; /* bit per cu_category touched */
     bool own_tx;
     bool authorised;
+    bool keep_on_refusal; /* a recorded refusal keeps the op's changes (sign-in
+                           * failure counts); default: refusals undo them */
     int64_t saved_seq;
     unsigned char saved_hash[CU_HASH_BYTES];
 } cu_op;
@@ -76,6 +78,10 @@ void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subj
 
 /* Associated data binding a sealed value to where it belongs. */
 #define CU_AD_MAX 256
+/* Associated data of an audit event's sealed payload: controller, subject and
+ * the event's seq (lengths given, as they come from decoded events). */
+size_t cu_ad_audit(unsigned char out[CU_AD_MAX], const char *controller_id, size_t ncontroller,
+                   const char *subject_id, size_t nsubject, int64_t seq);
 size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version);

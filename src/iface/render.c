@@ -4,7 +4,7 @@
 
 #include "domain/model.h"
 #include "domain/nhs.h"
-#include "iface/jsonw.h"
+#include "util/jsonw.h"
 #include "util/clock.h"
 
 json_t *cu_json_time(int64_t us)

@@ -1,4 +1,4 @@
-#include "iface/jsonw.h"
+#include "util/jsonw.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
  * (values custos stores were validated as UTF-8 on input). The buffer is
  * wiped when released (cu_buf), so it may hold personal data.
  */
-#ifndef CUSTOS_IFACE_JSONW_H
-#define CUSTOS_IFACE_JSONW_H
+#ifndef CUSTOS_UTIL_JSONW_H
+#define CUSTOS_UTIL_JSONW_H
 
 #include <stdbool.h>
 #include <stddef.h>
