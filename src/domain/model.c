@@ -57,10 +57,29 @@ static bool in_list(const char *s, const char *const *list)
     return false;
 }
 
+static const char *const kinds[] = {"patient", "web_user", "employee", "other", NULL};
+
 bool cu_subject_kind_valid(const char *s)
 {
-    static const char *const kinds[] = {"patient", "web_user", "employee", "other", NULL};
     return in_list(s, kinds);
+}
+
+static unsigned bit_in_list(const char *s, const char *const *list)
+{
+    for (unsigned i = 0; list[i]; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+unsigned cu_subject_kind_bit(const char *s)
+{
+    return bit_in_list(s, kinds);
+}
+
+const char *cu_subject_kind_at(unsigned i)
+{
+    return i < CU_KIND_COUNT ? kinds[i] : NULL;
 }
 
 static const char *const sources[] = {"subject",         "staff",
@@ -70,6 +89,16 @@ static const char *const sources[] = {"subject",         "staff",
 bool cu_source_valid(const char *s)
 {
     return in_list(s, sources);
+}
+
+unsigned cu_source_bit(const char *s)
+{
+    return bit_in_list(s, sources);
+}
+
+const char *cu_source_at(unsigned i)
+{
+    return i < CU_SOURCE_COUNT ? sources[i] : NULL;
 }
 
 const char *cu_source_list(void)

@@ -37,10 +37,19 @@ const char *cu_category_list(void);
 void cu_category_mask_names(unsigned mask, char *out, size_t outsz);
 
 bool cu_subject_kind_valid(const char *s);
+/* Subject kinds as bits (patient, web_user, employee, other): 1u << index;
+ * 0 when unknown. cu_subject_kind_at(i) names bit i, NULL past the end. */
+#define CU_KIND_COUNT 4u
+unsigned cu_subject_kind_bit(const char *s);
+const char *cu_subject_kind_at(unsigned i);
 /* Who supplied a value: subject, staff, nhs_organisation, local_authority,
  * other_organisation, national_source. */
 bool cu_source_valid(const char *s);
 const char *cu_source_list(void);
+/* Sources as bits, in the order listed above; 0 when unknown. */
+#define CU_SOURCE_COUNT 6u
+unsigned cu_source_bit(const char *s);
+const char *cu_source_at(unsigned i);
 
 /* [a-z][a-z0-9_.-]{0,63}: field names, purposes, roles. Names are schema and
  * must never carry personal data. */

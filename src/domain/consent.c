@@ -1,0 +1,2 @@
+#include "domain/policy.h"
+typedef int cu_consent_placeholder;
