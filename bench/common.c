@@ -1,6 +1,8 @@
 /* common.c — see common.h. */
 #include "common.h"
 
+#include "../tests/unit/policy_fixture.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -131,6 +133,8 @@ void bench_setup(const char *dir, size_t nsubjects, size_t value_bytes, cu_vault
         bench_die("opening the store", &err);
     if (cu_controller_add(*v, &bench_actor, "Bench Trust", d->controller, &err))
         bench_die("adding a controller", &err);
+    if (test_policy_apply(*v, &bench_actor, d->controller, &err))
+        bench_die("applying the policy", &err);
 
     size_t cap = value_bytes + 256;
     char *json = malloc(cap), *value = malloc(value_bytes + 1);

@@ -6,7 +6,9 @@
  * decoded: re-encoding the decoded event with cu_audit_encode gives the same
  * bytes (skipped when a text field holds a NUL byte, which the C-string event
  * cannot carry), and no strict prefix or extension of an accepted body is
- * accepted too.
+ * accepted too. Bodies of the first layout ("CUA1", without the rule field)
+ * still decode; only the current layout ("CUA2") is written, so only it is
+ * re-encoded.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,14 +18,20 @@
 #include "fuzz.h"
 #include "util/buf.h"
 
-#define NTEXT 9
+#define NTEXT 10
 
-static void text_views(const cu_audit_decoded *d, cu_view out[NTEXT])
+/* The text fields in body order; returns how many the layout has. */
+static size_t text_views(const cu_audit_decoded *d, bool v1, cu_view out[NTEXT])
 {
-    const cu_view v[NTEXT] = {d->actor,   d->role,       d->action,
-                              d->controller, d->subject, d->categories,
-                              d->purpose, d->outcome,    d->via};
+    const cu_view v[NTEXT] = {d->actor,   d->role,    d->action, d->controller, d->subject,
+                              d->categories, d->purpose, d->outcome, d->rule,     d->via};
     memcpy(out, v, sizeof v);
+    if (v1) {
+        CHECK(d->rule.n == 0);
+        out[8] = out[9]; /* no rule field */
+        return NTEXT - 1;
+    }
+    return NTEXT;
 }
 
 static bool view_eq(cu_view a, cu_view b)
@@ -42,14 +50,14 @@ static char *dup_view(cu_view v)
 }
 
 /* The views of an accepted body tile it exactly, in field order. */
-static void check_layout(const uint8_t *data, size_t size, const cu_audit_decoded *d)
+static void check_layout(const uint8_t *data, size_t size, bool v1, const cu_audit_decoded *d)
 {
     cu_view v[NTEXT];
-    text_views(d, v);
+    size_t nt = text_views(d, v1, v);
     const char *p = (const char *)data + 20;
     size_t total = 20;
-    for (size_t i = 0; i <= NTEXT; i++) {
-        cu_view x = i < NTEXT ? v[i] : d->payload;
+    for (size_t i = 0; i <= nt; i++) {
+        cu_view x = i < nt ? v[i] : d->payload;
         CHECK(size - total >= 4 && x.p == p + 4);
         CHECK(x.n <= size - total - 4);
         p = x.p + x.n;
@@ -61,7 +69,7 @@ static void check_layout(const uint8_t *data, size_t size, const cu_audit_decode
 static void check_roundtrip(const uint8_t *data, size_t size, const cu_audit_decoded *d)
 {
     cu_view v[NTEXT];
-    text_views(d, v);
+    text_views(d, false, v);
     for (size_t i = 0; i < NTEXT; i++)
         if (v[i].n && memchr(v[i].p, '\0', v[i].n))
             return; /* not representable as a C-string event */
@@ -71,7 +79,7 @@ static void check_roundtrip(const uint8_t *data, size_t size, const cu_audit_dec
     cu_audit_event e = {.seq = d->seq, .ts = d->ts,
                         .actor = s[0], .role = s[1], .action = s[2], .controller = s[3],
                         .subject = s[4], .categories = s[5], .purpose = s[6],
-                        .outcome = s[7], .via = s[8],
+                        .outcome = s[7], .rule = s[8], .via = s[9],
                         .payload = (const unsigned char *)d->payload.p,
                         .payload_len = d->payload.n};
     cu_buf b;
@@ -83,7 +91,7 @@ static void check_roundtrip(const uint8_t *data, size_t size, const cu_audit_dec
     cu_audit_decoded d2;
     CHECK(cu_audit_decode(b.data, b.len, &d2) == CU_OK);
     cu_view v2[NTEXT];
-    text_views(&d2, v2);
+    text_views(&d2, false, v2);
     CHECK(d2.seq == d->seq && d2.ts == d->ts && view_eq(d2.payload, d->payload));
     for (size_t i = 0; i < NTEXT; i++)
         CHECK(view_eq(v2[i], v[i]));
@@ -100,9 +108,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(rc == CU_ECORRUPT);
         return 0;
     }
-    CHECK(size >= 20 + 4 * (NTEXT + 1) && memcmp(data, "CUA1", 4) == 0);
-    check_layout(data, size, &d);
-    check_roundtrip(data, size, &d);
+    bool v1 = memcmp(data, "CUA1", 4) == 0;
+    CHECK(v1 || memcmp(data, "CUA2", 4) == 0);
+    CHECK(size >= 20 + 4 * ((v1 ? NTEXT - 1 : NTEXT) + 1));
+    check_layout(data, size, v1, &d);
+    if (!v1)
+        check_roundtrip(data, size, &d);
 
     /* Strictness: the encoding is self-delimiting, so neither the body minus
      * its last byte nor the body plus one more byte can decode. */

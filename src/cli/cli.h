@@ -89,5 +89,13 @@ int cmd_audit(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
 int cmd_care(cli *c, int argc, char **argv);
+/* cli/cmd_policy.c */
+int cmd_policy(cli *c, int argc, char **argv);
+int cmd_notice(cli *c, int argc, char **argv);
+int cmd_ropa(cli *c, int argc, char **argv);
+int cmd_consent(cli *c, int argc, char **argv);
+int cmd_subject_restrict(cli *c, int argc, char **argv);
+int cmd_subject_object(cli *c, int argc, char **argv);
+int cmd_subject_rights(cli *c, int argc, char **argv);
 
 #endif

@@ -19,6 +19,9 @@ static const char subject_help[] =
     "       custos subject list [--controller ID]\n"
     "       custos subject rectify ID                       < patch.json\n"
     "       custos subject erase ID\n"
+    "       custos subject restrict ID [--lift]\n"
+    "       custos subject object ID PURPOSE|all [--lift]\n"
+    "       custos subject rights ID\n"
     "\n"
     "KIND is patient, web_user, employee or other. A subject document is JSON:\n"
     "  {\"name\": \"...\", \"birth_date\": \"1970-01-31\", \"nhs_number\": \"999 000 0018\",\n"
@@ -390,7 +393,8 @@ int cmd_subject(cli *c, int argc, char **argv)
         {"add", subject_add},         {"add-items", subject_add_items},
         {"show", subject_show},       {"find", subject_find},
         {"list", subject_list},       {"rectify", subject_rectify},
-        {"erase", subject_erase},
+        {"erase", subject_erase},     {"restrict", cmd_subject_restrict},
+        {"object", cmd_subject_object}, {"rights", cmd_subject_rights},
     };
     return cli_dispatch(c, argc, argv, subs, sizeof subs / sizeof subs[0], subject_help);
 }

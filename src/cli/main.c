@@ -29,6 +29,11 @@ static const char usage[] =
     "  subject list [--controller ID]\n"
     "  subject rectify ID           correct values (JSON on stdin)\n"
     "  subject erase ID             crypto-shred a subject\n"
+    "  subject restrict|object|rights ID   restriction (Art 18) and objection (Art 21)\n"
+    "  policy check|apply|show|history     the controller's policy (docs/policy.md)\n"
+    "  notice --controller ID [--format html|md]   the privacy notice, generated\n"
+    "  ropa [--format json|csv]     the Article 30 record of processing, generated\n"
+    "  consent give|withdraw|show|link SUBJECT ...   consent records\n"
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
@@ -41,8 +46,9 @@ static const char usage[] =
     "options (accepted by every command):\n"
     "  --store DIR    the store directory (default $CUSTOS_STORE or ./var)\n"
     "  --json         machine-readable output\n"
-    "  --purpose P    why you are acting, recorded in the audit trail\n"
-    "                 (default: administration)\n"
+    "  --purpose P    why you are acting: a purpose of the controller's policy for\n"
+    "                 any use of personal data (default: administration, which\n"
+    "                 covers only commands that touch no personal data)\n"
     "  --help         help for the command\n"
     "\n"
     "environment: CUSTOS_STORE, CUSTOS_MASTER_KEY_FILE (default DIR/master.key)\n"
@@ -97,7 +103,8 @@ int main(int argc, char **argv)
         {"init", cmd_init},       {"status", cmd_status}, {"controller", cmd_controller},
         {"subject", cmd_subject}, {"audit", cmd_audit},   {"key", cmd_key},
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
-        {"routes", cmd_routes},
+        {"routes", cmd_routes},   {"policy", cmd_policy}, {"notice", cmd_notice},
+        {"ropa", cmd_ropa},       {"consent", cmd_consent},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

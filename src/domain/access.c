@@ -88,6 +88,9 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_BREAK_GLASS] = "break_glass.request",
         [CU_ACT_BREAK_GLASS_REVIEW] = "break_glass.review",
         [CU_ACT_ADMIN] = "admin",
+        [CU_ACT_CONSENT] = "consent.change",
+        [CU_ACT_RIGHTS] = "rights.change",
+        [CU_ACT_POLICY] = "policy.apply",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -122,6 +125,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_SUBJECT_UPDATE:
         case CU_ACT_ITEMS_ADD:
         case CU_ACT_ACCESS_LOG:
+        case CU_ACT_CONSENT:
             if (care)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = care_basis};
@@ -141,6 +145,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_SEARCH:
         case CU_ACT_LIST:
         case CU_ACT_CARE_LIST:
+        case CU_ACT_CONSENT:
             d = (cu_access_decision){.allow = true, .categories = DEMOGRAPHIC,
                                      .basis = "role"};
             break;
@@ -159,6 +164,9 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_AUDIT_READ:
         case CU_ACT_AUDIT_VERIFY:
         case CU_ACT_BREAK_GLASS_REVIEW:
+        case CU_ACT_CONSENT:
+        case CU_ACT_RIGHTS:
+        case CU_ACT_POLICY:
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;
@@ -184,7 +192,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         }
         break;
     case CU_ROLE_ADMIN:
-        if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY)
+        if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY || r->act == CU_ACT_POLICY)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         break;
     }

@@ -13,11 +13,15 @@
  *   care_admin  registers subjects and manages care lists; sees contact and
  *               identifying data only, never clinical values
  *   dpo         answers rights requests: reads and rectifies every category,
- *               reads the audit trail and access logs, reviews break-glass
+ *               reads the audit trail and access logs, reviews break-glass,
+ *               records restrictions and objections, applies the policy
  *   analyst     never receives direct identifiers: clinical categories only,
  *               each subject named by a per-controller pseudonym
  *   auditor     reads the audit trail and access logs, no values at all
- *   admin       manages staff accounts and controllers, no personal data
+ *   admin       manages staff accounts, controllers and the policy, no
+ *               personal data
+ * Consent is recorded or withdrawn by care_admin and dpo, and by clinicians
+ * for patients on their care list.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -60,6 +64,9 @@ typedef enum cu_act {
     CU_ACT_BREAK_GLASS,   /* request emergency access */
     CU_ACT_BREAK_GLASS_REVIEW,
     CU_ACT_ADMIN,         /* controllers, staff accounts, keys */
+    CU_ACT_CONSENT,       /* record, withdraw or read a subject's consent */
+    CU_ACT_RIGHTS,        /* set or lift a restriction or an objection */
+    CU_ACT_POLICY,        /* apply a controller's policy */
     CU_ACT_COUNT
 } cu_act;
 

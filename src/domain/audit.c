@@ -10,7 +10,8 @@
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
-static const unsigned char magic[4] = {'C', 'U', 'A', '1'};
+static const unsigned char magic[4] = {'C', 'U', 'A', '2'};
+static const unsigned char magic_v1[4] = {'C', 'U', 'A', '1'};
 
 static int put(cu_buf *b, const char *s)
 {
@@ -25,7 +26,7 @@ int cu_audit_encode(const cu_audit_event *e, cu_buf *out)
     if (!rc)
         rc = cu_buf_append_u64be(out, (uint64_t)e->ts);
     const char *fields[] = {e->actor,      e->role,    e->action,  e->controller, e->subject,
-                            e->categories, e->purpose, e->outcome, e->via};
+                            e->categories, e->purpose, e->outcome, e->rule,       e->via};
     for (size_t i = 0; !rc && i < sizeof fields / sizeof fields[0]; i++)
         rc = put(out, fields[i]);
     if (!rc)
@@ -45,15 +46,22 @@ int cu_audit_decode(const void *body, size_t n, cu_audit_decoded *out)
 {
     const unsigned char *p = body, *end = p + n;
     memset(out, 0, sizeof *out);
-    if (n < 20 || memcmp(p, magic, sizeof magic) != 0)
+    if (n < 20)
+        return CU_ECORRUPT;
+    bool v1 = memcmp(p, magic_v1, sizeof magic_v1) == 0;
+    if (!v1 && memcmp(p, magic, sizeof magic) != 0)
         return CU_ECORRUPT;
     out->seq = (int64_t)be64(p + 4);
     out->ts = (int64_t)be64(p + 12);
     p += 20;
-    cu_view *views[] = {&out->actor,      &out->role,    &out->action,  &out->controller,
-                        &out->subject,    &out->categories, &out->purpose, &out->outcome,
-                        &out->via,        &out->payload};
+    cu_view *views[] = {&out->actor,   &out->role,    &out->action,   &out->controller,
+                        &out->subject, &out->categories, &out->purpose, &out->outcome,
+                        &out->rule,    &out->via,     &out->payload};
+    static const char empty[] = "";
+    out->rule.p = empty;
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+        if (v1 && views[i] == &out->rule)
+            continue; /* CUA1 bodies have no rule */
         if (end - p < 4)
             return CU_ECORRUPT;
         uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];

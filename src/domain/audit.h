@@ -9,10 +9,13 @@
  * makes it unreadable while the chain stays verifiable.
  *
  * Canonical encoding (the body that is hashed), all integers big-endian:
- *   "CUA1" | u64 seq | u64 ts_us | field actor | field role | field action |
+ *   "CUA2" | u64 seq | u64 ts_us | field actor | field role | field action |
  *   field controller | field subject | field categories | field purpose |
- *   field outcome | field via | field payload
- * where field = u32 length | bytes.
+ *   field outcome | field rule | field via | field payload
+ * where field = u32 length | bytes, and rule names the access or policy rule
+ * that refused a denied request ("" otherwise). Events written before rules
+ * were recorded are "CUA1" bodies, the same without the rule field; both
+ * decode.
  *
  * Chain: hash(n) = BLAKE2b-256(hash(n-1) || body(n)); hash(0) =
  * BLAKE2b-256("custos audit genesis v1" || store id). The head (last seq and
@@ -38,7 +41,7 @@ typedef struct cu_audit_event {
     int64_t seq;
     int64_t ts;
     const char *actor, *role, *action, *controller, *subject, *categories, *purpose,
-        *outcome, *via;
+        *outcome, *rule, *via;
     const unsigned char *payload;
     size_t payload_len;
 } cu_audit_event;
@@ -51,7 +54,7 @@ typedef struct cu_view {
 
 typedef struct cu_audit_decoded {
     int64_t seq, ts;
-    cu_view actor, role, action, controller, subject, categories, purpose, outcome, via,
+    cu_view actor, role, action, controller, subject, categories, purpose, outcome, rule, via,
         payload;
 } cu_audit_decoded;
 

@@ -129,6 +129,7 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
         return rc;
     memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
     op.categories = doc_categories(doc);
+    op.kind = kind;
     rc = cu_store_controller_get(v->store, controller_id, NULL, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
@@ -170,8 +171,8 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
 
 /* Loads the subject, authorises the operation on it, and refuses erased
  * subjects; the common start of every operation on one subject. */
-static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
-                        cu_err *err)
+int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
+                       cu_err *err)
 {
     /* A pseudonym names the subject for those who may not see its id. */
     char real[CU_ID_STRLEN];
@@ -187,6 +188,7 @@ static int open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subje
     if (rc)
         return rc;
     memcpy(op->controller_id, rec->controller_id, CU_ID_STRLEN);
+    op->subject = rec;
     if ((rc = cu_op_authorise(v, op, err))) {
         /* Concealed: answer as for a pseudonym that names no subject. */
         if (rc == CU_ECONCEALED && strcmp(asked, real) != 0) {
@@ -216,7 +218,7 @@ int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
     op.categories = doc_categories(doc);
     cu_subject_rec rec;
     cu_key dek;
-    rc = open_subject(v, &op, subject_id, &rec, err);
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc)
         subject_id = rec.id; /* when named by pseudonym */
     if (!rc)
@@ -298,7 +300,7 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
     int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_READ, "read", err);
     if (rc)
         return rc;
-    rc = open_subject(v, &op, subject_id, &sv->rec, err);
+    rc = cu_op_open_subject(v, &op, subject_id, &sv->rec, err);
     if (!rc) {
         cu_key dek;
         rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
@@ -358,6 +360,7 @@ typedef struct search_ctx {
     const char *value;
     size_t n;
     find_ctx *found;
+    const cu_op *op; /* searching every controller: the op whose purpose applies */
     cu_err *err;
 } search_ctx;
 
@@ -366,6 +369,17 @@ static int search_controller(void *ctx, const char *id, const char *name, int64_
     (void)name;
     (void)created;
     search_ctx *s = ctx;
+    if (s->op) {
+        /* A search across controllers looks only where the purpose applies. */
+        const cu_policy *pol;
+        int rc = cu_vault_policy(s->v, id, &pol, s->err);
+        if (rc)
+            return rc;
+        cu_pol_facts f = {.policy = pol, .purpose = cu_policy_purpose(pol, s->op->actor->purpose),
+                          .write = true, .categories = s->op->categories};
+        if (!cu_policy_decide(&f).allow)
+            return CU_OK;
+    }
     unsigned char bidx[CU_HASH_BYTES];
     cu_vault_blind_index(s->v, id, s->kind, s->value, s->n, bidx);
     return cu_store_ident_find(s->v->store, s->kind, bidx, sizeof bidx, found_cb, s->found,
@@ -408,7 +422,8 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
         rc = cu_op_authorise(v, &op, err);
     if (!rc)
         rc = controller_id ? search_controller(&s, controller_id, NULL, 0)
-                           : cu_store_controller_each(v->store, search_controller, &s, err);
+                           : (s.op = &op, cu_store_controller_each(v->store, search_controller,
+                                                                     &s, err));
     if (rc == CU_ENOMEM)
         rc = cu_err_set(err, rc, "out of memory searching");
     cu_wipe(norm, sizeof norm);
@@ -471,6 +486,7 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
     if (!rc && !c.found) {
         /* A well-known field the subject did not have yet: add it. */
         if (!(op->decision.categories & (1u << in->category))) {
+            op->rule = "category-not-permitted";
             rc = cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): %s", in->field);
             goto out;
         }
@@ -481,6 +497,7 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
     if (rc)
         goto out;
     if (c.category < 0 || !(op->decision.categories & (1u << c.category))) {
+        op->rule = "category-not-permitted";
         rc = cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): item %s", c.id);
         goto out;
     }
@@ -549,7 +566,7 @@ int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
     cu_jw_init(&log, &old_log);
     cu_jw_begin_array(&log);
     bool have_key = false;
-    rc = open_subject(v, &op, subject_id, &rec, err);
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc)
         subject_id = rec.id; /* when named by pseudonym */
     if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err)))
@@ -591,7 +608,7 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
         return rc;
     cu_subject_rec rec;
     int64_t now = cu_now_us();
-    rc = open_subject(v, &op, subject_id, &rec, err);
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc)
         subject_id = rec.id; /* when named by pseudonym */
     if (!rc)
@@ -625,12 +642,20 @@ typedef struct list_filter {
     cu_subject_cb cb;
     void *ctx;
     bool pseudonymise;
+    cu_vault *v;
+    const cu_op *op;
+    cu_err *err;
 } list_filter;
 
-/* Lists to those who may not see ids by pseudonym only. */
+/* Lists only the subjects the purpose may be used for, and to those who may
+ * not see ids by pseudonym only. */
 static int list_one_subject(void *ctx, const cu_subject_rec *r)
 {
     list_filter *f = ctx;
+    bool allowed;
+    int rc = cu_op_policy_allows(f->v, f->op, r, &allowed, f->err);
+    if (rc || !allowed)
+        return rc;
     if (!f->pseudonymise)
         return f->cb(f->ctx, r);
     cu_subject_rec copy = *r;
@@ -654,7 +679,8 @@ int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, c
     if (!rc)
         rc = cu_op_authorise(v, &op, err);
     if (!rc) {
-        list_filter f = {.cb = cb, .ctx = ctx, .pseudonymise = op.decision.pseudonymise};
+        list_filter f = {.cb = cb, .ctx = ctx, .pseudonymise = op.decision.pseudonymise,
+                         .v = v, .op = &op, .err = err};
         rc = cu_store_subject_each(v->store, controller_id, list_one_subject, &f, err);
     }
     return cu_op_end(v, &op, rc, NULL, NULL, err);

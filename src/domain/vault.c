@@ -68,6 +68,14 @@ static void free_keys(cu_vault *v)
     v->pseudonym_root = v->totp_key = NULL;
 }
 
+static void drop_policies(cu_vault *v)
+{
+    for (size_t i = 0; i < v->npolicies; i++)
+        cu_policy_free(v->policies[i].policy);
+    v->npolicies = 0;
+    v->policies_stale = false;
+}
+
 void cu_vault_close(cu_vault *v)
 {
     if (!v)
@@ -76,6 +84,8 @@ void cu_vault_close(cu_vault *v)
         cu_vault_batch_abort(v);
     cu_store_close(v->store);
     free_keys(v);
+    drop_policies(v);
+    free(v->policies);
     cu_wipe(v, sizeof *v);
     free(v);
 }
@@ -436,7 +446,69 @@ static int tx_begin(cu_vault *v, cu_err *err)
     int rc = cu_store_begin(v->store, err);
     if (!rc && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
+    /* Cached policies are stale when another process has committed since. */
+    int64_t dv = 0;
+    if (!rc && (rc = cu_store_data_version(v->store, &dv, err)))
+        cu_store_rollback(v->store);
+    if (!rc && (dv != v->data_version || v->policies_stale)) {
+        drop_policies(v);
+        v->data_version = dv;
+    }
     return rc;
+}
+
+void cu_vault_policies_changed(cu_vault *v)
+{
+    drop_policies(v);
+    v->policies_stale = true; /* and again when this transaction ends */
+}
+
+typedef struct load_ctx {
+    cu_policy *p;
+    cu_err *err;
+} load_ctx;
+
+static int load_policy(void *ctx, const cu_policy_row *r)
+{
+    load_ctx *c = ctx;
+    int rc = cu_policy_parse(r->document, r->document_len, &c->p, NULL, c->err);
+    if (rc)
+        return cu_err_set(c->err, CU_ECORRUPT, "policy version %lld of controller %s does not "
+                                               "parse", (long long)r->version, r->controller_id);
+    c->p->version = r->version;
+    c->p->applied_at = r->applied_at;
+    if (r->digest_len * 2 < sizeof c->p->digest)
+        cu_hex(r->digest, r->digest_len, c->p->digest);
+    return CU_OK;
+}
+
+int cu_vault_policy(cu_vault *v, const char *controller_id, const cu_policy **out, cu_err *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < v->npolicies; i++)
+        if (strcmp(v->policies[i].controller_id, controller_id) == 0) {
+            *out = v->policies[i].policy;
+            return CU_OK;
+        }
+    load_ctx c = {.err = err};
+    int rc = cu_store_policy_get(v->store, controller_id, 0, load_policy, &c, err);
+    if (rc && rc != CU_ENOTFOUND)
+        return rc;
+    if (v->npolicies == v->policies_cap) {
+        size_t cap = v->policies_cap ? v->policies_cap * 2 : 8;
+        struct cu_policy_slot *n = realloc(v->policies, cap * sizeof *n);
+        if (!n) {
+            cu_policy_free(c.p);
+            return cu_err_set(err, CU_ENOMEM, "out of memory caching a policy");
+        }
+        v->policies = n;
+        v->policies_cap = cap;
+    }
+    struct cu_policy_slot *slot = &v->policies[v->npolicies++];
+    cu_strlcpy(slot->controller_id, controller_id, sizeof slot->controller_id);
+    slot->policy = c.p;
+    *out = c.p;
+    return CU_OK;
 }
 
 static int tx_commit(cu_vault *v, cu_err *err)
@@ -513,6 +585,90 @@ int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act, const cha
     return CU_OK;
 }
 
+/* The acts that process personal data, which the controller's policy governs.
+ * Erasure, audit-trail reads, care lists and administration are governed by
+ * role alone (they answer rights or accountability duties, not purposes). */
+static bool policy_governed(cu_act act)
+{
+    switch (act) {
+    case CU_ACT_SUBJECT_CREATE:
+    case CU_ACT_SUBJECT_READ:
+    case CU_ACT_SUBJECT_UPDATE:
+    case CU_ACT_ITEMS_ADD:
+    case CU_ACT_SEARCH:
+    case CU_ACT_LIST:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Gathers the facts cu_policy_decide needs about one subject (rec may be
+ * NULL: no one subject, e.g. a search or a subject not yet created). */
+static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
+                        const cu_subject_rec *rec, cu_pol_facts *f, cu_err *err)
+{
+    const char *purpose = op->actor->purpose;
+    *f = (cu_pol_facts){
+        .policy = pol,
+        .purpose = cu_policy_purpose(pol, purpose),
+        /* Writes and searches name their categories, which the purpose must cover. */
+        .write = op->act == CU_ACT_SUBJECT_CREATE || op->act == CU_ACT_ITEMS_ADD ||
+                 op->act == CU_ACT_SEARCH,
+        .categories = op->categories,
+        .kind = rec ? cu_subject_kind_bit(rec->kind) : op->kind ? cu_subject_kind_bit(op->kind)
+                                                                : 0,
+    };
+    if (!rec || !f->purpose || f->purpose->builtin)
+        return CU_OK;
+    f->restricted = rec->restricted_at != 0;
+    int rc = CU_OK;
+    if (rec->objecting)
+        rc = cu_store_objection_active(v->store, rec->id, purpose, &f->objected, err);
+    if (!rc && (f->purpose->consent_required || f->restricted))
+        rc = cu_store_consent_given(v->store, rec->id, purpose, &f->consent, err);
+    return rc;
+}
+
+static int policy_gate(cu_vault *v, cu_op *op, cu_err *err)
+{
+    if (!policy_governed(op->act) || !op->controller_id[0])
+        return CU_OK;
+    const cu_policy *pol;
+    int rc = cu_vault_policy(v, op->controller_id, &pol, err);
+    cu_pol_facts f;
+    if (!rc)
+        rc = policy_facts(v, op, pol, op->subject, &f, err);
+    if (rc)
+        return rc;
+    cu_pol_decision d = cu_policy_decide(&f);
+    if (d.allow) {
+        op->decision.categories &= d.categories;
+        if (op->act == CU_ACT_SUBJECT_READ && !op->decision.categories)
+            d = (cu_pol_decision){.rule = "category-not-covered"};
+    }
+    if (!d.allow) {
+        op->decision.allow = false;
+        op->rule = d.rule;
+        return cu_err_set(err, CU_EDENIED, "refused (%s): the purpose %s does not allow %s%s%s",
+                          d.rule, op->actor->purpose, cu_act_name(op->act),
+                          op->subject_id[0] ? " of subject " : "", op->subject_id);
+    }
+    return CU_OK;
+}
+
+int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subject_rec *rec, bool *allowed,
+                        cu_err *err)
+{
+    const cu_policy *pol;
+    cu_pol_facts f;
+    int rc = cu_vault_policy(v, rec->controller_id, &pol, err);
+    if (!rc)
+        rc = policy_facts(v, op, pol, rec, &f, err);
+    *allowed = !rc && !rec->erased_at && cu_policy_decide(&f).allow;
+    return rc;
+}
+
 int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
 {
     const cu_actor *a = op->actor;
@@ -533,6 +689,7 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
             return rc;
     }
     op->decision = cu_access_decide(&r);
+    op->rule = op->decision.rule;
     if (!op->decision.allow) {
         if (op->decision.conceal)
             return cu_err_set(err, CU_ECONCEALED, "no %s %s", op->subject_id[0] ? "subject"
@@ -545,12 +702,15 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
     /* A write may touch only the categories the actor's role may see. */
     if (op->categories & ~op->decision.categories) {
         op->decision.allow = false;
-        op->decision.rule = "category-not-permitted";
+        op->rule = op->decision.rule = "category-not-permitted";
         return cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): %s may not %s "
                                            "these categories",
                           a->role && cu_actor_valid(a->role) ? a->role : "(no role)",
                           cu_act_name(op->act));
     }
+    int rc = policy_gate(v, op, err);
+    if (rc)
+        return rc;
     op->authorised = true;
     return CU_OK;
 }
@@ -614,7 +774,11 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
         cu_audit_event e = {
             .actor = op->actor->name, .role = op->actor->role, .action = op->action,
             .controller = op->controller_id, .subject = op->subject_id, .categories = cats,
-            .purpose = op->actor->purpose, .outcome = outcome, .via = op->actor->via,
+            .purpose = op->actor->purpose, .outcome = outcome,
+            .rule = status == CU_EDENIED || status == CU_ECONCEALED
+                        ? (op->rule ? op->rule : "refused")
+                        : "",
+            .via = op->actor->via,
             .payload = sealed.data, .payload_len = sealed.len,
         };
         rc = cu_audit_append(v, &e, err);

@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "domain/access.h"
+#include "domain/policy.h"
 #include "domain/vault.h"
 #include "store/store.h"
 
@@ -31,7 +32,26 @@ struct cu_vault {
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     bool batch;
     bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
+    /* Each controller's current policy, parsed once (policy NULL: none). The
+     * cache is dropped when another connection has committed since it was
+     * filled (checked at the start of every transaction) and after this
+     * process applies a policy. */
+    struct cu_policy_slot {
+        char controller_id[CU_ID_STRLEN];
+        cu_policy *policy;
+    } *policies;
+    size_t npolicies, policies_cap;
+    int64_t data_version;
+    bool policies_stale;
 };
+
+/* The controller's current policy, from the cache or the store; *out is NULL
+ * when the controller has none. The policy stays valid until the next
+ * transaction begins. */
+CU_MUST_USE int cu_vault_policy(cu_vault *v, const char *controller_id, const cu_policy **out,
+                                cu_err *err);
+/* Marks the cached policies stale (after applying one). */
+void cu_vault_policies_changed(cu_vault *v);
 
 /* One operation on personal data: see vault.h. */
 typedef struct cu_op {
@@ -39,6 +59,9 @@ typedef struct cu_op {
     cu_act act;         /* what is asked, for the access decision */
     const char *action; /* recorded: create read update erase search export key audit ... */
     cu_access_decision decision; /* set by cu_op_authorise */
+    const char *rule;   /* the rule that refused, recorded with a denied event */
+    const cu_subject_rec *subject; /* the one subject acted on, when it exists */
+    const char *kind;   /* the kind of a subject being created */
     char controller_id[CU_ID_STRLEN];
     char subject_id[CU_ID_STRLEN];
     unsigned categories; /* bit per cu_category touched */
@@ -53,11 +76,24 @@ typedef struct cu_op {
 CU_MUST_USE int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act,
                             const char *action, cu_err *err);
 /* The single authorisation decision, made once op->controller_id,
- * op->subject_id and (for writes) op->categories are known: the actor's roles,
- * controller, care list and break-glass grants against cu_access_decide.
- * CU_EDENIED or CU_ECONCEALED (with err set) when refused; op->decision then
- * says which rule refused, and on success which categories may be touched. */
+ * op->subject_id, op->subject or op->kind, and (for writes) op->categories are
+ * known: the actor's roles, controller, care list and break-glass grants
+ * against cu_access_decide; then, for processing of personal data, the
+ * controller's policy against cu_policy_decide (purpose, subject kind,
+ * categories, restriction, objection, consent). CU_EDENIED or CU_ECONCEALED
+ * (with err set) when refused; op->rule then names the rule that refused, and
+ * on success op->decision.categories says which categories may be touched. */
 CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
+/* Resolves subject_id (an id or a pseudonym), loads the subject into rec,
+ * authorises op on it and refuses an erased subject (CU_EERASED): the common
+ * start of every operation on one subject. */
+CU_MUST_USE int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id,
+                                   cu_subject_rec *rec, cu_err *err);
+/* Whether the op's purpose may process one subject (rec) under the policy of
+ * its controller: for listings, which show only the subjects a purpose may
+ * be used for. */
+CU_MUST_USE int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subject_rec *rec,
+                                    bool *allowed, cu_err *err);
 /* Ends the operation with status; for outcome "ok" an optional payload is
  * sealed under dek into the event. Returns status, or a commit failure. */
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,

@@ -8,6 +8,12 @@
 
 #include "store/schema.h"
 
+#define SUBJECT_COLUMNS                                                                     \
+    "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
+    "coalesce(restricted_at, 0), objecting"
+#define CONSENT_COLUMNS                                                                     \
+    "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence"
+
 #define USER_COLUMNS                                                                        \
     "id, controller_id, username, roles, pwhash, totp, totp_last_step, failures, "          \
     "locked_until, created_at, coalesce(disabled_at, 0)"
@@ -31,6 +37,10 @@ enum stmt_id {
     ST_TOKEN_INSERT, ST_TOKEN_BY_HASH, ST_TOKEN_REVOKE,
     ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS,
     ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH,
+    ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH, ST_DATA_VERSION,
+    ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
+    ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
+    ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
     ST_COUNT,
 };
 
@@ -53,14 +63,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CTL_EACH] = "SELECT id, name, created_at FROM controllers ORDER BY created_at, id",
     [ST_SUBJ_INSERT] = "INSERT INTO subjects(id, controller_id, kind, key_version, created_at, "
                        "updated_at, erased_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
-    [ST_SUBJ_GET] = "SELECT id, controller_id, kind, key_version, created_at, updated_at, "
-                    "erased_at, pseudonym FROM subjects WHERE id = ?1",
+    [ST_SUBJ_GET] = "SELECT " SUBJECT_COLUMNS " FROM subjects WHERE id = ?1",
     [ST_SUBJ_TOUCH] = "UPDATE subjects SET updated_at = ?2 WHERE id = ?1",
     [ST_SUBJ_ERASED] = "UPDATE subjects SET erased_at = ?2, updated_at = ?2 WHERE id = ?1",
-    [ST_SUBJ_EACH] = "SELECT id, controller_id, kind, key_version, created_at, updated_at, "
-                     "erased_at, pseudonym FROM subjects ORDER BY created_at, id",
-    [ST_SUBJ_EACH_CTL] = "SELECT id, controller_id, kind, key_version, created_at, "
-                         "updated_at, erased_at, pseudonym FROM subjects WHERE "
+    [ST_SUBJ_EACH] = "SELECT " SUBJECT_COLUMNS " FROM subjects ORDER BY created_at, id",
+    [ST_SUBJ_EACH_CTL] = "SELECT " SUBJECT_COLUMNS " FROM subjects WHERE "
                          "controller_id = ?1 ORDER BY created_at, id",
     [ST_SKEY_PUT] = "INSERT INTO subject_keys(subject_id, version, wrapped) VALUES (?1, ?2, ?3) "
                     "ON CONFLICT(subject_id) DO UPDATE SET version = excluded.version, "
@@ -145,6 +152,41 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BG_EACH] = "SELECT b.id, b.user_id, u.username, b.subject_id, b.reason, b.granted_at, "
                    "b.expires_at FROM break_glass b JOIN users u ON u.id = b.user_id "
                    "WHERE u.controller_id = ?1 AND b.granted_at >= ?2 ORDER BY b.granted_at",
+    [ST_POL_INSERT] = "INSERT INTO policies(controller_id, version, applied_at, applied_by, "
+                      "digest, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_POL_GET] = "SELECT controller_id, version, applied_at, applied_by, digest, document "
+                   "FROM policies WHERE controller_id = ?1 AND version = ?2",
+    [ST_POL_CURRENT] = "SELECT controller_id, version, applied_at, applied_by, digest, "
+                       "document FROM policies WHERE controller_id = ?1 "
+                       "ORDER BY version DESC LIMIT 1",
+    [ST_POL_EACH] = "SELECT controller_id, version, applied_at, applied_by, digest "
+                    "FROM policies WHERE controller_id = ?1 ORDER BY version",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_CONSENT_INSERT] = "INSERT INTO consents(id, subject_id, purpose, state, method, "
+                          "recorded_by, policy_version, at, evidence) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_CONSENT_LATEST] = "SELECT state FROM consents WHERE subject_id = ?1 AND purpose = ?2 "
+                          "ORDER BY seq DESC LIMIT 1",
+    [ST_CONSENT_EACH] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
+                        "ORDER BY seq",
+    [ST_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
+    [ST_OBJ_ADD] = "INSERT INTO objections(subject_id, purpose, made_at, recorded_by) "
+                   "VALUES (?1, ?2, ?3, ?4)",
+    [ST_OBJ_LIFT] = "UPDATE objections SET lifted_at = ?3, lifted_by = ?4 "
+                    "WHERE subject_id = ?1 AND purpose = ?2 AND lifted_at IS NULL",
+    [ST_OBJ_ACTIVE] = "SELECT 1 FROM objections WHERE subject_id = ?1 AND lifted_at IS NULL "
+                      "AND purpose IN (?2, '*') LIMIT 1",
+    [ST_OBJ_EACH] = "SELECT subject_id, purpose, recorded_by, lifted_by, made_at, "
+                    "coalesce(lifted_at, 0) FROM objections WHERE subject_id = ?1 ORDER BY seq",
+    [ST_OBJ_COUNT] = "UPDATE subjects SET objecting = (SELECT count(*) FROM objections "
+                     "WHERE subject_id = ?1 AND lifted_at IS NULL) WHERE id = ?1",
+    [ST_SUBJ_RESTRICT] = "UPDATE subjects SET restricted_at = nullif(?2, 0) WHERE id = ?1",
+    [ST_UNSUB_INSERT] = "INSERT INTO unsubscribe_links(token_hash, subject_id, purpose, "
+                        "created_at) VALUES (?1, ?2, ?3, ?4)",
+    [ST_UNSUB_USE] = "UPDATE unsubscribe_links SET used_at = ?2 WHERE token_hash = ?1 "
+                     "AND used_at IS NULL RETURNING subject_id, purpose",
+    [ST_UNSUB_PEEK] = "SELECT subject_id, purpose, used_at IS NOT NULL FROM unsubscribe_links "
+                      "WHERE token_hash = ?1",
 };
 
 struct cu_store {
@@ -523,6 +565,8 @@ static void subject_from_row(sqlite3_stmt *st, cu_subject_rec *r)
     r->erased_at = sqlite3_column_type(st, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 6);
     if (sqlite3_column_type(st, 7) == SQLITE_TEXT)
         cu_strlcpy(r->pseudonym, col_text(st, 7), sizeof r->pseudonym);
+    r->restricted_at = sqlite3_column_int64(st, 8);
+    r->objecting = sqlite3_column_int64(st, 9);
 }
 
 int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err)
@@ -1203,4 +1247,274 @@ int cu_store_break_glass_each(cu_store *s, const char *controller_id, int64_t si
                          .granted_at = sqlite3_column_int64(st, 5),
                          .expires_at = sqlite3_column_int64(st, 6),
                      }));
+}
+
+/* ---- policies, consent, objection, restriction (migration 3) ---- */
+
+int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_err *err)
+{
+    PREP(st, ST_POL_INSERT, "policy");
+    bind_text(st, 1, r->controller_id);
+    sqlite3_bind_int64(st, 2, r->version);
+    sqlite3_bind_int64(st, 3, r->applied_at);
+    bind_text(st, 4, r->applied_by);
+    bind_blob(st, 5, r->digest, r->digest_len);
+    bind_blob(st, 6, r->document, r->document_len);
+    int rc = sqlite3_step(st);
+    done(st);
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return cu_err_set(err, CU_ECONFLICT, "that policy version already exists");
+    return rc == SQLITE_DONE ? CU_OK : db_fail(s, rc, "recording a policy", err);
+}
+
+static cu_policy_row policy_from_row(sqlite3_stmt *st, bool with_document)
+{
+    return (cu_policy_row){
+        .controller_id = col_text(st, 0),
+        .version = sqlite3_column_int64(st, 1),
+        .applied_at = sqlite3_column_int64(st, 2),
+        .applied_by = col_text(st, 3),
+        .digest = sqlite3_column_blob(st, 4),
+        .digest_len = (size_t)sqlite3_column_bytes(st, 4),
+        .document = with_document ? sqlite3_column_blob(st, 5) : NULL,
+        .document_len = with_document ? (size_t)sqlite3_column_bytes(st, 5) : 0,
+    };
+}
+
+int cu_store_policy_get(cu_store *s, const char *controller_id, int64_t version,
+                        cu_policy_row_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, version ? ST_POL_GET : ST_POL_CURRENT, "policy");
+    bind_text(st, 1, controller_id);
+    if (version)
+        sqlite3_bind_int64(st, 2, version);
+    int rc = sqlite3_step(st), res;
+    if (rc == SQLITE_ROW) {
+        cu_policy_row r = policy_from_row(st, true);
+        res = cb(ctx, &r);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading a policy", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_policy_each(cu_store *s, const char *controller_id, cu_policy_row_cb cb, void *ctx,
+                         cu_err *err)
+{
+    PREP(st, ST_POL_EACH, "policies");
+    bind_text(st, 1, controller_id);
+    cu_policy_row r;
+    EACH_ROW(st, "listing policies", (r = policy_from_row(st, false), cb(ctx, &r)));
+}
+
+int cu_store_data_version(cu_store *s, int64_t *out, cu_err *err)
+{
+    PREP(st, ST_DATA_VERSION, "data version");
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        res = db_fail(s, rc, "reading the data version", err);
+    done(st);
+    return res;
+}
+
+int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err)
+{
+    PREP(st, ST_CONSENT_INSERT, "consent");
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->subject_id);
+    bind_text(st, 3, r->purpose);
+    bind_text(st, 4, r->state);
+    bind_text(st, 5, r->method);
+    bind_text(st, 6, r->recorded_by);
+    sqlite3_bind_int64(st, 7, r->policy_version);
+    sqlite3_bind_int64(st, 8, r->at);
+    if (r->evidence)
+        bind_blob(st, 9, r->evidence, r->evidence_len);
+    return exec_stmt(s, st, "recording consent", err);
+}
+
+int cu_store_consent_given(cu_store *s, const char *subject_id, const char *purpose, bool *out,
+                           cu_err *err)
+{
+    PREP(st, ST_CONSENT_LATEST, "consent");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, purpose);
+    int rc = sqlite3_step(st), res = CU_OK;
+    *out = false;
+    if (rc == SQLITE_ROW)
+        *out = strcmp(col_text(st, 0), "given") == 0;
+    else if (rc != SQLITE_DONE)
+        res = db_fail(s, rc, "reading consent", err);
+    done(st);
+    return res;
+}
+
+static cu_consent_row consent_from_row(sqlite3_stmt *st)
+{
+    return (cu_consent_row){
+        .id = col_text(st, 0),
+        .subject_id = col_text(st, 1),
+        .purpose = col_text(st, 2),
+        .state = col_text(st, 3),
+        .method = col_text(st, 4),
+        .recorded_by = col_text(st, 5),
+        .policy_version = sqlite3_column_int64(st, 6),
+        .at = sqlite3_column_int64(st, 7),
+        .evidence = sqlite3_column_blob(st, 8),
+        .evidence_len = (size_t)sqlite3_column_bytes(st, 8),
+    };
+}
+
+int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb, void *ctx,
+                          cu_err *err)
+{
+    PREP(st, ST_CONSENT_EACH, "consents");
+    bind_text(st, 1, subject_id);
+    cu_consent_row r;
+    EACH_ROW(st, "listing consent", (r = consent_from_row(st), cb(ctx, &r)));
+}
+
+int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CONSENT_GET, "consent");
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st), res;
+    if (rc == SQLITE_ROW) {
+        cu_consent_row r = consent_from_row(st);
+        res = cb(ctx, &r);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading consent", err);
+    }
+    done(st);
+    return res;
+}
+
+static int objection_recount(cu_store *s, const char *subject_id, cu_err *err)
+{
+    PREP(st, ST_OBJ_COUNT, "objections");
+    bind_text(st, 1, subject_id);
+    return exec_stmt(s, st, "counting objections", err);
+}
+
+int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purpose,
+                           int64_t now, const char *by, cu_err *err)
+{
+    PREP(st, ST_OBJ_ADD, "objection");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, purpose);
+    sqlite3_bind_int64(st, 3, now);
+    bind_text(st, 4, by);
+    int rc = exec_stmt(s, st, "recording an objection", err);
+    return rc ? rc : objection_recount(s, subject_id, err);
+}
+
+int cu_store_objection_lift(cu_store *s, const char *subject_id, const char *purpose,
+                            int64_t now, const char *by, int64_t *lifted, cu_err *err)
+{
+    PREP(st, ST_OBJ_LIFT, "objection");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, purpose);
+    sqlite3_bind_int64(st, 3, now);
+    bind_text(st, 4, by);
+    int rc = exec_stmt(s, st, "lifting an objection", err);
+    if (!rc && lifted)
+        *lifted = sqlite3_changes64(s->db);
+    return rc ? rc : objection_recount(s, subject_id, err);
+}
+
+int cu_store_objection_active(cu_store *s, const char *subject_id, const char *purpose,
+                              bool *out, cu_err *err)
+{
+    PREP(st, ST_OBJ_ACTIVE, "objection");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, purpose);
+    int rc = sqlite3_step(st), res = CU_OK;
+    *out = rc == SQLITE_ROW;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        res = db_fail(s, rc, "reading objections", err);
+    done(st);
+    return res;
+}
+
+int cu_store_objection_each(cu_store *s, const char *subject_id, cu_objection_cb cb, void *ctx,
+                            cu_err *err)
+{
+    PREP(st, ST_OBJ_EACH, "objections");
+    bind_text(st, 1, subject_id);
+    EACH_ROW(st, "listing objections",
+             cb(ctx, &(cu_objection_row){
+                         .subject_id = col_text(st, 0),
+                         .purpose = col_text(st, 1),
+                         .recorded_by = col_text(st, 2),
+                         .lifted_by = sqlite3_column_type(st, 3) == SQLITE_NULL
+                                          ? NULL
+                                          : col_text(st, 3),
+                         .made_at = sqlite3_column_int64(st, 4),
+                         .lifted_at = sqlite3_column_int64(st, 5),
+                     }));
+}
+
+int cu_store_subject_set_restricted(cu_store *s, const char *id, int64_t at, cu_err *err)
+{
+    PREP(st, ST_SUBJ_RESTRICT, "subject");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, at);
+    return exec_stmt(s, st, "changing a restriction", err);
+}
+
+int cu_store_unsubscribe_insert(cu_store *s, const unsigned char *hash, size_t n,
+                                const char *subject_id, const char *purpose, int64_t now,
+                                cu_err *err)
+{
+    PREP(st, ST_UNSUB_INSERT, "unsubscribe link");
+    bind_blob(st, 1, hash, n);
+    bind_text(st, 2, subject_id);
+    bind_text(st, 3, purpose);
+    sqlite3_bind_int64(st, 4, now);
+    return exec_stmt(s, st, "recording an unsubscribe link", err);
+}
+
+static int unsub_row(cu_store *s, sqlite3_stmt *st, char subject_id[40], char purpose[72],
+                     bool *used, const char *what, cu_err *err)
+{
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        cu_strlcpy(subject_id, col_text(st, 0), 40);
+        cu_strlcpy(purpose, col_text(st, 1), 72);
+        if (used)
+            *used = sqlite3_column_int(st, 2) != 0;
+        rc = sqlite3_step(st); /* finish a RETURNING statement */
+        if (rc != SQLITE_DONE)
+            res = db_fail(s, rc, what, err);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, what, err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_unsubscribe_use(cu_store *s, const unsigned char *hash, size_t n, int64_t now,
+                             char subject_id[40], char purpose[72], cu_err *err)
+{
+    PREP(st, ST_UNSUB_USE, "unsubscribe link");
+    bind_blob(st, 1, hash, n);
+    sqlite3_bind_int64(st, 2, now);
+    return unsub_row(s, st, subject_id, purpose, NULL, "using an unsubscribe link", err);
+}
+
+int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash, size_t n,
+                              char subject_id[40], char purpose[72], bool *used, cu_err *err)
+{
+    PREP(st, ST_UNSUB_PEEK, "unsubscribe link");
+    bind_blob(st, 1, hash, n);
+    return unsub_row(s, st, subject_id, purpose, used, "reading an unsubscribe link", err);
 }

@@ -80,6 +80,8 @@ typedef struct cu_subject_rec {
     int64_t updated_at;
     int64_t erased_at; /* 0 while not erased */
     char pseudonym[40]; /* per-controller pseudonym, "" until assigned */
+    int64_t restricted_at; /* Art 18 restriction in force since; 0: none (migration 3) */
+    int64_t objecting;     /* active objections (migration 3) */
 } cu_subject_rec;
 
 CU_MUST_USE int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err);
@@ -278,6 +280,84 @@ CU_MUST_USE int cu_store_break_glass_active(cu_store *s, const char *user_id,
 typedef int (*cu_break_glass_cb)(void *ctx, const cu_break_glass_row *b);
 CU_MUST_USE int cu_store_break_glass_each(cu_store *s, const char *controller_id,
                                           int64_t since, cu_break_glass_cb cb, void *ctx,
+                                          cu_err *err);
+
+/* policies (migration 3): every applied version of each controller's policy */
+typedef struct cu_policy_row {
+    const char *controller_id;
+    int64_t version, applied_at;
+    const char *applied_by;
+    const unsigned char *digest;
+    size_t digest_len;
+    const void *document;
+    size_t document_len;
+} cu_policy_row;
+typedef int (*cu_policy_row_cb)(void *ctx, const cu_policy_row *r);
+CU_MUST_USE int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_err *err);
+/* One version, or the current one (the highest) when version is 0.
+ * CU_ENOTFOUND when there is none. */
+CU_MUST_USE int cu_store_policy_get(cu_store *s, const char *controller_id, int64_t version,
+                                    cu_policy_row_cb cb, void *ctx, cu_err *err);
+/* Every version of one controller's policy, oldest first, without documents. */
+CU_MUST_USE int cu_store_policy_each(cu_store *s, const char *controller_id,
+                                     cu_policy_row_cb cb, void *ctx, cu_err *err);
+/* A number that changes whenever another connection commits (SQLite's
+ * data_version): a cheap test for whether cached state may be stale. */
+CU_MUST_USE int cu_store_data_version(cu_store *s, int64_t *out, cu_err *err);
+
+/* consent records: append-only history per subject and purpose */
+typedef struct cu_consent_row {
+    const char *id, *subject_id, *purpose, *state, *method, *recorded_by;
+    int64_t policy_version, at;
+    const unsigned char *evidence; /* sealed under the subject's key; NULL when none */
+    size_t evidence_len;
+} cu_consent_row;
+typedef int (*cu_consent_cb)(void *ctx, const cu_consent_row *r);
+CU_MUST_USE int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err);
+/* Whether the latest record for subject x purpose says "given". */
+CU_MUST_USE int cu_store_consent_given(cu_store *s, const char *subject_id, const char *purpose,
+                                       bool *out, cu_err *err);
+/* A subject's records, oldest first. */
+CU_MUST_USE int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb,
+                                      void *ctx, cu_err *err);
+/* One record by id; CU_ENOTFOUND when absent. */
+CU_MUST_USE int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ctx,
+                                     cu_err *err);
+
+/* objections (Art 21) and restriction (Art 18); subjects.objecting counts the
+ * active objections so that most reads need no lookup */
+typedef struct cu_objection_row {
+    const char *subject_id, *purpose, *recorded_by, *lifted_by;
+    int64_t made_at, lifted_at;
+} cu_objection_row;
+typedef int (*cu_objection_cb)(void *ctx, const cu_objection_row *r);
+CU_MUST_USE int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purpose,
+                                       int64_t now, const char *by, cu_err *err);
+/* Lifts the active objections of subject to purpose; *lifted says how many. */
+CU_MUST_USE int cu_store_objection_lift(cu_store *s, const char *subject_id,
+                                        const char *purpose, int64_t now, const char *by,
+                                        int64_t *lifted, cu_err *err);
+/* Whether an active objection names purpose or "*" (all). */
+CU_MUST_USE int cu_store_objection_active(cu_store *s, const char *subject_id,
+                                          const char *purpose, bool *out, cu_err *err);
+CU_MUST_USE int cu_store_objection_each(cu_store *s, const char *subject_id,
+                                        cu_objection_cb cb, void *ctx, cu_err *err);
+/* Sets (at > 0) or lifts (at == 0) a restriction. */
+CU_MUST_USE int cu_store_subject_set_restricted(cu_store *s, const char *id, int64_t at,
+                                                cu_err *err);
+
+/* single-use unsubscribe links, keyed by the hash of their token */
+CU_MUST_USE int cu_store_unsubscribe_insert(cu_store *s, const unsigned char *hash, size_t n,
+                                            const char *subject_id, const char *purpose,
+                                            int64_t now, cu_err *err);
+/* Marks an unused link used and returns its subject and purpose; CU_ENOTFOUND
+ * when unknown or already used. */
+CU_MUST_USE int cu_store_unsubscribe_use(cu_store *s, const unsigned char *hash, size_t n,
+                                         int64_t now, char subject_id[40], char purpose[72],
+                                         cu_err *err);
+/* Looks a link up without using it; *used says whether it was used. */
+CU_MUST_USE int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash, size_t n,
+                                          char subject_id[40], char purpose[72], bool *used,
                                           cu_err *err);
 
 /* counts for `custos status` */

@@ -37,6 +37,7 @@ static cu_audit_event sample_event(void)
         .categories = "contact,health",
         .purpose = "direct_care",
         .outcome = "ok",
+        .rule = "",
         .via = "cli subject rectify",
         .payload = PAYLOAD,
         .payload_len = sizeof PAYLOAD,
@@ -61,7 +62,7 @@ static void test_encode_layout(void **state)
     cu_buf b;
     encode(&e, &b);
     /* magic, seq, ts */
-    assert_memory_equal(b.data, "CUA1", 4);
+    assert_memory_equal(b.data, "CUA2", 4);
     static const unsigned char seq[8] = {0, 0, 0, 0, 0, 0, 0, 42};
     assert_memory_equal(b.data + 4, seq, 8);
     uint64_t ts = 0;
@@ -71,8 +72,8 @@ static void test_encode_layout(void **state)
     /* first field: u32 length then "alice" */
     static const unsigned char actor[] = {0, 0, 0, 5, 'a', 'l', 'i', 'c', 'e'};
     assert_memory_equal(b.data + 20, actor, sizeof actor);
-    /* total length: 20 + 10 fields * 4 + the bytes */
-    size_t want = 20 + 10 * 4 + strlen(e.actor) + strlen(e.role) + strlen(e.action) +
+    /* total length: 20 + 11 fields * 4 + the bytes */
+    size_t want = 20 + 11 * 4 + strlen(e.actor) + strlen(e.role) + strlen(e.action) +
                   strlen(e.controller) + strlen(e.subject) + strlen(e.categories) +
                   strlen(e.purpose) + strlen(e.outcome) + strlen(e.via) + e.payload_len;
     assert_int_equal(b.len, want);
@@ -105,6 +106,7 @@ static void test_round_trip(void **state)
     assert_true(view_is(d.categories, e.categories));
     assert_true(view_is(d.purpose, e.purpose));
     assert_true(view_is(d.outcome, e.outcome));
+    assert_true(view_is(d.rule, e.rule));
     assert_true(view_is(d.via, e.via));
     assert_int_equal(d.payload.n, sizeof PAYLOAD);
     assert_memory_equal(d.payload.p, PAYLOAD, sizeof PAYLOAD);
@@ -112,8 +114,18 @@ static void test_round_trip(void **state)
 
     /* NULL strings and no payload encode as empty fields. */
     cu_audit_event m = {.seq = 1, .ts = 0, .actor = "bob", .action = "read"};
+    /* A first-layout body (no rule field) still decodes, with an empty rule. */
+    static const unsigned char v1[] = {
+        'C', 'U', 'A', '1', 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 3, 'e', 'v', 'e', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 'o', 'k', 0, 0, 0, 0, 0, 0, 0, 0};
+    assert_int_equal(cu_audit_decode(v1, sizeof v1, &d), CU_OK);
+    assert_int_equal(d.seq, 7);
+    assert_true(view_is(d.actor, "eve"));
+    assert_true(view_is(d.outcome, "ok"));
+    assert_int_equal(d.rule.n, 0);
     encode(&m, &b);
-    assert_int_equal(b.len, 20 + 40 + 3 + 4);
+    assert_int_equal(b.len, 20 + 44 + 3 + 4);
     assert_int_equal(cu_audit_decode(b.data, b.len, &d), CU_OK);
     assert_int_equal(d.seq, 1);
     assert_true(view_is(d.actor, "bob"));
@@ -179,7 +191,8 @@ static void test_decode_rejects_bad_magic(void **state)
     cu_audit_event e = sample_event();
     cu_buf b;
     encode(&e, &b);
-    static const char *const magics[] = {"CUA2", "cua1", "XUA1", "\0UA1", "CUA\0"};
+    /* "CUA1" too: a first-layout body has no rule field, so this one is too long. */
+    static const char *const magics[] = {"CUA1", "CUA3", "cua2", "XUA2", "\0UA2", "CUA\0"};
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++) {
         unsigned char *copy = malloc(b.len);
         assert_non_null(copy);

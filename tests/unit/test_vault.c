@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "policy_fixture.h"
 #include "testdir.h"
 
 #include <ctype.h>
@@ -123,7 +124,8 @@ static int setup(void **state)
     cu_err_clear(&f->err);
     if (cu_vault_init(f->store, NULL, &f->err) != CU_OK ||
         cu_vault_open(f->store, NULL, &f->v, &f->err) != CU_OK ||
-        cu_controller_add(f->v, &OPERATOR, "Test NHS Trust", f->ctl, &f->err) != CU_OK) {
+        cu_controller_add(f->v, &OPERATOR, "Test NHS Trust", f->ctl, &f->err) != CU_OK ||
+        test_policy_apply(f->v, &OPERATOR, f->ctl, &f->err) != CU_OK) {
         fprintf(stderr, "setup: %s\n", f->err.msg);
         return -1;
     }
@@ -480,18 +482,19 @@ static void test_init_and_open(void **state)
     assert_int_equal(strlen(pk), 64);
     assert_true(cu_id_valid(f->ctl));
 
-    /* The controller add was the first audited operation, signed at commit. */
+    /* The controller add and its policy were the first audited operations,
+     * each signed at commit. */
     cu_checkpoint head;
     OK(f, cu_vault_head(f->v, &head, &f->err));
-    assert_int_equal(head.seq, 1);
+    assert_int_equal(head.seq, 2);
     cu_verify_report rep = verify(f);
     assert_true(rep.ok);
-    assert_int_equal(rep.events, 1);
+    assert_int_equal(rep.events, 2);
 
     /* A second init of the same directory is refused and changes nothing. */
     FAILS(f, CU_ECONFLICT, cu_vault_init(f->store, NULL, &f->err));
     reopen(f);
-    assert_int_equal(audit_seq(f), 1);
+    assert_int_equal(audit_seq(f), 2);
 
     /* The store id is stable across opens. */
     char sid[CU_ID_STRLEN];
@@ -766,6 +769,7 @@ static void test_find(void **state)
      * same email is found only when searching there or everywhere. */
     char ctl2[CU_ID_STRLEN], d2[CU_ID_STRLEN];
     OK(f, cu_controller_add(f->v, &OPERATOR, "Other Practice", ctl2, &f->err));
+    OK(f, test_policy_apply(f->v, &OPERATOR, ctl2, &f->err));
     OK(f, add_subject_in(f, ctl2, "{'name': 'D', 'email': 'ysolde@example.org'}", d2));
     OK(f, find(f, f->ctl, "email", "ysolde@example.org", &fd));
     assert_int_equal(fd.n, 2);
@@ -842,6 +846,7 @@ static void test_duplicate_nhs_number(void **state)
     /* The same number under another controller is a different patient record. */
     char ctl2[CU_ID_STRLEN], c[CU_ID_STRLEN];
     OK(f, cu_controller_add(f->v, &OPERATOR, "Other Trust", ctl2, &f->err));
+    OK(f, test_policy_apply(f->v, &OPERATOR, ctl2, &f->err));
     OK(f, add_subject_in(f, ctl2, "{'nhs_number': '9434765919'}", c));
     /* Re-stating a subject's own number is not a conflict. */
     OK(f, add_items(f, a, "{'nhs_number': '9434765919'}", NULL));
@@ -1593,6 +1598,10 @@ static void test_one_event_per_operation(void **state)
     ev e = expect_one_event(f, before, "create", "ok");
     assert_string_equal(e.controller, ctl2);
     assert_string_equal(e.actor, "tester");
+    before = audit_seq(f);
+    OK(f, test_policy_apply(f->v, &OPERATOR, ctl2, &f->err));
+    e = expect_one_event(f, before, "policy.apply", "ok");
+    assert_string_equal(e.controller, ctl2);
 
     char a[CU_ID_STRLEN];
     before = audit_seq(f);
@@ -1793,7 +1802,7 @@ static void test_two_connections(void **state)
     rep = verify(f);
     assert_true(rep.ok);
     assert_int_equal(rep.events, audit_seq(f));
-    assert_int_equal(rep.events, 7);
+    assert_int_equal(rep.events, 8);
 }
 
 /* -------------------------------------------------------------- batch ---- */
@@ -1943,7 +1952,7 @@ static int64_t build_trail(fx *f)
     OK(f, get(f, b, &sv));
     cu_subject_view_release(&sv);
     int64_t last = audit_seq(f);
-    assert_int_equal(last, 12);
+    assert_int_equal(last, 13);
     assert_true(verify(f).ok);
     close_vault(f);
     return last;
@@ -2071,7 +2080,7 @@ static void test_tamper_truncate(void **state)
 {
     fx *f = *state;
     int64_t last = build_trail(f);
-    assert_int_equal(db_exec(f, "DELETE FROM audit_events WHERE seq > 9", NULL, NULL), 3);
+    assert_int_equal(db_exec(f, "DELETE FROM audit_events WHERE seq > 10", NULL, NULL), 3);
     cu_verify_report rep = reopen_and_verify(f);
     expect_bad(&rep, last - 2, "truncated");
     assert_int_equal(rep.events, last - 3);
@@ -2151,9 +2160,9 @@ static void test_tamper_row_columns(void **state)
     } cases[] = {
         {"UPDATE audit_events SET actor = 'mallory' WHERE seq = 5",
          "UPDATE audit_events SET actor = 'tester' WHERE seq = 5", 5},
-        {"UPDATE audit_events SET subject_id = NULL WHERE seq = 2",
+        {"UPDATE audit_events SET subject_id = NULL WHERE seq = 3",
          "UPDATE audit_events SET subject_id = (SELECT subject_id FROM audit_events WHERE "
-         "seq = 4) WHERE seq = 2", 2},
+         "seq = 5) WHERE seq = 3", 3},
         {"UPDATE audit_events SET ts = ts + 1 WHERE seq = 9",
          "UPDATE audit_events SET ts = ts - 1 WHERE seq = 9", 9},
     };
