@@ -69,6 +69,9 @@ int cli_load_config(cli *c, cu_err *err);
 int cli_open(cli *c, const char *via, cu_err *err);
 void cli_close(cli *c);
 
+/* Reads a file (or stdin for "-") of at most limit bytes. */
+int cli_read_input(const char *path, size_t limit, cu_buf *out, cu_err *err);
+
 /* Prints a JSON value (and frees it) to stdout. */
 void cli_print_json(json_t *v);
 

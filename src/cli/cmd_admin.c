@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "domain/consent.h"
 #include "domain/subject.h"
 #include "util/clock.h"
 
@@ -118,11 +119,17 @@ int cmd_status(cli *c, int argc, char **argv)
         json_decref(ctl.arr);
         return cli_fail(c, &err);
     }
+    /* The tour names a live subject when the first controller's policy lets
+     * the purpose list its subjects; otherwise it says SUBJECT_ID. */
     first_subject fs = {0};
     if (so.tour && ctl.first[0] &&
         cu_subject_list(c->vault, &c->actor, ctl.first, first_live_subject, &fs, &err)) {
-        json_decref(ctl.arr);
-        return cli_fail(c, &err);
+        if (err.code != CU_EDENIED) {
+            json_decref(ctl.arr);
+            return cli_fail(c, &err);
+        }
+        cu_err_clear(&err);
+        fs.id[0] = '\0';
     }
     if (c->json) {
         cli_print_json(json_pack(
@@ -155,19 +162,22 @@ int cmd_status(cli *c, int argc, char **argv)
         const char *sid = fs.id[0] ? fs.id : "SUBJECT_ID";
         const char *p = c->prog, *st = c->store;
         printf("\nA short tour (store %s):\n"
-               "  %s --store %s subject list --controller %s\n"
-               "  %s --store %s subject show %s\n"
-               "  %s --store %s subject find --nhs-number '999 000 0018'\n"
-               "  echo '{\"email\": \"new.address@example.org\"}' | %s --store %s subject "
-               "rectify %s\n"
+               "  %s --store %s policy show --controller %s\n"
+               "  %s --store %s --purpose direct_care subject list --controller %s\n"
+               "  %s --store %s --purpose direct_care subject show %s\n"
+               "  %s --store %s --purpose direct_care subject find --nhs-number '999 000 "
+               "0018'\n"
+               "  echo '{\"email\": \"new.address@example.org\"}' | %s --store %s --purpose "
+               "subject_rights subject rectify %s\n"
                "  %s --store %s audit show --subject %s --with-values\n"
                "  %s --store %s audit verify\n"
                "  %s --store %s key rotate\n"
                "  %s --store %s subject erase %s   # then: subject show says when\n"
                "Every command takes --help and --json; each access above is recorded in the\n"
-               "audit trail with you as the actor and --purpose (default administration).\n",
-               st, p, st, ctl_id, p, st, sid, p, st, p, st, sid, p, st, sid, p, st, p, st, p, st,
-               sid);
+               "audit trail with you as the actor and its --purpose, which must be one of\n"
+               "the controller's policy (see custos notice --controller ID).\n",
+               st, p, st, ctl_id, p, st, ctl_id, p, st, sid, p, st, p, st, sid, p, st, sid, p,
+               st, p, st, p, st, sid);
     }
     return EXIT_DONE;
 }
@@ -175,20 +185,26 @@ int cmd_status(cli *c, int argc, char **argv)
 /* ---- controller ---- */
 
 static const char controller_help[] =
-    "usage: custos controller add --name NAME\n"
+    "usage: custos controller add --name NAME [--policy FILE]\n"
     "       custos controller list\n"
     "\n"
     "A controller is the organisation on whose behalf data is held (an NHS\n"
-    "Trust, a GP practice, or the operator itself). Every subject belongs to one.\n";
+    "Trust, a GP practice, or the operator itself). Every subject belongs to one.\n"
+    "Nothing about its subjects can be processed until it has a policy: give one\n"
+    "with --policy (added in the same transaction), or later with policy apply.\n";
 
 typedef struct ctl_opts {
-    const char *name;
+    const char *name, *policy;
 } ctl_opts;
 
 static int ctl_opt(void *ctx, int opt, const char *arg)
 {
     if (opt == 'n') {
         ((ctl_opts *)ctx)->name = arg;
+        return 0;
+    }
+    if (opt == 'p') {
+        ((ctl_opts *)ctx)->policy = arg;
         return 0;
     }
     return cli_usage("unexpected option");
@@ -198,6 +214,7 @@ static int controller_add(cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {CLI_COMMON_OPTIONS,
                                          {"name", required_argument, NULL, 'n'},
+                                         {"policy", required_argument, NULL, 'p'},
                                          {0, 0, 0, 0}};
     ctl_opts o = {0};
     int rc = cli_parse(c, argc, argv, opts, controller_help, ctl_opt, &o);
@@ -209,8 +226,37 @@ static int controller_add(cli *c, int argc, char **argv)
         return cli_usage("controller add takes no operands");
     cu_err err = {0};
     char id[CU_ID_STRLEN];
-    if (cli_open(c, "controller add", &err) ||
-        cu_controller_add(c->vault, &c->actor, o.name, id, &err))
+    cu_buf doc;
+    cu_buf_init(&doc, CU_POLICY_MAX_BYTES + 1);
+    if (o.policy && cli_read_input(o.policy, CU_POLICY_MAX_BYTES, &doc, &err)) {
+        cu_buf_release(&doc);
+        return cli_fail(c, &err);
+    }
+    if (cli_open(c, "controller add", &err)) {
+        cu_buf_release(&doc);
+        return cli_fail(c, &err);
+    }
+    /* With a policy: both in one transaction, or neither. */
+    rc = o.policy ? cu_vault_batch_begin(c->vault, &err) : CU_OK;
+    if (!rc)
+        rc = cu_controller_add(c->vault, &c->actor, o.name, id, &err);
+    if (!rc && o.policy) {
+        int64_t version;
+        bool changed;
+        cu_pol_report rep = {0};
+        rc = cu_policy_apply(c->vault, &c->actor, id, doc.data, doc.len, &rep, &version,
+                             &changed, &err);
+        for (size_t i = 0; rc && i < rep.n; i++)
+            fprintf(stderr, "%s %s: %s (%s)\n", rep.v[i].error ? "error" : "warning",
+                    rep.v[i].path, rep.v[i].msg, rep.v[i].rule);
+        cu_pol_report_release(&rep);
+    }
+    if (o.policy && !rc)
+        rc = cu_vault_batch_commit(c->vault, &err);
+    else if (o.policy)
+        cu_vault_batch_abort(c->vault);
+    cu_buf_release(&doc);
+    if (rc)
         return cli_fail(c, &err);
     if (c->json)
         cli_print_json(json_pack("{s:s}", "id", id));

@@ -85,7 +85,7 @@ static int parse(cli *c, int argc, char **argv, const char *help, pol_opts *o, i
     return 0;
 }
 
-static int read_input(const char *path, size_t limit, cu_buf *out, cu_err *err)
+int cli_read_input(const char *path, size_t limit, cu_buf *out, cu_err *err)
 {
     if (strcmp(path, "-") == 0)
         return cu_read_stream(stdin, limit, out, err);
@@ -129,7 +129,7 @@ static int policy_check(cli *c, int argc, char **argv)
     cu_buf_init(&in, CU_POLICY_MAX_BYTES + 1);
     cu_pol_report rep = {0};
     cu_policy *p = NULL;
-    rc = read_input(file, CU_POLICY_MAX_BYTES, &in, &err);
+    rc = cli_read_input(file, CU_POLICY_MAX_BYTES, &in, &err);
     if (!rc)
         rc = cu_policy_parse(in.data, in.len, &p, &rep, &err);
     cu_buf_release(&in);
@@ -169,7 +169,7 @@ static int policy_apply(cli *c, int argc, char **argv)
     cu_pol_report rep = {0};
     int64_t version = 0;
     bool changed = false;
-    rc = read_input(file, CU_POLICY_MAX_BYTES, &in, &err);
+    rc = cli_read_input(file, CU_POLICY_MAX_BYTES, &in, &err);
     if (!rc)
         rc = cli_open(c, "policy apply", &err);
     if (!rc)
@@ -306,7 +306,7 @@ int cmd_notice(cli *c, int argc, char **argv)
     if (o.file) {
         cu_buf in;
         cu_buf_init(&in, CU_POLICY_MAX_BYTES + 1);
-        rc = read_input(o.file, CU_POLICY_MAX_BYTES, &in, &err);
+        rc = cli_read_input(o.file, CU_POLICY_MAX_BYTES, &in, &err);
         if (!rc)
             rc = cu_policy_parse(in.data, in.len, &p, NULL, &err);
         cu_buf_release(&in);

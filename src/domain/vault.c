@@ -665,7 +665,8 @@ int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subject_rec *rec,
     int rc = cu_vault_policy(v, rec->controller_id, &pol, err);
     if (!rc)
         rc = policy_facts(v, op, pol, rec, &f, err);
-    *allowed = !rc && !rec->erased_at && cu_policy_decide(&f).allow;
+    /* An erased subject has nothing left to process: it is listed as erased. */
+    *allowed = !rc && (rec->erased_at || cu_policy_decide(&f).allow);
     return rc;
 }
 

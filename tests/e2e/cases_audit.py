@@ -207,7 +207,7 @@ def forge_tail_event(cx):
         cx.db, "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
                "ORDER BY seq DESC LIMIT 1")[0]
     b = bytearray(body_)
-    eq(bytes(b[:4]), b"CUA1", "event body magic")
+    eq(bytes(b[:4]), b"CUA2", "event body magic")
     b[4:12] = (seq + 1).to_bytes(8, "big")
     b[12:20] = (ts + 1).to_bytes(8, "big")
     h = hashlib.blake2b(bytes(hash_) + bytes(b), digest_size=32).digest()

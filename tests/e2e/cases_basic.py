@@ -6,7 +6,7 @@ import re
 import stat
 
 from harness import registry, check, eq, expect_error, audit_count, sql, nhs_display
-from fixtures import (PERSON1, PERSON2, NHS1, NHS2, NHS_UNUSED, EMAIL1_NORM, PHONE1_NORM,
+from fixtures import (TEST_POLICY, PERSON1, PERSON2, NHS1, NHS2, NHS_UNUSED, EMAIL1_NORM, PHONE1_NORM,
                       doc, new_store, populated, show, item_by_field, expect_person1)
 
 CASES, case = registry()
@@ -26,7 +26,7 @@ def t_init(ctx):
     eq(stat.S_IMODE(os.stat(cx.store).st_mode), 0o700, "store directory mode")
     eq(stat.S_IMODE(os.stat(cx.master_key).st_mode), 0o600, "master key mode")
     check(os.path.isfile(cx.db), "no custos.db after init")
-    eq(sql(cx.db, "PRAGMA user_version")[0][0], 2, "schema version")
+    eq(sql(cx.db, "PRAGMA user_version")[0][0], 3, "schema version")
     key = open(cx.master_key, "rb").read()
     cx.fails(1, "init", says="already exists")
     eq(open(cx.master_key, "rb").read(), key, "master key after a refused second init")
@@ -47,10 +47,10 @@ def t_init(ctx):
 @case("controller add prints an id (and {\"id\":...} with --json); controller list")
 def t_controller(ctx):
     cx = new_store(ctx)
-    r = cx.ok("controller", "add", "--name", "Ambridge NHS Foundation Trust")
+    r = cx.ok("controller", "add", "--name", "Ambridge NHS Foundation Trust", "--policy", TEST_POLICY)
     a = r.out.strip()
     check(ID_RE.match(a) and r.out == a + "\n", "controller add output is not one id", r.out)
-    j = cx.okj("controller", "add", "--name", "Felpersham GP Surgery")
+    j = cx.okj("controller", "add", "--name", "Felpersham GP Surgery", "--policy", TEST_POLICY)
     eq(sorted(j), ["id"], "controller add --json keys")
     check(ID_RE.match(j["id"]) and j["id"] != a, "second controller id", j)
     lst = cx.okj("controller", "list")

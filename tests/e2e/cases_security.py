@@ -7,7 +7,7 @@ import stat
 
 from harness import (registry, check, eq, expect_error, sql, sql_exec, store_files, read_bytes,
                      audit_count, dump, diff_dumps)
-from fixtures import (PERSON1, PERSON2, NHS1, EMAIL1_NORM, doc, new_store, populated, show,
+from fixtures import (TEST_POLICY, PERSON1, PERSON2, NHS1, EMAIL1_NORM, doc, new_store, populated, show,
                       item_by_field, expect_person1, secrets_of_person1, secrets_of_person2)
 
 CASES, case = registry()
@@ -209,7 +209,7 @@ def t_external_key(ctx):
     eq(stat.S_IMODE(os.stat(key).st_mode), 0o600, "external key mode")
     check(not os.path.exists(os.path.join(cx.store, "master.key")),
           "init wrote master.key into the store despite CUSTOS_MASTER_KEY_FILE")
-    ctl = cx.ok("controller", "add", "--name", "Offsite Key Trust").out.strip()
+    ctl = cx.ok("controller", "add", "--name", "Offsite Key Trust", "--policy", TEST_POLICY).out.strip()
     sid = cx.ok("subject", "add", "--controller", ctl, "--kind", "patient",
                 stdin=doc(PERSON1)).out.strip()
     expect_person1(show(cx, sid))
@@ -232,7 +232,7 @@ def t_external_key(ctx):
     cy = ctx.custos(key_file=k2)
     cy.ok("init")
     eq(read_bytes(k2), provided, "init overwrote a provided key")
-    cid = cy.okj("controller", "add", "--name", "Provided Key Trust")["id"]
+    cid = cy.okj("controller", "add", "--name", "Provided Key Trust", "--policy", TEST_POLICY)["id"]
     sid2 = cy.okj("subject", "add", "--controller", cid, "--kind", "employee",
                   stdin=doc(PERSON2))["id"]
     eq(show(cy, sid2)["name"], PERSON2["name"], "store with a provided key")
@@ -260,7 +260,7 @@ def t_config_file(ctx):
     check(not os.path.exists(os.path.join(store, "master.key")),
           "init created a key in the store despite the configuration")
     eq(stat.S_IMODE(os.stat(key).st_mode), 0o600, "key mode")
-    cx.ok("controller", "add", "--name", "Configured Trust")
+    cx.ok("controller", "add", "--name", "Configured Trust", "--policy", TEST_POLICY)
     # the environment variable takes precedence: another key is refused as wrong
     other = ctx.custos()
     other.ok("init")

@@ -2,8 +2,14 @@
 range, and a helper that builds a populated store through the CLI."""
 
 import json
+import os
 
 from harness import check, eq, nhs_valid, nhs_display
+
+# A policy whose purposes (direct_care, administration, care_administration,
+# reporting) cover every category and kind: tests of other rules run under it.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEST_POLICY = os.path.join(ROOT, "tests", "data", "test-policy.json")
 
 NHS1 = nhs_valid("999000001")          # 999 000 0018, the number in the help text
 NHS2 = nhs_valid("999123457")
@@ -75,8 +81,10 @@ def populated(ctx, **kw):
     Returns (cx, ids) where ids has ctl1, ctl2, s1, s2."""
     cx = new_store(ctx, **kw)
     ids = {}
-    ids["ctl1"] = cx.ok("controller", "add", "--name", "North Riding NHS Trust").out.strip()
-    ids["ctl2"] = cx.okj("controller", "add", "--name", "Borsetshire GP Practice")["id"]
+    ids["ctl1"] = cx.ok("controller", "add", "--name", "North Riding NHS Trust",
+                        "--policy", TEST_POLICY).out.strip()
+    ids["ctl2"] = cx.okj("controller", "add", "--name", "Borsetshire GP Practice",
+                         "--policy", TEST_POLICY)["id"]
     ids["s1"] = cx.ok("subject", "add", "--controller", ids["ctl1"], "--kind", "patient",
                       stdin=doc(PERSON1)).out.strip()
     ids["s2"] = cx.okj("subject", "add", "--controller", ids["ctl2"], "--kind", "patient",

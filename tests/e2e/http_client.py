@@ -18,6 +18,7 @@ import time
 import uuid
 
 from harness import Fail, check, eq, sql, SANITIZER_MARKS
+from fixtures import TEST_POLICY
 
 PASSWORD = "correct horse battery staple"
 PROBLEM_PREFIX = "urn:custos:problem:"
@@ -53,17 +54,19 @@ def fresh_step(after=0):
 # ---------------------------------------------------------------- audit events
 
 AUDIT_FIELDS = ("actor", "role", "action", "controller", "subject", "categories",
-                "purpose", "outcome", "via", "payload")
+                "purpose", "outcome", "rule", "via", "payload")
 
 
 def decode_event(body):
-    """Decodes one audit_events.body (CUA1, seq, ts, nine length-prefixed strings,
-    sealed payload) into a dict."""
+    """Decodes one audit_events.body (CUA2, seq, ts, ten length-prefixed strings,
+    sealed payload; CUA1 bodies have no rule) into a dict."""
     b = bytes(body)
-    check(b[:4] == b"CUA1", "audit event body has no CUA1 magic", b[:16])
+    check(b[:4] in (b"CUA1", b"CUA2"), "audit event body has no CUA1/CUA2 magic", b[:16])
     seq, ts = struct.unpack(">QQ", b[4:20])
-    p, out = 20, {"seq": seq, "ts": ts}
+    p, out = 20, {"seq": seq, "ts": ts, "rule": ""}
     for name in AUDIT_FIELDS:
+        if name == "rule" and b[:4] == b"CUA1":
+            continue
         (n,) = struct.unpack(">I", b[p:p + 4])
         p += 4
         v = b[p:p + n]
@@ -317,7 +320,7 @@ class Staff:
         self.last_step = {}  # username -> last TOTP step used
 
     def controller(self, label, name):
-        self.controllers[label] = self.cx.ok("controller", "add", "--name", name).out.strip()
+        self.controllers[label] = self.cx.ok("controller", "add", "--name", name, "--policy", TEST_POLICY).out.strip()
         return self.controllers[label]
 
     def user(self, username, ctl_label, roles, password=PASSWORD, totp=False):
