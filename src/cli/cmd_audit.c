@@ -119,8 +119,10 @@ static int show_event(void *ctx, const cu_audit_decoded *e, const cu_buf *payloa
         printf(" subject %.*s", (int)e->subject.n, e->subject.p);
     else if (e->controller.n)
         printf(" controller %.*s", (int)e->controller.n, e->controller.p);
-    printf(" -> %.*s; purpose %.*s", (int)e->outcome.n, e->outcome.p, (int)e->purpose.n,
-           e->purpose.p);
+    printf(" -> %.*s", (int)e->outcome.n, e->outcome.p);
+    if (e->rule.n)
+        printf(" (%.*s)", (int)e->rule.n, e->rule.p);
+    printf("; purpose %.*s", (int)e->purpose.n, e->purpose.p);
     if (e->categories.n)
         printf("; categories %.*s", (int)e->categories.n, e->categories.p);
     printf("; via %.*s\n", (int)e->via.n, e->via.p);

@@ -12,7 +12,7 @@ static const struct {
 } roles[] = {
     {"operator", CU_ROLE_OPERATOR, "administration"},
     {"clinician", CU_ROLE_CLINICIAN, "direct_care"},
-    {"care_admin", CU_ROLE_CARE_ADMIN, "care_administration"},
+    {"care_admin", CU_ROLE_CARE_ADMIN, "direct_care"},
     {"dpo", CU_ROLE_DPO, "subject_rights"},
     {"analyst", CU_ROLE_ANALYST, "reporting"},
     {"auditor", CU_ROLE_AUDITOR, "audit"},

@@ -619,7 +619,15 @@ static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
         .kind = rec ? cu_subject_kind_bit(rec->kind) : op->kind ? cu_subject_kind_bit(op->kind)
                                                                 : 0,
     };
-    if (!rec || !f->purpose || f->purpose->builtin)
+    /* Consent, restriction and objection belong to one existing subject. A
+     * subject being created for a consent-based purpose (a sign-up form) may
+     * be stored before its consent is recorded; every later use needs it. A
+     * listing is filtered subject by subject (cu_op_policy_allows). */
+    if (!rec) {
+        f->consent = true;
+        return CU_OK;
+    }
+    if (!f->purpose || f->purpose->builtin)
         return CU_OK;
     f->restricted = rec->restricted_at != 0;
     int rc = CU_OK;

@@ -1,4 +1,5 @@
 #include "http/api.h"
+#include "http/api_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,9 +633,31 @@ static bool authenticate(call *c)
     return true;
 }
 
+cu_vault *cu_api_vault(cu_api *api)
+{
+    return api->vault;
+}
+
+void cu_api_fail(cu_http_resp *resp, const cu_err *err)
+{
+    fail(resp, err);
+}
+
+void cu_api_ok(cu_http_resp *resp, int status, json_t *body)
+{
+    ok(resp, status, body);
+}
+
+bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp)
+{
+    return json_body(req, resp);
+}
+
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
+    if (cu_api_public_route(api, req, resp))
+        return;
     call c = {.api = api, .req = req, .resp = resp};
     via_of(req, c.via, sizeof c.via);
     if (req->purpose && !cu_name_valid(req->purpose)) {
@@ -701,7 +724,8 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         audit_verify(&c);
         return;
     default:
-        cu_api_problem(resp, CU_P_NOT_FOUND, NULL);
+        if (!cu_api_policy_route(api, req, &c.actor, &c.who, resp))
+            cu_api_problem(resp, CU_P_NOT_FOUND, NULL);
         return;
     }
 }

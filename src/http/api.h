@@ -41,13 +41,15 @@ typedef struct cu_http_req {
     /* query parameters (NULL when absent) */
     const char *q_nhs_number, *q_email, *q_phone, *q_local_ref;
     const char *q_subject, *q_actor, *q_since, *q_until, *q_limit;
+    const char *q_format; /* notice: html|md; ropa: json|csv */
     const char *client; /* source address, for throttling */
 } cu_http_req;
 
 typedef struct cu_http_resp {
     int status;
     json_t *json;  /* owned; NULL for no body */
-    cu_buf raw;    /* or a body already rendered as JSON (wiped when released) */
+    cu_buf raw;    /* or a body already rendered (wiped when released) */
+    const char *content_type; /* of raw when it is not JSON (static string) */
     cu_subject_view *view; /* or a subject to render on the HTTP thread (owned) */
     bool view_items_only;
     bool problem;  /* json is a problem document */

@@ -127,3 +127,42 @@ int cu_body_break_glass(const void *json, size_t len, cu_break_glass_body *out, 
     json_decref(root);
     return rc;
 }
+
+int cu_body_consent(const void *json, size_t len, cu_consent_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"purpose", "state", "method", "evidence", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object(json, len, keys, NULL, err);
+    if (!root)
+        return CU_EINVAL;
+    char state[16] = "";
+    int rc = copy_str(root, "purpose", true, out->purpose, sizeof out->purpose, NULL, err);
+    if (!rc && !cu_name_valid(out->purpose))
+        rc = cu_err_set(err, CU_EINVAL, "$.purpose must be a purpose id");
+    if (!rc)
+        rc = copy_str(root, "state", false, state, sizeof state, NULL, err);
+    if (!rc && state[0] && strcmp(state, "given") != 0 && strcmp(state, "withdrawn") != 0)
+        rc = cu_err_set(err, CU_EINVAL, "$.state must be given or withdrawn");
+    out->given = strcmp(state, "withdrawn") != 0;
+    if (!rc)
+        rc = copy_str(root, "method", true, out->method, sizeof out->method, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "evidence", false, out->evidence, sizeof out->evidence,
+                      &out->evidence_len, err);
+    json_decref(root);
+    return rc;
+}
+
+int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"purpose", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object(json, len, keys, NULL, err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = copy_str(root, "purpose", true, out->purpose, sizeof out->purpose, NULL, err);
+    if (!rc && !cu_name_valid(out->purpose))
+        rc = cu_err_set(err, CU_EINVAL, "$.purpose must be a purpose id");
+    json_decref(root);
+    return rc;
+}

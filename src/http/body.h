@@ -8,6 +8,7 @@
 #ifndef CUSTOS_HTTP_BODY_H
 #define CUSTOS_HTTP_BODY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/err.h"
@@ -31,6 +32,25 @@ typedef struct cu_break_glass_body {
     int minutes; /* default 60 */
 } cu_break_glass_body;
 
+/* {"purpose": s, "state": "given"|"withdrawn" (default given), "method": s,
+ *  "evidence": s?} */
+typedef struct cu_consent_body {
+    char purpose[72];
+    bool given;
+    char method[32];
+    char evidence[4100];
+    size_t evidence_len;
+} cu_consent_body;
+
+/* {"purpose": s} (an objection also accepts "all") */
+typedef struct cu_purpose_body {
+    char purpose[72];
+} cu_purpose_body;
+
+CU_MUST_USE int cu_body_consent(const void *json, size_t len, cu_consent_body *out,
+                                cu_err *err);
+CU_MUST_USE int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out,
+                                cu_err *err);
 CU_MUST_USE int cu_body_signin(const void *json, size_t len, cu_signin_body *out, cu_err *err);
 CU_MUST_USE int cu_body_search(const void *json, size_t len, cu_search_body *out, cu_err *err);
 CU_MUST_USE int cu_body_break_glass(const void *json, size_t len, cu_break_glass_body *out,

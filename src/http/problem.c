@@ -8,7 +8,7 @@ static const struct {
     [CU_P_INVALID] = {400, "invalid-input", "The request is not valid"},
     [CU_P_UNAUTHENTICATED] = {401, "unauthenticated", "Sign-in is required"},
     [CU_P_CODE_REQUIRED] = {401, "one-time-code-required", "A one-time code is required"},
-    [CU_P_FORBIDDEN] = {403, "forbidden", "Not permitted for your role"},
+    [CU_P_FORBIDDEN] = {403, "forbidden", "Not permitted"},
     [CU_P_NOT_FOUND] = {404, "not-found", "Not found"},
     [CU_P_METHOD] = {405, "method-not-allowed", "Method not allowed"},
     [CU_P_CONFLICT] = {409, "conflict", "Conflicts with existing data"},

@@ -27,6 +27,26 @@ static const cu_route_def routes[] = {
      true},
     {CU_R_AUDIT_LIST, "GET", "/v1/audit", "audit.list", true},
     {CU_R_AUDIT_VERIFY, "GET", "/v1/audit/verify", "audit.verify", true},
+    {CU_R_NOTICE, "GET", "/v1/controllers/{id}/notice", "notice.get", false},
+    {CU_R_POLICY_GET, "GET", "/v1/policy", "policy.get", false},
+    {CU_R_POLICY_PUT, "PUT", "/v1/policy", "policy.put", false},
+    {CU_R_POLICY_CHECK, "POST", "/v1/policy/check", "policy.check", false},
+    {CU_R_POLICY_VERSIONS, "GET", "/v1/policy/versions", "policy.versions", false},
+    {CU_R_ROPA, "GET", "/v1/ropa", "ropa.get", false},
+    {CU_R_CONSENT_CREATE, "POST", "/v1/subjects/{id}/consents", "consent.create", true},
+    {CU_R_CONSENT_LIST, "GET", "/v1/subjects/{id}/consents", "consent.list", true},
+    {CU_R_UNSUBSCRIBE_LINK, "POST", "/v1/subjects/{id}/unsubscribe-links",
+     "unsubscribe_link.create", true},
+    {CU_R_UNSUBSCRIBE_GET, "GET", "/v1/unsubscribe/{token}", "unsubscribe.get", false},
+    /* The link is its own credential: no sign-in; the withdrawal is audited. */
+    {CU_R_UNSUBSCRIBE_POST, "POST", "/v1/unsubscribe/{token}", "unsubscribe.post", false},
+    {CU_R_RESTRICT_PUT, "PUT", "/v1/subjects/{id}/restriction", "restriction.put", true},
+    {CU_R_RESTRICT_DELETE, "DELETE", "/v1/subjects/{id}/restriction", "restriction.delete",
+     true},
+    {CU_R_OBJECTION_CREATE, "POST", "/v1/subjects/{id}/objections", "objection.create", true},
+    {CU_R_OBJECTION_DELETE, "DELETE", "/v1/subjects/{id}/objections/{purpose}",
+     "objection.delete", true},
+    {CU_R_RIGHTS_GET, "GET", "/v1/subjects/{id}/rights", "rights.get", true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -81,6 +101,20 @@ static bool match_template(const char *tpl, const char *const *segs, const size_
             if (!cu_name_valid(tmp))
                 return false;
             memcpy(m->user, tmp, lens[i] + 1);
+        } else if (tn == 9 && memcmp(t, "{purpose}", 9) == 0) {
+            if (lens[i] >= sizeof m->purpose)
+                return false;
+            char tmp[72];
+            memcpy(tmp, segs[i], lens[i]);
+            tmp[lens[i]] = '\0';
+            if (!cu_name_valid(tmp))
+                return false;
+            memcpy(m->purpose, tmp, lens[i] + 1);
+        } else if (tn == 7 && memcmp(t, "{token}", 7) == 0) {
+            if (lens[i] >= sizeof m->token || lens[i] < 5 || memcmp(segs[i], "cuu_", 4) != 0)
+                return false;
+            memcpy(m->token, segs[i], lens[i]);
+            m->token[lens[i]] = '\0';
         } else if (tn != lens[i] || memcmp(t, segs[i], tn) != 0) {
             return false;
         }

@@ -5,8 +5,9 @@
  * Paths are matched segment by segment against templates such as
  * /v1/subjects/{id}/items. A path longer than CU_PATH_MAX, with an empty, "."
  * or ".." segment, or with a byte outside [A-Za-z0-9._~-] in a segment matches
- * nothing (404). {id} accepts a subject id (UUID) or pseudonym (psn_...);
- * {user} a username. A path that matches a template under another method is
+ * nothing (404). {id} accepts a subject or controller id (UUID) or a
+ * pseudonym (psn_...); {user} a username; {purpose} a purpose id or "all";
+ * {token} an unsubscribe token (cuu_...). A path that matches a template under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
  */
 #ifndef CUSTOS_HTTP_ROUTER_H
@@ -37,6 +38,22 @@ typedef enum cu_route_id {
     CU_R_CARE_DELETE,
     CU_R_AUDIT_LIST,
     CU_R_AUDIT_VERIFY,
+    CU_R_NOTICE,          /* public: GET /v1/controllers/{id}/notice */
+    CU_R_POLICY_GET,
+    CU_R_POLICY_PUT,
+    CU_R_POLICY_CHECK,
+    CU_R_POLICY_VERSIONS,
+    CU_R_ROPA,
+    CU_R_CONSENT_CREATE,
+    CU_R_CONSENT_LIST,
+    CU_R_UNSUBSCRIBE_LINK,
+    CU_R_UNSUBSCRIBE_GET, /* public */
+    CU_R_UNSUBSCRIBE_POST, /* public */
+    CU_R_RESTRICT_PUT,
+    CU_R_RESTRICT_DELETE,
+    CU_R_OBJECTION_CREATE,
+    CU_R_OBJECTION_DELETE,
+    CU_R_RIGHTS_GET,
     CU_R_COUNT
 } cu_route_id;
 
@@ -54,6 +71,8 @@ typedef struct cu_route_match {
     char allow[64];       /* those methods, for the Allow header */
     char subject[40];     /* {id} */
     char user[72];        /* {user} */
+    char purpose[72];     /* {purpose} */
+    char token[64];       /* {token} */
 } cu_route_match;
 
 /* Matches method and path (no query string). */

@@ -216,7 +216,13 @@ static enum MHD_Result send_resp(req_ctx *r)
     }
     if (text)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                resp->problem ? "application/problem+json" : "application/json");
+                                resp->problem        ? "application/problem+json"
+                                : resp->content_type ? resp->content_type
+                                                     : "application/json");
+    if (text && resp->content_type && strncmp(resp->content_type, "text/html", 9) == 0)
+        MHD_add_response_header(mr, "Content-Security-Policy",
+                                "default-src 'none'; style-src 'unsafe-inline'; "
+                                "form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     if (resp->location[0])
@@ -351,6 +357,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_since = query(c, "since");
     q->q_until = query(c, "until");
     q->q_limit = query(c, "limit");
+    q->q_format = query(c, "format");
     q->client = r->client;
 }
 
@@ -359,7 +366,10 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const search[] = {"nhs_number", "email", "phone", "local_ref", NULL};
     static const char *const audit[] = {"subject", "actor", "since", "until", "limit", NULL};
     static const char *const since[] = {"since", NULL};
+    static const char *const format[] = {"format", NULL};
     switch (id) {
+    case CU_R_NOTICE:
+    case CU_R_ROPA: return format;
     case CU_R_SUBJECT_LIST: return search;
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;

@@ -154,3 +154,21 @@ int cu_strlcpy(char *dst, const char *src, size_t dstsz)
     memcpy(dst, src, n + 1);
     return 0;
 }
+
+int cu_html_escape(cu_buf *b, const char *s)
+{
+    int rc = 0;
+    for (; !rc && s && *s; s++) {
+        const char *e = NULL;
+        switch (*s) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = "&quot;"; break;
+        case '\'': e = "&#39;"; break;
+        default: break;
+        }
+        rc = e ? cu_buf_append(b, e, strlen(e)) : cu_buf_append(b, s, 1);
+    }
+    return rc;
+}

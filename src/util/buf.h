@@ -48,5 +48,7 @@ const char *cu_buf_str(const cu_buf *b);
 /* Copies at most dstsz-1 bytes of src into dst and NUL-terminates it; returns
  * 0, or -1 when src did not fit (dst then holds a truncated copy). */
 int cu_strlcpy(char *dst, const char *src, size_t dstsz);
+/* Appends s with & < > " ' escaped for HTML text and attribute values. */
+int cu_html_escape(cu_buf *b, const char *s);
 
 #endif

@@ -117,6 +117,15 @@ static void test_route_table(void **state)
                 memcpy(path + o, "bob", 3);
                 o += 3;
                 p += 6;
+            } else if (strncmp(p, "{purpose}", 9) == 0) {
+                memcpy(path + o, "newsletter", 10);
+                o += 10;
+                p += 9;
+            } else if (strncmp(p, "{token}", 7) == 0) {
+                static const char tok[] = "cuu_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+                memcpy(path + o, tok, sizeof tok - 1);
+                o += sizeof tok - 1;
+                p += 7;
             } else {
                 path[o++] = *p++;
             }

@@ -1,0 +1,25 @@
+/*
+ * api_impl.h — shared by the files that implement the HTTP API's routes
+ * (api.c, api_policy.c). Not for other modules.
+ */
+#ifndef CUSTOS_HTTP_API_IMPL_H
+#define CUSTOS_HTTP_API_IMPL_H
+
+#include "http/api.h"
+
+cu_vault *cu_api_vault(cu_api *api);
+/* resp becomes the problem for err (internal detail withheld). */
+void cu_api_fail(cu_http_resp *resp, const cu_err *err);
+void cu_api_ok(cu_http_resp *resp, int status, json_t *body);
+/* False, with resp set to 415, unless the body is declared JSON. */
+bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp);
+
+/* The routes that need no sign-in (the notice, unsubscribe links); false
+ * when req is not one of them. */
+bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
+/* The authenticated policy, consent and rights routes; false when req is not
+ * one of them. */
+bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                         const cu_principal *who, cu_http_resp *resp);
+
+#endif

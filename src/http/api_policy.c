@@ -1,0 +1,526 @@
+/*
+ * api_policy.c — the HTTP routes of policies, generated documents, consent,
+ * unsubscribe links, restriction and objection (see api_impl.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/consent.h"
+#include "http/api_impl.h"
+#include "iface/notice.h"
+#include "iface/receipt.h"
+#include "iface/render.h"
+#include "util/jsonw.h"
+
+static void raw(cu_http_resp *resp, int status, cu_buf *body, const char *content_type)
+{
+    resp->status = status;
+    resp->raw = *body;
+    resp->content_type = content_type;
+    cu_buf_init(body, 0);
+}
+
+/* Policies are public documents, but staff act only within their own
+ * controller: the one every policy route works on. */
+static const char *own_controller(const cu_principal *who, cu_http_resp *resp)
+{
+    if (!who->controller_id[0]) {
+        cu_api_problem(resp, CU_P_FORBIDDEN, "no controller");
+        return NULL;
+    }
+    return who->controller_id;
+}
+
+static bool may_manage_policy(const cu_principal *who, cu_http_resp *resp)
+{
+    if (who->roles & (CU_ROLE_DPO | CU_ROLE_ADMIN))
+        return true;
+    cu_api_problem(resp, CU_P_FORBIDDEN, "refused (role-not-permitted): only dpo and admin "
+                                         "manage the policy and the record of processing");
+    return false;
+}
+
+static json_t *findings_json(const cu_pol_report *rep)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < rep->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "severity",
+                                           rep->v[i].error ? "error" : "warning", "path",
+                                           rep->v[i].path, "rule", rep->v[i].rule, "message",
+                                           rep->v[i].msg));
+    return a;
+}
+
+static void policy_get(cu_api *api, const cu_principal *who, cu_http_resp *resp)
+{
+    const char *ctl = own_controller(who, resp);
+    if (!ctl)
+        return;
+    cu_err err = {0};
+    cu_policy *p = NULL;
+    cu_buf doc;
+    cu_buf_init(&doc, CU_POLICY_MAX_BYTES * 2);
+    int rc = cu_policy_load(cu_api_vault(api), ctl, 0, &p, &err);
+    if (!rc)
+        rc = cu_policy_document(cu_api_vault(api), ctl, p->version, &doc, &err);
+    json_t *j = rc ? NULL : json_loadb((const char *)doc.data, doc.len, 0, NULL);
+    if (!rc && !j)
+        rc = cu_err_set(&err, CU_ECORRUPT, "the stored policy is not JSON");
+    if (rc)
+        cu_api_fail(resp, &err);
+    else
+        cu_api_ok(resp, 200, json_pack("{s:s, s:I, s:o, s:s, s:o}", "controller", ctl,
+                                       "version", (json_int_t)p->version, "applied_at",
+                                       cu_json_time(p->applied_at), "digest", p->digest,
+                                       "policy", j));
+    cu_policy_free(p);
+    cu_buf_release(&doc);
+}
+
+static void policy_put(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                       const cu_principal *who, cu_http_resp *resp, bool apply)
+{
+    const char *ctl = own_controller(who, resp);
+    if (!ctl || !may_manage_policy(who, resp) || !cu_api_json_body(req, resp))
+        return;
+    cu_err err = {0};
+    cu_pol_report rep = {0};
+    int64_t version = 0;
+    bool changed = false;
+    int rc;
+    if (apply) {
+        rc = cu_policy_apply(cu_api_vault(api), actor, ctl, req->body, req->body_len, &rep,
+                             &version, &changed, &err);
+    } else {
+        cu_policy *p = NULL;
+        rc = cu_policy_parse(req->body, req->body_len, &p, &rep, &err);
+        cu_policy_free(p);
+    }
+    if (!apply && (!rc || rep.nerrors)) {
+        cu_api_ok(resp, 200, json_pack("{s:b, s:i, s:i, s:o}", "valid", rep.nerrors == 0,
+                                       "errors", (int)rep.nerrors, "warnings",
+                                       (int)rep.nwarnings, "findings", findings_json(&rep)));
+    } else if (rc && rep.nerrors) {
+        /* Every finding, by JSON path, as an extension member of the problem. */
+        cu_api_problem(resp, CU_P_INVALID, err.msg);
+        json_object_set_new(resp->json, "findings", findings_json(&rep));
+    } else if (rc) {
+        cu_api_fail(resp, &err);
+    } else {
+        cu_api_ok(resp, 200, json_pack("{s:s, s:I, s:b, s:o}", "controller", ctl, "version",
+                                       (json_int_t)version, "changed", changed, "findings",
+                                       findings_json(&rep)));
+    }
+    cu_pol_report_release(&rep);
+}
+
+static int one_version(void *ctx, const cu_policy_version *pv)
+{
+    return json_array_append_new(ctx, json_pack("{s:I, s:o, s:s, s:s}", "version",
+                                                (json_int_t)pv->version, "applied_at",
+                                                cu_json_time(pv->applied_at), "applied_by",
+                                                pv->applied_by, "digest", pv->digest))
+               ? CU_ENOMEM
+               : CU_OK;
+}
+
+static void policy_versions(cu_api *api, const cu_principal *who, cu_http_resp *resp)
+{
+    const char *ctl = own_controller(who, resp);
+    if (!ctl)
+        return;
+    cu_err err = {0};
+    json_t *arr = json_array();
+    if (cu_policy_versions(cu_api_vault(api), ctl, one_version, arr, &err)) {
+        json_decref(arr);
+        cu_api_fail(resp, &err);
+        return;
+    }
+    cu_api_ok(resp, 200, json_pack("{s:s, s:o}", "controller", ctl, "versions", arr));
+}
+
+static void ropa_get(cu_api *api, const cu_http_req *req, const cu_principal *who,
+                     cu_http_resp *resp)
+{
+    const char *ctl = own_controller(who, resp);
+    if (!ctl || !may_manage_policy(who, resp))
+        return;
+    const char *fmt = req->q_format ? req->q_format : "json";
+    if (strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0) {
+        cu_api_problem(resp, CU_P_INVALID, "format is json or csv");
+        return;
+    }
+    cu_err err = {0};
+    cu_policy *p = NULL;
+    cu_buf out;
+    cu_buf_init(&out, 0);
+    int rc = cu_policy_load(cu_api_vault(api), ctl, 0, &p, &err);
+    const cu_policy *pols[1] = {p};
+    const char *ids[1] = {ctl};
+    if (!rc)
+        rc = cu_ropa_render(pols, ids, 1, fmt[0] == 'c' ? CU_ROPA_CSV : CU_ROPA_JSON, &out,
+                            &err);
+    cu_policy_free(p);
+    if (rc)
+        cu_api_fail(resp, &err);
+    else
+        raw(resp, 200, &out, fmt[0] == 'c' ? "text/csv; charset=utf-8" : "application/json");
+    cu_buf_release(&out);
+}
+
+static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    const char *fmt = req->q_format ? req->q_format : "html";
+    if (strcmp(fmt, "html") != 0 && strcmp(fmt, "md") != 0) {
+        cu_api_problem(resp, CU_P_INVALID, "format is html or md");
+        return;
+    }
+    cu_err err = {0};
+    cu_policy *p = NULL;
+    cu_buf out;
+    cu_buf_init(&out, 0);
+    int rc = cu_id_valid(req->route.subject)
+                 ? cu_policy_load(cu_api_vault(api), req->route.subject, 0, &p, &err)
+                 : cu_err_set(&err, CU_ENOTFOUND, "no controller %s", req->route.subject);
+    if (!rc)
+        rc = cu_notice_render(p, fmt[0] == 'h' ? CU_NOTICE_HTML : CU_NOTICE_MD, &out, &err);
+    cu_policy_free(p);
+    if (rc)
+        cu_api_fail(resp, &err);
+    else
+        raw(resp, 200, &out,
+            fmt[0] == 'h' ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
+    cu_buf_release(&out);
+}
+
+/* ---- consent ---- */
+
+typedef struct consents {
+    cu_buf *out;
+    cu_jw *w;
+    const char *purpose; /* receipt: only these events */
+    cu_consent_view last;
+    cu_consent_view *events;
+    size_t n, cap;
+} consents;
+
+static int list_consent(void *ctx, const cu_consent_view *cv)
+{
+    cu_jw_consent(ctx, cv);
+    return CU_OK;
+}
+
+static void consent_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                         cu_http_resp *resp)
+{
+    cu_err err = {0};
+    cu_buf out;
+    cu_buf_init(&out, 0);
+    cu_jw w;
+    cu_jw_init(&w, &out);
+    cu_jw_begin_object(&w);
+    cu_jw_key(&w, "subject");
+    cu_jw_str(&w, req->route.subject);
+    cu_jw_key(&w, "consents");
+    cu_jw_begin_array(&w);
+    int rc = cu_consent_history(cu_api_vault(api), actor, req->route.subject, list_consent, &w,
+                                &err);
+    cu_jw_end_array(&w);
+    cu_jw_end_object(&w);
+    if (!rc && w.rc)
+        rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
+    if (rc)
+        cu_api_fail(resp, &err);
+    else
+        raw(resp, 200, &out, NULL);
+    cu_buf_release(&out);
+}
+
+static int keep_event(void *ctx, const cu_consent_view *cv)
+{
+    consents *c = ctx;
+    if (strcmp(cv->purpose, c->purpose) != 0)
+        return CU_OK;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        cu_consent_view *n = realloc(c->events, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        c->events = n;
+        c->cap = cap;
+    }
+    c->events[c->n] = *cv;
+    cu_buf_init(&c->events[c->n].evidence, 0); /* the receipt does not repeat evidence */
+    c->n++;
+    return CU_OK;
+}
+
+static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                           cu_http_resp *resp)
+{
+    if (!cu_api_json_body(req, resp))
+        return;
+    cu_consent_body b;
+    cu_err err = {0};
+    if (cu_body_consent(req->body, req->body_len, &b, &err)) {
+        cu_api_problem(resp, CU_P_INVALID, err.msg);
+        return;
+    }
+    cu_consent_in in = {.purpose = b.purpose, .given = b.given, .method = b.method,
+                        .evidence = b.evidence, .evidence_len = b.evidence_len};
+    char id[CU_ID_STRLEN];
+    cu_vault *v = cu_api_vault(api);
+    int rc = cu_consent_record(v, actor, req->route.subject, &in, id, &err);
+    cu_wipe(&b.evidence, sizeof b.evidence);
+    if (rc) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    /* The receipt: this purpose's history, read back under the same actor
+     * (one more audited read of the subject's consent records). */
+    consents c = {.purpose = b.purpose};
+    rc = cu_consent_history(v, actor, req->route.subject, keep_event, &c, &err);
+    cu_policy *p = NULL;
+    cu_buf out;
+    cu_buf_init(&out, 0);
+    if (!rc && c.n) {
+        const cu_consent_view *last = &c.events[c.n - 1];
+        if (cu_policy_load(v, last->controller_id, 0, &p, NULL) != CU_OK)
+            p = NULL;
+        cu_jw w;
+        cu_jw_init(&w, &out);
+        cu_jw_consent_receipt(&w, last, c.events, c.n, p);
+        if (w.rc)
+            rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
+    }
+    cu_policy_free(p);
+    free(c.events);
+    if (rc) {
+        cu_api_fail(resp, &err);
+    } else {
+        snprintf(resp->location, sizeof resp->location, "/v1/subjects/%s/consents",
+                 req->route.subject);
+        raw(resp, 201, &out, NULL);
+    }
+    cu_buf_release(&out);
+}
+
+static void unsubscribe_link(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                             cu_http_resp *resp)
+{
+    if (!cu_api_json_body(req, resp))
+        return;
+    cu_purpose_body b;
+    cu_err err = {0};
+    if (cu_body_purpose(req->body, req->body_len, &b, &err)) {
+        cu_api_problem(resp, CU_P_INVALID, err.msg);
+        return;
+    }
+    char token[CU_TOKEN_STRLEN];
+    if (cu_unsubscribe_link(cu_api_vault(api), actor, req->route.subject, b.purpose, token,
+                            &err)) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    char path[96];
+    snprintf(path, sizeof path, "/v1/unsubscribe/%s", token);
+    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s}", "purpose", b.purpose, "token", token,
+                                   "path", path));
+    cu_wipe(token, sizeof token);
+}
+
+/* A small page in the style of the notice: escaped text, no scripts. */
+static void page(cu_http_resp *resp, int status, const char *title, const char *para,
+                 const char *form_action)
+{
+    cu_buf out;
+    cu_buf_init(&out, 0);
+    static const char head[] =
+        "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<style>body{font-family:Arial,sans-serif;max-width:40em;margin:2em auto;"
+        "padding:0 1em;line-height:1.5}button{font-size:1em;padding:.5em 1em}</style>"
+        "<title>";
+    int rc = cu_buf_append(&out, head, sizeof head - 1);
+    rc = rc ? rc : cu_html_escape(&out, title);
+    rc = rc ? rc : cu_buf_append(&out, "</title></head><body><h1>", 25);
+    rc = rc ? rc : cu_html_escape(&out, title);
+    rc = rc ? rc : cu_buf_append(&out, "</h1><p>", 8);
+    rc = rc ? rc : cu_html_escape(&out, para);
+    rc = rc ? rc : cu_buf_append(&out, "</p>", 4);
+    if (!rc && form_action) {
+        rc = cu_buf_append(&out, "<form method=\"post\" action=\"", 28);
+        rc = rc ? rc : cu_html_escape(&out, form_action);
+        static const char button[] = "\"><button type=\"submit\">Unsubscribe</button></form>";
+        rc = rc ? rc : cu_buf_append(&out, button, sizeof button - 1);
+    }
+    rc = rc ? rc : cu_buf_append(&out, "</body></html>\n", 15);
+    if (rc)
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
+    else
+        raw(resp, status, &out, "text/html; charset=utf-8");
+    cu_buf_release(&out);
+}
+
+static void unsubscribe_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    cu_err err = {0};
+    cu_buf purpose, controller;
+    cu_buf_init(&purpose, 0);
+    cu_buf_init(&controller, 0);
+    bool used = false;
+    const char *t = req->route.token;
+    if (cu_unsubscribe_peek(cu_api_vault(api), t, strlen(t), &purpose, &controller, &used,
+                            &err)) {
+        cu_api_fail(resp, &err);
+    } else if (used) {
+        page(resp, 200, "You have unsubscribed",
+             "This link was used already: your consent was withdrawn then.", NULL);
+    } else {
+        char para[1200];
+        snprintf(para, sizeof para,
+                 "Press the button to withdraw your consent to: %s (%s). You will not need "
+                 "to sign in, and withdrawing does not affect anything done before.",
+                 cu_buf_str(&purpose), cu_buf_str(&controller));
+        page(resp, 200, "Unsubscribe", para, req->path);
+    }
+    cu_buf_release(&purpose);
+    cu_buf_release(&controller);
+}
+
+static void unsubscribe_post(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    cu_err err = {0};
+    const char *t = req->route.token;
+    /* Unsubscribing twice is not an error for the person doing it. */
+    cu_buf purpose, controller;
+    cu_buf_init(&purpose, 0);
+    cu_buf_init(&controller, 0);
+    bool used = false;
+    int rc = cu_unsubscribe_peek(cu_api_vault(api), t, strlen(t), &purpose, &controller, &used,
+                                 &err);
+    cu_buf_release(&purpose);
+    cu_buf_release(&controller);
+    if (rc) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    if (used) {
+        page(resp, 200, "You have unsubscribed",
+             "This link was used already: your consent was withdrawn then.", NULL);
+        return;
+    }
+    char via[96];
+    snprintf(via, sizeof via, "http POST /v1/unsubscribe/{token}");
+    if (cu_unsubscribe_use(cu_api_vault(api), t, strlen(t), via, &err)) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    page(resp, 200, "You have unsubscribed",
+         "Your consent is withdrawn. We will not use your details for this purpose again "
+         "unless you give your consent again.",
+         NULL);
+}
+
+/* ---- restriction and objection ---- */
+
+static void restriction(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                        cu_http_resp *resp, bool on)
+{
+    cu_err err = {0};
+    if (cu_subject_restrict(cu_api_vault(api), actor, req->route.subject, on, &err))
+        cu_api_fail(resp, &err);
+    else
+        resp->status = 204;
+}
+
+static void objection(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                      cu_http_resp *resp, bool on)
+{
+    cu_err err = {0};
+    cu_purpose_body b = {{0}};
+    if (on) {
+        if (!cu_api_json_body(req, resp))
+            return;
+        if (cu_body_purpose(req->body, req->body_len, &b, &err)) {
+            cu_api_problem(resp, CU_P_INVALID, err.msg);
+            return;
+        }
+    } else {
+        cu_strlcpy(b.purpose, req->route.purpose, sizeof b.purpose);
+    }
+    const char *purpose = strcmp(b.purpose, "all") == 0 ? "*" : b.purpose;
+    if (cu_subject_object(cu_api_vault(api), actor, req->route.subject, purpose, on, &err)) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    if (!on) {
+        resp->status = 204;
+        return;
+    }
+    snprintf(resp->location, sizeof resp->location, "/v1/subjects/%s/rights",
+             req->route.subject);
+    cu_api_ok(resp, 201, json_pack("{s:s, s:s}", "subject", req->route.subject, "purpose",
+                                   b.purpose));
+}
+
+static int one_objection(void *ctx, const cu_objection_row *r)
+{
+    return json_array_append_new(
+               ctx, json_pack("{s:s, s:o, s:s, s:o, s:s?}", "purpose",
+                              strcmp(r->purpose, "*") == 0 ? "all" : r->purpose, "made_at",
+                              cu_json_time(r->made_at), "recorded_by", r->recorded_by,
+                              "lifted_at", cu_json_time(r->lifted_at), "lifted_by",
+                              r->lifted_by))
+               ? CU_ENOMEM
+               : CU_OK;
+}
+
+static void rights_get(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                       cu_http_resp *resp)
+{
+    cu_err err = {0};
+    int64_t restricted = 0;
+    json_t *arr = json_array();
+    if (cu_subject_rights(cu_api_vault(api), actor, req->route.subject, &restricted,
+                          one_objection, arr, &err)) {
+        json_decref(arr);
+        cu_api_fail(resp, &err);
+        return;
+    }
+    cu_api_ok(resp, 200, json_pack("{s:s, s:o, s:o}", "subject", req->route.subject,
+                                   "restricted_at", cu_json_time(restricted), "objections",
+                                   arr));
+}
+
+bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    switch (req->route.id) {
+    case CU_R_NOTICE: notice_get(api, req, resp); return true;
+    case CU_R_UNSUBSCRIBE_GET: unsubscribe_get(api, req, resp); return true;
+    case CU_R_UNSUBSCRIBE_POST: unsubscribe_post(api, req, resp); return true;
+    default: return false;
+    }
+}
+
+bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                         const cu_principal *who, cu_http_resp *resp)
+{
+    switch (req->route.id) {
+    case CU_R_POLICY_GET: policy_get(api, who, resp); return true;
+    case CU_R_POLICY_PUT: policy_put(api, req, actor, who, resp, true); return true;
+    case CU_R_POLICY_CHECK: policy_put(api, req, actor, who, resp, false); return true;
+    case CU_R_POLICY_VERSIONS: policy_versions(api, who, resp); return true;
+    case CU_R_ROPA: ropa_get(api, req, who, resp); return true;
+    case CU_R_CONSENT_CREATE: consent_create(api, req, actor, resp); return true;
+    case CU_R_CONSENT_LIST: consent_list(api, req, actor, resp); return true;
+    case CU_R_UNSUBSCRIBE_LINK: unsubscribe_link(api, req, actor, resp); return true;
+    case CU_R_RESTRICT_PUT: restriction(api, req, actor, resp, true); return true;
+    case CU_R_RESTRICT_DELETE: restriction(api, req, actor, resp, false); return true;
+    case CU_R_OBJECTION_CREATE: objection(api, req, actor, resp, true); return true;
+    case CU_R_OBJECTION_DELETE: objection(api, req, actor, resp, false); return true;
+    case CU_R_RIGHTS_GET: rights_get(api, req, actor, resp); return true;
+    default: return false;
+    }
+}
