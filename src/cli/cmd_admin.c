@@ -247,7 +247,7 @@ static int controller_add(cli *c, int argc, char **argv)
         rc = cu_policy_apply(c->vault, &c->actor, id, doc.data, doc.len, &rep, &version,
                              &changed, &err);
         for (size_t i = 0; rc && i < rep.n; i++)
-            fprintf(stderr, "%s %s: %s (%s)\n", rep.v[i].error ? "error" : "warning",
+            fprintf(stdout, "%s %s: %s (%s)\n", rep.v[i].error ? "error" : "warning",
                     rep.v[i].path, rep.v[i].msg, rep.v[i].rule);
         cu_pol_report_release(&rep);
     }

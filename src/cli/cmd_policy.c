@@ -177,7 +177,8 @@ static int policy_apply(cli *c, int argc, char **argv)
                              &version, &changed, &err);
     cu_buf_release(&in);
     if (rc) {
-        print_findings(c, &rep, stderr);
+        /* The findings are the command's output; the error stays one line. */
+        print_findings(c, &rep, stdout);
         cu_pol_report_release(&rep);
         return cli_fail(c, &err);
     }

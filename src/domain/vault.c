@@ -650,6 +650,16 @@ static int policy_gate(cu_vault *v, cu_op *op, cu_err *err)
     if (rc)
         return rc;
     cu_pol_decision d = cu_policy_decide(&f);
+    /* The built-in purpose answers the subject's own requests: the DPO's (or
+     * the operator's) work, and never a reason to collect new data. */
+    if (d.allow && f.purpose->builtin) {
+        unsigned roles = op->actor->roles ? op->actor->roles
+                                          : cu_roles_parse(op->actor->role ? op->actor->role
+                                                                           : "");
+        if (!(roles & (CU_ROLE_DPO | CU_ROLE_OPERATOR)) || op->act == CU_ACT_SUBJECT_CREATE ||
+            op->act == CU_ACT_ITEMS_ADD)
+            d = (cu_pol_decision){.rule = "rights-purpose-not-permitted"};
+    }
     if (d.allow) {
         op->decision.categories &= d.categories;
         if (op->act == CU_ACT_SUBJECT_READ && !op->decision.categories)
