@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates a demo store (once) with a demo controller and synthetic subjects.
+# Creates a demo store (once) with two demo controllers, each under one of the
+# shipped policies (profiles/), and synthetic subjects.
 #   scripts/demo-store.sh PATH/TO/custos STORE_DIR
 # Every value is invented; every NHS number is from the 999 test range.
 set -euo pipefail
@@ -13,13 +14,17 @@ if [ -f "$store/custos.db" ]; then
   exit 0
 fi
 
+root=$(cd "$(dirname "$0")/.." && pwd)
 "$custos" init
-ctl=$("$custos" controller add --name "Demo Community Health NHS Trust")
-web=$("$custos" controller add --name "Demo Digital Health Ltd (website)")
+ctl=$("$custos" controller add --name "THERAPYAUDIT Limited (demo)" \
+  --policy "$root/profiles/therapyaudit.json")
+web=$("$custos" controller add --name "healthya (demo)" \
+  --policy "$root/profiles/healthya.json")
 
-add() { "$custos" subject add --controller "$1" --kind "$2"; }
+# Every use of personal data names a purpose of the controller's policy.
+add() { "$custos" --purpose "$3" subject add --controller "$1" --kind "$2"; }
 
-ada=$(add "$ctl" patient <<'JSON'
+ada=$(add "$ctl" patient direct_care <<'JSON'
 {"name": "Ada Testpatient", "birth_date": "1961-04-12", "nhs_number": "999 000 0018",
  "email": "ada.testpatient@example.org", "phone": "01632 960001",
  "address": "1 Example Road, Exampleton", "postcode": "EX1 1AA",
@@ -33,7 +38,7 @@ ada=$(add "$ctl" patient <<'JSON'
 JSON
 )
 
-bram=$(add "$ctl" patient <<'JSON'
+bram=$(add "$ctl" patient direct_care <<'JSON'
 {"name": "Bram Sample", "birth_date": "1984-11-02", "nhs_number": "999 000 0026",
  "email": "bram.sample@example.org", "source": "subject",
  "items": [
@@ -44,7 +49,7 @@ bram=$(add "$ctl" patient <<'JSON'
 JSON
 )
 
-add "$ctl" patient >/dev/null <<'JSON'
+add "$ctl" patient direct_care >/dev/null <<'JSON'
 {"name": "Cleo Example", "birth_date": "2011-06-20", "nhs_number": "999 000 0034",
  "source": "nhs_organisation",
  "items": [
@@ -53,15 +58,18 @@ add "$ctl" patient >/dev/null <<'JSON'
  ]}
 JSON
 
-add "$web" web_user >/dev/null <<'JSON'
+eli=$(add "$web" web_user service_contract <<'JSON'
 {"email": "enquiry.visitor@example.net", "name": "Eli Visitor",
  "items": [
    {"category": "online_identifier", "field": "ip_address", "value": "192.0.2.44"},
    {"category": "contact", "field": "enquiry", "value": "Please send information about the service"}
  ]}
 JSON
+)
+"$custos" consent give "$eli" newsletters --method web_form \
+  --evidence "newsletter sign-up form, demo" >/dev/null
 
-add "$web" employee >/dev/null <<'JSON'
+add "$web" employee employment >/dev/null <<'JSON'
 {"name": "Fay Staffmember", "email": "fay.staffmember@example.com", "source": "subject",
  "items": [
    {"category": "workplace_education_financial", "field": "job_title", "value": "Clinical analyst"},

@@ -9,8 +9,10 @@ listen=${3:-127.0.0.1:8080}
 export CUSTOS_STORE=$store
 
 scripts/demo-store.sh "$custos" "$store"
-"$custos" status --tour
-subject=$("$custos" subject find --nhs-number 9990000018 2>/dev/null | head -n 1 || true)
+"$custos" --purpose direct_care status --tour
+subject=$("$custos" --purpose direct_care subject find --nhs-number 9990000018 2>/dev/null \
+  | head -n 1 || true)
+ctl=$("$custos" controller list | head -n 1 | cut -d' ' -f1)
 url="http://$listen"
 cat <<TXT
 
@@ -23,7 +25,11 @@ analyst, auditor, and dpo (needs a one-time code: see $store/demo-dpo-totp.txt).
       | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN"
   curl -s $url/v1/subjects/$subject/access-log -H "Authorization: Bearer \$TOKEN"
+  curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN" \
+      -H 'Custos-Purpose: service_marketing'      # refused: not a purpose for patients
   curl -s $url/metrics
+
+The privacy notice generated from the policy (no sign-in): $url/v1/controllers/$ctl/notice
 
 Ctrl-C (or SIGTERM) finishes requests in flight and stops the server.
 TXT
