@@ -8,7 +8,7 @@
 set -euo pipefail
 build=${1:?usage: scripts/bench.sh BUILD_DIR}
 bench_dir=${BENCH_DIR:-/var/tmp}
-for p in bench_writes bench_verify; do
+for p in bench_writes bench_verify bench_policy; do
   if [ ! -x "$build/bench/$p" ]; then
     echo "bench: $build/bench/$p is missing; build first (ninja -C $build)" >&2
     exit 1
@@ -65,3 +65,6 @@ echo
 echo "== bench_verify"
 run "$build/bench/bench_verify" --events 1000000 --gen-batch 10000 --subjects 100 \
   --value-bytes 100 --runs 5 --dir "$bench_dir"
+echo
+echo "== bench_policy"
+run "$build/bench/bench_policy" --checks 20000000 --runs 5
