@@ -56,6 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!m.method_mismatch);
         CHECK(m.subject[0] == '\0' || cu_id_valid(m.subject) || cu_pseudonym_valid(m.subject));
         CHECK(m.user[0] == '\0' || cu_name_valid(m.user));
+        CHECK(m.purpose[0] == '\0' || cu_name_valid(m.purpose));
+        CHECK(m.token[0] == '\0' || strncmp(m.token, "cuu_", 4) == 0);
         CHECK(strstr(path, "..") == NULL);
     } else if (m.method_mismatch) {
         CHECK(m.allow[0] != '\0');
@@ -79,6 +81,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cu_break_glass_body g;
     if (cu_body_break_glass(body, blen, &g, &err) == CU_OK)
         CHECK(g.reason_len > 0 && g.minutes >= 1 && g.minutes <= 240);
+    else
+        check_err(&err);
+    cu_err_clear(&err);
+    cu_consent_body cb;
+    if (cu_body_consent(body, blen, &cb, &err) == CU_OK)
+        CHECK(cu_name_valid(cb.purpose) && cb.method[0] &&
+              cb.evidence_len < sizeof cb.evidence && strlen(cb.evidence) == cb.evidence_len);
+    else
+        check_err(&err);
+    cu_err_clear(&err);
+    cu_purpose_body pb;
+    if (cu_body_purpose(body, blen, &pb, &err) == CU_OK)
+        CHECK(cu_name_valid(pb.purpose));
     else
         check_err(&err);
     if (m.id == CU_R_SUBJECT_CREATE || m.id == CU_R_ITEMS_CREATE || m.id == CU_R_SUBJECT_PATCH) {
