@@ -1770,6 +1770,56 @@ static void test_audit_list_filters(void **state)
 
 /* Two connections to one store (two custos processes): each transaction
  * chains on the other's events. */
+/* A purpose removed by a new policy version is refused at once, also by
+ * another connection that had the old version cached. */
+static void test_policy_change_seen_by_other_connection(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    cu_vault *w = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &w, &f->err));
+    const cu_actor reporting = {.name = "tester", .role = "operator", .purpose = "reporting",
+                                .via = "unit test"};
+    cu_subject_view sv;
+    OK(f, cu_subject_get(w, &reporting, a, &sv, &f->err));
+    cu_subject_view_release(&sv);
+    /* version 2 without the reporting purpose, applied through the first connection */
+    FILE *pf = fopen(CUSTOS_SOURCE_ROOT "/tests/data/test-policy.json", "rb");
+    assert_non_null(pf);
+    cu_buf doc;
+    cu_buf_init(&doc, CU_POLICY_MAX_BYTES + 1);
+    OK(f, cu_read_stream(pf, CU_POLICY_MAX_BYTES, &doc, &f->err));
+    fclose(pf);
+    const char *cut = strstr((const char *)doc.data, "{\"id\": \"reporting\"");
+    assert_non_null(cut);
+    const char *end = strstr(cut, "}\n  ],");
+    assert_non_null(end);
+    /* drop ",\n    {reporting ...}" : from the comma before it to its closing brace */
+    const char *comma = cut;
+    while (comma > (const char *)doc.data && *comma != ',')
+        comma--;
+    cu_buf v2;
+    cu_buf_init(&v2, CU_POLICY_MAX_BYTES + 1);
+    OK(f, cu_buf_append(&v2, doc.data, (size_t)(comma - (const char *)doc.data)));
+    OK(f, cu_buf_append(&v2, end + 1, strlen(end + 1)));
+    int64_t version = 0;
+    bool changed = false;
+    OK(f, cu_policy_apply(f->v, &OPERATOR, f->ctl, v2.data, v2.len, NULL, &version, &changed,
+                          &f->err));
+    assert_int_equal(version, 2);
+    assert_true(changed);
+    FAILS(f, CU_EDENIED, cu_subject_get(w, &reporting, a, &sv, &f->err));
+    assert_non_null(strstr(f->err.msg, "purpose-not-in-policy"));
+    FAILS(f, CU_EDENIED, cu_subject_get(f->v, &reporting, a, &sv, &f->err));
+    /* the purposes still declared work on both */
+    OK(f, cu_subject_get(w, &OPERATOR, a, &sv, &f->err));
+    cu_subject_view_release(&sv);
+    cu_vault_close(w);
+    cu_buf_release(&doc);
+    cu_buf_release(&v2);
+}
+
 static void test_two_connections(void **state)
 {
     fx *f = *state;
@@ -2442,6 +2492,7 @@ int main(void)
         T(test_denied),
         T(test_audit_list_filters),
         T(test_two_connections),
+        T(test_policy_change_seen_by_other_connection),
         T(test_batch_commit),
         T(test_batch_abort),
         T(test_batch_with_failing_operations),
