@@ -74,6 +74,29 @@ static cu_date civil_from_days(int64_t z)
     return (cu_date){(int)(y + (m <= 2)), (int)m, (int)d};
 }
 
+cu_date cu_date_of_days(int64_t days)
+{
+    return civil_from_days(days);
+}
+
+int cu_date_weekday(cu_date d)
+{
+    /* 1970-01-01 was a Thursday (ISO 4). */
+    int64_t r = (cu_date_to_days(d) + 3) % 7;
+    return (int)(r < 0 ? r + 7 : r) + 1;
+}
+
+cu_date cu_date_add_months(cu_date d, int months)
+{
+    int64_t m0 = (int64_t)d.year * 12 + (d.month - 1) + months;
+    int64_t y = m0 >= 0 ? m0 / 12 : -((-m0 + 11) / 12);
+    cu_date r = {(int)y, (int)(m0 - y * 12) + 1, d.day};
+    int last = cu_days_in_month(r.year, r.month);
+    if (r.day > last)
+        r.day = last;
+    return r;
+}
+
 cu_date cu_date_of_us(int64_t us)
 {
     int64_t days = us / 86400000000LL;

@@ -34,6 +34,15 @@ bool cu_date_parse(const char *s, size_t len, cu_date *out);
 bool cu_time_parse(const char *s, size_t len, int64_t *out_us);
 /* Days since 1970-01-01 of a valid date. */
 int64_t cu_date_to_days(cu_date d);
+/* The date a number of days since 1970-01-01 falls on (the inverse). */
+cu_date cu_date_of_days(int64_t days);
+/* ISO day of the week of a valid date: 1 Monday ... 6 Saturday, 7 Sunday. */
+int cu_date_weekday(cu_date d);
+/* The same day of the month `months` later (earlier when negative), or that
+ * month's last day when it is shorter: 31 Jan + 1 -> 28 Feb (29 in a leap
+ * year), 29 Feb 2024 + 12 -> 28 Feb 2025. The year is not range-checked:
+ * callers that need a valid date check the result with cu_date_valid. */
+cu_date cu_date_add_months(cu_date d, int months);
 /* The UTC calendar date of a time. */
 cu_date cu_date_of_us(int64_t us);
 /* Negative, zero or positive as a is before, equal to or after b. */

@@ -498,6 +498,46 @@ static void test_date_days_inverse(void **state)
     assert_int_equal(d.day, 31);
 }
 
+static void test_date_calendar_helpers(void **state)
+{
+    (void)state;
+    /* Days -> date is the inverse of date -> days, and weekdays step 1..7. */
+    int prev = 0;
+    for (int64_t days = -800000; days <= 3000000; days += 997) {
+        cu_date d = cu_date_of_days(days);
+        CHECK(cu_date_to_days(d) == days, "day %lld", (long long)days);
+        int wd = cu_date_weekday(d);
+        CHECK(wd >= 1 && wd <= 7, "weekday %d", wd);
+        CHECK(prev == 0 || wd == (prev - 1 + 997) % 7 + 1, "weekday of day %lld", (long long)days);
+        prev = wd;
+    }
+    assert_int_equal(cu_date_weekday((cu_date){1970, 1, 1}), 4);  /* Thursday */
+    assert_int_equal(cu_date_weekday((cu_date){2024, 1, 1}), 1);  /* Monday */
+    assert_int_equal(cu_date_weekday((cu_date){2024, 12, 29}), 7); /* Sunday */
+    assert_int_equal(cu_date_weekday((cu_date){1969, 12, 28}), 7);
+    assert_int_equal(cu_date_weekday((cu_date){2100, 1, 1}), 5);  /* Friday */
+
+    /* Same day of the month, or the month's last day. */
+    static const struct {
+        cu_date from;
+        int months;
+        cu_date to;
+    } m[] = {
+        {{2024, 1, 31}, 1, {2024, 2, 29}},   {{2023, 1, 31}, 1, {2023, 2, 28}},
+        {{2100, 1, 31}, 1, {2100, 2, 28}},   {{2000, 1, 31}, 1, {2000, 2, 29}},
+        {{2024, 3, 31}, 1, {2024, 4, 30}},   {{2024, 12, 31}, 1, {2025, 1, 31}},
+        {{2024, 11, 30}, 3, {2025, 2, 28}},  {{2024, 2, 29}, 12, {2025, 2, 28}},
+        {{2024, 2, 29}, 48, {2028, 2, 29}},  {{2024, 9, 3}, 0, {2024, 9, 3}},
+        {{2024, 3, 31}, -1, {2024, 2, 29}},  {{2024, 1, 15}, -1, {2023, 12, 15}},
+        {{2024, 1, 15}, -13, {2022, 12, 15}}, {{2024, 5, 31}, -24, {2022, 5, 31}},
+        {{2024, 8, 31}, 96, {2032, 8, 31}},  {{9999, 10, 15}, 3, {10000, 1, 15}},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+        cu_date r = cu_date_add_months(m[i].from, m[i].months);
+        CHECK(cu_date_cmp(r, m[i].to) == 0, "case %zu: %d-%d-%d", i, r.year, r.month, r.day);
+    }
+}
+
 static void test_fake_now(void **state)
 {
     (void)state;
@@ -653,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_format_round_trip_range),
         cmocka_unit_test(test_date_days_inverse),
+        cmocka_unit_test(test_date_calendar_helpers),
         cmocka_unit_test(test_fake_now),
         cmocka_unit_test_setup_teardown(test_write_file_atomic, testdir_setup, testdir_teardown),
         cmocka_unit_test_setup_teardown(test_read_stream, testdir_setup, testdir_teardown),
