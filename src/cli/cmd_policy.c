@@ -454,7 +454,7 @@ static int consent_change(cli *c, int argc, char **argv, bool given)
     if (!rc)
         rc = cli_open(c, given ? "consent give" : "consent withdraw", &err);
     if (!rc)
-        rc = cu_consent_record(c->vault, &c->actor, args[0], &in, id, &err);
+        rc = cu_consent_record(c->vault, &c->actor, args[0], &in, id, NULL, NULL, &err);
     cu_buf_release(&ev);
     if (rc)
         return cli_fail(c, &err);

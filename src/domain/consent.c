@@ -283,8 +283,33 @@ static int check_consent_in(const cu_consent_in *in, cu_err *err)
     return CU_OK;
 }
 
+typedef struct purpose_events {
+    const cu_subject_rec *rec;
+    const char *purpose;
+    cu_consent_view_cb cb;
+    void *ctx;
+} purpose_events;
+
+static int purpose_event(void *ctx, const cu_consent_row *r)
+{
+    purpose_events *p = ctx;
+    if (strcmp(r->purpose, p->purpose) != 0)
+        return CU_OK;
+    cu_consent_view cv = {.given = strcmp(r->state, "given") == 0,
+                          .policy_version = r->policy_version, .at = r->at};
+    cu_strlcpy(cv.id, r->id, sizeof cv.id);
+    cu_strlcpy(cv.subject_id, r->subject_id, sizeof cv.subject_id);
+    cu_strlcpy(cv.controller_id, p->rec->controller_id, sizeof cv.controller_id);
+    cu_strlcpy(cv.purpose, r->purpose, sizeof cv.purpose);
+    cu_strlcpy(cv.method, r->method, sizeof cv.method);
+    cu_strlcpy(cv.recorded_by, r->recorded_by, sizeof cv.recorded_by);
+    cu_buf_init(&cv.evidence, 0);
+    return p->cb(p->ctx, &cv);
+}
+
 int cu_consent_record(cu_vault *v, const cu_actor *a, const char *subject_id,
-                      const cu_consent_in *in, char id_out[CU_ID_STRLEN], cu_err *err)
+                      const cu_consent_in *in, char id_out[CU_ID_STRLEN],
+                      cu_consent_view_cb events, void *ctx, cu_err *err)
 {
     int rc = check_consent_in(in, err);
     if (rc)
@@ -297,6 +322,12 @@ int cu_consent_record(cu_vault *v, const cu_actor *a, const char *subject_id,
     rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc)
         rc = record_consent(v, &op, &rec, in, a->name, id_out, err);
+    if (!rc && events) {
+        purpose_events p = {.rec = &rec, .purpose = in->purpose, .cb = events, .ctx = ctx};
+        rc = cu_store_consent_each(v->store, rec.id, purpose_event, &p, err);
+        if (rc == CU_ENOMEM)
+            rc = cu_err_set(err, rc, "out of memory");
+    }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
@@ -471,6 +502,19 @@ int cu_subject_restrict(cu_vault *v, const cu_actor *a, const char *subject_id, 
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+typedef struct same_objection {
+    const char *purpose;
+    bool active;
+} same_objection;
+
+static int same_active(void *ctx, const cu_objection_row *r)
+{
+    same_objection *s = ctx;
+    if (!r->lifted_at && strcmp(r->purpose, s->purpose) == 0)
+        s->active = true;
+    return CU_OK;
+}
+
 int cu_subject_object(cu_vault *v, const cu_actor *a, const char *subject_id,
                       const char *purpose, bool on, cu_err *err)
 {
@@ -491,9 +535,11 @@ int cu_subject_object(cu_vault *v, const cu_actor *a, const char *subject_id,
                             purpose);
     }
     if (!rc && on) {
-        bool active = false;
-        rc = cu_store_objection_active(v->store, rec.id, purpose, &active, err);
-        if (!rc && active)
+        /* Only the same objection twice is a conflict: one to a purpose may
+         * stand beside one to all (and outlive its lifting). */
+        same_objection same = {.purpose = purpose};
+        rc = cu_store_objection_each(v->store, rec.id, same_active, &same, err);
+        if (!rc && same.active)
             rc = cu_err_set(err, CU_ECONFLICT, "subject %s objects to %s already", rec.id,
                             purpose);
         if (!rc)

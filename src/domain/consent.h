@@ -70,14 +70,19 @@ typedef struct cu_consent_in {
 
 #define CU_MAX_EVIDENCE_BYTES 4096
 
+typedef struct cu_consent_view cu_consent_view;
+typedef int (*cu_consent_view_cb)(void *ctx, const cu_consent_view *c);
+
 /* Records consent given or withdrawn. Giving needs a purpose of the current
  * policy that relies on consent; withdrawing is accepted for any purpose the
- * subject consented to before. */
+ * subject consented to before. When events is not NULL it is called, within
+ * the same audited operation, with every record of this subject and purpose,
+ * oldest first, the new one last (without evidence): what a receipt lists. */
 CU_MUST_USE int cu_consent_record(cu_vault *v, const cu_actor *a, const char *subject_id,
                                   const cu_consent_in *in, char id_out[CU_ID_STRLEN],
-                                  cu_err *err);
+                                  cu_consent_view_cb events, void *ctx, cu_err *err);
 
-typedef struct cu_consent_view {
+struct cu_consent_view {
     char id[CU_ID_STRLEN];
     char subject_id[CU_ID_STRLEN];
     char controller_id[CU_ID_STRLEN];
@@ -87,8 +92,7 @@ typedef struct cu_consent_view {
     char recorded_by[CU_MAX_NAME_BYTES + 1];
     int64_t policy_version, at;
     cu_buf evidence;            /* decrypted; empty when none */
-} cu_consent_view;
-typedef int (*cu_consent_view_cb)(void *ctx, const cu_consent_view *c);
+};
 
 /* A subject's consent history, oldest first (an audited read). */
 CU_MUST_USE int cu_consent_history(cu_vault *v, const cu_actor *a, const char *subject_id,

@@ -427,6 +427,19 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
     if (rc == CU_ENOMEM)
         rc = cu_err_set(err, rc, "out of memory searching");
     cu_wipe(norm, sizeof norm);
+    /* Like a listing, a search finds only subjects the purpose may be used for. */
+    size_t kept = 0;
+    for (size_t i = 0; !rc && i < found.n; i++) {
+        cu_subject_rec rec;
+        bool allowed = false;
+        rc = cu_store_subject_get(v->store, found.ids[i], &rec, err);
+        if (!rc)
+            rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
+        if (!rc && allowed)
+            memmove(found.ids[kept++], found.ids[i], CU_ID_STRLEN);
+    }
+    if (!rc)
+        found.n = kept;
     if (!rc && found.n == 0)
         rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that %s", field);
     if (!rc && found.n == 1) {

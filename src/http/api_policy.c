@@ -81,8 +81,10 @@ static void policy_get(cu_api *api, const cu_principal *who, cu_http_resp *resp)
 static void policy_put(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                        const cu_principal *who, cu_http_resp *resp, bool apply)
 {
+    /* Applying is refused (and audited) at the choke point; checking reads
+     * nothing stored, so only the roles that manage the policy may. */
     const char *ctl = own_controller(who, resp);
-    if (!ctl || !may_manage_policy(who, resp) || !cu_api_json_body(req, resp))
+    if (!ctl || (!apply && !may_manage_policy(who, resp)) || !cu_api_json_body(req, resp))
         return;
     cu_err err = {0};
     cu_pol_report rep = {0};
@@ -196,11 +198,9 @@ static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 
 /* ---- consent ---- */
 
+/* The events of one purpose, for a receipt. */
 typedef struct consents {
-    cu_buf *out;
-    cu_jw *w;
-    const char *purpose; /* receipt: only these events */
-    cu_consent_view last;
+    const char *purpose;
     cu_consent_view *events;
     size_t n, cap;
 } consents;
@@ -271,16 +271,10 @@ static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *
                         .evidence = b.evidence, .evidence_len = b.evidence_len};
     char id[CU_ID_STRLEN];
     cu_vault *v = cu_api_vault(api);
-    int rc = cu_consent_record(v, actor, req->route.subject, &in, id, &err);
-    cu_wipe(&b.evidence, sizeof b.evidence);
-    if (rc) {
-        cu_api_fail(resp, &err);
-        return;
-    }
-    /* The receipt: this purpose's history, read back under the same actor
-     * (one more audited read of the subject's consent records). */
+    /* The receipt lists this purpose's history, gathered in the same operation. */
     consents c = {.purpose = b.purpose};
-    rc = cu_consent_history(v, actor, req->route.subject, keep_event, &c, &err);
+    int rc = cu_consent_record(v, actor, req->route.subject, &in, id, keep_event, &c, &err);
+    cu_wipe(&b.evidence, sizeof b.evidence);
     cu_policy *p = NULL;
     cu_buf out;
     cu_buf_init(&out, 0);

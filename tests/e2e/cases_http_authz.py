@@ -30,16 +30,17 @@ def decide_role(role, act, care):
     if role == "clinician":
         if act in ("subject.create", "subject.search", "break_glass.request"):
             return ALL, False
-        if act in ("subject.read", "subject.update", "items.add", "subject.access_log"):
+        if act in ("subject.read", "subject.update", "items.add", "subject.access_log",
+                   "consent.change"):
             return (ALL, False) if care else None
     elif role == "care_admin":
         if act in ("subject.create", "subject.read", "subject.update", "items.add",
-                   "subject.search", "subject.list", "care_list.change"):
+                   "subject.search", "subject.list", "care_list.change", "consent.change"):
             return DEMOGRAPHIC, False
     elif role == "dpo":
         if act in ("subject.read", "subject.update", "subject.erase", "subject.search",
                    "subject.list", "subject.access_log", "audit.read", "audit.verify",
-                   "break_glass.review"):
+                   "break_glass.review", "consent.change", "rights.change", "policy.apply"):
             return ALL, False
     elif role == "analyst":
         if act in ("subject.read", "subject.list"):
@@ -48,7 +49,7 @@ def decide_role(role, act, care):
         if act in ("subject.access_log", "audit.read", "audit.verify", "break_glass.review"):
             return set(), False
     elif role == "admin":
-        if act in ("admin", "audit.verify"):
+        if act in ("admin", "audit.verify", "policy.apply"):
             return set(), False
     return None
 
@@ -122,6 +123,16 @@ def routes_phase1():
               201, body={"items": [CONTACT_ITEM]}, written={"contact"}, by_pseudonym=True),
         Route("access_log.get", "GET", "/v1/subjects/{id}/access-log", "subject.access_log",
               "audit", 200),
+        Route("consent.create", "POST", "/v1/subjects/{id}/consents", "consent.change",
+              "consent.give", 201, body={"purpose": "newsletter", "method": "staff"},
+              by_pseudonym=True),
+        Route("consent.list", "GET", "/v1/subjects/{id}/consents", "consent.change",
+              "consent.read", 200, by_pseudonym=True),
+        Route("unsubscribe_link.create", "POST", "/v1/subjects/{id}/unsubscribe-links",
+              "consent.change", "consent.link", 201, body={"purpose": "newsletter"},
+              by_pseudonym=True),
+        Route("rights.get", "GET", "/v1/subjects/{id}/rights", "rights.change", "rights.read",
+              200, by_pseudonym=True),
         Route("care_team.put", "PUT", "/v1/subjects/{id}/care-team/{user}",
               "care_list.change", "care_list.add", 204),
         Route("care_team.delete", "DELETE", "/v1/subjects/{id}/care-team/{user}",
@@ -146,7 +157,22 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "subject.list", "subject.search", "subject.get", "subject.patch",
                 "items.create", "items.list", "access_log.get", "break_glass.create",
                 "break_glass.list", "care_team.put", "care_team.delete", "audit.list",
-                "audit.verify"}
+                "audit.verify", "consent.create", "consent.list", "unsubscribe_link.create",
+                "rights.get", "notice.get", "policy.get", "policy.put", "policy.check",
+                "policy.versions", "ropa.get", "unsubscribe.get", "unsubscribe.post",
+                "restriction.put", "restriction.delete", "objection.create",
+                "objection.delete"}
+# Routes whose roles and audit events tests/e2e/cases_http_policy.py checks instead:
+# the public notice and unsubscribe pages, the policy and record of processing (no
+# subject), and restriction and objection, which change what later requests may do.
+ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
+             ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
+             ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
+             ("GET", "/v1/unsubscribe/{token}"), ("POST", "/v1/unsubscribe/{token}"),
+             ("PUT", "/v1/subjects/{id}/restriction"),
+             ("DELETE", "/v1/subjects/{id}/restriction"),
+             ("POST", "/v1/subjects/{id}/objections"),
+             ("DELETE", "/v1/subjects/{id}/objections/{purpose}")}
 
 
 def router_table():
@@ -327,6 +353,17 @@ class Matrix:
                   % (len(foreign), foreign[:1]))
         elif n == "audit.verify":
             eq(j.get("ok"), True, "audit verify ok")
+        elif n == "consent.create":
+            eq(j.get("pii_principal_id"), real_id, "receipt principal")
+            eq(j.get("state"), "given", "receipt state")
+            eq(j["events"][-1]["record_id"], j["record_id"], "receipt's last event")
+        elif n == "consent.list":
+            eq(j.get("subject"), target and r.json()["subject"], "consent list subject")
+            check(isinstance(j.get("consents"), list), "consent list", j)
+        elif n == "unsubscribe_link.create":
+            check(j.get("token", "").startswith("cuu_"), "unsubscribe token", j)
+        elif n == "rights.get":
+            check(isinstance(j.get("objections"), list), "rights answer", j)
         elif n == "break_glass.list":
             check(isinstance(j.get("grants"), list), "grants", j)
 
@@ -428,7 +465,7 @@ def t_matrix(ctx):
     eq({n for _, _, n, _ in table}, ROUTER_NAMES, "routes in src/http/router.c")
     covered = {(r.method, r.tpl) for r in routes_phase1() + [BREAK_GLASS]} | {
         ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/sessions"),
-        ("DELETE", "/v1/sessions/current")}
+        ("DELETE", "/v1/sessions/current")} | ELSEWHERE
     eq(covered, {(m, p) for m, p, _, _ in table}, "routes of router.c the matrix exercises")
     with Server(cx) as srv:
         for name in ("clinician", "clinician2", "care_admin", "dpo", "analyst", "auditor",
