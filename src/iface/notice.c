@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iface/wording.h"
 #include "util/clock.h"
 
 #define ICO_COMPLAINT_URL "https://ico.org.uk/make-a-complaint/"
@@ -281,53 +282,6 @@ static void table_close(nw *w)
 
 /* ------------------------------------------------------------------ words */
 
-static const char *basis_word(char b)
-{
-    switch (b) {
-    case 'a': return "consent";
-    case 'b': return "contract";
-    case 'c': return "legal obligation";
-    case 'd': return "vital interests";
-    case 'e': return "public task";
-    case 'f': return "legitimate interests";
-    }
-    return "unknown";
-}
-
-static const char *basis_explained(char b)
-{
-    switch (b) {
-    case 'a': return "you have given us your consent to use your personal data for this purpose.";
-    case 'b': return "we need to use your personal data for a contract we have with you, or "
-                     "because you asked us to take steps before entering into one.";
-    case 'c': return "we need to use your personal data to comply with the law.";
-    case 'd': return "we need to use your personal data to protect someone's life.";
-    case 'e': return "we need to use your personal data to perform a task in the public "
-                     "interest or for our official functions, which have a clear basis in "
-                     "law.";
-    case 'f': return "we need to use your personal data for our legitimate interests (or "
-                     "those of others), and your interests and rights do not override them.";
-    }
-    return "";
-}
-
-static const char *special_word(char c)
-{
-    switch (c) {
-    case 'a': return "explicit consent";
-    case 'b': return "employment, social security and social protection law";
-    case 'c': return "vital interests";
-    case 'd': return "the activities of a not-for-profit body";
-    case 'e': return "information you have made public";
-    case 'f': return "legal claims and the courts";
-    case 'g': return "substantial public interest";
-    case 'h': return "health or social care";
-    case 'i': return "public health";
-    case 'j': return "archiving, research and statistics";
-    }
-    return "unknown";
-}
-
 static const char *category_title(unsigned c)
 {
     switch (c) {
@@ -341,11 +295,6 @@ static const char *category_title(unsigned c)
     case CU_CAT_ONLINE_ID: return "Online identifiers";
     }
     return "Other information";
-}
-
-static bool category_special(unsigned c)
-{
-    return c == CU_CAT_HEALTH || c == CU_CAT_GENETIC || c == CU_CAT_SPECIAL;
 }
 
 static const char *source_words(unsigned i)
@@ -372,48 +321,12 @@ static const char *kind_words(unsigned i)
     return i < CU_KIND_COUNT ? words[i] : "other people";
 }
 
-static const char *ordinal_suffix(int n)
-{
-    int m100 = n % 100, m10 = n % 10;
-    if (m100 >= 11 && m100 <= 13)
-        return "th";
-    return m10 == 1 ? "st" : m10 == 2 ? "nd" : m10 == 3 ? "rd" : "th";
-}
-
-/* "8 years", "1 year and 6 months"; "" when the period is zero. */
-static void period_words(const cu_pol_retention *r, char *out, size_t outsz)
-{
-    const struct {
-        int n;
-        const char *one, *many;
-    } parts[3] = {{r->years, "year", "years"},
-                  {r->months, "month", "months"},
-                  {r->days, "day", "days"}};
-    int count = 0, total = 0;
-    for (int i = 0; i < 3; i++)
-        total += parts[i].n > 0;
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0; i < 3; i++) {
-        if (parts[i].n <= 0)
-            continue;
-        const char *sep = count == 0 ? "" : (count == total - 1 ? " and " : ", ");
-        int k = snprintf(out + used, outsz - used, "%s%d %s", sep, parts[i].n,
-                         parts[i].n == 1 ? parts[i].one : parts[i].many);
-        if (k < 0 || (size_t)k >= outsz - used)
-            return;
-        used += (size_t)k;
-        count++;
-    }
-}
-
 /* The retention rule in words: "kept for 8 years after your last contact
  * with the service". */
 static void retention_words(const cu_pol_retention *r, char *out, size_t outsz)
 {
     char per[96];
-    period_words(r, per, sizeof per);
-    bool zero = per[0] == '\0';
+    bool zero = cu_wording_period(r, CU_WORDING_LISTED, per, sizeof per) == 0;
     switch (r->trigger) {
     case CU_TRIGGER_LAST_CONTACT:
         if (zero)
@@ -442,10 +355,10 @@ static void retention_words(const cu_pol_retention *r, char *out, size_t outsz)
     case CU_TRIGGER_BIRTHDAY:
         if (zero)
             snprintf(out, outsz, "kept until your %d%s birthday", r->age,
-                     ordinal_suffix(r->age));
+                     cu_wording_ordinal_suffix(r->age));
         else
             snprintf(out, outsz, "kept until %s after your %d%s birthday", per, r->age,
-                     ordinal_suffix(r->age));
+                     cu_wording_ordinal_suffix(r->age));
         return;
     case CU_TRIGGER_REQUEST:
         if (zero)
@@ -474,14 +387,6 @@ static void date_words(int64_t us, char *out, size_t outsz)
 }
 
 /* ------------------------------------------------------------------ helpers */
-
-static unsigned declared_kinds(const cu_policy *p)
-{
-    unsigned k = 0;
-    for (size_t i = 0; i < p->npurposes; i++)
-        k |= p->purposes[i].kinds;
-    return k;
-}
 
 /* Comma-joined words for each bit of mask. */
 static void mask_words(nw *w, unsigned mask, unsigned count, const char *(*word)(unsigned),
@@ -693,7 +598,7 @@ static void sec_data(nw *w, const cu_policy *p)
         strong(w, category_title(c->category));
         t(w, ": ");
         t(w, c->description);
-        if (category_special(c->category))
+        if (cu_wording_category_special(c->category))
             t(w, " This is special category data, which the law protects more strongly.");
         if (c->sources) {
             t(w, " Where it comes from: ");
@@ -720,14 +625,14 @@ static const char *recipient_label(const cu_policy *p, size_t i)
 
 static void purpose_block(nw *w, const cu_policy *p, const cu_pol_purpose *u)
 {
-    char line[512];
+    char line[512], ref[CU_WORDING_REF_LEN];
     heading(w, 3, u->description);
     ul_open(w);
 
     li_open(w);
     strong(w, "Lawful basis");
-    snprintf(line, sizeof line, ": %s — UK GDPR Article 6(1)(%c): %s", basis_word(u->basis),
-             u->basis, basis_explained(u->basis));
+    snprintf(line, sizeof line, ": %s — %s: %s", cu_wording_basis(u->basis),
+             cu_wording_basis_ref(u->basis, ref), cu_wording_basis_explained(u->basis));
     t(w, line);
     if (u->basis_detail) {
         t(w, " ");
@@ -746,8 +651,8 @@ static void purpose_block(nw *w, const cu_policy *p, const cu_pol_purpose *u)
     if (u->special_condition) {
         li_open(w);
         strong(w, "Special category data");
-        snprintf(line, sizeof line, ": %s — UK GDPR Article 9(2)(%c)",
-                 special_word(u->special_condition), u->special_condition);
+        snprintf(line, sizeof line, ": %s — %s", cu_wording_special(u->special_condition),
+                 cu_wording_special_ref(u->special_condition, ref));
         t(w, line);
         if (u->schedule1) {
             t(w, ", with the condition in the Data Protection Act 2018, Schedule 1: ");
@@ -760,16 +665,14 @@ static void purpose_block(nw *w, const cu_policy *p, const cu_pol_purpose *u)
     li_open(w);
     strong(w, "Personal data used");
     t(w, ": ");
-    mask_words(w, u->builtin ? p->collected : u->categories, CU_CAT_COUNT, category_title,
-               true);
+    mask_words(w, cu_wording_purpose_categories(p, u), CU_CAT_COUNT, category_title, true);
     t(w, ".");
     li_close(w);
 
     li_open(w);
     strong(w, "Whose data");
     t(w, ": ");
-    mask_words(w, u->builtin ? declared_kinds(p) : u->kinds, CU_KIND_COUNT, kind_words,
-               false);
+    mask_words(w, cu_wording_purpose_kinds(p, u), CU_KIND_COUNT, kind_words, false);
     t(w, ".");
     li_close(w);
 

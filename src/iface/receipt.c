@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iface/wording.h"
+
 void cu_jw_consent(cu_jw *w, const cu_consent_view *c)
 {
     cu_jw_begin_object(w);
@@ -48,17 +50,12 @@ static void party(cu_jw *w, const char *key, const cu_pol_party *p)
 
 static void basis(cu_jw *w, const cu_pol_purpose *p)
 {
-    char b[64];
-    snprintf(b, sizeof b, "UK GDPR Article 6(1)(%c)", p->basis);
+    char ref[CU_WORDING_REF_LEN];
     cu_jw_key(w, "legal_basis");
-    cu_jw_str(w, b);
+    cu_jw_str(w, cu_wording_basis_ref(p->basis, ref));
     cu_jw_key(w, "special_category_condition");
-    if (p->special_condition) {
-        snprintf(b, sizeof b, "UK GDPR Article 9(2)(%c)", p->special_condition);
-        cu_jw_str(w, b);
-    } else {
-        cu_jw_null(w);
-    }
+    cu_jw_str(w, p->special_condition ? cu_wording_special_ref(p->special_condition, ref)
+                                      : NULL);
 }
 
 void cu_jw_consent_receipt(cu_jw *w, const cu_consent_view *c, const cu_consent_view *events,

@@ -44,38 +44,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iface/wording.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
-
-static const char *basis_name(char b)
-{
-    switch (b) {
-    case 'a': return "consent";
-    case 'b': return "contract";
-    case 'c': return "legal obligation";
-    case 'd': return "vital interests";
-    case 'e': return "public task";
-    case 'f': return "legitimate interests";
-    }
-    return "unknown";
-}
-
-static const char *special_name(char c)
-{
-    switch (c) {
-    case 'a': return "explicit consent";
-    case 'b': return "employment, social security and social protection";
-    case 'c': return "vital interests";
-    case 'd': return "not-for-profit bodies";
-    case 'e': return "made public by the data subject";
-    case 'f': return "legal claims or judicial acts";
-    case 'g': return "substantial public interest";
-    case 'h': return "health or social care";
-    case 'i': return "public health";
-    case 'j': return "archiving, research or statistics";
-    }
-    return "unknown";
-}
 
 static const char *role_name(cu_pol_role r)
 {
@@ -92,55 +63,15 @@ static bool acts_as_processor(const cu_policy *p)
     return p->role == CU_POL_PROCESSOR || p->role == CU_POL_BOTH;
 }
 
-static unsigned declared_kinds(const cu_policy *p)
-{
-    unsigned k = 0;
-    for (size_t i = 0; i < p->npurposes; i++)
-        k |= p->purposes[i].kinds;
-    return k;
-}
-
-static unsigned purpose_categories(const cu_policy *p, const cu_pol_purpose *u)
-{
-    return u->builtin ? p->collected : u->categories;
-}
-
-static unsigned purpose_kinds(const cu_policy *p, const cu_pol_purpose *u)
-{
-    return u->builtin ? declared_kinds(p) : u->kinds;
-}
-
-static const char *ordinal_suffix(int n)
-{
-    int m100 = n % 100, m10 = n % 10;
-    if (m100 >= 11 && m100 <= 13)
-        return "th";
-    return m10 == 1 ? "st" : m10 == 2 ? "nd" : m10 == 3 ? "rd" : "th";
-}
-
 /* "8 years after last_contact", "until the 25th birthday", "until erasure is
  * requested", with "; erased at once on request" when that applies. */
 static void retention_summary(const cu_pol_retention *r, char *out, size_t outsz)
 {
-    char per[96] = "";
-    size_t used = 0;
-    const struct {
-        int n;
-        const char *one, *many;
-    } parts[3] = {{r->years, "year", "years"}, {r->months, "month", "months"},
-                  {r->days, "day", "days"}};
-    for (int i = 0; i < 3; i++) {
-        if (parts[i].n <= 0)
-            continue;
-        int k = snprintf(per + used, sizeof per - used, "%s%d %s", used ? " " : "", parts[i].n,
-                         parts[i].n == 1 ? parts[i].one : parts[i].many);
-        if (k < 0 || (size_t)k >= sizeof per - used)
-            break;
-        used += (size_t)k;
-    }
+    char per[96];
+    size_t used = cu_wording_period(r, CU_WORDING_COMPACT, per, sizeof per);
     if (r->trigger == CU_TRIGGER_BIRTHDAY)
         snprintf(out, outsz, "%s%s the %d%s birthday", per, used ? " after" : "until", r->age,
-                 ordinal_suffix(r->age));
+                 cu_wording_ordinal_suffix(r->age));
     else if (r->trigger == CU_TRIGGER_REQUEST)
         snprintf(out, outsz, "%s%s erasure is requested", per, used ? " after" : "until");
     else
@@ -213,7 +144,7 @@ static void jw_transfer(cu_jw *w, const cu_policy *p, const cu_pol_transfer *x)
 
 static void jw_purpose(cu_jw *w, const cu_policy *p, const cu_pol_purpose *u)
 {
-    char ref[48];
+    char ref[CU_WORDING_REF_LEN];
     cu_jw_begin_object(w);
     jw_opt(w, "id", u->id);
     jw_opt(w, "description", u->description);
@@ -221,17 +152,15 @@ static void jw_purpose(cu_jw *w, const cu_policy *p, const cu_pol_purpose *u)
     cu_jw_bool(w, u->builtin);
     snprintf(ref, sizeof ref, "%c", u->basis);
     jw_opt(w, "basis", ref);
-    jw_opt(w, "basis_name", basis_name(u->basis));
-    snprintf(ref, sizeof ref, "UK GDPR Article 6(1)(%c)", u->basis);
-    jw_opt(w, "basis_reference", ref);
+    jw_opt(w, "basis_name", cu_wording_basis(u->basis));
+    jw_opt(w, "basis_reference", cu_wording_basis_ref(u->basis, ref));
     jw_opt(w, "basis_detail", u->basis_detail);
     jw_opt(w, "legitimate_interests", u->legitimate_interests);
     if (u->special_condition) {
         snprintf(ref, sizeof ref, "%c", u->special_condition);
         jw_opt(w, "special_condition", ref);
-        jw_opt(w, "special_condition_name", special_name(u->special_condition));
-        snprintf(ref, sizeof ref, "UK GDPR Article 9(2)(%c)", u->special_condition);
-        jw_opt(w, "special_condition_reference", ref);
+        jw_opt(w, "special_condition_name", cu_wording_special_formal(u->special_condition));
+        jw_opt(w, "special_condition_reference", cu_wording_special_ref(u->special_condition, ref));
     } else {
         jw_opt(w, "special_condition", NULL);
         jw_opt(w, "special_condition_name", NULL);
@@ -239,9 +168,9 @@ static void jw_purpose(cu_jw *w, const cu_policy *p, const cu_pol_purpose *u)
     }
     jw_opt(w, "schedule1", u->schedule1);
     cu_jw_key(w, "categories");
-    jw_categories(w, purpose_categories(p, u));
+    jw_categories(w, cu_wording_purpose_categories(p, u));
     cu_jw_key(w, "subject_kinds");
-    jw_kinds(w, purpose_kinds(p, u));
+    jw_kinds(w, cu_wording_purpose_kinds(p, u));
     cu_jw_key(w, "consent_required");
     cu_jw_bool(w, u->consent_required);
     cu_jw_key(w, "required_for_service");
@@ -314,7 +243,7 @@ static void jw_controller_form(cu_jw *w, const cu_policy *p)
     cu_jw_end_array(w);
 
     cu_jw_key(w, "categories_of_data_subjects");
-    jw_kinds(w, declared_kinds(p));
+    jw_kinds(w, cu_wording_declared_kinds(p));
 
     cu_jw_key(w, "categories_of_personal_data");
     cu_jw_begin_array(w);
@@ -324,8 +253,7 @@ static void jw_controller_form(cu_jw *w, const cu_policy *p)
         jw_opt(w, "id", c->id);
         jw_opt(w, "description", c->description);
         cu_jw_key(w, "special_category");
-        cu_jw_bool(w, c->category == CU_CAT_HEALTH || c->category == CU_CAT_GENETIC ||
-                          c->category == CU_CAT_SPECIAL);
+        cu_jw_bool(w, cu_wording_category_special(c->category));
         cu_jw_key(w, "sources");
         cu_jw_begin_array(w);
         for (unsigned s = 0; s < CU_SOURCE_COUNT; s++)
@@ -731,18 +659,19 @@ static void row_common(csv_row *r, const cu_policy *p, const char *id)
 
 static void row_purpose(csv_row *r, const cu_policy *p, const cu_pol_purpose *u)
 {
-    char tmp[512];
+    char tmp[512], ref[CU_WORDING_REF_LEN];
     cell_set(r, COL_FORM, "controller");
     cell_set(r, COL_PURPOSE_ID, u->id);
     cell_set(r, COL_PURPOSE, u->description);
-    snprintf(tmp, sizeof tmp, "%s (UK GDPR Article 6(1)(%c))", basis_name(u->basis), u->basis);
+    snprintf(tmp, sizeof tmp, "%s (%s)", cu_wording_basis(u->basis),
+             cu_wording_basis_ref(u->basis, ref));
     cell_set(r, COL_BASIS, tmp);
     cell_set(r, COL_BASIS_DETAIL, u->basis_detail);
     cell_set(r, COL_LEGIT, u->legitimate_interests);
     cu_buf_reset(&r->cell[COL_SPECIAL]);
     if (u->special_condition) {
-        snprintf(tmp, sizeof tmp, "%s (UK GDPR Article 9(2)(%c))",
-                 special_name(u->special_condition), u->special_condition);
+        snprintf(tmp, sizeof tmp, "%s (%s)", cu_wording_special_formal(u->special_condition),
+                 cu_wording_special_ref(u->special_condition, ref));
         cell_add(r, COL_SPECIAL, tmp);
     }
     cell_set(r, COL_SCHEDULE1, u->schedule1);
@@ -758,9 +687,9 @@ static void row_purpose(csv_row *r, const cu_policy *p, const cu_pol_purpose *u)
         cell_add(r, COL_ADM, "none");
     }
     cu_buf_reset(&r->cell[COL_SUBJECTS]);
-    mask_cell(r, COL_SUBJECTS, purpose_kinds(p, u), CU_KIND_COUNT, cu_subject_kind_at);
+    mask_cell(r, COL_SUBJECTS, cu_wording_purpose_kinds(p, u), CU_KIND_COUNT, cu_subject_kind_at);
     cu_buf_reset(&r->cell[COL_DATA]);
-    mask_cell(r, COL_DATA, purpose_categories(p, u), CU_CAT_COUNT, cat_at);
+    mask_cell(r, COL_DATA, cu_wording_purpose_categories(p, u), CU_CAT_COUNT, cat_at);
     cu_buf_reset(&r->cell[COL_RECIPIENTS]);
     for (size_t i = 0; i < u->nrecipients; i++)
         if (u->recipients[i] < p->nrecipients)
