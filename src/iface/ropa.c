@@ -90,36 +90,42 @@ static void jw_opt(cu_jw *w, const char *key, const char *v)
     cu_jw_str(w, v);
 }
 
-static void jw_party(cu_jw *w, const cu_pol_party *pt)
+/* The name and contact members of a party (every one, null when absent). */
+static void jw_party_members(cu_jw *w, const cu_pol_party *pt)
 {
-    if (!pt->name) {
-        cu_jw_null(w);
-        return;
-    }
-    cu_jw_begin_object(w);
     jw_opt(w, "name", pt->name);
     jw_opt(w, "address", pt->address);
     jw_opt(w, "email", pt->email);
     jw_opt(w, "phone", pt->phone);
     jw_opt(w, "website", pt->website);
+}
+
+/* A party, as member key (NULL: an array element); null when it has no name. */
+static void jw_party(cu_jw *w, const char *key, const cu_pol_party *pt)
+{
+    if (key)
+        cu_jw_key(w, key);
+    if (!pt->name) {
+        cu_jw_null(w);
+        return;
+    }
+    cu_jw_begin_object(w);
+    jw_party_members(w, pt);
     cu_jw_end_object(w);
 }
 
-static void jw_categories(cu_jw *w, unsigned mask)
+static const char *cat_at(unsigned i)
 {
-    cu_jw_begin_array(w);
-    for (unsigned i = 0; i < CU_CAT_COUNT; i++)
-        if (mask & (1u << i))
-            cu_jw_str(w, cu_category_name((cu_category)i));
-    cu_jw_end_array(w);
+    return cu_category_name((cu_category)i);
 }
 
-static void jw_kinds(cu_jw *w, unsigned mask)
+/* The names of the bits of mask, name(i) naming bit i of count. */
+static void jw_mask(cu_jw *w, unsigned mask, unsigned count, const char *(*name)(unsigned))
 {
     cu_jw_begin_array(w);
-    for (unsigned i = 0; i < CU_KIND_COUNT; i++)
+    for (unsigned i = 0; i < count; i++)
         if (mask & (1u << i))
-            cu_jw_str(w, cu_subject_kind_at(i));
+            cu_jw_str(w, name(i));
     cu_jw_end_array(w);
 }
 
@@ -168,9 +174,9 @@ static void jw_purpose(cu_jw *w, const cu_policy *p, const cu_pol_purpose *u)
     }
     jw_opt(w, "schedule1", u->schedule1);
     cu_jw_key(w, "categories");
-    jw_categories(w, cu_wording_purpose_categories(p, u));
+    jw_mask(w, cu_wording_purpose_categories(p, u), CU_CAT_COUNT, cat_at);
     cu_jw_key(w, "subject_kinds");
-    jw_kinds(w, cu_wording_purpose_kinds(p, u));
+    jw_mask(w, cu_wording_purpose_kinds(p, u), CU_KIND_COUNT, cu_subject_kind_at);
     cu_jw_key(w, "consent_required");
     cu_jw_bool(w, u->consent_required);
     cu_jw_key(w, "required_for_service");
@@ -214,11 +220,7 @@ static void jw_controller_form(cu_jw *w, const cu_policy *p)
     cu_jw_begin_object(w);
     cu_jw_key(w, "controller");
     cu_jw_begin_object(w);
-    jw_opt(w, "name", p->controller.name);
-    jw_opt(w, "address", p->controller.address);
-    jw_opt(w, "email", p->controller.email);
-    jw_opt(w, "phone", p->controller.phone);
-    jw_opt(w, "website", p->controller.website);
+    jw_party_members(w, &p->controller);
     jw_opt(w, "company_number", p->company_number);
     jw_opt(w, "ico_registration", p->ico_registration);
     cu_jw_key(w, "public_authority");
@@ -227,12 +229,10 @@ static void jw_controller_form(cu_jw *w, const cu_policy *p)
     cu_jw_key(w, "joint_controllers");
     cu_jw_begin_array(w);
     for (size_t i = 0; i < p->njoint; i++)
-        jw_party(w, &p->joint_controllers[i]);
+        jw_party(w, NULL, &p->joint_controllers[i]);
     cu_jw_end_array(w);
-    cu_jw_key(w, "representative");
-    jw_party(w, &p->representative);
-    cu_jw_key(w, "dpo");
-    jw_party(w, &p->dpo);
+    jw_party(w, "representative", &p->representative);
+    jw_party(w, "dpo", &p->dpo);
     cu_jw_end_object(w);
 
     cu_jw_key(w, "purposes");
@@ -243,7 +243,7 @@ static void jw_controller_form(cu_jw *w, const cu_policy *p)
     cu_jw_end_array(w);
 
     cu_jw_key(w, "categories_of_data_subjects");
-    jw_kinds(w, cu_wording_declared_kinds(p));
+    jw_mask(w, cu_wording_declared_kinds(p), CU_KIND_COUNT, cu_subject_kind_at);
 
     cu_jw_key(w, "categories_of_personal_data");
     cu_jw_begin_array(w);
@@ -255,11 +255,7 @@ static void jw_controller_form(cu_jw *w, const cu_policy *p)
         cu_jw_key(w, "special_category");
         cu_jw_bool(w, cu_wording_category_special(c->category));
         cu_jw_key(w, "sources");
-        cu_jw_begin_array(w);
-        for (unsigned s = 0; s < CU_SOURCE_COUNT; s++)
-            if (c->sources & (1u << s))
-                cu_jw_str(w, cu_source_at(s));
-        cu_jw_end_array(w);
+        jw_mask(w, c->sources, CU_SOURCE_COUNT, cu_source_at);
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -331,8 +327,7 @@ static void jw_processor_form(cu_jw *w, const cu_policy *p)
 
     cu_jw_key(w, "name_and_contact");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "processor");
-    jw_party(w, &p->controller);
+    jw_party(w, "processor", &p->controller);
     cu_jw_key(w, "controllers");
     cu_jw_begin_array(w);
     for (size_t i = 0; i < p->non_behalf; i++) {
@@ -342,10 +337,8 @@ static void jw_processor_form(cu_jw *w, const cu_policy *p)
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
-    cu_jw_key(w, "representative");
-    jw_party(w, &p->representative);
-    cu_jw_key(w, "dpo");
-    jw_party(w, &p->dpo);
+    jw_party(w, "representative", &p->representative);
+    jw_party(w, "dpo", &p->dpo);
     cu_jw_end_object(w);
 
     cu_jw_key(w, "categories_of_processing");
@@ -357,7 +350,7 @@ static void jw_processor_form(cu_jw *w, const cu_policy *p)
         cu_jw_key(w, "activities");
         jw_strings(w, o->activities, o->nactivities);
         cu_jw_key(w, "categories");
-        jw_categories(w, o->categories);
+        jw_mask(w, o->categories, CU_CAT_COUNT, cat_at);
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -584,13 +577,11 @@ static int row_emit(csv_row *r, cu_buf *out)
     return csv_line(out, cells, lens);
 }
 
-static void party_text(csv_row *r, int col, const cu_pol_party *pt)
+/* Appends the parts[0..n) that are not NULL, joined by ", ". */
+static void cell_join(csv_row *r, int col, const char *const *parts, int n)
 {
-    if (!pt->name)
-        return;
-    const char *parts[5] = {pt->name, pt->address, pt->email, pt->phone, pt->website};
     bool first = true;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < n; i++) {
         if (!parts[i])
             continue;
         if (!first)
@@ -600,17 +591,20 @@ static void party_text(csv_row *r, int col, const cu_pol_party *pt)
     }
 }
 
+/* A party's name and contact; nothing when it has no name. */
+static void party_text(csv_row *r, int col, const cu_pol_party *pt)
+{
+    const char *parts[5] = {pt->name, pt->address, pt->email, pt->phone, pt->website};
+    if (pt->name)
+        cell_join(r, col, parts, 5);
+}
+
 static void mask_cell(csv_row *r, int col, unsigned mask, unsigned count,
                       const char *(*name)(unsigned))
 {
     for (unsigned i = 0; i < count; i++)
         if (mask & (1u << i))
             cell_item(r, col, name(i));
-}
-
-static const char *cat_at(unsigned i)
-{
-    return cu_category_name((cu_category)i);
 }
 
 static void transfer_text(csv_row *r, int col, const cu_policy *p, const cu_pol_transfer *x)
@@ -638,12 +632,7 @@ static void row_common(csv_row *r, const cu_policy *p, const char *id)
     cu_buf_reset(&r->cell[COL_CONTACT]);
     const char *contact[4] = {p->controller.address, p->controller.email, p->controller.phone,
                               p->controller.website};
-    for (int i = 0; i < 4; i++)
-        if (contact[i]) {
-            if (r->cell[COL_CONTACT].len)
-                cell_add(r, COL_CONTACT, ", ");
-            cell_add(r, COL_CONTACT, contact[i]);
-        }
+    cell_join(r, COL_CONTACT, contact, 4);
     cell_set(r, COL_COMPANY_NUMBER, p->company_number);
     cell_set(r, COL_ICO_REGISTRATION, p->ico_registration);
     for (size_t i = 0; i < p->njoint; i++) {
