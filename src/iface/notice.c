@@ -213,6 +213,16 @@ static void sentence(nw *w, const char *s)
         t(w, ".");
 }
 
+/* Items joined by "; ". */
+static void t_list(nw *w, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            t(w, "; ");
+        t(w, v[i]);
+    }
+}
+
 /* A labelled list item: "**Label**: text". */
 static void li_label(nw *w, const char *label, const char *s)
 {
@@ -549,11 +559,7 @@ static void sec_who(nw *w, const cu_policy *p)
             li_open(w);
             strong(w, o->controller ? o->controller : "");
             t(w, ": ");
-            for (size_t j = 0; j < o->nactivities; j++) {
-                if (j)
-                    t(w, "; ");
-                t(w, o->activities[j]);
-            }
+            t_list(w, o->activities, o->nactivities);
             t(w, ".");
             if (o->categories) {
                 t(w, " Personal data: ");
@@ -616,6 +622,17 @@ static void sec_data(nw *w, const cu_policy *p)
         if (sources & (1u << i))
             li(w, source_words(i));
     ul_close(w);
+}
+
+/* How an automated decision works and, when stated, what it means for the
+ * subject. */
+static void adm_words(nw *w, const cu_pol_purpose *u)
+{
+    sentence(w, u->adm_logic);
+    if (u->adm_significance) {
+        t(w, " What this means for you: ");
+        sentence(w, u->adm_significance);
+    }
 }
 
 static const char *recipient_label(const cu_policy *p, size_t i)
@@ -709,11 +726,7 @@ static void purpose_block(nw *w, const cu_policy *p, const cu_pol_purpose *u)
         li_open(w);
         strong(w, "Automated decision-making or profiling");
         t(w, ": ");
-        sentence(w, u->adm_logic);
-        if (u->adm_significance) {
-            t(w, " What this means for you: ");
-            sentence(w, u->adm_significance);
-        }
+        adm_words(w, u);
         li_close(w);
     }
 
@@ -795,11 +808,7 @@ static void sec_recipients(nw *w, const cu_policy *p)
             }
             if (r->nnames) {
                 t(w, r->description ? " Named organisations: " : ": ");
-                for (size_t j = 0; j < r->nnames; j++) {
-                    if (j)
-                        t(w, "; ");
-                    t(w, r->names[j]);
-                }
+                t_list(w, r->names, r->nnames);
                 t(w, ".");
             }
             li_close(w);
@@ -851,11 +860,7 @@ static void sec_transfers(nw *w, const cu_policy *p)
         if (x->recipient < p->nrecipients && p->recipients[x->recipient].nnames) {
             const cu_pol_recipient *r = &p->recipients[x->recipient];
             t(w, " (");
-            for (size_t j = 0; j < r->nnames; j++) {
-                if (j)
-                    t(w, "; ");
-                t(w, r->names[j]);
-            }
+            t_list(w, r->names, r->nnames);
             t(w, ")");
         }
         t(w, ". Safeguard: ");
@@ -922,11 +927,7 @@ static void sec_adm(nw *w, const cu_policy *p)
         li_open(w);
         strong(w, u->description);
         t(w, ": how it works: ");
-        sentence(w, u->adm_logic);
-        if (u->adm_significance) {
-            t(w, " What this means for you: ");
-            sentence(w, u->adm_significance);
-        }
+        adm_words(w, u);
         li_close(w);
     }
     ul_close(w);
