@@ -106,17 +106,6 @@ static void print_findings(const cli *c, const cu_pol_report *rep, FILE *to)
                 rep->v[i].msg, rep->v[i].rule);
 }
 
-static json_t *findings_json(const cu_pol_report *rep)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < rep->n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "severity",
-                                           rep->v[i].error ? "error" : "warning", "path",
-                                           rep->v[i].path, "rule", rep->v[i].rule, "message",
-                                           rep->v[i].msg));
-    return a;
-}
-
 static int policy_check(cli *c, int argc, char **argv)
 {
     pol_opts o;
@@ -139,9 +128,7 @@ static int policy_check(cli *c, int argc, char **argv)
         status = cli_fail(c, &err);
     } else {
         if (c->json)
-            cli_print_json(json_pack("{s:b, s:i, s:i, s:o}", "valid", rep.nerrors == 0,
-                                     "errors", (int)rep.nerrors, "warnings",
-                                     (int)rep.nwarnings, "findings", findings_json(&rep)));
+            cli_print_json(cu_json_policy_check(&rep));
         print_findings(c, &rep, stdout);
         if (!c->json)
             printf("%s: %zu error%s, %zu warning%s\n", rep.nerrors ? "invalid" : "valid",
@@ -185,7 +172,7 @@ static int policy_apply(cli *c, int argc, char **argv)
     if (c->json)
         cli_print_json(json_pack("{s:s, s:I, s:b, s:o}", "controller", o.controller, "version",
                                  (json_int_t)version, "changed", changed, "findings",
-                                 findings_json(&rep)));
+                                 cu_json_policy_findings(&rep)));
     else {
         print_findings(c, &rep, stdout);
         if (changed)

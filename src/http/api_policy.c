@@ -41,17 +41,6 @@ static bool may_manage_policy(const cu_principal *who, cu_http_resp *resp)
     return false;
 }
 
-static json_t *findings_json(const cu_pol_report *rep)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < rep->n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "severity",
-                                           rep->v[i].error ? "error" : "warning", "path",
-                                           rep->v[i].path, "rule", rep->v[i].rule, "message",
-                                           rep->v[i].msg));
-    return a;
-}
-
 static void policy_get(cu_api *api, const cu_principal *who, cu_http_resp *resp)
 {
     const char *ctl = own_controller(who, resp);
@@ -100,19 +89,17 @@ static void policy_put(cu_api *api, const cu_http_req *req, const cu_actor *acto
         cu_policy_free(p);
     }
     if (!apply && (!rc || rep.nerrors)) {
-        cu_api_ok(resp, 200, json_pack("{s:b, s:i, s:i, s:o}", "valid", rep.nerrors == 0,
-                                       "errors", (int)rep.nerrors, "warnings",
-                                       (int)rep.nwarnings, "findings", findings_json(&rep)));
+        cu_api_ok(resp, 200, cu_json_policy_check(&rep));
     } else if (rc && rep.nerrors) {
         /* Every finding, by JSON path, as an extension member of the problem. */
         cu_api_problem(resp, CU_P_INVALID, err.msg);
-        json_object_set_new(resp->json, "findings", findings_json(&rep));
+        json_object_set_new(resp->json, "findings", cu_json_policy_findings(&rep));
     } else if (rc) {
         cu_api_fail(resp, &err);
     } else {
         cu_api_ok(resp, 200, json_pack("{s:s, s:I, s:b, s:o}", "controller", ctl, "version",
                                        (json_int_t)version, "changed", changed, "findings",
-                                       findings_json(&rep)));
+                                       cu_json_policy_findings(&rep)));
     }
     cu_pol_report_release(&rep);
 }

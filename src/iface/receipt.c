@@ -5,23 +5,25 @@
 
 #include "iface/wording.h"
 
+/* A string member (NULL: null). */
+static void member(cu_jw *w, const char *key, const char *s)
+{
+    cu_jw_key(w, key);
+    cu_jw_str(w, s);
+}
+
 void cu_jw_consent(cu_jw *w, const cu_consent_view *c)
 {
     cu_jw_begin_object(w);
-    cu_jw_key(w, "id");
-    cu_jw_str(w, c->id);
-    cu_jw_key(w, "purpose");
-    cu_jw_str(w, c->purpose);
-    cu_jw_key(w, "state");
-    cu_jw_str(w, c->given ? "given" : "withdrawn");
-    cu_jw_key(w, "method");
-    cu_jw_str(w, c->method);
+    member(w, "id", c->id);
+    member(w, "purpose", c->purpose);
+    member(w, "state", c->given ? "given" : "withdrawn");
+    member(w, "method", c->method);
     cu_jw_key(w, "at");
     cu_jw_time(w, c->at);
     cu_jw_key(w, "policy_version");
     cu_jw_int(w, c->policy_version);
-    cu_jw_key(w, "recorded_by");
-    cu_jw_str(w, c->recorded_by);
+    member(w, "recorded_by", c->recorded_by);
     cu_jw_key(w, "evidence");
     if (c->evidence.len)
         cu_jw_string(w, (const char *)c->evidence.data, c->evidence.len);
@@ -41,21 +43,17 @@ static void party(cu_jw *w, const char *key, const cu_pol_party *p)
     const char *keys[] = {"name", "address", "email", "phone", "website"};
     const char *vals[] = {p->name, p->address, p->email, p->phone, p->website};
     for (size_t i = 0; i < 5; i++)
-        if (vals[i]) {
-            cu_jw_key(w, keys[i]);
-            cu_jw_str(w, vals[i]);
-        }
+        if (vals[i])
+            member(w, keys[i], vals[i]);
     cu_jw_end_object(w);
 }
 
 static void basis(cu_jw *w, const cu_pol_purpose *p)
 {
     char ref[CU_WORDING_REF_LEN];
-    cu_jw_key(w, "legal_basis");
-    cu_jw_str(w, cu_wording_basis_ref(p->basis, ref));
-    cu_jw_key(w, "special_category_condition");
-    cu_jw_str(w, p->special_condition ? cu_wording_special_ref(p->special_condition, ref)
-                                      : NULL);
+    member(w, "legal_basis", cu_wording_basis_ref(p->basis, ref));
+    member(w, "special_category_condition",
+           p->special_condition ? cu_wording_special_ref(p->special_condition, ref) : NULL);
 }
 
 void cu_jw_consent_receipt(cu_jw *w, const cu_consent_view *c, const cu_consent_view *events,
@@ -63,37 +61,28 @@ void cu_jw_consent_receipt(cu_jw *w, const cu_consent_view *c, const cu_consent_
 {
     const cu_pol_purpose *pp = p ? cu_policy_purpose(p, c->purpose) : NULL;
     cu_jw_begin_object(w);
-    cu_jw_key(w, "schema");
-    cu_jw_str(w, "ISO/IEC TS 27560:2023 consent receipt (custos 1)");
+    member(w, "schema", "ISO/IEC TS 27560:2023 consent receipt (custos 1)");
     /* header */
-    cu_jw_key(w, "record_id");
-    cu_jw_str(w, c->id);
-    cu_jw_key(w, "pii_principal_id");
-    cu_jw_str(w, c->subject_id);
-    cu_jw_key(w, "jurisdiction");
-    cu_jw_str(w, "GB: UK GDPR and the Data Protection Act 2018");
+    member(w, "record_id", c->id);
+    member(w, "pii_principal_id", c->subject_id);
+    member(w, "jurisdiction", "GB: UK GDPR and the Data Protection Act 2018");
     cu_jw_key(w, "notice");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "controller_id");
-    cu_jw_str(w, c->controller_id);
+    member(w, "controller_id", c->controller_id);
     cu_jw_key(w, "policy_version_seen");
     cu_jw_int(w, c->policy_version);
-    cu_jw_key(w, "location");
     char loc[96];
     snprintf(loc, sizeof loc, "/v1/controllers/%s/notice", c->controller_id);
-    cu_jw_str(w, loc);
+    member(w, "location", loc);
     cu_jw_end_object(w);
     /* PII processing */
     cu_jw_key(w, "processing");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "purpose_id");
-    cu_jw_str(w, c->purpose);
-    cu_jw_key(w, "purpose");
-    cu_jw_str(w, pp ? pp->description : NULL);
+    member(w, "purpose_id", c->purpose);
+    member(w, "purpose", pp ? pp->description : NULL);
     if (pp) {
         basis(w, pp);
-        cu_jw_key(w, "consent_type");
-        cu_jw_str(w, pp->special_condition == 'a' ? "explicit" : "expressed");
+        member(w, "consent_type", pp->special_condition == 'a' ? "explicit" : "expressed");
         cu_jw_key(w, "pii_categories");
         cu_jw_begin_array(w);
         for (int i = 0; i < CU_CAT_COUNT; i++)
@@ -110,15 +99,12 @@ void cu_jw_consent_receipt(cu_jw *w, const cu_consent_view *c, const cu_consent_
         for (size_t i = 0; i < pp->ntransfers; i++) {
             const cu_pol_transfer *t = &p->transfers[pp->transfers[i]];
             cu_jw_begin_object(w);
-            cu_jw_key(w, "country");
-            cu_jw_str(w, t->country);
-            cu_jw_key(w, "safeguard");
-            cu_jw_str(w, t->safeguard);
+            member(w, "country", t->country);
+            member(w, "safeguard", t->safeguard);
             cu_jw_end_object(w);
         }
         cu_jw_end_array(w);
-        cu_jw_key(w, "retention");
-        cu_jw_str(w, p->retention[pp->retention].description);
+        member(w, "retention", p->retention[pp->retention].description);
         cu_jw_key(w, "automated_decision_making");
         cu_jw_bool(w, pp->adm_logic != NULL);
     }
@@ -132,28 +118,42 @@ void cu_jw_consent_receipt(cu_jw *w, const cu_consent_view *c, const cu_consent_
     }
     cu_jw_end_object(w);
     /* events */
-    cu_jw_key(w, "state");
-    cu_jw_str(w, n && events[n - 1].given ? "given" : "withdrawn");
+    member(w, "state", n && events[n - 1].given ? "given" : "withdrawn");
     cu_jw_key(w, "events");
     cu_jw_begin_array(w);
     for (size_t i = 0; i < n; i++) {
         cu_jw_begin_object(w);
-        cu_jw_key(w, "record_id");
-        cu_jw_str(w, events[i].id);
-        cu_jw_key(w, "type");
-        cu_jw_str(w, events[i].given ? "given" : "withdrawn");
+        member(w, "record_id", events[i].id);
+        member(w, "type", events[i].given ? "given" : "withdrawn");
         cu_jw_key(w, "time");
         cu_jw_time(w, events[i].at);
-        cu_jw_key(w, "method");
-        cu_jw_str(w, events[i].method);
+        member(w, "method", events[i].method);
         cu_jw_key(w, "policy_version");
         cu_jw_int(w, events[i].policy_version);
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
-    cu_jw_key(w, "withdrawal");
-    cu_jw_str(w, "You can withdraw this consent at any time, as easily as you gave it: use the "
-                 "unsubscribe link in any message we send you, or contact the Data Protection "
-                 "Officer. Withdrawal does not affect processing before it.");
+    member(w, "withdrawal",
+           "You can withdraw this consent at any time, as easily as you gave it: use the "
+           "unsubscribe link in any message we send you, or contact the Data Protection "
+           "Officer. Withdrawal does not affect processing before it.");
     cu_jw_end_object(w);
+}
+
+json_t *cu_json_policy_findings(const cu_pol_report *rep)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < rep->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "severity",
+                                           rep->v[i].error ? "error" : "warning", "path",
+                                           rep->v[i].path, "rule", rep->v[i].rule, "message",
+                                           rep->v[i].msg));
+    return a;
+}
+
+json_t *cu_json_policy_check(const cu_pol_report *rep)
+{
+    return json_pack("{s:b, s:i, s:i, s:o}", "valid", rep->nerrors == 0, "errors",
+                     (int)rep->nerrors, "warnings", (int)rep->nwarnings, "findings",
+                     cu_json_policy_findings(rep));
 }

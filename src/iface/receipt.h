@@ -1,6 +1,7 @@
 /*
- * receipt.h — JSON shapes for consent records, shared by the CLI and the
- * HTTP API, and the consent receipt given to the subject.
+ * receipt.h — JSON shapes for consent records and for the findings of a
+ * policy check, shared by the CLI and the HTTP API, and the consent receipt
+ * given to the subject.
  *
  * The receipt follows the structure of ISO/IEC TS 27560:2023 (consent record
  * information structure): a header (schema, record id, the PII principal, the
@@ -13,6 +14,7 @@
 #ifndef CUSTOS_IFACE_RECEIPT_H
 #define CUSTOS_IFACE_RECEIPT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "domain/consent.h"
@@ -28,5 +30,10 @@ void cu_jw_consent(cu_jw *w, const cu_consent_view *c);
  * when it is still available, else the current one, else NULL. */
 void cu_jw_consent_receipt(cu_jw *w, const cu_consent_view *c, const cu_consent_view *events,
                            size_t n, const cu_policy *p);
+
+/* The findings of a policy check: [{"severity", "path", "rule", "message"}]. */
+json_t *cu_json_policy_findings(const cu_pol_report *rep);
+/* The answer to a policy check: {"valid", "errors", "warnings", "findings"}. */
+json_t *cu_json_policy_check(const cu_pol_report *rep);
 
 #endif
