@@ -464,36 +464,6 @@ static int consent_withdraw(cli *c, int argc, char **argv)
     return consent_change(c, argc, argv, false);
 }
 
-typedef struct history {
-    cu_consent_view *v;
-    size_t n, cap;
-} history;
-
-static int keep_consent(void *ctx, const cu_consent_view *cv)
-{
-    history *h = ctx;
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 16;
-        cu_consent_view *n = realloc(h->v, cap * sizeof *n);
-        if (!n)
-            return CU_ENOMEM;
-        h->v = n;
-        h->cap = cap;
-    }
-    cu_consent_view *dst = &h->v[h->n++];
-    *dst = *cv;
-    cu_buf_init(&dst->evidence, CU_MAX_EVIDENCE_BYTES + 1);
-    return cu_buf_append(&dst->evidence, cv->evidence.data, cv->evidence.len) ? CU_ENOMEM
-                                                                               : CU_OK;
-}
-
-static void history_release(history *h)
-{
-    for (size_t i = 0; i < h->n; i++)
-        cu_buf_release(&h->v[i].evidence);
-    free(h->v);
-}
-
 static int consent_show(cli *c, int argc, char **argv)
 {
     pol_opts o;
@@ -502,10 +472,10 @@ static int consent_show(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     cu_err err = {0};
-    history h = {0};
+    cu_consent_list h = {.evidence = true};
     rc = cli_open(c, "consent show", &err);
     if (!rc)
-        rc = cu_consent_history(c->vault, &c->actor, subject, keep_consent, &h, &err);
+        rc = cu_consent_history(c->vault, &c->actor, subject, cu_consent_keep, &h, &err);
     if (rc == CU_ENOMEM)
         rc = cu_err_set(&err, rc, "out of memory");
     cu_buf out;
@@ -522,9 +492,9 @@ static int consent_show(cli *c, int argc, char **argv)
                             o.receipt);
         } else {
             /* The events of this purpose up to and including the record. */
-            history ev = {0};
+            cu_consent_list ev = {.purpose = h.v[at].purpose};
             for (size_t i = 0; !rc && i <= at; i++)
-                if (strcmp(h.v[i].purpose, h.v[at].purpose) == 0 && keep_consent(&ev, &h.v[i]))
+                if (cu_consent_keep(&ev, &h.v[i]))
                     rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
             cu_policy *p = NULL;
             /* The version the subject saw, else the current one, else none. */
@@ -535,7 +505,7 @@ static int consent_show(cli *c, int argc, char **argv)
             if (!rc)
                 cu_jw_consent_receipt(&w, &h.v[at], ev.v, ev.n, p);
             cu_policy_free(p);
-            history_release(&ev);
+            cu_consent_list_release(&ev);
         }
     } else if (!rc && c->json) {
         cu_jw_begin_object(&w);
@@ -558,7 +528,7 @@ static int consent_show(cli *c, int argc, char **argv)
         if (!h.n)
             printf("%s: no consent recorded\n", subject);
     }
-    history_release(&h);
+    cu_consent_list_release(&h);
     if (!rc && w.rc)
         rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
     int status = rc ? cli_fail(c, &err) : EXIT_DONE;

@@ -111,17 +111,25 @@ static int copy_doc(void *ctx, const cu_policy_row *r)
     return cu_buf_append(d->out, r->document, r->document_len) ? CU_ENOMEM : CU_OK;
 }
 
-int cu_policy_document(cu_vault *v, const char *controller_id, int64_t version, cu_buf *out,
-                       cu_err *err)
+/* One stored version (0: current) of a controller's policy into d. */
+static int get_doc(cu_vault *v, const char *controller_id, int64_t version, doc_ctx *d,
+                   cu_err *err)
 {
     if (!cu_id_valid(controller_id))
         return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
-    doc_ctx d = {.out = out};
-    int rc = cu_store_policy_get(v->store, controller_id, version, copy_doc, &d, err);
+    int rc = cu_store_policy_get(v->store, controller_id, version, copy_doc, d, err);
     if (rc == CU_ENOTFOUND)
         return version ? cu_err_set(err, rc, "controller %s has no policy version %lld",
                                     controller_id, (long long)version)
                        : cu_err_set(err, rc, "controller %s has no policy", controller_id);
+    return rc;
+}
+
+int cu_policy_document(cu_vault *v, const char *controller_id, int64_t version, cu_buf *out,
+                       cu_err *err)
+{
+    doc_ctx d = {.out = out};
+    int rc = get_doc(v, controller_id, version, &d, err);
     if (rc == CU_ENOMEM)
         return cu_err_set(err, rc, "the policy is too large");
     return rc;
@@ -133,14 +141,8 @@ int cu_policy_load(cu_vault *v, const char *controller_id, int64_t version, cu_p
     *out = NULL;
     cu_buf doc;
     cu_buf_init(&doc, CU_POLICY_MAX_BYTES * 2);
-    if (!cu_id_valid(controller_id))
-        return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
     doc_ctx d = {.out = &doc};
-    int rc = cu_store_policy_get(v->store, controller_id, version, copy_doc, &d, err);
-    if (rc == CU_ENOTFOUND)
-        rc = version ? cu_err_set(err, rc, "controller %s has no policy version %lld",
-                                  controller_id, (long long)version)
-                     : cu_err_set(err, rc, "controller %s has no policy", controller_id);
+    int rc = get_doc(v, controller_id, version, &d, err);
     if (!rc && (rc = cu_policy_parse(doc.data, doc.len, out, NULL, err)))
         rc = cu_err_set(err, CU_ECORRUPT, "the stored policy of controller %s does not parse",
                         controller_id);
@@ -283,6 +285,20 @@ static int check_consent_in(const cu_consent_in *in, cu_err *err)
     return CU_OK;
 }
 
+/* The view of a stored record of rec (evidence left to the caller). */
+static cu_consent_view view_of(const cu_consent_row *r, const cu_subject_rec *rec)
+{
+    cu_consent_view cv = {.given = strcmp(r->state, "given") == 0,
+                          .policy_version = r->policy_version, .at = r->at};
+    cu_strlcpy(cv.id, r->id, sizeof cv.id);
+    cu_strlcpy(cv.subject_id, r->subject_id, sizeof cv.subject_id);
+    cu_strlcpy(cv.controller_id, rec->controller_id, sizeof cv.controller_id);
+    cu_strlcpy(cv.purpose, r->purpose, sizeof cv.purpose);
+    cu_strlcpy(cv.method, r->method, sizeof cv.method);
+    cu_strlcpy(cv.recorded_by, r->recorded_by, sizeof cv.recorded_by);
+    return cv;
+}
+
 typedef struct purpose_events {
     const cu_subject_rec *rec;
     const char *purpose;
@@ -295,14 +311,7 @@ static int purpose_event(void *ctx, const cu_consent_row *r)
     purpose_events *p = ctx;
     if (strcmp(r->purpose, p->purpose) != 0)
         return CU_OK;
-    cu_consent_view cv = {.given = strcmp(r->state, "given") == 0,
-                          .policy_version = r->policy_version, .at = r->at};
-    cu_strlcpy(cv.id, r->id, sizeof cv.id);
-    cu_strlcpy(cv.subject_id, r->subject_id, sizeof cv.subject_id);
-    cu_strlcpy(cv.controller_id, p->rec->controller_id, sizeof cv.controller_id);
-    cu_strlcpy(cv.purpose, r->purpose, sizeof cv.purpose);
-    cu_strlcpy(cv.method, r->method, sizeof cv.method);
-    cu_strlcpy(cv.recorded_by, r->recorded_by, sizeof cv.recorded_by);
+    cu_consent_view cv = view_of(r, p->rec);
     cu_buf_init(&cv.evidence, 0);
     return p->cb(p->ctx, &cv);
 }
@@ -343,14 +352,7 @@ typedef struct history_ctx {
 static int one_consent(void *ctx, const cu_consent_row *r)
 {
     history_ctx *h = ctx;
-    cu_consent_view cv = {.given = strcmp(r->state, "given") == 0,
-                          .policy_version = r->policy_version, .at = r->at};
-    cu_strlcpy(cv.id, r->id, sizeof cv.id);
-    cu_strlcpy(cv.subject_id, r->subject_id, sizeof cv.subject_id);
-    cu_strlcpy(cv.controller_id, h->rec->controller_id, sizeof cv.controller_id);
-    cu_strlcpy(cv.purpose, r->purpose, sizeof cv.purpose);
-    cu_strlcpy(cv.method, r->method, sizeof cv.method);
-    cu_strlcpy(cv.recorded_by, r->recorded_by, sizeof cv.recorded_by);
+    cu_consent_view cv = view_of(r, h->rec);
     cu_buf_init(&cv.evidence, CU_MAX_EVIDENCE_BYTES + 1);
     int rc = CU_OK;
     if (r->evidence && r->evidence_len) {
@@ -383,6 +385,36 @@ int cu_consent_history(cu_vault *v, const cu_actor *a, const char *subject_id,
         cu_key_wipe(&dek);
     }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_consent_keep(void *list, const cu_consent_view *c)
+{
+    cu_consent_list *l = list;
+    if (l->purpose && strcmp(c->purpose, l->purpose) != 0)
+        return CU_OK;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        cu_consent_view *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return CU_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    cu_consent_view *dst = &l->v[l->n++];
+    *dst = *c;
+    cu_buf_init(&dst->evidence, l->evidence ? CU_MAX_EVIDENCE_BYTES + 1 : 0);
+    if (l->evidence && cu_buf_append(&dst->evidence, c->evidence.data, c->evidence.len))
+        return CU_ENOMEM;
+    return CU_OK;
+}
+
+void cu_consent_list_release(cu_consent_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        cu_buf_release(&l->v[i].evidence);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
 }
 
 /* ---- unsubscribe links ---- */

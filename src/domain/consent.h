@@ -98,6 +98,17 @@ struct cu_consent_view {
 CU_MUST_USE int cu_consent_history(cu_vault *v, const cu_actor *a, const char *subject_id,
                                    cu_consent_view_cb cb, void *ctx, cu_err *err);
 
+/* Views kept beyond the callback that gives them: cu_consent_keep is a
+ * cu_consent_view_cb whose ctx is a list. */
+typedef struct cu_consent_list {
+    const char *purpose;        /* not NULL: keep only the views of this purpose */
+    bool evidence;              /* keep the evidence too (else it is left empty) */
+    cu_consent_view *v;
+    size_t n, cap;
+} cu_consent_list;
+CU_MUST_USE int cu_consent_keep(void *list, const cu_consent_view *c); /* CU_ENOMEM */
+void cu_consent_list_release(cu_consent_list *l);
+
 /* ---- unsubscribe links ---- */
 
 #define CU_UNSUBSCRIBE_PREFIX "cuu_"

@@ -185,13 +185,6 @@ static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 
 /* ---- consent ---- */
 
-/* The events of one purpose, for a receipt. */
-typedef struct consents {
-    const char *purpose;
-    cu_consent_view *events;
-    size_t n, cap;
-} consents;
-
 static int list_consent(void *ctx, const cu_consent_view *cv)
 {
     cu_jw_consent(ctx, cv);
@@ -224,25 +217,6 @@ static void consent_list(cu_api *api, const cu_http_req *req, const cu_actor *ac
     cu_buf_release(&out);
 }
 
-static int keep_event(void *ctx, const cu_consent_view *cv)
-{
-    consents *c = ctx;
-    if (strcmp(cv->purpose, c->purpose) != 0)
-        return CU_OK;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        cu_consent_view *n = realloc(c->events, cap * sizeof *n);
-        if (!n)
-            return CU_ENOMEM;
-        c->events = n;
-        c->cap = cap;
-    }
-    c->events[c->n] = *cv;
-    cu_buf_init(&c->events[c->n].evidence, 0); /* the receipt does not repeat evidence */
-    c->n++;
-    return CU_OK;
-}
-
 static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                            cu_http_resp *resp)
 {
@@ -258,25 +232,26 @@ static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *
                         .evidence = b.evidence, .evidence_len = b.evidence_len};
     char id[CU_ID_STRLEN];
     cu_vault *v = cu_api_vault(api);
-    /* The receipt lists this purpose's history, gathered in the same operation. */
-    consents c = {.purpose = b.purpose};
-    int rc = cu_consent_record(v, actor, req->route.subject, &in, id, keep_event, &c, &err);
+    /* The receipt lists this purpose's history, gathered in the same operation
+     * (without evidence: the receipt does not repeat it). */
+    cu_consent_list c = {.purpose = b.purpose};
+    int rc = cu_consent_record(v, actor, req->route.subject, &in, id, cu_consent_keep, &c, &err);
     cu_wipe(&b.evidence, sizeof b.evidence);
     cu_policy *p = NULL;
     cu_buf out;
     cu_buf_init(&out, 0);
     if (!rc && c.n) {
-        const cu_consent_view *last = &c.events[c.n - 1];
+        const cu_consent_view *last = &c.v[c.n - 1];
         if (cu_policy_load(v, last->controller_id, 0, &p, NULL) != CU_OK)
             p = NULL;
         cu_jw w;
         cu_jw_init(&w, &out);
-        cu_jw_consent_receipt(&w, last, c.events, c.n, p);
+        cu_jw_consent_receipt(&w, last, c.v, c.n, p);
         if (w.rc)
             rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
     }
     cu_policy_free(p);
-    free(c.events);
+    cu_consent_list_release(&c);
     if (rc) {
         cu_api_fail(resp, &err);
     } else {
