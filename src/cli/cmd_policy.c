@@ -85,6 +85,16 @@ static int parse(cli *c, int argc, char **argv, const char *help, pol_opts *o, i
     return 0;
 }
 
+/* parse, for the policy subcommands that act on one controller's policy. */
+static int parse_controller(cli *c, int argc, char **argv, pol_opts *o, int nargs,
+                            const char **args, const char *what)
+{
+    int rc = parse(c, argc, argv, policy_help, o, nargs, args, what);
+    if (!rc && !o->controller)
+        rc = cli_usage("policy %s needs --controller ID", argv[0]);
+    return rc;
+}
+
 int cli_read_input(const char *path, size_t limit, cu_buf *out, cu_err *err)
 {
     if (strcmp(path, "-") == 0)
@@ -94,6 +104,24 @@ int cli_read_input(const char *path, size_t limit, cu_buf *out, cu_err *err)
         return cu_err_set(err, CU_EINVAL, "cannot open %s", path);
     int rc = cu_read_stream(f, limit, out, err);
     fclose(f);
+    return rc;
+}
+
+/* A policy document from path ("-": stdin) into in, which is initialised here. */
+static int read_policy(const char *path, cu_buf *in, cu_err *err)
+{
+    cu_buf_init(in, CU_POLICY_MAX_BYTES + 1);
+    return cli_read_input(path, CU_POLICY_MAX_BYTES, in, err);
+}
+
+/* The policy in file, parsed; findings go to rep (may be NULL). */
+static int parse_file(const char *file, cu_policy **p, cu_pol_report *rep, cu_err *err)
+{
+    cu_buf in;
+    int rc = read_policy(file, &in, err);
+    if (!rc)
+        rc = cu_policy_parse(in.data, in.len, p, rep, err);
+    cu_buf_release(&in);
     return rc;
 }
 
@@ -114,14 +142,9 @@ static int policy_check(cli *c, int argc, char **argv)
     if (rc)
         return rc;
     cu_err err = {0};
-    cu_buf in;
-    cu_buf_init(&in, CU_POLICY_MAX_BYTES + 1);
     cu_pol_report rep = {0};
     cu_policy *p = NULL;
-    rc = cli_read_input(file, CU_POLICY_MAX_BYTES, &in, &err);
-    if (!rc)
-        rc = cu_policy_parse(in.data, in.len, &p, &rep, &err);
-    cu_buf_release(&in);
+    rc = parse_file(file, &p, &rep, &err);
     cu_policy_free(p);
     int status = EXIT_DONE;
     if (rc && !rep.nerrors) {
@@ -145,18 +168,15 @@ static int policy_apply(cli *c, int argc, char **argv)
 {
     pol_opts o;
     const char *file;
-    int rc = parse(c, argc, argv, policy_help, &o, 1, &file, "--controller ID and one FILE");
+    int rc = parse_controller(c, argc, argv, &o, 1, &file, "--controller ID and one FILE");
     if (rc)
         return rc;
-    if (!o.controller)
-        return cli_usage("policy apply needs --controller ID");
     cu_err err = {0};
     cu_buf in;
-    cu_buf_init(&in, CU_POLICY_MAX_BYTES + 1);
     cu_pol_report rep = {0};
     int64_t version = 0;
     bool changed = false;
-    rc = cli_read_input(file, CU_POLICY_MAX_BYTES, &in, &err);
+    rc = read_policy(file, &in, &err);
     if (!rc)
         rc = cli_open(c, "policy apply", &err);
     if (!rc)
@@ -189,11 +209,9 @@ static int policy_apply(cli *c, int argc, char **argv)
 static int policy_show(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    int rc = parse(c, argc, argv, policy_help, &o, 0, NULL, "--controller ID");
+    int rc = parse_controller(c, argc, argv, &o, 0, NULL, "--controller ID");
     if (rc)
         return rc;
-    if (!o.controller)
-        return cli_usage("policy show needs --controller ID");
     cu_err err = {0};
     cu_buf doc;
     cu_buf_init(&doc, CU_POLICY_MAX_BYTES * 2);
@@ -231,11 +249,9 @@ static int print_version(void *ctx, const cu_policy_version *pv)
 static int policy_history(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    int rc = parse(c, argc, argv, policy_help, &o, 0, NULL, "--controller ID");
+    int rc = parse_controller(c, argc, argv, &o, 0, NULL, "--controller ID");
     if (rc)
         return rc;
-    if (!o.controller)
-        return cli_usage("policy history needs --controller ID");
     cu_err err = {0};
     json_t *arr = c->json ? json_array() : NULL;
     rc = cli_open(c, "policy history", &err);
@@ -292,12 +308,7 @@ int cmd_notice(cli *c, int argc, char **argv)
     cu_err err = {0};
     cu_policy *p = NULL;
     if (o.file) {
-        cu_buf in;
-        cu_buf_init(&in, CU_POLICY_MAX_BYTES + 1);
-        rc = cli_read_input(o.file, CU_POLICY_MAX_BYTES, &in, &err);
-        if (!rc)
-            rc = cu_policy_parse(in.data, in.len, &p, NULL, &err);
-        cu_buf_release(&in);
+        rc = parse_file(o.file, &p, NULL, &err);
     } else {
         rc = cli_open(c, "notice", &err);
         if (!rc)

@@ -319,64 +319,41 @@ static void page(cu_http_resp *resp, int status, const char *title, const char *
     cu_buf_release(&out);
 }
 
-static void unsubscribe_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+/* GET shows what the link withdraws, with the button; POST (the button) uses
+ * it. A link used before says so: unsubscribing twice is not an error for the
+ * person doing it. */
+static void unsubscribe(cu_api *api, const cu_http_req *req, cu_http_resp *resp, bool use)
 {
     cu_err err = {0};
+    const char *t = req->route.token;
     cu_buf purpose, controller;
     cu_buf_init(&purpose, 0);
     cu_buf_init(&controller, 0);
     bool used = false;
-    const char *t = req->route.token;
     if (cu_unsubscribe_peek(cu_api_vault(api), t, strlen(t), &purpose, &controller, &used,
                             &err)) {
         cu_api_fail(resp, &err);
     } else if (used) {
         page(resp, 200, "You have unsubscribed",
              "This link was used already: your consent was withdrawn then.", NULL);
-    } else {
+    } else if (!use) {
         char para[1200];
         snprintf(para, sizeof para,
                  "Press the button to withdraw your consent to: %s (%s). You will not need "
                  "to sign in, and withdrawing does not affect anything done before.",
                  cu_buf_str(&purpose), cu_buf_str(&controller));
         page(resp, 200, "Unsubscribe", para, req->path);
-    }
-    cu_buf_release(&purpose);
-    cu_buf_release(&controller);
-}
-
-static void unsubscribe_post(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
-{
-    cu_err err = {0};
-    const char *t = req->route.token;
-    /* Unsubscribing twice is not an error for the person doing it. */
-    cu_buf purpose, controller;
-    cu_buf_init(&purpose, 0);
-    cu_buf_init(&controller, 0);
-    bool used = false;
-    int rc = cu_unsubscribe_peek(cu_api_vault(api), t, strlen(t), &purpose, &controller, &used,
-                                 &err);
-    cu_buf_release(&purpose);
-    cu_buf_release(&controller);
-    if (rc) {
+    } else if (cu_unsubscribe_use(cu_api_vault(api), t, strlen(t),
+                                  "http POST /v1/unsubscribe/{token}", &err)) {
         cu_api_fail(resp, &err);
-        return;
-    }
-    if (used) {
+    } else {
         page(resp, 200, "You have unsubscribed",
-             "This link was used already: your consent was withdrawn then.", NULL);
-        return;
+             "Your consent is withdrawn. We will not use your details for this purpose again "
+             "unless you give your consent again.",
+             NULL);
     }
-    char via[96];
-    snprintf(via, sizeof via, "http POST /v1/unsubscribe/{token}");
-    if (cu_unsubscribe_use(cu_api_vault(api), t, strlen(t), via, &err)) {
-        cu_api_fail(resp, &err);
-        return;
-    }
-    page(resp, 200, "You have unsubscribed",
-         "Your consent is withdrawn. We will not use your details for this purpose again "
-         "unless you give your consent again.",
-         NULL);
+    cu_buf_release(&purpose);
+    cu_buf_release(&controller);
 }
 
 /* ---- restriction and objection ---- */
@@ -454,8 +431,8 @@ bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp
 {
     switch (req->route.id) {
     case CU_R_NOTICE: notice_get(api, req, resp); return true;
-    case CU_R_UNSUBSCRIBE_GET: unsubscribe_get(api, req, resp); return true;
-    case CU_R_UNSUBSCRIBE_POST: unsubscribe_post(api, req, resp); return true;
+    case CU_R_UNSUBSCRIBE_GET: unsubscribe(api, req, resp, false); return true;
+    case CU_R_UNSUBSCRIBE_POST: unsubscribe(api, req, resp, true); return true;
     default: return false;
     }
 }
