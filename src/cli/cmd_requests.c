@@ -173,7 +173,7 @@ static void print_view(const cu_request_view *v)
         printf("  closed %s%s\n", r->closed_on,
                v->has_clock ? (v->on_time ? ", on time" : ", late") : "");
     if (r->grounds[0])
-        printf("  refused as %s; stated: %s\n", r->grounds, CU_RQ_ICO_ROUTE);
+        printf("  refused as %s; stated: %s\n", r->grounds, r->complaint_route);
 }
 
 static int print_event(void *ctx, const cu_request_event_view *e)

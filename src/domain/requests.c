@@ -640,8 +640,10 @@ int cu_request_change(cu_vault *v, const cu_actor *a, const char *id, const cu_r
             else if (!c->ico_route_stated)
                 rc = cu_err_set(err, CU_EINVAL, "a refusal must tell the subject of their right "
                                                 "to complain to the ICO (ico_route_stated)");
-            else
+            else {
                 cu_strlcpy(r.grounds, c->grounds, sizeof r.grounds);
+                cu_strlcpy(r.complaint_route, CU_RQ_ICO_ROUTE, sizeof r.complaint_route);
+            }
             break;
         default:
             break;

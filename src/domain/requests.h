@@ -40,7 +40,8 @@
  *   - refuse needs grounds (manifestly_unfounded, manifestly_excessive,
  *     exemption, identity_not_verified), reasons, and confirmation that the
  *     reply told the subject of their right to complain to the ICO and to
- *     seek a judicial remedy (CU_RQ_ICO_ROUTE, recorded with the refusal).
+ *     seek a judicial remedy (CU_RQ_ICO_ROUTE: the statement is recorded with
+ *     the refusal, as it was worded then).
  *
  * Fulfilling a restriction request sets the subject's restriction, and an
  * objection request records the objection (to its purpose, or to all), in

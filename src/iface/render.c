@@ -185,8 +185,8 @@ json_t *cu_json_request(const cu_request_view *v)
                                                                  strcmp(opt[i].v, "*") == 0
                                                              ? "all"
                                                              : opt[i].v));
-    if (strcmp(r->state, "refused") == 0)
-        json_object_set_new(j, "complaint_route", json_string(CU_RQ_ICO_ROUTE));
+    if (r->complaint_route[0])
+        json_object_set_new(j, "complaint_route", json_string(r->complaint_route));
     if (v->has_clock) {
         char s[11], d1[11], d3[11], nb[11], due[11];
         cu_rq_date_str(v->dl.start, s);

@@ -189,6 +189,7 @@ static const char *const migrations[] = {
     "  extended      INTEGER NOT NULL DEFAULT 0,\n"
     "  told_on       TEXT,\n"
     "  grounds       TEXT,\n"
+    "  complaint_route TEXT,\n"
     "  closed_on     TEXT,\n"
     "  created_at    INTEGER NOT NULL,\n"
     "  updated_at    INTEGER NOT NULL\n"

@@ -21,7 +21,7 @@
 #define REQUEST_COLUMNS                                                                     \
     "id, controller_id, kind, channel, state, paused_from, subject_id, purpose, "           \
     "received_on, evidence_on, extended, told_on, grounds, closed_on, created_at, "         \
-    "updated_at"
+    "updated_at, complaint_route"
 
 /* Prepared statements, prepared on first use and kept for the connection. */
 enum stmt_id {
@@ -196,10 +196,11 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_UNSUB_PEEK] = "SELECT subject_id, purpose, used_at IS NOT NULL FROM unsubscribe_links "
                       "WHERE token_hash = ?1",
     [ST_RQ_INSERT] = "INSERT INTO requests(" REQUEST_COLUMNS ") VALUES "
-                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [ST_RQ_UPDATE] = "UPDATE requests SET state = ?5, paused_from = ?6, subject_id = ?7, "
                      "purpose = ?8, evidence_on = ?10, extended = ?11, told_on = ?12, "
-                     "grounds = ?13, closed_on = ?14, updated_at = ?16 WHERE id = ?1",
+                     "grounds = ?13, closed_on = ?14, updated_at = ?16, complaint_route = ?17 "
+                     "WHERE id = ?1",
     [ST_RQ_GET] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
     [ST_RQ_EACH] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE (?1 = 0 OR state NOT IN "
                    "('fulfilled','refused','withdrawn')) ORDER BY received_on, created_at",
@@ -1578,6 +1579,7 @@ static void bind_request(sqlite3_stmt *st, const cu_request_rec *r)
     bind_opt(st, 14, r->closed_on);
     sqlite3_bind_int64(st, 15, r->created_at);
     sqlite3_bind_int64(st, 16, r->updated_at);
+    bind_opt(st, 17, r->complaint_route);
 }
 
 /* A text column, "" when NULL. */
@@ -1606,6 +1608,7 @@ static void request_from_row(sqlite3_stmt *st, cu_request_rec *r)
     cu_strlcpy(r->closed_on, col_str(st, 13), sizeof r->closed_on);
     r->created_at = sqlite3_column_int64(st, 14);
     r->updated_at = sqlite3_column_int64(st, 15);
+    cu_strlcpy(r->complaint_route, col_str(st, 16), sizeof r->complaint_route);
 }
 
 int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err)

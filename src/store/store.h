@@ -375,6 +375,7 @@ typedef struct cu_request_rec {
     char evidence_on[11];   /* requested identity evidence arrived */
     char told_on[11];       /* the subject was told of an extension */
     char grounds[32];       /* of a refusal */
+    char complaint_route[256]; /* of a refusal: the ICO complaint route stated */
     char closed_on[11];     /* fulfilled, refused or withdrawn */
     bool extended;
     int64_t created_at, updated_at;

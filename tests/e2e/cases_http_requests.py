@@ -192,6 +192,8 @@ def t_clock_rules(ctx):
         j = move(srv, cx, dpo, r2, "refuse", grounds="manifestly_excessive",
                  ico_route_stated=True)
         eq((j["state"], j["grounds"]), ("refused", "manifestly_excessive"), "refused")
+        eq(cx_sql(cx, "SELECT complaint_route FROM requests WHERE id = ?", (r2,)),
+           j["complaint_route"], "the complaint route, recorded")
         check("Information Commissioner" in j["complaint_route"], "no ICO route", j)
         for action in ("withdraw", "fulfil", "verify", "clarify"):
             move(srv, cx, dpo, r2, action, status=409, subject=sid)
@@ -310,6 +312,18 @@ def t_due_and_metrics(ctx):
         f.write("bank_holidays_file = %s\n" % hol)
     check(cx.ok("requests", "due").out.startswith("bank holidays: file " + hol),
           "calendar from custos.conf")
+    old = os.path.join(os.path.dirname(cx.store), "old.json")
+    with open(old, "w") as f:
+        json.dump({"england-and-wales": {"division": "england-and-wales", "events": [
+            {"title": "Christmas Day", "date": "2025-12-25"}]}}, f)
+    env_old = {"CUSTOS_BANK_HOLIDAYS": old}
+    out = cx.ok("requests", "show", b, env=env_old).out
+    check("warning: the deadline runs beyond the bank-holiday calendar's last year" in out,
+          "no beyond-calendar warning", out)
+    out = cx.ok("requests", "due", env=env_old).out
+    check("(beyond calendar)" in out.splitlines()[1], "due does not flag it", out)
+    eq(cx.okj("requests", "show", b, "--json", env=env_old)["clock"]["beyond_calendar"], True,
+       "beyond_calendar")
     bad = os.path.join(os.path.dirname(cx.store), "bad.json")
     with open(bad, "w") as f:
         f.write('{"england-and-wales": {"division": "england-and-wales", "events": []}}')

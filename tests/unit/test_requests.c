@@ -399,6 +399,9 @@ static void test_refusal(void **state)
     OK(f, cu_request_change(f->v, &OPERATOR, id, &c, &v, &f->err));
     assert_string_equal(v.rec.state, "refused");
     assert_string_equal(v.rec.grounds, "manifestly_excessive");
+    /* The statement made is recorded with the refusal. */
+    assert_string_equal(v.rec.complaint_route, CU_RQ_ICO_ROUTE);
+    assert_non_null(strstr(v.rec.complaint_route, "Information Commissioner"));
     assert_int_equal(cu_vault_audit_seq(f->v), seq + 1);
     assert_int_equal(change(f, id, CU_RQ_WITHDRAW, NULL, "x", NULL), CU_ECONFLICT);
 }
@@ -564,6 +567,19 @@ static void test_calendar_file(void **state)
     cu_request_view v;
     OK(f, change(f, id, CU_RQ_VERIFY, NULL, "known", &v));
     SAME_DATE(v.dl.due, D(2026, 2, 6)); /* Thursday 5 February is now a holiday */
+    assert_false(v.dl.beyond_calendar);
+    /* Under a calendar of 2025 alone, a 2026 deadline is beyond it: flagged,
+     * weekends still skipped. */
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("{\"england-and-wales\": {\"division\": \"england-and-wales\", \"events\": "
+          "[{\"title\": \"Old\", \"date\": \"2025-12-25\"}]}}",
+          fp);
+    fclose(fp);
+    OK(f, cu_vault_use_holidays(f->v, path, &f->err));
+    OK(f, cu_request_show(f->v, &OPERATOR, id, &v, NULL, NULL, &f->err));
+    assert_true(v.dl.beyond_calendar);
+    SAME_DATE(v.dl.due, D(2026, 2, 5));
     snprintf(path, sizeof path, "%s/missing.json", f->root);
     FAILS(f, CU_EIO, cu_vault_use_holidays(f->v, path, &f->err));
     snprintf(path, sizeof path, "%s/bad.json", f->root);
