@@ -317,11 +317,22 @@ static size_t note_ad(unsigned char out[CU_AD_MAX], const char *request_id, cons
     return n > 0 && n < CU_AD_MAX ? (size_t)n : CU_AD_MAX - 1;
 }
 
-/* The key a request's notes are sealed under: the subject's once linked. */
+/* The key a request's notes are sealed under: the subject's once linked.
+ * After the subject is erased (an erasure request is typically marked
+ * fulfilled after the erasure) there is no subject key left: later notes go
+ * under the store's requests key, so the record of how the request was
+ * answered survives it. */
 static int note_key(cu_vault *v, const cu_request_rec *r, cu_key *dek, bool *subject,
                     cu_err *err)
 {
     *subject = r->subject_id[0] != '\0';
+    if (*subject) {
+        cu_subject_rec s;
+        int rc = cu_store_subject_get(v->store, r->subject_id, &s, err);
+        if (rc)
+            return rc;
+        *subject = !s.erased_at;
+    }
     if (*subject)
         return cu_vault_subject_key(v, r->subject_id, dek, NULL, err);
     *dek = *v->requests_key;
@@ -519,13 +530,16 @@ static int open_request(cu_vault *v, cu_op *op, const char *id, cu_request_rec *
  * enforces, set within the same operation (no second audit event). */
 static int apply_flag(cu_vault *v, const cu_actor *a, const cu_request_rec *r, cu_err *err)
 {
+    bool restriction = strcmp(r->kind, "restriction") == 0;
+    if (!restriction && strcmp(r->kind, "objection") != 0)
+        return CU_OK;
     cu_subject_rec s;
     int rc = cu_store_subject_get(v->store, r->subject_id, &s, err);
     if (!rc && s.erased_at)
         rc = cu_err_set(err, CU_EERASED, "subject %s was erased", s.id);
     if (rc)
         return rc;
-    if (strcmp(r->kind, "restriction") == 0)
+    if (restriction)
         return s.restricted_at ? CU_OK
                                : cu_store_subject_set_restricted(v->store, s.id, cu_now_us(),
                                                                  err);

@@ -10,8 +10,9 @@
  * event, one row of the request's history with who, when and why. The "why"
  * (and the details given at receipt) may name people: it is sealed, under the
  * subject's key once the request is linked (earlier notes are resealed then,
- * so erasing the subject shreds them too), before that under the store's
- * requests key. Audit events carry no free text.
+ * so erasing the subject shreds them too), before that (and after the
+ * subject's erasure, so that the answer to an erasure request can still be
+ * recorded) under the store's requests key. Audit events carry no free text.
  *
  * States and transitions (cu_rq_next; "open" = every state but the last
  * three):

@@ -375,6 +375,46 @@ static void test_notes_sealed(void **state)
     assert_int_equal(change(f, id, CU_RQ_WITHDRAW, NULL, big, NULL), CU_EINVAL);
 }
 
+typedef struct notes {
+    int n, shredded;
+    char last[64];
+} notes;
+
+static int note_cb(void *ctx, const cu_request_event_view *e)
+{
+    notes *o = ctx;
+    o->n++;
+    if (!e->why)
+        o->shredded++;
+    else
+        snprintf(o->last, sizeof o->last, "%s", e->why);
+    return CU_OK;
+}
+
+/* An erasure request is fulfilled after the erasure: the notes sealed under
+ * the subject's key are shredded with it; the request and its later notes
+ * (under the store's key) remain as the record of the answer. */
+static void test_erasure_then_fulfil(void **state)
+{
+    fx *f = *state;
+    char id[CU_ID_STRLEN];
+    receive(f, "erasure", "2026-04-01", "erase everything, from Primrose Vantablack", id);
+    OK(f, change(f, id, CU_RQ_VERIFY, "2026-04-02", "NHS number matched", NULL));
+    int64_t at;
+    cu_actor rights = OPERATOR;
+    rights.purpose = "subject_rights";
+    OK(f, cu_subject_erase(f->v, &rights, f->subject, &at, &f->err));
+    cu_request_view v;
+    OK(f, change(f, id, CU_RQ_FULFIL, "2026-04-03", "erased; certificate sent", &v));
+    assert_string_equal(v.rec.state, "fulfilled");
+    notes n = {0};
+    OK(f, cu_request_show(f->v, &OPERATOR, id, &v, note_cb, &n, &f->err));
+    assert_int_equal(n.n, 3);
+    assert_int_equal(n.shredded, 2);
+    assert_string_equal(n.last, "erased; certificate sent");
+    assert_false(file_has(f->db, "Vantablack"));
+}
+
 /* Refusal needs grounds, reasons and the ICO route; it is final. */
 static void test_refusal(void **state)
 {
@@ -604,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lifecycle_and_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notes_sealed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erasure_then_fulfil, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fulfil_sets_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
