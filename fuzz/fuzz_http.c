@@ -1,6 +1,9 @@
 /*
  * fuzz_http.c — the HTTP API's request router and body parsers.
  *
+ * Request bodies fuzzed here include the rights-request ones (receive and
+ * transition).
+ *
  * Input: one byte choosing the method, the path up to the first '\n', and the
  * rest as the request body. The path goes through cu_route; the body through
  * the parser of the route it matched and through every other body parser too.
@@ -94,6 +97,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cu_purpose_body pb;
     if (cu_body_purpose(body, blen, &pb, &err) == CU_OK)
         CHECK(cu_name_valid(pb.purpose));
+    else
+        check_err(&err);
+    cu_err_clear(&err);
+    cu_request_body rb;
+    if (cu_body_request(body, blen, &rb, &err) == CU_OK)
+        CHECK(rb.kind[0] && rb.channel[0] && rb.received_on[0] && rb.details_len > 0 &&
+              rb.details_len < sizeof rb.details && strlen(rb.details) == rb.details_len &&
+              (!rb.purpose[0] || strcmp(rb.purpose, "all") == 0 || cu_name_valid(rb.purpose)));
+    else
+        check_err(&err);
+    cu_err_clear(&err);
+    cu_request_change_body rc;
+    if (cu_body_request_change(body, blen, &rc, &err) == CU_OK)
+        CHECK(rc.action[0] && rc.why_len > 0 && rc.why_len < sizeof rc.why &&
+              strlen(rc.why) == rc.why_len && (!rc.subject[0] || cu_id_valid(rc.subject)));
     else
         check_err(&err);
     if (m.id == CU_R_SUBJECT_CREATE || m.id == CU_R_ITEMS_CREATE || m.id == CU_R_SUBJECT_PATCH) {

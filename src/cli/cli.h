@@ -27,6 +27,9 @@ typedef struct cli {
     const char *key_file; /* CUSTOS_MASTER_KEY_FILE, else custos.conf's master_key_file,
                            * else NULL for <store>/master.key */
     char key_file_buf[4096];
+    const char *holidays_file; /* CUSTOS_BANK_HOLIDAYS, else custos.conf's bank_holidays_file,
+                                * else NULL for the built-in calendar */
+    char holidays_file_buf[4096];
     const char *purpose;  /* --purpose, default "administration" */
     bool json;
     char user[65];
@@ -100,5 +103,7 @@ int cmd_consent(cli *c, int argc, char **argv);
 int cmd_subject_restrict(cli *c, int argc, char **argv);
 int cmd_subject_object(cli *c, int argc, char **argv);
 int cmd_subject_rights(cli *c, int argc, char **argv);
+/* cli/cmd_requests.c */
+int cmd_requests(cli *c, int argc, char **argv);
 
 #endif

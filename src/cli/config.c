@@ -6,7 +6,7 @@
 #include "cli/cli.h"
 
 /* Lines are "key = value"; blank lines and lines starting with '#' are
- * ignored. Known keys: master_key_file. Anything else is an error, so a typo
+ * ignored. Known keys: master_key_file, bank_holidays_file. Anything else is an error, so a typo
  * never silently falls back to a default key. */
 int cli_load_config(cli *c, cu_err *err)
 {
@@ -50,6 +50,11 @@ int cli_load_config(cli *c, cu_err *err)
             if (!c->key_file) { /* the environment wins */
                 cu_strlcpy(c->key_file_buf, v, sizeof c->key_file_buf);
                 c->key_file = c->key_file_buf;
+            }
+        } else if (strcmp(p, "bank_holidays_file") == 0 && *v) {
+            if (!c->holidays_file) { /* the environment wins */
+                cu_strlcpy(c->holidays_file_buf, v, sizeof c->holidays_file_buf);
+                c->holidays_file = c->holidays_file_buf;
             }
         } else {
             rc = cu_err_set(err, CU_EINVAL, "%s:%d: unknown setting %s", path, lineno,

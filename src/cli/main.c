@@ -34,6 +34,8 @@ static const char usage[] =
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n"
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n"
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n"
+    "  requests receive|verify|clarify|resume|extend|fulfil|refuse|withdraw|show|list|due\n"
+    "                               rights requests and their statutory clocks\n"
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
@@ -51,7 +53,8 @@ static const char usage[] =
     "                 covers only commands that touch no personal data)\n"
     "  --help         help for the command\n"
     "\n"
-    "environment: CUSTOS_STORE, CUSTOS_MASTER_KEY_FILE (default DIR/master.key)\n"
+    "environment: CUSTOS_STORE, CUSTOS_MASTER_KEY_FILE (default DIR/master.key),\n"
+    "             CUSTOS_BANK_HOLIDAYS (default: the built-in calendar)\n"
     "exit status: 0 done, 1 refused or invalid input, 2 usage error, 3 internal error\n";
 
 /* cli/cmd_routes.c */
@@ -67,11 +70,13 @@ int main(int argc, char **argv)
     /* Everything custos creates (database, WAL, key files) is for its user only. */
     umask(077);
     cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
-             .purpose = "administration"};
+             .holidays_file = getenv("CUSTOS_BANK_HOLIDAYS"), .purpose = "administration"};
     if (!c.store || !*c.store)
         c.store = "./var";
     if (c.key_file && !*c.key_file)
         c.key_file = NULL;
+    if (c.holidays_file && !*c.holidays_file)
+        c.holidays_file = NULL;
 
     /* Options before the command. */
     static const struct option opts[] = {CLI_COMMON_OPTIONS,
@@ -104,7 +109,7 @@ int main(int argc, char **argv)
         {"subject", cmd_subject}, {"audit", cmd_audit},   {"key", cmd_key},
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
         {"routes", cmd_routes},   {"policy", cmd_policy}, {"notice", cmd_notice},
-        {"ropa", cmd_ropa},       {"consent", cmd_consent},
+        {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"requests", cmd_requests},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "domain/requests.h"
 #include "domain/model.h"
 #include "util/clock.h"
 
@@ -105,7 +106,13 @@ int cli_open(cli *c, const char *via, cu_err *err)
     c->actor = (cu_actor){.name = c->user, .role = "operator", .purpose = c->purpose,
                           .via = c->via};
     int rc = cli_load_config(c, err);
-    return rc ? rc : cu_vault_open(c->store, c->key_file, &c->vault, err);
+    if (!rc)
+        rc = cu_vault_open(c->store, c->key_file, &c->vault, err);
+    /* The bank-holiday calendar of the statutory clocks, when not the
+     * built-in one: a bad file is an error, never a silent fallback. */
+    if (!rc && c->holidays_file)
+        rc = cu_vault_use_holidays(c->vault, c->holidays_file, err);
+    return rc;
 }
 
 void cli_close(cli *c)

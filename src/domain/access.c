@@ -91,6 +91,8 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_CONSENT] = "consent.change",
         [CU_ACT_RIGHTS] = "rights.change",
         [CU_ACT_POLICY] = "policy.apply",
+        [CU_ACT_REQUEST_RECEIVE] = "request.receive",
+        [CU_ACT_REQUESTS] = "request.manage",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -146,6 +148,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_LIST:
         case CU_ACT_CARE_LIST:
         case CU_ACT_CONSENT:
+        case CU_ACT_REQUEST_RECEIVE:
             d = (cu_access_decision){.allow = true, .categories = DEMOGRAPHIC,
                                      .basis = "role"};
             break;
@@ -167,6 +170,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_CONSENT:
         case CU_ACT_RIGHTS:
         case CU_ACT_POLICY:
+        case CU_ACT_REQUEST_RECEIVE:
+        case CU_ACT_REQUESTS:
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;

@@ -22,6 +22,10 @@
  *               personal data
  * Consent is recorded or withdrawn by care_admin and dpo, and by clinicians
  * for patients on their care list.
+ * Rights requests are managed (verified, clocked, decided, fulfilled, read)
+ * by dpo. care_admin, often the front desk where a letter or a visitor
+ * arrives, may log a request as received, and nothing more: reading requests
+ * back or acting on them is the DPO's.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -67,6 +71,8 @@ typedef enum cu_act {
     CU_ACT_CONSENT,       /* record, withdraw or read a subject's consent */
     CU_ACT_RIGHTS,        /* set or lift a restriction or an objection */
     CU_ACT_POLICY,        /* apply a controller's policy */
+    CU_ACT_REQUEST_RECEIVE, /* log a rights request as received */
+    CU_ACT_REQUESTS,      /* verify, clock, decide, fulfil and read rights requests */
     CU_ACT_COUNT
 } cu_act;
 

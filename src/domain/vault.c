@@ -21,6 +21,7 @@
 #define KEYRING_SIGNING "audit_signing"
 #define KEYRING_PSEUDONYM "pseudonym_root"
 #define KEYRING_TOTP "totp"
+#define KEYRING_REQUESTS "requests"
 
 static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err)
 {
@@ -64,8 +65,9 @@ static void free_keys(cu_vault *v)
     cu_key_free(v->signing_seed);
     cu_key_free(v->pseudonym_root);
     cu_key_free(v->totp_key);
+    cu_key_free(v->requests_key);
     v->master = v->wrap = v->index_root = v->signing_seed = NULL;
-    v->pseudonym_root = v->totp_key = NULL;
+    v->pseudonym_root = v->totp_key = v->requests_key = NULL;
 }
 
 static void drop_policies(cu_vault *v)
@@ -86,6 +88,7 @@ void cu_vault_close(cu_vault *v)
     free_keys(v);
     drop_policies(v);
     free(v->policies);
+    cu_holidays_release(&v->holidays);
     cu_wipe(v, sizeof *v);
     free(v);
 }
@@ -322,6 +325,29 @@ out:
     return rc;
 }
 
+/* The requests key (migration 4) seals what staff record about a rights
+ * request before its subject is known; a store made before it gets one. */
+static int ensure_requests_key(cu_vault *v, cu_err *err)
+{
+    int rc = keyring_load_opt(v, KEYRING_REQUESTS, true, &v->requests_key, err);
+    if (rc != CU_ENOTFOUND)
+        return rc;
+    cu_err_clear(err);
+    if ((rc = cu_store_begin(v->store, err)))
+        return rc;
+    cu_key k;
+    cu_key_random(&k);
+    rc = keyring_store(v, KEYRING_REQUESTS, v->wrap, &k, err);
+    if (!rc && !(v->requests_key = cu_key_new_locked(&k)))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+    cu_key_wipe(&k);
+    if (!rc)
+        rc = cu_store_commit(v->store, err);
+    else
+        cu_store_rollback(v->store);
+    return rc;
+}
+
 void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subject_id,
                         char out[CU_PSEUDONYM_STRLEN])
 {
@@ -402,6 +428,8 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
         rc = cu_audit_load_head(v, err);
     if (!rc)
         rc = ensure_migration2_keys(v, err);
+    if (!rc)
+        rc = ensure_requests_key(v, err);
     cu_buf_release(&meta);
     if (rc) {
         cu_vault_close(v);

@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "domain/access.h"
+#include "domain/deadline.h"
 #include "domain/policy.h"
 #include "domain/vault.h"
 #include "store/store.h"
@@ -20,6 +21,12 @@ struct cu_vault {
     cu_key *signing_seed; /* keyring: Ed25519 seed for chain heads */
     cu_key *pseudonym_root; /* keyring: roots per-controller subject pseudonyms */
     cu_key *totp_key;       /* keyring: seals staff one-time-code secrets */
+    cu_key *requests_key;   /* keyring: seals notes on requests not yet linked to a subject */
+    /* The bank-holiday calendar the statutory clocks run on (requests.c):
+     * loaded on first use, from the embedded data unless one was chosen. */
+    cu_holidays holidays;
+    bool holidays_loaded;
+    char holidays_source[PATH_MAX + 16];
     unsigned char pubkey[CU_PUBKEY_BYTES];
     char store_id[CU_ID_STRLEN];
     char dir[PATH_MAX];

@@ -21,5 +21,9 @@ bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp
  * one of them. */
 bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                          const cu_principal *who, cu_http_resp *resp);
+/* The rights-request routes (api_requests.c); false when req is not one of
+ * them. */
+bool cu_api_requests_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                           const cu_principal *who, cu_http_resp *resp);
 
 #endif

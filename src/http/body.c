@@ -3,12 +3,23 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
 #include "domain/model.h"
 
 /* Parses an object whose keys must all be in allowed and map to strings
  * (or, for int_key, an integer). */
+static json_t *load_object_typed(const void *json, size_t len, const char *const *allowed,
+                                 const char *int_key, const char *bool_key, cu_err *err);
+
 static json_t *load_object(const void *json, size_t len, const char *const *allowed,
                            const char *int_key, cu_err *err)
+{
+    return load_object_typed(json, len, allowed, int_key, NULL, err);
+}
+
+/* As load_object; bool_key (may be NULL) names a key that maps to a boolean. */
+static json_t *load_object_typed(const void *json, size_t len, const char *const *allowed,
+                                 const char *int_key, const char *bool_key, cu_err *err)
 {
     if (len > 64 * 1024) {
         cu_err_set(err, CU_EINVAL, "body larger than 65536 bytes");
@@ -39,6 +50,14 @@ static json_t *load_object(const void *json, size_t len, const char *const *allo
             return NULL;
         }
         bool want_int = int_key && strcmp(key, int_key) == 0;
+        if (bool_key && strcmp(key, bool_key) == 0) {
+            if (!json_is_boolean(val)) {
+                cu_err_set(err, CU_EINVAL, "$.%s must be true or false", key);
+                json_decref(root);
+                return NULL;
+            }
+            continue;
+        }
         if (want_int ? !json_is_integer(val) : !json_is_string(val)) {
             cu_err_set(err, CU_EINVAL, "$.%s must be %s", key, want_int ? "an integer" : "a string");
             json_decref(root);
@@ -163,6 +182,59 @@ int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out, cu_err *
     int rc = copy_str(root, "purpose", true, out->purpose, sizeof out->purpose, NULL, err);
     if (!rc && !cu_name_valid(out->purpose))
         rc = cu_err_set(err, CU_EINVAL, "$.purpose must be a purpose id");
+    json_decref(root);
+    return rc;
+}
+
+int cu_body_request(const void *json, size_t len, cu_request_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"kind", "channel", "received_on", "details", "purpose",
+                                       NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object(json, len, keys, NULL, err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = copy_str(root, "kind", true, out->kind, sizeof out->kind, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "channel", true, out->channel, sizeof out->channel, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "received_on", true, out->received_on, sizeof out->received_on,
+                      NULL, err);
+    if (!rc)
+        rc = copy_str(root, "details", true, out->details, sizeof out->details,
+                      &out->details_len, err);
+    if (!rc)
+        rc = copy_str(root, "purpose", false, out->purpose, sizeof out->purpose, NULL, err);
+    if (!rc && out->purpose[0] && strcmp(out->purpose, "all") != 0 &&
+        !cu_name_valid(out->purpose))
+        rc = cu_err_set(err, CU_EINVAL, "$.purpose must be a purpose id, or all");
+    json_decref(root);
+    return rc;
+}
+
+int cu_body_request_change(const void *json, size_t len, cu_request_change_body *out,
+                           cu_err *err)
+{
+    static const char *const keys[] = {"action",  "why",     "on", "subject", "told_on",
+                                       "grounds", "ico_route_stated", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object_typed(json, len, keys, NULL, "ico_route_stated", err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = copy_str(root, "action", true, out->action, sizeof out->action, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "why", true, out->why, sizeof out->why, &out->why_len, err);
+    if (!rc)
+        rc = copy_str(root, "on", false, out->on, sizeof out->on, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "subject", false, out->subject, sizeof out->subject, NULL, err);
+    if (!rc && out->subject[0] && !cu_id_valid(out->subject))
+        rc = cu_err_set(err, CU_EINVAL, "$.subject must be a subject id");
+    if (!rc)
+        rc = copy_str(root, "told_on", false, out->told_on, sizeof out->told_on, NULL, err);
+    if (!rc)
+        rc = copy_str(root, "grounds", false, out->grounds, sizeof out->grounds, NULL, err);
+    out->ico_route_stated = json_is_true(json_object_get(root, "ico_route_stated"));
     json_decref(root);
     return rc;
 }

@@ -47,6 +47,35 @@ typedef struct cu_purpose_body {
     char purpose[72];
 } cu_purpose_body;
 
+/* A rights request as received: {"kind": s, "channel": s, "received_on":
+ * "YYYY-MM-DD", "details": s, "purpose": s?} (purpose: objections only). */
+typedef struct cu_request_body {
+    char kind[24];
+    char channel[16];
+    char received_on[16];
+    char purpose[72];
+    char details[4097];
+    size_t details_len;
+} cu_request_body;
+
+/* One transition of a request: {"action": s, "why": s, "on": "YYYY-MM-DD"?,
+ * "subject": id?, "told_on": "YYYY-MM-DD"?, "grounds": s?,
+ * "ico_route_stated": bool?} */
+typedef struct cu_request_change_body {
+    char action[24];
+    char why[4097];
+    size_t why_len;
+    char on[16];
+    char subject[40];
+    char told_on[16];
+    char grounds[32];
+    bool ico_route_stated;
+} cu_request_change_body;
+
+CU_MUST_USE int cu_body_request(const void *json, size_t len, cu_request_body *out,
+                                cu_err *err);
+CU_MUST_USE int cu_body_request_change(const void *json, size_t len,
+                                       cu_request_change_body *out, cu_err *err);
 CU_MUST_USE int cu_body_consent(const void *json, size_t len, cu_consent_body *out,
                                 cu_err *err);
 CU_MUST_USE int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out,

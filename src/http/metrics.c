@@ -18,6 +18,24 @@ static const unsigned batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
 static atomic_uint_fast64_t batch_buckets[NBATCH + 1];
 static atomic_uint_fast64_t batch_sum, batch_count, audit_events;
 
+#define NRQ_STATES 16
+static const char *rq_names[NRQ_STATES];
+static atomic_int_fast64_t rq_counts[NRQ_STATES], rq_overdue;
+static atomic_uint rq_n;
+
+void cu_metrics_requests(const int64_t *counts, const char *const *names, size_t n,
+                         int64_t overdue)
+{
+    if (n > NRQ_STATES)
+        n = NRQ_STATES;
+    for (size_t i = 0; i < n; i++) {
+        rq_names[i] = names[i]; /* static strings */
+        atomic_store_explicit(&rq_counts[i], counts[i], memory_order_relaxed);
+    }
+    atomic_store_explicit(&rq_overdue, overdue, memory_order_relaxed);
+    atomic_store_explicit(&rq_n, (unsigned)n, memory_order_release);
+}
+
 void cu_metrics_request(cu_route_id route, int status, int64_t micros)
 {
     if ((unsigned)route < CU_R_COUNT && status >= 100 && status < 600)
@@ -102,5 +120,21 @@ int cu_metrics_render(cu_buf *out)
     if (!rc)
         rc = cu_buf_printf(out, "custos_commit_batch_size_sum %llu\ncustos_commit_batch_size_count "
                                 "%llu\n", get(&batch_sum), get(&batch_count));
+    unsigned nrq = atomic_load_explicit(&rq_n, memory_order_acquire);
+    if (!rc && nrq) {
+        rc = cu_buf_append_str(out, "# HELP custos_requests Data-subject rights requests by "
+                                    "state.\n# TYPE custos_requests gauge\n");
+        for (unsigned i = 0; !rc && i < nrq; i++)
+            rc = cu_buf_printf(out, "custos_requests{state=\"%s\"} %lld\n", rq_names[i],
+                               (long long)atomic_load_explicit(&rq_counts[i],
+                                                               memory_order_relaxed));
+        if (!rc)
+            rc = cu_buf_printf(out, "# HELP custos_requests_overdue Open rights requests past "
+                                    "their statutory deadline.\n"
+                                    "# TYPE custos_requests_overdue gauge\n"
+                                    "custos_requests_overdue %lld\n",
+                               (long long)atomic_load_explicit(&rq_overdue,
+                                                               memory_order_relaxed));
+    }
     return rc;
 }

@@ -47,6 +47,12 @@ static const cu_route_def routes[] = {
     {CU_R_OBJECTION_DELETE, "DELETE", "/v1/subjects/{id}/objections/{purpose}",
      "objection.delete", true},
     {CU_R_RIGHTS_GET, "GET", "/v1/subjects/{id}/rights", "rights.get", true},
+    {CU_R_REQUEST_CREATE, "POST", "/v1/requests", "request.create", true},
+    {CU_R_REQUEST_LIST, "GET", "/v1/requests", "request.list", true},
+    {CU_R_REQUEST_DUE, "GET", "/v1/requests/due", "request.due", true},
+    {CU_R_REQUEST_GET, "GET", "/v1/requests/{id}", "request.get", true},
+    {CU_R_REQUEST_TRANSITION, "POST", "/v1/requests/{id}/transitions", "request.transition",
+     true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

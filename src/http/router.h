@@ -5,7 +5,7 @@
  * Paths are matched segment by segment against templates such as
  * /v1/subjects/{id}/items. A path longer than CU_PATH_MAX, with an empty, "."
  * or ".." segment, or with a byte outside [A-Za-z0-9._~-] in a segment matches
- * nothing (404). {id} accepts a subject or controller id (UUID) or a
+ * nothing (404). {id} accepts a subject, controller or request id (UUID) or a
  * pseudonym (psn_...); {user} a username; {purpose} a purpose id or "all";
  * {token} an unsubscribe token (cuu_...). A path that matches a template under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
@@ -54,6 +54,11 @@ typedef enum cu_route_id {
     CU_R_OBJECTION_CREATE,
     CU_R_OBJECTION_DELETE,
     CU_R_RIGHTS_GET,
+    CU_R_REQUEST_CREATE,     /* POST /v1/requests */
+    CU_R_REQUEST_LIST,       /* GET /v1/requests */
+    CU_R_REQUEST_DUE,        /* GET /v1/requests/due */
+    CU_R_REQUEST_GET,        /* GET /v1/requests/{id} */
+    CU_R_REQUEST_TRANSITION, /* POST /v1/requests/{id}/transitions */
     CU_R_COUNT
 } cu_route_id;
 

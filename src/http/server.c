@@ -14,6 +14,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/vault_impl.h"
+#include "domain/requests.h"
 #include "http/metrics.h"
 #include "util/clock.h"
 
@@ -107,8 +108,38 @@ static void enqueue(server *srv, req_ctx *r)
     pthread_mutex_unlock(&srv->lock);
 }
 
+/* GET /metrics, on the store's thread: the rights-request gauges are counted
+ * here (aggregates, no personal data, not audited), then everything is
+ * rendered for the HTTP thread to send. */
+static void run_metrics(server *srv, req_ctx *r)
+{
+    int64_t counts[CU_RQ_STATE_COUNT], overdue = 0;
+    const char *names[CU_RQ_STATE_COUNT];
+    cu_err err = {0};
+    if (cu_request_counts(srv->vault, counts, &overdue, &err) == CU_OK) {
+        for (int i = 0; i < CU_RQ_STATE_COUNT; i++)
+            names[i] = cu_rq_state_name((cu_rq_state)i);
+        cu_metrics_requests(counts, names, CU_RQ_STATE_COUNT, overdue);
+    } else {
+        fprintf(stderr, "custos: counting requests for /metrics: %s\n", err.msg);
+    }
+    cu_buf_init(&r->resp.raw, 4 << 20);
+    if (cu_metrics_render(&r->resp.raw)) {
+        cu_buf_release(&r->resp.raw);
+        cu_api_problem(&r->resp, CU_P_INTERNAL, NULL);
+    } else {
+        r->resp.status = 200;
+        r->resp.content_type = "text/plain; version=0.0.4";
+    }
+    r->state = ST_DONE;
+}
+
 static void run_one(server *srv, req_ctx *r)
 {
+    if (r->req.route.id == CU_R_METRICS) {
+        run_metrics(srv, r);
+        return;
+    }
     if (r->req.route.id == CU_R_SESSION_CREATE) {
         if (r->signin_phase == 0) {
             if (cu_api_signin_prepare(srv->api, &r->req, r->signin, &r->resp))
@@ -248,29 +279,6 @@ static enum MHD_Result respond_problem(req_ctx *r, cu_problem p, const char *det
     cu_api_problem(&r->resp, p, detail);
     r->state = ST_DONE;
     return send_resp(r);
-}
-
-static enum MHD_Result respond_metrics(req_ctx *r)
-{
-    cu_buf out;
-    cu_buf_init(&out, 4 << 20);
-    if (cu_metrics_render(&out)) {
-        cu_buf_release(&out);
-        return respond_problem(r, CU_P_INTERNAL, NULL);
-    }
-    struct MHD_Response *mr =
-        MHD_create_response_from_buffer(out.len, out.data, MHD_RESPMEM_MUST_COPY);
-    cu_buf_release(&out);
-    if (!mr)
-        return MHD_NO;
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; version=0.0.4");
-    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
-    r->resp.status = 200;
-    r->state = ST_DONE;
-    enum MHD_Result ret = MHD_queue_response(r->conn, 200, mr);
-    MHD_destroy_response(mr);
-    return ret;
 }
 
 static enum MHD_Result too_large(req_ctx *r)
@@ -456,8 +464,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             r->state = ST_DONE;
             return send_resp(r);
         }
-        if (r->req.route.id == CU_R_METRICS)
-            return respond_metrics(r);
         fill_request(r, method, url);
         if (r->req.route.id == CU_R_SESSION_CREATE) {
             r->signin = calloc(1, sizeof *r->signin);

@@ -1,5 +1,6 @@
 #include "iface/render.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "domain/model.h"
@@ -162,4 +163,59 @@ json_t *cu_json_event(const cu_audit_decoded *e, const cu_buf *payload)
         json_object_set_new(j, "previous_values", p ? p : json_null());
     }
     return j;
+}
+
+/* ---- rights requests ---- */
+
+json_t *cu_json_request(const cu_request_view *v)
+{
+    const cu_request_rec *r = &v->rec;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:b}", "id", r->id, "controller",
+                          r->controller_id, "kind", r->kind, "channel", r->channel, "state",
+                          r->state, "received_on", r->received_on, "extended", r->extended,
+                          "clock_started", v->clock_started);
+    const struct {
+        const char *k, *v;
+    } opt[] = {{"subject", r->subject_id}, {"purpose", r->purpose},
+               {"evidence_on", r->evidence_on}, {"told_on", r->told_on},
+               {"grounds", r->grounds}, {"closed_on", r->closed_on}};
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++)
+        if (opt[i].v[0])
+            json_object_set_new(j, opt[i].k, json_string(strcmp(opt[i].k, "purpose") == 0 &&
+                                                                 strcmp(opt[i].v, "*") == 0
+                                                             ? "all"
+                                                             : opt[i].v));
+    if (r->complaint_route[0])
+        json_object_set_new(j, "complaint_route", json_string(r->complaint_route));
+    if (v->has_clock) {
+        char s[11], d1[11], d3[11], nb[11], due[11];
+        cu_rq_date_str(v->dl.start, s);
+        cu_rq_date_str(v->dl.due, due);
+        cu_rq_date_str(v->dl.due_one_month, d1);
+        cu_rq_date_str(v->dl.due_extended, d3);
+        cu_rq_date_str(v->notice_by, nb);
+        json_object_set_new(j, "clock",
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b}", "start", s,
+                                      "due", due, "due_one_month", d1, "due_extended", d3,
+                                      "extension_notice_by", nb, "paused_days",
+                                      (json_int_t)v->dl.paused_days, "paused", v->dl.paused,
+                                      "beyond_calendar", v->dl.beyond_calendar));
+        json_t *clk = json_object_get(j, "clock");
+        if (cu_rq_state_open((cu_rq_state)cu_rq_state_parse(r->state))) {
+            json_object_set_new(clk, "days_left", json_integer(v->dl.days_left));
+            json_object_set_new(clk, "overdue", json_boolean(v->clock_started &&
+                                                             v->dl.days_left < 0));
+        } else {
+            json_object_set_new(clk, "on_time", json_boolean(v->on_time));
+        }
+    }
+    return j;
+}
+
+json_t *cu_json_request_event(const cu_request_event_view *e)
+{
+    return json_pack("{s:I, s:o, s:s, s:s, s:s, s:s?, s:s, s:s?}", "seq", (json_int_t)e->seq,
+                     "at", cu_json_time(e->at), "on", e->on_date, "actor", e->actor, "action",
+                     e->action, "from", e->from_state[0] ? e->from_state : NULL, "to",
+                     e->to_state, "why", e->why);
 }

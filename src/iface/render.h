@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "domain/audit.h"
+#include "domain/requests.h"
 #include "domain/subject.h"
 
 /* "2026-11-22T10:41:26.123456Z", or null for 0. */
@@ -26,5 +27,10 @@ json_t *cu_json_subject(const cu_subject_view *sv);
 json_t *cu_json_items(const cu_subject_view *sv);
 /* One audit event; payload (decrypted previous values) may be NULL. */
 json_t *cu_json_event(const cu_audit_decoded *e, const cu_buf *payload);
+/* A rights request with its clock (and, when refused, the ICO complaint
+ * route stated); one entry of its history (the note decrypted, or null when
+ * shredded with the subject). */
+json_t *cu_json_request(const cu_request_view *v);
+json_t *cu_json_request_event(const cu_request_event_view *e);
 
 #endif

@@ -171,6 +171,51 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL,\n"
     "  used_at    INTEGER\n"
     ") WITHOUT ROWID;\n",
+
+    /* 4: data-subject rights requests, their clarification pauses and the
+     * history of their transitions (each "why" sealed: under the subject's key
+     * once linked, else under the store's requests key) */
+    "CREATE TABLE requests (\n"
+    "  id            TEXT PRIMARY KEY,\n"
+    "  controller_id TEXT NOT NULL REFERENCES controllers(id),\n"
+    "  kind          TEXT NOT NULL,\n"
+    "  channel       TEXT NOT NULL,\n"
+    "  state         TEXT NOT NULL,\n"
+    "  paused_from   TEXT,\n"
+    "  subject_id    TEXT REFERENCES subjects(id),\n"
+    "  purpose       TEXT,\n"
+    "  received_on   TEXT NOT NULL,\n"
+    "  evidence_on   TEXT,\n"
+    "  extended      INTEGER NOT NULL DEFAULT 0,\n"
+    "  told_on       TEXT,\n"
+    "  grounds       TEXT,\n"
+    "  complaint_route TEXT,\n"
+    "  closed_on     TEXT,\n"
+    "  created_at    INTEGER NOT NULL,\n"
+    "  updated_at    INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX requests_controller ON requests(controller_id, state);\n"
+    "CREATE TABLE request_pauses (\n"
+    "  seq        INTEGER PRIMARY KEY,\n"
+    "  request_id TEXT NOT NULL REFERENCES requests(id),\n"
+    "  paused_on  TEXT NOT NULL,\n"
+    "  resumed_on TEXT\n"
+    ");\n"
+    "CREATE INDEX request_pauses_request ON request_pauses(request_id, seq);\n"
+    "CREATE TABLE request_events (\n"
+    "  seq        INTEGER PRIMARY KEY,\n"
+    "  id         TEXT NOT NULL UNIQUE,\n"
+    "  request_id TEXT NOT NULL REFERENCES requests(id),\n"
+    "  at         INTEGER NOT NULL,\n"
+    "  on_date    TEXT NOT NULL,\n"
+    "  actor      TEXT NOT NULL,\n"
+    "  action     TEXT NOT NULL,\n"
+    "  from_state TEXT,\n"
+    "  to_state   TEXT NOT NULL,\n"
+    "  sealed_by  TEXT NOT NULL CHECK (sealed_by IN ('subject','store')),\n"
+    "  why        BLOB NOT NULL\n"
+    ");\n"
+    "CREATE INDEX request_events_request ON request_events(request_id, seq);\n",
 };
 
 int cu_schema_count(void)

@@ -18,6 +18,11 @@
     "id, controller_id, username, roles, pwhash, totp, totp_last_step, failures, "          \
     "locked_until, created_at, coalesce(disabled_at, 0)"
 
+#define REQUEST_COLUMNS                                                                     \
+    "id, controller_id, kind, channel, state, paused_from, subject_id, purpose, "           \
+    "received_on, evidence_on, extended, told_on, grounds, closed_on, created_at, "         \
+    "updated_at, complaint_route"
+
 /* Prepared statements, prepared on first use and kept for the connection. */
 enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
@@ -41,6 +46,9 @@ enum stmt_id {
     ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
     ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
     ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
+    ST_RQ_INSERT, ST_RQ_UPDATE, ST_RQ_GET, ST_RQ_EACH, ST_RQ_EACH_CTL,
+    ST_RQ_PAUSE_OPEN, ST_RQ_PAUSE_CLOSE, ST_RQ_PAUSES,
+    ST_RQ_EV_INSERT, ST_RQ_EV_EACH, ST_RQ_EV_RESEAL,
     ST_COUNT,
 };
 
@@ -187,6 +195,30 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "AND used_at IS NULL RETURNING subject_id, purpose",
     [ST_UNSUB_PEEK] = "SELECT subject_id, purpose, used_at IS NOT NULL FROM unsubscribe_links "
                       "WHERE token_hash = ?1",
+    [ST_RQ_INSERT] = "INSERT INTO requests(" REQUEST_COLUMNS ") VALUES "
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [ST_RQ_UPDATE] = "UPDATE requests SET state = ?5, paused_from = ?6, subject_id = ?7, "
+                     "purpose = ?8, evidence_on = ?10, extended = ?11, told_on = ?12, "
+                     "grounds = ?13, closed_on = ?14, updated_at = ?16, complaint_route = ?17 "
+                     "WHERE id = ?1",
+    [ST_RQ_GET] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
+    [ST_RQ_EACH] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE (?1 = 0 OR state NOT IN "
+                   "('fulfilled','refused','withdrawn')) ORDER BY received_on, created_at",
+    [ST_RQ_EACH_CTL] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE controller_id = ?2 AND "
+                       "(?1 = 0 OR state NOT IN ('fulfilled','refused','withdrawn')) "
+                       "ORDER BY received_on, created_at",
+    [ST_RQ_PAUSE_OPEN] = "INSERT INTO request_pauses(request_id, paused_on) VALUES (?1, ?2)",
+    [ST_RQ_PAUSE_CLOSE] = "UPDATE request_pauses SET resumed_on = ?2 "
+                          "WHERE request_id = ?1 AND resumed_on IS NULL",
+    [ST_RQ_PAUSES] = "SELECT paused_on, coalesce(resumed_on, '') FROM request_pauses "
+                     "WHERE request_id = ?1 ORDER BY seq",
+    [ST_RQ_EV_INSERT] = "INSERT INTO request_events(id, request_id, at, on_date, actor, action, "
+                        "from_state, to_state, sealed_by, why) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_RQ_EV_EACH] = "SELECT id, request_id, at, on_date, actor, action, "
+                      "coalesce(from_state, ''), to_state, sealed_by, why, seq "
+                      "FROM request_events WHERE request_id = ?1 ORDER BY seq",
+    [ST_RQ_EV_RESEAL] = "UPDATE request_events SET sealed_by = ?2, why = ?3 WHERE id = ?1",
 };
 
 struct cu_store {
@@ -1517,4 +1549,185 @@ int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash, size_t n,
     PREP(st, ST_UNSUB_PEEK, "unsubscribe link");
     bind_blob(st, 1, hash, n);
     return unsub_row(s, st, subject_id, purpose, used, "reading an unsubscribe link", err);
+}
+
+/* ---- rights requests (migration 4) ---- */
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        bind_text(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_request(sqlite3_stmt *st, const cu_request_rec *r)
+{
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->controller_id);
+    bind_text(st, 3, r->kind);
+    bind_text(st, 4, r->channel);
+    bind_text(st, 5, r->state);
+    bind_opt(st, 6, r->paused_from);
+    bind_opt(st, 7, r->subject_id);
+    bind_opt(st, 8, r->purpose);
+    bind_text(st, 9, r->received_on);
+    bind_opt(st, 10, r->evidence_on);
+    sqlite3_bind_int(st, 11, r->extended ? 1 : 0);
+    bind_opt(st, 12, r->told_on);
+    bind_opt(st, 13, r->grounds);
+    bind_opt(st, 14, r->closed_on);
+    sqlite3_bind_int64(st, 15, r->created_at);
+    sqlite3_bind_int64(st, 16, r->updated_at);
+    bind_opt(st, 17, r->complaint_route);
+}
+
+/* A text column, "" when NULL. */
+static const char *col_str(sqlite3_stmt *st, int i)
+{
+    const char *t = col_text(st, i);
+    return t ? t : "";
+}
+
+static void request_from_row(sqlite3_stmt *st, cu_request_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    cu_strlcpy(r->id, col_str(st, 0), sizeof r->id);
+    cu_strlcpy(r->controller_id, col_str(st, 1), sizeof r->controller_id);
+    cu_strlcpy(r->kind, col_str(st, 2), sizeof r->kind);
+    cu_strlcpy(r->channel, col_str(st, 3), sizeof r->channel);
+    cu_strlcpy(r->state, col_str(st, 4), sizeof r->state);
+    cu_strlcpy(r->paused_from, col_str(st, 5), sizeof r->paused_from);
+    cu_strlcpy(r->subject_id, col_str(st, 6), sizeof r->subject_id);
+    cu_strlcpy(r->purpose, col_str(st, 7), sizeof r->purpose);
+    cu_strlcpy(r->received_on, col_str(st, 8), sizeof r->received_on);
+    cu_strlcpy(r->evidence_on, col_str(st, 9), sizeof r->evidence_on);
+    r->extended = sqlite3_column_int(st, 10) != 0;
+    cu_strlcpy(r->told_on, col_str(st, 11), sizeof r->told_on);
+    cu_strlcpy(r->grounds, col_str(st, 12), sizeof r->grounds);
+    cu_strlcpy(r->closed_on, col_str(st, 13), sizeof r->closed_on);
+    r->created_at = sqlite3_column_int64(st, 14);
+    r->updated_at = sqlite3_column_int64(st, 15);
+    cu_strlcpy(r->complaint_route, col_str(st, 16), sizeof r->complaint_route);
+}
+
+int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err)
+{
+    PREP(st, ST_RQ_INSERT, "request");
+    bind_request(st, r);
+    return exec_stmt(s, st, "recording a request", err);
+}
+
+int cu_store_request_update(cu_store *s, const cu_request_rec *r, cu_err *err)
+{
+    PREP(st, ST_RQ_UPDATE, "request");
+    bind_request(st, r);
+    int rc = exec_stmt(s, st, "changing a request", err);
+    if (!rc && sqlite3_changes64(s->db) != 1)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no request %s", r->id);
+    return rc;
+}
+
+int cu_store_request_get(cu_store *s, const char *id, cu_request_rec *out, cu_err *err)
+{
+    PREP(st, ST_RQ_GET, "request");
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        request_from_row(st, out);
+    else if (rc == SQLITE_DONE)
+        res = CU_ENOTFOUND;
+    else
+        res = db_fail(s, rc, "reading a request", err);
+    done(st);
+    return res;
+}
+
+static int request_row_cb(sqlite3_stmt *st, cu_request_cb cb, void *ctx)
+{
+    cu_request_rec r;
+    request_from_row(st, &r);
+    return cb(ctx, &r);
+}
+
+int cu_store_request_each(cu_store *s, const char *controller_id, bool open_only,
+                          cu_request_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, controller_id ? ST_RQ_EACH_CTL : ST_RQ_EACH, "requests");
+    sqlite3_bind_int(st, 1, open_only ? 1 : 0);
+    if (controller_id)
+        bind_text(st, 2, controller_id);
+    EACH_ROW(st, "listing requests", request_row_cb(st, cb, ctx));
+}
+
+int cu_store_request_pause_open(cu_store *s, const char *request_id, const char *paused_on,
+                                cu_err *err)
+{
+    PREP(st, ST_RQ_PAUSE_OPEN, "request pause");
+    bind_text(st, 1, request_id);
+    bind_text(st, 2, paused_on);
+    return exec_stmt(s, st, "pausing a request", err);
+}
+
+int cu_store_request_pause_close(cu_store *s, const char *request_id, const char *resumed_on,
+                                 cu_err *err)
+{
+    PREP(st, ST_RQ_PAUSE_CLOSE, "request pause");
+    bind_text(st, 1, request_id);
+    bind_text(st, 2, resumed_on);
+    return exec_stmt(s, st, "resuming a request", err);
+}
+
+int cu_store_request_pauses(cu_store *s, const char *request_id, cu_request_pause_cb cb,
+                            void *ctx, cu_err *err)
+{
+    PREP(st, ST_RQ_PAUSES, "request pauses");
+    bind_text(st, 1, request_id);
+    EACH_ROW(st, "reading request pauses", cb(ctx, col_text(st, 0), col_text(st, 1)));
+}
+
+int cu_store_request_event_insert(cu_store *s, const cu_request_event_row *r, cu_err *err)
+{
+    PREP(st, ST_RQ_EV_INSERT, "request event");
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->request_id);
+    sqlite3_bind_int64(st, 3, r->at);
+    bind_text(st, 4, r->on_date);
+    bind_text(st, 5, r->actor);
+    bind_text(st, 6, r->action);
+    bind_opt(st, 7, r->from_state);
+    bind_text(st, 8, r->to_state);
+    bind_text(st, 9, r->sealed_by);
+    bind_blob(st, 10, r->why, r->why_len);
+    return exec_stmt(s, st, "recording a request event", err);
+}
+
+static int request_event_cb(sqlite3_stmt *st, cu_request_event_cb cb, void *ctx)
+{
+    cu_request_event_row r = {
+        .id = col_text(st, 0), .request_id = col_text(st, 1), .at = sqlite3_column_int64(st, 2),
+        .on_date = col_text(st, 3), .actor = col_text(st, 4), .action = col_text(st, 5),
+        .from_state = col_text(st, 6), .to_state = col_text(st, 7),
+        .sealed_by = col_text(st, 8), .why = sqlite3_column_blob(st, 9),
+        .why_len = (size_t)sqlite3_column_bytes(st, 9), .seq = sqlite3_column_int64(st, 10),
+    };
+    return cb(ctx, &r);
+}
+
+int cu_store_request_event_each(cu_store *s, const char *request_id, cu_request_event_cb cb,
+                                void *ctx, cu_err *err)
+{
+    PREP(st, ST_RQ_EV_EACH, "request events");
+    bind_text(st, 1, request_id);
+    EACH_ROW(st, "reading request events", request_event_cb(st, cb, ctx));
+}
+
+int cu_store_request_event_reseal(cu_store *s, const char *event_id, const char *sealed_by,
+                                  const void *why, size_t n, cu_err *err)
+{
+    PREP(st, ST_RQ_EV_RESEAL, "request event");
+    bind_text(st, 1, event_id);
+    bind_text(st, 2, sealed_by);
+    bind_blob(st, 3, why, n);
+    return exec_stmt(s, st, "resealing a request event", err);
 }

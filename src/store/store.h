@@ -360,6 +360,61 @@ CU_MUST_USE int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash
                                           char subject_id[40], char purpose[72], bool *used,
                                           cu_err *err);
 
+/* data-subject rights requests (migration 4); dates are YYYY-MM-DD, "" when
+ * unset */
+typedef struct cu_request_rec {
+    char id[40];
+    char controller_id[40];
+    char kind[24];
+    char channel[16];
+    char state[32];
+    char paused_from[32];   /* the state clarification was asked from */
+    char subject_id[40];    /* "" until identity is verified */
+    char purpose[72];       /* an objection's purpose ("*": all), else "" */
+    char received_on[11];
+    char evidence_on[11];   /* requested identity evidence arrived */
+    char told_on[11];       /* the subject was told of an extension */
+    char grounds[32];       /* of a refusal */
+    char complaint_route[256]; /* of a refusal: the ICO complaint route stated */
+    char closed_on[11];     /* fulfilled, refused or withdrawn */
+    bool extended;
+    int64_t created_at, updated_at;
+} cu_request_rec;
+typedef int (*cu_request_cb)(void *ctx, const cu_request_rec *r);
+CU_MUST_USE int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err);
+/* Writes every mutable field of r (state, subject, dates, ...). */
+CU_MUST_USE int cu_store_request_update(cu_store *s, const cu_request_rec *r, cu_err *err);
+CU_MUST_USE int cu_store_request_get(cu_store *s, const char *id, cu_request_rec *out,
+                                     cu_err *err);
+/* Requests of one controller (NULL: all), oldest receipt first; open_only
+ * leaves out fulfilled, refused and withdrawn ones. */
+CU_MUST_USE int cu_store_request_each(cu_store *s, const char *controller_id, bool open_only,
+                                      cu_request_cb cb, void *ctx, cu_err *err);
+/* Clarification pauses, in order; resumed_on is "" while open. */
+typedef int (*cu_request_pause_cb)(void *ctx, const char *paused_on, const char *resumed_on);
+CU_MUST_USE int cu_store_request_pause_open(cu_store *s, const char *request_id,
+                                            const char *paused_on, cu_err *err);
+CU_MUST_USE int cu_store_request_pause_close(cu_store *s, const char *request_id,
+                                             const char *resumed_on, cu_err *err);
+CU_MUST_USE int cu_store_request_pauses(cu_store *s, const char *request_id,
+                                        cu_request_pause_cb cb, void *ctx, cu_err *err);
+/* The history of a request: one row per transition; why is sealed. */
+typedef struct cu_request_event_row {
+    const char *id, *request_id, *on_date, *actor, *action, *from_state, *to_state, *sealed_by;
+    int64_t seq, at;
+    const void *why;
+    size_t why_len;
+} cu_request_event_row;
+typedef int (*cu_request_event_cb)(void *ctx, const cu_request_event_row *r);
+CU_MUST_USE int cu_store_request_event_insert(cu_store *s, const cu_request_event_row *r,
+                                              cu_err *err);
+CU_MUST_USE int cu_store_request_event_each(cu_store *s, const char *request_id,
+                                            cu_request_event_cb cb, void *ctx, cu_err *err);
+/* Replaces the sealed why of one event (resealing under another key). */
+CU_MUST_USE int cu_store_request_event_reseal(cu_store *s, const char *event_id,
+                                              const char *sealed_by, const void *why,
+                                              size_t n, cu_err *err);
+
 /* counts for `custos status` */
 typedef struct cu_store_counts {
     int64_t controllers, subjects, erased, items, audit_events, checkpoints;

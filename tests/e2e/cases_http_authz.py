@@ -35,12 +35,14 @@ def decide_role(role, act, care):
             return (ALL, False) if care else None
     elif role == "care_admin":
         if act in ("subject.create", "subject.read", "subject.update", "items.add",
-                   "subject.search", "subject.list", "care_list.change", "consent.change"):
+                   "subject.search", "subject.list", "care_list.change", "consent.change",
+                   "request.receive"):
             return DEMOGRAPHIC, False
     elif role == "dpo":
         if act in ("subject.read", "subject.update", "subject.erase", "subject.search",
                    "subject.list", "subject.access_log", "audit.read", "audit.verify",
-                   "break_glass.review", "consent.change", "rights.change", "policy.apply"):
+                   "break_glass.review", "consent.change", "rights.change", "policy.apply",
+                   "request.receive", "request.manage"):
             return ALL, False
     elif role == "analyst":
         if act in ("subject.read", "subject.list"):
@@ -161,10 +163,12 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "rights.get", "notice.get", "policy.get", "policy.put", "policy.check",
                 "policy.versions", "ropa.get", "unsubscribe.get", "unsubscribe.post",
                 "restriction.put", "restriction.delete", "objection.create",
-                "objection.delete"}
+                "objection.delete", "request.create", "request.list", "request.due",
+                "request.get", "request.transition"}
 # Routes whose roles and audit events tests/e2e/cases_http_policy.py checks instead:
 # the public notice and unsubscribe pages, the policy and record of processing (no
-# subject), and restriction and objection, which change what later requests may do.
+# subject), and restriction and objection, which change what later requests may do;
+# rights requests are checked by tests/e2e/cases_http_requests.py.
 ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
              ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
@@ -172,7 +176,11 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/subjects/{id}/restriction"),
              ("DELETE", "/v1/subjects/{id}/restriction"),
              ("POST", "/v1/subjects/{id}/objections"),
-             ("DELETE", "/v1/subjects/{id}/objections/{purpose}")}
+             ("DELETE", "/v1/subjects/{id}/objections/{purpose}"),
+             # rights requests: roles, concealment and one audit event per call in
+             # tests/e2e/cases_http_requests.py
+             ("POST", "/v1/requests"), ("GET", "/v1/requests"), ("GET", "/v1/requests/due"),
+             ("GET", "/v1/requests/{id}"), ("POST", "/v1/requests/{id}/transitions")}
 
 
 def router_table():
