@@ -101,4 +101,9 @@ int cmd_subject_restrict(cli *c, int argc, char **argv);
 int cmd_subject_object(cli *c, int argc, char **argv);
 int cmd_subject_rights(cli *c, int argc, char **argv);
 
+/* cli/cmd_erasure.c */
+int cmd_erasure(cli *c, int argc, char **argv);
+int cmd_backup(cli *c, int argc, char **argv);
+int cmd_restore(cli *c, int argc, char **argv);
+
 #endif

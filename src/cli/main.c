@@ -34,6 +34,9 @@ static const char usage[] =
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n"
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n"
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n"
+    "  erasure plan|execute SUBJECT   an erasure request, item by item (Art 17)\n"
+    "  backup FILE                  an encrypted backup of the live store\n"
+    "  restore FILE --store DIR --ledger FILE   restore, re-applying later erasures\n"
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
@@ -104,7 +107,8 @@ int main(int argc, char **argv)
         {"subject", cmd_subject}, {"audit", cmd_audit},   {"key", cmd_key},
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
         {"routes", cmd_routes},   {"policy", cmd_policy}, {"notice", cmd_notice},
-        {"ropa", cmd_ropa},       {"consent", cmd_consent},
+        {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"erasure", cmd_erasure},
+        {"backup", cmd_backup},   {"restore", cmd_restore},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
