@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "domain/backup.h"
 #include "domain/erasure.h"
+#include "iface/certificate.h"
 #include "util/clock.h"
 #include "util/file.h"
 
@@ -85,123 +86,6 @@ static int parse(cli *c, int argc, char **argv, const char *help, er_opts *o,
     return 0;
 }
 
-static json_t *line_json(const cu_erasure_line *l)
-{
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o}", "item", l->id, "field", l->field,
-                          "category", l->category, "reason", l->reason, "collected_at",
-                          cu_json_time(l->collected_at));
-    if (l->rule[0]) {
-        json_object_set_new(j, "rule", json_string(l->rule));
-        json_object_set_new(j, "trigger", json_string(l->trigger));
-        json_object_set_new(j, "trigger_date",
-                            l->trigger_at ? cu_json_time(l->trigger_at) : json_null());
-    }
-    if (!l->granted)
-        json_object_set_new(j, "earliest_erasure",
-                            l->earliest ? cu_json_time(l->earliest) : json_null());
-    else
-        json_object_set_new(j, "needs_approval", json_boolean(l->needs_approval));
-    return j;
-}
-
-static json_t *result_json(const cu_erasure_result *r)
-{
-    json_t *erased = json_array(), *kept = json_array();
-    for (size_t i = 0; i < r->n; i++)
-        json_array_append_new(r->lines[i].granted ? erased : kept, line_json(&r->lines[i]));
-    json_t *j = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:o, s:s, s:b, s:o, s:o}", "format",
-        r->executed ? "custos-erasure-certificate/1" : "custos-erasure-plan/1", "subject",
-        r->subject_id, "controller", r->controller_id, "kind", r->kind, "policy_version",
-        (json_int_t)r->policy_version, "decided_at", cu_json_time(r->decided_at),
-        "plan_digest", r->digest, "executed", r->executed,
-        r->executed ? "erased" : "to_erase", erased, r->executed ? "kept" : "to_keep", kept);
-    json_object_set_new(j, "health_approval_needed", json_boolean(r->napproval > 0));
-    if (r->executed) {
-        json_object_set_new(j, "executed_at", cu_json_time(r->executed_at));
-        json_object_set_new(j, "method",
-                            json_string(r->whole_subject
-                                            ? "whole-subject crypto-shredding: data key "
-                                              "destroyed, items and blind indexes deleted"
-                                            : "item-level crypto-shredding: kept items "
-                                              "re-encrypted under a new data key, old key "
-                                              "destroyed, erased items and blind indexes "
-                                              "deleted"));
-        if (!r->whole_subject)
-            json_object_set_new(j, "key_version", json_integer(r->key_version));
-        json_object_set_new(j, "ledger_entry", json_integer(r->ledger_seq));
-        json_object_set_new(j, "health_approval",
-                            r->health_approved
-                                ? json_pack("{s:s, s:s}", "approved_by", r->approved_by,
-                                            "plan_digest", r->digest)
-                                : json_null());
-        /* Art 19: the recipients of earlier disclosures, to be told of the
-         * erasure. The disclosure log is not wired in yet: always empty. */
-        json_object_set_new(j, "recipients_to_notify", json_array());
-        json_object_set_new(j, "recipients_to_notify_source",
-                            json_string("not-yet-available: the disclosure log is not "
-                                        "recorded by this version; check disclosures "
-                                        "manually"));
-    }
-    return j;
-}
-
-static void md_time(FILE *f, int64_t us)
-{
-    char t[CU_TIME_STRLEN];
-    cu_time_format(us, t);
-    fprintf(f, "%.10s", t);
-}
-
-static void result_md(FILE *f, const cu_erasure_result *r)
-{
-    char t[CU_TIME_STRLEN];
-    fprintf(f, "# %s\n\n", r->executed ? "Certificate of erasure" : "Erasure plan");
-    fprintf(f, "- Subject: `%s` (%s)\n- Controller: `%s`\n- Policy version: %lld\n",
-            r->subject_id, r->kind, r->controller_id, (long long)r->policy_version);
-    cu_time_format(r->decided_at, t);
-    fprintf(f, "- Decided: %s\n- Plan digest: `%s`\n", t, r->digest);
-    if (r->executed) {
-        cu_time_format(r->executed_at, t);
-        fprintf(f, "- Executed: %s (erasure ledger entry %lld)\n", t, (long long)r->ledger_seq);
-        fprintf(f, "- Method: %s\n",
-                r->whole_subject ? "whole-subject crypto-shredding (data key destroyed)"
-                                 : "item-level crypto-shredding (kept items re-encrypted "
-                                   "under a new data key; the old key destroyed)");
-        if (r->health_approved)
-            fprintf(f, "- Health data erasure approved by: %s\n", r->approved_by);
-    } else if (r->napproval) {
-        fprintf(f, "- Health or genetic items would be erased: the DPO approves with "
-                   "`custos erasure execute %s --approve-health %s`\n",
-                r->subject_id, r->digest);
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        fprintf(f, "\n## %s\n\n", pass == 0 ? (r->executed ? "Erased" : "To erase")
-                                            : (r->executed ? "Kept" : "To keep"));
-        bool any = false;
-        for (size_t i = 0; i < r->n; i++) {
-            const cu_erasure_line *l = &r->lines[i];
-            if (l->granted != (pass == 0))
-                continue;
-            any = true;
-            fprintf(f, "- `%s` %s (%s): %s", l->id, l->field, l->category, l->reason);
-            if (l->rule[0])
-                fprintf(f, ", rule %s (trigger %s)", l->rule, l->trigger);
-            if (!l->granted && l->earliest) {
-                fputs(", erasure possible from ", f);
-                md_time(f, l->earliest);
-            }
-            fputc('\n', f);
-        }
-        if (!any)
-            fputs("- none\n", f);
-    }
-    if (r->executed)
-        fputs("\n## Recipients to notify (Art 19)\n\n- none recorded: the disclosure log "
-              "is not available in this version; check disclosures manually\n",
-              f);
-}
-
 static int emit(cli *c, const er_opts *o, const cu_erasure_result *r)
 {
     bool json = c->json || (o->format && strcmp(o->format, "json") == 0);
@@ -213,12 +97,12 @@ static int emit(cli *c, const er_opts *o, const cu_erasure_result *r)
         return EXIT_INTERNAL;
     }
     if (json) {
-        json_t *j = result_json(r);
+        json_t *j = cu_erasure_json(r);
         json_dumpf(j, f, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_SORT_KEYS);
         fputc('\n', f);
         json_decref(j);
     } else {
-        result_md(f, r);
+        cu_erasure_md(f, r);
     }
     fclose(f);
     int rc = EXIT_DONE;
@@ -308,7 +192,8 @@ static const char restore_help[] =
     "usage: custos restore FILE --store DIR [--key FILE] (--ledger FILE | --without-ledger)\n"
     "\n"
     "Restores a backup into DIR, which must hold no store. --key is the master\n"
-    "key (default DIR/master.key; copied there when missing). --ledger is the\n"
+    "key, copied to DIR/master.key when that is missing (without --key:\n"
+    "CUSTOS_MASTER_KEY_FILE, else DIR/master.key). --ledger is the\n"
     "current erasure ledger (copied into DIR): every erasure it records that the\n"
     "backup does not is applied again, audited, before the store serves\n"
     "anything. Nothing is left in DIR when the restore fails.\n";
@@ -325,7 +210,9 @@ int cmd_restore(cli *c, int argc, char **argv)
     cu_err err = {0};
     cu_backup_info info = {0};
     int64_t replayed = 0;
-    if (cu_backup_restore(file, c->store, o.key ? o.key : c->key_file, o.ledger,
+    /* An explicit --key is copied into DIR; a key kept elsewhere
+     * (CUSTOS_MASTER_KEY_FILE, custos.conf) stays where it is. */
+    if (cu_backup_restore(file, c->store, o.key ? o.key : c->key_file, o.key != NULL, o.ledger,
                           o.without_ledger, &info, &replayed, &err))
         return cli_fail(c, &err);
     if (c->json)

@@ -1,5 +1,6 @@
 #include "domain/backup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -232,6 +233,23 @@ int cu_vault_backup(cu_vault *v, const cu_actor *a, const char *path, cu_backup_
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+void cu_backup_cleanup(const char *store_dir)
+{
+    /* A backup interrupted by a crash leaves its plain copy behind: an old
+     * snapshot that later erasures would not reach. */
+    DIR *d = opendir(store_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, ".backup-", 8) == 0) {
+            size_t n = strlen(e->d_name);
+            if (n > 3 && strcmp(e->d_name + n - 3, ".db") == 0)
+                (void)unlinkat(dirfd(d), e->d_name, 0);
+        }
+    closedir(d);
+}
+
 static int copy_file(const char *from, const char *to, cu_err *err)
 {
     FILE *in = fopen(from, "rb");
@@ -257,7 +275,7 @@ static int copy_file(const char *from, const char *to, cu_err *err)
 }
 
 int cu_backup_restore(const char *file, const char *store_dir, const char *key_path,
-                      const char *ledger_path, bool without_ledger, cu_backup_info *info,
+                      bool keep_key_copy, const char *ledger_path, bool without_ledger, cu_backup_info *info,
                       int64_t *replayed, cu_err *err)
 {
     char db[PATH_MAX], part[PATH_MAX], key[PATH_MAX], ledger[PATH_MAX];
@@ -284,7 +302,7 @@ int cu_backup_restore(const char *file, const char *store_dir, const char *key_p
     if (ledger_path && access(ledger_path, R_OK) != 0)
         return cu_err_set(err, CU_EINVAL, "cannot read the erasure ledger %s: %s", ledger_path,
                           strerror(errno));
-    bool copy_key = key_path && access(key, F_OK) != 0;
+    bool copy_key = key_path && keep_key_copy && access(key, F_OK) != 0;
     if (!key_path)
         key_path = key;
     cu_key *master = NULL;

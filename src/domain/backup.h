@@ -36,6 +36,10 @@ typedef struct cu_backup_info {
 CU_MUST_USE int cu_vault_backup(cu_vault *v, const cu_actor *a, const char *path,
                                 cu_backup_info *info, cu_err *err);
 
+/* Removes the plain store copies that an interrupted backup left in
+ * store_dir (called when a vault is opened). */
+void cu_backup_cleanup(const char *store_dir);
+
 /* Encrypts the plain bytes of src (a store copy) into out as a backup of
  * the store store_id. */
 CU_MUST_USE int cu_backup_encode(const cu_key *master, const char *store_id, FILE *src,
@@ -49,15 +53,15 @@ CU_MUST_USE int cu_backup_decode(const cu_key *master, FILE *in, FILE *out,
                                  cu_backup_info *info, cu_err *err);
 
 /* Restores a backup into store_dir (created if missing; it must hold no
- * store). The master key is key_path (default store_dir/master.key); when
- * key_path is given and store_dir has no master.key it is copied there.
+ * store). The master key is key_path (default store_dir/master.key); with
+ * keep_key_copy, when store_dir has no master.key, it is copied there.
  * ledger_path is the current erasure ledger, copied into store_dir; it may be
  * NULL only when store_dir already holds one or without_ledger is set. The
  * restored store is then opened once, which re-applies every erasure the
  * ledger holds and the backup does not (*replayed counts them). On failure
  * nothing is left behind. */
 CU_MUST_USE int cu_backup_restore(const char *file, const char *store_dir, const char *key_path,
-                                  const char *ledger_path, bool without_ledger,
+                                  bool keep_key_copy, const char *ledger_path, bool without_ledger,
                                   cu_backup_info *info, int64_t *replayed, cu_err *err);
 
 #endif

@@ -589,13 +589,27 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
             rc = cu_err_set(err, CU_ENOMEM, "out of memory erasing");
     }
     size_t k = 0;
+    unsigned erased_cats = 0;
     for (size_t i = 0; !rc && i < h.n; i++)
-        if ((erase[i] = out->lines[i].granted))
+        if ((erase[i] = out->lines[i].granted)) {
             memcpy(ids[k++], h.v[i].id, CU_ID_STRLEN);
+            if (h.v[i].cat >= 0)
+                erased_cats |= 1u << h.v[i].cat;
+        }
+    /* The event names the categories erased, not those kept. */
+    if (!rc)
+        op.categories = erased_cats;
     out->whole_subject = !rc && out->nkept == 0;
-    /* The ledger entry is durable before the erasure commits: a crash in
-     * between leaves an entry that the next open re-applies, never an
-     * erasure that a restore would miss. */
+    if (!rc && out->whole_subject)
+        rc = shred_subject(v, rec.id, now, err);
+    else if (!rc)
+        rc = shred_items(v, &rec, &dek, &h, erase, &out->key_version, err);
+    if (!rc && !out->whole_subject)
+        rc = cu_store_subject_touch(v->store, rec.id, now, err);
+    /* The last step before the commit: the ledger entry is durable before
+     * the erasure commits. A crash in between leaves an entry that the next
+     * open re-applies, never a committed erasure that a restore would miss;
+     * a failure before it (the changes above) leaves no entry. */
     if (!rc) {
         char path[PATH_MAX + 32];
         ledger_path(v, path, sizeof path);
@@ -606,12 +620,6 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
         if (!rc)
             rc = note_ledger(v, out->ledger_seq, hash, err);
     }
-    if (!rc && out->whole_subject)
-        rc = shred_subject(v, rec.id, now, err);
-    else if (!rc)
-        rc = shred_items(v, &rec, &dek, &h, erase, &out->key_version, err);
-    if (!rc && !out->whole_subject)
-        rc = cu_store_subject_touch(v->store, rec.id, now, err);
     if (have_key)
         cu_key_wipe(&dek);
     free(erase);
@@ -705,7 +713,9 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
             op.categories = held_categories(&h);
             int64_t now = cu_now_us();
             rc = cu_op_authorise(v, &op, err);
-            if (!rc && (p->e.whole || nerase == h.n)) {
+            /* An item entry erases those items only, even when they are all
+             * the subject has here (a restored copy may predate the rest). */
+            if (!rc && p->e.whole) {
                 rc = shred_subject(v, rec.id, now, err);
             } else if (!rc) {
                 cu_key dek;

@@ -10,6 +10,7 @@
 #include "crypto/keyfile.h"
 #include "domain/audit.h"
 #include "domain/model.h"
+#include "domain/backup.h"
 #include "domain/erasure.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
@@ -408,6 +409,8 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
      * anything is served. */
     if (!rc)
         rc = cu_erasure_replay(v, &v->replayed, err);
+    if (!rc)
+        cu_backup_cleanup(v->dir);
     cu_buf_release(&meta);
     if (rc) {
         cu_vault_close(v);
