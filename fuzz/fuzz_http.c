@@ -96,6 +96,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(cu_name_valid(pb.purpose));
     else
         check_err(&err);
+    cu_err_clear(&err);
+    cu_erasure_body eb;
+    if (cu_body_erasure(body, blen, &eb, &err) == CU_OK)
+        CHECK(eb.treatment_ended >= 0 && eb.died >= 0 &&
+              (eb.approve_health[0] == '\0' || strlen(eb.approve_health) == 16));
+    else
+        check_err(&err);
     if (m.id == CU_R_SUBJECT_CREATE || m.id == CU_R_ITEMS_CREATE || m.id == CU_R_SUBJECT_PATCH) {
         cu_doc doc;
         cu_err_clear(&err);

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -47,6 +48,15 @@ typedef struct cu_purpose_body {
     char purpose[72];
 } cu_purpose_body;
 
+/* {"treatment_ended": "YYYY-MM-DD"?, "died": "YYYY-MM-DD"?,
+ *  "approve_health": 16 hex digits?} (an erasure plan or its execution) */
+typedef struct cu_erasure_body {
+    int64_t treatment_ended, died; /* 0: absent */
+    char approve_health[24];       /* "": absent */
+} cu_erasure_body;
+
+CU_MUST_USE int cu_body_erasure(const void *json, size_t len, cu_erasure_body *out,
+                                cu_err *err);
 CU_MUST_USE int cu_body_consent(const void *json, size_t len, cu_consent_body *out,
                                 cu_err *err);
 CU_MUST_USE int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out,

@@ -47,6 +47,8 @@ static const cu_route_def routes[] = {
     {CU_R_OBJECTION_DELETE, "DELETE", "/v1/subjects/{id}/objections/{purpose}",
      "objection.delete", true},
     {CU_R_RIGHTS_GET, "GET", "/v1/subjects/{id}/rights", "rights.get", true},
+    {CU_R_ERASURE_PLAN, "POST", "/v1/subjects/{id}/erasure/plan", "erasure.plan", true},
+    {CU_R_ERASURE_EXECUTE, "POST", "/v1/subjects/{id}/erasure", "erasure.execute", true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

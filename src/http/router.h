@@ -54,6 +54,8 @@ typedef enum cu_route_id {
     CU_R_OBJECTION_CREATE,
     CU_R_OBJECTION_DELETE,
     CU_R_RIGHTS_GET,
+    CU_R_ERASURE_PLAN,
+    CU_R_ERASURE_EXECUTE,
     CU_R_COUNT
 } cu_route_id;
 

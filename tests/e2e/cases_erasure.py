@@ -234,6 +234,14 @@ def t_backup_restore(ctx):
     for s in (b"SQLite format 3", b"Ottoline", b"ottoline@example.org"):
         check(s not in raw, "backup not encrypted: %r" % s)
     cx.fails(1, "backup", backup, says="exists")
+    check(not [f for f in os.listdir(cx.store) if f.startswith(".backup-")],
+          "the plain copy of a backup stays behind")
+    # an interrupted backup's plain copy is removed at the next open
+    stale = os.path.join(cx.store, ".backup-99999.db")
+    with open(stale, "wb") as f:
+        f.write(b"SQLite format 3\0stale")
+    cx.ok("status")
+    check(not os.path.exists(stale), "a stale backup copy survives an open")
     ip_item = plan(cx, eid)["to_erase"][0]["item"]
     cx.okj("erasure", "execute", wid)
     cx.okj("erasure", "execute", eid)
@@ -298,3 +306,43 @@ def t_ledger_guard(ctx):
     with open(ledger, "w") as f:
         f.write(text)
     cx.ok("status")
+
+
+@case("erasure over HTTP: dpo only; plan and certificate as documented; bad bodies are 400; "
+      "a refusal is 403 naming the rule")
+def t_http(ctx):
+    from http_client import Server, Staff, expect_status, expect_problem
+    cx, ctl, pid, wid = therapy_store(ctx)
+    st = Staff(cx)
+    st.controllers["T"] = ctl
+    st.token("dpo", "T", "dpo")
+    st.token("clin", "T", "clinician")
+    st.token("ops", "T", "care_admin")
+    dpo = st.tokens["dpo"]["token"]
+    hdr = {"Custos-Purpose": "subject_rights"}
+    with Server(cx) as srv:
+        for name in ("clin", "ops"):
+            r = srv.call("POST", "/v1/subjects/%s/erasure/plan" % pid, {},
+                         token=st.tokens[name]["token"], headers=hdr)
+            expect_problem(r, 403, what="%s asks for a plan" % name)
+        r = srv.call("POST", "/v1/subjects/%s/erasure/plan" % pid, {}, token=dpo, headers=hdr)
+        expect_status(r, 200, "plan")
+        p = r.json()
+        eq(p["format"], "custos-erasure-plan/1", "plan over HTTP")
+        check(all(k["reason"] == "retention-period" for k in p["to_keep"]), "kept", p)
+        for body in ({"died": "2020-02-30"}, {"approve_health": "XYZ"}, {"colour": "red"},
+                     {"approve_health": p["plan_digest"]}, [], "{"):
+            r = srv.call("POST", "/v1/subjects/%s/erasure/plan" % pid, body, token=dpo,
+                         headers=hdr)
+            expect_problem(r, 400, what="plan body %r" % (body,))
+        r = srv.call("POST", "/v1/subjects/%s/erasure" % pid, {}, token=dpo, headers=hdr)
+        expect_problem(r, 403, what="inside retention")
+        check("retention-period" in r.text, "rule named", r.text)
+        r = srv.call("POST", "/v1/subjects/%s/erasure" % wid, {}, token=dpo, headers=hdr)
+        expect_status(r, 200, "web user erased")
+        c = r.json()
+        eq(c["format"], "custos-erasure-certificate/1", "certificate over HTTP")
+        eq(c["recipients_to_notify"], [], "recipients")
+        r = srv.call("POST", "/v1/subjects/%s/erasure" % wid, {}, token=dpo, headers=hdr)
+        expect_problem(r, 410, what="erased already")
+    cx.ok("audit", "verify")

@@ -161,10 +161,11 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "rights.get", "notice.get", "policy.get", "policy.put", "policy.check",
                 "policy.versions", "ropa.get", "unsubscribe.get", "unsubscribe.post",
                 "restriction.put", "restriction.delete", "objection.create",
-                "objection.delete"}
+                "objection.delete", "erasure.plan", "erasure.execute"}
 # Routes whose roles and audit events tests/e2e/cases_http_policy.py checks instead:
 # the public notice and unsubscribe pages, the policy and record of processing (no
-# subject), and restriction and objection, which change what later requests may do.
+# subject), restriction and objection, which change what later requests may do, and
+# erasure (dpo only), which tests/e2e/cases_erasure.py checks over HTTP.
 ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
              ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
@@ -172,7 +173,9 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/subjects/{id}/restriction"),
              ("DELETE", "/v1/subjects/{id}/restriction"),
              ("POST", "/v1/subjects/{id}/objections"),
-             ("DELETE", "/v1/subjects/{id}/objections/{purpose}")}
+             ("DELETE", "/v1/subjects/{id}/objections/{purpose}"),
+             ("POST", "/v1/subjects/{id}/erasure/plan"),
+             ("POST", "/v1/subjects/{id}/erasure")}
 
 
 def router_table():
