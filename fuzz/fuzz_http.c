@@ -112,6 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cu_body_request_change(body, blen, &rc, &err) == CU_OK)
         CHECK(rc.action[0] && rc.why_len > 0 && rc.why_len < sizeof rc.why &&
               strlen(rc.why) == rc.why_len && (!rc.subject[0] || cu_id_valid(rc.subject)));
+    cu_erasure_body eb;
+    if (cu_body_erasure(body, blen, &eb, &err) == CU_OK)
+        CHECK(eb.treatment_ended >= 0 && eb.died >= 0 &&
+              (eb.approve_health[0] == '\0' || strlen(eb.approve_health) == 16));
     else
         check_err(&err);
     if (m.id == CU_R_SUBJECT_CREATE || m.id == CU_R_ITEMS_CREATE || m.id == CU_R_SUBJECT_PATCH) {

@@ -106,4 +106,9 @@ int cmd_subject_rights(cli *c, int argc, char **argv);
 /* cli/cmd_requests.c */
 int cmd_requests(cli *c, int argc, char **argv);
 
+/* cli/cmd_erasure.c */
+int cmd_erasure(cli *c, int argc, char **argv);
+int cmd_backup(cli *c, int argc, char **argv);
+int cmd_restore(cli *c, int argc, char **argv);
+
 #endif

@@ -36,6 +36,9 @@ static const char usage[] =
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n"
     "  requests receive|verify|clarify|resume|extend|fulfil|refuse|withdraw|show|list|due\n"
     "                               rights requests and their statutory clocks\n"
+    "  erasure plan|execute SUBJECT   an erasure request, item by item (Art 17)\n"
+    "  backup FILE                  an encrypted backup of the live store\n"
+    "  restore FILE --store DIR --ledger FILE   restore, re-applying later erasures\n"
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
@@ -110,6 +113,8 @@ int main(int argc, char **argv)
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
         {"routes", cmd_routes},   {"policy", cmd_policy}, {"notice", cmd_notice},
         {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"requests", cmd_requests},
+        {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"erasure", cmd_erasure},
+        {"backup", cmd_backup},   {"restore", cmd_restore},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

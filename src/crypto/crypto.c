@@ -222,3 +222,54 @@ bool cu_unhex(const char *hex, size_t hexlen, void *out, size_t n)
     return sodium_hex2bin(out, n, hex, hexlen, NULL, &got, &end) == 0 && got == n &&
            end == hex + hexlen;
 }
+
+/* ---- streams ---- */
+
+_Static_assert(sizeof(crypto_secretstream_xchacha20poly1305_state) <= sizeof(cu_stream),
+               "cu_stream too small");
+_Static_assert(crypto_secretstream_xchacha20poly1305_HEADERBYTES == CU_STREAM_HEADER_BYTES,
+               "stream header size");
+_Static_assert(crypto_secretstream_xchacha20poly1305_ABYTES == CU_STREAM_ABYTES,
+               "stream overhead");
+
+void cu_stream_push_init(cu_stream *s, const cu_key *k,
+                         unsigned char header[CU_STREAM_HEADER_BYTES])
+{
+    crypto_secretstream_xchacha20poly1305_init_push(
+        (crypto_secretstream_xchacha20poly1305_state *)s->state, header, k->k);
+}
+
+void cu_stream_push(cu_stream *s, const void *m, size_t n, const void *ad, size_t adlen,
+                    bool final, unsigned char *out)
+{
+    crypto_secretstream_xchacha20poly1305_push(
+        (crypto_secretstream_xchacha20poly1305_state *)s->state, out, NULL, m, n, ad, adlen,
+        final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+}
+
+int cu_stream_pull_init(cu_stream *s, const cu_key *k,
+                        const unsigned char header[CU_STREAM_HEADER_BYTES])
+{
+    return crypto_secretstream_xchacha20poly1305_init_pull(
+               (crypto_secretstream_xchacha20poly1305_state *)s->state, header, k->k) == 0
+               ? CU_OK
+               : CU_ECORRUPT;
+}
+
+int cu_stream_pull(cu_stream *s, const void *c, size_t n, const void *ad, size_t adlen,
+                   unsigned char *out, bool *final)
+{
+    unsigned char tag = 0;
+    if (n < CU_STREAM_ABYTES ||
+        crypto_secretstream_xchacha20poly1305_pull(
+            (crypto_secretstream_xchacha20poly1305_state *)s->state, out, NULL, &tag, c, n, ad,
+            adlen) != 0)
+        return CU_ECORRUPT;
+    *final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+    return CU_OK;
+}
+
+void cu_stream_wipe(cu_stream *s)
+{
+    sodium_memzero(s->state, sizeof s->state);
+}

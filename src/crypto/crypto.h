@@ -94,6 +94,28 @@ void cu_sign(const cu_key *seed, const void *msg, size_t n, unsigned char sig[CU
 bool cu_sign_verify(const unsigned char pk[CU_PUBKEY_BYTES], const void *msg, size_t n,
                     const unsigned char sig[CU_SIG_BYTES]);
 
+/* Streams (XChaCha20-Poly1305 secretstream): a sequence of sealed chunks
+ * whose order and end are authenticated, for files too large to seal whole
+ * (backups). Each chunk grows by CU_STREAM_ABYTES; the last carries a final
+ * tag, so truncation is detected. */
+#define CU_STREAM_HEADER_BYTES 24
+#define CU_STREAM_ABYTES 17
+typedef struct cu_stream {
+    _Alignas(16) unsigned char state[64];
+} cu_stream;
+void cu_stream_push_init(cu_stream *s, const cu_key *k,
+                         unsigned char header[CU_STREAM_HEADER_BYTES]);
+/* Seals n bytes into out (n + CU_STREAM_ABYTES bytes). */
+void cu_stream_push(cu_stream *s, const void *m, size_t n, const void *ad, size_t adlen,
+                    bool final, unsigned char *out);
+CU_MUST_USE int cu_stream_pull_init(cu_stream *s, const cu_key *k,
+                                    const unsigned char header[CU_STREAM_HEADER_BYTES]);
+/* Opens one chunk of n bytes (n >= CU_STREAM_ABYTES) into out (n -
+ * CU_STREAM_ABYTES bytes); CU_ECORRUPT when it does not authenticate. */
+CU_MUST_USE int cu_stream_pull(cu_stream *s, const void *c, size_t n, const void *ad,
+                               size_t adlen, unsigned char *out, bool *final);
+void cu_stream_wipe(cu_stream *s);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cu_hex(const void *p, size_t n, char *out);
 /* Decodes exactly n bytes of hex; false on any other input. */

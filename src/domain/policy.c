@@ -482,6 +482,22 @@ static void references(ctx *c, json_t *obj, const char *key, finder find, const 
     pop(c, o);
 }
 
+/* A required reference member key of obj into *at: left as it is when the
+ * member is absent, SIZE_MAX when it names no id of the section. */
+static void reference_member(ctx *c, json_t *obj, const char *key, finder find,
+                             const char *rule, const char *section, bool section_ok, size_t *at)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        fail(c, key, "missing-key", "is required (an id from $.%s)", section);
+        return;
+    }
+    size_t o = push_key(c, key);
+    if (!reference(c, v, find, rule, section, section_ok, at))
+        *at = SIZE_MAX; /* the error is reported; skip later checks */
+    pop(c, o);
+}
+
 /* Reports a duplicate of id among the first i entries (path at entry i). */
 #define CHECK_DUPLICATE_ID(c, arr, i, id_, section)                                      \
     do {                                                                                 \
@@ -500,6 +516,98 @@ static void references(ctx *c, json_t *obj, const char *key, finder find, const 
             (ok) = (ok) && (arr)[k_].id != NULL;                                         \
     } while (0)
 
+/* A list member whose entries are objects, and how one entry is checked:
+ * one(c, e, items, i) for entry i (an object, the path at it), where items is
+ * the array of parsed entries (typed by one). */
+typedef void (*entry_fn)(ctx *c, json_t *e, void *items, size_t i);
+typedef struct list_of {
+    const char *key;
+    bool required, nonempty;
+    bool until_oom; /* stop at the first allocation failure */
+    entry_fn one;
+} list_of;
+
+/* The entries of list l of obj: an array of *n entries of size bytes, each
+ * checked; NULL (*n 0) when the list is absent, invalid or empty, or memory
+ * runs out. *valid (may be NULL) says whether the member is a valid list. */
+static void *entries(ctx *c, json_t *obj, const list_of *l, size_t size, size_t *n, bool *valid)
+{
+    json_t *arr = array(c, obj, l->key, l->required, l->nonempty);
+    if (valid)
+        *valid = arr != NULL;
+    *n = 0;
+    void *items = arr ? alloc(c, json_array_size(arr), size) : NULL;
+    if (!items)
+        return NULL;
+    *n = json_array_size(arr);
+    size_t o = push_key(c, l->key);
+    for (size_t i = 0; i < *n && !(l->until_oom && c->oom); i++) {
+        size_t oi = push_idx(c, i);
+        json_t *e = entry(c, arr, i);
+        if (e)
+            l->one(c, e, items, i);
+        pop(c, oi);
+    }
+    pop(c, o);
+    return items;
+}
+
+/* A required, nonempty list member key of names, as the bits bit() gives
+ * them; a name it does not know is finding rule ("is not one of: names"). */
+static unsigned name_bits(ctx *c, json_t *obj, const char *key, unsigned (*bit)(const char *),
+                          const char *rule, const char *names)
+{
+    json_t *arr = array(c, obj, key, true, true);
+    if (!arr)
+        return 0;
+    unsigned bits = 0;
+    size_t o = push_key(c, key);
+    for (size_t j = 0; j < json_array_size(arr); j++) {
+        size_t oj = push_idx(c, j);
+        json_t *v = json_array_get(arr, j);
+        if (!json_is_string(v))
+            fail(c, NULL, "wrong-type", "must be a string");
+        else if (!bit(json_string_value(v)))
+            fail(c, NULL, rule, "is not one of: %s", names);
+        else if (!duplicate_in(c, arr, j))
+            bits |= bit(json_string_value(v));
+        pop(c, oj);
+    }
+    pop(c, o);
+    return bits;
+}
+
+/* The list member "categories" of obj (required and nonempty, or neither):
+ * the bits of the categories it names, each one the controller must
+ * collect. *first_special (may be NULL) is the index of the first special
+ * category, SIZE_MAX when there is none. */
+static unsigned category_list(ctx *c, json_t *obj, bool required, size_t *first_special)
+{
+    json_t *arr = array(c, obj, "categories", required, required);
+    if (first_special)
+        *first_special = SIZE_MAX;
+    if (!arr)
+        return 0;
+    unsigned bits = 0;
+    size_t o = push_key(c, "categories");
+    for (size_t j = 0; j < json_array_size(arr); j++) {
+        size_t oj = push_idx(c, j);
+        int k = category_value(c, json_array_get(arr, j));
+        if (k >= 0 && !duplicate_in(c, arr, j)) {
+            if (c->categories_ok && !(c->p->collected & (1u << k)))
+                fail(c, NULL, "category-not-collected",
+                     "%s is not collected: add it to $.categories or remove it here",
+                     cu_category_name((cu_category)k));
+            bits |= 1u << k;
+            if (first_special && (SPECIAL_CATEGORIES & (1u << k)) && *first_special == SIZE_MAX)
+                *first_special = j;
+        }
+        pop(c, oj);
+    }
+    pop(c, o);
+    return bits;
+}
+
 /* ---- sections ---- */
 
 static const char *const party_keys[] = {"name", "address", "email", "phone", "website", NULL};
@@ -516,6 +624,13 @@ static void party(ctx *c, json_t *obj, cu_pol_party *out)
         !json_object_get(obj, "phone"))
         fail(c, NULL, "party-without-contact",
              "give at least one of address, email or phone (UK GDPR Art 13(1)(a) and (b))");
+}
+
+static const char *role_name(cu_pol_role r)
+{
+    return r == CU_POL_PROCESSOR ? "processor"
+         : r == CU_POL_BOTH      ? "controller_and_processor"
+                                 : "controller";
 }
 
 static void controller(ctx *c, json_t *root)
@@ -539,227 +654,163 @@ static void controller(ctx *c, json_t *root)
     p->public_authority = boolean(c, obj, "public_authority", true);
     json_t *role = json_object_get(obj, "role");
     const char *r = json_is_string(role) ? json_string_value(role) : "";
-    c->role_ok = true;
-    if (!role) {
-        c->role_ok = false;
+    c->role_ok = false;
+    for (cu_pol_role k = CU_POL_CONTROLLER; k <= CU_POL_BOTH && role && !c->role_ok; k++)
+        if (strcmp(r, role_name(k)) == 0) {
+            p->role = k;
+            c->role_ok = true;
+        }
+    if (!role)
         fail(c, "role", "missing-key", "is required (controller, processor or "
                                        "controller_and_processor)");
-    } else if (strcmp(r, "controller") == 0) {
-        p->role = CU_POL_CONTROLLER;
-    } else if (strcmp(r, "processor") == 0) {
-        p->role = CU_POL_PROCESSOR;
-    } else if (strcmp(r, "controller_and_processor") == 0) {
-        p->role = CU_POL_BOTH;
-    } else {
-        c->role_ok = false;
+    else if (!c->role_ok)
         fail(c, "role", "invalid-role",
              "must be one of: controller, processor, controller_and_processor");
-    }
     pop(c, o);
+}
+
+/* The party member key of root, when it is there. */
+static void party_member(ctx *c, json_t *root, const char *key, bool required, cu_pol_party *out)
+{
+    json_t *obj = object(c, root, key, required);
+    if (!obj)
+        return;
+    size_t o = push_key(c, key);
+    party(c, obj, out);
+    pop(c, o);
+}
+
+static void joint_controller(ctx *c, json_t *e, void *items, size_t i)
+{
+    party(c, e, (cu_pol_party *)items + i);
 }
 
 static void parties(ctx *c, json_t *root)
 {
+    static const list_of joint = {.key = "joint_controllers", .one = joint_controller};
     cu_policy *p = c->p;
-    json_t *obj = object(c, root, "dpo", true);
-    if (obj) {
-        size_t o = push_key(c, "dpo");
-        party(c, obj, &p->dpo);
-        pop(c, o);
+    party_member(c, root, "dpo", true, &p->dpo);
+    party_member(c, root, "representative", false, &p->representative);
+    p->joint_controllers = entries(c, root, &joint, sizeof *p->joint_controllers, &p->njoint,
+                                   NULL);
+}
+
+static void category(ctx *c, json_t *e, void *items, size_t i)
+{
+    static const char *const keys[] = {"id", "description", "sources", NULL};
+    cu_policy *p = c->p;
+    cu_pol_category *all = items, *cat = &all[i];
+    check_keys(c, e, keys);
+    json_t *id = json_object_get(e, "id");
+    if (!id) {
+        fail(c, "id", "missing-key", "is required (one of: %s)", cu_category_list());
+    } else {
+        size_t oid = push_key(c, "id");
+        int k = category_value(c, id);
+        pop(c, oid);
+        if (k >= 0) {
+            cat->id = json_string_value(id);
+            cat->category = (cu_category)k;
+            if (p->collected & (1u << k)) {
+                for (size_t j = 0; j < i; j++)
+                    if (all[j].id && (int)all[j].category == k) {
+                        fail(c, "id", "duplicate-id",
+                             "%s is already the id of $.categories[%zu]", cat->id, j);
+                        break;
+                    }
+            }
+            p->collected |= 1u << k;
+        }
     }
-    if ((obj = object(c, root, "representative", false))) {
-        size_t o = push_key(c, "representative");
-        party(c, obj, &p->representative);
-        pop(c, o);
-    }
-    json_t *arr = array(c, root, "joint_controllers", false, false);
-    if (!arr || !(p->joint_controllers = alloc(c, json_array_size(arr), sizeof(cu_pol_party))))
-        return;
-    p->njoint = json_array_size(arr);
-    size_t o = push_key(c, "joint_controllers");
-    for (size_t i = 0; i < p->njoint; i++) {
-        size_t oi = push_idx(c, i);
-        json_t *e = entry(c, arr, i);
-        if (e)
-            party(c, e, &p->joint_controllers[i]);
-        pop(c, oi);
-    }
-    pop(c, o);
+    cat->description = text(c, e, "description", true, LONG);
+    cat->sources = name_bits(c, e, "sources", cu_source_bit, "unknown-source", cu_source_list());
 }
 
 static void categories(ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"id", "description", "sources", NULL};
+    static const list_of list = {.key = "categories", .required = true, .nonempty = true,
+                                 .one = category};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "categories", true, true);
-    c->categories_ok = arr != NULL;
-    if (!arr || !(p->categories = alloc(c, json_array_size(arr), sizeof *p->categories)))
-        return;
-    p->ncategories = json_array_size(arr);
-    size_t o = push_key(c, "categories");
-    for (size_t i = 0; i < p->ncategories; i++) {
-        size_t oi = push_idx(c, i);
-        cu_pol_category *cat = &p->categories[i];
-        json_t *e = entry(c, arr, i);
-        if (e) {
-            check_keys(c, e, keys);
-            json_t *id = json_object_get(e, "id");
-            if (!id) {
-                fail(c, "id", "missing-key", "is required (one of: %s)", cu_category_list());
-            } else {
-                size_t oid = push_key(c, "id");
-                int k = category_value(c, id);
-                pop(c, oid);
-                if (k >= 0) {
-                    cat->id = json_string_value(id);
-                    cat->category = (cu_category)k;
-                    if (p->collected & (1u << k)) {
-                        for (size_t j = 0; j < i; j++)
-                            if (p->categories[j].id && (int)p->categories[j].category == k) {
-                                fail(c, "id", "duplicate-id",
-                                     "%s is already the id of $.categories[%zu]", cat->id, j);
-                                break;
-                            }
-                    }
-                    p->collected |= 1u << k;
-                }
-            }
-            cat->description = text(c, e, "description", true, LONG);
-            json_t *src = array(c, e, "sources", true, true);
-            if (src) {
-                size_t os = push_key(c, "sources");
-                for (size_t j = 0; j < json_array_size(src); j++) {
-                    size_t oj = push_idx(c, j);
-                    json_t *v = json_array_get(src, j);
-                    if (!json_is_string(v))
-                        fail(c, NULL, "wrong-type", "must be a string");
-                    else if (!cu_source_bit(json_string_value(v)))
-                        fail(c, NULL, "unknown-source", "is not one of: %s", cu_source_list());
-                    else if (!duplicate_in(c, src, j))
-                        cat->sources |= cu_source_bit(json_string_value(v));
-                    pop(c, oj);
-                }
-                pop(c, os);
-            }
-        }
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->categories = entries(c, root, &list, sizeof *p->categories, &p->ncategories,
+                            &c->categories_ok);
     ALL_IDS(c->categories_ok, p->categories, p->ncategories);
+}
+
+static void recipient(ctx *c, json_t *e, void *items, size_t i)
+{
+    static const char *const keys[] = {"id", "category", "description", "names", NULL};
+    cu_pol_recipient *all = items, *r = &all[i];
+    check_keys(c, e, keys);
+    r->id = name(c, e, "id");
+    CHECK_DUPLICATE_ID(c, all, i, r->id, "recipients");
+    r->category = text(c, e, "category", true, SHORT);
+    r->description = text(c, e, "description", false, LONG);
+    strings(c, e, "names", false, true, SHORT, &r->names, &r->nnames);
 }
 
 static void recipients(ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"id", "category", "description", "names", NULL};
+    static const list_of list = {.key = "recipients", .required = true, .one = recipient};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "recipients", true, false);
-    c->recipients_ok = arr != NULL;
-    if (!arr || !(p->recipients = alloc(c, json_array_size(arr), sizeof *p->recipients)))
-        return;
-    p->nrecipients = json_array_size(arr);
-    size_t o = push_key(c, "recipients");
-    for (size_t i = 0; i < p->nrecipients; i++) {
-        size_t oi = push_idx(c, i);
-        cu_pol_recipient *r = &p->recipients[i];
-        json_t *e = entry(c, arr, i);
-        if (e) {
-            check_keys(c, e, keys);
-            r->id = name(c, e, "id");
-            CHECK_DUPLICATE_ID(c, p->recipients, i, r->id, "recipients");
-            r->category = text(c, e, "category", true, SHORT);
-            r->description = text(c, e, "description", false, LONG);
-            strings(c, e, "names", false, true, SHORT, &r->names, &r->nnames);
-        }
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->recipients = entries(c, root, &list, sizeof *p->recipients, &p->nrecipients,
+                            &c->recipients_ok);
     ALL_IDS(c->recipients_ok, p->recipients, p->nrecipients);
+}
+
+static void transfer(ctx *c, json_t *e, void *items, size_t i)
+{
+    static const char *const keys[] = {"id", "recipient", "country", "safeguard", "description",
+                                       NULL};
+    cu_pol_transfer *all = items, *t = &all[i];
+    check_keys(c, e, keys);
+    t->id = name(c, e, "id");
+    CHECK_DUPLICATE_ID(c, all, i, t->id, "transfers");
+    reference_member(c, e, "recipient", find_recipient, "unknown-recipient", "recipients",
+                     c->recipients_ok, &t->recipient);
+    t->country = text(c, e, "country", true, SHORT);
+    t->safeguard = text_rule(c, e, "safeguard", LONG, "transfer-without-safeguard",
+                             "a transfer needs its safeguard: adequacy regulations, "
+                             "the IDTA or Addendum, binding corporate rules or an "
+                             "Art 49 exception (UK GDPR Art 46)");
+    t->description = text(c, e, "description", false, LONG);
 }
 
 static void transfers(ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"id", "recipient", "country", "safeguard", "description",
-                                       NULL};
+    static const list_of list = {.key = "transfers", .required = true, .one = transfer};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "transfers", true, false);
-    c->transfers_ok = arr != NULL;
-    if (!arr || !(p->transfers = alloc(c, json_array_size(arr), sizeof *p->transfers)))
-        return;
-    p->ntransfers = json_array_size(arr);
-    size_t o = push_key(c, "transfers");
-    for (size_t i = 0; i < p->ntransfers; i++) {
-        size_t oi = push_idx(c, i);
-        cu_pol_transfer *t = &p->transfers[i];
-        json_t *e = entry(c, arr, i);
-        if (e) {
-            check_keys(c, e, keys);
-            t->id = name(c, e, "id");
-            CHECK_DUPLICATE_ID(c, p->transfers, i, t->id, "transfers");
-            json_t *rv = json_object_get(e, "recipient");
-            if (!rv) {
-                fail(c, "recipient", "missing-key", "is required (an id from $.recipients)");
-            } else {
-                size_t orv = push_key(c, "recipient");
-                if (!reference(c, rv, find_recipient, "unknown-recipient", "recipients",
-                               c->recipients_ok, &t->recipient))
-                    t->recipient = SIZE_MAX; /* the error is reported; skip later checks */
-                pop(c, orv);
-            }
-            t->country = text(c, e, "country", true, SHORT);
-            t->safeguard = text_rule(c, e, "safeguard", LONG, "transfer-without-safeguard",
-                                     "a transfer needs its safeguard: adequacy regulations, "
-                                     "the IDTA or Addendum, binding corporate rules or an "
-                                     "Art 49 exception (UK GDPR Art 46)");
-            t->description = text(c, e, "description", false, LONG);
-        }
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->transfers = entries(c, root, &list, sizeof *p->transfers, &p->ntransfers,
+                           &c->transfers_ok);
     ALL_IDS(c->transfers_ok, p->transfers, p->ntransfers);
+}
+
+static void processor(ctx *c, json_t *e, void *items, size_t i)
+{
+    static const char *const keys[] = {"name", "service", "country", "contact", NULL};
+    cu_pol_processor *r = (cu_pol_processor *)items + i;
+    check_keys(c, e, keys);
+    r->name = text(c, e, "name", true, SHORT);
+    r->service = text(c, e, "service", true, LONG);
+    r->country = text(c, e, "country", false, SHORT);
+    r->contact = text(c, e, "contact", false, LONG);
 }
 
 static void processors(ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"name", "service", "country", "contact", NULL};
+    static const list_of list = {.key = "processors", .required = true, .one = processor};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "processors", true, false);
-    if (!arr || !(p->processors = alloc(c, json_array_size(arr), sizeof *p->processors)))
-        return;
-    p->nprocessors = json_array_size(arr);
-    size_t o = push_key(c, "processors");
-    for (size_t i = 0; i < p->nprocessors; i++) {
-        size_t oi = push_idx(c, i);
-        cu_pol_processor *r = &p->processors[i];
-        json_t *e = entry(c, arr, i);
-        if (e) {
-            check_keys(c, e, keys);
-            r->name = text(c, e, "name", true, SHORT);
-            r->service = text(c, e, "service", true, LONG);
-            r->country = text(c, e, "country", false, SHORT);
-            r->contact = text(c, e, "contact", false, LONG);
-        }
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->processors = entries(c, root, &list, sizeof *p->processors, &p->nprocessors, NULL);
 }
 
-static const struct {
-    const char *name;
-    cu_pol_trigger trigger;
-} triggers[] = {
-    {"last_contact", CU_TRIGGER_LAST_CONTACT}, {"conclusion_of_treatment", CU_TRIGGER_END_OF_TREATMENT},
-    {"death", CU_TRIGGER_DEATH},               {"collection", CU_TRIGGER_COLLECTION},
-    {"birthday", CU_TRIGGER_BIRTHDAY},         {"request", CU_TRIGGER_REQUEST},
-};
-
-static void retention_rule(ctx *c, json_t *e, cu_pol_retention *r, size_t i)
+static void retention_rule(ctx *c, json_t *e, void *items, size_t i)
 {
     static const char *const keys[] = {"id", "description", "years", "months", "days",
                                        "trigger", "age", "erase_on_request", "legal_source",
                                        NULL};
+    cu_pol_retention *all = items, *r = &all[i];
     check_keys(c, e, keys);
     r->id = name(c, e, "id");
-    CHECK_DUPLICATE_ID(c, c->p->retention, i, r->id, "retention");
+    CHECK_DUPLICATE_ID(c, all, i, r->id, "retention");
     r->description = text(c, e, "description", true, LONG);
     bool ok = true;
     ok &= integer(c, e, "years", 0, MAX_YEARS, &r->years) || !json_object_get(e, "years");
@@ -777,9 +828,10 @@ static void retention_rule(ctx *c, json_t *e, cu_pol_retention *r, size_t i)
                                           "death, collection, birthday or request)");
     } else {
         const char *t = json_is_string(tv) ? json_string_value(tv) : "";
-        for (size_t k = 0; k < sizeof triggers / sizeof triggers[0] && !have_trigger; k++)
-            if (strcmp(t, triggers[k].name) == 0) {
-                r->trigger = triggers[k].trigger;
+        for (cu_pol_trigger k = CU_TRIGGER_LAST_CONTACT; k <= CU_TRIGGER_REQUEST && !have_trigger;
+             k++)
+            if (strcmp(t, cu_pol_trigger_name(k)) == 0) {
+                r->trigger = k;
                 have_trigger = true;
             }
         if (!have_trigger)
@@ -808,106 +860,40 @@ static void retention_rule(ctx *c, json_t *e, cu_pol_retention *r, size_t i)
 
 static void retention(ctx *c, json_t *root)
 {
+    static const list_of list = {.key = "retention", .required = true, .one = retention_rule};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "retention", true, false);
-    c->retention_ok = arr != NULL;
-    if (!arr || !(p->retention = alloc(c, json_array_size(arr), sizeof *p->retention)))
-        return;
-    p->nretention = json_array_size(arr);
-    size_t o = push_key(c, "retention");
-    for (size_t i = 0; i < p->nretention; i++) {
-        size_t oi = push_idx(c, i);
-        json_t *e = entry(c, arr, i);
-        if (e)
-            retention_rule(c, e, &p->retention[i], i);
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->retention = entries(c, root, &list, sizeof *p->retention, &p->nretention,
+                           &c->retention_ok);
     ALL_IDS(c->retention_ok, p->retention, p->nretention);
+}
+
+static void cookie(ctx *c, json_t *e, void *items, size_t i)
+{
+    static const char *const keys[] = {"name", "provider", "purpose", "duration",
+                                       "strictly_necessary", "consent_required", NULL};
+    cu_pol_cookie *k = (cu_pol_cookie *)items + i;
+    check_keys(c, e, keys);
+    k->name = text(c, e, "name", true, SHORT);
+    k->provider = text(c, e, "provider", false, SHORT);
+    k->purpose = text(c, e, "purpose", true, LONG);
+    k->duration = text(c, e, "duration", true, SHORT);
+    k->strictly_necessary = boolean(c, e, "strictly_necessary", true);
+    k->consent_required = boolean(c, e, "consent_required", true);
+    if (json_is_boolean(json_object_get(e, "strictly_necessary")) &&
+        json_is_boolean(json_object_get(e, "consent_required")) && !k->strictly_necessary &&
+        !k->consent_required)
+        fail(c, "consent_required", "cookie-without-consent",
+             "must be true for a cookie that is not strictly necessary (PECR regulation 6)");
 }
 
 static void cookies(ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"name", "provider", "purpose", "duration",
-                                       "strictly_necessary", "consent_required", NULL};
+    static const list_of list = {.key = "cookies", .required = true, .one = cookie};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "cookies", true, false);
-    if (!arr || !(p->cookies = alloc(c, json_array_size(arr), sizeof *p->cookies)))
-        return;
-    p->ncookies = json_array_size(arr);
-    size_t o = push_key(c, "cookies");
-    for (size_t i = 0; i < p->ncookies; i++) {
-        size_t oi = push_idx(c, i);
-        cu_pol_cookie *k = &p->cookies[i];
-        json_t *e = entry(c, arr, i);
-        if (e) {
-            check_keys(c, e, keys);
-            k->name = text(c, e, "name", true, SHORT);
-            k->provider = text(c, e, "provider", false, SHORT);
-            k->purpose = text(c, e, "purpose", true, LONG);
-            k->duration = text(c, e, "duration", true, SHORT);
-            k->strictly_necessary = boolean(c, e, "strictly_necessary", true);
-            k->consent_required = boolean(c, e, "consent_required", true);
-            if (json_is_boolean(json_object_get(e, "strictly_necessary")) &&
-                json_is_boolean(json_object_get(e, "consent_required")) &&
-                !k->strictly_necessary && !k->consent_required)
-                fail(c, "consent_required", "cookie-without-consent",
-                     "must be true for a cookie that is not strictly necessary (PECR "
-                     "regulation 6)");
-        }
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->cookies = entries(c, root, &list, sizeof *p->cookies, &p->ncookies, NULL);
 }
 
-/* Per purpose: the categories it uses, for the data-minimisation check. */
-static unsigned purpose_categories(ctx *c, json_t *e, cu_pol_purpose *pp, size_t *first_special)
-{
-    json_t *arr = array(c, e, "categories", true, true);
-    *first_special = SIZE_MAX;
-    if (!arr)
-        return 0;
-    size_t o = push_key(c, "categories");
-    for (size_t j = 0; j < json_array_size(arr); j++) {
-        size_t oj = push_idx(c, j);
-        int k = category_value(c, json_array_get(arr, j));
-        if (k >= 0 && !duplicate_in(c, arr, j)) {
-            if (c->categories_ok && !(c->p->collected & (1u << k)))
-                fail(c, NULL, "category-not-collected",
-                     "%s is not collected: add it to $.categories or remove it here",
-                     cu_category_name((cu_category)k));
-            pp->categories |= 1u << k;
-            if ((SPECIAL_CATEGORIES & (1u << k)) && *first_special == SIZE_MAX)
-                *first_special = j;
-        }
-        pop(c, oj);
-    }
-    pop(c, o);
-    return pp->categories;
-}
-
-static void purpose_kinds(ctx *c, json_t *e, cu_pol_purpose *pp)
-{
-    json_t *arr = array(c, e, "subject_kinds", true, true);
-    if (!arr)
-        return;
-    size_t o = push_key(c, "subject_kinds");
-    for (size_t j = 0; j < json_array_size(arr); j++) {
-        size_t oj = push_idx(c, j);
-        json_t *v = json_array_get(arr, j);
-        if (!json_is_string(v))
-            fail(c, NULL, "wrong-type", "must be a string");
-        else if (!cu_subject_kind_bit(json_string_value(v)))
-            fail(c, NULL, "unknown-subject-kind",
-                 "is not one of: patient, web_user, employee, other");
-        else if (!duplicate_in(c, arr, j))
-            pp->kinds |= cu_subject_kind_bit(json_string_value(v));
-        pop(c, oj);
-    }
-    pop(c, o);
-}
-
-static void purpose(ctx *c, json_t *e, cu_pol_purpose *pp, size_t i)
+static void purpose(ctx *c, json_t *e, void *items, size_t i)
 {
     static const char *const keys[] = {
         "id", "description", "basis", "basis_detail", "legitimate_interests",
@@ -915,12 +901,13 @@ static void purpose(ctx *c, json_t *e, cu_pol_purpose *pp, size_t i)
         "required_for_service", "direct_marketing", "legal_claims", "outside_public_tasks",
         "automated_decision", "recipients", "transfers", "retention", NULL};
     cu_policy *p = c->p;
+    cu_pol_purpose *all = items, *pp = &all[i];
     check_keys(c, e, keys);
     pp->id = name(c, e, "id");
     if (pp->id && strcmp(pp->id, CU_PURPOSE_RIGHTS) == 0)
         fail(c, "id", "reserved-id", "subject_rights is the built-in purpose for answering "
                                      "rights requests; choose another id");
-    CHECK_DUPLICATE_ID(c, p->purposes, i, pp->id, "purposes");
+    CHECK_DUPLICATE_ID(c, all, i, pp->id, "purposes");
     pp->description = text(c, e, "description", true, LONG);
     pp->basis = letter(c, e, "basis", true, 'f', "invalid-basis",
                        "a to f (UK GDPR Art 6(1))");
@@ -931,8 +918,9 @@ static void purpose(ctx *c, json_t *e, cu_pol_purpose *pp, size_t i)
                                    "invalid-special-condition", "a to j (UK GDPR Art 9(2))");
     pp->schedule1 = text(c, e, "schedule1", false, LONG);
     size_t first_special;
-    purpose_categories(c, e, pp, &first_special);
-    purpose_kinds(c, e, pp);
+    pp->categories = category_list(c, e, true, &first_special);
+    pp->kinds = name_bits(c, e, "subject_kinds", cu_subject_kind_bit, "unknown-subject-kind",
+                          "patient, web_user, employee, other");
     bool has_consent = json_is_boolean(json_object_get(e, "consent_required"));
     bool has_service = json_is_boolean(json_object_get(e, "required_for_service"));
     pp->consent_required = boolean(c, e, "consent_required", true);
@@ -957,15 +945,8 @@ static void purpose(ctx *c, json_t *e, cu_pol_purpose *pp, size_t i)
                c->recipients_ok, &pp->recipients, &pp->nrecipients);
     references(c, e, "transfers", find_transfer, "unknown-transfer", "transfers",
                c->transfers_ok, &pp->transfers, &pp->ntransfers);
-    json_t *rv = json_object_get(e, "retention");
-    if (!rv) {
-        fail(c, "retention", "missing-key", "is required (an id from $.retention)");
-    } else {
-        size_t orv = push_key(c, "retention");
-        reference(c, rv, find_retention, "unknown-retention", "retention", c->retention_ok,
-                  &pp->retention);
-        pop(c, orv);
-    }
+    reference_member(c, e, "retention", find_retention, "unknown-retention", "retention",
+                     c->retention_ok, &pp->retention);
 
     /* ---- the rules of lawful processing ---- */
     char sc = pp->special_condition;
@@ -1022,71 +1003,31 @@ static void purpose(ctx *c, json_t *e, cu_pol_purpose *pp, size_t i)
 
 static void purposes(ctx *c, json_t *root)
 {
+    static const list_of list = {.key = "purposes", .required = true, .until_oom = true,
+                                 .one = purpose};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "purposes", true, false);
-    if (!arr || !(p->purposes = alloc(c, json_array_size(arr), sizeof *p->purposes)))
-        return;
-    p->npurposes = json_array_size(arr);
-    size_t o = push_key(c, "purposes");
-    for (size_t i = 0; i < p->npurposes && !c->oom; i++) {
-        size_t oi = push_idx(c, i);
-        json_t *e = entry(c, arr, i);
-        if (e)
-            purpose(c, e, &p->purposes[i], i);
-        pop(c, oi);
-    }
-    pop(c, o);
+    p->purposes = entries(c, root, &list, sizeof *p->purposes, &p->npurposes, NULL);
+}
+
+static void on_behalf_entry(ctx *c, json_t *e, void *items, size_t i)
+{
+    static const char *const keys[] = {"controller", "contact", "activities", "categories",
+                                       "transfers", NULL};
+    cu_pol_on_behalf *b = (cu_pol_on_behalf *)items + i;
+    check_keys(c, e, keys);
+    b->controller = text(c, e, "controller", true, SHORT);
+    b->contact = text(c, e, "contact", false, LONG);
+    strings(c, e, "activities", true, true, LONG, &b->activities, &b->nactivities);
+    b->categories = category_list(c, e, false, NULL);
+    references(c, e, "transfers", find_transfer, "unknown-transfer", "transfers",
+               c->transfers_ok, &b->transfers, &b->ntransfers);
 }
 
 static void on_behalf(ctx *c, json_t *root)
 {
-    static const char *const keys[] = {"controller", "contact", "activities", "categories",
-                                       "transfers", NULL};
+    static const list_of list = {.key = "processing_on_behalf", .one = on_behalf_entry};
     cu_policy *p = c->p;
-    json_t *arr = array(c, root, "processing_on_behalf", false, false);
-    if (!arr || !(p->on_behalf = alloc(c, json_array_size(arr), sizeof *p->on_behalf)))
-        return;
-    p->non_behalf = json_array_size(arr);
-    size_t o = push_key(c, "processing_on_behalf");
-    for (size_t i = 0; i < p->non_behalf; i++) {
-        size_t oi = push_idx(c, i);
-        cu_pol_on_behalf *b = &p->on_behalf[i];
-        json_t *e = entry(c, arr, i);
-        if (e) {
-            check_keys(c, e, keys);
-            b->controller = text(c, e, "controller", true, SHORT);
-            b->contact = text(c, e, "contact", false, LONG);
-            strings(c, e, "activities", true, true, LONG, &b->activities, &b->nactivities);
-            json_t *cats = array(c, e, "categories", false, false);
-            if (cats) {
-                size_t oc = push_key(c, "categories");
-                for (size_t j = 0; j < json_array_size(cats); j++) {
-                    size_t oj = push_idx(c, j);
-                    int k = category_value(c, json_array_get(cats, j));
-                    if (k >= 0 && !duplicate_in(c, cats, j)) {
-                        if (c->categories_ok && !(p->collected & (1u << k)))
-                            fail(c, NULL, "category-not-collected",
-                                 "%s is not collected: add it to $.categories or remove it "
-                                 "here", cu_category_name((cu_category)k));
-                        b->categories |= 1u << k;
-                    }
-                    pop(c, oj);
-                }
-                pop(c, oc);
-            }
-            references(c, e, "transfers", find_transfer, "unknown-transfer", "transfers",
-                       c->transfers_ok, &b->transfers, &b->ntransfers);
-        }
-        pop(c, oi);
-    }
-    pop(c, o);
-}
-
-static const char *role_name(cu_pol_role r)
-{
-    return r == CU_POL_PROCESSOR ? "processor"
-         : r == CU_POL_BOTH      ? "controller_and_processor"
-                                 : "controller";
+    p->on_behalf = entries(c, root, &list, sizeof *p->on_behalf, &p->non_behalf, NULL);
 }
 
 static void cross_checks(ctx *c, json_t *root)

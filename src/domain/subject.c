@@ -634,6 +634,9 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
         rc = cu_store_subject_key_delete(v->store, subject_id, err);
     if (!rc)
         rc = cu_store_subject_mark_erased(v->store, subject_id, now, err);
+    /* Recorded outside the data it erases, durably, before the commit. */
+    if (!rc)
+        rc = cu_erasure_ledger_subject(v, subject_id, now, err);
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (!rc) {
         if (erased_at)

@@ -10,6 +10,8 @@
 #include "crypto/keyfile.h"
 #include "domain/audit.h"
 #include "domain/model.h"
+#include "domain/backup.h"
+#include "domain/erasure.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -430,6 +432,13 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
         rc = ensure_migration2_keys(v, err);
     if (!rc)
         rc = ensure_requests_key(v, err);
+    /* Erasures recorded in the ledger but not in this store (a restored
+     * backup, or a crash before an erasure committed) are re-applied before
+     * anything is served. */
+    if (!rc)
+        rc = cu_erasure_replay(v, &v->replayed, err);
+    if (!rc)
+        cu_backup_cleanup(v->dir);
     cu_buf_release(&meta);
     if (rc) {
         cu_vault_close(v);
@@ -437,6 +446,11 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
     }
     *out = v;
     return CU_OK;
+}
+
+int64_t cu_vault_replayed(const cu_vault *v)
+{
+    return v->replayed;
 }
 
 const char *cu_vault_key_path(const cu_vault *v)

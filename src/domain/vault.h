@@ -52,6 +52,9 @@ CU_MUST_USE int cu_vault_open(const char *store_dir, const char *key_path, cu_va
                               cu_err *err);
 void cu_vault_close(cu_vault *v);
 
+/* Erasures re-applied from the erasure ledger when the vault was opened. */
+int64_t cu_vault_replayed(const cu_vault *v);
+
 /* The master key file in use and the store's id. */
 const char *cu_vault_key_path(const cu_vault *v);
 const char *cu_vault_store_id(const cu_vault *v);

@@ -50,6 +50,7 @@ struct cu_vault {
     size_t npolicies, policies_cap;
     int64_t data_version;
     bool policies_stale;
+    int64_t replayed; /* erasures re-applied from the ledger when opened */
 };
 
 /* The controller's current policy, from the cache or the store; *out is NULL
@@ -128,5 +129,11 @@ size_t cu_ad_audit(unsigned char out[CU_AD_MAX], const char *controller_id, size
 size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version);
+
+/* Appends a whole-subject erasure to the erasure ledger and records the
+ * ledger's end in the store (erasure.c): called inside the erasing
+ * transaction, before it commits. */
+CU_MUST_USE int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now,
+                                          cu_err *err);
 
 #endif

@@ -8,6 +8,8 @@
 
 #include "domain/consent.h"
 #include "http/api_impl.h"
+#include "domain/erasure.h"
+#include "iface/certificate.h"
 #include "iface/notice.h"
 #include "iface/receipt.h"
 #include "iface/render.h"
@@ -427,6 +429,37 @@ static void rights_get(cu_api *api, const cu_http_req *req, const cu_actor *acto
                                    arr));
 }
 
+/* ---- erasure (DPO only: the access decision allows the dpo role) ---- */
+
+static void erasure(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                    cu_http_resp *resp, bool execute)
+{
+    if (!cu_api_json_body(req, resp))
+        return;
+    cu_erasure_body b;
+    cu_err err = {0};
+    if (cu_body_erasure(req->body, req->body_len, &b, &err)) {
+        cu_api_problem(resp, CU_P_INVALID, err.msg);
+        return;
+    }
+    if (!execute && b.approve_health[0]) {
+        cu_api_problem(resp, CU_P_INVALID, "$.approve_health belongs to the execution");
+        return;
+    }
+    cu_erasure_opts o = {.treatment_ended = b.treatment_ended, .died = b.died,
+                         .approve = b.approve_health[0] ? b.approve_health : NULL};
+    cu_erasure_result r;
+    int rc = execute ? cu_erasure_execute(cu_api_vault(api), actor, req->route.subject, &o, &r,
+                                          &err)
+                     : cu_erasure_plan(cu_api_vault(api), actor, req->route.subject, &o, &r,
+                                       &err);
+    if (rc)
+        cu_api_fail(resp, &err);
+    else
+        cu_api_ok(resp, 200, cu_erasure_json(&r));
+    cu_erasure_result_release(&r);
+}
+
 bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     switch (req->route.id) {
@@ -454,6 +487,8 @@ bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *ac
     case CU_R_OBJECTION_CREATE: objection(api, req, actor, resp, true); return true;
     case CU_R_OBJECTION_DELETE: objection(api, req, actor, resp, false); return true;
     case CU_R_RIGHTS_GET: rights_get(api, req, actor, resp); return true;
+    case CU_R_ERASURE_PLAN: erasure(api, req, actor, resp, false); return true;
+    case CU_R_ERASURE_EXECUTE: erasure(api, req, actor, resp, true); return true;
     default: return false;
     }
 }

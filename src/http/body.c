@@ -5,6 +5,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/model.h"
+#include "util/clock.h"
 
 /* Parses an object whose keys must all be in allowed and map to strings
  * (or, for int_key, an integer). */
@@ -235,6 +236,45 @@ int cu_body_request_change(const void *json, size_t len, cu_request_change_body 
     if (!rc)
         rc = copy_str(root, "grounds", false, out->grounds, sizeof out->grounds, NULL, err);
     out->ico_route_stated = json_is_true(json_object_get(root, "ico_route_stated"));
+    json_decref(root);
+    return rc;
+}
+
+static int copy_date(json_t *root, const char *key, int64_t *out, cu_err *err)
+{
+    char d[16];
+    int rc = copy_str(root, key, false, d, sizeof d, NULL, err);
+    cu_date date;
+    if (!rc && d[0]) {
+        if (!cu_date_parse(d, strlen(d), &date))
+            return cu_err_set(err, CU_EINVAL, "$.%s must be a date YYYY-MM-DD", key);
+        *out = cu_date_to_days(date) * 86400000000LL;
+    }
+    return rc;
+}
+
+int cu_body_erasure(const void *json, size_t len, cu_erasure_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"treatment_ended", "died", "approve_health", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_object(json, len, keys, NULL, err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = copy_date(root, "treatment_ended", &out->treatment_ended, err);
+    if (!rc)
+        rc = copy_date(root, "died", &out->died, err);
+    if (!rc)
+        rc = copy_str(root, "approve_health", false, out->approve_health,
+                      sizeof out->approve_health, NULL, err);
+    if (!rc && out->approve_health[0]) {
+        bool ok = strlen(out->approve_health) == 16;
+        for (size_t i = 0; ok && i < 16; i++)
+            ok = (out->approve_health[i] >= '0' && out->approve_health[i] <= '9') ||
+                 (out->approve_health[i] >= 'a' && out->approve_health[i] <= 'f');
+        if (!ok)
+            rc = cu_err_set(err, CU_EINVAL, "$.approve_health must be a plan digest (16 "
+                                            "hex digits)");
+    }
     json_decref(root);
     return rc;
 }

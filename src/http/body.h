@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
@@ -76,6 +77,15 @@ CU_MUST_USE int cu_body_request(const void *json, size_t len, cu_request_body *o
                                 cu_err *err);
 CU_MUST_USE int cu_body_request_change(const void *json, size_t len,
                                        cu_request_change_body *out, cu_err *err);
+/* {"treatment_ended": "YYYY-MM-DD"?, "died": "YYYY-MM-DD"?,
+ *  "approve_health": 16 hex digits?} (an erasure plan or its execution) */
+typedef struct cu_erasure_body {
+    int64_t treatment_ended, died; /* 0: absent */
+    char approve_health[24];       /* "": absent */
+} cu_erasure_body;
+
+CU_MUST_USE int cu_body_erasure(const void *json, size_t len, cu_erasure_body *out,
+                                cu_err *err);
 CU_MUST_USE int cu_body_consent(const void *json, size_t len, cu_consent_body *out,
                                 cu_err *err);
 CU_MUST_USE int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out,

@@ -53,6 +53,8 @@ static const cu_route_def routes[] = {
     {CU_R_REQUEST_GET, "GET", "/v1/requests/{id}", "request.get", true},
     {CU_R_REQUEST_TRANSITION, "POST", "/v1/requests/{id}/transitions", "request.transition",
      true},
+    {CU_R_ERASURE_PLAN, "POST", "/v1/subjects/{id}/erasure/plan", "erasure.plan", true},
+    {CU_R_ERASURE_EXECUTE, "POST", "/v1/subjects/{id}/erasure", "erasure.execute", true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

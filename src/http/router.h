@@ -59,6 +59,8 @@ typedef enum cu_route_id {
     CU_R_REQUEST_DUE,        /* GET /v1/requests/due */
     CU_R_REQUEST_GET,        /* GET /v1/requests/{id} */
     CU_R_REQUEST_TRANSITION, /* POST /v1/requests/{id}/transitions */
+    CU_R_ERASURE_PLAN,
+    CU_R_ERASURE_EXECUTE,
     CU_R_COUNT
 } cu_route_id;
 

@@ -42,6 +42,8 @@ enum stmt_id {
     ST_TOKEN_INSERT, ST_TOKEN_BY_HASH, ST_TOKEN_REVOKE,
     ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS,
     ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH,
+    ST_ITEM_DELETE, ST_ITEM_RESEAL, ST_SUBJ_KEYVER, ST_CONSENT_EVIDENCE, ST_BG_SUBJECT,
+    ST_BG_REASON,
     ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH, ST_DATA_VERSION,
     ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
     ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
@@ -170,6 +172,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_POL_EACH] = "SELECT controller_id, version, applied_at, applied_by, digest "
                     "FROM policies WHERE controller_id = ?1 ORDER BY version",
     [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_ITEM_DELETE] = "DELETE FROM items WHERE subject_id = ?1 AND id = ?2",
+    [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3 WHERE subject_id = ?1 AND id = ?2",
+    [ST_SUBJ_KEYVER] = "UPDATE subjects SET key_version = ?2 WHERE id = ?1",
+    [ST_CONSENT_EVIDENCE] = "UPDATE consents SET evidence = ?2 WHERE id = ?1",
+    [ST_BG_SUBJECT] = "SELECT id, reason FROM break_glass WHERE subject_id = ?1 ORDER BY id",
+    [ST_BG_REASON] = "UPDATE break_glass SET reason = ?2 WHERE id = ?1",
     [ST_CONSENT_INSERT] = "INSERT INTO consents(id, subject_id, purpose, state, method, "
                           "recorded_by, policy_version, at, evidence) "
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -1730,4 +1738,108 @@ int cu_store_request_event_reseal(cu_store *s, const char *event_id, const char 
     bind_text(st, 2, sealed_by);
     bind_blob(st, 3, why, n);
     return exec_stmt(s, st, "resealing a request event", err);
+}
+
+/* ---- item-level erasure and backups ---- */
+
+int cu_store_item_delete(cu_store *s, const char *subject_id, const char *item_id, cu_err *err)
+{
+    PREP(st, ST_ITEM_DELETE, "item");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, item_id);
+    int rc = exec_stmt(s, st, "deleting an item", err);
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no item %s", item_id);
+    return rc;
+}
+
+int cu_store_item_reseal(cu_store *s, const char *subject_id, const char *item_id,
+                         const void *sealed, size_t n, cu_err *err)
+{
+    PREP(st, ST_ITEM_RESEAL, "item");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, item_id);
+    bind_blob(st, 3, sealed, n);
+    return exec_stmt(s, st, "re-encrypting an item", err);
+}
+
+int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t version, cu_err *err)
+{
+    PREP(st, ST_SUBJ_KEYVER, "subject");
+    bind_text(st, 1, id);
+    sqlite3_bind_int64(st, 2, version);
+    return exec_stmt(s, st, "recording a key version", err);
+}
+
+int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed, size_t n,
+                                  cu_err *err)
+{
+    PREP(st, ST_CONSENT_EVIDENCE, "consent");
+    bind_text(st, 1, id);
+    bind_blob(st, 2, sealed, n);
+    return exec_stmt(s, st, "re-encrypting consent evidence", err);
+}
+
+int cu_store_break_glass_of_subject(cu_store *s, const char *subject_id,
+                                    cu_break_glass_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_BG_SUBJECT, "break-glass");
+    bind_text(st, 1, subject_id);
+    EACH_ROW(st, "listing break-glass grants",
+             cb(ctx, &(cu_break_glass_row){
+                         .id = col_text(st, 0),
+                         .subject_id = subject_id,
+                         .reason = sqlite3_column_blob(st, 1),
+                         .reason_len = (size_t)sqlite3_column_bytes(st, 1),
+                     }));
+}
+
+int cu_store_break_glass_set_reason(cu_store *s, const char *id, const void *sealed, size_t n,
+                                    cu_err *err)
+{
+    PREP(st, ST_BG_REASON, "break-glass");
+    bind_text(st, 1, id);
+    bind_blob(st, 2, sealed, n);
+    return exec_stmt(s, st, "re-encrypting a break-glass reason", err);
+}
+
+int cu_store_backup(cu_store *s, const char *dest_path, cu_err *err)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open_v2(dest_path, &dst,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_close(dst);
+        return cu_err_set(err, CU_EIO, "cannot create the backup copy (%s)",
+                          sqlite3_errstr(rc));
+    }
+    /* A connection of its own: in WAL mode a reader is never blocked by the
+     * writer, so the backup works while this connection holds a transaction. */
+    sqlite3 *src = NULL;
+    const char *path = sqlite3_db_filename(s->db, "main");
+    rc = sqlite3_open_v2(path ? path : "", &src, SQLITE_OPEN_READONLY, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_busy_timeout(src, 10000);
+    sqlite3_backup *b = rc == SQLITE_OK ? sqlite3_backup_init(dst, "main", src, "main") : NULL;
+    if (!b) {
+        rc = rc == SQLITE_OK ? sqlite3_errcode(dst) : rc;
+        sqlite3_close(dst);
+        sqlite3_close(src);
+        return cu_err_set(err, CU_EIO, "cannot start the backup (%s)", sqlite3_errstr(rc));
+    }
+    /* One step copies everything under one read transaction: a consistent
+     * snapshot even while other connections write. */
+    rc = sqlite3_backup_step(b, -1);
+    int frc = sqlite3_backup_finish(b);
+    if (rc == SQLITE_DONE && frc == SQLITE_OK)
+        rc = sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    else
+        rc = rc == SQLITE_DONE ? frc : rc;
+    int crc = sqlite3_close(dst);
+    sqlite3_close(src);
+    if (rc != SQLITE_OK || crc != SQLITE_OK)
+        return cu_err_set(err, CU_EIO, "the backup copy failed (%s)",
+                          sqlite3_errstr(rc != SQLITE_OK ? rc : crc));
+    return CU_OK;
 }

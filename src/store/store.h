@@ -414,6 +414,26 @@ CU_MUST_USE int cu_store_request_event_each(cu_store *s, const char *request_id,
 CU_MUST_USE int cu_store_request_event_reseal(cu_store *s, const char *event_id,
                                               const char *sealed_by, const void *why,
                                               size_t n, cu_err *err);
+/* item-level erasure: one item, re-encryption under a new data key (the
+ * item's updated_at is kept: re-keying is not a change of its value) */
+CU_MUST_USE int cu_store_item_delete(cu_store *s, const char *subject_id, const char *item_id,
+                                     cu_err *err);
+CU_MUST_USE int cu_store_item_reseal(cu_store *s, const char *subject_id, const char *item_id,
+                                     const void *sealed, size_t n, cu_err *err);
+CU_MUST_USE int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t version,
+                                                 cu_err *err);
+CU_MUST_USE int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed,
+                                              size_t n, cu_err *err);
+/* A subject's break-glass grants: only id, subject_id and reason are set. */
+CU_MUST_USE int cu_store_break_glass_of_subject(cu_store *s, const char *subject_id,
+                                                cu_break_glass_cb cb, void *ctx, cu_err *err);
+CU_MUST_USE int cu_store_break_glass_set_reason(cu_store *s, const char *id,
+                                                const void *sealed, size_t n, cu_err *err);
+
+/* Writes a consistent copy of the whole database to dest_path (which must
+ * not exist) with SQLite's online backup API; other connections may keep
+ * writing meanwhile. The copy is a plain SQLite file (rollback journal). */
+CU_MUST_USE int cu_store_backup(cu_store *s, const char *dest_path, cu_err *err);
 
 /* counts for `custos status` */
 typedef struct cu_store_counts {

@@ -164,11 +164,12 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "policy.versions", "ropa.get", "unsubscribe.get", "unsubscribe.post",
                 "restriction.put", "restriction.delete", "objection.create",
                 "objection.delete", "request.create", "request.list", "request.due",
-                "request.get", "request.transition"}
-# Routes whose roles and audit events tests/e2e/cases_http_policy.py checks instead:
-# the public notice and unsubscribe pages, the policy and record of processing (no
-# subject), and restriction and objection, which change what later requests may do;
-# rights requests are checked by tests/e2e/cases_http_requests.py.
+                "request.get", "request.transition", "erasure.plan", "erasure.execute"}
+# Routes whose roles and audit events other cases check instead:
+# tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
+# policy and record of processing (no subject), and restriction and objection,
+# which change what later requests may do; tests/e2e/cases_http_requests.py the
+# rights requests; tests/e2e/cases_erasure.py erasure (dpo only) over HTTP.
 ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
              ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
@@ -180,7 +181,9 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # rights requests: roles, concealment and one audit event per call in
              # tests/e2e/cases_http_requests.py
              ("POST", "/v1/requests"), ("GET", "/v1/requests"), ("GET", "/v1/requests/due"),
-             ("GET", "/v1/requests/{id}"), ("POST", "/v1/requests/{id}/transitions")}
+             ("GET", "/v1/requests/{id}"), ("POST", "/v1/requests/{id}/transitions"),
+             ("POST", "/v1/subjects/{id}/erasure/plan"),
+             ("POST", "/v1/subjects/{id}/erasure")}
 
 
 def router_table():

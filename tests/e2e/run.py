@@ -32,6 +32,7 @@ import cases_http_edges  # noqa: E402
 import cases_policy  # noqa: E402
 import cases_http_policy  # noqa: E402
 import cases_http_requests  # noqa: E402
+import cases_erasure  # noqa: E402
 
 
 def main():
@@ -50,7 +51,8 @@ def main():
     for mod in (cases_basic, cases_security, cases_input, cases_audit,
                 cases_http_authz, cases_http_input, cases_http_session,
                 cases_http_misc, cases_openapi,
-                cases_http_edges, cases_policy, cases_http_policy, cases_http_requests):
+                cases_http_edges, cases_policy, cases_http_policy, cases_http_requests,
+                cases_erasure):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]

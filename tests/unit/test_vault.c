@@ -29,6 +29,7 @@
 #include "crypto/keyfile.h"
 #include "domain/audit.h"
 #include "domain/input.h"
+#include "domain/ledger.h"
 #include "domain/subject.h"
 #include "domain/vault.h"
 #include "domain/vault_impl.h"
@@ -2458,6 +2459,61 @@ static void test_tamper_checkpoint_truncation(void **state)
     assert_false(rep.ok);
 }
 
+/* A ledger entry whose erasure never committed (a crash between the ledger
+ * write and the commit) is applied at the next open, audited, and only once;
+ * an item entry erases those items and re-keys, never the whole subject. */
+static void test_ledger_replay_uncommitted(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN], b[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    add_subject(f, DOC_B, b);
+    char items[1][CU_ID_STRLEN];
+    item_id_of(f, b, "name", NULL, items[0]);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/erasure.ledger", f->store);
+    int64_t seq;
+    unsigned char h[CU_HASH_BYTES];
+    OK(f, cu_ledger_append(path, f->v->store_id, f->v->signing_seed, cu_now_us(), a, NULL, 0,
+                           &seq, h, &f->err));
+    OK(f, cu_ledger_append(path, f->v->store_id, f->v->signing_seed, cu_now_us(), b,
+                           (const char(*)[CU_ID_STRLEN])items, 1, &seq, h, &f->err));
+    assert_int_equal(seq, 2);
+    cu_vault_close(f->v);
+    f->v = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    assert_int_equal(cu_vault_replayed(f->v), 2);
+    cu_subject_view sv;
+    FAILS(f, CU_EERASED, get(f, a, &sv));
+    OK(f, get(f, b, &sv));
+    assert_int_equal(sv.rec.erased_at, 0);
+    assert_int_equal(sv.rec.key_version, 2);
+    assert_true(sv.n > 0);
+    for (size_t i = 0; i < sv.n; i++)
+        assert_string_not_equal(sv.items[i].id, items[0]);
+    cu_subject_view_release(&sv);
+    cu_verify_report rep;
+    OK(f, cu_audit_verify(f->v, &rep, &f->err));
+    cu_vault_close(f->v);
+    f->v = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    assert_int_equal(cu_vault_replayed(f->v), 0);
+    /* A ledger cut short is refused. */
+    cu_vault_close(f->v);
+    f->v = NULL;
+    FILE *lf = fopen(path, "r+");
+    assert_non_null(lf);
+    char line[8192];
+    assert_non_null(fgets(line, sizeof line, lf));
+    assert_int_equal(ftruncate(fileno(lf), (off_t)strlen(line)), 0);
+    fclose(lf);
+    FAILS(f, CU_ETAMPER, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    f->v = NULL;
+    assert_int_equal(truncate(path, 0), 0);
+    FAILS(f, CU_ETAMPER, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    f->v = NULL;
+}
+
 int main(void)
 {
     if (cu_crypto_init() != CU_OK)
@@ -2483,6 +2539,7 @@ int main(void)
         T(test_large_values),
         T(test_rectify_payload_escaping),
         T(test_erase),
+        T(test_ledger_replay_uncommitted),
         T(test_erase_shreds_files_while_open),
         T(test_key_rotation),
         T(test_key_rotation_recovery),

@@ -1,0 +1,862 @@
+#include "domain/erasure.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/ledger.h"
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+
+/* ---- the decision (pure) ---- */
+
+#define US_PER_DAY 86400000000LL
+
+static int64_t us_of_date(cu_date d)
+{
+    return cu_date_to_days(d) * US_PER_DAY;
+}
+
+/* The first moment after the period that starts on the date of `from`. */
+static int64_t period_end(cu_date from, const cu_pol_retention *r)
+{
+    cu_date d = cu_date_add_months(from, r->years * 12 + r->months);
+    return us_of_date(d) + (int64_t)r->days * US_PER_DAY;
+}
+
+/* Purposes whose lawful basis is a legal obligation, or which exist for legal
+ * claims, use whatever is held (a disclosure to a court or the police); they
+ * do not by themselves make custos keep an item that the purposes it is
+ * held for would let go. They decide only when nothing else covers it. */
+static bool ancillary(const cu_pol_purpose *p)
+{
+    return p->basis == 'c' || p->legal_claims;
+}
+
+typedef struct rule_eval {
+    bool granted, unknown;
+    int64_t trigger_at, earliest;
+} rule_eval;
+
+static rule_eval eval_rule(const cu_er_facts *f, const cu_pol_retention *r,
+                           const cu_er_item *it, int64_t last_contact)
+{
+    rule_eval e = {0};
+    if (r->erase_on_request) {
+        e.granted = true;
+        return e;
+    }
+    switch (r->trigger) {
+    case CU_TRIGGER_COLLECTION: e.trigger_at = it->collected_at; break;
+    case CU_TRIGGER_LAST_CONTACT: e.trigger_at = last_contact; break;
+    case CU_TRIGGER_END_OF_TREATMENT: e.trigger_at = f->treatment_ended; break;
+    case CU_TRIGGER_DEATH: e.trigger_at = f->died; break;
+    case CU_TRIGGER_REQUEST: e.trigger_at = f->now; break;
+    case CU_TRIGGER_BIRTHDAY:
+        if (f->birth_date.year) {
+            cu_date b = cu_date_add_months(f->birth_date, r->age * 12);
+            e.trigger_at = us_of_date(b);
+        }
+        break;
+    }
+    if (!e.trigger_at) {
+        e.unknown = true;
+        return e;
+    }
+    e.earliest = period_end(cu_date_of_us(e.trigger_at), r);
+    e.granted = f->now >= e.earliest;
+    return e;
+}
+
+void cu_erasure_decide(const cu_er_facts *f, const cu_er_item *items, size_t n,
+                       cu_er_decision *out)
+{
+    int64_t last = f->last_contact;
+    if (!last)
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].recorded_at > last)
+                last = items[i].recorded_at;
+            if (items[i].updated_at > last)
+                last = items[i].updated_at;
+        }
+    const cu_policy *p = f->policy;
+    for (size_t i = 0; i < n; i++) {
+        const cu_er_item *it = &items[i];
+        cu_er_decision *d = &out[i];
+        memset(d, 0, sizeof *d);
+        if (!p) {
+            d->reason = "no-policy";
+            continue;
+        }
+        unsigned cat = it->category >= 0 ? 1u << it->category : 0;
+        bool primary = false;
+        for (size_t k = 0; k < p->npurposes; k++) {
+            const cu_pol_purpose *pp = &p->purposes[k];
+            if ((pp->categories & cat) && (pp->kinds & f->kind) && !ancillary(pp))
+                primary = true;
+        }
+        /* The deciding rule: an unknown trigger first, then the latest end. */
+        const cu_pol_retention *best = NULL;
+        rule_eval be = {0};
+        bool any = false, all_on_request = true;
+        for (size_t k = 0; k < p->npurposes; k++) {
+            const cu_pol_purpose *pp = &p->purposes[k];
+            if (!(pp->categories & cat) || !(pp->kinds & f->kind) ||
+                (primary && ancillary(pp)) || pp->retention >= p->nretention)
+                continue;
+            const cu_pol_retention *r = &p->retention[pp->retention];
+            rule_eval e = eval_rule(f, r, it, last);
+            any = true;
+            if (!r->erase_on_request)
+                all_on_request = false;
+            bool better;
+            if (!best)
+                better = true;
+            else if (be.unknown != e.unknown)
+                better = e.unknown;
+            else if (be.granted != e.granted)
+                better = !e.granted;
+            else
+                better = e.earliest > be.earliest;
+            if (better) {
+                best = r;
+                be = e;
+            }
+        }
+        if (!any) {
+            d->granted = true;
+            d->reason = "no-purpose";
+        } else {
+            d->rule = best->id;
+            d->trigger = cu_pol_trigger_name(best->trigger);
+            d->trigger_at = be.trigger_at;
+            if (be.unknown) {
+                d->reason = "trigger-date-unknown";
+            } else if (!be.granted) {
+                d->reason = "retention-period";
+                d->earliest = be.earliest;
+            } else {
+                d->granted = true;
+                d->reason = all_on_request ? "erase-on-request" : "retention-ended";
+            }
+        }
+        d->needs_approval = d->granted && (it->category == CU_CAT_HEALTH ||
+                                           it->category == CU_CAT_GENETIC);
+    }
+}
+
+/* ---- gathering a subject's items ---- */
+
+typedef struct held_item {
+    char id[CU_ID_STRLEN], field[72], category[40];
+    int cat;
+    int64_t collected_at, recorded_at, updated_at;
+    unsigned char *sealed;
+    size_t sealed_len;
+} held_item;
+
+typedef struct held {
+    held_item *v;
+    size_t n, cap;
+} held;
+
+static void held_release(held *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->v[i].sealed);
+    free(h->v);
+    memset(h, 0, sizeof *h);
+}
+
+static int hold_item(void *ctx, const cu_item_row *r)
+{
+    held *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 16;
+        held_item *n = realloc(h->v, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        h->v = n;
+        h->cap = cap;
+    }
+    held_item *it = &h->v[h->n];
+    memset(it, 0, sizeof *it);
+    cu_strlcpy(it->id, r->id, sizeof it->id);
+    cu_strlcpy(it->field, r->field, sizeof it->field);
+    cu_strlcpy(it->category, r->category, sizeof it->category);
+    it->cat = cu_category_from_name(r->category);
+    it->collected_at = r->collected_at;
+    it->recorded_at = r->recorded_at;
+    it->updated_at = r->updated_at;
+    if (!(it->sealed = malloc(r->value_len ? r->value_len : 1)))
+        return CU_ENOMEM;
+    memcpy(it->sealed, r->value, r->value_len);
+    it->sealed_len = r->value_len;
+    h->n++;
+    return 0;
+}
+
+static int load_items(cu_vault *v, const char *subject_id, held *h, cu_err *err)
+{
+    int rc = cu_store_item_each(v->store, subject_id, hold_item, h, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory reading items");
+    return rc;
+}
+
+/* The subject's birth date, from its newest identifying "birth_date" item. */
+static void birth_date(const cu_subject_rec *rec, const cu_key *dek, const held *h,
+                       cu_date *out)
+{
+    const held_item *best = NULL;
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->v[i].field, "birth_date") == 0 &&
+            (!best || h->v[i].recorded_at > best->recorded_at))
+            best = &h->v[i];
+    if (!best)
+        return;
+    cu_buf plain;
+    cu_buf_init(&plain, CU_MAX_VALUE_BYTES + 1);
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, best->id, best->field,
+                              rec->key_version);
+    cu_date d;
+    if (cu_aead_open(dek, ad, adlen, best->sealed, best->sealed_len, &plain) == CU_OK &&
+        cu_date_parse((const char *)plain.data, plain.len, &d))
+        *out = d;
+    cu_buf_release(&plain);
+}
+
+void cu_erasure_result_release(cu_erasure_result *r)
+{
+    free(r->lines);
+    memset(r, 0, sizeof *r);
+}
+
+static int decide_all(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek, const held *h,
+                      const cu_erasure_opts *o, cu_erasure_result *out, cu_err *err)
+{
+    const cu_policy *pol;
+    int rc = cu_vault_policy(v, rec->controller_id, &pol, err);
+    if (rc)
+        return rc;
+    cu_er_facts f = {.policy = pol, .kind = cu_subject_kind_bit(rec->kind), .now = cu_now_us(),
+                     .treatment_ended = o ? o->treatment_ended : 0, .died = o ? o->died : 0};
+    birth_date(rec, dek, h, &f.birth_date);
+    cu_er_item *items = calloc(h->n ? h->n : 1, sizeof *items);
+    cu_er_decision *d = calloc(h->n ? h->n : 1, sizeof *d);
+    out->lines = calloc(h->n ? h->n : 1, sizeof *out->lines);
+    if (!items || !d || !out->lines) {
+        free(items);
+        free(d);
+        return cu_err_set(err, CU_ENOMEM, "out of memory deciding an erasure");
+    }
+    for (size_t i = 0; i < h->n; i++)
+        items[i] = (cu_er_item){.id = h->v[i].id, .field = h->v[i].field,
+                                .category = h->v[i].cat,
+                                .collected_at = h->v[i].collected_at,
+                                .recorded_at = h->v[i].recorded_at,
+                                .updated_at = h->v[i].updated_at};
+    cu_erasure_decide(&f, items, h->n, d);
+    memcpy(out->subject_id, rec->id, sizeof out->subject_id);
+    memcpy(out->controller_id, rec->controller_id, sizeof out->controller_id);
+    cu_strlcpy(out->kind, rec->kind, sizeof out->kind);
+    out->policy_version = pol ? pol->version : 0;
+    out->decided_at = f.now;
+    out->n = h->n;
+    /* The digest binds an approval to this exact plan: every item and its
+     * answer, in id order (the store's order). */
+    unsigned char acc[CU_HASH_BYTES];
+    cu_hash2(rec->id, strlen(rec->id), NULL, 0, acc);
+    for (size_t i = 0; i < h->n; i++) {
+        cu_erasure_line *l = &out->lines[i];
+        memcpy(l->id, h->v[i].id, sizeof l->id);
+        memcpy(l->field, h->v[i].field, sizeof l->field);
+        memcpy(l->category, h->v[i].category, sizeof l->category);
+        cu_strlcpy(l->rule, d[i].rule ? d[i].rule : "", sizeof l->rule);
+        cu_strlcpy(l->trigger, d[i].trigger ? d[i].trigger : "", sizeof l->trigger);
+        l->reason = d[i].reason;
+        l->granted = d[i].granted;
+        l->needs_approval = d[i].needs_approval;
+        l->collected_at = h->v[i].collected_at;
+        l->trigger_at = d[i].trigger_at;
+        l->earliest = d[i].earliest;
+        out->ngranted += l->granted;
+        out->nkept += !l->granted;
+        out->napproval += l->needs_approval;
+        char line[96];
+        int n = snprintf(line, sizeof line, "%s %c", l->id, l->granted ? 'E' : 'K');
+        cu_hash2(acc, sizeof acc, line, n > 0 ? (size_t)n : 0, acc);
+    }
+    cu_hex(acc, (CU_PLAN_DIGEST_STRLEN - 1) / 2, out->digest);
+    free(items);
+    free(d);
+    return CU_OK;
+}
+
+static unsigned held_categories(const held *h)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (h->v[i].cat >= 0)
+            m |= 1u << h->v[i].cat;
+    return m;
+}
+
+int cu_erasure_plan(cu_vault *v, const cu_actor *a, const char *subject_id,
+                    const cu_erasure_opts *o, cu_erasure_result *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase.plan", err);
+    if (rc)
+        return rc;
+    cu_subject_rec rec;
+    held h = {0};
+    cu_key dek;
+    bool have_key = false;
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        rc = load_items(v, rec.id, &h, err);
+    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
+        have_key = true;
+    if (!rc)
+        rc = decide_all(v, &rec, &dek, &h, o, out, err);
+    if (have_key)
+        cu_key_wipe(&dek);
+    op.categories = held_categories(&h);
+    held_release(&h);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc)
+        cu_erasure_result_release(out);
+    return rc;
+}
+
+/* ---- execution ---- */
+
+typedef struct reseal_ctx {
+    const cu_subject_rec *rec;
+    const cu_key *old_dek, *new_dek;
+    int64_t new_version;
+    bool consent; /* which table: consents or break_glass */
+    /* collected, then updated (no writes while a statement walks the table) */
+    struct resealed {
+        char id[CU_ID_STRLEN];
+        cu_buf sealed;
+    } *v;
+    size_t n, cap;
+    int rc;
+} reseal_ctx;
+
+static int reseal_one(reseal_ctx *c, const char *id, const char *field, const void *sealed,
+                      size_t n)
+{
+    if (!sealed || !n)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        struct resealed *nv = realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return CU_ENOMEM;
+        c->v = nv;
+        c->cap = cap;
+    }
+    struct resealed *r = &c->v[c->n];
+    cu_strlcpy(r->id, id, sizeof r->id);
+    cu_buf_init(&r->sealed, 1u << 20);
+    c->n++;
+    cu_buf plain;
+    cu_buf_init(&plain, 1u << 20);
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_item(ad, c->rec->controller_id, c->rec->id, id, field,
+                              c->rec->key_version);
+    int rc = cu_aead_open(c->old_dek, ad, adlen, sealed, n, &plain);
+    if (!rc) {
+        adlen = cu_ad_item(ad, c->rec->controller_id, c->rec->id, id, field, c->new_version);
+        rc = cu_aead_seal(c->new_dek, ad, adlen, plain.data, plain.len, &r->sealed);
+    }
+    cu_buf_release(&plain);
+    return rc;
+}
+
+static int reseal_consent(void *ctx, const cu_consent_row *r)
+{
+    return reseal_one(ctx, r->id, "consent.evidence", r->evidence, r->evidence_len);
+}
+
+static int reseal_grant(void *ctx, const cu_break_glass_row *g)
+{
+    return reseal_one(ctx, g->id, "break_glass.reason", g->reason, g->reason_len);
+}
+
+static void reseal_release(reseal_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        cu_buf_release(&c->v[i].sealed);
+    free(c->v);
+}
+
+/* Re-encrypts a subject's sealed consent evidence and break-glass reasons. */
+static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
+{
+    for (int t = 0; t < 2; t++) {
+        reseal_ctx c = *base;
+        c.v = NULL;
+        c.n = c.cap = 0;
+        int rc = t == 0 ? cu_store_consent_each(v->store, c.rec->id, reseal_consent, &c, err)
+                        : cu_store_break_glass_of_subject(v->store, c.rec->id, reseal_grant,
+                                                          &c, err);
+        if (rc && !(err && err->code))
+            rc = cu_err_set(err, rc == CU_ENOMEM ? CU_ENOMEM : CU_ECORRUPT,
+                            "cannot re-encrypt the %s of subject %s",
+                            t == 0 ? "consent evidence" : "break-glass reasons", c.rec->id);
+        for (size_t i = 0; !rc && i < c.n; i++)
+            rc = t == 0 ? cu_store_consent_set_evidence(v->store, c.v[i].id, c.v[i].sealed.data,
+                                                        c.v[i].sealed.len, err)
+                        : cu_store_break_glass_set_reason(v->store, c.v[i].id,
+                                                          c.v[i].sealed.data,
+                                                          c.v[i].sealed.len, err);
+        reseal_release(&c);
+        if (rc)
+            return rc;
+    }
+    return CU_OK;
+}
+
+/* Whole-subject crypto-shredding: keys, items, blind indexes. */
+static int shred_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
+{
+    int rc = cu_store_ident_delete_subject(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_item_delete_subject(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_subject_key_delete(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_subject_mark_erased(v->store, subject_id, now, err);
+    return rc;
+}
+
+/* Item-level crypto-shredding: every item not erased is re-encrypted under a
+ * fresh data key with the next key version (the version is in each value's
+ * associated data), the subject's other sealed values likewise, the old key
+ * is overwritten, and the erased items and their blind indexes are deleted.
+ * A stale copy of an erased item's ciphertext (a free page, the WAL) then
+ * has no key in this store. */
+static int shred_items(cu_vault *v, const cu_subject_rec *rec, const cu_key *old_dek,
+                       const held *h, const bool *erase, int64_t *new_version, cu_err *err)
+{
+    cu_key dek;
+    cu_key_random(&dek);
+    int64_t ver = rec->key_version + 1;
+    cu_buf plain, sealed;
+    cu_buf_init(&plain, CU_MAX_VALUE_BYTES + 1);
+    cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
+    int rc = CU_OK;
+    for (size_t i = 0; !rc && i < h->n; i++) {
+        const held_item *it = &h->v[i];
+        if (erase[i]) {
+            rc = cu_store_ident_delete_item(v->store, rec->id, it->id, err);
+            if (!rc)
+                rc = cu_store_item_delete(v->store, rec->id, it->id, err);
+            continue;
+        }
+        unsigned char ad[CU_AD_MAX];
+        size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, it->id, it->field,
+                                  rec->key_version);
+        cu_buf_reset(&plain);
+        cu_buf_reset(&sealed);
+        if (cu_aead_open(old_dek, ad, adlen, it->sealed, it->sealed_len, &plain)) {
+            rc = cu_err_set(err, CU_ECORRUPT, "item %s of subject %s fails authentication",
+                            it->id, rec->id);
+            break;
+        }
+        adlen = cu_ad_item(ad, rec->controller_id, rec->id, it->id, it->field, ver);
+        if (cu_aead_seal(&dek, ad, adlen, plain.data, plain.len, &sealed))
+            rc = cu_err_set(err, CU_ENOMEM, "cannot seal a value");
+        if (!rc)
+            rc = cu_store_item_reseal(v->store, rec->id, it->id, sealed.data, sealed.len, err);
+    }
+    cu_buf_release(&plain);
+    cu_buf_release(&sealed);
+    if (!rc) {
+        reseal_ctx c = {.rec = rec, .old_dek = old_dek, .new_dek = &dek, .new_version = ver};
+        rc = reseal_side_tables(v, &c, err);
+    }
+    if (!rc) {
+        unsigned char w[CU_WRAPPED_KEY_BYTES];
+        cu_vault_wrap_subject_key(v, rec->id, ver, &dek, w);
+        rc = cu_store_subject_key_put(v->store, rec->id, ver, w, sizeof w, err);
+    }
+    if (!rc)
+        rc = cu_store_subject_set_key_version(v->store, rec->id, ver, err);
+    cu_key_wipe(&dek);
+    if (!rc)
+        *new_version = ver;
+    return rc;
+}
+
+static void ledger_path(const cu_vault *v, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%s", v->dir, CU_LEDGER_FILE);
+}
+
+/* Records the ledger's end in the store, in the erasure's transaction. */
+static int note_ledger(cu_vault *v, int64_t seq, const unsigned char hash[CU_HASH_BYTES],
+                       cu_err *err)
+{
+    char s[24];
+    int n = snprintf(s, sizeof s, "%lld", (long long)seq);
+    int rc = cu_store_meta_put(v->store, "ledger_seq", s, (size_t)n, err);
+    if (!rc)
+        rc = cu_store_meta_put(v->store, "ledger_head", hash, CU_HASH_BYTES, err);
+    return rc;
+}
+
+static void after_shred(cu_vault *v)
+{
+    if (v->batch)
+        v->shred_pending = true;
+    else if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
+        return; /* a later checkpoint does it */
+}
+
+int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
+{
+    char path[PATH_MAX + 32];
+    ledger_path(v, path, sizeof path);
+    int64_t seq;
+    unsigned char hash[CU_HASH_BYTES];
+    int rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, subject_id, NULL, 0,
+                              &seq, hash, err);
+    return rc ? rc : note_ledger(v, seq, hash, err);
+}
+
+int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
+                       const cu_erasure_opts *o, cu_erasure_result *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase", err);
+    if (rc)
+        return rc;
+    cu_subject_rec rec;
+    held h = {0};
+    cu_key dek;
+    bool have_key = false;
+    bool *erase = NULL;
+    char (*ids)[CU_ID_STRLEN] = NULL;
+    int64_t now = cu_now_us();
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    if (!rc)
+        rc = load_items(v, rec.id, &h, err);
+    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
+        have_key = true;
+    if (!rc)
+        rc = decide_all(v, &rec, &dek, &h, o, out, err);
+    op.categories = held_categories(&h);
+    if (!rc && out->ngranted == 0 && h.n > 0) {
+        op.rule = "retention-period";
+        rc = cu_err_set(err, CU_EDENIED,
+                        "refused (retention-period): every item of subject %s must be kept "
+                        "for now; see: custos erasure plan %s",
+                        rec.id, rec.id);
+    }
+    if (!rc && out->napproval) {
+        if (!o || !o->approve) {
+            op.rule = "health-approval-required";
+            rc = cu_err_set(err, CU_EDENIED,
+                            "refused (health-approval-required): erasing %zu health item(s) "
+                            "needs the DPO's approval of plan %s: --approve-health %s",
+                            out->napproval, out->digest, out->digest);
+        } else if (strcmp(o->approve, out->digest) != 0) {
+            op.rule = "plan-changed";
+            rc = cu_err_set(err, CU_EDENIED,
+                            "refused (plan-changed): the approved plan %s is not the current "
+                            "plan %s; review it again with: custos erasure plan %s",
+                            o->approve, out->digest, rec.id);
+        } else {
+            out->health_approved = true;
+            cu_strlcpy(out->approved_by, a->name, sizeof out->approved_by);
+        }
+    }
+    if (!rc && out->ngranted > CU_LEDGER_MAX_ITEMS && out->nkept)
+        rc = cu_err_set(err, CU_EINVAL, "more than %d items to erase in one step",
+                        CU_LEDGER_MAX_ITEMS);
+    if (!rc) {
+        erase = calloc(h.n ? h.n : 1, sizeof *erase);
+        ids = calloc(out->ngranted ? out->ngranted : 1, sizeof *ids);
+        if (!erase || !ids)
+            rc = cu_err_set(err, CU_ENOMEM, "out of memory erasing");
+    }
+    size_t k = 0;
+    unsigned erased_cats = 0;
+    for (size_t i = 0; !rc && i < h.n; i++)
+        if ((erase[i] = out->lines[i].granted)) {
+            memcpy(ids[k++], h.v[i].id, CU_ID_STRLEN);
+            if (h.v[i].cat >= 0)
+                erased_cats |= 1u << h.v[i].cat;
+        }
+    /* The event names the categories erased, not those kept. */
+    if (!rc)
+        op.categories = erased_cats;
+    out->whole_subject = !rc && out->nkept == 0;
+    if (!rc && out->whole_subject)
+        rc = shred_subject(v, rec.id, now, err);
+    else if (!rc)
+        rc = shred_items(v, &rec, &dek, &h, erase, &out->key_version, err);
+    if (!rc && !out->whole_subject)
+        rc = cu_store_subject_touch(v->store, rec.id, now, err);
+    /* The last step before the commit: the ledger entry is durable before
+     * the erasure commits. A crash in between leaves an entry that the next
+     * open re-applies, never a committed erasure that a restore would miss;
+     * a failure before it (the changes above) leaves no entry. */
+    if (!rc) {
+        char path[PATH_MAX + 32];
+        ledger_path(v, path, sizeof path);
+        unsigned char hash[CU_HASH_BYTES];
+        rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, rec.id,
+                              out->whole_subject ? NULL : (const char(*)[CU_ID_STRLEN])ids,
+                              out->whole_subject ? 0 : k, &out->ledger_seq, hash, err);
+        if (!rc)
+            rc = note_ledger(v, out->ledger_seq, hash, err);
+    }
+    if (have_key)
+        cu_key_wipe(&dek);
+    free(erase);
+    free(ids);
+    held_release(&h);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc) {
+        out->executed = true;
+        out->executed_at = now;
+        after_shred(v);
+    }
+    return rc;
+}
+
+/* ---- replay ---- */
+
+typedef struct pending {
+    cu_ledger_entry e;
+    char *items; /* copy */
+} pending;
+
+typedef struct replay_ctx {
+    int64_t after;
+    pending *v;
+    size_t n, cap;
+} replay_ctx;
+
+static int collect_entry(void *ctx, const cu_ledger_entry *e)
+{
+    replay_ctx *c = ctx;
+    if (e->seq <= c->after)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        pending *n = realloc(c->v, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        c->v = n;
+        c->cap = cap;
+    }
+    pending *p = &c->v[c->n];
+    p->e = *e;
+    p->items = NULL;
+    if (e->items_len) {
+        if (!(p->items = malloc(e->items_len)))
+            return CU_ENOMEM;
+        memcpy(p->items, e->items, e->items_len);
+        p->e.items = p->items;
+    }
+    c->n++;
+    return 0;
+}
+
+static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *done,
+                      cu_err *err)
+{
+    *done = false;
+    cu_subject_rec rec;
+    int rc = cu_store_subject_get(v->store, p->e.subject, &rec, err);
+    if (rc == CU_ENOTFOUND || (!rc && rec.erased_at)) {
+        cu_err_clear(err);
+        return CU_OK;
+    }
+    if (rc)
+        return rc;
+    held h = {0};
+    rc = load_items(v, rec.id, &h, err);
+    bool *erase = calloc(h.n ? h.n : 1, sizeof *erase);
+    size_t nerase = 0;
+    if (!rc && !erase)
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < h.n; i++) {
+        if (p->e.whole) {
+            erase[i] = true;
+        } else {
+            for (size_t j = 0; j < p->e.nitems && !erase[i]; j++) {
+                char id[CU_ID_STRLEN];
+                cu_ledger_item(&p->e, j, id);
+                erase[i] = strcmp(id, h.v[i].id) == 0;
+            }
+        }
+        nerase += erase[i];
+    }
+    if (!rc && (p->e.whole || nerase)) {
+        cu_op op;
+        rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase", err);
+        if (!rc) {
+            memcpy(op.subject_id, rec.id, CU_ID_STRLEN);
+            memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+            op.subject = &rec;
+            op.categories = held_categories(&h);
+            int64_t now = cu_now_us();
+            rc = cu_op_authorise(v, &op, err);
+            /* An item entry erases those items only, even when they are all
+             * the subject has here (a restored copy may predate the rest). */
+            if (!rc && p->e.whole) {
+                rc = shred_subject(v, rec.id, now, err);
+            } else if (!rc) {
+                cu_key dek;
+                int64_t ver;
+                rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err);
+                if (!rc) {
+                    rc = shred_items(v, &rec, &dek, &h, erase, &ver, err);
+                    cu_key_wipe(&dek);
+                }
+            }
+            rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+            if (!rc)
+                *done = true;
+        }
+    }
+    free(erase);
+    held_release(&h);
+    return rc;
+}
+
+static int read_meta_seq(cu_vault *v, int64_t *seq, unsigned char head[CU_HASH_BYTES],
+                         bool *have_head, cu_err *err)
+{
+    cu_buf b;
+    cu_buf_init(&b, 64);
+    *seq = 0;
+    *have_head = false;
+    int rc = cu_store_meta_get(v->store, "ledger_seq", &b, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        cu_buf_release(&b);
+        return CU_OK;
+    }
+    if (!rc) {
+        char s[24] = "";
+        memcpy(s, b.data, b.len < sizeof s - 1 ? b.len : sizeof s - 1);
+        *seq = strtoll(s, NULL, 10);
+        cu_buf_reset(&b);
+        rc = cu_store_meta_get(v->store, "ledger_head", &b, err);
+        if (!rc && b.len == CU_HASH_BYTES) {
+            memcpy(head, b.data, CU_HASH_BYTES);
+            *have_head = true;
+        }
+        if (rc == CU_ENOTFOUND) {
+            cu_err_clear(err);
+            rc = CU_OK;
+        }
+    }
+    cu_buf_release(&b);
+    return rc;
+}
+
+typedef struct head_ctx {
+    int64_t seq;
+    unsigned char hash[CU_HASH_BYTES];
+    bool found;
+} head_ctx;
+
+static int find_head(void *ctx, const cu_ledger_entry *e)
+{
+    head_ctx *h = ctx;
+    if (e->seq == h->seq) {
+        h->found = cu_ct_equal(e->hash, h->hash, CU_HASH_BYTES);
+        if (!h->found)
+            return CU_ETAMPER;
+    }
+    return 0;
+}
+
+typedef struct both_ctx {
+    head_ctx *head;
+    replay_ctx *replay;
+} both_ctx;
+
+static int both_cb(void *ctx, const cu_ledger_entry *e)
+{
+    both_ctx *b = ctx;
+    int rc = find_head(b->head, e);
+    return rc ? rc : collect_entry(b->replay, e);
+}
+
+int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
+{
+    *replayed = 0;
+    int64_t meta_seq;
+    head_ctx head = {0};
+    bool have_head;
+    int rc = read_meta_seq(v, &meta_seq, head.hash, &have_head, err);
+    if (rc)
+        return rc;
+    head.seq = meta_seq;
+    char path[PATH_MAX + 32];
+    ledger_path(v, path, sizeof path);
+    replay_ctx rp = {.after = meta_seq};
+    both_ctx both = {.head = &head, .replay = &rp};
+    bool exists;
+    int64_t last = 0;
+    unsigned char last_hash[CU_HASH_BYTES];
+    rc = cu_ledger_read(path, v->store_id, v->pubkey, meta_seq, both_cb, &both, &exists, &last,
+                        last_hash, err);
+    if (rc == CU_ETAMPER && !(err && err->code))
+        rc = cu_err_set(err, CU_ETAMPER, "the erasure ledger %s does not continue the one this "
+                                         "store recorded (entry %lld differs)",
+                        path, (long long)meta_seq);
+    else if (rc == CU_ENOMEM && !(err && err->code))
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory reading the erasure ledger");
+    if (!rc && meta_seq > 0 && !exists)
+        rc = cu_err_set(err, CU_ETAMPER,
+                        "the erasure ledger %s is missing but this store recorded %lld "
+                        "erasure(s) in it; restore it (docs/operations.md) before serving",
+                        path, (long long)meta_seq);
+    else if (!rc && last < meta_seq)
+        rc = cu_err_set(err, CU_ETAMPER,
+                        "the erasure ledger %s ends at entry %lld but this store recorded "
+                        "entry %lld: it was truncated or replaced",
+                        path, (long long)last, (long long)meta_seq);
+    else if (!rc && meta_seq > 0 && have_head && !head.found)
+        rc = cu_err_set(err, CU_ETAMPER, "the erasure ledger %s does not hold the entry this "
+                                         "store recorded",
+                        path);
+    if (!rc && rp.n) {
+        cu_actor sys = {.name = "custos", .role = "operator", .purpose = CU_PURPOSE_RIGHTS,
+                        .via = "erasure-ledger replay"};
+        for (size_t i = 0; !rc && i < rp.n; i++) {
+            bool done;
+            rc = replay_one(v, &sys, &rp.v[i], &done, err);
+            *replayed += done;
+        }
+        /* Record that the store has caught up with the ledger. */
+        if (!rc && !(rc = cu_store_begin(v->store, err))) {
+            rc = note_ledger(v, last, last_hash, err);
+            if (!rc)
+                rc = cu_store_commit(v->store, err);
+            else
+                cu_store_rollback(v->store);
+        }
+        if (!rc && *replayed && cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
+            rc = CU_OK; /* a later checkpoint does it */
+    }
+    for (size_t i = 0; i < rp.n; i++)
+        free(rp.v[i].items);
+    free(rp.v);
+    return rc;
+}
