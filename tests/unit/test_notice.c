@@ -89,6 +89,17 @@ static cu_policy *load_profile(const char *name)
     return p;
 }
 
+/* What a render that returned rc wrote into b, as a string (malloc'd). */
+static char *rendered(cu_buf *b, int rc, const cu_err *err, const char *what)
+{
+    if (rc)
+        fail_msg("%s: %s", what, err->msg);
+    char *s = strdup(cu_buf_str(b));
+    assert_non_null(s);
+    cu_buf_release(b);
+    return s;
+}
+
 static char *render(const cu_policy *p, cu_notice_format f)
 {
     cu_buf b;
@@ -96,12 +107,7 @@ static char *render(const cu_policy *p, cu_notice_format f)
     cu_err err;
     cu_err_clear(&err);
     int rc = cu_notice_render(p, f, &b, &err);
-    if (rc)
-        fail_msg("render: %s", err.msg);
-    char *s = strdup(cu_buf_str(&b));
-    assert_non_null(s);
-    cu_buf_release(&b);
-    return s;
+    return rendered(&b, rc, &err, "render");
 }
 
 static char *ropa(const cu_policy *const *pols, const char *const *ids, size_t n,
@@ -112,12 +118,7 @@ static char *ropa(const cu_policy *const *pols, const char *const *ids, size_t n
     cu_err err;
     cu_err_clear(&err);
     int rc = cu_ropa_render(pols, ids, n, f, &b, &err);
-    if (rc)
-        fail_msg("ropa: %s", err.msg);
-    char *s = strdup(cu_buf_str(&b));
-    assert_non_null(s);
-    cu_buf_release(&b);
-    return s;
+    return rendered(&b, rc, &err, "ropa");
 }
 
 /* Appends c to out, collapsing white space to one space. */
@@ -191,6 +192,26 @@ static char *visible_html(const char *html)
     return out;
 }
 
+/* The text a reader sees in the notice of p in format f (malloc'd). */
+static char *visible(const cu_policy *p, cu_notice_format f)
+{
+    char *s = render(p, f);
+    char *v = f == CU_NOTICE_MD ? visible_md(s) : visible_html(s);
+    free(s);
+    return v;
+}
+
+/* Rendering p twice gives the same bytes, in both formats. */
+static void assert_notice_deterministic(const cu_policy *p)
+{
+    for (int f = 0; f < 2; f++) {
+        char *a = render(p, (cu_notice_format)f), *b = render(p, (cu_notice_format)f);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    }
+}
+
 static bool contains(const char *hay, const char *needle)
 {
     return strstr(hay, needle) != NULL;
@@ -206,8 +227,7 @@ static void check_checklist(const char *profile, const commitment *list, size_t 
 {
     assert_true(n >= at_least);
     cu_policy *p = load_profile(profile);
-    char *md = render(p, CU_NOTICE_MD), *html = render(p, CU_NOTICE_HTML);
-    char *vmd = visible_md(md), *vhtml = visible_html(html);
+    char *vmd = visible(p, CU_NOTICE_MD), *vhtml = visible(p, CU_NOTICE_HTML);
     int missing = 0;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < 6 && list[i].phrases[j]; j++) {
@@ -225,8 +245,6 @@ static void check_checklist(const char *profile, const commitment *list, size_t 
     }
     free(vmd);
     free(vhtml);
-    free(md);
-    free(html);
     cu_policy_free(p);
     assert_int_equal(missing, 0);
 }
@@ -627,23 +645,19 @@ static void version_and_date(void **state)
     hand h;
     hand_build(&h, "Example Health Ltd", CU_POL_CONTROLLER);
     for (int f = 0; f < 2; f++) {
-        char *s = render(&h.p, (cu_notice_format)f);
-        char *v = f == CU_NOTICE_MD ? visible_md(s) : visible_html(s);
+        char *v = visible(&h.p, (cu_notice_format)f);
         assert_non_null(strstr(v, "Draft — not yet applied."));
         assert_non_null(strstr(v, "This notice is a draft — not yet applied."));
         free(v);
-        free(s);
     }
     h.p.version = 3;
     h.p.applied_at = INT64_C(1780000000) * 1000000; /* 2026-05-28T20:26:40Z */
     for (int f = 0; f < 2; f++) {
-        char *s = render(&h.p, (cu_notice_format)f);
-        char *v = f == CU_NOTICE_MD ? visible_md(s) : visible_html(s);
+        char *v = visible(&h.p, (cu_notice_format)f);
         assert_non_null(strstr(v, "Version 3, applied on 28 May 2026."));
         assert_non_null(strstr(v, "This is version 3 of this notice, applied on 28 May 2026."));
         assert_null(strstr(v, "Draft"));
         free(v);
-        free(s);
     }
 }
 
@@ -682,27 +696,23 @@ static void notice_states_each_rule(void **state)
         "Answering the requests you make under data protection law",
     };
     for (int f = 0; f < 2; f++) {
-        char *s = render(&h.p, (cu_notice_format)f);
-        char *v = f == CU_NOTICE_MD ? visible_md(s) : visible_html(s);
+        char *v = visible(&h.p, (cu_notice_format)f);
         for (size_t i = 0; i < sizeof phrases / sizeof phrases[0]; i++)
             if (!contains(v, phrases[i]))
                 fail_msg("%s lacks: %s", f ? "HTML" : "Markdown", phrases[i]);
         free(v);
-        free(s);
     }
     /* No transfers, no automated decisions, no cookies: said plainly. */
     h.p.ntransfers = 0;
     h.purposes[1].ntransfers = 0;
     h.purposes[1].adm_logic = h.purposes[1].adm_significance = NULL;
     h.p.ncookies = 0;
-    char *md = render(&h.p, CU_NOTICE_MD);
-    char *v = visible_md(md);
+    char *v = visible(&h.p, CU_NOTICE_MD);
     assert_non_null(strstr(v, "We do not send your personal data outside the UK."));
     assert_non_null(strstr(v, "We do not make decisions about you based solely on automated "
                               "processing"));
     assert_non_null(strstr(v, "We do not use cookies."));
     free(v);
-    free(md);
 }
 
 static void notice_is_deterministic(void **state)
@@ -710,12 +720,7 @@ static void notice_is_deterministic(void **state)
     (void)state;
     hand h;
     hand_build(&h, HOSTILE, CU_POL_BOTH);
-    for (int f = 0; f < 2; f++) {
-        char *a = render(&h.p, (cu_notice_format)f), *b = render(&h.p, (cu_notice_format)f);
-        assert_string_equal(a, b);
-        free(a);
-        free(b);
-    }
+    assert_notice_deterministic(&h.p);
 }
 
 static void notice_refuses_what_does_not_fit(void **state)
@@ -1037,12 +1042,7 @@ static void ropa_of_the_profiles(void **state)
     /* TherapyAudit processes for its NHS customers; healthya does not. */
     assert_non_null(strstr(text, "\r\nprocessor,therapyaudit,"));
     assert_null(strstr(text, "\r\nprocessor,healthya,"));
-    for (int f = 0; f < 2; f++) {
-        char *a = render(t, (cu_notice_format)f), *b = render(t, (cu_notice_format)f);
-        assert_string_equal(a, b);
-        free(a);
-        free(b);
-    }
+    assert_notice_deterministic(t);
     free(text);
     free(json2);
     free(json);

@@ -253,6 +253,16 @@ static cu_policy *parse_ok(const char *json, cu_pol_report *rep)
     return p;
 }
 
+/* Parses len bytes of json, which must be refused: CU_EINVAL and no policy.
+ * The findings go to rep, the first error to err. */
+static void parse_refused(const char *json, size_t len, cu_pol_report *rep, cu_err *err)
+{
+    cu_policy *p = (cu_policy *)rep; /* must be reset to NULL */
+    cu_err_clear(err);
+    assert_int_equal(cu_policy_parse(json, len, &p, rep, err), CU_EINVAL);
+    assert_null(p);
+}
+
 /* A one-line message of printable ASCII. */
 static void assert_one_line(const char *s)
 {
@@ -659,11 +669,8 @@ static void test_all_errors_collected(void **state)
                      {"transfers[0].safeguard", NULL}};
     char *json = mutated(m, 3);
     cu_pol_report rep = {0};
-    cu_policy *p = NULL;
     cu_err err;
-    cu_err_clear(&err);
-    assert_int_equal(cu_policy_parse(json, strlen(json), &p, &rep, &err), CU_EINVAL);
-    assert_null(p);
+    parse_refused(json, strlen(json), &rep, &err);
     if (rep.n != 3)
         dump(&rep);
     assert_int_equal(rep.n, 3);
@@ -704,9 +711,7 @@ static void test_warnings_do_not_block(void **state)
     const mut m2[] = {m[0], {"purposes[0].basis", "'z'"}};
     json = mutated(m2, 2);
     cu_err err;
-    cu_err_clear(&err);
-    assert_int_equal(cu_policy_parse(json, strlen(json), &p, &rep, &err), CU_EINVAL);
-    assert_null(p);
+    parse_refused(json, strlen(json), &rep, &err);
     assert_int_equal(rep.nerrors, 1);
     assert_int_equal(rep.nwarnings, 1);
     cu_pol_report_release(&rep);
@@ -733,12 +738,9 @@ static void test_not_a_document(void **state)
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         cu_pol_report rep = {0};
-        cu_policy *p = NULL;
         cu_err err;
-        cu_err_clear(&err);
-        size_t len = rows[i].len ? rows[i].len : strlen(rows[i].json);
-        assert_int_equal(cu_policy_parse(rows[i].json, len, &p, &rep, &err), CU_EINVAL);
-        assert_null(p);
+        parse_refused(rows[i].json, rows[i].len ? rows[i].len : strlen(rows[i].json), &rep,
+                      &err);
         CHECK(rep.n == 1 && strcmp(rep.v[0].rule, rows[i].rule) == 0,
               "row %zu: want %s, got %s", i, rows[i].rule, rep.n ? rep.v[0].rule : "nothing");
         assert_string_equal(rep.v[0].path, "$");
@@ -754,10 +756,8 @@ static void test_not_a_document(void **state)
     buf[0] = '{';
     buf[big - 1] = '}';
     cu_pol_report rep = {0};
-    cu_policy *p = NULL;
     cu_err err;
-    cu_err_clear(&err);
-    assert_int_equal(cu_policy_parse(buf, big, &p, &rep, &err), CU_EINVAL);
+    parse_refused(buf, big, &rep, &err);
     assert_string_equal(rep.v[0].rule, "too-large");
     cu_pol_report_release(&rep);
     free(buf);
@@ -782,8 +782,7 @@ static void test_caps(void **state)
     json_array_append_new(sec, json_string("Measure"));
     json = json_dumps(root, JSON_COMPACT);
     cu_err err;
-    cu_err_clear(&err);
-    assert_int_equal(cu_policy_parse(json, strlen(json), &p, &rep, &err), CU_EINVAL);
+    parse_refused(json, strlen(json), &rep, &err);
     assert_non_null(find(&rep, "too-many", "$.security_measures"));
     cu_pol_report_release(&rep);
     free(json);
@@ -796,8 +795,7 @@ static void test_caps(void **state)
         json_object_set_new(dpo, k, json_true());
     }
     json = json_dumps(root, JSON_COMPACT);
-    cu_err_clear(&err);
-    assert_int_equal(cu_policy_parse(json, strlen(json), &p, &rep, &err), CU_EINVAL);
+    parse_refused(json, strlen(json), &rep, &err);
     assert_true(rep.nerrors >= 5000);
     assert_true(rep.n < rep.nerrors && rep.n <= 1000);
     cu_pol_report_release(&rep);
