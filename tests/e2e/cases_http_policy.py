@@ -5,6 +5,7 @@ that need no sign-in, restriction and objection, the public privacy notice,
 and the policy, its versions and the record of processing over HTTP. Runs
 under the shipped healthya profile (profiles/healthya.json)."""
 
+import contextlib
 import copy
 import csv
 import io
@@ -72,6 +73,15 @@ def purpose_header(purpose):
 def data_dump(db):
     """The store without the audit trail (and without session bookkeeping)."""
     return [(n, rows) for n, rows in stable_dump(db) if n not in AUDIT_TABLES]
+
+
+@contextlib.contextmanager
+def unchanged(cx, what):
+    """Neither the store nor the audit trail changes inside the block."""
+    before, n_audit = data_dump(cx.db), audit_count(cx.db)
+    yield
+    eq(data_dump(cx.db), before, "the store after " + what)
+    eq(audit_count(cx.db), n_audit, "audit events after " + what)
 
 
 def allowed(srv, method, path, token, purpose=None, body=None, status=200):
@@ -199,22 +209,20 @@ def t_consent_flow(ctx):
         check(link["token"] not in rows, "the link token is stored in clear")
 
         # the page: no sign-in, changes nothing
-        before, n_audit = data_dump(cx.db), audit_count(cx.db)
-        r = srv.call("GET", link["path"])
-        expect_status(r, 200, "GET the unsubscribe page")
-        check((r.header("content-type") or "").startswith("text/html"), "the page is not HTML",
-              r.describe())
-        check("default-src 'none'" in (r.header("content-security-policy") or ""),
-              "the page has no Content-Security-Policy", r.headers)
-        check('<form method="post" action="%s">' % link["path"] in r.text and
-              "Unsubscribe</button>" in r.text, "the page has no unsubscribe button", r.text)
-        check(purpose_of(policy, "newsletters")["description"] in r.text,
-              "the page does not say what is withdrawn", r.text)
-        check("<script" not in r.text.lower(), "the page has a script", r.text)
-        for s in (WEB_USER["name"], WEB_USER["email"], sid):
-            check(s not in r.text, "the page names %r" % s, r.text)
-        eq(data_dump(cx.db), before, "the store after GET of the page")
-        eq(audit_count(cx.db), n_audit, "audit events after GET of the page")
+        with unchanged(cx, "GET of the page"):
+            r = srv.call("GET", link["path"])
+            expect_status(r, 200, "GET the unsubscribe page")
+            check((r.header("content-type") or "").startswith("text/html"), "the page is not HTML",
+                  r.describe())
+            check("default-src 'none'" in (r.header("content-security-policy") or ""),
+                  "the page has no Content-Security-Policy", r.headers)
+            check('<form method="post" action="%s">' % link["path"] in r.text and
+                  "Unsubscribe</button>" in r.text, "the page has no unsubscribe button", r.text)
+            check(purpose_of(policy, "newsletters")["description"] in r.text,
+                  "the page does not say what is withdrawn", r.text)
+            check("<script" not in r.text.lower(), "the page has a script", r.text)
+            for s in (WEB_USER["name"], WEB_USER["email"], sid):
+                check(s not in r.text, "the page names %r" % s, r.text)
 
         # the button, posted as a browser posts the form: withdraws, audited as the
         # subject's own act
@@ -235,15 +243,13 @@ def t_consent_flow(ctx):
         eq(listed(srv, crm, "newsletters"), [], "the newsletter list after the unsubscribe")
 
         # single use: again is "already", and changes nothing
-        before, n_audit = data_dump(cx.db), audit_count(cx.db)
-        for method in ("POST", "GET"):
-            r = srv.call(method, link["path"])
-            expect_status(r, 200, "%s the used link" % method)
-            check("used already" in r.text, "%s of a used link does not say already" % method,
-                  r.text)
-            check("<form" not in r.text, "a used link still offers the button", r.text)
-        eq(data_dump(cx.db), before, "the store after using the link again")
-        eq(audit_count(cx.db), n_audit, "audit events after using the link again")
+        with unchanged(cx, "using the link again"):
+            for method in ("POST", "GET"):
+                r = srv.call(method, link["path"])
+                expect_status(r, 200, "%s the used link" % method)
+                check("used already" in r.text, "%s of a used link does not say already" % method,
+                      r.text)
+                check("<form" not in r.text, "a used link still offers the button", r.text)
         # a link that never existed
         for method in ("GET", "POST"):
             expect_problem(srv.call(method, "/v1/unsubscribe/cuu_" + "Q" * 43), 404,

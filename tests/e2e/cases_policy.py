@@ -45,6 +45,11 @@ def last_event(cx):
     return events_after(cx.db, audit_seq(cx.db) - 1)[0]
 
 
+def listed(cx, ctl, purpose):
+    """The ids of the controller's subjects listed under purpose."""
+    return [s["id"] for s in cx.okj("--purpose", purpose, "subject", "list", "--controller", ctl)]
+
+
 def refused_with(cx, rule, *args, stdin=b""):
     """A refusal: exit 1 naming the rule, exactly one audit event (denied, with
     the rule), and nothing else changed."""
@@ -139,8 +144,7 @@ def t_policy_versions(ctx):
 def t_consent_flow(ctx):
     cx, ctl, sid = healthya_store(ctx)
     refused_with(cx, "no-consent", "--purpose", "newsletters", "subject", "show", sid)
-    eq(cx.okj("--purpose", "newsletters", "subject", "list", "--controller", ctl), [],
-       "newsletter list before consent")
+    eq(listed(cx, ctl, "newsletters"), [], "newsletter list before consent")
     r = cx.okj("consent", "give", sid, "newsletters", "--method", "web_form", "--evidence",
                "signup form 7")
     eq(r["state"], "given", "consent given")
@@ -148,8 +152,7 @@ def t_consent_flow(ctx):
     eq(view["email"], WEB_USER["email"], "email readable for newsletters")
     check(all(i["category"] == "contact" for i in view["items"]),
           "only the purpose's categories are shown", view)
-    eq([s["id"] for s in cx.okj("--purpose", "newsletters", "subject", "list", "--controller",
-                                 ctl)], [sid], "newsletter list after consent")
+    eq(listed(cx, ctl, "newsletters"), [sid], "newsletter list after consent")
     hist = cx.okj("consent", "show", sid)["consents"]
     eq([(c["purpose"], c["state"], c["method"], c["evidence"]) for c in hist],
        [("newsletters", "given", "web_form", "signup form 7")], "history")
@@ -167,8 +170,7 @@ def t_consent_flow(ctx):
     check(link.startswith("/v1/unsubscribe/cuu_"), "unsubscribe link", link)
     cx.ok("consent", "withdraw", sid, "newsletters", "--method", "email")
     refused_with(cx, "no-consent", "--purpose", "newsletters", "subject", "show", sid)
-    eq(cx.okj("--purpose", "newsletters", "subject", "list", "--controller", ctl), [],
-       "newsletter list after withdrawal")
+    eq(listed(cx, ctl, "newsletters"), [], "newsletter list after withdrawal")
     hist = cx.okj("consent", "show", sid)["consents"]
     eq([c["state"] for c in hist], ["given", "withdrawn"], "full history kept")
     # consent only for consent-based purposes of the policy
