@@ -41,6 +41,7 @@ enum stmt_id {
     ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
     ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
     ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
+    ST_DISC_INSERT, ST_DISC_EACH,
     ST_COUNT,
 };
 
@@ -187,6 +188,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "AND used_at IS NULL RETURNING subject_id, purpose",
     [ST_UNSUB_PEEK] = "SELECT subject_id, purpose, used_at IS NOT NULL FROM unsubscribe_links "
                       "WHERE token_hash = ?1",
+    [ST_DISC_INSERT] = "INSERT INTO disclosures(id, subject_id, recipient_id, recipient, basis, "
+                       "purpose, channel, items, categories, disclosed_at, recorded_at, "
+                       "recorded_by, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                       "?11, ?12, ?13)",
+    [ST_DISC_EACH] = "SELECT id, subject_id, recipient_id, recipient, basis, purpose, channel, "
+                     "items, categories, disclosed_at, recorded_at, recorded_by, note "
+                     "FROM disclosures WHERE subject_id = ?1 ORDER BY seq",
 };
 
 struct cu_store {
@@ -1517,4 +1525,58 @@ int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash, size_t n,
     PREP(st, ST_UNSUB_PEEK, "unsubscribe link");
     bind_blob(st, 1, hash, n);
     return unsub_row(s, st, subject_id, purpose, used, "reading an unsubscribe link", err);
+}
+
+/* ---- disclosures (migration 4) ---- */
+
+int cu_store_disclosure_insert(cu_store *s, const cu_disclosure_row *r, cu_err *err)
+{
+    PREP(st, ST_DISC_INSERT, "disclosure");
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->subject_id);
+    if (r->recipient_id)
+        bind_text(st, 3, r->recipient_id);
+    if (r->recipient)
+        bind_blob(st, 4, r->recipient, r->recipient_len);
+    bind_text(st, 5, r->basis);
+    bind_text(st, 6, r->purpose);
+    bind_text(st, 7, r->channel);
+    bind_text(st, 8, r->items);
+    bind_text(st, 9, r->categories);
+    sqlite3_bind_int64(st, 10, r->disclosed_at);
+    sqlite3_bind_int64(st, 11, r->recorded_at);
+    bind_text(st, 12, r->recorded_by);
+    if (r->note)
+        bind_blob(st, 13, r->note, r->note_len);
+    return exec_stmt(s, st, "recording a disclosure", err);
+}
+
+static cu_disclosure_row disclosure_from_row(sqlite3_stmt *st)
+{
+    return (cu_disclosure_row){
+        .id = col_text(st, 0),
+        .subject_id = col_text(st, 1),
+        .recipient_id = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : col_text(st, 2),
+        .recipient = sqlite3_column_blob(st, 3),
+        .recipient_len = (size_t)sqlite3_column_bytes(st, 3),
+        .basis = col_text(st, 4),
+        .purpose = col_text(st, 5),
+        .channel = col_text(st, 6),
+        .items = col_text(st, 7),
+        .categories = col_text(st, 8),
+        .disclosed_at = sqlite3_column_int64(st, 9),
+        .recorded_at = sqlite3_column_int64(st, 10),
+        .recorded_by = col_text(st, 11),
+        .note = sqlite3_column_blob(st, 12),
+        .note_len = (size_t)sqlite3_column_bytes(st, 12),
+    };
+}
+
+int cu_store_disclosure_each(cu_store *s, const char *subject_id, cu_disclosure_cb cb, void *ctx,
+                             cu_err *err)
+{
+    PREP(st, ST_DISC_EACH, "disclosures");
+    bind_text(st, 1, subject_id);
+    cu_disclosure_row r;
+    EACH_ROW(st, "listing disclosures", (r = disclosure_from_row(st), cb(ctx, &r)));
 }
