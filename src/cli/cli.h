@@ -100,5 +100,9 @@ int cmd_consent(cli *c, int argc, char **argv);
 int cmd_subject_restrict(cli *c, int argc, char **argv);
 int cmd_subject_object(cli *c, int argc, char **argv);
 int cmd_subject_rights(cli *c, int argc, char **argv);
+/* cli/cmd_sar.c */
+int cmd_sar(cli *c, int argc, char **argv);
+int cmd_disclose(cli *c, int argc, char **argv);
+int cmd_disclosures(cli *c, int argc, char **argv);
 
 #endif

@@ -34,6 +34,9 @@ static const char usage[] =
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n"
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n"
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n"
+    "  sar SUBJECT [--format json|html|fhir] [--portable]   subject access package\n"
+    "  disclose SUBJECT ...         record a disclosure made outside custos\n"
+    "  disclosures SUBJECT          the subject's disclosure log\n"
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
@@ -105,6 +108,8 @@ int main(int argc, char **argv)
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
         {"routes", cmd_routes},   {"policy", cmd_policy}, {"notice", cmd_notice},
         {"ropa", cmd_ropa},       {"consent", cmd_consent},
+        {"sar", cmd_sar},         {"disclose", cmd_disclose},
+        {"disclosures", cmd_disclosures},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

@@ -22,6 +22,10 @@
  *               personal data
  * Consent is recorded or withdrawn by care_admin and dpo, and by clinicians
  * for patients on their care list.
+ * Subject access packages and portability exports (export) are made by the
+ * dpo, and by a clinician for a patient on their care list (who alone may
+ * withhold items under the serious-harm exemption). Disclosures are recorded
+ * and read by the dpo and by a clinician for a patient on their care list.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -67,6 +71,8 @@ typedef enum cu_act {
     CU_ACT_CONSENT,       /* record, withdraw or read a subject's consent */
     CU_ACT_RIGHTS,        /* set or lift a restriction or an objection */
     CU_ACT_POLICY,        /* apply a controller's policy */
+    CU_ACT_EXPORT,        /* a subject access package or a portability export */
+    CU_ACT_DISCLOSE,      /* record or read a subject's disclosures to recipients */
     CU_ACT_COUNT
 } cu_act;
 

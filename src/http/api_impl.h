@@ -22,4 +22,9 @@ bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp
 bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                          const cu_principal *who, cu_http_resp *resp);
 
+/* The subject access, portability and disclosure routes (api_sar.c); false
+ * when req is not one of them. */
+bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                      cu_http_resp *resp);
+
 #endif

@@ -54,6 +54,11 @@ typedef enum cu_route_id {
     CU_R_OBJECTION_CREATE,
     CU_R_OBJECTION_DELETE,
     CU_R_RIGHTS_GET,
+    CU_R_SAR_GET,
+    CU_R_SAR_POST,
+    CU_R_PORTABILITY_GET,
+    CU_R_DISCLOSURE_CREATE,
+    CU_R_DISCLOSURE_LIST,
     CU_R_COUNT
 } cu_route_id;
 

@@ -31,6 +31,7 @@ import cases_openapi  # noqa: E402
 import cases_http_edges  # noqa: E402
 import cases_policy  # noqa: E402
 import cases_http_policy  # noqa: E402
+import cases_sar  # noqa: E402
 
 
 def main():
@@ -49,7 +50,7 @@ def main():
     for mod in (cases_basic, cases_security, cases_input, cases_audit,
                 cases_http_authz, cases_http_input, cases_http_session,
                 cases_http_misc, cases_openapi,
-                cases_http_edges, cases_policy, cases_http_policy):
+                cases_http_edges, cases_policy, cases_http_policy, cases_sar):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
