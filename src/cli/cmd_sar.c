@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/transmit.h"
 #include "crypto/crypto.h"
 #include "domain/disclosure.h"
 #include "domain/sar.h"
@@ -17,6 +18,8 @@ static const char sar_help[] =
     "                  [--out FILE]\n"
     "       custos sar SUBJECT --portable [--format json|fhir] [--out FILE]\n"
     "                  [--recipient ID | --organisation NAME]\n"
+    "       custos sar SUBJECT --portable [--format json|fhir] --url https://...\n"
+    "                  [--ca-file FILE] (--recipient ID | --organisation NAME)\n"
     "\n"
     "The subject access package (UK GDPR Art 15): every value held about the\n"
     "subject, decrypted, with the purposes, lawful bases, sources, recipients and\n"
@@ -31,8 +34,11 @@ static const char sar_help[] =
     "--portable               the portability export (Art 20): only data the\n"
     "                         subject provided, processed on consent or contract\n"
     "--recipient ID / --organisation NAME\n"
-    "                         with --portable and --out: a transmission to another\n"
-    "                         controller, recorded in the disclosure log\n"
+    "                         with --portable and --out or --url: a transmission\n"
+    "                         to another controller, recorded in the disclosure log\n"
+    "--url URL                deliver by HTTPS POST to the other controller (the\n"
+    "                         peer's certificate verified; --ca-file FILE names the\n"
+    "                         CA certificates to trust instead of the system's)\n"
     "--out FILE               write to FILE (mode 0600, must not exist) instead of\n"
     "                         standard output\n";
 
@@ -52,7 +58,7 @@ static const char disclose_help[] =
     "lists the log; every access package lists it too.\n";
 
 typedef struct sar_opts {
-    const char *format, *out, *recipient, *organisation, *basis, *channel, *items,
+    const char *format, *out, *url, *ca_file, *recipient, *organisation, *basis, *channel, *items,
         *categories, *at, *note;
     bool portable;
     cu_sar_withhold withhold[CU_MAX_WITHHOLD];
@@ -67,6 +73,8 @@ static int sar_opt(void *ctx, int opt, const char *arg)
     switch (opt) {
     case 'f': o->format = arg; return 0;
     case 'o': o->out = arg; return 0;
+    case 'u': o->url = arg; return 0;
+    case 'A': o->ca_file = arg; return 0;
     case 'p': o->portable = true; return 0;
     case 'r': o->recipient = arg; return 0;
     case 'g': o->organisation = arg; return 0;
@@ -100,6 +108,8 @@ static const struct option sar_options[] = {
     CLI_COMMON_OPTIONS,
     {"format", required_argument, NULL, 'f'},
     {"out", required_argument, NULL, 'o'},
+    {"url", required_argument, NULL, 'u'},
+    {"ca-file", required_argument, NULL, 'A'},
     {"portable", no_argument, NULL, 'p'},
     {"recipient", required_argument, NULL, 'r'},
     {"organisation", required_argument, NULL, 'g'},
@@ -137,7 +147,9 @@ static int parse(cli *c, int argc, char **argv, const char *help, sar_opts *o,
 
 typedef struct deliver_ctx {
     cu_sar_format format;
-    const char *out;
+    const char *out, *url, *ca_file;
+    long refused;   /* the recipient answered this non-2xx status */
+    cu_err refusal;
 } deliver_ctx;
 
 /* Renders and writes the package inside the operation: a failed write undoes
@@ -148,7 +160,19 @@ static int deliver(void *ctx, const cu_sar *sar, cu_err *err)
     cu_buf out;
     cu_buf_init(&out, (size_t)256 << 20);
     int rc = cu_sar_render(sar, d->format, &out, err);
-    if (!rc && d->out) {
+    if (!rc && d->url) {
+        long status = 0;
+        rc = cu_https_post(d->url, d->ca_file, cu_sar_content_type(d->format), out.data,
+                           out.len, &status, &d->refusal);
+        if (rc && status) {
+            /* The recipient answered, so the data was sent: keep the
+             * disclosure and the audit event, and report the refusal. */
+            d->refused = status;
+            rc = CU_OK;
+        } else if (rc) {
+            *err = d->refusal;
+        }
+    } else if (!rc && d->out) {
         rc = cu_write_file_atomic(d->out, out.data, out.len, 0600, 0, err);
     } else if (!rc) {
         if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
@@ -173,9 +197,19 @@ int cmd_sar(cli *c, int argc, char **argv)
         return cli_usage(o.portable ? "--format is json or fhir for --portable"
                                     : "--format is json, html or fhir");
     }
-    if ((o.recipient || o.organisation) && (!o.portable || !o.out)) {
+    if ((o.recipient || o.organisation) && (!o.portable || (!o.out && !o.url))) {
         opts_release(&o);
-        return cli_usage("--recipient and --organisation need --portable and --out FILE");
+        return cli_usage("--recipient and --organisation need --portable and --out FILE or "
+                         "--url URL");
+    }
+    if (o.url && (o.out || (!o.recipient && !o.organisation))) {
+        opts_release(&o);
+        return cli_usage("--url needs --portable and --recipient ID or --organisation NAME, "
+                         "and no --out");
+    }
+    if (o.ca_file && !o.url) {
+        opts_release(&o);
+        return cli_usage("--ca-file goes with --url");
     }
     if (o.basis || o.channel || o.items || o.categories || o.at || o.note) {
         opts_release(&o);
@@ -187,20 +221,28 @@ int cmd_sar(cli *c, int argc, char **argv)
     cu_sar_request req = {
         .portable = o.portable, .withhold = o.withhold, .nwithhold = o.nwithhold,
         .recipient_id = o.recipient, .recipient_name = o.organisation,
-        .channel = (o.recipient || o.organisation) ? "file" : NULL,
+        .channel = o.url ? "https" : (o.recipient || o.organisation) ? "file" : NULL,
     };
-    deliver_ctx d = {.format = (cu_sar_format)f, .out = o.out};
+    deliver_ctx d = {.format = (cu_sar_format)f, .out = o.out, .url = o.url,
+                     .ca_file = o.ca_file};
     rc = cli_open(c, o.portable ? "sar --portable" : "sar", &err);
     if (!rc)
         rc = cu_sar_run(c->vault, &c->actor, subject, &req, deliver, &d, &err);
     opts_release(&o);
     if (rc)
         return cli_fail(c, &err);
-    if (o.out) {
+    if (d.refused) {
+        cu_err e = {0};
+        cu_err_set(&e, CU_EIO, "the recipient answered HTTP %ld; the data was sent, so the "
+                               "transmission is recorded as a disclosure", d.refused);
+        return cli_fail(c, &e);
+    }
+    if (o.out || o.url) {
         if (c->json)
-            cli_print_json(json_pack("{s:s, s:s}", "subject", subject, "out", o.out));
+            cli_print_json(json_pack("{s:s, s:s}", "subject", subject, o.url ? "url" : "out",
+                                     o.url ? o.url : o.out));
         else
-            printf("wrote %s\n", o.out);
+            printf("%s %s\n", o.url ? "delivered to" : "wrote", o.url ? o.url : o.out);
     }
     return EXIT_DONE;
 }
@@ -226,7 +268,7 @@ int cmd_disclose(cli *c, int argc, char **argv)
         opts_release(&o);
         return rc;
     }
-    if (o.nwithhold || o.portable || o.format || o.out) {
+    if (o.nwithhold || o.portable || o.format || o.out || o.url || o.ca_file) {
         opts_release(&o);
         return cli_usage("those options belong to custos sar");
     }

@@ -399,3 +399,104 @@ def t_disclosures(ctx):
         eq((got[2]["organisation"], got[2]["basis"], got[2]["categories"]),
            ("Brackenfield Hospice", "d", ["health"]), "the new disclosure")
         eq(got[0]["items"], [phq], "items of the first")
+
+
+# ---------------------------------------------------------------- HTTPS transmission
+
+class Receiver:
+    """A local HTTPS server (self-signed certificate for 127.0.0.1, made with
+    the openssl command) that keeps what is POSTed to it and answers with
+    the status given."""
+
+    def __init__(self, workdir, status=201):
+        import http.server
+        import ssl
+        import subprocess
+        import threading
+        self.cert = os.path.join(workdir, "recv-cert.pem")
+        key = os.path.join(workdir, "recv-key.pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", self.cert, "-days", "1", "-subj",
+                            "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                           capture_output=True, timeout=60)
+        check(r.returncode == 0, "openssl could not make a test certificate", r.stderr)
+        self.received = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                n = int(self.headers.get("Content-Length", "0"))
+                outer.received.append((self.path, self.headers.get("Content-Type"),
+                                       self.rfile.read(n)))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/inbox"):
+        return "https://127.0.0.1:%d%s" % (self.port, path)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@case("portability over HTTPS: the FHIR Bundle is POSTed to the other controller (certificate "
+      "verified) and a disclosure (channel https) recorded in the same operation; an untrusted "
+      "certificate records nothing; data a recipient received and refused is still recorded")
+def t_portability_https(ctx):
+    cx, st = store(ctx)
+    ann = st.subjects["ann"]["id"]
+    work = os.path.dirname(cx.store)
+    rv = Receiver(work)
+    try:
+        seq = audit_seq(cx.db)
+        # without --ca-file the self-signed certificate is not trusted: nothing recorded
+        r = cx.run("sar", ann, "--portable", "--format", "fhir", "--organisation",
+                   "Fenwick Health Ltd", "--url", rv.url())
+        eq(r.rc, 3, "exit status of an untrusted certificate")
+        check(r.err.count("\n") == 1 and "cannot deliver" in r.err, "one-line error", r.err)
+        eq(rv.received, [], "nothing is received over an unverified connection")
+        eq(sql(cx.db, "SELECT count(*) FROM disclosures")[0][0], 0,
+           "no disclosure for a failed delivery")
+        cx.ok("sar", ann, "--portable", "--format", "fhir", "--organisation",
+              "Fenwick Health Ltd", "--url", rv.url(), "--ca-file", rv.cert)
+        eq(len(rv.received), 1, "deliveries received")
+        path, ctype, body = rv.received[0]
+        eq((path, ctype), ("/inbox", "application/fhir+json"), "path and type of the POST")
+        bundle = json.loads(body)
+        validate_fhir(cx, bundle)
+        check(b"ann.oakhurst@example.org" in body, "the Bundle lacks the email")
+        check(b"Hendricks" not in body, "a non-portable value was transmitted")
+        evs = events_after(cx.db, seq)
+        eq([(e["action"], e["outcome"]) for e in evs],
+           [("export", "ok")], "one audit event for the delivered export (none for the "
+                                "failed one, which was undone)")
+        d = cx.okj("disclosures", ann)
+        eq((d["organisation"], d["channel"], d["basis"]), ("Fenwick Health Ltd", "https", "c"),
+           "the transmission's disclosure")
+    finally:
+        rv.close()
+    refusing = Receiver(work, status=500)
+    try:
+        r = cx.run("sar", ann, "--portable", "--organisation", "Fenwick Health Ltd",
+                   "--url", refusing.url(), "--ca-file", refusing.cert)
+        check(r.rc != 0 and "HTTP 500" in r.err and r.err.count("\n") == 1,
+              "a refused delivery is a one-line error", r.err)
+        eq(len(refusing.received), 1, "the refusing recipient received the data")
+        eq(sql(cx.db, "SELECT count(*) FROM disclosures")[0][0], 2,
+           "data that reached a recipient who then refused it is still a disclosure")
+    finally:
+        refusing.close()
+    r = cx.run("sar", ann, "--portable", "--organisation", "X", "--url", "http://127.0.0.1:1/")
+    eq(r.rc, 1, "plain http is refused")
