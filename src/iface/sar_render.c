@@ -74,8 +74,7 @@ static const char *recipient_label(const cu_policy *p, const char *id)
 {
     for (size_t i = 0; p && i < p->nrecipients; i++)
         if (strcmp(p->recipients[i].id, id) == 0)
-            return p->recipients[i].description ? p->recipients[i].description
-                                                 : p->recipients[i].category;
+            return p->recipients[i].category;
     return id;
 }
 
