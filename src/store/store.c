@@ -28,7 +28,7 @@ enum stmt_id {
     ST_SKEY_PUT, ST_SKEY_GET, ST_SKEY_DELETE, ST_SKEY_EACH,
     ST_ITEM_INSERT, ST_ITEM_EACH, ST_ITEM_GET, ST_ITEM_UPDATE, ST_ITEM_DELETE_SUBJ,
     ST_IDENT_INSERT, ST_IDENT_FIND, ST_IDENT_DELETE_ITEM, ST_IDENT_DELETE_SUBJ,
-    ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH, ST_AUDIT_ALL,
+    ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH, ST_AUDIT_ALL, ST_AUDIT_SUBJECT,
     ST_HEAD_PUT, ST_HEAD_GET, ST_CKPT_ADD, ST_CKPT_LAST, ST_CKPT_EACH,
     ST_SUBJ_PSN_SET, ST_SUBJ_BY_PSN, ST_SUBJ_NO_PSN,
     ST_USER_INSERT, ST_USER_BY_NAME, ST_USER_BY_ID, ST_USER_AUTH, ST_USER_PASSWORD,
@@ -102,6 +102,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "WHERE (?1 IS NULL OR subject_id = ?1) AND (?2 IS NULL OR actor = ?2) "
                       "AND (?3 = 0 OR ts >= ?3) AND (?4 = 0 OR ts <= ?4) AND seq > ?5 "
                       "ORDER BY seq LIMIT ?6",
+    /* One subject's events through the audit_subject index (subject_id, seq):
+     * the generic statement's optional terms would make SQLite scan the trail. */
+    [ST_AUDIT_SUBJECT] = "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
+                         "WHERE subject_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     /* The whole trail, for verification: no filter terms to test on every row. */
     [ST_AUDIT_ALL] = "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
                      "ORDER BY seq",
@@ -835,8 +839,13 @@ int cu_store_audit_each(cu_store *s, const cu_audit_filter *f, cu_audit_cb cb, v
         f = &none;
     bool all = !f->subject_id && !f->actor && !f->since_us && !f->until_us && !f->after_seq &&
                f->limit <= 0;
-    PREP(st, all ? ST_AUDIT_ALL : ST_AUDIT_EACH, "audit");
-    if (!all) {
+    bool subject = f->subject_id && !f->actor && !f->since_us && !f->until_us;
+    PREP(st, all ? ST_AUDIT_ALL : subject ? ST_AUDIT_SUBJECT : ST_AUDIT_EACH, "audit");
+    if (subject) {
+        bind_text(st, 1, f->subject_id);
+        sqlite3_bind_int64(st, 2, f->after_seq);
+        sqlite3_bind_int64(st, 3, f->limit > 0 ? f->limit : -1);
+    } else if (!all) {
         bind_text(st, 1, f->subject_id);
         bind_text(st, 2, f->actor);
         sqlite3_bind_int64(st, 3, f->since_us);
