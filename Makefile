@@ -11,7 +11,8 @@ LISTEN     ?= 127.0.0.1:8080
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
-            libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3
+            libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3 \
+            libcurl4-openssl-dev openssl python3-jsonschema npm
 # Extra packages for `make bench` (load generator and the nginx baseline).
 BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
@@ -35,6 +36,7 @@ run: build
 test: deps
 	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; fi
 	@ninja -C $(BUILD_ASAN) >/dev/null
+	@scripts/fhir-schema.sh $(BUILD_ASAN)
 	@tests/run.sh $(BUILD_ASAN)
 
 fuzz-deps:

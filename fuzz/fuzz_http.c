@@ -9,7 +9,9 @@
  * the parser of the route it matched and through every other body parser too.
  * Invariants: a match names a real route with the right method and valid
  * parameters; a refused body has a one-line message; an accepted body is
- * within its caps.
+ * within its caps (access-package requests: valid item ids and reasons of
+ * 1-1000 bytes of text; disclosures: exactly one recipient, a basis a-f,
+ * valid item ids, something disclosed).
  */
 #include <string.h>
 
@@ -118,6 +120,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
               (eb.approve_health[0] == '\0' || strlen(eb.approve_health) == 16));
     else
         check_err(&err);
+    static cu_sar_body sb;
+    if (cu_body_sar(body, blen, &sb, &err) == CU_OK) {
+        CHECK(strcmp(sb.format, "json") == 0 || strcmp(sb.format, "html") == 0 ||
+              strcmp(sb.format, "fhir") == 0);
+        CHECK(sb.nwithhold <= CU_BODY_MAX_WITHHOLD);
+        for (size_t i = 0; i < sb.nwithhold; i++) {
+            CHECK(cu_id_valid(sb.item[i]));
+            size_t n = strlen(sb.reason[i]);
+            CHECK(n >= 1 && n <= 1000);
+            for (size_t k = 0; k < n; k++)
+                CHECK((unsigned char)sb.reason[i][k] >= 0x20 && sb.reason[i][k] != 0x7f);
+        }
+    } else {
+        check_err(&err);
+    }
+    cu_err_clear(&err);
+    cu_disclosure_body db;
+    if (cu_body_disclosure(body, blen, &db, &err) == CU_OK) {
+        CHECK(!db.recipient_id[0] != !db.organisation[0]);
+        CHECK(db.recipient_id[0] == '\0' || cu_name_valid(db.recipient_id));
+        CHECK(strlen(db.organisation) <= 200 && strlen(db.note) <= 2000);
+        CHECK(db.basis >= 'a' && db.basis <= 'f');
+        CHECK(db.channel[0] != '\0');
+        CHECK(db.nitems > 0 || db.categories != 0);
+        CHECK(db.nitems <= CU_BODY_MAX_DISCLOSED_ITEMS);
+        for (size_t i = 0; i < db.nitems; i++)
+            CHECK(cu_id_valid(db.items[i]));
+        cu_body_disclosure_release(&db);
+    } else {
+        check_err(&err);
+        CHECK(db.items == NULL);
+    }
     if (m.id == CU_R_SUBJECT_CREATE || m.id == CU_R_ITEMS_CREATE || m.id == CU_R_SUBJECT_PATCH) {
         cu_doc doc;
         cu_err_clear(&err);

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Runs the custos benchmarks with the parameters docs/benchmarks.md reports.
 #   scripts/bench.sh BUILD_DIR        (make bench: BUILD_DIR=build, debugoptimized)
+# bench_sar runs at SAR_SUBJECTS subjects and SAR_EVENTS audit events
+# (default 100000 and 1000000, a few minutes). The full size, which
+# takes about half an hour to generate on the reference machine:
+#   SAR_SUBJECTS=1000000 SAR_EVENTS=10000000 scripts/bench.sh build
 # The temporary stores go under BENCH_DIR (default /var/tmp, the same disk as
 # /work on the reference machine); each program removes its own directory.
 # Figures only mean something from an optimised build: this script refuses a
@@ -8,7 +12,7 @@
 set -euo pipefail
 build=${1:?usage: scripts/bench.sh BUILD_DIR}
 bench_dir=${BENCH_DIR:-/var/tmp}
-for p in bench_writes bench_verify bench_policy; do
+for p in bench_writes bench_verify bench_policy bench_sar; do
   if [ ! -x "$build/bench/$p" ]; then
     echo "bench: $build/bench/$p is missing; build first (ninja -C $build)" >&2
     exit 1
@@ -68,3 +72,8 @@ run "$build/bench/bench_verify" --events 1000000 --gen-batch 10000 --subjects 10
 echo
 echo "== bench_policy"
 run "$build/bench/bench_policy" --checks 20000000 --runs 5
+echo
+echo "== bench_sar"
+run "$build/bench/bench_sar" --subjects "${SAR_SUBJECTS:-100000}" \
+  --events "${SAR_EVENTS:-1000000}" --samples "${SAR_SAMPLES:-500}" --gen-batch 20000 \
+  --dir "$bench_dir"

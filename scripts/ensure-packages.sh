@@ -7,6 +7,10 @@ for p in "$@"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     # A python3 outside dpkg (pyenv, say) serves the tests just as well.
     if [ "$p" = python3 ] && command -v python3 >/dev/null 2>&1; then continue; fi
+    # The same for the tests' JSON Schema validator and for npm (which
+    # fetches the FHIR R4 schema: scripts/fhir-schema.sh).
+    if [ "$p" = python3-jsonschema ] && python3 -c 'import jsonschema' >/dev/null 2>&1; then continue; fi
+    if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
     missing+=("$p")
   fi
 done

@@ -110,5 +110,9 @@ int cmd_requests(cli *c, int argc, char **argv);
 int cmd_erasure(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+/* cli/cmd_sar.c */
+int cmd_sar(cli *c, int argc, char **argv);
+int cmd_disclose(cli *c, int argc, char **argv);
+int cmd_disclosures(cli *c, int argc, char **argv);
 
 #endif

@@ -39,6 +39,9 @@ static const char usage[] =
     "  erasure plan|execute SUBJECT   an erasure request, item by item (Art 17)\n"
     "  backup FILE                  an encrypted backup of the live store\n"
     "  restore FILE --store DIR --ledger FILE   restore, re-applying later erasures\n"
+    "  sar SUBJECT [--format json|html|fhir] [--portable]   subject access package\n"
+    "  disclose SUBJECT ...         record a disclosure made outside custos\n"
+    "  disclosures SUBJECT          the subject's disclosure log\n"
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
@@ -113,8 +116,9 @@ int main(int argc, char **argv)
         {"serve", cmd_serve},     {"user", cmd_user},     {"care", cmd_care},
         {"routes", cmd_routes},   {"policy", cmd_policy}, {"notice", cmd_notice},
         {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"requests", cmd_requests},
-        {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"erasure", cmd_erasure},
-        {"backup", cmd_backup},   {"restore", cmd_restore},
+        {"erasure", cmd_erasure}, {"backup", cmd_backup},   {"restore", cmd_restore},
+        {"sar", cmd_sar},         {"disclose", cmd_disclose},
+        {"disclosures", cmd_disclosures},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

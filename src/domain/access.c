@@ -93,6 +93,8 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_POLICY] = "policy.apply",
         [CU_ACT_REQUEST_RECEIVE] = "request.receive",
         [CU_ACT_REQUESTS] = "request.manage",
+        [CU_ACT_EXPORT] = "subject.export",
+        [CU_ACT_DISCLOSE] = "subject.disclose",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -128,6 +130,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_ITEMS_ADD:
         case CU_ACT_ACCESS_LOG:
         case CU_ACT_CONSENT:
+        case CU_ACT_EXPORT:
+        case CU_ACT_DISCLOSE:
             if (care)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = care_basis};
@@ -172,6 +176,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_POLICY:
         case CU_ACT_REQUEST_RECEIVE:
         case CU_ACT_REQUESTS:
+        case CU_ACT_EXPORT:
+        case CU_ACT_DISCLOSE:
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;

@@ -26,6 +26,10 @@
  * by dpo. care_admin, often the front desk where a letter or a visitor
  * arrives, may log a request as received, and nothing more: reading requests
  * back or acting on them is the DPO's.
+ * Subject access packages and portability exports (export) are made by the
+ * dpo, and by a clinician for a patient on their care list (who alone may
+ * withhold items under the serious-harm exemption). Disclosures are recorded
+ * and read by the dpo and by a clinician for a patient on their care list.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -73,6 +77,8 @@ typedef enum cu_act {
     CU_ACT_POLICY,        /* apply a controller's policy */
     CU_ACT_REQUEST_RECEIVE, /* log a rights request as received */
     CU_ACT_REQUESTS,      /* verify, clock, decide, fulfil and read rights requests */
+    CU_ACT_EXPORT,        /* a subject access package or a portability export */
+    CU_ACT_DISCLOSE,      /* record or read a subject's disclosures to recipients */
     CU_ACT_COUNT
 } cu_act;
 

@@ -135,5 +135,19 @@ size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
  * transaction, before it commits. */
 CU_MUST_USE int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now,
                                           cu_err *err);
+/* ---- disclosures, for the modules that export (disclosure.c, sar.c) ---- */
+struct cu_disclosure_in;
+struct cu_disclosure_view;
+/* Validates in and records one disclosure of rec inside the open operation
+ * op (its categories are added to op->categories). */
+CU_MUST_USE int cu_disclosure_add(cu_vault *v, cu_op *op, const cu_subject_rec *rec,
+                                  const cu_key *dek, const struct cu_disclosure_in *in,
+                                  char id_out[CU_ID_STRLEN], cu_err *err);
+/* Every disclosure of rec, decrypted with dek (NULL: erased, names unreadable),
+ * inside an open operation. */
+CU_MUST_USE int cu_disclosure_each_view(cu_vault *v, const cu_subject_rec *rec,
+                                        const cu_key *dek,
+                                        int (*cb)(void *ctx, const struct cu_disclosure_view *d),
+                                        void *ctx, cu_err *err);
 
 #endif

@@ -725,7 +725,8 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         return;
     default:
         if (!cu_api_policy_route(api, req, &c.actor, &c.who, resp) &&
-            !cu_api_requests_route(api, req, &c.actor, &c.who, resp))
+            !cu_api_requests_route(api, req, &c.actor, &c.who, resp) &&
+            !cu_api_sar_route(api, req, &c.actor, resp))
             cu_api_problem(resp, CU_P_NOT_FOUND, NULL);
         return;
     }

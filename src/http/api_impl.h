@@ -26,4 +26,9 @@ bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *ac
 bool cu_api_requests_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                            const cu_principal *who, cu_http_resp *resp);
 
+/* The subject access, portability and disclosure routes (api_sar.c); false
+ * when req is not one of them. */
+bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                      cu_http_resp *resp);
+
 #endif

@@ -1,6 +1,7 @@
 #include "http/body.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
@@ -276,5 +277,215 @@ int cu_body_erasure(const void *json, size_t len, cu_erasure_body *out, cu_err *
                                             "hex digits)");
     }
     json_decref(root);
+    return rc;
+}
+
+/* Parses an object and checks its keys against allowed (any types). */
+static json_t *load_any(const void *json, size_t len, size_t limit, const char *const *allowed,
+                        cu_err *err)
+{
+    if (len > limit) {
+        cu_err_set(err, CU_EINVAL, "body larger than %zu bytes", limit);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+    if (!root) {
+        cu_err_set(err, CU_EINVAL, "malformed JSON at line %d column %d", je.line, je.column);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        cu_err_set(err, CU_EINVAL, "the body must be a JSON object");
+        return NULL;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val)
+    {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            ok = ok || strcmp(key, *a) == 0;
+        if (!ok) {
+            cu_err_set(err, CU_EINVAL, "$: unknown key %s",
+                       cu_name_valid(key) ? key : "(not shown)");
+            json_decref(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+/* Copies a string member that must be a string (when present). */
+static int member_str(json_t *root, const char *key, bool required, char *out, size_t cap,
+                      cu_err *err)
+{
+    json_t *v = json_object_get(root, key);
+    if (v && !json_is_string(v))
+        return cu_err_set(err, CU_EINVAL, "$.%s must be a string", key);
+    return copy_str(root, key, required, out, cap, NULL, err);
+}
+
+/* Text without control characters and without NUL bytes. */
+static bool plain_text(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int cu_body_sar(const void *json, size_t len, cu_sar_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"format", "withhold", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_any(json, len, 256 * 1024, keys, err);
+    if (!root)
+        return CU_EINVAL;
+    int rc = member_str(root, "format", false, out->format, sizeof out->format, err);
+    if (!rc && !out->format[0])
+        strcpy(out->format, "json");
+    if (!rc && strcmp(out->format, "json") != 0 && strcmp(out->format, "html") != 0 &&
+        strcmp(out->format, "fhir") != 0)
+        rc = cu_err_set(err, CU_EINVAL, "$.format must be json, html or fhir");
+    json_t *w = json_object_get(root, "withhold");
+    if (!rc && w && !json_is_array(w))
+        rc = cu_err_set(err, CU_EINVAL, "$.withhold must be an array");
+    if (!rc && w && json_array_size(w) > CU_BODY_MAX_WITHHOLD)
+        rc = cu_err_set(err, CU_EINVAL, "$.withhold has more than %d entries",
+                        CU_BODY_MAX_WITHHOLD);
+    size_t i;
+    json_t *e;
+    static const char *const ekeys[] = {"item", "reason", NULL};
+    if (!rc && w)
+        json_array_foreach(w, i, e)
+        {
+            if (!json_is_object(e)) {
+                rc = cu_err_set(err, CU_EINVAL, "$.withhold[%zu] must be an object", i);
+                break;
+            }
+            const char *key;
+            json_t *val;
+            json_object_foreach(e, key, val)
+            {
+                bool ok = false;
+                for (const char *const *a = ekeys; *a; a++)
+                    ok = ok || strcmp(key, *a) == 0;
+                if (!ok)
+                    rc = cu_err_set(err, CU_EINVAL, "$.withhold[%zu]: unknown key %s", i,
+                                    cu_name_valid(key) ? key : "(not shown)");
+                else if (!json_is_string(val))
+                    rc = cu_err_set(err, CU_EINVAL, "$.withhold[%zu].%s must be a string", i,
+                                    key);
+                if (rc)
+                    break;
+            }
+            if (!rc && copy_str(e, "item", true, out->item[i], sizeof out->item[i], NULL, NULL))
+                rc = cu_err_set(err, CU_EINVAL, "$.withhold[%zu].item must be an item id", i);
+            if (!rc && !cu_id_valid(out->item[i]))
+                rc = cu_err_set(err, CU_EINVAL, "$.withhold[%zu].item must be an item id", i);
+            size_t n = 0;
+            if (!rc && copy_str(e, "reason", true, out->reason[i], 1001, &n, NULL))
+                rc = cu_err_set(err, CU_EINVAL,
+                                "$.withhold[%zu].reason must be 1-1000 bytes of text", i);
+            if (!rc && (strlen(out->reason[i]) != n || !plain_text(out->reason[i], n)))
+                rc = cu_err_set(err, CU_EINVAL,
+                                "$.withhold[%zu].reason must be text without control "
+                                "characters", i);
+            if (rc)
+                break;
+            out->nwithhold = i + 1;
+        }
+    json_decref(root);
+    if (rc)
+        cu_wipe(out, sizeof *out);
+    return rc;
+}
+
+void cu_body_disclosure_release(cu_disclosure_body *b)
+{
+    free(b->items);
+    b->items = NULL;
+    cu_wipe(b, sizeof *b);
+}
+
+int cu_body_disclosure(const void *json, size_t len, cu_disclosure_body *out, cu_err *err)
+{
+    static const char *const keys[] = {"recipient_id", "organisation", "basis", "channel",
+                                       "items", "categories", "disclosed_at", "note", NULL};
+    memset(out, 0, sizeof *out);
+    json_t *root = load_any(json, len, 128 * 1024, keys, err);
+    if (!root)
+        return CU_EINVAL;
+    char basis[4], when[40];
+    int rc = member_str(root, "recipient_id", false, out->recipient_id,
+                        sizeof out->recipient_id, err);
+    if (!rc && out->recipient_id[0] && !cu_name_valid(out->recipient_id))
+        rc = cu_err_set(err, CU_EINVAL, "$.recipient_id must be a recipient id of the policy");
+    if (!rc)
+        rc = member_str(root, "organisation", false, out->organisation,
+                        sizeof out->organisation - 3, err);
+    if (!rc && !plain_text(out->organisation, strlen(out->organisation)))
+        rc = cu_err_set(err, CU_EINVAL, "$.organisation must be text without control characters");
+    if (!rc && !out->recipient_id[0] == !out->organisation[0])
+        rc = cu_err_set(err, CU_EINVAL, "name exactly one of $.recipient_id and $.organisation");
+    if (!rc)
+        rc = member_str(root, "basis", true, basis, sizeof basis, err);
+    if (!rc && (strlen(basis) != 1 || basis[0] < 'a' || basis[0] > 'f'))
+        rc = cu_err_set(err, CU_EINVAL, "$.basis must be one of a, b, c, d, e, f (Art 6(1))");
+    if (!rc)
+        out->basis = basis[0];
+    if (!rc)
+        rc = member_str(root, "channel", true, out->channel, sizeof out->channel, err);
+    if (!rc)
+        rc = member_str(root, "disclosed_at", false, when, sizeof when, err);
+    if (!rc && when[0] && !cu_time_parse(when, strlen(when), &out->disclosed_at))
+        rc = cu_err_set(err, CU_EINVAL, "$.disclosed_at must be YYYY-MM-DD or an RFC 3339 UTC time");
+    if (!rc)
+        rc = member_str(root, "note", false, out->note, sizeof out->note - 3, err);
+    if (!rc && !plain_text(out->note, strlen(out->note)))
+        rc = cu_err_set(err, CU_EINVAL, "$.note must be text without control characters");
+    json_t *a = json_object_get(root, "items");
+    size_t i;
+    json_t *e;
+    if (!rc && a && (!json_is_array(a) || json_array_size(a) > CU_BODY_MAX_DISCLOSED_ITEMS))
+        rc = cu_err_set(err, CU_EINVAL, "$.items must be an array of at most %d item ids",
+                        CU_BODY_MAX_DISCLOSED_ITEMS);
+    if (!rc && a && json_array_size(a)) {
+        out->items = calloc(json_array_size(a), sizeof *out->items);
+        if (!out->items)
+            rc = cu_err_set(err, CU_ENOMEM, "out of memory");
+        json_array_foreach(a, i, e)
+        {
+            if (rc)
+                break;
+            if (!json_is_string(e) || json_string_length(e) != 36 ||
+                !cu_id_valid(json_string_value(e))) {
+                rc = cu_err_set(err, CU_EINVAL, "$.items[%zu] must be an item id", i);
+                break;
+            }
+            memcpy(out->items[i], json_string_value(e), 37);
+            out->nitems = i + 1;
+        }
+    }
+    a = json_object_get(root, "categories");
+    if (!rc && a && (!json_is_array(a) || json_array_size(a) > CU_CAT_COUNT))
+        rc = cu_err_set(err, CU_EINVAL, "$.categories must be an array of categories");
+    if (!rc && a)
+        json_array_foreach(a, i, e)
+        {
+            int c = json_is_string(e) ? cu_category_from_name(json_string_value(e)) : -1;
+            if (c < 0) {
+                rc = cu_err_set(err, CU_EINVAL, "$.categories[%zu] must be one of: %s", i,
+                                cu_category_list());
+                break;
+            }
+            out->categories |= 1u << c;
+        }
+    if (!rc && !out->nitems && !out->categories)
+        rc = cu_err_set(err, CU_EINVAL, "name the data disclosed: $.items or $.categories");
+    json_decref(root);
+    if (rc)
+        cu_body_disclosure_release(out);
     return rc;
 }

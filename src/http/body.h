@@ -86,6 +86,36 @@ typedef struct cu_erasure_body {
 
 CU_MUST_USE int cu_body_erasure(const void *json, size_t len, cu_erasure_body *out,
                                 cu_err *err);
+/* POST /v1/subjects/{id}/sar:
+ * {"format": "json"|"html"|"fhir" (default json),
+ *  "withhold": [{"item": item id, "reason": s (1-1000 bytes)}] (at most 100)} */
+#define CU_BODY_MAX_WITHHOLD 100
+typedef struct cu_sar_body {
+    char format[8];
+    size_t nwithhold;
+    char item[CU_BODY_MAX_WITHHOLD][40];
+    char reason[CU_BODY_MAX_WITHHOLD][1004];
+} cu_sar_body;
+/* POST /v1/subjects/{id}/disclosures:
+ * {"recipient_id": s | "organisation": s (exactly one), "basis": "a".."f",
+ *  "channel": s, "items": [item id]?, "categories": [category]?,
+ *  "disclosed_at": "YYYY-MM-DD[THH:MM:SS[.f]Z]"?, "note": s?} */
+#define CU_BODY_MAX_DISCLOSED_ITEMS 1000
+typedef struct cu_disclosure_body {
+    char recipient_id[72];
+    char organisation[204];
+    char basis;
+    char channel[16];
+    size_t nitems;
+    char (*items)[40];         /* heap: nitems entries; free with cu_body_disclosure_release */
+    unsigned categories;       /* bit per cu_category */
+    int64_t disclosed_at;      /* 0: now */
+    char note[2004];
+} cu_disclosure_body;
+CU_MUST_USE int cu_body_sar(const void *json, size_t len, cu_sar_body *out, cu_err *err);
+CU_MUST_USE int cu_body_disclosure(const void *json, size_t len, cu_disclosure_body *out,
+                                   cu_err *err);
+void cu_body_disclosure_release(cu_disclosure_body *b);
 CU_MUST_USE int cu_body_consent(const void *json, size_t len, cu_consent_body *out,
                                 cu_err *err);
 CU_MUST_USE int cu_body_purpose(const void *json, size_t len, cu_purpose_body *out,

@@ -55,6 +55,12 @@ static const cu_route_def routes[] = {
      true},
     {CU_R_ERASURE_PLAN, "POST", "/v1/subjects/{id}/erasure/plan", "erasure.plan", true},
     {CU_R_ERASURE_EXECUTE, "POST", "/v1/subjects/{id}/erasure", "erasure.execute", true},
+    {CU_R_SAR_GET, "GET", "/v1/subjects/{id}/sar", "sar.get", true},
+    {CU_R_SAR_POST, "POST", "/v1/subjects/{id}/sar", "sar.post", true},
+    {CU_R_PORTABILITY_GET, "GET", "/v1/subjects/{id}/portability", "portability.get", true},
+    {CU_R_DISCLOSURE_CREATE, "POST", "/v1/subjects/{id}/disclosures", "disclosure.create",
+     true},
+    {CU_R_DISCLOSURE_LIST, "GET", "/v1/subjects/{id}/disclosures", "disclosure.list", true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -61,6 +61,11 @@ typedef enum cu_route_id {
     CU_R_REQUEST_TRANSITION, /* POST /v1/requests/{id}/transitions */
     CU_R_ERASURE_PLAN,
     CU_R_ERASURE_EXECUTE,
+    CU_R_SAR_GET,
+    CU_R_SAR_POST,
+    CU_R_PORTABILITY_GET,
+    CU_R_DISCLOSURE_CREATE,
+    CU_R_DISCLOSURE_LIST,
     CU_R_COUNT
 } cu_route_id;
 

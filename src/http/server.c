@@ -377,7 +377,9 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const format[] = {"format", NULL};
     switch (id) {
     case CU_R_NOTICE:
-    case CU_R_ROPA: return format;
+    case CU_R_ROPA:
+    case CU_R_SAR_GET:
+    case CU_R_PORTABILITY_GET: return format;
     case CU_R_SUBJECT_LIST: return search;
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;

@@ -216,6 +216,29 @@ static const char *const migrations[] = {
     "  why        BLOB NOT NULL\n"
     ");\n"
     "CREATE INDEX request_events_request ON request_events(request_id, seq);\n",
+    /* 5: the disclosure log: data sent to a recipient (Art 15(1)(c), Art 19).
+     * recipient_id names a recipient of the controller's policy; a recipient
+     * outside it (a named organisation) is kept only sealed under the
+     * subject's key, as is any note. items lists item ids, categories their
+     * category names: neither holds a value. */
+    "CREATE TABLE disclosures (\n"
+    "  seq           INTEGER PRIMARY KEY,\n"
+    "  id            TEXT NOT NULL UNIQUE,\n"
+    "  subject_id    TEXT NOT NULL REFERENCES subjects(id),\n"
+    "  recipient_id  TEXT,\n"
+    "  recipient     BLOB,\n"
+    "  basis         TEXT NOT NULL CHECK (basis IN ('a','b','c','d','e','f')),\n"
+    "  purpose       TEXT NOT NULL,\n"
+    "  channel       TEXT NOT NULL,\n"
+    "  items         TEXT NOT NULL,\n"
+    "  categories    TEXT NOT NULL,\n"
+    "  disclosed_at  INTEGER NOT NULL,\n"
+    "  recorded_at   INTEGER NOT NULL,\n"
+    "  recorded_by   TEXT NOT NULL,\n"
+    "  note          BLOB,\n"
+    "  CHECK (recipient_id IS NOT NULL OR recipient IS NOT NULL)\n"
+    ");\n"
+    "CREATE INDEX disclosures_subject ON disclosures(subject_id, seq);\n",
 };
 
 int cu_schema_count(void)

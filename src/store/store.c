@@ -33,7 +33,7 @@ enum stmt_id {
     ST_SKEY_PUT, ST_SKEY_GET, ST_SKEY_DELETE, ST_SKEY_EACH,
     ST_ITEM_INSERT, ST_ITEM_EACH, ST_ITEM_GET, ST_ITEM_UPDATE, ST_ITEM_DELETE_SUBJ,
     ST_IDENT_INSERT, ST_IDENT_FIND, ST_IDENT_DELETE_ITEM, ST_IDENT_DELETE_SUBJ,
-    ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH, ST_AUDIT_ALL,
+    ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH, ST_AUDIT_ALL, ST_AUDIT_SUBJECT,
     ST_HEAD_PUT, ST_HEAD_GET, ST_CKPT_ADD, ST_CKPT_LAST, ST_CKPT_EACH,
     ST_SUBJ_PSN_SET, ST_SUBJ_BY_PSN, ST_SUBJ_NO_PSN,
     ST_USER_INSERT, ST_USER_BY_NAME, ST_USER_BY_ID, ST_USER_AUTH, ST_USER_PASSWORD,
@@ -51,6 +51,7 @@ enum stmt_id {
     ST_RQ_INSERT, ST_RQ_UPDATE, ST_RQ_GET, ST_RQ_EACH, ST_RQ_EACH_CTL,
     ST_RQ_PAUSE_OPEN, ST_RQ_PAUSE_CLOSE, ST_RQ_PAUSES,
     ST_RQ_EV_INSERT, ST_RQ_EV_EACH, ST_RQ_EV_RESEAL,
+    ST_DISC_INSERT, ST_DISC_EACH,
     ST_COUNT,
 };
 
@@ -111,6 +112,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "WHERE (?1 IS NULL OR subject_id = ?1) AND (?2 IS NULL OR actor = ?2) "
                       "AND (?3 = 0 OR ts >= ?3) AND (?4 = 0 OR ts <= ?4) AND seq > ?5 "
                       "ORDER BY seq LIMIT ?6",
+    /* One subject's events through the audit_subject index (subject_id, seq):
+     * the generic statement's optional terms would make SQLite scan the trail. */
+    [ST_AUDIT_SUBJECT] = "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
+                         "WHERE subject_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     /* The whole trail, for verification: no filter terms to test on every row. */
     [ST_AUDIT_ALL] = "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
                      "ORDER BY seq",
@@ -227,6 +232,13 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "coalesce(from_state, ''), to_state, sealed_by, why, seq "
                       "FROM request_events WHERE request_id = ?1 ORDER BY seq",
     [ST_RQ_EV_RESEAL] = "UPDATE request_events SET sealed_by = ?2, why = ?3 WHERE id = ?1",
+    [ST_DISC_INSERT] = "INSERT INTO disclosures(id, subject_id, recipient_id, recipient, basis, "
+                       "purpose, channel, items, categories, disclosed_at, recorded_at, "
+                       "recorded_by, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                       "?11, ?12, ?13)",
+    [ST_DISC_EACH] = "SELECT id, subject_id, recipient_id, recipient, basis, purpose, channel, "
+                     "items, categories, disclosed_at, recorded_at, recorded_by, note "
+                     "FROM disclosures WHERE subject_id = ?1 ORDER BY seq",
 };
 
 struct cu_store {
@@ -867,8 +879,13 @@ int cu_store_audit_each(cu_store *s, const cu_audit_filter *f, cu_audit_cb cb, v
         f = &none;
     bool all = !f->subject_id && !f->actor && !f->since_us && !f->until_us && !f->after_seq &&
                f->limit <= 0;
-    PREP(st, all ? ST_AUDIT_ALL : ST_AUDIT_EACH, "audit");
-    if (!all) {
+    bool subject = f->subject_id && !f->actor && !f->since_us && !f->until_us;
+    PREP(st, all ? ST_AUDIT_ALL : subject ? ST_AUDIT_SUBJECT : ST_AUDIT_EACH, "audit");
+    if (subject) {
+        bind_text(st, 1, f->subject_id);
+        sqlite3_bind_int64(st, 2, f->after_seq);
+        sqlite3_bind_int64(st, 3, f->limit > 0 ? f->limit : -1);
+    } else if (!all) {
         bind_text(st, 1, f->subject_id);
         bind_text(st, 2, f->actor);
         sqlite3_bind_int64(st, 3, f->since_us);
@@ -1842,4 +1859,58 @@ int cu_store_backup(cu_store *s, const char *dest_path, cu_err *err)
         return cu_err_set(err, CU_EIO, "the backup copy failed (%s)",
                           sqlite3_errstr(rc != SQLITE_OK ? rc : crc));
     return CU_OK;
+}
+
+/* ---- disclosures (migration 5) ---- */
+
+int cu_store_disclosure_insert(cu_store *s, const cu_disclosure_row *r, cu_err *err)
+{
+    PREP(st, ST_DISC_INSERT, "disclosure");
+    bind_text(st, 1, r->id);
+    bind_text(st, 2, r->subject_id);
+    if (r->recipient_id)
+        bind_text(st, 3, r->recipient_id);
+    if (r->recipient)
+        bind_blob(st, 4, r->recipient, r->recipient_len);
+    bind_text(st, 5, r->basis);
+    bind_text(st, 6, r->purpose);
+    bind_text(st, 7, r->channel);
+    bind_text(st, 8, r->items);
+    bind_text(st, 9, r->categories);
+    sqlite3_bind_int64(st, 10, r->disclosed_at);
+    sqlite3_bind_int64(st, 11, r->recorded_at);
+    bind_text(st, 12, r->recorded_by);
+    if (r->note)
+        bind_blob(st, 13, r->note, r->note_len);
+    return exec_stmt(s, st, "recording a disclosure", err);
+}
+
+static cu_disclosure_row disclosure_from_row(sqlite3_stmt *st)
+{
+    return (cu_disclosure_row){
+        .id = col_text(st, 0),
+        .subject_id = col_text(st, 1),
+        .recipient_id = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : col_text(st, 2),
+        .recipient = sqlite3_column_blob(st, 3),
+        .recipient_len = (size_t)sqlite3_column_bytes(st, 3),
+        .basis = col_text(st, 4),
+        .purpose = col_text(st, 5),
+        .channel = col_text(st, 6),
+        .items = col_text(st, 7),
+        .categories = col_text(st, 8),
+        .disclosed_at = sqlite3_column_int64(st, 9),
+        .recorded_at = sqlite3_column_int64(st, 10),
+        .recorded_by = col_text(st, 11),
+        .note = sqlite3_column_blob(st, 12),
+        .note_len = (size_t)sqlite3_column_bytes(st, 12),
+    };
+}
+
+int cu_store_disclosure_each(cu_store *s, const char *subject_id, cu_disclosure_cb cb, void *ctx,
+                             cu_err *err)
+{
+    PREP(st, ST_DISC_EACH, "disclosures");
+    bind_text(st, 1, subject_id);
+    cu_disclosure_row r;
+    EACH_ROW(st, "listing disclosures", (r = disclosure_from_row(st), cb(ctx, &r)));
 }

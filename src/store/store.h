@@ -434,6 +434,28 @@ CU_MUST_USE int cu_store_break_glass_set_reason(cu_store *s, const char *id,
  * not exist) with SQLite's online backup API; other connections may keep
  * writing meanwhile. The copy is a plain SQLite file (rollback journal). */
 CU_MUST_USE int cu_store_backup(cu_store *s, const char *dest_path, cu_err *err);
+/* disclosures (migration 5): data sent to a recipient, append-only. Exactly
+ * one of recipient_id (a recipient id of the controller's policy) and
+ * recipient (a named organisation, sealed under the subject's key) is usually
+ * set; note is sealed too (NULL when none). items is a comma-separated list of
+ * item ids, categories of category names; neither holds a value. */
+typedef struct cu_disclosure_row {
+    const char *id, *subject_id;
+    const char *recipient_id;        /* NULL when the recipient is a named organisation */
+    const unsigned char *recipient;  /* sealed organisation name; NULL when none */
+    size_t recipient_len;
+    const char *basis;               /* "a".."f": UK GDPR Art 6(1) */
+    const char *purpose, *channel, *items, *categories, *recorded_by;
+    int64_t disclosed_at, recorded_at;
+    const unsigned char *note;       /* sealed; NULL when none */
+    size_t note_len;
+} cu_disclosure_row;
+typedef int (*cu_disclosure_cb)(void *ctx, const cu_disclosure_row *r);
+CU_MUST_USE int cu_store_disclosure_insert(cu_store *s, const cu_disclosure_row *r,
+                                           cu_err *err);
+/* A subject's disclosures, oldest first. */
+CU_MUST_USE int cu_store_disclosure_each(cu_store *s, const char *subject_id,
+                                         cu_disclosure_cb cb, void *ctx, cu_err *err);
 
 /* counts for `custos status` */
 typedef struct cu_store_counts {

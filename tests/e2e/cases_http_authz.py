@@ -31,7 +31,7 @@ def decide_role(role, act, care):
         if act in ("subject.create", "subject.search", "break_glass.request"):
             return ALL, False
         if act in ("subject.read", "subject.update", "items.add", "subject.access_log",
-                   "consent.change"):
+                   "consent.change", "subject.export", "subject.disclose"):
             return (ALL, False) if care else None
     elif role == "care_admin":
         if act in ("subject.create", "subject.read", "subject.update", "items.add",
@@ -42,7 +42,8 @@ def decide_role(role, act, care):
         if act in ("subject.read", "subject.update", "subject.erase", "subject.search",
                    "subject.list", "subject.access_log", "audit.read", "audit.verify",
                    "break_glass.review", "consent.change", "rights.change", "policy.apply",
-                   "request.receive", "request.manage"):
+                   "request.receive", "request.manage", "subject.export",
+                   "subject.disclose"):
             return ALL, False
     elif role == "analyst":
         if act in ("subject.read", "subject.list"):
@@ -135,6 +136,18 @@ def routes_phase1():
               by_pseudonym=True),
         Route("rights.get", "GET", "/v1/subjects/{id}/rights", "rights.change", "rights.read",
               200, by_pseudonym=True),
+        Route("sar.get", "GET", "/v1/subjects/{id}/sar", "subject.export", "export", 200,
+              by_pseudonym=True),
+        Route("sar.post", "POST", "/v1/subjects/{id}/sar", "subject.export", "export", 200,
+              body={"format": "json"}, by_pseudonym=True),
+        Route("portability.get", "GET", "/v1/subjects/{id}/portability", "subject.export",
+              "export", 200, by_pseudonym=True),
+        Route("disclosure.create", "POST", "/v1/subjects/{id}/disclosures",
+              "subject.disclose", "disclose", 201,
+              body={"organisation": "Ambridge Matrix Surgery", "basis": "e",
+                    "channel": "letter", "categories": ["health"]}, by_pseudonym=True),
+        Route("disclosure.list", "GET", "/v1/subjects/{id}/disclosures", "subject.disclose",
+              "read", 200, by_pseudonym=True),
         Route("care_team.put", "PUT", "/v1/subjects/{id}/care-team/{user}",
               "care_list.change", "care_list.add", 204),
         Route("care_team.delete", "DELETE", "/v1/subjects/{id}/care-team/{user}",
@@ -164,7 +177,9 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "policy.versions", "ropa.get", "unsubscribe.get", "unsubscribe.post",
                 "restriction.put", "restriction.delete", "objection.create",
                 "objection.delete", "request.create", "request.list", "request.due",
-                "request.get", "request.transition", "erasure.plan", "erasure.execute"}
+                "request.get", "request.transition", "erasure.plan", "erasure.execute",
+                "sar.get", "sar.post", "portability.get", "disclosure.create",
+                "disclosure.list"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -375,6 +390,13 @@ class Matrix:
             check(j.get("token", "").startswith("cuu_"), "unsubscribe token", j)
         elif n == "rights.get":
             check(isinstance(j.get("objections"), list), "rights answer", j)
+        elif n in ("sar.get", "sar.post", "portability.get"):
+            eq(j["subject"]["id"], real_id, "package subject")
+            check(isinstance(j.get("items"), list), "package items", j)
+        elif n == "disclosure.create":
+            check(re.match(r"^[0-9a-f-]{36}$", j.get("id", "")), "disclosure: no id", j)
+        elif n == "disclosure.list":
+            check(isinstance(j.get("disclosures"), list), "disclosure list", j)
         elif n == "break_glass.list":
             check(isinstance(j.get("grants"), list), "grants", j)
 

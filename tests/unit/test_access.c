@@ -71,6 +71,17 @@ static const row table[] = {
     {CU_ROLE_ANALYST, CU_ACT_SUBJECT_UPDATE, NO, NO, NO, 0, NO, "role-not-permitted"},
     {CU_ROLE_ANALYST, CU_ACT_ACCESS_LOG, NO, NO, NO, 0, NO, "role-not-permitted"},
     /* auditor: the trail, no values */
+    /* access packages and the disclosure log: the dpo, and a clinician for
+     * their own patients */
+    {CU_ROLE_DPO, CU_ACT_EXPORT, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_DPO, CU_ACT_DISCLOSE, NO, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_EXPORT, YES, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_EXPORT, NO, NO, NO, 0, NO, "not-on-care-list"},
+    {CU_ROLE_CLINICIAN, CU_ACT_DISCLOSE, YES, NO, YES, ALL, NO, NULL},
+    {CU_ROLE_CARE_ADMIN, CU_ACT_EXPORT, YES, YES, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_ANALYST, CU_ACT_EXPORT, YES, YES, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_AUDITOR, CU_ACT_DISCLOSE, YES, YES, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_ADMIN, CU_ACT_EXPORT, YES, YES, NO, 0, NO, "role-not-permitted"},
     {CU_ROLE_AUDITOR, CU_ACT_AUDIT_READ, NO, NO, YES, 0, NO, NULL},
     {CU_ROLE_AUDITOR, CU_ACT_AUDIT_VERIFY, NO, NO, YES, 0, NO, NULL},
     {CU_ROLE_AUDITOR, CU_ACT_ACCESS_LOG, NO, NO, YES, 0, NO, NULL},

@@ -879,6 +879,90 @@ static void test_head_and_checkpoints(void **state)
     assert_int_equal(c.checkpoints, 2);
 }
 
+/* ---------------------------------------------------------- disclosures ---- */
+
+typedef struct disc_seen {
+    int n;
+    char ids[4][40];
+    int has_recipient_id[4];
+    size_t recipient_len[4], note_len[4];
+    char basis[4][2];
+    int64_t at[4];
+} disc_seen;
+
+static int disc_cb(void *ctx, const cu_disclosure_row *r)
+{
+    disc_seen *s = ctx;
+    if (s->n == 4)
+        return -1;
+    snprintf(s->ids[s->n], sizeof s->ids[0], "%s", r->id);
+    s->has_recipient_id[s->n] = r->recipient_id != NULL;
+    s->recipient_len[s->n] = r->recipient ? r->recipient_len : 0;
+    s->note_len[s->n] = r->note ? r->note_len : 0;
+    snprintf(s->basis[s->n], 2, "%s", r->basis);
+    s->at[s->n] = r->disclosed_at;
+    s->n++;
+    return 0;
+}
+
+static void test_disclosures(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    add_subject(f, SUBJ_1, CTL_A, 1);
+    add_subject(f, SUBJ_2, CTL_A, 2);
+    cu_disclosure_row a = {.id = ITEM_1, .subject_id = SUBJ_1, .recipient_id = "gp",
+                           .basis = "e", .purpose = "direct_care", .channel = "letter",
+                           .items = "", .categories = "health", .disclosed_at = 5,
+                           .recorded_at = 6, .recorded_by = "t"};
+    cu_disclosure_row b = a;
+    b.id = ITEM_2;
+    b.recipient_id = NULL;
+    b.recipient = (const unsigned char *)"sealed-name";
+    b.recipient_len = 11;
+    b.note = (const unsigned char *)"sealed-note";
+    b.note_len = 11;
+    b.basis = "c";
+    b.disclosed_at = 7;
+    cu_disclosure_row other = a;
+    other.id = ITEM_3;
+    other.subject_id = SUBJ_2;
+    assert_int_equal(cu_store_disclosure_insert(f->s, &a, &f->err), CU_OK);
+    assert_int_equal(cu_store_disclosure_insert(f->s, &other, &f->err), CU_OK);
+    assert_int_equal(cu_store_disclosure_insert(f->s, &b, &f->err), CU_OK);
+    /* No recipient at all, a bad basis, a duplicate id: refused by the schema. */
+    cu_disclosure_row bad = a;
+    bad.id = "77777777-7777-4777-8777-777777777777";
+    bad.recipient_id = NULL;
+    assert_int_not_equal(cu_store_disclosure_insert(f->s, &bad, &f->err), CU_OK);
+    cu_err_clear(&f->err);
+    bad.recipient_id = "gp";
+    bad.basis = "g";
+    assert_int_not_equal(cu_store_disclosure_insert(f->s, &bad, &f->err), CU_OK);
+    cu_err_clear(&f->err);
+    assert_int_not_equal(cu_store_disclosure_insert(f->s, &a, &f->err), CU_OK);
+    cu_err_clear(&f->err);
+
+    disc_seen s = {0};
+    assert_int_equal(cu_store_disclosure_each(f->s, SUBJ_1, disc_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 2); /* this subject's only, oldest first */
+    assert_string_equal(s.ids[0], ITEM_1);
+    assert_true(s.has_recipient_id[0]);
+    assert_int_equal(s.recipient_len[0], 0);
+    assert_string_equal(s.ids[1], ITEM_2);
+    assert_false(s.has_recipient_id[1]);
+    assert_int_equal(s.recipient_len[1], 11);
+    assert_int_equal(s.note_len[1], 11);
+    assert_string_equal(s.basis[1], "c");
+    assert_int_equal(s.at[1], 7);
+    memset(&s, 0, sizeof s);
+    assert_int_equal(cu_store_disclosure_each(f->s, SUBJ_2, disc_cb, &s, &f->err), CU_OK);
+    assert_int_equal(s.n, 1);
+    /* A callback's non-zero return stops the walk and is returned. */
+    s.n = 4;
+    assert_int_equal(cu_store_disclosure_each(f->s, SUBJ_1, disc_cb, &s, &f->err), -1);
+}
+
 static void test_wal_checkpoint(void **state)
 {
     fx *f = *state;
@@ -911,6 +995,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_identifiers, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_audit_rows, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_head_and_checkpoints, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_disclosures, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpoint, setup_store, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);

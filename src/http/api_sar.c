@@ -1,0 +1,216 @@
+/*
+ * api_sar.c — the HTTP routes of subject access packages, portability
+ * exports and the disclosure log (see api_impl.h, docs/api.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/disclosure.h"
+#include "domain/sar.h"
+#include "http/api_impl.h"
+#include "iface/render.h"
+#include "iface/sar_render.h"
+#include "util/jsonw.h"
+
+typedef struct render_ctx {
+    cu_sar_format format;
+    cu_buf out;
+} render_ctx;
+
+static int render_cb(void *ctx, const cu_sar *sar, cu_err *err)
+{
+    render_ctx *r = ctx;
+    return cu_sar_render(sar, r->format, &r->out, err);
+}
+
+static void sar_reply(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                      cu_http_resp *resp, const cu_sar_request *sreq, const char *fmt)
+{
+    int f = cu_sar_format_from_name(fmt);
+    if (f < 0 || (sreq->portable && f == CU_SAR_HTML)) {
+        cu_api_problem(resp, CU_P_INVALID, sreq->portable ? "format is json or fhir"
+                                                          : "format is json, html or fhir");
+        return;
+    }
+    cu_err err = {0};
+    render_ctx r = {.format = (cu_sar_format)f};
+    cu_buf_init(&r.out, (size_t)256 << 20);
+    int rc = cu_sar_run(cu_api_vault(api), actor, req->route.subject, sreq, render_cb, &r, &err);
+    if (rc) {
+        cu_api_fail(resp, &err);
+    } else {
+        resp->status = 200;
+        resp->raw = r.out;
+        resp->content_type = cu_sar_content_type((cu_sar_format)f);
+        cu_buf_init(&r.out, 0);
+    }
+    cu_buf_release(&r.out);
+}
+
+static void sar_post(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                     cu_http_resp *resp)
+{
+    if (!cu_api_json_body(req, resp))
+        return;
+    cu_sar_body *b = malloc(sizeof *b);
+    cu_sar_withhold *w = calloc(CU_BODY_MAX_WITHHOLD, sizeof *w);
+    cu_err err = {0};
+    if (!b || !w) {
+        free(b);
+        free(w);
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
+        return;
+    }
+    if (cu_body_sar(req->body, req->body_len, b, &err)) {
+        cu_api_problem(resp, CU_P_INVALID, err.msg);
+    } else {
+        for (size_t i = 0; i < b->nwithhold; i++)
+            w[i] = (cu_sar_withhold){.item_id = b->item[i], .reason = b->reason[i]};
+        cu_sar_request sreq = {.withhold = w, .nwithhold = b->nwithhold};
+        sar_reply(api, req, actor, resp, &sreq, b->format);
+    }
+    cu_wipe(b, sizeof *b);
+    free(b);
+    free(w);
+}
+
+static int one_disclosure(void *ctx, const cu_disclosure_view *d)
+{
+    cu_jw *w = ctx;
+    char b[2] = {d->basis, 0};
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "id");
+    cu_jw_str(w, d->id);
+    cu_jw_key(w, "recipient_id");
+    cu_jw_str(w, d->recipient_id[0] ? d->recipient_id : NULL);
+    cu_jw_key(w, "organisation");
+    if (d->recipient_name.len)
+        cu_jw_string(w, (const char *)d->recipient_name.data, d->recipient_name.len);
+    else
+        cu_jw_null(w);
+    cu_jw_key(w, "basis");
+    cu_jw_str(w, b);
+    cu_jw_key(w, "purpose");
+    cu_jw_str(w, d->purpose);
+    cu_jw_key(w, "channel");
+    cu_jw_str(w, d->channel);
+    cu_jw_key(w, "items");
+    cu_jw_begin_array(w);
+    for (const char *p = d->items; *p;) {
+        size_t n = strcspn(p, ",");
+        cu_jw_string(w, p, n);
+        p += n + (p[n] == ',');
+    }
+    cu_jw_end_array(w);
+    cu_jw_key(w, "categories");
+    cu_jw_begin_array(w);
+    for (const char *p = d->categories; *p;) {
+        size_t n = strcspn(p, ",");
+        cu_jw_string(w, p, n);
+        p += n + (p[n] == ',');
+    }
+    cu_jw_end_array(w);
+    cu_jw_key(w, "disclosed_at");
+    cu_jw_time(w, d->disclosed_at);
+    cu_jw_key(w, "recorded_at");
+    cu_jw_time(w, d->recorded_at);
+    cu_jw_key(w, "recorded_by");
+    cu_jw_str(w, d->recorded_by);
+    cu_jw_key(w, "note");
+    if (d->note.len)
+        cu_jw_string(w, (const char *)d->note.data, d->note.len);
+    else
+        cu_jw_null(w);
+    cu_jw_end_object(w);
+    return w->rc;
+}
+
+static void disclosure_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                            cu_http_resp *resp)
+{
+    cu_err err = {0};
+    cu_buf out;
+    cu_buf_init(&out, 0);
+    cu_jw w;
+    cu_jw_init(&w, &out);
+    cu_jw_begin_object(&w);
+    cu_jw_key(&w, "subject");
+    cu_jw_str(&w, req->route.subject);
+    cu_jw_key(&w, "disclosures");
+    cu_jw_begin_array(&w);
+    int rc = cu_disclosure_list(cu_api_vault(api), actor, req->route.subject, one_disclosure,
+                                &w, &err);
+    cu_jw_end_array(&w);
+    cu_jw_end_object(&w);
+    if (!rc && w.rc)
+        rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
+    if (rc) {
+        cu_api_fail(resp, &err);
+    } else {
+        resp->status = 200;
+        resp->raw = out;
+        cu_buf_init(&out, 0);
+    }
+    cu_buf_release(&out);
+}
+
+static void disclosure_create(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                              cu_http_resp *resp)
+{
+    if (!cu_api_json_body(req, resp))
+        return;
+    cu_disclosure_body b;
+    cu_err err = {0};
+    if (cu_body_disclosure(req->body, req->body_len, &b, &err)) {
+        cu_api_problem(resp, CU_P_INVALID, err.msg);
+        return;
+    }
+    const char **ids = calloc(b.nitems + 1, sizeof *ids);
+    if (!ids) {
+        cu_body_disclosure_release(&b);
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
+        return;
+    }
+    for (size_t i = 0; i < b.nitems; i++)
+        ids[i] = b.items[i];
+    cu_disclosure_in in = {
+        .recipient_id = b.recipient_id[0] ? b.recipient_id : NULL,
+        .recipient_name = b.organisation[0] ? b.organisation : NULL,
+        .basis = b.basis, .channel = b.channel, .items = ids, .nitems = b.nitems,
+        .categories = b.categories, .disclosed_at = b.disclosed_at,
+        .note = b.note[0] ? b.note : NULL,
+    };
+    char id[CU_ID_STRLEN];
+    int rc = cu_disclosure_record(cu_api_vault(api), actor, req->route.subject, &in, id, &err);
+    free(ids);
+    cu_body_disclosure_release(&b);
+    if (rc) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    snprintf(resp->location, sizeof resp->location, "/v1/subjects/%s/disclosures",
+             req->route.subject);
+    cu_api_ok(resp, 201, json_pack("{s:s, s:s}", "id", id, "subject", req->route.subject));
+}
+
+bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                      cu_http_resp *resp)
+{
+    switch (req->route.id) {
+    case CU_R_SAR_GET: {
+        cu_sar_request sreq = {0};
+        sar_reply(api, req, actor, resp, &sreq, req->q_format ? req->q_format : "json");
+        return true;
+    }
+    case CU_R_SAR_POST: sar_post(api, req, actor, resp); return true;
+    case CU_R_PORTABILITY_GET: {
+        cu_sar_request sreq = {.portable = true};
+        sar_reply(api, req, actor, resp, &sreq, req->q_format ? req->q_format : "json");
+        return true;
+    }
+    case CU_R_DISCLOSURE_CREATE: disclosure_create(api, req, actor, resp); return true;
+    case CU_R_DISCLOSURE_LIST: disclosure_list(api, req, actor, resp); return true;
+    default: return false;
+    }
+}

@@ -1,0 +1,1070 @@
+#include "iface/sar_render.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/jsonw.h"
+
+#define NHS_NUMBER_SYSTEM "https://fhir.nhs.uk/Id/nhs-number"
+#define LOCAL_REF_SYSTEM "urn:custos:local-ref"
+#define PURPOSE_SYSTEM "urn:custos:purpose"
+#define CATEGORY_SYSTEM "urn:custos:category"
+
+int cu_sar_format_from_name(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "json") == 0)
+        return CU_SAR_JSON;
+    if (strcmp(s, "html") == 0)
+        return CU_SAR_HTML;
+    if (strcmp(s, "fhir") == 0)
+        return CU_SAR_FHIR;
+    return -1;
+}
+
+const char *cu_sar_content_type(cu_sar_format f)
+{
+    switch (f) {
+    case CU_SAR_HTML: return "text/html; charset=utf-8";
+    case CU_SAR_FHIR: return "application/fhir+json";
+    case CU_SAR_JSON: break;
+    }
+    return "application/json";
+}
+
+static const char *cat_name(int c)
+{
+    return c >= 0 && c < CU_CAT_COUNT ? cu_category_name((cu_category)c) : "unknown";
+}
+
+static const char *basis_word(char b)
+{
+    switch (b) {
+    case 'a': return "consent";
+    case 'b': return "contract";
+    case 'c': return "legal obligation";
+    case 'd': return "vital interests";
+    case 'e': return "public task";
+    case 'f': return "legitimate interests";
+    }
+    return "unknown";
+}
+
+static const char *source_words(const char *s)
+{
+    static const struct {
+        const char *id, *words;
+    } m[] = {
+        {"subject", "you"},
+        {"staff", "our staff"},
+        {"nhs_organisation", "an NHS organisation"},
+        {"local_authority", "a local authority"},
+        {"other_organisation", "another organisation"},
+        {"national_source", "a national source (such as the NHS Spine)"},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (strcmp(s, m[i].id) == 0)
+            return m[i].words;
+    return s;
+}
+
+static const char *recipient_label(const cu_policy *p, const char *id)
+{
+    for (size_t i = 0; p && i < p->nrecipients; i++)
+        if (strcmp(p->recipients[i].id, id) == 0)
+            return p->recipients[i].category;
+    return id;
+}
+
+/* Whether a purpose of the policy applies to this subject's kind. */
+static bool purpose_applies(const cu_pol_purpose *u, const char *kind)
+{
+    return (u->kinds & cu_subject_kind_bit(kind)) != 0;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void jw_item(cu_jw *w, const cu_item_view *iv)
+{
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "id");
+    cu_jw_str(w, iv->id);
+    cu_jw_key(w, "category");
+    cu_jw_str(w, cat_name(iv->category));
+    cu_jw_key(w, "field");
+    cu_jw_str(w, iv->field);
+    cu_jw_key(w, "value");
+    cu_jw_string(w, (const char *)iv->value.data, iv->value.len);
+    cu_jw_key(w, "source");
+    cu_jw_str(w, iv->source);
+    cu_jw_key(w, "collected_at");
+    cu_jw_time(w, iv->collected_at);
+    cu_jw_key(w, "recorded_at");
+    cu_jw_time(w, iv->recorded_at);
+    cu_jw_key(w, "updated_at");
+    cu_jw_time(w, iv->updated_at);
+    cu_jw_end_object(w);
+}
+
+static void jw_processing(cu_jw *w, const cu_sar *s)
+{
+    const cu_policy *p = s->policy;
+    cu_jw_key(w, "processing");
+    if (!p) {
+        cu_jw_null(w);
+        return;
+    }
+    char buf[256];
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "policy_version");
+    cu_jw_int(w, p->version);
+    cu_jw_key(w, "purposes");
+    cu_jw_begin_array(w);
+    for (size_t i = 0; i < p->npurposes; i++) {
+        const cu_pol_purpose *u = &p->purposes[i];
+        if (!purpose_applies(u, s->sv.rec.kind))
+            continue;
+        cu_jw_begin_object(w);
+        cu_jw_key(w, "id");
+        cu_jw_str(w, u->id);
+        cu_jw_key(w, "description");
+        cu_jw_str(w, u->description);
+        snprintf(buf, sizeof buf, "UK GDPR Article 6(1)(%c)", u->basis);
+        cu_jw_key(w, "legal_basis");
+        cu_jw_str(w, buf);
+        cu_jw_key(w, "special_category_condition");
+        if (u->special_condition) {
+            snprintf(buf, sizeof buf, "UK GDPR Article 9(2)(%c)", u->special_condition);
+            cu_jw_str(w, buf);
+        } else {
+            cu_jw_null(w);
+        }
+        cu_jw_key(w, "categories");
+        cu_jw_begin_array(w);
+        for (unsigned c = 0; c < CU_CAT_COUNT; c++)
+            if (u->categories & (1u << c))
+                cu_jw_str(w, cu_category_name((cu_category)c));
+        cu_jw_end_array(w);
+        cu_jw_key(w, "recipients");
+        cu_jw_begin_array(w);
+        for (size_t r = 0; r < u->nrecipients; r++)
+            cu_jw_str(w, p->recipients[u->recipients[r]].id);
+        cu_jw_end_array(w);
+        cu_jw_key(w, "retention");
+        cu_jw_str(w, p->retention[u->retention].description);
+        cu_jw_key(w, "automated_decision");
+        if (u->adm_logic) {
+            cu_jw_begin_object(w);
+            cu_jw_key(w, "logic");
+            cu_jw_str(w, u->adm_logic);
+            cu_jw_key(w, "significance");
+            cu_jw_str(w, u->adm_significance);
+            cu_jw_end_object(w);
+        } else {
+            cu_jw_null(w);
+        }
+        cu_jw_end_object(w);
+    }
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+}
+
+static void render_json(const cu_sar *s, cu_jw *w)
+{
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "format");
+    cu_jw_str(w, s->portable ? "custos-portability/1" : "custos-access-package/1");
+    cu_jw_key(w, "package_id");
+    cu_jw_str(w, s->package_id);
+    cu_jw_key(w, "generated_at");
+    cu_jw_time(w, s->generated_at);
+    cu_jw_key(w, "controller");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "id");
+    cu_jw_str(w, s->sv.rec.controller_id);
+    cu_jw_key(w, "name");
+    cu_jw_str(w, s->controller_name);
+    cu_jw_end_object(w);
+    cu_jw_key(w, "subject");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "id");
+    cu_jw_str(w, s->sv.rec.id);
+    cu_jw_key(w, "kind");
+    cu_jw_str(w, s->sv.rec.kind);
+    cu_jw_key(w, "created_at");
+    cu_jw_time(w, s->sv.rec.created_at);
+    cu_jw_key(w, "restricted_at");
+    cu_jw_time(w, s->sv.rec.restricted_at);
+    cu_jw_end_object(w);
+    cu_jw_key(w, "items");
+    cu_jw_begin_array(w);
+    for (size_t i = 0; i < s->sv.n; i++)
+        jw_item(w, &s->sv.items[i]);
+    cu_jw_end_array(w);
+    if (s->portable) {
+        cu_jw_key(w, "items_not_portable");
+        cu_jw_int(w, (int64_t)s->nexcluded);
+        cu_jw_end_object(w);
+        return;
+    }
+    cu_jw_key(w, "withheld");
+    cu_jw_begin_array(w);
+    for (size_t i = 0; i < s->nwithheld; i++) {
+        const cu_sar_withheld *x = &s->withheld[i];
+        cu_jw_begin_object(w);
+        cu_jw_key(w, "id");
+        cu_jw_str(w, x->id);
+        cu_jw_key(w, "category");
+        cu_jw_str(w, cat_name(x->category));
+        cu_jw_key(w, "field");
+        cu_jw_str(w, x->field);
+        cu_jw_key(w, "source");
+        cu_jw_str(w, x->source);
+        cu_jw_key(w, "collected_at");
+        cu_jw_time(w, x->collected_at);
+        cu_jw_key(w, "exemption");
+        cu_jw_str(w, "serious_harm");
+        cu_jw_end_object(w);
+    }
+    cu_jw_end_array(w);
+    cu_jw_key(w, "consents");
+    cu_jw_begin_array(w);
+    for (size_t i = 0; i < s->nconsents; i++) {
+        const cu_sar_consent *c = &s->consents[i];
+        cu_jw_begin_object(w);
+        cu_jw_key(w, "id");
+        cu_jw_str(w, c->id);
+        cu_jw_key(w, "purpose");
+        cu_jw_str(w, c->purpose);
+        cu_jw_key(w, "state");
+        cu_jw_str(w, c->given ? "given" : "withdrawn");
+        cu_jw_key(w, "method");
+        cu_jw_str(w, c->method);
+        cu_jw_key(w, "at");
+        cu_jw_time(w, c->at);
+        cu_jw_key(w, "policy_version");
+        cu_jw_int(w, c->policy_version);
+        cu_jw_key(w, "evidence");
+        if (c->evidence.len)
+            cu_jw_string(w, (const char *)c->evidence.data, c->evidence.len);
+        else
+            cu_jw_null(w);
+        cu_jw_end_object(w);
+    }
+    cu_jw_end_array(w);
+    cu_jw_key(w, "disclosures");
+    cu_jw_begin_array(w);
+    for (size_t i = 0; i < s->ndisclosures; i++) {
+        const cu_sar_disclosure *d = &s->disclosures[i];
+        char b[2] = {d->basis, 0};
+        cu_jw_begin_object(w);
+        cu_jw_key(w, "id");
+        cu_jw_str(w, d->id);
+        cu_jw_key(w, "recipient_id");
+        cu_jw_str(w, d->recipient_id[0] ? d->recipient_id : NULL);
+        cu_jw_key(w, "recipient");
+        if (d->recipient_name.len)
+            cu_jw_string(w, (const char *)d->recipient_name.data, d->recipient_name.len);
+        else
+            cu_jw_str(w, recipient_label(s->policy, d->recipient_id));
+        cu_jw_key(w, "basis");
+        cu_jw_str(w, b);
+        cu_jw_key(w, "purpose");
+        cu_jw_str(w, d->purpose);
+        cu_jw_key(w, "channel");
+        cu_jw_str(w, d->channel);
+        cu_jw_key(w, "categories");
+        cu_jw_str(w, d->categories);
+        cu_jw_key(w, "items");
+        cu_jw_str(w, d->items);
+        cu_jw_key(w, "disclosed_at");
+        cu_jw_time(w, d->disclosed_at);
+        cu_jw_end_object(w);
+    }
+    cu_jw_end_array(w);
+    cu_jw_key(w, "access_log");
+    cu_jw_begin_array(w);
+    for (size_t i = 0; i < s->nevents; i++) {
+        const cu_sar_event *e = &s->events[i];
+        cu_jw_begin_object(w);
+        cu_jw_key(w, "at");
+        cu_jw_time(w, e->ts);
+        cu_jw_key(w, "role");
+        cu_jw_str(w, e->role);
+        cu_jw_key(w, "action");
+        cu_jw_str(w, e->action);
+        cu_jw_key(w, "purpose");
+        cu_jw_str(w, e->purpose);
+        cu_jw_key(w, "outcome");
+        cu_jw_str(w, e->outcome);
+        cu_jw_key(w, "categories");
+        cu_jw_str(w, e->categories);
+        cu_jw_end_object(w);
+    }
+    cu_jw_end_array(w);
+    jw_processing(w, s);
+    cu_jw_end_object(w);
+}
+
+/* ---------------------------------------------------------------- FHIR */
+
+static void ref(cu_jw *w, const char *key, const char *id)
+{
+    char r[64];
+    snprintf(r, sizeof r, "urn:uuid:%s", id);
+    cu_jw_key(w, key);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "reference");
+    cu_jw_str(w, r);
+    cu_jw_end_object(w);
+}
+
+static void entry_open(cu_jw *w, const char *type, const char *id)
+{
+    char url[80];
+    snprintf(url, sizeof url, "urn:uuid:%s", id);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "fullUrl");
+    cu_jw_str(w, url);
+    cu_jw_key(w, "resource");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "resourceType");
+    cu_jw_str(w, type);
+    cu_jw_key(w, "id");
+    cu_jw_str(w, id);
+}
+
+static void entry_close(cu_jw *w)
+{
+    cu_jw_end_object(w);
+    cu_jw_end_object(w);
+}
+
+static void coding_text(cu_jw *w, const char *key, const char *system, const char *code,
+                        const char *text)
+{
+    cu_jw_key(w, key);
+    cu_jw_begin_object(w);
+    if (system) {
+        cu_jw_key(w, "coding");
+        cu_jw_begin_array(w);
+        cu_jw_begin_object(w);
+        cu_jw_key(w, "system");
+        cu_jw_str(w, system);
+        cu_jw_key(w, "code");
+        cu_jw_str(w, code);
+        cu_jw_end_object(w);
+        cu_jw_end_array(w);
+    }
+    if (text) {
+        cu_jw_key(w, "text");
+        cu_jw_str(w, text);
+    }
+    cu_jw_end_object(w);
+}
+
+static bool is_patient_field(const char *f)
+{
+    static const char *const pf[] = {"name",  "birth_date", "address",  "postcode",
+                                     "email", "phone",      "nhs_number", "local_ref"};
+    for (size_t i = 0; i < sizeof pf / sizeof pf[0]; i++)
+        if (strcmp(f, pf[i]) == 0)
+            return true;
+    return false;
+}
+
+static void val(cu_jw *w, const cu_item_view *iv)
+{
+    cu_jw_string(w, (const char *)iv->value.data, iv->value.len);
+}
+
+static void fhir_patient(cu_jw *w, const cu_sar *s)
+{
+    const cu_subject_view *sv = &s->sv;
+    entry_open(w, "Patient", sv->rec.id);
+    size_t nid = 0, nname = 0, ntel = 0, naddr = 0, npc = 0;
+    const cu_item_view *birth = NULL;
+    for (size_t i = 0; i < sv->n; i++) {
+        const char *f = sv->items[i].field;
+        nid += strcmp(f, "nhs_number") == 0 || strcmp(f, "local_ref") == 0;
+        nname += strcmp(f, "name") == 0;
+        ntel += strcmp(f, "email") == 0 || strcmp(f, "phone") == 0;
+        naddr += strcmp(f, "address") == 0;
+        npc += strcmp(f, "postcode") == 0;
+        if (strcmp(f, "birth_date") == 0)
+            birth = &sv->items[i];
+    }
+    if (nid) {
+        cu_jw_key(w, "identifier");
+        cu_jw_begin_array(w);
+        for (size_t i = 0; i < sv->n; i++) {
+            const char *f = sv->items[i].field;
+            bool nhs = strcmp(f, "nhs_number") == 0;
+            if (!nhs && strcmp(f, "local_ref") != 0)
+                continue;
+            cu_jw_begin_object(w);
+            cu_jw_key(w, "system");
+            cu_jw_str(w, nhs ? NHS_NUMBER_SYSTEM : LOCAL_REF_SYSTEM);
+            cu_jw_key(w, "value");
+            val(w, &sv->items[i]);
+            cu_jw_end_object(w);
+        }
+        cu_jw_end_array(w);
+    }
+    if (nname) {
+        cu_jw_key(w, "name");
+        cu_jw_begin_array(w);
+        for (size_t i = 0; i < sv->n; i++)
+            if (strcmp(sv->items[i].field, "name") == 0) {
+                cu_jw_begin_object(w);
+                cu_jw_key(w, "text");
+                val(w, &sv->items[i]);
+                cu_jw_end_object(w);
+            }
+        cu_jw_end_array(w);
+    }
+    if (ntel) {
+        cu_jw_key(w, "telecom");
+        cu_jw_begin_array(w);
+        for (size_t i = 0; i < sv->n; i++) {
+            const char *f = sv->items[i].field;
+            if (strcmp(f, "email") != 0 && strcmp(f, "phone") != 0)
+                continue;
+            cu_jw_begin_object(w);
+            cu_jw_key(w, "system");
+            cu_jw_str(w, f);
+            cu_jw_key(w, "value");
+            val(w, &sv->items[i]);
+            cu_jw_end_object(w);
+        }
+        cu_jw_end_array(w);
+    }
+    if (birth && birth->value.len == 10) {
+        cu_jw_key(w, "birthDate");
+        val(w, birth);
+    }
+    if (naddr || npc) {
+        /* One address per address item; postcodes go with the first, or
+         * stand alone when there is no address. */
+        cu_jw_key(w, "address");
+        cu_jw_begin_array(w);
+        size_t a = 0;
+        for (size_t i = 0; i < sv->n; i++) {
+            if (strcmp(sv->items[i].field, "address") != 0)
+                continue;
+            cu_jw_begin_object(w);
+            cu_jw_key(w, "text");
+            val(w, &sv->items[i]);
+            if (a++ == 0)
+                for (size_t j = 0; j < sv->n; j++)
+                    if (strcmp(sv->items[j].field, "postcode") == 0) {
+                        cu_jw_key(w, "postalCode");
+                        val(w, &sv->items[j]);
+                        break;
+                    }
+            cu_jw_end_object(w);
+        }
+        if (!naddr)
+            for (size_t j = 0; j < sv->n; j++)
+                if (strcmp(sv->items[j].field, "postcode") == 0) {
+                    cu_jw_begin_object(w);
+                    cu_jw_key(w, "postalCode");
+                    val(w, &sv->items[j]);
+                    cu_jw_end_object(w);
+                }
+        cu_jw_end_array(w);
+    }
+    entry_close(w);
+}
+
+static void fhir_observation(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
+{
+    entry_open(w, "Observation", iv->id);
+    cu_jw_key(w, "status");
+    cu_jw_str(w, "final");
+    cu_jw_key(w, "category");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "coding");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "system");
+    cu_jw_str(w, CATEGORY_SYSTEM);
+    cu_jw_key(w, "code");
+    cu_jw_str(w, cat_name(iv->category));
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    coding_text(w, "code", NULL, NULL, iv->field);
+    ref(w, "subject", s->sv.rec.id);
+    cu_jw_key(w, "effectiveDateTime");
+    cu_jw_time(w, iv->collected_at);
+    cu_jw_key(w, "issued");
+    cu_jw_time(w, iv->recorded_at);
+    cu_jw_key(w, "valueString");
+    val(w, iv);
+    entry_close(w);
+}
+
+static void fhir_provenance(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
+{
+    char id[64];
+    snprintf(id, sizeof id, "%s", iv->id);
+    /* A provenance id of its own: the item id with its version nibble set to
+     * 'p' would not be a UUID, so derive one by flipping the last digit. */
+    size_t n = strlen(id);
+    id[n - 1] = id[n - 1] == '0' ? '1' : '0';
+    entry_open(w, "Provenance", id);
+    cu_jw_key(w, "target");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    char r[64];
+    snprintf(r, sizeof r, "urn:uuid:%s", is_patient_field(iv->field) ? s->sv.rec.id : iv->id);
+    cu_jw_key(w, "reference");
+    cu_jw_str(w, r);
+    if (is_patient_field(iv->field)) {
+        cu_jw_key(w, "display");
+        cu_jw_str(w, iv->field);
+    }
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_key(w, "occurredDateTime");
+    cu_jw_time(w, iv->collected_at);
+    cu_jw_key(w, "recorded");
+    cu_jw_time(w, iv->recorded_at);
+    cu_jw_key(w, "agent");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "type");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "coding");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "system");
+    cu_jw_str(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type");
+    cu_jw_key(w, "code");
+    cu_jw_str(w, "author");
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    cu_jw_key(w, "who");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "display");
+    cu_jw_str(w, source_words(iv->source));
+    cu_jw_end_object(w);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    entry_close(w);
+}
+
+static void fhir_consent(cu_jw *w, const cu_sar *s, const cu_sar_consent *c)
+{
+    entry_open(w, "Consent", c->id);
+    cu_jw_key(w, "status");
+    cu_jw_str(w, c->given ? "active" : "inactive");
+    coding_text(w, "scope", "http://terminology.hl7.org/CodeSystem/consentscope",
+                "patient-privacy", NULL);
+    cu_jw_key(w, "category");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "coding");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "system");
+    cu_jw_str(w, "http://loinc.org");
+    cu_jw_key(w, "code");
+    cu_jw_str(w, "59284-0");
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    ref(w, "patient", s->sv.rec.id);
+    cu_jw_key(w, "dateTime");
+    cu_jw_time(w, c->at);
+    cu_jw_key(w, "policy");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    char uri[128];
+    snprintf(uri, sizeof uri, "urn:custos:policy:%s:%lld", s->sv.rec.controller_id,
+             (long long)c->policy_version);
+    cu_jw_key(w, "uri");
+    cu_jw_str(w, uri);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_key(w, "provision");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "type");
+    cu_jw_str(w, c->given ? "permit" : "deny");
+    cu_jw_key(w, "purpose");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "system");
+    cu_jw_str(w, PURPOSE_SYSTEM);
+    cu_jw_key(w, "code");
+    cu_jw_str(w, c->purpose);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    entry_close(w);
+}
+
+static const char *audit_action(const char *a)
+{
+    if (strcmp(a, "create") == 0)
+        return "C";
+    if (strcmp(a, "read") == 0 || strcmp(a, "search") == 0 || strcmp(a, "audit") == 0)
+        return "R";
+    if (strcmp(a, "update") == 0)
+        return "U";
+    if (strcmp(a, "erase") == 0)
+        return "D";
+    return "E";
+}
+
+static void fhir_audit(cu_jw *w, const cu_sar *s, const cu_sar_event *e)
+{
+    /* A stable id per event: the subject's id with the sequence number. */
+    char id[64];
+    snprintf(id, sizeof id, "audit-%lld", (long long)e->seq);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "resource");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "resourceType");
+    cu_jw_str(w, "AuditEvent");
+    cu_jw_key(w, "id");
+    cu_jw_str(w, id);
+    cu_jw_key(w, "type");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "system");
+    cu_jw_str(w, "http://terminology.hl7.org/CodeSystem/audit-event-type");
+    cu_jw_key(w, "code");
+    cu_jw_str(w, "rest");
+    cu_jw_key(w, "display");
+    cu_jw_str(w, e->action);
+    cu_jw_end_object(w);
+    cu_jw_key(w, "action");
+    cu_jw_str(w, audit_action(e->action));
+    cu_jw_key(w, "recorded");
+    cu_jw_time(w, e->ts);
+    cu_jw_key(w, "outcome");
+    cu_jw_str(w, strcmp(e->outcome, "ok") == 0 ? "0" : "4");
+    cu_jw_key(w, "outcomeDesc");
+    cu_jw_str(w, e->outcome);
+    cu_jw_key(w, "purposeOfEvent");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "coding");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "system");
+    cu_jw_str(w, PURPOSE_SYSTEM);
+    cu_jw_key(w, "code");
+    cu_jw_str(w, e->purpose[0] ? e->purpose : "unspecified");
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_key(w, "agent");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "role");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "text");
+    cu_jw_str(w, e->role[0] ? e->role : "unknown");
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_key(w, "requestor");
+    cu_jw_bool(w, true);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_key(w, "source");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "observer");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "display");
+    cu_jw_str(w, "custos");
+    cu_jw_end_object(w);
+    cu_jw_end_object(w);
+    cu_jw_key(w, "entity");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    ref(w, "what", s->sv.rec.id);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    cu_jw_end_object(w);
+}
+
+static void render_fhir(const cu_sar *s, cu_jw *w)
+{
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "resourceType");
+    cu_jw_str(w, "Bundle");
+    cu_jw_key(w, "id");
+    cu_jw_str(w, s->package_id);
+    cu_jw_key(w, "type");
+    cu_jw_str(w, "collection");
+    cu_jw_key(w, "timestamp");
+    cu_jw_time(w, s->generated_at);
+    cu_jw_key(w, "entry");
+    cu_jw_begin_array(w);
+    fhir_patient(w, s);
+    for (size_t i = 0; i < s->sv.n; i++)
+        if (!is_patient_field(s->sv.items[i].field))
+            fhir_observation(w, s, &s->sv.items[i]);
+    for (size_t i = 0; i < s->sv.n; i++)
+        fhir_provenance(w, s, &s->sv.items[i]);
+    for (size_t i = 0; i < s->nconsents; i++)
+        fhir_consent(w, s, &s->consents[i]);
+    for (size_t i = 0; i < s->nevents; i++)
+        fhir_audit(w, s, &s->events[i]);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+typedef struct hw {
+    cu_buf *out;
+    int rc;
+} hw;
+
+static void raw(hw *h, const char *s)
+{
+    if (!h->rc && cu_buf_append_str(h->out, s))
+        h->rc = CU_ENOMEM;
+}
+
+static void esc(hw *h, const char *s)
+{
+    if (!h->rc && cu_html_escape(h->out, s ? s : ""))
+        h->rc = CU_ENOMEM;
+}
+
+/* Escapes a value that may hold NUL bytes: only up to the first. */
+static void esc_buf(hw *h, const cu_buf *b)
+{
+    esc(h, cu_buf_str(b));
+}
+
+static void tag(hw *h, const char *t, const char *s)
+{
+    raw(h, "<");
+    raw(h, t);
+    raw(h, ">");
+    esc(h, s);
+    raw(h, "</");
+    raw(h, t);
+    raw(h, ">\n");
+}
+
+static void td(hw *h, const char *s)
+{
+    raw(h, "<td>");
+    esc(h, s);
+    raw(h, "</td>");
+}
+
+static void date_words(int64_t us, char *out, size_t outsz)
+{
+    static const char *const months[] = {"January", "February", "March",     "April",
+                                         "May",     "June",     "July",      "August",
+                                         "September", "October", "November", "December"};
+    if (!us) {
+        snprintf(out, outsz, "-");
+        return;
+    }
+    cu_date d = cu_date_of_us(us);
+    snprintf(out, outsz, "%d %s %d", d.day, months[d.month - 1], d.year);
+}
+
+static void time_words(int64_t us, char *out, size_t outsz)
+{
+    char t[CU_TIME_STRLEN];
+    cu_time_format(us, t);
+    /* "2026-11-22T10:41:26.123456Z" -> "2026-11-22 10:41 UTC" */
+    snprintf(out, outsz, "%.10s %.5s UTC", t, t + 11);
+}
+
+static void thead(hw *h, const char *const *cols, size_t n)
+{
+    raw(h, "<table>\n<thead><tr>");
+    for (size_t i = 0; i < n; i++)
+        tag(h, "th", cols[i]);
+    raw(h, "</tr></thead>\n<tbody>\n");
+}
+
+static void html_processing(hw *h, const cu_sar *s)
+{
+    const cu_policy *p = s->policy;
+    char buf[512];
+    raw(h, "<h2>Why we hold your data and on what lawful basis</h2>\n");
+    if (!p) {
+        raw(h, "<p>The controller has not yet published a privacy policy in this system; "
+               "please contact us for details of our purposes.</p>\n");
+        return;
+    }
+    static const char *const cols[] = {"Purpose", "Lawful basis", "Categories of data",
+                                       "Kept for"};
+    thead(h, cols, 4);
+    for (size_t i = 0; i < p->npurposes; i++) {
+        const cu_pol_purpose *u = &p->purposes[i];
+        if (!purpose_applies(u, s->sv.rec.kind))
+            continue;
+        raw(h, "<tr>");
+        td(h, u->description);
+        snprintf(buf, sizeof buf, "%s (UK GDPR Article 6(1)(%c))", basis_word(u->basis),
+                 u->basis);
+        if (u->special_condition) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, sizeof buf - n, "; for special category data Article 9(2)(%c)",
+                     u->special_condition);
+        }
+        td(h, buf);
+        char cats[256];
+        cu_category_mask_names(u->categories, cats, sizeof cats);
+        td(h, cats);
+        td(h, p->retention[u->retention].description);
+        raw(h, "</tr>\n");
+    }
+    raw(h, "</tbody></table>\n");
+
+    raw(h, "<h2>Who we share your data with</h2>\n<p>Under our policy, your data may be "
+           "shared with these recipients:</p>\n<ul>\n");
+    size_t shown = 0;
+    for (size_t r = 0; r < p->nrecipients; r++) {
+        bool used = false;
+        for (size_t i = 0; i < p->npurposes; i++) {
+            const cu_pol_purpose *u = &p->purposes[i];
+            for (size_t k = 0; purpose_applies(u, s->sv.rec.kind) && k < u->nrecipients; k++)
+                used |= u->recipients[k] == r;
+        }
+        if (!used)
+            continue;
+        shown++;
+        raw(h, "<li>");
+        esc(h, p->recipients[r].category);
+        if (p->recipients[r].description) {
+            raw(h, ": ");
+            esc(h, p->recipients[r].description);
+        }
+        raw(h, "</li>\n");
+    }
+    if (!shown)
+        raw(h, "<li>No recipients are named for the purposes that apply to you.</li>\n");
+    raw(h, "</ul>\n");
+
+    raw(h, "<h2>Automated decision-making</h2>\n");
+    bool any = false;
+    for (size_t i = 0; i < p->npurposes; i++) {
+        const cu_pol_purpose *u = &p->purposes[i];
+        if (!u->adm_logic || !purpose_applies(u, s->sv.rec.kind))
+            continue;
+        any = true;
+        raw(h, "<p><strong>");
+        esc(h, u->description);
+        raw(h, "</strong>: ");
+        esc(h, u->adm_logic);
+        raw(h, " ");
+        esc(h, u->adm_significance);
+        raw(h, "</p>\n");
+    }
+    if (!any)
+        raw(h, "<p>We make no decisions about you based solely on automated processing, "
+               "including profiling.</p>\n");
+}
+
+static void render_html(const cu_sar *s, cu_buf *out, int *rc)
+{
+    hw h = {.out = out};
+    hw *w = &h;
+    char buf[512];
+    raw(w, "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<title>Your personal data: subject access response</title>\n"
+           "<style>body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;"
+           "padding:0 1em;line-height:1.5;color:#0b0c0c}table{border-collapse:collapse;"
+           "width:100%;margin:1em 0}th,td{border:1px solid #b1b4b6;padding:.3em .5em;"
+           "text-align:left;vertical-align:top}th{background:#f3f2f1}"
+           ".withheld{color:#505a5f}</style>\n</head>\n<body>\n");
+    raw(w, "<h1>Your personal data</h1>\n<p>From: ");
+    esc(w, s->controller_name);
+    date_words(s->generated_at, buf, sizeof buf);
+    raw(w, "<br>Date: ");
+    esc(w, buf);
+    raw(w, "<br>Reference: ");
+    esc(w, s->package_id);
+    raw(w, "</p>\n<p>You asked us for a copy of the personal data we hold about you "
+           "(UK GDPR Article 15). This letter lists every item we hold, where it came from, "
+           "why we use it, who we have shared it with, how long we keep it, who has looked "
+           "at your record, and your rights.</p>\n");
+
+    raw(w, "<h2>The data we hold about you</h2>\n");
+    if (!s->sv.n) {
+        raw(w, "<p>We hold no items of data about you.</p>\n");
+    } else {
+        static const char *const cols[] = {"Category", "What", "Value", "Where it came from",
+                                           "Collected"};
+        thead(w, cols, 5);
+        for (size_t i = 0; i < s->sv.n; i++) {
+            const cu_item_view *iv = &s->sv.items[i];
+            raw(w, "<tr>");
+            td(w, cat_name(iv->category));
+            td(w, iv->field);
+            raw(w, "<td>");
+            esc_buf(w, &iv->value);
+            raw(w, "</td>");
+            td(w, source_words(iv->source));
+            date_words(iv->collected_at, buf, sizeof buf);
+            td(w, buf);
+            raw(w, "</tr>\n");
+        }
+        raw(w, "</tbody></table>\n");
+    }
+    if (s->nwithheld) {
+        raw(w, "<h2>Information we have not included</h2>\n<p class=\"withheld\">We have "
+               "withheld the items below because a health professional has judged that "
+               "disclosing them would be likely to cause serious harm to your physical or "
+               "mental health, or to someone else's (Data Protection Act 2018, Schedule 3, "
+               "Part 2, paragraph 5). You may complain to the Information Commissioner about "
+               "this decision (see below).</p>\n");
+        static const char *const cols[] = {"Category", "What", "Where it came from",
+                                           "Collected"};
+        thead(w, cols, 4);
+        for (size_t i = 0; i < s->nwithheld; i++) {
+            const cu_sar_withheld *x = &s->withheld[i];
+            raw(w, "<tr>");
+            td(w, cat_name(x->category));
+            td(w, x->field);
+            td(w, source_words(x->source));
+            date_words(x->collected_at, buf, sizeof buf);
+            td(w, buf);
+            raw(w, "</tr>\n");
+        }
+        raw(w, "</tbody></table>\n");
+    }
+    html_processing(w, s);
+
+    raw(w, "<h2>Disclosures of your data</h2>\n");
+    if (!s->ndisclosures) {
+        raw(w, "<p>We have not disclosed your data to anyone outside our organisation.</p>\n");
+    } else {
+        static const char *const cols[] = {"Date", "Recipient", "Lawful basis", "Data",
+                                           "How"};
+        thead(w, cols, 5);
+        for (size_t i = 0; i < s->ndisclosures; i++) {
+            const cu_sar_disclosure *d = &s->disclosures[i];
+            raw(w, "<tr>");
+            date_words(d->disclosed_at, buf, sizeof buf);
+            td(w, buf);
+            raw(w, "<td>");
+            if (d->recipient_name.len)
+                esc_buf(w, &d->recipient_name);
+            else
+                esc(w, recipient_label(s->policy, d->recipient_id));
+            raw(w, "</td>");
+            snprintf(buf, sizeof buf, "%s (Article 6(1)(%c))", basis_word(d->basis),
+                     d->basis);
+            td(w, buf);
+            td(w, d->categories);
+            td(w, d->channel);
+            raw(w, "</tr>\n");
+        }
+        raw(w, "</tbody></table>\n");
+    }
+
+    raw(w, "<h2>Your consent</h2>\n");
+    if (!s->nconsents) {
+        raw(w, "<p>We hold no record of consent from you.</p>\n");
+    } else {
+        static const char *const cols[] = {"Date", "Purpose", "Decision", "How"};
+        thead(w, cols, 4);
+        for (size_t i = 0; i < s->nconsents; i++) {
+            const cu_sar_consent *c = &s->consents[i];
+            raw(w, "<tr>");
+            date_words(c->at, buf, sizeof buf);
+            td(w, buf);
+            td(w, c->purpose);
+            td(w, c->given ? "given" : "withdrawn");
+            td(w, c->method);
+            raw(w, "</tr>\n");
+        }
+        raw(w, "</tbody></table>\n");
+    }
+
+    raw(w, "<h2>Who has accessed your record</h2>\n<p>Every access to your record is "
+           "recorded. Staff are shown by their role; names of individual staff are not "
+           "included, but you may ask us about a particular access.</p>\n");
+    if (!s->nevents) {
+        raw(w, "<p>No access is recorded.</p>\n");
+    } else {
+        static const char *const cols[] = {"When", "Role", "Action", "Purpose", "Outcome"};
+        thead(w, cols, 5);
+        for (size_t i = 0; i < s->nevents; i++) {
+            const cu_sar_event *e = &s->events[i];
+            raw(w, "<tr>");
+            time_words(e->ts, buf, sizeof buf);
+            td(w, buf);
+            td(w, e->role);
+            td(w, e->action);
+            td(w, e->purpose);
+            td(w, e->outcome);
+            raw(w, "</tr>\n");
+        }
+        raw(w, "</tbody></table>\n");
+    }
+
+    raw(w, "<h2>Your rights</h2>\n<ul>\n"
+           "<li>to ask us to correct data that is wrong or incomplete (rectification);</li>\n"
+           "<li>to ask us to delete your data (erasure): health records must usually be "
+           "kept for a set time, so this may be refused;</li>\n"
+           "<li>to ask us to restrict how we use your data;</li>\n"
+           "<li>to object to our use of your data, and absolutely to direct marketing;</li>\n"
+           "<li>to receive the data you gave us in a machine-readable form, or have it sent "
+           "to another organisation (portability), where we rely on consent or a "
+           "contract;</li>\n"
+           "<li>to withdraw your consent at any time, where we rely on it;</li>\n"
+           "<li>not to be subject to decisions based solely on automated processing that "
+           "significantly affect you.</li>\n</ul>\n");
+    if (s->policy && s->policy->dpo.name) {
+        raw(w, "<p>To use these rights, contact our Data Protection Officer: ");
+        esc(w, s->policy->dpo.name);
+        if (s->policy->dpo.email) {
+            raw(w, ", ");
+            esc(w, s->policy->dpo.email);
+        }
+        if (s->policy->dpo.address) {
+            raw(w, ", ");
+            esc(w, s->policy->dpo.address);
+        }
+        raw(w, ".</p>\n");
+    }
+    raw(w, "<h2>How to complain</h2>\n<p>If you are unhappy with how we have handled your "
+           "request or your data, please contact us first. You also have the right to "
+           "complain to the Information Commissioner's Office (ICO), the UK's independent "
+           "regulator for data protection: Information Commissioner's Office, Wycliffe "
+           "House, Water Lane, Wilmslow, Cheshire SK9 5AF; telephone 0303 123 1113; "
+           "https://ico.org.uk/make-a-complaint/</p>\n</body>\n</html>\n");
+    *rc = h.rc;
+}
+
+int cu_sar_render(const cu_sar *s, cu_sar_format f, cu_buf *out, cu_err *err)
+{
+    int rc = CU_OK;
+    if (f == CU_SAR_HTML) {
+        render_html(s, out, &rc);
+    } else {
+        cu_jw w;
+        cu_jw_init(&w, out);
+        if (f == CU_SAR_FHIR)
+            render_fhir(s, &w);
+        else
+            render_json(s, &w);
+        rc = w.rc;
+    }
+    return rc ? cu_err_set(err, CU_ENOMEM, "the access package is too large") : CU_OK;
+}
