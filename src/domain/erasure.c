@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/disclosure.h"
 #include "domain/ledger.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
@@ -230,7 +231,65 @@ static void birth_date(const cu_subject_rec *rec, const cu_key *dek, const held 
 void cu_erasure_result_release(cu_erasure_result *r)
 {
     free(r->lines);
+    if (r->recipients)
+        cu_wipe(r->recipients, r->nrecipients * sizeof *r->recipients);
+    free(r->recipients);
     memset(r, 0, sizeof *r);
+}
+
+/* Collects the recipients to tell of an erasure (Art 19). */
+typedef struct notify_ctx {
+    cu_erasure_result *out;
+    const held *h;
+    const bool *erase;
+    unsigned erased_cats;
+} notify_ctx;
+
+static bool listed(const char *csv, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = csv; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && memcmp(p, name, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+static int notify_one(void *ctx, const cu_disclosure_view *d)
+{
+    notify_ctx *c = ctx;
+    size_t hits = 0;
+    for (size_t i = 0; i < c->h->n; i++)
+        if (c->erase[i] && d->items && listed(d->items, c->h->v[i].id))
+            hits++;
+    bool by_category = false;
+    for (int k = 0; !hits && k < CU_CAT_COUNT; k++)
+        if ((c->erased_cats & (1u << k)) && d->categories &&
+            listed(d->categories, cu_category_name((cu_category)k)))
+            by_category = true;
+    if (!hits && !by_category)
+        return CU_OK;
+    cu_erasure_result *o = c->out;
+    struct cu_erasure_recipient *n = realloc(o->recipients, (o->nrecipients + 1) * sizeof *n);
+    if (!n)
+        return CU_ENOMEM;
+    o->recipients = n;
+    struct cu_erasure_recipient *r = &n[o->nrecipients++];
+    memset(r, 0, sizeof *r);
+    cu_strlcpy(r->recipient_id, d->recipient_id, sizeof r->recipient_id);
+    if (d->recipient_name.len) {
+        size_t len = d->recipient_name.len < sizeof r->name - 1 ? d->recipient_name.len
+                                                                : sizeof r->name - 1;
+        memcpy(r->name, d->recipient_name.data, len);
+    }
+    cu_strlcpy(r->channel, d->channel, sizeof r->channel);
+    r->disclosed_at = d->disclosed_at;
+    r->items_erased = hits;
+    return CU_OK;
 }
 
 static int decide_all(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek, const held *h,
@@ -599,6 +658,13 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
     /* The event names the categories erased, not those kept. */
     if (!rc)
         op.categories = erased_cats;
+    /* Art 19: who received what is erased, read while the names still open. */
+    if (!rc) {
+        notify_ctx nc = {.out = out, .h = &h, .erase = erase, .erased_cats = erased_cats};
+        rc = cu_disclosure_each_view(v, &rec, &dek, notify_one, &nc, err);
+        if (rc == CU_ENOMEM)
+            rc = cu_err_set(err, rc, "out of memory erasing");
+    }
     out->whole_subject = !rc && out->nkept == 0;
     if (!rc && out->whole_subject)
         rc = shred_subject(v, rec.id, now, err);

@@ -91,6 +91,17 @@ typedef struct cu_erasure_result {
     bool executed, whole_subject, health_approved;
     int64_t executed_at, key_version, ledger_seq;
     char approved_by[72];
+    /* Art 19: the recipients of earlier disclosures that included an erased
+     * item (or, for a disclosure by category, an erased category), read from
+     * the disclosure log before the erasure; names decrypted. */
+    struct cu_erasure_recipient {
+        char recipient_id[72]; /* a recipient of the policy, or "" */
+        char name[256];        /* a named organisation, or "" */
+        char channel[16];
+        int64_t disclosed_at;
+        size_t items_erased;   /* erased items it received (0: by category) */
+    } *recipients;
+    size_t nrecipients;
 } cu_erasure_result;
 
 void cu_erasure_result_release(cu_erasure_result *r);

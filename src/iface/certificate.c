@@ -54,13 +54,19 @@ json_t *cu_erasure_json(const cu_erasure_result *r)
                                 ? json_pack("{s:s, s:s}", "approved_by", r->approved_by,
                                             "plan_digest", r->digest)
                                 : json_null());
-        /* Art 19: the recipients of earlier disclosures, to be told of the
-         * erasure. The disclosure log is not wired in yet: always empty. */
-        json_object_set_new(j, "recipients_to_notify", json_array());
-        json_object_set_new(j, "recipients_to_notify_source",
-                            json_string("not-yet-available: the disclosure log is not "
-                                        "recorded by this version; check disclosures "
-                                        "manually"));
+        /* Art 19: the recipients of earlier disclosures of what was erased,
+         * from the disclosure log, to be told of the erasure. */
+        json_t *rs = json_array();
+        for (size_t i = 0; i < r->nrecipients; i++) {
+            const struct cu_erasure_recipient *x = &r->recipients[i];
+            json_array_append_new(
+                rs, json_pack("{s:s?, s:s?, s:s, s:o, s:I}", "recipient_id",
+                              x->recipient_id[0] ? x->recipient_id : NULL, "organisation",
+                              x->name[0] ? x->name : NULL, "channel", x->channel,
+                              "disclosed_at", cu_json_time(x->disclosed_at), "items_erased",
+                              (json_int_t)x->items_erased));
+        }
+        json_object_set_new(j, "recipients_to_notify", rs);
     }
     return j;
 }
@@ -115,9 +121,19 @@ void cu_erasure_md(FILE *f, const cu_erasure_result *r)
         if (!any)
             fputs("- none\n", f);
     }
-    if (r->executed)
-        fputs("\n## Recipients to notify (Art 19)\n\n- none recorded: the disclosure log "
-              "is not available in this version; check disclosures manually\n",
-              f);
+    if (r->executed) {
+        fputs("\n## Recipients to notify (Art 19)\n\n", f);
+        for (size_t i = 0; i < r->nrecipients; i++) {
+            const struct cu_erasure_recipient *x = &r->recipients[i];
+            fprintf(f, "- %s (by %s, ", x->name[0] ? x->name : x->recipient_id, x->channel);
+            md_time(f, x->disclosed_at);
+            if (x->items_erased)
+                fprintf(f, "): %zu erased item(s) disclosed\n", x->items_erased);
+            else
+                fputs("): erased categories disclosed\n", f);
+        }
+        if (!r->nrecipients)
+            fputs("- none: no disclosure of what was erased is recorded\n", f);
+    }
 }
 

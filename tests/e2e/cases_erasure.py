@@ -94,9 +94,14 @@ def t_refused_inside(ctx):
 
 
 @case("erasure execute: non-health website data is erased at once, whole subject; the "
-      "certificate (json and md) lists it with the rule and an empty recipients list")
+      "certificate (json and md) lists it with the rule and the recipients of earlier "
+      "disclosures to tell (Art 19)")
 def t_web_user_granted(ctx):
     cx, ctl, pid, wid = therapy_store(ctx)
+    # a share of the contact details by letter, recorded before the erasure
+    cx.ok("--purpose", "enquiries", "disclose", wid, "--organisation",
+          "Quarrendon Community Pharmacy", "--basis", "f", "--channel", "letter",
+          "--categories", "contact")
     c = cx.okj("erasure", "execute", wid)
     eq(c["format"], "custos-erasure-certificate/1", "certificate format")
     eq(c["executed"], True, "executed")
@@ -104,7 +109,8 @@ def t_web_user_granted(ctx):
     eq(c["kept"], [], "kept")
     for e in c["erased"]:
         eq((e["reason"], e["rule"]), ("erase-on-request", "non_health"), "why erased")
-    eq(c["recipients_to_notify"], [], "recipients placeholder")
+    eq([(r["organisation"], r["channel"]) for r in c["recipients_to_notify"]],
+       [("Quarrendon Community Pharmacy", "letter")], "recipients to notify (Art 19)")
     check("whole-subject" in c["method"], "method", c)
     eq(c["ledger_entry"], 1, "ledger entry")
     cx.fails(1, "--purpose", "website_access", "subject", "show", wid, says="erased")
