@@ -352,17 +352,33 @@ static int subject_rectify(cli *c, int argc, char **argv)
     cu_doc doc;
     if (read_doc(c, CU_DOC_RECTIFY, &doc, &err))
         return cli_fail(c, &err);
+    json_t *tell = json_array();
     rc = cli_open(c, "subject rectify", &err);
     if (!rc)
-        rc = cu_subject_rectify(c->vault, &c->actor, id, &doc, &err);
+        rc = cu_subject_rectify_notify(c->vault, &c->actor, id, &doc, cu_json_collect_recipient,
+                                       tell, &err);
     cu_doc_release(&doc);
-    if (rc)
+    if (rc) {
+        json_decref(tell);
         return cli_fail(c, &err);
-    if (c->json)
-        cli_print_json(json_pack("{s:s, s:b}", "id", id, "rectified", 1));
-    else
-        printf("rectified %s; the previous values are kept, encrypted, in the audit trail\n",
-               id);
+    }
+    if (c->json) {
+        cli_print_json(json_pack("{s:s, s:b, s:o}", "id", id, "rectified", 1,
+                                 "recipients_to_notify", tell));
+        return EXIT_DONE;
+    }
+    printf("rectified %s; the previous and new values are kept, encrypted, in the audit "
+           "trail\n", id);
+    /* Art 19: whoever received the old values must be told. */
+    for (size_t i = 0; i < json_array_size(tell); i++) {
+        json_t *r = json_array_get(tell, i);
+        json_t *who = json_object_get(r, "recipient_id");
+        printf("tell %s (disclosed by %s on %s)\n",
+               json_string_value(who ? who : json_object_get(r, "organisation")),
+               json_string_value(json_object_get(r, "channel")),
+               json_string_value(json_object_get(r, "disclosed_at")));
+    }
+    json_decref(tell);
     return EXIT_DONE;
 }
 

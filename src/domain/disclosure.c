@@ -271,3 +271,29 @@ int cu_disclosure_list(cu_vault *v, const cu_actor *a, const char *subject_id,
         cu_key_wipe(&dek);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
+
+static bool csv_has(const char *csv, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = csv; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && memcmp(p, name, n) == 0)
+            return true;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+bool cu_disclosure_has_item(const cu_disclosure_view *d, const char *item_id)
+{
+    return csv_has(d->items, item_id);
+}
+
+bool cu_disclosure_has_category(const cu_disclosure_view *d, cu_category c)
+{
+    /* Only a disclosure recorded by category alone: one that names its items
+     * is matched by them (its categories are theirs). */
+    return !(d->items && *d->items) && csv_has(d->categories, cu_category_name(c));
+}

@@ -74,4 +74,10 @@ CU_MUST_USE int cu_disclosure_record(cu_vault *v, const cu_actor *a, const char 
 CU_MUST_USE int cu_disclosure_list(cu_vault *v, const cu_actor *a, const char *subject_id,
                                    cu_disclosure_view_cb cb, void *ctx, cu_err *err);
 
+/* Whether disclosure d included the item, or, for a disclosure recorded by
+ * category alone (no items named), the category: who must be told when it
+ * is rectified or erased (Art 19). */
+bool cu_disclosure_has_item(const cu_disclosure_view *d, const char *item_id);
+bool cu_disclosure_has_category(const cu_disclosure_view *d, cu_category c);
+
 #endif

@@ -245,31 +245,16 @@ typedef struct notify_ctx {
     unsigned erased_cats;
 } notify_ctx;
 
-static bool listed(const char *csv, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = csv; p && *p;) {
-        size_t len = strcspn(p, ",");
-        if (len == n && memcmp(p, name, n) == 0)
-            return true;
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return false;
-}
-
 static int notify_one(void *ctx, const cu_disclosure_view *d)
 {
     notify_ctx *c = ctx;
     size_t hits = 0;
     for (size_t i = 0; i < c->h->n; i++)
-        if (c->erase[i] && d->items && listed(d->items, c->h->v[i].id))
+        if (c->erase[i] && cu_disclosure_has_item(d, c->h->v[i].id))
             hits++;
     bool by_category = false;
     for (int k = 0; !hits && k < CU_CAT_COUNT; k++)
-        if ((c->erased_cats & (1u << k)) && d->categories &&
-            listed(d->categories, cu_category_name((cu_category)k)))
+        if ((c->erased_cats & (1u << k)) && cu_disclosure_has_category(d, (cu_category)k))
             by_category = true;
     if (!hits && !by_category)
         return CU_OK;

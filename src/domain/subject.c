@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/disclosure.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
@@ -480,9 +481,32 @@ static int item_cb(void *ctx, const cu_item_row *r)
     return cu_buf_append(c->sealed_copy, r->value, r->value_len) ? CU_ENOMEM : 0;
 }
 
+/* The items a rectification changed, for the recipients to tell. */
+typedef struct changed_items {
+    char (*ids)[CU_ID_STRLEN];
+    size_t n, cap;
+    unsigned categories;
+} changed_items;
+
+static int note_changed(changed_items *ch, const char *id, int category)
+{
+    if (ch->n == ch->cap) {
+        size_t cap = ch->cap ? ch->cap * 2 : 8;
+        char(*n)[CU_ID_STRLEN] = realloc(ch->ids, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        ch->ids = n;
+        ch->cap = cap;
+    }
+    cu_strlcpy(ch->ids[ch->n++], id, CU_ID_STRLEN);
+    if (category >= 0)
+        ch->categories |= 1u << category;
+    return CU_OK;
+}
+
 static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
                        const cu_value_in *in, const char *actor, int64_t now, cu_op *op,
-                       cu_jw *old_log, cu_err *err)
+                       cu_jw *old_log, changed_items *ch, cu_err *err)
 {
     cu_buf sealed, plain, fresh;
     cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
@@ -543,6 +567,8 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
     cu_jw_str(old_log, c.field);
     cu_jw_key(old_log, "old");
     cu_jw_string(old_log, (const char *)plain.data, plain.len);
+    cu_jw_key(old_log, "new");
+    cu_jw_string(old_log, value, vlen);
     cu_jw_end_object(old_log);
     if ((rc = old_log->rc)) {
         rc = cu_err_set(err, CU_ENOMEM, "rectification too large");
@@ -551,6 +577,8 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
     if ((rc = seal_value(rec, dek, c.id, c.field, value, vlen, &fresh, err)))
         goto out;
     rc = cu_store_item_update_value(v->store, rec->id, c.id, fresh.data, fresh.len, now, err);
+    if (!rc && note_changed(ch, c.id, c.category))
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory rectifying");
     if (!rc && kf && kf->ident_kind) {
         rc = cu_store_ident_delete_item(v->store, rec->id, c.id, err);
         if (!rc)
@@ -564,8 +592,40 @@ out:
     return rc;
 }
 
+typedef struct notify_match {
+    const changed_items *ch;
+    cu_notify_cb cb;
+    void *ctx;
+} notify_match;
+
+static int notify_if_changed(void *ctx, const cu_disclosure_view *d)
+{
+    notify_match *m = ctx;
+    bool hit = false;
+    for (size_t i = 0; !hit && i < m->ch->n; i++)
+        hit = cu_disclosure_has_item(d, m->ch->ids[i]);
+    for (int k = 0; !hit && k < CU_CAT_COUNT; k++)
+        hit = (m->ch->categories & (1u << k)) && cu_disclosure_has_category(d, (cu_category)k);
+    if (!hit)
+        return CU_OK;
+    cu_notify_recipient r = {
+        .recipient_id = d->recipient_id[0] ? d->recipient_id : NULL,
+        .name = d->recipient_name.len ? (const char *)d->recipient_name.data : NULL,
+        .name_len = d->recipient_name.len,
+        .channel = d->channel,
+        .disclosed_at = d->disclosed_at,
+    };
+    return m->cb(m->ctx, &r);
+}
+
 int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
                        const cu_doc *patch, cu_err *err)
+{
+    return cu_subject_rectify_notify(v, a, subject_id, patch, NULL, NULL, err);
+}
+
+int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a, const char *subject_id,
+                              const cu_doc *patch, cu_notify_cb notify, void *ctx, cu_err *err)
 {
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_UPDATE, "update", err);
@@ -585,8 +645,17 @@ int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
     if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err)))
         have_key = true;
     int64_t now = cu_now_us();
+    changed_items ch = {0};
     for (size_t i = 0; !rc && i < patch->n; i++)
-        rc = rectify_one(v, &rec, &dek, &patch->values[i], a->name, now, &op, &log, err);
+        rc = rectify_one(v, &rec, &dek, &patch->values[i], a->name, now, &op, &log, &ch, err);
+    /* Art 19: the recipients of earlier disclosures of what changed. */
+    if (!rc && notify && ch.n) {
+        notify_match m = {.ch = &ch, .cb = notify, .ctx = ctx};
+        rc = cu_disclosure_each_view(v, &rec, &dek, notify_if_changed, &m, err);
+        if (rc == CU_ENOMEM)
+            rc = cu_err_set(err, rc, "out of memory rectifying");
+    }
+    free(ch.ids);
     /* The payload is the list of previous values, or nothing when none changed. */
     cu_jw_end_array(&log);
     if (!rc && log.rc)

@@ -60,9 +60,24 @@ typedef int (*cu_found_cb)(void *ctx, const char *subject_id);
 CU_MUST_USE int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
                                 const char *field, const char *value, size_t n,
                                 cu_found_cb cb, void *ctx, cu_err *err);
-/* Changes values; the old ones are kept, sealed, in the audit event. */
+/* Changes values; the old and new ones are kept, sealed under the subject's
+ * key, in the audit event's payload ([{"item", "field", "old", "new"}]). */
 CU_MUST_USE int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,
                                    const cu_doc *patch, cu_err *err);
+/* One recipient of an earlier disclosure that included a rectified item (or
+ * its category), to be told of the rectification (Art 19): a recipient of
+ * the policy (recipient_id) or a named organisation (name, decrypted). */
+typedef struct cu_notify_recipient {
+    const char *recipient_id, *name, *channel;
+    size_t name_len;
+    int64_t disclosed_at;
+} cu_notify_recipient;
+typedef int (*cu_notify_cb)(void *ctx, const cu_notify_recipient *r);
+/* cu_subject_rectify, calling notify (when not NULL) for each such recipient
+ * within the same operation. */
+CU_MUST_USE int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a,
+                                          const char *subject_id, const cu_doc *patch,
+                                          cu_notify_cb notify, void *ctx, cu_err *err);
 /* Crypto-shredding erasure. */
 CU_MUST_USE int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id,
                                  int64_t *erased_at, cu_err *err);

@@ -440,13 +440,17 @@ static void subject_patch(call *c)
     if (!parse_doc(c, CU_DOC_RECTIFY, &doc))
         return;
     cu_err err = {0};
-    int rc = cu_subject_rectify(c->api->vault, &c->actor, c->req->route.subject, &doc, &err);
+    json_t *tell = json_array();
+    int rc = cu_subject_rectify_notify(c->api->vault, &c->actor, c->req->route.subject, &doc,
+                                       cu_json_collect_recipient, tell, &err);
     cu_doc_release(&doc);
     if (rc) {
+        json_decref(tell);
         fail(c->resp, &err);
         return;
     }
-    ok(c->resp, 200, json_pack("{s:s, s:b}", "id", c->req->route.subject, "rectified", 1));
+    ok(c->resp, 200, json_pack("{s:s, s:b, s:o}", "id", c->req->route.subject, "rectified", 1,
+                               "recipients_to_notify", tell));
 }
 
 static void items_create(call *c)

@@ -219,3 +219,15 @@ json_t *cu_json_request_event(const cu_request_event_view *e)
                      e->action, "from", e->from_state[0] ? e->from_state : NULL, "to",
                      e->to_state, "why", e->why);
 }
+
+int cu_json_collect_recipient(void *ctx, const cu_notify_recipient *r)
+{
+    json_t *j = json_pack("{s:s, s:o}", "channel", r->channel, "disclosed_at",
+                          cu_json_time(r->disclosed_at));
+    if (!j)
+        return CU_ENOMEM;
+    json_object_set_new(j, r->recipient_id ? "recipient_id" : "organisation",
+                        r->recipient_id ? json_string(r->recipient_id)
+                                        : json_stringn(r->name ? r->name : "", r->name_len));
+    return json_array_append_new(ctx, j) ? CU_ENOMEM : CU_OK;
+}

@@ -25,6 +25,9 @@ CU_MUST_USE int cu_render_items(cu_buf *out, const cu_subject_view *sv);
 json_t *cu_json_subject(const cu_subject_view *sv);
 /* Just the items of a view. */
 json_t *cu_json_items(const cu_subject_view *sv);
+/* Collects recipients to tell of a rectification (a cu_notify_cb whose ctx
+ * is a JSON array): {"recipient_id"|"organisation", "channel", "disclosed_at"}. */
+int cu_json_collect_recipient(void *ctx, const cu_notify_recipient *r);
 /* One audit event; payload (decrypted previous values) may be NULL. */
 json_t *cu_json_event(const cu_audit_decoded *e, const cu_buf *payload);
 /* A rights request with its clock (and, when refused, the ICO complaint

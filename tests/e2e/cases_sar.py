@@ -500,3 +500,42 @@ def t_portability_https(ctx):
         refusing.close()
     r = cx.run("sar", ann, "--portable", "--organisation", "X", "--url", "http://127.0.0.1:1/")
     eq(r.rc, 1, "plain http is refused")
+
+
+@case("rectification: old and new values kept sealed in the audit event; the recipients of "
+      "earlier disclosures of the rectified item (and only those) are listed to be told "
+      "(Art 19), by CLI and over HTTP")
+def t_rectify_notify(ctx):
+    cx, st = store(ctx)
+    ann = st.subjects["ann"]["id"]
+    email = item_id(cx, ann, "email")
+    phone = item_id(cx, ann, "phone")
+    # the email went to a GP practice by letter; the phone number to a pharmacy
+    cx.ok("--purpose", "direct_care", "disclose", ann, "--organisation",
+          "Lintwhite Green Surgery", "--basis", "e", "--channel", "letter", "--items", email)
+    cx.ok("--purpose", "direct_care", "disclose", ann, "--organisation",
+          "Quillfeather Pharmacy", "--basis", "e", "--channel", "phone", "--items", phone)
+    j = cx.okj("--purpose", "subject_rights", "subject", "rectify", ann,
+               stdin=json.dumps({"items": [{"id": email,
+                                            "value": "ann.o@example.org"}]}))
+    eq([(r.get("organisation"), r["channel"]) for r in j["recipients_to_notify"]],
+       [("Lintwhite Green Surgery", "letter")], "recipients of the rectified email")
+    txt = cx.ok("--purpose", "subject_rights", "subject", "rectify", ann,
+                stdin=json.dumps({"items": [{"id": email, "value": "ann.q@example.org"}]})).out
+    check("tell Lintwhite Green Surgery" in txt and "Quillfeather" not in txt,
+          "text output names whom to tell", txt)
+    ev = [e for e in cx.ok("--json", "audit", "show", "--subject", ann,
+                           "--with-values").json_lines() if e["action"] == "update"]
+    eq([(v["old"], v["new"]) for v in ev[0]["previous_values"]],
+       [("ann.oakhurst@example.org", "ann.o@example.org")], "old and new values")
+    with open(cx.db, "rb") as f:
+        check(b"ann.o@example.org" not in f.read(), "a new value in plaintext")
+    # over HTTP: the PATCH answer lists them too
+    with Server(cx) as srv:
+        r = srv.call("PATCH", "/v1/subjects/%s" % ann,
+                     {"items": [{"id": phone, "value": "07700 900999"}]},
+                     token=st.tokens["dpo"]["token"], ctype="application/merge-patch+json",
+                     headers={"Custos-Purpose": "subject_rights"})
+        expect_status(r, 200, "PATCH")
+        eq([x.get("organisation") for x in r.json()["recipients_to_notify"]],
+           ["Quillfeather Pharmacy"], "recipients over HTTP")
