@@ -1188,13 +1188,13 @@ static void test_rectify(void **state)
     assert_true(view_item(&sv, "name")->updated_at >= view_item(&sv, "name")->recorded_at);
     cu_subject_view_release(&sv);
 
-    /* The old value is kept, sealed, in the audit event. */
+    /* The old and the new value are kept, sealed, in the audit event. */
     payloads p = list_subject_events(f, a, true);
     assert_int_equal(p.with_payload, 1);
     assert_non_null(strstr(p.text[0], "\"old\":\"Zebedee Quux\""));
+    assert_non_null(strstr(p.text[0], "\"new\":\"Zebedee Q. Quux-Smith\""));
     assert_non_null(strstr(p.text[0], "\"field\":\"name\""));
     assert_non_null(strstr(p.text[0], name));
-    assert_null(strstr(p.text[0], "Quux-Smith"));
     p = list_subject_events(f, a, false);
     assert_int_equal(p.with_payload, 0);
     assert_true(p.events >= 4); /* create, reads, update, audit reads of it */
