@@ -8,23 +8,16 @@
 #include "domain/model.h"
 #include "util/clock.h"
 
-/* Parses an object whose keys must all be in allowed and map to strings
- * (or, for int_key, an integer). */
-static json_t *load_object_typed(const void *json, size_t len, const char *const *allowed,
-                                 const char *int_key, const char *bool_key, cu_err *err);
-
-static json_t *load_object(const void *json, size_t len, const char *const *allowed,
-                           const char *int_key, cu_err *err)
+/* Parses an object of at most limit bytes whose keys must all be in allowed.
+ * With typed, each key must also map to a string, or for int_key (may be
+ * NULL) an integer, or for bool_key (may be NULL) a boolean; without it any
+ * type goes. */
+static json_t *load_checked(const void *json, size_t len, size_t limit,
+                            const char *const *allowed, bool typed, const char *int_key,
+                            const char *bool_key, cu_err *err)
 {
-    return load_object_typed(json, len, allowed, int_key, NULL, err);
-}
-
-/* As load_object; bool_key (may be NULL) names a key that maps to a boolean. */
-static json_t *load_object_typed(const void *json, size_t len, const char *const *allowed,
-                                 const char *int_key, const char *bool_key, cu_err *err)
-{
-    if (len > 64 * 1024) {
-        cu_err_set(err, CU_EINVAL, "body larger than 65536 bytes");
+    if (len > limit) {
+        cu_err_set(err, CU_EINVAL, "body larger than %zu bytes", limit);
         return NULL;
     }
     json_error_t je;
@@ -51,6 +44,8 @@ static json_t *load_object_typed(const void *json, size_t len, const char *const
             json_decref(root);
             return NULL;
         }
+        if (!typed)
+            continue;
         bool want_int = int_key && strcmp(key, int_key) == 0;
         if (bool_key && strcmp(key, bool_key) == 0) {
             if (!json_is_boolean(val)) {
@@ -67,6 +62,20 @@ static json_t *load_object_typed(const void *json, size_t len, const char *const
         }
     }
     return root;
+}
+
+/* An object of at most 64 KiB whose keys must all be in allowed and map to
+ * strings (or, for int_key, an integer; for bool_key, a boolean). */
+static json_t *load_object_typed(const void *json, size_t len, const char *const *allowed,
+                                 const char *int_key, const char *bool_key, cu_err *err)
+{
+    return load_checked(json, len, 64 * 1024, allowed, true, int_key, bool_key, err);
+}
+
+static json_t *load_object(const void *json, size_t len, const char *const *allowed,
+                           const char *int_key, cu_err *err)
+{
+    return load_object_typed(json, len, allowed, int_key, NULL, err);
 }
 
 static int copy_str(json_t *root, const char *key, bool required, char *out, size_t cap,
@@ -284,36 +293,7 @@ int cu_body_erasure(const void *json, size_t len, cu_erasure_body *out, cu_err *
 static json_t *load_any(const void *json, size_t len, size_t limit, const char *const *allowed,
                         cu_err *err)
 {
-    if (len > limit) {
-        cu_err_set(err, CU_EINVAL, "body larger than %zu bytes", limit);
-        return NULL;
-    }
-    json_error_t je;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!root) {
-        cu_err_set(err, CU_EINVAL, "malformed JSON at line %d column %d", je.line, je.column);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        cu_err_set(err, CU_EINVAL, "the body must be a JSON object");
-        return NULL;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach(root, key, val)
-    {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            ok = ok || strcmp(key, *a) == 0;
-        if (!ok) {
-            cu_err_set(err, CU_EINVAL, "$: unknown key %s",
-                       cu_name_valid(key) ? key : "(not shown)");
-            json_decref(root);
-            return NULL;
-        }
-    }
-    return root;
+    return load_checked(json, len, limit, allowed, false, NULL, NULL, err);
 }
 
 /* Copies a string member that must be a string (when present). */
