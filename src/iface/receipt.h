@@ -21,6 +21,17 @@
 #include "domain/policy.h"
 #include "util/jsonw.h"
 
+/* Members shared by the JSON shapes of consent records, receipts and access
+ * packages: a string (NULL: null); a time (cu_jw_time); a decrypted value
+ * (empty: null); the names of the categories set in mask, as an array. */
+void cu_jw_member(cu_jw *w, const char *key, const char *s);
+void cu_jw_member_time(cu_jw *w, const char *key, int64_t us);
+void cu_jw_member_buf(cu_jw *w, const char *key, const cu_buf *b);
+void cu_jw_member_categories(cu_jw *w, const char *key, unsigned mask);
+/* A purpose's "legal_basis" ("UK GDPR Article 6(1)(a)") and
+ * "special_category_condition" ("UK GDPR Article 9(2)(h)", or null). */
+void cu_jw_member_bases(cu_jw *w, const cu_pol_purpose *p);
+
 /* One consent record: {"id", "purpose", "state", "method", "at",
  * "policy_version", "recorded_by", "evidence"}. */
 void cu_jw_consent(cu_jw *w, const cu_consent_view *c);

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iface/receipt.h"
+#include "iface/wording.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
 
@@ -37,19 +39,6 @@ const char *cu_sar_content_type(cu_sar_format f)
 static const char *cat_name(int c)
 {
     return c >= 0 && c < CU_CAT_COUNT ? cu_category_name((cu_category)c) : "unknown";
-}
-
-static const char *basis_word(char b)
-{
-    switch (b) {
-    case 'a': return "consent";
-    case 'b': return "contract";
-    case 'c': return "legal obligation";
-    case 'd': return "vital interests";
-    case 'e': return "public task";
-    case 'f': return "legitimate interests";
-    }
-    return "unknown";
 }
 
 static const char *source_words(const char *s)
@@ -89,22 +78,15 @@ static bool purpose_applies(const cu_pol_purpose *u, const char *kind)
 static void jw_item(cu_jw *w, const cu_item_view *iv)
 {
     cu_jw_begin_object(w);
-    cu_jw_key(w, "id");
-    cu_jw_str(w, iv->id);
-    cu_jw_key(w, "category");
-    cu_jw_str(w, cat_name(iv->category));
-    cu_jw_key(w, "field");
-    cu_jw_str(w, iv->field);
+    cu_jw_member(w, "id", iv->id);
+    cu_jw_member(w, "category", cat_name(iv->category));
+    cu_jw_member(w, "field", iv->field);
     cu_jw_key(w, "value");
     cu_jw_string(w, (const char *)iv->value.data, iv->value.len);
-    cu_jw_key(w, "source");
-    cu_jw_str(w, iv->source);
-    cu_jw_key(w, "collected_at");
-    cu_jw_time(w, iv->collected_at);
-    cu_jw_key(w, "recorded_at");
-    cu_jw_time(w, iv->recorded_at);
-    cu_jw_key(w, "updated_at");
-    cu_jw_time(w, iv->updated_at);
+    cu_jw_member(w, "source", iv->source);
+    cu_jw_member_time(w, "collected_at", iv->collected_at);
+    cu_jw_member_time(w, "recorded_at", iv->recorded_at);
+    cu_jw_member_time(w, "updated_at", iv->updated_at);
     cu_jw_end_object(w);
 }
 
@@ -116,7 +98,6 @@ static void jw_processing(cu_jw *w, const cu_sar *s)
         cu_jw_null(w);
         return;
     }
-    char buf[256];
     cu_jw_begin_object(w);
     cu_jw_key(w, "policy_version");
     cu_jw_int(w, p->version);
@@ -127,40 +108,21 @@ static void jw_processing(cu_jw *w, const cu_sar *s)
         if (!purpose_applies(u, s->sv.rec.kind))
             continue;
         cu_jw_begin_object(w);
-        cu_jw_key(w, "id");
-        cu_jw_str(w, u->id);
-        cu_jw_key(w, "description");
-        cu_jw_str(w, u->description);
-        snprintf(buf, sizeof buf, "UK GDPR Article 6(1)(%c)", u->basis);
-        cu_jw_key(w, "legal_basis");
-        cu_jw_str(w, buf);
-        cu_jw_key(w, "special_category_condition");
-        if (u->special_condition) {
-            snprintf(buf, sizeof buf, "UK GDPR Article 9(2)(%c)", u->special_condition);
-            cu_jw_str(w, buf);
-        } else {
-            cu_jw_null(w);
-        }
-        cu_jw_key(w, "categories");
-        cu_jw_begin_array(w);
-        for (unsigned c = 0; c < CU_CAT_COUNT; c++)
-            if (u->categories & (1u << c))
-                cu_jw_str(w, cu_category_name((cu_category)c));
-        cu_jw_end_array(w);
+        cu_jw_member(w, "id", u->id);
+        cu_jw_member(w, "description", u->description);
+        cu_jw_member_bases(w, u);
+        cu_jw_member_categories(w, "categories", u->categories);
         cu_jw_key(w, "recipients");
         cu_jw_begin_array(w);
         for (size_t r = 0; r < u->nrecipients; r++)
             cu_jw_str(w, p->recipients[u->recipients[r]].id);
         cu_jw_end_array(w);
-        cu_jw_key(w, "retention");
-        cu_jw_str(w, p->retention[u->retention].description);
+        cu_jw_member(w, "retention", p->retention[u->retention].description);
         cu_jw_key(w, "automated_decision");
         if (u->adm_logic) {
             cu_jw_begin_object(w);
-            cu_jw_key(w, "logic");
-            cu_jw_str(w, u->adm_logic);
-            cu_jw_key(w, "significance");
-            cu_jw_str(w, u->adm_significance);
+            cu_jw_member(w, "logic", u->adm_logic);
+            cu_jw_member(w, "significance", u->adm_significance);
             cu_jw_end_object(w);
         } else {
             cu_jw_null(w);
@@ -174,29 +136,20 @@ static void jw_processing(cu_jw *w, const cu_sar *s)
 static void render_json(const cu_sar *s, cu_jw *w)
 {
     cu_jw_begin_object(w);
-    cu_jw_key(w, "format");
-    cu_jw_str(w, s->portable ? "custos-portability/1" : "custos-access-package/1");
-    cu_jw_key(w, "package_id");
-    cu_jw_str(w, s->package_id);
-    cu_jw_key(w, "generated_at");
-    cu_jw_time(w, s->generated_at);
+    cu_jw_member(w, "format", s->portable ? "custos-portability/1" : "custos-access-package/1");
+    cu_jw_member(w, "package_id", s->package_id);
+    cu_jw_member_time(w, "generated_at", s->generated_at);
     cu_jw_key(w, "controller");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "id");
-    cu_jw_str(w, s->sv.rec.controller_id);
-    cu_jw_key(w, "name");
-    cu_jw_str(w, s->controller_name);
+    cu_jw_member(w, "id", s->sv.rec.controller_id);
+    cu_jw_member(w, "name", s->controller_name);
     cu_jw_end_object(w);
     cu_jw_key(w, "subject");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "id");
-    cu_jw_str(w, s->sv.rec.id);
-    cu_jw_key(w, "kind");
-    cu_jw_str(w, s->sv.rec.kind);
-    cu_jw_key(w, "created_at");
-    cu_jw_time(w, s->sv.rec.created_at);
-    cu_jw_key(w, "restricted_at");
-    cu_jw_time(w, s->sv.rec.restricted_at);
+    cu_jw_member(w, "id", s->sv.rec.id);
+    cu_jw_member(w, "kind", s->sv.rec.kind);
+    cu_jw_member_time(w, "created_at", s->sv.rec.created_at);
+    cu_jw_member_time(w, "restricted_at", s->sv.rec.restricted_at);
     cu_jw_end_object(w);
     cu_jw_key(w, "items");
     cu_jw_begin_array(w);
@@ -214,18 +167,12 @@ static void render_json(const cu_sar *s, cu_jw *w)
     for (size_t i = 0; i < s->nwithheld; i++) {
         const cu_sar_withheld *x = &s->withheld[i];
         cu_jw_begin_object(w);
-        cu_jw_key(w, "id");
-        cu_jw_str(w, x->id);
-        cu_jw_key(w, "category");
-        cu_jw_str(w, cat_name(x->category));
-        cu_jw_key(w, "field");
-        cu_jw_str(w, x->field);
-        cu_jw_key(w, "source");
-        cu_jw_str(w, x->source);
-        cu_jw_key(w, "collected_at");
-        cu_jw_time(w, x->collected_at);
-        cu_jw_key(w, "exemption");
-        cu_jw_str(w, "serious_harm");
+        cu_jw_member(w, "id", x->id);
+        cu_jw_member(w, "category", cat_name(x->category));
+        cu_jw_member(w, "field", x->field);
+        cu_jw_member(w, "source", x->source);
+        cu_jw_member_time(w, "collected_at", x->collected_at);
+        cu_jw_member(w, "exemption", "serious_harm");
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -234,23 +181,14 @@ static void render_json(const cu_sar *s, cu_jw *w)
     for (size_t i = 0; i < s->nconsents; i++) {
         const cu_sar_consent *c = &s->consents[i];
         cu_jw_begin_object(w);
-        cu_jw_key(w, "id");
-        cu_jw_str(w, c->id);
-        cu_jw_key(w, "purpose");
-        cu_jw_str(w, c->purpose);
-        cu_jw_key(w, "state");
-        cu_jw_str(w, c->given ? "given" : "withdrawn");
-        cu_jw_key(w, "method");
-        cu_jw_str(w, c->method);
-        cu_jw_key(w, "at");
-        cu_jw_time(w, c->at);
+        cu_jw_member(w, "id", c->id);
+        cu_jw_member(w, "purpose", c->purpose);
+        cu_jw_member(w, "state", c->given ? "given" : "withdrawn");
+        cu_jw_member(w, "method", c->method);
+        cu_jw_member_time(w, "at", c->at);
         cu_jw_key(w, "policy_version");
         cu_jw_int(w, c->policy_version);
-        cu_jw_key(w, "evidence");
-        if (c->evidence.len)
-            cu_jw_string(w, (const char *)c->evidence.data, c->evidence.len);
-        else
-            cu_jw_null(w);
+        cu_jw_member_buf(w, "evidence", &c->evidence);
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -260,27 +198,19 @@ static void render_json(const cu_sar *s, cu_jw *w)
         const cu_sar_disclosure *d = &s->disclosures[i];
         char b[2] = {d->basis, 0};
         cu_jw_begin_object(w);
-        cu_jw_key(w, "id");
-        cu_jw_str(w, d->id);
-        cu_jw_key(w, "recipient_id");
-        cu_jw_str(w, d->recipient_id[0] ? d->recipient_id : NULL);
+        cu_jw_member(w, "id", d->id);
+        cu_jw_member(w, "recipient_id", d->recipient_id[0] ? d->recipient_id : NULL);
         cu_jw_key(w, "recipient");
         if (d->recipient_name.len)
             cu_jw_string(w, (const char *)d->recipient_name.data, d->recipient_name.len);
         else
             cu_jw_str(w, recipient_label(s->policy, d->recipient_id));
-        cu_jw_key(w, "basis");
-        cu_jw_str(w, b);
-        cu_jw_key(w, "purpose");
-        cu_jw_str(w, d->purpose);
-        cu_jw_key(w, "channel");
-        cu_jw_str(w, d->channel);
-        cu_jw_key(w, "categories");
-        cu_jw_str(w, d->categories);
-        cu_jw_key(w, "items");
-        cu_jw_str(w, d->items);
-        cu_jw_key(w, "disclosed_at");
-        cu_jw_time(w, d->disclosed_at);
+        cu_jw_member(w, "basis", b);
+        cu_jw_member(w, "purpose", d->purpose);
+        cu_jw_member(w, "channel", d->channel);
+        cu_jw_member(w, "categories", d->categories);
+        cu_jw_member(w, "items", d->items);
+        cu_jw_member_time(w, "disclosed_at", d->disclosed_at);
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -289,18 +219,12 @@ static void render_json(const cu_sar *s, cu_jw *w)
     for (size_t i = 0; i < s->nevents; i++) {
         const cu_sar_event *e = &s->events[i];
         cu_jw_begin_object(w);
-        cu_jw_key(w, "at");
-        cu_jw_time(w, e->ts);
-        cu_jw_key(w, "role");
-        cu_jw_str(w, e->role);
-        cu_jw_key(w, "action");
-        cu_jw_str(w, e->action);
-        cu_jw_key(w, "purpose");
-        cu_jw_str(w, e->purpose);
-        cu_jw_key(w, "outcome");
-        cu_jw_str(w, e->outcome);
-        cu_jw_key(w, "categories");
-        cu_jw_str(w, e->categories);
+        cu_jw_member_time(w, "at", e->ts);
+        cu_jw_member(w, "role", e->role);
+        cu_jw_member(w, "action", e->action);
+        cu_jw_member(w, "purpose", e->purpose);
+        cu_jw_member(w, "outcome", e->outcome);
+        cu_jw_member(w, "categories", e->categories);
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -316,8 +240,7 @@ static void ref(cu_jw *w, const char *key, const char *id)
     snprintf(r, sizeof r, "urn:uuid:%s", id);
     cu_jw_key(w, key);
     cu_jw_begin_object(w);
-    cu_jw_key(w, "reference");
-    cu_jw_str(w, r);
+    cu_jw_member(w, "reference", r);
     cu_jw_end_object(w);
 }
 
@@ -326,14 +249,11 @@ static void entry_open(cu_jw *w, const char *type, const char *id)
     char url[80];
     snprintf(url, sizeof url, "urn:uuid:%s", id);
     cu_jw_begin_object(w);
-    cu_jw_key(w, "fullUrl");
-    cu_jw_str(w, url);
+    cu_jw_member(w, "fullUrl", url);
     cu_jw_key(w, "resource");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "resourceType");
-    cu_jw_str(w, type);
-    cu_jw_key(w, "id");
-    cu_jw_str(w, id);
+    cu_jw_member(w, "resourceType", type);
+    cu_jw_member(w, "id", id);
 }
 
 static void entry_close(cu_jw *w)
@@ -342,6 +262,18 @@ static void entry_close(cu_jw *w)
     cu_jw_end_object(w);
 }
 
+/* [{"system": system, "code": code}] */
+static void coding_array(cu_jw *w, const char *system, const char *code)
+{
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_member(w, "system", system);
+    cu_jw_member(w, "code", code);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+}
+
+/* A CodeableConcept: {"coding": [...]} when system is set, "text" when text is. */
 static void coding_text(cu_jw *w, const char *key, const char *system, const char *code,
                         const char *text)
 {
@@ -349,20 +281,23 @@ static void coding_text(cu_jw *w, const char *key, const char *system, const cha
     cu_jw_begin_object(w);
     if (system) {
         cu_jw_key(w, "coding");
-        cu_jw_begin_array(w);
-        cu_jw_begin_object(w);
-        cu_jw_key(w, "system");
-        cu_jw_str(w, system);
-        cu_jw_key(w, "code");
-        cu_jw_str(w, code);
-        cu_jw_end_object(w);
-        cu_jw_end_array(w);
+        coding_array(w, system, code);
     }
-    if (text) {
-        cu_jw_key(w, "text");
-        cu_jw_str(w, text);
-    }
+    if (text)
+        cu_jw_member(w, "text", text);
     cu_jw_end_object(w);
+}
+
+/* A list of one CodeableConcept of one coding. */
+static void coding_list(cu_jw *w, const char *key, const char *system, const char *code)
+{
+    cu_jw_key(w, key);
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "coding");
+    coding_array(w, system, code);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
 }
 
 static bool is_patient_field(const char *f)
@@ -405,8 +340,7 @@ static void fhir_patient(cu_jw *w, const cu_sar *s)
             if (!nhs && strcmp(f, "local_ref") != 0)
                 continue;
             cu_jw_begin_object(w);
-            cu_jw_key(w, "system");
-            cu_jw_str(w, nhs ? NHS_NUMBER_SYSTEM : LOCAL_REF_SYSTEM);
+            cu_jw_member(w, "system", nhs ? NHS_NUMBER_SYSTEM : LOCAL_REF_SYSTEM);
             cu_jw_key(w, "value");
             val(w, &sv->items[i]);
             cu_jw_end_object(w);
@@ -433,8 +367,7 @@ static void fhir_patient(cu_jw *w, const cu_sar *s)
             if (strcmp(f, "email") != 0 && strcmp(f, "phone") != 0)
                 continue;
             cu_jw_begin_object(w);
-            cu_jw_key(w, "system");
-            cu_jw_str(w, f);
+            cu_jw_member(w, "system", f);
             cu_jw_key(w, "value");
             val(w, &sv->items[i]);
             cu_jw_end_object(w);
@@ -482,28 +415,12 @@ static void fhir_patient(cu_jw *w, const cu_sar *s)
 static void fhir_observation(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
 {
     entry_open(w, "Observation", iv->id);
-    cu_jw_key(w, "status");
-    cu_jw_str(w, "final");
-    cu_jw_key(w, "category");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "coding");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "system");
-    cu_jw_str(w, CATEGORY_SYSTEM);
-    cu_jw_key(w, "code");
-    cu_jw_str(w, cat_name(iv->category));
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
+    cu_jw_member(w, "status", "final");
+    coding_list(w, "category", CATEGORY_SYSTEM, cat_name(iv->category));
     coding_text(w, "code", NULL, NULL, iv->field);
     ref(w, "subject", s->sv.rec.id);
-    cu_jw_key(w, "effectiveDateTime");
-    cu_jw_time(w, iv->collected_at);
-    cu_jw_key(w, "issued");
-    cu_jw_time(w, iv->recorded_at);
+    cu_jw_member_time(w, "effectiveDateTime", iv->collected_at);
+    cu_jw_member_time(w, "issued", iv->recorded_at);
     cu_jw_key(w, "valueString");
     val(w, iv);
     entry_close(w);
@@ -523,37 +440,22 @@ static void fhir_provenance(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
     cu_jw_begin_object(w);
     char r[64];
     snprintf(r, sizeof r, "urn:uuid:%s", is_patient_field(iv->field) ? s->sv.rec.id : iv->id);
-    cu_jw_key(w, "reference");
-    cu_jw_str(w, r);
+    cu_jw_member(w, "reference", r);
     if (is_patient_field(iv->field)) {
-        cu_jw_key(w, "display");
-        cu_jw_str(w, iv->field);
+        cu_jw_member(w, "display", iv->field);
     }
     cu_jw_end_object(w);
     cu_jw_end_array(w);
-    cu_jw_key(w, "occurredDateTime");
-    cu_jw_time(w, iv->collected_at);
-    cu_jw_key(w, "recorded");
-    cu_jw_time(w, iv->recorded_at);
+    cu_jw_member_time(w, "occurredDateTime", iv->collected_at);
+    cu_jw_member_time(w, "recorded", iv->recorded_at);
     cu_jw_key(w, "agent");
     cu_jw_begin_array(w);
     cu_jw_begin_object(w);
-    cu_jw_key(w, "type");
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "coding");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "system");
-    cu_jw_str(w, "http://terminology.hl7.org/CodeSystem/provenance-participant-type");
-    cu_jw_key(w, "code");
-    cu_jw_str(w, "author");
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
-    cu_jw_end_object(w);
+    coding_text(w, "type", "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                "author", NULL);
     cu_jw_key(w, "who");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "display");
-    cu_jw_str(w, source_words(iv->source));
+    cu_jw_member(w, "display", source_words(iv->source));
     cu_jw_end_object(w);
     cu_jw_end_object(w);
     cu_jw_end_array(w);
@@ -563,50 +465,26 @@ static void fhir_provenance(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
 static void fhir_consent(cu_jw *w, const cu_sar *s, const cu_sar_consent *c)
 {
     entry_open(w, "Consent", c->id);
-    cu_jw_key(w, "status");
-    cu_jw_str(w, c->given ? "active" : "inactive");
+    cu_jw_member(w, "status", c->given ? "active" : "inactive");
     coding_text(w, "scope", "http://terminology.hl7.org/CodeSystem/consentscope",
                 "patient-privacy", NULL);
-    cu_jw_key(w, "category");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "coding");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "system");
-    cu_jw_str(w, "http://loinc.org");
-    cu_jw_key(w, "code");
-    cu_jw_str(w, "59284-0");
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
+    coding_list(w, "category", "http://loinc.org", "59284-0");
     ref(w, "patient", s->sv.rec.id);
-    cu_jw_key(w, "dateTime");
-    cu_jw_time(w, c->at);
+    cu_jw_member_time(w, "dateTime", c->at);
     cu_jw_key(w, "policy");
     cu_jw_begin_array(w);
     cu_jw_begin_object(w);
     char uri[128];
     snprintf(uri, sizeof uri, "urn:custos:policy:%s:%lld", s->sv.rec.controller_id,
              (long long)c->policy_version);
-    cu_jw_key(w, "uri");
-    cu_jw_str(w, uri);
+    cu_jw_member(w, "uri", uri);
     cu_jw_end_object(w);
     cu_jw_end_array(w);
     cu_jw_key(w, "provision");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "type");
-    cu_jw_str(w, c->given ? "permit" : "deny");
+    cu_jw_member(w, "type", c->given ? "permit" : "deny");
     cu_jw_key(w, "purpose");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "system");
-    cu_jw_str(w, PURPOSE_SYSTEM);
-    cu_jw_key(w, "code");
-    cu_jw_str(w, c->purpose);
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
+    coding_array(w, PURPOSE_SYSTEM, c->purpose);
     cu_jw_end_object(w);
     entry_close(w);
 }
@@ -632,49 +510,26 @@ static void fhir_audit(cu_jw *w, const cu_sar *s, const cu_sar_event *e)
     cu_jw_begin_object(w);
     cu_jw_key(w, "resource");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "resourceType");
-    cu_jw_str(w, "AuditEvent");
-    cu_jw_key(w, "id");
-    cu_jw_str(w, id);
+    cu_jw_member(w, "resourceType", "AuditEvent");
+    cu_jw_member(w, "id", id);
     cu_jw_key(w, "type");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "system");
-    cu_jw_str(w, "http://terminology.hl7.org/CodeSystem/audit-event-type");
-    cu_jw_key(w, "code");
-    cu_jw_str(w, "rest");
-    cu_jw_key(w, "display");
-    cu_jw_str(w, e->action);
+    cu_jw_member(w, "system", "http://terminology.hl7.org/CodeSystem/audit-event-type");
+    cu_jw_member(w, "code", "rest");
+    cu_jw_member(w, "display", e->action);
     cu_jw_end_object(w);
-    cu_jw_key(w, "action");
-    cu_jw_str(w, audit_action(e->action));
-    cu_jw_key(w, "recorded");
-    cu_jw_time(w, e->ts);
-    cu_jw_key(w, "outcome");
-    cu_jw_str(w, strcmp(e->outcome, "ok") == 0 ? "0" : "4");
-    cu_jw_key(w, "outcomeDesc");
-    cu_jw_str(w, e->outcome);
-    cu_jw_key(w, "purposeOfEvent");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "coding");
-    cu_jw_begin_array(w);
-    cu_jw_begin_object(w);
-    cu_jw_key(w, "system");
-    cu_jw_str(w, PURPOSE_SYSTEM);
-    cu_jw_key(w, "code");
-    cu_jw_str(w, e->purpose[0] ? e->purpose : "unspecified");
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
-    cu_jw_end_object(w);
-    cu_jw_end_array(w);
+    cu_jw_member(w, "action", audit_action(e->action));
+    cu_jw_member_time(w, "recorded", e->ts);
+    cu_jw_member(w, "outcome", strcmp(e->outcome, "ok") == 0 ? "0" : "4");
+    cu_jw_member(w, "outcomeDesc", e->outcome);
+    coding_list(w, "purposeOfEvent", PURPOSE_SYSTEM, e->purpose[0] ? e->purpose : "unspecified");
     cu_jw_key(w, "agent");
     cu_jw_begin_array(w);
     cu_jw_begin_object(w);
     cu_jw_key(w, "role");
     cu_jw_begin_array(w);
     cu_jw_begin_object(w);
-    cu_jw_key(w, "text");
-    cu_jw_str(w, e->role[0] ? e->role : "unknown");
+    cu_jw_member(w, "text", e->role[0] ? e->role : "unknown");
     cu_jw_end_object(w);
     cu_jw_end_array(w);
     cu_jw_key(w, "requestor");
@@ -685,8 +540,7 @@ static void fhir_audit(cu_jw *w, const cu_sar *s, const cu_sar_event *e)
     cu_jw_begin_object(w);
     cu_jw_key(w, "observer");
     cu_jw_begin_object(w);
-    cu_jw_key(w, "display");
-    cu_jw_str(w, "custos");
+    cu_jw_member(w, "display", "custos");
     cu_jw_end_object(w);
     cu_jw_end_object(w);
     cu_jw_key(w, "entity");
@@ -702,14 +556,10 @@ static void fhir_audit(cu_jw *w, const cu_sar *s, const cu_sar_event *e)
 static void render_fhir(const cu_sar *s, cu_jw *w)
 {
     cu_jw_begin_object(w);
-    cu_jw_key(w, "resourceType");
-    cu_jw_str(w, "Bundle");
-    cu_jw_key(w, "id");
-    cu_jw_str(w, s->package_id);
-    cu_jw_key(w, "type");
-    cu_jw_str(w, "collection");
-    cu_jw_key(w, "timestamp");
-    cu_jw_time(w, s->generated_at);
+    cu_jw_member(w, "resourceType", "Bundle");
+    cu_jw_member(w, "id", s->package_id);
+    cu_jw_member(w, "type", "collection");
+    cu_jw_member_time(w, "timestamp", s->generated_at);
     cu_jw_key(w, "entry");
     cu_jw_begin_array(w);
     fhir_patient(w, s);
@@ -817,7 +667,7 @@ static void html_processing(hw *h, const cu_sar *s)
             continue;
         raw(h, "<tr>");
         td(h, u->description);
-        snprintf(buf, sizeof buf, "%s (UK GDPR Article 6(1)(%c))", basis_word(u->basis),
+        snprintf(buf, sizeof buf, "%s (UK GDPR Article 6(1)(%c))", cu_wording_basis(u->basis),
                  u->basis);
         if (u->special_condition) {
             size_t n = strlen(buf);
@@ -967,7 +817,7 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
             else
                 esc(w, recipient_label(s->policy, d->recipient_id));
             raw(w, "</td>");
-            snprintf(buf, sizeof buf, "%s (Article 6(1)(%c))", basis_word(d->basis),
+            snprintf(buf, sizeof buf, "%s (Article 6(1)(%c))", cu_wording_basis(d->basis),
                      d->basis);
             td(w, buf);
             td(w, d->categories);
