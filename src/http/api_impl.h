@@ -1,11 +1,13 @@
 /*
  * api_impl.h — shared by the files that implement the HTTP API's routes
- * (api.c, api_policy.c). Not for other modules.
+ * (api.c, api_policy.c, api_requests.c, api_sar.c, api_util.c). Not for
+ * other modules.
  */
 #ifndef CUSTOS_HTTP_API_IMPL_H
 #define CUSTOS_HTTP_API_IMPL_H
 
 #include "http/api.h"
+#include "util/jsonw.h"
 
 cu_vault *cu_api_vault(cu_api *api);
 /* resp becomes the problem for err (internal detail withheld). */
@@ -13,6 +15,17 @@ void cu_api_fail(cu_http_resp *resp, const cu_err *err);
 void cu_api_ok(cu_http_resp *resp, int status, json_t *body);
 /* False, with resp set to 415, unless the body is declared JSON. */
 bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp);
+
+/* resp answers status with body, which it takes over (body is left empty);
+ * content_type is a static string, NULL for JSON. */
+void cu_api_raw(cu_http_resp *resp, int status, cu_buf *body, const char *content_type);
+/* Writes one JSON item per record of a subject's list into w. */
+typedef int (*cu_api_list_fn)(cu_vault *v, const cu_actor *a, const char *subject_id,
+                              cu_jw *w, cu_err *err);
+/* resp becomes {"subject": ID, key: [...]} with the items list writes for
+ * the route's subject, or the problem for its error. */
+void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                         cu_http_resp *resp, const char *key, cu_api_list_fn list);
 
 /* The routes that need no sign-in (the notice, unsubscribe links); false
  * when req is not one of them. */

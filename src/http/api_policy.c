@@ -15,14 +15,6 @@
 #include "iface/render.h"
 #include "util/jsonw.h"
 
-static void raw(cu_http_resp *resp, int status, cu_buf *body, const char *content_type)
-{
-    resp->status = status;
-    resp->raw = *body;
-    resp->content_type = content_type;
-    cu_buf_init(body, 0);
-}
-
 /* Policies are public documents, but staff act only within their own
  * controller: the one every policy route works on. */
 static const char *own_controller(const cu_principal *who, cu_http_resp *resp)
@@ -156,7 +148,8 @@ static void ropa_get(cu_api *api, const cu_http_req *req, const cu_principal *wh
     if (rc)
         cu_api_fail(resp, &err);
     else
-        raw(resp, 200, &out, fmt[0] == 'c' ? "text/csv; charset=utf-8" : "application/json");
+        cu_api_raw(resp, 200, &out,
+                   fmt[0] == 'c' ? "text/csv; charset=utf-8" : "application/json");
     cu_buf_release(&out);
 }
 
@@ -180,8 +173,8 @@ static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     if (rc)
         cu_api_fail(resp, &err);
     else
-        raw(resp, 200, &out,
-            fmt[0] == 'h' ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
+        cu_api_raw(resp, 200, &out,
+                   fmt[0] == 'h' ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8");
     cu_buf_release(&out);
 }
 
@@ -193,30 +186,10 @@ static int list_consent(void *ctx, const cu_consent_view *cv)
     return CU_OK;
 }
 
-static void consent_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                         cu_http_resp *resp)
+static int consent_history(cu_vault *v, const cu_actor *a, const char *subject_id, cu_jw *w,
+                           cu_err *err)
 {
-    cu_err err = {0};
-    cu_buf out;
-    cu_buf_init(&out, 0);
-    cu_jw w;
-    cu_jw_init(&w, &out);
-    cu_jw_begin_object(&w);
-    cu_jw_key(&w, "subject");
-    cu_jw_str(&w, req->route.subject);
-    cu_jw_key(&w, "consents");
-    cu_jw_begin_array(&w);
-    int rc = cu_consent_history(cu_api_vault(api), actor, req->route.subject, list_consent, &w,
-                                &err);
-    cu_jw_end_array(&w);
-    cu_jw_end_object(&w);
-    if (!rc && w.rc)
-        rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
-    if (rc)
-        cu_api_fail(resp, &err);
-    else
-        raw(resp, 200, &out, NULL);
-    cu_buf_release(&out);
+    return cu_consent_history(v, a, subject_id, list_consent, w, err);
 }
 
 static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *actor,
@@ -259,7 +232,7 @@ static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *
     } else {
         snprintf(resp->location, sizeof resp->location, "/v1/subjects/%s/consents",
                  req->route.subject);
-        raw(resp, 201, &out, NULL);
+        cu_api_raw(resp, 201, &out, NULL);
     }
     cu_buf_release(&out);
 }
@@ -317,7 +290,7 @@ static void page(cu_http_resp *resp, int status, const char *title, const char *
     if (rc)
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
-        raw(resp, status, &out, "text/html; charset=utf-8");
+        cu_api_raw(resp, status, &out, "text/html; charset=utf-8");
     cu_buf_release(&out);
 }
 
@@ -480,7 +453,9 @@ bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *ac
     case CU_R_POLICY_VERSIONS: policy_versions(api, who, resp); return true;
     case CU_R_ROPA: ropa_get(api, req, who, resp); return true;
     case CU_R_CONSENT_CREATE: consent_create(api, req, actor, resp); return true;
-    case CU_R_CONSENT_LIST: consent_list(api, req, actor, resp); return true;
+    case CU_R_CONSENT_LIST:
+        cu_api_subject_list(api, req, actor, resp, "consents", consent_history);
+        return true;
     case CU_R_UNSUBSCRIBE_LINK: unsubscribe_link(api, req, actor, resp); return true;
     case CU_R_RESTRICT_PUT: restriction(api, req, actor, resp, true); return true;
     case CU_R_RESTRICT_DELETE: restriction(api, req, actor, resp, false); return true;

@@ -9,6 +9,7 @@
 #include "domain/disclosure.h"
 #include "domain/sar.h"
 #include "http/api_impl.h"
+#include "iface/receipt.h"
 #include "iface/render.h"
 #include "iface/sar_render.h"
 #include "util/jsonw.h"
@@ -37,14 +38,10 @@ static void sar_reply(cu_api *api, const cu_http_req *req, const cu_actor *actor
     render_ctx r = {.format = (cu_sar_format)f};
     cu_buf_init(&r.out, (size_t)256 << 20);
     int rc = cu_sar_run(cu_api_vault(api), actor, req->route.subject, sreq, render_cb, &r, &err);
-    if (rc) {
+    if (rc)
         cu_api_fail(resp, &err);
-    } else {
-        resp->status = 200;
-        resp->raw = r.out;
-        resp->content_type = cu_sar_content_type((cu_sar_format)f);
-        cu_buf_init(&r.out, 0);
-    }
+    else
+        cu_api_raw(resp, 200, &r.out, cu_sar_content_type((cu_sar_format)f));
     cu_buf_release(&r.out);
 }
 
@@ -75,84 +72,44 @@ static void sar_post(cu_api *api, const cu_http_req *req, const cu_actor *actor,
     free(w);
 }
 
+/* A comma-separated list as an array of strings. */
+static void csv_array(cu_jw *w, const char *key, const char *csv)
+{
+    cu_jw_key(w, key);
+    cu_jw_begin_array(w);
+    for (const char *p = csv; *p;) {
+        size_t n = strcspn(p, ",");
+        cu_jw_string(w, p, n);
+        p += n + (p[n] == ',');
+    }
+    cu_jw_end_array(w);
+}
+
 static int one_disclosure(void *ctx, const cu_disclosure_view *d)
 {
     cu_jw *w = ctx;
     char b[2] = {d->basis, 0};
     cu_jw_begin_object(w);
-    cu_jw_key(w, "id");
-    cu_jw_str(w, d->id);
-    cu_jw_key(w, "recipient_id");
-    cu_jw_str(w, d->recipient_id[0] ? d->recipient_id : NULL);
-    cu_jw_key(w, "organisation");
-    if (d->recipient_name.len)
-        cu_jw_string(w, (const char *)d->recipient_name.data, d->recipient_name.len);
-    else
-        cu_jw_null(w);
-    cu_jw_key(w, "basis");
-    cu_jw_str(w, b);
-    cu_jw_key(w, "purpose");
-    cu_jw_str(w, d->purpose);
-    cu_jw_key(w, "channel");
-    cu_jw_str(w, d->channel);
-    cu_jw_key(w, "items");
-    cu_jw_begin_array(w);
-    for (const char *p = d->items; *p;) {
-        size_t n = strcspn(p, ",");
-        cu_jw_string(w, p, n);
-        p += n + (p[n] == ',');
-    }
-    cu_jw_end_array(w);
-    cu_jw_key(w, "categories");
-    cu_jw_begin_array(w);
-    for (const char *p = d->categories; *p;) {
-        size_t n = strcspn(p, ",");
-        cu_jw_string(w, p, n);
-        p += n + (p[n] == ',');
-    }
-    cu_jw_end_array(w);
-    cu_jw_key(w, "disclosed_at");
-    cu_jw_time(w, d->disclosed_at);
-    cu_jw_key(w, "recorded_at");
-    cu_jw_time(w, d->recorded_at);
-    cu_jw_key(w, "recorded_by");
-    cu_jw_str(w, d->recorded_by);
-    cu_jw_key(w, "note");
-    if (d->note.len)
-        cu_jw_string(w, (const char *)d->note.data, d->note.len);
-    else
-        cu_jw_null(w);
+    cu_jw_member(w, "id", d->id);
+    cu_jw_member(w, "recipient_id", d->recipient_id[0] ? d->recipient_id : NULL);
+    cu_jw_member_buf(w, "organisation", &d->recipient_name);
+    cu_jw_member(w, "basis", b);
+    cu_jw_member(w, "purpose", d->purpose);
+    cu_jw_member(w, "channel", d->channel);
+    csv_array(w, "items", d->items);
+    csv_array(w, "categories", d->categories);
+    cu_jw_member_time(w, "disclosed_at", d->disclosed_at);
+    cu_jw_member_time(w, "recorded_at", d->recorded_at);
+    cu_jw_member(w, "recorded_by", d->recorded_by);
+    cu_jw_member_buf(w, "note", &d->note);
     cu_jw_end_object(w);
     return w->rc;
 }
 
-static void disclosure_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                            cu_http_resp *resp)
+static int disclosures(cu_vault *v, const cu_actor *a, const char *subject_id, cu_jw *w,
+                       cu_err *err)
 {
-    cu_err err = {0};
-    cu_buf out;
-    cu_buf_init(&out, 0);
-    cu_jw w;
-    cu_jw_init(&w, &out);
-    cu_jw_begin_object(&w);
-    cu_jw_key(&w, "subject");
-    cu_jw_str(&w, req->route.subject);
-    cu_jw_key(&w, "disclosures");
-    cu_jw_begin_array(&w);
-    int rc = cu_disclosure_list(cu_api_vault(api), actor, req->route.subject, one_disclosure,
-                                &w, &err);
-    cu_jw_end_array(&w);
-    cu_jw_end_object(&w);
-    if (!rc && w.rc)
-        rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
-    if (rc) {
-        cu_api_fail(resp, &err);
-    } else {
-        resp->status = 200;
-        resp->raw = out;
-        cu_buf_init(&out, 0);
-    }
-    cu_buf_release(&out);
+    return cu_disclosure_list(v, a, subject_id, one_disclosure, w, err);
 }
 
 static void disclosure_create(cu_api *api, const cu_http_req *req, const cu_actor *actor,
@@ -210,7 +167,9 @@ bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor
         return true;
     }
     case CU_R_DISCLOSURE_CREATE: disclosure_create(api, req, actor, resp); return true;
-    case CU_R_DISCLOSURE_LIST: disclosure_list(api, req, actor, resp); return true;
+    case CU_R_DISCLOSURE_LIST:
+        cu_api_subject_list(api, req, actor, resp, "disclosures", disclosures);
+        return true;
     default: return false;
     }
 }
