@@ -347,6 +347,24 @@ static unsigned held_categories(const held *h)
     return m;
 }
 
+/* The start of a plan and of an execution: the subject (rec), its items (h)
+ * and key (dek, *have_key once it is to be wiped), and the decision on each
+ * item (out); op names the categories held. */
+static int open_and_decide(cu_vault *v, cu_op *op, const char *subject_id,
+                           const cu_erasure_opts *o, cu_subject_rec *rec, held *h, cu_key *dek,
+                           bool *have_key, cu_erasure_result *out, cu_err *err)
+{
+    int rc = cu_op_open_subject(v, op, subject_id, rec, err);
+    if (!rc)
+        rc = load_items(v, rec->id, h, err);
+    if (!rc && !(rc = cu_vault_subject_key(v, rec->id, dek, NULL, err)))
+        *have_key = true;
+    if (!rc)
+        rc = decide_all(v, rec, dek, h, o, out, err);
+    op->categories = held_categories(h);
+    return rc;
+}
+
 int cu_erasure_plan(cu_vault *v, const cu_actor *a, const char *subject_id,
                     const cu_erasure_opts *o, cu_erasure_result *out, cu_err *err)
 {
@@ -359,16 +377,9 @@ int cu_erasure_plan(cu_vault *v, const cu_actor *a, const char *subject_id,
     held h = {0};
     cu_key dek;
     bool have_key = false;
-    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
-    if (!rc)
-        rc = load_items(v, rec.id, &h, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
-        have_key = true;
-    if (!rc)
-        rc = decide_all(v, &rec, &dek, &h, o, out, err);
+    rc = open_and_decide(v, &op, subject_id, o, &rec, &h, &dek, &have_key, out, err);
     if (have_key)
         cu_key_wipe(&dek);
-    op.categories = held_categories(&h);
     held_release(&h);
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (rc)
@@ -564,15 +575,23 @@ static void after_shred(cu_vault *v)
         return; /* a later checkpoint does it */
 }
 
-int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
+/* Appends an erasure of the subject (items[0..n), or the whole subject when
+ * n is 0) to the ledger and records the ledger's new end in the store. */
+static int ledger_add(cu_vault *v, const char *subject_id, int64_t now,
+                      const char (*items)[CU_ID_STRLEN], size_t n, int64_t *seq, cu_err *err)
 {
     char path[PATH_MAX + 32];
     ledger_path(v, path, sizeof path);
-    int64_t seq;
     unsigned char hash[CU_HASH_BYTES];
-    int rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, subject_id, NULL, 0,
-                              &seq, hash, err);
-    return rc ? rc : note_ledger(v, seq, hash, err);
+    int rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, subject_id, items, n, seq,
+                              hash, err);
+    return rc ? rc : note_ledger(v, *seq, hash, err);
+}
+
+int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
+{
+    int64_t seq;
+    return ledger_add(v, subject_id, now, NULL, 0, &seq, err);
 }
 
 int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
@@ -590,14 +609,7 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
     bool *erase = NULL;
     char (*ids)[CU_ID_STRLEN] = NULL;
     int64_t now = cu_now_us();
-    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
-    if (!rc)
-        rc = load_items(v, rec.id, &h, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
-        have_key = true;
-    if (!rc)
-        rc = decide_all(v, &rec, &dek, &h, o, out, err);
-    op.categories = held_categories(&h);
+    rc = open_and_decide(v, &op, subject_id, o, &rec, &h, &dek, &have_key, out, err);
     if (!rc && out->ngranted == 0 && h.n > 0) {
         op.rule = "retention-period";
         rc = cu_err_set(err, CU_EDENIED,
@@ -661,16 +673,10 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
      * the erasure commits. A crash in between leaves an entry that the next
      * open re-applies, never a committed erasure that a restore would miss;
      * a failure before it (the changes above) leaves no entry. */
-    if (!rc) {
-        char path[PATH_MAX + 32];
-        ledger_path(v, path, sizeof path);
-        unsigned char hash[CU_HASH_BYTES];
-        rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, rec.id,
-                              out->whole_subject ? NULL : (const char(*)[CU_ID_STRLEN])ids,
-                              out->whole_subject ? 0 : k, &out->ledger_seq, hash, err);
-        if (!rc)
-            rc = note_ledger(v, out->ledger_seq, hash, err);
-    }
+    if (!rc)
+        rc = ledger_add(v, rec.id, now,
+                        out->whole_subject ? NULL : (const char(*)[CU_ID_STRLEN])ids,
+                        out->whole_subject ? 0 : k, &out->ledger_seq, err);
     if (have_key)
         cu_key_wipe(&dek);
     free(erase);
