@@ -169,11 +169,16 @@ int cu_disclosure_add(cu_vault *v, cu_op *op, const cu_subject_rec *rec, const c
     return rc;
 }
 
-int cu_disclosure_record(cu_vault *v, const cu_actor *a, const char *subject_id,
-                         const cu_disclosure_in *in, char id_out[CU_ID_STRLEN], cu_err *err)
+/* One audited operation on a subject's disclosures: opens the subject and
+ * its key, then fn(v, op, rec, dek, ctx, err). */
+typedef int (*keyed_fn)(cu_vault *v, cu_op *op, const cu_subject_rec *rec, const cu_key *dek,
+                        void *ctx, cu_err *err);
+
+static int with_subject_key(cu_vault *v, const cu_actor *a, const char *subject_id,
+                            const char *action, keyed_fn fn, void *ctx, cu_err *err)
 {
     cu_op op;
-    int rc = cu_op_begin(v, &op, a, CU_ACT_DISCLOSE, "disclose", err);
+    int rc = cu_op_begin(v, &op, a, CU_ACT_DISCLOSE, action, err);
     if (rc)
         return rc;
     cu_subject_rec rec;
@@ -183,10 +188,29 @@ int cu_disclosure_record(cu_vault *v, const cu_actor *a, const char *subject_id,
     if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
         have_key = true;
     if (!rc)
-        rc = cu_disclosure_add(v, &op, &rec, &dek, in, id_out, err);
+        rc = fn(v, &op, &rec, &dek, ctx, err);
     if (have_key)
         cu_key_wipe(&dek);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+typedef struct record_ctx {
+    const cu_disclosure_in *in;
+    char *id_out;
+} record_ctx;
+
+static int record_keyed(cu_vault *v, cu_op *op, const cu_subject_rec *rec, const cu_key *dek,
+                        void *ctx, cu_err *err)
+{
+    const record_ctx *c = ctx;
+    return cu_disclosure_add(v, op, rec, dek, c->in, c->id_out, err);
+}
+
+int cu_disclosure_record(cu_vault *v, const cu_actor *a, const char *subject_id,
+                         const cu_disclosure_in *in, char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    record_ctx c = {.in = in, .id_out = id_out};
+    return with_subject_key(v, a, subject_id, "disclose", record_keyed, &c, err);
 }
 
 typedef struct view_ctx {
@@ -252,24 +276,24 @@ int cu_disclosure_each_view(cu_vault *v, const cu_subject_rec *rec, const cu_key
     return cu_store_disclosure_each(v->store, rec->id, view_one, &c, err);
 }
 
+typedef struct list_ctx {
+    cu_disclosure_view_cb cb;
+    void *ctx;
+} list_ctx;
+
+static int list_keyed(cu_vault *v, cu_op *op, const cu_subject_rec *rec, const cu_key *dek,
+                      void *ctx, cu_err *err)
+{
+    (void)op;
+    const list_ctx *c = ctx;
+    return cu_disclosure_each_view(v, rec, dek, c->cb, c->ctx, err);
+}
+
 int cu_disclosure_list(cu_vault *v, const cu_actor *a, const char *subject_id,
                        cu_disclosure_view_cb cb, void *ctx, cu_err *err)
 {
-    cu_op op;
-    int rc = cu_op_begin(v, &op, a, CU_ACT_DISCLOSE, "read", err);
-    if (rc)
-        return rc;
-    cu_subject_rec rec;
-    cu_key dek;
-    bool have_key = false;
-    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
-        have_key = true;
-    if (!rc)
-        rc = cu_disclosure_each_view(v, &rec, &dek, cb, ctx, err);
-    if (have_key)
-        cu_key_wipe(&dek);
-    return cu_op_end(v, &op, rc, NULL, NULL, err);
+    list_ctx c = {.cb = cb, .ctx = ctx};
+    return with_subject_key(v, a, subject_id, "read", list_keyed, &c, err);
 }
 
 static bool csv_has(const char *csv, const char *name)
