@@ -182,6 +182,13 @@ static int deliver(void *ctx, const cu_sar *sar, cu_err *err)
     return rc;
 }
 
+/* A usage error (msg) after releasing o. */
+static int usage_release(sar_opts *o, const char *msg)
+{
+    opts_release(o);
+    return cli_usage("%s", msg);
+}
+
 int cmd_sar(cli *c, int argc, char **argv)
 {
     sar_opts o;
@@ -192,29 +199,19 @@ int cmd_sar(cli *c, int argc, char **argv)
         return rc;
     }
     int f = cu_sar_format_from_name(o.format ? o.format : "json");
-    if (f < 0 || (o.portable && f == CU_SAR_HTML)) {
-        opts_release(&o);
-        return cli_usage(o.portable ? "--format is json or fhir for --portable"
-                                    : "--format is json, html or fhir");
-    }
-    if ((o.recipient || o.organisation) && (!o.portable || (!o.out && !o.url))) {
-        opts_release(&o);
-        return cli_usage("--recipient and --organisation need --portable and --out FILE or "
-                         "--url URL");
-    }
-    if (o.url && (o.out || (!o.recipient && !o.organisation))) {
-        opts_release(&o);
-        return cli_usage("--url needs --portable and --recipient ID or --organisation NAME, "
-                         "and no --out");
-    }
-    if (o.ca_file && !o.url) {
-        opts_release(&o);
-        return cli_usage("--ca-file goes with --url");
-    }
-    if (o.basis || o.channel || o.items || o.categories || o.at || o.note) {
-        opts_release(&o);
-        return cli_usage("those options belong to custos disclose");
-    }
+    if (f < 0 || (o.portable && f == CU_SAR_HTML))
+        return usage_release(&o, o.portable ? "--format is json or fhir for --portable"
+                                            : "--format is json, html or fhir");
+    if ((o.recipient || o.organisation) && (!o.portable || (!o.out && !o.url)))
+        return usage_release(&o, "--recipient and --organisation need --portable and --out "
+                                 "FILE or --url URL");
+    if (o.url && (o.out || (!o.recipient && !o.organisation)))
+        return usage_release(&o, "--url needs --portable and --recipient ID or --organisation "
+                                 "NAME, and no --out");
+    if (o.ca_file && !o.url)
+        return usage_release(&o, "--ca-file goes with --url");
+    if (o.basis || o.channel || o.items || o.categories || o.at || o.note)
+        return usage_release(&o, "those options belong to custos disclose");
     if (!o.out && isatty(STDOUT_FILENO) && f != CU_SAR_HTML)
         fputs("custos: writing personal data to the terminal\n", stderr);
     cu_err err = {0};
@@ -268,10 +265,8 @@ int cmd_disclose(cli *c, int argc, char **argv)
         opts_release(&o);
         return rc;
     }
-    if (o.nwithhold || o.portable || o.format || o.out || o.url || o.ca_file) {
-        opts_release(&o);
-        return cli_usage("those options belong to custos sar");
-    }
+    if (o.nwithhold || o.portable || o.format || o.out || o.url || o.ca_file)
+        return usage_release(&o, "those options belong to custos sar");
     if (!o.recipient == !o.organisation)
         return cli_usage("disclose needs --recipient ID or --organisation NAME");
     if (!o.basis || strlen(o.basis) != 1 || o.basis[0] < 'a' || o.basis[0] > 'f')
