@@ -8,7 +8,7 @@ import stat
 import time
 
 from harness import registry, check, eq, Fail, sql, store_files, read_bytes, snapshot, diff_dumps
-from fixtures import ROOT, new_store, doc
+from fixtures import ROOT, new_store, doc, sql_value, no_plaintext_in
 from http_client import events_after, audit_seq
 
 CASES, case = registry()
@@ -114,12 +114,12 @@ def t_web_user_granted(ctx):
     check("whole-subject" in c["method"], "method", c)
     eq(c["ledger_entry"], 1, "ledger entry")
     cx.fails(1, "--purpose", "website_access", "subject", "show", wid, says="erased")
-    eq(sql(cx.db, "SELECT count(*) FROM items WHERE subject_id = ?", (wid,))[0][0], 0, "items")
-    eq(sql(cx.db, "SELECT count(*) FROM identifiers WHERE subject_id = ?", (wid,))[0][0], 0,
+    eq(sql_value(cx.db, "SELECT count(*) FROM items WHERE subject_id = ?", (wid,)), 0, "items")
+    eq(sql_value(cx.db, "SELECT count(*) FROM identifiers WHERE subject_id = ?", (wid,)), 0,
        "blind indexes")
     data = all_bytes(cx.store)
-    for s in ("Ottoline", "198.51.100.23", "ottoline@example.org"):
-        check(s.encode() not in data, "plaintext %r in the store files" % s)
+    no_plaintext_in(data, ("Ottoline", "198.51.100.23", "ottoline@example.org"),
+                    "the store files")
     led = open(os.path.join(cx.store, "erasure.ledger")).read()
     check(wid in led and "Ottoline" not in led, "ledger holds ids only", led)
     eq(os.stat(os.path.join(cx.store, "erasure.ledger")).st_mode & 0o777, 0o600, "ledger mode")
@@ -156,8 +156,7 @@ def t_health_approval(ctx):
     eq(len(c["erased"]), 4, "erased")
     cx.fails(1, "--purpose", "direct_care", "subject", "show", pid, says="erased")
     data = all_bytes(cx.store)
-    for s in ("Vexbottom", "jabberwock", "1964-08-09"):
-        check(s.encode() not in data, "plaintext %r in the store files" % s)
+    no_plaintext_in(data, ("Vexbottom", "jabberwock", "1964-08-09"), "the store files")
 
 
 @case("item-level erasure: erased items and their ciphertext are gone, kept items are "
@@ -181,16 +180,16 @@ def t_item_level(ctx):
     kept = {k["field"]: k for k in p["to_keep"]}
     eq(kept["salary_band"]["rule"], "employee_records", "employee rule")
     ip_item = p["to_erase"][0]["item"]
-    old_ip = sql(cx.db, "SELECT value FROM items WHERE id = ?", (ip_item,))[0][0]
+    old_ip = sql_value(cx.db, "SELECT value FROM items WHERE id = ?", (ip_item,))
     old_kept = dict(sql(cx.db, "SELECT id, value FROM items WHERE subject_id = ? AND id != ?",
                         (eid, ip_item)))
     c = cx.okj("erasure", "execute", eid)
     check("item-level" in c["method"], "method", c)
     eq(c["key_version"], 2, "new key version")
     eq([e["item"] for e in c["erased"]], [ip_item], "erased")
-    eq(sql(cx.db, "SELECT version FROM subject_keys WHERE subject_id = ?", (eid,))[0][0], 2,
+    eq(sql_value(cx.db, "SELECT version FROM subject_keys WHERE subject_id = ?", (eid,)), 2,
        "stored key version")
-    eq(sql(cx.db, "SELECT count(*) FROM items WHERE id = ?", (ip_item,))[0][0], 0, "row gone")
+    eq(sql_value(cx.db, "SELECT count(*) FROM items WHERE id = ?", (ip_item,)), 0, "row gone")
     now_kept = dict(sql(cx.db, "SELECT id, value FROM items WHERE subject_id = ?", (eid,)))
     eq(sorted(now_kept), sorted(old_kept), "kept items")
     for k, v in now_kept.items():
@@ -279,9 +278,9 @@ def t_backup_restore(ctx):
     data = all_bytes(new)
     for s in (b"Ottoline", b"198.51.100.23", b"203.0.113.77"):
         check(s not in data, "erased plaintext %r after restore" % s)
-    eq(sql(rx.db, "SELECT count(*) FROM items WHERE subject_id = ?", (wid,))[0][0], 0,
+    eq(sql_value(rx.db, "SELECT count(*) FROM items WHERE subject_id = ?", (wid,)), 0,
        "erased subject's rows after restore")
-    eq(sql(rx.db, "SELECT version FROM subject_keys WHERE subject_id = ?", (eid,))[0][0], 2,
+    eq(sql_value(rx.db, "SELECT version FROM subject_keys WHERE subject_id = ?", (eid,)), 2,
        "re-keyed after restore")
     evs = [e for e in events_after(rx.db, 0) if e["via"] == "erasure-ledger replay"]
     eq(len(evs), 2, "replayed erasures audited")

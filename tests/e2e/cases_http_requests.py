@@ -15,6 +15,7 @@ import json
 import os
 
 from harness import registry, check, eq, read_bytes
+from fixtures import sql_value, no_plaintext_in
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, random_id, stable_dump)
 
@@ -97,8 +98,8 @@ def move(srv, cx, token, rid, action, status=200, audit_subject=None, **body):
 def no_plaintext(cx):
     for suffix in ("", "-wal"):
         data = read_bytes(cx.db + suffix) if os.path.exists(cx.db + suffix) else b""
-        for s in (SECRET_DETAILS, SECRET_WHY, "Barnaby", "ZQ7781234"):
-            check(s.encode() not in data, "plaintext %r in custos.db%s" % (s, suffix))
+        no_plaintext_in(data, (SECRET_DETAILS, SECRET_WHY, "Barnaby", "ZQ7781234"),
+                        "custos.db" + suffix)
 
 
 @case("http requests: every kind received -> awaiting_identity -> in_progress -> fulfilled, "
@@ -136,8 +137,9 @@ def t_lifecycle(ctx):
             eq(h[0]["why"], SECRET_DETAILS, "details, decrypted")
             eq({e["actor"] for e in h}, {"token:dpo"}, "who")
             # every note resealed under the subject's key once linked
-            eq(cx_sql(cx, "SELECT count(*) FROM request_events WHERE request_id = ? AND "
-                          "sealed_by = 'store'", (rid,)), 0, "notes under the store key")
+            eq(sql_value(cx.db, "SELECT count(*) FROM request_events WHERE request_id = ? "
+                                "AND sealed_by = 'store'", (rid,)), 0,
+               "notes under the store key")
         r = srv.call("GET", "/v1/subjects/%s/rights" % sid, token=dpo)
         expect_status(r, 200, "rights")
         j = r.json()
@@ -145,11 +147,6 @@ def t_lifecycle(ctx):
         eq([o["purpose"] for o in j["objections"] if not o["lifted_at"]], ["all"],
            "the objection request's objection")
     no_plaintext(cx)
-
-
-def cx_sql(cx, q, params=()):
-    from harness import sql
-    return sql(cx.db, q, params)[0][0]
 
 
 @case("http requests: a clarification pause moves the due date; an extension needs a reason "
@@ -192,7 +189,7 @@ def t_clock_rules(ctx):
         j = move(srv, cx, dpo, r2, "refuse", grounds="manifestly_excessive",
                  ico_route_stated=True)
         eq((j["state"], j["grounds"]), ("refused", "manifestly_excessive"), "refused")
-        eq(cx_sql(cx, "SELECT complaint_route FROM requests WHERE id = ?", (r2,)),
+        eq(sql_value(cx.db, "SELECT complaint_route FROM requests WHERE id = ?", (r2,)),
            j["complaint_route"], "the complaint route, recorded")
         check("Information Commissioner" in j["complaint_route"], "no ICO route", j)
         for action in ("withdraw", "fulfil", "verify", "clarify"):

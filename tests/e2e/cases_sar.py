@@ -13,7 +13,7 @@ import os
 import stat
 
 from harness import registry, check, eq, sql, diff_dumps
-from fixtures import ROOT
+from fixtures import ROOT, sql_value
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, stable_dump)
 
@@ -322,11 +322,11 @@ def t_portability(ctx):
     eq(sorted(d["items"].split(",")), sorted(i["id"] for i in j["items"]),
        "the disclosure names the items sent")
     # again to the same path: refused, nothing recorded
-    n = sql(cx.db, "SELECT count(*) FROM disclosures")[0][0]
+    n = sql_value(cx.db, "SELECT count(*) FROM disclosures")
     r = cx.run("sar", ann, "--portable", "--format", "fhir", "--recipient",
                "nhs_organisations", "--out", out)
     check(r.rc != 0, "an existing file was overwritten")
-    eq(sql(cx.db, "SELECT count(*) FROM disclosures")[0][0], n, "disclosures after a failure")
+    eq(sql_value(cx.db, "SELECT count(*) FROM disclosures"), n, "disclosures after a failure")
     check("\n" not in r.err.strip(), "a multi-line error", r.err)
     r = cx.run("sar", ann, "--portable", "--format", "html")
     eq(r.rc, 2, "html is not a portability format")
@@ -467,7 +467,7 @@ def t_portability_https(ctx):
         eq(r.rc, 3, "exit status of an untrusted certificate")
         check(r.err.count("\n") == 1 and "cannot deliver" in r.err, "one-line error", r.err)
         eq(rv.received, [], "nothing is received over an unverified connection")
-        eq(sql(cx.db, "SELECT count(*) FROM disclosures")[0][0], 0,
+        eq(sql_value(cx.db, "SELECT count(*) FROM disclosures"), 0,
            "no disclosure for a failed delivery")
         cx.ok("sar", ann, "--portable", "--format", "fhir", "--organisation",
               "Fenwick Health Ltd", "--url", rv.url(), "--ca-file", rv.cert)
@@ -494,7 +494,7 @@ def t_portability_https(ctx):
         check(r.rc != 0 and "HTTP 500" in r.err and r.err.count("\n") == 1,
               "a refused delivery is a one-line error", r.err)
         eq(len(refusing.received), 1, "the refusing recipient received the data")
-        eq(sql(cx.db, "SELECT count(*) FROM disclosures")[0][0], 2,
+        eq(sql_value(cx.db, "SELECT count(*) FROM disclosures"), 2,
            "data that reached a recipient who then refused it is still a disclosure")
     finally:
         refusing.close()

@@ -4,7 +4,7 @@ range, and a helper that builds a populated store through the CLI."""
 import json
 import os
 
-from harness import check, eq, nhs_valid, nhs_display
+from harness import check, eq, nhs_valid, nhs_display, sql
 
 # A policy whose purposes (direct_care, administration, care_administration,
 # reporting) cover every category and kind: tests of other rules run under it.
@@ -121,3 +121,14 @@ def expect_person1(view):
         eq(got["value"], want["value"], want["field"])
         eq(got["category"], want["category"], want["field"] + " category")
         eq(got["source"], want.get("source", "staff"), want["field"] + " source")
+
+
+def sql_value(db, query, params=()):
+    """The first column of the first row a query on custos.db returns."""
+    return sql(db, query, params)[0][0]
+
+
+def no_plaintext_in(data, strings, where):
+    """Checks that none of strings (str, as UTF-8) is in data (bytes)."""
+    for s in strings:
+        check(s.encode() not in data, "plaintext %r in %s" % (s, where))
