@@ -74,6 +74,7 @@ void cu_vault_close(cu_vault *v)
         return;
     if (v->batch)
         cu_vault_batch_abort(v);
+    cu_auth_cache_free(v->auth_cache);
     cu_store_close(v->store);
     free_keys(v);
     cu_wipe(v, sizeof *v);

@@ -31,6 +31,7 @@ struct cu_vault {
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     bool batch;
     bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
+    struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
 };
 
 /* One operation on personal data: see vault.h. */
@@ -62,6 +63,9 @@ CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
  * sealed under dek into the event. Returns status, or a commit failure. */
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
               cu_err *err);
+
+typedef struct cu_auth_cache cu_auth_cache;
+void cu_auth_cache_free(cu_auth_cache *c);
 
 /* Keys of one subject and one controller. */
 CU_MUST_USE int cu_vault_subject_key(cu_vault *v, const char *subject_id, cu_key *dek,
