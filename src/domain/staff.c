@@ -383,14 +383,124 @@ int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwhash, cu_err 
 
 /* ---- authentication of requests ---- */
 
+/* Credentials recently accepted, so that a request in use costs no session,
+ * account or token query. An entry is only ever the answer the tables gave
+ * inside a transaction; all are dropped when the store's auth epoch moves
+ * (cu_store_auth_epoch: a change to accounts, sessions or tokens by this
+ * process, an undone one, or any commit by another process, seen at the start
+ * of the next batch). It is consulted only inside a batch, whose transaction
+ * started after that check. Refusals are never kept. Idle and absolute expiry
+ * are checked on every request against the times kept here. */
+#define AUTH_CACHE_SLOTS 512 /* a power of two */
+
+typedef struct auth_entry {
+    bool used;
+    unsigned char hash[CU_HASH_BYTES];
+    cu_principal who;
+    int64_t created_at, last_seen; /* sessions only */
+} auth_entry;
+
+struct cu_auth_cache {
+    uint64_t epoch;
+    size_t used;
+    auth_entry e[AUTH_CACHE_SLOTS];
+};
+
+void cu_auth_cache_free(cu_auth_cache *c)
+{
+    if (c) {
+        cu_wipe(c, sizeof *c);
+        free(c);
+    }
+}
+
+static void auth_cache_clear(cu_auth_cache *c)
+{
+    for (size_t i = 0; c->used && i < AUTH_CACHE_SLOTS; i++)
+        if (c->e[i].used) {
+            cu_wipe(&c->e[i], sizeof c->e[i]);
+            c->used--;
+        }
+    c->used = 0;
+}
+
+/* The cache, if it may be used now: inside a batch, with the epoch checked. */
+static cu_auth_cache *auth_cache(cu_vault *v)
+{
+    if (!v->batch)
+        return NULL;
+    if (!v->auth_cache) {
+        v->auth_cache = calloc(1, sizeof *v->auth_cache);
+        if (!v->auth_cache)
+            return NULL;
+        v->auth_cache->epoch = cu_store_auth_epoch(v->store);
+    }
+    cu_auth_cache *c = v->auth_cache;
+    uint64_t now = cu_store_auth_epoch(v->store);
+    if (c->epoch != now) {
+        auth_cache_clear(c);
+        c->epoch = now;
+    }
+    return c;
+}
+
+static auth_entry *auth_slot(cu_auth_cache *c, const unsigned char h[CU_HASH_BYTES])
+{
+    size_t i = ((size_t)h[0] | (size_t)h[1] << 8) & (AUTH_CACHE_SLOTS - 1);
+    return &c->e[i];
+}
+
+static auth_entry *auth_find(cu_auth_cache *c, const unsigned char h[CU_HASH_BYTES])
+{
+    auth_entry *e = c ? auth_slot(c, h) : NULL;
+    return e && e->used && cu_ct_equal(e->hash, h, CU_HASH_BYTES) ? e : NULL;
+}
+
+static void auth_keep(cu_auth_cache *c, const unsigned char h[CU_HASH_BYTES],
+                      const cu_principal *who, int64_t created_at, int64_t last_seen)
+{
+    if (!c)
+        return;
+    auth_entry *e = auth_slot(c, h); /* a collision replaces the older entry */
+    if (!e->used)
+        c->used++;
+    e->used = true;
+    memcpy(e->hash, h, CU_HASH_BYTES);
+    e->who = *who;
+    e->created_at = created_at;
+    e->last_seen = last_seen;
+}
+
+static void auth_drop(cu_auth_cache *c, auth_entry *e)
+{
+    if (c && e && e->used) {
+        cu_wipe(e, sizeof *e);
+        c->used--;
+    }
+}
+
+/* Idle time is kept to the minute (or to half the idle limit, when that is
+ * shorter, so a session in use never looks idle): not every request needs a
+ * write. */
+static int64_t touch_grain(int64_t idle_us)
+{
+    return idle_us / 2 < 60LL * 1000000 ? idle_us / 2 : 60LL * 1000000;
+}
+
 int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
                     int64_t absolute_us, cu_principal *out, cu_err *err)
 {
     memset(out, 0, sizeof *out);
     unsigned char h[CU_HASH_BYTES];
     int64_t now = cu_now_us();
+    cu_auth_cache *c = auth_cache(v);
     if (cu_token_wellformed(token, n, "cut_")) {
         cu_token_hash(token, n, h);
+        auth_entry *e = auth_find(c, h);
+        if (e && e->who.token) {
+            *out = e->who;
+            return CU_OK;
+        }
         cu_token_rec t;
         int rc = cu_store_token_get(v->store, h, sizeof h, &t, err);
         if (rc == CU_ENOTFOUND)
@@ -405,11 +515,32 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
         cu_strlcpy(out->roles_text, t.roles, sizeof out->roles_text);
         out->roles = cu_roles_parse(t.roles);
         out->token = true;
+        auth_keep(c, h, out, 0, 0);
         return CU_OK;
     }
     if (!cu_token_wellformed(token, n, "cus_"))
         return cu_err_set(err, CU_EDENIED, "malformed credentials");
     cu_token_hash(token, n, h);
+    int64_t grain = touch_grain(idle_us);
+    auth_entry *e = auth_find(c, h);
+    if (e && !e->who.token) {
+        if (now - e->last_seen > idle_us) {
+            auth_drop(c, e);
+            return cu_err_set(err, CU_EDENIED, "the session expired after inactivity");
+        }
+        if (now - e->created_at > absolute_us) {
+            auth_drop(c, e);
+            return cu_err_set(err, CU_EDENIED, "the session reached its maximum age");
+        }
+        *out = e->who;
+        if (now - e->last_seen > grain) {
+            int rc = cu_store_session_touch(v->store, h, sizeof h, now, err);
+            if (rc)
+                return rc;
+            e->last_seen = now;
+        }
+        return CU_OK;
+    }
     cu_session_rec s;
     int rc = cu_store_session_get(v->store, h, sizeof h, &s, err);
     if (rc == CU_ENOTFOUND)
@@ -432,13 +563,13 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     principal_from_user(&u, out);
     memcpy(out->session_hash, h, sizeof h);
     cu_wipe(&u, sizeof u);
-    /* Idle time is kept to the minute (or to half the idle limit, when that is
-     * shorter, so a session in use never looks idle): not every request needs
-     * a write. */
-    int64_t grain = idle_us / 2 < 60LL * 1000000 ? idle_us / 2 : 60LL * 1000000;
-    if (now - s.last_seen > grain)
-        rc = cu_store_session_touch(v->store, h, sizeof h, now, err);
-    return rc;
+    if (now - s.last_seen > grain) {
+        if ((rc = cu_store_session_touch(v->store, h, sizeof h, now, err)))
+            return rc;
+        s.last_seen = now;
+    }
+    auth_keep(c, h, out, s.created_at, s.last_seen);
+    return CU_OK;
 }
 
 int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err)

@@ -18,7 +18,10 @@
  *
  * Sessions expire after idle_us without use and absolute_us after sign-in; a
  * session of a disabled account, or one revoked by sign-out or a password
- * reset, is refused.
+ * reset, is refused. Inside a batch, credentials already accepted are
+ * remembered, so a request costs no query; any change to accounts, sessions or
+ * tokens (by this process at once, by another at the start of the next batch)
+ * forgets them all. A session's last use is written at most once a minute.
  */
 #ifndef CUSTOS_DOMAIN_STAFF_H
 #define CUSTOS_DOMAIN_STAFF_H

@@ -86,6 +86,7 @@ void cu_vault_close(cu_vault *v)
         return;
     if (v->batch)
         cu_vault_batch_abort(v);
+    cu_auth_cache_free(v->auth_cache);
     cu_store_close(v->store);
     free_keys(v);
     drop_policies(v);

@@ -51,6 +51,7 @@ struct cu_vault {
     int64_t data_version;
     bool policies_stale;
     int64_t replayed; /* erasures re-applied from the ledger when opened */
+    struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
 };
 
 /* The controller's current policy, from the cache or the store; *out is NULL
@@ -106,6 +107,9 @@ CU_MUST_USE int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subje
  * sealed under dek into the event. Returns status, or a commit failure. */
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
               cu_err *err);
+
+typedef struct cu_auth_cache cu_auth_cache;
+void cu_auth_cache_free(cu_auth_cache *c);
 
 /* Keys of one subject and one controller. */
 CU_MUST_USE int cu_vault_subject_key(cu_vault *v, const char *subject_id, cu_key *dek,

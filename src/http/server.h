@@ -26,7 +26,7 @@ typedef struct cu_server_config {
     char host[64];              /* numeric IPv4 address, default 127.0.0.1 */
     uint16_t port;              /* 0 picks a free port */
     size_t max_body;            /* default 1 MiB */
-    size_t max_header;          /* connection memory, default 64 KiB */
+    size_t max_header;          /* connection memory, default 16 KiB */
     unsigned threads;           /* HTTP threads, default 4 */
     unsigned max_connections;   /* default 1024 */
     unsigned per_ip;            /* connections per source address, default 256 */

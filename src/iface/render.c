@@ -1,6 +1,7 @@
 #include "iface/render.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/model.h"
@@ -41,9 +42,22 @@ static void item_write(cu_jw *w, const cu_item_view *it)
     cu_jw_end_object(w);
 }
 
+/* Room for the whole document at once, so it is not copied as it grows: a
+ * generous guess (a value may need escapes, and the guess is only a start). */
+static void reserve(cu_buf *out, const cu_subject_view *sv)
+{
+    size_t need = 512;
+    for (size_t i = 0; i < sv->n; i++)
+        need += 384 + sv->items[i].value.len + sv->items[i].value.len / 8;
+    if (cu_buf_reserve(out, need < out->limit ? need : out->limit) != CU_OK) {
+        /* only a hint: the appends below find out for themselves */
+    }
+}
+
 int cu_render_items(cu_buf *out, const cu_subject_view *sv)
 {
     cu_jw w;
+    reserve(out, sv);
     cu_jw_init(&w, out);
     cu_jw_begin_object(&w);
     cu_jw_key(&w, "items");
@@ -57,7 +71,14 @@ int cu_render_items(cu_buf *out, const cu_subject_view *sv)
 
 int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
 {
+    /* Which well-known field each item is, looked up once. */
+    const cu_known_field *small[64], **known = small;
+    if (sv->n > sizeof small / sizeof small[0] && !(known = malloc(sv->n * sizeof *known)))
+        return CU_ENOMEM;
+    for (size_t i = 0; i < sv->n; i++)
+        known[i] = cu_known_field_find(sv->items[i].field);
     cu_jw w;
+    reserve(out, sv);
     cu_jw_init(&w, out);
     cu_jw_begin_object(&w);
     cu_jw_key(&w, "id");
@@ -80,7 +101,7 @@ int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
     for (size_t k = 0; (kf = cu_known_field_at(k)) != NULL; k++) {
         for (size_t i = 0; i < sv->n; i++) {
             const cu_item_view *it = &sv->items[i];
-            if (strcmp(it->field, kf->field) != 0)
+            if (known[i] != kf)
                 continue;
             cu_jw_key(&w, it->field);
             cu_jw_string(&w, (const char *)it->value.data, it->value.len);
@@ -95,7 +116,7 @@ int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
     cu_jw_key(&w, "field_item_ids");
     cu_jw_begin_object(&w);
     for (size_t i = 0; i < sv->n; i++)
-        if (cu_known_field_find(sv->items[i].field)) {
+        if (known[i]) {
             cu_jw_key(&w, sv->items[i].field);
             cu_jw_str(&w, sv->items[i].id);
         }
@@ -103,10 +124,12 @@ int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
     cu_jw_key(&w, "items");
     cu_jw_begin_array(&w);
     for (size_t i = 0; i < sv->n; i++)
-        if (!cu_known_field_find(sv->items[i].field))
+        if (!known[i])
             item_write(&w, &sv->items[i]);
     cu_jw_end_array(&w);
     cu_jw_end_object(&w);
+    if (known != small)
+        free(known);
     return w.rc;
 }
 

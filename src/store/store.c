@@ -245,6 +245,13 @@ struct cu_store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
     bool in_tx;
+    /* See cu_store_auth_epoch. */
+    bool stmt_auth[ST_COUNT]; /* the statement may change what a credential names */
+    bool auth_seen;           /* set by the authorizer while a statement is prepared */
+    bool auth_written;        /* such a statement ran in the open transaction */
+    uint64_t auth_epoch;
+    int64_t data_version;
+    sqlite3_stmt *data_version_st;
 };
 
 int cu_store_schema_version(void)
@@ -267,16 +274,48 @@ static int db_fail(cu_store *s, int src, const char *what, cu_err *err)
                                                             : sqlite3_errstr(src));
 }
 
+/* Tables whose rows say what a session or API token stands for. A statement
+ * that inserts, deletes or updates any of their columns, except a session's
+ * last_seen, moves the auth epoch. The authorizer sees every table and column
+ * a statement writes when it is prepared, so new statements are covered too. */
+static int auth_watch(void *ctx, int action, const char *a1, const char *a2, const char *db,
+                      const char *trigger)
+{
+    (void)db;
+    (void)trigger;
+    cu_store *s = ctx;
+    if ((action == SQLITE_INSERT || action == SQLITE_DELETE || action == SQLITE_UPDATE) && a1 &&
+        (sqlite3_stricmp(a1, "users") == 0 || sqlite3_stricmp(a1, "sessions") == 0 ||
+         sqlite3_stricmp(a1, "api_tokens") == 0) &&
+        !(action == SQLITE_UPDATE && a2 && sqlite3_stricmp(a1, "sessions") == 0 &&
+          sqlite3_stricmp(a2, "last_seen") == 0))
+        s->auth_seen = true;
+    return SQLITE_OK;
+}
+
+static void auth_changed(cu_store *s)
+{
+    s->auth_epoch++;
+    if (s->in_tx)
+        s->auth_written = true;
+}
+
 static sqlite3_stmt *stmt(cu_store *s, enum stmt_id id, cu_err *err)
 {
     if (!s->stmt[id]) {
+        s->auth_seen = false;
         int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                     &s->stmt[id], NULL);
+        s->stmt_auth[id] = s->auth_seen;
         if (rc != SQLITE_OK) {
             db_fail(s, rc, "preparing a statement", err);
             return NULL;
         }
     }
+    /* Every use of a statement comes here first: the epoch moves before the
+     * change is made, so nothing read after it can be taken for older. */
+    if (s->stmt_auth[id])
+        auth_changed(s);
     return s->stmt[id];
 }
 
@@ -314,7 +353,10 @@ static int exec_stmt(cu_store *s, sqlite3_stmt *st, const char *what, cu_err *er
 
 static int exec_sql(cu_store *s, const char *sql, const char *what, cu_err *err)
 {
+    s->auth_seen = false;
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (s->auth_seen)
+        auth_changed(s);
     return rc == SQLITE_OK ? CU_OK : db_fail(s, rc, what, err);
 }
 
@@ -389,6 +431,7 @@ int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err)
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_set_authorizer(s->db, auth_watch, s);
     /* Only init creates a schema: an existing file at version 0 is empty or
      * another application's database. Checked before anything is written. */
     int version = 0;
@@ -430,17 +473,49 @@ void cu_store_close(cu_store *s)
         cu_store_rollback(s);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
+    sqlite3_finalize(s->data_version_st);
     sqlite3_close_v2(s->db);
     free(s);
+}
+
+/* Another connection's commit may have changed anything: seen here, once the
+ * transaction holds the write lock, so none can land while it is open. */
+static int check_data_version(cu_store *s, cu_err *err)
+{
+    if (!s->data_version_st) {
+        int rc = sqlite3_prepare_v3(s->db, "PRAGMA data_version", -1,
+                                    SQLITE_PREPARE_PERSISTENT, &s->data_version_st, NULL);
+        if (rc != SQLITE_OK)
+            return db_fail(s, rc, "preparing a statement", err);
+    }
+    int rc = sqlite3_step(s->data_version_st);
+    int64_t dv = rc == SQLITE_ROW ? sqlite3_column_int64(s->data_version_st, 0) : -1;
+    sqlite3_reset(s->data_version_st);
+    if (dv < 0)
+        return db_fail(s, rc, "reading the data version", err);
+    if (dv != s->data_version) {
+        s->data_version = dv;
+        s->auth_epoch++;
+    }
+    return CU_OK;
 }
 
 int cu_store_begin(cu_store *s, cu_err *err)
 {
     PREP(st, ST_BEGIN, "begin");
     int rc = exec_stmt(s, st, "starting a transaction", err);
-    if (!rc)
+    if (!rc) {
         s->in_tx = true;
+        s->auth_written = false;
+        if ((rc = check_data_version(s, err)))
+            cu_store_rollback(s);
+    }
     return rc;
+}
+
+uint64_t cu_store_auth_epoch(const cu_store *s)
+{
+    return s->auth_epoch;
 }
 
 int cu_store_commit(cu_store *s, cu_err *err)
@@ -452,6 +527,7 @@ int cu_store_commit(cu_store *s, cu_err *err)
         return rc;
     }
     s->in_tx = false;
+    s->auth_written = false;
     return CU_OK;
 }
 
@@ -462,7 +538,11 @@ void cu_store_rollback(cu_store *s)
         if (st)
             (void)exec_stmt(s, st, "rolling back", NULL);
     }
+    /* What was read after an undone change may have reflected it. */
+    if (s->auth_written)
+        s->auth_epoch++;
     s->in_tx = false;
+    s->auth_written = false;
 }
 
 bool cu_store_in_tx(const cu_store *s)
@@ -484,6 +564,8 @@ int cu_store_release(cu_store *s, cu_err *err)
 
 void cu_store_rollback_to(cu_store *s)
 {
+    if (s->auth_written)
+        s->auth_epoch++;
     sqlite3_stmt *st = stmt(s, ST_ROLLBACK_TO, NULL);
     if (st)
         (void)exec_stmt(s, st, "undoing an operation", NULL);

@@ -41,6 +41,14 @@ CU_MUST_USE int cu_store_begin(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_commit(cu_store *s, cu_err *err);
 void cu_store_rollback(cu_store *s);
 bool cu_store_in_tx(const cu_store *s);
+/* A number that changes whenever what a session or API token stands for may
+ * have changed: when this connection is about to write the users, sessions or
+ * api_tokens tables (other than a session's last_seen), when it undoes a
+ * transaction that wrote them, and when cu_store_begin finds that another
+ * connection has committed anything since the last transaction. While a
+ * transaction is open and the number is unchanged, rows of those tables read
+ * earlier in it are still what the database holds. */
+uint64_t cu_store_auth_epoch(const cu_store *s);
 CU_MUST_USE int cu_store_savepoint(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_release(cu_store *s, cu_err *err);
 void cu_store_rollback_to(cu_store *s);

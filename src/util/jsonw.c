@@ -1,5 +1,6 @@
 #include "util/jsonw.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "util/clock.h"
@@ -11,10 +12,20 @@ void cu_jw_init(cu_jw *w, cu_buf *out)
     w->rc = CU_OK;
 }
 
-static void put(cu_jw *w, const char *s, size_t n)
+/* Appends n bytes; the room-already-there case inline, since a response is
+ * written a few bytes at a time. */
+static inline void put(cu_jw *w, const char *s, size_t n)
 {
-    if (!w->rc)
-        w->rc = cu_buf_append(w->out, s, n);
+    cu_buf *b = w->out;
+    if (w->rc)
+        return;
+    if (b->data && n < b->cap_alloc - b->len && b->len + n <= b->limit) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return;
+    }
+    w->rc = cu_buf_append(b, s, n);
 }
 
 static void sep(cu_jw *w)
@@ -50,14 +61,50 @@ void cu_jw_end_array(cu_jw *w)
     w->comma = true;
 }
 
+/* Bytes that stand for themselves inside a JSON string here: everything but
+ * control characters, DEL, '"' and '\\'. */
+static const unsigned char plain[256] = {
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+    R16(0), R16(0),
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f: '"' */
+    R16(1), R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50-0x5f: '\\' */
+    R16(1),
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70-0x7f: DEL */
+    R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1), R16(1),
+#undef R16
+};
+
 static void escaped(cu_jw *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    put(w, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (w->rc)
+        return;
+    /* Most strings need no escape: one reservation, copied while checked. */
+    cu_buf *b = w->out;
+    if (n > SIZE_MAX - 2 || cu_buf_reserve(b, n + 2)) {
+        w->rc = CU_ENOMEM;
+        return;
+    }
+    unsigned char *o = b->data + b->len;
+    size_t i = 0;
+    o[0] = '"';
+    while (i < n && plain[(unsigned char)s[i]]) {
+        o[1 + i] = (unsigned char)s[i];
+        i++;
+    }
+    if (i == n) {
+        o[1 + n] = '"';
+        b->len += n + 2;
+        b->data[b->len] = '\0';
+        return;
+    }
+    b->len += 1 + i;
+    b->data[b->len] = '\0';
+    size_t run = i;
+    for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+        if (plain[c])
             continue;
         put(w, s + run, i - run);
         run = i + 1;

@@ -1,7 +1,8 @@
 """HTTP API edges: signing out with an API token ends that token; the audit
 listing's limit counts only the caller's controller's events; pseudonyms work
 wherever a subject id does; the Bearer scheme is case-insensitive; a body over
---max-body is refused naming that limit."""
+--max-body is refused naming that limit; request headers over about 15.5 KiB
+get 431."""
 
 from harness import registry, check, eq
 from fixtures import PERSON1
@@ -97,3 +98,19 @@ def t_bearer_and_body_limit(ctx):
         r = srv.call("POST", "/v1/subjects", {"kind": "patient", "name": "x" * 4000}, token=tok)
         expect_problem(r, 413, "payload-too-large", "over --max-body")
         check("2048" in r.json().get("detail", ""), "413 names the limit: %r" % r.json())
+
+
+@case("http edges: request headers up to 15 KiB are served; over 16 KiB get 431")
+def t_header_limit(ctx):
+    cx, st = staffed(ctx)
+    s1 = st.subjects["S1"]["id"]
+    with Server(cx) as srv:
+        tc = st.signin(srv, "clinician")
+        auth = {"Authorization": "Bearer " + tc}
+        r = call(srv.port, "GET", "/v1/subjects/" + s1,
+                 headers=dict(auth, **{"X-Pad": "a" * (15 << 10)}))
+        expect_status(r, 200, "15 KiB of headers")
+        r = call(srv.port, "GET", "/v1/subjects/" + s1,
+                 headers=dict(auth, **{"X-Pad": "a" * (16 << 10)}))
+        eq(r.status, 431, "16 KiB of headers")
+        expect_status(srv.call("GET", "/v1/subjects/" + s1, token=tc), 200, "afterwards")

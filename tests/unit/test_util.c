@@ -21,6 +21,7 @@
 
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/jsonw.h"
 #include "util/err.h"
 #include "util/file.h"
 
@@ -227,6 +228,53 @@ static void test_buf_printf(void **state)
     assert_string_equal(cu_buf_str(&b), "123456");
     assert_int_equal(cu_buf_printf(&b, "%c", 'x'), CU_ENOMEM);
     assert_string_equal(cu_buf_str(&b), "123456");
+    cu_buf_release(&b);
+}
+
+/* Every byte value inside a string: itself, or the escape JSON needs
+ * ('"' and '\\' by backslash, control characters and DEL as \u00XX). */
+static void test_jw_string_escapes(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        char in[3] = {'a', (char)c, 'b'}, want[16];
+        if (c == '"' || c == '\\')
+            snprintf(want, sizeof want, "[\"a\\%cb\"]", c);
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(want, sizeof want, "[\"a\\u%04xb\"]", c);
+        else
+            snprintf(want, sizeof want, "[\"a%cb\"]", c);
+        cu_buf b;
+        cu_buf_init(&b, 0);
+        cu_jw w;
+        cu_jw_init(&w, &b);
+        cu_jw_begin_array(&w);
+        cu_jw_string(&w, in, sizeof in);
+        cu_jw_end_array(&w);
+        assert_int_equal(w.rc, CU_OK);
+        if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0)
+            fail_msg("byte 0x%02x: got %s, want %s", c, (const char *)b.data, want);
+        cu_buf_release(&b);
+    }
+    /* A long run with escapes at both ends, and one that does not fit the limit. */
+    char big[300];
+    memset(big, 'x', sizeof big);
+    big[0] = '\n';
+    big[sizeof big - 1] = '"';
+    cu_buf b;
+    cu_buf_init(&b, 0);
+    cu_jw w;
+    cu_jw_init(&w, &b);
+    cu_jw_string(&w, big, sizeof big);
+    assert_int_equal(w.rc, CU_OK);
+    assert_int_equal(b.len, sizeof big + 2 + 5 + 1);
+    assert_memory_equal(b.data, "\"\\u000axxx", 10);
+    assert_memory_equal(b.data + b.len - 4, "x\\\"\"", 4);
+    cu_buf_release(&b);
+    cu_buf_init(&b, 100);
+    cu_jw_init(&w, &b);
+    cu_jw_string(&w, big + 1, 150);
+    assert_int_equal(w.rc, CU_ENOMEM);
     cu_buf_release(&b);
 }
 
@@ -685,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_buf_reset),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_strlcpy),
+        cmocka_unit_test(test_jw_string_escapes),
         cmocka_unit_test(test_leap_years),
         cmocka_unit_test(test_days_in_month),
         cmocka_unit_test(test_date_parse),

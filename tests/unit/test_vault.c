@@ -30,6 +30,7 @@
 #include "domain/audit.h"
 #include "domain/input.h"
 #include "domain/ledger.h"
+#include "domain/staff.h"
 #include "domain/subject.h"
 #include "domain/vault.h"
 #include "domain/vault_impl.h"
@@ -1856,6 +1857,115 @@ static void test_two_connections(void **state)
     assert_int_equal(rep.events, 8);
 }
 
+/* ----------------------------------------------------------- sessions ---- */
+
+static const char STAFF_PW[] = "correct horse battery staple";
+
+/* Adds a clinician and signs them in: the session token in token. */
+static void staff_session(fx *f, const char *username, char token[CU_TOKEN_STRLEN])
+{
+    char id[CU_ID_STRLEN], b32[CU_TOTP_B32_LEN];
+    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, username, "clinician", STAFF_PW,
+                      strlen(STAFF_PW), false, id, b32, &f->err));
+    cu_signin s;
+    OK(f, cu_signin_prepare(f->v, username, &s, &f->err));
+    cu_signin_result res;
+    cu_principal p;
+    OK(f, cu_signin_finish(f->v, &s, true, NULL, "unit test", &res, token, &p, &f->err));
+    assert_int_equal(res, CU_SIGNIN_OK);
+    cu_wipe(&s, sizeof s);
+}
+
+#define IDLE_US (30LL * 60 * 1000000)
+#define MAX_US (12LL * 3600 * 1000000)
+
+/* One batch that authenticates token: its status, and the principal in p. */
+static int auth_batch(fx *f, const char *token, cu_principal *p)
+{
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    cu_err_clear(&f->err);
+    int rc = cu_authenticate(f->v, token, strlen(token), IDLE_US, MAX_US, p, &f->err);
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    return rc;
+}
+
+/* Credentials accepted earlier are remembered between batches, but a change
+ * to accounts, sessions or tokens, by this connection or another, is seen by
+ * the next request (the next batch, for another connection). */
+static void test_session_cache(void **state)
+{
+    fx *f = *state;
+    char nurse[CU_TOKEN_STRLEN], porter[CU_TOKEN_STRLEN], locum[CU_TOKEN_STRLEN];
+    staff_session(f, "nurse", nurse);
+    staff_session(f, "porter", porter);
+    staff_session(f, "locum", locum);
+    cu_principal p;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(auth_batch(f, nurse, &p), CU_OK);
+        assert_string_equal(p.name, "nurse");
+        assert_int_equal(p.roles, CU_ROLE_CLINICIAN);
+        assert_int_equal(auth_batch(f, porter, &p), CU_OK);
+        assert_string_equal(p.name, "porter");
+    }
+
+    /* Another connection (the CLI) disables an account between batches. */
+    cu_vault *w = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &w, &f->err));
+    OK(f, cu_user_disable(w, &OPERATOR, "nurse", &f->err));
+    assert_int_equal(auth_batch(f, nurse, &p), CU_EDENIED);
+    assert_int_equal(auth_batch(f, porter, &p), CU_OK);
+
+    /* Sign-out through this connection, in the middle of a batch. */
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    OK(f, cu_authenticate(f->v, porter, strlen(porter), IDLE_US, MAX_US, &p, &f->err));
+    OK(f, cu_signout(f->v, &p, "unit test", &f->err));
+    FAILS(f, CU_EDENIED, cu_authenticate(f->v, porter, strlen(porter), IDLE_US, MAX_US, &p,
+                                         &f->err));
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    assert_int_equal(auth_batch(f, porter, &p), CU_EDENIED);
+
+    /* A password reset by this connection ends the account's sessions. */
+    assert_int_equal(auth_batch(f, locum, &p), CU_OK);
+    OK(f, cu_user_reset_password(f->v, &OPERATOR, "locum", "a new passphrase 42", 19,
+                                 &f->err));
+    assert_int_equal(auth_batch(f, locum, &p), CU_EDENIED);
+
+    /* An API token revoked by another connection. */
+    char tok[CU_TOKEN_STRLEN], tok_id[CU_ID_STRLEN];
+    OK(f, cu_api_token_create(f->v, &OPERATOR, f->ctl, "clinician", "feed", tok, tok_id,
+                              &f->err));
+    assert_int_equal(auth_batch(f, tok, &p), CU_OK);
+    assert_true(p.token);
+    assert_int_equal(auth_batch(f, tok, &p), CU_OK);
+    OK(f, cu_api_token_revoke(w, &OPERATOR, tok_id, &f->err));
+    assert_int_equal(auth_batch(f, tok, &p), CU_EDENIED);
+
+    /* Idle and absolute expiry hold for a remembered session. */
+    char sister[CU_TOKEN_STRLEN];
+    staff_session(f, "sister", sister);
+    assert_int_equal(auth_batch(f, sister, &p), CU_OK);
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    FAILS(f, CU_EDENIED, cu_authenticate(f->v, sister, strlen(sister), -1, MAX_US, &p,
+                                         &f->err));
+    assert_non_null(strstr(f->err.msg, "inactivity"));
+    FAILS(f, CU_EDENIED, cu_authenticate(f->v, sister, strlen(sister), IDLE_US, -1, &p,
+                                         &f->err));
+    assert_non_null(strstr(f->err.msg, "maximum age"));
+    OK(f, cu_authenticate(f->v, sister, strlen(sister), IDLE_US, MAX_US, &p, &f->err));
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+
+    /* An aborted batch that revoked a session leaves it valid, and known. */
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    OK(f, cu_authenticate(f->v, sister, strlen(sister), IDLE_US, MAX_US, &p, &f->err));
+    OK(f, cu_signout(f->v, &p, "unit test", &f->err));
+    FAILS(f, CU_EDENIED, cu_authenticate(f->v, sister, strlen(sister), IDLE_US, MAX_US, &p,
+                                         &f->err));
+    cu_vault_batch_abort(f->v);
+    assert_int_equal(auth_batch(f, sister, &p), CU_OK);
+    cu_vault_close(w);
+    assert_true(verify(f).ok);
+}
+
 /* -------------------------------------------------------------- batch ---- */
 
 static void test_batch_commit(void **state)
@@ -2553,6 +2663,7 @@ int main(void)
         T(test_batch_commit),
         T(test_batch_abort),
         T(test_batch_with_failing_operations),
+        T(test_session_cache),
         T(test_audit_untouched_verifies),
         T(test_tamper_body_byte),
         T(test_tamper_hash_byte),
