@@ -34,7 +34,7 @@ run: build
 	@scripts/run-demo.sh $(BUILD)/custos $(STORE) $(LISTEN)
 
 test: deps
-	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false >/dev/null; fi
+	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true >/dev/null; fi
 	@ninja -C $(BUILD_ASAN) >/dev/null
 	@scripts/fhir-schema.sh $(BUILD_ASAN)
 	@tests/run.sh $(BUILD_ASAN)

@@ -92,7 +92,11 @@ int main(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         if (opt == 'V') {
+#ifdef CUSTOS_TEST_CLOCK
+            puts("custos " CUSTOS_VERSION " (test build: CUSTOS_FAKE_NOW sets the clock)");
+#else
             puts("custos " CUSTOS_VERSION);
+#endif
             return EXIT_DONE;
         }
         if (opt == '?')

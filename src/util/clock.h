@@ -16,8 +16,10 @@ typedef struct cu_date {
     int year, month, day;
 } cu_date;
 
-/* The current UTC time in microseconds. CUSTOS_FAKE_NOW (seconds since the
- * epoch) overrides it, for tests of clocks and expiry. */
+/* The current UTC time in microseconds. In a build configured with
+ * -Dtest_clock=true (make test's), CUSTOS_FAKE_NOW (seconds since the epoch)
+ * overrides it, for tests of clocks, expiry and retention; other builds
+ * ignore it. */
 int64_t cu_now_us(void);
 
 /* "2026-11-22T10:41:26.123456Z"; out must hold CU_TIME_STRLEN bytes. */

@@ -35,6 +35,14 @@ def later(seconds):
     return {"CUSTOS_FAKE_NOW": str(int(time.time()) + seconds)}
 
 
+def test_clock(cx):
+    """Cases that move time need a binary built for tests (-Dtest_clock=true,
+    as make test builds it): a production build ignores CUSTOS_FAKE_NOW."""
+    v = cx.run("--version", store=False).out
+    if "test build" not in v:
+        raise Fail("this case needs a test build (meson -Dtest_clock=true): " + v.strip())
+
+
 def therapy_store(ctx):
     cx = new_store(ctx)
     ctl = cx.ok("controller", "add", "--name", "therapyaudit", "--policy", THERAPYAUDIT).out.strip()
@@ -137,6 +145,7 @@ def t_web_user_granted(ctx):
       "plan digest; a missing or stale digest is refused; the approval is recorded")
 def t_health_approval(ctx):
     cx, ctl, pid, wid = therapy_store(ctx)
+    test_clock(cx)
     env = later(NINE_YEARS)
     p = plan(cx, pid, env)
     eq(len(p["to_erase"]), 4, "all granted after 8 years")

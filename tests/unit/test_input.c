@@ -558,6 +558,7 @@ static void test_input_size_limit(void **state)
     free(buf);
 }
 
+#ifdef CUSTOS_TEST_CLOCK
 static void test_future_dates_with_fake_now(void **state)
 {
     (void)state;
@@ -585,6 +586,7 @@ static void test_future_dates_with_fake_now(void **state)
     }
     assert_int_equal(unsetenv("CUSTOS_FAKE_NOW"), 0);
 }
+#endif
 
 /* ----------------------------------------------------------------- model ---- */
 
@@ -710,7 +712,9 @@ int main(void)
         cmocka_unit_test(test_value_size_limit),
         cmocka_unit_test(test_value_count_limit),
         cmocka_unit_test(test_input_size_limit),
+#ifdef CUSTOS_TEST_CLOCK
         cmocka_unit_test(test_future_dates_with_fake_now),
+#endif
         cmocka_unit_test(test_model_categories),
         cmocka_unit_test(test_model_names),
         cmocka_unit_test(test_model_known_fields),

@@ -586,6 +586,7 @@ static void test_date_calendar_helpers(void **state)
     }
 }
 
+#ifdef CUSTOS_TEST_CLOCK
 static void test_fake_now(void **state)
 {
     (void)state;
@@ -616,6 +617,7 @@ static void test_fake_now(void **state)
         free(saved);
     }
 }
+#endif
 
 /* --------------------------------------------------------------- file ---- */
 
@@ -743,7 +745,9 @@ int main(void)
         cmocka_unit_test(test_time_format_round_trip_range),
         cmocka_unit_test(test_date_days_inverse),
         cmocka_unit_test(test_date_calendar_helpers),
+#ifdef CUSTOS_TEST_CLOCK
         cmocka_unit_test(test_fake_now),
+#endif
         cmocka_unit_test_setup_teardown(test_write_file_atomic, testdir_setup, testdir_teardown),
         cmocka_unit_test_setup_teardown(test_read_stream, testdir_setup, testdir_teardown),
         cmocka_unit_test_setup_teardown(test_mkdir_p, testdir_setup, testdir_teardown),
