@@ -131,9 +131,9 @@ int cu_disclosure_add(cu_vault *v, cu_op *op, const cu_subject_rec *rec, const c
             break;
         if (f.category >= 0)
             cats |= 1u << f.category;
-        if (i)
-            strcat(ids, ",");
-        strcat(ids, in->items[i]);
+        /* ids holds nitems ids of CU_ID_STRLEN - 1 characters and their commas */
+        size_t used = strlen(ids);
+        snprintf(ids + used, idlen - used, "%s%s", i ? "," : "", in->items[i]);
     }
     char catnames[256];
     cu_category_mask_names(cats, catnames, sizeof catnames);

@@ -324,7 +324,7 @@ int cu_body_sar(const void *json, size_t len, cu_sar_body *out, cu_err *err)
         return CU_EINVAL;
     int rc = member_str(root, "format", false, out->format, sizeof out->format, err);
     if (!rc && !out->format[0])
-        strcpy(out->format, "json");
+        cu_strlcpy(out->format, "json", sizeof out->format);
     if (!rc && strcmp(out->format, "json") != 0 && strcmp(out->format, "html") != 0 &&
         strcmp(out->format, "fhir") != 0)
         rc = cu_err_set(err, CU_EINVAL, "$.format must be json, html or fhir");

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "policy_fixture.h"
 #include "testdir.h"
+#include "vault_fixture.h"
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -39,36 +39,6 @@
 #include "util/clock.h"
 #include "util/err.h"
 #include "util/file.h"
-
-#define CHECK(cond, ...)                                                                    \
-    do {                                                                                    \
-        if (!(cond))                                                                        \
-            fail_msg(__VA_ARGS__);                                                          \
-    } while (0)
-
-/* Asserts a call returned CU_OK, showing the error message otherwise. */
-#define OK(f, call)                                                                         \
-    do {                                                                                    \
-        cu_err_clear(&(f)->err);                                                            \
-        int rc_ = (call);                                                                   \
-        CHECK(rc_ == CU_OK, "%s: %s (%d)", #call, (f)->err.msg, rc_);                       \
-    } while (0)
-
-/* Asserts a call returned want_ and filled err as err.h promises. */
-#define FAILS(f, want_, call)                                                               \
-    do {                                                                                    \
-        cu_err_clear(&(f)->err);                                                            \
-        int rc_ = (call);                                                                   \
-        CHECK(rc_ == (want_), "%s: got %s (%s), want %s", #call,                            \
-              cu_status_name((cu_status)rc_), (f)->err.msg, cu_status_name(want_));         \
-        /* err.h: a failure fills err with the same code and a one-line message. */         \
-        CHECK((f)->err.code == (cu_status)(want_) && (f)->err.msg[0] &&                     \
-                  !strchr((f)->err.msg, '\n'),                                              \
-              "%s: err holds %s '%s'", #call, cu_status_name((f)->err.code), (f)->err.msg); \
-    } while (0)
-
-static const cu_actor OPERATOR = {.name = "tester", .role = "operator",
-                                  .purpose = "administration", .via = "unit test"};
 
 /* Subject A: every top-level field, and items including two of one field. */
 static const char DOC_A[] =
@@ -115,23 +85,8 @@ static int setup(void **state)
     fx *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
-    snprintf(f->root, sizeof f->root, "/tmp/custos-test-vault-XXXXXX");
-    if (!mkdtemp(f->root)) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->store, sizeof f->store, "%s/store", f->root);
-    snprintf(f->db, sizeof f->db, "%s/custos.db", f->store);
     *state = f;
-    cu_err_clear(&f->err);
-    if (cu_vault_init(f->store, NULL, &f->err) != CU_OK ||
-        cu_vault_open(f->store, NULL, &f->v, &f->err) != CU_OK ||
-        cu_controller_add(f->v, &OPERATOR, "Test NHS Trust", f->ctl, &f->err) != CU_OK ||
-        test_policy_apply(f->v, &OPERATOR, f->ctl, &f->err) != CU_OK) {
-        fprintf(stderr, "setup: %s\n", f->err.msg);
-        return -1;
-    }
-    return 0;
+    return VAULT_FIXTURE_OPEN(f, "vault");
 }
 
 static int teardown(void **state)
