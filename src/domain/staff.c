@@ -487,6 +487,17 @@ static int64_t touch_grain(int64_t idle_us)
     return idle_us / 2 < 60LL * 1000000 ? idle_us / 2 : 60LL * 1000000;
 }
 
+/* The refusal of a session past its idle or absolute limit, else CU_OK. */
+static int session_expired(int64_t now, int64_t last_seen, int64_t created_at,
+                           int64_t idle_us, int64_t absolute_us, cu_err *err)
+{
+    if (now - last_seen > idle_us)
+        return cu_err_set(err, CU_EDENIED, "the session expired after inactivity");
+    if (now - created_at > absolute_us)
+        return cu_err_set(err, CU_EDENIED, "the session reached its maximum age");
+    return CU_OK;
+}
+
 int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
                     int64_t absolute_us, cu_principal *out, cu_err *err)
 {
@@ -524,18 +535,14 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     int64_t grain = touch_grain(idle_us);
     auth_entry *e = auth_find(c, h);
     if (e && !e->who.token) {
-        if (now - e->last_seen > idle_us) {
+        int rc = session_expired(now, e->last_seen, e->created_at, idle_us, absolute_us, err);
+        if (rc) {
             auth_drop(c, e);
-            return cu_err_set(err, CU_EDENIED, "the session expired after inactivity");
-        }
-        if (now - e->created_at > absolute_us) {
-            auth_drop(c, e);
-            return cu_err_set(err, CU_EDENIED, "the session reached its maximum age");
+            return rc;
         }
         *out = e->who;
         if (now - e->last_seen > grain) {
-            int rc = cu_store_session_touch(v->store, h, sizeof h, now, err);
-            if (rc)
+            if ((rc = cu_store_session_touch(v->store, h, sizeof h, now, err)))
                 return rc;
             e->last_seen = now;
         }
@@ -549,10 +556,8 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
         return rc;
     if (s.revoked_at)
         return cu_err_set(err, CU_EDENIED, "the session was signed out");
-    if (now - s.last_seen > idle_us)
-        return cu_err_set(err, CU_EDENIED, "the session expired after inactivity");
-    if (now - s.created_at > absolute_us)
-        return cu_err_set(err, CU_EDENIED, "the session reached its maximum age");
+    if ((rc = session_expired(now, s.last_seen, s.created_at, idle_us, absolute_us, err)))
+        return rc;
     cu_user_rec u;
     if ((rc = cu_store_user_get(v->store, NULL, s.user_id, &u, err)))
         return rc == CU_ENOTFOUND ? cu_err_set(err, CU_EDENIED, "unknown session") : rc;

@@ -489,10 +489,9 @@ static int tx_begin(cu_vault *v, cu_err *err)
     int rc = cu_store_begin(v->store, err);
     if (!rc && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
-    /* Cached policies are stale when another process has committed since. */
-    int64_t dv = 0;
-    if (!rc && (rc = cu_store_data_version(v->store, &dv, err)))
-        cu_store_rollback(v->store);
+    /* Cached policies are stale when another process has committed since
+     * (the data version cu_store_begin has just read). */
+    int64_t dv = rc ? 0 : cu_store_data_version(v->store);
     if (!rc && (dv != v->data_version || v->policies_stale)) {
         drop_policies(v);
         v->data_version = dv;

@@ -44,7 +44,7 @@ enum stmt_id {
     ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH,
     ST_ITEM_DELETE, ST_ITEM_RESEAL, ST_SUBJ_KEYVER, ST_CONSENT_EVIDENCE, ST_BG_SUBJECT,
     ST_BG_REASON,
-    ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH, ST_DATA_VERSION,
+    ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH,
     ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
     ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
     ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
@@ -176,7 +176,6 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "ORDER BY version DESC LIMIT 1",
     [ST_POL_EACH] = "SELECT controller_id, version, applied_at, applied_by, digest "
                     "FROM policies WHERE controller_id = ?1 ORDER BY version",
-    [ST_DATA_VERSION] = "PRAGMA data_version",
     [ST_ITEM_DELETE] = "DELETE FROM items WHERE subject_id = ?1 AND id = ?2",
     [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3 WHERE subject_id = ?1 AND id = ?2",
     [ST_SUBJ_KEYVER] = "UPDATE subjects SET key_version = ?2 WHERE id = ?1",
@@ -1449,16 +1448,9 @@ int cu_store_policy_each(cu_store *s, const char *controller_id, cu_policy_row_c
     EACH_ROW(st, "listing policies", (r = policy_from_row(st, false), cb(ctx, &r)));
 }
 
-int cu_store_data_version(cu_store *s, int64_t *out, cu_err *err)
+int64_t cu_store_data_version(const cu_store *s)
 {
-    PREP(st, ST_DATA_VERSION, "data version");
-    int rc = sqlite3_step(st), res = CU_OK;
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    else
-        res = db_fail(s, rc, "reading the data version", err);
-    done(st);
-    return res;
+    return s->data_version;
 }
 
 int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err)

@@ -309,9 +309,10 @@ CU_MUST_USE int cu_store_policy_get(cu_store *s, const char *controller_id, int6
 /* Every version of one controller's policy, oldest first, without documents. */
 CU_MUST_USE int cu_store_policy_each(cu_store *s, const char *controller_id,
                                      cu_policy_row_cb cb, void *ctx, cu_err *err);
-/* A number that changes whenever another connection commits (SQLite's
- * data_version): a cheap test for whether cached state may be stale. */
-CU_MUST_USE int cu_store_data_version(cu_store *s, int64_t *out, cu_err *err);
+/* SQLite's data_version as cu_store_begin last read it: a number that changes
+ * whenever another connection has committed, so cached state (parsed
+ * policies) may be stale. Read once per transaction, by cu_store_begin. */
+int64_t cu_store_data_version(const cu_store *s);
 
 /* consent records: append-only history per subject and purpose */
 typedef struct cu_consent_row {
