@@ -29,9 +29,9 @@ export CUSTOS_STORE=$dir/store
 pw=bench-password-2026
 
 "$custos" init >/dev/null
-ctl=$("$custos" controller add --name "Bench Trust")
+ctl=$("$custos" controller add --name "Bench Trust" --policy "$root/profiles/therapyaudit.json")
 echo "$pw" | "$custos" user add --controller "$ctl" --username bench --roles clinician >/dev/null
-read_subject=$("$custos" subject add --controller "$ctl" --kind patient <<'JSON'
+read_subject=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<'JSON'
 {"name": "Bench Reader", "birth_date": "1970-01-31", "nhs_number": "999 000 0018",
  "email": "bench.reader@example.org", "phone": "01632 960000", "address": "1 Bench Road",
  "postcode": "EX1 1AA",
@@ -40,7 +40,7 @@ read_subject=$("$custos" subject add --controller "$ctl" --kind patient <<'JSON'
            {"category": "family", "field": "next_of_kin", "value": "Partner"}]}
 JSON
 )
-write_subject=$("$custos" subject add --controller "$ctl" --kind patient <<< '{"name": "Bench Writer"}')
+write_subject=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<< '{"name": "Bench Writer"}')
 "$custos" care add --user bench --subject "$read_subject" >/dev/null
 "$custos" care add --user bench --subject "$write_subject" >/dev/null
 
