@@ -202,6 +202,35 @@ void cu_sign(const cu_key *seed, const void *msg, size_t n, unsigned char sig[CU
     sodium_memzero(sk, sizeof sk);
 }
 
+struct cu_signer {
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+};
+
+cu_signer *cu_signer_new(const cu_key *seed)
+{
+    cu_signer *s = sodium_malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+    crypto_sign_seed_keypair(pk, s->sk, seed->k);
+    sodium_mprotect_readonly(s);
+    return s;
+}
+
+void cu_signer_free(cu_signer *s)
+{
+    if (s) {
+        sodium_mprotect_readwrite(s);
+        sodium_free(s); /* wiped before unmapping */
+    }
+}
+
+void cu_signer_sign(const cu_signer *s, const void *msg, size_t n,
+                    unsigned char sig[CU_SIG_BYTES])
+{
+    crypto_sign_detached(sig, NULL, msg, n, s->sk);
+}
+
 bool cu_sign_verify(const unsigned char pk[CU_PUBKEY_BYTES], const void *msg, size_t n,
                     const unsigned char sig[CU_SIG_BYTES])
 {

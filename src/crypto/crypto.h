@@ -90,6 +90,15 @@ void cu_hash2(const void *a, size_t an, const void *b, size_t bn,
 /* Ed25519 signing from a 32-byte seed held in a cu_key. */
 void cu_sign_public(const cu_key *seed, unsigned char pk[CU_PUBKEY_BYTES]);
 void cu_sign(const cu_key *seed, const void *msg, size_t n, unsigned char sig[CU_SIG_BYTES]);
+/* An Ed25519 key expanded once from its seed, for signing often (the audit
+ * chain head, once a batch), in guarded, locked, read-only memory. NULL when
+ * memory is exhausted. */
+typedef struct cu_signer cu_signer;
+cu_signer *cu_signer_new(const cu_key *seed);
+void cu_signer_free(cu_signer *s);
+/* The same signature as cu_sign with the seed it was made from. */
+void cu_signer_sign(const cu_signer *s, const void *msg, size_t n,
+                    unsigned char sig[CU_SIG_BYTES]);
 /* True when sig is pk's valid signature of msg. */
 bool cu_sign_verify(const unsigned char pk[CU_PUBKEY_BYTES], const void *msg, size_t n,
                     const unsigned char sig[CU_SIG_BYTES]);

@@ -185,7 +185,7 @@ int cu_audit_seal_head(cu_vault *v, cu_err *err)
     memcpy(c.hash, v->head_hash, CU_HASH_BYTES);
     unsigned char msg[CU_AUDIT_SIGMSG_MAX];
     size_t n = cu_audit_sigmsg(v->store_id, &c, msg);
-    cu_sign(v->signing_seed, msg, n, c.sig);
+    cu_signer_sign(v->signer, msg, n, c.sig);
     int rc = cu_store_head_put(v->store, &c, err);
     if (rc)
         return rc;

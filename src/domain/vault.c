@@ -65,6 +65,8 @@ static void free_keys(cu_vault *v)
     cu_key_free(v->wrap);
     cu_key_free(v->index_root);
     cu_key_free(v->signing_seed);
+    cu_signer_free(v->signer);
+    v->signer = NULL;
     cu_key_free(v->pseudonym_root);
     cu_key_free(v->totp_key);
     cu_key_free(v->requests_key);
@@ -418,6 +420,8 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
         rc = keyring_load(v, KEYRING_INDEX, &v->index_root, err);
     if (!rc)
         rc = keyring_load(v, KEYRING_SIGNING, &v->signing_seed, err);
+    if (!rc && !(v->signer = cu_signer_new(v->signing_seed)))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
     if (!rc) {
         cu_sign_public(v->signing_seed, v->pubkey);
         cu_buf_reset(&meta);

@@ -19,6 +19,7 @@ struct cu_vault {
     cu_key *wrap;         /* derived from master: wraps data keys and the keyring */
     cu_key *index_root;   /* keyring: roots the per-controller blind-index keys */
     cu_key *signing_seed; /* keyring: Ed25519 seed for chain heads */
+    cu_signer *signer;    /* the same key, expanded once */
     cu_key *pseudonym_root; /* keyring: roots per-controller subject pseudonyms */
     cu_key *totp_key;       /* keyring: seals staff one-time-code secrets */
     cu_key *requests_key;   /* keyring: seals notes on requests not yet linked to a subject */

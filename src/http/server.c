@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -521,6 +522,9 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     srv.api = cu_api_new(v, &cfg->api);
     if (!srv.api)
         return cu_err_set(err, CU_ENOMEM, "out of memory");
+    /* Keep freed memory instead of returning it to the kernel after every
+     * batch: the threads' heaps otherwise grow and shrink (mprotect) in turn. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     pthread_mutex_init(&srv.lock, NULL);
     pthread_cond_init(&srv.wake, NULL);
 
