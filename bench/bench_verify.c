@@ -1,9 +1,9 @@
 /*
  * bench_verify — audit trail verification speed, against raw BLAKE2b.
  *
- * Builds a store whose trail holds exactly --events events (one controller,
- * --subjects subjects, then one-item cu_subject_add_items writes in batches of
- * --gen-batch), closes it and opens it again. Then, --runs times:
+ * Builds a store whose trail holds exactly --events events (one controller, its
+ * policy, --subjects subjects, then one-item cu_subject_add_items writes in
+ * batches of --gen-batch), closes it and opens it again. Then, --runs times:
  *   verify: cu_audit_verify() over the whole trail (reads every event from
  *           SQLite, decodes it, checks its position, recomputes the chain hash
  *           and compares it, checks every kept checkpoint and the head
@@ -73,9 +73,9 @@ static void parse_args(int argc, char **argv, params *p)
         fputs(usage, stderr);
         exit(2);
     }
-    if (p->events < p->subjects + 1) {
-        fprintf(stderr, "bench: --events must be at least --subjects + 1 (%ld)\n",
-                p->subjects + 1);
+    if (p->events < p->subjects + BENCH_SETUP_EVENTS) {
+        fprintf(stderr, "bench: --events must be at least --subjects + %d (%ld)\n",
+                BENCH_SETUP_EVENTS, p->subjects + BENCH_SETUP_EVENTS);
         exit(2);
     }
 }
@@ -174,10 +174,10 @@ int main(int argc, char **argv)
     bench_data d;
     cu_err err = {0};
 
-    /* Build the trail: 1 controller + subjects + items = events. */
+    /* Build the trail: controller and policy + subjects + items = events. */
     double g0 = bench_wall();
     bench_setup(dir, (size_t)p.subjects, (size_t)p.value_bytes, &v, &d);
-    long items = p.events - 1 - p.subjects;
+    long items = p.events - BENCH_SETUP_EVENTS - p.subjects;
     uint64_t n = 0;
     while ((long)n < items) {
         long k = items - (long)n < p.gen_batch ? items - (long)n : p.gen_batch;

@@ -113,7 +113,7 @@ static void one_run(const params *p, long run, run_result *r)
     cu_verify_report rep;
     if (cu_audit_verify(v, &rep, &err))
         bench_die("verifying the audit trail", &err);
-    long long expect = 1 + p->subjects + (long long)n; /* controller, subjects, items */
+    long long expect = BENCH_SETUP_EVENTS + p->subjects + (long long)n; /* set-up, subjects, items */
     if (!rep.ok || rep.events != expect) {
         fprintf(stderr, "bench: audit check failed: ok=%d events=%lld expected=%lld: %s\n",
                 rep.ok, (long long)rep.events, expect, rep.reason);

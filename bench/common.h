@@ -42,10 +42,15 @@ typedef struct bench_data {
     char controller[CU_ID_STRLEN];
 } bench_data;
 
+/* Audit events bench_setup appends before its subjects: adding the controller
+ * and applying its policy. */
+#define BENCH_SETUP_EVENTS 2
+
 /* Initialises libsodium and the JSON allocators; exits on failure. */
 void bench_init_libs(void);
-/* Creates a vault in dir/store, opens it, adds one controller and nsubjects
- * subjects (one batch), and parses the item documents. Exits on failure. */
+/* Creates a vault in dir/store, opens it, adds one controller with the test
+ * policy and nsubjects subjects (one batch), and parses the item documents.
+ * Exits on failure. */
 void bench_setup(const char *dir, size_t nsubjects, size_t value_bytes, cu_vault **v,
                  bench_data *d);
 void bench_data_release(bench_data *d);
