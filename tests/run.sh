@@ -4,6 +4,7 @@
 # Every suite prints TAP ("ok N - name" / "not ok N - name"):
 #   - unit tests:   BUILD_DIR/tests/test_*  (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
 #   - fuzz corpora: BUILD_DIR/fuzz/replay_NAME over fuzz/corpus/NAME/
+#   - benchmarks:   tests/bench_smoke.sh, each benchmark program at a tiny size
 #   - end to end:   tests/e2e/run.py, driving BUILD_DIR/custos
 # A suite that exits non-zero without reporting a failing case counts as one
 # failure, so a crash can never pass silently.
@@ -59,6 +60,10 @@ for r in "$build"/fuzz/replay_*; do
   name=${r##*/replay_}
   run_suite "fuzz/$name" "$r" "$root/fuzz/corpus/$name"
 done
+
+if [ -d "$build/bench" ]; then
+  run_suite "bench/smoke" "$root/tests/bench_smoke.sh" "$build"
+fi
 
 if [ -f "$root/tests/e2e/run.py" ]; then
   run_suite "e2e" python3 "$root/tests/e2e/run.py" --binary "$build/custos"
