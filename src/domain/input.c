@@ -93,20 +93,35 @@ static int norm_phone(const char *v, size_t n, char *out, size_t outsz, cu_err *
     return CU_OK;
 }
 
+/* Upper case, spaces trimmed at both ends and single between parts
+ * ("  sw1a   1aa " is "SW1A 1AA"); 2 to 10 characters after that, at least
+ * two of them letters or digits. */
 static int norm_postcode(const char *v, size_t n, char *out, size_t outsz, cu_err *err)
 {
-    if (n < 2 || n > 10 || n >= outsz)
-        return cu_err_set(err, CU_EINVAL, "postcode must be 2 to 10 characters");
+    size_t o = 0, alnum = 0;
+    bool space = false;
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
         if (c >= 'a' && c <= 'z')
             c = (char)(c - 32);
-        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' '))
+        if (c == ' ') {
+            space = o > 0;
+            continue;
+        }
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
             return cu_err_set(err, CU_EINVAL, "postcode may contain only letters, digits and "
                                               "spaces");
-        out[i] = c;
+        if (o + (space ? 2 : 1) >= outsz || o + (space ? 2 : 1) > 10)
+            return cu_err_set(err, CU_EINVAL, "postcode must be 2 to 10 characters");
+        if (space)
+            out[o++] = ' ';
+        space = false;
+        out[o++] = c;
+        alnum++;
     }
-    out[n] = '\0';
+    if (alnum < 2)
+        return cu_err_set(err, CU_EINVAL, "postcode must be 2 to 10 characters");
+    out[o] = '\0';
     return CU_OK;
 }
 

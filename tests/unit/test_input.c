@@ -165,6 +165,8 @@ static void test_normalisation(void **state)
         {"{'phone': '+44 (0)20 7946-0000'}", "phone", "+4402079460000"},
         {"{'phone': '07700 900123'}", "phone", "07700900123"},
         {"{'postcode': 'sw1a 1aa'}", "postcode", "SW1A 1AA"},
+        {"{'postcode': '  sw1a   1aa '}", "postcode", "SW1A 1AA"},
+        {"{'postcode': 'EX11AA'}", "postcode", "EX11AA"},
         {"{'name': '  Zebedee  '}", "name", "  Zebedee  "}, /* names are kept as given */
         {"{'birth_date': '2024-02-29'}", "birth_date", "2024-02-29"},
     };
@@ -348,6 +350,9 @@ static const bad_case bad_cases[] = {
     {"{'postcode': 'ZEBEDEE!'}", S, "postcode may contain only"},
     {"{'postcode': 'Z'}", S, "postcode must be 2 to 10"},
     {"{'postcode': 'ZEBEDEEQUUX'}", S, "postcode must be 2 to 10"},
+    {"{'postcode': '          '}", S, "postcode must be 2 to 10"},
+    {"{'postcode': ' Z '}", S, "postcode must be 2 to 10"},
+    {"{'postcode': 'ZEBEDEE QUUX'}", S, "postcode must be 2 to 10"},
     /* birth dates */
     {"{'birth_date': '2023-02-29'}", S, "birth_date must be a real date"},
     {"{'birth_date': '17/05/1980'}", S, "birth_date must be a real date"},
