@@ -15,6 +15,7 @@
 static const char serve_help[] =
     "usage: custos serve [--listen HOST:PORT] [--threads N] [--session-idle SECONDS]\n"
     "                    [--session-max SECONDS] [--max-body BYTES] [--per-ip N]\n"
+    "                    [--trusted-proxy ADDRESS]\n"
     "\n"
     "Serves the HTTP API (docs/openapi.yaml) until SIGTERM or SIGINT, which stop\n"
     "accepting, finish the requests in flight and exit. Default listen address\n"
@@ -22,7 +23,9 @@ static const char serve_help[] =
     "which). Sessions expire after --session-idle seconds unused (default 1800)\n"
     "and --session-max seconds after sign-in (default 43200). Bodies are limited\n"
     "to --max-body bytes (default 1048576), connections per source address to\n"
-    "--per-ip (default 256).\n";
+    "--per-ip (default 256). Behind a reverse proxy at --trusted-proxy (a numeric\n"
+    "IPv4 address), sign-in failures are counted per address named last in the\n"
+    "proxy's X-Forwarded-For; --per-ip still counts the proxy's connections.\n";
 
 typedef struct serve_opts {
     cu_server_config cfg;
@@ -73,6 +76,10 @@ static int serve_opt(void *ctx, int opt, const char *arg)
             return cli_usage("--per-ip takes 1 to 65536");
         o->cfg.per_ip = (unsigned)n;
         return 0;
+    case 'x':
+        if (cu_server_parse_proxy(&o->cfg, arg, &o->err))
+            return cli_usage("%s", o->err.msg);
+        return 0;
     }
     return cli_usage("unexpected option");
 }
@@ -86,6 +93,7 @@ int cmd_serve(cli *c, int argc, char **argv)
                                          {"session-max", required_argument, NULL, 'm'},
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"per-ip", required_argument, NULL, 'p'},
+                                         {"trusted-proxy", required_argument, NULL, 'x'},
                                          {0, 0, 0, 0}};
     serve_opts o = {0};
     cu_server_config_default(&o.cfg);

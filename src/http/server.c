@@ -97,6 +97,15 @@ int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_err *err)
     return CU_OK;
 }
 
+int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_err *err)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return cu_err_set(err, CU_EINVAL, "--trusted-proxy takes a numeric IPv4 address");
+    inet_ntop(AF_INET, &a, cfg->trusted_proxy, sizeof cfg->trusted_proxy);
+    return CU_OK;
+}
+
 /* ---- the vault thread ---- */
 
 static void enqueue(server *srv, req_ctx *r)
@@ -402,6 +411,33 @@ static void client_of(struct MHD_Connection *c, char out[64])
     }
 }
 
+/* Behind the trusted proxy the client is the last address of X-Forwarded-For
+ * (the one the proxy itself appended); without a well-formed one the proxy's
+ * own address stays. */
+static void client_behind_proxy(server *srv, req_ctx *r)
+{
+    if (!srv->cfg.trusted_proxy[0] || strcmp(r->client, srv->cfg.trusted_proxy) != 0)
+        return;
+    const char *xff = header(r->conn, "X-Forwarded-For");
+    if (!xff)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    char addr[64];
+    size_t n = strcspn(last, " \t");
+    if (n == 0 || n >= sizeof addr || last[n + strspn(last + n, " \t")] != '\0')
+        return;
+    memcpy(addr, last, n);
+    addr[n] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, addr, bin) == 1)
+        inet_ntop(AF_INET, bin, r->client, sizeof r->client);
+    else if (inet_pton(AF_INET6, addr, bin) == 1)
+        inet_ntop(AF_INET6, bin, r->client, sizeof r->client);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload, size_t *upload_size, void **con_cls)
@@ -419,6 +455,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->state = ST_BODY;
         cu_buf_init(&r->body, srv->cfg.max_body);
         client_of(conn, r->client);
+        client_behind_proxy(srv, r);
         cu_route(method, url, &r->req.route);
         *con_cls = r;
         atomic_fetch_add(&srv->inflight, 1);

@@ -32,12 +32,18 @@ typedef struct cu_server_config {
     unsigned per_ip;            /* connections per source address, default 256 */
     unsigned idle_timeout_s;    /* default 30 */
     unsigned request_timeout_s; /* whole request, default 60 */
+    /* A reverse proxy (numeric IPv4 address) whose X-Forwarded-For is believed:
+     * requests from it are throttled by the address it names last. "" none. */
+    char trusted_proxy[64];
     cu_api_config api;
 } cu_server_config;
 
 void cu_server_config_default(cu_server_config *cfg);
 /* Parses "HOST:PORT" into cfg. */
 CU_MUST_USE int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_err *err);
+
+/* Parses the --trusted-proxy address into cfg. */
+CU_MUST_USE int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_err *err);
 
 /* Serves until SIGTERM or SIGINT. Prints "listening on http://HOST:PORT" on
  * stdout once the socket is bound. */

@@ -197,6 +197,46 @@ def t_throttle(ctx):
         eq(events_after(cx.db, seq0), [], "audit events for a malformed sign-in")
 
 
+@case("http behind a trusted proxy: sign-in failures count per address the proxy names last "
+      "in X-Forwarded-For; from any other peer the header is ignored")
+def t_trusted_proxy(ctx):
+    cx, st = staffed(ctx, ["p1", "p2", "p3", "p4", "p5", "p6", "q1", "q2"])
+    with Server(cx, "--trusted-proxy", "127.0.0.20") as srv:
+        def signin(user, pw, forwarded, source="127.0.0.20"):
+            seq0 = audit_seq(cx.db)
+            r = srv.call("POST", "/v1/sessions", {"username": user, "password": pw},
+                         source=source, headers={"X-Forwarded-For": forwarded})
+            return r, events_after(cx.db, seq0)
+
+        # five failures from one client behind the proxy; what the client put
+        # first in the header varies, the address the proxy appended does not
+        for i in range(5):
+            r, evs = signin("p%d" % (i + 1), "wrong password!!", "10.9.9.%d, 203.0.113.5" % i)
+            expect_problem(r, 401, "unauthenticated", "failure %d behind the proxy" % (i + 1))
+            one_signin_event(evs, "p%d" % (i + 1), "denied", "failure %d" % (i + 1))
+        r, evs = signin("p6", PASSWORD, "203.0.113.5")
+        expect_problem(r, 429, "too-many-requests", "that client's sixth attempt")
+        eq(len(evs), 1, "audit events for a throttled attempt")
+        # another client behind the same proxy is not throttled
+        r, evs = signin("p6", PASSWORD, "203.0.113.6")
+        expect_status(r, 201, "another client behind the proxy")
+        one_signin_event(evs, "p6", "ok", "another client's sign-in")
+        r, _ = signin("q1", PASSWORD, "2001:db8::7")
+        expect_status(r, 201, "a client with an IPv6 address behind the proxy")
+        # a header that names no address leaves the proxy's own, which has no failures
+        r, _ = signin("q1", PASSWORD, "203.0.113.5, not-an-address")
+        expect_status(r, 201, "a malformed X-Forwarded-For from the proxy")
+
+        # from a peer that is not the proxy the header is ignored: its
+        # failures count against the peer whatever address it claims
+        for i in range(5):
+            r, _ = signin("p%d" % (i + 1), "wrong password!!", "198.51.100.%d" % i,
+                          source="127.0.0.21")
+            expect_problem(r, 401, "unauthenticated", "failure %d from 127.0.0.21" % (i + 1))
+        r, _ = signin("q2", PASSWORD, "198.51.100.99", source="127.0.0.21")
+        expect_problem(r, 429, "too-many-requests", "a peer claiming another address")
+
+
 @case("http one-time codes: dpo without a code -> one-time-code-required; wrong -> 401; "
       "right -> 201; the same code again -> 401")
 def t_totp(ctx):
