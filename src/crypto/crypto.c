@@ -225,6 +225,11 @@ void cu_signer_free(cu_signer *s)
     }
 }
 
+void cu_signer_public(const cu_signer *s, unsigned char pk[CU_PUBKEY_BYTES])
+{
+    crypto_sign_ed25519_sk_to_pk(pk, s->sk);
+}
+
 void cu_signer_sign(const cu_signer *s, const void *msg, size_t n,
                     unsigned char sig[CU_SIG_BYTES])
 {

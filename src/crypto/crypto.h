@@ -96,6 +96,8 @@ void cu_sign(const cu_key *seed, const void *msg, size_t n, unsigned char sig[CU
 typedef struct cu_signer cu_signer;
 cu_signer *cu_signer_new(const cu_key *seed);
 void cu_signer_free(cu_signer *s);
+/* Its public key, as cu_sign_public of the seed gives. */
+void cu_signer_public(const cu_signer *s, unsigned char pk[CU_PUBKEY_BYTES]);
 /* The same signature as cu_sign with the seed it was made from. */
 void cu_signer_sign(const cu_signer *s, const void *msg, size_t n,
                     unsigned char sig[CU_SIG_BYTES]);

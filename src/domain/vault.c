@@ -423,7 +423,7 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
     if (!rc && !(v->signer = cu_signer_new(v->signing_seed)))
         rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
     if (!rc) {
-        cu_sign_public(v->signing_seed, v->pubkey);
+        cu_signer_public(v->signer, v->pubkey);
         cu_buf_reset(&meta);
         rc = cu_store_meta_get(v->store, "audit_public_key", &meta, err);
         if (rc == CU_ENOTFOUND || (!rc && (meta.len != CU_PUBKEY_BYTES ||

@@ -342,6 +342,32 @@ static void test_sign_verify(void **state)
     assert_true(cu_sign_verify(pk, msg, sizeof msg, sig));
 }
 
+/* The expanded signer makes exactly the signature the seed makes. */
+static void test_signer_matches_seed(void **state)
+{
+    (void)state;
+    cu_key seed;
+    cu_key_random(&seed);
+    unsigned char pk[CU_PUBKEY_BYTES];
+    cu_sign_public(&seed, pk);
+    cu_signer *signer = cu_signer_new(&seed);
+    assert_non_null(signer);
+    unsigned char pk_signer[CU_PUBKEY_BYTES];
+    cu_signer_public(signer, pk_signer);
+    assert_memory_equal(pk, pk_signer, sizeof pk);
+    unsigned char msg[] = "custos audit head v1 seq=7";
+    unsigned char by_seed[CU_SIG_BYTES], by_signer[CU_SIG_BYTES];
+    cu_sign(&seed, msg, sizeof msg, by_seed);
+    cu_signer_sign(signer, msg, sizeof msg, by_signer);
+    assert_memory_equal(by_seed, by_signer, sizeof by_seed);
+    assert_true(cu_sign_verify(pk, msg, sizeof msg, by_signer));
+    msg[0] ^= 1;
+    assert_false(cu_sign_verify(pk, msg, sizeof msg, by_signer));
+    cu_signer_free(signer);
+    cu_signer_free(NULL);
+    cu_key_wipe(&seed);
+}
+
 /* -------------------------------------------------------------- hex ---- */
 
 static void test_hex(void **state)
@@ -715,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_blind_index),
         cmocka_unit_test(test_hash2),
         cmocka_unit_test(test_sign_verify),
+        cmocka_unit_test(test_signer_matches_seed),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_random_id),
         cmocka_unit_test(test_id_valid),
