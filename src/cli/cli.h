@@ -70,6 +70,8 @@ int cli_load_config(cli *c, cu_err *err);
 
 /* Opens the vault at c->store and sets the actor for command name `via`. */
 int cli_open(cli *c, const char *via, cu_err *err);
+/* The same, also for a store whose rows are not yet authenticated (custos verify). */
+int cli_open_unsealed(cli *c, const char *via, cu_err *err);
 void cli_close(cli *c);
 
 /* Reads a file (or stdin for "-") of at most limit bytes. */
@@ -92,6 +94,8 @@ int cmd_controller(cli *c, int argc, char **argv);
 int cmd_key(cli *c, int argc, char **argv);
 int cmd_subject(cli *c, int argc, char **argv);
 int cmd_audit(cli *c, int argc, char **argv);
+/* cli/cmd_verify.c */
+int cmd_verify(cli *c, int argc, char **argv);
 int cmd_serve(cli *c, int argc, char **argv);
 int cmd_user(cli *c, int argc, char **argv);
 int cmd_care(cli *c, int argc, char **argv);

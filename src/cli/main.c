@@ -45,6 +45,8 @@ static const char usage[] =
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
+    "  verify [--seal]              check the whole store: the audit trail and every\n"
+    "                               authenticated row\n"
     "  key rotate                   rewrap every data key under a new master key\n"
     "  serve [--listen HOST:PORT]   serve the HTTP API (default 127.0.0.1:8080)\n"
     "  routes                       the HTTP API's routes, one METHOD PATH a line\n"
@@ -122,7 +124,7 @@ int main(int argc, char **argv)
         {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"requests", cmd_requests},
         {"erasure", cmd_erasure}, {"backup", cmd_backup},   {"restore", cmd_restore},
         {"sar", cmd_sar},         {"disclose", cmd_disclose},
-        {"disclosures", cmd_disclosures},
+        {"disclosures", cmd_disclosures}, {"verify", cmd_verify},
     };
     if (strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);

@@ -99,7 +99,7 @@ static void set_user(cli *c)
         snprintf(c->user, sizeof c->user, "uid:%ld", (long)geteuid());
 }
 
-int cli_open(cli *c, const char *via, cu_err *err)
+static int open_vault(cli *c, const char *via, bool unsealed_ok, cu_err *err)
 {
     set_user(c);
     snprintf(c->via, sizeof c->via, "cli %s", via);
@@ -107,12 +107,23 @@ int cli_open(cli *c, const char *via, cu_err *err)
                           .via = c->via};
     int rc = cli_load_config(c, err);
     if (!rc)
-        rc = cu_vault_open(c->store, c->key_file, &c->vault, err);
+        rc = unsealed_ok ? cu_vault_open_unsealed(c->store, c->key_file, &c->vault, err)
+                         : cu_vault_open(c->store, c->key_file, &c->vault, err);
     /* The bank-holiday calendar of the statutory clocks, when not the
      * built-in one: a bad file is an error, never a silent fallback. */
     if (!rc && c->holidays_file)
         rc = cu_vault_use_holidays(c->vault, c->holidays_file, err);
     return rc;
+}
+
+int cli_open(cli *c, const char *via, cu_err *err)
+{
+    return open_vault(c, via, false, err);
+}
+
+int cli_open_unsealed(cli *c, const char *via, cu_err *err)
+{
+    return open_vault(c, via, true, err);
 }
 
 void cli_close(cli *c)

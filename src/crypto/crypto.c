@@ -175,6 +175,70 @@ void cu_blind_index(const cu_key *k, const char *domain, const void *v, size_t n
     sodium_memzero(&st, sizeof st);
 }
 
+_Static_assert(sizeof(crypto_generichash_state) <= sizeof(((cu_mac *)0)->state),
+               "cu_mac holds a BLAKE2b state");
+
+static crypto_generichash_state *mac_state(cu_mac *m)
+{
+    return (crypto_generichash_state *)(void *)m->state;
+}
+
+static void mac_field(cu_mac *m, unsigned char type, const void *p, size_t n)
+{
+    unsigned char hdr[9];
+    hdr[0] = type;
+    for (int i = 0; i < 8; i++)
+        hdr[1 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    crypto_generichash_update(mac_state(m), hdr, sizeof hdr);
+    if (n)
+        crypto_generichash_update(mac_state(m), p, n);
+}
+
+void cu_mac_init(cu_mac *m, const cu_key *k, const char *domain)
+{
+    crypto_generichash_init(mac_state(m), k->k, CU_KEY_BYTES, CU_HASH_BYTES);
+    mac_field(m, 'D', domain, strlen(domain));
+}
+
+void cu_mac_str(cu_mac *m, const char *s)
+{
+    if (s)
+        mac_field(m, 'S', s, strlen(s));
+    else
+        mac_field(m, 'N', NULL, 0);
+}
+
+void cu_mac_bytes(cu_mac *m, const void *p, size_t n)
+{
+    if (p)
+        mac_field(m, 'B', p, n);
+    else
+        mac_field(m, 'N', NULL, 0);
+}
+
+void cu_mac_i64(cu_mac *m, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+    mac_field(m, 'I', b, sizeof b);
+}
+
+void cu_mac_final(cu_mac *m, unsigned char out[CU_HASH_BYTES])
+{
+    crypto_generichash_final(mac_state(m), out, CU_HASH_BYTES);
+    sodium_memzero(m, sizeof *m);
+}
+
+bool cu_mac_check(cu_mac *m, const void *expected, size_t n)
+{
+    unsigned char h[CU_HASH_BYTES];
+    cu_mac_final(m, h);
+    bool ok = expected && n == CU_HASH_BYTES && sodium_memcmp(h, expected, CU_HASH_BYTES) == 0;
+    sodium_memzero(h, sizeof h);
+    return ok;
+}
+
 void cu_hash2(const void *a, size_t an, const void *b, size_t bn,
               unsigned char out[CU_HASH_BYTES])
 {

@@ -83,6 +83,23 @@ CU_MUST_USE int cu_key_unwrap(const cu_key *kek, const void *ad, size_t adlen,
 void cu_blind_index(const cu_key *k, const char *domain, const void *v, size_t n,
                     unsigned char out[CU_HASH_BYTES]);
 
+/* Row authentication codes: BLAKE2b-256 keyed by k over a domain string and
+ * a sequence of fields, each encoded with a type byte and its length, so no
+ * two different sequences of fields encode alike (a NULL string differs from
+ * an empty one). A holder calls cu_mac_init, one call per field, then
+ * cu_mac_final (which wipes the state) or cu_mac_check. */
+typedef struct cu_mac {
+    _Alignas(64) unsigned char state[384];
+} cu_mac;
+void cu_mac_init(cu_mac *m, const cu_key *k, const char *domain);
+void cu_mac_str(cu_mac *m, const char *s);
+void cu_mac_bytes(cu_mac *m, const void *p, size_t n);
+void cu_mac_i64(cu_mac *m, int64_t v);
+void cu_mac_final(cu_mac *m, unsigned char out[CU_HASH_BYTES]);
+/* Finishes m and compares it with expected (n bytes; a wrong length never
+ * matches) in constant time. */
+CU_MUST_USE bool cu_mac_check(cu_mac *m, const void *expected, size_t n);
+
 /* BLAKE2b-256 of a || b (either may be empty). */
 void cu_hash2(const void *a, size_t an, const void *b, size_t bn,
               unsigned char out[CU_HASH_BYTES]);

@@ -24,6 +24,7 @@
 #define KEYRING_PSEUDONYM "pseudonym_root"
 #define KEYRING_TOTP "totp"
 #define KEYRING_REQUESTS "requests"
+#define KEYRING_INTEGRITY "integrity"
 
 static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err)
 {
@@ -70,6 +71,8 @@ static void free_keys(cu_vault *v)
     cu_key_free(v->pseudonym_root);
     cu_key_free(v->totp_key);
     cu_key_free(v->requests_key);
+    cu_key_free(v->integrity_key);
+    v->integrity_key = NULL;
     v->master = v->wrap = v->index_root = v->signing_seed = NULL;
     v->pseudonym_root = v->totp_key = v->requests_key = NULL;
 }
@@ -188,9 +191,10 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
         char id[CU_ID_STRLEN], kid[2 * CU_KEYID_BYTES + 1];
         cu_random_id(id);
         key_id_hex(v->master, kid);
-        cu_key idx, sig;
+        cu_key idx, sig, mac;
         cu_key_random(&idx);
         cu_key_random(&sig);
+        cu_key_random(&mac);
         char now[CU_TIME_STRLEN];
         cu_time_format(cu_now_us(), now);
         rc = cu_store_meta_put(v->store, "store_id", id, strlen(id), err);
@@ -202,6 +206,8 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
             rc = keyring_store(v, KEYRING_INDEX, v->wrap, &idx, err);
         if (!rc)
             rc = keyring_store(v, KEYRING_SIGNING, v->wrap, &sig, err);
+        if (!rc)
+            rc = keyring_store(v, KEYRING_INTEGRITY, v->wrap, &mac, err);
         if (!rc) {
             unsigned char pk[CU_PUBKEY_BYTES];
             cu_sign_public(&sig, pk);
@@ -209,6 +215,7 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
         }
         cu_key_wipe(&idx);
         cu_key_wipe(&sig);
+        cu_key_wipe(&mac);
         rc = rc ? rc : cu_store_commit(v->store, err);
     }
     if (rc) {
@@ -364,7 +371,35 @@ void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subj
     cu_hex(h, 16, out + 4);
 }
 
+int cu_vault_make_integrity_key(cu_vault *v, cu_err *err)
+{
+    if (v->integrity_key)
+        return CU_OK;
+    cu_key k;
+    cu_key_random(&k);
+    int rc = keyring_store(v, KEYRING_INTEGRITY, v->wrap, &k, err);
+    if (!rc && !(v->integrity_key = cu_key_new_locked(&k)))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+    cu_key_wipe(&k);
+    return rc;
+}
+
+static int vault_open(const char *store_dir, const char *key_path, bool unsealed_ok,
+                      cu_vault **out, cu_err *err);
+
 int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, cu_err *err)
+{
+    return vault_open(store_dir, key_path, false, out, err);
+}
+
+int cu_vault_open_unsealed(const char *store_dir, const char *key_path, cu_vault **out,
+                           cu_err *err)
+{
+    return vault_open(store_dir, key_path, true, out, err);
+}
+
+static int vault_open(const char *store_dir, const char *key_path, bool unsealed_ok,
+                      cu_vault **out, cu_err *err)
 {
     cu_vault *v = calloc(1, sizeof *v);
     if (!v)
@@ -437,6 +472,18 @@ int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, c
         rc = ensure_migration2_keys(v, err);
     if (!rc)
         rc = ensure_requests_key(v, err);
+    /* The integrity key is never made here: see integrity.h. */
+    if (!rc) {
+        rc = keyring_load_opt(v, KEYRING_INTEGRITY, true, &v->integrity_key, err);
+        if (rc == CU_ENOTFOUND) {
+            cu_err_clear(err);
+            rc = unsealed_ok ? CU_OK
+                             : cu_err_set(err, CU_ETAMPER,
+                                          "the store's rows are not authenticated (no integrity "
+                                          "key): check it with `custos verify`, then seal it "
+                                          "with `custos verify --seal`");
+        }
+    }
     /* Erasures recorded in the ledger but not in this store (a restored
      * backup, or a crash before an erasure committed) are re-applied before
      * anything is served. */

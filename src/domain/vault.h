@@ -50,6 +50,11 @@ typedef struct cu_actor {
 CU_MUST_USE int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err);
 CU_MUST_USE int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out,
                               cu_err *err);
+/* As cu_vault_open, but a store whose rows are not yet authenticated (no
+ * integrity key: see integrity.h) opens too, for `custos verify` to check
+ * and seal it; cu_vault_open refuses such a store. */
+CU_MUST_USE int cu_vault_open_unsealed(const char *store_dir, const char *key_path,
+                                       cu_vault **out, cu_err *err);
 void cu_vault_close(cu_vault *v);
 
 /* Erasures re-applied from the erasure ledger when the vault was opened. */

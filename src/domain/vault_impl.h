@@ -23,6 +23,8 @@ struct cu_vault {
     cu_key *pseudonym_root; /* keyring: roots per-controller subject pseudonyms */
     cu_key *totp_key;       /* keyring: seals staff one-time-code secrets */
     cu_key *requests_key;   /* keyring: seals notes on requests not yet linked to a subject */
+    cu_key *integrity_key;  /* keyring: authenticates security-relevant rows (integrity.h);
+                             * NULL for a store not yet sealed (opened for checking only) */
     /* The bank-holiday calendar the statutory clocks run on (requests.c):
      * loaded on first use, from the embedded data unless one was chosen. */
     cu_holidays holidays;
@@ -108,6 +110,10 @@ CU_MUST_USE int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subje
  * sealed under dek into the event. Returns status, or a commit failure. */
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
               cu_err *err);
+
+/* Makes and stores the integrity key when the store has none (inside the
+ * caller's transaction): only cu_integrity_seal, the operator's decision. */
+CU_MUST_USE int cu_vault_make_integrity_key(cu_vault *v, cu_err *err);
 
 typedef struct cu_auth_cache cu_auth_cache;
 void cu_auth_cache_free(cu_auth_cache *c);

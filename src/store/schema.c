@@ -239,6 +239,30 @@ static const char *const migrations[] = {
     "  CHECK (recipient_id IS NOT NULL OR recipient IS NOT NULL)\n"
     ");\n"
     "CREATE INDEX disclosures_subject ON disclosures(subject_id, seq);\n",
+
+    /* 6: row authentication. Every security-relevant row carries a keyed
+     * BLAKE2b-256 code (mac) computed by the vault under the store's
+     * integrity key, so a writer without the master key cannot add, alter or
+     * replay one unnoticed; items carry a version bound into their sealed
+     * value's associated data, and each subject the count and a keyed digest
+     * of its items' (id, version) pairs, so a removed or rolled-back item is
+     * detected. NULL: not yet authenticated (a store made before this
+     * migration, sealed once by the operator). */
+    "ALTER TABLE controllers ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE subjects ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE subjects ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;\n"
+    "ALTER TABLE subjects ADD COLUMN item_digest BLOB;\n"
+    "ALTER TABLE items ADD COLUMN version INTEGER NOT NULL DEFAULT 1;\n"
+    "ALTER TABLE users ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE sessions ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE api_tokens ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE care_list ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE break_glass ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE policies ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE consents ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE objections ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE unsubscribe_links ADD COLUMN mac BLOB;\n"
+    "ALTER TABLE requests ADD COLUMN mac BLOB;\n",
 };
 
 int cu_schema_count(void)

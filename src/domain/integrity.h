@@ -1,0 +1,70 @@
+/*
+ * integrity.h — authentication of the store's security-relevant rows.
+ *
+ * Whoever can write the database but cannot read the master key must gain
+ * nothing silently: not a session, a role, a care-list entry, a policy, a
+ * consent, nor an item under another category or an older value. Every such
+ * row carries a keyed BLAKE2b-256 code (its `mac` column) computed under the
+ * store's integrity key, a keyring key wrapped by the master key like the
+ * others (so rotation keeps it). A row whose code does not match is refused
+ * where it is used (CU_ETAMPER, naming the table and the row's id, never a
+ * value) and reported by cu_integrity_verify (`custos verify`).
+ *
+ * The key is made by `custos init`. A store without one (made before rows
+ * were authenticated, or whose key was deleted) opens only for checking:
+ * the operator looks at it and seals it with cu_integrity_seal (`custos
+ * verify --seal`), an audited decision that authenticates every row as it
+ * stands. The key is never made implicitly, so deleting it cannot make
+ * custos vouch for forged rows.
+ *
+ * Each family of rows (a table, or a table and the rows that depend on it)
+ * registers a verify and a seal function in integrity.c's table.
+ */
+#ifndef CUSTOS_DOMAIN_INTEGRITY_H
+#define CUSTOS_DOMAIN_INTEGRITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/crypto.h"
+#include "domain/vault.h"
+#include "util/err.h"
+
+/* Whether the store has an integrity key (every row authenticated). */
+bool cu_vault_sealed(const cu_vault *v);
+
+/* Starts the code of one row of table under the integrity key; the caller
+ * adds every column that matters, in a fixed order, then calls cu_mac_final
+ * or cu_mac_check. The vault must be sealed (asserted). */
+void cu_row_mac_begin(cu_vault *v, cu_mac *m, const char *table);
+
+/* Reports one row that fails: table, the row's id (or ids joined by '/'),
+ * and what is wrong ("altered", "forged", "missing", ...). Never a value. */
+typedef int (*cu_row_report_cb)(void *ctx, const char *table, const char *row,
+                                const char *problem);
+
+/* One family of authenticated rows. verify calls report for each bad row and
+ * returns CU_OK when it could look at every row (bad rows are not an error
+ * here); seal recomputes and stores every row's code. Both run inside a
+ * transaction the caller holds. */
+typedef struct cu_row_family {
+    const char *name;
+    int (*verify)(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
+                  cu_err *err);
+    int (*seal)(cu_vault *v, int64_t *rows, cu_err *err);
+} cu_row_family;
+
+/* Checks every authenticated row of a sealed store; *bad counts the rows
+ * reported, *rows those looked at. CU_ETAMPER (with err naming the first bad
+ * row) when any is bad; CU_EKEY-like CU_ETAMPER when the store is unsealed. */
+CU_MUST_USE int cu_integrity_verify(cu_vault *v, cu_row_report_cb report, void *ctx,
+                                    int64_t *rows, int64_t *bad, cu_err *err);
+
+/* The operator's decision to authenticate every row as it stands: makes the
+ * integrity key when the store has none, recomputes every row's code and
+ * appends one audit event (action "key", via the actor), in one transaction.
+ * *rows counts the rows sealed. */
+CU_MUST_USE int cu_integrity_seal(cu_vault *v, const cu_actor *a, int64_t *rows,
+                                  cu_err *err);
+
+#endif
