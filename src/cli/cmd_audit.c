@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "domain/audit.h"
 #include "domain/subject.h"
 #include "iface/render.h"
 #include "util/clock.h"
@@ -13,13 +14,18 @@ static const char audit_help[] =
     "       custos audit show [--subject ID] [--actor NAME] [--since T] [--until T]\n"
     "                         [--limit N] [--with-values]\n"
     "       custos audit head\n"
+    "       custos audit restart\n"
     "\n"
     "verify recomputes the BLAKE2b hash chain over every event and checks the\n"
     "Ed25519 signatures of the chain head and checkpoints; it names the first\n"
     "event that fails (exit 1). show lists who did what, when and why (T is\n"
     "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ); --with-values decrypts the previous\n"
     "values a rectification kept, where the subject still exists. head prints\n"
-    "the signed chain head and public key, to keep outside the store.\n";
+    "the signed chain head and public key, to keep outside the store.\n"
+    "restart is the operator's decision to start a new trail on a store whose\n"
+    "trail fails verification (emptied, or cut at its start): it pins the trail's\n"
+    "start after whatever events are left, and the decision is the new trail's\n"
+    "first event; `custos serve` refuses such a store until then.\n";
 
 typedef struct audit_opts {
     cu_audit_filter f;
@@ -78,8 +84,9 @@ static int audit_verify(cli *c, int argc, char **argv)
     if (cli_open(c, "audit verify", &err) || cu_audit_check(c->vault, &c->actor, &rep, &err))
         return cli_fail(c, &err);
     if (c->json) {
-        json_t *j = json_pack("{s:b, s:I, s:I}", "ok", rep.ok, "events", (json_int_t)rep.events,
-                              "signatures", (json_int_t)rep.checkpoints);
+        json_t *j = json_pack("{s:b, s:I, s:I, s:I}", "ok", rep.ok, "events",
+                              (json_int_t)rep.events, "signatures", (json_int_t)rep.checkpoints,
+                              "first_event", (json_int_t)rep.start);
         if (!rep.ok) {
             json_object_set_new(j, "first_bad_event", json_integer(rep.first_bad));
             json_object_set_new(j, "problem", json_string(rep.reason));
@@ -88,6 +95,10 @@ static int audit_verify(cli *c, int argc, char **argv)
     } else if (rep.ok) {
         printf("audit trail intact: %lld events, %lld signatures verified\n",
                (long long)rep.events, (long long)rep.checkpoints);
+        if (rep.start > 1)
+            printf("the trail was restarted by the operator at event %lld; the %lld events "
+                   "before it are not verified\n", (long long)rep.start,
+                   (long long)rep.before_start);
     }
     if (!rep.ok) {
         fprintf(stderr, "custos: audit trail FAILED verification: %s\n", rep.reason);
@@ -146,6 +157,24 @@ static int audit_show(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
+static int audit_restart(cli *c, int argc, char **argv)
+{
+    audit_opts o = {0};
+    int rc = cli_parse(c, argc, argv, audit_options, audit_help, audit_opt, &o);
+    if (rc)
+        return rc;
+    cu_err err = {0};
+    int64_t seq = 0;
+    if (cli_open(c, "audit restart", &err) || cu_audit_restart(c->vault, &c->actor, &seq, &err))
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_print_json(json_pack("{s:b, s:I}", "restarted", 1, "first_event", (json_int_t)seq));
+    else
+        printf("audit trail restarted: event %lld records the decision and begins the new "
+               "trail\n", (long long)seq);
+    return EXIT_DONE;
+}
+
 static int audit_head(cli *c, int argc, char **argv)
 {
     audit_opts o = {0};
@@ -174,6 +203,7 @@ static int audit_head(cli *c, int argc, char **argv)
 int cmd_audit(cli *c, int argc, char **argv)
 {
     static const subcmd subs[] = {
-        {"verify", audit_verify}, {"show", audit_show}, {"head", audit_head}};
-    return cli_dispatch(c, argc, argv, subs, 3, audit_help);
+        {"verify", audit_verify}, {"show", audit_show}, {"head", audit_head},
+        {"restart", audit_restart}};
+    return cli_dispatch(c, argc, argv, subs, 4, audit_help);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "domain/audit.h"
 #include "domain/staff.h"
 #include "http/server.h"
 #include "util/file.h"
@@ -103,7 +104,10 @@ int cmd_serve(cli *c, int argc, char **argv)
     if (optind < argc)
         return cli_usage("serve takes no operands");
     cu_err err = {0};
-    if (cli_open(c, "serve", &err) || cu_serve(c->vault, &o.cfg, &err))
+    /* A store whose trail was emptied or cut at its start is not served
+     * until the operator decides (custos audit restart), on the record. */
+    if (cli_open(c, "serve", &err) || cu_audit_check_start(c->vault, &err) ||
+        cu_serve(c->vault, &o.cfg, &err))
         return cli_fail(c, &err);
     return EXIT_DONE;
 }

@@ -45,6 +45,7 @@ static const char usage[] =
     "  audit verify                 recompute the hash chain and signatures\n"
     "  audit show [--subject ID]    who did what, when and why\n"
     "  audit head                   the signed chain head, for anchoring elsewhere\n"
+    "  audit restart                start a new trail on a store whose trail was lost\n"
     "  verify [--seal]              check the whole store: the audit trail and every\n"
     "                               authenticated row\n"
     "  key rotate                   rewrap every data key under a new master key\n"

@@ -104,6 +104,107 @@ size_t cu_audit_sigmsg(const char *store_id, const cu_checkpoint *c,
     return n + CU_HASH_BYTES;
 }
 
+static bool hash_eq_prev(const unsigned char a[CU_HASH_BYTES],
+                         const unsigned char b[CU_HASH_BYTES])
+{
+    return memcmp(a, b, CU_HASH_BYTES) == 0;
+}
+
+/* ---- the pin ---- */
+
+#define PIN_KEY "audit_pin"
+#define PIN_BYTES (8 + 2 * CU_HASH_BYTES + 1 + CU_SIG_BYTES)
+
+static void put64(unsigned char *p, int64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+}
+
+/* What a pin's signature covers. */
+static size_t pin_msg(const char *store_id, const cu_audit_pin *p, unsigned char out[160])
+{
+    static const char tag[] = "custos audit pin v1";
+    size_t n = 0, idn = strlen(store_id);
+    memcpy(out, tag, sizeof tag); /* with its NUL */
+    n += sizeof tag;
+    memcpy(out + n, store_id, idn);
+    n += idn;
+    put64(out + n, p->start);
+    n += 8;
+    memcpy(out + n, p->prev, CU_HASH_BYTES);
+    n += CU_HASH_BYTES;
+    memcpy(out + n, p->first, CU_HASH_BYTES);
+    n += CU_HASH_BYTES;
+    out[n++] = p->has_first ? 1 : 0;
+    return n;
+}
+
+int cu_audit_pin_put(cu_store *s, const char *store_id, const cu_key *seed,
+                     const cu_signer *signer, cu_audit_pin *pin, cu_err *err)
+{
+    unsigned char msg[160], row[PIN_BYTES];
+    size_t n = pin_msg(store_id, pin, msg);
+    if (signer)
+        cu_signer_sign(signer, msg, n, pin->sig);
+    else
+        cu_sign(seed, msg, n, pin->sig);
+    put64(row, pin->start);
+    memcpy(row + 8, pin->prev, CU_HASH_BYTES);
+    memcpy(row + 8 + CU_HASH_BYTES, pin->first, CU_HASH_BYTES);
+    row[8 + 2 * CU_HASH_BYTES] = pin->has_first ? 1 : 0;
+    memcpy(row + 9 + 2 * CU_HASH_BYTES, pin->sig, CU_SIG_BYTES);
+    return cu_store_meta_put(s, PIN_KEY, row, sizeof row, err);
+}
+
+int cu_audit_pin_get(cu_vault *v, cu_audit_pin *out, cu_err *err)
+{
+    cu_buf b;
+    cu_buf_init(&b, 1024);
+    int rc = cu_store_meta_get(v->store, PIN_KEY, &b, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_buf_release(&b);
+        cu_err_clear(err);
+        return CU_ENOTFOUND;
+    }
+    if (!rc && b.len != PIN_BYTES)
+        rc = cu_err_set(err, CU_ETAMPER, "the audit trail's pin is malformed");
+    if (!rc) {
+        const unsigned char *p = b.data;
+        out->start = (int64_t)be64(p);
+        memcpy(out->prev, p + 8, CU_HASH_BYTES);
+        memcpy(out->first, p + 8 + CU_HASH_BYTES, CU_HASH_BYTES);
+        out->has_first = p[8 + 2 * CU_HASH_BYTES] == 1;
+        memcpy(out->sig, p + 9 + 2 * CU_HASH_BYTES, CU_SIG_BYTES);
+        unsigned char msg[160];
+        size_t n = pin_msg(v->store_id, out, msg);
+        if (p[8 + 2 * CU_HASH_BYTES] > 1 || out->start < 1 ||
+            !cu_sign_verify(v->pubkey, msg, n, out->sig))
+            rc = cu_err_set(err, CU_ETAMPER, "the audit trail's pin is not signed by this store");
+    }
+    cu_buf_release(&b);
+    return rc;
+}
+
+/* (Re)loads the vault's pin; a missing or bad one leaves v->pin NULL. */
+static int pin_reload(cu_vault *v, cu_err *err)
+{
+    cu_audit_pin p;
+    int rc = cu_audit_pin_get(v, &p, err);
+    if (rc == CU_ENOTFOUND || rc == CU_ETAMPER) {
+        cu_err_clear(err);
+        free(v->pin);
+        v->pin = NULL;
+        return CU_OK;
+    }
+    if (rc)
+        return rc;
+    if (!v->pin && !(v->pin = malloc(sizeof *v->pin)))
+        return cu_err_set(err, CU_ENOMEM, "out of memory");
+    *v->pin = p;
+    return CU_OK;
+}
+
 int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
 {
     e->seq = v->head_seq + 1;
@@ -126,6 +227,14 @@ int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
                         .hash_len = sizeof hash};
     rc = cu_store_audit_insert(v->store, &row, err);
     cu_buf_release(&body);
+    /* The first event at the pinned start is pinned too, in the same
+     * transaction (reloaded at the next transaction if this one is undone). */
+    if (!rc && v->pin && !v->pin->has_first && e->seq == v->pin->start &&
+        hash_eq_prev(v->pin->prev, v->head_hash)) {
+        v->pin->has_first = true;
+        memcpy(v->pin->first, hash, CU_HASH_BYTES);
+        rc = cu_audit_pin_put(v->store, v->store_id, NULL, v->signer, v->pin, err);
+    }
     if (rc)
         return rc;
     v->head_seq = e->seq;
@@ -137,6 +246,8 @@ int cu_audit_load_head(cu_vault *v, cu_err *err)
 {
     int rc = cu_store_audit_last(v->store, &v->head_seq, v->head_hash, CU_HASH_BYTES, err);
     if (rc)
+        return rc;
+    if ((!v->pin || !v->pin->has_first) && (rc = pin_reload(v, err)))
         return rc;
     if (v->head_seq == 0)
         cu_audit_genesis(v->store_id, v->head_hash);
@@ -169,7 +280,9 @@ int cu_audit_load_head(cu_vault *v, cu_err *err)
                          cu_ct_equal(head.hash, v->head_hash, CU_HASH_BYTES);
     } else if (rc == CU_ENOTFOUND || rc == CU_ETAMPER) {
         cu_err_clear(err);
-        v->tail_signed = rc == CU_ENOTFOUND && v->head_seq == 0; /* a new store */
+        /* A new store: pinned at its genesis, no event yet. */
+        v->tail_signed = rc == CU_ENOTFOUND && v->head_seq == 0 && v->pin &&
+                         !v->pin->has_first && v->pin->start == 1;
     } else {
         return rc;
     }
@@ -203,6 +316,7 @@ int cu_audit_seal_head(cu_vault *v, cu_err *err)
 
 typedef struct verify_ctx {
     cu_vault *v;
+    const cu_audit_pin *pin;
     cu_verify_report *rep;
     unsigned char prev[CU_HASH_BYTES];
     int64_t expect;
@@ -272,6 +386,9 @@ static int verify_row(void *ctx, const cu_audit_row *r)
     if (r->hash_len != CU_HASH_BYTES || !hash_eq(h, r->hash))
         return fail(rep, r->seq, "event %lld has been altered: its hash does not match the "
                                  "chain", (long long)r->seq);
+    if (r->seq == c->pin->start && c->pin->has_first && !hash_eq(h, c->pin->first))
+        return fail(rep, r->seq, "event %lld is not the event the trail is pinned to begin with",
+                    (long long)r->seq);
     memcpy(c->prev, h, sizeof h);
     while (c->next_ckpt < c->nckpts && c->ckpts[c->next_ckpt].seq == r->seq) {
         cu_checkpoint *k = &c->ckpts[c->next_ckpt++];
@@ -329,6 +446,7 @@ typedef struct ra_chunk {
 
 typedef struct ra_queue {
     cu_store *store;
+    cu_audit_filter f; /* from the pinned start */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     ra_chunk chunks[RA_CHUNKS];
@@ -408,7 +526,7 @@ static int ra_copy_row(void *ctx, const cu_audit_row *r)
 static void *ra_main(void *arg)
 {
     ra_queue *q = arg;
-    int rc = cu_store_audit_each(q->store, NULL, ra_copy_row, q, &q->err);
+    int rc = cu_store_audit_each(q->store, &q->f, ra_copy_row, q, &q->err);
     pthread_mutex_lock(&q->mu);
     q->rc = rc == RA_STOPPED ? CU_OK : rc;
     if (rc == CU_OK && q->chunks[q->produced % RA_CHUNKS].n)
@@ -445,10 +563,12 @@ static int ra_check(verify_ctx *c, const ra_chunk *ch)
  * verify_row, c, err) does: its result, -1 when a check failed. */
 static int verify_rows(cu_vault *v, verify_ctx *c, cu_err *err)
 {
+    cu_audit_filter f = {.after_seq = c->expect - 1};
     ra_queue *q = calloc(1, sizeof *q);
     if (!q)
-        return cu_store_audit_each(v->store, NULL, verify_row, c, err);
+        return cu_store_audit_each(v->store, &f, verify_row, c, err);
     q->store = v->store;
+    q->f = f;
     pthread_t reader;
     bool mu = pthread_mutex_init(&q->mu, NULL) == 0;
     bool cv = mu && pthread_cond_init(&q->cv, NULL) == 0;
@@ -458,7 +578,7 @@ static int verify_rows(cu_vault *v, verify_ctx *c, cu_err *err)
         if (mu)
             pthread_mutex_destroy(&q->mu);
         free(q);
-        return cu_store_audit_each(v->store, NULL, verify_row, c, err);
+        return cu_store_audit_each(v->store, &f, verify_row, c, err);
     }
     int checked = 0;
     for (;;) {
@@ -493,9 +613,25 @@ int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
 {
     memset(rep, 0, sizeof *rep);
     rep->ok = true;
-    verify_ctx c = {.v = v, .rep = rep, .expect = 1};
-    cu_audit_genesis(v->store_id, c.prev);
-    int rc = cu_store_checkpoint_each(v->store, collect_ckpt, &c, err);
+    cu_audit_pin pin;
+    int rc = cu_audit_pin_get(v, &pin, err);
+    if (rc == CU_ENOTFOUND) {
+        fail(rep, 0, "the audit trail is not pinned to its start (a store made before trails "
+                     "were pinned, or the pin was removed)");
+        return CU_OK;
+    }
+    if (rc == CU_ETAMPER) {
+        fail(rep, 0, "%s", err ? err->msg : "the audit trail's pin is not genuine");
+        cu_err_clear(err);
+        return CU_OK;
+    }
+    if (rc)
+        return rc;
+    verify_ctx c = {.v = v, .pin = &pin, .rep = rep, .expect = pin.start};
+    memcpy(c.prev, pin.prev, CU_HASH_BYTES);
+    rep->start = pin.start;
+    rep->before_start = pin.start - 1;
+    rc = cu_store_checkpoint_each(v->store, collect_ckpt, &c, err);
     if (rc == CU_ETAMPER) {
         fail(rep, 0, "%s", err ? err->msg : "a checkpoint is malformed");
         cu_err_clear(err);
@@ -506,6 +642,9 @@ int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
         free(c.ckpts);
         return rc == CU_ENOMEM ? cu_err_set(err, rc, "out of memory verifying") : rc;
     }
+    /* Checkpoints before a restart name events that are not verified. */
+    while (c.next_ckpt < c.nckpts && c.ckpts[c.next_ckpt].seq < pin.start)
+        c.next_ckpt++;
     rc = verify_rows(v, &c, err);
     if (rc == -1)
         rc = CU_OK;
@@ -514,6 +653,26 @@ int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
         return rc;
     }
     int64_t last = c.expect - 1;
+    if (last < pin.start) {
+        cu_store_counts n;
+        if (pin.has_first) {
+            fail(rep, pin.start, "the trail does not begin at its pinned first event %lld: it "
+                                 "was emptied or cut at its start", (long long)pin.start);
+        } else if ((rc = cu_store_counts_get(v->store, &n, err))) {
+            free(c.ckpts);
+            return rc;
+        } else if (n.controllers > 0 || n.subjects > 0) {
+            fail(rep, pin.start, "the store holds controllers or subjects but its audit trail "
+                                 "is empty");
+        }
+    } else if (!pin.has_first) {
+        fail(rep, pin.start, "the audit trail's pin does not name its first event %lld",
+             (long long)pin.start);
+    }
+    if (!rep->ok) {
+        free(c.ckpts);
+        return CU_OK;
+    }
     if (c.next_ckpt < c.nckpts)
         fail(rep, c.ckpts[c.next_ckpt].seq,
              "the trail is truncated: a signed checkpoint names event %lld but the trail ends "
@@ -524,8 +683,8 @@ int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
     cu_checkpoint head;
     rc = cu_store_head_get(v->store, &head, err);
     if (rc == CU_ENOTFOUND) {
-        if (last > 0)
-            fail(rep, 1, "the signed head is missing: no event is covered by a signature");
+        if (last >= pin.start)
+            fail(rep, pin.start, "the signed head is missing: no event is covered by a signature");
         return CU_OK;
     }
     if (rc == CU_ETAMPER) {
@@ -545,4 +704,168 @@ int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
         fail(rep, last, "the signed head does not match the chain at event %lld",
              (long long)last);
     return CU_OK;
+}
+
+/* ---- the trail's start: checked at serve, restarted by the operator ---- */
+
+static int copy_first_hash(void *ctx, const cu_audit_row *r)
+{
+    unsigned char *out = ctx;
+    if (r->hash_len == CU_HASH_BYTES)
+        memcpy(out, r->hash, CU_HASH_BYTES);
+    return 1;
+}
+
+typedef struct first_ctx {
+    const cu_audit_pin *pin;
+    bool found, ok;
+} first_ctx;
+
+static int check_first(void *ctx, const cu_audit_row *r)
+{
+    first_ctx *f = ctx;
+    f->found = true;
+    unsigned char h[CU_HASH_BYTES];
+    cu_audit_chain(f->pin->prev, r->body, r->body_len, h);
+    f->ok = r->seq == f->pin->start && r->hash_len == CU_HASH_BYTES && hash_eq(h, r->hash) &&
+            (!f->pin->has_first || hash_eq(h, f->pin->first));
+    return 1; /* the first row is enough */
+}
+
+static const char restart_hint[] =
+    "run `custos audit verify`; to start a new trail once the loss is investigated, "
+    "`custos audit restart`";
+
+int cu_audit_check_start(cu_vault *v, cu_err *err)
+{
+    cu_audit_pin pin;
+    int rc = cu_audit_pin_get(v, &pin, err);
+    if (rc == CU_ENOTFOUND)
+        return cu_err_set(err, CU_ETAMPER, "the audit trail is not pinned to its start: %s",
+                          restart_hint);
+    if (rc == CU_ETAMPER) {
+        cu_err_clear(err);
+        return cu_err_set(err, CU_ETAMPER, "the audit trail's pin is not genuine: %s",
+                          restart_hint);
+    }
+    if (rc)
+        return rc;
+    first_ctx f = {.pin = &pin};
+    cu_audit_filter flt = {.after_seq = pin.start - 1, .limit = 1};
+    rc = cu_store_audit_each(v->store, &flt, check_first, &f, err);
+    if (rc && rc != 1)
+        return rc;
+    if (f.found && !f.ok)
+        return cu_err_set(err, CU_ETAMPER,
+                          "the audit trail does not begin with its pinned first event %lld: %s",
+                          (long long)pin.start, restart_hint);
+    if (!f.found && pin.has_first)
+        return cu_err_set(err, CU_ETAMPER,
+                          "the audit trail's pinned first event %lld is missing: the trail was "
+                          "emptied or cut at its start; %s",
+                          (long long)pin.start, restart_hint);
+    if (!f.found) {
+        cu_store_counts n;
+        if ((rc = cu_store_counts_get(v->store, &n, err)))
+            return rc;
+        if (n.controllers > 0 || n.subjects > 0)
+            return cu_err_set(err, CU_ETAMPER,
+                              "the store holds controllers or subjects but its audit trail is "
+                              "empty: %s", restart_hint);
+        return CU_OK;
+    }
+    cu_checkpoint head;
+    rc = cu_store_head_get(v->store, &head, err);
+    if (rc == CU_ENOTFOUND || rc == CU_ETAMPER) {
+        cu_err_clear(err);
+        return cu_err_set(err, CU_ETAMPER, "the audit trail's signed head is %s: %s",
+                          rc == CU_ENOTFOUND ? "missing" : "malformed", restart_hint);
+    }
+    if (rc)
+        return rc;
+    unsigned char msg[CU_AUDIT_SIGMSG_MAX];
+    size_t n = cu_audit_sigmsg(v->store_id, &head, msg);
+    if (!cu_sign_verify(v->pubkey, msg, n, head.sig))
+        return cu_err_set(err, CU_ETAMPER, "the audit trail's signed head is not genuine: %s",
+                          restart_hint);
+    return CU_OK;
+}
+
+int cu_audit_pin_legacy(cu_vault *v, cu_err *err)
+{
+    cu_audit_pin pin;
+    int rc = cu_audit_pin_get(v, &pin, err);
+    if (rc != CU_ENOTFOUND)
+        return rc; /* pinned already (or a bad pin: verification names it) */
+    /* Verify from the genesis as if pinned there, then pin it. */
+    pin = (cu_audit_pin){.start = 1};
+    cu_audit_genesis(v->store_id, pin.prev);
+    int64_t last = 0;
+    unsigned char hash1[CU_HASH_BYTES];
+    first_ctx f = {.pin = &pin};
+    cu_audit_filter flt = {.limit = 1};
+    rc = cu_store_audit_each(v->store, &flt, check_first, &f, err);
+    if (rc && rc != 1)
+        return rc;
+    if (f.found && !f.ok)
+        return cu_err_set(err, CU_ETAMPER, "the audit trail does not begin at its genesis: %s",
+                          restart_hint);
+    if ((rc = cu_store_audit_last(v->store, &last, hash1, sizeof hash1, err)))
+        return rc;
+    if (f.found) {
+        /* the first event's hash, as check_first accepted it */
+        cu_audit_filter one = {.limit = 1};
+        struct {
+            unsigned char h[CU_HASH_BYTES];
+        } got;
+        rc = cu_store_audit_each(v->store, &one, copy_first_hash, &got, err);
+        if (rc && rc != 1)
+            return rc;
+        memcpy(pin.first, got.h, CU_HASH_BYTES);
+        pin.has_first = true;
+    }
+    /* Write it, then verify the whole trail under it: a trail that does
+     * not verify is not pinned (the caller's transaction is undone). */
+    if ((rc = cu_audit_pin_put(v->store, v->store_id, NULL, v->signer, &pin, err)))
+        return rc;
+    cu_verify_report rep;
+    if ((rc = cu_audit_verify(v, &rep, err)))
+        return rc;
+    if (!rep.ok)
+        return cu_err_set(err, CU_ETAMPER, "the audit trail fails verification (%s): %s",
+                          rep.reason, restart_hint);
+    return pin_reload(v, err);
+}
+
+int cu_audit_restart(cu_vault *v, const cu_actor *a, int64_t *restart_seq, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "audit", err);
+    if (rc)
+        return rc;
+    rc = cu_op_authorise(v, &op, err);
+    cu_verify_report rep;
+    if (!rc)
+        rc = cu_audit_verify(v, &rep, err);
+    if (!rc && rep.ok)
+        rc = cu_err_set(err, CU_EINVAL, "the audit trail verifies: there is nothing to restart");
+    cu_audit_pin pin = {.start = v->head_seq + 1};
+    memcpy(pin.prev, v->head_hash, CU_HASH_BYTES);
+    if (!rc)
+        rc = cu_audit_pin_put(v->store, v->store_id, NULL, v->signer, &pin, err);
+    if (!rc && !v->pin && !(v->pin = malloc(sizeof *v->pin)))
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory");
+    if (!rc) {
+        *v->pin = pin;       /* the decision's event is pinned as the first */
+        v->tail_signed = true; /* and the head signed over it */
+        *restart_seq = pin.start;
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc) {
+        cu_err saved = err ? *err : (cu_err){0};
+        (void)pin_reload(v, NULL);
+        if (err)
+            *err = saved;
+    }
+    return rc;
 }

@@ -77,12 +77,57 @@ CU_MUST_USE int cu_audit_seal_head(cu_vault *v, cu_err *err);
 /* Reloads the head from the store (at the start of a transaction). */
 CU_MUST_USE int cu_audit_load_head(cu_vault *v, cu_err *err);
 
+/* The pin: where the trail begins, signed with the audit key and kept in the
+ * store's meta table. `custos init` pins the trail to its genesis (start 1,
+ * prev = hash(0)); the first event appended there is pinned too (first), so
+ * a trail emptied or cut at its start never verifies again, even once new
+ * events are chained on. Only the operator's decision (cu_audit_restart)
+ * moves the pin, to a new event after whatever is left. A database writer
+ * without the master key can neither forge nor move it; removing it makes
+ * verification fail. */
+typedef struct cu_audit_pin {
+    int64_t start;                      /* seq of the first event verified */
+    unsigned char prev[CU_HASH_BYTES];  /* the hash it chains from */
+    unsigned char first[CU_HASH_BYTES]; /* its hash, once it exists */
+    bool has_first;
+    unsigned char sig[CU_SIG_BYTES];
+} cu_audit_pin;
+
+/* Signs pin (start, prev, first, has_first) with seed or signer (one of them
+ * non-NULL) and stores it in the open transaction. */
+CU_MUST_USE int cu_audit_pin_put(cu_store *s, const char *store_id, const cu_key *seed,
+                                 const cu_signer *signer, cu_audit_pin *pin, cu_err *err);
+/* Loads and checks the store's pin: CU_ENOTFOUND when there is none,
+ * CU_ETAMPER when it is malformed or its signature is not the store's. */
+CU_MUST_USE int cu_audit_pin_get(cu_vault *v, cu_audit_pin *out, cu_err *err);
+
+/* A quick check that the trail begins where it is pinned, for `custos serve`
+ * to refuse a store whose trail was emptied or cut at its start: the pin is
+ * there and genuine, the pinned first event is there and chains from the
+ * pin, the head is genuine when events exist, and a store that holds any
+ * controller or subject has events. CU_ETAMPER naming what fails. */
+CU_MUST_USE int cu_audit_check_start(cu_vault *v, cu_err *err);
+
+/* The operator's decision to start a new trail on a store whose trail fails
+ * verification: pins a new start after whatever events are left and appends
+ * the decision as its first event. Refused (CU_EINVAL) when the trail
+ * verifies. *restart_seq is the new first event. */
+CU_MUST_USE int cu_audit_restart(cu_vault *v, const cu_actor *a, int64_t *restart_seq,
+                                 cu_err *err);
+
+/* For a store made before trails were pinned (`custos verify --seal`): pins
+ * the trail at its genesis once the whole trail verifies from it; CU_ETAMPER
+ * otherwise. Runs inside the caller's transaction; nothing when pinned. */
+CU_MUST_USE int cu_audit_pin_legacy(cu_vault *v, cu_err *err);
+
 typedef struct cu_verify_report {
     bool ok;
     int64_t events;       /* events checked */
     int64_t checkpoints;  /* signatures checked, head included */
     int64_t first_bad;    /* seq of the first event that fails, 0 if none */
     char reason[200];     /* one line naming what failed */
+    int64_t start;        /* the pinned first event: 1 unless the trail was restarted */
+    int64_t before_start; /* events before a restart, not verified */
 } cu_verify_report;
 
 /* Recomputes the chain and checks every signature. Returns CU_OK when the

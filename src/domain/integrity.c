@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "domain/audit.h"
 #include "domain/vault_impl.h"
 
 /* Every family of authenticated rows. A table whose rows matter for who may
@@ -80,6 +81,8 @@ int cu_integrity_seal(cu_vault *v, const cu_actor *a, int64_t *rows, cu_err *err
     bool made = !rc && !v->integrity_key;
     if (!rc)
         rc = cu_vault_make_integrity_key(v, err);
+    if (!rc) /* a trail made before trails were pinned is pinned once it verifies */
+        rc = cu_audit_pin_legacy(v, err);
     for (size_t i = 0; !rc && families[i]; i++) {
         int64_t n = 0;
         rc = families[i]->seal(v, &n, err);

@@ -92,6 +92,7 @@ void cu_vault_close(cu_vault *v)
     if (v->batch)
         cu_vault_batch_abort(v);
     cu_auth_cache_free(v->auth_cache);
+    free(v->pin);
     cu_store_close(v->store);
     free_keys(v);
     drop_policies(v);
@@ -212,6 +213,12 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
             unsigned char pk[CU_PUBKEY_BYTES];
             cu_sign_public(&sig, pk);
             rc = cu_store_meta_put(v->store, "audit_public_key", pk, sizeof pk, err);
+        }
+        /* The trail is pinned to its genesis from the start (audit.h). */
+        if (!rc) {
+            cu_audit_pin pin = {.start = 1};
+            cu_audit_genesis(id, pin.prev);
+            rc = cu_audit_pin_put(v->store, id, &sig, NULL, &pin, err);
         }
         cu_key_wipe(&idx);
         cu_key_wipe(&sig);

@@ -40,6 +40,7 @@ struct cu_vault {
     int64_t signed_seq;
     bool tail_signed; /* the trail's end at load is covered by a genuine signed head */
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
+    struct cu_audit_pin *pin;  /* where the trail begins (audit.h); NULL: none found */
     bool batch;
     bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
     /* Each controller's current policy, parsed once (policy NULL: none). The
