@@ -304,6 +304,80 @@ static void test_hash2(void **state)
     assert_string_equal(hex, empty_hex);
 }
 
+/* Row codes: fields are framed, so no two different rows encode alike. */
+static void mac_of(const cu_key *k, const char *domain, const char *a, const char *b,
+                   int64_t n, unsigned char out[CU_HASH_BYTES])
+{
+    cu_mac m;
+    cu_mac_init(&m, k, domain);
+    cu_mac_str(&m, a);
+    cu_mac_str(&m, b);
+    cu_mac_i64(&m, n);
+    cu_mac_final(&m, out);
+}
+
+static void test_row_mac(void **state)
+{
+    (void)state;
+    cu_key k, k2;
+    cu_key_random(&k);
+    cu_key_random(&k2);
+    unsigned char h[CU_HASH_BYTES], o[CU_HASH_BYTES];
+    mac_of(&k, "custos/v1/row/users", "ab", "cd", 7, h);
+    mac_of(&k, "custos/v1/row/users", "ab", "cd", 7, o);
+    assert_memory_equal(h, o, CU_HASH_BYTES); /* deterministic */
+    struct {
+        const cu_key *k;
+        const char *domain, *a, *b;
+        int64_t n;
+    } differ[] = {
+        {&k, "custos/v1/row/users", "abc", "d", 7},  /* boundary moved */
+        {&k, "custos/v1/row/users", "ab", "", 7},    /* a field emptied */
+        {&k, "custos/v1/row/users", "ab", NULL, 7},  /* NULL is not "" */
+        {&k, "custos/v1/row/users", "ab", "cd", 8},  /* a number changed */
+        {&k, "custos/v1/row/users", "ab", "cd", -7}, /* its sign */
+        {&k, "custos/v1/row/sessions", "ab", "cd", 7}, /* another table */
+        {&k2, "custos/v1/row/users", "ab", "cd", 7},   /* another key */
+    };
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        mac_of(differ[i].k, differ[i].domain, differ[i].a, differ[i].b, differ[i].n, o);
+        assert_memory_not_equal(h, o, CU_HASH_BYTES);
+    }
+    unsigned char empty[CU_HASH_BYTES], null_[CU_HASH_BYTES];
+    mac_of(&k, "d", "", "", 0, empty);
+    mac_of(&k, "d", NULL, NULL, 0, null_);
+    assert_memory_not_equal(empty, null_, CU_HASH_BYTES);
+    /* bytes: a NULL pointer differs from zero bytes */
+    cu_mac m;
+    cu_mac_init(&m, &k, "d");
+    cu_mac_bytes(&m, "", 0);
+    cu_mac_final(&m, o);
+    cu_mac_init(&m, &k, "d");
+    cu_mac_bytes(&m, NULL, 0);
+    cu_mac_final(&m, empty);
+    assert_memory_not_equal(o, empty, CU_HASH_BYTES);
+    /* check: constant-time, exact length only */
+    cu_mac_init(&m, &k, "custos/v1/row/users");
+    cu_mac_str(&m, "ab");
+    cu_mac_str(&m, "cd");
+    cu_mac_i64(&m, 7);
+    assert_true(cu_mac_check(&m, h, CU_HASH_BYTES));
+    unsigned char bad[CU_HASH_BYTES];
+    memcpy(bad, h, sizeof bad);
+    bad[31] ^= 1;
+    cu_mac_init(&m, &k, "custos/v1/row/users");
+    cu_mac_str(&m, "ab");
+    cu_mac_str(&m, "cd");
+    cu_mac_i64(&m, 7);
+    assert_false(cu_mac_check(&m, bad, CU_HASH_BYTES));
+    cu_mac_init(&m, &k, "x");
+    assert_false(cu_mac_check(&m, h, CU_HASH_BYTES - 1));
+    cu_mac_init(&m, &k, "x");
+    assert_false(cu_mac_check(&m, NULL, CU_HASH_BYTES));
+    cu_key_wipe(&k);
+    cu_key_wipe(&k2);
+}
+
 /* ---------------------------------------------------------- signing ---- */
 
 static void test_sign_verify(void **state)
@@ -740,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_key_derive_and_id),
         cmocka_unit_test(test_blind_index),
         cmocka_unit_test(test_hash2),
+        cmocka_unit_test(test_row_mac),
         cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_signer_matches_seed),
         cmocka_unit_test(test_hex),
