@@ -16,7 +16,8 @@
 static const char serve_help[] =
     "usage: custos serve [--listen HOST:PORT] [--threads N] [--session-idle SECONDS]\n"
     "                    [--session-max SECONDS] [--max-body BYTES] [--per-ip N]\n"
-    "                    [--trusted-proxy ADDRESS]\n"
+    "                    [--trusted-proxy ADDRESS] [--head-timeout SECONDS]\n"
+    "                    [--body-rate BYTES] [--max-incomplete N] [--per-ip-incomplete N]\n"
     "\n"
     "Serves the HTTP API (docs/openapi.yaml) until SIGTERM or SIGINT, which stop\n"
     "accepting, finish the requests in flight and exit. Default listen address\n"
@@ -26,7 +27,12 @@ static const char serve_help[] =
     "to --max-body bytes (default 1048576), connections per source address to\n"
     "--per-ip (default 256). Behind a reverse proxy at --trusted-proxy (a numeric\n"
     "IPv4 address), sign-in failures are counted per address named last in the\n"
-    "proxy's X-Forwarded-For; --per-ip still counts the proxy's connections.\n";
+    "proxy's X-Forwarded-For; --per-ip still counts the proxy's connections.\n"
+    "A request's headers must arrive within --head-timeout seconds (default 10)\n"
+    "and its body at --body-rate bytes a second (default 4096) after that, or it\n"
+    "is answered 408 and closed. At most --max-incomplete connections (default\n"
+    "512), and --per-ip-incomplete from one address (default 64), may be waiting\n"
+    "for a request to arrive in full; beyond that new connections are closed.\n";
 
 typedef struct serve_opts {
     cu_server_config cfg;
@@ -81,6 +87,26 @@ static int serve_opt(void *ctx, int opt, const char *arg)
         if (cu_server_parse_proxy(&o->cfg, arg, &o->err))
             return cli_usage("%s", o->err.msg);
         return 0;
+    case 'H':
+        if (positive(arg, 3600, &n))
+            return cli_usage("--head-timeout takes 1 to 3600 seconds");
+        o->cfg.head_timeout_s = (unsigned)n;
+        return 0;
+    case 'R':
+        if (positive(arg, 1 << 30, &n))
+            return cli_usage("--body-rate takes 1 to 1073741824 bytes a second");
+        o->cfg.body_rate = (unsigned)n;
+        return 0;
+    case 'I':
+        if (positive(arg, 65536, &n))
+            return cli_usage("--max-incomplete takes 1 to 65536");
+        o->cfg.max_incomplete = (unsigned)n;
+        return 0;
+    case 'P':
+        if (positive(arg, 65536, &n))
+            return cli_usage("--per-ip-incomplete takes 1 to 65536");
+        o->cfg.per_ip_incomplete = (unsigned)n;
+        return 0;
     }
     return cli_usage("unexpected option");
 }
@@ -95,6 +121,10 @@ int cmd_serve(cli *c, int argc, char **argv)
                                          {"max-body", required_argument, NULL, 'b'},
                                          {"per-ip", required_argument, NULL, 'p'},
                                          {"trusted-proxy", required_argument, NULL, 'x'},
+                                         {"head-timeout", required_argument, NULL, 'H'},
+                                         {"body-rate", required_argument, NULL, 'R'},
+                                         {"max-incomplete", required_argument, NULL, 'I'},
+                                         {"per-ip-incomplete", required_argument, NULL, 'P'},
                                          {0, 0, 0, 0}};
     serve_opts o = {0};
     cu_server_config_default(&o.cfg);

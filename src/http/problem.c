@@ -11,12 +11,14 @@ static const struct {
     [CU_P_FORBIDDEN] = {403, "forbidden", "Not permitted"},
     [CU_P_NOT_FOUND] = {404, "not-found", "Not found"},
     [CU_P_METHOD] = {405, "method-not-allowed", "Method not allowed"},
+    [CU_P_TIMEOUT] = {408, "request-timeout", "The request was not sent in time"},
     [CU_P_CONFLICT] = {409, "conflict", "Conflicts with existing data"},
     [CU_P_ERASED] = {410, "erased", "The subject was erased"},
     [CU_P_TOO_LARGE] = {413, "payload-too-large", "The request body is too large"},
     [CU_P_MEDIA_TYPE] = {415, "unsupported-media-type", "The body must be application/json"},
     [CU_P_THROTTLED] = {429, "too-many-requests", "Too many attempts; try again later"},
     [CU_P_INTERNAL] = {500, "internal", "Internal error"},
+    [CU_P_NOT_IMPLEMENTED] = {501, "not-implemented", "Not implemented"},
     [CU_P_UNAVAILABLE] = {503, "unavailable", "The service is unavailable"},
 };
 
@@ -27,12 +29,14 @@ static const char *const types[CU_P_COUNT] = {
     [CU_P_FORBIDDEN] = "urn:custos:problem:forbidden",
     [CU_P_NOT_FOUND] = "urn:custos:problem:not-found",
     [CU_P_METHOD] = "urn:custos:problem:method-not-allowed",
+    [CU_P_TIMEOUT] = "urn:custos:problem:request-timeout",
     [CU_P_CONFLICT] = "urn:custos:problem:conflict",
     [CU_P_ERASED] = "urn:custos:problem:erased",
     [CU_P_TOO_LARGE] = "urn:custos:problem:payload-too-large",
     [CU_P_MEDIA_TYPE] = "urn:custos:problem:unsupported-media-type",
     [CU_P_THROTTLED] = "urn:custos:problem:too-many-requests",
     [CU_P_INTERNAL] = "urn:custos:problem:internal",
+    [CU_P_NOT_IMPLEMENTED] = "urn:custos:problem:not-implemented",
     [CU_P_UNAVAILABLE] = "urn:custos:problem:unavailable",
 };
 

@@ -21,12 +21,14 @@ typedef enum cu_problem {
     CU_P_FORBIDDEN,        /* 403 */
     CU_P_NOT_FOUND,        /* 404 */
     CU_P_METHOD,           /* 405 */
+    CU_P_TIMEOUT,          /* 408: the request was not sent in time */
     CU_P_CONFLICT,         /* 409 */
     CU_P_ERASED,           /* 410 */
     CU_P_TOO_LARGE,        /* 413 */
     CU_P_MEDIA_TYPE,       /* 415 */
     CU_P_THROTTLED,        /* 429 */
     CU_P_INTERNAL,         /* 500 */
+    CU_P_NOT_IMPLEMENTED,  /* 501: a transfer coding other than chunked */
     CU_P_UNAVAILABLE,      /* 503 */
     CU_P_COUNT
 } cu_problem;

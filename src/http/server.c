@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "crypto/crypto.h"
 #include "domain/vault_impl.h"
 #include "domain/requests.h"
+#include "http/conn.h"
+#include "http/framing.h"
 #include "http/metrics.h"
 #include "util/clock.h"
 
@@ -30,14 +33,54 @@ typedef enum req_state {
 
 typedef struct server server;
 
+/* ---- connections waiting on their clients (http/conn.h) ----
+ * One record per open connection, from a fixed table: the phase and its
+ * clock change on the HTTP threads without a lock (atomics); records are
+ * taken and returned, and the sweep reads them, under the guard's lock, which
+ * libmicrohttpd's "closed" notification also takes before it closes the
+ * socket, so the sweep never touches a descriptor that was reused. */
+
+typedef struct addr_slot {
+    uint32_t addr; /* IPv4, network order */
+    unsigned conns;
+    atomic_uint incomplete;
+} addr_slot;
+
+typedef struct conn_rec {
+    atomic_int phase; /* cu_conn_phase */
+    atomic_llong since_ms;
+    atomic_ullong received;
+    int fd;
+    bool used;
+    addr_slot *addr;
+    struct conn_rec *next_free;
+} conn_rec;
+
+typedef struct guard {
+    pthread_mutex_t lock;
+    conn_rec *recs, *free;
+    addr_slot *addrs;
+    unsigned n;
+    atomic_uint incomplete;
+    unsigned max_incomplete, per_ip;
+    cu_conn_limits lim;
+    pthread_t thread;
+    bool running;
+    atomic_bool stop;
+    char timeout[640]; /* the whole 408 response, written as it is */
+    size_t timeout_len;
+} guard;
+
 typedef struct req_ctx {
     server *srv;
     struct MHD_Connection *conn;
+    conn_rec *crec;
     int64_t start_us;
     req_state state;
     int signin_phase; /* 0: prepare, 1: finish */
     cu_buf body;
     bool too_large;
+    bool close; /* answer with Connection: close */
     char client[64];
     cu_http_req req;
     cu_http_resp resp;
@@ -57,6 +100,7 @@ struct server {
     bool stopping;
     atomic_int inflight;
     atomic_bool draining;
+    guard g;
 };
 
 void cu_server_config_default(cu_server_config *cfg)
@@ -73,7 +117,10 @@ void cu_server_config_default(cu_server_config *cfg)
     cfg->max_connections = 1024;
     cfg->per_ip = 256;
     cfg->idle_timeout_s = 30;
-    cfg->request_timeout_s = 60;
+    cfg->head_timeout_s = 10;
+    cfg->body_rate = 4096;
+    cfg->max_incomplete = 512;
+    cfg->per_ip_incomplete = 64;
     cfg->api.session_idle_us = CU_SESSION_IDLE_DEFAULT_US;
     cfg->api.session_absolute_us = CU_SESSION_ABSOLUTE_DEFAULT_US;
 }
@@ -221,6 +268,280 @@ static void *vault_thread(void *arg)
     return NULL;
 }
 
+/* ---- the guard ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Moves c from one phase to another if it is still in the first; keeps the
+ * counts of incomplete requests. Only the winner of a race moves it. */
+static bool conn_move(guard *g, conn_rec *c, cu_conn_phase from, cu_conn_phase to)
+{
+    int f = (int)from;
+    if (!atomic_compare_exchange_strong(&c->phase, &f, (int)to))
+        return false;
+    bool was = cu_conn_incomplete(from), is = cu_conn_incomplete(to);
+    if (was && !is) {
+        atomic_fetch_sub(&c->addr->incomplete, 1);
+        atomic_fetch_sub(&g->incomplete, 1);
+    } else if (!was && is) {
+        atomic_fetch_add(&c->addr->incomplete, 1);
+        atomic_fetch_add(&g->incomplete, 1);
+    }
+    return true;
+}
+
+static uint32_t addr_key(const struct sockaddr *sa)
+{
+    if (sa && sa->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+    return 0;
+}
+
+/* Under the lock. */
+static addr_slot *addr_find(guard *g, uint32_t a, bool make)
+{
+    addr_slot *spare = NULL;
+    for (unsigned i = 0; i < g->n; i++) {
+        if (g->addrs[i].conns && g->addrs[i].addr == a)
+            return &g->addrs[i];
+        if (!spare && !g->addrs[i].conns)
+            spare = &g->addrs[i];
+    }
+    if (make && spare) {
+        spare->addr = a;
+        atomic_store(&spare->incomplete, 0);
+    }
+    return make ? spare : NULL;
+}
+
+/* libmicrohttpd asks before it takes a connection: refuse it while its
+ * address, or the server, has as many incomplete requests as allowed. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+    (void)len;
+    guard *g = &((server *)cls)->g;
+    bool ok = atomic_load(&g->incomplete) < g->max_incomplete;
+    if (ok) {
+        pthread_mutex_lock(&g->lock);
+        addr_slot *s = addr_find(g, addr_key(sa), false);
+        ok = g->free && (!s || atomic_load(&s->incomplete) < g->per_ip);
+        pthread_mutex_unlock(&g->lock);
+    }
+    return ok ? MHD_YES : MHD_NO;
+}
+
+static void conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    guard *g = &((server *)cls)->g;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn,
+                                                                     MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context = NULL;
+        pthread_mutex_lock(&g->lock);
+        conn_rec *c = g->free;
+        addr_slot *s = c ? addr_find(g, addr_key(ad ? ad->client_addr : NULL), true) : NULL;
+        if (!c || !s || !fd) {
+            pthread_mutex_unlock(&g->lock);
+            if (fd)
+                shutdown(fd->connect_fd, SHUT_RDWR);
+            return;
+        }
+        g->free = c->next_free;
+        c->used = true;
+        c->fd = fd->connect_fd;
+        c->addr = s;
+        s->conns++;
+        atomic_store(&c->received, 0);
+        atomic_store(&c->since_ms, mono_ms());
+        /* Accepted on two threads at once, both under a cap, one may now be
+         * over it: close that one at once. */
+        bool over = atomic_load(&g->incomplete) >= g->max_incomplete ||
+                    atomic_load(&s->incomplete) >= g->per_ip;
+        atomic_store(&c->phase, (int)CU_CONN_DEAD);
+        if (over)
+            shutdown(c->fd, SHUT_RDWR);
+        else
+            conn_move(g, c, CU_CONN_DEAD, CU_CONN_NEW);
+        pthread_mutex_unlock(&g->lock);
+        *socket_context = c;
+        return;
+    }
+    conn_rec *c = *socket_context;
+    if (!c)
+        return;
+    pthread_mutex_lock(&g->lock);
+    int ph = atomic_load(&c->phase);
+    while (!conn_move(g, c, (cu_conn_phase)ph, CU_CONN_DEAD))
+        ph = atomic_load(&c->phase);
+    c->addr->conns--;
+    c->used = false;
+    c->next_free = g->free;
+    g->free = c;
+    pthread_mutex_unlock(&g->lock);
+    *socket_context = NULL;
+}
+
+static conn_rec *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The request line of a kept-alive connection's next request: its head's
+ * clock starts. (For a new connection it started at accept.) */
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)uri;
+    guard *g = &((server *)cls)->g;
+    conn_rec *c = conn_of(conn);
+    if (c && atomic_load(&c->phase) == CU_CONN_IDLE) {
+        atomic_store(&c->since_ms, mono_ms());
+        conn_move(g, c, CU_CONN_IDLE, CU_CONN_HEAD);
+    }
+    return NULL;
+}
+
+/* The head is complete: the body's clock starts. false: the connection
+ * already timed out. */
+static bool conn_head_done(guard *g, conn_rec *c)
+{
+    if (!c)
+        return true;
+    atomic_store(&c->received, 0);
+    atomic_store(&c->since_ms, mono_ms());
+    for (;;) {
+        int ph = atomic_load(&c->phase);
+        if (ph == CU_CONN_DEAD)
+            return false;
+        if (ph == CU_CONN_BODY || conn_move(g, c, (cu_conn_phase)ph, CU_CONN_BODY))
+            return true;
+    }
+}
+
+/* The request is complete (or answered early): no more deadline until its
+ * response is sent. false: the connection already timed out. */
+static bool conn_busy(guard *g, conn_rec *c)
+{
+    if (!c)
+        return true;
+    for (;;) {
+        int ph = atomic_load(&c->phase);
+        if (ph == CU_CONN_DEAD)
+            return false;
+        if (ph == CU_CONN_BUSY || conn_move(g, c, (cu_conn_phase)ph, CU_CONN_BUSY))
+            return true;
+    }
+}
+
+static void *sweep_thread(void *arg)
+{
+    guard *g = arg;
+    pthread_setname_np(pthread_self(), "custos-sweep");
+    while (!atomic_load(&g->stop)) {
+        struct timespec tick = {0, 100 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+        int64_t now = mono_ms();
+        pthread_mutex_lock(&g->lock);
+        for (unsigned i = 0; i < g->n; i++) {
+            conn_rec *c = &g->recs[i];
+            if (!c->used)
+                continue;
+            int ph = atomic_load(&c->phase);
+            cu_conn_verdict v = cu_conn_check(&g->lim, (cu_conn_phase)ph,
+                                              atomic_load(&c->since_ms),
+                                              atomic_load(&c->received), now);
+            if (v == CU_CONN_KEEP || !conn_move(g, c, (cu_conn_phase)ph, CU_CONN_DEAD))
+                continue;
+            /* libmicrohttpd is only reading this connection: the answer goes
+             * straight to the socket, and shutting it down makes the library's
+             * next read end and close it. */
+            if (v == CU_CONN_TIMEOUT)
+                (void)!send(c->fd, g->timeout, g->timeout_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            shutdown(c->fd, SHUT_RDWR);
+        }
+        pthread_mutex_unlock(&g->lock);
+    }
+    return NULL;
+}
+
+static int guard_start(server *srv, cu_err *err)
+{
+    guard *g = &srv->g;
+    const cu_server_config *cfg = &srv->cfg;
+    g->n = cfg->max_connections + 8;
+    g->recs = calloc(g->n, sizeof *g->recs);
+    g->addrs = calloc(g->n, sizeof *g->addrs);
+    if (!g->recs || !g->addrs) {
+        free(g->recs);
+        free(g->addrs);
+        return cu_err_set(err, CU_ENOMEM, "out of memory");
+    }
+    for (unsigned i = g->n; i-- > 0;) {
+        atomic_init(&g->recs[i].phase, (int)CU_CONN_DEAD);
+        g->recs[i].next_free = g->free;
+        g->free = &g->recs[i];
+    }
+    g->max_incomplete = cfg->max_incomplete;
+    g->per_ip = cfg->per_ip_incomplete;
+    g->lim.head_ms = (int64_t)cfg->head_timeout_s * 1000;
+    g->lim.idle_ms = (int64_t)cfg->idle_timeout_s * 1000;
+    g->lim.body_rate = cfg->body_rate;
+    char detail[160];
+    snprintf(detail, sizeof detail,
+             "a request's headers must arrive within %u s, and its body at %u bytes/s "
+             "after that",
+             cfg->head_timeout_s, cfg->body_rate);
+    json_t *j = cu_problem_json(CU_P_TIMEOUT, detail);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    int n = body ? snprintf(g->timeout, sizeof g->timeout,
+                            "HTTP/1.1 408 Request Timeout\r\n"
+                            "Connection: close\r\n"
+                            "Content-Type: application/problem+json\r\n"
+                            "Cache-Control: no-store\r\n"
+                            "X-Content-Type-Options: nosniff\r\n"
+                            "Content-Length: %zu\r\n\r\n%s",
+                            strlen(body), body)
+                 : -1;
+    free(body);
+    if (n < 0 || (size_t)n >= sizeof g->timeout) {
+        free(g->recs);
+        free(g->addrs);
+        return cu_err_set(err, CU_EINTERNAL, "cannot prepare the 408 response");
+    }
+    g->timeout_len = (size_t)n;
+    pthread_mutex_init(&g->lock, NULL);
+    if (pthread_create(&g->thread, NULL, sweep_thread, g)) {
+        pthread_mutex_destroy(&g->lock);
+        free(g->recs);
+        free(g->addrs);
+        return cu_err_set(err, CU_EINTERNAL, "cannot start the connection sweep thread");
+    }
+    g->running = true;
+    return CU_OK;
+}
+
+static void guard_stop(guard *g)
+{
+    if (!g->running)
+        return;
+    atomic_store(&g->stop, true);
+    pthread_join(g->thread, NULL);
+    pthread_mutex_destroy(&g->lock);
+    free(g->recs);
+    free(g->addrs);
+    g->running = false;
+}
+
 /* ---- responses ---- */
 
 static void free_wiped(void *p)
@@ -236,6 +557,8 @@ static enum MHD_Result send_resp(req_ctx *r)
     cu_http_resp *resp = &r->resp;
     struct MHD_Response *mr;
     char *text = NULL;
+    if (!conn_busy(&r->srv->g, r->crec))
+        return MHD_NO; /* answered 408 already */
     cu_http_resp_render(resp);
     if (resp->raw.len && !resp->json) {
         /* Hand the rendered body over as it is; it is wiped when freed. */
@@ -280,7 +603,7 @@ static enum MHD_Result send_resp(req_ctx *r)
     }
     if (resp->bearer_challenge)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    if (atomic_load(&r->srv->draining) || r->too_large)
+    if (atomic_load(&r->srv->draining) || r->too_large || r->close)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)resp->status, mr);
     MHD_destroy_response(mr);
@@ -438,6 +761,14 @@ static void client_behind_proxy(server *srv, req_ctx *r)
         inet_ntop(AF_INET6, bin, r->client, sizeof r->client);
 }
 
+static enum MHD_Result framing_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    cu_framing_add(cls, key, value);
+    return MHD_YES;
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload, size_t *upload_size, void **con_cls)
@@ -446,11 +777,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     server *srv = cls;
     req_ctx *r = *con_cls;
     if (!r) {
+        conn_rec *crec = conn_of(conn);
+        if (!conn_head_done(&srv->g, crec))
+            return MHD_NO; /* answered 408 already */
         r = calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
         r->srv = srv;
         r->conn = conn;
+        r->crec = crec;
         r->start_us = cu_now_us();
         r->state = ST_BODY;
         cu_buf_init(&r->body, srv->cfg.max_body);
@@ -459,6 +794,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         cu_route(method, url, &r->req.route);
         *con_cls = r;
         atomic_fetch_add(&srv->inflight, 1);
+        cu_framing f = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, framing_field, &f);
+        const char *detail = NULL;
+        int bad = cu_framing_verdict(&f, &detail);
+        if (bad) {
+            r->close = true; /* what follows the head cannot be trusted */
+            return respond_problem(r, bad == 501 ? CU_P_NOT_IMPLEMENTED : CU_P_INVALID, detail);
+        }
         if (atomic_load(&srv->draining))
             return respond_problem(r, CU_P_UNAVAILABLE, "the server is shutting down");
         if (r->req.route.id == CU_R_NONE) {
@@ -481,10 +824,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     if (r->state == ST_BODY) {
         if (*upload_size) {
-            if (cu_now_us() - r->start_us > (int64_t)srv->cfg.request_timeout_s * 1000000) {
-                r->too_large = true; /* closes the connection */
-                return respond_problem(r, CU_P_INVALID, "the request took too long to send");
-            }
+            if (r->crec)
+                atomic_fetch_add_explicit(&r->crec->received, *upload_size,
+                                          memory_order_relaxed);
             if (!r->too_large && cu_buf_append(&r->body, upload, *upload_size))
                 r->too_large = true;
             *upload_size = 0;
@@ -513,6 +855,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             if (!r->signin)
                 return respond_problem(r, CU_P_UNAVAILABLE, NULL);
         }
+        if (!conn_busy(&srv->g, r->crec))
+            return MHD_NO; /* answered 408 already */
         r->state = ST_QUEUED;
         MHD_suspend_connection(conn);
         enqueue(srv, r);
@@ -534,10 +878,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
-    (void)toe;
     server *srv = cls;
     req_ctx *r = *con_cls;
+    conn_rec *c = r ? r->crec : conn_of(conn);
+    if (c && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        /* answered: the next request line's clock starts now */
+        atomic_store(&c->since_ms, mono_ms());
+        conn_move(&srv->g, c, CU_CONN_BUSY, CU_CONN_IDLE);
+    }
     if (!r)
         return;
     cu_metrics_request(r->req.route.id, r->resp.status ? r->resp.status : 500,
@@ -573,8 +921,13 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    int rc = CU_OK;
+    int rc = guard_start(&srv, err);
+    if (rc) {
+        cu_api_free(srv.api);
+        return rc;
+    }
     if (pthread_create(&srv.thread, NULL, vault_thread, &srv)) {
+        guard_stop(&srv.g);
         cu_api_free(srv.api);
         return cu_err_set(err, CU_EINTERNAL, "cannot start the vault thread");
     }
@@ -583,13 +936,15 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     srv.daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
             MHD_USE_TURBO,
-        0, NULL, NULL, access_handler, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        0, accept_policy, &srv, access_handler, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
-        NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, &srv, MHD_OPTION_NOTIFY_CONNECTION,
+        conn_notify, &srv, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, &srv,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_END);
     if (!srv.daemon) {
         rc = cu_err_set(err, CU_EIO, "cannot listen on %s:%u (%s)", cfg->host,
                         (unsigned)cfg->port, strerror(errno));
@@ -615,6 +970,7 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     pthread_cond_signal(&srv.wake);
     pthread_mutex_unlock(&srv.lock);
     pthread_join(srv.thread, NULL);
+    guard_stop(&srv.g);
     pthread_mutex_destroy(&srv.lock);
     pthread_cond_destroy(&srv.wake);
     cu_api_free(srv.api);

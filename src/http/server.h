@@ -9,7 +9,12 @@
  * event are on disk. Connections are suspended while they wait.
  *
  * Limits: body size, header size (connection memory), connections in total
- * and per source address, idle connection time, and a whole-request deadline.
+ * and per source address, and for a client that is slow to send: a deadline
+ * for each request head, a minimum rate for its body, a deadline for the next
+ * request on a kept-alive connection, and caps on incomplete requests per
+ * source address and in all (http/conn.h). A request past its deadline is
+ * answered 408 and its connection closed; a connection beyond a cap is closed
+ * as it is accepted. Framing is checked strictly (http/framing.h).
  * SIGTERM or SIGINT stops accepting, finishes the requests in flight, commits,
  * and returns.
  */
@@ -30,8 +35,11 @@ typedef struct cu_server_config {
     unsigned threads;           /* HTTP threads, default 4 */
     unsigned max_connections;   /* default 1024 */
     unsigned per_ip;            /* connections per source address, default 256 */
-    unsigned idle_timeout_s;    /* default 30 */
-    unsigned request_timeout_s; /* whole request, default 60 */
+    unsigned idle_timeout_s;    /* between requests on a connection, default 30 */
+    unsigned head_timeout_s;    /* a whole request head, default 10 */
+    unsigned body_rate;         /* bytes/s a body must keep up after the head's time, default 4096 */
+    unsigned max_incomplete;    /* incomplete requests in all, default 512 */
+    unsigned per_ip_incomplete; /* incomplete requests per source address, default 64 */
     /* A reverse proxy (numeric IPv4 address) whose X-Forwarded-For is believed:
      * requests from it are throttled by the address it names last. "" none. */
     char trusted_proxy[64];

@@ -14,6 +14,8 @@
 
 #include "crypto/secrets.h"
 #include "http/body.h"
+#include "http/conn.h"
+#include "http/framing.h"
 #include "http/problem.h"
 #include "http/router.h"
 
@@ -222,6 +224,95 @@ static void test_problems(void **state)
     assert_int_equal(cu_problem_status(cu_problem_of(CU_EERASED)), 410);
 }
 
+/* Feeds "Name: value" pairs (NULL-terminated list) and returns the verdict. */
+static int framing_of(const char *const *fields, const char **detail)
+{
+    cu_framing f = {0};
+    for (size_t i = 0; fields[i]; i += 2)
+        cu_framing_add(&f, fields[i], fields[i + 1]);
+    *detail = NULL;
+    return cu_framing_verdict(&f, detail);
+}
+
+static void test_framing(void **state)
+{
+    (void)state;
+    const char *d;
+    const char *ok1[] = {"Host", "x", "Content-Length", "0", "content-type", "a/b", NULL};
+    assert_int_equal(framing_of(ok1, &d), 0);
+    const char *ok2[] = {"Host", "x", "transfer-encoding", "Chunked", "X-Tab", "a\tb", NULL};
+    assert_int_equal(framing_of(ok2, &d), 0);
+    const char *ok3[] = {"Content-Length", "1234567890123456789", NULL}; /* 19 digits */
+    assert_int_equal(framing_of(ok3, &d), 0);
+    const char *ok4[] = {"X-Obs-Text", "caf\xc3\xa9", "X-Hostname", "h", NULL};
+    assert_int_equal(framing_of(ok4, &d), 0); /* a name may start with X-Host... */
+
+    static const struct {
+        const char *fields[7];
+        int status;
+        const char *says;
+    } bad[] = {
+        {{"Content-Length", "2", "Content-Length", "40", NULL}, 400, "more than one"},
+        {{"Content-Length", "2", "content-length", "2", NULL}, 400, "more than one"},
+        {{"Transfer-Encoding", "chunked", "Content-Length", "5", NULL}, 400, "both"},
+        {{"Content-Length", "5", "Transfer-Encoding", "gzip", NULL}, 400, "both"},
+        {{"Transfer-Encoding", "gzip", NULL}, 501, "chunked"},
+        {{"Transfer-Encoding", "gzip, chunked", NULL}, 501, "chunked"},
+        {{"Transfer-Encoding", "chunked", "Transfer-Encoding", "chunked", NULL}, 501, "chunked"},
+        {{"Transfer-Encoding", "", NULL}, 501, "chunked"},
+        {{"Content-Length", "+2", NULL}, 400, "number"},
+        {{"Content-Length", "-2", NULL}, 400, "number"},
+        {{"Content-Length", "2 ", NULL}, 400, "number"},
+        {{"Content-Length", "", NULL}, 400, "number"},
+        {{"Content-Length", "0x2", NULL}, 400, "number"},
+        {{"Content-Length", "12345678901234567890", NULL}, 400, "number"}, /* 20 digits */
+        {{"Host", "a", "host", "b", NULL}, 400, "Host"},
+        {{"Content-Length ", "2", NULL}, 400, "token"},
+        {{"X-A:b Content-Length", "2", NULL}, 400, "token"},
+        {{"", "2", NULL}, 400, "token"},
+        {{"Content-Length0", "2", NULL}, 400, "folded"},
+        {{"transfer-encodingchunked", "gzip", NULL}, 400, "folded"},
+        {{"Hostx", "a", NULL}, 400, "folded"},
+        {{"X-A", "a\rb", NULL}, 400, "control"},
+        {{"X-A", "a\nb", NULL}, 400, "control"},
+        {{"X-A", "a\x7f", NULL}, 400, "control"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int st = framing_of(bad[i].fields, &d);
+        if (st != bad[i].status || !d || !strstr(d, bad[i].says))
+            fail_msg("case %zu: got %d (%s), want %d", i, st, d ? d : "-", bad[i].status);
+    }
+}
+
+static void test_conn_deadlines(void **state)
+{
+    (void)state;
+    cu_conn_limits l = {.head_ms = 10000, .idle_ms = 30000, .body_rate = 4096};
+    /* head: the whole of it within head_ms, whatever arrives meanwhile */
+    assert_int_equal(cu_conn_check(&l, CU_CONN_NEW, 1000, 0, 10999), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_NEW, 1000, 0, 11000), CU_CONN_TIMEOUT);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_HEAD, 1000, 99999, 11000), CU_CONN_TIMEOUT);
+    /* body: nothing asked during the grace, then body_rate bytes a second */
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 0, 9999), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 0, 10000), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 0, 10250), CU_CONN_TIMEOUT);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 4096, 11000), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 4095, 11000), CU_CONN_TIMEOUT);
+    /* a 1 MiB body at the rate takes 256 s after the grace */
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 1 << 20, 266000), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BODY, 0, 1 << 20, 266001), CU_CONN_TIMEOUT);
+    /* idle kept-alive connections are closed without an answer */
+    assert_int_equal(cu_conn_check(&l, CU_CONN_IDLE, 0, 0, 29999), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_IDLE, 0, 0, 30000), CU_CONN_CLOSE);
+    /* a request being answered, or a connection already closing, has no deadline */
+    assert_int_equal(cu_conn_check(&l, CU_CONN_BUSY, 0, 0, INT64_MAX / 2), CU_CONN_KEEP);
+    assert_int_equal(cu_conn_check(&l, CU_CONN_DEAD, 0, 0, INT64_MAX / 2), CU_CONN_KEEP);
+    assert_true(cu_conn_incomplete(CU_CONN_NEW) && cu_conn_incomplete(CU_CONN_HEAD) &&
+                cu_conn_incomplete(CU_CONN_BODY));
+    assert_false(cu_conn_incomplete(CU_CONN_BUSY) || cu_conn_incomplete(CU_CONN_IDLE) ||
+                 cu_conn_incomplete(CU_CONN_DEAD));
+}
+
 /* RFC 6238 appendix B, SHA1, truncated to 6 digits. */
 static void test_totp_vectors(void **state)
 {
@@ -282,6 +373,8 @@ int main(void)
         cmocka_unit_test(test_body_signin),
         cmocka_unit_test(test_body_search_and_break_glass),
         cmocka_unit_test(test_problems),
+        cmocka_unit_test(test_framing),
+        cmocka_unit_test(test_conn_deadlines),
         cmocka_unit_test(test_totp_vectors),
         cmocka_unit_test(test_tokens_and_passwords),
     };
