@@ -63,6 +63,15 @@ void cu_roles_format(unsigned mask, char *out, unsigned long outsz)
     }
 }
 
+bool cu_roles_pseudonymous(unsigned mask)
+{
+    /* Every other role but admin sees subject ids somewhere (views, searches,
+     * the audit trail); admin sees no subject at all. */
+    const unsigned identified = CU_ROLE_OPERATOR | CU_ROLE_CLINICIAN | CU_ROLE_CARE_ADMIN |
+                                CU_ROLE_DPO | CU_ROLE_AUDITOR;
+    return (mask & CU_ROLE_ANALYST) && !(mask & identified);
+}
+
 const char *cu_role_default_purpose(unsigned mask)
 {
     for (size_t i = 0; i < NROLES; i++)
@@ -125,18 +134,30 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;
+        /* Care: reading and recording it, on the care list or under
+         * break-glass (an emergency needs the record and must be able to
+         * write down what was done, or correct what is wrong). */
         case CU_ACT_SUBJECT_READ:
         case CU_ACT_SUBJECT_UPDATE:
         case CU_ACT_ITEMS_ADD:
-        case CU_ACT_ACCESS_LOG:
-        case CU_ACT_CONSENT:
-        case CU_ACT_EXPORT:
-        case CU_ACT_DISCLOSE:
             if (care)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = care_basis};
             else
                 d.rule = "not-on-care-list";
+            break;
+        /* Everything else about a patient is for their care team only: an
+         * emergency grant never exports, discloses, records consent or reads
+         * the access log. */
+        case CU_ACT_ACCESS_LOG:
+        case CU_ACT_CONSENT:
+        case CU_ACT_EXPORT:
+        case CU_ACT_DISCLOSE:
+            if (r->on_care_list)
+                d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
+                                         .basis = "care_list"};
+            else
+                d.rule = r->break_glass ? "break-glass-not-permitted" : "not-on-care-list";
             break;
         default:
             break;

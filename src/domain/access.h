@@ -9,7 +9,9 @@
  * Roles (DESIGN.md, issue "HTTP API"):
  *   operator    the CLI on the host: everything (not a staff role)
  *   clinician   creates subjects; reads and writes only subjects on their care
- *               list, or under break-glass (time-limited, audited, reviewed)
+ *               list, or under break-glass (time-limited, audited, reviewed):
+ *               an emergency grant allows reading the record, adding items
+ *               and rectifying, nothing else (rule break-glass-not-permitted)
  *   care_admin  registers subjects and manages care lists; sees contact and
  *               identifying data only, never clinical values
  *   dpo         answers rights requests: reads and rectifies every category,
@@ -28,8 +30,9 @@
  * back or acting on them is the DPO's.
  * Subject access packages and portability exports (export) are made by the
  * dpo, and by a clinician for a patient on their care list (who alone may
- * withhold items under the serious-harm exemption). Disclosures are recorded
- * and read by the dpo and by a clinician for a patient on their care list.
+ * withhold items under the serious-harm exemption), never under break-glass.
+ * Disclosures are recorded and read by the dpo and by a clinician for a
+ * patient on their care list, never under break-glass.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -54,6 +57,11 @@ unsigned cu_role_from_name(const char *s);
 unsigned cu_roles_parse(const char *s);
 /* Writes "clinician,dpo" for a mask. */
 void cu_roles_format(unsigned roles, char *out, unsigned long outsz);
+/* Whether an actor with these roles sees subjects only by pseudonym: the
+ * analyst role, alone or with roles that show no subject (admin). Such an
+ * actor names subjects by pseudonym only and is never shown a subject id, an
+ * item id or an exact time of a record. */
+bool cu_roles_pseudonymous(unsigned roles);
 /* The purpose recorded when a request names none. */
 const char *cu_role_default_purpose(unsigned roles);
 

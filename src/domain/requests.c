@@ -512,8 +512,10 @@ static int open_request(cu_vault *v, cu_op *op, const char *id, cu_request_rec *
                         cu_err *err)
 {
     int rc = id && cu_id_valid(id) ? cu_store_request_get(v->store, id, r, err) : CU_ENOTFOUND;
+    /* The answer does not repeat the id: it may be any id (a subject's, named
+     * by someone who may see subjects only by pseudonym). */
     if (rc == CU_ENOTFOUND)
-        return cu_err_set(err, CU_ENOTFOUND, "no request %s", id && cu_id_valid(id) ? id : "");
+        return cu_err_set(err, CU_ENOTFOUND, "no request has that id");
     if (rc)
         return rc;
     cu_strlcpy(op->controller_id, r->controller_id, sizeof op->controller_id);
@@ -521,7 +523,7 @@ static int open_request(cu_vault *v, cu_op *op, const char *id, cu_request_rec *
     rc = cu_op_authorise(v, op, err);
     if (rc == CU_ECONCEALED) {
         cu_err_clear(err);
-        rc = cu_err_set(err, CU_ECONCEALED, "no request %s", id);
+        rc = cu_err_set(err, CU_ECONCEALED, "no request has that id");
     }
     return rc;
 }

@@ -614,6 +614,7 @@ int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char
                 bool on, cu_err *err)
 {
     char sid[CU_ID_STRLEN];
+    const char *asked = subject_id;
     int resolved = cu_subject_resolve(v, subject_id, sid, err);
     if (resolved)
         return resolved;
@@ -625,9 +626,11 @@ int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char
                          err);
     if (rc)
         return rc;
-    memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
     cu_subject_rec rec;
     cu_user_rec u;
+    if ((rc = cu_op_name_subject(&op, asked, err)))
+        return cu_op_end(v, &op, rc, NULL, NULL, err);
+    memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
     rc = cu_store_subject_get(v->store, subject_id, &rec, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, rc, "no subject %s", subject_id);
@@ -644,10 +647,161 @@ int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char
             rc = cu_err_set(err, CU_EINVAL, "user %s is not a clinician", username);
     }
     if (!rc && rec.erased_at)
-        rc = cu_err_set(err, CU_EERASED, "subject %s was erased", subject_id);
+        rc = cu_err_set(err, CU_EERASED, "subject %s was erased",
+                        op.named[0] ? op.named : subject_id);
     if (!rc)
         rc = cu_store_care_set(v->store, u.id, subject_id, on, cu_now_us(), a->name, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* One code point of strict UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF) at s[*i], advancing *i; -1 when malformed. */
+static long utf8_next(const unsigned char *s, size_t n, size_t *i)
+{
+    unsigned char c = s[*i];
+    int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                       : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || *i + (size_t)len > n)
+        return -1;
+    long cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+    for (int k = 1; k < len; k++) {
+        unsigned char cc = s[*i + (size_t)k];
+        if ((cc & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (cc & 0x3F);
+    }
+    static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *i += (size_t)len;
+    return cp;
+}
+
+/* Unicode White_Space. */
+static bool uc_space(long c)
+{
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+           c == 0x205F || c == 0x3000;
+}
+
+static bool uc_control(long c)
+{
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
+
+/* Invisible and format characters: they pad a reason without saying
+ * anything, or make it read otherwise than it is written. */
+static bool uc_invisible(long c)
+{
+    return c == 0xAD || c == 0x34F || c == 0x61C || c == 0x180E ||
+           (c >= 0x200B && c <= 0x200F) || (c >= 0x202A && c <= 0x202E) ||
+           (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF || (c >= 0xFE00 && c <= 0xFE0F) ||
+           (c >= 0xFFF9 && c <= 0xFFFB) || (c >= 0xE0000 && c <= 0xE0FFF);
+}
+
+/* Combining marks: part of the letter before them, counted as nothing. */
+static bool uc_mark(long c)
+{
+    return (c >= 0x300 && c <= 0x36F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+           (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+           (c >= 0xFE20 && c <= 0xFE2F);
+}
+
+/* A letter of any script, approximately: outside ASCII and Latin-1, every
+ * code point but the blocks of punctuation, symbols, digits, private use and
+ * emoji counts. */
+static bool uc_letter(long c)
+{
+    if (c < 0x80)
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (c < 0xC0)
+        return c == 0xAA || c == 0xB5 || c == 0xBA;
+    if (c == 0xD7 || c == 0xF7)
+        return false;
+    static const long not_letters[][2] = {
+        {0x0660, 0x0669}, {0x06F0, 0x06F9}, {0x0966, 0x096F}, /* digits */
+        {0x2000, 0x2BFF}, /* punctuation, currency, arrows, maths, shapes, dingbats */
+        {0x2E00, 0x2E7F}, {0x3000, 0x303F}, {0xE000, 0xF8FF}, {0xFE10, 0xFE1F},
+        {0xFE30, 0xFE6F}, {0xFF00, 0xFF20}, {0xFF3B, 0xFF40}, {0xFF5B, 0xFF65},
+        {0xFFF0, 0xFFFF}, {0x1F000, 0x1FAFF}, {0xF0000, 0x10FFFF},
+    };
+    for (size_t i = 0; i < sizeof not_letters / sizeof not_letters[0]; i++)
+        if (c >= not_letters[i][0] && c <= not_letters[i][1])
+            return false;
+    return true;
+}
+
+static int reason_refused(const char *rule, const char **rule_out, cu_err *err,
+                          const char *what)
+{
+    if (rule_out)
+        *rule_out = rule;
+    return cu_err_set(err, CU_EINVAL, "invalid break-glass reason (%s): %s", rule, what);
+}
+
+int cu_break_glass_reason_check(const char *str, size_t n, size_t *start, size_t *len,
+                                const char **rule, cu_err *err)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    if (rule)
+        *rule = NULL;
+    *start = *len = 0;
+    /* Trim white space at both ends: find the first and last other character. */
+    size_t i = 0, first = n, end = 0;
+    while (i < n) {
+        size_t at = i;
+        long c = utf8_next(s, n, &i);
+        if (c < 0)
+            return reason_refused("reason-not-utf8", rule, err, "it is not valid UTF-8");
+        if (!uc_space(c)) {
+            if (first == n)
+                first = at;
+            end = i;
+        }
+    }
+    if (first == n)
+        first = end = 0;
+    size_t chars = 0, nonspace = 0, letters = 0, words = 0, word_letters = 0;
+    for (i = first; i < end;) {
+        long c = utf8_next(s, end, &i);
+        if (uc_control(c))
+            return reason_refused("reason-control-character", rule, err,
+                                  "it may not contain control characters (line breaks, tabs)");
+        if (uc_invisible(c))
+            return reason_refused("reason-invisible-character", rule, err,
+                                  "it may not contain invisible or formatting characters "
+                                  "(zero-width, soft hyphen, direction marks)");
+        chars++;
+        if (uc_space(c)) {
+            words += word_letters >= 2;
+            word_letters = 0;
+            continue;
+        }
+        if (uc_mark(c))
+            continue;
+        nonspace++;
+        if (uc_letter(c)) {
+            letters++;
+            word_letters++;
+        }
+    }
+    words += word_letters >= 2;
+    if (chars < CU_BREAK_GLASS_REASON_MIN)
+        return reason_refused("reason-too-short", rule, err,
+                              "it needs at least 10 characters besides surrounding spaces");
+    if (chars > CU_BREAK_GLASS_REASON_MAX)
+        return reason_refused("reason-too-long", rule, err,
+                              "it may have at most 1000 characters");
+    if (letters * 2 < nonspace)
+        return reason_refused("reason-too-few-letters", rule, err,
+                              "at least half of its characters must be letters");
+    if (words < 2)
+        return reason_refused("reason-too-few-words", rule, err,
+                              "it needs at least two words");
+    *start = first;
+    *len = end - first;
+    return CU_OK;
 }
 
 int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
@@ -655,12 +809,15 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
                          int64_t *expires_at, cu_err *err)
 {
     char sid[CU_ID_STRLEN];
+    const char *asked = subject_id;
     int resolved = cu_subject_resolve(v, subject_id, sid, err);
     if (resolved)
         return resolved;
     subject_id = sid;
-    if (n < 10 || n > 1000)
-        return cu_err_set(err, CU_EINVAL, "a break-glass reason needs 10 to 1000 characters");
+    size_t at = 0;
+    if ((resolved = cu_break_glass_reason_check(reason, n, &at, &n, NULL, err)))
+        return resolved;
+    reason += at;
     if (minutes < 1 || minutes > 240)
         return cu_err_set(err, CU_EINVAL, "break-glass access lasts 1 to 240 minutes");
     if (!a->user_id)
@@ -669,8 +826,10 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
     int rc = cu_op_begin(v, &op, a, CU_ACT_BREAK_GLASS, "break_glass", err);
     if (rc)
         return rc;
-    memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
     cu_subject_rec rec;
+    if ((rc = cu_op_name_subject(&op, asked, err)))
+        return cu_op_end(v, &op, rc, NULL, NULL, err);
+    memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
     rc = cu_store_subject_get(v->store, subject_id, &rec, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, rc, "no subject %s", subject_id);
@@ -679,7 +838,8 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
         rc = cu_op_authorise(v, &op, err);
     }
     if (!rc && rec.erased_at)
-        rc = cu_err_set(err, CU_EERASED, "subject %s was erased", subject_id);
+        rc = cu_err_set(err, CU_EERASED, "subject %s was erased",
+                        op.named[0] ? op.named : subject_id);
     cu_key dek;
     cu_buf sealed;
     cu_buf_init(&sealed, 4096);

@@ -116,6 +116,30 @@ CU_MUST_USE int cu_audit_refusal(cu_vault *v, const char *via, const char *purpo
 CU_MUST_USE int cu_care_set(cu_vault *v, const cu_actor *a, const char *username,
                             const char *subject_id, bool on, cu_err *err);
 
+/* A break-glass reason is read by the DPO in review: it must say something.
+ * After trimming Unicode white space at both ends (*start and *len give the
+ * trimmed span of s), it must be valid UTF-8 and:
+ *   reason-control-character    no control characters (C0, DEL, C1: line
+ *                               breaks and tabs included) inside it
+ *   reason-invisible-character  no invisible or format characters (soft
+ *                               hyphen, U+200B-U+200F, U+202A-U+202E,
+ *                               U+2060-U+2064, U+2066-U+2069, U+FEFF, ...)
+ *   reason-too-short            at least 10 characters (code points)
+ *   reason-too-long             at most 1000
+ *   reason-too-few-letters      at least half of the characters other than
+ *                               spaces are letters (of any script; digits,
+ *                               punctuation, symbols and emoji are not)
+ *   reason-too-few-words        at least two words (runs without white space
+ *                               holding two letters or more)
+ * CU_EINVAL naming the rule (also in *rule when not NULL) otherwise. Pure. */
+#define CU_BREAK_GLASS_REASON_MIN 10
+#define CU_BREAK_GLASS_REASON_MAX 1000
+CU_MUST_USE int cu_break_glass_reason_check(const char *s, size_t n, size_t *start,
+                                            size_t *len, const char **rule, cu_err *err);
+
+/* Grants the actor (a clinician's staff account) access to a subject for
+ * 1-240 minutes, with a reason (cu_break_glass_reason_check; stored trimmed,
+ * sealed under the subject's key). */
 CU_MUST_USE int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
                                      const char *reason, size_t n, int minutes,
                                      char id_out[CU_ID_STRLEN], int64_t *expires_at,

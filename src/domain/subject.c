@@ -175,11 +175,13 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
 int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
                        cu_err *err)
 {
-    /* A pseudonym names the subject for those who may not see its id. */
+    /* A pseudonym names the subject for those who may not see its id; those
+     * who see subjects only by pseudonym may name them no other way. */
     char real[CU_ID_STRLEN];
-    const char *asked = subject_id;
-    int rc = cu_subject_resolve(v, subject_id, real, err);
+    int rc = cu_op_name_subject(op, subject_id, err);
     if (rc)
+        return rc;
+    if ((rc = cu_subject_resolve(v, subject_id, real, err)))
         return rc;
     subject_id = real;
     memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
@@ -190,18 +192,18 @@ int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subjec
         return rc;
     memcpy(op->controller_id, rec->controller_id, CU_ID_STRLEN);
     op->subject = rec;
-    if ((rc = cu_op_authorise(v, op, err))) {
-        /* Concealed: answer as for a pseudonym that names no subject. */
-        if (rc == CU_ECONCEALED && strcmp(asked, real) != 0) {
-            cu_err_clear(err);
-            cu_err_set(err, CU_ECONCEALED, "no subject %s", asked);
-        }
+    /* Refusals name the subject as it was asked for (a concealed one as for a
+     * pseudonym that names no subject). */
+    if ((rc = cu_op_authorise(v, op, err)))
         return rc;
-    }
     if (rec->erased_at) {
+        /* An exact time joins a pseudonym to the identified record. */
+        if (op->decision.pseudonymise)
+            return cu_err_set(err, CU_EERASED, "subject %s was erased", rec->pseudonym);
         char when[CU_TIME_STRLEN];
         cu_time_format(rec->erased_at, when);
-        return cu_err_set(err, CU_EERASED, "subject %s was erased at %s", subject_id, when);
+        return cu_err_set(err, CU_EERASED, "subject %s was erased at %s",
+                          op->named[0] ? op->named : subject_id, when);
     }
     return CU_OK;
 }
@@ -293,6 +295,39 @@ static int item_order(const void *pa, const void *pb)
     return strcmp(x->id, y->id);
 }
 
+int64_t cu_time_month_start(int64_t us)
+{
+    if (!us)
+        return 0;
+    cu_date d = cu_date_of_us(us);
+    d.day = 1;
+    return cu_date_to_days(d) * 86400000000LL;
+}
+
+/* What an analyst may see of a view: the subject by pseudonym, each item by
+ * its item pseudonym (a real item id is time-ordered and joins the analyst's
+ * view to the identified one), times to the month, and not who recorded an
+ * item (a member of staff is named in the audit trail with the exact time). */
+static void pseudonymise_view(cu_vault *v, cu_subject_view *sv)
+{
+    for (size_t i = 0; i < sv->n; i++) {
+        cu_item_view *it = &sv->items[i];
+        char psi[CU_PSEUDONYM_STRLEN];
+        cu_vault_item_pseudonym(v, sv->rec.controller_id, it->id, psi);
+        cu_strlcpy(it->id, psi, sizeof it->id);
+        it->recorded_by[0] = '\0';
+        it->collected_at = cu_time_month_start(it->collected_at);
+        it->recorded_at = cu_time_month_start(it->recorded_at);
+        it->updated_at = cu_time_month_start(it->updated_at);
+    }
+    cu_strlcpy(sv->rec.id, sv->rec.pseudonym, sizeof sv->rec.id);
+    sv->rec.created_at = cu_time_month_start(sv->rec.created_at);
+    sv->rec.updated_at = cu_time_month_start(sv->rec.updated_at);
+    sv->rec.erased_at = cu_time_month_start(sv->rec.erased_at);
+    sv->rec.restricted_at = cu_time_month_start(sv->rec.restricted_at);
+    sv->pseudonymised = true;
+}
+
 int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_subject_view *sv,
                    cu_err *err)
 {
@@ -315,11 +350,8 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
         /* Oldest first, as recorded. */
         if (!rc && sv->n > 1)
             qsort(sv->items, sv->n, sizeof *sv->items, item_order);
-        if (!rc && op.decision.pseudonymise) {
-            /* The id is a direct identifier for an analyst: name by pseudonym. */
-            cu_strlcpy(sv->rec.id, sv->rec.pseudonym, sizeof sv->rec.id);
-            sv->pseudonymised = true;
-        }
+        if (!rc && op.decision.pseudonymise)
+            pseudonymise_view(v, sv);
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (rc) {
@@ -745,6 +777,10 @@ static int list_one_subject(void *ctx, const cu_subject_rec *r)
         return f->cb(f->ctx, r);
     cu_subject_rec copy = *r;
     cu_strlcpy(copy.id, r->pseudonym, sizeof copy.id);
+    copy.created_at = cu_time_month_start(r->created_at);
+    copy.updated_at = cu_time_month_start(r->updated_at);
+    copy.erased_at = cu_time_month_start(r->erased_at);
+    copy.restricted_at = cu_time_month_start(r->restricted_at);
     return f->cb(f->ctx, &copy);
 }
 
@@ -825,6 +861,8 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
         return rc;
     cu_audit_filter filter = f ? *f : (cu_audit_filter){0};
     char real[CU_ID_STRLEN];
+    if (filter.subject_id && (rc = cu_op_name_subject(&op, filter.subject_id, err)))
+        return cu_op_end(v, &op, rc, NULL, NULL, err);
     if (filter.subject_id && cu_pseudonym_valid(filter.subject_id)) {
         rc = cu_subject_resolve(v, filter.subject_id, real, err);
         if (rc == CU_ENOTFOUND && !a->controller_id)

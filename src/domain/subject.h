@@ -34,12 +34,19 @@ typedef struct cu_item_view {
 
 typedef struct cu_subject_view {
     cu_subject_rec rec; /* rec.id is the pseudonym when pseudonymised */
+    /* Pseudonymised (for cu_roles_pseudonymous actors): rec.id is the
+     * subject's pseudonym, each item's id its item pseudonym (psi_...), every
+     * time the first instant of its UTC month, and recorded_by empty. */
     bool pseudonymised;
     cu_item_view *items;
     size_t n;
 } cu_subject_view;
 
 void cu_subject_view_release(cu_subject_view *sv);
+
+/* The first instant (00:00 UTC on the 1st) of the month of us; 0 for 0. The
+ * precision of every time shown to those who see subjects by pseudonym. */
+int64_t cu_time_month_start(int64_t us);
 
 /* Adds a subject of kind to controller with the values of doc. */
 CU_MUST_USE int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id,
@@ -81,7 +88,9 @@ CU_MUST_USE int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a,
 /* Crypto-shredding erasure. */
 CU_MUST_USE int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id,
                                  int64_t *erased_at, cu_err *err);
-/* Lists subjects (ids, kinds, times; no personal values). */
+/* Lists subjects (ids, kinds, times; no personal values). To those who see
+ * subjects by pseudonym, r->id is the pseudonym and times are to the month
+ * (cu_time_month_start). */
 CU_MUST_USE int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id,
                                 cu_subject_cb cb, void *ctx, cu_err *err);
 

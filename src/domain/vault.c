@@ -378,6 +378,18 @@ void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subj
     cu_hex(h, 16, out + 4);
 }
 
+void cu_vault_item_pseudonym(cu_vault *v, const char *controller_id, const char *item_id,
+                             char out[CU_PSEUDONYM_STRLEN])
+{
+    unsigned char h[CU_HASH_BYTES];
+    char msg[2 * CU_ID_STRLEN + 2];
+    int n = snprintf(msg, sizeof msg, "%s/%s", controller_id, item_id);
+    cu_blind_index(v->pseudonym_root, "custos/v1/item-pseudonym", msg, n > 0 ? (size_t)n : 0,
+                   h);
+    memcpy(out, "psi_", 4);
+    cu_hex(h, 16, out + 4);
+}
+
 int cu_vault_make_integrity_key(cu_vault *v, cu_err *err)
 {
     if (v->integrity_key)
@@ -685,6 +697,37 @@ int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act, const cha
     return CU_OK;
 }
 
+static unsigned actor_roles(const cu_actor *a)
+{
+    return a->roles ? a->roles : (a->role ? cu_roles_parse(a->role) : 0);
+}
+
+/* How messages call op's subject: as the caller named it. */
+static const char *op_subject_name(const cu_op *op)
+{
+    return op->named[0] ? op->named : op->subject_id;
+}
+
+int cu_op_name_subject(cu_op *op, const char *given, cu_err *err)
+{
+    if (cu_pseudonym_valid(given)) {
+        cu_strlcpy(op->named, given, sizeof op->named);
+        return CU_OK;
+    }
+    const cu_actor *a = op->actor;
+    if (!cu_roles_pseudonymous(actor_roles(a)))
+        return CU_OK;
+    /* Answered alike for every id, existing or not, so that it tells nothing
+     * about ids; recorded (with the id given) where the actor works. */
+    if (cu_id_valid(given))
+        cu_strlcpy(op->subject_id, given, sizeof op->subject_id);
+    if (a->controller_id && cu_id_valid(a->controller_id))
+        cu_strlcpy(op->controller_id, a->controller_id, sizeof op->controller_id);
+    op->rule = "pseudonym-required";
+    return cu_err_set(err, CU_EDENIED, "refused (pseudonym-required): this role names "
+                                       "subjects by pseudonym (psn_...) only");
+}
+
 /* The acts that process personal data, which the controller's policy governs.
  * Erasure, audit-trail reads, care lists and administration are governed by
  * role alone (they answer rights or accountability duties, not purposes). */
@@ -770,7 +813,7 @@ static int policy_gate(cu_vault *v, cu_op *op, cu_err *err)
         op->rule = d.rule;
         return cu_err_set(err, CU_EDENIED, "refused (%s): the purpose %s does not allow %s%s%s",
                           d.rule, op->actor->purpose, cu_act_name(op->act),
-                          op->subject_id[0] ? " of subject " : "", op->subject_id);
+                          op->subject_id[0] ? " of subject " : "", op_subject_name(op));
     }
     return CU_OK;
 }
@@ -792,7 +835,7 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
 {
     const cu_actor *a = op->actor;
     cu_access_req r = {
-        .roles = a->roles ? a->roles : (a->role ? cu_roles_parse(a->role) : 0),
+        .roles = actor_roles(a),
         .actor_controller = a->controller_id,
         .act = op->act,
         .target_controller = op->controller_id,
@@ -813,7 +856,7 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
         if (op->decision.conceal)
             return cu_err_set(err, CU_ECONCEALED, "no %s %s", op->subject_id[0] ? "subject"
                                                                              : "controller",
-                              op->subject_id[0] ? op->subject_id : op->controller_id);
+                              op->subject_id[0] ? op_subject_name(op) : op->controller_id);
         return cu_err_set(err, CU_EDENIED, "refused (%s): %s may not %s", op->decision.rule,
                           a->role && cu_actor_valid(a->role) ? a->role : "(no role)",
                           cu_act_name(op->act));

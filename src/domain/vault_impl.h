@@ -77,6 +77,8 @@ typedef struct cu_op {
     const char *kind;   /* the kind of a subject being created */
     char controller_id[CU_ID_STRLEN];
     char subject_id[CU_ID_STRLEN];
+    char named[CU_ID_STRLEN]; /* the pseudonym the caller named the subject by, if
+                               * any: what messages call it (cu_op_name_subject) */
     unsigned categories; /* bit per cu_category touched */
     bool own_tx;
     bool authorised;
@@ -102,6 +104,13 @@ CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
  * start of every operation on one subject. */
 CU_MUST_USE int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id,
                                    cu_subject_rec *rec, cu_err *err);
+/* Records how the caller named op's subject (given: an id or a pseudonym),
+ * right after cu_op_begin and before anything is looked up. A caller who sees
+ * subjects only by pseudonym (cu_roles_pseudonymous) and gave anything else
+ * is refused (CU_EDENIED, rule pseudonym-required) whether or not such a
+ * subject exists; the refusal is recorded in the actor's controller. A
+ * subject named by pseudonym is called by it in every message about it. */
+CU_MUST_USE int cu_op_name_subject(cu_op *op, const char *given, cu_err *err);
 /* Whether the op's purpose may process one subject (rec) under the policy of
  * its controller: for listings, which show only the subjects a purpose may
  * be used for. */
@@ -131,6 +140,13 @@ void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *ki
 #define CU_PSEUDONYM_STRLEN 37
 void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subject_id,
                         char out[CU_PSEUDONYM_STRLEN]);
+/* "psi_" + 32 hex digits: an item's pseudonym within its controller, for
+ * those who see subjects by pseudonym (a real item id is a UUID version 7,
+ * whose first bits are the time it was recorded). Keyed by the pseudonym
+ * root under its own domain: stable, unlinkable to the item id or across
+ * controllers. */
+void cu_vault_item_pseudonym(cu_vault *v, const char *controller_id, const char *item_id,
+                             char out[CU_PSEUDONYM_STRLEN]);
 
 /* Associated data binding a sealed value to where it belongs. */
 #define CU_AD_MAX 256

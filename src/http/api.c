@@ -294,9 +294,12 @@ static int collect_ids(void *ctx, const char *id)
 
 static int collect_subjects(void *ctx, const cu_subject_rec *r)
 {
+    /* Listed by pseudonym (to those who see subjects only so): times to the
+     * month, as cu_subject_list made them. */
+    json_t *(*when)(int64_t) = cu_pseudonym_valid(r->id) ? cu_json_month : cu_json_time;
     json_array_append_new(ctx, json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "kind", r->kind,
-                                         "created_at", cu_json_time(r->created_at),
-                                         "erased_at", cu_json_time(r->erased_at)));
+                                         "created_at", when(r->created_at), "erased_at",
+                                         when(r->erased_at)));
     return 0;
 }
 

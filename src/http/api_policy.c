@@ -166,7 +166,13 @@ static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     cu_buf_init(&out, 0);
     int rc = cu_id_valid(req->route.subject)
                  ? cu_policy_load(cu_api_vault(api), req->route.subject, 0, &p, &err)
-                 : cu_err_set(&err, CU_ENOTFOUND, "no controller %s", req->route.subject);
+                 : CU_ENOTFOUND;
+    /* Public: the answer does not repeat the id asked for (any id, a subject's
+     * too, may be put in the path). */
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(&err);
+        rc = cu_err_set(&err, CU_ENOTFOUND, "no controller with that id has a privacy notice");
+    }
     if (!rc)
         rc = cu_notice_render(p, fmt[0] == 'h' ? CU_NOTICE_HTML : CU_NOTICE_MD, &out, &err);
     cu_policy_free(p);

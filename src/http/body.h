@@ -28,7 +28,7 @@ typedef struct cu_search_body {
 } cu_search_body;
 
 typedef struct cu_break_glass_body {
-    char reason[1004];
+    char reason[4004]; /* up to 1000 characters of UTF-8 */
     size_t reason_len;
     int minutes; /* default 60 */
 } cu_break_glass_body;

@@ -18,7 +18,36 @@ json_t *cu_json_time(int64_t us)
     return json_string(t);
 }
 
-static void item_write(cu_jw *w, const cu_item_view *it)
+/* "2026-11" for a time shown to the month (pseudonymised views). */
+static void month_str(int64_t us, char out[8])
+{
+    cu_date d = cu_date_of_us(us);
+    unsigned y = (unsigned)d.year % 10000u, m = (unsigned)d.month % 13u;
+    snprintf(out, 8, "%04u-%02u", y, m);
+}
+
+json_t *cu_json_month(int64_t us)
+{
+    if (!us)
+        return json_null();
+    char m[8];
+    month_str(us, m);
+    return json_string(m);
+}
+
+/* A time of a view: exact, or the month for a pseudonymised one. */
+static void view_time(cu_jw *w, const cu_subject_view *sv, int64_t us)
+{
+    if (!sv->pseudonymised || !us) {
+        cu_jw_time(w, us);
+        return;
+    }
+    char m[8];
+    month_str(us, m);
+    cu_jw_str(w, m);
+}
+
+static void item_write(cu_jw *w, const cu_subject_view *sv, const cu_item_view *it)
 {
     cu_jw_begin_object(w);
     cu_jw_key(w, "id");
@@ -32,13 +61,15 @@ static void item_write(cu_jw *w, const cu_item_view *it)
     cu_jw_key(w, "source");
     cu_jw_str(w, it->source);
     cu_jw_key(w, "collected_at");
-    cu_jw_time(w, it->collected_at);
-    cu_jw_key(w, "recorded_by");
-    cu_jw_str(w, it->recorded_by);
+    view_time(w, sv, it->collected_at);
+    if (!sv->pseudonymised) {
+        cu_jw_key(w, "recorded_by");
+        cu_jw_str(w, it->recorded_by);
+    }
     cu_jw_key(w, "recorded_at");
-    cu_jw_time(w, it->recorded_at);
+    view_time(w, sv, it->recorded_at);
     cu_jw_key(w, "updated_at");
-    cu_jw_time(w, it->updated_at);
+    view_time(w, sv, it->updated_at);
     cu_jw_end_object(w);
 }
 
@@ -63,7 +94,7 @@ int cu_render_items(cu_buf *out, const cu_subject_view *sv)
     cu_jw_key(&w, "items");
     cu_jw_begin_array(&w);
     for (size_t i = 0; i < sv->n; i++)
-        item_write(&w, &sv->items[i]);
+        item_write(&w, sv, &sv->items[i]);
     cu_jw_end_array(&w);
     cu_jw_end_object(&w);
     return w.rc;
@@ -86,9 +117,9 @@ int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
     cu_jw_key(&w, "kind");
     cu_jw_str(&w, sv->rec.kind);
     cu_jw_key(&w, "created_at");
-    cu_jw_time(&w, sv->rec.created_at);
+    view_time(&w, sv, sv->rec.created_at);
     cu_jw_key(&w, "updated_at");
-    cu_jw_time(&w, sv->rec.updated_at);
+    view_time(&w, sv, sv->rec.updated_at);
     if (sv->pseudonymised) {
         cu_jw_key(&w, "pseudonymised");
         cu_jw_bool(&w, true);
@@ -125,7 +156,7 @@ int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
     cu_jw_begin_array(&w);
     for (size_t i = 0; i < sv->n; i++)
         if (!known[i])
-            item_write(&w, &sv->items[i]);
+            item_write(&w, sv, &sv->items[i]);
     cu_jw_end_array(&w);
     cu_jw_end_object(&w);
     if (known != small)

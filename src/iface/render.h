@@ -16,7 +16,12 @@
 
 /* "2026-11-22T10:41:26.123456Z", or null for 0. */
 json_t *cu_json_time(int64_t us);
-/* The same shapes written straight into a buffer (no tree): for hot paths. */
+/* "2026-11", or null for 0: a time shown to the month, in pseudonymised
+ * views and listings. */
+json_t *cu_json_month(int64_t us);
+/* The same shapes written straight into a buffer (no tree): for hot paths.
+ * A pseudonymised view shows its times to the month ("2026-11") and no
+ * item's recorded_by. */
 CU_MUST_USE int cu_render_subject(cu_buf *out, const cu_subject_view *sv);
 /* {"items": [...]} */
 CU_MUST_USE int cu_render_items(cu_buf *out, const cu_subject_view *sv);

@@ -25,13 +25,21 @@ IDENTIFYING_KEYS = ("name", "nhs_number", "nhs_number_test", "email", "phone", "
                     "birth_date", "postcode", "local_ref", "controller")
 
 
-def decide_role(role, act, care):
-    """One role's answer (decide_role in access.c): (categories, pseudonymise) or None."""
+# What a clinician may do for a patient under break-glass (reading and recording
+# care), and what needs the patient on their care list.
+CARE_OR_GLASS = ("subject.read", "subject.update", "items.add")
+CARE_ONLY = ("subject.access_log", "consent.change", "subject.export", "subject.disclose")
+
+
+def decide_role(role, act, care, glass=False):
+    """One role's answer (decide_role in access.c): (categories, pseudonymise) or None.
+    care: on the care list; glass: under an active break-glass grant."""
     if role == "clinician":
         if act in ("subject.create", "subject.search", "break_glass.request"):
             return ALL, False
-        if act in ("subject.read", "subject.update", "items.add", "subject.access_log",
-                   "consent.change", "subject.export", "subject.disclose"):
+        if act in CARE_OR_GLASS:
+            return (ALL, False) if care or glass else None
+        if act in CARE_ONLY:
             return (ALL, False) if care else None
     elif role == "care_admin":
         if act in ("subject.create", "subject.read", "subject.update", "items.add",
@@ -57,12 +65,28 @@ def decide_role(role, act, care):
     return None
 
 
-def decide(roles, actor_ctl, act, target_ctl, care, written=()):
+def pseudonymous(roles):
+    """cu_roles_pseudonymous: subjects seen only by pseudonym."""
+    return "analyst" in roles and not set(roles) & {"operator", "clinician", "care_admin",
+                                                    "dpo", "auditor"}
+
+
+def deny_rule(roles, act, care, glass):
+    """The rule recorded when every role refuses (the first role's, as access.c)."""
+    order = ["operator", "clinician", "care_admin", "dpo", "analyst", "auditor", "admin"]
+    first = sorted(roles, key=order.index)[0]
+    if first == "clinician" and act in CARE_OR_GLASS + CARE_ONLY:
+        return "break-glass-not-permitted" if glass and act in CARE_ONLY else \
+            "not-on-care-list"
+    return "role-not-permitted"
+
+
+def decide(roles, actor_ctl, act, target_ctl, care, written=(), glass=False):
     """cu_access_decide plus cu_op_authorise's category check for writes:
     ("conceal"|"deny"|"allow", categories, pseudonymise)."""
     if target_ctl and target_ctl != actor_ctl:
         return "conceal", set(), False
-    got = [d for d in (decide_role(r, act, care) for r in roles) if d is not None]
+    got = [d for d in (decide_role(r, act, care, glass) for r in roles) if d is not None]
     if not got:
         return "deny", set(), False
     cats = set().union(*[d[0] for d in got])
@@ -247,20 +271,28 @@ class Matrix:
             return random_pseudonym(), None, None
         raise AssertionError(target)
 
-    def expected(self, p, route, target_ctl, real_id, missing):
-        """(kind, status, outcome) expected for one request."""
-        on_care = real_id is not None and (real_id in p.care or real_id in p.bg)
+    def expected(self, p, route, target_ctl, real_id, missing, sid=None):
+        """(kind, status, outcome, rule) expected for one request."""
+        on_care = real_id is not None and real_id in p.care
+        glass = real_id is not None and real_id in p.bg and not on_care
+        # those who see subjects only by pseudonym may name them no other way,
+        # whether or not the id exists
+        if route.targeted and pseudonymous(p.roles) and not sid.startswith("psn_"):
+            return "deny", 403, "denied", "pseudonym-required"
         if route.targeted and missing:
-            return "notfound", 404, "not_found"
+            return "notfound", 404, "not_found", ""
         tctl = target_ctl if route.targeted else p.controller
         d, cats, pseudo = decide(p.roles, p.controller, route.act, tctl, on_care,
                                  route.written if route.act in (
-                                     "subject.create", "items.add", "subject.update") else ())
+                                     "subject.create", "items.add", "subject.update") else (),
+                                 glass)
         if d == "conceal":
-            return "conceal", 404, "denied"
+            return "conceal", 404, "denied", "other-controller"
         if d == "deny":
-            return "deny", 403, "denied"
-        return "allow", route.ok, "ok"
+            if cats:
+                return "deny", 403, "denied", "category-not-permitted"
+            return "deny", 403, "denied", deny_rule(p.roles, route.act, on_care, glass)
+        return "allow", route.ok, "ok", ""
 
     def run(self, p, route, target=None, user="clinician3"):
         sid = real_id = tctl = None
@@ -270,7 +302,7 @@ class Matrix:
         path = route.path(sid, user)
         if "{id}" in route.query:
             path = path.replace("{id}", sid)
-        kind, status, outcome = self.expected(p, route, tctl, real_id, missing)
+        kind, status, outcome, rule = self.expected(p, route, tctl, real_id, missing, sid)
         seq0 = audit_seq(self.db)
         r = self.srv.call(route.method, path, route.body, token=p.token,
                           ctype="application/merge-patch+json" if route.method == "PATCH"
@@ -306,7 +338,7 @@ class Matrix:
                 p, route):
             outcome = "not_found"  # an empty search is recorded as such, answered 200 []
         want = {"actor": p.name, "role": p.roles_text, "outcome": outcome,
-                "action": route.action,
+                "action": route.action, "rule": rule,
                 "via": "http %s %s" % (route.method, route.tpl)}
         if route.targeted and target not in ("missing-psn",) and real_id is not None:
             want["subject"] = real_id
@@ -350,6 +382,8 @@ class Matrix:
                        (p.controller,))
             if "analyst" in p.roles and len(p.roles) == 1:
                 check(all(i.startswith("psn_") for i in ids), "analyst list shows ids", ids)
+                for x in j["subjects"]:
+                    check(re.match(r"^\d{4}-\d{2}$", x["created_at"]), "analyst list time", x)
                 eq(sorted(ids), sorted(ps for _, ps in ours), "analyst list (pseudonyms)")
             else:
                 eq(sorted(ids), sorted(i for i, _ in ours), "subject list")
@@ -422,6 +456,18 @@ class Matrix:
                     check(secret not in text, "analyst view leaks %r" % secret)
             check(any(it["category"] == "health" for it in items),
                   "analyst sees no clinical item")
+            # items by item pseudonym, times to the month, no recorded_by
+            real_items = {r[0] for r in sql(self.db, "SELECT id FROM items WHERE subject_id = ?",
+                                            (real_id,))}
+            for it in items:
+                check(re.match(r"^psi_[0-9a-f]{32}$", it["id"]), "analyst item id", it)
+                check(it["id"] not in real_items, "analyst sees a real item id", it)
+                check("recorded_by" not in it, "analyst sees recorded_by", it)
+                for k in ("collected_at", "recorded_at", "updated_at"):
+                    check(re.match(r"^\d{4}-\d{2}$", it[k] or ""), "analyst %s" % k, it)
+            if not items_only:
+                for k in ("created_at", "updated_at"):
+                    check(re.match(r"^\d{4}-\d{2}$", j[k] or ""), "analyst %s" % k, j)
         elif cats == DEMOGRAPHIC:
             check(not items_only and j.get("name") == doc["name"] or items_only,
                   "care_admin view has no name", j)

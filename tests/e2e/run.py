@@ -37,6 +37,8 @@ import cases_sar  # noqa: E402
 import cases_trail  # noqa: E402
 import cases_http_framing  # noqa: E402
 import cases_http_slow  # noqa: E402
+import cases_http_pseudonym  # noqa: E402
+import cases_http_breakglass  # noqa: E402
 
 
 def main():
@@ -56,8 +58,12 @@ def main():
                 cases_http_authz, cases_http_input, cases_http_session,
                 cases_http_misc, cases_openapi,
                 cases_http_edges, cases_policy, cases_http_policy, cases_http_requests,
-                cases_erasure, cases_sar, cases_trail, cases_http_framing,
-                cases_http_slow):
+                cases_erasure, cases_sar,
+                cases_trail,
+                cases_http_framing,
+                cases_http_slow,
+                cases_http_pseudonym,
+                cases_http_breakglass):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]

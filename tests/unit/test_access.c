@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "domain/access.h"
+#include "domain/staff.h"
 #include "domain/model.h"
 
 #define ALL ((1u << CU_CAT_COUNT) - 1)
@@ -48,6 +49,16 @@ static const row table[] = {
     {CU_ROLE_CLINICIAN, CU_ACT_AUDIT_READ, YES, NO, NO, 0, NO, "role-not-permitted"},
     {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_ERASE, YES, NO, NO, 0, NO, "role-not-permitted"},
     {CU_ROLE_CLINICIAN, CU_ACT_BREAK_GLASS, NO, NO, YES, ALL, NO, NULL},
+    /* break-glass: reading and recording care, nothing else */
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_UPDATE, NO, YES, YES, ALL, NO, NULL},
+    {CU_ROLE_CLINICIAN, CU_ACT_EXPORT, NO, YES, NO, 0, NO, "break-glass-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_DISCLOSE, NO, YES, NO, 0, NO, "break-glass-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_CONSENT, NO, YES, NO, 0, NO, "break-glass-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_ACCESS_LOG, NO, YES, NO, 0, NO, "break-glass-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_SUBJECT_ERASE, NO, YES, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_RIGHTS, NO, YES, NO, 0, NO, "role-not-permitted"},
+    {CU_ROLE_CLINICIAN, CU_ACT_CONSENT, NO, NO, NO, 0, NO, "not-on-care-list"},
+    {CU_ROLE_CLINICIAN, CU_ACT_CONSENT, YES, NO, YES, ALL, NO, NULL},
     {CU_ROLE_CLINICIAN, CU_ACT_CARE_LIST, NO, NO, NO, 0, NO, "role-not-permitted"},
     /* care_admin: demographics only, manages care lists */
     {CU_ROLE_CARE_ADMIN, CU_ACT_SUBJECT_READ, NO, NO, YES, DEMO, NO, NULL},
@@ -197,6 +208,142 @@ static void test_role_names(void **state)
         assert_string_not_equal(cu_act_name((cu_act)act), "unknown");
 }
 
+static void test_pseudonymous_roles(void **state)
+{
+    (void)state;
+    assert_true(cu_roles_pseudonymous(CU_ROLE_ANALYST));
+    assert_true(cu_roles_pseudonymous(CU_ROLE_ANALYST | CU_ROLE_ADMIN));
+    assert_false(cu_roles_pseudonymous(0));
+    assert_false(cu_roles_pseudonymous(CU_ROLE_ADMIN));
+    unsigned others[] = {CU_ROLE_OPERATOR, CU_ROLE_CLINICIAN, CU_ROLE_CARE_ADMIN, CU_ROLE_DPO,
+                         CU_ROLE_AUDITOR};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        assert_false(cu_roles_pseudonymous(others[i]));
+        assert_false(cu_roles_pseudonymous(others[i] | CU_ROLE_ANALYST));
+    }
+}
+
+/* Break-glass reasons: the check is a pure function (domain/staff.h). */
+typedef struct reason_row {
+    const char *text;
+    const char *rule; /* NULL: accepted */
+    const char *trimmed; /* when accepted: what is kept */
+} reason_row;
+
+static const reason_row reasons[] = {
+    {"Unconscious in A&E, no care team reachable", NULL, NULL},
+    {"  Collapsed at home, GP unreachable  ", NULL, "Collapsed at home, GP unreachable"},
+    {"\t\n Seizure on ward 7 \r\n", NULL, "Seizure on ward 7"},
+    {"\xc2\xa0\xe2\x80\x83" "Anaphylaxis in clinic\xe3\x80\x80", NULL, "Anaphylaxis in clinic"},
+    {"Patientin bewusstlos, Notaufnahme", NULL, NULL},
+    {"Caf\xc3\xa9 collapse, r\xc3\xa9sum\xc3\xa9 unknown", NULL, NULL},
+    {"e\xcc\x81tat critique urgent", NULL, NULL},     /* combining accent */
+    {"\xd0\x9f\xd0\xb0\xd1\x86\xd0\xb8\xd0\xb5\xd0\xbd\xd1\x82 \xd0\xb1\xd0\xb5\xd0\xb7 "
+     "\xd1\x81\xd0\xbe\xd0\xb7\xd0\xbd\xd0\xb0\xd0\xbd\xd0\xb8\xd1\x8f", NULL, NULL}, /* Cyrillic */
+    {"Overdose 2x paracetamol", NULL, NULL},
+    /* nothing but white space, of every kind */
+    {"", "reason-too-short", NULL},
+    {"                    ", "reason-too-short", NULL},
+    {"\t\t\t\t\t\t\t\t\t\t\t\t", "reason-too-short", NULL},
+    {"\n\n\n\n\n\n\n\n\n\n\n\n", "reason-too-short", NULL},
+    {"\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0\xc2\xa0",
+     "reason-too-short", NULL},
+    {"\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80"
+     "\xe3\x80\x80\xe3\x80\x80\xe3\x80\x80", "reason-too-short", NULL},
+    /* zero-width and format characters are refused wherever they are */
+    {"\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b"
+     "\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b\xe2\x80\x8b", "reason-invisible-character", NULL},
+    {"Seizure\xe2\x80\x8c on ward seven", "reason-invisible-character", NULL},
+    {"\xef\xbb\xbfSeizure on ward seven", "reason-invisible-character", NULL},
+    {"Seizure on ward seven\xc2\xad", "reason-invisible-character", NULL},
+    {"Seizure \xe2\x81\xa0on ward seven", "reason-invisible-character", NULL},
+    {"Seizure \xe2\x80\x8fon ward seven", "reason-invisible-character", NULL},
+    {"Seizure \xe2\x80\xaeon ward seven", "reason-invisible-character", NULL},
+    {"Seizure \xe2\x81\xa4on ward seven", "reason-invisible-character", NULL},
+    /* control characters inside */
+    {"Seizure on\nward seven", "reason-control-character", NULL},
+    {"Seizure on\tward seven", "reason-control-character", NULL},
+    {"Seizure on\x7fward seven", "reason-control-character", NULL},
+    {"Seizure on\xc2\x85ward seven", "reason-control-character", NULL}, /* NEL: C1 */
+    {"\xc2\x85Seizure on ward seven\xc2\x85", NULL, "Seizure on ward seven"}, /* trimmed */
+    {"Seizure on\xc2\x9bward seven", "reason-control-character", NULL},
+    {"Seizure on\x1b[2Jward seven", "reason-control-character", NULL},
+    /* length, counted in characters after trimming */
+    {"Fell, hurt", NULL, NULL},           /* exactly 10 */
+    {"Fell hurt", "reason-too-short", NULL},
+    {"   Fell hurt   ", "reason-too-short", NULL},
+    {"\xc3\xa9\xc3\xa9 \xc3\xa9\xc3\xa9\xc3\xa9", "reason-too-short", NULL}, /* 6 chars, 11 bytes */
+    /* letters and words */
+    {"..........", "reason-too-few-letters", NULL},
+    {"1234567890 12345", "reason-too-few-letters", NULL},
+    {"!!!!!!!!!! ab cd", "reason-too-few-letters", NULL},
+    {"\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91 "
+     "\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91\xf0\x9f\x9a\x91",
+     "reason-too-few-letters", NULL}, /* ambulances */
+    {"\xe2\x80\x94\xe2\x80\x94\xe2\x80\x94\xe2\x80\x94 \xe2\x80\x94\xe2\x80\x94\xe2\x80\x94"
+     "\xe2\x80\x94\xe2\x80\x94", "reason-too-few-letters", NULL}, /* dashes */
+    {"emergencyemergency", "reason-too-few-words", NULL},
+    {"a b c d e f g h", "reason-too-few-words", NULL},
+    {"x y z emergency", "reason-too-few-words", NULL},
+    /* malformed UTF-8 */
+    {"Seizure on \xff ward seven", "reason-not-utf8", NULL},
+    {"Seizure on \xc0\xaf ward seven", "reason-not-utf8", NULL}, /* overlong */
+    {"Seizure on \xed\xa0\x80 ward seven", "reason-not-utf8", NULL}, /* surrogate */
+    {"Seizure on ward seven \xe2\x80", "reason-not-utf8", NULL}, /* cut short */
+};
+
+static void test_break_glass_reason(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        const reason_row *r = &reasons[i];
+        size_t start = 99, len = 99;
+        const char *rule = "unset";
+        cu_err err = {0};
+        int rc = cu_break_glass_reason_check(r->text, strlen(r->text), &start, &len, &rule,
+                                             &err);
+        if ((rc == CU_OK) != (r->rule == NULL) || (r->rule && strcmp(rule, r->rule) != 0)) {
+            print_error("reason %zu (\"%s\"): got %s (%s), expected %s\n", i, r->text,
+                        rc ? rule : "accepted", err.msg, r->rule ? r->rule : "accepted");
+            fail();
+        }
+        if (rc) {
+            assert_int_equal(rc, CU_EINVAL);
+            /* the message names the rule */
+            assert_non_null(strstr(err.msg, r->rule));
+            assert_int_equal(len, 0);
+            continue;
+        }
+        assert_null(rule);
+        const char *want = r->trimmed ? r->trimmed : r->text;
+        assert_int_equal(len, strlen(want));
+        assert_memory_equal(r->text + start, want, len);
+    }
+    /* 1000 characters are enough, 1001 too many (in characters, not bytes) */
+    char buf[5000];
+    for (int chars = 1000; chars <= 1001; chars++) {
+        size_t n = 0;
+        for (int k = 0; k < chars; k++) {
+            if (k % 10 == 9) {
+                buf[n++] = ' ';
+            } else {
+                buf[n++] = (char)0xc3; /* e acute: two bytes */
+                buf[n++] = (char)0xa9;
+            }
+        }
+        size_t start, len;
+        const char *rule = NULL;
+        cu_err err = {0};
+        int rc = cu_break_glass_reason_check(buf, n, &start, &len, &rule, &err);
+        if (chars == 1000) {
+            assert_int_equal(rc, CU_OK);
+        } else {
+            assert_int_equal(rc, CU_EINVAL);
+            assert_string_equal(rule, "reason-too-long");
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +352,8 @@ int main(void)
         cmocka_unit_test(test_other_controller_concealed),
         cmocka_unit_test(test_deny_by_default),
         cmocka_unit_test(test_role_names),
+        cmocka_unit_test(test_pseudonymous_roles),
+        cmocka_unit_test(test_break_glass_reason),
     };
     return cmocka_run_group_tests_name("access", tests, NULL, NULL);
 }

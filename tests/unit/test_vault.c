@@ -615,6 +615,68 @@ static void test_add_and_get_round_trip(void **state)
     cu_subject_view_release(&sv);
 }
 
+/* What an analyst gets: the subject by pseudonym, items by item pseudonym
+ * (stable, per controller, unlike the subject's), times to the month, no
+ * recorded_by; a subject named by id refused alike whether it exists. */
+static void test_pseudonymised_view(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    cu_subject_view real, sv, again;
+    OK(f, get(f, a, &real));
+    const cu_actor analyst = {.name = "ana", .role = "analyst", .purpose = "reporting",
+                              .via = "unit test", .roles = CU_ROLE_ANALYST,
+                              .user_id = "00000000-0000-4000-8000-000000000001",
+                              .controller_id = f->ctl};
+    OK(f, cu_subject_get(f->v, &analyst, real.rec.pseudonym, &sv, &f->err));
+    OK(f, cu_subject_get(f->v, &analyst, real.rec.pseudonym, &again, &f->err));
+    assert_true(sv.pseudonymised);
+    assert_string_equal(sv.rec.id, real.rec.pseudonym);
+    assert_int_equal(sv.rec.created_at, cu_time_month_start(real.rec.created_at));
+    assert_int_equal(cu_date_of_us(sv.rec.created_at).day, 1);
+    assert_true(sv.n > 0 && sv.n < real.n); /* clinical categories only */
+    assert_int_equal(sv.n, again.n);
+    /* the real view's clinical items, in the same order */
+    const unsigned clinical = (1u << CU_CAT_HEALTH) | (1u << CU_CAT_GENETIC) |
+                              (1u << CU_CAT_SPECIAL) | (1u << CU_CAT_FAMILY) |
+                              (1u << CU_CAT_WORK_EDU_FIN);
+    size_t j = 0;
+    for (size_t i = 0; i < sv.n; i++, j++) {
+        const cu_item_view *it = &sv.items[i];
+        CHECK(strncmp(it->id, "psi_", 4) == 0 && strlen(it->id) == 36, "item id %s", it->id);
+        assert_string_equal(it->id, again.items[i].id); /* stable */
+        assert_string_equal(it->recorded_by, "");
+        while (j < real.n && !(clinical & (1u << real.items[j].category)))
+            j++;
+        assert_true(j < real.n);
+        const cu_item_view *r = &real.items[j];
+        assert_string_equal(r->field, it->field);
+        char want[CU_PSEUDONYM_STRLEN];
+        cu_vault_item_pseudonym(f->v, f->ctl, r->id, want);
+        assert_string_equal(it->id, want);
+        assert_int_equal(it->recorded_at, cu_time_month_start(r->recorded_at));
+        assert_int_equal(it->collected_at, cu_time_month_start(r->collected_at));
+        assert_int_equal(it->updated_at, cu_time_month_start(r->updated_at));
+        /* keyed per controller, and under a domain of its own */
+        char other[CU_PSEUDONYM_STRLEN], subj[CU_PSEUDONYM_STRLEN];
+        cu_vault_item_pseudonym(f->v, "00000000-0000-4000-8000-0000000000cc", r->id, other);
+        cu_vault_pseudonym(f->v, f->ctl, r->id, subj);
+        assert_string_not_equal(other + 4, it->id + 4);
+        assert_string_not_equal(subj + 4, it->id + 4);
+    }
+    cu_subject_view_release(&again);
+    cu_subject_view_release(&sv);
+    /* named by id: refused, whether or not the id exists, naming neither */
+    const char *ids[] = {a, "00000000-0000-4000-8000-0000000000dd"};
+    for (size_t i = 0; i < 2; i++) {
+        FAILS(f, CU_EDENIED, cu_subject_get(f->v, &analyst, ids[i], &sv, &f->err));
+        assert_non_null(strstr(f->err.msg, "pseudonym-required"));
+        assert_null(strstr(f->err.msg, ids[i]));
+    }
+    cu_subject_view_release(&real);
+}
+
 static void test_encrypted_at_rest(void **state)
 {
     fx *f = *state;
@@ -2591,6 +2653,7 @@ int main(void)
         T(test_wrong_master_key),
         T(test_operator_provided_key),
         T(test_add_and_get_round_trip),
+        T(test_pseudonymised_view),
         T(test_encrypted_at_rest),
         T(test_add_refusals),
         T(test_find),
