@@ -32,6 +32,10 @@ struct cu_vault {
     char store_id[CU_ID_STRLEN];
     char dir[PATH_MAX];
     char key_path[PATH_MAX];
+    /* The id (hex) of the master key in memory. Every transaction that starts
+     * after another process has committed compares it with the store's
+     * meta master_key_id and reloads the keys when a rotation replaced it. */
+    char key_id[2 * CU_KEYID_BYTES + 1];
     /* audit chain state: the last appended event, and what is signed */
     int64_t head_seq;
     unsigned char head_hash[CU_HASH_BYTES];
