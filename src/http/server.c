@@ -200,7 +200,10 @@ static void *vault_thread(void *arg)
             if (batched)
                 run_one(srv, batch[i]);
             else {
+                /* e.g. the store names a master key this server cannot find
+                 * yet: nothing was done, and a retry may succeed. */
                 cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, NULL);
+                batch[i]->resp.retry_after = 1;
                 batch[i]->state = ST_DONE;
             }
         }

@@ -162,6 +162,7 @@ def t_rotate_missing_key(ctx):
         nsubj = sql(cx.db, "SELECT count(*) FROM subjects")[0][0]
         r = srv.call("POST", "/v1/subjects", person("lost", 0), token=tok)
         expect_problem(r, 503, "unavailable", "create without the store's key")
+        eq(r.header("retry-after"), "1", "Retry-After of the 503")
         expect_problem(srv.call("GET", "/v1/subjects/" + sid, token=tok), 503, "unavailable",
                        "read without the store's key")
         eq(sql(cx.db, "SELECT count(*) FROM subjects")[0][0], nsubj,
