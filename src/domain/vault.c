@@ -1016,6 +1016,15 @@ void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *ki
     cu_key_wipe(&ck);
 }
 
+void cu_vault_cursor_tag(cu_vault *v, const char *subject_id, const char *item_id,
+                         unsigned char out[CU_HASH_BYTES])
+{
+    char msg[2 * CU_ID_STRLEN + 2];
+    int n = snprintf(msg, sizeof msg, "%s/%s", subject_id, item_id);
+    cu_blind_index(v->index_root, "custos/v1/items-cursor", msg,
+                   n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0, out);
+}
+
 size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version)

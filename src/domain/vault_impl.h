@@ -124,6 +124,12 @@ void cu_vault_wrap_subject_key(cu_vault *v, const char *subject_id, int64_t vers
 void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *kind,
                           const char *value, size_t n, unsigned char out[CU_HASH_BYTES]);
 
+/* The tag that makes an item-listing cursor tamper-evident: keyed (a key of
+ * the keyring, so every node of a store computes the same) over the subject
+ * and the item the cursor continues after. */
+void cu_vault_cursor_tag(cu_vault *v, const char *subject_id, const char *item_id,
+                         unsigned char out[CU_HASH_BYTES]);
+
 /* "psn_" + 32 hex digits: the subject's pseudonym within its controller. */
 #define CU_PSEUDONYM_STRLEN 37
 void cu_vault_pseudonym(cu_vault *v, const char *controller_id, const char *subject_id,

@@ -35,6 +35,7 @@ import cases_http_requests  # noqa: E402
 import cases_erasure  # noqa: E402
 import cases_sar  # noqa: E402
 import cases_rotate  # noqa: E402
+import cases_items_page  # noqa: E402
 
 
 def main():
@@ -54,7 +55,7 @@ def main():
                 cases_http_authz, cases_http_input, cases_http_session,
                 cases_http_misc, cases_openapi,
                 cases_http_edges, cases_policy, cases_http_policy, cases_http_requests,
-                cases_erasure, cases_sar, cases_rotate):
+                cases_erasure, cases_sar, cases_rotate, cases_items_page):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
