@@ -306,7 +306,8 @@ static const char key_help[] =
     "store's own keys under it in one transaction (item ciphertexts are not\n"
     "touched), records the rotation in the audit trail, and replaces the master\n"
     "key file. The old key is destroyed: backups taken before the rotation need\n"
-    "the old key file, so keep a copy with them first.\n";
+    "the old key file, so keep a copy with them first. Safe while custos serve\n"
+    "runs: the server loads the new key at the start of its next transaction.\n";
 
 static int key_rotate(cli *c, int argc, char **argv)
 {

@@ -363,6 +363,124 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
     return rc;
 }
 
+/* "c1" + the item id without its dashes + 16 bytes of tag, in hex. */
+static void cursor_make(cu_vault *v, const char *subject_id, const char *item_id,
+                        char out[CU_CURSOR_STRLEN])
+{
+    unsigned char tag[CU_HASH_BYTES];
+    cu_vault_cursor_tag(v, subject_id, item_id, tag);
+    size_t n = 0;
+    out[n++] = 'c';
+    out[n++] = '1';
+    for (const char *p = item_id; *p && n < 34; p++)
+        if (*p != '-')
+            out[n++] = *p;
+    cu_hex(tag, 16, out + n);
+    cu_wipe(tag, sizeof tag);
+}
+
+static bool lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* The item id a cursor continues after, once its tag is checked. */
+static int cursor_open(cu_vault *v, const char *subject_id, const char *cursor,
+                       char item_id[CU_ID_STRLEN], cu_err *err)
+{
+    if (strnlen(cursor, CU_CURSOR_STRLEN) != CU_CURSOR_STRLEN - 1 || cursor[0] != 'c' ||
+        cursor[1] != '1' || !lower_hex(cursor + 2, CU_CURSOR_STRLEN - 3))
+        return cu_err_set(err, CU_EINVAL, "cursor is not a cursor of this listing");
+    const char *h = cursor + 2;
+    size_t n = 0;
+    for (size_t i = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            item_id[n++] = '-';
+        item_id[n++] = h[i];
+    }
+    item_id[n] = '\0';
+    unsigned char want[CU_HASH_BYTES], got[16];
+    cu_vault_cursor_tag(v, subject_id, item_id, want);
+    bool ok = cu_unhex(h + 32, 32, got, sizeof got) && cu_ct_equal(want, got, sizeof got);
+    cu_wipe(want, sizeof want);
+    if (!ok)
+        return cu_err_set(err, CU_EINVAL, "cursor is not a cursor of this listing");
+    return CU_OK;
+}
+
+typedef struct page_ctx {
+    read_ctx rc;
+    bool skip_known;
+    char last[CU_ID_STRLEN];
+} page_ctx;
+
+static int page_item(void *ctx, const cu_item_row *r)
+{
+    page_ctx *c = ctx;
+    cu_strlcpy(c->last, r->id, sizeof c->last);
+    if (c->skip_known && cu_known_field_find(r->field))
+        return 0; /* read with the top-level fields */
+    return read_item(&c->rc, r);
+}
+
+int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
+                        const char *cursor, size_t limit, bool top_level, cu_subject_view *sv,
+                        cu_err *err)
+{
+    memset(sv, 0, sizeof *sv);
+    if (limit < 1 || limit > CU_ITEMS_PAGE_MAX)
+        return cu_err_set(err, CU_EINVAL, "limit must be 1 to %d", CU_ITEMS_PAGE_MAX);
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_READ, "read", err);
+    if (rc)
+        return rc;
+    rc = cu_op_open_subject(v, &op, subject_id, &sv->rec, err);
+    char after[CU_ID_STRLEN] = "";
+    if (!rc && cursor)
+        rc = cursor_open(v, sv->rec.id, cursor, after, err);
+    if (!rc) {
+        cu_key dek;
+        rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
+        if (!rc) {
+            page_ctx c = {.rc = {.rec = &sv->rec, .dek = &dek, .sv = sv,
+                                 .allowed = op.decision.categories, .err = err},
+                          .skip_known = top_level};
+            if (top_level) {
+                const char *names[8];
+                size_t n = 0;
+                const cu_known_field *kf;
+                for (size_t k = 0; n < 8 && (kf = cu_known_field_at(k)) != NULL; k++)
+                    names[n++] = kf->field;
+                rc = cu_store_item_each_named(v->store, sv->rec.id, names, n, read_item, &c.rc,
+                                              err);
+            }
+            bool more = false;
+            if (!rc)
+                rc = cu_store_item_page(v->store, sv->rec.id, after, limit, page_item, &c, &more,
+                                        err);
+            if (!rc && more)
+                cursor_make(v, sv->rec.id, c.last, sv->next);
+            op.categories = c.rc.categories;
+            cu_key_wipe(&dek);
+        }
+        if (!rc && op.decision.pseudonymise) {
+            cu_strlcpy(sv->rec.id, sv->rec.pseudonym, sizeof sv->rec.id);
+            sv->pseudonymised = true;
+        }
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc) {
+        cu_subject_rec keep = sv->rec;
+        cu_subject_view_release(sv);
+        if (rc == CU_EERASED)
+            sv->rec = keep;
+    }
+    return rc;
+}
+
 typedef struct find_ctx {
     char (*ids)[CU_ID_STRLEN];
     size_t n, cap;

@@ -32,6 +32,11 @@ typedef struct cu_item_view {
     cu_buf value; /* decrypted */
 } cu_item_view;
 
+/* An item-listing cursor: "c1", the item id's 32 hex digits, a 32-digit tag. */
+#define CU_CURSOR_STRLEN 67
+#define CU_ITEMS_PAGE_DEFAULT 100
+#define CU_ITEMS_PAGE_MAX 500
+
 typedef struct cu_subject_view {
     cu_subject_rec rec; /* rec.id is the pseudonym when pseudonymised */
     /* Pseudonymised (for cu_roles_pseudonymous actors): rec.id is the
@@ -40,6 +45,7 @@ typedef struct cu_subject_view {
     bool pseudonymised;
     cu_item_view *items;
     size_t n;
+    char next[CU_CURSOR_STRLEN]; /* cu_subject_get_page: where the next page starts ("": none) */
 } cu_subject_view;
 
 void cu_subject_view_release(cu_subject_view *sv);
@@ -61,6 +67,18 @@ CU_MUST_USE int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char 
  * items) for an erased subject. */
 CU_MUST_USE int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id,
                                cu_subject_view *sv, cu_err *err);
+/* Reads one page of a subject's items, decrypted: at most limit (1 to
+ * CU_ITEMS_PAGE_MAX) of them in item-id order (time-ordered ids), starting
+ * after cursor (NULL: from the first), so one read of a subject with
+ * thousands of items never holds the store for long. Items the actor may not
+ * see are left out, so a page may hold fewer than limit. sv->next is the
+ * cursor of the next page, "" after the last. With top_level, every item of
+ * a well-known top-level field is read too (wherever it lies) and the page
+ * leaves them out: the subject read. A cursor that is malformed, altered or
+ * made for another subject is CU_EINVAL. One audit event, as cu_subject_get. */
+CU_MUST_USE int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                    const char *cursor, size_t limit, bool top_level,
+                                    cu_subject_view *sv, cu_err *err);
 /* Exact-match search on an identifier field (nhs_number, email, phone,
  * local_ref) within one controller, or all when controller_id is NULL. */
 typedef int (*cu_found_cb)(void *ctx, const char *subject_id);

@@ -128,9 +128,10 @@ static int keyring_store(cu_vault *v, const char *name, const cu_key *kek, const
     return cu_store_keyring_put(v->store, name, w, sizeof w, err);
 }
 
-/* Loads a keyring entry; a missing one is CU_ENOTFOUND when missing_ok. */
-static int keyring_load_opt(cu_vault *v, const char *name, bool missing_ok, cu_key **out,
-                            cu_err *err)
+/* Loads a keyring entry wrapped under kek; a missing one is CU_ENOTFOUND
+ * when missing_ok. */
+static int keyring_load_with(cu_vault *v, const cu_key *kek, const char *name, bool missing_ok,
+                             cu_key **out, cu_err *err)
 {
     cu_buf w;
     cu_buf_init(&w, 256);
@@ -144,13 +145,19 @@ static int keyring_load_opt(cu_vault *v, const char *name, bool missing_ok, cu_k
     unsigned char ad[64];
     size_t adlen = keyring_ad(name, ad);
     cu_key tmp;
-    rc = cu_key_unwrap(v->wrap, ad, adlen, w.data, w.len, &tmp);
+    rc = cu_key_unwrap(kek, ad, adlen, w.data, w.len, &tmp);
     cu_buf_release(&w);
     if (rc)
         return cu_err_set(err, CU_ECORRUPT, "the store's %s key does not open", name);
     *out = cu_key_new_locked(&tmp);
     cu_key_wipe(&tmp);
     return *out ? CU_OK : cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+}
+
+static int keyring_load_opt(cu_vault *v, const char *name, bool missing_ok, cu_key **out,
+                            cu_err *err)
+{
+    return keyring_load_with(v, v->wrap, name, missing_ok, out, err);
 }
 
 static int keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err)
@@ -243,29 +250,59 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
     return rc;
 }
 
-/* Finishes an interrupted rotation: the store records the key at path.next. */
-static int finish_rotation(cu_vault *v, const char *want_id, cu_err *err)
+/* Loads the key file at path when it holds the key with id want_id;
+ * CU_ENOTFOUND (err untouched) when it is absent, unreadable or another key. */
+static int load_if_id(const char *path, const char *want_id, cu_key **out)
 {
-    char next[PATH_MAX + 8];
-    snprintf(next, sizeof next, "%s.next", v->key_path);
-    if (access(next, F_OK) != 0)
-        return CU_ENOTFOUND;
     cu_key *k = NULL;
-    if (cu_keyfile_load(next, &k, NULL))
+    if (cu_keyfile_load(path, &k, NULL))
         return CU_ENOTFOUND;
     char kid[2 * CU_KEYID_BYTES + 1];
     key_id_hex(k, kid);
-    if (strcmp(kid, want_id) != 0) {
+    if (strlen(want_id) != sizeof kid - 1 || !cu_ct_equal(kid, want_id, sizeof kid - 1)) {
         cu_key_free(k);
         return CU_ENOTFOUND;
     }
-    if (rename(next, v->key_path)) {
-        cu_key_free(k);
-        return cu_err_set(err, CU_EIO, "cannot complete key rotation: %s", strerror(errno));
-    }
-    cu_key_free(v->master);
-    v->master = k;
+    *out = k;
     return CU_OK;
+}
+
+/* Finds the master key the store records (want_id): in the key file, or in
+ * <key>.next, where a rotation puts the new key before it commits and from
+ * where it renames it over the key file once committed. Another process may
+ * be renaming it at this very moment, so the key file is tried again after
+ * <key>.next. *from_next says where it was found. CU_ENOTFOUND when neither
+ * holds it. */
+static int find_master(const cu_vault *v, const char *want_id, cu_key **out, bool *from_next)
+{
+    char next[PATH_MAX + 8];
+    snprintf(next, sizeof next, "%s.next", v->key_path);
+    *from_next = false;
+    if (load_if_id(v->key_path, want_id, out) == CU_OK)
+        return CU_OK;
+    if (load_if_id(next, want_id, out) == CU_OK) {
+        *from_next = true;
+        return CU_OK;
+    }
+    return load_if_id(v->key_path, want_id, out);
+}
+
+/* Completes an interrupted rotation: the store records the key at <key>.next,
+ * which is renamed over the key file. Another process completing the same
+ * rotation first is not a failure. */
+static int finish_rotation(cu_vault *v, cu_err *err)
+{
+    char next[PATH_MAX + 8];
+    snprintf(next, sizeof next, "%s.next", v->key_path);
+    if (rename(next, v->key_path) == 0)
+        return cu_fsync_parent(v->key_path, err);
+    cu_key *k = NULL;
+    if (errno == ENOENT && load_if_id(v->key_path, v->key_id, &k) == CU_OK) {
+        cu_key_free(k);
+        return CU_OK;
+    }
+    return cu_err_set(err, CU_EIO, "cannot complete key rotation: rename %s to %s: %s", next,
+                      v->key_path, strerror(errno));
 }
 
 typedef struct backfill {
@@ -446,25 +483,27 @@ static int vault_open(const char *store_dir, const char *key_path, bool unsealed
         if (rc == CU_ENOTFOUND)
             rc = cu_err_set(err, CU_ECORRUPT, "the store records no master key id");
     }
+    if (!rc && meta.len != 2 * CU_KEYID_BYTES)
+        rc = cu_err_set(err, CU_ECORRUPT, "the store records no valid master key id");
     if (!rc) {
-        int lrc = cu_keyfile_load(v->key_path, &v->master, err);
-        char kid[2 * CU_KEYID_BYTES + 1] = "";
-        if (!lrc)
-            key_id_hex(v->master, kid);
-        if (lrc || strcmp(kid, cu_buf_str(&meta)) != 0) {
-            cu_err saved = err ? *err : (cu_err){0};
-            cu_err_clear(err);
-            int frc = finish_rotation(v, cu_buf_str(&meta), err);
-            if (frc == CU_ENOTFOUND) {
-                if (err)
-                    *err = saved;
-                rc = lrc ? lrc
-                         : cu_err_set(err, CU_EKEY,
-                                      "master key %s (id %.16s) does not match this store "
-                                      "(needs key id %.16s)",
-                                      v->key_path, kid, cu_buf_str(&meta));
-            } else {
-                rc = frc;
+        bool from_next = false;
+        memcpy(v->key_id, meta.data, 2 * CU_KEYID_BYTES);
+        v->key_id[2 * CU_KEYID_BYTES] = '\0';
+        if (find_master(v, v->key_id, &v->master, &from_next) == CU_OK) {
+            if (from_next)
+                rc = finish_rotation(v, err);
+        } else {
+            /* Say why the key file is not the store's key. */
+            cu_key *k = NULL;
+            char kid[2 * CU_KEYID_BYTES + 1] = "";
+            rc = cu_keyfile_load(v->key_path, &k, err);
+            if (!rc) {
+                key_id_hex(k, kid);
+                cu_key_free(k);
+                rc = cu_err_set(err, CU_EKEY,
+                                "master key %s (id %.16s) does not match this store "
+                                "(needs key id %.16s)",
+                                v->key_path, kid, v->key_id);
             }
         }
     }
@@ -554,14 +593,97 @@ static void reload_head(cu_vault *v)
         v->signed_seq = v->head_seq;
 }
 
+/* A rotation by another process (or another node on the same database) has
+ * replaced the master key: load the key the store now records (want_id),
+ * derive the wrapping key and reload every keyring key under it. Runs inside
+ * a write transaction, so no further rotation can commit meanwhile; nothing
+ * in memory changes unless everything loads. */
+static int reload_master(cu_vault *v, const char *want_id, cu_err *err)
+{
+    static const char *const names[] = {KEYRING_INDEX, KEYRING_SIGNING,  KEYRING_PSEUDONYM,
+                                        KEYRING_TOTP,  KEYRING_REQUESTS, KEYRING_INTEGRITY};
+    enum { NKEYS = sizeof names / sizeof names[0] };
+    cu_key *master = NULL, *wrap = NULL, *ks[NKEYS] = {0};
+    cu_signer *signer = NULL;
+    bool from_next = false;
+    if (strlen(want_id) != 2 * CU_KEYID_BYTES || find_master(v, want_id, &master, &from_next))
+        return cu_err_set(err, CU_EKEY,
+                          "the store's master key has been rotated to key id %.16s, which "
+                          "neither %s nor %s.next holds; nothing was done",
+                          want_id, v->key_path, v->key_path);
+    int rc = (wrap = derive_wrap(master)) ? CU_OK
+                                          : cu_err_set(err, CU_ENOMEM,
+                                                       "cannot allocate locked memory");
+    /* The integrity key may be absent only from a store opened for checking. */
+    for (size_t i = 0; !rc && i < NKEYS; i++) {
+        bool optional = i == 5 && !v->integrity_key;
+        rc = keyring_load_with(v, wrap, names[i], optional, &ks[i], err);
+        if (rc == CU_ENOTFOUND && optional) {
+            cu_err_clear(err);
+            rc = CU_OK;
+        }
+    }
+    if (!rc && !(signer = cu_signer_new(ks[1])))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+    if (!rc) {
+        unsigned char pk[CU_PUBKEY_BYTES];
+        cu_signer_public(signer, pk);
+        if (!cu_ct_equal(pk, v->pubkey, sizeof pk))
+            rc = cu_err_set(err, CU_ETAMPER, "the audit signing key under the new master key "
+                                             "does not match the store's public key");
+    }
+    if (rc) {
+        cu_key_free(master);
+        cu_key_free(wrap);
+        for (size_t i = 0; i < NKEYS; i++)
+            cu_key_free(ks[i]);
+        cu_signer_free(signer);
+        return rc;
+    }
+    free_keys(v);
+    v->master = master;
+    v->wrap = wrap;
+    v->index_root = ks[0];
+    v->signing_seed = ks[1];
+    v->signer = signer;
+    v->pseudonym_root = ks[2];
+    v->totp_key = ks[3];
+    v->requests_key = ks[4];
+    v->integrity_key = ks[5];
+    memcpy(v->key_id, want_id, sizeof v->key_id);
+    return CU_OK;
+}
+
+/* Whether the store still names the master key in memory; if another
+ * process has rotated it, the new key is loaded before anything is wrapped
+ * or unwrapped. */
+static int check_master(cu_vault *v, cu_err *err)
+{
+    cu_buf meta;
+    cu_buf_init(&meta, 256);
+    int rc = cu_store_meta_get(v->store, "master_key_id", &meta, err);
+    if (rc == CU_ENOTFOUND)
+        rc = cu_err_set(err, CU_ECORRUPT, "the store records no master key id");
+    if (!rc && (meta.len != 2 * CU_KEYID_BYTES ||
+                memcmp(meta.data, v->key_id, 2 * CU_KEYID_BYTES) != 0))
+        rc = reload_master(v, cu_buf_str(&meta), err);
+    cu_buf_release(&meta);
+    return rc;
+}
+
 static int tx_begin(cu_vault *v, cu_err *err)
 {
     int rc = cu_store_begin(v->store, err);
+    /* The data version cu_store_begin has just read changes when another
+     * process has committed since: that commit may have rotated the master
+     * key (checked before anything else in the transaction) or changed a
+     * policy (the cached ones are dropped). A failed check leaves the data
+     * version unrecorded, so the next transaction checks again. */
+    int64_t dv = rc ? 0 : cu_store_data_version(v->store);
+    if (!rc && dv != v->data_version && (rc = check_master(v, err)))
+        cu_store_rollback(v->store);
     if (!rc && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
-    /* Cached policies are stale when another process has committed since
-     * (the data version cu_store_begin has just read). */
-    int64_t dv = rc ? 0 : cu_store_data_version(v->store);
     if (!rc && (dv != v->data_version || v->policies_stale)) {
         drop_policies(v);
         v->data_version = dv;
@@ -999,6 +1121,15 @@ void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *ki
     cu_key_wipe(&ck);
 }
 
+void cu_vault_cursor_tag(cu_vault *v, const char *subject_id, const char *item_id,
+                         unsigned char out[CU_HASH_BYTES])
+{
+    char msg[2 * CU_ID_STRLEN + 2];
+    int n = snprintf(msg, sizeof msg, "%s/%s", subject_id, item_id);
+    cu_blind_index(v->index_root, "custos/v1/items-cursor", msg,
+                   n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0, out);
+}
+
 size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version)
@@ -1164,6 +1295,13 @@ int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
         return rc;
     }
     rc = cu_op_authorise(v, &op, err);
+    /* A rotation another process committed may not have renamed its key
+     * over the key file yet: complete it before <key>.next is reused. */
+    cu_key *cur = NULL;
+    if (!rc && load_if_id(v->key_path, v->key_id, &cur) == CU_OK)
+        cu_key_free(cur);
+    else if (!rc)
+        rc = finish_rotation(v, err);
     if (!rc)
         rc = rewrap_all(v, nwrap, err);
     if (!rc)
@@ -1181,13 +1319,16 @@ int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
         cu_key_free(nwrap);
         return rc;
     }
-    if (rename(next, v->key_path) || cu_fsync_parent(v->key_path, NULL)) {
-        rc = cu_err_set(err, CU_EIO, "the store now needs the key in %s; rename it to %s (%s)",
-                        next, v->key_path, strerror(errno));
-    }
     cu_key_free(v->master);
     cu_key_free(v->wrap);
     v->master = nmaster;
     v->wrap = nwrap;
+    memcpy(v->key_id, new_key_id, sizeof v->key_id);
+    /* Another process that opened the store (or rotated again) since the
+     * commit may have completed the rename already: finish_rotation accepts
+     * that. */
+    if (finish_rotation(v, NULL))
+        rc = cu_err_set(err, CU_EIO, "the store now needs the key in %s; rename it to %s",
+                        next, v->key_path);
     return rc;
 }

@@ -34,6 +34,10 @@ struct cu_vault {
     char store_id[CU_ID_STRLEN];
     char dir[PATH_MAX];
     char key_path[PATH_MAX];
+    /* The id (hex) of the master key in memory. Every transaction that starts
+     * after another process has committed compares it with the store's
+     * meta master_key_id and reloads the keys when a rotation replaced it. */
+    char key_id[2 * CU_KEYID_BYTES + 1];
     /* audit chain state: the last appended event, and what is signed */
     int64_t head_seq;
     unsigned char head_hash[CU_HASH_BYTES];
@@ -135,6 +139,12 @@ void cu_vault_wrap_subject_key(cu_vault *v, const char *subject_id, int64_t vers
                                const cu_key *dek, unsigned char out[CU_WRAPPED_KEY_BYTES]);
 void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *kind,
                           const char *value, size_t n, unsigned char out[CU_HASH_BYTES]);
+
+/* The tag that makes an item-listing cursor tamper-evident: keyed (a key of
+ * the keyring, so every node of a store computes the same) over the subject
+ * and the item the cursor continues after. */
+void cu_vault_cursor_tag(cu_vault *v, const char *subject_id, const char *item_id,
+                         unsigned char out[CU_HASH_BYTES]);
 
 /* "psn_" + 32 hex digits: the subject's pseudonym within its controller. */
 #define CU_PSEUDONYM_STRLEN 37

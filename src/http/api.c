@@ -1,6 +1,7 @@
 #include "http/api.h"
 #include "http/api_impl.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,7 +426,23 @@ static void subject_get(call *c, bool items_only)
         cu_api_problem(c->resp, CU_P_UNAVAILABLE, NULL);
         return;
     }
-    if (cu_subject_get(c->api->vault, &c->actor, c->req->route.subject, sv, &err)) {
+    /* One page of items per request: a subject with thousands of them holds
+     * the store's thread no longer than any other read. */
+    long long limit = CU_ITEMS_PAGE_DEFAULT;
+    if (c->req->q_limit) {
+        char *end = NULL;
+        errno = 0;
+        limit = strtoll(c->req->q_limit, &end, 10);
+        if (errno || !end || end == c->req->q_limit || *end || limit < 1 ||
+            limit > CU_ITEMS_PAGE_MAX || c->req->q_limit[0] < '0' || c->req->q_limit[0] > '9') {
+            free(sv);
+            cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 500");
+            return;
+        }
+    }
+    if (cu_subject_get_page(c->api->vault, &c->actor, c->req->route.subject,
+                            items_only ? c->req->q_cursor : NULL, (size_t)limit, !items_only, sv,
+                            &err)) {
         free(sv);
         fail(c->resp, &err);
         return;

@@ -42,6 +42,7 @@ typedef struct cu_http_req {
     const char *q_nhs_number, *q_email, *q_phone, *q_local_ref;
     const char *q_subject, *q_actor, *q_since, *q_until, *q_limit;
     const char *q_format; /* notice: html|md; ropa: json|csv */
+    const char *q_cursor; /* item listing: where the page starts */
     const char *client; /* source address, for throttling */
 } cu_http_req;
 

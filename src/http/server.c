@@ -247,7 +247,10 @@ static void *vault_thread(void *arg)
             if (batched)
                 run_one(srv, batch[i]);
             else {
+                /* e.g. the store names a master key this server cannot find
+                 * yet: nothing was done, and a retry may succeed. */
                 cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, NULL);
+                batch[i]->resp.retry_after = 1;
                 batch[i]->state = ST_DONE;
             }
         }
@@ -702,6 +705,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_until = query(c, "until");
     q->q_limit = query(c, "limit");
     q->q_format = query(c, "format");
+    q->q_cursor = query(c, "cursor");
     q->client = r->client;
 }
 
@@ -711,12 +715,16 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const audit[] = {"subject", "actor", "since", "until", "limit", NULL};
     static const char *const since[] = {"since", NULL};
     static const char *const format[] = {"format", NULL};
+    static const char *const page[] = {"limit", "cursor", NULL};
+    static const char *const first_page[] = {"limit", NULL};
     switch (id) {
     case CU_R_NOTICE:
     case CU_R_ROPA:
     case CU_R_SAR_GET:
     case CU_R_PORTABILITY_GET: return format;
     case CU_R_SUBJECT_LIST: return search;
+    case CU_R_SUBJECT_GET: return first_page;
+    case CU_R_ITEMS_LIST: return page;
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;
     default: return NULL;

@@ -96,6 +96,10 @@ int cu_render_items(cu_buf *out, const cu_subject_view *sv)
     for (size_t i = 0; i < sv->n; i++)
         item_write(&w, sv, &sv->items[i]);
     cu_jw_end_array(&w);
+    if (sv->next[0]) {
+        cu_jw_key(&w, "next");
+        cu_jw_str(&w, sv->next);
+    }
     cu_jw_end_object(&w);
     return w.rc;
 }
@@ -158,6 +162,10 @@ int cu_render_subject(cu_buf *out, const cu_subject_view *sv)
         if (!known[i])
             item_write(&w, sv, &sv->items[i]);
     cu_jw_end_array(&w);
+    if (sv->next[0]) {
+        cu_jw_key(&w, "next");
+        cu_jw_str(&w, sv->next);
+    }
     cu_jw_end_object(&w);
     if (known != small)
         free(known);

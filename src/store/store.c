@@ -52,6 +52,7 @@ enum stmt_id {
     ST_RQ_PAUSE_OPEN, ST_RQ_PAUSE_CLOSE, ST_RQ_PAUSES,
     ST_RQ_EV_INSERT, ST_RQ_EV_EACH, ST_RQ_EV_RESEAL,
     ST_DISC_INSERT, ST_DISC_EACH,
+    ST_ITEM_PAGE, ST_ITEM_NAMED,
     ST_COUNT,
 };
 
@@ -176,6 +177,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                        "ORDER BY version DESC LIMIT 1",
     [ST_POL_EACH] = "SELECT controller_id, version, applied_at, applied_by, digest "
                     "FROM policies WHERE controller_id = ?1 ORDER BY version",
+    /* Keyset pagination on the primary key: a page costs its own rows. */
+    [ST_ITEM_PAGE] = "SELECT id, subject_id, category, field, source, recorded_by, "
+                     "collected_at, recorded_at, updated_at, value FROM items "
+                     "WHERE subject_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+    [ST_ITEM_NAMED] = "SELECT id, subject_id, category, field, source, recorded_by, "
+                      "collected_at, recorded_at, updated_at, value FROM items "
+                      "WHERE subject_id = ?1 AND field IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                      "ORDER BY id",
     [ST_ITEM_DELETE] = "DELETE FROM items WHERE subject_id = ?1 AND id = ?2",
     [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3 WHERE subject_id = ?1 AND id = ?2",
     [ST_SUBJ_KEYVER] = "UPDATE subjects SET key_version = ?2 WHERE id = ?1",
@@ -843,6 +852,44 @@ int cu_store_item_each(cu_store *s, const char *subject_id, cu_item_cb cb, void 
 {
     PREP(st, ST_ITEM_EACH, "items");
     bind_text(st, 1, subject_id);
+    EACH_ROW(st, "reading items", item_row_cb(st, cb, ctx));
+}
+
+int cu_store_item_page(cu_store *s, const char *subject_id, const char *after_id, size_t limit,
+                       cu_item_cb cb, void *ctx, bool *more, cu_err *err)
+{
+    *more = false;
+    if (limit == 0 || limit > CU_STORE_PAGE_MAX)
+        return cu_err_set(err, CU_EINVAL, "a page holds 1 to %d items", CU_STORE_PAGE_MAX);
+    PREP(st, ST_ITEM_PAGE, "items");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, after_id ? after_id : "");
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit + 1); /* one more: are there more? */
+    size_t n = 0;
+    int step, res = CU_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == limit) {
+            *more = true;
+            break;
+        }
+        if ((res = item_row_cb(st, cb, ctx)))
+            break;
+    }
+    if (!res && !*more && step != SQLITE_DONE)
+        res = db_fail(s, step, "reading items", err);
+    done(st);
+    return res;
+}
+
+int cu_store_item_each_named(cu_store *s, const char *subject_id, const char *const *fields,
+                             size_t n, cu_item_cb cb, void *ctx, cu_err *err)
+{
+    if (n > 8)
+        return cu_err_set(err, CU_EINVAL, "at most 8 field names at a time");
+    PREP(st, ST_ITEM_NAMED, "items");
+    bind_text(st, 1, subject_id);
+    for (size_t i = 0; i < 8; i++)
+        bind_text(st, (int)i + 2, i < n ? fields[i] : NULL);
     EACH_ROW(st, "reading items", item_row_cb(st, cb, ctx));
 }
 

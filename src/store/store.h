@@ -138,6 +138,19 @@ typedef int (*cu_item_cb)(void *ctx, const cu_item_row *r);
 /* A subject's items, in item-id order. */
 CU_MUST_USE int cu_store_item_each(cu_store *s, const char *subject_id, cu_item_cb cb,
                                    void *ctx, cu_err *err);
+/* One page of a subject's items: at most limit (1 to CU_STORE_PAGE_MAX) with
+ * ids after after_id (NULL or "": from the first), in item-id order; *more
+ * says whether further items follow. Keyset pagination on the primary key,
+ * so a page costs the same wherever it starts. */
+#define CU_STORE_PAGE_MAX 1000
+CU_MUST_USE int cu_store_item_page(cu_store *s, const char *subject_id, const char *after_id,
+                                   size_t limit, cu_item_cb cb, void *ctx, bool *more,
+                                   cu_err *err);
+/* A subject's items whose field is one of fields (at most 8), in id order:
+ * the values of the top-level fields without decrypting the other items. */
+CU_MUST_USE int cu_store_item_each_named(cu_store *s, const char *subject_id,
+                                         const char *const *fields, size_t n, cu_item_cb cb,
+                                         void *ctx, cu_err *err);
 /* One item of one subject; CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_item_get(cu_store *s, const char *subject_id, const char *item_id,
                                   cu_item_cb cb, void *ctx, cu_err *err);

@@ -39,6 +39,8 @@ import cases_http_framing  # noqa: E402
 import cases_http_slow  # noqa: E402
 import cases_http_pseudonym  # noqa: E402
 import cases_http_breakglass  # noqa: E402
+import cases_rotate  # noqa: E402
+import cases_items_page  # noqa: E402
 
 
 def main():
@@ -63,7 +65,9 @@ def main():
                 cases_http_framing,
                 cases_http_slow,
                 cases_http_pseudonym,
-                cases_http_breakglass):
+                cases_http_breakglass,
+                cases_rotate,
+                cases_items_page):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]

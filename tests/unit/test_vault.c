@@ -1549,6 +1549,79 @@ static void test_key_rotation_in_batch(void **state)
     assert_true(verify(f).ok);
 }
 
+/* Two processes on one store: one rotates the master key; the other, opened
+ * before, notices at the start of its next transaction (the store's
+ * master_key_id) and loads the new key before it wraps or unwraps anything,
+ * whether the new key is still in <key>.next or already renamed. */
+static void test_key_rotation_by_another_process(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN], b[CU_ID_STRLEN], c[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    cu_vault *other = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &other, &f->err));
+    char kid[2 * CU_KEYID_BYTES + 1];
+    OK(f, cu_vault_rotate_master(other, &OPERATOR, kid, &f->err));
+    /* f->v still holds the old key in memory: a new subject must be wrapped
+     * under the new one, and reads must work. */
+    add_subject(f, DOC_B, b);
+    cu_subject_view sv;
+    OK(f, get(f, a, &sv));
+    assert_true(view_has(&sv, "name", "Zebedee Quux"));
+    cu_subject_view_release(&sv);
+    /* The other process (the one with the new key) reads what this one made. */
+    cu_vault *mine = f->v;
+    f->v = other;
+    OK(f, get(f, b, &sv));
+    assert_true(view_has(&sv, "name", "Ysolde Vane"));
+    cu_subject_view_release(&sv);
+
+    /* Between commit and rename: the new key is only in <key>.next. */
+    char key[PATH_MAX + 32], next[PATH_MAX + 40], kid2[2 * CU_KEYID_BYTES + 1];
+    snprintf(key, sizeof key, "%s/master.key", f->store);
+    snprintf(next, sizeof next, "%s.next", key);
+    OK(f, cu_vault_rotate_master(other, &OPERATOR, kid2, &f->err));
+    assert_int_equal(rename(key, next), 0);
+    f->v = mine;
+    add_subject(f, DOC_C, c);
+    OK(f, get(f, c, &sv));
+    cu_subject_view_release(&sv);
+    assert_int_equal(access(next, F_OK), 0); /* the rename is the rotation's, or an open's */
+    /* A rotation by this process completes the pending rename first, then
+     * makes its own. */
+    char kid3[2 * CU_KEYID_BYTES + 1];
+    OK(f, cu_vault_rotate_master(f->v, &OPERATOR, kid3, &f->err));
+    assert_int_not_equal(access(next, F_OK), 0);
+    f->v = other;
+    OK(f, get(f, c, &sv));
+    assert_true(view_has(&sv, "name", "Xan Wren"));
+    cu_subject_view_release(&sv);
+
+    /* A key that is nowhere: refused, nothing wrapped under a stale key. */
+    char aside[PATH_MAX + 40];
+    snprintf(aside, sizeof aside, "%s.aside", key);
+    f->v = mine;
+    OK(f, cu_vault_rotate_master(f->v, &OPERATOR, kid, &f->err));
+    assert_int_equal(rename(key, aside), 0);
+    f->v = other;
+    int64_t nsubj = db_int(f, "SELECT count(*) FROM subjects", NULL);
+    char d[CU_ID_STRLEN];
+    cu_err_clear(&f->err);
+    assert_int_equal(add_subject_in(f, f->ctl, DOC_B, d), CU_EKEY);
+    CHECK(strstr(f->err.msg, "has been rotated") != NULL, "unclear error: %s", f->err.msg);
+    FAILS(f, CU_EKEY, get(f, a, &sv));
+    assert_int_equal(db_int(f, "SELECT count(*) FROM subjects", NULL), nsubj);
+    assert_int_equal(rename(aside, key), 0);
+    OK(f, get(f, a, &sv));
+    cu_subject_view_release(&sv);
+    cu_vault_close(other);
+    f->v = mine;
+    reopen(f);
+    OK(f, get(f, b, &sv));
+    cu_subject_view_release(&sv);
+    assert_true(verify(f).ok);
+}
+
 /* Many items in one subject, many subjects sharing one identifier. */
 static void test_many_items_and_matches(void **state)
 {
@@ -2673,6 +2746,7 @@ int main(void)
         T(test_key_rotation),
         T(test_key_rotation_recovery),
         T(test_key_rotation_in_batch),
+        T(test_key_rotation_by_another_process),
         T(test_many_items_and_matches),
         T(test_one_event_per_operation),
         T(test_denied),
