@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -66,7 +67,7 @@ int cu_policy_apply(cu_vault *v, const cu_actor *a, const char *controller_id, c
         return rc;
     }
     memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
-    rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+    rc = cu_controller_load(v, controller_id, NULL, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
     if (!rc)
@@ -472,7 +473,7 @@ int cu_unsubscribe_peek(cu_vault *v, const char *token, size_t n, cu_buf *purpos
         return cu_err_set(err, rc, "no such unsubscribe link");
     cu_subject_rec rec;
     if (!rc)
-        rc = cu_store_subject_get(v->store, sid, &rec, err);
+        rc = cu_subject_load(v, sid, &rec, err);
     const cu_policy *pol = NULL;
     if (!rc)
         rc = cu_vault_policy(v, rec.controller_id, &pol, err);
@@ -529,8 +530,10 @@ int cu_subject_restrict(cu_vault *v, const cu_actor *a, const char *subject_id, 
         rc = cu_err_set(err, CU_ECONFLICT, "subject %s is restricted already", rec.id);
     if (!rc && !on && !rec.restricted_at)
         rc = cu_err_set(err, CU_ECONFLICT, "subject %s is not restricted", rec.id);
-    if (!rc)
-        rc = cu_store_subject_set_restricted(v->store, rec.id, on ? cu_now_us() : 0, err);
+    if (!rc) {
+        rec.restricted_at = on ? cu_now_us() : 0;
+        rc = cu_subject_save(v, &rec, false, err);
+    }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
@@ -584,6 +587,8 @@ int cu_subject_object(cu_vault *v, const cu_actor *a, const char *subject_id,
             rc = cu_err_set(err, CU_ECONFLICT, "subject %s has no objection to %s", rec.id,
                             purpose);
     }
+    if (!rc)
+        rc = cu_subject_save_objections(v, &rec, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain/subject.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -113,7 +114,8 @@ int cu_disclosure_add(cu_vault *v, cu_op *op, const cu_subject_rec *rec, const c
     char *ids = calloc(1, idlen);
     if (!ids)
         return cu_err_set(err, CU_ENOMEM, "out of memory");
-    int rc = CU_OK;
+    /* The items named are the subject's current ones, in their categories. */
+    int rc = in->nitems ? cu_subject_items_check(v, rec, err) : CU_OK;
     for (size_t i = 0; !rc && i < in->nitems; i++) {
         if (!in->items[i] || !cu_id_valid(in->items[i])) {
             rc = cu_err_set(err, CU_EINVAL, "items[%zu] is not an item id", i);

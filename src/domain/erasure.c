@@ -6,6 +6,7 @@
 
 #include "domain/disclosure.h"
 #include "domain/ledger.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -151,7 +152,7 @@ void cu_erasure_decide(const cu_er_facts *f, const cu_er_item *items, size_t n,
 typedef struct held_item {
     char id[CU_ID_STRLEN], field[72], category[40];
     int cat;
-    int64_t collected_at, recorded_at, updated_at;
+    int64_t collected_at, recorded_at, updated_at, version;
     unsigned char *sealed;
     size_t sealed_len;
 } held_item;
@@ -159,6 +160,8 @@ typedef struct held_item {
 typedef struct held {
     held_item *v;
     size_t n, cap;
+    cu_vault *vault;
+    cu_items_sum sum; /* of the items read, against the subject's record */
 } held;
 
 static void held_release(held *h)
@@ -172,6 +175,7 @@ static void held_release(held *h)
 static int hold_item(void *ctx, const cu_item_row *r)
 {
     held *h = ctx;
+    cu_items_sum_add(h->vault, &h->sum, r->subject_id, r);
     if (h->n == h->cap) {
         size_t cap = h->cap ? h->cap * 2 : 16;
         held_item *n = realloc(h->v, cap * sizeof *n);
@@ -189,6 +193,7 @@ static int hold_item(void *ctx, const cu_item_row *r)
     it->collected_at = r->collected_at;
     it->recorded_at = r->recorded_at;
     it->updated_at = r->updated_at;
+    it->version = r->version;
     if (!(it->sealed = malloc(r->value_len ? r->value_len : 1)))
         return CU_ENOMEM;
     memcpy(it->sealed, r->value, r->value_len);
@@ -199,6 +204,7 @@ static int hold_item(void *ctx, const cu_item_row *r)
 
 static int load_items(cu_vault *v, const char *subject_id, held *h, cu_err *err)
 {
+    h->vault = v;
     int rc = cu_store_item_each(v->store, subject_id, hold_item, h, err);
     if (rc == CU_ENOMEM)
         rc = cu_err_set(err, rc, "out of memory reading items");
@@ -219,8 +225,8 @@ static void birth_date(const cu_subject_rec *rec, const cu_key *dek, const held 
     cu_buf plain;
     cu_buf_init(&plain, CU_MAX_VALUE_BYTES + 1);
     unsigned char ad[CU_AD_MAX];
-    size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, best->id, best->field,
-                              rec->key_version);
+    size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, best->id, best->field,
+                               rec->key_version, best->category, best->version);
     cu_date d;
     if (cu_aead_open(dek, ad, adlen, best->sealed, best->sealed_len, &plain) == CU_OK &&
         cu_date_parse((const char *)plain.data, plain.len, &d))
@@ -357,6 +363,8 @@ static int open_and_decide(cu_vault *v, cu_op *op, const char *subject_id,
     int rc = cu_op_open_subject(v, op, subject_id, rec, err);
     if (!rc)
         rc = load_items(v, rec->id, h, err);
+    if (!rc)
+        rc = cu_items_sum_check(v, rec, &h->sum, err);
     if (!rc && !(rc = cu_vault_subject_key(v, rec->id, dek, NULL, err)))
         *have_key = true;
     if (!rc)
@@ -478,17 +486,30 @@ static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
     return CU_OK;
 }
 
-/* Whole-subject crypto-shredding: keys, items, blind indexes. */
-static int shred_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
+/* Whole-subject crypto-shredding: keys, items, blind indexes; rec is marked
+ * erased (the caller writes it). */
+static int shred_subject(cu_vault *v, cu_subject_rec *rec, int64_t now, cu_err *err)
 {
-    int rc = cu_store_ident_delete_subject(v->store, subject_id, err);
+    int rc = cu_store_ident_delete_subject(v->store, rec->id, err);
     if (!rc)
-        rc = cu_store_item_delete_subject(v->store, subject_id, err);
+        rc = cu_store_item_delete_subject(v->store, rec->id, err);
     if (!rc)
-        rc = cu_store_subject_key_delete(v->store, subject_id, err);
-    if (!rc)
-        rc = cu_store_subject_mark_erased(v->store, subject_id, now, err);
+        rc = cu_store_subject_key_delete(v->store, rec->id, err);
+    if (!rc) {
+        rec->erased_at = rec->updated_at = now;
+        rec->item_count = 0;
+        memset(rec->item_digest, 0, sizeof rec->item_digest);
+    }
     return rc;
+}
+
+/* Writes the subject's row after an erasure: authenticated anew when it was
+ * genuine, otherwise with its old code, so that the erasure is applied and
+ * the altered row is still reported (`custos verify`). */
+static int write_erased(cu_vault *v, cu_subject_rec *rec, bool genuine, cu_err *err)
+{
+    return genuine ? cu_subject_save(v, rec, false, err)
+                   : cu_store_subject_update(v->store, rec, err);
 }
 
 /* Item-level crypto-shredding: every item not erased is re-encrypted under a
@@ -497,7 +518,7 @@ static int shred_subject(cu_vault *v, const char *subject_id, int64_t now, cu_er
  * is overwritten, and the erased items and their blind indexes are deleted.
  * A stale copy of an erased item's ciphertext (a free page, the WAL) then
  * has no key in this store. */
-static int shred_items(cu_vault *v, const cu_subject_rec *rec, const cu_key *old_dek,
+static int shred_items(cu_vault *v, cu_subject_rec *rec, const cu_key *old_dek,
                        const held *h, const bool *erase, int64_t *new_version, cu_err *err)
 {
     cu_key dek;
@@ -513,11 +534,13 @@ static int shred_items(cu_vault *v, const cu_subject_rec *rec, const cu_key *old
             rc = cu_store_ident_delete_item(v->store, rec->id, it->id, err);
             if (!rc)
                 rc = cu_store_item_delete(v->store, rec->id, it->id, err);
+            if (!rc)
+                cu_subject_item_removed(v, rec, it->id, it->version, it->category, it->field);
             continue;
         }
         unsigned char ad[CU_AD_MAX];
-        size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, it->id, it->field,
-                                  rec->key_version);
+        size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, it->id, it->field,
+                                   rec->key_version, it->category, it->version);
         cu_buf_reset(&plain);
         cu_buf_reset(&sealed);
         if (cu_aead_open(old_dek, ad, adlen, it->sealed, it->sealed_len, &plain)) {
@@ -525,11 +548,16 @@ static int shred_items(cu_vault *v, const cu_subject_rec *rec, const cu_key *old
                             it->id, rec->id);
             break;
         }
-        adlen = cu_ad_item(ad, rec->controller_id, rec->id, it->id, it->field, ver);
+        adlen = cu_ad_value(ad, rec->controller_id, rec->id, it->id, it->field, ver,
+                            it->category, it->version + 1);
         if (cu_aead_seal(&dek, ad, adlen, plain.data, plain.len, &sealed))
             rc = cu_err_set(err, CU_ENOMEM, "cannot seal a value");
         if (!rc)
-            rc = cu_store_item_reseal(v->store, rec->id, it->id, sealed.data, sealed.len, err);
+            rc = cu_store_item_reseal(v->store, rec->id, it->id, sealed.data, sealed.len,
+                                      it->version + 1, err);
+        if (!rc)
+            cu_subject_item_versioned(v, rec, it->id, it->version, it->version + 1,
+                                      it->category, it->field);
     }
     cu_buf_release(&plain);
     cu_buf_release(&sealed);
@@ -543,7 +571,7 @@ static int shred_items(cu_vault *v, const cu_subject_rec *rec, const cu_key *old
         rc = cu_store_subject_key_put(v->store, rec->id, ver, w, sizeof w, err);
     }
     if (!rc)
-        rc = cu_store_subject_set_key_version(v->store, rec->id, ver, err);
+        rec->key_version = ver; /* the caller writes rec */
     cu_key_wipe(&dek);
     if (!rc)
         *new_version = ver;
@@ -664,11 +692,13 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
     }
     out->whole_subject = !rc && out->nkept == 0;
     if (!rc && out->whole_subject)
-        rc = shred_subject(v, rec.id, now, err);
+        rc = shred_subject(v, &rec, now, err);
     else if (!rc)
         rc = shred_items(v, &rec, &dek, &h, erase, &out->key_version, err);
     if (!rc && !out->whole_subject)
-        rc = cu_store_subject_touch(v->store, rec.id, now, err);
+        rec.updated_at = now;
+    if (!rc)
+        rc = cu_subject_save(v, &rec, false, err);
     /* The last step before the commit: the ledger entry is durable before
      * the erasure commits. A crash in between leaves an entry that the next
      * open re-applies, never a committed erasure that a restore would miss;
@@ -744,6 +774,11 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
         return rc;
     held h = {0};
     rc = load_items(v, rec.id, &h, err);
+    /* The ledger is applied whatever the rows say; an altered row stays
+     * reported as altered (it is not authenticated anew). */
+    cu_err ignored = {0};
+    bool genuine = !rc && cu_subject_row_check(v, &rec, &ignored) == CU_OK &&
+                   cu_items_sum_check(v, &rec, &h.sum, &ignored) == CU_OK;
     bool *erase = calloc(h.n ? h.n : 1, sizeof *erase);
     size_t nerase = 0;
     if (!rc && !erase)
@@ -773,7 +808,7 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
             /* An item entry erases those items only, even when they are all
              * the subject has here (a restored copy may predate the rest). */
             if (!rc && p->e.whole) {
-                rc = shred_subject(v, rec.id, now, err);
+                rc = shred_subject(v, &rec, now, err);
             } else if (!rc) {
                 cu_key dek;
                 int64_t ver;
@@ -782,7 +817,11 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
                     rc = shred_items(v, &rec, &dek, &h, erase, &ver, err);
                     cu_key_wipe(&dek);
                 }
+                if (!rc)
+                    rec.updated_at = now;
             }
+            if (!rc)
+                rc = write_erased(v, &rec, genuine, err);
             rc = cu_op_end(v, &op, rc, NULL, NULL, err);
             if (!rc)
                 *done = true;

@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "domain/audit.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 
 /* Every family of authenticated rows. A table whose rows matter for who may
  * see what, or for what a read returns, has an entry here. */
 static const cu_row_family *const families[] = {
+    &cu_family_controllers,
+    &cu_family_subjects,
     NULL, /* end */
 };
 

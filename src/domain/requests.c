@@ -7,6 +7,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/model.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -328,7 +329,7 @@ static int note_key(cu_vault *v, const cu_request_rec *r, cu_key *dek, bool *sub
     *subject = r->subject_id[0] != '\0';
     if (*subject) {
         cu_subject_rec s;
-        int rc = cu_store_subject_get(v->store, r->subject_id, &s, err);
+        int rc = cu_subject_load(v, r->subject_id, &s, err);
         if (rc)
             return rc;
         *subject = !s.erased_at;
@@ -479,7 +480,7 @@ int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *i
     if ((rc = cu_op_begin(v, &op, a, CU_ACT_REQUEST_RECEIVE, "request.receive", err)))
         return rc;
     cu_strlcpy(op.controller_id, ctl, sizeof op.controller_id);
-    rc = cu_store_controller_get(v->store, ctl, NULL, err);
+    rc = cu_controller_load(v, ctl, NULL, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, CU_EINVAL, "no controller %s", ctl);
     if (!rc)
@@ -536,20 +537,24 @@ static int apply_flag(cu_vault *v, const cu_actor *a, const cu_request_rec *r, c
     if (!restriction && strcmp(r->kind, "objection") != 0)
         return CU_OK;
     cu_subject_rec s;
-    int rc = cu_store_subject_get(v->store, r->subject_id, &s, err);
+    int rc = cu_subject_load(v, r->subject_id, &s, err);
     if (!rc && s.erased_at)
         rc = cu_err_set(err, CU_EERASED, "subject %s was erased", s.id);
     if (rc)
         return rc;
-    if (restriction)
-        return s.restricted_at ? CU_OK
-                               : cu_store_subject_set_restricted(v->store, s.id, cu_now_us(),
-                                                                 err);
+    if (restriction) {
+        if (s.restricted_at)
+            return CU_OK;
+        s.restricted_at = cu_now_us();
+        return cu_subject_save(v, &s, false, err);
+    }
     if (strcmp(r->kind, "objection") == 0) {
         bool active = false;
         rc = cu_store_objection_active(v->store, s.id, r->purpose, &active, err);
         if (!rc && !active)
             rc = cu_store_objection_add(v->store, s.id, r->purpose, cu_now_us(), a->name, err);
+        if (!rc && !active)
+            rc = cu_subject_save_objections(v, &s, err);
         return rc;
     }
     return CU_OK;
@@ -595,7 +600,7 @@ int cu_request_change(cu_vault *v, const cu_actor *a, const char *id, const cu_r
                                                 "established");
                 break;
             }
-            rc = cu_store_subject_get(v->store, c->subject_id, &s, err);
+            rc = cu_subject_load(v, c->subject_id, &s, err);
             if (rc == CU_ENOTFOUND || (!rc && strcmp(s.controller_id, r.controller_id) != 0))
                 rc = cu_err_set(err, CU_EINVAL, "no subject %s at the request's controller",
                                 c->subject_id);
@@ -739,7 +744,7 @@ int cu_request_show(cu_vault *v, const cu_actor *a, const char *id, cu_request_v
     bool have_dek = false;
     if (!rc && r.subject_id[0]) {
         cu_subject_rec s;
-        rc = cu_store_subject_get(v->store, r.subject_id, &s, err);
+        rc = cu_subject_load(v, r.subject_id, &s, err);
         if (!rc && !s.erased_at && !(rc = cu_vault_subject_key(v, s.id, &dek, NULL, err)))
             have_dek = true;
     }

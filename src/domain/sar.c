@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain/audit.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
@@ -84,6 +85,7 @@ typedef struct gather {
     size_t cap_items, cap_withheld, cap_consents, cap_disc, cap_events;
     bool *withhold_found;
     unsigned categories;
+    cu_items_sum sum; /* every item read, against the subject's record */
     cu_err *err;
 } gather;
 
@@ -99,6 +101,7 @@ static int gather_item(void *ctx, const cu_item_row *r)
 {
     gather *g = ctx;
     cu_sar *s = g->sar;
+    cu_items_sum_add(g->v, &g->sum, g->rec->id, r);
     int cat = cu_category_from_name(r->category);
     int w = withheld_index(g->req, r->id);
     if (w >= 0) {
@@ -137,8 +140,8 @@ static int gather_item(void *ctx, const cu_item_row *r)
     iv->updated_at = r->updated_at;
     s->sv.n++;
     unsigned char ad[CU_AD_MAX];
-    size_t adlen = cu_ad_item(ad, g->rec->controller_id, g->rec->id, r->id, r->field,
-                              g->rec->key_version);
+    size_t adlen = cu_ad_value(ad, g->rec->controller_id, g->rec->id, r->id, r->field,
+                               g->rec->key_version, r->category, r->version);
     if (cu_aead_open(g->dek, ad, adlen, r->value, r->value_len, &iv->value))
         return cu_err_set(g->err, CU_ECORRUPT,
                           "item %s of subject %s fails authentication (moved or altered)", r->id,
@@ -326,7 +329,7 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
     if (!rc) {
         cu_buf name;
         cu_buf_init(&name, CU_MAX_CONTROLLER_NAME * 4 + 1);
-        rc = cu_store_controller_get(v->store, rec->controller_id, &name, err);
+        rc = cu_controller_load(v, rec->controller_id, &name, err);
         if (!rc)
             cu_strlcpy(sar.controller_name, cu_buf_str(&name), sizeof sar.controller_name);
         cu_buf_release(&name);
@@ -335,6 +338,8 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
                 .withhold_found = found, .err = err};
     if (!rc)
         rc = cu_store_item_each(v->store, rec->id, gather_item, &g, err);
+    if (!rc)
+        rc = cu_items_sum_check(v, rec, &g.sum, err);
     for (size_t i = 0; !rc && i < req->nwithhold; i++)
         if (!found[i])
             rc = cu_err_set(err, CU_EINVAL, "subject %s has no item %s", rec->id,

@@ -6,6 +6,7 @@
 
 #include "domain/model.h"
 #include "domain/subject.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -62,7 +63,7 @@ static int controller_exists(cu_vault *v, const char *controller_id, cu_err *err
 {
     if (!cu_id_valid(controller_id))
         return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
-    int rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+    int rc = cu_controller_load(v, controller_id, NULL, err);
     return rc == CU_ENOTFOUND ? cu_err_set(err, rc, "no controller %s", controller_id) : rc;
 }
 
@@ -631,7 +632,7 @@ int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char
     if ((rc = cu_op_name_subject(&op, asked, err)))
         return cu_op_end(v, &op, rc, NULL, NULL, err);
     memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
-    rc = cu_store_subject_get(v->store, subject_id, &rec, err);
+    rc = cu_subject_load(v, subject_id, &rec, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, rc, "no subject %s", subject_id);
     if (!rc) {
@@ -830,7 +831,7 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
     if ((rc = cu_op_name_subject(&op, asked, err)))
         return cu_op_end(v, &op, rc, NULL, NULL, err);
     memcpy(op.subject_id, subject_id, CU_ID_STRLEN);
-    rc = cu_store_subject_get(v->store, subject_id, &rec, err);
+    rc = cu_subject_load(v, subject_id, &rec, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, rc, "no subject %s", subject_id);
     if (!rc) {
@@ -883,7 +884,7 @@ static int grant_row(void *ctx, const cu_break_glass_row *g)
     bool shown = false;
     cu_subject_rec rec;
     cu_key dek;
-    if (c->reveal && cu_store_subject_get(c->v->store, g->subject_id, &rec, NULL) == CU_OK &&
+    if (c->reveal && cu_subject_load(c->v, g->subject_id, &rec, NULL) == CU_OK &&
         cu_vault_subject_key(c->v, g->subject_id, &dek, NULL, NULL) == CU_OK) {
         unsigned char ad[CU_AD_MAX];
         size_t adlen = cu_ad_item(ad, rec.controller_id, g->subject_id, g->id,

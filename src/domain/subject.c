@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "domain/disclosure.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
@@ -51,10 +52,12 @@ static int index_value(cu_vault *v, const cu_subject_rec *rec, const char *kind,
 }
 
 static int seal_value(const cu_subject_rec *rec, const cu_key *dek, const char *item_id,
-                      const char *field, const void *value, size_t n, cu_buf *out, cu_err *err)
+                      const char *field, const char *category, int64_t version,
+                      const void *value, size_t n, cu_buf *out, cu_err *err)
 {
     unsigned char ad[CU_AD_MAX];
-    size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, item_id, field, rec->key_version);
+    size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, item_id, field, rec->key_version,
+                               category, version);
     int rc = cu_aead_seal(dek, ad, adlen, value, n, out);
     return rc ? cu_err_set(err, rc, "cannot seal a value") : CU_OK;
 }
@@ -75,8 +78,9 @@ static void new_item_id(int64_t now_us, char out[CU_ID_STRLEN])
     out[14] = '7';
 }
 
-/* Seals one value and inserts it as a new item (and its blind index). */
-static int insert_value(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
+/* Seals one value and inserts it as a new item (and its blind index); rec's
+ * item count and digest take it in (the caller saves rec). */
+static int insert_value(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
                         const cu_value_in *in, const char *recorded_by, int64_t now,
                         char id_out[CU_ID_STRLEN], cu_err *err)
 {
@@ -86,16 +90,20 @@ static int insert_value(cu_vault *v, const cu_subject_rec *rec, const cu_key *de
      * stack array must never be handed to a cu_buf. */
     cu_buf sealed;
     cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
-    int rc = seal_value(rec, dek, id, in->field, in->value, in->value_len, &sealed, err);
+    const char *category = cu_category_name(in->category);
+    int rc = seal_value(rec, dek, id, in->field, category, 1, in->value, in->value_len, &sealed,
+                        err);
     if (!rc) {
         cu_item_row row = {
-            .id = id, .subject_id = rec->id, .category = cu_category_name(in->category),
+            .id = id, .subject_id = rec->id, .category = category,
             .field = in->field, .source = in->source, .recorded_by = recorded_by,
             .collected_at = in->collected_at ? in->collected_at : now, .recorded_at = now,
-            .updated_at = now, .value = sealed.data, .value_len = sealed.len,
+            .updated_at = now, .value = sealed.data, .value_len = sealed.len, .version = 1,
         };
         rc = cu_store_item_insert(v->store, &row, err);
     }
+    if (!rc)
+        cu_subject_item_added(v, rec, id, 1, category, in->field);
     cu_buf_release(&sealed);
     if (!rc && in->ident_kind)
         rc = index_value(v, rec, in->ident_kind, id, in->value, in->value_len, err);
@@ -131,7 +139,7 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
     memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
     op.categories = doc_categories(doc);
     op.kind = kind;
-    rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+    rc = cu_controller_load(v, controller_id, NULL, err);
     if (rc == CU_ENOTFOUND)
         rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
     if (!rc)
@@ -146,11 +154,8 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
         memcpy(rec.controller_id, controller_id, CU_ID_STRLEN);
         cu_strlcpy(rec.kind, kind, sizeof rec.kind);
         rec.created_at = rec.updated_at = now;
-        rc = cu_store_subject_insert(v->store, &rec, err);
-    }
-    if (!rc) {
         cu_vault_pseudonym(v, controller_id, rec.id, rec.pseudonym);
-        rc = cu_store_subject_set_pseudonym(v->store, rec.id, rec.pseudonym, err);
+        rc = cu_subject_save(v, &rec, true, err);
     }
     /* A clinician who registers a patient is caring for them. */
     if (!rc && a->user_id && (op.decision.basis && strcmp(op.decision.basis, "role") == 0) &&
@@ -163,6 +168,8 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
     }
     for (size_t i = 0; !rc && i < doc->n; i++)
         rc = insert_value(v, &rec, &dek, &doc->values[i], a->name, now, NULL, err);
+    if (!rc && doc->n) /* the items' count and digest */
+        rc = cu_subject_save(v, &rec, false, err);
     cu_key_wipe(&dek);
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (!rc)
@@ -185,7 +192,7 @@ int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subjec
         return rc;
     subject_id = real;
     memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
-    rc = cu_store_subject_get(v->store, subject_id, rec, err);
+    rc = cu_subject_load(v, subject_id, rec, err);
     if (rc == CU_ENOTFOUND)
         return cu_err_set(err, CU_ENOTFOUND, "no subject %s", subject_id);
     if (rc)
@@ -231,14 +238,18 @@ int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
         for (size_t i = 0; !rc && i < doc->n; i++)
             rc = insert_value(v, &rec, &dek, &doc->values[i], a->name, now,
                               ids_out ? ids_out[i] : NULL, err);
-        if (!rc)
-            rc = cu_store_subject_touch(v->store, subject_id, now, err);
+        if (!rc) {
+            rec.updated_at = now;
+            rc = cu_subject_save(v, &rec, false, err);
+        }
         cu_key_wipe(&dek);
     }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
 typedef struct read_ctx {
+    cu_vault *v;
+    cu_items_sum sum; /* every item read, permitted or not */
     const cu_subject_rec *rec;
     const cu_key *dek;
     cu_subject_view *sv;
@@ -252,6 +263,7 @@ static int read_item(void *ctx, const cu_item_row *r)
 {
     read_ctx *c = ctx;
     cu_subject_view *sv = c->sv;
+    cu_items_sum_add(c->v, &c->sum, c->rec->id, r);
     int cat = cu_category_from_name(r->category);
     if (cat < 0 || !(c->allowed & (1u << cat)))
         return 0; /* need to know: never decrypted for this actor */
@@ -276,8 +288,8 @@ static int read_item(void *ctx, const cu_item_row *r)
     iv->updated_at = r->updated_at;
     sv->n++;
     unsigned char ad[CU_AD_MAX];
-    size_t adlen = cu_ad_item(ad, c->rec->controller_id, c->rec->id, r->id, r->field,
-                              c->rec->key_version);
+    size_t adlen = cu_ad_value(ad, c->rec->controller_id, c->rec->id, r->id, r->field,
+                               c->rec->key_version, r->category, r->version);
     if (cu_aead_open(c->dek, ad, adlen, r->value, r->value_len, &iv->value))
         return cu_err_set(c->err, CU_ECORRUPT,
                           "item %s of subject %s fails authentication (moved or altered)",
@@ -341,9 +353,12 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
         cu_key dek;
         rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
         if (!rc) {
-            read_ctx c = {.rec = &sv->rec, .dek = &dek, .sv = sv,
+            read_ctx c = {.v = v, .rec = &sv->rec, .dek = &dek, .sv = sv,
                           .allowed = op.decision.categories, .err = err};
             rc = cu_store_item_each(v->store, sv->rec.id, read_item, &c, err);
+            /* Nothing removed, added, relabelled or rolled back. */
+            if (!rc)
+                rc = cu_items_sum_check(v, &sv->rec, &c.sum, err);
             op.categories = c.categories;
             cu_key_wipe(&dek);
         }
@@ -363,20 +378,49 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
     return rc;
 }
 
-/* "c1" + the item id without its dashes + 16 bytes of tag, in hex. */
+/* A cursor hides the item id it continues after (an item id is time-ordered,
+ * and an analyst must not learn it): "c1" + tag + (item id XOR pad), in hex,
+ * where tag = the first 16 bytes of a keyed hash of subject and item, and pad
+ * a keyed hash of subject and tag (a synthetic-IV construction: different
+ * items have different tags, so their pads are unrelated). */
+static void cursor_pad(cu_vault *v, const char *subject_id, const unsigned char tag[16],
+                       unsigned char pad[16])
+{
+    char name[8 + 33];
+    memcpy(name, "pad/", 4);
+    cu_hex(tag, 16, name + 4);
+    unsigned char h[CU_HASH_BYTES];
+    cu_vault_cursor_tag(v, subject_id, name, h);
+    memcpy(pad, h, 16);
+    cu_wipe(h, sizeof h);
+}
+
+static bool id_bytes(const char *id, unsigned char out[16])
+{
+    char hex[33];
+    size_t n = 0;
+    for (const char *p = id; *p && n < 32; p++)
+        if (*p != '-')
+            hex[n++] = *p;
+    hex[n] = '\0';
+    return n == 32 && cu_unhex(hex, 32, out, 16);
+}
+
 static void cursor_make(cu_vault *v, const char *subject_id, const char *item_id,
                         char out[CU_CURSOR_STRLEN])
 {
-    unsigned char tag[CU_HASH_BYTES];
+    unsigned char tag[CU_HASH_BYTES], pad[16], id[16] = {0};
     cu_vault_cursor_tag(v, subject_id, item_id, tag);
-    size_t n = 0;
-    out[n++] = 'c';
-    out[n++] = '1';
-    for (const char *p = item_id; *p && n < 34; p++)
-        if (*p != '-')
-            out[n++] = *p;
-    cu_hex(tag, 16, out + n);
+    (void)id_bytes(item_id, id);
+    cursor_pad(v, subject_id, tag, pad);
+    for (int i = 0; i < 16; i++)
+        id[i] ^= pad[i];
+    out[0] = 'c';
+    out[1] = '1';
+    cu_hex(tag, 16, out + 2);
+    cu_hex(id, 16, out + 34);
     cu_wipe(tag, sizeof tag);
+    cu_wipe(pad, sizeof pad);
 }
 
 static bool lower_hex(const char *s, size_t n)
@@ -394,21 +438,42 @@ static int cursor_open(cu_vault *v, const char *subject_id, const char *cursor,
     if (strnlen(cursor, CU_CURSOR_STRLEN) != CU_CURSOR_STRLEN - 1 || cursor[0] != 'c' ||
         cursor[1] != '1' || !lower_hex(cursor + 2, CU_CURSOR_STRLEN - 3))
         return cu_err_set(err, CU_EINVAL, "cursor is not a cursor of this listing");
-    const char *h = cursor + 2;
-    size_t n = 0;
-    for (size_t i = 0; i < 32; i++) {
-        if (i == 8 || i == 12 || i == 16 || i == 20)
-            item_id[n++] = '-';
-        item_id[n++] = h[i];
+    unsigned char tag[16], id[16], pad[16], want[CU_HASH_BYTES];
+    bool ok = cu_unhex(cursor + 2, 32, tag, 16) && cu_unhex(cursor + 34, 32, id, 16);
+    if (ok) {
+        cursor_pad(v, subject_id, tag, pad);
+        for (int i = 0; i < 16; i++)
+            id[i] ^= pad[i];
+        char h[33];
+        cu_hex(id, 16, h);
+        size_t n = 0;
+        for (size_t i = 0; i < 32; i++) {
+            if (i == 8 || i == 12 || i == 16 || i == 20)
+                item_id[n++] = '-';
+            item_id[n++] = h[i];
+        }
+        item_id[n] = '\0';
+        cu_vault_cursor_tag(v, subject_id, item_id, want);
+        ok = cu_ct_equal(want, tag, sizeof tag);
+        cu_wipe(want, sizeof want);
+        cu_wipe(pad, sizeof pad);
     }
-    item_id[n] = '\0';
-    unsigned char want[CU_HASH_BYTES], got[16];
-    cu_vault_cursor_tag(v, subject_id, item_id, want);
-    bool ok = cu_unhex(h + 32, 32, got, sizeof got) && cu_ct_equal(want, got, sizeof got);
-    cu_wipe(want, sizeof want);
     if (!ok)
         return cu_err_set(err, CU_EINVAL, "cursor is not a cursor of this listing");
     return CU_OK;
+}
+
+typedef struct sum_ctx {
+    cu_vault *v;
+    cu_items_sum *sum;
+    const char *subject_id;
+} sum_ctx;
+
+static int sum_item(void *ctx, const cu_item_row *r)
+{
+    sum_ctx *c = ctx;
+    cu_items_sum_add(c->v, c->sum, c->subject_id, r);
+    return 0;
 }
 
 typedef struct page_ctx {
@@ -445,7 +510,7 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
         cu_key dek;
         rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
         if (!rc) {
-            page_ctx c = {.rc = {.rec = &sv->rec, .dek = &dek, .sv = sv,
+            page_ctx c = {.rc = {.v = v, .rec = &sv->rec, .dek = &dek, .sv = sv,
                                  .allowed = op.decision.categories, .err = err},
                           .skip_known = top_level};
             if (top_level) {
@@ -463,13 +528,21 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
                                         err);
             if (!rc && more)
                 cursor_make(v, sv->rec.id, c.last, sv->next);
+            /* Nothing removed, added, relabelled or rolled back, on this page
+             * or any other: the subject's item digest over every item row
+             * (ids, versions, categories and fields; no value is decrypted). */
+            if (!rc) {
+                cu_items_sum sum = {0};
+                sum_ctx sc = {.v = v, .sum = &sum, .subject_id = sv->rec.id};
+                rc = cu_store_item_each(v->store, sv->rec.id, sum_item, &sc, err);
+                if (!rc)
+                    rc = cu_items_sum_check(v, &sv->rec, &sum, err);
+            }
             op.categories = c.rc.categories;
             cu_key_wipe(&dek);
         }
-        if (!rc && op.decision.pseudonymise) {
-            cu_strlcpy(sv->rec.id, sv->rec.pseudonym, sizeof sv->rec.id);
-            sv->pseudonymised = true;
-        }
+        if (!rc && op.decision.pseudonymise)
+            pseudonymise_view(v, sv);
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (rc) {
@@ -484,12 +557,24 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
 typedef struct find_ctx {
     char (*ids)[CU_ID_STRLEN];
     size_t n, cap;
+    /* every index row found: subject id, then item id */
+    char (*hits)[2][CU_ID_STRLEN];
+    size_t nhits, caphits;
 } find_ctx;
 
 static int found_cb(void *ctx, const char *subject_id, const char *item_id)
 {
-    (void)item_id;
     find_ctx *f = ctx;
+    if (f->nhits == f->caphits) {
+        size_t cap = f->caphits ? f->caphits * 2 : 8;
+        char(*n)[2][CU_ID_STRLEN] = realloc(f->hits, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        f->hits = n;
+        f->caphits = cap;
+    }
+    cu_strlcpy(f->hits[f->nhits][0], subject_id, CU_ID_STRLEN);
+    cu_strlcpy(f->hits[f->nhits++][1], item_id, CU_ID_STRLEN);
     for (size_t i = 0; i < f->n; i++)
         if (strcmp(f->ids[i], subject_id) == 0)
             return 0;
@@ -503,6 +588,77 @@ static int found_cb(void *ctx, const char *subject_id, const char *item_id)
     }
     cu_strlcpy(f->ids[f->n++], subject_id, CU_ID_STRLEN);
     return 0;
+}
+
+/* An index row is only a pointer a writer of the store could aim anywhere
+ * (its blind index is a copy of another row's): before a search answers
+ * with a subject, the item the row names must be one of the subject's items
+ * as its record counts them, of a field indexed as kind, and its value must
+ * have the blind index searched for. */
+typedef struct hit_ctx {
+    cu_vault *v;
+    const char *item_id;
+    cu_items_sum sum;
+    bool found;
+    char field[CU_MAX_NAME_BYTES + 1];
+    char category[40];
+    int64_t version;
+    cu_buf *sealed;
+} hit_ctx;
+
+static int hit_item(void *ctx, const cu_item_row *r)
+{
+    hit_ctx *h = ctx;
+    cu_items_sum_add(h->v, &h->sum, r->subject_id, r);
+    if (strcmp(r->id, h->item_id) != 0)
+        return 0;
+    h->found = true;
+    cu_strlcpy(h->field, r->field, sizeof h->field);
+    cu_strlcpy(h->category, r->category, sizeof h->category);
+    h->version = r->version;
+    cu_buf_reset(h->sealed);
+    return cu_buf_append(h->sealed, r->value, r->value_len) ? CU_ENOMEM : 0;
+}
+
+static int check_hit(cu_vault *v, const cu_subject_rec *rec, const char *item_id,
+                     const char *kind, const char *value, size_t n, cu_err *err)
+{
+    if (!cu_vault_sealed(v))
+        return CU_OK;
+    cu_buf sealed, plain;
+    cu_buf_init(&sealed, CU_MAX_VALUE_BYTES * 2);
+    cu_buf_init(&plain, CU_MAX_VALUE_BYTES + 1);
+    hit_ctx h = {.v = v, .item_id = item_id, .sealed = &sealed};
+    int rc = cu_store_item_each(v->store, rec->id, hit_item, &h, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory searching");
+    if (!rc)
+        rc = cu_items_sum_check(v, rec, &h.sum, err);
+    const cu_known_field *kf = h.found ? cu_known_field_find(h.field) : NULL;
+    if (!rc && (!kf || !kf->ident_kind || strcmp(kf->ident_kind, kind) != 0))
+        rc = cu_err_set(err, CU_ETAMPER, "identifiers %s/%s has been altered", rec->id,
+                        item_id);
+    cu_key dek;
+    if (!rc && !(rc = cu_vault_subject_key(v, rec->id, &dek, NULL, err))) {
+        unsigned char ad[CU_AD_MAX], want[CU_HASH_BYTES], got[CU_HASH_BYTES];
+        size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, item_id, h.field,
+                                   rec->key_version, h.category, h.version);
+        if (cu_aead_open(&dek, ad, adlen, sealed.data, sealed.len, &plain))
+            rc = cu_err_set(err, CU_ECORRUPT, "item %s of subject %s fails authentication",
+                            item_id, rec->id);
+        cu_key_wipe(&dek);
+        if (!rc) {
+            cu_vault_blind_index(v, rec->controller_id, kind, value, n, want);
+            cu_vault_blind_index(v, rec->controller_id, kind, (const char *)plain.data,
+                                 plain.len, got);
+            if (!cu_ct_equal(want, got, sizeof want))
+                rc = cu_err_set(err, CU_ETAMPER, "identifiers %s/%s has been altered",
+                                rec->id, item_id);
+        }
+    }
+    cu_buf_release(&sealed);
+    cu_buf_release(&plain);
+    return rc;
 }
 
 typedef struct search_ctx {
@@ -565,7 +721,7 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
                     .found = &found, .err = err};
     if (controller_id) {
         memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
-        rc = cu_store_controller_get(v->store, controller_id, NULL, err);
+        rc = cu_controller_load(v, controller_id, NULL, err);
         if (rc == CU_ENOTFOUND)
             rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
     }
@@ -573,31 +729,41 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
         rc = cu_op_authorise(v, &op, err);
     if (!rc)
         rc = controller_id ? search_controller(&s, controller_id, NULL, 0)
-                           : (s.op = &op, cu_store_controller_each(v->store, search_controller,
-                                                                     &s, err));
+                           : (s.op = &op, cu_controller_each_checked(v, search_controller, &s,
+                                                                      err));
     if (rc == CU_ENOMEM)
         rc = cu_err_set(err, rc, "out of memory searching");
-    cu_wipe(norm, sizeof norm);
-    /* Like a listing, a search finds only subjects the purpose may be used for. */
+    /* Like a listing, a search finds only subjects the purpose may be used
+     * for; and only subjects whose rows verify, through index rows that do. */
     size_t kept = 0;
+    char first_controller[CU_ID_STRLEN] = "";
     for (size_t i = 0; !rc && i < found.n; i++) {
         cu_subject_rec rec;
         bool allowed = false;
-        rc = cu_store_subject_get(v->store, found.ids[i], &rec, err);
+        rc = cu_subject_load(v, found.ids[i], &rec, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ETAMPER, "identifiers of %s name no subject",
+                            found.ids[i]);
+        for (size_t k = 0; !rc && k < found.nhits; k++)
+            if (strcmp(found.hits[k][0], rec.id) == 0 && !rec.erased_at)
+                rc = check_hit(v, &rec, found.hits[k][1], s.kind, norm, s.n, err);
         if (!rc)
             rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
-        if (!rc && allowed)
+        if (!rc && allowed) {
+            if (!kept)
+                memcpy(first_controller, rec.controller_id, CU_ID_STRLEN);
             memmove(found.ids[kept++], found.ids[i], CU_ID_STRLEN);
+        }
     }
+    cu_wipe(norm, sizeof norm);
+    free(found.hits);
     if (!rc)
         found.n = kept;
     if (!rc && found.n == 0)
         rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that %s", field);
     if (!rc && found.n == 1) {
         memcpy(op.subject_id, found.ids[0], CU_ID_STRLEN);
-        cu_subject_rec rec;
-        if (cu_store_subject_get(v->store, found.ids[0], &rec, NULL) == CU_OK)
-            memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+        memcpy(op.controller_id, first_controller, CU_ID_STRLEN);
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     for (size_t i = 0; !rc && i < found.n; i++)
@@ -613,6 +779,8 @@ typedef struct item_ctx {
     char id[CU_ID_STRLEN];
     char field[CU_MAX_NAME_BYTES + 1];
     int category;
+    char category_name[40];
+    int64_t version;
     const unsigned char *sealed;
     cu_buf *sealed_copy;
     const char *want_field; /* when looking up by field: the newest such item */
@@ -627,6 +795,8 @@ static int item_cb(void *ctx, const cu_item_row *r)
     cu_strlcpy(c->id, r->id, sizeof c->id);
     cu_strlcpy(c->field, r->field, sizeof c->field);
     c->category = cu_category_from_name(r->category);
+    cu_strlcpy(c->category_name, r->category, sizeof c->category_name);
+    c->version = r->version;
     cu_buf_reset(c->sealed_copy);
     return cu_buf_append(c->sealed_copy, r->value, r->value_len) ? CU_ENOMEM : 0;
 }
@@ -654,7 +824,7 @@ static int note_changed(changed_items *ch, const char *id, int category)
     return CU_OK;
 }
 
-static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
+static int rectify_one(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
                        const cu_value_in *in, const char *actor, int64_t now, cu_op *op,
                        cu_jw *old_log, changed_items *ch, cu_err *err)
 {
@@ -705,7 +875,8 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
         vlen = strlen(norm);
     }
     unsigned char ad[CU_AD_MAX];
-    size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, c.id, c.field, rec->key_version);
+    size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, c.id, c.field, rec->key_version,
+                               c.category_name, c.version);
     if (cu_aead_open(dek, ad, adlen, sealed.data, sealed.len, &plain)) {
         rc = cu_err_set(err, CU_ECORRUPT, "item %s fails authentication", c.id);
         goto out;
@@ -724,9 +895,14 @@ static int rectify_one(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek
         rc = cu_err_set(err, CU_ENOMEM, "rectification too large");
         goto out;
     }
-    if ((rc = seal_value(rec, dek, c.id, c.field, value, vlen, &fresh, err)))
+    if ((rc = seal_value(rec, dek, c.id, c.field, c.category_name, c.version + 1, value, vlen,
+                         &fresh, err)))
         goto out;
-    rc = cu_store_item_update_value(v->store, rec->id, c.id, fresh.data, fresh.len, now, err);
+    rc = cu_store_item_update_value(v->store, rec->id, c.id, fresh.data, fresh.len, now,
+                                    c.version + 1, err);
+    if (!rc)
+        cu_subject_item_versioned(v, rec, c.id, c.version, c.version + 1, c.category_name,
+                                  c.field);
     if (!rc && note_changed(ch, c.id, c.category))
         rc = cu_err_set(err, CU_ENOMEM, "out of memory rectifying");
     if (!rc && kf && kf->ident_kind) {
@@ -794,6 +970,9 @@ int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a, const char *subjec
         subject_id = rec.id; /* when named by pseudonym */
     if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err)))
         have_key = true;
+    /* The items read one at a time below are the subject's current ones. */
+    if (!rc)
+        rc = cu_subject_items_check(v, &rec, err);
     int64_t now = cu_now_us();
     changed_items ch = {0};
     for (size_t i = 0; !rc && i < patch->n; i++)
@@ -812,8 +991,10 @@ int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a, const char *subjec
         rc = cu_err_set(err, CU_ENOMEM, "rectification too large");
     if (!rc && old_log.len == 2)
         cu_buf_reset(&old_log);
-    if (!rc)
-        rc = cu_store_subject_touch(v->store, subject_id, now, err);
+    if (!rc) {
+        rec.updated_at = now;
+        rc = cu_subject_save(v, &rec, false, err);
+    }
     rc = cu_op_end(v, &op, rc, have_key ? &dek : NULL, &old_log, err);
     if (have_key)
         cu_key_wipe(&dek);
@@ -851,8 +1032,12 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
         rc = cu_store_item_delete_subject(v->store, subject_id, err);
     if (!rc)
         rc = cu_store_subject_key_delete(v->store, subject_id, err);
-    if (!rc)
-        rc = cu_store_subject_mark_erased(v->store, subject_id, now, err);
+    if (!rc) {
+        rec.erased_at = rec.updated_at = now;
+        rec.item_count = 0;
+        memset(rec.item_digest, 0, sizeof rec.item_digest);
+        rc = cu_subject_save(v, &rec, false, err);
+    }
     /* Recorded outside the data it erases, durably, before the commit. */
     if (!rc)
         rc = cu_erasure_ledger_subject(v, subject_id, now, err);
@@ -888,7 +1073,9 @@ static int list_one_subject(void *ctx, const cu_subject_rec *r)
 {
     list_filter *f = ctx;
     bool allowed;
-    int rc = cu_op_policy_allows(f->v, f->op, r, &allowed, f->err);
+    int rc = cu_subject_row_check(f->v, r, f->err);
+    if (!rc)
+        rc = cu_op_policy_allows(f->v, f->op, r, &allowed, f->err);
     if (rc || !allowed)
         return rc;
     if (!f->pseudonymise)
@@ -991,10 +1178,13 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
     f = &filter;
     if (!rc && f->subject_id) {
         cu_subject_rec rec;
+        int got = CU_ENOTFOUND;
         if (!cu_id_valid(f->subject_id) && !cu_pseudonym_valid(f->subject_id))
             rc = cu_err_set(err, CU_EINVAL, "not a subject id");
-        else if (cu_store_subject_get(v->store, f->subject_id, &rec, NULL) == CU_OK)
+        else if ((got = cu_subject_load(v, f->subject_id, &rec, err)) == CU_OK)
             memcpy(op.controller_id, rec.controller_id, CU_ID_STRLEN);
+        else if (got != CU_ENOTFOUND) /* altered, or the store failed */
+            rc = got;
         else if (a->controller_id) /* as for another controller's subject: no oracle */
             rc = cu_err_set(err, CU_ENOTFOUND, "no subject %s", f->subject_id);
         if (!rc || rc == CU_ENOTFOUND)
@@ -1073,7 +1263,7 @@ int cu_vault_counts(cu_vault *v, cu_store_counts *out, cu_err *err)
 
 int cu_controller_each(cu_vault *v, cu_controller_cb cb, void *ctx, cu_err *err)
 {
-    return cu_store_controller_each(v->store, cb, ctx, err);
+    return cu_controller_each_checked(v, cb, ctx, err);
 }
 
 int cu_vault_head(cu_vault *v, cu_checkpoint *out, cu_err *err)

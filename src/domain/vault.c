@@ -12,6 +12,7 @@
 #include "domain/model.h"
 #include "domain/backup.h"
 #include "domain/erasure.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 #include "util/file.h"
@@ -1137,13 +1138,14 @@ size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
     /* "custos/v1/item" US controller US subject US item US field US version,
      * truncated to CU_AD_MAX - 1 bytes (ids and names are bounded well below). */
     static const char tag[] = "custos/v1/item";
+    enum { LIMIT = 256 - 24 }; /* as when CU_AD_MAX was 256: stored values keep their AD */
     const char *parts[] = {controller_id, subject_id, item_id, field};
     size_t n = sizeof tag - 1;
     memcpy(out, tag, n);
     for (size_t i = 0; i < 4; i++) {
         size_t len = strnlen(parts[i], CU_AD_MAX);
-        if (n + 1 + len >= CU_AD_MAX - 24)
-            len = CU_AD_MAX - 24 - n - 1;
+        if (n + 1 + len >= LIMIT)
+            len = LIMIT - n - 1;
         out[n++] = 0x1f;
         memcpy(out + n, parts[i], len);
         n += len;
@@ -1158,6 +1160,38 @@ size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
     } while (v);
     while (d)
         out[n++] = (unsigned char)digits[--d];
+    out[n] = '\0';
+    return n;
+}
+
+static size_t ad_digits(unsigned char *out, int64_t value)
+{
+    char digits[24];
+    size_t d = 0, n = 0;
+    uint64_t v = value < 0 ? 0 : (uint64_t)value;
+    do {
+        digits[d++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (d)
+        out[n++] = (unsigned char)digits[--d];
+    return n;
+}
+
+size_t cu_ad_value(unsigned char out[CU_AD_MAX], const char *controller_id,
+                   const char *subject_id, const char *item_id, const char *field,
+                   int64_t key_version, const char *category, int64_t version)
+{
+    /* cu_ad_item's at most 256 - 1 bytes, then US category (at most 32) US
+     * version (at most 20 digits): below CU_AD_MAX. */
+    _Static_assert(CU_AD_MAX >= 256 + 1 + 32 + 1 + 20 + 1, "room for category and version");
+    size_t n = cu_ad_item(out, controller_id, subject_id, item_id, field, key_version);
+    size_t len = strnlen(category, 32);
+    out[n++] = 0x1f;
+    memcpy(out + n, category, len);
+    n += len;
+    out[n++] = 0x1f;
+    n += ad_digits(out + n, version);
     out[n] = '\0';
     return n;
 }
@@ -1181,8 +1215,11 @@ int cu_controller_add(cu_vault *v, const cu_actor *a, const char *name,
     cu_random_id(id_out);
     memcpy(op.controller_id, id_out, CU_ID_STRLEN);
     rc = cu_op_authorise(v, &op, err);
+    int64_t now = cu_now_us();
     if (!rc)
-        rc = cu_store_controller_insert(v->store, id_out, name, cu_now_us(), err);
+        rc = cu_store_controller_insert(v->store, id_out, name, now, err);
+    if (!rc)
+        rc = cu_controller_seal_row(v, id_out, name, now, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 

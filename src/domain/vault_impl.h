@@ -159,7 +159,7 @@ void cu_vault_item_pseudonym(cu_vault *v, const char *controller_id, const char 
                              char out[CU_PSEUDONYM_STRLEN]);
 
 /* Associated data binding a sealed value to where it belongs. */
-#define CU_AD_MAX 256
+#define CU_AD_MAX 320
 /* Associated data of an audit event's sealed payload: controller, subject and
  * the event's seq (lengths given, as they come from decoded events). */
 size_t cu_ad_audit(unsigned char out[CU_AD_MAX], const char *controller_id, size_t ncontroller,
@@ -167,6 +167,14 @@ size_t cu_ad_audit(unsigned char out[CU_AD_MAX], const char *controller_id, size
 size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version);
+/* Associated data of an item's value: cu_ad_item's, then the item's category
+ * and version, so a value relabelled under another category, or an older
+ * value put back, fails authentication. (cu_ad_item alone is the AD of other
+ * sealed values of a subject, and of item values sealed before items were
+ * versioned: `custos verify --seal` reseals those.) */
+size_t cu_ad_value(unsigned char out[CU_AD_MAX], const char *controller_id,
+                   const char *subject_id, const char *item_id, const char *field,
+                   int64_t key_version, const char *category, int64_t version);
 
 /* Appends a whole-subject erasure to the erasure ledger and records the
  * ledger's end in the store (erasure.c): called inside the erasing

@@ -10,7 +10,7 @@
 
 #define SUBJECT_COLUMNS                                                                     \
     "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
-    "coalesce(restricted_at, 0), objecting"
+    "coalesce(restricted_at, 0), objecting, item_count, item_digest, mac"
 #define CONSENT_COLUMNS                                                                     \
     "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence"
 
@@ -28,8 +28,8 @@ enum stmt_id {
     ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
     ST_META_GET, ST_META_PUT,
     ST_KEYRING_GET, ST_KEYRING_PUT, ST_KEYRING_EACH,
-    ST_CTL_INSERT, ST_CTL_GET, ST_CTL_EACH,
-    ST_SUBJ_INSERT, ST_SUBJ_GET, ST_SUBJ_TOUCH, ST_SUBJ_ERASED, ST_SUBJ_EACH, ST_SUBJ_EACH_CTL,
+    ST_CTL_INSERT, ST_CTL_GET, ST_CTL_EACH, ST_CTL_ROW, ST_CTL_ROWS, ST_CTL_MAC,
+    ST_SUBJ_INSERT, ST_SUBJ_UPDATE, ST_SUBJ_GET, ST_SUBJ_TOUCH, ST_SUBJ_ERASED, ST_SUBJ_EACH, ST_SUBJ_EACH_CTL,
     ST_SKEY_PUT, ST_SKEY_GET, ST_SKEY_DELETE, ST_SKEY_EACH,
     ST_ITEM_INSERT, ST_ITEM_EACH, ST_ITEM_GET, ST_ITEM_UPDATE, ST_ITEM_DELETE_SUBJ,
     ST_IDENT_INSERT, ST_IDENT_FIND, ST_IDENT_DELETE_ITEM, ST_IDENT_DELETE_SUBJ,
@@ -73,8 +73,17 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CTL_INSERT] = "INSERT INTO controllers(id, name, created_at) VALUES (?1, ?2, ?3)",
     [ST_CTL_GET] = "SELECT name FROM controllers WHERE id = ?1",
     [ST_CTL_EACH] = "SELECT id, name, created_at FROM controllers ORDER BY created_at, id",
+    [ST_CTL_ROW] = "SELECT id, name, created_at, mac FROM controllers WHERE id = ?1",
+    [ST_CTL_ROWS] = "SELECT id, name, created_at, mac FROM controllers ORDER BY created_at, id",
+    [ST_CTL_MAC] = "UPDATE controllers SET mac = ?2 WHERE id = ?1",
     [ST_SUBJ_INSERT] = "INSERT INTO subjects(id, controller_id, kind, key_version, created_at, "
-                       "updated_at, erased_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)",
+                       "updated_at, erased_at, pseudonym, restricted_at, objecting, item_count, "
+                       "item_digest, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), "
+                       "nullif(?8, ''), nullif(?9, 0), ?10, ?11, ?12, ?13)",
+    [ST_SUBJ_UPDATE] = "UPDATE subjects SET key_version = ?4, updated_at = ?6, "
+                       "erased_at = nullif(?7, 0), pseudonym = nullif(?8, ''), "
+                       "restricted_at = nullif(?9, 0), objecting = ?10, item_count = ?11, "
+                       "item_digest = ?12, mac = ?13 WHERE id = ?1",
     [ST_SUBJ_GET] = "SELECT " SUBJECT_COLUMNS " FROM subjects WHERE id = ?1",
     [ST_SUBJ_TOUCH] = "UPDATE subjects SET updated_at = ?2 WHERE id = ?1",
     [ST_SUBJ_ERASED] = "UPDATE subjects SET erased_at = ?2, updated_at = ?2 WHERE id = ?1",
@@ -88,16 +97,16 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SKEY_DELETE] = "DELETE FROM subject_keys WHERE subject_id = ?1",
     [ST_SKEY_EACH] = "SELECT subject_id, version, wrapped FROM subject_keys",
     [ST_ITEM_INSERT] = "INSERT INTO items(subject_id, id, category, field, source, "
-                       "collected_at, recorded_by, recorded_at, updated_at, value) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                       "collected_at, recorded_by, recorded_at, updated_at, value, version) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     /* Primary-key order: no sort, so a read never copies values into a sorter. */
     [ST_ITEM_EACH] = "SELECT id, subject_id, category, field, source, recorded_by, "
-                     "collected_at, recorded_at, updated_at, value FROM items "
+                     "collected_at, recorded_at, updated_at, value, version FROM items "
                      "WHERE subject_id = ?1 ORDER BY id",
     [ST_ITEM_GET] = "SELECT id, subject_id, category, field, source, recorded_by, "
-                    "collected_at, recorded_at, updated_at, value FROM items "
+                    "collected_at, recorded_at, updated_at, value, version FROM items "
                     "WHERE subject_id = ?1 AND id = ?2",
-    [ST_ITEM_UPDATE] = "UPDATE items SET value = ?3, updated_at = ?4 "
+    [ST_ITEM_UPDATE] = "UPDATE items SET value = ?3, updated_at = ?4, version = ?5 "
                        "WHERE subject_id = ?1 AND id = ?2",
     [ST_ITEM_DELETE_SUBJ] = "DELETE FROM items WHERE subject_id = ?1",
     [ST_IDENT_INSERT] = "INSERT INTO identifiers(kind, bidx, subject_id, item_id) "
@@ -179,14 +188,15 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "FROM policies WHERE controller_id = ?1 ORDER BY version",
     /* Keyset pagination on the primary key: a page costs its own rows. */
     [ST_ITEM_PAGE] = "SELECT id, subject_id, category, field, source, recorded_by, "
-                     "collected_at, recorded_at, updated_at, value FROM items "
+                     "collected_at, recorded_at, updated_at, value, version FROM items "
                      "WHERE subject_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
     [ST_ITEM_NAMED] = "SELECT id, subject_id, category, field, source, recorded_by, "
-                      "collected_at, recorded_at, updated_at, value FROM items "
+                      "collected_at, recorded_at, updated_at, value, version FROM items "
                       "WHERE subject_id = ?1 AND field IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                       "ORDER BY id",
     [ST_ITEM_DELETE] = "DELETE FROM items WHERE subject_id = ?1 AND id = ?2",
-    [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3 WHERE subject_id = ?1 AND id = ?2",
+    [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3, version = ?4 "
+                       "WHERE subject_id = ?1 AND id = ?2",
     [ST_SUBJ_KEYVER] = "UPDATE subjects SET key_version = ?2 WHERE id = ?1",
     [ST_CONSENT_EVIDENCE] = "UPDATE consents SET evidence = ?2 WHERE id = ?1",
     [ST_BG_SUBJECT] = "SELECT id, reason FROM break_glass WHERE subject_id = ?1 ORDER BY id",
@@ -695,6 +705,51 @@ int cu_store_controller_each(cu_store *s, cu_controller_cb cb, void *ctx, cu_err
              cb(ctx, col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2)));
 }
 
+static int controller_row_cb(sqlite3_stmt *st, cu_controller_row_cb cb, void *ctx)
+{
+    bool has_mac = sqlite3_column_type(st, 3) == SQLITE_BLOB;
+    cu_controller_row r = {
+        .id = col_text(st, 0),
+        .name = col_text(st, 1),
+        .created_at = sqlite3_column_int64(st, 2),
+        .mac = has_mac ? sqlite3_column_blob(st, 3) : NULL,
+        .mac_len = has_mac ? (size_t)sqlite3_column_bytes(st, 3) : 0,
+    };
+    return cb(ctx, &r);
+}
+
+int cu_store_controller_rows(cu_store *s, const char *id, cu_controller_row_cb cb, void *ctx,
+                             cu_err *err)
+{
+    if (!id) {
+        PREP(st, ST_CTL_ROWS, "controllers");
+        EACH_ROW(st, "listing controllers", controller_row_cb(st, cb, ctx));
+    }
+    PREP(st, ST_CTL_ROW, "controller");
+    bind_text(st, 1, id);
+    int rc = sqlite3_step(st), res;
+    if (rc == SQLITE_ROW)
+        res = controller_row_cb(st, cb, ctx);
+    else if (rc == SQLITE_DONE)
+        res = CU_ENOTFOUND;
+    else
+        res = db_fail(s, rc, "reading a controller", err);
+    done(st);
+    return res;
+}
+
+int cu_store_controller_set_mac(cu_store *s, const char *id, const unsigned char mac[32],
+                                cu_err *err)
+{
+    PREP(st, ST_CTL_MAC, "controller");
+    bind_text(st, 1, id);
+    bind_blob(st, 2, mac, 32);
+    int rc = exec_stmt(s, st, "authenticating a controller", err);
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", id);
+    return rc;
+}
+
 static void subject_from_row(sqlite3_stmt *st, cu_subject_rec *r)
 {
     memset(r, 0, sizeof *r);
@@ -709,18 +764,51 @@ static void subject_from_row(sqlite3_stmt *st, cu_subject_rec *r)
         cu_strlcpy(r->pseudonym, col_text(st, 7), sizeof r->pseudonym);
     r->restricted_at = sqlite3_column_int64(st, 8);
     r->objecting = sqlite3_column_int64(st, 9);
+    r->item_count = sqlite3_column_int64(st, 10);
+    if (sqlite3_column_type(st, 11) == SQLITE_BLOB && sqlite3_column_bytes(st, 11) == 32)
+        memcpy(r->item_digest, sqlite3_column_blob(st, 11), 32);
+    else if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+        memset(r->item_digest, 0xff, 32); /* malformed: matches no digest of items */
+    r->has_mac = sqlite3_column_type(st, 12) == SQLITE_BLOB && sqlite3_column_bytes(st, 12) == 32;
+    if (r->has_mac)
+        memcpy(r->mac, sqlite3_column_blob(st, 12), 32);
 }
 
-int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err)
+static void bind_subject(sqlite3_stmt *st, const cu_subject_rec *r)
 {
-    PREP(st, ST_SUBJ_INSERT, "subject");
     bind_text(st, 1, r->id);
     bind_text(st, 2, r->controller_id);
     bind_text(st, 3, r->kind);
     sqlite3_bind_int64(st, 4, r->key_version);
     sqlite3_bind_int64(st, 5, r->created_at);
     sqlite3_bind_int64(st, 6, r->updated_at);
+    sqlite3_bind_int64(st, 7, r->erased_at);
+    bind_text(st, 8, r->pseudonym);
+    sqlite3_bind_int64(st, 9, r->restricted_at);
+    sqlite3_bind_int64(st, 10, r->objecting);
+    sqlite3_bind_int64(st, 11, r->item_count);
+    bind_blob(st, 12, r->item_digest, sizeof r->item_digest);
+    if (r->has_mac)
+        bind_blob(st, 13, r->mac, sizeof r->mac);
+    else
+        sqlite3_bind_null(st, 13);
+}
+
+int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err)
+{
+    PREP(st, ST_SUBJ_INSERT, "subject");
+    bind_subject(st, r);
     return exec_stmt(s, st, "adding a subject", err);
+}
+
+int cu_store_subject_update(cu_store *s, const cu_subject_rec *r, cu_err *err)
+{
+    PREP(st, ST_SUBJ_UPDATE, "subject");
+    bind_subject(st, r);
+    int rc = exec_stmt(s, st, "updating a subject", err);
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no subject %s", r->id);
+    return rc;
 }
 
 int cu_store_subject_get(cu_store *s, const char *id, cu_subject_rec *out, cu_err *err)
@@ -826,6 +914,7 @@ int cu_store_item_insert(cu_store *s, const cu_item_row *r, cu_err *err)
     sqlite3_bind_int64(st, 8, r->recorded_at);
     sqlite3_bind_int64(st, 9, r->updated_at);
     bind_blob(st, 10, r->value, r->value_len);
+    sqlite3_bind_int64(st, 11, r->version > 0 ? r->version : 1);
     return exec_stmt(s, st, "adding an item", err);
 }
 
@@ -843,6 +932,7 @@ static int item_row_cb(sqlite3_stmt *st, cu_item_cb cb, void *ctx)
         .updated_at = sqlite3_column_int64(st, 8),
         .value = sqlite3_column_blob(st, 9),
         .value_len = (size_t)sqlite3_column_bytes(st, 9),
+        .version = sqlite3_column_int64(st, 10),
     };
     return cb(ctx, &r);
 }
@@ -911,13 +1001,15 @@ int cu_store_item_get(cu_store *s, const char *subject_id, const char *item_id, 
 }
 
 int cu_store_item_update_value(cu_store *s, const char *subject_id, const char *item_id,
-                               const void *sealed, size_t n, int64_t updated_at, cu_err *err)
+                               const void *sealed, size_t n, int64_t updated_at,
+                               int64_t version, cu_err *err)
 {
     PREP(st, ST_ITEM_UPDATE, "item");
     bind_text(st, 1, subject_id);
     bind_text(st, 2, item_id);
     bind_blob(st, 3, sealed, n);
     sqlite3_bind_int64(st, 4, updated_at);
+    sqlite3_bind_int64(st, 5, version);
     int rc = exec_stmt(s, st, "updating an item", err);
     if (!rc && sqlite3_changes(s->db) != 1)
         return CU_ENOTFOUND;
@@ -1892,12 +1984,13 @@ int cu_store_item_delete(cu_store *s, const char *subject_id, const char *item_i
 }
 
 int cu_store_item_reseal(cu_store *s, const char *subject_id, const char *item_id,
-                         const void *sealed, size_t n, cu_err *err)
+                         const void *sealed, size_t n, int64_t version, cu_err *err)
 {
     PREP(st, ST_ITEM_RESEAL, "item");
     bind_text(st, 1, subject_id);
     bind_text(st, 2, item_id);
     bind_blob(st, 3, sealed, n);
+    sqlite3_bind_int64(st, 4, version);
     return exec_stmt(s, st, "re-encrypting an item", err);
 }
 

@@ -77,6 +77,19 @@ typedef int (*cu_controller_cb)(void *ctx, const char *id, const char *name,
                                 int64_t created_at);
 CU_MUST_USE int cu_store_controller_each(cu_store *s, cu_controller_cb cb, void *ctx,
                                          cu_err *err);
+/* Controller rows with their row code (migration 6), for the vault to check. */
+typedef struct cu_controller_row {
+    const char *id, *name;
+    int64_t created_at;
+    const unsigned char *mac; /* NULL when the row has none */
+    size_t mac_len;
+} cu_controller_row;
+typedef int (*cu_controller_row_cb)(void *ctx, const cu_controller_row *r);
+/* One controller (CU_ENOTFOUND when absent), or every one when id is NULL. */
+CU_MUST_USE int cu_store_controller_rows(cu_store *s, const char *id, cu_controller_row_cb cb,
+                                         void *ctx, cu_err *err);
+CU_MUST_USE int cu_store_controller_set_mac(cu_store *s, const char *id,
+                                            const unsigned char mac[32], cu_err *err);
 
 /* subjects */
 typedef struct cu_subject_rec {
@@ -90,9 +103,20 @@ typedef struct cu_subject_rec {
     char pseudonym[40]; /* per-controller pseudonym, "" until assigned */
     int64_t restricted_at; /* Art 18 restriction in force since; 0: none (migration 3) */
     int64_t objecting;     /* active objections (migration 3) */
+    /* migration 6: the number of the subject's items and the XOR of a keyed
+     * hash of each (the vault's, see subject_rows.h), and the row's code */
+    int64_t item_count;
+    unsigned char item_digest[32]; /* zeros when the column is NULL */
+    unsigned char mac[32];
+    bool has_mac; /* false: the column is NULL */
 } cu_subject_rec;
 
+/* Inserts every column of r, its code (r->mac when r->has_mac) included. */
 CU_MUST_USE int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err);
+/* Writes every mutable column of r (key version, updated, erased, pseudonym,
+ * restriction, objections, item count and digest, code); CU_ENOTFOUND when
+ * no subject has r->id. */
+CU_MUST_USE int cu_store_subject_update(cu_store *s, const cu_subject_rec *r, cu_err *err);
 /* CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_subject_get(cu_store *s, const char *id, cu_subject_rec *out,
                                      cu_err *err);
@@ -131,6 +155,7 @@ typedef struct cu_item_row {
     int64_t updated_at;
     const unsigned char *value; /* sealed */
     size_t value_len;
+    int64_t version; /* 1 at insert, +1 at each new value or re-encryption (migration 6) */
 } cu_item_row;
 
 CU_MUST_USE int cu_store_item_insert(cu_store *s, const cu_item_row *r, cu_err *err);
@@ -156,7 +181,7 @@ CU_MUST_USE int cu_store_item_get(cu_store *s, const char *subject_id, const cha
                                   cu_item_cb cb, void *ctx, cu_err *err);
 CU_MUST_USE int cu_store_item_update_value(cu_store *s, const char *subject_id,
                                            const char *item_id, const void *sealed, size_t n,
-                                           int64_t updated_at, cu_err *err);
+                                           int64_t updated_at, int64_t version, cu_err *err);
 CU_MUST_USE int cu_store_item_delete_subject(cu_store *s, const char *subject_id,
                                              cu_err *err);
 
@@ -441,7 +466,8 @@ CU_MUST_USE int cu_store_request_event_reseal(cu_store *s, const char *event_id,
 CU_MUST_USE int cu_store_item_delete(cu_store *s, const char *subject_id, const char *item_id,
                                      cu_err *err);
 CU_MUST_USE int cu_store_item_reseal(cu_store *s, const char *subject_id, const char *item_id,
-                                     const void *sealed, size_t n, cu_err *err);
+                                     const void *sealed, size_t n, int64_t version,
+                                     cu_err *err);
 CU_MUST_USE int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t version,
                                                  cu_err *err);
 CU_MUST_USE int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed,

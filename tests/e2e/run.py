@@ -41,6 +41,7 @@ import cases_http_pseudonym  # noqa: E402
 import cases_http_breakglass  # noqa: E402
 import cases_rotate  # noqa: E402
 import cases_items_page  # noqa: E402
+import cases_rows_subjects  # noqa: E402
 
 
 def main():
@@ -67,7 +68,8 @@ def main():
                 cases_http_pseudonym,
                 cases_http_breakglass,
                 cases_rotate,
-                cases_items_page):
+                cases_items_page,
+                cases_rows_subjects):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]

@@ -623,14 +623,14 @@ static void test_items(void **state)
                      CU_ENOTFOUND);
     assert_int_equal(s.n, 0);
 
-    assert_int_equal(cu_store_item_update_value(f->s, SUBJ_1, ITEM_2, "new-val", 7, 99, &f->err),
+    assert_int_equal(cu_store_item_update_value(f->s, SUBJ_1, ITEM_2, "new-val", 7, 99, 2, &f->err),
                      CU_OK);
     memset(&s, 0, sizeof s);
     assert_int_equal(cu_store_item_get(f->s, SUBJ_1, ITEM_2, item_cb, &s, &f->err), CU_OK);
     assert_int_equal(s.lens[0], 7);
     assert_memory_equal(s.values[0], "new-val", 7);
     assert_int_equal(s.updated[0], 99);
-    assert_int_equal(cu_store_item_update_value(f->s, SUBJ_2, ITEM_2, "x", 1, 99, &f->err),
+    assert_int_equal(cu_store_item_update_value(f->s, SUBJ_2, ITEM_2, "x", 1, 99, 2, &f->err),
                      CU_ENOTFOUND);
 
     assert_int_equal(cu_store_item_delete_subject(f->s, SUBJ_1, &f->err), CU_OK);

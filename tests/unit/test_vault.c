@@ -28,7 +28,9 @@
 #include "crypto/crypto.h"
 #include "crypto/keyfile.h"
 #include "domain/audit.h"
+#include "domain/consent.h"
 #include "domain/input.h"
+#include "domain/integrity.h"
 #include "domain/ledger.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
@@ -903,6 +905,23 @@ static void expect_corrupt(fx *f, const char *subject, const char *what)
               values[i]);
 }
 
+/* A read refused with code, returning nothing and naming ids only. */
+static void expect_refused(fx *f, const char *subject, int code, const char *what)
+{
+    cu_subject_view sv;
+    cu_err_clear(&f->err);
+    int rc = get(f, subject, &sv);
+    CHECK(rc == code, "%s: get returned %s (%s)", what, cu_status_name((cu_status)rc),
+          f->err.msg);
+    CHECK(sv.n == 0 && sv.items == NULL, "%s: items returned", what);
+    static const char *const values[] = {"Zebedee", "Ysolde", "asthma", "eczema", "note",
+                                         "Acacia", "Elm"};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++)
+        CHECK(strstr(f->err.msg, values[i]) == NULL, "%s: message shows '%s'", what,
+              values[i]);
+    cu_err_clear(&f->err);
+}
+
 static void test_ciphertext_swap_between_subjects(void **state)
 {
     fx *f = *state;
@@ -986,15 +1005,203 @@ static void test_ciphertext_swap_within_subject(void **state)
     expect_corrupt(f, s[2], "field relabelled");
     expect_corrupt(f, s[4], "row moved to another subject");
     expect_corrupt(f, s[5], "flipped byte");
-    expect_corrupt(f, s[6], "key version relabelled");
-    /* s3 lost an item but what remains is authentic; the control is intact. */
+    /* The key version is covered by the subject row's code. */
+    expect_refused(f, s[6], CU_ETAMPER, "key version relabelled");
+    /* s3 lost an item: what remains is authentic, but not all it had. */
+    expect_refused(f, s[3], CU_ETAMPER, "item moved away");
+    /* The control is intact. */
     cu_subject_view sv;
-    OK(f, get(f, s[3], &sv));
-    assert_int_equal(sv.n, 3);
-    cu_subject_view_release(&sv);
     OK(f, get(f, control, &sv));
     assert_int_equal(sv.n, 4);
     assert_true(view_has(&sv, "note", "first note") && view_has(&sv, "note", "second note"));
+    cu_subject_view_release(&sv);
+}
+
+/* ------------------------------------------------------ row authentication ---- */
+
+typedef struct bad_rows {
+    int n;
+    char first[160];
+} bad_rows;
+
+static int note_bad(void *ctx, const char *table, const char *row, const char *problem)
+{
+    bad_rows *b = ctx;
+    if (b->n++ == 0)
+        snprintf(b->first, sizeof b->first, "%s %s: %s", table, row, problem);
+    return 0;
+}
+
+/* Verifies the whole store; returns the bad rows (first one in b->first). */
+static bad_rows rows_verify(fx *f)
+{
+    bad_rows b = {0};
+    int64_t rows = 0, bad = 0;
+    cu_err_clear(&f->err);
+    int rc = cu_integrity_verify(f->v, note_bad, &b, &rows, &bad, &f->err);
+    CHECK(rc == (b.n ? CU_ETAMPER : CU_OK), "verify: %s", f->err.msg);
+    CHECK(bad == b.n, "bad %lld, reported %d", (long long)bad, b.n);
+    assert_true(rows > 0);
+    cu_err_clear(&f->err);
+    return b;
+}
+
+/* Each alteration of a subject, its items or its controller is refused at
+ * use and named by verification; the other subjects are untouched. */
+static void test_row_tampering(void **state)
+{
+    fx *f = *state;
+    enum { N = 7 };
+    char s[N][CU_ID_STRLEN], control[CU_ID_STRLEN];
+    for (int i = 0; i < N; i++)
+        add_subject(f, DOC_C, s[i]);
+    add_subject(f, DOC_C, control);
+    OK(f, cu_subject_restrict(f->v, &OPERATOR, s[4], true, &f->err));
+    char note0[CU_ID_STRLEN], note1[CU_ID_STRLEN], note2[CU_ID_STRLEN];
+    item_id_of(f, s[0], "note", "first note", note0);
+    item_id_of(f, s[1], "note", "first note", note1);
+    item_id_of(f, s[2], "note", "first note", note2);
+    assert_int_equal(rows_verify(f).n, 0);
+    /* s[1]'s note as it was, then rectified. */
+    close_vault(f);
+    db_exec(f, "CREATE TABLE old AS SELECT value, version FROM items WHERE id = ?1", note1, NULL);
+    assert_int_equal(db_int(f, "SELECT count(*) FROM old", NULL), 1);
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    char patch[160];
+    snprintf(patch, sizeof patch, "{'items': [{'id': '%s', 'value': 'amended'}]}", note1);
+    OK(f, rectify(f, s[1], patch));
+    close_vault(f);
+    /* 0: a health item relabelled as contact (which a care administrator reads). */
+    assert_int_equal(db_exec(f, "UPDATE items SET category = 'contact' WHERE id = ?1", note0,
+                             NULL),
+                     1);
+    /* 1: the old value put back, with its old version. */
+    assert_int_equal(db_exec(f, "UPDATE items SET (value, version) = (SELECT value, version "
+                                "FROM old) WHERE id = ?1", note1, NULL),
+                     1);
+    /* 2: an item deleted. */
+    assert_int_equal(db_exec(f, "DELETE FROM items WHERE id = ?1", note2, NULL), 1);
+    /* 3: the subject's kind changed. */
+    assert_int_equal(db_exec(f, "UPDATE subjects SET kind = 'employee' WHERE id = ?1", s[3],
+                             NULL),
+                     1);
+    /* 4: a restriction lifted. */
+    assert_int_equal(db_exec(f, "UPDATE subjects SET restricted_at = NULL WHERE id = ?1", s[4],
+                             NULL),
+                     1);
+    /* 5: an objection count changed. */
+    assert_int_equal(db_exec(f, "UPDATE subjects SET objecting = 3 WHERE id = ?1", s[5], NULL),
+                     1);
+    /* 6: the row code removed. */
+    assert_int_equal(db_exec(f, "UPDATE subjects SET mac = NULL WHERE id = ?1", s[6], NULL), 1);
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    cu_subject_view sv;
+    int rc = get(f, s[0], &sv);
+    CHECK(rc == CU_ETAMPER || rc == CU_ECORRUPT, "relabelled: %s", cu_status_name((cu_status)rc));
+    CHECK(sv.n == 0, "relabelled: items returned");
+    expect_refused(f, s[1], CU_ETAMPER, "rolled back");
+    expect_refused(f, s[2], CU_ETAMPER, "item deleted");
+    expect_refused(f, s[3], CU_ETAMPER, "kind changed");
+    expect_refused(f, s[4], CU_ETAMPER, "restriction lifted");
+    expect_refused(f, s[5], CU_ETAMPER, "objections changed");
+    expect_refused(f, s[6], CU_ETAMPER, "no row code");
+    /* A rectification of a rolled-back subject is refused too. */
+    FAILS(f, CU_ETAMPER, rectify(f, s[1], patch));
+    OK(f, get(f, control, &sv));
+    assert_int_equal(sv.n, 4);
+    cu_subject_view_release(&sv);
+    /* A listing refuses rather than skipping (or showing) an altered row. */
+    /* Seven subjects, and the relabelled value under its new label. */
+    bad_rows b = rows_verify(f);
+    assert_int_equal(b.n, 8);
+    assert_non_null(strstr(b.first, "subjects "));
+
+    /* A controller renamed. */
+    close_vault(f);
+    assert_int_equal(db_exec(f, "UPDATE controllers SET name = 'Elsewhere' WHERE id = ?1",
+                             f->ctl, NULL),
+                     1);
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    char id[CU_ID_STRLEN];
+    cu_err_clear(&f->err);
+    FAILS(f, CU_ETAMPER, add_subject_in(f, f->ctl, DOC_C, id));
+    assert_non_null(strstr(f->err.msg, "controllers"));
+    assert_int_equal(rows_verify(f).n, 9);
+}
+
+/* An identifier row pointed at another subject does not make a search
+ * answer with that subject. */
+static void test_identifier_redirect(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN], b[CU_ID_STRLEN], b_email[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    add_subject(f, DOC_B, b);
+    item_id_of(f, b, "email", NULL, b_email);
+    close_vault(f);
+    /* A's NHS number index now names B and B's email item. */
+    assert_int_equal(db_exec(f, "UPDATE identifiers SET subject_id = ?2, item_id = ?1 "
+                                "WHERE kind = 'nhs_number' AND subject_id = (SELECT id FROM "
+                                "subjects WHERE id != ?2 LIMIT 1)", b_email, b),
+                     1);
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    found fd = {0};
+    cu_err_clear(&f->err);
+    int rc = cu_subject_find(f->v, &OPERATOR, f->ctl, "nhs_number", "9434765919", 10,
+                             found_cb, &fd, &f->err);
+    CHECK(rc == CU_ETAMPER, "search returned %s", cu_status_name((cu_status)rc));
+    assert_int_equal(fd.n, 0);
+    /* B's own index still finds B. */
+    fd.n = 0;
+    OK(f, cu_subject_find(f->v, &OPERATOR, f->ctl, "nhs_number", "4010232137", 10, found_cb,
+                          &fd, &f->err));
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], b);
+}
+
+/* A store without an integrity key opens only for checking; sealing it
+ * authenticates the rows, reseals values stored under the associated data
+ * of unversioned items, and is audited. */
+static void test_seal_legacy_store(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN], note[CU_ID_STRLEN];
+    add_subject(f, DOC_C, a);
+    item_id_of(f, a, "note", "first note", note);
+    /* The note as a store made before item versions held it. */
+    cu_subject_rec rec;
+    OK(f, cu_store_subject_get(f->v->store, a, &rec, &f->err));
+    cu_key dek;
+    OK(f, cu_vault_subject_key(f->v, a, &dek, NULL, &f->err));
+    unsigned char ad[CU_AD_MAX];
+    size_t n = cu_ad_item(ad, rec.controller_id, a, note, "note", rec.key_version);
+    cu_buf sealed;
+    cu_buf_init(&sealed, 4096);
+    assert_int_equal(cu_aead_seal(&dek, ad, n, "first note", 10, &sealed), CU_OK);
+    cu_key_wipe(&dek);
+    OK(f, cu_store_begin(f->v->store, &f->err));
+    OK(f, cu_store_item_reseal(f->v->store, a, note, sealed.data, sealed.len, 1, &f->err));
+    OK(f, cu_store_commit(f->v->store, &f->err));
+    cu_buf_release(&sealed);
+    int64_t events = cu_vault_audit_seq(f->v);
+    close_vault(f);
+    assert_int_equal(db_exec(f, "DELETE FROM keyring WHERE name = 'integrity'", NULL, NULL), 1);
+    assert_int_equal(db_exec(f, "UPDATE subjects SET mac = NULL, item_digest = NULL", NULL,
+                             NULL),
+                     1);
+    cu_err_clear(&f->err);
+    FAILS(f, CU_ETAMPER, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    OK(f, cu_vault_open_unsealed(f->store, NULL, &f->v, &f->err));
+    int64_t rows = 0;
+    OK(f, cu_integrity_seal(f->v, &OPERATOR, &rows, &f->err));
+    assert_true(rows >= 5);
+    assert_int_equal(cu_vault_audit_seq(f->v), events + 1);
+    reopen(f);
+    assert_int_equal(rows_verify(f).n, 0);
+    cu_subject_view sv;
+    OK(f, get(f, a, &sv));
+    assert_true(view_has(&sv, "note", "first note"));
+    assert_int_equal(sv.n, 4);
     cu_subject_view_release(&sv);
 }
 
@@ -2733,6 +2940,9 @@ int main(void)
         T(test_duplicate_nhs_number),
         T(test_ciphertext_swap_between_subjects),
         T(test_ciphertext_swap_within_subject),
+        T(test_row_tampering),
+        T(test_identifier_redirect),
+        T(test_seal_legacy_store),
         T(test_wrapped_key_swap),
         T(test_store_key_damage),
         T(test_store_identity_damage),
