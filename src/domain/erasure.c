@@ -394,10 +394,12 @@ typedef struct reseal_ctx {
     const cu_key *old_dek, *new_dek;
     int64_t new_version;
     bool consent; /* which table: consents or break_glass */
+    cu_vault *vault;
     /* collected, then updated (no writes while a statement walks the table) */
     struct resealed {
         char id[CU_ID_STRLEN];
         cu_buf sealed;
+        unsigned char mac[CU_HASH_BYTES]; /* break_glass: the row's new code */
     } *v;
     size_t n, cap;
     int rc;
@@ -441,7 +443,19 @@ static int reseal_consent(void *ctx, const cu_consent_row *r)
 
 static int reseal_grant(void *ctx, const cu_break_glass_row *g)
 {
-    return reseal_one(ctx, g->id, "break_glass.reason", g->reason, g->reason_len);
+    reseal_ctx *c = ctx;
+    /* A grant that fails its code is not authenticated anew. */
+    if (cu_break_glass_check(c->vault, g, NULL))
+        return CU_ETAMPER;
+    size_t before = c->n;
+    int rc = reseal_one(c, g->id, "break_glass.reason", g->reason, g->reason_len);
+    if (!rc && c->n > before) {
+        cu_break_glass_row row = *g;
+        row.reason = c->v[c->n - 1].sealed.data;
+        row.reason_len = c->v[c->n - 1].sealed.len;
+        cu_break_glass_sign(c->vault, &row, c->v[c->n - 1].mac);
+    }
+    return rc;
 }
 
 static void reseal_release(reseal_ctx *c)
@@ -462,7 +476,7 @@ static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
                         : cu_store_break_glass_of_subject(v->store, c.rec->id, reseal_grant,
                                                           &c, err);
         if (rc && !(err && err->code))
-            rc = cu_err_set(err, rc == CU_ENOMEM ? CU_ENOMEM : CU_ECORRUPT,
+            rc = cu_err_set(err, rc == CU_ENOMEM || rc == CU_ETAMPER ? rc : CU_ECORRUPT,
                             "cannot re-encrypt the %s of subject %s",
                             t == 0 ? "consent evidence" : "break-glass reasons", c.rec->id);
         for (size_t i = 0; !rc && i < c.n; i++)
@@ -470,7 +484,8 @@ static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
                                                         c.v[i].sealed.len, err)
                         : cu_store_break_glass_set_reason(v->store, c.v[i].id,
                                                           c.v[i].sealed.data,
-                                                          c.v[i].sealed.len, err);
+                                                          c.v[i].sealed.len, c.v[i].mac,
+                                                          CU_HASH_BYTES, err);
         reseal_release(&c);
         if (rc)
             return rc;
@@ -534,7 +549,8 @@ static int shred_items(cu_vault *v, const cu_subject_rec *rec, const cu_key *old
     cu_buf_release(&plain);
     cu_buf_release(&sealed);
     if (!rc) {
-        reseal_ctx c = {.rec = rec, .old_dek = old_dek, .new_dek = &dek, .new_version = ver};
+        reseal_ctx c = {.rec = rec, .old_dek = old_dek, .new_dek = &dek, .new_version = ver,
+                        .vault = v};
         rc = reseal_side_tables(v, &c, err);
     }
     if (!rc) {

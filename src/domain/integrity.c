@@ -9,6 +9,8 @@
 /* Every family of authenticated rows. A table whose rows matter for who may
  * see what, or for what a read returns, has an entry here. */
 static const cu_row_family *const families[] = {
+    &cu_staff_rows,
+    &cu_policy_rows,
     NULL, /* end */
 };
 

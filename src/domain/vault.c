@@ -557,6 +557,7 @@ void cu_vault_policies_changed(cu_vault *v)
 }
 
 typedef struct load_ctx {
+    cu_vault *v;
     cu_policy *p;
     cu_err *err;
 } load_ctx;
@@ -564,7 +565,11 @@ typedef struct load_ctx {
 static int load_policy(void *ctx, const cu_policy_row *r)
 {
     load_ctx *c = ctx;
-    int rc = cu_policy_parse(r->document, r->document_len, &c->p, NULL, c->err);
+    /* The row, its document and that it is the latest version (consent.c). */
+    int rc = cu_policy_row_check(c->v, r, true, c->err);
+    if (rc)
+        return rc;
+    rc = cu_policy_parse(r->document, r->document_len, &c->p, NULL, c->err);
     if (rc)
         return cu_err_set(c->err, CU_ECORRUPT, "policy version %lld of controller %s does not "
                                                "parse", (long long)r->version, r->controller_id);
@@ -583,7 +588,7 @@ int cu_vault_policy(cu_vault *v, const char *controller_id, const cu_policy **ou
             *out = v->policies[i].policy;
             return CU_OK;
         }
-    load_ctx c = {.err = err};
+    load_ctx c = {.v = v, .err = err};
     int rc = cu_store_policy_get(v->store, controller_id, 0, load_policy, &c, err);
     if (rc && rc != CU_ENOTFOUND)
         return rc;
@@ -793,10 +798,10 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
     /* Care relationships and break-glass grants matter only to a staff member
      * acting on one subject. */
     if (a->user_id && op->subject_id[0]) {
-        int rc = cu_store_care_has(v->store, a->user_id, op->subject_id, &r.on_care_list, err);
+        int rc = cu_care_on_list(v, a->user_id, op->subject_id, &r.on_care_list, err);
         if (!rc && !r.on_care_list)
-            rc = cu_store_break_glass_active(v->store, a->user_id, op->subject_id, cu_now_us(),
-                                             &r.break_glass, err);
+            rc = cu_break_glass_in_force(v, a->user_id, op->subject_id, cu_now_us(),
+                                         &r.break_glass, err);
         if (rc)
             return rc;
     }
