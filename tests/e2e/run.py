@@ -34,6 +34,7 @@ import cases_http_policy  # noqa: E402
 import cases_http_requests  # noqa: E402
 import cases_erasure  # noqa: E402
 import cases_sar  # noqa: E402
+import cases_rows_staff  # noqa: E402
 
 
 def main():
@@ -53,7 +54,7 @@ def main():
                 cases_http_authz, cases_http_input, cases_http_session,
                 cases_http_misc, cases_openapi,
                 cases_http_edges, cases_policy, cases_http_policy, cases_http_requests,
-                cases_erasure, cases_sar):
+                cases_erasure, cases_sar, cases_rows_staff):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
