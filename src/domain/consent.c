@@ -489,6 +489,326 @@ int cu_policy_versions(cu_vault *v, const char *controller_id, cu_policy_version
 
 /* ---- consent ---- */
 
+/* ---- row authentication of consents and objections ----
+ * A consent record's code covers every column (its id, subject, purpose,
+ * policy version, state, time, method, recorder and sealed evidence), so a
+ * forged "given" is refused. An objection's covers its seq, subject,
+ * purpose, times and who made and lifted it; a deleted objection is caught
+ * because the active rows must agree with subjects.objecting, which the
+ * subject's own code covers. */
+
+static void consent_mac(cu_vault *v, const cu_consent_row *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "consents");
+    cu_mac_str(m, r->id);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_str(m, r->purpose);
+    cu_mac_i64(m, r->policy_version);
+    cu_mac_str(m, r->state);
+    cu_mac_i64(m, r->at);
+    cu_mac_str(m, r->method);
+    cu_mac_str(m, r->recorded_by);
+    cu_mac_bytes(m, r->evidence, r->evidence ? r->evidence_len : 0);
+}
+
+void cu_consent_row_sign(cu_vault *v, const cu_consent_row *r, unsigned char out[CU_HASH_BYTES])
+{
+    cu_mac m;
+    consent_mac(v, r, &m);
+    cu_mac_final(&m, out);
+}
+
+int cu_consent_row_check(cu_vault *v, const cu_consent_row *r, cu_err *err)
+{
+    cu_mac m;
+    consent_mac(v, r, &m);
+    return cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len)
+               ? CU_OK
+               : row_altered(err, "consents", r->id);
+}
+
+typedef struct checked_consents {
+    cu_vault *v;
+    cu_consent_cb cb;
+    void *ctx;
+    cu_err *err;
+    bool given;
+} checked_consents;
+
+static int consent_checked(void *ctx, const cu_consent_row *r)
+{
+    checked_consents *c = ctx;
+    int rc = cu_consent_row_check(c->v, r, c->err);
+    if (!rc && c->cb)
+        rc = c->cb(c->ctx, r);
+    if (!rc && !c->cb)
+        c->given = strcmp(r->state, "given") == 0;
+    return rc;
+}
+
+/* A subject's consent records, each authenticated before cb sees it. */
+static int consents_each(cu_vault *v, const char *subject_id, cu_consent_cb cb, void *ctx,
+                         cu_err *err)
+{
+    checked_consents c = {.v = v, .cb = cb, .ctx = ctx, .err = err};
+    return cu_store_consent_each(v->store, subject_id, consent_checked, &c, err);
+}
+
+int cu_consent_each_checked(cu_vault *v, const char *subject_id, cu_consent_cb cb, void *ctx,
+                            cu_err *err)
+{
+    return consents_each(v, subject_id, cb, ctx, err);
+}
+
+int cu_consent_given(cu_vault *v, const char *subject_id, const char *purpose, bool *out,
+                     cu_err *err)
+{
+    checked_consents c = {.v = v, .err = err};
+    int rc = cu_store_consent_latest(v->store, subject_id, purpose, consent_checked, &c, err);
+    *out = !rc && c.given;
+    return rc == CU_ENOTFOUND ? CU_OK : rc;
+}
+
+static void objection_mac(cu_vault *v, const cu_objection_row *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "objections");
+    cu_mac_i64(m, r->seq);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_str(m, r->purpose);
+    cu_mac_i64(m, r->made_at);
+    cu_mac_str(m, r->recorded_by);
+    cu_mac_i64(m, r->lifted_at);
+    cu_mac_str(m, r->lifted_by);
+}
+
+static int objection_check(cu_vault *v, const cu_objection_row *r, cu_err *err)
+{
+    cu_mac m;
+    objection_mac(v, r, &m);
+    if (cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len))
+        return CU_OK;
+    char row[24];
+    snprintf(row, sizeof row, "%lld", (long long)r->seq);
+    return row_altered(err, "objections", row);
+}
+
+typedef struct objection_scan {
+    cu_vault *v;
+    cu_err *err;
+    const char *purpose; /* active: one to this purpose or to "*" */
+    const char *exact;   /* lifting: the active ones to exactly this purpose */
+    int64_t active;
+    bool matched;
+    cu_objection_cb cb;
+    void *ctx;
+    struct lift { int64_t seq; cu_objection_row row; char purpose[72], by[128]; } *lift;
+    size_t nlift, cap;
+} objection_scan;
+
+static int objection_seen(void *ctx, const cu_objection_row *r)
+{
+    objection_scan *s = ctx;
+    int rc = objection_check(s->v, r, s->err);
+    if (rc)
+        return rc;
+    if (!r->lifted_at) {
+        s->active++;
+        if (s->purpose && (strcmp(r->purpose, s->purpose) == 0 || strcmp(r->purpose, "*") == 0))
+            s->matched = true;
+        if (s->exact && strcmp(r->purpose, s->exact) == 0) {
+            if (s->nlift == s->cap) {
+                size_t cap = s->cap ? s->cap * 2 : 4;
+                struct lift *n = realloc(s->lift, cap * sizeof *n);
+                if (!n)
+                    return cu_err_set(s->err, CU_ENOMEM, "out of memory");
+                s->lift = n;
+                s->cap = cap;
+            }
+            struct lift *l = &s->lift[s->nlift++];
+            l->seq = r->seq;
+            l->row = *r;
+            cu_strlcpy(l->purpose, r->purpose, sizeof l->purpose);
+            cu_strlcpy(l->by, r->recorded_by, sizeof l->by);
+        }
+    }
+    return s->cb ? s->cb(s->ctx, r) : CU_OK;
+}
+
+/* Walks a subject's objections, each authenticated, and checks that the
+ * active ones are as many as the subject's authenticated count says. */
+static int objections_scan(cu_vault *v, const cu_subject_rec *rec, objection_scan *s,
+                           cu_err *err)
+{
+    s->v = v;
+    s->err = err;
+    int rc = cu_store_objection_each(v->store, rec->id, objection_seen, s, err);
+    if (!rc && s->active != rec->objecting)
+        rc = cu_err_set(err, CU_ETAMPER, "objections of subject %s have been altered: %lld "
+                                         "active, the subject counts %lld",
+                        rec->id, (long long)s->active, (long long)rec->objecting);
+    return rc;
+}
+
+int cu_objection_active(cu_vault *v, const cu_subject_rec *rec, const char *purpose, bool *out,
+                        cu_err *err)
+{
+    objection_scan s = {.purpose = purpose};
+    int rc = objections_scan(v, rec, &s, err);
+    free(s.lift);
+    *out = !rc && s.matched;
+    return rc;
+}
+
+int cu_objection_add(cu_vault *v, const char *subject_id, const char *purpose, int64_t now,
+                     const char *by, cu_err *err)
+{
+    int64_t seq = 0;
+    int rc = cu_store_objection_add(v->store, subject_id, purpose, now, by, &seq, err);
+    if (!rc) {
+        cu_objection_row r = {.subject_id = subject_id, .purpose = purpose, .recorded_by = by,
+                              .made_at = now, .seq = seq};
+        unsigned char mac[CU_HASH_BYTES];
+        cu_mac m;
+        objection_mac(v, &r, &m);
+        cu_mac_final(&m, mac);
+        rc = cu_store_row_mac_set(v->store, CU_MT_OBJECTIONS, "", 0, NULL, seq, mac,
+                                  sizeof mac, err);
+    }
+    return rc ? rc : cu_store_objection_recount(v->store, subject_id, err);
+}
+
+/* Lifts the active objections of rec to exactly purpose; *lifted counts them. */
+static int objection_lift(cu_vault *v, const cu_subject_rec *rec, const char *purpose,
+                          int64_t now, const char *by, int64_t *lifted, cu_err *err)
+{
+    objection_scan s = {.exact = purpose};
+    int rc = objections_scan(v, rec, &s, err);
+    for (size_t i = 0; !rc && i < s.nlift; i++) {
+        cu_objection_row r = s.lift[i].row;
+        r.purpose = s.lift[i].purpose;
+        r.recorded_by = s.lift[i].by;
+        r.subject_id = rec->id;
+        r.lifted_at = now;
+        r.lifted_by = by;
+        unsigned char mac[CU_HASH_BYTES];
+        cu_mac m;
+        objection_mac(v, &r, &m);
+        cu_mac_final(&m, mac);
+        rc = cu_store_objection_lift(v->store, r.seq, now, by, mac, sizeof mac, err);
+    }
+    *lifted = rc ? 0 : (int64_t)s.nlift;
+    free(s.lift);
+    return rc ? rc : cu_store_objection_recount(v->store, rec->id, err);
+}
+
+static int objection_walk_row(void *ctx, const cu_objection_row *r);
+static int consent_walk_row(void *ctx, const cu_consent_row *r);
+
+typedef struct consent_walk {
+    cu_vault *v;
+    bool seal;
+    cu_row_report_cb report;
+    void *rctx;
+    int64_t rows;
+    struct consent_mac_note {
+        char id[CU_ID_STRLEN];
+        int64_t seq;
+        unsigned char mac[CU_HASH_BYTES];
+    } *p;
+    size_t n, cap;
+} consent_walk;
+
+static int consent_walk_note(consent_walk *w, const char *id, int64_t seq,
+                             const unsigned char mac[CU_HASH_BYTES])
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        struct consent_mac_note *np = realloc(w->p, cap * sizeof *np);
+        if (!np)
+            return CU_ENOMEM;
+        w->p = np;
+        w->cap = cap;
+    }
+    struct consent_mac_note *p = &w->p[w->n++];
+    memset(p, 0, sizeof *p);
+    if (id)
+        cu_strlcpy(p->id, id, sizeof p->id);
+    p->seq = seq;
+    memcpy(p->mac, mac, CU_HASH_BYTES);
+    return CU_OK;
+}
+
+static int consent_walk_row(void *ctx, const cu_consent_row *r)
+{
+    consent_walk *w = ctx;
+    w->rows++;
+    if (w->seal) {
+        unsigned char mac[CU_HASH_BYTES];
+        cu_consent_row_sign(w->v, r, mac);
+        return consent_walk_note(w, r->id, 0, mac);
+    }
+    cu_err e = {0};
+    if (cu_consent_row_check(w->v, r, &e) == CU_OK)
+        return CU_OK;
+    return w->report(w->rctx, "consents", r->id,
+                     r->mac_len ? "altered" : "forged (no row code)");
+}
+
+static int objection_walk_row(void *ctx, const cu_objection_row *r)
+{
+    consent_walk *w = ctx;
+    w->rows++;
+    if (w->seal) {
+        unsigned char mac[CU_HASH_BYTES];
+        cu_mac m;
+        objection_mac(w->v, r, &m);
+        cu_mac_final(&m, mac);
+        return consent_walk_note(w, NULL, r->seq, mac);
+    }
+    cu_err e = {0};
+    if (objection_check(w->v, r, &e) == CU_OK)
+        return CU_OK;
+    char row[24];
+    snprintf(row, sizeof row, "%lld", (long long)r->seq);
+    return w->report(w->rctx, "objections", row,
+                     r->mac_len ? "altered" : "forged (no row code)");
+}
+
+static int consent_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rctx,
+                               int64_t *rows, cu_err *err)
+{
+    consent_walk w = {.v = v, .seal = seal, .report = report, .rctx = rctx};
+    int rc = cu_store_consent_each(v->store, NULL, consent_walk_row, &w, err);
+    if (!rc)
+        rc = cu_store_objection_each(v->store, NULL, objection_walk_row, &w, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot walk the consents and objections");
+    for (size_t i = 0; !rc && i < w.n; i++)
+        rc = w.p[i].id[0]
+                 ? cu_store_row_mac_set(v->store, CU_MT_CONSENTS, w.p[i].id, 0, NULL, 0,
+                                        w.p[i].mac, CU_HASH_BYTES, err)
+                 : cu_store_row_mac_set(v->store, CU_MT_OBJECTIONS, "", 0, NULL, w.p[i].seq,
+                                        w.p[i].mac, CU_HASH_BYTES, err);
+    free(w.p);
+    *rows = w.rows;
+    return rc;
+}
+
+static int consent_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
+                          cu_err *err)
+{
+    return consent_family_walk(v, false, report, ctx, rows, err);
+}
+
+static int consent_seal(cu_vault *v, int64_t *rows, cu_err *err)
+{
+    return consent_family_walk(v, true, NULL, NULL, rows, err);
+}
+
+const cu_row_family cu_consent_rows = {
+    .name = "consents", .verify = consent_verify, .seal = consent_seal};
+
+
 static const char *const methods[] = {"web_form", "paper",   "staff", "api",
                                       "email",    "phone",   "unsubscribe_link", NULL};
 
@@ -541,7 +861,7 @@ static int record_consent(cu_vault *v, cu_op *op, const cu_subject_rec *rec,
     } else if (!p || !p->consent_required) {
         /* A purpose since removed or changed: withdrawal still works. */
         seen_ctx s = {.purpose = in->purpose};
-        if ((rc = cu_store_consent_each(v->store, rec->id, seen_purpose, &s, err)))
+        if ((rc = consents_each(v, rec->id, seen_purpose, &s, err)))
             return rc;
         if (!s.seen)
             return cu_err_set(err, CU_EINVAL, "subject %s never consented to %s", rec->id,
@@ -571,6 +891,10 @@ static int record_consent(cu_vault *v, cu_op *op, const cu_subject_rec *rec,
             .at = cu_now_us(), .evidence = in->evidence_len ? sealed.data : NULL,
             .evidence_len = sealed.len,
         };
+        unsigned char mac[CU_HASH_BYTES];
+        cu_consent_row_sign(v, &row, mac);
+        row.mac = mac;
+        row.mac_len = sizeof mac;
         rc = cu_store_consent_insert(v->store, &row, err);
     }
     cu_buf_release(&sealed);
@@ -641,7 +965,7 @@ int cu_consent_record(cu_vault *v, const cu_actor *a, const char *subject_id,
         rc = record_consent(v, &op, &rec, in, a->name, id_out, err);
     if (!rc && events) {
         purpose_events p = {.rec = &rec, .purpose = in->purpose, .cb = events, .ctx = ctx};
-        rc = cu_store_consent_each(v->store, rec.id, purpose_event, &p, err);
+        rc = consents_each(v, rec.id, purpose_event, &p, err);
         if (rc == CU_ENOMEM)
             rc = cu_err_set(err, rc, "out of memory");
     }
@@ -689,7 +1013,7 @@ int cu_consent_history(cu_vault *v, const cu_actor *a, const char *subject_id,
     rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err))) {
         history_ctx h = {.v = v, .rec = &rec, .dek = &dek, .cb = cb, .ctx = ctx, .err = err};
-        rc = cu_store_consent_each(v->store, rec.id, one_consent, &h, err);
+        rc = consents_each(v, rec.id, one_consent, &h, err);
         cu_key_wipe(&dek);
     }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
@@ -934,16 +1258,17 @@ int cu_subject_object(cu_vault *v, const cu_actor *a, const char *subject_id,
         /* Only the same objection twice is a conflict: one to a purpose may
          * stand beside one to all (and outlive its lifting). */
         same_objection same = {.purpose = purpose};
-        rc = cu_store_objection_each(v->store, rec.id, same_active, &same, err);
+        objection_scan scan = {.cb = same_active, .ctx = &same};
+        rc = objections_scan(v, &rec, &scan, err);
+        free(scan.lift);
         if (!rc && same.active)
             rc = cu_err_set(err, CU_ECONFLICT, "subject %s objects to %s already", rec.id,
                             purpose);
         if (!rc)
-            rc = cu_store_objection_add(v->store, rec.id, purpose, cu_now_us(), a->name, err);
+            rc = cu_objection_add(v, rec.id, purpose, cu_now_us(), a->name, err);
     } else if (!rc) {
         int64_t lifted = 0;
-        rc = cu_store_objection_lift(v->store, rec.id, purpose, cu_now_us(), a->name, &lifted,
-                                     err);
+        rc = objection_lift(v, &rec, purpose, cu_now_us(), a->name, &lifted, err);
         if (!rc && !lifted)
             rc = cu_err_set(err, CU_ECONFLICT, "subject %s has no objection to %s", rec.id,
                             purpose);
@@ -962,7 +1287,9 @@ int cu_subject_rights(cu_vault *v, const cu_actor *a, const char *subject_id,
     rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc) {
         *restricted_at = rec.restricted_at;
-        rc = cu_store_objection_each(v->store, rec.id, cb, ctx, err);
+        objection_scan scan = {.cb = cb, .ctx = ctx};
+        rc = objections_scan(v, &rec, &scan, err);
+        free(scan.lift);
     }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }

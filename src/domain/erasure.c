@@ -399,7 +399,7 @@ typedef struct reseal_ctx {
     struct resealed {
         char id[CU_ID_STRLEN];
         cu_buf sealed;
-        unsigned char mac[CU_HASH_BYTES]; /* break_glass: the row's new code */
+        unsigned char mac[CU_HASH_BYTES]; /* the row's new code */
     } *v;
     size_t n, cap;
     int rc;
@@ -438,7 +438,19 @@ static int reseal_one(reseal_ctx *c, const char *id, const char *field, const vo
 
 static int reseal_consent(void *ctx, const cu_consent_row *r)
 {
-    return reseal_one(ctx, r->id, "consent.evidence", r->evidence, r->evidence_len);
+    reseal_ctx *c = ctx;
+    /* A record that fails its code is not authenticated anew. */
+    if (cu_consent_row_check(c->vault, r, NULL))
+        return CU_ETAMPER;
+    size_t before = c->n;
+    int rc = reseal_one(c, r->id, "consent.evidence", r->evidence, r->evidence_len);
+    if (!rc && c->n > before) {
+        cu_consent_row row = *r;
+        row.evidence = c->v[c->n - 1].sealed.data;
+        row.evidence_len = c->v[c->n - 1].sealed.len;
+        cu_consent_row_sign(c->vault, &row, c->v[c->n - 1].mac);
+    }
+    return rc;
 }
 
 static int reseal_grant(void *ctx, const cu_break_glass_row *g)
@@ -481,7 +493,8 @@ static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
                             t == 0 ? "consent evidence" : "break-glass reasons", c.rec->id);
         for (size_t i = 0; !rc && i < c.n; i++)
             rc = t == 0 ? cu_store_consent_set_evidence(v->store, c.v[i].id, c.v[i].sealed.data,
-                                                        c.v[i].sealed.len, err)
+                                                        c.v[i].sealed.len, c.v[i].mac,
+                                                        CU_HASH_BYTES, err)
                         : cu_store_break_glass_set_reason(v->store, c.v[i].id,
                                                           c.v[i].sealed.data,
                                                           c.v[i].sealed.len, c.v[i].mac,

@@ -11,6 +11,8 @@
 static const cu_row_family *const families[] = {
     &cu_staff_rows,
     &cu_policy_rows,
+    &cu_consent_rows,
+    &cu_request_rows,
     NULL, /* end */
 };
 

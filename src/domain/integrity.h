@@ -59,6 +59,8 @@ typedef struct cu_row_family {
  * unsubscribe links (consent.c). */
 extern const cu_row_family cu_staff_rows;
 extern const cu_row_family cu_policy_rows;
+extern const cu_row_family cu_consent_rows;
+extern const cu_row_family cu_request_rows;
 
 /* Checks every authenticated row of a sealed store; *bad counts the rows
  * reported, *rows those looked at. CU_ETAMPER (with err naming the first bad

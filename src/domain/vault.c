@@ -730,9 +730,9 @@ static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
     f->restricted = rec->restricted_at != 0;
     int rc = CU_OK;
     if (rec->objecting)
-        rc = cu_store_objection_active(v->store, rec->id, purpose, &f->objected, err);
+        rc = cu_objection_active(v, rec, purpose, &f->objected, err);
     if (!rc && (f->purpose->consent_required || f->restricted))
-        rc = cu_store_consent_given(v->store, rec->id, purpose, &f->consent, err);
+        rc = cu_consent_given(v, rec->id, purpose, &f->consent, err);
     return rc;
 }
 

@@ -144,6 +144,25 @@ CU_MUST_USE int cu_break_glass_check(cu_vault *v, const cu_break_glass_row *b, c
 CU_MUST_USE int cu_policy_row_check(cu_vault *v, const cu_policy_row *r, bool current,
                                     cu_err *err);
 
+/* Consent and objection rows (consent.c). A consent row's code and its
+ * check (CU_ETAMPER naming the record). */
+void cu_consent_row_sign(cu_vault *v, const cu_consent_row *r, unsigned char out[CU_HASH_BYTES]);
+CU_MUST_USE int cu_consent_row_check(cu_vault *v, const cu_consent_row *r, cu_err *err);
+/* A subject's consent records, each authenticated before cb sees it. */
+CU_MUST_USE int cu_consent_each_checked(cu_vault *v, const char *subject_id, cu_consent_cb cb,
+                                        void *ctx, cu_err *err);
+/* Whether the latest (authenticated) record for subject x purpose says given. */
+CU_MUST_USE int cu_consent_given(cu_vault *v, const char *subject_id, const char *purpose,
+                                 bool *out, cu_err *err);
+/* Whether an active objection of rec names purpose or "*"; every objection
+ * row is authenticated and the active ones must be as many as rec->objecting
+ * (CU_ETAMPER otherwise: a deleted or added objection row). */
+CU_MUST_USE int cu_objection_active(cu_vault *v, const cu_subject_rec *rec, const char *purpose,
+                                    bool *out, cu_err *err);
+/* Records an objection (with its code) and recounts the subject's. */
+CU_MUST_USE int cu_objection_add(cu_vault *v, const char *subject_id, const char *purpose,
+                                 int64_t now, const char *by, cu_err *err);
+
 typedef struct cu_auth_cache cu_auth_cache;
 void cu_auth_cache_free(cu_auth_cache *c);
 

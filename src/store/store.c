@@ -12,7 +12,7 @@
     "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
     "coalesce(restricted_at, 0), objecting"
 #define CONSENT_COLUMNS                                                                     \
-    "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence"
+    "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence, mac"
 
 #define USER_COLUMNS                                                                        \
     "id, controller_id, username, roles, pwhash, totp, totp_last_step, failures, "          \
@@ -26,10 +26,13 @@
 #define UNSUB_COLUMNS                                                                       \
     "token_hash, subject_id, purpose, created_at, coalesce(used_at, 0), mac"
 
+#define OBJECTION_COLUMNS                                                                   \
+    "subject_id, purpose, recorded_by, lifted_by, made_at, coalesce(lifted_at, 0), seq, mac"
+
 #define REQUEST_COLUMNS                                                                     \
     "id, controller_id, kind, channel, state, paused_from, subject_id, purpose, "           \
     "received_on, evidence_on, extended, told_on, grounds, closed_on, created_at, "         \
-    "updated_at, complaint_route"
+    "updated_at, complaint_route, mac"
 
 /* Prepared statements, prepared on first use and kept for the connection. */
 enum stmt_id {
@@ -50,12 +53,13 @@ enum stmt_id {
     ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS, ST_CARE_ALL,
     ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH, ST_BG_ALL,
     ST_MAC_USERS, ST_MAC_SESSIONS, ST_MAC_TOKENS, ST_MAC_CARE, ST_MAC_BG, ST_MAC_POLICIES,
-    ST_MAC_UNSUB, ST_POL_ALL, ST_UNSUB_ALL,
+    ST_MAC_UNSUB, ST_MAC_CONSENTS, ST_MAC_OBJECTIONS, ST_MAC_REQUESTS, ST_POL_ALL, ST_UNSUB_ALL,
+    ST_CONSENT_ALL, ST_OBJ_ALL, ST_OBJ_LIFT_ONE,
     ST_ITEM_DELETE, ST_ITEM_RESEAL, ST_SUBJ_KEYVER, ST_CONSENT_EVIDENCE, ST_BG_SUBJECT,
     ST_BG_REASON,
     ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH,
     ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
-    ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
+    ST_OBJ_ADD, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
     ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
     ST_RQ_INSERT, ST_RQ_UPDATE, ST_RQ_GET, ST_RQ_EACH, ST_RQ_EACH_CTL,
     ST_RQ_PAUSE_OPEN, ST_RQ_PAUSE_CLOSE, ST_RQ_PAUSES,
@@ -186,6 +190,13 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MAC_BG] = "UPDATE break_glass SET mac = ?3 WHERE id = ?1",
     [ST_MAC_POLICIES] = "UPDATE policies SET mac = ?3 WHERE controller_id = ?1 AND version = ?2",
     [ST_MAC_UNSUB] = "UPDATE unsubscribe_links SET mac = ?3 WHERE token_hash = ?1",
+    [ST_MAC_CONSENTS] = "UPDATE consents SET mac = ?3 WHERE id = ?1",
+    [ST_MAC_OBJECTIONS] = "UPDATE objections SET mac = ?3 WHERE seq = ?2 AND ?1 IS NOT NULL",
+    [ST_MAC_REQUESTS] = "UPDATE requests SET mac = ?3 WHERE id = ?1",
+    [ST_CONSENT_ALL] = "SELECT " CONSENT_COLUMNS " FROM consents ORDER BY seq",
+    [ST_OBJ_ALL] = "SELECT " OBJECTION_COLUMNS " FROM objections ORDER BY seq",
+    [ST_OBJ_LIFT_ONE] = "UPDATE objections SET lifted_at = ?2, lifted_by = ?3, mac = ?4 "
+                        "WHERE seq = ?1 AND lifted_at IS NULL",
     [ST_POL_ALL] = "SELECT controller_id, version, applied_at, applied_by, digest, document, "
                    "mac FROM policies ORDER BY controller_id, version",
     [ST_UNSUB_ALL] = "SELECT " UNSUB_COLUMNS " FROM unsubscribe_links ORDER BY token_hash",
@@ -201,25 +212,21 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ITEM_DELETE] = "DELETE FROM items WHERE subject_id = ?1 AND id = ?2",
     [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3 WHERE subject_id = ?1 AND id = ?2",
     [ST_SUBJ_KEYVER] = "UPDATE subjects SET key_version = ?2 WHERE id = ?1",
-    [ST_CONSENT_EVIDENCE] = "UPDATE consents SET evidence = ?2 WHERE id = ?1",
+    [ST_CONSENT_EVIDENCE] = "UPDATE consents SET evidence = ?2, mac = ?3 WHERE id = ?1",
     [ST_BG_SUBJECT] = "SELECT " BG_COLUMNS " FROM break_glass WHERE subject_id = ?1 ORDER BY id",
     [ST_BG_REASON] = "UPDATE break_glass SET reason = ?2, mac = ?3 WHERE id = ?1",
     [ST_CONSENT_INSERT] = "INSERT INTO consents(id, subject_id, purpose, state, method, "
-                          "recorded_by, policy_version, at, evidence) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_CONSENT_LATEST] = "SELECT state FROM consents WHERE subject_id = ?1 AND purpose = ?2 "
-                          "ORDER BY seq DESC LIMIT 1",
+                          "recorded_by, policy_version, at, evidence, mac) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_CONSENT_LATEST] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
+                          "AND purpose = ?2 ORDER BY seq DESC LIMIT 1",
     [ST_CONSENT_EACH] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
                         "ORDER BY seq",
     [ST_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
     [ST_OBJ_ADD] = "INSERT INTO objections(subject_id, purpose, made_at, recorded_by) "
                    "VALUES (?1, ?2, ?3, ?4)",
-    [ST_OBJ_LIFT] = "UPDATE objections SET lifted_at = ?3, lifted_by = ?4 "
-                    "WHERE subject_id = ?1 AND purpose = ?2 AND lifted_at IS NULL",
-    [ST_OBJ_ACTIVE] = "SELECT 1 FROM objections WHERE subject_id = ?1 AND lifted_at IS NULL "
-                      "AND purpose IN (?2, '*') LIMIT 1",
-    [ST_OBJ_EACH] = "SELECT subject_id, purpose, recorded_by, lifted_by, made_at, "
-                    "coalesce(lifted_at, 0) FROM objections WHERE subject_id = ?1 ORDER BY seq",
+    [ST_OBJ_EACH] = "SELECT " OBJECTION_COLUMNS " FROM objections WHERE subject_id = ?1 "
+                    "ORDER BY seq",
     [ST_OBJ_COUNT] = "UPDATE subjects SET objecting = (SELECT count(*) FROM objections "
                      "WHERE subject_id = ?1 AND lifted_at IS NULL) WHERE id = ?1",
     [ST_SUBJ_RESTRICT] = "UPDATE subjects SET restricted_at = nullif(?2, 0) WHERE id = ?1",
@@ -229,11 +236,12 @@ static const char *const stmt_sql[ST_COUNT] = {
                      "AND used_at IS NULL",
     [ST_UNSUB_PEEK] = "SELECT " UNSUB_COLUMNS " FROM unsubscribe_links WHERE token_hash = ?1",
     [ST_RQ_INSERT] = "INSERT INTO requests(" REQUEST_COLUMNS ") VALUES "
-                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                     "?18)",
     [ST_RQ_UPDATE] = "UPDATE requests SET state = ?5, paused_from = ?6, subject_id = ?7, "
                      "purpose = ?8, evidence_on = ?10, extended = ?11, told_on = ?12, "
-                     "grounds = ?13, closed_on = ?14, updated_at = ?16, complaint_route = ?17 "
-                     "WHERE id = ?1",
+                     "grounds = ?13, closed_on = ?14, updated_at = ?16, complaint_route = ?17, "
+                     "mac = ?18 WHERE id = ?1",
     [ST_RQ_GET] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
     [ST_RQ_EACH] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE (?1 = 0 OR state NOT IN "
                    "('fulfilled','refused','withdrawn')) ORDER BY received_on, created_at",
@@ -1498,7 +1506,8 @@ int cu_store_row_mac_set(cu_store *s, cu_mac_table t, const void *key, size_t ke
         [CU_MT_USERS] = ST_MAC_USERS,     [CU_MT_SESSIONS] = ST_MAC_SESSIONS,
         [CU_MT_TOKENS] = ST_MAC_TOKENS,   [CU_MT_CARE] = ST_MAC_CARE,
         [CU_MT_BREAK_GLASS] = ST_MAC_BG,  [CU_MT_POLICIES] = ST_MAC_POLICIES,
-        [CU_MT_UNSUBSCRIBE] = ST_MAC_UNSUB,
+        [CU_MT_UNSUBSCRIBE] = ST_MAC_UNSUB, [CU_MT_CONSENTS] = ST_MAC_CONSENTS,
+        [CU_MT_OBJECTIONS] = ST_MAC_OBJECTIONS, [CU_MT_REQUESTS] = ST_MAC_REQUESTS,
     };
     if ((unsigned)t >= sizeof ids / sizeof ids[0])
         return cu_err_set(err, CU_EINVAL, "no such authenticated table");
@@ -1599,27 +1608,13 @@ int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err)
     sqlite3_bind_int64(st, 8, r->at);
     if (r->evidence)
         bind_blob(st, 9, r->evidence, r->evidence_len);
+    bind_mac(st, 10, r->mac, r->mac_len);
     return exec_stmt(s, st, "recording consent", err);
-}
-
-int cu_store_consent_given(cu_store *s, const char *subject_id, const char *purpose, bool *out,
-                           cu_err *err)
-{
-    PREP(st, ST_CONSENT_LATEST, "consent");
-    bind_text(st, 1, subject_id);
-    bind_text(st, 2, purpose);
-    int rc = sqlite3_step(st), res = CU_OK;
-    *out = false;
-    if (rc == SQLITE_ROW)
-        *out = strcmp(col_text(st, 0), "given") == 0;
-    else if (rc != SQLITE_DONE)
-        res = db_fail(s, rc, "reading consent", err);
-    done(st);
-    return res;
 }
 
 static cu_consent_row consent_from_row(sqlite3_stmt *st)
 {
+    int mt = sqlite3_column_type(st, 9);
     return (cu_consent_row){
         .id = col_text(st, 0),
         .subject_id = col_text(st, 1),
@@ -1631,22 +1626,16 @@ static cu_consent_row consent_from_row(sqlite3_stmt *st)
         .at = sqlite3_column_int64(st, 7),
         .evidence = sqlite3_column_blob(st, 8),
         .evidence_len = (size_t)sqlite3_column_bytes(st, 8),
+        .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 9) : NULL,
+        .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 9) : 0,
     };
 }
 
-int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb, void *ctx,
-                          cu_err *err)
+/* One row of a statement that returns at most one: cb's result, CU_ENOTFOUND
+ * when there is none. */
+static int consent_one(cu_store *s, sqlite3_stmt *st, cu_consent_cb cb, void *ctx,
+                       cu_err *err)
 {
-    PREP(st, ST_CONSENT_EACH, "consents");
-    bind_text(st, 1, subject_id);
-    cu_consent_row r;
-    EACH_ROW(st, "listing consent", (r = consent_from_row(st), cb(ctx, &r)));
-}
-
-int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ctx, cu_err *err)
-{
-    PREP(st, ST_CONSENT_GET, "consent");
-    bind_text(st, 1, id);
     int rc = sqlite3_step(st), res;
     if (rc == SQLITE_ROW) {
         cu_consent_row r = consent_from_row(st);
@@ -1660,7 +1649,33 @@ int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ct
     return res;
 }
 
-static int objection_recount(cu_store *s, const char *subject_id, cu_err *err)
+int cu_store_consent_latest(cu_store *s, const char *subject_id, const char *purpose,
+                            cu_consent_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CONSENT_LATEST, "consent");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, purpose);
+    return consent_one(s, st, cb, ctx, err);
+}
+
+int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb, void *ctx,
+                          cu_err *err)
+{
+    PREP(st, subject_id ? ST_CONSENT_EACH : ST_CONSENT_ALL, "consents");
+    if (subject_id)
+        bind_text(st, 1, subject_id);
+    cu_consent_row r;
+    EACH_ROW(st, "listing consent", (r = consent_from_row(st), cb(ctx, &r)));
+}
+
+int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CONSENT_GET, "consent");
+    bind_text(st, 1, id);
+    return consent_one(s, st, cb, ctx, err);
+}
+
+int cu_store_objection_recount(cu_store *s, const char *subject_id, cu_err *err)
 {
     PREP(st, ST_OBJ_COUNT, "objections");
     bind_text(st, 1, subject_id);
@@ -1668,7 +1683,7 @@ static int objection_recount(cu_store *s, const char *subject_id, cu_err *err)
 }
 
 int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purpose,
-                           int64_t now, const char *by, cu_err *err)
+                           int64_t now, const char *by, int64_t *seq, cu_err *err)
 {
     PREP(st, ST_OBJ_ADD, "objection");
     bind_text(st, 1, subject_id);
@@ -1676,53 +1691,43 @@ int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purp
     sqlite3_bind_int64(st, 3, now);
     bind_text(st, 4, by);
     int rc = exec_stmt(s, st, "recording an objection", err);
-    return rc ? rc : objection_recount(s, subject_id, err);
+    *seq = rc ? 0 : sqlite3_last_insert_rowid(s->db);
+    return rc;
 }
 
-int cu_store_objection_lift(cu_store *s, const char *subject_id, const char *purpose,
-                            int64_t now, const char *by, int64_t *lifted, cu_err *err)
+int cu_store_objection_lift(cu_store *s, int64_t seq, int64_t now, const char *by,
+                            const unsigned char *mac, size_t mac_len, cu_err *err)
 {
-    PREP(st, ST_OBJ_LIFT, "objection");
-    bind_text(st, 1, subject_id);
-    bind_text(st, 2, purpose);
-    sqlite3_bind_int64(st, 3, now);
-    bind_text(st, 4, by);
-    int rc = exec_stmt(s, st, "lifting an objection", err);
-    if (!rc && lifted)
-        *lifted = sqlite3_changes64(s->db);
-    return rc ? rc : objection_recount(s, subject_id, err);
-}
-
-int cu_store_objection_active(cu_store *s, const char *subject_id, const char *purpose,
-                              bool *out, cu_err *err)
-{
-    PREP(st, ST_OBJ_ACTIVE, "objection");
-    bind_text(st, 1, subject_id);
-    bind_text(st, 2, purpose);
-    int rc = sqlite3_step(st), res = CU_OK;
-    *out = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        res = db_fail(s, rc, "reading objections", err);
-    done(st);
-    return res;
+    PREP(st, ST_OBJ_LIFT_ONE, "objection");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, now);
+    bind_text(st, 3, by);
+    bind_mac(st, 4, mac, mac_len);
+    return exec_stmt(s, st, "lifting an objection", err);
 }
 
 int cu_store_objection_each(cu_store *s, const char *subject_id, cu_objection_cb cb, void *ctx,
                             cu_err *err)
 {
-    PREP(st, ST_OBJ_EACH, "objections");
-    bind_text(st, 1, subject_id);
+    PREP(st, subject_id ? ST_OBJ_EACH : ST_OBJ_ALL, "objections");
+    if (subject_id)
+        bind_text(st, 1, subject_id);
+    int mt;
     EACH_ROW(st, "listing objections",
-             cb(ctx, &(cu_objection_row){
-                         .subject_id = col_text(st, 0),
-                         .purpose = col_text(st, 1),
-                         .recorded_by = col_text(st, 2),
-                         .lifted_by = sqlite3_column_type(st, 3) == SQLITE_NULL
-                                          ? NULL
-                                          : col_text(st, 3),
-                         .made_at = sqlite3_column_int64(st, 4),
-                         .lifted_at = sqlite3_column_int64(st, 5),
-                     }));
+             (mt = sqlite3_column_type(st, 7),
+              cb(ctx, &(cu_objection_row){
+                          .subject_id = col_text(st, 0),
+                          .purpose = col_text(st, 1),
+                          .recorded_by = col_text(st, 2),
+                          .lifted_by = sqlite3_column_type(st, 3) == SQLITE_NULL
+                                           ? NULL
+                                           : col_text(st, 3),
+                          .made_at = sqlite3_column_int64(st, 4),
+                          .lifted_at = sqlite3_column_int64(st, 5),
+                          .seq = sqlite3_column_int64(st, 6),
+                          .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 7) : NULL,
+                          .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 7) : 0,
+                      })));
 }
 
 int cu_store_subject_set_restricted(cu_store *s, const char *id, int64_t at, cu_err *err)
@@ -1823,6 +1828,7 @@ static void bind_request(sqlite3_stmt *st, const cu_request_rec *r)
     sqlite3_bind_int64(st, 15, r->created_at);
     sqlite3_bind_int64(st, 16, r->updated_at);
     bind_opt(st, 17, r->complaint_route);
+    bind_mac(st, 18, r->mac, r->mac_len);
 }
 
 /* A text column, "" when NULL. */
@@ -1852,6 +1858,7 @@ static void request_from_row(sqlite3_stmt *st, cu_request_rec *r)
     r->created_at = sqlite3_column_int64(st, 14);
     r->updated_at = sqlite3_column_int64(st, 15);
     cu_strlcpy(r->complaint_route, col_str(st, 16), sizeof r->complaint_route);
+    col_mac(st, 17, r->mac, &r->mac_len);
 }
 
 int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err)
@@ -2007,11 +2014,12 @@ int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t versio
 }
 
 int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed, size_t n,
-                                  cu_err *err)
+                                  const unsigned char *mac, size_t mac_len, cu_err *err)
 {
     PREP(st, ST_CONSENT_EVIDENCE, "consent");
     bind_text(st, 1, id);
     bind_blob(st, 2, sealed, n);
+    bind_mac(st, 3, mac, mac_len);
     return exec_stmt(s, st, "re-encrypting consent evidence", err);
 }
 

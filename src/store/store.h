@@ -323,10 +323,10 @@ CU_MUST_USE int cu_store_break_glass_each(cu_store *s, const char *controller_id
 /* Sets the code of one row of an authenticated table (for sealing), the row
  * named by its key: key is text (key_len 0) or a blob of key_len bytes
  * (a token hash); care_list's second key is key2 (subject id), policies'
- * num (version). */
+ * num (version); objections are named by num (seq) alone (key ""). */
 typedef enum cu_mac_table {
     CU_MT_USERS, CU_MT_SESSIONS, CU_MT_TOKENS, CU_MT_CARE, CU_MT_BREAK_GLASS,
-    CU_MT_POLICIES, CU_MT_UNSUBSCRIBE,
+    CU_MT_POLICIES, CU_MT_UNSUBSCRIBE, CU_MT_CONSENTS, CU_MT_OBJECTIONS, CU_MT_REQUESTS,
 } cu_mac_table;
 CU_MUST_USE int cu_store_row_mac_set(cu_store *s, cu_mac_table t, const void *key,
                                      size_t key_len, const char *key2, int64_t num,
@@ -366,13 +366,16 @@ typedef struct cu_consent_row {
     int64_t policy_version, at;
     const unsigned char *evidence; /* sealed under the subject's key; NULL when none */
     size_t evidence_len;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
 } cu_consent_row;
 typedef int (*cu_consent_cb)(void *ctx, const cu_consent_row *r);
 CU_MUST_USE int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err);
-/* Whether the latest record for subject x purpose says "given". */
-CU_MUST_USE int cu_store_consent_given(cu_store *s, const char *subject_id, const char *purpose,
-                                       bool *out, cu_err *err);
-/* A subject's records, oldest first. */
+/* The latest record for subject x purpose; CU_ENOTFOUND when none. */
+CU_MUST_USE int cu_store_consent_latest(cu_store *s, const char *subject_id,
+                                        const char *purpose, cu_consent_cb cb, void *ctx,
+                                        cu_err *err);
+/* A subject's records (every record when subject_id is NULL), oldest first. */
 CU_MUST_USE int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb,
                                       void *ctx, cu_err *err);
 /* One record by id; CU_ENOTFOUND when absent. */
@@ -383,18 +386,20 @@ CU_MUST_USE int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb 
  * active objections so that most reads need no lookup */
 typedef struct cu_objection_row {
     const char *subject_id, *purpose, *recorded_by, *lifted_by;
-    int64_t made_at, lifted_at;
+    int64_t made_at, lifted_at, seq;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
 } cu_objection_row;
 typedef int (*cu_objection_cb)(void *ctx, const cu_objection_row *r);
+/* Records an objection (no code yet: the caller sets it by *seq). */
 CU_MUST_USE int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purpose,
-                                       int64_t now, const char *by, cu_err *err);
-/* Lifts the active objections of subject to purpose; *lifted says how many. */
-CU_MUST_USE int cu_store_objection_lift(cu_store *s, const char *subject_id,
-                                        const char *purpose, int64_t now, const char *by,
-                                        int64_t *lifted, cu_err *err);
-/* Whether an active objection names purpose or "*" (all). */
-CU_MUST_USE int cu_store_objection_active(cu_store *s, const char *subject_id,
-                                          const char *purpose, bool *out, cu_err *err);
+                                       int64_t now, const char *by, int64_t *seq, cu_err *err);
+/* Lifts one active objection, writing its new code. */
+CU_MUST_USE int cu_store_objection_lift(cu_store *s, int64_t seq, int64_t now, const char *by,
+                                        const unsigned char *mac, size_t mac_len, cu_err *err);
+/* Sets subjects.objecting to the subject's active objections. */
+CU_MUST_USE int cu_store_objection_recount(cu_store *s, const char *subject_id, cu_err *err);
+/* A subject's objections (every objection when subject_id is NULL), oldest first. */
 CU_MUST_USE int cu_store_objection_each(cu_store *s, const char *subject_id,
                                         cu_objection_cb cb, void *ctx, cu_err *err);
 /* Sets (at > 0) or lifts (at == 0) a restriction. */
@@ -439,6 +444,8 @@ typedef struct cu_request_rec {
     char closed_on[11];     /* fulfilled, refused or withdrawn */
     bool extended;
     int64_t created_at, updated_at;
+    unsigned char mac[32];
+    size_t mac_len;
 } cu_request_rec;
 typedef int (*cu_request_cb)(void *ctx, const cu_request_rec *r);
 CU_MUST_USE int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err);
@@ -483,7 +490,8 @@ CU_MUST_USE int cu_store_item_reseal(cu_store *s, const char *subject_id, const 
 CU_MUST_USE int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t version,
                                                  cu_err *err);
 CU_MUST_USE int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed,
-                                              size_t n, cu_err *err);
+                                              size_t n, const unsigned char *mac,
+                                              size_t mac_len, cu_err *err);
 /* A subject's break-glass grants (no usernames). */
 CU_MUST_USE int cu_store_break_glass_of_subject(cu_store *s, const char *subject_id,
                                                 cu_break_glass_cb cb, void *ctx, cu_err *err);
