@@ -710,6 +710,12 @@ typedef struct consent_walk {
     cu_row_report_cb report;
     void *rctx;
     int64_t rows;
+    /* active objections per subject, in the order met */
+    struct active_count {
+        char subject_id[CU_ID_STRLEN];
+        int64_t n;
+    } *act;
+    size_t nact, capact;
     struct consent_mac_note {
         char id[CU_ID_STRLEN];
         int64_t seq;
@@ -754,10 +760,47 @@ static int consent_walk_row(void *ctx, const cu_consent_row *r)
                      r->mac_len ? "altered" : "forged (no row code)");
 }
 
+static int count_active(consent_walk *w, const char *subject_id)
+{
+    for (size_t i = w->nact; i-- > 0;)
+        if (strcmp(w->act[i].subject_id, subject_id) == 0) {
+            w->act[i].n++;
+            return CU_OK;
+        }
+    if (w->nact == w->capact) {
+        size_t cap = w->capact ? w->capact * 2 : 16;
+        struct active_count *n = realloc(w->act, cap * sizeof *n);
+        if (!n)
+            return CU_ENOMEM;
+        w->act = n;
+        w->capact = cap;
+    }
+    cu_strlcpy(w->act[w->nact].subject_id, subject_id, sizeof w->act[w->nact].subject_id);
+    w->act[w->nact++].n = 1;
+    return CU_OK;
+}
+
+/* A deleted (or added) objection row: the subject's count disagrees. */
+static int objection_count_row(void *ctx, const cu_subject_rec *rec)
+{
+    consent_walk *w = ctx;
+    int64_t n = 0;
+    for (size_t i = 0; i < w->nact; i++)
+        if (strcmp(w->act[i].subject_id, rec->id) == 0)
+            n = w->act[i].n;
+    if (n == rec->objecting)
+        return CU_OK;
+    return w->report(w->rctx, "objections", rec->id,
+                     "the subject's active objections do not match its count (a row deleted "
+                     "or added)");
+}
+
 static int objection_walk_row(void *ctx, const cu_objection_row *r)
 {
     consent_walk *w = ctx;
     w->rows++;
+    if (!w->seal && !r->lifted_at && count_active(w, r->subject_id))
+        return CU_ENOMEM;
     if (w->seal) {
         unsigned char mac[CU_HASH_BYTES];
         cu_mac m;
@@ -781,6 +824,9 @@ static int consent_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, 
     int rc = cu_store_consent_each(v->store, NULL, consent_walk_row, &w, err);
     if (!rc)
         rc = cu_store_objection_each(v->store, NULL, objection_walk_row, &w, err);
+    if (!rc && !seal)
+        rc = cu_store_subject_each(v->store, NULL, objection_count_row, &w, err);
+    free(w.act);
     if (rc && !(err && err->code))
         rc = cu_err_set(err, rc, "cannot walk the consents and objections");
     for (size_t i = 0; !rc && i < w.n; i++)

@@ -875,6 +875,7 @@ typedef struct recs {
     size_t n, cap;
     cu_vault *vault;
     cu_err *err;
+    bool open_only;
 } recs;
 
 static int collect_rec(void *ctx, const cu_request_rec *r)
@@ -883,6 +884,11 @@ static int collect_rec(void *ctx, const cu_request_rec *r)
     int checked = request_check(l->vault, r, l->err);
     if (checked)
         return checked;
+    /* Closed ones are left out here, after every row was authenticated, so
+     * that an open request marked closed in the database cannot vanish. */
+    if (l->open_only && (strcmp(r->state, "fulfilled") == 0 ||
+                         strcmp(r->state, "refused") == 0 || strcmp(r->state, "withdrawn") == 0))
+        return CU_OK;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         cu_request_rec *nv = realloc(l->v, cap * sizeof *nv);
@@ -909,10 +915,10 @@ static int by_due(const void *pa, const void *pb)
 static int all_views(cu_vault *v, const char *controller_id, bool open_only,
                      cu_request_view **out, size_t *n, cu_err *err)
 {
-    recs l = {.vault = v, .err = err};
+    recs l = {.vault = v, .err = err, .open_only = open_only};
     *out = NULL;
     *n = 0;
-    int rc = cu_store_request_each(v->store, controller_id, open_only, collect_rec, &l, err);
+    int rc = cu_store_request_each(v->store, controller_id, false, collect_rec, &l, err);
     if (rc == CU_ENOMEM)
         rc = cu_err_set(err, rc, "out of memory");
     cu_request_view *views = rc || !l.n ? NULL : calloc(l.n, sizeof *views);

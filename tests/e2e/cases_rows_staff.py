@@ -16,6 +16,8 @@ from http_client import Server, Staff, expect_status
 
 CASES, case = registry()
 
+WEB_NAME = "Ottoline Quarrendon"  # the web user of cases_policy.healthya_store
+
 
 def unkeyed_token_hash(token):
     """The hash custos stored for a token before rows were authenticated: an
@@ -312,3 +314,45 @@ def t_seal(ctx):
         expect_status(subject_get(srv, st, "S1", sessions["carer"]), 401, "an old session")
         expect_status(subject_get(srv, st, "S1", st.signin(srv, "carer")), 200,
                       "a new session after sealing")
+
+
+@case("rows: a forged 'given' consent, an objection deleted or altered, and a rights "
+      "request moved to another state are refused at use; verify names them")
+def t_consent_objection_request(ctx):
+    from cases_policy import healthya_store
+    cx, ctl, sid = healthya_store(ctx)
+    cx.fails(1, "--purpose", "newsletters", "subject", "show", sid, says="consent")
+    cp = copy_of(ctx, cx)
+    forged = "00000000-0000-4000-8000-0000000000cc"
+    sql_exec(cp.db, ("INSERT INTO consents(id, subject_id, purpose, policy_version, state, at, "
+                     "method, recorded_by) VALUES (?, ?, 'newsletters', 1, 'given', 1, "
+                     "'web_form', 'admin')", (forged, sid)))
+    r = cp.fails(1, "--purpose", "newsletters", "subject", "show", sid, says="has been altered")
+    check(WEB_NAME not in r.out, "a forged consent let the subject be read", r.describe())
+    verify_names(cp, "consents", forged, "a forged consent")
+
+    cx.ok("subject", "object", sid, "website_improvement")
+    cx.fails(1, "--purpose", "website_improvement", "subject", "show", sid, says="objection")
+    (seq,) = sql(cx.db, "SELECT seq FROM objections WHERE subject_id = ?", (sid,))[0]
+    cp2 = copy_of(ctx, cx)
+    sql_exec(cp2.db, ("DELETE FROM objections WHERE seq = ?", (seq,)))
+    r = cp2.fails(1, "--purpose", "website_improvement", "subject", "show", sid,
+                  says="objections of subject")
+    check(WEB_NAME not in r.out, "a deleted objection let the subject be read", r.describe())
+    verify_names(cp2, "objections", sid, "a deleted objection")
+    cp3 = copy_of(ctx, cx)
+    sql_exec(cp3.db, ("UPDATE objections SET purpose = 'newsletters' WHERE seq = ?", (seq,)))
+    cp3.fails(1, "--purpose", "website_improvement", "subject", "show", sid,
+              says="has been altered")
+    verify_names(cp3, "objections", str(seq), "an altered objection")
+
+    rid = cx.ok("requests", "receive", "--controller", ctl, "--kind", "access", "--channel",
+                "email", "--received-on", "2026-01-05", "--details-file", "-",
+                stdin="wants a copy").out.strip()
+    cp4 = copy_of(ctx, cx)
+    sql_exec(cp4.db, ("UPDATE requests SET state = 'fulfilled', closed_on = '2026-01-01' "
+                      "WHERE id = ?", (rid,)))
+    cp4.fails(1, "requests", "show", rid, says="has been altered")
+    cp4.fails(1, "requests", "due", says="has been altered")
+    verify_names(cp4, "requests", rid, "an altered request")
+    cx.ok("verify")
