@@ -402,10 +402,12 @@ typedef struct reseal_ctx {
     const cu_key *old_dek, *new_dek;
     int64_t new_version;
     bool consent; /* which table: consents or break_glass */
+    cu_vault *vault;
     /* collected, then updated (no writes while a statement walks the table) */
     struct resealed {
         char id[CU_ID_STRLEN];
         cu_buf sealed;
+        unsigned char mac[CU_HASH_BYTES]; /* the row's new code */
     } *v;
     size_t n, cap;
     int rc;
@@ -444,12 +446,36 @@ static int reseal_one(reseal_ctx *c, const char *id, const char *field, const vo
 
 static int reseal_consent(void *ctx, const cu_consent_row *r)
 {
-    return reseal_one(ctx, r->id, "consent.evidence", r->evidence, r->evidence_len);
+    reseal_ctx *c = ctx;
+    /* A record that fails its code is not authenticated anew. */
+    if (cu_consent_row_check(c->vault, r, NULL))
+        return CU_ETAMPER;
+    size_t before = c->n;
+    int rc = reseal_one(c, r->id, "consent.evidence", r->evidence, r->evidence_len);
+    if (!rc && c->n > before) {
+        cu_consent_row row = *r;
+        row.evidence = c->v[c->n - 1].sealed.data;
+        row.evidence_len = c->v[c->n - 1].sealed.len;
+        cu_consent_row_sign(c->vault, &row, c->v[c->n - 1].mac);
+    }
+    return rc;
 }
 
 static int reseal_grant(void *ctx, const cu_break_glass_row *g)
 {
-    return reseal_one(ctx, g->id, "break_glass.reason", g->reason, g->reason_len);
+    reseal_ctx *c = ctx;
+    /* A grant that fails its code is not authenticated anew. */
+    if (cu_break_glass_check(c->vault, g, NULL))
+        return CU_ETAMPER;
+    size_t before = c->n;
+    int rc = reseal_one(c, g->id, "break_glass.reason", g->reason, g->reason_len);
+    if (!rc && c->n > before) {
+        cu_break_glass_row row = *g;
+        row.reason = c->v[c->n - 1].sealed.data;
+        row.reason_len = c->v[c->n - 1].sealed.len;
+        cu_break_glass_sign(c->vault, &row, c->v[c->n - 1].mac);
+    }
+    return rc;
 }
 
 static void reseal_release(reseal_ctx *c)
@@ -470,15 +496,17 @@ static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
                         : cu_store_break_glass_of_subject(v->store, c.rec->id, reseal_grant,
                                                           &c, err);
         if (rc && !(err && err->code))
-            rc = cu_err_set(err, rc == CU_ENOMEM ? CU_ENOMEM : CU_ECORRUPT,
+            rc = cu_err_set(err, rc == CU_ENOMEM || rc == CU_ETAMPER ? rc : CU_ECORRUPT,
                             "cannot re-encrypt the %s of subject %s",
                             t == 0 ? "consent evidence" : "break-glass reasons", c.rec->id);
         for (size_t i = 0; !rc && i < c.n; i++)
             rc = t == 0 ? cu_store_consent_set_evidence(v->store, c.v[i].id, c.v[i].sealed.data,
-                                                        c.v[i].sealed.len, err)
+                                                        c.v[i].sealed.len, c.v[i].mac,
+                                                        CU_HASH_BYTES, err)
                         : cu_store_break_glass_set_reason(v->store, c.v[i].id,
                                                           c.v[i].sealed.data,
-                                                          c.v[i].sealed.len, err);
+                                                          c.v[i].sealed.len, c.v[i].mac,
+                                                          CU_HASH_BYTES, err);
         reseal_release(&c);
         if (rc)
             return rc;
@@ -562,7 +590,8 @@ static int shred_items(cu_vault *v, cu_subject_rec *rec, const cu_key *old_dek,
     cu_buf_release(&plain);
     cu_buf_release(&sealed);
     if (!rc) {
-        reseal_ctx c = {.rec = rec, .old_dek = old_dek, .new_dek = &dek, .new_version = ver};
+        reseal_ctx c = {.rec = rec, .old_dek = old_dek, .new_dek = &dek, .new_version = ver,
+                        .vault = v};
         rc = reseal_side_tables(v, &c, err);
     }
     if (!rc) {

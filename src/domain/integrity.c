@@ -13,6 +13,10 @@
 static const cu_row_family *const families[] = {
     &cu_family_controllers,
     &cu_family_subjects,
+    &cu_staff_rows,
+    &cu_policy_rows,
+    &cu_consent_rows,
+    &cu_request_rows,
     NULL, /* end */
 };
 

@@ -54,6 +54,14 @@ typedef struct cu_row_family {
     int (*seal)(cu_vault *v, int64_t *rows, cu_err *err);
 } cu_row_family;
 
+/* The families, each registered in integrity.c: users, sessions, API
+ * tokens, care lists and break-glass grants (staff.c); policies and
+ * unsubscribe links (consent.c). */
+extern const cu_row_family cu_staff_rows;
+extern const cu_row_family cu_policy_rows;
+extern const cu_row_family cu_consent_rows;
+extern const cu_row_family cu_request_rows;
+
 /* Checks every authenticated row of a sealed store; *bad counts the rows
  * reported, *rows those looked at. CU_ETAMPER (with err naming the first bad
  * row) when any is bad; CU_EKEY-like CU_ETAMPER when the store is unsealed. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "domain/integrity.h"
 #include "domain/model.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
@@ -442,6 +443,119 @@ static int reseal_notes(cu_vault *v, const cu_request_rec *r, cu_err *err)
 
 /* ---- operations ---- */
 
+/* ---- row authentication (integrity.h) ----
+ * A request's code covers every column: its id, controller, kind, channel,
+ * state and the state it paused from, subject, purpose, every date, the
+ * extension, refusal grounds and complaint route, and its times. */
+
+static void request_mac(cu_vault *v, const cu_request_rec *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "requests");
+    cu_mac_str(m, r->id);
+    cu_mac_str(m, r->controller_id);
+    cu_mac_str(m, r->kind);
+    cu_mac_str(m, r->channel);
+    cu_mac_str(m, r->state);
+    cu_mac_str(m, r->paused_from);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_str(m, r->purpose);
+    cu_mac_str(m, r->received_on);
+    cu_mac_str(m, r->evidence_on);
+    cu_mac_i64(m, r->extended ? 1 : 0);
+    cu_mac_str(m, r->told_on);
+    cu_mac_str(m, r->grounds);
+    cu_mac_str(m, r->complaint_route);
+    cu_mac_str(m, r->closed_on);
+    cu_mac_i64(m, r->created_at);
+    cu_mac_i64(m, r->updated_at);
+}
+
+static void request_sign(cu_vault *v, cu_request_rec *r)
+{
+    cu_mac m;
+    request_mac(v, r, &m);
+    cu_mac_final(&m, r->mac);
+    r->mac_len = CU_HASH_BYTES;
+}
+
+static int request_check(cu_vault *v, const cu_request_rec *r, cu_err *err)
+{
+    cu_mac m;
+    request_mac(v, r, &m);
+    if (cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len))
+        return CU_OK;
+    return cu_err_set(err, CU_ETAMPER, "requests %s has been altered", r->id);
+}
+
+typedef struct request_walk {
+    cu_vault *v;
+    bool seal;
+    cu_row_report_cb report;
+    void *rctx;
+    int64_t rows;
+    struct request_note {
+        char id[CU_ID_STRLEN];
+        unsigned char mac[CU_HASH_BYTES];
+    } *p;
+    size_t n, cap;
+} request_walk;
+
+static int request_walk_row(void *ctx, const cu_request_rec *r)
+{
+    request_walk *w = ctx;
+    w->rows++;
+    if (!w->seal) {
+        cu_err e = {0};
+        return request_check(w->v, r, &e) == CU_OK
+                   ? CU_OK
+                   : w->report(w->rctx, "requests", r->id,
+                               r->mac_len ? "altered" : "forged (no row code)");
+    }
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        struct request_note *np = realloc(w->p, cap * sizeof *np);
+        if (!np)
+            return CU_ENOMEM;
+        w->p = np;
+        w->cap = cap;
+    }
+    cu_request_rec copy = *r;
+    request_sign(w->v, &copy);
+    cu_strlcpy(w->p[w->n].id, r->id, sizeof w->p[w->n].id);
+    memcpy(w->p[w->n].mac, copy.mac, CU_HASH_BYTES);
+    w->n++;
+    return CU_OK;
+}
+
+static int request_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rctx,
+                               int64_t *rows, cu_err *err)
+{
+    request_walk w = {.v = v, .seal = seal, .report = report, .rctx = rctx};
+    int rc = cu_store_request_each(v->store, NULL, false, request_walk_row, &w, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot walk the requests");
+    for (size_t i = 0; !rc && i < w.n; i++)
+        rc = cu_store_row_mac_set(v->store, CU_MT_REQUESTS, w.p[i].id, 0, NULL, 0, w.p[i].mac,
+                                  CU_HASH_BYTES, err);
+    free(w.p);
+    *rows = w.rows;
+    return rc;
+}
+
+static int request_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
+                          cu_err *err)
+{
+    return request_family_walk(v, false, report, ctx, rows, err);
+}
+
+static int request_seal(cu_vault *v, int64_t *rows, cu_err *err)
+{
+    return request_family_walk(v, true, NULL, NULL, rows, err);
+}
+
+const cu_row_family cu_request_rows = {
+    .name = "requests", .verify = request_verify, .seal = request_seal};
+
 static int check_text(const char *what, const char *s, size_t n, cu_err *err)
 {
     if (!s || n == 0)
@@ -496,6 +610,7 @@ int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *i
             cu_strlcpy(r.purpose, purpose ? purpose : "*", sizeof r.purpose);
         date_str(received, r.received_on);
         r.created_at = r.updated_at = cu_now_us();
+        request_sign(v, &r);
         rc = cu_store_request_insert(v->store, &r, err);
     }
     if (!rc)
@@ -513,6 +628,8 @@ static int open_request(cu_vault *v, cu_op *op, const char *id, cu_request_rec *
                         cu_err *err)
 {
     int rc = id && cu_id_valid(id) ? cu_store_request_get(v->store, id, r, err) : CU_ENOTFOUND;
+    if (!rc)
+        rc = request_check(v, r, err);
     /* The answer does not repeat the id: it may be any id (a subject's, named
      * by someone who may see subjects only by pseudonym). */
     if (rc == CU_ENOTFOUND)
@@ -550,9 +667,9 @@ static int apply_flag(cu_vault *v, const cu_actor *a, const cu_request_rec *r, c
     }
     if (strcmp(r->kind, "objection") == 0) {
         bool active = false;
-        rc = cu_store_objection_active(v->store, s.id, r->purpose, &active, err);
+        rc = cu_objection_active(v, &s, r->purpose, &active, err);
         if (!rc && !active)
-            rc = cu_store_objection_add(v->store, s.id, r->purpose, cu_now_us(), a->name, err);
+            rc = cu_objection_add(v, s.id, r->purpose, cu_now_us(), a->name, err);
         if (!rc && !active)
             rc = cu_subject_save_objections(v, &s, err);
         return rc;
@@ -680,8 +797,10 @@ int cu_request_change(cu_vault *v, const cu_actor *a, const char *id, const cu_r
         /* The clock must still make sense (dates in order). */
         if (cu_rq_state_open((cu_rq_state)to))
             rc = clock_of(v, &r, NULL, NULL, cu_rq_today(), &cv, err);
-        if (!rc)
+        if (!rc) {
+            request_sign(v, &r);
             rc = cu_store_request_update(v->store, &r, err);
+        }
     }
     if (!rc && c->t == CU_RQ_VERIFY)
         rc = reseal_notes(v, &r, err);
@@ -761,11 +880,22 @@ int cu_request_show(cu_vault *v, const cu_actor *a, const char *id, cu_request_v
 typedef struct recs {
     cu_request_rec *v;
     size_t n, cap;
+    cu_vault *vault;
+    cu_err *err;
+    bool open_only;
 } recs;
 
 static int collect_rec(void *ctx, const cu_request_rec *r)
 {
     recs *l = ctx;
+    int checked = request_check(l->vault, r, l->err);
+    if (checked)
+        return checked;
+    /* Closed ones are left out here, after every row was authenticated, so
+     * that an open request marked closed in the database cannot vanish. */
+    if (l->open_only && (strcmp(r->state, "fulfilled") == 0 ||
+                         strcmp(r->state, "refused") == 0 || strcmp(r->state, "withdrawn") == 0))
+        return CU_OK;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         cu_request_rec *nv = realloc(l->v, cap * sizeof *nv);
@@ -792,10 +922,10 @@ static int by_due(const void *pa, const void *pb)
 static int all_views(cu_vault *v, const char *controller_id, bool open_only,
                      cu_request_view **out, size_t *n, cu_err *err)
 {
-    recs l = {0};
+    recs l = {.vault = v, .err = err, .open_only = open_only};
     *out = NULL;
     *n = 0;
-    int rc = cu_store_request_each(v->store, controller_id, open_only, collect_rec, &l, err);
+    int rc = cu_store_request_each(v->store, controller_id, false, collect_rec, &l, err);
     if (rc == CU_ENOMEM)
         rc = cu_err_set(err, rc, "out of memory");
     cu_request_view *views = rc || !l.n ? NULL : calloc(l.n, sizeof *views);

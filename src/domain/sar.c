@@ -347,7 +347,7 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
     if (!rc && sar.sv.n > 1)
         qsort(sar.sv.items, sar.sv.n, sizeof *sar.sv.items, item_order);
     if (!rc && !req->portable) {
-        rc = cu_store_consent_each(v->store, rec->id, gather_consent, &g, err);
+        rc = cu_consent_each_checked(v, rec->id, gather_consent, &g, err);
         if (!rc)
             rc = cu_disclosure_each_view(v, rec, &dek, gather_disclosure, &g, err);
         if (!rc) {

@@ -4,11 +4,394 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/integrity.h"
 #include "domain/model.h"
 #include "domain/subject.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
+
+/* ---- row authentication (integrity.h) ----
+ * users, sessions, api_tokens, care_list and break_glass rows carry a code
+ * over every column a decision or an answer uses, including the row's own
+ * key and its parent ids. A row whose code does not match is refused where
+ * it is used and reported by `custos verify`. */
+
+static int altered(cu_err *err, const char *table, const char *row)
+{
+    return cu_err_set(err, CU_ETAMPER, "%s %s has been altered", table, row);
+}
+
+/* A row keyed by a token hash is named by the hash's first 8 bytes in hex. */
+static void hash_name(const unsigned char *h, size_t n, char out[17])
+{
+    cu_hex(h, n < 8 ? n : 8, out);
+}
+
+static bool mac_matches(cu_mac *m, const unsigned char *mac, size_t n)
+{
+    return cu_mac_check(m, n ? mac : NULL, n);
+}
+
+void cu_token_keyed_hash(cu_vault *v, const char *kind, const char *token, size_t n,
+                         unsigned char out[CU_HASH_BYTES])
+{
+    char domain[48];
+    snprintf(domain, sizeof domain, "custos/v1/token/%s", kind);
+    cu_blind_index(v->integrity_key, domain, token, n, out);
+}
+
+static void user_mac(cu_vault *v, const cu_user_rec *u, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "users");
+    cu_mac_str(m, u->id);
+    cu_mac_str(m, u->controller_id);
+    cu_mac_str(m, u->username);
+    cu_mac_str(m, u->roles);
+    cu_mac_str(m, u->pwhash);
+    cu_mac_bytes(m, u->totp_len ? u->totp : NULL, u->totp_len);
+    cu_mac_i64(m, u->totp_last_step);
+    cu_mac_i64(m, u->failures);
+    cu_mac_i64(m, u->locked_until);
+    cu_mac_i64(m, u->created_at);
+    cu_mac_i64(m, u->disabled_at);
+}
+
+static void user_sign(cu_vault *v, cu_user_rec *u)
+{
+    cu_mac m;
+    user_mac(v, u, &m);
+    cu_mac_final(&m, u->mac);
+    u->mac_len = CU_HASH_BYTES;
+}
+
+static bool user_ok(cu_vault *v, const cu_user_rec *u)
+{
+    cu_mac m;
+    user_mac(v, u, &m);
+    return mac_matches(&m, u->mac, u->mac_len);
+}
+
+/* A user row, authenticated: CU_ETAMPER when its code does not match. */
+static int user_get(cu_vault *v, const char *username, const char *id, cu_user_rec *u,
+                    cu_err *err)
+{
+    int rc = cu_store_user_get(v->store, username, id, u, err);
+    if (!rc && !user_ok(v, u)) {
+        rc = altered(err, "users", u->id);
+        cu_wipe(u, sizeof *u);
+    }
+    return rc;
+}
+
+static int user_write(cu_vault *v, cu_user_rec *u, cu_err *err)
+{
+    user_sign(v, u);
+    return cu_store_user_update(v->store, u, err);
+}
+
+static void session_mac(cu_vault *v, const cu_session_rec *s, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "sessions");
+    cu_mac_bytes(m, s->hash, s->hash_len);
+    cu_mac_str(m, s->user_id);
+    cu_mac_i64(m, s->created_at);
+    cu_mac_i64(m, s->last_seen);
+    cu_mac_i64(m, s->revoked_at);
+}
+
+static void session_sign(cu_vault *v, cu_session_rec *s)
+{
+    cu_mac m;
+    session_mac(v, s, &m);
+    cu_mac_final(&m, s->mac);
+    s->mac_len = CU_HASH_BYTES;
+}
+
+static bool session_ok(cu_vault *v, const cu_session_rec *s)
+{
+    cu_mac m;
+    session_mac(v, s, &m);
+    return mac_matches(&m, s->mac, s->mac_len);
+}
+
+static void token_mac(cu_vault *v, const cu_token_rec *t, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "api_tokens");
+    cu_mac_str(m, t->id);
+    cu_mac_bytes(m, t->hash, t->hash_len);
+    cu_mac_str(m, t->controller_id);
+    cu_mac_str(m, t->roles);
+    cu_mac_str(m, t->name);
+    cu_mac_i64(m, t->created_at);
+    cu_mac_i64(m, t->revoked_at);
+}
+
+static void token_sign(cu_vault *v, cu_token_rec *t)
+{
+    cu_mac m;
+    token_mac(v, t, &m);
+    cu_mac_final(&m, t->mac);
+    t->mac_len = CU_HASH_BYTES;
+}
+
+static bool token_ok(cu_vault *v, const cu_token_rec *t)
+{
+    cu_mac m;
+    token_mac(v, t, &m);
+    return mac_matches(&m, t->mac, t->mac_len);
+}
+
+static void care_mac(cu_vault *v, const cu_care_row *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "care_list");
+    cu_mac_str(m, r->user_id);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_i64(m, r->added_at);
+    cu_mac_str(m, r->added_by);
+}
+
+static bool care_ok(cu_vault *v, const cu_care_row *r)
+{
+    cu_mac m;
+    care_mac(v, r, &m);
+    return mac_matches(&m, r->mac, r->mac_len);
+}
+
+int cu_care_add_row(cu_vault *v, const char *user_id, const char *subject_id, int64_t now,
+                    const char *by, cu_err *err)
+{
+    unsigned char mac[CU_HASH_BYTES];
+    cu_care_row r = {.user_id = user_id, .subject_id = subject_id, .added_at = now,
+                     .added_by = by};
+    cu_mac m;
+    care_mac(v, &r, &m);
+    cu_mac_final(&m, mac);
+    r.mac = mac;
+    r.mac_len = sizeof mac;
+    return cu_store_care_set(v->store, &r, true, err);
+}
+
+typedef struct check_ctx {
+    cu_vault *v;
+    bool found;
+    cu_err *err;
+} check_ctx;
+
+static int care_checked(void *ctx, const cu_care_row *r)
+{
+    check_ctx *c = ctx;
+    if (!care_ok(c->v, r)) {
+        char row[2 * CU_ID_STRLEN];
+        snprintf(row, sizeof row, "%s/%s", r->user_id, r->subject_id);
+        return altered(c->err, "care_list", row);
+    }
+    c->found = true;
+    return CU_OK;
+}
+
+int cu_care_on_list(cu_vault *v, const char *user_id, const char *subject_id, bool *out,
+                    cu_err *err)
+{
+    check_ctx c = {.v = v, .err = err};
+    int rc = cu_store_care_get(v->store, user_id, subject_id, care_checked, &c, err);
+    *out = !rc && c.found;
+    return rc == CU_ENOTFOUND ? CU_OK : rc;
+}
+
+static void grant_mac(cu_vault *v, const cu_break_glass_row *b, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "break_glass");
+    cu_mac_str(m, b->id);
+    cu_mac_str(m, b->user_id);
+    cu_mac_str(m, b->subject_id);
+    cu_mac_bytes(m, b->reason, b->reason_len);
+    cu_mac_i64(m, b->granted_at);
+    cu_mac_i64(m, b->expires_at);
+}
+
+void cu_break_glass_sign(cu_vault *v, const cu_break_glass_row *b,
+                         unsigned char out[CU_HASH_BYTES])
+{
+    cu_mac m;
+    grant_mac(v, b, &m);
+    cu_mac_final(&m, out);
+}
+
+int cu_break_glass_check(cu_vault *v, const cu_break_glass_row *b, cu_err *err)
+{
+    cu_mac m;
+    grant_mac(v, b, &m);
+    return mac_matches(&m, b->mac, b->mac_len) ? CU_OK : altered(err, "break_glass", b->id);
+}
+
+static int grant_checked(void *ctx, const cu_break_glass_row *b)
+{
+    check_ctx *c = ctx;
+    int rc = cu_break_glass_check(c->v, b, c->err);
+    c->found = c->found || !rc;
+    return rc;
+}
+
+int cu_break_glass_in_force(cu_vault *v, const char *user_id, const char *subject_id,
+                            int64_t now, bool *out, cu_err *err)
+{
+    check_ctx c = {.v = v, .err = err};
+    int rc = cu_store_break_glass_active(v->store, user_id, subject_id, now, grant_checked, &c,
+                                         err);
+    *out = !rc && c.found;
+    return rc;
+}
+
+/* Row codes to write once a walk over a table is over (no writes while a
+ * statement walks it). */
+typedef struct pending_mac {
+    cu_mac_table table;
+    char key[CU_ID_STRLEN + CU_HASH_BYTES];
+    size_t key_len; /* 0: key is text */
+    char key2[CU_ID_STRLEN];
+    unsigned char mac[CU_HASH_BYTES];
+} pending_mac;
+
+typedef struct walk_ctx {
+    cu_vault *v;
+    bool seal;
+    cu_row_report_cb report;
+    void *rctx;
+    int64_t rows;
+    pending_mac *p;
+    size_t n, cap;
+} walk_ctx;
+
+static int walk_note(walk_ctx *w, cu_mac_table t, const void *key, size_t key_len,
+                     const char *key2, const unsigned char mac[CU_HASH_BYTES])
+{
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        pending_mac *np = realloc(w->p, cap * sizeof *np);
+        if (!np)
+            return CU_ENOMEM;
+        w->p = np;
+        w->cap = cap;
+    }
+    pending_mac *p = &w->p[w->n++];
+    memset(p, 0, sizeof *p);
+    p->table = t;
+    if (key_len) {
+        memcpy(p->key, key, key_len < sizeof p->key ? key_len : sizeof p->key);
+        p->key_len = key_len < sizeof p->key ? key_len : sizeof p->key;
+    } else {
+        cu_strlcpy(p->key, key, sizeof p->key);
+    }
+    if (key2)
+        cu_strlcpy(p->key2, key2, sizeof p->key2);
+    memcpy(p->mac, mac, CU_HASH_BYTES);
+    return CU_OK;
+}
+
+/* One row walked: in a check, reported when its code fails; in a seal, its
+ * code (m finished here) noted for writing. */
+static int walk_row(walk_ctx *w, cu_mac *m, const unsigned char *mac, size_t mac_len,
+                    const char *table, const char *row, cu_mac_table t, const void *key,
+                    size_t key_len, const char *key2)
+{
+    w->rows++;
+    if (w->seal) {
+        unsigned char h[CU_HASH_BYTES];
+        cu_mac_final(m, h);
+        return walk_note(w, t, key, key_len, key2, h);
+    }
+    if (mac_matches(m, mac, mac_len))
+        return CU_OK;
+    return w->report(w->rctx, table, row, mac_len ? "altered" : "forged (no row code)");
+}
+
+static int walk_user(void *ctx, const cu_user_rec *u)
+{
+    walk_ctx *w = ctx;
+    cu_mac m;
+    user_mac(w->v, u, &m);
+    return walk_row(w, &m, u->mac, u->mac_len, "users", u->id, CU_MT_USERS, u->id, 0, NULL);
+}
+
+static int walk_session(void *ctx, const cu_session_rec *s)
+{
+    walk_ctx *w = ctx;
+    cu_mac m;
+    char row[17];
+    hash_name(s->hash, s->hash_len, row);
+    session_mac(w->v, s, &m);
+    return walk_row(w, &m, s->mac, s->mac_len, "sessions", row, CU_MT_SESSIONS, s->hash,
+                    s->hash_len, NULL);
+}
+
+static int walk_token(void *ctx, const cu_token_rec *t)
+{
+    walk_ctx *w = ctx;
+    cu_mac m;
+    token_mac(w->v, t, &m);
+    return walk_row(w, &m, t->mac, t->mac_len, "api_tokens", t->id, CU_MT_TOKENS, t->id, 0,
+                    NULL);
+}
+
+static int walk_care(void *ctx, const cu_care_row *r)
+{
+    walk_ctx *w = ctx;
+    cu_mac m;
+    char row[2 * CU_ID_STRLEN];
+    snprintf(row, sizeof row, "%s/%s", r->user_id, r->subject_id);
+    care_mac(w->v, r, &m);
+    return walk_row(w, &m, r->mac, r->mac_len, "care_list", row, CU_MT_CARE, r->user_id, 0,
+                    r->subject_id);
+}
+
+static int walk_grant(void *ctx, const cu_break_glass_row *b)
+{
+    walk_ctx *w = ctx;
+    cu_mac m;
+    grant_mac(w->v, b, &m);
+    return walk_row(w, &m, b->mac, b->mac_len, "break_glass", b->id, CU_MT_BREAK_GLASS, b->id,
+                    0, NULL);
+}
+
+static int staff_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rctx,
+                      int64_t *rows, cu_err *err)
+{
+    walk_ctx w = {.v = v, .seal = seal, .report = report, .rctx = rctx};
+    int rc = cu_store_user_each(v->store, walk_user, &w, err);
+    if (!rc)
+        rc = cu_store_session_each(v->store, NULL, walk_session, &w, err);
+    if (!rc)
+        rc = cu_store_token_each(v->store, walk_token, &w, err);
+    if (!rc)
+        rc = cu_store_care_each(v->store, walk_care, &w, err);
+    if (!rc)
+        rc = cu_store_break_glass_each(v->store, NULL, 0, walk_grant, &w, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot walk the staff tables");
+    for (size_t i = 0; !rc && i < w.n; i++) {
+        pending_mac *p = &w.p[i];
+        rc = cu_store_row_mac_set(v->store, p->table, p->key, p->key_len,
+                                  p->key2[0] ? p->key2 : NULL, 0, p->mac, CU_HASH_BYTES, err);
+    }
+    free(w.p);
+    *rows = w.rows;
+    return rc;
+}
+
+static int staff_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
+                        cu_err *err)
+{
+    return staff_walk(v, false, report, ctx, rows, err);
+}
+
+static int staff_seal(cu_vault *v, int64_t *rows, cu_err *err)
+{
+    return staff_walk(v, true, NULL, NULL, rows, err);
+}
+
+const cu_row_family cu_staff_rows = {
+    .name = "staff", .verify = staff_verify, .seal = staff_seal};
 
 void cu_principal_actor(const cu_principal *p, const char *purpose, const char *via,
                         cu_actor *out)
@@ -113,8 +496,10 @@ int cu_user_add(cu_vault *v, const cu_actor *a, const char *controller_id,
             }
             cu_buf_release(&sealed);
         }
-        if (!rc)
+        if (!rc) {
+            user_sign(v, &u);
             rc = cu_store_user_insert(v->store, &u, err);
+        }
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (!rc) {
@@ -135,13 +520,53 @@ static int admin_user(cu_vault *v, cu_op *op, const char *username, cu_user_rec 
 {
     if (!cu_name_valid(username))
         return cu_err_set(err, CU_EINVAL, "not a username");
-    int rc = cu_store_user_get(v->store, username, NULL, u, err);
+    int rc = user_get(v, username, NULL, u, err);
     if (rc == CU_ENOTFOUND)
         return cu_err_set(err, CU_ENOTFOUND, "no user %s", username);
     if (rc)
         return rc;
     memcpy(op->controller_id, u->controller_id, CU_ID_STRLEN);
     return cu_op_authorise(v, op, err);
+}
+
+typedef struct revoke_ctx {
+    cu_vault *v;
+    cu_session_rec *s;
+    size_t n, cap;
+} revoke_ctx;
+
+static int revoke_note(void *ctx, const cu_session_rec *r)
+{
+    revoke_ctx *c = ctx;
+    /* A row that fails its code stays as it is: refused at use, reported. */
+    if (r->revoked_at || !session_ok(c->v, r))
+        return CU_OK;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        cu_session_rec *ns = realloc(c->s, cap * sizeof *ns);
+        if (!ns)
+            return CU_ENOMEM;
+        c->s = ns;
+        c->cap = cap;
+    }
+    c->s[c->n++] = *r;
+    return CU_OK;
+}
+
+/* Ends every session of a user. */
+static int revoke_sessions(cu_vault *v, const char *user_id, int64_t now, cu_err *err)
+{
+    revoke_ctx c = {.v = v};
+    int rc = cu_store_session_each(v->store, user_id, revoke_note, &c, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "out of memory ending sessions");
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        c.s[i].revoked_at = now;
+        session_sign(v, &c.s[i]);
+        rc = cu_store_session_revoke(v->store, &c.s[i], err);
+    }
+    free(c.s);
+    return rc;
 }
 
 /* Disables an account (pwhash NULL) or sets its password, and ends its
@@ -156,11 +581,17 @@ static int account_change(cu_vault *v, const cu_actor *a, const char *action,
     cu_user_rec u;
     int64_t now = cu_now_us();
     rc = admin_user(v, &op, username, &u, err);
+    if (!rc) {
+        if (pwhash) {
+            cu_strlcpy(u.pwhash, pwhash, sizeof u.pwhash);
+            u.failures = u.locked_until = 0;
+        } else {
+            u.disabled_at = now;
+        }
+        rc = user_write(v, &u, err);
+    }
     if (!rc)
-        rc = pwhash ? cu_store_user_set_password(v->store, u.id, pwhash, err)
-                    : cu_store_user_disable(v->store, u.id, now, err);
-    if (!rc)
-        rc = cu_store_session_revoke(v->store, NULL, 0, u.id, now, err);
+        rc = revoke_sessions(v, u.id, now, err);
     cu_wipe(&u, sizeof u);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
@@ -210,9 +641,10 @@ int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_i
         cu_roles_format(mask, t.roles, sizeof t.roles);
         cu_strlcpy(t.name, name, sizeof t.name);
         cu_token_new("cut_", token);
-        unsigned char h[CU_HASH_BYTES];
-        cu_token_hash(token, strlen(token), h);
-        rc = cu_store_token_insert(v->store, &t, h, sizeof h, err);
+        cu_token_keyed_hash(v, "api", token, strlen(token), t.hash);
+        t.hash_len = CU_HASH_BYTES;
+        token_sign(v, &t);
+        rc = cu_store_token_insert(v->store, &t, err);
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (!rc) {
@@ -221,6 +653,23 @@ int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_i
     }
     cu_wipe(token, sizeof token);
     return rc;
+}
+
+/* Revokes an unrevoked token by id; CU_ENOTFOUND when there is none. */
+static int token_revoke(cu_vault *v, const char *token_id, cu_err *err)
+{
+    cu_token_rec t;
+    int rc = cu_store_token_get(v->store, NULL, 0, token_id, &t, err);
+    if (!rc && !token_ok(v, &t))
+        return altered(err, "api_tokens", t.id);
+    if (rc == CU_ENOTFOUND || (!rc && t.revoked_at))
+        return cu_err_set(err, CU_ENOTFOUND, "no active token %s", token_id);
+    if (rc)
+        return rc;
+    t.revoked_at = cu_now_us();
+    token_sign(v, &t);
+    rc = cu_store_token_revoke(v->store, &t, err);
+    return rc == CU_ENOTFOUND ? cu_err_set(err, rc, "no active token %s", token_id) : rc;
 }
 
 int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id, cu_err *err)
@@ -232,11 +681,8 @@ int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id, cu
     if (rc)
         return rc;
     rc = cu_op_authorise(v, &op, err);
-    if (!rc) {
-        rc = cu_store_token_revoke(v->store, token_id, cu_now_us(), err);
-        if (rc == CU_ENOTFOUND)
-            rc = cu_err_set(err, rc, "no active token %s", token_id);
-    }
+    if (!rc)
+        rc = token_revoke(v, token_id, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
@@ -248,9 +694,16 @@ int cu_signin_prepare(cu_vault *v, const char *username, cu_signin *s, cu_err *e
     if (!cu_name_valid(username))
         return CU_OK; /* not found; the attempt is still recorded */
     cu_strlcpy(s->username, username, sizeof s->username);
-    int rc = cu_store_user_get(v->store, username, NULL, &s->user, err);
+    int rc = user_get(v, username, NULL, &s->user, err);
     if (rc == CU_ENOTFOUND)
         return CU_OK;
+    if (rc == CU_ETAMPER) {
+        /* An account row that fails its code signs nobody in: the attempt is
+         * refused (and recorded) like one for an unknown name. */
+        s->tampered = true;
+        cu_err_clear(err);
+        return CU_OK;
+    }
     if (rc)
         return rc;
     s->found = true;
@@ -300,12 +753,18 @@ int cu_signin_finish(cu_vault *v, const cu_signin *s, bool password_ok, const ch
     int64_t failures = u->failures, locked_until = u->locked_until;
     uint64_t step = (uint64_t)(now / 1000000 / 30), matched = (uint64_t)u->totp_last_step;
     cu_user_rec fresh;
+    bool have_fresh = false;
     /* Re-read inside the transaction: counts from prepare may be stale. */
-    if (s->found && cu_store_user_get(v->store, NULL, u->id, &fresh, err) == CU_OK) {
-        failures = fresh.failures;
-        locked_until = fresh.locked_until;
-        matched = (uint64_t)fresh.totp_last_step;
-        cu_wipe(&fresh, sizeof fresh);
+    if (s->found) {
+        rc = user_get(v, NULL, u->id, &fresh, err);
+        if (rc == CU_ENOTFOUND) {
+            rc = CU_OK;
+        } else if (!rc) {
+            have_fresh = true;
+            failures = fresh.failures;
+            locked_until = fresh.locked_until;
+            matched = (uint64_t)fresh.totp_last_step;
+        }
     }
     if (!s->found)
         res = CU_SIGNIN_BAD_CREDENTIALS;
@@ -346,18 +805,25 @@ int cu_signin_finish(cu_vault *v, const cu_signin *s, bool password_ok, const ch
         failures = 0;
         locked_until = 0;
     }
-    if (!rc && s->found)
-        rc = cu_store_user_set_auth(v->store, u->id, failures, locked_until, (int64_t)matched,
-                                    err);
+    if (!rc && have_fresh) {
+        fresh.failures = failures;
+        fresh.locked_until = locked_until;
+        fresh.totp_last_step = (int64_t)matched;
+        rc = user_write(v, &fresh, err);
+    }
+    if (have_fresh)
+        cu_wipe(&fresh, sizeof fresh);
     char token[CU_TOKEN_STRLEN] = "";
     if (!rc && res == CU_SIGNIN_OK) {
         cu_token_new("cus_", token);
-        unsigned char h[CU_HASH_BYTES];
-        cu_token_hash(token, strlen(token), h);
-        rc = cu_store_session_insert(v->store, h, sizeof h, u->id, now, err);
+        cu_session_rec sr = {.hash_len = CU_HASH_BYTES, .created_at = now, .last_seen = now};
+        cu_token_keyed_hash(v, "session", token, strlen(token), sr.hash);
+        cu_strlcpy(sr.user_id, u->id, sizeof sr.user_id);
+        session_sign(v, &sr);
+        rc = cu_store_session_insert(v->store, &sr, err);
         if (!rc) {
             principal_from_user(u, principal);
-            memcpy(principal->session_hash, h, sizeof h);
+            memcpy(principal->session_hash, sr.hash, CU_HASH_BYTES);
         }
     }
     /* A refused sign-in keeps its failure count: it is the outcome, not an undo. */
@@ -378,7 +844,14 @@ int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwhash, cu_err 
     int rc = cu_store_begin(v->store, err);
     if (rc)
         return rc;
-    rc = cu_store_user_set_password(v->store, user_id, pwhash, err);
+    cu_user_rec u;
+    rc = user_get(v, NULL, user_id, &u, err);
+    if (!rc) {
+        cu_strlcpy(u.pwhash, pwhash, sizeof u.pwhash);
+        u.failures = u.locked_until = 0;
+        rc = user_write(v, &u, err);
+    }
+    cu_wipe(&u, sizeof u);
     return rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
 }
 
@@ -507,18 +980,20 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     int64_t now = cu_now_us();
     cu_auth_cache *c = auth_cache(v);
     if (cu_token_wellformed(token, n, "cut_")) {
-        cu_token_hash(token, n, h);
+        cu_token_keyed_hash(v, "api", token, n, h);
         auth_entry *e = auth_find(c, h);
         if (e && e->who.token) {
             *out = e->who;
             return CU_OK;
         }
         cu_token_rec t;
-        int rc = cu_store_token_get(v->store, h, sizeof h, &t, err);
+        int rc = cu_store_token_get(v->store, h, sizeof h, NULL, &t, err);
         if (rc == CU_ENOTFOUND)
             return cu_err_set(err, CU_EDENIED, "unknown API token");
         if (rc)
             return rc;
+        if (!token_ok(v, &t))
+            return altered(err, "api_tokens", t.id);
         if (t.revoked_at)
             return cu_err_set(err, CU_EDENIED, "the API token was revoked");
         cu_strlcpy(out->id, t.id, sizeof out->id);
@@ -532,7 +1007,7 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     }
     if (!cu_token_wellformed(token, n, "cus_"))
         return cu_err_set(err, CU_EDENIED, "malformed credentials");
-    cu_token_hash(token, n, h);
+    cu_token_keyed_hash(v, "session", token, n, h);
     int64_t grain = touch_grain(idle_us);
     auth_entry *e = auth_find(c, h);
     if (e && !e->who.token) {
@@ -543,7 +1018,12 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
         }
         *out = e->who;
         if (now - e->last_seen > grain) {
-            if ((rc = cu_store_session_touch(v->store, h, sizeof h, now, err)))
+            cu_session_rec s = {.hash_len = CU_HASH_BYTES, .created_at = e->created_at,
+                                .last_seen = now};
+            memcpy(s.hash, h, sizeof h);
+            cu_strlcpy(s.user_id, e->who.id, sizeof s.user_id);
+            session_sign(v, &s);
+            if ((rc = cu_store_session_touch(v->store, &s, err)))
                 return rc;
             e->last_seen = now;
         }
@@ -555,12 +1035,17 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
         return cu_err_set(err, CU_EDENIED, "unknown session");
     if (rc)
         return rc;
+    if (!session_ok(v, &s)) {
+        char row[17];
+        hash_name(h, sizeof h, row);
+        return altered(err, "sessions", row);
+    }
     if (s.revoked_at)
         return cu_err_set(err, CU_EDENIED, "the session was signed out");
     if ((rc = session_expired(now, s.last_seen, s.created_at, idle_us, absolute_us, err)))
         return rc;
     cu_user_rec u;
-    if ((rc = cu_store_user_get(v->store, NULL, s.user_id, &u, err)))
+    if ((rc = user_get(v, NULL, s.user_id, &u, err)))
         return rc == CU_ENOTFOUND ? cu_err_set(err, CU_EDENIED, "unknown session") : rc;
     if (u.disabled_at) {
         cu_wipe(&u, sizeof u);
@@ -570,9 +1055,10 @@ int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     memcpy(out->session_hash, h, sizeof h);
     cu_wipe(&u, sizeof u);
     if (now - s.last_seen > grain) {
-        if ((rc = cu_store_session_touch(v->store, h, sizeof h, now, err)))
-            return rc;
         s.last_seen = now;
+        session_sign(v, &s);
+        if ((rc = cu_store_session_touch(v->store, &s, err)))
+            return rc;
     }
     auth_keep(c, h, out, s.created_at, s.last_seen);
     return CU_OK;
@@ -590,11 +1076,17 @@ int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err)
     memcpy(op.controller_id, p->controller_id, CU_ID_STRLEN);
     rc = cu_op_authorise(v, &op, err);
     /* Signing out ends the credential used: the session, or the API token. */
-    if (!rc && !p->token)
-        rc = cu_store_session_revoke(v->store, p->session_hash, CU_HASH_BYTES, NULL,
-                                     cu_now_us(), err);
-    else if (!rc)
-        rc = cu_store_token_revoke(v->store, p->id, cu_now_us(), err);
+    if (!rc && !p->token) {
+        cu_session_rec s;
+        rc = cu_store_session_get(v->store, p->session_hash, CU_HASH_BYTES, &s, err);
+        if (!rc && session_ok(v, &s) && !s.revoked_at) {
+            s.revoked_at = cu_now_us();
+            session_sign(v, &s);
+            rc = cu_store_session_revoke(v->store, &s, err);
+        }
+    } else if (!rc) {
+        rc = token_revoke(v, p->id, err);
+    }
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
@@ -640,7 +1132,7 @@ int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char
         rc = cu_op_authorise(v, &op, err);
     }
     if (!rc) {
-        rc = cu_store_user_get(v->store, username, NULL, &u, err);
+        rc = user_get(v, username, NULL, &u, err);
         /* A user of another controller is no user here. */
         if (rc == CU_ENOTFOUND || (!rc && strcmp(u.controller_id, rec.controller_id) != 0))
             rc = cu_err_set(err, CU_EINVAL, "no user %s in this controller", username);
@@ -650,8 +1142,12 @@ int cu_care_set(cu_vault *v, const cu_actor *a, const char *username, const char
     if (!rc && rec.erased_at)
         rc = cu_err_set(err, CU_EERASED, "subject %s was erased",
                         op.named[0] ? op.named : subject_id);
-    if (!rc)
-        rc = cu_store_care_set(v->store, u.id, subject_id, on, cu_now_us(), a->name, err);
+    if (!rc && on)
+        rc = cu_care_add_row(v, u.id, subject_id, cu_now_us(), a->name, err);
+    else if (!rc)
+        rc = cu_store_care_set(v->store, &(cu_care_row){.user_id = u.id,
+                                                        .subject_id = subject_id},
+                               false, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
@@ -855,11 +1351,15 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
         rc = cu_aead_seal(&dek, ad, adlen, reason, n, &sealed);
         cu_key_wipe(&dek);
     }
+    unsigned char mac[CU_HASH_BYTES];
     cu_break_glass_row row = {.id = id, .user_id = a->user_id, .subject_id = subject_id,
                               .reason = sealed.data, .reason_len = sealed.len,
-                              .granted_at = now, .expires_at = now + minutes * 60000000LL};
-    if (!rc)
+                              .granted_at = now, .expires_at = now + minutes * 60000000LL,
+                              .mac = mac, .mac_len = sizeof mac};
+    if (!rc) {
+        cu_break_glass_sign(v, &row, mac);
         rc = cu_store_break_glass_insert(v->store, &row, err);
+    }
     cu_buf_release(&sealed);
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (!rc) {
@@ -874,11 +1374,15 @@ typedef struct grant_ctx {
     bool reveal;
     cu_grant_cb cb;
     void *ctx;
+    cu_err *err;
 } grant_ctx;
 
 static int grant_row(void *ctx, const cu_break_glass_row *g)
 {
     grant_ctx *c = ctx;
+    int checked = cu_break_glass_check(c->v, g, c->err);
+    if (checked)
+        return checked;
     cu_buf plain;
     cu_buf_init(&plain, 4096);
     bool shown = false;
@@ -910,7 +1414,7 @@ int cu_break_glass_list(cu_vault *v, const cu_actor *a, int64_t since, cu_grant_
     rc = cu_op_authorise(v, &op, err);
     if (!rc) {
         grant_ctx c = {.v = v, .reveal = op.decision.categories == (1u << CU_CAT_COUNT) - 1,
-                       .cb = cb, .ctx = ctx};
+                       .cb = cb, .ctx = ctx, .err = err};
         rc = cu_store_break_glass_each(v->store, a->controller_id, since, grant_row, &c, err);
     }
     return cu_op_end(v, &op, rc, NULL, NULL, err);

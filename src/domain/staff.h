@@ -76,6 +76,7 @@ CU_MUST_USE int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *
 typedef struct cu_signin {
     char username[72];
     bool found;
+    bool tampered; /* the account row failed authentication: refused as unknown */
     cu_user_rec user;
 } cu_signin;
 

@@ -160,7 +160,7 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
     /* A clinician who registers a patient is caring for them. */
     if (!rc && a->user_id && (op.decision.basis && strcmp(op.decision.basis, "role") == 0) &&
         ((a->roles ? a->roles : cu_roles_parse(a->role ? a->role : "")) & CU_ROLE_CLINICIAN))
-        rc = cu_store_care_set(v->store, a->user_id, rec.id, true, now, a->name, err);
+        rc = cu_care_add_row(v, a->user_id, rec.id, now, a->name, err);
     if (!rc) {
         unsigned char w[CU_WRAPPED_KEY_BYTES];
         cu_vault_wrap_subject_key(v, rec.id, rec.key_version, &dek, w);

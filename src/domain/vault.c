@@ -699,6 +699,7 @@ void cu_vault_policies_changed(cu_vault *v)
 }
 
 typedef struct load_ctx {
+    cu_vault *v;
     cu_policy *p;
     cu_err *err;
 } load_ctx;
@@ -706,7 +707,11 @@ typedef struct load_ctx {
 static int load_policy(void *ctx, const cu_policy_row *r)
 {
     load_ctx *c = ctx;
-    int rc = cu_policy_parse(r->document, r->document_len, &c->p, NULL, c->err);
+    /* The row, its document and that it is the latest version (consent.c). */
+    int rc = cu_policy_row_check(c->v, r, true, c->err);
+    if (rc)
+        return rc;
+    rc = cu_policy_parse(r->document, r->document_len, &c->p, NULL, c->err);
     if (rc)
         return cu_err_set(c->err, CU_ECORRUPT, "policy version %lld of controller %s does not "
                                                "parse", (long long)r->version, r->controller_id);
@@ -725,7 +730,7 @@ int cu_vault_policy(cu_vault *v, const char *controller_id, const cu_policy **ou
             *out = v->policies[i].policy;
             return CU_OK;
         }
-    load_ctx c = {.err = err};
+    load_ctx c = {.v = v, .err = err};
     int rc = cu_store_policy_get(v->store, controller_id, 0, load_policy, &c, err);
     if (rc && rc != CU_ENOTFOUND)
         return rc;
@@ -898,9 +903,9 @@ static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
     f->restricted = rec->restricted_at != 0;
     int rc = CU_OK;
     if (rec->objecting)
-        rc = cu_store_objection_active(v->store, rec->id, purpose, &f->objected, err);
+        rc = cu_objection_active(v, rec, purpose, &f->objected, err);
     if (!rc && (f->purpose->consent_required || f->restricted))
-        rc = cu_store_consent_given(v->store, rec->id, purpose, &f->consent, err);
+        rc = cu_consent_given(v, rec->id, purpose, &f->consent, err);
     return rc;
 }
 
@@ -966,10 +971,10 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
     /* Care relationships and break-glass grants matter only to a staff member
      * acting on one subject. */
     if (a->user_id && op->subject_id[0]) {
-        int rc = cu_store_care_has(v->store, a->user_id, op->subject_id, &r.on_care_list, err);
+        int rc = cu_care_on_list(v, a->user_id, op->subject_id, &r.on_care_list, err);
         if (!rc && !r.on_care_list)
-            rc = cu_store_break_glass_active(v->store, a->user_id, op->subject_id, cu_now_us(),
-                                             &r.break_glass, err);
+            rc = cu_break_glass_in_force(v, a->user_id, op->subject_id, cu_now_us(),
+                                         &r.break_glass, err);
         if (rc)
             return rc;
     }

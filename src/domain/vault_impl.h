@@ -129,6 +129,54 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
  * caller's transaction): only cu_integrity_seal, the operator's decision. */
 CU_MUST_USE int cu_vault_make_integrity_key(cu_vault *v, cu_err *err);
 
+/* Row authentication of the staff tables (staff.c; integrity.h). */
+/* A token's stored hash, keyed under the integrity key; kind is "session",
+ * "api" or "unsubscribe". */
+void cu_token_keyed_hash(cu_vault *v, const char *kind, const char *token, size_t n,
+                         unsigned char out[CU_HASH_BYTES]);
+/* Puts user_id on subject_id's care list (an authenticated row). */
+CU_MUST_USE int cu_care_add_row(cu_vault *v, const char *user_id, const char *subject_id,
+                                int64_t now, const char *by, cu_err *err);
+/* Whether user_id is on subject_id's care list; CU_ETAMPER when the row
+ * fails authentication. */
+CU_MUST_USE int cu_care_on_list(cu_vault *v, const char *user_id, const char *subject_id,
+                                bool *out, cu_err *err);
+/* Whether a break-glass grant of user_id to subject_id is in force at now;
+ * CU_ETAMPER when one of the grants fails authentication. */
+CU_MUST_USE int cu_break_glass_in_force(cu_vault *v, const char *user_id,
+                                        const char *subject_id, int64_t now, bool *out,
+                                        cu_err *err);
+/* A grant's row code, and its check (CU_ETAMPER naming the grant). */
+void cu_break_glass_sign(cu_vault *v, const cu_break_glass_row *b,
+                         unsigned char out[CU_HASH_BYTES]);
+CU_MUST_USE int cu_break_glass_check(cu_vault *v, const cu_break_glass_row *b, cu_err *err);
+
+/* Checks one policy row (consent.c): its code, its document against its
+ * digest (when the row has one), and, when it is taken as the current one,
+ * that it is the latest version the controller's authenticated head
+ * records. CU_ETAMPER naming the row otherwise. */
+CU_MUST_USE int cu_policy_row_check(cu_vault *v, const cu_policy_row *r, bool current,
+                                    cu_err *err);
+
+/* Consent and objection rows (consent.c). A consent row's code and its
+ * check (CU_ETAMPER naming the record). */
+void cu_consent_row_sign(cu_vault *v, const cu_consent_row *r, unsigned char out[CU_HASH_BYTES]);
+CU_MUST_USE int cu_consent_row_check(cu_vault *v, const cu_consent_row *r, cu_err *err);
+/* A subject's consent records, each authenticated before cb sees it. */
+CU_MUST_USE int cu_consent_each_checked(cu_vault *v, const char *subject_id, cu_consent_cb cb,
+                                        void *ctx, cu_err *err);
+/* Whether the latest (authenticated) record for subject x purpose says given. */
+CU_MUST_USE int cu_consent_given(cu_vault *v, const char *subject_id, const char *purpose,
+                                 bool *out, cu_err *err);
+/* Whether an active objection of rec names purpose or "*"; every objection
+ * row is authenticated and the active ones must be as many as rec->objecting
+ * (CU_ETAMPER otherwise: a deleted or added objection row). */
+CU_MUST_USE int cu_objection_active(cu_vault *v, const cu_subject_rec *rec, const char *purpose,
+                                    bool *out, cu_err *err);
+/* Records an objection (with its code) and recounts the subject's. */
+CU_MUST_USE int cu_objection_add(cu_vault *v, const char *subject_id, const char *purpose,
+                                 int64_t now, const char *by, cu_err *err);
+
 typedef struct cu_auth_cache cu_auth_cache;
 void cu_auth_cache_free(cu_auth_cache *c);
 

@@ -201,6 +201,9 @@ bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state 
         fail(resp, &err);
         return false;
     }
+    if (st->acct.tampered)
+        fprintf(stderr, "custos: sign-in refused: the account's users row has been altered "
+                        "(see custos verify)\n");
     return true;
 }
 
@@ -648,6 +651,13 @@ static bool authenticate(call *c)
                              &c->who, &err);
     if (rc == CU_EDENIED) {
         cu_api_problem(c->resp, CU_P_UNAUTHENTICATED, err.msg);
+        return false;
+    }
+    /* A credential whose row fails authentication is no credential: refused
+     * as unknown, and the operator told (the message names only the row). */
+    if (rc == CU_ETAMPER) {
+        fprintf(stderr, "custos: credentials refused: %s\n", err.msg);
+        cu_api_problem(c->resp, CU_P_UNAUTHENTICATED, "unknown credentials");
         return false;
     }
     if (rc) {

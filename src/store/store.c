@@ -12,16 +12,27 @@
     "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
     "coalesce(restricted_at, 0), objecting, item_count, item_digest, mac"
 #define CONSENT_COLUMNS                                                                     \
-    "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence"
+    "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence, mac"
 
 #define USER_COLUMNS                                                                        \
     "id, controller_id, username, roles, pwhash, totp, totp_last_step, failures, "          \
-    "locked_until, created_at, coalesce(disabled_at, 0)"
+    "locked_until, created_at, coalesce(disabled_at, 0), mac"
+
+#define SESSION_COLUMNS                                                                     \
+    "token_hash, user_id, created_at, last_seen, coalesce(revoked_at, 0), mac"
+#define TOKEN_COLUMNS                                                                       \
+    "id, token_hash, controller_id, roles, name, created_at, coalesce(revoked_at, 0), mac"
+#define BG_COLUMNS "id, user_id, subject_id, reason, granted_at, expires_at, mac"
+#define UNSUB_COLUMNS                                                                       \
+    "token_hash, subject_id, purpose, created_at, coalesce(used_at, 0), mac"
+
+#define OBJECTION_COLUMNS                                                                   \
+    "subject_id, purpose, recorded_by, lifted_by, made_at, coalesce(lifted_at, 0), seq, mac"
 
 #define REQUEST_COLUMNS                                                                     \
     "id, controller_id, kind, channel, state, paused_from, subject_id, purpose, "           \
     "received_on, evidence_on, extended, told_on, grounds, closed_on, created_at, "         \
-    "updated_at, complaint_route"
+    "updated_at, complaint_route, mac"
 
 /* Prepared statements, prepared on first use and kept for the connection. */
 enum stmt_id {
@@ -36,17 +47,19 @@ enum stmt_id {
     ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH, ST_AUDIT_ALL, ST_AUDIT_SUBJECT,
     ST_HEAD_PUT, ST_HEAD_GET, ST_CKPT_ADD, ST_CKPT_LAST, ST_CKPT_EACH,
     ST_SUBJ_PSN_SET, ST_SUBJ_BY_PSN, ST_SUBJ_NO_PSN,
-    ST_USER_INSERT, ST_USER_BY_NAME, ST_USER_BY_ID, ST_USER_AUTH, ST_USER_PASSWORD,
-    ST_USER_DISABLE, ST_USER_TOTP,
-    ST_SESS_INSERT, ST_SESS_GET, ST_SESS_TOUCH, ST_SESS_REVOKE, ST_SESS_REVOKE_USER,
-    ST_TOKEN_INSERT, ST_TOKEN_BY_HASH, ST_TOKEN_REVOKE,
-    ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS,
-    ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH,
+    ST_USER_INSERT, ST_USER_BY_NAME, ST_USER_BY_ID, ST_USER_UPDATE, ST_USER_ALL,
+    ST_SESS_INSERT, ST_SESS_GET, ST_SESS_TOUCH, ST_SESS_REVOKE, ST_SESS_OF_USER, ST_SESS_ALL,
+    ST_TOKEN_INSERT, ST_TOKEN_BY_HASH, ST_TOKEN_BY_ID, ST_TOKEN_REVOKE, ST_TOKEN_ALL,
+    ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS, ST_CARE_ALL,
+    ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH, ST_BG_ALL,
+    ST_MAC_USERS, ST_MAC_SESSIONS, ST_MAC_TOKENS, ST_MAC_CARE, ST_MAC_BG, ST_MAC_POLICIES,
+    ST_MAC_UNSUB, ST_MAC_CONSENTS, ST_MAC_OBJECTIONS, ST_MAC_REQUESTS, ST_POL_ALL, ST_UNSUB_ALL,
+    ST_CONSENT_ALL, ST_OBJ_ALL, ST_OBJ_LIFT_ONE,
     ST_ITEM_DELETE, ST_ITEM_RESEAL, ST_SUBJ_KEYVER, ST_CONSENT_EVIDENCE, ST_BG_SUBJECT,
     ST_BG_REASON,
     ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH,
     ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
-    ST_OBJ_ADD, ST_OBJ_LIFT, ST_OBJ_ACTIVE, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
+    ST_OBJ_ADD, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
     ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
     ST_RQ_INSERT, ST_RQ_UPDATE, ST_RQ_GET, ST_RQ_EACH, ST_RQ_EACH_CTL,
     ST_RQ_PAUSE_OPEN, ST_RQ_PAUSE_CLOSE, ST_RQ_PAUSES,
@@ -142,49 +155,69 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SUBJ_BY_PSN] = "SELECT id FROM subjects WHERE pseudonym = ?1",
     [ST_SUBJ_NO_PSN] = "SELECT id, controller_id FROM subjects WHERE pseudonym IS NULL",
     [ST_USER_INSERT] = "INSERT INTO users(id, controller_id, username, roles, pwhash, totp, "
-                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       "created_at, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_USER_BY_NAME] = "SELECT " USER_COLUMNS " FROM users WHERE username = ?1",
     [ST_USER_BY_ID] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1",
-    [ST_USER_AUTH] = "UPDATE users SET failures = ?2, locked_until = ?3, totp_last_step = ?4 "
-                     "WHERE id = ?1",
-    [ST_USER_PASSWORD] = "UPDATE users SET pwhash = ?2, failures = 0, locked_until = 0 "
-                         "WHERE id = ?1",
-    [ST_USER_DISABLE] = "UPDATE users SET disabled_at = ?2 WHERE id = ?1",
-    [ST_USER_TOTP] = "UPDATE users SET totp = ?2, totp_last_step = 0 WHERE id = ?1",
-    [ST_SESS_INSERT] = "INSERT INTO sessions(token_hash, user_id, created_at, last_seen) "
-                       "VALUES (?1, ?2, ?3, ?3)",
-    [ST_SESS_GET] = "SELECT user_id, created_at, last_seen, coalesce(revoked_at, 0) "
-                    "FROM sessions WHERE token_hash = ?1",
-    [ST_SESS_TOUCH] = "UPDATE sessions SET last_seen = ?2 WHERE token_hash = ?1",
-    [ST_SESS_REVOKE] = "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 "
+    [ST_USER_UPDATE] = "UPDATE users SET roles = ?2, pwhash = ?3, totp = ?4, totp_last_step = ?5, "
+                       "failures = ?6, locked_until = ?7, disabled_at = nullif(?8, 0), "
+                       "mac = ?9 WHERE id = ?1",
+    [ST_USER_ALL] = "SELECT " USER_COLUMNS " FROM users ORDER BY id",
+    [ST_SESS_INSERT] = "INSERT INTO sessions(token_hash, user_id, created_at, last_seen, mac) "
+                       "VALUES (?1, ?2, ?3, ?3, ?4)",
+    [ST_SESS_GET] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE token_hash = ?1",
+    [ST_SESS_TOUCH] = "UPDATE sessions SET last_seen = ?2, mac = ?3 WHERE token_hash = ?1",
+    [ST_SESS_REVOKE] = "UPDATE sessions SET revoked_at = ?2, mac = ?3 WHERE token_hash = ?1 "
                        "AND revoked_at IS NULL",
-    [ST_SESS_REVOKE_USER] = "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 "
-                            "AND revoked_at IS NULL",
+    [ST_SESS_OF_USER] = "SELECT " SESSION_COLUMNS " FROM sessions WHERE user_id = ?1",
+    [ST_SESS_ALL] = "SELECT " SESSION_COLUMNS " FROM sessions ORDER BY token_hash",
     [ST_TOKEN_INSERT] = "INSERT INTO api_tokens(id, token_hash, controller_id, roles, name, "
-                        "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_TOKEN_BY_HASH] = "SELECT id, controller_id, roles, name, coalesce(revoked_at, 0) "
-                         "FROM api_tokens WHERE token_hash = ?1",
-    [ST_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 "
+                        "created_at, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_TOKEN_BY_HASH] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE token_hash = ?1",
+    [ST_TOKEN_BY_ID] = "SELECT " TOKEN_COLUMNS " FROM api_tokens WHERE id = ?1",
+    [ST_TOKEN_REVOKE] = "UPDATE api_tokens SET revoked_at = ?2, mac = ?3 WHERE id = ?1 "
                         "AND revoked_at IS NULL",
-    [ST_CARE_ADD] = "INSERT INTO care_list(user_id, subject_id, added_at, added_by) "
-                    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_TOKEN_ALL] = "SELECT " TOKEN_COLUMNS " FROM api_tokens ORDER BY id",
+    [ST_CARE_ADD] = "INSERT INTO care_list(user_id, subject_id, added_at, added_by, mac) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
     [ST_CARE_REMOVE] = "DELETE FROM care_list WHERE user_id = ?1 AND subject_id = ?2",
-    [ST_CARE_HAS] = "SELECT 1 FROM care_list WHERE user_id = ?1 AND subject_id = ?2",
+    [ST_CARE_HAS] = "SELECT user_id, subject_id, added_at, added_by, mac FROM care_list "
+                    "WHERE user_id = ?1 AND subject_id = ?2",
+    [ST_CARE_ALL] = "SELECT user_id, subject_id, added_at, added_by, mac FROM care_list "
+                    "ORDER BY user_id, subject_id",
     [ST_BG_INSERT] = "INSERT INTO break_glass(id, user_id, subject_id, reason, granted_at, "
-                     "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_BG_ACTIVE] = "SELECT id FROM break_glass WHERE user_id = ?1 AND subject_id = ?2 "
-                     "AND expires_at > ?3 ORDER BY expires_at DESC LIMIT 1",
-    [ST_BG_EACH] = "SELECT b.id, b.user_id, u.username, b.subject_id, b.reason, b.granted_at, "
-                   "b.expires_at FROM break_glass b JOIN users u ON u.id = b.user_id "
+                     "expires_at, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_BG_ACTIVE] = "SELECT " BG_COLUMNS " FROM break_glass WHERE user_id = ?1 "
+                     "AND subject_id = ?2 AND expires_at > ?3 ORDER BY expires_at DESC",
+    [ST_BG_EACH] = "SELECT b.id, b.user_id, b.subject_id, b.reason, b.granted_at, "
+                   "b.expires_at, b.mac, u.username FROM break_glass b "
+                   "JOIN users u ON u.id = b.user_id "
                    "WHERE u.controller_id = ?1 AND b.granted_at >= ?2 ORDER BY b.granted_at",
+    [ST_BG_ALL] = "SELECT " BG_COLUMNS " FROM break_glass ORDER BY id",
+    [ST_MAC_USERS] = "UPDATE users SET mac = ?3 WHERE id = ?1",
+    [ST_MAC_SESSIONS] = "UPDATE sessions SET mac = ?3 WHERE token_hash = ?1",
+    [ST_MAC_TOKENS] = "UPDATE api_tokens SET mac = ?3 WHERE id = ?1",
+    [ST_MAC_CARE] = "UPDATE care_list SET mac = ?3 WHERE user_id = ?1 AND subject_id = ?2",
+    [ST_MAC_BG] = "UPDATE break_glass SET mac = ?3 WHERE id = ?1",
+    [ST_MAC_POLICIES] = "UPDATE policies SET mac = ?3 WHERE controller_id = ?1 AND version = ?2",
+    [ST_MAC_UNSUB] = "UPDATE unsubscribe_links SET mac = ?3 WHERE token_hash = ?1",
+    [ST_MAC_CONSENTS] = "UPDATE consents SET mac = ?3 WHERE id = ?1",
+    [ST_MAC_OBJECTIONS] = "UPDATE objections SET mac = ?3 WHERE seq = ?2 AND ?1 IS NOT NULL",
+    [ST_MAC_REQUESTS] = "UPDATE requests SET mac = ?3 WHERE id = ?1",
+    [ST_CONSENT_ALL] = "SELECT " CONSENT_COLUMNS " FROM consents ORDER BY seq",
+    [ST_OBJ_ALL] = "SELECT " OBJECTION_COLUMNS " FROM objections ORDER BY seq",
+    [ST_OBJ_LIFT_ONE] = "UPDATE objections SET lifted_at = ?2, lifted_by = ?3, mac = ?4 "
+                        "WHERE seq = ?1 AND lifted_at IS NULL",
+    [ST_POL_ALL] = "SELECT controller_id, version, applied_at, applied_by, digest, document, "
+                   "mac FROM policies ORDER BY controller_id, version",
+    [ST_UNSUB_ALL] = "SELECT " UNSUB_COLUMNS " FROM unsubscribe_links ORDER BY token_hash",
     [ST_POL_INSERT] = "INSERT INTO policies(controller_id, version, applied_at, applied_by, "
-                      "digest, document) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_POL_GET] = "SELECT controller_id, version, applied_at, applied_by, digest, document "
-                   "FROM policies WHERE controller_id = ?1 AND version = ?2",
+                      "digest, document, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_POL_GET] = "SELECT controller_id, version, applied_at, applied_by, digest, document, "
+                   "mac FROM policies WHERE controller_id = ?1 AND version = ?2",
     [ST_POL_CURRENT] = "SELECT controller_id, version, applied_at, applied_by, digest, "
-                       "document FROM policies WHERE controller_id = ?1 "
+                       "document, mac FROM policies WHERE controller_id = ?1 "
                        "ORDER BY version DESC LIMIT 1",
-    [ST_POL_EACH] = "SELECT controller_id, version, applied_at, applied_by, digest "
+    [ST_POL_EACH] = "SELECT controller_id, version, applied_at, applied_by, digest, NULL, mac "
                     "FROM policies WHERE controller_id = ?1 ORDER BY version",
     /* Keyset pagination on the primary key: a page costs its own rows. */
     [ST_ITEM_PAGE] = "SELECT id, subject_id, category, field, source, recorded_by, "
@@ -198,40 +231,36 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ITEM_RESEAL] = "UPDATE items SET value = ?3, version = ?4 "
                        "WHERE subject_id = ?1 AND id = ?2",
     [ST_SUBJ_KEYVER] = "UPDATE subjects SET key_version = ?2 WHERE id = ?1",
-    [ST_CONSENT_EVIDENCE] = "UPDATE consents SET evidence = ?2 WHERE id = ?1",
-    [ST_BG_SUBJECT] = "SELECT id, reason FROM break_glass WHERE subject_id = ?1 ORDER BY id",
-    [ST_BG_REASON] = "UPDATE break_glass SET reason = ?2 WHERE id = ?1",
+    [ST_CONSENT_EVIDENCE] = "UPDATE consents SET evidence = ?2, mac = ?3 WHERE id = ?1",
+    [ST_BG_SUBJECT] = "SELECT " BG_COLUMNS " FROM break_glass WHERE subject_id = ?1 ORDER BY id",
+    [ST_BG_REASON] = "UPDATE break_glass SET reason = ?2, mac = ?3 WHERE id = ?1",
     [ST_CONSENT_INSERT] = "INSERT INTO consents(id, subject_id, purpose, state, method, "
-                          "recorded_by, policy_version, at, evidence) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_CONSENT_LATEST] = "SELECT state FROM consents WHERE subject_id = ?1 AND purpose = ?2 "
-                          "ORDER BY seq DESC LIMIT 1",
+                          "recorded_by, policy_version, at, evidence, mac) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [ST_CONSENT_LATEST] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
+                          "AND purpose = ?2 ORDER BY seq DESC LIMIT 1",
     [ST_CONSENT_EACH] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
                         "ORDER BY seq",
     [ST_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
     [ST_OBJ_ADD] = "INSERT INTO objections(subject_id, purpose, made_at, recorded_by) "
                    "VALUES (?1, ?2, ?3, ?4)",
-    [ST_OBJ_LIFT] = "UPDATE objections SET lifted_at = ?3, lifted_by = ?4 "
-                    "WHERE subject_id = ?1 AND purpose = ?2 AND lifted_at IS NULL",
-    [ST_OBJ_ACTIVE] = "SELECT 1 FROM objections WHERE subject_id = ?1 AND lifted_at IS NULL "
-                      "AND purpose IN (?2, '*') LIMIT 1",
-    [ST_OBJ_EACH] = "SELECT subject_id, purpose, recorded_by, lifted_by, made_at, "
-                    "coalesce(lifted_at, 0) FROM objections WHERE subject_id = ?1 ORDER BY seq",
+    [ST_OBJ_EACH] = "SELECT " OBJECTION_COLUMNS " FROM objections WHERE subject_id = ?1 "
+                    "ORDER BY seq",
     [ST_OBJ_COUNT] = "UPDATE subjects SET objecting = (SELECT count(*) FROM objections "
                      "WHERE subject_id = ?1 AND lifted_at IS NULL) WHERE id = ?1",
     [ST_SUBJ_RESTRICT] = "UPDATE subjects SET restricted_at = nullif(?2, 0) WHERE id = ?1",
-    [ST_UNSUB_INSERT] = "INSERT INTO unsubscribe_links(token_hash, subject_id, purpose, "
-                        "created_at) VALUES (?1, ?2, ?3, ?4)",
-    [ST_UNSUB_USE] = "UPDATE unsubscribe_links SET used_at = ?2 WHERE token_hash = ?1 "
-                     "AND used_at IS NULL RETURNING subject_id, purpose",
-    [ST_UNSUB_PEEK] = "SELECT subject_id, purpose, used_at IS NOT NULL FROM unsubscribe_links "
-                      "WHERE token_hash = ?1",
+    [ST_UNSUB_INSERT] = "INSERT INTO unsubscribe_links(token_hash, subject_id, purpose, mac, "
+                        "created_at) VALUES (?1, ?2, ?3, ?5, ?4)",
+    [ST_UNSUB_USE] = "UPDATE unsubscribe_links SET used_at = ?2, mac = ?3 WHERE token_hash = ?1 "
+                     "AND used_at IS NULL",
+    [ST_UNSUB_PEEK] = "SELECT " UNSUB_COLUMNS " FROM unsubscribe_links WHERE token_hash = ?1",
     [ST_RQ_INSERT] = "INSERT INTO requests(" REQUEST_COLUMNS ") VALUES "
-                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                     "?18)",
     [ST_RQ_UPDATE] = "UPDATE requests SET state = ?5, paused_from = ?6, subject_id = ?7, "
                      "purpose = ?8, evidence_on = ?10, extended = ?11, told_on = ?12, "
-                     "grounds = ?13, closed_on = ?14, updated_at = ?16, complaint_route = ?17 "
-                     "WHERE id = ?1",
+                     "grounds = ?13, closed_on = ?14, updated_at = ?16, complaint_route = ?17, "
+                     "mac = ?18 WHERE id = ?1",
     [ST_RQ_GET] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
     [ST_RQ_EACH] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE (?1 = 0 OR state NOT IN "
                    "('fulfilled','refused','withdrawn')) ORDER BY received_on, created_at",
@@ -295,7 +324,9 @@ static int db_fail(cu_store *s, int src, const char *what, cu_err *err)
 /* Tables whose rows say what a session or API token stands for. A statement
  * that inserts, deletes or updates any of their columns, except a session's
  * last_seen, moves the auth epoch. The authorizer sees every table and column
- * a statement writes when it is prepared, so new statements are covered too. */
+ * a statement writes when it is prepared, so new statements are covered too.
+ * A session's code (mac) changes with its last_seen, so it does not move the
+ * epoch either; a session's revocation does. */
 static int auth_watch(void *ctx, int action, const char *a1, const char *a2, const char *db,
                       const char *trigger)
 {
@@ -306,7 +337,7 @@ static int auth_watch(void *ctx, int action, const char *a1, const char *a2, con
         (sqlite3_stricmp(a1, "users") == 0 || sqlite3_stricmp(a1, "sessions") == 0 ||
          sqlite3_stricmp(a1, "api_tokens") == 0) &&
         !(action == SQLITE_UPDATE && a2 && sqlite3_stricmp(a1, "sessions") == 0 &&
-          sqlite3_stricmp(a2, "last_seen") == 0))
+          (sqlite3_stricmp(a2, "last_seen") == 0 || sqlite3_stricmp(a2, "mac") == 0)))
         s->auth_seen = true;
     return SQLITE_OK;
 }
@@ -1262,6 +1293,25 @@ int cu_store_subject_without_pseudonym(cu_store *s, cu_ident_cb cb, void *ctx, c
     EACH_ROW(st, "listing subjects", cb(ctx, col_text(st, 0), col_text(st, 1)));
 }
 
+static void bind_mac(sqlite3_stmt *st, int i, const unsigned char *mac, size_t n)
+{
+    if (mac && n)
+        bind_blob(st, i, mac, n);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Copies a row's code (NULL: none) into a fixed buffer; a code of another
+ * length is kept as none at all, which fails authentication. */
+static void col_mac(sqlite3_stmt *st, int i, unsigned char mac[32], size_t *n)
+{
+    *n = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_BLOB && sqlite3_column_bytes(st, i) == 32) {
+        memcpy(mac, sqlite3_column_blob(st, i), 32);
+        *n = 32;
+    }
+}
+
 static void user_from_row(sqlite3_stmt *st, cu_user_rec *u)
 {
     memset(u, 0, sizeof *u);
@@ -1280,6 +1330,7 @@ static void user_from_row(sqlite3_stmt *st, cu_user_rec *u)
     u->locked_until = sqlite3_column_int64(st, 8);
     u->created_at = sqlite3_column_int64(st, 9);
     u->disabled_at = sqlite3_column_int64(st, 10);
+    col_mac(st, 11, u->mac, &u->mac_len);
 }
 
 int cu_store_user_insert(cu_store *s, const cu_user_rec *u, cu_err *err)
@@ -1295,6 +1346,7 @@ int cu_store_user_insert(cu_store *s, const cu_user_rec *u, cu_err *err)
     else
         sqlite3_bind_null(st, 6);
     sqlite3_bind_int64(st, 7, u->created_at);
+    bind_mac(st, 8, u->mac, u->mac_len);
     int rc = sqlite3_step(st);
     done(st);
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
@@ -1318,52 +1370,53 @@ int cu_store_user_get(cu_store *s, const char *username, const char *id, cu_user
     return res;
 }
 
-int cu_store_user_set_auth(cu_store *s, const char *id, int64_t failures, int64_t locked_until,
-                           int64_t totp_last_step, cu_err *err)
+int cu_store_user_update(cu_store *s, const cu_user_rec *u, cu_err *err)
 {
-    PREP(st, ST_USER_AUTH, "user");
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, failures);
-    sqlite3_bind_int64(st, 3, locked_until);
-    sqlite3_bind_int64(st, 4, totp_last_step);
-    return exec_stmt(s, st, "recording a sign-in", err);
-}
-
-int cu_store_user_set_password(cu_store *s, const char *id, const char *pwhash, cu_err *err)
-{
-    PREP(st, ST_USER_PASSWORD, "user");
-    bind_text(st, 1, id);
-    bind_text(st, 2, pwhash);
-    return exec_stmt(s, st, "setting a password", err);
-}
-
-int cu_store_user_set_totp(cu_store *s, const char *id, const void *sealed, size_t n,
-                           cu_err *err)
-{
-    PREP(st, ST_USER_TOTP, "user");
-    bind_text(st, 1, id);
-    if (n)
-        bind_blob(st, 2, sealed, n);
+    PREP(st, ST_USER_UPDATE, "user");
+    bind_text(st, 1, u->id);
+    bind_text(st, 2, u->roles);
+    bind_text(st, 3, u->pwhash);
+    if (u->totp_len)
+        bind_blob(st, 4, u->totp, u->totp_len);
     else
-        sqlite3_bind_null(st, 2);
-    return exec_stmt(s, st, "setting a one-time code secret", err);
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int64(st, 5, u->totp_last_step);
+    sqlite3_bind_int64(st, 6, u->failures);
+    sqlite3_bind_int64(st, 7, u->locked_until);
+    sqlite3_bind_int64(st, 8, u->disabled_at);
+    bind_mac(st, 9, u->mac, u->mac_len);
+    return exec_stmt(s, st, "updating a user", err);
 }
 
-int cu_store_user_disable(cu_store *s, const char *id, int64_t at, cu_err *err)
+int cu_store_user_each(cu_store *s, cu_user_cb cb, void *ctx, cu_err *err)
 {
-    PREP(st, ST_USER_DISABLE, "user");
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, at);
-    return exec_stmt(s, st, "disabling a user", err);
+    PREP(st, ST_USER_ALL, "users");
+    cu_user_rec u;
+    EACH_ROW(st, "listing users", (user_from_row(st, &u), cb(ctx, &u)));
 }
 
-int cu_store_session_insert(cu_store *s, const unsigned char *hash, size_t n,
-                            const char *user_id, int64_t now, cu_err *err)
+static void session_from_row(sqlite3_stmt *st, cu_session_rec *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t n = (size_t)sqlite3_column_bytes(st, 0);
+    if (n <= sizeof r->hash) {
+        memcpy(r->hash, sqlite3_column_blob(st, 0), n);
+        r->hash_len = n;
+    }
+    cu_strlcpy(r->user_id, col_text(st, 1), sizeof r->user_id);
+    r->created_at = sqlite3_column_int64(st, 2);
+    r->last_seen = sqlite3_column_int64(st, 3);
+    r->revoked_at = sqlite3_column_int64(st, 4);
+    col_mac(st, 5, r->mac, &r->mac_len);
+}
+
+int cu_store_session_insert(cu_store *s, const cu_session_rec *r, cu_err *err)
 {
     PREP(st, ST_SESS_INSERT, "session");
-    bind_blob(st, 1, hash, n);
-    bind_text(st, 2, user_id);
-    sqlite3_bind_int64(st, 3, now);
+    bind_blob(st, 1, r->hash, r->hash_len);
+    bind_text(st, 2, r->user_id);
+    sqlite3_bind_int64(st, 3, r->created_at);
+    bind_mac(st, 4, r->mac, r->mac_len);
     return exec_stmt(s, st, "creating a session", err);
 }
 
@@ -1373,111 +1426,160 @@ int cu_store_session_get(cu_store *s, const unsigned char *hash, size_t n, cu_se
     PREP(st, ST_SESS_GET, "session");
     bind_blob(st, 1, hash, n);
     int rc = sqlite3_step(st), res = CU_OK;
-    if (rc == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        cu_strlcpy(out->user_id, col_text(st, 0), sizeof out->user_id);
-        out->created_at = sqlite3_column_int64(st, 1);
-        out->last_seen = sqlite3_column_int64(st, 2);
-        out->revoked_at = sqlite3_column_int64(st, 3);
-    } else if (rc == SQLITE_DONE) {
+    if (rc == SQLITE_ROW)
+        session_from_row(st, out);
+    else if (rc == SQLITE_DONE)
         res = CU_ENOTFOUND;
-    } else {
+    else
         res = db_fail(s, rc, "reading a session", err);
-    }
     done(st);
     return res;
 }
 
-int cu_store_session_touch(cu_store *s, const unsigned char *hash, size_t n, int64_t now,
-                           cu_err *err)
+int cu_store_session_touch(cu_store *s, const cu_session_rec *r, cu_err *err)
 {
     PREP(st, ST_SESS_TOUCH, "session");
-    bind_blob(st, 1, hash, n);
-    sqlite3_bind_int64(st, 2, now);
+    bind_blob(st, 1, r->hash, r->hash_len);
+    sqlite3_bind_int64(st, 2, r->last_seen);
+    bind_mac(st, 3, r->mac, r->mac_len);
     return exec_stmt(s, st, "updating a session", err);
 }
 
-int cu_store_session_revoke(cu_store *s, const unsigned char *hash, size_t n,
-                            const char *user_id, int64_t now, cu_err *err)
+int cu_store_session_revoke(cu_store *s, const cu_session_rec *r, cu_err *err)
 {
-    PREP(st, hash ? ST_SESS_REVOKE : ST_SESS_REVOKE_USER, "session");
-    if (hash)
-        bind_blob(st, 1, hash, n);
-    else
-        bind_text(st, 1, user_id);
-    sqlite3_bind_int64(st, 2, now);
+    PREP(st, ST_SESS_REVOKE, "session");
+    bind_blob(st, 1, r->hash, r->hash_len);
+    sqlite3_bind_int64(st, 2, r->revoked_at);
+    bind_mac(st, 3, r->mac, r->mac_len);
     return exec_stmt(s, st, "revoking sessions", err);
 }
 
-int cu_store_token_insert(cu_store *s, const cu_token_rec *t, const unsigned char *hash,
-                          size_t n, cu_err *err)
+int cu_store_session_each(cu_store *s, const char *user_id, cu_session_cb cb, void *ctx,
+                          cu_err *err)
+{
+    PREP(st, user_id ? ST_SESS_OF_USER : ST_SESS_ALL, "sessions");
+    if (user_id)
+        bind_text(st, 1, user_id);
+    cu_session_rec r;
+    EACH_ROW(st, "listing sessions", (session_from_row(st, &r), cb(ctx, &r)));
+}
+
+static void token_from_row(sqlite3_stmt *st, cu_token_rec *t)
+{
+    memset(t, 0, sizeof *t);
+    cu_strlcpy(t->id, col_text(st, 0), sizeof t->id);
+    size_t n = (size_t)sqlite3_column_bytes(st, 1);
+    if (n <= sizeof t->hash) {
+        memcpy(t->hash, sqlite3_column_blob(st, 1), n);
+        t->hash_len = n;
+    }
+    cu_strlcpy(t->controller_id, col_text(st, 2), sizeof t->controller_id);
+    cu_strlcpy(t->roles, col_text(st, 3), sizeof t->roles);
+    cu_strlcpy(t->name, col_text(st, 4), sizeof t->name);
+    t->created_at = sqlite3_column_int64(st, 5);
+    t->revoked_at = sqlite3_column_int64(st, 6);
+    col_mac(st, 7, t->mac, &t->mac_len);
+}
+
+int cu_store_token_insert(cu_store *s, const cu_token_rec *t, cu_err *err)
 {
     PREP(st, ST_TOKEN_INSERT, "token");
     bind_text(st, 1, t->id);
-    bind_blob(st, 2, hash, n);
+    bind_blob(st, 2, t->hash, t->hash_len);
     bind_text(st, 3, t->controller_id);
     bind_text(st, 4, t->roles);
     bind_text(st, 5, t->name);
     sqlite3_bind_int64(st, 6, t->created_at);
+    bind_mac(st, 7, t->mac, t->mac_len);
     return exec_stmt(s, st, "creating an API token", err);
 }
 
-int cu_store_token_get(cu_store *s, const unsigned char *hash, size_t n, cu_token_rec *out,
-                       cu_err *err)
+int cu_store_token_get(cu_store *s, const unsigned char *hash, size_t n, const char *id,
+                       cu_token_rec *out, cu_err *err)
 {
-    PREP(st, ST_TOKEN_BY_HASH, "token");
-    bind_blob(st, 1, hash, n);
+    PREP(st, hash ? ST_TOKEN_BY_HASH : ST_TOKEN_BY_ID, "token");
+    if (hash)
+        bind_blob(st, 1, hash, n);
+    else
+        bind_text(st, 1, id);
     int rc = sqlite3_step(st), res = CU_OK;
-    if (rc == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        cu_strlcpy(out->id, col_text(st, 0), sizeof out->id);
-        cu_strlcpy(out->controller_id, col_text(st, 1), sizeof out->controller_id);
-        cu_strlcpy(out->roles, col_text(st, 2), sizeof out->roles);
-        cu_strlcpy(out->name, col_text(st, 3), sizeof out->name);
-        out->revoked_at = sqlite3_column_int64(st, 4);
-    } else if (rc == SQLITE_DONE) {
+    if (rc == SQLITE_ROW)
+        token_from_row(st, out);
+    else if (rc == SQLITE_DONE)
         res = CU_ENOTFOUND;
-    } else {
+    else
         res = db_fail(s, rc, "reading an API token", err);
-    }
     done(st);
     return res;
 }
 
-int cu_store_token_revoke(cu_store *s, const char *id, int64_t now, cu_err *err)
+int cu_store_token_revoke(cu_store *s, const cu_token_rec *t, cu_err *err)
 {
     PREP(st, ST_TOKEN_REVOKE, "token");
-    bind_text(st, 1, id);
-    sqlite3_bind_int64(st, 2, now);
+    bind_text(st, 1, t->id);
+    sqlite3_bind_int64(st, 2, t->revoked_at);
+    bind_mac(st, 3, t->mac, t->mac_len);
     int rc = exec_stmt(s, st, "revoking an API token", err);
     return !rc && sqlite3_changes(s->db) == 0 ? CU_ENOTFOUND : rc;
 }
 
-int cu_store_care_set(cu_store *s, const char *user_id, const char *subject_id, bool on,
-                      int64_t now, const char *by, cu_err *err)
+int cu_store_token_each(cu_store *s, cu_token_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_TOKEN_ALL, "tokens");
+    cu_token_rec t;
+    EACH_ROW(st, "listing API tokens", (token_from_row(st, &t), cb(ctx, &t)));
+}
+
+int cu_store_care_set(cu_store *s, const cu_care_row *r, bool on, cu_err *err)
 {
     PREP(st, on ? ST_CARE_ADD : ST_CARE_REMOVE, "care list");
-    bind_text(st, 1, user_id);
-    bind_text(st, 2, subject_id);
+    bind_text(st, 1, r->user_id);
+    bind_text(st, 2, r->subject_id);
     if (on) {
-        sqlite3_bind_int64(st, 3, now);
-        bind_text(st, 4, by);
+        sqlite3_bind_int64(st, 3, r->added_at);
+        bind_text(st, 4, r->added_by);
+        bind_mac(st, 5, r->mac, r->mac_len);
     }
     return exec_stmt(s, st, "changing a care list", err);
 }
 
-int cu_store_care_has(cu_store *s, const char *user_id, const char *subject_id, bool *out,
-                      cu_err *err)
+static cu_care_row care_from_row(sqlite3_stmt *st)
+{
+    int mt = sqlite3_column_type(st, 4);
+    return (cu_care_row){
+        .user_id = col_text(st, 0),
+        .subject_id = col_text(st, 1),
+        .added_at = sqlite3_column_int64(st, 2),
+        .added_by = col_text(st, 3),
+        .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 4) : NULL,
+        .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 4) : 0,
+    };
+}
+
+int cu_store_care_get(cu_store *s, const char *user_id, const char *subject_id,
+                      cu_care_cb cb, void *ctx, cu_err *err)
 {
     PREP(st, ST_CARE_HAS, "care list");
     bind_text(st, 1, user_id);
     bind_text(st, 2, subject_id);
-    int rc = sqlite3_step(st), res = CU_OK;
-    *out = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    int rc = sqlite3_step(st), res;
+    if (rc == SQLITE_ROW) {
+        cu_care_row r = care_from_row(st);
+        res = cb(ctx, &r);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
         res = db_fail(s, rc, "reading a care list", err);
+    }
     done(st);
     return res;
+}
+
+int cu_store_care_each(cu_store *s, cu_care_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CARE_ALL, "care list");
+    cu_care_row r;
+    EACH_ROW(st, "listing care lists", (r = care_from_row(st), cb(ctx, &r)));
 }
 
 int cu_store_break_glass_insert(cu_store *s, const cu_break_glass_row *b, cu_err *err)
@@ -1489,41 +1591,76 @@ int cu_store_break_glass_insert(cu_store *s, const cu_break_glass_row *b, cu_err
     bind_blob(st, 4, b->reason, b->reason_len);
     sqlite3_bind_int64(st, 5, b->granted_at);
     sqlite3_bind_int64(st, 6, b->expires_at);
+    bind_mac(st, 7, b->mac, b->mac_len);
     return exec_stmt(s, st, "granting break-glass access", err);
 }
 
+/* A row of BG_COLUMNS (and the username after them when with_name). */
+static cu_break_glass_row bg_from_row(sqlite3_stmt *st, bool with_name)
+{
+    int mt = sqlite3_column_type(st, 6);
+    return (cu_break_glass_row){
+        .id = col_text(st, 0),
+        .user_id = col_text(st, 1),
+        .subject_id = col_text(st, 2),
+        .reason = sqlite3_column_blob(st, 3),
+        .reason_len = (size_t)sqlite3_column_bytes(st, 3),
+        .granted_at = sqlite3_column_int64(st, 4),
+        .expires_at = sqlite3_column_int64(st, 5),
+        .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 6) : NULL,
+        .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 6) : 0,
+        .username = with_name ? col_text(st, 7) : NULL,
+    };
+}
+
 int cu_store_break_glass_active(cu_store *s, const char *user_id, const char *subject_id,
-                                int64_t now, bool *out, cu_err *err)
+                                int64_t now, cu_break_glass_cb cb, void *ctx, cu_err *err)
 {
     PREP(st, ST_BG_ACTIVE, "break-glass");
     bind_text(st, 1, user_id);
     bind_text(st, 2, subject_id);
     sqlite3_bind_int64(st, 3, now);
-    int rc = sqlite3_step(st), res = CU_OK;
-    *out = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        res = db_fail(s, rc, "reading break-glass grants", err);
-    done(st);
-    return res;
+    cu_break_glass_row b;
+    EACH_ROW(st, "reading break-glass grants", (b = bg_from_row(st, false), cb(ctx, &b)));
 }
 
 int cu_store_break_glass_each(cu_store *s, const char *controller_id, int64_t since,
                               cu_break_glass_cb cb, void *ctx, cu_err *err)
 {
-    PREP(st, ST_BG_EACH, "break-glass");
-    bind_text(st, 1, controller_id);
-    sqlite3_bind_int64(st, 2, since);
+    PREP(st, controller_id ? ST_BG_EACH : ST_BG_ALL, "break-glass");
+    if (controller_id) {
+        bind_text(st, 1, controller_id);
+        sqlite3_bind_int64(st, 2, since);
+    }
+    cu_break_glass_row b;
     EACH_ROW(st, "listing break-glass grants",
-             cb(ctx, &(cu_break_glass_row){
-                         .id = col_text(st, 0),
-                         .user_id = col_text(st, 1),
-                         .username = col_text(st, 2),
-                         .subject_id = col_text(st, 3),
-                         .reason = sqlite3_column_blob(st, 4),
-                         .reason_len = (size_t)sqlite3_column_bytes(st, 4),
-                         .granted_at = sqlite3_column_int64(st, 5),
-                         .expires_at = sqlite3_column_int64(st, 6),
-                     }));
+             (b = bg_from_row(st, controller_id != NULL), cb(ctx, &b)));
+}
+
+int cu_store_row_mac_set(cu_store *s, cu_mac_table t, const void *key, size_t key_len,
+                         const char *key2, int64_t num, const unsigned char *mac,
+                         size_t mac_len, cu_err *err)
+{
+    static const enum stmt_id ids[] = {
+        [CU_MT_USERS] = ST_MAC_USERS,     [CU_MT_SESSIONS] = ST_MAC_SESSIONS,
+        [CU_MT_TOKENS] = ST_MAC_TOKENS,   [CU_MT_CARE] = ST_MAC_CARE,
+        [CU_MT_BREAK_GLASS] = ST_MAC_BG,  [CU_MT_POLICIES] = ST_MAC_POLICIES,
+        [CU_MT_UNSUBSCRIBE] = ST_MAC_UNSUB, [CU_MT_CONSENTS] = ST_MAC_CONSENTS,
+        [CU_MT_OBJECTIONS] = ST_MAC_OBJECTIONS, [CU_MT_REQUESTS] = ST_MAC_REQUESTS,
+    };
+    if ((unsigned)t >= sizeof ids / sizeof ids[0])
+        return cu_err_set(err, CU_EINVAL, "no such authenticated table");
+    PREP(st, ids[t], "row code");
+    if (key_len)
+        bind_blob(st, 1, key, key_len);
+    else
+        bind_text(st, 1, key);
+    if (key2)
+        bind_text(st, 2, key2);
+    else
+        sqlite3_bind_int64(st, 2, num);
+    bind_mac(st, 3, mac, mac_len);
+    return exec_stmt(s, st, "recording a row code", err);
 }
 
 /* ---- policies, consent, objection, restriction (migration 3) ---- */
@@ -1537,6 +1674,7 @@ int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_err *err)
     bind_text(st, 4, r->applied_by);
     bind_blob(st, 5, r->digest, r->digest_len);
     bind_blob(st, 6, r->document, r->document_len);
+    bind_mac(st, 7, r->mac, r->mac_len);
     int rc = sqlite3_step(st);
     done(st);
     if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -1546,6 +1684,7 @@ int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_err *err)
 
 static cu_policy_row policy_from_row(sqlite3_stmt *st, bool with_document)
 {
+    int mt = sqlite3_column_type(st, 6);
     return (cu_policy_row){
         .controller_id = col_text(st, 0),
         .version = sqlite3_column_int64(st, 1),
@@ -1555,6 +1694,8 @@ static cu_policy_row policy_from_row(sqlite3_stmt *st, bool with_document)
         .digest_len = (size_t)sqlite3_column_bytes(st, 4),
         .document = with_document ? sqlite3_column_blob(st, 5) : NULL,
         .document_len = with_document ? (size_t)sqlite3_column_bytes(st, 5) : 0,
+        .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 6) : NULL,
+        .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 6) : 0,
     };
 }
 
@@ -1581,10 +1722,11 @@ int cu_store_policy_get(cu_store *s, const char *controller_id, int64_t version,
 int cu_store_policy_each(cu_store *s, const char *controller_id, cu_policy_row_cb cb, void *ctx,
                          cu_err *err)
 {
-    PREP(st, ST_POL_EACH, "policies");
-    bind_text(st, 1, controller_id);
+    PREP(st, controller_id ? ST_POL_EACH : ST_POL_ALL, "policies");
+    if (controller_id)
+        bind_text(st, 1, controller_id);
     cu_policy_row r;
-    EACH_ROW(st, "listing policies", (r = policy_from_row(st, false), cb(ctx, &r)));
+    EACH_ROW(st, "listing policies", (r = policy_from_row(st, !controller_id), cb(ctx, &r)));
 }
 
 int64_t cu_store_data_version(const cu_store *s)
@@ -1605,27 +1747,13 @@ int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err)
     sqlite3_bind_int64(st, 8, r->at);
     if (r->evidence)
         bind_blob(st, 9, r->evidence, r->evidence_len);
+    bind_mac(st, 10, r->mac, r->mac_len);
     return exec_stmt(s, st, "recording consent", err);
-}
-
-int cu_store_consent_given(cu_store *s, const char *subject_id, const char *purpose, bool *out,
-                           cu_err *err)
-{
-    PREP(st, ST_CONSENT_LATEST, "consent");
-    bind_text(st, 1, subject_id);
-    bind_text(st, 2, purpose);
-    int rc = sqlite3_step(st), res = CU_OK;
-    *out = false;
-    if (rc == SQLITE_ROW)
-        *out = strcmp(col_text(st, 0), "given") == 0;
-    else if (rc != SQLITE_DONE)
-        res = db_fail(s, rc, "reading consent", err);
-    done(st);
-    return res;
 }
 
 static cu_consent_row consent_from_row(sqlite3_stmt *st)
 {
+    int mt = sqlite3_column_type(st, 9);
     return (cu_consent_row){
         .id = col_text(st, 0),
         .subject_id = col_text(st, 1),
@@ -1637,22 +1765,16 @@ static cu_consent_row consent_from_row(sqlite3_stmt *st)
         .at = sqlite3_column_int64(st, 7),
         .evidence = sqlite3_column_blob(st, 8),
         .evidence_len = (size_t)sqlite3_column_bytes(st, 8),
+        .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 9) : NULL,
+        .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 9) : 0,
     };
 }
 
-int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb, void *ctx,
-                          cu_err *err)
+/* One row of a statement that returns at most one: cb's result, CU_ENOTFOUND
+ * when there is none. */
+static int consent_one(cu_store *s, sqlite3_stmt *st, cu_consent_cb cb, void *ctx,
+                       cu_err *err)
 {
-    PREP(st, ST_CONSENT_EACH, "consents");
-    bind_text(st, 1, subject_id);
-    cu_consent_row r;
-    EACH_ROW(st, "listing consent", (r = consent_from_row(st), cb(ctx, &r)));
-}
-
-int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ctx, cu_err *err)
-{
-    PREP(st, ST_CONSENT_GET, "consent");
-    bind_text(st, 1, id);
     int rc = sqlite3_step(st), res;
     if (rc == SQLITE_ROW) {
         cu_consent_row r = consent_from_row(st);
@@ -1666,7 +1788,33 @@ int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ct
     return res;
 }
 
-static int objection_recount(cu_store *s, const char *subject_id, cu_err *err)
+int cu_store_consent_latest(cu_store *s, const char *subject_id, const char *purpose,
+                            cu_consent_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CONSENT_LATEST, "consent");
+    bind_text(st, 1, subject_id);
+    bind_text(st, 2, purpose);
+    return consent_one(s, st, cb, ctx, err);
+}
+
+int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb, void *ctx,
+                          cu_err *err)
+{
+    PREP(st, subject_id ? ST_CONSENT_EACH : ST_CONSENT_ALL, "consents");
+    if (subject_id)
+        bind_text(st, 1, subject_id);
+    cu_consent_row r;
+    EACH_ROW(st, "listing consent", (r = consent_from_row(st), cb(ctx, &r)));
+}
+
+int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_CONSENT_GET, "consent");
+    bind_text(st, 1, id);
+    return consent_one(s, st, cb, ctx, err);
+}
+
+int cu_store_objection_recount(cu_store *s, const char *subject_id, cu_err *err)
 {
     PREP(st, ST_OBJ_COUNT, "objections");
     bind_text(st, 1, subject_id);
@@ -1674,7 +1822,7 @@ static int objection_recount(cu_store *s, const char *subject_id, cu_err *err)
 }
 
 int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purpose,
-                           int64_t now, const char *by, cu_err *err)
+                           int64_t now, const char *by, int64_t *seq, cu_err *err)
 {
     PREP(st, ST_OBJ_ADD, "objection");
     bind_text(st, 1, subject_id);
@@ -1682,53 +1830,43 @@ int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purp
     sqlite3_bind_int64(st, 3, now);
     bind_text(st, 4, by);
     int rc = exec_stmt(s, st, "recording an objection", err);
-    return rc ? rc : objection_recount(s, subject_id, err);
+    *seq = rc ? 0 : sqlite3_last_insert_rowid(s->db);
+    return rc;
 }
 
-int cu_store_objection_lift(cu_store *s, const char *subject_id, const char *purpose,
-                            int64_t now, const char *by, int64_t *lifted, cu_err *err)
+int cu_store_objection_lift(cu_store *s, int64_t seq, int64_t now, const char *by,
+                            const unsigned char *mac, size_t mac_len, cu_err *err)
 {
-    PREP(st, ST_OBJ_LIFT, "objection");
-    bind_text(st, 1, subject_id);
-    bind_text(st, 2, purpose);
-    sqlite3_bind_int64(st, 3, now);
-    bind_text(st, 4, by);
-    int rc = exec_stmt(s, st, "lifting an objection", err);
-    if (!rc && lifted)
-        *lifted = sqlite3_changes64(s->db);
-    return rc ? rc : objection_recount(s, subject_id, err);
-}
-
-int cu_store_objection_active(cu_store *s, const char *subject_id, const char *purpose,
-                              bool *out, cu_err *err)
-{
-    PREP(st, ST_OBJ_ACTIVE, "objection");
-    bind_text(st, 1, subject_id);
-    bind_text(st, 2, purpose);
-    int rc = sqlite3_step(st), res = CU_OK;
-    *out = rc == SQLITE_ROW;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        res = db_fail(s, rc, "reading objections", err);
-    done(st);
-    return res;
+    PREP(st, ST_OBJ_LIFT_ONE, "objection");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, now);
+    bind_text(st, 3, by);
+    bind_mac(st, 4, mac, mac_len);
+    return exec_stmt(s, st, "lifting an objection", err);
 }
 
 int cu_store_objection_each(cu_store *s, const char *subject_id, cu_objection_cb cb, void *ctx,
                             cu_err *err)
 {
-    PREP(st, ST_OBJ_EACH, "objections");
-    bind_text(st, 1, subject_id);
+    PREP(st, subject_id ? ST_OBJ_EACH : ST_OBJ_ALL, "objections");
+    if (subject_id)
+        bind_text(st, 1, subject_id);
+    int mt;
     EACH_ROW(st, "listing objections",
-             cb(ctx, &(cu_objection_row){
-                         .subject_id = col_text(st, 0),
-                         .purpose = col_text(st, 1),
-                         .recorded_by = col_text(st, 2),
-                         .lifted_by = sqlite3_column_type(st, 3) == SQLITE_NULL
-                                          ? NULL
-                                          : col_text(st, 3),
-                         .made_at = sqlite3_column_int64(st, 4),
-                         .lifted_at = sqlite3_column_int64(st, 5),
-                     }));
+             (mt = sqlite3_column_type(st, 7),
+              cb(ctx, &(cu_objection_row){
+                          .subject_id = col_text(st, 0),
+                          .purpose = col_text(st, 1),
+                          .recorded_by = col_text(st, 2),
+                          .lifted_by = sqlite3_column_type(st, 3) == SQLITE_NULL
+                                           ? NULL
+                                           : col_text(st, 3),
+                          .made_at = sqlite3_column_int64(st, 4),
+                          .lifted_at = sqlite3_column_int64(st, 5),
+                          .seq = sqlite3_column_int64(st, 6),
+                          .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 7) : NULL,
+                          .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 7) : 0,
+                      })));
 }
 
 int cu_store_subject_set_restricted(cu_store *s, const char *id, int64_t at, cu_err *err)
@@ -1739,54 +1877,65 @@ int cu_store_subject_set_restricted(cu_store *s, const char *id, int64_t at, cu_
     return exec_stmt(s, st, "changing a restriction", err);
 }
 
-int cu_store_unsubscribe_insert(cu_store *s, const unsigned char *hash, size_t n,
-                                const char *subject_id, const char *purpose, int64_t now,
-                                cu_err *err)
+int cu_store_unsubscribe_insert(cu_store *s, const cu_unsub_row *r, cu_err *err)
 {
     PREP(st, ST_UNSUB_INSERT, "unsubscribe link");
-    bind_blob(st, 1, hash, n);
-    bind_text(st, 2, subject_id);
-    bind_text(st, 3, purpose);
-    sqlite3_bind_int64(st, 4, now);
+    bind_blob(st, 1, r->hash, r->hash_len);
+    bind_text(st, 2, r->subject_id);
+    bind_text(st, 3, r->purpose);
+    sqlite3_bind_int64(st, 4, r->created_at);
+    bind_mac(st, 5, r->mac, r->mac_len);
     return exec_stmt(s, st, "recording an unsubscribe link", err);
 }
 
-static int unsub_row(cu_store *s, sqlite3_stmt *st, char subject_id[40], char purpose[72],
-                     bool *used, const char *what, cu_err *err)
+static cu_unsub_row unsub_from_row(sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st), res = CU_OK;
+    int mt = sqlite3_column_type(st, 5);
+    return (cu_unsub_row){
+        .hash = sqlite3_column_blob(st, 0),
+        .hash_len = (size_t)sqlite3_column_bytes(st, 0),
+        .subject_id = col_text(st, 1),
+        .purpose = col_text(st, 2),
+        .created_at = sqlite3_column_int64(st, 3),
+        .used_at = sqlite3_column_int64(st, 4),
+        .mac = mt == SQLITE_BLOB ? sqlite3_column_blob(st, 5) : NULL,
+        .mac_len = mt == SQLITE_BLOB ? (size_t)sqlite3_column_bytes(st, 5) : 0,
+    };
+}
+
+int cu_store_unsubscribe_get(cu_store *s, const unsigned char *hash, size_t n,
+                             cu_unsub_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_UNSUB_PEEK, "unsubscribe link");
+    bind_blob(st, 1, hash, n);
+    int rc = sqlite3_step(st), res;
     if (rc == SQLITE_ROW) {
-        cu_strlcpy(subject_id, col_text(st, 0), 40);
-        cu_strlcpy(purpose, col_text(st, 1), 72);
-        if (used)
-            *used = sqlite3_column_int(st, 2) != 0;
-        rc = sqlite3_step(st); /* finish a RETURNING statement */
-        if (rc != SQLITE_DONE)
-            res = db_fail(s, rc, what, err);
+        cu_unsub_row r = unsub_from_row(st);
+        res = cb(ctx, &r);
     } else if (rc == SQLITE_DONE) {
         res = CU_ENOTFOUND;
     } else {
-        res = db_fail(s, rc, what, err);
+        res = db_fail(s, rc, "reading an unsubscribe link", err);
     }
     done(st);
     return res;
 }
 
-int cu_store_unsubscribe_use(cu_store *s, const unsigned char *hash, size_t n, int64_t now,
-                             char subject_id[40], char purpose[72], cu_err *err)
+int cu_store_unsubscribe_use(cu_store *s, const cu_unsub_row *r, cu_err *err)
 {
     PREP(st, ST_UNSUB_USE, "unsubscribe link");
-    bind_blob(st, 1, hash, n);
-    sqlite3_bind_int64(st, 2, now);
-    return unsub_row(s, st, subject_id, purpose, NULL, "using an unsubscribe link", err);
+    bind_blob(st, 1, r->hash, r->hash_len);
+    sqlite3_bind_int64(st, 2, r->used_at);
+    bind_mac(st, 3, r->mac, r->mac_len);
+    int rc = exec_stmt(s, st, "using an unsubscribe link", err);
+    return !rc && sqlite3_changes(s->db) == 0 ? CU_ENOTFOUND : rc;
 }
 
-int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash, size_t n,
-                              char subject_id[40], char purpose[72], bool *used, cu_err *err)
+int cu_store_unsubscribe_each(cu_store *s, cu_unsub_cb cb, void *ctx, cu_err *err)
 {
-    PREP(st, ST_UNSUB_PEEK, "unsubscribe link");
-    bind_blob(st, 1, hash, n);
-    return unsub_row(s, st, subject_id, purpose, used, "reading an unsubscribe link", err);
+    PREP(st, ST_UNSUB_ALL, "unsubscribe links");
+    cu_unsub_row r;
+    EACH_ROW(st, "listing unsubscribe links", (r = unsub_from_row(st), cb(ctx, &r)));
 }
 
 /* ---- rights requests (migration 4) ---- */
@@ -1818,6 +1967,7 @@ static void bind_request(sqlite3_stmt *st, const cu_request_rec *r)
     sqlite3_bind_int64(st, 15, r->created_at);
     sqlite3_bind_int64(st, 16, r->updated_at);
     bind_opt(st, 17, r->complaint_route);
+    bind_mac(st, 18, r->mac, r->mac_len);
 }
 
 /* A text column, "" when NULL. */
@@ -1847,6 +1997,7 @@ static void request_from_row(sqlite3_stmt *st, cu_request_rec *r)
     r->created_at = sqlite3_column_int64(st, 14);
     r->updated_at = sqlite3_column_int64(st, 15);
     cu_strlcpy(r->complaint_route, col_str(st, 16), sizeof r->complaint_route);
+    col_mac(st, 17, r->mac, &r->mac_len);
 }
 
 int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err)
@@ -2003,11 +2154,12 @@ int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t versio
 }
 
 int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed, size_t n,
-                                  cu_err *err)
+                                  const unsigned char *mac, size_t mac_len, cu_err *err)
 {
     PREP(st, ST_CONSENT_EVIDENCE, "consent");
     bind_text(st, 1, id);
     bind_blob(st, 2, sealed, n);
+    bind_mac(st, 3, mac, mac_len);
     return exec_stmt(s, st, "re-encrypting consent evidence", err);
 }
 
@@ -2016,21 +2168,17 @@ int cu_store_break_glass_of_subject(cu_store *s, const char *subject_id,
 {
     PREP(st, ST_BG_SUBJECT, "break-glass");
     bind_text(st, 1, subject_id);
-    EACH_ROW(st, "listing break-glass grants",
-             cb(ctx, &(cu_break_glass_row){
-                         .id = col_text(st, 0),
-                         .subject_id = subject_id,
-                         .reason = sqlite3_column_blob(st, 1),
-                         .reason_len = (size_t)sqlite3_column_bytes(st, 1),
-                     }));
+    cu_break_glass_row b;
+    EACH_ROW(st, "listing break-glass grants", (b = bg_from_row(st, false), cb(ctx, &b)));
 }
 
 int cu_store_break_glass_set_reason(cu_store *s, const char *id, const void *sealed, size_t n,
-                                    cu_err *err)
+                                    const unsigned char *mac, size_t mac_len, cu_err *err)
 {
     PREP(st, ST_BG_REASON, "break-glass");
     bind_text(st, 1, id);
     bind_blob(st, 2, sealed, n);
+    bind_mac(st, 3, mac, mac_len);
     return exec_stmt(s, st, "re-encrypting a break-glass reason", err);
 }
 

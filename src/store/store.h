@@ -253,7 +253,9 @@ CU_MUST_USE int cu_store_subject_by_pseudonym(cu_store *s, const char *pseudonym
 CU_MUST_USE int cu_store_subject_without_pseudonym(cu_store *s, cu_ident_cb cb, void *ctx,
                                                    cu_err *err);
 
-/* staff accounts */
+/* staff accounts. Rows of the tables below carry a keyed code (mac: 32
+ * bytes, mac_len 0 when the column is NULL) that the vault computes and
+ * checks (domain/integrity.h); the store only keeps it. */
 typedef struct cu_user_rec {
     char id[40];
     char controller_id[40];
@@ -263,70 +265,110 @@ typedef struct cu_user_rec {
     unsigned char totp[96]; /* sealed one-time-code secret */
     size_t totp_len;        /* 0: none */
     int64_t totp_last_step, failures, locked_until, created_at, disabled_at;
+    unsigned char mac[32];
+    size_t mac_len;
 } cu_user_rec;
 CU_MUST_USE int cu_store_user_insert(cu_store *s, const cu_user_rec *u, cu_err *err);
 /* By username, or by id when username is NULL. CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_user_get(cu_store *s, const char *username, const char *id,
                                   cu_user_rec *out, cu_err *err);
-CU_MUST_USE int cu_store_user_set_auth(cu_store *s, const char *id, int64_t failures,
-                                       int64_t locked_until, int64_t totp_last_step,
-                                       cu_err *err);
-CU_MUST_USE int cu_store_user_set_password(cu_store *s, const char *id, const char *pwhash,
-                                           cu_err *err);
-CU_MUST_USE int cu_store_user_set_totp(cu_store *s, const char *id, const void *sealed,
-                                       size_t n, cu_err *err);
-CU_MUST_USE int cu_store_user_disable(cu_store *s, const char *id, int64_t at, cu_err *err);
+/* Writes every mutable column of u (roles, password hash, one-time-code
+ * secret and last step, failures, lock, disabled_at (0: NULL), mac). */
+CU_MUST_USE int cu_store_user_update(cu_store *s, const cu_user_rec *u, cu_err *err);
+typedef int (*cu_user_cb)(void *ctx, const cu_user_rec *u);
+CU_MUST_USE int cu_store_user_each(cu_store *s, cu_user_cb cb, void *ctx, cu_err *err);
 
-/* sessions, keyed by the hash of their token */
+/* sessions, keyed by the (keyed) hash of their token */
 typedef struct cu_session_rec {
+    unsigned char hash[32];
+    size_t hash_len;
     char user_id[40];
     int64_t created_at, last_seen, revoked_at;
+    unsigned char mac[32];
+    size_t mac_len;
 } cu_session_rec;
-CU_MUST_USE int cu_store_session_insert(cu_store *s, const unsigned char *hash, size_t n,
-                                        const char *user_id, int64_t now, cu_err *err);
+/* Inserts hash, user_id, created_at (also the first last_seen) and mac. */
+CU_MUST_USE int cu_store_session_insert(cu_store *s, const cu_session_rec *r, cu_err *err);
 CU_MUST_USE int cu_store_session_get(cu_store *s, const unsigned char *hash, size_t n,
                                      cu_session_rec *out, cu_err *err);
-CU_MUST_USE int cu_store_session_touch(cu_store *s, const unsigned char *hash, size_t n,
-                                       int64_t now, cu_err *err);
-/* Revokes one session (hash) or every session of a user (hash NULL). */
-CU_MUST_USE int cu_store_session_revoke(cu_store *s, const unsigned char *hash, size_t n,
-                                        const char *user_id, int64_t now, cu_err *err);
+/* Writes r's last_seen and mac. */
+CU_MUST_USE int cu_store_session_touch(cu_store *s, const cu_session_rec *r, cu_err *err);
+/* Writes r's revoked_at and mac, unless the session was already revoked. */
+CU_MUST_USE int cu_store_session_revoke(cu_store *s, const cu_session_rec *r, cu_err *err);
+typedef int (*cu_session_cb)(void *ctx, const cu_session_rec *r);
+/* The sessions of one user (every session when user_id is NULL). */
+CU_MUST_USE int cu_store_session_each(cu_store *s, const char *user_id, cu_session_cb cb,
+                                      void *ctx, cu_err *err);
 
-/* API tokens, keyed by the hash of their secret */
+/* API tokens, keyed by the (keyed) hash of their secret */
 typedef struct cu_token_rec {
     char id[40];
+    unsigned char hash[32];
+    size_t hash_len;
     char controller_id[40];
     char roles[96];
     char name[72];
     int64_t created_at, revoked_at;
+    unsigned char mac[32];
+    size_t mac_len;
 } cu_token_rec;
-CU_MUST_USE int cu_store_token_insert(cu_store *s, const cu_token_rec *t,
-                                      const unsigned char *hash, size_t n, cu_err *err);
+CU_MUST_USE int cu_store_token_insert(cu_store *s, const cu_token_rec *t, cu_err *err);
+/* By hash, or by id when hash is NULL; CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_token_get(cu_store *s, const unsigned char *hash, size_t n,
-                                   cu_token_rec *out, cu_err *err);
-/* CU_ENOTFOUND when no unrevoked token has that id. */
-CU_MUST_USE int cu_store_token_revoke(cu_store *s, const char *id, int64_t now, cu_err *err);
+                                   const char *id, cu_token_rec *out, cu_err *err);
+/* Writes t's revoked_at and mac; CU_ENOTFOUND when no unrevoked token has
+ * t's id. */
+CU_MUST_USE int cu_store_token_revoke(cu_store *s, const cu_token_rec *t, cu_err *err);
+typedef int (*cu_token_cb)(void *ctx, const cu_token_rec *t);
+CU_MUST_USE int cu_store_token_each(cu_store *s, cu_token_cb cb, void *ctx, cu_err *err);
 
 /* care relationships and break-glass grants */
-CU_MUST_USE int cu_store_care_set(cu_store *s, const char *user_id, const char *subject_id,
-                                  bool on, int64_t now, const char *by, cu_err *err);
-CU_MUST_USE int cu_store_care_has(cu_store *s, const char *user_id, const char *subject_id,
-                                  bool *out, cu_err *err);
+typedef struct cu_care_row {
+    const char *user_id, *subject_id, *added_by;
+    int64_t added_at;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
+} cu_care_row;
+typedef int (*cu_care_cb)(void *ctx, const cu_care_row *r);
+/* Adds r (kept as it is when the pair is already listed) or removes the
+ * pair (on false: only user_id and subject_id are read). */
+CU_MUST_USE int cu_store_care_set(cu_store *s, const cu_care_row *r, bool on, cu_err *err);
+/* The row of one pair; CU_ENOTFOUND when absent. */
+CU_MUST_USE int cu_store_care_get(cu_store *s, const char *user_id, const char *subject_id,
+                                  cu_care_cb cb, void *ctx, cu_err *err);
+CU_MUST_USE int cu_store_care_each(cu_store *s, cu_care_cb cb, void *ctx, cu_err *err);
 typedef struct cu_break_glass_row {
-    const char *id, *user_id, *username, *subject_id;
+    const char *id, *user_id, *username, *subject_id; /* username: review listing only */
     const unsigned char *reason; /* sealed under the subject's key */
     size_t reason_len;
     int64_t granted_at, expires_at;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
 } cu_break_glass_row;
+typedef int (*cu_break_glass_cb)(void *ctx, const cu_break_glass_row *b);
 CU_MUST_USE int cu_store_break_glass_insert(cu_store *s, const cu_break_glass_row *b,
                                             cu_err *err);
+/* The grants of user to subject still in force at now, latest expiry first. */
 CU_MUST_USE int cu_store_break_glass_active(cu_store *s, const char *user_id,
-                                            const char *subject_id, int64_t now, bool *out,
-                                            cu_err *err);
-typedef int (*cu_break_glass_cb)(void *ctx, const cu_break_glass_row *b);
+                                            const char *subject_id, int64_t now,
+                                            cu_break_glass_cb cb, void *ctx, cu_err *err);
+/* Grants of one controller's staff since a time (with usernames), or every
+ * grant (controller_id NULL; no usernames). */
 CU_MUST_USE int cu_store_break_glass_each(cu_store *s, const char *controller_id,
                                           int64_t since, cu_break_glass_cb cb, void *ctx,
                                           cu_err *err);
+
+/* Sets the code of one row of an authenticated table (for sealing), the row
+ * named by its key: key is text (key_len 0) or a blob of key_len bytes
+ * (a token hash); care_list's second key is key2 (subject id), policies'
+ * num (version); objections are named by num (seq) alone (key ""). */
+typedef enum cu_mac_table {
+    CU_MT_USERS, CU_MT_SESSIONS, CU_MT_TOKENS, CU_MT_CARE, CU_MT_BREAK_GLASS,
+    CU_MT_POLICIES, CU_MT_UNSUBSCRIBE, CU_MT_CONSENTS, CU_MT_OBJECTIONS, CU_MT_REQUESTS,
+} cu_mac_table;
+CU_MUST_USE int cu_store_row_mac_set(cu_store *s, cu_mac_table t, const void *key,
+                                     size_t key_len, const char *key2, int64_t num,
+                                     const unsigned char *mac, size_t mac_len, cu_err *err);
 
 /* policies (migration 3): every applied version of each controller's policy */
 typedef struct cu_policy_row {
@@ -337,6 +379,8 @@ typedef struct cu_policy_row {
     size_t digest_len;
     const void *document;
     size_t document_len;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
 } cu_policy_row;
 typedef int (*cu_policy_row_cb)(void *ctx, const cu_policy_row *r);
 CU_MUST_USE int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_err *err);
@@ -344,7 +388,9 @@ CU_MUST_USE int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_e
  * CU_ENOTFOUND when there is none. */
 CU_MUST_USE int cu_store_policy_get(cu_store *s, const char *controller_id, int64_t version,
                                     cu_policy_row_cb cb, void *ctx, cu_err *err);
-/* Every version of one controller's policy, oldest first, without documents. */
+/* Every version of one controller's policy, oldest first, without documents;
+ * every version of every controller's, with documents, when controller_id
+ * is NULL. */
 CU_MUST_USE int cu_store_policy_each(cu_store *s, const char *controller_id,
                                      cu_policy_row_cb cb, void *ctx, cu_err *err);
 /* SQLite's data_version as cu_store_begin last read it: a number that changes
@@ -358,13 +404,16 @@ typedef struct cu_consent_row {
     int64_t policy_version, at;
     const unsigned char *evidence; /* sealed under the subject's key; NULL when none */
     size_t evidence_len;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
 } cu_consent_row;
 typedef int (*cu_consent_cb)(void *ctx, const cu_consent_row *r);
 CU_MUST_USE int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err);
-/* Whether the latest record for subject x purpose says "given". */
-CU_MUST_USE int cu_store_consent_given(cu_store *s, const char *subject_id, const char *purpose,
-                                       bool *out, cu_err *err);
-/* A subject's records, oldest first. */
+/* The latest record for subject x purpose; CU_ENOTFOUND when none. */
+CU_MUST_USE int cu_store_consent_latest(cu_store *s, const char *subject_id,
+                                        const char *purpose, cu_consent_cb cb, void *ctx,
+                                        cu_err *err);
+/* A subject's records (every record when subject_id is NULL), oldest first. */
 CU_MUST_USE int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb,
                                       void *ctx, cu_err *err);
 /* One record by id; CU_ENOTFOUND when absent. */
@@ -375,37 +424,44 @@ CU_MUST_USE int cu_store_consent_get(cu_store *s, const char *id, cu_consent_cb 
  * active objections so that most reads need no lookup */
 typedef struct cu_objection_row {
     const char *subject_id, *purpose, *recorded_by, *lifted_by;
-    int64_t made_at, lifted_at;
+    int64_t made_at, lifted_at, seq;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
 } cu_objection_row;
 typedef int (*cu_objection_cb)(void *ctx, const cu_objection_row *r);
+/* Records an objection (no code yet: the caller sets it by *seq). */
 CU_MUST_USE int cu_store_objection_add(cu_store *s, const char *subject_id, const char *purpose,
-                                       int64_t now, const char *by, cu_err *err);
-/* Lifts the active objections of subject to purpose; *lifted says how many. */
-CU_MUST_USE int cu_store_objection_lift(cu_store *s, const char *subject_id,
-                                        const char *purpose, int64_t now, const char *by,
-                                        int64_t *lifted, cu_err *err);
-/* Whether an active objection names purpose or "*" (all). */
-CU_MUST_USE int cu_store_objection_active(cu_store *s, const char *subject_id,
-                                          const char *purpose, bool *out, cu_err *err);
+                                       int64_t now, const char *by, int64_t *seq, cu_err *err);
+/* Lifts one active objection, writing its new code. */
+CU_MUST_USE int cu_store_objection_lift(cu_store *s, int64_t seq, int64_t now, const char *by,
+                                        const unsigned char *mac, size_t mac_len, cu_err *err);
+/* Sets subjects.objecting to the subject's active objections. */
+CU_MUST_USE int cu_store_objection_recount(cu_store *s, const char *subject_id, cu_err *err);
+/* A subject's objections (every objection when subject_id is NULL), oldest first. */
 CU_MUST_USE int cu_store_objection_each(cu_store *s, const char *subject_id,
                                         cu_objection_cb cb, void *ctx, cu_err *err);
 /* Sets (at > 0) or lifts (at == 0) a restriction. */
 CU_MUST_USE int cu_store_subject_set_restricted(cu_store *s, const char *id, int64_t at,
                                                 cu_err *err);
 
-/* single-use unsubscribe links, keyed by the hash of their token */
-CU_MUST_USE int cu_store_unsubscribe_insert(cu_store *s, const unsigned char *hash, size_t n,
-                                            const char *subject_id, const char *purpose,
-                                            int64_t now, cu_err *err);
-/* Marks an unused link used and returns its subject and purpose; CU_ENOTFOUND
- * when unknown or already used. */
-CU_MUST_USE int cu_store_unsubscribe_use(cu_store *s, const unsigned char *hash, size_t n,
-                                         int64_t now, char subject_id[40], char purpose[72],
-                                         cu_err *err);
-/* Looks a link up without using it; *used says whether it was used. */
-CU_MUST_USE int cu_store_unsubscribe_peek(cu_store *s, const unsigned char *hash, size_t n,
-                                          char subject_id[40], char purpose[72], bool *used,
-                                          cu_err *err);
+/* single-use unsubscribe links, keyed by the (keyed) hash of their token */
+typedef struct cu_unsub_row {
+    const unsigned char *hash;
+    size_t hash_len;
+    const char *subject_id, *purpose;
+    int64_t created_at, used_at; /* used_at 0: unused */
+    const unsigned char *mac;    /* NULL when none */
+    size_t mac_len;
+} cu_unsub_row;
+typedef int (*cu_unsub_cb)(void *ctx, const cu_unsub_row *r);
+/* Inserts hash, subject_id, purpose, created_at and mac. */
+CU_MUST_USE int cu_store_unsubscribe_insert(cu_store *s, const cu_unsub_row *r, cu_err *err);
+/* One link; CU_ENOTFOUND when unknown. */
+CU_MUST_USE int cu_store_unsubscribe_get(cu_store *s, const unsigned char *hash, size_t n,
+                                         cu_unsub_cb cb, void *ctx, cu_err *err);
+/* Writes r's used_at and mac; CU_ENOTFOUND when unknown or already used. */
+CU_MUST_USE int cu_store_unsubscribe_use(cu_store *s, const cu_unsub_row *r, cu_err *err);
+CU_MUST_USE int cu_store_unsubscribe_each(cu_store *s, cu_unsub_cb cb, void *ctx, cu_err *err);
 
 /* data-subject rights requests (migration 4); dates are YYYY-MM-DD, "" when
  * unset */
@@ -426,6 +482,8 @@ typedef struct cu_request_rec {
     char closed_on[11];     /* fulfilled, refused or withdrawn */
     bool extended;
     int64_t created_at, updated_at;
+    unsigned char mac[32];
+    size_t mac_len;
 } cu_request_rec;
 typedef int (*cu_request_cb)(void *ctx, const cu_request_rec *r);
 CU_MUST_USE int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err);
@@ -471,12 +529,16 @@ CU_MUST_USE int cu_store_item_reseal(cu_store *s, const char *subject_id, const 
 CU_MUST_USE int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t version,
                                                  cu_err *err);
 CU_MUST_USE int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed,
-                                              size_t n, cu_err *err);
-/* A subject's break-glass grants: only id, subject_id and reason are set. */
+                                              size_t n, const unsigned char *mac,
+                                              size_t mac_len, cu_err *err);
+/* A subject's break-glass grants (no usernames). */
 CU_MUST_USE int cu_store_break_glass_of_subject(cu_store *s, const char *subject_id,
                                                 cu_break_glass_cb cb, void *ctx, cu_err *err);
+/* Replaces a grant's sealed reason and its code. */
 CU_MUST_USE int cu_store_break_glass_set_reason(cu_store *s, const char *id,
-                                                const void *sealed, size_t n, cu_err *err);
+                                                const void *sealed, size_t n,
+                                                const unsigned char *mac, size_t mac_len,
+                                                cu_err *err);
 
 /* Writes a consistent copy of the whole database to dest_path (which must
  * not exist) with SQLite's online backup API; other connections may keep

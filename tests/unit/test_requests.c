@@ -478,7 +478,9 @@ static void test_fulfil_sets_flags(void **state)
     OK(f, change(f, r2, CU_RQ_VERIFY, NULL, "known patient", NULL));
     OK(f, change(f, r2, CU_RQ_FULFIL, NULL, "objection upheld", NULL));
     bool active = false;
-    OK(f, cu_store_objection_active(f->v->store, f->subject, "reporting", &active, &f->err));
+    OK(f, cu_store_subject_get(f->v->store, f->subject, &s, &f->err));
+    assert_int_equal(s.objecting, 1);
+    OK(f, cu_objection_active(f->v, &s, "reporting", &active, &f->err));
     assert_true(active);
 }
 

@@ -1111,9 +1111,10 @@ static void test_row_tampering(void **state)
     assert_int_equal(sv.n, 4);
     cu_subject_view_release(&sv);
     /* A listing refuses rather than skipping (or showing) an altered row. */
-    /* Seven subjects, and the relabelled value under its new label. */
+    /* Seven subjects, the relabelled value under its new label, and the
+     * subject whose objection count no longer matches its objection rows. */
     bad_rows b = rows_verify(f);
-    assert_int_equal(b.n, 8);
+    assert_int_equal(b.n, 9);
     assert_non_null(strstr(b.first, "subjects "));
 
     /* A controller renamed. */
@@ -2922,6 +2923,114 @@ static void test_ledger_replay_uncommitted(void **state)
     f->v = NULL;
 }
 
+
+/* ------------------------------------------------- row authentication ---- */
+
+typedef struct staff_bad_rows {
+    int n;
+    char table[32], row[96], problem[64];
+} staff_bad_rows;
+
+static int staff_note_bad(void *ctx, const char *table, const char *row, const char *problem)
+{
+    staff_bad_rows *b = ctx;
+    if (b->n++ == 0) {
+        cu_strlcpy(b->table, table, sizeof b->table);
+        cu_strlcpy(b->row, row, sizeof b->row);
+        cu_strlcpy(b->problem, problem, sizeof b->problem);
+    }
+    return 0;
+}
+
+/* Stored token hashes are keyed (not what anyone can compute from a token),
+ * and differ between kinds of token. */
+static void test_rows_keyed_token_hash(void **state)
+{
+    fx *f = *state;
+    const char tok[] = "cus_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    unsigned char plain[CU_HASH_BYTES], sess[CU_HASH_BYTES], api[CU_HASH_BYTES],
+        again[CU_HASH_BYTES];
+    cu_token_hash(tok, strlen(tok), plain);
+    cu_token_keyed_hash(f->v, "session", tok, strlen(tok), sess);
+    cu_token_keyed_hash(f->v, "api", tok, strlen(tok), api);
+    cu_token_keyed_hash(f->v, "session", tok, strlen(tok), again);
+    assert_memory_not_equal(plain, sess, CU_HASH_BYTES);
+    assert_memory_not_equal(sess, api, CU_HASH_BYTES);
+    assert_memory_equal(sess, again, CU_HASH_BYTES);
+    /* The session row holds the keyed hash. */
+    char token[CU_TOKEN_STRLEN];
+    staff_session(f, "nurse", token);
+    cu_token_keyed_hash(f->v, "session", token, strlen(token), sess);
+    cu_token_hash(token, strlen(token), plain);
+    unsigned char stored[CU_HASH_BYTES];
+    assert_int_equal(db_blob_s(f, "SELECT token_hash FROM sessions", NULL, stored,
+                               sizeof stored), CU_HASH_BYTES);
+    assert_memory_equal(stored, sess, CU_HASH_BYTES);
+    assert_memory_not_equal(stored, plain, CU_HASH_BYTES);
+}
+
+/* A user row altered in the database (roles raised): the session is refused
+ * with CU_ETAMPER naming the row, a sign-in finds no account, and the check
+ * of the whole store names the row; nothing else is reported. */
+static void test_rows_user_altered(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    staff_session(f, "nurse", token);
+    int64_t rows = 0, bad = 0;
+    staff_bad_rows b = {0};
+    OK(f, cu_integrity_verify(f->v, staff_note_bad, &b, &rows, &bad, &f->err));
+    assert_int_equal(bad, 0);
+    assert_true(rows >= 3); /* the user, the session, the policy */
+    cu_principal p;
+    assert_int_equal(auth_batch(f, token, &p), CU_OK); /* and now remembered */
+
+    assert_int_equal(db_exec(f, "UPDATE users SET roles = 'dpo' WHERE username = ?1", "nurse",
+                             NULL), 1);
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    FAILS(f, CU_ETAMPER, cu_authenticate(f->v, token, strlen(token), IDLE_US, MAX_US, &p,
+                                         &f->err));
+    assert_non_null(strstr(f->err.msg, "users "));
+    assert_non_null(strstr(f->err.msg, "has been altered"));
+    assert_null(strstr(f->err.msg, "dpo"));
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    cu_signin s;
+    OK(f, cu_signin_prepare(f->v, "nurse", &s, &f->err));
+    assert_false(s.found);
+    assert_true(s.tampered);
+
+    FAILS(f, CU_ETAMPER, cu_integrity_verify(f->v, staff_note_bad, &b, &rows, &bad, &f->err));
+    assert_int_equal(bad, 1);
+    assert_string_equal(b.table, "users");
+    assert_string_equal(b.problem, "altered");
+
+    /* A NULL code is a forged row too. */
+    assert_int_equal(db_exec(f, "UPDATE sessions SET mac = NULL", NULL, NULL), 1);
+    b = (staff_bad_rows){0};
+    FAILS(f, CU_ETAMPER, cu_integrity_verify(f->v, staff_note_bad, &b, &rows, &bad, &f->err));
+    assert_int_equal(bad, 2);
+}
+
+/* Sealing authenticates rows as they stand (one audited event); a session
+ * hashed without the key is then still unusable. */
+static void test_rows_seal(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    staff_session(f, "nurse", token);
+    assert_int_equal(db_exec(f, "UPDATE users SET failures = 3 WHERE username = ?1", "nurse",
+                             NULL), 1);
+    int64_t rows = 0, bad = 0, events = audit_seq(f);
+    FAILS(f, CU_ETAMPER, cu_integrity_verify(f->v, NULL, NULL, &rows, &bad, &f->err));
+    OK(f, cu_integrity_seal(f->v, &OPERATOR, &rows, &f->err));
+    assert_true(rows >= 3);
+    assert_int_equal(audit_seq(f), events + 1);
+    OK(f, cu_integrity_verify(f->v, NULL, NULL, &rows, &bad, &f->err));
+    assert_int_equal(bad, 0);
+    cu_principal p;
+    assert_int_equal(auth_batch(f, token, &p), CU_OK);
+}
+
 int main(void)
 {
     if (cu_crypto_init() != CU_OK)
@@ -2967,6 +3076,9 @@ int main(void)
         T(test_batch_abort),
         T(test_batch_with_failing_operations),
         T(test_session_cache),
+        T(test_rows_keyed_token_hash),
+        T(test_rows_user_altered),
+        T(test_rows_seal),
         T(test_audit_untouched_verifies),
         T(test_tamper_body_byte),
         T(test_tamper_hash_byte),
