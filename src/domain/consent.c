@@ -886,7 +886,7 @@ static int seen_purpose(void *ctx, const cu_consent_row *r)
 }
 
 /* The body of a consent change inside an open op on rec. */
-static int record_consent(cu_vault *v, cu_op *op, const cu_subject_rec *rec,
+static int record_consent(cu_vault *v, cu_op *op, cu_subject_rec *rec,
                           const cu_consent_in *in, const char *recorded_by,
                           char id_out[CU_ID_STRLEN], cu_err *err)
 {
@@ -943,6 +943,12 @@ static int record_consent(cu_vault *v, cu_op *op, const cu_subject_rec *rec,
         row.mac = mac;
         row.mac_len = sizeof mac;
         rc = cu_store_consent_insert(v->store, &row, err);
+    }
+    /* The subject's row counts its consent records, so a removed one (a
+     * withdrawal deleted to bring back the consent before it) is detected. */
+    if (!rc) {
+        rec->consents++;
+        rc = cu_subject_save(v, rec, false, err);
     }
     cu_buf_release(&sealed);
     if (!rc && id_out)

@@ -23,6 +23,7 @@ static void subject_code(cu_vault *v, const cu_subject_rec *r, cu_mac *m)
     cu_mac_i64(m, r->objecting);
     cu_mac_i64(m, r->item_count);
     cu_mac_bytes(m, r->item_digest, sizeof r->item_digest);
+    cu_mac_i64(m, r->consents);
 }
 
 static void controller_code(cu_vault *v, const char *id, const char *name, int64_t created_at,
@@ -86,6 +87,18 @@ int cu_subject_save(cu_vault *v, cu_subject_rec *rec, bool insert, cu_err *err)
     }
     return insert ? cu_store_subject_insert(v->store, rec, err)
                   : cu_store_subject_update(v->store, rec, err);
+}
+
+int cu_subject_consents_check(cu_vault *v, const cu_subject_rec *rec, cu_err *err)
+{
+    if (!cu_vault_sealed(v))
+        return CU_OK;
+    int64_t n = 0;
+    int rc = cu_store_consent_count(v->store, rec->id, &n, err);
+    if (!rc && n != rec->consents)
+        rc = cu_err_set(err, CU_ETAMPER, "subject %s: its consent records do not match its "
+                                         "record", rec->id);
+    return rc;
 }
 
 int cu_subject_save_objections(cu_vault *v, cu_subject_rec *rec, cu_err *err)
@@ -436,6 +449,14 @@ static int subj_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t 
             rc = report(ctx, "subjects", rec->id, "its items do not match its record "
                                                   "(an item removed, added, relabelled or "
                                                   "rolled back)");
+        int64_t consents = 0;
+        if (!rc && (rc = cu_store_consent_count(v->store, rec->id, &consents, err))) {
+            held_values_release(&h);
+            break;
+        }
+        if (!rc && consents != rec->consents)
+            rc = report(ctx, "subjects", rec->id, "its consent records do not match its record "
+                                                  "(a record removed)");
         cu_key dek;
         if (!rc && h.n && cu_vault_subject_key(v, rec->id, &dek, NULL, &ignored) == CU_OK) {
             for (size_t k = 0; !rc && k < h.n; k++)
@@ -488,6 +509,8 @@ static int seal_subject(cu_vault *v, cu_subject_rec *rec, cu_buf *plain, cu_buf 
     }
     if (have_key)
         cu_key_wipe(&dek);
+    if (!rc)
+        rc = cu_store_consent_count(v->store, rec->id, &rec->consents, err);
     if (!rc) {
         rec->item_count = h.sum.n;
         memcpy(rec->item_digest, h.sum.d, sizeof rec->item_digest);

@@ -41,6 +41,12 @@ CU_MUST_USE int cu_subject_save(cu_vault *v, cu_subject_rec *rec, bool insert, c
 CU_MUST_USE int cu_subject_save_objections(cu_vault *v, cu_subject_rec *rec, cu_err *err);
 
 /* The running count and digest of items read. */
+/* CU_ETAMPER "subject ID: its consent records do not match its record" when
+ * the subject's consent records are not as many as its (checked) row counts:
+ * a record was removed (a withdrawal deleted to bring back the consent
+ * before it). Records are never deleted, so the count only grows. */
+CU_MUST_USE int cu_subject_consents_check(cu_vault *v, const cu_subject_rec *rec, cu_err *err);
+
 typedef struct cu_items_sum {
     int64_t n;
     unsigned char d[32];

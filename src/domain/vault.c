@@ -904,7 +904,8 @@ static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
     int rc = CU_OK;
     if (rec->objecting)
         rc = cu_objection_active(v, rec, purpose, &f->objected, err);
-    if (!rc && (f->purpose->consent_required || f->restricted))
+    if (!rc && (f->purpose->consent_required || f->restricted) &&
+        !(rc = cu_subject_consents_check(v, rec, err)))
         rc = cu_consent_given(v, rec->id, purpose, &f->consent, err);
     return rc;
 }

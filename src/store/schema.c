@@ -246,12 +246,15 @@ static const char *const migrations[] = {
      * replay one unnoticed; items carry a version bound into their sealed
      * value's associated data, and each subject the count and a keyed digest
      * of its items' (id, version) pairs, so a removed or rolled-back item is
-     * detected. NULL: not yet authenticated (a store made before this
+     * detected; and the count of its consent records, so a removed one (a
+     * withdrawal deleted to bring back the consent before it) is detected.
+     * NULL: not yet authenticated (a store made before this
      * migration, sealed once by the operator). */
     "ALTER TABLE controllers ADD COLUMN mac BLOB;\n"
     "ALTER TABLE subjects ADD COLUMN mac BLOB;\n"
     "ALTER TABLE subjects ADD COLUMN item_count INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE subjects ADD COLUMN item_digest BLOB;\n"
+    "ALTER TABLE subjects ADD COLUMN consents INTEGER NOT NULL DEFAULT 0;\n"
     "ALTER TABLE items ADD COLUMN version INTEGER NOT NULL DEFAULT 1;\n"
     "ALTER TABLE users ADD COLUMN mac BLOB;\n"
     "ALTER TABLE sessions ADD COLUMN mac BLOB;\n"

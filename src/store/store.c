@@ -10,7 +10,7 @@
 
 #define SUBJECT_COLUMNS                                                                     \
     "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
-    "coalesce(restricted_at, 0), objecting, item_count, item_digest, mac"
+    "coalesce(restricted_at, 0), objecting, item_count, item_digest, mac, consents"
 #define CONSENT_COLUMNS                                                                     \
     "id, subject_id, purpose, state, method, recorded_by, policy_version, at, evidence, mac"
 
@@ -58,7 +58,7 @@ enum stmt_id {
     ST_ITEM_DELETE, ST_ITEM_RESEAL, ST_SUBJ_KEYVER, ST_CONSENT_EVIDENCE, ST_BG_SUBJECT,
     ST_BG_REASON,
     ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH,
-    ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET,
+    ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET, ST_CONSENT_COUNT,
     ST_OBJ_ADD, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
     ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
     ST_RQ_INSERT, ST_RQ_UPDATE, ST_RQ_GET, ST_RQ_EACH, ST_RQ_EACH_CTL,
@@ -91,12 +91,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CTL_MAC] = "UPDATE controllers SET mac = ?2 WHERE id = ?1",
     [ST_SUBJ_INSERT] = "INSERT INTO subjects(id, controller_id, kind, key_version, created_at, "
                        "updated_at, erased_at, pseudonym, restricted_at, objecting, item_count, "
-                       "item_digest, mac) VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0), "
-                       "nullif(?8, ''), nullif(?9, 0), ?10, ?11, ?12, ?13)",
+                       "item_digest, mac, consents) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+                       "nullif(?7, 0), nullif(?8, ''), nullif(?9, 0), ?10, ?11, ?12, ?13, ?14)",
     [ST_SUBJ_UPDATE] = "UPDATE subjects SET key_version = ?4, updated_at = ?6, "
                        "erased_at = nullif(?7, 0), pseudonym = nullif(?8, ''), "
                        "restricted_at = nullif(?9, 0), objecting = ?10, item_count = ?11, "
-                       "item_digest = ?12, mac = ?13 WHERE id = ?1",
+                       "item_digest = ?12, mac = ?13, consents = ?14 WHERE id = ?1",
     [ST_SUBJ_GET] = "SELECT " SUBJECT_COLUMNS " FROM subjects WHERE id = ?1",
     [ST_SUBJ_TOUCH] = "UPDATE subjects SET updated_at = ?2 WHERE id = ?1",
     [ST_SUBJ_ERASED] = "UPDATE subjects SET erased_at = ?2, updated_at = ?2 WHERE id = ?1",
@@ -239,6 +239,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_CONSENT_LATEST] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
                           "AND purpose = ?2 ORDER BY seq DESC LIMIT 1",
+    [ST_CONSENT_COUNT] = "SELECT count(*) FROM consents WHERE subject_id = ?1",
     [ST_CONSENT_EACH] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE subject_id = ?1 "
                         "ORDER BY seq",
     [ST_CONSENT_GET] = "SELECT " CONSENT_COLUMNS " FROM consents WHERE id = ?1",
@@ -803,6 +804,7 @@ static void subject_from_row(sqlite3_stmt *st, cu_subject_rec *r)
     r->has_mac = sqlite3_column_type(st, 12) == SQLITE_BLOB && sqlite3_column_bytes(st, 12) == 32;
     if (r->has_mac)
         memcpy(r->mac, sqlite3_column_blob(st, 12), 32);
+    r->consents = sqlite3_column_int64(st, 13);
 }
 
 static void bind_subject(sqlite3_stmt *st, const cu_subject_rec *r)
@@ -823,6 +825,7 @@ static void bind_subject(sqlite3_stmt *st, const cu_subject_rec *r)
         bind_blob(st, 13, r->mac, sizeof r->mac);
     else
         sqlite3_bind_null(st, 13);
+    sqlite3_bind_int64(st, 14, r->consents);
 }
 
 int cu_store_subject_insert(cu_store *s, const cu_subject_rec *r, cu_err *err)
@@ -1795,6 +1798,19 @@ int cu_store_consent_latest(cu_store *s, const char *subject_id, const char *pur
     bind_text(st, 1, subject_id);
     bind_text(st, 2, purpose);
     return consent_one(s, st, cb, ctx, err);
+}
+
+int cu_store_consent_count(cu_store *s, const char *subject_id, int64_t *out, cu_err *err)
+{
+    PREP(st, ST_CONSENT_COUNT, "consents");
+    bind_text(st, 1, subject_id);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        res = db_fail(s, rc, "counting consent records", err);
+    done(st);
+    return res;
 }
 
 int cu_store_consent_each(cu_store *s, const char *subject_id, cu_consent_cb cb, void *ctx,

@@ -109,6 +109,7 @@ typedef struct cu_subject_rec {
     unsigned char item_digest[32]; /* zeros when the column is NULL */
     unsigned char mac[32];
     bool has_mac; /* false: the column is NULL */
+    int64_t consents; /* the number of its consent records (migration 6) */
 } cu_subject_rec;
 
 /* Inserts every column of r, its code (r->mac when r->has_mac) included. */
@@ -409,6 +410,9 @@ typedef struct cu_consent_row {
 } cu_consent_row;
 typedef int (*cu_consent_cb)(void *ctx, const cu_consent_row *r);
 CU_MUST_USE int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err);
+/* The number of a subject's consent records. */
+CU_MUST_USE int cu_store_consent_count(cu_store *s, const char *subject_id, int64_t *out,
+                                       cu_err *err);
 /* The latest record for subject x purpose; CU_ENOTFOUND when none. */
 CU_MUST_USE int cu_store_consent_latest(cu_store *s, const char *subject_id,
                                         const char *purpose, cu_consent_cb cb, void *ctx,

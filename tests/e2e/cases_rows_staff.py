@@ -327,7 +327,10 @@ def t_consent_objection_request(ctx):
     sql_exec(cp.db, ("INSERT INTO consents(id, subject_id, purpose, policy_version, state, at, "
                      "method, recorded_by) VALUES (?, ?, 'newsletters', 1, 'given', 1, "
                      "'web_form', 'admin')", (forged, sid)))
-    r = cp.fails(1, "--purpose", "newsletters", "subject", "show", sid, says="has been altered")
+    r = cp.run("--purpose", "newsletters", "subject", "show", sid)
+    eq(r.rc, 1, "exit status with a forged consent")
+    check("has been altered" in r.err or "consent records do not match" in r.err,
+          "a forged consent is not named as tampering", r.describe())
     check(WEB_NAME not in r.out, "a forged consent let the subject be read", r.describe())
     verify_names(cp, "consents", forged, "a forged consent")
 
@@ -355,4 +358,25 @@ def t_consent_objection_request(ctx):
     cp4.fails(1, "requests", "show", rid, says="has been altered")
     cp4.fails(1, "requests", "due", says="has been altered")
     verify_names(cp4, "requests", rid, "an altered request")
+    cx.ok("verify")
+
+
+@case("rows: a withdrawal deleted to bring back the consent before it is refused at use; "
+      "verify names the subject")
+def t_withdrawal_deleted(ctx):
+    from cases_policy import healthya_store
+    cx, ctl, sid = healthya_store(ctx)
+    cx.ok("consent", "give", sid, "newsletters", "--method", "web_form")
+    r = cx.ok("--purpose", "newsletters", "subject", "show", sid)
+    check(WEB_NAME in r.out, "the consent given does not let the subject be read", r.describe())
+    cx.ok("consent", "withdraw", sid, "newsletters", "--method", "web_form")
+    cx.fails(1, "--purpose", "newsletters", "subject", "show", sid, says="consent")
+    cp = copy_of(ctx, cx)
+    (last,) = sql(cp.db, "SELECT id FROM consents WHERE subject_id = ? AND state = 'withdrawn' "
+                         "ORDER BY seq DESC LIMIT 1", (sid,))[0]
+    sql_exec(cp.db, ("DELETE FROM consents WHERE id = ?", (last,)))
+    r = cp.fails(1, "--purpose", "newsletters", "subject", "show", sid,
+                 says="consent records do not match")
+    check(WEB_NAME not in r.out, "a deleted withdrawal let the subject be read", r.describe())
+    verify_names(cp, "subjects", sid, "a deleted withdrawal")
     cx.ok("verify")
