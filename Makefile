@@ -53,6 +53,8 @@ bench: build
 	@scripts/ensure-packages.sh $(BENCH_PKGS)
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench-http.sh $(BUILD) 10 64 3
+	@scripts/bench-heavy.sh $(BUILD) 10 8 5000
+	@scripts/bench-slow-clients.py $(BUILD) 20 220 5
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -340,6 +340,20 @@ static void pseudonymise_view(cu_vault *v, cu_subject_view *sv)
     sv->pseudonymised = true;
 }
 
+/* Ends a read's operation; a failed read leaves no items in sv, only (for an
+ * erased subject) its record, to say when it was erased. */
+static int view_op_end(cu_vault *v, cu_op *op, int rc, cu_subject_view *sv, cu_err *err)
+{
+    rc = cu_op_end(v, op, rc, NULL, NULL, err);
+    if (rc) {
+        cu_subject_rec keep = sv->rec;
+        cu_subject_view_release(sv);
+        if (rc == CU_EERASED)
+            sv->rec = keep;
+    }
+    return rc;
+}
+
 int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_subject_view *sv,
                    cu_err *err)
 {
@@ -368,14 +382,7 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
         if (!rc && op.decision.pseudonymise)
             pseudonymise_view(v, sv);
     }
-    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
-    if (rc) {
-        cu_subject_rec keep = sv->rec;
-        cu_subject_view_release(sv);
-        if (rc == CU_EERASED)
-            sv->rec = keep;
-    }
-    return rc;
+    return view_op_end(v, &op, rc, sv, err);
 }
 
 /* A cursor hides the item id it continues after (an item id is time-ordered,
@@ -544,14 +551,7 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
         if (!rc && op.decision.pseudonymise)
             pseudonymise_view(v, sv);
     }
-    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
-    if (rc) {
-        cu_subject_rec keep = sv->rec;
-        cu_subject_view_release(sv);
-        if (rc == CU_EERASED)
-            sv->rec = keep;
-    }
-    return rc;
+    return view_op_end(v, &op, rc, sv, err);
 }
 
 typedef struct find_ctx {

@@ -1137,6 +1137,21 @@ void cu_vault_cursor_tag(cu_vault *v, const char *subject_id, const char *item_i
                    n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0, out);
 }
 
+/* The decimal digits of value (0 when negative), without a NUL. */
+static size_t ad_digits(unsigned char *out, int64_t value)
+{
+    char digits[24];
+    size_t d = 0, n = 0;
+    uint64_t v = value < 0 ? 0 : (uint64_t)value;
+    do {
+        digits[d++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (d)
+        out[n++] = (unsigned char)digits[--d];
+    return n;
+}
+
 size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
                   const char *subject_id, const char *item_id, const char *field,
                   int64_t key_version)
@@ -1157,32 +1172,11 @@ size_t cu_ad_item(unsigned char out[CU_AD_MAX], const char *controller_id,
         n += len;
     }
     out[n++] = 0x1f;
-    char digits[24];
-    size_t d = 0;
-    uint64_t v = key_version < 0 ? 0 : (uint64_t)key_version;
-    do {
-        digits[d++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (d)
-        out[n++] = (unsigned char)digits[--d];
+    n += ad_digits(out + n, key_version);
     out[n] = '\0';
     return n;
 }
 
-static size_t ad_digits(unsigned char *out, int64_t value)
-{
-    char digits[24];
-    size_t d = 0, n = 0;
-    uint64_t v = value < 0 ? 0 : (uint64_t)value;
-    do {
-        digits[d++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (d)
-        out[n++] = (unsigned char)digits[--d];
-    return n;
-}
 
 size_t cu_ad_value(unsigned char out[CU_AD_MAX], const char *controller_id,
                    const char *subject_id, const char *item_id, const char *field,

@@ -121,7 +121,7 @@ def listed(srv, token, purpose):
     return [s["id"] for s in r.json()["subjects"]]
 
 
-# ---------------------------------------------------------------- the flow
+# ---------------------------------------------------------------- the whole flow
 
 @case("http policy flow: newsletters refused without consent (rule no-consent, audited), "
       "consent gives a 27560 receipt, then contact data only and listed; an unsubscribe link "

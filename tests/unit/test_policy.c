@@ -430,7 +430,7 @@ typedef struct vrow {
 } vrow;
 
 static const vrow vrows[] = {
-    /* The rules of issue 4. */
+    /* The policy validation rules. */
     {"health without an Art 9 condition", {{"purposes[0].special_condition", NULL}},
      "special-category-without-condition", "$.purposes[0].categories[2]", false},
     {"health added to a basis-f purpose", {{"purposes[3].categories[+]", "'health'"}},
