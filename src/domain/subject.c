@@ -470,19 +470,6 @@ static int cursor_open(cu_vault *v, const char *subject_id, const char *cursor,
     return CU_OK;
 }
 
-typedef struct sum_ctx {
-    cu_vault *v;
-    cu_items_sum *sum;
-    const char *subject_id;
-} sum_ctx;
-
-static int sum_item(void *ctx, const cu_item_row *r)
-{
-    sum_ctx *c = ctx;
-    cu_items_sum_add(c->v, c->sum, c->subject_id, r);
-    return 0;
-}
-
 typedef struct page_ctx {
     read_ctx rc;
     bool skip_known;
@@ -559,11 +546,7 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
             if (!rc && whole) {
                 rc = cu_items_sum_check(v, &sv->rec, &c.rc.sum, err);
             } else if (!rc) {
-                cu_items_sum sum = {0};
-                sum_ctx sc = {.v = v, .sum = &sum, .subject_id = sv->rec.id};
-                rc = cu_store_item_each(v->store, sv->rec.id, sum_item, &sc, err);
-                if (!rc)
-                    rc = cu_items_sum_check(v, &sv->rec, &sum, err);
+                rc = cu_subject_items_check(v, &sv->rec, err);
             }
             op.categories = c.rc.categories;
             cu_key_wipe(&dek);

@@ -77,14 +77,64 @@ int cu_subject_load(cu_vault *v, const char *id, cu_subject_rec *rec, cu_err *er
     return rc ? rc : cu_subject_row_check(v, rec, err);
 }
 
+/* ---- subjects whose items were checked ---- */
+
+#define VERIFIED_SLOTS 256
+
+struct cu_verified_items {
+    struct {
+        char id[CU_ID_STRLEN];
+        unsigned char mac[32];
+    } slot[VERIFIED_SLOTS];
+};
+
+static size_t verified_slot(const char *id)
+{
+    size_t h = 5381;
+    for (const char *p = id; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return h % VERIFIED_SLOTS;
+}
+
+bool cu_items_verified(cu_vault *v, const cu_subject_rec *rec)
+{
+    if (!v->verified || !rec->has_mac)
+        return false;
+    size_t i = verified_slot(rec->id);
+    return strcmp(v->verified->slot[i].id, rec->id) == 0 &&
+           memcmp(v->verified->slot[i].mac, rec->mac, 32) == 0;
+}
+
+void cu_items_mark_verified(cu_vault *v, const cu_subject_rec *rec)
+{
+    if (!rec->has_mac || !cu_vault_sealed(v))
+        return;
+    if (!v->verified && !(v->verified = calloc(1, sizeof *v->verified)))
+        return; /* only a cache */
+    size_t i = verified_slot(rec->id);
+    cu_strlcpy(v->verified->slot[i].id, rec->id, CU_ID_STRLEN);
+    memcpy(v->verified->slot[i].mac, rec->mac, 32);
+}
+
+void cu_items_verified_forget(cu_vault *v)
+{
+    if (v->verified)
+        memset(v->verified, 0, sizeof *v->verified);
+}
+
 int cu_subject_save(cu_vault *v, cu_subject_rec *rec, bool insert, cu_err *err)
 {
+    /* Items checked against the old record match the new one: its count and
+     * digest were computed from the old ones. A new subject has no items. */
+    bool checked = insert ? rec->item_count == 0 : cu_items_verified(v, rec);
     rec->has_mac = cu_vault_sealed(v);
     if (rec->has_mac) {
         cu_mac m;
         subject_code(v, rec, &m);
         cu_mac_final(&m, rec->mac);
     }
+    if (checked)
+        cu_items_mark_verified(v, rec);
     return insert ? cu_store_subject_insert(v->store, rec, err)
                   : cu_store_subject_update(v->store, rec, err);
 }
@@ -129,8 +179,10 @@ int cu_items_sum_check(cu_vault *v, const cu_subject_rec *rec, const cu_items_su
 {
     if (!cu_vault_sealed(v))
         return CU_OK;
-    if (s->n == rec->item_count && cu_ct_equal(s->d, rec->item_digest, sizeof s->d))
+    if (s->n == rec->item_count && cu_ct_equal(s->d, rec->item_digest, sizeof s->d)) {
+        cu_items_mark_verified(v, rec);
         return CU_OK;
+    }
     return cu_err_set(err, CU_ETAMPER, "subject %s: its items do not match its record",
                       rec->id);
 }
@@ -150,7 +202,7 @@ static int sum_item(void *ctx, const cu_item_row *r)
 
 int cu_subject_items_check(cu_vault *v, const cu_subject_rec *rec, cu_err *err)
 {
-    if (!cu_vault_sealed(v))
+    if (!cu_vault_sealed(v) || cu_items_verified(v, rec))
         return CU_OK;
     sum_ctx c = {.v = v, .subject_id = rec->id};
     int rc = cu_store_item_each(v->store, rec->id, sum_item, &c, err);

@@ -40,13 +40,13 @@ CU_MUST_USE int cu_subject_save(cu_vault *v, cu_subject_rec *rec, bool insert, c
  * or lift): takes the new count into rec, the rest from rec, and saves. */
 CU_MUST_USE int cu_subject_save_objections(cu_vault *v, cu_subject_rec *rec, cu_err *err);
 
-/* The running count and digest of items read. */
 /* CU_ETAMPER "subject ID: its consent records do not match its record" when
  * the subject's consent records are not as many as its (checked) row counts:
  * a record was removed (a withdrawal deleted to bring back the consent
  * before it). Records are never deleted, so the count only grows. */
 CU_MUST_USE int cu_subject_consents_check(cu_vault *v, const cu_subject_rec *rec, cu_err *err);
 
+/* The running count and digest of items read. */
 typedef struct cu_items_sum {
     int64_t n;
     unsigned char d[32];
@@ -57,8 +57,24 @@ void cu_items_sum_add(cu_vault *v, cu_items_sum *s, const char *subject_id,
  * read are not those the subject's record counts. */
 CU_MUST_USE int cu_items_sum_check(cu_vault *v, const cu_subject_rec *rec,
                                    const cu_items_sum *s, cu_err *err);
-/* Reads the subject's item rows (no decryption) and checks them. */
+/* Reads the subject's item rows (no decryption) and checks them, unless
+ * they were found to match this very record (its code) since another
+ * connection last committed (see below). */
 CU_MUST_USE int cu_subject_items_check(cu_vault *v, const cu_subject_rec *rec, cu_err *err);
+
+/* Subjects whose item rows were checked against their record: a small
+ * cache of (subject id, row code), so that a page of a large subject need
+ * not read every item row again. An entry stands for "when the subject's
+ * row had this code, its items matched it". It is dropped whenever another
+ * connection has committed (the vault's data version changed: whoever wrote
+ * the database behind custos's back), and carried over when this process
+ * changes the subject's items itself, since the new count and digest are
+ * computed from the checked old ones (cu_subject_save). A transaction undone
+ * after that leaves a code in the cache that the row no longer has, so the
+ * next read checks again. */
+bool cu_items_verified(cu_vault *v, const cu_subject_rec *rec);
+void cu_items_mark_verified(cu_vault *v, const cu_subject_rec *rec);
+void cu_items_verified_forget(cu_vault *v);
 
 /* Keep rec's count and digest right as its items change (the caller saves). */
 void cu_subject_item_added(cu_vault *v, cu_subject_rec *rec, const char *item_id,

@@ -93,6 +93,7 @@ void cu_vault_close(cu_vault *v)
     if (v->batch)
         cu_vault_batch_abort(v);
     cu_auth_cache_free(v->auth_cache);
+    free(v->verified);
     free(v->pin);
     cu_store_close(v->store);
     free_keys(v);
@@ -685,6 +686,8 @@ static int tx_begin(cu_vault *v, cu_err *err)
         cu_store_rollback(v->store);
     if (!rc && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
+    if (!rc && dv != v->data_version)
+        cu_items_verified_forget(v);
     if (!rc && (dv != v->data_version || v->policies_stale)) {
         drop_policies(v);
         v->data_version = dv;

@@ -60,6 +60,7 @@ struct cu_vault {
     bool policies_stale;
     int64_t replayed; /* erasures re-applied from the ledger when opened */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
+    struct cu_verified_items *verified; /* subject_rows.c: subjects whose items were checked */
 };
 
 /* The controller's current policy, from the cache or the store; *out is NULL

@@ -1130,6 +1130,33 @@ static void test_row_tampering(void **state)
     assert_int_equal(rows_verify(f).n, 10);
 }
 
+/* A later page of a subject is checked against its item digest without
+ * reading every item row again only while nothing else has written the
+ * database: an item deleted by another connection between two pages of
+ * the same open vault is caught at the next page. */
+static void test_page_check_after_outside_write(void **state)
+{
+    fx *f = *state;
+    char sid[CU_ID_STRLEN], gone[CU_ID_STRLEN];
+    add_subject(f, DOC_C, sid);
+    item_id_of(f, sid, "note", "first note", gone);
+    cu_subject_view sv;
+    OK(f, cu_subject_get_page(f->v, &OPERATOR, sid, NULL, 1, false, &sv, &f->err));
+    assert_true(sv.next[0] != '\0');
+    char next[CU_CURSOR_STRLEN];
+    cu_strlcpy(next, sv.next, sizeof next);
+    cu_subject_view_release(&sv);
+    /* the second page, from the cache of checked subjects */
+    OK(f, cu_subject_get_page(f->v, &OPERATOR, sid, next, 1, false, &sv, &f->err));
+    cu_subject_view_release(&sv);
+    /* another connection deletes an item while the vault stays open */
+    assert_int_equal(db_exec(f, "DELETE FROM items WHERE id = ?1", gone, NULL), 1);
+    cu_err_clear(&f->err);
+    int rc = cu_subject_get_page(f->v, &OPERATOR, sid, next, 1, false, &sv, &f->err);
+    assert_int_equal(rc, CU_ETAMPER);
+    assert_non_null(strstr(f->err.msg, "do not match its record"));
+}
+
 /* An identifier row pointed at another subject does not make a search
  * answer with that subject. */
 static void test_identifier_redirect(void **state)
@@ -3050,6 +3077,7 @@ int main(void)
         T(test_ciphertext_swap_between_subjects),
         T(test_ciphertext_swap_within_subject),
         T(test_row_tampering),
+        T(test_page_check_after_outside_write),
         T(test_identifier_redirect),
         T(test_seal_legacy_store),
         T(test_wrapped_key_swap),
