@@ -26,7 +26,7 @@ deps:
 	@scripts/ensure-packages.sh $(DEB_PKGS)
 
 build: deps
-	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD) --buildtype=debugoptimized -Db_ndebug=false >/dev/null; fi
+	@if [ ! -f $(BUILD)/build.ninja ]; then meson setup $(BUILD) --buildtype=debugoptimized -Db_ndebug=false --werror >/dev/null; fi
 	@ninja -C $(BUILD) >/dev/null
 	@echo "built $(BUILD)/custos"
 
@@ -34,7 +34,7 @@ run: build
 	@scripts/run-demo.sh $(BUILD)/custos $(STORE) $(LISTEN)
 
 test: deps
-	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true >/dev/null; fi
+	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true >/dev/null; fi
 	@ninja -C $(BUILD_ASAN) >/dev/null
 	@scripts/fhir-schema.sh $(BUILD_ASAN)
 	@tests/run.sh $(BUILD_ASAN)
@@ -45,7 +45,7 @@ fuzz-deps:
 # Coverage-guided fuzzing with libFuzzer: FUZZ_SECONDS per harness.
 FUZZ_SECONDS ?= 60
 fuzz: fuzz-deps
-	@if [ ! -f $(BUILD_FUZZ)/build.ninja ]; then CC=clang meson setup $(BUILD_FUZZ) --buildtype=debug -Dfuzzing=true -Db_lundef=false >/dev/null; fi
+	@if [ ! -f $(BUILD_FUZZ)/build.ninja ]; then CC=clang meson setup $(BUILD_FUZZ) --buildtype=debug --werror -Dfuzzing=true -Db_lundef=false >/dev/null; fi
 	@ninja -C $(BUILD_FUZZ) >/dev/null
 	@scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
