@@ -92,7 +92,11 @@ def collect_secrets(db):
             if c.endswith("_at"):
                 times |= {r[0] for r in sql(db, "SELECT %s FROM %s" % (c, table))
                           if isinstance(r[0], int) and r[0]}
-    return {"subject_ids": ids, "record_ids": records, "times": times}
+    # Public times that may share a second with a record's: a policy's
+    # application is shown to anyone who may read the policy.
+    public = {r[0] for r in sql(db, "SELECT applied_at FROM policies")}
+    return {"subject_ids": ids, "record_ids": records, "times": times,
+            "public_seconds": {fmt_time(us)[:19] for us in public}}
 
 
 def needles(secrets):
@@ -101,8 +105,9 @@ def needles(secrets):
     out += [("real record id", s) for s in secrets["record_ids"]]
     for us in secrets["times"]:
         full = fmt_time(us)
-        out += [("exact time", full), ("exact time (to the second)", full[:19]),
-                ("exact time (microseconds)", str(us))]
+        out += [("exact time", full), ("exact time (microseconds)", str(us))]
+        if full[:19] not in secrets.get("public_seconds", ()):
+            out.append(("exact time (to the second)", full[:19]))
     return out
 
 
