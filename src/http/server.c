@@ -327,7 +327,14 @@ static addr_slot *addr_find(guard *g, uint32_t a, bool make)
 static enum MHD_Result accept_policy(void *cls, const struct sockaddr *sa, socklen_t len)
 {
     (void)len;
-    guard *g = &((server *)cls)->g;
+    server *srv = cls;
+    guard *g = &srv->g;
+    /* Draining at shutdown: new connections are closed at once. (Not
+     * MHD_quiesce_daemon: with a thread pool on epoll it races a worker that
+     * takes the listening socket out of its epoll set at the same moment,
+     * and libmicrohttpd 0.9.75 then aborts the process.) */
+    if (atomic_load(&srv->draining))
+        return MHD_NO;
     bool ok = atomic_load(&g->incomplete) < g->max_incomplete;
     if (ok) {
         pthread_mutex_lock(&g->lock);
@@ -966,7 +973,6 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
         /* Stop accepting; answer what is in flight; then close. */
         atomic_store(&srv.draining, true);
-        MHD_quiesce_daemon(srv.daemon);
         for (int i = 0; i < 3000 && atomic_load(&srv.inflight) > 0; i++) {
             struct timespec ts = {0, 10 * 1000 * 1000};
             nanosleep(&ts, NULL);
