@@ -272,19 +272,7 @@ static int policy_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, v
     return rc;
 }
 
-static int policy_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
-                         cu_err *err)
-{
-    return policy_family_walk(v, false, report, ctx, rows, err);
-}
-
-static int policy_seal(cu_vault *v, int64_t *rows, cu_err *err)
-{
-    return policy_family_walk(v, true, NULL, NULL, rows, err);
-}
-
-const cu_row_family cu_policy_rows = {
-    .name = "policies", .verify = policy_verify, .seal = policy_seal};
+const cu_row_family cu_policy_rows = {.name = "policies", .walk = policy_family_walk};
 
 
 /* The canonical form of a parsed policy: compact JSON with sorted keys, so
@@ -841,19 +829,7 @@ static int consent_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, 
     return rc;
 }
 
-static int consent_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
-                          cu_err *err)
-{
-    return consent_family_walk(v, false, report, ctx, rows, err);
-}
-
-static int consent_seal(cu_vault *v, int64_t *rows, cu_err *err)
-{
-    return consent_family_walk(v, true, NULL, NULL, rows, err);
-}
-
-const cu_row_family cu_consent_rows = {
-    .name = "consents", .verify = consent_verify, .seal = consent_seal};
+const cu_row_family cu_consent_rows = {.name = "consents", .walk = consent_family_walk};
 
 
 static const char *const methods[] = {"web_form", "paper",   "staff", "api",

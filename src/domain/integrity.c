@@ -66,7 +66,7 @@ int cu_integrity_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t
     count_ctx c = {.report = report, .ctx = ctx};
     for (size_t i = 0; !rc && families[i]; i++) {
         int64_t n = 0;
-        rc = families[i]->verify(v, count_bad, &c, &n, err);
+        rc = families[i]->walk(v, false, count_bad, &c, &n, err);
         *rows += n;
     }
     cu_store_rollback(v->store);
@@ -92,7 +92,7 @@ int cu_integrity_seal(cu_vault *v, const cu_actor *a, int64_t *rows, cu_err *err
         rc = cu_audit_pin_legacy(v, err);
     for (size_t i = 0; !rc && families[i]; i++) {
         int64_t n = 0;
-        rc = families[i]->seal(v, &n, err);
+        rc = families[i]->walk(v, true, NULL, NULL, &n, err);
         *rows += n;
     }
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);

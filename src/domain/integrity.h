@@ -43,15 +43,16 @@ void cu_row_mac_begin(cu_vault *v, cu_mac *m, const char *table);
 typedef int (*cu_row_report_cb)(void *ctx, const char *table, const char *row,
                                 const char *problem);
 
-/* One family of authenticated rows. verify calls report for each bad row and
- * returns CU_OK when it could look at every row (bad rows are not an error
- * here); seal recomputes and stores every row's code. Both run inside a
- * transaction the caller holds. */
+/* One family of authenticated rows, walked by one function. To verify (seal
+ * false) it calls report for each bad row and returns CU_OK when it could
+ * look at every row (bad rows are not an error here); to seal (report NULL)
+ * it recomputes and stores every row's code. *rows counts the rows walked.
+ * Both run inside a transaction the caller holds. */
+typedef int (*cu_row_walk_fn)(cu_vault *v, bool seal, cu_row_report_cb report, void *ctx,
+                              int64_t *rows, cu_err *err);
 typedef struct cu_row_family {
     const char *name;
-    int (*verify)(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
-                  cu_err *err);
-    int (*seal)(cu_vault *v, int64_t *rows, cu_err *err);
+    cu_row_walk_fn walk;
 } cu_row_family;
 
 /* The families, each registered in integrity.c: users, sessions, API

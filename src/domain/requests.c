@@ -542,19 +542,7 @@ static int request_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, 
     return rc;
 }
 
-static int request_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
-                          cu_err *err)
-{
-    return request_family_walk(v, false, report, ctx, rows, err);
-}
-
-static int request_seal(cu_vault *v, int64_t *rows, cu_err *err)
-{
-    return request_family_walk(v, true, NULL, NULL, rows, err);
-}
-
-const cu_row_family cu_request_rows = {
-    .name = "requests", .verify = request_verify, .seal = request_seal};
+const cu_row_family cu_request_rows = {.name = "requests", .walk = request_family_walk};
 
 static int check_text(const char *what, const char *s, size_t n, cu_err *err)
 {

@@ -379,19 +379,7 @@ static int staff_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rct
     return rc;
 }
 
-static int staff_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t *rows,
-                        cu_err *err)
-{
-    return staff_walk(v, false, report, ctx, rows, err);
-}
-
-static int staff_seal(cu_vault *v, int64_t *rows, cu_err *err)
-{
-    return staff_walk(v, true, NULL, NULL, rows, err);
-}
-
-const cu_row_family cu_staff_rows = {
-    .name = "staff", .verify = staff_verify, .seal = staff_seal};
+const cu_row_family cu_staff_rows = {.name = "staff", .walk = staff_walk};
 
 void cu_principal_actor(const cu_principal *p, const char *purpose, const char *via,
                         cu_actor *out)

@@ -377,7 +377,13 @@ static int ctl_seal(cu_vault *v, int64_t *rows, cu_err *err)
     return rc;
 }
 
-const cu_row_family cu_family_controllers = {"controllers", ctl_verify, ctl_seal};
+static int ctl_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *ctx, int64_t *rows,
+                    cu_err *err)
+{
+    return seal ? ctl_seal(v, rows, err) : ctl_verify(v, report, ctx, rows, err);
+}
+
+const cu_row_family cu_family_controllers = {.name = "controllers", .walk = ctl_walk};
 
 /* ---- custos verify: subjects and their items ---- */
 
@@ -591,4 +597,10 @@ static int subj_seal(cu_vault *v, int64_t *rows, cu_err *err)
     return rc;
 }
 
-const cu_row_family cu_family_subjects = {"subjects", subj_verify, subj_seal};
+static int subj_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *ctx, int64_t *rows,
+                     cu_err *err)
+{
+    return seal ? subj_seal(v, rows, err) : subj_verify(v, report, ctx, rows, err);
+}
+
+const cu_row_family cu_family_subjects = {.name = "subjects", .walk = subj_walk};
