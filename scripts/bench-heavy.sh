@@ -24,18 +24,9 @@ trap cleanup EXIT
 export CUSTOS_STORE=$dir/store
 pw=bench-password-2026
 
-"$custos" init >/dev/null
-ctl=$("$custos" controller add --name "Bench Trust" --policy "$root/tests/data/test-policy.json")
-echo "$pw" | "$custos" user add --controller "$ctl" --username bench --roles clinician >/dev/null
-normal=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<'JSON'
-{"name": "Bench Reader", "birth_date": "1970-01-31", "nhs_number": "999 000 0018",
- "email": "bench.reader@example.org", "phone": "01632 960000", "address": "1 Bench Road",
- "postcode": "EX1 1AA",
- "items": [{"category": "health", "field": "diagnosis", "value": "Breast cancer, in remission"},
-           {"category": "health", "field": "phq9_total", "value": "7"},
-           {"category": "family", "field": "next_of_kin", "value": "Partner"}]}
-JSON
-)
+. "$root/scripts/bench-store.sh"
+bench_store "$root/tests/data/test-policy.json"
+normal=$reader
 heavy=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<< '{"name": "Bench Heavy"}')
 left=$heavy_items
 while [ "$left" -gt 0 ]; do
@@ -44,7 +35,6 @@ while [ "$left" -gt 0 ]; do
     "$custos" --purpose direct_care subject add-items "$heavy" >/dev/null
   left=$(( left - n ))
 done
-"$custos" care add --user bench --subject "$normal" >/dev/null
 "$custos" care add --user bench --subject "$heavy" >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -28,20 +28,10 @@ trap cleanup EXIT
 export CUSTOS_STORE=$dir/store
 pw=bench-password-2026
 
-"$custos" init >/dev/null
-ctl=$("$custos" controller add --name "Bench Trust" --policy "$root/profiles/therapyaudit.json")
-echo "$pw" | "$custos" user add --controller "$ctl" --username bench --roles clinician >/dev/null
-read_subject=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<'JSON'
-{"name": "Bench Reader", "birth_date": "1970-01-31", "nhs_number": "999 000 0018",
- "email": "bench.reader@example.org", "phone": "01632 960000", "address": "1 Bench Road",
- "postcode": "EX1 1AA",
- "items": [{"category": "health", "field": "diagnosis", "value": "Breast cancer, in remission"},
-           {"category": "health", "field": "phq9_total", "value": "7"},
-           {"category": "family", "field": "next_of_kin", "value": "Partner"}]}
-JSON
-)
+. "$root/scripts/bench-store.sh"
+bench_store "$root/profiles/therapyaudit.json"
+read_subject=$reader
 write_subject=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<< '{"name": "Bench Writer"}')
-"$custos" care add --user bench --subject "$read_subject" >/dev/null
 "$custos" care add --user bench --subject "$write_subject" >/dev/null
 
 port_custos=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
