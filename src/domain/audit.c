@@ -869,3 +869,64 @@ int cu_audit_restart(cu_vault *v, const cu_actor *a, int64_t *restart_seq, cu_er
     }
     return rc;
 }
+
+/* ---- vocabulary ---- */
+
+/* Sorted (strcmp order) for bsearch. */
+static const char *const actions[] = {
+    "audit",           "authenticate",         "backup",          "break_glass",
+    "care_list.add",   "care_list.remove",     "consent.give",    "consent.link",
+    "consent.read",    "consent.withdraw",     "create",          "disclose",
+    "erase",           "erase.plan",           "export",          "key",
+    "object",          "object.lift",          "policy.apply",    "read",
+    "request.ask_identity", "request.clarify", "request.due",     "request.extend",
+    "request.fulfil",  "request.list",         "request.read",    "request.receive",
+    "request.refuse",  "request.resume",       "request.verify",  "request.withdraw",
+    "restrict",        "restrict.lift",        "rights.read",     "search",
+    "signin",          "signout",              "token.create",    "token.revoke",
+    "update",          "user.add",             "user.disable",    "user.reset_password",
+};
+#define NACTIONS (sizeof actions / sizeof actions[0])
+
+static const char *const rules[] = {
+    "refused",
+    /* access.c */
+    "role-not-permitted", "not-on-care-list", "break-glass-not-permitted", "no-role",
+    "no-controller", "other-controller",
+    /* policy_decide.c */
+    "no-policy", "purpose-not-in-policy", "subject-kind-not-covered", "category-not-covered",
+    "restricted", "objection", "no-consent",
+    /* vault.c, subject.c */
+    "pseudonym-required", "rights-purpose-not-permitted", "category-not-permitted",
+    /* sar.c */
+    "withholding-needs-clinician",
+    /* erasure.c */
+    "retention-period", "health-approval-required", "plan-changed",
+};
+
+static const char *const outcomes[] = {"ok", "denied", "not_found", "erased"};
+
+const char *cu_audit_action_at(size_t i)
+{
+    return i < NACTIONS ? actions[i] : NULL;
+}
+
+static int name_cmp(const void *k, const void *e)
+{
+    return strcmp(k, *(const char *const *)e);
+}
+
+bool cu_audit_action_known(const char *action)
+{
+    return action && bsearch(action, actions, NACTIONS, sizeof actions[0], name_cmp) != NULL;
+}
+
+const char *cu_audit_rule_at(size_t i)
+{
+    return i < sizeof rules / sizeof rules[0] ? rules[i] : NULL;
+}
+
+const char *cu_audit_outcome_at(size_t i)
+{
+    return i < sizeof outcomes / sizeof outcomes[0] ? outcomes[i] : NULL;
+}

@@ -134,4 +134,15 @@ typedef struct cu_verify_report {
  * verification ran (the report says whether the trail is intact). */
 CU_MUST_USE int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err);
 
+/* The vocabulary of events, so that everything a subject reads about their
+ * record has words (iface/wording.c; its unit test walks these lists):
+ *   - every action an operation may record; cu_op_begin refuses any other;
+ *   - every rule that may refuse an operation ("refused" when none is named);
+ *   - every outcome ("ok", "denied", "not_found", "erased").
+ * Each *_at returns NULL past the end. */
+const char *cu_audit_action_at(size_t i);
+bool cu_audit_action_known(const char *action);
+const char *cu_audit_rule_at(size_t i);
+const char *cu_audit_outcome_at(size_t i);
+
 #endif

@@ -665,8 +665,11 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
     bool have_key = false;
     bool *erase = NULL;
     char (*ids)[CU_ID_STRLEN] = NULL;
-    int64_t now = cu_now_us();
     rc = open_and_decide(v, &op, subject_id, o, &rec, &h, &dek, &have_key, out, err);
+    /* Executed after it was decided: the certificate's times in that order. */
+    int64_t now = cu_now_us();
+    if (now < out->decided_at)
+        now = out->decided_at;
     if (!rc && out->ngranted == 0 && h.n > 0) {
         op.rule = "retention-period";
         rc = cu_err_set(err, CU_EDENIED,
@@ -838,6 +841,10 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
              * the subject has here (a restored copy may predate the rest). */
             if (!rc && p->e.whole) {
                 rc = shred_subject(v, &rec, now, err);
+                /* Erased when the ledger says it was; applied again to this
+                 * copy now (the row's update time). */
+                if (!rc && p->e.at > 0 && p->e.at < now)
+                    rec.erased_at = p->e.at;
             } else if (!rc) {
                 cu_key dek;
                 int64_t ver;

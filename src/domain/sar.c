@@ -231,6 +231,7 @@ static int gather_event(void *ctx, const cu_audit_row *r)
     view_copy(e->outcome, sizeof e->outcome, d.outcome);
     view_copy(e->via, sizeof e->via, d.via);
     view_copy(e->categories, sizeof e->categories, d.categories);
+    view_copy(e->rule, sizeof e->rule, d.rule);
     return 0;
 }
 

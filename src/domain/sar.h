@@ -54,6 +54,7 @@ typedef struct cu_sar_event {
     int64_t seq, ts;
     char role[96], action[32], purpose[CU_MAX_NAME_BYTES + 1], outcome[24], via[96];
     char categories[160];
+    char rule[48];                  /* the rule that refused it; "" when allowed */
 } cu_sar_event;
 
 typedef struct cu_sar_withheld {

@@ -207,8 +207,16 @@ int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subjec
         /* An exact time joins a pseudonym to the identified record. */
         if (op->decision.pseudonymise)
             return cu_err_set(err, CU_EERASED, "subject %s was erased", rec->pseudonym);
-        char when[CU_TIME_STRLEN];
+        char when[CU_TIME_STRLEN], again[CU_TIME_STRLEN];
         cu_time_format(rec->erased_at, when);
+        /* A restored copy: the erasure was applied again to it later. */
+        if (rec->updated_at > rec->erased_at) {
+            cu_time_format(rec->updated_at, again);
+            return cu_err_set(err, CU_EERASED,
+                              "subject %s was erased at %s (applied again to the restored "
+                              "copy at %s)",
+                              op->named[0] ? op->named : subject_id, when, again);
+        }
         return cu_err_set(err, CU_EERASED, "subject %s was erased at %s",
                           op->named[0] ? op->named : subject_id, when);
     }

@@ -809,6 +809,9 @@ int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act, const cha
     op->action = action;
     if (!a || !a->name || !cu_actor_valid(a->name))
         return cu_err_set(err, CU_EDENIED, "no authenticated actor");
+    /* Only registered actions, so a subject's access log always has words. */
+    if (!cu_audit_action_known(action))
+        return cu_err_set(err, CU_EINTERNAL, "an operation has an unregistered audit action");
     if (!a->purpose || !cu_name_valid(a->purpose))
         return cu_err_set(err, CU_EINVAL, "a purpose is required: a name of 1-64 characters "
                                           "a-z 0-9 _ . - starting with a letter");

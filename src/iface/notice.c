@@ -335,51 +335,7 @@ static const char *kind_words(unsigned i)
  * with the service". */
 static void retention_words(const cu_pol_retention *r, char *out, size_t outsz)
 {
-    char per[96];
-    bool zero = cu_wording_period(r, CU_WORDING_LISTED, per, sizeof per) == 0;
-    switch (r->trigger) {
-    case CU_TRIGGER_LAST_CONTACT:
-        if (zero)
-            snprintf(out, outsz, "kept until your last contact with the service");
-        else
-            snprintf(out, outsz, "kept for %s after your last contact with the service", per);
-        return;
-    case CU_TRIGGER_END_OF_TREATMENT:
-        if (zero)
-            snprintf(out, outsz, "kept until your treatment ends");
-        else
-            snprintf(out, outsz, "kept for %s after your treatment ends", per);
-        return;
-    case CU_TRIGGER_DEATH:
-        if (zero)
-            snprintf(out, outsz, "kept until death");
-        else
-            snprintf(out, outsz, "kept for %s after death", per);
-        return;
-    case CU_TRIGGER_COLLECTION:
-        if (zero)
-            snprintf(out, outsz, "not kept after the moment we collect it");
-        else
-            snprintf(out, outsz, "kept for %s after we collect it", per);
-        return;
-    case CU_TRIGGER_BIRTHDAY:
-        if (zero)
-            snprintf(out, outsz, "kept until your %d%s birthday", r->age,
-                     cu_wording_ordinal_suffix(r->age));
-        else
-            snprintf(out, outsz, "kept until %s after your %d%s birthday", per, r->age,
-                     cu_wording_ordinal_suffix(r->age));
-        return;
-    case CU_TRIGGER_REQUEST:
-        if (zero)
-            snprintf(out, outsz, "kept until you ask us to delete it, and deleted as soon as "
-                                 "you ask");
-        else
-            snprintf(out, outsz, "kept until you ask us to delete it, and deleted within %s "
-                                 "of your asking", per);
-        return;
-    }
-    snprintf(out, outsz, "kept as described");
+    cu_wording_retention(r, out, outsz);
 }
 
 /* "1 January 2026" */

@@ -41,23 +41,6 @@ static const char *cat_name(int c)
     return c >= 0 && c < CU_CAT_COUNT ? cu_category_name((cu_category)c) : "unknown";
 }
 
-static const char *source_words(const char *s)
-{
-    static const struct {
-        const char *id, *words;
-    } m[] = {
-        {"subject", "you"},
-        {"staff", "our staff"},
-        {"nhs_organisation", "an NHS organisation"},
-        {"local_authority", "a local authority"},
-        {"other_organisation", "another organisation"},
-        {"national_source", "a national source (such as the NHS Spine)"},
-    };
-    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (strcmp(s, m[i].id) == 0)
-            return m[i].words;
-    return s;
-}
 
 static const char *recipient_label(const cu_policy *p, const char *id)
 {
@@ -455,7 +438,7 @@ static void fhir_provenance(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
                 "author", NULL);
     cu_jw_key(w, "who");
     cu_jw_begin_object(w);
-    cu_jw_member(w, "display", source_words(iv->source));
+    cu_jw_member(w, "display", cu_wording_source(iv->source) ? cu_wording_source(iv->source) : iv->source);
     cu_jw_end_object(w);
     cu_jw_end_object(w);
     cu_jw_end_array(w);
@@ -578,9 +561,15 @@ static void render_fhir(const cu_sar *s, cu_jw *w)
 
 /* ---------------------------------------------------------------- HTML */
 
+/* The letter is read by the subject: every word comes from wording.h (no
+ * identifier of the store reaches it), every value is escaped, and it reads
+ * on a phone 375 px wide (tables become stacked rows) and prints on A4. */
+
 typedef struct hw {
     cu_buf *out;
     int rc;
+    const char *const *cols; /* the open table's headings: each cell's label */
+    size_t ncols, col;
 } hw;
 
 static void raw(hw *h, const char *s)
@@ -612,76 +601,182 @@ static void tag(hw *h, const char *t, const char *s)
     raw(h, ">\n");
 }
 
+static void row_open(hw *h)
+{
+    h->col = 0;
+    raw(h, "<tr>");
+}
+
+static void row_close(hw *h)
+{
+    raw(h, "</tr>\n");
+}
+
+/* A cell labelled with its column's heading (shown above the value when the
+ * rows are stacked on a narrow screen). */
+static void td_open(hw *h)
+{
+    raw(h, "<td data-label=\"");
+    esc(h, h->col < h->ncols ? h->cols[h->col] : "");
+    raw(h, "\">");
+    h->col++;
+}
+
 static void td(hw *h, const char *s)
 {
-    raw(h, "<td>");
+    td_open(h);
     esc(h, s);
     raw(h, "</td>");
 }
 
-static void date_words(int64_t us, char *out, size_t outsz)
+/* s with its first letter in capitals, into out. */
+static const char *cap(const char *s, char *out, size_t outsz)
 {
-    static const char *const months[] = {"January", "February", "March",     "April",
-                                         "May",     "June",     "July",      "August",
-                                         "September", "October", "November", "December"};
-    if (!us) {
-        snprintf(out, outsz, "-");
-        return;
-    }
-    cu_date d = cu_date_of_us(us);
-    snprintf(out, outsz, "%d %s %d", d.day, months[d.month - 1], d.year);
+    snprintf(out, outsz, "%s", s ? s : "");
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 32);
+    return out;
 }
 
-static void time_words(int64_t us, char *out, size_t outsz)
+/* s with its first letter in lower case, unless its second is a capital
+ * ("NHS ..."), for use inside a sentence. */
+static const char *uncap(const char *s, char *out, size_t outsz)
 {
-    char t[CU_TIME_STRLEN];
-    cu_time_format(us, t);
-    /* "2026-11-22T10:41:26.123456Z" -> "2026-11-22 10:41 UTC" */
-    snprintf(out, outsz, "%.10s %.5s UTC", t, t + 11);
+    snprintf(out, outsz, "%s", s ? s : "");
+    if (out[0] >= 'A' && out[0] <= 'Z' && !(out[1] >= 'A' && out[1] <= 'Z'))
+        out[0] = (char)(out[0] + 32);
+    return out;
+}
+
+static void td_cap(hw *h, const char *s)
+{
+    char b[512];
+    td(h, cap(s, b, sizeof b));
 }
 
 static void thead(hw *h, const char *const *cols, size_t n)
 {
+    h->cols = cols;
+    h->ncols = n;
     raw(h, "<table>\n<thead><tr>");
     for (size_t i = 0; i < n; i++)
         tag(h, "th", cols[i]);
     raw(h, "</tr></thead>\n<tbody>\n");
 }
 
+static void tend(hw *h)
+{
+    raw(h, "</tbody></table>\n");
+    h->cols = NULL;
+    h->ncols = 0;
+}
+
+static const char *category_words(int c)
+{
+    const char *w = cu_wording_category(c);
+    return w ? w : "other information";
+}
+
+static const char *source_words(const char *s)
+{
+    const char *w = cu_wording_source(s);
+    return w ? w : "another source";
+}
+
+/* What a purpose is, in the controller's words when the policy declares it. */
+static const char *purpose_words(const cu_policy *p, const char *id)
+{
+    for (size_t i = 0; p && id && i < p->npurposes; i++)
+        if (strcmp(p->purposes[i].id, id) == 0)
+            return p->purposes[i].description;
+    const char *w = cu_wording_builtin_purpose(id);
+    if (w)
+        return w;
+    return id && id[0] ? "a purpose that is no longer in our privacy policy"
+                       : "no stated purpose";
+}
+
+static void role_words(const char *role, char *out, size_t outsz)
+{
+    if (!role || !role[0])
+        snprintf(out, outsz, "our system");
+    else if (!cu_wording_role(role, out, outsz))
+        snprintf(out, outsz, "a member of staff");
+}
+
+static const char *action_words(const char *a)
+{
+    const char *w = cu_wording_action(a);
+    return w ? w : "do something else with your record";
+}
+
+static const char *rule_words(const char *r)
+{
+    const char *w = cu_wording_rule(r);
+    return w ? w : cu_wording_rule("refused");
+}
+
+/* A value as the subject reads it: an NHS number 3-3-4, a date of birth as
+ * "1 May 1980"; anything else as stored. */
+static void value_cell(hw *h, const cu_item_view *iv)
+{
+    char b[64];
+    const char *v = cu_buf_str(&iv->value);
+    td_open(h);
+    cu_date d;
+    if (strcmp(iv->field, "nhs_number") == 0 && cu_wording_nhs_number(v, b, sizeof b)) {
+        esc(h, b);
+    } else if (strcmp(iv->field, "birth_date") == 0 && iv->value.len == 10 &&
+               cu_date_parse(v, 10, &d)) {
+        static const char *const months[] = {"January", "February", "March",     "April",
+                                             "May",     "June",     "July",      "August",
+                                             "September", "October", "November", "December"};
+        snprintf(b, sizeof b, "%d %s %d", d.day, months[d.month - 1], d.year);
+        esc(h, b);
+    } else {
+        esc_buf(h, &iv->value);
+    }
+    raw(h, "</td>");
+}
+
+static void basis_words(char basis, char special, char *out, size_t outsz)
+{
+    char ref[CU_WORDING_REF_LEN];
+    int n = snprintf(out, outsz, "%s (%s)", cap(cu_wording_basis(basis), (char[32]){0}, 32),
+                     cu_wording_basis_ref(basis, ref));
+    if (special && n > 0 && (size_t)n < outsz)
+        snprintf(out + n, outsz - (size_t)n, "; for sensitive data: %s (%s)",
+                 cu_wording_special(special), cu_wording_special_ref(special, ref));
+}
+
 static void html_processing(hw *h, const cu_sar *s)
 {
     const cu_policy *p = s->policy;
-    char buf[512];
+    char buf[1024];
     raw(h, "<h2>Why we hold your data and on what lawful basis</h2>\n");
     if (!p) {
         raw(h, "<p>The controller has not yet published a privacy policy in this system; "
                "please contact us for details of our purposes.</p>\n");
         return;
     }
-    static const char *const cols[] = {"Purpose", "Lawful basis", "Categories of data",
-                                       "Kept for"};
+    static const char *const cols[] = {"Purpose", "Lawful basis", "Data we use",
+                                       "How long we keep it"};
     thead(h, cols, 4);
     for (size_t i = 0; i < p->npurposes; i++) {
         const cu_pol_purpose *u = &p->purposes[i];
         if (!purpose_applies(u, s->sv.rec.kind))
             continue;
-        raw(h, "<tr>");
+        row_open(h);
         td(h, u->description);
-        snprintf(buf, sizeof buf, "%s (UK GDPR Article 6(1)(%c))", cu_wording_basis(u->basis),
-                 u->basis);
-        if (u->special_condition) {
-            size_t n = strlen(buf);
-            snprintf(buf + n, sizeof buf - n, "; for special category data Article 9(2)(%c)",
-                     u->special_condition);
-        }
+        basis_words(u->basis, u->special_condition, buf, sizeof buf);
         td(h, buf);
-        char cats[256];
-        cu_category_mask_names(u->categories, cats, sizeof cats);
-        td(h, cats);
-        td(h, p->retention[u->retention].description);
-        raw(h, "</tr>\n");
+        cu_wording_categories(u->categories, buf, sizeof buf);
+        td_cap(h, buf);
+        cu_wording_retention(&p->retention[u->retention], buf, sizeof buf);
+        td_cap(h, buf);
+        row_close(h);
     }
-    raw(h, "</tbody></table>\n");
+    tend(h);
 
     raw(h, "<h2>Who we share your data with</h2>\n<p>Under our policy, your data may be "
            "shared with these recipients:</p>\n<ul>\n");
@@ -728,22 +823,112 @@ static void html_processing(hw *h, const cu_sar *s)
                "including profiling.</p>\n");
 }
 
+/* Screen: a readable column; below 40em the tables' rows stack, each cell
+ * under its heading, so nothing scrolls sideways. Print: A4, headings
+ * repeated on every page, no row cut between pages, no backgrounds. */
+static const char css[] =
+    "*{box-sizing:border-box}"
+    "html{-webkit-text-size-adjust:100%;text-size-adjust:100%}"
+    "body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;"
+    "line-height:1.5;color:#0b0c0c;background:#fff;overflow-wrap:break-word}"
+    "h1{font-size:1.8em;margin:.5em 0}h2{font-size:1.3em;margin-top:1.5em}"
+    "table{border-collapse:collapse;width:100%;margin:1em 0}"
+    "th,td{border:1px solid #b1b4b6;padding:.3em .5em;text-align:left;vertical-align:top;"
+    "overflow-wrap:anywhere;word-break:break-word}"
+    "th{background:#f3f2f1}"
+    ".withheld{color:#505a5f}.refused li{margin-bottom:.5em}"
+    "@media screen and (max-width:40em){"
+    "body{margin:1em auto;padding:0 .75em}"
+    "table,tbody,tr,td{display:block;width:100%}"
+    "thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
+    "tr{border:1px solid #b1b4b6;margin:0 0 .75em}"
+    "td{border:0;border-bottom:1px solid #e5e5e5;padding:.35em .6em}"
+    "td:last-child{border-bottom:0}"
+    "td::before{content:attr(data-label);display:block;font-weight:bold;font-size:.85em;"
+    "color:#505a5f}}"
+    "@page{size:A4;margin:18mm 15mm}"
+    "@media print{"
+    "body{max-width:none;margin:0;padding:0;font-size:10pt;color:#000}"
+    "thead{display:table-header-group}"
+    "tr,li,p{break-inside:avoid;page-break-inside:avoid}"
+    "h2{break-after:avoid;page-break-after:avoid}"
+    "th{background:none;border-bottom:2px solid #000}"
+    ".withheld{color:#000}}";
+
+static void html_access_log(hw *w, const cu_sar *s)
+{
+    char when[64], who[160], why[512], b1[512];
+    raw(w, "<h2>Who has accessed your record</h2>\n<p>Every access to your record is "
+           "recorded. Staff are shown by their role; names of individual staff are not "
+           "included, but you may ask us about a particular access. All times are UK time "
+           "(Greenwich Mean Time, or British Summer Time in summer).</p>\n");
+    if (!s->nevents) {
+        raw(w, "<p>No access is recorded.</p>\n");
+        return;
+    }
+    static const char *const cols[] = {"When", "Who", "What they asked to do", "Why",
+                                       "Outcome"};
+    thead(w, cols, 5);
+    size_t refused = 0;
+    for (size_t i = 0; i < s->nevents; i++) {
+        const cu_sar_event *e = &s->events[i];
+        bool denied = strcmp(e->outcome, "denied") == 0;
+        refused += denied;
+        row_open(w);
+        cu_wording_time(e->ts, when, sizeof when);
+        td(w, when);
+        role_words(e->role, who, sizeof who);
+        td_cap(w, who);
+        td_cap(w, action_words(e->action));
+        td_cap(w, purpose_words(s->policy, e->purpose));
+        const char *o = cu_wording_outcome(e->outcome);
+        if (denied)
+            snprintf(b1, sizeof b1, "Refused (explained below)");
+        else
+            cap(o ? o : "recorded", b1, sizeof b1);
+        td(w, b1);
+        row_close(w);
+    }
+    tend(w);
+    if (!refused)
+        return;
+    raw(w, "<h3>Attempts that were refused</h3>\n<ul class=\"refused\">\n");
+    for (size_t i = 0; i < s->nevents; i++) {
+        const cu_sar_event *e = &s->events[i];
+        if (strcmp(e->outcome, "denied") != 0)
+            continue;
+        cu_wording_time(e->ts, when, sizeof when);
+        role_words(e->role, who, sizeof who);
+        uncap(purpose_words(s->policy, e->purpose), why, sizeof why);
+        raw(w, "<li>On ");
+        esc(w, when);
+        raw(w, ", ");
+        esc(w, who);
+        raw(w, " tried to ");
+        esc(w, action_words(e->action));
+        raw(w, ", for this reason: ");
+        esc(w, why);
+        raw(w, ". This was refused because ");
+        esc(w, rule_words(e->rule));
+        raw(w, ".");
+        raw(w, " They saw none of your data.</li>\n");
+    }
+    raw(w, "</ul>\n");
+}
+
 static void render_html(const cu_sar *s, cu_buf *out, int *rc)
 {
     hw h = {.out = out};
     hw *w = &h;
-    char buf[512];
+    char buf[1024], f[256];
     raw(w, "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-           "<title>Your personal data: subject access response</title>\n"
-           "<style>body{font-family:Arial,sans-serif;max-width:60em;margin:2em auto;"
-           "padding:0 1em;line-height:1.5;color:#0b0c0c}table{border-collapse:collapse;"
-           "width:100%;margin:1em 0}th,td{border:1px solid #b1b4b6;padding:.3em .5em;"
-           "text-align:left;vertical-align:top}th{background:#f3f2f1}"
-           ".withheld{color:#505a5f}</style>\n</head>\n<body>\n");
+           "<title>Your personal data: subject access response</title>\n<style>");
+    raw(w, css);
+    raw(w, "</style>\n</head>\n<body>\n");
     raw(w, "<h1>Your personal data</h1>\n<p>From: ");
     esc(w, s->controller_name);
-    date_words(s->generated_at, buf, sizeof buf);
+    cu_wording_date(s->generated_at, buf, sizeof buf);
     raw(w, "<br>Date: ");
     esc(w, buf);
     raw(w, "<br>Reference: ");
@@ -757,23 +942,22 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
     if (!s->sv.n) {
         raw(w, "<p>We hold no items of data about you.</p>\n");
     } else {
-        static const char *const cols[] = {"Category", "What", "Value", "Where it came from",
-                                           "Collected"};
+        static const char *const cols[] = {"Kind of data", "What", "Value",
+                                           "Where it came from", "Collected"};
         thead(w, cols, 5);
         for (size_t i = 0; i < s->sv.n; i++) {
             const cu_item_view *iv = &s->sv.items[i];
-            raw(w, "<tr>");
-            td(w, cat_name(iv->category));
-            td(w, iv->field);
-            raw(w, "<td>");
-            esc_buf(w, &iv->value);
-            raw(w, "</td>");
-            td(w, source_words(iv->source));
-            date_words(iv->collected_at, buf, sizeof buf);
+            row_open(w);
+            td_cap(w, category_words(iv->category));
+            cu_wording_field(iv->field, f, sizeof f);
+            td(w, f);
+            value_cell(w, iv);
+            td_cap(w, source_words(iv->source));
+            cu_wording_date(iv->collected_at, buf, sizeof buf);
             td(w, buf);
-            raw(w, "</tr>\n");
+            row_close(w);
         }
-        raw(w, "</tbody></table>\n");
+        tend(w);
     }
     if (s->nwithheld) {
         raw(w, "<h2>Information we have not included</h2>\n<p class=\"withheld\">We have "
@@ -782,20 +966,21 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
                "mental health, or to someone else's (Data Protection Act 2018, Schedule 3, "
                "Part 2, paragraph 5). You may complain to the Information Commissioner about "
                "this decision (see below).</p>\n");
-        static const char *const cols[] = {"Category", "What", "Where it came from",
+        static const char *const cols[] = {"Kind of data", "What", "Where it came from",
                                            "Collected"};
         thead(w, cols, 4);
         for (size_t i = 0; i < s->nwithheld; i++) {
             const cu_sar_withheld *x = &s->withheld[i];
-            raw(w, "<tr>");
-            td(w, cat_name(x->category));
-            td(w, x->field);
-            td(w, source_words(x->source));
-            date_words(x->collected_at, buf, sizeof buf);
+            row_open(w);
+            td_cap(w, category_words(x->category));
+            cu_wording_field(x->field, f, sizeof f);
+            td(w, f);
+            td_cap(w, source_words(x->source));
+            cu_wording_date(x->collected_at, buf, sizeof buf);
             td(w, buf);
-            raw(w, "</tr>\n");
+            row_close(w);
         }
-        raw(w, "</tbody></table>\n");
+        tend(w);
     }
     html_processing(w, s);
 
@@ -808,23 +993,26 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
         thead(w, cols, 5);
         for (size_t i = 0; i < s->ndisclosures; i++) {
             const cu_sar_disclosure *d = &s->disclosures[i];
-            raw(w, "<tr>");
-            date_words(d->disclosed_at, buf, sizeof buf);
+            row_open(w);
+            cu_wording_date(d->disclosed_at, buf, sizeof buf);
             td(w, buf);
-            raw(w, "<td>");
+            td_open(w);
             if (d->recipient_name.len)
                 esc_buf(w, &d->recipient_name);
             else
                 esc(w, recipient_label(s->policy, d->recipient_id));
             raw(w, "</td>");
-            snprintf(buf, sizeof buf, "%s (Article 6(1)(%c))", cu_wording_basis(d->basis),
-                     d->basis);
+            basis_words(d->basis, 0, buf, sizeof buf);
             td(w, buf);
-            td(w, d->categories);
-            td(w, d->channel);
-            raw(w, "</tr>\n");
+            if (!cu_wording_categories(cu_wording_category_mask(d->categories), buf,
+                                       sizeof buf))
+                snprintf(buf, sizeof buf, "some of your data");
+            td_cap(w, buf);
+            const char *how = cu_wording_channel(d->channel);
+            td_cap(w, how ? how : "by other means");
+            row_close(w);
         }
-        raw(w, "</tbody></table>\n");
+        tend(w);
     }
 
     raw(w, "<h2>Your consent</h2>\n");
@@ -835,38 +1023,19 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
         thead(w, cols, 4);
         for (size_t i = 0; i < s->nconsents; i++) {
             const cu_sar_consent *c = &s->consents[i];
-            raw(w, "<tr>");
-            date_words(c->at, buf, sizeof buf);
+            row_open(w);
+            cu_wording_date(c->at, buf, sizeof buf);
             td(w, buf);
-            td(w, c->purpose);
-            td(w, c->given ? "given" : "withdrawn");
-            td(w, c->method);
-            raw(w, "</tr>\n");
+            td_cap(w, purpose_words(s->policy, c->purpose));
+            td(w, c->given ? "Given" : "Withdrawn");
+            const char *how = cu_wording_consent_method(c->method);
+            td_cap(w, how ? how : "by other means");
+            row_close(w);
         }
-        raw(w, "</tbody></table>\n");
+        tend(w);
     }
 
-    raw(w, "<h2>Who has accessed your record</h2>\n<p>Every access to your record is "
-           "recorded. Staff are shown by their role; names of individual staff are not "
-           "included, but you may ask us about a particular access.</p>\n");
-    if (!s->nevents) {
-        raw(w, "<p>No access is recorded.</p>\n");
-    } else {
-        static const char *const cols[] = {"When", "Role", "Action", "Purpose", "Outcome"};
-        thead(w, cols, 5);
-        for (size_t i = 0; i < s->nevents; i++) {
-            const cu_sar_event *e = &s->events[i];
-            raw(w, "<tr>");
-            time_words(e->ts, buf, sizeof buf);
-            td(w, buf);
-            td(w, e->role);
-            td(w, e->action);
-            td(w, e->purpose);
-            td(w, e->outcome);
-            raw(w, "</tr>\n");
-        }
-        raw(w, "</tbody></table>\n");
-    }
+    html_access_log(w, s);
 
     raw(w, "<h2>Your rights</h2>\n<ul>\n"
            "<li>to ask us to correct data that is wrong or incomplete (rectification);</li>\n"

@@ -4,6 +4,7 @@ that respect erasure (backup, erase, restore with the ledger)."""
 
 import json
 import os
+import re
 import stat
 import time
 
@@ -257,8 +258,10 @@ def t_backup_restore(ctx):
     cx.ok("status")
     check(not os.path.exists(stale), "a stale backup copy survives an open")
     ip_item = plan(cx, eid)["to_erase"][0]["item"]
-    cx.okj("erasure", "execute", wid)
+    cert = cx.okj("erasure", "execute", wid)
     cx.okj("erasure", "execute", eid)
+    # the certificate's events in the order they happened
+    check(cert["decided_at"] <= cert["executed_at"], "executed before it was decided", cert)
     ledger = os.path.join(cx.store, "erasure.ledger")
     new = os.path.join(ctx.tmp.make(), "restored")
     rx = ctx.custos(store=new)
@@ -280,7 +283,13 @@ def t_backup_restore(ctx):
              says="authentication")
     r = rx.ok("--json", "restore", "--key", cx.master_key, "--ledger", ledger, backup).json()
     eq(r["erasures_reapplied"], 2, "erasures re-applied")
-    rx.fails(1, "--purpose", "website_access", "subject", "show", wid, says="erased")
+    # the restored copy says when the erasure happened, and when it was applied again
+    r = rx.fails(1, "--purpose", "website_access", "subject", "show", wid, says="erased")
+    check("erased at %s" % cert["executed_at"] in r.err,
+          "the restored copy does not give the time of the erasure (%s)" % cert["executed_at"],
+          r.err)
+    again = re.search(r"applied again to the restored copy at (\S+)\)", r.err)
+    check(again and again.group(1) > cert["executed_at"], "the re-application's time", r.err)
     v = rx.ok("--json", "--purpose", "employment", "subject", "show", eid).json()
     check(ip_item not in [i["id"] for i in v["items"]], "erased item back after restore", v)
     check(any(i["field"] == "salary_band" for i in v["items"]), "kept item lost", v)

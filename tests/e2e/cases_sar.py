@@ -11,8 +11,9 @@ jsonschema module the validation cases fail: they never pass silently."""
 import json
 import os
 import stat
+import time
 
-from harness import registry, check, eq, sql, diff_dumps
+from harness import registry, check, eq, sql, diff_dumps, Fail
 from fixtures import ROOT, sql_value
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, stable_dump)
@@ -195,7 +196,7 @@ def t_sar_letter(ctx):
     for bad in ("<script", "<link", "src=", "javascript:", "<b>oakhurst"):
         check(bad not in low, "the letter contains " + bad)
     check("Ann &lt;b&gt;Oakhurst&lt;/b&gt; &amp; Co" in html, "the name is not escaped")
-    for text in ("Article 6(1)(e)", "public task", "Where it came from", "an NHS organisation",
+    for text in ("Article 6(1)(e)", "Public task", "Where it came from", "An NHS organisation",
                  "Lintwhite Surgery", "Who has accessed your record", "operator",
                  "Information Commissioner", "0303 123 1113", "Automated decision-making",
                  "Kept for", "Your rights", "Disclosures of your data"):
@@ -219,7 +220,8 @@ def t_sar_withhold(ctx):
         expect_status(r, 200, "withholding by the clinician")
         check(r.header("content-type").startswith("text/html"), "content type", r.describe())
         check("Hendricks" not in r.text, "the withheld value is in the letter")
-        check("clinical_note" in r.text and "Schedule 3" in r.text,
+        check("Clinical note" in r.text and "clinical_note" not in r.text and
+              "Schedule 3" in r.text,
               "the letter does not state the withheld item and the exemption")
         evs = events_after(cx.db, seq)
         eq([(e["action"], e["outcome"]) for e in evs], [("export", "ok")], "one export event")
@@ -261,7 +263,7 @@ def t_sar_withhold(ctx):
         check(before == after, "a refused package changed the store", diff_dumps(before, after))
     # the CLI: --withhold ITEM=REASON
     out = cx.ok("sar", ann, "--format", "html", "--withhold", "%s=%s" % (note, reason)).out
-    check("Hendricks" not in out and "clinical_note" in out, "CLI withholding")
+    check("Hendricks" not in out and "Clinical note" in out, "CLI withholding")
     r = cx.run("sar", ann, "--withhold", "nonsense")
     eq(r.rc, 2, "exit status of a bad --withhold")
 
@@ -539,3 +541,181 @@ def t_rectify_notify(ctx):
         expect_status(r, 200, "PATCH")
         eq([x.get("organisation") for x in r.json()["recipients_to_notify"]],
            ["Quillfeather Pharmacy"], "recipients over HTTP")
+
+
+# ---------------------------------------------------------------- the letter a patient reads
+
+import calendar  # noqa: E402
+import html as htmllib  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+
+MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
+          "December")
+
+
+def visible_text(page):
+    """The words a reader sees: no head, style or tags; entities decoded; URLs
+    and email addresses removed (they may hold dots and underscores)."""
+    body = re.sub(r"(?s)<head>.*?</head>", " ", page)
+    body = re.sub(r"(?s)<[^>]*>", " ", body)
+    body = htmllib.unescape(body)
+    body = re.sub(r"https?://\S+", " ", body)
+    return re.sub(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", " ", body)
+
+
+def at(y, mo, d, h, mi):
+    return {"CUSTOS_FAKE_NOW": str(calendar.timegm((y, mo, d, h, mi, 0)))}
+
+
+def letter_store(ctx):
+    """The therapyaudit store made at 13:05 UTC on 1 July 2026 (14:05 BST): a
+    patient with an NHS number stored without spaces, and a disclosure."""
+    from cases_erasure import test_clock
+    cx = ctx.custos()
+    test_clock(cx)
+    summer = cx.env(at(2026, 7, 1, 13, 5))
+    cx.ok("init", env=summer)
+    st = Staff(cx)
+    st.controllers["T"] = cx.ok("controller", "add", "--name", "Therapy Audit Ltd",
+                                "--policy", PROFILE, env=summer).out.strip()
+    doc = dict(ANN, nhs_number="9434765919")
+    sid = cx.ok("--purpose", "direct_care", "subject", "add", "--controller",
+                st.controllers["T"], "--kind", "patient", stdin=json.dumps(doc),
+                env=summer).out.strip()
+    st.subjects["ann"] = {"id": sid, "controller": st.controllers["T"], "doc": doc}
+    cx.ok("--purpose", "direct_care", "disclose", sid, "--organisation", "Lintwhite Surgery",
+          "--basis", "e", "--channel", "letter", "--categories", "health,family", env=summer)
+    return cx, st
+
+
+def refused_read(cx, st):
+    """A clinician not on the care list tries to read the record over HTTP (at
+    the real time, after everything else)."""
+    st.user("clin2", "T", "clinician")
+    with Server(cx) as srv:
+        tok = st.signin(srv, "clin2")
+        r = srv.call("GET", "/v1/subjects/%s" % st.subjects["ann"]["id"], token=tok)
+        check(r.status in (403, 404), "a clinician off the care list read the record",
+              r.describe())
+    return time.gmtime()
+
+
+@case("sar letter in plain English: retention periods in words, no identifier of the store "
+      "in the visible text, the NHS number 3-3-4, dates in words in UK time (BST in summer), "
+      "each refused access explained in a sentence")
+def t_sar_letter_words(ctx):
+    cx, st = letter_store(ctx)
+    ann = st.subjects["ann"]["id"]
+    before = time.gmtime()
+    refused_read(cx, st)
+    page = sar(cx, ann, "html")
+    text = visible_text(page)
+    # the period of the policy's retention rule (8 years after last contact), not its name
+    check("Kept for 8 years after your last contact with the service" in text,
+          "the retention period in words", text)
+    check("Personal health data" not in text, "the retention rule's name instead of its period")
+    # no identifier: snake_case or dotted names (fields, actions, roles, purposes, categories)
+    for pat in (r"\b[a-z]+_[a-z_]+\b", r"\b[a-z]+\.[a-z_]+\b"):
+        found = sorted(set(re.findall(pat, text)))
+        check(not found, "identifiers in the letter: %s" % found)
+    for ident in ("birth_date", "next_of_kin", "care_list", "direct_care", "subject_rights",
+                  "nhs_organisation", "contact,identifying", "operator,", "clinical_note"):
+        check(ident not in text, "the letter shows %s" % ident)
+    for words in ("Date of birth", "31 January 1970", "Next of kin", "NHS number",
+                  "Contact details", "Health information", "An NHS organisation",
+                  "Family and personal circumstances", "Health information and family and "
+                  "personal circumstances", "By letter"):
+        check(words in text, "the letter does not say %r" % words)
+    # the NHS number as 3-3-4, and never as the ten digits run together
+    check("943 476 5919" in text, "the NHS number is not shown 3-3-4")
+    check("9434765919" not in text, "the NHS number run together")
+    # dates in words; no ISO date or time anywhere a reader sees
+    check(not re.search(r"\d{4}-\d{2}-\d{2}", text), "an ISO date in the letter",
+          re.findall(r".{30}\d{4}-\d{2}-\d{2}.{10}", text))
+    check(re.search(r"Date: \d{1,2} (%s) \d{4}" % MONTHS, text), "the letter's date", text[:300])
+    # created at 13:05 UTC on 1 July 2026: 14:05 BST; the zone is named
+    check("1 July 2026, 14:05" in text, "a summer time not shown in BST", text)
+    check("UK time" in text and "British Summer Time" in text, "the letter names no time zone")
+    # the refused attempt: who, in what role, when, what, why refused
+    sentences = re.findall(r"On (\d{1,2} (?:%s) \d{4}, \d\d:\d\d), a clinician tried to "
+                           r"look at your record, for this reason: ([^.]*)\. This was refused "
+                           r"because they are not on your care team's list\." % MONTHS, text)
+    eq(len(sentences), 1, "one refused read explained: %s" % text[text.find("Attempts"):])
+    after = time.gmtime()
+    whens = {time.strftime("%-d %B %Y, %H:%M", t) for t in (before, after)}
+    check(sentences[0][0] in whens, "the refusal's time %s, not one of %s (GMT in December)" %
+          (sentences[0][0], whens))
+    check(sentences[0][1] and "_" not in sentences[0][1], "the refusal's purpose in words",
+          sentences)
+    check("Refused (explained below)" in text, "the access log's outcome column")
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise Fail("chromium is not installed (make test installs it): the letter's layout "
+               "cannot be checked")
+
+
+def run_chromium(args, timeout=120):
+    home = tempfile.mkdtemp(prefix="custos-chromium-")
+    try:
+        argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
+                "--user-data-dir=" + os.path.join(home, "profile")] + args
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, env=dict(os.environ, HOME=home))
+        if r.returncode != 0:
+            raise Fail("chromium failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
+        return r.stdout.decode("utf-8", "replace")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@case("sar letter in a browser: headless chromium at 375x800 shows it without sideways "
+      "scrolling; it prints to an A4 PDF")
+def t_sar_letter_browser(ctx):
+    cx, st = letter_store(ctx)
+    ann = st.subjects["ann"]["id"]
+    refused_read(cx, st)
+    page = sar(cx, ann, "html")
+    d = ctx.tmp.make()
+    probe = page.replace("</body>", "<script>document.body.setAttribute('data-width',"
+                         "String(document.documentElement.scrollWidth));document.body."
+                         "setAttribute('data-viewport',String(window.innerWidth));"
+                         "</script></body>")
+    path = os.path.join(d, "letter.html")
+    with open(path, "w") as f:
+        f.write(probe)
+    dom = run_chromium(["--window-size=375,800", "--virtual-time-budget=2000", "--dump-dom",
+                        "file://" + path])
+    m = re.search(r'data-width="(\d+)"', dom)
+    check(m, "chromium's DOM has no measured width: %s" % dom[:300])
+    vp = re.search(r'data-viewport="(\d+)"', dom)
+    width, viewport = int(m.group(1)), int(vp.group(1)) if vp else 375
+    check(width <= viewport, "the letter is %d px wide in a %d px window (scrolls sideways)" %
+          (width, viewport))
+    # CUSTOS_SCREENSHOTS=DIR keeps pictures of the letter at 375 and 1000 px to look at
+    shots = os.environ.get("CUSTOS_SCREENSHOTS")
+    for w, h in ((375, 2400), (1000, 1600)) if shots else ():
+        run_chromium(["--window-size=%d,%d" % (w, h),
+                      "--screenshot=%s" % os.path.join(shots, "letter-%d.png" % w),
+                      "file://" + path])
+    pdf = os.path.join(d, "letter.pdf")
+    run_chromium(["--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + path])
+    with open(pdf, "rb") as f:
+        data = f.read()
+    check(data.startswith(b"%PDF-"), "chromium did not print a PDF")
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+    check(pages >= 1, "the PDF has no page")
+    # A4 is 595 x 842 points
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    check(boxes, "the PDF states no page size")
+    for w, h in boxes:
+        check(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2,
+              "a page of %s x %s points, not A4" % (w.decode(), h.decode()))

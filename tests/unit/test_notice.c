@@ -28,7 +28,13 @@
 #include <string.h>
 
 #include "domain/policy.h"
+#include "domain/audit.h"
+#include "domain/access.h"
+#include "domain/consent.h"
+#include "domain/disclosure.h"
+#include "domain/requests.h"
 #include "iface/notice.h"
+#include "iface/wording.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -1050,10 +1056,146 @@ static void ropa_of_the_profiles(void **state)
     cu_policy_free(t);
 }
 
+
+/* ---- the words a subject reads: every name the store can record has them ---- */
+
+/* No identifier of the store in words: no "_", no "." between letters. */
+static void assert_words(const char *w, const char *of)
+{
+    if (!w) {
+        print_error("no words for %s\n", of);
+        fail();
+    }
+    assert_true(strlen(w) > 2);
+    for (const char *p = w; *p; p++) {
+        if (*p == '_' || (*p == '.' && p[1] && isalpha((unsigned char)p[1]))) {
+            print_error("words for %s hold an identifier: %s\n", of, w);
+            fail();
+        }
+    }
+}
+
+static void every_recorded_name_has_words(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    for (const char *a; (a = cu_audit_action_at(n)); n++) {
+        assert_true(cu_audit_action_known(a));
+        assert_words(cu_wording_action(a), a);
+    }
+    assert_true(n >= 40);
+    assert_false(cu_audit_action_known("care_list.purge"));
+    assert_null(cu_wording_action("care_list.purge"));
+    /* every request transition is recorded as "request.<transition>" */
+    for (int t = 0; t < CU_RQ_TRANSITION_COUNT; t++) {
+        char a[64];
+        snprintf(a, sizeof a, "request.%s", cu_rq_transition_name((cu_rq_transition)t));
+        assert_true(cu_audit_action_known(a));
+    }
+    for (size_t i = 0; cu_audit_rule_at(i); i++)
+        assert_words(cu_wording_rule(cu_audit_rule_at(i)), cu_audit_rule_at(i));
+    for (size_t i = 0; cu_audit_outcome_at(i); i++)
+        assert_words(cu_wording_outcome(cu_audit_outcome_at(i)), cu_audit_outcome_at(i));
+    for (int c = 0; c < CU_CAT_COUNT; c++)
+        assert_words(cu_wording_category(c), cu_category_name((cu_category)c));
+    assert_null(cu_wording_category(CU_CAT_COUNT));
+    for (unsigned i = 0; cu_source_at(i); i++)
+        assert_words(cu_wording_source(cu_source_at(i)), cu_source_at(i));
+    for (int s = 0; s < CU_RQ_STATE_COUNT; s++)
+        assert_words(cu_wording_request_state(cu_rq_state_name((cu_rq_state)s)),
+                     cu_rq_state_name((cu_rq_state)s));
+    static const char *const kinds[] = {"access",      "rectification",      "erasure",
+                                        "restriction", "objection", "automated_decision",
+                                        "portability"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        assert_words(cu_wording_request_kind(kinds[i]), kinds[i]);
+    char roles[64], w[256];
+    for (unsigned bit = 1; bit <= CU_ROLE_ADMIN; bit <<= 1) {
+        cu_roles_format(bit, roles, sizeof roles);
+        assert_true(cu_wording_role(roles, w, sizeof w) > 0);
+        assert_words(w, roles);
+    }
+    cu_roles_format(CU_ROLE_CLINICIAN | CU_ROLE_DPO, roles, sizeof roles);
+    assert_true(cu_wording_role(roles, w, sizeof w) > 0);
+    assert_string_equal(w, "a clinician who is also our Data Protection Officer");
+    assert_int_equal(cu_wording_role("clinician,janitor", w, sizeof w), 0);
+    /* consent methods and disclosure channels, from their lists */
+    const char *lists[2] = {cu_consent_method_list(), cu_disclosure_channel_list()};
+    for (int l = 0; l < 2; l++) {
+        char copy[256];
+        snprintf(copy, sizeof copy, "%s", lists[l]);
+        size_t k = 0;
+        for (char *save = NULL, *t = strtok_r(copy, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save), k++)
+            assert_words(l == 0 ? cu_wording_consent_method(t) : cu_wording_channel(t), t);
+        assert_true(k >= 5);
+    }
+    /* every well-known field, and any other field name, in words */
+    for (size_t i = 0; cu_known_field_at(i); i++) {
+        cu_wording_field(cu_known_field_at(i)->field, w, sizeof w);
+        assert_words(w, cu_known_field_at(i)->field);
+    }
+    cu_wording_field("next_of_kin", w, sizeof w);
+    assert_string_equal(w, "Next of kin");
+    cu_wording_field("gp.practice-name", w, sizeof w);
+    assert_string_equal(w, "GP practice name");
+    cu_wording_field("birth_date", w, sizeof w);
+    assert_string_equal(w, "Date of birth");
+    for (char b = 'a'; b <= 'f'; b++)
+        assert_words(cu_wording_basis(b), "a basis");
+}
+
+static void letter_dates_numbers_and_periods(void **state)
+{
+    (void)state;
+    char b[128];
+    /* 2026-12-06T14:05:00Z: GMT */
+    cu_wording_time(INT64_C(1796565900) * 1000000, b, sizeof b);
+    assert_string_equal(b, "6 December 2026, 14:05");
+    /* 2026-07-01T13:05:00Z: 14:05 BST */
+    cu_wording_time(INT64_C(1782911100) * 1000000, b, sizeof b);
+    assert_string_equal(b, "1 July 2026, 14:05");
+    /* BST starts 01:00 UTC on 29 March 2026 and ends 01:00 UTC on 25 October */
+    cu_wording_time(INT64_C(1774745940) * 1000000, b, sizeof b); /* 00:59 UTC */
+    assert_string_equal(b, "29 March 2026, 00:59");
+    cu_wording_time(INT64_C(1774746000) * 1000000, b, sizeof b); /* 01:00 UTC */
+    assert_string_equal(b, "29 March 2026, 02:00");
+    cu_wording_time(INT64_C(1792889940) * 1000000, b, sizeof b); /* 00:59 UTC */
+    assert_string_equal(b, "25 October 2026, 01:59");
+    cu_wording_time(INT64_C(1792890000) * 1000000, b, sizeof b); /* 01:00 UTC */
+    assert_string_equal(b, "25 October 2026, 01:00");
+    /* 23:30 UTC on 30 June is already 1 July in the UK */
+    cu_wording_date(INT64_C(1782862200) * 1000000, b, sizeof b);
+    assert_string_equal(b, "1 July 2026");
+    cu_wording_date(0, b, sizeof b);
+    assert_string_equal(b, "-");
+    assert_true(cu_wording_nhs_number("9434765919", b, sizeof b) > 0);
+    assert_string_equal(b, "943 476 5919");
+    assert_true(cu_wording_nhs_number("943 476 5919", b, sizeof b) > 0);
+    assert_string_equal(b, "943 476 5919");
+    assert_int_equal(cu_wording_nhs_number("94347659190", b, sizeof b), 0);
+    assert_int_equal(cu_wording_nhs_number("94347a5919", b, sizeof b), 0);
+    cu_pol_retention r = {.years = 8, .trigger = CU_TRIGGER_LAST_CONTACT};
+    cu_wording_retention(&r, b, sizeof b);
+    assert_string_equal(b, "kept for 8 years after your last contact with the service");
+    r = (cu_pol_retention){.trigger = CU_TRIGGER_BIRTHDAY, .age = 25};
+    cu_wording_retention(&r, b, sizeof b);
+    assert_string_equal(b, "kept until your 25th birthday");
+    assert_true(cu_wording_categories((1u << CU_CAT_CONTACT) | (1u << CU_CAT_HEALTH) |
+                                          (1u << CU_CAT_FAMILY),
+                                      b, sizeof b) > 0);
+    assert_string_equal(b, "contact details, health information and family and personal "
+                           "circumstances");
+    assert_int_equal(cu_wording_category_mask("contact,nonsense,health"),
+                     (1u << CU_CAT_CONTACT) | (1u << CU_CAT_HEALTH));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(html_is_a_complete_escaped_page),
+        cmocka_unit_test(every_recorded_name_has_words),
+        cmocka_unit_test(letter_dates_numbers_and_periods),
         cmocka_unit_test(markdown_escapes_structure),
         cmocka_unit_test(version_and_date),
         cmocka_unit_test(notice_states_each_rule),
