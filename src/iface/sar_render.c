@@ -692,7 +692,7 @@ static const char *purpose_words(const cu_policy *p, const char *id)
     const char *w = cu_wording_builtin_purpose(id);
     if (w)
         return w;
-    return id && id[0] ? "a purpose that is no longer in our privacy policy"
+    return id && id[0] ? "a purpose that is not in our privacy policy"
                        : "no stated purpose";
 }
 
@@ -834,7 +834,7 @@ static const char css[] =
     "h1{font-size:1.8em;margin:.5em 0}h2{font-size:1.3em;margin-top:1.5em}"
     "table{border-collapse:collapse;width:100%;margin:1em 0}"
     "th,td{border:1px solid #b1b4b6;padding:.3em .5em;text-align:left;vertical-align:top;"
-    "overflow-wrap:anywhere;word-break:break-word}"
+    "overflow-wrap:break-word}"
     "th{background:#f3f2f1}"
     ".withheld{color:#505a5f}.refused li{margin-bottom:.5em}"
     "@media screen and (max-width:40em){"
@@ -842,7 +842,7 @@ static const char css[] =
     "table,tbody,tr,td{display:block;width:100%}"
     "thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}"
     "tr{border:1px solid #b1b4b6;margin:0 0 .75em}"
-    "td{border:0;border-bottom:1px solid #e5e5e5;padding:.35em .6em}"
+    "td{border:0;border-bottom:1px solid #e5e5e5;padding:.35em .6em;overflow-wrap:anywhere}"
     "td:last-child{border-bottom:0}"
     "td::before{content:attr(data-label);display:block;font-weight:bold;font-size:.85em;"
     "color:#505a5f}}"
