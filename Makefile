@@ -6,13 +6,18 @@ SHELL := /bin/bash
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+# `make test` also compiles the binary as it is released (tests/release-builds.sh).
+BUILD_RELEASE ?= build-release
 STORE      ?= $(CURDIR)/var
 LISTEN     ?= 127.0.0.1:8080
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
             libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3 \
-            libcurl4-openssl-dev openssl python3-jsonschema npm
+            libcurl4-openssl-dev openssl python3-jsonschema npm \
+            dpkg-dev nginx-light systemd
+# (dpkg-dev: Debian's packaging flags for the release build test; nginx-light
+# and systemd: the tests of deploy/, nginx -t and systemd-analyze verify.)
 # Extra packages for `make bench` (load generator and the nginx baseline).
 BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
@@ -37,7 +42,7 @@ test: deps
 	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true >/dev/null; fi
 	@ninja -C $(BUILD_ASAN) >/dev/null
 	@scripts/fhir-schema.sh $(BUILD_ASAN)
-	@tests/run.sh $(BUILD_ASAN)
+	@CUSTOS_RELEASE_BUILDS=$(BUILD_RELEASE) tests/run.sh $(BUILD_ASAN)
 
 fuzz-deps:
 	@scripts/ensure-packages.sh $(DEB_PKGS) $(FUZZ_PKGS)
@@ -57,4 +62,4 @@ bench: build
 	@scripts/bench-slow-clients.py $(BUILD) 20 220 5
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE)
