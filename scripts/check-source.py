@@ -13,7 +13,10 @@ failing one; exit status 1 when any fails:
      randombytes*;
   4. every function that verifies something (a signature, a password, a code,
      a row's code, the audit trail, the choke point's decision) is declared
-     CU_MUST_USE (warn_unused_result), so a caller cannot drop its answer.
+     CU_MUST_USE (warn_unused_result), so a caller cannot drop its answer;
+  5. warnings are errors in every build the Makefile sets up (--werror) and
+     never in meson.build's default_options (a packager's newer compiler must
+     not break their build).
 
 Comments and string literals are blanked before matching, so prose that names
 a banned function is not a violation; a call in a macro still is.
@@ -156,6 +159,23 @@ def check_verifiers(root):
     return problems
 
 
+def check_werror(root):
+    problems = []
+    meson = os.path.join(root, "meson.build")
+    make = os.path.join(root, "Makefile")
+    if not os.path.exists(meson) or not os.path.exists(make):
+        return ["meson.build or Makefile missing"]
+    text = read(meson)
+    m = re.search(r"default_options\s*:\s*\[([^\]]*)\]", text)
+    if m and re.search(r"werror", m.group(1)):
+        line = text.count("\n", 0, m.start()) + 1
+        problems.append("meson.build:%d: werror in default_options" % line)
+    for k, line in enumerate(read(make).splitlines(), 1):
+        if re.search(r"\bmeson setup\b", line) and "--werror" not in line:
+            problems.append("Makefile:%d: meson setup without --werror" % k)
+    return problems
+
+
 CHECKS = (
     ("no unbounded or non-reentrant string functions in src, tests, fuzz, bench",
      check_banned),
@@ -163,6 +183,7 @@ CHECKS = (
     ("only src/crypto calls libsodium (sodium.h, crypto_*, sodium_*, randombytes*)",
      check_sodium),
     ("every verifier is declared CU_MUST_USE (warn_unused_result)", check_verifiers),
+    ("--werror in every Makefile build, never in meson's default_options", check_werror),
 )
 
 

@@ -96,6 +96,10 @@ CASES = [
      4, "CU_MUST_USE"),
     ("a verifier whose declaration vanished is refused", "src/crypto/secrets.h",
      sub("cu_totp_verify(", "cu_totp_check_code("), 4, "cu_totp_verify"),
+    ("werror in meson's default_options is refused", "meson.build",
+     sub("default_options: [", "default_options: ['werror=true', "), 5, "meson.build:"),
+    ("a Makefile build without --werror is refused", "Makefile",
+     sub("--buildtype=debug --werror", "--buildtype=debug"), 5, "Makefile:"),
 ]
 
 
@@ -108,6 +112,8 @@ def main():
         for d in ("src", "tests", "fuzz", "bench"):
             shutil.copytree(os.path.join(ROOT, d), os.path.join(tree, d),
                             ignore=shutil.ignore_patterns("__pycache__", "corpus"))
+        for f in ("meson.build", "Makefile"):
+            shutil.copy(os.path.join(ROOT, f), os.path.join(tree, f))
         rc, verdicts, out = run_check(tree)
         n = 1
         if rc == 0 and verdicts and all(v == "ok" for v in verdicts.values()):
@@ -124,7 +130,7 @@ def main():
             try:
                 edit(work, rel, fn)
                 rc, verdicts, out = run_check(work)
-                if len(verdicts) < 4:
+                if len(verdicts) < 5:
                     problem = "the check printed %d verdicts" % len(verdicts)
                 for k, v in sorted(verdicts.items()):
                     want = "not ok" if k == expect else "ok"
