@@ -22,6 +22,7 @@ Comments and string literals are blanked before matching, so prose that names
 a banned function is not a violation; a call in a macro still is.
 """
 
+import functools
 import os
 import re
 import sys
@@ -44,34 +45,21 @@ VERIFIERS = (
 MUST_USE = "CU_MUST_USE"
 
 
+LEXEMES = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*|\"(?:\\.|[^\"\\\n])*\"?|'(?:\\.|[^'\\\n])*'?",
+                     re.S)
+
+
 def blank(text):
     """text with comments and string/char literals replaced by spaces
     (newlines kept, so line numbers stay right)."""
-    out = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            j = n if j < 0 else j + 2
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = j
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            out.append(c + re.sub(r"[^\n]", " ", text[i + 1:j - 1]) + c)
-            i = j
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
+    def spaces(m):
+        t = m.group(0)
+        if t[0] in "\"'":  # keep the quotes, so a literal stays an operand
+            closed = len(t) > 1 and t[-1] == t[0]
+            body = t[1:-1] if closed else t[1:]
+            return t[0] + re.sub(r"[^\n]", " ", body) + (t[0] if closed else "")
+        return re.sub(r"[^\n]", " ", t)
+    return LEXEMES.sub(spaces, text)
 
 
 def sources(root, dirs):
@@ -90,6 +78,13 @@ def read(path):
         return f.read()
 
 
+@functools.lru_cache(maxsize=None)
+def source(path):
+    """(raw text, blanked text) of a source file, read once per run."""
+    raw = read(path)
+    return raw, blank(raw)
+
+
 def matches(root, dirs, pattern, skip_prefix=None, raw_pattern=None):
     """(file:line: text) for each match of pattern in blanked sources, and of
     raw_pattern (for #include lines, whose <...> is not a literal) in the raw
@@ -98,8 +93,7 @@ def matches(root, dirs, pattern, skip_prefix=None, raw_pattern=None):
     for rel, path in sources(root, dirs):
         if skip_prefix and rel.startswith(skip_prefix):
             continue
-        raw = read(path)
-        text = blank(raw)
+        raw, text = source(path)
         for m in pattern.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
             found.append("%s:%d: %s" % (rel, line, m.group(1)))
@@ -141,7 +135,7 @@ def check_verifiers(root):
     for rel, path in sources(root, ("src",)):
         if not rel.endswith(".h"):
             continue
-        text = blank(read(path))
+        text = source(path)[1]
         # A declaration starts at column 0 and runs to the ';' that ends it.
         for m in re.finditer(r"^[A-Za-z_][^;{}#]*?;", text, re.M):
             stmt = m.group(0)
