@@ -6,6 +6,8 @@ SHELL := /bin/bash
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+# `make test` also compiles the binary as it is released (tests/release-builds.sh).
+BUILD_RELEASE ?= build-release
 STORE      ?= $(CURDIR)/var
 LISTEN     ?= 127.0.0.1:8080
 
@@ -13,7 +15,10 @@ LISTEN     ?= 127.0.0.1:8080
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
             libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3 \
             libcurl4-openssl-dev openssl python3-jsonschema npm \
-            chromium
+            chromium dpkg-dev nginx-light systemd
+# (chromium: the access letter's phone and A4 checks; dpkg-dev: Debian's
+# packaging flags for the release build test; nginx-light and systemd: the
+# tests of deploy/, nginx -t and systemd-analyze verify.)
 # Extra packages for `make bench` (load generator and the nginx baseline).
 BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
@@ -38,7 +43,7 @@ test: deps
 	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true >/dev/null; fi
 	@ninja -C $(BUILD_ASAN) >/dev/null
 	@scripts/fhir-schema.sh $(BUILD_ASAN)
-	@tests/run.sh $(BUILD_ASAN)
+	@CUSTOS_RELEASE_BUILDS=$(BUILD_RELEASE) tests/run.sh $(BUILD_ASAN)
 
 fuzz-deps:
 	@scripts/ensure-packages.sh $(DEB_PKGS) $(FUZZ_PKGS)
@@ -58,4 +63,4 @@ bench: build
 	@scripts/bench-slow-clients.py $(BUILD) 20 220 5
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_RELEASE)

@@ -5,6 +5,11 @@
 #   - unit tests:   BUILD_DIR/tests/test_*  (cmocka, CMOCKA_MESSAGE_OUTPUT=TAP)
 #   - fuzz corpora: BUILD_DIR/fuzz/replay_NAME over fuzz/corpus/NAME/
 #   - benchmarks:   tests/bench_smoke.sh, each benchmark program at a tiny size
+#   - source:       scripts/check-source.py (conventions), and
+#                   tests/source_check_test.py (it catches planted violations)
+#   - release:      tests/release-builds.sh, compiling the binary as released
+#                   (-O3, Debian's flags) with --werror in CUSTOS_RELEASE_BUILDS
+#                   (default ROOT/build-release); nothing there is run
 #   - end to end:   tests/e2e/run.py, driving BUILD_DIR/custos
 # A suite that exits non-zero without reporting a failing case counts as one
 # failure, so a crash can never pass silently.
@@ -64,6 +69,10 @@ done
 if [ -d "$build/bench" ]; then
   run_suite "bench/smoke" "$root/tests/bench_smoke.sh" "$build"
 fi
+
+run_suite "source/check" python3 "$root/scripts/check-source.py" "$root"
+run_suite "source/planted" python3 "$root/tests/source_check_test.py"
+run_suite "release/builds" "$root/tests/release-builds.sh" "${CUSTOS_RELEASE_BUILDS:-$root/build-release}"
 
 if [ -f "$root/tests/e2e/run.py" ]; then
   run_suite "e2e" python3 "$root/tests/e2e/run.py" --binary "$build/custos"

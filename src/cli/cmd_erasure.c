@@ -120,7 +120,7 @@ static int emit(cli *c, const er_opts *o, const cu_erasure_result *r)
 static int erasure_run(cli *c, int argc, char **argv, bool execute)
 {
     er_opts o;
-    const char *id;
+    const char *id = NULL;
     int rc = parse(c, argc, argv, erasure_help, &o, &id, "a subject id");
     if (rc)
         return rc;
@@ -171,7 +171,7 @@ static const char backup_help[] =
 int cmd_backup(cli *c, int argc, char **argv)
 {
     er_opts o;
-    const char *file;
+    const char *file = NULL;
     int rc = parse(c, argc, argv, backup_help, &o, &file, "a backup file");
     if (rc)
         return rc;
@@ -201,7 +201,7 @@ static const char restore_help[] =
 int cmd_restore(cli *c, int argc, char **argv)
 {
     er_opts o;
-    const char *file;
+    const char *file = NULL;
     int rc = parse(c, argc, argv, restore_help, &o, &file, "a backup file");
     if (rc)
         return rc;

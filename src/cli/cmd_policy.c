@@ -137,7 +137,7 @@ static void print_findings(const cli *c, const cu_pol_report *rep, FILE *to)
 static int policy_check(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *file;
+    const char *file = NULL;
     int rc = parse(c, argc, argv, policy_help, &o, 1, &file, "one FILE");
     if (rc)
         return rc;
@@ -167,7 +167,7 @@ static int policy_check(cli *c, int argc, char **argv)
 static int policy_apply(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *file;
+    const char *file = NULL;
     int rc = parse_controller(c, argc, argv, &o, 1, &file, "--controller ID and one FILE");
     if (rc)
         return rc;
@@ -431,7 +431,7 @@ static const char consent_help[] =
 static int consent_change(cli *c, int argc, char **argv, bool given)
 {
     pol_opts o;
-    const char *args[2];
+    const char *args[2] = {NULL, NULL};
     int rc = parse(c, argc, argv, consent_help, &o, 2, args, "SUBJECT and PURPOSE");
     if (rc)
         return rc;
@@ -478,7 +478,7 @@ static int consent_withdraw(cli *c, int argc, char **argv)
 static int consent_show(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *subject;
+    const char *subject = NULL;
     int rc = parse(c, argc, argv, consent_help, &o, 1, &subject, "one SUBJECT");
     if (rc)
         return rc;
@@ -554,7 +554,7 @@ static int consent_show(cli *c, int argc, char **argv)
 static int consent_link(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *args[2];
+    const char *args[2] = {NULL, NULL};
     int rc = parse(c, argc, argv, consent_help, &o, 2, args, "SUBJECT and PURPOSE");
     if (rc)
         return rc;
@@ -601,7 +601,7 @@ static const char rights_help[] =
 int cmd_subject_restrict(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *id;
+    const char *id = NULL;
     int rc = parse(c, argc, argv, rights_help, &o, 1, &id, "one subject id");
     if (rc)
         return rc;
@@ -621,7 +621,7 @@ int cmd_subject_restrict(cli *c, int argc, char **argv)
 int cmd_subject_object(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *args[2];
+    const char *args[2] = {NULL, NULL};
     int rc = parse(c, argc, argv, rights_help, &o, 2, args, "a subject id and a PURPOSE");
     if (rc)
         return rc;
@@ -663,7 +663,7 @@ static int print_objection(void *ctx, const cu_objection_row *r)
 int cmd_subject_rights(cli *c, int argc, char **argv)
 {
     pol_opts o;
-    const char *id;
+    const char *id = NULL;
     int rc = parse(c, argc, argv, rights_help, &o, 1, &id, "one subject id");
     if (rc)
         return rc;

@@ -217,7 +217,7 @@ static int rq_receive(cli *c, int argc, char **argv)
 static int change(cli *c, int argc, char **argv, cu_rq_transition t)
 {
     rq_opts o;
-    const char *id;
+    const char *id = NULL;
     int rc = parse(c, argc, argv, &o, 1, &id);
     if (rc)
         return rc;
@@ -268,7 +268,7 @@ static int rq_withdraw(cli *c, int argc, char **argv)
 static int rq_show(cli *c, int argc, char **argv)
 {
     rq_opts o;
-    const char *id;
+    const char *id = NULL;
     int rc = parse(c, argc, argv, &o, 1, &id);
     if (rc)
         return rc;

@@ -192,7 +192,7 @@ static int usage_release(sar_opts *o, const char *msg)
 int cmd_sar(cli *c, int argc, char **argv)
 {
     sar_opts o;
-    const char *subject;
+    const char *subject = NULL;
     int rc = parse(c, argc, argv, sar_help, &o, &subject);
     if (rc) {
         opts_release(&o);
@@ -248,7 +248,8 @@ int cmd_sar(cli *c, int argc, char **argv)
 static int split(char *s, const char **out, size_t max, size_t *n)
 {
     *n = 0;
-    for (char *p = strtok(s, ","); p; p = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
         if (*n == max)
             return -1;
         out[(*n)++] = p;
@@ -259,7 +260,7 @@ static int split(char *s, const char **out, size_t max, size_t *n)
 int cmd_disclose(cli *c, int argc, char **argv)
 {
     sar_opts o;
-    const char *subject;
+    const char *subject = NULL;
     int rc = parse(c, argc, argv, disclose_help, &o, &subject);
     if (rc) {
         opts_release(&o);
@@ -287,7 +288,8 @@ int cmd_disclose(cli *c, int argc, char **argv)
     if ((o.categories && !catbuf) || (o.items && !itembuf) || !ids)
         rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
     if (!rc && catbuf) {
-        for (char *p = strtok(catbuf, ","); !rc && p; p = strtok(NULL, ",")) {
+        char *save = NULL;
+        for (char *p = strtok_r(catbuf, ",", &save); !rc && p; p = strtok_r(NULL, ",", &save)) {
             int cat = cu_category_from_name(p);
             if (cat < 0)
                 rc = cu_err_set(&err, CU_EINVAL, "--categories: categories are %s",
@@ -355,7 +357,7 @@ static int print_disclosure(void *ctx, const cu_disclosure_view *d)
 int cmd_disclosures(cli *c, int argc, char **argv)
 {
     sar_opts o;
-    const char *subject;
+    const char *subject = NULL;
     int rc = parse(c, argc, argv, disclose_help, &o, &subject);
     opts_release(&o);
     if (rc)

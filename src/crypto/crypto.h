@@ -52,7 +52,7 @@ bool cu_id_valid(const char *s);
 /* Wipes memory in a way the compiler cannot elide. */
 void cu_wipe(void *p, size_t n);
 /* Constant-time comparison: true when the n bytes at a and b are equal. */
-bool cu_ct_equal(const void *a, const void *b, size_t n);
+CU_MUST_USE bool cu_ct_equal(const void *a, const void *b, size_t n);
 
 /* Keys in guarded, locked, read-only memory. NULL when memory is exhausted. */
 cu_key *cu_key_new_locked(const cu_key *init_or_null_for_random);
@@ -119,8 +119,8 @@ void cu_signer_public(const cu_signer *s, unsigned char pk[CU_PUBKEY_BYTES]);
 void cu_signer_sign(const cu_signer *s, const void *msg, size_t n,
                     unsigned char sig[CU_SIG_BYTES]);
 /* True when sig is pk's valid signature of msg. */
-bool cu_sign_verify(const unsigned char pk[CU_PUBKEY_BYTES], const void *msg, size_t n,
-                    const unsigned char sig[CU_SIG_BYTES]);
+CU_MUST_USE bool cu_sign_verify(const unsigned char pk[CU_PUBKEY_BYTES], const void *msg, size_t n,
+                                const unsigned char sig[CU_SIG_BYTES]);
 
 /* Streams (XChaCha20-Poly1305 secretstream): a sequence of sealed chunks
  * whose order and end are authenticated, for files too large to seal whole

@@ -35,7 +35,7 @@
  * machine cannot give Argon2id its memory. */
 CU_MUST_USE int cu_pwhash(const char *pw, size_t n, char out[CU_PWHASH_STRBYTES]);
 /* True when pw matches the stored hash. Constant time in the password. */
-bool cu_pwhash_verify(const char *stored, const char *pw, size_t n);
+CU_MUST_USE bool cu_pwhash_verify(const char *stored, const char *pw, size_t n);
 bool cu_pwhash_needs_rehash(const char *stored);
 
 /* A new token "<prefix><43 chars>"; prefix is 4 characters. */
@@ -52,7 +52,7 @@ void cu_totp_secret_b32(const unsigned char secret[CU_TOTP_SECRET_BYTES],
 uint32_t cu_totp_code(const unsigned char secret[CU_TOTP_SECRET_BYTES], uint64_t step);
 /* Checks a 6-digit code against steps now-1, now, now+1, never accepting a step
  * at or before last_step (replay). On success sets *matched to the step. */
-bool cu_totp_verify(const unsigned char secret[CU_TOTP_SECRET_BYTES], const char *code,
-                    size_t n, uint64_t now_step, uint64_t last_step, uint64_t *matched);
+CU_MUST_USE bool cu_totp_verify(const unsigned char secret[CU_TOTP_SECRET_BYTES], const char *code,
+                                size_t n, uint64_t now_step, uint64_t last_step, uint64_t *matched);
 
 #endif

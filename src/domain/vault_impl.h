@@ -123,8 +123,8 @@ CU_MUST_USE int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subje
                                     bool *allowed, cu_err *err);
 /* Ends the operation with status; for outcome "ok" an optional payload is
  * sealed under dek into the event. Returns status, or a commit failure. */
-int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
-              cu_err *err);
+CU_MUST_USE int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
+                          cu_err *err);
 
 /* Makes and stores the integrity key when the store has none (inside the
  * caller's transaction): only cu_integrity_seal, the operator's decision. */

@@ -1,6 +1,5 @@
 #include "util/clock.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -129,6 +128,15 @@ static void put_digits(char *p, int64_t v, int n)
 
 void cu_time_format(int64_t us, char out[CU_TIME_STRLEN])
 {
+    /* The format has room for years 0000 to 9999 only: a time outside them
+     * (a corrupt or hostile value) is shown as the nearest of the two ends,
+     * so the result is always CU_TIME_STRLEN - 1 characters. */
+    const int64_t first_us = -62167219200000000LL; /* 0000-01-01T00:00:00Z */
+    const int64_t last_us = 253402300799999999LL;  /* 9999-12-31T23:59:59.999999Z */
+    if (us < first_us)
+        us = first_us;
+    else if (us > last_us)
+        us = last_us;
     int64_t secs = us / 1000000, frac = us % 1000000;
     if (frac < 0) {
         frac += 1000000;
@@ -140,11 +148,6 @@ void cu_time_format(int64_t us, char out[CU_TIME_STRLEN])
         days--;
     }
     cu_date d = civil_from_days(days);
-    if (d.year < 0 || d.year > 9999) {
-        snprintf(out, CU_TIME_STRLEN, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", d.year, d.month,
-                 d.day, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
-        return;
-    }
     /* "YYYY-MM-DDTHH:MM:SS.ffffffZ", without printf: this runs for every time
      * a response shows. */
     put_digits(out, d.year, 4);

@@ -487,6 +487,31 @@ static void test_time_format(void **state)
     }
 }
 
+static void test_time_format_out_of_range(void **state)
+{
+    (void)state;
+    /* Years the format cannot hold are shown as the nearest end, never cut
+     * short or widened. */
+    static const struct {
+        int64_t us;
+        const char *s;
+    } cases[] = {
+        {INT64_MIN, "0000-01-01T00:00:00.000000Z"},
+        {-62167219200000001LL, "0000-01-01T00:00:00.000000Z"},
+        {-62167219200000000LL, "0000-01-01T00:00:00.000000Z"},
+        {253402300800000000LL, "9999-12-31T23:59:59.999999Z"},
+        {INT64_MAX, "9999-12-31T23:59:59.999999Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[CU_TIME_STRLEN];
+        memset(out, 'x', sizeof out);
+        cu_time_format(cases[i].us, out);
+        CHECK(memchr(out, '\0', sizeof out) != NULL, "%lld: not terminated",
+              (long long)cases[i].us);
+        CHECK(strcmp(out, cases[i].s) == 0, "%lld: got %s", (long long)cases[i].us, out);
+    }
+}
+
 static void test_time_format_round_trip_range(void **state)
 {
     (void)state;
@@ -742,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_date_cmp),
         cmocka_unit_test(test_time_parse),
         cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_time_format_out_of_range),
         cmocka_unit_test(test_time_format_round_trip_range),
         cmocka_unit_test(test_date_days_inverse),
         cmocka_unit_test(test_date_calendar_helpers),
