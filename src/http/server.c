@@ -331,7 +331,7 @@ static void *vault_thread(void *arg)
         if (batched && cu_vault_batch_commit(srv->vault, &err)) {
             /* Nothing of this batch is on disk: no request may report success. */
             cu_log_msg(CU_LOG_ERROR, "error", "commit failed: %s", err.msg);
-            health_set(srv, true, "the store cannot commit", err.msg);
+            health_set(srv, true, "the store cannot write", err.msg);
             for (unsigned i = 0; i < n; i++) {
                 cu_http_resp_release(&batch[i]->resp);
                 memset(&batch[i]->resp, 0, sizeof batch[i]->resp);
