@@ -269,7 +269,7 @@ static void emit(cu_log_level lv, const char *event, const char *msg, const char
         l.n = 0; /* the journal did not take it: stderr has it instead */
     }
     if (g_format == CU_LOG_TEXT) {
-        puts_(&l, text);
+        put_plain(&l, text);
         close_with(&l, "\n");
     } else {
         render_json(&l, lv, event, msg, f, nf);
