@@ -83,6 +83,10 @@ typedef struct line {
     size_t n;
 } line;
 
+/* The longest field value logged (a store path, say), so that the fields,
+ * all ASCII and short, always fit with room for the message after them. */
+#define FIELD_MAX 160
+
 /* Room kept for what closes a line (quotes, braces, newline). */
 #define LINE_RESERVE 8
 
@@ -110,15 +114,31 @@ static void close_with(line *l, const char *s)
     l->n += n;
 }
 
-/* A JSON string's contents: quotes, backslashes and control bytes escaped;
- * bytes outside ASCII become '?' (every value logged is ASCII by contract; a
- * line must stay valid UTF-8 whatever a message holds). A cut never splits
- * an escape. */
-static void put_json_str(line *l, const char *s)
+/* A JSON string's contents, at most max bytes of s: quotes, backslashes and
+ * control bytes escaped; bytes outside ASCII become '?' (every value logged
+ * is ASCII by contract; a line must stay valid UTF-8 whatever a message
+ * holds). A cut never splits an escape. */
+static void put_json_str(line *l, const char *s, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (size_t i = 0; s && *s && i < max;) {
+        /* a run of bytes that need no escape goes in one copy */
+        size_t run = 0;
+        while (i + run < max && s[run] && (unsigned char)s[run] >= 0x20 &&
+               (unsigned char)s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run) {
+            if (l->n + run > sizeof l->b - LINE_RESERVE)
+                run = sizeof l->b - LINE_RESERVE - l->n;
+            put(l, s, run);
+            s += run;
+            i += run;
+            if (l->n >= sizeof l->b - LINE_RESERVE)
+                return;
+            continue;
+        }
+        unsigned char c = (unsigned char)*s++;
+        i++;
         char e[8];
         size_t n = 0;
         if (c == '"' || c == '\\') {
@@ -140,23 +160,60 @@ static void put_json_str(line *l, const char *s)
 
 /* A text or journal value: control bytes and non-ASCII become '?', so a value
  * can never start a new line or a new journal field. */
-static void put_plain(line *l, const char *s)
+static void put_plain(line *l, const char *s, size_t max)
 {
-    for (; s && *s; s++) {
+    for (size_t i = 0; s && *s && i < max; s++, i++) {
         unsigned char c = (unsigned char)*s;
         char o = c < 0x20 || c >= 0x7f ? '?' : (char)c;
         put(l, &o, 1);
     }
 }
 
+/* "2026-12-06T22:32:48.123Z". The calendar part is worked out once a second
+ * per thread. */
 static void now_text(char out[64])
 {
+    static _Thread_local time_t t_sec = -1;
+    static _Thread_local char t_text[80];
     struct timespec ts;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    if (ts.tv_sec != t_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(t_text, sizeof t_text, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        t_sec = ts.tv_sec;
+    }
+    size_t n = strlen(t_text);
+    int ms = (int)(ts.tv_nsec / 1000000);
+    memcpy(out, t_text, n);
+    out[n] = '.';
+    out[n + 1] = (char)('0' + ms / 100);
+    out[n + 2] = (char)('0' + ms / 10 % 10);
+    out[n + 3] = (char)('0' + ms % 10);
+    out[n + 4] = 'Z';
+    out[n + 5] = '\0';
+}
+
+/* Decimal digits of v, without printf (the request line's hot path). */
+static void put_u64(line *l, unsigned long long v)
+{
+    char d[24];
+    size_t n = sizeof d;
+    do
+        d[--n] = (char)('0' + v % 10);
+    while ((v /= 10));
+    put(l, d + n, sizeof d - n);
+}
+
+static void put_int(line *l, long long v)
+{
+    if (v < 0) {
+        put(l, "-", 1);
+        put_u64(l, 0ULL - (unsigned long long)v);
+    } else {
+        put_u64(l, (unsigned long long)v);
+    }
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -198,29 +255,27 @@ static void render_json(line *l, cu_log_level lv, const char *event, const char 
     puts_(l, "\",\"level\":\"");
     puts_(l, level_name(lv));
     puts_(l, "\",\"event\":\"");
-    put_json_str(l, event);
+    put_json_str(l, event, FIELD_MAX);
     puts_(l, "\"");
     for (size_t i = 0; i < nf; i++) {
         puts_(l, ",\"");
         puts_(l, f[i].key);
         puts_(l, "\":");
         if (f[i].k == F_INT) {
-            char num[32];
-            snprintf(num, sizeof num, "%lld", f[i].i);
-            puts_(l, num);
+            put_int(l, f[i].i);
         } else if (f[i].k == F_RAW) {
             puts_(l, f[i].s);
         } else if (!f[i].s) {
             puts_(l, "null");
         } else {
             puts_(l, "\"");
-            put_json_str(l, f[i].s);
+            put_json_str(l, f[i].s, FIELD_MAX);
             puts_(l, "\"");
         }
     }
     if (msg) {
         puts_(l, ",\"msg\":\"");
-        put_json_str(l, msg);
+        put_json_str(l, msg, CU_LOG_LINE_MAX);
         close_with(l, "\"");
     }
     close_with(l, "}\n");
@@ -234,7 +289,7 @@ static void render_journal(line *l, cu_log_level lv, const char *event, const ch
     puts_(l, "PRIORITY=");
     puts_(l, p);
     puts_(l, "\nSYSLOG_IDENTIFIER=custos\nCUSTOS_EVENT=");
-    put_plain(l, event);
+    put_plain(l, event, FIELD_MAX);
     for (size_t i = 0; i < nf; i++) {
         if (f[i].k == F_STR && !f[i].s)
             continue;
@@ -245,15 +300,13 @@ static void render_journal(line *l, cu_log_level lv, const char *event, const ch
         }
         puts_(l, "=");
         if (f[i].k == F_INT) {
-            char num[32];
-            snprintf(num, sizeof num, "%lld", f[i].i);
-            puts_(l, num);
+            put_int(l, f[i].i);
         } else {
-            put_plain(l, f[i].s);
+            put_plain(l, f[i].s, FIELD_MAX);
         }
     }
     puts_(l, "\nMESSAGE=");
-    put_plain(l, msg);
+    put_plain(l, msg, CU_LOG_LINE_MAX);
     close_with(l, "\n");
 }
 
@@ -269,7 +322,7 @@ static void emit(cu_log_level lv, const char *event, const char *msg, const char
         l.n = 0; /* the journal did not take it: stderr has it instead */
     }
     if (g_format == CU_LOG_TEXT) {
-        put_plain(&l, text);
+        put_plain(&l, text, CU_LOG_LINE_MAX);
         close_with(&l, "\n");
     } else {
         render_json(&l, lv, event, msg, f, nf);
@@ -373,15 +426,27 @@ void cu_log_request(const cu_log_req *r)
 {
     if (!g_requests)
         return;
-    char dur[32], msg[384], text[512], t[64];
+    char dur[32], msg[384] = "", text[512] = "", t[64];
     long long us = r->duration_us < 0 ? 0 : (long long)r->duration_us;
-    snprintf(dur, sizeof dur, "%lld.%03lld", us / 1000, us % 1000);
-    snprintf(msg, sizeof msg, "%s %s %d %sms %lluB actor=%s role=%s%s", r->method,
-             r->route ? r->route : "-", r->status, dur, (unsigned long long)r->bytes_out,
-             r->actor_id ? r->actor_id : "-", r->role ? r->role : "-",
-             r->completed ? "" : " (not sent in full)");
-    now_text(t);
-    snprintf(text, sizeof text, "%s %s %s", t, r->request_id, msg);
+    line d;
+    d.n = 0;
+    put_u64(&d, (unsigned long long)(us / 1000));
+    int frac = (int)(us % 1000);
+    char f3[4] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+                  (char)('0' + frac % 10)};
+    put(&d, f3, sizeof f3);
+    memcpy(dur, d.b, d.n);
+    dur[d.n] = '\0';
+    /* JSON lines carry the fields alone: the message is for people and the
+     * journal */
+    if (g_format != CU_LOG_JSON) {
+        snprintf(msg, sizeof msg, "%s %s %d %sms %lluB actor=%s role=%s%s", r->method,
+                 r->route ? r->route : "-", r->status, dur, (unsigned long long)r->bytes_out,
+                 r->actor_id ? r->actor_id : "-", r->role ? r->role : "-",
+                 r->completed ? "" : " (not sent in full)");
+        now_text(t);
+        snprintf(text, sizeof text, "%s %s %s", t, r->request_id, msg);
+    }
     field f[] = {{"request_id", F_STR, r->request_id, 0},
                  {"method", F_STR, r->method, 0},
                  {"route", F_STR, r->route, 0},
@@ -391,6 +456,6 @@ void cu_log_request(const cu_log_req *r)
                  {"actor", F_STR, r->actor_id, 0},
                  {"role", F_STR, r->role, 0},
                  {"completed", F_RAW, r->completed ? "true" : "false", 0}};
-    emit(r->status >= 500 ? CU_LOG_WARNING : CU_LOG_INFO, "request", msg, text, f,
-         sizeof f / sizeof f[0]);
+    emit(r->status >= 500 ? CU_LOG_WARNING : CU_LOG_INFO, "request",
+         g_format == CU_LOG_JSON ? NULL : msg, text, f, sizeof f / sizeof f[0]);
 }

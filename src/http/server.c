@@ -90,7 +90,6 @@ typedef struct req_ctx {
     const char *method;              /* for the log: a known method or "other" */
     uint64_t bytes_out;
     char actor_id[40], actor_role[96]; /* copied from resp before a commit can reset it */
-    bool probe;                        /* /healthz, answered by the vault thread */
     struct req_ctx *next;
 } req_ctx;
 
@@ -208,13 +207,6 @@ static void run_metrics(server *srv, req_ctx *r)
 
 static void run_one(server *srv, req_ctx *r)
 {
-    if (r->req.route.id == CU_R_HEALTHZ) {
-        cu_err err = {0};
-        if (cu_vault_health_probe(srv->vault, &err))
-            cu_log_msg(CU_LOG_ERROR, "error", "health probe: %s", err.msg);
-        r->state = ST_DONE; /* answered once the batch has committed */
-        return;
-    }
     if (r->req.route.id == CU_R_METRICS) {
         run_metrics(srv, r);
         return;
@@ -305,16 +297,22 @@ static void *vault_thread(void *arg)
         cu_err err = {0};
         bool batched = cu_vault_batch_begin(srv->vault, &err) == CU_OK;
         bool probed = false;
+        cu_err perr = {0}; /* a probe's own failure says more than the commit's */
         if (!batched) {
             cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
             health_set(srv, true, "the store cannot begin a transaction", err.msg);
         }
         for (unsigned i = 0; i < n; i++) {
-            if (batched) {
+            if (batched && batch[i]->req.route.id == CU_R_HEALTHZ) {
+                /* answered from the health once the batch has committed */
+                if (!probed && !perr.msg[0] && cu_vault_health_probe(srv->vault, &perr))
+                    cu_log_msg(CU_LOG_ERROR, "error", "health probe: %s", perr.msg);
+                probed = !perr.msg[0];
+                batch[i]->state = ST_DONE;
+            } else if (batched) {
                 cu_log_set_request(batch[i]->rid);
                 run_one(srv, batch[i]);
                 cu_log_set_request(NULL);
-                probed = probed || batch[i]->req.route.id == CU_R_HEALTHZ;
                 cu_strlcpy(batch[i]->actor_id, batch[i]->resp.actor_id,
                            sizeof batch[i]->actor_id);
                 cu_strlcpy(batch[i]->actor_role, batch[i]->resp.actor_role,
@@ -331,16 +329,18 @@ static void *vault_thread(void *arg)
         if (batched && cu_vault_batch_commit(srv->vault, &err)) {
             /* Nothing of this batch is on disk: no request may report success. */
             cu_log_msg(CU_LOG_ERROR, "error", "commit failed: %s", err.msg);
-            health_set(srv, true, "the store cannot write", err.msg);
+            health_set(srv, true, "the store cannot write", perr.msg[0] ? perr.msg : err.msg);
             for (unsigned i = 0; i < n; i++) {
                 cu_http_resp_release(&batch[i]->resp);
                 memset(&batch[i]->resp, 0, sizeof batch[i]->resp);
                 cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, "the change was not stored");
                 batch[i]->state = ST_DONE;
             }
-        }
-        else if (batched && wrote)
+        } else if (batched && perr.msg[0]) {
+            health_set(srv, true, "the store cannot write", perr.msg);
+        } else if (batched && wrote) {
             health_set(srv, false, NULL, NULL); /* a durable write succeeded */
+        }
         cu_metrics_batch(n, cu_vault_audit_seq(srv->vault) - before);
         for (unsigned i = 0; i < n; i++) {
             if (batch[i]->req.route.id == CU_R_HEALTHZ)

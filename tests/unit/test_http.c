@@ -400,6 +400,11 @@ static void log_hostile(void)
     cu_log_req r = {.request_id = "abc", .method = "GET", .route = NULL, .status = 404,
                     .duration_us = 1234567, .bytes_out = 72, .completed = true};
     cu_log_request(&r);
+    char path[3000];
+    memset(path, '"', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    cu_log_start st = {.version = "9.9.9", .listen = "127.0.0.1:1", .store = path};
+    cu_log_started(&st);
     cu_log_close();
 }
 
@@ -409,10 +414,10 @@ static void test_log_lines(void **state)
 {
     (void)state;
     char *out = capture_stderr(log_hostile);
-    const char *want_event[] = {"error", "error", "error", "request"};
+    const char *want_event[] = {"error", "error", "error", "request", "start"};
     size_t n = 0;
     for (char *line = out, *nl; (nl = strchr(line, '\n')); line = nl + 1, n++) {
-        assert_true(n < 4);
+        assert_true(n < 5);
         assert_true((size_t)(nl - line + 1) <= CU_LOG_LINE_MAX);
         json_error_t e;
         json_t *j = json_loadb(line, (size_t)(nl - line), 0, &e);
@@ -438,9 +443,11 @@ static void test_log_lines(void **state)
             assert_int_equal(json_integer_value(json_object_get(j, "status")), 404);
             assert_true(json_real_value(json_object_get(j, "duration_ms")) > 1234.5);
         }
+        if (n == 4) /* a field too long for the line is cut; the line stays whole */
+            assert_string_equal(json_string_value(json_object_get(j, "listen")), "127.0.0.1:1");
         json_decref(j);
     }
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     free(out);
 }
 
