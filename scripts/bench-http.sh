@@ -2,6 +2,9 @@
 # HTTP benchmark: wrk on loopback against custos serve and, in the same run,
 # against nginx serving a static 200.
 #   scripts/bench-http.sh BUILD_DIR [SECONDS] [CONNECTIONS] [RUNS]
+# BENCH_SERVE_LOG: where the server's log goes (default a file in the scratch
+# directory; e.g. /dev/null); BENCH_SERVE_ARGS: more options for custos serve
+# (e.g. --no-request-log).
 # Prints, per run: requests/s and p99 latency for (a) an authenticated GET of a
 # subject (decrypt + audit + durable commit), (b) an authenticated POST of an
 # item (encrypt + audit + durable commit), and (c) nginx's static 200; and the
@@ -36,7 +39,9 @@ write_subject=$("$custos" --purpose direct_care subject add --controller "$ctl" 
 
 port_custos=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 port_nginx=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$custos" serve --listen "127.0.0.1:$port_custos" --threads 2 >"$dir/serve.out" 2>"$dir/serve.err" &
+# shellcheck disable=SC2086
+"$custos" serve --listen "127.0.0.1:$port_custos" --threads 2 ${BENCH_SERVE_ARGS:-} \
+  >"$dir/serve.out" 2>"${BENCH_SERVE_LOG:-$dir/serve.err}" &
 cpid=$!
 sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port_nginx|g" "$root/bench/http/nginx.conf" > "$dir/nginx.conf"
 nginx -c "$dir/nginx.conf" -e "$dir/nginx-error.log"

@@ -59,6 +59,10 @@ typedef int (*cli_opt_fn)(void *ctx, int opt, const char *arg);
 int cli_parse(cli *c, int argc, char **argv, const struct option *options, const char *help,
               cli_opt_fn on_opt, void *ctx);
 
+/* After cu_audit_check: when its audit event could not be stored, says so on
+ * stderr (the verification's result stands). */
+void cli_note_unrecorded(const cu_verify_report *rep);
+
 /* Prints a usage error and returns EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err and returns its exit status. */

@@ -119,6 +119,7 @@ int cmd_status(cli *c, int argc, char **argv)
         json_decref(ctl.arr);
         return cli_fail(c, &err);
     }
+    cli_note_unrecorded(&rep);
     /* The tour names a live subject when the first controller's policy lets
      * the purpose list its subjects; otherwise it says SUBJECT_ID. */
     first_subject fs = {0};

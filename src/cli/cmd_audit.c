@@ -18,7 +18,9 @@ static const char audit_help[] =
     "\n"
     "verify recomputes the BLAKE2b hash chain over every event and checks the\n"
     "Ed25519 signatures of the chain head and checkpoints; it names the first\n"
-    "event that fails (exit 1). show lists who did what, when and why (T is\n"
+    "event that fails (exit 1). On a full disk verify still verifies and reports,\n"
+    "with the verification's exit status, and says on stderr that it could not\n"
+    "record itself in the trail. show lists who did what, when and why (T is\n"
     "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ); --with-values decrypts the previous\n"
     "values a rectification kept, where the subject still exists. head prints\n"
     "the signed chain head and public key, to keep outside the store.\n"
@@ -84,9 +86,9 @@ static int audit_verify(cli *c, int argc, char **argv)
     if (cli_open(c, "audit verify", &err) || cu_audit_check(c->vault, &c->actor, &rep, &err))
         return cli_fail(c, &err);
     if (c->json) {
-        json_t *j = json_pack("{s:b, s:I, s:I, s:I}", "ok", rep.ok, "events",
+        json_t *j = json_pack("{s:b, s:I, s:I, s:I, s:b}", "ok", rep.ok, "events",
                               (json_int_t)rep.events, "signatures", (json_int_t)rep.checkpoints,
-                              "first_event", (json_int_t)rep.start);
+                              "first_event", (json_int_t)rep.start, "recorded", rep.recorded);
         if (!rep.ok) {
             json_object_set_new(j, "first_bad_event", json_integer(rep.first_bad));
             json_object_set_new(j, "problem", json_string(rep.reason));
@@ -100,11 +102,19 @@ static int audit_verify(cli *c, int argc, char **argv)
                    "before it are not verified\n", (long long)rep.start,
                    (long long)rep.before_start);
     }
+    cli_note_unrecorded(&rep);
     if (!rep.ok) {
         fprintf(stderr, "custos: audit trail FAILED verification: %s\n", rep.reason);
         return EXIT_REFUSED;
     }
     return EXIT_DONE;
+}
+
+void cli_note_unrecorded(const cu_verify_report *rep)
+{
+    if (!rep->recorded)
+        fprintf(stderr, "custos: the verification could not be recorded in the audit trail "
+                        "(%s); its result above stands\n", rep->not_recorded);
 }
 
 static int show_event(void *ctx, const cu_audit_decoded *e, const cu_buf *payload)
@@ -185,6 +195,7 @@ static int audit_head(cli *c, int argc, char **argv)
     cu_verify_report rep;
     if (cli_open(c, "audit head", &err) || cu_audit_check(c->vault, &c->actor, &rep, &err))
         return cli_fail(c, &err);
+    cli_note_unrecorded(&rep);
     cu_checkpoint head;
     if (cu_vault_head(c->vault, &head, &err))
         return cli_fail(c, &err);

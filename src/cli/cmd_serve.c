@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "domain/audit.h"
 #include "domain/staff.h"
+#include "http/log.h"
 #include "http/server.h"
 #include "util/file.h"
 
@@ -18,6 +19,7 @@ static const char serve_help[] =
     "                    [--session-max SECONDS] [--max-body BYTES] [--per-ip N]\n"
     "                    [--trusted-proxy ADDRESS] [--head-timeout SECONDS]\n"
     "                    [--body-rate BYTES] [--max-incomplete N] [--per-ip-incomplete N]\n"
+    "                    [--log-format json|text|journal] [--no-request-log]\n"
     "\n"
     "Serves the HTTP API (docs/openapi.yaml) until SIGTERM or SIGINT, which stop\n"
     "accepting, finish the requests in flight and exit. Default listen address\n"
@@ -32,10 +34,20 @@ static const char serve_help[] =
     "and its body at --body-rate bytes a second (default 4096) after that, or it\n"
     "is answered 408 and closed. At most --max-incomplete connections (default\n"
     "512), and --per-ip-incomplete from one address (default 64), may be waiting\n"
-    "for a request to arrive in full; beyond that new connections are closed.\n";
+    "for a request to arrive in full; beyond that new connections are closed.\n"
+    "The log goes to stderr as JSON lines (the default when stderr is not a\n"
+    "terminal) or text (the default on a terminal), or to the systemd journal\n"
+    "(--log-format journal; JSON on stderr when the journal cannot be reached);\n"
+    "CUSTOS_LOG_FORMAT sets the same. It has a start line, one line per request\n"
+    "(id, method, route template, status, duration, bytes, staff user id and\n"
+    "roles), error lines and a stop line, and never a personal value, a query\n"
+    "string, a body or a token. --no-request-log leaves out the request lines.\n";
 
 typedef struct serve_opts {
     cu_server_config cfg;
+    cu_log_format log_format;
+    bool log_format_set;
+    bool no_request_log;
     cu_err err;
 } serve_opts;
 
@@ -102,6 +114,14 @@ static int serve_opt(void *ctx, int opt, const char *arg)
             return cli_usage("--max-incomplete takes 1 to 65536");
         o->cfg.max_incomplete = (unsigned)n;
         return 0;
+    case 'F':
+        if (cu_log_parse_format(arg, &o->log_format, &o->err))
+            return cli_usage("--log-format takes json, text or journal");
+        o->log_format_set = true;
+        return 0;
+    case 'Q':
+        o->no_request_log = true;
+        return 0;
     case 'P':
         if (positive(arg, 65536, &n))
             return cli_usage("--per-ip-incomplete takes 1 to 65536");
@@ -125,6 +145,8 @@ int cmd_serve(cli *c, int argc, char **argv)
                                          {"body-rate", required_argument, NULL, 'R'},
                                          {"max-incomplete", required_argument, NULL, 'I'},
                                          {"per-ip-incomplete", required_argument, NULL, 'P'},
+                                         {"log-format", required_argument, NULL, 'F'},
+                                         {"no-request-log", no_argument, NULL, 'Q'},
                                          {0, 0, 0, 0}};
     serve_opts o = {0};
     cu_server_config_default(&o.cfg);
@@ -133,13 +155,20 @@ int cmd_serve(cli *c, int argc, char **argv)
         return rc;
     if (optind < argc)
         return cli_usage("serve takes no operands");
+    const char *env_format = getenv("CUSTOS_LOG_FORMAT");
+    if (!o.log_format_set && env_format && *env_format &&
+        cu_log_parse_format(env_format, &o.log_format, &o.err))
+        return cli_usage("CUSTOS_LOG_FORMAT takes json, text or journal");
     cu_err err = {0};
     /* A store whose trail was emptied or cut at its start is not served
      * until the operator decides (custos audit restart), on the record. */
-    if (cli_open(c, "serve", &err) || cu_audit_check_start(c->vault, &err) ||
-        cu_serve(c->vault, &o.cfg, &err))
+    if (cli_open(c, "serve", &err) || cu_audit_check_start(c->vault, &err))
         return cli_fail(c, &err);
-    return EXIT_DONE;
+    cu_log_open(o.log_format, !o.no_request_log);
+    o.cfg.store_path = c->store;
+    rc = cu_serve(c->vault, &o.cfg, &err);
+    cu_log_close();
+    return rc ? cli_fail(c, &err) : EXIT_DONE;
 }
 
 /* ---- user ---- */

@@ -16,6 +16,8 @@ static const char verify_help[] =
     "sessions, API tokens, care lists, break-glass grants, policies, consents,\n"
     "objections, controllers, subjects and their items), each authenticated under\n"
     "a key derived from the master key. Names every row that fails (exit 1).\n"
+    "On a full disk it still checks and reports, with its exit status, and says\n"
+    "on stderr that the check could not be recorded in the audit trail.\n"
     "\n"
     "--seal authenticates every row as it stands, for a store made before rows\n"
     "were authenticated. It is the operator's decision that the rows are genuine:\n"
@@ -83,6 +85,7 @@ int cmd_verify(cli *c, int argc, char **argv)
     cu_verify_report rep;
     if (cu_audit_check(c->vault, &c->actor, &rep, &err))
         return cli_fail(c, &err);
+    cli_note_unrecorded(&rep);
     bad_rows b = {.c = c, .list = c->json ? json_array() : NULL};
     int64_t rows = 0, bad = 0;
     cu_err ierr = {0};
@@ -94,9 +97,10 @@ int cmd_verify(cli *c, int argc, char **argv)
     }
     bool ok = rep.ok && sealed && bad == 0;
     if (c->json) {
-        json_t *j = json_pack("{s:b, s:{s:b, s:I, s:I}, s:{s:b, s:I, s:I, s:o}}", "ok", ok,
+        json_t *j = json_pack("{s:b, s:{s:b, s:I, s:I, s:b}, s:{s:b, s:I, s:I, s:o}}", "ok", ok,
                               "audit", "ok", rep.ok, "events", (json_int_t)rep.events,
-                              "signatures", (json_int_t)rep.checkpoints, "rows", "sealed",
+                              "signatures", (json_int_t)rep.checkpoints, "recorded",
+                              rep.recorded, "rows", "sealed",
                               sealed, "checked", (json_int_t)rows, "failed", (json_int_t)bad,
                               "failures", b.list);
         if (!rep.ok) {

@@ -128,6 +128,10 @@ typedef struct cu_verify_report {
     char reason[200];     /* one line naming what failed */
     int64_t start;        /* the pinned first event: 1 unless the trail was restarted */
     int64_t before_start; /* events before a restart, not verified */
+    /* cu_audit_check: whether the verification's own audit event was stored;
+     * when not (a full disk), why, in one line */
+    bool recorded;
+    char not_recorded[200];
 } cu_verify_report;
 
 /* Recomputes the chain and checks every signature. Returns CU_OK when the

@@ -1264,7 +1264,20 @@ int cu_audit_check(cu_vault *v, const cu_actor *a, cu_verify_report *rep, cu_err
     rc = cu_op_authorise(v, &op, err);
     if (!rc)
         rc = cu_audit_verify(v, rep, err);
-    return cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc)
+        return cu_op_end(v, &op, rc, NULL, NULL, err);
+    bool own = op.own_tx;
+    cu_err rerr = {0};
+    int erc = cu_op_end(v, &op, CU_OK, NULL, NULL, &rerr);
+    rep->recorded = erc == CU_OK;
+    rep->not_recorded[0] = '\0';
+    if (erc && own) {
+        cu_strlcpy(rep->not_recorded, rerr.msg, sizeof rep->not_recorded);
+        return CU_OK;
+    }
+    if (erc && err)
+        *err = rerr;
+    return erc;
 }
 
 int cu_vault_counts(cu_vault *v, cu_store_counts *out, cu_err *err)

@@ -125,7 +125,10 @@ CU_MUST_USE int cu_subject_resolve(cu_vault *v, const char *id, char out[CU_ID_S
  * those whose role may see access logs (no values). */
 CU_MUST_USE int cu_subject_access_log(cu_vault *v, const cu_actor *a, const char *subject_id,
                                       cu_event_cb cb, void *ctx, cu_err *err);
-/* Runs verification as an audited operation. */
+/* Runs verification as an audited operation. Outside a batch, when the
+ * verification ran but its audit event could not be stored (a full or
+ * read-only disk), returns CU_OK with the report and rep->recorded false and
+ * rep->not_recorded saying why: the trail's state is known either way. */
 CU_MUST_USE int cu_audit_check(cu_vault *v, const cu_actor *a, cu_verify_report *rep,
                                cu_err *err);
 /* The signed chain head as it is now. */

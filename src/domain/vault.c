@@ -798,6 +798,17 @@ void cu_vault_batch_abort(cu_vault *v)
     reload_head(v);
 }
 
+int cu_vault_health_probe(cu_vault *v, cu_err *err)
+{
+    if (!v->batch)
+        return cu_err_set(err, CU_EINTERNAL, "no batch is open");
+    unsigned char t[8];
+    uint64_t now = (uint64_t)cu_now_us();
+    for (int i = 0; i < 8; i++)
+        t[i] = (unsigned char)(now >> (56 - 8 * i));
+    return cu_store_meta_put(v->store, "health_probe", t, sizeof t, err);
+}
+
 /* ---- the choke point ---- */
 
 int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act, const char *action,

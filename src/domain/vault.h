@@ -67,6 +67,10 @@ const char *cu_vault_store_id(const cu_vault *v);
 CU_MUST_USE int cu_vault_batch_begin(cu_vault *v, cu_err *err);
 CU_MUST_USE int cu_vault_batch_commit(cu_vault *v, cu_err *err);
 void cu_vault_batch_abort(cu_vault *v);
+/* Inside a batch: rewrites one meta row ("health_probe", the time), so that
+ * the batch's commit has to append to the write-ahead log and sync it: a
+ * commit that succeeds proves the store can write now. No personal data. */
+CU_MUST_USE int cu_vault_health_probe(cu_vault *v, cu_err *err);
 
 /* Rewraps every data key and store-wide key under a new master key, in one
  * transaction with its audit event, then replaces the key file. The item

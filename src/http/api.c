@@ -11,6 +11,7 @@
 #include "domain/input.h"
 #include "domain/model.h"
 #include "domain/subject.h"
+#include "http/log.h"
 #include "iface/render.h"
 #include "util/clock.h"
 
@@ -89,7 +90,7 @@ static void fail(cu_http_resp *resp, const cu_err *err)
     /* Internal failures say what failed, which never holds personal data, but
      * the caller gets the generic title only. */
     if (p == CU_P_INTERNAL) {
-        fprintf(stderr, "custos: %s\n", err->msg);
+        cu_log_msg(CU_LOG_ERROR, "error", "%s", err->msg);
         cu_api_problem(resp, p, NULL);
         return;
     }
@@ -174,6 +175,17 @@ static void via_of(const cu_http_req *req, char *out, size_t n)
     snprintf(out, n, "http %s %s", d ? d->method : req->method, d ? d->path : "?");
 }
 
+/* A sign-in's via also names the source address (behind the trusted proxy,
+ * the address it forwarded for): "http POST /v1/sessions from 192.0.2.7". */
+static void signin_via(const cu_http_req *req, char *out, size_t n)
+{
+    via_of(req, out, n);
+    if (req->client && req->client[0]) {
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, " from %s", req->client);
+    }
+}
+
 bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                            cu_http_resp *resp)
 {
@@ -188,11 +200,11 @@ bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state 
     int64_t now = cu_now_us();
     int wait = throttled(api, req->client ? req->client : "", now);
     if (wait) {
-        char via[96];
-        via_of(req, via, sizeof via);
+        char via[128];
+        signin_via(req, via, sizeof via);
         cu_err aerr = {0};
         if (cu_audit_refusal(api->vault, via, "authentication", &aerr))
-            fprintf(stderr, "custos: %s\n", aerr.msg);
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", aerr.msg);
         cu_api_problem(resp, CU_P_THROTTLED, "too many failed sign-ins from this address");
         resp->retry_after = wait;
         return false;
@@ -202,8 +214,8 @@ bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state 
         return false;
     }
     if (st->acct.tampered)
-        fprintf(stderr, "custos: sign-in refused: the account's users row has been altered "
-                        "(see custos verify)\n");
+        cu_log_msg(CU_LOG_ERROR, "error", "sign-in refused: the account's users row has been "
+                                          "altered (see custos verify)");
     return true;
 }
 
@@ -224,8 +236,8 @@ void cu_api_signin_check(cu_signin_state *st)
 void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                           cu_http_resp *resp)
 {
-    char via[96], token[CU_TOKEN_STRLEN];
-    via_of(req, via, sizeof via);
+    char via[128], token[CU_TOKEN_STRLEN];
+    signin_via(req, via, sizeof via);
     cu_signin_result res;
     cu_principal p;
     cu_err err = {0};
@@ -239,7 +251,9 @@ void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *
     switch (res) {
     case CU_SIGNIN_OK:
         if (st->rehash && cu_user_rehash(api->vault, p.id, st->new_hash, &err))
-            fprintf(stderr, "custos: %s\n", err.msg);
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
+        cu_strlcpy(resp->actor_id, p.id, sizeof resp->actor_id);
+        cu_strlcpy(resp->actor_role, p.roles_text, sizeof resp->actor_role);
         ok(resp, 201,
            json_pack("{s:s, s:s, s:I, s:o, s:{s:s, s:s, s:s}}", "token", token, "token_type",
                      "Bearer", "idle_timeout_seconds",
@@ -656,7 +670,7 @@ static bool authenticate(call *c)
     /* A credential whose row fails authentication is no credential: refused
      * as unknown, and the operator told (the message names only the row). */
     if (rc == CU_ETAMPER) {
-        fprintf(stderr, "custos: credentials refused: %s\n", err.msg);
+        cu_log_msg(CU_LOG_ERROR, "error", "credentials refused: %s", err.msg);
         cu_api_problem(c->resp, CU_P_UNAUTHENTICATED, "unknown credentials");
         return false;
     }
@@ -702,6 +716,8 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     }
     if (!authenticate(&c))
         return;
+    cu_strlcpy(resp->actor_id, c.who.id, sizeof resp->actor_id);
+    cu_strlcpy(resp->actor_role, c.who.roles_text, sizeof resp->actor_role);
     if (req->purpose)
         cu_strlcpy(c.purpose, req->purpose, sizeof c.purpose);
     cu_principal_actor(&c.who, req->purpose ? c.purpose : NULL, c.via, &c.actor);

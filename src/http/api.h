@@ -43,7 +43,7 @@ typedef struct cu_http_req {
     const char *q_subject, *q_actor, *q_since, *q_until, *q_limit;
     const char *q_format; /* notice: html|md; ropa: json|csv */
     const char *q_cursor; /* item listing: where the page starts */
-    const char *client; /* source address, for throttling */
+    const char *client; /* source address: throttling, the sign-in's audit event */
 } cu_http_req;
 
 typedef struct cu_http_resp {
@@ -58,6 +58,10 @@ typedef struct cu_http_resp {
     char allow[64];
     int retry_after; /* seconds; 0 = none */
     bool bearer_challenge;
+    /* who made the request, for the request log: staff user id (or API
+     * token id) and roles; "" when unauthenticated */
+    char actor_id[40];
+    char actor_role[96];
 } cu_http_resp;
 
 typedef struct cu_api cu_api;

@@ -19,6 +19,7 @@
 #include "domain/requests.h"
 #include "http/conn.h"
 #include "http/framing.h"
+#include "http/log.h"
 #include "http/metrics.h"
 #include "util/clock.h"
 
@@ -85,6 +86,10 @@ typedef struct req_ctx {
     cu_http_req req;
     cu_http_resp resp;
     cu_signin_state *signin;
+    char rid[CU_REQUEST_ID_MAX + 1]; /* the request id */
+    const char *method;              /* for the log: a known method or "other" */
+    uint64_t bytes_out;
+    char actor_id[40], actor_role[96]; /* copied from resp before a commit can reset it */
     struct req_ctx *next;
 } req_ctx;
 
@@ -100,6 +105,12 @@ struct server {
     bool stopping;
     atomic_int inflight;
     atomic_bool draining;
+    /* The store's health: set by the vault thread after every commit that
+     * wrote (or failed to), read by /healthz on the HTTP threads. */
+    atomic_bool store_failing;
+    atomic_llong last_probe_ms;
+    pthread_mutex_t health_lock;
+    char health_problem[200]; /* under health_lock */
     guard g;
 };
 
@@ -181,7 +192,7 @@ static void run_metrics(server *srv, req_ctx *r)
             names[i] = cu_rq_state_name((cu_rq_state)i);
         cu_metrics_requests(counts, names, CU_RQ_STATE_COUNT, overdue);
     } else {
-        fprintf(stderr, "custos: counting requests for /metrics: %s\n", err.msg);
+        cu_log_msg(CU_LOG_ERROR, "error", "counting requests for /metrics: %s", err.msg);
     }
     cu_buf_init(&r->resp.raw, 4 << 20);
     if (cu_metrics_render(&r->resp.raw)) {
@@ -216,6 +227,50 @@ static void run_one(server *srv, req_ctx *r)
     r->state = ST_DONE;
 }
 
+/* ---- the store's health ---- */
+
+static int64_t mono_ms(void);
+
+static void health_set(server *srv, bool failing, const char *what, const char *msg)
+{
+    pthread_mutex_lock(&srv->health_lock);
+    if (failing)
+        snprintf(srv->health_problem, sizeof srv->health_problem, "%s: %s", what, msg);
+    else
+        srv->health_problem[0] = '\0';
+    pthread_mutex_unlock(&srv->health_lock);
+    bool was = atomic_exchange(&srv->store_failing, failing);
+    if (was && !failing)
+        cu_log_msg(CU_LOG_INFO, "health", "the store writes again");
+}
+
+/* While the store is failing, one /healthz a second goes to the vault thread
+ * to probe it; the others are answered from what the last commit said. */
+static bool health_probe_due(server *srv)
+{
+    if (!atomic_load(&srv->store_failing))
+        return false;
+    int64_t now = mono_ms(), last = atomic_load(&srv->last_probe_ms);
+    return now - last >= 1000 && atomic_compare_exchange_strong(&srv->last_probe_ms, &last, now);
+}
+
+static void health_answer(server *srv, cu_http_resp *resp)
+{
+    cu_http_resp_release(resp);
+    memset(resp, 0, sizeof *resp);
+    if (!atomic_load(&srv->store_failing)) {
+        resp->status = 200;
+        resp->json = json_pack("{s:s, s:s}", "status", "ok", "store", "writable");
+        return;
+    }
+    char detail[sizeof srv->health_problem];
+    pthread_mutex_lock(&srv->health_lock);
+    cu_strlcpy(detail, srv->health_problem, sizeof detail);
+    pthread_mutex_unlock(&srv->health_lock);
+    cu_api_problem(resp, CU_P_UNAVAILABLE, detail[0] ? detail : "the store cannot write");
+    resp->retry_after = 5;
+}
+
 static void *vault_thread(void *arg)
 {
     server *srv = arg;
@@ -241,12 +296,28 @@ static void *vault_thread(void *arg)
         int64_t before = cu_vault_audit_seq(srv->vault);
         cu_err err = {0};
         bool batched = cu_vault_batch_begin(srv->vault, &err) == CU_OK;
-        if (!batched)
-            fprintf(stderr, "custos: %s\n", err.msg);
+        bool probed = false;
+        cu_err perr = {0}; /* a probe's own failure says more than the commit's */
+        if (!batched) {
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
+            health_set(srv, true, "the store cannot begin a transaction", err.msg);
+        }
         for (unsigned i = 0; i < n; i++) {
-            if (batched)
+            if (batched && batch[i]->req.route.id == CU_R_HEALTHZ) {
+                /* answered from the health once the batch has committed */
+                if (!probed && !perr.msg[0] && cu_vault_health_probe(srv->vault, &perr))
+                    cu_log_msg(CU_LOG_ERROR, "error", "health probe: %s", perr.msg);
+                probed = !perr.msg[0];
+                batch[i]->state = ST_DONE;
+            } else if (batched) {
+                cu_log_set_request(batch[i]->rid);
                 run_one(srv, batch[i]);
-            else {
+                cu_log_set_request(NULL);
+                cu_strlcpy(batch[i]->actor_id, batch[i]->resp.actor_id,
+                           sizeof batch[i]->actor_id);
+                cu_strlcpy(batch[i]->actor_role, batch[i]->resp.actor_role,
+                           sizeof batch[i]->actor_role);
+            } else {
                 /* e.g. the store names a master key this server cannot find
                  * yet: nothing was done, and a retry may succeed. */
                 cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, NULL);
@@ -254,19 +325,28 @@ static void *vault_thread(void *arg)
                 batch[i]->state = ST_DONE;
             }
         }
+        bool wrote = cu_vault_audit_seq(srv->vault) != before || probed;
         if (batched && cu_vault_batch_commit(srv->vault, &err)) {
             /* Nothing of this batch is on disk: no request may report success. */
-            fprintf(stderr, "custos: commit failed: %s\n", err.msg);
+            cu_log_msg(CU_LOG_ERROR, "error", "commit failed: %s", err.msg);
+            health_set(srv, true, "the store cannot write", perr.msg[0] ? perr.msg : err.msg);
             for (unsigned i = 0; i < n; i++) {
                 cu_http_resp_release(&batch[i]->resp);
                 memset(&batch[i]->resp, 0, sizeof batch[i]->resp);
                 cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, "the change was not stored");
                 batch[i]->state = ST_DONE;
             }
+        } else if (batched && perr.msg[0]) {
+            health_set(srv, true, "the store cannot write", perr.msg);
+        } else if (batched && wrote) {
+            health_set(srv, false, NULL, NULL); /* a durable write succeeded */
         }
         cu_metrics_batch(n, cu_vault_audit_seq(srv->vault) - before);
-        for (unsigned i = 0; i < n; i++)
+        for (unsigned i = 0; i < n; i++) {
+            if (batch[i]->req.route.id == CU_R_HEALTHZ)
+                health_answer(srv, &batch[i]->resp);
             MHD_resume_connection(batch[i]->conn);
+        }
     }
     return NULL;
 }
@@ -583,6 +663,7 @@ static enum MHD_Result send_resp(req_ctx *r)
             text = json_dumps(resp->json, JSON_COMPACT);
         }
     }
+    r->bytes_out = text ? strlen(text) : 0;
     if (text)
         mr = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
     else
@@ -601,6 +682,7 @@ static enum MHD_Result send_resp(req_ctx *r)
                                 "default-src 'none'; style-src 'unsafe-inline'; "
                                 "form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(mr, "X-Request-Id", r->rid);
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     if (resp->location[0])
         MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, resp->location);
@@ -636,6 +718,18 @@ static enum MHD_Result too_large(req_ctx *r)
 }
 
 /* ---- the access handler ---- */
+
+/* The method as the log names it: only the methods HTTP defines, so a
+ * client's made-up token never reaches the log. */
+static const char *method_name(const char *m)
+{
+    static const char *const known[] = {"GET",     "HEAD",    "POST",  "PUT",    "PATCH",
+                                        "DELETE",  "OPTIONS", "TRACE", "CONNECT"};
+    for (size_t i = 0; m && i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "other";
+}
 
 static const char *header(struct MHD_Connection *c, const char *name)
 {
@@ -803,6 +897,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->crec = crec;
         r->start_us = cu_now_us();
         r->state = ST_BODY;
+        r->method = method_name(method);
+        const char *xrid = header(conn, "X-Request-Id");
+        if (cu_request_id_valid(xrid))
+            cu_strlcpy(r->rid, xrid, sizeof r->rid);
+        else
+            cu_request_id_new(r->rid);
         cu_buf_init(&r->body, srv->cfg.max_body);
         client_of(conn, r->client);
         client_behind_proxy(srv, r);
@@ -858,9 +958,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                                                     "character");
         if (qc.bad)
             return respond_problem(r, CU_P_INVALID, "unknown query parameter");
-        if (r->req.route.id == CU_R_HEALTHZ) {
-            r->resp.status = 200;
-            r->resp.json = json_pack("{s:s}", "status", "ok");
+        if (r->req.route.id == CU_R_HEALTHZ && !health_probe_due(srv)) {
+            health_answer(srv, &r->resp);
             r->state = ST_DONE;
             return send_resp(r);
         }
@@ -903,8 +1002,22 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (!r)
         return;
-    cu_metrics_request(r->req.route.id, r->resp.status ? r->resp.status : 500,
-                       cu_now_us() - r->start_us);
+    int status = r->resp.status ? r->resp.status : 500;
+    int64_t took = cu_now_us() - r->start_us;
+    cu_metrics_request(r->req.route.id, status, took);
+    if (cu_log_requests_on()) {
+        const cu_route_def *d = cu_route_get(r->req.route.id);
+        cu_log_req lr = {.request_id = r->rid,
+                         .method = r->method,
+                         .route = r->req.route.id != CU_R_NONE && d ? d->path : NULL,
+                         .status = status,
+                         .duration_us = took,
+                         .bytes_out = r->bytes_out,
+                         .actor_id = r->actor_id[0] ? r->actor_id : NULL,
+                         .role = r->actor_id[0] ? r->actor_role : NULL,
+                         .completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK};
+        cu_log_request(&lr);
+    }
     cu_http_resp_release(&r->resp);
     cu_buf_release(&r->body);
     if (r->signin) {
@@ -927,6 +1040,7 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
     pthread_mutex_init(&srv.lock, NULL);
     pthread_cond_init(&srv.wake, NULL);
+    pthread_mutex_init(&srv.health_lock, NULL);
 
     /* Signals are taken by sigwait below, never by a worker thread. */
     sigset_t sigs;
@@ -965,19 +1079,28 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
                         (unsigned)cfg->port, strerror(errno));
     } else {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
-        printf("listening on http://%s:%u\n", cfg->host, di ? (unsigned)di->port : cfg->port);
+        char listen[96];
+        snprintf(listen, sizeof listen, "%s:%u", cfg->host, di ? (unsigned)di->port : cfg->port);
+        cu_log_start st = {.version = CUSTOS_VERSION, .listen = listen,
+                           .store = cfg->store_path ? cfg->store_path : "-"};
+        cu_log_started(&st);
+        printf("listening on http://%s\n", listen);
         fflush(stdout);
         int sig = 0;
         sigwait(&sigs, &sig);
-        fprintf(stderr, "custos: %s: finishing requests in flight\n",
-                sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        const char *why = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+        cu_log_msg(CU_LOG_INFO, "stopping", "%s: finishing requests in flight", why);
         /* Stop accepting; answer what is in flight; then close. */
         atomic_store(&srv.draining, true);
+        long long drained = atomic_load(&srv.inflight);
         for (int i = 0; i < 3000 && atomic_load(&srv.inflight) > 0; i++) {
             struct timespec ts = {0, 10 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
+        long long left = atomic_load(&srv.inflight);
         MHD_stop_daemon(srv.daemon);
+        cu_log_stop sp = {.reason = why, .drained = drained, .abandoned = left};
+        cu_log_stopped(&sp);
     }
     pthread_mutex_lock(&srv.lock);
     srv.stopping = true;
@@ -987,6 +1110,7 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     guard_stop(&srv.g);
     pthread_mutex_destroy(&srv.lock);
     pthread_cond_destroy(&srv.wake);
+    pthread_mutex_destroy(&srv.health_lock);
     cu_api_free(srv.api);
     return rc;
 }

@@ -43,6 +43,7 @@ typedef struct cu_server_config {
     /* A reverse proxy (numeric IPv4 address) whose X-Forwarded-For is believed:
      * requests from it are throttled by the address it names last. "" none. */
     char trusted_proxy[64];
+    const char *store_path; /* named in the start line; NULL none */
     cu_api_config api;
 } cu_server_config;
 
@@ -54,7 +55,15 @@ CU_MUST_USE int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_
 CU_MUST_USE int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_err *err);
 
 /* Serves until SIGTERM or SIGINT. Prints "listening on http://HOST:PORT" on
- * stdout once the socket is bound. */
+ * stdout once the socket is bound. Logs through http/log.h (cu_log_open
+ * first): a start line, one line per request, error lines, a stop line.
+ * Each request gets an id (a safe X-Request-Id it came with, or a new one),
+ * echoed in the X-Request-Id response header.
+ *
+ * /healthz answers 200 while the store can write: the vault thread remembers
+ * whether its last commit that wrote failed; while it did, /healthz probes
+ * (a committed write of one meta row, at most once a second) and answers 503
+ * with what failed until a commit succeeds again. */
 CU_MUST_USE int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err);
 
 #endif

@@ -136,12 +136,20 @@ def attempt(srv, cx, username, password, source, code=None):
     """One sign-in attempt from a source address: (response, the events it appended)."""
     seq0 = audit_seq(cx.db)
     r = srv.signin(username, password, code, source=source)
-    return r, events_after(cx.db, seq0)
+    evs = events_after(cx.db, seq0)
+    for e in evs:
+        e["_source"] = source
+    return r, evs
 
 
 def one_signin_event(evs, actor, outcome, what):
+    """One sign-in event, naming the source address the attempt came from (never
+    the attempted password, nor a user name that is not an account's)."""
     got = [(e["actor"], e["action"], e["outcome"], e["via"]) for e in evs]
-    eq(got, [(actor, "signin", outcome, "http POST /v1/sessions")], "audit events of " + what)
+    src = evs[0].get("_source") if evs else None
+    check(src, "no source address known for " + what, evs)
+    eq(got, [(actor, "signin", outcome, "http POST /v1/sessions from " + src)],
+       "audit events of " + what)
 
 
 @case("http throttling: 5 wrong passwords lock the account (429 + Retry-After even with the "
@@ -190,7 +198,8 @@ def t_throttle(ctx):
         check(ra and ra.isdigit() and 1 <= int(ra) <= 901, "Retry-After for the address",
               r.describe())
         eq(len(evs), 1, "audit events for a throttled attempt")
-        eq((evs[0]["outcome"], evs[0]["actor"]), ("denied", "anonymous"),
+        eq((evs[0]["outcome"], evs[0]["actor"], evs[0]["via"]),
+           ("denied", "anonymous", "http POST /v1/sessions from 127.0.0.8"),
            "the throttled attempt's event")
         eq(sql(cx.db, "SELECT failures FROM users WHERE username = 'u6'")[0][0], 0,
            "failures of an account whose attempt was throttled")
@@ -219,7 +228,12 @@ def t_trusted_proxy(ctx):
             seq0 = audit_seq(cx.db)
             r = srv.call("POST", "/v1/sessions", {"username": user, "password": pw},
                          source=source, headers={"X-Forwarded-For": forwarded})
-            return r, events_after(cx.db, seq0)
+            evs = events_after(cx.db, seq0)
+            # the address the proxy appended, when it speaks for the client
+            last = forwarded.split(",")[-1].strip()
+            for e in evs:
+                e["_source"] = last if source == "127.0.0.20" else source
+            return r, evs
 
         # five failures from one client behind the proxy; what the client put
         # first in the header varies, the address the proxy appended does not
@@ -234,18 +248,24 @@ def t_trusted_proxy(ctx):
         r, evs = signin("p6", PASSWORD, "203.0.113.6")
         expect_status(r, 201, "another client behind the proxy")
         one_signin_event(evs, "p6", "ok", "another client's sign-in")
-        r, _ = signin("q1", PASSWORD, "2001:db8::7")
+        r, evs = signin("q1", PASSWORD, "2001:db8::7")
         expect_status(r, 201, "a client with an IPv6 address behind the proxy")
+        one_signin_event(evs, "q1", "ok", "a sign-in from an IPv6 client")
         # a header that names no address leaves the proxy's own, which has no failures
-        r, _ = signin("q1", PASSWORD, "203.0.113.5, not-an-address")
+        r, evs = signin("q1", PASSWORD, "203.0.113.5, not-an-address")
         expect_status(r, 201, "a malformed X-Forwarded-For from the proxy")
+        for e in evs:
+            e["_source"] = "127.0.0.20"
+        one_signin_event(evs, "q1", "ok", "a sign-in with a malformed X-Forwarded-For")
 
         # from a peer that is not the proxy the header is ignored: its
         # failures count against the peer whatever address it claims
         for i in range(5):
-            r, _ = signin("p%d" % (i + 1), "wrong password!!", "198.51.100.%d" % i,
-                          source="127.0.0.21")
+            r, evs = signin("p%d" % (i + 1), "wrong password!!", "198.51.100.%d" % i,
+                            source="127.0.0.21")
             expect_problem(r, 401, "unauthenticated", "failure %d from 127.0.0.21" % (i + 1))
+            one_signin_event(evs, "p%d" % (i + 1), "denied",
+                             "a failure from a peer claiming another address")
         r, _ = signin("q2", PASSWORD, "198.51.100.99", source="127.0.0.21")
         expect_problem(r, 429, "too-many-requests", "a peer claiming another address")
 

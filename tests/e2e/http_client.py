@@ -188,9 +188,10 @@ class Server:
     """`custos serve` on 127.0.0.1:0 over one store. Use as a context manager:
     it is always stopped (SIGTERM, then SIGKILL if it hangs)."""
 
-    def __init__(self, cx, *extra):
+    def __init__(self, cx, *extra, env=None):
         self.cx = cx
         self.extra = list(extra)
+        self.env_extra = env  # more environment for the server (None: drop a variable)
         self.proc = None
         self.port = None
         self.stderr_path = os.path.join(os.path.dirname(cx.store),
@@ -202,7 +203,7 @@ class Server:
                 "--listen", "127.0.0.1:0"] + self.extra
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._err, env=self.cx.env())
+                                     stderr=self._err, env=self.cx.env(self.env_extra))
         self.cx.calls += 1
         deadline = time.monotonic() + timeout
         line = b""

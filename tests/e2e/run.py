@@ -44,6 +44,8 @@ import cases_items_page  # noqa: E402
 import cases_rows_subjects  # noqa: E402
 import cases_rows_staff  # noqa: E402
 import cases_deploy  # noqa: E402
+import cases_logs  # noqa: E402
+import cases_disk_full  # noqa: E402
 
 
 def main():
@@ -73,7 +75,9 @@ def main():
                 cases_items_page,
                 cases_rows_subjects,
                 cases_rows_staff,
-                cases_deploy):
+                cases_deploy,
+                cases_logs,
+                cases_disk_full):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]

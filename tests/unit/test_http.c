@@ -9,13 +9,17 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto/secrets.h"
 #include "http/body.h"
 #include "http/conn.h"
 #include "http/framing.h"
+#include "http/log.h"
 #include "http/problem.h"
 #include "http/router.h"
 
@@ -363,6 +367,129 @@ static void test_tokens_and_passwords(void **state)
     assert_false(cu_pwhash_needs_rehash(hash));
 }
 
+/* Runs fn with stderr on a pipe; returns what it wrote (caller frees). */
+static char *capture_stderr(void (*fn)(void))
+{
+    int p[2], saved = dup(STDERR_FILENO);
+    assert_int_equal(pipe(p), 0);
+    dup2(p[1], STDERR_FILENO);
+    close(p[1]);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    size_t cap = 1 << 16, n = 0;
+    char *out = calloc(1, cap + 1);
+    ssize_t r;
+    while ((r = read(p[0], out + n, cap - n)) > 0)
+        n += (size_t)r;
+    close(p[0]);
+    return out;
+}
+
+static void log_hostile(void)
+{
+    cu_log_open(CU_LOG_JSON, true);
+    cu_log_msg(CU_LOG_ERROR, "error", "q\" b\\ nl\n{\"forged\":1} tab\t c\x01 hi\xc3\xa9 end");
+    cu_log_set_request("rid-1.x_Y");
+    cu_log_msg(CU_LOG_WARNING, "error", "with a request");
+    cu_log_set_request(NULL);
+    char big[5000];
+    memset(big, '"', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    cu_log_msg(CU_LOG_INFO, "error", "%s", big);
+    cu_log_req r = {.request_id = "abc", .method = "GET", .route = NULL, .status = 404,
+                    .duration_us = 1234567, .bytes_out = 72, .completed = true};
+    cu_log_request(&r);
+    char path[3000];
+    memset(path, '"', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    cu_log_start st = {.version = "9.9.9", .listen = "127.0.0.1:1", .store = path};
+    cu_log_started(&st);
+    cu_log_close();
+}
+
+/* Every line the logger writes is one JSON object, whatever the message
+ * holds, and a long one is cut inside the bound. */
+static void test_log_lines(void **state)
+{
+    (void)state;
+    char *out = capture_stderr(log_hostile);
+    const char *want_event[] = {"error", "error", "error", "request", "start"};
+    size_t n = 0;
+    for (char *line = out, *nl; (nl = strchr(line, '\n')); line = nl + 1, n++) {
+        assert_true(n < 5);
+        assert_true((size_t)(nl - line + 1) <= CU_LOG_LINE_MAX);
+        json_error_t e;
+        json_t *j = json_loadb(line, (size_t)(nl - line), 0, &e);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(j, "event")), want_event[n]);
+        assert_non_null(json_string_value(json_object_get(j, "time")));
+        if (n == 0) {
+            const char *m = json_string_value(json_object_get(j, "msg"));
+            assert_non_null(m);
+            assert_non_null(strstr(m, "q\" b\\ nl\n{\"forged\":1} tab\t c\x01 hi?? end"));
+            assert_null(json_object_get(j, "forged"));
+            assert_null(json_object_get(j, "request_id"));
+            assert_string_equal(json_string_value(json_object_get(j, "level")), "error");
+        }
+        if (n == 1)
+            assert_string_equal(json_string_value(json_object_get(j, "request_id")),
+                                "rid-1.x_Y");
+        if (n == 2)
+            assert_true(strlen(json_string_value(json_object_get(j, "msg"))) > 500);
+        if (n == 3) {
+            assert_true(json_is_null(json_object_get(j, "route")));
+            assert_true(json_is_null(json_object_get(j, "actor")));
+            assert_int_equal(json_integer_value(json_object_get(j, "status")), 404);
+            assert_true(json_real_value(json_object_get(j, "duration_ms")) > 1234.5);
+        }
+        if (n == 4) /* a field too long for the line is cut; the line stays whole */
+            assert_string_equal(json_string_value(json_object_get(j, "listen")), "127.0.0.1:1");
+        json_decref(j);
+    }
+    assert_int_equal(n, 5);
+    free(out);
+}
+
+static void log_text(void)
+{
+    cu_log_open(CU_LOG_TEXT, true);
+    cu_log_msg(CU_LOG_ERROR, "error", "one\ntwo\r\nthree");
+    cu_log_close();
+}
+
+static void test_log_text_one_line(void **state)
+{
+    (void)state;
+    char *out = capture_stderr(log_text);
+    assert_string_equal(out, "custos: one?two??three\n");
+    free(out);
+}
+
+static void test_request_ids(void **state)
+{
+    (void)state;
+    assert_true(cu_request_id_valid("a"));
+    assert_true(cu_request_id_valid("0f3a-77.b_C"));
+    char max[CU_REQUEST_ID_MAX + 2];
+    memset(max, 'x', sizeof max);
+    max[CU_REQUEST_ID_MAX] = '\0';
+    assert_true(cu_request_id_valid(max));
+    max[CU_REQUEST_ID_MAX] = 'x';
+    max[CU_REQUEST_ID_MAX + 1] = '\0';
+    assert_false(cu_request_id_valid(max));
+    const char *bad[] = {"", "a b", "a\"b", "a@b", "a/b", "a\nb", "caf\xc3\xa9", "a;b"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(cu_request_id_valid(bad[i]));
+    assert_false(cu_request_id_valid(NULL));
+    char a[CU_REQUEST_ID_MAX + 1], b[CU_REQUEST_ID_MAX + 1];
+    cu_request_id_new(a);
+    cu_request_id_new(b);
+    assert_true(cu_request_id_valid(a));
+    assert_true(cu_request_id_valid(b));
+    assert_string_not_equal(a, b);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -377,6 +504,9 @@ int main(void)
         cmocka_unit_test(test_conn_deadlines),
         cmocka_unit_test(test_totp_vectors),
         cmocka_unit_test(test_tokens_and_passwords),
+        cmocka_unit_test(test_log_lines),
+        cmocka_unit_test(test_log_text_one_line),
+        cmocka_unit_test(test_request_ids),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
