@@ -178,6 +178,13 @@ def check_install(build, tmp):
         "the installed custos.1 is exactly what the installed binary's --help-man writes",
         p.stderr)
 
+    # It is the same whatever the environment, and touches no store.
+    store = os.path.join(tmp, "no-store")
+    p2 = run([binary_at, "--store", store, "--help-man"],
+             env=dict(os.environ, CUSTOS_STORE=store, CUSTOS_MASTER_KEY_FILE=store + "/k"))
+    tap(p2.returncode == 0 and p2.stdout == page_text and not os.path.exists(store),
+        "--help-man writes the same page with a store named and creates nothing", p2.stderr)
+
     rc, utf8, warnings = render(page_at, "utf8")
     tap(rc == 0 and not warnings.strip() and "COMMANDS" in utf8,
         "groff -man -Tutf8 -ww renders the page without a warning", warnings)
