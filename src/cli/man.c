@@ -117,7 +117,10 @@ static int roff_list(const char *text)
             roff_text(body, len);
             putchar('\n');
         } else if (len > 0) {
-            return -1; /* not the layout this expects */
+            /* Not the layout this expects: stop the build, say where. */
+            fprintf(stderr, "custos: manual page: a list line is not \"  TERM  text\": %.*s\n",
+                    (int)(n > 60 ? 60 : n), p);
+            return -1;
         }
         p += n + (nl ? 1 : 0);
     }
@@ -178,7 +181,9 @@ int cli_print_manual(cli *c, const cli_manual *m)
     if (roff_list(m->commands))
         return EXIT_INTERNAL;
     for (size_t i = 0; i < m->ncmds; i++) {
-        printf(".SS %s\n", m->cmds[i].name);
+        fputs(".SS ", stdout);
+        roff_str(m->cmds[i].name);
+        putchar('\n');
         char name[64];
         char help[] = "--help";
         snprintf(name, sizeof name, "%s", m->cmds[i].name);
@@ -189,7 +194,7 @@ int cli_print_manual(cli *c, const cli_manual *m)
         roff_mode = false;
         /* Every command prints its help for --help and does nothing else. */
         if (rc != -1 || helps_printed != before + 1) {
-            fprintf(stderr, "custos: %s --help printed no help\n", m->cmds[i].name);
+            fprintf(stderr, "custos: %s --help did not print its help once\n", m->cmds[i].name);
             return EXIT_INTERNAL;
         }
     }
