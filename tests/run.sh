@@ -10,6 +10,8 @@
 #   - release:      tests/release-builds.sh, compiling the binary as released
 #                   (-O3, Debian's flags) with --werror in CUSTOS_RELEASE_BUILDS
 #                   (default ROOT/build-release); nothing there is run
+#   - install:      tests/install_test.py, `meson install` of BUILD_DIR into a
+#                   temporary DESTDIR, and the manual page it made
 #   - end to end:   tests/e2e/run.py, driving BUILD_DIR/custos
 # A suite that exits non-zero without reporting a failing case counts as one
 # failure, so a crash can never pass silently.
@@ -72,6 +74,7 @@ fi
 
 run_suite "source/check" python3 "$root/scripts/check-source.py" "$root"
 run_suite "source/planted" python3 "$root/tests/source_check_test.py"
+run_suite "install/man" python3 "$root/tests/install_test.py" "$build"
 run_suite "release/builds" "$root/tests/release-builds.sh" "${CUSTOS_RELEASE_BUILDS:-$root/build-release}"
 
 if [ -f "$root/tests/e2e/run.py" ]; then

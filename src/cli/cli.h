@@ -92,6 +92,31 @@ typedef struct subcmd {
 } subcmd;
 int cli_dispatch(cli *c, int argc, char **argv, const subcmd *subs, size_t n, const char *help);
 
+/* Prints a command's help for --help: to stdout as it is, or as roff while
+ * `custos --help-man` writes the manual page (cli/man.c). */
+void cli_print_help(const char *help);
+/* True while the manual page is written: nothing may open a store. */
+bool cli_writing_manual(void);
+
+/* The manual page custos.1: the parts of `custos --help` (lists in its
+ * layout: "  TERM  description", continuation lines indented further), the
+ * commands whose --help it includes, and the few parts only the page has. */
+typedef struct cli_manual {
+    const char *name;          /* NAME: what custos is, one line */
+    const char *synopsis;      /* "custos [OPTIONS] COMMAND ..." */
+    const char *about;         /* DESCRIPTION: a paragraph */
+    const char *commands;      /* a list */
+    const subcmd *cmds;        /* every command, each called with --help */
+    size_t ncmds;
+    const char *options;       /* a list */
+    const char *environment;   /* a list */
+    const char *exit_status;   /* a list */
+    const char *files;         /* a list */
+    const char *see_also;      /* a paragraph */
+} cli_manual;
+/* Writes the manual page to stdout as roff; EXIT_DONE or EXIT_INTERNAL. */
+int cli_print_manual(cli *c, const cli_manual *m);
+
 int cmd_init(cli *c, int argc, char **argv);
 int cmd_status(cli *c, int argc, char **argv);
 int cmd_controller(cli *c, int argc, char **argv);

@@ -61,7 +61,7 @@ int cli_common_option(cli *c, int opt, const char *arg, const char *help)
     case OPT_STORE: c->store = arg; return 1;
     case OPT_JSON: c->json = true; return 1;
     case OPT_PURPOSE: c->purpose = arg; return 1;
-    case OPT_HELP: fputs(help, stdout); return -1;
+    case OPT_HELP: cli_print_help(help); return -1;
     default: return 0;
     }
 }
@@ -101,6 +101,8 @@ static void set_user(cli *c)
 
 static int open_vault(cli *c, const char *via, bool unsealed_ok, cu_err *err)
 {
+    if (cli_writing_manual())
+        return cu_err_set(err, CU_EINTERNAL, "no store is opened while the manual page is written");
     set_user(c);
     snprintf(c->via, sizeof c->via, "cli %s", via);
     c->actor = (cu_actor){.name = c->user, .role = "operator", .purpose = c->purpose,
@@ -150,8 +152,12 @@ void cli_print_json(json_t *v)
 int cli_dispatch(cli *c, int argc, char **argv, const subcmd *subs, size_t n, const char *help)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : -1;
+        if (argc < 2) {
+            fputs(help, stderr);
+            return EXIT_USAGE;
+        }
+        cli_print_help(help);
+        return -1;
     }
     for (size_t i = 0; i < n; i++)
         if (strcmp(argv[1], subs[i].name) == 0)

@@ -648,10 +648,17 @@ static const char *uncap(const char *s, char *out, size_t outsz)
     return out;
 }
 
+/* A cell of s with its first letter in capitals, however long s is. */
 static void td_cap(hw *h, const char *s)
 {
-    char b[512];
-    td(h, cap(s, b, sizeof b));
+    td_open(h);
+    if (s && *s >= 'a' && *s <= 'z') {
+        char first[2] = {(char)(*s - 32), '\0'};
+        esc(h, first);
+        s++;
+    }
+    esc(h, s);
+    raw(h, "</td>");
 }
 
 static void thead(hw *h, const char *const *cols, size_t n)
