@@ -31,6 +31,7 @@ typedef struct cli {
                                 * else NULL for the built-in calendar */
     char holidays_file_buf[4096];
     const char *purpose;  /* --purpose, default "administration" */
+    bool purpose_given;   /* --purpose was on the command line */
     bool json;
     char user[65];
     char via[64];

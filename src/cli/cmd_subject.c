@@ -16,7 +16,7 @@ static const char subject_help[] =
     "       custos subject show ID\n"
     "       custos subject find (--nhs-number N | --email E | --phone P | --local-ref R)\n"
     "                           [--controller ID]\n"
-    "       custos subject list [--controller ID]\n"
+    "       custos --purpose P subject list [--controller ID]\n"
     "       custos subject rectify ID                       < patch.json\n"
     "       custos subject erase ID\n"
     "       custos subject restrict ID [--lift]\n"
@@ -324,6 +324,10 @@ static int subject_list(cli *c, int argc, char **argv)
     int rc = parse(c, argc, argv, &o, false, NULL);
     if (rc)
         return rc;
+    /* Without a purpose every subject would be filtered out in silence. */
+    if (!c->purpose_given)
+        return cli_usage("subject list needs --purpose P: a listing is processing of "
+                         "personal data, and only subjects the purpose covers are listed");
     cu_err err = {0};
     json_t *arr = json_array();
     rc = cli_open(c, "subject list", &err);

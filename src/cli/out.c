@@ -60,7 +60,7 @@ int cli_common_option(cli *c, int opt, const char *arg, const char *help)
     switch (opt) {
     case OPT_STORE: c->store = arg; return 1;
     case OPT_JSON: c->json = true; return 1;
-    case OPT_PURPOSE: c->purpose = arg; return 1;
+    case OPT_PURPOSE: c->purpose = arg; c->purpose_given = true; return 1;
     case OPT_HELP: fputs(help, stdout); return -1;
     default: return 0;
     }

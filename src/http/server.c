@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
 #include <microhttpd.h>
@@ -674,7 +675,25 @@ typedef struct qcheck {
     const char *const *allowed;
     bool bad;
     bool control;
+    char name[48]; /* the first unknown parameter's name, bounded and printable */
 } qcheck;
+
+/* Copies an attacker-supplied parameter name for a problem detail: at most 40
+ * characters, anything but [A-Za-z0-9._~-] shown as '?', "..." when cut. */
+static void query_name(char *out, size_t cap, const char *key)
+{
+    size_t n = 0, i = 0;
+    for (; key[i] && n < 40 && n + 4 < cap; i++) {
+        unsigned char ch = (unsigned char)key[i];
+        out[n++] = (isalnum(ch) || ch == '.' || ch == '_' || ch == '~' || ch == '-') ? (char)ch
+                                                                                     : '?';
+    }
+    if (key[i] && n + 4 <= cap) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
 
 static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
@@ -684,8 +703,10 @@ static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const cha
     bool ok = false;
     for (const char *const *a = q->allowed; a && *a; a++)
         ok = ok || strcmp(key, *a) == 0;
-    if (!ok)
+    if (!ok && !q->bad) {
         q->bad = true;
+        query_name(q->name, sizeof q->name, key);
+    }
     if (has_control(key) || has_control(value))
         q->control = true;
     return MHD_YES;
@@ -856,8 +877,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         if (qc.control)
             return respond_problem(r, CU_P_INVALID, "a query parameter contains a control "
                                                     "character");
-        if (qc.bad)
-            return respond_problem(r, CU_P_INVALID, "unknown query parameter");
+        if (qc.bad) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "unknown query parameter \"%s\"", qc.name);
+            return respond_problem(r, CU_P_INVALID, msg);
+        }
         if (r->req.route.id == CU_R_HEALTHZ) {
             r->resp.status = 200;
             r->resp.json = json_pack("{s:s}", "status", "ok");

@@ -286,7 +286,7 @@ def t_bad_ids(ctx):
             stdin=doc({"name": "Ann"}), says="controller")
     for args in (["subject", "show", "bad-id"], ["subject", "erase", "bad-id"],
                  ["subject", "show", "../../etc/passwd"], ["subject", "show", "' OR 1=1 --"],
-                 ["subject", "list", "--controller", "bad-id"],
+                 ["--purpose", "administration", "subject", "list", "--controller", "bad-id"],
                  ["subject", "find", "--email", "a@example.org", "--controller", "bad"]):
         refused(cx, 1, args, says="id")
     for args in (["subject", "rectify", "bad-id"], ["subject", "add-items", "bad-id"]):

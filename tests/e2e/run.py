@@ -43,6 +43,7 @@ import cases_rotate  # noqa: E402
 import cases_items_page  # noqa: E402
 import cases_rows_subjects  # noqa: E402
 import cases_rows_staff  # noqa: E402
+import cases_defects  # noqa: E402
 
 
 def main():
@@ -71,7 +72,8 @@ def main():
                 cases_rotate,
                 cases_items_page,
                 cases_rows_subjects,
-                cases_rows_staff):
+                cases_rows_staff,
+                cases_defects):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
