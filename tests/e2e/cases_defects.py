@@ -58,3 +58,113 @@ def t_unknown_query_named(ctx):
         check("9990000018" not in r.body.decode(), "the value is echoed", r.describe())
         eq(stable_dump(cx.db), before, "store after unknown query parameters")
         eq(audit_seq(cx.db), seq0, "audit events after unknown query parameters")
+
+
+def serve_once(cx, listen, timeout=30):
+    """custos serve --listen LISTEN; returns (rc, first stdout line, stderr) once it
+    either exits or says where it listens (then it is stopped with SIGTERM)."""
+    import os
+    import select
+    import signal
+    import subprocess
+    import time
+    p = subprocess.Popen([cx.binary, "--store", cx.store, "serve", "--listen", listen],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=cx.env())
+    line = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while not line.endswith(b"\n") and p.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([p.stdout], [], [], 0.2)
+            if ready:
+                ch = os.read(p.stdout.fileno(), 1)
+                if not ch:
+                    break
+                line += ch
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=40)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return p.returncode, (line + out).decode().split("\n")[0], err.decode()
+
+
+@case("serve: a port in use is refused with exit 1 naming the address and why; host "
+      "names and [IPv6] literals are accepted; malformed addresses are usage errors")
+def t_serve_listen(ctx):
+    cx, st = staffed(ctx)
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    try:
+        rc, out, err = serve_once(cx, "127.0.0.1:%d" % port)
+        eq((rc, out), (1, ""), "exit status and stdout of serve on a port in use")
+        eq(err, "custos: cannot listen on 127.0.0.1:%d: address already in use\n" % port,
+           "the refusal of a port in use")
+    finally:
+        busy.close()
+    rc, out, err = serve_once(cx, "no-such-host.invalid:0")
+    eq((rc, err), (1, "custos: cannot listen on no-such-host.invalid:0: the host name does "
+                      "not resolve\n"), "serve on a host name that does not resolve")
+    for bad in ("localhost", "[::1]", "::1:80", "[::1:80", "[nothost]:80", "bad host:80",
+                "-x:80", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:8o", "127.0.0.1:",
+                ":8080", "a" * 300 + ":80", "[::1]x:80"):
+        rc, out, err = serve_once(cx, bad)
+        eq(rc, 2, "exit status of --listen %r" % bad[:40])
+        check(err.startswith("custos: --listen takes HOST:PORT") and err.count("\n") == 1,
+              "the usage error of --listen %r" % bad[:40], err)
+    # a host name, and an IPv6 literal (when the machine has an IPv6 loopback)
+    targets = [("localhost:0", "http://localhost:")]
+    try:
+        s6 = socket.socket(socket.AF_INET6)
+        s6.bind(("::1", 0))
+        s6.close()
+        targets.append(("[::1]:0", "http://[::1]:"))
+    except OSError:
+        pass
+    import subprocess
+    for listen, prefix in targets:
+        p = subprocess.Popen([cx.binary, "--store", cx.store, "serve", "--listen", listen],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=cx.env())
+        try:
+            line = p.stdout.readline().decode().strip()
+            check(line.startswith("listening on " + prefix), "serve --listen %s said" % listen,
+                  line)
+            port = int(line.rsplit(":", 1)[1])
+            host = "::1" if "[" in listen else "localhost"
+            fam = socket.AF_INET6 if host == "::1" else socket.AF_UNSPEC
+            addr = socket.getaddrinfo(host, port, fam, socket.SOCK_STREAM)
+            answered = None
+            for af, kind, proto, _, sa in addr:
+                try:
+                    c = socket.socket(af, kind, proto)
+                    c.settimeout(20)
+                    c.connect(sa)
+                except OSError:
+                    continue
+                c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                c.close()
+                answered = data
+                break
+            check(answered and answered.startswith(b"HTTP/1.1 200"),
+                  "GET /healthz over --listen %s" % listen, answered)
+        finally:
+            p.terminate()
+            try:
+                p.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
+        eq(p.returncode, 0, "exit status of serve --listen %s after SIGTERM" % listen)
