@@ -168,3 +168,66 @@ def t_serve_listen(ctx):
             p.stdout.close()
             p.stderr.close()
         eq(p.returncode, 0, "exit status of serve --listen %s after SIGTERM" % listen)
+
+
+@case("consent withdrawn twice: the second withdrawal is refused as already withdrawn "
+      "(CLI exit 1, HTTP 409) and writes nothing; no unsubscribe link without a consent in "
+      "force; a link used after another withdrawal records no second one")
+def t_consent_withdraw_twice(ctx):
+    from cases_http_policy import healthya, add_subject, tok, WEB_USER, WEB_USER2
+    from harness import sql
+    cx, st = healthya(ctx)
+    sid = add_subject(cx, st, "web", WEB_USER, "web_user", "service_contract")
+    sid2 = add_subject(cx, st, "web2", WEB_USER2, "web_user", "service_contract")
+
+    def records(s):
+        return sql(cx.db, "SELECT state FROM consents WHERE subject_id = ? AND purpose = "
+                          "'newsletters' ORDER BY rowid", (s,))
+
+    # never consented: nothing to withdraw, no link
+    n0 = audit_seq(cx.db)
+    cx.fails(1, "consent", "withdraw", sid, "newsletters", says="never consented")
+    cx.fails(1, "consent", "link", sid, "newsletters", says="never consented")
+    cx.ok("consent", "give", sid, "newsletters", "--method", "web_form")
+    cx.ok("consent", "link", sid, "newsletters")
+    cx.ok("consent", "withdraw", sid, "newsletters")
+    eq([r[0] for r in records(sid)], ["given", "withdrawn"], "records after give, withdraw")
+    before = stable_dump(cx.db)
+    seq0 = audit_seq(cx.db)
+    r = cx.fails(1, "consent", "withdraw", sid, "newsletters", says="already withdrawn")
+    eq(r.out, "", "stdout of a second withdrawal")
+    cx.fails(1, "--json", "consent", "withdraw", sid, "newsletters", "--method", "email",
+             says="already withdrawn")
+    cx.fails(1, "consent", "link", sid, "newsletters", says="already withdrawn")
+    eq(stable_dump(cx.db), before, "store after a second withdrawal and a refused link")
+    eq(audit_seq(cx.db), seq0, "audit events after a second withdrawal and a refused link")
+    check(n0 < seq0, "test setup")
+    # over HTTP
+    cx.ok("consent", "give", sid2, "newsletters", "--method", "web_form")
+    with Server(cx) as srv:
+        crm = tok(st, "crm")
+        hdr = {"Custos-Purpose": "newsletters"}
+        link = srv.call("POST", "/v1/subjects/%s/unsubscribe-links" % sid2,
+                        {"purpose": "newsletters"}, token=crm, headers=hdr)
+        token = expect_status(link, 201, "a link for a consent in force").json()["token"]
+        body = {"purpose": "newsletters", "method": "api", "state": "withdrawn"}
+        r = srv.call("POST", "/v1/subjects/%s/consents" % sid2, body, token=crm, headers=hdr)
+        expect_status(r, 201, "the first withdrawal over HTTP")
+        before = stable_dump(cx.db)
+        seq0 = audit_seq(cx.db)
+        r = srv.call("POST", "/v1/subjects/%s/consents" % sid2, body, token=crm, headers=hdr)
+        j = expect_problem(r, 409, "conflict", "a second withdrawal over HTTP")
+        eq(j["detail"], "the consent of subject %s to newsletters is already withdrawn" % sid2,
+           "detail of a second withdrawal")
+        r = srv.call("POST", "/v1/subjects/%s/unsubscribe-links" % sid2,
+                     {"purpose": "newsletters"}, token=crm, headers=hdr)
+        expect_problem(r, 409, "conflict", "a link for a withdrawn consent")
+        eq(stable_dump(cx.db), before, "store after a second withdrawal over HTTP")
+        eq(audit_seq(cx.db), seq0, "audit events after a second withdrawal over HTTP")
+        # the link made before: used up, answered as done, no second withdrawal
+        r = srv.call("POST", "/v1/unsubscribe/" + token, {}, token=None)
+        expect_status(r, 200, "a link used after the consent was withdrawn")
+        eq([x[0] for x in records(sid2)], ["given", "withdrawn"],
+           "records after the link was used")
+        eq(sql(cx.db, "SELECT count(*) FROM unsubscribe_links WHERE subject_id = ? AND "
+                      "used_at > 0", (sid2,))[0][0], 1, "the link is used up")
