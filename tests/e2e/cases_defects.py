@@ -231,3 +231,46 @@ def t_consent_withdraw_twice(ctx):
            "records after the link was used")
         eq(sql(cx.db, "SELECT count(*) FROM unsubscribe_links WHERE subject_id = ? AND "
                       "used_at > 0", (sid2,))[0][0], 1, "the link is used up")
+
+
+@case("requests verify --ask takes --on (the day evidence was asked for); identity evidence "
+      "dated before it was asked for is refused, over the CLI and HTTP, writing nothing")
+def t_verify_ask_on(ctx):
+    import cases_http_requests as hr
+    cx, st = hr.setup(ctx)
+    ctl = st.controllers["A"]
+    sid = st.subjects["S"]["id"]
+    rid = cx.ok("requests", "receive", "--controller", ctl, "--kind", "access", "--channel",
+                "email", "--received-on", "2026-01-05", "--details", "d",
+                "--why", "w").out.strip()
+    # the ask's date is the one given, and not before receipt
+    cx.fails(1, "requests", "verify", rid, "--ask", "--on", "2026-01-04", "--why", "w",
+             says="before the request was received")
+    j = cx.okj("requests", "verify", rid, "--ask", "--on", "2026-01-12", "--why", "asked")
+    eq(j["state"], "awaiting_identity", "state after --ask")
+    hist = cx.okj("requests", "show", rid)["history"]
+    eq([(e["action"], e["on"]) for e in hist][-1], ("ask_identity", "2026-01-12"),
+       "the ask's date in the history")
+    before = stable_dump(cx.db)
+    seq0 = audit_seq(cx.db)
+    for day in ("2026-01-05", "2026-01-11"):
+        cx.fails(1, "requests", "verify", rid, "--subject", sid, "--on", day, "--why", "w",
+                 says="identity evidence must not be dated before it was asked for "
+                      "(2026-01-12)")
+    eq(stable_dump(cx.db), before, "store after refused evidence dates")
+    eq(audit_seq(cx.db), seq0, "audit events after refused evidence dates")
+    j = cx.okj("requests", "verify", rid, "--subject", sid, "--on", "2026-01-12", "--why", "w")
+    eq((j["state"], j["clock"]["start"]), ("in_progress", "2026-01-12"),
+       "evidence on the day it was asked for")
+    with Server(cx) as srv:
+        dpo = hr.tok(st, "dpo")
+        rid = hr.receive(srv, cx, dpo, received_on="2026-02-02")
+        hr.move(srv, cx, dpo, rid, "ask_identity", on="2026-02-09")
+        before = stable_dump(cx.db)
+        p = hr.move(srv, cx, dpo, rid, "verify", status=400, subject=sid, on="2026-02-08")
+        eq(p["detail"], "identity evidence must not be dated before it was asked for "
+                        "(2026-02-09)", "detail of evidence dated before the ask")
+        eq(stable_dump(cx.db), before, "store after refused evidence over HTTP")
+        j = hr.move(srv, cx, dpo, rid, "verify", subject=sid, on="2026-02-20",
+                    audit_subject=sid)
+        eq(j["clock"]["start"], "2026-02-20", "clock start over HTTP")
