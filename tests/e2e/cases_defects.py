@@ -274,3 +274,67 @@ def t_verify_ask_on(ctx):
         j = hr.move(srv, cx, dpo, rid, "verify", subject=sid, on="2026-02-20",
                     audit_subject=sid)
         eq(j["clock"]["start"], "2026-02-20", "clock start over HTTP")
+
+
+@case("policy check: placeholders a notice would publish are warnings at their JSON path "
+      "(reserved domains, all-zero numbers, ZA000000, 'not stated' text); the shipped "
+      "profiles are valid but report theirs; ordinary text is not flagged")
+def t_policy_placeholders(ctx):
+    import os
+    from fixtures import TEST_POLICY
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cx = ctx.custos()
+    want = {
+        "therapyaudit.json": ["$.controller.email", "$.controller.company_number",
+                              "$.controller.ico_registration"],
+        "healthya.json": ["$.controller.ico_registration", "$.retention[3].legal_source",
+                          "$.changes"],
+    }
+    for name, paths in want.items():
+        path = os.path.join(root, "profiles", name)
+        j = cx.okj("policy", "check", path)
+        eq((j["valid"], j["errors"], j["warnings"]), (True, 0, len(paths)), "check of " + name)
+        eq([(f["severity"], f["path"], f["rule"]) for f in j["findings"]],
+           [("warning", p, "placeholder") for p in paths], "findings of " + name)
+        text = cx.ok("policy", "check", path, store=False).out
+        for p in paths:
+            check("warning %s: a placeholder" % p in text, "text check names %s" % p, text)
+        check(text.endswith("valid: 0 errors, %d warnings\n" % len(paths)), "summary", text)
+    # a clean policy has none; each kind of placeholder is found where it is
+    with open(TEST_POLICY, encoding="utf-8") as f:
+        doc = json.load(f)
+    doc["controller"]["email"] = "privacy@trust.nhs.uk"
+    doc["dpo"] = {"name": "DPO", "email": "dpo@trust.nhs.uk"}
+    import tempfile
+    d = tempfile.mkdtemp(prefix="custos-e2e-pol-")
+    try:
+        p0 = os.path.join(d, "clean.json")
+        with open(p0, "w") as f:
+            json.dump(doc, f)
+        j = cx.okj("policy", "check", p0)
+        eq([f for f in j["findings"] if f["rule"] == "placeholder"], [], "a clean policy")
+        doc["controller"]["email"] = "privacy@example.com"
+        doc["controller"]["company_number"] = "000000"
+        doc["controller"]["ico_registration"] = "ZA000000"
+        doc["controller"]["address"] = "Not stated in the notice"
+        doc["dpo"] = {"name": "DPO", "email": "dpo@trust.invalid"}
+        doc["purposes"][0]["description"] = "Providing care, for example at home (TBC)"
+        doc["purposes"][1]["description"] = "Running the service for example.org users"
+        doc["introduction"] = ("We are at https://www.example/ and our number is 10592069; "
+                               "call 0800 000 0000 or see https://trust.nhs.uk/privacy")
+        p1 = os.path.join(d, "placeholders.json")
+        with open(p1, "w") as f:
+            json.dump(doc, f)
+        j = cx.okj("policy", "check", p1)
+        got = sorted(f["path"] for f in j["findings"] if f["rule"] == "placeholder")
+        eq(got, sorted(["$.controller.email", "$.controller.company_number",
+                        "$.controller.ico_registration", "$.controller.address",
+                        "$.dpo.email", "$.purposes[0].description", "$.introduction"]),
+           "the placeholders found")
+        eq(j["valid"], True, "placeholders do not invalidate a policy")
+        for f in j["findings"]:
+            for v in ("privacy@example.com", "dpo@trust.invalid", "Not stated"):
+                check(v not in f["message"], "a finding repeats the value", f)
+    finally:
+        import shutil
+        shutil.rmtree(d, ignore_errors=True)
