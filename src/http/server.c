@@ -830,9 +830,11 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
 
 static const char *const *allowed_query(cu_route_id id)
 {
-    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref", NULL};
-    static const char *const audit[] = {"subject", "actor", "since", "until", "limit", NULL};
-    static const char *const since[] = {"since", NULL};
+    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref",
+                                         "limit",      "cursor", NULL};
+    static const char *const audit[] = {"subject", "actor", "since", "until", "limit",
+                                        "cursor",  NULL};
+    static const char *const since[] = {"since", "limit", "cursor", NULL};
     static const char *const format[] = {"format", NULL};
     static const char *const page[] = {"limit", "cursor", NULL};
     static const char *const first_page[] = {"limit", NULL};
@@ -843,7 +845,13 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_PORTABILITY_GET: return format;
     case CU_R_SUBJECT_LIST: return search;
     case CU_R_SUBJECT_GET: return first_page;
-    case CU_R_ITEMS_LIST: return page;
+    case CU_R_ITEMS_LIST:
+    case CU_R_ACCESS_LOG:
+    case CU_R_POLICY_VERSIONS:
+    case CU_R_CONSENT_LIST:
+    case CU_R_REQUEST_LIST:
+    case CU_R_REQUEST_DUE:
+    case CU_R_DISCLOSURE_LIST: return page;
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;
     default: return NULL;

@@ -338,3 +338,100 @@ def t_policy_placeholders(ctx):
     finally:
         import shutil
         shutil.rmtree(d, ignore_errors=True)
+
+
+def walk_pages(srv, token, path, key, limit, headers=None):
+    """Follows next from the first page of path (limit per page); returns the
+    pages' arrays."""
+    sep = "&" if "?" in path else "?"
+    pages = []
+    url = "%s%slimit=%d" % (path, sep, limit)
+    while True:
+        r = srv.call("GET", url, token=token, headers=headers)
+        j = expect_status(r, 200, "GET " + url).json()
+        pages.append(j[key])
+        check(len(j[key]) <= limit, "a page longer than its limit", j)
+        if "next" not in j:
+            return pages
+        check(len(j[key]) == limit, "a short page before the last", j)
+        check(len(pages) < 100, "more than 100 pages")
+        url = "%s%slimit=%d&cursor=%s" % (path, sep, limit, j["next"])
+
+
+@case("listings page: every HTTP listing takes limit (default 100, at most 500; the audit "
+      "trail 1000 and 10000) and an opaque cursor, answers next while more follow, in the "
+      "same order as the whole listing; bad, altered or foreign cursors are 400")
+def t_listing_pages(ctx):
+    cx, st = staffed(ctx)
+    ctl = st.controllers["A"]
+    for i in range(6):
+        st.subject("X%d" % i, "A", {"name": "Paged Person %d" % i})
+    sid = st.subjects["S1"]["id"]
+    for i in range(5):
+        cx.ok("requests", "receive", "--controller", ctl, "--kind", "access", "--channel",
+              "email", "--received-on", "2026-01-%02d" % (i + 2), "--details", "d%d" % i,
+              "--why", "w")
+    with Server(cx) as srv:
+        dpo = st.signin(srv, "dpo")
+        hdr = {"Custos-Purpose": "subject_rights"}
+        routes = [("/v1/subjects", "subjects"), ("/v1/requests", "requests"),
+                  ("/v1/requests/due", "requests"), ("/v1/audit", "events"),
+                  ("/v1/audit?subject=" + sid, "events"),
+                  ("/v1/subjects/%s/access-log" % sid, "events"),
+                  ("/v1/policy/versions", "versions")]
+        for path, key in routes:
+            r = srv.call("GET", path, token=dpo, headers=hdr)
+            whole = expect_status(r, 200, "GET " + path).json()
+            check("next" not in whole, "next on a listing that fits one page", whole)
+            # (a page of the trail is itself audited: at limit 1 a walk of it would
+            # never catch up with its own reads)
+            for limit in ((2, 3) if key == "events" else (1, 2, 3)):
+                pages = walk_pages(srv, dpo, path, key, limit, hdr)
+                got = [x for p in pages for x in p]
+                # the audit trail grows with every read: compare its first events
+                want = whole[key]
+                if key == "events":
+                    eq(got[:len(want)], want, "pages of %s (limit %d)" % (path, limit))
+                else:
+                    eq(got, want, "pages of %s (limit %d)" % (path, limit))
+                check(len(want) <= limit or len(pages) > 1, "one page for %s" % path)
+        eq(len(srv.call("GET", "/v1/subjects", token=dpo, headers=hdr).json()["subjects"]), 7,
+           "subjects listed")
+        # bad limits and cursors: 400, nothing recorded
+        first = srv.call("GET", "/v1/subjects?limit=2", token=dpo, headers=hdr).json()
+        good = first["next"]
+        other = srv.call("GET", "/v1/requests?limit=2", token=dpo, headers=hdr).json()["next"]
+        flipped = good[:-1] + ("0" if good[-1] != "0" else "1")
+        seq0 = audit_seq(cx.db)
+        for query, what in (("limit=0", "limit"), ("limit=501", "limit"), ("limit=-1", "limit"),
+                            ("limit=1e2", "limit"), ("limit=", "limit"),
+                            ("cursor=" + other, "cursor"), ("cursor=" + flipped, "cursor"),
+                            ("cursor=" + good.upper(), "cursor"), ("cursor=c1", "cursor"),
+                            ("cursor=" + "c1" + "0" * 64, "cursor")):
+            r = srv.call("GET", "/v1/subjects?" + query, token=dpo, headers=hdr)
+            j = expect_problem(r, 400, "invalid-input", "GET /v1/subjects?" + query[:40])
+            check(what in j.get("detail", ""), "the problem names %s" % what, j)
+        r = srv.call("GET", "/v1/requests?cursor=" + good, token=dpo, headers=hdr)
+        expect_problem(r, 400, "invalid-input", "a subjects cursor on the requests listing")
+        r = srv.call("GET", "/v1/audit?limit=10001", token=dpo)
+        eq(expect_problem(r, 400, "invalid-input").get("detail"), "limit must be 1 to 10000",
+           "the audit trail's limit")
+        eq(audit_seq(cx.db), seq0, "audit events of refused pages")
+        # a cursor hides what it continues after
+        for s in st.subjects.values():
+            check(s["id"].replace("-", "") not in good, "a cursor shows a subject id", good)
+        # consents and disclosures of one subject
+        clin = st.signin(srv, "clinician")
+        for i in range(3):
+            r = srv.call("POST", "/v1/subjects/%s/disclosures" % sid,
+                         {"organisation": "GP %d" % i, "basis": "e", "channel": "letter",
+                          "categories": ["health"]}, token=clin)
+            expect_status(r, 201, "a disclosure")
+        pages = walk_pages(srv, clin, "/v1/subjects/%s/disclosures" % sid, "disclosures", 2)
+        eq([len(p) for p in pages], [2, 1], "disclosure pages")
+        cx.ok("consent", "give", sid, "newsletter", "--method", "web_form")
+        cx.ok("consent", "withdraw", sid, "newsletter")
+        cx.ok("consent", "give", sid, "newsletter", "--method", "paper")
+        pages = walk_pages(srv, clin, "/v1/subjects/%s/consents" % sid, "consents", 2)
+        eq([[c["state"] for c in p] for p in pages], [["given", "withdrawn"], ["given"]],
+           "consent pages")
