@@ -12,7 +12,7 @@ LISTEN     ?= 127.0.0.1:8080
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
             libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3 \
-            libcurl4-openssl-dev openssl python3-jsonschema npm oathtool
+            libcurl4-openssl-dev openssl python3-jsonschema npm oathtool curl
 # Extra packages for `make bench` (load generator and the nginx baseline).
 BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).

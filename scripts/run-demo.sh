@@ -30,7 +30,7 @@ make a current code with: oathtool --totp -b $dpo_secret
       | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN"
   curl -s $url/v1/subjects/$subject/access-log -H "Authorization: Bearer \$TOKEN"
-  curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN" \
+  curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN" \\
       -H 'Custos-Purpose: service_marketing'      # refused: not a purpose for patients
   curl -s $url/metrics
   DPO=\$(curl -s -X POST $url/v1/sessions -H 'Content-Type: application/json' \\

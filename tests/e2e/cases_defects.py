@@ -435,3 +435,112 @@ def t_listing_pages(ctx):
         pages = walk_pages(srv, clin, "/v1/subjects/%s/consents" % sid, "consents", 2)
         eq([[c["state"] for c in p] for p in pages], [["given", "withdrawn"], ["given"]],
            "consent pages")
+
+
+def readme_blocks():
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as f:
+        text = f.read()
+    return root, re.findall(r"```sh\n(.*?)```", text, re.S)
+
+
+def run_block(root, script, env, errfile):
+    """Runs a README block with bash, recording the line and status of every
+    command that fails (an ERR trap); returns (output, [(line, status)])."""
+    import subprocess
+    prelude = "trap 'echo \"$LINENO $?\" >> %s' ERR\n" % errfile
+    p = subprocess.run(["bash", "-c", prelude + script], cwd=root, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    failed = []
+    try:
+        with open(errfile) as f:
+            for line in f:
+                n, rc = line.split()
+                failed.append((int(n) - 1, int(rc)))
+    except FileNotFoundError:
+        pass
+    return p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace"), failed
+
+
+@case("README: the CLI tour runs as written (only the commands it says are refused fail, "
+      "with exit 1), and the HTTP tour runs as written against the demo store")
+def t_readme_tour(ctx):
+    import os
+    import shutil
+    root, blocks = readme_blocks()
+    cli = [b for b in blocks if "custos init" in b and "export CUSTOS_STORE" in b]
+    http = [b for b in blocks if "/v1/sessions" in b and "oathtool" in b]
+    eq((len(cli), len(http)), (1, 1), "the README's CLI and HTTP tours")
+    cx = ctx.custos()
+    tmp = os.path.dirname(cx.store)
+    script = cli[0].replace("build/custos", cx.binary) \
+                   .replace("/tmp/custos-tour", cx.store) \
+                   .replace("/tmp/ada-sar.html", os.path.join(tmp, "ada-sar.html"))
+    import re
+    paths = set(re.findall(r"/tmp/[\w.-]+", cli[0]))
+    eq(paths, {"/tmp/custos-tour", "/tmp/ada-sar.html"}, "the tour's paths the test replaces")
+    out, failed = run_block(root, script, cx.env(), os.path.join(tmp, "cli.err"))
+    lines = script.split("\n")
+    want = [i + 1 for i, l in enumerate(lines) if "# refused" in l or "(exit 1)" in l]
+    eq([(n, rc) for n, rc in failed], [(n, 1) for n in want],
+       "the tour's failing commands (line, exit status)\n" + out[-3000:])
+    check(len(want) == 3, "the tour says which commands are refused", want)
+    check("store intact" in out and "audit trail intact" in out, "the tour ends verified",
+          out[-2000:])
+    # the HTTP tour, against the demo store make run serves
+    if not shutil.which("oathtool") or not shutil.which("curl"):
+        raise Exception("oathtool and curl are needed (Makefile DEB_PKGS)")
+    demo = ctx.custos()
+    import subprocess
+    p = subprocess.run([os.path.join(root, "scripts", "demo-store.sh"), demo.binary, demo.store],
+                       cwd=root, env=demo.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=600)
+    eq(p.returncode, 0, "scripts/demo-store.sh: " + p.stderr.decode()[-2000:])
+    with Server(demo) as srv:
+        script = http[0].replace("http://127.0.0.1:8080", "http://127.0.0.1:%d" % srv.port) \
+                        .replace("build/custos --store var", "%s --store %s" % (demo.binary,
+                                                                               demo.store)) \
+                        .replace("var/demo-dpo-totp.txt",
+                                 os.path.join(demo.store, "demo-dpo-totp.txt")) \
+                        .replace("curl -s ", "curl -sf ")
+        check("8080" not in script and " var" not in script, "an unreplaced address", script)
+        out, failed = run_block(root, script, demo.env(),
+                                os.path.join(os.path.dirname(demo.store), "http.err"))
+        eq(failed, [], "failing commands of the HTTP tour\n" + out[-3000:])
+        for s in ('"name":"Ada Testpatient"', '"next":"c1', "<title>Privacy notice",
+                  '"action":"create"'):
+            check(s in out, "the HTTP tour's output lacks %r" % s, out[-3000:])
+
+
+@case("make run's printed tour: run line by line on the demo store, it reads one subject and "
+      "erases another, last; the subject the HTTP tour reads is still there")
+def t_demo_tour(ctx):
+    import os
+    import subprocess
+    root, _ = readme_blocks()
+    demo = ctx.custos()
+    p = subprocess.run([os.path.join(root, "scripts", "demo-store.sh"), demo.binary, demo.store],
+                       cwd=root, env=demo.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=600)
+    eq(p.returncode, 0, "scripts/demo-store.sh: " + p.stderr.decode()[-2000:])
+    ada = demo.ok("--purpose", "direct_care", "subject", "find", "--nhs-number",
+                  "9990000018").out.strip()
+    out = demo.ok("--purpose", "direct_care", "status", "--tour").out
+    tour = out[out.index("A short tour"):out.index("Every command takes")]
+    cmds = [l.strip() for l in tour.split("\n") if l.startswith("  ")]
+    check(len(cmds) >= 10, "the tour's commands", tour)
+    erase = [i for i, c in enumerate(cmds) if " subject erase " in c]
+    eq(len(erase), 1, "erase commands in the tour")
+    check(erase[0] >= len(cmds) - 2, "the erasure is not last", cmds)
+    check(ada not in cmds[erase[0]], "the tour erases the subject the HTTP tour reads", cmds)
+    check(any(ada in c for c in cmds[:erase[0]]), "the tour does not read the HTTP subject",
+          cmds)
+    for i, c in enumerate(cmds):
+        r = subprocess.run(["bash", "-c", c], cwd=root, env=demo.env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        want = 1 if i == len(cmds) - 1 else 0   # the last shows the erased subject: exit 1
+        eq(r.returncode, want, "exit status of %r: %s" % (c, r.stderr.decode()[-500:]))
+    j = demo.okj("--purpose", "direct_care", "subject", "show", ada)
+    eq(j["name"], "Ada Testpatient", "the HTTP tour's subject after the printed tour")
