@@ -166,13 +166,14 @@ def t_list(ctx):
     eq(r.out, "", "output of a refused list")
     cx.fails(2, "--json", "subject", "list", "--controller", ids["ctl1"], says="needs --purpose")
     eq(audit_count(cx), n0, "audit events of a refused list")
-    lst = cx.okj("--purpose", "administration", "subject", "list")
+    lst = cx.okj("--purpose", "administration", "subject", "list")["subjects"]
     eq(sorted(s["id"] for s in lst), sorted([ids["s1"], ids["s2"]]), "subject list ids")
     for s in lst:
         eq(s["kind"], "patient", "kind in list")
         eq(s["erased_at"], None, "erased_at of a live subject")
         check(TIME_RE.match(s["created_at"]), "created_at in list", s)
-    only = cx.okj("--purpose", "administration", "subject", "list", "--controller", ids["ctl2"])
+    only = cx.okj("--purpose", "administration", "subject", "list", "--controller",
+                   ids["ctl2"])["subjects"]
     eq([s["id"] for s in only], [ids["s2"]], "list --controller")
     eq([s["controller"] for s in only], [ids["ctl2"]], "controller in list")
     txt = cx.ok("--purpose", "administration", "subject", "list").out
@@ -180,10 +181,12 @@ def t_list(ctx):
     for secret in (PERSON1["name"], NHS1, EMAIL1_NORM):
         check(secret not in txt, "subject list shows personal data", txt)
     cx.ok("subject", "erase", ids["s2"])
-    lst = {s["id"]: s for s in cx.okj("--purpose", "administration", "subject", "list")}
+    lst = {s["id"]: s for s in cx.okj("--purpose", "administration", "subject",
+                                      "list")["subjects"]}
     check(TIME_RE.match(lst[ids["s2"]]["erased_at"] or ""), "erased_at after erase", lst)
     eq(lst[ids["s1"]]["erased_at"], None, "other subject untouched by erase")
-    check("erased" in cx.ok("--purpose", "administration", "subject", "list").out, "text list does not mark erasure")
+    check("erased" in cx.ok("--purpose", "administration", "subject", "list").out,
+          "text list does not mark erasure")
 
 
 @case("subject add-items adds items that subject show then decrypts")

@@ -544,3 +544,54 @@ def t_demo_tour(ctx):
         eq(r.returncode, want, "exit status of %r: %s" % (c, r.stderr.decode()[-500:]))
     j = demo.okj("--purpose", "direct_care", "subject", "show", ada)
     eq(j["name"], "Ada Testpatient", "the HTTP tour's subject after the printed tour")
+
+
+@case("CLI listings page: subject list and requests list/due take --limit and --cursor, "
+      "print the next cursor while more follow, and refuse bad or foreign cursors")
+def t_cli_pages(ctx):
+    cx, st = staffed(ctx)
+    ctl = st.controllers["A"]
+    for i in range(4):
+        st.subject("X%d" % i, "A", {"name": "Paged Person %d" % i})
+    for i in range(3):
+        cx.ok("requests", "receive", "--controller", ctl, "--kind", "access", "--channel",
+              "email", "--received-on", "2026-01-%02d" % (i + 2), "--details", "d", "--why", "w")
+    base = ["--purpose", "administration"]
+    whole = cx.okj(*base, "subject", "list")
+    eq(len(whole["subjects"]), 5, "subjects")
+    check("next" not in whole, "next on one page", whole)
+    got, cur = [], None
+    while True:
+        args = base + ["subject", "list", "--limit", "2"] + (["--cursor", cur] if cur else [])
+        j = cx.okj(*args)
+        got += j["subjects"]
+        cur = j.get("next")
+        if not cur:
+            break
+        check(len(got) < 50, "a walk that does not end")
+    eq(got, whole["subjects"], "subject list in pages of 2")
+    # text: the entries, then the cursor line
+    out = cx.ok(*base, "subject", "list", "--limit", "3").out.splitlines()
+    eq(len(out), 4, "text page of 3 and the cursor line")
+    check(out[3].startswith("more follow: --cursor c1"), "the cursor line", out)
+    nxt = out[3].split()[-1]
+    out2 = cx.ok(*base, "subject", "list", "--limit", "3", "--cursor", nxt).out.splitlines()
+    eq([l.split()[0] for l in out2], [s["id"] for s in whole["subjects"][3:]], "second page")
+    # requests
+    whole = cx.okj("requests", "list")["requests"]
+    eq(len(whole), 3, "requests")
+    j = cx.okj("requests", "list", "--limit", "2")
+    j2 = cx.okj("requests", "list", "--limit", "2", "--cursor", j["next"])
+    eq([r["id"] for r in j["requests"] + j2["requests"]], [r["id"] for r in whole],
+       "requests in pages")
+    check("next" not in j2, "next on the last page", j2)
+    # refusals: exit 1 (bad values), nothing recorded
+    n0 = audit_seq(cx.db)
+    cx.fails(1, *base, "subject", "list", "--limit", "0", says="--limit takes 1 to 500")
+    cx.fails(1, *base, "subject", "list", "--limit", "501", says="--limit takes 1 to 500")
+    cx.fails(1, *base, "subject", "list", "--cursor", j["next"], says="not a cursor of this")
+    cx.fails(1, "--purpose", "direct_care", "subject", "list", "--cursor", nxt,
+             says="not a cursor of this")
+    cx.fails(1, "requests", "due", "--cursor", j["next"], says="not a cursor of this")
+    cx.fails(1, "requests", "list", "--cursor", j["next"][:-1] + "x", says="not a cursor")
+    eq(audit_seq(cx.db), n0, "audit events of refused pages")

@@ -305,7 +305,8 @@ def t_bad_ids(ctx):
         r = cx.run(*args, stdin=stdin)
         expect_error(r, 1, says=says, never="Ann")
         assert_only_audit_grew(cx, before, n, 1, " ".join(args), outcome="not_found")
-    eq(len(cx.okj("--purpose", "administration", "subject", "list")), 2, "subjects after refused commands")
+    eq(len(cx.okj("--purpose", "administration", "subject", "list")["subjects"]), 2,
+       "subjects after refused commands")
 
 
 @case("missing master key file: exit 1, the message names the file; store unchanged")
