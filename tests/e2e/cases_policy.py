@@ -47,7 +47,8 @@ def last_event(cx):
 
 def listed(cx, ctl, purpose):
     """The ids of the controller's subjects listed under purpose."""
-    return [s["id"] for s in cx.okj("--purpose", purpose, "subject", "list", "--controller", ctl)]
+    return [s["id"] for s in cx.okj("--purpose", purpose, "subject", "list", "--controller",
+                                    ctl)["subjects"]]
 
 
 def refused_with(cx, rule, *args, stdin=b""):
