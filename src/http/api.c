@@ -283,7 +283,6 @@ typedef struct call {
     char via[96];
     char purpose[72];
     /* a listing's page: the position it starts at and its length */
-    bool paged;
     uint64_t page_at;
     long long page_limit;
 } call;
@@ -354,7 +353,6 @@ static bool page_begin(call *c, const listing *l)
             return false;
         }
     }
-    c->paged = true;
     return true;
 }
 
