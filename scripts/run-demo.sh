@@ -13,21 +13,30 @@ scripts/demo-store.sh "$custos" "$store"
 subject=$("$custos" --purpose direct_care subject find --nhs-number 9990000018 2>/dev/null \
   | head -n 1 || true)
 ctl=$("$custos" controller list | head -n 1 | cut -d' ' -f1)
+# The demo DPO's one-time code secret: printed for this demo store only (a real
+# account's secret is shown once, to its owner, by custos user add).
+dpo_secret=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' "$store/demo-dpo-totp.txt" | head -n 1)
 url="http://$listen"
 cat <<TXT
 
 The HTTP API (docs/api.md, docs/openapi.yaml) is starting on $url
 Demo staff (password demo-password-2026): clinician, nurse, reception (care_admin),
-analyst, auditor, and dpo (needs a one-time code: see $store/demo-dpo-totp.txt).
+analyst, auditor, and dpo, which also needs a one-time code. The demo DPO's secret
+is $dpo_secret (demo store only; also in $store/demo-dpo-totp.txt);
+make a current code with: oathtool --totp -b $dpo_secret
 
   TOKEN=\$(curl -s -X POST $url/v1/sessions -H 'Content-Type: application/json' \\
       -d '{"username": "clinician", "password": "demo-password-2026"}' \\
       | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN"
   curl -s $url/v1/subjects/$subject/access-log -H "Authorization: Bearer \$TOKEN"
-  curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN" \
+  curl -s $url/v1/subjects/$subject -H "Authorization: Bearer \$TOKEN" \\
       -H 'Custos-Purpose: service_marketing'      # refused: not a purpose for patients
   curl -s $url/metrics
+  DPO=\$(curl -s -X POST $url/v1/sessions -H 'Content-Type: application/json' \\
+      -d "{\\"username\\": \\"dpo\\", \\"password\\": \\"demo-password-2026\\", \\"code\\": \\"\$(oathtool --totp -b $dpo_secret)\\"}" \\
+      | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  curl -s "$url/v1/audit?subject=$subject&limit=5" -H "Authorization: Bearer \$DPO"
 
 The privacy notice generated from the policy (no sign-in): $url/v1/controllers/$ctl/notice
 

@@ -14,7 +14,9 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
+#include "domain/subject.h"
 #include "domain/vault.h"
 #include "iface/render.h"
 #include "util/err.h"
@@ -31,6 +33,7 @@ typedef struct cli {
                                 * else NULL for the built-in calendar */
     char holidays_file_buf[4096];
     const char *purpose;  /* --purpose, default "administration" */
+    bool purpose_given;   /* --purpose was on the command line */
     bool json;
     char user[65];
     char via[64];
@@ -80,6 +83,23 @@ void cli_close(cli *c);
 
 /* Reads a file (or stdin for "-") of at most limit bytes. */
 int cli_read_input(const char *path, size_t limit, cu_buf *out, cu_err *err);
+
+/* A page of a listing (--limit N, --cursor C): the same paging as the HTTP
+ * listings (domain/subject.h: cu_list_cursor_*), with the cursor bound to
+ * the command and its filters (scope). */
+typedef struct cli_page {
+    long long limit;   /* default 100, at most 500 */
+    uint64_t at;       /* the position the page starts at */
+    uint64_t seen;     /* entries offered so far */
+    bool more;         /* an entry beyond the page was offered */
+    char scope[256];
+} cli_page;
+/* Reads --limit and --cursor once the vault is open; CU_EINVAL for bad ones. */
+int cli_page_begin(cli *c, cli_page *pg, const char *limit, const char *cursor, cu_err *err);
+/* Whether the next entry is on the page (call once per entry, in order). */
+bool cli_page_take(cli_page *pg);
+/* The cursor of the next page into out, or "" after the last page. */
+void cli_page_next(cli *c, const cli_page *pg, char out[CU_CURSOR_STRLEN]);
 
 /* Prints a JSON value (and frees it) to stdout. */
 void cli_print_json(json_t *v);

@@ -85,7 +85,8 @@ static int ctl_collect(void *ctx, const char *id, const char *name, int64_t crea
 }
 
 typedef struct first_subject {
-    char id[CU_ID_STRLEN];
+    char id[CU_ID_STRLEN];   /* the first live subject: the tour reads it */
+    char last[CU_ID_STRLEN]; /* the last live one: the tour erases it */
 } first_subject;
 
 static int first_live_subject(void *ctx, const cu_subject_rec *r)
@@ -93,6 +94,8 @@ static int first_live_subject(void *ctx, const cu_subject_rec *r)
     first_subject *f = ctx;
     if (!r->erased_at && !f->id[0])
         cu_strlcpy(f->id, r->id, sizeof f->id);
+    if (!r->erased_at)
+        cu_strlcpy(f->last, r->id, sizeof f->last);
     return 0;
 }
 
@@ -161,6 +164,10 @@ int cmd_status(cli *c, int argc, char **argv)
     if (so.tour) {
         const char *ctl_id = ctl.first[0] ? ctl.first : "CONTROLLER_ID";
         const char *sid = fs.id[0] ? fs.id : "SUBJECT_ID";
+        /* The destructive step takes another subject than the one the tour
+         * (and the HTTP tour) reads, when there is one. */
+        const char *gone = fs.last[0] && strcmp(fs.last, fs.id) != 0 ? fs.last
+                                                                       : "ANOTHER_SUBJECT_ID";
         const char *p = c->prog, *st = c->store;
         printf("\nA short tour (store %s):\n"
                "  %s --store %s policy show --controller %s\n"
@@ -172,13 +179,15 @@ int cmd_status(cli *c, int argc, char **argv)
                "subject_rights subject rectify %s\n"
                "  %s --store %s audit show --subject %s --with-values\n"
                "  %s --store %s audit verify\n"
-               "  %s --store %s key rotate\n"
-               "  %s --store %s subject erase %s   # then: subject show says when\n"
+               "  %s --store %s key rotate        # rewraps every data key; safe while serving\n"
+               "Last, on another subject (%s stays for the HTTP API):\n"
+               "  %s --store %s subject erase %s\n"
+               "  %s --store %s --purpose direct_care subject show %s   # erased, and when\n"
                "Every command takes --help and --json; each access above is recorded in the\n"
                "audit trail with you as the actor and its --purpose, which must be one of\n"
                "the controller's policy (see custos notice --controller ID).\n",
                st, p, st, ctl_id, p, st, ctl_id, p, st, sid, p, st, p, st, sid, p, st, sid, p,
-               st, p, st, p, st, sid);
+               st, p, st, sid, p, st, gone, p, st, gone);
     }
     return EXIT_DONE;
 }

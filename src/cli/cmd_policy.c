@@ -22,9 +22,10 @@ static const char policy_help[] =
     "A policy is a controller's privacy promises as JSON (docs/policy.md): who it\n"
     "is, what it collects and from where, its purposes with their lawful bases,\n"
     "recipients, transfers, retention and cookies. check lists every problem by\n"
-    "its JSON path (errors, and data-minimisation warnings) and exits 1 on any\n"
-    "error; apply does the same and, when there is no error, records the policy\n"
-    "as the controller's next version (nothing when it is unchanged). From then\n"
+    "its JSON path (errors; warnings for data minimisation and placeholders a\n"
+    "notice would publish) and exits 1 on any error; apply does the same and,\n"
+    "when there is no error, records the policy as the controller's next\n"
+    "version (nothing when it is unchanged). From then\n"
     "on every access to the controller's subjects must name one of its purposes.\n"
     "FILE may be - for stdin.\n";
 

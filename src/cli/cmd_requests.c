@@ -20,10 +20,13 @@ static const char requests_help[] =
     "                          rectification, erasure, restriction, objection,\n"
     "                          automated_decision, portability; channels: email,\n"
     "                          letter, phone, web_form, in_person, portal)\n"
-    "  verify ID --ask         ask for identity evidence (awaiting_identity)\n"
+    "  verify ID --ask [--on DATE]\n"
+    "                          ask for identity evidence (awaiting_identity;\n"
+    "                          --on: the day it was asked for)\n"
     "  verify ID --subject S [--on DATE]\n"
     "                          identity established: link the request to subject S\n"
-    "                          (--on: the day the requested evidence arrived)\n"
+    "                          (--on: the day the requested evidence arrived, not\n"
+    "                          before it was asked for)\n"
     "  clarify ID [--on DATE]  ask the subject to clarify: the clock stops\n"
     "  resume ID [--on DATE]   clarification arrived: the clock runs again\n"
     "  extend ID --told-on DATE   extend by two further months (the subject must\n"
@@ -35,8 +38,12 @@ static const char requests_help[] =
     "                          manifestly_excessive, exemption, identity_not_verified)\n"
     "  withdraw ID [--on DATE] the subject withdrew the request\n"
     "  show ID                 the request, its clock and its history\n"
-    "  list [--controller ID]  every request, in order of receipt\n"
-    "  due [--controller ID]   open requests by due date, overdue first\n"
+    "  list [--controller ID] [--limit N] [--cursor C]\n"
+    "                          every request, in order of receipt\n"
+    "  due [--controller ID] [--limit N] [--cursor C]\n"
+    "                          open requests by due date, overdue first\n"
+    "                          (a page of --limit, default 100, at most 500; when\n"
+    "                          more follow, the last line gives the --cursor)\n"
     "\n"
     "Every change needs --why TEXT or --why-file PATH (- for stdin): who is\n"
     "recorded from the login, the why is sealed. Prefer --why-file - and\n"
@@ -47,13 +54,14 @@ static const char requests_help[] =
 
 typedef struct rq_opts {
     const char *controller, *kind, *channel, *received_on, *purpose, *details, *details_file;
-    const char *why, *why_file, *on, *subject, *told_on, *grounds;
+    const char *why, *why_file, *on, *subject, *told_on, *grounds, *limit, *cursor;
     bool ask, ico;
 } rq_opts;
 
 enum {
     O_CONTROLLER = 0x200, O_KIND, O_CHANNEL, O_RECEIVED, O_PURPOSE_OBJ, O_DETAILS,
     O_DETAILS_FILE, O_WHY, O_WHY_FILE, O_ON, O_SUBJECT, O_TOLD, O_GROUNDS, O_ASK, O_ICO,
+    O_LIMIT, O_CURSOR,
 };
 
 static const struct option rq_options[] = {
@@ -73,6 +81,8 @@ static const struct option rq_options[] = {
     {"grounds", required_argument, NULL, O_GROUNDS},
     {"ask", no_argument, NULL, O_ASK},
     {"ico-route-stated", no_argument, NULL, O_ICO},
+    {"limit", required_argument, NULL, O_LIMIT},
+    {"cursor", required_argument, NULL, O_CURSOR},
     {0, 0, 0, 0},
 };
 
@@ -95,6 +105,8 @@ static int rq_opt(void *ctx, int opt, const char *arg)
     case O_GROUNDS: o->grounds = arg; return 0;
     case O_ASK: o->ask = true; return 0;
     case O_ICO: o->ico = true; return 0;
+    case O_LIMIT: o->limit = arg; return 0;
+    case O_CURSOR: o->cursor = arg; return 0;
     default: return cli_usage("unexpected option");
     }
 }
@@ -310,11 +322,14 @@ typedef struct list_ctx {
     json_t *arr;
     bool due;
     size_t n;
+    cli_page pg;
 } list_ctx;
 
 static int print_row(void *ctx, const cu_request_view *v)
 {
     list_ctx *l = ctx;
+    if (!cli_page_take(&l->pg))
+        return CU_OK;
     l->n++;
     if (l->arr)
         return json_array_append_new(l->arr, cu_json_request(v)) ? CU_ENOMEM : CU_OK;
@@ -345,7 +360,11 @@ static int listing(cli *c, int argc, char **argv, bool due)
         return rc;
     cu_err err = {0};
     list_ctx l = {.arr = c->json ? json_array() : NULL, .due = due};
+    snprintf(l.pg.scope, sizeof l.pg.scope, "cli requests %s\x1f%s", due ? "due" : "list",
+             o.controller ? o.controller : "");
     rc = cli_open(c, due ? "requests due" : "requests list", &err);
+    if (!rc)
+        rc = cli_page_begin(c, &l.pg, o.limit, o.cursor, &err);
     if (!rc && !c->json)
         printf("bank holidays: %s\n", calendar(c));
     if (!rc)
@@ -354,11 +373,18 @@ static int listing(cli *c, int argc, char **argv, bool due)
         json_decref(l.arr);
         return cli_fail(c, &err);
     }
-    if (c->json)
-        cli_print_json(json_pack("{s:s, s:o}", "bank_holidays", calendar(c), "requests",
-                                 l.arr));
-    else if (!l.n)
+    char next[CU_CURSOR_STRLEN];
+    cli_page_next(c, &l.pg, next);
+    if (c->json) {
+        json_t *j = json_pack("{s:s, s:o}", "bank_holidays", calendar(c), "requests", l.arr);
+        if (next[0])
+            json_object_set_new(j, "next", json_string(next));
+        cli_print_json(j);
+    } else if (!l.n) {
         printf("no %srequests\n", due ? "open " : "");
+    }
+    if (!c->json && next[0])
+        printf("more follow: --cursor %s\n", next);
     return EXIT_DONE;
 }
 

@@ -16,7 +16,7 @@ static const char subject_help[] =
     "       custos subject show ID\n"
     "       custos subject find (--nhs-number N | --email E | --phone P | --local-ref R)\n"
     "                           [--controller ID]\n"
-    "       custos subject list [--controller ID]\n"
+    "       custos --purpose P subject list [--controller ID] [--limit N] [--cursor C]\n"
     "       custos subject rectify ID                       < patch.json\n"
     "       custos subject erase ID\n"
     "       custos subject restrict ID [--lift]\n"
@@ -40,7 +40,7 @@ static const char subject_help[] =
     "A search value of - is read from stdin, keeping it out of the process list.\n";
 
 typedef struct subj_opts {
-    const char *controller, *kind, *field, *value;
+    const char *controller, *kind, *field, *value, *limit, *cursor;
 } subj_opts;
 
 static int subj_opt(void *ctx, int opt, const char *arg)
@@ -50,6 +50,8 @@ static int subj_opt(void *ctx, int opt, const char *arg)
     switch (opt) {
     case 'c': o->controller = arg; return 0;
     case 'k': o->kind = arg; return 0;
+    case 'L': o->limit = arg; return 0;
+    case 'C': o->cursor = arg; return 0;
     case 'n': field = "nhs_number"; break;
     case 'e': field = "email"; break;
     case 'p': field = "phone"; break;
@@ -71,6 +73,8 @@ static const struct option subj_options[] = {
     {"email", required_argument, NULL, 'e'},
     {"phone", required_argument, NULL, 'p'},
     {"local-ref", required_argument, NULL, 'r'},
+    {"limit", required_argument, NULL, 'L'},
+    {"cursor", required_argument, NULL, 'C'},
     {0, 0, 0, 0},
 };
 
@@ -293,9 +297,20 @@ static int subject_find(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
+typedef struct subj_page {
+    cli_page pg;
+    json_t *arr; /* --json: the page's entries */
+} subj_page;
+
+static int list_json(void *ctx, const cu_subject_rec *r);
+
 static int list_one(void *ctx, const cu_subject_rec *r)
 {
-    cli *c = ctx;
+    subj_page *sp = ctx;
+    if (!cli_page_take(&sp->pg))
+        return 0;
+    if (sp->arr)
+        return list_json(sp->arr, r);
     char created[CU_TIME_STRLEN];
     cu_time_format(r->created_at, created);
     if (r->erased_at) {
@@ -305,7 +320,6 @@ static int list_one(void *ctx, const cu_subject_rec *r)
     } else {
         printf("%s  %-9s created %s\n", r->id, r->kind, created);
     }
-    (void)c;
     return 0;
 }
 
@@ -324,20 +338,33 @@ static int subject_list(cli *c, int argc, char **argv)
     int rc = parse(c, argc, argv, &o, false, NULL);
     if (rc)
         return rc;
+    /* Without a purpose every subject would be filtered out in silence. */
+    if (!c->purpose_given)
+        return cli_usage("subject list needs --purpose P: a listing is processing of "
+                         "personal data, and only subjects the purpose covers are listed");
     cu_err err = {0};
-    json_t *arr = json_array();
+    subj_page sp = {.arr = c->json ? json_array() : NULL};
+    snprintf(sp.pg.scope, sizeof sp.pg.scope, "cli subject list\x1f%s\x1f%s",
+             o.controller ? o.controller : "", c->purpose);
     rc = cli_open(c, "subject list", &err);
     if (!rc)
-        rc = cu_subject_list(c->vault, &c->actor, o.controller, c->json ? list_json : list_one,
-                             c->json ? (void *)arr : (void *)c, &err);
+        rc = cli_page_begin(c, &sp.pg, o.limit, o.cursor, &err);
+    if (!rc)
+        rc = cu_subject_list(c->vault, &c->actor, o.controller, list_one, &sp, &err);
     if (rc) {
-        json_decref(arr);
+        json_decref(sp.arr);
         return cli_fail(c, &err);
     }
-    if (c->json)
-        cli_print_json(arr);
-    else
-        json_decref(arr);
+    char next[CU_CURSOR_STRLEN];
+    cli_page_next(c, &sp.pg, next);
+    if (c->json) {
+        json_t *j = json_pack("{s:o}", "subjects", sp.arr);
+        if (next[0])
+            json_object_set_new(j, "next", json_string(next));
+        cli_print_json(j);
+    } else if (next[0]) {
+        printf("more follow: --cursor %s\n", next);
+    }
     return EXIT_DONE;
 }
 

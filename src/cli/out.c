@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "domain/requests.h"
 #include "domain/model.h"
+#include "domain/subject.h"
 #include "util/clock.h"
 
 int cli_exit_status(cu_status code)
@@ -60,7 +61,7 @@ int cli_common_option(cli *c, int opt, const char *arg, const char *help)
     switch (opt) {
     case OPT_STORE: c->store = arg; return 1;
     case OPT_JSON: c->json = true; return 1;
-    case OPT_PURPOSE: c->purpose = arg; return 1;
+    case OPT_PURPOSE: c->purpose = arg; c->purpose_given = true; return 1;
     case OPT_HELP: cli_print_help(help); return -1;
     default: return 0;
     }
@@ -163,4 +164,42 @@ int cli_dispatch(cli *c, int argc, char **argv, const subcmd *subs, size_t n, co
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].fn(c, argc - 1, argv + 1);
     return cli_usage("unknown command %s %s", argv[0], argv[1]);
+}
+
+int cli_page_begin(cli *c, cli_page *pg, const char *limit, const char *cursor, cu_err *err)
+{
+    pg->limit = CU_LIST_PAGE_DEFAULT;
+    pg->at = pg->seen = 0;
+    pg->more = false;
+    if (limit) {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(limit, &end, 10);
+        if (errno || !end || end == limit || *end || limit[0] < '0' || limit[0] > '9' || n < 1 ||
+            n > CU_LIST_PAGE_MAX)
+            return cu_err_set(err, CU_EINVAL, "--limit takes 1 to %d", CU_LIST_PAGE_MAX);
+        pg->limit = n;
+    }
+    if (cursor)
+        return cu_list_cursor_open(c->vault, pg->scope, cursor, &pg->at, err);
+    return CU_OK;
+}
+
+bool cli_page_take(cli_page *pg)
+{
+    uint64_t i = pg->seen++;
+    if (i < pg->at)
+        return false;
+    if (i >= pg->at + (uint64_t)pg->limit) {
+        pg->more = true;
+        return false;
+    }
+    return true;
+}
+
+void cli_page_next(cli *c, const cli_page *pg, char out[CU_CURSOR_STRLEN])
+{
+    out[0] = '\0';
+    if (pg->more)
+        cu_list_cursor_make(c->vault, pg->scope, pg->at + (uint64_t)pg->limit, out);
 }

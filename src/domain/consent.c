@@ -861,6 +861,26 @@ static int seen_purpose(void *ctx, const cu_consent_row *r)
     return CU_OK;
 }
 
+/* CU_OK when rec's consent to purpose is in force (its latest record gives
+ * it); else CU_ECONFLICT "already withdrawn", or CU_EINVAL when the subject
+ * never consented: a withdrawal then has nothing to withdraw. */
+static int consent_in_force(cu_vault *v, const cu_subject_rec *rec, const char *purpose,
+                            cu_err *err)
+{
+    bool given = false;
+    int rc = cu_consent_given(v, rec->id, purpose, &given, err);
+    if (rc || given)
+        return rc;
+    seen_ctx s = {.purpose = purpose};
+    if ((rc = consents_each(v, rec->id, seen_purpose, &s, err)))
+        return rc;
+    if (!s.seen)
+        return cu_err_set(err, CU_EINVAL, "subject %s never consented to %s", rec->id,
+                          purpose);
+    return cu_err_set(err, CU_ECONFLICT, "the consent of subject %s to %s is already withdrawn",
+                      rec->id, purpose);
+}
+
 /* The body of a consent change inside an open op on rec. */
 static int record_consent(cu_vault *v, cu_op *op, cu_subject_rec *rec,
                           const cu_consent_in *in, const char *recorded_by,
@@ -890,6 +910,8 @@ static int record_consent(cu_vault *v, cu_op *op, cu_subject_rec *rec,
             return cu_err_set(err, CU_EINVAL, "subject %s never consented to %s", rec->id,
                               in->purpose);
     }
+    if (!in->given && (rc = consent_in_force(v, rec, in->purpose, err)))
+        return rc;
     char id[CU_ID_STRLEN];
     cu_random_id(id);
     cu_buf sealed;
@@ -1098,6 +1120,10 @@ int cu_unsubscribe_link(cu_vault *v, const cu_actor *a, const char *subject_id,
     if (!rc && (!p || !p->consent_required))
         rc = cu_err_set(err, CU_EINVAL, "purpose %s is not a consent-based purpose of the "
                                         "controller's policy", purpose);
+    /* A link withdraws a consent in force: without one it would promise what
+     * it cannot do. */
+    if (!rc)
+        rc = consent_in_force(v, &rec, purpose, err);
     char token[CU_TOKEN_STRLEN];
     cu_token_new(CU_UNSUBSCRIBE_PREFIX, token);
     if (!rc) {
@@ -1224,7 +1250,12 @@ int cu_unsubscribe_use(cu_vault *v, const char *token, size_t n, const char *via
     cu_subject_rec rec;
     if (!rc)
         rc = cu_op_open_subject(v, &op, sid, &rec, err);
-    if (!rc) {
+    /* A consent withdrawn since the link was made: the link is used up and
+     * nothing more is recorded. */
+    bool given = false;
+    if (!rc)
+        rc = cu_consent_given(v, rec.id, pname, &given, err);
+    if (!rc && given) {
         cu_consent_in in = {.purpose = pname, .given = false, .method = "unsubscribe_link"};
         rc = record_consent(v, &op, &rec, &in, "subject", NULL, err);
     }

@@ -672,24 +672,30 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
         now = out->decided_at;
     if (!rc && out->ngranted == 0 && h.n > 0) {
         op.rule = "retention-period";
+        bool api = o && o->api;
         rc = cu_err_set(err, CU_EDENIED,
                         "refused (retention-period): every item of subject %s must be kept "
-                        "for now; see: custos erasure plan %s",
-                        rec.id, rec.id);
+                        "for now; see: %s%s%s",
+                        rec.id, api ? "POST /v1/subjects/" : "custos erasure plan ", rec.id,
+                        api ? "/erasure/plan" : "");
     }
     if (!rc && out->napproval) {
         if (!o || !o->approve) {
             op.rule = "health-approval-required";
             rc = cu_err_set(err, CU_EDENIED,
                             "refused (health-approval-required): erasing %zu health item(s) "
-                            "needs the DPO's approval of plan %s: --approve-health %s",
-                            out->napproval, out->digest, out->digest);
+                            "needs the DPO's approval of plan %s: %s%s%s",
+                            out->napproval, out->digest,
+                            o && o->api ? "send \"approve_health\": \"" : "--approve-health ",
+                            out->digest, o && o->api ? "\"" : "");
         } else if (strcmp(o->approve, out->digest) != 0) {
             op.rule = "plan-changed";
             rc = cu_err_set(err, CU_EDENIED,
                             "refused (plan-changed): the approved plan %s is not the current "
-                            "plan %s; review it again with: custos erasure plan %s",
-                            o->approve, out->digest, rec.id);
+                            "plan %s; review it again with: %s%s%s",
+                            o->approve, out->digest,
+                            o->api ? "POST /v1/subjects/" : "custos erasure plan ", rec.id,
+                            o->api ? "/erasure/plan" : "");
         } else {
             out->health_approved = true;
             cu_strlcpy(out->approved_by, a->name, sizeof out->approved_by);

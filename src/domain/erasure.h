@@ -69,6 +69,8 @@ typedef struct cu_erasure_opts {
     int64_t treatment_ended;      /* 0: unknown */
     int64_t died;                 /* 0: unknown */
     const char *approve;          /* execute: the approved plan's digest; NULL: none */
+    bool api;                     /* refusals name the HTTP routes and members, not the
+                                   * CLI commands and options */
 } cu_erasure_opts;
 
 #define CU_PLAN_DIGEST_STRLEN 17

@@ -16,11 +16,13 @@
  */
 #include "domain/policy.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/buf.h"
 
@@ -1066,6 +1068,115 @@ static void cross_checks(ctx *c, json_t *root)
     pop(c, o);
 }
 
+/* ---- placeholders: values a notice must not publish ---- */
+
+static bool ends_with_ci(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && strncasecmp(s + n - k, suffix, k) == 0 &&
+           (n == k || s[n - k - 1] == '.' || suffix[0] == '.');
+}
+
+/* Whether host (n bytes) is a name reserved for examples and tests (RFC 2606,
+ * RFC 6761): never a real address. */
+static bool reserved_host(const char *host, size_t n)
+{
+    static const char *const tlds[] = {".invalid", ".example", ".test", ".localhost", NULL};
+    static const char *const names[] = {"example.com", "example.org", "example.net",
+                                        "example.co.uk", "invalid", "example", "localhost",
+                                        NULL};
+    while (n && (host[n - 1] == '.' || host[n - 1] == '>' || host[n - 1] == ')' ||
+                 host[n - 1] == ',' || host[n - 1] == ';'))
+        n--;
+    for (const char *const *t = tlds; *t; t++)
+        if (ends_with_ci(host, n, *t))
+            return true;
+    for (const char *const *t = names; *t; t++)
+        if (ends_with_ci(host, n, *t))
+            return true;
+    return false;
+}
+
+static bool contains_ci(const char *s, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (; *s; s++)
+        if (strncasecmp(s, needle, k) == 0)
+            return true;
+    return false;
+}
+
+/* Why s looks like a placeholder, or NULL. */
+static const char *placeholder_reason(const char *s)
+{
+    /* an email address or URL at a reserved domain */
+    for (const char *p = s; *p; p++) {
+        const char *host = NULL;
+        if (*p == '@')
+            host = p + 1;
+        else if (strncmp(p, "://", 3) == 0)
+            host = p + 3;
+        if (!host)
+            continue;
+        size_t n = strcspn(host, " \t\n/?#:\"'");
+        if (n && reserved_host(host, n))
+            return "an address at a domain reserved for examples (.invalid, .example, "
+                   "example.com ...)";
+    }
+    /* a number of six or more digits, all zero (00000000, ZA000000) */
+    for (const char *p = s; *p; p++) {
+        if (*p != '0' || (p > s && isdigit((unsigned char)p[-1])))
+            continue;
+        size_t zeros = strspn(p, "0");
+        if (zeros >= 6 && !isdigit((unsigned char)p[zeros]))
+            return p > s + 1 && p[-2] == 'Z' && p[-1] == 'A'
+                       ? "an ICO registration number of zeros (ZA000000)"
+                       : "a number of all zeros";
+    }
+    static const char *const words[] = {"not stated", "not-stated", "placeholder", "lorem ipsum",
+                                        "to be confirmed", "tbc", "todo", NULL};
+    for (const char *const *w = words; *w; w++) {
+        if (strlen(*w) <= 4) {
+            /* a short word only on its own ("TBC", "TODO") */
+            size_t k = strlen(*w);
+            for (const char *p = s; *p; p++)
+                if (strncasecmp(p, *w, k) == 0 && (p == s || !isalnum((unsigned char)p[-1])) &&
+                    !isalnum((unsigned char)p[k]))
+                    return "placeholder text (TBC, TODO)";
+        } else if (contains_ci(s, *w)) {
+            return "placeholder text (\"not stated\", \"placeholder\" ...)";
+        }
+    }
+    return NULL;
+}
+
+/* Every string of the document is looked at: a warning per placeholder, at
+ * its path. The value itself is not repeated. */
+static void placeholders(ctx *c, json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *why = placeholder_reason(json_string_value(v));
+        if (why)
+            warn(c, NULL, "placeholder", "a placeholder, not a real value: %s", why);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) {
+            size_t old = push_key(c, key);
+            placeholders(c, val);
+            pop(c, old);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *val;
+        json_array_foreach(v, i, val) {
+            size_t old = push_idx(c, i);
+            placeholders(c, val);
+            pop(c, old);
+        }
+    }
+}
+
 static void document(ctx *c, json_t *root)
 {
     static const char *const keys[] = {
@@ -1096,6 +1207,8 @@ static void document(ctx *c, json_t *root)
     strings(c, root, "undertakings", false, false, LONG, &p->undertakings, &p->nundertakings);
     if (!c->oom)
         cross_checks(c, root);
+    if (!c->oom)
+        placeholders(c, root);
 }
 
 /* ---- entry points ---- */

@@ -665,6 +665,15 @@ static int apply_flag(cu_vault *v, const cu_actor *a, const cu_request_rec *r, c
     return CU_OK;
 }
 
+/* The day identity evidence was last asked for (the latest ask_identity). */
+static int asked_on(void *ctx, const cu_request_event_row *e)
+{
+    char *day = ctx;
+    if (strcmp(e->action, "ask_identity") == 0 && e->on_date)
+        cu_strlcpy(day, e->on_date, 11);
+    return CU_OK;
+}
+
 int cu_request_change(cu_vault *v, const cu_actor *a, const char *id, const cu_rq_change *c,
                       cu_request_view *out, cu_err *err)
 {
@@ -713,10 +722,19 @@ int cu_request_change(cu_vault *v, const cu_actor *a, const char *id, const cu_r
                 rc = cu_err_set(err, CU_EERASED, "subject %s was erased", s.id);
             if (rc)
                 break;
+            if (from == CU_RQ_AWAITING_IDENTITY) {
+                /* Evidence answers the request for it: it cannot predate it. */
+                char asked[11] = "";
+                rc = cu_store_request_event_each(v->store, r.id, asked_on, asked, err);
+                if (!rc && asked[0] && strcmp(on_s, asked) < 0)
+                    rc = cu_err_set(err, CU_EINVAL, "identity evidence must not be dated "
+                                                    "before it was asked for (%s)", asked);
+                if (rc)
+                    break;
+                memcpy(r.evidence_on, on_s, sizeof r.evidence_on);
+            }
             cu_strlcpy(r.subject_id, s.id, sizeof r.subject_id);
             cu_strlcpy(op.subject_id, s.id, sizeof op.subject_id);
-            if (from == CU_RQ_AWAITING_IDENTITY)
-                memcpy(r.evidence_on, on_s, sizeof r.evidence_on);
             break;
         }
         case CU_RQ_CLARIFY: {

@@ -446,6 +446,79 @@ static bool lower_hex(const char *s, size_t n)
     return true;
 }
 
+/* ---- listing cursors: the same construction over a position ---- */
+
+/* "L" + 32 hex digits naming the listing (an unkeyed digest: the tag is keyed). */
+static void list_scope(const char *scope, char out[34])
+{
+    static const char dom[] = "custos/v1/list-cursor";
+    unsigned char h[CU_HASH_BYTES];
+    cu_hash2(dom, sizeof dom - 1, scope, strlen(scope), h);
+    out[0] = 'L';
+    cu_hex(h, 16, out + 1);
+}
+
+static void position_bytes(uint64_t position, unsigned char out[16], char hex[33])
+{
+    memset(out, 0, 16);
+    for (int i = 0; i < 8; i++)
+        out[i] = (unsigned char)(position >> (56 - 8 * i));
+    cu_hex(out, 16, hex);
+}
+
+void cu_list_cursor_make(cu_vault *v, const char *scope, uint64_t position,
+                         char out[CU_CURSOR_STRLEN])
+{
+    char sc[34], hex[33];
+    unsigned char tag[CU_HASH_BYTES], pad[16], body[16];
+    list_scope(scope, sc);
+    position_bytes(position, body, hex);
+    cu_vault_cursor_tag(v, sc, hex, tag);
+    cursor_pad(v, sc, tag, pad);
+    for (int i = 0; i < 16; i++)
+        body[i] ^= pad[i];
+    out[0] = 'c';
+    out[1] = '1';
+    cu_hex(tag, 16, out + 2);
+    cu_hex(body, 16, out + 34);
+    cu_wipe(tag, sizeof tag);
+    cu_wipe(pad, sizeof pad);
+}
+
+static bool lower_hex(const char *s, size_t n);
+
+int cu_list_cursor_open(cu_vault *v, const char *scope, const char *cursor,
+                        uint64_t *position, cu_err *err)
+{
+    *position = 0;
+    if (strnlen(cursor, CU_CURSOR_STRLEN) != CU_CURSOR_STRLEN - 1 || cursor[0] != 'c' ||
+        cursor[1] != '1' || !lower_hex(cursor + 2, CU_CURSOR_STRLEN - 3))
+        return cu_err_set(err, CU_EINVAL, "cursor is not a cursor of this listing");
+    char sc[34], hex[33];
+    unsigned char tag[16], body[16], pad[16], want[CU_HASH_BYTES];
+    bool ok = cu_unhex(cursor + 2, 32, tag, 16) && cu_unhex(cursor + 34, 32, body, 16);
+    if (ok) {
+        list_scope(scope, sc);
+        cursor_pad(v, sc, tag, pad);
+        for (int i = 0; i < 16; i++)
+            body[i] ^= pad[i];
+        cu_hex(body, 16, hex);
+        cu_vault_cursor_tag(v, sc, hex, want);
+        ok = cu_ct_equal(want, tag, sizeof tag);
+        for (int i = 8; i < 16; i++)
+            ok = ok && body[i] == 0;
+        cu_wipe(want, sizeof want);
+        cu_wipe(pad, sizeof pad);
+    }
+    if (!ok)
+        return cu_err_set(err, CU_EINVAL, "cursor is not a cursor of this listing");
+    uint64_t p = 0;
+    for (int i = 0; i < 8; i++)
+        p = p << 8 | body[i];
+    *position = p;
+    return CU_OK;
+}
+
 /* The item id a cursor continues after, once its tag is checked. */
 static int cursor_open(cu_vault *v, const char *subject_id, const char *cursor,
                        char item_id[CU_ID_STRLEN], cu_err *err)

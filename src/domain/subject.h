@@ -37,6 +37,19 @@ typedef struct cu_item_view {
 #define CU_ITEMS_PAGE_DEFAULT 100
 #define CU_ITEMS_PAGE_MAX 500
 
+/* Cursors of the other listings (subjects, requests, consents, the audit
+ * trail, disclosures, ...): the same construction and length as an item
+ * cursor, over the position after which the next page starts, bound to the
+ * listing it was made for (scope: e.g. the route and its query). Opaque and
+ * tamper-evident: a cursor of another listing, altered or made up is
+ * CU_EINVAL "cursor is not a cursor of this listing". */
+#define CU_LIST_PAGE_DEFAULT 100
+#define CU_LIST_PAGE_MAX 500
+void cu_list_cursor_make(cu_vault *v, const char *scope, uint64_t position,
+                         char out[CU_CURSOR_STRLEN]);
+CU_MUST_USE int cu_list_cursor_open(cu_vault *v, const char *scope, const char *cursor,
+                                    uint64_t *position, cu_err *err);
+
 typedef struct cu_subject_view {
     cu_subject_rec rec; /* rec.id is the pseudonym when pseudonymised */
     /* Pseudonymised (for cu_roles_pseudonymous actors): rec.id is the

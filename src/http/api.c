@@ -296,7 +296,114 @@ typedef struct call {
     cu_actor actor;
     char via[96];
     char purpose[72];
+    /* a listing's page: the position it starts at and its length */
+    uint64_t page_at;
+    long long page_limit;
 } call;
+
+/* ---- paging: every listing takes limit and cursor and answers next ---- */
+
+typedef struct listing {
+    cu_route_id id;
+    const char *key; /* the array paged */
+    long long def, max;
+} listing;
+
+static const listing listings[] = {
+    {CU_R_SUBJECT_LIST, "subjects", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_ACCESS_LOG, "events", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_BREAK_GLASS_LIST, "grants", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_AUDIT_LIST, "events", 1000, 10000},
+    {CU_R_POLICY_VERSIONS, "versions", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_CONSENT_LIST, "consents", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_REQUEST_LIST, "requests", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_REQUEST_DUE, "requests", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+    {CU_R_DISCLOSURE_LIST, "disclosures", CU_LIST_PAGE_DEFAULT, CU_LIST_PAGE_MAX},
+};
+
+static const listing *listing_of(cu_route_id id)
+{
+    for (size_t i = 0; i < sizeof listings / sizeof listings[0]; i++)
+        if (listings[i].id == id)
+            return &listings[i];
+    return NULL;
+}
+
+/* What a cursor is bound to: the listing's route, its path and its filters. */
+static void page_scope(const cu_http_req *r, char *out, size_t cap)
+{
+    const char *q[] = {r->q_nhs_number, r->q_email,  r->q_phone, r->q_local_ref,
+                       r->q_subject,    r->q_actor,  r->q_since, r->q_until};
+    size_t n = (size_t)snprintf(out, cap, "%d %s", (int)r->route.id, r->path ? r->path : "");
+    for (size_t i = 0; i < sizeof q / sizeof q[0] && n < cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "\x1f%s", q[i] ? q[i] : "");
+}
+
+/* Reads limit and cursor before anything is done (a bad one is a 400 that
+ * records nothing). */
+static bool page_begin(call *c, const listing *l)
+{
+    const cu_http_req *r = c->req;
+    c->page_limit = l->def;
+    if (r->q_limit) {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(r->q_limit, &end, 10);
+        if (errno || !end || end == r->q_limit || *end || r->q_limit[0] < '0' ||
+            r->q_limit[0] > '9' || n < 1 || n > l->max) {
+            char msg[48];
+            snprintf(msg, sizeof msg, "limit must be 1 to %lld", l->max);
+            cu_api_problem(c->resp, CU_P_INVALID, msg);
+            return false;
+        }
+        c->page_limit = n;
+    }
+    if (r->q_cursor) {
+        char scope[1200];
+        cu_err err = {0};
+        page_scope(r, scope, sizeof scope);
+        if (cu_list_cursor_open(c->api->vault, scope, r->q_cursor, &c->page_at, &err)) {
+            cu_api_problem(c->resp, CU_P_INVALID, err.msg);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Cuts a listing's answer to its page, with next when more follow. */
+static void page_end(call *c, const listing *l)
+{
+    cu_http_resp *resp = c->resp;
+    if (resp->status != 200 || resp->problem || resp->content_type)
+        return;
+    json_t *doc = resp->json;
+    if (!doc && resp->raw.len) {
+        doc = json_loadb((const char *)resp->raw.data, resp->raw.len, 0, NULL);
+        if (!doc)
+            return;
+        cu_buf_release(&resp->raw);
+        cu_buf_init(&resp->raw, 0);
+        resp->json = doc;
+    }
+    json_t *arr = doc ? json_object_get(doc, l->key) : NULL;
+    if (!json_is_array(arr) && l->id == CU_R_SUBJECT_LIST)
+        arr = json_object_get(doc, "ids"); /* a search */
+    if (!json_is_array(arr))
+        return;
+    size_t n = json_array_size(arr);
+    size_t from = c->page_at < n ? (size_t)c->page_at : n;
+    size_t to = from + (size_t)c->page_limit < n ? from + (size_t)c->page_limit : n;
+    json_t *page = json_array();
+    for (size_t i = from; i < to; i++)
+        json_array_append(page, json_array_get(arr, i));
+    json_object_set_new(doc, json_is_array(json_object_get(doc, l->key)) ? l->key : "ids", page);
+    if (to < n) {
+        char scope[1200], cur[CU_CURSOR_STRLEN];
+        page_scope(c->req, scope, sizeof scope);
+        cu_list_cursor_make(c->api->vault, scope, to, cur);
+        json_object_set_new(doc, "next", json_string(cur));
+    }
+}
 
 static int collect_events(void *ctx, const cu_audit_decoded *e, const cu_buf *payload)
 {
@@ -560,15 +667,8 @@ static void audit_list(call *c)
     if (!parse_time_param(c, "since", r->q_since, false, &f.since_us) ||
         !parse_time_param(c, "until", r->q_until, true, &f.until_us))
         return;
-    if (r->q_limit) {
-        char *end = NULL;
-        long long n = strtoll(r->q_limit, &end, 10);
-        if (!end || *end || n < 1 || n > 10000) {
-            cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 10000");
-            return;
-        }
-        f.limit = n;
-    }
+    /* enough events for the page and one more (to know whether more follow) */
+    f.limit = (int64_t)(c->page_at + (uint64_t)c->page_limit + 1);
     cu_err err = {0};
     json_t *arr = json_array();
     if (cu_audit_list(c->api->vault, &c->actor, &f, false, collect_events, arr, &err)) {
@@ -701,6 +801,8 @@ bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp)
     return json_body(req, resp);
 }
 
+static void route(call *cp);
+
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
@@ -721,6 +823,24 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     if (req->purpose)
         cu_strlcpy(c.purpose, req->purpose, sizeof c.purpose);
     cu_principal_actor(&c.who, req->purpose ? c.purpose : NULL, c.via, &c.actor);
+    const listing *l = listing_of(req->route.id);
+    if (l) {
+        if (!page_begin(&c, l))
+            return;
+        route(&c);
+        page_end(&c, l);
+        return;
+    }
+    route(&c);
+}
+
+/* The handler of an authenticated request. */
+static void route(call *cp)
+{
+    call c = *cp;
+    cu_api *api = c.api;
+    const cu_http_req *req = c.req;
+    cu_http_resp *resp = c.resp;
     switch (req->route.id) {
     case CU_R_SESSION_DELETE: {
         cu_err err = {0};

@@ -426,7 +426,8 @@ static void erasure(cu_api *api, const cu_http_req *req, const cu_actor *actor,
         return;
     }
     cu_erasure_opts o = {.treatment_ended = b.treatment_ended, .died = b.died,
-                         .approve = b.approve_health[0] ? b.approve_health : NULL};
+                         .approve = b.approve_health[0] ? b.approve_health : NULL,
+                         .api = true};
     cu_erasure_result r;
     int rc = execute ? cu_erasure_execute(cu_api_vault(api), actor, req->route.subject, &o, &r,
                                           &err)

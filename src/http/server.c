@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
 #include <microhttpd.h>
@@ -13,6 +14,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <netdb.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "domain/vault_impl.h"
@@ -138,21 +141,103 @@ void cu_server_config_default(cu_server_config *cfg)
 
 int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_err *err)
 {
+    static const char usage[] = "--listen takes HOST:PORT: an IPv4 address, [IPv6] or a host "
+                                "name, e.g. 127.0.0.1:8080, [::1]:8080, localhost:8080";
     const char *colon = strrchr(s, ':');
-    if (!colon || colon == s || (size_t)(colon - s) >= sizeof cfg->host)
-        return cu_err_set(err, CU_EINVAL, "--listen takes HOST:PORT, e.g. 127.0.0.1:8080");
-    char host[64];
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    struct in_addr a;
+    if (!colon || colon == s)
+        return cu_err_set(err, CU_EINVAL, "%s", usage);
+    const char *h = s;
+    size_t hn = (size_t)(colon - s);
+    bool v6 = s[0] == '[';
+    if (v6) {
+        if (hn < 3 || s[hn - 1] != ']')
+            return cu_err_set(err, CU_EINVAL, "%s", usage);
+        h = s + 1;
+        hn -= 2;
+    }
+    if (hn >= sizeof cfg->host)
+        return cu_err_set(err, CU_EINVAL, "%s", usage);
+    char host[sizeof cfg->host];
+    memcpy(host, h, hn);
+    host[hn] = '\0';
     char *end = NULL;
     long port = strtol(colon + 1, &end, 10);
-    if (inet_pton(AF_INET, host, &a) != 1 || !end || *end || colon[1] == '\0' || port < 0 ||
-        port > 65535)
-        return cu_err_set(err, CU_EINVAL, "--listen takes a numeric IPv4 HOST and a PORT");
+    if (!end || *end || colon[1] < '0' || colon[1] > '9' || port < 0 || port > 65535)
+        return cu_err_set(err, CU_EINVAL, "%s", usage);
+    bool ok;
+    if (v6) {
+        struct in6_addr a6;
+        ok = inet_pton(AF_INET6, host, &a6) == 1;
+    } else {
+        /* a host name: letters, digits, '-' and '.', in labels of at most 63 */
+        ok = hn > 0 && host[0] != '-' && host[0] != '.';
+        size_t label = 0;
+        for (size_t i = 0; ok && i < hn; i++) {
+            unsigned char ch = (unsigned char)host[i];
+            label = ch == '.' ? 0 : label + 1;
+            ok = (isalnum(ch) || ch == '-' || ch == '.') && label <= 63;
+        }
+    }
+    if (!ok)
+        return cu_err_set(err, CU_EINVAL, "%s", usage);
     cu_strlcpy(cfg->host, host, sizeof cfg->host);
     cfg->port = (uint16_t)port;
     return CU_OK;
+}
+
+/* "HOST:PORT" for messages, an IPv6 literal in brackets. */
+static void host_port(const cu_server_config *cfg, unsigned port, char *out, size_t cap)
+{
+    bool v6 = strchr(cfg->host, ':') != NULL;
+    snprintf(out, cap, "%s%s%s:%u", v6 ? "[" : "", cfg->host, v6 ? "]" : "", port);
+}
+
+/* Resolves cfg->host and binds a listening socket to the first of its
+ * addresses that can be bound; *fd gets it. */
+static int listen_socket(const cu_server_config *cfg, int *fd, cu_err *err)
+{
+    char where[300], service[8];
+    host_port(cfg, cfg->port, where, sizeof where);
+    snprintf(service, sizeof service, "%u", (unsigned)cfg->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG}, *res = NULL;
+    int g = getaddrinfo(cfg->host, service, &hints, &res);
+    if (g == EAI_ADDRFAMILY || g == EAI_NONAME || g == EAI_NODATA) {
+        hints.ai_flags = AI_NUMERICSERV; /* e.g. ::1 on a host with no IPv6 route */
+        g = getaddrinfo(cfg->host, service, &hints, &res);
+    }
+    if (g)
+        return cu_err_set(err, CU_EINVAL, "cannot listen on %s: %s", where,
+                          g == EAI_NONAME || g == EAI_NODATA ? "the host name does not resolve"
+                                                             : gai_strerror(g));
+    int first = 0;
+    *fd = -1;
+    for (struct addrinfo *ai = res; ai && *fd < 0; ai = ai->ai_next) {
+        int s = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (s < 0) {
+            first = first ? first : errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (ai->ai_family == AF_INET6)
+            setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        if (bind(s, ai->ai_addr, ai->ai_addrlen) || listen(s, 1024)) {
+            first = first ? first : errno;
+            close(s);
+            continue;
+        }
+        *fd = s;
+    }
+    freeaddrinfo(res);
+    if (*fd >= 0)
+        return CU_OK;
+    char why[128];
+    cu_strlcpy(why, strerror(first ? first : EADDRNOTAVAIL), sizeof why);
+    why[0] = (char)tolower((unsigned char)why[0]);
+    return cu_err_set(err, first == ENOMEM || first == EMFILE || first == ENFILE ? CU_EIO
+                                                                                 : CU_EINVAL,
+                      "cannot listen on %s: %s", where, why);
 }
 
 int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_err *err)
@@ -382,6 +467,13 @@ static uint32_t addr_key(const struct sockaddr *sa)
 {
     if (sa && sa->sa_family == AF_INET)
         return ((const struct sockaddr_in *)sa)->sin_addr.s_addr;
+    if (sa && sa->sa_family == AF_INET6) { /* the /64 a client holds, folded */
+        const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        uint32_t k = 0x9e3779b9u;
+        for (int i = 0; i < 8; i++)
+            k = (k ^ b[i]) * 0x01000193u;
+        return k;
+    }
     return 0;
 }
 
@@ -768,7 +860,25 @@ typedef struct qcheck {
     const char *const *allowed;
     bool bad;
     bool control;
+    char name[48]; /* the first unknown parameter's name, bounded and printable */
 } qcheck;
+
+/* Copies an attacker-supplied parameter name for a problem detail: at most 40
+ * characters, anything but [A-Za-z0-9._~-] shown as '?', "..." when cut. */
+static void query_name(char *out, size_t cap, const char *key)
+{
+    size_t n = 0, i = 0;
+    for (; key[i] && n < 40 && n + 4 < cap; i++) {
+        unsigned char ch = (unsigned char)key[i];
+        out[n++] = (isalnum(ch) || ch == '.' || ch == '_' || ch == '~' || ch == '-') ? (char)ch
+                                                                                     : '?';
+    }
+    if (key[i] && n + 4 <= cap) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+}
 
 static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                    const char *value)
@@ -778,8 +888,10 @@ static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const cha
     bool ok = false;
     for (const char *const *a = q->allowed; a && *a; a++)
         ok = ok || strcmp(key, *a) == 0;
-    if (!ok)
+    if (!ok && !q->bad) {
         q->bad = true;
+        query_name(q->name, sizeof q->name, key);
+    }
     if (has_control(key) || has_control(value))
         q->control = true;
     return MHD_YES;
@@ -812,9 +924,11 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
 
 static const char *const *allowed_query(cu_route_id id)
 {
-    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref", NULL};
-    static const char *const audit[] = {"subject", "actor", "since", "until", "limit", NULL};
-    static const char *const since[] = {"since", NULL};
+    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref",
+                                         "limit",      "cursor", NULL};
+    static const char *const audit[] = {"subject", "actor", "since", "until", "limit",
+                                        "cursor",  NULL};
+    static const char *const since[] = {"since", "limit", "cursor", NULL};
     static const char *const format[] = {"format", NULL};
     static const char *const page[] = {"limit", "cursor", NULL};
     static const char *const first_page[] = {"limit", NULL};
@@ -825,7 +939,13 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_PORTABILITY_GET: return format;
     case CU_R_SUBJECT_LIST: return search;
     case CU_R_SUBJECT_GET: return first_page;
-    case CU_R_ITEMS_LIST: return page;
+    case CU_R_ITEMS_LIST:
+    case CU_R_ACCESS_LOG:
+    case CU_R_POLICY_VERSIONS:
+    case CU_R_CONSENT_LIST:
+    case CU_R_REQUEST_LIST:
+    case CU_R_REQUEST_DUE:
+    case CU_R_DISCLOSURE_LIST: return page;
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;
     default: return NULL;
@@ -840,6 +960,9 @@ static void client_of(struct MHD_Connection *c, char out[64])
     if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)ci->client_addr;
         inet_ntop(AF_INET, &in->sin_addr, out, 64);
+    } else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ci->client_addr;
+        inet_ntop(AF_INET6, &in6->sin6_addr, out, 64);
     }
 }
 
@@ -956,8 +1079,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         if (qc.control)
             return respond_problem(r, CU_P_INVALID, "a query parameter contains a control "
                                                     "character");
-        if (qc.bad)
-            return respond_problem(r, CU_P_INVALID, "unknown query parameter");
+        if (qc.bad) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "unknown query parameter \"%s\"", qc.name);
+            return respond_problem(r, CU_P_INVALID, msg);
+        }
         if (r->req.route.id == CU_R_HEALTHZ && !health_probe_due(srv)) {
             health_answer(srv, &r->resp);
             r->state = ST_DONE;
@@ -1060,12 +1186,12 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
         cu_api_free(srv.api);
         return cu_err_set(err, CU_EINTERNAL, "cannot start the vault thread");
     }
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
-    inet_pton(AF_INET, cfg->host, &addr.sin_addr);
-    srv.daemon = MHD_start_daemon(
+    int lfd = -1;
+    rc = listen_socket(cfg, &lfd, err);
+    srv.daemon = rc ? NULL : MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
             MHD_USE_TURBO,
-        0, accept_policy, &srv, access_handler, &srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        0, accept_policy, &srv, access_handler, &srv, MHD_OPTION_LISTEN_SOCKET, lfd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
@@ -1074,13 +1200,17 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
         conn_notify, &srv, MHD_OPTION_URI_LOG_CALLBACK, uri_seen, &srv,
         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
         MHD_OPTION_END);
-    if (!srv.daemon) {
-        rc = cu_err_set(err, CU_EIO, "cannot listen on %s:%u (%s)", cfg->host,
-                        (unsigned)cfg->port, strerror(errno));
+    if (rc) {
+        /* the address was refused: said in err */
+    } else if (!srv.daemon) {
+        char where[300];
+        host_port(cfg, cfg->port, where, sizeof where);
+        rc = cu_err_set(err, CU_EIO, "cannot serve on %s (%s)", where, strerror(errno));
+        close(lfd);
     } else {
         const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
-        char listen[96];
-        snprintf(listen, sizeof listen, "%s:%u", cfg->host, di ? (unsigned)di->port : cfg->port);
+        char listen[300];
+        host_port(cfg, di ? (unsigned)di->port : cfg->port, listen, sizeof listen);
         cu_log_start st = {.version = CUSTOS_VERSION, .listen = listen,
                            .store = cfg->store_path ? cfg->store_path : "-"};
         cu_log_started(&st);

@@ -28,7 +28,7 @@
 #include "http/api.h"
 
 typedef struct cu_server_config {
-    char host[64];              /* numeric IPv4 address, default 127.0.0.1 */
+    char host[256];             /* an IPv4 or IPv6 literal or a host name, default 127.0.0.1 */
     uint16_t port;              /* 0 picks a free port */
     size_t max_body;            /* default 1 MiB */
     size_t max_header;          /* connection memory, default 16 KiB */
@@ -48,14 +48,18 @@ typedef struct cu_server_config {
 } cu_server_config;
 
 void cu_server_config_default(cu_server_config *cfg);
-/* Parses "HOST:PORT" into cfg. */
+/* Parses "HOST:PORT" into cfg: HOST is a numeric IPv4 address, an IPv6
+ * literal in brackets ("[::1]:8080") or a host name, resolved (getaddrinfo)
+ * when the server starts, which listens on the first address it can bind. */
 CU_MUST_USE int cu_server_parse_listen(cu_server_config *cfg, const char *s, cu_err *err);
 
 /* Parses the --trusted-proxy address into cfg. */
 CU_MUST_USE int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_err *err);
 
 /* Serves until SIGTERM or SIGINT. Prints "listening on http://HOST:PORT" on
- * stdout once the socket is bound. Logs through http/log.h (cu_log_open
+ * stdout once the socket is bound. An address that cannot be resolved or
+ * bound (in use, not local, not permitted) is CU_EINVAL: "cannot listen on
+ * HOST:PORT: address already in use". Logs through http/log.h (cu_log_open
  * first): a start line, one line per request, error lines, a stop line.
  * Each request gets an id (a safe X-Request-Id it came with, or a new one),
  * echoed in the X-Request-Id response header.

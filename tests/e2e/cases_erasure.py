@@ -359,8 +359,12 @@ def t_http(ctx):
                          headers=hdr)
             expect_problem(r, 400, what="plan body %r" % (body,))
         r = srv.call("POST", "/v1/subjects/%s/erasure" % pid, {}, token=dpo, headers=hdr)
-        expect_problem(r, 403, what="inside retention")
+        j = expect_problem(r, 403, what="inside retention")
         check("retention-period" in r.text, "rule named", r.text)
+        # an API refusal points at the API's route, never at a CLI command
+        check(j["detail"].endswith("see: POST /v1/subjects/%s/erasure/plan" % pid),
+              "the refusal does not name the plan route", j)
+        check("custos " not in j["detail"], "an API problem names a CLI command", j)
         r = srv.call("POST", "/v1/subjects/%s/erasure" % wid, {}, token=dpo, headers=hdr)
         expect_status(r, 200, "web user erased")
         c = r.json()

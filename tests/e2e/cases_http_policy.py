@@ -471,8 +471,14 @@ def t_policy(ctx):
         check(isinstance(findings, list) and findings, "no findings array", j)
         got = {(f["path"], f["rule"]) for f in findings}
         check(want <= got, "findings missing", sorted(want - got), findings)
-        check(all(f["severity"] == "error" and f["message"] for f in findings),
-              "findings without severity or message", findings)
+        check(all(f["message"] for f in findings), "findings without a message", findings)
+        # the errors, and the profile's placeholders as warnings
+        eq(sorted((f["path"], f["rule"]) for f in findings if f["severity"] != "error"),
+           sorted([("$.controller.ico_registration", "placeholder"),
+                   ("$.retention[3].legal_source", "placeholder"), ("$.changes", "placeholder")]),
+           "the warnings among the findings")
+        eq({f["severity"] for f in findings if f["rule"] != "placeholder"}, {"error"},
+           "severity of the other findings")
         eq(data_dump(cx.db), before, "the store after an invalid PUT")
         eq(allowed(srv, "GET", "/v1/policy", dora).json()["version"], 1,
            "the version after an invalid PUT")
@@ -482,10 +488,16 @@ def t_policy(ctx):
         # the same through the dry run: 200 with the report, nothing applied
         r = allowed(srv, "POST", "/v1/policy/check", dora, body=bad)
         rep = r.json()
-        eq((rep["valid"], rep["errors"]), (False, len(findings)), "check of the invalid policy")
+        eq((rep["valid"], rep["errors"], rep["warnings"]),
+           (False, len(findings) - 3, 3), "check of the invalid policy")
         eq({(f["path"], f["rule"]) for f in rep["findings"]}, got, "check findings = PUT's")
         rep = allowed(srv, "POST", "/v1/policy/check", dora, body=original).json()
-        eq((rep["valid"], rep["errors"], rep["findings"]), (True, 0, []), "check of the profile")
+        eq((rep["valid"], rep["errors"]), (True, 0), "check of the profile")
+        eq([(f["severity"], f["path"], f["rule"]) for f in rep["findings"]],
+           [("warning", "$.controller.ico_registration", "placeholder"),
+            ("warning", "$.retention[3].legal_source", "placeholder"),
+            ("warning", "$.changes", "placeholder")],
+           "findings of the profile: its placeholders")
         eq(data_dump(cx.db), before, "the store after the dry runs")
 
         # a changed policy: version 2; a removed purpose is refused at once

@@ -47,7 +47,8 @@ def last_event(cx):
 
 def listed(cx, ctl, purpose):
     """The ids of the controller's subjects listed under purpose."""
-    return [s["id"] for s in cx.okj("--purpose", purpose, "subject", "list", "--controller", ctl)]
+    return [s["id"] for s in cx.okj("--purpose", purpose, "subject", "list", "--controller",
+                                    ctl)["subjects"]]
 
 
 def refused_with(cx, rule, *args, stdin=b""):
@@ -136,7 +137,7 @@ def t_policy_versions(ctx):
     old = cx.okj("policy", "show", "--controller", ctl, "--version", "1")
     check("reporting" in [p["id"] for p in old["purposes"]], "version 1 kept", old)
     md = cx.ok("notice", "--controller", ctl).out
-    check("Version 2" in md or "version 2" in md, "the notice shows its version", md[:400])
+    check("Version 2" in md, "the notice shows its version", md[:400])
 
 
 @case("enforcement: consent-based purpose refused without consent, allowed with it, refused "
@@ -243,7 +244,7 @@ def t_notice_ropa(ctx):
     check("<script" not in html.lower(), "no scripts in the notice")
     check("8 years" in html, "therapyaudit retention in the notice")
     draft = cx.ok("notice", "--file", THERAPYAUDIT, store=False).out
-    check("Draft" in draft or "draft" in draft, "a draft says so", draft[:300])
+    check("Draft" in draft, "a draft says so", draft[:300])
     cx.fails(1, "notice", "--controller", "0badc0de-0000-4000-8000-00000000beef",
              says="no policy")
     cx.fails(2, "notice", "--controller", a, "--format", "pdf")

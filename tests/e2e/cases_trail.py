@@ -59,7 +59,7 @@ def t_emptied(ctx):
     expect_error(r, 1, says=("FAILED",))
     # Ordinary use appends new events from the genesis; the trail must not heal.
     cx.run("subject", "show", ids["s1"])
-    cx.run("subject", "list")
+    cx.run("--purpose", "administration", "subject", "list")
     r, j = verify(cx)
     expect_error(r, 1, says=("FAILED",))
     eq(j.get("first_bad_event"), 1, "first bad event after use")
@@ -113,7 +113,7 @@ def t_restart(ctx):
     expect_error(r, 1, says=("nothing to restart",))
     eq(audit_count(cx), n, "events after a refused restart")
     empty_trail(cx)
-    cx.run("subject", "list")  # events appended after the loss, before the decision
+    cx.run("--purpose", "administration", "subject", "list")  # events appended after the loss, before the decision
     r = cx.okj("audit", "restart")
     seq = r["first_event"]
     row = sql(cx.db, "SELECT seq, actor FROM audit_events WHERE seq = ?", (seq,))

@@ -46,6 +46,7 @@ import cases_rows_staff  # noqa: E402
 import cases_deploy  # noqa: E402
 import cases_logs  # noqa: E402
 import cases_disk_full  # noqa: E402
+import cases_defects  # noqa: E402
 
 
 def main():
@@ -77,7 +78,8 @@ def main():
                 cases_rows_staff,
                 cases_deploy,
                 cases_logs,
-                cases_disk_full):
+                cases_disk_full,
+                cases_defects):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]

@@ -84,12 +84,20 @@ static cu_policy *load_profile(const char *name)
         cu_pol_report_release(&rep);
         fail_msg("%s does not validate: %s", name, err.msg);
     }
-    /* A warning would be a data-minimisation finding: the seeds use every
-     * category they collect. */
-    for (size_t i = 0; i < rep.n; i++)
+    /* The only warnings are the placeholders the source notices leave
+     * (no data-minimisation finding: the seeds use every category they
+     * collect), three in each profile. */
+    size_t placeholders = 0;
+    for (size_t i = 0; i < rep.n; i++) {
+        if (strcmp(rep.v[i].rule, "placeholder") == 0) {
+            placeholders++;
+            continue;
+        }
         print_error("%s: warning %s %s: %s\n", name, rep.v[i].path, rep.v[i].rule,
                     rep.v[i].msg);
-    assert_int_equal(rep.nwarnings, 0);
+    }
+    assert_int_equal(placeholders, 3);
+    assert_int_equal(rep.nwarnings, placeholders);
     cu_pol_report_release(&rep);
     assert_non_null(p);
     return p;

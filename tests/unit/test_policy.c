@@ -44,10 +44,10 @@ static char *q(const char *s)
 static const char BASE[] =
     "{'format': 'custos-policy/1',"
     " 'controller': {'name': 'Example Health Ltd', 'address': '1 High Street\\nLeeds LS1 1AA',"
-    "   'email': 'info@example.org', 'phone': '0113 496 0000', 'website': 'https://example.org',"
-    "   'company_number': '01234567', 'ico_registration': 'ZA000000',"
+    "   'email': 'info@examplehealth.nhs.uk', 'phone': '0113 496 0000', 'website': 'https://examplehealth.nhs.uk',"
+    "   'company_number': '01234567', 'ico_registration': 'ZA123456',"
     "   'public_authority': false, 'role': 'controller'},"
-    " 'dpo': {'name': 'Data Protection Officer', 'email': 'dpo@example.org'},"
+    " 'dpo': {'name': 'Data Protection Officer', 'email': 'dpo@examplehealth.nhs.uk'},"
     " 'introduction': 'This notice explains how we use your information.',"
     " 'categories': ["
     "   {'id': 'contact', 'description': 'Name, address, email and phone',"
@@ -286,11 +286,11 @@ static void test_base_has_no_findings(void **state)
 
     assert_string_equal(p->controller.name, "Example Health Ltd");
     assert_string_equal(p->controller.address, "1 High Street\nLeeds LS1 1AA");
-    assert_string_equal(p->ico_registration, "ZA000000");
+    assert_string_equal(p->ico_registration, "ZA123456");
     assert_string_equal(p->company_number, "01234567");
     assert_false(p->public_authority);
     assert_int_equal(p->role, CU_POL_CONTROLLER);
-    assert_string_equal(p->dpo.email, "dpo@example.org");
+    assert_string_equal(p->dpo.email, "dpo@examplehealth.nhs.uk");
     assert_null(p->dpo.phone);
     assert_null(p->representative.name);
     assert_int_equal(p->njoint, 0);
