@@ -421,21 +421,30 @@ static bool id_bytes(const char *id, unsigned char out[16])
     return n == 32 && cu_unhex(hex, 32, out, 16);
 }
 
-static void cursor_make(cu_vault *v, const char *subject_id, const char *item_id,
-                        char out[CU_CURSOR_STRLEN])
+/* "c1" + the keyed tag over (scope, what) + the 16 bytes of body hidden under
+ * a pad derived from the tag: the shape of every cursor. */
+static void cursor_seal(cu_vault *v, const char *scope, const char *what,
+                        unsigned char body[16], char out[CU_CURSOR_STRLEN])
 {
-    unsigned char tag[CU_HASH_BYTES], pad[16], id[16] = {0};
-    cu_vault_cursor_tag(v, subject_id, item_id, tag);
-    (void)id_bytes(item_id, id);
-    cursor_pad(v, subject_id, tag, pad);
+    unsigned char tag[CU_HASH_BYTES], pad[16];
+    cu_vault_cursor_tag(v, scope, what, tag);
+    cursor_pad(v, scope, tag, pad);
     for (int i = 0; i < 16; i++)
-        id[i] ^= pad[i];
+        body[i] ^= pad[i];
     out[0] = 'c';
     out[1] = '1';
     cu_hex(tag, 16, out + 2);
-    cu_hex(id, 16, out + 34);
+    cu_hex(body, 16, out + 34);
     cu_wipe(tag, sizeof tag);
     cu_wipe(pad, sizeof pad);
+}
+
+static void cursor_make(cu_vault *v, const char *subject_id, const char *item_id,
+                        char out[CU_CURSOR_STRLEN])
+{
+    unsigned char id[16] = {0};
+    (void)id_bytes(item_id, id);
+    cursor_seal(v, subject_id, item_id, id, out);
 }
 
 static bool lower_hex(const char *s, size_t n)
@@ -470,19 +479,10 @@ void cu_list_cursor_make(cu_vault *v, const char *scope, uint64_t position,
                          char out[CU_CURSOR_STRLEN])
 {
     char sc[34], hex[33];
-    unsigned char tag[CU_HASH_BYTES], pad[16], body[16];
+    unsigned char body[16];
     list_scope(scope, sc);
     position_bytes(position, body, hex);
-    cu_vault_cursor_tag(v, sc, hex, tag);
-    cursor_pad(v, sc, tag, pad);
-    for (int i = 0; i < 16; i++)
-        body[i] ^= pad[i];
-    out[0] = 'c';
-    out[1] = '1';
-    cu_hex(tag, 16, out + 2);
-    cu_hex(body, 16, out + 34);
-    cu_wipe(tag, sizeof tag);
-    cu_wipe(pad, sizeof pad);
+    cursor_seal(v, sc, hex, body, out);
 }
 
 static bool lower_hex(const char *s, size_t n);
