@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crypto/keyfile.h"
+#include "domain/recover.h"
 #include "domain/vault_impl.h"
 #include "util/file.h"
 

@@ -10,8 +10,6 @@
 #include "crypto/keyfile.h"
 #include "domain/audit.h"
 #include "domain/model.h"
-#include "domain/backup.h"
-#include "domain/erasure.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
@@ -442,22 +440,8 @@ int cu_vault_make_integrity_key(cu_vault *v, cu_err *err)
     return rc;
 }
 
-static int vault_open(const char *store_dir, const char *key_path, bool unsealed_ok,
-                      cu_vault **out, cu_err *err);
-
-int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out, cu_err *err)
-{
-    return vault_open(store_dir, key_path, false, out, err);
-}
-
-int cu_vault_open_unsealed(const char *store_dir, const char *key_path, cu_vault **out,
-                           cu_err *err)
-{
-    return vault_open(store_dir, key_path, true, out, err);
-}
-
-static int vault_open(const char *store_dir, const char *key_path, bool unsealed_ok,
-                      cu_vault **out, cu_err *err)
+int cu_vault_load(const char *store_dir, const char *key_path, bool unsealed_ok, cu_vault **out,
+                  cu_err *err)
 {
     cu_vault *v = calloc(1, sizeof *v);
     if (!v)
@@ -544,13 +528,8 @@ static int vault_open(const char *store_dir, const char *key_path, bool unsealed
                                           "with `custos verify --seal`");
         }
     }
-    /* Erasures recorded in the ledger but not in this store (a restored
-     * backup, or a crash before an erasure committed) are re-applied before
-     * anything is served. */
-    if (!rc)
-        rc = cu_erasure_replay(v, &v->replayed, err);
-    if (!rc)
-        cu_backup_cleanup(v->dir);
+    /* Recovery (re-applying the erasure ledger, removing what an interrupted
+     * backup left) is the caller's: cu_vault_open in recover.c. */
     cu_buf_release(&meta);
     if (rc) {
         cu_vault_close(v);
@@ -558,11 +537,6 @@ static int vault_open(const char *store_dir, const char *key_path, bool unsealed
     }
     *out = v;
     return CU_OK;
-}
-
-int64_t cu_vault_replayed(const cu_vault *v)
-{
-    return v->replayed;
 }
 
 const char *cu_vault_key_path(const cu_vault *v)

@@ -48,17 +48,16 @@ typedef struct cu_actor {
 /* Creates store_dir (mode 0700), the master key (key_path, or
  * store_dir/master.key when NULL), the database and the store-wide keys. */
 CU_MUST_USE int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err);
-CU_MUST_USE int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out,
-                              cu_err *err);
-/* As cu_vault_open, but a store whose rows are not yet authenticated (no
- * integrity key: see integrity.h) opens too, for `custos verify` to check
- * and seal it; cu_vault_open refuses such a store. */
-CU_MUST_USE int cu_vault_open_unsealed(const char *store_dir, const char *key_path,
-                                       cu_vault **out, cu_err *err);
+/* Opens the store in store_dir with its keys: checks that the master key
+ * (key_path, or store_dir/master.key when NULL) matches the store, finishes a
+ * key rotation a crash interrupted, unwraps the store-wide keys and loads the
+ * audit chain's head. A store whose rows are not yet authenticated (no
+ * integrity key: see integrity.h) opens only with unsealed_ok, for `custos
+ * verify` to check and seal it. No recovery is run: interfaces open a vault
+ * with cu_vault_open (recover.h), which loads it and then recovers it. */
+CU_MUST_USE int cu_vault_load(const char *store_dir, const char *key_path, bool unsealed_ok,
+                              cu_vault **out, cu_err *err);
 void cu_vault_close(cu_vault *v);
-
-/* Erasures re-applied from the erasure ledger when the vault was opened. */
-int64_t cu_vault_replayed(const cu_vault *v);
 
 /* The master key file in use and the store's id. */
 const char *cu_vault_key_path(const cu_vault *v);

@@ -58,7 +58,7 @@ struct cu_vault {
     size_t npolicies, policies_cap;
     int64_t data_version;
     bool policies_stale;
-    int64_t replayed; /* erasures re-applied from the ledger when opened */
+    int64_t replayed; /* erasures re-applied from the ledger when opened (recover.c) */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
     struct cu_verified_items *verified; /* subject_rows.c: subjects whose items were checked */
 };
