@@ -628,8 +628,8 @@ static void after_shred(cu_vault *v)
 {
     if (v->batch)
         v->shred_pending = true;
-    else if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
-        return; /* a later checkpoint does it */
+    else if (cu_store_compact_log(v->store, NULL) != CU_OK)
+        return; /* a later compaction does it */
 }
 
 /* Appends an erasure of the subject (items[0..n), or the whole subject when
@@ -984,8 +984,8 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
             else
                 cu_store_rollback(v->store);
         }
-        if (!rc && *replayed && cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
-            rc = CU_OK; /* a later checkpoint does it */
+        if (!rc && *replayed && cu_store_compact_log(v->store, NULL) != CU_OK)
+            rc = CU_OK; /* a later compaction does it */
     }
     for (size_t i = 0; i < rp.n; i++)
         free(rp.v[i].items);

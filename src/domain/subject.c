@@ -1056,12 +1056,12 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
     if (!rc) {
         if (erased_at)
             *erased_at = now;
-        /* Push the overwritten pages out of the WAL as well; if a reader
-         * holds the WAL, a later checkpoint does it. In a batch the pages
-         * are written at its commit, which checkpoints then. */
+        /* Push the overwritten values out of the store's log as well; if a
+         * reader holds it, a later compaction does it. In a batch they are
+         * written at its commit, which compacts then. */
         if (v->batch)
             v->shred_pending = true;
-        else if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
+        else if (cu_store_compact_log(v->store, NULL) != CU_OK)
             rc = CU_OK;
     } else if (rc == CU_EERASED && erased_at) {
         *erased_at = rec.erased_at;

@@ -15,7 +15,6 @@
 #include "util/clock.h"
 #include "util/file.h"
 
-#define DB_NAME "custos.db"
 #define KEY_NAME "master.key"
 #define WRAP_CTX "custwrap"
 #define KEYRING_INDEX "index_root"
@@ -41,9 +40,7 @@ static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err
 
 static int db_path(const cu_vault *v, char *out, size_t n, cu_err *err)
 {
-    if (snprintf(out, n, "%s/%s", v->dir, DB_NAME) >= (int)n)
-        return cu_err_set(err, CU_EINVAL, "store path too long");
-    return CU_OK;
+    return cu_store_location(v->dir, out, n, err);
 }
 
 static size_t keyring_ad(const char *name, unsigned char out[64])
@@ -174,7 +171,7 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
     int rc = paths(v, store_dir, key_path, err);
     if (!rc)
         rc = db_path(v, db, sizeof db, err);
-    if (!rc && access(db, F_OK) == 0)
+    if (!rc && cu_store_exists(db))
         rc = cu_err_set(err, CU_ECONFLICT, "a store already exists in %s", store_dir);
     if (!rc)
         rc = cu_mkdir_p(store_dir, err);
@@ -235,14 +232,8 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
     if (rc) {
         cu_store_close(v->store);
         v->store = NULL;
-        if (made_db) {
-            char side[PATH_MAX + 32];
-            unlink(db);
-            snprintf(side, sizeof side, "%s-wal", db);
-            unlink(side);
-            snprintf(side, sizeof side, "%s-shm", db);
-            unlink(side);
-        }
+        if (made_db)
+            cu_store_remove(db);
         if (made_key)
             unlink(v->key_path);
     }
@@ -452,7 +443,7 @@ int cu_vault_load(const char *store_dir, const char *key_path, bool unsealed_ok,
     int rc = paths(v, store_dir, key_path, err);
     if (!rc)
         rc = db_path(v, db, sizeof db, err);
-    if (!rc && access(db, F_OK) != 0)
+    if (!rc && !cu_store_exists(db))
         rc = cu_err_set(err, CU_ENOTFOUND, "no store in %s (run: custos init)", store_dir);
     if (!rc)
         rc = cu_store_open(db, false, &v->store, err);
@@ -650,21 +641,21 @@ static int check_master(cu_vault *v, cu_err *err)
 static int tx_begin(cu_vault *v, cu_err *err)
 {
     int rc = cu_store_begin(v->store, err);
-    /* The data version cu_store_begin has just read changes when another
+    /* The change counter cu_store_begin has just read changes when another
      * process has committed since: that commit may have rotated the master
      * key (checked before anything else in the transaction) or changed a
-     * policy (the cached ones are dropped). A failed check leaves the data
-     * version unrecorded, so the next transaction checks again. */
-    int64_t dv = rc ? 0 : cu_store_data_version(v->store);
-    if (!rc && dv != v->data_version && (rc = check_master(v, err)))
+     * policy (the cached ones are dropped). A failed check leaves the
+     * counter unrecorded, so the next transaction checks again. */
+    int64_t dv = rc ? 0 : cu_store_change_counter(v->store);
+    if (!rc && dv != v->changes && (rc = check_master(v, err)))
         cu_store_rollback(v->store);
     if (!rc && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
-    if (!rc && dv != v->data_version)
+    if (!rc && dv != v->changes)
         cu_items_verified_forget(v);
-    if (!rc && (dv != v->data_version || v->policies_stale)) {
+    if (!rc && (dv != v->changes || v->policies_stale)) {
         drop_policies(v);
-        v->data_version = dv;
+        v->changes = dv;
     }
     return rc;
 }
@@ -757,8 +748,8 @@ int cu_vault_batch_commit(cu_vault *v, cu_err *err)
         return cu_err_set(err, CU_EINTERNAL, "no batch is open");
     v->batch = false;
     int rc = tx_commit(v, err);
-    if (!rc && v->shred_pending && cu_store_checkpoint_wal(v->store, NULL) != CU_OK) {
-        /* see cu_subject_erase: a reader holds the WAL, a later checkpoint does it */
+    if (!rc && v->shred_pending && cu_store_compact_log(v->store, NULL) != CU_OK) {
+        /* see cu_subject_erase: a later compaction does it */
     }
     v->shred_pending = false;
     return rc;

@@ -2,8 +2,8 @@
  * vault.h — an open custos store with its keys, and the one choke point every
  * access to personal data goes through.
  *
- * A vault is a directory: custos.db (the SQLite store) and, unless another
- * path is given, master.key (mode 0600). Opening checks that the master key
+ * A vault is a directory: the store (at cu_store_location of it: store.h)
+ * and, unless another path is given, master.key (mode 0600). Opening checks that the master key
  * matches the store (its key id is recorded in the store), unwraps the
  * store-wide keys into locked memory and wipes them on close.
  *

@@ -46,7 +46,7 @@ struct cu_vault {
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     struct cu_audit_pin *pin;  /* where the trail begins (audit.h); NULL: none found */
     bool batch;
-    bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
+    bool shred_pending; /* an erase in the open batch: compact the store's log at commit */
     /* Each controller's current policy, parsed once (policy NULL: none). The
      * cache is dropped when another connection has committed since it was
      * filled (checked at the start of every transaction) and after this
@@ -56,7 +56,7 @@ struct cu_vault {
         cu_policy *policy;
     } *policies;
     size_t npolicies, policies_cap;
-    int64_t data_version;
+    int64_t changes; /* cu_store_change_counter when the caches were last checked */
     bool policies_stale;
     int64_t replayed; /* erasures re-applied from the ledger when opened (recover.c) */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
