@@ -86,7 +86,7 @@ CASES = [
      "crypto_generichash"),
     ("cu_sign_verify without CU_MUST_USE is refused", "src/crypto/crypto.h",
      sub("CU_MUST_USE bool cu_sign_verify(", "bool cu_sign_verify("), 4, "cu_sign_verify"),
-    ("cu_op_end without CU_MUST_USE is refused", "src/domain/vault_impl.h",
+    ("cu_op_end without CU_MUST_USE is refused", "src/domain/op.h",
      sub("CU_MUST_USE int cu_op_end(", "int cu_op_end("), 4, "cu_op_end"),
     ("a second declaration without CU_MUST_USE is refused", "src/domain/audit.h",
      sub("#endif", "bool cu_ct_equal(const void *a, const void *b, size_t n);\n#endif"), 4,

@@ -365,7 +365,7 @@ static int open_and_decide(cu_vault *v, cu_op *op, const char *subject_id,
         rc = load_items(v, rec->id, h, err);
     if (!rc)
         rc = cu_items_sum_check(v, rec, &h->sum, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec->id, dek, NULL, err)))
+    if (!rc && !(rc = cu_op_subject_key(v, op, rec->id, dek, NULL, err)))
         *have_key = true;
     if (!rc)
         rc = decide_all(v, rec, dek, h, o, out, err);
@@ -848,7 +848,7 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
             } else if (!rc) {
                 cu_key dek;
                 int64_t ver;
-                rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err);
+                rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err);
                 if (!rc) {
                     rc = shred_items(v, &rec, &dek, &h, erase, &ver, err);
                     cu_key_wipe(&dek);

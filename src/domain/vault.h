@@ -1,20 +1,14 @@
 /*
- * vault.h — an open custos store with its keys, and the one choke point every
- * access to personal data goes through.
+ * vault.h — an open custos store with its keys and transactions.
  *
  * A vault is a directory: the store (at cu_store_location of it: store.h)
- * and, unless another path is given, master.key (mode 0600). Opening checks that the master key
- * matches the store (its key id is recorded in the store), unwraps the
+ * and, unless another path is given, master.key (mode 0600). Opening checks
+ * that the master key matches the store (its key id is recorded in the store), unwraps the
  * store-wide keys into locked memory and wipes them on close.
  *
- * The choke point: every operation on personal data is bracketed by
- * cu_op_begin() and cu_op_end(). Between them the operation calls
- * cu_op_authorise() once it knows which controller and subject it touches;
- * that decision (actor authenticated, role allowed, purpose stated) is made in
- * one place. cu_op_end() appends exactly one audit event in the same
- * transaction as the change: outcome "ok" keeps the change; "denied",
- * "not_found" and "erased" undo the change but keep the event; any other
- * failure undoes both, so nothing half-written remains.
+ * The choke point every operation on personal data goes through
+ * (cu_op_begin, cu_op_authorise, cu_op_end) is op.h. Opening a vault for
+ * service (load, then recovery) is recover.h.
  *
  * Group commit: between cu_vault_batch_begin() and cu_vault_batch_commit()
  * many operations share one transaction (each in its own savepoint); the batch
