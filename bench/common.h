@@ -12,6 +12,7 @@
 
 #include "domain/input.h"
 #include "domain/subject.h"
+#include "domain/recover.h"
 #include "domain/vault.h"
 
 /* Default parent of the temporary store: on the same disk as /work here. */

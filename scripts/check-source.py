@@ -16,7 +16,13 @@ failing one; exit status 1 when any fails:
      CU_MUST_USE (warn_unused_result), so a caller cannot drop its answer;
   5. warnings are errors in every build the Makefile sets up (--werror) and
      never in meson.build's default_options (a packager's newer compiler must
-     not break their build).
+     not break their build);
+  6. nothing above src/store (src/domain, src/http, src/iface, src/cli) names
+     a storage backend's specifics in code: no identifier containing
+     "sqlite", "PRAGMA" or "data_version", nor a write-log checkpoint
+     ("wal_checkpoint", "checkpoint_wal", any case). The audit trail's signed
+     checkpoints (cu_checkpoint, cu_store_checkpoint_add, ...) are the
+     domain's own term and are not matched.
 
 Comments and string literals are blanked before matching, so prose that names
 a banned function is not a violation; a call in a macro still is.
@@ -170,6 +176,26 @@ def check_werror(root):
     return problems
 
 
+def check_backend_words(root):
+    # sqlite3.h and sqlite3_* calls are check 2's; an #include line is not
+    # code here.
+    pat = re.compile(r"(?<![\w])(\w*(?:[Ss][Qq][Ll][Ii][Tt][Ee]|PRAGMA|data_version|"
+                     r"[Ww][Aa][Ll]_?[Cc][Hh][Ee][Cc][Kk][Pp][Oo][Ii][Nn][Tt]|"
+                     r"[Cc][Hh][Ee][Cc][Kk][Pp][Oo][Ii][Nn][Tt]_?[Ww][Aa][Ll])\w*)(\s*\()?")
+    found = []
+    for rel, path in sources(root, ("src/domain", "src/http", "src/iface", "src/cli")):
+        text = source(path)[1]
+        for m in pat.finditer(text):
+            if m.group(1).startswith("sqlite3_") and m.group(2):
+                continue
+            bol = text.rfind("\n", 0, m.start()) + 1
+            if re.match(r"\s*#\s*include\b", text[bol:m.start()]):
+                continue
+            line = text.count("\n", 0, m.start()) + 1
+            found.append("%s:%d: %s" % (rel, line, m.group(1)))
+    return found
+
+
 CHECKS = (
     ("no unbounded or non-reentrant string functions in src, tests, fuzz, bench",
      check_banned),
@@ -178,6 +204,8 @@ CHECKS = (
      check_sodium),
     ("every verifier is declared CU_MUST_USE (warn_unused_result)", check_verifiers),
     ("--werror in every Makefile build, never in meson's default_options", check_werror),
+    ("nothing above src/store names SQLite specifics (sqlite, PRAGMA, data_version, "
+     "WAL checkpoint)", check_backend_words),
 )
 
 

@@ -86,7 +86,7 @@ CASES = [
      "crypto_generichash"),
     ("cu_sign_verify without CU_MUST_USE is refused", "src/crypto/crypto.h",
      sub("CU_MUST_USE bool cu_sign_verify(", "bool cu_sign_verify("), 4, "cu_sign_verify"),
-    ("cu_op_end without CU_MUST_USE is refused", "src/domain/vault_impl.h",
+    ("cu_op_end without CU_MUST_USE is refused", "src/domain/op.h",
      sub("CU_MUST_USE int cu_op_end(", "int cu_op_end("), 4, "cu_op_end"),
     ("a second declaration without CU_MUST_USE is refused", "src/domain/audit.h",
      sub("#endif", "bool cu_ct_equal(const void *a, const void *b, size_t n);\n#endif"), 4,
@@ -100,6 +100,32 @@ CASES = [
      sub("default_options: [", "default_options: ['werror=true', "), 5, "meson.build:"),
     ("a Makefile build without --werror is refused", "Makefile",
      sub("--buildtype=debug --werror", "--buildtype=debug"), 5, "Makefile:"),
+    ("data_version read in the domain is refused", "src/domain/vault.c",
+     append("int64_t planted_dv(cu_vault *v);\n"
+            "int64_t planted_dv(cu_vault *v) { return cu_store_data_version(v->store); }"), 6,
+     "src/domain/vault.c:"),
+    ("a WAL checkpoint called from the domain is refused", "src/domain/erasure.c",
+     append("void planted(cu_vault *v);\n"
+            "void planted(cu_vault *v) { (void)cu_store_checkpoint_wal(v->store, NULL); }"), 6,
+     "cu_store_checkpoint_wal"),
+    ("a sqlite name in the CLI is refused", "src/cli/out.c",
+     append("static const int sqlite_busy_ms = 5000;\n"
+            "int planted(void);\nint planted(void) { return sqlite_busy_ms; }"), 6,
+     "sqlite_busy_ms"),
+    ("a PRAGMA in http is refused", "src/http/api_util.c",
+     append("#define PRAGMA_SYNC 2\nint planted(void);\nint planted(void) { return PRAGMA_SYNC; }"),
+     6, "PRAGMA_SYNC"),
+    ("a SQLite type in iface is refused", "src/iface/render.c",
+     append("struct Sqlite3Handle;\nvoid planted(struct Sqlite3Handle *h);"), 6,
+     "Sqlite3Handle"),
+    ("SQLite words only in comments and strings pass, as do audit checkpoints",
+     "src/domain/audit.c",
+     append("/* the sqlite data_version, a PRAGMA, a WAL checkpoint */\n"
+            "static const char planted[] = \"PRAGMA data_version; sqlite wal_checkpoint\";\n"
+            "const char *planted_words(void);\n"
+            "const char *planted_words(void) { return planted; }\n"
+            "int planted_checkpoint(int checkpoints);\n"
+            "int planted_checkpoint(int checkpoints) { return checkpoints; }"), None, None),
 ]
 
 
@@ -131,7 +157,7 @@ def main():
             try:
                 edit(tree, rel, fn)
                 rc, verdicts, out = run_check(tree)
-                if len(verdicts) < 5:
+                if len(verdicts) < 6:
                     problem = "the check printed %d verdicts" % len(verdicts)
                 for k, v in sorted(verdicts.items()):
                     want = "not ok" if k == expect else "ok"

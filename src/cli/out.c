@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "domain/recover.h"
 #include "domain/requests.h"
 #include "domain/model.h"
 #include "domain/subject.h"

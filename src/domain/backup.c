@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "crypto/keyfile.h"
+#include "domain/recover.h"
 #include "domain/vault_impl.h"
 #include "util/file.h"
 
@@ -194,7 +195,8 @@ int cu_vault_backup(cu_vault *v, const cu_actor *a, const char *path, cu_backup_
         return cu_err_set(err, CU_ECONFLICT, "%s exists: a backup never overwrites a file",
                           path);
     char copy[PATH_MAX + 32], tmp[PATH_MAX + 16];
-    snprintf(copy, sizeof copy, "%s/.backup-%d.db", v->dir, (int)getpid());
+    snprintf(copy, sizeof copy, "%s/.backup-%d%s", v->dir, (int)getpid(),
+             cu_store_copy_suffix());
     int n = snprintf(tmp, sizeof tmp, "%s.partial", path);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return cu_err_set(err, CU_EINVAL, "backup path too long");
@@ -243,8 +245,8 @@ void cu_backup_cleanup(const char *store_dir)
     struct dirent *e;
     while ((e = readdir(d)))
         if (strncmp(e->d_name, ".backup-", 8) == 0) {
-            size_t n = strlen(e->d_name);
-            if (n > 3 && strcmp(e->d_name + n - 3, ".db") == 0)
+            size_t n = strlen(e->d_name), ns = strlen(cu_store_copy_suffix());
+            if (n > ns && strcmp(e->d_name + n - ns, cu_store_copy_suffix()) == 0)
                 (void)unlinkat(dirfd(d), e->d_name, 0);
         }
     closedir(d);
@@ -279,13 +281,13 @@ int cu_backup_restore(const char *file, const char *store_dir, const char *key_p
                       int64_t *replayed, cu_err *err)
 {
     char db[PATH_MAX], part[PATH_MAX], key[PATH_MAX], ledger[PATH_MAX];
-    if (snprintf(db, sizeof db, "%s/custos.db", store_dir) >= (int)sizeof db ||
-        snprintf(part, sizeof part, "%s/custos.db.restoring", store_dir) >= (int)sizeof part ||
+    if (cu_store_location(store_dir, db, sizeof db, NULL) != CU_OK ||
+        snprintf(part, sizeof part, "%s.restoring", db) >= (int)sizeof part ||
         snprintf(key, sizeof key, "%s/master.key", store_dir) >= (int)sizeof key ||
         snprintf(ledger, sizeof ledger, "%s/%s", store_dir, "erasure.ledger") >=
             (int)sizeof ledger)
         return cu_err_set(err, CU_EINVAL, "store path too long");
-    if (access(db, F_OK) == 0)
+    if (cu_store_exists(db))
         return cu_err_set(err, CU_ECONFLICT, "%s already holds a store: restore into a new "
                                              "directory",
                           store_dir);
@@ -360,14 +362,8 @@ int cu_backup_restore(const char *file, const char *store_dir, const char *key_p
     if (rc) {
         if (made_part)
             (void)unlink(part);
-        if (made_db) {
-            char side[PATH_MAX + 8];
-            (void)unlink(db);
-            snprintf(side, sizeof side, "%s-wal", db);
-            (void)unlink(side);
-            snprintf(side, sizeof side, "%s-shm", db);
-            (void)unlink(side);
-        }
+        if (made_db)
+            cu_store_remove(db);
         if (made_key)
             (void)unlink(key);
         if (made_ledger)

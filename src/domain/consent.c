@@ -918,7 +918,7 @@ static int record_consent(cu_vault *v, cu_op *op, cu_subject_rec *rec,
     cu_buf_init(&sealed, CU_MAX_EVIDENCE_BYTES * 2);
     if (in->evidence_len) {
         cu_key dek;
-        rc = cu_vault_subject_key(v, rec->id, &dek, NULL, err);
+        rc = cu_op_subject_key(v, op, rec->id, &dek, NULL, err);
         if (!rc) {
             unsigned char ad[CU_AD_MAX];
             size_t adlen = cu_ad_item(ad, rec->controller_id, rec->id, id, "consent.evidence",
@@ -1062,7 +1062,7 @@ int cu_consent_history(cu_vault *v, const cu_actor *a, const char *subject_id,
     cu_subject_rec rec;
     cu_key dek;
     rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err))) {
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err))) {
         history_ctx h = {.v = v, .rec = &rec, .dek = &dek, .cb = cb, .ctx = ctx, .err = err};
         rc = consents_each(v, rec.id, one_consent, &h, err);
         cu_key_wipe(&dek);

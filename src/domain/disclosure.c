@@ -187,7 +187,7 @@ static int with_subject_key(cu_vault *v, const cu_actor *a, const char *subject_
     cu_key dek;
     bool have_key = false;
     rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err)))
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err)))
         have_key = true;
     if (!rc)
         rc = fn(v, &op, &rec, &dek, ctx, err);

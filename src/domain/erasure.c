@@ -365,7 +365,7 @@ static int open_and_decide(cu_vault *v, cu_op *op, const char *subject_id,
         rc = load_items(v, rec->id, h, err);
     if (!rc)
         rc = cu_items_sum_check(v, rec, &h->sum, err);
-    if (!rc && !(rc = cu_vault_subject_key(v, rec->id, dek, NULL, err)))
+    if (!rc && !(rc = cu_op_subject_key(v, op, rec->id, dek, NULL, err)))
         *have_key = true;
     if (!rc)
         rc = decide_all(v, rec, dek, h, o, out, err);
@@ -628,8 +628,8 @@ static void after_shred(cu_vault *v)
 {
     if (v->batch)
         v->shred_pending = true;
-    else if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
-        return; /* a later checkpoint does it */
+    else if (cu_store_compact_log(v->store, NULL) != CU_OK)
+        return; /* a later compaction does it */
 }
 
 /* Appends an erasure of the subject (items[0..n), or the whole subject when
@@ -854,7 +854,7 @@ static int replay_one(cu_vault *v, const cu_actor *a, const pending *p, bool *do
             } else if (!rc) {
                 cu_key dek;
                 int64_t ver;
-                rc = cu_vault_subject_key(v, rec.id, &dek, NULL, err);
+                rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err);
                 if (!rc) {
                     rc = shred_items(v, &rec, &dek, &h, erase, &ver, err);
                     cu_key_wipe(&dek);
@@ -990,8 +990,8 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
             else
                 cu_store_rollback(v->store);
         }
-        if (!rc && *replayed && cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
-            rc = CU_OK; /* a later checkpoint does it */
+        if (!rc && *replayed && cu_store_compact_log(v->store, NULL) != CU_OK)
+            rc = CU_OK; /* a later compaction does it */
     }
     for (size_t i = 0; i < rp.n; i++)
         free(rp.v[i].items);

@@ -120,7 +120,7 @@ CU_MUST_USE int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *s
                                    cu_err *err);
 
 /* Re-applies ledger entries the store has not seen (after a restore, or a
- * crash between the ledger write and the commit); called by cu_vault_open
+ * crash between the ledger write and the commit); called by cu_vault_open (recover.c)
  * before anything is served. *replayed counts the erasures re-applied. */
 CU_MUST_USE int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err);
 

@@ -324,8 +324,8 @@ static size_t note_ad(unsigned char out[CU_AD_MAX], const char *request_id, cons
  * fulfilled after the erasure) there is no subject key left: later notes go
  * under the store's requests key, so the record of how the request was
  * answered survives it. */
-static int note_key(cu_vault *v, const cu_request_rec *r, cu_key *dek, bool *subject,
-                    cu_err *err)
+static int note_key(cu_vault *v, const cu_op *op, const cu_request_rec *r, cu_key *dek,
+                    bool *subject, cu_err *err)
 {
     *subject = r->subject_id[0] != '\0';
     if (*subject) {
@@ -336,18 +336,18 @@ static int note_key(cu_vault *v, const cu_request_rec *r, cu_key *dek, bool *sub
         *subject = !s.erased_at;
     }
     if (*subject)
-        return cu_vault_subject_key(v, r->subject_id, dek, NULL, err);
+        return cu_op_subject_key(v, op, r->subject_id, dek, NULL, err);
     *dek = *v->requests_key;
     return CU_OK;
 }
 
-static int add_event(cu_vault *v, const cu_actor *a, const cu_request_rec *r, const char *action,
-                     const char *from, const char *on, const char *why, size_t why_len,
-                     cu_err *err)
+static int add_event(cu_vault *v, const cu_op *op, const cu_actor *a, const cu_request_rec *r,
+                     const char *action, const char *from, const char *on, const char *why,
+                     size_t why_len, cu_err *err)
 {
     cu_key dek;
     bool subject;
-    int rc = note_key(v, r, &dek, &subject, err);
+    int rc = note_key(v, op, r, &dek, &subject, err);
     if (rc)
         return rc;
     char eid[CU_ID_STRLEN];
@@ -406,7 +406,7 @@ static int collect_store_sealed(void *ctx, const cu_request_event_row *e)
     return CU_OK;
 }
 
-static int reseal_notes(cu_vault *v, const cu_request_rec *r, cu_err *err)
+static int reseal_notes(cu_vault *v, const cu_op *op, const cu_request_rec *r, cu_err *err)
 {
     reseal_ctx c = {0};
     int rc = cu_store_request_event_each(v->store, r->id, collect_store_sealed, &c, err);
@@ -414,7 +414,7 @@ static int reseal_notes(cu_vault *v, const cu_request_rec *r, cu_err *err)
         rc = cu_err_set(err, rc, "out of memory");
     cu_key dek;
     bool subject, have_dek = false;
-    if (!rc && c.n && !(rc = note_key(v, r, &dek, &subject, err)))
+    if (!rc && c.n && !(rc = note_key(v, op, r, &dek, &subject, err)))
         have_dek = true;
     for (size_t i = 0; !rc && i < c.n; i++) {
         unsigned char ad[CU_AD_MAX];
@@ -602,8 +602,8 @@ int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *i
         rc = cu_store_request_insert(v->store, &r, err);
     }
     if (!rc)
-        rc = add_event(v, a, &r, "receive", NULL, r.received_on, in->details, in->details_len,
-                       err);
+        rc = add_event(v, &op, a, &r, "receive", NULL, r.received_on, in->details,
+                       in->details_len, err);
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
     if (!rc)
         memcpy(id_out, r.id, CU_ID_STRLEN);
@@ -809,10 +809,10 @@ int cu_request_change(cu_vault *v, const cu_actor *a, const char *id, const cu_r
         }
     }
     if (!rc && c->t == CU_RQ_VERIFY)
-        rc = reseal_notes(v, &r, err);
+        rc = reseal_notes(v, &op, &r, err);
     if (!rc)
-        rc = add_event(v, a, &r, cu_rq_transition_name(c->t), from_s, on_s, c->why, c->why_len,
-                       err);
+        rc = add_event(v, &op, a, &r, cu_rq_transition_name(c->t), from_s, on_s, c->why,
+                       c->why_len, err);
     if (!rc && out)
         rc = clock_of(v, &r, NULL, NULL, cu_rq_today(), out, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
@@ -870,7 +870,7 @@ int cu_request_show(cu_vault *v, const cu_actor *a, const char *id, cu_request_v
     if (!rc && r.subject_id[0]) {
         cu_subject_rec s;
         rc = cu_subject_load(v, r.subject_id, &s, err);
-        if (!rc && !s.erased_at && !(rc = cu_vault_subject_key(v, s.id, &dek, NULL, err)))
+        if (!rc && !s.erased_at && !(rc = cu_op_subject_key(v, &op, s.id, &dek, NULL, err)))
             have_dek = true;
     }
     if (!rc) {

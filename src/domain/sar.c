@@ -323,7 +323,7 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
                             "subject on their care list may withhold items");
         }
     }
-    if (!rc && !(rc = cu_vault_subject_key(v, rec->id, &dek, NULL, err)))
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec->id, &dek, NULL, err)))
         have_key = true;
     if (!rc)
         rc = cu_vault_policy(v, rec->controller_id, &sar.policy, err);

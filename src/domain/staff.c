@@ -1331,7 +1331,7 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
     int64_t now = cu_now_us();
     char id[CU_ID_STRLEN];
     cu_random_id(id);
-    if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err))) {
+    if (!rc && !(rc = cu_op_subject_key(v, &op, subject_id, &dek, NULL, err))) {
         /* The reason may describe the patient: sealed under the subject's key. */
         unsigned char ad[CU_AD_MAX];
         size_t adlen = cu_ad_item(ad, rec.controller_id, subject_id, id, "break_glass.reason",
@@ -1359,6 +1359,7 @@ int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char *subject_id,
 
 typedef struct grant_ctx {
     cu_vault *v;
+    const cu_op *op;
     bool reveal;
     cu_grant_cb cb;
     void *ctx;
@@ -1377,7 +1378,7 @@ static int grant_row(void *ctx, const cu_break_glass_row *g)
     cu_subject_rec rec;
     cu_key dek;
     if (c->reveal && cu_subject_load(c->v, g->subject_id, &rec, NULL) == CU_OK &&
-        cu_vault_subject_key(c->v, g->subject_id, &dek, NULL, NULL) == CU_OK) {
+        cu_op_subject_key(c->v, c->op, g->subject_id, &dek, NULL, NULL) == CU_OK) {
         unsigned char ad[CU_AD_MAX];
         size_t adlen = cu_ad_item(ad, rec.controller_id, g->subject_id, g->id,
                                   "break_glass.reason", rec.key_version);
@@ -1401,7 +1402,7 @@ int cu_break_glass_list(cu_vault *v, const cu_actor *a, int64_t since, cu_grant_
     memcpy(op.controller_id, a->controller_id, strnlen(a->controller_id, CU_ID_STRLEN - 1));
     rc = cu_op_authorise(v, &op, err);
     if (!rc) {
-        grant_ctx c = {.v = v, .reveal = op.decision.categories == (1u << CU_CAT_COUNT) - 1,
+        grant_ctx c = {.v = v, .op = &op, .reveal = op.decision.categories == (1u << CU_CAT_COUNT) - 1,
                        .cb = cb, .ctx = ctx, .err = err};
         rc = cu_store_break_glass_each(v->store, a->controller_id, since, grant_row, &c, err);
     }

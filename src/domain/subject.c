@@ -177,52 +177,6 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
     return rc;
 }
 
-/* Loads the subject, authorises the operation on it, and refuses erased
- * subjects; the common start of every operation on one subject. */
-int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subject_rec *rec,
-                       cu_err *err)
-{
-    /* A pseudonym names the subject for those who may not see its id; those
-     * who see subjects only by pseudonym may name them no other way. */
-    char real[CU_ID_STRLEN];
-    int rc = cu_op_name_subject(op, subject_id, err);
-    if (rc)
-        return rc;
-    if ((rc = cu_subject_resolve(v, subject_id, real, err)))
-        return rc;
-    subject_id = real;
-    memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
-    rc = cu_subject_load(v, subject_id, rec, err);
-    if (rc == CU_ENOTFOUND)
-        return cu_err_set(err, CU_ENOTFOUND, "no subject %s", subject_id);
-    if (rc)
-        return rc;
-    memcpy(op->controller_id, rec->controller_id, CU_ID_STRLEN);
-    op->subject = rec;
-    /* Refusals name the subject as it was asked for (a concealed one as for a
-     * pseudonym that names no subject). */
-    if ((rc = cu_op_authorise(v, op, err)))
-        return rc;
-    if (rec->erased_at) {
-        /* An exact time joins a pseudonym to the identified record. */
-        if (op->decision.pseudonymise)
-            return cu_err_set(err, CU_EERASED, "subject %s was erased", rec->pseudonym);
-        char when[CU_TIME_STRLEN], again[CU_TIME_STRLEN];
-        cu_time_format(rec->erased_at, when);
-        /* A restored copy: the erasure was applied again to it later. */
-        if (rec->updated_at > rec->erased_at) {
-            cu_time_format(rec->updated_at, again);
-            return cu_err_set(err, CU_EERASED,
-                              "subject %s was erased at %s (applied again to the restored "
-                              "copy at %s)",
-                              op->named[0] ? op->named : subject_id, when, again);
-        }
-        return cu_err_set(err, CU_EERASED, "subject %s was erased at %s",
-                          op->named[0] ? op->named : subject_id, when);
-    }
-    return CU_OK;
-}
-
 int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
                          const cu_doc *doc, char (*ids_out)[CU_ID_STRLEN], cu_err *err)
 {
@@ -240,7 +194,7 @@ int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
     if (!rc)
         subject_id = rec.id; /* when named by pseudonym */
     if (!rc)
-        rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err);
+        rc = cu_op_subject_key(v, &op, subject_id, &dek, NULL, err);
     if (!rc) {
         int64_t now = cu_now_us();
         for (size_t i = 0; !rc && i < doc->n; i++)
@@ -373,7 +327,7 @@ int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id, cu_su
     rc = cu_op_open_subject(v, &op, subject_id, &sv->rec, err);
     if (!rc) {
         cu_key dek;
-        rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
+        rc = cu_op_subject_key(v, &op, sv->rec.id, &dek, NULL, err);
         if (!rc) {
             read_ctx c = {.v = v, .rec = &sv->rec, .dek = &dek, .sv = sv,
                           .allowed = op.decision.categories, .err = err};
@@ -583,7 +537,7 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
         rc = cursor_open(v, sv->rec.id, cursor, after, err);
     if (!rc) {
         cu_key dek;
-        rc = cu_vault_subject_key(v, sv->rec.id, &dek, NULL, err);
+        rc = cu_op_subject_key(v, &op, sv->rec.id, &dek, NULL, err);
         if (!rc) {
             page_ctx c = {.rc = {.v = v, .rec = &sv->rec, .dek = &dek, .sv = sv,
                                  .allowed = op.decision.categories, .err = err}};
@@ -704,8 +658,9 @@ static int hit_item(void *ctx, const cu_item_row *r)
     return cu_buf_append(h->sealed, r->value, r->value_len) ? CU_ENOMEM : 0;
 }
 
-static int check_hit(cu_vault *v, const cu_subject_rec *rec, const char *item_id,
-                     const char *kind, const char *value, size_t n, cu_err *err)
+static int check_hit(cu_vault *v, const cu_op *op, const cu_subject_rec *rec,
+                     const char *item_id, const char *kind, const char *value, size_t n,
+                     cu_err *err)
 {
     if (!cu_vault_sealed(v))
         return CU_OK;
@@ -723,7 +678,7 @@ static int check_hit(cu_vault *v, const cu_subject_rec *rec, const char *item_id
         rc = cu_err_set(err, CU_ETAMPER, "identifiers %s/%s has been altered", rec->id,
                         item_id);
     cu_key dek;
-    if (!rc && !(rc = cu_vault_subject_key(v, rec->id, &dek, NULL, err))) {
+    if (!rc && !(rc = cu_op_subject_key(v, op, rec->id, &dek, NULL, err))) {
         unsigned char ad[CU_AD_MAX], want[CU_HASH_BYTES], got[CU_HASH_BYTES];
         size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, item_id, h.field,
                                    rec->key_version, h.category, h.version);
@@ -830,7 +785,7 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
                             found.ids[i]);
         for (size_t k = 0; !rc && k < found.nhits; k++)
             if (strcmp(found.hits[k][0], rec.id) == 0 && !rec.erased_at)
-                rc = check_hit(v, &rec, found.hits[k][1], s.kind, norm, s.n, err);
+                rc = check_hit(v, &op, &rec, found.hits[k][1], s.kind, norm, s.n, err);
         if (!rc)
             rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
         if (!rc && allowed) {
@@ -1052,7 +1007,7 @@ int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a, const char *subjec
     rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
     if (!rc)
         subject_id = rec.id; /* when named by pseudonym */
-    if (!rc && !(rc = cu_vault_subject_key(v, subject_id, &dek, NULL, err)))
+    if (!rc && !(rc = cu_op_subject_key(v, &op, subject_id, &dek, NULL, err)))
         have_key = true;
     /* The items read one at a time below are the subject's current ones. */
     if (!rc)
@@ -1129,12 +1084,12 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
     if (!rc) {
         if (erased_at)
             *erased_at = now;
-        /* Push the overwritten pages out of the WAL as well; if a reader
-         * holds the WAL, a later checkpoint does it. In a batch the pages
-         * are written at its commit, which checkpoints then. */
+        /* Push the overwritten values out of the store's log as well; if a
+         * reader holds it, a later compaction does it. In a batch they are
+         * written at its commit, which compacts then. */
         if (v->batch)
             v->shred_pending = true;
-        else if (cu_store_checkpoint_wal(v->store, NULL) != CU_OK)
+        else if (cu_store_compact_log(v->store, NULL) != CU_OK)
             rc = CU_OK;
     } else if (rc == CU_EERASED && erased_at) {
         *erased_at = rec.erased_at;
@@ -1199,6 +1154,7 @@ int cu_subject_list(cu_vault *v, const cu_actor *a, const char *controller_id, c
 /* ---- audit trail access ---- */
 
 typedef struct list_ctx {
+    const cu_op *op;
     cu_vault *v;
     const char *controller; /* staff: only this controller's events */
     bool with_values;
@@ -1228,7 +1184,7 @@ static int list_event(void *ctx, const cu_audit_row *r)
     cu_buf plain;
     cu_buf_init(&plain, CU_MAX_INPUT_BYTES * 2);
     int shown = 0;
-    if (cu_vault_subject_key(c->v, r->subject_id, &dek, NULL, NULL) == CU_OK) {
+    if (cu_op_subject_key(c->v, c->op, r->subject_id, &dek, NULL, NULL) == CU_OK) {
         unsigned char ad[CU_AD_MAX];
         size_t n = cu_ad_audit(ad, d.controller.p, d.controller.n, d.subject.p, d.subject.n,
                                d.seq);
@@ -1283,7 +1239,7 @@ static int audit_list(cu_vault *v, const cu_actor *a, cu_act act, const cu_audit
     if (!rc) {
         /* The limit counts what the caller may see, so it applies after the
          * controller filter, not in the query. */
-        list_ctx c = {.v = v, .controller = a->controller_id, .with_values = with_values,
+        list_ctx c = {.op = &op, .v = v, .controller = a->controller_id, .with_values = with_values,
                       .limit = filter.limit, .cb = cb, .ctx = ctx};
         if (c.controller)
             filter.limit = 0;

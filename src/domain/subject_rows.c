@@ -516,7 +516,7 @@ static int subj_verify(cu_vault *v, cu_row_report_cb report, void *ctx, int64_t 
             rc = report(ctx, "subjects", rec->id, "its consent records do not match its record "
                                                   "(a record removed)");
         cu_key dek;
-        if (!rc && h.n && cu_vault_subject_key(v, rec->id, &dek, NULL, &ignored) == CU_OK) {
+        if (!rc && h.n && cu_op_check_subject_key(v, rec->id, &dek, &ignored) == CU_OK) {
             for (size_t k = 0; !rc && k < h.n; k++)
                 if (value_opens(rec, &dek, &h.e[k], &plain) != 1) {
                     char row[96];
@@ -543,7 +543,7 @@ static int seal_subject(cu_vault *v, cu_subject_rec *rec, cu_buf *plain, cu_buf 
     bool have_key = false;
     if (!rc && h.n) {
         cu_err ignored = {0};
-        have_key = cu_vault_subject_key(v, rec->id, &dek, NULL, &ignored) == CU_OK;
+        have_key = cu_op_check_subject_key(v, rec->id, &dek, &ignored) == CU_OK;
     }
     for (size_t k = 0; !rc && have_key && k < h.n; k++) {
         const held_value *e = &h.e[k];

@@ -1,20 +1,14 @@
 /*
- * vault.h — an open custos store with its keys, and the one choke point every
- * access to personal data goes through.
+ * vault.h — an open custos store with its keys and transactions.
  *
- * A vault is a directory: custos.db (the SQLite store) and, unless another
- * path is given, master.key (mode 0600). Opening checks that the master key
- * matches the store (its key id is recorded in the store), unwraps the
+ * A vault is a directory: the store (at cu_store_location of it: store.h)
+ * and, unless another path is given, master.key (mode 0600). Opening checks
+ * that the master key matches the store (its key id is recorded in the store), unwraps the
  * store-wide keys into locked memory and wipes them on close.
  *
- * The choke point: every operation on personal data is bracketed by
- * cu_op_begin() and cu_op_end(). Between them the operation calls
- * cu_op_authorise() once it knows which controller and subject it touches;
- * that decision (actor authenticated, role allowed, purpose stated) is made in
- * one place. cu_op_end() appends exactly one audit event in the same
- * transaction as the change: outcome "ok" keeps the change; "denied",
- * "not_found" and "erased" undo the change but keep the event; any other
- * failure undoes both, so nothing half-written remains.
+ * The choke point every operation on personal data goes through
+ * (cu_op_begin, cu_op_authorise, cu_op_end) is op.h. Opening a vault for
+ * service (load, then recovery) is recover.h.
  *
  * Group commit: between cu_vault_batch_begin() and cu_vault_batch_commit()
  * many operations share one transaction (each in its own savepoint); the batch
@@ -48,17 +42,16 @@ typedef struct cu_actor {
 /* Creates store_dir (mode 0700), the master key (key_path, or
  * store_dir/master.key when NULL), the database and the store-wide keys. */
 CU_MUST_USE int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err);
-CU_MUST_USE int cu_vault_open(const char *store_dir, const char *key_path, cu_vault **out,
-                              cu_err *err);
-/* As cu_vault_open, but a store whose rows are not yet authenticated (no
- * integrity key: see integrity.h) opens too, for `custos verify` to check
- * and seal it; cu_vault_open refuses such a store. */
-CU_MUST_USE int cu_vault_open_unsealed(const char *store_dir, const char *key_path,
-                                       cu_vault **out, cu_err *err);
+/* Opens the store in store_dir with its keys: checks that the master key
+ * (key_path, or store_dir/master.key when NULL) matches the store, finishes a
+ * key rotation a crash interrupted, unwraps the store-wide keys and loads the
+ * audit chain's head. A store whose rows are not yet authenticated (no
+ * integrity key: see integrity.h) opens only with unsealed_ok, for `custos
+ * verify` to check and seal it. No recovery is run: interfaces open a vault
+ * with cu_vault_open (recover.h), which loads it and then recovers it. */
+CU_MUST_USE int cu_vault_load(const char *store_dir, const char *key_path, bool unsealed_ok,
+                              cu_vault **out, cu_err *err);
 void cu_vault_close(cu_vault *v);
-
-/* Erasures re-applied from the erasure ledger when the vault was opened. */
-int64_t cu_vault_replayed(const cu_vault *v);
 
 /* The master key file in use and the store's id. */
 const char *cu_vault_key_path(const cu_vault *v);

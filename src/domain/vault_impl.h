@@ -1,6 +1,7 @@
 /*
  * vault_impl.h — the vault's insides, shared by the domain modules that
- * implement operations (audit.c, subject.c, vault.c). Not for interfaces.
+ * implement operations (audit.c, subject.c, vault.c, op.c). Not for
+ * interfaces. The operation itself is op.h; its private part op_impl.h.
  */
 #ifndef CUSTOS_DOMAIN_VAULT_IMPL_H
 #define CUSTOS_DOMAIN_VAULT_IMPL_H
@@ -10,6 +11,7 @@
 #include "domain/access.h"
 #include "domain/deadline.h"
 #include "domain/policy.h"
+#include "domain/op_impl.h"
 #include "domain/vault.h"
 #include "store/store.h"
 
@@ -46,7 +48,8 @@ struct cu_vault {
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     struct cu_audit_pin *pin;  /* where the trail begins (audit.h); NULL: none found */
     bool batch;
-    bool shred_pending; /* an erase in the open batch: checkpoint the WAL at commit */
+    bool integrity_walk; /* integrity.c is walking the rows: cu_op_check_subject_key */
+    bool shred_pending; /* an erase in the open batch: compact the store's log at commit */
     /* Each controller's current policy, parsed once (policy NULL: none). The
      * cache is dropped when another connection has committed since it was
      * filled (checked at the start of every transaction) and after this
@@ -56,9 +59,9 @@ struct cu_vault {
         cu_policy *policy;
     } *policies;
     size_t npolicies, policies_cap;
-    int64_t data_version;
+    int64_t changes; /* cu_store_change_counter when the caches were last checked */
     bool policies_stale;
-    int64_t replayed; /* erasures re-applied from the ledger when opened */
+    int64_t replayed; /* erasures re-applied from the ledger when opened (recover.c) */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
     struct cu_verified_items *verified; /* subject_rows.c: subjects whose items were checked */
 };
@@ -71,60 +74,11 @@ CU_MUST_USE int cu_vault_policy(cu_vault *v, const char *controller_id, const cu
 /* Marks the cached policies stale (after applying one). */
 void cu_vault_policies_changed(cu_vault *v);
 
-/* One operation on personal data: see vault.h. */
-typedef struct cu_op {
-    const cu_actor *actor;
-    cu_act act;         /* what is asked, for the access decision */
-    const char *action; /* recorded: create read update erase search export key audit ... */
-    cu_access_decision decision; /* set by cu_op_authorise */
-    const char *rule;   /* the rule that refused, recorded with a denied event */
-    const cu_subject_rec *subject; /* the one subject acted on, when it exists */
-    const char *kind;   /* the kind of a subject being created */
-    char controller_id[CU_ID_STRLEN];
-    char subject_id[CU_ID_STRLEN];
-    char named[CU_ID_STRLEN]; /* the pseudonym the caller named the subject by, if
-                               * any: what messages call it (cu_op_name_subject) */
-    unsigned categories; /* bit per cu_category touched */
-    bool own_tx;
-    bool authorised;
-    bool keep_on_refusal; /* a recorded refusal keeps the op's changes (sign-in
-                           * failure counts); default: refusals undo them */
-    int64_t saved_seq;
-    unsigned char saved_hash[CU_HASH_BYTES];
-} cu_op;
-
-CU_MUST_USE int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act,
-                            const char *action, cu_err *err);
-/* The single authorisation decision, made once op->controller_id,
- * op->subject_id, op->subject or op->kind, and (for writes) op->categories are
- * known: the actor's roles, controller, care list and break-glass grants
- * against cu_access_decide; then, for processing of personal data, the
- * controller's policy against cu_policy_decide (purpose, subject kind,
- * categories, restriction, objection, consent). CU_EDENIED or CU_ECONCEALED
- * (with err set) when refused; op->rule then names the rule that refused, and
- * on success op->decision.categories says which categories may be touched. */
-CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
-/* Resolves subject_id (an id or a pseudonym), loads the subject into rec,
- * authorises op on it and refuses an erased subject (CU_EERASED): the common
- * start of every operation on one subject. */
-CU_MUST_USE int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id,
-                                   cu_subject_rec *rec, cu_err *err);
-/* Records how the caller named op's subject (given: an id or a pseudonym),
- * right after cu_op_begin and before anything is looked up. A caller who sees
- * subjects only by pseudonym (cu_roles_pseudonymous) and gave anything else
- * is refused (CU_EDENIED, rule pseudonym-required) whether or not such a
- * subject exists; the refusal is recorded in the actor's controller. A
- * subject named by pseudonym is called by it in every message about it. */
-CU_MUST_USE int cu_op_name_subject(cu_op *op, const char *given, cu_err *err);
-/* Whether the op's purpose may process one subject (rec) under the policy of
- * its controller: for listings, which show only the subjects a purpose may
- * be used for. */
-CU_MUST_USE int cu_op_policy_allows(cu_vault *v, const cu_op *op, const cu_subject_rec *rec,
-                                    bool *allowed, cu_err *err);
-/* Ends the operation with status; for outcome "ok" an optional payload is
- * sealed under dek into the event. Returns status, or a commit failure. */
-CU_MUST_USE int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
-                          cu_err *err);
+/* Transactions of the vault (op.c opens and ends an operation's with them):
+ * begin reloads what another process may have changed (master key, audit
+ * head, caches); commit signs the audit head and commits. */
+CU_MUST_USE int cu_vault_tx_begin(cu_vault *v, cu_err *err);
+CU_MUST_USE int cu_vault_tx_commit(cu_vault *v, cu_err *err);
 
 /* Makes and stores the integrity key when the store has none (inside the
  * caller's transaction): only cu_integrity_seal, the operator's decision. */
@@ -181,9 +135,10 @@ CU_MUST_USE int cu_objection_add(cu_vault *v, const char *subject_id, const char
 typedef struct cu_auth_cache cu_auth_cache;
 void cu_auth_cache_free(cu_auth_cache *c);
 
-/* Keys of one subject and one controller. */
-CU_MUST_USE int cu_vault_subject_key(cu_vault *v, const char *subject_id, cu_key *dek,
-                                     int64_t *version, cu_err *err);
+/* Keys of one subject and one controller. A subject's data key is obtained
+ * only through an authorised operation: cu_op_subject_key (op_impl.h). The
+ * associated data its wrapping is bound to: */
+size_t cu_vault_dek_ad(const char *subject_id, int64_t version, unsigned char out[96]);
 void cu_vault_wrap_subject_key(cu_vault *v, const char *subject_id, int64_t version,
                                const cu_key *dek, unsigned char out[CU_WRAPPED_KEY_BYTES]);
 void cu_vault_blind_index(cu_vault *v, const char *controller_id, const char *kind,

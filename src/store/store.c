@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -463,6 +464,39 @@ static int migrate(cu_store *s, bool create, cu_err *err)
     return CU_OK;
 }
 
+/* The SQLite backend: one database file in the vault directory, with its
+ * write-ahead log and shared-memory index beside it. */
+#define STORE_FILE "custos.db"
+#define STORE_SUFFIX ".db"
+
+int cu_store_location(const char *dir, char *out, size_t n, cu_err *err)
+{
+    int k = snprintf(out, n, "%s/%s", dir, STORE_FILE);
+    if (k < 0 || (size_t)k >= n)
+        return cu_err_set(err, CU_EINVAL, "store path too long");
+    return CU_OK;
+}
+
+bool cu_store_exists(const char *location)
+{
+    return access(location, F_OK) == 0;
+}
+
+void cu_store_remove(const char *location)
+{
+    char side[PATH_MAX + 8];
+    (void)unlink(location);
+    snprintf(side, sizeof side, "%s-wal", location);
+    (void)unlink(side);
+    snprintf(side, sizeof side, "%s-shm", location);
+    (void)unlink(side);
+}
+
+const char *cu_store_copy_suffix(void)
+{
+    return STORE_SUFFIX;
+}
+
 int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err)
 {
     if (!create && access(path, F_OK) != 0)
@@ -624,7 +658,7 @@ void cu_store_rollback_to(cu_store *s)
         (void)exec_stmt(s, st, "undoing an operation", NULL);
 }
 
-int cu_store_checkpoint_wal(cu_store *s, cu_err *err)
+int cu_store_compact_log(cu_store *s, cu_err *err)
 {
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     /* SQLITE_BUSY means another connection is reading; the WAL is then
@@ -1732,7 +1766,7 @@ int cu_store_policy_each(cu_store *s, const char *controller_id, cu_policy_row_c
     EACH_ROW(st, "listing policies", (r = policy_from_row(st, !controller_id), cb(ctx, &r)));
 }
 
-int64_t cu_store_data_version(const cu_store *s)
+int64_t cu_store_change_counter(const cu_store *s)
 {
     return s->data_version;
 }

@@ -32,8 +32,22 @@ typedef struct cu_store cu_store;
 /* The schema version this build writes. */
 int cu_store_schema_version(void);
 
-/* Opens (create=false) or creates (create=true, file must not exist) the
- * database at path and applies pending migrations. */
+/* Where the store of a vault directory lives (an opaque string for every
+ * caller: pass it to cu_store_open, cu_store_exists and cu_store_remove), in
+ * out (n bytes); CU_EINVAL when it does not fit. */
+CU_MUST_USE int cu_store_location(const char *dir, char *out, size_t n, cu_err *err);
+/* Whether a store exists at location. */
+bool cu_store_exists(const char *location);
+/* Removes the store at location and everything the backend keeps beside it
+ * (for a store this process has just created and must undo; no connection
+ * may be open on it). Best effort: what cannot be removed stays. */
+void cu_store_remove(const char *location);
+/* The ending of the name of a file cu_store_backup writes for a store (what
+ * the caller names its copies with, so that it can recognise them). */
+const char *cu_store_copy_suffix(void);
+
+/* Opens (create=false) or creates (create=true, nothing may exist there) the
+ * store at location and applies pending migrations. */
 CU_MUST_USE int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err);
 void cu_store_close(cu_store *s);
 
@@ -52,8 +66,12 @@ uint64_t cu_store_auth_epoch(const cu_store *s);
 CU_MUST_USE int cu_store_savepoint(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_release(cu_store *s, cu_err *err);
 void cu_store_rollback_to(cu_store *s);
-/* Moves WAL content into the main file and truncates the WAL. */
-CU_MUST_USE int cu_store_checkpoint_wal(cu_store *s, cu_err *err);
+/* Compacts the store's write log: what committed transactions wrote is moved
+ * into the store proper and the log is emptied, so that no old copy of an
+ * overwritten (erased) value stays in the log. CU_OK too when another
+ * connection is reading and the log cannot be emptied now (a later compaction
+ * does it: not a failure of the caller's change); CU_EIO otherwise. */
+CU_MUST_USE int cu_store_compact_log(cu_store *s, cu_err *err);
 
 /* meta: small named values (store id, master key id). */
 CU_MUST_USE int cu_store_meta_get(cu_store *s, const char *key, cu_buf *out, cu_err *err);
@@ -394,10 +412,12 @@ CU_MUST_USE int cu_store_policy_get(cu_store *s, const char *controller_id, int6
  * is NULL. */
 CU_MUST_USE int cu_store_policy_each(cu_store *s, const char *controller_id,
                                      cu_policy_row_cb cb, void *ctx, cu_err *err);
-/* SQLite's data_version as cu_store_begin last read it: a number that changes
- * whenever another connection has committed, so cached state (parsed
- * policies) may be stale. Read once per transaction, by cu_store_begin. */
-int64_t cu_store_data_version(const cu_store *s);
+/* An opaque change counter as cu_store_begin last read it: a number that
+ * changes whenever another connection has committed, so cached state (parsed
+ * policies, the master key in use) may be stale. Only equality means
+ * anything: callers compare it with a value they kept. Read once per
+ * transaction, by cu_store_begin. */
+int64_t cu_store_change_counter(const cu_store *s);
 
 /* consent records: append-only history per subject and purpose */
 typedef struct cu_consent_row {

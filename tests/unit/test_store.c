@@ -969,7 +969,7 @@ static void test_wal_checkpoint(void **state)
     assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
     assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
     assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
-    assert_int_equal(cu_store_checkpoint_wal(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_compact_log(f->s, &f->err), CU_OK);
     char wal[PATH_MAX + 8];
     snprintf(wal, sizeof wal, "%s-wal", f->db);
     struct stat st;
@@ -978,10 +978,51 @@ static void test_wal_checkpoint(void **state)
     assert_true(has_controller(f, CTL_A));
 }
 
+/* The store's location is where cu_store_open creates it; removing it takes
+ * the log and index beside it too, and leaves other files alone. A location
+ * that does not fit is refused, not cut short. */
+static void test_location_exists_remove(void **state)
+{
+    fx *f = *state;
+    char loc[PATH_MAX];
+    assert_int_equal(cu_store_location(f->dir, loc, sizeof loc, &f->err), CU_OK);
+    assert_string_equal(loc, f->db);
+    assert_false(cu_store_exists(loc));
+    char small[8];
+    assert_int_equal(cu_store_location(f->dir, small, sizeof small, &f->err), CU_EINVAL);
+    assert_int_equal(cu_store_open(loc, true, &f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    assert_true(cu_store_exists(loc));
+    cu_store_close(f->s);
+    f->s = NULL;
+    char other[PATH_MAX + 16];
+    snprintf(other, sizeof other, "%s/keep%s", f->dir, cu_store_copy_suffix());
+    FILE *o = fopen(other, "w");
+    assert_non_null(o);
+    fclose(o);
+    /* As a crash would leave them: the log and its index beside the store. */
+    char wal[PATH_MAX + 8], shm[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", loc);
+    snprintf(shm, sizeof shm, "%s-shm", loc);
+    FILE *w = fopen(wal, "a"), *m = fopen(shm, "a");
+    assert_non_null(w);
+    assert_non_null(m);
+    fclose(w);
+    fclose(m);
+    cu_store_remove(loc);
+    assert_false(cu_store_exists(loc));
+    assert_int_not_equal(access(wal, F_OK), 0);
+    assert_int_not_equal(access(shm, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_open, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_location_exists_remove, setup_dir, teardown),
         cmocka_unit_test(test_schema_migrations),
         cmocka_unit_test_setup_teardown(test_newer_version_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup_dir, teardown),

@@ -34,6 +34,7 @@
 #include "domain/ledger.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
+#include "domain/recover.h"
 #include "domain/vault.h"
 #include "domain/vault_impl.h"
 #include "store/store.h"
@@ -1187,6 +1188,38 @@ static void test_identifier_redirect(void **state)
     assert_string_equal(fd.ids[0], b);
 }
 
+/* A subject's data key comes only through an authorised operation: not
+ * without one, not through an operation begun but not (or not yet)
+ * authorised, nor through the integrity check's path outside its walk. */
+static void test_subject_key_needs_authorised_op(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    cu_key dek;
+    FAILS(f, CU_EINTERNAL, cu_op_subject_key(f->v, NULL, a, &dek, NULL, &f->err));
+    FAILS(f, CU_EINTERNAL, cu_op_check_subject_key(f->v, a, &dek, &f->err));
+    cu_op op;
+    OK(f, cu_op_begin(f->v, &op, &OPERATOR, CU_ACT_SUBJECT_READ, "read", &f->err));
+    FAILS(f, CU_EINTERNAL, cu_op_subject_key(f->v, &op, a, &dek, NULL, &f->err));
+    cu_subject_rec rec;
+    OK(f, cu_op_open_subject(f->v, &op, a, &rec, &f->err));
+    int64_t version = 0;
+    OK(f, cu_op_subject_key(f->v, &op, a, &dek, &version, &f->err));
+    assert_int_equal(version, rec.key_version);
+    cu_key_wipe(&dek);
+    OK(f, cu_op_end(f->v, &op, CU_OK, NULL, NULL, &f->err));
+    /* A refused operation gets no key either. */
+    cu_actor nobody = OPERATOR;
+    nobody.role = "clinician";
+    nobody.roles = 0;
+    nobody.purpose = "direct_care";
+    OK(f, cu_op_begin(f->v, &op, &nobody, CU_ACT_SUBJECT_READ, "read", &f->err));
+    assert_int_not_equal(cu_op_open_subject(f->v, &op, a, &rec, &f->err), CU_OK);
+    FAILS(f, CU_EINTERNAL, cu_op_subject_key(f->v, &op, a, &dek, NULL, &f->err));
+    assert_int_equal(cu_op_end(f->v, &op, CU_EDENIED, NULL, NULL, &f->err), CU_EDENIED);
+}
+
 /* A store without an integrity key opens only for checking; sealing it
  * authenticates the rows, reseals values stored under the associated data
  * of unversioned items, and is audited. */
@@ -1200,7 +1233,8 @@ static void test_seal_legacy_store(void **state)
     cu_subject_rec rec;
     OK(f, cu_store_subject_get(f->v->store, a, &rec, &f->err));
     cu_key dek;
-    OK(f, cu_vault_subject_key(f->v, a, &dek, NULL, &f->err));
+    cu_op op = {.authorised = true}; /* as an authorised operation holds it */
+    OK(f, cu_op_subject_key(f->v, &op, a, &dek, NULL, &f->err));
     unsigned char ad[CU_AD_MAX];
     size_t n = cu_ad_item(ad, rec.controller_id, a, note, "note", rec.key_version);
     cu_buf sealed;
@@ -2917,9 +2951,23 @@ static void test_ledger_replay_uncommitted(void **state)
     assert_int_equal(seq, 2);
     cu_vault_close(f->v);
     f->v = NULL;
+    /* Loading alone recovers nothing: the ledger is re-applied, and what an
+     * interrupted backup left is removed, only by cu_vault_open. */
+    char left[PATH_MAX + 32];
+    snprintf(left, sizeof left, "%s/.backup-999999.db", f->store);
+    FILE *lf0 = fopen(left, "w");
+    assert_non_null(lf0);
+    fclose(lf0);
+    cu_subject_view sv;
+    OK(f, cu_vault_load(f->store, NULL, false, &f->v, &f->err));
+    OK(f, get(f, a, &sv));
+    cu_subject_view_release(&sv);
+    assert_int_equal(access(left, F_OK), 0);
+    cu_vault_close(f->v);
+    f->v = NULL;
     OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
     assert_int_equal(cu_vault_replayed(f->v), 2);
-    cu_subject_view sv;
+    assert_int_not_equal(access(left, F_OK), 0);
     FAILS(f, CU_EERASED, get(f, a, &sv));
     OK(f, get(f, b, &sv));
     assert_int_equal(sv.rec.erased_at, 0);
@@ -3089,6 +3137,7 @@ int main(void)
         T(test_rectify_payload_escaping),
         T(test_erase),
         T(test_ledger_replay_uncommitted),
+        T(test_subject_key_needs_authorised_op),
         T(test_erase_shreds_files_while_open),
         T(test_key_rotation),
         T(test_key_rotation_recovery),

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/recover.h"
 #include "domain/vault.h"
 #include "policy_fixture.h"
 #include "util/err.h"
