@@ -24,6 +24,7 @@
 #include "http/framing.h"
 #include "http/log.h"
 #include "http/metrics.h"
+#include "util/buf.h"
 #include "util/clock.h"
 
 #define MAX_BATCH 256
@@ -319,9 +320,16 @@ static int64_t mono_ms(void);
 static void health_set(server *srv, bool failing, const char *what, const char *msg)
 {
     pthread_mutex_lock(&srv->health_lock);
-    if (failing)
-        snprintf(srv->health_problem, sizeof srv->health_problem, "%s: %s", what, msg);
-    else
+    if (failing) {
+        /* "what: msg", a long message cut: /healthz says what failed, not all of it */
+        char *p = srv->health_problem;
+        size_t cap = sizeof srv->health_problem, n;
+        (void)cu_strlcpy(p, what, cap);
+        n = strlen(p);
+        (void)cu_strlcpy(p + n, ": ", cap - n);
+        n = strlen(p);
+        (void)cu_strlcpy(p + n, msg, cap - n);
+    } else
         srv->health_problem[0] = '\0';
     pthread_mutex_unlock(&srv->health_lock);
     bool was = atomic_exchange(&srv->store_failing, failing);
