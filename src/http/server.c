@@ -243,10 +243,16 @@ static int listen_socket(const cu_server_config *cfg, int *fd, cu_err *err)
 
 int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_err *err)
 {
-    struct in_addr a;
-    if (inet_pton(AF_INET, s, &a) != 1)
-        return cu_err_set(err, CU_EINVAL, "--trusted-proxy takes a numeric IPv4 address");
-    inet_ntop(AF_INET, &a, cfg->trusted_proxy, sizeof cfg->trusted_proxy);
+    /* kept in the form client_of() writes a peer's address, so one strcmp
+     * recognises the proxy (an IPv6 address without brackets: ::1) */
+    unsigned char a[16];
+    if (inet_pton(AF_INET, s, a) == 1)
+        inet_ntop(AF_INET, a, cfg->trusted_proxy, sizeof cfg->trusted_proxy);
+    else if (inet_pton(AF_INET6, s, a) == 1)
+        inet_ntop(AF_INET6, a, cfg->trusted_proxy, sizeof cfg->trusted_proxy);
+    else
+        return cu_err_set(err, CU_EINVAL,
+                          "--trusted-proxy takes a numeric IPv4 or IPv6 address (127.0.0.1, ::1)");
     return CU_OK;
 }
 

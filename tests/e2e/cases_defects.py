@@ -60,7 +60,7 @@ def t_unknown_query_named(ctx):
         eq(audit_seq(cx.db), seq0, "audit events after unknown query parameters")
 
 
-def serve_once(cx, listen, timeout=30):
+def serve_once(cx, listen, *extra, timeout=30):
     """custos serve --listen LISTEN; returns (rc, first stdout line, stderr) once it
     either exits or says where it listens (then it is stopped with SIGTERM)."""
     import os
@@ -68,8 +68,8 @@ def serve_once(cx, listen, timeout=30):
     import signal
     import subprocess
     import time
-    p = subprocess.Popen([cx.binary, "--store", cx.store, "serve", "--listen", listen],
-                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    p = subprocess.Popen([cx.binary, "--store", cx.store, "serve", "--listen", listen]
+                         + list(extra), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=cx.env())
     line = b""
     deadline = time.monotonic() + timeout
@@ -168,6 +168,22 @@ def t_serve_listen(ctx):
             p.stdout.close()
             p.stderr.close()
         eq(p.returncode, 0, "exit status of serve --listen %s after SIGTERM" % listen)
+
+
+@case("serve --trusted-proxy takes a numeric IPv4 or IPv6 address and refuses anything "
+      "else in one line")
+def t_trusted_proxy_forms(ctx):
+    cx, _ = staffed(ctx)
+    for good in ("127.0.0.1", "::1", "0:0:0:0:0:0:0:1", "2001:db8::10"):
+        rc, out, err = serve_once(cx, "127.0.0.1:0", "--trusted-proxy", good)
+        eq(rc, 0, "exit status after SIGTERM of serve --trusted-proxy %s" % good)
+        check(out.startswith("listening on http://127.0.0.1:"),
+              "serve --trusted-proxy %s started" % good, (out, err))
+    for bad in ("localhost", "[::1]", "127.0.0.1:80", "::1/128", "10.0.0.0/8", ""):
+        rc, out, err = serve_once(cx, "127.0.0.1:0", "--trusted-proxy", bad)
+        eq((rc, out), (2, ""), "exit status and stdout of --trusted-proxy %r" % bad)
+        eq(err, "custos: --trusted-proxy takes a numeric IPv4 or IPv6 address (127.0.0.1, "
+                "::1) (see --help)\n", "the refusal of --trusted-proxy %r" % bad)
 
 
 @case("consent withdrawn twice: the second withdrawal is refused as already withdrawn "
