@@ -71,6 +71,9 @@
     "                          master_key_file, else DIR/master.key)\n"                   \
     "  CUSTOS_BANK_HOLIDAYS    a bank-holiday calendar file (default: custos.conf's\n"     \
     "                          bank_holidays_file, else the built-in calendar)\n"          \
+    "  CUSTOS_LOG_FORMAT       serve's log: json, text or journal (--log-format wins)\n"   \
+    "  CUSTOS_JOURNAL_SOCKET   the journal's socket for --log-format journal (default\n"   \
+    "                          /run/systemd/journal/socket)\n"                           \
     USAGE_TEST_CLOCK
 #define USAGE_EXIT_STATUS                                                                  \
     "  0  done\n"                                                                          \
