@@ -172,15 +172,8 @@ int cli_page_begin(cli *c, cli_page *pg, const char *limit, const char *cursor, 
     pg->limit = CU_LIST_PAGE_DEFAULT;
     pg->at = pg->seen = 0;
     pg->more = false;
-    if (limit) {
-        char *end = NULL;
-        errno = 0;
-        long long n = strtoll(limit, &end, 10);
-        if (errno || !end || end == limit || *end || limit[0] < '0' || limit[0] > '9' || n < 1 ||
-            n > CU_LIST_PAGE_MAX)
-            return cu_err_set(err, CU_EINVAL, "--limit takes 1 to %d", CU_LIST_PAGE_MAX);
-        pg->limit = n;
-    }
+    if (limit && !cu_parse_count(limit, CU_LIST_PAGE_MAX, &pg->limit))
+        return cu_err_set(err, CU_EINVAL, "--limit takes 1 to %d", CU_LIST_PAGE_MAX);
     if (cursor)
         return cu_list_cursor_open(c->vault, pg->scope, cursor, &pg->at, err);
     return CU_OK;

@@ -98,7 +98,7 @@ int cu_policy_row_check(cu_vault *v, const cu_policy_row *r, bool current, cu_er
     policy_row_name(r, row);
     cu_mac m;
     policy_mac(v, r, &m);
-    if (!cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len))
+    if (!cu_mac_check(&m, r->mac, r->mac_len))
         return row_altered(err, "policies", row);
     if (r->document) {
         unsigned char d[CU_HASH_BYTES];
@@ -140,7 +140,7 @@ static bool unsub_ok(cu_vault *v, const cu_unsub_row *r)
 {
     cu_mac m;
     unsub_mac(v, r, &m);
-    return cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len);
+    return cu_mac_check(&m, r->mac, r->mac_len);
 }
 
 typedef struct policy_walk {
@@ -511,7 +511,7 @@ int cu_consent_row_check(cu_vault *v, const cu_consent_row *r, cu_err *err)
 {
     cu_mac m;
     consent_mac(v, r, &m);
-    return cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len)
+    return cu_mac_check(&m, r->mac, r->mac_len)
                ? CU_OK
                : row_altered(err, "consents", r->id);
 }
@@ -574,7 +574,7 @@ static int objection_check(cu_vault *v, const cu_objection_row *r, cu_err *err)
 {
     cu_mac m;
     objection_mac(v, r, &m);
-    if (cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len))
+    if (cu_mac_check(&m, r->mac, r->mac_len))
         return CU_OK;
     char row[24];
     snprintf(row, sizeof row, "%lld", (long long)r->seq);

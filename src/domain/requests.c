@@ -482,7 +482,7 @@ static int request_check(cu_vault *v, const cu_request_rec *r, cu_err *err)
 {
     cu_mac m;
     request_mac(v, r, &m);
-    if (cu_mac_check(&m, r->mac_len ? r->mac : NULL, r->mac_len))
+    if (cu_mac_check(&m, r->mac, r->mac_len))
         return CU_OK;
     return cu_err_set(err, CU_ETAMPER, "requests %s has been altered", r->id);
 }

@@ -28,11 +28,6 @@ static void hash_name(const unsigned char *h, size_t n, char out[17])
     cu_hex(h, n < 8 ? n : 8, out);
 }
 
-static bool mac_matches(cu_mac *m, const unsigned char *mac, size_t n)
-{
-    return cu_mac_check(m, n ? mac : NULL, n);
-}
-
 void cu_token_keyed_hash(cu_vault *v, const char *kind, const char *token, size_t n,
                          unsigned char out[CU_HASH_BYTES])
 {
@@ -69,7 +64,7 @@ static bool user_ok(cu_vault *v, const cu_user_rec *u)
 {
     cu_mac m;
     user_mac(v, u, &m);
-    return mac_matches(&m, u->mac, u->mac_len);
+    return cu_mac_check(&m, u->mac, u->mac_len);
 }
 
 /* A user row, authenticated: CU_ETAMPER when its code does not match. */
@@ -112,7 +107,7 @@ static bool session_ok(cu_vault *v, const cu_session_rec *s)
 {
     cu_mac m;
     session_mac(v, s, &m);
-    return mac_matches(&m, s->mac, s->mac_len);
+    return cu_mac_check(&m, s->mac, s->mac_len);
 }
 
 static void token_mac(cu_vault *v, const cu_token_rec *t, cu_mac *m)
@@ -139,7 +134,7 @@ static bool token_ok(cu_vault *v, const cu_token_rec *t)
 {
     cu_mac m;
     token_mac(v, t, &m);
-    return mac_matches(&m, t->mac, t->mac_len);
+    return cu_mac_check(&m, t->mac, t->mac_len);
 }
 
 static void care_mac(cu_vault *v, const cu_care_row *r, cu_mac *m)
@@ -155,7 +150,7 @@ static bool care_ok(cu_vault *v, const cu_care_row *r)
 {
     cu_mac m;
     care_mac(v, r, &m);
-    return mac_matches(&m, r->mac, r->mac_len);
+    return cu_mac_check(&m, r->mac, r->mac_len);
 }
 
 int cu_care_add_row(cu_vault *v, const char *user_id, const char *subject_id, int64_t now,
@@ -222,7 +217,7 @@ int cu_break_glass_check(cu_vault *v, const cu_break_glass_row *b, cu_err *err)
 {
     cu_mac m;
     grant_mac(v, b, &m);
-    return mac_matches(&m, b->mac, b->mac_len) ? CU_OK : altered(err, "break_glass", b->id);
+    return cu_mac_check(&m, b->mac, b->mac_len) ? CU_OK : altered(err, "break_glass", b->id);
 }
 
 static int grant_checked(void *ctx, const cu_break_glass_row *b)
@@ -301,7 +296,7 @@ static int walk_row(walk_ctx *w, cu_mac *m, const unsigned char *mac, size_t mac
         cu_mac_final(m, h);
         return walk_note(w, t, key, key_len, key2, h);
     }
-    if (mac_matches(m, mac, mac_len))
+    if (cu_mac_check(m, mac, mac_len))
         return CU_OK;
     return w->report(w->rctx, table, row, mac_len ? "altered" : "forged (no row code)");
 }

@@ -345,18 +345,11 @@ static bool page_begin(call *c, const listing *l)
 {
     const cu_http_req *r = c->req;
     c->page_limit = l->def;
-    if (r->q_limit) {
-        char *end = NULL;
-        errno = 0;
-        long long n = strtoll(r->q_limit, &end, 10);
-        if (errno || !end || end == r->q_limit || *end || r->q_limit[0] < '0' ||
-            r->q_limit[0] > '9' || n < 1 || n > l->max) {
-            char msg[48];
-            snprintf(msg, sizeof msg, "limit must be 1 to %lld", l->max);
-            cu_api_problem(c->resp, CU_P_INVALID, msg);
-            return false;
-        }
-        c->page_limit = n;
+    if (r->q_limit && !cu_parse_count(r->q_limit, l->max, &c->page_limit)) {
+        char msg[48];
+        snprintf(msg, sizeof msg, "limit must be 1 to %lld", l->max);
+        cu_api_problem(c->resp, CU_P_INVALID, msg);
+        return false;
     }
     if (r->q_cursor) {
         char scope[1200];
@@ -553,16 +546,10 @@ static void subject_get(call *c, bool items_only)
     /* One page of items per request: a subject with thousands of them holds
      * the store's thread no longer than any other read. */
     long long limit = CU_ITEMS_PAGE_DEFAULT;
-    if (c->req->q_limit) {
-        char *end = NULL;
-        errno = 0;
-        limit = strtoll(c->req->q_limit, &end, 10);
-        if (errno || !end || end == c->req->q_limit || *end || limit < 1 ||
-            limit > CU_ITEMS_PAGE_MAX || c->req->q_limit[0] < '0' || c->req->q_limit[0] > '9') {
-            free(sv);
-            cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 500");
-            return;
-        }
+    if (c->req->q_limit && !cu_parse_count(c->req->q_limit, CU_ITEMS_PAGE_MAX, &limit)) {
+        free(sv);
+        cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 500");
+        return;
     }
     if (cu_subject_get_page(c->api->vault, &c->actor, c->req->route.subject,
                             items_only ? c->req->q_cursor : NULL, (size_t)limit, !items_only, sv,

@@ -341,15 +341,7 @@ static void retention_words(const cu_pol_retention *r, char *out, size_t outsz)
 /* "1 January 2026" */
 static void date_words(int64_t us, char *out, size_t outsz)
 {
-    static const char *const months[12] = {"January", "February", "March",     "April",
-                                           "May",     "June",     "July",      "August",
-                                           "September", "October", "November", "December"};
-    cu_date d = cu_date_of_us(us);
-    if (d.month < 1 || d.month > 12) {
-        snprintf(out, outsz, "an unknown date");
-        return;
-    }
-    snprintf(out, outsz, "%d %s %d", d.day, months[d.month - 1], d.year);
+    cu_wording_day(cu_date_of_us(us), out, outsz);
 }
 
 /* ------------------------------------------------------------------ helpers */

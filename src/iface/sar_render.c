@@ -735,10 +735,7 @@ static void value_cell(hw *h, const cu_item_view *iv)
         esc(h, b);
     } else if (strcmp(iv->field, "birth_date") == 0 && iv->value.len == 10 &&
                cu_date_parse(v, 10, &d)) {
-        static const char *const months[] = {"January", "February", "March",     "April",
-                                             "May",     "June",     "July",      "August",
-                                             "September", "October", "November", "December"};
-        snprintf(b, sizeof b, "%d %s %d", d.day, months[d.month - 1], d.year);
+        cu_wording_day(d, b, sizeof b);
         esc(h, b);
     } else {
         esc_buf(h, &iv->value);

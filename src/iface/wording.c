@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "domain/model.h"
+#include "domain/nhs.h"
 #include "util/clock.h"
 
 /* UK GDPR Article 6(1), a to f. */
@@ -557,6 +558,14 @@ static const char *const month_names[] = {"January", "February", "March",     "A
                                           "May",     "June",     "July",      "August",
                                           "September", "October", "November", "December"};
 
+void cu_wording_day(cu_date d, char *out, size_t outsz)
+{
+    if (d.month < 1 || d.month > 12)
+        snprintf(out, outsz, "an unknown date");
+    else
+        snprintf(out, outsz, "%d %s %d", d.day, month_names[d.month - 1], d.year);
+}
+
 void cu_wording_date(int64_t us, char *out, size_t outsz)
 {
     if (!us) {
@@ -564,7 +573,7 @@ void cu_wording_date(int64_t us, char *out, size_t outsz)
         return;
     }
     cu_uk_time t = cu_wording_uk_time(us);
-    snprintf(out, outsz, "%d %s %d", t.day, month_names[t.month - 1], t.year);
+    cu_wording_day((cu_date){.year = t.year, .month = t.month, .day = t.day}, out, outsz);
 }
 
 void cu_wording_time(int64_t us, char *out, size_t outsz)
@@ -580,17 +589,9 @@ void cu_wording_time(int64_t us, char *out, size_t outsz)
 
 size_t cu_wording_nhs_number(const char *value, char *out, size_t outsz)
 {
-    char d[10];
-    size_t n = 0;
-    for (const char *p = value ? value : ""; *p; p++) {
-        if (*p == ' ')
-            continue;
-        if (*p < '0' || *p > '9' || n == sizeof d)
-            return 0;
-        d[n++] = *p;
-    }
-    if (n != sizeof d || outsz < 13)
+    cu_nhs nhs;
+    if (!value || cu_nhs_parse(value, strlen(value), &nhs) != CU_NHS_OK ||
+        outsz <= strlen(nhs.display))
         return 0;
-    int k = snprintf(out, outsz, "%.3s %.3s %.4s", d, d + 3, d + 6);
-    return k > 0 ? (size_t)k : 0;
+    return (size_t)snprintf(out, outsz, "%s", nhs.display);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "domain/policy.h"
+#include "util/clock.h"
 
 /* "consent", "contract", ... for basis a to f; "unknown" otherwise. */
 const char *cu_wording_basis(char basis);
@@ -113,11 +114,15 @@ typedef struct cu_uk_time {
     bool bst;
 } cu_uk_time;
 cu_uk_time cu_wording_uk_time(int64_t us);
+/* "6 December 2026" for a calendar date; "an unknown date" for a month out
+ * of range. */
+void cu_wording_day(cu_date d, char *out, size_t outsz);
 /* "6 December 2026" (the UK date); "-" for 0. */
 void cu_wording_date(int64_t us, char *out, size_t outsz);
 /* "6 December 2026, 14:05" (UK time); "-" for 0. */
 void cu_wording_time(int64_t us, char *out, size_t outsz);
-/* "943 476 5919" for ten digits (spaces ignored); 0 otherwise. */
+/* "943 476 5919" for a valid NHS number (cu_nhs_parse: spaces and hyphens
+ * ignored); 0 otherwise. */
 size_t cu_wording_nhs_number(const char *value, char *out, size_t outsz);
 
 #endif

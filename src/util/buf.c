@@ -1,5 +1,6 @@
 #include "util/buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,4 +172,17 @@ int cu_html_escape(cu_buf *b, const char *s)
         rc = e ? cu_buf_append(b, e, strlen(e)) : cu_buf_append(b, s, 1);
     }
     return rc;
+}
+
+bool cu_parse_count(const char *s, long long max, long long *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(s, &end, 10);
+    if (errno || !end || *end || n < 1 || n > max)
+        return false;
+    *out = n;
+    return true;
 }

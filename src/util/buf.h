@@ -11,6 +11,7 @@
 #ifndef CUSTOS_UTIL_BUF_H
 #define CUSTOS_UTIL_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,9 @@ const char *cu_buf_str(const cu_buf *b);
 /* Copies at most dstsz-1 bytes of src into dst and NUL-terminates it; returns
  * 0, or -1 when src did not fit (dst then holds a truncated copy). */
 int cu_strlcpy(char *dst, const char *src, size_t dstsz);
+/* A count written as decimal digits only (no sign, space or suffix), from 1
+ * to max: true and *out set, or false. */
+bool cu_parse_count(const char *s, long long max, long long *out);
 /* Appends s with & < > " ' escaped for HTML text and attribute values. */
 int cu_html_escape(cu_buf *b, const char *s);
 
