@@ -28,6 +28,8 @@ int cli_exit_status(cu_status code)
     case CU_ETAMPER: return EXIT_REFUSED;
     case CU_ECORRUPT:
     case CU_EIO:
+    case CU_ERETRY:
+    case CU_EUNAVAILABLE:
     case CU_ENOMEM:
     case CU_EINTERNAL: return EXIT_INTERNAL;
     }

@@ -70,6 +70,8 @@ cu_problem cu_problem_of(cu_status code)
     case CU_ECORRUPT:
     case CU_EIO:
     case CU_ENOMEM:
+    case CU_ERETRY:
+    case CU_EUNAVAILABLE: return CU_P_UNAVAILABLE;
     case CU_EINTERNAL:
     case CU_OK: return CU_P_INTERNAL;
     }

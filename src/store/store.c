@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "store/schema.h"
+#include "store/stmt.h"
 
 #define SUBJECT_COLUMNS                                                                     \
     "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
@@ -35,40 +36,6 @@
     "received_on, evidence_on, extended, told_on, grounds, closed_on, created_at, "         \
     "updated_at, complaint_route, mac"
 
-/* Prepared statements, prepared on first use and kept for the connection. */
-enum stmt_id {
-    ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
-    ST_META_GET, ST_META_PUT,
-    ST_KEYRING_GET, ST_KEYRING_PUT, ST_KEYRING_EACH,
-    ST_CTL_INSERT, ST_CTL_GET, ST_CTL_EACH, ST_CTL_ROW, ST_CTL_ROWS, ST_CTL_MAC,
-    ST_SUBJ_INSERT, ST_SUBJ_UPDATE, ST_SUBJ_GET, ST_SUBJ_TOUCH, ST_SUBJ_ERASED, ST_SUBJ_EACH, ST_SUBJ_EACH_CTL,
-    ST_SKEY_PUT, ST_SKEY_GET, ST_SKEY_DELETE, ST_SKEY_EACH,
-    ST_ITEM_INSERT, ST_ITEM_EACH, ST_ITEM_GET, ST_ITEM_UPDATE, ST_ITEM_DELETE_SUBJ,
-    ST_IDENT_INSERT, ST_IDENT_FIND, ST_IDENT_DELETE_ITEM, ST_IDENT_DELETE_SUBJ,
-    ST_AUDIT_LAST, ST_AUDIT_INSERT, ST_AUDIT_EACH, ST_AUDIT_ALL, ST_AUDIT_SUBJECT,
-    ST_HEAD_PUT, ST_HEAD_GET, ST_CKPT_ADD, ST_CKPT_LAST, ST_CKPT_EACH,
-    ST_SUBJ_PSN_SET, ST_SUBJ_BY_PSN, ST_SUBJ_NO_PSN,
-    ST_USER_INSERT, ST_USER_BY_NAME, ST_USER_BY_ID, ST_USER_UPDATE, ST_USER_ALL,
-    ST_SESS_INSERT, ST_SESS_GET, ST_SESS_TOUCH, ST_SESS_REVOKE, ST_SESS_OF_USER, ST_SESS_ALL,
-    ST_TOKEN_INSERT, ST_TOKEN_BY_HASH, ST_TOKEN_BY_ID, ST_TOKEN_REVOKE, ST_TOKEN_ALL,
-    ST_CARE_ADD, ST_CARE_REMOVE, ST_CARE_HAS, ST_CARE_ALL,
-    ST_BG_INSERT, ST_BG_ACTIVE, ST_BG_EACH, ST_BG_ALL,
-    ST_MAC_USERS, ST_MAC_SESSIONS, ST_MAC_TOKENS, ST_MAC_CARE, ST_MAC_BG, ST_MAC_POLICIES,
-    ST_MAC_UNSUB, ST_MAC_CONSENTS, ST_MAC_OBJECTIONS, ST_MAC_REQUESTS, ST_POL_ALL, ST_UNSUB_ALL,
-    ST_CONSENT_ALL, ST_OBJ_ALL, ST_OBJ_LIFT_ONE,
-    ST_ITEM_DELETE, ST_ITEM_RESEAL, ST_SUBJ_KEYVER, ST_CONSENT_EVIDENCE, ST_BG_SUBJECT,
-    ST_BG_REASON,
-    ST_POL_INSERT, ST_POL_GET, ST_POL_CURRENT, ST_POL_EACH,
-    ST_CONSENT_INSERT, ST_CONSENT_LATEST, ST_CONSENT_EACH, ST_CONSENT_GET, ST_CONSENT_COUNT,
-    ST_OBJ_ADD, ST_OBJ_EACH, ST_OBJ_COUNT, ST_SUBJ_RESTRICT,
-    ST_UNSUB_INSERT, ST_UNSUB_USE, ST_UNSUB_PEEK,
-    ST_RQ_INSERT, ST_RQ_UPDATE, ST_RQ_GET, ST_RQ_EACH, ST_RQ_EACH_CTL,
-    ST_RQ_PAUSE_OPEN, ST_RQ_PAUSE_CLOSE, ST_RQ_PAUSES,
-    ST_RQ_EV_INSERT, ST_RQ_EV_EACH, ST_RQ_EV_RESEAL,
-    ST_DISC_INSERT, ST_DISC_EACH,
-    ST_ITEM_PAGE, ST_ITEM_NAMED,
-    ST_COUNT,
-};
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -351,7 +318,7 @@ static void auth_changed(cu_store *s)
         s->auth_written = true;
 }
 
-static sqlite3_stmt *stmt(cu_store *s, enum stmt_id id, cu_err *err)
+static sqlite3_stmt *stmt(cu_store *s, enum cu_stmt_id id, cu_err *err)
 {
     if (!s->stmt[id]) {
         s->auth_seen = false;
@@ -1678,7 +1645,7 @@ int cu_store_row_mac_set(cu_store *s, cu_mac_table t, const void *key, size_t ke
                          const char *key2, int64_t num, const unsigned char *mac,
                          size_t mac_len, cu_err *err)
 {
-    static const enum stmt_id ids[] = {
+    static const enum cu_stmt_id ids[] = {
         [CU_MT_USERS] = ST_MAC_USERS,     [CU_MT_SESSIONS] = ST_MAC_SESSIONS,
         [CU_MT_TOKENS] = ST_MAC_TOKENS,   [CU_MT_CARE] = ST_MAC_CARE,
         [CU_MT_BREAK_GLASS] = ST_MAC_BG,  [CU_MT_POLICIES] = ST_MAC_POLICIES,

@@ -40,6 +40,8 @@ const char *cu_status_name(cu_status code)
     case CU_EIO: return "io";
     case CU_ENOMEM: return "no_memory";
     case CU_EINTERNAL: return "internal";
+    case CU_ERETRY: return "retry";
+    case CU_EUNAVAILABLE: return "unavailable";
     }
     return "internal";
 }

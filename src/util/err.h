@@ -30,6 +30,9 @@ typedef enum cu_status {
     CU_EIO,        /* file system or database I/O failure */
     CU_ENOMEM,     /* allocation failed or a size cap was hit internally */
     CU_EINTERNAL,  /* a bug: an impossible state */
+    CU_ERETRY,     /* the database aborted a transaction to keep concurrent ones
+                    * serialisable: running it again may succeed */
+    CU_EUNAVAILABLE, /* the database cannot be reached now */
 } cu_status;
 
 typedef struct cu_err {
