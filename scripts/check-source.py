@@ -22,7 +22,13 @@ failing one; exit status 1 when any fails:
      "sqlite", "PRAGMA" or "data_version", nor a write-log checkpoint
      ("wal_checkpoint", "checkpoint_wal", any case). The audit trail's signed
      checkpoints (cu_checkpoint, cu_store_checkpoint_add, ...) are the
-     domain's own term and are not matched.
+     domain's own term and are not matched;
+  7. the store's core and table families (src/store/*.c, *.h, outside its
+     backends' directories src/store/sqlite/ and src/store/pg/) hold no SQL:
+     no sqlite3_* or PQ* call, no sqlite3.h or libpq-fe.h, and no string
+     literal with an SQL keyword (SELECT, INSERT, UPDATE ... SET, DELETE FROM,
+     CREATE, ALTER, DROP, PRAGMA, BEGIN, COMMIT, ROLLBACK, SAVEPOINT, FROM,
+     WHERE, in capitals): they run statements by id.
 
 Comments and string literals are blanked before matching, so prose that names
 a banned function is not a violation; a call in a macro still is.
@@ -196,6 +202,37 @@ def check_backend_words(root):
     return found
 
 
+SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE|ALTER|DROP|"
+                       r"PRAGMA|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|FROM|WHERE)\b")
+STRING = re.compile(r"/\*.*?(?:\*/|\Z)|//[^\n]*|(\"(?:\\.|[^\"\\\n])*\"?)", re.S)
+
+
+def check_store_families(root):
+    found = []
+    call = re.compile(r"(?<![\w.>])(sqlite3_\w+|PQ\w+)\s*\(")
+    inc = re.compile(r"#\s*include\s*[<\"](sqlite3\.h|libpq-fe\.h)[>\"]")
+    top = os.path.join(root, "src", "store")
+    if not os.path.isdir(top):
+        return found
+    for f in sorted(os.listdir(top)):
+        path = os.path.join(top, f)
+        if not f.endswith((".c", ".h")) or not os.path.isfile(path):
+            continue
+        rel = os.path.relpath(path, root)
+        raw, text = source(path)
+        for m in call.finditer(text):
+            found.append("%s:%d: %s" % (rel, text.count("\n", 0, m.start()) + 1, m.group(1)))
+        for k, line in enumerate(raw.split("\n")):
+            if inc.search(line) and text.split("\n")[k].lstrip().startswith("#"):
+                found.append("%s:%d: %s" % (rel, k + 1, line.strip()))
+        for m in STRING.finditer(raw):
+            lit = m.group(1)
+            if lit and SQL_WORDS.search(lit):
+                found.append("%s:%d: SQL in %s" % (rel, raw.count("\n", 0, m.start()) + 1,
+                                                    lit[:40]))
+    return found
+
+
 CHECKS = (
     ("no unbounded or non-reentrant string functions in src, tests, fuzz, bench",
      check_banned),
@@ -206,6 +243,8 @@ CHECKS = (
     ("--werror in every Makefile build, never in meson's default_options", check_werror),
     ("nothing above src/store names SQLite specifics (sqlite, PRAGMA, data_version, "
      "WAL checkpoint)", check_backend_words),
+    ("the store's families hold no SQL: statements by id (src/store/*.c outside its "
+     "backends)", check_store_families),
 )
 
 

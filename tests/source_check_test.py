@@ -126,6 +126,31 @@ CASES = [
             "const char *planted_words(void) { return planted; }\n"
             "int planted_checkpoint(int checkpoints);\n"
             "int planted_checkpoint(int checkpoints) { return checkpoints; }"), None, None),
+    ("a sqlite3_ call in a store family is refused", "src/store/items.c",
+     append("int planted(void *db);\n"
+            "int planted(void *db) { return sqlite3_changes(db); }"), 7,
+     "src/store/items.c:"),
+    ("sqlite3.h included in the store's core is refused", "src/store/store.c",
+     sub("#include", "#include <sqlite3.h>\n#include"), 7, "sqlite3.h"),
+    ("SQL text in a store family is refused", "src/store/subjects.c",
+     append("static const char planted[] =\n"
+            "    \"UPDATE subjects SET kind = ?2 \"\n    \"WHERE id = ?1\";\n"
+            "const char *planted_sql(void);\n"
+            "const char *planted_sql(void) { return planted; }"), 7, "src/store/subjects.c:"),
+    ("a PQ call in a store family is refused", "src/store/audit.c",
+     append("int planted(void *c);\nint planted(void *c) { return PQstatus(c); }"), 7,
+     "PQstatus"),
+    ("SQL in a backend's own files, and SQL words in a family's comments and "
+     "lower-case messages pass", "src/store/sqlite/sql_items.c",
+     append("static const char planted[] = \"SELECT 1 FROM items WHERE 0\";\n"
+            "const char *planted_sql(void);\n"
+            "const char *planted_sql(void) { return planted; }"), None, None),
+    ("a family's comments and messages may name what they do", "src/store/items.c",
+     append("/* SELECT id FROM items WHERE ... runs as ST_ITEM_GET */\n"
+            "static const char planted[] = \"selecting from the items, updating where "
+            "needed\";\n"
+            "const char *planted_msg(void);\n"
+            "const char *planted_msg(void) { return planted; }"), None, None),
 ]
 
 
@@ -157,7 +182,7 @@ def main():
             try:
                 edit(tree, rel, fn)
                 rc, verdicts, out = run_check(tree)
-                if len(verdicts) < 6:
+                if len(verdicts) < 7:
                     problem = "the check printed %d verdicts" % len(verdicts)
                 for k, v in sorted(verdicts.items()):
                     want = "not ok" if k == expect else "ok"

@@ -281,7 +281,7 @@ int cu_backup_restore(const char *file, const char *store_dir, const char *key_p
                       int64_t *replayed, cu_err *err)
 {
     char db[PATH_MAX], part[PATH_MAX], key[PATH_MAX], ledger[PATH_MAX];
-    if (cu_store_location(store_dir, db, sizeof db, NULL) != CU_OK ||
+    if (cu_store_location(store_dir, NULL, db, sizeof db, NULL) != CU_OK ||
         snprintf(part, sizeof part, "%s.restoring", db) >= (int)sizeof part ||
         snprintf(key, sizeof key, "%s/master.key", store_dir) >= (int)sizeof key ||
         snprintf(ledger, sizeof ledger, "%s/%s", store_dir, "erasure.ledger") >=

@@ -40,7 +40,7 @@ static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err
 
 static int db_path(const cu_vault *v, char *out, size_t n, cu_err *err)
 {
-    return cu_store_location(v->dir, out, n, err);
+    return cu_store_location(v->dir, NULL, out, n, err);
 }
 
 static size_t keyring_ad(const char *name, unsigned char out[64])

@@ -1,7 +1,7 @@
 /*
  * driver.h — what a database backend gives the store. Inside src/store only.
  *
- * The store's table families (src/store/*.c) implement the contract in
+ * The store's table families (src/store/<family>.c) implement the contract in
  * store.h once, for every backend, by running numbered statements (stmt.h)
  * through the backend in use. Each backend declares every statement once:
  * its SQL, the shape of its parameters and the shape of its result columns
@@ -12,8 +12,10 @@
  *
  * Shapes are strings with one letter per parameter or column:
  *   i  a 64-bit integer (never NULL: SQL NULL reads as 0)
- *   t  text, NUL-terminated (NULL allowed: a NULL pointer)
- *   b  a byte string (NULL allowed: a NULL pointer, length 0)
+ *   t  text, NUL-terminated (NULL allowed: a NULL pointer); as a column,
+ *      n holds its length
+ *   b  a byte string (NULL allowed: a NULL pointer, length 0); as a
+ *      column, an empty value has a non-NULL pointer
  * Both backends declare the same shapes and flags for each statement (a
  * unit test compares them), since the families that call them are shared.
  *
@@ -83,14 +85,34 @@ typedef struct cu_stmt_decl {
     unsigned flags;
 } cu_stmt_decl;
 
+/* One entry of a backend's declaration list (one list per table family);
+ * a list ends with an entry whose id is ST_COUNT. The backend assembles its
+ * lists into one table indexed by id, each id declared exactly once. */
+typedef struct cu_stmt_entry {
+    enum cu_stmt_id id;
+    cu_stmt_decl decl;
+} cu_stmt_entry;
+
 /* Called for each result row with as many values as the declared columns.
  * A non-zero return stops the statement and is what the run returns. */
 typedef int (*cu_row_fn)(void *ctx, const cu_val *cols);
 
 typedef struct cu_backend {
     const char *name; /* "sqlite", "postgresql" */
-    /* Every statement of stmt.h, indexed by its id. */
-    const cu_stmt_decl *stmts;
+    /* Every statement of stmt.h, indexed by its id (ST_COUNT entries),
+     * assembled once without a connection; NULL when the backend's lists do
+     * not declare every id exactly once (open then fails CU_EINTERNAL). A
+     * backend that declares no statement at all returns a table of zeroed
+     * entries (sql NULL). */
+    const cu_stmt_decl *(*stmts)(void);
+    /* The schema version this build's migrations reach. */
+    int (*schema_version)(void);
+    /* Whether a custos store exists at location; see cu_store_exists. */
+    bool (*exists)(const char *location);
+    /* Removes the store at location; see cu_store_remove. */
+    void (*remove)(const char *location);
+    /* The ending of the name of a copy backup writes. */
+    const char *copy_suffix;
     /* Opens (create=false: the store must exist and hold a custos schema) or
      * creates (create=true: nothing custos may exist there) the store at
      * location, and applies pending migrations. */
@@ -120,6 +142,11 @@ typedef struct cu_backend {
     /* See cu_store_backup. */
     int (*backup)(void *conn, const char *dest_path, cu_err *err);
 } cu_backend;
+
+/* Assembles a backend's declaration lists (n of them, each ending with id
+ * ST_COUNT) into out, indexed by id: CU_EINTERNAL when an id is out of
+ * range, declared twice, or not declared, or a declaration has no SQL. */
+int cu_stmt_assemble(const cu_stmt_entry *const *lists, size_t n, cu_stmt_decl out[ST_COUNT]);
 
 extern const cu_backend cu_backend_sqlite;
 extern const cu_backend cu_backend_pg;

@@ -1,21 +1,38 @@
 /*
- * store.h — persistence. This is the only module that speaks SQL.
+ * store.h — persistence: the contract every database backend keeps.
+ *
+ * The store is the only module that speaks to a database. Two backends keep
+ * this contract, with the same behaviour for every declaration below: SQLite
+ * (a file in the vault directory) and PostgreSQL (a database named by a
+ * postgresql:// URL). The table families (src/store/<family>.c) implement it
+ * once, for both, by running numbered statements through the backend in use
+ * (driver.h); tests/unit/test_store.c runs its table tests on either.
  *
  * The store holds rows whose personal values are already sealed by the layers
  * above: it never sees plaintext personal data, only ciphertexts, blind indexes
  * and non-personal metadata (ids, categories, field names, times, actor names).
  *
  * One cu_store is one connection, used by one thread at a time. Writes happen
- * inside cu_store_begin()/cu_store_commit(); SQLite's WAL mode with
- * synchronous=FULL makes a commit durable when it returns. Savepoints let one
+ * inside cu_store_begin()/cu_store_commit(), which holds the store's single
+ * writer lock (every connection of every process); a commit is durable when
+ * it returns (SQLite: WAL with synchronous=FULL). Savepoints let one
  * operation inside a larger batch be undone on its own.
  *
- * Strings and blobs in row structs passed to callbacks point into the current
- * statement and are valid only for the duration of the callback.
+ * Ownership: strings and byte strings in row structs passed to callbacks
+ * point into the backend's current row and are valid only for the duration
+ * of the callback; the caller copies what it keeps. Structs filled in (a
+ * cu_subject_rec, a cu_buf) belong to the caller. A callback's non-zero
+ * return stops a listing and is what the listing returns.
  *
- * Errors: CU_ECORRUPT for a damaged or foreign database file, CU_EVERSION for a
- * schema newer than this build, CU_EIO for other database failures; messages
- * name the operation, never a value.
+ * Errors (cu_err, never naming a value): CU_ENOTFOUND where a declaration
+ * says so (without a message unless it says otherwise), CU_ECONFLICT for a
+ * row that would duplicate a unique one or name a missing one, CU_ECORRUPT
+ * for a damaged or foreign database, CU_EVERSION for a schema newer than
+ * this build, CU_ERETRY for a transaction the database aborted to keep
+ * concurrent ones serialisable (run the whole transaction again),
+ * CU_EUNAVAILABLE for a database that cannot be reached, CU_EIO for other
+ * database failures, CU_ENOMEM when memory runs out, CU_EINTERNAL for a
+ * statement called against its declaration (a bug).
  */
 #ifndef CUSTOS_STORE_STORE_H
 #define CUSTOS_STORE_STORE_H
@@ -32,28 +49,57 @@ typedef struct cu_store cu_store;
 /* The schema version this build writes. */
 int cu_store_schema_version(void);
 
-/* Where the store of a vault directory lives (an opaque string for every
- * caller: pass it to cu_store_open, cu_store_exists and cu_store_remove), in
- * out (n bytes); CU_EINVAL when it does not fit. */
-CU_MUST_USE int cu_store_location(const char *dir, char *out, size_t n, cu_err *err);
-/* Whether a store exists at location. */
+/* Where the store of a vault lives, in out (n bytes): the PostgreSQL
+ * database named by database (a postgresql:// or postgres:// URL) when it is
+ * non-NULL and not empty, else the SQLite file in the vault directory dir.
+ * An opaque string for every caller: pass it to cu_store_open,
+ * cu_store_exists and cu_store_remove, and show it only through
+ * cu_store_redact. CU_EINVAL when database is not such a URL or the
+ * location does not fit. */
+CU_MUST_USE int cu_store_location(const char *dir, const char *database, char *out, size_t n,
+                                  cu_err *err);
+/* Whether location names a PostgreSQL database (a postgresql:// or
+ * postgres:// URL) rather than a SQLite file. */
+bool cu_store_is_database_url(const char *location);
+/* A location fit for a message or a log line, in out (n bytes, truncated
+ * to fit): a URL without its password (user:***@) and without its query
+ * parameters (?***), which may hold one; a file path as it is. */
+void cu_store_redact(const char *location, char *out, size_t n);
+/* Whether a custos store exists at location: the SQLite file exists, or the
+ * PostgreSQL database holds a custos schema. */
 bool cu_store_exists(const char *location);
 /* Removes the store at location and everything the backend keeps beside it
- * (for a store this process has just created and must undo; no connection
- * may be open on it). Best effort: what cannot be removed stays. */
+ * (SQLite: the file, its log and index; PostgreSQL: custos's tables), for a
+ * store this process has just created and must undo; no connection may be
+ * open on it. Best effort: what cannot be removed stays. */
 void cu_store_remove(const char *location);
-/* The ending of the name of a file cu_store_backup writes for a store (what
- * the caller names its copies with, so that it can recognise them). */
+/* The ending of the name of a file cu_store_backup writes for a SQLite
+ * store (what the caller names its copies with, so that it can recognise
+ * them). */
 const char *cu_store_copy_suffix(void);
 
-/* Opens (create=false) or creates (create=true, nothing may exist there) the
- * store at location and applies pending migrations. */
-CU_MUST_USE int cu_store_open(const char *path, bool create, cu_store **out, cu_err *err);
+/* Opens (create=false: CU_ENOTFOUND when there is no store, CU_ECORRUPT when
+ * what is there holds no custos schema) or creates (create=true: CU_ECONFLICT
+ * when a store exists there) the store at location (cu_store_location) and
+ * applies pending migrations (CU_EVERSION when the schema is newer than this
+ * build). *out is the caller's, to close with cu_store_close. */
+CU_MUST_USE int cu_store_open(const char *location, bool create, cu_store **out, cu_err *err);
+/* Closes s (NULL: nothing), rolling back an open transaction. */
 void cu_store_close(cu_store *s);
+/* "sqlite" or "postgresql". */
+const char *cu_store_backend_name(const cu_store *s);
 
+/* Starts a write transaction, waiting for the single writer lock (CU_EIO
+ * when it cannot be had in time), and reads the change counter. */
 CU_MUST_USE int cu_store_begin(cu_store *s, cu_err *err);
+/* Starts a read-only transaction: everything read until the commit or
+ * rollback sees one consistent snapshot; takes no writer lock. */
+CU_MUST_USE int cu_store_begin_read(cu_store *s, cu_err *err);
+/* Commits the open transaction; on failure it is rolled back. */
 CU_MUST_USE int cu_store_commit(cu_store *s, cu_err *err);
+/* Undoes the open transaction (nothing when there is none). */
 void cu_store_rollback(cu_store *s);
+/* Whether a transaction is open. */
 bool cu_store_in_tx(const cu_store *s);
 /* A number that changes whenever what a session or API token stands for may
  * have changed: when this connection is about to write the users, sessions or
@@ -63,6 +109,9 @@ bool cu_store_in_tx(const cu_store *s);
  * transaction is open and the number is unchanged, rows of those tables read
  * earlier in it are still what the database holds. */
 uint64_t cu_store_auth_epoch(const cu_store *s);
+/* One nested savepoint at a time inside a write transaction: start it,
+ * keep what was done since (release), or undo it (rollback_to, which also
+ * ends it). */
 CU_MUST_USE int cu_store_savepoint(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_release(cu_store *s, cu_err *err);
 void cu_store_rollback_to(cu_store *s);
@@ -565,8 +614,9 @@ CU_MUST_USE int cu_store_break_glass_set_reason(cu_store *s, const char *id,
                                                 cu_err *err);
 
 /* Writes a consistent copy of the whole database to dest_path (which must
- * not exist) with SQLite's online backup API; other connections may keep
- * writing meanwhile. The copy is a plain SQLite file (rollback journal). */
+ * not exist; CU_EIO when it cannot be written); other connections may keep
+ * writing meanwhile. For SQLite the copy is a plain SQLite file (rollback
+ * journal), made with the online backup API. */
 CU_MUST_USE int cu_store_backup(cu_store *s, const char *dest_path, cu_err *err);
 /* disclosures (migration 5): data sent to a recipient, append-only. Exactly
  * one of recipient_id (a recipient id of the controller's policy) and

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/schema.h"
+#include "store/sqlite/sqlite_impl.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -133,7 +133,7 @@ static void test_create_and_open(void **state)
     cu_buf_release(&b);
 
     /* The schema version recorded is the one this build writes. */
-    assert_int_equal(cu_store_schema_version(), cu_schema_count());
+    assert_int_equal(cu_store_schema_version(), cu_sqlite_migrations_count);
     assert_true(cu_store_schema_version() >= 1);
     assert_int_equal(raw_int(f->db, "PRAGMA user_version"), cu_store_schema_version());
     /* WAL journal as documented. */
@@ -150,13 +150,25 @@ static void test_create_and_open(void **state)
 static void test_schema_migrations(void **state)
 {
     (void)state;
-    for (int n = 1; n <= cu_schema_count(); n++) {
-        const char *sql = cu_schema_migration(n);
+    for (int n = 1; n <= cu_sqlite_migrations_count; n++) {
+        const char *sql = cu_sqlite_migrations[n - 1];
         CHECK(sql != NULL && *sql, "migration %d empty", n);
     }
-    assert_null(cu_schema_migration(0));
-    assert_null(cu_schema_migration(cu_schema_count() + 1));
-    assert_null(cu_schema_migration(-1));
+    assert_true(cu_sqlite_migrations_count >= 7);
+}
+
+/* Every applied migration has its row in schema_version, in step with
+ * PRAGMA user_version. */
+static void test_schema_version_table(void **state)
+{
+    fx *f = *state;
+    int n = cu_store_schema_version();
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), n);
+    assert_int_equal(raw_int(f->db, "SELECT min(version) FROM schema_version"), 1);
+    assert_int_equal(raw_int(f->db, "SELECT max(version) FROM schema_version"), n);
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), n);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version WHERE applied_at <= 0"),
+                     0);
 }
 
 static void test_newer_version_refused(void **state)
@@ -985,11 +997,11 @@ static void test_location_exists_remove(void **state)
 {
     fx *f = *state;
     char loc[PATH_MAX];
-    assert_int_equal(cu_store_location(f->dir, loc, sizeof loc, &f->err), CU_OK);
+    assert_int_equal(cu_store_location(f->dir, NULL, loc, sizeof loc, &f->err), CU_OK);
     assert_string_equal(loc, f->db);
     assert_false(cu_store_exists(loc));
     char small[8];
-    assert_int_equal(cu_store_location(f->dir, small, sizeof small, &f->err), CU_EINVAL);
+    assert_int_equal(cu_store_location(f->dir, NULL, small, sizeof small, &f->err), CU_EINVAL);
     assert_int_equal(cu_store_open(loc, true, &f->s, &f->err), CU_OK);
     assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
     assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
@@ -1024,6 +1036,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_and_open, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_location_exists_remove, setup_dir, teardown),
         cmocka_unit_test(test_schema_migrations),
+        cmocka_unit_test_setup_teardown(test_schema_version_table, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup_dir, teardown),

@@ -1,0 +1,63 @@
+/* sql_items.c — the SQLite statements of one table family:
+ * items, identifiers.
+ * SQL, the shapes of parameters and columns, and flags (driver.h). */
+#include "store/sqlite/sqlite_impl.h"
+
+const cu_stmt_entry cu_sqlite_sql_items[] = {
+    {ST_ITEM_INSERT,
+     {"INSERT INTO items(subject_id, id, category, field, source, "
+      "collected_at, recorded_by, recorded_at, updated_at, value, version) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+      "tttttitiibi", "", CU_STMT_WRITE}},
+    /* Primary-key order: no sort, so a read never copies values into a sorter. */
+    {ST_ITEM_EACH,
+     {"SELECT id, subject_id, category, field, source, recorded_by, "
+      "collected_at, recorded_at, updated_at, value, version FROM items "
+      "WHERE subject_id = ?1 ORDER BY id",
+      "t", "ttttttiiibi", 0}},
+    {ST_ITEM_GET,
+     {"SELECT id, subject_id, category, field, source, recorded_by, "
+      "collected_at, recorded_at, updated_at, value, version FROM items "
+      "WHERE subject_id = ?1 AND id = ?2",
+      "tt", "ttttttiiibi", 0}},
+    {ST_ITEM_UPDATE,
+     {"UPDATE items SET value = ?3, updated_at = ?4, version = ?5 "
+      "WHERE subject_id = ?1 AND id = ?2",
+      "ttbii", "", CU_STMT_WRITE}},
+    {ST_ITEM_DELETE_SUBJ,
+     {"DELETE FROM items WHERE subject_id = ?1",
+      "t", "", CU_STMT_WRITE}},
+    {ST_IDENT_INSERT,
+     {"INSERT INTO identifiers(kind, bidx, subject_id, item_id) "
+      "VALUES (?1, ?2, ?3, ?4)",
+      "tbtt", "", CU_STMT_WRITE}},
+    {ST_IDENT_FIND,
+     {"SELECT subject_id, item_id FROM identifiers "
+      "WHERE kind = ?1 AND bidx = ?2 ORDER BY subject_id",
+      "tb", "tt", 0}},
+    {ST_IDENT_DELETE_ITEM,
+     {"DELETE FROM identifiers WHERE subject_id = ?1 AND item_id = ?2",
+      "tt", "", CU_STMT_WRITE}},
+    {ST_IDENT_DELETE_SUBJ,
+     {"DELETE FROM identifiers WHERE subject_id = ?1",
+      "t", "", CU_STMT_WRITE}},
+    /* Keyset pagination on the primary key: a page costs its own rows. */
+    {ST_ITEM_PAGE,
+     {"SELECT id, subject_id, category, field, source, recorded_by, "
+      "collected_at, recorded_at, updated_at, value, version FROM items "
+      "WHERE subject_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+      "tti", "ttttttiiibi", 0}},
+    {ST_ITEM_NAMED,
+     {"SELECT id, subject_id, category, field, source, recorded_by, "
+      "collected_at, recorded_at, updated_at, value, version FROM items "
+      "WHERE subject_id = ?1 AND field IN (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+      "ORDER BY id",
+      "ttttttttt", "ttttttiiibi", 0}},
+    {ST_ITEM_DELETE,
+     {"DELETE FROM items WHERE subject_id = ?1 AND id = ?2",
+      "tt", "", CU_STMT_WRITE}},
+    {ST_ITEM_RESEAL,
+     {"UPDATE items SET value = ?3, version = ?4 " "WHERE subject_id = ?1 AND id = ?2",
+      "ttbi", "", CU_STMT_WRITE}},
+    {ST_COUNT, {0}},
+};

@@ -1,0 +1,91 @@
+/* sql_subjects.c — the SQLite statements of one table family:
+ * subjects, subject keys, pseudonyms, restriction, objections.
+ * SQL, the shapes of parameters and columns, and flags (driver.h). */
+#include "store/sqlite/sqlite_impl.h"
+
+#define SUBJECT_COLUMNS                                                                     \
+    "id, controller_id, kind, key_version, created_at, updated_at, erased_at, pseudonym, "  \
+    "coalesce(restricted_at, 0), objecting, item_count, item_digest, mac, consents"
+
+#define OBJECTION_COLUMNS                                                                   \
+    "subject_id, purpose, recorded_by, lifted_by, made_at, coalesce(lifted_at, 0), seq, mac"
+
+const cu_stmt_entry cu_sqlite_sql_subjects[] = {
+    {ST_SUBJ_INSERT,
+     {"INSERT INTO subjects(id, controller_id, kind, key_version, created_at, "
+      "updated_at, erased_at, pseudonym, restricted_at, objecting, item_count, "
+      "item_digest, mac, consents) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "nullif(?7, 0), nullif(?8, ''), nullif(?9, 0), ?10, ?11, ?12, ?13, ?14)",
+      "tttiiiitiiibbi", "", CU_STMT_WRITE}},
+    {ST_SUBJ_UPDATE,
+     {"UPDATE subjects SET key_version = ?4, updated_at = ?6, "
+      "erased_at = nullif(?7, 0), pseudonym = nullif(?8, ''), "
+      "restricted_at = nullif(?9, 0), objecting = ?10, item_count = ?11, "
+      "item_digest = ?12, mac = ?13, consents = ?14 WHERE id = ?1",
+      "tttiiiitiiibbi", "", CU_STMT_WRITE}},
+    {ST_SUBJ_GET,
+     {"SELECT " SUBJECT_COLUMNS " FROM subjects WHERE id = ?1",
+      "t", "tttiiiitiiibbi", 0}},
+    {ST_SUBJ_TOUCH,
+     {"UPDATE subjects SET updated_at = ?2 WHERE id = ?1",
+      "ti", "", CU_STMT_WRITE}},
+    {ST_SUBJ_ERASED,
+     {"UPDATE subjects SET erased_at = ?2, updated_at = ?2 WHERE id = ?1",
+      "ti", "", CU_STMT_WRITE}},
+    {ST_SUBJ_EACH,
+     {"SELECT " SUBJECT_COLUMNS " FROM subjects ORDER BY created_at, id",
+      "", "tttiiiitiiibbi", 0}},
+    {ST_SUBJ_EACH_CTL,
+     {"SELECT " SUBJECT_COLUMNS " FROM subjects WHERE "
+      "controller_id = ?1 ORDER BY created_at, id",
+      "t", "tttiiiitiiibbi", 0}},
+    {ST_SKEY_PUT,
+     {"INSERT INTO subject_keys(subject_id, version, wrapped) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT(subject_id) DO UPDATE SET version = excluded.version, "
+      "wrapped = excluded.wrapped",
+      "tib", "", CU_STMT_WRITE}},
+    {ST_SKEY_GET,
+     {"SELECT version, wrapped FROM subject_keys WHERE subject_id = ?1",
+      "t", "ib", 0}},
+    {ST_SKEY_DELETE,
+     {"DELETE FROM subject_keys WHERE subject_id = ?1",
+      "t", "", CU_STMT_WRITE}},
+    {ST_SKEY_EACH,
+     {"SELECT subject_id, version, wrapped FROM subject_keys",
+      "", "tib", 0}},
+    {ST_SUBJ_PSN_SET,
+     {"UPDATE subjects SET pseudonym = ?2 WHERE id = ?1",
+      "tt", "", CU_STMT_WRITE}},
+    {ST_SUBJ_BY_PSN,
+     {"SELECT id FROM subjects WHERE pseudonym = ?1",
+      "t", "t", 0}},
+    {ST_SUBJ_NO_PSN,
+     {"SELECT id, controller_id FROM subjects WHERE pseudonym IS NULL",
+      "", "tt", 0}},
+    {ST_OBJ_ALL,
+     {"SELECT " OBJECTION_COLUMNS " FROM objections ORDER BY seq",
+      "", "ttttiiib", 0}},
+    {ST_OBJ_LIFT_ONE,
+     {"UPDATE objections SET lifted_at = ?2, lifted_by = ?3, mac = ?4 "
+      "WHERE seq = ?1 AND lifted_at IS NULL",
+      "iitb", "", CU_STMT_WRITE}},
+    {ST_SUBJ_KEYVER,
+     {"UPDATE subjects SET key_version = ?2 WHERE id = ?1",
+      "ti", "", CU_STMT_WRITE}},
+    {ST_OBJ_ADD,
+     {"INSERT INTO objections(subject_id, purpose, made_at, recorded_by) "
+      "VALUES (?1, ?2, ?3, ?4) RETURNING seq",
+      "ttit", "i", CU_STMT_WRITE}},
+    {ST_OBJ_EACH,
+     {"SELECT " OBJECTION_COLUMNS " FROM objections WHERE subject_id = ?1 "
+      "ORDER BY seq",
+      "t", "ttttiiib", 0}},
+    {ST_OBJ_COUNT,
+     {"UPDATE subjects SET objecting = (SELECT count(*) FROM objections "
+      "WHERE subject_id = ?1 AND lifted_at IS NULL) WHERE id = ?1",
+      "t", "", CU_STMT_WRITE}},
+    {ST_SUBJ_RESTRICT,
+     {"UPDATE subjects SET restricted_at = nullif(?2, 0) WHERE id = ?1",
+      "ti", "", CU_STMT_WRITE}},
+    {ST_COUNT, {0}},
+};
