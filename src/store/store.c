@@ -60,17 +60,14 @@ void cu_store_redact(const char *location, char *out, size_t n)
         return;
     }
     /* scheme://[user[:password]@]host[:port][/db][?params]: the password
-     * goes, and so do the parameters (a password= may hide there). */
+     * goes, and so do the parameters (a password= may hide there). The
+     * user part ends at the last '@', so a password holding '@', '/' or
+     * '?' unencoded is still hidden whole. */
     const char *rest = strstr(location, "://") + 3;
-    size_t scheme = (size_t)(rest - location);
-    const char *end = rest + strcspn(rest, "/?#");
-    const char *at = NULL;
-    for (const char *p = rest; p < end; p++)
-        if (*p == '@')
-            at = p; /* the last '@' of the authority ends the user part */
+    const char *at = strrchr(rest, '@');
     cu_buf b;
     cu_buf_init(&b, 4096);
-    bool ok = !cu_buf_append(&b, location, scheme);
+    bool ok = !cu_buf_append(&b, location, (size_t)(rest - location));
     const char *host = rest;
     if (at) {
         const char *colon = memchr(rest, ':', (size_t)(at - rest));
@@ -80,9 +77,9 @@ void cu_store_redact(const char *location, char *out, size_t n)
         ok = ok && !cu_buf_append(&b, "@", 1);
         host = at + 1;
     }
-    const char *path_end = end + strcspn(end, "?#");
-    ok = ok && !cu_buf_append(&b, host, (size_t)(path_end - host));
-    if (*path_end == '?')
+    size_t keep = strcspn(host, "?#");
+    ok = ok && !cu_buf_append(&b, host, keep);
+    if (host[keep])
         ok = ok && !cu_buf_append(&b, "?***", 4);
     ok = ok && !cu_buf_append(&b, "", 1);
     (void)cu_strlcpy(out, ok ? (const char *)b.data : "postgresql://***", n);
