@@ -26,6 +26,8 @@ enum { EXIT_DONE = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
 typedef struct cli {
     const char *prog;     /* how custos was invoked, for hints */
     const char *store;    /* --store, CUSTOS_STORE, or ./var */
+    const char *database; /* --database, CUSTOS_DATABASE, or NULL: the store is
+                           * the SQLite file in the store directory */
     const char *key_file; /* CUSTOS_MASTER_KEY_FILE, else custos.conf's master_key_file,
                            * else NULL for <store>/master.key */
     char key_file_buf[4096];
@@ -43,9 +45,10 @@ typedef struct cli {
 
 /* Long options every subcommand accepts; ids above 0x100 to stay clear of
  * single-letter options. */
-enum { OPT_STORE = 0x100, OPT_JSON, OPT_PURPOSE, OPT_HELP };
+enum { OPT_STORE = 0x100, OPT_JSON, OPT_PURPOSE, OPT_HELP, OPT_DATABASE };
 #define CLI_COMMON_OPTIONS                                                                  \
     {"store", required_argument, NULL, OPT_STORE},                                          \
+        {"database", required_argument, NULL, OPT_DATABASE},                                \
         {"json", no_argument, NULL, OPT_JSON},                                              \
         {"purpose", required_argument, NULL, OPT_PURPOSE},                                  \
         {"help", no_argument, NULL, OPT_HELP}

@@ -212,6 +212,8 @@ int cmd_restore(cli *c, int argc, char **argv)
     int64_t replayed = 0;
     /* An explicit --key is copied into DIR; a key kept elsewhere
      * (CUSTOS_MASTER_KEY_FILE, custos.conf) stays where it is. */
+    if (cu_vault_set_database(c->database, &err))
+        return cli_fail(c, &err);
     if (cu_backup_restore(file, c->store, o.key ? o.key : c->key_file, o.key != NULL, o.ledger,
                           o.without_ledger, &info, &replayed, &err))
         return cli_fail(c, &err);

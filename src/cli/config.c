@@ -10,6 +10,9 @@
  * never silently falls back to a default key. */
 int cli_load_config(cli *c, cu_err *err)
 {
+    /* The database the store is in, when not the directory's SQLite file. */
+    if (cu_vault_set_database(c->database, err))
+        return err ? err->code : CU_EINVAL;
     char path[4096];
     if (snprintf(path, sizeof path, "%s/custos.conf", c->store) >= (int)sizeof path)
         return cu_err_set(err, CU_EINVAL, "store path too long");

@@ -55,6 +55,10 @@
     "  care add|remove --user U --subject ID   care lists\n"
 #define USAGE_OPTIONS \
     "  --store DIR    the store directory (default $CUSTOS_STORE or ./var)\n" \
+    "  --database URL  keep the store in this PostgreSQL database (postgresql://...;\n" \
+    "                 default $CUSTOS_DATABASE) instead of the SQLite file\n" \
+    "                 DIR/custos.db; DIR still holds the key, configuration, ledger\n" \
+    "                 and backups\n" \
     "  --json         machine-readable output\n" \
     "  --purpose P    why you are acting: a purpose of the controller's policy for\n" \
     "                 any use of personal data (default: administration, which\n" \
@@ -67,6 +71,8 @@
 #endif
 #define USAGE_ENVIRONMENT                                                                  \
     "  CUSTOS_STORE            the store directory, when --store is not given\n"          \
+    "  CUSTOS_DATABASE         a PostgreSQL database URL for the store, when\n"           \
+    "                          --database is not given\n"                                \
     "  CUSTOS_MASTER_KEY_FILE  the master key file (default: custos.conf's\n"              \
     "                          master_key_file, else DIR/master.key)\n"                   \
     "  CUSTOS_BANK_HOLIDAYS    a bank-holiday calendar file (default: custos.conf's\n"     \
@@ -132,10 +138,13 @@ int main(int argc, char **argv)
     cu_input_init();
     /* Everything custos creates (database, WAL, key files) is for its user only. */
     umask(077);
-    cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
+    cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .database = getenv("CUSTOS_DATABASE"),
+             .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
              .holidays_file = getenv("CUSTOS_BANK_HOLIDAYS"), .purpose = "administration"};
     if (!c.store || !*c.store)
         c.store = "./var";
+    if (c.database && !*c.database)
+        c.database = NULL;
     if (c.key_file && !*c.key_file)
         c.key_file = NULL;
     if (c.holidays_file && !*c.holidays_file)

@@ -63,6 +63,7 @@ int cli_common_option(cli *c, int opt, const char *arg, const char *help)
 {
     switch (opt) {
     case OPT_STORE: c->store = arg; return 1;
+    case OPT_DATABASE: c->database = arg; return 1;
     case OPT_JSON: c->json = true; return 1;
     case OPT_PURPOSE: c->purpose = arg; c->purpose_given = true; return 1;
     case OPT_HELP: cli_print_help(help); return -1;

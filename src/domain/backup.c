@@ -281,6 +281,10 @@ int cu_backup_restore(const char *file, const char *store_dir, const char *key_p
                       int64_t *replayed, cu_err *err)
 {
     char db[PATH_MAX], part[PATH_MAX], key[PATH_MAX], ledger[PATH_MAX];
+    /* A backup holds a SQLite store, restored as the file in store_dir. */
+    if (cu_vault_database())
+        return cu_err_set(err, CU_EINVAL, "restore writes a SQLite store into the directory: "
+                                          "run it without --database or CUSTOS_DATABASE");
     if (cu_store_location(store_dir, NULL, db, sizeof db, NULL) != CU_OK ||
         snprintf(part, sizeof part, "%s.restoring", db) >= (int)sizeof part ||
         snprintf(key, sizeof key, "%s/master.key", store_dir) >= (int)sizeof key ||

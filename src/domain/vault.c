@@ -38,9 +38,33 @@ static int paths(cu_vault *v, const char *dir, const char *key_path, cu_err *err
     return CU_OK;
 }
 
+/* See cu_vault_set_database: "" for the SQLite file. */
+static char database[4096];
+
+int cu_vault_set_database(const char *url, cu_err *err)
+{
+    if (!url || !*url) {
+        database[0] = '\0';
+        return CU_OK;
+    }
+    if (!cu_store_is_database_url(url))
+        return cu_err_set(err, CU_EINVAL,
+                          "the database must be a postgresql:// or postgres:// URL");
+    if (cu_strlcpy(database, url, sizeof database)) {
+        cu_wipe(database, sizeof database);
+        return cu_err_set(err, CU_EINVAL, "the database URL is too long");
+    }
+    return CU_OK;
+}
+
+const char *cu_vault_database(void)
+{
+    return database[0] ? database : NULL;
+}
+
 static int db_path(const cu_vault *v, char *out, size_t n, cu_err *err)
 {
-    return cu_store_location(v->dir, NULL, out, n, err);
+    return cu_store_location(v->dir, cu_vault_database(), out, n, err);
 }
 
 static size_t keyring_ad(const char *name, unsigned char out[64])

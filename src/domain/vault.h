@@ -1,8 +1,9 @@
 /*
  * vault.h — an open custos store with its keys and transactions.
  *
- * A vault is a directory: the store (at cu_store_location of it: store.h)
- * and, unless another path is given, master.key (mode 0600). Opening checks
+ * A vault is a directory: the store (at cu_store_location of it: store.h,
+ * a SQLite file there unless a PostgreSQL database is named) and, unless
+ * another path is given, master.key (mode 0600). Opening checks
  * that the master key matches the store (its key id is recorded in the store), unwraps the
  * store-wide keys into locked memory and wipes them on close.
  *
@@ -38,6 +39,17 @@ typedef struct cu_actor {
     const char *user_id;       /* staff account id; NULL for the CLI and API tokens */
     const char *controller_id; /* the controller a staff member acts within */
 } cu_actor;
+
+/* The PostgreSQL database (a postgresql:// or postgres:// URL) that the
+ * vaults this process creates and opens keep their store in, instead of the
+ * SQLite file in their directory (which still holds the master key, the
+ * configuration, the erasure ledger and backups); NULL or "": the file.
+ * Set once at start-up (the CLI's --database or CUSTOS_DATABASE), before a
+ * vault is created or opened. CU_EINVAL for anything but such a URL. The
+ * URL holds a password: it is never shown but through cu_store_redact. */
+CU_MUST_USE int cu_vault_set_database(const char *url, cu_err *err);
+/* The database set by cu_vault_set_database, NULL when none. */
+const char *cu_vault_database(void);
 
 /* Creates store_dir (mode 0700), the master key (key_path, or
  * store_dir/master.key when NULL), the database and the store-wide keys. */

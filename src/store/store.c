@@ -113,10 +113,20 @@ int cu_store_open(const char *location, bool create, cu_store **out, cu_err *err
         return cu_err_set(err, CU_ENOMEM, "out of memory opening the store");
     s->be = be;
     s->decls = decls;
-    int rc = be->open(location, create, &s->conn, err);
+    cu_err e;
+    cu_err_clear(&e);
+    int rc = be->open(location, create, &s->conn, &e);
     if (rc) {
         free(s);
-        return rc;
+        /* A database URL holds a password: a message naming the location
+         * names it redacted. */
+        if (is_pg_location(location) && strstr(e.msg, location)) {
+            char shown[256];
+            cu_store_redact(location, shown, sizeof shown);
+            return cu_err_set(err, e.code, "cannot open the store database at %s (%s)", shown,
+                              cu_status_name(e.code));
+        }
+        return e.code ? cu_err_set(err, e.code, "%s", e.msg) : rc;
     }
     *out = s;
     return CU_OK;
