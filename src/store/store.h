@@ -124,14 +124,17 @@ CU_MUST_USE int cu_store_compact_log(cu_store *s, cu_err *err);
 
 /* meta: small named values (store id, master key id). */
 CU_MUST_USE int cu_store_meta_get(cu_store *s, const char *key, cu_buf *out, cu_err *err);
+/* Sets (inserts or replaces) the value of key. */
 CU_MUST_USE int cu_store_meta_put(cu_store *s, const char *key, const void *v, size_t n,
                                   cu_err *err);
 
 /* keyring: wrapped store-wide keys (blind-index root, audit signing seed). */
 CU_MUST_USE int cu_store_keyring_get(cu_store *s, const char *name, cu_buf *out, cu_err *err);
+/* Sets (inserts or replaces) the wrapped key called name. */
 CU_MUST_USE int cu_store_keyring_put(cu_store *s, const char *name, const void *wrapped,
                                      size_t n, cu_err *err);
 typedef int (*cu_keyring_cb)(void *ctx, const char *name, const void *wrapped, size_t n);
+/* Every keyring entry, by name. */
 CU_MUST_USE int cu_store_keyring_each(cu_store *s, cu_keyring_cb cb, void *ctx, cu_err *err);
 
 /* controllers */
@@ -142,6 +145,7 @@ CU_MUST_USE int cu_store_controller_get(cu_store *s, const char *id, cu_buf *nam
                                         cu_err *err);
 typedef int (*cu_controller_cb)(void *ctx, const char *id, const char *name,
                                 int64_t created_at);
+/* Every controller, oldest first. */
 CU_MUST_USE int cu_store_controller_each(cu_store *s, cu_controller_cb cb, void *ctx,
                                          cu_err *err);
 /* Controller rows with their row code (migration 6), for the vault to check. */
@@ -155,6 +159,8 @@ typedef int (*cu_controller_row_cb)(void *ctx, const cu_controller_row *r);
 /* One controller (CU_ENOTFOUND when absent), or every one when id is NULL. */
 CU_MUST_USE int cu_store_controller_rows(cu_store *s, const char *id, cu_controller_row_cb cb,
                                          void *ctx, cu_err *err);
+/* Sets a controller's row code; CU_ENOTFOUND (with a message) when no
+ * controller has id. */
 CU_MUST_USE int cu_store_controller_set_mac(cu_store *s, const char *id,
                                             const unsigned char mac[32], cu_err *err);
 
@@ -188,8 +194,10 @@ CU_MUST_USE int cu_store_subject_update(cu_store *s, const cu_subject_rec *r, cu
 /* CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_subject_get(cu_store *s, const char *id, cu_subject_rec *out,
                                      cu_err *err);
+/* Sets a subject's updated_at (nothing when no subject has id). */
 CU_MUST_USE int cu_store_subject_touch(cu_store *s, const char *id, int64_t updated_at,
                                        cu_err *err);
+/* Marks a subject erased at erased_at (also its updated_at). */
 CU_MUST_USE int cu_store_subject_mark_erased(cu_store *s, const char *id, int64_t erased_at,
                                              cu_err *err);
 typedef int (*cu_subject_cb)(void *ctx, const cu_subject_rec *r);
@@ -204,9 +212,11 @@ CU_MUST_USE int cu_store_subject_key_put(cu_store *s, const char *subject_id, in
 CU_MUST_USE int cu_store_subject_key_get(cu_store *s, const char *subject_id,
                                          int64_t *version, unsigned char *wrapped,
                                          size_t cap, size_t *n, cu_err *err);
+/* Destroys a subject's data key (nothing when it has none). */
 CU_MUST_USE int cu_store_subject_key_delete(cu_store *s, const char *subject_id, cu_err *err);
 typedef int (*cu_subject_key_cb)(void *ctx, const char *subject_id, int64_t version,
                                  const void *wrapped, size_t n);
+/* Every subject data key, in no particular order. */
 CU_MUST_USE int cu_store_subject_key_each(cu_store *s, cu_subject_key_cb cb, void *ctx,
                                           cu_err *err);
 
@@ -226,6 +236,9 @@ typedef struct cu_item_row {
     int64_t version; /* 1 at insert, +1 at each new value or re-encryption (migration 6) */
 } cu_item_row;
 
+/* Inserts every column of r (version 1 when r->version is 0);
+ * CU_ECONFLICT when the subject already has an item with r->id or has no
+ * row. */
 CU_MUST_USE int cu_store_item_insert(cu_store *s, const cu_item_row *r, cu_err *err);
 typedef int (*cu_item_cb)(void *ctx, const cu_item_row *r);
 /* A subject's items, in item-id order. */
@@ -247,9 +260,12 @@ CU_MUST_USE int cu_store_item_each_named(cu_store *s, const char *subject_id,
 /* One item of one subject; CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_item_get(cu_store *s, const char *subject_id, const char *item_id,
                                   cu_item_cb cb, void *ctx, cu_err *err);
+/* Replaces an item's sealed value, updated_at and version;
+ * CU_ENOTFOUND (no message) when the subject has no such item. */
 CU_MUST_USE int cu_store_item_update_value(cu_store *s, const char *subject_id,
                                            const char *item_id, const void *sealed, size_t n,
                                            int64_t updated_at, int64_t version, cu_err *err);
+/* Deletes every item of a subject. */
 CU_MUST_USE int cu_store_item_delete_subject(cu_store *s, const char *subject_id,
                                              cu_err *err);
 
@@ -258,10 +274,14 @@ CU_MUST_USE int cu_store_ident_insert(cu_store *s, const char *kind, const unsig
                                       size_t n, const char *subject_id, const char *item_id,
                                       cu_err *err);
 typedef int (*cu_ident_cb)(void *ctx, const char *subject_id, const char *item_id);
+/* The (subject, item) pairs indexed under kind and blind index bidx, by
+ * subject id. */
 CU_MUST_USE int cu_store_ident_find(cu_store *s, const char *kind, const unsigned char *bidx,
                                     size_t n, cu_ident_cb cb, void *ctx, cu_err *err);
+/* Removes the identifiers of one item. */
 CU_MUST_USE int cu_store_ident_delete_item(cu_store *s, const char *subject_id,
                                            const char *item_id, cu_err *err);
+/* Removes every identifier of a subject. */
 CU_MUST_USE int cu_store_ident_delete_subject(cu_store *s, const char *subject_id,
                                               cu_err *err);
 
@@ -280,6 +300,7 @@ typedef struct cu_audit_row {
 /* The last event's seq and hash; seq 0 and hash untouched for an empty trail. */
 CU_MUST_USE int cu_store_audit_last(cu_store *s, int64_t *seq, unsigned char *hash,
                                     size_t hashlen, cu_err *err);
+/* Appends one event; CU_ECONFLICT when its seq is taken. */
 CU_MUST_USE int cu_store_audit_insert(cu_store *s, const cu_audit_row *r, cu_err *err);
 typedef int (*cu_audit_cb)(void *ctx, const cu_audit_row *r);
 /* Events in seq order; filters are optional (NULL / 0). */
@@ -306,8 +327,11 @@ CU_MUST_USE int cu_store_head_put(cu_store *s, const cu_checkpoint *c, cu_err *e
 CU_MUST_USE int cu_store_head_get(cu_store *s, cu_checkpoint *out, cu_err *err);
 /* Kept checkpoints, one per 4096 events or so, for verification from the middle. */
 CU_MUST_USE int cu_store_checkpoint_add(cu_store *s, const cu_checkpoint *c, cu_err *err);
+/* The seq of the last kept checkpoint, 0 when there is none. */
 CU_MUST_USE int cu_store_checkpoint_last_seq(cu_store *s, int64_t *seq, cu_err *err);
 typedef int (*cu_checkpoint_cb)(void *ctx, const cu_checkpoint *c);
+/* Kept checkpoints in seq order; CU_ETAMPER (with a message) at one
+ * whose hash or signature has the wrong size. */
 CU_MUST_USE int cu_store_checkpoint_each(cu_store *s, cu_checkpoint_cb cb, void *ctx,
                                          cu_err *err);
 
@@ -336,6 +360,8 @@ typedef struct cu_user_rec {
     unsigned char mac[32];
     size_t mac_len;
 } cu_user_rec;
+/* Inserts u (its one-time-code secret NULL when totp_len is 0);
+ * CU_ECONFLICT (with a message) when the username is taken. */
 CU_MUST_USE int cu_store_user_insert(cu_store *s, const cu_user_rec *u, cu_err *err);
 /* By username, or by id when username is NULL. CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_user_get(cu_store *s, const char *username, const char *id,
@@ -344,6 +370,7 @@ CU_MUST_USE int cu_store_user_get(cu_store *s, const char *username, const char 
  * secret and last step, failures, lock, disabled_at (0: NULL), mac). */
 CU_MUST_USE int cu_store_user_update(cu_store *s, const cu_user_rec *u, cu_err *err);
 typedef int (*cu_user_cb)(void *ctx, const cu_user_rec *u);
+/* Every user, by id. */
 CU_MUST_USE int cu_store_user_each(cu_store *s, cu_user_cb cb, void *ctx, cu_err *err);
 
 /* sessions, keyed by the (keyed) hash of their token */
@@ -357,6 +384,7 @@ typedef struct cu_session_rec {
 } cu_session_rec;
 /* Inserts hash, user_id, created_at (also the first last_seen) and mac. */
 CU_MUST_USE int cu_store_session_insert(cu_store *s, const cu_session_rec *r, cu_err *err);
+/* The session whose token hash is hash; CU_ENOTFOUND when none. */
 CU_MUST_USE int cu_store_session_get(cu_store *s, const unsigned char *hash, size_t n,
                                      cu_session_rec *out, cu_err *err);
 /* Writes r's last_seen and mac. */
@@ -380,6 +408,7 @@ typedef struct cu_token_rec {
     unsigned char mac[32];
     size_t mac_len;
 } cu_token_rec;
+/* Inserts t; CU_ECONFLICT when its id or hash is taken. */
 CU_MUST_USE int cu_store_token_insert(cu_store *s, const cu_token_rec *t, cu_err *err);
 /* By hash, or by id when hash is NULL; CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_token_get(cu_store *s, const unsigned char *hash, size_t n,
@@ -388,6 +417,7 @@ CU_MUST_USE int cu_store_token_get(cu_store *s, const unsigned char *hash, size_
  * t's id. */
 CU_MUST_USE int cu_store_token_revoke(cu_store *s, const cu_token_rec *t, cu_err *err);
 typedef int (*cu_token_cb)(void *ctx, const cu_token_rec *t);
+/* Every API token, by id. */
 CU_MUST_USE int cu_store_token_each(cu_store *s, cu_token_cb cb, void *ctx, cu_err *err);
 
 /* care relationships and break-glass grants */
@@ -404,6 +434,7 @@ CU_MUST_USE int cu_store_care_set(cu_store *s, const cu_care_row *r, bool on, cu
 /* The row of one pair; CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_care_get(cu_store *s, const char *user_id, const char *subject_id,
                                   cu_care_cb cb, void *ctx, cu_err *err);
+/* Every care-list row, by user then subject. */
 CU_MUST_USE int cu_store_care_each(cu_store *s, cu_care_cb cb, void *ctx, cu_err *err);
 typedef struct cu_break_glass_row {
     const char *id, *user_id, *username, *subject_id; /* username: review listing only */
@@ -414,6 +445,7 @@ typedef struct cu_break_glass_row {
     size_t mac_len;
 } cu_break_glass_row;
 typedef int (*cu_break_glass_cb)(void *ctx, const cu_break_glass_row *b);
+/* Records a grant (username is not read). */
 CU_MUST_USE int cu_store_break_glass_insert(cu_store *s, const cu_break_glass_row *b,
                                             cu_err *err);
 /* The grants of user to subject still in force at now, latest expiry first. */
@@ -451,6 +483,8 @@ typedef struct cu_policy_row {
     size_t mac_len;
 } cu_policy_row;
 typedef int (*cu_policy_row_cb)(void *ctx, const cu_policy_row *r);
+/* Records one applied version; CU_ECONFLICT (with a message) when the
+ * controller already has that version. */
 CU_MUST_USE int cu_store_policy_insert(cu_store *s, const cu_policy_row *r, cu_err *err);
 /* One version, or the current one (the highest) when version is 0.
  * CU_ENOTFOUND when there is none. */
@@ -478,6 +512,7 @@ typedef struct cu_consent_row {
     size_t mac_len;
 } cu_consent_row;
 typedef int (*cu_consent_cb)(void *ctx, const cu_consent_row *r);
+/* Appends one consent record (evidence NULL when none). */
 CU_MUST_USE int cu_store_consent_insert(cu_store *s, const cu_consent_row *r, cu_err *err);
 /* The number of a subject's consent records. */
 CU_MUST_USE int cu_store_consent_count(cu_store *s, const char *subject_id, int64_t *out,
@@ -534,6 +569,7 @@ CU_MUST_USE int cu_store_unsubscribe_get(cu_store *s, const unsigned char *hash,
                                          cu_unsub_cb cb, void *ctx, cu_err *err);
 /* Writes r's used_at and mac; CU_ENOTFOUND when unknown or already used. */
 CU_MUST_USE int cu_store_unsubscribe_use(cu_store *s, const cu_unsub_row *r, cu_err *err);
+/* Every link, by hash. */
 CU_MUST_USE int cu_store_unsubscribe_each(cu_store *s, cu_unsub_cb cb, void *ctx, cu_err *err);
 
 /* data-subject rights requests (migration 4); dates are YYYY-MM-DD, "" when
@@ -559,9 +595,11 @@ typedef struct cu_request_rec {
     size_t mac_len;
 } cu_request_rec;
 typedef int (*cu_request_cb)(void *ctx, const cu_request_rec *r);
+/* Inserts every field of r (unset fields stored as NULL). */
 CU_MUST_USE int cu_store_request_insert(cu_store *s, const cu_request_rec *r, cu_err *err);
 /* Writes every mutable field of r (state, subject, dates, ...). */
 CU_MUST_USE int cu_store_request_update(cu_store *s, const cu_request_rec *r, cu_err *err);
+/* One request; CU_ENOTFOUND when absent. */
 CU_MUST_USE int cu_store_request_get(cu_store *s, const char *id, cu_request_rec *out,
                                      cu_err *err);
 /* Requests of one controller (NULL: all), oldest receipt first; open_only
@@ -570,8 +608,11 @@ CU_MUST_USE int cu_store_request_each(cu_store *s, const char *controller_id, bo
                                       cu_request_cb cb, void *ctx, cu_err *err);
 /* Clarification pauses, in order; resumed_on is "" while open. */
 typedef int (*cu_request_pause_cb)(void *ctx, const char *paused_on, const char *resumed_on);
+/* Opens a clarification pause on paused_on. */
 CU_MUST_USE int cu_store_request_pause_open(cu_store *s, const char *request_id,
                                             const char *paused_on, cu_err *err);
+/* Closes a request's open pause on resumed_on (nothing when none is
+ * open). */
 CU_MUST_USE int cu_store_request_pause_close(cu_store *s, const char *request_id,
                                              const char *resumed_on, cu_err *err);
 CU_MUST_USE int cu_store_request_pauses(cu_store *s, const char *request_id,
@@ -584,8 +625,10 @@ typedef struct cu_request_event_row {
     size_t why_len;
 } cu_request_event_row;
 typedef int (*cu_request_event_cb)(void *ctx, const cu_request_event_row *r);
+/* Appends one transition (from_state NULL or "" for none). */
 CU_MUST_USE int cu_store_request_event_insert(cu_store *s, const cu_request_event_row *r,
                                               cu_err *err);
+/* A request's events, oldest first. */
 CU_MUST_USE int cu_store_request_event_each(cu_store *s, const char *request_id,
                                             cu_request_event_cb cb, void *ctx, cu_err *err);
 /* Replaces the sealed why of one event (resealing under another key). */
@@ -599,8 +642,10 @@ CU_MUST_USE int cu_store_item_delete(cu_store *s, const char *subject_id, const 
 CU_MUST_USE int cu_store_item_reseal(cu_store *s, const char *subject_id, const char *item_id,
                                      const void *sealed, size_t n, int64_t version,
                                      cu_err *err);
+/* Sets the version of the data key a subject's values are sealed under. */
 CU_MUST_USE int cu_store_subject_set_key_version(cu_store *s, const char *id, int64_t version,
                                                  cu_err *err);
+/* Replaces a consent record's sealed evidence and its code. */
 CU_MUST_USE int cu_store_consent_set_evidence(cu_store *s, const char *id, const void *sealed,
                                               size_t n, const unsigned char *mac,
                                               size_t mac_len, cu_err *err);
@@ -635,6 +680,7 @@ typedef struct cu_disclosure_row {
     size_t note_len;
 } cu_disclosure_row;
 typedef int (*cu_disclosure_cb)(void *ctx, const cu_disclosure_row *r);
+/* Appends one disclosure. */
 CU_MUST_USE int cu_store_disclosure_insert(cu_store *s, const cu_disclosure_row *r,
                                            cu_err *err);
 /* A subject's disclosures, oldest first. */

@@ -66,6 +66,8 @@ static const char *test_database(void)
             skip();                                                                         \
     } while (0)
 
+static int64_t count_controllers(fx *f);
+
 /* A fresh directory; the store itself is created by the tests that need it. */
 static int setup_dir(void **state)
 {
@@ -201,6 +203,36 @@ static void test_schema_version_table(void **state)
     assert_int_equal(raw_int(f->db, "PRAGMA user_version"), n);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version WHERE applied_at <= 0"),
                      0);
+}
+
+/* A store written before schema_version existed (version 6, as an older
+ * build or an old backup leaves it) opens, migrates, and has a row for every
+ * version, the earlier ones backfilled; its data is kept. */
+static void test_old_store_migrates(void **state)
+{
+    SQLITE_ONLY();
+    fx *f = *state;
+    assert_int_equal(cu_store_open(f->db, true, &f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    cu_store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->db, "DROP TABLE schema_version; PRAGMA user_version = 6");
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                    "'schema_version'"),
+                     0);
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_OK);
+    int n = cu_store_schema_version();
+    assert_int_equal(raw_int(f->db, "PRAGMA user_version"), n);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), n);
+    assert_int_equal(raw_int(f->db, "SELECT count(DISTINCT version) FROM schema_version "
+                                    "WHERE version BETWEEN 1 AND 7"),
+                     7);
+    assert_int_equal(count_controllers(f), 1);
+    /* Opening again applies nothing more. */
+    cu_store_close(f->s);
+    f->s = NULL;
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_OK);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), n);
 }
 
 static void test_newer_version_refused(void **state)
@@ -1256,6 +1288,7 @@ int main(void)
         cmocka_unit_test(test_schema_migrations),
         cmocka_unit_test_setup_teardown(test_schema_version_table, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_old_store_migrates, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup_store, teardown),
