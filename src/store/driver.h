@@ -1,7 +1,7 @@
 /*
  * driver.h — what a database backend gives the store. Inside src/store only.
  *
- * The store's table families (src/store/*.c) implement the contract in
+ * The store's table families (the .c files of src/store) implement the contract in
  * store.h once, for every backend, by running numbered statements (stmt.h)
  * through the backend in use. Each backend declares every statement once:
  * its SQL, the shape of its parameters and the shape of its result columns
@@ -82,6 +82,14 @@ typedef struct cu_stmt_decl {
     const char *cols;   /* shape of the result columns, "" for none */
     unsigned flags;
 } cu_stmt_decl;
+
+/* One statement's declaration with its id: a backend declares its statements
+ * in lists of these (one per table family, ended by {ST_COUNT}) and indexes
+ * them by id once, failing if an id is declared twice or not at all. */
+typedef struct cu_stmt_entry {
+    enum cu_stmt_id id;
+    cu_stmt_decl d;
+} cu_stmt_entry;
 
 /* Called for each result row with as many values as the declared columns.
  * A non-zero return stops the statement and is what the run returns. */
