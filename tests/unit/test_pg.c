@@ -375,13 +375,14 @@ typedef struct locker {
     void *conn;
     atomic_int got;
     int rc;
+    int64_t changes;
 } locker;
 
 static void *begin_thread(void *arg)
 {
     locker *l = arg;
     cu_err err = {0};
-    l->rc = B->begin(l->conn, NULL, &err);
+    l->rc = B->begin(l->conn, &l->changes, &err);
     atomic_store(&l->got, 1);
     return NULL;
 }
@@ -415,6 +416,21 @@ static void test_begin_serialises_writers(void **state)
     pthread_join(th, NULL);
     assert_int_equal(atomic_load(&l.got), 1);
     assert_int_equal(l.rc, CU_OK);
+    B->rollback(l.conn);
+    /* The waiter's counter is read after the lock is granted: it sees the
+     * write committed while it waited. */
+    int64_t before;
+    must(B->begin(l.conn, &before, &err), &err, "begin b");
+    B->rollback(l.conn);
+    must(B->begin(a, NULL, &err), &err, "begin a");
+    assert_int_equal(RUN(a, ST_META_PUT, NULL, NULL, NULL, cu_vt("k"), cu_vb0("v", 1)), CU_OK);
+    atomic_store(&l.got, 0);
+    assert_int_equal(pthread_create(&th, NULL, begin_thread, &l), 0);
+    wait_for_waiters(t, 1);
+    must(B->commit(a, &err), &err, "commit a");
+    pthread_join(th, NULL);
+    assert_int_equal(l.rc, CU_OK);
+    assert_int_not_equal(l.changes, before);
     B->rollback(l.conn);
     /* A reader takes no writer lock: it runs while a writer is open. */
     must(B->begin(a, NULL, &err), &err, "begin a");

@@ -95,7 +95,17 @@ int cu_pg_index(const cu_stmt_entry *const *lists, size_t nlists, cu_stmt_decl *
     return CU_OK;
 }
 
+/* Also at load time, so that cu_backend_pg.stmts is complete for a reader
+ * that has not opened a store; open waits on the same once. */
+static void build_table(void) __attribute__((constructor));
+static void build_table_once(void);
+
 static void build_table(void)
+{
+    pthread_once(&stmt_table_once, build_table_once);
+}
+
+static void build_table_once(void)
 {
     static const cu_stmt_entry *const lists[] = {
         cu_pg_sql_meta,   cu_pg_sql_subjects, cu_pg_sql_items,    cu_pg_sql_audit,
@@ -461,17 +471,16 @@ static int pg_begin(void *conn, int64_t *changes, cu_err *err)
     int rc = ensure_conn(c, err);
     if (rc)
         return rc;
-    if ((rc = exec_sql(c, "BEGIN", "starting a transaction", err)))
-        return rc;
+    /* One round trip. The lock first, the counter after it in a statement of
+     * its own: read committed, each statement takes a new snapshot, so the
+     * counter read sees every commit made before the lock was granted. */
     c->in_tx = true;
     c->wrote = false;
-    /* The lock first, the counter after it in a statement of its own: read
-     * committed, it sees every commit made before the lock was granted. */
     int64_t n = 0;
-    if ((rc = exec_sql(c, "SELECT pg_advisory_xact_lock(" WRITER_LOCK_KEY ")",
-                       "taking the writer lock", err)) ||
-        (rc = query_int(c, "SELECT n FROM change_counter WHERE one = 1",
-                        "reading the change counter", &n, err))) {
+    if ((rc = query_int(c,
+                        "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK_KEY "); "
+                        "SELECT n FROM change_counter WHERE one = 1",
+                        "starting a transaction", &n, err))) {
         pg_rollback(c);
         return rc;
     }
@@ -669,6 +678,14 @@ static const char *const defaults[][2] = {
 };
 #define NDEFAULTS (sizeof defaults / sizeof defaults[0])
 
+/* The server's notices (warnings, hints) are not the store's output: libpq
+ * would print them on stderr, where the CLI's one-line errors go. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static int connect_db(pg_conn *c, const char *location, cu_err *err)
 {
     char *perr = NULL;
@@ -709,6 +726,8 @@ static int connect_db(pg_conn *c, const char *location, cu_err *err)
         }
     }
     c->db = PQconnectdbParams(kw, val, 0);
+    if (c->db)
+        PQsetNoticeProcessor(c->db, quiet, NULL);
     if (!c->db) {
         rc = cu_err_set(err, CU_ENOMEM, "out of memory connecting to the database");
     } else if (PQstatus(c->db) != CONNECTION_OK) {
@@ -739,7 +758,7 @@ out:
 static int pg_open(const char *location, bool create, void **out, cu_err *err)
 {
     *out = NULL;
-    pthread_once(&stmt_table_once, build_table);
+    build_table();
     if (!stmt_table_ok)
         return cu_err_set(err, CU_EINTERNAL,
                           "the PostgreSQL statements are incomplete or declared twice");
