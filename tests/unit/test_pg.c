@@ -350,7 +350,19 @@ static void test_unique_violation_is_conflict(void **state)
                      CU_ECONFLICT);
     assert_non_null(strstr(err.msg, "23505"));
     assert_null(strstr(err.msg, CTL)); /* no value in the message */
-    B->rollback(conn);
+    /* PostgreSQL refuses the rest of a transaction after a failed statement,
+     * and its commit is a failure that leaves nothing written. */
+    err = (cu_err){0};
+    assert_int_not_equal(B->run(conn, ST_META_PUT, (const cu_val[]){cu_vt("k"), cu_vb0("v", 1)},
+                                2, NULL, NULL, NULL, &err),
+                         CU_OK);
+    err = (cu_err){0};
+    assert_int_equal(B->commit(conn, &err), CU_EIO);
+    PGconn *t = raw_connect();
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM controllers"), 1);
+    PQfinish(t);
+    must(B->begin(conn, NULL, &err), &err, "begin after a failed commit");
     /* A foreign key to nothing. */
     err = (cu_err){0};
     static const unsigned char digest[32] = {0};

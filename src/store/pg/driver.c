@@ -515,19 +515,39 @@ static int pg_commit(void *conn, cu_err *err)
     int rc = c->tx_lost ? cu_err_set(err, CU_EUNAVAILABLE,
                                      "committing: the connection to the database was lost")
                         : CU_OK;
+    /* One round trip: the count of a change (when the transaction wrote),
+     * then the commit; an error in the first skips the second. */
     int64_t n = -1;
-    if (!rc && c->wrote)
-        rc = query_int(c, "UPDATE change_counter SET n = n + 1 WHERE one = 1 RETURNING n",
-                       "counting a change", &n, err);
+    if (!rc && !PQsendQuery(c->db, c->wrote ? "UPDATE change_counter SET n = n + 1 "
+                                              "WHERE one = 1 RETURNING n; COMMIT"
+                                            : "COMMIT"))
+        rc = fail(c, NULL, "committing", -1, err);
     if (!rc) {
-        PGresult *r = PQexec(c->db, "COMMIT");
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = fail(c, r, "committing", -1, err);
-        else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
-            /* A failed transaction ends in a rollback, reported as such. */
-            rc = cu_err_set(err, CU_EIO, "committing: the transaction had failed and was "
-                                         "rolled back");
-        PQclear(r);
+        bool committed = false;
+        PGresult *r;
+        while ((r = PQgetResult(c->db))) {
+            ExecStatusType st = PQresultStatus(r);
+            if (rc) {
+                /* drained */
+            } else if (st == PGRES_TUPLES_OK) {
+                if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+                    rc = cu_err_set(err, CU_ECORRUPT, "committing: the change counter is "
+                                                      "missing");
+                else
+                    n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            } else if (st == PGRES_COMMAND_OK) {
+                /* A failed transaction ends in a rollback, reported as such. */
+                committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
+                if (!committed)
+                    rc = cu_err_set(err, CU_EIO, "committing: the transaction had failed and "
+                                                 "was rolled back");
+            } else {
+                rc = fail(c, r, "committing", -1, err);
+            }
+            PQclear(r);
+        }
+        if (!rc && (!committed || (c->wrote && n < 0)))
+            rc = fail(c, NULL, "committing", -1, err);
     }
     if (rc) {
         pg_rollback(c);
