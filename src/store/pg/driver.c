@@ -1,38 +1,853 @@
 /*
- * driver.c — the PostgreSQL backend's place in a build without it: every
- * open fails, and it declares no statement (an empty table).
+ * driver.c — the PostgreSQL backend (driver.h) on libpq.
+ *
+ * One connection per open store. Statements are prepared on first use by id
+ * with explicit parameter types from their declared shape (i: int8, t: text,
+ * b: bytea) and run with binary parameters and binary results, one row at a
+ * time (single-row mode), so a long result such as the whole audit trail
+ * never sits in memory at once. Columns are checked against the declared
+ * shape (int8, text or varchar, bytea) before a row reaches the caller.
+ *
+ * Writers of every custos process using the database serialise on one
+ * transaction-scoped advisory lock taken by begin: that is what keeps the
+ * audit trail one chain. A transaction that ran a write statement bumps the
+ * one-row change_counter table at commit; begin reads it, so a change made by
+ * another connection (another node) shows as a different number, while this
+ * connection's own commits do not.
+ *
+ * Error messages name the operation, the statement id and the SQLSTATE,
+ * never a value, the server's own message (it may quote one) or the URL.
  */
-#include "store/driver.h"
+#include <libpq-fe.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static const cu_stmt_decl none[ST_COUNT];
+#include "store/driver.h"
+#include "store/pg/pg.h"
+
+/* Advisory lock keys, constant across every custos build. */
+#define WRITER_LOCK_KEY "7166488076457902081"  /* 0x637573746f730001: all writers */
+#define MIGRATE_LOCK_KEY "7166488076457902082" /* 0x637573746f730002: migrations */
+
+/* Type OIDs (pg_type.h is a server header). */
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_TEXT 25
+#define OID_VARCHAR 1043
+
+#define MAX_PARAMS 32
+#define MAX_COLS 32
+
+typedef struct pg_conn {
+    PGconn *db;
+    char *password; /* from the URL, only to keep it out of messages */
+    bool prepared[ST_COUNT];
+    bool in_tx;     /* begin or begin_read opened a transaction */
+    bool tx_lost;   /* the connection was lost while it was open */
+    bool wrote;     /* a write statement ran in it */
+    int64_t own_n;  /* the counter value this connection's last commit wrote */
+    int64_t seen_n; /* what begin last reported */
+    bool seen_set;
+} pg_conn;
+
+/* ---- the statement table ---- */
+
+static cu_stmt_decl stmt_table[ST_COUNT];
+static bool stmt_table_ok;
+static pthread_once_t stmt_table_once = PTHREAD_ONCE_INIT;
+
+static bool shape_ok(const char *s, size_t max)
+{
+    if (!s || strlen(s) > max)
+        return false;
+    for (; *s; s++)
+        if (*s != 'i' && *s != 't' && *s != 'b')
+            return false;
+    return true;
+}
+
+int cu_pg_index(const cu_stmt_entry *const *lists, size_t nlists, cu_stmt_decl *out,
+                cu_err *err)
+{
+    bool seen[ST_COUNT] = {false};
+    for (size_t l = 0; l < nlists; l++) {
+        for (const cu_stmt_entry *e = lists[l]; e->id != ST_COUNT; e++) {
+            if ((unsigned)e->id > ST_COUNT || seen[e->id])
+                return cu_err_set(err, CU_EINTERNAL,
+                                  "PostgreSQL statement %d is declared twice or is unknown",
+                                  (int)e->id);
+            if (!e->decl.sql || !shape_ok(e->decl.params, MAX_PARAMS) ||
+                !shape_ok(e->decl.cols, MAX_COLS))
+                return cu_err_set(err, CU_EINTERNAL,
+                                  "PostgreSQL statement %d has no SQL or a bad shape",
+                                  (int)e->id);
+            seen[e->id] = true;
+            out[e->id] = e->decl;
+        }
+    }
+    for (int id = 0; id < ST_COUNT; id++)
+        if (!seen[id])
+            return cu_err_set(err, CU_EINTERNAL, "PostgreSQL statement %d is not declared",
+                              id);
+    return CU_OK;
+}
+
+/* Also at load time, so that cu_backend_pg.stmts is complete for a reader
+ * that has not opened a store; open waits on the same once. */
+static void build_table(void) __attribute__((constructor));
+static void build_table_once(void);
+
+static void build_table(void)
+{
+    pthread_once(&stmt_table_once, build_table_once);
+}
+
+static void build_table_once(void)
+{
+    static const cu_stmt_entry *const lists[] = {
+        cu_pg_sql_meta,   cu_pg_sql_subjects, cu_pg_sql_items,    cu_pg_sql_audit,
+        cu_pg_sql_staff,  cu_pg_sql_policy,   cu_pg_sql_consent,  cu_pg_sql_requests,
+        cu_pg_sql_disclosures,
+    };
+    stmt_table_ok =
+        cu_pg_index(lists, sizeof lists / sizeof lists[0], stmt_table, NULL) == CU_OK;
+}
+
+/* ---- errors ---- */
+
+static bool class_is(const char *state, const char *cls)
+{
+    return state && strncmp(state, cls, 2) == 0;
+}
+
+/* Maps a failed result (r may be NULL) to a status and a message naming the
+ * operation, the statement (id < 0: none) and the SQLSTATE. */
+static int fail(pg_conn *c, const PGresult *r, const char *what, int id, cu_err *err)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    char stmt[32] = "";
+    if (id >= 0)
+        snprintf(stmt, sizeof stmt, " (statement %d)", id);
+    if (PQstatus(c->db) == CONNECTION_BAD || class_is(state, "08") ||
+        (state && (strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+                   strcmp(state, "57P03") == 0))) {
+        if (c->in_tx)
+            c->tx_lost = true;
+        return cu_err_set(err, CU_EUNAVAILABLE,
+                          "%s%s: the database cannot be reached (SQLSTATE %s)", what, stmt,
+                          state ? state : "none");
+    }
+    if (class_is(state, "23"))
+        return cu_err_set(err, CU_ECONFLICT, "%s%s: conflicts with existing data (SQLSTATE %s)",
+                          what, stmt, state);
+    if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+        return cu_err_set(err, CU_ERETRY,
+                          "%s%s: the database aborted the transaction to keep concurrent ones "
+                          "apart; run it again (SQLSTATE %s)",
+                          what, stmt, state);
+    if (state && strcmp(state, "53200") == 0)
+        return cu_err_set(err, CU_ENOMEM, "%s%s: the database is out of memory (SQLSTATE %s)",
+                          what, stmt, state);
+    return cu_err_set(err, CU_EIO, "%s%s: the database failed (SQLSTATE %s)", what, stmt,
+                      state ? state : "none");
+}
+
+/* Before a call: a connection lost outside a transaction is reset, once per
+ * call; one lost inside a transaction stays failed until it is rolled back,
+ * so nothing of it can run on a new session as if it were still open. */
+static int ensure_conn(pg_conn *c, cu_err *err)
+{
+    if (c->tx_lost)
+        return cu_err_set(err, CU_EUNAVAILABLE,
+                          "the connection to the database was lost in a transaction");
+    if (PQstatus(c->db) == CONNECTION_OK)
+        return CU_OK;
+    if (c->in_tx) {
+        c->tx_lost = true;
+        return cu_err_set(err, CU_EUNAVAILABLE,
+                          "the connection to the database was lost in a transaction");
+    }
+    PQreset(c->db);
+    memset(c->prepared, 0, sizeof c->prepared);
+    if (PQstatus(c->db) != CONNECTION_OK)
+        return cu_err_set(err, CU_EUNAVAILABLE,
+                          "the database cannot be reached (reconnecting failed)");
+    return CU_OK;
+}
+
+/* Runs SQL without parameters (simple protocol: several commands allowed). */
+static int exec_sql(pg_conn *c, const char *sql, const char *what, cu_err *err)
+{
+    PGresult *r = PQexec(c->db, sql);
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? CU_OK : fail(c, r, what, -1, err);
+    PQclear(r);
+    return rc;
+}
+
+/* Runs a query returning one int8 (or bool, as 0/1) in text; *out gets it. */
+static int query_int(pg_conn *c, const char *sql, const char *what, int64_t *out, cu_err *err)
+{
+    PGresult *r = PQexec(c->db, sql);
+    int rc = CU_OK;
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rc = fail(c, r, what, -1, err);
+    } else if (PQntuples(r) != 1 || PQnfields(r) != 1 || PQgetisnull(r, 0, 0)) {
+        rc = cu_err_set(err, CU_ECORRUPT, "%s: unexpected result", what);
+    } else {
+        const char *v = PQgetvalue(r, 0, 0);
+        char *end = NULL;
+        if (strcmp(v, "t") == 0 || strcmp(v, "f") == 0) {
+            *out = v[0] == 't';
+        } else {
+            *out = strtoll(v, &end, 10);
+            if (end == v || *end)
+                rc = cu_err_set(err, CU_ECORRUPT, "%s: unexpected result", what);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+int cu_pg_exec(void *conn, const char *sql, const char *what, cu_err *err)
+{
+    pg_conn *c = conn;
+    int rc = ensure_conn(c, err);
+    return rc ? rc : exec_sql(c, sql, what, err);
+}
+
+/* ---- statements ---- */
+
+static void stmt_name(enum cu_stmt_id id, char name[16])
+{
+    snprintf(name, 16, "cu%d", (int)id);
+}
+
+static int prepare(pg_conn *c, enum cu_stmt_id id, cu_err *err)
+{
+    if (c->prepared[id])
+        return CU_OK;
+    const cu_stmt_decl *d = &stmt_table[id];
+    Oid types[MAX_PARAMS];
+    int n = (int)strlen(d->params);
+    for (int k = 0; k < n; k++)
+        types[k] = d->params[k] == 'i' ? OID_INT8 : d->params[k] == 't' ? OID_TEXT : OID_BYTEA;
+    char name[16];
+    stmt_name(id, name);
+    PGresult *r = PQprepare(c->db, name, d->sql, n, types);
+    int rc = r && PQresultStatus(r) == PGRES_COMMAND_OK
+                 ? CU_OK
+                 : fail(c, r, "preparing a statement", (int)id, err);
+    PQclear(r);
+    if (!rc)
+        c->prepared[id] = true;
+    return rc;
+}
+
+int cu_pg_prepare(void *conn, enum cu_stmt_id id, cu_err *err)
+{
+    pg_conn *c = conn;
+    if ((unsigned)id >= ST_COUNT || !stmt_table_ok)
+        return cu_err_set(err, CU_EINTERNAL, "no PostgreSQL statement %d", (int)id);
+    int rc = ensure_conn(c, err);
+    return rc ? rc : prepare(c, id, err);
+}
+
+static bool col_type_ok(char shape, Oid t)
+{
+    switch (shape) {
+    case 'i':
+        return t == OID_INT8;
+    case 't':
+        return t == OID_TEXT || t == OID_VARCHAR;
+    default:
+        return t == OID_BYTEA;
+    }
+}
+
+static int check_cols(const PGresult *r, const cu_stmt_decl *d, enum cu_stmt_id id,
+                      cu_err *err)
+{
+    int n = (int)strlen(d->cols);
+    if (PQnfields(r) != n)
+        return cu_err_set(err, CU_EINTERNAL,
+                          "PostgreSQL statement %d returns %d columns, declared %d", (int)id,
+                          PQnfields(r), n);
+    for (int k = 0; k < n; k++)
+        if (!col_type_ok(d->cols[k], PQftype(r, k)) || PQfformat(r, k) != 1)
+            return cu_err_set(err, CU_EINTERNAL,
+                              "PostgreSQL statement %d: column %d is not of its declared type",
+                              (int)id, k + 1);
+    return CU_OK;
+}
+
+static int decode_row(const PGresult *r, int row, const cu_stmt_decl *d, enum cu_stmt_id id,
+                      cu_val *cols, cu_err *err)
+{
+    for (int k = 0; d->cols[k]; k++) {
+        cols[k] = (cu_val){0};
+        if (PQgetisnull(r, row, k))
+            continue;
+        const unsigned char *v = (const unsigned char *)PQgetvalue(r, row, k);
+        int len = PQgetlength(r, row, k);
+        if (d->cols[k] == 'i') {
+            if (len != 8)
+                return cu_err_set(err, CU_EINTERNAL,
+                                  "PostgreSQL statement %d: column %d is not an int8",
+                                  (int)id, k + 1);
+            uint64_t u = 0;
+            for (int j = 0; j < 8; j++)
+                u = u << 8 | v[j];
+            cols[k].i = (int64_t)u;
+        } else {
+            /* libpq ends every value with a NUL, so text is a C string. */
+            cols[k].p = v;
+            cols[k].n = (size_t)len;
+        }
+    }
+    return CU_OK;
+}
+
+/* Parameters in binary: int8 big-endian, text and bytea as their bytes. */
+typedef struct params {
+    const char *values[MAX_PARAMS];
+    int lengths[MAX_PARAMS];
+    int formats[MAX_PARAMS];
+    unsigned char ints[MAX_PARAMS][8];
+} params;
+
+static int bind_params(const cu_stmt_decl *d, enum cu_stmt_id id, const cu_val *args,
+                       size_t nargs, params *p, cu_err *err)
+{
+    size_t n = strlen(d->params);
+    if (nargs != n || (n && !args))
+        return cu_err_set(err, CU_EINTERNAL,
+                          "PostgreSQL statement %d takes %zu arguments, given %zu", (int)id, n,
+                          nargs);
+    for (size_t k = 0; k < n; k++) {
+        p->formats[k] = 1;
+        switch (d->params[k]) {
+        case 'i': {
+            uint64_t u = (uint64_t)args[k].i;
+            for (int j = 7; j >= 0; j--, u >>= 8)
+                p->ints[k][j] = (unsigned char)(u & 0xff);
+            p->values[k] = (const char *)p->ints[k];
+            p->lengths[k] = 8;
+            break;
+        }
+        case 't': {
+            p->values[k] = args[k].p;
+            size_t len = args[k].p ? strlen(args[k].p) : 0;
+            if (len > INT_MAX)
+                return cu_err_set(err, CU_EINVAL, "a value is too long to store");
+            p->lengths[k] = (int)len;
+            break;
+        }
+        default:
+            if (args[k].n > INT_MAX)
+                return cu_err_set(err, CU_EINVAL, "a value is too long to store");
+            /* A non-NULL pointer with length 0 is an empty byte string. */
+            p->values[k] = args[k].p;
+            p->lengths[k] = (int)args[k].n;
+            break;
+        }
+    }
+    return CU_OK;
+}
+
+static int pg_begin(void *conn, int64_t *changes, cu_err *err);
+static int pg_commit(void *conn, cu_err *err);
+static void pg_rollback(void *conn);
+
+/* Runs a prepared statement in single-row mode; see driver.h. */
+static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_row_fn cb,
+                    void *ctx, int64_t *changed, bool *ran, cu_err *err)
+{
+    *ran = false;
+    const cu_stmt_decl *d = &stmt_table[id];
+    char name[16];
+    stmt_name(id, name);
+    if (!PQsendQueryPrepared(c->db, name, np, p->values, p->lengths, p->formats, 1))
+        return fail(c, NULL, "running a statement", (int)id, err);
+    if (!PQsetSingleRowMode(c->db)) {
+        /* Cannot happen right after a send; drain and fail. */
+        PGresult *r;
+        while ((r = PQgetResult(c->db)))
+            PQclear(r);
+        return cu_err_set(err, CU_EINTERNAL, "PostgreSQL statement %d: no row mode", (int)id);
+    }
+    int res = CU_OK;
+    bool checked = false, stopped = false;
+    cu_val cols[MAX_COLS];
+    PGresult *r;
+    /* Every result is read, even after an error or a stop, so that the
+     * connection is ready for the next command. */
+    while ((r = PQgetResult(c->db))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (res || stopped) {
+            PQclear(r);
+            continue;
+        }
+        if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
+            if (!checked && (res = check_cols(r, d, id, err))) {
+                PQclear(r);
+                continue;
+            }
+            checked = true;
+            if (st == PGRES_SINGLE_TUPLE) {
+                if (!(res = decode_row(r, 0, d, id, cols, err)) && cb) {
+                    int k = cb(ctx, cols);
+                    if (k) {
+                        res = k;
+                        stopped = true;
+                    }
+                }
+            } else if (changed) {
+                *changed = strtoll(PQcmdTuples(r), NULL, 10);
+            }
+        } else if (st == PGRES_COMMAND_OK) {
+            if (changed)
+                *changed = strtoll(PQcmdTuples(r), NULL, 10);
+        } else {
+            res = fail(c, r, "running a statement", (int)id, err);
+        }
+        PQclear(r);
+    }
+    if (!res && PQstatus(c->db) == CONNECTION_BAD)
+        res = fail(c, NULL, "running a statement", (int)id, err);
+    /* Ran to its end, or until the callback stopped it. */
+    *ran = !res || stopped;
+    return res;
+}
+
+static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nargs,
+                  cu_row_fn cb, void *ctx, int64_t *changed, cu_err *err)
+{
+    pg_conn *c = conn;
+    if (changed)
+        *changed = 0;
+    if ((unsigned)id >= ST_COUNT || !stmt_table_ok)
+        return cu_err_set(err, CU_EINTERNAL, "no PostgreSQL statement %d", (int)id);
+    const cu_stmt_decl *d = &stmt_table[id];
+    params p;
+    int rc = bind_params(d, id, args, nargs, &p, err);
+    if (rc || (rc = ensure_conn(c, err)))
+        return rc;
+    /* A write outside a transaction gets one of its own, so that it too
+     * takes the writer lock and moves the change counter. */
+    bool own_tx = !c->in_tx && (d->flags & CU_STMT_WRITE) &&
+                  PQtransactionStatus(c->db) == PQTRANS_IDLE;
+    if (own_tx && (rc = pg_begin(c, NULL, err)))
+        return rc;
+    bool ran = false;
+    rc = prepare(c, id, err);
+    if (!rc)
+        rc = run_stmt(c, id, &p, (int)strlen(d->params), cb, ctx, changed, &ran, err);
+    if (c->in_tx && (d->flags & CU_STMT_WRITE))
+        c->wrote = true;
+    if (own_tx) {
+        if (ran) {
+            /* A callback's stop is the caller's answer, not a failure. */
+            int crc = pg_commit(c, err);
+            if (crc)
+                rc = crc;
+        } else {
+            pg_rollback(c);
+        }
+    }
+    return rc;
+}
+
+/* ---- transactions ---- */
+
+static int pg_begin(void *conn, int64_t *changes, cu_err *err)
+{
+    pg_conn *c = conn;
+    if (c->in_tx)
+        return cu_err_set(err, CU_EINTERNAL, "a transaction is already open");
+    int rc = ensure_conn(c, err);
+    if (rc)
+        return rc;
+    /* One round trip. The lock first, the counter after it in a statement of
+     * its own: read committed, each statement takes a new snapshot, so the
+     * counter read sees every commit made before the lock was granted. */
+    c->in_tx = true;
+    c->wrote = false;
+    int64_t n = 0;
+    if ((rc = query_int(c,
+                        "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK_KEY "); "
+                        "SELECT n FROM change_counter WHERE one = 1",
+                        "starting a transaction", &n, err))) {
+        pg_rollback(c);
+        return rc;
+    }
+    if (!c->seen_set || n != c->own_n) {
+        c->seen_n = n;
+        c->seen_set = true;
+    }
+    if (changes)
+        *changes = c->seen_n;
+    return CU_OK;
+}
+
+static int pg_begin_read(void *conn, cu_err *err)
+{
+    pg_conn *c = conn;
+    if (c->in_tx)
+        return cu_err_set(err, CU_EINTERNAL, "a transaction is already open");
+    int rc = ensure_conn(c, err);
+    if (rc || (rc = exec_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                             "starting a read transaction", err)))
+        return rc;
+    c->in_tx = true;
+    c->wrote = false;
+    return CU_OK;
+}
+
+static int pg_commit(void *conn, cu_err *err)
+{
+    pg_conn *c = conn;
+    if (!c->in_tx)
+        return cu_err_set(err, CU_EINTERNAL, "no transaction to commit");
+    int rc = c->tx_lost ? cu_err_set(err, CU_EUNAVAILABLE,
+                                     "committing: the connection to the database was lost")
+                        : CU_OK;
+    /* One round trip: the count of a change (when the transaction wrote),
+     * then the commit; an error in the first skips the second. */
+    int64_t n = -1;
+    if (!rc && !PQsendQuery(c->db, c->wrote ? "UPDATE change_counter SET n = n + 1 "
+                                              "WHERE one = 1 RETURNING n; COMMIT"
+                                            : "COMMIT"))
+        rc = fail(c, NULL, "committing", -1, err);
+    if (!rc) {
+        bool committed = false;
+        PGresult *r;
+        while ((r = PQgetResult(c->db))) {
+            ExecStatusType st = PQresultStatus(r);
+            if (rc) {
+                /* drained */
+            } else if (st == PGRES_TUPLES_OK) {
+                if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+                    rc = cu_err_set(err, CU_ECORRUPT, "committing: the change counter is "
+                                                      "missing");
+                else
+                    n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+            } else if (st == PGRES_COMMAND_OK) {
+                /* A failed transaction ends in a rollback, reported as such. */
+                committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
+                if (!committed)
+                    rc = cu_err_set(err, CU_EIO, "committing: the transaction had failed and "
+                                                 "was rolled back");
+            } else {
+                rc = fail(c, r, "committing", -1, err);
+            }
+            PQclear(r);
+        }
+        if (!rc && (!committed || (c->wrote && n < 0)))
+            rc = fail(c, NULL, "committing", -1, err);
+    }
+    if (rc) {
+        pg_rollback(c);
+        return rc;
+    }
+    if (n >= 0)
+        c->own_n = n;
+    c->in_tx = false;
+    c->wrote = false;
+    return CU_OK;
+}
+
+static void pg_rollback(void *conn)
+{
+    pg_conn *c = conn;
+    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(c->db, "ROLLBACK");
+        PQclear(r);
+    }
+    c->in_tx = false;
+    c->tx_lost = false;
+    c->wrote = false;
+}
+
+/* One savepoint name: one nested savepoint at a time (driver.h). */
+static int pg_savepoint(void *conn, cu_err *err)
+{
+    pg_conn *c = conn;
+    int rc = ensure_conn(c, err);
+    return rc ? rc : exec_sql(c, "SAVEPOINT op", "starting an operation", err);
+}
+
+static int pg_release(void *conn, cu_err *err)
+{
+    pg_conn *c = conn;
+    int rc = ensure_conn(c, err);
+    return rc ? rc : exec_sql(c, "RELEASE SAVEPOINT op", "finishing an operation", err);
+}
+
+/* Undoes the operation and ends its savepoint, as a release would; the
+ * transaction around it goes on (after an error PostgreSQL refuses every
+ * command until this is done). */
+static void pg_rollback_to(void *conn)
+{
+    pg_conn *c = conn;
+    if (PQstatus(c->db) == CONNECTION_OK)
+        (void)exec_sql(c, "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
+                       "undoing an operation", NULL);
+}
+
+/* PostgreSQL keeps its write-ahead log and dead row versions to itself: the
+ * server recycles WAL segments and VACUUM reclaims the space of deleted rows,
+ * neither at an application's request. Nothing to do here; what remains
+ * where after an erasure is described in docs/operations.md. */
+static int pg_compact_log(void *conn, cu_err *err)
+{
+    (void)conn;
+    (void)err;
+    return CU_OK;
+}
+
+static int pg_backup(void *conn, const char *dest_path, cu_err *err)
+{
+    (void)conn;
+    (void)dest_path;
+    return cu_err_set(err, CU_EINVAL,
+                      "on PostgreSQL, back up with pg_dump or a base backup "
+                      "(docs/operations.md)");
+}
+
+/* ---- opening, migrations ---- */
+
+/* Applies pending migrations, each in its own transaction, under a session
+ * advisory lock: nodes starting at once migrate one after the other, and a
+ * later one finds the work done. */
+static int migrate(pg_conn *c, bool create, cu_err *err)
+{
+    int rc = exec_sql(c, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
+                      "waiting for other nodes' migrations", err);
+    if (rc)
+        return rc;
+    int64_t exists = 0, version = 0;
+    int latest = cu_pg_migration_count;
+    rc = query_int(c, "SELECT to_regclass('schema_version') IS NOT NULL",
+                   "reading the schema version", &exists, err);
+    if (!rc && exists)
+        rc = query_int(c, "SELECT coalesce(max(version), 0) FROM schema_version",
+                       "reading the schema version", &version, err);
+    if (rc)
+        goto out;
+    if (create && exists) {
+        rc = cu_err_set(err, CU_ECONFLICT, "a custos store already exists in that database");
+        goto out;
+    }
+    if (!create && (!exists || version < 1)) {
+        rc = cu_err_set(err, CU_ECORRUPT,
+                        "store database is damaged or not a custos store (no custos schema)");
+        goto out;
+    }
+    if (version > latest) {
+        rc = cu_err_set(err, CU_EVERSION,
+                        "store schema version %lld is newer than this custos supports (%d); "
+                        "use a newer custos",
+                        (long long)version, latest);
+        goto out;
+    }
+    for (int v = (int)version + 1; v <= latest && !rc; v++) {
+        char record[160];
+        snprintf(record, sizeof record,
+                 "INSERT INTO schema_version(version, applied_at) VALUES (%d, "
+                 "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
+                 v);
+        if ((rc = exec_sql(c, "BEGIN", "starting a migration", err)))
+            break;
+        if ((rc = exec_sql(c, cu_pg_migrations[v - 1], "applying a migration", err)) ||
+            (rc = exec_sql(c, record, "recording the schema version", err)) ||
+            (rc = exec_sql(c, "COMMIT", "committing a migration", err))) {
+            PGresult *r = PQexec(c->db, "ROLLBACK");
+            PQclear(r);
+        }
+    }
+out:;
+    PGresult *r = PQexec(c->db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")");
+    PQclear(r);
+    return rc;
+}
+
+static void pg_close(void *conn)
+{
+    pg_conn *c = conn;
+    if (!c)
+        return;
+    if (c->in_tx)
+        pg_rollback(c);
+    PQfinish(c->db);
+    if (c->password) {
+        memset(c->password, 0, strlen(c->password));
+        free(c->password);
+    }
+    free(c);
+}
+
+/* Connection settings a URL does not give get these. */
+static const char *const defaults[][2] = {
+    {"connect_timeout", "10"},   {"keepalives", "1"},         {"keepalives_idle", "60"},
+    {"keepalives_interval", "10"}, {"keepalives_count", "6"}, {"client_encoding", "UTF8"},
+    {"application_name", "custos"},
+};
+#define NDEFAULTS (sizeof defaults / sizeof defaults[0])
+
+/* The server's notices (warnings, hints) are not the store's output: libpq
+ * would print them on stderr, where the CLI's one-line errors go. */
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int connect_db(pg_conn *c, const char *location, cu_err *err)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(location, &perr);
+    if (!opts) {
+        /* perr may quote part of the location: not repeated. */
+        PQfreemem(perr);
+        return cu_err_set(err, CU_EINVAL, "the PostgreSQL connection URL is not valid");
+    }
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **kw = calloc(n + NDEFAULTS + 1, sizeof *kw);
+    const char **val = calloc(n + NDEFAULTS + 1, sizeof *val);
+    int rc = CU_OK;
+    if (!kw || !val) {
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory connecting to the database");
+        goto out;
+    }
+    size_t k = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (strcmp(o->keyword, "password") == 0 && *o->val && !(c->password = strdup(o->val))) {
+            rc = cu_err_set(err, CU_ENOMEM, "out of memory connecting to the database");
+            goto out;
+        }
+        kw[k] = o->keyword;
+        val[k++] = o->val;
+    }
+    for (size_t d = 0; d < NDEFAULTS; d++) {
+        bool given = false;
+        for (size_t j = 0; j < k && !given; j++)
+            given = strcmp(kw[j], defaults[d][0]) == 0;
+        if (!given) {
+            kw[k] = defaults[d][0];
+            val[k++] = defaults[d][1];
+        }
+    }
+    c->db = PQconnectdbParams(kw, val, 0);
+    if (c->db)
+        PQsetNoticeProcessor(c->db, quiet, NULL);
+    if (!c->db) {
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory connecting to the database");
+    } else if (PQstatus(c->db) != CONNECTION_OK) {
+        /* libpq's reason (refused, timed out, authentication failed), its
+         * first line, unless it could show the password. */
+        char reason[160] = "";
+        const char *m = PQerrorMessage(c->db);
+        if (m && !(c->password && strstr(m, c->password))) {
+            size_t len = strcspn(m, "\n");
+            if (len >= sizeof reason)
+                len = sizeof reason - 1;
+            memcpy(reason, m, len);
+            reason[len] = '\0';
+        }
+        rc = cu_err_set(err, CU_EUNAVAILABLE, "cannot connect to the PostgreSQL database%s%s",
+                        reason[0] ? ": " : "", reason);
+    }
+out:
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (o->val && strcmp(o->keyword, "password") == 0)
+            memset(o->val, 0, strlen(o->val));
+    PQconninfoFree(opts);
+    free(kw);
+    free(val);
+    return rc;
+}
+
+static int pg_open(const char *location, bool create, void **out, cu_err *err)
+{
+    *out = NULL;
+    build_table();
+    if (!stmt_table_ok)
+        return cu_err_set(err, CU_EINTERNAL,
+                          "the PostgreSQL statements are incomplete or declared twice");
+    pg_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return cu_err_set(err, CU_ENOMEM, "out of memory opening the store");
+    c->own_n = -1;
+    int rc = connect_db(c, location, err);
+    if (!rc)
+        rc = migrate(c, create, err);
+    if (rc) {
+        pg_close(c);
+        return rc;
+    }
+    *out = c;
+    return CU_OK;
+}
 
 static const cu_stmt_decl *pg_stmts(void)
 {
-    return none;
+    build_table();
+    return stmt_table_ok ? stmt_table : NULL;
 }
 
 static int pg_schema_version(void)
 {
-    return 0;
+    return cu_pg_migration_count;
 }
 
+/* A connection of its own for exists and remove, which take a location. */
+static pg_conn *connect_only(const char *location)
+{
+    pg_conn *c = calloc(1, sizeof *c);
+    if (c && connect_db(c, location, NULL) != CU_OK) {
+        pg_close(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* A custos store exists in the database when it has the schema_version
+ * table with a version recorded. */
 static bool pg_exists(const char *location)
 {
-    (void)location;
-    return false;
+    pg_conn *c = connect_only(location);
+    int64_t exists = 0, version = 0;
+    if (c && query_int(c, "SELECT to_regclass('schema_version') IS NOT NULL", "checking",
+                       &exists, NULL) == CU_OK && exists)
+        (void)query_int(c, "SELECT coalesce(max(version), 0) FROM schema_version", "checking",
+                        &version, NULL);
+    pg_close(c);
+    return version > 0;
 }
 
+/* Drops custos's tables (and nothing else of the database): the undoing of
+ * a store this process has just created. */
 static void pg_remove(const char *location)
 {
-    (void)location;
-}
-
-static int pg_open(const char *location, bool create, void **conn, cu_err *err)
-{
-    (void)location;
-    (void)create;
-    (void)conn;
-    return cu_err_set(err, CU_EUNAVAILABLE, "this build has no PostgreSQL backend");
+    pg_conn *c = connect_only(location);
+    if (c)
+        (void)exec_sql(c,
+                       "DROP TABLE IF EXISTS disclosures, request_events, request_pauses, "
+                       "requests, unsubscribe_links, objections, consents, policies, "
+                       "break_glass, care_list, api_tokens, sessions, users, "
+                       "audit_checkpoints, audit_head, audit_events, identifiers, items, "
+                       "subject_keys, subjects, controllers, keyring, meta, change_counter, "
+                       "schema_version CASCADE",
+                       "removing the store", NULL);
+    pg_close(c);
 }
 
 const cu_backend cu_backend_pg = {
@@ -43,4 +858,15 @@ const cu_backend cu_backend_pg = {
     .remove = pg_remove,
     .copy_suffix = ".pgdump",
     .open = pg_open,
+    .close = pg_close,
+    .run = pg_run,
+    .begin = pg_begin,
+    .begin_read = pg_begin_read,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .savepoint = pg_savepoint,
+    .release = pg_release,
+    .rollback_to = pg_rollback_to,
+    .compact_log = pg_compact_log,
+    .backup = pg_backup,
 };
