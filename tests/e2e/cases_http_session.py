@@ -10,6 +10,7 @@ from http_client import (Server, Staff, PASSWORD, expect_status, expect_problem,
                          audit_seq, events_after, totp_code, totp_step, fresh_step)
 
 CASES, case = registry()
+ALONE = "idle and absolute session expiry measured in seconds"  # --jobs: one by one
 
 
 def staffed(ctx, users, roles="clinician"):

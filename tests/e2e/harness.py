@@ -437,6 +437,15 @@ def pg_only(why):
     return mark
 
 
+def alone(why):
+    """Marks a case that asserts a time bound: run.py --jobs runs it by
+    itself, after the others. (A module's ALONE = "why" marks all its cases.)"""
+    def mark(fn):
+        fn.alone = why
+        return fn
+    return mark
+
+
 def registry():
     """A case list and its decorator: CASES, case = registry(); then
     @case("name") on each test function (and @sqlite_only("why") when the

@@ -12,7 +12,10 @@ With --database-admin postgresql://USER@HOST:PORT/DB (a server that trusts
 the tests, such as tests/pg/cluster.py makes) every store's tables live in
 PostgreSQL instead: each store gets its own fresh database, custos_e2e_...,
 named to the binary in CUSTOS_DATABASE and dropped after the case; cases
-marked @sqlite_only are not run. --jobs N runs N cases at a time.
+marked @sqlite_only are not run (and @pg_only ones only then).
+
+--jobs N runs N cases at a time, then, one by one, the cases that assert a
+time bound (marked @alone, or a module's ALONE).
 """
 
 import argparse
@@ -96,7 +99,10 @@ def main():
                 cases_disk_full,
                 cases_defects,
                 cases_pgharness):
-        cases.extend(mod.CASES)
+        for name, fn in mod.CASES:
+            if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
+                fn.alone = mod.ALONE
+            cases.append((name, fn))
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
     skipped = []
@@ -104,30 +110,36 @@ def main():
         skipped = [(name, fn.sqlite_only) for name, fn in cases
                    if getattr(fn, "sqlite_only", None)]
         cases = [c for c in cases if not getattr(c[1], "sqlite_only", None)]
-    else:
-        cases = [c for c in cases if not getattr(c[1], "pg_only", None)]
         try:
             with pgclient.Connection(args.database_admin) as c:
                 c.execute("SELECT 1")
-        except (OSError, pgclient.PgError) as e:
+        except (OSError, ValueError, pgclient.PgError) as e:
             print("Bail out! no PostgreSQL at %s" % args.database_admin)
             print("# cannot reach PostgreSQL at %s: %s" % (args.database_admin, e),
                   file=sys.stderr)
             return 2
+    else:
+        cases = [c for c in cases if not getattr(c[1], "pg_only", None)]
 
     print("1..%d" % len(cases))
     for name, why in skipped:
         print("# not run on PostgreSQL (%s): %s" % (why, name))
     sys.stdout.flush()
+    if args.jobs > 1:   # the cases that must run alone last, one by one
+        cases = ([c for c in cases if not getattr(c[1], "alone", None)] +
+                 [c for c in cases if getattr(c[1], "alone", None)])
     global RUN
     RUN = (binary, args.database_admin, cases)
     failed = 0
     t_all = time.monotonic()
     calls = 0
-    if args.jobs > 1 and len(cases) > 1:
+    together = [i for i, c in enumerate(cases) if not getattr(c[1], "alone", None)]
+    if args.jobs > 1 and len(together) > 1:
+        import itertools
         import multiprocessing
-        pool = multiprocessing.get_context("fork").Pool(min(args.jobs, len(cases)))
-        results = pool.imap(run_case, range(len(cases)))
+        pool = multiprocessing.get_context("fork").Pool(min(args.jobs, len(together)))
+        results = itertools.chain(pool.imap(run_case, together),
+                                  map(run_case, range(len(together), len(cases))))
     else:
         pool = None
         results = map(run_case, range(len(cases)))
