@@ -15,12 +15,13 @@ LISTEN     ?= 127.0.0.1:8080
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
             libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3 \
             libcurl4-openssl-dev openssl python3-jsonschema npm oathtool curl \
-            chromium dpkg-dev nginx-light systemd libpq-dev postgresql-15
+            chromium dpkg-dev nginx-light systemd postgresql-15 libpq-dev
 # (oathtool: one-time codes for the demo DPO; chromium: the access letter's
 # phone and A4 checks; dpkg-dev: Debian's packaging flags for the release
 # build test; nginx-light and systemd: the tests of deploy/, nginx -t and
-# systemd-analyze verify; libpq-dev: the PostgreSQL backend; postgresql-15:
-# the server its tests run against.)
+# systemd-analyze verify; postgresql-15: the throw-away cluster make test
+# starts on a port of its own (tests/pg/cluster.py), not the package's
+# system cluster; libpq-dev: the PostgreSQL backend.)
 # Extra packages for `make bench` (load generator and the nginx baseline).
 BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).

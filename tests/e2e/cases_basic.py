@@ -5,7 +5,8 @@ import os
 import re
 import stat
 
-from harness import registry, check, eq, expect_error, audit_count, sql, nhs_display
+from harness import (registry, check, eq, expect_error, audit_count, sql, nhs_display, is_pg,
+                     columns)
 from fixtures import (TEST_POLICY, PERSON1, PERSON2, NHS1, NHS2, NHS_UNUSED, EMAIL1_NORM, PHONE1_NORM,
                       doc, new_store, populated, show, item_by_field, expect_person1)
 
@@ -25,10 +26,17 @@ def t_init(ctx):
           "init does not say what it created", r.describe())
     eq(stat.S_IMODE(os.stat(cx.store).st_mode), 0o700, "store directory mode")
     eq(stat.S_IMODE(os.stat(cx.master_key).st_mode), 0o600, "master key mode")
-    check(os.path.isfile(cx.db), "no custos.db after init")
-    eq(sql(cx.db, "PRAGMA user_version")[0][0], 7, "schema version")
+    if is_pg(cx.db):
+        # the tables are in the database, and no SQLite file holds a copy
+        check(columns(cx.db, "meta"), "no custos tables in the database after init")
+        check(sql(cx.db, "SELECT count(*) FROM meta")[0][0] > 0, "meta is empty after init")
+        check(not os.path.exists(os.path.join(cx.store, "custos.db")),
+              "a custos.db beside a PostgreSQL store")
+    else:
+        check(os.path.isfile(cx.db), "no custos.db after init")
+        eq(sql(cx.db, "PRAGMA user_version")[0][0], 7, "schema version")
     eq(sql(cx.db, "SELECT version FROM schema_version ORDER BY version"),
-       [(v,) for v in range(1, 8)], "schema_version rows")
+       [(v,) for v in range(1, 7 if is_pg(cx.db) else 8)], "schema_version rows")
     key = open(cx.master_key, "rb").read()
     cx.fails(1, "init", says="already exists")
     eq(open(cx.master_key, "rb").read(), key, "master key after a refused second init")
@@ -42,7 +50,10 @@ def t_init(ctx):
     # the store is also found through CUSTOS_STORE
     ce = ctx.custos(use_env_store=True)
     ce.ok("init")
-    check(os.path.isfile(ce.db), "init with CUSTOS_STORE made no database")
+    if is_pg(ce.db):
+        check(columns(ce.db, "meta"), "init with CUSTOS_STORE made no tables")
+    else:
+        check(os.path.isfile(ce.db), "init with CUSTOS_STORE made no database")
     eq(ce.okj("status")["store"], ce.store, "status through CUSTOS_STORE")
 
 

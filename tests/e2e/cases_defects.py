@@ -198,7 +198,7 @@ def t_consent_withdraw_twice(ctx):
 
     def records(s):
         return sql(cx.db, "SELECT state FROM consents WHERE subject_id = ? AND purpose = "
-                          "'newsletters' ORDER BY rowid", (s,))
+                          "'newsletters' ORDER BY seq", (s,))
 
     # never consented: nothing to withdraw, no link
     n0 = audit_seq(cx.db)

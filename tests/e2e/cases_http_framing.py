@@ -16,6 +16,7 @@ from harness import registry, check, eq
 from http_client import Server, PROBLEM_PREFIX
 
 CASES, case = registry()
+ALONE = "a bound on the time to close a bad connection"  # --jobs: one by one
 
 # What a request smuggled after the head would get if it were parsed.
 SMUGGLED = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"

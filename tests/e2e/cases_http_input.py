@@ -9,7 +9,7 @@ import json
 import socket
 import time
 
-from harness import registry, Fail, check, eq, sql
+from harness import registry, Fail, check, eq, sql, alone
 from fixtures import PERSON1, NHS1, EMAIL1_NORM
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, stable_dump, random_id, PROBLEM_PREFIX, call)
@@ -501,6 +501,7 @@ def t_paths_queries(ctx):
 
 @case("http bad input: slow clients (half-sent headers or body) do not stop the server "
       "serving others")
+@alone("a bound on the time 21 requests take with slow clients connected")
 def t_slow(ctx):
     cx, st = setup(ctx)
     s1 = st.subjects["S1"]["id"]

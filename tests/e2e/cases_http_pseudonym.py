@@ -8,7 +8,7 @@ import datetime
 import json
 import re
 
-from harness import registry, check, eq, sql
+from harness import registry, check, eq, sql, columns
 from fixtures import PERSON1, PERSON2, NHS1
 from http_client import (Server, Staff, expect_status, expect_problem, events_after,
                          audit_seq, random_id, random_pseudonym)
@@ -85,7 +85,7 @@ def collect_secrets(db):
         for row in sql(db, "SELECT %s FROM %s" % (", ".join(cols), table)):
             times |= {v for v in row if v}
     for table in ("consents", "objections", "disclosures"):
-        cols = [r[1] for r in sql(db, "PRAGMA table_info(%s)" % table)]
+        cols = columns(db, table)
         if "id" in cols:
             records |= {r[0] for r in sql(db, "SELECT id FROM %s" % table)}
         for c in cols:

@@ -14,7 +14,7 @@ import datetime
 import json
 import os
 
-from harness import registry, check, eq, read_bytes
+from harness import registry, check, eq, read_bytes, is_pg, db_bytes
 from fixtures import sql_value, no_plaintext_in
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, random_id, stable_dump)
@@ -96,6 +96,10 @@ def move(srv, cx, token, rid, action, status=200, audit_subject=None, **body):
 
 
 def no_plaintext(cx):
+    if is_pg(cx.db):
+        no_plaintext_in(db_bytes(cx.db), (SECRET_DETAILS, SECRET_WHY, "Barnaby", "ZQ7781234"),
+                        "the database")
+        return
     for suffix in ("", "-wal"):
         data = read_bytes(cx.db + suffix) if os.path.exists(cx.db + suffix) else b""
         no_plaintext_in(data, (SECRET_DETAILS, SECRET_WHY, "Barnaby", "ZQ7781234"),

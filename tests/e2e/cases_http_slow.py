@@ -15,6 +15,7 @@ from http_client import Server, PROBLEM_PREFIX
 import slow_clients
 
 CASES, case = registry()
+ALONE = "bounds on latency and time to close under slow clients"  # --jobs: one by one
 
 TIMEOUT_TYPE = (PROBLEM_PREFIX + "request-timeout").encode()
 

@@ -7,7 +7,7 @@ import stat
 
 from harness import (registry, Fail, check, eq, expect_error, snapshot, dump, diff_dumps, sql,
                      sql_exec, read_bytes, store_files, audit_count, nhs_with_check_10,
-                     nhs_display)
+                     nhs_display, sqlite_only)
 from fixtures import (PERSON1, NHS1, NHS_UNUSED, doc, new_store, populated, show,
                       item_by_field, expect_person1)
 
@@ -372,6 +372,7 @@ def t_key_mode(ctx):
 
 
 @case("a database from a newer version (user_version 99): exit 1, says newer; unchanged")
+@sqlite_only("the schema version is SQLite's PRAGMA user_version")
 def t_newer(ctx):
     cx, ids = populated(ctx)
     sql_exec(cx.db, "PRAGMA user_version = 99")
@@ -392,6 +393,7 @@ def raw_files(store):
 
 
 @case("a corrupted database (first 4 KiB random): exit 3, says damaged; files unchanged")
+@sqlite_only("damage to the bytes of the custos.db file")
 def t_corrupt(ctx):
     cx, ids = populated(ctx)
     for suffix in ("-wal", "-shm"):
@@ -415,6 +417,7 @@ def t_corrupt(ctx):
 
 
 @case("an empty (0-byte) custos.db is refused as damaged, and not written to")
+@sqlite_only("an empty custos.db file")
 def t_empty_db(ctx):
     cx, ids = populated(ctx)
     for suffix in ("-wal", "-shm"):
@@ -428,6 +431,7 @@ def t_empty_db(ctx):
 
 
 @case("another application's SQLite database is refused, not migrated into a store")
+@sqlite_only("a foreign SQLite file in place of custos.db")
 def t_foreign_db(ctx):
     cy = new_store(ctx)
     os.remove(cy.db)

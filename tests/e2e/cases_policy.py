@@ -7,7 +7,7 @@ import io
 import json
 import os
 
-from harness import registry, check, eq, snapshot, diff_dumps, Fail, sql
+from harness import registry, check, eq, snapshot, diff_dumps, Fail, sql, db_bytes
 from fixtures import TEST_POLICY, ROOT, new_store, doc
 from http_client import events_after, audit_seq
 
@@ -165,8 +165,7 @@ def t_consent_flow(ctx):
     eq(receipt["notice"]["policy_version_seen"], 1, "version seen")
     check("ISO/IEC TS 27560" in receipt["schema"], "receipt schema", receipt)
     # evidence is sealed: not in the database file in plaintext
-    with open(cx.db, "rb") as f:
-        check(b"signup form 7" not in f.read(), "consent evidence stored in plaintext")
+    check(b"signup form 7" not in db_bytes(cx.db), "consent evidence stored in plaintext")
     link = cx.ok("consent", "link", sid, "newsletters").out.strip()
     check(link.startswith("/v1/unsubscribe/cuu_"), "unsubscribe link", link)
     cx.ok("consent", "withdraw", sid, "newsletters", "--method", "email")

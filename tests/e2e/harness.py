@@ -1,5 +1,6 @@
 """Helpers for the custos end-to-end tests: run the real binary, inspect the
-store with sqlite3, and report in TAP. Python 3 standard library only."""
+store (with sqlite3, or with pgclient when the store lives in PostgreSQL), and
+report in TAP. Python 3 standard library only."""
 
 import json
 import os
@@ -8,6 +9,8 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+
+import pgclient
 
 
 class Fail(Exception):
@@ -99,16 +102,23 @@ class Result:
 class Custos:
     """The binary, one store directory and its environment."""
 
-    def __init__(self, binary, store, key_file=None, use_env_store=False):
+    def __init__(self, binary, store, key_file=None, use_env_store=False, database=None):
         self.binary = binary
         self.store = store
         self.key_file = key_file
         self.use_env_store = use_env_store
+        # A PgDb: the store's tables live in that PostgreSQL database (the
+        # binary gets its URL in CUSTOS_DATABASE); None: in STORE/custos.db.
+        self.database = database
         self.calls = 0
         self.seconds = 0.0
 
     @property
     def db(self):
+        """What sql(), sql_exec() and dump() take: the SQLite file's path, or
+        the PgDb of the store's database."""
+        if self.database is not None:
+            return self.database
         return os.path.join(self.store, "custos.db")
 
     @property
@@ -136,6 +146,8 @@ class Custos:
             e["CUSTOS_STORE"] = os.path.join(self.store, "does-not-exist-env-store")
         if self.key_file and not drop_key:
             e["CUSTOS_MASTER_KEY_FILE"] = self.key_file
+        if self.database is not None:
+            e["CUSTOS_DATABASE"] = self.database.url
         if extra:
             for k, v in extra.items():
                 if v is None:
@@ -197,8 +209,37 @@ def expect_error(r, rc, says=(), never=()):
 
 
 # ---------------------------------------------------------------- the store
+#
+# A store's tables are in a SQLite file (db is its path, a str) or in a
+# PostgreSQL database (db is a PgDb). The helpers below take either and give
+# rows as sqlite3 does: tuples, integers as int, blobs as bytes, NULL as None.
+# A case that opens db as a file, or speaks SQLite's own SQL (PRAGMA,
+# sqlite_master, rowid), is about SQLite and is marked @sqlite_only.
+
+class PgDb:
+    """One PostgreSQL database holding a store's tables."""
+
+    def __init__(self, url):
+        self.url = url
+        self.name = pgclient.parse_url(url)[3]
+
+    def __repr__(self):
+        return "PgDb(%r)" % self.url
+
+    def __eq__(self, other):
+        return isinstance(other, PgDb) and other.url == self.url
+
+    def __hash__(self):
+        return hash(self.url)
+
+
+def is_pg(db):
+    return isinstance(db, PgDb)
+
 
 def connect(db):
+    if is_pg(db):
+        return pgclient.Connection(db.url)
     c = sqlite3.connect(db, timeout=10, isolation_level=None)
     return c
 
@@ -215,19 +256,34 @@ def sql_exec(db, *statements):
     """Runs (query, params) pairs in one transaction."""
     c = connect(db)
     try:
-        c.execute("BEGIN IMMEDIATE")
-        for st in statements:
-            if isinstance(st, str):
-                c.execute(st)
-            else:
-                c.execute(st[0], st[1])
+        c.execute("BEGIN" if is_pg(db) else "BEGIN IMMEDIATE")
+        try:
+            for st in statements:
+                if isinstance(st, str):
+                    c.execute(st)
+                else:
+                    c.execute(st[0], st[1])
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
         c.execute("COMMIT")
     finally:
         c.close()
 
 
+def columns(db, table):
+    """The names of a table's columns, in order."""
+    if is_pg(db):
+        return [r[0] for r in sql(db, "SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_schema = current_schema() AND table_name = ? "
+                                      "ORDER BY ordinal_position", (table,))]
+    return [r[1] for r in sql(db, 'PRAGMA table_info("%s")' % table.replace('"', '""'))]
+
+
 def dump(db):
-    """A logical dump: every table in sqlite_master order, rows sorted."""
+    """A logical dump: the schema, then every table's rows sorted."""
+    if is_pg(db):
+        return dump_pg(db)
     c = connect(db)
     try:
         out = []
@@ -242,6 +298,63 @@ def dump(db):
         return out
     finally:
         c.close()
+
+
+def dump_pg(db):
+    """dump() of a PostgreSQL database: its tables (information_schema, by
+    name), their columns and indexes, then every table's rows sorted."""
+    c = connect(db)
+    try:
+        tables = [r[0] for r in c.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+            "current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")]
+        cols = c.execute(
+            "SELECT table_name, ordinal_position, column_name, data_type, is_nullable, "
+            "column_default FROM information_schema.columns WHERE table_schema = "
+            "current_schema() ORDER BY table_name, ordinal_position").fetchall()
+        idx = c.execute("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE "
+                        "schemaname = current_schema() ORDER BY tablename, indexname").fetchall()
+        out = [("schema", tuple(cols) + tuple(idx))]
+        for name in tables:
+            rows = c.execute('SELECT * FROM "%s"' % name.replace('"', '""')).fetchall()
+            out.append((name, sorted(rows, key=repr)))
+        return out
+    finally:
+        c.close()
+
+
+def db_bytes(db):
+    """What a reader of the stored data sees: the SQLite file's bytes, or on
+    PostgreSQL every value of every table (text as UTF-8, bytea raw)."""
+    if not is_pg(db):
+        return read_bytes(db)
+    out = []
+    for name, rows in dump_pg(db)[1:]:
+        for row in rows:
+            for v in row:
+                if isinstance(v, bytes):
+                    out.append(v)
+                elif v is not None:
+                    out.append(str(v).encode("utf-8"))
+    return b"\n".join(out)
+
+
+# -- databases of the PostgreSQL pass (run.py --database-admin URL)
+
+def create_database(admin_url, name, template=None):
+    """CREATE DATABASE name (a copy of template when given); its PgDb."""
+    for n in (name, template):
+        check(n is None or (n.replace("_", "").isalnum() and n.islower()),
+              "bad database name %r" % n)
+    with pgclient.Connection(admin_url) as c:
+        c.execute('CREATE DATABASE "%s"%s' % (name, ' TEMPLATE "%s"' % template
+                                               if template else ""))
+    return PgDb(pgclient.with_database(admin_url, name))
+
+
+def drop_database(admin_url, name):
+    with pgclient.Connection(admin_url) as c:
+        c.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
 
 def diff_dumps(a, b):
@@ -306,9 +419,37 @@ class TempDirs:
         self.dirs = []
 
 
+def sqlite_only(why):
+    """Marks a case that is about SQLite itself (its file, PRAGMAs, the WAL):
+    the PostgreSQL pass does not run it."""
+    def mark(fn):
+        fn.sqlite_only = why
+        return fn
+    return mark
+
+
+def pg_only(why):
+    """Marks a case that needs the PostgreSQL pass (ctx.database_admin): the
+    SQLite pass does not run it."""
+    def mark(fn):
+        fn.pg_only = why
+        return fn
+    return mark
+
+
+def alone(why):
+    """Marks a case that asserts a time bound: run.py --jobs runs it by
+    itself, after the others. (A module's ALONE = "why" marks all its cases.)"""
+    def mark(fn):
+        fn.alone = why
+        return fn
+    return mark
+
+
 def registry():
     """A case list and its decorator: CASES, case = registry(); then
-    @case("name") on each test function."""
+    @case("name") on each test function (and @sqlite_only("why") when the
+    case is about the SQLite file)."""
     cases = []
 
     def case(name):

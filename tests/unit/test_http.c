@@ -226,6 +226,14 @@ static void test_problems(void **state)
     assert_int_equal(cu_problem_status(cu_problem_of(CU_EDENIED)), 403);
     assert_int_equal(cu_problem_status(cu_problem_of(CU_ECONFLICT)), 409);
     assert_int_equal(cu_problem_status(cu_problem_of(CU_EERASED)), 410);
+    /* only a database that is busy or out of reach is 503 (try again later);
+       tampering, damage and the rest are 500, whose detail is never shown */
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_ERETRY)), 503);
+    assert_int_equal(cu_problem_status(cu_problem_of(CU_EUNAVAILABLE)), 503);
+    const cu_status internal[] = {CU_ETAMPER, CU_EKEY, CU_EVERSION, CU_ECORRUPT,
+                                  CU_EIO,     CU_ENOMEM, CU_EINTERNAL};
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
+        assert_int_equal(cu_problem_status(cu_problem_of(internal[i])), 500);
 }
 
 /* Feeds "Name: value" pairs (NULL-terminated list) and returns the verdict. */
