@@ -25,9 +25,7 @@ const cu_stmt_entry cu_pg_sql_meta[] = {
     {ST_KEYRING_EACH, {"SELECT name, wrapped FROM keyring ORDER BY name", "", "tb", 0}},
     {ST_CTL_INSERT, {"INSERT INTO controllers(id, name, created_at) VALUES ($1, $2, $3)",
                      "tti", "", W}},
-    /* The name is read as bytes, as the store reads it into a buffer. */
-    {ST_CTL_GET, {"SELECT convert_to(name, 'UTF8') FROM controllers WHERE id = $1", "t", "b",
-                  0}},
+    {ST_CTL_GET, {"SELECT name FROM controllers WHERE id = $1", "t", "t", 0}},
     {ST_CTL_EACH, {"SELECT id, name, created_at FROM controllers ORDER BY created_at, id", "",
                    "tti", 0}},
     {ST_CTL_ROW, {"SELECT id, name, created_at, mac FROM controllers WHERE id = $1", "t",
@@ -35,5 +33,12 @@ const cu_stmt_entry cu_pg_sql_meta[] = {
     {ST_CTL_ROWS, {"SELECT id, name, created_at, mac FROM controllers ORDER BY created_at, id",
                    "", "ttib", 0}},
     {ST_CTL_MAC, {"UPDATE controllers SET mac = $2 WHERE id = $1", "tb", "", W}},
+    {ST_COUNTS, {"SELECT (SELECT count(*) FROM controllers), "
+                 "(SELECT count(*) FROM subjects WHERE erased_at IS NULL), "
+                 "(SELECT count(*) FROM subjects WHERE erased_at IS NOT NULL), "
+                 "(SELECT count(*) FROM items), "
+                 "(SELECT coalesce(max(seq), 0)::bigint FROM audit_events), "
+                 "(SELECT count(*) FROM audit_checkpoints)",
+                 "", "iiiiii", 0}},
     {ST_COUNT, {0}},
 };
