@@ -372,41 +372,22 @@ static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_
     stmt_name(id, name);
     if (!PQsendQueryPrepared(c->db, name, np, p->values, p->lengths, p->formats, 1))
         return fail(c, NULL, "running a statement", (int)id, err);
-    if (!PQsetSingleRowMode(c->db)) {
-        /* Cannot happen right after a send; drain and fail. */
-        PGresult *r;
-        while ((r = PQgetResult(c->db)))
-            PQclear(r);
-        return cu_err_set(err, CU_EINTERNAL, "PostgreSQL statement %d: no row mode", (int)id);
-    }
+    /* The whole result is read off the connection before any row reaches
+     * the caller: a row callback may run statements of its own on the same
+     * connection (as it may on SQLite), which libpq allows only once the
+     * connection is idle again. */
     int res = CU_OK;
-    bool checked = false, stopped = false;
-    cu_val cols[MAX_COLS];
-    PGresult *r;
-    /* Every result is read, even after an error or a stop, so that the
-     * connection is ready for the next command. */
+    PGresult *rows = NULL, *r;
     while ((r = PQgetResult(c->db))) {
         ExecStatusType st = PQresultStatus(r);
-        if (res || stopped) {
+        if (res) {
             PQclear(r);
             continue;
         }
-        if (st == PGRES_SINGLE_TUPLE || st == PGRES_TUPLES_OK) {
-            if (!checked && (res = check_cols(r, d, id, err))) {
-                PQclear(r);
-                continue;
-            }
-            checked = true;
-            if (st == PGRES_SINGLE_TUPLE) {
-                if (!(res = decode_row(r, 0, d, id, cols, err)) && cb) {
-                    int k = cb(ctx, cols);
-                    if (k) {
-                        res = k;
-                        stopped = true;
-                    }
-                }
-            } else if (changed) {
-                *changed = strtoll(PQcmdTuples(r), NULL, 10);
+        if (st == PGRES_TUPLES_OK) {
+            if (!(res = check_cols(r, d, id, err)) && !rows) {
+                rows = r;
+                r = NULL;
             }
         } else if (st == PGRES_COMMAND_OK) {
             if (changed)
@@ -418,6 +399,23 @@ static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_
     }
     if (!res && PQstatus(c->db) == CONNECTION_BAD)
         res = fail(c, NULL, "running a statement", (int)id, err);
+    bool stopped = false;
+    if (!res && rows) {
+        if (changed)
+            *changed = strtoll(PQcmdTuples(rows), NULL, 10);
+        cu_val cols[MAX_COLS];
+        int n = PQntuples(rows);
+        for (int i = 0; i < n && !res; i++) {
+            if ((res = decode_row(rows, i, d, id, cols, err)) || !cb)
+                continue;
+            int k = cb(ctx, cols);
+            if (k) {
+                res = k;
+                stopped = true;
+            }
+        }
+    }
+    PQclear(rows);
     /* Ran to its end, or until the callback stopped it. */
     *ran = !res || stopped;
     return res;
