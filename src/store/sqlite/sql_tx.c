@@ -1,6 +1,6 @@
-/* sql_tx.c — the SQLite statements of one table family:
- * transactions.
- * SQL, the shapes of parameters and columns, and flags (driver.h). */
+/* sql_tx.c — the SQLite transaction statements (begin, commit, rollback,
+ * savepoints), which the driver runs itself: SQL, the shapes of parameters
+ * and columns, and flags (driver.h). */
 #include "store/sqlite/sqlite_impl.h"
 
 const cu_stmt_entry cu_sqlite_sql_tx[] = {
