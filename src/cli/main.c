@@ -56,6 +56,9 @@
 #define USAGE_OPTIONS \
     "  --store DIR    the store directory (default $CUSTOS_STORE or ./var)\n" \
     "  --json         machine-readable output\n" \
+    "  --node NAME    this node's name, naming its signing key when several\n" \
+    "                 processes share one store (default $CUSTOS_NODE, else the\n" \
+    "                 host name)\n" \
     "  --purpose P    why you are acting: a purpose of the controller's policy for\n" \
     "                 any use of personal data (default: administration, which\n" \
     "                 covers only commands that touch no personal data)\n" \
@@ -67,6 +70,7 @@
 #endif
 #define USAGE_ENVIRONMENT                                                                  \
     "  CUSTOS_STORE            the store directory, when --store is not given\n"          \
+    "  CUSTOS_NODE             this node's name, when --node is not given\n"              \
     "  CUSTOS_MASTER_KEY_FILE  the master key file (default: custos.conf's\n"              \
     "                          master_key_file, else DIR/master.key)\n"                   \
     "  CUSTOS_BANK_HOLIDAYS    a bank-holiday calendar file (default: custos.conf's\n"     \
@@ -133,7 +137,8 @@ int main(int argc, char **argv)
     /* Everything custos creates (database, WAL, key files) is for its user only. */
     umask(077);
     cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
-             .holidays_file = getenv("CUSTOS_BANK_HOLIDAYS"), .purpose = "administration"};
+             .holidays_file = getenv("CUSTOS_BANK_HOLIDAYS"), .node = getenv("CUSTOS_NODE"),
+             .purpose = "administration"};
     if (!c.store || !*c.store)
         c.store = "./var";
     if (c.key_file && !*c.key_file)

@@ -266,6 +266,31 @@ static const char *const migrations[] = {
     "ALTER TABLE objections ADD COLUMN mac BLOB;\n"
     "ALTER TABLE unsubscribe_links ADD COLUMN mac BLOB;\n"
     "ALTER TABLE requests ADD COLUMN mac BLOB;\n",
+
+    /* 7: several nodes on one database. node_keys records every node's
+     * Ed25519 public key (an authenticated row); the signed head and each
+     * checkpoint name the node that signed them (NULL: the store's own key).
+     * erasure_ledger keeps the erasure ledger's entries, each its signed
+     * line, so every node sees every erasure; jobs records when each
+     * once-per-cluster job is next due and which node last ran it. */
+    "CREATE TABLE node_keys (\n"
+    "  node       TEXT PRIMARY KEY,\n"
+    "  public_key BLOB NOT NULL,\n"
+    "  created_at INTEGER NOT NULL,\n"
+    "  mac        BLOB\n"
+    ");\n"
+    "ALTER TABLE audit_head ADD COLUMN node TEXT;\n"
+    "ALTER TABLE audit_checkpoints ADD COLUMN node TEXT;\n"
+    "CREATE TABLE erasure_ledger (\n"
+    "  seq  INTEGER PRIMARY KEY,\n"
+    "  line TEXT NOT NULL\n"
+    ");\n"
+    "CREATE TABLE jobs (\n"
+    "  name     TEXT PRIMARY KEY,\n"
+    "  due_at   INTEGER NOT NULL,\n"
+    "  last_run INTEGER NOT NULL,\n"
+    "  node     TEXT NOT NULL\n"
+    ");\n",
 };
 
 int cu_schema_count(void)

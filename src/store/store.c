@@ -110,15 +110,16 @@ static const char *const stmt_sql[ST_COUNT] = {
     /* The whole trail, for verification: no filter terms to test on every row. */
     [ST_AUDIT_ALL] = "SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
                      "ORDER BY seq",
-    [ST_HEAD_PUT] = "INSERT INTO audit_head(one, seq, signed_at, hash, sig) "
-                    "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(one) DO UPDATE SET "
+    [ST_HEAD_PUT] = "INSERT INTO audit_head(one, seq, signed_at, hash, sig, node) "
+                    "VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(one) DO UPDATE SET "
                     "seq = excluded.seq, signed_at = excluded.signed_at, "
-                    "hash = excluded.hash, sig = excluded.sig",
-    [ST_HEAD_GET] = "SELECT seq, signed_at, hash, sig FROM audit_head WHERE one = 1",
-    [ST_CKPT_ADD] = "INSERT INTO audit_checkpoints(seq, signed_at, hash, sig) "
-                    "VALUES (?1, ?2, ?3, ?4)",
+                    "hash = excluded.hash, sig = excluded.sig, node = excluded.node",
+    [ST_HEAD_GET] = "SELECT seq, signed_at, hash, sig, node FROM audit_head WHERE one = 1",
+    [ST_CKPT_ADD] = "INSERT INTO audit_checkpoints(seq, signed_at, hash, sig, node) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_CKPT_LAST] = "SELECT coalesce(max(seq), 0) FROM audit_checkpoints",
-    [ST_CKPT_EACH] = "SELECT seq, signed_at, hash, sig FROM audit_checkpoints ORDER BY seq",
+    [ST_CKPT_EACH] = "SELECT seq, signed_at, hash, sig, node FROM audit_checkpoints "
+                     "ORDER BY seq",
     [ST_SUBJ_PSN_SET] = "UPDATE subjects SET pseudonym = ?2 WHERE id = ?1",
     [ST_SUBJ_BY_PSN] = "SELECT id FROM subjects WHERE pseudonym = ?1",
     [ST_SUBJ_NO_PSN] = "SELECT id, controller_id FROM subjects WHERE pseudonym IS NULL",
@@ -255,6 +256,22 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DISC_EACH] = "SELECT id, subject_id, recipient_id, recipient, basis, purpose, channel, "
                      "items, categories, disclosed_at, recorded_at, recorded_by, note "
                      "FROM disclosures WHERE subject_id = ?1 ORDER BY seq",
+    /* ---- nodes (migration 7) ---- */
+    [ST_NODE_KEY_PUT] = "INSERT INTO node_keys(node, public_key, created_at, mac) "
+                        "VALUES (?1, ?2, ?3, ?4)",
+    [ST_NODE_KEY_GET] = "SELECT node, public_key, created_at, mac FROM node_keys "
+                        "WHERE node = ?1",
+    [ST_NODE_KEY_EACH] = "SELECT node, public_key, created_at, mac FROM node_keys "
+                         "ORDER BY node",
+    [ST_NODE_KEY_MAC] = "UPDATE node_keys SET mac = ?2 WHERE node = ?1",
+    [ST_LEDGER_ADD] = "INSERT INTO erasure_ledger(seq, line) VALUES (?1, ?2)",
+    [ST_LEDGER_EACH] = "SELECT seq, line FROM erasure_ledger ORDER BY seq",
+    [ST_JOB_GET] = "SELECT due_at, last_run, node FROM jobs WHERE name = ?1",
+    [ST_JOB_PUT] = "INSERT INTO jobs(name, due_at, last_run, node) VALUES (?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(name) DO UPDATE SET due_at = excluded.due_at, "
+                   "last_run = excluded.last_run, node = excluded.node",
+    [ST_SESS_PURGE] = "DELETE FROM sessions WHERE (revoked_at IS NOT NULL AND revoked_at < ?1) "
+                      "OR last_seen < ?2 OR created_at < ?3",
 };
 
 struct cu_store {
@@ -1167,6 +1184,7 @@ static void bind_checkpoint(sqlite3_stmt *st, const cu_checkpoint *c)
     sqlite3_bind_int64(st, 2, c->signed_at);
     bind_blob(st, 3, c->hash, sizeof c->hash);
     bind_blob(st, 4, c->sig, sizeof c->sig);
+    bind_text(st, 5, c->node[0] ? c->node : NULL);
 }
 
 /* Reads a checkpoint row; false when its blobs have the wrong sizes. */
@@ -1180,6 +1198,12 @@ static bool checkpoint_from_row(sqlite3_stmt *st, cu_checkpoint *c)
         return false;
     memcpy(c->hash, sqlite3_column_blob(st, 2), sizeof c->hash);
     memcpy(c->sig, sqlite3_column_blob(st, 3), sizeof c->sig);
+    /* The node that signed it (migration 7); NULL: the store's own key. */
+    const char *node = col_text(st, 4);
+    if (node && (!node[0] || strlen(node) >= sizeof c->node))
+        return false;
+    if (node)
+        memcpy(c->node, node, strlen(node) + 1);
     return true;
 }
 
@@ -2292,4 +2316,128 @@ int cu_store_disclosure_each(cu_store *s, const char *subject_id, cu_disclosure_
     bind_text(st, 1, subject_id);
     cu_disclosure_row r;
     EACH_ROW(st, "listing disclosures", (r = disclosure_from_row(st), cb(ctx, &r)));
+}
+
+/* ---- nodes (migration 7): node keys, the erasure ledger, jobs ---- */
+
+static int node_key_from_row(sqlite3_stmt *st, cu_node_key_row *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *node = col_text(st, 0);
+    if (!node || !node[0] || strlen(node) >= sizeof r->node ||
+        (size_t)sqlite3_column_bytes(st, 1) != sizeof r->public_key)
+        return CU_ETAMPER;
+    memcpy(r->node, node, strlen(node) + 1);
+    memcpy(r->public_key, sqlite3_column_blob(st, 1), sizeof r->public_key);
+    r->created_at = sqlite3_column_int64(st, 2);
+    int n = sqlite3_column_bytes(st, 3);
+    if (n > 0 && (size_t)n <= sizeof r->mac) {
+        memcpy(r->mac, sqlite3_column_blob(st, 3), (size_t)n);
+        r->mac_len = (size_t)n;
+    }
+    return CU_OK;
+}
+
+int cu_store_node_key_put(cu_store *s, const cu_node_key_row *r, cu_err *err)
+{
+    PREP(st, ST_NODE_KEY_PUT, "node key");
+    bind_text(st, 1, r->node);
+    bind_blob(st, 2, r->public_key, sizeof r->public_key);
+    sqlite3_bind_int64(st, 3, r->created_at);
+    bind_mac(st, 4, r->mac, r->mac_len);
+    return exec_stmt(s, st, "recording a node key", err);
+}
+
+int cu_store_node_key_get(cu_store *s, const char *node, cu_node_key_row *out, cu_err *err)
+{
+    PREP(st, ST_NODE_KEY_GET, "node key");
+    bind_text(st, 1, node);
+    int rc = sqlite3_step(st), res = CU_OK;
+    if (rc == SQLITE_ROW) {
+        if (node_key_from_row(st, out))
+            res = cu_err_set(err, CU_ETAMPER, "node_keys %s is malformed", node);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading a node key", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_node_key_each(cu_store *s, cu_node_key_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_NODE_KEY_EACH, "node keys");
+    cu_node_key_row r;
+    EACH_ROW(st, "reading node keys",
+             node_key_from_row(st, &r) ? cu_err_set(err, CU_ETAMPER, "a node key row is malformed")
+                                       : cb(ctx, &r));
+}
+
+int cu_store_node_key_set_mac(cu_store *s, const char *node, const unsigned char *mac,
+                              size_t mac_len, cu_err *err)
+{
+    PREP(st, ST_NODE_KEY_MAC, "node key");
+    bind_text(st, 1, node);
+    bind_mac(st, 2, mac, mac_len);
+    return exec_stmt(s, st, "recording a node key's row code", err);
+}
+
+int cu_store_ledger_add(cu_store *s, int64_t seq, const char *line, size_t n, cu_err *err)
+{
+    PREP(st, ST_LEDGER_ADD, "erasure ledger");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, line, (int)n, SQLITE_STATIC);
+    return exec_stmt(s, st, "appending to the erasure ledger table", err);
+}
+
+int cu_store_ledger_each(cu_store *s, cu_ledger_row_cb cb, void *ctx, cu_err *err)
+{
+    PREP(st, ST_LEDGER_EACH, "erasure ledger");
+    EACH_ROW(st, "reading the erasure ledger table",
+             cb(ctx, sqlite3_column_int64(st, 0), col_text(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1)));
+}
+
+int cu_store_job_get(cu_store *s, const char *name, cu_job_row *out, cu_err *err)
+{
+    PREP(st, ST_JOB_GET, "job");
+    bind_text(st, 1, name);
+    int rc = sqlite3_step(st), res = CU_OK;
+    memset(out, 0, sizeof *out);
+    if (rc == SQLITE_ROW) {
+        out->due_at = sqlite3_column_int64(st, 0);
+        out->last_run = sqlite3_column_int64(st, 1);
+        const char *node = col_text(st, 2);
+        if (node)
+            cu_strlcpy(out->node, node, sizeof out->node);
+    } else if (rc == SQLITE_DONE) {
+        res = CU_ENOTFOUND;
+    } else {
+        res = db_fail(s, rc, "reading a job", err);
+    }
+    done(st);
+    return res;
+}
+
+int cu_store_job_put(cu_store *s, const char *name, const cu_job_row *r, cu_err *err)
+{
+    PREP(st, ST_JOB_PUT, "job");
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, r->due_at);
+    sqlite3_bind_int64(st, 3, r->last_run);
+    bind_text(st, 4, r->node);
+    return exec_stmt(s, st, "recording a job's run", err);
+}
+
+int cu_store_session_purge(cu_store *s, int64_t revoked_before, int64_t seen_before,
+                           int64_t created_before, int64_t *deleted, cu_err *err)
+{
+    PREP(st, ST_SESS_PURGE, "sessions");
+    sqlite3_bind_int64(st, 1, revoked_before);
+    sqlite3_bind_int64(st, 2, seen_before);
+    sqlite3_bind_int64(st, 3, created_before);
+    int rc = exec_stmt(s, st, "deleting expired sessions", err);
+    *deleted = rc ? 0 : sqlite3_changes64(s->db);
+    return rc;
 }
