@@ -47,6 +47,7 @@ import cases_deploy  # noqa: E402
 import cases_logs  # noqa: E402
 import cases_disk_full  # noqa: E402
 import cases_defects  # noqa: E402
+import cases_nodes  # noqa: E402
 
 
 def main():
@@ -78,6 +79,7 @@ def main():
                 cases_rows_staff,
                 cases_deploy,
                 cases_logs,
+                cases_nodes,
                 cases_disk_full,
                 cases_defects):
         cases.extend(mod.CASES)
