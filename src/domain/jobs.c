@@ -6,6 +6,7 @@
 #include "domain/node.h"
 #include "domain/op.h"
 #include "domain/vault_impl.h"
+#include "util/clock.h"
 
 static int purge_sessions(cu_vault *v, int64_t now, int64_t *deleted, cu_err *err)
 {
@@ -15,21 +16,45 @@ static int purge_sessions(cu_vault *v, int64_t now, int64_t *deleted, cu_err *er
                                   deleted, err);
 }
 
+/* When the job is next due: its row's time, or, before its first run, one
+ * period after the store was made (a new store has nothing to purge). */
+static int due_at(cu_vault *v, const char *name, int64_t *due, cu_err *err)
+{
+    cu_job_row j;
+    int rc = cu_store_job_get(v->store, name, &j, err);
+    if (!rc) {
+        *due = j.due_at;
+        return CU_OK;
+    }
+    if (rc != CU_ENOTFOUND)
+        return rc;
+    cu_err_clear(err);
+    *due = 0;
+    cu_buf b;
+    cu_buf_init(&b, 64);
+    rc = cu_store_meta_get(v->store, "created_at", &b, err);
+    int64_t made;
+    if (!rc && cu_time_parse((const char *)b.data, b.len, &made))
+        *due = made + CU_JOB_PERIOD_US;
+    cu_buf_release(&b);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        rc = CU_OK;
+    }
+    return rc;
+}
+
 /* Inside the open batch, under the writer lock: runs the job when it is
  * still due, as one audited operation that also moves its due time on. */
 static int run_if_due(cu_vault *v, const char *name, int64_t now, cu_job_report *out,
                       cu_err *err)
 {
-    cu_job_row j;
-    int rc = cu_store_job_get(v->store, name, &j, err);
-    if (rc == CU_ENOTFOUND) {
-        cu_err_clear(err);
-        rc = CU_OK;
-    } else if (!rc && j.due_at > now) {
-        return CU_OK; /* another node ran it this period */
-    }
+    int64_t due;
+    int rc = due_at(v, name, &due, err);
     if (rc)
         return rc;
+    if (due > now)
+        return CU_OK; /* another node ran it this period */
     char via[64];
     snprintf(via, sizeof via, "job %s", name);
     cu_actor a = {.name = "custos", .role = "operator", .purpose = "administration",
@@ -55,13 +80,10 @@ int cu_jobs_run_due(cu_vault *v, int64_t now, cu_job_report *out, cu_err *err)
 {
     memset(out, 0, sizeof *out);
     /* A look without the lock first: most checks find nothing due. */
-    cu_job_row j;
-    int rc = cu_store_job_get(v->store, CU_JOB_SESSION_PURGE, &j, err);
-    if (rc == CU_OK && j.due_at > now)
-        return CU_OK;
-    if (rc && rc != CU_ENOTFOUND)
+    int64_t due;
+    int rc = due_at(v, CU_JOB_SESSION_PURGE, &due, err);
+    if (rc || due > now)
         return rc;
-    cu_err_clear(err);
     if ((rc = cu_vault_batch_begin(v, err)))
         return rc;
     rc = run_if_due(v, CU_JOB_SESSION_PURGE, now, out, err);

@@ -10,6 +10,9 @@
  * one audit event, all in that transaction. Another node that was waiting
  * for the lock then finds the job no longer due and does nothing.
  *
+ * A job first falls due one period after the store was made (meta
+ * created_at).
+ *
  * The job: "session-purge" deletes sign-in sessions that can never be used
  * again (revoked, idle or past the absolute limit a day or more ago, with
  * the longest limits a server may be given), once a day.

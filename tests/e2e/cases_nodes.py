@@ -321,3 +321,54 @@ def t_forged_node_key(ctx):
     # a bad node name on the command line is a usage error, before anything is opened
     r = cx.run("--node", "-bad name", "status")
     check(r.rc != 0 and "node name" in r.err, "a bad --node", r.describe())
+
+
+@case("nodes: the erasure ledger is shared: an erasure on one node reaches another node's "
+      "ledger file at its next open; a backup from before it, restored, re-applies it")
+def t_ledger(ctx):
+    from cases_erasure import therapy_store
+    cx, ctl, pid, wid = therapy_store(ctx)
+    ledger = os.path.join(cx.store, "erasure.ledger")
+    bdir = ctx.tmp.make()
+    backup = os.path.join(bdir, "before.backup")
+    cx.okj("--node", "a", "backup", backup)
+    before = open(ledger).read() if os.path.exists(ledger) else ""
+    with Server(cx, "--node", "b") as b:
+        cx.ok("--node", "a", "subject", "erase", wid)
+        # the node that did not erase refuses the subject at once
+        r = cx.run("--node", "b", "--purpose", "website_access", "subject", "show", wid)
+        check(r.rc == 1 and "erased" in r.err, "node b still shows the erased subject",
+              r.describe())
+        check(b.alive(), "node b stopped")
+    after = open(ledger).read()
+    eq(len(after.splitlines()), len(before.splitlines()) + 1, "one ledger entry more")
+    check(wid in after.splitlines()[-1], "the entry names the erased subject", after)
+    # another node's own mirror, made before the erasure, catches up at its next open
+    with open(ledger, "w") as f:
+        f.write(before)
+    cx.ok("--node", "c", "status")
+    eq(open(ledger).read(), after, "node c's ledger file after its open")
+    # a lost file is rebuilt from the store's table
+    os.remove(ledger)
+    cx.ok("--node", "c", "status")
+    eq(open(ledger).read(), after, "the ledger file rebuilt from the store")
+    eq(os.stat(ledger).st_mode & 0o777, 0o600, "the rebuilt file's mode")
+    # an altered file is refused, as is a file from another history
+    with open(ledger, "w") as f:
+        f.write(after.replace(wid, pid))
+    cx.fails(1, "--node", "c", "status", says="ledger")
+    with open(ledger, "w") as f:
+        f.write(after)
+    # the backup from before the erasure, restored with the ledger: re-applied
+    new = os.path.join(ctx.tmp.make(), "restored")
+    rx = ctx.custos(store=new)
+    r = rx.ok("--json", "--node", "a", "restore", "--key", cx.master_key, "--ledger", ledger,
+              backup).json()
+    eq(r["erasures_reapplied"], 1, "erasures re-applied")
+    rx.fails(1, "--node", "a", "--purpose", "website_access", "subject", "show", wid,
+             says="erased")
+    rx.ok("--node", "a", "audit", "verify")
+    # and the restored store's table took the entry: its file is rebuilt from it
+    os.remove(os.path.join(new, "erasure.ledger"))
+    rx.ok("--node", "a", "status")
+    eq(open(os.path.join(new, "erasure.ledger")).read(), after, "the restored store's table")
