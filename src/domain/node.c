@@ -86,6 +86,23 @@ int cu_node_public_key(cu_vault *v, const char *node, unsigned char pk[CU_PUBKEY
     }
     if (!cu_node_name_valid(node))
         return cu_err_set(err, CU_ETAMPER, "a signature names a node whose name is malformed");
+    if (!cu_vault_sealed(v)) {
+        /* No integrity key (opened only for checking): the node's key comes
+         * from its seed in the keyring, which only the master key opens. */
+        char kname[64];
+        snprintf(kname, sizeof kname, "node/%s", node);
+        cu_key *seed = NULL;
+        int krc = cu_vault_keyring_load(v, kname, &seed, err);
+        if (krc == CU_ENOTFOUND) {
+            cu_err_clear(err);
+            return cu_err_set(err, CU_ETAMPER, "node %s has no key in the keyring", node);
+        }
+        if (krc)
+            return krc;
+        cu_sign_public(seed, pk);
+        cu_key_free(seed);
+        return remember(v, node, pk) ? cu_err_set(err, CU_ENOMEM, "out of memory") : CU_OK;
+    }
     cu_node_key_row r;
     int rc = cu_store_node_key_get(v->store, node, &r, err);
     if (rc == CU_ENOTFOUND) {
@@ -141,27 +158,15 @@ int cu_node_checkpoint_check(cu_vault *v, const cu_checkpoint *c, cu_err *err)
     return CU_OK;
 }
 
-/* Inside the open transaction: loads the node's seed from the keyring, or
- * makes it, and checks (or records) its public key. */
-static int node_key_in_tx(cu_vault *v, const char *name, cu_key **seed, cu_err *err)
+/* Checks that seed's public key is the one recorded for node name; when
+ * made (a new seed, inside the transaction that stores it) records it. */
+static int node_key_check(cu_vault *v, const char *name, const cu_key *seed, bool made,
+                          cu_err *err)
 {
-    char kname[64];
-    snprintf(kname, sizeof kname, "node/%s", name);
-    int rc = cu_vault_keyring_load(v, kname, seed, err);
-    bool made = false;
-    if (rc == CU_ENOTFOUND) {
-        cu_err_clear(err);
-        if (!(*seed = cu_key_new_locked(NULL)))
-            return cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
-        made = true;
-        rc = cu_vault_keyring_store(v, kname, *seed, err);
-    }
-    if (rc)
-        return rc;
     cu_node_key_row r = {.created_at = cu_now_us()};
     unsigned char pk[CU_PUBKEY_BYTES];
-    cu_sign_public(*seed, pk);
-    rc = cu_store_node_key_get(v->store, name, &r, err);
+    cu_sign_public(seed, pk);
+    int rc = cu_store_node_key_get(v->store, name, &r, err);
     if (rc == CU_ENOTFOUND && made) {
         cu_err_clear(err);
         memset(&r, 0, sizeof r);
@@ -190,6 +195,24 @@ static int node_key_in_tx(cu_vault *v, const char *name, cu_key **seed, cu_err *
     return CU_OK;
 }
 
+/* Inside the open transaction: loads the node's seed from the keyring, or
+ * makes it, and checks (or records) its public key. */
+static int node_key_in_tx(cu_vault *v, const char *name, cu_key **seed, cu_err *err)
+{
+    char kname[64];
+    snprintf(kname, sizeof kname, "node/%s", name);
+    int rc = cu_vault_keyring_load(v, kname, seed, err);
+    bool made = false;
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        if (!(*seed = cu_key_new_locked(NULL)))
+            return cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");
+        made = true;
+        rc = cu_vault_keyring_store(v, kname, *seed, err);
+    }
+    return rc ? rc : node_key_check(v, name, *seed, made, err);
+}
+
 int cu_vault_set_node(cu_vault *v, const char *name, cu_err *err)
 {
     if (!cu_node_name_valid(name))
@@ -199,14 +222,23 @@ int cu_vault_set_node(cu_vault *v, const char *name, cu_err *err)
     if (!cu_vault_sealed(v))
         return CU_OK; /* opened for checking: the store's key signs */
     cu_key *seed = NULL;
-    int rc = cu_vault_tx_begin(v, err);
-    if (rc)
-        return rc;
-    rc = node_key_in_tx(v, name, &seed, err);
-    if (!rc)
-        rc = cu_vault_tx_commit(v, err);
-    else
-        cu_store_rollback(v->store);
+    /* A node that has a key needs no writer lock to load it: a look first. */
+    char kname[64];
+    snprintf(kname, sizeof kname, "node/%s", name);
+    int rc = cu_vault_keyring_load(v, kname, &seed, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        rc = cu_vault_tx_begin(v, err);
+        if (rc)
+            return rc;
+        rc = node_key_in_tx(v, name, &seed, err);
+        if (!rc)
+            rc = cu_vault_tx_commit(v, err);
+        else
+            cu_store_rollback(v->store);
+    } else if (!rc) {
+        rc = node_key_check(v, name, seed, false, err);
+    }
     cu_signer *signer = rc ? NULL : cu_signer_new(seed);
     if (!rc && !signer)
         rc = cu_err_set(err, CU_ENOMEM, "cannot allocate locked memory");

@@ -38,7 +38,9 @@ CU_MUST_USE int cu_vault_set_node(cu_vault *v, const char *name, cu_err *err);
 const char *cu_vault_node(const cu_vault *v);
 
 /* The public key that must have signed c: the recorded key of the node it
- * names (its row authenticated), or the store's key when it names none.
+ * names (its row authenticated), or the store's key when it names none. A
+ * store without its integrity key (opened only for checking) takes the key
+ * from the node's seed in the keyring instead.
  * CU_ETAMPER naming the node when it has no recorded key or its row fails. */
 CU_MUST_USE int cu_node_public_key(cu_vault *v, const char *node,
                                    unsigned char pk[CU_PUBKEY_BYTES], cu_err *err);
