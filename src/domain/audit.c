@@ -1,5 +1,4 @@
 #include "domain/audit.h"
-#include "domain/node.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -8,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/node.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 

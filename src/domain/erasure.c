@@ -653,17 +653,34 @@ static int table_text(cu_vault *v, cu_buf *out, cu_err *err)
     return rc;
 }
 
-/* Verifies the table's text; *last receives its last seq. */
-static int table_verify(cu_vault *v, const cu_buf *t, int64_t *last, cu_err *err)
+/* Verifies the table's text: its hash chain, and the signatures of the
+ * entries after sigs_after (a negative value: none, the chain alone); *last
+ * receives its last seq. */
+static int table_verify(cu_vault *v, const cu_buf *t, int64_t sigs_after, int64_t *last,
+                        cu_err *err)
 {
     unsigned char h[CU_HASH_BYTES];
     cu_err why = {0};
-    int rc = cu_ledger_parse(t->data, t->len, v->store_id, v->pubkey, 0, NULL, NULL, last, h,
-                             &why);
+    int rc = cu_ledger_parse(t->data, t->len, v->store_id, sigs_after < 0 ? NULL : v->pubkey,
+                             sigs_after < 0 ? 0 : sigs_after, NULL, NULL, last, h, &why);
     if (rc)
         return cu_err_set(err, CU_ETAMPER, "the store's erasure ledger table does not verify: %s",
                           why.msg);
     return CU_OK;
+}
+
+/* The entries a ledger file holds (its complete lines), to check the
+ * signatures of the table's entries beyond them before they are mirrored. */
+static int file_entries(const char *path, int64_t *n, cu_err *err)
+{
+    cu_buf f;
+    cu_buf_init(&f, CU_LEDGER_MAX_BYTES + 65536);
+    int rc = cu_ledger_read_text(path, &f, err);
+    *n = 0;
+    for (size_t i = 0; !rc && i < f.len; i++)
+        *n += f.data[i] == '\n';
+    cu_buf_release(&f);
+    return rc;
 }
 
 /* Appends to the table the lines of text (the verified file) after the
@@ -676,7 +693,7 @@ static int table_catch_up(cu_vault *v, const cu_buf *text, int64_t upto, cu_err 
     int64_t have = 0;
     int rc = table_text(v, &t, err);
     if (!rc)
-        rc = table_verify(v, &t, &have, err);
+        rc = table_verify(v, &t, -1, &have, err);
     cu_buf_release(&t);
     const char *p = (const char *)text->data, *end = p + text->len;
     for (int64_t seq = 1; !rc && p < end && seq <= upto; seq++) {
@@ -704,14 +721,19 @@ static int ledger_add(cu_vault *v, const char *subject_id, int64_t now,
     cu_buf_init(&f, CU_LEDGER_MAX_BYTES + 65536);
     cu_buf_init(&line, (size_t)CU_LEDGER_MAX_ITEMS * CU_ID_STRLEN + 4096);
     int64_t have = 0;
-    int rc = table_text(v, &t, err);
+    /* The chain, and the signatures of the entries the file is to take. */
+    int64_t in_file = 0;
+    int rc = file_entries(path, &in_file, err);
     if (!rc)
-        rc = table_verify(v, &t, &have, err);
+        rc = table_text(v, &t, err);
+    if (!rc)
+        rc = table_verify(v, &t, in_file, &have, err);
     if (!rc)
         rc = cu_ledger_mirror(path, t.data, t.len, &f, err);
     if (!rc && f.len != t.len)
-        rc = cu_err_set(err, CU_EIO, "the erasure ledger %s holds erasures this store has not "
-                                     "applied yet: restart custos to apply them",
+        rc = cu_err_set(err, CU_EIO, "the erasure ledger %s holds an erasure that did not "
+                                     "complete and is not applied yet: restart custos to "
+                                     "apply it",
                         path);
     if (!rc)
         rc = cu_ledger_append_line(path, v->store_id, v->signing_seed, now, subject_id, items, n,
@@ -1038,9 +1060,14 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
     cu_buf_init(&tt, CU_LEDGER_MAX_BYTES + 65536);
     cu_buf_init(&ft, CU_LEDGER_MAX_BYTES + 65536);
     int64_t table_last = 0;
-    rc = table_text(v, &tt, err);
+    /* The table's chain, and the signatures of its entries that this store
+     * had not recorded or that the file is to take. */
+    int64_t in_file = 0;
+    rc = file_entries(path, &in_file, err);
     if (!rc)
-        rc = table_verify(v, &tt, &table_last, err);
+        rc = table_text(v, &tt, err);
+    if (!rc)
+        rc = table_verify(v, &tt, in_file < meta_seq ? in_file : meta_seq, &table_last, err);
     if (!rc && tt.len)
         rc = cu_ledger_mirror(path, tt.data, tt.len, &ft, err);
     cu_buf_release(&tt);

@@ -334,6 +334,24 @@ def t_ledger_guard(ctx):
     with open(ledger, "w") as f:
         f.write(text)
     cx.ok("status")
+    # the store's copy altered by someone who can write the database: refused,
+    # whether the file has the entry (they differ) or not (its signature fails)
+    from harness import sql_exec
+    sql_exec(cx.db, "UPDATE erasure_ledger SET line = replace(line, '%s', '%s')" % (wid, pid))
+    cx.fails(1, "status", says="differ")
+    os.rename(ledger, ledger + ".away")
+    cx.fails(1, "status", says="erasure ledger table does not verify")
+    check(not open(ledger).read() if os.path.exists(ledger) else True,
+          "a forged entry reached the ledger file")
+    os.replace(ledger + ".away", ledger)
+    sql_exec(cx.db, "UPDATE erasure_ledger SET line = replace(line, '%s', '%s')" % (pid, wid))
+    cx.ok("status")
+    sql_exec(cx.db, "DELETE FROM erasure_ledger")
+    cx.ok("status")  # the file has it: the table takes it back
+    eq(open(ledger).read(), text, "the ledger file after the table lost its entry")
+    sql_exec(cx.db, "DELETE FROM erasure_ledger")
+    os.remove(ledger)
+    cx.fails(1, "status", says="ledger")  # both gone while the store recorded an entry
 
 
 @case("erasure over HTTP: dpo only; plan and certificate as documented; bad bodies are 400; "
