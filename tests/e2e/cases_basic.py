@@ -26,7 +26,7 @@ def t_init(ctx):
     eq(stat.S_IMODE(os.stat(cx.store).st_mode), 0o700, "store directory mode")
     eq(stat.S_IMODE(os.stat(cx.master_key).st_mode), 0o600, "master key mode")
     check(os.path.isfile(cx.db), "no custos.db after init")
-    eq(sql(cx.db, "PRAGMA user_version")[0][0], 6, "schema version")
+    eq(sql(cx.db, "PRAGMA user_version")[0][0], 7, "schema version")
     key = open(cx.master_key, "rb").read()
     cx.fails(1, "init", says="already exists")
     eq(open(cx.master_key, "rb").read(), key, "master key after a refused second init")
