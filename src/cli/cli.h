@@ -34,6 +34,7 @@ typedef struct cli {
     const char *holidays_file; /* CUSTOS_BANK_HOLIDAYS, else custos.conf's bank_holidays_file,
                                 * else NULL for the built-in calendar */
     char holidays_file_buf[4096];
+    const char *node;     /* --node, CUSTOS_NODE, else the host name (cli_open) */
     const char *purpose;  /* --purpose, default "administration" */
     bool purpose_given;   /* --purpose was on the command line */
     bool json;
@@ -45,13 +46,14 @@ typedef struct cli {
 
 /* Long options every subcommand accepts; ids above 0x100 to stay clear of
  * single-letter options. */
-enum { OPT_STORE = 0x100, OPT_JSON, OPT_PURPOSE, OPT_HELP, OPT_DATABASE };
+enum { OPT_STORE = 0x100, OPT_JSON, OPT_PURPOSE, OPT_HELP, OPT_DATABASE, OPT_NODE };
 #define CLI_COMMON_OPTIONS                                                                  \
     {"store", required_argument, NULL, OPT_STORE},                                          \
         {"database", required_argument, NULL, OPT_DATABASE},                                \
         {"json", no_argument, NULL, OPT_JSON},                                              \
         {"purpose", required_argument, NULL, OPT_PURPOSE},                                  \
-        {"help", no_argument, NULL, OPT_HELP}
+        {"help", no_argument, NULL, OPT_HELP},                                              \
+        {"node", required_argument, NULL, OPT_NODE}
 
 /* Handles a common option; returns 1 if handled, 0 if not one, -1 after
  * printing help (the caller returns EXIT_DONE). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "domain/node.h"
 #include "domain/audit.h"
 #include "domain/subject.h"
 #include "iface/render.h"
@@ -185,6 +186,15 @@ static int audit_restart(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
+static int add_node(void *ctx, const char *node, const unsigned char pk[CU_PUBKEY_BYTES])
+{
+    char hex[2 * CU_PUBKEY_BYTES + 1];
+    cu_hex(pk, CU_PUBKEY_BYTES, hex);
+    return json_array_append_new(ctx, json_pack("{s:s, s:s}", "node", node, "public_key", hex))
+               ? CU_ENOMEM
+               : CU_OK;
+}
+
 static int audit_head(cli *c, int argc, char **argv)
 {
     audit_opts o = {0};
@@ -200,13 +210,32 @@ static int audit_head(cli *c, int argc, char **argv)
     if (cu_vault_head(c->vault, &head, &err))
         return cli_fail(c, &err);
     char pk[2 * CU_PUBKEY_BYTES + 1], hash[2 * CU_HASH_BYTES + 1], sig[2 * CU_SIG_BYTES + 1];
-    cu_vault_public_key(c->vault, pk);
+    /* The key that signed the head: the recorded key of the node it names,
+     * else the store's own. */
+    unsigned char raw[CU_PUBKEY_BYTES];
+    cu_err kerr = {0};
+    bool known = cu_node_public_key(c->vault, head.node, raw, &kerr) == CU_OK;
+    if (known)
+        cu_hex(raw, sizeof raw, pk);
+    else
+        pk[0] = '\0';
     cu_hex(head.hash, sizeof head.hash, hash);
     cu_hex(head.sig, sizeof head.sig, sig);
-    json_t *j = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:b}", "store_id",
+    char spk[2 * CU_PUBKEY_BYTES + 1];
+    cu_vault_public_key(c->vault, spk);
+    json_t *j = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s?, s:s?, s:s, s:b}", "store_id",
                           cu_vault_store_id(c->vault), "seq", (json_int_t)head.seq, "hash", hash,
                           "signed_at", cu_json_time(head.signed_at), "signature", sig,
-                          "public_key", pk, "verified", rep.ok);
+                          "node", head.node[0] ? head.node : NULL, "public_key",
+                          known ? pk : NULL, "store_public_key", spk, "verified", rep.ok);
+    /* every node's recorded key, to publish beside the head */
+    json_t *nodes = json_array();
+    if (cu_node_each(c->vault, add_node, nodes, &err)) {
+        json_decref(nodes);
+        json_decref(j);
+        return cli_fail(c, &err);
+    }
+    json_object_set_new(j, "nodes", nodes);
     cli_print_json(j);
     return rep.ok ? EXIT_DONE : EXIT_REFUSED;
 }

@@ -42,7 +42,10 @@ static const char serve_help[] =
     "CUSTOS_LOG_FORMAT sets the same. It has a start line, one line per request\n"
     "(id, method, route template, status, duration, bytes, staff user id and\n"
     "roles), error lines and a stop line, and never a personal value, a query\n"
-    "string, a body or a token. --no-request-log leaves out the request lines.\n";
+    "string, a body or a token. --no-request-log leaves out the request lines.\n"
+    "Several servers (nodes) may serve one store: give each its own --node NAME\n"
+    "(docs/operations.md). Whichever node is first runs the daily session purge,\n"
+    "once for all of them.\n";
 
 typedef struct serve_opts {
     cu_server_config cfg;

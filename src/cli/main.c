@@ -60,6 +60,9 @@
     "                 DIR/custos.db; DIR still holds the key, configuration, ledger\n" \
     "                 and backups\n" \
     "  --json         machine-readable output\n" \
+    "  --node NAME    this node's name, naming its signing key when several\n" \
+    "                 processes share one store (default $CUSTOS_NODE, else the\n" \
+    "                 host name)\n" \
     "  --purpose P    why you are acting: a purpose of the controller's policy for\n" \
     "                 any use of personal data (default: administration, which\n" \
     "                 covers only commands that touch no personal data)\n" \
@@ -73,6 +76,7 @@
     "  CUSTOS_STORE            the store directory, when --store is not given\n"          \
     "  CUSTOS_DATABASE         a PostgreSQL database URL for the store, when\n"           \
     "                          --database is not given\n"                                \
+    "  CUSTOS_NODE             this node's name, when --node is not given\n"              \
     "  CUSTOS_MASTER_KEY_FILE  the master key file (default: custos.conf's\n"              \
     "                          master_key_file, else DIR/master.key)\n"                   \
     "  CUSTOS_BANK_HOLIDAYS    a bank-holiday calendar file (default: custos.conf's\n"     \
@@ -140,7 +144,8 @@ int main(int argc, char **argv)
     umask(077);
     cli c = {.prog = argv[0], .store = getenv("CUSTOS_STORE"), .database = getenv("CUSTOS_DATABASE"),
              .key_file = getenv("CUSTOS_MASTER_KEY_FILE"),
-             .holidays_file = getenv("CUSTOS_BANK_HOLIDAYS"), .purpose = "administration"};
+             .holidays_file = getenv("CUSTOS_BANK_HOLIDAYS"), .node = getenv("CUSTOS_NODE"),
+             .purpose = "administration"};
     if (!c.store || !*c.store)
         c.store = "./var";
     if (c.database && !*c.database)

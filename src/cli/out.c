@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "domain/node.h"
 #include "domain/recover.h"
 #include "domain/requests.h"
 #include "domain/model.h"
@@ -66,6 +67,7 @@ int cli_common_option(cli *c, int opt, const char *arg, const char *help)
     case OPT_DATABASE: c->database = arg; return 1;
     case OPT_JSON: c->json = true; return 1;
     case OPT_PURPOSE: c->purpose = arg; c->purpose_given = true; return 1;
+    case OPT_NODE: c->node = arg; return 1;
     case OPT_HELP: cli_print_help(help); return -1;
     default: return 0;
     }
@@ -104,6 +106,28 @@ static void set_user(cli *c)
         snprintf(c->user, sizeof c->user, "uid:%ld", (long)geteuid());
 }
 
+/* The node this process signs as: --node, CUSTOS_NODE, else the host name
+ * (up to its first dot). */
+static int set_node(cli *c, cu_err *err)
+{
+    char host[256] = "";
+    const char *name = c->node;
+    if (!name || !*name) {
+        if (gethostname(host, sizeof host - 1) != 0)
+            host[0] = '\0';
+        host[strcspn(host, ".")] = '\0';
+        if (!cu_node_name_valid(host))
+            return cu_err_set(err, CU_EINVAL, "the host name is not a node name: give --node "
+                                              "NAME or CUSTOS_NODE");
+        name = host;
+    } else if (!cu_node_name_valid(name)) {
+        return cu_err_set(err, CU_EINVAL, "--node: a node name is 1 to %d letters, digits, '.', "
+                                          "'_' or '-', beginning with a letter or digit",
+                          CU_NODE_MAX - 1);
+    }
+    return cu_vault_set_node(c->vault, name, err);
+}
+
 static int open_vault(cli *c, const char *via, bool unsealed_ok, cu_err *err)
 {
     if (cli_writing_manual())
@@ -120,6 +144,8 @@ static int open_vault(cli *c, const char *via, bool unsealed_ok, cu_err *err)
      * built-in one: a bad file is an error, never a silent fallback. */
     if (!rc && c->holidays_file)
         rc = cu_vault_use_holidays(c->vault, c->holidays_file, err);
+    if (!rc)
+        rc = set_node(c, err);
     return rc;
 }
 

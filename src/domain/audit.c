@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/node.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
@@ -90,12 +91,18 @@ void cu_audit_chain(const unsigned char prev[CU_HASH_BYTES], const void *body, s
 size_t cu_audit_sigmsg(const char *store_id, const cu_checkpoint *c,
                        unsigned char out[CU_AUDIT_SIGMSG_MAX])
 {
-    static const char tag[] = "custos audit head v1";
-    size_t n = 0, idlen = strlen(store_id);
-    memcpy(out, tag, sizeof tag - 1);
+    /* v1: signed with the store's key; v2: by a node, whose name it covers. */
+    static const char tag[] = "custos audit head v1", tag2[] = "custos audit head v2";
+    size_t n = 0, idlen = strlen(store_id), nodelen = strnlen(c->node, CU_NODE_MAX - 1);
+    memcpy(out, nodelen ? tag2 : tag, sizeof tag - 1);
     n += sizeof tag - 1;
     memcpy(out + n, store_id, idlen);
     n += idlen;
+    if (nodelen) {
+        out[n++] = (unsigned char)nodelen;
+        memcpy(out + n, c->node, nodelen);
+        n += nodelen;
+    }
     for (int i = 7; i >= 0; i--)
         out[n++] = (unsigned char)((uint64_t)c->seq >> (8 * i));
     for (int i = 7; i >= 0; i--)
@@ -266,11 +273,12 @@ int cu_audit_load_head(cu_vault *v, cu_err *err)
                     head.signed_at == v->last_signed.signed_at &&
                     memcmp(head.hash, v->last_signed.hash, sizeof head.hash) == 0 &&
                     memcmp(head.sig, v->last_signed.sig, sizeof head.sig) == 0;
-        unsigned char msg[CU_AUDIT_SIGMSG_MAX];
         bool genuine = ours;
         if (!ours) {
-            size_t n = cu_audit_sigmsg(v->store_id, &head, msg);
-            genuine = cu_sign_verify(v->pubkey, msg, n, head.sig);
+            /* signed by another node (or this one in another process):
+             * checked against the recorded key of the node it names */
+            cu_err ignored = {0};
+            genuine = cu_node_checkpoint_check(v, &head, &ignored) == CU_OK;
         }
         if (head.seq > v->head_seq) {
             v->head_seq = head.seq;
@@ -296,9 +304,12 @@ int cu_audit_seal_head(cu_vault *v, cu_err *err)
         return CU_OK; /* nothing new, or a tampered end left for verify to name */
     cu_checkpoint c = {.seq = v->head_seq, .signed_at = cu_now_us()};
     memcpy(c.hash, v->head_hash, CU_HASH_BYTES);
+    /* Signed by this process's node when it has one, else by the store. */
+    if (v->node_signer)
+        memcpy(c.node, v->node, sizeof c.node);
     unsigned char msg[CU_AUDIT_SIGMSG_MAX];
     size_t n = cu_audit_sigmsg(v->store_id, &c, msg);
-    cu_signer_sign(v->signer, msg, n, c.sig);
+    cu_signer_sign(v->node_signer ? v->node_signer : v->signer, msg, n, c.sig);
     int rc = cu_store_head_put(v->store, &c, err);
     if (rc)
         return rc;
@@ -322,6 +333,7 @@ typedef struct verify_ctx {
     int64_t expect;
     cu_checkpoint *ckpts;
     size_t nckpts, next_ckpt;
+    char sig_problem[120]; /* why the last signature checked failed */
 } verify_ctx;
 
 static int fail(cu_verify_report *rep, int64_t seq, const char *fmt, ...)
@@ -358,10 +370,12 @@ static inline bool hash_eq(const unsigned char a[CU_HASH_BYTES],
 
 static bool check_signature(verify_ctx *c, const cu_checkpoint *k)
 {
-    unsigned char msg[CU_AUDIT_SIGMSG_MAX];
-    size_t n = cu_audit_sigmsg(c->v->store_id, k, msg);
     c->rep->checkpoints++;
-    return cu_sign_verify(c->v->pubkey, msg, n, k->sig);
+    cu_err e = {0};
+    if (cu_node_checkpoint_check(c->v, k, &e) == CU_OK)
+        return true;
+    cu_strlcpy(c->sig_problem, e.msg, sizeof c->sig_problem);
+    return false;
 }
 
 static int verify_row(void *ctx, const cu_audit_row *r)
@@ -392,9 +406,12 @@ static int verify_row(void *ctx, const cu_audit_row *r)
     memcpy(c->prev, h, sizeof h);
     while (c->next_ckpt < c->nckpts && c->ckpts[c->next_ckpt].seq == r->seq) {
         cu_checkpoint *k = &c->ckpts[c->next_ckpt++];
-        if (!cu_ct_equal(k->hash, h, CU_HASH_BYTES) || !check_signature(c, k))
+        if (!cu_ct_equal(k->hash, h, CU_HASH_BYTES))
             return fail(rep, r->seq, "the signed checkpoint at event %lld does not match the "
                                      "chain", (long long)r->seq);
+        if (!check_signature(c, k))
+            return fail(rep, r->seq, "the signed checkpoint at event %lld does not match the "
+                                     "chain (%s)", (long long)r->seq, c->sig_problem);
     }
     if (c->next_ckpt < c->nckpts && c->ckpts[c->next_ckpt].seq < r->seq)
         return fail(rep, c->ckpts[c->next_ckpt].seq,
@@ -700,9 +717,12 @@ int cu_audit_verify(cu_vault *v, cu_verify_report *rep, cu_err *err)
     else if (head.seq < last)
         fail(rep, head.seq + 1, "events after %lld are not covered by the signed head",
              (long long)head.seq);
-    else if (!cu_ct_equal(head.hash, c.prev, CU_HASH_BYTES) || !check_signature(&c, &head))
+    else if (!cu_ct_equal(head.hash, c.prev, CU_HASH_BYTES))
         fail(rep, last, "the signed head does not match the chain at event %lld",
              (long long)last);
+    else if (!check_signature(&c, &head))
+        fail(rep, last, "the signed head does not match the chain at event %lld (%s)",
+             (long long)last, c.sig_problem);
     return CU_OK;
 }
 
@@ -783,11 +803,10 @@ int cu_audit_check_start(cu_vault *v, cu_err *err)
     }
     if (rc)
         return rc;
-    unsigned char msg[CU_AUDIT_SIGMSG_MAX];
-    size_t n = cu_audit_sigmsg(v->store_id, &head, msg);
-    if (!cu_sign_verify(v->pubkey, msg, n, head.sig))
-        return cu_err_set(err, CU_ETAMPER, "the audit trail's signed head is not genuine: %s",
-                          restart_hint);
+    cu_err why = {0};
+    if (cu_node_checkpoint_check(v, &head, &why))
+        return cu_err_set(err, CU_ETAMPER, "the audit trail's signed head is not genuine (%s): %s",
+                          why.msg, restart_hint);
     return CU_OK;
 }
 
@@ -883,6 +902,7 @@ static const char *const actions[] = {
     "request.fulfil",  "request.list",         "request.read",    "request.receive",
     "request.refuse",  "request.resume",       "request.verify",  "request.withdraw",
     "restrict",        "restrict.lift",        "rights.read",     "search",
+    "session.purge",
     "signin",          "signout",              "token.create",    "token.revoke",
     "update",          "user.add",             "user.disable",    "user.reset_password",
 };

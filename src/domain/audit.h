@@ -66,7 +66,7 @@ void cu_audit_genesis(const char *store_id, unsigned char out[CU_HASH_BYTES]);
 void cu_audit_chain(const unsigned char prev[CU_HASH_BYTES], const void *body, size_t n,
                     unsigned char out[CU_HASH_BYTES]);
 /* The message a head or checkpoint signature covers. */
-#define CU_AUDIT_SIGMSG_MAX 128
+#define CU_AUDIT_SIGMSG_MAX 192
 size_t cu_audit_sigmsg(const char *store_id, const cu_checkpoint *c,
                        unsigned char out[CU_AUDIT_SIGMSG_MAX]);
 

@@ -632,16 +632,120 @@ static void after_shred(cu_vault *v)
         return; /* a later compaction does it */
 }
 
+/* ---- the ledger's table (migration 7) and its file mirror ----
+ * The store keeps every entry's line in erasure_ledger, so every node sees
+ * every erasure; each node's file mirrors the table and outlives the
+ * database (a restored backup). */
+
+static int table_line(void *ctx, int64_t seq, const char *line, size_t n)
+{
+    (void)seq;
+    cu_buf *b = ctx;
+    return cu_buf_append(b, line, n) || cu_buf_append(b, "\n", 1) ? CU_ENOMEM : CU_OK;
+}
+
+/* The table's entries as ledger text, one line each. */
+static int table_text(cu_vault *v, cu_buf *out, cu_err *err)
+{
+    int rc = cu_store_ledger_each(v->store, table_line, out, err);
+    if (rc == CU_ENOMEM && !(err && err->code))
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory reading the erasure ledger table");
+    return rc;
+}
+
+/* Verifies the table's text: its hash chain, and the signatures of the
+ * entries after sigs_after (a negative value: none, the chain alone); *last
+ * receives its last seq. */
+static int table_verify(cu_vault *v, const cu_buf *t, int64_t sigs_after, int64_t *last,
+                        cu_err *err)
+{
+    unsigned char h[CU_HASH_BYTES];
+    cu_err why = {0};
+    int rc = cu_ledger_parse(t->data, t->len, v->store_id, sigs_after < 0 ? NULL : v->pubkey,
+                             sigs_after < 0 ? 0 : sigs_after, NULL, NULL, last, h, &why);
+    if (rc)
+        return cu_err_set(err, CU_ETAMPER, "the store's erasure ledger table does not verify: %s",
+                          why.msg);
+    return CU_OK;
+}
+
+/* The entries a ledger file holds (its complete lines), to check the
+ * signatures of the table's entries beyond them before they are mirrored. */
+static int file_entries(const char *path, int64_t *n, cu_err *err)
+{
+    cu_buf f;
+    cu_buf_init(&f, CU_LEDGER_MAX_BYTES + 65536);
+    int rc = cu_ledger_read_text(path, &f, err);
+    *n = 0;
+    for (size_t i = 0; !rc && i < f.len; i++)
+        *n += f.data[i] == '\n';
+    cu_buf_release(&f);
+    return rc;
+}
+
+/* Appends to the table the lines of text (the verified file) after the
+ * table's last entry, read again inside the caller's transaction, up to
+ * entry upto (what this open read and re-applied). */
+static int table_catch_up(cu_vault *v, const cu_buf *text, int64_t upto, cu_err *err)
+{
+    cu_buf t;
+    cu_buf_init(&t, CU_LEDGER_MAX_BYTES + 65536);
+    int64_t have = 0;
+    int rc = table_text(v, &t, err);
+    if (!rc)
+        rc = table_verify(v, &t, -1, &have, err);
+    cu_buf_release(&t);
+    const char *p = (const char *)text->data, *end = p + text->len;
+    for (int64_t seq = 1; !rc && p < end && seq <= upto; seq++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (seq > have)
+            rc = cu_store_ledger_add(v->store, seq, p, n, err);
+        p += n + 1;
+    }
+    return rc;
+}
+
 /* Appends an erasure of the subject (items[0..n), or the whole subject when
- * n is 0) to the ledger and records the ledger's new end in the store. */
+ * n is 0) to the ledger file and table, and records the ledger's new end in
+ * the store. Runs in the erasing transaction, under the writer lock: the
+ * file first takes what other nodes added to the table. */
 static int ledger_add(cu_vault *v, const char *subject_id, int64_t now,
                       const char (*items)[CU_ID_STRLEN], size_t n, int64_t *seq, cu_err *err)
 {
     char path[PATH_MAX + 32];
     ledger_path(v, path, sizeof path);
     unsigned char hash[CU_HASH_BYTES];
-    int rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, subject_id, items, n, seq,
-                              hash, err);
+    cu_buf t, f, line;
+    cu_buf_init(&t, CU_LEDGER_MAX_BYTES + 65536);
+    cu_buf_init(&f, CU_LEDGER_MAX_BYTES + 65536);
+    cu_buf_init(&line, (size_t)CU_LEDGER_MAX_ITEMS * CU_ID_STRLEN + 4096);
+    int64_t have = 0;
+    /* The chain, and the signatures of the entries the file is to take. */
+    int64_t in_file = 0;
+    int rc = file_entries(path, &in_file, err);
+    if (!rc)
+        rc = table_text(v, &t, err);
+    if (!rc)
+        rc = table_verify(v, &t, in_file, &have, err);
+    if (!rc)
+        rc = cu_ledger_mirror(path, t.data, t.len, &f, err);
+    if (!rc && f.len != t.len)
+        rc = cu_err_set(err, CU_EIO, "the erasure ledger %s holds an erasure that did not "
+                                     "complete and is not applied yet: restart custos to "
+                                     "apply it",
+                        path);
+    if (!rc)
+        rc = cu_ledger_append_line(path, v->store_id, v->signing_seed, now, subject_id, items, n,
+                                   seq, hash, &line, err);
+    if (!rc && *seq != have + 1)
+        rc = cu_err_set(err, CU_EIO, "the erasure ledger %s moved on while it was written",
+                        path);
+    if (!rc)
+        rc = cu_store_ledger_add(v->store, *seq, (const char *)line.data, line.len, err);
+    cu_buf_release(&t);
+    cu_buf_release(&f);
+    cu_buf_release(&line);
     return rc ? rc : note_ledger(v, *seq, hash, err);
 }
 
@@ -947,6 +1051,30 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
     head.seq = meta_seq;
     char path[PATH_MAX + 32];
     ledger_path(v, path, sizeof path);
+    /* The file first takes the entries of the store's table it lacks (made
+     * by another node); entries the file has beyond the table (the database
+     * is older: a restored backup) are re-applied below and then added to
+     * the table. Either one failing to verify, or the two differing, stops
+     * the open. */
+    cu_buf tt, ft;
+    cu_buf_init(&tt, CU_LEDGER_MAX_BYTES + 65536);
+    cu_buf_init(&ft, CU_LEDGER_MAX_BYTES + 65536);
+    int64_t table_last = 0;
+    /* The table's chain, and the signatures of its entries that this store
+     * had not recorded or that the file is to take. */
+    int64_t in_file = 0;
+    rc = file_entries(path, &in_file, err);
+    if (!rc)
+        rc = table_text(v, &tt, err);
+    if (!rc)
+        rc = table_verify(v, &tt, in_file < meta_seq ? in_file : meta_seq, &table_last, err);
+    if (!rc && tt.len)
+        rc = cu_ledger_mirror(path, tt.data, tt.len, &ft, err);
+    cu_buf_release(&tt);
+    if (rc) {
+        cu_buf_release(&ft);
+        return rc;
+    }
     replay_ctx rp = {.after = meta_seq};
     both_ctx both = {.head = &head, .replay = &rp};
     bool exists;
@@ -974,7 +1102,7 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
         rc = cu_err_set(err, CU_ETAMPER, "the erasure ledger %s does not hold the entry this "
                                          "store recorded",
                         path);
-    if (!rc && rp.n) {
+    if (!rc && (rp.n || last > table_last)) {
         cu_actor sys = {.name = "custos", .role = "operator", .purpose = CU_PURPOSE_RIGHTS,
                         .via = "erasure-ledger replay"};
         for (size_t i = 0; !rc && i < rp.n; i++) {
@@ -982,9 +1110,19 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
             rc = replay_one(v, &sys, &rp.v[i], &done, err);
             *replayed += done;
         }
-        /* Record that the store has caught up with the ledger. */
+        /* Record that the store has caught up with the ledger, and give its
+         * table the entries it lacks (read again under the writer lock: another
+         * node may be doing the same). */
+        cu_buf_reset(&ft);
+        int64_t last2 = 0;
+        unsigned char hash2[CU_HASH_BYTES];
+        if (!rc && (rc = cu_ledger_read_text(path, &ft, err)) == CU_OK)
+            rc = cu_ledger_parse(ft.data, ft.len, v->store_id, v->pubkey, 0, NULL, NULL, &last2,
+                                 hash2, err);
         if (!rc && !(rc = cu_store_begin(v->store, err))) {
             rc = note_ledger(v, last, last_hash, err);
+            if (!rc)
+                rc = table_catch_up(v, &ft, last, err);
             if (!rc)
                 rc = cu_store_commit(v->store, err);
             else
@@ -993,6 +1131,7 @@ int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err)
         if (!rc && *replayed && cu_store_compact_log(v->store, NULL) != CU_OK)
             rc = CU_OK; /* a later compaction does it */
     }
+    cu_buf_release(&ft);
     for (size_t i = 0; i < rp.n; i++)
         free(rp.v[i].items);
     free(rp.v);

@@ -17,6 +17,7 @@ static const cu_row_family *const families[] = {
     &cu_policy_rows,
     &cu_consent_rows,
     &cu_request_rows,
+    &cu_node_rows,
     NULL, /* end */
 };
 

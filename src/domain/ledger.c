@@ -183,6 +183,20 @@ int cu_ledger_read(const char *path, const char *store_id, const unsigned char *
     return rc;
 }
 
+int cu_ledger_read_text(const char *path, cu_buf *out, cu_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return CU_OK;
+    if (fd < 0)
+        return cu_err_set(err, CU_EIO, "cannot open the erasure ledger %s: %s", path,
+                          strerror(errno));
+    (void)flock(fd, LOCK_SH);
+    int rc = read_fd(fd, path, out, err);
+    close(fd);
+    return rc;
+}
+
 static int write_all(int fd, const void *p, size_t n)
 {
     const char *c = p;
@@ -201,6 +215,15 @@ static int write_all(int fd, const void *p, size_t n)
 int cu_ledger_append(const char *path, const char *store_id, const cu_key *seed, int64_t at,
                      const char *subject_id, const char (*items)[CU_ID_STRLEN], size_t nitems,
                      int64_t *seq, unsigned char hash[CU_HASH_BYTES], cu_err *err)
+{
+    return cu_ledger_append_line(path, store_id, seed, at, subject_id, items, nitems, seq, hash,
+                                 NULL, err);
+}
+
+int cu_ledger_append_line(const char *path, const char *store_id, const cu_key *seed,
+                          int64_t at, const char *subject_id,
+                          const char (*items)[CU_ID_STRLEN], size_t nitems, int64_t *seq,
+                          unsigned char hash[CU_HASH_BYTES], cu_buf *line_out, cu_err *err)
 {
     if (items && (nitems == 0 || nitems > CU_LEDGER_MAX_ITEMS))
         return cu_err_set(err, CU_EINVAL, "an erasure names 1 to %d items",
@@ -261,8 +284,48 @@ int cu_ledger_append(const char *path, const char *store_id, const cu_key *seed,
         rc = cu_fsync_parent(path, err);
     if (!rc)
         *seq = last + 1;
+    if (!rc && line_out && cu_buf_append(line_out, line.data, line.len - 1))
+        rc = cu_err_set(err, CU_ENOMEM, "out of memory writing the erasure ledger");
     close(fd);
     cu_buf_release(&text);
     cu_buf_release(&line);
+    return rc;
+}
+
+int cu_ledger_mirror(const char *path, const void *text, size_t n, cu_buf *file_out,
+                     cu_err *err)
+{
+    bool created = access(path, F_OK) != 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cu_err_set(err, CU_EIO, "cannot open the erasure ledger %s: %s", path,
+                          strerror(errno));
+    int rc = CU_OK;
+    if (flock(fd, LOCK_EX) != 0)
+        rc = cu_err_set(err, CU_EIO, "cannot lock the erasure ledger: %s", strerror(errno));
+    if (!rc)
+        rc = read_fd(fd, path, file_out, err);
+    size_t common = file_out->len < n ? file_out->len : n;
+    if (!rc && (common && memcmp(file_out->data, text, common) != 0))
+        rc = cu_err_set(err, CU_ETAMPER, "the erasure ledger %s and the store's erasure table "
+                                         "differ: one was altered or replaced",
+                        path);
+    if (!rc && file_out->len < n) {
+        /* Entries the store has and this file lacks (another node erased). */
+        const char *rest = (const char *)text + file_out->len;
+        size_t more = n - file_out->len;
+        if (write_all(fd, rest, more) != 0 || fsync(fd) != 0) {
+            rc = cu_err_set(err, CU_EIO, "cannot write the erasure ledger %s: %s", path,
+                            strerror(errno));
+            if (ftruncate(fd, (off_t)file_out->len) != 0 || fsync(fd) != 0)
+                rc = cu_err_set(err, CU_EIO, "the erasure ledger %s may end in a partial line",
+                                path);
+        } else if (cu_buf_append(file_out, rest, more)) {
+            rc = cu_err_set(err, CU_ENOMEM, "out of memory reading the erasure ledger");
+        }
+        if (!rc && created)
+            rc = cu_fsync_parent(path, err);
+    }
+    close(fd);
     return rc;
 }

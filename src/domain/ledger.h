@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "crypto/crypto.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #define CU_LEDGER_FILE "erasure.ledger"
@@ -66,5 +67,25 @@ CU_MUST_USE int cu_ledger_append(const char *path, const char *store_id, const c
                                  int64_t at, const char *subject_id,
                                  const char (*items)[CU_ID_STRLEN], size_t nitems, int64_t *seq,
                                  unsigned char hash[CU_HASH_BYTES], cu_err *err);
+
+/* The same, also giving the entry's line (without its newline) in line_out,
+ * which may be NULL. */
+CU_MUST_USE int cu_ledger_append_line(const char *path, const char *store_id,
+                                      const cu_key *seed, int64_t at, const char *subject_id,
+                                      const char (*items)[CU_ID_STRLEN], size_t nitems,
+                                      int64_t *seq, unsigned char hash[CU_HASH_BYTES],
+                                      cu_buf *line_out, cu_err *err);
+
+/* The file's text as it is (a missing file reads as empty), unverified. */
+CU_MUST_USE int cu_ledger_read_text(const char *path, cu_buf *out, cu_err *err);
+
+/* The file as a mirror of the store's erasure table (whose entries, as
+ * text, the caller has verified): under the exclusive lock, when the file is
+ * a prefix of text, the rest of text is appended and made durable; when text
+ * is a prefix of the file, nothing is written. file_out receives the file's
+ * text afterwards (unverified where it is longer than text). CU_ETAMPER when
+ * neither is a prefix of the other. A missing file is made. */
+CU_MUST_USE int cu_ledger_mirror(const char *path, const void *text, size_t n, cu_buf *file_out,
+                                 cu_err *err);
 
 #endif

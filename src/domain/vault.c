@@ -112,6 +112,7 @@ void cu_vault_close(cu_vault *v)
     if (v->batch)
         cu_vault_batch_abort(v);
     cu_auth_cache_free(v->auth_cache);
+    cu_node_release(v);
     free(v->verified);
     free(v->pin);
     cu_store_close(v->store);
@@ -184,6 +185,16 @@ static int keyring_load_opt(cu_vault *v, const char *name, bool missing_ok, cu_k
 static int keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err)
 {
     return keyring_load_opt(v, name, false, out, err);
+}
+
+int cu_vault_keyring_store(cu_vault *v, const char *name, const cu_key *key, cu_err *err)
+{
+    return keyring_store(v, name, v->wrap, key, err);
+}
+
+int cu_vault_keyring_load(cu_vault *v, const char *name, cu_key **out, cu_err *err)
+{
+    return keyring_load_opt(v, name, true, out, err);
 }
 
 int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)

@@ -64,7 +64,26 @@ struct cu_vault {
     int64_t replayed; /* erasures re-applied from the ledger when opened (recover.c) */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
     struct cu_verified_items *verified; /* subject_rows.c: subjects whose items were checked */
+    /* node.c: this process's node, its signing key (NULL: sign with the
+     * store's key) and the recorded keys of nodes already checked */
+    char node[CU_NODE_MAX];
+    cu_key *node_seed;
+    cu_signer *node_signer;
+    struct cu_node_pk {
+        char node[CU_NODE_MAX];
+        unsigned char pk[CU_PUBKEY_BYTES];
+    } *node_keys;
+    size_t nnode_keys;
 };
+
+/* Keyring entries (vault.c): stores key wrapped under the wrapping key, and
+ * loads one (CU_ENOTFOUND when missing). */
+CU_MUST_USE int cu_vault_keyring_store(cu_vault *v, const char *name, const cu_key *key,
+                                       cu_err *err);
+CU_MUST_USE int cu_vault_keyring_load(cu_vault *v, const char *name, cu_key **out,
+                                      cu_err *err);
+/* Releases node.c's state (cu_vault_close). */
+void cu_node_release(cu_vault *v);
 
 /* The controller's current policy, from the cache or the store; *out is NULL
  * when the controller has none. The policy stays valid until the next

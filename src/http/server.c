@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "domain/jobs.h"
 #include "domain/vault_impl.h"
 #include "domain/requests.h"
 #include "http/conn.h"
@@ -370,14 +371,44 @@ static void health_answer(server *srv, cu_http_resp *resp)
     resp->retry_after = 5;
 }
 
+static int64_t mono_ms(void);
+
+/* Once-per-cluster jobs (jobs.h), checked by the store's thread when it
+ * starts and then every JOBS_EVERY_MS between batches. */
+#define JOBS_EVERY_MS 60000
+
+static void run_jobs(server *srv)
+{
+    cu_err err = {0};
+    cu_job_report rep;
+    if (cu_jobs_run_due(srv->vault, cu_now_us(), &rep, &err))
+        cu_log_msg(CU_LOG_ERROR, "error", "periodic jobs: %s", err.msg);
+    else if (rep.ran)
+        cu_log_msg(CU_LOG_INFO, "job", "session purge ran on this node: %lld session(s) deleted",
+                   (long long)rep.sessions);
+}
+
 static void *vault_thread(void *arg)
 {
     server *srv = arg;
     pthread_setname_np(pthread_self(), "custos-store");
+    int64_t jobs_at = 0;
     for (;;) {
+        if (mono_ms() >= jobs_at) {
+            run_jobs(srv);
+            jobs_at = mono_ms() + JOBS_EVERY_MS;
+        }
         pthread_mutex_lock(&srv->lock);
-        while (!srv->head && !srv->stopping)
-            pthread_cond_wait(&srv->wake, &srv->lock);
+        while (!srv->head && !srv->stopping && mono_ms() < jobs_at) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&srv->wake, &srv->lock, &until);
+        }
+        if (!srv->head && !srv->stopping) {
+            pthread_mutex_unlock(&srv->lock);
+            continue; /* jobs are due */
+        }
         if (!srv->head && srv->stopping) {
             pthread_mutex_unlock(&srv->lock);
             break;

@@ -318,6 +318,7 @@ const char *cu_wording_action(const char *action)
         {"restrict.lift", "end the restriction on your data"},
         {"rights.read", "look at your restrictions and objections"},
         {"search", "search for your record"},
+        {"session.purge", "delete expired staff sign-in sessions"},
         {"signin", "sign in"},
         {"signout", "sign out"},
         {"token.create", "create an access key"},

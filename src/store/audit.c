@@ -91,7 +91,7 @@ int cu_store_audit_each(cu_store *s, const cu_audit_filter *f, cu_audit_cb cb, v
 
 #define CHECKPOINT_ARGS(c)                                                                  \
     CU_ARGS(cu_vi((c)->seq), cu_vi((c)->signed_at), cu_vb0((c)->hash, sizeof (c)->hash),   \
-            cu_vb0((c)->sig, sizeof (c)->sig))
+            cu_vb0((c)->sig, sizeof (c)->sig), cu_vopt((c)->node))
 
 /* Reads a checkpoint row; false when its byte strings have the wrong sizes. */
 static bool checkpoint_from_row(const cu_val *c, cu_checkpoint *out)
@@ -103,6 +103,11 @@ static bool checkpoint_from_row(const cu_val *c, cu_checkpoint *out)
         return false;
     memcpy(out->hash, c[2].p, sizeof out->hash);
     memcpy(out->sig, c[3].p, sizeof out->sig);
+    /* The node that signed it (migration 8); NULL: the store's own key. */
+    if (c[4].p && (c[4].n == 0 || c[4].n >= sizeof out->node))
+        return false;
+    if (c[4].p)
+        memcpy(out->node, c[4].p, c[4].n + 1);
     return true;
 }
 

@@ -39,6 +39,9 @@ enum cu_stmt_id {
     ST_RQ_EV_INSERT, ST_RQ_EV_EACH, ST_RQ_EV_RESEAL,
     ST_DISC_INSERT, ST_DISC_EACH,
     ST_ITEM_PAGE, ST_ITEM_NAMED,
+    /* nodes (migration 7): node keys, the erasure ledger, once-per-cluster jobs */
+    ST_NODE_KEY_PUT, ST_NODE_KEY_GET, ST_NODE_KEY_EACH, ST_NODE_KEY_MAC,
+    ST_LEDGER_ADD, ST_LEDGER_EACH, ST_JOB_GET, ST_JOB_PUT, ST_SESS_PURGE,
     ST_COUNT,
 };
 

@@ -315,11 +315,14 @@ CU_MUST_USE int cu_store_audit_each(cu_store *s, const cu_audit_filter *f, cu_au
                                     void *ctx, cu_err *err);
 
 /* signed chain heads */
+/* A node's name: 1 to 40 of [A-Za-z0-9._-], beginning with a letter or digit. */
+#define CU_NODE_MAX 41
 typedef struct cu_checkpoint {
     int64_t seq;
     int64_t signed_at;
     unsigned char hash[32];
     unsigned char sig[64];
+    char node[CU_NODE_MAX]; /* the node whose key signed it; "" for the store's own key */
 } cu_checkpoint;
 /* The head is one row, replaced on every commit that appends events. */
 CU_MUST_USE int cu_store_head_put(cu_store *s, const cu_checkpoint *c, cu_err *err);
@@ -692,5 +695,46 @@ typedef struct cu_store_counts {
     int64_t controllers, subjects, erased, items, audit_events, checkpoints;
 } cu_store_counts;
 CU_MUST_USE int cu_store_counts_get(cu_store *s, cu_store_counts *out, cu_err *err);
+
+/* ---- nodes (migration 7) ----
+ * node_keys: every node's Ed25519 public key, an authenticated row (its code
+ * covers node, public key and creation time). */
+typedef struct cu_node_key_row {
+    char node[CU_NODE_MAX];
+    unsigned char public_key[32];
+    int64_t created_at;
+    unsigned char mac[32];
+    size_t mac_len; /* 0: no code (a forged row) */
+} cu_node_key_row;
+typedef int (*cu_node_key_cb)(void *ctx, const cu_node_key_row *r);
+CU_MUST_USE int cu_store_node_key_put(cu_store *s, const cu_node_key_row *r, cu_err *err);
+/* CU_ENOTFOUND when the node has no recorded key. */
+CU_MUST_USE int cu_store_node_key_get(cu_store *s, const char *node, cu_node_key_row *out,
+                                      cu_err *err);
+CU_MUST_USE int cu_store_node_key_each(cu_store *s, cu_node_key_cb cb, void *ctx, cu_err *err);
+CU_MUST_USE int cu_store_node_key_set_mac(cu_store *s, const char *node,
+                                          const unsigned char *mac, size_t mac_len,
+                                          cu_err *err);
+/* erasure_ledger: the erasure ledger's entries, each its signed line
+ * (ledger.h) without the newline, append-only, by seq. */
+typedef int (*cu_ledger_row_cb)(void *ctx, int64_t seq, const char *line, size_t n);
+CU_MUST_USE int cu_store_ledger_add(cu_store *s, int64_t seq, const char *line, size_t n,
+                                    cu_err *err);
+CU_MUST_USE int cu_store_ledger_each(cu_store *s, cu_ledger_row_cb cb, void *ctx, cu_err *err);
+/* jobs: when each once-per-cluster job is next due, when it last ran and on
+ * which node; read and written inside the write transaction that runs it. */
+typedef struct cu_job_row {
+    int64_t due_at, last_run;
+    char node[CU_NODE_MAX];
+} cu_job_row;
+/* CU_ENOTFOUND when the job never ran. */
+CU_MUST_USE int cu_store_job_get(cu_store *s, const char *name, cu_job_row *out, cu_err *err);
+CU_MUST_USE int cu_store_job_put(cu_store *s, const char *name, const cu_job_row *r,
+                                 cu_err *err);
+/* Deletes the sessions revoked before revoked_before, last seen before
+ * seen_before or created before created_before; *deleted counts them. */
+CU_MUST_USE int cu_store_session_purge(cu_store *s, int64_t revoked_before,
+                                       int64_t seen_before, int64_t created_before,
+                                       int64_t *deleted, cu_err *err);
 
 #endif

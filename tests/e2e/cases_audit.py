@@ -72,7 +72,7 @@ def set_body(cx, seq, b):
     sql_exec(cx.db, ("UPDATE audit_events SET body = ? WHERE seq = ?", (bytes(b), seq)))
 
 
-@case("an untouched store verifies (exit 0); audit head is signed with the store's key")
+@case("an untouched store verifies (exit 0); audit head is signed with the node's recorded key")
 def t_intact(ctx):
     cx, ids, n = busy_store(ctx)
     r = cx.ok("audit", "verify")
@@ -82,8 +82,13 @@ def t_intact(ctx):
     head = cx.ok("audit", "head").json()
     eq(head["verified"], True, "head verified")
     eq(head["seq"], audit_count(cx), "head seq (the head command's own event included)")
-    pk = sql(cx.db, "SELECT value FROM meta WHERE key = 'audit_public_key'")[0][0]
-    eq(head["public_key"], bytes(pk).hex(), "head public key")
+    spk = sql(cx.db, "SELECT value FROM meta WHERE key = 'audit_public_key'")[0][0]
+    eq(head["store_public_key"], bytes(spk).hex(), "store public key")
+    check(head.get("node"), "the head names the node that signed it", head)
+    pk = sql(cx.db, "SELECT public_key FROM node_keys WHERE node = ?", (head["node"],))
+    eq(len(pk), 1, "the node's key is recorded")
+    eq(head["public_key"], bytes(pk[0][0]).hex(), "head public key")
+    check(head["public_key"] != head["store_public_key"], "a node key of its own", head)
     check(re.match(r"^[0-9a-f]{128}$", head["signature"]), "head signature", head)
     seqs = [r[0] for r in sql(cx.db, "SELECT seq FROM audit_events ORDER BY seq")]
     eq(seqs, list(range(1, len(seqs) + 1)), "event numbers")

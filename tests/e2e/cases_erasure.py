@@ -318,7 +318,8 @@ def t_backup_restore(ctx):
              says="already holds a store")
 
 
-@case("erasure ledger: a missing, truncated or altered ledger stops the store from opening")
+@case("erasure ledger: an altered ledger file stops the store from opening; a missing or "
+      "truncated one is made whole from the store's table")
 def t_ledger_guard(ctx):
     cx, ctl, pid, wid = therapy_store(ctx)
     cx.ok("subject", "erase", wid)   # the subject-level erasure is in the ledger too
@@ -326,15 +327,37 @@ def t_ledger_guard(ctx):
     text = open(ledger).read()
     eq(len(text.splitlines()), 1, "one entry")
     os.rename(ledger, ledger + ".away")
-    cx.fails(1, "status", says="ledger")
-    os.rename(ledger + ".away", ledger)
     cx.ok("status")
+    eq(open(ledger).read(), text, "the ledger file made again from the store's table")
+    os.remove(ledger + ".away")
+    with open(ledger, "w") as f:
+        f.write(text[:len(text) // 2])
+    cx.ok("status")
+    eq(open(ledger).read(), text, "a ledger file cut mid-line made whole again")
     with open(ledger, "w") as f:
         f.write(text.replace("\t1\t", "\t2\t", 1))
     cx.fails(1, "status", says="ledger")
     with open(ledger, "w") as f:
         f.write(text)
     cx.ok("status")
+    # the store's copy altered by someone who can write the database: refused,
+    # whether the file has the entry (they differ) or not (its signature fails)
+    from harness import sql_exec
+    sql_exec(cx.db, "UPDATE erasure_ledger SET line = replace(line, '%s', '%s')" % (wid, pid))
+    cx.fails(1, "status", says="differ")
+    os.rename(ledger, ledger + ".away")
+    cx.fails(1, "status", says="erasure ledger table does not verify")
+    check(not open(ledger).read() if os.path.exists(ledger) else True,
+          "a forged entry reached the ledger file")
+    os.replace(ledger + ".away", ledger)
+    sql_exec(cx.db, "UPDATE erasure_ledger SET line = replace(line, '%s', '%s')" % (pid, wid))
+    cx.ok("status")
+    sql_exec(cx.db, "DELETE FROM erasure_ledger")
+    cx.ok("status")  # the file has it: the table takes it back
+    eq(open(ledger).read(), text, "the ledger file after the table lost its entry")
+    sql_exec(cx.db, "DELETE FROM erasure_ledger")
+    os.remove(ledger)
+    cx.fails(1, "status", says="ledger")  # both gone while the store recorded an entry
 
 
 @case("erasure over HTTP: dpo only; plan and certificate as documented; bad bodies are 400; "

@@ -61,6 +61,7 @@ import cases_disk_full  # noqa: E402
 import cases_defects  # noqa: E402
 import cases_database  # noqa: E402
 import cases_pgharness  # noqa: E402
+import cases_nodes  # noqa: E402
 
 
 def main():
@@ -97,6 +98,7 @@ def main():
                 cases_rows_staff,
                 cases_deploy,
                 cases_logs,
+                cases_nodes,
                 cases_disk_full,
                 cases_defects,
                 cases_database,

@@ -141,20 +141,21 @@ static void test_index_rejects_duplicates_and_gaps(void **state)
     static const cu_stmt_entry *const all[] = {
         cu_pg_sql_meta,   cu_pg_sql_subjects, cu_pg_sql_items,   cu_pg_sql_audit,
         cu_pg_sql_staff,  cu_pg_sql_policy,   cu_pg_sql_consent, cu_pg_sql_requests,
-        cu_pg_sql_disclosures,
+        cu_pg_sql_disclosures, cu_pg_sql_nodes,
     };
+    const size_t n = sizeof all / sizeof all[0];
     cu_err err = {0};
-    assert_int_equal(cu_pg_index(all, 9, out, &err), CU_OK);
+    assert_int_equal(cu_pg_index(all, n, out, &err), CU_OK);
     /* One list left out: its ids are missing. */
     err = (cu_err){0};
-    assert_int_equal(cu_pg_index(all, 8, out, &err), CU_EINTERNAL);
+    assert_int_equal(cu_pg_index(all, n - 1, out, &err), CU_EINTERNAL);
     assert_non_null(strstr(err.msg, "not declared"));
     /* An id declared by two lists. */
-    const cu_stmt_entry *twice[10];
+    const cu_stmt_entry *twice[sizeof all / sizeof all[0] + 1];
     memcpy(twice, all, sizeof all);
-    twice[9] = list_a;
+    twice[n] = list_a;
     err = (cu_err){0};
-    assert_int_equal(cu_pg_index(twice, 10, out, &err), CU_EINTERNAL);
+    assert_int_equal(cu_pg_index(twice, n + 1, out, &err), CU_EINTERNAL);
     assert_non_null(strstr(err.msg, "twice"));
     const cu_stmt_entry *bad[] = {list_bad_shape};
     err = (cu_err){0};
@@ -171,6 +172,7 @@ static void test_declarations_consistent(void **state)
     static const enum cu_stmt_id auth[] = {
         ST_USER_INSERT,  ST_USER_UPDATE,  ST_SESS_INSERT, ST_SESS_REVOKE,
         ST_TOKEN_INSERT, ST_TOKEN_REVOKE, ST_MAC_USERS,   ST_MAC_TOKENS,
+        ST_SESS_PURGE,
     };
     for (int id = 0; id < ST_COUNT; id++) {
         const cu_stmt_decl *d = &B->stmts()[id];

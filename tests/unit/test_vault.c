@@ -31,7 +31,9 @@
 #include "domain/consent.h"
 #include "domain/input.h"
 #include "domain/integrity.h"
+#include "domain/jobs.h"
 #include "domain/ledger.h"
+#include "domain/node.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
 #include "domain/recover.h"
@@ -2982,18 +2984,43 @@ static void test_ledger_replay_uncommitted(void **state)
     f->v = NULL;
     OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
     assert_int_equal(cu_vault_replayed(f->v), 0);
-    /* A ledger cut short is refused. */
+    /* The store's table took both entries: a file cut short, or emptied,
+     * is made whole again from it (it mirrors the table)... */
     cu_vault_close(f->v);
     f->v = NULL;
-    FILE *lf = fopen(path, "r+");
+    char whole[8192];
+    FILE *lf = fopen(path, "r");
+    assert_non_null(lf);
+    size_t wn = fread(whole, 1, sizeof whole, lf);
+    fclose(lf);
+    assert_true(wn > 0 && wn < sizeof whole);
+    lf = fopen(path, "r+");
     assert_non_null(lf);
     char line[8192];
     assert_non_null(fgets(line, sizeof line, lf));
     assert_int_equal(ftruncate(fileno(lf), (off_t)strlen(line)), 0);
     fclose(lf);
-    FAILS(f, CU_ETAMPER, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    assert_int_equal(cu_vault_replayed(f->v), 0);
+    cu_vault_close(f->v);
     f->v = NULL;
     assert_int_equal(truncate(path, 0), 0);
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    cu_vault_close(f->v);
+    f->v = NULL;
+    char again[8192];
+    lf = fopen(path, "r");
+    assert_non_null(lf);
+    size_t an = fread(again, 1, sizeof again, lf);
+    fclose(lf);
+    assert_int_equal(an, wn);
+    assert_memory_equal(again, whole, wn);
+    /* ...but a file whose entry differs from the table's is refused. */
+    lf = fopen(path, "r+");
+    assert_non_null(lf);
+    assert_int_equal(fseek(lf, 3, SEEK_SET), 0);
+    assert_int_equal(fputc(whole[3] == '1' ? '2' : '1', lf), whole[3] == '1' ? '2' : '1');
+    fclose(lf);
     FAILS(f, CU_ETAMPER, cu_vault_open(f->store, NULL, &f->v, &f->err));
     f->v = NULL;
 }
@@ -3106,6 +3133,76 @@ static void test_rows_seal(void **state)
     assert_int_equal(auth_batch(f, token, &p), CU_OK);
 }
 
+/* ------------------------------------------------------------ nodes ---- */
+
+/* A once-per-cluster job runs once per period whichever of two vaults on one
+ * store (two nodes) looks first; a new store's first run waits a period; each
+ * run is one audit event. */
+static void test_jobs_once_per_cluster(void **state)
+{
+    fx *f = *state;
+    cu_vault *other = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &other, &f->err));
+    OK(f, cu_vault_set_node(f->v, "node-a", &f->err));
+    OK(f, cu_vault_set_node(other, "node-b", &f->err));
+    int64_t now = cu_now_us();
+    cu_job_report r;
+    OK(f, cu_jobs_run_due(f->v, now, &r, &f->err));
+    assert_int_equal(r.ran, 0); /* a new store: nothing due for a period */
+    int64_t seq0 = cu_vault_audit_seq(f->v);
+    int64_t later = now + CU_JOB_PERIOD_US + 1000000;
+    OK(f, cu_jobs_run_due(other, later, &r, &f->err));
+    assert_int_equal(r.ran, 1);
+    OK(f, cu_jobs_run_due(f->v, later, &r, &f->err));
+    assert_int_equal(r.ran, 0);
+    OK(f, cu_jobs_run_due(f->v, later + CU_JOB_PERIOD_US - 2000000, &r, &f->err));
+    assert_int_equal(r.ran, 0);
+    OK(f, cu_jobs_run_due(f->v, later + CU_JOB_PERIOD_US, &r, &f->err));
+    assert_int_equal(r.ran, 1);
+    OK(f, cu_jobs_run_due(other, later + CU_JOB_PERIOD_US, &r, &f->err));
+    assert_int_equal(r.ran, 0);
+    /* two runs, two events, by the two nodes, and the chain verifies */
+    cu_verify_report rep;
+    OK(f, cu_audit_verify(f->v, &rep, &f->err));
+    assert_true(rep.ok);
+    assert_int_equal(rep.events, seq0 + 2);
+    cu_vault_close(other);
+}
+
+/* A node's key is made once and recorded; set again (a restart) it is the
+ * same key; a bad name is refused. */
+static void test_node_keys(void **state)
+{
+    fx *f = *state;
+    OK(f, cu_vault_set_node(f->v, "alpha", &f->err));
+    unsigned char pk1[CU_PUBKEY_BYTES], pk2[CU_PUBKEY_BYTES], spk[CU_PUBKEY_BYTES];
+    OK(f, cu_node_public_key(f->v, "alpha", pk1, &f->err));
+    OK(f, cu_node_public_key(f->v, "", spk, &f->err));
+    assert_memory_not_equal(pk1, spk, sizeof pk1);
+    cu_vault_close(f->v);
+    OK(f, cu_vault_open(f->store, NULL, &f->v, &f->err));
+    OK(f, cu_vault_set_node(f->v, "alpha", &f->err));
+    OK(f, cu_node_public_key(f->v, "alpha", pk2, &f->err));
+    assert_memory_equal(pk1, pk2, sizeof pk1);
+    FAILS(f, CU_ETAMPER, cu_node_public_key(f->v, "nobody", pk2, &f->err));
+    FAILS(f, CU_EINVAL, cu_vault_set_node(f->v, "", &f->err));
+    FAILS(f, CU_EINVAL, cu_vault_set_node(f->v, "-x", &f->err));
+    FAILS(f, CU_EINVAL, cu_vault_set_node(f->v, "a b", &f->err));
+    FAILS(f, CU_EINVAL,
+          cu_vault_set_node(f->v, "a23456789012345678901234567890123456789012", &f->err));
+    assert_string_equal(cu_vault_node(f->v), "alpha");
+    /* the head an event is sealed under names the node */
+    cu_verify_report rep;
+    OK(f, cu_audit_check(f->v, &OPERATOR, &rep, &f->err));
+    assert_true(rep.ok);
+    cu_checkpoint head;
+    OK(f, cu_vault_head(f->v, &head, &f->err));
+    assert_string_equal(head.node, "alpha");
+    OK(f, cu_node_checkpoint_check(f->v, &head, &f->err));
+    memcpy(head.node, "beta", 5);
+    FAILS(f, CU_ETAMPER, cu_node_checkpoint_check(f->v, &head, &f->err));
+}
+
 int main(void)
 {
     if (cu_crypto_init() != CU_OK)
@@ -3114,6 +3211,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_init_and_open),
+        T(test_jobs_once_per_cluster),
+        T(test_node_keys),
         T(test_wrong_master_key),
         T(test_operator_provided_key),
         T(test_add_and_get_round_trip),

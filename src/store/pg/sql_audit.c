@@ -26,18 +26,18 @@ const cu_stmt_entry cu_pg_sql_audit[] = {
     /* The whole trail, for verification. */
     {ST_AUDIT_ALL, {"SELECT " AUDIT_COLUMNS " FROM audit_events ORDER BY seq", "", AUDIT_SHAPE,
                     0}},
-    {ST_HEAD_PUT, {"INSERT INTO audit_head(one, seq, signed_at, hash, sig) "
-                   "VALUES (1, $1, $2, $3, $4) ON CONFLICT(one) DO UPDATE SET "
+    {ST_HEAD_PUT, {"INSERT INTO audit_head(one, seq, signed_at, hash, sig, node) "
+                   "VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT(one) DO UPDATE SET "
                    "seq = excluded.seq, signed_at = excluded.signed_at, "
-                   "hash = excluded.hash, sig = excluded.sig",
-                   "iibb", "", W}},
-    {ST_HEAD_GET, {"SELECT seq, signed_at, hash, sig FROM audit_head WHERE one = 1", "", "iibb",
-                   0}},
-    {ST_CKPT_ADD, {"INSERT INTO audit_checkpoints(seq, signed_at, hash, sig) "
-                   "VALUES ($1, $2, $3, $4)",
-                   "iibb", "", W}},
+                   "hash = excluded.hash, sig = excluded.sig, node = excluded.node",
+                   "iibbt", "", W}},
+    {ST_HEAD_GET, {"SELECT seq, signed_at, hash, sig, node FROM audit_head WHERE one = 1", "",
+                   "iibbt", 0}},
+    {ST_CKPT_ADD, {"INSERT INTO audit_checkpoints(seq, signed_at, hash, sig, node) "
+                   "VALUES ($1, $2, $3, $4, $5)",
+                   "iibbt", "", W}},
     {ST_CKPT_LAST, {"SELECT coalesce(max(seq), 0)::bigint FROM audit_checkpoints", "", "i", 0}},
-    {ST_CKPT_EACH, {"SELECT seq, signed_at, hash, sig FROM audit_checkpoints ORDER BY seq", "",
-                    "iibb", 0}},
+    {ST_CKPT_EACH, {"SELECT seq, signed_at, hash, sig, node FROM audit_checkpoints "
+                    "ORDER BY seq", "", "iibbt", 0}},
     {ST_COUNT, {0}},
 };

@@ -29,23 +29,23 @@ const cu_stmt_entry cu_sqlite_sql_audit[] = {
       "ORDER BY seq",
       "", "iittbb", 0}},
     {ST_HEAD_PUT,
-     {"INSERT INTO audit_head(one, seq, signed_at, hash, sig) "
-      "VALUES (1, ?1, ?2, ?3, ?4) ON CONFLICT(one) DO UPDATE SET "
+     {"INSERT INTO audit_head(one, seq, signed_at, hash, sig, node) "
+      "VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(one) DO UPDATE SET "
       "seq = excluded.seq, signed_at = excluded.signed_at, "
-      "hash = excluded.hash, sig = excluded.sig",
-      "iibb", "", CU_STMT_WRITE}},
+      "hash = excluded.hash, sig = excluded.sig, node = excluded.node",
+      "iibbt", "", CU_STMT_WRITE}},
     {ST_HEAD_GET,
-     {"SELECT seq, signed_at, hash, sig FROM audit_head WHERE one = 1",
-      "", "iibb", 0}},
+     {"SELECT seq, signed_at, hash, sig, node FROM audit_head WHERE one = 1",
+      "", "iibbt", 0}},
     {ST_CKPT_ADD,
-     {"INSERT INTO audit_checkpoints(seq, signed_at, hash, sig) "
-      "VALUES (?1, ?2, ?3, ?4)",
-      "iibb", "", CU_STMT_WRITE}},
+     {"INSERT INTO audit_checkpoints(seq, signed_at, hash, sig, node) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)",
+      "iibbt", "", CU_STMT_WRITE}},
     {ST_CKPT_LAST,
      {"SELECT coalesce(max(seq), 0) FROM audit_checkpoints",
       "", "i", 0}},
     {ST_CKPT_EACH,
-     {"SELECT seq, signed_at, hash, sig FROM audit_checkpoints ORDER BY seq",
-      "", "iibb", 0}},
+     {"SELECT seq, signed_at, hash, sig, node FROM audit_checkpoints ORDER BY seq",
+      "", "iibbt", 0}},
     {ST_COUNT, {0}},
 };
