@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/fault.h"
 #include "store/schema.h"
 #include "store/stmt.h"
 
@@ -320,6 +321,10 @@ static void auth_changed(cu_store *s)
 
 static sqlite3_stmt *stmt(cu_store *s, enum cu_stmt_id id, cu_err *err)
 {
+    /* A test build may fail this call (store/fault.h); the undoing of a failed
+     * transaction, whose error nobody sees (err NULL), is never failed. */
+    if (err && cu_store_fault("statement", err))
+        return NULL;
     if (!s->stmt[id]) {
         s->auth_seen = false;
         int rc = sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
@@ -571,8 +576,12 @@ uint64_t cu_store_auth_epoch(const cu_store *s)
 
 int cu_store_commit(cu_store *s, cu_err *err)
 {
-    PREP(st, ST_COMMIT, "commit");
-    int rc = exec_stmt(s, st, "committing", err);
+    /* A commit that cannot even start undoes the transaction as a failed one
+     * does: the caller is never left inside it. */
+    int rc = cu_store_fault("commit", err);
+    sqlite3_stmt *st = rc ? NULL : stmt(s, ST_COMMIT, err);
+    if (!rc)
+        rc = st ? exec_stmt(s, st, "committing", err) : (err ? (int)err->code : CU_EIO);
     if (rc) {
         cu_store_rollback(s);
         return rc;
