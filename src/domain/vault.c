@@ -332,10 +332,13 @@ static int ensure_migration2_keys(cu_vault *v, cu_err *err)
         return rc;
     backfill b = {.v = v};
     if (!rc) {
+        /* A failure to look is the store's error, not a reason to write. */
         rc = cu_store_subject_without_pseudonym(v->store, collect_unnamed, &b, err);
-        if (!rc && b.n == 0) {
+        if (rc == CU_ENOMEM)
+            rc = cu_err_set(err, rc, "out of memory assigning pseudonyms");
+        if (rc || b.n == 0) {
             free(b.ids);
-            return CU_OK;
+            return rc;
         }
     }
     cu_err_clear(err);
@@ -746,6 +749,11 @@ int cu_vault_batch_commit(cu_vault *v, cu_err *err)
 {
     if (!v->batch)
         return cu_err_set(err, CU_EINTERNAL, "no batch is open");
+    if (v->batch_failed) {
+        cu_vault_batch_abort(v);
+        return cu_err_set(err, CU_EIO, "an operation of the batch could not be written; "
+                                       "nothing of the batch was stored");
+    }
     v->batch = false;
     int rc = cu_vault_tx_commit(v, err);
     if (!rc && v->shred_pending && cu_store_compact_log(v->store, NULL) != CU_OK) {
@@ -758,9 +766,25 @@ int cu_vault_batch_commit(cu_vault *v, cu_err *err)
 void cu_vault_batch_abort(cu_vault *v)
 {
     v->batch = false;
+    v->batch_failed = false;
     v->shred_pending = false;
     cu_store_rollback(v->store);
     reload_head(v);
+}
+
+void cu_vault_batch_fail(cu_vault *v)
+{
+    cu_store_rollback(v->store);
+    reload_head(v);
+    v->shred_pending = false;
+    v->batch_failed = true;
+    /* Whatever the batch's later requests write without an operation (a
+     * session's last use) goes into a transaction its commit undoes, not
+     * straight to disk. If even that cannot begin, they write nothing: every
+     * operation is refused. */
+    cu_err e = {0};
+    if (cu_vault_tx_begin(v, &e) != CU_OK)
+        cu_err_clear(&e);
 }
 
 int cu_vault_health_probe(cu_vault *v, cu_err *err)

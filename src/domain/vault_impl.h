@@ -48,6 +48,7 @@ struct cu_vault {
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     struct cu_audit_pin *pin;  /* where the trail begins (audit.h); NULL: none found */
     bool batch;
+    bool batch_failed; /* an operation of the open batch failed to write: it commits nothing */
     bool integrity_walk; /* integrity.c is walking the rows: cu_op_check_subject_key */
     bool shred_pending; /* an erase in the open batch: compact the store's log at commit */
     /* Each controller's current policy, parsed once (policy NULL: none). The
@@ -79,6 +80,11 @@ void cu_vault_policies_changed(cu_vault *v);
  * head, caches); commit signs the audit head and commits. */
 CU_MUST_USE int cu_vault_tx_begin(cu_vault *v, cu_err *err);
 CU_MUST_USE int cu_vault_tx_commit(cu_vault *v, cu_err *err);
+/* Inside a batch, after an operation failed to write: undoes the batch so far
+ * and marks it failed. The batch stays open (in a transaction of its own, so
+ * nothing written after lands either): later operations of it are refused and
+ * its commit fails, so no request of the batch reports a change as stored. */
+void cu_vault_batch_fail(cu_vault *v);
 
 /* Makes and stores the integrity key when the store has none (inside the
  * caller's transaction): only cu_integrity_seal, the operator's decision. */

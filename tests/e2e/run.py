@@ -47,6 +47,7 @@ import cases_deploy  # noqa: E402
 import cases_logs  # noqa: E402
 import cases_disk_full  # noqa: E402
 import cases_defects  # noqa: E402
+import cases_faults  # noqa: E402
 
 
 def main():
@@ -79,7 +80,8 @@ def main():
                 cases_deploy,
                 cases_logs,
                 cases_disk_full,
-                cases_defects):
+                cases_defects,
+                cases_faults):
         cases.extend(mod.CASES)
     if args.filter:
         cases = [c for c in cases if args.filter in c[0]]
