@@ -642,7 +642,35 @@ static int ledger_add(cu_vault *v, const char *subject_id, int64_t now,
     unsigned char hash[CU_HASH_BYTES];
     int rc = cu_ledger_append(path, v->store_id, v->signing_seed, now, subject_id, items, n, seq,
                               hash, err);
+    if (!rc) {
+        v->ledger_appends++;
+        v->ledger_in_tx = true;
+    }
     return rc ? rc : note_ledger(v, *seq, hash, err);
+}
+
+int cu_erasure_failed(cu_vault *v, uint64_t appends_before, int rc, cu_err *err)
+{
+    if (!rc || v->ledger_appends == appends_before)
+        return rc;
+    v->ledger_ahead = true; /* the operation was undone, its entry was not */
+    if (err && err->code) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 "; the erasure is in the erasure ledger and will be completed from it");
+    }
+    return rc;
+}
+
+int cu_erasure_catch_up(cu_vault *v, int64_t *replayed, cu_err *err)
+{
+    *replayed = 0;
+    if (!v->ledger_ahead)
+        return CU_OK;
+    int rc = cu_erasure_replay(v, replayed, err);
+    if (!rc)
+        v->ledger_ahead = false;
+    return rc;
 }
 
 int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
@@ -655,6 +683,7 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
                        const cu_erasure_opts *o, cu_erasure_result *out, cu_err *err)
 {
     memset(out, 0, sizeof *out);
+    uint64_t appends = v->ledger_appends;
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase", err);
     if (rc)
@@ -756,7 +785,7 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
         out->executed_at = now;
         after_shred(v);
     }
-    return rc;
+    return cu_erasure_failed(v, appends, rc, err);
 }
 
 /* ---- replay ---- */

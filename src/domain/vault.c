@@ -557,6 +557,15 @@ void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1])
 
 /* After a rollback the cached head is stale; every transaction reloads it at
  * its start, so a failure to reload here only delays that. */
+/* A transaction that appended to the erasure ledger was undone: the ledger
+ * is ahead of the store until its entries are applied again. */
+static void ledger_undone(cu_vault *v)
+{
+    if (v->ledger_in_tx)
+        v->ledger_ahead = true;
+    v->ledger_in_tx = false;
+}
+
 static void reload_head(cu_vault *v)
 {
     if (cu_audit_load_head(v, NULL) != CU_OK)
@@ -730,7 +739,9 @@ int cu_vault_tx_commit(cu_vault *v, cu_err *err)
     if (rc) {
         cu_store_rollback(v->store);
         reload_head(v);
+        ledger_undone(v);
     }
+    v->ledger_in_tx = false;
     v->signed_seq = v->head_seq;
     return rc;
 }
@@ -770,12 +781,14 @@ void cu_vault_batch_abort(cu_vault *v)
     v->shred_pending = false;
     cu_store_rollback(v->store);
     reload_head(v);
+    ledger_undone(v);
 }
 
 void cu_vault_batch_fail(cu_vault *v)
 {
     cu_store_rollback(v->store);
     reload_head(v);
+    ledger_undone(v);
     v->shred_pending = false;
     v->batch_failed = true;
     /* Whatever the batch's later requests write without an operation (a

@@ -159,6 +159,8 @@ def run_write(ctx, w):
         if r.rc != 0 and side_files(cx) == files:
             # Nothing of the store differs from the template, where the
             # command has been seen to work and the rows to verify.
+            check("erasure ledger" not in r.err,
+                  what + ": the error names a ledger entry that was not written", r.describe())
             outcomes["failed"] += 1
             continue
         v = cx.run("verify")
@@ -168,8 +170,15 @@ def run_write(ctx, w):
             outcomes["succeeded"] += 1
             check(w.done(cx), "a successful %s did not do what it does" % what)
         elif w.done(cx):
+            # an erasure whose ledger entry was written: the error says so
+            check("erasure ledger" in r.err,
+                  what + ": the error does not say the ledger completes the erasure",
+                  r.describe())
             outcomes["completed at the next open"] += 1
         else:
+            check("erasure ledger" not in r.err,
+                  what + ": the error says the ledger completes an erasure it does not",
+                  r.describe())
             # the next normal command works: the write itself, and it is done
             outcomes["failed"] += 1
             again = cx.run(*w.args, stdin=w.stdin)
@@ -292,6 +301,18 @@ def t_consent_withdraw(ctx):
                          done=done, ctl=ctl))
 
 
+def serve_counts(cx, requests):
+    """Store calls and commits of `custos serve` starting, answering what
+    requests(srv) sends, and stopping."""
+    with Server(cx, env={"CUSTOS_FAULT_COUNT": "1"}) as srv:
+        requests(srv)
+    m = COUNT_LINE.search(srv.stderr())
+    if not m:
+        check(False, "no store call count from custos serve: this case needs a binary "
+              "built with -Dfault_injection=true", srv.stderr()[-2000:])
+    return int(m.group(1)), int(m.group(2))
+
+
 @case("faults at the store over HTTP: a subject add whose store call or commit fails "
       "answers 503 (every request of a batch whose commit failed), stores nothing of "
       "it, and the server keeps serving")
@@ -308,46 +329,20 @@ def t_http_add(ctx):
     def subjects():
         return len(dict(dump(cx.db))["subjects"])
 
-    # How many store calls the server makes starting up and for one request.
-    counts = []
-    for posts in (0, 1):
-        env = {"CUSTOS_FAULT_COUNT": "1"}
-        with Server(cx, env=env) as srv:
-            for _ in range(posts):
-                expect_status(srv.call("POST", "/v1/subjects", body, token=tok, headers=hdr),
-                              201)
-        m = COUNT_LINE.search(srv.stderr())
-        if not m:
-            check(False, "no store call count from custos serve: this case needs a binary "
-                  "built with -Dfault_injection=true", srv.stderr()[-2000:])
-        counts.append((int(m.group(1)), int(m.group(2))))
-    (calls0, commits0), (calls1, commits1) = counts
-    check(calls1 > calls0 and commits1 > commits0, "a request made no store call", counts)
-    # Each store call of the request (the server's start-up calls come first;
-    # the shutdown's, if any, come after the request's in both runs).
-    failed = 0
-    for kind, first, last in (("call", calls0, calls1), ("commit", commits0, commits1)):
-        for n in range(first + 1, last + 1):
-            n0 = subjects()
-            with Server(cx, env={"CUSTOS_FAULT_AT": str(n), "CUSTOS_FAULT_KIND": kind}) as srv:
-                r = srv.call("POST", "/v1/subjects", body, token=tok, headers=hdr)
-                if r.status == 201:
-                    eq(subjects(), n0 + 1, "subjects after a 201 with %s %d faulted" % (kind, n))
-                else:
-                    expect_problem(r, 503, what="subject add with store %s %d faulted" % (kind, n))
-                    eq(subjects(), n0, "subjects after a 503 with %s %d faulted" % (kind, n))
-                    failed += 1
-                # the server keeps serving
-                expect_status(srv.call("POST", "/v1/subjects", body, token=tok, headers=hdr),
-                              201, "the next request with %s %d faulted" % (kind, n))
-            for verify in (("audit", "verify"), ("verify",)):
-                cx.ok(*verify)
-    check(failed > 0, "no faulted request was answered 503")
-
+    # How many store calls the server makes starting up (stopping makes
+    # none) and for one request.
+    calls0, commits0 = serve_counts(cx, lambda srv: None)
+    n0 = subjects()
+    calls1, commits1 = serve_counts(cx, lambda srv: expect_status(
+        srv.call("POST", "/v1/subjects", body, token=tok, headers=hdr), 201))
+    eq(subjects(), n0 + 1, "subjects after the counted request")
+    check(calls1 > calls0 and commits1 > commits0, "a request made no store call",
+          (calls0, calls1))
     # Several requests at once, so that they share batches: the first
     # commit after start-up faulted, then each store call of the first
-    # request's. Whatever was batched with what, a request answered 201 is
-    # stored, one answered 503 is not, and the server keeps serving.
+    # request's (the server's start-up calls come first). Whatever was batched with what, a request
+    # answered 201 is stored, one answered 503 is not, at least one is
+    # answered 503, and the server keeps serving.
     per_request = calls1 - calls0
     for kind, n in [("commit", commits0 + 1)] + \
                    [("call", calls0 + j) for j in range(1, per_request + 1)]:
@@ -373,3 +368,49 @@ def t_http_add(ctx):
             expect_status(srv.call("GET", "/healthz"), 200, "health after " + what)
         cx.ok("audit", "verify")
         cx.ok("verify")
+
+
+@case("faults at the store over HTTP: an erasure request whose store call or commit fails "
+      "answers 503; one that reached the erasure ledger is completed from it at once, "
+      "not only at the next start, and the server keeps serving")
+def t_http_erasure(ctx):
+    cx, ctl, sid = template(ctx)
+    st = Staff(cx)
+    st.controllers["T"] = ctl
+    st.token("dpo", "T", "dpo")
+    dpo = st.tokens["dpo"]["token"]
+    hdr = {"Custos-Purpose": "subject_rights"}
+    path = "/v1/subjects/%s/erasure" % sid
+
+    def erase(srv):
+        return srv.call("POST", path, {}, token=dpo, headers=hdr)
+    calls0, commits0 = serve_counts(cx, lambda srv: None)
+    calls1, commits1 = serve_counts(ctx.copy_store(cx),
+                                    lambda srv: expect_status(erase(srv), 200, "erasure"))
+    check(calls1 > calls0 and commits1 > commits0, "the erasure made no store call",
+          (calls0, calls1))
+    outcomes = collections.Counter()
+    for kind, first, last in (("call", calls0, calls1), ("commit", commits0, commits1)):
+        for n in range(first + 1, last + 1):
+            what = "erasure over HTTP with store %s %d faulted" % (kind, n)
+            c = ctx.copy_store(cx)
+            ledger = os.path.join(c.store, "erasure.ledger")
+            with Server(c, env={"CUSTOS_FAULT_AT": str(n), "CUSTOS_FAULT_KIND": kind}) as srv:
+                r = erase(srv)
+                # by the time the answer comes, the store agrees with the ledger
+                in_ledger = os.path.exists(ledger) and sid in open(ledger).read()
+                erased = sql(c.db, "SELECT erased_at IS NOT NULL FROM subjects WHERE id = ?",
+                             (sid,)) == [(1,)]
+                if r.status == 200:
+                    check(in_ledger and erased, what + ": answered 200 but not erased")
+                    outcomes["succeeded"] += 1
+                else:
+                    expect_problem(r, 503, what=what)
+                    eq(erased, in_ledger, what + ": erased in the store as in the ledger")
+                    outcomes["completed from the ledger" if erased else "failed"] += 1
+                # the server keeps serving: the erasure again, or it is done
+                expect_status(erase(srv), 410 if erased else 200, what + ": the next erasure")
+            c.ok("audit", "verify")
+            c.ok("verify")
+    check(outcomes["failed"] > 0 and outcomes["completed from the ledger"] > 0,
+          "faults neither before nor after the ledger entry", outcomes)
