@@ -555,8 +555,6 @@ void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1])
 
 /* ---- transactions ---- */
 
-/* After a rollback the cached head is stale; every transaction reloads it at
- * its start, so a failure to reload here only delays that. */
 /* A transaction that appended to the erasure ledger was undone: the ledger
  * is ahead of the store until its entries are applied again. */
 static void ledger_undone(cu_vault *v)
@@ -566,6 +564,8 @@ static void ledger_undone(cu_vault *v)
     v->ledger_in_tx = false;
 }
 
+/* After a rollback the cached head is stale; every transaction reloads it at
+ * its start, so a failure to reload here only delays that. */
 static void reload_head(cu_vault *v)
 {
     if (cu_audit_load_head(v, NULL) != CU_OK)
