@@ -43,7 +43,9 @@ run: build
 	@scripts/run-demo.sh $(BUILD)/custos $(STORE) $(LISTEN)
 
 test: deps
-	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true >/dev/null; fi
+	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true -Dfault_injection=true >/dev/null; fi
+	@# A build directory made before the fault-injection option existed gets it.
+	@meson introspect --buildoptions $(BUILD_ASAN) | python3 -c 'import json, sys; sys.exit(not any(o["name"] == "fault_injection" and o["value"] is True for o in json.load(sys.stdin)))' || meson setup --reconfigure $(BUILD_ASAN) --werror -Dfault_injection=true >/dev/null
 	@ninja -C $(BUILD_ASAN) >/dev/null
 	@scripts/fhir-schema.sh $(BUILD_ASAN)
 	@CUSTOS_RELEASE_BUILDS=$(BUILD_RELEASE) tests/run.sh $(BUILD_ASAN)

@@ -242,12 +242,21 @@ def check_install(build, tmp):
     test_build = "test build" in run([binary_at, "--version"]).stdout
     if not test_build:
         names_read.discard("CUSTOS_FAKE_NOW")
+    # The fault-injection variables: only in a build configured with them.
+    fault_vars = {"CUSTOS_FAULT_AT", "CUSTOS_FAULT_KIND", "CUSTOS_FAULT_COUNT"}
+    with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+        fault_build = any(o["name"] == "fault_injection" and o["value"] is True
+                          for o in json.load(f))
+    if not fault_build:
+        names_read -= fault_vars
     env_text = "\n".join(secs.get("ENVIRONMENT", []))
     missing = sorted(v for v in names_read if v not in env_text)
     tap(len(names_read) >= 3 and not missing,
         "every CUSTOS_* variable the sources read is in ENVIRONMENT", missing)
     tap(("CUSTOS_FAKE_NOW" in env_text) == test_build,
         "the test clock's variable is named only by a test build")
+    tap(all((v in env_text) == fault_build for v in fault_vars),
+        "the fault-injection variables are named only by a build with them")
     exits = "\n".join(secs.get("EXIT STATUS", []))
     tap(all(re.search(r"^\s+%d\s+\S" % n, exits, re.M) for n in range(4)),
         "EXIT STATUS gives 0 to 3", exits)

@@ -10,6 +10,9 @@
 #   DIR/dpkg     --buildtype=plain with Debian's packaging flags
 #                (dpkg-buildflags, hardening=+all: -O2 -D_FORTIFY_SOURCE=2
 #                -fstack-protector-strong -Werror=format-security, relro, now)
+# Each released binary must also hold none of the test builds' hooks: no fault
+# injection at the store (-Dfault_injection, off by default), so its message
+# and its environment variable are nowhere in it.
 set -u
 dir=${1:?usage: tests/release-builds.sh DIR}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +20,7 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 configs=(release dpkg)
-echo "1..${#configs[@]}"
+echo "1..$((2 * ${#configs[@]}))"
 n=0
 failed=0
 for cfg in "${configs[@]}"; do
@@ -55,6 +58,14 @@ for cfg in "${configs[@]}"; do
     echo "not ok $n - $cfg build compiles with --werror"
     grep -E 'error|warning' "$log" | head -20 | sed 's/^/# /'
     tail -5 "$log" | sed 's/^/# /'
+  fi
+  n=$((n + 1))
+  if [ "$ok" -eq 1 ] && [ -f "$b/custos" ] &&
+     ! grep -a -q -e 'injected fault' -e 'CUSTOS_FAULT_AT' "$b/custos"; then
+    echo "ok $n - $cfg build has no fault injection compiled in"
+  else
+    failed=$((failed + 1))
+    echo "not ok $n - $cfg build has no fault injection compiled in"
   fi
 done
 [ "$failed" -eq 0 ]

@@ -72,6 +72,15 @@
 #else
 #define USAGE_TEST_CLOCK ""
 #endif
+#ifdef CUSTOS_FAULT_INJECTION
+#define USAGE_FAULT_INJECTION                                                              \
+    "  CUSTOS_FAULT_AT         make the Nth store call (or commit) fail (builds with\n"   \
+    "                          -Dfault_injection only)\n"                               \
+    "  CUSTOS_FAULT_KIND       what CUSTOS_FAULT_AT counts: call (default) or commit\n"  \
+    "  CUSTOS_FAULT_COUNT      1: print at exit how many store calls were made\n"
+#else
+#define USAGE_FAULT_INJECTION ""
+#endif
 #define USAGE_ENVIRONMENT                                                                  \
     "  CUSTOS_STORE            the store directory, when --store is not given\n"          \
     "  CUSTOS_DATABASE         a PostgreSQL database URL for the store, when\n"           \
@@ -84,7 +93,8 @@
     "  CUSTOS_LOG_FORMAT       serve's log: json, text or journal (--log-format wins)\n"   \
     "  CUSTOS_JOURNAL_SOCKET   the journal's socket for --log-format journal (default\n"   \
     "                          /run/systemd/journal/socket)\n"                           \
-    USAGE_TEST_CLOCK
+    USAGE_TEST_CLOCK                                                                        \
+    USAGE_FAULT_INJECTION
 #define USAGE_EXIT_STATUS                                                                  \
     "  0  done\n"                                                                          \
     "  1  refused or invalid input\n"                                                      \

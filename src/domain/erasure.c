@@ -743,10 +743,38 @@ static int ledger_add(cu_vault *v, const char *subject_id, int64_t now,
                         path);
     if (!rc)
         rc = cu_store_ledger_add(v->store, *seq, (const char *)line.data, line.len, err);
+    if (!rc) {
+        v->ledger_appends++;
+        v->ledger_in_tx = true;
+    }
     cu_buf_release(&t);
     cu_buf_release(&f);
     cu_buf_release(&line);
     return rc ? rc : note_ledger(v, *seq, hash, err);
+}
+
+int cu_erasure_failed(cu_vault *v, uint64_t appends_before, int rc, cu_err *err)
+{
+    if (!rc || v->ledger_appends == appends_before)
+        return rc;
+    v->ledger_ahead = true; /* the operation was undone, its entry was not */
+    if (err && err->code) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 "; the erasure is in the erasure ledger and will be completed from it");
+    }
+    return rc;
+}
+
+int cu_erasure_catch_up(cu_vault *v, int64_t *replayed, cu_err *err)
+{
+    *replayed = 0;
+    if (!v->ledger_ahead)
+        return CU_OK;
+    int rc = cu_erasure_replay(v, replayed, err);
+    if (!rc)
+        v->ledger_ahead = false;
+    return rc;
 }
 
 int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now, cu_err *err)
@@ -759,6 +787,7 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
                        const cu_erasure_opts *o, cu_erasure_result *out, cu_err *err)
 {
     memset(out, 0, sizeof *out);
+    uint64_t appends = v->ledger_appends;
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase", err);
     if (rc)
@@ -860,7 +889,7 @@ int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *subject_id,
         out->executed_at = now;
         after_shred(v);
     }
-    return rc;
+    return cu_erasure_failed(v, appends, rc, err);
 }
 
 /* ---- replay ---- */

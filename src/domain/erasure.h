@@ -124,4 +124,10 @@ CU_MUST_USE int cu_erasure_execute(cu_vault *v, const cu_actor *a, const char *s
  * before anything is served. *replayed counts the erasures re-applied. */
 CU_MUST_USE int cu_erasure_replay(cu_vault *v, int64_t *replayed, cu_err *err);
 
+/* Re-applies, as cu_erasure_replay does, an erasure this process appended to
+ * the ledger whose transaction then failed (a long-running server calls it
+ * after a failed commit, so what the ledger says is erased is not served until
+ * a restart); does nothing when there is none. */
+CU_MUST_USE int cu_erasure_catch_up(cu_vault *v, int64_t *replayed, cu_err *err);
+
 #endif

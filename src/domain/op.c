@@ -30,6 +30,9 @@ int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act act, const cha
         return cu_err_set(err, CU_EINVAL, "a purpose is required: a name of 1-64 characters "
                                           "a-z 0-9 _ . - starting with a letter");
     int rc;
+    if (v->batch && v->batch_failed)
+        return cu_err_set(err, CU_EIO, "an earlier operation of this batch could not be "
+                                       "written; nothing of the batch is stored");
     if (!v->batch) {
         if ((rc = cu_vault_tx_begin(v, err)))
             return rc;
@@ -301,8 +304,9 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
         else
             cu_store_rollback(v->store);
     } else if (rc) {
-        /* In a batch, a failed append poisons the batch: undo everything. */
-        cu_vault_batch_abort(v);
+        /* In a batch, a failed append poisons the batch: undo everything,
+         * and let nothing after it in the batch be stored either. */
+        cu_vault_batch_fail(v);
     }
     return rc ? rc : status;
 }

@@ -1054,6 +1054,7 @@ static int category_cb(void *ctx, const cu_item_row *r)
 int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int64_t *erased_at,
                      cu_err *err)
 {
+    uint64_t appends = v->ledger_appends;
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_ERASE, "erase", err);
     if (rc)
@@ -1080,7 +1081,7 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
     /* Recorded outside the data it erases, durably, before the commit. */
     if (!rc)
         rc = cu_erasure_ledger_subject(v, subject_id, now, err);
-    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    rc = cu_erasure_failed(v, appends, cu_op_end(v, &op, rc, NULL, NULL, err), err);
     if (!rc) {
         if (erased_at)
             *erased_at = now;

@@ -367,10 +367,13 @@ static int ensure_migration2_keys(cu_vault *v, cu_err *err)
         return rc;
     backfill b = {.v = v};
     if (!rc) {
+        /* A failure to look is the store's error, not a reason to write. */
         rc = cu_store_subject_without_pseudonym(v->store, collect_unnamed, &b, err);
-        if (!rc && b.n == 0) {
+        if (rc == CU_ENOMEM)
+            rc = cu_err_set(err, rc, "out of memory assigning pseudonyms");
+        if (rc || b.n == 0) {
             free(b.ids);
-            return CU_OK;
+            return rc;
         }
     }
     cu_err_clear(err);
@@ -587,6 +590,15 @@ void cu_vault_public_key(const cu_vault *v, char out[2 * CU_PUBKEY_BYTES + 1])
 
 /* ---- transactions ---- */
 
+/* A transaction that appended to the erasure ledger was undone: the ledger
+ * is ahead of the store until its entries are applied again. */
+static void ledger_undone(cu_vault *v)
+{
+    if (v->ledger_in_tx)
+        v->ledger_ahead = true;
+    v->ledger_in_tx = false;
+}
+
 /* After a rollback the cached head is stale; every transaction reloads it at
  * its start, so a failure to reload here only delays that. */
 static void reload_head(cu_vault *v)
@@ -762,7 +774,9 @@ int cu_vault_tx_commit(cu_vault *v, cu_err *err)
     if (rc) {
         cu_store_rollback(v->store);
         reload_head(v);
+        ledger_undone(v);
     }
+    v->ledger_in_tx = false;
     v->signed_seq = v->head_seq;
     return rc;
 }
@@ -781,6 +795,11 @@ int cu_vault_batch_commit(cu_vault *v, cu_err *err)
 {
     if (!v->batch)
         return cu_err_set(err, CU_EINTERNAL, "no batch is open");
+    if (v->batch_failed) {
+        cu_vault_batch_abort(v);
+        return cu_err_set(err, CU_EIO, "an operation of the batch could not be written; "
+                                       "nothing of the batch was stored");
+    }
     v->batch = false;
     int rc = cu_vault_tx_commit(v, err);
     if (!rc && v->shred_pending && cu_store_compact_log(v->store, NULL) != CU_OK) {
@@ -793,9 +812,27 @@ int cu_vault_batch_commit(cu_vault *v, cu_err *err)
 void cu_vault_batch_abort(cu_vault *v)
 {
     v->batch = false;
+    v->batch_failed = false;
     v->shred_pending = false;
     cu_store_rollback(v->store);
     reload_head(v);
+    ledger_undone(v);
+}
+
+void cu_vault_batch_fail(cu_vault *v)
+{
+    cu_store_rollback(v->store);
+    reload_head(v);
+    ledger_undone(v);
+    v->shred_pending = false;
+    v->batch_failed = true;
+    /* Whatever the batch's later requests write without an operation (a
+     * session's last use) goes into a transaction its commit undoes, not
+     * straight to disk. If even that cannot begin, they write nothing: every
+     * operation is refused. */
+    cu_err e = {0};
+    if (cu_vault_tx_begin(v, &e) != CU_OK)
+        cu_err_clear(&e);
 }
 
 int cu_vault_health_probe(cu_vault *v, cu_err *err)

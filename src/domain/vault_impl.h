@@ -48,8 +48,16 @@ struct cu_vault {
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
     struct cu_audit_pin *pin;  /* where the trail begins (audit.h); NULL: none found */
     bool batch;
+    bool batch_failed; /* an operation of the open batch failed to write: it commits nothing */
     bool integrity_walk; /* integrity.c is walking the rows: cu_op_check_subject_key */
     bool shred_pending; /* an erase in the open batch: compact the store's log at commit */
+    /* Erasures this process appended to the ledger; whether one is in the
+     * open transaction; and whether one was undone in the store (its
+     * operation or its transaction failed), which cu_erasure_catch_up or the
+     * next open re-applies from the ledger. */
+    uint64_t ledger_appends;
+    bool ledger_in_tx;
+    bool ledger_ahead;
     /* Each controller's current policy, parsed once (policy NULL: none). The
      * cache is dropped when another connection has committed since it was
      * filled (checked at the start of every transaction) and after this
@@ -98,6 +106,11 @@ void cu_vault_policies_changed(cu_vault *v);
  * head, caches); commit signs the audit head and commits. */
 CU_MUST_USE int cu_vault_tx_begin(cu_vault *v, cu_err *err);
 CU_MUST_USE int cu_vault_tx_commit(cu_vault *v, cu_err *err);
+/* Inside a batch, after an operation failed to write: undoes the batch so far
+ * and marks it failed. The batch stays open (in a transaction of its own, so
+ * nothing written after lands either): later operations of it are refused and
+ * its commit fails, so no request of the batch reports a change as stored. */
+void cu_vault_batch_fail(cu_vault *v);
 
 /* Makes and stores the integrity key when the store has none (inside the
  * caller's transaction): only cu_integrity_seal, the operator's decision. */
@@ -204,6 +217,10 @@ size_t cu_ad_value(unsigned char out[CU_AD_MAX], const char *controller_id,
  * transaction, before it commits. */
 CU_MUST_USE int cu_erasure_ledger_subject(cu_vault *v, const char *subject_id, int64_t now,
                                           cu_err *err);
+/* For an erasure that failed (rc) after its ledger entry was appended (the
+ * process's ledger_appends moved from appends_before): adds to err's message
+ * that the ledger completes it. Returns rc. */
+int cu_erasure_failed(cu_vault *v, uint64_t appends_before, int rc, cu_err *err);
 /* ---- disclosures, for the modules that export (disclosure.c, sar.c) ---- */
 struct cu_disclosure_in;
 struct cu_disclosure_view;

@@ -64,8 +64,12 @@ cu_problem cu_problem_of(cu_status code)
     case CU_EERASED: return CU_P_ERASED;
     case CU_EDENIED: return CU_P_FORBIDDEN;
     case CU_ECONFLICT: return CU_P_CONFLICT;
+    /* A retry may succeed: the database aborted the transaction or cannot
+     * be reached now. */
     case CU_ERETRY:
     case CU_EUNAVAILABLE: return CU_P_UNAVAILABLE;
+    /* An I/O error or a damaged store: internal, never with its detail
+     * (docs/api.md). */
     case CU_ETAMPER:
     case CU_EKEY:
     case CU_EVERSION:

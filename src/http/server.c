@@ -19,6 +19,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/jobs.h"
+#include "domain/erasure.h"
 #include "domain/vault_impl.h"
 #include "domain/requests.h"
 #include "http/conn.h"
@@ -388,6 +389,21 @@ static void run_jobs(server *srv)
                    (long long)rep.sessions);
 }
 
+/* An erasure whose transaction did not commit is in the erasure ledger:
+ * re-applied at once, so that what the ledger says is erased is not served
+ * until the next start. A no-op unless this process left one so; while the
+ * store fails, tried again after every batch. */
+static void ledger_catch_up(server *srv)
+{
+    int64_t n = 0;
+    cu_err e = {0};
+    if (cu_erasure_catch_up(srv->vault, &n, &e))
+        cu_log_msg(CU_LOG_ERROR, "error", "re-applying the erasure ledger: %s", e.msg);
+    else if (n)
+        cu_log_msg(CU_LOG_INFO, "erasure", "re-applied %lld erasure(s) from the erasure ledger",
+                   (long long)n);
+}
+
 static void *vault_thread(void *arg)
 {
     server *srv = arg;
@@ -472,6 +488,7 @@ static void *vault_thread(void *arg)
             health_set(srv, false, NULL, NULL); /* a durable write succeeded */
         }
         cu_metrics_batch(n, cu_vault_audit_seq(srv->vault) - before);
+        ledger_catch_up(srv);
         for (unsigned i = 0; i < n; i++) {
             if (batch[i]->req.route.id == CU_R_HEALTHZ)
                 health_answer(srv, &batch[i]->resp);

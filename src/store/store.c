@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/fault.h"
 #include "store/store_impl.h"
 
 static bool is_pg_location(const char *location)
@@ -157,7 +158,10 @@ static void auth_changed(cu_store *s)
 int cu_store_begin(cu_store *s, cu_err *err)
 {
     int64_t changes = 0;
-    int rc = s->be->begin(s->conn, &changes, err);
+    /* A test build may fail any store call or commit (store/fault.h). */
+    int rc = cu_store_fault("statement", err);
+    if (!rc)
+        rc = s->be->begin(s->conn, &changes, err);
     if (rc)
         return rc;
     s->in_tx = true;
@@ -195,7 +199,11 @@ int64_t cu_store_change_counter(const cu_store *s)
 
 int cu_store_commit(cu_store *s, cu_err *err)
 {
-    int rc = s->be->commit(s->conn, err);
+    /* A commit that cannot even start undoes the transaction as a failed one
+     * does: the caller is never left inside it. */
+    int rc = cu_store_fault("commit", err);
+    if (!rc)
+        rc = s->be->commit(s->conn, err);
     if (rc) {
         cu_store_rollback(s);
         return rc;
@@ -222,12 +230,14 @@ bool cu_store_in_tx(const cu_store *s)
 
 int cu_store_savepoint(cu_store *s, cu_err *err)
 {
-    return s->be->savepoint(s->conn, err);
+    int rc = cu_store_fault("statement", err);
+    return rc ? rc : s->be->savepoint(s->conn, err);
 }
 
 int cu_store_release(cu_store *s, cu_err *err)
 {
-    return s->be->release(s->conn, err);
+    int rc = cu_store_fault("statement", err);
+    return rc ? rc : s->be->release(s->conn, err);
 }
 
 void cu_store_rollback_to(cu_store *s)
@@ -272,6 +282,10 @@ int cu_st_run(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *a
 {
     /* The epoch moves before the change is made, so nothing read after it
      * can be taken for older. */
+    /* The undoing of a failed transaction, whose error nobody sees (err
+     * NULL), is never failed. */
+    if (err && cu_store_fault("statement", err))
+        return err->code;
     if (s->decls[id].flags & CU_STMT_AUTH)
         auth_changed(s);
     cu_err e;

@@ -62,6 +62,7 @@ import cases_defects  # noqa: E402
 import cases_database  # noqa: E402
 import cases_pgharness  # noqa: E402
 import cases_nodes  # noqa: E402
+import cases_faults  # noqa: E402
 
 
 def main():
@@ -102,7 +103,8 @@ def main():
                 cases_disk_full,
                 cases_defects,
                 cases_database,
-                cases_pgharness):
+                cases_pgharness,
+                cases_faults):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -1,0 +1,72 @@
+/*
+ * fault.c — the counter behind CUSTOS_FAULT_AT (see fault.h). Compiled only
+ * with -Dfault_injection=true.
+ */
+#include "store/fault.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static atomic_ullong calls;
+static atomic_ullong commits;
+static atomic_int ready;           /* 0 not read, 1 being read, 2 read */
+static unsigned long long fault_at; /* 0: no fault */
+static bool fault_commit;           /* CUSTOS_FAULT_KIND=commit */
+
+static void print_count(void)
+{
+    fprintf(stderr, "custos: store calls: %llu, commits: %llu\n",
+            (unsigned long long)atomic_load(&calls), (unsigned long long)atomic_load(&commits));
+}
+
+/* A positive decimal count, else 0 (no fault). */
+static unsigned long long parse_count(const char *v)
+{
+    if (!v || !*v)
+        return 0;
+    unsigned long long n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || n > 1000000000ULL)
+            return 0;
+        n = n * 10 + (unsigned long long)(*p - '0');
+    }
+    return n;
+}
+
+static void read_env(void)
+{
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&ready, &expect, 1)) {
+        fault_at = parse_count(getenv("CUSTOS_FAULT_AT"));
+        const char *kind = getenv("CUSTOS_FAULT_KIND");
+        fault_commit = kind && strcmp(kind, "commit") == 0;
+        const char *count = getenv("CUSTOS_FAULT_COUNT");
+        if (count && strcmp(count, "1") == 0)
+            (void)atexit(print_count);
+        atomic_store(&ready, 2);
+        return;
+    }
+    while (atomic_load(&ready) != 2)
+        ;
+}
+
+int cu_store_fault(const char *what, cu_err *err)
+{
+    if (atomic_load(&ready) != 2)
+        read_env();
+    bool is_commit = what && strcmp(what, "commit") == 0;
+    unsigned long long n;
+    if (is_commit) {
+        n = atomic_fetch_add(&commits, 1) + 1;
+        if (fault_commit && n == fault_at)
+            return cu_err_set(err, CU_EIO, "injected fault at store commit %llu", n);
+        return CU_OK;
+    }
+    n = atomic_fetch_add(&calls, 1) + 1;
+    if (!fault_commit && n == fault_at)
+        return cu_err_set(err, CU_EIO, "injected fault at store call %llu", n);
+    return CU_OK;
+}

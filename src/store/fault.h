@@ -1,0 +1,35 @@
+/*
+ * fault.h — fault injection at the store, for test builds only.
+ *
+ * Built with -Dfault_injection=true (make test's build), the store asks
+ * cu_store_fault before each statement it runs and before each commit:
+ *   CUSTOS_FAULT_AT=N         the Nth store call (or commit) of the process fails
+ *                             as a database error would: CU_EIO, "injected fault
+ *                             at store call N" (or "at store commit N")
+ *   CUSTOS_FAULT_KIND=call|commit   what N counts (default call)
+ *   CUSTOS_FAULT_COUNT=1      at exit, print to stderr one line with how many
+ *                             store calls and commits the process made
+ * Every store call counts, commits included; only a statement run for the
+ * undoing of a failed transaction (whose error nobody sees) is not asked.
+ * Without the build option none of this is compiled in and the variables mean
+ * nothing: cu_store_fault is an inline that always returns CU_OK.
+ */
+#ifndef CUSTOS_STORE_FAULT_H
+#define CUSTOS_STORE_FAULT_H
+
+#include "util/err.h"
+
+#ifdef CUSTOS_FAULT_INJECTION
+/* Counts one store call (what = "commit" counts a commit instead) and returns
+ * CU_OK, or CU_EIO with err set when it is the one CUSTOS_FAULT_AT names. */
+int cu_store_fault(const char *what, cu_err *err);
+#else
+static inline int cu_store_fault(const char *what, cu_err *err)
+{
+    (void)what;
+    (void)err;
+    return CU_OK;
+}
+#endif
+
+#endif
