@@ -17,7 +17,7 @@ import os
 import threading
 import time
 
-from harness import registry, check, eq, sql_exec
+from harness import registry, check, eq, sql_exec, sqlite_only
 from fixtures import PERSON1
 from http_client import Server, Staff, expect_status, expect_problem
 
@@ -307,7 +307,7 @@ def t_forged_node_key(ctx):
     # an insider who can write the database swaps the recorded key for one of
     # their own: they cannot compute its row code, so the row is refused
     cx = signed_by_honest(ctx)
-    sql_exec(cx.db, "UPDATE node_keys SET public_key = zeroblob(32) WHERE node = 'honest'")
+    sql_exec(cx.db, ("UPDATE node_keys SET public_key = ? WHERE node = 'honest'", (bytes(32),)))
     r = cx.run("--node", "other", "audit", "verify")
     check(r.rc == 1 and "node_keys honest has been altered" in r.err,
           "verify after swapping honest's key", r.describe())
@@ -329,6 +329,7 @@ def t_forged_node_key(ctx):
     check(r.rc != 0 and "node name" in r.err, "a bad --node", r.describe())
 
 
+@sqlite_only("it restores a custos backup, a copy of the custos.db file")
 @case("nodes: the erasure ledger is shared: an erasure on one node reaches another node's "
       "ledger file at its next open; a backup from before it, restored, re-applies it")
 def t_ledger(ctx):
