@@ -163,6 +163,10 @@ class Custos:
         if store and not self.use_env_store:
             argv += ["--store", self.store]
         argv += list(args)
+        if env is not None and self.database is not None and "CUSTOS_DATABASE" not in env:
+            # An environment of the case's own still names the store's
+            # database, as --store names its directory.
+            env = dict(env, CUSTOS_DATABASE=self.database.url)
         t0 = time.monotonic()
         p = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            env=env if env is not None else self.env(), timeout=timeout)
