@@ -277,8 +277,15 @@ int cu_audit_load_head(cu_vault *v, cu_err *err)
         if (!ours) {
             /* signed by another node (or this one in another process):
              * checked against the recorded key of the node it names */
-            cu_err ignored = {0};
-            genuine = cu_node_checkpoint_check(v, &head, &ignored) == CU_OK;
+            cu_err why = {0};
+            int crc = cu_node_checkpoint_check(v, &head, &why);
+            /* A head that does not verify (CU_ETAMPER) is left for verify to
+             * name; a failure to check it (the database, memory) fails the
+             * transaction: taking it for a forged head would append events
+             * no signed head covers. */
+            if (crc && crc != CU_ETAMPER)
+                return cu_err_set(err, crc, "%s", why.msg);
+            genuine = crc == CU_OK;
         }
         if (head.seq > v->head_seq) {
             v->head_seq = head.seq;

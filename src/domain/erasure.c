@@ -738,15 +738,17 @@ static int ledger_add(cu_vault *v, const char *subject_id, int64_t now,
     if (!rc)
         rc = cu_ledger_append_line(path, v->store_id, v->signing_seed, now, subject_id, items, n,
                                    seq, hash, &line, err);
+    if (!rc) {
+        /* The file holds the entry from here on: should the transaction be
+         * undone, the erasure is completed from it (cu_erasure_catch_up). */
+        v->ledger_appends++;
+        v->ledger_in_tx = true;
+    }
     if (!rc && *seq != have + 1)
         rc = cu_err_set(err, CU_EIO, "the erasure ledger %s moved on while it was written",
                         path);
     if (!rc)
         rc = cu_store_ledger_add(v->store, *seq, (const char *)line.data, line.len, err);
-    if (!rc) {
-        v->ledger_appends++;
-        v->ledger_in_tx = true;
-    }
     cu_buf_release(&t);
     cu_buf_release(&f);
     cu_buf_release(&line);
