@@ -1,10 +1,12 @@
 """Choosing the store's backend: --database and CUSTOS_DATABASE name a
-PostgreSQL database; a build without that backend refuses it in one line,
-never showing the URL's password, and leaves nothing behind."""
+PostgreSQL database; one that cannot be reached is refused in one line,
+never showing the URL's password, and leaves nothing behind. These cases
+start from a SQLite store (or none) and name a URL where no server listens:
+the PostgreSQL pass does not run them."""
 
 import os
 
-from harness import registry, check, eq
+from harness import registry, check, eq, sqlite_only
 from fixtures import new_store
 
 CASES, case = registry()
@@ -17,7 +19,8 @@ def no_secret():
     return ("s3cret-pw", "hunter2")
 
 
-@case("database: init --database URL in a build without PostgreSQL fails in one line, "
+@sqlite_only("a URL where no server listens, beside a SQLite store")
+@case("database: init --database URL of a database that cannot be reached fails in one line, "
       "shows no password, leaves no key and no SQLite file")
 def t_init_refused(ctx):
     cx = ctx.custos()
@@ -31,6 +34,7 @@ def t_init_refused(ctx):
     check(not os.path.exists(cx.db), "init made a SQLite file")
 
 
+@sqlite_only("it checks the SQLite store's file is untouched")
 @case("database: anything but a postgresql:// or postgres:// URL is refused before the "
       "store is touched; an empty CUSTOS_DATABASE means the SQLite file")
 def t_bad_url(ctx):
@@ -45,6 +49,7 @@ def t_bad_url(ctx):
     eq(j["store"], cx.store, "status with an empty CUSTOS_DATABASE")
 
 
+@sqlite_only("it backs up a SQLite store")
 @case("database: an existing SQLite store is not opened when a database is named, and "
       "restore refuses a database (a backup holds a SQLite store)")
 def t_database_not_file(ctx):
