@@ -172,10 +172,10 @@ def main():
         pool.join()
     if dropper:
         errors = dropper.finish()
+        # Housekeeping, not a case: every database goes with the throw-away
+        # cluster at the end of the run whatever happens here.
         for e in errors:
-            print("# dropping a database failed: %s" % e)
-        if errors:
-            failed += 1
+            print("# note: dropping a database failed (it goes with the cluster): %s" % e)
     total = time.monotonic() - t_all
     print("# %d of %d cases passed; %d custos runs in %.1fs" % (
         len(cases) - failed, len(cases), calls, total))
@@ -222,10 +222,15 @@ class Dropper:
             name = self.q.get()
             if name is None:
                 return
-            try:
-                harness.drop_database(self.admin, name)
-            except Exception as e:  # reported by finish()
-                self.errors.append("%s: %s" % (name, e))
+            for attempt in range(5):
+                try:
+                    harness.drop_database(self.admin, name)
+                    break
+                except Exception as e:  # reported by finish()
+                    if attempt == 4:
+                        self.errors.append("%s: %s" % (name, e))
+                    else:
+                        time.sleep(1)
 
     def drop(self, names):
         for n in names:
