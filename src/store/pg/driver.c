@@ -3,10 +3,13 @@
  *
  * One connection per open store. Statements are prepared on first use by id
  * with explicit parameter types from their declared shape (i: int8, t: text,
- * b: bytea) and run with binary parameters and binary results, one row at a
- * time (single-row mode), so a long result such as the whole audit trail
- * never sits in memory at once. Columns are checked against the declared
- * shape (int8, text or varchar, bytea) before a row reaches the caller.
+ * b: bytea) and run with binary parameters and binary results. A statement's
+ * whole result is read off the connection before its first row reaches the
+ * caller, because a row callback may run statements of its own (libpq takes
+ * a new command only on an idle connection): a long result, such as the
+ * whole audit trail, sits in memory while it is walked. Columns are checked
+ * against the declared shape (int8, text or varchar, bytea) before a row
+ * reaches the caller.
  *
  * Writers of every custos process using the database serialise on one
  * transaction-scoped advisory lock taken by begin: that is what keeps the
@@ -362,7 +365,7 @@ static int pg_begin(void *conn, int64_t *changes, cu_err *err);
 static int pg_commit(void *conn, cu_err *err);
 static void pg_rollback(void *conn);
 
-/* Runs a prepared statement in single-row mode; see driver.h. */
+/* Runs a prepared statement, its whole result read first; see driver.h. */
 static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_row_fn cb,
                     void *ctx, int64_t *changed, bool *ran, cu_err *err)
 {
