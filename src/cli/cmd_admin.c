@@ -1,10 +1,13 @@
-/* custos init, status, controller add|list, key rotate. */
+/* custos init, status, controller add|list, key rotate|status|schedule. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "domain/consent.h"
+#include "domain/keysched.h"
 #include "domain/subject.h"
+#include "iface/wording.h"
 #include "util/clock.h"
 
 /* ---- init ---- */
@@ -114,11 +117,13 @@ int cmd_status(cli *c, int argc, char **argv)
     if (cli_open(c, "status", &err))
         return cli_fail(c, &err);
     cu_store_counts n;
+    cu_key_schedule ks;
     ctl_list ctl = {.arr = json_array()};
     cu_verify_report rep;
     if (cu_vault_counts(c->vault, &n, &err) ||
         cu_controller_each(c->vault, ctl_collect, &ctl, &err) ||
-        cu_audit_check(c->vault, &c->actor, &rep, &err)) {
+        cu_audit_check(c->vault, &c->actor, &rep, &err) ||
+        cu_key_schedule_get(c->vault, cu_now_us(), &ks, &err)) {
         json_decref(ctl.arr);
         return cli_fail(c, &err);
     }
@@ -160,6 +165,12 @@ int cmd_status(cli *c, int argc, char **argv)
            rep.ok ? "verified" : "FAILED VERIFICATION");
     if (!rep.ok)
         printf("    %s\n", rep.reason);
+    char since[64];
+    cu_wording_date(ks.since_us, since, sizeof since);
+    printf("  master key:    in use since %s%s; %s\n", ks.since_known ? "" : "at least ", since,
+           !ks.every_days ? "no rotation interval set"
+           : ks.overdue   ? "rotation OVERDUE (custos key rotate)"
+                          : "rotation not yet due");
     json_decref(ctl.arr);
     if (so.tour) {
         const char *ctl_id = ctl.first[0] ? ctl.first : "CONTROLLER_ID";
@@ -311,13 +322,106 @@ int cmd_controller(cli *c, int argc, char **argv)
 
 static const char key_help[] =
     "usage: custos key rotate\n"
+    "       custos key status\n"
+    "       custos key schedule --every DAYS\n"
     "\n"
-    "Generates a new master key, rewraps every subject's data key and the\n"
+    "rotate generates a new master key, rewraps every subject's data key and the\n"
     "store's own keys under it in one transaction (item ciphertexts are not\n"
     "touched), records the rotation in the audit trail, and replaces the master\n"
     "key file. The old key is destroyed: backups taken before the rotation need\n"
     "the old key file, so keep a copy with them first. Safe while custos serve\n"
-    "runs: the server loads the new key at the start of its next transaction.\n";
+    "runs: the server loads the new key at the start of its next transaction.\n"
+    "\n"
+    "status shows when the master key in use came into use, the rotation\n"
+    "interval and when the next rotation is due. schedule --every DAYS sets the\n"
+    "interval (1 to 366 days, 0 for none) for every node on the store, audited;\n"
+    "custos serve logs a warning once a day while a rotation is overdue. An\n"
+    "erased subject's data stays readable in old backups and database logs\n"
+    "until the master key that wrapped its key is retired: the interval bounds\n"
+    "that (docs/operations.md).\n";
+
+static int key_status(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS, {0, 0, 0, 0}};
+    int rc = cli_parse(c, argc, argv, opts, key_help, NULL, NULL);
+    if (rc)
+        return rc;
+    if (optind < argc)
+        return cli_usage("key status takes no operands");
+    cu_err err = {0};
+    cu_key_schedule ks;
+    if (cli_open(c, "key status", &err) ||
+        cu_key_schedule_get(c->vault, cu_now_us(), &ks, &err))
+        return cli_fail(c, &err);
+    char since[CU_TIME_STRLEN], due[CU_TIME_STRLEN];
+    cu_time_format(ks.since_us, since);
+    if (ks.every_days)
+        cu_time_format(ks.due_us, due);
+    if (c->json) {
+        cli_print_json(json_pack("{s:s, s:s, s:b, s:I, s:o, s:o, s:b}", "master_key_file",
+                                 cu_vault_key_path(c->vault), "in_use_since", since,
+                                 "since_recorded", ks.since_known, "age_days",
+                                 (json_int_t)ks.age_days, "rotation_days",
+                                 ks.every_days ? json_integer(ks.every_days) : json_null(),
+                                 "due", ks.every_days ? json_string(due) : json_null(),
+                                 "overdue", ks.overdue));
+        return EXIT_DONE;
+    }
+    char words[64];
+    cu_wording_date(ks.since_us, words, sizeof words);
+    printf("master key:   %s\n", cu_vault_key_path(c->vault));
+    printf("in use since: %s%s (%lld day%s)\n", ks.since_known ? "" : "at least ", words,
+           (long long)ks.age_days, ks.age_days == 1 ? "" : "s");
+    if (!ks.every_days) {
+        printf("rotation:     no interval set (custos key schedule --every DAYS)\n");
+        return EXIT_DONE;
+    }
+    cu_wording_date(ks.due_us, words, sizeof words);
+    printf("rotation:     every %d day%s; %s %s\n", ks.every_days, ks.every_days == 1 ? "" : "s",
+           ks.overdue ? "OVERDUE since" : "next due", words);
+    if (ks.overdue)
+        printf("              run: custos key rotate\n");
+    return EXIT_DONE;
+}
+
+static int every_opt(void *ctx, int opt, const char *arg)
+{
+    if (opt != 'e')
+        return cli_usage("unexpected option");
+    char *end = NULL;
+    long d = strtol(arg, &end, 10);
+    if (!*arg || *end || d < 0 || d > CU_KEY_ROTATION_MAX_DAYS)
+        return cli_usage("--every takes a number of days from 1 to %d (0 for none)",
+                         CU_KEY_ROTATION_MAX_DAYS);
+    *(int *)ctx = (int)d;
+    return 0;
+}
+
+static int key_schedule(cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {CLI_COMMON_OPTIONS,
+                                         {"every", required_argument, NULL, 'e'},
+                                         {0, 0, 0, 0}};
+    int days = -1;
+    int rc = cli_parse(c, argc, argv, opts, key_help, every_opt, &days);
+    if (rc)
+        return rc;
+    if (days < 0)
+        return cli_usage("key schedule needs --every DAYS");
+    if (optind < argc)
+        return cli_usage("key schedule takes no operands");
+    cu_err err = {0};
+    if (cli_open(c, "key schedule", &err) ||
+        cu_key_schedule_set(c->vault, &c->actor, days, &err))
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_print_json(json_pack("{s:o}", "rotation_days", days ? json_integer(days) : json_null()));
+    else if (days)
+        printf("the master key is to be rotated every %d day%s\n", days, days == 1 ? "" : "s");
+    else
+        printf("no rotation interval is set\n");
+    return EXIT_DONE;
+}
 
 static int key_rotate(cli *c, int argc, char **argv)
 {
@@ -340,6 +444,7 @@ static int key_rotate(cli *c, int argc, char **argv)
 
 int cmd_key(cli *c, int argc, char **argv)
 {
-    static const subcmd subs[] = {{"rotate", key_rotate}};
-    return cli_dispatch(c, argc, argv, subs, 1, key_help);
+    static const subcmd subs[] = {
+        {"rotate", key_rotate}, {"status", key_status}, {"schedule", key_schedule}};
+    return cli_dispatch(c, argc, argv, subs, 3, key_help);
 }

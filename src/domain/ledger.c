@@ -19,7 +19,7 @@ static void chain_start(const char *store_id, unsigned char out[CU_HASH_BYTES])
     cu_hash2(s, n > 0 ? (size_t)n : 0, NULL, 0, out);
 }
 
-/* A decimal of 1-19 digits without a leading zero, fitting int64. */
+/* A decimal of 1-18 digits without a leading zero. */
 static bool parse_i64(const char *p, size_t n, int64_t *out)
 {
     if (n == 0 || n > 18 || (n > 1 && p[0] == '0'))

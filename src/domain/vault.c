@@ -9,6 +9,7 @@
 
 #include "crypto/keyfile.h"
 #include "domain/audit.h"
+#include "domain/keysched.h"
 #include "domain/model.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
@@ -236,12 +237,15 @@ int cu_vault_init(const char *store_dir, const char *key_path, cu_err *err)
         cu_key_random(&sig);
         cu_key_random(&mac);
         char now[CU_TIME_STRLEN];
-        cu_time_format(cu_now_us(), now);
+        int64_t now_us = cu_now_us();
+        cu_time_format(now_us, now);
         rc = cu_store_meta_put(v->store, "store_id", id, strlen(id), err);
         if (!rc)
             rc = cu_store_meta_put(v->store, "master_key_id", kid, strlen(kid), err);
         if (!rc)
             rc = cu_store_meta_put(v->store, "created_at", now, strlen(now), err);
+        if (!rc)
+            rc = cu_key_schedule_mark(v, now_us, err);
         if (!rc)
             rc = keyring_store(v, KEYRING_INDEX, v->wrap, &idx, err);
         if (!rc)
@@ -1081,6 +1085,8 @@ int cu_vault_rotate_master(cu_vault *v, const cu_actor *a,
         rc = rewrap_all(v, nwrap, err);
     if (!rc)
         rc = cu_store_meta_put(v->store, "master_key_id", new_key_id, strlen(new_key_id), err);
+    if (!rc)
+        rc = cu_key_schedule_mark(v, cu_now_us(), err);
     /* The new key is on disk before the store that needs it is committed. */
     unlink(next);
     if (!rc)

@@ -19,6 +19,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/jobs.h"
+#include "domain/keysched.h"
 #include "domain/erasure.h"
 #include "domain/vault_impl.h"
 #include "domain/requests.h"
@@ -378,10 +379,33 @@ static int64_t mono_ms(void);
  * starts and then every JOBS_EVERY_MS between batches. */
 #define JOBS_EVERY_MS 60000
 
+/* Once a day per node while the master key is older than the store's
+ * rotation interval (keysched.h): a warning an operator's log monitoring
+ * can pick up. No personal data. */
+static void key_reminder(server *srv)
+{
+    static int64_t warned_day = -1;
+    cu_err err = {0};
+    cu_key_schedule ks;
+    int64_t now = cu_now_us(), day = now / ((int64_t)86400 * 1000000);
+    if (day == warned_day)
+        return;
+    if (cu_key_schedule_get(srv->vault, now, &ks, &err)) {
+        cu_log_msg(CU_LOG_ERROR, "error", "reading the key rotation schedule: %s", err.msg);
+    } else if (ks.overdue) {
+        cu_log_msg(CU_LOG_WARNING, "key",
+                   "the master key is %lld days old and the store's rotation interval is %d "
+                   "days: run custos key rotate",
+                   (long long)ks.age_days, ks.every_days);
+    }
+    warned_day = day;
+}
+
 static void run_jobs(server *srv)
 {
     cu_err err = {0};
     cu_job_report rep;
+    key_reminder(srv);
     if (cu_jobs_run_due(srv->vault, cu_now_us(), &rep, &err))
         cu_log_msg(CU_LOG_ERROR, "error", "periodic jobs: %s", err.msg);
     else if (rep.ran)

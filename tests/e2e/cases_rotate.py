@@ -204,3 +204,63 @@ def t_rotate_next_file(ctx):
         check(not os.path.exists(nxt), ".next left after an open")
         expect_status(srv.call("GET", "/v1/subjects/" + sid, token=tok), 200, "read after")
     eq(cx.okj("audit", "verify")["ok"], True, "audit verify")
+
+
+@case("key schedule: key status shows when the master key came into use; schedule --every "
+      "sets the interval (audited, bounds refused with nothing written); past the interval "
+      "status says overdue and serve logs a warning; a rotation starts the count again")
+def t_key_schedule(ctx):
+    cx = ctx.custos()
+    cx.ok("init")
+    now = int(time.time())
+    st = cx.okj("key", "status")
+    eq(st["since_recorded"], True, "a new store records when its key came into use")
+    eq(st["rotation_days"], None, "no interval on a new store")
+    eq(st["overdue"], False, "nothing due without an interval")
+    check("no interval set" in cx.ok("key", "status").out, "status says no interval is set")
+    for bad in ("400", "-1", "thirty", "", "30d"):
+        cx.fails(2, "key", "schedule", "--every", bad, says="--every")
+    cx.fails(2, "key", "schedule", says="--every")
+    eq(cx.okj("key", "status")["rotation_days"], None, "a refused schedule wrote nothing")
+    before = len(cx.ok("audit", "show", "--json").json_lines())
+    cx.ok("key", "schedule", "--every", "30")
+    evs = cx.ok("audit", "show", "--json").json_lines()
+    eq(len(evs), before + 2, "one event for the schedule (and one for the audit show)")
+    eq(evs[-1]["action"], "key", "the schedule is recorded as a key action")
+    st = cx.okj("key", "status")
+    eq(st["rotation_days"], 30, "interval set")
+    eq(st["overdue"], False, "a new key is not overdue")
+
+    late = {"CUSTOS_FAKE_NOW": str(now + 31 * 86400 + 60)}
+    st = cx.okj("key", "status", env=cx.env(late))
+    eq(st["overdue"], True, "31 days after, a 30-day interval is overdue")
+    eq(st["age_days"], 31, "age in whole days")
+    out = cx.ok("key", "status", env=cx.env(late)).out
+    check("OVERDUE" in out and "custos key rotate" in out, "status says what to do", out)
+    check("rotation OVERDUE" in cx.ok("status", env=cx.env(late)).out,
+          "custos status says so too")
+    with Server(cx, env=late) as srv:
+        deadline = time.monotonic() + 20
+        while "run custos key rotate" not in srv.stderr() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        check("run custos key rotate" in srv.stderr(),
+              "serve warns about an overdue rotation", srv.stderr())
+    with Server(cx) as srv:
+        time.sleep(0.5)
+        check("custos key rotate" not in srv.stderr(),
+              "no warning while the rotation is not due", srv.stderr())
+
+    cx.ok("key", "rotate", env=cx.env(late))
+    st = cx.okj("key", "status", env=cx.env(late))
+    eq(st["overdue"], False, "a rotation starts the count again")
+    eq(st["age_days"], 0, "the new key is new")
+    eq(st["rotation_days"], 30, "the interval stays")
+    cx.ok("key", "schedule", "--every", "0")
+    eq(cx.okj("key", "status")["rotation_days"], None, "0 clears the interval")
+    cx.ok("audit", "verify")
+
+    # A store made before the time was recorded: counted from its creation.
+    sql(cx.db, "DELETE FROM meta WHERE key = 'master_key_since'")
+    st = cx.okj("key", "status")
+    eq(st["since_recorded"], False, "an older store says the time is not recorded")
+    check("at least" in cx.ok("key", "status").out, "and that the key is at least that old")
