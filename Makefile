@@ -27,7 +27,7 @@ BENCH_PKGS := wrk nginx-light curl
 # Extra packages for `make fuzz` (libFuzzer ships with clang's runtime).
 FUZZ_PKGS := clang libclang-rt-14-dev
 
-.PHONY: all deps build run test fuzz fuzz-deps bench clean
+.PHONY: all deps build run run-nodes test fuzz fuzz-deps bench clean
 
 all: build
 
@@ -41,6 +41,10 @@ build: deps
 
 run: build
 	@scripts/run-demo.sh $(BUILD)/custos $(STORE) $(LISTEN)
+
+# The demo store in a throw-away PostgreSQL cluster, served by two nodes.
+run-nodes: build
+	@scripts/run-nodes-demo.sh $(BUILD)/custos $(STORE)-nodes $(LISTEN)
 
 test: deps
 	@if [ ! -f $(BUILD_ASAN)/build.ninja ]; then meson setup $(BUILD_ASAN) --buildtype=debug --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtest_clock=true -Dfault_injection=true >/dev/null; fi

@@ -9,7 +9,9 @@ custos=${1:?custos binary}
 store=${2:?store directory}
 export CUSTOS_STORE=$store
 
-if [ -f "$store/custos.db" ]; then
+# A SQLite store is its file; a store in PostgreSQL (CUSTOS_DATABASE) exists
+# once init has written its key beside the directory's configuration.
+if [ -f "$store/custos.db" ] || { [ -n "${CUSTOS_DATABASE:-}" ] && [ -f "$store/master.key" ]; }; then
   echo "demo store already exists in $store"
   exit 0
 fi
