@@ -12,7 +12,7 @@
 set -euo pipefail
 build=${1:?usage: scripts/bench.sh BUILD_DIR}
 bench_dir=${BENCH_DIR:-/var/tmp}
-for p in bench_writes bench_verify bench_policy bench_sar; do
+for p in bench_writes bench_verify bench_policy bench_outcomes bench_sar; do
   if [ ! -x "$build/bench/$p" ]; then
     echo "bench: $build/bench/$p is missing; build first (ninja -C $build)" >&2
     exit 1
@@ -72,6 +72,9 @@ run "$build/bench/bench_verify" --events 1000000 --gen-batch 10000 --subjects 10
 echo
 echo "== bench_policy"
 run "$build/bench/bench_policy" --checks 20000000 --runs 5
+echo
+echo "== bench_outcomes"
+run "$build/bench/bench_outcomes" --episodes 100000 --runs 5
 echo
 echo "== bench_sar"
 run "$build/bench/bench_sar" --subjects "${SAR_SUBJECTS:-100000}" \

@@ -28,6 +28,8 @@ check "bench_policy: every purpose of the therapy profile decided" \
   "$build/bench/bench_policy" --checks 2000 --runs 1
 check "bench_sar: access packages built for sampled subjects" \
   "$build/bench/bench_sar" --subjects 200 --events 1000 --samples 5 --gen-batch 500 --dir "$dir"
+check "bench_outcomes: outcome measures of 2,000 episodes, the aggregate agrees with each" \
+  "$build/bench/bench_outcomes" --episodes 2000 --runs 1
 check "bench_heavy: normal reads beside a heavy subject read in full and written, no error" \
   "$(dirname "$0")/../scripts/bench-heavy.sh" "$build" 1 1 150
 echo "1..$n"

@@ -163,6 +163,8 @@ int cmd_subject_object(cli *c, int argc, char **argv);
 int cmd_subject_rights(cli *c, int argc, char **argv);
 /* cli/cmd_requests.c */
 int cmd_requests(cli *c, int argc, char **argv);
+/* cli/cmd_tasks.c */
+int cmd_tasks(cli *c, int argc, char **argv);
 
 /* cli/cmd_erasure.c */
 int cmd_erasure(cli *c, int argc, char **argv);

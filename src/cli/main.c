@@ -36,6 +36,7 @@
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n" \
     "  requests receive|verify|clarify|resume|extend|fulfil|refuse|withdraw|show|list|due\n" \
     "                               rights requests and their statutory clocks\n" \
+    "  tasks list|ack|done          the clinical task list of a controller\n" \
     "  erasure plan|execute SUBJECT   an erasure request, item by item (Art 17)\n" \
     "  backup FILE                  an encrypted backup of the live store\n" \
     "  restore FILE --store DIR --ledger FILE   restore, re-applying later erasures\n" \
@@ -118,7 +119,7 @@ static const subcmd cmds[] = {
     {"ropa", cmd_ropa},       {"consent", cmd_consent}, {"requests", cmd_requests},
     {"erasure", cmd_erasure}, {"backup", cmd_backup},   {"restore", cmd_restore},
     {"sar", cmd_sar},         {"disclose", cmd_disclose},
-    {"disclosures", cmd_disclosures}, {"verify", cmd_verify},
+    {"disclosures", cmd_disclosures}, {"verify", cmd_verify}, {"tasks", cmd_tasks},
 };
 
 /* The manual page (custos --help-man): the parts of the usage above, each

@@ -104,6 +104,8 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_REQUESTS] = "request.manage",
         [CU_ACT_EXPORT] = "subject.export",
         [CU_ACT_DISCLOSE] = "subject.disclose",
+        [CU_ACT_TASK] = "task.change",
+        [CU_ACT_TASK_LIST] = "task.list",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -131,6 +133,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_SUBJECT_CREATE:
         case CU_ACT_SEARCH:
         case CU_ACT_BREAK_GLASS:
+        /* The task list: filtered to the clinician's care list (tasks.c). */
+        case CU_ACT_TASK_LIST:
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;
@@ -153,6 +157,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_CONSENT:
         case CU_ACT_EXPORT:
         case CU_ACT_DISCLOSE:
+        case CU_ACT_TASK:
             if (r->on_care_list)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = "care_list"};

@@ -910,7 +910,8 @@ static const char *const actions[] = {
     "request.refuse",  "request.resume",       "request.verify",  "request.withdraw",
     "restrict",        "restrict.lift",        "rights.read",     "search",
     "session.purge",
-    "signin",          "signout",              "token.create",    "token.revoke",
+    "signin",          "signout",              "task.ack",        "task.done",
+    "task.list",       "task.raise",           "token.create",    "token.revoke",
     "update",          "user.add",             "user.disable",    "user.reset_password",
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
@@ -929,6 +930,8 @@ static const char *const rules[] = {
     "withholding-needs-clinician",
     /* erasure.c */
     "retention-period", "health-approval-required", "plan-changed",
+    /* tasks.c */
+    "not-task-owner",
 };
 
 static const char *const outcomes[] = {"ok", "denied", "not_found", "erased"};

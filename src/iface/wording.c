@@ -321,6 +321,10 @@ const char *cu_wording_action(const char *action)
         {"session.purge", "delete expired staff sign-in sessions"},
         {"signin", "sign in"},
         {"signout", "sign out"},
+        {"task.ack", "acknowledge a clinical task about you"},
+        {"task.done", "close a clinical task about you"},
+        {"task.list", "look at the list of clinical tasks"},
+        {"task.raise", "raise a clinical task about you for your care team"},
         {"token.create", "create an access key"},
         {"token.revoke", "cancel an access key"},
         {"update", "correct or add to your record"},
@@ -411,6 +415,7 @@ const char *cu_wording_rule(const char *rule)
         {"health-approval-required",
          "erasing health information needs our Data Protection Officer's approval"},
         {"plan-changed", "your data had changed since the erasure was approved"},
+        {"not-task-owner", "the task was for another clinician"},
     };
     return LOOKUP(m, rule);
 }

@@ -737,4 +737,44 @@ CU_MUST_USE int cu_store_session_purge(cu_store *s, int64_t revoked_before,
                                        int64_t seen_before, int64_t created_before,
                                        int64_t *deleted, cu_err *err);
 
+/* ---- tasks (SQLite migration 10, PostgreSQL 9) ----
+ * Clinical tasks raised for a subject's care team (domain/tasks.h). Never
+ * deleted; only their state and who moved it change. detail is sealed under
+ * the subject's key (NULL when none); owner_user_id "" is the care team. */
+typedef struct cu_task_rec {
+    char id[37];                  /* ids: a UUID and NUL */
+    char controller_id[37];
+    char subject_id[37];
+    char kind[16];                /* urgent | review */
+    char reason[48];              /* a code of the domain's table */
+    unsigned char *detail;        /* sealed; NULL when none (owned by the caller
+                                   * of cu_store_task_get: cu_task_rec_release) */
+    size_t detail_len;
+    char source[69]; /* the response it came from, opaque */
+    char owner_user_id[37]; /* "": the care team */
+    char state[16];               /* open | acknowledged | done */
+    int64_t created_at;
+    char acked_by[65];            /* actor names: at most 64 bytes */
+    int64_t acked_at;
+    char done_by[65];
+    int64_t done_at;
+    unsigned char mac[32];
+    size_t mac_len;
+} cu_task_rec;
+typedef int (*cu_task_cb)(void *ctx, const cu_task_rec *r);
+void cu_task_rec_release(cu_task_rec *r);
+CU_MUST_USE int cu_store_task_insert(cu_store *s, const cu_task_rec *r, cu_err *err);
+/* Writes r's state, acknowledgement, closure and code: CU_ENOTFOUND when no
+ * such task. */
+CU_MUST_USE int cu_store_task_update(cu_store *s, const cu_task_rec *r, cu_err *err);
+/* One task (out->detail allocated: cu_task_rec_release); CU_ENOTFOUND. */
+CU_MUST_USE int cu_store_task_get(cu_store *s, const char *id, cu_task_rec *out, cu_err *err);
+/* A controller's tasks, urgent first, then oldest first (detail borrowed for
+ * the callback only). */
+CU_MUST_USE int cu_store_task_each(cu_store *s, const char *controller_id, cu_task_cb cb,
+                                   void *ctx, cu_err *err);
+/* How many tasks a controller has. */
+CU_MUST_USE int cu_store_task_count(cu_store *s, const char *controller_id, int64_t *out,
+                                    cu_err *err);
+
 #endif

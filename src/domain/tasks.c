@@ -1,0 +1,390 @@
+/*
+ * tasks.c — the clinical task list (tasks.h).
+ */
+#include "domain/tasks.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/integrity.h"
+#include "domain/op.h"
+#include "domain/op_impl.h"
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+
+static const cu_task_reason reasons[] = {
+    {"phq9_item9", "urgent",
+     "PHQ-9 question 9 (thoughts of being better off dead or of self-harm) answered above "
+     "\"not at all\""},
+    {"psfu_out_of_range", "review", "a follow-up answer was outside the expected range"},
+};
+#define NREASONS (sizeof reasons / sizeof reasons[0])
+
+const cu_task_reason *cu_task_reason_find(const char *code)
+{
+    for (size_t i = 0; code && i < NREASONS; i++)
+        if (strcmp(code, reasons[i].code) == 0)
+            return &reasons[i];
+    return NULL;
+}
+
+const cu_task_reason *cu_task_reason_at(size_t i)
+{
+    return i < NREASONS ? &reasons[i] : NULL;
+}
+
+/* ---- row codes and the count head ---- */
+
+static void task_mac(cu_vault *v, const cu_task_rec *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "tasks");
+    cu_mac_str(m, r->id);
+    cu_mac_str(m, r->controller_id);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_str(m, r->kind);
+    cu_mac_str(m, r->reason);
+    cu_mac_bytes(m, r->detail, r->detail_len);
+    cu_mac_str(m, r->source);
+    cu_mac_str(m, r->owner_user_id);
+    cu_mac_str(m, r->state);
+    cu_mac_i64(m, r->created_at);
+    cu_mac_str(m, r->acked_by);
+    cu_mac_i64(m, r->acked_at);
+    cu_mac_str(m, r->done_by);
+    cu_mac_i64(m, r->done_at);
+}
+
+static void task_sign(cu_vault *v, cu_task_rec *r)
+{
+    cu_mac m;
+    task_mac(v, r, &m);
+    cu_mac_final(&m, r->mac);
+    r->mac_len = CU_HASH_BYTES;
+}
+
+static int task_check(cu_vault *v, const cu_task_rec *r, cu_err *err)
+{
+    cu_mac m;
+    task_mac(v, r, &m);
+    if (cu_mac_check(&m, r->mac, r->mac_len))
+        return CU_OK;
+    return cu_err_set(err, CU_ETAMPER, "tasks %s has been altered", r->id);
+}
+
+static void head_key(const char *controller_id, char out[CU_ID_STRLEN + 16])
+{
+    snprintf(out, CU_ID_STRLEN + 16, "tasks_head/%s", controller_id);
+}
+
+static void head_mac(cu_vault *v, const char *controller_id, int64_t n,
+                     unsigned char out[CU_HASH_BYTES])
+{
+    cu_mac m;
+    cu_row_mac_begin(v, &m, "tasks_head");
+    cu_mac_str(&m, controller_id);
+    cu_mac_i64(&m, n);
+    cu_mac_final(&m, out);
+}
+
+static int head_put(cu_vault *v, const char *controller_id, int64_t n, cu_err *err)
+{
+    unsigned char val[8 + CU_HASH_BYTES];
+    for (int i = 0; i < 8; i++)
+        val[i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    head_mac(v, controller_id, n, val + 8);
+    char key[CU_ID_STRLEN + 16];
+    head_key(controller_id, key);
+    return cu_store_meta_put(v->store, key, val, sizeof val, err);
+}
+
+/* The number of tasks the controller's head records (0: no head yet), checked
+ * against the rows: CU_ETAMPER when the head was altered or a task deleted
+ * (or inserted) behind custos's back. */
+static int head_check(cu_vault *v, const char *controller_id, int64_t *out, cu_err *err)
+{
+    *out = 0;
+    char key[CU_ID_STRLEN + 16];
+    head_key(controller_id, key);
+    cu_buf b;
+    cu_buf_init(&b, 64);
+    int64_t head = 0;
+    int rc = cu_store_meta_get(v->store, key, &b, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        rc = CU_OK;
+    } else if (!rc) {
+        unsigned char mac[CU_HASH_BYTES];
+        uint64_t n = 0;
+        for (int i = 0; b.len == sizeof mac + 8 && i < 8; i++)
+            n = n << 8 | b.data[i];
+        head_mac(v, controller_id, (int64_t)n, mac);
+        if (b.len != sizeof mac + 8 || !cu_ct_equal(mac, b.data + 8, sizeof mac))
+            rc = cu_err_set(err, CU_ETAMPER, "meta %s has been altered", key);
+        else
+            head = (int64_t)n;
+    }
+    cu_buf_release(&b);
+    int64_t rows = 0;
+    if (!rc)
+        rc = cu_store_task_count(v->store, controller_id, &rows, err);
+    if (!rc && rows != head)
+        rc = cu_err_set(err, CU_ETAMPER,
+                        "tasks of controller %s have been altered: %lld rows, %lld raised",
+                        controller_id, (long long)rows, (long long)head);
+    if (!rc)
+        *out = head;
+    return rc;
+}
+
+/* ---- raising ---- */
+
+static bool source_ok(const char *s)
+{
+    size_t n = s ? strnlen(s, CU_TASK_MAX_SOURCE + 1) : 0;
+    if (n == 0 || n > CU_TASK_MAX_SOURCE)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+static bool detail_ok(const char *s)
+{
+    size_t n = strnlen(s, CU_TASK_MAX_DETAIL + 1);
+    if (n == 0 || n > CU_TASK_MAX_DETAIL)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int cu_task_raise(cu_vault *v, const cu_actor *a, const cu_task_raise_in *in,
+                  char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    const cu_task_reason *reason = cu_task_reason_find(in->reason);
+    if (!reason)
+        return cu_err_set(err, CU_EINVAL, "reason must be one of: phq9_item9, psfu_out_of_range");
+    if (!source_ok(in->source))
+        return cu_err_set(err, CU_EINVAL, "source must be 1-%d printable ASCII characters",
+                          CU_TASK_MAX_SOURCE);
+    if (in->detail && !detail_ok(in->detail))
+        return cu_err_set(err, CU_EINVAL,
+                          "detail must be 1-%d bytes of text without control characters",
+                          CU_TASK_MAX_DETAIL);
+    if (in->owner_username && !cu_actor_valid(in->owner_username))
+        return cu_err_set(err, CU_EINVAL, "owner must be a staff user name");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_TASK, "task.raise", err);
+    if (rc)
+        return rc;
+    cu_subject_rec subj;
+    cu_key dek;
+    bool have_key = false;
+    cu_task_rec t;
+    memset(&t, 0, sizeof t);
+    cu_buf sealed;
+    cu_buf_init(&sealed, CU_TASK_MAX_DETAIL + 256);
+    rc = cu_op_open_subject(v, &op, in->subject_id, &subj, err);
+    if (!rc && in->owner_username) {
+        /* A named owner: a clinician of the controller with the subject on
+         * their care list, so that the task can never be left with no one
+         * who may see it. */
+        cu_user_rec u;
+        bool on = false;
+        rc = cu_store_user_get(v->store, in->owner_username, NULL, &u, err);
+        if (rc == CU_ENOTFOUND || (!rc && (strcmp(u.controller_id, subj.controller_id) != 0 ||
+                                           !(cu_roles_parse(u.roles) & CU_ROLE_CLINICIAN) ||
+                                           u.disabled_at))) {
+            cu_err_clear(err);
+            rc = cu_err_set(err, CU_EINVAL, "owner %s is not a clinician of the controller",
+                            in->owner_username);
+        }
+        if (!rc && !(rc = cu_care_on_list(v, u.id, subj.id, &on, err)) && !on)
+            rc = cu_err_set(err, CU_EINVAL,
+                            "owner %s does not have subject %s on their care list",
+                            in->owner_username, subj.id);
+        if (!rc)
+            cu_strlcpy(t.owner_user_id, u.id, sizeof t.owner_user_id);
+        cu_wipe(&u, sizeof u);
+    }
+    int64_t head = 0;
+    if (!rc)
+        rc = head_check(v, subj.controller_id, &head, err);
+    if (!rc) {
+        cu_random_id(t.id);
+        cu_strlcpy(t.controller_id, subj.controller_id, sizeof t.controller_id);
+        cu_strlcpy(t.subject_id, subj.id, sizeof t.subject_id);
+        cu_strlcpy(t.kind, reason->kind, sizeof t.kind);
+        cu_strlcpy(t.reason, reason->code, sizeof t.reason);
+        cu_strlcpy(t.source, in->source, sizeof t.source);
+        cu_strlcpy(t.state, "open", sizeof t.state);
+        t.created_at = cu_now_us();
+    }
+    if (!rc && in->detail) {
+        if (!(rc = cu_op_subject_key(v, &op, subj.id, &dek, NULL, err))) {
+            have_key = true;
+            unsigned char ad[CU_AD_MAX];
+            size_t adlen = cu_ad_item(ad, subj.controller_id, subj.id, t.id, "task.detail",
+                                      subj.key_version);
+            if (cu_aead_seal(&dek, ad, adlen, in->detail, strlen(in->detail), &sealed))
+                rc = cu_err_set(err, CU_ENOMEM, "cannot seal the task's detail");
+            t.detail = sealed.data;
+            t.detail_len = sealed.len;
+        }
+    }
+    if (!rc) {
+        task_sign(v, &t);
+        rc = cu_store_task_insert(v->store, &t, err);
+    }
+    if (!rc)
+        rc = head_put(v, subj.controller_id, head + 1, err);
+    if (!rc) {
+        op.categories |= 1u << CU_CAT_HEALTH;
+        if (id_out)
+            memcpy(id_out, t.id, CU_ID_STRLEN);
+    }
+    if (have_key)
+        cu_key_wipe(&dek);
+    cu_buf_release(&sealed);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* ---- listing ---- */
+
+typedef struct list_ctx {
+    cu_vault *v;
+    const cu_actor *a;
+    const char *state;
+    cu_task_view_cb cb;
+    void *ctx;
+    cu_err *err;
+} list_ctx;
+
+static int list_row(void *ctx, const cu_task_rec *r)
+{
+    list_ctx *c = ctx;
+    /* Every row is checked before anything is decided about it: a task
+     * marked done in the database cannot drop out of the open list. */
+    int rc = task_check(c->v, r, c->err);
+    if (rc)
+        return rc;
+    if (c->state && strcmp(r->state, c->state) != 0)
+        return CU_OK;
+    if (c->a->user_id) {
+        if (r->owner_user_id[0] && strcmp(r->owner_user_id, c->a->user_id) != 0)
+            return CU_OK;
+        bool on = false;
+        if ((rc = cu_care_on_list(c->v, c->a->user_id, r->subject_id, &on, c->err)))
+            return rc;
+        if (!on)
+            return CU_OK;
+    }
+    cu_task_view t = {.rec = r, .reason = cu_task_reason_find(r->reason)};
+    if (!t.reason)
+        return cu_err_set(c->err, CU_ECORRUPT, "task %s has an unknown reason", r->id);
+    return c->cb(c->ctx, &t);
+}
+
+static bool state_valid(const char *s)
+{
+    return s && (strcmp(s, "open") == 0 || strcmp(s, "acknowledged") == 0 ||
+                 strcmp(s, "done") == 0);
+}
+
+int cu_task_list(cu_vault *v, const cu_actor *a, const char *controller_id, const char *state,
+                 cu_task_view_cb cb, void *ctx, cu_err *err)
+{
+    if (state && !state_valid(state))
+        return cu_err_set(err, CU_EINVAL, "state must be open, acknowledged or done");
+    const char *ctl = a->controller_id && *a->controller_id ? a->controller_id : controller_id;
+    if (!ctl || !cu_id_valid(ctl))
+        return cu_err_set(err, CU_EINVAL, "a controller id is required");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_TASK_LIST, "task.list", err);
+    if (rc)
+        return rc;
+    cu_strlcpy(op.controller_id, ctl, sizeof op.controller_id);
+    int64_t head;
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = head_check(v, ctl, &head, err);
+    if (!rc) {
+        list_ctx c = {.v = v, .a = a, .state = state, .cb = cb, .ctx = ctx, .err = err};
+        rc = cu_store_task_each(v->store, ctl, list_row, &c, err);
+        if (rc && !(err && err->code))
+            rc = cu_err_set(err, rc, "cannot list the tasks");
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* ---- acknowledging and closing ---- */
+
+static int task_move(cu_vault *v, const cu_actor *a, const char *task_id, bool done,
+                     cu_task_rec *out, cu_err *err)
+{
+    if (!task_id || !cu_id_valid(task_id))
+        return cu_err_set(err, CU_EINVAL, "a task id is required");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_TASK, done ? "task.done" : "task.ack", err);
+    if (rc)
+        return rc;
+    cu_task_rec t;
+    cu_subject_rec subj;
+    rc = cu_store_task_get(v->store, task_id, &t, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        rc = cu_err_set(err, CU_ENOTFOUND, "no task %s", task_id);
+    } else if (!rc) {
+        /* The subject's operation decides first (care list, controller), so
+         * that another controller's task is answered as not found. */
+        rc = cu_op_open_subject(v, &op, t.subject_id, &subj, err);
+        if (!rc)
+            rc = task_check(v, &t, err);
+        if (!rc)
+            rc = head_check(v, t.controller_id, &(int64_t){0}, err);
+        if (!rc && a->user_id && t.owner_user_id[0] && strcmp(t.owner_user_id, a->user_id)) {
+            op.rule = "not-task-owner";
+            rc = cu_err_set(err, CU_EDENIED, "refused (not-task-owner): task %s is another "
+                                             "clinician's", t.id);
+        }
+        if (!rc && strcmp(t.state, "done") == 0)
+            rc = cu_err_set(err, CU_ECONFLICT, "task %s is already done", t.id);
+        else if (!rc && !done && strcmp(t.state, "open") != 0)
+            rc = cu_err_set(err, CU_ECONFLICT, "task %s is already %s", t.id, t.state);
+        if (!rc) {
+            int64_t now = cu_now_us();
+            if (done) {
+                cu_strlcpy(t.state, "done", sizeof t.state);
+                cu_strlcpy(t.done_by, a->name, sizeof t.done_by);
+                t.done_at = now;
+            } else {
+                cu_strlcpy(t.state, "acknowledged", sizeof t.state);
+                cu_strlcpy(t.acked_by, a->name, sizeof t.acked_by);
+                t.acked_at = now;
+            }
+            task_sign(v, &t);
+            rc = cu_store_task_update(v->store, &t, err);
+        }
+        if (!rc && out) {
+            *out = t;
+            out->detail = NULL;
+            out->detail_len = 0;
+        }
+        cu_task_rec_release(&t);
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_task_ack(cu_vault *v, const cu_actor *a, const char *task_id, cu_task_rec *out,
+                cu_err *err)
+{
+    return task_move(v, a, task_id, false, out, err);
+}
+
+int cu_task_done(cu_vault *v, const cu_actor *a, const char *task_id, cu_task_rec *out,
+                 cu_err *err)
+{
+    return task_move(v, a, task_id, true, out, err);
+}

@@ -1,0 +1,2 @@
+-- 8: reserved for the questionnaires migration, which takes this number.
+SELECT 1;
