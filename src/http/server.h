@@ -48,6 +48,9 @@ typedef struct cu_server_config {
 } cu_server_config;
 
 void cu_server_config_default(cu_server_config *cfg);
+/* How many queued requests the store's thread takes into one group commit:
+ * the store's limit (cu_vault_batch_limit; 0: none), at most 256. */
+unsigned cu_server_batch_cap(unsigned store_limit);
 /* Parses "HOST:PORT" into cfg: HOST is a numeric IPv4 address, an IPv6
  * literal in brackets ("[::1]:8080") or a host name, resolved (getaddrinfo)
  * when the server starts, which listens on the first address it can bind. */
