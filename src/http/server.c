@@ -29,12 +29,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-#define MAX_BATCH 256
-
-unsigned cu_server_batch_cap(unsigned store_limit)
-{
-    return store_limit && store_limit < MAX_BATCH ? store_limit : MAX_BATCH;
-}
+#define MAX_BATCH CU_SERVER_MAX_BATCH
 
 typedef enum req_state {
     ST_BODY,         /* reading the body */
