@@ -444,13 +444,15 @@ static void run_batch(server *srv, req_ctx **batch, unsigned n)
         bool probed = false, retry = false;
         cu_err perr = {0}; /* a probe's own failure says more than the commit's */
         if (!batched && cu_vault_rerun(srv->vault, err.code, attempts)) {
-            cu_log_msg(CU_LOG_ERROR, "retry", "running the batch again (attempt %u of %d): %s",
+            cu_log_msg(CU_LOG_WARNING, "retry", "running the batch again (attempt %u of %d): %s",
                        attempts + 1, CU_TX_ATTEMPTS, err.msg);
             continue;
         }
         if (!batched) {
             cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
-            health_set(srv, true, "the store cannot begin a transaction", err.msg);
+            /* contention (every attempt aborted) is not a store that fails */
+            if (err.code != CU_ERETRY)
+                health_set(srv, true, "the store cannot begin a transaction", err.msg);
         }
         for (unsigned i = 0; i < n && !retry; i++) {
             if (batched && batch[i]->req.route.id == CU_R_HEALTHZ) {
@@ -490,7 +492,7 @@ static void run_batch(server *srv, req_ctx **batch, unsigned n)
             rc = cu_vault_batch_commit(srv->vault, &err);
         }
         if (rc && cu_vault_rerun(srv->vault, retry ? CU_ERETRY : rc, attempts)) {
-            cu_log_msg(CU_LOG_ERROR, "retry", "running the batch again (attempt %u of %d): %s",
+            cu_log_msg(CU_LOG_WARNING, "retry", "running the batch again (attempt %u of %d): %s",
                        attempts + 1, CU_TX_ATTEMPTS, err.msg);
             for (unsigned i = 0; i < n; i++)
                 req_rerun_reset(batch[i]);
