@@ -869,6 +869,12 @@ bool cu_vault_rerun(cu_vault *v, int rc, unsigned attempts)
         return false;
     if (attempts >= CU_TX_ATTEMPTS || cu_store_in_tx(v->store) || v->batch)
         return false;
+    /* An erasure of the undone attempt reached the erasure ledger: it is
+     * completed from the ledger (cu_erasure_catch_up, or the next open), as
+     * after any failure, not run again (it would find the ledger ahead of
+     * the store and refuse to write). */
+    if (v->ledger_ahead)
+        return false;
     cu_vault_backoff(attempts);
     return true;
 }

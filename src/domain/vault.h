@@ -88,8 +88,10 @@ unsigned cu_vault_batch_limit(const cu_vault *v);
  * (committed, or undone as a failure undoes it: audit head, caches). It
  * returns true when the attempt failed retryably (rc is CU_ERETRY, or CU_EIO
  * after a store call failed CU_ERETRY in it, the database refusing the rest
- * of an aborted transaction: see cu_store_take_retry), fewer than CU_TX_ATTEMPTS were made and no
- * transaction is open; it has then waited a short random time (a few
+ * of an aborted transaction: see cu_store_take_retry), fewer than
+ * CU_TX_ATTEMPTS were made, no transaction is open and no erasure of the
+ * attempt reached the erasure ledger (one that did is completed from the
+ * ledger, as after any failure); it has then waited a short random time (a few
  * milliseconds, longer after each attempt). It always clears the store's
  * note of a retryable failure. */
 #define CU_TX_ATTEMPTS 3

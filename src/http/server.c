@@ -499,9 +499,12 @@ static void run_batch(server *srv, req_ctx **batch, unsigned n)
             continue;
         }
         if (rc == CU_ERETRY || retry) {
-            /* Every attempt collided with another writer: nothing is stored. */
-            cu_log_msg(CU_LOG_ERROR, "error", "the batch was aborted by the database %d times; "
-                       "nothing of it was stored: %s", CU_TX_ATTEMPTS, err.msg);
+            /* Every attempt collided with another writer (or an erasure of
+             * it reached the erasure ledger, which completes it): nothing of
+             * the batch is stored. */
+            cu_log_msg(CU_LOG_ERROR, "error", "the database aborted the batch (attempt %u of %d), "
+                       "not run again; nothing of it was stored: %s", attempts, CU_TX_ATTEMPTS,
+                       err.msg);
             batch_unavailable(batch, n, "the change was not stored");
         } else if (rc) {
             /* Nothing of this batch is on disk: no request may report success. */

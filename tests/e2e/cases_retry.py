@@ -12,7 +12,9 @@ and `audit verify` and `verify` pass. A failure on every attempt: the
 command fails (exit 3) and the request answers 503, nothing of it is stored,
 and both checks pass."""
 
-from harness import registry, check, eq, dump
+import os
+
+from harness import registry, check, eq, dump, sql
 from fixtures import doc, new_store
 from http_client import Server, Staff, expect_status, expect_problem
 from cases_faults import (template, count_calls, table_changes, serve_counts,
@@ -209,3 +211,58 @@ def t_http_read(ctx):
     run_http_retry(ctx, "subject read over HTTP", cx,
                    lambda srv: srv.call("GET", "/v1/subjects/" + sid, token=tok, headers=HDR),
                    200, done)
+
+
+@case("retryable failures (HTTP): an erasure whose batch is aborted once at any store call "
+      "or commit is run again and answers 200, unless its erasure ledger entry was written "
+      "(then it answers 503 and is completed from the ledger at once); either way it is "
+      "erased once, the trail and rows verify, and a restart re-applies nothing")
+def t_http_erasure(ctx):
+    cx, ctl, sid = template(ctx)
+    st = Staff(cx)
+    st.controllers["T"] = ctl
+    st.token("dpo", "T", "dpo")
+    dpo = st.tokens["dpo"]["token"]
+    hdr = {"Custos-Purpose": "subject_rights"}
+    path = "/v1/subjects/%s/erasure" % sid
+
+    def erase(srv):
+        return srv.call("POST", path, {}, token=dpo, headers=hdr)
+    calls0, commits0 = serve_counts(ctx.copy_store(cx), lambda srv: None)
+    calls1, commits1 = serve_counts(ctx.copy_store(cx),
+                                    lambda srv: expect_status(erase(srv), 200, "erasure"))
+    outcomes = {"run again": 0, "completed from the ledger": 0}
+    for kind, n in [("call", k) for k in range(calls0 + 1, calls1 + 1, 2)] + \
+                   [("commit", k) for k in range(commits0 + 1, commits1 + 1)]:
+        what = "erasure over HTTP with store %s %d failed retryably once" % (kind, n)
+        c = ctx.copy_store(cx)
+        with Server(c, env={"CUSTOS_FAULT_AT": str(n), "CUSTOS_FAULT_KIND": kind,
+                            "CUSTOS_FAULT_ERROR": "retry"}) as srv:
+            r = erase(srv)
+            erased = sql(c.db, "SELECT erased_at IS NOT NULL FROM subjects WHERE id = ?",
+                         (sid,)) == [(1,)]
+            check(erased, what + ": not erased", r.describe())
+            if r.status == 200:
+                outcomes["run again"] += 1
+            else:
+                expect_problem(r, 503, what=what)
+                outcomes["completed from the ledger"] += 1
+            expect_status(erase(srv), 410, what + ": the erasure again")
+        if r.status == 200:
+            check(BATCH_RERUN in srv.stderr(), what + ": the log does not say it ran again",
+                  srv.stderr()[-2000:])
+        else:
+            check("re-applied 1 erasure" in srv.stderr(),
+                  what + ": not completed from the ledger at once", srv.stderr()[-2000:])
+        with open(os.path.join(c.store, "erasure.ledger")) as f:
+            eq(f.read().count(sid), 1, what + ": ledger entries for the subject")
+        verify_both(c, what)
+        # a restart finds nothing in the ledger the store lacks: nothing re-applied
+        n_ev = events(c)
+        with Server(c) as srv:
+            expect_status(srv.call("GET", "/healthz"), 200, what + ": health after a restart")
+        check("re-applied" not in srv.stderr(), what + ": a restart re-applied an erasure",
+              srv.stderr()[-2000:])
+        eq(events(c), n_ev, what + ": audit events after a restart")
+    check(outcomes["run again"] > 0 and outcomes["completed from the ledger"] > 0,
+          "faults neither before nor after the ledger entry", outcomes)
