@@ -86,6 +86,23 @@ int cli_open(cli *c, const char *via, cu_err *err);
 int cli_open_unsealed(cli *c, const char *via, cu_err *err);
 void cli_close(cli *c);
 
+/* A write whose transaction the database aborted to keep concurrent ones
+ * apart (CU_ERETRY, PostgreSQL) is run again whole, at most CU_TX_ATTEMPTS
+ * times (cu_vault_rerun); each re-run says so in a line on stderr.
+ *     CLI_RERUN(c, rc, &err, cu_subject_add(c->vault, ...));
+ * call is evaluated once per attempt, and must start from the same state
+ * each time (its outputs are overwritten; a collector is emptied first). */
+bool cli_rerun(cli *c, int rc, unsigned attempts, cu_err *err);
+#define CLI_RERUN(c, rc, err, call)                                                         \
+    do {                                                                                    \
+        unsigned cli_attempts_ = 0;                                                         \
+        if ((c)->vault)                                                                     \
+            (void)cu_vault_take_retry((c)->vault); /* a note from before the write */       \
+        do                                                                                  \
+            (rc) = (call);                                                                  \
+        while (cli_rerun((c), (rc), ++cli_attempts_, (err)));                               \
+    } while (0)
+
 /* Reads a file (or stdin for "-") of at most limit bytes. */
 int cli_read_input(const char *path, size_t limit, cu_buf *out, cu_err *err);
 

@@ -453,7 +453,8 @@ static int consent_change(cli *c, int argc, char **argv, bool given)
     if (!rc)
         rc = cli_open(c, given ? "consent give" : "consent withdraw", &err);
     if (!rc)
-        rc = cu_consent_record(c->vault, &c->actor, args[0], &in, id, NULL, NULL, &err);
+        CLI_RERUN(c, rc, &err,
+                  cu_consent_record(c->vault, &c->actor, args[0], &in, id, NULL, NULL, &err));
     cu_buf_release(&ev);
     if (rc)
         return cli_fail(c, &err);
@@ -609,7 +610,7 @@ int cmd_subject_restrict(cli *c, int argc, char **argv)
     cu_err err = {0};
     rc = cli_open(c, "subject restrict", &err);
     if (!rc)
-        rc = cu_subject_restrict(c->vault, &c->actor, id, !o.lift, &err);
+        CLI_RERUN(c, rc, &err, cu_subject_restrict(c->vault, &c->actor, id, !o.lift, &err));
     if (rc)
         return cli_fail(c, &err);
     if (c->json)
@@ -630,7 +631,8 @@ int cmd_subject_object(cli *c, int argc, char **argv)
     cu_err err = {0};
     rc = cli_open(c, "subject object", &err);
     if (!rc)
-        rc = cu_subject_object(c->vault, &c->actor, args[0], purpose, !o.lift, &err);
+        CLI_RERUN(c, rc, &err,
+                  cu_subject_object(c->vault, &c->actor, args[0], purpose, !o.lift, &err));
     if (rc)
         return cli_fail(c, &err);
     if (c->json)

@@ -129,7 +129,8 @@ static int subject_add(cli *c, int argc, char **argv)
     char id[CU_ID_STRLEN];
     rc = cli_open(c, "subject add", &err);
     if (!rc)
-        rc = cu_subject_add(c->vault, &c->actor, o.controller, o.kind, &doc, id, &err);
+        CLI_RERUN(c, rc, &err,
+                  cu_subject_add(c->vault, &c->actor, o.controller, o.kind, &doc, id, &err));
     cu_doc_release(&doc);
     if (rc)
         return cli_fail(c, &err);
@@ -155,7 +156,7 @@ static int subject_add_items(cli *c, int argc, char **argv)
     rc = ids ? cli_open(c, "subject add-items", &err)
              : cu_err_set(&err, CU_ENOMEM, "out of memory");
     if (!rc)
-        rc = cu_subject_add_items(c->vault, &c->actor, id, &doc, ids, &err);
+        CLI_RERUN(c, rc, &err, cu_subject_add_items(c->vault, &c->actor, id, &doc, ids, &err));
     size_t n = doc.n;
     cu_doc_release(&doc);
     if (rc) {
@@ -382,8 +383,10 @@ static int subject_rectify(cli *c, int argc, char **argv)
     json_t *tell = json_array();
     rc = cli_open(c, "subject rectify", &err);
     if (!rc)
-        rc = cu_subject_rectify_notify(c->vault, &c->actor, id, &doc, cu_json_collect_recipient,
-                                       tell, &err);
+        CLI_RERUN(c, rc, &err,
+                  (json_array_clear(tell),
+                   cu_subject_rectify_notify(c->vault, &c->actor, id, &doc,
+                                             cu_json_collect_recipient, tell, &err)));
     cu_doc_release(&doc);
     if (rc) {
         json_decref(tell);

@@ -78,6 +78,9 @@
     "  CUSTOS_FAULT_AT         make the Nth store call (or commit) fail (builds with\n"   \
     "                          -Dfault_injection only)\n"                               \
     "  CUSTOS_FAULT_KIND       what CUSTOS_FAULT_AT counts: call (default) or commit\n"  \
+    "  CUSTOS_FAULT_ERROR      retry: fail as a transaction the database aborted,\n"    \
+    "                          which is run again (default: an I/O error)\n"          \
+    "  CUSTOS_FAULT_TIMES      K: fail K calls (or commits) in a row (default 1)\n"    \
     "  CUSTOS_FAULT_COUNT      1: print at exit how many store calls were made\n"
 #else
 #define USAGE_FAULT_INJECTION ""

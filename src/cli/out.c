@@ -37,6 +37,16 @@ int cli_exit_status(cu_status code)
     return EXIT_INTERNAL;
 }
 
+bool cli_rerun(cli *c, int rc, unsigned attempts, cu_err *err)
+{
+    if (!c->vault || !cu_vault_rerun(c->vault, rc, attempts))
+        return false;
+    fprintf(stderr, "custos: %s; running it again (attempt %u of %d)\n",
+            err->msg[0] ? err->msg : cu_status_name(err->code), attempts + 1, CU_TX_ATTEMPTS);
+    cu_err_clear(err);
+    return true;
+}
+
 int cli_fail(const cli *c, const cu_err *err)
 {
     const char *msg = err->msg[0] ? err->msg : cu_status_name(err->code);
@@ -137,15 +147,28 @@ static int open_vault(cli *c, const char *via, bool unsealed_ok, cu_err *err)
     c->actor = (cu_actor){.name = c->user, .role = "operator", .purpose = c->purpose,
                           .via = c->via};
     int rc = cli_load_config(c, err);
-    if (!rc)
+    /* Opening runs transactions of its own (loading, recovery, the node's
+     * key): one the database aborted to keep concurrent ones apart is undone
+     * whole, and the opening is run again, as a write is (CLI_RERUN). */
+    for (unsigned attempts = 1; !rc; attempts++) {
         rc = unsealed_ok ? cu_vault_open_unsealed(c->store, c->key_file, &c->vault, err)
                          : cu_vault_open(c->store, c->key_file, &c->vault, err);
-    /* The bank-holiday calendar of the statutory clocks, when not the
-     * built-in one: a bad file is an error, never a silent fallback. */
-    if (!rc && c->holidays_file)
-        rc = cu_vault_use_holidays(c->vault, c->holidays_file, err);
-    if (!rc)
-        rc = set_node(c, err);
+        /* The bank-holiday calendar of the statutory clocks, when not the
+         * built-in one: a bad file is an error, never a silent fallback. */
+        if (!rc && c->holidays_file)
+            rc = cu_vault_use_holidays(c->vault, c->holidays_file, err);
+        if (!rc)
+            rc = set_node(c, err);
+        if (rc != CU_ERETRY || attempts >= CU_TX_ATTEMPTS)
+            break;
+        if (c->vault)
+            cli_close(c);
+        fprintf(stderr, "custos: %s; running it again (attempt %u of %d)\n", err->msg,
+                attempts + 1, CU_TX_ATTEMPTS);
+        cu_err_clear(err);
+        cu_vault_backoff(attempts);
+        rc = CU_OK;
+    }
     return rc;
 }
 

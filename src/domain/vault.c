@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/keyfile.h"
@@ -837,6 +838,49 @@ void cu_vault_batch_fail(cu_vault *v)
     cu_err e = {0};
     if (cu_vault_tx_begin(v, &e) != CU_OK)
         cu_err_clear(&e);
+}
+
+unsigned cu_vault_batch_limit(const cu_vault *v)
+{
+    return cu_store_batch_limit(v->store);
+}
+
+bool cu_vault_take_retry(cu_vault *v)
+{
+    return cu_store_take_retry(v->store);
+}
+
+void cu_vault_backoff(unsigned attempts)
+{
+    /* A few milliseconds, random, so that two writers that collided do not
+     * collide again in step: 1-4 ms after the first attempt, 2-7 after the
+     * second. */
+    uint32_t r = 0;
+    cu_random(&r, sizeof r);
+    unsigned shift = attempts > 1 && attempts < 8 ? attempts - 1 : 0;
+    long us = (long)(1000u << shift) * (1 + (long)(r % 3000u) / 1000) + (long)(r % 1000u);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = us * 1000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+bool cu_vault_rerun(cu_vault *v, int rc, unsigned attempts)
+{
+    bool noted = cu_store_take_retry(v->store);
+    /* An I/O failure after a retryable one: PostgreSQL refuses every later
+     * command of a transaction it aborted, and fails its commit. */
+    if (rc != CU_ERETRY && !(rc == CU_EIO && noted))
+        return false;
+    if (attempts >= CU_TX_ATTEMPTS || cu_store_in_tx(v->store) || v->batch)
+        return false;
+    /* An erasure of the undone attempt reached the erasure ledger: it is
+     * completed from the ledger (cu_erasure_catch_up, or the next open), as
+     * after any failure, not run again (it would find the ledger ahead of
+     * the store and refuse to write). */
+    if (v->ledger_ahead)
+        return false;
+    cu_vault_backoff(attempts);
+    return true;
 }
 
 int cu_vault_health_probe(cu_vault *v, cu_err *err)

@@ -72,6 +72,39 @@ const char *cu_vault_store_id(const cu_vault *v);
 CU_MUST_USE int cu_vault_batch_begin(cu_vault *v, cu_err *err);
 CU_MUST_USE int cu_vault_batch_commit(cu_vault *v, cu_err *err);
 void cu_vault_batch_abort(cu_vault *v);
+/* How many operations one batch may hold on this store's backend
+ * (cu_store_batch_limit): fewer on PostgreSQL, whose per-session cache of
+ * subtransactions (one per savepoint that writes) holds 64. */
+unsigned cu_vault_batch_limit(const cu_vault *v);
+
+/* Re-running a transaction the database aborted to keep concurrent ones
+ * apart (CU_ERETRY: a PostgreSQL serialisation failure or deadlock, at any
+ * statement, savepoint, release or the commit). The caller runs the whole
+ * transaction (an operation, a command's operations, a batch) at most
+ * CU_TX_ATTEMPTS times:
+ *     unsigned attempts = 0;
+ *     do rc = work(...); while (cu_vault_rerun(v, rc, ++attempts));
+ * cu_vault_rerun is called once the attempt's transaction has ended
+ * (committed, or undone as a failure undoes it: audit head, caches). It
+ * returns true when the attempt failed retryably (rc is CU_ERETRY, or CU_EIO
+ * after a store call failed CU_ERETRY in it, the database refusing the rest
+ * of an aborted transaction: see cu_store_take_retry), fewer than
+ * CU_TX_ATTEMPTS were made, no transaction is open and no erasure of the
+ * attempt reached the erasure ledger (one that did is completed from the
+ * ledger, as after any failure); it has then waited a short random time (a few
+ * milliseconds, longer after each attempt). It always clears the store's
+ * note of a retryable failure. */
+#define CU_TX_ATTEMPTS 3
+bool cu_vault_rerun(cu_vault *v, int rc, unsigned attempts);
+/* The wait before the next attempt (cu_vault_rerun's): a few random
+ * milliseconds, longer after each attempt. For a transaction run without a
+ * vault yet (the opening of one). */
+void cu_vault_backoff(unsigned attempts);
+/* Whether a store call failed CU_ERETRY since the last cu_vault_rerun or
+ * cu_vault_take_retry (which clears the note): inside a batch, after each
+ * operation, to stop the batch and run it again. */
+bool cu_vault_take_retry(cu_vault *v);
+
 /* Inside a batch: rewrites one meta row ("health_probe", the time), so that
  * the batch's commit has to append to the write-ahead log and sync it: a
  * commit that succeeds proves the store can write now. No personal data. */

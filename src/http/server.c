@@ -30,7 +30,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 
-#define MAX_BATCH 256
+#define MAX_BATCH CU_SERVER_MAX_BATCH
 
 typedef enum req_state {
     ST_BODY,         /* reading the body */
@@ -428,6 +428,122 @@ static void ledger_catch_up(server *srv)
                    (long long)n);
 }
 
+/* Makes a request of a batch that is run again as it was before its first
+ * run: no response, queued (its body and parsed request are kept). A
+ * sign-in's first step starts its state afresh; its last step reads only
+ * what the password check (on the HTTP thread) left there. */
+static void req_rerun_reset(req_ctx *r)
+{
+    cu_http_resp_release(&r->resp);
+    memset(&r->resp, 0, sizeof r->resp);
+    r->state = ST_QUEUED;
+    r->actor_id[0] = '\0';
+    r->actor_role[0] = '\0';
+}
+
+/* Every request of the batch answers 503: nothing of it is stored. */
+static void batch_unavailable(req_ctx **batch, unsigned n, const char *detail)
+{
+    for (unsigned i = 0; i < n; i++) {
+        cu_http_resp_release(&batch[i]->resp);
+        memset(&batch[i]->resp, 0, sizeof batch[i]->resp);
+        cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, detail);
+        batch[i]->resp.retry_after = 1;
+        batch[i]->state = ST_DONE;
+    }
+}
+
+/* Runs the requests of one batch in one transaction and commits it. When the
+ * database aborts the transaction to keep concurrent ones apart (CU_ERETRY:
+ * at the begin, in any request, or at the commit), the whole batch is undone
+ * and run again, at most CU_TX_ATTEMPTS times in all; after the last, every
+ * request of it answers 503. */
+static void run_batch(server *srv, req_ctx **batch, unsigned n)
+{
+    int64_t before = cu_vault_audit_seq(srv->vault);
+    (void)cu_vault_take_retry(srv->vault); /* a note from outside any batch */
+    for (unsigned attempts = 1;; attempts++) {
+        cu_err err = {0};
+        bool batched = cu_vault_batch_begin(srv->vault, &err) == CU_OK;
+        bool probed = false, retry = false;
+        cu_err perr = {0}; /* a probe's own failure says more than the commit's */
+        if (!batched && cu_vault_rerun(srv->vault, err.code, attempts)) {
+            cu_log_msg(CU_LOG_WARNING, "retry", "running the batch again (attempt %u of %d): %s",
+                       attempts + 1, CU_TX_ATTEMPTS, err.msg);
+            continue;
+        }
+        if (!batched) {
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
+            /* contention (every attempt aborted) is not a store that fails */
+            if (err.code != CU_ERETRY)
+                health_set(srv, true, "the store cannot begin a transaction", err.msg);
+        }
+        for (unsigned i = 0; i < n && !retry; i++) {
+            if (batched && batch[i]->req.route.id == CU_R_HEALTHZ) {
+                /* answered from the health once the batch has committed */
+                if (!probed && !perr.msg[0] && cu_vault_health_probe(srv->vault, &perr))
+                    cu_log_msg(CU_LOG_ERROR, "error", "health probe: %s", perr.msg);
+                probed = !perr.msg[0];
+                batch[i]->state = ST_DONE;
+            } else if (batched) {
+                cu_log_set_request(batch[i]->rid);
+                run_one(srv, batch[i]);
+                cu_log_set_request(NULL);
+                cu_strlcpy(batch[i]->actor_id, batch[i]->resp.actor_id,
+                           sizeof batch[i]->actor_id);
+                cu_strlcpy(batch[i]->actor_role, batch[i]->resp.actor_role,
+                           sizeof batch[i]->actor_role);
+            } else {
+                /* e.g. the store names a master key this server cannot find
+                 * yet: nothing was done, and a retry may succeed. */
+                cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, NULL);
+                batch[i]->resp.retry_after = 1;
+                batch[i]->state = ST_DONE;
+            }
+            /* A request's store call that failed retryably has aborted the
+             * transaction (on PostgreSQL every later command of it fails):
+             * the batch stops here. */
+            retry = batched && cu_vault_take_retry(srv->vault);
+        }
+        if (!batched)
+            return;
+        bool wrote = cu_vault_audit_seq(srv->vault) != before || probed;
+        int rc = CU_OK;
+        if (retry) {
+            cu_vault_batch_abort(srv->vault);
+            rc = cu_err_set(&err, CU_ERETRY, "a store call of the batch failed retryably");
+        } else {
+            rc = cu_vault_batch_commit(srv->vault, &err);
+        }
+        if (rc && cu_vault_rerun(srv->vault, retry ? CU_ERETRY : rc, attempts)) {
+            cu_log_msg(CU_LOG_WARNING, "retry", "running the batch again (attempt %u of %d): %s",
+                       attempts + 1, CU_TX_ATTEMPTS, err.msg);
+            for (unsigned i = 0; i < n; i++)
+                req_rerun_reset(batch[i]);
+            continue;
+        }
+        if (rc == CU_ERETRY || retry) {
+            /* Every attempt collided with another writer (or an erasure of
+             * it reached the erasure ledger, which completes it): nothing of
+             * the batch is stored. */
+            cu_log_msg(CU_LOG_ERROR, "error", "the database aborted the batch (attempt %u of %d), "
+                       "not run again; nothing of it was stored: %s", attempts, CU_TX_ATTEMPTS,
+                       err.msg);
+            batch_unavailable(batch, n, "the change was not stored");
+        } else if (rc) {
+            /* Nothing of this batch is on disk: no request may report success. */
+            cu_log_msg(CU_LOG_ERROR, "error", "commit failed: %s", err.msg);
+            health_set(srv, true, "the store cannot write", perr.msg[0] ? perr.msg : err.msg);
+            batch_unavailable(batch, n, "the change was not stored");
+        } else if (perr.msg[0]) {
+            health_set(srv, true, "the store cannot write", perr.msg);
+        } else if (wrote) {
+            health_set(srv, false, NULL, NULL); /* a durable write succeeded */
+        }
+        return;
+    }
+}
+
 static void *vault_thread(void *arg)
 {
     server *srv = arg;
@@ -454,8 +570,8 @@ static void *vault_thread(void *arg)
             break;
         }
         req_ctx *batch[MAX_BATCH];
-        unsigned n = 0;
-        while (srv->head && n < MAX_BATCH) {
+        unsigned n = 0, cap = cu_server_batch_cap(cu_vault_batch_limit(srv->vault));
+        while (srv->head && n < cap) {
             batch[n++] = srv->head;
             srv->head = srv->head->next;
         }
@@ -464,53 +580,7 @@ static void *vault_thread(void *arg)
         pthread_mutex_unlock(&srv->lock);
 
         int64_t before = cu_vault_audit_seq(srv->vault);
-        cu_err err = {0};
-        bool batched = cu_vault_batch_begin(srv->vault, &err) == CU_OK;
-        bool probed = false;
-        cu_err perr = {0}; /* a probe's own failure says more than the commit's */
-        if (!batched) {
-            cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
-            health_set(srv, true, "the store cannot begin a transaction", err.msg);
-        }
-        for (unsigned i = 0; i < n; i++) {
-            if (batched && batch[i]->req.route.id == CU_R_HEALTHZ) {
-                /* answered from the health once the batch has committed */
-                if (!probed && !perr.msg[0] && cu_vault_health_probe(srv->vault, &perr))
-                    cu_log_msg(CU_LOG_ERROR, "error", "health probe: %s", perr.msg);
-                probed = !perr.msg[0];
-                batch[i]->state = ST_DONE;
-            } else if (batched) {
-                cu_log_set_request(batch[i]->rid);
-                run_one(srv, batch[i]);
-                cu_log_set_request(NULL);
-                cu_strlcpy(batch[i]->actor_id, batch[i]->resp.actor_id,
-                           sizeof batch[i]->actor_id);
-                cu_strlcpy(batch[i]->actor_role, batch[i]->resp.actor_role,
-                           sizeof batch[i]->actor_role);
-            } else {
-                /* e.g. the store names a master key this server cannot find
-                 * yet: nothing was done, and a retry may succeed. */
-                cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, NULL);
-                batch[i]->resp.retry_after = 1;
-                batch[i]->state = ST_DONE;
-            }
-        }
-        bool wrote = cu_vault_audit_seq(srv->vault) != before || probed;
-        if (batched && cu_vault_batch_commit(srv->vault, &err)) {
-            /* Nothing of this batch is on disk: no request may report success. */
-            cu_log_msg(CU_LOG_ERROR, "error", "commit failed: %s", err.msg);
-            health_set(srv, true, "the store cannot write", perr.msg[0] ? perr.msg : err.msg);
-            for (unsigned i = 0; i < n; i++) {
-                cu_http_resp_release(&batch[i]->resp);
-                memset(&batch[i]->resp, 0, sizeof batch[i]->resp);
-                cu_api_problem(&batch[i]->resp, CU_P_UNAVAILABLE, "the change was not stored");
-                batch[i]->state = ST_DONE;
-            }
-        } else if (batched && perr.msg[0]) {
-            health_set(srv, true, "the store cannot write", perr.msg);
-        } else if (batched && wrote) {
-            health_set(srv, false, NULL, NULL); /* a durable write succeeded */
-        }
+        run_batch(srv, batch, n);
         cu_metrics_batch(n, cu_vault_audit_seq(srv->vault) - before);
         ledger_catch_up(srv);
         for (unsigned i = 0; i < n; i++) {

@@ -48,6 +48,13 @@ typedef struct cu_server_config {
 } cu_server_config;
 
 void cu_server_config_default(cu_server_config *cfg);
+/* How many queued requests the store's thread takes into one group commit:
+ * the store's limit (cu_vault_batch_limit; 0: none), at most 256. */
+#define CU_SERVER_MAX_BATCH 256
+static inline unsigned cu_server_batch_cap(unsigned store_limit)
+{
+    return store_limit && store_limit < CU_SERVER_MAX_BATCH ? store_limit : CU_SERVER_MAX_BATCH;
+}
 /* Parses "HOST:PORT" into cfg: HOST is a numeric IPv4 address, an IPv6
  * literal in brackets ("[::1]:8080") or a host name, resolved (getaddrinfo)
  * when the server starts, which listens on the first address it can bind. */

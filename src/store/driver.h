@@ -113,6 +113,9 @@ typedef struct cu_backend {
     void (*remove)(const char *location);
     /* The ending of the name of a copy backup writes. */
     const char *copy_suffix;
+    /* The most operations one batch may hold, each in a savepoint of its
+     * own (cu_store_batch_limit). */
+    unsigned batch_limit;
     /* Opens (create=false: the store must exist and hold a custos schema) or
      * creates (create=true: nothing custos may exist there) the store at
      * location, and applies pending migrations. */

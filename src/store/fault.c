@@ -14,7 +14,9 @@ static atomic_ullong calls;
 static atomic_ullong commits;
 static atomic_int ready;           /* 0 not read, 1 being read, 2 read */
 static unsigned long long fault_at; /* 0: no fault */
+static unsigned long long fault_times; /* how many in a row from fault_at (1 unless set) */
 static bool fault_commit;           /* CUSTOS_FAULT_KIND=commit */
+static int fault_code;              /* CUSTOS_FAULT_ERROR: CU_EIO, or CU_ERETRY for retry */
 
 static void print_count(void)
 {
@@ -43,6 +45,11 @@ static void read_env(void)
         fault_at = parse_count(getenv("CUSTOS_FAULT_AT"));
         const char *kind = getenv("CUSTOS_FAULT_KIND");
         fault_commit = kind && strcmp(kind, "commit") == 0;
+        const char *code = getenv("CUSTOS_FAULT_ERROR");
+        fault_code = code && strcmp(code, "retry") == 0 ? CU_ERETRY : CU_EIO;
+        fault_times = parse_count(getenv("CUSTOS_FAULT_TIMES"));
+        if (!fault_times)
+            fault_times = 1;
         const char *count = getenv("CUSTOS_FAULT_COUNT");
         if (count && strcmp(count, "1") == 0)
             (void)atexit(print_count);
@@ -53,6 +60,12 @@ static void read_env(void)
         ;
 }
 
+/* Whether the nth call (or commit) is one of those that fail. */
+static bool faulted(unsigned long long n)
+{
+    return fault_at && n >= fault_at && n - fault_at < fault_times;
+}
+
 int cu_store_fault(const char *what, cu_err *err)
 {
     if (atomic_load(&ready) != 2)
@@ -61,12 +74,12 @@ int cu_store_fault(const char *what, cu_err *err)
     unsigned long long n;
     if (is_commit) {
         n = atomic_fetch_add(&commits, 1) + 1;
-        if (fault_commit && n == fault_at)
-            return cu_err_set(err, CU_EIO, "injected fault at store commit %llu", n);
+        if (fault_commit && faulted(n))
+            return cu_err_set(err, fault_code, "injected fault at store commit %llu", n);
         return CU_OK;
     }
     n = atomic_fetch_add(&calls, 1) + 1;
-    if (!fault_commit && n == fault_at)
-        return cu_err_set(err, CU_EIO, "injected fault at store call %llu", n);
+    if (!fault_commit && faulted(n))
+        return cu_err_set(err, fault_code, "injected fault at store call %llu", n);
     return CU_OK;
 }

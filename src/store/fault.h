@@ -7,6 +7,15 @@
  *                             as a database error would: CU_EIO, "injected fault
  *                             at store call N" (or "at store commit N")
  *   CUSTOS_FAULT_KIND=call|commit   what N counts (default call)
+ *   CUSTOS_FAULT_ERROR=retry  the failure is CU_ERETRY instead, as when the
+ *                             database aborts a transaction to keep concurrent
+ *                             ones apart (a PostgreSQL serialisation failure
+ *                             or deadlock): the transaction is run again
+ *   CUSTOS_FAULT_TIMES=K      the K calls (or commits) from the Nth on fail,
+ *                             not only the Nth (default 1): with K at least
+ *                             the number of attempts, every attempt of a
+ *                             re-run transaction fails (each one's first call
+ *                             or commit after the failure is the next one)
  *   CUSTOS_FAULT_COUNT=1      at exit, print to stderr one line with how many
  *                             store calls and commits the process made
  * Every store call counts, commits included; only a statement run for the
@@ -21,7 +30,8 @@
 
 #ifdef CUSTOS_FAULT_INJECTION
 /* Counts one store call (what = "commit" counts a commit instead) and returns
- * CU_OK, or CU_EIO with err set when it is the one CUSTOS_FAULT_AT names. */
+ * CU_OK, or CU_EIO (CU_ERETRY) with err set when it is one CUSTOS_FAULT_AT
+ * and CUSTOS_FAULT_TIMES name. */
 int cu_store_fault(const char *what, cu_err *err);
 #else
 static inline int cu_store_fault(const char *what, cu_err *err)

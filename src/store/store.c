@@ -148,6 +148,26 @@ const char *cu_store_backend_name(const cu_store *s)
     return s->be->name;
 }
 
+unsigned cu_store_batch_limit(const cu_store *s)
+{
+    return s->be->batch_limit;
+}
+
+bool cu_store_take_retry(cu_store *s)
+{
+    bool r = s->retry;
+    s->retry = false;
+    return r;
+}
+
+/* Notes a retryable failure (cu_store_take_retry) and passes rc on. */
+static int noted(cu_store *s, int rc)
+{
+    if (rc == CU_ERETRY)
+        s->retry = true;
+    return rc;
+}
+
 static void auth_changed(cu_store *s)
 {
     s->auth_epoch++;
@@ -163,7 +183,7 @@ int cu_store_begin(cu_store *s, cu_err *err)
     if (!rc)
         rc = s->be->begin(s->conn, &changes, err);
     if (rc)
-        return rc;
+        return noted(s, rc);
     s->in_tx = true;
     s->auth_written = false;
     /* Another connection's commit may have changed anything: seen here,
@@ -206,7 +226,7 @@ int cu_store_commit(cu_store *s, cu_err *err)
         rc = s->be->commit(s->conn, err);
     if (rc) {
         cu_store_rollback(s);
-        return rc;
+        return noted(s, rc);
     }
     s->in_tx = false;
     s->auth_written = false;
@@ -231,13 +251,13 @@ bool cu_store_in_tx(const cu_store *s)
 int cu_store_savepoint(cu_store *s, cu_err *err)
 {
     int rc = cu_store_fault("statement", err);
-    return rc ? rc : s->be->savepoint(s->conn, err);
+    return noted(s, rc ? rc : s->be->savepoint(s->conn, err));
 }
 
 int cu_store_release(cu_store *s, cu_err *err)
 {
     int rc = cu_store_fault("statement", err);
-    return rc ? rc : s->be->release(s->conn, err);
+    return noted(s, rc ? rc : s->be->release(s->conn, err));
 }
 
 void cu_store_rollback_to(cu_store *s)
@@ -285,12 +305,12 @@ int cu_st_run(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *a
     /* The undoing of a failed transaction, whose error nobody sees (err
      * NULL), is never failed. */
     if (err && cu_store_fault("statement", err))
-        return err->code;
+        return noted(s, err->code);
     if (s->decls[id].flags & CU_STMT_AUTH)
         auth_changed(s);
     cu_err e;
     cu_err_clear(&e);
-    int rc = s->be->run(s->conn, id, args, nargs, cb, ctx, changed, &e);
+    int rc = noted(s, s->be->run(s->conn, id, args, nargs, cb, ctx, changed, &e));
     if (rc && e.code) {
         if (e.code == CU_ECORRUPT)
             return cu_err_set(err, e.code, "%s (%s)", e.msg, what);

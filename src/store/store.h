@@ -115,6 +115,18 @@ uint64_t cu_store_auth_epoch(const cu_store *s);
 CU_MUST_USE int cu_store_savepoint(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_release(cu_store *s, cu_err *err);
 void cu_store_rollback_to(cu_store *s);
+/* Whether a store call (a statement, begin, savepoint, release or commit)
+ * has failed CU_ERETRY since the last call of this: the database aborted a
+ * transaction to keep concurrent ones apart, and the whole transaction may
+ * be run again once it is undone. Clears the note. A caller that swallows
+ * the failure of one call (and later gets another error, PostgreSQL refusing
+ * every command of an aborted transaction) still learns why. */
+bool cu_store_take_retry(cu_store *s);
+/* How many operations (savepoints) one batch may hold on this backend:
+ * PostgreSQL keeps the subtransactions of a transaction in a per-session
+ * cache of 64, and more slow down every other session; SQLite has no such
+ * limit. */
+unsigned cu_store_batch_limit(const cu_store *s);
 /* Compacts the store's write log: what committed transactions wrote is moved
  * into the store proper and the log is emptied, so that no old copy of an
  * overwritten (erased) value stays in the log. CU_OK too when another

@@ -64,6 +64,7 @@ import cases_pgharness  # noqa: E402
 import cases_nodes  # noqa: E402
 import cases_faults  # noqa: E402
 import cases_tasks  # noqa: E402
+import cases_retry  # noqa: E402
 
 
 def main():
@@ -106,7 +107,8 @@ def main():
                 cases_database,
                 cases_pgharness,
                 cases_faults,
-                cases_tasks):
+                cases_tasks,
+                cases_retry):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

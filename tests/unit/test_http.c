@@ -22,6 +22,8 @@
 #include "http/log.h"
 #include "http/problem.h"
 #include "http/router.h"
+#include "http/server.h"
+#include "store/driver.h"
 
 #define SUBJ "0b6f8a3e-4c1d-4e2f-9a7b-1c2d3e4f5a6b"
 #define PSN "psn_0123456789abcdef0123456789abcdef"
@@ -498,6 +500,19 @@ static void test_request_ids(void **state)
     assert_string_not_equal(a, b);
 }
 
+/* A group commit takes at most the store's limit of requests: fewer than
+ * PostgreSQL's 64 cached subtransactions on PostgreSQL, 256 on SQLite. */
+static void test_batch_cap(void **state)
+{
+    (void)state;
+    assert_int_equal(cu_server_batch_cap(cu_backend_pg.batch_limit), cu_backend_pg.batch_limit);
+    assert_true(cu_server_batch_cap(cu_backend_pg.batch_limit) < 64);
+    assert_int_equal(cu_server_batch_cap(cu_backend_sqlite.batch_limit), 256);
+    assert_int_equal(cu_server_batch_cap(1), 1);
+    assert_int_equal(cu_server_batch_cap(0), 256);
+    assert_int_equal(cu_server_batch_cap(100000), 256);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -515,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_log_lines),
         cmocka_unit_test(test_log_text_one_line),
         cmocka_unit_test(test_request_ids),
+        cmocka_unit_test(test_batch_cap),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }

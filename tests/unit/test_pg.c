@@ -530,6 +530,83 @@ static void test_serialisation_failure_is_retry(void **state)
     B->close(a);
 }
 
+typedef struct deadlock_run {
+    void *conn;
+    int rc;
+    cu_err err;
+} deadlock_run;
+
+static void *run_put_k2(void *arg)
+{
+    deadlock_run *d = arg;
+    d->rc = B->run(d->conn, ST_META_PUT, (const cu_val[]){cu_vt("k2"), cu_vb0("a2", 2)}, 2,
+                   NULL, NULL, NULL, &d->err);
+    return NULL;
+}
+
+/* Two connections each hold a row the other then wants: PostgreSQL aborts
+ * the one that waited first (it runs the deadlock check first) with 40P01,
+ * which the backend maps to CU_ERETRY, like a serialisation failure. */
+static void test_deadlock_is_retry(void **state)
+{
+    (void)state;
+    void *a = open_ok(true);
+    cu_err err = {0};
+    assert_int_equal(RUN(a, ST_META_PUT, NULL, NULL, NULL, cu_vt("k1"), cu_vb0("v1", 2)), CU_OK);
+    assert_int_equal(RUN(a, ST_META_PUT, NULL, NULL, NULL, cu_vt("k2"), cu_vb0("v2", 2)), CU_OK);
+    must(cu_pg_exec(a, "BEGIN", "test", &err), &err, "begin");
+    assert_int_equal(RUN(a, ST_META_PUT, NULL, NULL, NULL, cu_vt("k1"), cu_vb0("a1", 2)), CU_OK);
+    PGconn *t = raw_connect(), *watch = raw_connect();
+    raw_exec(t, "BEGIN");
+    raw_exec(t, "UPDATE meta SET value = '\\x7432'::bytea WHERE key = 'k2'");
+    long long t_pid = raw_int(t, "SELECT pg_backend_pid()");
+    /* a waits for k2 first ... */
+    deadlock_run d = {.conn = a};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, run_put_k2, &d), 0);
+    char q[256];
+    snprintf(q, sizeof q,
+             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+             "AND pid <> %lld AND datname = current_database()", t_pid);
+    for (int i = 0; i < 500 && raw_int(watch, q) < 1; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(raw_int(watch, q), 1);
+    /* ... then t waits for k1: a deadlock, found by a's check. */
+    assert_int_equal(PQsendQuery(t, "UPDATE meta SET value = '\\x7431'::bytea WHERE key = 'k1'"),
+                     1);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(d.rc, CU_ERETRY);
+    assert_non_null(strstr(d.err.msg, "40P01"));
+    must(cu_pg_exec(a, "ROLLBACK", "test", &err), &err, "rollback");
+    /* t, no longer blocked, has its update */
+    PGresult *r;
+    bool t_ok = false;
+    while ((r = PQgetResult(t))) {
+        t_ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+    }
+    assert_true(t_ok);
+    raw_exec(t, "ROLLBACK");
+    PQfinish(t);
+    PQfinish(watch);
+    B->close(a);
+}
+
+/* PostgreSQL caches 64 subtransactions per session; a batch takes one
+ * savepoint per operation, so its limit stays below that, and the server
+ * takes no more requests into one batch (cu_server_batch_cap is tested
+ * against it in test_http). */
+static void test_batch_limit_below_subtransaction_cache(void **state)
+{
+    (void)state;
+    assert_true(B->batch_limit > 0);
+    assert_true(B->batch_limit < 64);
+    assert_true(B->batch_limit <= 48);
+    assert_int_equal(cu_backend_sqlite.batch_limit, 256);
+}
+
 static void test_unreachable_is_unavailable(void **state)
 {
     (void)state;
@@ -909,6 +986,8 @@ int main(void)
         cmocka_unit_test_setup(test_begin_serialises_writers, setup),
         cmocka_unit_test_setup(test_change_counter, setup),
         cmocka_unit_test_setup(test_serialisation_failure_is_retry, setup),
+        cmocka_unit_test_setup(test_deadlock_is_retry, setup),
+        cmocka_unit_test_setup(test_batch_limit_below_subtransaction_cache, setup),
         cmocka_unit_test_setup(test_unreachable_is_unavailable, setup),
         cmocka_unit_test_setup(test_lost_connection, setup),
         cmocka_unit_test_setup(test_column_type_checked, setup),

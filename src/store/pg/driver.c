@@ -859,6 +859,10 @@ const cu_backend cu_backend_pg = {
     .exists = pg_exists,
     .remove = pg_remove,
     .copy_suffix = ".pgdump",
+    /* Each savepoint that writes takes a subtransaction id; past 64 in one
+     * transaction the server's per-session cache overflows and every
+     * session's visibility checks go to pg_subtrans. 48 leaves a margin. */
+    .batch_limit = 48,
     .open = pg_open,
     .close = pg_close,
     .run = pg_run,

@@ -470,6 +470,7 @@ const cu_backend cu_backend_sqlite = {
     .exists = sq_exists,
     .remove = sq_remove,
     .copy_suffix = ".db",
+    .batch_limit = 256,
     .open = sq_open,
     .close = sq_close,
     .run = sq_run,
