@@ -87,6 +87,8 @@ typedef enum cu_act {
     CU_ACT_REQUESTS,      /* verify, clock, decide, fulfil and read rights requests */
     CU_ACT_EXPORT,        /* a subject access package or a portability export */
     CU_ACT_DISCLOSE,      /* record or read a subject's disclosures to recipients */
+    CU_ACT_QUESTIONNAIRE, /* add a questionnaire definition */
+    CU_ACT_QUESTIONNAIRE_READ, /* list and read questionnaire definitions */
     CU_ACT_COUNT
 } cu_act;
 

@@ -168,4 +168,44 @@ CU_MUST_USE int cu_questionnaire_score(const cu_questionnaire *q, const cu_q_ans
                                        const int64_t *submitted_total, cu_q_result *out,
                                        cu_err *err);
 
+/* ---- stored, versioned (questionnaires.c) ----
+ * Store-wide definitions, url + version unique, each an audited operation
+ * (CU_ACT_QUESTIONNAIRE to add: dpo, admin, the operator;
+ * CU_ACT_QUESTIONNAIRE_READ to list and show: every role). The stored
+ * document is the canonical JSON, bound by its hash; the row's code covers
+ * url, version, hash, status, time and author, so a definition changed in
+ * the database (its weights, say) is refused (CU_ETAMPER) wherever it is
+ * read. */
+struct cu_vault;
+struct cu_actor;
+
+typedef struct cu_questionnaire_info {
+    char url[CU_Q_MAX_URL + 1];
+    char version[65];
+    char status[16];
+    char added_by[128];
+    char hash[2 * 32 + 1];   /* hex BLAKE2b-256 of the canonical document */
+    int64_t added_at;
+} cu_questionnaire_info;
+typedef int (*cu_questionnaire_info_cb)(void *ctx, const cu_questionnaire_info *i);
+
+/* Parses doc and stores it. The same content under the same url and version
+ * again is success with *added false; other content under them is
+ * CU_ECONFLICT ("... already exists with different content; give it a new
+ * version"), storing nothing. */
+CU_MUST_USE int cu_questionnaire_add(struct cu_vault *v, const struct cu_actor *a, const void *doc,
+                                     size_t n, cu_questionnaire_info *out, bool *added,
+                                     cu_err *err);
+/* Every stored version, checked, by url then time added. */
+CU_MUST_USE int cu_questionnaire_list(struct cu_vault *v, const struct cu_actor *a,
+                                      cu_questionnaire_info_cb cb, void *ctx, cu_err *err);
+/* The stored document of one version (NULL: the one added last), checked,
+ * appended to out. */
+CU_MUST_USE int cu_questionnaire_show(struct cu_vault *v, const struct cu_actor *a,
+                                      const char *url, const char *version, cu_buf *out,
+                                      cu_questionnaire_info *info, cu_err *err);
+/* The stored definition, checked and parsed, for scoring. */
+CU_MUST_USE int cu_questionnaire_load(struct cu_vault *v, const char *url, const char *version,
+                                      cu_questionnaire **out, cu_err *err);
+
 #endif

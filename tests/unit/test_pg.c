@@ -214,6 +214,7 @@ static void test_create_migrates_and_reopens(void **state)
     /* The tables of the last migration are there. */
     assert_int_equal(raw_int(t, "SELECT count(*) FROM disclosures"), 0);
     assert_int_equal(raw_int(t, "SELECT count(mac) FROM requests"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM questionnaires"), 0);
     conn = open_ok(false);
     B->close(conn);
     /* A second init on the same database is refused and changes nothing. */
