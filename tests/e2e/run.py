@@ -63,6 +63,7 @@ import cases_database  # noqa: E402
 import cases_pgharness  # noqa: E402
 import cases_nodes  # noqa: E402
 import cases_faults  # noqa: E402
+import cases_questionnaire  # noqa: E402
 
 
 def main():
@@ -104,7 +105,8 @@ def main():
                 cases_defects,
                 cases_database,
                 cases_pgharness,
-                cases_faults):
+                cases_faults,
+                cases_questionnaire):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE
