@@ -526,7 +526,7 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
         return bad(c, r, "only a group has nested items");
     if (sub) {
         if (depth + 1 >= CU_Q_MAX_DEPTH)
-            return cu_err_set(c->err, CU_EINVAL, "%s: groups nested deeper than %d", r,
+            return cu_err_set(c->err, CU_EINVAL, "%s: items nested more than %d levels deep", r,
                               CU_Q_MAX_DEPTH);
         return items(c, sub, p, self, depth + 1);
     }

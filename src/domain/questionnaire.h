@@ -36,7 +36,7 @@
 /* Limits (docs/questionnaires.md). */
 #define CU_Q_MAX_BYTES (256 * 1024)
 #define CU_Q_MAX_ITEMS 200       /* in all, nested included */
-#define CU_Q_MAX_DEPTH 4         /* nesting of groups */
+#define CU_Q_MAX_DEPTH 4         /* levels of items, groups included */
 #define CU_Q_MAX_OPTIONS 50      /* per item */
 #define CU_Q_MAX_WHEN 16         /* enableWhen conditions per item */
 #define CU_Q_MAX_CODES 8         /* code[] entries */

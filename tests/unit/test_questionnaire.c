@@ -262,7 +262,7 @@ static void test_malformed_json_and_limits(void **state)
                     "\"type\":\"group\",\"item\":[{\"linkId\":\"c\",\"type\":\"group\",\"item\":"
                     "[{\"linkId\":\"d\",\"type\":\"group\",\"item\":[{\"linkId\":\"e\",\"type\":"
                     "\"string\"}]}]}]}]}]}",
-               "item[0].item[0].item[0].item[0].item: groups nested deeper than 4");
+               "item[0].item[0].item[0].item[0].item: items nested more than 4 levels deep");
     expect_bad(HEAD "\"item\":[{\"linkId\":\"a\",\"type\":\"group\"}]}",
                "item[0].item: required for a group");
     /* More items than allowed. */
