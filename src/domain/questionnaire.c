@@ -40,8 +40,12 @@ static int only_keys(pctx *c, json_t *o, const char *const *allowed, const char 
         for (size_t i = 0; allowed[i] && !ok; i++)
             ok = strcmp(k, allowed[i]) == 0;
         if (!ok) {
+            /* The name goes into a one-line message: only a plain one. */
+            bool plain = strlen(k) <= 64;
+            for (const char *s = k; plain && *s; s++)
+                plain = *s >= 0x20 && *s < 0x7f;
             char p[PATH_MAX_LEN];
-            path_key(p, path, strlen(k) > 64 ? "(a long name)" : k);
+            path_key(p, path, plain ? k : "(a member with an unusual name)");
             return bad(c, p, "not allowed here");
         }
     }
@@ -1132,7 +1136,10 @@ int cu_questionnaire_score(const cu_questionnaire *q, const cu_q_answer *a, size
         size_t k = cu_questionnaire_find(q, a[i].link_id);
         if (k == SIZE_MAX)
             return cu_err_set(err, CU_EINVAL, "answers[%zu]: the questionnaire has no item %.64s",
-                              i, a[i].link_id);
+                              i, strlen(a[i].link_id) <= CU_Q_MAX_LINKID &&
+                                         charset_ok(a[i].link_id, "._-")
+                                     ? a[i].link_id
+                                     : "(an invalid linkId)");
         const cu_q_item *it = &q->items[k];
         if (by[k])
             return cu_err_set(err, CU_EINVAL, "answers[%zu]: item %s is answered twice", i,

@@ -128,6 +128,7 @@ static const bad_case BAD[] = {
     {"item.2.linkId", NULL, "item[2].linkId: required"},
     {"item.1.type", "\"quantity\"", "item[1].type: must be group, display"},
     {"item.1.hidden", "true", "item[1].hidden: not allowed here"},
+    {"item.1.hid\x7f" "den", "true", "item[1].(a member with an unusual name): not allowed here"},
     {"item.1.repeats", "true", "item[1].repeats: must be false"},
     {"item.1.required", "\"yes\"", "item[1].required: must be true or false"},
     {"item.0.required", "true", "item[0].required: a display item takes no answer"},
@@ -558,6 +559,8 @@ static void test_answers_refused(void **state)
     /* An unknown item; a display item. */
     a[n] = (cu_q_answer){.link_id = "phq9-11", .kind = CU_QV_CODE, .s = LEVELS[0]};
     expect_refused(q, a, n + 1, "the questionnaire has no item phq9-11");
+    a[n] = (cu_q_answer){.link_id = "phq9\n11", .kind = CU_QV_CODE, .s = LEVELS[0]};
+    expect_refused(q, a, n + 1, "the questionnaire has no item (an invalid linkId)");
     a[n] = (cu_q_answer){.link_id = "phq9-intro", .kind = CU_QV_STRING, .s = "x"};
     expect_refused(q, a, n + 1, "item phq9-intro takes no answer");
     /* Item 10 is not enabled when every problem is "Not at all". */
