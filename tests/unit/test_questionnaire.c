@@ -13,19 +13,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testdir.h"
+#include "vault_fixture.h"
+
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
+#include "domain/input.h"
 #include "domain/questionnaire.h"
 #include "util/err.h"
-
-#define CHECK(cond, ...)                                                                    \
-    do {                                                                                    \
-        if (!(cond))                                                                        \
-            fail_msg(__VA_ARGS__);                                                          \
-    } while (0)
 
 static const char *LEVELS[4] = {"LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"};
 
@@ -617,8 +617,82 @@ static void test_psfu_rules(void **state)
     cu_questionnaire_free(q);
 }
 
+/* ---- stored: roles, versions, loading ---- */
+
+typedef struct fx {
+    char root[64];
+    char store[PATH_MAX];
+    char db[PATH_MAX + 16];
+    cu_vault *v;
+    cu_err err;
+    char ctl[CU_ID_STRLEN];
+} fx;
+
+static int count_one(void *ctx, const cu_questionnaire_info *i)
+{
+    (void)i;
+    ++*(int *)ctx;
+    return CU_OK;
+}
+
+static int stored(fx *f)
+{
+    int n = 0;
+    OK(f, cu_questionnaire_list(f->v, &OPERATOR, count_one, &n, &f->err));
+    return n;
+}
+
+static void test_stored_roles(void **state)
+{
+    (void)state;
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    assert_int_equal(VAULT_FIXTURE_OPEN(f, "questionnaire"), 0);
+    size_t n;
+    char *doc = slurp("phq-9.json", &n);
+    cu_questionnaire_info info;
+    bool added = true;
+    /* Staff who may not add: refused, nothing stored. */
+    static const char *const refused[] = {"clinician", "care_admin", "analyst", "auditor"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        cu_actor a = {.name = "staff", .role = refused[i], .purpose = "administration",
+                      .via = "unit test", .controller_id = f->ctl};
+        FAILS(f, CU_EDENIED, cu_questionnaire_add(f->v, &a, doc, n, &info, &added, &f->err));
+        CHECK(strstr(f->err.msg, "role-not-permitted"), "%s: %s", refused[i], f->err.msg);
+        assert_int_equal(stored(f), 0);
+        /* ... but may read. */
+        int seen = 0;
+        OK(f, cu_questionnaire_list(f->v, &a, count_one, &seen, &f->err));
+    }
+    cu_actor dpo = {.name = "dpo", .role = "dpo", .purpose = "administration",
+                    .via = "unit test", .controller_id = f->ctl};
+    OK(f, cu_questionnaire_add(f->v, &dpo, doc, n, &info, &added, &f->err));
+    assert_true(added);
+    assert_string_equal(info.added_by, "dpo");
+    OK(f, cu_questionnaire_add(f->v, &OPERATOR, doc, n, &info, &added, &f->err));
+    assert_false(added);
+    assert_int_equal(stored(f), 1);
+    /* Loaded back, it scores as the file does. */
+    cu_questionnaire *q = NULL;
+    OK(f, cu_questionnaire_load(f->v, "urn:custos:questionnaire:phq-9", NULL, &q, &f->err));
+    int w[9] = {3, 3, 3, 3, 3, 3, 3, 3, 3};
+    cu_q_result r = score(q, "phq9", w, 9, NULL);
+    assert_int_equal(r.total, 27);
+    cu_questionnaire_free(q);
+    FAILS(f, CU_ENOTFOUND,
+          cu_questionnaire_load(f->v, "urn:custos:questionnaire:phq-9", "2", &q, &f->err));
+    assert_null(q);
+    free(doc);
+    cu_vault_close(f->v);
+    testdir_remove(f->root);
+    free(f);
+}
+
 int main(void)
 {
+    if (cu_crypto_init())
+        return 1;
+    cu_input_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_malformed_documents),
         cmocka_unit_test(test_malformed_json_and_limits),
@@ -631,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_submitted_total),
         cmocka_unit_test(test_answers_refused),
         cmocka_unit_test(test_psfu_rules),
+        cmocka_unit_test(test_stored_roles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
