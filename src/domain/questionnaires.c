@@ -2,6 +2,7 @@
  * (questionnaire.h): add, list, show, load, each through the choke point and
  * each row checked by its code. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/integrity.h"
@@ -215,3 +216,63 @@ int cu_questionnaire_load(cu_vault *v, const char *url, const char *version,
     cu_buf_release(&doc);
     return rc;
 }
+
+/* ---- custos verify (integrity.h) ---- */
+
+typedef struct qn_seal {
+    char url[CU_Q_MAX_URL + 1], version[65];
+    unsigned char mac[CU_HASH_BYTES];
+} qn_seal;
+
+typedef struct qn_walk {
+    cu_vault *v;
+    bool seal;
+    cu_row_report_cb report;
+    void *rctx;
+    int64_t rows;
+    qn_seal *p;
+    size_t n;
+} qn_walk;
+
+static int walk_row(void *ctx, const cu_questionnaire_row *r)
+{
+    qn_walk *w = ctx;
+    w->rows++;
+    char row[CU_Q_MAX_URL + 66];
+    snprintf(row, sizeof row, "%.255s|%.64s", r->url, r->version);
+    if (w->seal) {
+        qn_seal *np = realloc(w->p, (w->n + 1) * sizeof *np);
+        if (!np)
+            return CU_ENOMEM;
+        w->p = np;
+        cu_strlcpy(np[w->n].url, r->url, sizeof np[w->n].url);
+        cu_strlcpy(np[w->n].version, r->version, sizeof np[w->n].version);
+        cu_mac m;
+        qn_mac(w->v, r, &m);
+        cu_mac_final(&m, np[w->n].mac);
+        w->n++;
+        return CU_OK;
+    }
+    cu_err e = {0};
+    if (qn_check(w->v, r, &e) == CU_OK)
+        return CU_OK;
+    return w->report(w->rctx, "questionnaires", row,
+                     r->mac_len ? "altered" : "forged (no row code)");
+}
+
+static int qn_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rctx,
+                          int64_t *rows, cu_err *err)
+{
+    qn_walk w = {.v = v, .seal = seal, .report = report, .rctx = rctx};
+    int rc = cu_store_questionnaire_each(v->store, true, walk_row, &w, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot walk the questionnaires");
+    for (size_t i = 0; !rc && i < w.n; i++)
+        rc = cu_store_questionnaire_set_mac(v->store, w.p[i].url, w.p[i].version, w.p[i].mac,
+                                            CU_HASH_BYTES, err);
+    free(w.p);
+    *rows = w.rows;
+    return rc;
+}
+
+const cu_row_family cu_questionnaire_rows = {.name = "questionnaires", .walk = qn_family_walk};

@@ -59,3 +59,10 @@ int cu_store_questionnaire_each(cu_store *s, bool with_documents, cu_questionnai
     return cu_st_run(s, with_documents ? ST_QN_ALL : ST_QN_EACH, "listing questionnaires",
                      CU_NOARGS, qn_row, &k, NULL, err);
 }
+
+int cu_store_questionnaire_set_mac(cu_store *s, const char *url, const char *version,
+                                   const unsigned char *mac, size_t n, cu_err *err)
+{
+    return cu_st_exec1(s, ST_QN_MAC, "sealing a questionnaire",
+                       CU_ARGS(cu_vt(url), cu_vt(version), cu_vmac(mac, n)), err);
+}

@@ -43,7 +43,7 @@ enum cu_stmt_id {
     ST_NODE_KEY_PUT, ST_NODE_KEY_GET, ST_NODE_KEY_EACH, ST_NODE_KEY_MAC,
     ST_LEDGER_ADD, ST_LEDGER_EACH, ST_JOB_GET, ST_JOB_PUT, ST_SESS_PURGE,
     /* questionnaires (SQLite migration 9, PostgreSQL 8): versioned definitions */
-    ST_QN_INSERT, ST_QN_GET, ST_QN_LATEST, ST_QN_EACH, ST_QN_ALL,
+    ST_QN_INSERT, ST_QN_GET, ST_QN_LATEST, ST_QN_EACH, ST_QN_ALL, ST_QN_MAC,
     ST_COUNT,
 };
 

@@ -526,6 +526,10 @@ CU_MUST_USE int cu_store_questionnaire_get(cu_store *s, const char *url, const c
 CU_MUST_USE int cu_store_questionnaire_each(cu_store *s, bool with_documents,
                                             cu_questionnaire_row_cb cb, void *ctx, cu_err *err);
 
+/* Sets one row's code (custos verify --seal). */
+CU_MUST_USE int cu_store_questionnaire_set_mac(cu_store *s, const char *url, const char *version,
+                                               const unsigned char *mac, size_t n, cu_err *err);
+
 /* An opaque change counter as cu_store_begin last read it: a number that
  * changes whenever another connection has committed, so cached state (parsed
  * policies, the master key in use) may be stale. Only equality means

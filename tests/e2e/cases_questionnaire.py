@@ -200,6 +200,8 @@ def t_tamper(ctx):
     sql_exec(cx.db, ("UPDATE questionnaires SET document = ? WHERE url = ?", (forged, url)))
     cx.fails(1, "questionnaire", "show", url, says=altered)
     cx.fails(1, "questionnaire", "list", says=altered)
+    r = cx.run("verify")
+    check(r.rc == 1 and "questionnaires %s|1: altered" % url in r.err, "verify", r.describe())
     # The document and its hash: the row code no longer matches.
     h = hashlib.blake2b(forged, digest_size=32).digest()
     sql_exec(cx.db, ("UPDATE questionnaires SET document = ?, hash = ? WHERE url = ?",
@@ -207,10 +209,13 @@ def t_tamper(ctx):
     cx.fails(1, "questionnaire", "show", url, says=altered)
     # Re-adding the genuine document does not launder the forged row.
     cx.fails(1, "questionnaire", "add", os.path.join(QDIR, "phq-9.json"), says=altered)
-    # A row with no code is a forged row; so is a retired one made active.
+    # A row with no code is a forged row; a status changed is an altered one.
     sql_exec(cx.db, ("UPDATE questionnaires SET document = ?, hash = ?, mac = NULL "
                      "WHERE url = ?", (bytes(original[0]), bytes(original[1]), url)))
     cx.fails(1, "questionnaire", "show", url, says=altered)
     gad = SHIPPED["gad-7.json"]
-    sql_exec(cx.db, ("UPDATE questionnaires SET added_by = ? WHERE url = ?", ("someone", gad)))
+    sql_exec(cx.db, ("UPDATE questionnaires SET status = ? WHERE url = ?", ("retired", gad)))
     cx.fails(1, "questionnaire", "show", gad, says="questionnaires %s|1 has been altered" % gad)
+    r = cx.run("verify")
+    check(r.rc == 1 and "questionnaires %s|1: altered" % gad in r.err
+          and "questionnaires %s|1: forged (no row code)" % url in r.err, "verify", r.describe())

@@ -19,5 +19,8 @@ const cu_stmt_entry cu_pg_sql_questionnaires[] = {
                   "", QN_SHAPE, 0}},
     {ST_QN_ALL, {"SELECT " QN_COLUMNS " FROM questionnaires ORDER BY url, added_at, version",
                  "", QN_SHAPE, 0}},
+    /* custos verify --seal: the row's code recomputed. */
+    {ST_QN_MAC, {"UPDATE questionnaires SET mac = $3 WHERE url = $1 AND version = $2",
+                 "ttb", "", CU_STMT_WRITE}},
     {ST_COUNT, {0}},
 };
