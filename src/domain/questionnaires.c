@@ -24,6 +24,18 @@ static void qn_mac(cu_vault *v, const cu_questionnaire_row *r, cu_mac *m)
     cu_mac_str(m, r->added_by);
 }
 
+/* A url or version read from the database, for a one-line message: as it
+ * is when plain, else a placeholder (the row may have been written by
+ * anyone). */
+static const char *plain(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f || n >= max)
+            return "(unprintable)";
+    return n ? s : "(empty)";
+}
+
 static int qn_check(cu_vault *v, const cu_questionnaire_row *r, cu_err *err)
 {
     cu_mac m;
@@ -36,7 +48,7 @@ static int qn_check(cu_vault *v, const cu_questionnaire_row *r, cu_err *err)
     }
     if (!ok)
         return cu_err_set(err, CU_ETAMPER, "questionnaires %.200s|%.64s has been altered",
-                          r->url, r->version);
+                          plain(r->url, CU_Q_MAX_URL), plain(r->version, 64));
     return CU_OK;
 }
 
@@ -239,7 +251,8 @@ static int walk_row(void *ctx, const cu_questionnaire_row *r)
     qn_walk *w = ctx;
     w->rows++;
     char row[CU_Q_MAX_URL + 66];
-    snprintf(row, sizeof row, "%.255s|%.64s", r->url, r->version);
+    snprintf(row, sizeof row, "%.255s|%.64s", plain(r->url, CU_Q_MAX_URL),
+             plain(r->version, 64));
     if (w->seal) {
         qn_seal *np = realloc(w->p, (w->n + 1) * sizeof *np);
         if (!np)

@@ -219,3 +219,8 @@ def t_tamper(ctx):
     r = cx.run("verify")
     check(r.rc == 1 and "questionnaires %s|1: altered" % gad in r.err
           and "questionnaires %s|1: forged (no row code)" % url in r.err, "verify", r.describe())
+    # A url rewritten with a line break is named, but not echoed.
+    sql_exec(cx.db, ("UPDATE questionnaires SET url = ? WHERE url = ?", (gad + "\nx", gad)))
+    r = cx.run("verify")
+    check(r.rc == 1 and "questionnaires (unprintable)|1: altered" in r.err
+          and "\nx" not in r.err.replace("\ncustos:", ""), "verify", r.describe())
