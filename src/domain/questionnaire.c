@@ -19,14 +19,22 @@ static int bad(pctx *c, const char *path, const char *what)
     return cu_err_set(c->err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
 }
 
+/* A path longer than PATH_MAX_LEN (items nest at most CU_Q_MAX_DEPTH deep,
+ * so only through long member names) ends in "...". */
+static void truncated(char out[PATH_MAX_LEN], int n)
+{
+    if (n < 0 || n >= PATH_MAX_LEN)
+        memcpy(out + PATH_MAX_LEN - 4, "...", 4);
+}
+
 static void path_key(char out[PATH_MAX_LEN], const char *base, const char *key)
 {
-    snprintf(out, PATH_MAX_LEN, "%s%s%s", base, *base ? "." : "", key);
+    truncated(out, snprintf(out, PATH_MAX_LEN, "%s%s%s", base, *base ? "." : "", key));
 }
 
 static void path_idx(char out[PATH_MAX_LEN], const char *base, const char *key, size_t i)
 {
-    snprintf(out, PATH_MAX_LEN, "%s%s%s[%zu]", base, *base ? "." : "", key, i);
+    truncated(out, snprintf(out, PATH_MAX_LEN, "%s%s%s[%zu]", base, *base ? "." : "", key, i));
 }
 
 /* Every member of o must be one of allowed (NULL-terminated). */
@@ -251,7 +259,7 @@ static int option_weight(pctx *c, json_t *a, const char *p, cu_q_option *o)
         return bad(c, p, "must be a non-empty array");
     for (size_t i = 0; i < json_array_size(a); i++) {
         char q[PATH_MAX_LEN], r[PATH_MAX_LEN];
-        snprintf(q, sizeof q, "%s[%zu]", p, i);
+        truncated(q, snprintf(q, sizeof q, "%s[%zu]", p, i));
         json_t *e = json_array_get(a, i);
         static const char *const keys[] = {"url", "valueDecimal", "valueInteger", NULL};
         if (!json_is_object(e))
