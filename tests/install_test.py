@@ -157,6 +157,15 @@ def check_install(build, tmp):
             and os.path.isfile(at) and filecmp.cmp(at, os.path.join(ROOT, "deploy", src), False)
     tap(ok, "custos.env and nginx-custos.conf are installed as examples, unchanged",
         "%s %s" % (env, nginx))
+    ok, got = True, []
+    for src in ("phq-9.json", "gad-7.json", "psfu-example.json"):
+        d, at = there(src)
+        got.append(d)
+        ok = ok and d is not None \
+            and d.endswith("/share/doc/custos/examples/questionnaires/" + src) \
+            and os.path.isfile(at) \
+            and filecmp.cmp(at, os.path.join(ROOT, "questionnaires", src), False)
+    tap(ok, "the shipped questionnaires are installed as examples, unchanged", " ".join(map(str, got)))
     if not (binary and page and unit and os.path.isfile(page_at or "")):
         return
 

@@ -178,6 +178,8 @@ int cmd_consent(cli *c, int argc, char **argv);
 int cmd_subject_restrict(cli *c, int argc, char **argv);
 int cmd_subject_object(cli *c, int argc, char **argv);
 int cmd_subject_rights(cli *c, int argc, char **argv);
+/* cli/cmd_questionnaire.c */
+int cmd_questionnaire(cli *c, int argc, char **argv);
 /* cli/cmd_requests.c */
 int cmd_requests(cli *c, int argc, char **argv);
 /* cli/cmd_tasks.c */

@@ -31,6 +31,7 @@
     "  subject erase ID             crypto-shred a subject\n" \
     "  subject restrict|object|rights ID   restriction (Art 18) and objection (Art 21)\n" \
     "  policy check|apply|show|history     the controller's policy (docs/policy.md)\n" \
+    "  questionnaire add|list|show  questionnaire definitions (docs/questionnaires.md)\n" \
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n" \
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n" \
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n" \
@@ -123,6 +124,7 @@ static const subcmd cmds[] = {
     {"erasure", cmd_erasure}, {"backup", cmd_backup},   {"restore", cmd_restore},
     {"sar", cmd_sar},         {"disclose", cmd_disclose},
     {"disclosures", cmd_disclosures}, {"verify", cmd_verify}, {"tasks", cmd_tasks},
+    {"questionnaire", cmd_questionnaire},
 };
 
 /* The manual page (custos --help-man): the parts of the usage above, each

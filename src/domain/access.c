@@ -106,6 +106,8 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_DISCLOSE] = "subject.disclose",
         [CU_ACT_TASK] = "task.change",
         [CU_ACT_TASK_LIST] = "task.list",
+        [CU_ACT_QUESTIONNAIRE] = "questionnaire.add",
+        [CU_ACT_QUESTIONNAIRE_READ] = "questionnaire.read",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -137,6 +139,9 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_TASK_LIST:
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
+            break;
+        case CU_ACT_QUESTIONNAIRE_READ:
+            d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         /* Care: reading and recording it, on the care list or under
          * break-glass (an emergency needs the record and must be able to
@@ -182,6 +187,9 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
             d = (cu_access_decision){.allow = true, .categories = DEMOGRAPHIC,
                                      .basis = "role"};
             break;
+        case CU_ACT_QUESTIONNAIRE_READ:
+            d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
+            break;
         default:
             break;
         }
@@ -207,6 +215,10 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;
+        case CU_ACT_QUESTIONNAIRE:
+        case CU_ACT_QUESTIONNAIRE_READ:
+            d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
+            break;
         default:
             break;
         }
@@ -215,6 +227,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         if (r->act == CU_ACT_SUBJECT_READ || r->act == CU_ACT_LIST)
             d = (cu_access_decision){.allow = true, .pseudonymise = true,
                                      .categories = CLINICAL, .basis = "role"};
+        else if (r->act == CU_ACT_QUESTIONNAIRE_READ)
+            d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         break;
     case CU_ROLE_AUDITOR:
         switch (r->act) {
@@ -222,6 +236,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_AUDIT_READ:
         case CU_ACT_AUDIT_VERIFY:
         case CU_ACT_BREAK_GLASS_REVIEW:
+        case CU_ACT_QUESTIONNAIRE_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         default:
@@ -229,7 +244,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         }
         break;
     case CU_ROLE_ADMIN:
-        if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY || r->act == CU_ACT_POLICY)
+        if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY || r->act == CU_ACT_POLICY ||
+            r->act == CU_ACT_QUESTIONNAIRE || r->act == CU_ACT_QUESTIONNAIRE_READ)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         break;
     }

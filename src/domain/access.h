@@ -89,6 +89,8 @@ typedef enum cu_act {
     CU_ACT_DISCLOSE,      /* record or read a subject's disclosures to recipients */
     CU_ACT_TASK,          /* raise, acknowledge or close a clinical task of one subject */
     CU_ACT_TASK_LIST,     /* list the clinical tasks of one's controller */
+    CU_ACT_QUESTIONNAIRE, /* add a questionnaire definition */
+    CU_ACT_QUESTIONNAIRE_READ, /* list and read questionnaire definitions */
     CU_ACT_COUNT
 } cu_act;
 

@@ -18,6 +18,7 @@ static const cu_row_family *const families[] = {
     &cu_consent_rows,
     &cu_request_rows,
     &cu_node_rows,
+    &cu_questionnaire_rows,
     NULL, /* end */
 };
 

@@ -64,6 +64,8 @@ extern const cu_row_family cu_consent_rows;
 extern const cu_row_family cu_request_rows;
 /* node keys (node.c) */
 extern const cu_row_family cu_node_rows;
+/* questionnaire definitions (questionnaires.c) */
+extern const cu_row_family cu_questionnaire_rows;
 
 /* Checks every authenticated row of a sealed store; *bad counts the rows
  * reported, *rows those looked at. CU_ETAMPER (with err naming the first bad

@@ -42,6 +42,8 @@ enum cu_stmt_id {
     /* nodes (migration 7): node keys, the erasure ledger, once-per-cluster jobs */
     ST_NODE_KEY_PUT, ST_NODE_KEY_GET, ST_NODE_KEY_EACH, ST_NODE_KEY_MAC,
     ST_LEDGER_ADD, ST_LEDGER_EACH, ST_JOB_GET, ST_JOB_PUT, ST_SESS_PURGE,
+    /* questionnaires (SQLite migration 9, PostgreSQL 8): versioned definitions */
+    ST_QN_INSERT, ST_QN_GET, ST_QN_LATEST, ST_QN_EACH, ST_QN_ALL, ST_QN_MAC,
     /* tasks (SQLite migration 10, PostgreSQL 9): clinical tasks */
     ST_TASK_INSERT, ST_TASK_UPDATE, ST_TASK_GET, ST_TASK_EACH, ST_TASK_COUNT,
     ST_COUNT,

@@ -510,6 +510,38 @@ CU_MUST_USE int cu_store_policy_get(cu_store *s, const char *controller_id, int6
  * is NULL. */
 CU_MUST_USE int cu_store_policy_each(cu_store *s, const char *controller_id,
                                      cu_policy_row_cb cb, void *ctx, cu_err *err);
+/* ---- questionnaires (store/questionnaires.c) ----
+ * Versioned questionnaire definitions, store-wide: url + version is unique.
+ * The document is the canonical JSON, bound by its hash; the row code covers
+ * url, version, hash, status, time and author. */
+typedef struct cu_questionnaire_row {
+    const char *url, *version;
+    const unsigned char *hash;
+    size_t hash_len;
+    const void *document;      /* NULL in listings */
+    size_t document_len;
+    const char *status;
+    int64_t added_at;
+    const char *added_by;
+    const unsigned char *mac;  /* NULL when none */
+    size_t mac_len;
+} cu_questionnaire_row;
+typedef int (*cu_questionnaire_row_cb)(void *ctx, const cu_questionnaire_row *r);
+/* CU_ECONFLICT when url + version exists. */
+CU_MUST_USE int cu_store_questionnaire_insert(cu_store *s, const cu_questionnaire_row *r,
+                                              cu_err *err);
+/* One version, or the one added last when version is NULL; CU_ENOTFOUND. */
+CU_MUST_USE int cu_store_questionnaire_get(cu_store *s, const char *url, const char *version,
+                                           cu_questionnaire_row_cb cb, void *ctx, cu_err *err);
+/* Every stored version, by url then time added; with documents when
+ * with_documents. */
+CU_MUST_USE int cu_store_questionnaire_each(cu_store *s, bool with_documents,
+                                            cu_questionnaire_row_cb cb, void *ctx, cu_err *err);
+
+/* Sets one row's code (custos verify --seal). */
+CU_MUST_USE int cu_store_questionnaire_set_mac(cu_store *s, const char *url, const char *version,
+                                               const unsigned char *mac, size_t n, cu_err *err);
+
 /* An opaque change counter as cu_store_begin last read it: a number that
  * changes whenever another connection has committed, so cached state (parsed
  * policies, the master key in use) may be stale. Only equality means

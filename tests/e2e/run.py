@@ -65,6 +65,7 @@ import cases_nodes  # noqa: E402
 import cases_faults  # noqa: E402
 import cases_tasks  # noqa: E402
 import cases_retry  # noqa: E402
+import cases_questionnaire  # noqa: E402
 
 
 def main():
@@ -108,7 +109,8 @@ def main():
                 cases_pgharness,
                 cases_faults,
                 cases_tasks,
-                cases_retry):
+                cases_retry,
+                cases_questionnaire):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -188,6 +188,30 @@ static void test_deny_by_default(void **state)
     }
 }
 
+/* Questionnaire definitions: only the DPO and the admin (and the operator)
+ * add them; every role may read them; no category comes with either. */
+static void test_questionnaire_roles(void **state)
+{
+    (void)state;
+    static const char A[] = "11111111-1111-4111-8111-111111111111";
+    for (unsigned role = CU_ROLE_CLINICIAN; role <= CU_ROLE_ADMIN; role <<= 1) {
+        cu_access_req add = {.roles = role, .actor_controller = A,
+                             .act = CU_ACT_QUESTIONNAIRE, .target_controller = ""};
+        cu_access_decision d = cu_access_decide(&add);
+        bool may = role == CU_ROLE_DPO || role == CU_ROLE_ADMIN;
+        assert_int_equal(d.allow, may);
+        if (!may)
+            assert_string_equal(d.rule, "role-not-permitted");
+        cu_access_req rd = add;
+        rd.act = CU_ACT_QUESTIONNAIRE_READ;
+        d = cu_access_decide(&rd);
+        assert_true(d.allow);
+        assert_int_equal(d.categories, 0);
+    }
+    cu_access_req op = {.roles = CU_ROLE_OPERATOR, .act = CU_ACT_QUESTIONNAIRE};
+    assert_true(cu_access_decide(&op).allow);
+}
+
 static void test_role_names(void **state)
 {
     (void)state;
@@ -352,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_other_controller_concealed),
         cmocka_unit_test(test_deny_by_default),
         cmocka_unit_test(test_role_names),
+        cmocka_unit_test(test_questionnaire_roles),
         cmocka_unit_test(test_pseudonymous_roles),
         cmocka_unit_test(test_break_glass_reason),
     };

@@ -141,7 +141,7 @@ static void test_index_rejects_duplicates_and_gaps(void **state)
     static const cu_stmt_entry *const all[] = {
         cu_pg_sql_meta,   cu_pg_sql_subjects, cu_pg_sql_items,   cu_pg_sql_audit,
         cu_pg_sql_staff,  cu_pg_sql_policy,   cu_pg_sql_consent, cu_pg_sql_requests,
-        cu_pg_sql_disclosures, cu_pg_sql_nodes, cu_pg_sql_tasks,
+        cu_pg_sql_disclosures, cu_pg_sql_nodes, cu_pg_sql_questionnaires, cu_pg_sql_tasks,
     };
     const size_t n = sizeof all / sizeof all[0];
     cu_err err = {0};
@@ -215,6 +215,7 @@ static void test_create_migrates_and_reopens(void **state)
     assert_int_equal(raw_int(t, "SELECT count(*) FROM disclosures"), 0);
     assert_int_equal(raw_int(t, "SELECT count(*) FROM tasks"), 0);
     assert_int_equal(raw_int(t, "SELECT count(mac) FROM requests"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM questionnaires"), 0);
     conn = open_ok(false);
     B->close(conn);
     /* A second init on the same database is refused and changes nothing. */

@@ -208,6 +208,7 @@ static void test_old_store_migrates(void **state)
     f->s = NULL;
     /* Back to version 6: what migrations 7 to 10 added goes. */
     raw_exec(f->db, "DROP TABLE tasks; DROP TABLE schema_version; DROP TABLE node_keys; "
+                    "DROP TABLE questionnaires; "
                     "DROP TABLE erasure_ledger; DROP TABLE jobs; "
                     "ALTER TABLE audit_head DROP COLUMN node; "
                     "ALTER TABLE audit_checkpoints DROP COLUMN node; PRAGMA user_version = 6");

@@ -17,6 +17,7 @@ extern const cu_stmt_entry cu_pg_sql_items[];
 extern const cu_stmt_entry cu_pg_sql_audit[];
 extern const cu_stmt_entry cu_pg_sql_staff[];
 extern const cu_stmt_entry cu_pg_sql_policy[];
+extern const cu_stmt_entry cu_pg_sql_questionnaires[];
 extern const cu_stmt_entry cu_pg_sql_consent[];
 extern const cu_stmt_entry cu_pg_sql_requests[];
 extern const cu_stmt_entry cu_pg_sql_disclosures[];

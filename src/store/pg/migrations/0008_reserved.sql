@@ -1,2 +1,0 @@
--- 8: reserved for the questionnaires migration, which takes this number.
-SELECT 1;

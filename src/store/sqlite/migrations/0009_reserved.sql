@@ -1,2 +1,0 @@
--- 9: reserved for the questionnaires migration, which takes this number.
-SELECT 1;
