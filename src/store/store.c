@@ -164,6 +164,7 @@ int cu_store_begin(cu_store *s, cu_err *err)
         rc = s->be->begin(s->conn, &changes, err);
     if (rc)
         return rc;
+    s->tx_seq++;
     s->in_tx = true;
     s->auth_written = false;
     /* Another connection's commit may have changed anything: seen here,
@@ -181,6 +182,7 @@ int cu_store_begin_read(cu_store *s, cu_err *err)
 {
     int rc = s->be->begin_read(s->conn, err);
     if (!rc) {
+        s->tx_seq++;
         s->in_tx = true;
         s->auth_written = false;
     }
@@ -195,6 +197,11 @@ uint64_t cu_store_auth_epoch(const cu_store *s)
 int64_t cu_store_change_counter(const cu_store *s)
 {
     return s->changes;
+}
+
+uint64_t cu_store_tx_seq(const cu_store *s)
+{
+    return s->tx_seq;
 }
 
 int cu_store_commit(cu_store *s, cu_err *err)
@@ -288,6 +295,8 @@ int cu_st_run(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *a
         return err->code;
     if (s->decls[id].flags & CU_STMT_AUTH)
         auth_changed(s);
+    if (!s->in_tx && (s->decls[id].flags & CU_STMT_WRITE))
+        s->tx_seq++; /* a transaction of its own */
     cu_err e;
     cu_err_clear(&e);
     int rc = s->be->run(s->conn, id, args, nargs, cb, ctx, changed, &e);

@@ -28,6 +28,7 @@ struct cu_store {
     uint64_t auth_epoch;   /* see cu_store_auth_epoch */
     int64_t changes;       /* the change counter the last begin read */
     bool have_changes;     /* changes holds a value read by a begin */
+    uint64_t tx_seq;       /* see cu_store_tx_seq */
 };
 
 /* The arguments of a statement: CU_ARGS(cu_vt(id), cu_vi(at)) expands to an

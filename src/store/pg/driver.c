@@ -676,7 +676,7 @@ static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nar
         return rc;
     bool ran = false;
     rc = prepare(c, id, err);
-    if (!rc && c->in_tx && !cb && !changed && deferrable(id)) {
+    if (!rc && c->in_tx && !own_tx && !cb && !changed && deferrable(id)) {
         rc = defer_stmt(c, id, &p, (int)strlen(d->params), err);
         c->wrote = true;
         return rc;
