@@ -554,6 +554,15 @@ static void test_unreachable_is_unavailable(void **state)
     assert_null(strstr(err.msg, "s3cr3t"));
 }
 
+/* An audit event row (seq) as the store appends it. */
+static int run_audit_insert(void *conn, int64_t seq, cu_err *err)
+{
+    static const unsigned char body[] = {1, 2, 3}, hash[32] = {9};
+    const cu_val a[] = {cu_vi(seq), cu_vi(1), cu_vt("actor"), cu_vt(NULL),
+                        cu_vb0(body, sizeof body), cu_vb0(hash, sizeof hash)};
+    return B->run(conn, ST_AUDIT_INSERT, a, 6, NULL, NULL, NULL, err);
+}
+
 static void kill_victim(void)
 {
     PGconn *t = raw_connect();
@@ -600,6 +609,28 @@ static void test_lost_connection(void **state)
     assert_int_equal(RUN(a, ST_META_GET, collect_blob, &got, NULL, cu_vt("k")), CU_OK);
     assert_int_equal(got.n, 1); /* the value before the lost transaction */
     B->rollback(a);
+    /* Lost with commands queued: the next statement and the commit fail
+     * unavailable, and nothing of the transaction is written. */
+    must(B->begin(a, NULL, &err), &err, "begin");
+    must(B->savepoint(a, &err), &err, "savepoint");
+    assert_int_equal(RUN(a, ST_META_PUT, NULL, NULL, NULL, cu_vt("q"), cu_vb0("1", 1)), CU_OK);
+    must(B->release(a, &err), &err, "release");
+    must(run_audit_insert(a, 1, &err), &err, "queued append");
+    kill_victim();
+    err = (cu_err){0};
+    assert_int_equal(B->run(a, ST_META_GET, (const cu_val[]){cu_vt("k")}, 1, NULL, NULL, NULL,
+                            &err),
+                     CU_EUNAVAILABLE);
+    err = (cu_err){0};
+    assert_int_equal(B->commit(a, &err), CU_EUNAVAILABLE);
+    B->rollback(a);
+    PGconn *t = raw_connect();
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key = 'q'"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events"), 0);
+    PQfinish(t);
+    must(B->begin(a, NULL, &err), &err, "begin after loss");
+    must(run_audit_insert(a, 1, &err), &err, "queued append");
+    must(B->commit(a, &err), &err, "commit after loss");
     B->close(a);
 }
 
@@ -887,15 +918,6 @@ static void test_bytes_stop_and_savepoint(void **state)
     assert_non_null(strstr(err.msg, "pg_dump"));
     assert_int_equal(B->compact_log(c, &err), CU_OK);
     B->close(c);
-}
-
-/* An audit event row (seq) as the store appends it. */
-static int run_audit_insert(void *conn, int64_t seq, cu_err *err)
-{
-    static const unsigned char body[] = {1, 2, 3}, hash[32] = {9};
-    const cu_val a[] = {cu_vi(seq), cu_vi(1), cu_vt("actor"), cu_vt(NULL),
-                        cu_vb0(body, sizeof body), cu_vb0(hash, sizeof hash)};
-    return B->run(conn, ST_AUDIT_INSERT, a, 6, NULL, NULL, NULL, err);
 }
 
 /* Inside a transaction, savepoints, releases and the audit append are
