@@ -15,6 +15,10 @@
  * another connection (another node) shows as a different number, while this
  * connection's own commits do not.
  *
+ * Inside a transaction, savepoints, releases, undos and the audit trail's
+ * two writes are queued and sent in one pipeline with the next statement or
+ * the commit (deferred commands, below).
+ *
  * Error messages name the operation, the statement id and the SQLSTATE,
  * never a value, the server's own message (it may quote one) or the URL.
  */
@@ -401,7 +405,12 @@ static int bind_params(const cu_stmt_decl *d, enum cu_stmt_id id, const cu_val *
  * queued command fails, the server skips the rest of the pipeline; the
  * failure is what that next call returns, and what every call after it
  * returns until the rollback (c->broken): the transaction cannot commit, so
- * nothing of it is written. */
+ * nothing of it is written.
+ *
+ * The connection stays blocking: every queued command answers with a few
+ * bytes, and only the last command of a pipeline can answer with many, after
+ * everything has been written, so neither side can fill its socket buffer
+ * while the other waits to write. */
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
 static const char SQL_RELEASE[] = "RELEASE SAVEPOINT op";
