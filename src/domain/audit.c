@@ -251,6 +251,7 @@ int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
 
 int cu_audit_load_head(cu_vault *v, cu_err *err)
 {
+    v->ckpt_known = false;
     int rc = cu_store_audit_last(v->store, &v->head_seq, v->head_hash, CU_HASH_BYTES, err);
     if (rc)
         return rc;
@@ -321,12 +322,21 @@ int cu_audit_seal_head(cu_vault *v, cu_err *err)
     if (rc)
         return rc;
     v->last_signed = c;
-    int64_t last = 0;
-    if ((rc = cu_store_checkpoint_last_seq(v->store, &last, err)))
+    /* The last checkpoint's seq, read once after each load of the head
+     * (only this function adds checkpoints; another connection's commit
+     * makes the next transaction load the head again). */
+    int64_t last = v->ckpt_last;
+    if (!v->ckpt_known && (rc = cu_store_checkpoint_last_seq(v->store, &last, err)))
         return rc;
-    if (c.seq / CU_AUDIT_CHECKPOINT_EVERY > last / CU_AUDIT_CHECKPOINT_EVERY &&
-        (rc = cu_store_checkpoint_add(v->store, &c, err)))
-        return rc;
+    v->ckpt_last = last;
+    v->ckpt_known = true;
+    if (c.seq / CU_AUDIT_CHECKPOINT_EVERY > last / CU_AUDIT_CHECKPOINT_EVERY) {
+        if ((rc = cu_store_checkpoint_add(v->store, &c, err))) {
+            v->ckpt_known = false;
+            return rc;
+        }
+        v->ckpt_last = c.seq;
+    }
     return CU_OK;
 }
 

@@ -46,6 +46,16 @@ struct cu_vault {
     int64_t signed_seq;
     bool tail_signed; /* the trail's end at load is covered by a genuine signed head */
     cu_checkpoint last_signed; /* the head this process signed last, to skip re-verifying it */
+    /* The head in memory is what this vault's last transaction committed
+     * (cu_vault_tx_commit), whose handle's cu_store_tx_seq was head_tx:
+     * the next transaction need not load it again unless another connection
+     * has committed since (cu_vault_tx_begin). */
+    bool head_fresh;
+    uint64_t head_tx;
+    /* The seq of the last audit checkpoint, known since the head was last
+     * loaded (cu_audit_seal_head). */
+    bool ckpt_known;
+    int64_t ckpt_last;
     struct cu_audit_pin *pin;  /* where the trail begins (audit.h); NULL: none found */
     bool batch;
     bool batch_failed; /* an operation of the open batch failed to write: it commits nothing */

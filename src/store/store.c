@@ -184,6 +184,7 @@ int cu_store_begin(cu_store *s, cu_err *err)
         rc = s->be->begin(s->conn, &changes, err);
     if (rc)
         return noted(s, rc);
+    s->tx_seq++;
     s->in_tx = true;
     s->auth_written = false;
     /* Another connection's commit may have changed anything: seen here,
@@ -201,6 +202,7 @@ int cu_store_begin_read(cu_store *s, cu_err *err)
 {
     int rc = s->be->begin_read(s->conn, err);
     if (!rc) {
+        s->tx_seq++;
         s->in_tx = true;
         s->auth_written = false;
     }
@@ -215,6 +217,11 @@ uint64_t cu_store_auth_epoch(const cu_store *s)
 int64_t cu_store_change_counter(const cu_store *s)
 {
     return s->changes;
+}
+
+uint64_t cu_store_tx_seq(const cu_store *s)
+{
+    return s->tx_seq;
 }
 
 int cu_store_commit(cu_store *s, cu_err *err)
@@ -308,6 +315,8 @@ int cu_st_run(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *a
         return noted(s, err->code);
     if (s->decls[id].flags & CU_STMT_AUTH)
         auth_changed(s);
+    if (!s->in_tx && (s->decls[id].flags & CU_STMT_WRITE))
+        s->tx_seq++; /* a transaction of its own */
     cu_err e;
     cu_err_clear(&e);
     int rc = noted(s, s->be->run(s->conn, id, args, nargs, cb, ctx, changed, &e));

@@ -111,7 +111,10 @@ bool cu_store_in_tx(const cu_store *s);
 uint64_t cu_store_auth_epoch(const cu_store *s);
 /* One nested savepoint at a time inside a write transaction: start it,
  * keep what was done since (release), or undo it (rollback_to, which also
- * ends it). */
+ * ends it). A backend may send these with the next statement instead of
+ * on their own (PostgreSQL does, in one round trip): a failure of one is
+ * then reported by that next call and by every call until the rollback, and
+ * the transaction cannot commit. */
 CU_MUST_USE int cu_store_savepoint(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_release(cu_store *s, cu_err *err);
 void cu_store_rollback_to(cu_store *s);
@@ -312,7 +315,12 @@ typedef struct cu_audit_row {
 /* The last event's seq and hash; seq 0 and hash untouched for an empty trail. */
 CU_MUST_USE int cu_store_audit_last(cu_store *s, int64_t *seq, unsigned char *hash,
                                     size_t hashlen, cu_err *err);
-/* Appends one event; CU_ECONFLICT when its seq is taken. */
+/* Appends one event; CU_ECONFLICT when its seq is taken. Inside a
+ * transaction a backend may send it with the next statement (PostgreSQL
+ * does): its failure, CU_ECONFLICT included, is then reported by that next
+ * call (the commit at the latest) and by every call until the rollback, and
+ * the transaction cannot commit. A failed append fails its whole
+ * transaction or batch anyway (src/domain/op.c). */
 CU_MUST_USE int cu_store_audit_insert(cu_store *s, const cu_audit_row *r, cu_err *err);
 typedef int (*cu_audit_cb)(void *ctx, const cu_audit_row *r);
 /* Events in seq order; filters are optional (NULL / 0). */
@@ -336,7 +344,8 @@ typedef struct cu_checkpoint {
     unsigned char sig[64];
     char node[CU_NODE_MAX]; /* the node whose key signed it; "" for the store's own key */
 } cu_checkpoint;
-/* The head is one row, replaced on every commit that appends events. */
+/* The head is one row, replaced on every commit that appends events.
+ * Inside a transaction, reported as cu_store_audit_insert is. */
 CU_MUST_USE int cu_store_head_put(cu_store *s, const cu_checkpoint *c, cu_err *err);
 /* CU_ENOTFOUND when there is none. */
 CU_MUST_USE int cu_store_head_get(cu_store *s, cu_checkpoint *out, cu_err *err);
@@ -548,6 +557,11 @@ CU_MUST_USE int cu_store_questionnaire_set_mac(cu_store *s, const char *url, con
  * anything: callers compare it with a value they kept. Read once per
  * transaction, by cu_store_begin. */
 int64_t cu_store_change_counter(const cu_store *s);
+/* A number that moves with every transaction this handle starts (begin,
+ * begin_read, a write run outside any transaction): equal to what it was
+ * right after a commit, plus one, means the transaction just begun is the
+ * next one on this handle, with none in between. */
+uint64_t cu_store_tx_seq(const cu_store *s);
 
 /* consent records: append-only history per subject and purpose */
 typedef struct cu_consent_row {

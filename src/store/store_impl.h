@@ -29,6 +29,7 @@ struct cu_store {
     int64_t changes;       /* the change counter the last begin read */
     bool have_changes;     /* changes holds a value read by a begin */
     bool retry;            /* a call failed CU_ERETRY since cu_store_take_retry */
+    uint64_t tx_seq;       /* see cu_store_tx_seq */
 };
 
 /* The arguments of a statement: CU_ARGS(cu_vt(id), cu_vi(at)) expands to an

@@ -101,6 +101,9 @@ static void *open_ok(bool create)
     return conn;
 }
 
+/* More than the backend queues before sending (driver.c MAX_PENDING). */
+#define MAX_QUEUE_TEST 32
+
 #define RUN(conn, id, cb, ctx, changed, ...)                                                \
     run_args(conn, id, (const cu_val[]){__VA_ARGS__},                                       \
              sizeof((const cu_val[]){__VA_ARGS__}) / sizeof(cu_val), cb, ctx, changed)
@@ -630,6 +633,15 @@ static void test_unreachable_is_unavailable(void **state)
     assert_null(strstr(err.msg, "s3cr3t"));
 }
 
+/* An audit event row (seq) as the store appends it. */
+static int run_audit_insert(void *conn, int64_t seq, cu_err *err)
+{
+    static const unsigned char body[] = {1, 2, 3}, hash[32] = {9};
+    const cu_val a[] = {cu_vi(seq), cu_vi(1), cu_vt("actor"), cu_vt(NULL),
+                        cu_vb0(body, sizeof body), cu_vb0(hash, sizeof hash)};
+    return B->run(conn, ST_AUDIT_INSERT, a, 6, NULL, NULL, NULL, err);
+}
+
 static void kill_victim(void)
 {
     PGconn *t = raw_connect();
@@ -676,6 +688,28 @@ static void test_lost_connection(void **state)
     assert_int_equal(RUN(a, ST_META_GET, collect_blob, &got, NULL, cu_vt("k")), CU_OK);
     assert_int_equal(got.n, 1); /* the value before the lost transaction */
     B->rollback(a);
+    /* Lost with commands queued: the next statement and the commit fail
+     * unavailable, and nothing of the transaction is written. */
+    must(B->begin(a, NULL, &err), &err, "begin");
+    must(B->savepoint(a, &err), &err, "savepoint");
+    assert_int_equal(RUN(a, ST_META_PUT, NULL, NULL, NULL, cu_vt("q"), cu_vb0("1", 1)), CU_OK);
+    must(B->release(a, &err), &err, "release");
+    must(run_audit_insert(a, 1, &err), &err, "queued append");
+    kill_victim();
+    err = (cu_err){0};
+    assert_int_equal(B->run(a, ST_META_GET, (const cu_val[]){cu_vt("k")}, 1, NULL, NULL, NULL,
+                            &err),
+                     CU_EUNAVAILABLE);
+    err = (cu_err){0};
+    assert_int_equal(B->commit(a, &err), CU_EUNAVAILABLE);
+    B->rollback(a);
+    PGconn *t = raw_connect();
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key = 'q'"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events"), 0);
+    PQfinish(t);
+    must(B->begin(a, NULL, &err), &err, "begin after loss");
+    must(run_audit_insert(a, 1, &err), &err, "queued append");
+    must(B->commit(a, &err), &err, "commit after loss");
     B->close(a);
 }
 
@@ -965,6 +999,102 @@ static void test_bytes_stop_and_savepoint(void **state)
     B->close(c);
 }
 
+/* Inside a transaction, savepoints, releases and the audit append are
+ * queued and sent with the next statement. A queued write that fails is
+ * reported by that next statement (with the failed statement's id and
+ * SQLSTATE), then by every call until the rollback, and its transaction
+ * commits nothing, however the caller goes on. */
+static void test_deferred_failure_breaks_transaction(void **state)
+{
+    (void)state;
+    void *c = open_ok(true);
+    cu_err err = {0};
+    must(B->begin(c, NULL, &err), &err, "begin");
+    must(B->savepoint(c, &err), &err, "savepoint");
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("before"), cu_vb0("1", 1)),
+                     CU_OK);
+    must(B->release(c, &err), &err, "release");
+    must(run_audit_insert(c, 1, &err), &err, "queued append");
+    /* the same seq again: a unique violation, not seen yet */
+    must(run_audit_insert(c, 1, &err), &err, "queued duplicate append");
+    char want[32];
+    snprintf(want, sizeof want, "(statement %d)", (int)ST_AUDIT_INSERT);
+    err = (cu_err){0};
+    assert_int_equal(B->run(c, ST_META_GET, (const cu_val[]){cu_vt("before")}, 1, NULL, NULL,
+                            NULL, &err),
+                     CU_ECONFLICT);
+    assert_non_null(strstr(err.msg, want));
+    assert_non_null(strstr(err.msg, "23505"));
+    /* An operation's undo does not mend it; every later call reports it. */
+    B->rollback_to(c);
+    err = (cu_err){0};
+    assert_int_equal(B->savepoint(c, &err), CU_ECONFLICT);
+    assert_non_null(strstr(err.msg, want));
+    err = (cu_err){0};
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("after"), cu_vb0("1", 1)),
+                     CU_ECONFLICT);
+    assert_int_equal(B->release(c, &err), CU_ECONFLICT);
+    err = (cu_err){0};
+    assert_int_equal(B->commit(c, &err), CU_ECONFLICT);
+    assert_non_null(strstr(err.msg, want));
+    PGconn *t = raw_connect();
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key IN ('before', 'after')"),
+                     0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events"), 0);
+
+    /* The connection goes on: a queued append fails at the commit, which
+     * then writes nothing. */
+    must(B->begin(c, NULL, &err), &err, "begin after the failure");
+    must(run_audit_insert(c, 1, &err), &err, "append");
+    must(B->commit(c, &err), &err, "commit of a queued append");
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events"), 1);
+    must(B->begin(c, NULL, &err), &err, "begin");
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("with"), cu_vb0("1", 1)),
+                     CU_OK);
+    must(run_audit_insert(c, 1, &err), &err, "queued duplicate append");
+    err = (cu_err){0};
+    assert_int_equal(B->commit(c, &err), CU_ECONFLICT);
+    assert_non_null(strstr(err.msg, want));
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key = 'with'"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events"), 1);
+
+    /* A failed statement of an operation is that operation's alone: undone,
+     * the queued work before it and the operations after it are kept. */
+    must(B->begin(c, NULL, &err), &err, "begin");
+    must(run_audit_insert(c, 2, &err), &err, "append");
+    must(B->savepoint(c, &err), &err, "savepoint");
+    must(run_audit_insert(c, 3, &err), &err, "append in the operation");
+    assert_int_equal(RUN(c, ST_CTL_INSERT, NULL, NULL, NULL, cu_vt(CTL), cu_vt("Trust"),
+                         cu_vi(1)),
+                     CU_OK);
+    assert_int_equal(RUN(c, ST_CTL_INSERT, NULL, NULL, NULL, cu_vt(CTL), cu_vt("Again"),
+                         cu_vi(1)),
+                     CU_ECONFLICT);
+    B->rollback_to(c);
+    /* an operation that ran nothing, and one that did */
+    must(B->savepoint(c, &err), &err, "savepoint");
+    must(B->release(c, &err), &err, "release");
+    must(B->savepoint(c, &err), &err, "savepoint");
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("kept"), cu_vb0("1", 1)),
+                     CU_OK);
+    must(B->release(c, &err), &err, "release");
+    must(run_audit_insert(c, 4, &err), &err, "append");
+    must(B->commit(c, &err), &err, "commit");
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key = 'kept'"), 1);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM controllers"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events WHERE seq IN (2, 4)"), 2);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events WHERE seq = 3"), 0);
+
+    /* More queued commands than the queue holds: sent in turn, all kept. */
+    must(B->begin(c, NULL, &err), &err, "begin");
+    for (int64_t seq = 5; seq < 5 + 3 * MAX_QUEUE_TEST; seq++)
+        must(run_audit_insert(c, seq, &err), &err, "append");
+    must(B->commit(c, &err), &err, "commit");
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM audit_events"), 3 + 3 * MAX_QUEUE_TEST);
+    PQfinish(t);
+    B->close(c);
+}
+
 int main(void)
 {
     base_url = getenv("CUSTOS_TEST_DATABASE");
@@ -994,6 +1124,7 @@ int main(void)
         cmocka_unit_test_setup(test_column_type_checked, setup),
         cmocka_unit_test_setup(test_families_round_trip, setup),
         cmocka_unit_test_setup(test_bytes_stop_and_savepoint, setup),
+        cmocka_unit_test_setup(test_deferred_failure_breaks_transaction, setup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     /* Leave the database as it was given: empty. */

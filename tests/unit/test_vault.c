@@ -2219,6 +2219,52 @@ static void test_two_connections(void **state)
     assert_int_equal(rep.events, 8);
 }
 
+/* A vault keeps its audit head across its own commits, and loads it again
+ * after another connection's: two vaults on one store taking turns, each
+ * also running several transactions in a row and one that fails, leave one
+ * chain with every event in it. */
+static void test_two_connections_take_turns(void **state)
+{
+    fx *f = *state;
+    cu_vault *w = NULL;
+    OK(f, cu_vault_open(f->store, NULL, &w, &f->err));
+    char a[CU_ID_STRLEN];
+    add_subject(f, DOC_A, a);
+    int64_t before = audit_seq(f);
+    int events = 0;
+    cu_subject_view sv;
+    for (int round = 0; round < 4; round++) {
+        OK(f, get(f, a, &sv)); /* f->v, after w's commits (none in round 0) */
+        cu_subject_view_release(&sv);
+        OK(f, get(f, a, &sv)); /* f->v again: its own commit was the last */
+        cu_subject_view_release(&sv);
+        OK(f, cu_subject_get(w, &OPERATOR, a, &sv, &f->err)); /* w, after f->v's */
+        cu_subject_view_release(&sv);
+        OK(f, cu_subject_get(w, &OPERATOR, a, &sv, &f->err));
+        cu_subject_view_release(&sv);
+        events += 4;
+        assert_int_equal(audit_seq(f), before + events);
+        /* a refused add on w (a taken NHS number): its subject is not
+         * written, and at most its refusal is recorded */
+        cu_doc d;
+        parse(DOC_A, CU_DOC_SUBJECT, &d);
+        char c[CU_ID_STRLEN];
+        FAILS(f, CU_ECONFLICT, cu_subject_add(w, &OPERATOR, f->ctl, "patient", &d, c, &f->err));
+        cu_doc_release(&d);
+        int64_t now = audit_seq(f);
+        assert_true(now == before + events || now == before + events + 1);
+        events = (int)(now - before);
+    }
+    cu_verify_report rep;
+    OK(f, cu_audit_verify(w, &rep, &f->err));
+    assert_true(rep.ok);
+    cu_vault_close(w);
+    rep = verify(f);
+    assert_true(rep.ok);
+    assert_int_equal(rep.events, audit_seq(f));
+    assert_int_equal(rep.events, before + events);
+}
+
 /* ----------------------------------------------------------- sessions ---- */
 
 static const char STAFF_PW[] = "correct horse battery staple";
@@ -3247,6 +3293,7 @@ int main(void)
         T(test_denied),
         T(test_audit_list_filters),
         T(test_two_connections),
+        T(test_two_connections_take_turns),
         T(test_policy_change_seen_by_other_connection),
         T(test_batch_commit),
         T(test_batch_abort),

@@ -18,6 +18,10 @@
  * another connection (another node) shows as a different number, while this
  * connection's own commits do not.
  *
+ * Inside a transaction, savepoints, releases, undos and the audit trail's
+ * two writes are queued and sent in one pipeline with the next statement or
+ * the commit (deferred commands, below).
+ *
  * Error messages name the operation, the statement id and the SQLSTATE,
  * never a value, the server's own message (it may quote one) or the URL.
  */
@@ -43,6 +47,21 @@
 
 #define MAX_PARAMS 32
 #define MAX_COLS 32
+#define MAX_PENDING 32
+
+/* A command sent later, with the next one whose answer is awaited: either
+ * SQL without parameters (sql) or a prepared statement (id >= 0) with copies
+ * of its binary parameters (data). */
+typedef struct pending {
+    int id;
+    const char *sql;
+    const char *what;
+    int np;
+    const char *values[MAX_PARAMS];
+    int lengths[MAX_PARAMS];
+    int formats[MAX_PARAMS];
+    unsigned char *data;
+} pending;
 
 typedef struct pg_conn {
     PGconn *db;
@@ -54,6 +73,14 @@ typedef struct pg_conn {
     int64_t own_n;  /* the counter value this connection's last commit wrote */
     int64_t seen_n; /* what begin last reported */
     bool seen_set;
+    /* Commands not yet sent (see defer): at most MAX_PENDING, all inside the
+     * open transaction. */
+    pending pend[MAX_PENDING];
+    int npend;
+    /* A deferred command failed: the transaction cannot go on, and every
+     * call until the rollback reports that failure. */
+    int broken;
+    cu_err broken_err;
 } pg_conn;
 
 /* ---- the statement table ---- */
@@ -163,6 +190,8 @@ static int fail(pg_conn *c, const PGresult *r, const char *what, int id, cu_err 
  * so nothing of it can run on a new session as if it were still open. */
 static int ensure_conn(pg_conn *c, cu_err *err)
 {
+    if (c->broken)
+        return cu_err_set(err, c->broken, "%s", c->broken_err.msg);
     if (c->tx_lost)
         return cu_err_set(err, CU_EUNAVAILABLE,
                           "the connection to the database was lost in a transaction");
@@ -229,10 +258,17 @@ static void stmt_name(enum cu_stmt_id id, char name[16])
     snprintf(name, 16, "cu%d", (int)id);
 }
 
+static int flush_pending(pg_conn *c, cu_err *err);
+
 static int prepare(pg_conn *c, enum cu_stmt_id id, cu_err *err)
 {
     if (c->prepared[id])
         return CU_OK;
+    /* Queued commands first: one of them may be the ROLLBACK TO without
+     * which the server refuses anything in the transaction. */
+    int frc = flush_pending(c, err);
+    if (frc)
+        return frc;
     const cu_stmt_decl *d = &stmt_table[id];
     Oid types[MAX_PARAMS];
     int n = (int)strlen(d->params);
@@ -361,6 +397,195 @@ static int bind_params(const cu_stmt_decl *d, enum cu_stmt_id id, const cu_val *
     return CU_OK;
 }
 
+/* ---- deferred commands (libpq pipeline mode) ----
+ *
+ * Inside a transaction, a command whose answer nobody waits for is not sent
+ * on its own: an operation's SAVEPOINT, its RELEASE or ROLLBACK TO, and the
+ * writes deferrable() names, run with no row callback and no count wanted.
+ * It is queued, and goes to the server in one pipeline with the next command
+ * whose answer is needed (a statement, the commit): one round trip for all.
+ * The server runs them in order, so that command sees their effects. When a
+ * queued command fails, the server skips the rest of the pipeline; the
+ * failure is what that next call returns, and what every call after it
+ * returns until the rollback (c->broken): the transaction cannot commit, so
+ * nothing of it is written.
+ *
+ * The connection stays blocking: every queued command answers with a few
+ * bytes, and only the last command of a pipeline can answer with many, after
+ * everything has been written, so neither side can fill its socket buffer
+ * while the other waits to write. */
+
+static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
+static const char SQL_RELEASE[] = "RELEASE SAVEPOINT op";
+static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT op";
+
+/* Writes whose failure fails the whole transaction anyway: the audit
+ * trail's append and its signed head (a batch whose append fails is undone
+ * whole, src/domain/op.c). Nothing else is deferred: a failed write of an
+ * operation must fail that operation, at its own call. */
+static bool deferrable(enum cu_stmt_id id)
+{
+    return id == ST_AUDIT_INSERT || id == ST_HEAD_PUT;
+}
+
+static void pending_clear(pg_conn *c)
+{
+    for (int i = 0; i < c->npend; i++)
+        free(c->pend[i].data);
+    c->npend = 0;
+}
+
+/* One command of a pipeline whose answer the caller reads: res is its
+ * result (rows or a command's status; the caller clears it). */
+typedef struct tail_cmd {
+    int id; /* -1: sql */
+    const char *sql;
+    const params *p;
+    int np;
+    PGresult *res;
+} tail_cmd;
+
+static int send_cmd(pg_conn *c, int id, const char *sql, int np, const char *const *values,
+                    const int *lengths, const int *formats)
+{
+    if (id < 0)
+        return PQsendQueryParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 0);
+    char name[16];
+    stmt_name((enum cu_stmt_id)id, name);
+    return PQsendQueryPrepared(c->db, name, np, values, lengths, formats, 1);
+}
+
+/* The pipeline went wrong below the commands (sending, the protocol): the
+ * queued commands are gone, so the connection is dropped (the server rolls
+ * back its transaction) and the transaction reported lost. */
+static int pipeline_lost(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
+{
+    for (int k = 0; k < nt; k++) {
+        PQclear(t[k].res);
+        t[k].res = NULL;
+    }
+    pending_clear(c);
+    PQreset(c->db);
+    memset(c->prepared, 0, sizeof c->prepared);
+    if (c->in_tx)
+        c->tx_lost = true;
+    return cu_err_set(err, CU_EUNAVAILABLE,
+                      "the connection to the database was lost in a transaction");
+}
+
+/* Sends the queued commands, then the nt commands of t, in one pipeline,
+ * and reads every answer. A queued command's failure breaks the
+ * transaction; a failure of one of t is returned as if it had run alone. */
+static int pipeline(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
+{
+    int np = c->npend, sent = 0;
+    for (int k = 0; k < nt; k++)
+        t[k].res = NULL;
+    if (PQenterPipelineMode(c->db) != 1)
+        return pipeline_lost(c, t, nt, err);
+    bool ok = true;
+    for (int i = 0; i < np && ok; i++, sent++) {
+        const pending *q = &c->pend[i];
+        ok = send_cmd(c, q->id, q->sql, q->np, q->values, q->lengths, q->formats) == 1;
+    }
+    for (int k = 0; k < nt && ok; k++, sent++)
+        ok = send_cmd(c, t[k].id, t[k].sql, t[k].np, t[k].p ? t[k].p->values : NULL,
+                      t[k].p ? t[k].p->lengths : NULL, t[k].p ? t[k].p->formats : NULL) == 1;
+    if (!ok || PQpipelineSync(c->db) != 1)
+        return pipeline_lost(c, t, nt, err);
+    int bad = -1, erc = CU_OK;
+    cu_err e = {0};
+    for (int i = 0; i < sent && PQstatus(c->db) == CONNECTION_OK; i++) {
+        PGresult *r;
+        while ((r = PQgetResult(c->db))) {
+            ExecStatusType st = PQresultStatus(r);
+            if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+                if (i >= np && !t[i - np].res) {
+                    t[i - np].res = r;
+                    r = NULL;
+                }
+            } else if (st != PGRES_PIPELINE_ABORTED && bad < 0) {
+                bad = i;
+                erc = i < np ? fail(c, r, c->pend[i].what, c->pend[i].id, &e)
+                             : fail(c, r, "running a statement", t[i - np].id, &e);
+            }
+            PQclear(r);
+            if (PQstatus(c->db) != CONNECTION_OK)
+                break;
+        }
+    }
+    PGresult *r = PQstatus(c->db) == CONNECTION_OK ? PQgetResult(c->db) : NULL;
+    bool synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (!synced || PQexitPipelineMode(c->db) != 1) {
+        if (bad >= 0 && erc == CU_EUNAVAILABLE) {
+            /* the connection went: fail() has marked the transaction lost */
+            for (int k = 0; k < nt; k++) {
+                PQclear(t[k].res);
+                t[k].res = NULL;
+            }
+            pending_clear(c);
+            return cu_err_set(err, erc, "%s", e.msg);
+        }
+        return pipeline_lost(c, t, nt, err);
+    }
+    pending_clear(c);
+    if (bad < 0)
+        return CU_OK;
+    for (int k = 0; k < nt; k++) {
+        PQclear(t[k].res);
+        t[k].res = NULL;
+    }
+    if (bad < np) {
+        c->broken = erc;
+        c->broken_err = e;
+    }
+    return cu_err_set(err, erc, "%s", e.msg);
+}
+
+/* Sends what is queued on its own (the queue is full). */
+static int flush_pending(pg_conn *c, cu_err *err)
+{
+    return c->npend ? pipeline(c, NULL, 0, err) : CU_OK;
+}
+
+static int defer_sql(pg_conn *c, const char *sql, const char *what, cu_err *err)
+{
+    int rc = c->npend == MAX_PENDING ? flush_pending(c, err) : CU_OK;
+    if (rc)
+        return rc;
+    c->pend[c->npend++] = (pending){.id = -1, .sql = sql, .what = what};
+    return CU_OK;
+}
+
+/* Queues prepared statement id with copies of its bound parameters. */
+static int defer_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_err *err)
+{
+    int rc = c->npend == MAX_PENDING ? flush_pending(c, err) : CU_OK;
+    if (rc)
+        return rc;
+    size_t total = 0;
+    for (int k = 0; k < np; k++)
+        total += (size_t)p->lengths[k];
+    pending q = {.id = (int)id, .what = "running a statement", .np = np};
+    if (!(q.data = malloc(total ? total : 1)))
+        return cu_err_set(err, CU_ENOMEM, "out of memory queueing a statement");
+    size_t at = 0;
+    for (int k = 0; k < np; k++) {
+        q.formats[k] = p->formats[k];
+        q.lengths[k] = p->lengths[k];
+        if (!p->values[k]) {
+            q.values[k] = NULL; /* SQL NULL */
+            continue;
+        }
+        memcpy(q.data + at, p->values[k], (size_t)p->lengths[k]);
+        q.values[k] = (const char *)q.data + at;
+        at += (size_t)p->lengths[k];
+    }
+    c->pend[c->npend++] = q;
+    return CU_OK;
+}
+
 static int pg_begin(void *conn, int64_t *changes, cu_err *err);
 static int pg_commit(void *conn, cu_err *err);
 static void pg_rollback(void *conn);
@@ -371,16 +596,33 @@ static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_
 {
     *ran = false;
     const cu_stmt_decl *d = &stmt_table[id];
-    char name[16];
-    stmt_name(id, name);
-    if (!PQsendQueryPrepared(c->db, name, np, p->values, p->lengths, p->formats, 1))
-        return fail(c, NULL, "running a statement", (int)id, err);
     /* The whole result is read off the connection before any row reaches
      * the caller: a row callback may run statements of its own on the same
      * connection (as it may on SQLite), which libpq allows only once the
      * connection is idle again. */
     int res = CU_OK;
     PGresult *rows = NULL, *r;
+    if (c->npend) {
+        /* with the queued commands, in one round trip */
+        tail_cmd t = {.id = (int)id, .p = p, .np = np};
+        if ((res = pipeline(c, &t, 1, err)))
+            return res;
+        if (PQresultStatus(t.res) == PGRES_TUPLES_OK) {
+            if ((res = check_cols(t.res, d, id, err)))
+                PQclear(t.res);
+            else
+                rows = t.res;
+        } else {
+            if (changed)
+                *changed = strtoll(PQcmdTuples(t.res), NULL, 10);
+            PQclear(t.res);
+        }
+        goto got;
+    }
+    char name[16];
+    stmt_name(id, name);
+    if (!PQsendQueryPrepared(c->db, name, np, p->values, p->lengths, p->formats, 1))
+        return fail(c, NULL, "running a statement", (int)id, err);
     while ((r = PQgetResult(c->db))) {
         ExecStatusType st = PQresultStatus(r);
         if (res) {
@@ -402,6 +644,7 @@ static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_
     }
     if (!res && PQstatus(c->db) == CONNECTION_BAD)
         res = fail(c, NULL, "running a statement", (int)id, err);
+got:;
     bool stopped = false;
     if (!res && rows) {
         if (changed)
@@ -445,6 +688,11 @@ static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nar
         return rc;
     bool ran = false;
     rc = prepare(c, id, err);
+    if (!rc && c->in_tx && !own_tx && !cb && !changed && deferrable(id)) {
+        rc = defer_stmt(c, id, &p, (int)strlen(d->params), err);
+        c->wrote = true;
+        return rc;
+    }
     if (!rc)
         rc = run_stmt(c, id, &p, (int)strlen(d->params), cb, ctx, changed, &ran, err);
     if (c->in_tx && (d->flags & CU_STMT_WRITE))
@@ -513,17 +761,41 @@ static int pg_commit(void *conn, cu_err *err)
     pg_conn *c = conn;
     if (!c->in_tx)
         return cu_err_set(err, CU_EINTERNAL, "no transaction to commit");
-    int rc = c->tx_lost ? cu_err_set(err, CU_EUNAVAILABLE,
-                                     "committing: the connection to the database was lost")
-                        : CU_OK;
+    int rc = c->broken ? cu_err_set(err, c->broken, "%s", c->broken_err.msg)
+             : c->tx_lost ? cu_err_set(err, CU_EUNAVAILABLE,
+                                       "committing: the connection to the database was lost")
+                          : CU_OK;
     /* One round trip: the count of a change (when the transaction wrote),
      * then the commit; an error in the first skips the second. */
     int64_t n = -1;
-    if (!rc && !PQsendQuery(c->db, c->wrote ? "UPDATE change_counter SET n = n + 1 "
+    if (!rc && c->npend) {
+        /* after the queued commands, in the same round trip */
+        tail_cmd t[2] = {
+            {.id = -1, .sql = "UPDATE change_counter SET n = n + 1 WHERE one = 1 RETURNING n"},
+            {.id = -1, .sql = "COMMIT"},
+        };
+        tail_cmd *from = c->wrote ? t : t + 1;
+        int nt = c->wrote ? 2 : 1;
+        if ((rc = pipeline(c, from, nt, err))) {
+            /* the failure is in err */
+        } else if (c->wrote && (PQresultStatus(t[0].res) != PGRES_TUPLES_OK ||
+                                PQntuples(t[0].res) != 1 || PQgetisnull(t[0].res, 0, 0))) {
+            rc = cu_err_set(err, CU_ECORRUPT, "committing: the change counter is missing");
+        } else if (strcmp(PQcmdStatus(t[1].res), "COMMIT") != 0) {
+            rc = cu_err_set(err, CU_EIO, "committing: the transaction had failed and was "
+                                         "rolled back");
+        } else if (c->wrote) {
+            n = strtoll(PQgetvalue(t[0].res, 0, 0), NULL, 10);
+        }
+        if (!rc && c->wrote && n < 0)
+            rc = fail(c, NULL, "committing", -1, err);
+        for (int k = 0; k < nt; k++)
+            PQclear(from[k].res);
+    } else if (!rc && !PQsendQuery(c->db, c->wrote ? "UPDATE change_counter SET n = n + 1 "
                                               "WHERE one = 1 RETURNING n; COMMIT"
                                             : "COMMIT"))
         rc = fail(c, NULL, "committing", -1, err);
-    if (!rc) {
+    else if (!rc) {
         bool committed = false;
         PGresult *r;
         while ((r = PQgetResult(c->db))) {
@@ -564,6 +836,9 @@ static int pg_commit(void *conn, cu_err *err)
 static void pg_rollback(void *conn)
 {
     pg_conn *c = conn;
+    pending_clear(c);
+    c->broken = CU_OK;
+    c->broken_err = (cu_err){0};
     if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->db, "ROLLBACK");
         PQclear(r);
@@ -573,30 +848,60 @@ static void pg_rollback(void *conn)
     c->wrote = false;
 }
 
-/* One savepoint name: one nested savepoint at a time (driver.h). */
+/* One savepoint name: one nested savepoint at a time (driver.h). Inside a
+ * transaction the three commands are queued (deferred commands, above). */
 static int pg_savepoint(void *conn, cu_err *err)
 {
     pg_conn *c = conn;
     int rc = ensure_conn(c, err);
-    return rc ? rc : exec_sql(c, "SAVEPOINT op", "starting an operation", err);
+    if (rc)
+        return rc;
+    if (c->in_tx)
+        return defer_sql(c, SQL_SAVEPOINT, "starting an operation", err);
+    return exec_sql(c, SQL_SAVEPOINT, "starting an operation", err);
+}
+
+/* Whether the last queued command is the savepoint: nothing ran since. */
+static bool savepoint_last(const pg_conn *c)
+{
+    return c->npend && c->pend[c->npend - 1].sql == SQL_SAVEPOINT;
 }
 
 static int pg_release(void *conn, cu_err *err)
 {
     pg_conn *c = conn;
     int rc = ensure_conn(c, err);
-    return rc ? rc : exec_sql(c, "RELEASE SAVEPOINT op", "finishing an operation", err);
+    if (rc)
+        return rc;
+    if (savepoint_last(c)) {
+        c->npend--; /* an operation that ran no statement */
+        return CU_OK;
+    }
+    if (c->in_tx)
+        return defer_sql(c, SQL_RELEASE, "finishing an operation", err);
+    return exec_sql(c, SQL_RELEASE, "finishing an operation", err);
 }
 
 /* Undoes the operation and ends its savepoint, as a release would; the
  * transaction around it goes on (after an error PostgreSQL refuses every
- * command until this is done). */
+ * command until this is done). A transaction a queued command broke stays
+ * broken: that command's work may be in what the savepoint keeps. */
 static void pg_rollback_to(void *conn)
 {
     pg_conn *c = conn;
-    if (PQstatus(c->db) == CONNECTION_OK)
-        (void)exec_sql(c, "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
-                       "undoing an operation", NULL);
+    if (c->broken || PQstatus(c->db) != CONNECTION_OK)
+        return;
+    if (savepoint_last(c)) {
+        c->npend--;
+        return;
+    }
+    if (c->in_tx) {
+        if (defer_sql(c, SQL_ROLLBACK_TO, "undoing an operation", NULL) == CU_OK)
+            (void)defer_sql(c, SQL_RELEASE, "undoing an operation", NULL);
+        return;
+    }
+    (void)exec_sql(c, "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op", "undoing an operation",
+                   NULL);
 }
 
 /* PostgreSQL keeps its write-ahead log and dead row versions to itself: the
@@ -683,6 +988,7 @@ static void pg_close(void *conn)
         return;
     if (c->in_tx)
         pg_rollback(c);
+    pending_clear(c);
     PQfinish(c->db);
     if (c->password) {
         memset(c->password, 0, strlen(c->password));
