@@ -39,57 +39,20 @@ static void policy_row_name(const cu_policy_row *r, char out[CU_ID_STRLEN + 24])
     snprintf(out, CU_ID_STRLEN + 24, "%s/%lld", r->controller_id, (long long)r->version);
 }
 
-static void head_key(const char *controller_id, char out[CU_ID_STRLEN + 16])
+static void head_key(const char *controller_id, char out[CU_META_COUNTER_KEY])
 {
-    snprintf(out, CU_ID_STRLEN + 16, "policy_head/%s", controller_id);
-}
-
-static void head_mac(cu_vault *v, const char *controller_id, int64_t version,
-                     unsigned char out[CU_HASH_BYTES])
-{
-    cu_mac m;
-    cu_row_mac_begin(v, &m, "policy_head");
-    cu_mac_str(&m, controller_id);
-    cu_mac_i64(&m, version);
-    cu_mac_final(&m, out);
+    cu_meta_counter_key("policy_head", controller_id, out);
 }
 
 static int head_put(cu_vault *v, const char *controller_id, int64_t version, cu_err *err)
 {
-    unsigned char val[8 + CU_HASH_BYTES];
-    for (int i = 0; i < 8; i++)
-        val[i] = (unsigned char)((uint64_t)version >> (56 - 8 * i));
-    head_mac(v, controller_id, version, val + 8);
-    char key[CU_ID_STRLEN + 16];
-    head_key(controller_id, key);
-    return cu_store_meta_put(v->store, key, val, sizeof val, err);
+    return cu_meta_counter_put(v, "policy_head", controller_id, version, err);
 }
 
 /* The latest version a controller's head records (0: no head). */
 static int head_get(cu_vault *v, const char *controller_id, int64_t *version, cu_err *err)
 {
-    *version = 0;
-    char key[CU_ID_STRLEN + 16];
-    head_key(controller_id, key);
-    cu_buf b;
-    cu_buf_init(&b, 64);
-    int rc = cu_store_meta_get(v->store, key, &b, err);
-    if (rc == CU_ENOTFOUND) {
-        cu_err_clear(err);
-        rc = CU_OK;
-    } else if (!rc) {
-        unsigned char mac[CU_HASH_BYTES];
-        uint64_t n = 0;
-        for (int i = 0; b.len == sizeof mac + 8 && i < 8; i++)
-            n = n << 8 | b.data[i];
-        head_mac(v, controller_id, (int64_t)n, mac);
-        if (b.len != sizeof mac + 8 || !cu_ct_equal(mac, b.data + 8, sizeof mac))
-            rc = row_altered(err, "meta", key);
-        else
-            *version = (int64_t)n;
-    }
-    cu_buf_release(&b);
-    return rc;
+    return cu_meta_counter_get(v, "policy_head", controller_id, version, err);
 }
 
 int cu_policy_row_check(cu_vault *v, const cu_policy_row *r, bool current, cu_err *err)
@@ -194,7 +157,7 @@ static int walk_head(policy_walk *w, cu_err *err)
         return head_put(w->v, w->controller, w->last, err);
     int64_t head = 0;
     cu_err e = {0};
-    char key[CU_ID_STRLEN + 16];
+    char key[CU_META_COUNTER_KEY];
     head_key(w->controller, key);
     if (head_get(w->v, w->controller, &head, &e) == CU_OK && head == w->last)
         return CU_OK;

@@ -40,6 +40,61 @@ void cu_row_mac_begin(cu_vault *v, cu_mac *m, const char *table)
     cu_mac_init(m, v->integrity_key, domain);
 }
 
+void cu_meta_counter_key(const char *name, const char *controller_id,
+                         char key[CU_META_COUNTER_KEY])
+{
+    snprintf(key, CU_META_COUNTER_KEY, "%s/%s", name, controller_id);
+}
+
+static void counter_mac(cu_vault *v, const char *name, const char *controller_id, int64_t n,
+                        unsigned char out[CU_HASH_BYTES])
+{
+    cu_mac m;
+    cu_row_mac_begin(v, &m, name);
+    cu_mac_str(&m, controller_id);
+    cu_mac_i64(&m, n);
+    cu_mac_final(&m, out);
+}
+
+int cu_meta_counter_put(cu_vault *v, const char *name, const char *controller_id, int64_t n,
+                        cu_err *err)
+{
+    unsigned char val[8 + CU_HASH_BYTES];
+    for (int i = 0; i < 8; i++)
+        val[i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+    counter_mac(v, name, controller_id, n, val + 8);
+    char key[CU_META_COUNTER_KEY];
+    cu_meta_counter_key(name, controller_id, key);
+    return cu_store_meta_put(v->store, key, val, sizeof val, err);
+}
+
+int cu_meta_counter_get(cu_vault *v, const char *name, const char *controller_id, int64_t *n,
+                        cu_err *err)
+{
+    *n = 0;
+    char key[CU_META_COUNTER_KEY];
+    cu_meta_counter_key(name, controller_id, key);
+    cu_buf b;
+    cu_buf_init(&b, 64);
+    int rc = cu_store_meta_get(v->store, key, &b, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        rc = CU_OK;
+    } else if (!rc) {
+        unsigned char mac[CU_HASH_BYTES];
+        uint64_t u = 0;
+        for (int i = 0; b.len == sizeof mac + 8 && i < 8; i++)
+            u = u << 8 | b.data[i];
+        counter_mac(v, name, controller_id, (int64_t)u, mac);
+        if (b.len != sizeof mac + 8 || !cu_ct_equal(mac, b.data + 8, sizeof mac))
+            rc = cu_err_set(err, CU_ETAMPER, "meta %s has been altered", key);
+        else
+            *n = (int64_t)u;
+    }
+    cu_buf_release(&b);
+    return rc;
+}
+
 typedef struct count_ctx {
     cu_row_report_cb report;
     void *ctx;

@@ -38,6 +38,20 @@ bool cu_vault_sealed(const cu_vault *v);
  * or cu_mac_check. The vault must be sealed (asserted). */
 void cu_row_mac_begin(cu_vault *v, cu_mac *m, const char *table);
 
+/* A number kept per controller in meta under "<name>/<controller_id>" (e.g.
+ * "policy_head": the latest policy version; "tasks_head": the tasks raised),
+ * authenticated under the integrity key, so an insider who writes the
+ * database cannot roll it back or forge it. key receives the meta key (for
+ * messages); get gives 0 when there is none and CU_ETAMPER, "meta <key> has
+ * been altered", when its code does not match. */
+#define CU_META_COUNTER_KEY (CU_ID_STRLEN + 24)
+void cu_meta_counter_key(const char *name, const char *controller_id,
+                         char key[CU_META_COUNTER_KEY]);
+CU_MUST_USE int cu_meta_counter_get(cu_vault *v, const char *name, const char *controller_id,
+                                    int64_t *n, cu_err *err);
+CU_MUST_USE int cu_meta_counter_put(cu_vault *v, const char *name, const char *controller_id,
+                                    int64_t n, cu_err *err);
+
 /* Reports one row that fails: table, the row's id (or ids joined by '/'),
  * and what is wrong ("altered", "forged", "missing", ...). Never a value. */
 typedef int (*cu_row_report_cb)(void *ctx, const char *table, const char *row,

@@ -71,30 +71,9 @@ static int task_check(cu_vault *v, const cu_task_rec *r, cu_err *err)
     return cu_err_set(err, CU_ETAMPER, "tasks %s has been altered", r->id);
 }
 
-static void head_key(const char *controller_id, char out[CU_ID_STRLEN + 16])
-{
-    snprintf(out, CU_ID_STRLEN + 16, "tasks_head/%s", controller_id);
-}
-
-static void head_mac(cu_vault *v, const char *controller_id, int64_t n,
-                     unsigned char out[CU_HASH_BYTES])
-{
-    cu_mac m;
-    cu_row_mac_begin(v, &m, "tasks_head");
-    cu_mac_str(&m, controller_id);
-    cu_mac_i64(&m, n);
-    cu_mac_final(&m, out);
-}
-
 static int head_put(cu_vault *v, const char *controller_id, int64_t n, cu_err *err)
 {
-    unsigned char val[8 + CU_HASH_BYTES];
-    for (int i = 0; i < 8; i++)
-        val[i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
-    head_mac(v, controller_id, n, val + 8);
-    char key[CU_ID_STRLEN + 16];
-    head_key(controller_id, key);
-    return cu_store_meta_put(v->store, key, val, sizeof val, err);
+    return cu_meta_counter_put(v, "tasks_head", controller_id, n, err);
 }
 
 /* The number of tasks the controller's head records (0: no head yet), checked
@@ -103,27 +82,8 @@ static int head_put(cu_vault *v, const char *controller_id, int64_t n, cu_err *e
 static int head_check(cu_vault *v, const char *controller_id, int64_t *out, cu_err *err)
 {
     *out = 0;
-    char key[CU_ID_STRLEN + 16];
-    head_key(controller_id, key);
-    cu_buf b;
-    cu_buf_init(&b, 64);
     int64_t head = 0;
-    int rc = cu_store_meta_get(v->store, key, &b, err);
-    if (rc == CU_ENOTFOUND) {
-        cu_err_clear(err);
-        rc = CU_OK;
-    } else if (!rc) {
-        unsigned char mac[CU_HASH_BYTES];
-        uint64_t n = 0;
-        for (int i = 0; b.len == sizeof mac + 8 && i < 8; i++)
-            n = n << 8 | b.data[i];
-        head_mac(v, controller_id, (int64_t)n, mac);
-        if (b.len != sizeof mac + 8 || !cu_ct_equal(mac, b.data + 8, sizeof mac))
-            rc = cu_err_set(err, CU_ETAMPER, "meta %s has been altered", key);
-        else
-            head = (int64_t)n;
-    }
-    cu_buf_release(&b);
+    int rc = cu_meta_counter_get(v, "tasks_head", controller_id, &head, err);
     int64_t rows = 0;
     if (!rc)
         rc = cu_store_task_count(v->store, controller_id, &rows, err);
