@@ -380,20 +380,26 @@ def t_http_add(ctx):
         cx.ok("verify")
 
 
-@case("faults at the store over HTTP: an erasure request whose store call or commit fails "
-      "answers 500 or 503; one that reached the erasure ledger is completed from it at once, "
-      "not only at the next start, and the server keeps serving")
-def t_http_erasure(ctx):
+def erasure_by_dpo(ctx):
+    """The template store, a DPO's API token, and a function asking a server to
+    erase the template's subject with it."""
     cx, ctl, sid = template(ctx)
     st = Staff(cx)
     st.controllers["T"] = ctl
     st.token("dpo", "T", "dpo")
     dpo = st.tokens["dpo"]["token"]
-    hdr = {"Custos-Purpose": "subject_rights"}
     path = "/v1/subjects/%s/erasure" % sid
 
     def erase(srv):
-        return srv.call("POST", path, {}, token=dpo, headers=hdr)
+        return srv.call("POST", path, {}, token=dpo, headers={"Custos-Purpose": "subject_rights"})
+    return cx, sid, erase
+
+
+@case("faults at the store over HTTP: an erasure request whose store call or commit fails "
+      "answers 500 or 503; one that reached the erasure ledger is completed from it at once, "
+      "not only at the next start, and the server keeps serving")
+def t_http_erasure(ctx):
+    cx, sid, erase = erasure_by_dpo(ctx)
     calls0, commits0 = serve_counts(cx, lambda srv: None)
     calls1, commits1 = serve_counts(ctx.copy_store(cx),
                                     lambda srv: expect_status(erase(srv), 200, "erasure"))

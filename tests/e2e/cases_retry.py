@@ -17,7 +17,7 @@ import os
 from harness import registry, check, eq, dump, sql
 from fixtures import doc, new_store
 from http_client import Server, Staff, expect_status, expect_problem
-from cases_faults import (template, count_calls, table_changes, serve_counts,
+from cases_faults import (template, erasure_by_dpo, count_calls, table_changes, serve_counts,
                           NEW_WEB_USER, THERAPYAUDIT)
 
 CASES, case = registry()
@@ -218,16 +218,7 @@ def t_http_read(ctx):
       "(then it answers 503 and is completed from the ledger at once); either way it is "
       "erased once, the trail and rows verify, and a restart re-applies nothing")
 def t_http_erasure(ctx):
-    cx, ctl, sid = template(ctx)
-    st = Staff(cx)
-    st.controllers["T"] = ctl
-    st.token("dpo", "T", "dpo")
-    dpo = st.tokens["dpo"]["token"]
-    hdr = {"Custos-Purpose": "subject_rights"}
-    path = "/v1/subjects/%s/erasure" % sid
-
-    def erase(srv):
-        return srv.call("POST", path, {}, token=dpo, headers=hdr)
+    cx, sid, erase = erasure_by_dpo(ctx)
     calls0, commits0 = serve_counts(ctx.copy_store(cx), lambda srv: None)
     calls1, commits1 = serve_counts(ctx.copy_store(cx),
                                     lambda srv: expect_status(erase(srv), 200, "erasure"))
