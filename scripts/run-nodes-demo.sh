@@ -19,10 +19,21 @@ cluster=${CUSTOS_DEMO_CLUSTER:-$store-pg}
 # A store directory left by an earlier run names a database that is gone.
 rm -rf "$store" "$cluster"
 mkdir -p "$store"
+# Stops a node: SIGTERM (it drains for up to 30 s), then SIGKILL.
+stop_node() {
+  [ -n "$1" ] || return 0
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 350); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 cleanup() {
   trap - EXIT INT TERM
-  [ -n "${pid_b:-}" ] && kill "$pid_b" 2>/dev/null && wait "$pid_b" 2>/dev/null || true
-  [ -n "${pid_a:-}" ] && kill "$pid_a" 2>/dev/null && wait "$pid_a" 2>/dev/null || true
+  stop_node "${pid_b:-}"
+  stop_node "${pid_a:-}"
   python3 "$root/tests/pg/cluster.py" stop "$cluster" >/dev/null 2>&1 || true
   rm -rf "$store"
 }

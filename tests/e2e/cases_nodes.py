@@ -438,9 +438,13 @@ def t_run_nodes_demo(ctx):
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGINT)
         try:
-            p.wait(timeout=60)
+            p.wait(timeout=90)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-    check(not os.path.exists(cluster), "Ctrl-C leaves the cluster behind")
+        left = os.path.exists(cluster)
+        if left:   # never leave a running cluster behind, even when failing
+            subprocess.run([os.path.join(root, "tests", "pg", "cluster.py"), "stop", cluster],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    check(not left, "Ctrl-C leaves the cluster behind")
     check(not os.path.exists(store), "Ctrl-C leaves the demo's store directory behind")
