@@ -26,12 +26,6 @@ static const char usage[] =
     "  --episodes N  episodes per run (default 100000)\n"
     "  --runs N      timed runs (default 5)\n";
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* A fixed pseudo-random sequence (xorshift64*), the same on every run. */
 static uint64_t next(uint64_t *s)
 {
@@ -117,12 +111,10 @@ int main(int argc, char **argv)
         fputs("bench_outcomes: the aggregate disagrees with the episodes\n", stderr);
         return 1;
     }
-    qsort(per, (size_t)runs, sizeof per[0], cmp_double);
-    qsort(agg, (size_t)runs, sizeof agg[0], cmp_double);
+    double per_m = bench_median(per, (size_t)runs), agg_m = bench_median(agg, (size_t)runs);
     printf("median: per episode %.1f ns/episode (%.3f ms for %ld), aggregate %.1f ns/episode "
            "(%.3f ms for %ld) (target: under 1 s for 100,000)\n",
-           per[runs / 2] * 1e9 / (double)n, per[runs / 2] * 1e3, n,
-           agg[runs / 2] * 1e9 / (double)n, agg[runs / 2] * 1e3, n);
+           per_m * 1e9 / (double)n, per_m * 1e3, n, agg_m * 1e9 / (double)n, agg_m * 1e3, n);
     printf("(finished with paired scores: %zu of %ld; cases at the start %zu; recovered %zu, "
            "reliably improved %zu, reliably deteriorated %zu, reliably recovered %zu)\n",
            t.paired, n, t.case_start, t.recovered, t.reliably_improved, t.reliably_deteriorated,
