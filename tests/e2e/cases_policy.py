@@ -8,7 +8,7 @@ import json
 import os
 
 from harness import registry, check, eq, snapshot, diff_dumps, Fail, sql, db_bytes
-from fixtures import TEST_POLICY, ROOT, new_store, doc
+from fixtures import TEST_POLICY, ROOT, new_store, doc, write
 from http_client import events_after, audit_seq
 
 CASES, case = registry()
@@ -24,13 +24,6 @@ WEB_USER = {"name": "Ottoline Quarrendon", "email": "ottoline@example.org",
 def load(path):
     with open(path) as f:
         return json.load(f)
-
-
-def write(ctx, name, obj):
-    path = os.path.join(ctx.tmp.make(), name)
-    with open(path, "w") as f:
-        f.write(obj if isinstance(obj, str) else json.dumps(obj))
-    return path
 
 
 def healthya_store(ctx):

@@ -10,7 +10,7 @@ import json
 import os
 
 from harness import registry, check, eq, dump, sql, sql_exec, diff_dumps
-from fixtures import ROOT, new_store
+from fixtures import ROOT, new_store, write
 from http_client import events_after, audit_seq
 
 CASES, case = registry()
@@ -25,13 +25,6 @@ WEIGHT = "http://hl7.org/fhir/StructureDefinition/itemWeight"
 def load(name):
     with open(os.path.join(QDIR, name)) as f:
         return json.load(f)
-
-
-def write(ctx, name, obj):
-    path = os.path.join(ctx.tmp.make(), name)
-    with open(path, "w") as f:
-        f.write(obj if isinstance(obj, str) else json.dumps(obj))
-    return path
 
 
 def rows(cx):

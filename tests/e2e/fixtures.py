@@ -132,3 +132,12 @@ def no_plaintext_in(data, strings, where):
     """Checks that none of strings (str, as UTF-8) is in data (bytes)."""
     for s in strings:
         check(s.encode() not in data, "plaintext %r in %s" % (s, where))
+
+
+def write(ctx, name, obj):
+    """Writes obj (text as it is, anything else as JSON) to a new file name in
+    a fresh directory of the case's; returns its path."""
+    path = os.path.join(ctx.tmp.make(), name)
+    with open(path, "w") as f:
+        f.write(obj if isinstance(obj, str) else json.dumps(obj))
+    return path
