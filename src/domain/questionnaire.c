@@ -1105,6 +1105,40 @@ static bool when_holds(const cu_q_when *w, const cu_q_answer *a)
     }
 }
 
+/* Which items are enabled, in document order: a condition names an earlier
+ * item and a group comes before its items. A disabled item's answer does
+ * not count. by[k] is the answer to item k or NULL. */
+static void enabled_of(const cu_questionnaire *q, const cu_q_answer *const *by, bool *enabled)
+{
+    for (size_t k = 0; k < q->nitems; k++) {
+        const cu_q_item *it = &q->items[k];
+        bool on = it->parent == SIZE_MAX || enabled[it->parent];
+        if (on && it->nwhen) {
+            bool any = false, all = true;
+            for (size_t j = 0; j < it->nwhen; j++) {
+                size_t qi = it->when[j].question;
+                bool h = when_holds(&it->when[j], enabled[qi] ? by[qi] : NULL);
+                any = any || h;
+                all = all && h;
+            }
+            on = it->when_all ? all : any;
+        }
+        enabled[k] = on;
+    }
+}
+
+void cu_questionnaire_enabled(const cu_questionnaire *q, const cu_q_answer *a, size_t n,
+                              bool enabled[CU_Q_MAX_ITEMS])
+{
+    const cu_q_answer *by[CU_Q_MAX_ITEMS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t k = a[i].link_id ? cu_questionnaire_find(q, a[i].link_id) : SIZE_MAX;
+        if (k != SIZE_MAX && !by[k])
+            by[k] = &a[i];
+    }
+    enabled_of(q, by, enabled);
+}
+
 static cu_q_kind kind_for(cu_q_type t)
 {
     switch (t) {
@@ -1168,27 +1202,12 @@ int cu_questionnaire_score(const cu_questionnaire *q, const cu_q_answer *a, size
                               it->link_id);
         by[k] = &a[i];
     }
-    /* Which items are enabled, in document order: a condition names an
-     * earlier item and a group comes before its items. A disabled item's
-     * answer does not count. */
-    for (size_t k = 0; k < q->nitems; k++) {
-        const cu_q_item *it = &q->items[k];
-        bool on = it->parent == SIZE_MAX || enabled[it->parent];
-        if (on && it->nwhen) {
-            bool any = false, all = true;
-            for (size_t j = 0; j < it->nwhen; j++) {
-                size_t qi = it->when[j].question;
-                bool h = when_holds(&it->when[j], enabled[qi] ? by[qi] : NULL);
-                any = any || h;
-                all = all && h;
-            }
-            on = it->when_all ? all : any;
-        }
-        enabled[k] = on;
-        if (by[k] && !on)
+    enabled_of(q, by, enabled);
+    for (size_t k = 0; k < q->nitems; k++)
+        if (by[k] && !enabled[k])
             return cu_err_set(err, CU_EINVAL,
-                              "answers: item %s is not enabled by the other answers", it->link_id);
-    }
+                              "answers: item %s is not enabled by the other answers",
+                              q->items[k].link_id);
     out->complete = true;
     for (size_t k = 0; k < q->nitems && out->complete; k++)
         if (enabled[k] && q->items[k].required && !by[k]) {

@@ -168,6 +168,14 @@ CU_MUST_USE int cu_questionnaire_score(const cu_questionnaire *q, const cu_q_ans
                                        const int64_t *submitted_total, cu_q_result *out,
                                        cu_err *err);
 
+/* Which of q's items are enabled given these answers (their enableWhen
+ * conditions and their groups'), in enabled[k] for item k. Answers to
+ * unknown items are ignored, and an item's later answers after its first.
+ * A form shown without script shows every item, then drops the answers to
+ * the items this finds disabled before scoring. */
+void cu_questionnaire_enabled(const cu_questionnaire *q, const cu_q_answer *a, size_t n,
+                              bool enabled[CU_Q_MAX_ITEMS]);
+
 /* ---- stored, versioned (questionnaires.c) ----
  * Store-wide definitions, url + version unique, each an audited operation
  * (CU_ACT_QUESTIONNAIRE to add: dpo, admin, the operator;

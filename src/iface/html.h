@@ -1,0 +1,116 @@
+/*
+ * html.h — the one way custos writes HTML: an escape-by-default writer and
+ * the page shell every page shares.
+ *
+ * Text and attribute values are always escaped: & < > " ' become character
+ * references and control characters other than tab and newline become U+FFFD,
+ * so nothing a caller passes as text or as a value can open an element, close
+ * an attribute or start a script. Element and attribute names are written
+ * only when they are lowercase ASCII names (letters, digits, '-'), which the
+ * code gives as literals; anything else fails the document. There is no call
+ * that writes markup given as a string: the page is built from elements.
+ *
+ * Elements are closed in the order opened (the writer keeps the stack); a
+ * wrong close, an element left open at the end or a document deeper than
+ * CU_HTML_MAX_DEPTH fails it with CU_EINVAL. Errors stick: after the first,
+ * every call does nothing, and cu_html_done() returns it. The caller owns
+ * the buffer; a page may hold personal data, so it is wiped when released
+ * (cu_buf_release).
+ *
+ * Attributes are given as name, value pairs ending with NULL:
+ *   cu_html_open(h, "a", "class", "nhsuk-link", "href", url, NULL);
+ * A NULL value leaves that attribute out (for the ones given only sometimes);
+ * CU_HTML_ON writes a boolean attribute's bare name ("checked", "required").
+ */
+#ifndef CUSTOS_IFACE_HTML_H
+#define CUSTOS_IFACE_HTML_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+#define CU_HTML_MAX_DEPTH 32
+
+/* The value of a boolean attribute that is present. */
+extern const char CU_HTML_ON[];
+
+typedef struct cu_html {
+    cu_buf *out;
+    int rc;
+    size_t depth;
+    const char *stack[CU_HTML_MAX_DEPTH];
+} cu_html;
+
+/* Starts a document appended to out. */
+void cu_html_init(cu_html *h, cu_buf *out);
+/* <!DOCTYPE html> */
+void cu_html_doctype(cu_html *h);
+/* <tag attrs...>, closed later with cu_html_close(h, tag). */
+void cu_html_open(cu_html *h, const char *tag, ...) __attribute__((sentinel));
+/* An element that has no content or end tag: meta, link, input, br, hr, img. */
+void cu_html_void(cu_html *h, const char *tag, ...) __attribute__((sentinel));
+/* </tag>: tag must be the element opened last. */
+void cu_html_close(cu_html *h, const char *tag);
+/* Text, escaped. NULL writes nothing. */
+void cu_html_text(cu_html *h, const char *s);
+void cu_html_textf(cu_html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* <tag attrs...>text</tag> */
+void cu_html_elem(cu_html *h, const char *tag, const char *text, ...) __attribute__((sentinel));
+/* A newline between elements, for people reading the source. */
+void cu_html_nl(cu_html *h);
+/* The status: CU_OK, or the first error (CU_EINVAL for a misuse, CU_ENOMEM
+ * when the buffer's limit was reached). Also fails a document with an
+ * element still open. */
+CU_MUST_USE int cu_html_done(cu_html *h);
+
+/* ---- words on a page ---- */
+
+/* "6 December 2026" (UTC) for a time in microseconds since the epoch, into
+ * out (at least CU_HTML_DATE_LEN bytes); "" for 0. Returns out. */
+#define CU_HTML_DATE_LEN 24
+const char *cu_html_date(int64_t us, char out[CU_HTML_DATE_LEN]);
+/* "6 December 2026 at 2:05pm" (UTC). */
+#define CU_HTML_TIME_LEN 40
+const char *cu_html_datetime(int64_t us, char out[CU_HTML_TIME_LEN]);
+/* An NHS number of 10 digits as "485 777 3456"; anything else copied as is. */
+#define CU_HTML_NHS_LEN 16
+const char *cu_html_nhs_number(const char *digits, char out[CU_HTML_NHS_LEN]);
+
+/* ---- the page shell: one place for the head, header, main and footer ---- */
+
+typedef struct cu_page {
+    const char *title;     /* the page's title and h1, required */
+    const char *service;   /* the service's name in the header; NULL: "custos" */
+    const char *assets;    /* URL prefix of the NHS.UK frontend's files, e.g.
+                            * "/assets/nhsuk-frontend-9.6.1"; NULL: no stylesheet */
+    const char *back_href; /* a back link above the content, or NULL */
+    bool error;            /* the form has errors: the title starts "Error: " */
+    bool wide;             /* content the full width, not two thirds (tables) */
+} cu_page;
+
+/* Writes the doctype, head, skip link and header, and opens the main
+ * content column. The caller writes the content (an h1 of p->title is
+ * written here). */
+void cu_page_begin(cu_html *h, const cu_page *p);
+/* Closes the content column and main, writes the footer, closes the page. */
+void cu_page_end(cu_html *h);
+
+/* ---- NHS.UK frontend form patterns ---- */
+
+/* One field's error: the field's id (the element to focus) and the message,
+ * shown next to the field and in the summary. */
+typedef struct cu_field_error {
+    const char *id;
+    const char *message;
+} cu_field_error;
+
+/* The error summary at the top of a form: "There is a problem" and a link
+ * to each field in error. Writes nothing when n is 0. */
+void cu_html_error_summary(cu_html *h, const cu_field_error *e, size_t n);
+/* The message of the error for field id among e (NULL: none). */
+const char *cu_field_error_for(const cu_field_error *e, size_t n, const char *id);
+
+#endif
