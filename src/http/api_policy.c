@@ -10,6 +10,7 @@
 #include "http/api_impl.h"
 #include "domain/erasure.h"
 #include "iface/certificate.h"
+#include "iface/html.h"
 #include "iface/notice.h"
 #include "iface/receipt.h"
 #include "iface/render.h"
@@ -267,33 +268,14 @@ static void unsubscribe_link(cu_api *api, const cu_http_req *req, const cu_actor
     cu_wipe(token, sizeof token);
 }
 
-/* A small page in the style of the notice: escaped text, no scripts. */
+/* A page of the shared shell (iface/html.h): a heading, a paragraph and
+ * maybe the button. */
 static void page(cu_http_resp *resp, int status, const char *title, const char *para,
                  const char *form_action)
 {
     cu_buf out;
     cu_buf_init(&out, 0);
-    static const char head[] =
-        "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<style>body{font-family:Arial,sans-serif;max-width:40em;margin:2em auto;"
-        "padding:0 1em;line-height:1.5}button{font-size:1em;padding:.5em 1em}</style>"
-        "<title>";
-    int rc = cu_buf_append(&out, head, sizeof head - 1);
-    rc = rc ? rc : cu_html_escape(&out, title);
-    rc = rc ? rc : cu_buf_append(&out, "</title></head><body><h1>", 25);
-    rc = rc ? rc : cu_html_escape(&out, title);
-    rc = rc ? rc : cu_buf_append(&out, "</h1><p>", 8);
-    rc = rc ? rc : cu_html_escape(&out, para);
-    rc = rc ? rc : cu_buf_append(&out, "</p>", 4);
-    if (!rc && form_action) {
-        rc = cu_buf_append(&out, "<form method=\"post\" action=\"", 28);
-        rc = rc ? rc : cu_html_escape(&out, form_action);
-        static const char button[] = "\"><button type=\"submit\">Unsubscribe</button></form>";
-        rc = rc ? rc : cu_buf_append(&out, button, sizeof button - 1);
-    }
-    rc = rc ? rc : cu_buf_append(&out, "</body></html>\n", 15);
-    if (rc)
+    if (cu_page_message(&out, NULL, title, para, form_action, "Unsubscribe"))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
         cu_api_raw(resp, status, &out, "text/html; charset=utf-8");

@@ -339,6 +339,25 @@ void cu_page_end(cu_html *h)
     cu_html_nl(h);
 }
 
+int cu_page_message(cu_buf *out, const char *assets, const char *title, const char *para,
+                    const char *action, const char *label)
+{
+    cu_html h;
+    cu_html_init(&h, out);
+    cu_page p = {.title = title, .assets = assets};
+    cu_page_begin(&h, &p);
+    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
+    cu_html_elem(&h, "p", para, "class", "nhsuk-body", NULL);
+    if (action) {
+        cu_html_open(&h, "form", "method", "post", "action", action, NULL);
+        cu_html_elem(&h, "button", label ? label : "Continue", "class", "nhsuk-button", "type",
+                     "submit", NULL);
+        cu_html_close(&h, "form");
+    }
+    cu_page_end(&h);
+    return cu_html_done(&h);
+}
+
 /* ---------------------------------------------------------------- forms */
 
 void cu_html_error_summary(cu_html *h, const cu_field_error *e, size_t n)

@@ -98,6 +98,13 @@ void cu_page_begin(cu_html *h, const cu_page *p);
 /* Closes the content column and main, writes the footer, closes the page. */
 void cu_page_end(cu_html *h);
 
+/* A whole page of a heading, a paragraph and, when action is given, a form
+ * of one button (label) that posts there: the pages a link opens
+ * (unsubscribe, a questionnaire link that cannot be used). Appends to out;
+ * CU_OK, CU_ENOMEM or CU_EINVAL. */
+CU_MUST_USE int cu_page_message(cu_buf *out, const char *assets, const char *title,
+                                const char *para, const char *action, const char *label);
+
 /* ---- NHS.UK frontend form patterns ---- */
 
 /* One field's error: the field's id (the element to focus) and the message,

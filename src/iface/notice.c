@@ -5,8 +5,9 @@
  * One document structure, written through a tiny block writer that knows the
  * two formats: headings, paragraphs, lists, a table. Every string that comes
  * from the policy goes through the writer's text escaping:
- *   - HTML: & < > " ' become character references; control characters become
- *     spaces. Markup is only ever written by this file.
+ *   - HTML: through the one escape-by-default writer (html.h), in the
+ *     shared page shell: & < > " ' become character references, control
+ *     characters U+FFFD; markup is only ever elements of this file.
  *   - Markdown: characters that would start or change structure are
  *     backslash-escaped (\ ` * _ [ ] < > # | ~ &, and - + = or "1." / "1)" at
  *     the start of a line); line breaks and runs of white space become one
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iface/html.h"
 #include "iface/wording.h"
 #include "util/clock.h"
 
@@ -35,8 +37,9 @@
 typedef struct nw {
     cu_buf *out;
     cu_notice_format f;
-    int rc;
+    int rc;   /* Markdown */
     bool bol; /* Markdown: the next text starts a line (or a list item) */
+    cu_html h; /* HTML: every element and text goes through the writer */
 } nw;
 
 static void raw(nw *w, const char *s)
@@ -57,24 +60,6 @@ static void put(nw *w, const char *s, size_t n)
 static bool is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static void text_html(nw *w, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '&': put(w, "&amp;", 5); break;
-        case '<': put(w, "&lt;", 4); break;
-        case '>': put(w, "&gt;", 4); break;
-        case '"': put(w, "&quot;", 6); break;
-        case '\'': put(w, "&#39;", 5); break;
-        default:
-            if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-                put(w, " ", 1);
-            else
-                put(w, (const char *)p, 1);
-        }
-    }
 }
 
 static void text_md(nw *w, const char *s)
@@ -122,7 +107,7 @@ static void t(nw *w, const char *s)
     if (!s)
         return;
     if (w->f == CU_NOTICE_HTML)
-        text_html(w, s);
+        cu_html_text(&w->h, s);
     else
         text_md(w, s);
 }
@@ -130,12 +115,12 @@ static void t(nw *w, const char *s)
 static void heading(nw *w, int level, const char *s)
 {
     if (w->f == CU_NOTICE_HTML) {
-        char tag[8];
-        snprintf(tag, sizeof tag, "<h%d>", level);
-        raw(w, tag);
-        t(w, s);
-        snprintf(tag, sizeof tag, "</h%d>\n", level);
-        raw(w, tag);
+        static const char *const tags[] = {"h1", "h2", "h3"};
+        const char *tag = tags[level < 1 ? 0 : level > 3 ? 2 : level - 1];
+        cu_html_elem(&w->h, tag, s, "class",
+                     level == 1 ? "nhsuk-heading-l" : level == 2 ? "nhsuk-heading-m" : "nhsuk-heading-s",
+                     NULL);
+        cu_html_nl(&w->h);
     } else {
         raw(w, level == 1 ? "# " : level == 2 ? "## " : "### ");
         w->bol = true;
@@ -147,13 +132,18 @@ static void heading(nw *w, int level, const char *s)
 static void p_open(nw *w)
 {
     if (w->f == CU_NOTICE_HTML)
-        raw(w, "<p>");
+        cu_html_open(&w->h, "p", "class", "nhsuk-body", NULL);
     w->bol = true;
 }
 
 static void p_close(nw *w)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "</p>\n" : "\n\n");
+    if (w->f == CU_NOTICE_HTML) {
+        cu_html_close(&w->h, "p");
+        cu_html_nl(&w->h);
+    } else {
+        raw(w, "\n\n");
+    }
 }
 
 static void para(nw *w, const char *s)
@@ -166,23 +156,36 @@ static void para(nw *w, const char *s)
 static void ul_open(nw *w)
 {
     if (w->f == CU_NOTICE_HTML)
-        raw(w, "<ul>\n");
+        cu_html_open(&w->h, "ul", "class", "nhsuk-list nhsuk-list--bullet", NULL);
 }
 
 static void ul_close(nw *w)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "</ul>\n" : "\n");
+    if (w->f == CU_NOTICE_HTML) {
+        cu_html_close(&w->h, "ul");
+        cu_html_nl(&w->h);
+    } else {
+        raw(w, "\n");
+    }
 }
 
 static void li_open(nw *w)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "<li>" : "- ");
+    if (w->f == CU_NOTICE_HTML)
+        cu_html_open(&w->h, "li", NULL);
+    else
+        raw(w, "- ");
     w->bol = true;
 }
 
 static void li_close(nw *w)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "</li>\n" : "\n");
+    if (w->f == CU_NOTICE_HTML) {
+        cu_html_close(&w->h, "li");
+        cu_html_nl(&w->h);
+    } else {
+        raw(w, "\n");
+    }
 }
 
 static void li(nw *w, const char *s)
@@ -194,10 +197,14 @@ static void li(nw *w, const char *s)
 
 static void strong(nw *w, const char *s)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "<strong>" : "**");
+    if (w->f == CU_NOTICE_HTML) {
+        cu_html_elem(&w->h, "strong", s, NULL);
+        return;
+    }
+    raw(w, "**");
     w->bol = false;
     t(w, s);
-    raw(w, w->f == CU_NOTICE_HTML ? "</strong>" : "**");
+    raw(w, "**");
 }
 
 /* Text that ends a sentence: a full stop is added unless it has one. */
@@ -237,11 +244,7 @@ static void li_label(nw *w, const char *label, const char *s)
 static void link(nw *w, const char *url)
 {
     if (w->f == CU_NOTICE_HTML) {
-        raw(w, "<a href=\"");
-        raw(w, url);
-        raw(w, "\">");
-        t(w, url);
-        raw(w, "</a>");
+        cu_html_elem(&w->h, "a", url, "href", url, NULL);
     } else {
         raw(w, "<");
         raw(w, url);
@@ -252,13 +255,15 @@ static void link(nw *w, const char *url)
 static void table_open(nw *w, const char *const *heads, size_t n)
 {
     if (w->f == CU_NOTICE_HTML) {
-        raw(w, "<table>\n<thead><tr>");
-        for (size_t i = 0; i < n; i++) {
-            raw(w, "<th scope=\"col\">");
-            t(w, heads[i]);
-            raw(w, "</th>");
-        }
-        raw(w, "</tr></thead>\n<tbody>\n");
+        cu_html_open(&w->h, "table", "class", "nhsuk-table", NULL);
+        cu_html_open(&w->h, "thead", "class", "nhsuk-table__head", NULL);
+        cu_html_open(&w->h, "tr", NULL);
+        for (size_t i = 0; i < n; i++)
+            cu_html_elem(&w->h, "th", heads[i], "scope", "col", NULL);
+        cu_html_close(&w->h, "tr");
+        cu_html_close(&w->h, "thead");
+        cu_html_nl(&w->h);
+        cu_html_open(&w->h, "tbody", "class", "nhsuk-table__body", NULL);
     } else {
         raw(w, "|");
         for (size_t i = 0; i < n; i++) {
@@ -275,19 +280,33 @@ static void table_open(nw *w, const char *const *heads, size_t n)
 
 static void table_row(nw *w, const char *const *cells, size_t n)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "<tr>" : "|");
+    if (w->f == CU_NOTICE_HTML) {
+        cu_html_open(&w->h, "tr", NULL);
+        for (size_t i = 0; i < n; i++)
+            cu_html_elem(&w->h, "td", cells[i], NULL);
+        cu_html_close(&w->h, "tr");
+        cu_html_nl(&w->h);
+        return;
+    }
+    raw(w, "|");
     for (size_t i = 0; i < n; i++) {
-        raw(w, w->f == CU_NOTICE_HTML ? "<td>" : " ");
+        raw(w, " ");
         w->bol = false;
         t(w, cells[i]);
-        raw(w, w->f == CU_NOTICE_HTML ? "</td>" : " |");
+        raw(w, " |");
     }
-    raw(w, w->f == CU_NOTICE_HTML ? "</tr>\n" : "\n");
+    raw(w, "\n");
 }
 
 static void table_close(nw *w)
 {
-    raw(w, w->f == CU_NOTICE_HTML ? "</tbody>\n</table>\n" : "\n");
+    if (w->f == CU_NOTICE_HTML) {
+        cu_html_close(&w->h, "tbody");
+        cu_html_close(&w->h, "table");
+        cu_html_nl(&w->h);
+    } else {
+        raw(w, "\n");
+    }
 }
 
 /* ------------------------------------------------------------------ words */
@@ -420,9 +439,7 @@ static void sec_title(nw *w, const cu_policy *p)
     strong(w, p->controller.name ? p->controller.name : "");
     p_close(w);
     if (w->f == CU_NOTICE_HTML)
-        raw(w, "<p class=\"version\">");
-    else
-        p_open(w);
+        cu_html_open(&w->h, "p", "class", "nhsuk-body-s nhsuk-u-secondary-text-color", NULL);
     w->bol = true;
     if (p->version > 0) {
         char date[48];
@@ -1022,45 +1039,25 @@ static void sec_changes(nw *w, const cu_policy *p)
 
 /* ------------------------------------------------------------------ page */
 
-static const char html_head[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en-GB\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-    "style-src 'unsafe-inline'\">\n"
-    "<title>";
-
-static const char html_style[] =
-    "</title>\n"
-    "<style>\n"
-    "body{font-family:Arial,Helvetica,sans-serif;font-size:1rem;line-height:1.5;"
-    "color:#0b0c0c;background:#fff;max-width:46rem;margin:0 auto;padding:1rem 1.25rem}\n"
-    "h1,h2,h3{line-height:1.25}\n"
-    "h2{margin-top:2rem;padding-bottom:.25rem;border-bottom:1px solid #b1b4b6}\n"
-    "h3{margin-top:1.5rem}\n"
-    ".version{color:#505a5f}\n"
-    "table{border-collapse:collapse;width:100%}\n"
-    "th,td{border:1px solid #b1b4b6;padding:.35rem .5rem;text-align:left;"
-    "vertical-align:top}\n"
-    "a{color:#1d70b8}\n"
-    "</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<main>\n";
-
 int cu_notice_render(const cu_policy *p, cu_notice_format f, cu_buf *out, cu_err *err)
+{
+    return cu_notice_render_page(p, f, NULL, out, err);
+}
+
+int cu_notice_render_page(const cu_policy *p, cu_notice_format f, const char *assets, cu_buf *out,
+                          cu_err *err)
 {
     if (!p || !out || (f != CU_NOTICE_MD && f != CU_NOTICE_HTML))
         return cu_err_set(err, CU_EINVAL, "no policy to render");
     size_t start = out->len;
     nw w = {.out = out, .f = f, .rc = CU_OK, .bol = true};
+    char title[300];
+    snprintf(title, sizeof title, "Privacy notice: %s",
+             p->controller.name ? p->controller.name : "");
     if (f == CU_NOTICE_HTML) {
-        raw(&w, html_head);
-        t(&w, "Privacy notice: ");
-        t(&w, p->controller.name);
-        raw(&w, html_style);
+        cu_html_init(&w.h, out);
+        cu_page pg = {.title = title, .service = p->controller.name, .assets = assets};
+        cu_page_begin(&w.h, &pg);
     }
     sec_title(&w, p);
     sec_who(&w, p);
@@ -1077,8 +1074,10 @@ int cu_notice_render(const cu_policy *p, cu_notice_format f, cu_buf *out, cu_err
     sec_undertakings(&w, p);
     sec_complain(&w, p);
     sec_changes(&w, p);
-    if (f == CU_NOTICE_HTML)
-        raw(&w, "</main>\n</body>\n</html>\n");
+    if (f == CU_NOTICE_HTML) {
+        cu_page_end(&w.h);
+        w.rc = cu_html_done(&w.h);
+    }
     if (w.rc) {
         if (out->data) {
             out->len = start;

@@ -22,9 +22,13 @@
 typedef enum cu_notice_format { CU_NOTICE_MD, CU_NOTICE_HTML } cu_notice_format;
 typedef enum cu_ropa_format { CU_ROPA_JSON, CU_ROPA_CSV } cu_ropa_format;
 
-/* Appends the privacy notice to out. */
+/* Appends the privacy notice to out. The HTML form is a whole page in the
+ * shared page shell (html.h), without a stylesheet; cu_notice_render_page
+ * links the NHS.UK frontend's stylesheet under assets (html.h cu_page). */
 CU_MUST_USE int cu_notice_render(const cu_policy *p, cu_notice_format f, cu_buf *out,
                                  cu_err *err);
+CU_MUST_USE int cu_notice_render_page(const cu_policy *p, cu_notice_format f, const char *assets,
+                                      cu_buf *out, cu_err *err);
 
 /* Appends the record of processing of n controllers' current policies to out
  * (one entry per controller, controller form and, where the policy acts as a

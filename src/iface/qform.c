@@ -493,12 +493,5 @@ int cu_qform_gone_page(const char *assets, const char *kind, cu_buf *out)
         body = "If you typed the web address, check it is correct. If you pasted it, check you "
                "copied the entire address.";
     }
-    cu_html h;
-    cu_html_init(&h, out);
-    cu_page p = {.title = title, .assets = assets};
-    cu_page_begin(&h, &p);
-    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
-    cu_html_elem(&h, "p", body, "class", "nhsuk-body", NULL);
-    cu_page_end(&h);
-    return cu_html_done(&h);
+    return cu_page_message(out, assets, title, body, NULL, NULL);
 }
