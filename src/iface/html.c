@@ -290,9 +290,17 @@ void cu_page_begin(cu_html *h, const cu_page *p)
         else
             cu_html_void(h, "link", "rel", "stylesheet", "href", href, NULL);
     }
+    if (p->style)
+        cu_html_elem(h, "style", p->style, NULL);
     cu_html_close(h, "head");
     cu_html_nl(h);
     cu_html_open(h, "body", NULL);
+    if (p->document) {
+        cu_html_nl(h);
+        cu_html_open(h, "main", NULL);
+        cu_html_nl(h);
+        return;
+    }
     cu_html_elem(h, "a", "Skip to main content", "class", "nhsuk-skip-link", "href",
                  "#maincontent", NULL);
     cu_html_nl(h);
@@ -320,6 +328,14 @@ void cu_page_begin(cu_html *h, const cu_page *p)
 
 void cu_page_end(cu_html *h)
 {
+    if (h->depth == 3 && strcmp(h->stack[2], "main") == 0) { /* a document */
+        cu_html_close(h, "main");
+        cu_html_nl(h);
+        cu_html_close(h, "body");
+        cu_html_close(h, "html");
+        cu_html_nl(h);
+        return;
+    }
     cu_html_close(h, "div");
     cu_html_close(h, "div");
     cu_html_close(h, "main");

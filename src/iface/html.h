@@ -89,11 +89,17 @@ typedef struct cu_page {
     const char *back_href; /* a back link above the content, or NULL */
     bool error;            /* the form has errors: the title starts "Error: " */
     bool wide;             /* content the full width, not two thirds (tables) */
+    bool document;         /* a document a person keeps (a letter): no service
+                            * header or footer, just its content */
+    const char *style;     /* a constant stylesheet from the code, embedded so a
+                            * document reads and prints away from the server; it
+                            * goes through the writer like any text, so it holds
+                            * no & < > " ' */
 } cu_page;
 
 /* Writes the doctype, head, skip link and header, and opens the main
- * content column. The caller writes the content (an h1 of p->title is
- * written here). */
+ * content column (a document: only main). The caller writes the content,
+ * its h1 included (after an error summary, when there is one). */
 void cu_page_begin(cu_html *h, const cu_page *p);
 /* Closes the content column and main, writes the footer, closes the page. */
 void cu_page_end(cu_html *h);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iface/html.h"
 #include "iface/receipt.h"
 #include "iface/wording.h"
 #include "util/clock.h"
@@ -566,22 +567,20 @@ static void render_fhir(const cu_sar *s, cu_jw *w)
  * on a phone 375 px wide (tables become stacked rows) and prints on A4. */
 
 typedef struct hw {
-    cu_buf *out;
-    int rc;
+    cu_html h;               /* every element and text goes through the writer */
     const char *const *cols; /* the open table's headings: each cell's label */
     size_t ncols, col;
 } hw;
 
-static void raw(hw *h, const char *s)
-{
-    if (!h->rc && cu_buf_append_str(h->out, s))
-        h->rc = CU_ENOMEM;
-}
-
 static void esc(hw *h, const char *s)
 {
-    if (!h->rc && cu_html_escape(h->out, s ? s : ""))
-        h->rc = CU_ENOMEM;
+    cu_html_text(&h->h, s);
+}
+
+static void el(hw *h, const char *tag, const char *s)
+{
+    cu_html_elem(&h->h, tag, s, NULL);
+    cu_html_nl(&h->h);
 }
 
 /* Escapes a value that may hold NUL bytes: only up to the first. */
@@ -590,35 +589,23 @@ static void esc_buf(hw *h, const cu_buf *b)
     esc(h, cu_buf_str(b));
 }
 
-static void tag(hw *h, const char *t, const char *s)
-{
-    raw(h, "<");
-    raw(h, t);
-    raw(h, ">");
-    esc(h, s);
-    raw(h, "</");
-    raw(h, t);
-    raw(h, ">\n");
-}
-
 static void row_open(hw *h)
 {
     h->col = 0;
-    raw(h, "<tr>");
+    cu_html_open(&h->h, "tr", NULL);
 }
 
 static void row_close(hw *h)
 {
-    raw(h, "</tr>\n");
+    cu_html_close(&h->h, "tr");
+    cu_html_nl(&h->h);
 }
 
 /* A cell labelled with its column's heading (shown above the value when the
  * rows are stacked on a narrow screen). */
 static void td_open(hw *h)
 {
-    raw(h, "<td data-label=\"");
-    esc(h, h->col < h->ncols ? h->cols[h->col] : "");
-    raw(h, "\">");
+    cu_html_open(&h->h, "td", "data-label", h->col < h->ncols ? h->cols[h->col] : "", NULL);
     h->col++;
 }
 
@@ -626,7 +613,7 @@ static void td(hw *h, const char *s)
 {
     td_open(h);
     esc(h, s);
-    raw(h, "</td>");
+    cu_html_close(&h->h, "td");
 }
 
 /* s with its first letter in capitals, into out. */
@@ -658,22 +645,29 @@ static void td_cap(hw *h, const char *s)
         s++;
     }
     esc(h, s);
-    raw(h, "</td>");
+    cu_html_close(&h->h, "td");
 }
 
 static void thead(hw *h, const char *const *cols, size_t n)
 {
     h->cols = cols;
     h->ncols = n;
-    raw(h, "<table>\n<thead><tr>");
+    cu_html_open(&h->h, "table", NULL);
+    cu_html_open(&h->h, "thead", NULL);
+    cu_html_open(&h->h, "tr", NULL);
     for (size_t i = 0; i < n; i++)
-        tag(h, "th", cols[i]);
-    raw(h, "</tr></thead>\n<tbody>\n");
+        cu_html_elem(&h->h, "th", cols[i], NULL);
+    cu_html_close(&h->h, "tr");
+    cu_html_close(&h->h, "thead");
+    cu_html_nl(&h->h);
+    cu_html_open(&h->h, "tbody", NULL);
 }
 
 static void tend(hw *h)
 {
-    raw(h, "</tbody></table>\n");
+    cu_html_close(&h->h, "tbody");
+    cu_html_close(&h->h, "table");
+    cu_html_nl(&h->h);
     h->cols = NULL;
     h->ncols = 0;
 }
@@ -740,7 +734,7 @@ static void value_cell(hw *h, const cu_item_view *iv)
     } else {
         esc_buf(h, &iv->value);
     }
-    raw(h, "</td>");
+    cu_html_close(&h->h, "td");
 }
 
 static void basis_words(char basis, char special, char *out, size_t outsz)
@@ -757,10 +751,10 @@ static void html_processing(hw *h, const cu_sar *s)
 {
     const cu_policy *p = s->policy;
     char buf[1024];
-    raw(h, "<h2>Why we hold your data and on what lawful basis</h2>\n");
+    el(h, "h2", "Why we hold your data and on what lawful basis");
     if (!p) {
-        raw(h, "<p>The controller has not yet published a privacy policy in this system; "
-               "please contact us for details of our purposes.</p>\n");
+        el(h, "p", "The controller has not yet published a privacy policy in this system; "
+                   "please contact us for details of our purposes.");
         return;
     }
     static const char *const cols[] = {"Purpose", "Lawful basis", "Data we use",
@@ -782,8 +776,9 @@ static void html_processing(hw *h, const cu_sar *s)
     }
     tend(h);
 
-    raw(h, "<h2>Who we share your data with</h2>\n<p>Under our policy, your data may be "
-           "shared with these recipients:</p>\n<ul>\n");
+    el(h, "h2", "Who we share your data with");
+    el(h, "p", "Under our policy, your data may be shared with these recipients:");
+    cu_html_open(&h->h, "ul", NULL);
     size_t shown = 0;
     for (size_t r = 0; r < p->nrecipients; r++) {
         bool used = false;
@@ -795,36 +790,39 @@ static void html_processing(hw *h, const cu_sar *s)
         if (!used)
             continue;
         shown++;
-        raw(h, "<li>");
+        cu_html_open(&h->h, "li", NULL);
         esc(h, p->recipients[r].category);
         if (p->recipients[r].description) {
-            raw(h, ": ");
+            esc(h, ": ");
             esc(h, p->recipients[r].description);
         }
-        raw(h, "</li>\n");
+        cu_html_close(&h->h, "li");
+        cu_html_nl(&h->h);
     }
     if (!shown)
-        raw(h, "<li>No recipients are named for the purposes that apply to you.</li>\n");
-    raw(h, "</ul>\n");
+        el(h, "li", "No recipients are named for the purposes that apply to you.");
+    cu_html_close(&h->h, "ul");
+    cu_html_nl(&h->h);
 
-    raw(h, "<h2>Automated decision-making</h2>\n");
+    el(h, "h2", "Automated decision-making");
     bool any = false;
     for (size_t i = 0; i < p->npurposes; i++) {
         const cu_pol_purpose *u = &p->purposes[i];
         if (!u->adm_logic || !purpose_applies(u, s->sv.rec.kind))
             continue;
         any = true;
-        raw(h, "<p><strong>");
-        esc(h, u->description);
-        raw(h, "</strong>: ");
+        cu_html_open(&h->h, "p", NULL);
+        cu_html_elem(&h->h, "strong", u->description, NULL);
+        esc(h, ": ");
         esc(h, u->adm_logic);
-        raw(h, " ");
+        esc(h, " ");
         esc(h, u->adm_significance);
-        raw(h, "</p>\n");
+        cu_html_close(&h->h, "p");
+        cu_html_nl(&h->h);
     }
     if (!any)
-        raw(h, "<p>We make no decisions about you based solely on automated processing, "
-               "including profiling.</p>\n");
+        el(h, "p", "We make no decisions about you based solely on automated processing, "
+                   "including profiling.");
 }
 
 /* Screen: a readable column; below 40em the tables' rows stack, each cell
@@ -862,12 +860,13 @@ static const char css[] =
 static void html_access_log(hw *w, const cu_sar *s)
 {
     char when[64], who[160], why[512], b1[512];
-    raw(w, "<h2>Who has accessed your record</h2>\n<p>Every access to your record is "
-           "recorded. Staff are shown by their role; names of individual staff are not "
-           "included, but you may ask us about a particular access. All times are UK time "
-           "(Greenwich Mean Time, or British Summer Time in summer).</p>\n");
+    el(w, "h2", "Who has accessed your record");
+    el(w, "p", "Every access to your record is recorded. Staff are shown by their role; names "
+               "of individual staff are not included, but you may ask us about a particular "
+               "access. All times are UK time (Greenwich Mean Time, or British Summer Time in "
+               "summer).");
     if (!s->nevents) {
-        raw(w, "<p>No access is recorded.</p>\n");
+        el(w, "p", "No access is recorded.");
         return;
     }
     static const char *const cols[] = {"When", "Who", "What they asked to do", "Why",
@@ -896,7 +895,8 @@ static void html_access_log(hw *w, const cu_sar *s)
     tend(w);
     if (!refused)
         return;
-    raw(w, "<h3>Attempts that were refused</h3>\n<ul class=\"refused\">\n");
+    el(w, "h3", "Attempts that were refused");
+    cu_html_open(&w->h, "ul", "class", "refused", NULL);
     for (size_t i = 0; i < s->nevents; i++) {
         const cu_sar_event *e = &s->events[i];
         if (strcmp(e->outcome, "denied") != 0)
@@ -904,47 +904,55 @@ static void html_access_log(hw *w, const cu_sar *s)
         cu_wording_time(e->ts, when, sizeof when);
         role_words(e->role, who, sizeof who);
         uncap(purpose_words(s->policy, e->purpose), why, sizeof why);
-        raw(w, "<li>On ");
+        cu_html_open(&w->h, "li", NULL);
+        esc(w, "On ");
         esc(w, when);
-        raw(w, ", ");
+        esc(w, ", ");
         esc(w, who);
-        raw(w, " tried to ");
+        esc(w, " tried to ");
         esc(w, action_words(e->action));
-        raw(w, ", for this reason: ");
+        esc(w, ", for this reason: ");
         esc(w, why);
-        raw(w, ". This was refused because ");
+        esc(w, ". This was refused because ");
         esc(w, rule_words(e->rule));
-        raw(w, ".");
-        raw(w, " They saw none of your data.</li>\n");
+        esc(w, ". They saw none of your data.");
+        cu_html_close(&w->h, "li");
+        cu_html_nl(&w->h);
     }
-    raw(w, "</ul>\n");
+    cu_html_close(&w->h, "ul");
+    cu_html_nl(&w->h);
 }
 
 static void render_html(const cu_sar *s, cu_buf *out, int *rc)
 {
-    hw h = {.out = out};
+    hw h = {0};
     hw *w = &h;
     char buf[1024], f[256];
-    raw(w, "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-           "<title>Your personal data: subject access response</title>\n<style>");
-    raw(w, css);
-    raw(w, "</style>\n</head>\n<body>\n");
-    raw(w, "<h1>Your personal data</h1>\n<p>From: ");
+    cu_html_init(&w->h, out);
+    cu_page pg = {.title = "Your personal data: subject access response",
+                  .document = true, .style = css};
+    cu_page_begin(&w->h, &pg);
+    el(w, "h1", "Your personal data");
+    cu_html_open(&w->h, "p", NULL);
+    esc(w, "From: ");
     esc(w, s->controller_name);
     cu_wording_date(s->generated_at, buf, sizeof buf);
-    raw(w, "<br>Date: ");
+    cu_html_void(&w->h, "br", NULL);
+    esc(w, "Date: ");
     esc(w, buf);
-    raw(w, "<br>Reference: ");
+    cu_html_void(&w->h, "br", NULL);
+    esc(w, "Reference: ");
     esc(w, s->package_id);
-    raw(w, "</p>\n<p>You asked us for a copy of the personal data we hold about you "
-           "(UK GDPR Article 15). This letter lists every item we hold, where it came from, "
-           "why we use it, who we have shared it with, how long we keep it, who has looked "
-           "at your record, and your rights.</p>\n");
+    cu_html_close(&w->h, "p");
+    cu_html_nl(&w->h);
+    el(w, "p", "You asked us for a copy of the personal data we hold about you (UK GDPR "
+               "Article 15). This letter lists every item we hold, where it came from, why we "
+               "use it, who we have shared it with, how long we keep it, who has looked at "
+               "your record, and your rights.");
 
-    raw(w, "<h2>The data we hold about you</h2>\n");
+    el(w, "h2", "The data we hold about you");
     if (!s->sv.n) {
-        raw(w, "<p>We hold no items of data about you.</p>\n");
+        el(w, "p", "We hold no items of data about you.");
     } else {
         static const char *const cols[] = {"Kind of data", "What", "Value",
                                            "Where it came from", "Collected"};
@@ -964,12 +972,15 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
         tend(w);
     }
     if (s->nwithheld) {
-        raw(w, "<h2>Information we have not included</h2>\n<p class=\"withheld\">We have "
-               "withheld the items below because a health professional has judged that "
-               "disclosing them would be likely to cause serious harm to your physical or "
-               "mental health, or to someone else's (Data Protection Act 2018, Schedule 3, "
-               "Part 2, paragraph 5). You may complain to the Information Commissioner about "
-               "this decision (see below).</p>\n");
+        el(w, "h2", "Information we have not included");
+        cu_html_elem(&w->h, "p",
+                     "We have withheld the items below because a health professional has "
+                     "judged that disclosing them would be likely to cause serious harm to your "
+                     "physical or mental health, or to someone else's (Data Protection Act "
+                     "2018, Schedule 3, Part 2, paragraph 5). You may complain to the "
+                     "Information Commissioner about this decision (see below).",
+                     "class", "withheld", NULL);
+        cu_html_nl(&w->h);
         static const char *const cols[] = {"Kind of data", "What", "Where it came from",
                                            "Collected"};
         thead(w, cols, 4);
@@ -988,9 +999,9 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
     }
     html_processing(w, s);
 
-    raw(w, "<h2>Disclosures of your data</h2>\n");
+    el(w, "h2", "Disclosures of your data");
     if (!s->ndisclosures) {
-        raw(w, "<p>We have not disclosed your data to anyone outside our organisation.</p>\n");
+        el(w, "p", "We have not disclosed your data to anyone outside our organisation.");
     } else {
         static const char *const cols[] = {"Date", "Recipient", "Lawful basis", "Data",
                                            "How"};
@@ -1005,7 +1016,7 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
                 esc_buf(w, &d->recipient_name);
             else
                 esc(w, recipient_label(s->policy, d->recipient_id));
-            raw(w, "</td>");
+            cu_html_close(&w->h, "td");
             basis_words(d->basis, 0, buf, sizeof buf);
             td(w, buf);
             if (!cu_wording_categories(cu_wording_category_mask(d->categories), buf,
@@ -1019,9 +1030,9 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
         tend(w);
     }
 
-    raw(w, "<h2>Your consent</h2>\n");
+    el(w, "h2", "Your consent");
     if (!s->nconsents) {
-        raw(w, "<p>We hold no record of consent from you.</p>\n");
+        el(w, "p", "We hold no record of consent from you.");
     } else {
         static const char *const cols[] = {"Date", "Purpose", "Decision", "How"};
         thead(w, cols, 4);
@@ -1041,38 +1052,49 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
 
     html_access_log(w, s);
 
-    raw(w, "<h2>Your rights</h2>\n<ul>\n"
-           "<li>to ask us to correct data that is wrong or incomplete (rectification);</li>\n"
-           "<li>to ask us to delete your data (erasure): health records must usually be "
-           "kept for a set time, so this may be refused;</li>\n"
-           "<li>to ask us to restrict how we use your data;</li>\n"
-           "<li>to object to our use of your data, and absolutely to direct marketing;</li>\n"
-           "<li>to receive the data you gave us in a machine-readable form, or have it sent "
-           "to another organisation (portability), where we rely on consent or a "
-           "contract;</li>\n"
-           "<li>to withdraw your consent at any time, where we rely on it;</li>\n"
-           "<li>not to be subject to decisions based solely on automated processing that "
-           "significantly affect you.</li>\n</ul>\n");
+    el(w, "h2", "Your rights");
+    static const char *const rights[] = {
+        "to ask us to correct data that is wrong or incomplete (rectification);",
+        "to ask us to delete your data (erasure): health records must usually be kept for a "
+        "set time, so this may be refused;",
+        "to ask us to restrict how we use your data;",
+        "to object to our use of your data, and absolutely to direct marketing;",
+        "to receive the data you gave us in a machine-readable form, or have it sent to "
+        "another organisation (portability), where we rely on consent or a contract;",
+        "to withdraw your consent at any time, where we rely on it;",
+        "not to be subject to decisions based solely on automated processing that "
+        "significantly affect you."};
+    cu_html_open(&w->h, "ul", NULL);
+    cu_html_nl(&w->h);
+    for (size_t i = 0; i < sizeof rights / sizeof rights[0]; i++)
+        el(w, "li", rights[i]);
+    cu_html_close(&w->h, "ul");
+    cu_html_nl(&w->h);
     if (s->policy && s->policy->dpo.name) {
-        raw(w, "<p>To use these rights, contact our Data Protection Officer: ");
+        cu_html_open(&w->h, "p", NULL);
+        esc(w, "To use these rights, contact our Data Protection Officer: ");
         esc(w, s->policy->dpo.name);
         if (s->policy->dpo.email) {
-            raw(w, ", ");
+            esc(w, ", ");
             esc(w, s->policy->dpo.email);
         }
         if (s->policy->dpo.address) {
-            raw(w, ", ");
+            esc(w, ", ");
             esc(w, s->policy->dpo.address);
         }
-        raw(w, ".</p>\n");
+        esc(w, ".");
+        cu_html_close(&w->h, "p");
+        cu_html_nl(&w->h);
     }
-    raw(w, "<h2>How to complain</h2>\n<p>If you are unhappy with how we have handled your "
-           "request or your data, please contact us first. You also have the right to "
-           "complain to the Information Commissioner's Office (ICO), the UK's independent "
-           "regulator for data protection: Information Commissioner's Office, Wycliffe "
-           "House, Water Lane, Wilmslow, Cheshire SK9 5AF; telephone 0303 123 1113; "
-           "https://ico.org.uk/make-a-complaint/</p>\n</body>\n</html>\n");
-    *rc = h.rc;
+    el(w, "h2", "How to complain");
+    el(w, "p", "If you are unhappy with how we have handled your request or your data, please "
+               "contact us first. You also have the right to complain to the Information "
+               "Commissioner's Office (ICO), the UK's independent regulator for data "
+               "protection: Information Commissioner's Office, Wycliffe House, Water Lane, "
+               "Wilmslow, Cheshire SK9 5AF; telephone 0303 123 1113; "
+               "https://ico.org.uk/make-a-complaint/");
+    cu_page_end(&w->h);
+    *rc = cu_html_done(&w->h);
 }
 
 int cu_sar_render(const cu_sar *s, cu_sar_format f, cu_buf *out, cu_err *err)

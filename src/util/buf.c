@@ -156,24 +156,6 @@ int cu_strlcpy(char *dst, const char *src, size_t dstsz)
     return 0;
 }
 
-int cu_html_escape(cu_buf *b, const char *s)
-{
-    int rc = 0;
-    for (; !rc && s && *s; s++) {
-        const char *e = NULL;
-        switch (*s) {
-        case '&': e = "&amp;"; break;
-        case '<': e = "&lt;"; break;
-        case '>': e = "&gt;"; break;
-        case '"': e = "&quot;"; break;
-        case '\'': e = "&#39;"; break;
-        default: break;
-        }
-        rc = e ? cu_buf_append(b, e, strlen(e)) : cu_buf_append(b, s, 1);
-    }
-    return rc;
-}
-
 bool cu_parse_count(const char *s, long long max, long long *out)
 {
     if (!s || *s < '0' || *s > '9')

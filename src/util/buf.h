@@ -52,7 +52,5 @@ int cu_strlcpy(char *dst, const char *src, size_t dstsz);
 /* A count written as decimal digits only (no sign, space or suffix), from 1
  * to max: true and *out set, or false. */
 bool cu_parse_count(const char *s, long long max, long long *out);
-/* Appends s with & < > " ' escaped for HTML text and attribute values. */
-int cu_html_escape(cu_buf *b, const char *s);
 
 #endif
