@@ -52,6 +52,7 @@ test: deps
 	@meson introspect --buildoptions $(BUILD_ASAN) | python3 -c 'import json, sys; sys.exit(not any(o["name"] == "fault_injection" and o["value"] is True for o in json.load(sys.stdin)))' || meson setup --reconfigure $(BUILD_ASAN) --werror -Dfault_injection=true >/dev/null
 	@ninja -C $(BUILD_ASAN) >/dev/null
 	@scripts/fhir-schema.sh $(BUILD_ASAN)
+	@scripts/browser-deps.sh $(BUILD_ASAN)
 	@CUSTOS_RELEASE_BUILDS=$(BUILD_RELEASE) tests/run.sh $(BUILD_ASAN)
 
 fuzz-deps:

@@ -15,6 +15,7 @@ import time
 
 from harness import registry, check, eq, sql, diff_dumps, Fail, db_bytes
 from fixtures import ROOT, sql_value
+from browser import run_chromium
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after, stable_dump)
 
@@ -547,9 +548,6 @@ def t_rectify_notify(ctx):
 import calendar  # noqa: E402
 import html as htmllib  # noqa: E402
 import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
           "December")
@@ -650,30 +648,6 @@ def t_sar_letter_words(ctx):
     check(sentences[0][1] and "_" not in sentences[0][1], "the refusal's purpose in words",
           sentences)
     check("Refused (explained below)" in text, "the access log's outcome column")
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
-    raise Fail("chromium is not installed (make test installs it): the letter's layout "
-               "cannot be checked")
-
-
-def run_chromium(args, timeout=120):
-    home = tempfile.mkdtemp(prefix="custos-chromium-")
-    try:
-        argv = [chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
-                "--user-data-dir=" + os.path.join(home, "profile")] + args
-        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout, env=dict(os.environ, HOME=home))
-        if r.returncode != 0:
-            raise Fail("chromium failed (%d): %s" % (r.returncode, r.stderr[-2000:]))
-        return r.stdout.decode("utf-8", "replace")
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
 
 
 @case("sar letter in a browser: headless chromium at 375x800 shows it without sideways "
