@@ -10,13 +10,20 @@
 #include "util/clock.h"
 #include "util/file.h"
 
+#ifdef CUSTOS_TEST_CLOCK
+#define QN_SUBMIT_HELP                                                                      \
+    "       custos questionnaire submit TOKEN --answers FILE   (test builds only)\n"
+#else
+#define QN_SUBMIT_HELP ""
+#endif
+
 static const char questionnaire_help[] =
     "usage: custos questionnaire add FILE\n"
     "       custos questionnaire list\n"
     "       custos questionnaire show URL [--version V]\n"
     "       custos questionnaire send SUBJECT URL [--version V] --purpose P [--days N]\n"
     "       custos questionnaire enter SUBJECT --answers FILE --purpose P\n"
-    "       custos questionnaire responses SUBJECT\n"
+    "       custos questionnaire responses SUBJECT\n" QN_SUBMIT_HELP
     "\n"
     "A questionnaire is a FHIR R4 Questionnaire document (docs/questionnaires.md):\n"
     "its items and answer options with their weights, and custos's extensions\n"
@@ -246,6 +253,26 @@ static json_t *result_json(const cu_response_result *r)
     return j;
 }
 
+/* Reads and parses a QuestionnaireResponse file (- for stdin). */
+static int read_answers(const char *file, cu_qresponse **qr, cu_err *err)
+{
+    *qr = NULL;
+    cu_buf in;
+    cu_buf_init(&in, CU_QR_MAX_BYTES + 1);
+    int rc = cli_read_input(file, CU_QR_MAX_BYTES, &in, err);
+    if (rc == CU_ENOMEM || (rc && err->code == CU_ENOMEM)) {
+        cu_err_clear(err);
+        rc = cu_err_set(err, CU_EINVAL, "the answers are larger than %d bytes",
+                        CU_QR_MAX_BYTES);
+    }
+    if (!rc)
+        rc = cu_qresponse_parse(in.data, in.len, qr, err);
+    cu_buf_release(&in);
+    return rc;
+}
+
+static void print_result(cli *c, const cu_response_result *rp);
+
 static int qn_enter(cli *c, int argc, char **argv)
 {
     qn_opts o;
@@ -260,17 +287,8 @@ static int qn_enter(cli *c, int argc, char **argv)
     if (o.version || o.days)
         return cli_usage("questionnaire enter takes the questionnaire from the answers");
     cu_err err = {0};
-    cu_buf in;
-    cu_buf_init(&in, CU_QR_MAX_BYTES + 1);
-    rc = cli_read_input(o.answers, CU_QR_MAX_BYTES, &in, &err);
-    if (rc == CU_ENOMEM || (rc && err.code == CU_ENOMEM)) {
-        cu_err_clear(&err);
-        rc = cu_err_set(&err, CU_EINVAL, "the answers are larger than %d bytes",
-                        CU_QR_MAX_BYTES);
-    }
     cu_qresponse *qr = NULL;
-    if (!rc)
-        rc = cu_qresponse_parse(in.data, in.len, &qr, &err);
+    rc = read_answers(o.answers, &qr, &err);
     cu_response_result r;
     if (!rc)
         rc = cli_open(c, "questionnaire enter", &err);
@@ -279,9 +297,43 @@ static int qn_enter(cli *c, int argc, char **argv)
                                qr->version[0] ? qr->version : NULL, c->purpose, qr->answers,
                                qr->n, qr->has_total ? &qr->total : NULL, &r, &err);
     cu_qresponse_free(qr);
-    cu_buf_release(&in);
     if (rc)
         return cli_fail(c, &err);
+    print_result(c, &r);
+    return EXIT_DONE;
+}
+
+#ifdef CUSTOS_TEST_CLOCK
+/* What the public form does with a link, from the command line for tests. */
+static int qn_submit(cli *c, int argc, char **argv)
+{
+    qn_opts o;
+    const char *token = NULL;
+    int rc = parse(c, argc, argv, &o, 1, &token, "one TOKEN");
+    if (rc)
+        return rc;
+    if (!o.answers)
+        return cli_usage("questionnaire submit needs --answers FILE (a QuestionnaireResponse)");
+    cu_err err = {0};
+    cu_qresponse *qr = NULL;
+    rc = read_answers(o.answers, &qr, &err);
+    cu_response_result r;
+    if (!rc)
+        rc = cli_open(c, "questionnaire submit", &err);
+    if (!rc)
+        rc = cu_qlink_submit(c->vault, token, strlen(token), qr->answers, qr->n,
+                             qr->has_total ? &qr->total : NULL, &r, &err);
+    cu_qresponse_free(qr);
+    if (rc)
+        return cli_fail(c, &err);
+    print_result(c, &r);
+    return EXIT_DONE;
+}
+#endif
+
+static void print_result(cli *c, const cu_response_result *rp)
+{
+    const cu_response_result r = *rp;
     if (c->json) {
         cli_print_json(result_json(&r));
     } else {
@@ -297,7 +349,6 @@ static int qn_enter(cli *c, int argc, char **argv)
             printf("flag %s (%s): task %s\n", r.flags[i].rule, r.flags[i].level,
                    r.flags[i].task);
     }
-    return EXIT_DONE;
 }
 
 static json_t *view_json(const cu_response_view *r)
@@ -366,6 +417,9 @@ int cmd_questionnaire(cli *c, int argc, char **argv)
         {"send", qn_send},
         {"enter", qn_enter},
         {"responses", qn_responses},
+#ifdef CUSTOS_TEST_CLOCK
+        {"submit", qn_submit},
+#endif
     };
     return cli_dispatch(c, argc, argv, subs, sizeof subs / sizeof subs[0], questionnaire_help);
 }
