@@ -271,7 +271,7 @@ static int read_answers(const char *file, cu_qresponse **qr, cu_err *err)
     return rc;
 }
 
-static void print_result(cli *c, const cu_response_result *rp);
+static void print_result(cli *c, const cu_response_result *r);
 
 static int qn_enter(cli *c, int argc, char **argv)
 {
@@ -331,23 +331,22 @@ static int qn_submit(cli *c, int argc, char **argv)
 }
 #endif
 
-static void print_result(cli *c, const cu_response_result *rp)
+static void print_result(cli *c, const cu_response_result *r)
 {
-    const cu_response_result r = *rp;
     if (c->json) {
-        cli_print_json(result_json(&r));
+        cli_print_json(result_json(r));
     } else {
-        printf("stored response %s: %s", r.id, r.complete ? "complete" : "incomplete");
-        if (!r.complete)
-            printf(" (first missing: %s)", r.missing);
-        if (r.has_total)
-            printf(", total %lld, band %s", (long long)r.total, r.band);
-        if (r.total_disagrees)
+        printf("stored response %s: %s", r->id, r->complete ? "complete" : "incomplete");
+        if (!r->complete)
+            printf(" (first missing: %s)", r->missing);
+        if (r->has_total)
+            printf(", total %lld, band %s", (long long)r->total, r->band);
+        if (r->total_disagrees)
             printf(", the stated total disagrees");
         printf("\n");
-        for (size_t i = 0; i < r.nflags; i++)
-            printf("flag %s (%s): task %s\n", r.flags[i].rule, r.flags[i].level,
-                   r.flags[i].task);
+        for (size_t i = 0; i < r->nflags; i++)
+            printf("flag %s (%s): task %s\n", r->flags[i].rule, r->flags[i].level,
+                   r->flags[i].task);
     }
 }
 
