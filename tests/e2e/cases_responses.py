@@ -163,6 +163,13 @@ def t_tamper(ctx):
     check(r.rc == 1 and "questionnaire_links %s: altered" % lid in r.err, "verify",
           r.describe())
     eq(stored(cx), 0, "nothing stored")
+    # The operator's decision to take the rows as they stand: the link is
+    # accepted again, and used once.
+    cx.ok("verify", "--seal")
+    cx.ok("verify")
+    cx.okj("questionnaire", "submit", token, "--answers", answers)
+    eq(stored(cx), 1, "stored after sealing")
+    cx.fails(1, "questionnaire", "submit", token, "--answers", answers, says="used already")
 
 
 def http_setup(ctx):
