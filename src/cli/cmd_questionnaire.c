@@ -1,17 +1,29 @@
-/* custos questionnaire add|list|show. */
+/* custos questionnaire add|list|show|send|enter|responses. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "domain/qresponse.h"
 #include "domain/questionnaire.h"
+#include "domain/responses.h"
 #include "util/clock.h"
 #include "util/file.h"
+
+#ifdef CUSTOS_TEST_CLOCK
+#define QN_SUBMIT_HELP                                                                      \
+    "       custos questionnaire submit TOKEN --answers FILE   (test builds only)\n"
+#else
+#define QN_SUBMIT_HELP ""
+#endif
 
 static const char questionnaire_help[] =
     "usage: custos questionnaire add FILE\n"
     "       custos questionnaire list\n"
     "       custos questionnaire show URL [--version V]\n"
+    "       custos questionnaire send SUBJECT URL [--version V] --purpose P [--days N]\n"
+    "       custos questionnaire enter SUBJECT --answers FILE --purpose P\n"
+    "       custos questionnaire responses SUBJECT\n" QN_SUBMIT_HELP
     "\n"
     "A questionnaire is a FHIR R4 Questionnaire document (docs/questionnaires.md):\n"
     "its items and answer options with their weights, and custos's extensions\n"
@@ -21,10 +33,22 @@ static const char questionnaire_help[] =
     "other content under a stored version is refused (give it a new version).\n"
     "list shows every stored version; show prints one as stored (the version\n"
     "added last unless --version). Shipped: PHQ-9, GAD-7 and an example\n"
-    "follow-up questionnaire. FILE may be - for stdin.\n";
+    "follow-up questionnaire. FILE may be - for stdin.\n"
+    "\n"
+    "send makes a single-use link asking the subject to answer the questionnaire\n"
+    "(the version added last unless --version) for purpose P, a purpose of the\n"
+    "controller's policy that covers health data; it expires after N days (14;\n"
+    "at most 90). It prints the link's path /q/TOKEN: the token is shown once.\n"
+    "enter stores answers given on the subject's behalf: FILE is a FHIR\n"
+    "QuestionnaireResponse naming the questionnaire (url|version). Both score\n"
+    "the answers with the stored questionnaire (never a total the answers\n"
+    "state), store them as one health item and raise a clinical task for each\n"
+    "flag. responses lists the subject's stored responses, oldest first.\n";
 
 typedef struct qn_opts {
     const char *version;
+    const char *answers;
+    int days;
 } qn_opts;
 
 static int qn_opt(void *ctx, int opt, const char *arg)
@@ -34,12 +58,27 @@ static int qn_opt(void *ctx, int opt, const char *arg)
         o->version = arg;
         return 0;
     }
+    if (opt == 'a') {
+        o->answers = arg;
+        return 0;
+    }
+    if (opt == 'd') {
+        char *end = NULL;
+        long d = strtol(arg, &end, 10);
+        if (!*arg || *end || d < 1 || d > CU_QLINK_DAYS_MAX)
+            return cli_usage("--days must be a whole number of days from 1 to %d",
+                             CU_QLINK_DAYS_MAX);
+        o->days = (int)d;
+        return 0;
+    }
     return cli_usage("unexpected option");
 }
 
 static const struct option qn_options[] = {
     CLI_COMMON_OPTIONS,
     {"version", required_argument, NULL, 'v'},
+    {"answers", required_argument, NULL, 'a'},
+    {"days", required_argument, NULL, 'd'},
     {0, 0, 0, 0},
 };
 
@@ -161,12 +200,225 @@ static int qn_show(cli *c, int argc, char **argv)
     return rc ? cli_fail(c, &err) : EXIT_DONE;
 }
 
+static int qn_send(cli *c, int argc, char **argv)
+{
+    qn_opts o;
+    const char *args[2] = {NULL, NULL};
+    int rc = parse(c, argc, argv, &o, 2, args, "SUBJECT and URL");
+    if (rc)
+        return rc;
+    if (o.answers)
+        return cli_usage("questionnaire send takes no --answers");
+    if (!c->purpose_given)
+        return cli_usage("questionnaire send needs --purpose P: the purpose the answers are "
+                         "collected for");
+    cu_err err = {0};
+    char token[CU_TOKEN_STRLEN];
+    cu_qlink_info info;
+    rc = cli_open(c, "questionnaire send", &err);
+    if (!rc)
+        rc = cu_qlink_issue(c->vault, &c->actor, args[0], args[1], o.version, c->purpose,
+                            o.days, token, &info, &err);
+    if (rc)
+        return cli_fail(c, &err);
+    char path[CU_TOKEN_STRLEN + 4], when[CU_TIME_STRLEN];
+    snprintf(path, sizeof path, "/q/%s", token);
+    cu_time_format(info.expires_at, when);
+    if (c->json)
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "path", path, "token", token,
+                                 "questionnaire", info.url, "version", info.version, "purpose",
+                                 info.purpose, "expires_at", when));
+    else
+        printf("%s\ntoken %s\nquestionnaire %s version %s, purpose %s, expires %s\n", path,
+               token, info.url, info.version, info.purpose, when);
+    cu_wipe(token, sizeof token);
+    cu_wipe(path, sizeof path);
+    return EXIT_DONE;
+}
+
+static json_t *result_json(const cu_response_result *r)
+{
+    json_t *flags = json_array();
+    for (size_t i = 0; i < r->nflags; i++)
+        json_array_append_new(flags, json_pack("{s:s, s:s, s:s}", "rule", r->flags[i].rule,
+                                               "level", r->flags[i].level, "task",
+                                               r->flags[i].task));
+    json_t *j = json_pack("{s:s, s:b, s:o}", "id", r->id, "complete", r->complete, "flags",
+                          flags);
+    if (!r->complete)
+        json_object_set_new(j, "missing", json_string(r->missing));
+    json_object_set_new(j, "total", r->has_total ? json_integer(r->total) : json_null());
+    json_object_set_new(j, "band", r->band[0] ? json_string(r->band) : json_null());
+    json_object_set_new(j, "total_disagrees", json_boolean(r->total_disagrees));
+    return j;
+}
+
+/* Reads and parses a QuestionnaireResponse file (- for stdin). */
+static int read_answers(const char *file, cu_qresponse **qr, cu_err *err)
+{
+    *qr = NULL;
+    cu_buf in;
+    cu_buf_init(&in, CU_QR_MAX_BYTES + 1);
+    int rc = cli_read_input(file, CU_QR_MAX_BYTES, &in, err);
+    if (rc == CU_ENOMEM || (rc && err->code == CU_ENOMEM)) {
+        cu_err_clear(err);
+        rc = cu_err_set(err, CU_EINVAL, "the answers are larger than %d bytes",
+                        CU_QR_MAX_BYTES);
+    }
+    if (!rc)
+        rc = cu_qresponse_parse(in.data, in.len, qr, err);
+    cu_buf_release(&in);
+    return rc;
+}
+
+static void print_result(cli *c, const cu_response_result *r);
+
+static int qn_enter(cli *c, int argc, char **argv)
+{
+    qn_opts o;
+    const char *subject = NULL;
+    int rc = parse(c, argc, argv, &o, 1, &subject, "one SUBJECT");
+    if (rc)
+        return rc;
+    if (!o.answers)
+        return cli_usage("questionnaire enter needs --answers FILE (a QuestionnaireResponse)");
+    if (!c->purpose_given)
+        return cli_usage("questionnaire enter needs --purpose P");
+    if (o.version || o.days)
+        return cli_usage("questionnaire enter takes the questionnaire from the answers");
+    cu_err err = {0};
+    cu_qresponse *qr = NULL;
+    rc = read_answers(o.answers, &qr, &err);
+    cu_response_result r;
+    if (!rc)
+        rc = cli_open(c, "questionnaire enter", &err);
+    if (!rc)
+        rc = cu_response_enter(c->vault, &c->actor, subject, qr->url,
+                               qr->version[0] ? qr->version : NULL, c->purpose, qr->answers,
+                               qr->n, qr->has_total ? &qr->total : NULL, &r, &err);
+    cu_qresponse_free(qr);
+    if (rc)
+        return cli_fail(c, &err);
+    print_result(c, &r);
+    return EXIT_DONE;
+}
+
+#ifdef CUSTOS_TEST_CLOCK
+/* What the public form does with a link, from the command line for tests. */
+static int qn_submit(cli *c, int argc, char **argv)
+{
+    qn_opts o;
+    const char *token = NULL;
+    int rc = parse(c, argc, argv, &o, 1, &token, "one TOKEN");
+    if (rc)
+        return rc;
+    if (!o.answers)
+        return cli_usage("questionnaire submit needs --answers FILE (a QuestionnaireResponse)");
+    cu_err err = {0};
+    cu_qresponse *qr = NULL;
+    rc = read_answers(o.answers, &qr, &err);
+    cu_response_result r;
+    if (!rc)
+        rc = cli_open(c, "questionnaire submit", &err);
+    if (!rc)
+        rc = cu_qlink_submit(c->vault, token, strlen(token), qr->answers, qr->n,
+                             qr->has_total ? &qr->total : NULL, &r, &err);
+    cu_qresponse_free(qr);
+    if (rc)
+        return cli_fail(c, &err);
+    print_result(c, &r);
+    return EXIT_DONE;
+}
+#endif
+
+static void print_result(cli *c, const cu_response_result *r)
+{
+    if (c->json) {
+        cli_print_json(result_json(r));
+    } else {
+        printf("stored response %s: %s", r->id, r->complete ? "complete" : "incomplete");
+        if (!r->complete)
+            printf(" (first missing: %s)", r->missing);
+        if (r->has_total)
+            printf(", total %lld, band %s", (long long)r->total, r->band);
+        if (r->total_disagrees)
+            printf(", the stated total disagrees");
+        printf("\n");
+        for (size_t i = 0; i < r->nflags; i++)
+            printf("flag %s (%s): task %s\n", r->flags[i].rule, r->flags[i].level,
+                   r->flags[i].task);
+    }
+}
+
+static json_t *view_json(const cu_response_view *r)
+{
+    char when[CU_TIME_STRLEN];
+    cu_time_format(r->authored, when);
+    json_t *flags = json_array();
+    for (size_t i = 0; i < r->nflags; i++)
+        json_array_append_new(flags, json_pack("{s:s, s:s}", "rule", r->flags[i].rule,
+                                               "level", r->flags[i].level));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o, s:b}", "id", r->id,
+                          "questionnaire", r->url, "version", r->version, "authored", when,
+                          "via", r->via, "recorded_by", r->recorded_by, "complete",
+                          r->complete, "flags", flags, "total_disagrees", r->total_disagrees);
+    json_object_set_new(j, "total", r->has_total ? json_integer(r->total) : json_null());
+    json_object_set_new(j, "band", r->band[0] ? json_string(r->band) : json_null());
+    return j;
+}
+
+static int print_response(void *ctx, const cu_response_view *r)
+{
+    json_t *arr = ctx;
+    if (arr)
+        return json_array_append_new(arr, view_json(r)) ? CU_ENOMEM : CU_OK;
+    char when[CU_TIME_STRLEN];
+    cu_time_format(r->authored, when);
+    printf("%s  %s|%s  %s  via %s  %s", r->id, r->url, r->version, when, r->via,
+           r->complete ? "complete" : "incomplete");
+    if (r->has_total)
+        printf("  total %lld (%s)", (long long)r->total, r->band);
+    for (size_t i = 0; i < r->nflags; i++)
+        printf("  flag %s (%s)", r->flags[i].rule, r->flags[i].level);
+    printf("\n");
+    return CU_OK;
+}
+
+static int qn_responses(cli *c, int argc, char **argv)
+{
+    qn_opts o;
+    const char *subject = NULL;
+    int rc = parse(c, argc, argv, &o, 1, &subject, "one SUBJECT");
+    if (rc)
+        return rc;
+    if (o.version || o.answers || o.days)
+        return cli_usage("questionnaire responses takes only SUBJECT");
+    cu_err err = {0};
+    json_t *arr = c->json ? json_array() : NULL;
+    rc = cli_open(c, "questionnaire responses", &err);
+    if (!rc)
+        rc = cu_response_list(c->vault, &c->actor, subject, print_response, arr, &err);
+    if (rc) {
+        json_decref(arr);
+        return cli_fail(c, &err);
+    }
+    if (arr)
+        cli_print_json(json_pack("{s:o}", "responses", arr));
+    return EXIT_DONE;
+}
+
 int cmd_questionnaire(cli *c, int argc, char **argv)
 {
     static const subcmd subs[] = {
         {"add", qn_add},
         {"list", qn_list},
         {"show", qn_show},
+        {"send", qn_send},
+        {"enter", qn_enter},
+        {"responses", qn_responses},
+#ifdef CUSTOS_TEST_CLOCK
+        {"submit", qn_submit},
+#endif
     };
     return cli_dispatch(c, argc, argv, subs, sizeof subs / sizeof subs[0], questionnaire_help);
 }

@@ -31,7 +31,7 @@
     "  subject erase ID             crypto-shred a subject\n" \
     "  subject restrict|object|rights ID   restriction (Art 18) and objection (Art 21)\n" \
     "  policy check|apply|show|history     the controller's policy (docs/policy.md)\n" \
-    "  questionnaire add|list|show  questionnaire definitions (docs/questionnaires.md)\n" \
+    "  questionnaire add|list|show|send|enter|responses  questionnaires, links, answers\n" \
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n" \
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n" \
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n" \

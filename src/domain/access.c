@@ -108,6 +108,7 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_TASK_LIST] = "task.list",
         [CU_ACT_QUESTIONNAIRE] = "questionnaire.add",
         [CU_ACT_QUESTIONNAIRE_READ] = "questionnaire.read",
+        [CU_ACT_QUESTIONNAIRE_SEND] = "questionnaire.send",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -163,6 +164,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_EXPORT:
         case CU_ACT_DISCLOSE:
         case CU_ACT_TASK:
+        case CU_ACT_QUESTIONNAIRE_SEND:
             if (r->on_care_list)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = "care_list"};
@@ -219,6 +221,11 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_QUESTIONNAIRE_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
+        /* A link asks for health data; sending it shows none. */
+        case CU_ACT_QUESTIONNAIRE_SEND:
+            d = (cu_access_decision){.allow = true, .categories = 1u << CU_CAT_HEALTH,
+                                     .basis = "role"};
+            break;
         default:
             break;
         }
@@ -247,6 +254,9 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY || r->act == CU_ACT_POLICY ||
             r->act == CU_ACT_QUESTIONNAIRE || r->act == CU_ACT_QUESTIONNAIRE_READ)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
+        else if (r->act == CU_ACT_QUESTIONNAIRE_SEND)
+            d = (cu_access_decision){.allow = true, .categories = 1u << CU_CAT_HEALTH,
+                                     .basis = "role"};
         break;
     }
     return d;

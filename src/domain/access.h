@@ -33,6 +33,9 @@
  * withhold items under the serious-harm exemption), never under break-glass.
  * Disclosures are recorded and read by the dpo and by a clinician for a
  * patient on their care list, never under break-glass.
+ * Questionnaire links (asking a patient to answer a questionnaire) are made
+ * by a clinician for a patient on their care list (never under break-glass),
+ * by the dpo and by the admin; none of them sees an answer by it.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -91,6 +94,7 @@ typedef enum cu_act {
     CU_ACT_TASK_LIST,     /* list the clinical tasks of one's controller */
     CU_ACT_QUESTIONNAIRE, /* add a questionnaire definition */
     CU_ACT_QUESTIONNAIRE_READ, /* list and read questionnaire definitions */
+    CU_ACT_QUESTIONNAIRE_SEND, /* make a link asking one subject to answer a questionnaire */
     CU_ACT_COUNT
 } cu_act;
 

@@ -91,6 +91,7 @@ static bool policy_governed(cu_act act)
     case CU_ACT_ITEMS_ADD:
     case CU_ACT_SEARCH:
     case CU_ACT_LIST:
+    case CU_ACT_QUESTIONNAIRE_SEND:
         return true;
     default:
         return false;
@@ -108,7 +109,7 @@ static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
         .purpose = cu_policy_purpose(pol, purpose),
         /* Writes and searches name their categories, which the purpose must cover. */
         .write = op->act == CU_ACT_SUBJECT_CREATE || op->act == CU_ACT_ITEMS_ADD ||
-                 op->act == CU_ACT_SEARCH,
+                 op->act == CU_ACT_SEARCH || op->act == CU_ACT_QUESTIONNAIRE_SEND,
         .categories = op->categories,
         .kind = rec ? cu_subject_kind_bit(rec->kind) : op->kind ? cu_subject_kind_bit(op->kind)
                                                                 : 0,
@@ -309,6 +310,22 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
         cu_vault_batch_fail(v);
     }
     return rc ? rc : status;
+}
+
+int cu_op_record(cu_vault *v, const cu_op *op, const char *action, cu_err *err)
+{
+    if (!op->authorised)
+        return cu_err_set(err, CU_EINTERNAL, "an operation skipped authorisation");
+    if (!cu_audit_action_known(action))
+        return cu_err_set(err, CU_EINTERNAL, "an operation has an unregistered audit action");
+    char cats[256];
+    cu_category_mask_names(op->categories, cats, sizeof cats);
+    cu_audit_event e = {
+        .actor = op->actor->name, .role = op->actor->role, .action = action,
+        .controller = op->controller_id, .subject = op->subject_id, .categories = cats,
+        .purpose = op->actor->purpose, .outcome = "ok", .rule = "", .via = op->actor->via,
+    };
+    return cu_audit_append(v, &e, err);
 }
 
 /* The only place a subject's data key is unwrapped for use (the master-key

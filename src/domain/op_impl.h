@@ -24,6 +24,12 @@
 CU_MUST_USE int cu_op_subject_key(cu_vault *v, const cu_op *op, const char *subject_id,
                                   cu_key *dek, int64_t *version, cu_err *err);
 
+/* Appends one more audit event (outcome ok) for something the authorised
+ * operation op did besides its own action (a task a stored answer raised:
+ * "task.raise"), in op's transaction: cu_op_end keeps it with the change or
+ * undoes it with the change. action must be registered in audit.c. */
+CU_MUST_USE int cu_op_record(cu_vault *v, const cu_op *op, const char *action, cu_err *err);
+
 /* The integrity check's access (integrity.c walks the rows of every subject;
  * subject_rows.c checks that each sealed value opens, and reseals old ones
  * when sealing): the data key of subject_id while integrity.c's walk is in

@@ -112,6 +112,19 @@ static int insert_value(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
     return rc;
 }
 
+int cu_subject_insert_item(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
+                           const cu_value_in *in, const char *recorded_by,
+                           char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    int64_t now = cu_now_us();
+    int rc = insert_value(v, rec, dek, in, recorded_by, now, id_out, err);
+    if (!rc) {
+        rec->updated_at = now;
+        rc = cu_subject_save(v, rec, false, err);
+    }
+    return rc;
+}
+
 static unsigned doc_categories(const cu_doc *doc)
 {
     unsigned mask = 0;

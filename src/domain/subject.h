@@ -76,6 +76,14 @@ CU_MUST_USE int cu_subject_add(cu_vault *v, const cu_actor *a, const char *contr
 CU_MUST_USE int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
                                      const cu_doc *doc, char (*ids_out)[CU_ID_STRLEN],
                                      cu_err *err);
+/* For domain modules inside their own authorised operation on rec (opened
+ * with cu_op_open_subject, dek from cu_op_subject_key): seals in's value
+ * under dek, inserts it as a new item recorded by recorded_by now, and saves
+ * rec (its item count and digest). No audit event of its own. */
+struct cu_key;
+CU_MUST_USE int cu_subject_insert_item(cu_vault *v, cu_subject_rec *rec, const struct cu_key *dek,
+                                       const cu_value_in *in, const char *recorded_by,
+                                       char id_out[CU_ID_STRLEN], cu_err *err);
 /* Reads a subject with every item decrypted. CU_EERASED (sv->rec filled, no
  * items) for an erased subject. */
 CU_MUST_USE int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subject_id,

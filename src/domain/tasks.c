@@ -211,6 +211,53 @@ int cu_task_raise(cu_vault *v, const cu_actor *a, const cu_task_raise_in *in,
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+int cu_task_raise_within(cu_vault *v, cu_op *op, const cu_subject_rec *subj, const cu_key *dek,
+                         const cu_task_raise_in *in, char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    const cu_task_reason *reason = cu_task_reason_find(in->reason);
+    if (!reason)
+        return cu_err_set(err, CU_EINTERNAL, "a task reason is not in the table");
+    if (!source_ok(in->source) || (in->detail && (!detail_ok(in->detail) || !dek)))
+        return cu_err_set(err, CU_EINTERNAL, "a task's source or detail is malformed");
+    int64_t head = 0;
+    int rc = head_check(v, subj->controller_id, &head, err);
+    if (rc)
+        return rc;
+    cu_task_rec t;
+    memset(&t, 0, sizeof t);
+    cu_random_id(t.id);
+    cu_strlcpy(t.controller_id, subj->controller_id, sizeof t.controller_id);
+    cu_strlcpy(t.subject_id, subj->id, sizeof t.subject_id);
+    cu_strlcpy(t.kind, reason->kind, sizeof t.kind);
+    cu_strlcpy(t.reason, reason->code, sizeof t.reason);
+    cu_strlcpy(t.source, in->source, sizeof t.source);
+    cu_strlcpy(t.state, "open", sizeof t.state);
+    t.created_at = cu_now_us();
+    cu_buf sealed;
+    cu_buf_init(&sealed, CU_TASK_MAX_DETAIL + 256);
+    if (in->detail) {
+        unsigned char ad[CU_AD_MAX];
+        size_t adlen = cu_ad_item(ad, subj->controller_id, subj->id, t.id, "task.detail",
+                                  subj->key_version);
+        if (cu_aead_seal(dek, ad, adlen, in->detail, strlen(in->detail), &sealed))
+            rc = cu_err_set(err, CU_ENOMEM, "cannot seal the task's detail");
+        t.detail = sealed.data;
+        t.detail_len = sealed.len;
+    }
+    if (!rc) {
+        task_sign(v, &t);
+        rc = cu_store_task_insert(v->store, &t, err);
+    }
+    if (!rc)
+        rc = head_put(v, subj->controller_id, head + 1, err);
+    if (!rc)
+        rc = cu_op_record(v, op, "task.raise", err);
+    if (!rc && id_out)
+        memcpy(id_out, t.id, CU_ID_STRLEN);
+    cu_buf_release(&sealed);
+    return rc;
+}
+
 /* ---- listing ---- */
 
 typedef struct list_ctx {

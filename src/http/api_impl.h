@@ -44,4 +44,8 @@ bool cu_api_requests_route(cu_api *api, const cu_http_req *req, const cu_actor *
 bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                       cu_http_resp *resp);
 
+/* api_questionnaire.c: questionnaire links and responses. */
+bool cu_api_questionnaire_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                                cu_http_resp *resp);
+
 #endif

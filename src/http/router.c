@@ -61,6 +61,12 @@ static const cu_route_def routes[] = {
     {CU_R_DISCLOSURE_CREATE, "POST", "/v1/subjects/{id}/disclosures", "disclosure.create",
      true},
     {CU_R_DISCLOSURE_LIST, "GET", "/v1/subjects/{id}/disclosures", "disclosure.list", true},
+    {CU_R_QLINK_CREATE, "POST", "/v1/subjects/{id}/questionnaire-links",
+     "questionnaire_link.create", true},
+    {CU_R_QRESPONSE_CREATE, "POST", "/v1/subjects/{id}/questionnaire-responses",
+     "questionnaire_response.create", true},
+    {CU_R_QRESPONSE_LIST, "GET", "/v1/subjects/{id}/questionnaire-responses",
+     "questionnaire_response.list", true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -66,6 +66,9 @@ typedef enum cu_route_id {
     CU_R_PORTABILITY_GET,
     CU_R_DISCLOSURE_CREATE,
     CU_R_DISCLOSURE_LIST,
+    CU_R_QLINK_CREATE,     /* POST /v1/subjects/{id}/questionnaire-links */
+    CU_R_QRESPONSE_CREATE, /* POST /v1/subjects/{id}/questionnaire-responses */
+    CU_R_QRESPONSE_LIST,   /* GET /v1/subjects/{id}/questionnaire-responses */
     CU_R_COUNT
 } cu_route_id;
 

@@ -46,6 +46,8 @@ enum cu_stmt_id {
     ST_QN_INSERT, ST_QN_GET, ST_QN_LATEST, ST_QN_EACH, ST_QN_ALL, ST_QN_MAC,
     /* tasks (SQLite migration 10, PostgreSQL 9): clinical tasks */
     ST_TASK_INSERT, ST_TASK_UPDATE, ST_TASK_GET, ST_TASK_EACH, ST_TASK_COUNT,
+    /* questionnaire links (SQLite migration 11, PostgreSQL 10) */
+    ST_QL_INSERT, ST_QL_GET, ST_QL_USE, ST_QL_ALL, ST_QL_MAC,
     ST_COUNT,
 };
 

@@ -835,4 +835,37 @@ CU_MUST_USE int cu_store_task_each(cu_store *s, const char *controller_id, cu_ta
 CU_MUST_USE int cu_store_task_count(cu_store *s, const char *controller_id, int64_t *out,
                                     cu_err *err);
 
+/* ---- questionnaire links (SQLite migration 11, PostgreSQL 10) ----
+ * Single-use links asking one subject to answer one questionnaire
+ * (domain/responses.h). Keyed by the keyed hash of the link's token; only
+ * used_at, response_id and the code change, once. */
+typedef struct cu_qlink_row {
+    unsigned char hash[32];
+    size_t hash_len;
+    char id[37];
+    char controller_id[37];
+    char subject_id[37];
+    char url[256];
+    char version[65];
+    char purpose[65];
+    char issued_by[65];
+    int64_t issued_at, expires_at, used_at; /* used_at 0: not used */
+    char response_id[37];                   /* "": not used */
+    unsigned char mac[32];
+    size_t mac_len;
+} cu_qlink_row;
+typedef int (*cu_qlink_cb)(void *ctx, const cu_qlink_row *r);
+CU_MUST_USE int cu_store_qlink_insert(cu_store *s, const cu_qlink_row *r, cu_err *err);
+/* The link with this token hash; CU_ENOTFOUND. */
+CU_MUST_USE int cu_store_qlink_get(cu_store *s, const unsigned char *hash, size_t n,
+                                   cu_qlink_row *out, cu_err *err);
+/* Marks an unused link used (r's used_at, response_id and code):
+ * CU_ENOTFOUND when there is no such link or it was used already. */
+CU_MUST_USE int cu_store_qlink_use(cu_store *s, const cu_qlink_row *r, cu_err *err);
+/* Every link, by token hash (custos verify). */
+CU_MUST_USE int cu_store_qlink_each(cu_store *s, cu_qlink_cb cb, void *ctx, cu_err *err);
+/* custos verify --seal: one link's code. */
+CU_MUST_USE int cu_store_qlink_set_mac(cu_store *s, const unsigned char *hash, size_t n,
+                                       const unsigned char *mac, size_t mac_len, cu_err *err);
+
 #endif

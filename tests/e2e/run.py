@@ -67,6 +67,7 @@ import cases_tasks  # noqa: E402
 import cases_retry  # noqa: E402
 import cases_questionnaire  # noqa: E402
 import cases_pages  # noqa: E402
+import cases_responses  # noqa: E402
 
 
 def main():
@@ -112,7 +113,8 @@ def main():
                 cases_tasks,
                 cases_retry,
                 cases_questionnaire,
-                cases_pages):
+                cases_pages,
+                cases_responses):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -32,7 +32,7 @@ static const cu_stmt_entry *const lists[] = {
     cu_sqlite_sql_items,   cu_sqlite_sql_audit,  cu_sqlite_sql_staff,
     cu_sqlite_sql_policy,  cu_sqlite_sql_consent, cu_sqlite_sql_requests,
     cu_sqlite_sql_disclosures, cu_sqlite_sql_nodes, cu_sqlite_sql_questionnaires,
-    cu_sqlite_sql_tasks,
+    cu_sqlite_sql_tasks,   cu_sqlite_sql_qlinks,
 };
 static cu_stmt_decl table[ST_COUNT];
 static bool table_ok;

@@ -1,0 +1,748 @@
+/*
+ * responses.c — questionnaire links and responses (responses.h).
+ */
+#include "domain/responses.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain/integrity.h"
+#include "domain/op.h"
+#include "domain/op_impl.h"
+#include "domain/policy.h"
+#include "domain/subject.h"
+#include "domain/subject_rows.h"
+#include "domain/tasks.h"
+#include "domain/vault_impl.h"
+#include "util/clock.h"
+
+#define DAY_US ((int64_t)86400 * 1000000)
+#define LINK_ACTOR "questionnaire-link"
+
+/* ---- link rows ---- */
+
+static void ql_mac(cu_vault *v, const cu_qlink_row *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "questionnaire_links");
+    cu_mac_bytes(m, r->hash, r->hash_len);
+    cu_mac_str(m, r->id);
+    cu_mac_str(m, r->controller_id);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_str(m, r->url);
+    cu_mac_str(m, r->version);
+    cu_mac_str(m, r->purpose);
+    cu_mac_str(m, r->issued_by);
+    cu_mac_i64(m, r->issued_at);
+    cu_mac_i64(m, r->expires_at);
+    cu_mac_i64(m, r->used_at);
+    cu_mac_str(m, r->response_id);
+}
+
+static void ql_sign(cu_vault *v, cu_qlink_row *r)
+{
+    cu_mac m;
+    ql_mac(v, r, &m);
+    cu_mac_final(&m, r->mac);
+    r->mac_len = CU_HASH_BYTES;
+}
+
+static bool ql_ok(cu_vault *v, const cu_qlink_row *r)
+{
+    cu_mac m;
+    ql_mac(v, r, &m);
+    return cu_mac_check(&m, r->mac, r->mac_len) && r->hash_len == CU_HASH_BYTES;
+}
+
+/* The row's name in messages: its id when it is one, else a placeholder. */
+static const char *ql_name(const cu_qlink_row *r)
+{
+    return cu_id_valid(r->id) ? r->id : "(malformed id)";
+}
+
+static int token_hash(cu_vault *v, const char *token, size_t n, unsigned char h[CU_HASH_BYTES],
+                      cu_err *err)
+{
+    if (!token || !cu_token_wellformed(token, n, CU_QLINK_PREFIX))
+        return cu_err_set(err, CU_ENOTFOUND, "no such questionnaire link");
+    cu_token_keyed_hash(v, "questionnaire", token, n, h);
+    return CU_OK;
+}
+
+/* The link with token hash h, authenticated: CU_ENOTFOUND, CU_ETAMPER. */
+static int link_load(cu_vault *v, const unsigned char h[CU_HASH_BYTES], cu_qlink_row *r,
+                     cu_err *err)
+{
+    int rc = cu_store_qlink_get(v->store, h, CU_HASH_BYTES, r, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        return cu_err_set(err, CU_ENOTFOUND, "no such questionnaire link");
+    }
+    if (rc)
+        return rc;
+    /* Found by the hash's index; compared again in constant time. */
+    if (r->hash_len != CU_HASH_BYTES || !cu_ct_equal(r->hash, h, CU_HASH_BYTES))
+        return cu_err_set(err, CU_ENOTFOUND, "no such questionnaire link");
+    if (!ql_ok(v, r))
+        return cu_err_set(err, CU_ETAMPER, "questionnaire_links %s has been altered",
+                          ql_name(r));
+    return CU_OK;
+}
+
+static cu_qlink_state link_state(const cu_qlink_row *r, int64_t now)
+{
+    if (r->used_at)
+        return CU_QLINK_USED;
+    return now >= r->expires_at ? CU_QLINK_EXPIRED : CU_QLINK_OPEN;
+}
+
+/* CU_OK for an open link; the distinct refusals of a used or expired one. */
+static int link_usable(const cu_qlink_row *r, cu_err *err)
+{
+    switch (link_state(r, cu_now_us())) {
+    case CU_QLINK_USED:
+        return cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used already");
+    case CU_QLINK_EXPIRED:
+        return cu_err_set(err, CU_EDENIED, "this questionnaire link has expired");
+    default:
+        return CU_OK;
+    }
+}
+
+static void info_of(cu_vault *v, const cu_qlink_row *r, cu_qlink_info *i)
+{
+    memset(i, 0, sizeof *i);
+    cu_strlcpy(i->url, r->url, sizeof i->url);
+    cu_strlcpy(i->version, r->version, sizeof i->version);
+    cu_strlcpy(i->purpose, r->purpose, sizeof i->purpose);
+    i->issued_at = r->issued_at;
+    i->expires_at = r->expires_at;
+    i->used_at = r->used_at;
+    i->state = link_state(r, cu_now_us());
+    const cu_policy *pol = NULL;
+    cu_err e = {0};
+    if (cu_vault_policy(v, r->controller_id, &pol, &e) == CU_OK && pol && pol->controller.name)
+        cu_strlcpy(i->controller_name, pol->controller.name, sizeof i->controller_name);
+}
+
+/* ---- issuing ---- */
+
+int cu_qlink_issue(cu_vault *v, const cu_actor *a, const char *subject_id, const char *url,
+                   const char *version, const char *purpose, int days,
+                   char token_out[CU_TOKEN_STRLEN], cu_qlink_info *out, cu_err *err)
+{
+    if (days == 0)
+        days = CU_QLINK_DAYS_DEFAULT;
+    if (days < 1 || days > CU_QLINK_DAYS_MAX)
+        return cu_err_set(err, CU_EINVAL, "days must be 1-%d", CU_QLINK_DAYS_MAX);
+    if (!purpose || !cu_name_valid(purpose))
+        return cu_err_set(err, CU_EINVAL, "purpose must be a purpose id");
+    if (!a)
+        return cu_err_set(err, CU_EDENIED, "no authenticated actor");
+    cu_questionnaire *q = NULL;
+    int rc = cu_questionnaire_load(v, url, version, &q, err);
+    if (rc)
+        return rc;
+    /* The link's purpose is the operation's: the policy decides on it. */
+    cu_actor as = *a;
+    as.purpose = purpose;
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, &as, CU_ACT_QUESTIONNAIRE_SEND, "questionnaire.send", err))) {
+        cu_questionnaire_free(q);
+        return rc;
+    }
+    op.categories = 1u << CU_CAT_HEALTH;
+    cu_subject_rec rec;
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    const cu_policy *pol = NULL;
+    if (!rc)
+        rc = cu_vault_policy(v, rec.controller_id, &pol, err);
+    const cu_pol_purpose *p = rc ? NULL : cu_policy_purpose(pol, purpose);
+    if (!rc && (!p || p->builtin || !(p->categories & (1u << CU_CAT_HEALTH))))
+        rc = cu_err_set(err, CU_EINVAL, "purpose %s is not a purpose of the controller's "
+                                        "policy that covers health data", purpose);
+    char token[CU_TOKEN_STRLEN];
+    cu_token_new(CU_QLINK_PREFIX, token);
+    cu_qlink_row r;
+    memset(&r, 0, sizeof r);
+    if (!rc) {
+        cu_token_keyed_hash(v, "questionnaire", token, strlen(token), r.hash);
+        r.hash_len = CU_HASH_BYTES;
+        cu_random_id(r.id);
+        cu_strlcpy(r.controller_id, rec.controller_id, sizeof r.controller_id);
+        cu_strlcpy(r.subject_id, rec.id, sizeof r.subject_id);
+        cu_strlcpy(r.url, q->url, sizeof r.url);
+        cu_strlcpy(r.version, q->version, sizeof r.version);
+        cu_strlcpy(r.purpose, purpose, sizeof r.purpose);
+        cu_strlcpy(r.issued_by, a->name, sizeof r.issued_by);
+        r.issued_at = cu_now_us();
+        r.expires_at = r.issued_at + (int64_t)days * DAY_US;
+        ql_sign(v, &r);
+        rc = cu_store_qlink_insert(v->store, &r, err);
+    }
+    cu_questionnaire_free(q);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc) {
+        memcpy(token_out, token, CU_TOKEN_STRLEN);
+        if (out)
+            info_of(v, &r, out);
+    }
+    cu_wipe(token, sizeof token);
+    return rc;
+}
+
+/* ---- peeking ---- */
+
+int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
+                  cu_questionnaire **q, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    *q = NULL;
+    unsigned char h[CU_HASH_BYTES];
+    cu_qlink_row r;
+    int rc = token_hash(v, token, n, h, err);
+    if (!rc)
+        rc = link_load(v, h, &r, err);
+    if (rc)
+        return rc;
+    info_of(v, &r, out);
+    if ((rc = link_usable(&r, err)))
+        return rc;
+    return cu_questionnaire_load(v, r.url, r.version, q, err);
+}
+
+/* ---- the stored document ---- */
+
+static const cu_q_answer *answer_of(const cu_q_answer *a, size_t na, const char *link_id)
+{
+    for (size_t i = 0; i < na; i++)
+        if (a[i].link_id && strcmp(a[i].link_id, link_id) == 0)
+            return &a[i];
+    return NULL;
+}
+
+static json_t *answer_value(const cu_q_item *it, const cu_q_answer *a)
+{
+    switch (a->kind) {
+    case CU_QV_CODE: {
+        json_t *c = json_object();
+        for (size_t i = 0; i < it->noptions; i++) {
+            const cu_q_option *o = &it->options[i];
+            if (o->code && strcmp(o->code, a->s) == 0) {
+                if (o->system)
+                    json_object_set_new(c, "system", json_string(o->system));
+                if (o->display)
+                    json_object_set_new(c, "display", json_string(o->display));
+                break;
+            }
+        }
+        json_object_set_new(c, "code", json_string(a->s));
+        return json_pack("{s:o}", "valueCoding", c);
+    }
+    case CU_QV_INT: return json_pack("{s:I}", "valueInteger", (json_int_t)a->i);
+    case CU_QV_DECIMAL: return json_pack("{s:f}", "valueDecimal", a->d);
+    case CU_QV_BOOL: return json_pack("{s:b}", "valueBoolean", a->b);
+    case CU_QV_STRING:
+        return json_pack("{s:s}", it->type == CU_QT_DATE ? "valueDate" : "valueString", a->s);
+    default: return NULL;
+    }
+}
+
+/* The items under parent (SIZE_MAX: the top level) that hold an answer, as
+ * the questionnaire nests them. */
+static json_t *items_under(const cu_questionnaire *q, size_t parent, const cu_q_answer *a,
+                           size_t na)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < q->nitems; i++) {
+        const cu_q_item *it = &q->items[i];
+        if (it->parent != parent)
+            continue;
+        json_t *o = NULL;
+        if (it->type == CU_QT_GROUP) {
+            json_t *sub = items_under(q, i, a, na);
+            if (sub && json_array_size(sub))
+                o = json_pack("{s:s,s:o}", "linkId", it->link_id, "item", sub);
+            else
+                json_decref(sub);
+        } else {
+            const cu_q_answer *an = answer_of(a, na, it->link_id);
+            json_t *val = an ? answer_value(it, an) : NULL;
+            if (val)
+                o = json_pack("{s:s,s:[o]}", "linkId", it->link_id, "answer", val);
+        }
+        if (o && it->text)
+            json_object_set_new(o, "text", json_string(it->text));
+        if (o)
+            json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *ext(const char *url, const char *key, json_t *val)
+{
+    return json_pack("{s:s,s:o}", "url", url, key, val);
+}
+
+/* The canonical QuestionnaireResponse (compact JSON, sorted keys). */
+static int response_doc(const cu_questionnaire *q, const cu_q_answer *a, size_t na,
+                        const int64_t *submitted_total, const cu_q_result *res,
+                        const char *source, int64_t now, cu_buf *out, cu_err *err)
+{
+    char when[CU_TIME_STRLEN];
+    cu_time_format(now, when);
+    char qref[CU_Q_MAX_URL + 66];
+    snprintf(qref, sizeof qref, "%s|%s", q->url, q->version);
+    json_t *r = json_array();
+    json_array_append_new(r, ext("complete", "valueBoolean", json_boolean(res->complete)));
+    if (!res->complete && res->missing)
+        json_array_append_new(r, ext("missing", "valueString", json_string(res->missing)));
+    if (res->has_total)
+        json_array_append_new(r, ext("total", "valueInteger", json_integer(res->total)));
+    if (res->band) {
+        json_t *c = json_pack("{s:s}", "code", res->band->code);
+        if (res->band->display)
+            json_object_set_new(c, "display", json_string(res->band->display));
+        json_array_append_new(r, ext("band", "valueCoding", c));
+    }
+    for (size_t i = 0; i < res->nflags; i++) {
+        json_t *f = json_array();
+        json_array_append_new(f, ext("rule", "valueId", json_string(res->flags[i].rule)));
+        json_array_append_new(f, ext("level", "valueCode", json_string(res->flags[i].level)));
+        if (res->flags[i].reason)
+            json_array_append_new(f, ext("reason", "valueString",
+                                         json_string(res->flags[i].reason)));
+        json_array_append_new(r, ext("flag", "extension", f));
+    }
+    if (submitted_total)
+        json_array_append_new(r, ext("submittedTotal", "valueInteger",
+                                     json_integer(*submitted_total)));
+    json_array_append_new(r, ext("totalDisagrees", "valueBoolean",
+                                 json_boolean(res->total_disagrees)));
+    json_array_append_new(r, ext("source", "valueCode", json_string(source)));
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:[{s:s,s:o}]}", "resourceType",
+                            "QuestionnaireResponse", "questionnaire", qref, "status",
+                            res->complete ? "completed" : "in-progress", "authored", when,
+                            "extension", "url", CU_Q_EXT_RESULT, "extension", r);
+    json_t *items = doc ? items_under(q, SIZE_MAX, a, na) : NULL;
+    if (items && json_array_size(items))
+        json_object_set_new(doc, "item", items);
+    else
+        json_decref(items);
+    char *s = doc ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+                                        JSON_REAL_PRECISION(17))
+                  : NULL;
+    json_decref(doc);
+    if (!s)
+        return cu_err_set(err, CU_ENOMEM, "cannot write the questionnaire response");
+    size_t n = strlen(s);
+    int rc = CU_OK;
+    if (n > CU_MAX_VALUE_BYTES)
+        rc = cu_err_set(err, CU_EINVAL, "the response is larger than an item may be "
+                                        "(%zu bytes)", (size_t)CU_MAX_VALUE_BYTES);
+    else if (cu_buf_append(out, s, n))
+        rc = cu_err_set(err, CU_ENOMEM, "cannot write the questionnaire response");
+    cu_wipe(s, n);
+    free(s);
+    return rc;
+}
+
+/* The task a flag raises. */
+static const char *flag_reason(const cu_q_flag *f)
+{
+    return strcmp(f->rule, "phq9-item9") == 0 ? "phq9_item9" : "psfu_out_of_range";
+}
+
+/* Stores a scored response as one item of rec and raises its tasks, inside
+ * op (authorised, dek the subject's key). */
+static int store_response(cu_vault *v, cu_op *op, cu_subject_rec *rec, const cu_key *dek,
+                          const cu_questionnaire *q, const cu_q_answer *a, size_t na,
+                          const int64_t *submitted_total, const cu_q_result *res,
+                          const char *source, const char *recorded_by, cu_response_result *out,
+                          cu_err *err)
+{
+    cu_buf doc;
+    cu_buf_init(&doc, CU_MAX_VALUE_BYTES + 1);
+    int64_t now = cu_now_us();
+    int rc = response_doc(q, a, na, submitted_total, res, source, now, &doc, err);
+    if (!rc) {
+        cu_value_in in = {.field = CU_RESPONSE_FIELD, .category = CU_CAT_HEALTH,
+                          .source = source, .collected_at = now, .value = (const char *)doc.data,
+                          .value_len = doc.len};
+        rc = cu_subject_insert_item(v, rec, dek, &in, recorded_by, out->id, err);
+    }
+    cu_buf_release(&doc);
+    out->complete = res->complete;
+    if (res->missing)
+        cu_strlcpy(out->missing, res->missing, sizeof out->missing);
+    out->has_total = res->has_total;
+    out->total = res->total;
+    if (res->band)
+        cu_strlcpy(out->band, res->band->code, sizeof out->band);
+    out->total_disagrees = res->total_disagrees;
+    for (size_t i = 0; !rc && i < res->nflags; i++) {
+        struct cu_response_flag *f = &out->flags[out->nflags++];
+        cu_strlcpy(f->rule, res->flags[i].rule, sizeof f->rule);
+        cu_strlcpy(f->level, res->flags[i].level, sizeof f->level);
+        char detail[CU_Q_MAX_URL + 64 + CU_Q_MAX_SHORT + 32];
+        snprintf(detail, sizeof detail, "questionnaire %s|%s, rule %s", q->url, q->version,
+                 res->flags[i].rule);
+        cu_task_raise_in t = {.reason = flag_reason(&res->flags[i]), .source = out->id,
+                              .detail = detail};
+        rc = cu_task_raise_within(v, op, rec, dek, &t, f->task, err);
+    }
+    return rc;
+}
+
+/* Loads the questionnaire and scores the answers: nothing is opened yet. */
+static int load_and_score(cu_vault *v, const char *url, const char *version,
+                          const cu_q_answer *a, size_t na, const int64_t *submitted_total,
+                          cu_questionnaire **q, cu_q_result *res, cu_err *err)
+{
+    if (na && !a)
+        return cu_err_set(err, CU_EINVAL, "answers are missing");
+    int rc = cu_questionnaire_load(v, url, version, q, err);
+    if (!rc)
+        rc = cu_questionnaire_score(*q, a, na, submitted_total, res, err);
+    if (rc) {
+        cu_questionnaire_free(*q);
+        *q = NULL;
+    }
+    return rc;
+}
+
+/* ---- submitting through a link ---- */
+
+int cu_qlink_submit(cu_vault *v, const char *token, size_t n, const cu_q_answer *a, size_t na,
+                    const int64_t *submitted_total, cu_response_result *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    unsigned char h[CU_HASH_BYTES];
+    cu_qlink_row r;
+    int rc = token_hash(v, token, n, h, err);
+    if (!rc)
+        rc = link_load(v, h, &r, err);
+    if (!rc)
+        rc = link_usable(&r, err);
+    if (rc)
+        return rc;
+    cu_questionnaire *q = NULL;
+    cu_q_result res;
+    if ((rc = load_and_score(v, r.url, r.version, a, na, submitted_total, &q, &res, err)))
+        return rc;
+    char purpose[sizeof r.purpose];
+    cu_strlcpy(purpose, r.purpose, sizeof purpose);
+    /* The subject acts through the link: no staff member is involved. */
+    cu_actor as = {.name = LINK_ACTOR, .role = "subject", .roles = CU_ROLE_OPERATOR,
+                   .purpose = purpose, .via = LINK_ACTOR};
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, &as, CU_ACT_ITEMS_ADD, "questionnaire.submit", err))) {
+        cu_questionnaire_free(q);
+        return rc;
+    }
+    op.categories = 1u << CU_CAT_HEALTH;
+    /* Read again inside the transaction: two submits race to one use. */
+    rc = link_load(v, h, &r, err);
+    if (!rc && link_state(&r, cu_now_us()) != CU_QLINK_OPEN)
+        rc = cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used already or "
+                                           "has expired");
+    cu_subject_rec rec;
+    if (!rc)
+        rc = cu_op_open_subject(v, &op, r.subject_id, &rec, err);
+    if (!rc && strcmp(rec.controller_id, r.controller_id) != 0)
+        rc = cu_err_set(err, CU_ETAMPER, "questionnaire_links %s has been altered", ql_name(&r));
+    cu_key dek;
+    bool have_key = false;
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err)))
+        have_key = true;
+    if (!rc)
+        rc = store_response(v, &op, &rec, &dek, q, a, na, submitted_total, &res, "subject",
+                            LINK_ACTOR, out, err);
+    if (!rc) {
+        r.used_at = cu_now_us();
+        cu_strlcpy(r.response_id, out->id, sizeof r.response_id);
+        ql_sign(v, &r);
+        rc = cu_store_qlink_use(v->store, &r, err);
+        if (rc == CU_ENOTFOUND) {
+            cu_err_clear(err);
+            rc = cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used already");
+        }
+    }
+    if (have_key)
+        cu_key_wipe(&dek);
+    cu_questionnaire_free(q);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc) {
+        cu_err keep = *err;
+        memset(out, 0, sizeof *out);
+        *err = keep;
+    }
+    return rc;
+}
+
+/* ---- entering on the subject's behalf ---- */
+
+int cu_response_enter(cu_vault *v, const cu_actor *a, const char *subject_id, const char *url,
+                      const char *version, const char *purpose, const cu_q_answer *ans,
+                      size_t na, const int64_t *submitted_total, cu_response_result *out,
+                      cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!a)
+        return cu_err_set(err, CU_EDENIED, "no authenticated actor");
+    if (purpose && !cu_name_valid(purpose))
+        return cu_err_set(err, CU_EINVAL, "purpose must be a purpose id");
+    cu_questionnaire *q = NULL;
+    cu_q_result res;
+    int rc = load_and_score(v, url, version, ans, na, submitted_total, &q, &res, err);
+    if (rc)
+        return rc;
+    cu_actor as = *a;
+    if (purpose)
+        as.purpose = purpose;
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, &as, CU_ACT_ITEMS_ADD, "questionnaire.enter", err))) {
+        cu_questionnaire_free(q);
+        return rc;
+    }
+    op.categories = 1u << CU_CAT_HEALTH;
+    cu_subject_rec rec;
+    cu_key dek;
+    bool have_key = false;
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err)))
+        have_key = true;
+    if (!rc)
+        rc = store_response(v, &op, &rec, &dek, q, ans, na, submitted_total, &res, "staff",
+                            a->name, out, err);
+    if (have_key)
+        cu_key_wipe(&dek);
+    cu_questionnaire_free(q);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (rc) {
+        cu_err keep = *err;
+        memset(out, 0, sizeof *out);
+        *err = keep;
+    }
+    return rc;
+}
+
+/* ---- listing ---- */
+
+typedef struct resp_item {
+    cu_response_view v;
+    cu_buf doc;
+} resp_item;
+
+typedef struct list_ctx {
+    cu_vault *v;
+    const cu_subject_rec *rec;
+    const cu_key *dek;
+    cu_items_sum sum;
+    resp_item *items;
+    size_t n, cap;
+    cu_err *err;
+} list_ctx;
+
+static const char *ext_str(json_t *e, const char *key)
+{
+    return json_string_value(json_object_get(e, key));
+}
+
+/* Decodes a stored response (written by response_doc, sealed: trusted for
+ * its shape, but read defensively). */
+static void decode(const cu_buf *doc, cu_response_view *rv)
+{
+    json_t *d = json_loadb((const char *)doc->data, doc->len, 0, NULL);
+    if (!d)
+        return;
+    const char *qref = json_string_value(json_object_get(d, "questionnaire"));
+    if (qref) {
+        const char *bar = strrchr(qref, '|');
+        size_t ulen = bar ? (size_t)(bar - qref) : strlen(qref);
+        if (ulen < sizeof rv->url) {
+            memcpy(rv->url, qref, ulen);
+            rv->url[ulen] = '\0';
+        }
+        if (bar)
+            cu_strlcpy(rv->version, bar + 1, sizeof rv->version);
+    }
+    json_t *exts = json_object_get(d, "extension"), *e;
+    size_t i;
+    json_array_foreach(exts, i, e) {
+        if (!ext_str(e, "url") || strcmp(ext_str(e, "url"), CU_Q_EXT_RESULT) != 0)
+            continue;
+        json_t *parts = json_object_get(e, "extension"), *p;
+        size_t j;
+        json_array_foreach(parts, j, p) {
+            const char *u = ext_str(p, "url");
+            if (!u)
+                continue;
+            if (strcmp(u, "complete") == 0)
+                rv->complete = json_is_true(json_object_get(p, "valueBoolean"));
+            else if (strcmp(u, "total") == 0) {
+                rv->has_total = true;
+                rv->total = json_integer_value(json_object_get(p, "valueInteger"));
+            } else if (strcmp(u, "band") == 0) {
+                const char *c = ext_str(json_object_get(p, "valueCoding"), "code");
+                if (c)
+                    cu_strlcpy(rv->band, c, sizeof rv->band);
+            } else if (strcmp(u, "totalDisagrees") == 0) {
+                rv->total_disagrees = json_is_true(json_object_get(p, "valueBoolean"));
+            } else if (strcmp(u, "flag") == 0 && rv->nflags < CU_Q_MAX_RULES) {
+                struct cu_response_view_flag *f = &rv->flags[rv->nflags++];
+                json_t *fp;
+                size_t k;
+                json_array_foreach(json_object_get(p, "extension"), k, fp) {
+                    const char *fu = ext_str(fp, "url");
+                    if (fu && strcmp(fu, "rule") == 0 && ext_str(fp, "valueId"))
+                        cu_strlcpy(f->rule, ext_str(fp, "valueId"), sizeof f->rule);
+                    else if (fu && strcmp(fu, "level") == 0 && ext_str(fp, "valueCode"))
+                        cu_strlcpy(f->level, ext_str(fp, "valueCode"), sizeof f->level);
+                }
+            }
+        }
+    }
+    json_decref(d);
+}
+
+static int list_item(void *ctx, const cu_item_row *r)
+{
+    list_ctx *c = ctx;
+    cu_items_sum_add(c->v, &c->sum, c->rec->id, r);
+    if (strcmp(r->field, CU_RESPONSE_FIELD) != 0 ||
+        cu_category_from_name(r->category) != CU_CAT_HEALTH)
+        return CU_OK;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        resp_item *np = realloc(c->items, cap * sizeof *np);
+        if (!np)
+            return cu_err_set(c->err, CU_ENOMEM, "out of memory reading responses");
+        c->items = np;
+        c->cap = cap;
+    }
+    resp_item *it = &c->items[c->n++];
+    memset(it, 0, sizeof *it);
+    cu_buf_init(&it->doc, CU_MAX_VALUE_BYTES + 1);
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_value(ad, c->rec->controller_id, c->rec->id, r->id, r->field,
+                               c->rec->key_version, r->category, r->version);
+    if (cu_aead_open(c->dek, ad, adlen, r->value, r->value_len, &it->doc))
+        return cu_err_set(c->err, CU_ECORRUPT,
+                          "item %s of subject %s fails authentication (moved or altered)",
+                          r->id, c->rec->id);
+    cu_response_view *rv = &it->v;
+    cu_strlcpy(rv->id, r->id, sizeof rv->id);
+    cu_strlcpy(rv->via, r->source, sizeof rv->via);
+    cu_strlcpy(rv->recorded_by, r->recorded_by, sizeof rv->recorded_by);
+    rv->authored = r->recorded_at;
+    decode(&it->doc, rv);
+    return CU_OK;
+}
+
+static int by_time(const void *pa, const void *pb)
+{
+    const resp_item *a = pa, *b = pb;
+    if (a->v.authored != b->v.authored)
+        return a->v.authored < b->v.authored ? -1 : 1;
+    return strcmp(a->v.id, b->v.id);
+}
+
+int cu_response_list(cu_vault *v, const cu_actor *a, const char *subject_id, cu_response_cb cb,
+                     void *ctx, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_READ, "questionnaire.responses", err);
+    if (rc)
+        return rc;
+    cu_subject_rec rec;
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    if (!rc && (op.decision.pseudonymise || !(op.decision.categories & (1u << CU_CAT_HEALTH)))) {
+        op.rule = "category-not-permitted";
+        rc = cu_err_set(err, CU_EDENIED, "refused (category-not-permitted): %s may not read "
+                                         "questionnaire responses",
+                        a->role && cu_actor_valid(a->role) ? a->role : "(no role)");
+    }
+    list_ctx c = {.v = v, .rec = &rec, .err = err};
+    cu_key dek;
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err))) {
+        c.dek = &dek;
+        rc = cu_store_item_each(v->store, rec.id, list_item, &c, err);
+        if (rc && !err->code)
+            rc = cu_err_set(err, rc, "cannot read the responses");
+        if (!rc)
+            rc = cu_items_sum_check(v, &rec, &c.sum, err);
+        cu_key_wipe(&dek);
+    }
+    if (!rc && c.n) {
+        op.categories = 1u << CU_CAT_HEALTH;
+        qsort(c.items, c.n, sizeof *c.items, by_time);
+    }
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        c.items[i].v.document = (const char *)c.items[i].doc.data;
+        c.items[i].v.document_len = c.items[i].doc.len;
+        rc = cb(ctx, &c.items[i].v);
+    }
+    for (size_t i = 0; i < c.n; i++)
+        cu_buf_release(&c.items[i].doc);
+    free(c.items);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+/* ---- custos verify (integrity.h) ---- */
+
+typedef struct ql_walk {
+    cu_vault *v;
+    bool seal;
+    cu_row_report_cb report;
+    void *rctx;
+    int64_t rows;
+    struct ql_seal {
+        unsigned char hash[CU_HASH_BYTES];
+        unsigned char mac[CU_HASH_BYTES];
+    } *p;
+    size_t n;
+} ql_walk;
+
+static int walk_row(void *ctx, const cu_qlink_row *r)
+{
+    ql_walk *w = ctx;
+    w->rows++;
+    if (r->hash_len != CU_HASH_BYTES)
+        return w->seal ? CU_OK : w->report(w->rctx, "questionnaire_links", "(malformed hash)",
+                                           "forged");
+    if (w->seal) {
+        struct ql_seal *np = realloc(w->p, (w->n + 1) * sizeof *np);
+        if (!np)
+            return CU_ENOMEM;
+        w->p = np;
+        memcpy(np[w->n].hash, r->hash, CU_HASH_BYTES);
+        cu_qlink_row c = *r;
+        ql_sign(w->v, &c);
+        memcpy(np[w->n].mac, c.mac, CU_HASH_BYTES);
+        w->n++;
+        return CU_OK;
+    }
+    if (ql_ok(w->v, r))
+        return CU_OK;
+    return w->report(w->rctx, "questionnaire_links", ql_name(r),
+                     r->mac_len ? "altered" : "forged (no row code)");
+}
+
+static int ql_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rctx,
+                          int64_t *rows, cu_err *err)
+{
+    ql_walk w = {.v = v, .seal = seal, .report = report, .rctx = rctx};
+    int rc = cu_store_qlink_each(v->store, walk_row, &w, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot walk the questionnaire links");
+    for (size_t i = 0; !rc && i < w.n; i++)
+        rc = cu_store_qlink_set_mac(v->store, w.p[i].hash, CU_HASH_BYTES, w.p[i].mac,
+                                    CU_HASH_BYTES, err);
+    free(w.p);
+    *rows = w.rows;
+    return rc;
+}
+
+const cu_row_family cu_qlink_rows = {.name = "questionnaire_links", .walk = ql_family_walk};

@@ -1,0 +1,155 @@
+/*
+ * responses.h — questionnaire links and responses (docs/questionnaires.md,
+ * "Links and responses").
+ *
+ * A link asks one subject to answer one stored questionnaire (its version
+ * pinned when the link is made) for one purpose of the controller's policy.
+ * Its token ("cuq_" and 43 base64url characters, 32 random bytes) is shown
+ * once; only a keyed hash is stored, with a row code under the integrity key
+ * (a link altered in the database is refused, CU_ETAMPER, and named by
+ * `custos verify`). A link is used once, and not after it expires (14 days
+ * by default, at most 90).
+ *
+ * A response is scored with cu_questionnaire_score against the stored
+ * questionnaire and stored as ONE health item of the subject (field
+ * "questionnaire_response"; source "subject" through a link, "staff" when a
+ * staff member enters it), sealed under the subject's key like every item:
+ * a canonical FHIR R4 QuestionnaireResponse (compact JSON, sorted keys)
+ * whose extension urn:custos:questionnaire:result carries custos's computed
+ * completeness, total, band and flags, and whether a total the submitter
+ * gave disagreed. An incomplete response is stored as in-progress, with no
+ * total (never prorated). Every flag raises a clinical task (tasks.h) in the
+ * same transaction: PHQ-9's item-9 rule (phq9-item9) raises phq9_item9
+ * (urgent), every other flag psfu_out_of_range (review), the task's sealed
+ * detail naming the questionnaire and the rule.
+ *
+ * Operations and events: questionnaire.send (issue), questionnaire.submit
+ * (through a link; actor "questionnaire-link", role "subject"),
+ * questionnaire.enter (staff), questionnaire.responses (list), and one
+ * task.raise event per task raised. Peeking at a link is not an operation on
+ * personal data: it returns only the questionnaire and the link's state.
+ */
+#ifndef CUSTOS_DOMAIN_RESPONSES_H
+#define CUSTOS_DOMAIN_RESPONSES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "crypto/secrets.h"
+#include "domain/model.h"
+#include "domain/questionnaire.h"
+#include "domain/vault.h"
+
+#define CU_QLINK_PREFIX "cuq_"
+#define CU_QLINK_DAYS_DEFAULT 14
+#define CU_QLINK_DAYS_MAX 90
+/* The field of the item that holds a response. */
+#define CU_RESPONSE_FIELD "questionnaire_response"
+#define CU_Q_EXT_RESULT CU_Q_NS "result"
+
+typedef enum cu_qlink_state { CU_QLINK_OPEN, CU_QLINK_USED, CU_QLINK_EXPIRED } cu_qlink_state;
+
+/* What a link may tell anyone holding it: never which subject. */
+typedef struct cu_qlink_info {
+    char url[CU_Q_MAX_URL + 1];
+    char version[65];
+    char purpose[65];
+    char controller_name[128]; /* the controller's name in its policy ("" when none) */
+    int64_t issued_at, expires_at, used_at;
+    cu_qlink_state state;
+} cu_qlink_info;
+
+/* Makes a link (action questionnaire.send) asking subject_id to answer the
+ * stored questionnaire url, version (NULL: the one added last), for
+ * purpose: a purpose of the controller's policy covering health data, for
+ * which the subject is not restricted or objecting (the purpose is the
+ * operation's, checked like every processing). days 0: 14; at most 90.
+ * Clinicians with the subject on their care list, the dpo and the admin.
+ * token_out receives the token (shown once); out (may be NULL) what the link
+ * says. */
+CU_MUST_USE int cu_qlink_issue(cu_vault *v, const cu_actor *a, const char *subject_id,
+                               const char *url, const char *version, const char *purpose,
+                               int days, char token_out[CU_TOKEN_STRLEN], cu_qlink_info *out,
+                               cu_err *err);
+
+/* For rendering the form, with no sign-in: the link's state in out and,
+ * when it is open, the questionnaire parsed in *q (free it with
+ * cu_questionnaire_free). CU_ENOTFOUND for an unknown, malformed or forged
+ * token ("no such questionnaire link"); CU_ECONFLICT for a used link ("this
+ * questionnaire link has been used already") and CU_EDENIED for an expired
+ * one ("this questionnaire link has expired"), out filled and *q NULL;
+ * CU_ETAMPER for an altered link. Nothing is recorded. */
+CU_MUST_USE int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
+                              cu_questionnaire **q, cu_err *err);
+
+/* The result of storing one response. */
+typedef struct cu_response_result {
+    char id[CU_ID_STRLEN];       /* the item that holds it */
+    bool complete;
+    char missing[CU_Q_MAX_LINKID + 1]; /* the first required item unanswered */
+    bool has_total;
+    int64_t total;
+    char band[CU_Q_MAX_SHORT + 1]; /* the band's code, "" without a total */
+    size_t nflags;
+    struct cu_response_flag {
+        char rule[CU_Q_MAX_SHORT + 1];
+        char level[8];           /* urgent | review */
+        char task[CU_ID_STRLEN]; /* the task it raised */
+    } flags[CU_Q_MAX_RULES];
+    bool total_disagrees;
+} cu_response_result;
+
+/* Stores the answers given through a link (action questionnaire.submit), in
+ * one transaction: the link checked (known, unaltered, unused, unexpired;
+ * errors as cu_qlink_peek), the subject not erased (CU_EERASED), restricted
+ * or objecting to the link's purpose (CU_EDENIED, recorded); the answers
+ * scored (CU_EINVAL naming the linkId: nothing stored, the link still
+ * usable); the response stored, the link used, a task raised per flag.
+ * submitted_total (may be NULL) is only compared. A second submit is
+ * CU_ECONFLICT and stores nothing. */
+CU_MUST_USE int cu_qlink_submit(cu_vault *v, const char *token, size_t n, const cu_q_answer *a,
+                                size_t na, const int64_t *submitted_total,
+                                cu_response_result *out, cu_err *err);
+
+/* A staff member enters answers on the subject's behalf (action
+ * questionnaire.enter, an items.add for the access rules: a clinician with
+ * the subject on their care list or under break-glass), under purpose (NULL:
+ * the actor's), stored, scored and raising tasks as cu_qlink_submit, source
+ * "staff", recorded by the staff member. version NULL: the one added last. */
+CU_MUST_USE int cu_response_enter(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                  const char *url, const char *version, const char *purpose,
+                                  const cu_q_answer *ans, size_t na,
+                                  const int64_t *submitted_total, cu_response_result *out,
+                                  cu_err *err);
+
+/* One stored response, decoded. */
+typedef struct cu_response_view {
+    char id[CU_ID_STRLEN];
+    char url[CU_Q_MAX_URL + 1];
+    char version[65];
+    int64_t authored;          /* when custos stored it */
+    char via[16];              /* subject (a link) | staff */
+    char recorded_by[65];
+    bool complete;
+    bool has_total;
+    int64_t total;
+    char band[CU_Q_MAX_SHORT + 1];
+    size_t nflags;
+    struct cu_response_view_flag {
+        char rule[CU_Q_MAX_SHORT + 1];
+        char level[8];
+    } flags[CU_Q_MAX_RULES];
+    bool total_disagrees;
+    const char *document;      /* the stored QuestionnaireResponse (for the callback only) */
+    size_t document_len;
+} cu_response_view;
+typedef int (*cu_response_cb)(void *ctx, const cu_response_view *r);
+
+/* The subject's responses, oldest first (action questionnaire.responses, a
+ * read of health data: a clinician with the subject on their care list or
+ * under break-glass, the dpo, the operator; refused to roles that do not
+ * see health data or see subjects by pseudonym only). */
+CU_MUST_USE int cu_response_list(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                 cu_response_cb cb, void *ctx, cu_err *err);
+
+#endif

@@ -1,0 +1,720 @@
+/*
+ * test_responses.c — questionnaire responses: the strict QuestionnaireResponse
+ * parser (good documents, every refusal by its JSON path) and the links and
+ * responses behind the choke point: issue, peek, submit once and only once,
+ * expiry by the test clock, forged and altered links, a restricted subject,
+ * incomplete answers stored without a total, a disagreeing total flagged,
+ * PHQ-9 item 9 raising an urgent task that a later answer does not close,
+ * staff entry and the audited listing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testdir.h"
+#include "vault_fixture.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "domain/consent.h"
+#include "domain/input.h"
+#include "domain/integrity.h"
+#include "domain/qresponse.h"
+#include "domain/responses.h"
+#include "domain/staff.h"
+#include "domain/subject.h"
+#include "domain/tasks.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+#define PHQ9 "urn:custos:questionnaire:phq-9"
+static const char *LEVELS[4] = {"LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"};
+
+/* ---- the parser ---- */
+
+static cu_qresponse *parse_ok(const char *doc)
+{
+    cu_qresponse *r = NULL;
+    cu_err err;
+    cu_err_clear(&err);
+    int rc = cu_qresponse_parse(doc, strlen(doc), &r, &err);
+    if (rc != CU_OK)
+        fail_msg("%s: %s", doc, err.msg);
+    return r;
+}
+
+static void parse_fails(const char *doc, const char *msg)
+{
+    cu_qresponse *r = (cu_qresponse *)&r;
+    cu_err err;
+    cu_err_clear(&err);
+    int rc = cu_qresponse_parse(doc, strlen(doc), &r, &err);
+    if (rc != CU_EINVAL || err.code != CU_EINVAL || strcmp(err.msg, msg) != 0)
+        fail_msg("%s: got %d '%s', want '%s'", doc, rc, err.msg, msg);
+    assert_null(r);
+}
+
+#define HEAD "{\"resourceType\":\"QuestionnaireResponse\",\"questionnaire\":\"urn:q|2\","
+#define DONE HEAD "\"status\":\"completed\""
+
+static void test_parse_good(void **state)
+{
+    (void)state;
+    cu_qresponse *r = parse_ok(
+        DONE ",\"id\":\"r1\",\"authored\":\"2026-01-02\",\"item\":["
+        "{\"linkId\":\"a\",\"text\":\"A?\",\"answer\":[{\"valueCoding\":{\"system\":\"urn:s\","
+        "\"code\":\"y\",\"display\":\"Yes\"}}]},"
+        "{\"linkId\":\"g\",\"item\":[{\"linkId\":\"g.1\",\"answer\":[{\"valueInteger\":-7}]},"
+        "{\"linkId\":\"g_2\",\"answer\":[{\"valueDecimal\":2.5}]}]},"
+        "{\"linkId\":\"b\",\"answer\":[{\"valueBoolean\":false}]},"
+        "{\"linkId\":\"s\",\"answer\":[{\"valueString\":\"line one\\nline two\"}]},"
+        "{\"linkId\":\"d\",\"answer\":[{\"valueDate\":\"2024-02-29\"}]},"
+        "{\"linkId\":\"unanswered\"}],"
+        "\"extension\":[{\"url\":\"urn:custos:questionnaire:total\",\"valueInteger\":12}]}");
+    assert_string_equal(r->url, "urn:q");
+    assert_string_equal(r->version, "2");
+    assert_false(r->in_progress);
+    assert_int_equal(r->n, 6);
+    assert_string_equal(r->answers[0].link_id, "a");
+    assert_int_equal(r->answers[0].kind, CU_QV_CODE);
+    assert_string_equal(r->answers[0].s, "y");
+    assert_string_equal(r->answers[1].link_id, "g.1");
+    assert_int_equal(r->answers[1].kind, CU_QV_INT);
+    assert_int_equal(r->answers[1].i, -7);
+    assert_int_equal(r->answers[2].kind, CU_QV_DECIMAL);
+    assert_true(r->answers[2].d == 2.5);
+    assert_int_equal(r->answers[3].kind, CU_QV_BOOL);
+    assert_false(r->answers[3].b);
+    assert_int_equal(r->answers[4].kind, CU_QV_STRING);
+    assert_string_equal(r->answers[4].s, "line one\nline two");
+    assert_int_equal(r->answers[5].kind, CU_QV_STRING);
+    assert_string_equal(r->answers[5].s, "2024-02-29");
+    assert_true(r->has_total);
+    assert_int_equal(r->total, 12);
+    cu_qresponse_free(r);
+    /* A url without a version; in progress; no items at all. */
+    r = parse_ok("{\"resourceType\":\"QuestionnaireResponse\",\"questionnaire\":\"urn:q\","
+                 "\"status\":\"in-progress\"}");
+    assert_string_equal(r->url, "urn:q");
+    assert_string_equal(r->version, "");
+    assert_true(r->in_progress);
+    assert_int_equal(r->n, 0);
+    assert_false(r->has_total);
+    cu_qresponse_free(r);
+}
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    parse_fails("", "(document): not valid JSON (line 1, column 0)");
+    parse_fails("[]", "(document): must be a JSON object");
+    parse_fails("{\"resourceType\":\"Questionnaire\"}",
+                "resourceType: must be QuestionnaireResponse");
+    parse_fails("{\"resourceType\":\"QuestionnaireResponse\",\"status\":\"completed\"}",
+                "questionnaire: required");
+    parse_fails(HEAD "\"status\":\"amended\"}", "status: must be completed or in-progress");
+    parse_fails(DONE ",\"subject\":{\"reference\":\"Patient/1\"}}", "subject: not allowed here");
+    parse_fails("{\"resourceType\":\"QuestionnaireResponse\",\"questionnaire\":\"urn:q|\","
+                "\"status\":\"completed\"}",
+                "questionnaire: the version after | must be 1-64 characters");
+    parse_fails("{\"resourceType\":\"QuestionnaireResponse\",\"questionnaire\":\"|1\","
+                "\"status\":\"completed\"}",
+                "questionnaire: must be a URL of 1-255 characters, optionally followed by "
+                "|version");
+    parse_fails(DONE ",\"item\":{}}", "item: must be an array");
+    parse_fails(DONE ",\"item\":[]}", "item: must not be empty");
+    parse_fails(DONE ",\"item\":[{\"text\":\"x\"}]}", "item[0].linkId: required");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a b\"}]}",
+                "item[0].linkId: may hold only A-Z a-z 0-9 . _ -");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueInteger\":1}],"
+                "\"item\":[{\"linkId\":\"b\"}]}]}",
+                "item[0]: has both answer and item (a group has no answer)");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[]}]}",
+                "item[0].answer: must not be empty");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\"},{\"linkId\":\"b\",\"answer\":["
+                "{\"valueInteger\":1},{\"valueInteger\":2}]}]}",
+                "item[1].answer[1]: only one answer per item is taken");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueInteger\":1,"
+                "\"valueBoolean\":true}]}]}",
+                "item[0].answer[0]: must hold exactly one value[x]");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueQuantity\":{}}]}]}",
+                "item[0].answer[0].valueQuantity: not allowed here");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueCoding\":"
+                "{\"system\":\"urn:s\"}}]}]}",
+                "item[0].answer[0].valueCoding.code: required");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"g\",\"item\":[{\"linkId\":\"a\",\"answer\":"
+                "[{\"valueInteger\":1.5}]}]}]}",
+                "item[0].item[0].answer[0].valueInteger: must be a whole number within 32 "
+                "bits");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueInteger\":"
+                "4294967296}]}]}",
+                "item[0].answer[0].valueInteger: must be a whole number within 32 bits");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueBoolean\":1}]}]}",
+                "item[0].answer[0].valueBoolean: must be true or false");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueDate\":"
+                "\"2026-02-29\"}]}]}",
+                "item[0].answer[0].valueDate: must be a date YYYY, YYYY-MM or YYYY-MM-DD");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueString\":\"\"}]}]}",
+                "item[0].answer[0].valueString: must be 1-2048 characters");
+    parse_fails(DONE ",\"item\":[{\"linkId\":\"a\",\"answer\":[{\"valueString\":"
+                "\"bell\\u0007\"}]}]}",
+                "item[0].answer[0].valueString: holds a control character");
+    parse_fails(DONE ",\"extension\":[{\"url\":\"urn:other\",\"valueInteger\":1}]}",
+                "extension[0].url: must be urn:custos:questionnaire:total");
+    parse_fails(DONE ",\"extension\":[{\"url\":\"urn:custos:questionnaire:total\","
+                "\"valueInteger\":-1}]}",
+                "extension[0].valueInteger: must be a whole number from 0 to 200000");
+    parse_fails(DONE ",\"extension\":[{\"url\":\"urn:custos:questionnaire:total\"}]}",
+                "extension[0].valueInteger: required");
+    parse_fails(DONE ",\"status\":\"completed\"}",
+                "(document): not valid JSON (line 1, column 95)");
+    /* Too deep: five levels of groups. */
+    char deep[1024];
+    snprintf(deep, sizeof deep,
+             DONE ",\"item\":[{\"linkId\":\"g1\",\"item\":[{\"linkId\":\"g2\",\"item\":["
+                  "{\"linkId\":\"g3\",\"item\":[{\"linkId\":\"g4\",\"item\":[{\"linkId\":\"g5\","
+                  "\"item\":[{\"linkId\":\"a\"}]}]}]}]}]}]}");
+    parse_fails(deep, "item[0].item[0].item[0].item[0].item: items nest too deep");
+    /* Too many items. */
+    cu_buf b;
+    cu_buf_init(&b, 1 << 20);
+    const char *h = DONE ",\"item\":[";
+    assert_int_equal(cu_buf_append(&b, h, strlen(h)), 0);
+    for (int i = 0; i <= CU_Q_MAX_ITEMS; i++) {
+        char one[64];
+        int n = snprintf(one, sizeof one, "%s{\"linkId\":\"i%d\"}", i ? "," : "", i);
+        assert_int_equal(cu_buf_append(&b, one, (size_t)n), 0);
+    }
+    assert_int_equal(cu_buf_append(&b, "]}", 3), 0);
+    parse_fails((const char *)b.data, "item[200]: too many items");
+    cu_buf_release(&b);
+}
+
+/* ---- links and responses ---- */
+
+typedef struct fx {
+    char root[64], store[PATH_MAX], db[PATH_MAX + 16];
+    cu_vault *v;
+    cu_err err;
+    char ctl[CU_ID_STRLEN];
+    char subj[CU_ID_STRLEN], other[CU_ID_STRLEN];
+    char alice_id[CU_ID_STRLEN], bob_id[CU_ID_STRLEN], cara_id[CU_ID_STRLEN];
+    cu_actor alice, bob, cara; /* alice has subj on her list; bob none; cara a care_admin */
+} fx;
+
+static const char PW[] = "correct horse battery staple";
+
+static void add_subject(fx *f, const char *nhs, char id[CU_ID_STRLEN])
+{
+    char doc[128];
+    snprintf(doc, sizeof doc, "{\"name\": \"Test Person\", \"nhs_number\": \"%s\"}", nhs);
+    cu_doc d;
+    OK(f, cu_doc_parse(doc, strlen(doc), CU_DOC_SUBJECT, &d, &f->err));
+    cu_actor care = OPERATOR;
+    care.purpose = "direct_care";
+    OK(f, cu_subject_add(f->v, &care, f->ctl, "patient", &d, id, &f->err));
+    cu_doc_release(&d);
+}
+
+static cu_actor staff(fx *f, const char *name, const char *role, char id[CU_ID_STRLEN])
+{
+    char b32[CU_TOTP_B32_LEN];
+    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, name, role, PW, strlen(PW), false, id, b32,
+                      &f->err));
+    return (cu_actor){.name = name, .role = role, .purpose = "direct_care",
+                      .via = "unit test", .controller_id = f->ctl, .user_id = id};
+}
+
+static void add_questionnaire(fx *f, const char *file)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/questionnaires/%s", CUSTOS_SOURCE_ROOT, file);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    static char buf[CU_Q_MAX_BYTES + 1];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    cu_questionnaire_info info;
+    bool added;
+    OK(f, cu_questionnaire_add(f->v, &OPERATOR, buf, n, &info, &added, &f->err));
+}
+
+static int setup(void **state)
+{
+    unsetenv("CUSTOS_FAKE_NOW");
+    fx *f = calloc(1, sizeof *f);
+    if (!f || VAULT_FIXTURE_OPEN(f, "responses")) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    add_subject(f, "943 476 5919", f->subj);
+    add_subject(f, "401 023 2137", f->other);
+    f->alice = staff(f, "alice", "clinician", f->alice_id);
+    f->bob = staff(f, "bob", "clinician", f->bob_id);
+    f->cara = staff(f, "cara", "care_admin", f->cara_id);
+    OK(f, cu_care_set(f->v, &OPERATOR, "alice", f->subj, true, &f->err));
+    add_questionnaire(f, "phq-9.json");
+    add_questionnaire(f, "psfu-example.json");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    unsetenv("CUSTOS_FAKE_NOW");
+    cu_vault_close(f->v);
+    testdir_remove(f->root);
+    free(f);
+    return 0;
+}
+
+static int64_t raw_int(fx *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void raw_exec(fx *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+          sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+static int note_bad(void *ctx, const char *table, const char *row, const char *problem)
+{
+    (void)row;
+    (void)problem;
+    if (strcmp(table, "questionnaire_links") == 0)
+        (*(int *)ctx)++;
+    return 0;
+}
+
+static int64_t count_action(fx *f, const char *action)
+{
+    char sql[200];
+    /* The event's body holds its action in the clear (only payloads are sealed). */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_events WHERE instr(body, "
+                              "CAST('%s' AS BLOB)) > 0", action);
+    return raw_int(f, sql);
+}
+
+static int64_t responses_stored(fx *f)
+{
+    return raw_int(f, "SELECT count(*) FROM items WHERE field = 'questionnaire_response'");
+}
+
+/* PHQ-9 answers: item i (1-9) at level w[i-1]; n the number answered. */
+static size_t phq9(cu_q_answer a[9], const int w[9], size_t n)
+{
+    static const char *ids[9] = {"phq9-1", "phq9-2", "phq9-3", "phq9-4", "phq9-5",
+                                 "phq9-6", "phq9-7", "phq9-8", "phq9-9"};
+    for (size_t i = 0; i < n; i++)
+        a[i] = (cu_q_answer){.link_id = ids[i], .kind = CU_QV_CODE, .s = LEVELS[w[i]]};
+    return n;
+}
+
+static void issue(fx *f, const cu_actor *a, const char *subj, int days,
+                  char token[CU_TOKEN_STRLEN])
+{
+    cu_qlink_info info;
+    OK(f, cu_qlink_issue(f->v, a, subj, PHQ9, NULL, "direct_care", days, token, &info,
+                         &f->err));
+    assert_int_equal(strlen(token), CU_TOKEN_STRLEN - 1);
+    assert_memory_equal(token, "cuq_", 4);
+    assert_string_equal(info.url, PHQ9);
+    assert_string_equal(info.version, "1");
+    assert_int_equal(info.state, CU_QLINK_OPEN);
+    assert_true(info.expires_at - info.issued_at ==
+                (int64_t)(days ? days : 14) * 86400 * 1000000);
+}
+
+typedef struct open_tasks {
+    int urgent_open, total;
+} open_tasks;
+
+static int count_task(void *ctx, const cu_task_view *t)
+{
+    open_tasks *o = ctx;
+    o->total++;
+    if (strcmp(t->rec->reason, "phq9_item9") == 0 && strcmp(t->rec->state, "open") == 0)
+        o->urgent_open++;
+    return 0;
+}
+
+static void test_issue_peek_submit_once(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, token);
+    assert_int_equal(count_action(f, "questionnaire.send"), 1);
+    /* Only a keyed hash is stored. */
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM questionnaire_links WHERE token_hash = "
+                              "CAST('%s' AS BLOB) OR id = '%s'", token, token);
+    assert_int_equal(raw_int(f, sql), 0);
+
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    OK(f, cu_qlink_peek(f->v, token, strlen(token), &info, &q, &f->err));
+    assert_non_null(q);
+    assert_string_equal(q->url, PHQ9);
+    assert_int_equal(info.state, CU_QLINK_OPEN);
+    assert_string_equal(info.purpose, "direct_care");
+    cu_questionnaire_free(q);
+
+    cu_q_answer a[9];
+    const int w[9] = {3, 3, 2, 2, 1, 1, 0, 0, 1};
+    size_t n = phq9(a, w, 9);
+    int64_t claimed = 13;
+    cu_response_result r;
+    OK(f, cu_qlink_submit(f->v, token, strlen(token), a, n, &claimed, &r, &f->err));
+    assert_true(r.complete);
+    assert_true(r.has_total);
+    assert_int_equal(r.total, 13);
+    assert_string_equal(r.band, "moderate");
+    assert_false(r.total_disagrees);
+    assert_int_equal(r.nflags, 1);
+    assert_string_equal(r.flags[0].rule, "phq9-item9");
+    assert_string_equal(r.flags[0].level, "urgent");
+    assert_int_equal(responses_stored(f), 1);
+    assert_int_equal(count_action(f, "questionnaire.submit"), 1);
+    assert_int_equal(count_action(f, "task.raise"), 1);
+    /* The task: urgent, open, seen by the care team, sourced from the response. */
+    open_tasks o = {0};
+    OK(f, cu_task_list(f->v, &f->alice, NULL, NULL, count_task, &o, &f->err));
+    assert_int_equal(o.urgent_open, 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tasks WHERE source = '%s' AND id = '%s' "
+                              "AND kind = 'urgent'", r.id, r.flags[0].task);
+    assert_int_equal(raw_int(f, sql), 1);
+    /* Stored once, as the subject's item, sealed (no answer code in the clear). */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM items WHERE field = "
+                                "'questionnaire_response' AND source = 'subject' AND "
+                                "category = 'health' AND instr(CAST(value AS TEXT), "
+                                "'LA657') = 0"),
+                     1);
+
+    /* A second submit: refused, nothing stored, no event. */
+    cu_response_result r2;
+    FAILS(f, CU_ECONFLICT, cu_qlink_submit(f->v, token, strlen(token), a, n, NULL, &r2,
+                                           &f->err));
+    assert_string_equal(f->err.msg, "this questionnaire link has been used already");
+    assert_int_equal(responses_stored(f), 1);
+    assert_int_equal(count_action(f, "questionnaire.submit"), 1);
+    FAILS(f, CU_ECONFLICT, cu_qlink_peek(f->v, token, strlen(token), &info, &q, &f->err));
+    assert_null(q);
+    assert_int_equal(info.state, CU_QLINK_USED);
+
+    /* A later answer with item 9 at "not at all" does not close the task. */
+    const int calm[9] = {0};
+    n = phq9(a, calm, 9);
+    OK(f, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, n, NULL, &r2,
+                            &f->err));
+    assert_int_equal(r2.nflags, 0);
+    assert_int_equal(r2.total, 0);
+    assert_string_equal(r2.band, "minimal");
+    o = (open_tasks){0};
+    OK(f, cu_task_list(f->v, &f->alice, NULL, NULL, count_task, &o, &f->err));
+    assert_int_equal(o.urgent_open, 1);
+    assert_int_equal(o.total, 1);
+    assert_int_equal(count_action(f, "questionnaire.enter"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM items WHERE field = "
+                                "'questionnaire_response' AND source = 'staff' AND "
+                                "recorded_by = 'alice'"),
+                     1);
+    /* The audit trail and the rows check. */
+    int64_t rows = 0, bad = 0;
+    int links_bad = 0;
+    OK(f, cu_integrity_verify(f->v, note_bad, &links_bad, &rows, &bad, &f->err));
+    assert_int_equal(bad, 0);
+}
+
+static void test_forged_tokens(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, token);
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    cu_response_result r;
+    /* Another token of the right form, one character changed, another kind's
+     * prefix, truncated, empty. */
+    char forged[CU_TOKEN_STRLEN];
+    memcpy(forged, token, sizeof forged);
+    forged[10] = forged[10] == 'A' ? 'B' : 'A';
+    const char *bad[] = {forged, "cuq_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                         "cuu_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "cuq_", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FAILS(f, CU_ENOTFOUND, cu_qlink_peek(f->v, bad[i], strlen(bad[i]), &info, &q, &f->err));
+        assert_string_equal(f->err.msg, "no such questionnaire link");
+        assert_null(q);
+        FAILS(f, CU_ENOTFOUND, cu_qlink_submit(f->v, bad[i], strlen(bad[i]), NULL, 0, NULL, &r,
+                                               &f->err));
+    }
+    /* The token's length is what is given: a prefix of the real one is not it. */
+    FAILS(f, CU_ENOTFOUND, cu_qlink_peek(f->v, token, strlen(token) - 1, &info, &q, &f->err));
+    assert_int_equal(responses_stored(f), 0);
+}
+
+static void test_expired_by_clock(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 1, token);
+    char when[32];
+    snprintf(when, sizeof when, "%lld", (long long)(cu_now_us() / 1000000 + 86400 + 60));
+    assert_int_equal(setenv("CUSTOS_FAKE_NOW", when, 1), 0);
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    FAILS(f, CU_EDENIED, cu_qlink_peek(f->v, token, strlen(token), &info, &q, &f->err));
+    assert_string_equal(f->err.msg, "this questionnaire link has expired");
+    assert_int_equal(info.state, CU_QLINK_EXPIRED);
+    assert_null(q);
+    cu_q_answer a[9];
+    const int w[9] = {0};
+    cu_response_result r;
+    FAILS(f, CU_EDENIED, cu_qlink_submit(f->v, token, strlen(token), a, phq9(a, w, 9), NULL, &r,
+                                         &f->err));
+    assert_int_equal(responses_stored(f), 0);
+    assert_int_equal(count_action(f, "questionnaire.submit"), 0);
+    assert_int_equal(unsetenv("CUSTOS_FAKE_NOW"), 0);
+}
+
+static void test_issue_refusals(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN] = "";
+    cu_qlink_info info;
+    /* Off the care list; a care administrator. */
+    FAILS(f, CU_EDENIED, cu_qlink_issue(f->v, &f->bob, f->subj, PHQ9, NULL, "direct_care", 0,
+                                        token, &info, &f->err));
+    FAILS(f, CU_EDENIED, cu_qlink_issue(f->v, &f->cara, f->subj, PHQ9, NULL, "direct_care", 0,
+                                        token, &info, &f->err));
+    /* A purpose that does not cover health data; an unknown one. */
+    cu_actor dpo = {.name = "dpo1", .role = "dpo", .purpose = "subject_rights",
+                    .via = "unit test", .controller_id = f->ctl};
+    FAILS(f, CU_EDENIED, cu_qlink_issue(f->v, &dpo, f->subj, PHQ9, NULL, "care_administration",
+                                        0, token, &info, &f->err));
+    FAILS(f, CU_EDENIED, cu_qlink_issue(f->v, &dpo, f->subj, PHQ9, NULL, "no_such_purpose", 0,
+                                        token, &info, &f->err));
+    /* Days out of range; an unknown questionnaire or version. */
+    FAILS(f, CU_EINVAL, cu_qlink_issue(f->v, &f->alice, f->subj, PHQ9, NULL, "direct_care", 91,
+                                       token, &info, &f->err));
+    FAILS(f, CU_EINVAL, cu_qlink_issue(f->v, &f->alice, f->subj, PHQ9, NULL, "direct_care", -1,
+                                       token, &info, &f->err));
+    FAILS(f, CU_ENOTFOUND, cu_qlink_issue(f->v, &f->alice, f->subj, "urn:nope", NULL,
+                                          "direct_care", 0, token, &info, &f->err));
+    FAILS(f, CU_ENOTFOUND, cu_qlink_issue(f->v, &f->alice, f->subj, PHQ9, "9", "direct_care", 0,
+                                          token, &info, &f->err));
+    assert_string_equal(token, "");
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM questionnaire_links"), 0);
+    /* The DPO and the maximum. */
+    OK(f, cu_qlink_issue(f->v, &dpo, f->subj, PHQ9, "1", "direct_care", 90, token, &info,
+                         &f->err));
+}
+
+static void test_restricted_subject(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, token);
+    OK(f, cu_subject_restrict(f->v, &OPERATOR, f->subj, true, &f->err));
+    cu_q_answer a[9];
+    const int w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    cu_response_result r;
+    FAILS(f, CU_EDENIED, cu_qlink_submit(f->v, token, strlen(token), a, phq9(a, w, 9), NULL, &r,
+                                         &f->err));
+    assert_int_equal(responses_stored(f), 0);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM tasks"), 0);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM questionnaire_links WHERE used_at = 0"),
+                     1);
+    /* Refused and recorded as refused. */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM audit_events WHERE instr(body, "
+                                "CAST('questionnaire.submit' AS BLOB)) > 0 AND instr(body, "
+                                "CAST('denied' AS BLOB)) > 0"),
+                     1);
+    char t2[CU_TOKEN_STRLEN];
+    cu_qlink_info info;
+    FAILS(f, CU_EDENIED, cu_qlink_issue(f->v, &f->alice, f->subj, PHQ9, NULL, "direct_care", 0,
+                                        t2, &info, &f->err));
+    /* Lifted: the same link works. */
+    OK(f, cu_subject_restrict(f->v, &OPERATOR, f->subj, false, &f->err));
+    OK(f, cu_qlink_submit(f->v, token, strlen(token), a, 9, NULL, &r, &f->err));
+    assert_int_equal(responses_stored(f), 1);
+}
+
+static void test_incomplete_and_disagreeing(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, token);
+    cu_q_answer a[9];
+    const int w[9] = {3, 3, 3, 3, 3, 3, 3, 3, 0};
+    size_t n = phq9(a, w, 8); /* item 9 unanswered */
+    int64_t claimed = 24;
+    cu_response_result r;
+    OK(f, cu_qlink_submit(f->v, token, strlen(token), a, n, &claimed, &r, &f->err));
+    assert_false(r.complete);
+    assert_string_equal(r.missing, "phq9-9");
+    assert_false(r.has_total);
+    assert_string_equal(r.band, "");
+    /* A total given where none can be computed disagrees. */
+    assert_true(r.total_disagrees);
+    /* Complete, with a wrong total: flagged, never used. */
+    n = phq9(a, w, 9);
+    claimed = 5;
+    OK(f, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, "1", "direct_care", a, n, &claimed,
+                            &r, &f->err));
+    assert_true(r.complete);
+    assert_int_equal(r.total, 24);
+    assert_true(r.total_disagrees);
+    assert_string_equal(r.band, "severe");
+    assert_int_equal(r.nflags, 1); /* total 15 or more, for review */
+    assert_string_equal(r.flags[0].level, "review");
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM tasks WHERE reason = "
+                                "'psfu_out_of_range' AND kind = 'review'"),
+                     1);
+}
+
+static void test_scoring_error_keeps_link(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, token);
+    cu_q_answer a[10];
+    const int w[9] = {0};
+    size_t n = phq9(a, w, 9);
+    a[n++] = (cu_q_answer){.link_id = "phq9-99", .kind = CU_QV_CODE, .s = "LA6568-5"};
+    cu_response_result r;
+    FAILS(f, CU_EINVAL, cu_qlink_submit(f->v, token, strlen(token), a, n, NULL, &r, &f->err));
+    assert_non_null(strstr(f->err.msg, "phq9-99"));
+    /* A code that is not an option of the item. */
+    a[0].s = "LA9999-9";
+    FAILS(f, CU_EINVAL, cu_qlink_submit(f->v, token, strlen(token), a, 9, NULL, &r, &f->err));
+    assert_non_null(strstr(f->err.msg, "phq9-1"));
+    assert_null(strstr(f->err.msg, "LA9999"));
+    assert_int_equal(responses_stored(f), 0);
+    assert_int_equal(count_action(f, "questionnaire.submit"), 0);
+    /* The link still works. */
+    a[0].s = LEVELS[0];
+    OK(f, cu_qlink_submit(f->v, token, strlen(token), a, 9, NULL, &r, &f->err));
+    assert_int_equal(responses_stored(f), 1);
+}
+
+static void test_tampered_link(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 1, token);
+    /* An insider extends the link, or moves it to another subject. */
+    raw_exec(f, "UPDATE questionnaire_links SET expires_at = expires_at + 86400000000");
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    FAILS(f, CU_ETAMPER, cu_qlink_peek(f->v, token, strlen(token), &info, &q, &f->err));
+    assert_null(q);
+    cu_q_answer a[9];
+    const int w[9] = {0};
+    cu_response_result r;
+    FAILS(f, CU_ETAMPER, cu_qlink_submit(f->v, token, strlen(token), a, phq9(a, w, 9), NULL, &r,
+                                         &f->err));
+    int64_t rows = 0, bad = 0;
+    int links_bad = 0;
+    FAILS(f, CU_ETAMPER, cu_integrity_verify(f->v, note_bad, &links_bad, &rows, &bad, &f->err));
+    assert_int_equal(bad, 1);
+    assert_int_equal(links_bad, 1);
+    char sql[200];
+    snprintf(sql, sizeof sql, "UPDATE questionnaire_links SET expires_at = expires_at - "
+                              "86400000000, subject_id = '%s'", f->other);
+    raw_exec(f, sql);
+    FAILS(f, CU_ETAMPER, cu_qlink_peek(f->v, token, strlen(token), &info, &q, &f->err));
+    assert_int_equal(responses_stored(f), 0);
+}
+
+typedef struct seen {
+    int n;
+    cu_response_view last;
+} seen;
+
+static int see(void *ctx, const cu_response_view *r)
+{
+    seen *s = ctx;
+    s->n++;
+    s->last = *r;
+    s->last.document = NULL;
+    assert_non_null(strstr(r->document, "\"resourceType\":\"QuestionnaireResponse\""));
+    return 0;
+}
+
+static void test_list(void **state)
+{
+    fx *f = *state;
+    cu_q_answer a[9];
+    const int w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 2};
+    cu_response_result r;
+    OK(f, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, phq9(a, w, 9), NULL,
+                            &r, &f->err));
+    seen s = {0};
+    OK(f, cu_response_list(f->v, &f->alice, f->subj, see, &s, &f->err));
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.last.id, r.id);
+    assert_string_equal(s.last.url, PHQ9);
+    assert_string_equal(s.last.version, "1");
+    assert_string_equal(s.last.via, "staff");
+    assert_true(s.last.complete && s.last.has_total);
+    assert_int_equal(s.last.total, 10);
+    assert_string_equal(s.last.band, "moderate");
+    assert_int_equal(s.last.nflags, 1);
+    assert_string_equal(s.last.flags[0].rule, "phq9-item9");
+    assert_int_equal(count_action(f, "questionnaire.responses"), 1);
+    /* Off the list, a care administrator, another subject's staff: refused. */
+    FAILS(f, CU_EDENIED, cu_response_list(f->v, &f->bob, f->subj, see, &s, &f->err));
+    FAILS(f, CU_EDENIED, cu_response_list(f->v, &f->cara, f->subj, see, &s, &f->err));
+    FAILS(f, CU_EDENIED, cu_response_enter(f->v, &f->bob, f->subj, PHQ9, NULL, NULL, a, 9, NULL,
+                                           &r, &f->err));
+    FAILS(f, CU_EDENIED, cu_response_enter(f->v, &f->cara, f->subj, PHQ9, NULL, NULL, a, 9,
+                                           NULL, &r, &f->err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(responses_stored(f), 1);
+}
+
+int main(void)
+{
+    if (cu_crypto_init())
+        return 1;
+    cu_input_init();
+    /* One group (one TAP plan): the parser's tests need no store. */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test_setup_teardown(test_issue_peek_submit_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_tokens, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_by_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restricted_subject, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_incomplete_and_disagreeing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scoring_error_keeps_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tampered_link, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("responses", tests, NULL, NULL);
+}
