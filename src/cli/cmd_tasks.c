@@ -13,7 +13,7 @@
 #define TASKS_RAISE_HELP                                                                    \
     "  raise --subject ID --reason R --source S [--owner USER] [--detail TEXT]\n"            \
     "                          raise a task (test builds only; reasons: phq9_item9,\n"       \
-    "                          psfu_out_of_range)\n"
+    "                          psfu_out_of_range, answer_urgent, score_review)\n"
 #else
 #define TASKS_RAISE_HELP ""
 #endif

@@ -348,10 +348,19 @@ static int response_doc(const cu_questionnaire *q, const cu_q_answer *a, size_t 
     return rc;
 }
 
-/* The task a flag raises. */
-static const char *flag_reason(const cu_q_flag *f)
+/* The task a flag raises: PHQ-9's item 9 its own; any other urgent flag
+ * answer_urgent; a review flag on a total score_review; any other review
+ * flag psfu_out_of_range. */
+static const char *flag_reason(const cu_questionnaire *q, const cu_q_flag *f)
 {
-    return strcmp(f->rule, "phq9-item9") == 0 ? "phq9_item9" : "psfu_out_of_range";
+    if (strcmp(f->rule, "phq9-item9") == 0)
+        return "phq9_item9";
+    if (strcmp(f->level, "urgent") == 0)
+        return "answer_urgent";
+    for (size_t r = 0; r < q->nrules; r++)
+        if (strcmp(q->rules[r].id, f->rule) == 0 && q->rules[r].kind == CU_QR_SCORE_AT_LEAST)
+            return "score_review";
+    return "psfu_out_of_range";
 }
 
 /* Stores a scored response as one item of rec and raises its tasks, inside
@@ -388,7 +397,7 @@ static int store_response(cu_vault *v, cu_op *op, cu_subject_rec *rec, const cu_
         char detail[CU_Q_MAX_URL + 64 + CU_Q_MAX_SHORT + 32];
         snprintf(detail, sizeof detail, "questionnaire %s|%s, rule %s", q->url, q->version,
                  res->flags[i].rule);
-        cu_task_raise_in t = {.reason = flag_reason(&res->flags[i]), .source = out->id,
+        cu_task_raise_in t = {.reason = flag_reason(q, &res->flags[i]), .source = out->id,
                               .detail = detail};
         rc = cu_task_raise_within(v, op, rec, dek, &t, f->task, err);
     }

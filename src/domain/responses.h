@@ -20,7 +20,8 @@
  * gave disagreed. An incomplete response is stored as in-progress, with no
  * total (never prorated). Every flag raises a clinical task (tasks.h) in the
  * same transaction: PHQ-9's item-9 rule (phq9-item9) raises phq9_item9
- * (urgent), every other flag psfu_out_of_range (review), the task's sealed
+ * (urgent), any other urgent flag answer_urgent, a review flag on a total
+ * score_review and any other review flag psfu_out_of_range, the task's sealed
  * detail naming the questionnaire and the rule.
  *
  * Operations and events: questionnaire.send (issue), questionnaire.submit

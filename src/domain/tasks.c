@@ -17,6 +17,8 @@ static const cu_task_reason reasons[] = {
      "PHQ-9 question 9 (thoughts of being better off dead or of self-harm) answered above "
      "\"not at all\""},
     {"psfu_out_of_range", "review", "a follow-up answer was outside the expected range"},
+    {"answer_urgent", "urgent", "a questionnaire answer needs urgent clinical attention"},
+    {"score_review", "review", "a questionnaire score is in a range that needs clinical review"},
 };
 #define NREASONS (sizeof reasons / sizeof reasons[0])
 
@@ -125,7 +127,8 @@ int cu_task_raise(cu_vault *v, const cu_actor *a, const cu_task_raise_in *in,
 {
     const cu_task_reason *reason = cu_task_reason_find(in->reason);
     if (!reason)
-        return cu_err_set(err, CU_EINVAL, "reason must be one of: phq9_item9, psfu_out_of_range");
+        return cu_err_set(err, CU_EINVAL, "reason must be one of: phq9_item9, "
+                                           "psfu_out_of_range, answer_urgent, score_review");
     if (!source_ok(in->source))
         return cu_err_set(err, CU_EINVAL, "source must be 1-%d printable ASCII characters",
                           CU_TASK_MAX_SOURCE);

@@ -592,7 +592,7 @@ static void test_incomplete_and_disagreeing(void **state)
     assert_int_equal(r.nflags, 1); /* total 15 or more, for review */
     assert_string_equal(r.flags[0].level, "review");
     assert_int_equal(raw_int(f, "SELECT count(*) FROM tasks WHERE reason = "
-                                "'psfu_out_of_range' AND kind = 'review'"),
+                                "'score_review' AND kind = 'review'"),
                      1);
 }
 

@@ -380,9 +380,11 @@ static void test_reason_table(void **state)
         assert_true(strlen(r->code) < sizeof((cu_task_rec){0}.reason));
         assert_true(r->wording[0]);
     }
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 4);
     assert_string_equal(cu_task_reason_find("phq9_item9")->kind, "urgent");
     assert_string_equal(cu_task_reason_find("psfu_out_of_range")->kind, "review");
+    assert_string_equal(cu_task_reason_find("answer_urgent")->kind, "urgent");
+    assert_string_equal(cu_task_reason_find("score_review")->kind, "review");
     assert_null(cu_task_reason_find("PHQ9_ITEM9"));
 }
 
