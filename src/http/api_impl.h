@@ -30,6 +30,9 @@ void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *ac
 /* The routes that need no sign-in (the notice, unsubscribe links); false
  * when req is not one of them. */
 bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
+/* The questionnaire a patient opens from a link, GET and POST /q/{qtoken}
+ * (pages_q.c); false when req is not one of them. */
+bool cu_pages_q_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 /* The authenticated policy, consent and rights routes; false when req is not
  * one of them. */
 bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,

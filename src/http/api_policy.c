@@ -428,7 +428,7 @@ bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp
     case CU_R_NOTICE: notice_get(api, req, resp); return true;
     case CU_R_UNSUBSCRIBE_GET: unsubscribe(api, req, resp, false); return true;
     case CU_R_UNSUBSCRIBE_POST: unsubscribe(api, req, resp, true); return true;
-    default: return false;
+    default: return cu_pages_q_route(api, req, resp);
     }
 }
 

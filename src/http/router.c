@@ -40,6 +40,8 @@ static const cu_route_def routes[] = {
     {CU_R_UNSUBSCRIBE_GET, "GET", "/v1/unsubscribe/{token}", "unsubscribe.get", false},
     /* The link is its own credential: no sign-in; the withdrawal is audited. */
     {CU_R_UNSUBSCRIBE_POST, "POST", "/v1/unsubscribe/{token}", "unsubscribe.post", false},
+    {CU_R_QFORM_GET, "GET", "/q/{qtoken}", "questionnaire_form.get", false},
+    {CU_R_QFORM_POST, "POST", "/q/{qtoken}", "questionnaire_form.post", false},
     {CU_R_RESTRICT_PUT, "PUT", "/v1/subjects/{id}/restriction", "restriction.put", true},
     {CU_R_RESTRICT_DELETE, "DELETE", "/v1/subjects/{id}/restriction", "restriction.delete",
      true},
@@ -132,6 +134,11 @@ static bool match_template(const char *tpl, const char *const *segs, const size_
             memcpy(m->purpose, tmp, lens[i] + 1);
         } else if (tn == 7 && memcmp(t, "{token}", 7) == 0) {
             if (lens[i] >= sizeof m->token || lens[i] < 5 || memcmp(segs[i], "cuu_", 4) != 0)
+                return false;
+            memcpy(m->token, segs[i], lens[i]);
+            m->token[lens[i]] = '\0';
+        } else if (tn == 8 && memcmp(t, "{qtoken}", 8) == 0) {
+            if (lens[i] >= sizeof m->token || lens[i] < 5 || memcmp(segs[i], "cuq_", 4) != 0)
                 return false;
             memcpy(m->token, segs[i], lens[i]);
             m->token[lens[i]] = '\0';

@@ -7,7 +7,8 @@
  * or ".." segment, or with a byte outside [A-Za-z0-9._~-] in a segment matches
  * nothing (404). {id} accepts a subject, controller or request id (UUID) or a
  * pseudonym (psn_...); {user} a username; {purpose} a purpose id or "all";
- * {token} an unsubscribe token (cuu_...). A path that matches a template under another method is
+ * {token} an unsubscribe token (cuu_...); {qtoken} a questionnaire link's
+ * token (cuq_...). A path that matches a template under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
  */
 #ifndef CUSTOS_HTTP_ROUTER_H
@@ -69,6 +70,8 @@ typedef enum cu_route_id {
     CU_R_QLINK_CREATE,     /* POST /v1/subjects/{id}/questionnaire-links */
     CU_R_QRESPONSE_CREATE, /* POST /v1/subjects/{id}/questionnaire-responses */
     CU_R_QRESPONSE_LIST,   /* GET /v1/subjects/{id}/questionnaire-responses */
+    CU_R_QFORM_GET,  /* public: GET /q/{qtoken}, the questionnaire's form */
+    CU_R_QFORM_POST, /* public: POST /q/{qtoken}, the answers */
     CU_R_COUNT
 } cu_route_id;
 
@@ -87,7 +90,7 @@ typedef struct cu_route_match {
     char subject[40];     /* {id} */
     char user[72];        /* {user} */
     char purpose[72];     /* {purpose} */
-    char token[64];       /* {token} */
+    char token[64];       /* {token}, {qtoken} */
 } cu_route_match;
 
 /* Matches method and path (no query string). */

@@ -14,6 +14,24 @@ static bool answerable(cu_q_type t)
     return t != CU_QT_GROUP && t != CU_QT_DISPLAY;
 }
 
+/* The number a person reads before a question: answerable items counted in
+ * document order, as the error messages count them. */
+static size_t question_number(const cu_questionnaire *q, size_t k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i <= k && i < q->nitems; i++)
+        n += answerable(q->items[i].type);
+    return n;
+}
+
+/* "3. " and the question's text. */
+static void question_text(cu_html *h, const cu_questionnaire *q, size_t k)
+{
+    const cu_q_item *it = &q->items[k];
+    cu_html_textf(h, "%zu. ", question_number(q, k));
+    cu_html_text(h, it->text ? it->text : it->link_id);
+}
+
 static void name_of(char out[NAME_LEN], const char *prefix, const char *link_id,
                     const char *suffix)
 {
@@ -63,16 +81,17 @@ static void describedby(char out[2 * NAME_LEN + 16], const char *id, const cu_q_
         snprintf(out + n, 2 * NAME_LEN + 16 - n, "%s%s-error", n ? " " : "", id);
 }
 
-static void radios(cu_html *h, const cu_qform *f, const cu_q_item *it, const char *id,
+static void radios(cu_html *h, const cu_qform *f, size_t item, const char *id,
                    const char *name, const char *err)
 {
+    const cu_q_item *it = &f->q->items[item];
     const char *cur = entered(f, name);
     char db[2 * NAME_LEN + 16];
     describedby(db, id, it, err);
     cu_html_open(h, "fieldset", "class", "nhsuk-fieldset", "aria-describedby", *db ? db : NULL,
                  NULL);
     cu_html_open(h, "legend", "class", "nhsuk-fieldset__legend nhsuk-fieldset__legend--s", NULL);
-    cu_html_text(h, it->text ? it->text : it->link_id);
+    question_text(h, f->q, item);
     cu_html_close(h, "legend");
     hint(h, id, it);
     if (err)
@@ -105,14 +124,16 @@ static void radios(cu_html *h, const cu_qform *f, const cu_q_item *it, const cha
     cu_html_close(h, "fieldset");
 }
 
-static void text_input(cu_html *h, const cu_qform *f, const cu_q_item *it, const char *id,
+static void text_input(cu_html *h, const cu_qform *f, size_t k, const char *id,
                        const char *name, const char *err)
 {
+    const cu_q_item *it = &f->q->items[k];
     const char *cur = entered(f, name);
     char db[2 * NAME_LEN + 16];
     describedby(db, id, it, err);
-    cu_html_elem(h, "label", it->text ? it->text : it->link_id, "class", "nhsuk-label", "for", id,
-                 NULL);
+    cu_html_open(h, "label", "class", "nhsuk-label", "for", id, NULL);
+    question_text(h, f->q, k);
+    cu_html_close(h, "label");
     hint(h, id, it);
     if (err)
         error_message(h, id, err);
@@ -135,15 +156,16 @@ static void text_input(cu_html *h, const cu_qform *f, const cu_q_item *it, const
                  "value", cur, "aria-describedby", *db ? db : NULL, NULL);
 }
 
-static void date_input(cu_html *h, const cu_qform *f, const cu_q_item *it, const char *id,
+static void date_input(cu_html *h, const cu_qform *f, size_t item, const char *id,
                        const char *link_id, const char *err)
 {
+    const cu_q_item *it = &f->q->items[item];
     char db[2 * NAME_LEN + 16];
     describedby(db, id, it, err);
     cu_html_open(h, "fieldset", "class", "nhsuk-fieldset", "role", "group", "aria-describedby",
                  *db ? db : NULL, NULL);
     cu_html_open(h, "legend", "class", "nhsuk-fieldset__legend nhsuk-fieldset__legend--s", NULL);
-    cu_html_text(h, it->text ? it->text : it->link_id);
+    question_text(h, f->q, item);
     cu_html_close(h, "legend");
     hint(h, id, it);
     cu_html_elem(h, "div", "For example, 15 3 2026", "class", "nhsuk-hint", NULL);
@@ -212,7 +234,7 @@ static void items_of(cu_html *h, const cu_qform *f, size_t parent, int depth)
             cu_html_open(h, "div", "class",
                          err ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group",
                          NULL);
-            date_input(h, f, it, id, it->link_id, err);
+            date_input(h, f, k, id, it->link_id, err);
         } else {
             name_of(id, "q-", it->link_id, NULL);
             const char *err = cu_field_error_for(f->errors, f->nerrors, id);
@@ -220,9 +242,9 @@ static void items_of(cu_html *h, const cu_qform *f, size_t parent, int depth)
                          err ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group",
                          NULL);
             if (it->type == CU_QT_CHOICE || it->type == CU_QT_BOOLEAN)
-                radios(h, f, it, id, name, err);
+                radios(h, f, k, id, name, err);
             else
-                text_input(h, f, it, id, name, err);
+                text_input(h, f, k, id, name, err);
         }
         cu_html_close(h, "div");
         cu_html_nl(h);

@@ -68,6 +68,7 @@ import cases_retry  # noqa: E402
 import cases_questionnaire  # noqa: E402
 import cases_pages  # noqa: E402
 import cases_responses  # noqa: E402
+import cases_qform  # noqa: E402
 
 
 def main():
@@ -114,7 +115,8 @@ def main():
                 cases_retry,
                 cases_questionnaire,
                 cases_pages,
-                cases_responses):
+                cases_responses,
+                cases_qform):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -1,0 +1,158 @@
+"""A questionnaire answered in a browser, as a patient does it: the link a
+clinician sends opens an accessible form (no sign-in, no script, axe-core
+clean in chromium), wrong or missing answers come back by their fields with
+nothing stored, the answers are scored by custos, PHQ-9 item 9 raises an
+urgent task at once, and the link dies: refused after use, after expiry and
+when forged. Runs on both backends."""
+
+import os
+import secrets
+import time
+import urllib.parse
+
+from harness import registry, check, eq, sql
+from fixtures import ROOT, populated
+from http_client import Server, audit_seq, events_after
+from browser import no_violations, screenshot
+from cases_erasure import test_clock
+
+CASES, case = registry()
+
+PHQ9 = "urn:custos:questionnaire:phq-9"
+LEVELS = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]
+FORM = "application/x-www-form-urlencoded"
+
+
+def setup(ctx):
+    cx, ids = populated(ctx)
+    cx.ok("questionnaire", "add", os.path.join(ROOT, "questionnaires", "phq-9.json"))
+    return cx, ids
+
+
+def send(cx, sid, days="14", env=None):
+    return cx.okj("questionnaire", "send", sid, PHQ9, "--purpose", "direct_care", "--days", days,
+                  env=env)
+
+
+def form(levels, extra=()):
+    """The PHQ-9 form as a browser posts it: item i at levels[i-1] (None: left empty)."""
+    fields = [("a.phq9-%d" % (i + 1), LEVELS[w]) for i, w in enumerate(levels) if w is not None]
+    return urllib.parse.urlencode(fields + list(extra))
+
+
+def stored(cx):
+    return sql(cx.db, "SELECT count(*) FROM items WHERE field = 'questionnaire_response'")[0][0]
+
+
+def tasks(cx, ctl):
+    return cx.okj("tasks", "list", "--controller", ctl)["tasks"]
+
+
+@case("questionnaire form: the link opens an accessible form without sign-in; a missing or "
+      "forged answer comes back by its field with nothing stored; the answers are scored, "
+      "item 9 raises an urgent task at once; the link is then refused")
+def t_form(ctx):
+    cx, ids = setup(ctx)
+    s1 = ids["s1"]
+    person = cx.okj("subject", "show", s1)
+    link = send(cx, s1)
+    path = link["path"]
+    d = ctx.tmp.make()
+    with Server(cx) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        r = srv.call("GET", path)
+        eq(r.status, 200, "the form")
+        eq(r.header("content-type"), "text/html; charset=utf-8", "the form's type")
+        page = r.text
+        check('<form method="post" action="%s" novalidate>' % path in page, "the form posts "
+              "back to its link", page[:3000])
+        eq(page.count('type="radio"'), 40, "nine questions of four answers and the tenth")
+        check("<script" not in page.lower(), "the form has a script")
+        check(person["name"] not in page and s1 not in page, "the form names its patient")
+        no_violations(cx.binary, d, "form.html", page, base)
+        screenshot(d, "questionnaire-form", page, base, height=3200)
+
+        # question 2 left empty and question 4 forged: the form again, nothing stored
+        seq = audit_seq(cx.db)
+        body = form([0, None, 1, 0, 0, 0, 0, 0, 2], [("a.phq9-4", "LA0000-0")])
+        r = srv.call("POST", path, body, ctype=FORM)
+        eq(r.status, 400, "a form with errors")
+        check("There is a problem" in r.text, "no error summary", r.text[:2000])
+        check('<a href="#q-phq9-2">Question 2: select an answer</a>' in r.text,
+              "the summary does not link question 2", r.text[:3000])
+        check('id="q-phq9-2-error"' in r.text, "no message by question 2")
+        check("<title>Error: " in r.text, "the title does not say Error")
+        check('value="LA6570-1" checked' in r.text, "question 9's answer was not kept")
+        eq(stored(cx), 0, "a response stored from a form with errors")
+        eq(events_after(cx.db, seq), [], "a form with errors was recorded")
+        no_violations(cx.binary, d, "form-errors.html", r.text, base)
+        screenshot(d, "questionnaire-form-errors", r.text, base, height=1600)
+
+        # the answers: 1+0+1+0+0+0+0+0+2 = 4, and item 9 above 0
+        seq = audit_seq(cx.db)
+        r = srv.call("POST", path, form([1, 0, 1, 0, 0, 0, 0, 0, 2]), ctype=FORM)
+        eq(r.status, 200, "the answers sent")
+        check("Your answers have been sent" in r.text, "no confirmation", r.text[:2000])
+        check("call 999" in r.text, "no help offered after an urgent answer", r.text[:3000])
+        check(" 4" not in r.text and "minimal" not in r.text.lower(),
+              "the confirmation shows the score", r.text)
+        no_violations(cx.binary, d, "sent.html", r.text, base)
+        screenshot(d, "questionnaire-sent", r.text, base)
+        eq(stored(cx), 1, "one response stored")
+        eq([e["action"] for e in events_after(cx.db, seq)],
+           ["task.raise", "questionnaire.submit"], "one submission, one task, audited")
+        open_tasks = [t for t in tasks(cx, ids["ctl1"]) if t["state"] == "open"]
+        eq([(t["reason"], t["kind"], t["subject"]) for t in open_tasks],
+           [("phq9_item9", "urgent", s1)], "the urgent task, at once")
+        listed = cx.okj("questionnaire", "responses", s1)
+        got = listed["responses"] if isinstance(listed, dict) else listed
+        eq([(x["total"], x["band"], x["via"]) for x in got], [(4, "minimal", "subject")],
+           "scored by custos from the form")
+
+        # the link is dead: the page and the post say so, and nothing more is stored
+        seq = audit_seq(cx.db)
+        r = srv.call("GET", path)
+        eq(r.status, 410, "a used link")
+        check("already been answered" in r.text, "the used page", r.text[:2000])
+        no_violations(cx.binary, d, "used.html", r.text, base)
+        r = srv.call("POST", path, form([0] * 9), ctype=FORM)
+        eq(r.status, 410, "a used link posted again")
+        eq(stored(cx), 1, "a second response stored")
+        # forged tokens, and a token of another kind
+        for forged in ("cuq_" + secrets.token_urlsafe(32)[:43], "cuq_x",
+                       "cuq_" + link["token"][4:-1] + ("A" if link["token"][-1] != "A" else "B")):
+            r = srv.call("GET", "/q/" + forged)
+            eq(r.status, 404, "a forged token " + forged)
+            check("Page not found" in r.text, "the unknown-link page", r.text[:1000])
+            r = srv.call("POST", "/q/" + forged, form([0] * 9), ctype=FORM)
+            eq(r.status, 404, "a forged token posted")
+        r = srv.call("GET", "/q/cuu_" + link["token"][4:])
+        eq(r.status, 404, "another kind of token")
+        # not a form
+        link2 = send(cx, s1)
+        r = srv.call("POST", link2["path"], '{"item": []}', ctype="application/json")
+        eq(r.status, 415, "JSON to the form")
+        r = srv.call("POST", link2["path"], "a.phq9-1=%ZZ", ctype=FORM)
+        eq(r.status, 400, "a malformed form")
+        eq(stored(cx), 1, "a malformed post stored something")
+        eq([e["action"] for e in events_after(cx.db, seq)], ["questionnaire.send"],
+           "refused posts were recorded")
+
+
+@case("questionnaire form: a link past its expiry is refused (page and post), nothing stored")
+def t_expired(ctx):
+    cx, ids = setup(ctx)
+    test_clock(cx)
+    link = send(cx, ids["s1"], days="1")
+    later = {"CUSTOS_FAKE_NOW": str(int(time.time()) + 2 * 86400)}
+    with Server(cx, env=later) as srv:
+        r = srv.call("GET", link["path"])
+        eq(r.status, 410, "an expired link")
+        check("This link has expired" in r.text, "the expired page", r.text[:2000])
+        r = srv.call("POST", link["path"], form([0] * 9), ctype=FORM)
+        eq(r.status, 410, "an expired link posted")
+    eq(stored(cx), 0, "an expired link stored a response")
+    with Server(cx) as srv:
+        r = srv.call("POST", link["path"], form([0] * 9), ctype=FORM)
+        eq(r.status, 200, "the same link before its expiry")
+    eq(stored(cx), 1, "the response before expiry")
