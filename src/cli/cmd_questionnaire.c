@@ -23,7 +23,9 @@ static const char questionnaire_help[] =
     "       custos questionnaire show URL [--version V]\n"
     "       custos questionnaire send SUBJECT URL [--version V] --purpose P [--days N]\n"
     "       custos questionnaire enter SUBJECT --answers FILE --purpose P\n"
-    "       custos questionnaire responses SUBJECT\n" QN_SUBMIT_HELP
+    "       custos questionnaire responses SUBJECT\n"
+    "       custos questionnaire outcome SUBJECT [--sessions N] [--ended]\n"
+    "                                    [--since YYYY-MM-DD]\n" QN_SUBMIT_HELP
     "\n"
     "A questionnaire is a FHIR R4 Questionnaire document (docs/questionnaires.md):\n"
     "its items and answer options with their weights, and custos's extensions\n"
@@ -43,12 +45,24 @@ static const char questionnaire_help[] =
     "QuestionnaireResponse naming the questionnaire (url|version). Both score\n"
     "the answers with the stored questionnaire (never a total the answers\n"
     "state), store them as one health item and raise a clinical task for each\n"
-    "flag. responses lists the subject's stored responses, oldest first.\n";
+    "flag. responses lists the subject's stored responses, oldest first.\n"
+    "\n"
+    "outcome computes the NHS Talking Therapies outcome of the subject's\n"
+    "episode of care (docs/outcomes.md) from the first and last complete PHQ-9\n"
+    "and GAD-7 totals stored (since the date, when given): caseness at the\n"
+    "start and end, recovery, reliable improvement, deterioration and\n"
+    "recovery. custos holds no appointments: N is the number of treatment\n"
+    "sessions attended (0 unless given) and --ended says the episode has\n"
+    "ended; measures that need a finished course say \"not applicable\" until\n"
+    "then.\n";
 
 typedef struct qn_opts {
     const char *version;
     const char *answers;
     int days;
+    long sessions; /* -1: not given */
+    bool ended;
+    const char *since;
 } qn_opts;
 
 static int qn_opt(void *ctx, int opt, const char *arg)
@@ -60,6 +74,22 @@ static int qn_opt(void *ctx, int opt, const char *arg)
     }
     if (opt == 'a') {
         o->answers = arg;
+        return 0;
+    }
+    if (opt == 's') {
+        char *end = NULL;
+        long n = strtol(arg, &end, 10);
+        if (!*arg || *end || n < 0 || n > 1000)
+            return cli_usage("--sessions must be a whole number from 0 to 1000");
+        o->sessions = n;
+        return 0;
+    }
+    if (opt == 'e') {
+        o->ended = true;
+        return 0;
+    }
+    if (opt == 'S') {
+        o->since = arg;
         return 0;
     }
     if (opt == 'd') {
@@ -79,6 +109,9 @@ static const struct option qn_options[] = {
     {"version", required_argument, NULL, 'v'},
     {"answers", required_argument, NULL, 'a'},
     {"days", required_argument, NULL, 'd'},
+    {"sessions", required_argument, NULL, 's'},
+    {"ended", no_argument, NULL, 'e'},
+    {"since", required_argument, NULL, 'S'},
     {0, 0, 0, 0},
 };
 
@@ -86,9 +119,12 @@ static int parse(cli *c, int argc, char **argv, qn_opts *o, int nargs, const cha
                  const char *what)
 {
     memset(o, 0, sizeof *o);
+    o->sessions = -1;
     int rc = cli_parse(c, argc, argv, qn_options, questionnaire_help, qn_opt, o);
     if (rc)
         return rc;
+    if (strcmp(argv[0], "outcome") != 0 && (o->sessions >= 0 || o->ended || o->since))
+        return cli_usage("--sessions, --ended and --since are for questionnaire outcome");
     if (argc - optind != nargs)
         return cli_usage("questionnaire %s needs %s", argv[0], what);
     for (int i = 0; i < nargs; i++)
@@ -407,6 +443,78 @@ static int qn_responses(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
+static json_t *score_json(int v)
+{
+    return v == CU_SCORE_MISSING ? json_null() : json_integer(v);
+}
+
+static const char *score_text(int v, char buf[8])
+{
+    if (v == CU_SCORE_MISSING)
+        return "-";
+    snprintf(buf, 8, "%d", v);
+    return buf;
+}
+
+static int qn_outcome(cli *c, int argc, char **argv)
+{
+    qn_opts o;
+    const char *subject = NULL;
+    int rc = parse(c, argc, argv, &o, 1, &subject, "one SUBJECT");
+    if (rc)
+        return rc;
+    if (o.version || o.answers || o.days)
+        return cli_usage("questionnaire outcome takes SUBJECT, --sessions, --ended and --since");
+    int64_t since = 0;
+    if (o.since) {
+        cu_date d;
+        if (strlen(o.since) != 10 || !cu_date_parse(o.since, 10, &d))
+            return cli_usage("--since must be a date, YYYY-MM-DD");
+        since = cu_date_to_days(d) * 86400 * (int64_t)1000000;
+    }
+    cu_err err = {0};
+    cu_episode_scores sc;
+    cu_outcome out;
+    rc = cli_open(c, "questionnaire outcome", &err);
+    if (!rc)
+        rc = cu_response_outcome(c->vault, &c->actor, subject, since,
+                                 o.sessions < 0 ? 0 : (unsigned)o.sessions, o.ended, &sc, &out,
+                                 &err);
+    if (rc)
+        return cli_fail(c, &err);
+    static const char *const names[] = {"finished", "paired", "case_start", "case_end",
+                                        "recovery", "reliable_improvement",
+                                        "reliable_deterioration", "reliable_recovery"};
+    static const char *const words[] = {"finished course of treatment",
+                                        "first and last scores on both measures",
+                                        "a case at the start", "a case at the end", "recovery",
+                                        "reliable improvement", "reliable deterioration",
+                                        "reliable recovery"};
+    const cu_outcome_value vals[] = {out.finished, out.paired, out.case_start,
+                                     out.case_end, out.recovery, out.reliable_improvement,
+                                     out.reliable_deterioration, out.reliable_recovery};
+    if (c->json) {
+        json_t *m = json_object();
+        for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+            json_object_set_new(m, names[i], json_string(cu_outcome_value_text(vals[i])));
+        cli_print_json(json_pack("{s:s, s:{s:o, s:o}, s:{s:o, s:o}, s:i, s:b, s:o}", "subject",
+                                 subject, "phq9", "first", score_json(sc.phq9_first), "last",
+                                 score_json(sc.phq9_last), "gad7", "first",
+                                 score_json(sc.gad7_first), "last", score_json(sc.gad7_last),
+                                 "sessions", (int)sc.treatment_sessions, "ended", sc.ended,
+                                 "outcome", m));
+        return EXIT_DONE;
+    }
+    char a[8], b[8];
+    printf("PHQ-9  first %s  last %s\n", score_text(sc.phq9_first, a),
+           score_text(sc.phq9_last, b));
+    printf("GAD-7  first %s  last %s\n", score_text(sc.gad7_first, a),
+           score_text(sc.gad7_last, b));
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
+        printf("%s: %s\n", words[i], cu_outcome_value_text(vals[i]));
+    return EXIT_DONE;
+}
+
 int cmd_questionnaire(cli *c, int argc, char **argv)
 {
     static const subcmd subs[] = {
@@ -416,6 +524,7 @@ int cmd_questionnaire(cli *c, int argc, char **argv)
         {"send", qn_send},
         {"enter", qn_enter},
         {"responses", qn_responses},
+        {"outcome", qn_outcome},
 #ifdef CUSTOS_TEST_CLOCK
         {"submit", qn_submit},
 #endif

@@ -755,3 +755,47 @@ static int ql_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void 
 }
 
 const cu_row_family cu_qlink_rows = {.name = "questionnaire_links", .walk = ql_family_walk};
+
+/* ---------------------------------------------------------------- an episode's outcome */
+
+typedef struct outcome_ctx {
+    int64_t since;
+    cu_episode_scores *s;
+    int64_t phq9_first_at, gad7_first_at;
+} outcome_ctx;
+
+static int outcome_one(void *ctx, const cu_response_view *r)
+{
+    outcome_ctx *o = ctx;
+    if (!r->has_total || r->authored < o->since)
+        return CU_OK;
+    int *first, *last;
+    if (strcmp(r->url, CU_RESPONSE_PHQ9) == 0) {
+        first = &o->s->phq9_first, last = &o->s->phq9_last;
+    } else if (strcmp(r->url, CU_RESPONSE_GAD7) == 0) {
+        first = &o->s->gad7_first, last = &o->s->gad7_last;
+    } else {
+        return CU_OK;
+    }
+    /* responses come oldest first */
+    if (*first == CU_SCORE_MISSING)
+        *first = (int)r->total;
+    *last = (int)r->total;
+    return CU_OK;
+}
+
+int cu_response_outcome(cu_vault *v, const cu_actor *a, const char *subject_id, int64_t since,
+                        unsigned sessions, bool ended, cu_episode_scores *scores, cu_outcome *out,
+                        cu_err *err)
+{
+    *scores = (cu_episode_scores){CU_SCORE_MISSING, CU_SCORE_MISSING, CU_SCORE_MISSING,
+                                  CU_SCORE_MISSING, sessions, ended};
+    memset(out, 0, sizeof *out);
+    outcome_ctx o = {.since = since, .s = scores};
+    int rc = cu_response_list(v, a, subject_id, outcome_one, &o, err);
+    if (rc)
+        return rc;
+    /* The first and last of a measure are two scores: one alone is not a
+     * pair. */
+    return cu_outcome_episode(scores, out, err);
+}

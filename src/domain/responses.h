@@ -38,6 +38,7 @@
 
 #include "crypto/secrets.h"
 #include "domain/model.h"
+#include "domain/outcomes.h"
 #include "domain/questionnaire.h"
 #include "domain/vault.h"
 
@@ -152,5 +153,20 @@ typedef int (*cu_response_cb)(void *ctx, const cu_response_view *r);
  * see health data or see subjects by pseudonym only). */
 CU_MUST_USE int cu_response_list(cu_vault *v, const cu_actor *a, const char *subject_id,
                                  cu_response_cb cb, void *ctx, cu_err *err);
+
+/* The shipped questionnaires whose totals the outcome measures use. */
+#define CU_RESPONSE_PHQ9 "urn:custos:questionnaire:phq-9"
+#define CU_RESPONSE_GAD7 "urn:custos:questionnaire:gad-7"
+
+/* The outcome of an episode of care (outcomes.h) from the subject's stored
+ * responses: the first and last complete PHQ-9 and GAD-7 totals authored at
+ * or after since (0: every response), whatever version of the
+ * questionnaire. custos holds no appointments, so the attended treatment
+ * sessions and whether the episode has ended are given by the clinician.
+ * One audited read (questionnaire.responses, as cu_response_list). scores
+ * receives what was found. */
+CU_MUST_USE int cu_response_outcome(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                    int64_t since, unsigned sessions, bool ended,
+                                    cu_episode_scores *scores, cu_outcome *out, cu_err *err);
 
 #endif

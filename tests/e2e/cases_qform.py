@@ -5,7 +5,9 @@ nothing stored, the answers are scored by custos, PHQ-9 item 9 raises an
 urgent task at once, and the link dies: refused after use, after expiry and
 when forged. Runs on both backends."""
 
+import json
 import os
+import re
 import secrets
 import time
 import urllib.parse
@@ -88,13 +90,13 @@ def t_form(ctx):
         no_violations(cx.binary, d, "form-errors.html", r.text, base)
         screenshot(d, "questionnaire-form-errors", r.text, base, height=1600)
 
-        # the answers: 1+0+1+0+0+0+0+0+2 = 4, and item 9 above 0
+        # the answers: 2+2+2+1+1+1+0+0+2 = 11, and item 9 above 0
         seq = audit_seq(cx.db)
-        r = srv.call("POST", path, form([1, 0, 1, 0, 0, 0, 0, 0, 2]), ctype=FORM)
+        r = srv.call("POST", path, form([2, 2, 2, 1, 1, 1, 0, 0, 2]), ctype=FORM)
         eq(r.status, 200, "the answers sent")
         check("Your answers have been sent" in r.text, "no confirmation", r.text[:2000])
         check("call 999" in r.text, "no help offered after an urgent answer", r.text[:3000])
-        check(" 4" not in r.text and "minimal" not in r.text.lower(),
+        check(not re.search(r"\b11\b", r.text) and "moderate" not in r.text.lower(),
               "the confirmation shows the score", r.text)
         no_violations(cx.binary, d, "sent.html", r.text, base)
         screenshot(d, "questionnaire-sent", r.text, base)
@@ -106,7 +108,7 @@ def t_form(ctx):
            [("phq9_item9", "urgent", s1)], "the urgent task, at once")
         listed = cx.okj("questionnaire", "responses", s1)
         got = listed["responses"] if isinstance(listed, dict) else listed
-        eq([(x["total"], x["band"], x["via"]) for x in got], [(4, "minimal", "subject")],
+        eq([(x["total"], x["band"], x["via"]) for x in got], [(11, "moderate", "subject")],
            "scored by custos from the form")
 
         # the link is dead: the page and the post say so, and nothing more is stored
@@ -137,6 +139,43 @@ def t_form(ctx):
         eq(stored(cx), 1, "a malformed post stored something")
         eq([e["action"] for e in events_after(cx.db, seq)], ["questionnaire.send"],
            "refused posts were recorded")
+
+        # the clinician acknowledges the task; a later calm answer does not close it
+        task = open_tasks[0]["id"]
+        eq(cx.okj("tasks", "ack", task)["state"], "acknowledged", "the task acknowledged")
+        r = srv.call("POST", link2["path"], form([0, 1, 0, 1, 0, 0, 0, 0, 0]), ctype=FORM)
+        eq(r.status, 200, "the second PHQ-9")
+        check("call 999" not in r.text, "help offered after calm answers")
+        states = {t["id"]: t["state"] for t in tasks(cx, ids["ctl1"])}
+        eq(states, {task: "acknowledged"}, "the tasks after a calm answer")
+
+    # GAD-7 entered by staff at the start and the end; the episode's outcome
+    cx.ok("questionnaire", "add", os.path.join(ROOT, "questionnaires", "gad-7.json"))
+    for levels in ([2, 1, 1, 2, 1, 1, 1], [1, 0, 1, 0, 1, 0, 0]):
+        doc = {"resourceType": "QuestionnaireResponse",
+               "questionnaire": "urn:custos:questionnaire:gad-7|1", "status": "completed",
+               "item": [{"linkId": "gad7-%d" % (i + 1),
+                         "answer": [{"valueCoding": {"code": LEVELS[w]}}]}
+                        for i, w in enumerate(levels)]}
+        f = os.path.join(d, "gad7.json")
+        with open(f, "w") as fh:
+            json.dump(doc, fh)
+        cx.ok("questionnaire", "enter", s1, "--answers", f, "--purpose", "direct_care")
+    o = cx.okj("questionnaire", "outcome", s1)
+    eq((o["phq9"], o["gad7"]), ({"first": 11, "last": 2}, {"first": 9, "last": 3}),
+       "the first and last totals")
+    eq(o["outcome"]["finished"], "no", "an episode not ended is not finished")
+    eq(o["outcome"]["recovery"], "not applicable", "recovery before the episode ends")
+    o = cx.okj("questionnaire", "outcome", s1, "--sessions", "6", "--ended")
+    eq(o["outcome"], {"finished": "yes", "paired": "yes", "case_start": "yes",
+                      "case_end": "no", "recovery": "yes", "reliable_improvement": "yes",
+                      "reliable_deterioration": "no", "reliable_recovery": "yes"},
+       "the outcome of the episode")
+    text = cx.ok("questionnaire", "outcome", s1, "--sessions", "6", "--ended").out
+    check("PHQ-9  first 11  last 2" in text and "recovery: yes" in text, "the outcome in words",
+          text)
+    cx.fails(2, "questionnaire", "outcome", s1, "--since", "2026-02-30")
+    cx.fails(2, "questionnaire", "responses", s1, "--ended")
 
 
 @case("questionnaire form: a link past its expiry is refused (page and post), nothing stored")
