@@ -300,6 +300,16 @@ static int response_doc(const cu_questionnaire *q, const cu_q_answer *a, size_t 
         json_array_append_new(r, ext("missing", "valueString", json_string(res->missing)));
     if (res->has_total)
         json_array_append_new(r, ext("total", "valueInteger", json_integer(res->total)));
+    if (res->has_total && q->score_code) {
+        /* what the total is (a LOINC code), for the Observation an export
+         * derives from the response */
+        json_t *c = json_pack("{s:s}", "code", q->score_code);
+        if (q->score_system)
+            json_object_set_new(c, "system", json_string(q->score_system));
+        if (q->score_display)
+            json_object_set_new(c, "display", json_string(q->score_display));
+        json_array_append_new(r, ext("scoreCode", "valueCoding", c));
+    }
     if (res->band) {
         json_t *c = json_pack("{s:s}", "code", res->band->code);
         if (res->band->display)

@@ -1,8 +1,10 @@
 #include "iface/sar_render.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "domain/responses.h"
 #include "iface/html.h"
 #include "iface/receipt.h"
 #include "iface/wording.h"
@@ -410,14 +412,154 @@ static void fhir_observation(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
     entry_close(w);
 }
 
+/* ---- a stored questionnaire response: the QuestionnaireResponse itself and
+ * the Observation of its total, derived from it ---- */
+
+/* Writes a parsed JSON value (a stored document) through the writer. */
+static void jw_json(cu_jw *w, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *m;
+        cu_jw_begin_object(w);
+        json_object_foreach((json_t *)v, k, m) {
+            cu_jw_key(w, k);
+            jw_json(w, m);
+        }
+        cu_jw_end_object(w);
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *m;
+        cu_jw_begin_array(w);
+        json_array_foreach(v, i, m)
+            jw_json(w, m);
+        cu_jw_end_array(w);
+        break;
+    }
+    case JSON_STRING: cu_jw_string(w, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: cu_jw_int(w, json_integer_value(v)); break;
+    case JSON_REAL: cu_jw_real(w, json_real_value(v)); break;
+    case JSON_TRUE: cu_jw_bool(w, true); break;
+    case JSON_FALSE: cu_jw_bool(w, false); break;
+    default: cu_jw_null(w); break;
+    }
+}
+
+/* The part of custos's result extension called name, or NULL. */
+static json_t *result_part(json_t *doc, const char *name)
+{
+    size_t i, j;
+    json_t *e, *p;
+    json_array_foreach(json_object_get(doc, "extension"), i, e) {
+        const char *url = json_string_value(json_object_get(e, "url"));
+        if (!url || strcmp(url, CU_Q_EXT_RESULT) != 0)
+            continue;
+        json_array_foreach(json_object_get(e, "extension"), j, p) {
+            const char *u = json_string_value(json_object_get(p, "url"));
+            if (u && strcmp(u, name) == 0)
+                return p;
+        }
+    }
+    return NULL;
+}
+
+/* A stored response parsed, or NULL when it is not one (then it is shown
+ * like any other item). */
+static json_t *response_of(const cu_item_view *iv)
+{
+    if (strcmp(iv->field, CU_RESPONSE_FIELD) != 0)
+        return NULL;
+    json_t *doc = json_loadb((const char *)iv->value.data, iv->value.len, 0, NULL);
+    const char *rt = json_string_value(json_object_get(doc, "resourceType"));
+    if (!json_is_object(doc) || !rt || strcmp(rt, "QuestionnaireResponse") != 0) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* An id derived from an item's, with the hex digit at position from the
+ * end changed, so a package names the same resource the same way every
+ * time (the provenance uses position 1, the derived Observation 2). */
+static void derived_id(const char *item_id, size_t from_end, char out[CU_ID_STRLEN])
+{
+    snprintf(out, CU_ID_STRLEN, "%s", item_id);
+    size_t n = strlen(out);
+    if (n >= from_end) {
+        char *c = &out[n - from_end];
+        *c = *c == '0' ? '1' : '0';
+    }
+}
+
+static void fhir_response(cu_jw *w, const cu_sar *s, const cu_item_view *iv, json_t *doc)
+{
+    entry_open(w, "QuestionnaireResponse", iv->id);
+    const char *k;
+    json_t *m;
+    json_object_foreach(doc, k, m) {
+        if (strcmp(k, "resourceType") == 0 || strcmp(k, "id") == 0 ||
+            strcmp(k, "subject") == 0)
+            continue;
+        cu_jw_key(w, k);
+        jw_json(w, m);
+    }
+    ref(w, "subject", s->sv.rec.id);
+    entry_close(w);
+
+    json_t *total = result_part(doc, "total"), *code = result_part(doc, "scoreCode");
+    json_t *coding = json_object_get(code, "valueCoding");
+    if (!json_is_integer(json_object_get(total, "valueInteger")) || !json_is_object(coding))
+        return;
+    char id[CU_ID_STRLEN];
+    derived_id(iv->id, 2, id);
+    entry_open(w, "Observation", id);
+    cu_jw_member(w, "status", "final");
+    coding_list(w, "category", "http://terminology.hl7.org/CodeSystem/observation-category",
+                "survey");
+    cu_jw_key(w, "code");
+    cu_jw_begin_object(w);
+    cu_jw_key(w, "coding");
+    cu_jw_begin_array(w);
+    jw_json(w, coding);
+    cu_jw_end_array(w);
+    cu_jw_end_object(w);
+    ref(w, "subject", s->sv.rec.id);
+    const char *authored = json_string_value(json_object_get(doc, "authored"));
+    if (authored)
+        cu_jw_member(w, "effectiveDateTime", authored);
+    cu_jw_member_time(w, "issued", iv->recorded_at);
+    cu_jw_key(w, "valueInteger");
+    cu_jw_int(w, json_integer_value(json_object_get(total, "valueInteger")));
+    json_t *band = json_object_get(result_part(doc, "band"), "valueCoding");
+    const char *bd = json_string_value(json_object_get(band, "display"));
+    const char *bc = json_string_value(json_object_get(band, "code"));
+    if (bd || bc) {
+        cu_jw_key(w, "interpretation");
+        cu_jw_begin_array(w);
+        cu_jw_begin_object(w);
+        cu_jw_member(w, "text", bd ? bd : bc);
+        cu_jw_end_object(w);
+        cu_jw_end_array(w);
+    }
+    cu_jw_key(w, "derivedFrom");
+    cu_jw_begin_array(w);
+    cu_jw_begin_object(w);
+    char r[64];
+    snprintf(r, sizeof r, "urn:uuid:%s", iv->id);
+    cu_jw_member(w, "reference", r);
+    cu_jw_end_object(w);
+    cu_jw_end_array(w);
+    entry_close(w);
+}
+
 static void fhir_provenance(cu_jw *w, const cu_sar *s, const cu_item_view *iv)
 {
-    char id[64];
-    snprintf(id, sizeof id, "%s", iv->id);
-    /* A provenance id of its own: the item id with its version nibble set to
-     * 'p' would not be a UUID, so derive one by flipping the last digit. */
-    size_t n = strlen(id);
-    id[n - 1] = id[n - 1] == '0' ? '1' : '0';
+    /* A provenance id of its own: the item id with its last digit changed. */
+    char id[CU_ID_STRLEN];
+    derived_id(iv->id, 1, id);
     entry_open(w, "Provenance", id);
     cu_jw_key(w, "target");
     cu_jw_begin_array(w);
@@ -547,9 +689,17 @@ static void render_fhir(const cu_sar *s, cu_jw *w)
     cu_jw_key(w, "entry");
     cu_jw_begin_array(w);
     fhir_patient(w, s);
-    for (size_t i = 0; i < s->sv.n; i++)
-        if (!is_patient_field(s->sv.items[i].field))
-            fhir_observation(w, s, &s->sv.items[i]);
+    for (size_t i = 0; i < s->sv.n; i++) {
+        const cu_item_view *iv = &s->sv.items[i];
+        if (is_patient_field(iv->field))
+            continue;
+        json_t *doc = response_of(iv);
+        if (doc)
+            fhir_response(w, s, iv, doc);
+        else
+            fhir_observation(w, s, iv);
+        json_decref(doc);
+    }
     for (size_t i = 0; i < s->sv.n; i++)
         fhir_provenance(w, s, &s->sv.items[i]);
     for (size_t i = 0; i < s->nconsents; i++)
@@ -717,15 +867,107 @@ static const char *rule_words(const char *r)
     return w ? w : cu_wording_rule("refused");
 }
 
+/* A questionnaire named as a patient knows it. */
+static const char *questionnaire_words(const char *ref)
+{
+    static const struct {
+        const char *url, *words;
+    } known[] = {
+        {CU_RESPONSE_PHQ9, "PHQ-9 (how you have been feeling over the last 2 weeks)"},
+        {CU_RESPONSE_GAD7, "GAD-7 (anxiety over the last 2 weeks)"},
+        {"urn:custos:questionnaire:psfu-example", "Your follow-up questionnaire after treatment"},
+    };
+    for (size_t i = 0; ref && i < sizeof known / sizeof known[0]; i++) {
+        size_t n = strlen(known[i].url);
+        if (strncmp(ref, known[i].url, n) == 0 && (ref[n] == '|' || ref[n] == '\0'))
+            return known[i].words;
+    }
+    return "A questionnaire";
+}
+
+/* A stored response in words: the questionnaire, its total and band, and
+ * each answer after its question. */
+static void response_cell(hw *h, json_t *doc)
+{
+    char b[160];
+    cu_html_elem(&h->h, "strong",
+                 questionnaire_words(json_string_value(json_object_get(doc, "questionnaire"))),
+                 NULL);
+    cu_html_void(&h->h, "br", NULL);
+    json_t *total = json_object_get(result_part(doc, "total"), "valueInteger");
+    json_t *band = json_object_get(result_part(doc, "band"), "valueCoding");
+    const char *bd = json_string_value(json_object_get(band, "display"));
+    if (json_is_integer(total)) {
+        snprintf(b, sizeof b, "Score %lld%s%s", (long long)json_integer_value(total),
+                 bd ? ": " : "", bd ? bd : "");
+        esc(h, b);
+    } else {
+        esc(h, "Not every question was answered, so there is no score");
+    }
+    cu_html_open(&h->h, "ul", NULL);
+    size_t i;
+    json_t *it;
+    /* one level of groups is enough for the shipped questionnaires; deeper
+     * items are listed under their group's answers */
+    json_array_foreach(json_object_get(doc, "item"), i, it) {
+        json_t *list = json_object_get(it, "item");
+        size_t j;
+        json_t *x;
+        json_t *one = json_array();
+        if (!list) {
+            json_array_append(one, it);
+            list = one;
+        }
+        json_array_foreach(list, j, x) {
+            json_t *ans = json_array_get(json_object_get(x, "answer"), 0);
+            if (!ans)
+                continue;
+            const char *q = json_string_value(json_object_get(x, "text"));
+            json_t *c = json_object_get(ans, "valueCoding");
+            const char *a = c ? json_string_value(json_object_get(c, "display")) : NULL;
+            if (c && !a)
+                a = json_string_value(json_object_get(c, "code"));
+            char num[32];
+            if (!a) {
+                json_t *v;
+                if ((v = json_object_get(ans, "valueString")) ||
+                    (v = json_object_get(ans, "valueDate")))
+                    a = json_string_value(v);
+                else if ((v = json_object_get(ans, "valueBoolean")))
+                    a = json_is_true(v) ? "Yes" : "No";
+                else if ((v = json_object_get(ans, "valueInteger")) ||
+                         (v = json_object_get(ans, "valueDecimal"))) {
+                    if (json_is_integer(v))
+                        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+                    else
+                        snprintf(num, sizeof num, "%g", json_number_value(v));
+                    a = num;
+                }
+            }
+            cu_html_open(&h->h, "li", NULL);
+            esc(h, q ? q : "A question");
+            esc(h, ": ");
+            esc(h, a ? a : "");
+            cu_html_close(&h->h, "li");
+        }
+        json_decref(one);
+    }
+    cu_html_close(&h->h, "ul");
+}
+
 /* A value as the subject reads it: an NHS number 3-3-4, a date of birth as
- * "1 May 1980"; anything else as stored. */
+ * "1 May 1980", a questionnaire's answers in words; anything else as stored. */
 static void value_cell(hw *h, const cu_item_view *iv)
 {
     char b[64];
     const char *v = cu_buf_str(&iv->value);
     td_open(h);
     cu_date d;
-    if (strcmp(iv->field, "nhs_number") == 0 && cu_wording_nhs_number(v, b, sizeof b)) {
+    json_t *doc = response_of(iv);
+    if (doc) {
+        response_cell(h, doc);
+        json_decref(doc);
+    } else if (strcmp(iv->field, "nhs_number") == 0 && cu_wording_nhs_number(v, b, sizeof b)) {
         esc(h, b);
     } else if (strcmp(iv->field, "birth_date") == 0 && iv->value.len == 10 &&
                cu_date_parse(v, 10, &d)) {

@@ -244,6 +244,7 @@ size_t cu_wording_field(const char *field, char *out, size_t outsz)
         {"email", "Email address"},
         {"phone", "Phone number"},
         {"local_ref", "Our reference number for you"},
+        {"questionnaire_response", "Your answers to a questionnaire"},
     };
     /* Words kept in capitals inside other field names. */
     static const char *const upper[] = {"nhs", "gp", "ip", "id", "uk", "url", "bmi", "dna", "phq9", "gad7"};

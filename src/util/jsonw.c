@@ -1,6 +1,8 @@
 #include "util/jsonw.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/clock.h"
@@ -140,6 +142,22 @@ void cu_jw_str(cu_jw *w, const char *s)
         cu_jw_string(w, s, strlen(s));
     else
         cu_jw_null(w);
+}
+
+void cu_jw_real(cu_jw *w, double v)
+{
+    if (!isfinite(v)) {
+        if (!w->rc)
+            w->rc = CU_EINVAL;
+        return;
+    }
+    sep(w);
+    char b[32];
+    int n = snprintf(b, sizeof b, "%.17g", v);
+    if (n > 0 && (size_t)n < sizeof b)
+        put(w, b, (size_t)n);
+    else if (!w->rc)
+        w->rc = CU_EINVAL;
 }
 
 void cu_jw_int(cu_jw *w, int64_t v)

@@ -30,6 +30,8 @@ void cu_jw_key(cu_jw *w, const char *key);
 void cu_jw_string(cu_jw *w, const char *s, size_t n);
 void cu_jw_str(cu_jw *w, const char *s); /* NUL-terminated; NULL writes null */
 void cu_jw_int(cu_jw *w, int64_t v);
+/* A finite number as %.17g (a value that is not finite fails the writer). */
+void cu_jw_real(cu_jw *w, double v);
 void cu_jw_bool(cu_jw *w, bool v);
 void cu_jw_null(cu_jw *w);
 /* A UTC time as "2026-11-22T10:41:26.123456Z", or null for 0. */

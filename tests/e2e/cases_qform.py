@@ -17,6 +17,7 @@ from fixtures import ROOT, populated
 from http_client import Server, audit_seq, events_after
 from browser import no_violations, screenshot
 from cases_erasure import test_clock
+from cases_sar import validate_fhir
 
 CASES, case = registry()
 
@@ -174,8 +175,48 @@ def t_form(ctx):
     text = cx.ok("questionnaire", "outcome", s1, "--sessions", "6", "--ended").out
     check("PHQ-9  first 11  last 2" in text and "recovery: yes" in text, "the outcome in words",
           text)
+    exports(cx, s1)
     cx.fails(2, "questionnaire", "outcome", s1, "--since", "2026-02-30")
     cx.fails(2, "questionnaire", "responses", s1, "--ended")
+
+
+def exports(cx, s1):
+    """The access package: each response a QuestionnaireResponse with the
+    Observation of its total derived from it, valid FHIR R4; the letter in
+    words; portability carries the answers the patient gave."""
+    bundle = json.loads(cx.ok("sar", s1, "--format", "fhir").out)
+    validate_fhir(cx, bundle)
+    res = [e["resource"] for e in bundle["entry"]]
+    qrs = {r["id"]: r for r in res if r["resourceType"] == "QuestionnaireResponse"}
+    eq(sorted(r["questionnaire"] for r in qrs.values()),
+       ["urn:custos:questionnaire:gad-7|1"] * 2 + [PHQ9 + "|1"] * 2, "the responses")
+    for r in qrs.values():
+        eq(r["subject"]["reference"], "urn:uuid:" + s1, "a response's subject")
+    obs = [r for r in res if r["resourceType"] == "Observation" and "derivedFrom" in r]
+    got = sorted((o["code"]["coding"][0]["system"], o["code"]["coding"][0]["code"],
+                  o["valueInteger"]) for o in obs)
+    eq(got, [("http://loinc.org", "44261-6", 2), ("http://loinc.org", "44261-6", 11),
+             ("http://loinc.org", "70274-6", 3), ("http://loinc.org", "70274-6", 9)],
+       "the derived totals (LOINC PHQ-9 44261-6, GAD-7 70274-6)")
+    for o in obs:
+        ref = o["derivedFrom"][0]["reference"]
+        check(ref.startswith("urn:uuid:") and ref[9:] in qrs, "derivedFrom names no response",
+              o)
+        eq(o["category"][0]["coding"][0]["code"], "survey", "an Observation's category")
+    item9 = [i for r in qrs.values() for i in r.get("item", []) if i["linkId"] == "phq9-9"]
+    eq(sorted(i["answer"][0]["valueCoding"]["code"] for i in item9), ["LA6568-5", "LA6570-1"],
+       "the answers to item 9 in the package")
+    letter = cx.ok("sar", s1, "--format", "html").out
+    check("Your answers to a questionnaire" in letter and "Score 11: Moderate" in letter,
+          "the letter's response in words", letter[letter.find("questionnaire") - 200:][:2000])
+    check("Little interest or pleasure in doing things: More than half the days" in letter,
+          "the letter's answers in words")
+    check("resourceType" not in letter and "LA6570-1" not in letter, "the letter shows JSON")
+    # collected for direct care (a public task, not consent or contract): not portable
+    port = json.loads(cx.ok("sar", s1, "--portable", "--format", "fhir").out)
+    validate_fhir(cx, port)
+    eq([e for e in port["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"],
+       [], "responses under a public task in a portability export")
 
 
 @case("questionnaire form: a link past its expiry is refused (page and post), nothing stored")
@@ -195,3 +236,50 @@ def t_expired(ctx):
         r = srv.call("POST", link["path"], form([0] * 9), ctype=FORM)
         eq(r.status, 200, "the same link before its expiry")
     eq(stored(cx), 1, "the response before expiry")
+
+
+@case("questionnaire answers and portability: answers the patient gave through a link are in "
+      "the portability export where a consent purpose covers health; answers staff entered "
+      "never are")
+def t_portable(ctx):
+    from fixtures import TEST_POLICY, new_store, doc, PERSON1
+    with open(TEST_POLICY, encoding="utf-8") as f:
+        policy = json.load(f)
+    policy["purposes"].append({
+        "id": "self_report", "description": "Answers you choose to send us about how you are",
+        "basis": "a", "special_condition": "a", "categories": ["health"],
+        "subject_kinds": ["patient"], "consent_required": True,
+        "required_for_service": False, "retention": "records"})
+    d = ctx.tmp.make()
+    path = os.path.join(d, "policy.json")
+    with open(path, "w") as f:
+        json.dump(policy, f)
+    cx = new_store(ctx)
+    ctl = cx.ok("controller", "add", "--name", "Self Report Clinic", "--policy", path).out.strip()
+    sid = cx.ok("subject", "add", "--controller", ctl, "--kind", "patient",
+                stdin=doc(PERSON1)).out.strip()
+    cx.ok("questionnaire", "add", os.path.join(ROOT, "questionnaires", "phq-9.json"))
+    cx.ok("--purpose", "self_report", "consent", "give", sid, "self_report", "--method",
+          "web_form")
+    link = cx.okj("questionnaire", "send", sid, PHQ9, "--purpose", "self_report")
+    with Server(cx) as srv:
+        r = srv.call("POST", link["path"], form([1, 1, 0, 0, 0, 0, 0, 0, 0]), ctype=FORM)
+        eq(r.status, 200, "the answers sent")
+    staff = {"resourceType": "QuestionnaireResponse", "questionnaire": PHQ9 + "|1",
+             "status": "completed",
+             "item": [{"linkId": "phq9-%d" % (i + 1),
+                       "answer": [{"valueCoding": {"code": LEVELS[0]}}]} for i in range(9)]}
+    f = os.path.join(d, "staff.json")
+    with open(f, "w") as fh:
+        json.dump(staff, fh)
+    cx.ok("questionnaire", "enter", sid, "--answers", f, "--purpose", "direct_care")
+    port = json.loads(cx.ok("sar", sid, "--portable", "--format", "fhir").out)
+    validate_fhir(cx, port)
+    qrs = [e["resource"] for e in port["entry"]
+           if e["resource"]["resourceType"] == "QuestionnaireResponse"]
+    eq(len(qrs), 1, "the responses in the portability export (the patient's, not staff's)")
+    eq(sorted(i["answer"][0]["valueCoding"]["code"] for i in qrs[0]["item"])[-2:],
+       [LEVELS[1], LEVELS[1]], "the patient's own answers")
+    full = json.loads(cx.ok("sar", sid, "--format", "fhir").out)
+    eq(len([e for e in full["entry"] if e["resource"]["resourceType"] ==
+            "QuestionnaireResponse"]), 2, "both responses in the access package")
