@@ -3,6 +3,7 @@
 #include "domain/questionnaire.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1003,9 +1004,16 @@ static int root(pctx *c, json_t *o)
     return ext ? extensions(c, ext) : CU_OK;
 }
 
+cu_questionnaire *cu_questionnaire_ref(cu_questionnaire *q)
+{
+    if (q)
+        atomic_fetch_add(&q->refs, 1);
+    return q;
+}
+
 void cu_questionnaire_free(cu_questionnaire *q)
 {
-    if (!q)
+    if (!q || atomic_fetch_sub(&q->refs, 1) > 1)
         return;
     for (size_t i = 0; q->items && i < CU_Q_MAX_ITEMS; i++) {
         free(q->items[i].options);
@@ -1041,6 +1049,7 @@ int cu_questionnaire_parse(const void *json, size_t len, cu_questionnaire **out,
         free(q);
         return cu_err_set(err, CU_ENOMEM, "out of memory");
     }
+    atomic_init(&q->refs, 1);
     q->owner = doc;
     pctx c = {.q = q, .err = err};
     int rc = root(&c, doc);

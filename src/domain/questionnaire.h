@@ -20,6 +20,7 @@
 #ifndef CUSTOS_DOMAIN_QUESTIONNAIRE_H
 #define CUSTOS_DOMAIN_QUESTIONNAIRE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -108,6 +109,7 @@ typedef struct cu_q_rule {
 
 typedef struct cu_questionnaire {
     void *owner;               /* the JSON tree */
+    _Atomic unsigned refs;     /* cu_questionnaire_ref / cu_questionnaire_free */
     const char *url, *version, *name, *title, *status;
     cu_q_item *items;          /* every item, nested ones too, in document order */
     size_t nitems;
@@ -124,7 +126,10 @@ typedef struct cu_questionnaire {
  * the first problem in err. */
 CU_MUST_USE int cu_questionnaire_parse(const void *json, size_t len, cu_questionnaire **out,
                                        cu_err *err);
+/* Drops one reference; the last frees the model. */
 void cu_questionnaire_free(cu_questionnaire *q);
+/* One more reference to q (a parsed model is never changed): returns q. */
+cu_questionnaire *cu_questionnaire_ref(cu_questionnaire *q);
 /* The canonical form (compact JSON, sorted keys): what is stored and hashed,
  * so layout and key order make no new content. Appends to out. */
 CU_MUST_USE int cu_questionnaire_canonical(const cu_questionnaire *q, cu_buf *out, cu_err *err);
@@ -212,7 +217,11 @@ CU_MUST_USE int cu_questionnaire_list(struct cu_vault *v, const struct cu_actor 
 CU_MUST_USE int cu_questionnaire_show(struct cu_vault *v, const struct cu_actor *a,
                                       const char *url, const char *version, cu_buf *out,
                                       cu_questionnaire_info *info, cu_err *err);
-/* The stored definition, checked and parsed, for scoring. */
+/* The stored definition, checked and parsed, for scoring. The row and the
+ * document's hash are checked on every call; the parsed model of a document
+ * (by its hash) is kept by the vault for the next call, so answering a
+ * questionnaire does not parse it again. Free the result with
+ * cu_questionnaire_free. */
 CU_MUST_USE int cu_questionnaire_load(struct cu_vault *v, const char *url, const char *version,
                                       cu_questionnaire **out, cu_err *err);
 

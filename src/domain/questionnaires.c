@@ -215,6 +215,45 @@ int cu_questionnaire_show(cu_vault *v, const cu_actor *a, const char *url, const
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+/* Parsed models by their document's hash: a few, the oldest replaced. */
+#define QCACHE_SIZE 8
+struct cu_qcache {
+    struct {
+        unsigned char hash[CU_HASH_BYTES];
+        cu_questionnaire *q;
+    } e[QCACHE_SIZE];
+    size_t next;
+};
+
+void cu_qcache_free(struct cu_qcache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < QCACHE_SIZE; i++)
+        cu_questionnaire_free(c->e[i].q);
+    free(c);
+}
+
+static cu_questionnaire *qcache_get(cu_vault *v, const unsigned char *hash)
+{
+    for (size_t i = 0; v->qcache && i < QCACHE_SIZE; i++)
+        if (v->qcache->e[i].q && memcmp(v->qcache->e[i].hash, hash, CU_HASH_BYTES) == 0)
+            return cu_questionnaire_ref(v->qcache->e[i].q);
+    return NULL;
+}
+
+static void qcache_put(cu_vault *v, const unsigned char *hash, cu_questionnaire *q)
+{
+    if (!v->qcache && !(v->qcache = calloc(1, sizeof *v->qcache)))
+        return; /* no room to keep it: parsed again next time */
+    struct cu_qcache *c = v->qcache;
+    size_t i = c->next;
+    c->next = (i + 1) % QCACHE_SIZE;
+    cu_questionnaire_free(c->e[i].q);
+    memcpy(c->e[i].hash, hash, CU_HASH_BYTES);
+    c->e[i].q = cu_questionnaire_ref(q);
+}
+
 int cu_questionnaire_load(cu_vault *v, const char *url, const char *version,
                           cu_questionnaire **out, cu_err *err)
 {
@@ -222,9 +261,16 @@ int cu_questionnaire_load(cu_vault *v, const char *url, const char *version,
     cu_buf doc;
     cu_buf_init(&doc, CU_Q_MAX_BYTES * 2);
     one_ctx o = {.v = v, .err = err, .doc = &doc};
+    /* The row and the document's hash are checked every time; only the
+     * parse of a document already seen is saved. */
     int rc = get_checked(v, url, version, &o, err);
-    if (!rc && cu_questionnaire_parse(doc.data, doc.len, out, NULL) != CU_OK)
-        rc = cu_err_set(err, CU_ECORRUPT, "the stored questionnaire %.200s does not parse", url);
+    if (!rc && !(*out = qcache_get(v, o.hash))) {
+        if (cu_questionnaire_parse(doc.data, doc.len, out, NULL) != CU_OK)
+            rc = cu_err_set(err, CU_ECORRUPT, "the stored questionnaire %.200s does not parse",
+                            url);
+        else
+            qcache_put(v, o.hash, *out);
+    }
     cu_buf_release(&doc);
     return rc;
 }

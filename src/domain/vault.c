@@ -114,6 +114,7 @@ void cu_vault_close(cu_vault *v)
     if (v->batch)
         cu_vault_batch_abort(v);
     cu_auth_cache_free(v->auth_cache);
+    cu_qcache_free(v->qcache);
     cu_node_release(v);
     free(v->verified);
     free(v->pin);

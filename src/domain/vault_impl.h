@@ -92,6 +92,8 @@ struct cu_vault {
         unsigned char pk[CU_PUBKEY_BYTES];
     } *node_keys;
     size_t nnode_keys;
+    /* parsed questionnaires by their document's hash (questionnaires.c) */
+    struct cu_qcache *qcache;
 };
 
 /* Keyring entries (vault.c): stores key wrapped under the wrapping key, and
@@ -245,5 +247,9 @@ CU_MUST_USE int cu_disclosure_each_view(cu_vault *v, const cu_subject_rec *rec,
                                         const cu_key *dek,
                                         int (*cb)(void *ctx, const struct cu_disclosure_view *d),
                                         void *ctx, cu_err *err);
+
+/* Frees the parsed questionnaires a vault keeps (questionnaires.c). */
+struct cu_qcache;
+void cu_qcache_free(struct cu_qcache *c);
 
 #endif

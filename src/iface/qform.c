@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_LEN (CU_Q_MAX_LINKID + 16)
+#define NAME_LEN CU_QFORM_ID_LEN
 
 static bool answerable(cu_q_type t)
 {
@@ -47,7 +47,7 @@ static const char *entered(const cu_qform *f, const char *name)
 
 static void error_message(cu_html *h, const char *id, const char *msg)
 {
-    char eid[NAME_LEN + 8];
+    char eid[NAME_LEN + 32];
     snprintf(eid, sizeof eid, "%s-error", id);
     cu_html_open(h, "span", "class", "nhsuk-error-message", "id", eid, NULL);
     cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
@@ -60,7 +60,7 @@ static void hint(cu_html *h, const char *id, const cu_q_item *it)
 {
     if (!it->nwhen && it->required)
         return;
-    char hid[NAME_LEN + 8];
+    char hid[NAME_LEN + 32];
     snprintf(hid, sizeof hid, "%s-hint", id);
     cu_html_open(h, "div", "class", "nhsuk-hint", "id", hid, NULL);
     if (it->nwhen)
@@ -70,15 +70,15 @@ static void hint(cu_html *h, const char *id, const cu_q_item *it)
     cu_html_close(h, "div");
 }
 
-static void describedby(char out[2 * NAME_LEN + 16], const char *id, const cu_q_item *it,
+static void describedby(char out[2 * NAME_LEN + 32], const char *id, const cu_q_item *it,
                         const char *err)
 {
     out[0] = '\0';
     size_t n = 0;
     if (it->nwhen || !it->required)
-        n += (size_t)snprintf(out, 2 * NAME_LEN + 16, "%s-hint", id);
+        n += (size_t)snprintf(out, 2 * NAME_LEN + 32, "%s-hint", id);
     if (err)
-        snprintf(out + n, 2 * NAME_LEN + 16 - n, "%s%s-error", n ? " " : "", id);
+        snprintf(out + n, 2 * NAME_LEN + 32 - n, "%s%s-error", n ? " " : "", id);
 }
 
 static void radios(cu_html *h, const cu_qform *f, size_t item, const char *id,
@@ -86,7 +86,7 @@ static void radios(cu_html *h, const cu_qform *f, size_t item, const char *id,
 {
     const cu_q_item *it = &f->q->items[item];
     const char *cur = entered(f, name);
-    char db[2 * NAME_LEN + 16];
+    char db[2 * NAME_LEN + 32];
     describedby(db, id, it, err);
     cu_html_open(h, "fieldset", "class", "nhsuk-fieldset", "aria-describedby", *db ? db : NULL,
                  NULL);
@@ -107,7 +107,7 @@ static void radios(cu_html *h, const cu_qform *f, size_t item, const char *id,
             value = it->options[k].code;
             label = it->options[k].display ? it->options[k].display : it->options[k].code;
         }
-        char oid[NAME_LEN + 8];
+        char oid[NAME_LEN + 32];
         if (k == 0)
             snprintf(oid, sizeof oid, "%s", id);
         else
@@ -129,7 +129,7 @@ static void text_input(cu_html *h, const cu_qform *f, size_t k, const char *id,
 {
     const cu_q_item *it = &f->q->items[k];
     const char *cur = entered(f, name);
-    char db[2 * NAME_LEN + 16];
+    char db[2 * NAME_LEN + 32];
     describedby(db, id, it, err);
     cu_html_open(h, "label", "class", "nhsuk-label", "for", id, NULL);
     question_text(h, f->q, k);
@@ -160,7 +160,7 @@ static void date_input(cu_html *h, const cu_qform *f, size_t item, const char *i
                        const char *link_id, const char *err)
 {
     const cu_q_item *it = &f->q->items[item];
-    char db[2 * NAME_LEN + 16];
+    char db[2 * NAME_LEN + 32];
     describedby(db, id, it, err);
     cu_html_open(h, "fieldset", "class", "nhsuk-fieldset", "role", "group", "aria-describedby",
                  *db ? db : NULL, NULL);
@@ -175,7 +175,7 @@ static void date_input(cu_html *h, const cu_qform *f, size_t item, const char *i
     static const char *const part[] = {"day", "month", "year"};
     static const char *const label[] = {"Day", "Month", "Year"};
     for (size_t k = 0; k < 3; k++) {
-        char pid[NAME_LEN + 8], pname[NAME_LEN + 8], sfx[8];
+        char pid[NAME_LEN], pname[NAME_LEN], sfx[8];
         snprintf(sfx, sizeof sfx, ".%s", part[k]);
         name_of(pname, "a.", link_id, sfx);
         snprintf(pid, sizeof pid, "q-%s-%s", link_id, part[k]);
@@ -227,7 +227,7 @@ static void items_of(cu_html *h, const cu_qform *f, size_t parent, int depth)
         char id[NAME_LEN], name[NAME_LEN];
         name_of(name, "a.", it->link_id, NULL);
         if (it->type == CU_QT_DATE) {
-            char did[NAME_LEN + 8];
+            char did[NAME_LEN];
             snprintf(did, sizeof did, "q-%s-day", it->link_id);
             snprintf(id, sizeof id, "q-%s", it->link_id);
             const char *err = cu_field_error_for(f->errors, f->nerrors, did);
@@ -348,7 +348,7 @@ void cu_qform_read(const cu_questionnaire *q, cu_qform_get get, void *ctx,
         cu_q_answer a = {.link_id = it->link_id};
         char tb[64];
         if (it->type == CU_QT_DATE) {
-            char dn[NAME_LEN + 8], mn[NAME_LEN + 8], yn[NAME_LEN + 8];
+            char dn[NAME_LEN], mn[NAME_LEN], yn[NAME_LEN];
             name_of(dn, "a.", it->link_id, ".day");
             name_of(mn, "a.", it->link_id, ".month");
             name_of(yn, "a.", it->link_id, ".year");
@@ -451,7 +451,7 @@ void cu_qform_read(const cu_questionnaire *q, cu_qform_get get, void *ctx,
         const cu_q_item *it = &q->items[k];
         if (!answerable(it->type) || !enabled[k] || has[k] || (!bad[k] && !it->required))
             continue;
-        char id[NAME_LEN + 8];
+        char id[NAME_LEN];
         if (it->type == CU_QT_DATE)
             snprintf(id, sizeof id, "q-%s-day", it->link_id);
         else

@@ -21,6 +21,9 @@
 #include "domain/questionnaire.h"
 #include "iface/html.h"
 
+/* Room for a field's name or id: a linkId and its prefix and suffix. */
+#define CU_QFORM_ID_LEN (CU_Q_MAX_LINKID + 16)
+
 /* A submitted field's value by name (NULL: not submitted). */
 typedef const char *(*cu_qform_get)(void *ctx, const char *name);
 
@@ -44,7 +47,7 @@ typedef struct cu_qform_answers {
     size_t n;
     cu_field_error errors[CU_Q_MAX_ITEMS];
     size_t nerrors;
-    char ids[CU_Q_MAX_ITEMS][CU_Q_MAX_LINKID + 8];
+    char ids[CU_Q_MAX_ITEMS][CU_QFORM_ID_LEN];
     char messages[CU_Q_MAX_ITEMS][96];
     char dates[CU_Q_MAX_ITEMS][11];
 } cu_qform_answers;

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Questionnaire benchmark: wrk on loopback against custos serve and, in the
+# same run, against nginx serving a static 200.
+#   scripts/bench-submit.sh BUILD_DIR [SECONDS] [CONNECTIONS] [RUNS]
+# Prints, per run, requests/s and p99 latency for
+#   (a) links made by a clinician (POST /v1/subjects/{id}/questionnaire-links:
+#       a token, its keyed hash stored, audited, durable);
+#   (b) PHQ-9 answered through those links as a browser posts the form
+#       (POST /q/{token}: form parsed, scored, sealed as a health item, the
+#       link used, the item-9 task raised, audited, durable), each link once;
+#   (c) PHQ-9 entered by the clinician as a JSON QuestionnaireResponse
+#       (POST /v1/subjects/{id}/questionnaire-responses: the same work);
+#   (d) nginx's static 200;
+# and the ratios to nginx. The answers put item 9 above 0, so every
+# submission also raises an urgent task. The store lives in a scratch
+# directory under /var/tmp, removed afterwards.
+set -euo pipefail
+build=${1:?usage: scripts/bench-submit.sh BUILD_DIR [SECONDS] [CONNECTIONS] [RUNS]}
+secs=${2:-10}
+conns=${3:-64}
+runs=${4:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+custos=$(cd "$build" && pwd)/custos
+for tool in wrk nginx curl python3; do
+  command -v "$tool" >/dev/null || { echo "bench-submit: $tool is missing (make bench installs it)" >&2; exit 1; }
+done
+dir=$(mktemp -d /var/tmp/custos-bench-submit.XXXXXX)
+cpid=""
+cleanup() {
+  [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null || true
+  [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+export CUSTOS_STORE=$dir/store
+pw=bench-password-2026
+
+. "$root/scripts/bench-store.sh"
+bench_store "$root/profiles/therapyaudit.json"
+"$custos" questionnaire add "$root/questionnaires/phq-9.json" >/dev/null
+export CUSTOS_SUBJECT=$reader
+
+port_custos=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port_nginx=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# shellcheck disable=SC2086
+"$custos" serve --listen "127.0.0.1:$port_custos" --threads 2 ${BENCH_SERVE_ARGS:-} \
+  >"$dir/serve.out" 2>"${BENCH_SERVE_LOG:-$dir/serve.err}" &
+cpid=$!
+sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port_nginx|g" "$root/bench/http/nginx.conf" > "$dir/nginx.conf"
+nginx -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
+for _ in $(seq 50); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
+token=$(curl -sf -X POST "http://127.0.0.1:$port_custos/v1/sessions" -H 'Content-Type: application/json' \
+  -d "{\"username\": \"bench\", \"password\": \"$pw\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+export CUSTOS_TOKEN=$token
+
+# wrk's summary -> "requests_per_second p99_ms non_2xx requests"
+measure() {
+  local d=$1
+  shift
+  wrk -t2 -c"$conns" -d"${d}s" --latency "$@" 2>&1 | awk '
+    /Requests\/sec/ {rps=$2}
+    /^ +99%/ {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; p99=v}
+    /Non-2xx/ {bad=$NF}
+    / requests in / {n=$1}
+    END {printf "%s %s %s %s\n", rps, p99, (bad==""?0:bad), n}'
+}
+
+echo "custos questionnaire benchmark: wrk -t2 -c$conns, $runs runs, $(nproc) cores"
+echo "custos serve --threads 2 (HTTP) + 1 store thread; nginx worker_processes 2"
+printf '%-4s %10s %8s %10s %8s %10s %8s %10s %8s %9s %9s %9s\n' run link_rps link_p99 form_rps form_p99 json_rps json_p99 nginx_rps ngx_p99 link/ngx form/ngx json/ngx
+for run in $(seq "$runs"); do
+  export CUSTOS_TOKENS=$dir/tokens-$run
+  read -r nr np _ _ < <(measure "$secs" "http://127.0.0.1:$port_nginx/")
+  # links for twice as long as the form is posted, so no thread runs out
+  read -r lr lp lb _ < <(measure $((secs * 2)) -s "$root/bench/http/issue_links.lua" "http://127.0.0.1:$port_custos")
+  made=$(cat "$CUSTOS_TOKENS".* | wc -l)
+  read -r fr fp fb fn < <(measure "$secs" -s "$root/bench/http/submit_form.lua" "http://127.0.0.1:$port_custos")
+  read -r jr jp jb _ < <(measure "$secs" -s "$root/bench/http/post_response.lua" "http://127.0.0.1:$port_custos")
+  if [ "$lb" != 0 ] || [ "$fb" != 0 ] || [ "$jb" != 0 ]; then
+    echo "bench-submit: non-2xx responses (links $lb, form $fb, json $jb; $made links for $fn form posts)" >&2
+    exit 1
+  fi
+  if [ "$fn" -ge "$made" ]; then
+    echo "bench-submit: the form used every link ($made): run with fewer connections or seconds" >&2
+    exit 1
+  fi
+  awk -v r="$run" -v lr="$lr" -v lp="$lp" -v fr="$fr" -v fp="$fp" -v jr="$jr" -v jp="$jp" -v nr="$nr" -v np="$np" \
+    'BEGIN {printf "%-4s %10.0f %8.2f %10.0f %8.2f %10.0f %8.2f %10.0f %8.2f %9.3f %9.3f %9.3f\n", r, lr, lp, fr, fp, jr, jp, nr, np, lr/nr, fr/nr, jr/nr}'
+done
+tasks=$("$custos" tasks list --controller "$ctl" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tasks"]))')
+verify=$("$custos" audit verify)
+echo "urgent tasks raised: $tasks; $verify"
