@@ -108,6 +108,10 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_TASK_LIST] = "task.list",
         [CU_ACT_QUESTIONNAIRE] = "questionnaire.add",
         [CU_ACT_QUESTIONNAIRE_READ] = "questionnaire.read",
+        [CU_ACT_PATHWAY] = "pathway.add",
+        [CU_ACT_PATHWAY_READ] = "pathway.read",
+        [CU_ACT_PATHWAY_ENROL] = "pathway.enrol",
+        [CU_ACT_PATHWAY_DISCHARGE] = "pathway.discharge",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -141,6 +145,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
                                      .basis = "role"};
             break;
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         /* Care: reading and recording it, on the care list or under
@@ -163,6 +168,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_EXPORT:
         case CU_ACT_DISCLOSE:
         case CU_ACT_TASK:
+        case CU_ACT_PATHWAY_ENROL:
+        case CU_ACT_PATHWAY_DISCHARGE:
             if (r->on_care_list)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = "care_list"};
@@ -188,6 +195,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
                                      .basis = "role"};
             break;
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         default:
@@ -217,6 +225,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
             break;
         case CU_ACT_QUESTIONNAIRE:
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         default:
@@ -227,7 +237,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         if (r->act == CU_ACT_SUBJECT_READ || r->act == CU_ACT_LIST)
             d = (cu_access_decision){.allow = true, .pseudonymise = true,
                                      .categories = CLINICAL, .basis = "role"};
-        else if (r->act == CU_ACT_QUESTIONNAIRE_READ)
+        else if (r->act == CU_ACT_QUESTIONNAIRE_READ || r->act == CU_ACT_PATHWAY_READ)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         break;
     case CU_ROLE_AUDITOR:
@@ -237,6 +247,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_AUDIT_VERIFY:
         case CU_ACT_BREAK_GLASS_REVIEW:
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         default:
@@ -245,7 +256,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         break;
     case CU_ROLE_ADMIN:
         if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY || r->act == CU_ACT_POLICY ||
-            r->act == CU_ACT_QUESTIONNAIRE || r->act == CU_ACT_QUESTIONNAIRE_READ)
+            r->act == CU_ACT_QUESTIONNAIRE || r->act == CU_ACT_QUESTIONNAIRE_READ ||
+            r->act == CU_ACT_PATHWAY || r->act == CU_ACT_PATHWAY_READ)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         break;
     }

@@ -19,6 +19,7 @@ static const cu_row_family *const families[] = {
     &cu_request_rows,
     &cu_node_rows,
     &cu_questionnaire_rows,
+    &cu_pathway_rows,
     NULL, /* end */
 };
 

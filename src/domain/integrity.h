@@ -80,6 +80,8 @@ extern const cu_row_family cu_request_rows;
 extern const cu_row_family cu_node_rows;
 /* questionnaire definitions (questionnaires.c) */
 extern const cu_row_family cu_questionnaire_rows;
+/* pathways, enrolments and their occurrences (pathway.c) */
+extern const cu_row_family cu_pathway_rows;
 
 /* Checks every authenticated row of a sealed store; *bad counts the rows
  * reported, *rows those looked at. CU_ETAMPER (with err naming the first bad

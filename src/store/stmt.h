@@ -46,6 +46,11 @@ enum cu_stmt_id {
     ST_QN_INSERT, ST_QN_GET, ST_QN_LATEST, ST_QN_EACH, ST_QN_ALL, ST_QN_MAC,
     /* tasks (SQLite migration 10, PostgreSQL 9): clinical tasks */
     ST_TASK_INSERT, ST_TASK_UPDATE, ST_TASK_GET, ST_TASK_EACH, ST_TASK_COUNT,
+    /* pathways (SQLite migration 12, PostgreSQL 11): definitions, enrolments,
+     * occurrences */
+    ST_PW_INSERT, ST_PW_GET, ST_PW_LATEST, ST_PW_ALL, ST_PW_MAC,
+    ST_ENR_INSERT, ST_ENR_UPDATE, ST_ENR_OF_SUBJECT, ST_ENR_EACH, ST_ENR_ALL, ST_ENR_COUNT,
+    ST_OCC_INSERT, ST_OCC_UPDATE, ST_OCC_OF_ENR, ST_OCC_ALL,
     ST_COUNT,
 };
 

@@ -141,6 +141,7 @@ static void build_table_once(void)
         cu_pg_sql_meta,   cu_pg_sql_subjects, cu_pg_sql_items,    cu_pg_sql_audit,
         cu_pg_sql_staff,  cu_pg_sql_policy,   cu_pg_sql_consent,  cu_pg_sql_requests,
         cu_pg_sql_disclosures, cu_pg_sql_nodes, cu_pg_sql_questionnaires, cu_pg_sql_tasks,
+        cu_pg_sql_pathways,
     };
     stmt_table_ok =
         cu_pg_index(lists, sizeof lists / sizeof lists[0], stmt_table, NULL) == CU_OK;

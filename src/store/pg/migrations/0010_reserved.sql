@@ -1,0 +1,2 @@
+-- 10: held for the questionnaire links (written with them); empty here.
+SELECT 1;

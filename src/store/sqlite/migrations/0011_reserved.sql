@@ -1,0 +1,2 @@
+-- 11: held for the questionnaire links (written with them); empty here.
+SELECT 1;
