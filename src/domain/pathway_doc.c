@@ -235,14 +235,15 @@ static int parse_reviews(json_t *root, cu_pathway *p, cu_err *err)
             rc = get_str(o, "level", path, false, 7, CODE, rv->level, err);
         else if (!rc)
             memcpy(rv->level, "review", 7);
+        char sub[PATH_LEN];
         if (!rc && strcmp(rv->level, "review") && strcmp(rv->level, "urgent")) {
-            pkey(path, path, "level");
-            rc = bad(err, path, "must be review or urgent");
+            pkey(sub, path, "level");
+            rc = bad(err, sub, "must be review or urgent");
         }
         for (size_t k = 0; !rc && k < i; k++)
             if (strcmp(p->reviews[k].id, rv->id) == 0) {
-                pkey(path, path, "id");
-                rc = bad(err, path, "is used twice");
+                pkey(sub, path, "id");
+                rc = bad(err, sub, "is used twice");
             }
         if (rc)
             return rc;

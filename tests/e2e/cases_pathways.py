@@ -1,0 +1,148 @@
+"""Follow-up pathways (custos pathway, custos tasks due, and the task routes
+of the API): a pathway is added and enrolled on, the test clock moves its
+occurrences from scheduled to due and then overdue, a discharge clears them,
+bad input is refused with one line, an insider's edit is refused, and over
+HTTP a clinician acts only for the subjects on their care list."""
+
+import calendar
+import datetime
+import json
+import os
+
+from harness import registry, check, eq, sql, sql_exec
+from fixtures import ROOT, populated
+from http_client import Server, Staff, expect_status, expect_problem, audit_seq, events_after
+
+CASES, case = registry()
+
+PW = os.path.join(ROOT, "pathways", "psfu-example.json")
+QN = os.path.join(ROOT, "questionnaires", "psfu-example.json")
+
+
+def at(day):
+    """CUSTOS_FAKE_NOW for noon UTC of a YYYY-MM-DD day."""
+    d = datetime.date.fromisoformat(day)
+    return {"CUSTOS_FAKE_NOW": str(calendar.timegm(d.timetuple()) + 12 * 3600)}
+
+
+def setup_cli(ctx):
+    cx, ids = populated(ctx)
+    cx.ok("questionnaire", "add", QN)
+    cx.ok("pathway", "add", PW)
+    return cx, ids
+
+
+def due(cx, ctl, day):
+    return cx.okj("tasks", "due", "--controller", ctl, env=at(day))["due"]
+
+
+@case("pathways: add, enrol, due on the day, overdue after the window, discharge clears")
+def t_cli_lifecycle(ctx):
+    cx, ids = setup_cli(ctx)
+    eq(cx.okj("pathway", "add", PW)["added"], False, "the same content again")
+    ls = cx.okj("pathway", "list")["pathways"]
+    eq([(p["id"], p["version"]) for p in ls], [("psfu-example", "1")], "listed")
+    shown = cx.okj("pathway", "show", "psfu-example")
+    eq(shown["schedule"]["days"], [30, 90, 180, 365], "shown as stored")
+    # End of treatment on 31 January 2028: day 30 is 1 March (a leap year).
+    e = cx.okj("pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-01-31",
+               "--purpose", "direct_care", env=at("2028-01-31"))
+    eq((e["occurrences"], e["first_due"]), (4, "2028-03-01"), "scheduled across 29 February")
+    cx.fails(1, "pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-02-01",
+             "--purpose", "direct_care", says="already enrolled")
+    eq(due(cx, ids["ctl1"], "2028-02-29"), [], "nothing due the day before")
+    d = due(cx, ids["ctl1"], "2028-03-01")
+    eq([(x["kind"], x["n"], x["due"]) for x in d], [("due", 1, "2028-03-01")], "due on the day")
+    eq(d[0]["window_ends"], "2028-03-15", "window")
+    eq(due(cx, ids["ctl1"], "2028-03-15")[0]["kind"], "due", "last day of the window")
+    d = due(cx, ids["ctl1"], "2028-03-16")
+    eq([x["kind"] for x in d], ["overdue"], "overdue after the window")
+    d = due(cx, ids["ctl1"], "2028-05-01")
+    eq([(x["kind"], x["n"]) for x in d], [("overdue", 1), ("due", 2)], "overdue first")
+    eq(due(cx, ids["ctl2"], "2028-05-01"), [], "another controller's")
+    cx.ok("tasks", "raise", "--subject", ids["s1"], "--reason", "psfu_out_of_range",
+          "--source", "resp-1")
+    d = due(cx, ids["ctl1"], "2028-05-01")
+    eq([x["kind"] for x in d], ["overdue", "due", "flagged"], "flagged tasks last")
+    seq0 = audit_seq(cx.db)
+    out = cx.ok("tasks", "due", "--controller", ids["ctl1"], env=at("2028-05-01")).out
+    check("overdue" in out and "flagged" in out, "text listing", out)
+    eq([e["action"] for e in events_after(cx.db, seq0)], ["pathway.due"], "one audit event")
+    r = cx.okj("pathway", "discharge", ids["s1"], "psfu-example", env=at("2028-05-01"))
+    eq(r["stopped"], 4, "every open occurrence stopped")
+    eq([x["kind"] for x in due(cx, ids["ctl1"], "2028-05-01")], ["flagged"], "cleared")
+    eq(sql(cx.db, "SELECT count(*) FROM pathway_occurrences WHERE state = 'stopped'")[0][0],
+       4, "stopped in the store")
+    cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="not enrolled")
+    # Enrolled again after a discharge.
+    cx.ok("pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-06-01",
+          "--purpose", "direct_care")
+    cx.ok("verify")
+
+
+@case("pathways: bad documents and bad enrolments are refused with one line, nothing written")
+def t_cli_bad(ctx):
+    cx, ids = populated(ctx)
+    doc = json.load(open(PW))
+    path = os.path.join(cx.store, "..", "pw-%s.json" % os.getpid())
+
+    def refuse(d, says):
+        with open(path, "w") as f:
+            json.dump(d, f)
+        r = cx.fails(1, "pathway", "add", path, says=says)
+        eq(len(r.err.strip().splitlines()), 1, "one line")
+
+    refuse(doc, "no questionnaire")  # its questionnaire is not stored yet
+    cx.ok("questionnaire", "add", QN)
+    refuse(dict(doc, schedule={"days": [30, 30]}), "schedule.days[1]: must be greater")
+    refuse(dict(doc, schedule={"days": [30], "every": 7}), "schedule: give either")
+    refuse(dict(doc, schedule={"every": 1, "until": 3650}), "more than 64")
+    refuse(dict(doc, window=-1), "window: must be from 0")
+    refuse(dict(doc, runs_for=100), "runs_for: must be at least")
+    refuse(dict(doc, ends=["duration"]), "ends: must include")
+    refuse(dict(doc, ends=["duration", "discharge", "bored"]), "ends[2]: must be one of")
+    refuse(dict(doc, review=[{"id": "x", "score": "total", "at_least": 1, "level": "panic"}]),
+           "review[0].level")
+    refuse(dict(doc, extra=1), "extra: not allowed")
+    refuse(dict(doc, id="Bad Id"), "id: must be lower-case")
+    refuse(dict(doc, questionnaire={"url": "urn:x"}), "no questionnaire urn:x")
+    with open(path, "w") as f:
+        f.write('{"id": "a", "id": "b"}')
+    cx.fails(1, "pathway", "add", path, says="not valid JSON")
+    eq(sql(cx.db, "SELECT count(*) FROM pathways")[0][0], 0, "nothing stored")
+    cx.ok("pathway", "add", PW)
+    with open(path, "w") as f:
+        json.dump(dict(doc, title="Changed"), f)
+    cx.fails(1, "pathway", "add", path, says="different content")
+    for args, says in (
+            (("--start", "2028-02-30", "--purpose", "direct_care"), "start date"),
+            (("--start", "2028-02-01", "--purpose", "Direct Care"), "purpose"),
+            (("--start", "2028-02-01", "--purpose", "marketing"), "purpose-not-in-policy")):
+        cx.fails(1, "pathway", "enrol", ids["s1"], "psfu-example", *args, says=says)
+    cx.fails(1, "pathway", "enrol", ids["s1"], "no-such", "--start", "2028-02-01",
+             "--purpose", "direct_care", says="no pathway no-such")
+    cx.fails(2, "pathway", "enrol", ids["s1"], "psfu-example")
+    eq(sql(cx.db, "SELECT count(*) FROM enrolments")[0][0], 0, "no enrolment written")
+    # A restriction blocks an enrolment.
+    cx.ok("subject", "restrict", ids["s1"])
+    cx.fails(1, "pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-02-01",
+             "--purpose", "direct_care", says="restricted")
+    os.unlink(path)
+
+
+@case("pathways: an insider's edit or deletion of an occurrence or enrolment is refused")
+def t_cli_tamper(ctx):
+    cx, ids = setup_cli(ctx)
+    cx.ok("pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care")
+    eid = sql(cx.db, "SELECT id FROM enrolments")[0][0]
+    sql_exec(cx.db, ("UPDATE pathway_occurrences SET state = 'answered' WHERE n = 1", ()))
+    cx.fails(1, "tasks", "due", "--controller", ids["ctl1"], env=at("2028-03-01"),
+             says="pathway_occurrences %s/1 has been altered" % eid)
+    r = cx.run("verify")
+    check(r.rc == 1 and "pathway_occurrences %s/1: altered" % eid in r.err, "verify reports it",
+          r.err)
+    sql_exec(cx.db, ("UPDATE pathway_occurrences SET state = 'scheduled' WHERE n = 1", ()))
+    eq(len(due(cx, ids["ctl1"], "2028-03-01")), 1, "put back")
+    sql_exec(cx.db, ("DELETE FROM pathway_occurrences WHERE n = 4", ()))
+    cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="3 rows, 4 made")
