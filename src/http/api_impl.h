@@ -44,4 +44,9 @@ bool cu_api_requests_route(cu_api *api, const cu_http_req *req, const cu_actor *
 bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                       cu_http_resp *resp);
 
+/* The clinical task list and follow-up pathway routes (api_tasks.c); false
+ * when req is not one of them. */
+bool cu_api_tasks_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                        cu_http_resp *resp);
+
 #endif

@@ -7,7 +7,7 @@
  * or ".." segment, or with a byte outside [A-Za-z0-9._~-] in a segment matches
  * nothing (404). {id} accepts a subject, controller or request id (UUID) or a
  * pseudonym (psn_...); {user} a username; {purpose} a purpose id or "all";
- * {token} an unsubscribe token (cuu_...). A path that matches a template under another method is
+ * {token} an unsubscribe token (cuu_...); {pathway} a pathway id. A path that matches a template under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
  */
 #ifndef CUSTOS_HTTP_ROUTER_H
@@ -66,6 +66,12 @@ typedef enum cu_route_id {
     CU_R_PORTABILITY_GET,
     CU_R_DISCLOSURE_CREATE,
     CU_R_DISCLOSURE_LIST,
+    CU_R_TASK_LIST,        /* GET /v1/tasks[?state=] */
+    CU_R_TASK_DUE,         /* GET /v1/tasks/due */
+    CU_R_TASK_ACK,         /* POST /v1/tasks/{id}/ack */
+    CU_R_TASK_DONE,        /* POST /v1/tasks/{id}/done */
+    CU_R_PATHWAY_ENROL,    /* POST /v1/subjects/{id}/pathways */
+    CU_R_PATHWAY_DISCHARGE, /* POST /v1/subjects/{id}/pathways/{pathway}/discharge */
     CU_R_COUNT
 } cu_route_id;
 
@@ -85,6 +91,7 @@ typedef struct cu_route_match {
     char user[72];        /* {user} */
     char purpose[72];     /* {purpose} */
     char token[64];       /* {token} */
+    char pathway[72];     /* {pathway} */
 } cu_route_match;
 
 /* Matches method and path (no query string). */

@@ -146,3 +146,140 @@ def t_cli_tamper(ctx):
     eq(len(due(cx, ids["ctl1"], "2028-03-01")), 1, "put back")
     sql_exec(cx.db, ("DELETE FROM pathway_occurrences WHERE n = 4", ()))
     cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="3 rows, 4 made")
+
+
+PATIENT = {"name": "Perpetua Followup", "nhs_number": "943 476 5919",
+           "items": [{"category": "health", "field": "note", "value": "treatment ended"}]}
+OTHER = {"name": "Ignatius Elsewhere",
+         "items": [{"category": "health", "field": "note", "value": "seen"}]}
+
+
+def setup_http(ctx):
+    cx = ctx.custos()
+    cx.ok("init")
+    st = Staff(cx)
+    st.controller("A", "Follow-up Trust")
+    st.controller("B", "Other Practice")
+    st.user("dr_on", "A", "clinician")
+    st.user("dr_off", "A", "clinician")
+    st.user("dr_b", "B", "clinician")
+    st.token("dpo", "A", "dpo")
+    st.subject("P", "A", PATIENT)
+    st.subject("Q", "A", OTHER)
+    st.subject("R", "B", OTHER)
+    st.care("dr_on", "P")
+    st.care("dr_on", "Q")
+    st.care("dr_off", "Q")
+    st.care("dr_b", "R")
+    cx.ok("questionnaire", "add", QN)
+    cx.ok("pathway", "add", PW)
+    return cx, st
+
+
+@case("pathways http: enrol, what is due, task ack and done; a clinician off the care list "
+      "is refused and sees nothing of the subject")
+def t_http(ctx):
+    cx, st = setup_http(ctx)
+    p, q = st.subjects["P"]["id"], st.subjects["Q"]["id"]
+    task = cx.okj("tasks", "raise", "--subject", p, "--reason", "phq9_item9",
+                  "--source", "resp-9")["id"]
+    with Server(cx, env=at("2028-03-01")) as srv:
+        on, off = st.signin(srv, "dr_on"), st.signin(srv, "dr_off")
+        dr_b = st.signin(srv, "dr_b")
+        body = {"pathway": "psfu-example", "start": "2028-01-31", "purpose": "direct_care"}
+        # Off the care list: refused, nothing written, one denied event.
+        seq0 = audit_seq(cx.db)
+        r = srv.call("POST", "/v1/subjects/%s/pathways" % p, body, token=off)
+        expect_problem(r, 403, "forbidden", "enrol off the care list")
+        evs = events_after(cx.db, seq0)
+        eq([(e["action"], e["outcome"]) for e in evs], [("pathway.enrol", "denied")],
+           "the refusal is audited")
+        r = srv.call("POST", "/v1/subjects/%s/pathways" % p, body, token=dr_b)
+        expect_problem(r, 404, what="another controller's subject")
+        eq(sql(cx.db, "SELECT count(*) FROM enrolments")[0][0], 0, "nothing enrolled")
+        # Bad bodies.
+        for bad, says in (({"pathway": "psfu-example"}, "$.start"),
+                          (dict(body, extra=1), "only pathway"),
+                          (dict(body, start=20280131), "$.start must be a string"),
+                          (dict(body, start="2028-13-01"), "start date"),
+                          (dict(body, purpose="marketing"), "purpose-not-in-policy")):
+            r = srv.call("POST", "/v1/subjects/%s/pathways" % p, bad, token=on)
+            check(r.status in (400, 403), "bad enrolment answered %d" % r.status, bad)
+            expect_problem(r, r.status, what="bad enrolment")
+            check(says in r.json().get("detail", ""), "detail says %r" % says, r.json())
+        r = srv.call("POST", "/v1/subjects/%s/pathways" % p, "not json", token=on)
+        expect_problem(r, 400, "invalid-input", "not JSON")
+        # Enrolled by the clinician with the patient on their list.
+        seq0 = audit_seq(cx.db)
+        r = srv.call("POST", "/v1/subjects/%s/pathways" % p, body, token=on)
+        expect_status(r, 201, "enrol")
+        eq((r.json()["first_due"], r.json()["occurrences"]), ("2028-03-01", 4), "enrolment")
+        eq([e["action"] for e in events_after(cx.db, seq0)], ["pathway.enrol"], "audited")
+        r = srv.call("POST", "/v1/subjects/%s/pathways" % p, body, token=on)
+        expect_problem(r, 409, "conflict", "enrolled twice")
+        r = srv.call("POST", "/v1/subjects/%s/pathways" % q, body, token=on)
+        expect_status(r, 201, "enrol Q")
+        # What is due: the server's clock says 1 March 2028.
+        r = srv.call("GET", "/v1/tasks/due", token=on)
+        expect_status(r, 200, "due")
+        got = [(d["kind"], d["subject"]) for d in r.json()["due"]]
+        eq(sorted(got[:2]), sorted([("due", p), ("due", q)]), "both due for dr_on")
+        eq(got[2:], [("flagged", p)], "and the task")
+        r = srv.call("GET", "/v1/tasks/due", token=off)
+        eq([(d["kind"], d["subject"]) for d in r.json()["due"]], [("due", q)],
+           "dr_off sees only the subject on their list")
+        r = srv.call("GET", "/v1/tasks/due", token=dr_b)
+        eq(r.json()["due"], [], "another controller sees none of it")
+        r = srv.call("GET", "/v1/tasks/due", token=st.tokens["dpo"]["token"])
+        expect_problem(r, 403, "forbidden", "a dpo has no clinical task list")
+        # The task list and its changes.
+        r = srv.call("GET", "/v1/tasks?state=open", token=on)
+        expect_status(r, 200, "task list")
+        eq([t["id"] for t in r.json()["tasks"]], [task], "open tasks")
+        r = srv.call("GET", "/v1/tasks?state=closed", token=on)
+        expect_problem(r, 400, "invalid-input", "bad state")
+        r = srv.call("GET", "/v1/tasks?colour=red", token=on)
+        expect_problem(r, 400, what="an unknown query parameter")
+        eq(srv.call("GET", "/v1/tasks", token=off).json()["tasks"], [],
+           "off the care list: no tasks")
+        seq0 = audit_seq(cx.db)
+        r = srv.call("POST", "/v1/tasks/%s/ack" % task, token=off)
+        expect_problem(r, 403, "forbidden", "ack off the care list")
+        eq([(e["action"], e["outcome"]) for e in events_after(cx.db, seq0)],
+           [("task.ack", "denied")], "refusal audited")
+        r = srv.call("POST", "/v1/tasks/%s/done" % task, token=dr_b)
+        expect_problem(r, 404, what="another controller's task")
+        eq(sql(cx.db, "SELECT state FROM tasks")[0][0], "open", "unchanged by refusals")
+        r = srv.call("POST", "/v1/tasks/%s/ack" % task, token=on)
+        expect_status(r, 200, "ack")
+        eq((r.json()["state"], r.json()["acknowledged"]["by"]), ("acknowledged", "dr_on"), "ack")
+        r = srv.call("POST", "/v1/tasks/%s/ack" % task, token=on)
+        expect_problem(r, 409, "conflict", "acked twice")
+        r = srv.call("POST", "/v1/tasks/%s/done" % task, token=on)
+        expect_status(r, 200, "done")
+        eq(r.json()["state"], "done", "done")
+        r = srv.call("POST", "/v1/tasks/00000000-0000-4000-8000-000000000000/done", token=on)
+        expect_problem(r, 404, what="no such task")
+        r = srv.call("GET", "/v1/tasks/%s/ack" % task, token=on)
+        expect_problem(r, 405, what="GET on an action")
+        # Discharge: off the care list refused; then P's occurrences are stopped.
+        path = "/v1/subjects/%s/pathways/psfu-example/discharge" % p
+        r = srv.call("POST", path, token=off)
+        expect_problem(r, 403, "forbidden", "discharge off the care list")
+        r = srv.call("POST", path, token=on)
+        expect_status(r, 200, "discharge")
+        eq(r.json()["stopped"], 4, "stopped")
+        r = srv.call("POST", path, token=on)
+        expect_problem(r, 404, what="discharged twice")
+        r = srv.call("POST", "/v1/subjects/%s/pathways/no-such/discharge" % q, token=on)
+        expect_problem(r, 404, what="not enrolled on it")
+        eq([(d["kind"], d["subject"]) for d in
+            srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("due", q)],
+           "discharge clears P")
+    # Later the first occurrence of Q is overdue.
+    with Server(cx, env=at("2028-03-16")) as srv:
+        on = st.signin(srv, "dr_on")
+        eq([(d["kind"], d["n"]) for d in
+            srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("overdue", 1)],
+           "overdue after the window")
+    cx.ok("verify")
