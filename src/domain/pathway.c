@@ -173,7 +173,7 @@ static int take_one(void *ctx, const cu_pathway_row *r)
 static bool id_ok(const char *id)
 {
     size_t n = id ? strnlen(id, CU_PW_MAX_ID + 1) : 0;
-    if (n == 0 || n > CU_PW_MAX_ID)
+    if (n == 0 || n > CU_PW_MAX_ID || !(id[0] >= 'a' && id[0] <= 'z'))
         return false;
     for (size_t i = 0; i < n; i++)
         if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
@@ -189,7 +189,7 @@ static int load(cu_vault *v, const char *id, const char *version, cu_buf *doc,
 {
     if (!id_ok(id))
         return cu_err_set(err, CU_EINVAL,
-                          "a pathway id is 1-%d lower-case letters, digits, - and _",
+                          "a pathway id is 1-%d lower-case letters, digits, - and _, starting with a letter",
                           CU_PW_MAX_ID);
     if (version && (!*version || strlen(version) > CU_PW_MAX_VERSION))
         return cu_err_set(err, CU_EINVAL, "a version is 1-%d characters", CU_PW_MAX_VERSION);
@@ -412,7 +412,7 @@ int cu_pathway_enrol(cu_vault *v, const cu_actor *a, const char *subject_id,
                           CU_PW_MAX_PURPOSE);
     if (!id_ok(pathway_id))
         return cu_err_set(err, CU_EINVAL,
-                          "a pathway id is 1-%d lower-case letters, digits, - and _",
+                          "a pathway id is 1-%d lower-case letters, digits, - and _, starting with a letter",
                           CU_PW_MAX_ID);
     /* The enrolment is processing for the stated purpose: the policy decides
      * on it (with the subject's restriction and objections). */
@@ -488,7 +488,7 @@ int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char *subject_id,
     *stopped = 0;
     if (!id_ok(pathway_id))
         return cu_err_set(err, CU_EINVAL,
-                          "a pathway id is 1-%d lower-case letters, digits, - and _",
+                          "a pathway id is 1-%d lower-case letters, digits, - and _, starting with a letter",
                           CU_PW_MAX_ID);
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_PATHWAY_DISCHARGE, "pathway.discharge", err);

@@ -290,6 +290,8 @@ static int parse_root(json_t *root, cu_pathway *p, cu_err *err)
     int rc = only_keys(root, keys, "", err);
     if (!rc)
         rc = get_str(root, "id", "", true, CU_PW_MAX_ID, CODE, p->id, err);
+    if (!rc && !(p->id[0] >= 'a' && p->id[0] <= 'z'))
+        rc = bad(err, "id", "must start with a lower-case letter");
     if (!rc)
         rc = get_str(root, "version", "", true, CU_PW_MAX_VERSION, VERSION, p->version, err);
     if (!rc)

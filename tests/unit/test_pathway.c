@@ -153,6 +153,7 @@ static void test_parse_bad(void **state)
     refuses(DOC_HEAD "\"schedule\": {\"days\": [30]}, \"extra\": true, " TAIL,
             "extra: not allowed here");
     refuses("{\"id\": \"Psfu\", \"version\": \"1\"}", "id: must be lower-case");
+    refuses("{\"id\": \"9psfu\", \"version\": \"1\"}", "id: must start with a lower-case");
     refuses("{\"id\": \"psfu\", \"version\": \"1\", \"title\": \"a\\u0001b\"}",
             "title: must not contain control characters");
     refuses("{\"id\": \"psfu\", \"version\": \"1\", \"title\": \"t\", \"questionnaire\": "
