@@ -742,6 +742,12 @@ int cu_pathway_due(cu_vault *v, const cu_actor *a, const char *controller_id, in
             if ((rc = cu_care_on_list(v, a->user_id, el.p[i].subject_id, &on, err)) || !on)
                 continue;
         }
+        /* An erased subject is asked nothing more. */
+        cu_subject_rec subj;
+        if ((rc = cu_store_subject_get(v->store, el.p[i].subject_id, &subj, err)))
+            break;
+        if (subj.erased_at)
+            continue;
         rc = due_enrolment(&d, &el.p[i], today, ol);
     }
     if (!rc)

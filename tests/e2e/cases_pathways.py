@@ -130,6 +130,19 @@ def t_cli_bad(ctx):
     os.unlink(path)
 
 
+@case("pathways: an erased subject drops out of what is due and cannot be enrolled")
+def t_cli_erased(ctx):
+    cx, ids = setup_cli(ctx)
+    cx.ok("pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care")
+    eq(len(due(cx, ids["ctl1"], "2028-03-01")), 1, "due before the erasure")
+    cx.ok("subject", "erase", ids["s1"])
+    eq(due(cx, ids["ctl1"], "2028-03-01"), [], "nothing due for an erased subject")
+    cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="erased")
+    cx.fails(1, "pathway", "enrol", ids["s1"], "psfu-example", "--start", "2029-01-01",
+             "--purpose", "direct_care", says="erased")
+
+
 @case("pathways: an insider's edit or deletion of an occurrence or enrolment is refused")
 def t_cli_tamper(ctx):
     cx, ids = setup_cli(ctx)

@@ -1148,7 +1148,8 @@ static void pg_remove(const char *location)
     pg_conn *c = connect_only(location);
     if (c)
         (void)exec_sql(c,
-                       "DROP TABLE IF EXISTS tasks, questionnaires, node_keys, erasure_ledger, jobs, "
+                       "DROP TABLE IF EXISTS pathway_occurrences, enrolments, pathways, tasks, "
+                       "questionnaires, node_keys, erasure_ledger, jobs, "
                        "disclosures, request_events, request_pauses, "
                        "requests, unsubscribe_links, objections, consents, policies, "
                        "break_glass, care_list, api_tokens, sessions, users, "
