@@ -232,6 +232,20 @@ int cu_pathway_add(cu_vault *v, const cu_actor *a, const void *doc, size_t n,
                             "questionnaire.url: no questionnaire %.200s is stored; add it first",
                             p->questionnaire_url);
         }
+        /* A review rule names a score the questionnaire has and can reach. */
+        for (size_t i = 0; !rc && i < p->nreviews; i++) {
+            const cu_pw_review *r = &p->reviews[i];
+            if (!q->scored || (strcmp(r->score, "total") != 0 &&
+                               (!q->score_code || strcmp(r->score, q->score_code) != 0)))
+                rc = cu_err_set(err, CU_EINVAL,
+                                "review[%zu].score: the questionnaire has no score %s", i,
+                                r->score);
+            else if (r->at_least > q->score_max)
+                rc = cu_err_set(err, CU_EINVAL,
+                                "review[%zu].at_least: above the questionnaire's highest score "
+                                "(%lld)",
+                                i, (long long)q->score_max);
+        }
         cu_questionnaire_free(q);
     }
     one_ctx cur = {.v = v, .err = err, .info = out};

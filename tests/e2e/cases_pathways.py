@@ -104,6 +104,10 @@ def t_cli_bad(ctx):
     refuse(dict(doc, review=[{"id": "x", "score": "total", "at_least": 1, "level": "panic"}]),
            "review[0].level")
     refuse(dict(doc, extra=1), "extra: not allowed")
+    refuse(dict(doc, review=[{"id": "x", "score": "phq9", "at_least": 1}]),
+           "review[0].score: the questionnaire has no score phq9")
+    refuse(dict(doc, review=[{"id": "x", "score": "total", "at_least": 1000}]),
+           "review[0].at_least: above the questionnaire's highest score")
     refuse(dict(doc, id="Bad Id"), "id: must be lower-case")
     refuse(dict(doc, questionnaire={"url": "urn:x"}), "no questionnaire urn:x")
     with open(path, "w") as f:

@@ -87,7 +87,7 @@ static void test_parse_shipped(void **state)
     assert_int_equal(p->offsets[3], 365);
     assert_int_equal(p->window, 14);
     assert_int_equal(p->nreviews, 1);
-    assert_int_equal(p->reviews[0].at_least, 3);
+    assert_int_equal(p->reviews[0].at_least, 7);
     assert_true(p->ends & CU_PW_END_DISCHARGE);
     /* The canonical form parses to itself. */
     cu_pathway *q = NULL;
