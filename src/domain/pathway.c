@@ -819,6 +819,13 @@ typedef struct walk {
     size_t nenr;
     cu_occurrence_rec *occ;
     size_t nocc;
+    /* verifying: each enrolment's recorded number of occurrences, and the
+     * rows seen for it */
+    struct enr_count {
+        char id[CU_ID_STRLEN];
+        int64_t want, seen;
+    } *counts;
+    size_t ncounts;
 } walk;
 
 static int walk_pw(void *ctx, const cu_pathway_row *r)
@@ -860,11 +867,23 @@ static int walk_enr(void *ctx, const cu_enrolment_rec *r)
         enr_sign(w->v, &np[w->nenr++]);
         return CU_OK;
     }
+    struct enr_count *np = realloc(w->counts, (w->ncounts + 1) * sizeof *np);
+    if (!np)
+        return CU_ENOMEM;
+    w->counts = np;
+    cu_strlcpy(np[w->ncounts].id, r->id, sizeof np[w->ncounts].id);
+    np[w->ncounts].want = r->occurrences;
+    np[w->ncounts++].seen = 0;
     cu_err e = {0};
     if (enr_check(w->v, r, &e) == CU_OK)
         return CU_OK;
     return w->report(w->rctx, "enrolments", plain(r->id, 36),
                      r->mac_len ? "altered" : "forged (no row code)");
+}
+
+static int count_cmp(const void *x, const void *y)
+{
+    return strcmp(((const struct enr_count *)x)->id, ((const struct enr_count *)y)->id);
 }
 
 static int walk_occ(void *ctx, const cu_occurrence_rec *r)
@@ -880,6 +899,13 @@ static int walk_occ(void *ctx, const cu_occurrence_rec *r)
         occ_sign(w->v, &np[w->nocc++]);
         return CU_OK;
     }
+    struct enr_count key;
+    cu_strlcpy(key.id, r->enrolment_id, sizeof key.id);
+    struct enr_count *c = w->ncounts ? bsearch(&key, w->counts, w->ncounts, sizeof key,
+                                               count_cmp)
+                                     : NULL;
+    if (c)
+        c->seen++;
     cu_err e = {0};
     if (occ_check(w->v, r, &e) == CU_OK)
         return CU_OK;
@@ -896,8 +922,16 @@ static int pw_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void 
     int rc = cu_store_pathway_each(v->store, walk_pw, &w, err);
     if (!rc)
         rc = cu_store_enrolment_each(v->store, NULL, walk_enr, &w, err);
+    if (!rc && w.ncounts)
+        qsort(w.counts, w.ncounts, sizeof *w.counts, count_cmp);
     if (!rc)
         rc = cu_store_occurrence_each(v->store, NULL, walk_occ, &w, err);
+    /* An enrolment whose occurrences were deleted (or added). */
+    for (size_t i = 0; !rc && !seal && i < w.ncounts; i++)
+        if (w.counts[i].seen != w.counts[i].want)
+            rc = report(rctx, "enrolments", w.counts[i].id,
+                        w.counts[i].seen < w.counts[i].want ? "occurrences missing"
+                                                            : "occurrences added");
     if (rc && !(err && err->code))
         rc = cu_err_set(err, rc, "cannot walk the pathways");
     for (size_t i = 0; !rc && i < w.npw; i++)
@@ -910,6 +944,7 @@ static int pw_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void 
     free(w.pw);
     free(w.enr);
     free(w.occ);
+    free(w.counts);
     *rows = w.rows;
     return rc;
 }

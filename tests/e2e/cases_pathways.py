@@ -163,6 +163,9 @@ def t_cli_tamper(ctx):
     eq(len(due(cx, ids["ctl1"], "2028-03-01")), 1, "put back")
     sql_exec(cx.db, ("DELETE FROM pathway_occurrences WHERE n = 4", ()))
     cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="3 rows, 4 made")
+    r = cx.run("verify")
+    check(r.rc == 1 and "enrolments %s: occurrences missing" % eid in r.err,
+          "verify reports the deleted occurrence", r.err)
 
 
 PATIENT = {"name": "Perpetua Followup", "nhs_number": "943 476 5919",
