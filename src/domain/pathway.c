@@ -634,6 +634,7 @@ typedef struct due_ctx {
     cu_err *err;
     due_row *p;
     size_t n;
+    cu_pathway *pw; /* the definition loaded last, for the enrolments after it */
 } due_ctx;
 
 static due_row *due_push(due_ctx *d)
@@ -682,8 +683,13 @@ static int due_cmp(const void *x, const void *y)
 /* The occurrences of one running enrolment that are due or overdue today. */
 static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, cu_date today, occ_list *ol)
 {
-    cu_pathway *p = NULL;
-    int rc = load(d->v, e->pathway_id, e->pathway_version, NULL, NULL, &p, d->err);
+    int rc = CU_OK;
+    if (!d->pw || strcmp(d->pw->id, e->pathway_id) || strcmp(d->pw->version, e->pathway_version)) {
+        cu_pathway_free(d->pw);
+        d->pw = NULL;
+        rc = load(d->v, e->pathway_id, e->pathway_version, NULL, NULL, &d->pw, d->err);
+    }
+    const cu_pathway *p = d->pw;
     if (!rc)
         rc = occ_load(d->v, e, ol, d->err);
     int64_t t = cu_date_to_days(today);
@@ -722,7 +728,6 @@ static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, cu_date today, o
         date_str(cu_date_of_days(dd + p->window), r->window_ends);
         cu_strlcpy(r->state, o->state, sizeof r->state);
     }
-    cu_pathway_free(p);
     return rc;
 }
 
@@ -794,6 +799,7 @@ int cu_pathway_due(cu_vault *v, const cu_actor *a, const char *controller_id, in
     }
     if (rc && !err->code)
         rc = cu_err_set(err, rc, "cannot list what is due");
+    cu_pathway_free(d.pw);
     free(d.p);
     free(el.p);
     free(ol);

@@ -16,7 +16,10 @@ static int bad(cu_err *err, const char *path, const char *what)
 
 static void pkey(char out[PATH_LEN], const char *base, const char *key)
 {
-    snprintf(out, PATH_LEN, "%s%s%s", base, *base ? "." : "", key);
+    /* Paths are short (members nest two deep); a longer one ends in "...". */
+    int n = snprintf(out, PATH_LEN, "%s%s%s", base, *base ? "." : "", key);
+    if (n < 0 || n >= PATH_LEN)
+        memcpy(out + PATH_LEN - 4, "...", 4);
 }
 
 static int only_keys(json_t *o, const char *const *allowed, const char *path, cu_err *err)
@@ -180,7 +183,7 @@ static int parse_schedule(json_t *root, cu_pathway *p, cu_err *err)
         for (size_t i = 0; i < n; i++) {
             char path[PATH_LEN];
             snprintf(path, sizeof path, "schedule.days[%zu]", i);
-            int64_t d;
+            int64_t d = 0;
             if ((rc = get_int(json_array_get(days, i), path, 1, CU_PW_MAX_DAYS, &d, err)))
                 return rc;
             if (i && d <= p->offsets[i - 1])
@@ -190,7 +193,7 @@ static int parse_schedule(json_t *root, cu_pathway *p, cu_err *err)
         p->noffsets = n;
         return CU_OK;
     }
-    int64_t e, u;
+    int64_t e = 0, u = 0;
     if ((rc = get_int_key(s, "every", "schedule", 1, CU_PW_MAX_DAYS, &e, err)) ||
         (rc = get_int_key(s, "until", "schedule", 1, CU_PW_MAX_DAYS, &u, err)))
         return rc;
