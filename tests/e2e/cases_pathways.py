@@ -174,6 +174,12 @@ OTHER = {"name": "Ignatius Elsewhere",
          "items": [{"category": "health", "field": "note", "value": "seen"}]}
 
 
+def requests_events(cx, seq0):
+    """The audit events since seq0 but the server's own once-per-cluster job."""
+    return [(e["action"], e["outcome"]) for e in events_after(cx.db, seq0)
+            if e["action"] != "session.purge"]
+
+
 def setup_http(ctx):
     cx = ctx.custos()
     cx.ok("init")
@@ -303,3 +309,51 @@ def t_http(ctx):
             srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("overdue", 1)],
            "overdue after the window")
     cx.ok("verify")
+
+
+@case("pathways http: every role but clinician is refused every task and pathway route, "
+      "one denied audit event each, nothing changed")
+def t_http_roles(ctx):
+    cx, st = setup_http(ctx)
+    p = st.subjects["P"]["id"]
+    task = cx.okj("tasks", "raise", "--subject", p, "--reason", "psfu_out_of_range",
+                  "--source", "resp-1")["id"]
+    cx.ok("pathway", "enrol", p, "psfu-example", "--start", "2028-01-31", "--purpose",
+          "direct_care")
+    for role in ("care_admin", "dpo", "analyst", "auditor", "admin"):
+        st.token("t_" + role, "A", role)
+    calls = (("GET", "/v1/tasks", None, "task.list"),
+             ("GET", "/v1/tasks/due", None, "pathway.due"),
+             ("POST", "/v1/tasks/%s/ack" % task, None, "task.ack"),
+             ("POST", "/v1/tasks/%s/done" % task, None, "task.done"),
+             ("POST", "/v1/subjects/%s/pathways" % p,
+              {"pathway": "psfu-example", "start": "2029-01-01", "purpose": "direct_care"},
+              "pathway.enrol"),
+             ("POST", "/v1/subjects/%s/pathways/psfu-example/discharge" % p, None,
+              "pathway.discharge"))
+    before = (sql(cx.db, "SELECT state FROM tasks"),
+              sql(cx.db, "SELECT count(*), max(discharged_at) FROM enrolments"),
+              sql(cx.db, "SELECT state FROM pathway_occurrences ORDER BY n"))
+    with Server(cx, env=at("2028-03-01")) as srv:
+        for role in ("care_admin", "dpo", "analyst", "auditor", "admin"):
+            tok = st.tokens["t_" + role]["token"]
+            for method, path, body, action in calls:
+                seq0 = audit_seq(cx.db)
+                r = srv.call(method, path, body, token=tok)
+                expect_problem(r, 403, "forbidden", "%s %s as %s" % (method, path, role))
+                # An analyst is refused a subject named by its id (a task names one)
+                # before the role is asked.
+                rule = ("pseudonym-required" if role == "analyst" and method == "POST"
+                        else "role-not-permitted")
+                check("(%s)" % rule in r.json().get("detail", ""), "the rule named", r.json())
+                eq(requests_events(cx, seq0), [(action, "denied")],
+                   "%s %s as %s: one denied event" % (method, path, role))
+        # No token at all: 401, nothing audited.
+        for method, path, body, _ in calls:
+            seq0 = audit_seq(cx.db)
+            expect_problem(srv.call(method, path, body), 401, what="%s %s" % (method, path))
+            eq(requests_events(cx, seq0), [], "no event without a sign-in")
+    after = (sql(cx.db, "SELECT state FROM tasks"),
+             sql(cx.db, "SELECT count(*), max(discharged_at) FROM enrolments"),
+             sql(cx.db, "SELECT state FROM pathway_occurrences ORDER BY n"))
+    eq(after, before, "nothing changed")
