@@ -22,8 +22,9 @@ static const char pathway_help[] =
     "path, exit 1) and stores it under its id and version; list shows every\n"
     "stored version; show prints one as stored. enrol puts a subject on the\n"
     "latest version from the start date, for the purpose --purpose names (one\n"
-    "of the controller's policy), and schedules every occurrence; discharge ends it and stops every\n"
-    "occurrence not yet answered. `custos tasks due` lists what is due.\n"
+    "of the controller's policy), and schedules every occurrence; discharge\n"
+    "ends it and stops every occurrence not yet answered. `custos tasks due`\n"
+    "lists what is due.\n"
     "Shipped: pathways/psfu-example.json (an example). FILE may be - for stdin.\n";
 
 typedef struct pw_opts {
