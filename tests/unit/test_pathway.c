@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "domain/consent.h"
 #include "domain/input.h"
 #include "domain/integrity.h"
 #include "domain/pathway.h"
@@ -427,6 +428,27 @@ static void test_clinician_care_list(void **state)
                                             "direct_care", &e, &f->err));
 }
 
+/* The policy governs an enrolment: an objection to its purpose, or a
+ * restriction, refuses it; lifting them lets it through. */
+static void test_objection_and_restriction(void **state)
+{
+    fx *f = *state;
+    cu_actor dpo = OPERATOR;
+    dpo.purpose = "subject_rights";
+    cu_enrolment_info e;
+    OK(f, cu_subject_object(f->v, &dpo, f->on, "direct_care", true, &f->err));
+    FAILS(f, CU_EDENIED, cu_pathway_enrol(f->v, &OPERATOR, f->on, "psfu-example",
+                                          "2028-01-31", "direct_care", &e, &f->err));
+    assert_non_null(strstr(f->err.msg, "objection"));
+    OK(f, cu_subject_object(f->v, &dpo, f->on, "direct_care", false, &f->err));
+    OK(f, cu_subject_restrict(f->v, &dpo, f->on, true, &f->err));
+    FAILS(f, CU_EDENIED, cu_pathway_enrol(f->v, &OPERATOR, f->on, "psfu-example",
+                                          "2028-01-31", "direct_care", &e, &f->err));
+    assert_non_null(strstr(f->err.msg, "restricted"));
+    OK(f, cu_subject_restrict(f->v, &dpo, f->on, false, &f->err));
+    enrol(f, &OPERATOR, f->on, "2028-01-31");
+}
+
 static void test_tamper(void **state)
 {
     fx *f = *state;
@@ -466,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_enrol_due_overdue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discharge_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clinician_care_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_objection_and_restriction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_definition, setup, teardown),
     };
