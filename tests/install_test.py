@@ -51,8 +51,11 @@ def installed_map(build):
     return json.loads(p.stdout)
 
 
-def dest_of(installed, basename):
-    hits = [d for s, d in installed.items() if os.path.basename(d) == basename]
+def dest_of(installed, basename, source_dir=None):
+    """The one destination of a file named basename (from source_dir, when
+    two installed files share the name)."""
+    hits = [d for s, d in installed.items() if os.path.basename(d) == basename and
+            (source_dir is None or os.path.basename(os.path.dirname(s)) == source_dir)]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -135,8 +138,8 @@ def check_install(build, tmp):
     tap(p.returncode == 0, "meson install --destdir --no-rebuild succeeds", p.stdout + p.stderr)
     installed = installed_map(build)
 
-    def there(basename):
-        d = dest_of(installed, basename)
+    def there(basename, source_dir=None):
+        d = dest_of(installed, basename, source_dir)
         return d, (os.path.join(dest, d.lstrip("/")) if d else None)
 
     binary, binary_at = there("custos")
@@ -159,13 +162,18 @@ def check_install(build, tmp):
         "%s %s" % (env, nginx))
     ok, got = True, []
     for src in ("phq-9.json", "gad-7.json", "psfu-example.json"):
-        d, at = there(src)
+        d, at = there(src, "questionnaires")
         got.append(d)
         ok = ok and d is not None \
             and d.endswith("/share/doc/custos/examples/questionnaires/" + src) \
             and os.path.isfile(at) \
             and filecmp.cmp(at, os.path.join(ROOT, "questionnaires", src), False)
     tap(ok, "the shipped questionnaires are installed as examples, unchanged", " ".join(map(str, got)))
+    d, at = there("psfu-example.json", "pathways")
+    tap(d is not None and d.endswith("/share/doc/custos/examples/pathways/psfu-example.json")
+        and os.path.isfile(at)
+        and filecmp.cmp(at, os.path.join(ROOT, "pathways", "psfu-example.json"), False),
+        "the example pathway is installed as an example, unchanged", d)
     if not (binary and page and unit and os.path.isfile(page_at or "")):
         return
 

@@ -184,6 +184,8 @@ int cmd_questionnaire(cli *c, int argc, char **argv);
 int cmd_requests(cli *c, int argc, char **argv);
 /* cli/cmd_tasks.c */
 int cmd_tasks(cli *c, int argc, char **argv);
+/* cli/cmd_pathway.c */
+int cmd_pathway(cli *c, int argc, char **argv);
 
 /* cli/cmd_erasure.c */
 int cmd_erasure(cli *c, int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "domain/pathway.h"
 #include "domain/tasks.h"
 #include "util/clock.h"
 
@@ -28,6 +29,9 @@ static const char tasks_help[] =
     "                          the controller's tasks, urgent first, then oldest\n"
     "  ack ID                  acknowledge an open task\n"
     "  done ID                 close an open or acknowledged task\n"
+    "  due --controller ID     what is due today: follow-up questionnaires overdue\n"
+    "                          (past their window, not answered), then due (due date\n"
+    "                          reached, not sent), then tasks not done (flagged)\n"
     TASKS_RAISE_HELP
     "\n"
     "Who acknowledged or closed a task, and when, is recorded from the login.\n"
@@ -193,6 +197,63 @@ static int move(cli *c, int argc, char **argv, bool done)
     return EXIT_DONE;
 }
 
+static int print_due(void *ctx, const cu_due_item *d)
+{
+    list_out *l = ctx;
+    l->n++;
+    if (l->c->json) {
+        json_t *j;
+        if (d->task_id)
+            j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "kind", d->kind, "subject",
+                          d->subject_id, "task", d->task_id, "task_kind", d->task_kind,
+                          "reason", d->task_reason, "state", d->task_state, "created_at",
+                          (json_int_t)(d->task_created_at / 1000000));
+        else
+            j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "kind",
+                          d->kind, "subject", d->subject_id, "enrolment", d->enrolment_id,
+                          "pathway", d->pathway_id, "version", d->pathway_version,
+                          "questionnaire", d->questionnaire_url, "n", d->n, "due", d->due_date,
+                          "window_ends", d->window_ends, "state", d->state);
+        return json_array_append_new(l->arr, j) ? CU_ENOMEM : CU_OK;
+    }
+    if (d->task_id)
+        printf("%-8s subject %s  task %s  %s %s (%s)\n", d->kind, d->subject_id, d->task_id,
+               d->task_kind, d->task_reason, d->task_state);
+    else
+        printf("%-8s subject %s  pathway %s #%d  due %s  window ends %s  (%s)\n", d->kind,
+               d->subject_id, d->pathway_id, d->n, d->due_date, d->window_ends, d->state);
+    return CU_OK;
+}
+
+static int tk_due(cli *c, int argc, char **argv)
+{
+    tk_opts o;
+    int rc = parse(c, argc, argv, &o, 0, NULL);
+    if (rc)
+        return rc;
+    if (o.state)
+        return cli_usage("tasks due takes no --state");
+    if (!o.controller)
+        return cli_usage("tasks due needs --controller ID");
+    cu_err err = {0};
+    list_out l = {.c = c, .arr = json_array()};
+    rc = cli_open(c, "tasks due", &err);
+    if (!rc)
+        rc = cu_pathway_due(c->vault, &c->actor, o.controller, 0, print_due, &l, &err);
+    if (rc) {
+        json_decref(l.arr);
+        return cli_fail(c, &err);
+    }
+    if (c->json)
+        cli_print_json(json_pack("{s:o}", "due", l.arr));
+    else {
+        json_decref(l.arr);
+        if (!l.n)
+            printf("nothing due\n");
+    }
+    return EXIT_DONE;
+}
+
 static int tk_ack(cli *c, int argc, char **argv) { return move(c, argc, argv, false); }
 static int tk_done(cli *c, int argc, char **argv) { return move(c, argc, argv, true); }
 
@@ -226,7 +287,7 @@ static int tk_raise(cli *c, int argc, char **argv)
 int cmd_tasks(cli *c, int argc, char **argv)
 {
     static const subcmd subs[] = {
-        {"list", tk_list}, {"ack", tk_ack}, {"done", tk_done},
+        {"list", tk_list}, {"ack", tk_ack}, {"done", tk_done}, {"due", tk_due},
 #ifdef CUSTOS_TEST_CLOCK
         {"raise", tk_raise},
 #endif

@@ -31,13 +31,15 @@
     "  subject erase ID             crypto-shred a subject\n" \
     "  subject restrict|object|rights ID   restriction (Art 18) and objection (Art 21)\n" \
     "  policy check|apply|show|history     the controller's policy (docs/policy.md)\n" \
-    "  questionnaire add|list|show|send|enter|responses  questionnaires, links, answers\n" \
+    "  questionnaire add|list|show|send|enter|responses|outcome  questionnaires, answers\n" \
+    "  pathway add|list|show|enrol|discharge   follow-up pathways (docs/pathways.md)\n" \
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n" \
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n" \
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n" \
     "  requests receive|verify|clarify|resume|extend|fulfil|refuse|withdraw|show|list|due\n" \
     "                               rights requests and their statutory clocks\n" \
-    "  tasks list|ack|done          the clinical task list of a controller\n" \
+    "  tasks list|ack|done|due      the clinical task list of a controller, and what\n" \
+    "                               is due on its follow-up pathways\n" \
     "  erasure plan|execute SUBJECT   an erasure request, item by item (Art 17)\n" \
     "  backup FILE                  an encrypted backup of the live store\n" \
     "  restore FILE --store DIR --ledger FILE   restore, re-applying later erasures\n" \
@@ -124,7 +126,7 @@ static const subcmd cmds[] = {
     {"erasure", cmd_erasure}, {"backup", cmd_backup},   {"restore", cmd_restore},
     {"sar", cmd_sar},         {"disclose", cmd_disclose},
     {"disclosures", cmd_disclosures}, {"verify", cmd_verify}, {"tasks", cmd_tasks},
-    {"questionnaire", cmd_questionnaire},
+    {"questionnaire", cmd_questionnaire}, {"pathway", cmd_pathway},
 };
 
 /* The manual page (custos --help-man): the parts of the usage above, each

@@ -109,6 +109,10 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_QUESTIONNAIRE] = "questionnaire.add",
         [CU_ACT_QUESTIONNAIRE_READ] = "questionnaire.read",
         [CU_ACT_QUESTIONNAIRE_SEND] = "questionnaire.send",
+        [CU_ACT_PATHWAY] = "pathway.add",
+        [CU_ACT_PATHWAY_READ] = "pathway.read",
+        [CU_ACT_PATHWAY_ENROL] = "pathway.enrol",
+        [CU_ACT_PATHWAY_DISCHARGE] = "pathway.discharge",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -142,6 +146,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
                                      .basis = "role"};
             break;
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         /* Care: reading and recording it, on the care list or under
@@ -165,6 +170,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_DISCLOSE:
         case CU_ACT_TASK:
         case CU_ACT_QUESTIONNAIRE_SEND:
+        case CU_ACT_PATHWAY_ENROL:
+        case CU_ACT_PATHWAY_DISCHARGE:
             if (r->on_care_list)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = "care_list"};
@@ -190,6 +197,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
                                      .basis = "role"};
             break;
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         default:
@@ -219,6 +227,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
             break;
         case CU_ACT_QUESTIONNAIRE:
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         /* A link asks for health data; sending it shows none. */
@@ -234,7 +244,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         if (r->act == CU_ACT_SUBJECT_READ || r->act == CU_ACT_LIST)
             d = (cu_access_decision){.allow = true, .pseudonymise = true,
                                      .categories = CLINICAL, .basis = "role"};
-        else if (r->act == CU_ACT_QUESTIONNAIRE_READ)
+        else if (r->act == CU_ACT_QUESTIONNAIRE_READ || r->act == CU_ACT_PATHWAY_READ)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         break;
     case CU_ROLE_AUDITOR:
@@ -244,6 +254,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_AUDIT_VERIFY:
         case CU_ACT_BREAK_GLASS_REVIEW:
         case CU_ACT_QUESTIONNAIRE_READ:
+        case CU_ACT_PATHWAY_READ:
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
             break;
         default:
@@ -252,7 +263,8 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         break;
     case CU_ROLE_ADMIN:
         if (r->act == CU_ACT_ADMIN || r->act == CU_ACT_AUDIT_VERIFY || r->act == CU_ACT_POLICY ||
-            r->act == CU_ACT_QUESTIONNAIRE || r->act == CU_ACT_QUESTIONNAIRE_READ)
+            r->act == CU_ACT_QUESTIONNAIRE || r->act == CU_ACT_QUESTIONNAIRE_READ ||
+            r->act == CU_ACT_PATHWAY || r->act == CU_ACT_PATHWAY_READ)
             d = (cu_access_decision){.allow = true, .categories = 0, .basis = "role"};
         else if (r->act == CU_ACT_QUESTIONNAIRE_SEND)
             d = (cu_access_decision){.allow = true, .categories = 1u << CU_CAT_HEALTH,

@@ -95,6 +95,10 @@ typedef enum cu_act {
     CU_ACT_QUESTIONNAIRE, /* add a questionnaire definition */
     CU_ACT_QUESTIONNAIRE_READ, /* list and read questionnaire definitions */
     CU_ACT_QUESTIONNAIRE_SEND, /* make a link asking one subject to answer a questionnaire */
+    CU_ACT_PATHWAY,       /* add a follow-up pathway definition */
+    CU_ACT_PATHWAY_READ,  /* list and read pathway definitions */
+    CU_ACT_PATHWAY_ENROL, /* enrol one subject on a pathway (the policy governs it) */
+    CU_ACT_PATHWAY_DISCHARGE, /* discharge one subject from a pathway */
     CU_ACT_COUNT
 } cu_act;
 

@@ -20,6 +20,7 @@ static const cu_row_family *const families[] = {
     &cu_node_rows,
     &cu_questionnaire_rows,
     &cu_qlink_rows,
+    &cu_pathway_rows,
     NULL, /* end */
 };
 

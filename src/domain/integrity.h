@@ -82,6 +82,8 @@ extern const cu_row_family cu_node_rows;
 extern const cu_row_family cu_questionnaire_rows;
 /* questionnaire links (responses.c) */
 extern const cu_row_family cu_qlink_rows;
+/* pathways, enrolments and their occurrences (pathway.c) */
+extern const cu_row_family cu_pathway_rows;
 
 /* Checks every authenticated row of a sealed store; *bad counts the rows
  * reported, *rows those looked at. CU_ETAMPER (with err naming the first bad

@@ -92,6 +92,7 @@ static bool policy_governed(cu_act act)
     case CU_ACT_SEARCH:
     case CU_ACT_LIST:
     case CU_ACT_QUESTIONNAIRE_SEND:
+    case CU_ACT_PATHWAY_ENROL:
         return true;
     default:
         return false;
@@ -109,7 +110,8 @@ static int policy_facts(cu_vault *v, const cu_op *op, const cu_policy *pol,
         .purpose = cu_policy_purpose(pol, purpose),
         /* Writes and searches name their categories, which the purpose must cover. */
         .write = op->act == CU_ACT_SUBJECT_CREATE || op->act == CU_ACT_ITEMS_ADD ||
-                 op->act == CU_ACT_SEARCH || op->act == CU_ACT_QUESTIONNAIRE_SEND,
+                 op->act == CU_ACT_PATHWAY_ENROL || op->act == CU_ACT_SEARCH ||
+                 op->act == CU_ACT_QUESTIONNAIRE_SEND,
         .categories = op->categories,
         .kind = rec ? cu_subject_kind_bit(rec->kind) : op->kind ? cu_subject_kind_bit(op->kind)
                                                                 : 0,

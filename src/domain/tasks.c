@@ -329,6 +329,20 @@ int cu_task_list(cu_vault *v, const cu_actor *a, const char *controller_id, cons
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+int cu_task_walk(cu_vault *v, const cu_actor *a, const char *controller_id,
+                 cu_task_view_cb cb, void *ctx, cu_err *err)
+{
+    int64_t head;
+    int rc = head_check(v, controller_id, &head, err);
+    if (!rc) {
+        list_ctx c = {.v = v, .a = a, .state = NULL, .cb = cb, .ctx = ctx, .err = err};
+        rc = cu_store_task_each(v->store, controller_id, list_row, &c, err);
+        if (rc && !(err && err->code))
+            rc = cu_err_set(err, rc, "cannot list the tasks");
+    }
+    return rc;
+}
+
 /* ---- acknowledging and closing ---- */
 
 static int task_move(cu_vault *v, const cu_actor *a, const char *task_id, bool done,

@@ -89,6 +89,12 @@ typedef int (*cu_task_view_cb)(void *ctx, const cu_task_view *t);
 CU_MUST_USE int cu_task_list(cu_vault *v, const cu_actor *a, const char *controller_id,
                              const char *state, cu_task_view_cb cb, void *ctx, cu_err *err);
 
+/* The tasks cu_task_list would give (every state), checked the same way,
+ * inside an operation the caller holds and has authorised (no event of its
+ * own): for pathway.due (pathway.h). */
+CU_MUST_USE int cu_task_walk(cu_vault *v, const cu_actor *a, const char *controller_id,
+                             cu_task_view_cb cb, void *ctx, cu_err *err);
+
 /* Acknowledges an open task (action task.ack); CU_ECONFLICT when it is not
  * open. out (may be NULL) receives the row as written. */
 CU_MUST_USE int cu_task_ack(cu_vault *v, const cu_actor *a, const char *task_id,

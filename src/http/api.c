@@ -884,7 +884,8 @@ static void route(call *cp)
         if (!cu_api_policy_route(api, req, &c.actor, &c.who, resp) &&
             !cu_api_requests_route(api, req, &c.actor, &c.who, resp) &&
             !cu_api_sar_route(api, req, &c.actor, resp) &&
-            !cu_api_questionnaire_route(api, req, &c.actor, resp))
+            !cu_api_questionnaire_route(api, req, &c.actor, resp) &&
+            !cu_api_tasks_route(api, req, &c.actor, resp))
             cu_api_problem(resp, CU_P_NOT_FOUND, NULL);
         return;
     }

@@ -43,6 +43,7 @@ typedef struct cu_http_req {
     const char *q_subject, *q_actor, *q_since, *q_until, *q_limit;
     const char *q_format; /* notice: html|md; ropa: json|csv */
     const char *q_cursor; /* item listing: where the page starts */
+    const char *q_state;  /* task listing: open|acknowledged|done */
     const char *client; /* source address: throttling, the sign-in's audit event */
 } cu_http_req;
 

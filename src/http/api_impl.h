@@ -50,5 +50,9 @@ bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor
 /* api_questionnaire.c: questionnaire links and responses. */
 bool cu_api_questionnaire_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                                 cu_http_resp *resp);
+/* The clinical task list and follow-up pathway routes (api_tasks.c); false
+ * when req is not one of them. */
+bool cu_api_tasks_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                        cu_http_resp *resp);
 
 #endif

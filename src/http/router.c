@@ -69,6 +69,13 @@ static const cu_route_def routes[] = {
      "questionnaire_response.create", true},
     {CU_R_QRESPONSE_LIST, "GET", "/v1/subjects/{id}/questionnaire-responses",
      "questionnaire_response.list", true},
+    {CU_R_TASK_LIST, "GET", "/v1/tasks", "task.list", true},
+    {CU_R_TASK_DUE, "GET", "/v1/tasks/due", "task.due", true},
+    {CU_R_TASK_ACK, "POST", "/v1/tasks/{id}/ack", "task.ack", true},
+    {CU_R_TASK_DONE, "POST", "/v1/tasks/{id}/done", "task.done", true},
+    {CU_R_PATHWAY_ENROL, "POST", "/v1/subjects/{id}/pathways", "pathway.enrol", true},
+    {CU_R_PATHWAY_DISCHARGE, "POST", "/v1/subjects/{id}/pathways/{pathway}/discharge",
+     "pathway.discharge", true},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -132,6 +139,15 @@ static bool match_template(const char *tpl, const char *const *segs, const size_
             if (!cu_name_valid(tmp))
                 return false;
             memcpy(m->purpose, tmp, lens[i] + 1);
+        } else if (tn == 9 && memcmp(t, "{pathway}", 9) == 0) {
+            if (lens[i] >= sizeof m->pathway)
+                return false;
+            char tmp[72];
+            memcpy(tmp, segs[i], lens[i]);
+            tmp[lens[i]] = '\0';
+            if (!cu_name_valid(tmp))
+                return false;
+            memcpy(m->pathway, tmp, lens[i] + 1);
         } else if (tn == 7 && memcmp(t, "{token}", 7) == 0) {
             if (lens[i] >= sizeof m->token || lens[i] < 5 || memcmp(segs[i], "cuu_", 4) != 0)
                 return false;

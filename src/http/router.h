@@ -8,7 +8,8 @@
  * nothing (404). {id} accepts a subject, controller or request id (UUID) or a
  * pseudonym (psn_...); {user} a username; {purpose} a purpose id or "all";
  * {token} an unsubscribe token (cuu_...); {qtoken} a questionnaire link's
- * token (cuq_...). A path that matches a template under another method is
+ * token (cuq_...); {pathway} a pathway id. A path that matches a template
+ * under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
  */
 #ifndef CUSTOS_HTTP_ROUTER_H
@@ -72,6 +73,12 @@ typedef enum cu_route_id {
     CU_R_QRESPONSE_LIST,   /* GET /v1/subjects/{id}/questionnaire-responses */
     CU_R_QFORM_GET,  /* public: GET /q/{qtoken}, the questionnaire's form */
     CU_R_QFORM_POST, /* public: POST /q/{qtoken}, the answers */
+    CU_R_TASK_LIST,        /* GET /v1/tasks[?state=] */
+    CU_R_TASK_DUE,         /* GET /v1/tasks/due */
+    CU_R_TASK_ACK,         /* POST /v1/tasks/{id}/ack */
+    CU_R_TASK_DONE,        /* POST /v1/tasks/{id}/done */
+    CU_R_PATHWAY_ENROL,    /* POST /v1/subjects/{id}/pathways */
+    CU_R_PATHWAY_DISCHARGE, /* POST /v1/subjects/{id}/pathways/{pathway}/discharge */
     CU_R_COUNT
 } cu_route_id;
 
@@ -91,6 +98,7 @@ typedef struct cu_route_match {
     char user[72];        /* {user} */
     char purpose[72];     /* {purpose} */
     char token[64];       /* {token}, {qtoken} */
+    char pathway[72];     /* {pathway} */
 } cu_route_match;
 
 /* Matches method and path (no query string). */

@@ -1075,6 +1075,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_limit = query(c, "limit");
     q->q_format = query(c, "format");
     q->q_cursor = query(c, "cursor");
+    q->q_state = query(c, "state");
     q->client = r->client;
 }
 
@@ -1088,6 +1089,7 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const format[] = {"format", NULL};
     static const char *const page[] = {"limit", "cursor", NULL};
     static const char *const first_page[] = {"limit", NULL};
+    static const char *const state[] = {"state", NULL};
     switch (id) {
     case CU_R_NOTICE:
     case CU_R_ROPA:
@@ -1104,6 +1106,7 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_DISCLOSURE_LIST: return page;
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;
+    case CU_R_TASK_LIST: return state;
     default: return NULL;
     }
 }

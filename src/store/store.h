@@ -867,5 +867,84 @@ CU_MUST_USE int cu_store_qlink_each(cu_store *s, cu_qlink_cb cb, void *ctx, cu_e
 /* custos verify --seal: one link's code. */
 CU_MUST_USE int cu_store_qlink_set_mac(cu_store *s, const unsigned char *hash, size_t n,
                                        const unsigned char *mac, size_t mac_len, cu_err *err);
+/* ---- pathways (SQLite migration 12, PostgreSQL 11; store/pathways.c) ----
+ * Follow-up pathway definitions (store-wide, id + version unique, the
+ * canonical document bound by its hash), enrolments of subjects on them and
+ * each enrolment's occurrences (domain/pathway.h). */
+typedef struct cu_pathway_row {
+    const char *id, *version;
+    const unsigned char *hash;
+    size_t hash_len;
+    const void *document;
+    size_t document_len;
+    int64_t added_at;
+    const char *added_by;
+    const unsigned char *mac; /* NULL when none */
+    size_t mac_len;
+} cu_pathway_row;
+typedef int (*cu_pathway_row_cb)(void *ctx, const cu_pathway_row *r);
+/* CU_ECONFLICT when id + version exists. */
+CU_MUST_USE int cu_store_pathway_insert(cu_store *s, const cu_pathway_row *r, cu_err *err);
+/* One version, or the one added last when version is NULL; CU_ENOTFOUND. */
+CU_MUST_USE int cu_store_pathway_get(cu_store *s, const char *id, const char *version,
+                                     cu_pathway_row_cb cb, void *ctx, cu_err *err);
+/* Every stored version with its document, by id then time added. */
+CU_MUST_USE int cu_store_pathway_each(cu_store *s, cu_pathway_row_cb cb, void *ctx,
+                                      cu_err *err);
+/* Sets one row's code (custos verify --seal). */
+CU_MUST_USE int cu_store_pathway_set_mac(cu_store *s, const char *id, const char *version,
+                                         const unsigned char *mac, size_t n, cu_err *err);
+
+typedef struct cu_enrolment_rec {
+    char id[37];
+    char controller_id[37];
+    char subject_id[37];
+    char pathway_id[65];
+    char pathway_version[65];
+    char start_date[11]; /* YYYY-MM-DD */
+    char purpose[65];
+    int64_t occurrences; /* how many occurrence rows it has */
+    char enrolled_by[65];
+    int64_t enrolled_at;
+    char discharged_by[65];
+    int64_t discharged_at; /* 0 while it runs */
+    unsigned char mac[32];
+    size_t mac_len;
+} cu_enrolment_rec;
+typedef int (*cu_enrolment_cb)(void *ctx, const cu_enrolment_rec *r);
+CU_MUST_USE int cu_store_enrolment_insert(cu_store *s, const cu_enrolment_rec *r, cu_err *err);
+/* Writes r's discharge and code: CU_ENOTFOUND when no such enrolment. */
+CU_MUST_USE int cu_store_enrolment_update(cu_store *s, const cu_enrolment_rec *r, cu_err *err);
+/* A subject's enrolments, oldest first. */
+CU_MUST_USE int cu_store_enrolment_of_subject(cu_store *s, const char *subject_id,
+                                              cu_enrolment_cb cb, void *ctx, cu_err *err);
+/* A controller's enrolments (every controller's when controller_id is NULL),
+ * oldest first. */
+CU_MUST_USE int cu_store_enrolment_each(cu_store *s, const char *controller_id,
+                                        cu_enrolment_cb cb, void *ctx, cu_err *err);
+/* How many enrolments a controller has. */
+CU_MUST_USE int cu_store_enrolment_count(cu_store *s, const char *controller_id, int64_t *out,
+                                         cu_err *err);
+
+typedef struct cu_occurrence_rec {
+    char enrolment_id[37];
+    int64_t n;           /* 1-based */
+    char due_date[11];   /* YYYY-MM-DD */
+    char state[16];      /* scheduled | sent | answered | missed | stopped */
+    char ref[69];        /* the link or response that moved it, "" when none */
+    int64_t changed_at;
+    unsigned char mac[32];
+    size_t mac_len;
+} cu_occurrence_rec;
+typedef int (*cu_occurrence_cb)(void *ctx, const cu_occurrence_rec *r);
+CU_MUST_USE int cu_store_occurrence_insert(cu_store *s, const cu_occurrence_rec *r,
+                                           cu_err *err);
+/* Writes r's state, ref, time and code: CU_ENOTFOUND when no such row. */
+CU_MUST_USE int cu_store_occurrence_update(cu_store *s, const cu_occurrence_rec *r,
+                                           cu_err *err);
+/* An enrolment's occurrences by n (every enrolment's, by enrolment then n,
+ * when enrolment_id is NULL). */
+CU_MUST_USE int cu_store_occurrence_each(cu_store *s, const char *enrolment_id,
+                                         cu_occurrence_cb cb, void *ctx, cu_err *err);
 
 #endif

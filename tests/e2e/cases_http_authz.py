@@ -203,7 +203,8 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "objection.delete", "request.create", "request.list", "request.due",
                 "request.get", "request.transition", "erasure.plan", "erasure.execute",
                 "sar.get", "sar.post", "portability.get", "disclosure.create",
-                "disclosure.list"}
+                "disclosure.list", "task.list", "task.due", "task.ack", "task.done",
+                "pathway.enrol", "pathway.discharge"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -222,7 +223,12 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("POST", "/v1/requests"), ("GET", "/v1/requests"), ("GET", "/v1/requests/due"),
              ("GET", "/v1/requests/{id}"), ("POST", "/v1/requests/{id}/transitions"),
              ("POST", "/v1/subjects/{id}/erasure/plan"),
-             ("POST", "/v1/subjects/{id}/erasure")}
+             ("POST", "/v1/subjects/{id}/erasure"),
+             # the task list and follow-up pathways (clinicians only): every role,
+             # the care list and concealment in tests/e2e/cases_pathways.py
+             ("GET", "/v1/tasks"), ("GET", "/v1/tasks/due"), ("POST", "/v1/tasks/{id}/ack"),
+             ("POST", "/v1/tasks/{id}/done"), ("POST", "/v1/subjects/{id}/pathways"),
+             ("POST", "/v1/subjects/{id}/pathways/{pathway}/discharge")}
 
 
 def router_table():

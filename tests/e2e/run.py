@@ -69,6 +69,7 @@ import cases_questionnaire  # noqa: E402
 import cases_pages  # noqa: E402
 import cases_responses  # noqa: E402
 import cases_qform  # noqa: E402
+import cases_pathways  # noqa: E402
 
 
 def main():
@@ -116,7 +117,8 @@ def main():
                 cases_questionnaire,
                 cases_pages,
                 cases_responses,
-                cases_qform):
+                cases_qform,
+                cases_pathways):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -55,6 +55,17 @@ static const route_case routes[] = {
     {"DELETE", "/v1/subjects/" SUBJ "/care-team/alice", CU_R_CARE_DELETE, false, SUBJ, "alice"},
     {"GET", "/v1/audit", CU_R_AUDIT_LIST, false, "", ""},
     {"GET", "/v1/audit/verify", CU_R_AUDIT_VERIFY, false, "", ""},
+    {"GET", "/v1/tasks", CU_R_TASK_LIST, false, "", ""},
+    {"GET", "/v1/tasks/due", CU_R_TASK_DUE, false, "", ""},
+    {"POST", "/v1/tasks/" SUBJ "/ack", CU_R_TASK_ACK, false, SUBJ, ""},
+    {"POST", "/v1/tasks/" SUBJ "/done", CU_R_TASK_DONE, false, SUBJ, ""},
+    {"POST", "/v1/subjects/" SUBJ "/pathways", CU_R_PATHWAY_ENROL, false, SUBJ, ""},
+    {"POST", "/v1/subjects/" SUBJ "/pathways/psfu-example/discharge", CU_R_PATHWAY_DISCHARGE,
+     false, SUBJ, ""},
+    {"GET", "/v1/tasks/" SUBJ "/ack", CU_R_NONE, true, "", ""},
+    {"POST", "/v1/tasks/due", CU_R_NONE, true, "", ""},
+    {"POST", "/v1/tasks/not-an-id/ack", CU_R_NONE, false, "", ""},
+    {"POST", "/v1/subjects/" SUBJ "/pathways/Psfu;x/discharge", CU_R_NONE, false, "", ""},
     /* the same paths under other methods: 405 */
     {"DELETE", "/v1/subjects/" SUBJ, CU_R_NONE, true, "", ""},
     {"PUT", "/v1/sessions", CU_R_NONE, true, "", ""},
@@ -128,6 +139,10 @@ static void test_route_table(void **state)
             } else if (strncmp(p, "{purpose}", 9) == 0) {
                 memcpy(path + o, "newsletter", 10);
                 o += 10;
+                p += 9;
+            } else if (strncmp(p, "{pathway}", 9) == 0) {
+                memcpy(path + o, "psfu-example", 12);
+                o += 12;
                 p += 9;
             } else if (strncmp(p, "{token}", 7) == 0) {
                 static const char tok[] = "cuu_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";

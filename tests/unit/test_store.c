@@ -206,8 +206,10 @@ static void test_old_store_migrates(void **state)
     assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
     cu_store_close(f->s);
     f->s = NULL;
-    /* Back to version 6: what migrations 7 to 11 added goes. */
-    raw_exec(f->db, "DROP TABLE questionnaire_links; DROP TABLE tasks; DROP TABLE schema_version; DROP TABLE node_keys; "
+    /* Back to version 6: what migrations 7 to 12 added goes. */
+    raw_exec(f->db, "DROP TABLE pathway_occurrences; DROP TABLE enrolments; "
+                    "DROP TABLE pathways; DROP TABLE questionnaire_links; DROP TABLE tasks; "
+                    "DROP TABLE schema_version; DROP TABLE node_keys; "
                     "DROP TABLE questionnaires; "
                     "DROP TABLE erasure_ledger; DROP TABLE jobs; "
                     "ALTER TABLE audit_head DROP COLUMN node; "
