@@ -610,6 +610,28 @@ int cu_pathway_note(cu_vault *v, const char *subject_id, const char *questionnai
     return rc;
 }
 
+int cu_pathway_reviews(cu_vault *v, const char *subject_id, const char *questionnaire_url,
+                       cu_pw_review *out, size_t max, size_t *n, cu_err *err)
+{
+    *n = 0;
+    if (!subject_id || !cu_id_valid(subject_id) || !questionnaire_url)
+        return cu_err_set(err, CU_EINVAL, "a subject id and a questionnaire are required");
+    enr_list el = {.v = v, .err = err};
+    int rc = cu_store_enrolment_of_subject(v->store, subject_id, enr_collect, &el, err);
+    for (size_t i = 0; !rc && i < el.n; i++) {
+        if (el.p[i].discharged_at)
+            continue;
+        cu_pathway *p = NULL;
+        rc = load(v, el.p[i].pathway_id, el.p[i].pathway_version, NULL, NULL, &p, err);
+        if (!rc && strcmp(p->questionnaire_url, questionnaire_url) == 0)
+            for (size_t k = 0; k < p->nreviews && *n < max; k++)
+                out[(*n)++] = p->reviews[k];
+        cu_pathway_free(p);
+    }
+    free(el.p);
+    return rc;
+}
+
 /* ---- what is due ---- */
 
 typedef struct due_row {

@@ -162,6 +162,14 @@ CU_MUST_USE int cu_pathway_note(cu_vault *v, const char *subject_id,
                                 const char *questionnaire_url, const char *event,
                                 const char *ref, int64_t at, bool *moved, cu_err *err);
 
+/* The review rules of the pathways subject_id is enrolled on (and not
+ * discharged from) that ask questionnaire_url, for the code that stores a
+ * response (inside its operation, like cu_pathway_note): at most max into
+ * out, *n how many. CU_ETAMPER for an altered row. */
+CU_MUST_USE int cu_pathway_reviews(cu_vault *v, const char *subject_id,
+                                   const char *questionnaire_url, cu_pw_review *out, size_t max,
+                                   size_t *n, cu_err *err);
+
 /* ---- what is due ---- */
 typedef struct cu_due_item {
     const char *kind; /* "overdue", "due" or "flagged" */

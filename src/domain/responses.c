@@ -11,6 +11,7 @@
 #include "domain/integrity.h"
 #include "domain/op.h"
 #include "domain/op_impl.h"
+#include "domain/pathway.h"
 #include "domain/policy.h"
 #include "domain/subject.h"
 #include "domain/subject_rows.h"
@@ -180,6 +181,9 @@ int cu_qlink_issue(cu_vault *v, const cu_actor *a, const char *subject_id, const
         r.expires_at = r.issued_at + (int64_t)days * DAY_US;
         ql_sign(v, &r);
         rc = cu_store_qlink_insert(v->store, &r, err);
+        bool moved = false;
+        if (!rc)
+            rc = cu_pathway_note(v, r.subject_id, r.url, "sent", r.id, r.issued_at, &moved, err);
     }
     cu_questionnaire_free(q);
     rc = cu_op_end(v, &op, rc, NULL, NULL, err);
@@ -368,19 +372,48 @@ static const char *flag_reason(const cu_questionnaire *q, const cu_q_flag *f)
     if (strcmp(f->level, "urgent") == 0)
         return "answer_urgent";
     for (size_t r = 0; r < q->nrules; r++)
-        if (strcmp(q->rules[r].id, f->rule) == 0 && q->rules[r].kind == CU_QR_SCORE_AT_LEAST)
-            return "score_review";
-    return "psfu_out_of_range";
+        if (strcmp(q->rules[r].id, f->rule) == 0)
+            return q->rules[r].kind == CU_QR_SCORE_AT_LEAST ? "score_review"
+                                                             : "psfu_out_of_range";
+    return "score_review"; /* a follow-up pathway's rule: always on a score */
 }
 
 /* Stores a scored response as one item of rec and raises its tasks, inside
  * op (authorised, dek the subject's key). */
+/* The review rules of the follow-up pathways the subject is on that ask q,
+ * added to the flags of the result when the total reaches them. */
+static int pathway_flags(cu_vault *v, const cu_subject_rec *rec, const cu_questionnaire *q,
+                         cu_q_result *res, char (*ids)[CU_PW_MAX_ID + 1], cu_err *err)
+{
+    cu_pw_review rv[CU_PW_MAX_REVIEWS];
+    size_t nrv = 0;
+    int rc = cu_pathway_reviews(v, rec->id, q->url, rv, CU_PW_MAX_REVIEWS, &nrv, err);
+    for (size_t i = 0; !rc && i < nrv && res->has_total && res->nflags < CU_Q_MAX_RULES; i++) {
+        bool named = strcmp(rv[i].score, "total") == 0 ||
+                     (q->score_code && strcmp(rv[i].score, q->score_code) == 0);
+        if (!named || res->total < rv[i].at_least)
+            continue;
+        cu_strlcpy(ids[i], rv[i].id, sizeof ids[i]);
+        bool urgent = strcmp(rv[i].level, "urgent") == 0;
+        res->flags[res->nflags++] = (cu_q_flag){
+            ids[i], urgent ? "urgent" : "review",
+            "The total reached a follow-up pathway's threshold for clinical review."};
+        res->urgent = res->urgent || urgent;
+    }
+    return rc;
+}
+
 static int store_response(cu_vault *v, cu_op *op, cu_subject_rec *rec, const cu_key *dek,
                           const cu_questionnaire *q, const cu_q_answer *a, size_t na,
-                          const int64_t *submitted_total, const cu_q_result *res,
+                          const int64_t *submitted_total, const cu_q_result *scored,
                           const char *source, const char *recorded_by, cu_response_result *out,
                           cu_err *err)
 {
+    cu_q_result with = *scored, *res = &with;
+    char ids[CU_PW_MAX_REVIEWS][CU_PW_MAX_ID + 1]; /* the flags' rule ids point here */
+    int prc = pathway_flags(v, rec, q, res, ids, err);
+    if (prc)
+        return prc;
     cu_buf doc;
     cu_buf_init(&doc, CU_MAX_VALUE_BYTES + 1);
     int64_t now = cu_now_us();
@@ -411,6 +444,10 @@ static int store_response(cu_vault *v, cu_op *op, cu_subject_rec *rec, const cu_
                               .detail = detail};
         rc = cu_task_raise_within(v, op, rec, dek, &t, f->task, err);
     }
+    /* The occurrence of a follow-up pathway this answers. */
+    bool moved = false;
+    if (!rc)
+        rc = cu_pathway_note(v, rec->id, q->url, "answered", out->id, now, &moved, err);
     return rc;
 }
 

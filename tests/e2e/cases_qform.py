@@ -283,3 +283,51 @@ def t_portable(ctx):
     full = json.loads(cx.ok("sar", sid, "--format", "fhir").out)
     eq(len([e for e in full["entry"] if e["resource"]["resourceType"] ==
             "QuestionnaireResponse"]), 2, "both responses in the access package")
+
+
+@case("questionnaire form on a follow-up pathway: the link marks the occurrence sent, the "
+      "answers mark it answered, and the pathway's own review rule raises a task")
+def t_pathway(ctx):
+    from cases_pathways import at, PW, QN
+    cx, ids = populated(ctx)
+    test_clock(cx)
+    cx.ok("questionnaire", "add", QN)
+    cx.ok("pathway", "add", PW)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31", "--purpose",
+          "direct_care", env=at("2028-01-31"))
+    due = lambda day: cx.okj("tasks", "due", "--controller", ctl, env=at(day))["due"]  # noqa: E731
+    eq([(x["kind"], x["n"]) for x in due("2028-03-01")], [("due", 1)], "due on the day")
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", env=at("2028-03-01"))
+    eq(sql(cx.db, "SELECT n, state FROM pathway_occurrences ORDER BY n")[0], (1, "sent"),
+       "the occurrence once the link is sent")
+    eq(due("2028-03-02"), [], "a sent occurrence within its window is not due")
+    d = ctx.tmp.make()
+    with Server(cx, env=at("2028-03-03")) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        r = srv.call("GET", link["path"])
+        eq(r.status, 200, "the follow-up form")
+        check("<legend" in r.text and "nhsuk-fieldset__heading" in r.text,
+              "the group of symptoms as a fieldset", r.text[:3000])
+        no_violations(cx.binary, d, "psfu.html", r.text, base)
+        screenshot(d, "questionnaire-psfu", r.text, base, height=2400)
+        body = urllib.parse.urlencode([
+            ("a.psfu-pain", "moderate"), ("a.psfu-swelling", "mild"),
+            ("a.psfu-breath", "moderate"), ("a.psfu-fatigue", "moderate"),
+            ("a.psfu-appetite", "none"), ("a.psfu-bleeding", "no"),
+            ("a.psfu-bleeding-detail", "answered though bleeding is no: dropped"),
+            ("a.psfu-contact", "no")])
+        r = srv.call("POST", link["path"], body, ctype=FORM)
+        eq(r.status, 200, "the follow-up answers sent")
+    eq(sql(cx.db, "SELECT n, state FROM pathway_occurrences ORDER BY n")[0], (1, "answered"),
+       "the occurrence once answered")
+    got = cx.okj("questionnaire", "responses", s1)["responses"]
+    eq([(x["total"], sorted(f["rule"] for f in x["flags"])) for x in got],
+       [(7, ["high-symptom-score", "psfu-score"])],
+       "scored 7: the questionnaire's rule and the pathway's")
+    open_tasks = [t for t in tasks(cx, ctl) if t["state"] == "open"]
+    eq(sorted((t["reason"], t["kind"]) for t in open_tasks),
+       [("score_review", "review"), ("score_review", "review")], "two review tasks")
+    eq([x["kind"] for x in due("2028-03-20")], ["flagged", "flagged"],
+       "answered: nothing overdue, the tasks flagged")
