@@ -10,6 +10,7 @@
 #include "http/api_impl.h"
 #include "domain/erasure.h"
 #include "iface/certificate.h"
+#include "iface/link.h"
 #include "iface/notice.h"
 #include "iface/receipt.h"
 #include "iface/render.h"
@@ -260,11 +261,15 @@ static void unsubscribe_link(cu_api *api, const cu_http_req *req, const cu_actor
         cu_api_fail(resp, &err);
         return;
     }
-    char path[96];
+    char path[96], url[CU_LINK_MAX];
     snprintf(path, sizeof path, "/v1/unsubscribe/%s", token);
-    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s}", "purpose", b.purpose, "token", token,
-                                   "path", path));
+    if (cu_public_link(url, sizeof url, path))
+        cu_strlcpy(url, path, sizeof url); /* cannot happen: the URL is bounded */
+    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "purpose", b.purpose, "token", token,
+                                   "path", path, "url", url));
     cu_wipe(token, sizeof token);
+    cu_wipe(path, sizeof path);
+    cu_wipe(url, sizeof url);
 }
 
 /* A small page in the style of the notice: escaped text, no scripts. */

@@ -9,6 +9,9 @@
  * pseudonym (psn_...); {user} a username; {purpose} a purpose id or "all";
  * {token} an unsubscribe token (cuu_...). A path that matches a template under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
+ *
+ * /assets/{version}/{asset}: {asset} is one or more segments (the same
+ * rules), at most 159 bytes with the version; GET and HEAD match it.
  */
 #ifndef CUSTOS_HTTP_ROUTER_H
 #define CUSTOS_HTTP_ROUTER_H
@@ -66,6 +69,7 @@ typedef enum cu_route_id {
     CU_R_PORTABILITY_GET,
     CU_R_DISCLOSURE_CREATE,
     CU_R_DISCLOSURE_LIST,
+    CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;
 
@@ -85,6 +89,7 @@ typedef struct cu_route_match {
     char user[72];        /* {user} */
     char purpose[72];     /* {purpose} */
     char token[64];       /* {token} */
+    char asset[160];      /* CU_R_ASSET: the path below /assets/ ("9.6.4/icons/x.svg") */
 } cu_route_match;
 
 /* Matches method and path (no query string). */

@@ -66,6 +66,7 @@ import cases_faults  # noqa: E402
 import cases_tasks  # noqa: E402
 import cases_retry  # noqa: E402
 import cases_questionnaire  # noqa: E402
+import cases_web  # noqa: E402
 
 
 def main():
@@ -110,7 +111,8 @@ def main():
                 cases_faults,
                 cases_tasks,
                 cases_retry,
-                cases_questionnaire):
+                cases_questionnaire,
+                cases_web):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE
