@@ -129,6 +129,14 @@ static void test_route_table(void **state)
                 memcpy(path + o, "newsletter", 10);
                 o += 10;
                 p += 9;
+            } else if (strncmp(p, "{version}", 9) == 0) {
+                memcpy(path + o, "9.6.4", 5);
+                o += 5;
+                p += 9;
+            } else if (strncmp(p, "{asset}", 7) == 0) {
+                memcpy(path + o, "icons/x.svg", 11);
+                o += 11;
+                p += 7;
             } else if (strncmp(p, "{token}", 7) == 0) {
                 static const char tok[] = "cuu_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
                 memcpy(path + o, tok, sizeof tok - 1);
