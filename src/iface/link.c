@@ -21,9 +21,8 @@ static int bad(cu_err *err, const char *why)
                       why);
 }
 
-int cu_public_url_parse(const char *url, char *out, cu_err *err)
+static int parse_url(const char *url, char *out, cu_err *err)
 {
-    out[0] = '\0';
     if (!url || !*url)
         return bad(err, "is empty");
     size_t n = strnlen(url, CU_PUBLIC_URL_MAX + 1);
@@ -130,6 +129,15 @@ int cu_public_url_parse(const char *url, char *out, cu_err *err)
     o += plen;
     out[o] = '\0';
     return CU_OK;
+}
+
+int cu_public_url_parse(const char *url, char *out, cu_err *err)
+{
+    out[0] = '\0';
+    int rc = parse_url(url, out, err);
+    if (rc)
+        out[0] = '\0'; /* nothing half-written */
+    return rc;
 }
 
 int cu_public_url_set(const char *url, cu_err *err)
