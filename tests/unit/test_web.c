@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "domain/integrity.h"
 #include "http/assets.h"
 #include "http/router.h"
 #include "http/websec.h"
 #include "iface/link.h"
+#include "vault_fixture.h"
 
 static int setup(void **state)
 {
@@ -230,6 +232,78 @@ static void test_csrf(void **state)
     cu_key_wipe(&k2);
 }
 
+static char tmpdir[64];
+
+static void put(const char *rel, const char *text)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, rel);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void rm_rf(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            rm_rf(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* The CSRF key: the store's, stable across a reopen and a master key
+ * rotation, another store's is another. */
+typedef struct fx {
+    char root[64], store[PATH_MAX], db[PATH_MAX + 16];
+    cu_vault *v;
+    cu_err err;
+    char ctl[CU_ID_STRLEN];
+} fx;
+
+static void test_csrf_key(void **state)
+{
+    (void)state;
+    fx a = {0}, b = {0};
+    fx *f = &a;
+    assert_int_equal(VAULT_FIXTURE_OPEN(&a, "csrf-a"), 0);
+    assert_int_equal(VAULT_FIXTURE_OPEN(&b, "csrf-b"), 0);
+    cu_key k, k2;
+    OK(f, cu_vault_csrf_key(a.v, &k, &f->err));
+    char t[CU_CSRF_STRLEN];
+    cu_csrf_token(&k, "session-1", t);
+    OK(f, cu_vault_csrf_key(b.v, &k2, &f->err));
+    assert_false(cu_csrf_verify(&k2, "session-1", t));
+    cu_key_wipe(&k2);
+    char kid[2 * CU_KEYID_BYTES + 1];
+    OK(f, cu_vault_rotate_master(a.v, &OPERATOR, kid, &f->err));
+    cu_vault_close(a.v);
+    a.v = NULL;
+    OK(f, cu_vault_open(a.store, NULL, &a.v, &f->err));
+    OK(f, cu_vault_csrf_key(a.v, &k2, &f->err));
+    assert_memory_equal(k.k, k2.k, CU_KEY_BYTES);
+    assert_true(cu_csrf_verify(&k2, "session-1", t));
+    cu_key_wipe(&k);
+    cu_key_wipe(&k2);
+    cu_vault_close(a.v);
+    cu_vault_close(b.v);
+    rm_rf(a.root);
+    rm_rf(b.root);
+}
+
 /* ---- the public URL ---- */
 
 static void test_public_url(void **state)
@@ -343,39 +417,6 @@ static void test_public_link(void **state)
 
 /* ---- assets ---- */
 
-static char tmpdir[64];
-
-static void put(const char *rel, const char *text)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, rel);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static void rm_rf(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        char p[512];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            rm_rf(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void test_assets(void **state)
 {
     (void)state;
@@ -480,7 +521,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csp_nonce),   cmocka_unit_test(test_style_nonce),
         cmocka_unit_test(test_cookie_set),  cmocka_unit_test(test_cookie_get),
-        cmocka_unit_test(test_csrf),        cmocka_unit_test(test_public_url),
+        cmocka_unit_test(test_csrf),        cmocka_unit_test(test_csrf_key),
+        cmocka_unit_test(test_public_url),
         cmocka_unit_test(test_public_link), cmocka_unit_test(test_assets),
         cmocka_unit_test(test_asset_route),
     };
