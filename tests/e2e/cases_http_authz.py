@@ -203,12 +203,13 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "objection.delete", "request.create", "request.list", "request.due",
                 "request.get", "request.transition", "erasure.plan", "erasure.execute",
                 "sar.get", "sar.post", "portability.get", "disclosure.create",
-                "disclosure.list"}
+                "disclosure.list", "asset.get"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
 # which change what later requests may do; tests/e2e/cases_http_requests.py the
-# rights requests; tests/e2e/cases_erasure.py erasure (dpo only) over HTTP.
+# rights requests; tests/e2e/cases_erasure.py erasure (dpo only) over HTTP;
+# tests/e2e/cases_web.py the pages' assets (public, nothing personal).
 ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
              ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
@@ -222,7 +223,8 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("POST", "/v1/requests"), ("GET", "/v1/requests"), ("GET", "/v1/requests/due"),
              ("GET", "/v1/requests/{id}"), ("POST", "/v1/requests/{id}/transitions"),
              ("POST", "/v1/subjects/{id}/erasure/plan"),
-             ("POST", "/v1/subjects/{id}/erasure")}
+             ("POST", "/v1/subjects/{id}/erasure"),
+             ("GET", "/assets/{version}/{asset}")}
 
 
 def router_table():
