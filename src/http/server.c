@@ -958,6 +958,8 @@ static enum MHD_Result send_resp(req_ctx *r)
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     if (resp->location[0])
         MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, resp->location);
+    if (resp->set_cookie[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
     if (resp->allow[0])
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->retry_after > 0) {
@@ -1117,6 +1119,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->path = url;
     q->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     q->purpose = header(c, "Custos-Purpose");
+    q->cookie = header(c, MHD_HTTP_HEADER_COOKIE);
     q->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
     q->body = r->body.data;
     q->body_len = r->body.len;
