@@ -328,7 +328,10 @@ static void unsubscribe(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
                  "Press the button to withdraw your consent to: %s (%s). You will not need "
                  "to sign in, and withdrawing does not affect anything done before.",
                  cu_buf_str(&purpose), cu_buf_str(&controller));
-        page(resp, 200, "Unsubscribe", para, req->path);
+        /* The token alone: a relative reference to this very page, so the
+         * form posts back to it wherever a proxy serves custos (a path of
+         * its own under --public-url included). */
+        page(resp, 200, "Unsubscribe", para, t);
     } else if (cu_unsubscribe_use(cu_api_vault(api), t, strlen(t),
                                   "http POST /v1/unsubscribe/{token}", &err)) {
         cu_api_fail(resp, &err);

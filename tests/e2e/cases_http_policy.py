@@ -219,7 +219,7 @@ def t_consent_flow(ctx):
             csp = r.header("content-security-policy") or ""
             check("default-src 'self'" in csp and "frame-ancestors 'none'" in csp,
                   "the page has no Content-Security-Policy", r.headers)
-            check('<form method="post" action="%s">' % link["path"] in r.text and
+            check('<form method="post" action="%s">' % link["token"] in r.text and
                   "Unsubscribe</button>" in r.text, "the page has no unsubscribe button", r.text)
             check(purpose_of(policy, "newsletters")["description"] in r.text,
                   "the page does not say what is withdrawn", r.text)

@@ -207,6 +207,14 @@ def t_public_url(ctx):
     with Server(cx, "--public-url", "HTTPS://Care.Example.ORG/custos/") as srv:
         url, path = link_url(srv)
         eq(url, "https://care.example.org/custos" + path, "the link under --public-url")
+        # the page's button posts back to the page itself, under the proxy's
+        # path too: a relative reference, not a path from the root
+        r = srv.call("GET", path)
+        expect_status(r, 200, "the unsubscribe page")
+        token = path.rsplit("/", 1)[1]
+        check('<form method="post" action="%s">' % token in r.text,
+              "the form does not post back to the page", r.text)
+        check('action="/' not in r.text, "the form posts to a path from the root", r.text)
     with Server(cx, env={"CUSTOS_PUBLIC_URL": "https://env.example.org:8443"}) as srv:
         url, path = link_url(srv)
         eq(url, "https://env.example.org:8443" + path, "the link under CUSTOS_PUBLIC_URL")
