@@ -14,9 +14,11 @@ LISTEN     ?= 127.0.0.1:8080
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc meson ninja-build pkg-config libsodium-dev libsqlite3-dev \
             libjansson-dev libcmocka-dev nettle-dev libmicrohttpd-dev python3 \
-            libcurl4-openssl-dev openssl python3-jsonschema npm oathtool curl \
+            libcurl4-openssl-dev openssl python3-jsonschema nodejs npm oathtool curl \
             chromium dpkg-dev nginx-light systemd postgresql-15 libpq-dev
-# (oathtool: one-time codes for the demo DPO; chromium: the access letter's
+# (nodejs and npm: the build fetches the NHS.UK frontend the pages use,
+# web/package-lock.json, with `npm ci --ignore-scripts` into BUILD/assets;
+# oathtool: one-time codes for the demo DPO; chromium: the access letter's
 # phone and A4 checks; dpkg-dev: Debian's packaging flags for the release
 # build test; nginx-light and systemd: the tests of deploy/, nginx -t and
 # systemd-analyze verify; postgresql-15: the throw-away cluster make test

@@ -52,7 +52,7 @@ VERIFIERS = (
     "cu_subject_row_check", "cu_subject_items_check", "cu_subject_consents_check",
     "cu_items_sum_check", "cu_break_glass_check", "cu_policy_row_check",
     "cu_consent_row_check", "cu_authenticate", "cu_password_check",
-    "cu_break_glass_reason_check",
+    "cu_break_glass_reason_check", "cu_csrf_verify",
 )
 MUST_USE = "CU_MUST_USE"
 

@@ -8,7 +8,7 @@
 # which later runs reuse. Crashing inputs land in FUZZ_WORK/NAME/crashes/.
 # Exits non-zero when any harness crashed (or could not run).
 #
-# Environment: FUZZ_WORK (scratch dir), FUZZ_HARNESSES (default "nhs input audit http policy holidays ledger backup questionnaire pathway"),
+# Environment: FUZZ_WORK (scratch dir), FUZZ_HARNESSES (default "nhs input audit http policy holidays ledger backup questionnaire pathway cookie form qresponse"),
 # FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2").
 #
 # To fold useful new inputs into the committed corpus, keeping it small:
@@ -23,7 +23,7 @@ case $secs in
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${FUZZ_WORK:-$build/fuzz-work}
-harnesses=${FUZZ_HARNESSES:-nhs input audit http policy holidays ledger backup questionnaire pathway}
+harnesses=${FUZZ_HARNESSES:-nhs input audit http policy holidays ledger backup questionnaire pathway cookie form qresponse}
 
 # Largest input libFuzzer generates per harness. Committed seeds may be larger
 # (a few deliberately large documents); libFuzzer mutates their first max_len

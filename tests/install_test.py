@@ -174,6 +174,14 @@ def check_install(build, tmp):
         and os.path.isfile(at)
         and filecmp.cmp(at, os.path.join(ROOT, "pathways", "psfu-example.json"), False),
         "the example pathway is installed as an example, unchanged", d)
+    # The pages' assets: the build's directory, whole, in DATADIR/custos/assets.
+    assets, assets_at = there("assets")
+    ok = assets is not None and assets.endswith("/share/custos/assets")
+    for name in ("VERSION", "nhsuk.min.css", "nhsuk.min.js", "icons/icon-tick.svg",
+                 "logos/nhs-logo.png", "favicons/favicon.ico", "LICENSE"):
+        ok = ok and os.path.isfile(os.path.join(assets_at, name)) and filecmp.cmp(
+            os.path.join(assets_at, name), os.path.join(build, "assets", name), False)
+    tap(ok, "the assets are installed in share/custos/assets, as the build made them", assets)
     if not (binary and page and unit and os.path.isfile(page_at or "")):
         return
 

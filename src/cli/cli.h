@@ -34,6 +34,7 @@ typedef struct cli {
     const char *holidays_file; /* CUSTOS_BANK_HOLIDAYS, else custos.conf's bank_holidays_file,
                                 * else NULL for the built-in calendar */
     char holidays_file_buf[4096];
+    char public_url_conf[256]; /* custos.conf's public_url, or "" */
     const char *node;     /* --node, CUSTOS_NODE, else the host name (cli_open) */
     const char *purpose;  /* --purpose, default "administration" */
     bool purpose_given;   /* --purpose was on the command line */
@@ -79,6 +80,12 @@ int cli_exit_status(cu_status code);
 
 /* Reads <store>/custos.conf, if there is one (see docs/operations.md). */
 int cli_load_config(cli *c, cu_err *err);
+
+/* Sets the public URL links are made with (iface/link.h): opt (a command's
+ * --public-url), else CUSTOS_PUBLIC_URL, else custos.conf's public_url (read
+ * by cli_load_config, so call it after cli_open), else nothing is set. A
+ * bad URL is CU_EINVAL naming where it came from. */
+int cli_public_url(cli *c, const char *opt, cu_err *err);
 
 /* Opens the vault at c->store and sets the actor for command name `via`. */
 int cli_open(cli *c, const char *via, cu_err *err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "iface/link.h"
 #include "domain/consent.h"
 #include "domain/subject.h"
 #include "iface/notice.h"
@@ -31,6 +32,7 @@ static const char policy_help[] =
 
 typedef struct pol_opts {
     const char *controller, *format, *file, *method, *evidence, *receipt;
+    const char *public_url;
     int64_t version;
     bool lift;
 } pol_opts;
@@ -46,6 +48,7 @@ static int pol_opt(void *ctx, int opt, const char *arg)
     case 'e': o->evidence = arg; return 0;
     case 'r': o->receipt = arg; return 0;
     case 'l': o->lift = true; return 0;
+    case 'U': o->public_url = arg; return 0;
     case 'v': {
         char *end;
         long long n = strtoll(arg, &end, 10);
@@ -68,6 +71,7 @@ static const struct option pol_options[] = {
     {"receipt", required_argument, NULL, 'r'},
     {"version", required_argument, NULL, 'v'},
     {"lift", no_argument, NULL, 'l'},
+    {"public-url", required_argument, NULL, 'U'},
     {0, 0, 0, 0},
 };
 
@@ -418,7 +422,7 @@ static const char consent_help[] =
     "usage: custos consent give SUBJECT PURPOSE --method M [--evidence TEXT|-]\n"
     "       custos consent withdraw SUBJECT PURPOSE [--method M] [--evidence TEXT|-]\n"
     "       custos consent show SUBJECT [--receipt CONSENT_ID]\n"
-    "       custos consent link SUBJECT PURPOSE\n"
+    "       custos consent link SUBJECT PURPOSE [--public-url URL]\n"
     "\n"
     "Records a subject's consent to one consent-based purpose of the controller's\n"
     "policy, or its withdrawal; the full history is kept and the latest record\n"
@@ -427,7 +431,10 @@ static const char consent_help[] =
     "reference) is kept encrypted under the subject's key; - reads it from stdin.\n"
     "show lists the history, or prints the consent receipt (ISO/IEC TS 27560\n"
     "fields) of one record. link makes a single-use unsubscribe link that\n"
-    "withdraws the consent without signing in (POST /v1/unsubscribe/TOKEN).\n";
+    "withdraws the consent without signing in (POST /v1/unsubscribe/TOKEN), and\n"
+    "prints it as an absolute link made with --public-url (else CUSTOS_PUBLIC_URL,\n"
+    "else public_url in custos.conf, else http://localhost:8080); with --json,\n"
+    "{\"token\", \"path\", \"url\"}.\n";
 
 static int consent_change(cli *c, int argc, char **argv, bool given)
 {
@@ -562,17 +569,27 @@ static int consent_link(cli *c, int argc, char **argv)
         return rc;
     cu_err err = {0};
     char token[CU_TOKEN_STRLEN];
+    /* A bad --public-url is refused before a link is made. */
+    if (o.public_url && cli_public_url(c, o.public_url, &err))
+        return cli_usage("%s", err.msg);
     rc = cli_open(c, "consent link", &err);
+    if (!rc)
+        rc = cli_public_url(c, o.public_url, &err);
     if (!rc)
         rc = cu_unsubscribe_link(c->vault, &c->actor, args[0], args[1], token, &err);
     if (rc)
         return cli_fail(c, &err);
+    char path[96], url[CU_LINK_MAX];
+    snprintf(path, sizeof path, "/v1/unsubscribe/%s", token);
+    if (cu_public_link(url, sizeof url, path))
+        cu_strlcpy(url, path, sizeof url); /* cannot happen: the URL is bounded */
     if (c->json)
-        cli_print_json(json_pack("{s:s, s:s+}", "token", token, "path", "/v1/unsubscribe/",
-                                 token));
+        cli_print_json(json_pack("{s:s, s:s, s:s}", "token", token, "path", path, "url", url));
     else
-        printf("/v1/unsubscribe/%s\n", token);
+        printf("%s\n", url);
     cu_wipe(token, sizeof token);
+    cu_wipe(path, sizeof path);
+    cu_wipe(url, sizeof url);
     return EXIT_DONE;
 }
 

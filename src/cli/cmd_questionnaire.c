@@ -7,6 +7,7 @@
 #include "domain/qresponse.h"
 #include "domain/questionnaire.h"
 #include "domain/responses.h"
+#include "iface/link.h"
 #include "util/clock.h"
 #include "util/file.h"
 
@@ -22,6 +23,7 @@ static const char questionnaire_help[] =
     "       custos questionnaire list\n"
     "       custos questionnaire show URL [--version V]\n"
     "       custos questionnaire send SUBJECT URL [--version V] --purpose P [--days N]\n"
+    "                                 [--public-url URL]\n"
     "       custos questionnaire enter SUBJECT --answers FILE --purpose P\n"
     "       custos questionnaire responses SUBJECT\n"
     "       custos questionnaire outcome SUBJECT [--sessions N] [--ended]\n"
@@ -40,7 +42,9 @@ static const char questionnaire_help[] =
     "send makes a single-use link asking the subject to answer the questionnaire\n"
     "(the version added last unless --version) for purpose P, a purpose of the\n"
     "controller's policy that covers health data; it expires after N days (14;\n"
-    "at most 90). It prints the link's path /q/TOKEN: the token is shown once.\n"
+    "at most 90). It prints the link, the public URL (--public-url, else\n"
+    "CUSTOS_PUBLIC_URL, else public_url in custos.conf, else\n"
+    "http://localhost:8080) followed by /q/TOKEN: the token is shown once.\n"
     "enter stores answers given on the subject's behalf: FILE is a FHIR\n"
     "QuestionnaireResponse naming the questionnaire (url|version). Both score\n"
     "the answers with the stored questionnaire (never a total the answers\n"
@@ -63,6 +67,7 @@ typedef struct qn_opts {
     long sessions; /* -1: not given */
     bool ended;
     const char *since;
+    const char *public_url;
 } qn_opts;
 
 static int qn_opt(void *ctx, int opt, const char *arg)
@@ -92,6 +97,10 @@ static int qn_opt(void *ctx, int opt, const char *arg)
         o->since = arg;
         return 0;
     }
+    if (opt == 'U') {
+        o->public_url = arg;
+        return 0;
+    }
     if (opt == 'd') {
         char *end = NULL;
         long d = strtol(arg, &end, 10);
@@ -112,6 +121,7 @@ static const struct option qn_options[] = {
     {"sessions", required_argument, NULL, 's'},
     {"ended", no_argument, NULL, 'e'},
     {"since", required_argument, NULL, 'S'},
+    {"public-url", required_argument, NULL, 'U'},
     {0, 0, 0, 0},
 };
 
@@ -125,6 +135,8 @@ static int parse(cli *c, int argc, char **argv, qn_opts *o, int nargs, const cha
         return rc;
     if (strcmp(argv[0], "outcome") != 0 && (o->sessions >= 0 || o->ended || o->since))
         return cli_usage("--sessions, --ended and --since are for questionnaire outcome");
+    if (strcmp(argv[0], "send") != 0 && o->public_url)
+        return cli_usage("--public-url is for questionnaire send");
     if (argc - optind != nargs)
         return cli_usage("questionnaire %s needs %s", argv[0], what);
     for (int i = 0; i < nargs; i++)
@@ -251,24 +263,32 @@ static int qn_send(cli *c, int argc, char **argv)
     cu_err err = {0};
     char token[CU_TOKEN_STRLEN];
     cu_qlink_info info;
+    /* A bad --public-url is refused before a link is made. */
+    if (o.public_url && cli_public_url(c, o.public_url, &err))
+        return cli_usage("%s", err.msg);
     rc = cli_open(c, "questionnaire send", &err);
+    if (!rc)
+        rc = cli_public_url(c, o.public_url, &err);
     if (!rc)
         rc = cu_qlink_issue(c->vault, &c->actor, args[0], args[1], o.version, c->purpose,
                             o.days, token, &info, &err);
     if (rc)
         return cli_fail(c, &err);
-    char path[CU_TOKEN_STRLEN + 4], when[CU_TIME_STRLEN];
+    char path[CU_TOKEN_STRLEN + 4], when[CU_TIME_STRLEN], url[CU_LINK_MAX];
     snprintf(path, sizeof path, "/q/%s", token);
+    if (cu_public_link(url, sizeof url, path))
+        cu_strlcpy(url, path, sizeof url); /* cannot happen: the URL is bounded */
     cu_time_format(info.expires_at, when);
     if (c->json)
-        cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "path", path, "token", token,
-                                 "questionnaire", info.url, "version", info.version, "purpose",
-                                 info.purpose, "expires_at", when));
+        cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "path", path, "url", url,
+                                 "token", token, "questionnaire", info.url, "version",
+                                 info.version, "purpose", info.purpose, "expires_at", when));
     else
-        printf("%s\ntoken %s\nquestionnaire %s version %s, purpose %s, expires %s\n", path,
+        printf("%s\ntoken %s\nquestionnaire %s version %s, purpose %s, expires %s\n", url,
                token, info.url, info.version, info.purpose, when);
     cu_wipe(token, sizeof token);
     cu_wipe(path, sizeof path);
+    cu_wipe(url, sizeof url);
     return EXIT_DONE;
 }
 

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "domain/audit.h"
 #include "domain/staff.h"
+#include "http/assets.h"
 #include "http/log.h"
 #include "http/server.h"
 #include "util/file.h"
@@ -20,6 +21,7 @@ static const char serve_help[] =
     "                    [--trusted-proxy ADDRESS] [--head-timeout SECONDS]\n"
     "                    [--body-rate BYTES] [--max-incomplete N] [--per-ip-incomplete N]\n"
     "                    [--log-format json|text|journal] [--no-request-log]\n"
+    "                    [--public-url URL] [--assets DIR]\n"
     "\n"
     "Serves the HTTP API (docs/openapi.yaml) until SIGTERM or SIGINT, which stop\n"
     "accepting, finish the requests in flight and exit. Default listen address\n"
@@ -45,13 +47,25 @@ static const char serve_help[] =
     "string, a body or a token. --no-request-log leaves out the request lines.\n"
     "Several servers (nodes) may serve one store: give each its own --node NAME\n"
     "(docs/operations.md). Whichever node is first runs the daily session purge,\n"
-    "once for all of them.\n";
+    "once for all of them.\n"
+    "--public-url URL is the address people reach custos at (behind a reverse\n"
+    "proxy, the proxy's: https://care.example.org or https://example.org/custos);\n"
+    "every link custos gives a person is made absolute with it. http or https, no\n"
+    "query or fragment; a trailing slash is dropped. CUSTOS_PUBLIC_URL, or\n"
+    "public_url in the store's custos.conf, sets the same; default\n"
+    "http://localhost:PORT. --assets DIR is the directory of the pages' static\n"
+    "files (the NHS.UK frontend), served under /assets/VERSION/; default the\n"
+    "assets/ directory beside the binary when it has one (a build directory),\n"
+    "else the installed one. A DIR that is missing or of another version is an\n"
+    "error; a missing default is logged and the assets answer 404.\n";
 
 typedef struct serve_opts {
     cu_server_config cfg;
     cu_log_format log_format;
     bool log_format_set;
     bool no_request_log;
+    const char *public_url;
+    const char *assets;
     cu_err err;
 } serve_opts;
 
@@ -126,6 +140,12 @@ static int serve_opt(void *ctx, int opt, const char *arg)
     case 'Q':
         o->no_request_log = true;
         return 0;
+    case 'U':
+        o->public_url = arg;
+        return 0;
+    case 'A':
+        o->assets = arg;
+        return 0;
     case 'P':
         if (positive(arg, 65536, &n))
             return cli_usage("--per-ip-incomplete takes 1 to 65536");
@@ -151,6 +171,8 @@ int cmd_serve(cli *c, int argc, char **argv)
                                          {"per-ip-incomplete", required_argument, NULL, 'P'},
                                          {"log-format", required_argument, NULL, 'F'},
                                          {"no-request-log", no_argument, NULL, 'Q'},
+                                         {"public-url", required_argument, NULL, 'U'},
+                                         {"assets", required_argument, NULL, 'A'},
                                          {0, 0, 0, 0}};
     serve_opts o = {0};
     cu_server_config_default(&o.cfg);
@@ -164,14 +186,34 @@ int cmd_serve(cli *c, int argc, char **argv)
         cu_log_parse_format(env_format, &o.log_format, &o.err))
         return cli_usage("CUSTOS_LOG_FORMAT takes json, text or journal");
     cu_err err = {0};
+    /* The public URL first: a bad one is refused before the store opens. */
+    if (o.public_url && cli_public_url(c, o.public_url, &err))
+        return cli_usage("%s", err.msg);
+    cu_assets *assets = NULL;
+    char assets_dir[4096];
+    if (o.assets) {
+        if (cu_assets_load(o.assets, &assets, &err))
+            return cli_fail(c, &err);
+    }
     /* A store whose trail was emptied or cut at its start is not served
      * until the operator decides (custos audit restart), on the record. */
-    if (cli_open(c, "serve", &err) || cu_audit_check_start(c->vault, &err))
+    if (cli_open(c, "serve", &err) || cli_public_url(c, o.public_url, &err) ||
+        cu_audit_check_start(c->vault, &err)) {
+        cu_assets_free(assets);
         return cli_fail(c, &err);
+    }
     cu_log_open(o.log_format, !o.no_request_log);
+    if (!o.assets) {
+        cu_assets_default_dir(assets_dir, sizeof assets_dir);
+        cu_err aerr = {0};
+        if (cu_assets_load(assets_dir, &assets, &aerr))
+            cu_log_msg(CU_LOG_WARNING, "assets", "no assets for the pages: %s", aerr.msg);
+    }
     o.cfg.store_path = c->store;
+    o.cfg.assets = assets;
     rc = cu_serve(c->vault, &o.cfg, &err);
     cu_log_close();
+    cu_assets_free(assets);
     return rc ? cli_fail(c, &err) : EXIT_DONE;
 }
 

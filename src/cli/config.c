@@ -3,10 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "cli/cli.h"
+#include "iface/link.h"
 
 /* Lines are "key = value"; blank lines and lines starting with '#' are
- * ignored. Known keys: master_key_file, bank_holidays_file. Anything else is an error, so a typo
+ * ignored. Known keys: master_key_file, bank_holidays_file, public_url. Anything else is an error, so a typo
  * never silently falls back to a default key. */
 int cli_load_config(cli *c, cu_err *err)
 {
@@ -59,6 +62,9 @@ int cli_load_config(cli *c, cu_err *err)
                 cu_strlcpy(c->holidays_file_buf, v, sizeof c->holidays_file_buf);
                 c->holidays_file = c->holidays_file_buf;
             }
+        } else if (strcmp(p, "public_url") == 0 && *v) {
+            if (cu_strlcpy(c->public_url_conf, v, sizeof c->public_url_conf))
+                rc = cu_err_set(err, CU_EINVAL, "%s:%d: public_url is too long", path, lineno);
         } else {
             rc = cu_err_set(err, CU_EINVAL, "%s:%d: unknown setting %s", path, lineno,
                             *v ? p : "(empty value)");
@@ -66,4 +72,24 @@ int cli_load_config(cli *c, cu_err *err)
     }
     fclose(f);
     return rc;
+}
+
+int cli_public_url(cli *c, const char *opt, cu_err *err)
+{
+    const char *env = getenv("CUSTOS_PUBLIC_URL");
+    const char *url = opt, *from = "--public-url";
+    if (!url && env && *env) {
+        url = env;
+        from = "CUSTOS_PUBLIC_URL";
+    }
+    if (!url && c->public_url_conf[0]) {
+        url = c->public_url_conf;
+        from = "custos.conf public_url";
+    }
+    if (!url)
+        return CU_OK;
+    cu_err e = {0};
+    if (cu_public_url_set(url, &e))
+        return cu_err_set(err, CU_EINVAL, "%s: %s", from, e.msg);
+    return CU_OK;
 }

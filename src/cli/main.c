@@ -100,6 +100,9 @@
     "  CUSTOS_LOG_FORMAT       serve's log: json, text or journal (--log-format wins)\n"   \
     "  CUSTOS_JOURNAL_SOCKET   the journal's socket for --log-format journal (default\n"   \
     "                          /run/systemd/journal/socket)\n"                           \
+    "  CUSTOS_PUBLIC_URL       the address links given to people start with (serve and\n" \
+    "                          consent link; --public-url wins, then this, then\n"       \
+    "                          custos.conf's public_url)\n"                             \
     USAGE_TEST_CLOCK                                                                        \
     USAGE_FAULT_INJECTION
 #define USAGE_EXIT_STATUS                                                                  \

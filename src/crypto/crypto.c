@@ -371,3 +371,33 @@ void cu_stream_wipe(cu_stream *s)
 {
     sodium_memzero(s->state, sizeof s->state);
 }
+
+_Static_assert(crypto_auth_hmacsha256_KEYBYTES == CU_KEY_BYTES, "HMAC key size");
+_Static_assert(crypto_auth_hmacsha256_BYTES == CU_HMAC_BYTES, "HMAC size");
+
+void cu_hmac_sha256(const cu_key *k, const void *m, size_t n, unsigned char out[CU_HMAC_BYTES])
+{
+    crypto_auth_hmacsha256(out, m, n, k->k);
+}
+
+int cu_base64(const void *p, size_t n, bool url, char *out, size_t cap)
+{
+    int variant = url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL;
+    if (cap < sodium_base64_ENCODED_LEN(n, variant))
+        return CU_EINVAL;
+    sodium_bin2base64(out, cap, p, n, variant);
+    return CU_OK;
+}
+
+bool cu_unbase64url(const char *s, size_t len, void *out, size_t n)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(out, n, s, len, NULL, &got, &end,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+        got != n || end != s + len) {
+        cu_wipe(out, n);
+        return false;
+    }
+    return true;
+}

@@ -144,6 +144,19 @@ CU_MUST_USE int cu_stream_pull(cu_stream *s, const void *c, size_t n, const void
                                size_t adlen, unsigned char *out, bool *final);
 void cu_stream_wipe(cu_stream *s);
 
+/* HMAC-SHA-256 of n bytes at m under k. */
+#define CU_HMAC_BYTES 32
+void cu_hmac_sha256(const cu_key *k, const void *m, size_t n, unsigned char out[CU_HMAC_BYTES]);
+
+/* Base64 of n bytes into out (cap bytes, NUL-terminated): standard alphabet
+ * with padding when url is false, URL-safe without padding when true.
+ * CU_EINVAL when out is too small. */
+#define CU_BASE64_LEN(n) (((n) + 2) / 3 * 4 + 1)
+CU_MUST_USE int cu_base64(const void *p, size_t n, bool url, char *out, size_t cap);
+/* Decodes URL-safe base64 without padding into exactly n bytes; false on any
+ * other input (another length, a byte outside the alphabet, padding). */
+CU_MUST_USE bool cu_unbase64url(const char *s, size_t len, void *out, size_t n);
+
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cu_hex(const void *p, size_t n, char *out);
 /* Decodes exactly n bytes of hex; false on any other input. */

@@ -29,6 +29,14 @@ bool cu_vault_sealed(const cu_vault *v)
     return v->integrity_key != NULL;
 }
 
+int cu_vault_csrf_key(const cu_vault *v, cu_key *out, cu_err *err)
+{
+    if (!v->integrity_key)
+        return cu_err_set(err, CU_EKEY, "the store has no integrity key (custos verify --seal)");
+    cu_key_derive(v->integrity_key, 1, "custcsrf", out);
+    return CU_OK;
+}
+
 void cu_row_mac_begin(cu_vault *v, cu_mac *m, const char *table)
 {
     assert(v->integrity_key);

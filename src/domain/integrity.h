@@ -33,6 +33,12 @@
 /* Whether the store has an integrity key (every row authenticated). */
 bool cu_vault_sealed(const cu_vault *v);
 
+/* The key of the pages' CSRF tokens (http/websec.h): a subkey of the
+ * integrity key, so it survives a master key rotation and a restart, and no
+ * one without the master key can make a token. CU_EKEY when the store has no
+ * integrity key. The caller wipes out (cu_key_wipe). */
+CU_MUST_USE int cu_vault_csrf_key(const cu_vault *v, cu_key *out, cu_err *err);
+
 /* Starts the code of one row of table under the integrity key; the caller
  * adds every column that matters, in a fixed order, then calls cu_mac_final
  * or cu_mac_check. The vault must be sealed (asserted). */

@@ -57,6 +57,7 @@ void cu_http_resp_release(cu_http_resp *resp)
         free(resp->view);
         resp->view = NULL;
     }
+    cu_wipe(resp->set_cookie, sizeof resp->set_cookie); /* it carries a session token */
 }
 
 void cu_http_resp_render(cu_http_resp *resp)

@@ -27,6 +27,7 @@
 #include "http/body.h"
 #include "http/problem.h"
 #include "http/router.h"
+#include "http/websec.h"
 #include "util/buf.h"
 
 typedef struct cu_http_req {
@@ -45,6 +46,7 @@ typedef struct cu_http_req {
     const char *q_cursor; /* item listing: where the page starts */
     const char *q_state;  /* task listing: open|acknowledged|done */
     const char *client; /* source address: throttling, the sign-in's audit event */
+    const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
 } cu_http_req;
 
 typedef struct cu_http_resp {
@@ -59,6 +61,9 @@ typedef struct cu_http_resp {
     char allow[64];
     int retry_after; /* seconds; 0 = none */
     bool bearer_challenge;
+    /* a Set-Cookie value made by cu_cookie_set or cu_cookie_clear
+     * (http/websec.h), or "" for none */
+    char set_cookie[CU_SET_COOKIE_MAX];
     /* who made the request, for the request log: staff user id (or API
      * token id) and roles; "" when unauthenticated */
     char actor_id[40];

@@ -8,9 +8,11 @@
 
 #include "domain/consent.h"
 #include "http/api_impl.h"
+#include "http/assets.h"
 #include "domain/erasure.h"
 #include "iface/certificate.h"
 #include "iface/html.h"
+#include "iface/link.h"
 #include "iface/notice.h"
 #include "iface/receipt.h"
 #include "iface/render.h"
@@ -174,8 +176,11 @@ static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         cu_err_clear(&err);
         rc = cu_err_set(&err, CU_ENOTFOUND, "no controller with that id has a privacy notice");
     }
+    char assets[CU_ASSETS_REL_MAX];
     if (!rc)
-        rc = cu_notice_render(p, fmt[0] == 'h' ? CU_NOTICE_HTML : CU_NOTICE_MD, &out, &err);
+        rc = cu_notice_render_page(p, fmt[0] == 'h' ? CU_NOTICE_HTML : CU_NOTICE_MD,
+                                   cu_assets_relative(req->path, assets, sizeof assets), &out,
+                                   &err);
     cu_policy_free(p);
     if (rc)
         cu_api_fail(resp, &err);
@@ -261,21 +266,27 @@ static void unsubscribe_link(cu_api *api, const cu_http_req *req, const cu_actor
         cu_api_fail(resp, &err);
         return;
     }
-    char path[96];
+    char path[96], url[CU_LINK_MAX];
     snprintf(path, sizeof path, "/v1/unsubscribe/%s", token);
-    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s}", "purpose", b.purpose, "token", token,
-                                   "path", path));
+    if (cu_public_link(url, sizeof url, path))
+        cu_strlcpy(url, path, sizeof url); /* cannot happen: the URL is bounded */
+    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "purpose", b.purpose, "token", token,
+                                   "path", path, "url", url));
     cu_wipe(token, sizeof token);
+    cu_wipe(path, sizeof path);
+    cu_wipe(url, sizeof url);
 }
 
 /* A page of the shared shell (iface/html.h): a heading, a paragraph and
  * maybe the button. */
-static void page(cu_http_resp *resp, int status, const char *title, const char *para,
-                 const char *form_action)
+static void page(const cu_http_req *req, cu_http_resp *resp, int status, const char *title,
+                 const char *para, const char *form_action)
 {
+    char assets[CU_ASSETS_REL_MAX];
     cu_buf out;
     cu_buf_init(&out, 0);
-    if (cu_page_message(&out, NULL, title, para, form_action, "Unsubscribe"))
+    if (cu_page_message(&out, cu_assets_relative(req->path, assets, sizeof assets), title, para,
+                        form_action, "Unsubscribe"))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
         cu_api_raw(resp, status, &out, "text/html; charset=utf-8");
@@ -297,7 +308,7 @@ static void unsubscribe(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
                             &err)) {
         cu_api_fail(resp, &err);
     } else if (used) {
-        page(resp, 200, "You have unsubscribed",
+        page(req, resp, 200, "You have unsubscribed",
              "This link was used already: your consent was withdrawn then.", NULL);
     } else if (!use) {
         char para[1200];
@@ -305,12 +316,15 @@ static void unsubscribe(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
                  "Press the button to withdraw your consent to: %s (%s). You will not need "
                  "to sign in, and withdrawing does not affect anything done before.",
                  cu_buf_str(&purpose), cu_buf_str(&controller));
-        page(resp, 200, "Unsubscribe", para, req->path);
+        /* The token alone: a relative reference to this very page, so the
+         * form posts back to it wherever a proxy serves custos (a path of
+         * its own under --public-url included). */
+        page(req, resp, 200, "Unsubscribe", para, t);
     } else if (cu_unsubscribe_use(cu_api_vault(api), t, strlen(t),
                                   "http POST /v1/unsubscribe/{token}", &err)) {
         cu_api_fail(resp, &err);
     } else {
-        page(resp, 200, "You have unsubscribed",
+        page(req, resp, 200, "You have unsubscribed",
              "Your consent is withdrawn. We will not use your details for this purpose again "
              "unless you give your consent again.",
              NULL);

@@ -13,6 +13,7 @@
 #include "domain/responses.h"
 #include "http/api_impl.h"
 #include "http/problem.h"
+#include "iface/link.h"
 #include "iface/receipt.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
@@ -92,14 +93,17 @@ static void link_create(cu_api *api, const cu_http_req *req, const cu_actor *act
         cu_api_fail(resp, &err);
         return;
     }
-    char path[CU_TOKEN_STRLEN + 4], when[CU_TIME_STRLEN];
+    char path[CU_TOKEN_STRLEN + 4], when[CU_TIME_STRLEN], url[CU_LINK_MAX];
     snprintf(path, sizeof path, "/q/%s", token);
+    if (cu_public_link(url, sizeof url, path))
+        cu_strlcpy(url, path, sizeof url); /* cannot happen: the URL is bounded */
     cu_time_format(info.expires_at, when);
-    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "path", path, "token",
-                                   token, "questionnaire", info.url, "version", info.version,
-                                   "purpose", info.purpose, "expires_at", when));
+    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "path", path, "url",
+                                   url, "token", token, "questionnaire", info.url, "version",
+                                   info.version, "purpose", info.purpose, "expires_at", when));
     cu_wipe(token, sizeof token);
     cu_wipe(path, sizeof path);
+    cu_wipe(url, sizeof url);
 }
 
 static void result_flags(json_t *arr, const cu_response_result *r)

@@ -15,6 +15,7 @@
 #include "crypto/crypto.h"
 #include "domain/responses.h"
 #include "http/api_impl.h"
+#include "http/assets.h"
 #include "http/form.h"
 #include "iface/html.h"
 #include "iface/qform.h"
@@ -28,16 +29,18 @@ static void html(cu_http_resp *resp, int status, cu_buf *page)
 
 /* A page for a link that cannot be used now: used, expired, unknown, or a
  * subject whose record may not be processed for this purpose. */
-static void gone(cu_http_resp *resp, int status, const char *kind)
+static void gone(const cu_http_req *req, cu_http_resp *resp, int status, const char *kind)
 {
+    char assets[CU_ASSETS_REL_MAX];
+    cu_assets_relative(req->path, assets, sizeof assets);
     cu_buf page;
     cu_buf_init(&page, 0);
     int rc = strcmp(kind, "blocked") == 0
-                 ? cu_page_message(&page, NULL, "This questionnaire cannot be answered now",
+                 ? cu_page_message(&page, assets, "This questionnaire cannot be answered now",
                                    "Contact your care team if you want to tell them how you "
                                    "are. They can explain why this link cannot be used.",
                                    NULL, NULL)
-                 : cu_qform_gone_page(NULL, kind, &page);
+                 : cu_qform_gone_page(assets, kind, &page);
     if (rc)
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
@@ -46,18 +49,19 @@ static void gone(cu_http_resp *resp, int status, const char *kind)
 }
 
 /* The page for a link's state, when peek or submit refused it. */
-static void refused(cu_http_resp *resp, const cu_qlink_info *info, const cu_err *err)
+static void refused(const cu_http_req *req, cu_http_resp *resp, const cu_qlink_info *info,
+                    const cu_err *err)
 {
     switch (err->code) {
-    case CU_ENOTFOUND: gone(resp, 404, "unknown"); break;
-    case CU_ECONFLICT: gone(resp, 410, "used"); break;
+    case CU_ENOTFOUND: gone(req, resp, 404, "unknown"); break;
+    case CU_ECONFLICT: gone(req, resp, 410, "used"); break;
     case CU_EDENIED:
         if (info->state == CU_QLINK_EXPIRED)
-            gone(resp, 410, "expired");
+            gone(req, resp, 410, "expired");
         else
-            gone(resp, 403, "blocked");
+            gone(req, resp, 403, "blocked");
         break;
-    case CU_EERASED: gone(resp, 410, "blocked"); break;
+    case CU_EERASED: gone(req, resp, 410, "blocked"); break;
     default: cu_api_fail(resp, err); break;
     }
 }
@@ -85,10 +89,12 @@ static void show(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     cu_questionnaire *q = NULL;
     cu_err err = {0};
     if (cu_qlink_peek(cu_api_vault(api), t, strlen(t), &info, &q, &err)) {
-        refused(resp, &info, &err);
+        refused(req, resp, &info, &err);
         return;
     }
-    cu_qform f = {.q = q, .action = req->path};
+    char assets[CU_ASSETS_REL_MAX];
+    cu_qform f = {.q = q, .action = req->route.token,
+                  .assets = cu_assets_relative(req->path, assets, sizeof assets)};
     form_page(resp, 200, &f);
     cu_questionnaire_free(q);
 }
@@ -106,7 +112,7 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     cu_questionnaire *q = NULL;
     cu_err err = {0};
     if (cu_qlink_peek(cu_api_vault(api), t, strlen(t), &info, &q, &err)) {
-        refused(resp, &info, &err);
+        refused(req, resp, &info, &err);
         return;
     }
     cu_form form;
@@ -123,8 +129,10 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         return;
     }
     cu_qform_read(q, form_value, &form, a);
-    cu_qform f = {.q = q, .action = req->path, .errors = a->errors, .nerrors = a->nerrors,
-                  .get = form_value, .ctx = &form};
+    char assets[CU_ASSETS_REL_MAX];
+    cu_qform f = {.q = q, .action = req->route.token,
+                  .assets = cu_assets_relative(req->path, assets, sizeof assets),
+                  .errors = a->errors, .nerrors = a->nerrors, .get = form_value, .ctx = &form};
     if (a->nerrors) {
         form_page(resp, 400, &f);
     } else {
@@ -138,7 +146,7 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
                 f.nerrors = 1;
                 form_page(resp, 400, &f);
             } else {
-                refused(resp, &info, &err);
+                refused(req, resp, &info, &err);
             }
         } else {
             bool urgent = false;
@@ -146,7 +154,7 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
                 urgent = urgent || strcmp(r.flags[i].level, "urgent") == 0;
             cu_buf page;
             cu_buf_init(&page, 0);
-            if (cu_qform_done_page(NULL, urgent, &page))
+            if (cu_qform_done_page(f.assets, urgent, &page))
                 cu_api_problem(resp, CU_P_INTERNAL, NULL);
             else
                 html(resp, 200, &page);

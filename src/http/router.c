@@ -76,6 +76,9 @@ static const cu_route_def routes[] = {
     {CU_R_PATHWAY_ENROL, "POST", "/v1/subjects/{id}/pathways", "pathway.enrol", true},
     {CU_R_PATHWAY_DISCHARGE, "POST", "/v1/subjects/{id}/pathways/{pathway}/discharge",
      "pathway.discharge", true},
+    /* The pages' static files: no sign-in, nothing personal (cu_route matches
+     * it by its prefix: {asset} may have several segments). */
+    {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -192,6 +195,20 @@ void cu_route(const char *method, const char *path, cu_route_match *m)
         p += n;
         if (*p == '/')
             p++;
+    }
+    if (nseg >= 3 && lens[0] == 6 && memcmp(segs[0], "assets", 6) == 0) {
+        size_t rest = len - 8; /* after "/assets/" */
+        if (rest >= sizeof m->asset)
+            return;
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+            m->method_mismatch = true;
+            memcpy(m->allow, "GET, HEAD", 10);
+            return;
+        }
+        m->id = CU_R_ASSET;
+        memcpy(m->asset, path + 8, rest);
+        m->asset[rest] = '\0';
+        return;
     }
     size_t used = 0;
     for (size_t i = 0; i < NROUTES; i++) {

@@ -11,6 +11,9 @@
  * token (cuq_...); {pathway} a pathway id. A path that matches a template
  * under another method is
  * CU_ROUTE_METHOD (405, with the allowed methods).
+ *
+ * /assets/{version}/{asset}: {asset} is one or more segments (the same
+ * rules), at most 159 bytes with the version; GET and HEAD match it.
  */
 #ifndef CUSTOS_HTTP_ROUTER_H
 #define CUSTOS_HTTP_ROUTER_H
@@ -79,6 +82,7 @@ typedef enum cu_route_id {
     CU_R_TASK_DONE,        /* POST /v1/tasks/{id}/done */
     CU_R_PATHWAY_ENROL,    /* POST /v1/subjects/{id}/pathways */
     CU_R_PATHWAY_DISCHARGE, /* POST /v1/subjects/{id}/pathways/{pathway}/discharge */
+    CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;
 
@@ -99,6 +103,7 @@ typedef struct cu_route_match {
     char purpose[72];     /* {purpose} */
     char token[64];       /* {token}, {qtoken} */
     char pathway[72];     /* {pathway} */
+    char asset[160];      /* CU_R_ASSET: the path below /assets/ ("9.6.4/icons/x.svg") */
 } cu_route_match;
 
 /* Matches method and path (no query string). */

@@ -23,10 +23,13 @@
 #include "domain/erasure.h"
 #include "domain/vault_impl.h"
 #include "domain/requests.h"
+#include "http/assets.h"
 #include "http/conn.h"
 #include "http/framing.h"
 #include "http/log.h"
 #include "http/metrics.h"
+#include "http/websec.h"
+#include "iface/link.h"
 #include "util/buf.h"
 #include "util/clock.h"
 
@@ -911,6 +914,27 @@ static enum MHD_Result send_resp(req_ctx *r)
             text = json_dumps(resp->json, JSON_COMPACT);
         }
     }
+    /* An HTML document gets a policy of its own: a fresh nonce, which its
+     * own <style> elements carry (websec.h). */
+    char csp[CU_CSP_MAX] = "";
+    if (text && !resp->problem && resp->content_type &&
+        strncmp(resp->content_type, "text/html", 9) == 0) {
+        char nonce[CU_CSP_NONCE_LEN];
+        cu_csp_nonce(nonce);
+        cu_buf doc = {.data = (unsigned char *)text,
+                      .len = strlen(text),
+                      .cap_alloc = strlen(text) + 1,
+                      .limit = CU_BUF_DEFAULT_LIMIT * 4};
+        int marked = cu_html_style_nonce(&doc, nonce);
+        if (marked < 0 || cu_csp_header(nonce, marked > 0, csp, sizeof csp)) {
+            cu_buf_release(&doc);
+            cu_api_problem(resp, CU_P_INTERNAL, NULL);
+            text = json_dumps(resp->json, JSON_COMPACT);
+            csp[0] = '\0';
+        } else {
+            text = (char *)doc.data;
+        }
+    }
     r->bytes_out = text ? strlen(text) : 0;
     if (text)
         mr = MHD_create_response_from_buffer_with_free_callback(strlen(text), text, free_wiped);
@@ -925,15 +949,17 @@ static enum MHD_Result send_resp(req_ctx *r)
                                 resp->problem        ? "application/problem+json"
                                 : resp->content_type ? resp->content_type
                                                      : "application/json");
-    if (text && resp->content_type && strncmp(resp->content_type, "text/html", 9) == 0)
-        MHD_add_response_header(mr, "Content-Security-Policy",
-                                "default-src 'none'; style-src 'unsafe-inline'; "
-                                "form-action 'self'; frame-ancestors 'none'");
+    if (csp[0]) {
+        MHD_add_response_header(mr, "Content-Security-Policy", csp);
+        MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    }
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(mr, "X-Request-Id", r->rid);
     MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
     if (resp->location[0])
         MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, resp->location);
+    if (resp->set_cookie[0])
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
     if (resp->allow[0])
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->retry_after > 0) {
@@ -955,6 +981,38 @@ static enum MHD_Result respond_problem(req_ctx *r, cu_problem p, const char *det
     cu_api_problem(&r->resp, p, detail);
     r->state = ST_DONE;
     return send_resp(r);
+}
+
+/* A static file of the pages (assets.h), from memory, on the HTTP thread:
+ * no sign-in, no store. */
+static enum MHD_Result send_asset(req_ctx *r)
+{
+    const cu_asset *a = cu_assets_find(r->srv->cfg.assets, r->req.route.asset);
+    if (!a)
+        return respond_problem(r, CU_P_NOT_FOUND, NULL);
+    if (!conn_busy(&r->srv->g, r->crec))
+        return MHD_NO; /* answered 408 already */
+    r->state = ST_DONE;
+    r->resp.status = 200;
+    r->bytes_out = a->len;
+    struct MHD_Response *mr =
+        MHD_create_response_from_buffer(a->len, a->data, MHD_RESPMEM_PERSISTENT);
+    if (!mr)
+        return MHD_NO;
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, a->content_type);
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, CU_ASSET_CACHE_CONTROL);
+    MHD_add_response_header(mr, "X-Request-Id", r->rid);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    /* An SVG opened on its own is a document: it may run nothing. */
+    MHD_add_response_header(mr, "Content-Security-Policy",
+                            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                            "sandbox");
+    MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+    if (atomic_load(&r->srv->draining) || r->close)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(r->conn, MHD_HTTP_OK, mr);
+    MHD_destroy_response(mr);
+    return ret;
 }
 
 static enum MHD_Result too_large(req_ctx *r)
@@ -1061,6 +1119,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->path = url;
     q->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     q->purpose = header(c, "Custos-Purpose");
+    q->cookie = header(c, MHD_HTTP_HEADER_COOKIE);
     q->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
     q->body = r->body.data;
     q->body_len = r->body.len;
@@ -1243,6 +1302,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             snprintf(msg, sizeof msg, "unknown query parameter \"%s\"", qc.name);
             return respond_problem(r, CU_P_INVALID, msg);
         }
+        if (r->req.route.id == CU_R_ASSET)
+            return send_asset(r);
         if (r->req.route.id == CU_R_HEALTHZ && !health_probe_due(srv)) {
             health_answer(srv, &r->resp);
             r->state = ST_DONE;
@@ -1347,6 +1408,21 @@ int cu_serve(cu_vault *v, const cu_server_config *cfg, cu_err *err)
     }
     int lfd = -1;
     rc = listen_socket(cfg, &lfd, err);
+    if (!rc && !cu_public_url_is_set()) {
+        /* The links custos gives people: http://localhost:PORT unless
+         * --public-url says otherwise. */
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        unsigned port = cfg->port;
+        if (getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0)
+            port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                  : ((struct sockaddr_in *)&ss)->sin_port);
+        char url[64];
+        snprintf(url, sizeof url, "http://localhost:%u", port);
+        cu_err ignored = {0};
+        if (cu_public_url_set(url, &ignored))
+            cu_log_msg(CU_LOG_ERROR, "error", "cannot set the public URL: %s", ignored.msg);
+    }
     srv.daemon = rc ? NULL : MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
             MHD_USE_TURBO,

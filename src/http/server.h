@@ -26,6 +26,7 @@
 
 #include "domain/vault.h"
 #include "http/api.h"
+#include "http/assets.h"
 
 typedef struct cu_server_config {
     char host[256];             /* an IPv4 or IPv6 literal or a host name, default 127.0.0.1 */
@@ -44,6 +45,9 @@ typedef struct cu_server_config {
      * requests from it are throttled by the address it names last. "" none. */
     char trusted_proxy[64];
     const char *store_path; /* named in the start line; NULL none */
+    /* The pages' static files, served under cu_assets_prefix() (assets.h);
+     * NULL: every asset is 404. Owned by the caller. */
+    const struct cu_assets *assets;
     cu_api_config api;
 } cu_server_config;
 
@@ -70,6 +74,13 @@ CU_MUST_USE int cu_server_parse_proxy(cu_server_config *cfg, const char *s, cu_e
  * first): a start line, one line per request, error lines, a stop line.
  * Each request gets an id (a safe X-Request-Id it came with, or a new one),
  * echoed in the X-Request-Id response header.
+ *
+ * Links given to people are made absolute with the public URL (iface/link.h):
+ * when none was set, it becomes http://localhost:PORT once the port is bound.
+ * Every text/html response carries a Content-Security-Policy with a nonce
+ * of its own, Referrer-Policy: no-referrer and X-Content-Type-Options:
+ * nosniff (http/websec.h); /assets/<version>/... is answered from memory
+ * on the HTTP thread (http/assets.h).
  *
  * /healthz answers 200 while the store can write: the vault thread remembers
  * whether its last commit that wrote failed; while it did, /healthz probes

@@ -204,12 +204,13 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "request.get", "request.transition", "erasure.plan", "erasure.execute",
                 "sar.get", "sar.post", "portability.get", "disclosure.create",
                 "disclosure.list", "task.list", "task.due", "task.ack", "task.done",
-                "pathway.enrol", "pathway.discharge"}
+                "pathway.enrol", "pathway.discharge", "asset.get"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
 # which change what later requests may do; tests/e2e/cases_http_requests.py the
-# rights requests; tests/e2e/cases_erasure.py erasure (dpo only) over HTTP.
+# rights requests; tests/e2e/cases_erasure.py erasure (dpo only) over HTTP;
+# tests/e2e/cases_web.py the pages' assets (public, nothing personal).
 ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
              ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
@@ -228,7 +229,8 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # the care list and concealment in tests/e2e/cases_pathways.py
              ("GET", "/v1/tasks"), ("GET", "/v1/tasks/due"), ("POST", "/v1/tasks/{id}/ack"),
              ("POST", "/v1/tasks/{id}/done"), ("POST", "/v1/subjects/{id}/pathways"),
-             ("POST", "/v1/subjects/{id}/pathways/{pathway}/discharge")}
+             ("POST", "/v1/subjects/{id}/pathways/{pathway}/discharge"),
+             ("GET", "/assets/{version}/{asset}")}
 
 
 def router_table():

@@ -34,7 +34,7 @@ def t_pages_axe(ctx):
     sid = add_subject(cx, st, "hostile", HOSTILE, "web_user", "service_contract")
     cx.ok("--purpose", "service_contract", "consent", "give", sid, "newsletters", "--method",
           "web_form")
-    path = cx.ok("consent", "link", sid, "newsletters").out.strip()
+    path = cx.okj("consent", "link", sid, "newsletters")["path"]
     d = ctx.tmp.make()
     # the check itself finds a field without a label
     found = axe(cx.binary, d, "broken.html", "<!DOCTYPE html><html lang=\"en\"><head><title>"

@@ -160,7 +160,8 @@ def t_consent_flow(ctx):
     # evidence is sealed: not in the database file in plaintext
     check(b"signup form 7" not in db_bytes(cx.db), "consent evidence stored in plaintext")
     link = cx.ok("consent", "link", sid, "newsletters").out.strip()
-    check(link.startswith("/v1/unsubscribe/cuu_"), "unsubscribe link", link)
+    check(link.startswith("http://localhost:8080/v1/unsubscribe/cuu_"),
+          "unsubscribe link (absolute, the default public URL)", link)
     cx.ok("consent", "withdraw", sid, "newsletters", "--method", "email")
     refused_with(cx, "no-consent", "--purpose", "newsletters", "subject", "show", sid)
     eq(listed(cx, ctl, "newsletters"), [], "newsletter list after withdrawal")

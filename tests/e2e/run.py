@@ -70,6 +70,7 @@ import cases_pages  # noqa: E402
 import cases_responses  # noqa: E402
 import cases_qform  # noqa: E402
 import cases_pathways  # noqa: E402
+import cases_web  # noqa: E402
 
 
 def main():
@@ -118,7 +119,8 @@ def main():
                 cases_pages,
                 cases_responses,
                 cases_qform,
-                cases_pathways):
+                cases_pathways,
+                cases_web):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -144,6 +144,19 @@ static void test_route_table(void **state)
                 memcpy(path + o, "psfu-example", 12);
                 o += 12;
                 p += 9;
+            } else if (strncmp(p, "{version}", 9) == 0) {
+                memcpy(path + o, "9.6.4", 5);
+                o += 5;
+                p += 9;
+            } else if (strncmp(p, "{asset}", 7) == 0) {
+                memcpy(path + o, "icons/x.svg", 11);
+                o += 11;
+                p += 7;
+            } else if (strncmp(p, "{qtoken}", 8) == 0) {
+                static const char tok[] = "cuq_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+                memcpy(path + o, tok, sizeof tok - 1);
+                o += sizeof tok - 1;
+                p += 8;
             } else if (strncmp(p, "{token}", 7) == 0) {
                 static const char tok[] = "cuu_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
                 memcpy(path + o, tok, sizeof tok - 1);
