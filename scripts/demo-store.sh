@@ -92,4 +92,13 @@ echo "$pw" | "$custos" user add --controller "$ctl" --username dpo --roles dpo \
 "$custos" care add --user clinician --subject "$ada" >/dev/null
 "$custos" care add --user clinician --subject "$bram" >/dev/null
 
+# The shipped questionnaires and the example follow-up pathway; Ada is on it,
+# her treatment having ended 30 days ago, so her first questionnaire is due.
+for q in phq-9 gad-7 psfu-example; do
+  "$custos" questionnaire add "$root/questionnaires/$q.json" >/dev/null
+done
+"$custos" pathway add "$root/pathways/psfu-example.json" >/dev/null
+"$custos" --purpose questionnaires pathway enrol "$ada" psfu-example \
+  --start "$(date -u -d '30 days ago' +%Y-%m-%d)" >/dev/null
+
 echo "demo store created in $store (synthetic data; NHS numbers from the 999 test range)"

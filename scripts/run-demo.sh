@@ -17,6 +17,9 @@ ctl=$("$custos" controller list | head -n 1 | cut -d' ' -f1)
 # account's secret is shown once, to its owner, by custos user add).
 dpo_secret=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' "$store/demo-dpo-totp.txt" | head -n 1)
 url="http://$listen"
+# A PHQ-9 for Ada to answer in a browser: single use, no sign-in.
+qlink=$("$custos" --purpose questionnaires questionnaire send "$subject" \
+  urn:custos:questionnaire:phq-9 --public-url "$url" | head -n 1)
 cat <<TXT
 
 The HTTP API (docs/api.md, docs/openapi.yaml) is starting on $url
@@ -39,6 +42,13 @@ make a current code with: oathtool --totp -b $dpo_secret
   curl -s "$url/v1/audit?subject=$subject&limit=5" -H "Authorization: Bearer \$DPO"
 
 The privacy notice generated from the policy (no sign-in): $url/v1/controllers/$ctl/notice
+
+A PHQ-9 sent to Ada Testpatient, to answer in a browser (no sign-in; the link
+works once; answering item 9 above "Not at all" raises an urgent task):
+  $qlink
+then, as the operator:
+  build/custos --store $store tasks list --controller $ctl
+  build/custos --store $store --purpose questionnaires questionnaire responses $subject
 
 Ctrl-C (or SIGTERM) finishes requests in flight and stops the server.
 TXT
