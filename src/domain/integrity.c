@@ -21,6 +21,7 @@ static const cu_row_family *const families[] = {
     &cu_questionnaire_rows,
     &cu_qlink_rows,
     &cu_pathway_rows,
+    &cu_task_rows,
     NULL, /* end */
 };
 

@@ -4,6 +4,7 @@
 #include "domain/tasks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/integrity.h"
@@ -412,3 +413,89 @@ int cu_task_done(cu_vault *v, const cu_actor *a, const char *task_id, cu_task_re
 {
     return task_move(v, a, task_id, true, out, err);
 }
+
+/* ---- custos verify (integrity.h) ---- */
+
+typedef struct tk_walk {
+    cu_vault *v;
+    bool seal;
+    cu_row_report_cb report;
+    void *rctx;
+    cu_err *err;
+    int64_t rows;
+    char (*ids)[CU_ID_STRLEN]; /* sealing: the tasks to sign again */
+    size_t n, cap;
+} tk_walk;
+
+static int tk_row(void *ctx, const cu_task_rec *r)
+{
+    tk_walk *w = ctx;
+    w->rows++;
+    if (w->seal) {
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? 2 * w->cap : 64;
+            char (*p)[CU_ID_STRLEN] = realloc(w->ids, cap * sizeof *p);
+            if (!p)
+                return cu_err_set(w->err, CU_ENOMEM, "out of memory sealing the tasks");
+            w->ids = p;
+            w->cap = cap;
+        }
+        cu_strlcpy(w->ids[w->n++], r->id, CU_ID_STRLEN);
+        return CU_OK;
+    }
+    cu_mac m;
+    task_mac(w->v, r, &m);
+    if (cu_mac_check(&m, r->mac, r->mac_len))
+        return CU_OK;
+    return w->report(w->rctx, "tasks", r->id, r->mac_len ? "altered" : "forged (no row code)");
+}
+
+/* One controller's tasks and its head: every row's code, and the head
+ * against the number of rows (a task deleted or added in the database). */
+static int tk_controller(void *ctx, const char *id, const char *name, int64_t created_at)
+{
+    (void)name;
+    (void)created_at;
+    tk_walk *w = ctx;
+    int rc = cu_store_task_each(w->v->store, id, tk_row, w, w->err);
+    int64_t rows = 0, head = 0;
+    if (!rc)
+        rc = cu_store_task_count(w->v->store, id, &rows, w->err);
+    if (rc)
+        return rc;
+    char key[CU_META_COUNTER_KEY];
+    cu_meta_counter_key("tasks_head", id, key);
+    if (w->seal)
+        return rows ? head_put(w->v, id, rows, w->err) : CU_OK;
+    cu_err e = {0};
+    if (cu_meta_counter_get(w->v, "tasks_head", id, &head, &e) == CU_ETAMPER)
+        return w->report(w->rctx, "meta", key, "altered");
+    if (e.code)
+        return cu_err_set(w->err, e.code, "%s", e.msg);
+    if (head != rows)
+        return w->report(w->rctx, "meta", key, "does not match the tasks (a task deleted or "
+                                               "added)");
+    return CU_OK;
+}
+
+static int tk_family_walk(cu_vault *v, bool seal, cu_row_report_cb report, void *rctx,
+                          int64_t *rows, cu_err *err)
+{
+    tk_walk w = {.v = v, .seal = seal, .report = report, .rctx = rctx, .err = err};
+    int rc = cu_store_controller_each(v->store, tk_controller, &w, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot walk the tasks");
+    for (size_t i = 0; !rc && i < w.n; i++) {
+        cu_task_rec t;
+        if ((rc = cu_store_task_get(v->store, w.ids[i], &t, err)))
+            break;
+        task_sign(v, &t);
+        rc = cu_store_task_update(v->store, &t, err);
+        cu_task_rec_release(&t);
+    }
+    free(w.ids);
+    *rows = w.rows;
+    return rc;
+}
+
+const cu_row_family cu_task_rows = {.name = "tasks", .walk = tk_family_walk};

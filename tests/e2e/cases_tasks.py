@@ -84,10 +84,14 @@ def t_tamper(ctx):
     cx, ids = populated(ctx)
     urgent = raise_task(cx, ids["s1"], "phq9_item9")
     other = raise_task(cx, ids["s1"], "psfu_out_of_range")
+    cx.ok("verify")
     sql_exec(cx.db, ("UPDATE tasks SET state = 'done', done_by = 'insider', done_at = 1 "
                      "WHERE id = ?", (urgent,)))
     cx.fails(1, "tasks", "list", "--controller", ids["ctl1"], "--state", "open",
              says=["tasks %s has been altered" % urgent])
+    r = cx.run("verify")
+    eq(r.rc, 1, "verify of an altered task")
+    check("tasks %s: altered" % urgent in r.out + r.err, "verify names the task", r.out + r.err)
     cx.fails(1, "tasks", "ack", urgent, says="altered")
     sql_exec(cx.db, ("UPDATE tasks SET state = 'open', done_by = '', done_at = 0 "
                      "WHERE id = ?", (urgent,)))
@@ -96,3 +100,7 @@ def t_tamper(ctx):
     cx.fails(1, "tasks", "list", "--controller", ids["ctl1"],
              says=["1 rows, 2 raised"])
     cx.fails(1, "tasks", "done", other, says="altered")
+    r = cx.run("verify")
+    eq(r.rc, 1, "verify after a task was deleted")
+    check("tasks_head/%s: does not match the tasks" % ids["ctl1"] in r.out + r.err,
+          "verify names the controller's tasks head", r.out + r.err)
