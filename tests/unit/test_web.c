@@ -483,6 +483,26 @@ static void test_assets(void **state)
     assert_string_equal(cu_assets_prefix(), p);
 }
 
+static void test_assets_relative(void **state)
+{
+    (void)state;
+    char b[CU_ASSETS_REL_MAX];
+    const char *v = cu_assets_version();
+    char want[CU_ASSETS_REL_MAX];
+    snprintf(want, sizeof want, "../assets/%s", v);
+    assert_string_equal(cu_assets_relative("/q/cuq_x", b, sizeof b), want);
+    snprintf(want, sizeof want, "../../assets/%s", v);
+    assert_string_equal(cu_assets_relative("/v1/unsubscribe/cuu_x", b, sizeof b), want);
+    snprintf(want, sizeof want, "../../../assets/%s", v);
+    assert_string_equal(cu_assets_relative("/v1/controllers/x/notice", b, sizeof b), want);
+    snprintf(want, sizeof want, "assets/%s", v);
+    assert_string_equal(cu_assets_relative("/", b, sizeof b), want);
+    /* too small a buffer, or no path: the absolute prefix */
+    char small[8];
+    assert_string_equal(cu_assets_relative("/q/x", small, sizeof small), cu_assets_prefix());
+    assert_string_equal(cu_assets_relative(NULL, b, sizeof b), want);
+}
+
 static void test_asset_route(void **state)
 {
     (void)state;
@@ -524,7 +544,7 @@ int main(void)
         cmocka_unit_test(test_csrf),        cmocka_unit_test(test_csrf_key),
         cmocka_unit_test(test_public_url),
         cmocka_unit_test(test_public_link), cmocka_unit_test(test_assets),
-        cmocka_unit_test(test_asset_route),
+        cmocka_unit_test(test_asset_route), cmocka_unit_test(test_assets_relative),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
