@@ -131,7 +131,7 @@ static void text_input(cu_html *h, const cu_qform *f, size_t k, const char *id,
     const char *cur = entered(f, name);
     char db[2 * NAME_LEN + 32];
     describedby(db, id, it, err);
-    cu_html_open(h, "label", "class", "nhsuk-label", "for", id, NULL);
+    cu_html_open(h, "label", "class", "nhsuk-label nhsuk-label--s", "for", id, NULL);
     question_text(h, f->q, k);
     cu_html_close(h, "label");
     hint(h, id, it);
