@@ -136,17 +136,15 @@ static void nav(cu_html *h, const page_ctx *c)
     } links[] = {{"/staff", "Home"}, {"/staff/tasks", "Tasks"}, {"/staff/patients", "Patients"}};
     cu_html_open(h, "nav", "aria-label", "Staff console", "class", "nhsuk-u-margin-bottom-5",
                  NULL);
-    cu_html_open(h, "ul", "class", "nhsuk-list", NULL);
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
         char href[128];
         link_to(c, links[i].path, href, sizeof href);
-        cu_html_open(h, "li", "class", "nhsuk-u-margin-bottom-4", NULL);
+        cu_html_open(h, "p", "class", "nhsuk-u-margin-bottom-3", NULL);
         cu_html_elem(h, "a", links[i].label, "class", "nhsuk-u-font-size-24", "href", href,
                      "aria-current",
                      strcmp(c->req->path, links[i].path) == 0 ? "page" : NULL, NULL);
-        cu_html_close(h, "li");
+        cu_html_close(h, "p");
     }
-    cu_html_close(h, "ul");
     char action[128];
     link_to(c, "/staff/sign-out", action, sizeof action);
     cu_html_open(h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON, NULL);
@@ -563,16 +561,17 @@ static void task_card(cu_html *h, const page_ctx *c, const task_row *t, bool but
             snprintf(to, sizeof to, "/staff/tasks/%s/%s", t->id, acts[i].what);
             link_to(c, to, action, sizeof action);
             cu_html_open(h, "form", "method", "post", "action", action, "novalidate",
-                         CU_HTML_ON, "class", "nhsuk-u-display-inline-block nhsuk-u-margin-right-3",
+                         CU_HTML_ON, "class", "nhsuk-u-margin-bottom-3",
                          NULL);
             csrf_field(h, c);
+            cu_html_open(h, "p", NULL);
             cu_html_open(h, "button", "type", "submit", "class",
-                         i == 0 ? "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0"
-                                : "nhsuk-button nhsuk-u-margin-bottom-0",
+                         i == 0 ? "nhsuk-button nhsuk-button--secondary" : "nhsuk-button",
                          NULL);
             cu_html_text(h, acts[i].label);
             cu_html_elem(h, "span", hidden, "class", "nhsuk-u-visually-hidden", NULL);
             cu_html_close(h, "button");
+            cu_html_close(h, "p");
             cu_html_close(h, "form");
         }
     }
@@ -868,8 +867,10 @@ static void search_form(cu_html *h, const char *value, const char *error)
                  error ? "nhs_number-hint nhs_number-error" : "nhs_number-hint", "value", value,
                  NULL);
     cu_html_close(h, "div");
+    cu_html_open(h, "p", NULL);
     cu_html_elem(h, "button", "Search", "type", "submit", "class",
                  "nhsuk-button nhsuk-button--secondary", NULL);
+    cu_html_close(h, "p");
     cu_html_close(h, "form");
 }
 
@@ -954,6 +955,8 @@ static void patients_page(page_ctx *c)
                      NULL);
     else if (!q && l.n == 0)
         cu_html_elem(&h, "p", "There are no patients on your list.", NULL);
+    else if (!q)
+        cu_html_textf(&h, "%zu %s on your list.", l.n, l.n == 1 ? "patient" : "patients");
     size_t first = (size_t)(pageno - 1) * PATIENTS_PER_PAGE;
     size_t last = first + PATIENTS_PER_PAGE < l.n ? first + PATIENTS_PER_PAGE : l.n;
     if (first < last) {
