@@ -194,6 +194,36 @@ int cu_care_on_list(cu_vault *v, const char *user_id, const char *subject_id, bo
     return rc == CU_ENOTFOUND ? CU_OK : rc;
 }
 
+typedef struct mine_ctx {
+    cu_vault *v;
+    const char *user_id;
+    cu_care_id_cb cb;
+    void *ctx;
+    cu_err *err;
+} mine_ctx;
+
+static int care_mine(void *ctx, const cu_care_row *r)
+{
+    mine_ctx *c = ctx;
+    if (strcmp(r->user_id, c->user_id) != 0)
+        return CU_OK;
+    if (!care_ok(c->v, r)) {
+        char row[2 * CU_ID_STRLEN];
+        snprintf(row, sizeof row, "%s/%s", r->user_id, r->subject_id);
+        return altered(c->err, "care_list", row);
+    }
+    return c->cb(c->ctx, r->subject_id);
+}
+
+int cu_care_list_of(cu_vault *v, const char *user_id, cu_care_id_cb cb, void *ctx, cu_err *err)
+{
+    mine_ctx c = {.v = v, .user_id = user_id, .cb = cb, .ctx = ctx, .err = err};
+    int rc = cu_store_care_each(v->store, care_mine, &c, err);
+    if (rc && !(err && err->code))
+        rc = cu_err_set(err, rc, "cannot read the care list");
+    return rc;
+}
+
 static void grant_mac(cu_vault *v, const cu_break_glass_row *b, cu_mac *m)
 {
     cu_row_mac_begin(v, m, "break_glass");

@@ -113,6 +113,12 @@ CU_MUST_USE int cu_signout(cu_vault *v, const cu_principal *p, const char *via, 
 CU_MUST_USE int cu_audit_refusal(cu_vault *v, const char *via, const char *purpose,
                                  cu_err *err);
 
+/* The subjects on one staff member's care list, in subject id order: each
+ * row's code checked (CU_ETAMPER naming the row when it was altered). Ids
+ * only, no personal value: reading a subject is its own operation. */
+typedef int (*cu_care_id_cb)(void *ctx, const char *subject_id);
+CU_MUST_USE int cu_care_list_of(cu_vault *v, const char *user_id, cu_care_id_cb cb, void *ctx,
+                                cu_err *err);
 /* Adds (on) or removes a care relationship between a user and a subject. */
 CU_MUST_USE int cu_care_set(cu_vault *v, const cu_actor *a, const char *username,
                             const char *subject_id, bool on, cu_err *err);

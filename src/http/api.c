@@ -187,6 +187,27 @@ static void signin_via(const cu_http_req *req, char *out, size_t n)
     }
 }
 
+int cu_api_signin_account(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                          cu_err *err)
+{
+    int64_t now = cu_now_us();
+    int wait = throttled(api, req->client ? req->client : "", now);
+    if (wait) {
+        char via[128];
+        signin_via(req, via, sizeof via);
+        cu_err aerr = {0};
+        if (cu_audit_refusal(api->vault, via, "authentication", &aerr))
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", aerr.msg);
+        return wait;
+    }
+    if (cu_signin_prepare(api->vault, st->body.username, &st->acct, err))
+        return -1;
+    if (st->acct.tampered)
+        cu_log_msg(CU_LOG_ERROR, "error", "sign-in refused: the account's users row has been "
+                                          "altered (see custos verify)");
+    return 0;
+}
+
 bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                            cu_http_resp *resp)
 {
@@ -198,25 +219,16 @@ bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state 
         cu_api_problem(resp, CU_P_INVALID, err.msg);
         return false;
     }
-    int64_t now = cu_now_us();
-    int wait = throttled(api, req->client ? req->client : "", now);
-    if (wait) {
-        char via[128];
-        signin_via(req, via, sizeof via);
-        cu_err aerr = {0};
-        if (cu_audit_refusal(api->vault, via, "authentication", &aerr))
-            cu_log_msg(CU_LOG_ERROR, "error", "%s", aerr.msg);
+    int wait = cu_api_signin_account(api, req, st, &err);
+    if (wait > 0) {
         cu_api_problem(resp, CU_P_THROTTLED, "too many failed sign-ins from this address");
         resp->retry_after = wait;
         return false;
     }
-    if (cu_signin_prepare(api->vault, st->body.username, &st->acct, &err)) {
+    if (wait < 0) {
         fail(resp, &err);
         return false;
     }
-    if (st->acct.tampered)
-        cu_log_msg(CU_LOG_ERROR, "error", "sign-in refused: the account's users row has been "
-                                          "altered (see custos verify)");
     return true;
 }
 
@@ -234,25 +246,49 @@ void cu_api_signin_check(cu_signin_state *st)
         st->rehash = true;
 }
 
+int cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                         cu_signin_result *res, char token[CU_TOKEN_STRLEN], cu_principal *p,
+                         cu_err *err)
+{
+    char via[128];
+    signin_via(req, via, sizeof via);
+    int rc = cu_signin_finish(api->vault, &st->acct, st->password_ok, st->body.code, via, res,
+                              token, p, err);
+    if (rc)
+        return rc;
+    throttle_note(api, req->client ? req->client : "", *res != CU_SIGNIN_OK, cu_now_us());
+    if (*res == CU_SIGNIN_OK && st->rehash) {
+        cu_err rerr = {0};
+        if (cu_user_rehash(api->vault, p->id, st->new_hash, &rerr))
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", rerr.msg);
+    }
+    return CU_OK;
+}
+
+int64_t cu_api_session_idle_us(const cu_api *api)
+{
+    return api->cfg.session_idle_us;
+}
+
+int64_t cu_api_session_absolute_us(const cu_api *api)
+{
+    return api->cfg.session_absolute_us;
+}
+
 void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                           cu_http_resp *resp)
 {
-    char via[128], token[CU_TOKEN_STRLEN];
-    signin_via(req, via, sizeof via);
+    char token[CU_TOKEN_STRLEN];
     cu_signin_result res;
     cu_principal p;
     cu_err err = {0};
-    if (cu_signin_finish(api->vault, &st->acct, st->password_ok, st->body.code, via, &res,
-                         token, &p, &err)) {
+    if (cu_api_signin_record(api, req, st, &res, token, &p, &err)) {
         fail(resp, &err);
         return;
     }
     int64_t now = cu_now_us();
-    throttle_note(api, req->client ? req->client : "", res != CU_SIGNIN_OK, now);
     switch (res) {
     case CU_SIGNIN_OK:
-        if (st->rehash && cu_user_rehash(api->vault, p.id, st->new_hash, &err))
-            cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
         cu_strlcpy(resp->actor_id, p.id, sizeof resp->actor_id);
         cu_strlcpy(resp->actor_role, p.roles_text, sizeof resp->actor_role);
         ok(resp, 201,
@@ -794,7 +830,7 @@ static void route(call *cp);
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
-    if (cu_api_public_route(api, req, resp))
+    if (cu_api_public_route(api, req, resp) || cu_pages_staff_route(api, req, resp))
         return;
     call c = {.api = api, .req = req, .resp = resp};
     via_of(req, c.via, sizeof c.via);

@@ -45,6 +45,7 @@ typedef struct cu_http_req {
     const char *q_format; /* notice: html|md; ropa: json|csv */
     const char *q_cursor; /* item listing: where the page starts */
     const char *q_state;  /* task listing: open|acknowledged|done */
+    const char *q_page;   /* the staff console's patient list: page number */
     const char *client; /* source address: throttling, the sign-in's audit event */
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
 } cu_http_req;
@@ -106,6 +107,13 @@ void cu_api_signin_check(cu_signin_state *st);
 /* Step 3 (vault thread): records the attempt and answers it. */
 void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                           cu_http_resp *resp);
+/* The same steps for the sign-in page (POST /staff/sign-in, a form):
+ * prepare parses the form and answers a form with errors itself (false);
+ * finish sets the session cookie and redirects, or shows the form again. */
+bool cu_pages_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                             cu_http_resp *resp);
+void cu_pages_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                            cu_http_resp *resp);
 /* Wipes the state. */
 void cu_signin_state_clear(cu_signin_state *st);
 

@@ -32,6 +32,22 @@ void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *ac
 bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 /* The questionnaire a patient opens from a link, GET and POST /q/{qtoken}
  * (pages_q.c); false when req is not one of them. */
+/* The staff console's pages (pages_staff.c): every route under /staff but
+ * the sign-in form's POST (cu_pages_signin_prepare, _finish). */
+bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
+/* Sign-in's steps shared by POST /v1/sessions and the sign-in page, once
+ * st->body is filled: the source's throttle (a throttled attempt is an
+ * audited refusal) and the account's read. 0 to go on, the seconds to wait
+ * when throttled, -1 on an error (err). */
+int cu_api_signin_account(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                          cu_err *err);
+/* Records the attempt (cu_signin_finish, the throttle, a rehash): CU_OK with
+ * *res, and on CU_SIGNIN_OK the session's token and principal. */
+CU_MUST_USE int cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                                     cu_signin_result *res, char token[CU_TOKEN_STRLEN],
+                                     cu_principal *p, cu_err *err);
+int64_t cu_api_session_idle_us(const cu_api *api);
+int64_t cu_api_session_absolute_us(const cu_api *api);
 bool cu_pages_q_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 /* The authenticated policy, consent and rights routes; false when req is not
  * one of them. */

@@ -76,6 +76,17 @@ static const cu_route_def routes[] = {
     {CU_R_PATHWAY_ENROL, "POST", "/v1/subjects/{id}/pathways", "pathway.enrol", true},
     {CU_R_PATHWAY_DISCHARGE, "POST", "/v1/subjects/{id}/pathways/{pathway}/discharge",
      "pathway.discharge", true},
+    /* The staff console: a session by its cookie; each view of personal
+     * data is audited like the API's reads. */
+    {CU_R_STAFF_SIGNIN_GET, "GET", "/staff/sign-in", "staff.sign_in.get", false},
+    {CU_R_STAFF_SIGNIN_POST, "POST", "/staff/sign-in", "staff.sign_in.post", false},
+    {CU_R_STAFF_SIGNOUT, "POST", "/staff/sign-out", "staff.sign_out", false},
+    {CU_R_STAFF_HOME, "GET", "/staff", "staff.home", true},
+    {CU_R_STAFF_TASKS, "GET", "/staff/tasks", "staff.tasks", true},
+    {CU_R_STAFF_TASK_ACK, "POST", "/staff/tasks/{id}/acknowledge", "staff.task.ack", true},
+    {CU_R_STAFF_TASK_DONE, "POST", "/staff/tasks/{id}/done", "staff.task.done", true},
+    {CU_R_STAFF_PATIENTS, "GET", "/staff/patients", "staff.patients", true},
+    {CU_R_STAFF_PATIENT, "GET", "/staff/patients/{id}", "staff.patient", true},
     /* The pages' static files: no sign-in, nothing personal (cu_route matches
      * it by its prefix: {asset} may have several segments). */
     {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},

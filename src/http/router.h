@@ -82,6 +82,17 @@ typedef enum cu_route_id {
     CU_R_TASK_DONE,        /* POST /v1/tasks/{id}/done */
     CU_R_PATHWAY_ENROL,    /* POST /v1/subjects/{id}/pathways */
     CU_R_PATHWAY_DISCHARGE, /* POST /v1/subjects/{id}/pathways/{pathway}/discharge */
+    /* the staff console's pages (pages_staff.c): signed in by the
+     * __Host-custos cookie, not a bearer token */
+    CU_R_STAFF_SIGNIN_GET,  /* GET /staff/sign-in */
+    CU_R_STAFF_SIGNIN_POST, /* POST /staff/sign-in */
+    CU_R_STAFF_SIGNOUT,     /* POST /staff/sign-out */
+    CU_R_STAFF_HOME,        /* GET /staff */
+    CU_R_STAFF_TASKS,       /* GET /staff/tasks */
+    CU_R_STAFF_TASK_ACK,    /* POST /staff/tasks/{id}/acknowledge */
+    CU_R_STAFF_TASK_DONE,   /* POST /staff/tasks/{id}/done */
+    CU_R_STAFF_PATIENTS,    /* GET /staff/patients[?nhs_number=&page=] */
+    CU_R_STAFF_PATIENT,     /* GET /staff/patients/{id} */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;

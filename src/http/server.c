@@ -303,20 +303,31 @@ static void run_metrics(server *srv, req_ctx *r)
     r->state = ST_DONE;
 }
 
+/* The sign-ins, whose password check runs off the store's thread. */
+static bool is_signin(cu_route_id id)
+{
+    return id == CU_R_SESSION_CREATE || id == CU_R_STAFF_SIGNIN_POST;
+}
+
 static void run_one(server *srv, req_ctx *r)
 {
     if (r->req.route.id == CU_R_METRICS) {
         run_metrics(srv, r);
         return;
     }
-    if (r->req.route.id == CU_R_SESSION_CREATE) {
+    if (is_signin(r->req.route.id)) {
+        bool page = r->req.route.id == CU_R_STAFF_SIGNIN_POST;
         if (r->signin_phase == 0) {
-            if (cu_api_signin_prepare(srv->api, &r->req, r->signin, &r->resp))
+            if (page ? cu_pages_signin_prepare(srv->api, &r->req, r->signin, &r->resp)
+                     : cu_api_signin_prepare(srv->api, &r->req, r->signin, &r->resp))
                 r->state = ST_SIGNIN_CHECK;
             else
                 r->state = ST_DONE;
         } else {
-            cu_api_signin_finish(srv->api, &r->req, r->signin, &r->resp);
+            if (page)
+                cu_pages_signin_finish(srv->api, &r->req, r->signin, &r->resp);
+            else
+                cu_api_signin_finish(srv->api, &r->req, r->signin, &r->resp);
             r->state = ST_DONE;
         }
         return;
@@ -1135,6 +1146,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_format = query(c, "format");
     q->q_cursor = query(c, "cursor");
     q->q_state = query(c, "state");
+    q->q_page = query(c, "page");
     q->client = r->client;
 }
 
@@ -1149,6 +1161,7 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const page[] = {"limit", "cursor", NULL};
     static const char *const first_page[] = {"limit", NULL};
     static const char *const state[] = {"state", NULL};
+    static const char *const patients[] = {"nhs_number", "page", NULL};
     switch (id) {
     case CU_R_NOTICE:
     case CU_R_ROPA:
@@ -1166,6 +1179,7 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_AUDIT_LIST: return audit;
     case CU_R_BREAK_GLASS_LIST: return since;
     case CU_R_TASK_LIST: return state;
+    case CU_R_STAFF_PATIENTS: return patients;
     default: return NULL;
     }
 }
@@ -1310,7 +1324,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return send_resp(r);
         }
         fill_request(r, method, url);
-        if (r->req.route.id == CU_R_SESSION_CREATE) {
+        if (is_signin(r->req.route.id)) {
             r->signin = calloc(1, sizeof *r->signin);
             if (!r->signin)
                 return respond_problem(r, CU_P_UNAVAILABLE, NULL);

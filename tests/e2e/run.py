@@ -69,6 +69,7 @@ import cases_questionnaire  # noqa: E402
 import cases_pages  # noqa: E402
 import cases_responses  # noqa: E402
 import cases_qform  # noqa: E402
+import cases_staff_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 
@@ -119,6 +120,7 @@ def main():
                 cases_pages,
                 cases_responses,
                 cases_qform,
+                cases_staff_pages,
                 cases_pathways,
                 cases_web):
         for name, fn in mod.CASES:

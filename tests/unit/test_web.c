@@ -20,6 +20,7 @@
 #include "crypto/crypto.h"
 #include "domain/integrity.h"
 #include "http/assets.h"
+#include "http/pages_util.h"
 #include "http/router.h"
 #include "http/websec.h"
 #include "iface/link.h"
@@ -536,6 +537,35 @@ static void test_asset_route(void **state)
     assert_int_equal(m.id, CU_R_NONE);
 }
 
+/* The staff pages' relative references and page numbers. */
+static void test_pages_util(void **state)
+{
+    (void)state;
+    char out[64];
+    assert_true(cu_path_relative("/staff", "/staff/tasks", out, sizeof out));
+    assert_string_equal(out, "staff/tasks");
+    assert_true(cu_path_relative("/staff/tasks", "/staff", out, sizeof out));
+    assert_string_equal(out, "../staff");
+    assert_true(cu_path_relative("/staff/tasks/x/done", "/staff/tasks", out, sizeof out));
+    assert_string_equal(out, "../../../staff/tasks");
+    assert_true(cu_path_relative("/staff", "/", out, sizeof out));
+    assert_string_equal(out, "./");
+    /* not absolute, too small, too deep */
+    assert_false(cu_path_relative("staff", "/staff", out, sizeof out));
+    assert_string_equal(out, "");
+    assert_false(cu_path_relative("/staff", "staff", out, sizeof out));
+    assert_false(cu_path_relative("/a/b/c", "/staff/tasks", out, 8));
+    assert_false(cu_path_relative("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", "/x", out, sizeof out));
+    long n = 0;
+    assert_true(cu_page_number(NULL, 10, &n));
+    assert_int_equal(n, 1);
+    assert_true(cu_page_number("7", 10, &n));
+    assert_int_equal(n, 7);
+    const char *bad[] = {"", "0", "07", "-1", "1a", " 1", "11", "99999999999", "+1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(cu_page_number(bad[i], 10, &n));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_public_url),
         cmocka_unit_test(test_public_link), cmocka_unit_test(test_assets),
         cmocka_unit_test(test_asset_route), cmocka_unit_test(test_assets_relative),
+        cmocka_unit_test(test_pages_util),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
