@@ -46,7 +46,9 @@ The privacy notice generated from the policy (no sign-in): $url/v1/controllers/$
 A PHQ-9 sent to Ada Testpatient, to answer in a browser (no sign-in; the link
 works once; answering item 9 above "Not at all" raises an urgent task):
   $qlink
-then, as the operator:
+then sign in to the staff console as clinician (password demo-password-2026) to
+see the task it raised and Ada's record: $url/staff/sign-in
+or, as the operator:
   build/custos --store $store tasks list --controller $ctl
   build/custos --store $store --purpose questionnaires questionnaire responses $subject
 
