@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http/pages_util.h"
 #include "util/buf.h"
 #include "util/file.h"
 
@@ -36,20 +37,11 @@ const char *cu_assets_prefix(void)
 
 const char *cu_assets_relative(const char *page_path, char *out, size_t cap)
 {
-    size_t up = 0;
-    for (const char *p = page_path && *page_path == '/' ? page_path + 1 : ""; *p; p++)
-        up += *p == '/';
-    size_t need = up * 3 + sizeof "assets/" CUSTOS_ASSETS_VERSION;
-    if (!out || cap < need || up > 16) {
-        if (out && cap)
-            out[0] = '\0';
-        return cu_assets_prefix();
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < up; i++, o += 3)
-        memcpy(out + o, "../", 3);
-    memcpy(out + o, "assets/" CUSTOS_ASSETS_VERSION, sizeof "assets/" CUSTOS_ASSETS_VERSION);
-    return out;
+    if (out && page_path && cu_path_relative(page_path, cu_assets_prefix(), out, cap))
+        return out;
+    if (out && cap)
+        out[0] = '\0';
+    return cu_assets_prefix();
 }
 
 static const struct {

@@ -32,9 +32,10 @@ const char *cu_assets_version(void);
  * cu_assets_prefix() followed by "/nhsuk.min.css". */
 const char *cu_assets_prefix(void);
 /* The same prefix relative to a page at page_path ("/q/cuq_x" gives
- * "../assets/9.6.4"), so a page's stylesheet is found on the same origin
- * whatever path a proxy puts custos under. Written into out (cap bytes,
- * CU_ASSETS_REL_MAX is enough); cu_assets_prefix() when it does not fit. */
+ * "../assets/9.6.4"; pages_util.h cu_path_relative), so a page's stylesheet
+ * is found on the same origin whatever path a proxy puts custos under.
+ * Written into out (cap bytes, CU_ASSETS_REL_MAX is enough);
+ * cu_assets_prefix() when it does not fit or page_path is not a path. */
 #define CU_ASSETS_REL_MAX 96
 const char *cu_assets_relative(const char *page_path, char *out, size_t cap);
 
