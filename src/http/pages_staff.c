@@ -128,39 +128,38 @@ static void csrf_field(cu_html *h, const page_ctx *c)
     cu_wipe(tok, sizeof tok);
 }
 
-/* The navigation under the header: the pages and the sign-out button. */
-static void nav(cu_html *h, const page_ctx *c)
+/* Who is signed in, and the sign-out button, at the top of the content. */
+static void signed_in_as(cu_html *h, const page_ctx *c)
+{
+    char action[128];
+    link_to(c, "/staff/sign-out", action, sizeof action);
+    cu_html_open(h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON,
+                 "class", "nhsuk-u-margin-bottom-5", NULL);
+    csrf_field(h, c);
+    cu_html_open(h, "p", "class", "nhsuk-body-s nhsuk-u-margin-bottom-2", NULL);
+    cu_html_textf(h, "Signed in as %s.", c->who.name);
+    cu_html_close(h, "p");
+    cu_html_elem(h, "button", "Sign out", "type", "submit", "class",
+                 "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", NULL);
+    cu_html_close(h, "form");
+}
+
+/* The page shell with the console's pages in the header's navigation. */
+static void begin(cu_html *h, page_ctx *c, const char *title, bool wide)
 {
     static const struct {
         const char *path, *label;
     } links[] = {{"/staff", "Home"}, {"/staff/tasks", "Tasks"}, {"/staff/patients", "Patients"}};
-    cu_html_open(h, "nav", "aria-label", "Staff console", "class", "nhsuk-u-margin-bottom-5",
-                 NULL);
-    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-        char href[128];
-        link_to(c, links[i].path, href, sizeof href);
-        cu_html_open(h, "p", "class", "nhsuk-u-margin-bottom-3", NULL);
-        cu_html_elem(h, "a", links[i].label, "class", "nhsuk-u-font-size-24", "href", href,
-                     "aria-current",
-                     strcmp(c->req->path, links[i].path) == 0 ? "page" : NULL, NULL);
-        cu_html_close(h, "p");
+    char hrefs[3][128];
+    cu_page_link nav[3];
+    for (size_t i = 0; i < 3; i++) {
+        link_to(c, links[i].path, hrefs[i], sizeof hrefs[i]);
+        nav[i] = (cu_page_link){hrefs[i], links[i].label,
+                                strcmp(c->req->path, links[i].path) == 0};
     }
-    char action[128];
-    link_to(c, "/staff/sign-out", action, sizeof action);
-    cu_html_open(h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON, NULL);
-    csrf_field(h, c);
-    cu_html_textf(h, "Signed in as %s. ", c->who.name);
-    cu_html_elem(h, "button", "Sign out", "type", "submit", "class",
-                 "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", NULL);
-    cu_html_close(h, "form");
-    cu_html_close(h, "nav");
-}
-
-static void begin(cu_html *h, page_ctx *c, const char *title, bool wide)
-{
     cu_page_begin(h, &(cu_page){.title = title, .service = SERVICE, .assets = c->assets,
-                                .wide = wide});
-    nav(h, c);
+                                .wide = wide, .nav = nav, .nnav = 3});
+    signed_in_as(h, c);
 }
 
 /* The session the cookie names, else a redirect to the sign-in form (and

@@ -310,6 +310,23 @@ void cu_page_begin(cu_html *h, const cu_page *p)
     cu_html_elem(h, "span", service, "class", "nhsuk-header__service-name", NULL);
     cu_html_close(h, "div");
     cu_html_close(h, "div");
+    if (p->nnav) {
+        cu_html_open(h, "nav", "class", "nhsuk-header__navigation", "aria-label", "Menu", NULL);
+        cu_html_open(h, "div", "class", "nhsuk-width-container", NULL);
+        cu_html_open(h, "ul", "class",
+                     "nhsuk-header__navigation-list nhsuk-header__navigation-list--left-aligned",
+                     NULL);
+        for (size_t i = 0; i < p->nnav; i++) {
+            cu_html_open(h, "li", "class", "nhsuk-header__navigation-item", NULL);
+            cu_html_elem(h, "a", p->nav[i].label, "class", "nhsuk-header__navigation-link",
+                         "href", p->nav[i].href, "aria-current",
+                         p->nav[i].current ? "page" : NULL, NULL);
+            cu_html_close(h, "li");
+        }
+        cu_html_close(h, "ul");
+        cu_html_close(h, "div");
+        cu_html_close(h, "nav");
+    }
     cu_html_close(h, "header");
     cu_html_nl(h);
     cu_html_open(h, "div", "class", "nhsuk-width-container", NULL);

@@ -81,6 +81,12 @@ const char *cu_html_nhs_number(const char *digits, char out[CU_HTML_NHS_LEN]);
 
 /* ---- the page shell: one place for the head, header, main and footer ---- */
 
+/* A link of the header's navigation. */
+typedef struct cu_page_link {
+    const char *href, *label;
+    bool current;          /* the page shown: aria-current="page" */
+} cu_page_link;
+
 typedef struct cu_page {
     const char *title;     /* the page's title and h1, required */
     const char *service;   /* the service's name in the header; NULL: "custos" */
@@ -91,6 +97,9 @@ typedef struct cu_page {
     bool wide;             /* content the full width, not two thirds (tables) */
     bool document;         /* a document a person keeps (a letter): no service
                             * header or footer, just its content */
+    const cu_page_link *nav; /* links under the header (a signed-in person's
+                            * pages), or NULL */
+    size_t nnav;
     const char *style;     /* a constant stylesheet from the code, embedded so a
                             * document reads and prints away from the server; it
                             * goes through the writer like any text, so it holds

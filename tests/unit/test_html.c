@@ -145,8 +145,9 @@ static void page_shell(void **state)
     cu_buf_init(&b, 1 << 16);
     cu_html h;
     cu_html_init(&h, &b);
+    cu_page_link nav[] = {{"../staff", EVIL, false}, {"tasks", "Tasks", true}};
     cu_page p = {.title = EVIL, .service = EVIL, .assets = "/assets/x", .back_href = EVIL,
-                 .error = true};
+                 .error = true, .nav = nav, .nnav = 2};
     cu_page_begin(&h, &p);
     cu_field_error e[] = {{"q-a", EVIL}, {"q-b", "Question 2: select an answer"}};
     cu_html_error_summary(&h, e, 2);
@@ -158,6 +159,9 @@ static void page_shell(void **state)
     assert_non_null(strstr(s, "<title>Error: &lt;script&gt;"));
     assert_non_null(strstr(s, "href=\"/assets/x/nhsuk.min.css\""));
     assert_non_null(strstr(s, "id=\"maincontent\""));
+    assert_non_null(strstr(s, "<a class=\"nhsuk-header__navigation-link\" href=\"tasks\" "
+                              "aria-current=\"page\">Tasks</a>"));
+    assert_non_null(strstr(s, "href=\"../staff\">&lt;script&gt;"));
     assert_non_null(strstr(s, "There is a problem"));
     assert_non_null(strstr(s, "<a href=\"#q-b\">Question 2: select an answer</a>"));
     assert_non_null(strstr(s, "</html>\n"));
