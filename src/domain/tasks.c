@@ -360,7 +360,7 @@ static int task_move(cu_vault *v, const cu_actor *a, const char *task_id, bool d
     rc = cu_store_task_get(v->store, task_id, &t, err);
     if (rc == CU_ENOTFOUND) {
         cu_err_clear(err);
-        rc = cu_err_set(err, CU_ENOTFOUND, "no task %s", task_id);
+        rc = cu_err_set(err, CU_ENOTFOUND, "no such task");
     } else if (!rc) {
         /* The subject's operation decides first (care list, controller), so
          * that another controller's task is answered as not found. */

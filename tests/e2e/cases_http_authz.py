@@ -204,13 +204,19 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "request.get", "request.transition", "erasure.plan", "erasure.execute",
                 "sar.get", "sar.post", "portability.get", "disclosure.create",
                 "disclosure.list", "task.list", "task.due", "task.ack", "task.done",
-                "pathway.enrol", "pathway.discharge", "asset.get"}
+                "pathway.enrol", "pathway.discharge", "asset.get",
+                "questionnaire_link.create", "questionnaire_response.create",
+                "questionnaire_response.list", "questionnaire_form.get",
+                "questionnaire_form.post", "staff.sign_in.get", "staff.sign_in.post",
+                "staff.sign_out", "staff.home", "staff.tasks", "staff.task.ack",
+                "staff.task.done", "staff.patients", "staff.patient"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
 # which change what later requests may do; tests/e2e/cases_http_requests.py the
 # rights requests; tests/e2e/cases_erasure.py erasure (dpo only) over HTTP;
-# tests/e2e/cases_web.py the pages' assets (public, nothing personal).
+# tests/e2e/cases_web.py the pages' assets (public, nothing personal); and those
+# named below.
 ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("PUT", "/v1/policy"), ("POST", "/v1/policy/check"),
              ("GET", "/v1/policy/versions"), ("GET", "/v1/ropa"),
@@ -230,7 +236,20 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/v1/tasks"), ("GET", "/v1/tasks/due"), ("POST", "/v1/tasks/{id}/ack"),
              ("POST", "/v1/tasks/{id}/done"), ("POST", "/v1/subjects/{id}/pathways"),
              ("POST", "/v1/subjects/{id}/pathways/{pathway}/discharge"),
-             ("GET", "/assets/{version}/{asset}")}
+             ("GET", "/assets/{version}/{asset}"),
+             # questionnaire links and responses: roles, refusals and one audit event
+             # in tests/e2e/cases_responses.py; the public form (the link is the
+             # credential) in tests/e2e/cases_qform.py
+             ("POST", "/v1/subjects/{id}/questionnaire-links"),
+             ("POST", "/v1/subjects/{id}/questionnaire-responses"),
+             ("GET", "/v1/subjects/{id}/questionnaire-responses"),
+             ("GET", "/q/{qtoken}"), ("POST", "/q/{qtoken}"),
+             # the staff console's pages (a cookie session, not a bearer token): the
+             # care list, refusals, CSRF and the audit in tests/e2e/cases_staff_pages.py
+             ("GET", "/staff/sign-in"), ("POST", "/staff/sign-in"), ("POST", "/staff/sign-out"),
+             ("GET", "/staff"), ("GET", "/staff/tasks"),
+             ("POST", "/staff/tasks/{id}/acknowledge"), ("POST", "/staff/tasks/{id}/done"),
+             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}")}
 
 
 def router_table():

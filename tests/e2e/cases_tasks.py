@@ -74,7 +74,7 @@ def t_bad_input(ctx):
              says="state must be")
     cx.fails(2, "tasks", "list")
     cx.fails(1, "tasks", "ack", "not-an-id", says="task id")
-    cx.fails(1, "tasks", "ack", "00000000-0000-4000-8000-000000000000", says="no task")
+    cx.fails(1, "tasks", "ack", "00000000-0000-4000-8000-000000000000", says="no such task")
     eq(sql(cx.db, "SELECT count(*) FROM tasks")[0][0], 0, "no task written")
     check(events(cx) <= before + 2, "refusals before the store add nothing", events(cx))
 
