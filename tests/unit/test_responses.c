@@ -840,6 +840,38 @@ static void test_cached_questionnaire_tampered(void **state)
     assert_int_equal(responses_stored(f), 2);
 }
 
+/* Submitting with the questionnaire the peek returned: scored against it when
+ * the link names it; a questionnaire the link does not name is not used (the
+ * link's own is loaded), and the link is used once either way. */
+static void test_submit_peeked(void **state)
+{
+    fx *f = *state;
+    char t1[CU_TOKEN_STRLEN], t2[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, t1);
+    issue(f, &f->alice, f->subj, 0, t2);
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    OK(f, cu_qlink_peek(f->v, t1, strlen(t1), &info, &q, &f->err));
+    cu_q_answer a[9];
+    const int w[9] = {3, 3, 3, 3, 3, 3, 3, 3, 1};
+    cu_response_result r;
+    OK(f, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, a, phq9(a, w, 9), NULL, &r,
+                                 &f->err));
+    assert_int_equal(r.total, 25);
+    assert_string_equal(r.band, "severe");
+    FAILS(f, CU_ECONFLICT, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, a, 9, NULL, &r,
+                                                  &f->err));
+    cu_questionnaire_free(q);
+    /* another questionnaire handed in: the link's own scores the answers */
+    cu_questionnaire *other = NULL;
+    OK(f, cu_questionnaire_load(f->v, "urn:custos:questionnaire:psfu-example", NULL, &other,
+                                &f->err));
+    OK(f, cu_qlink_submit_peeked(f->v, t2, strlen(t2), other, a, 9, NULL, &r, &f->err));
+    assert_int_equal(r.total, 25);
+    cu_questionnaire_free(other);
+    assert_int_equal(responses_stored(f), 2);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -859,6 +891,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tampered_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_document_canonical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_peeked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cached_questionnaire_tampered, setup, teardown),
     };
     return cmocka_run_group_tests_name("responses", tests, NULL, NULL);
