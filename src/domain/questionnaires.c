@@ -215,11 +215,14 @@ int cu_questionnaire_show(cu_vault *v, const cu_actor *a, const char *url, const
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
-/* Parsed models by their document's hash: a few, the oldest replaced. */
+/* Parsed models by their document's hash, with the document itself: a few,
+ * the oldest replaced. */
 #define QCACHE_SIZE 8
 struct cu_qcache {
     struct {
         unsigned char hash[CU_HASH_BYTES];
+        unsigned char *doc; /* the document whose hash is hash */
+        size_t doc_len;
         cu_questionnaire *q;
     } e[QCACHE_SIZE];
     size_t next;
@@ -229,50 +232,107 @@ void cu_qcache_free(struct cu_qcache *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < QCACHE_SIZE; i++)
+    for (size_t i = 0; i < QCACHE_SIZE; i++) {
         cu_questionnaire_free(c->e[i].q);
+        free(c->e[i].doc);
+    }
     free(c);
 }
 
-static cu_questionnaire *qcache_get(cu_vault *v, const unsigned char *hash)
+/* The cached entry for a row that names hash and holds doc: only when the
+ * document is, byte for byte, the one that was hashed to it. */
+static int qcache_find(cu_vault *v, const unsigned char *hash, const unsigned char *doc,
+                       size_t n)
 {
     for (size_t i = 0; v->qcache && i < QCACHE_SIZE; i++)
-        if (v->qcache->e[i].q && memcmp(v->qcache->e[i].hash, hash, CU_HASH_BYTES) == 0)
-            return cu_questionnaire_ref(v->qcache->e[i].q);
-    return NULL;
+        if (v->qcache->e[i].q && cu_ct_equal(v->qcache->e[i].hash, hash, CU_HASH_BYTES) &&
+            v->qcache->e[i].doc_len == n && memcmp(v->qcache->e[i].doc, doc, n) == 0)
+            return (int)i;
+    return -1;
 }
 
-static void qcache_put(cu_vault *v, const unsigned char *hash, cu_questionnaire *q)
+static void qcache_put(cu_vault *v, const unsigned char *hash, const unsigned char *doc,
+                       size_t n, cu_questionnaire *q)
 {
     if (!v->qcache && !(v->qcache = calloc(1, sizeof *v->qcache)))
         return; /* no room to keep it: parsed again next time */
+    unsigned char *copy = malloc(n ? n : 1);
+    if (!copy)
+        return;
+    memcpy(copy, doc, n);
     struct cu_qcache *c = v->qcache;
     size_t i = c->next;
     c->next = (i + 1) % QCACHE_SIZE;
     cu_questionnaire_free(c->e[i].q);
+    free(c->e[i].doc);
     memcpy(c->e[i].hash, hash, CU_HASH_BYTES);
+    c->e[i].doc = copy;
+    c->e[i].doc_len = n;
     c->e[i].q = cu_questionnaire_ref(q);
+}
+
+typedef struct load_ctx {
+    cu_vault *v;
+    cu_err *err;
+    const char *url;
+    cu_questionnaire *q;
+} load_ctx;
+
+/* The row's code is checked every time, and its document against the hash
+ * the code covers: by hashing it, or, for a document seen before, by
+ * comparing it byte for byte with the one that was hashed (and parsed). */
+static int load_one(void *ctx, const cu_questionnaire_row *r)
+{
+    load_ctx *l = ctx;
+    if (l->q)
+        return CU_OK;
+    cu_questionnaire_row head = *r;
+    head.document = NULL; /* the code alone; the document below */
+    int rc = qn_check(l->v, &head, l->err);
+    if (rc)
+        return rc;
+    if (!r->document)
+        return cu_err_set(l->err, CU_ECORRUPT, "the stored questionnaire %.200s has no "
+                                               "document", l->url);
+    int i = qcache_find(l->v, r->hash, r->document, r->document_len);
+    if (i >= 0) {
+        l->q = cu_questionnaire_ref(l->v->qcache->e[i].q);
+        return CU_OK;
+    }
+    if ((rc = qn_check(l->v, r, l->err)))
+        return rc;
+    if (cu_questionnaire_parse(r->document, r->document_len, &l->q, NULL) != CU_OK) {
+        l->q = NULL;
+        return cu_err_set(l->err, CU_ECORRUPT, "the stored questionnaire %.200s does not parse",
+                          l->url);
+    }
+    qcache_put(l->v, r->hash, r->document, r->document_len, l->q);
+    return CU_OK;
 }
 
 int cu_questionnaire_load(cu_vault *v, const char *url, const char *version,
                           cu_questionnaire **out, cu_err *err)
 {
     *out = NULL;
-    cu_buf doc;
-    cu_buf_init(&doc, CU_Q_MAX_BYTES * 2);
-    one_ctx o = {.v = v, .err = err, .doc = &doc};
-    /* The row and the document's hash are checked every time; only the
-     * parse of a document already seen is saved. */
-    int rc = get_checked(v, url, version, &o, err);
-    if (!rc && !(*out = qcache_get(v, o.hash))) {
-        if (cu_questionnaire_parse(doc.data, doc.len, out, NULL) != CU_OK)
-            rc = cu_err_set(err, CU_ECORRUPT, "the stored questionnaire %.200s does not parse",
-                            url);
-        else
-            qcache_put(v, o.hash, *out);
+    if (!url || !*url || strlen(url) > CU_Q_MAX_URL)
+        return cu_err_set(err, CU_EINVAL, "a questionnaire URL of 1-%d characters is required",
+                          CU_Q_MAX_URL);
+    if (version && (!*version || strlen(version) > 64))
+        return cu_err_set(err, CU_EINVAL, "a version is 1-64 characters");
+    load_ctx l = {.v = v, .err = err, .url = url};
+    int rc = cu_store_questionnaire_get(v->store, url, version, load_one, &l, err);
+    if (rc == CU_ENOTFOUND)
+        return version ? cu_err_set(err, rc, "no questionnaire %.200s version %.64s", url,
+                                    version)
+                       : cu_err_set(err, rc, "no questionnaire %.200s", url);
+    if (rc) {
+        cu_questionnaire_free(l.q);
+        return rc;
     }
-    cu_buf_release(&doc);
-    return rc;
+    if (!l.q)
+        return cu_err_set(err, CU_ENOTFOUND, "no questionnaire %.200s", url);
+    *out = l.q;
+    return CU_OK;
 }
 
 /* ---- custos verify (integrity.h) ---- */

@@ -112,6 +112,13 @@ typedef struct cu_response_result {
 CU_MUST_USE int cu_qlink_submit(cu_vault *v, const char *token, size_t n, const cu_q_answer *a,
                                 size_t na, const int64_t *submitted_total,
                                 cu_response_result *out, cu_err *err);
+/* The same, with peeked the questionnaire cu_qlink_peek returned for this
+ * token (the form's answers were read against it): used as it is when the
+ * link still names its url and version, else loaded again. */
+CU_MUST_USE int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n,
+                                       cu_questionnaire *peeked, const cu_q_answer *a, size_t na,
+                                       const int64_t *submitted_total,
+                                       cu_response_result *out, cu_err *err);
 
 /* A staff member enters answers on the subject's behalf (action
  * questionnaire.enter, an items.add for the access rules: a clinician with

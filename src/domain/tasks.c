@@ -74,19 +74,54 @@ static int task_check(cu_vault *v, const cu_task_rec *r, cu_err *err)
     return cu_err_set(err, CU_ETAMPER, "tasks %s has been altered", r->id);
 }
 
+/* Whether this write transaction has counted the controller's rows at the
+ * head it reads now. The writer holds the store's write lock for the whole
+ * transaction (SQLite BEGIN IMMEDIATE, PostgreSQL the writer's advisory
+ * lock), and every task row this vault writes goes with its head in one
+ * operation, undone together: once counted, rows == head holds until the
+ * transaction ends, so the count is made once per transaction, not once per
+ * task. A head that no longer reads what was recorded (an operation undone)
+ * is counted again. */
+static bool head_seen(cu_vault *v, const char *controller_id, int64_t head)
+{
+    const struct cu_tasks_seen *s = &v->tasks_seen;
+    return cu_store_in_tx(v->store) && s->tx && s->tx == cu_store_tx_seq(v->store) &&
+           s->head == head && strcmp(s->controller_id, controller_id) == 0;
+}
+
+static void head_note(cu_vault *v, const char *controller_id, int64_t head)
+{
+    struct cu_tasks_seen *s = &v->tasks_seen;
+    if (!cu_store_in_tx(v->store)) {
+        memset(s, 0, sizeof *s);
+        return;
+    }
+    s->tx = cu_store_tx_seq(v->store);
+    cu_strlcpy(s->controller_id, controller_id, sizeof s->controller_id);
+    s->head = head;
+}
+
 static int head_put(cu_vault *v, const char *controller_id, int64_t n, cu_err *err)
 {
-    return cu_meta_counter_put(v, "tasks_head", controller_id, n, err);
+    int rc = cu_meta_counter_put(v, "tasks_head", controller_id, n, err);
+    if (!rc && head_seen(v, controller_id, n - 1))
+        head_note(v, controller_id, n);
+    return rc;
 }
 
 /* The number of tasks the controller's head records (0: no head yet), checked
  * against the rows: CU_ETAMPER when the head was altered or a task deleted
- * (or inserted) behind custos's back. */
+ * (or inserted) behind custos's back. The head's code is checked on every
+ * call; the rows are counted once per write transaction (head_seen). */
 static int head_check(cu_vault *v, const char *controller_id, int64_t *out, cu_err *err)
 {
     *out = 0;
     int64_t head = 0;
     int rc = cu_meta_counter_get(v, "tasks_head", controller_id, &head, err);
+    if (!rc && head_seen(v, controller_id, head)) {
+        *out = head;
+        return CU_OK;
+    }
     int64_t rows = 0;
     if (!rc)
         rc = cu_store_task_count(v->store, controller_id, &rows, err);
@@ -94,8 +129,10 @@ static int head_check(cu_vault *v, const char *controller_id, int64_t *out, cu_e
         rc = cu_err_set(err, CU_ETAMPER,
                         "tasks of controller %s have been altered: %lld rows, %lld raised",
                         controller_id, (long long)rows, (long long)head);
-    if (!rc)
+    if (!rc) {
         *out = head;
+        head_note(v, controller_id, head);
+    }
     return rc;
 }
 

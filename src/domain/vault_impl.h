@@ -94,6 +94,15 @@ struct cu_vault {
     size_t nnode_keys;
     /* parsed questionnaires by their document's hash (questionnaires.c) */
     struct cu_qcache *qcache;
+    /* The tasks head of one controller whose rows were counted in this
+     * write transaction (tasks.c): while the transaction (cu_store_tx_seq
+     * tx) is open and the head still reads head, the rows are known to
+     * number head, since this vault changes rows and head together. */
+    struct cu_tasks_seen {
+        uint64_t tx;
+        char controller_id[CU_ID_STRLEN];
+        int64_t head;
+    } tasks_seen;
 };
 
 /* Keyring entries (vault.c): stores key wrapped under the wrapping key, and

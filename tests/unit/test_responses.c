@@ -17,6 +17,7 @@
 #include "vault_fixture.h"
 
 #include <limits.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -697,6 +698,180 @@ static void test_list(void **state)
     assert_int_equal(responses_stored(f), 1);
 }
 
+/* The stored document is canonical: exactly what jansson writes for it
+ * (compact, keys sorted, ASCII only, reals at 17 digits), whatever the
+ * questionnaire's text and the answers hold. */
+static const char ODD_Q[] =
+    "{\"resourceType\":\"Questionnaire\",\"url\":\"urn:custos:questionnaire:odd\","
+    "\"version\":\"1\",\"status\":\"active\",\"item\":["
+    "{\"linkId\":\"g\",\"type\":\"group\",\"text\":\"Caf\\u00e9 \\\"quoted\\\" \\\\ "
+    "\\u2028 \\ud83d\\ude00 </b>\",\"item\":["
+    "{\"linkId\":\"n\",\"type\":\"integer\",\"text\":\"How many\"},"
+    "{\"linkId\":\"d\",\"type\":\"decimal\"},"
+    "{\"linkId\":\"unanswered\",\"type\":\"string\"},"
+    "{\"linkId\":\"empty\",\"type\":\"group\",\"item\":[{\"linkId\":\"e1\",\"type\":\"string\"}]}"
+    "]},"
+    "{\"linkId\":\"s\",\"type\":\"string\",\"text\":\"\\u00a0nbsp\"},"
+    "{\"linkId\":\"b\",\"type\":\"boolean\"},"
+    "{\"linkId\":\"t\",\"type\":\"date\"},"
+    "{\"linkId\":\"c\",\"type\":\"choice\",\"answerOption\":["
+    "{\"valueCoding\":{\"system\":\"urn:x\",\"code\":\"y\",\"display\":\"Y\\u00ff\"}}]}]}";
+
+static void check_canonical(const cu_response_view *r)
+{
+    json_error_t je;
+    json_t *d = json_loadb(r->document, r->document_len, 0, &je);
+    CHECK(d != NULL, "the stored document does not parse: %s", je.text);
+    char *again = json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+                                    JSON_REAL_PRECISION(17));
+    json_decref(d);
+    assert_non_null(again);
+    assert_int_equal(strlen(again), r->document_len);
+    assert_memory_equal(again, r->document, r->document_len);
+    free(again);
+}
+
+typedef struct docs {
+    int n;
+    char last[4096];
+} docs;
+
+static int keep_doc(void *ctx, const cu_response_view *r)
+{
+    docs *d = ctx;
+    check_canonical(r);
+    d->n++;
+    assert_true(r->document_len < sizeof d->last);
+    memcpy(d->last, r->document, r->document_len);
+    d->last[r->document_len] = '\0';
+    return 0;
+}
+
+static void test_document_canonical(void **state)
+{
+    fx *f = *state;
+    cu_questionnaire_info info;
+    bool added;
+    OK(f, cu_questionnaire_add(f->v, &OPERATOR, ODD_Q, strlen(ODD_Q), &info, &added, &f->err));
+    const double reals[] = {0.1, 1e300, -2.5e-300, 3.0, 1e21, 123456789012345678.0, -0.0};
+    docs d = {0};
+    for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++) {
+        cu_q_answer a[] = {
+            {.link_id = "n", .kind = CU_QV_INT, .i = INT64_MIN + (int64_t)k},
+            {.link_id = "d", .kind = CU_QV_DECIMAL, .d = reals[k]},
+            {.link_id = "s", .kind = CU_QV_STRING,
+             .s = "\xc3\xa9\"\\\t\x01\x1f/\x7f \xe2\x80\xa8 \xf0\x9f\x98\x80 \xef\xbf\xbf"},
+            {.link_id = "b", .kind = CU_QV_BOOL, .b = k % 2 == 0},
+            {.link_id = "t", .kind = CU_QV_STRING, .s = "2026-12-07"},
+            {.link_id = "c", .kind = CU_QV_CODE, .s = "y"},
+        };
+        cu_response_result r;
+        OK(f, cu_response_enter(f->v, &f->alice, f->subj, "urn:custos:questionnaire:odd", "1",
+                                NULL, a, sizeof a / sizeof a[0], &(int64_t){-7}, &r, &f->err));
+    }
+    /* and PHQ-9, scored and flagged */
+    cu_q_answer p[9];
+    const int w[9] = {1, 2, 3, 1, 2, 3, 1, 2, 3};
+    cu_response_result r;
+    OK(f, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, p, phq9(p, w, 9), NULL,
+                            &r, &f->err));
+    OK(f, cu_response_list(f->v, &f->alice, f->subj, keep_doc, &d, &f->err));
+    assert_int_equal(d.n, 8);
+    assert_non_null(strstr(d.last, "\"url\":\"flag\""));
+    /* Only what was answered: no empty group, no unanswered item. */
+    docs one = {0};
+    cu_q_answer only[] = {{.link_id = "b", .kind = CU_QV_BOOL, .b = true}};
+    OK(f, cu_care_set(f->v, &OPERATOR, "alice", f->other, true, &f->err));
+    OK(f, cu_response_enter(f->v, &f->alice, f->other, "urn:custos:questionnaire:odd", "1",
+                            "direct_care", only, 1, NULL, &r, &f->err));
+    OK(f, cu_response_list(f->v, &f->alice, f->other, keep_doc, &one, &f->err));
+    assert_int_equal(one.n, 1);
+    assert_null(strstr(one.last, "\"linkId\":\"g\""));
+    assert_null(strstr(one.last, "unanswered"));
+    assert_non_null(strstr(one.last, "\"item\":[{\"answer\":[{\"valueBoolean\":true}],"
+                                     "\"linkId\":\"b\"}]"));
+    /* Nothing answered: no item member at all. */
+    OK(f, cu_response_enter(f->v, &f->alice, f->other, "urn:custos:questionnaire:odd", "1",
+                            "direct_care", only, 0, NULL, &r, &f->err));
+    one.n = 0;
+    OK(f, cu_response_list(f->v, &f->alice, f->other, keep_doc, &one, &f->err));
+    assert_int_equal(one.n, 2);
+}
+
+/* Parsed questionnaires are kept between submissions, but every load reads
+ * the row again: a definition changed in the database (its document, or its
+ * hash with it) is refused at once, and accepted again once put back. */
+static void test_cached_questionnaire_tampered(void **state)
+{
+    fx *f = *state;
+    cu_q_answer a[9];
+    const int w[9] = {0};
+    cu_response_result r;
+    OK(f, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, phq9(a, w, 9), NULL,
+                            &r, &f->err));
+    /* the same length, one letter changed */
+    raw_exec(f, "UPDATE questionnaires SET document = CAST(replace(CAST(document AS TEXT), "
+                "'Little interest', 'Little Interest') AS BLOB) WHERE url LIKE '%phq-9'");
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM questionnaires WHERE instr(CAST(document "
+                                "AS TEXT), 'Little Interest') > 0"),
+                     1);
+    FAILS(f, CU_ETAMPER, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, 9,
+                                           NULL, &r, &f->err));
+    CHECK(strstr(f->err.msg, "has been altered"), "message: %s", f->err.msg);
+    char token[CU_TOKEN_STRLEN];
+    cu_qlink_info info;
+    FAILS(f, CU_ETAMPER, cu_qlink_issue(f->v, &f->alice, f->subj, PHQ9, NULL, "direct_care", 0,
+                                        token, &info, &f->err));
+    /* the hash changed too: the row's code does not match it */
+    raw_exec(f, "CREATE TABLE kept AS SELECT hash FROM questionnaires WHERE url LIKE '%phq-9'");
+    raw_exec(f, "UPDATE questionnaires SET hash = zeroblob(32) WHERE url LIKE '%phq-9'");
+    FAILS(f, CU_ETAMPER, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, 9,
+                                           NULL, &r, &f->err));
+    assert_int_equal(responses_stored(f), 1);
+    /* Put back (document and hash), it is accepted again. */
+    raw_exec(f, "UPDATE questionnaires SET document = CAST(replace(CAST(document AS TEXT), "
+                "'Little Interest', 'Little interest') AS BLOB) WHERE url LIKE '%phq-9'");
+    FAILS(f, CU_ETAMPER, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, 9,
+                                           NULL, &r, &f->err));
+    raw_exec(f, "UPDATE questionnaires SET hash = (SELECT hash FROM kept) WHERE url LIKE "
+                "'%phq-9'; DROP TABLE kept");
+    OK(f, cu_response_enter(f->v, &f->alice, f->subj, PHQ9, NULL, NULL, a, 9, NULL, &r,
+                            &f->err));
+    assert_int_equal(responses_stored(f), 2);
+}
+
+/* Submitting with the questionnaire the peek returned: scored against it when
+ * the link names it; a questionnaire the link does not name is not used (the
+ * link's own is loaded), and the link is used once either way. */
+static void test_submit_peeked(void **state)
+{
+    fx *f = *state;
+    char t1[CU_TOKEN_STRLEN], t2[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, t1);
+    issue(f, &f->alice, f->subj, 0, t2);
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    OK(f, cu_qlink_peek(f->v, t1, strlen(t1), &info, &q, &f->err));
+    cu_q_answer a[9];
+    const int w[9] = {3, 3, 3, 3, 3, 3, 3, 3, 1};
+    cu_response_result r;
+    OK(f, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, a, phq9(a, w, 9), NULL, &r,
+                                 &f->err));
+    assert_int_equal(r.total, 25);
+    assert_string_equal(r.band, "severe");
+    FAILS(f, CU_ECONFLICT, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, a, 9, NULL, &r,
+                                                  &f->err));
+    cu_questionnaire_free(q);
+    /* another questionnaire handed in: the link's own scores the answers */
+    cu_questionnaire *other = NULL;
+    OK(f, cu_questionnaire_load(f->v, "urn:custos:questionnaire:psfu-example", NULL, &other,
+                                &f->err));
+    OK(f, cu_qlink_submit_peeked(f->v, t2, strlen(t2), other, a, 9, NULL, &r, &f->err));
+    assert_int_equal(r.total, 25);
+    cu_questionnaire_free(other);
+    assert_int_equal(responses_stored(f), 2);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -715,6 +890,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scoring_error_keeps_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_document_canonical, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_submit_peeked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cached_questionnaire_tampered, setup, teardown),
     };
     return cmocka_run_group_tests_name("responses", tests, NULL, NULL);
 }

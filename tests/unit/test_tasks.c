@@ -388,6 +388,61 @@ static void test_reason_table(void **state)
     assert_null(cu_task_reason_find("PHQ9_ITEM9"));
 }
 
+/* The rows are counted once per write transaction, not once per task: many
+ * raised in one batch are all counted in the head, and a task deleted
+ * between two transactions is still seen by the next raise, in or out of a
+ * batch. */
+static void test_deletion_seen_across_batches(void **state)
+{
+    fx *f = *state;
+    char ids[5][CU_ID_STRLEN];
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    for (int i = 0; i < 5; i++)
+        raise_task(f, f->on, "phq9_item9", NULL, ids[i]);
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    seen s = {0};
+    OK(f, cu_task_list(f->v, &f->alice, f->ctl, NULL, collect, &s, &f->err));
+    assert_int_equal(s.n, 5);
+    /* the next batch counts again, and sees the rows as the head says */
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    char more[CU_ID_STRLEN];
+    raise_task(f, f->on, "score_review", NULL, more);
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM tasks WHERE id = '%s'", ids[2]);
+    raw_exec(f, sql);
+    cu_task_raise_in in = {.subject_id = f->on, .reason = "phq9_item9", .source = "r9"};
+    char id[CU_ID_STRLEN];
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    FAILS(f, CU_ETAMPER, cu_task_raise(f->v, &OPERATOR, &in, id, &f->err));
+    CHECK(strstr(f->err.msg, "5 rows, 6 raised"), "message: %s", f->err.msg);
+    /* and the one after it in the same batch too */
+    FAILS(f, CU_ETAMPER, cu_task_raise(f->v, &OPERATOR, &in, id, &f->err));
+    cu_vault_batch_abort(f->v);
+    FAILS(f, CU_ETAMPER, cu_task_raise(f->v, &OPERATOR, &in, id, &f->err));
+}
+
+/* A raise refused inside a batch leaves the head and the rows as they were:
+ * the later raises of the batch still count right, and what is committed
+ * agrees with the head. */
+static void test_raise_undone_in_batch(void **state)
+{
+    fx *f = *state;
+    char id[CU_ID_STRLEN];
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    raise_task(f, f->on, "phq9_item9", NULL, id);
+    /* refused (no such owner): nothing of it stays */
+    cu_task_raise_in bad = {.subject_id = f->on, .reason = "phq9_item9", .source = "r2",
+                            .owner_username = "nobody"};
+    assert_int_not_equal(cu_task_raise(f->v, &OPERATOR, &bad, id, &f->err), CU_OK);
+    raise_task(f, f->on, "score_review", NULL, id);
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    seen s = {0};
+    OK(f, cu_task_list(f->v, &f->alice, f->ctl, NULL, collect, &s, &f->err));
+    assert_int_equal(s.n, 2);
+    raise_task(f, f->on, "score_review", NULL, id);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -398,6 +453,7 @@ int main(void)
         T(test_visibility_and_order), T(test_ack_done_conflict),
         T(test_off_list_refused_and_audited), T(test_named_owner), T(test_bad_input),
         T(test_detail_sealed), T(test_state_edit_detected), T(test_deletion_detected),
+        T(test_deletion_seen_across_batches), T(test_raise_undone_in_batch),
         cmocka_unit_test(test_reason_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
