@@ -5,42 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/jpath.h"
 #include "domain/pathway.h"
 
-#define PATH_LEN 128
+#define PATH_LEN CU_JPATH_LEN
 
 static int bad(cu_err *err, const char *path, const char *what)
 {
     return cu_err_set(err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
 }
 
-static void pkey(char out[PATH_LEN], const char *base, const char *key)
-{
-    /* Paths are short (members nest two deep); a longer one ends in "...". */
-    int n = snprintf(out, PATH_LEN, "%s%s%s", base, *base ? "." : "", key);
-    if (n < 0 || n >= PATH_LEN)
-        memcpy(out + PATH_LEN - 4, "...", 4);
-}
-
 static int only_keys(json_t *o, const char *const *allowed, const char *path, cu_err *err)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        (void)v;
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(k, allowed[i]) == 0;
-        if (!ok) {
-            bool plain = strlen(k) <= 64;
-            for (const char *s = k; plain && *s; s++)
-                plain = *s >= 0x20 && *s < 0x7f;
-            char p[PATH_LEN];
-            pkey(p, path, plain ? k : "(a member with an unusual name)");
-            return bad(err, p, "not allowed here");
-        }
-    }
-    return CU_OK;
+    char p[CU_JPATH_LEN];
+    return cu_jpath_unknown(o, allowed, path, p) ? bad(err, p, "not allowed here") : CU_OK;
 }
 
 enum { ANY_TEXT, CODE, VERSION };
@@ -72,7 +50,7 @@ static int get_str(json_t *o, const char *key, const char *base, bool required, 
                    int kind, char *out, cu_err *err)
 {
     char p[PATH_LEN];
-    pkey(p, base, key);
+    cu_jpath_key(p, base, key);
     json_t *v = json_object_get(o, key);
     if (!v)
         return required ? bad(err, p, "required") : CU_OK;
@@ -110,7 +88,7 @@ static int get_int_key(json_t *o, const char *key, const char *base, int64_t lo,
                        int64_t *out, cu_err *err)
 {
     char p[PATH_LEN];
-    pkey(p, base, key);
+    cu_jpath_key(p, base, key);
     json_t *v = json_object_get(o, key);
     if (!v)
         return bad(err, p, "required");
@@ -240,12 +218,12 @@ static int parse_reviews(json_t *root, cu_pathway *p, cu_err *err)
             memcpy(rv->level, "review", 7);
         char sub[PATH_LEN];
         if (!rc && strcmp(rv->level, "review") && strcmp(rv->level, "urgent")) {
-            pkey(sub, path, "level");
+            cu_jpath_key(sub, path, "level");
             rc = bad(err, sub, "must be review or urgent");
         }
         for (size_t k = 0; !rc && k < i; k++)
             if (strcmp(p->reviews[k].id, rv->id) == 0) {
-                pkey(sub, path, "id");
+                cu_jpath_key(sub, path, "id");
                 rc = bad(err, sub, "is used twice");
             }
         if (rc)

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_LEN 256
+#include "domain/jpath.h"
+
+#define PATH_LEN CU_JPATH_LEN
 
 typedef struct rctx {
     cu_qresponse *r;
@@ -21,39 +23,10 @@ static int bad(rctx *c, const char *path, const char *what)
     return cu_err_set(c->err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
 }
 
-static void sub(char out[PATH_LEN], const char *base, const char *key)
-{
-    int n = snprintf(out, PATH_LEN, "%s%s%s", base, *base ? "." : "", key);
-    if (n < 0 || n >= PATH_LEN)
-        memcpy(out + PATH_LEN - 4, "...", 4);
-}
-
-static void sub_i(char out[PATH_LEN], const char *base, const char *key, size_t i)
-{
-    int n = snprintf(out, PATH_LEN, "%s%s%s[%zu]", base, *base ? "." : "", key, i);
-    if (n < 0 || n >= PATH_LEN)
-        memcpy(out + PATH_LEN - 4, "...", 4);
-}
-
 static int only_keys(rctx *c, json_t *o, const char *const *allowed, const char *path)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        (void)v;
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(k, allowed[i]) == 0;
-        if (!ok) {
-            bool plain = strlen(k) <= 64;
-            for (const char *s = k; plain && *s; s++)
-                plain = *s >= 0x20 && *s < 0x7f;
-            char p[PATH_LEN];
-            sub(p, path, plain ? k : "(a member with an unusual name)");
-            return bad(c, p, "not allowed here");
-        }
-    }
-    return CU_OK;
+    char p[CU_JPATH_LEN];
+    return cu_jpath_unknown(o, allowed, path, p) ? bad(c, p, "not allowed here") : CU_OK;
 }
 
 /* Text without control characters (tabs and line breaks allowed when lines). */
@@ -73,7 +46,7 @@ static int get_str(rctx *c, json_t *o, const char *key, const char *base, bool r
                    size_t max, bool lines, const char **out)
 {
     char p[PATH_LEN];
-    sub(p, base, key);
+    cu_jpath_key(p, base, key);
     *out = NULL;
     json_t *v = json_object_get(o, key);
     if (!v)
@@ -160,7 +133,7 @@ static int parse_answer(rctx *c, json_t *ans, const char *link_id, const char *p
     const char *key = json_object_iter_key(json_object_iter(ans));
     json_t *v = json_object_get(ans, key);
     char p[PATH_LEN];
-    sub(p, path, key);
+    cu_jpath_key(p, path, key);
     cu_q_answer a = {.link_id = link_id};
     if (strcmp(key, "valueCoding") == 0) {
         static const char *const ck[] = {"system", "code", "display", NULL};
@@ -207,7 +180,7 @@ static int parse_answer(rctx *c, json_t *ans, const char *link_id, const char *p
 static int parse_items(rctx *c, json_t *items, const char *base, unsigned depth)
 {
     char p[PATH_LEN];
-    sub(p, base, "item");
+    cu_jpath_key(p, base, "item");
     if (!json_is_array(items))
         return bad(c, p, "must be an array");
     if (json_array_size(items) == 0)
@@ -218,7 +191,7 @@ static int parse_items(rctx *c, json_t *items, const char *base, unsigned depth)
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *it = json_array_get(items, i);
         char ip[PATH_LEN];
-        sub_i(ip, base, "item", i);
+        cu_jpath_idx(ip, base, "item", i);
         if (!json_is_object(it))
             return bad(c, ip, "must be an object");
         if (++c->items > CU_Q_MAX_ITEMS)
@@ -230,7 +203,7 @@ static int parse_items(rctx *c, json_t *items, const char *base, unsigned depth)
             return rc;
         if (!link_id_ok(link_id)) {
             char lp[PATH_LEN];
-            sub(lp, ip, "linkId");
+            cu_jpath_key(lp, ip, "linkId");
             return bad(c, lp, "may hold only A-Z a-z 0-9 . _ -");
         }
         json_t *ans = json_object_get(it, "answer"), *sub_items = json_object_get(it, "item");
@@ -238,16 +211,16 @@ static int parse_items(rctx *c, json_t *items, const char *base, unsigned depth)
             return bad(c, ip, "has both answer and item (a group has no answer)");
         if (ans) {
             char ap[PATH_LEN];
-            sub(ap, ip, "answer");
+            cu_jpath_key(ap, ip, "answer");
             if (!json_is_array(ans))
                 return bad(c, ap, "must be an array");
             if (json_array_size(ans) == 0)
                 return bad(c, ap, "must not be empty");
             if (json_array_size(ans) > 1) {
-                sub_i(ap, ip, "answer", 1);
+                cu_jpath_idx(ap, ip, "answer", 1);
                 return bad(c, ap, "only one answer per item is taken");
             }
-            sub_i(ap, ip, "answer", 0);
+            cu_jpath_idx(ap, ip, "answer", 0);
             if ((rc = parse_answer(c, json_array_get(ans, 0), link_id, ap)))
                 return rc;
         } else if (sub_items && (rc = parse_items(c, sub_items, ip, depth + 1))) {
@@ -264,7 +237,7 @@ static int parse_extensions(rctx *c, json_t *ext)
     if (json_array_size(ext) != 1)
         return bad(c, "extension", "only the " CU_QR_EXT_TOTAL " extension, once, is taken");
     char p[PATH_LEN];
-    sub_i(p, "", "extension", 0);
+    cu_jpath_idx(p, "", "extension", 0);
     json_t *e = json_array_get(ext, 0);
     static const char *const keys[] = {"url", "valueInteger", NULL};
     if (!json_is_object(e))
@@ -275,12 +248,12 @@ static int parse_extensions(rctx *c, json_t *ext)
         return rc;
     if (strcmp(url, CU_QR_EXT_TOTAL) != 0) {
         char up[PATH_LEN];
-        sub(up, p, "url");
+        cu_jpath_key(up, p, "url");
         return bad(c, up, "must be " CU_QR_EXT_TOTAL);
     }
     json_t *v = json_object_get(e, "valueInteger");
     char vp[PATH_LEN];
-    sub(vp, p, "valueInteger");
+    cu_jpath_key(vp, p, "valueInteger");
     if (!v)
         return bad(c, vp, "required");
     if (!json_is_integer(v) || json_integer_value(v) < 0 ||

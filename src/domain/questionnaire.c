@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PATH_MAX_LEN 256
+#include "domain/jpath.h"
+
+#define PATH_MAX_LEN CU_JPATH_LEN
 
 typedef struct pctx {
     cu_questionnaire *q;
@@ -20,45 +22,11 @@ static int bad(pctx *c, const char *path, const char *what)
     return cu_err_set(c->err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
 }
 
-/* A path longer than PATH_MAX_LEN (items nest at most CU_Q_MAX_DEPTH deep,
- * so only through long member names) ends in "...". */
-static void truncated(char out[PATH_MAX_LEN], int n)
-{
-    if (n < 0 || n >= PATH_MAX_LEN)
-        memcpy(out + PATH_MAX_LEN - 4, "...", 4);
-}
-
-static void path_key(char out[PATH_MAX_LEN], const char *base, const char *key)
-{
-    truncated(out, snprintf(out, PATH_MAX_LEN, "%s%s%s", base, *base ? "." : "", key));
-}
-
-static void path_idx(char out[PATH_MAX_LEN], const char *base, const char *key, size_t i)
-{
-    truncated(out, snprintf(out, PATH_MAX_LEN, "%s%s%s[%zu]", base, *base ? "." : "", key, i));
-}
-
 /* Every member of o must be one of allowed (NULL-terminated). */
 static int only_keys(pctx *c, json_t *o, const char *const *allowed, const char *path)
 {
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        (void)v;
-        bool ok = false;
-        for (size_t i = 0; allowed[i] && !ok; i++)
-            ok = strcmp(k, allowed[i]) == 0;
-        if (!ok) {
-            /* The name goes into a one-line message: only a plain one. */
-            bool plain = strlen(k) <= 64;
-            for (const char *s = k; plain && *s; s++)
-                plain = *s >= 0x20 && *s < 0x7f;
-            char p[PATH_MAX_LEN];
-            path_key(p, path, plain ? k : "(a member with an unusual name)");
-            return bad(c, p, "not allowed here");
-        }
-    }
-    return CU_OK;
+    char p[CU_JPATH_LEN];
+    return cu_jpath_unknown(o, allowed, path, p) ? bad(c, p, "not allowed here") : CU_OK;
 }
 
 static bool charset_ok(const char *s, const char *extra)
@@ -79,7 +47,7 @@ static int get_str(pctx *c, json_t *o, const char *key, const char *base, bool r
                    size_t max, int flags, const char **out)
 {
     char p[PATH_MAX_LEN];
-    path_key(p, base, key);
+    cu_jpath_key(p, base, key);
     *out = NULL;
     json_t *v = json_object_get(o, key);
     if (!v)
@@ -110,7 +78,7 @@ static int get_bool(pctx *c, json_t *o, const char *key, const char *base, bool 
         return CU_OK;
     if (!json_is_boolean(v)) {
         char p[PATH_MAX_LEN];
-        path_key(p, base, key);
+        cu_jpath_key(p, base, key);
         return bad(c, p, "must be true or false");
     }
     *out = json_is_true(v);
@@ -171,19 +139,19 @@ static int coding(pctx *c, json_t *o, const char *p, bool loinc, bool need_syste
                      &out->system);
     if (!rc && out->system && !url_ok(out->system)) {
         char q[PATH_MAX_LEN];
-        path_key(q, p, "system");
+        cu_jpath_key(q, p, "system");
         rc = bad(c, q, "must be an absolute URI");
     }
     if (!rc && loinc && strcmp(out->system, "http://loinc.org") != 0) {
         char q[PATH_MAX_LEN];
-        path_key(q, p, "system");
+        cu_jpath_key(q, p, "system");
         rc = bad(c, q, "must be http://loinc.org");
     }
     if (!rc)
         rc = get_str(c, o, "code", p, true, CU_Q_MAX_SHORT, S_PLAIN, &out->code);
     if (!rc && !charset_ok(out->code, "-._:/")) {
         char q[PATH_MAX_LEN];
-        path_key(q, p, "code");
+        cu_jpath_key(q, p, "code");
         rc = bad(c, q, "may hold only letters, digits and - . _ : /");
     }
     if (!rc)
@@ -198,14 +166,14 @@ static int codes(pctx *c, json_t *o, const char *base)
     if (!a)
         return CU_OK;
     char p[PATH_MAX_LEN];
-    path_key(p, base, "code");
+    cu_jpath_key(p, base, "code");
     if (!json_is_array(a) || json_array_size(a) == 0)
         return bad(c, p, "must be a non-empty array");
     if (json_array_size(a) > CU_Q_MAX_CODES)
         return cu_err_set(c->err, CU_EINVAL, "%s: more than %d codes", p, CU_Q_MAX_CODES);
     for (size_t i = 0; i < json_array_size(a); i++) {
         char q[PATH_MAX_LEN];
-        path_idx(q, base, "code", i);
+        cu_jpath_idx(q, base, "code", i);
         cu_q_option tmp = {0};
         int rc = coding(c, json_array_get(a, i), q, true, true, &tmp);
         if (rc)
@@ -260,7 +228,7 @@ static int option_weight(pctx *c, json_t *a, const char *p, cu_q_option *o)
         return bad(c, p, "must be a non-empty array");
     for (size_t i = 0; i < json_array_size(a); i++) {
         char q[PATH_MAX_LEN], r[PATH_MAX_LEN];
-        truncated(q, snprintf(q, sizeof q, "%s[%zu]", p, i));
+        cu_jpath_idx(q, "", p, i);
         json_t *e = json_array_get(a, i);
         static const char *const keys[] = {"url", "valueDecimal", "valueInteger", NULL};
         if (!json_is_object(e))
@@ -272,16 +240,16 @@ static int option_weight(pctx *c, json_t *a, const char *p, cu_q_option *o)
         if (rc)
             return rc;
         if (strcmp(url, CU_Q_ITEM_WEIGHT) != 0 && strcmp(url, CU_Q_ORDINAL_VALUE) != 0) {
-            path_key(r, q, "url");
+            cu_jpath_key(r, q, "url");
             return bad(c, r, "not an extension custos knows (itemWeight or ordinalValue)");
         }
         if (o->weighted)
             return bad(c, q, "the option already has a weight");
         json_t *v = json_object_get(e, "valueDecimal");
-        path_key(r, q, "valueDecimal");
+        cu_jpath_key(r, q, "valueDecimal");
         if (!v) {
             v = json_object_get(e, "valueInteger");
-            path_key(r, q, "valueInteger");
+            cu_jpath_key(r, q, "valueInteger");
         } else if (json_object_get(e, "valueInteger")) {
             return bad(c, q, "has two values");
         }
@@ -297,7 +265,7 @@ static int option_weight(pctx *c, json_t *a, const char *p, cu_q_option *o)
 static int options(pctx *c, json_t *a, const char *base, cu_q_item *it)
 {
     char p[PATH_MAX_LEN];
-    path_key(p, base, "answerOption");
+    cu_jpath_key(p, base, "answerOption");
     if (!json_is_array(a) || json_array_size(a) == 0)
         return bad(c, p, "must be a non-empty array");
     size_t n = json_array_size(a);
@@ -308,7 +276,7 @@ static int options(pctx *c, json_t *a, const char *base, cu_q_item *it)
         return cu_err_set(c->err, CU_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         char q[PATH_MAX_LEN], r[PATH_MAX_LEN];
-        path_idx(q, base, "answerOption", i);
+        cu_jpath_idx(q, base, "answerOption", i);
         json_t *o = json_array_get(a, i);
         static const char *const keys[] = {"valueCoding", "extension", NULL};
         if (!json_is_object(o))
@@ -316,7 +284,7 @@ static int options(pctx *c, json_t *a, const char *base, cu_q_item *it)
         int rc = only_keys(c, o, keys, q);
         if (rc)
             return rc;
-        path_key(r, q, "valueCoding");
+        cu_jpath_key(r, q, "valueCoding");
         json_t *vc = json_object_get(o, "valueCoding");
         if (!vc)
             return bad(c, r, "required");
@@ -326,11 +294,11 @@ static int options(pctx *c, json_t *a, const char *base, cu_q_item *it)
         it->noptions = i + 1;
         if (option_of(it, opt->code) != opt) {
             char s[PATH_MAX_LEN];
-            path_key(s, r, "code");
+            cu_jpath_key(s, r, "code");
             return bad(c, s, "the same code as an earlier option");
         }
         json_t *ext = json_object_get(o, "extension");
-        path_key(r, q, "extension");
+        cu_jpath_key(r, q, "extension");
         if (ext && (rc = option_weight(c, ext, r, opt)))
             return rc;
     }
@@ -340,7 +308,7 @@ static int options(pctx *c, json_t *a, const char *base, cu_q_item *it)
 static int conditions(pctx *c, json_t *a, const char *base, size_t self, cu_q_item *it)
 {
     char p[PATH_MAX_LEN];
-    path_key(p, base, "enableWhen");
+    cu_jpath_key(p, base, "enableWhen");
     if (!json_is_array(a) || json_array_size(a) == 0)
         return bad(c, p, "must be a non-empty array");
     size_t n = json_array_size(a);
@@ -352,7 +320,7 @@ static int conditions(pctx *c, json_t *a, const char *base, size_t self, cu_q_it
     cu_questionnaire *q = c->q;
     for (size_t i = 0; i < n; i++) {
         char w[PATH_MAX_LEN], r[PATH_MAX_LEN];
-        path_idx(w, base, "enableWhen", i);
+        cu_jpath_idx(w, base, "enableWhen", i);
         json_t *o = json_array_get(a, i);
         static const char *const keys[] = {"question",      "operator",     "answerBoolean",
                                            "answerInteger", "answerDecimal", "answerString",
@@ -369,14 +337,14 @@ static int conditions(pctx *c, json_t *a, const char *base, size_t self, cu_q_it
             return rc;
         cu_q_when *cw = &it->when[i];
         size_t qi = cu_questionnaire_find(q, question);
-        path_key(r, w, "question");
+        cu_jpath_key(r, w, "question");
         if (qi == SIZE_MAX || qi >= self)
             return bad(c, r, "must name an earlier item");
         const cu_q_item *qt = &q->items[qi];
         if (qt->type == CU_QT_GROUP || qt->type == CU_QT_DISPLAY)
             return bad(c, r, "names an item that takes no answer");
         cw->question = qi;
-        path_key(r, w, "operator");
+        cu_jpath_key(r, w, "operator");
         if (op_of(op, &cw->op))
             return bad(c, r, "must be exists, =, !=, >, <, >= or <=");
         static const char *const answers[] = {"answerBoolean", "answerInteger", "answerDecimal",
@@ -389,10 +357,10 @@ static int conditions(pctx *c, json_t *a, const char *base, size_t self, cu_q_it
                 which = answers[k];
             }
         if (!which) {
-            path_key(r, w, "answer[x]");
+            cu_jpath_key(r, w, "answer[x]");
             return bad(c, r, "required");
         }
-        path_key(r, w, which);
+        cu_jpath_key(r, w, which);
         json_t *v = json_object_get(o, which);
         bool ordered = cw->op == CU_QO_GT || cw->op == CU_QO_LT || cw->op == CU_QO_GE ||
                        cw->op == CU_QO_LE;
@@ -415,7 +383,7 @@ static int conditions(pctx *c, json_t *a, const char *base, size_t self, cu_q_it
                     return rc;
                 if (!option_of(qt, tmp.code)) {
                     char s[PATH_MAX_LEN];
-                    path_key(s, r, "code");
+                    cu_jpath_key(s, r, "code");
                     return bad(c, s, "not one of the question's options");
                 }
                 cw->kind = CU_QV_CODE;
@@ -480,14 +448,14 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
     int rc = only_keys(c, o, keys, p);
     if (!rc)
         rc = get_str(c, o, "linkId", p, true, CU_Q_MAX_LINKID, S_PLAIN, &it->link_id);
-    path_key(r, p, "linkId");
+    cu_jpath_key(r, p, "linkId");
     if (!rc && !charset_ok(it->link_id, "._-"))
         rc = bad(c, r, "may hold only letters, digits and . _ -");
     if (!rc && cu_questionnaire_find(q, it->link_id) != self)
         rc = bad(c, r, "the same linkId as an earlier item");
     if (!rc)
         rc = get_str(c, o, "type", p, true, 16, S_PLAIN, &type);
-    path_key(r, p, "type");
+    cu_jpath_key(r, p, "type");
     if (!rc && type_of(type, &it->type))
         rc = bad(c, r, "must be group, display, choice, integer, decimal, string, text, "
                        "boolean or date");
@@ -500,10 +468,10 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
         rc = get_bool(c, o, "required", p, &it->required);
     if (!rc)
         rc = get_bool(c, o, "repeats", p, &repeats);
-    path_key(r, p, "repeats");
+    cu_jpath_key(r, p, "repeats");
     if (!rc && repeats)
         rc = bad(c, r, "must be false: custos takes one answer per item");
-    path_key(r, p, "required");
+    cu_jpath_key(r, p, "required");
     if (!rc && it->required && it->type == CU_QT_DISPLAY)
         rc = bad(c, r, "a display item takes no answer");
     if (!rc)
@@ -511,7 +479,7 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
     if (rc)
         return rc;
     json_t *ao = json_object_get(o, "answerOption");
-    path_key(r, p, "answerOption");
+    cu_jpath_key(r, p, "answerOption");
     if (it->type == CU_QT_CHOICE && !ao)
         return bad(c, r, "required for a choice item");
     if (it->type != CU_QT_CHOICE && ao)
@@ -523,7 +491,7 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
         return rc;
     if ((rc = get_str(c, o, "enableBehavior", p, false, 8, S_PLAIN, &behavior)))
         return rc;
-    path_key(r, p, "enableBehavior");
+    cu_jpath_key(r, p, "enableBehavior");
     if (behavior && !ew)
         return bad(c, r, "only with enableWhen");
     if (behavior && strcmp(behavior, "all") != 0 && strcmp(behavior, "any") != 0)
@@ -532,7 +500,7 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
         return bad(c, r, "required with more than one enableWhen");
     it->when_all = !behavior || strcmp(behavior, "all") == 0;
     json_t *sub = json_object_get(o, "item");
-    path_key(r, p, "item");
+    cu_jpath_key(r, p, "item");
     if (it->type == CU_QT_GROUP && !sub)
         return bad(c, r, "required for a group");
     if (it->type != CU_QT_GROUP && sub)
@@ -549,11 +517,11 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
 static int items(pctx *c, json_t *a, const char *base, size_t parent, int depth)
 {
     char p[PATH_MAX_LEN];
-    path_key(p, base, "item");
+    cu_jpath_key(p, base, "item");
     if (!json_is_array(a) || json_array_size(a) == 0)
         return bad(c, p, "must be a non-empty array");
     for (size_t i = 0; i < json_array_size(a); i++) {
-        path_idx(p, base, "item", i);
+        cu_jpath_idx(p, base, "item", i);
         int rc = item(c, json_array_get(a, i), p, parent, depth);
         if (rc)
             return rc;
@@ -590,7 +558,7 @@ static int sub_str(pctx *c, json_t *e, const char *p, const char *vkey, const ch
                    size_t max, const char **out)
 {
     char r[PATH_MAX_LEN];
-    path_key(r, p, want);
+    cu_jpath_key(r, p, want);
     if (strcmp(vkey, want) != 0)
         return bad(c, r, "required (this part takes this value type)");
     return get_str(c, e, want, p, true, max, S_PLAIN, out);
@@ -599,7 +567,7 @@ static int sub_str(pctx *c, json_t *e, const char *p, const char *vkey, const ch
 static int sub_int(pctx *c, json_t *v, const char *p, const char *vkey, int64_t *out)
 {
     char r[PATH_MAX_LEN];
-    path_key(r, p, "valueInteger");
+    cu_jpath_key(r, p, "valueInteger");
     if (strcmp(vkey, "valueInteger") != 0 || !json_is_integer(v))
         return bad(c, r, "required, a whole number");
     return whole(c, v, r, 0, (int64_t)CU_Q_MAX_WEIGHT * CU_Q_MAX_ITEMS, out);
@@ -619,13 +587,13 @@ static int band(pctx *c, json_t *e, const char *p, cu_q_band *b)
 {
     json_t *subs = json_object_get(e, "extension");
     char r[PATH_MAX_LEN];
-    path_key(r, p, "extension");
+    cu_jpath_key(r, p, "extension");
     if (!json_is_array(subs))
         return bad(c, r, "must be an array");
     bool lo = false, hi = false;
     for (size_t i = 0; i < json_array_size(subs); i++) {
         char s[PATH_MAX_LEN];
-        path_idx(s, p, "extension", i);
+        cu_jpath_idx(s, p, "extension", i);
         json_t *x = json_array_get(subs, i), *v = NULL;
         const char *url, *vkey = "";
         int rc = sub_ext(c, x, s, &url, &vkey, &v);
@@ -644,7 +612,7 @@ static int band(pctx *c, json_t *e, const char *p, cu_q_band *b)
             rc = sub_str(c, x, s, vkey, "valueCode", CU_Q_MAX_SHORT, &b->code);
             if (!rc && !charset_ok(b->code, "-._")) {
                 char t[PATH_MAX_LEN];
-                path_key(t, s, "valueCode");
+                cu_jpath_key(t, s, "valueCode");
                 rc = bad(c, t, "may hold only letters, digits and - . _");
             }
         } else if (strcmp(url, "display") == 0) {
@@ -652,7 +620,7 @@ static int band(pctx *c, json_t *e, const char *p, cu_q_band *b)
                 return bad(c, s, "a second display");
             rc = sub_str(c, x, s, vkey, "valueString", CU_Q_MAX_TEXT, &b->display);
         } else {
-            path_key(r, s, "url");
+            cu_jpath_key(r, s, "url");
             return bad(c, r, "must be low, high, code or display");
         }
         if (rc)
@@ -681,20 +649,20 @@ static int score_ext(pctx *c, json_t *e, const char *p)
         return rc;
     json_t *subs = json_object_get(e, "extension");
     char r[PATH_MAX_LEN], whole_path[PATH_MAX_LEN];
-    path_key(whole_path, p, "extension");
+    cu_jpath_key(whole_path, p, "extension");
     if (!json_is_array(subs) || json_array_size(subs) == 0)
         return bad(c, whole_path, "must be a non-empty array");
     bool have_code = false;
     size_t nscored = 0;
     for (size_t i = 0; i < json_array_size(subs); i++) {
         char s[PATH_MAX_LEN];
-        path_idx(s, p, "extension", i);
+        cu_jpath_idx(s, p, "extension", i);
         json_t *x = json_array_get(subs, i), *v = NULL;
         const char *url, *vkey = "";
         if ((rc = sub_ext(c, x, s, &url, &vkey, &v)))
             return rc;
         if (strcmp(url, "code") == 0) {
-            path_key(r, s, "valueCoding");
+            cu_jpath_key(r, s, "valueCoding");
             if (have_code)
                 return bad(c, s, "a second code");
             if (strcmp(vkey, "valueCoding") != 0)
@@ -710,7 +678,7 @@ static int score_ext(pctx *c, json_t *e, const char *p)
             const char *link;
             if ((rc = sub_str(c, x, s, vkey, "valueString", CU_Q_MAX_LINKID, &link)))
                 return rc;
-            path_key(r, s, "valueString");
+            cu_jpath_key(r, s, "valueString");
             size_t k = cu_questionnaire_find(q, link);
             if (k == SIZE_MAX)
                 return bad(c, r, "names no item");
@@ -748,7 +716,7 @@ static int score_ext(pctx *c, json_t *e, const char *p)
                 return rc;
             q->nbands++;
         } else {
-            path_key(r, s, "url");
+            cu_jpath_key(r, s, "url");
             return bad(c, r, "must be code, item or band");
         }
     }
@@ -791,13 +759,13 @@ static int review_ext(pctx *c, json_t *e, const char *p)
         return rc;
     json_t *subs = json_object_get(e, "extension");
     char r[PATH_MAX_LEN];
-    path_key(r, p, "extension");
+    cu_jpath_key(r, p, "extension");
     if (!json_is_array(subs) || json_array_size(subs) == 0)
         return bad(c, r, "must be a non-empty array");
     bool item_seen = false, weight_seen = false, score_seen = false;
     for (size_t i = 0; i < json_array_size(subs); i++) {
         char s[PATH_MAX_LEN], t[PATH_MAX_LEN];
-        path_idx(s, p, "extension", i);
+        cu_jpath_idx(s, p, "extension", i);
         json_t *x = json_array_get(subs, i), *v = NULL;
         const char *url, *vkey = "";
         if ((rc = sub_ext(c, x, s, &url, &vkey, &v)))
@@ -807,7 +775,7 @@ static int review_ext(pctx *c, json_t *e, const char *p)
                 return bad(c, s, "a second id");
             if ((rc = sub_str(c, x, s, vkey, "valueId", CU_Q_MAX_LINKID, &ru->id)))
                 return rc;
-            path_key(t, s, "valueId");
+            cu_jpath_key(t, s, "valueId");
             if (!charset_ok(ru->id, ".-"))
                 return bad(c, t, "may hold only letters, digits and . -");
             for (size_t k = 0; k < q->nrules; k++)
@@ -818,7 +786,7 @@ static int review_ext(pctx *c, json_t *e, const char *p)
                 return bad(c, s, "a second level");
             if ((rc = sub_str(c, x, s, vkey, "valueCode", 16, &ru->level)))
                 return rc;
-            path_key(t, s, "valueCode");
+            cu_jpath_key(t, s, "valueCode");
             if (strcmp(ru->level, "urgent") != 0 && strcmp(ru->level, "review") != 0)
                 return bad(c, t, "must be urgent or review");
         } else if (strcmp(url, "reason") == 0) {
@@ -832,7 +800,7 @@ static int review_ext(pctx *c, json_t *e, const char *p)
                 return bad(c, s, "a second item");
             if ((rc = sub_str(c, x, s, vkey, "valueString", CU_Q_MAX_LINKID, &link)))
                 return rc;
-            path_key(t, s, "valueString");
+            cu_jpath_key(t, s, "valueString");
             ru->item = cu_questionnaire_find(q, link);
             if (ru->item == SIZE_MAX)
                 return bad(c, t, "names no item");
@@ -848,7 +816,7 @@ static int review_ext(pctx *c, json_t *e, const char *p)
                 return rc;
             if (!item_seen)
                 return bad(c, s, "the rule's item must come before its answers");
-            path_key(t, s, "valueCode");
+            cu_jpath_key(t, s, "valueCode");
             if (!option_of(&q->items[ru->item], ru->answers[ru->nanswers]))
                 return bad(c, t, "not one of the item's options");
             ru->nanswers++;
@@ -865,7 +833,7 @@ static int review_ext(pctx *c, json_t *e, const char *p)
                 return rc;
             score_seen = true;
         } else {
-            path_key(t, s, "url");
+            cu_jpath_key(t, s, "url");
             return bad(c, t, "must be id, level, reason, item, answer, weightAbove or "
                              "scoreAtLeast");
         }
@@ -907,7 +875,7 @@ static int extensions(pctx *c, json_t *a)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < json_array_size(a); i++) {
             char p[PATH_MAX_LEN];
-            path_idx(p, "", "extension", i);
+            cu_jpath_idx(p, "", "extension", i);
             json_t *e = json_array_get(a, i);
             if (!json_is_object(e))
                 return bad(c, p, "must be an object");
@@ -923,7 +891,7 @@ static int extensions(pctx *c, json_t *a)
                     return rc;
             } else {
                 char r[PATH_MAX_LEN];
-                path_key(r, p, "url");
+                cu_jpath_key(r, p, "url");
                 return bad(c, r, "not an extension custos knows");
             }
         }

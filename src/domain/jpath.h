@@ -1,0 +1,29 @@
+/*
+ * jpath.h — JSON paths for the strict document parsers' one-line errors
+ * ("item[3].answerOption[1].valueCoding.code: required"): the questionnaire,
+ * the questionnaire response and the follow-up pathway.
+ *
+ * A path longer than CU_JPATH_LEN - 1 bytes ends in "...". A member's name
+ * from the document goes into a path only when it is plain (printable ASCII,
+ * at most 64 bytes), since the path goes into a message.
+ */
+#ifndef CUSTOS_DOMAIN_JPATH_H
+#define CUSTOS_DOMAIN_JPATH_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CU_JPATH_LEN 256
+
+/* base.key ("key" when base is ""). */
+void cu_jpath_key(char out[CU_JPATH_LEN], const char *base, const char *key);
+/* base.key[i]. */
+void cu_jpath_idx(char out[CU_JPATH_LEN], const char *base, const char *key, size_t i);
+/* The first member of the object o whose name is not in allowed
+ * (NULL-terminated): true, with its path under path in out (the name, or
+ * "(a member with an unusual name)"); false when every member is allowed. */
+bool cu_jpath_unknown(json_t *o, const char *const *allowed, const char *path,
+                      char out[CU_JPATH_LEN]);
+
+#endif
