@@ -16,20 +16,8 @@ secs=${2:-10}
 conns=${3:-64}
 runs=${4:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
-custos=$(cd "$build" && pwd)/custos
-for tool in wrk nginx curl python3; do
-  command -v "$tool" >/dev/null || { echo "bench-http: $tool is missing (make bench installs it)" >&2; exit 1; }
-done
-dir=$(mktemp -d /var/tmp/custos-bench-http.XXXXXX)
-cpid=""
-cleanup() {
-  [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null || true
-  [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-export CUSTOS_STORE=$dir/store
-pw=bench-password-2026
+. "$root/scripts/bench-serve.sh"
+bench_init http
 
 . "$root/scripts/bench-store.sh"
 bench_store "$root/profiles/therapyaudit.json"
@@ -37,35 +25,15 @@ read_subject=$reader
 write_subject=$("$custos" --purpose direct_care subject add --controller "$ctl" --kind patient <<< '{"name": "Bench Writer"}')
 "$custos" care add --user bench --subject "$write_subject" >/dev/null
 
-port_custos=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-port_nginx=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# shellcheck disable=SC2086
-"$custos" serve --listen "127.0.0.1:$port_custos" --threads 2 ${BENCH_SERVE_ARGS:-} \
-  >"$dir/serve.out" 2>"${BENCH_SERVE_LOG:-$dir/serve.err}" &
-cpid=$!
-sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port_nginx|g" "$root/bench/http/nginx.conf" > "$dir/nginx.conf"
-nginx -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
-for _ in $(seq 50); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
-token=$(curl -sf -X POST "http://127.0.0.1:$port_custos/v1/sessions" -H 'Content-Type: application/json' \
-  -d "{\"username\": \"bench\", \"password\": \"$pw\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-export CUSTOS_TOKEN=$token
-
-# wrk's summary -> "requests_per_second p99_ms"
-measure() {
-  wrk -t2 -c"$conns" -d"${secs}s" --latency "$@" 2>&1 | awk '
-    /Requests\/sec/ {rps=$2}
-    /^ +99%/ {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; p99=v}
-    /Non-2xx/ {bad=$NF}
-    END {printf "%s %s %s\n", rps, p99, (bad==""?0:bad)}'
-}
+bench_serve
 
 echo "custos HTTP benchmark: wrk -t2 -c$conns -d${secs}s, $runs runs, $(nproc) cores"
 echo "custos serve --threads 2 (HTTP) + 1 store thread; nginx worker_processes 2"
 printf '%-4s %14s %9s %14s %9s %14s %9s %8s %8s\n' run get_rps get_p99ms post_rps post_p99ms nginx_rps nginx_p99 get/ngx post/ngx
 for run in $(seq "$runs"); do
-  read -r nr np nb < <(measure "http://127.0.0.1:$port_nginx/")
-  read -r gr gp gb < <(CUSTOS_SUBJECT=$read_subject measure -s "$root/bench/http/get_subject.lua" "http://127.0.0.1:$port_custos")
-  read -r pr pp pb < <(CUSTOS_SUBJECT=$write_subject measure -s "$root/bench/http/post_item.lua" "http://127.0.0.1:$port_custos")
+  read -r nr np nb _ < <(measure "$secs" "http://127.0.0.1:$port_nginx/")
+  read -r gr gp gb _ < <(CUSTOS_SUBJECT=$read_subject measure "$secs" -s "$root/bench/http/get_subject.lua" "http://127.0.0.1:$port_custos")
+  read -r pr pp pb _ < <(CUSTOS_SUBJECT=$write_subject measure "$secs" -s "$root/bench/http/post_item.lua" "http://127.0.0.1:$port_custos")
   if [ "$gb" != 0 ] || [ "$pb" != 0 ]; then
     echo "bench-http: non-2xx responses (get $gb, post $pb)" >&2
     exit 1

@@ -20,50 +20,15 @@ secs=${2:-10}
 conns=${3:-64}
 runs=${4:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
-custos=$(cd "$build" && pwd)/custos
-for tool in wrk nginx curl python3; do
-  command -v "$tool" >/dev/null || { echo "bench-submit: $tool is missing (make bench installs it)" >&2; exit 1; }
-done
-dir=$(mktemp -d /var/tmp/custos-bench-submit.XXXXXX)
-cpid=""
-cleanup() {
-  [ -n "$cpid" ] && kill -TERM "$cpid" 2>/dev/null && wait "$cpid" 2>/dev/null || true
-  [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null || true
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-export CUSTOS_STORE=$dir/store
-pw=bench-password-2026
+. "$root/scripts/bench-serve.sh"
+bench_init submit
 
 . "$root/scripts/bench-store.sh"
 bench_store "$root/profiles/therapyaudit.json"
 "$custos" questionnaire add "$root/questionnaires/phq-9.json" >/dev/null
 export CUSTOS_SUBJECT=$reader
 
-port_custos=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-port_nginx=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-# shellcheck disable=SC2086
-"$custos" serve --listen "127.0.0.1:$port_custos" --threads 2 ${BENCH_SERVE_ARGS:-} \
-  >"$dir/serve.out" 2>"${BENCH_SERVE_LOG:-$dir/serve.err}" &
-cpid=$!
-sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port_nginx|g" "$root/bench/http/nginx.conf" > "$dir/nginx.conf"
-nginx -c "$dir/nginx.conf" -e "$dir/nginx-error.log"
-for _ in $(seq 50); do grep -q listening "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
-token=$(curl -sf -X POST "http://127.0.0.1:$port_custos/v1/sessions" -H 'Content-Type: application/json' \
-  -d "{\"username\": \"bench\", \"password\": \"$pw\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-export CUSTOS_TOKEN=$token
-
-# wrk's summary -> "requests_per_second p99_ms non_2xx requests"
-measure() {
-  local d=$1
-  shift
-  wrk -t2 -c"$conns" -d"${d}s" --latency "$@" 2>&1 | awk '
-    /Requests\/sec/ {rps=$2}
-    /^ +99%/ {v=$2; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; p99=v}
-    /Non-2xx/ {bad=$NF}
-    / requests in / {n=$1}
-    END {printf "%s %s %s %s\n", rps, p99, (bad==""?0:bad), n}'
-}
+bench_serve
 
 echo "custos questionnaire benchmark: wrk -t2 -c$conns, $runs runs, $(nproc) cores"
 echo "custos serve --threads 2 (HTTP) + 1 store thread; nginx worker_processes 2"
