@@ -735,18 +735,8 @@ static void home_page(page_ctx *c)
     if (due->n == 0) {
         cu_html_elem(&h, "p", "No questionnaires are due or overdue.", NULL);
     } else {
-        cu_html_open(&h, "table", "class", "nhsuk-table", NULL);
-        cu_html_elem(&h, "caption", "Questionnaires due or overdue", "class",
-                     "nhsuk-table__caption nhsuk-u-visually-hidden", NULL);
-        cu_html_open(&h, "thead", "class", "nhsuk-table__head", NULL);
-        cu_html_open(&h, "tr", "class", "nhsuk-table__row", NULL);
         static const char *const heads[] = {"Questionnaire", "Due", "Status", "Patient"};
-        for (size_t i = 0; i < 4; i++)
-            cu_html_elem(&h, "th", heads[i], "class", "nhsuk-table__header", "scope", "col",
-                         NULL);
-        cu_html_close(&h, "tr");
-        cu_html_close(&h, "thead");
-        cu_html_open(&h, "tbody", "class", "nhsuk-table__body", NULL);
+        cu_html_table_open(&h, "Questionnaires due or overdue", true, heads, 4);
         for (size_t i = 0; i < due->n; i++) {
             const due_row *r = &due->rows[i];
             char title[256], day[40], hidden[320];
@@ -766,8 +756,7 @@ static void home_page(page_ctx *c)
             cu_html_close(&h, "td");
             cu_html_close(&h, "tr");
         }
-        cu_html_close(&h, "tbody");
-        cu_html_close(&h, "table");
+        cu_html_table_close(&h);
     }
     cu_page_end(&h);
     free(l.rows);
@@ -959,18 +948,8 @@ static void patients_page(page_ctx *c)
     size_t first = (size_t)(pageno - 1) * PATIENTS_PER_PAGE;
     size_t last = first + PATIENTS_PER_PAGE < l.n ? first + PATIENTS_PER_PAGE : l.n;
     if (first < last) {
-        cu_html_open(&h, "table", "class", "nhsuk-table", NULL);
-        cu_html_elem(&h, "caption", "Patients on your list", "class",
-                     "nhsuk-table__caption nhsuk-u-visually-hidden", NULL);
-        cu_html_open(&h, "thead", "class", "nhsuk-table__head", NULL);
-        cu_html_open(&h, "tr", "class", "nhsuk-table__row", NULL);
         static const char *const heads[] = {"Name", "NHS number", "Date of birth"};
-        for (size_t i = 0; i < 3; i++)
-            cu_html_elem(&h, "th", heads[i], "class", "nhsuk-table__header", "scope", "col",
-                         NULL);
-        cu_html_close(&h, "tr");
-        cu_html_close(&h, "thead");
-        cu_html_open(&h, "tbody", "class", "nhsuk-table__body", NULL);
+        cu_html_table_open(&h, "Patients on your list", true, heads, 3);
     }
     for (size_t i = first; i < last; i++) {
         /* Each patient's details are a read of their record: one event in
@@ -1017,8 +996,7 @@ static void patients_page(page_ctx *c)
         }
     }
     if (first < last) {
-        cu_html_close(&h, "tbody");
-        cu_html_close(&h, "table");
+        cu_html_table_close(&h);
     }
     if (pages > 1) {
         cu_html_open(&h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
@@ -1167,18 +1145,8 @@ static void patient_page(page_ctx *c)
     if (rl->n == 0) {
         cu_html_elem(&h, "p", "No questionnaire responses have been recorded.", NULL);
     } else {
-        cu_html_open(&h, "table", "class", "nhsuk-table", NULL);
-        cu_html_elem(&h, "caption", "Questionnaire responses, latest first", "class",
-                     "nhsuk-table__caption nhsuk-u-visually-hidden", NULL);
-        cu_html_open(&h, "thead", "class", "nhsuk-table__head", NULL);
-        cu_html_open(&h, "tr", "class", "nhsuk-table__row", NULL);
         static const char *const heads[] = {"Date", "Questionnaire", "Score", "Band"};
-        for (size_t i = 0; i < 4; i++)
-            cu_html_elem(&h, "th", heads[i], "class", "nhsuk-table__header", "scope", "col",
-                         NULL);
-        cu_html_close(&h, "tr");
-        cu_html_close(&h, "thead");
-        cu_html_open(&h, "tbody", "class", "nhsuk-table__body", NULL);
+        cu_html_table_open(&h, "Questionnaire responses, latest first", true, heads, 4);
         for (size_t i = rl->n; i-- > 0;) {
             const struct resp_row *r = &rl->rows[i];
             char title[256], score[32];
@@ -1196,8 +1164,7 @@ static void patient_page(page_ctx *c)
                          NULL);
             cu_html_close(&h, "tr");
         }
-        cu_html_close(&h, "tbody");
-        cu_html_close(&h, "table");
+        cu_html_table_close(&h);
     }
 
     cu_html_elem(&h, "h2", "Record", NULL);

@@ -391,6 +391,32 @@ int cu_page_message(cu_buf *out, const char *assets, const char *title, const ch
     return cu_html_done(&h);
 }
 
+void cu_html_table_open(cu_html *h, const char *caption, bool caption_hidden,
+                        const char *const *heads, size_t n)
+{
+    cu_html_open(h, "table", "class", "nhsuk-table", NULL);
+    if (caption)
+        cu_html_elem(h, "caption", caption, "class",
+                     caption_hidden ? "nhsuk-table__caption nhsuk-u-visually-hidden"
+                                    : "nhsuk-table__caption",
+                     NULL);
+    cu_html_open(h, "thead", "class", "nhsuk-table__head", NULL);
+    cu_html_open(h, "tr", "class", "nhsuk-table__row", NULL);
+    for (size_t i = 0; i < n; i++)
+        cu_html_elem(h, "th", heads[i], "class", "nhsuk-table__header", "scope", "col", NULL);
+    cu_html_close(h, "tr");
+    cu_html_close(h, "thead");
+    cu_html_nl(h);
+    cu_html_open(h, "tbody", "class", "nhsuk-table__body", NULL);
+}
+
+void cu_html_table_close(cu_html *h)
+{
+    cu_html_close(h, "tbody");
+    cu_html_close(h, "table");
+    cu_html_nl(h);
+}
+
 /* ---------------------------------------------------------------- forms */
 
 void cu_html_error_summary(cu_html *h, const cu_field_error *e, size_t n)

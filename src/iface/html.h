@@ -120,6 +120,14 @@ void cu_page_end(cu_html *h);
 CU_MUST_USE int cu_page_message(cu_buf *out, const char *assets, const char *title,
                                 const char *para, const char *action, const char *label);
 
+/* An NHS.UK table: <table class="nhsuk-table">, its caption (hidden but to
+ * screen readers when caption_hidden; NULL: none), a header row of the n
+ * column headings, and the body opened for the caller's rows. */
+void cu_html_table_open(cu_html *h, const char *caption, bool caption_hidden,
+                        const char *const *heads, size_t n);
+/* Closes the body and the table. */
+void cu_html_table_close(cu_html *h);
+
 /* ---- NHS.UK frontend form patterns ---- */
 
 /* One field's error: the field's id (the element to focus) and the message,

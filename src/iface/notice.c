@@ -255,15 +255,7 @@ static void link(nw *w, const char *url)
 static void table_open(nw *w, const char *const *heads, size_t n)
 {
     if (w->f == CU_NOTICE_HTML) {
-        cu_html_open(&w->h, "table", "class", "nhsuk-table", NULL);
-        cu_html_open(&w->h, "thead", "class", "nhsuk-table__head", NULL);
-        cu_html_open(&w->h, "tr", NULL);
-        for (size_t i = 0; i < n; i++)
-            cu_html_elem(&w->h, "th", heads[i], "scope", "col", NULL);
-        cu_html_close(&w->h, "tr");
-        cu_html_close(&w->h, "thead");
-        cu_html_nl(&w->h);
-        cu_html_open(&w->h, "tbody", "class", "nhsuk-table__body", NULL);
+        cu_html_table_open(&w->h, NULL, false, heads, n);
     } else {
         raw(w, "|");
         for (size_t i = 0; i < n; i++) {
@@ -301,9 +293,7 @@ static void table_row(nw *w, const char *const *cells, size_t n)
 static void table_close(nw *w)
 {
     if (w->f == CU_NOTICE_HTML) {
-        cu_html_close(&w->h, "tbody");
-        cu_html_close(&w->h, "table");
-        cu_html_nl(&w->h);
+        cu_html_table_close(&w->h);
     } else {
         raw(w, "\n");
     }

@@ -123,6 +123,29 @@ static void writer_refuses_misuse(void **state)
     cu_buf_release(&b);
 }
 
+static void table_helper(void **state)
+{
+    (void)state;
+    cu_buf b;
+    cu_buf_init(&b, 1 << 14);
+    cu_html h;
+    cu_html_init(&h, &b);
+    static const char *const heads[] = {EVIL, "Score"};
+    cu_html_table_open(&h, EVIL, true, heads, 2);
+    cu_html_open(&h, "tr", NULL);
+    cu_html_elem(&h, "td", "a", NULL);
+    cu_html_close(&h, "tr");
+    cu_html_table_close(&h);
+    assert_int_equal(cu_html_done(&h), CU_OK);
+    const char *s = cu_buf_str(&b);
+    no_markup_from(s, EVIL);
+    assert_non_null(strstr(s, "<table class=\"nhsuk-table\"><caption class=\"nhsuk-table__caption "
+                              "nhsuk-u-visually-hidden\">&lt;script&gt;"));
+    assert_non_null(strstr(s, "<th class=\"nhsuk-table__header\" scope=\"col\">Score</th>"));
+    assert_non_null(strstr(s, "<tbody class=\"nhsuk-table__body\"><tr><td>a</td></tr></tbody></table>"));
+    cu_buf_release(&b);
+}
+
 static void words_on_a_page(void **state)
 {
     (void)state;
@@ -427,6 +450,7 @@ int main(void)
         cmocka_unit_test(writer_escapes_text_and_values),
         cmocka_unit_test(writer_controls_and_long_text),
         cmocka_unit_test(writer_refuses_misuse),
+        cmocka_unit_test(table_helper),
         cmocka_unit_test(words_on_a_page),
         cmocka_unit_test(page_shell),
         cmocka_unit_test(form_parses),
