@@ -40,3 +40,15 @@ bool cu_jpath_unknown(json_t *o, const char *const *allowed, const char *path,
     }
     return false;
 }
+
+int cu_jpath_error(cu_err *err, const char *path, const char *what)
+{
+    return cu_err_set(err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
+}
+
+int cu_jpath_members(cu_err *err, json_t *o, const char *const *allowed, const char *path)
+{
+    char p[CU_JPATH_LEN];
+    return cu_jpath_unknown(o, allowed, path, p) ? cu_jpath_error(err, p, "not allowed here")
+                                                 : CU_OK;
+}

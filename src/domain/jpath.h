@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util/err.h"
+
 #define CU_JPATH_LEN 256
 
 /* base.key ("key" when base is ""). */
@@ -25,5 +27,11 @@ void cu_jpath_idx(char out[CU_JPATH_LEN], const char *base, const char *key, siz
  * "(a member with an unusual name)"); false when every member is allowed. */
 bool cu_jpath_unknown(json_t *o, const char *const *allowed, const char *path,
                       char out[CU_JPATH_LEN]);
+/* The parsers' one-line error: CU_EINVAL, "PATH: what" ("(document)" for the
+ * empty path). */
+int cu_jpath_error(cu_err *err, const char *path, const char *what);
+/* CU_OK when every member of o is in allowed, else CU_EINVAL
+ * "PATH.member: not allowed here" (cu_jpath_unknown). */
+int cu_jpath_members(cu_err *err, json_t *o, const char *const *allowed, const char *path);
 
 #endif

@@ -10,16 +10,7 @@
 
 #define PATH_LEN CU_JPATH_LEN
 
-static int bad(cu_err *err, const char *path, const char *what)
-{
-    return cu_err_set(err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
-}
 
-static int only_keys(json_t *o, const char *const *allowed, const char *path, cu_err *err)
-{
-    char p[CU_JPATH_LEN];
-    return cu_jpath_unknown(o, allowed, path, p) ? bad(err, p, "not allowed here") : CU_OK;
-}
 
 enum { ANY_TEXT, CODE, VERSION };
 
@@ -53,19 +44,19 @@ static int get_str(json_t *o, const char *key, const char *base, bool required, 
     cu_jpath_key(p, base, key);
     json_t *v = json_object_get(o, key);
     if (!v)
-        return required ? bad(err, p, "required") : CU_OK;
+        return required ? cu_jpath_error(err, p, "required") : CU_OK;
     if (!json_is_string(v))
-        return bad(err, p, "must be a string");
+        return cu_jpath_error(err, p, "must be a string");
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
     if (n == 0)
-        return bad(err, p, "must not be empty");
+        return cu_jpath_error(err, p, "must not be empty");
     if (strlen(s) != n)
-        return bad(err, p, "must not contain NUL characters");
+        return cu_jpath_error(err, p, "must not contain NUL characters");
     if (n > max)
         return cu_err_set(err, CU_EINVAL, "%s: longer than %zu bytes", p, max);
     if (!chars_ok(s, n, kind))
-        return bad(err, p, kind == CODE      ? "must be lower-case letters, digits, - and _"
+        return cu_jpath_error(err, p, kind == CODE      ? "must be lower-case letters, digits, - and _"
                            : kind == VERSION ? "must be letters, digits, - and ."
                                              : "must not contain control characters");
     memcpy(out, s, n + 1);
@@ -75,7 +66,7 @@ static int get_str(json_t *o, const char *key, const char *base, bool required, 
 static int get_int(json_t *v, const char *p, int64_t lo, int64_t hi, int64_t *out, cu_err *err)
 {
     if (!json_is_integer(v))
-        return bad(err, p, "must be a whole number");
+        return cu_jpath_error(err, p, "must be a whole number");
     json_int_t i = json_integer_value(v);
     if (i < lo || i > hi)
         return cu_err_set(err, CU_EINVAL, "%s: must be from %lld to %lld", p, (long long)lo,
@@ -91,7 +82,7 @@ static int get_int_key(json_t *o, const char *key, const char *base, int64_t lo,
     cu_jpath_key(p, base, key);
     json_t *v = json_object_get(o, key);
     if (!v)
-        return bad(err, p, "required");
+        return cu_jpath_error(err, p, "required");
     return get_int(v, p, lo, hi, out, err);
 }
 
@@ -116,16 +107,16 @@ static int parse_questionnaire(json_t *root, cu_pathway *p, cu_err *err)
 {
     json_t *q = json_object_get(root, "questionnaire");
     if (!q)
-        return bad(err, "questionnaire", "required");
+        return cu_jpath_error(err, "questionnaire", "required");
     if (!json_is_object(q))
-        return bad(err, "questionnaire", "must be an object");
+        return cu_jpath_error(err, "questionnaire", "must be an object");
     static const char *const keys[] = {"url", "version", NULL};
-    int rc = only_keys(q, keys, "questionnaire", err);
+    int rc = cu_jpath_members(err, q, keys, "questionnaire");
     if (!rc)
         rc = get_str(q, "url", "questionnaire", true, CU_Q_MAX_URL, ANY_TEXT,
                      p->questionnaire_url, err);
     if (!rc && strchr(p->questionnaire_url, ' '))
-        rc = bad(err, "questionnaire.url", "must not contain spaces");
+        rc = cu_jpath_error(err, "questionnaire.url", "must not contain spaces");
     if (!rc)
         rc = get_str(q, "version", "questionnaire", false, 64, VERSION,
                      p->questionnaire_version, err);
@@ -136,25 +127,25 @@ static int parse_schedule(json_t *root, cu_pathway *p, cu_err *err)
 {
     json_t *s = json_object_get(root, "schedule");
     if (!s)
-        return bad(err, "schedule", "required");
+        return cu_jpath_error(err, "schedule", "required");
     if (!json_is_object(s))
-        return bad(err, "schedule", "must be an object");
+        return cu_jpath_error(err, "schedule", "must be an object");
     static const char *const keys[] = {"days", "every", "until", NULL};
-    int rc = only_keys(s, keys, "schedule", err);
+    int rc = cu_jpath_members(err, s, keys, "schedule");
     if (rc)
         return rc;
     json_t *days = json_object_get(s, "days");
     bool every = json_object_get(s, "every") || json_object_get(s, "until");
     if (days && every)
-        return bad(err, "schedule", "give either days or every and until, not both");
+        return cu_jpath_error(err, "schedule", "give either days or every and until, not both");
     if (!days && !every)
-        return bad(err, "schedule", "give days, or every and until");
+        return cu_jpath_error(err, "schedule", "give days, or every and until");
     if (days) {
         if (!json_is_array(days))
-            return bad(err, "schedule.days", "must be an array");
+            return cu_jpath_error(err, "schedule.days", "must be an array");
         size_t n = json_array_size(days);
         if (n == 0)
-            return bad(err, "schedule.days", "must not be empty");
+            return cu_jpath_error(err, "schedule.days", "must not be empty");
         if (n > CU_PW_MAX_OCCURRENCES)
             return cu_err_set(err, CU_EINVAL, "schedule.days: at most %d entries",
                               CU_PW_MAX_OCCURRENCES);
@@ -165,7 +156,7 @@ static int parse_schedule(json_t *root, cu_pathway *p, cu_err *err)
             if ((rc = get_int(json_array_get(days, i), path, 1, CU_PW_MAX_DAYS, &d, err)))
                 return rc;
             if (i && d <= p->offsets[i - 1])
-                return bad(err, path, "must be greater than the one before");
+                return cu_jpath_error(err, path, "must be greater than the one before");
             p->offsets[i] = (int)d;
         }
         p->noffsets = n;
@@ -176,7 +167,7 @@ static int parse_schedule(json_t *root, cu_pathway *p, cu_err *err)
         (rc = get_int_key(s, "until", "schedule", 1, CU_PW_MAX_DAYS, &u, err)))
         return rc;
     if (u < e)
-        return bad(err, "schedule.until", "must be at least every");
+        return cu_jpath_error(err, "schedule.until", "must be at least every");
     if (u / e > CU_PW_MAX_OCCURRENCES)
         return cu_err_set(err, CU_EINVAL, "schedule: gives more than %d occurrences",
                           CU_PW_MAX_OCCURRENCES);
@@ -193,7 +184,7 @@ static int parse_reviews(json_t *root, cu_pathway *p, cu_err *err)
     if (!r)
         return CU_OK;
     if (!json_is_array(r))
-        return bad(err, "review", "must be an array");
+        return cu_jpath_error(err, "review", "must be an array");
     size_t n = json_array_size(r);
     if (n > CU_PW_MAX_REVIEWS)
         return cu_err_set(err, CU_EINVAL, "review: at most %d rules", CU_PW_MAX_REVIEWS);
@@ -203,9 +194,9 @@ static int parse_reviews(json_t *root, cu_pathway *p, cu_err *err)
         snprintf(path, sizeof path, "review[%zu]", i);
         json_t *o = json_array_get(r, i);
         if (!json_is_object(o))
-            return bad(err, path, "must be an object");
+            return cu_jpath_error(err, path, "must be an object");
         cu_pw_review *rv = &p->reviews[i];
-        int rc = only_keys(o, keys, path, err);
+        int rc = cu_jpath_members(err, o, keys, path);
         if (!rc)
             rc = get_str(o, "id", path, true, CU_PW_MAX_ID, CODE, rv->id, err);
         if (!rc)
@@ -219,12 +210,12 @@ static int parse_reviews(json_t *root, cu_pathway *p, cu_err *err)
         char sub[PATH_LEN];
         if (!rc && strcmp(rv->level, "review") && strcmp(rv->level, "urgent")) {
             cu_jpath_key(sub, path, "level");
-            rc = bad(err, sub, "must be review or urgent");
+            rc = cu_jpath_error(err, sub, "must be review or urgent");
         }
         for (size_t k = 0; !rc && k < i; k++)
             if (strcmp(p->reviews[k].id, rv->id) == 0) {
                 cu_jpath_key(sub, path, "id");
-                rc = bad(err, sub, "is used twice");
+                rc = cu_jpath_error(err, sub, "is used twice");
             }
         if (rc)
             return rc;
@@ -237,11 +228,11 @@ static int parse_ends(json_t *root, cu_pathway *p, cu_err *err)
 {
     json_t *e = json_object_get(root, "ends");
     if (!e)
-        return bad(err, "ends", "required");
+        return cu_jpath_error(err, "ends", "required");
     if (!json_is_array(e))
-        return bad(err, "ends", "must be an array");
+        return cu_jpath_error(err, "ends", "must be an array");
     if (json_array_size(e) == 0)
-        return bad(err, "ends", "must not be empty");
+        return cu_jpath_error(err, "ends", "must not be empty");
     size_t i;
     json_t *x;
     json_array_foreach(e, i, x) {
@@ -249,30 +240,30 @@ static int parse_ends(json_t *root, cu_pathway *p, cu_err *err)
         snprintf(path, sizeof path, "ends[%zu]", i);
         unsigned bit = json_is_string(x) ? cu_pathway_end_code(json_string_value(x)) : 0;
         if (!bit)
-            return bad(err, path,
+            return cu_jpath_error(err, path,
                        "must be one of duration, discharge, recurrence, death, withdrawn");
         if (p->ends & bit)
-            return bad(err, path, "is given twice");
+            return cu_jpath_error(err, path, "is given twice");
         p->ends |= bit;
     }
     if ((p->ends & (CU_PW_END_DURATION | CU_PW_END_DISCHARGE)) !=
         (CU_PW_END_DURATION | CU_PW_END_DISCHARGE))
-        return bad(err, "ends", "must include duration and discharge");
+        return cu_jpath_error(err, "ends", "must include duration and discharge");
     return CU_OK;
 }
 
 static int parse_root(json_t *root, cu_pathway *p, cu_err *err)
 {
     if (!json_is_object(root))
-        return bad(err, "", "must be a JSON object");
+        return cu_jpath_error(err, "", "must be a JSON object");
     static const char *const keys[] = {"id",       "version", "title", "example",
                                        "questionnaire", "start", "schedule", "window",
                                        "runs_for", "review",  "ends",  NULL};
-    int rc = only_keys(root, keys, "", err);
+    int rc = cu_jpath_members(err, root, keys, "");
     if (!rc)
         rc = get_str(root, "id", "", true, CU_PW_MAX_ID, CODE, p->id, err);
     if (!rc && !(p->id[0] >= 'a' && p->id[0] <= 'z'))
-        rc = bad(err, "id", "must start with a lower-case letter");
+        rc = cu_jpath_error(err, "id", "must start with a lower-case letter");
     if (!rc)
         rc = get_str(root, "version", "", true, CU_PW_MAX_VERSION, VERSION, p->version, err);
     if (!rc)
@@ -280,7 +271,7 @@ static int parse_root(json_t *root, cu_pathway *p, cu_err *err)
     json_t *ex = json_object_get(root, "example");
     if (!rc && ex) {
         if (!json_is_boolean(ex))
-            rc = bad(err, "example", "must be true or false");
+            rc = cu_jpath_error(err, "example", "must be true or false");
         p->example = json_is_true(ex);
     }
     if (!rc)
@@ -295,7 +286,7 @@ static int parse_root(json_t *root, cu_pathway *p, cu_err *err)
     if (!rc)
         rc = get_int_key(root, "runs_for", "", 1, CU_PW_MAX_DAYS, &r, err);
     if (!rc && p->offsets[p->noffsets - 1] > r)
-        rc = bad(err, "runs_for", "must be at least the last scheduled day");
+        rc = cu_jpath_error(err, "runs_for", "must be at least the last scheduled day");
     if (!rc) {
         p->window = (int)w;
         p->runs_for = (int)r;

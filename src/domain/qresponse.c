@@ -20,13 +20,7 @@ typedef struct rctx {
 
 static int bad(rctx *c, const char *path, const char *what)
 {
-    return cu_err_set(c->err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
-}
-
-static int only_keys(rctx *c, json_t *o, const char *const *allowed, const char *path)
-{
-    char p[CU_JPATH_LEN];
-    return cu_jpath_unknown(o, allowed, path, p) ? bad(c, p, "not allowed here") : CU_OK;
+    return cu_jpath_error(c->err, path, what);
 }
 
 /* Text without control characters (tabs and line breaks allowed when lines). */
@@ -125,7 +119,7 @@ static int parse_answer(rctx *c, json_t *ans, const char *link_id, const char *p
                                        "valueBoolean", "valueString", "valueDate", NULL};
     if (!json_is_object(ans))
         return bad(c, path, "must be an object");
-    int rc = only_keys(c, ans, keys, path);
+    int rc = cu_jpath_members(c->err, ans, keys, path);
     if (rc)
         return rc;
     if (json_object_size(ans) != 1)
@@ -140,7 +134,7 @@ static int parse_answer(rctx *c, json_t *ans, const char *link_id, const char *p
         if (!json_is_object(v))
             return bad(c, p, "must be an object");
         const char *sys, *disp;
-        if ((rc = only_keys(c, v, ck, p)) ||
+        if ((rc = cu_jpath_members(c->err, v, ck, p)) ||
             (rc = get_str(c, v, "system", p, false, CU_Q_MAX_URL, false, &sys)) ||
             (rc = get_str(c, v, "code", p, true, CU_Q_MAX_SHORT, false, &a.s)) ||
             (rc = get_str(c, v, "display", p, false, CU_Q_MAX_TEXT, false, &disp)))
@@ -196,7 +190,7 @@ static int parse_items(rctx *c, json_t *items, const char *base, unsigned depth)
             return bad(c, ip, "must be an object");
         if (++c->items > CU_Q_MAX_ITEMS)
             return bad(c, ip, "too many items");
-        int rc = only_keys(c, it, keys, ip);
+        int rc = cu_jpath_members(c->err, it, keys, ip);
         const char *link_id, *text;
         if (rc || (rc = get_str(c, it, "linkId", ip, true, CU_Q_MAX_LINKID, false, &link_id)) ||
             (rc = get_str(c, it, "text", ip, false, CU_Q_MAX_TEXT, true, &text)))
@@ -242,7 +236,7 @@ static int parse_extensions(rctx *c, json_t *ext)
     static const char *const keys[] = {"url", "valueInteger", NULL};
     if (!json_is_object(e))
         return bad(c, p, "must be an object");
-    int rc = only_keys(c, e, keys, p);
+    int rc = cu_jpath_members(c->err, e, keys, p);
     const char *url;
     if (rc || (rc = get_str(c, e, "url", p, true, CU_Q_MAX_URL, false, &url)))
         return rc;
@@ -270,7 +264,7 @@ static int parse_doc(rctx *c, json_t *doc)
                                        "authored", "item", "extension", NULL};
     if (!json_is_object(doc))
         return bad(c, "", "must be a JSON object");
-    int rc = only_keys(c, doc, keys, "");
+    int rc = cu_jpath_members(c->err, doc, keys, "");
     const char *rt, *id, *qn, *status, *authored;
     if (rc || (rc = get_str(c, doc, "resourceType", "", true, 64, false, &rt)))
         return rc;

@@ -19,14 +19,7 @@ typedef struct pctx {
 
 static int bad(pctx *c, const char *path, const char *what)
 {
-    return cu_err_set(c->err, CU_EINVAL, "%s: %s", *path ? path : "(document)", what);
-}
-
-/* Every member of o must be one of allowed (NULL-terminated). */
-static int only_keys(pctx *c, json_t *o, const char *const *allowed, const char *path)
-{
-    char p[CU_JPATH_LEN];
-    return cu_jpath_unknown(o, allowed, path, p) ? bad(c, p, "not allowed here") : CU_OK;
+    return cu_jpath_error(c->err, path, what);
 }
 
 static bool charset_ok(const char *s, const char *extra)
@@ -133,7 +126,7 @@ static int coding(pctx *c, json_t *o, const char *p, bool loinc, bool need_syste
     static const char *const keys[] = {"system", "code", "display", NULL};
     if (!json_is_object(o))
         return bad(c, p, "must be an object");
-    int rc = only_keys(c, o, keys, p);
+    int rc = cu_jpath_members(c->err, o, keys, p);
     if (!rc)
         rc = get_str(c, o, "system", p, need_system || loinc, CU_Q_MAX_URL, S_PLAIN,
                      &out->system);
@@ -234,7 +227,7 @@ static int option_weight(pctx *c, json_t *a, const char *p, cu_q_option *o)
         if (!json_is_object(e))
             return bad(c, q, "must be an object");
         const char *url;
-        int rc = only_keys(c, e, keys, q);
+        int rc = cu_jpath_members(c->err, e, keys, q);
         if (!rc)
             rc = get_str(c, e, "url", q, true, CU_Q_MAX_URL, S_PLAIN, &url);
         if (rc)
@@ -281,7 +274,7 @@ static int options(pctx *c, json_t *a, const char *base, cu_q_item *it)
         static const char *const keys[] = {"valueCoding", "extension", NULL};
         if (!json_is_object(o))
             return bad(c, q, "must be an object");
-        int rc = only_keys(c, o, keys, q);
+        int rc = cu_jpath_members(c->err, o, keys, q);
         if (rc)
             return rc;
         cu_jpath_key(r, q, "valueCoding");
@@ -328,7 +321,7 @@ static int conditions(pctx *c, json_t *a, const char *base, size_t self, cu_q_it
         if (!json_is_object(o))
             return bad(c, w, "must be an object");
         const char *question, *op;
-        int rc = only_keys(c, o, keys, w);
+        int rc = cu_jpath_members(c->err, o, keys, w);
         if (!rc)
             rc = get_str(c, o, "question", w, true, CU_Q_MAX_LINKID, S_PLAIN, &question);
         if (!rc)
@@ -445,7 +438,7 @@ static int item(pctx *c, json_t *o, const char *p, size_t parent, int depth)
     char r[PATH_MAX_LEN];
     const char *type, *prefix, *behavior;
     bool repeats = false;
-    int rc = only_keys(c, o, keys, p);
+    int rc = cu_jpath_members(c->err, o, keys, p);
     if (!rc)
         rc = get_str(c, o, "linkId", p, true, CU_Q_MAX_LINKID, S_PLAIN, &it->link_id);
     cu_jpath_key(r, p, "linkId");
@@ -644,7 +637,7 @@ static int score_ext(pctx *c, json_t *e, const char *p)
         return bad(c, p, "a second score extension");
     q->scored = true;
     static const char *const keys[] = {"url", "extension", NULL};
-    int rc = only_keys(c, e, keys, p);
+    int rc = cu_jpath_members(c->err, e, keys, p);
     if (rc)
         return rc;
     json_t *subs = json_object_get(e, "extension");
@@ -754,7 +747,7 @@ static int review_ext(pctx *c, json_t *e, const char *p)
         return cu_err_set(c->err, CU_EINVAL, "%s: more than %d review rules", p, CU_Q_MAX_RULES);
     cu_q_rule *ru = &q->rules[q->nrules];
     static const char *const keys[] = {"url", "extension", NULL};
-    int rc = only_keys(c, e, keys, p);
+    int rc = cu_jpath_members(c->err, e, keys, p);
     if (rc)
         return rc;
     json_t *subs = json_object_get(e, "extension");
@@ -910,7 +903,7 @@ static int root(pctx *c, json_t *o)
         return bad(c, "", "must be a JSON object");
     const char *rt, *s;
     bool b = false;
-    int rc = only_keys(c, o, keys, "");
+    int rc = cu_jpath_members(c->err, o, keys, "");
     if (!rc)
         rc = get_str(c, o, "resourceType", "", true, 32, S_PLAIN, &rt);
     if (!rc && strcmp(rt, "Questionnaire") != 0)
