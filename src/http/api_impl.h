@@ -32,7 +32,7 @@ void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *ac
 bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 /* The questionnaire a patient opens from a link, GET and POST /q/{qtoken}
  * (pages_q.c); false when req is not one of them. */
-/* The staff console's pages (pages_staff.c): every route under /staff but
+/* The staff console's pages (console.c and its pages): every route under /staff but
  * the sign-in form's POST (cu_pages_signin_prepare, _finish). */
 bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 /* Sign-in's steps shared by POST /v1/sessions and the sign-in page, once

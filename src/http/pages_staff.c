@@ -1,13 +1,8 @@
 /*
- * pages_staff.c — the staff console: sign-in and sign-out, the home page
+ * pages_staff.c — a clinician's pages of the staff console: the home page
  * (urgent tasks, what follow-up pathways make due), the task list with its
- * buttons, the care list and a patient's record.
- *
- * A session is the API's (staff.h), carried by the __Host-custos cookie
- * (websec.h) instead of a bearer token: the same idle and absolute expiry,
- * revocation and sign-in throttle and audit. A page without a valid session
- * redirects to the sign-in form; every form carries the session's CSRF token,
- * checked before anything is read or changed. Each view of personal data is
+ * buttons, the care list and a patient's record. What every console page
+ * shares (session, shell, forms) is in console.c. Each view of personal data is
  * the same audited operation as the API's read of it (task.list,
  * pathway.due, a subject read, questionnaire.responses), so a refusal, such
  * as a patient off the clinician's care list, is recorded and the page says
@@ -20,7 +15,6 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
-#include "domain/integrity.h"
 #include "domain/pathway.h"
 #include "domain/questionnaire.h"
 #include "domain/responses.h"
@@ -29,418 +23,15 @@
 #include "domain/tasks.h"
 #include "http/api_impl.h"
 #include "http/assets.h"
+#include "http/console.h"
 #include "http/form.h"
-#include "http/log.h"
 #include "http/pages_util.h"
-#include "http/websec.h"
 #include "iface/html.h"
 #include "iface/wording.h"
 #include "util/clock.h"
 
-#define FORM_TYPE "application/x-www-form-urlencoded"
-#define SERVICE "Staff console"
 #define PATIENTS_PER_PAGE 20
 #define MAX_ROWS 200
-#define CSRF_FIELD "csrf_token"
-
-/* ---- what every page shares ---- */
-
-typedef struct page_ctx {
-    cu_api *api;
-    const cu_http_req *req;
-    cu_http_resp *resp;
-    cu_principal who;
-    cu_actor actor;
-    char via[96];
-    char session[2 * CU_HASH_BYTES + 1]; /* what the CSRF token is bound to */
-    char assets[CU_ASSETS_REL_MAX];
-} page_ctx;
-
-static bool form_type(const cu_http_req *req)
-{
-    const char *ct = req->content_type ? req->content_type : "";
-    size_t n = sizeof FORM_TYPE - 1;
-    return strncmp(ct, FORM_TYPE, n) == 0 && (ct[n] == '\0' || ct[n] == ';');
-}
-
-static void send_page(cu_http_resp *resp, int status, cu_buf *page)
-{
-    cu_api_raw(resp, status, page, "text/html; charset=utf-8");
-}
-
-/* A finished page, or the problem when it could not be written. */
-static void finish(cu_html *h, cu_http_resp *resp, int status, cu_buf *page)
-{
-    if (cu_html_done(h))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        send_page(resp, status, page);
-    cu_buf_release(page);
-}
-
-/* 303 See Other to the absolute path to, as a reference relative to the
- * request's path. */
-static void redirect(const cu_http_req *req, cu_http_resp *resp, const char *to)
-{
-    resp->status = 303;
-    if (!cu_path_relative(req->path, to, resp->location, sizeof resp->location))
-        cu_strlcpy(resp->location, to, sizeof resp->location);
-}
-
-static void link_to(const page_ctx *c, const char *to, char *out, size_t cap)
-{
-    if (!cu_path_relative(c->req->path, to, out, cap))
-        cu_strlcpy(out, to, cap);
-}
-
-/* A page of a heading and a paragraph (and a link back when back is given). */
-static void message(page_ctx *c, int status, const char *title, const char *para,
-                    const char *back)
-{
-    cu_buf page;
-    cu_buf_init(&page, 0);
-    char href[128] = "";
-    if (back)
-        link_to(c, back, href, sizeof href);
-    cu_html h;
-    cu_html_init(&h, &page);
-    cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = c->assets,
-                                 .back_href = back ? href : NULL});
-    cu_html_elem(&h, "h1", title, NULL);
-    cu_html_elem(&h, "p", para, NULL);
-    cu_page_end(&h);
-    finish(&h, c->resp, status, &page);
-}
-
-/* The hidden field of a signed-in form. */
-static void csrf_field(cu_html *h, const page_ctx *c)
-{
-    cu_key k;
-    cu_err err = {0};
-    if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &err)) {
-        cu_html_close(h, "!"); /* fails the page: no form without its token */
-        return;
-    }
-    char tok[CU_CSRF_STRLEN];
-    cu_csrf_token(&k, c->session, tok);
-    cu_wipe(&k, sizeof k);
-    cu_html_void(h, "input", "type", "hidden", "name", CSRF_FIELD, "value", tok, NULL);
-    cu_wipe(tok, sizeof tok);
-}
-
-/* Who is signed in, and the sign-out button, at the top of the content. */
-static void signed_in_as(cu_html *h, const page_ctx *c)
-{
-    char action[128];
-    link_to(c, "/staff/sign-out", action, sizeof action);
-    cu_html_open(h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON,
-                 "class", "nhsuk-u-margin-bottom-5", NULL);
-    csrf_field(h, c);
-    cu_html_open(h, "p", "class", "nhsuk-body-s nhsuk-u-margin-bottom-2", NULL);
-    cu_html_textf(h, "Signed in as %s.", c->who.name);
-    cu_html_close(h, "p");
-    cu_html_elem(h, "button", "Sign out", "type", "submit", "class",
-                 "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", NULL);
-    cu_html_close(h, "form");
-}
-
-/* The page shell with the console's pages in the header's navigation. */
-static void begin(cu_html *h, page_ctx *c, const char *title, bool wide)
-{
-    static const struct {
-        const char *path, *label;
-    } links[] = {{"/staff", "Home"}, {"/staff/tasks", "Tasks"}, {"/staff/patients", "Patients"}};
-    char hrefs[3][128];
-    cu_page_link nav[3];
-    for (size_t i = 0; i < 3; i++) {
-        link_to(c, links[i].path, hrefs[i], sizeof hrefs[i]);
-        nav[i] = (cu_page_link){hrefs[i], links[i].label,
-                                strcmp(c->req->path, links[i].path) == 0};
-    }
-    cu_page_begin(h, &(cu_page){.title = title, .service = SERVICE, .assets = c->assets,
-                                .wide = wide, .nav = nav, .nnav = 3});
-    signed_in_as(h, c);
-}
-
-/* The session the cookie names, else a redirect to the sign-in form (and
- * the cookie cleared when it named no live session). */
-static bool signed_in(page_ctx *c)
-{
-    char token[CU_COOKIE_VALUE_MAX + 1];
-    int rc = c->req->cookie ? cu_cookie_get(c->req->cookie, CU_SESSION_COOKIE, token,
-                                            sizeof token)
-                            : CU_ENOTFOUND;
-    if (rc == CU_OK) {
-        cu_err err = {0};
-        rc = cu_authenticate(cu_api_vault(c->api), token, strlen(token),
-                             cu_api_session_idle_us(c->api),
-                             cu_api_session_absolute_us(c->api), &c->who, &err);
-        cu_wipe(token, sizeof token);
-        if (rc == CU_ETAMPER)
-            cu_log_msg(CU_LOG_ERROR, "error", "credentials refused: %s", err.msg);
-        if (rc == CU_OK && c->who.token)
-            rc = CU_EDENIED; /* an API token is no browser session */
-        if (rc && rc != CU_EDENIED && rc != CU_ETAMPER) {
-            cu_api_fail(c->resp, &err);
-            return false;
-        }
-        if (rc && cu_cookie_clear(c->resp->set_cookie, sizeof c->resp->set_cookie))
-            c->resp->set_cookie[0] = '\0';
-    }
-    if (rc) {
-        redirect(c->req, c->resp, "/staff/sign-in");
-        return false;
-    }
-    cu_hex(c->who.session_hash, sizeof c->who.session_hash, c->session);
-    cu_strlcpy(c->resp->actor_id, c->who.id, sizeof c->resp->actor_id);
-    cu_strlcpy(c->resp->actor_role, c->who.roles_text, sizeof c->resp->actor_role);
-    cu_principal_actor(&c->who, NULL, c->via, &c->actor);
-    return true;
-}
-
-/* A POST's form, its CSRF token checked against the session: false with a
- * 403 page (nothing read or changed) when it is missing or wrong. */
-static bool posted_form(page_ctx *c, cu_form *form)
-{
-    cu_err err = {0};
-    form->n = 0;
-    form->f = NULL;
-    form->text = NULL;
-    if (!form_type(c->req) ||
-        cu_form_parse((const char *)c->req->body, c->req->body_len, form, &err)) {
-        message(c, 400, "This form could not be read",
-                "Go back to the page, reload it and try again.", "/staff");
-        return false;
-    }
-    cu_key k;
-    bool ok = false;
-    if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &err) == CU_OK) {
-        ok = cu_form_count(form, CSRF_FIELD) == 1 &&
-             cu_csrf_verify(&k, c->session, cu_form_get(form, CSRF_FIELD));
-        cu_wipe(&k, sizeof k);
-    }
-    if (!ok) {
-        cu_form_free(form);
-        message(c, 403, "This form has expired",
-                "Nothing was changed. Go back to the page, reload it and try again.",
-                "/staff");
-    }
-    return ok;
-}
-
-/* ---- sign-in ---- */
-
-typedef struct signin_form {
-    const char *username;
-    bool code_field;
-    const cu_field_error *errors;
-    size_t nerrors;
-} signin_form;
-
-static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,
-                        const signin_form *f)
-{
-    char assets[CU_ASSETS_REL_MAX];
-    cu_assets_relative(req->path, assets, sizeof assets);
-    cu_buf page;
-    cu_buf_init(&page, 0);
-    cu_html h;
-    cu_html_init(&h, &page);
-    cu_page_begin(&h, &(cu_page){.title = "Sign in", .service = SERVICE, .assets = assets,
-                                 .error = f->nerrors > 0});
-    cu_html_error_summary(&h, f->errors, f->nerrors);
-    cu_html_elem(&h, "h1", "Sign in", NULL);
-    cu_html_open(&h, "form", "method", "post", "action", "sign-in", "novalidate", CU_HTML_ON,
-                 NULL);
-    static const struct {
-        const char *id, *label, *type, *autocomplete, *hint;
-    } fields[] = {
-        {"username", "Username", "text", "username", NULL},
-        {"password", "Password", "password", "current-password", NULL},
-        {"code", "One-time code", "text", "one-time-code",
-         "The 6-digit code from your authenticator app"},
-    };
-    for (size_t i = 0; i < 3; i++) {
-        if (i == 2 && !f->code_field)
-            break;
-        const char *msg = cu_field_error_for(f->errors, f->nerrors, fields[i].id);
-        char hint_id[32], err_id[32], described[64] = "";
-        snprintf(hint_id, sizeof hint_id, "%s-hint", fields[i].id);
-        snprintf(err_id, sizeof err_id, "%s-error", fields[i].id);
-        if (fields[i].hint)
-            cu_strlcpy(described, hint_id, sizeof described);
-        if (msg) {
-            size_t used = strlen(described);
-            snprintf(described + used, sizeof described - used, "%s%s", used ? " " : "",
-                     err_id);
-        }
-        cu_html_open(&h, "div", "class",
-                     msg ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group",
-                     NULL);
-        cu_html_elem(&h, "label", fields[i].label, "class", "nhsuk-label", "for", fields[i].id,
-                     NULL);
-        if (fields[i].hint)
-            cu_html_elem(&h, "div", fields[i].hint, "class", "nhsuk-hint", "id", hint_id, NULL);
-        if (msg) {
-            cu_html_open(&h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
-            cu_html_elem(&h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
-            cu_html_textf(&h, " %s", msg);
-            cu_html_close(&h, "span");
-        }
-        cu_html_void(&h, "input", "class",
-                     msg ? "nhsuk-input nhsuk-input--error nhsuk-u-width-two-thirds"
-                         : "nhsuk-input nhsuk-u-width-two-thirds",
-                     "id", fields[i].id, "name", fields[i].id, "type", fields[i].type,
-                     "autocomplete", fields[i].autocomplete, "spellcheck", "false",
-                     "inputmode", i == 2 ? "numeric" : NULL, "aria-describedby",
-                     described[0] ? described : NULL, "value",
-                     i == 0 && f->username ? f->username : NULL, NULL);
-        cu_html_close(&h, "div");
-    }
-    cu_html_elem(&h, "button", "Sign in", "type", "submit", "class", "nhsuk-button", NULL);
-    cu_html_close(&h, "form");
-    cu_page_end(&h);
-    finish(&h, resp, status, &page);
-}
-
-static void signin_get(const cu_http_req *req, cu_http_resp *resp)
-{
-    signin_page(req, resp, 200, &(signin_form){0});
-}
-
-bool cu_pages_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
-                             cu_http_resp *resp)
-{
-    memset(st, 0, sizeof *st);
-    cu_form form;
-    cu_err err = {0};
-    if (!form_type(req) ||
-        cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
-        cu_field_error e = {"username", "Enter your username"};
-        signin_page(req, resp, 400, &(signin_form){.errors = &e, .nerrors = 1});
-        return false;
-    }
-    const char *user = cu_form_get(&form, "username");
-    const char *pass = cu_form_get(&form, "password");
-    const char *code = cu_form_get(&form, "code");
-    cu_field_error e[3];
-    size_t ne = 0;
-    if (!user || !*user)
-        e[ne++] = (cu_field_error){"username", "Enter your username"};
-    else if (strlen(user) >= sizeof st->body.username || !cu_name_valid(user))
-        e[ne++] = (cu_field_error){"username", "Enter your username as it was given to you"};
-    if (!pass || !*pass)
-        e[ne++] = (cu_field_error){"password", "Enter your password"};
-    else if (strlen(pass) >= sizeof st->body.password)
-        e[ne++] = (cu_field_error){"password", "Enter a password of 256 characters or fewer"};
-    if (code && *code) {
-        size_t n = strlen(code);
-        bool digits = n == 6;
-        for (size_t i = 0; digits && i < n; i++)
-            digits = code[i] >= '0' && code[i] <= '9';
-        if (!digits)
-            e[ne++] = (cu_field_error){"code", "Enter the 6-digit code from your authenticator "
-                                               "app"};
-    }
-    if (ne) {
-        signin_page(req, resp, 400,
-                    &(signin_form){.username = user && cu_name_valid(user) ? user : NULL,
-                                   .code_field = code != NULL, .errors = e, .nerrors = ne});
-        cu_form_free(&form);
-        return false;
-    }
-    cu_strlcpy(st->body.username, user, sizeof st->body.username);
-    st->body.password_len = strlen(pass);
-    memcpy(st->body.password, pass, st->body.password_len + 1);
-    if (code)
-        cu_strlcpy(st->body.code, code, sizeof st->body.code);
-    cu_form_free(&form);
-    int wait = cu_api_signin_account(api, req, st, &err);
-    if (wait > 0) {
-        cu_field_error te = {"username", "There have been too many failed sign-ins from this "
-                                         "address. Wait 15 minutes, then try again"};
-        signin_page(req, resp, 429,
-                    &(signin_form){.username = st->body.username, .errors = &te, .nerrors = 1});
-        resp->retry_after = wait;
-        cu_signin_state_clear(st);
-        return false;
-    }
-    if (wait < 0) {
-        cu_api_fail(resp, &err);
-        cu_signin_state_clear(st);
-        return false;
-    }
-    return true;
-}
-
-void cu_pages_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
-                            cu_http_resp *resp)
-{
-    char token[CU_TOKEN_STRLEN];
-    cu_signin_result res;
-    cu_principal p;
-    cu_err err = {0};
-    if (cu_api_signin_record(api, req, st, &res, token, &p, &err)) {
-        cu_api_fail(resp, &err);
-        return;
-    }
-    signin_form f = {.username = st->body.username, .code_field = st->body.code[0] != '\0'};
-    cu_field_error e;
-    switch (res) {
-    case CU_SIGNIN_OK:
-        cu_strlcpy(resp->actor_id, p.id, sizeof resp->actor_id);
-        cu_strlcpy(resp->actor_role, p.roles_text, sizeof resp->actor_role);
-        if (cu_cookie_set(token, cu_api_session_absolute_us(api) / 1000000, resp->set_cookie,
-                          sizeof resp->set_cookie)) {
-            resp->set_cookie[0] = '\0';
-            cu_api_problem(resp, CU_P_INTERNAL, NULL);
-            break;
-        }
-        redirect(req, resp, "/staff");
-        break;
-    case CU_SIGNIN_CODE_REQUIRED:
-        e = (cu_field_error){"code", "Enter the 6-digit code from your authenticator app"};
-        f.code_field = true;
-        f.errors = &e;
-        f.nerrors = 1;
-        signin_page(req, resp, 401, &f);
-        break;
-    case CU_SIGNIN_LOCKED:
-        e = (cu_field_error){"username", "This account is locked after too many failed "
-                                         "sign-ins. Try again later"};
-        f.errors = &e;
-        f.nerrors = 1;
-        signin_page(req, resp, 429, &f);
-        resp->retry_after = 900;
-        break;
-    case CU_SIGNIN_BAD_CODE:
-    case CU_SIGNIN_BAD_CREDENTIALS:
-    case CU_SIGNIN_DISABLED:
-        /* One answer for every refusal, so it does not tell which accounts exist. */
-        e = (cu_field_error){"username", "The username, password or code is wrong"};
-        f.errors = &e;
-        f.nerrors = 1;
-        signin_page(req, resp, 401, &f);
-        break;
-    }
-    cu_wipe(token, sizeof token);
-}
-
-static void signout(page_ctx *c)
-{
-    cu_form form;
-    if (!posted_form(c, &form))
-        return;
-    cu_form_free(&form);
-    cu_err err = {0};
-    if (cu_signout(cu_api_vault(c->api), &c->who, c->via, &err)) {
-        cu_api_fail(c->resp, &err);
-        return;
-    }
-    if (cu_cookie_clear(c->resp->set_cookie, sizeof c->resp->set_cookie))
-        c->resp->set_cookie[0] = '\0';
-    redirect(c->req, c->resp, "/staff/sign-in");
-}
 
 /* ---- tasks ---- */
 
@@ -493,12 +84,12 @@ static int collect_task(void *ctx, const cu_task_view *t)
 
 /* The tasks not done (urgent first, oldest first: cu_task_list's order),
  * one task.list event. False with the page answered on a failure. */
-static bool load_tasks(page_ctx *c, const char *state, task_list *l)
+static bool load_tasks(cu_console *c, const char *state, task_list *l)
 {
     cu_err err = {0};
     int rc = cu_task_list(cu_api_vault(c->api), &c->actor, NULL, state, collect_task, l, &err);
     if (rc == CU_EDENIED) {
-        message(c, 403, "You cannot see the task list",
+        cu_console_message(c, 403, "You cannot see the task list",
                 "The task list is for clinicians. Ask your administrator if you need it.",
                 NULL);
         return false;
@@ -510,12 +101,12 @@ static bool load_tasks(page_ctx *c, const char *state, task_list *l)
     return true;
 }
 
-static void patient_link(cu_html *h, const page_ctx *c, const char *subject_id,
+static void patient_link(cu_html *h, const cu_console *c, const char *subject_id,
                          const char *label, const char *hidden)
 {
     char to[96], href[160];
     snprintf(to, sizeof to, "/staff/patients/%s", subject_id);
-    link_to(c, to, href, sizeof href);
+    cu_console_link(c, to, href, sizeof href);
     cu_html_open(h, "a", "href", href, NULL);
     cu_html_text(h, label);
     if (hidden)
@@ -523,7 +114,7 @@ static void patient_link(cu_html *h, const page_ctx *c, const char *subject_id,
     cu_html_close(h, "a");
 }
 
-static void task_card(cu_html *h, const page_ctx *c, const task_row *t, bool buttons,
+static void task_card(cu_html *h, const cu_console *c, const task_row *t, bool buttons,
                       bool show_patient)
 {
     char when[CU_HTML_DATE_LEN], hidden[96];
@@ -558,11 +149,11 @@ static void task_card(cu_html *h, const page_ctx *c, const task_row *t, bool but
                 continue;
             char to[96], action[160];
             snprintf(to, sizeof to, "/staff/tasks/%s/%s", t->id, acts[i].what);
-            link_to(c, to, action, sizeof action);
+            cu_console_link(c, to, action, sizeof action);
             cu_html_open(h, "form", "method", "post", "action", action, "novalidate",
                          CU_HTML_ON, "class", "nhsuk-u-margin-bottom-3",
                          NULL);
-            csrf_field(h, c);
+            cu_console_csrf(h, c);
             cu_html_open(h, "p", NULL);
             cu_html_open(h, "button", "type", "submit", "class",
                          i == 0 ? "nhsuk-button nhsuk-button--secondary" : "nhsuk-button",
@@ -578,7 +169,7 @@ static void task_card(cu_html *h, const page_ctx *c, const task_row *t, bool but
     cu_html_close(h, "div");
 }
 
-static void tasks_page(page_ctx *c)
+void cu_console_tasks(cu_console *c)
 {
     task_list l = {0};
     if (!load_tasks(c, NULL, &l)) {
@@ -589,7 +180,7 @@ static void tasks_page(page_ctx *c)
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    begin(&h, c, "Tasks", false);
+    cu_console_begin(&h, c, "Tasks", false);
     cu_html_elem(&h, "h1", "Tasks", NULL);
     if (l.n == 0)
         cu_html_elem(&h, "p", "There are no tasks to do for the patients on your list.", NULL);
@@ -605,13 +196,13 @@ static void tasks_page(page_ctx *c)
                       l.more);
     cu_page_end(&h);
     free(l.rows);
-    finish(&h, c->resp, 200, &page);
+    cu_console_finish(&h, c->resp, 200, &page);
 }
 
-static void task_move(page_ctx *c, bool done)
+static void task_move(cu_console *c, bool done)
 {
     cu_form form;
-    if (!posted_form(c, &form))
+    if (!cu_console_form(c, &form))
         return;
     cu_form_free(&form);
     cu_err err = {0};
@@ -622,11 +213,11 @@ static void task_move(page_ctx *c, bool done)
     switch (rc) {
     case CU_OK:
     case CU_ECONFLICT: /* done already, or acknowledged by someone else: the list shows it */
-        redirect(c->req, c->resp, "/staff/tasks");
+        cu_console_redirect(c->req, c->resp, "/staff/tasks");
         break;
     case CU_ENOTFOUND:
     case CU_EDENIED:
-        message(c, rc == CU_EDENIED ? 403 : 404, "This task cannot be changed",
+        cu_console_message(c, rc == CU_EDENIED ? 403 : 404, "This task cannot be changed",
                 "It is not a task of a patient on your list.", "/staff/tasks");
         break;
     default: cu_api_fail(c->resp, &err); break;
@@ -668,7 +259,7 @@ static int collect_due(void *ctx, const cu_due_item *d)
 
 /* A questionnaire's title (not personal: no event), or words for one that
  * cannot be read. */
-static void questionnaire_title(page_ctx *c, const char *url, const char *version, char *out,
+static void questionnaire_title(cu_console *c, const char *url, const char *version, char *out,
                                 size_t cap)
 {
     cu_questionnaire *q = NULL;
@@ -690,7 +281,7 @@ static void day_words(const char *ymd, char *out, size_t cap)
         cu_strlcpy(out, "an unknown date", cap);
 }
 
-static void home_page(page_ctx *c)
+void cu_console_home(cu_console *c)
 {
     task_list l = {0};
     if (!load_tasks(c, "open", &l)) {
@@ -714,7 +305,7 @@ static void home_page(page_ctx *c)
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    begin(&h, c, "Home", false);
+    cu_console_begin(&h, c, "Home", false);
     cu_html_elem(&h, "h1", "Home", NULL);
     cu_html_elem(&h, "h2", "Urgent tasks", NULL);
     size_t urgent = 0;
@@ -724,7 +315,7 @@ static void home_page(page_ctx *c)
             urgent++;
         }
     char href[128];
-    link_to(c, "/staff/tasks", href, sizeof href);
+    cu_console_link(c, "/staff/tasks", href, sizeof href);
     cu_html_open(&h, "p", NULL);
     if (urgent == 0)
         cu_html_text(&h, "There are no open urgent tasks. ");
@@ -761,7 +352,7 @@ static void home_page(page_ctx *c)
     cu_page_end(&h);
     free(l.rows);
     free(due);
-    finish(&h, c->resp, 200, &page);
+    cu_console_finish(&h, c->resp, 200, &page);
 }
 
 /* ---- patients ---- */
@@ -862,12 +453,12 @@ static void search_form(cu_html *h, const char *value, const char *error)
     cu_html_close(h, "form");
 }
 
-static void patients_page(page_ctx *c)
+void cu_console_patients(cu_console *c)
 {
     cu_vault *v = cu_api_vault(c->api);
     long pageno;
     if (!cu_page_number(c->req->q_page, 100000, &pageno)) {
-        message(c, 400, "This page does not exist", "Go back to the first page of patients.",
+        cu_console_message(c, 400, "This page does not exist", "Go back to the first page of patients.",
                 "/staff/patients");
         return;
     }
@@ -911,7 +502,7 @@ static void patients_page(page_ctx *c)
     if (rc) {
         free(l.ids);
         if (rc == CU_EDENIED)
-            message(c, 403, "You cannot search for patients", "Ask your administrator.", NULL);
+            cu_console_message(c, 403, "You cannot search for patients", "Ask your administrator.", NULL);
         else
             cu_api_fail(c->resp, &err);
         return;
@@ -921,7 +512,7 @@ static void patients_page(page_ctx *c)
         pages = 1;
     if ((size_t)pageno > pages) {
         free(l.ids);
-        message(c, 404, "This page does not exist", "Go back to the first page of patients.",
+        cu_console_message(c, 404, "This page does not exist", "Go back to the first page of patients.",
                 "/staff/patients");
         return;
     }
@@ -929,7 +520,7 @@ static void patients_page(page_ctx *c)
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    begin(&h, c, "Your patients", true);
+    cu_console_begin(&h, c, "Your patients", true);
     if (search_error) {
         cu_field_error e = {"nhs_number", search_error};
         cu_html_error_summary(&h, &e, 1);
@@ -1032,7 +623,7 @@ static void patients_page(page_ctx *c)
         cu_api_fail(c->resp, &err);
         return;
     }
-    finish(&h, c->resp, 200, &page);
+    cu_console_finish(&h, c->resp, 200, &page);
 }
 
 typedef struct resp_list {
@@ -1075,7 +666,7 @@ static void summary_row(cu_html *h, const char *key, const char *value)
     cu_html_close(h, "div");
 }
 
-static void patient_page(page_ctx *c)
+void cu_console_patient(cu_console *c)
 {
     cu_vault *v = cu_api_vault(c->api);
     const char *id = c->req->route.subject;
@@ -1095,7 +686,7 @@ static void patient_page(page_ctx *c)
          * one and says nothing of whether the record exists. */
         free(sv);
         free(rl);
-        message(c, 403, "You cannot see this record",
+        cu_console_message(c, 403, "You cannot see this record",
                 "This patient is not on your list. If you need to see their record, ask "
                 "the person who manages your care list to add them.",
                 "/staff/patients");
@@ -1121,7 +712,7 @@ static void patient_page(page_ctx *c)
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    begin(&h, c, nm ? nm : "Patient record", true);
+    cu_console_begin(&h, c, nm ? nm : "Patient record", true);
     cu_html_elem(&h, "h1", nm ? nm : "Patient record", NULL);
     cu_html_elem(&h, "h2", "Details", NULL);
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
@@ -1209,46 +800,15 @@ static void patient_page(page_ctx *c)
     free(sv);
     free(rl);
     free(tl.rows);
-    finish(&h, c->resp, 200, &page);
+    cu_console_finish(&h, c->resp, 200, &page);
 }
 
-bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+void cu_console_task_ack(cu_console *c)
 {
-    switch (req->route.id) {
-    case CU_R_STAFF_SIGNIN_GET: signin_get(req, resp); return true;
-    case CU_R_STAFF_SIGNOUT:
-    case CU_R_STAFF_HOME:
-    case CU_R_STAFF_TASKS:
-    case CU_R_STAFF_TASK_ACK:
-    case CU_R_STAFF_TASK_DONE:
-    case CU_R_STAFF_PATIENTS:
-    case CU_R_STAFF_PATIENT: break;
-    default: return false;
-    }
-    page_ctx *c = calloc(1, sizeof *c);
-    if (!c) {
-        cu_api_problem(resp, CU_P_UNAVAILABLE, NULL);
-        return true;
-    }
-    c->api = api;
-    c->req = req;
-    c->resp = resp;
-    const cu_route_def *d = cu_route_get(req->route.id);
-    snprintf(c->via, sizeof c->via, "http %s %s", d->method, d->path);
-    cu_assets_relative(req->path, c->assets, sizeof c->assets);
-    if (signed_in(c)) {
-        switch (req->route.id) {
-        case CU_R_STAFF_SIGNOUT: signout(c); break;
-        case CU_R_STAFF_HOME: home_page(c); break;
-        case CU_R_STAFF_TASKS: tasks_page(c); break;
-        case CU_R_STAFF_TASK_ACK: task_move(c, false); break;
-        case CU_R_STAFF_TASK_DONE: task_move(c, true); break;
-        case CU_R_STAFF_PATIENTS: patients_page(c); break;
-        case CU_R_STAFF_PATIENT: patient_page(c); break;
-        default: break;
-        }
-    }
-    cu_wipe(c, sizeof *c);
-    free(c);
-    return true;
+    task_move(c, false);
+}
+
+void cu_console_task_done(cu_console *c)
+{
+    task_move(c, true);
 }

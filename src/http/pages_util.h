@@ -1,5 +1,5 @@
 /*
- * pages_util.h — pure helpers of the staff console's pages (pages_staff.c).
+ * pages_util.h — pure helpers of the staff console's pages (console.c).
  */
 #ifndef CUSTOS_HTTP_PAGES_UTIL_H
 #define CUSTOS_HTTP_PAGES_UTIL_H

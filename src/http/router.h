@@ -82,7 +82,7 @@ typedef enum cu_route_id {
     CU_R_TASK_DONE,        /* POST /v1/tasks/{id}/done */
     CU_R_PATHWAY_ENROL,    /* POST /v1/subjects/{id}/pathways */
     CU_R_PATHWAY_DISCHARGE, /* POST /v1/subjects/{id}/pathways/{pathway}/discharge */
-    /* the staff console's pages (pages_staff.c): signed in by the
+    /* the staff console's pages (console.c): signed in by the
      * __Host-custos cookie, not a bearer token */
     CU_R_STAFF_SIGNIN_GET,  /* GET /staff/sign-in */
     CU_R_STAFF_SIGNIN_POST, /* POST /staff/sign-in */

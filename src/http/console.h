@@ -1,0 +1,82 @@
+/*
+ * console.h — what every page of the staff console shares (console.c): the
+ * signed-in session of a request, the page shell with the navigation its
+ * roles may use, CSRF-checked forms, messages, redirects and links relative
+ * to the page's own path; and the table (console.c) that gives each console
+ * route its page and the roles that see it in the navigation.
+ *
+ * A page is a function of one cu_console: it is called only once the
+ * request's __Host-custos cookie names a live staff session (else the
+ * request was redirected to the sign-in form). It reads personal data only
+ * through the domain's audited operations, acting as c->actor.
+ */
+#ifndef CUSTOS_HTTP_CONSOLE_H
+#define CUSTOS_HTTP_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crypto/crypto.h"
+#include "domain/access.h"
+#include "domain/staff.h"
+#include "http/api.h"
+#include "http/assets.h"
+#include "http/form.h"
+#include "iface/html.h"
+
+#define CU_CONSOLE_SERVICE "Staff console"
+#define CU_CONSOLE_CSRF_FIELD "csrf_token"
+
+typedef struct cu_console {
+    cu_api *api;
+    const cu_http_req *req;
+    cu_http_resp *resp;
+    cu_principal who; /* the signed-in member of staff */
+    cu_actor actor;   /* who, acting through via */
+    char via[96];     /* "http METHOD PATH" of the route */
+    char session[2 * CU_HASH_BYTES + 1]; /* what the CSRF token is bound to */
+    char assets[CU_ASSETS_REL_MAX];      /* the assets' path relative to the page */
+} cu_console;
+
+/* True when the request's body is application/x-www-form-urlencoded. */
+bool cu_console_form_type(const cu_http_req *req);
+
+/* Sends the page h wrote into page with status (500 problem instead when the
+ * writer failed) and releases page. */
+void cu_console_finish(cu_html *h, cu_http_resp *resp, int status, cu_buf *page);
+
+/* 303 See Other to the absolute path to, as a reference relative to the
+ * request's path. */
+void cu_console_redirect(const cu_http_req *req, cu_http_resp *resp, const char *to);
+
+/* The absolute path to as a reference relative to the page (out, cap). */
+void cu_console_link(const cu_console *c, const char *to, char *out, size_t cap);
+
+/* A page of a heading and a paragraph, with a back link to the absolute path
+ * back when it is not NULL. */
+void cu_console_message(cu_console *c, int status, const char *title, const char *para,
+                        const char *back);
+
+/* The hidden CSRF field of a form; a form without its token fails the page. */
+void cu_console_csrf(cu_html *h, const cu_console *c);
+
+/* The page shell: header with the navigation the signed-in roles may use
+ * (the current page marked), then who is signed in and the sign-out button. */
+void cu_console_begin(cu_html *h, cu_console *c, const char *title, bool wide);
+
+/* A POST's urlencoded form with its CSRF token checked against the session.
+ * False after answering a 400 or 403 page (nothing read or changed); true with
+ * form parsed, to be freed with cu_form_free. */
+bool cu_console_form(cu_console *c, cu_form *form);
+
+/* ---- the pages (one file per area) ---- */
+
+/* pages_staff.c: a clinician's home, tasks, care list and patient record. */
+void cu_console_home(cu_console *c);
+void cu_console_tasks(cu_console *c);
+void cu_console_task_ack(cu_console *c);
+void cu_console_task_done(cu_console *c);
+void cu_console_patients(cu_console *c);
+void cu_console_patient(cu_console *c);
+
+#endif
