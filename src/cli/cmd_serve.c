@@ -223,6 +223,7 @@ static const char user_help[] =
     "usage: custos user add --controller ID --username NAME --roles ROLES [--totp]\n"
     "       custos user disable NAME\n"
     "       custos user reset-password NAME\n"
+    "       custos user sign-out NAME\n"
     "       custos user token create --controller ID --roles ROLES --name NAME\n"
     "       custos user token revoke TOKEN_ID\n"
     "\n"
@@ -232,7 +233,8 @@ static const char user_help[] =
     "stored only as Argon2id hashes. The admin and dpo roles always get a one-time\n"
     "code secret (--totp gives one to others): it is printed once, as an otpauth://\n"
     "URI for an authenticator app (TOTP, SHA1, 6 digits, 30 s). disable and\n"
-    "reset-password end the account's sessions. An API token is scoped to one\n"
+    "reset-password end the account's sessions; sign-out ends them only (a lost\n"
+    "device), the account stays usable. An API token is scoped to one\n"
     "controller and a set of roles; it is printed once and stored only as a hash.\n";
 
 typedef struct user_opts {
@@ -358,6 +360,25 @@ static int user_disable(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
+static int user_signout(cli *c, int argc, char **argv)
+{
+    user_opts o = {0};
+    int rc = cli_parse(c, argc, argv, user_options, user_help, user_opt, &o);
+    if (rc)
+        return rc;
+    if (optind != argc - 1)
+        return cli_usage("user sign-out needs one username");
+    cu_err err = {0};
+    if (cli_open(c, "user sign-out", &err) ||
+        cu_user_signout(c->vault, &c->actor, argv[optind], &err))
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_print_json(json_pack("{s:s, s:b}", "username", argv[optind], "signed_out", 1));
+    else
+        printf("ended every session of %s\n", argv[optind]);
+    return EXIT_DONE;
+}
+
 static int user_reset(cli *c, int argc, char **argv)
 {
     user_opts o = {0};
@@ -436,9 +457,10 @@ int cmd_user(cli *c, int argc, char **argv)
 {
     static const subcmd subs[] = {{"add", user_add},
                                   {"disable", user_disable},
+                                  {"sign-out", user_signout},
                                   {"reset-password", user_reset},
                                   {"token", user_token}};
-    return cli_dispatch(c, argc, argv, subs, 4, user_help);
+    return cli_dispatch(c, argc, argv, subs, sizeof subs / sizeof subs[0], user_help);
 }
 
 /* ---- care ---- */

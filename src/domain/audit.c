@@ -924,9 +924,11 @@ static const char *const actions[] = {
     "request.refuse",  "request.resume",       "request.verify",  "request.withdraw",
     "restrict",        "restrict.lift",        "rights.read",     "search",
     "session.purge",
-    "signin",          "signout",              "task.ack",        "task.done",
+    "signin",          "signout",              "signout.everywhere", "task.ack",
+    "task.done",
     "task.list",       "task.raise",           "token.create",    "token.revoke",
     "update",          "user.add",             "user.disable",    "user.reset_password",
+    "user.signout",
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 

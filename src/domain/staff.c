@@ -582,10 +582,13 @@ static int revoke_sessions(cu_vault *v, const char *user_id, int64_t now, cu_err
     return rc;
 }
 
-/* Disables an account (pwhash NULL) or sets its password, and ends its
- * sessions: one audited operation either way. */
+typedef enum account_change_kind { ACCOUNT_DISABLE, ACCOUNT_PASSWORD, ACCOUNT_SIGNOUT } account_change_kind;
+
+/* Disables an account, sets its password (pwhash) or only ends its sessions:
+ * one audited operation, the account's sessions ended whichever. */
 static int account_change(cu_vault *v, const cu_actor *a, const char *action,
-                          const char *username, const char *pwhash, cu_err *err)
+                          const char *username, account_change_kind kind, const char *pwhash,
+                          cu_err *err)
 {
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, action, err);
@@ -594,8 +597,8 @@ static int account_change(cu_vault *v, const cu_actor *a, const char *action,
     cu_user_rec u;
     int64_t now = cu_now_us();
     rc = admin_user(v, &op, username, &u, err);
-    if (!rc) {
-        if (pwhash) {
+    if (!rc && kind != ACCOUNT_SIGNOUT) {
+        if (kind == ACCOUNT_PASSWORD) {
             cu_strlcpy(u.pwhash, pwhash, sizeof u.pwhash);
             u.failures = u.locked_until = 0;
         } else {
@@ -611,7 +614,12 @@ static int account_change(cu_vault *v, const cu_actor *a, const char *action,
 
 int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username, cu_err *err)
 {
-    return account_change(v, a, "user.disable", username, NULL, err);
+    return account_change(v, a, "user.disable", username, ACCOUNT_DISABLE, NULL, err);
+}
+
+int cu_user_signout(cu_vault *v, const cu_actor *a, const char *username, cu_err *err)
+{
+    return account_change(v, a, "user.signout", username, ACCOUNT_SIGNOUT, NULL, err);
 }
 
 int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
@@ -623,7 +631,7 @@ int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
     char hash[CU_PWHASH_STRBYTES];
     if (cu_pwhash(password, n, hash))
         return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
-    rc = account_change(v, a, "user.reset_password", username, hash, err);
+    rc = account_change(v, a, "user.reset_password", username, ACCOUNT_PASSWORD, hash, err);
     cu_wipe(hash, sizeof hash);
     return rc;
 }
@@ -1100,6 +1108,24 @@ int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err)
     } else if (!rc) {
         rc = token_revoke(v, p->id, err);
     }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_signout_everywhere(cu_vault *v, const cu_principal *p, const char *via, cu_err *err)
+{
+    if (p->token)
+        return cu_err_set(err, CU_EINVAL, "an API token is not a session: sign out to revoke it");
+    cu_actor a;
+    cu_principal_actor(p, "authentication", via, &a);
+    a.roles = CU_ROLE_OPERATOR; /* ending one's own sessions is always allowed */
+    cu_op op;
+    int rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "signout.everywhere", err);
+    if (rc)
+        return rc;
+    memcpy(op.controller_id, p->controller_id, CU_ID_STRLEN);
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = revoke_sessions(v, p->id, cu_now_us(), err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 

@@ -60,6 +60,10 @@ CU_MUST_USE int cu_user_add(cu_vault *v, const cu_actor *a, const char *controll
 /* Disables an account and revokes its sessions. */
 CU_MUST_USE int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username,
                                 cu_err *err);
+/* Ends every session of an account (a lost device, a shared computer): the
+ * account stays usable; one audited operation, "user.signout". */
+CU_MUST_USE int cu_user_signout(cu_vault *v, const cu_actor *a, const char *username,
+                                cu_err *err);
 /* Sets a new password, clears lock-out, revokes the account's sessions. */
 CU_MUST_USE int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
                                        const char *password, size_t n, cu_err *err);
@@ -108,6 +112,10 @@ CU_MUST_USE int cu_authenticate(cu_vault *v, const char *token, size_t n, int64_
                                 int64_t absolute_us, cu_principal *out, cu_err *err);
 /* Signs out: revokes p's session, or the API token p used. */
 CU_MUST_USE int cu_signout(cu_vault *v, const cu_principal *p, const char *via, cu_err *err);
+/* Signs out everywhere: revokes every session of p's account, this one
+ * included ("signout.everywhere"); CU_EINVAL for an API token. */
+CU_MUST_USE int cu_signout_everywhere(cu_vault *v, const cu_principal *p, const char *via,
+                                      cu_err *err);
 /* Records a refused request that touched no record (unauthenticated, malformed
  * credentials): one audit event with outcome denied. */
 CU_MUST_USE int cu_audit_refusal(cu_vault *v, const char *via, const char *purpose,

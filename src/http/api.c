@@ -875,6 +875,15 @@ static void route(call *cp)
         resp->status = 204;
         return;
     }
+    case CU_R_SESSION_DELETE_ALL: {
+        cu_err err = {0};
+        if (cu_signout_everywhere(api->vault, &c.who, c.via, &err)) {
+            fail(resp, &err);
+            return;
+        }
+        resp->status = 204;
+        return;
+    }
     case CU_R_SUBJECT_CREATE:
         subject_create(&c);
         return;

@@ -117,8 +117,9 @@ void cu_console_csrf(cu_html *h, const cu_console *c)
 /* Who is signed in, and the sign-out button, at the top of the content. */
 static void signed_in_as(cu_html *h, const cu_console *c)
 {
-    char action[128];
+    char action[128], everywhere[128];
     cu_console_link(c, "/staff/sign-out", action, sizeof action);
+    cu_console_link(c, "/staff/sign-out-everywhere", everywhere, sizeof everywhere);
     cu_html_open(h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON,
                  "class", "nhsuk-u-margin-bottom-5", NULL);
     cu_console_csrf(h, c);
@@ -126,6 +127,11 @@ static void signed_in_as(cu_html *h, const cu_console *c)
     cu_html_textf(h, "Signed in as %s.", c->who.name);
     cu_html_close(h, "p");
     cu_html_elem(h, "button", "Sign out", "type", "submit", "class",
+                 "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0 "
+                 "nhsuk-u-margin-right-3",
+                 NULL);
+    cu_html_elem(h, "button", "Sign out on every device", "type", "submit", "formaction",
+                 everywhere, "class",
                  "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", NULL);
     cu_html_close(h, "form");
 }
@@ -414,14 +420,16 @@ void cu_pages_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state
     cu_wipe(token, sizeof token);
 }
 
-static void signout(cu_console *c)
+/* Sign-out: this session, or every session of the account (everywhere). */
+static void signout(cu_console *c, bool everywhere)
 {
     cu_form form;
     if (!cu_console_form(c, &form))
         return;
     cu_form_free(&form);
     cu_err err = {0};
-    if (cu_signout(cu_api_vault(c->api), &c->who, c->via, &err)) {
+    if ((everywhere ? cu_signout_everywhere : cu_signout)(cu_api_vault(c->api), &c->who, c->via,
+                                                          &err)) {
         cu_api_fail(c->resp, &err);
         return;
     }
@@ -440,7 +448,8 @@ bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *res
     for (size_t i = 0; i < NPAGES && !pg; i++)
         if (PAGES[i].route == req->route.id)
             pg = &PAGES[i];
-    if (!pg && req->route.id != CU_R_STAFF_SIGNOUT)
+    bool out = req->route.id == CU_R_STAFF_SIGNOUT || req->route.id == CU_R_STAFF_SIGNOUT_ALL;
+    if (!pg && !out)
         return false;
     cu_console *c = calloc(1, sizeof *c);
     if (!c) {
@@ -457,7 +466,7 @@ bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *res
         if (pg)
             pg->page(c);
         else
-            signout(c);
+            signout(c, req->route.id == CU_R_STAFF_SIGNOUT_ALL);
     }
     cu_wipe(c, sizeof *c);
     free(c);

@@ -29,6 +29,7 @@ typedef enum cu_route_id {
     CU_R_METRICS,
     CU_R_SESSION_CREATE,
     CU_R_SESSION_DELETE,
+    CU_R_SESSION_DELETE_ALL, /* every session of the caller's account */
     CU_R_SUBJECT_CREATE,
     CU_R_SUBJECT_LIST,   /* GET /v1/subjects, also ?nhs_number= / ?email= */
     CU_R_SUBJECT_SEARCH, /* POST /v1/subjects/search: identifiers in the body */
@@ -87,6 +88,7 @@ typedef enum cu_route_id {
     CU_R_STAFF_SIGNIN_GET,  /* GET /staff/sign-in */
     CU_R_STAFF_SIGNIN_POST, /* POST /staff/sign-in */
     CU_R_STAFF_SIGNOUT,     /* POST /staff/sign-out */
+    CU_R_STAFF_SIGNOUT_ALL, /* POST /staff/sign-out-everywhere */
     CU_R_STAFF_HOME,        /* GET /staff */
     CU_R_STAFF_TASKS,       /* GET /staff/tasks */
     CU_R_STAFF_TASK_ACK,    /* POST /staff/tasks/{id}/acknowledge */

@@ -335,6 +335,7 @@ const char *cu_wording_action(const char *action)
         {"session.purge", "delete expired staff sign-in sessions"},
         {"signin", "sign in"},
         {"signout", "sign out"},
+        {"signout.everywhere", "sign out on every device"},
         {"task.ack", "acknowledge a clinical task about you"},
         {"task.done", "close a clinical task about you"},
         {"task.list", "look at the list of clinical tasks"},
@@ -345,6 +346,7 @@ const char *cu_wording_action(const char *action)
         {"user.add", "add a staff account"},
         {"user.disable", "disable a staff account"},
         {"user.reset_password", "reset a staff password"},
+        {"user.signout", "sign a member of staff out on every device"},
     };
     return LOOKUP(m, action);
 }

@@ -192,7 +192,8 @@ BREAK_GLASS = Route("break_glass.create", "POST", "/v1/subjects/{id}/break-glass
                           "minutes": 1})
 
 # Every route of the router table must be exercised: checked against router.c.
-ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subject.create",
+ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
+                "session.delete_all", "subject.create",
                 "subject.list", "subject.search", "subject.get", "subject.patch",
                 "items.create", "items.list", "access_log.get", "break_glass.create",
                 "break_glass.list", "care_team.put", "care_team.delete", "audit.list",
@@ -208,7 +209,7 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "questionnaire_link.create", "questionnaire_response.create",
                 "questionnaire_response.list", "questionnaire_form.get",
                 "questionnaire_form.post", "staff.sign_in.get", "staff.sign_in.post",
-                "staff.sign_out", "staff.home", "staff.tasks", "staff.task.ack",
+                "staff.sign_out", "staff.sign_out_everywhere", "staff.home", "staff.tasks", "staff.task.ack",
                 "staff.task.done", "staff.patients", "staff.patient"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
@@ -249,7 +250,10 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/staff/sign-in"), ("POST", "/staff/sign-in"), ("POST", "/staff/sign-out"),
              ("GET", "/staff"), ("GET", "/staff/tasks"),
              ("POST", "/staff/tasks/{id}/acknowledge"), ("POST", "/staff/tasks/{id}/done"),
-             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}")}
+             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}"),
+             # signing out everywhere (every session of the caller's own account):
+             # tests/e2e/cases_signout.py
+             ("DELETE", "/v1/sessions"), ("POST", "/staff/sign-out-everywhere")}
 
 
 def router_table():

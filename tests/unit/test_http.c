@@ -40,6 +40,7 @@ static const route_case routes[] = {
     {"GET", "/metrics", CU_R_METRICS, false, "", ""},
     {"POST", "/v1/sessions", CU_R_SESSION_CREATE, false, "", ""},
     {"DELETE", "/v1/sessions/current", CU_R_SESSION_DELETE, false, "", ""},
+    {"DELETE", "/v1/sessions", CU_R_SESSION_DELETE_ALL, false, "", ""},
     {"POST", "/v1/subjects", CU_R_SUBJECT_CREATE, false, "", ""},
     {"GET", "/v1/subjects", CU_R_SUBJECT_LIST, false, "", ""},
     {"POST", "/v1/subjects/search", CU_R_SUBJECT_SEARCH, false, "", ""},
