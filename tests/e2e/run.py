@@ -72,6 +72,7 @@ import cases_qform  # noqa: E402
 import cases_staff_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
+import cases_browser  # noqa: E402
 
 
 def main():
@@ -122,7 +123,8 @@ def main():
                 cases_qform,
                 cases_staff_pages,
                 cases_pathways,
-                cases_web):
+                cases_web,
+                cases_browser):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE
