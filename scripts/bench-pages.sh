@@ -11,7 +11,8 @@
 # requests/s and p99 latency for the page and for nginx, and their ratio.
 # The sizes are checked even at the smallest run (tests/bench_smoke.sh);
 # nothing here asserts a time. The store lives in a scratch directory under
-# /var/tmp, removed afterwards.
+# /var/tmp, removed afterwards. With BENCH_PERF=FILE, the server is profiled
+# (perf record --call-graph dwarf) during the first run's page phase into FILE.
 set -euo pipefail
 build=${1:?usage: scripts/bench-pages.sh BUILD_DIR [SECONDS] [CONNECTIONS] [RUNS]}
 secs=${2:-10}
@@ -24,12 +25,27 @@ bench_init pages
 
 . "$root/scripts/bench-store.sh"
 bench_store "$root/profiles/therapyaudit.json"
-# an urgent task for the home and task pages to show
-"$custos" tasks raise --subject "$reader" --reason phq9_item9 --source bench-1 >/dev/null
+"$custos" questionnaire add "$root/questionnaires/phq-9.json" >/dev/null
 export CUSTOS_SUBJECT=$reader
 
 bench_serve
 base=http://127.0.0.1:$port_custos
+
+# a PHQ-9 with item 9 above 0: a score on the record, an urgent task on the
+# home and task pages
+phq9=$(python3 -c '
+import json
+codes = ["LA6569-3", "LA6570-1", "LA6569-3", "LA6568-5", "LA6569-3", "LA6568-5",
+         "LA6570-1", "LA6568-5", "LA6569-3"]
+print(json.dumps({"resourceType": "QuestionnaireResponse",
+                  "questionnaire": "urn:custos:questionnaire:phq-9|1", "status": "completed",
+                  "item": [{"linkId": "phq9-%d" % (i + 1), "answer": [{"valueCoding":
+                           {"system": "http://loinc.org", "code": c}}]}
+                           for i, c in enumerate(codes)]}))')
+curl -sf -o /dev/null -X POST "$base/v1/subjects/$reader/questionnaire-responses" \
+  -H "Authorization: Bearer $CUSTOS_TOKEN" -H 'Content-Type: application/json' \
+  -H 'Custos-Purpose: questionnaires' -d "$phq9" ||
+  { echo "bench-pages: the PHQ-9 for the console's pages was refused" >&2; exit 1; }
 
 # sign in by the form as a browser does; the cookie is Secure, so carry it by hand
 CUSTOS_COOKIE=$(curl -s -o /dev/null -D - -X POST "$base/staff/sign-in" \
@@ -65,7 +81,13 @@ echo "custos serve --threads 2 (HTTP) + 1 store thread; nginx worker_processes 2
 printf '%-4s %10s %10s %10s %10s %9s %8s\n' run page_rps page_p99ms nginx_rps ngx_p99ms page/ngx p99\<20ms
 for run in $(seq "$runs"); do
   read -r nr np _ _ < <(measure "$secs" "http://127.0.0.1:$port_nginx/")
+  ppid=""
+  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = 1 ]; then
+    perf record -q --call-graph dwarf -F 499 -p "$cpid" -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
+    ppid=$!
+  fi
   read -r gr gp gb gn < <(measure "$secs" -s "$root/bench/http/get_page.lua" "$base")
+  [ -z "$ppid" ] || wait "$ppid" || true
   if [ "$gb" != 0 ] || [ "${gn:-0}" = 0 ]; then
     echo "bench-pages: non-2xx responses ($gb of ${gn:-0})" >&2
     exit 1
@@ -73,6 +95,6 @@ for run in $(seq "$runs"); do
   awk -v r="$run" -v gr="$gr" -v gp="$gp" -v nr="$nr" -v np="$np" \
     'BEGIN {printf "%-4s %10.0f %10.2f %10.0f %10.2f %9.3f %8s\n", r, gr, gp, nr, np, gr/nr, (gp < 20 ? "met" : "missed")}'
 done
-reads=$("$custos" audit show --subject "$reader" --json | grep -c '"via": *"http GET /staff/patients/{id}"' || true)
+events=$("$custos" audit show --subject "$reader" --json | grep -c '"via": *"http GET /staff/patients/{id}"' || true)
 verify=$("$custos" audit verify)
-echo "page reads audited: $reads; $verify"
+echo "audit events written by the patient page: $events; $verify"
