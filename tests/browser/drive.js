@@ -11,6 +11,8 @@
 // navigation), "title", "text" (what the page shows) and "html".
 // Commands ({"cmd": NAME, ...}):
 //   goto {path}                 load BASE_URL + path
+//   open_html {html}            a page of another site (about:blank's opaque
+//                               origin) with this HTML, as an attacker's is
 //   fill {selector, value}      type into a field, replacing what is there
 //   click {selector}            press a button or follow a link, and wait for
 //                               the page it loads
@@ -70,6 +72,11 @@ const commands = {
   },
   async goto(c) {
     await navigated(page.goto(base + c.path, {waitUntil: "load"}));
+  },
+  async open_html(c) {
+    await page.goto("about:blank");
+    await page.setContent(c.html, {waitUntil: "load"});
+    status = null;
   },
   async fill(c) {
     const el = await page.$(c.selector);

@@ -202,6 +202,10 @@ class Driver:
     def goto(self, path):
         return self.send("goto", path=path)
 
+    def open_html(self, html_text):
+        """A page of another site (an opaque origin) with this HTML."""
+        return self.send("open_html", html=html_text)
+
     def fill(self, selector, value):
         return self.send("fill", selector=selector, value=value)
 
