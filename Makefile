@@ -72,6 +72,7 @@ bench: build
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench-http.sh $(BUILD) 10 64 3
 	@scripts/bench-submit.sh $(BUILD) 10 64 3
+	@scripts/bench-pages.sh $(BUILD) 10 64 3
 	@scripts/bench-heavy.sh $(BUILD) 10 8 5000
 	@scripts/bench-slow-clients.py $(BUILD) 20 220 5
 

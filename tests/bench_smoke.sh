@@ -32,4 +32,6 @@ check "bench_outcomes: outcome measures of 2,000 episodes, the aggregate agrees 
   "$build/bench/bench_outcomes" --episodes 2000 --runs 1
 check "bench_heavy: normal reads beside a heavy subject read in full and written, no error" \
   "$(dirname "$0")/../scripts/bench-heavy.sh" "$build" 1 1 150
+check "bench-pages: every staff console page a 200 under 100 KB, the patient page under wrk with no error" \
+  "$(dirname "$0")/../scripts/bench-pages.sh" "$build" 1 2 1
 echo "1..$n"

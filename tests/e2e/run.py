@@ -73,6 +73,7 @@ import cases_staff_pages  # noqa: E402
 import cases_signout  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
+import cases_browser  # noqa: E402
 
 
 def main():
@@ -124,7 +125,8 @@ def main():
                 cases_staff_pages,
                 cases_signout,
                 cases_pathways,
-                cases_web):
+                cases_web,
+                cases_browser):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE
