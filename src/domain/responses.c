@@ -959,6 +959,56 @@ int cu_response_list(cu_vault *v, const cu_actor *a, const char *subject_id, cu_
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+typedef struct view_item {
+    cu_response_view v;
+    const cu_buf *doc;
+} view_item;
+
+static int by_time_view(const void *pa, const void *pb)
+{
+    const view_item *a = pa, *b = pb;
+    if (a->v.authored != b->v.authored)
+        return a->v.authored < b->v.authored ? -1 : 1;
+    return strcmp(a->v.id, b->v.id);
+}
+
+int cu_response_views(const cu_subject_view *sv, cu_response_cb cb, void *ctx, cu_err *err)
+{
+    if (sv->pseudonymised)
+        return CU_OK;
+    size_t n = 0;
+    for (size_t i = 0; i < sv->n; i++)
+        n += strcmp(sv->items[i].field, CU_RESPONSE_FIELD) == 0 &&
+             sv->items[i].category == CU_CAT_HEALTH;
+    if (!n)
+        return CU_OK;
+    view_item *it = calloc(n, sizeof *it);
+    if (!it)
+        return cu_err_set(err, CU_ENOMEM, "out of memory reading responses");
+    size_t k = 0;
+    for (size_t i = 0; i < sv->n; i++) {
+        const cu_item_view *x = &sv->items[i];
+        if (strcmp(x->field, CU_RESPONSE_FIELD) != 0 || x->category != CU_CAT_HEALTH)
+            continue;
+        cu_response_view *rv = &it[k].v;
+        cu_strlcpy(rv->id, x->id, sizeof rv->id);
+        cu_strlcpy(rv->via, x->source, sizeof rv->via);
+        cu_strlcpy(rv->recorded_by, x->recorded_by, sizeof rv->recorded_by);
+        rv->authored = x->recorded_at;
+        decode(&x->value, rv);
+        it[k++].doc = &x->value;
+    }
+    qsort(it, k, sizeof *it, by_time_view);
+    int rc = CU_OK;
+    for (size_t i = 0; !rc && i < k; i++) {
+        it[i].v.document = (const char *)it[i].doc->data;
+        it[i].v.document_len = it[i].doc->len;
+        rc = cb(ctx, &it[i].v);
+    }
+    free(it);
+    return rc;
+}
+
 /* ---- custos verify (integrity.h) ---- */
 
 typedef struct ql_walk {

@@ -40,6 +40,7 @@
 #include "domain/model.h"
 #include "domain/outcomes.h"
 #include "domain/questionnaire.h"
+#include "domain/subject.h"
 #include "domain/vault.h"
 
 #define CU_QLINK_PREFIX "cuq_"
@@ -160,6 +161,14 @@ typedef int (*cu_response_cb)(void *ctx, const cu_response_view *r);
  * see health data or see subjects by pseudonym only). */
 CU_MUST_USE int cu_response_list(cu_vault *v, const cu_actor *a, const char *subject_id,
                                  cu_response_cb cb, void *ctx, cu_err *err);
+
+/* The responses among the items of a subject view already read through the
+ * choke point (cu_subject_get_page: that read's audit event covers them),
+ * oldest first: no store access and no audit event of its own. Only the
+ * items the view holds (one page of the subject's items); none for a
+ * pseudonymised view. */
+CU_MUST_USE int cu_response_views(const cu_subject_view *sv, cu_response_cb cb, void *ctx,
+                                  cu_err *err);
 
 /* The shipped questionnaires whose totals the outcome measures use. */
 #define CU_RESPONSE_PHQ9 "urn:custos:questionnaire:phq-9"

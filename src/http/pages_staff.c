@@ -4,7 +4,8 @@
  * buttons, the care list and a patient's record. What every console page
  * shares (session, shell, forms) is in console.c. Each view of personal data is
  * the same audited operation as the API's read of it (task.list,
- * pathway.due, a subject read, questionnaire.responses), so a refusal, such
+ * pathway.due, a subject read, whose items also give a record's questionnaire
+ * responses), so a refusal, such
  * as a patient off the clinician's care list, is recorded and the page says
  * only that the record cannot be shown.
  *
@@ -693,7 +694,7 @@ void cu_console_patient(cu_console *c)
         return;
     }
     if (!rc)
-        rc = cu_response_list(v, &c->actor, id, collect_response, rl, &err);
+        rc = cu_response_views(sv, collect_response, rl, &err);
     if (!rc)
         rc = cu_task_list(v, &c->actor, NULL, NULL, collect_task, &tl, &err);
     if (rc) {

@@ -687,6 +687,22 @@ static void test_list(void **state)
     assert_int_equal(s.last.nflags, 1);
     assert_string_equal(s.last.flags[0].rule, "phq9-item9");
     assert_int_equal(count_action(f, "questionnaire.responses"), 1);
+    /* The same from the items of a subject read, with no event of its own. */
+    cu_subject_view sv;
+    OK(f, cu_subject_get_page(f->v, &f->alice, f->subj, NULL, CU_ITEMS_PAGE_MAX, true, &sv,
+                              &f->err));
+    seen from = {0};
+    OK(f, cu_response_views(&sv, see, &from, &f->err));
+    cu_subject_view_release(&sv);
+    assert_int_equal(from.n, 1);
+    assert_string_equal(from.last.id, r.id);
+    assert_string_equal(from.last.url, PHQ9);
+    assert_string_equal(from.last.via, "staff");
+    assert_int_equal(from.last.total, 10);
+    assert_string_equal(from.last.band, "moderate");
+    assert_int_equal(from.last.nflags, 1);
+    assert_int_equal(from.last.authored, s.last.authored);
+    assert_int_equal(count_action(f, "questionnaire.responses"), 1);
     /* Off the list, a care administrator, another subject's staff: refused. */
     FAILS(f, CU_EDENIED, cu_response_list(f->v, &f->bob, f->subj, see, &s, &f->err));
     FAILS(f, CU_EDENIED, cu_response_list(f->v, &f->cara, f->subj, see, &s, &f->err));
