@@ -87,6 +87,16 @@ static const cu_route_def routes[] = {
     {CU_R_STAFF_TASK_DONE, "POST", "/staff/tasks/{id}/done", "staff.task.done", true},
     {CU_R_STAFF_PATIENTS, "GET", "/staff/patients", "staff.patients", true},
     {CU_R_STAFF_PATIENT, "GET", "/staff/patients/{id}", "staff.patient", true},
+    {CU_R_STAFF_REQUESTS, "GET", "/staff/requests", "staff.requests", true},
+    {CU_R_STAFF_REQUEST, "GET", "/staff/requests/{id}", "staff.request", true},
+    {CU_R_STAFF_REQUEST_CHANGE, "POST", "/staff/requests/{id}", "staff.request.change", true},
+    {CU_R_STAFF_ACCESS_PACKAGE, "GET", "/staff/patients/{id}/access-package",
+     "staff.access_package", true},
+    {CU_R_STAFF_PORTABLE_COPY, "GET", "/staff/patients/{id}/portable-copy",
+     "staff.portable_copy", true},
+    {CU_R_STAFF_POLICY, "GET", "/staff/policy", "staff.policy", true},
+    {CU_R_STAFF_POLICY_NOTICE, "GET", "/staff/policy/notice", "staff.policy.notice", true},
+    {CU_R_STAFF_POLICY_RECORD, "GET", "/staff/policy/record", "staff.policy.record", true},
     /* The pages' static files: no sign-in, nothing personal (cu_route matches
      * it by its prefix: {asset} may have several segments). */
     {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},

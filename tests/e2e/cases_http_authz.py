@@ -209,7 +209,10 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "questionnaire_response.list", "questionnaire_form.get",
                 "questionnaire_form.post", "staff.sign_in.get", "staff.sign_in.post",
                 "staff.sign_out", "staff.home", "staff.tasks", "staff.task.ack",
-                "staff.task.done", "staff.patients", "staff.patient"}
+                "staff.task.done", "staff.patients", "staff.patient", "staff.requests",
+                "staff.request", "staff.request.change", "staff.access_package",
+                "staff.portable_copy", "staff.policy", "staff.policy.notice",
+                "staff.policy.record"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -249,7 +252,12 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/staff/sign-in"), ("POST", "/staff/sign-in"), ("POST", "/staff/sign-out"),
              ("GET", "/staff"), ("GET", "/staff/tasks"),
              ("POST", "/staff/tasks/{id}/acknowledge"), ("POST", "/staff/tasks/{id}/done"),
-             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}")}
+             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}"),
+             # the DPO's pages: tests/e2e/cases_dpo_pages.py
+             ("GET", "/staff/requests"), ("GET", "/staff/requests/{id}"),
+             ("POST", "/staff/requests/{id}"), ("GET", "/staff/patients/{id}/access-package"),
+             ("GET", "/staff/patients/{id}/portable-copy"), ("GET", "/staff/policy"),
+             ("GET", "/staff/policy/notice"), ("GET", "/staff/policy/record")}
 
 
 def router_table():
