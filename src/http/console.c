@@ -45,6 +45,8 @@ static const struct console_page {
     {CU_R_STAFF_REQUEST_CHANGE, cu_console_request_change, NULL, 0},
     {CU_R_STAFF_ACCESS_PACKAGE, cu_console_access_package, NULL, 0},
     {CU_R_STAFF_PORTABLE_COPY, cu_console_portable_copy, NULL, 0},
+    {CU_R_STAFF_ERASURE, cu_console_erasure, NULL, 0},
+    {CU_R_STAFF_ERASURE_EXECUTE, cu_console_erasure_execute, NULL, 0},
     {CU_R_STAFF_POLICY_NOTICE, cu_console_policy_notice, NULL, 0},
     {CU_R_STAFF_POLICY_RECORD, cu_console_policy_record, NULL, 0},
 };

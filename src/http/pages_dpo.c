@@ -3,7 +3,8 @@
  * rights requests due (overdue first), one request's history with a button
  * for each change its state allows, the access package of a verified
  * subject, and the controller's policy in words with its privacy notice and
- * record of processing. What every console page shares (session, shell,
+ * record of processing; an erasure's plan, confirmed before it is carried out,
+ * and its certificate. What every console page shares (session, shell,
  * forms) is in console.c.
  *
  * Each page calls the same audited domain operation as the API's route
@@ -16,6 +17,8 @@
 
 #include "crypto/crypto.h"
 #include "domain/consent.h"
+#include "domain/erasure.h"
+#include "domain/model.h"
 #include "domain/requests.h"
 #include "domain/sar.h"
 #include "http/api_impl.h"
@@ -567,6 +570,23 @@ void cu_console_request(cu_console *c)
 
     transition_forms(&h, c, &v);
     package_links(&h, c, &v);
+    if (strcmp(v.rec.kind, "erasure") == 0) {
+        cu_html_elem(&h, "h2", "The erasure", NULL);
+        if (v.rec.subject_id[0]) {
+            char to[96], href[160];
+            snprintf(to, sizeof to, "/staff/patients/%s/erasure", v.rec.subject_id);
+            cu_console_link(c, to, href, sizeof href);
+            cu_html_open(&h, "p", NULL);
+            cu_html_elem(&h, "a", "See what would be erased and what is kept", "href", href,
+                         NULL);
+            cu_html_close(&h, "p");
+        } else {
+            cu_html_elem(&h, "p",
+                         "The plan can be seen once the person's identity is verified and the "
+                         "request is linked to their record.",
+                         NULL);
+        }
+    }
 
     cu_html_elem(&h, "h2", "History", NULL);
     static const char *const heads[] = {"When", "What", "State after", "By", "Note"};
@@ -890,4 +910,204 @@ void cu_console_policy_record(cu_console *c)
     else
         cu_api_raw(c->resp, 200, &out, "text/csv; charset=utf-8");
     cu_buf_release(&out);
+}
+
+/* ---- erasure: the plan, a confirmation, then the certificate ---- */
+
+static const char *erasure_reason(const char *reason)
+{
+    static const struct {
+        const char *k, *w;
+    } m[] = {
+        {"no-policy", "Kept: no policy has been applied"},
+        {"no-purpose", "Erased: no purpose of the policy needs it"},
+        {"trigger-date-unknown", "Kept: the date its retention period starts from is not known"},
+        {"retention-period", "Kept: its retention period has not ended"},
+        {"erase-on-request", "Erased: the policy erases it on request"},
+        {"retention-ended", "Erased: its retention period has ended"},
+    };
+    for (size_t i = 0; reason && i < sizeof m / sizeof m[0]; i++)
+        if (strcmp(m[i].k, reason) == 0)
+            return m[i].w;
+    return "Decided by the policy";
+}
+
+/* The plan's items, erased or kept (granted selects which). */
+static void erasure_table(cu_html *h, const cu_erasure_result *r, bool granted)
+{
+    static const char *const heads[] = {"Item", "Category", "Recorded", "Why"};
+    size_t shown = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const cu_erasure_line *l = &r->lines[i];
+        if (l->granted != granted)
+            continue;
+        if (shown++ == 0)
+            cu_html_table_open(h, granted ? "What will be erased" : "What is kept", true, heads,
+                               4);
+        char field[160], date[CU_HTML_DATE_LEN], why[160];
+        cu_wording_field(l->field, field, sizeof field);
+        snprintf(why, sizeof why, "%s", erasure_reason(l->reason));
+        if (!granted && l->earliest) {
+            size_t used = strlen(why);
+            snprintf(why + used, sizeof why - used, " (until %s)",
+                     cu_html_date(l->earliest, date));
+        }
+        int cat = cu_category_from_name(l->category);
+        cu_html_open(h, "tr", "class", "nhsuk-table__row", NULL);
+        cu_html_elem(h, "td", field, "class", "nhsuk-table__cell", NULL);
+        cu_html_elem(h, "td", cat >= 0 ? cu_wording_category(cat) : "Other", "class",
+                     "nhsuk-table__cell", NULL);
+        cu_html_elem(h, "td", cu_html_date(l->collected_at, date), "class",
+                     "nhsuk-table__cell", NULL);
+        cu_html_elem(h, "td", why, "class", "nhsuk-table__cell", NULL);
+        cu_html_close(h, "tr");
+    }
+    if (shown)
+        cu_html_table_close(h);
+    else
+        cu_html_elem(h, "p", granted ? "Nothing will be erased." : "Nothing is kept.", NULL);
+}
+
+static void erasure_refused(cu_console *c, int rc, cu_err *err)
+{
+    if (rc == CU_EDENIED || rc == CU_ENOTFOUND || rc == CU_EERASED || rc == CU_EINVAL)
+        cu_console_message(c, rc == CU_EERASED ? 410 : 403, "This record cannot be erased here",
+                           rc == CU_EERASED
+                               ? "This record has already been erased."
+                               : "Erasure is for the Data Protection Officer, and only where "
+                                 "the policy allows it. The attempt has been recorded.",
+                           "/staff/requests");
+    else
+        cu_api_fail(c->resp, err);
+}
+
+void cu_console_erasure(cu_console *c)
+{
+    cu_err err = {0};
+    cu_erasure_result r;
+    memset(&r, 0, sizeof r);
+    int rc = cu_erasure_plan(cu_api_vault(c->api), &c->actor, c->req->route.subject,
+                             &(cu_erasure_opts){0}, &r, &err);
+    if (rc) {
+        cu_erasure_result_release(&r);
+        erasure_refused(c, rc, &err);
+        return;
+    }
+    cu_buf page;
+    cu_buf_init(&page, 0);
+    cu_html h;
+    cu_html_init(&h, &page);
+    cu_console_begin(&h, c, "Erasure plan", true);
+    cu_html_elem(&h, "h1", "Erasure plan", NULL);
+    cu_html_open(&h, "p", NULL);
+    cu_html_textf(&h, "%zu %s will be erased and %zu kept under the policy in force.",
+                  r.ngranted, r.ngranted == 1 ? "item" : "items", r.nkept);
+    cu_html_close(&h, "p");
+    cu_html_elem(&h, "h2", "What will be erased", NULL);
+    erasure_table(&h, &r, true);
+    cu_html_elem(&h, "h2", "What is kept, and why", NULL);
+    erasure_table(&h, &r, false);
+    if (r.ngranted) {
+        char to[96], action[160];
+        snprintf(to, sizeof to, "/staff/patients/%s/erasure", c->req->route.subject);
+        cu_console_link(c, to, action, sizeof action);
+        cu_html_elem(&h, "h2", "Erase", NULL);
+        cu_html_open(&h, "div", "class", "nhsuk-warning-callout", NULL);
+        cu_html_open(&h, "h3", "class", "nhsuk-warning-callout__label", NULL);
+        cu_html_elem(&h, "span", "Important: ", "class", "nhsuk-u-visually-hidden", NULL);
+        cu_html_text(&h, "This cannot be undone");
+        cu_html_close(&h, "h3");
+        cu_html_elem(&h, "p",
+                     "The items above are destroyed for good, in backups too. A health "
+                     "item's erasure is approved by you in this step.",
+                     NULL);
+        cu_html_close(&h, "div");
+        cu_html_open(&h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON,
+                     NULL);
+        cu_console_csrf(&h, c);
+        cu_html_void(&h, "input", "type", "hidden", "name", "plan", "value", r.digest, NULL);
+        cu_html_open(&h, "div", "class", "nhsuk-checkboxes nhsuk-form-group", NULL);
+        cu_html_open(&h, "div", "class", "nhsuk-checkboxes__item", NULL);
+        cu_html_void(&h, "input", "class", "nhsuk-checkboxes__input", "id", "confirm", "name",
+                     "confirm", "type", "checkbox", "value", "yes", NULL);
+        cu_html_elem(&h, "label", "I have checked this plan and approve the erasure", "class",
+                     "nhsuk-label nhsuk-checkboxes__label", "for", "confirm", NULL);
+        cu_html_close(&h, "div");
+        cu_html_close(&h, "div");
+        cu_html_elem(&h, "button", "Erase these items", "type", "submit", "class",
+                     "nhsuk-button nhsuk-button--warning", NULL);
+        cu_html_close(&h, "form");
+    }
+    cu_page_end(&h);
+    cu_erasure_result_release(&r);
+    cu_console_finish(&h, c->resp, 200, &page);
+}
+
+void cu_console_erasure_execute(cu_console *c)
+{
+    cu_form form;
+    if (!cu_console_form(c, &form))
+        return;
+    char back[96], digest[CU_PLAN_DIGEST_STRLEN] = "";
+    snprintf(back, sizeof back, "/staff/patients/%s/erasure", c->req->route.subject);
+    const char *plan = cu_form_get(&form, "plan");
+    bool confirmed = cu_form_count(&form, "confirm") == 1;
+    if (plan && strlen(plan) < sizeof digest)
+        cu_strlcpy(digest, plan, sizeof digest);
+    cu_form_free(&form);
+    if (!confirmed || !digest[0]) {
+        cu_console_message(c, 400, "Nothing was erased",
+                           "Tick the box to confirm you have checked the plan, then erase.",
+                           back);
+        return;
+    }
+    cu_err err = {0};
+    cu_erasure_result r;
+    memset(&r, 0, sizeof r);
+    int rc = cu_erasure_execute(cu_api_vault(c->api), &c->actor, c->req->route.subject,
+                                &(cu_erasure_opts){.approve = digest}, &r, &err);
+    if (rc == CU_EDENIED && r.digest[0] && strcmp(r.digest, digest) != 0) {
+        cu_erasure_result_release(&r);
+        cu_console_message(c, 409, "Nothing was erased",
+                           "The plan changed since you checked it. Go back to the plan, check "
+                           "it again and confirm.",
+                           back);
+        return;
+    }
+    if (rc) {
+        cu_erasure_result_release(&r);
+        erasure_refused(c, rc, &err);
+        return;
+    }
+    cu_buf page;
+    cu_buf_init(&page, 0);
+    cu_html h;
+    cu_html_init(&h, &page);
+    cu_console_begin(&h, c, "Certificate of erasure", true);
+    cu_html_elem(&h, "h1", "Certificate of erasure", NULL);
+    char when[CU_HTML_TIME_LEN];
+    cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
+    summary_row(&h, "Erased on", cu_html_datetime(r.executed_at, when));
+    char n[32];
+    snprintf(n, sizeof n, "%zu", r.ngranted);
+    summary_row(&h, "Items erased", n);
+    snprintf(n, sizeof n, "%zu", r.nkept);
+    summary_row(&h, "Items kept", n);
+    summary_row(&h, "The whole record", r.whole_subject ? "Yes" : "No");
+    summary_row(&h, "Health data approved by", r.approved_by[0] ? r.approved_by : "Not needed");
+    snprintf(n, sizeof n, "%zu", r.nrecipients);
+    summary_row(&h, "Recipients to tell (Article 19)", n);
+    summary_row(&h, "Plan", r.digest);
+    cu_html_close(&h, "dl");
+    cu_html_elem(&h, "h2", "What was erased", NULL);
+    erasure_table(&h, &r, true);
+    cu_html_elem(&h, "h2", "What is kept, and why", NULL);
+    erasure_table(&h, &r, false);
+    cu_html_elem(&h, "p",
+                 "Print or save this page: the erasure is in the audit trail and the erasure "
+                 "ledger, and this page cannot be shown again.",
+                 NULL);
+    cu_page_end(&h);
+    cu_erasure_result_release(&r);
+    cu_console_finish(&h, c->resp, 200, &page);
 }

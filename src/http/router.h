@@ -98,6 +98,8 @@ typedef enum cu_route_id {
     CU_R_STAFF_REQUEST_CHANGE,  /* POST /staff/requests/{id} */
     CU_R_STAFF_ACCESS_PACKAGE,  /* GET /staff/patients/{id}/access-package?format= */
     CU_R_STAFF_PORTABLE_COPY,   /* GET /staff/patients/{id}/portable-copy?format= */
+    CU_R_STAFF_ERASURE,         /* GET /staff/patients/{id}/erasure */
+    CU_R_STAFF_ERASURE_EXECUTE, /* POST /staff/patients/{id}/erasure */
     CU_R_STAFF_POLICY,          /* GET /staff/policy */
     CU_R_STAFF_POLICY_NOTICE,   /* GET /staff/policy/notice */
     CU_R_STAFF_POLICY_RECORD,   /* GET /staff/policy/record */

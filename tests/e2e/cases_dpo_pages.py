@@ -10,9 +10,11 @@ Each page axe-core clean in chromium. Runs on both backends."""
 import calendar
 import datetime
 import json
+import os
 import re
 
 from harness import registry, check, eq, sql
+from fixtures import TEST_POLICY
 from http_client import (Server, Staff, PASSWORD, audit_seq, events_after, expect_status,
                          totp_code)
 from browser import no_violations, screenshot
@@ -29,12 +31,24 @@ PATIENT = {"name": "Philippa Requestworth", "nhs_number": "943 476 5919",
 SECRET_WHY = "Passport ZQ7781234 seen at the desk"
 
 
-def setup(ctx):
+def setup(ctx, erase_on_request=False):
     cx = ctx.custos()
     cx.ok("init")
     test_clock(cx)
     st = Staff(cx)
-    st.controller("A", "Requests Trust")
+    if erase_on_request:
+        # the test policy, its records erased when their subject asks
+        with open(TEST_POLICY) as f:
+            pol = json.load(f)
+        for r in pol["retention"]:
+            r["erase_on_request"] = True
+        path = os.path.join(ctx.tmp.make(), "policy.json")
+        with open(path, "w") as f:
+            json.dump(pol, f)
+        st.controllers["A"] = cx.ok("controller", "add", "--name", "Requests Trust",
+                                    "--policy", path).out.strip()
+    else:
+        st.controller("A", "Requests Trust")
     st.user("dpo.smith", "A", "dpo", totp=True)
     st.user("dr.jones", "A", "clinician")
     st.token("desk", "A", "dpo")
@@ -262,3 +276,76 @@ def t_dpo_pages(ctx):
         check((r.header("content-type") or "").startswith("text/csv"), "the record is CSV")
         rows = [x for x in r.text.splitlines() if x]
         check(len(rows) > 1 and "," in rows[0], "the record's rows", r.text[:500])
+
+
+@case("dpo pages: an erasure request's plan, erased only after a confirmation; CSRF-less, "
+      "unconfirmed and clinician posts erase nothing; the certificate; axe clean")
+def t_dpo_erasure(ctx):
+    cx, st = setup(ctx, erase_on_request=True)
+    sid = st.subjects["S"]["id"]
+    d = ctx.tmp.make()
+    items = lambda: sql(cx.db, "SELECT COUNT(*) FROM items WHERE subject_id = ?", (sid,))[0][0]
+    with Server(cx, env=NOW) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        rid = receive(srv, st, "erasure", "2026-02-20")
+        before = items()
+        check(before > 0, "the fixture has items", before)
+        # a clinician: refused, audited, nothing erased
+        b = Browser(srv)
+        signin(b, st, "dr.jones")
+        seq = audit_seq(cx.db)
+        r = b.req("GET", "/staff/patients/%s/erasure" % sid)
+        eq(r.status, 403, "a clinician's erasure plan")
+        check(any(e["outcome"] == "denied" for e in events_after(cx.db, seq)),
+              "the refusal is not audited", events_after(cx.db, seq))
+        r = b.req("GET", "/staff/requests/" + rid)
+        tok = csrf(b.req("GET", "/staff/tasks").text)
+        r = b.req("POST", "/staff/patients/%s/erasure" % sid,
+                  {"csrf_token": tok, "plan": "0" * 16, "confirm": "yes"})
+        eq(r.status, 403, "a clinician's erasure")
+        eq(items(), before, "a clinician erased items")
+
+        b = Browser(srv)
+        signin(b, st, "dpo.smith")
+        r = b.req("GET", "/staff/requests/" + rid)
+        check("The plan can be seen once" in r.text, "no plan before verifying",
+              r.text[:6000])
+        token = csrf(r.text)
+        r = b.req("POST", "/staff/requests/" + rid,
+                  {"csrf_token": token, "action": "verify", "from": "received",
+                   "why-verify": "Checked", "subject-verify": sid})
+        eq(r.status, 303, "verified")
+        r = b.req("GET", "/staff/requests/" + rid)
+        check("See what would be erased" in r.text, "the link to the plan", r.text[:6000])
+        seq = audit_seq(cx.db)
+        r = b.req("GET", "/staff/patients/%s/erasure" % sid)
+        eq(r.status, 200, "the erasure plan")
+        check(any(e["action"] == "erase.plan" for e in events_after(cx.db, seq)),
+              "the plan is not audited", events_after(cx.db, seq))
+        w = words(r.text)
+        check("What will be erased" in w and "What is kept, and why" in w, "the plan", w[:3000])
+        eq(items(), before, "showing the plan erased items")
+        no_violations(cx.binary, d, "erasure-plan.html", r.text, base)
+        screenshot(d, "staff-erasure-plan", r.text, base, height=1800)
+        m = re.search(r'name="plan" value="([0-9a-f]+)"', r.text)
+        check(m, "no confirmation form (nothing the policy lets go?)", w[:3000])
+        plan = m.group(1)
+        token = csrf(r.text)
+        # without the token, without the tick, with another plan: nothing erased
+        for f, status in (({"plan": plan, "confirm": "yes"}, 403),
+                          ({"csrf_token": token, "plan": plan}, 400),
+                          ({"csrf_token": token, "plan": "0" * len(plan), "confirm": "yes"}, None)):
+            r = b.req("POST", "/staff/patients/%s/erasure" % sid, f)
+            if status:
+                eq(r.status, status, "an erasure post %r" % sorted(f))
+            else:
+                check(r.status in (403, 409), "an erasure of another plan", r.status)
+            eq(items(), before, "an erasure post %r erased items" % sorted(f))
+        r = b.req("POST", "/staff/patients/%s/erasure" % sid,
+                  {"csrf_token": token, "plan": plan, "confirm": "yes"})
+        eq(r.status, 200, "the erasure")
+        check("Certificate of erasure" in r.text and plan in r.text, "the certificate",
+              r.text[:4000])
+        check(items() < before, "nothing was erased", (items(), before))
+        no_violations(cx.binary, d, "erasure-certificate.html", r.text, base)
+        screenshot(d, "staff-erasure-certificate", r.text, base, height=1800)

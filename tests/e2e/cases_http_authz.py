@@ -211,7 +211,7 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "staff.sign_out", "staff.home", "staff.tasks", "staff.task.ack",
                 "staff.task.done", "staff.patients", "staff.patient", "staff.requests",
                 "staff.request", "staff.request.change", "staff.access_package",
-                "staff.portable_copy", "staff.policy", "staff.policy.notice",
+                "staff.portable_copy", "staff.erasure", "staff.erasure.execute", "staff.policy", "staff.policy.notice",
                 "staff.policy.record"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
@@ -256,7 +256,9 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # the DPO's pages: tests/e2e/cases_dpo_pages.py
              ("GET", "/staff/requests"), ("GET", "/staff/requests/{id}"),
              ("POST", "/staff/requests/{id}"), ("GET", "/staff/patients/{id}/access-package"),
-             ("GET", "/staff/patients/{id}/portable-copy"), ("GET", "/staff/policy"),
+             ("GET", "/staff/patients/{id}/portable-copy"),
+             ("GET", "/staff/patients/{id}/erasure"), ("POST", "/staff/patients/{id}/erasure"),
+             ("GET", "/staff/policy"),
              ("GET", "/staff/policy/notice"), ("GET", "/staff/policy/record")}
 
 
