@@ -1018,8 +1018,9 @@ void cu_console_erasure(cu_console *c)
         cu_html_text(&h, "This cannot be undone");
         cu_html_close(&h, "h3");
         cu_html_elem(&h, "p",
-                     "The items above are destroyed for good, in backups too. A health "
-                     "item's erasure is approved by you in this step.",
+                     "The items above are destroyed for good, and erased again if a backup "
+                     "is restored. Erasing health data needs your approval: this step "
+                     "gives it.",
                      NULL);
         cu_html_close(&h, "div");
         cu_html_open(&h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON,
