@@ -39,6 +39,16 @@ static const struct console_page {
     {CU_R_STAFF_TASK_ACK, cu_console_task_ack, NULL, 0},
     {CU_R_STAFF_TASK_DONE, cu_console_task_done, NULL, 0},
     {CU_R_STAFF_PATIENT, cu_console_patient, NULL, 0},
+    {CU_R_STAFF_REQUESTS, cu_console_requests, "Rights requests", CU_ROLE_DPO},
+    {CU_R_STAFF_POLICY, cu_console_policy, "Policy", CU_ROLE_DPO},
+    {CU_R_STAFF_REQUEST, cu_console_request, NULL, 0},
+    {CU_R_STAFF_REQUEST_CHANGE, cu_console_request_change, NULL, 0},
+    {CU_R_STAFF_ACCESS_PACKAGE, cu_console_access_package, NULL, 0},
+    {CU_R_STAFF_PORTABLE_COPY, cu_console_portable_copy, NULL, 0},
+    {CU_R_STAFF_ERASURE, cu_console_erasure, NULL, 0},
+    {CU_R_STAFF_ERASURE_EXECUTE, cu_console_erasure_execute, NULL, 0},
+    {CU_R_STAFF_POLICY_NOTICE, cu_console_policy_notice, NULL, 0},
+    {CU_R_STAFF_POLICY_RECORD, cu_console_policy_record, NULL, 0},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

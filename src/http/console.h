@@ -79,4 +79,17 @@ void cu_console_task_done(cu_console *c);
 void cu_console_patients(cu_console *c);
 void cu_console_patient(cu_console *c);
 
+/* pages_dpo.c: the Data Protection Officer's rights requests, access
+ * packages, erasure and policy. */
+void cu_console_requests(cu_console *c);
+void cu_console_request(cu_console *c);
+void cu_console_request_change(cu_console *c);
+void cu_console_access_package(cu_console *c);
+void cu_console_portable_copy(cu_console *c);
+void cu_console_erasure(cu_console *c);
+void cu_console_erasure_execute(cu_console *c);
+void cu_console_policy(cu_console *c);
+void cu_console_policy_notice(cu_console *c);
+void cu_console_policy_record(cu_console *c);
+
 #endif

@@ -95,6 +95,16 @@ typedef enum cu_route_id {
     CU_R_STAFF_TASK_DONE,   /* POST /staff/tasks/{id}/done */
     CU_R_STAFF_PATIENTS,    /* GET /staff/patients[?nhs_number=&page=] */
     CU_R_STAFF_PATIENT,     /* GET /staff/patients/{id} */
+    CU_R_STAFF_REQUESTS,        /* GET /staff/requests[?state=&page=] */
+    CU_R_STAFF_REQUEST,         /* GET /staff/requests/{id} */
+    CU_R_STAFF_REQUEST_CHANGE,  /* POST /staff/requests/{id} */
+    CU_R_STAFF_ACCESS_PACKAGE,  /* GET /staff/patients/{id}/access-package?format= */
+    CU_R_STAFF_PORTABLE_COPY,   /* GET /staff/patients/{id}/portable-copy?format= */
+    CU_R_STAFF_ERASURE,         /* GET /staff/patients/{id}/erasure */
+    CU_R_STAFF_ERASURE_EXECUTE, /* POST /staff/patients/{id}/erasure */
+    CU_R_STAFF_POLICY,          /* GET /staff/policy */
+    CU_R_STAFF_POLICY_NOTICE,   /* GET /staff/policy/notice */
+    CU_R_STAFF_POLICY_RECORD,   /* GET /staff/policy/record */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;

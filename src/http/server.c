@@ -1162,11 +1162,14 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const first_page[] = {"limit", NULL};
     static const char *const state[] = {"state", NULL};
     static const char *const patients[] = {"nhs_number", "page", NULL};
+    static const char *const requests[] = {"state", "page", NULL};
     switch (id) {
     case CU_R_NOTICE:
     case CU_R_ROPA:
     case CU_R_SAR_GET:
-    case CU_R_PORTABILITY_GET: return format;
+    case CU_R_PORTABILITY_GET:
+    case CU_R_STAFF_ACCESS_PACKAGE:
+    case CU_R_STAFF_PORTABLE_COPY: return format;
     case CU_R_SUBJECT_LIST: return search;
     case CU_R_SUBJECT_GET: return first_page;
     case CU_R_ITEMS_LIST:
@@ -1180,6 +1183,7 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_BREAK_GLASS_LIST: return since;
     case CU_R_TASK_LIST: return state;
     case CU_R_STAFF_PATIENTS: return patients;
+    case CU_R_STAFF_REQUESTS: return requests;
     default: return NULL;
     }
 }

@@ -209,8 +209,12 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "questionnaire_link.create", "questionnaire_response.create",
                 "questionnaire_response.list", "questionnaire_form.get",
                 "questionnaire_form.post", "staff.sign_in.get", "staff.sign_in.post",
-                "staff.sign_out", "staff.sign_out_everywhere", "staff.home", "staff.tasks", "staff.task.ack",
-                "staff.task.done", "staff.patients", "staff.patient"}
+                "staff.sign_out", "staff.sign_out_everywhere", "staff.home", "staff.tasks",
+                "staff.task.ack", "staff.task.done", "staff.patients", "staff.patient",
+                "staff.requests", "staff.request", "staff.request.change",
+                "staff.access_package", "staff.portable_copy", "staff.erasure",
+                "staff.erasure.execute", "staff.policy", "staff.policy.notice",
+                "staff.policy.record"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -253,7 +257,14 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}"),
              # signing out everywhere (every session of the caller's own account):
              # tests/e2e/cases_signout.py
-             ("DELETE", "/v1/sessions"), ("POST", "/staff/sign-out-everywhere")}
+             ("DELETE", "/v1/sessions"), ("POST", "/staff/sign-out-everywhere"),
+             # the DPO's pages: tests/e2e/cases_dpo_pages.py
+             ("GET", "/staff/requests"), ("GET", "/staff/requests/{id}"),
+             ("POST", "/staff/requests/{id}"), ("GET", "/staff/patients/{id}/access-package"),
+             ("GET", "/staff/patients/{id}/portable-copy"),
+             ("GET", "/staff/patients/{id}/erasure"), ("POST", "/staff/patients/{id}/erasure"),
+             ("GET", "/staff/policy"),
+             ("GET", "/staff/policy/notice"), ("GET", "/staff/policy/record")}
 
 
 def router_table():

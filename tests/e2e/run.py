@@ -71,6 +71,7 @@ import cases_responses  # noqa: E402
 import cases_qform  # noqa: E402
 import cases_staff_pages  # noqa: E402
 import cases_signout  # noqa: E402
+import cases_dpo_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 import cases_browser  # noqa: E402
@@ -124,6 +125,7 @@ def main():
                 cases_qform,
                 cases_staff_pages,
                 cases_signout,
+                cases_dpo_pages,
                 cases_pathways,
                 cases_web,
                 cases_browser):
