@@ -857,13 +857,12 @@ static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, int64_t t, int64
             (rc = occ_miss(d->v, p, o, t, now, &missed, d->err)))
             break;
         bool scheduled = strcmp(o->state, "scheduled") == 0;
-        bool sent = strcmp(o->state, "sent") == 0;
         int rank = -1;
         if (strcmp(o->state, "missed") == 0)
             rank = R_MISSED;
-        else if (sent && t > dd)
+        else if (scheduled && t > dd)
             rank = held ? R_HELD : R_OVERDUE;
-        else if (scheduled && t >= dd)
+        else if (scheduled && t == dd)
             rank = held ? R_HELD : R_DUE;
         if (rank < 0)
             continue;

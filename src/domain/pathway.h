@@ -204,9 +204,10 @@ typedef int (*cu_due_cb)(void *ctx, const cu_due_item *d);
  * (action pathway.due; CU_ACT_TASK_LIST), in this order:
  *   missed:  the window ended without an answer (the occurrence is moved to
  *            missed here, in the listing's transaction, if it was not yet);
- *   overdue: a link was sent, the due date has passed, no answer yet, the
- *            window still open;
- *   due:     the due date has come, the window is open, nothing sent yet;
+ *   overdue: nothing sent yet, the due date has passed, the window still
+ *            open (the invitation is late);
+ *   due:     due today, nothing sent yet;
+ * (a link sent and not answered while the window is open is not listed);
  *   held:    what would be due or overdue for a subject whose restriction,
  *            or objection to the enrolment's purpose, means nothing may be
  *            sent now (follow-up paused; held names why);

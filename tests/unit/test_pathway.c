@@ -380,20 +380,20 @@ static void test_enrol_due_overdue(void **state)
     assert_int_equal(s.n, 1);
     assert_string_equal(s.kind[0], "due");
     assert_string_equal(s.due[0], "2028-03-01");
+    /* Not sent after its due date, the window open: overdue (late). */
+    s = due_on(f, &OPERATOR, "2028-03-02");
+    assert_string_equal(s.kind[0], "overdue");
     s = due_on(f, &OPERATOR, "2028-03-15"); /* the window's last day */
-    assert_string_equal(s.kind[0], "due");
-    /* Sent on its due date: not listed that day, overdue after it while
-     * the window is open. */
+    assert_string_equal(s.kind[0], "overdue");
+    assert_string_equal(s.state[0], "scheduled");
+    /* Sent: waiting for the answer, not listed while the window is open. */
     bool moved = false;
-    fake_now("2028-03-01");
+    fake_now("2028-03-05");
     OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "sent",
                           "link-1", 0, &moved, &f->err));
     assert_true(moved);
-    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 0);
-    s = due_on(f, &OPERATOR, "2028-03-15");
-    assert_int_equal(s.n, 1);
-    assert_string_equal(s.kind[0], "overdue");
-    assert_string_equal(s.state[0], "sent");
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-05").n, 0);
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-15").n, 0);
     /* The window ended unanswered: missed, and stored as missed. */
     s = due_on(f, &OPERATOR, "2028-03-16");
     assert_int_equal(s.n, 1);
@@ -409,7 +409,7 @@ static void test_enrol_due_overdue(void **state)
     assert_string_equal(occ_state(f, 1), "missed");
     assert_string_equal(occ_state(f, 2), "scheduled");
     /* The next one, due: an answer in its window answers it. */
-    s = due_on(f, &OPERATOR, "2028-05-01");
+    s = due_on(f, &OPERATOR, "2028-04-30");
     assert_int_equal(s.n, 2);
     assert_string_equal(s.kind[0], "missed");
     assert_string_equal(s.kind[1], "due");
