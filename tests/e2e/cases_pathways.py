@@ -54,25 +54,27 @@ def t_cli_lifecycle(ctx):
     d = due(cx, ids["ctl1"], "2028-03-01")
     eq([(x["kind"], x["n"], x["due"]) for x in d], [("due", 1, "2028-03-01")], "due on the day")
     eq(d[0]["window_ends"], "2028-03-15", "window")
-    eq(due(cx, ids["ctl1"], "2028-03-15")[0]["kind"], "due", "last day of the window")
+    eq(due(cx, ids["ctl1"], "2028-03-15")[0]["kind"], "overdue", "not sent, window open")
     d = due(cx, ids["ctl1"], "2028-03-16")
-    eq([x["kind"] for x in d], ["overdue"], "overdue after the window")
-    d = due(cx, ids["ctl1"], "2028-05-01")
-    eq([(x["kind"], x["n"]) for x in d], [("overdue", 1), ("due", 2)], "overdue first")
+    eq([x["kind"] for x in d], ["missed"], "missed after the window")
+    eq(sql(cx.db, "SELECT state FROM pathway_occurrences WHERE n = 1")[0][0], "missed",
+       "stored as missed")
+    d = due(cx, ids["ctl1"], "2028-04-30")
+    eq([(x["kind"], x["n"]) for x in d], [("missed", 1), ("due", 2)], "missed first")
     eq(due(cx, ids["ctl2"], "2028-05-01"), [], "another controller's")
     cx.ok("tasks", "raise", "--subject", ids["s1"], "--reason", "psfu_out_of_range",
           "--source", "resp-1")
     d = due(cx, ids["ctl1"], "2028-05-01")
-    eq([x["kind"] for x in d], ["overdue", "due", "flagged"], "flagged tasks last")
+    eq([x["kind"] for x in d], ["missed", "overdue", "flagged"], "flagged tasks last")
     seq0 = audit_seq(cx.db)
     out = cx.ok("tasks", "due", "--controller", ids["ctl1"], env=at("2028-05-01")).out
-    check("overdue" in out and "flagged" in out, "text listing", out)
+    check("missed" in out and "flagged" in out, "text listing", out)
     eq([e["action"] for e in events_after(cx.db, seq0)], ["pathway.due"], "one audit event")
     r = cx.okj("pathway", "discharge", ids["s1"], "psfu-example", env=at("2028-05-01"))
-    eq(r["stopped"], 4, "every open occurrence stopped")
+    eq(r["stopped"], 3, "every open occurrence stopped; the missed one stays missed")
     eq([x["kind"] for x in due(cx, ids["ctl1"], "2028-05-01")], ["flagged"], "cleared")
     eq(sql(cx.db, "SELECT count(*) FROM pathway_occurrences WHERE state = 'stopped'")[0][0],
-       4, "stopped in the store")
+       3, "stopped in the store")
     cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="not enrolled")
     # Enrolled again after a discharge.
     cx.ok("pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-06-01",
@@ -142,9 +144,50 @@ def t_cli_erased(ctx):
     eq(len(due(cx, ids["ctl1"], "2028-03-01")), 1, "due before the erasure")
     cx.ok("subject", "erase", ids["s1"])
     eq(due(cx, ids["ctl1"], "2028-03-01"), [], "nothing due for an erased subject")
+    eq(sql(cx.db, "SELECT discharged_by FROM enrolments")[0][0], "erasure", "discharged")
+    eq(sorted(set(r[0] for r in sql(cx.db, "SELECT state FROM pathway_occurrences"))),
+       ["stopped"], "every occurrence stopped")
     cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="erased")
     cx.fails(1, "pathway", "enrol", ids["s1"], "psfu-example", "--start", "2029-01-01",
              "--purpose", "direct_care", says="erased")
+
+
+@case("pathways: an erasure retires the subject's unused questionnaire links")
+def t_erased_link(ctx):
+    cx, ids = setup_cli(ctx)
+    s1 = ids["s1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", env=at("2028-03-01"))
+    cx.ok("subject", "erase", s1, env=at("2028-03-02"))
+    eq([(r[0] > 0, r[1]) for r in sql(cx.db, "SELECT used_at, response_id FROM questionnaire_links")],
+       [(True, "")], "retired: used, with no response")
+    with Server(cx, env=at("2028-03-03")) as srv:
+        r = srv.call("GET", link["path"])
+        eq(r.status, 410, "the link of an erased subject")
+        check("no longer valid" in r.text, "says it is no longer valid", r.text[:2000])
+    cx.ok("verify")
+
+
+@case("pathways: a restricted or objecting subject's follow-up is listed as held")
+def t_held(ctx):
+    cx, ids = setup_cli(ctx)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    cx.ok("subject", "restrict", s1)
+    d = due(cx, ctl, "2028-03-01")
+    eq([(x["kind"], x["held"]) for x in d], [("held", "restricted")], "held")
+    check("restricted" in d[0]["held_reason"], "the reason in words", d[0])
+    out = cx.ok("tasks", "due", "--controller", ctl, env=at("2028-03-01")).out
+    check("held (restricted)" in out, "text listing", out)
+    cx.fails(1, "questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+             "--purpose", "direct_care", env=at("2028-03-01"), says="restricted")
+    eq(sql(cx.db, "SELECT state FROM pathway_occurrences WHERE n = 1")[0][0], "scheduled",
+       "nothing sent")
+    cx.ok("subject", "restrict", s1, "--lift")
+    eq([x["kind"] for x in due(cx, ctl, "2028-03-01")], ["due"], "due again")
 
 
 @case("pathways: an insider's edit or deletion of an occurrence or enrolment is refused")
@@ -302,12 +345,12 @@ def t_http(ctx):
         eq([(d["kind"], d["subject"]) for d in
             srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("due", q)],
            "discharge clears P")
-    # Later the first occurrence of Q is overdue.
+    # Later the first occurrence of Q is missed.
     with Server(cx, env=at("2028-03-16")) as srv:
         on = st.signin(srv, "dr_on")
         eq([(d["kind"], d["n"]) for d in
-            srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("overdue", 1)],
-           "overdue after the window")
+            srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("missed", 1)],
+           "missed after the window")
     cx.ok("verify")
 
 
