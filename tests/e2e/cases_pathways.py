@@ -8,8 +8,9 @@ import calendar
 import datetime
 import json
 import os
+import urllib.parse
 
-from harness import registry, check, eq, sql, sql_exec
+from harness import registry, check, eq, sql, sql_exec, sqlite_only
 from fixtures import ROOT, populated
 from http_client import Server, Staff, expect_status, expect_problem, audit_seq, events_after
 
@@ -168,6 +169,69 @@ def t_erased_link(ctx):
         eq(r.status, 410, "the link of an erased subject")
         check("no longer valid" in r.text, "says it is no longer valid", r.text[:2000])
     cx.ok("verify")
+
+
+PSFU_ANSWERS = urllib.parse.urlencode([
+    ("a.psfu-pain", "mild"), ("a.psfu-swelling", "none"), ("a.psfu-breath", "none"),
+    ("a.psfu-fatigue", "mild"), ("a.psfu-appetite", "none"), ("a.psfu-bleeding", "no"),
+    ("a.psfu-contact", "no")])
+FORM = "application/x-www-form-urlencoded"
+
+
+@case("pathways: an answer after the window is stored but answers nothing: the occurrence "
+      "stays missed and the next, not due yet, stays scheduled")
+def t_late_answer(ctx):
+    cx, ids = setup_cli(ctx)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    # A link that outlives the window (30 days against 14).
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", "--days", "30", env=at("2028-03-01"))
+    eq(due(cx, ctl, "2028-03-10"), [], "sent, waiting, within the window: not listed")
+    # No listing in between: the answer itself finds the window ended.
+    with Server(cx, env=at("2028-03-20")) as srv:
+        r = srv.call("POST", link["path"], PSFU_ANSWERS, ctype=FORM)
+        eq(r.status, 200, "a late answer is taken")
+    eq(len(cx.okj("questionnaire", "responses", s1)["responses"]), 1, "and stored")
+    eq(sql(cx.db, "SELECT n, state FROM pathway_occurrences ORDER BY n")[:2],
+       [(1, "missed"), (2, "scheduled")], "missed, and the next not answered early")
+    eq([(x["kind"], x["n"], x["state"]) for x in due(cx, ctl, "2028-03-20")],
+       [("missed", 1, "missed")], "listed as missed")
+    cx.ok("verify")
+
+
+@case("pathways: an erasure replayed after a restore discharges the subject's pathways and "
+      "retires its links in the restored copy")
+@sqlite_only("a backup is an encrypted copy of the custos.db file; restore writes that file")
+def t_restore_replay(ctx):
+    cx, ids = setup_cli(ctx)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", "--days", "30", env=at("2028-03-01"))
+    backup = os.path.join(ctx.tmp.make(), "custos.backup")
+    cx.okj("backup", backup)
+    cx.ok("subject", "erase", s1)
+    new = os.path.join(ctx.tmp.make(), "restored")
+    rx = ctx.custos(store=new)
+    r = rx.ok("--json", "restore", "--key", cx.master_key, "--ledger",
+              os.path.join(cx.store, "erasure.ledger"), backup).json()
+    eq(r["erasures_reapplied"], 1, "the erasure applied again")
+    eq(sql(rx.db, "SELECT discharged_by FROM enrolments"), [("erasure",)], "discharged")
+    eq(sorted(set(x[0] for x in sql(rx.db, "SELECT state FROM pathway_occurrences"))),
+       ["stopped"], "nothing left to ask")
+    eq([(u > 0, rid) for u, rid in sql(rx.db, "SELECT used_at, response_id "
+                                              "FROM questionnaire_links")],
+       [(True, "")], "the link retired")
+    eq(rx.okj("tasks", "due", "--controller", ctl, env=at("2028-03-02"))["due"], [],
+       "nothing due")
+    with Server(rx, env=at("2028-03-02")) as srv:
+        r = srv.call("GET", link["path"])
+        eq(r.status, 410, "the link after the restore")
+        check("no longer valid" in r.text, "says it is no longer valid", r.text[:2000])
+    rx.ok("verify")
 
 
 @case("pathways: a restricted or objecting subject's follow-up is listed as held")
