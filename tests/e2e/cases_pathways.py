@@ -8,11 +8,14 @@ import calendar
 import datetime
 import json
 import os
+import re
 import urllib.parse
 
 from harness import registry, check, eq, sql, sql_exec, sqlite_only
 from fixtures import ROOT, populated
-from http_client import Server, Staff, expect_status, expect_problem, audit_seq, events_after
+from http_client import (Server, Staff, PASSWORD, expect_status, expect_problem, audit_seq,
+                         events_after)
+from browser import no_violations
 
 CASES, case = registry()
 
@@ -415,6 +418,46 @@ def t_http(ctx):
         eq([(d["kind"], d["n"]) for d in
             srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("missed", 1)],
            "missed after the window")
+    cx.ok("verify")
+
+
+@case("pathways http: the API and the staff console's home page say missed, overdue and "
+      "paused (held, with why) alike")
+def t_http_missed_held(ctx):
+    cx, st = setup_http(ctx)
+    p, q = st.subjects["P"]["id"], st.subjects["Q"]["id"]
+    for sid in (p, q):
+        cx.ok("pathway", "enrol", sid, "psfu-example", "--start", "2028-01-31",
+              "--purpose", "direct_care", env=at("2028-01-31"))
+    cx.ok("subject", "restrict", q)
+    d = ctx.tmp.make()
+    # 1 May 2028: the first occurrence's window ended on 15 March, the
+    # second was due on 30 April.
+    with Server(cx, env=at("2028-05-01")) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        on = st.signin(srv, "dr_on")
+        got = srv.call("GET", "/v1/tasks/due", token=on).json()["due"]
+        rows = [(x["kind"], x["subject"], x["n"], x.get("held")) for x in got]
+        eq(sorted(rows[:2]), sorted([("missed", p, 1, None), ("missed", q, 1, None)]),
+           "the API: missed first, the restricted patient's too")
+        eq(rows[2:], [("overdue", p, 2, None), ("held", q, 2, "restricted")],
+           "the API: overdue, then held")
+        check("restricted" in got[3]["held_reason"], "held in words", got[3])
+        r = srv.call("POST", "/staff/sign-in",
+                     urllib.parse.urlencode({"username": "dr_on", "password": PASSWORD}),
+                     ctype=FORM)
+        eq(r.status, 303, "signed in to the console")
+        cookie = r.header("set-cookie").split(";", 1)[0]
+        r = srv.call("GET", "/staff", headers={"Cookie": cookie})
+        eq(r.status, 200, "home")
+        i = r.text.find("Due from follow-up pathways")
+        check(i >= 0, "no follow-up section", r.text[:4000])
+        tags = re.findall(r'<strong class="nhsuk-tag[^"]*">([A-Za-z]+)</strong>', r.text[i:])
+        eq(tags, ["Missed", "Missed", "Overdue", "Paused"], "the console's tags")
+        check("the patient&#39;s record is restricted" in r.text[i:] or
+              "the patient's record is restricted" in r.text[i:], "paused, with why",
+              r.text[i:i + 4000])
+        no_violations(cx.binary, d, "home-due.html", r.text, base)
     cx.ok("verify")
 
 
