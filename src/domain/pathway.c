@@ -142,6 +142,85 @@ static void info_of(const cu_pathway_row *r, cu_pathway_info *i)
     i->added_at = r->added_at;
 }
 
+/* Parsed definitions by their document's hash, with the document itself: a
+ * few, the oldest replaced (like the questionnaires' cache). A load hands
+ * out a copy of the cached model, so callers free what they get. */
+#define PWCACHE_SIZE 8
+struct cu_pwcache {
+    struct {
+        unsigned char hash[CU_HASH_BYTES];
+        unsigned char *doc; /* the document whose hash is hash */
+        size_t doc_len;
+        cu_pathway *p;
+    } e[PWCACHE_SIZE];
+    size_t next;
+};
+
+void cu_pwcache_free(struct cu_pwcache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < PWCACHE_SIZE; i++) {
+        cu_pathway_free(c->e[i].p);
+        free(c->e[i].doc);
+    }
+    free(c);
+}
+
+/* The cached entry for a row that names hash and holds doc: only when the
+ * document is, byte for byte, the one that was hashed to it. */
+static int pwcache_find(cu_vault *v, const unsigned char *hash, const unsigned char *doc,
+                        size_t n)
+{
+    for (size_t i = 0; v->pwcache && i < PWCACHE_SIZE; i++)
+        if (v->pwcache->e[i].p && cu_ct_equal(v->pwcache->e[i].hash, hash, CU_HASH_BYTES) &&
+            v->pwcache->e[i].doc_len == n && memcmp(v->pwcache->e[i].doc, doc, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* A copy of a model (its canonical document duplicated); NULL: no memory. */
+static cu_pathway *pw_copy(const cu_pathway *p)
+{
+    cu_pathway *c = malloc(sizeof *c);
+    char *doc = malloc(p->canonical_len + 1);
+    if (!c || !doc) {
+        free(c);
+        free(doc);
+        return NULL;
+    }
+    *c = *p;
+    memcpy(doc, p->canonical, p->canonical_len);
+    doc[p->canonical_len] = '\0';
+    c->canonical = doc;
+    return c;
+}
+
+/* Keeps a copy of p for the document doc that hashed to hash. */
+static void pwcache_put(cu_vault *v, const unsigned char *hash, const unsigned char *doc,
+                        size_t n, const cu_pathway *p)
+{
+    if (!v->pwcache && !(v->pwcache = calloc(1, sizeof *v->pwcache)))
+        return; /* no room to keep it: parsed again next time */
+    unsigned char *copy = malloc(n ? n : 1);
+    cu_pathway *pc = pw_copy(p);
+    if (!copy || !pc) {
+        free(copy);
+        cu_pathway_free(pc);
+        return;
+    }
+    memcpy(copy, doc, n);
+    struct cu_pwcache *c = v->pwcache;
+    size_t i = c->next;
+    c->next = (i + 1) % PWCACHE_SIZE;
+    cu_pathway_free(c->e[i].p);
+    free(c->e[i].doc);
+    memcpy(c->e[i].hash, hash, CU_HASH_BYTES);
+    c->e[i].doc = copy;
+    c->e[i].doc_len = n;
+    c->e[i].p = pc;
+}
+
 typedef struct one_ctx {
     cu_vault *v;
     cu_err *err;
@@ -152,10 +231,20 @@ typedef struct one_ctx {
     cu_pathway **parsed;
 } one_ctx;
 
+/* The row's code is checked every time, and its document against the hash
+ * the code covers: by hashing it, or, for a document parsed before, by
+ * comparing it byte for byte with the one that was hashed and parsed. */
 static int take_one(void *ctx, const cu_pathway_row *r)
 {
     one_ctx *o = ctx;
-    int rc = pw_check(o->v, r, o->err);
+    int hit = -1;
+    if (o->parsed && r->hash_len == CU_HASH_BYTES) {
+        cu_mac m;
+        pw_mac(o->v, r, &m);
+        if (cu_mac_check(&m, r->mac, r->mac_len))
+            hit = pwcache_find(o->v, r->hash, r->document, r->document_len);
+    }
+    int rc = hit >= 0 ? CU_OK : pw_check(o->v, r, o->err);
     if (rc)
         return rc;
     o->found = true;
@@ -164,9 +253,16 @@ static int take_one(void *ctx, const cu_pathway_row *r)
         info_of(r, o->info);
     if (o->doc && cu_buf_append(o->doc, r->document, r->document_len))
         return cu_err_set(o->err, CU_ENOMEM, "the pathway is too large");
+    if (o->parsed && hit >= 0) {
+        if (!(*o->parsed = pw_copy(o->v->pwcache->e[hit].p)))
+            return cu_err_set(o->err, CU_ENOMEM, "out of memory reading a pathway");
+        return CU_OK;
+    }
     if (o->parsed && cu_pathway_parse(r->document, r->document_len, o->parsed, NULL) != CU_OK)
         return cu_err_set(o->err, CU_ECORRUPT, "the stored pathway %.64s does not parse",
                           plain(r->id, CU_PW_MAX_ID));
+    if (o->parsed)
+        pwcache_put(o->v, r->hash, r->document, r->document_len, *o->parsed);
     return CU_OK;
 }
 

@@ -638,6 +638,28 @@ static void test_tamper_definition(void **state)
                                           "2028-01-31", "direct_care", &e, &f->err));
 }
 
+/* A definition parsed once is kept by its hash and document; an edit of the
+ * stored document after that is still refused, and the model handed out is
+ * a copy the caller may free (the next load still works). */
+static void test_cache_tamper(void **state)
+{
+    fx *f = *state;
+    enrol(f, &OPERATOR, f->on, "2028-01-31");
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 1);
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 1); /* from the cache */
+    due_seen s = {0};
+    raw_exec(f, "UPDATE pathways SET document = replace(document, '\"window\":14', "
+                "'\"window\":99')");
+    FAILS(f, CU_ETAMPER, cu_pathway_due(f->v, &OPERATOR, f->ctl, 0, see_due, &s, &f->err));
+    assert_non_null(strstr(f->err.msg, "pathways psfu-example|1 has been altered"));
+    /* A changed document with its hash changed to match: the row code. */
+    raw_exec(f, "UPDATE pathways SET document = replace(document, '\"window\":99', "
+                "'\"window\":14')");
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 1);
+    raw_exec(f, "UPDATE pathways SET hash = zeroblob(32)");
+    FAILS(f, CU_ETAMPER, cu_pathway_due(f->v, &OPERATOR, f->ctl, 0, see_due, &s, &f->err));
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -657,6 +679,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_objection_and_restriction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_definition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_tamper, setup, teardown),
     };
     return cmocka_run_group_tests_name("pathway", tests, NULL, NULL);
 }
