@@ -144,7 +144,8 @@ CU_MUST_USE int cu_pathway_enrol(cu_vault *v, const cu_actor *a, const char *sub
                                  const char *pathway_id, const char *start_date,
                                  const char *purpose, cu_enrolment_info *out, cu_err *err);
 /* Discharges the subject from the pathway (action pathway.discharge): every
- * occurrence not yet answered or missed is stopped. *stopped counts them.
+ * occurrence not yet answered or missed is stopped (one whose window has
+ * ended becomes missed instead). *stopped counts those stopped.
  * CU_ENOTFOUND when the subject is not enrolled on it. */
 CU_MUST_USE int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char *subject_id,
                                      const char *pathway_id, int *stopped, cu_err *err);
