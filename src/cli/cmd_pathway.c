@@ -23,7 +23,8 @@ static const char pathway_help[] =
     "stored version; show prints one as stored. enrol puts a subject on the\n"
     "latest version from the start date, for the purpose --purpose names (one\n"
     "of the controller's policy), and schedules every occurrence; discharge\n"
-    "ends it and stops every occurrence not yet answered. `custos tasks due`\n"
+    "ends it and stops every occurrence not yet answered (one whose window has\n"
+    "ended is missed). Erasing the subject discharges it. `custos tasks due`\n"
     "lists what is due.\n"
     "Shipped: pathways/psfu-example.json (an example). FILE may be - for stdin.\n";
 

@@ -29,9 +29,11 @@ static const char tasks_help[] =
     "                          the controller's tasks, urgent first, then oldest\n"
     "  ack ID                  acknowledge an open task\n"
     "  done ID                 close an open or acknowledged task\n"
-    "  due --controller ID     what is due today: follow-up questionnaires overdue\n"
-    "                          (past their window, not answered), then due (due date\n"
-    "                          reached, not sent), then tasks not done (flagged)\n"
+    "  due --controller ID     what is due today: follow-up questionnaires missed\n"
+    "                          (window ended, not answered), overdue (due date\n"
+    "                          passed, not sent), due (due today, not sent), held\n"
+    "                          (paused by a restriction or an objection, with why),\n"
+    "                          then tasks not done (flagged)\n"
     TASKS_RAISE_HELP
     "\n"
     "Who acknowledged or closed a task, and when, is recorded from the login.\n"
@@ -214,6 +216,13 @@ static int print_due(void *ctx, const cu_due_item *d)
                           "pathway", d->pathway_id, "version", d->pathway_version,
                           "questionnaire", d->questionnaire_url, "n", d->n, "due", d->due_date,
                           "window_ends", d->window_ends, "state", d->state);
+        /* A held occurrence says why nothing may be sent. */
+        if (j && d->held &&
+            (json_object_set_new(j, "held", json_string(d->held)) ||
+             json_object_set_new(j, "held_reason", json_string(d->held_reason)))) {
+            json_decref(j);
+            j = NULL;
+        }
         return json_array_append_new(l->arr, j) ? CU_ENOMEM : CU_OK;
     }
     if (d->task_id)
@@ -222,6 +231,8 @@ static int print_due(void *ctx, const cu_due_item *d)
     else
         printf("%-8s subject %s  pathway %s #%d  due %s  window ends %s  (%s)\n", d->kind,
                d->subject_id, d->pathway_id, d->n, d->due_date, d->window_ends, d->state);
+    if (d->held)
+        printf("         held (%s): %s\n", d->held, d->held_reason);
     return CU_OK;
 }
 

@@ -142,6 +142,85 @@ static void info_of(const cu_pathway_row *r, cu_pathway_info *i)
     i->added_at = r->added_at;
 }
 
+/* Parsed definitions by their document's hash, with the document itself: a
+ * few, the oldest replaced (like the questionnaires' cache). A load hands
+ * out a copy of the cached model, so callers free what they get. */
+#define PWCACHE_SIZE 8
+struct cu_pwcache {
+    struct {
+        unsigned char hash[CU_HASH_BYTES];
+        unsigned char *doc; /* the document whose hash is hash */
+        size_t doc_len;
+        cu_pathway *p;
+    } e[PWCACHE_SIZE];
+    size_t next;
+};
+
+void cu_pwcache_free(struct cu_pwcache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < PWCACHE_SIZE; i++) {
+        cu_pathway_free(c->e[i].p);
+        free(c->e[i].doc);
+    }
+    free(c);
+}
+
+/* The cached entry for a row that names hash and holds doc: only when the
+ * document is, byte for byte, the one that was hashed to it. */
+static int pwcache_find(cu_vault *v, const unsigned char *hash, const unsigned char *doc,
+                        size_t n)
+{
+    for (size_t i = 0; v->pwcache && i < PWCACHE_SIZE; i++)
+        if (v->pwcache->e[i].p && cu_ct_equal(v->pwcache->e[i].hash, hash, CU_HASH_BYTES) &&
+            v->pwcache->e[i].doc_len == n && memcmp(v->pwcache->e[i].doc, doc, n) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* A copy of a model (its canonical document duplicated); NULL: no memory. */
+static cu_pathway *pw_copy(const cu_pathway *p)
+{
+    cu_pathway *c = malloc(sizeof *c);
+    char *doc = malloc(p->canonical_len + 1);
+    if (!c || !doc) {
+        free(c);
+        free(doc);
+        return NULL;
+    }
+    *c = *p;
+    memcpy(doc, p->canonical, p->canonical_len);
+    doc[p->canonical_len] = '\0';
+    c->canonical = doc;
+    return c;
+}
+
+/* Keeps a copy of p for the document doc that hashed to hash. */
+static void pwcache_put(cu_vault *v, const unsigned char *hash, const unsigned char *doc,
+                        size_t n, const cu_pathway *p)
+{
+    if (!v->pwcache && !(v->pwcache = calloc(1, sizeof *v->pwcache)))
+        return; /* no room to keep it: parsed again next time */
+    unsigned char *copy = malloc(n ? n : 1);
+    cu_pathway *pc = pw_copy(p);
+    if (!copy || !pc) {
+        free(copy);
+        cu_pathway_free(pc);
+        return;
+    }
+    memcpy(copy, doc, n);
+    struct cu_pwcache *c = v->pwcache;
+    size_t i = c->next;
+    c->next = (i + 1) % PWCACHE_SIZE;
+    cu_pathway_free(c->e[i].p);
+    free(c->e[i].doc);
+    memcpy(c->e[i].hash, hash, CU_HASH_BYTES);
+    c->e[i].doc = copy;
+    c->e[i].doc_len = n;
+    c->e[i].p = pc;
+}
+
 typedef struct one_ctx {
     cu_vault *v;
     cu_err *err;
@@ -152,10 +231,20 @@ typedef struct one_ctx {
     cu_pathway **parsed;
 } one_ctx;
 
+/* The row's code is checked every time, and its document against the hash
+ * the code covers: by hashing it, or, for a document parsed before, by
+ * comparing it byte for byte with the one that was hashed and parsed. */
 static int take_one(void *ctx, const cu_pathway_row *r)
 {
     one_ctx *o = ctx;
-    int rc = pw_check(o->v, r, o->err);
+    int hit = -1;
+    if (o->parsed && r->hash_len == CU_HASH_BYTES) {
+        cu_mac m;
+        pw_mac(o->v, r, &m);
+        if (cu_mac_check(&m, r->mac, r->mac_len))
+            hit = pwcache_find(o->v, r->hash, r->document, r->document_len);
+    }
+    int rc = hit >= 0 ? CU_OK : pw_check(o->v, r, o->err);
     if (rc)
         return rc;
     o->found = true;
@@ -164,9 +253,16 @@ static int take_one(void *ctx, const cu_pathway_row *r)
         info_of(r, o->info);
     if (o->doc && cu_buf_append(o->doc, r->document, r->document_len))
         return cu_err_set(o->err, CU_ENOMEM, "the pathway is too large");
+    if (o->parsed && hit >= 0) {
+        if (!(*o->parsed = pw_copy(o->v->pwcache->e[hit].p)))
+            return cu_err_set(o->err, CU_ENOMEM, "out of memory reading a pathway");
+        return CU_OK;
+    }
     if (o->parsed && cu_pathway_parse(r->document, r->document_len, o->parsed, NULL) != CU_OK)
         return cu_err_set(o->err, CU_ECORRUPT, "the stored pathway %.64s does not parse",
                           plain(r->id, CU_PW_MAX_ID));
+    if (o->parsed)
+        pwcache_put(o->v, r->hash, r->document, r->document_len, *o->parsed);
     return CU_OK;
 }
 
@@ -397,6 +493,44 @@ static void date_str(cu_date d, char out[11])
     out[10] = '\0';
 }
 
+/* An occurrence that may still move: scheduled or sent. */
+static bool occ_open(const cu_occurrence_rec *o)
+{
+    return strcmp(o->state, "scheduled") == 0 || strcmp(o->state, "sent") == 0;
+}
+
+/* The occurrence's due date in days. */
+static int occ_due_days(const cu_occurrence_rec *o, int64_t *dd, cu_err *err)
+{
+    cu_date due;
+    if (!cu_date_parse(o->due_date, strlen(o->due_date), &due))
+        return cu_err_set(err, CU_ECORRUPT, "occurrence %s/%lld has no valid due date",
+                          plain(o->enrolment_id, 36), (long long)o->n);
+    *dd = cu_date_to_days(due);
+    return CU_OK;
+}
+
+/* An open occurrence whose window ended before day t is missed: moved to
+ * missed (its link, if any, kept in ref) at now, in the caller's
+ * transaction. *missed says whether it was. */
+static int occ_miss(cu_vault *v, const cu_pathway *p, cu_occurrence_rec *o, int64_t t,
+                    int64_t now, bool *missed, cu_err *err)
+{
+    *missed = false;
+    int64_t dd = 0;
+    if (!occ_open(o))
+        return CU_OK;
+    int rc = occ_due_days(o, &dd, err);
+    if (rc || t <= dd + p->window)
+        return rc;
+    cu_strlcpy(o->state, "missed", sizeof o->state);
+    o->changed_at = now;
+    occ_sign(v, o);
+    rc = cu_store_occurrence_update(v->store, o, err);
+    *missed = !rc;
+    return rc;
+}
+
 static bool purpose_ok(const char *s)
 {
     size_t n = s ? strnlen(s, CU_PW_MAX_PURPOSE + 1) : 0;
@@ -496,6 +630,38 @@ int cu_pathway_enrol(cu_vault *v, const cu_actor *a, const char *subject_id,
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+/* Ends a running enrolment at now: each open occurrence whose window has
+ * ended becomes missed, every other open one stopped (*stopped counts
+ * them), and the enrolment records who discharged it and when. */
+static int end_enrolment(cu_vault *v, cu_enrolment_rec *e, occ_list *ol, const char *by,
+                         int64_t now, int *stopped, cu_err *err)
+{
+    cu_pathway *p = NULL;
+    int rc = load(v, e->pathway_id, e->pathway_version, NULL, NULL, &p, err);
+    if (!rc)
+        rc = occ_load(v, e, ol, err);
+    int64_t t = cu_date_to_days(cu_date_of_us(now));
+    for (size_t i = 0; !rc && i < ol->n; i++) {
+        cu_occurrence_rec *o = &ol->p[i];
+        bool missed = false;
+        if (!occ_open(o) || (rc = occ_miss(v, p, o, t, now, &missed, err)) || missed)
+            continue;
+        cu_strlcpy(o->state, "stopped", sizeof o->state);
+        o->changed_at = now;
+        occ_sign(v, o);
+        if (!(rc = cu_store_occurrence_update(v->store, o, err)))
+            (*stopped)++;
+    }
+    cu_pathway_free(p);
+    if (!rc) {
+        cu_strlcpy(e->discharged_by, by, sizeof e->discharged_by);
+        e->discharged_at = now;
+        enr_sign(v, e);
+        rc = cu_store_enrolment_update(v->store, e, err);
+    }
+    return rc;
+}
+
 int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char *subject_id,
                          const char *pathway_id, int *stopped, cu_err *err)
 {
@@ -525,30 +691,41 @@ int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char *subject_id,
     occ_list *ol = NULL;
     if (!rc && !(ol = malloc(sizeof *ol)))
         rc = cu_err_set(err, CU_ENOMEM, "out of memory reading occurrences");
-    if (!rc)
-        rc = occ_load(v, e, ol, err);
     int64_t now = cu_now_us();
-    for (size_t i = 0; !rc && i < ol->n; i++) {
-        cu_occurrence_rec *o = &ol->p[i];
-        if (strcmp(o->state, "scheduled") && strcmp(o->state, "sent"))
-            continue;
-        cu_strlcpy(o->state, "stopped", sizeof o->state);
-        o->changed_at = now;
-        occ_sign(v, o);
-        if (!(rc = cu_store_occurrence_update(v->store, o, err)))
-            (*stopped)++;
-    }
-    if (!rc) {
-        cu_strlcpy(e->discharged_by, a->name ? a->name : "", sizeof e->discharged_by);
-        e->discharged_at = now;
-        enr_sign(v, e);
-        rc = cu_store_enrolment_update(v->store, e, err);
-    }
+    if (!rc)
+        rc = end_enrolment(v, e, ol, a->name ? a->name : "", now, stopped, err);
     free(ol);
     free(el.p);
     if (rc)
         *stopped = 0;
     return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_pathway_erased(cu_vault *v, const char *subject_id, int64_t at, int *discharged,
+                      cu_err *err)
+{
+    if (discharged)
+        *discharged = 0;
+    if (!subject_id || !cu_id_valid(subject_id))
+        return cu_err_set(err, CU_EINVAL, "a subject id is required");
+    enr_list el = {.v = v, .err = err};
+    int rc = cu_store_enrolment_of_subject(v->store, subject_id, enr_collect, &el, err);
+    occ_list *ol = NULL;
+    for (size_t i = 0; !rc && i < el.n; i++) {
+        if (el.p[i].discharged_at)
+            continue;
+        if (!ol && !(ol = malloc(sizeof *ol))) {
+            rc = cu_err_set(err, CU_ENOMEM, "out of memory reading occurrences");
+            break;
+        }
+        int stopped = 0;
+        rc = end_enrolment(v, &el.p[i], ol, "erasure", at ? at : cu_now_us(), &stopped, err);
+        if (!rc && discharged)
+            (*discharged)++;
+    }
+    free(ol);
+    free(el.p);
+    return rc;
 }
 
 int cu_pathway_note(cu_vault *v, const char *subject_id, const char *questionnaire_url,
@@ -574,21 +751,29 @@ int cu_pathway_note(cu_vault *v, const char *subject_id, const char *questionnai
     bool have = false;
     if (!rc && !ol)
         rc = cu_err_set(err, CU_ENOMEM, "out of memory reading occurrences");
+    int64_t when = at ? at : cu_now_us();
+    int64_t t = cu_date_to_days(cu_date_of_us(when));
     for (size_t i = 0; !rc && i < el.n; i++) {
         if (el.p[i].discharged_at)
             continue;
         cu_pathway *p = NULL;
         rc = load(v, el.p[i].pathway_id, el.p[i].pathway_version, NULL, NULL, &p, err);
         bool asks = !rc && strcmp(p->questionnaire_url, questionnaire_url) == 0;
-        cu_pathway_free(p);
-        if (rc || !asks)
-            continue;
-        if ((rc = occ_load(v, &el.p[i], ol, err)))
-            break;
-        for (size_t k = 0; k < ol->n; k++) {
-            const cu_occurrence_rec *o = &ol->p[k];
-            bool open = strcmp(o->state, "scheduled") == 0 ||
-                        (answered && strcmp(o->state, "sent") == 0);
+        if (!rc && asks)
+            rc = occ_load(v, &el.p[i], ol, err);
+        for (size_t k = 0; !rc && asks && k < ol->n; k++) {
+            cu_occurrence_rec *o = &ol->p[k];
+            bool missed = false;
+            int64_t dd = 0;
+            /* A window that has ended unanswered: missed, whatever comes. */
+            if ((rc = occ_miss(v, p, o, t, when, &missed, err)) || missed || !occ_open(o))
+                continue;
+            if ((rc = occ_due_days(o, &dd, err)))
+                break;
+            bool sent = strcmp(o->state, "sent") == 0;
+            /* A link may be sent ahead of the due date; an answer counts for
+             * an occurrence asked (sent) or due, never one not due yet. */
+            bool open = answered ? sent || t >= dd : !sent;
             if (open && (!have || strcmp(o->due_date, best.due_date) < 0)) {
                 best = *o;
                 have = true;
@@ -596,11 +781,12 @@ int cu_pathway_note(cu_vault *v, const char *subject_id, const char *questionnai
             if (open)
                 break;
         }
+        cu_pathway_free(p);
     }
     if (!rc && have) {
         cu_strlcpy(best.state, answered ? "answered" : "sent", sizeof best.state);
         cu_strlcpy(best.ref, ref, sizeof best.ref);
-        best.changed_at = at ? at : cu_now_us();
+        best.changed_at = when;
         occ_sign(v, &best);
         rc = cu_store_occurrence_update(v->store, &best, err);
         *moved = !rc;
@@ -634,8 +820,11 @@ int cu_pathway_reviews(cu_vault *v, const char *subject_id, const char *question
 
 /* ---- what is due ---- */
 
+enum { R_MISSED, R_OVERDUE, R_DUE, R_HELD, R_FLAGGED };
+static const char *const due_kinds[] = {"missed", "overdue", "due", "held", "flagged"};
+
 typedef struct due_row {
-    int rank; /* 0 overdue, 1 due, 2 flagged */
+    int rank; /* R_* */
     char sort[32];
     char subject_id[CU_ID_STRLEN];
     char enrolment_id[CU_ID_STRLEN];
@@ -645,6 +834,7 @@ typedef struct due_row {
     int n;
     char due_date[11], window_ends[11];
     char state[16];
+    const char *held; /* static: hold_of */
     char task_id[CU_ID_STRLEN];
     char task_kind[16], task_reason[48], task_state[16];
     int64_t task_created_at;
@@ -677,7 +867,7 @@ static int due_task(void *ctx, const cu_task_view *t)
     due_row *r = due_push(d);
     if (!r)
         return cu_err_set(d->err, CU_ENOMEM, "out of memory listing what is due");
-    r->rank = 2;
+    r->rank = R_FLAGGED;
     /* Urgent first, then oldest first. */
     snprintf(r->sort, sizeof r->sort, "%d%020lld", strcmp(t->rec->kind, "urgent") != 0,
              (long long)t->rec->created_at);
@@ -702,8 +892,49 @@ static int due_cmp(const void *x, const void *y)
     return c ? c : a->n - b->n;
 }
 
-/* The occurrences of one running enrolment that are due or overdue today. */
-static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, cu_date today, occ_list *ol)
+/* Why nothing may be sent now for an enrolment's purpose: NULL when a link
+ * may be sent, else "objection", "restricted" or "policy" (the purpose no
+ * longer allowed). The same decision as sending a link (questionnaire.send
+ * of health data for that purpose). */
+static int hold_of(cu_vault *v, const cu_actor *a, const cu_subject_rec *rec,
+                   const char *purpose, const char **held, cu_err *err)
+{
+    *held = NULL;
+    cu_actor as = *a;
+    as.purpose = purpose;
+    cu_op probe;
+    memset(&probe, 0, sizeof probe);
+    probe.actor = &as;
+    probe.act = CU_ACT_QUESTIONNAIRE_SEND;
+    probe.categories = 1u << CU_CAT_HEALTH;
+    bool allowed = false, objected = false;
+    int rc = cu_op_policy_allows(v, &probe, rec, &allowed, err);
+    if (rc || allowed)
+        return rc;
+    if (rec->objecting && (rc = cu_objection_active(v, rec, purpose, &objected, err)))
+        return rc;
+    *held = objected ? "objection" : rec->restricted_at ? "restricted" : "policy";
+    return CU_OK;
+}
+
+static const char *held_words(const char *held)
+{
+    if (!held)
+        return NULL;
+    if (strcmp(held, "objection") == 0)
+        return "the patient has objected to the purpose of this pathway: nothing is sent "
+               "while the objection stands";
+    if (strcmp(held, "restricted") == 0)
+        return "the patient's record is restricted: nothing is sent until the restriction is "
+               "lifted";
+    return "the policy no longer allows this pathway's purpose: nothing is sent";
+}
+
+/* The occurrences of one running enrolment to list on day t: missed (moved
+ * to missed now when their window has just ended), overdue, due, or held
+ * instead of overdue and due when held is not NULL. */
+static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, int64_t t, int64_t now,
+                         const char *held, occ_list *ol)
 {
     int rc = CU_OK;
     if (!d->pw || strcmp(d->pw->id, e->pathway_id) || strcmp(d->pw->version, e->pathway_version)) {
@@ -714,23 +945,21 @@ static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, cu_date today, o
     const cu_pathway *p = d->pw;
     if (!rc)
         rc = occ_load(d->v, e, ol, d->err);
-    int64_t t = cu_date_to_days(today);
     for (size_t i = 0; !rc && i < ol->n; i++) {
-        const cu_occurrence_rec *o = &ol->p[i];
-        cu_date due;
-        if (!cu_date_parse(o->due_date, strlen(o->due_date), &due)) {
-            rc = cu_err_set(d->err, CU_ECORRUPT, "occurrence %s/%lld has no valid due date",
-                            e->id, (long long)o->n);
+        cu_occurrence_rec *o = &ol->p[i];
+        int64_t dd = 0;
+        bool missed = false;
+        if ((rc = occ_due_days(o, &dd, d->err)) ||
+            (rc = occ_miss(d->v, p, o, t, now, &missed, d->err)))
             break;
-        }
-        int64_t dd = cu_date_to_days(due);
         bool scheduled = strcmp(o->state, "scheduled") == 0;
-        bool sent = strcmp(o->state, "sent") == 0;
         int rank = -1;
-        if ((scheduled || sent) && t > dd + p->window)
-            rank = 0;
-        else if (scheduled && t >= dd)
-            rank = 1;
+        if (strcmp(o->state, "missed") == 0)
+            rank = R_MISSED;
+        else if (scheduled && t > dd)
+            rank = held ? R_HELD : R_OVERDUE;
+        else if (scheduled && t == dd)
+            rank = held ? R_HELD : R_DUE;
         if (rank < 0)
             continue;
         due_row *r = due_push(d);
@@ -739,6 +968,7 @@ static int due_enrolment(due_ctx *d, const cu_enrolment_rec *e, cu_date today, o
             break;
         }
         r->rank = rank;
+        r->held = rank == R_HELD ? held : NULL;
         cu_strlcpy(r->sort, o->due_date, sizeof r->sort);
         cu_strlcpy(r->subject_id, e->subject_id, sizeof r->subject_id);
         cu_strlcpy(r->enrolment_id, e->id, sizeof r->enrolment_id);
@@ -759,7 +989,8 @@ int cu_pathway_due(cu_vault *v, const cu_actor *a, const char *controller_id, in
     const char *ctl = a->controller_id && *a->controller_id ? a->controller_id : controller_id;
     if (!ctl || !cu_id_valid(ctl))
         return cu_err_set(err, CU_EINVAL, "a controller id is required");
-    cu_date today = cu_date_of_us(at ? at : cu_now_us());
+    int64_t now = cu_now_us();
+    int64_t t = cu_date_to_days(cu_date_of_us(at ? at : now));
     cu_op op;
     int rc = cu_op_begin(v, &op, a, CU_ACT_TASK_LIST, "pathway.due", err);
     if (rc)
@@ -783,13 +1014,16 @@ int cu_pathway_due(cu_vault *v, const cu_actor *a, const char *controller_id, in
             if ((rc = cu_care_on_list(v, a->user_id, el.p[i].subject_id, &on, err)) || !on)
                 continue;
         }
-        /* An erased subject is asked nothing more. */
+        /* An erased subject is asked nothing more (an erasure discharges;
+         * a store erased before it did is still left out). */
         cu_subject_rec subj;
         if ((rc = cu_store_subject_get(v->store, el.p[i].subject_id, &subj, err)))
             break;
         if (subj.erased_at)
             continue;
-        rc = due_enrolment(&d, &el.p[i], today, ol);
+        const char *held = NULL;
+        if (!(rc = hold_of(v, a, &subj, el.p[i].purpose, &held, err)))
+            rc = due_enrolment(&d, &el.p[i], t, now, held, ol);
     }
     if (!rc)
         rc = cu_task_walk(v, a, ctl, due_task, &d, err);
@@ -797,11 +1031,12 @@ int cu_pathway_due(cu_vault *v, const cu_actor *a, const char *controller_id, in
         qsort(d.p, d.n, sizeof *d.p, due_cmp);
     for (size_t i = 0; !rc && i < d.n; i++) {
         const due_row *r = &d.p[i];
-        static const char *const kinds[] = {"overdue", "due", "flagged"};
         cu_due_item it = {
-            .kind = kinds[r->rank], .subject_id = r->subject_id,
+            .kind = due_kinds[r->rank], .subject_id = r->subject_id,
         };
-        if (r->rank < 2) {
+        if (r->rank != R_FLAGGED) {
+            it.held = r->held;
+            it.held_reason = held_words(r->held);
             it.enrolment_id = r->enrolment_id;
             it.pathway_id = r->pathway_id;
             it.pathway_version = r->pathway_version;

@@ -144,7 +144,8 @@ CU_MUST_USE int cu_pathway_enrol(cu_vault *v, const cu_actor *a, const char *sub
                                  const char *pathway_id, const char *start_date,
                                  const char *purpose, cu_enrolment_info *out, cu_err *err);
 /* Discharges the subject from the pathway (action pathway.discharge): every
- * occurrence not yet answered or missed is stopped. *stopped counts them.
+ * occurrence not yet answered or missed is stopped (one whose window has
+ * ended becomes missed instead). *stopped counts those stopped.
  * CU_ENOTFOUND when the subject is not enrolled on it. */
 CU_MUST_USE int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char *subject_id,
                                      const char *pathway_id, int *stopped, cu_err *err);
@@ -157,7 +158,11 @@ CU_MUST_USE int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char 
  * scheduled one to sent; "answered" moves a scheduled or sent one to
  * answered. ref is the link or response id (1-64 printable ASCII), at the
  * time (microseconds). *moved says whether one was moved (none open, or no
- * such enrolment: CU_OK with *moved false). CU_ETAMPER for an altered row. */
+ * such enrolment: CU_OK with *moved false). CU_ETAMPER for an altered row.
+ * On the date of at, an occurrence whose window has ended unanswered is
+ * moved to missed first and never answered afterwards; "answered" moves only
+ * an occurrence that was sent or whose due date has come, so an answer after
+ * a window ended does not answer a later occurrence that is not due yet. */
 CU_MUST_USE int cu_pathway_note(cu_vault *v, const char *subject_id,
                                 const char *questionnaire_url, const char *event,
                                 const char *ref, int64_t at, bool *moved, cu_err *err);
@@ -172,7 +177,7 @@ CU_MUST_USE int cu_pathway_reviews(cu_vault *v, const char *subject_id,
 
 /* ---- what is due ---- */
 typedef struct cu_due_item {
-    const char *kind; /* "overdue", "due" or "flagged" */
+    const char *kind; /* "missed", "overdue", "due", "held" or "flagged" */
     const char *subject_id;
     /* occurrences */
     const char *enrolment_id;
@@ -182,7 +187,11 @@ typedef struct cu_due_item {
     int n;                 /* 1-based */
     const char *due_date;  /* YYYY-MM-DD */
     const char *window_ends;
-    const char *state;     /* scheduled | sent */
+    const char *state;     /* scheduled | sent | missed */
+    /* held: why nothing may be sent now ("restricted", "objection" or
+     * "policy") and the same in words; NULL otherwise */
+    const char *held;
+    const char *held_reason;
     /* flagged tasks */
     const char *task_id;
     const char *task_kind;   /* urgent | review */
@@ -193,12 +202,28 @@ typedef struct cu_due_item {
 typedef int (*cu_due_cb)(void *ctx, const cu_due_item *d);
 
 /* What needs doing on the date of at (microseconds; 0: now), one listing
- * (action pathway.due; CU_ACT_TASK_LIST): every occurrence overdue (past its
- * window, not answered), then every one due (due date reached, not sent),
- * then every task not done (flagged); a staff member's controller
- * (controller_id then ignored) or controller_id for the operator; a
- * clinician sees the subjects on their care list only. */
+ * (action pathway.due; CU_ACT_TASK_LIST), in this order:
+ *   missed:  the window ended without an answer (the occurrence is moved to
+ *            missed here, in the listing's transaction, if it was not yet);
+ *   overdue: nothing sent yet, the due date has passed, the window still
+ *            open (the invitation is late);
+ *   due:     due today, nothing sent yet;
+ * (a link sent and not answered while the window is open is not listed);
+ *   held:    what would be due or overdue for a subject whose restriction,
+ *            or objection to the enrolment's purpose, means nothing may be
+ *            sent now (follow-up paused; held names why);
+ *   flagged: every task not done.
+ * A staff member's controller (controller_id then ignored) or controller_id
+ * for the operator; a clinician sees the subjects on their care list only. */
 CU_MUST_USE int cu_pathway_due(cu_vault *v, const cu_actor *a, const char *controller_id,
                                int64_t at, cu_due_cb cb, void *ctx, cu_err *err);
+
+/* For an erasure of the whole subject, inside its operation and transaction
+ * (no operation of its own, like cu_pathway_note): discharges every running
+ * enrolment of subject_id (discharged by "erasure" at at), stopping each
+ * occurrence not answered, missed or stopped. *discharged counts the
+ * enrolments (may be NULL). CU_ETAMPER for an altered row. */
+CU_MUST_USE int cu_pathway_erased(cu_vault *v, const char *subject_id, int64_t at,
+                                  int *discharged, cu_err *err);
 
 #endif

@@ -95,7 +95,7 @@ static int link_load(cu_vault *v, const unsigned char h[CU_HASH_BYTES], cu_qlink
 static cu_qlink_state link_state(const cu_qlink_row *r, int64_t now)
 {
     if (r->used_at)
-        return CU_QLINK_USED;
+        return r->response_id[0] ? CU_QLINK_USED : CU_QLINK_RETIRED;
     return now >= r->expires_at ? CU_QLINK_EXPIRED : CU_QLINK_OPEN;
 }
 
@@ -107,6 +107,8 @@ static int link_usable(const cu_qlink_row *r, cu_err *err)
         return cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used already");
     case CU_QLINK_EXPIRED:
         return cu_err_set(err, CU_EDENIED, "this questionnaire link has expired");
+    case CU_QLINK_RETIRED:
+        return cu_err_set(err, CU_EDENIED, "this questionnaire link is no longer valid");
     default:
         return CU_OK;
     }
@@ -214,7 +216,60 @@ int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
     info_of(v, &r, out);
     if ((rc = link_usable(&r, err)))
         return rc;
+    /* A link of a subject erased before erasures retired links. */
+    cu_subject_rec subj;
+    rc = cu_store_subject_get(v->store, r.subject_id, &subj, err);
+    if (rc == CU_ENOTFOUND || (!rc && subj.erased_at)) {
+        cu_err_clear(err);
+        out->state = CU_QLINK_RETIRED;
+        return cu_err_set(err, CU_EDENIED, "this questionnaire link is no longer valid");
+    }
+    if (rc)
+        return rc;
     return cu_questionnaire_load(v, r.url, r.version, q, err);
+}
+
+typedef struct retire_ctx {
+    cu_vault *v;
+    cu_err *err;
+    cu_qlink_row *p;
+    size_t n;
+} retire_ctx;
+
+static int retire_collect(void *ctx, const cu_qlink_row *r)
+{
+    retire_ctx *c = ctx;
+    if (!ql_ok(c->v, r))
+        return cu_err_set(c->err, CU_ETAMPER, "questionnaire_links %s has been altered",
+                          ql_name(r));
+    cu_qlink_row *np = realloc(c->p, (c->n + 1) * sizeof *np);
+    if (!np)
+        return cu_err_set(c->err, CU_ENOMEM, "out of memory reading questionnaire links");
+    c->p = np;
+    c->p[c->n++] = *r;
+    return CU_OK;
+}
+
+int cu_qlink_retire_subject(cu_vault *v, const char *subject_id, int64_t at, int *retired,
+                            cu_err *err)
+{
+    if (retired)
+        *retired = 0;
+    if (!subject_id || !cu_id_valid(subject_id))
+        return cu_err_set(err, CU_EINVAL, "a subject id is required");
+    retire_ctx c = {.v = v, .err = err};
+    int rc = cu_store_qlink_unused_of_subject(v->store, subject_id, retire_collect, &c, err);
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        cu_qlink_row *r = &c.p[i];
+        r->used_at = at ? at : cu_now_us();
+        r->response_id[0] = '\0';
+        ql_sign(v, r);
+        rc = cu_store_qlink_use(v->store, r, err);
+        if (!rc && retired)
+            (*retired)++;
+    }
+    free(c.p);
+    return rc;
 }
 
 /* ---- the stored document ---- */

@@ -50,7 +50,13 @@
 #define CU_RESPONSE_FIELD "questionnaire_response"
 #define CU_Q_EXT_RESULT CU_Q_NS "result"
 
-typedef enum cu_qlink_state { CU_QLINK_OPEN, CU_QLINK_USED, CU_QLINK_EXPIRED } cu_qlink_state;
+/* RETIRED: the subject was erased; the link is no longer valid. */
+typedef enum cu_qlink_state {
+    CU_QLINK_OPEN,
+    CU_QLINK_USED,
+    CU_QLINK_EXPIRED,
+    CU_QLINK_RETIRED,
+} cu_qlink_state;
 
 /* What a link may tell anyone holding it: never which subject. */
 typedef struct cu_qlink_info {
@@ -80,8 +86,10 @@ CU_MUST_USE int cu_qlink_issue(cu_vault *v, const cu_actor *a, const char *subje
  * cu_questionnaire_free). CU_ENOTFOUND for an unknown, malformed or forged
  * token ("no such questionnaire link"); CU_ECONFLICT for a used link ("this
  * questionnaire link has been used already") and CU_EDENIED for an expired
- * one ("this questionnaire link has expired"), out filled and *q NULL;
- * CU_ETAMPER for an altered link. Nothing is recorded. */
+ * one ("this questionnaire link has expired"), and for a link of an erased
+ * subject ("this questionnaire link is no longer valid", state RETIRED),
+ * out filled and *q NULL; CU_ETAMPER for an altered link. Nothing is
+ * recorded. */
 CU_MUST_USE int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
                               cu_questionnaire **q, cu_err *err);
 
@@ -184,5 +192,13 @@ CU_MUST_USE int cu_response_views(const cu_subject_view *sv, cu_response_cb cb, 
 CU_MUST_USE int cu_response_outcome(cu_vault *v, const cu_actor *a, const char *subject_id,
                                     int64_t since, unsigned sessions, bool ended,
                                     cu_episode_scores *scores, cu_outcome *out, cu_err *err);
+
+/* For an erasure of the whole subject, inside its operation and transaction
+ * (no operation of its own): every link of subject_id not used yet is
+ * retired (marked used at at with no response), so it answers "no longer
+ * valid". *retired counts them (may be NULL). CU_ETAMPER for an altered
+ * link. */
+CU_MUST_USE int cu_qlink_retire_subject(cu_vault *v, const char *subject_id, int64_t at,
+                                        int *retired, cu_err *err);
 
 #endif

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "domain/disclosure.h"
+#include "domain/pathway.h"
+#include "domain/responses.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
@@ -1079,6 +1081,13 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
         subject_id = rec.id; /* when named by pseudonym */
     if (!rc)
         rc = cu_store_item_each(v->store, subject_id, category_cb, &op.categories, err);
+    /* Nothing more is asked of the subject: its follow-up pathways are
+     * discharged and its unused questionnaire links retired (as a replay of
+     * the ledger entry does, erasure.c). */
+    if (!rc)
+        rc = cu_pathway_erased(v, subject_id, now, NULL, err);
+    if (!rc)
+        rc = cu_qlink_retire_subject(v, subject_id, now, NULL, err);
     if (!rc)
         rc = cu_store_ident_delete_subject(v->store, subject_id, err);
     if (!rc)

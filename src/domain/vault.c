@@ -115,6 +115,7 @@ void cu_vault_close(cu_vault *v)
         cu_vault_batch_abort(v);
     cu_auth_cache_free(v->auth_cache);
     cu_qcache_free(v->qcache);
+    cu_pwcache_free(v->pwcache);
     cu_node_release(v);
     free(v->verified);
     free(v->pin);

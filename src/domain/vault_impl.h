@@ -94,6 +94,8 @@ struct cu_vault {
     size_t nnode_keys;
     /* parsed questionnaires by their document's hash (questionnaires.c) */
     struct cu_qcache *qcache;
+    /* parsed pathway definitions by their document's hash (pathway.c) */
+    struct cu_pwcache *pwcache;
     /* The tasks head of one controller whose rows were counted in this
      * write transaction (tasks.c): while the transaction (cu_store_tx_seq
      * tx) is open and the head still reads head, the rows are known to
@@ -260,5 +262,8 @@ CU_MUST_USE int cu_disclosure_each_view(cu_vault *v, const cu_subject_rec *rec,
 /* Frees the parsed questionnaires a vault keeps (questionnaires.c). */
 struct cu_qcache;
 void cu_qcache_free(struct cu_qcache *c);
+/* Frees the parsed pathway definitions a vault keeps (pathway.c). */
+struct cu_pwcache;
+void cu_pwcache_free(struct cu_pwcache *c);
 
 #endif

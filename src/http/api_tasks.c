@@ -87,6 +87,13 @@ static int add_due(void *ctx, const cu_due_item *d)
                       d->pathway_id, "version", d->pathway_version, "questionnaire",
                       d->questionnaire_url, "n", d->n, "due", d->due_date, "window_ends",
                       d->window_ends, "state", d->state);
+    /* A held occurrence says why nothing may be sent. */
+    if (j && d->held &&
+        (json_object_set_new(j, "held", json_string(d->held)) ||
+         json_object_set_new(j, "held_reason", json_string(d->held_reason)))) {
+        json_decref(j);
+        j = NULL;
+    }
     return j && !json_array_append_new(ctx, j) ? CU_OK : CU_ENOMEM;
 }
 

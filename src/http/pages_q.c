@@ -6,8 +6,9 @@
  *
  * A submission with a field that is wrong or a required answer left empty
  * comes back as the form with the errors by the fields and the answers kept;
- * nothing is stored and the link stays usable. A link that is used, expired
- * or unknown gets a page that says so in plain words.
+ * nothing is stored and the link stays usable. A link that is used, expired,
+ * no longer valid (its subject erased) or unknown gets a page that says so
+ * in plain words.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ static void refused(const cu_http_req *req, cu_http_resp *resp, const cu_qlink_i
     case CU_EDENIED:
         if (info->state == CU_QLINK_EXPIRED)
             gone(req, resp, 410, "expired");
+        else if (info->state == CU_QLINK_RETIRED)
+            gone(req, resp, 410, "retired");
         else
             gone(req, resp, 403, "blocked");
         break;

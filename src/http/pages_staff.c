@@ -229,7 +229,8 @@ static void task_move(cu_console *c, bool done)
 
 typedef struct due_row {
     char subject_id[CU_ID_STRLEN];
-    bool overdue;
+    char kind[8];           /* missed | overdue | due | held */
+    const char *held_reason; /* static words, NULL unless held */
     char url[CU_Q_MAX_URL + 1];
     char due_date[12];
     int n;
@@ -251,7 +252,8 @@ static int collect_due(void *ctx, const cu_due_item *d)
     }
     due_row *r = &l->rows[l->n++];
     cu_strlcpy(r->subject_id, d->subject_id, sizeof r->subject_id);
-    r->overdue = strcmp(d->kind, "overdue") == 0;
+    cu_strlcpy(r->kind, d->kind, sizeof r->kind);
+    r->held_reason = d->held_reason;
     cu_strlcpy(r->url, d->questionnaire_url ? d->questionnaire_url : "", sizeof r->url);
     cu_strlcpy(r->due_date, d->due_date ? d->due_date : "", sizeof r->due_date);
     r->n = d->n;
@@ -325,10 +327,10 @@ void cu_console_home(cu_console *c)
     cu_html_close(&h, "p");
     cu_html_elem(&h, "h2", "Due from follow-up pathways", NULL);
     if (due->n == 0) {
-        cu_html_elem(&h, "p", "No questionnaires are due or overdue.", NULL);
+        cu_html_elem(&h, "p", "No questionnaires are due, overdue, missed or paused.", NULL);
     } else {
         static const char *const heads[] = {"Questionnaire", "Due", "Status", "Patient"};
-        cu_html_table_open(&h, "Questionnaires due or overdue", true, heads, 4);
+        cu_html_table_open(&h, "Questionnaires due, overdue, missed or paused", true, heads, 4);
         for (size_t i = 0; i < due->n; i++) {
             const due_row *r = &due->rows[i];
             char title[256], day[40], hidden[320];
@@ -338,9 +340,25 @@ void cu_console_home(cu_console *c)
             cu_html_elem(&h, "td", title, "class", "nhsuk-table__cell", NULL);
             cu_html_elem(&h, "td", day, "class", "nhsuk-table__cell", NULL);
             cu_html_open(&h, "td", "class", "nhsuk-table__cell", NULL);
-            cu_html_elem(&h, "strong", r->overdue ? "Overdue" : "Due", "class",
-                         r->overdue ? "nhsuk-tag nhsuk-tag--red" : "nhsuk-tag nhsuk-tag--yellow",
-                         NULL);
+            /* Missed: the window ended unanswered; overdue: sent, not answered
+             * after its due date; held: paused, with why. */
+            const char *tag = "Due", *cls = "nhsuk-tag nhsuk-tag--yellow";
+            if (strcmp(r->kind, "missed") == 0) {
+                tag = "Missed";
+                cls = "nhsuk-tag nhsuk-tag--red";
+            } else if (strcmp(r->kind, "overdue") == 0) {
+                tag = "Overdue";
+                cls = "nhsuk-tag nhsuk-tag--orange";
+            } else if (strcmp(r->kind, "held") == 0) {
+                tag = "Paused";
+                cls = "nhsuk-tag nhsuk-tag--grey";
+            }
+            cu_html_elem(&h, "strong", tag, "class", cls, NULL);
+            if (r->held_reason) {
+                cu_html_open(&h, "p", "class", "nhsuk-body-s", NULL);
+                cu_html_text(&h, r->held_reason);
+                cu_html_close(&h, "p");
+            }
             cu_html_close(&h, "td");
             cu_html_open(&h, "td", "class", "nhsuk-table__cell", NULL);
             snprintf(hidden, sizeof hidden, " (%s due on %s)", title, day);

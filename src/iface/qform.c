@@ -506,6 +506,10 @@ int cu_qform_gone_page(const char *assets, const char *kind, cu_buf *out)
         title = "This questionnaire has already been answered";
         body = "Each link can be used once, and answers were already sent with this one. If you "
                "think this is wrong, contact your care team.";
+    } else if (strcmp(kind, "retired") == 0) {
+        title = "This link is no longer valid";
+        body = "Your care team no longer asks for answers through this link. Contact them if "
+               "you have a question about your care.";
     } else if (strcmp(kind, "expired") == 0) {
         title = "This link has expired";
         body = "Links to a questionnaire work for a limited time. Contact your care team if you "

@@ -63,8 +63,8 @@ void cu_qform_read(const cu_questionnaire *q, cu_qform_get get, void *ctx,
 /* The page shown after a submission: thanks, and whom to contact when
  * urgent is true (never the score). */
 CU_MUST_USE int cu_qform_done_page(const char *assets, bool urgent, cu_buf *out);
-/* The page for a link that cannot be used: kind "used", "expired" or
- * "unknown". */
+/* The page for a link that cannot be used: kind "used", "expired",
+ * "retired" (no longer valid: its subject was erased) or "unknown". */
 CU_MUST_USE int cu_qform_gone_page(const char *assets, const char *kind, cu_buf *out);
 
 #endif

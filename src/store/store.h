@@ -838,7 +838,8 @@ CU_MUST_USE int cu_store_task_count(cu_store *s, const char *controller_id, int6
 /* ---- questionnaire links (SQLite migration 11, PostgreSQL 10) ----
  * Single-use links asking one subject to answer one questionnaire
  * (domain/responses.h). Keyed by the keyed hash of the link's token; only
- * used_at, response_id and the code change, once. */
+ * used_at, response_id and the code change, once (a link retired by an
+ * erasure: used_at set, response_id ""). */
 typedef struct cu_qlink_row {
     unsigned char hash[32];
     size_t hash_len;
@@ -862,6 +863,9 @@ CU_MUST_USE int cu_store_qlink_get(cu_store *s, const unsigned char *hash, size_
 /* Marks an unused link used (r's used_at, response_id and code):
  * CU_ENOTFOUND when there is no such link or it was used already. */
 CU_MUST_USE int cu_store_qlink_use(cu_store *s, const cu_qlink_row *r, cu_err *err);
+/* The links of one subject not used yet (retired by an erasure). */
+CU_MUST_USE int cu_store_qlink_unused_of_subject(cu_store *s, const char *subject_id,
+                                                 cu_qlink_cb cb, void *ctx, cu_err *err);
 /* Every link, by token hash (custos verify). */
 CU_MUST_USE int cu_store_qlink_each(cu_store *s, cu_qlink_cb cb, void *ctx, cu_err *err);
 /* custos verify --seal: one link's code. */

@@ -8,10 +8,14 @@ import calendar
 import datetime
 import json
 import os
+import re
+import urllib.parse
 
-from harness import registry, check, eq, sql, sql_exec
+from harness import registry, check, eq, sql, sql_exec, sqlite_only
 from fixtures import ROOT, populated
-from http_client import Server, Staff, expect_status, expect_problem, audit_seq, events_after
+from http_client import (Server, Staff, PASSWORD, expect_status, expect_problem, audit_seq,
+                         events_after)
+from browser import no_violations
 
 CASES, case = registry()
 
@@ -54,25 +58,27 @@ def t_cli_lifecycle(ctx):
     d = due(cx, ids["ctl1"], "2028-03-01")
     eq([(x["kind"], x["n"], x["due"]) for x in d], [("due", 1, "2028-03-01")], "due on the day")
     eq(d[0]["window_ends"], "2028-03-15", "window")
-    eq(due(cx, ids["ctl1"], "2028-03-15")[0]["kind"], "due", "last day of the window")
+    eq(due(cx, ids["ctl1"], "2028-03-15")[0]["kind"], "overdue", "not sent, window open")
     d = due(cx, ids["ctl1"], "2028-03-16")
-    eq([x["kind"] for x in d], ["overdue"], "overdue after the window")
-    d = due(cx, ids["ctl1"], "2028-05-01")
-    eq([(x["kind"], x["n"]) for x in d], [("overdue", 1), ("due", 2)], "overdue first")
+    eq([x["kind"] for x in d], ["missed"], "missed after the window")
+    eq(sql(cx.db, "SELECT state FROM pathway_occurrences WHERE n = 1")[0][0], "missed",
+       "stored as missed")
+    d = due(cx, ids["ctl1"], "2028-04-30")
+    eq([(x["kind"], x["n"]) for x in d], [("missed", 1), ("due", 2)], "missed first")
     eq(due(cx, ids["ctl2"], "2028-05-01"), [], "another controller's")
     cx.ok("tasks", "raise", "--subject", ids["s1"], "--reason", "psfu_out_of_range",
           "--source", "resp-1")
     d = due(cx, ids["ctl1"], "2028-05-01")
-    eq([x["kind"] for x in d], ["overdue", "due", "flagged"], "flagged tasks last")
+    eq([x["kind"] for x in d], ["missed", "overdue", "flagged"], "flagged tasks last")
     seq0 = audit_seq(cx.db)
     out = cx.ok("tasks", "due", "--controller", ids["ctl1"], env=at("2028-05-01")).out
-    check("overdue" in out and "flagged" in out, "text listing", out)
+    check("missed" in out and "flagged" in out, "text listing", out)
     eq([e["action"] for e in events_after(cx.db, seq0)], ["pathway.due"], "one audit event")
     r = cx.okj("pathway", "discharge", ids["s1"], "psfu-example", env=at("2028-05-01"))
-    eq(r["stopped"], 4, "every open occurrence stopped")
+    eq(r["stopped"], 3, "every open occurrence stopped; the missed one stays missed")
     eq([x["kind"] for x in due(cx, ids["ctl1"], "2028-05-01")], ["flagged"], "cleared")
     eq(sql(cx.db, "SELECT count(*) FROM pathway_occurrences WHERE state = 'stopped'")[0][0],
-       4, "stopped in the store")
+       3, "stopped in the store")
     cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="not enrolled")
     # Enrolled again after a discharge.
     cx.ok("pathway", "enrol", ids["s1"], "psfu-example", "--start", "2028-06-01",
@@ -142,9 +148,113 @@ def t_cli_erased(ctx):
     eq(len(due(cx, ids["ctl1"], "2028-03-01")), 1, "due before the erasure")
     cx.ok("subject", "erase", ids["s1"])
     eq(due(cx, ids["ctl1"], "2028-03-01"), [], "nothing due for an erased subject")
+    eq(sql(cx.db, "SELECT discharged_by FROM enrolments")[0][0], "erasure", "discharged")
+    eq(sorted(set(r[0] for r in sql(cx.db, "SELECT state FROM pathway_occurrences"))),
+       ["stopped"], "every occurrence stopped")
     cx.fails(1, "pathway", "discharge", ids["s1"], "psfu-example", says="erased")
     cx.fails(1, "pathway", "enrol", ids["s1"], "psfu-example", "--start", "2029-01-01",
              "--purpose", "direct_care", says="erased")
+
+
+@case("pathways: an erasure retires the subject's unused questionnaire links")
+def t_erased_link(ctx):
+    cx, ids = setup_cli(ctx)
+    s1 = ids["s1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", env=at("2028-03-01"))
+    cx.ok("subject", "erase", s1, env=at("2028-03-02"))
+    eq([(r[0] > 0, r[1]) for r in sql(cx.db, "SELECT used_at, response_id FROM questionnaire_links")],
+       [(True, "")], "retired: used, with no response")
+    with Server(cx, env=at("2028-03-03")) as srv:
+        r = srv.call("GET", link["path"])
+        eq(r.status, 410, "the link of an erased subject")
+        check("no longer valid" in r.text, "says it is no longer valid", r.text[:2000])
+    cx.ok("verify")
+
+
+PSFU_ANSWERS = urllib.parse.urlencode([
+    ("a.psfu-pain", "mild"), ("a.psfu-swelling", "none"), ("a.psfu-breath", "none"),
+    ("a.psfu-fatigue", "mild"), ("a.psfu-appetite", "none"), ("a.psfu-bleeding", "no"),
+    ("a.psfu-contact", "no")])
+FORM = "application/x-www-form-urlencoded"
+
+
+@case("pathways: an answer after the window is stored but answers nothing: the occurrence "
+      "stays missed and the next, not due yet, stays scheduled")
+def t_late_answer(ctx):
+    cx, ids = setup_cli(ctx)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    # A link that outlives the window (30 days against 14).
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", "--days", "30", env=at("2028-03-01"))
+    eq(due(cx, ctl, "2028-03-10"), [], "sent, waiting, within the window: not listed")
+    # No listing in between: the answer itself finds the window ended.
+    with Server(cx, env=at("2028-03-20")) as srv:
+        r = srv.call("POST", link["path"], PSFU_ANSWERS, ctype=FORM)
+        eq(r.status, 200, "a late answer is taken")
+    eq(len(cx.okj("questionnaire", "responses", s1)["responses"]), 1, "and stored")
+    eq(sql(cx.db, "SELECT n, state FROM pathway_occurrences ORDER BY n")[:2],
+       [(1, "missed"), (2, "scheduled")], "missed, and the next not answered early")
+    eq([(x["kind"], x["n"], x["state"]) for x in due(cx, ctl, "2028-03-20")],
+       [("missed", 1, "missed")], "listed as missed")
+    cx.ok("verify")
+
+
+@case("pathways: an erasure replayed after a restore discharges the subject's pathways and "
+      "retires its links in the restored copy")
+@sqlite_only("a backup is an encrypted copy of the custos.db file; restore writes that file")
+def t_restore_replay(ctx):
+    cx, ids = setup_cli(ctx)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    link = cx.okj("questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+                  "--purpose", "direct_care", "--days", "30", env=at("2028-03-01"))
+    backup = os.path.join(ctx.tmp.make(), "custos.backup")
+    cx.okj("backup", backup)
+    cx.ok("subject", "erase", s1)
+    new = os.path.join(ctx.tmp.make(), "restored")
+    rx = ctx.custos(store=new)
+    r = rx.ok("--json", "restore", "--key", cx.master_key, "--ledger",
+              os.path.join(cx.store, "erasure.ledger"), backup).json()
+    eq(r["erasures_reapplied"], 1, "the erasure applied again")
+    eq(sql(rx.db, "SELECT discharged_by FROM enrolments"), [("erasure",)], "discharged")
+    eq(sorted(set(x[0] for x in sql(rx.db, "SELECT state FROM pathway_occurrences"))),
+       ["stopped"], "nothing left to ask")
+    eq([(u > 0, rid) for u, rid in sql(rx.db, "SELECT used_at, response_id "
+                                              "FROM questionnaire_links")],
+       [(True, "")], "the link retired")
+    eq(rx.okj("tasks", "due", "--controller", ctl, env=at("2028-03-02"))["due"], [],
+       "nothing due")
+    with Server(rx, env=at("2028-03-02")) as srv:
+        r = srv.call("GET", link["path"])
+        eq(r.status, 410, "the link after the restore")
+        check("no longer valid" in r.text, "says it is no longer valid", r.text[:2000])
+    rx.ok("verify")
+
+
+@case("pathways: a restricted or objecting subject's follow-up is listed as held")
+def t_held(ctx):
+    cx, ids = setup_cli(ctx)
+    s1, ctl = ids["s1"], ids["ctl1"]
+    cx.ok("pathway", "enrol", s1, "psfu-example", "--start", "2028-01-31",
+          "--purpose", "direct_care", env=at("2028-01-31"))
+    cx.ok("subject", "restrict", s1)
+    d = due(cx, ctl, "2028-03-01")
+    eq([(x["kind"], x["held"]) for x in d], [("held", "restricted")], "held")
+    check("restricted" in d[0]["held_reason"], "the reason in words", d[0])
+    out = cx.ok("tasks", "due", "--controller", ctl, env=at("2028-03-01")).out
+    check("held (restricted)" in out, "text listing", out)
+    cx.fails(1, "questionnaire", "send", s1, "urn:custos:questionnaire:psfu-example",
+             "--purpose", "direct_care", env=at("2028-03-01"), says="restricted")
+    eq(sql(cx.db, "SELECT state FROM pathway_occurrences WHERE n = 1")[0][0], "scheduled",
+       "nothing sent")
+    cx.ok("subject", "restrict", s1, "--lift")
+    eq([x["kind"] for x in due(cx, ctl, "2028-03-01")], ["due"], "due again")
 
 
 @case("pathways: an insider's edit or deletion of an occurrence or enrolment is refused")
@@ -302,12 +412,52 @@ def t_http(ctx):
         eq([(d["kind"], d["subject"]) for d in
             srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("due", q)],
            "discharge clears P")
-    # Later the first occurrence of Q is overdue.
+    # Later the first occurrence of Q is missed.
     with Server(cx, env=at("2028-03-16")) as srv:
         on = st.signin(srv, "dr_on")
         eq([(d["kind"], d["n"]) for d in
-            srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("overdue", 1)],
-           "overdue after the window")
+            srv.call("GET", "/v1/tasks/due", token=on).json()["due"]], [("missed", 1)],
+           "missed after the window")
+    cx.ok("verify")
+
+
+@case("pathways http: the API and the staff console's home page say missed, overdue and "
+      "paused (held, with why) alike")
+def t_http_missed_held(ctx):
+    cx, st = setup_http(ctx)
+    p, q = st.subjects["P"]["id"], st.subjects["Q"]["id"]
+    for sid in (p, q):
+        cx.ok("pathway", "enrol", sid, "psfu-example", "--start", "2028-01-31",
+              "--purpose", "direct_care", env=at("2028-01-31"))
+    cx.ok("subject", "restrict", q)
+    d = ctx.tmp.make()
+    # 1 May 2028: the first occurrence's window ended on 15 March, the
+    # second was due on 30 April.
+    with Server(cx, env=at("2028-05-01")) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        on = st.signin(srv, "dr_on")
+        got = srv.call("GET", "/v1/tasks/due", token=on).json()["due"]
+        rows = [(x["kind"], x["subject"], x["n"], x.get("held")) for x in got]
+        eq(sorted(rows[:2]), sorted([("missed", p, 1, None), ("missed", q, 1, None)]),
+           "the API: missed first, the restricted patient's too")
+        eq(rows[2:], [("overdue", p, 2, None), ("held", q, 2, "restricted")],
+           "the API: overdue, then held")
+        check("restricted" in got[3]["held_reason"], "held in words", got[3])
+        r = srv.call("POST", "/staff/sign-in",
+                     urllib.parse.urlencode({"username": "dr_on", "password": PASSWORD}),
+                     ctype=FORM)
+        eq(r.status, 303, "signed in to the console")
+        cookie = r.header("set-cookie").split(";", 1)[0]
+        r = srv.call("GET", "/staff", headers={"Cookie": cookie})
+        eq(r.status, 200, "home")
+        i = r.text.find("Due from follow-up pathways")
+        check(i >= 0, "no follow-up section", r.text[:4000])
+        tags = re.findall(r'<strong class="nhsuk-tag[^"]*">([A-Za-z]+)</strong>', r.text[i:])
+        eq(tags, ["Missed", "Missed", "Overdue", "Paused"], "the console's tags")
+        check("the patient&#39;s record is restricted" in r.text[i:] or
+              "the patient's record is restricted" in r.text[i:], "paused, with why",
+              r.text[i:i + 4000])
+        no_violations(cx.binary, d, "home-due.html", r.text, base)
     cx.ok("verify")
 
 

@@ -2,7 +2,8 @@
  * test_pathway.c — follow-up pathways: the document parser (good documents,
  * and bad ones named by JSON path), the due dates a schedule gives across a
  * month end and a leap day, enrolment with the test clock, what is due and
- * overdue, discharge, the note hook, an insider's edit (CU_ETAMPER), and a
+ * overdue and missed (and an answer after the window), held for a restriction
+ * or an objection, the erasure hook, discharge, the note hook, an insider's edit (CU_ETAMPER), and a
  * clinician seeing only the subjects on their care list.
  */
 #include <setjmp.h>
@@ -288,6 +289,8 @@ typedef struct due_seen {
     char kind[MAX_DUE][16];
     char subject[MAX_DUE][CU_ID_STRLEN];
     char due[MAX_DUE][11];
+    char state[MAX_DUE][16];
+    char held[MAX_DUE][16];
     int occ[MAX_DUE];
 } due_seen;
 
@@ -299,6 +302,10 @@ static int see_due(void *ctx, const cu_due_item *d)
     snprintf(s->kind[s->n], sizeof s->kind[s->n], "%s", d->kind);
     snprintf(s->subject[s->n], sizeof s->subject[s->n], "%s", d->subject_id);
     snprintf(s->due[s->n], sizeof s->due[s->n], "%s", d->due_date ? d->due_date : "");
+    snprintf(s->state[s->n], sizeof s->state[s->n], "%s", d->state ? d->state : "");
+    snprintf(s->held[s->n], sizeof s->held[s->n], "%s", d->held ? d->held : "");
+    if (d->held)
+        assert_non_null(d->held_reason);
     s->occ[s->n] = d->n;
     s->n++;
     return CU_OK;
@@ -320,6 +327,44 @@ static void enrol(fx *f, const cu_actor *a, const char *subject, const char *sta
     assert_int_equal(e.occurrences, 4);
 }
 
+static int no_report_fn(void *ctx, const char *table, const char *row, const char *problem)
+{
+    (void)ctx;
+    fail_msg("%s %s: %s", table, row, problem);
+    return CU_OK;
+}
+
+static int one_text(void *ctx, int n, char **vals, char **cols)
+{
+    (void)cols;
+    if (n == 1 && vals[0])
+        snprintf(ctx, 16, "%s", vals[0]);
+    return 0;
+}
+
+/* The stored state of occurrence n of subject's enrolment (the latest). */
+static const char *occ_state_of(fx *f, const char *subject, int n)
+{
+    static char out[16];
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT o.state FROM pathway_occurrences o JOIN enrolments e ON "
+             "e.id = o.enrolment_id WHERE e.subject_id = '%s' AND o.n = %d "
+             "ORDER BY e.seq DESC LIMIT 1",
+             subject, n);
+    out[0] = 0;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    CHECK(sqlite3_exec(db, sql, one_text, out, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return out;
+}
+
+static const char *occ_state(fx *f, int n)
+{
+    return occ_state_of(f, f->on, n);
+}
+
 static void test_enrol_due_overdue(void **state)
 {
     fx *f = *state;
@@ -335,41 +380,157 @@ static void test_enrol_due_overdue(void **state)
     assert_int_equal(s.n, 1);
     assert_string_equal(s.kind[0], "due");
     assert_string_equal(s.due[0], "2028-03-01");
-    s = due_on(f, &OPERATOR, "2028-03-15"); /* the window's last day */
-    assert_string_equal(s.kind[0], "due");
-    s = due_on(f, &OPERATOR, "2028-03-16");
-    assert_int_equal(s.n, 1);
+    /* Not sent after its due date, the window open: overdue (late). */
+    s = due_on(f, &OPERATOR, "2028-03-02");
     assert_string_equal(s.kind[0], "overdue");
-    /* Sent: no longer due, but overdue until answered. */
+    s = due_on(f, &OPERATOR, "2028-03-15"); /* the window's last day */
+    assert_string_equal(s.kind[0], "overdue");
+    assert_string_equal(s.state[0], "scheduled");
+    /* Sent: waiting for the answer, not listed while the window is open. */
     bool moved = false;
+    fake_now("2028-03-05");
     OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "sent",
                           "link-1", 0, &moved, &f->err));
     assert_true(moved);
-    s = due_on(f, &OPERATOR, "2028-03-10");
-    assert_int_equal(s.n, 0);
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-05").n, 0);
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-15").n, 0);
+    /* The window ended unanswered: missed, and stored as missed. */
     s = due_on(f, &OPERATOR, "2028-03-16");
     assert_int_equal(s.n, 1);
-    assert_string_equal(s.kind[0], "overdue");
+    assert_string_equal(s.kind[0], "missed");
+    assert_string_equal(s.state[0], "missed");
+    assert_string_equal(occ_state(f, 1), "missed");
+    /* An answer after the window answers nothing: not the missed one, and
+     * not the next, which is not due yet. */
+    fake_now("2028-03-20");
     OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "answered",
                           "resp-1", 0, &moved, &f->err));
+    assert_false(moved);
+    assert_string_equal(occ_state(f, 1), "missed");
+    assert_string_equal(occ_state(f, 2), "scheduled");
+    /* The next one, due: an answer in its window answers it. */
+    s = due_on(f, &OPERATOR, "2028-04-30");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.kind[0], "missed");
+    assert_string_equal(s.kind[1], "due");
+    assert_int_equal(s.occ[1], 2);
+    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "answered",
+                          "resp-2", 0, &moved, &f->err));
     assert_true(moved);
-    s = due_on(f, &OPERATOR, "2028-03-16");
-    assert_int_equal(s.n, 0);
+    assert_string_equal(occ_state(f, 2), "answered");
+    s = due_on(f, &OPERATOR, "2028-05-01");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.kind[0], "missed");
     /* Another questionnaire moves nothing; a bad event is refused. */
-    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:phq-9", "answered", "resp-2",
+    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:phq-9", "answered", "resp-3",
                           0, &moved, &f->err));
     assert_false(moved);
     FAILS(f, CU_EINVAL, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example",
                                         "opened", "x", 0, &moved, &f->err));
     FAILS(f, CU_EINVAL, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example",
                                         "sent", "a b", 0, &moved, &f->err));
-    /* Much later: the rest are overdue, earliest first; once only. */
+    /* Much later: the others are missed, earliest first; once only. */
     s = due_on(f, &OPERATOR, "2030-01-01");
     assert_int_equal(s.n, 3);
-    assert_int_equal(s.occ[0], 2);
+    assert_int_equal(s.occ[0], 1);
+    assert_int_equal(s.occ[1], 3);
     assert_int_equal(s.occ[2], 4);
+    for (size_t i = 0; i < s.n; i++)
+        assert_string_equal(s.kind[i], "missed");
     FAILS(f, CU_ECONFLICT, cu_pathway_enrol(f->v, &f->alice, f->on, "psfu-example",
                                             "2028-02-01", "direct_care", &e, &f->err));
+    /* A discharge stops nothing that was missed or answered. */
+    int stopped = -1;
+    OK(f, cu_pathway_discharge(f->v, &OPERATOR, f->on, "psfu-example", &stopped, &f->err));
+    assert_int_equal(stopped, 0);
+    int64_t rows = 0, bad = 0;
+    OK(f, cu_integrity_verify(f->v, no_report_fn, NULL, &rows, &bad, &f->err));
+    assert_int_equal(bad, 0);
+}
+
+/* An answer that comes after a window, with no listing in between, still
+ * finds the occurrence missed; a discharge after a window moves the
+ * unanswered one to missed, not stopped. */
+static void test_missed_without_listing(void **state)
+{
+    fx *f = *state;
+    enrol(f, &OPERATOR, f->on, "2028-01-31");
+    fake_now("2028-03-16");
+    bool moved = true;
+    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "sent",
+                          "link-1", 0, &moved, &f->err));
+    assert_true(moved); /* sent ahead for the second; the first is missed */
+    assert_string_equal(occ_state(f, 1), "missed");
+    assert_string_equal(occ_state(f, 2), "sent");
+    int stopped = -1;
+    fake_now("2028-05-20"); /* the second's window has ended too */
+    OK(f, cu_pathway_discharge(f->v, &OPERATOR, f->on, "psfu-example", &stopped, &f->err));
+    assert_int_equal(stopped, 2);
+    assert_string_equal(occ_state(f, 2), "missed");
+    assert_string_equal(occ_state(f, 3), "stopped");
+}
+
+/* A restriction or an objection to the enrolment's purpose holds what
+ * would be due: listed as held, with why, until it is lifted. */
+static void test_held(void **state)
+{
+    fx *f = *state;
+    cu_actor dpo = OPERATOR;
+    dpo.purpose = "subject_rights";
+    enrol(f, &OPERATOR, f->on, "2028-01-31");
+    enrol(f, &OPERATOR, f->off, "2028-01-31");
+    OK(f, cu_subject_restrict(f->v, &dpo, f->on, true, &f->err));
+    due_seen s = due_on(f, &OPERATOR, "2028-03-01");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.kind[0], "due");
+    assert_string_equal(s.subject[0], f->off);
+    assert_string_equal(s.kind[1], "held");
+    assert_string_equal(s.subject[1], f->on);
+    assert_string_equal(s.held[1], "restricted");
+    OK(f, cu_subject_restrict(f->v, &dpo, f->on, false, &f->err));
+    OK(f, cu_subject_object(f->v, &dpo, f->on, "direct_care", true, &f->err));
+    s = due_on(f, &OPERATOR, "2028-03-01");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.kind[1], "held");
+    assert_string_equal(s.held[1], "objection");
+    /* Lifted: due again. */
+    OK(f, cu_subject_object(f->v, &dpo, f->on, "direct_care", false, &f->err));
+    s = due_on(f, &OPERATOR, "2028-03-01");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.kind[0], "due");
+    assert_string_equal(s.kind[1], "due");
+    assert_string_equal(s.held[1], "");
+    /* Held while paused, missed once the window has ended. */
+    OK(f, cu_subject_restrict(f->v, &dpo, f->on, true, &f->err));
+    s = due_on(f, &OPERATOR, "2028-03-16");
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.kind[0], "missed");
+    assert_string_equal(s.kind[1], "missed");
+}
+
+/* The erasure hook discharges every running enrolment of the subject. */
+static void test_erased_discharges(void **state)
+{
+    fx *f = *state;
+    enrol(f, &OPERATOR, f->on, "2028-01-31");
+    enrol(f, &OPERATOR, f->off, "2028-01-31");
+    fake_now("2028-03-01");
+    int n = -1;
+    OK(f, cu_pathway_erased(f->v, f->on, 0, &n, &f->err));
+    assert_int_equal(n, 1);
+    due_seen s = due_on(f, &OPERATOR, "2028-03-01");
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.subject[0], f->off);
+    for (int i = 1; i <= 4; i++)
+        assert_string_equal(occ_state_of(f, f->on, i), "stopped");
+    OK(f, cu_pathway_erased(f->v, f->on, 0, &n, &f->err));
+    assert_int_equal(n, 0); /* once */
+    int stopped;
+    FAILS(f, CU_ENOTFOUND, cu_pathway_discharge(f->v, &OPERATOR, f->on, "psfu-example",
+                                                &stopped, &f->err));
+    int64_t rows = 0, bad = 0;
+    OK(f, cu_integrity_verify(f->v, no_report_fn, NULL, &rows, &bad, &f->err));
+    assert_int_equal(bad, 0);
 }
 
 static int no_report(void *ctx, const char *table, const char *row, const char *problem)
@@ -387,8 +548,10 @@ static void test_discharge_stops(void **state)
     FAILS(f, CU_ENOTFOUND, cu_pathway_discharge(f->v, &OPERATOR, f->off, "psfu-example",
                                                 &stopped, &f->err));
     bool moved;
+    fake_now("2028-03-01"); /* the first is due */
     OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "answered",
                           "resp-1", 0, &moved, &f->err));
+    assert_true(moved);
     OK(f, cu_pathway_discharge(f->v, &OPERATOR, f->on, "psfu-example", &stopped, &f->err));
     assert_int_equal(stopped, 3); /* the answered one stays answered */
     assert_int_equal(due_on(f, &OPERATOR, "2030-01-01").n, 0);
@@ -475,6 +638,28 @@ static void test_tamper_definition(void **state)
                                           "2028-01-31", "direct_care", &e, &f->err));
 }
 
+/* A definition parsed once is kept by its hash and document; an edit of the
+ * stored document after that is still refused, and the model handed out is
+ * a copy the caller may free (the next load still works). */
+static void test_cache_tamper(void **state)
+{
+    fx *f = *state;
+    enrol(f, &OPERATOR, f->on, "2028-01-31");
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 1);
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 1); /* from the cache */
+    due_seen s = {0};
+    raw_exec(f, "UPDATE pathways SET document = replace(document, '\"window\":14', "
+                "'\"window\":99')");
+    FAILS(f, CU_ETAMPER, cu_pathway_due(f->v, &OPERATOR, f->ctl, 0, see_due, &s, &f->err));
+    assert_non_null(strstr(f->err.msg, "pathways psfu-example|1 has been altered"));
+    /* A changed document with its hash changed to match: the row code. */
+    raw_exec(f, "UPDATE pathways SET document = replace(document, '\"window\":99', "
+                "'\"window\":14')");
+    assert_int_equal(due_on(f, &OPERATOR, "2028-03-01").n, 1);
+    raw_exec(f, "UPDATE pathways SET hash = zeroblob(32)");
+    FAILS(f, CU_ETAMPER, cu_pathway_due(f->v, &OPERATOR, f->ctl, 0, see_due, &s, &f->err));
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -486,11 +671,15 @@ int main(void)
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_due_dates),
         cmocka_unit_test_setup_teardown(test_enrol_due_overdue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missed_without_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erased_discharges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discharge_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clinician_care_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_objection_and_restriction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tamper_definition, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_tamper, setup, teardown),
     };
     return cmocka_run_group_tests_name("pathway", tests, NULL, NULL);
 }

@@ -21,5 +21,8 @@ const cu_stmt_entry cu_pg_sql_qlinks[] = {
     {ST_QL_ALL, {"SELECT " QL_COLUMNS " FROM questionnaire_links ORDER BY token_hash", "",
                  QL_SHAPE, 0}},
     {ST_QL_MAC, {"UPDATE questionnaire_links SET mac = $2 WHERE token_hash = $1", "bb", "", W}},
+    {ST_QL_OPEN_OF_SUBJECT, {"SELECT " QL_COLUMNS " FROM questionnaire_links "
+                             "WHERE subject_id = $1 AND used_at = 0 ORDER BY token_hash",
+                             "t", QL_SHAPE, 0}},
     {ST_COUNT, {0}},
 };

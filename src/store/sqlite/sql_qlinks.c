@@ -22,5 +22,8 @@ const cu_stmt_entry cu_sqlite_sql_qlinks[] = {
                  QL_SHAPE, 0}},
     {ST_QL_MAC, {"UPDATE questionnaire_links SET mac = ?2 WHERE token_hash = ?1", "bb", "",
                  CU_STMT_WRITE}},
+    {ST_QL_OPEN_OF_SUBJECT, {"SELECT " QL_COLUMNS " FROM questionnaire_links "
+                             "WHERE subject_id = ?1 AND used_at = 0 ORDER BY token_hash",
+                             "t", QL_SHAPE, 0}},
     {ST_COUNT, {0}},
 };
