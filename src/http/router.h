@@ -93,6 +93,10 @@ typedef enum cu_route_id {
     CU_R_STAFF_TASK_DONE,   /* POST /staff/tasks/{id}/done */
     CU_R_STAFF_PATIENTS,    /* GET /staff/patients[?nhs_number=&page=] */
     CU_R_STAFF_PATIENT,     /* GET /staff/patients/{id} */
+    /* the patient portal (pages_portal.c) */
+    CU_R_PORTAL_INVITE,          /* POST /v1/subjects/{id}/portal-invitations */
+    CU_R_PORTAL_INVITATION_GET,  /* public: GET /portal/invitation/{pcode} */
+    CU_R_PORTAL_INVITATION_POST, /* public: POST /portal/invitation/{pcode} */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;
@@ -112,7 +116,7 @@ typedef struct cu_route_match {
     char subject[40];     /* {id} */
     char user[72];        /* {user} */
     char purpose[72];     /* {purpose} */
-    char token[64];       /* {token}, {qtoken} */
+    char token[64];       /* {token}, {qtoken}, {pcode} */
     char pathway[72];     /* {pathway} */
     char asset[160];      /* CU_R_ASSET: the path below /assets/ ("9.6.4/icons/x.svg") */
 } cu_route_match;

@@ -1,0 +1,2 @@
+-- 12: reserved (no change to the schema).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- 13: reserved (no change to the schema).
+SELECT 1;
