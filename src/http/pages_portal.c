@@ -11,7 +11,9 @@
  * differ, come back as the form with the error by the field; nothing is
  * stored and the invitation stays usable. An invitation that is used,
  * expired or unknown gets a page that says so in plain words (410, 410,
- * 404). The password is never written back into a page.
+ * 404). The password is never written back into a page, and its slow hash
+ * runs off the store's thread (server.c runs the POST in the steps of a
+ * sign-in: cu_pages_portal_prepare, _hash, _finish).
  */
 #include <stdio.h>
 #include <string.h>
@@ -294,25 +296,29 @@ static const char *password_problem(const char *pw, size_t n)
     return "Enter a password that is not one character repeated";
 }
 
-static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+/* Step 1 (the store's thread): the invitation and the form. False after
+ * answering (a refusal, a form with errors); true with the password in
+ * st->body, to be hashed. */
+bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                             cu_http_resp *resp)
 {
     const char *code = req->route.token;
     const char *ct = req->content_type ? req->content_type : "";
     if (strncmp(ct, FORM_TYPE, sizeof FORM_TYPE - 1) != 0 ||
         (ct[sizeof FORM_TYPE - 1] != '\0' && ct[sizeof FORM_TYPE - 1] != ';')) {
         cu_api_problem(resp, CU_P_MEDIA_TYPE, "the password is sent as a form (" FORM_TYPE ")");
-        return;
+        return false;
     }
     cu_portal_invitation info;
     cu_err err = {0};
     if (cu_portal_peek(cu_api_vault(api), code, strlen(code), &info, &err)) {
         refused(req, resp, &err);
-        return;
+        return false;
     }
     cu_form form;
     if (cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
         cu_api_problem(resp, CU_P_INVALID, err.msg);
-        return;
+        return false;
     }
     const char *pw = cu_form_get(&form, "password");
     const char *again = cu_form_get(&form, "confirm");
@@ -325,24 +331,64 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         f.errors[f.nerrors++] = (cu_field_error){"confirm", "Enter the password again"};
     else if (strlen(again) != n || !cu_ct_equal(pw, again, n))
         f.errors[f.nerrors++] = (cu_field_error){"confirm", "Enter the same password twice"};
+    if (!f.nerrors && n >= sizeof st->body.password)
+        f.errors[f.nerrors++] =
+            (cu_field_error){"password", "Enter a password of 256 characters or fewer"};
     if (f.nerrors) {
         cu_form_free(&form);
         form_page(req, resp, 400, &f);
+        return false;
+    }
+    memcpy(st->body.password, pw, n + 1);
+    st->body.password_len = n;
+    cu_form_free(&form);
+    return true;
+}
+
+/* Step 2 (an HTTP thread): the slow hash. */
+void cu_pages_portal_hash(cu_signin_state *st)
+{
+    cu_err err = {0};
+    st->password_ok = cu_portal_hash_password(st->body.password, st->body.password_len,
+                                              st->new_hash, &err) == CU_OK;
+    cu_wipe(st->body.password, sizeof st->body.password);
+    st->body.password_len = 0;
+}
+
+/* Step 3 (the store's thread): the password set and the invitation used. */
+void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                            cu_http_resp *resp)
+{
+    const char *code = req->route.token;
+    if (!st->password_ok) {
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
         return;
     }
-    char hash[CU_PORTAL_PWHASH_MAX];
-    int rc = cu_portal_hash_password(pw, n, hash, &err);
-    cu_form_free(&form);
-    char via[96], name[CU_PORTAL_NAME_STRLEN];
-    snprintf(via, sizeof via, "http POST /portal/invitation/{pcode}");
+    cu_portal_invitation info;
+    cu_err err = {0};
+    char name[CU_PORTAL_NAME_STRLEN];
+    int rc = cu_portal_peek(cu_api_vault(api), code, strlen(code), &info, &err);
     if (!rc)
-        rc = cu_portal_set_password(cu_api_vault(api), code, strlen(code), hash, via, name,
-                                    &err);
-    cu_wipe(hash, sizeof hash);
+        rc = cu_portal_set_password(cu_api_vault(api), code, strlen(code), st->new_hash,
+                                    "http POST /portal/invitation/{pcode}", name, &err);
+    cu_wipe(st->new_hash, sizeof st->new_hash);
     if (rc)
         refused(req, resp, &err);
     else
         done_page(req, resp, info.has_account, name);
+}
+
+/* The three steps at once, for a caller without a store thread of its own
+ * (cu_api_handle called directly). */
+static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    cu_signin_state st;
+    memset(&st, 0, sizeof st);
+    if (cu_pages_portal_prepare(api, req, &st, resp)) {
+        cu_pages_portal_hash(&st);
+        cu_pages_portal_finish(api, req, &st, resp);
+    }
+    cu_wipe(&st, sizeof st);
 }
 
 bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
