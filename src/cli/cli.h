@@ -191,6 +191,8 @@ int cmd_questionnaire(cli *c, int argc, char **argv);
 int cmd_requests(cli *c, int argc, char **argv);
 /* cli/cmd_tasks.c */
 int cmd_tasks(cli *c, int argc, char **argv);
+/* cli/cmd_portal.c */
+int cmd_portal(cli *c, int argc, char **argv);
 /* cli/cmd_pathway.c */
 int cmd_pathway(cli *c, int argc, char **argv);
 

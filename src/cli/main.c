@@ -33,6 +33,7 @@
     "  policy check|apply|show|history     the controller's policy (docs/policy.md)\n" \
     "  questionnaire add|list|show|send|enter|responses|outcome  questionnaires, answers\n" \
     "  pathway add|list|show|enrol|discharge   follow-up pathways (docs/pathways.md)\n" \
+    "  portal invite SUBJECT [--days N]   an invitation to the patient portal\n" \
     "  notice --controller ID [--format html|md]   the privacy notice, generated\n" \
     "  ropa [--format json|csv]     the Article 30 record of processing, generated\n" \
     "  consent give|withdraw|show|link SUBJECT ...   consent records\n" \
@@ -130,6 +131,7 @@ static const subcmd cmds[] = {
     {"sar", cmd_sar},         {"disclose", cmd_disclose},
     {"disclosures", cmd_disclosures}, {"verify", cmd_verify}, {"tasks", cmd_tasks},
     {"questionnaire", cmd_questionnaire}, {"pathway", cmd_pathway},
+    {"portal", cmd_portal},
 };
 
 /* The manual page (custos --help-man): the parts of the usage above, each

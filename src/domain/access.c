@@ -113,6 +113,7 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_PATHWAY_READ] = "pathway.read",
         [CU_ACT_PATHWAY_ENROL] = "pathway.enrol",
         [CU_ACT_PATHWAY_DISCHARGE] = "pathway.discharge",
+        [CU_ACT_PORTAL_INVITE] = "portal.invite",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -172,6 +173,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_QUESTIONNAIRE_SEND:
         case CU_ACT_PATHWAY_ENROL:
         case CU_ACT_PATHWAY_DISCHARGE:
+        case CU_ACT_PORTAL_INVITE:
             if (r->on_care_list)
                 d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                          .basis = "care_list"};
@@ -193,6 +195,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_CARE_LIST:
         case CU_ACT_CONSENT:
         case CU_ACT_REQUEST_RECEIVE:
+        case CU_ACT_PORTAL_INVITE:
             d = (cu_access_decision){.allow = true, .categories = DEMOGRAPHIC,
                                      .basis = "role"};
             break;
@@ -222,6 +225,7 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         case CU_ACT_REQUESTS:
         case CU_ACT_EXPORT:
         case CU_ACT_DISCLOSE:
+        case CU_ACT_PORTAL_INVITE:
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "role"};
             break;

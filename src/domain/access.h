@@ -36,6 +36,9 @@
  * Questionnaire links (asking a patient to answer a questionnaire) are made
  * by a clinician for a patient on their care list (never under break-glass),
  * by the dpo and by the admin; none of them sees an answer by it.
+ * Invitations to the patient portal are made by those who may contact the
+ * subject: a clinician for a patient on their care list (never under
+ * break-glass), the care_admin and the dpo.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -99,6 +102,7 @@ typedef enum cu_act {
     CU_ACT_PATHWAY_READ,  /* list and read pathway definitions */
     CU_ACT_PATHWAY_ENROL, /* enrol one subject on a pathway (the policy governs it) */
     CU_ACT_PATHWAY_DISCHARGE, /* discharge one subject from a pathway */
+    CU_ACT_PORTAL_INVITE, /* invite one subject to the patient portal */
     CU_ACT_COUNT
 } cu_act;
 

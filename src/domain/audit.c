@@ -916,7 +916,7 @@ static const char *const actions[] = {
     "erase",           "erase.plan",           "export",          "key",
     "object",          "object.lift",          "pathway.add",     "pathway.discharge",
     "pathway.due",     "pathway.enrol",        "pathway.list",    "pathway.read",
-    "policy.apply",
+    "policy.apply",    "portal.account",       "portal.invite",
     "questionnaire.add", "questionnaire.enter", "questionnaire.list", "questionnaire.read",
     "questionnaire.responses", "questionnaire.send", "questionnaire.submit", "read",
     "request.ask_identity", "request.clarify", "request.due",     "request.extend",

@@ -22,6 +22,7 @@ static const cu_row_family *const families[] = {
     &cu_qlink_rows,
     &cu_pathway_rows,
     &cu_task_rows,
+    &cu_portal_rows,
     NULL, /* end */
 };
 

@@ -90,6 +90,8 @@ extern const cu_row_family cu_questionnaire_rows;
 extern const cu_row_family cu_qlink_rows;
 /* pathways, enrolments and their occurrences (pathway.c) */
 extern const cu_row_family cu_pathway_rows;
+/* the patient portal's invitations and accounts (portal.c) */
+extern const cu_row_family cu_portal_rows;
 /* clinical tasks and each controller's tasks head (tasks.c) */
 extern const cu_row_family cu_task_rows;
 

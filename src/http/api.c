@@ -830,7 +830,8 @@ static void route(call *cp);
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
-    if (cu_api_public_route(api, req, resp) || cu_pages_staff_route(api, req, resp))
+    if (cu_api_public_route(api, req, resp) || cu_pages_staff_route(api, req, resp) ||
+        cu_pages_portal_route(api, req, resp))
         return;
     call c = {.api = api, .req = req, .resp = resp};
     via_of(req, c.via, sizeof c.via);
@@ -931,6 +932,7 @@ static void route(call *cp)
             !cu_api_requests_route(api, req, &c.actor, &c.who, resp) &&
             !cu_api_sar_route(api, req, &c.actor, resp) &&
             !cu_api_questionnaire_route(api, req, &c.actor, resp) &&
+            !cu_api_portal_route(api, req, &c.actor, resp) &&
             !cu_api_tasks_route(api, req, &c.actor, resp))
             cu_api_problem(resp, CU_P_NOT_FOUND, NULL);
         return;

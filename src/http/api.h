@@ -114,6 +114,17 @@ bool cu_pages_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_stat
                              cu_http_resp *resp);
 void cu_pages_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                             cu_http_resp *resp);
+/* The same steps for the patient portal's invitation page (POST
+ * /portal/invitation/{pcode}, pages_portal.c): prepare checks the
+ * invitation and the form (answering a refusal or a form with errors itself:
+ * false) and keeps the password in st->body; hash makes its Argon2id hash
+ * into st->new_hash off the store's thread and wipes the password; finish
+ * sets it and answers. */
+bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                             cu_http_resp *resp);
+void cu_pages_portal_hash(cu_signin_state *st);
+void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                            cu_http_resp *resp);
 /* Wipes the state. */
 void cu_signin_state_clear(cu_signin_state *st);
 

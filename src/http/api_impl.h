@@ -71,4 +71,13 @@ bool cu_api_questionnaire_route(cu_api *api, const cu_http_req *req, const cu_ac
 bool cu_api_tasks_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
                         cu_http_resp *resp);
 
+/* pages_portal.c: the patient portal's pages, which need no bearer token
+ * (an invitation's code is their authority); false when req is not one of
+ * them. */
+bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
+/* pages_portal.c: the authenticated JSON route that invites a subject to the
+ * portal; false when req is not it. */
+bool cu_api_portal_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                         cu_http_resp *resp);
+
 #endif

@@ -4,6 +4,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/model.h"
+#include "domain/portal.h"
 #include "util/buf.h"
 
 static const cu_route_def routes[] = {
@@ -103,6 +104,14 @@ static const cu_route_def routes[] = {
     {CU_R_STAFF_POLICY, "GET", "/staff/policy", "staff.policy", true},
     {CU_R_STAFF_POLICY_NOTICE, "GET", "/staff/policy/notice", "staff.policy.notice", true},
     {CU_R_STAFF_POLICY_RECORD, "GET", "/staff/policy/record", "staff.policy.record", true},
+    /* The patient portal: an invitation is made by staff (JSON API); its
+     * page needs no sign-in, the invitation's code is the authority. */
+    {CU_R_PORTAL_INVITE, "POST", "/v1/subjects/{id}/portal-invitations", "portal.invite",
+     true},
+    {CU_R_PORTAL_INVITATION_GET, "GET", "/portal/invitation/{pcode}", "portal.invitation.get",
+     false},
+    {CU_R_PORTAL_INVITATION_POST, "POST", "/portal/invitation/{pcode}",
+     "portal.invitation.post", false},
     /* The pages' static files: no sign-in, nothing personal (cu_route matches
      * it by its prefix: {asset} may have several segments). */
     {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},
@@ -185,6 +194,12 @@ static bool match_template(const char *tpl, const char *const *segs, const size_
             m->token[lens[i]] = '\0';
         } else if (tn == 8 && memcmp(t, "{qtoken}", 8) == 0) {
             if (lens[i] >= sizeof m->token || lens[i] < 5 || memcmp(segs[i], "cuq_", 4) != 0)
+                return false;
+            memcpy(m->token, segs[i], lens[i]);
+            m->token[lens[i]] = '\0';
+        } else if (tn == 7 && memcmp(t, "{pcode}", 7) == 0) {
+            char norm[21];
+            if (lens[i] >= sizeof m->token || !cu_portal_code_normalise(segs[i], lens[i], norm))
                 return false;
             memcpy(m->token, segs[i], lens[i]);
             m->token[lens[i]] = '\0';

@@ -105,6 +105,10 @@ typedef enum cu_route_id {
     CU_R_STAFF_POLICY,          /* GET /staff/policy */
     CU_R_STAFF_POLICY_NOTICE,   /* GET /staff/policy/notice */
     CU_R_STAFF_POLICY_RECORD,   /* GET /staff/policy/record */
+    /* the patient portal (pages_portal.c) */
+    CU_R_PORTAL_INVITE,          /* POST /v1/subjects/{id}/portal-invitations */
+    CU_R_PORTAL_INVITATION_GET,  /* public: GET /portal/invitation/{pcode} */
+    CU_R_PORTAL_INVITATION_POST, /* public: POST /portal/invitation/{pcode} */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;
@@ -124,7 +128,7 @@ typedef struct cu_route_match {
     char subject[40];     /* {id} */
     char user[72];        /* {user} */
     char purpose[72];     /* {purpose} */
-    char token[64];       /* {token}, {qtoken} */
+    char token[64];       /* {token}, {qtoken}, {pcode} */
     char pathway[72];     /* {pathway} */
     char asset[160];      /* CU_R_ASSET: the path below /assets/ ("9.6.4/icons/x.svg") */
 } cu_route_match;

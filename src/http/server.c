@@ -303,16 +303,29 @@ static void run_metrics(server *srv, req_ctx *r)
     r->state = ST_DONE;
 }
 
-/* The sign-ins, whose password check runs off the store's thread. */
+/* The sign-ins, whose password check runs off the store's thread, and the
+ * portal's invitation page, whose password hash does. */
 static bool is_signin(cu_route_id id)
 {
-    return id == CU_R_SESSION_CREATE || id == CU_R_STAFF_SIGNIN_POST;
+    return id == CU_R_SESSION_CREATE || id == CU_R_STAFF_SIGNIN_POST ||
+           id == CU_R_PORTAL_INVITATION_POST;
 }
 
 static void run_one(server *srv, req_ctx *r)
 {
     if (r->req.route.id == CU_R_METRICS) {
         run_metrics(srv, r);
+        return;
+    }
+    if (r->req.route.id == CU_R_PORTAL_INVITATION_POST) {
+        if (r->signin_phase == 0)
+            r->state = cu_pages_portal_prepare(srv->api, &r->req, r->signin, &r->resp)
+                           ? ST_SIGNIN_CHECK
+                           : ST_DONE;
+        else {
+            cu_pages_portal_finish(srv->api, &r->req, r->signin, &r->resp);
+            r->state = ST_DONE;
+        }
         return;
     }
     if (is_signin(r->req.route.id)) {
@@ -1341,7 +1354,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         return MHD_YES;
     }
     if (r->state == ST_SIGNIN_CHECK) {
-        cu_api_signin_check(r->signin); /* the slow hash, off the vault thread */
+        /* the slow hash, off the vault thread */
+        if (r->req.route.id == CU_R_PORTAL_INVITATION_POST)
+            cu_pages_portal_hash(r->signin);
+        else
+            cu_api_signin_check(r->signin);
         r->signin_phase = 1;
         r->state = ST_QUEUED;
         MHD_suspend_connection(conn);

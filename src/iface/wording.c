@@ -308,6 +308,8 @@ const char *cu_wording_action(const char *action)
         {"pathway.list", "look at the list of our follow-up pathways"},
         {"pathway.read", "look at one of our follow-up pathways"},
         {"policy.apply", "update our privacy policy"},
+        {"portal.account", "set the password of your account on our patient portal"},
+        {"portal.invite", "invite you to our patient portal"},
         {"questionnaire.add", "add a questionnaire we may send"},
         {"questionnaire.enter", "record your answers to a questionnaire for you"},
         {"questionnaire.list", "look at the list of our questionnaires"},

@@ -214,7 +214,9 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "staff.requests", "staff.request", "staff.request.change",
                 "staff.access_package", "staff.portable_copy", "staff.erasure",
                 "staff.erasure.execute", "staff.policy", "staff.policy.notice",
-                "staff.policy.record"}
+                "staff.policy.record",
+                "portal.invite",
+                "portal.invitation.get", "portal.invitation.post"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -264,7 +266,11 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/staff/patients/{id}/portable-copy"),
              ("GET", "/staff/patients/{id}/erasure"), ("POST", "/staff/patients/{id}/erasure"),
              ("GET", "/staff/policy"),
-             ("GET", "/staff/policy/notice"), ("GET", "/staff/policy/record")}
+             ("GET", "/staff/policy/notice"), ("GET", "/staff/policy/record"),
+             # the patient portal: who may invite, refusals and one audit event per
+             # call, and the invitation's pages, in tests/e2e/cases_portal.py
+             ("POST", "/v1/subjects/{id}/portal-invitations"),
+             ("GET", "/portal/invitation/{pcode}"), ("POST", "/portal/invitation/{pcode}")}
 
 
 def router_table():

@@ -72,6 +72,7 @@ import cases_qform  # noqa: E402
 import cases_staff_pages  # noqa: E402
 import cases_signout  # noqa: E402
 import cases_dpo_pages  # noqa: E402
+import cases_portal  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 import cases_browser  # noqa: E402
@@ -126,6 +127,7 @@ def main():
                 cases_staff_pages,
                 cases_signout,
                 cases_dpo_pages,
+                cases_portal,
                 cases_pathways,
                 cases_web,
                 cases_browser):

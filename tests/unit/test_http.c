@@ -158,6 +158,11 @@ static void test_route_table(void **state)
                 memcpy(path + o, tok, sizeof tok - 1);
                 o += sizeof tok - 1;
                 p += 8;
+            } else if (strncmp(p, "{pcode}", 7) == 0) {
+                static const char code[] = "AAAAA-BBBBB-CCCCC-DDDDD";
+                memcpy(path + o, code, sizeof code - 1);
+                o += sizeof code - 1;
+                p += 7;
             } else if (strncmp(p, "{token}", 7) == 0) {
                 static const char tok[] = "cuu_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
                 memcpy(path + o, tok, sizeof tok - 1);

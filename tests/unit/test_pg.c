@@ -146,7 +146,7 @@ static void test_index_rejects_duplicates_and_gaps(void **state)
         cu_pg_sql_staff,  cu_pg_sql_policy,   cu_pg_sql_consent, cu_pg_sql_requests,
         cu_pg_sql_disclosures, cu_pg_sql_nodes, cu_pg_sql_questionnaires, cu_pg_sql_tasks,
         cu_pg_sql_qlinks,
-        cu_pg_sql_pathways,
+        cu_pg_sql_pathways, cu_pg_sql_portal,
     };
     const size_t n = sizeof all / sizeof all[0];
     cu_err err = {0};

@@ -142,7 +142,7 @@ static void build_table_once(void)
         cu_pg_sql_staff,  cu_pg_sql_policy,   cu_pg_sql_consent,  cu_pg_sql_requests,
         cu_pg_sql_disclosures, cu_pg_sql_nodes, cu_pg_sql_questionnaires, cu_pg_sql_tasks,
         cu_pg_sql_qlinks,
-        cu_pg_sql_pathways,
+        cu_pg_sql_pathways, cu_pg_sql_portal,
     };
     stmt_table_ok =
         cu_pg_index(lists, sizeof lists / sizeof lists[0], stmt_table, NULL) == CU_OK;
@@ -1149,7 +1149,8 @@ static void pg_remove(const char *location)
     pg_conn *c = connect_only(location);
     if (c)
         (void)exec_sql(c,
-                       "DROP TABLE IF EXISTS pathway_occurrences, enrolments, pathways, "
+                       "DROP TABLE IF EXISTS portal_accounts, portal_invitations, "
+                       "pathway_occurrences, enrolments, pathways, "
                        "questionnaire_links, tasks, questionnaires, node_keys, erasure_ledger, jobs, "
                        "disclosures, request_events, request_pauses, "
                        "requests, unsubscribe_links, objections, consents, policies, "

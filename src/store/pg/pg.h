@@ -24,6 +24,7 @@ extern const cu_stmt_entry cu_pg_sql_disclosures[];
 extern const cu_stmt_entry cu_pg_sql_tasks[];
 extern const cu_stmt_entry cu_pg_sql_qlinks[];
 extern const cu_stmt_entry cu_pg_sql_pathways[];
+extern const cu_stmt_entry cu_pg_sql_portal[];
 extern const cu_stmt_entry cu_pg_sql_nodes[];
 
 /* Generated from migrations/NNNN_*.sql: migration n at index n - 1. */

@@ -33,7 +33,7 @@ static const cu_stmt_entry *const lists[] = {
     cu_sqlite_sql_policy,  cu_sqlite_sql_consent, cu_sqlite_sql_requests,
     cu_sqlite_sql_disclosures, cu_sqlite_sql_nodes, cu_sqlite_sql_questionnaires,
     cu_sqlite_sql_tasks,   cu_sqlite_sql_qlinks,
-    cu_sqlite_sql_pathways,
+    cu_sqlite_sql_pathways, cu_sqlite_sql_portal,
 };
 static cu_stmt_decl table[ST_COUNT];
 static bool table_ok;

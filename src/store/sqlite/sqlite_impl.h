@@ -23,6 +23,7 @@ extern const cu_stmt_entry cu_sqlite_sql_requests[];
 extern const cu_stmt_entry cu_sqlite_sql_disclosures[];
 extern const cu_stmt_entry cu_sqlite_sql_tasks[];
 extern const cu_stmt_entry cu_sqlite_sql_qlinks[];
+extern const cu_stmt_entry cu_sqlite_sql_portal[];
 extern const cu_stmt_entry cu_sqlite_sql_pathways[];
 extern const cu_stmt_entry cu_sqlite_sql_nodes[];
 

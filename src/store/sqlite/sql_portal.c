@@ -1,0 +1,45 @@
+/* sql_portal.c — the SQLite statements of one table family: the patient
+ * portal's invitations and accounts (migration 14). SQL, the shapes of
+ * parameters and columns, and flags (driver.h). */
+#include "store/sqlite/sqlite_impl.h"
+
+#define PI_COLUMNS                                                                          \
+    "token_hash, id, controller_id, subject_id, issued_by, issued_at, expires_at, used_at, " \
+    "mac"
+#define PI_SHAPE "bttttiiib"
+#define PA_COLUMNS                                                                          \
+    "subject_id, controller_id, name, pwhash, failures, locked_until, created_at, "         \
+    "updated_at, mac"
+#define PA_SHAPE "ttttiiiib"
+
+const cu_stmt_entry cu_sqlite_sql_portal[] = {
+    {ST_PI_INSERT, {"INSERT INTO portal_invitations(" PI_COLUMNS ") "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    PI_SHAPE, "", CU_STMT_WRITE}},
+    {ST_PI_GET, {"SELECT " PI_COLUMNS " FROM portal_invitations WHERE token_hash = ?1", "b",
+                 PI_SHAPE, 0}},
+    /* The whole row is passed; only an invitation not used yet is marked. */
+    {ST_PI_USE, {"UPDATE portal_invitations SET used_at = ?8, mac = ?9 "
+                 "WHERE token_hash = ?1 AND used_at = 0",
+                 PI_SHAPE, "", CU_STMT_WRITE}},
+    {ST_PI_ALL, {"SELECT " PI_COLUMNS " FROM portal_invitations ORDER BY token_hash", "",
+                 PI_SHAPE, 0}},
+    {ST_PI_MAC, {"UPDATE portal_invitations SET mac = ?2 WHERE token_hash = ?1", "bb", "",
+                 CU_STMT_WRITE}},
+    /* One account per subject: a new password replaces the row's. */
+    {ST_PA_PUT, {"INSERT INTO portal_accounts(" PA_COLUMNS ") "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                 "ON CONFLICT(subject_id) DO UPDATE SET controller_id = ?2, name = ?3, "
+                 "pwhash = ?4, failures = ?5, locked_until = ?6, created_at = ?7, "
+                 "updated_at = ?8, mac = ?9",
+                 PA_SHAPE, "", CU_STMT_WRITE}},
+    {ST_PA_GET, {"SELECT " PA_COLUMNS " FROM portal_accounts WHERE subject_id = ?1", "t",
+                 PA_SHAPE, 0}},
+    {ST_PA_BY_NAME, {"SELECT " PA_COLUMNS " FROM portal_accounts WHERE name = ?1", "t",
+                     PA_SHAPE, 0}},
+    {ST_PA_ALL, {"SELECT " PA_COLUMNS " FROM portal_accounts ORDER BY subject_id", "",
+                 PA_SHAPE, 0}},
+    {ST_PA_MAC, {"UPDATE portal_accounts SET mac = ?2 WHERE subject_id = ?1", "tb", "",
+                 CU_STMT_WRITE}},
+    {ST_COUNT, {0}},
+};

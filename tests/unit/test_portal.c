@@ -1,0 +1,277 @@
+/*
+ * test_portal.c — the patient portal's invitations and accounts behind the
+ * choke point: who may invite (a clinician only for a patient on their
+ * list, a care admin, never an analyst or another controller's staff), the
+ * code's form, peek, a password set once and only once, a reset that keeps
+ * the sign-in name, expiry by the test clock, forged and altered codes, and
+ * the rows custos verify checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testdir.h"
+#include "vault_fixture.h"
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "domain/input.h"
+#include "domain/integrity.h"
+#include "domain/portal.h"
+#include "domain/staff.h"
+#include "domain/subject.h"
+#include "util/clock.h"
+
+typedef struct fx {
+    char root[64], store[PATH_MAX], db[PATH_MAX + 16];
+    cu_vault *v;
+    cu_err err;
+    char ctl[CU_ID_STRLEN];
+    char subj[CU_ID_STRLEN], other[CU_ID_STRLEN];
+    char alice_id[CU_ID_STRLEN], bob_id[CU_ID_STRLEN], cara_id[CU_ID_STRLEN];
+    char ann_id[CU_ID_STRLEN];
+    cu_actor alice, bob, cara, ann; /* alice has subj on her list; bob none; cara a
+                                     * care_admin; ann an analyst */
+} fx;
+
+static const char PW[] = "correct horse battery staple";
+
+static void add_subject(fx *f, const char *nhs, char id[CU_ID_STRLEN])
+{
+    char doc[128];
+    snprintf(doc, sizeof doc, "{\"name\": \"Test Person\", \"nhs_number\": \"%s\"}", nhs);
+    cu_doc d;
+    OK(f, cu_doc_parse(doc, strlen(doc), CU_DOC_SUBJECT, &d, &f->err));
+    cu_actor care = OPERATOR;
+    care.purpose = "direct_care";
+    OK(f, cu_subject_add(f->v, &care, f->ctl, "patient", &d, id, &f->err));
+    cu_doc_release(&d);
+}
+
+static cu_actor staff(fx *f, const char *name, const char *role, char id[CU_ID_STRLEN])
+{
+    char b32[CU_TOTP_B32_LEN];
+    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, name, role, PW, strlen(PW), false, id, b32,
+                      &f->err));
+    return (cu_actor){.name = name, .role = role, .purpose = "direct_care",
+                      .via = "unit test", .controller_id = f->ctl, .user_id = id};
+}
+
+static int setup(void **state)
+{
+    unsetenv("CUSTOS_FAKE_NOW");
+    fx *f = calloc(1, sizeof *f);
+    if (!f || VAULT_FIXTURE_OPEN(f, "portal")) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    add_subject(f, "943 476 5919", f->subj);
+    add_subject(f, "401 023 2137", f->other);
+    f->alice = staff(f, "alice", "clinician", f->alice_id);
+    f->bob = staff(f, "bob", "clinician", f->bob_id);
+    f->cara = staff(f, "cara", "care_admin", f->cara_id);
+    f->ann = staff(f, "ann", "analyst", f->ann_id);
+    f->ann.purpose = "reporting";
+    OK(f, cu_care_set(f->v, &OPERATOR, "alice", f->subj, true, &f->err));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    unsetenv("CUSTOS_FAKE_NOW");
+    cu_vault_close(f->v);
+    testdir_remove(f->root);
+    free(f);
+    return 0;
+}
+
+static int64_t raw_int(fx *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void raw_exec(fx *f, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
+          sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+static int64_t count_action(fx *f, const char *action)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_events WHERE instr(body, "
+                              "CAST('%s' AS BLOB)) > 0", action);
+    return raw_int(f, sql);
+}
+
+static int note_bad(void *ctx, const char *table, const char *row, const char *problem)
+{
+    (void)row;
+    (void)problem;
+    if (strncmp(table, "portal_", 7) == 0)
+        (*(int *)ctx)++;
+    return 0;
+}
+
+static void hash(fx *f, const char *pw, char out[CU_PORTAL_PWHASH_MAX])
+{
+    OK(f, cu_portal_hash_password(pw, strlen(pw), out, &f->err));
+}
+
+static void test_invite_and_set_once(void **state)
+{
+    fx *f = *state;
+    char code[CU_PORTAL_CODE_STRLEN], name[CU_PORTAL_NAME_STRLEN], h[CU_PORTAL_PWHASH_MAX];
+    cu_portal_invitation info;
+    OK(f, cu_portal_invite(f->v, &f->alice, f->subj, 0, code, &info, &f->err));
+    assert_int_equal(strlen(code), 23);
+    for (size_t i = 0; i < 23; i++)
+        assert_true(i % 6 == 5 ? code[i] == '-' : strchr("0123456789ABCDEFGHJKMNPQRSTVWXYZ",
+                                                         code[i]) != NULL);
+    assert_false(info.has_account);
+    assert_int_equal(info.expires_at - info.issued_at, (int64_t)14 * 86400 * 1000000);
+    assert_int_equal(count_action(f, "portal.invite"), 1);
+    /* Only the hash is stored. */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_invitations WHERE "
+                                "length(token_hash) = 32 AND used_at = 0"),
+                     1);
+    /* Either case, with or without dashes. */
+    char lower[CU_PORTAL_CODE_STRLEN];
+    size_t o = 0;
+    for (size_t i = 0; code[i]; i++)
+        if (code[i] != '-')
+            lower[o++] = (char)(code[i] >= 'A' && code[i] <= 'Z' ? code[i] - 'A' + 'a' : code[i]);
+    lower[o] = '\0';
+    OK(f, cu_portal_peek(f->v, lower, strlen(lower), &info, &f->err));
+    assert_int_equal(info.state, CU_PINV_OPEN);
+    /* The rules of passwords. */
+    FAILS(f, CU_EINVAL, cu_portal_hash_password("short", 5, h, &f->err));
+    FAILS(f, CU_EINVAL, cu_portal_hash_password("aaaaaaaaaaaaaaaa", 16, h, &f->err));
+    FAILS(f, CU_EINVAL, cu_portal_set_password(f->v, code, strlen(code), "plain text", NULL,
+                                               name, &f->err));
+    hash(f, PW, h);
+    OK(f, cu_portal_set_password(f->v, code, strlen(code), h, NULL, name, &f->err));
+    assert_int_equal(strlen(name), 14);
+    char first[CU_PORTAL_NAME_STRLEN];
+    memcpy(first, name, sizeof first);
+    assert_int_equal(count_action(f, "portal.account"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_accounts WHERE pwhash LIKE "
+                                "'$argon2id$%'"),
+                     1);
+    /* Once only. */
+    FAILS(f, CU_ECONFLICT, cu_portal_set_password(f->v, code, strlen(code), h, NULL, name,
+                                                  &f->err));
+    FAILS(f, CU_ECONFLICT, cu_portal_peek(f->v, code, strlen(code), &info, &f->err));
+    assert_int_equal(info.state, CU_PINV_USED);
+    assert_int_equal(count_action(f, "portal.account"), 1);
+    /* A new invitation resets the password and keeps the name. */
+    char code2[CU_PORTAL_CODE_STRLEN], name2[CU_PORTAL_NAME_STRLEN];
+    OK(f, cu_portal_invite(f->v, &f->cara, f->subj, 3, code2, &info, &f->err));
+    assert_true(info.has_account);
+    hash(f, "another long password", h);
+    OK(f, cu_portal_set_password(f->v, code2, strlen(code2), h, NULL, name2, &f->err));
+    assert_string_equal(first, name2);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_accounts"), 1);
+    int bad = 0;
+    int64_t rows = 0, nbad = 0;
+    OK(f, cu_integrity_verify(f->v, note_bad, &bad, &rows, &nbad, &f->err));
+    assert_int_equal(bad, 0);
+}
+
+static void test_who_may_invite(void **state)
+{
+    fx *f = *state;
+    char code[CU_PORTAL_CODE_STRLEN];
+    cu_portal_invitation info;
+    /* bob has no care relationship; ann sees only pseudonyms. */
+    FAILS(f, CU_EDENIED, cu_portal_invite(f->v, &f->bob, f->subj, 0, code, &info, &f->err));
+    FAILS(f, CU_EDENIED, cu_portal_invite(f->v, &f->ann, f->subj, 0, code, &info, &f->err));
+    FAILS(f, CU_EDENIED, cu_portal_invite(f->v, &f->alice, f->other, 0, code, &info, &f->err));
+    FAILS(f, CU_EINVAL, cu_portal_invite(f->v, &f->alice, f->subj, 91, code, &info, &f->err));
+    FAILS(f, CU_EINVAL, cu_portal_invite(f->v, &f->alice, f->subj, -1, code, &info, &f->err));
+    FAILS(f, CU_ENOTFOUND, cu_portal_invite(f->v, &OPERATOR,
+                                            "00000000-0000-4000-8000-000000000000", 0, code,
+                                            &info, &f->err));
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_invitations"), 0);
+    /* Each refusal is recorded. */
+    assert_int_equal(count_action(f, "portal.invite"), 4);
+    OK(f, cu_portal_invite(f->v, &f->cara, f->other, 1, code, &info, &f->err));
+}
+
+static void test_forged_expired_altered(void **state)
+{
+    fx *f = *state;
+    char code[CU_PORTAL_CODE_STRLEN], name[CU_PORTAL_NAME_STRLEN], h[CU_PORTAL_PWHASH_MAX];
+    cu_portal_invitation info;
+    OK(f, cu_portal_invite(f->v, &f->alice, f->subj, 1, code, &info, &f->err));
+    hash(f, PW, h);
+    char forged[CU_PORTAL_CODE_STRLEN];
+    memcpy(forged, code, sizeof forged);
+    forged[0] = forged[0] == 'A' ? 'B' : 'A';
+    const char *bad[] = {forged, "AAAAA-AAAAA-AAAAA-AAAAA", "IIIII-IIIII-IIIII-IIIII",
+                         "AAAAA", "", "AAAAA-AAAAA-AAAAA-AAAAA-A"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FAILS(f, CU_ENOTFOUND, cu_portal_peek(f->v, bad[i], strlen(bad[i]), &info, &f->err));
+        assert_string_equal(f->err.msg, "no such invitation");
+        FAILS(f, CU_ENOTFOUND, cu_portal_set_password(f->v, bad[i], strlen(bad[i]), h, NULL,
+                                                      name, &f->err));
+    }
+    /* The code's length is what is given. */
+    FAILS(f, CU_ENOTFOUND, cu_portal_peek(f->v, code, strlen(code) - 1, &info, &f->err));
+    /* Expired. */
+    char when[32];
+    snprintf(when, sizeof when, "%lld", (long long)(cu_now_us() / 1000000 + 86400 + 60));
+    assert_int_equal(setenv("CUSTOS_FAKE_NOW", when, 1), 0);
+    FAILS(f, CU_EDENIED, cu_portal_peek(f->v, code, strlen(code), &info, &f->err));
+    assert_int_equal(info.state, CU_PINV_EXPIRED);
+    FAILS(f, CU_EDENIED, cu_portal_set_password(f->v, code, strlen(code), h, NULL, name,
+                                                &f->err));
+    unsetenv("CUSTOS_FAKE_NOW");
+    /* An insider keeps it alive longer: refused, and named by verify. */
+    raw_exec(f, "UPDATE portal_invitations SET expires_at = expires_at + 86400000000");
+    FAILS(f, CU_ETAMPER, cu_portal_peek(f->v, code, strlen(code), &info, &f->err));
+    FAILS(f, CU_ETAMPER, cu_portal_set_password(f->v, code, strlen(code), h, NULL, name,
+                                                &f->err));
+    int nb = 0;
+    int64_t rows = 0, nbad = 0;
+    FAILS(f, CU_ETAMPER, cu_integrity_verify(f->v, note_bad, &nb, &rows, &nbad, &f->err));
+    assert_int_equal(nb, 1);
+    assert_int_equal(nbad, 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_accounts"), 0);
+}
+
+int main(void)
+{
+    if (cu_crypto_init())
+        return 1;
+    cu_input_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_invite_and_set_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_who_may_invite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forged_expired_altered, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
