@@ -39,6 +39,8 @@ static const struct console_page {
     {CU_R_STAFF_TASK_ACK, cu_console_task_ack, NULL, 0},
     {CU_R_STAFF_TASK_DONE, cu_console_task_done, NULL, 0},
     {CU_R_STAFF_PATIENT, cu_console_patient, NULL, 0},
+    {CU_R_STAFF_BREAK_GLASS, cu_console_break_glass, NULL, 0},
+    {CU_R_STAFF_ITEMS_ADD, cu_console_items_add, NULL, 0},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

@@ -79,4 +79,9 @@ void cu_console_task_done(cu_console *c);
 void cu_console_patients(cu_console *c);
 void cu_console_patient(cu_console *c);
 
+/* pages_clinical.c: emergency access (break glass) from a refused record,
+ * and adding an entry to a record. */
+void cu_console_break_glass(cu_console *c);
+void cu_console_items_add(cu_console *c);
+
 #endif

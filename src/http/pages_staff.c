@@ -25,6 +25,7 @@
 #include "http/assets.h"
 #include "http/console.h"
 #include "http/form.h"
+#include "http/pages_clinical.h"
 #include "http/pages_util.h"
 #include "iface/html.h"
 #include "iface/wording.h"
@@ -686,12 +687,15 @@ void cu_console_patient(cu_console *c)
          * one and says nothing of whether the record exists. */
         free(sv);
         free(rl);
-        cu_console_message(c, 403, "You cannot see this record",
-                "This patient is not on your list. If you need to see their record, ask "
-                "the person who manages your care list to add them.",
-                "/staff/patients");
+        cu_clinical_refused(c, id, 403, NULL, NULL, NULL, 0);
         return;
     }
+    /* Read under emergency access: the banner says so, why and until when. */
+    int64_t glass = 0;
+    cu_buf why;
+    cu_buf_init(&why, 0);
+    if (!rc)
+        rc = cu_break_glass_own(v, &c->actor, id, &glass, &why, &err);
     if (!rc)
         rc = cu_response_list(v, &c->actor, id, collect_response, rl, &err);
     if (!rc)
@@ -701,6 +705,7 @@ void cu_console_patient(cu_console *c)
         free(sv);
         free(rl);
         free(tl.rows);
+        cu_buf_release(&why);
         cu_api_fail(c->resp, &err);
         return;
     }
@@ -714,6 +719,9 @@ void cu_console_patient(cu_console *c)
     cu_html_init(&h, &page);
     cu_console_begin(&h, c, nm ? nm : "Patient record", true);
     cu_html_elem(&h, "h1", nm ? nm : "Patient record", NULL);
+    if (glass)
+        cu_clinical_banner(&h, glass, &why);
+    cu_buf_release(&why);
     cu_html_elem(&h, "h2", "Details", NULL);
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
     summary_row(&h, "NHS number",
@@ -794,6 +802,8 @@ void cu_console_patient(cu_console *c)
         cu_html_elem(&h, "p", "Nothing else is recorded.", NULL);
     if (sv->next[0])
         cu_html_elem(&h, "p", "The record has more entries than this page shows.", NULL);
+    cu_html_elem(&h, "h2", "Add to the record", NULL);
+    cu_clinical_add_form(&h, c, id, NULL, NULL, 0);
     cu_page_end(&h);
     cu_wipe(name, sizeof name);
     cu_subject_view_release(sv);

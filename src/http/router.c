@@ -87,6 +87,9 @@ static const cu_route_def routes[] = {
     {CU_R_STAFF_TASK_DONE, "POST", "/staff/tasks/{id}/done", "staff.task.done", true},
     {CU_R_STAFF_PATIENTS, "GET", "/staff/patients", "staff.patients", true},
     {CU_R_STAFF_PATIENT, "GET", "/staff/patients/{id}", "staff.patient", true},
+    {CU_R_STAFF_BREAK_GLASS, "POST", "/staff/patients/{id}/break-glass",
+     "staff.patient.break_glass", true},
+    {CU_R_STAFF_ITEMS_ADD, "POST", "/staff/patients/{id}/items", "staff.patient.items", true},
     /* The pages' static files: no sign-in, nothing personal (cu_route matches
      * it by its prefix: {asset} may have several segments). */
     {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},

@@ -93,6 +93,8 @@ typedef enum cu_route_id {
     CU_R_STAFF_TASK_DONE,   /* POST /staff/tasks/{id}/done */
     CU_R_STAFF_PATIENTS,    /* GET /staff/patients[?nhs_number=&page=] */
     CU_R_STAFF_PATIENT,     /* GET /staff/patients/{id} */
+    CU_R_STAFF_BREAK_GLASS, /* POST /staff/patients/{id}/break-glass */
+    CU_R_STAFF_ITEMS_ADD,   /* POST /staff/patients/{id}/items */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;

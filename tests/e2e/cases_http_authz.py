@@ -209,7 +209,8 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "questionnaire_response.list", "questionnaire_form.get",
                 "questionnaire_form.post", "staff.sign_in.get", "staff.sign_in.post",
                 "staff.sign_out", "staff.home", "staff.tasks", "staff.task.ack",
-                "staff.task.done", "staff.patients", "staff.patient"}
+                "staff.task.done", "staff.patients", "staff.patient",
+                "staff.patient.break_glass", "staff.patient.items"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -249,7 +250,10 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/staff/sign-in"), ("POST", "/staff/sign-in"), ("POST", "/staff/sign-out"),
              ("GET", "/staff"), ("GET", "/staff/tasks"),
              ("POST", "/staff/tasks/{id}/acknowledge"), ("POST", "/staff/tasks/{id}/done"),
-             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}")}
+             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}"),
+             # break glass and adding to a record from the console: the grant, the
+             # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
+             ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items")}
 
 
 def router_table():

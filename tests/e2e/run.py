@@ -70,6 +70,7 @@ import cases_pages  # noqa: E402
 import cases_responses  # noqa: E402
 import cases_qform  # noqa: E402
 import cases_staff_pages  # noqa: E402
+import cases_clinician_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 
@@ -120,7 +121,7 @@ def main():
                 cases_pages,
                 cases_responses,
                 cases_qform,
-                cases_staff_pages,
+                cases_staff_pages, cases_clinician_pages,
                 cases_pathways,
                 cases_web):
         for name, fn in mod.CASES:
