@@ -18,6 +18,7 @@
 
 #include "domain/consent.h"
 #include "domain/input.h"
+#include "domain/name_key.h"
 #include "domain/policy.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
@@ -45,6 +46,7 @@ static const struct {
 };
 #define NKINDS (sizeof KINDS / sizeof KINDS[0])
 #define ENTRY_MAX_CHARS 5000
+#define CU_FAMILY_INPUT_MAX 100
 
 /* Characters (code points) of UTF-8 text (the form parser checked it). */
 static size_t code_points(const char *s)
@@ -428,4 +430,131 @@ void cu_console_items_add(cu_console *c)
     else
         cu_console_redirect(c->req, c->resp, to);
     cu_form_free(&form);
+}
+
+/* ---- the care list's search by family name and date of birth ---- */
+
+/* A whole number of 1 to 4 digits (leading and trailing spaces allowed), or -1. */
+static int small_number(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    int v = 0, digits = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (++digits > 4)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    while (*s == ' ')
+        s++;
+    return digits && !*s ? v : -1;
+}
+
+void cu_clinical_name_search_read(const cu_http_req *req, cu_name_search *s)
+{
+    memset(s, 0, sizeof *s);
+    s->family = req->q_family;
+    s->day = req->q_birth_day;
+    s->month = req->q_birth_month;
+    s->year = req->q_birth_year;
+    s->asked = s->family || s->day || s->month || s->year;
+    if (!s->asked)
+        return;
+    if (blank(s->family))
+        s->e[s->ne++] = (cu_field_error){"family", "Enter the patient's family name"};
+    else if (strlen(s->family) > CU_FAMILY_INPUT_MAX)
+        s->e[s->ne++] = (cu_field_error){"family", "Enter a family name of 100 characters or fewer"};
+    bool none_d = blank(s->day), none_m = blank(s->month), none_y = blank(s->year);
+    int d = none_d ? -1 : small_number(s->day), m = none_m ? -1 : small_number(s->month),
+        y = none_y ? -1 : small_number(s->year);
+    cu_date date = {y, m, d};
+    if (none_d && none_m && none_y)
+        s->e[s->ne++] = (cu_field_error){"birth_day", "Enter the patient's date of birth"};
+    else if (none_d)
+        s->e[s->ne++] = (cu_field_error){"birth_day", "Date of birth must include a day"};
+    else if (none_m)
+        s->e[s->ne++] = (cu_field_error){"birth_month", "Date of birth must include a month"};
+    else if (none_y)
+        s->e[s->ne++] = (cu_field_error){"birth_year", "Date of birth must include a year"};
+    else if (y < 1000)
+        s->e[s->ne++] = (cu_field_error){"birth_year", "Year must include 4 numbers"};
+    else if (d < 0 || m < 0 || !cu_date_valid(date))
+        s->e[s->ne++] = (cu_field_error){"birth_day", "Date of birth must be a real date"};
+    else {
+        char tmp[40]; /* y, m and d have at most 4 digits */
+        snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+        cu_strlcpy(s->birth, tmp, sizeof s->birth);
+        cu_date today;
+        cu_uk_time now = cu_wording_uk_time(cu_now_us());
+        today = (cu_date){now.year, now.month, now.day};
+        if (cu_date_to_days(date) > cu_date_to_days(today)) {
+            s->birth[0] = '\0';
+            s->e[s->ne++] = (cu_field_error){"birth_day", "Date of birth must be in the past"};
+        }
+    }
+}
+
+static void date_item(cu_html *h, const char *id, const char *label, const char *value,
+                      bool error, const char *width)
+{
+    char cls[96];
+    snprintf(cls, sizeof cls, "nhsuk-input nhsuk-date-input__input %s%s", width,
+             error ? " nhsuk-input--error" : "");
+    cu_html_open(h, "div", "class", "nhsuk-date-input__item", NULL);
+    cu_html_open(h, "div", "class", "nhsuk-form-group", NULL);
+    cu_html_elem(h, "label", label, "class", "nhsuk-label nhsuk-date-input__label", "for", id,
+                 NULL);
+    cu_html_void(h, "input", "class", cls, "id", id, "name", id, "type", "text", "inputmode",
+                 "numeric", "value", value, NULL);
+    cu_html_close(h, "div");
+    cu_html_close(h, "div");
+}
+
+void cu_clinical_name_search_form(cu_html *h, const cu_name_search *s)
+{
+    const char *fam_err = cu_field_error_for(s->e, s->ne, "family");
+    const char *date_err = cu_field_error_for(s->e, s->ne, "birth_day");
+    bool day_bad = date_err != NULL, month_bad = false, year_bad = false;
+    if (!date_err && (date_err = cu_field_error_for(s->e, s->ne, "birth_month")))
+        month_bad = true;
+    if (!date_err && (date_err = cu_field_error_for(s->e, s->ne, "birth_year")))
+        year_bad = true;
+    if (day_bad && s->day && !blank(s->day) && s->month && !blank(s->month))
+        month_bad = year_bad = true; /* a date that is not real: the whole date */
+    cu_html_open(h, "form", "method", "get", "action", "patients", "novalidate", CU_HTML_ON,
+                 NULL);
+    cu_html_elem(h, "h2", "Find a patient by name and date of birth", "class",
+                 "nhsuk-heading-m", NULL);
+    char described[160];
+    group_open(h, "family", "Family name", "The surname. Capitals, accents, hyphens and "
+               "apostrophes do not matter.",
+               fam_err, described, sizeof described);
+    cu_html_void(h, "input", "class", fam_err ? "nhsuk-input nhsuk-input--width-20 nhsuk-input--error"
+                                               : "nhsuk-input nhsuk-input--width-20",
+                 "id", "family", "name", "family", "type", "text", "spellcheck", "false",
+                 "autocomplete", "off", "aria-describedby", described, "value", s->family, NULL);
+    cu_html_close(h, "div");
+    cu_html_open(h, "div", "class",
+                 date_err ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group", NULL);
+    cu_html_open(h, "fieldset", "class", "nhsuk-fieldset", "role", "group", "aria-describedby",
+                 date_err ? "birth-hint birth-error" : "birth-hint", NULL);
+    cu_html_elem(h, "legend", "Date of birth", "class", "nhsuk-fieldset__legend nhsuk-label--s",
+                 NULL);
+    cu_html_elem(h, "div", "For example, 15 3 1984", "class", "nhsuk-hint", "id", "birth-hint",
+                 NULL);
+    if (date_err) {
+        cu_html_open(h, "span", "class", "nhsuk-error-message", "id", "birth-error", NULL);
+        cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
+        cu_html_textf(h, " %s", date_err);
+        cu_html_close(h, "span");
+    }
+    cu_html_open(h, "div", "class", "nhsuk-date-input", NULL);
+    date_item(h, "birth_day", "Day", s->day, day_bad, "nhsuk-input--width-2");
+    date_item(h, "birth_month", "Month", s->month, month_bad, "nhsuk-input--width-2");
+    date_item(h, "birth_year", "Year", s->year, year_bad, "nhsuk-input--width-4");
+    cu_html_close(h, "div");
+    cu_html_close(h, "fieldset");
+    cu_html_close(h, "div");
+    submit(h, "Search", "nhsuk-button nhsuk-button--secondary");
+    cu_html_close(h, "form");
 }

@@ -32,4 +32,20 @@ typedef struct cu_clinical_entry {
 void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
                           const cu_clinical_entry *in, const cu_field_error *e, size_t n);
 
+/* The care list's search by family name and date of birth, as the request
+ * asked it: asked when any of its fields is present; errors by the field
+ * (the ids "family" and "birth_day" / "birth_month" / "birth_year"); birth
+ * the date as YYYY-MM-DD when there are none. */
+typedef struct cu_name_search {
+    bool asked;
+    const char *family, *day, *month, *year;
+    char birth[11];
+    cu_field_error e[2];
+    size_t ne;
+} cu_name_search;
+void cu_clinical_name_search_read(const cu_http_req *req, cu_name_search *s);
+
+/* Its form (GET to the care list), with its errors. */
+void cu_clinical_name_search_form(cu_html *h, const cu_name_search *s);
+
 #endif

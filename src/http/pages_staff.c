@@ -484,7 +484,25 @@ void cu_console_patients(cu_console *c)
     id_list l = {0};
     int rc = CU_OK;
     found f = {0};
-    if (q && !search_error) {
+    /* or by family name and date of birth (pages_clinical.c) */
+    cu_name_search ns;
+    cu_clinical_name_search_read(c->req, &ns);
+    if (ns.asked && q)
+        search_error = "Search by NHS number or by name and date of birth, not both";
+    if (ns.asked && !q && !ns.ne) {
+        rc = cu_subject_find_name_birth(v, &c->actor, NULL, ns.family, strlen(ns.family),
+                                        ns.birth, collect_found, &f, &err);
+        if (rc == CU_ENOTFOUND)
+            rc = CU_OK;
+        else if (rc == CU_EINVAL) {
+            rc = CU_OK;
+            ns.e[ns.ne++] = (cu_field_error){"family", "Enter a family name of up to 3 words, in letters"};
+        }
+    }
+    bool by_name = ns.asked && !q && !ns.ne;
+    if (ns.asked && !q)
+        q = ""; /* a search: only its answers on the list (none when in error) */
+    if (q && !search_error && !ns.asked) {
         rc = cu_subject_find(v, &c->actor, NULL, "nhs_number", digits, strlen(digits),
                              collect_found, &f, &err);
         if (rc == CU_ENOTFOUND)
@@ -525,10 +543,20 @@ void cu_console_patients(cu_console *c)
     if (search_error) {
         cu_field_error e = {"nhs_number", search_error};
         cu_html_error_summary(&h, &e, 1);
+    } else if (ns.ne) {
+        cu_html_error_summary(&h, ns.e, ns.ne);
     }
     cu_html_elem(&h, "h1", "Your patients", NULL);
-    search_form(&h, q, search_error);
-    if (q && !search_error)
+    search_form(&h, ns.asked ? NULL : q, search_error);
+    cu_clinical_name_search_form(&h, &ns);
+    if (by_name)
+        cu_html_elem(&h, "p",
+                     l.n ? "Patients on your list with this family name and date of birth."
+                         : "No patient on your list has this family name and date of birth.",
+                     NULL);
+    else if (ns.ne) {
+        /* the errors are by the fields */
+    } else if (q && !search_error)
         cu_html_elem(&h, "p",
                      l.n ? "The patient on your list with this NHS number."
                          : "No patient on your list has this NHS number.",

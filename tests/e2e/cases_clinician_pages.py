@@ -6,6 +6,7 @@ the field, shown on the record afterwards; a form without its CSRF token
 changes nothing. Every new page axe-core clean. Runs on both backends."""
 
 import re
+import urllib.parse
 
 from harness import registry, check, eq, sql
 from http_client import Server, Staff, PASSWORD, audit_seq, events_after
@@ -198,3 +199,87 @@ def t_add_entry(ctx):
         check(r.status in (400, 403), "adding off the list", r.status)
         check("Bertram" not in r.text and "latex" not in r.text, "the record leaks")
         eq(items(other), before_other, "an item added off the list")
+
+
+@case("clinician pages: search the care list by family name and date of birth; a patient "
+      "off the list, a misspelt name or a wrong date finds nothing; errors by the field; "
+      "audited; the CLI and the API search the same index; reindex; axe clean")
+def t_name_search(ctx):
+    cx, st = setup(ctx)
+    sid = st.subjects["mine"]["id"]
+    other = st.subjects["other"]["id"]
+    d = ctx.tmp.make()
+    with Server(cx) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        b = signed_in(srv)
+
+        def search(family, day, month, year):
+            q = urllib.parse.urlencode({"family": family, "birth_day": day,
+                                        "birth_month": month, "birth_year": year})
+            return b.req("GET", "/staff/patients?" + q)
+
+        r = b.req("GET", "/staff/patients")
+        check("Find a patient by name and date of birth" in r.text, "no name search form",
+              r.text[:6000])
+        seq = audit_seq(cx.db)
+        r = search(" LOVELACE ", "14", "3", "1971")
+        eq(r.status, 200, "search by name")
+        words = text_of(r.text)
+        check("Ada Lovelace" in words and "943 476 5919" in words and
+              "Patients on your list with this family name" in words, "the patient found",
+              words[:4000])
+        check(any(e["action"] == "search" and e["outcome"] == "ok"
+                  for e in events_after(cx.db, seq)), "the search is not audited",
+              events_after(cx.db, seq))
+        no_violations(cx.binary, d, "name-search.html", r.text, base)
+        screenshot(d, "staff-name-search", r.text, base)
+        # off the list: found by the index, but not shown
+        r = search("Other", "2", "1", "1980")
+        eq(r.status, 200, "search for a patient off the list")
+        check("Bertram" not in r.text and "No patient on your list has this family name"
+              in text_of(r.text), "a patient off the list shown", text_of(r.text)[:4000])
+        for family, day, month, year in (("Lovelance", "14", "3", "1971"),
+                                         ("Lovelace", "15", "3", "1971"),
+                                         ("Lovelace", "14", "3", "1972"),
+                                         ("Ada Lovelace", "14", "3", "1971")):
+            r = search(family, day, month, year)
+            eq(r.status, 200, "search %r" % family)
+            check("Ada Lovelace" not in text_of(r.text) and
+                  "No patient on your list" in text_of(r.text),
+                  "found with %r %s/%s/%s" % (family, day, month, year), text_of(r.text)[:3000])
+        # errors by the field, nothing searched
+        for args, field, words_ in ((("", "14", "3", "1971"), "family", "Enter the patient"),
+                                    (("1234", "14", "3", "1971"), "family", "in letters"),
+                                    (("Lovelace", "", "", ""), "birth_day", "Enter the patient"),
+                                    (("Lovelace", "30", "2", "1971"), "birth_day", "real date"),
+                                    (("Lovelace", "14", "", "1971"), "birth_month", "a month"),
+                                    (("Lovelace", "14", "3", "71"), "birth_year", "4 numbers"),
+                                    (("Lovelace", "14", "3", "2999"), "birth_day", "in the past"),
+                                    (("Lovelace", "x", "3", "1971"), "birth_day", "real date")):
+            seq = audit_seq(cx.db)
+            r = search(*args)
+            eq(r.status, 200, "a bad search %r" % (args,))
+            check("There is a problem" in r.text and ('href="#%s"' % field) in r.text and
+                  words_ in r.text, "no error by %s for %r" % (field, args), r.text[:6000])
+            check("Ada Lovelace" not in text_of(r.text), "a list shown with an error")
+            if field != "family" or args[0] == "":
+                eq(events_after(cx.db, seq), [], "a search made for %r" % (args,))
+        no_violations(cx.binary, d, "name-search-error.html", r.text, base)
+        screenshot(d, "staff-name-search-error", r.text, base)
+
+    # the CLI and the API: the same index
+    r = cx.ok("--purpose", "direct_care", "subject", "find", "--name", "lovelace",
+              "--birth-date", "1971-03-14")
+    eq(r.out.split(), [sid], "subject find --name")
+    cx.fails(1, "--purpose", "direct_care", "subject", "find", "--name", "Lovelace",
+             "--birth-date", "1971-03-15", never=("Lovelace",))
+    cx.fails(2, "subject", "find", "--name", "Lovelace")
+    # subjects recorded before the index: none until reindexed
+    sql(cx.db, "DELETE FROM identifiers WHERE kind = 'name_birth'")
+    cx.fails(1, "--purpose", "direct_care", "subject", "find", "--name", "Other",
+             "--birth-date", "1980-01-02")
+    j = cx.okj("subject", "reindex")
+    eq(j["reindexed"], 2, "reindexed")
+    r = cx.ok("--purpose", "direct_care", "subject", "find", "--name", "OTHER",
+              "--birth-date", "1980-01-02")
+    eq(r.out.split(), [other], "found after reindex")
