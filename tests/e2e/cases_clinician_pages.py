@@ -267,6 +267,22 @@ def t_name_search(ctx):
         no_violations(cx.binary, d, "name-search-error.html", r.text, base)
         screenshot(d, "staff-name-search-error", r.text, base)
 
+        # the API's search: the same index, empty when nothing matches
+        tok = st.token("desk", "c", "care_admin")["token"]
+        r = srv.call("GET", "/v1/subjects?family_name=O%27ther&birth_date=1980-01-02",
+                     token=tok)
+        eq(r.status, 200, "API search by name")
+        eq(r.json()["ids"], [other], "API search finds")
+        r = srv.call("GET", "/v1/subjects?family_name=Othre&birth_date=1980-01-02", token=tok)
+        eq(r.status, 200, "API search, misspelt")
+        eq(r.json()["ids"], [], "API search, misspelt, finds nothing")
+        for q in ("family_name=Other", "birth_date=1980-01-02",
+                  "family_name=Other&birth_date=1980-01-02&nhs_number=9434765870",
+                  "family_name=12&birth_date=1980-01-02",
+                  "family_name=Other&birth_date=1980-02-30"):
+            r = srv.call("GET", "/v1/subjects?" + q, token=tok)
+            eq(r.status, 400, "API search %s" % q)
+
     # the CLI and the API: the same index
     r = cx.ok("--purpose", "direct_care", "subject", "find", "--name", "lovelace",
               "--birth-date", "1971-03-14")
