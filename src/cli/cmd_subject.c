@@ -1,4 +1,4 @@
-/* custos subject add|add-items|show|find|list|rectify|erase. */
+/* custos subject add|add-items|show|find|list|rectify|erase|reindex. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +16,8 @@ static const char subject_help[] =
     "       custos subject show ID\n"
     "       custos subject find (--nhs-number N | --email E | --phone P | --local-ref R)\n"
     "                           [--controller ID]\n"
+    "       custos subject find --name FAMILY --birth-date YYYY-MM-DD [--controller ID]\n"
+    "       custos subject reindex [--controller ID]\n"
     "       custos --purpose P subject list [--controller ID] [--limit N] [--cursor C]\n"
     "       custos subject rectify ID                       < patch.json\n"
     "       custos subject erase ID\n"
@@ -37,10 +39,15 @@ static const char subject_help[] =
     "  \"items\": [{\"id\": \"ITEM_ID\", \"value\": \"...\"}]\n"
     "Limits: 1 MiB per document, 1000 values, 1024 bytes per top-level field,\n"
     "64 KiB per item value.\n"
-    "A search value of - is read from stdin, keeping it out of the process list.\n";
+    "A search value of - is read from stdin, keeping it out of the process list.\n"
+    "--name is a family name, matched without case, accents, apostrophes or\n"
+    "hyphens (\"O'Brien-Smith\" is \"obrien smith\"); a record's family name is\n"
+    "the last one, two or three words of its name (docs/cli.md). reindex builds\n"
+    "that search's index for subjects recorded before it existed.\n";
 
 typedef struct subj_opts {
     const char *controller, *kind, *field, *value, *limit, *cursor;
+    const char *family, *birth; /* find by family name and date of birth */
 } subj_opts;
 
 static int subj_opt(void *ctx, int opt, const char *arg)
@@ -52,6 +59,8 @@ static int subj_opt(void *ctx, int opt, const char *arg)
     case 'k': o->kind = arg; return 0;
     case 'L': o->limit = arg; return 0;
     case 'C': o->cursor = arg; return 0;
+    case 'N': o->family = arg; return 0;
+    case 'B': o->birth = arg; return 0;
     case 'n': field = "nhs_number"; break;
     case 'e': field = "email"; break;
     case 'p': field = "phone"; break;
@@ -73,6 +82,8 @@ static const struct option subj_options[] = {
     {"email", required_argument, NULL, 'e'},
     {"phone", required_argument, NULL, 'p'},
     {"local-ref", required_argument, NULL, 'r'},
+    {"name", required_argument, NULL, 'N'},
+    {"birth-date", required_argument, NULL, 'B'},
     {"limit", required_argument, NULL, 'L'},
     {"cursor", required_argument, NULL, 'C'},
     {0, 0, 0, 0},
@@ -265,8 +276,30 @@ static int subject_find(cli *c, int argc, char **argv)
     int rc = parse(c, argc, argv, &o, false, NULL);
     if (rc)
         return rc;
+    if (o.family || o.birth) {
+        if (o.field || !o.family || !o.birth)
+            return cli_usage("subject find --name needs --birth-date, and no identifier");
+        cu_err err = {0};
+        found_json f = {.arr = json_array()};
+        rc = cli_open(c, "subject find", &err);
+        if (!rc)
+            rc = cu_subject_find_name_birth(c->vault, &c->actor, o.controller, o.family,
+                                            strlen(o.family), o.birth,
+                                            c->json ? collect_found : print_found,
+                                            c->json ? (void *)&f : (void *)c, &err);
+        if (rc) {
+            json_decref(f.arr);
+            return cli_fail(c, &err);
+        }
+        if (c->json)
+            cli_print_json(json_pack("{s:o}", "ids", f.arr));
+        else
+            json_decref(f.arr);
+        return EXIT_DONE;
+    }
     if (!o.field)
-        return cli_usage("subject find needs --nhs-number, --email, --phone or --local-ref");
+        return cli_usage("subject find needs --nhs-number, --email, --phone, --local-ref or "
+                         "--name and --birth-date");
     cu_err err = {0};
     cu_buf in;
     cu_buf_init(&in, 2048);
@@ -433,6 +466,26 @@ static int subject_erase(cli *c, int argc, char **argv)
     return EXIT_DONE;
 }
 
+static int subject_reindex(cli *c, int argc, char **argv)
+{
+    subj_opts o;
+    int rc = parse(c, argc, argv, &o, false, NULL);
+    if (rc)
+        return rc;
+    cu_err err = {0};
+    size_t done = 0;
+    rc = cli_open(c, "subject reindex", &err);
+    if (!rc)
+        rc = cu_subject_reindex(c->vault, &c->actor, o.controller, &done, &err);
+    if (rc)
+        return cli_fail(c, &err);
+    if (c->json)
+        cli_print_json(json_pack("{s:I}", "reindexed", (json_int_t)done));
+    else
+        printf("indexed the family name and date of birth of %zu subjects\n", done);
+    return EXIT_DONE;
+}
+
 int cmd_subject(cli *c, int argc, char **argv)
 {
     static const subcmd subs[] = {
@@ -441,6 +494,7 @@ int cmd_subject(cli *c, int argc, char **argv)
         {"list", subject_list},       {"rectify", subject_rectify},
         {"erase", subject_erase},     {"restrict", cmd_subject_restrict},
         {"object", cmd_subject_object}, {"rights", cmd_subject_rights},
+        {"reindex", subject_reindex},
     };
     return cli_dispatch(c, argc, argv, subs, sizeof subs / sizeof subs[0], subject_help);
 }

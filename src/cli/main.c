@@ -26,6 +26,8 @@
     "  subject add-items ID         add items to a subject (JSON on stdin)\n" \
     "  subject show ID              show a subject, decrypted\n" \
     "  subject find --nhs-number N | --email E | --phone P | --local-ref R\n" \
+    "  subject find --name FAMILY --birth-date YYYY-MM-DD   find by name and birth date\n" \
+    "  subject reindex [--controller ID]   index names and birth dates of older subjects\n" \
     "  subject list [--controller ID]\n" \
     "  subject rectify ID           correct values (JSON on stdin)\n" \
     "  subject erase ID             crypto-shred a subject\n" \

@@ -1441,6 +1441,72 @@ static int grant_row(void *ctx, const cu_break_glass_row *g)
     return rc;
 }
 
+typedef struct own_ctx {
+    cu_vault *v;
+    cu_err *err;
+    int64_t expires;
+    char id[CU_ID_STRLEN];
+    cu_buf *sealed;
+} own_ctx;
+
+static int own_grant(void *ctx, const cu_break_glass_row *b)
+{
+    own_ctx *o = ctx;
+    int rc = cu_break_glass_check(o->v, b, o->err);
+    if (rc)
+        return rc;
+    if (b->expires_at > o->expires) {
+        o->expires = b->expires_at;
+        cu_strlcpy(o->id, b->id, sizeof o->id);
+        cu_buf_reset(o->sealed);
+        if (cu_buf_append(o->sealed, b->reason, b->reason_len))
+            return cu_err_set(o->err, CU_ENOMEM, "out of memory");
+    }
+    return CU_OK;
+}
+
+int cu_break_glass_own(cu_vault *v, const cu_actor *a, const char *subject_id,
+                       int64_t *expires_at, cu_buf *reason, cu_err *err)
+{
+    *expires_at = 0;
+    if (!a->user_id)
+        return CU_OK; /* an API token has no grants */
+    char sid[CU_ID_STRLEN];
+    int rc = cu_subject_resolve(v, subject_id, sid, err);
+    if (rc)
+        return rc;
+    cu_buf sealed;
+    cu_buf_init(&sealed, 4096);
+    own_ctx o = {.v = v, .err = err, .sealed = &sealed};
+    rc = cu_store_break_glass_active(v->store, a->user_id, sid, cu_now_us(), own_grant, &o,
+                                     err);
+    if (!rc && o.expires && reason) {
+        cu_op op;
+        cu_subject_rec rec;
+        rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_READ, "read", err);
+        if (!rc) {
+            rc = cu_op_open_subject(v, &op, sid, &rec, err);
+            cu_key dek;
+            if (!rc && !(rc = cu_op_subject_key(v, &op, sid, &dek, NULL, err))) {
+                unsigned char ad[CU_AD_MAX];
+                size_t adlen = cu_ad_item(ad, rec.controller_id, sid, o.id,
+                                          "break_glass.reason", rec.key_version);
+                cu_buf_reset(reason);
+                if (cu_aead_open(&dek, ad, adlen, sealed.data, sealed.len, reason))
+                    rc = cu_err_set(err, CU_ECORRUPT,
+                                    "the reason of break-glass grant %s fails authentication",
+                                    o.id);
+                cu_key_wipe(&dek);
+            }
+            rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+        }
+    }
+    cu_buf_release(&sealed);
+    if (!rc)
+        *expires_at = o.expires;
+    return rc;
+}
+
 int cu_break_glass_list(cu_vault *v, const cu_actor *a, int64_t since, cu_grant_cb cb, void *ctx,
                         cu_err *err)
 {

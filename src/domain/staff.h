@@ -159,6 +159,15 @@ CU_MUST_USE int cu_break_glass_grant(cu_vault *v, const cu_actor *a, const char 
                                      const char *reason, size_t n, int minutes,
                                      char id_out[CU_ID_STRLEN], int64_t *expires_at,
                                      cu_err *err);
+/* The actor's own break-glass grant to subject_id in force now (the one
+ * lasting longest), for a page that shows the record read under it:
+ * *expires_at is its expiry (0 when none is in force) and, when reason is not
+ * NULL, the reason the actor gave is decrypted into it. With a grant in force
+ * and reason wanted, the reason is read in one operation of its own (a read
+ * of the subject: recorded, refused as a read would be); without one, nothing
+ * is read or recorded. CU_ETAMPER when a grant fails authentication. */
+CU_MUST_USE int cu_break_glass_own(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                   int64_t *expires_at, cu_buf *reason, cu_err *err);
 /* Grants since `since` in the actor's controller, with the reason decrypted
  * when the actor may see every category (else reason is NULL). */
 typedef int (*cu_grant_cb)(void *ctx, const cu_break_glass_row *g, const cu_buf *reason);

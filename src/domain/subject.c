@@ -7,6 +7,7 @@
 #include "domain/disclosure.h"
 #include "domain/pathway.h"
 #include "domain/responses.h"
+#include "domain/name_key.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
@@ -127,6 +128,133 @@ int cu_subject_insert_item(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
     return rc;
 }
 
+/* ---- the (family name, date of birth) index (name_key.h) ---- */
+
+#define NAME_BIRTH_KIND "name_birth"
+
+/* A subject's name items (their ids: the index rows hang on the latest) and
+ * the sealed values of its latest name and date of birth. */
+typedef struct nb_ctx {
+    char (*names)[CU_ID_STRLEN];
+    size_t nnames, cap;
+    struct nb_item {
+        bool found;
+        char id[CU_ID_STRLEN];
+        char category[40];
+        int64_t version;
+        cu_buf sealed;
+    } name, birth;
+} nb_ctx;
+
+static int nb_item(void *ctx, const cu_item_row *r)
+{
+    nb_ctx *c = ctx;
+    struct nb_item *it = strcmp(r->field, "name") == 0         ? &c->name
+                         : strcmp(r->field, "birth_date") == 0 ? &c->birth
+                                                               : NULL;
+    if (!it)
+        return 0;
+    if (it == &c->name) {
+        if (c->nnames == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 4;
+            char(*p)[CU_ID_STRLEN] = realloc(c->names, cap * sizeof *p);
+            if (!p)
+                return CU_ENOMEM;
+            c->names = p;
+            c->cap = cap;
+        }
+        cu_strlcpy(c->names[c->nnames++], r->id, CU_ID_STRLEN);
+    }
+    /* Item ids are time-ordered: the last seen is the latest. */
+    it->found = true;
+    cu_strlcpy(it->id, r->id, sizeof it->id);
+    cu_strlcpy(it->category, r->category, sizeof it->category);
+    it->version = r->version;
+    cu_buf_reset(&it->sealed);
+    return cu_buf_append(&it->sealed, r->value, r->value_len) ? CU_ENOMEM : 0;
+}
+
+static int nb_open(const cu_subject_rec *rec, const cu_key *dek, const struct nb_item *it,
+                   const char *field, cu_buf *plain, cu_err *err)
+{
+    unsigned char ad[CU_AD_MAX];
+    size_t adlen = cu_ad_value(ad, rec->controller_id, rec->id, it->id, field, rec->key_version,
+                               it->category, it->version);
+    if (cu_aead_open(dek, ad, adlen, it->sealed.data, it->sealed.len, plain))
+        return cu_err_set(err, CU_ECORRUPT, "item %s of subject %s fails authentication",
+                          it->id, rec->id);
+    return CU_OK;
+}
+
+/* The index keys of rec's current name and date of birth, as blind indexes,
+ * into bidx (CU_FAMILY_KEYS of them at most): *n of them, 0 when either is
+ * missing. When write is set, the subject's rows of the index are replaced
+ * by these. */
+static int name_birth_index(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
+                            bool write, unsigned char bidx[CU_FAMILY_KEYS][CU_HASH_BYTES],
+                            size_t *n, cu_err *err)
+{
+    nb_ctx c = {0};
+    cu_buf_init(&c.name.sealed, 4096);
+    cu_buf_init(&c.birth.sealed, 64);
+    cu_buf name, birth;
+    cu_buf_init(&name, 4096);
+    cu_buf_init(&birth, 64);
+    *n = 0;
+    int rc = cu_store_item_each(v->store, rec->id, nb_item, &c, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory indexing");
+    /* Written after the walk: no writes while a statement walks the items. */
+    for (size_t i = 0; !rc && write && i < c.nnames; i++)
+        rc = cu_store_ident_delete_item(v->store, rec->id, c.names[i], err);
+    if (!rc && c.name.found && c.birth.found &&
+        !(rc = nb_open(rec, dek, &c.name, "name", &name, err)) &&
+        !(rc = nb_open(rec, dek, &c.birth, "birth_date", &birth, err)) && birth.len == 10) {
+        char keys[CU_FAMILY_KEYS][CU_FAMILY_MAX + 1], date[11], key[CU_NAME_BIRTH_KEY_MAX];
+        memcpy(date, birth.data, 10);
+        date[10] = '\0';
+        size_t k = cu_family_keys((const char *)name.data, name.len, keys);
+        for (size_t i = 0; !rc && i < k; i++) {
+            size_t len = cu_name_birth_key(keys[i], date, key);
+            cu_vault_blind_index(v, rec->controller_id, NAME_BIRTH_KIND, key, len, bidx[i]);
+            if (write)
+                rc = cu_store_ident_insert(v->store, NAME_BIRTH_KIND, bidx[i], CU_HASH_BYTES,
+                                           rec->id, c.name.id, err);
+        }
+        if (!rc)
+            *n = k;
+        cu_wipe(keys, sizeof keys);
+        cu_wipe(key, sizeof key);
+    }
+    free(c.names);
+    cu_buf_release(&c.name.sealed);
+    cu_buf_release(&c.birth.sealed);
+    cu_buf_release(&name);
+    cu_buf_release(&birth);
+    return rc;
+}
+
+static int name_birth_write(cu_vault *v, const cu_subject_rec *rec, const cu_key *dek,
+                            cu_err *err)
+{
+    unsigned char bidx[CU_FAMILY_KEYS][CU_HASH_BYTES];
+    size_t n;
+    return name_birth_index(v, rec, dek, true, bidx, &n, err);
+}
+
+/* Whether doc holds a name or a date of birth (or, rectifying, an item by
+ * id, which may be either). */
+static bool doc_names(const cu_doc *doc)
+{
+    for (size_t i = 0; i < doc->n; i++) {
+        const char *f = doc->values[i].field;
+        if (!f || doc->values[i].item_id || strcmp(f, "name") == 0 ||
+            strcmp(f, "birth_date") == 0)
+            return true;
+    }
+    return false;
+}
+
 static unsigned doc_categories(const cu_doc *doc)
 {
     unsigned mask = 0;
@@ -183,6 +311,8 @@ int cu_subject_add(cu_vault *v, const cu_actor *a, const char *controller_id, co
     }
     for (size_t i = 0; !rc && i < doc->n; i++)
         rc = insert_value(v, &rec, &dek, &doc->values[i], a->name, now, NULL, err);
+    if (!rc && doc_names(doc))
+        rc = name_birth_write(v, &rec, &dek, err);
     if (!rc && doc->n) /* the items' count and digest */
         rc = cu_subject_save(v, &rec, false, err);
     cu_key_wipe(&dek);
@@ -215,6 +345,8 @@ int cu_subject_add_items(cu_vault *v, const cu_actor *a, const char *subject_id,
         for (size_t i = 0; !rc && i < doc->n; i++)
             rc = insert_value(v, &rec, &dek, &doc->values[i], a->name, now,
                               ids_out ? ids_out[i] : NULL, err);
+        if (!rc && doc_names(doc))
+            rc = name_birth_write(v, &rec, &dek, err);
         if (!rc) {
             rec.updated_at = now;
             rc = cu_subject_save(v, &rec, false, err);
@@ -826,6 +958,173 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
     return rc;
 }
 
+/* Whether rec's current name and date of birth give bidx (the index key
+ * searched for, blind under rec's controller). */
+static int name_birth_verify(cu_vault *v, const cu_op *op, const cu_subject_rec *rec,
+                             const char *key, size_t klen, bool *match, cu_err *err)
+{
+    *match = false;
+    cu_key dek;
+    int rc = cu_op_subject_key(v, op, rec->id, &dek, NULL, err);
+    if (rc)
+        return rc;
+    unsigned char have[CU_FAMILY_KEYS][CU_HASH_BYTES], want[CU_HASH_BYTES];
+    size_t n = 0;
+    rc = name_birth_index(v, rec, &dek, false, have, &n, err);
+    cu_key_wipe(&dek);
+    cu_vault_blind_index(v, rec->controller_id, NAME_BIRTH_KIND, key, klen, want);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (cu_ct_equal(have[i], want, sizeof want))
+            *match = true;
+    return rc;
+}
+
+int cu_subject_find_name_birth(cu_vault *v, const cu_actor *a, const char *controller_id,
+                               const char *family, size_t n, const char *birth,
+                               cu_found_cb cb, void *ctx, cu_err *err)
+{
+    if (controller_id && !cu_id_valid(controller_id))
+        return cu_err_set(err, CU_EINVAL, "controller must be a controller id");
+    char fam[CU_FAMILY_MAX + 1], key[CU_NAME_BIRTH_KEY_MAX];
+    int rc = cu_family_normalise(family, n, fam, sizeof fam, err);
+    if (rc) {
+        cu_wipe(fam, sizeof fam);
+        return rc;
+    }
+    cu_date d;
+    if (!birth || strlen(birth) != 10 || !cu_date_parse(birth, 10, &d)) {
+        cu_wipe(fam, sizeof fam);
+        return cu_err_set(err, CU_EINVAL, "a date of birth is a date YYYY-MM-DD");
+    }
+    size_t klen = cu_name_birth_key(fam, birth, key);
+    cu_wipe(fam, sizeof fam);
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, a, CU_ACT_SEARCH, "search", err))) {
+        cu_wipe(key, sizeof key);
+        return rc;
+    }
+    op.categories = 1u << CU_CAT_IDENTIFYING;
+    find_ctx found = {0};
+    search_ctx s = {.v = v, .kind = NAME_BIRTH_KIND, .value = key, .n = klen,
+                    .found = &found, .err = err};
+    if (controller_id) {
+        memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
+        rc = cu_controller_load(v, controller_id, NULL, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
+    }
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = controller_id ? search_controller(&s, controller_id, NULL, 0)
+                           : (s.op = &op, cu_controller_each_checked(v, search_controller, &s,
+                                                                      err));
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory searching");
+    /* As cu_subject_find: subjects the purpose may be used for, whose rows
+     * verify; and an index row answers only while the subject's current
+     * name and date of birth still give the key searched for (a row altered,
+     * or left behind by a partial erasure, is no answer). */
+    size_t kept = 0;
+    char first_controller[CU_ID_STRLEN] = "";
+    for (size_t i = 0; !rc && i < found.n; i++) {
+        cu_subject_rec rec;
+        bool allowed = false, match = false;
+        rc = cu_subject_load(v, found.ids[i], &rec, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ETAMPER, "identifiers of %s name no subject",
+                            found.ids[i]);
+        if (!rc && rec.erased_at)
+            continue;
+        if (!rc)
+            rc = cu_subject_items_check(v, &rec, err);
+        if (!rc && cu_vault_sealed(v))
+            rc = name_birth_verify(v, &op, &rec, key, klen, &match, err);
+        if (!rc)
+            rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
+        if (!rc && allowed && match) {
+            if (!kept)
+                memcpy(first_controller, rec.controller_id, CU_ID_STRLEN);
+            memmove(found.ids[kept++], found.ids[i], CU_ID_STRLEN);
+        }
+    }
+    cu_wipe(key, sizeof key);
+    free(found.hits);
+    if (!rc)
+        found.n = kept;
+    if (!rc && found.n == 0)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that family name and date of birth");
+    if (!rc && found.n == 1) {
+        memcpy(op.subject_id, found.ids[0], CU_ID_STRLEN);
+        memcpy(op.controller_id, first_controller, CU_ID_STRLEN);
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    for (size_t i = 0; !rc && i < found.n; i++)
+        rc = cb(ctx, found.ids[i]);
+    free(found.ids);
+    return rc;
+}
+
+/* Builds the index for one subject from its current values, within an
+ * update operation of its own. */
+static int reindex_one(cu_vault *v, const cu_actor *a, const char *subject_id, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_UPDATE, "update", err);
+    if (rc)
+        return rc;
+    op.categories = 1u << CU_CAT_IDENTIFYING;
+    cu_subject_rec rec;
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    cu_key dek;
+    if (!rc && !(rc = cu_op_subject_key(v, &op, rec.id, &dek, NULL, err))) {
+        rc = cu_subject_items_check(v, &rec, err);
+        if (!rc)
+            rc = name_birth_write(v, &rec, &dek, err);
+        cu_key_wipe(&dek);
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+typedef struct reindex_ctx {
+    char (*ids)[CU_ID_STRLEN];
+    size_t n, cap;
+} reindex_ctx;
+
+static int reindex_collect(void *ctx, const cu_subject_rec *r)
+{
+    reindex_ctx *c = ctx;
+    if (r->erased_at)
+        return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        char(*p)[CU_ID_STRLEN] = realloc(c->ids, cap * sizeof *p);
+        if (!p)
+            return CU_ENOMEM;
+        c->ids = p;
+        c->cap = cap;
+    }
+    cu_strlcpy(c->ids[c->n++], r->id, CU_ID_STRLEN);
+    return 0;
+}
+
+int cu_subject_reindex(cu_vault *v, const cu_actor *a, const char *controller_id,
+                       size_t *done, cu_err *err)
+{
+    *done = 0;
+    reindex_ctx c = {0};
+    int rc = cu_subject_list(v, a, controller_id, reindex_collect, &c, err);
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory listing subjects");
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        rc = reindex_one(v, a, c.ids[i], err);
+        if (!rc)
+            (*done)++;
+    }
+    free(c.ids);
+    return rc;
+}
+
 /* ---- rectification ---- */
 
 typedef struct item_ctx {
@@ -1031,6 +1330,8 @@ int cu_subject_rectify_notify(cu_vault *v, const cu_actor *a, const char *subjec
     changed_items ch = {0};
     for (size_t i = 0; !rc && i < patch->n; i++)
         rc = rectify_one(v, &rec, &dek, &patch->values[i], a->name, now, &op, &log, &ch, err);
+    if (!rc && doc_names(patch))
+        rc = name_birth_write(v, &rec, &dek, err);
     /* Art 19: the recipients of earlier disclosures of what changed. */
     if (!rc && notify && ch.n) {
         notify_match m = {.ch = &ch, .cb = notify, .ctx = ctx};

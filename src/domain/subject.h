@@ -106,6 +106,22 @@ typedef int (*cu_found_cb)(void *ctx, const char *subject_id);
 CU_MUST_USE int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
                                 const char *field, const char *value, size_t n,
                                 cu_found_cb cb, void *ctx, cu_err *err);
+/* Exact-match search by family name and date of birth (YYYY-MM-DD) through
+ * the blind index of (normalised family name, date of birth) kept for every
+ * subject with a name and a date of birth (name_key.h gives the rules), one
+ * controller or all, with cu_subject_find's authorisation, audit and
+ * verification; CU_EINVAL for a family name or date that is not one,
+ * CU_ENOTFOUND for none found. */
+CU_MUST_USE int cu_subject_find_name_birth(cu_vault *v, const cu_actor *a,
+                                           const char *controller_id, const char *family,
+                                           size_t n, const char *birth, cu_found_cb cb,
+                                           void *ctx, cu_err *err);
+/* Builds that index again for every subject of controller (NULL: every
+ * subject the actor may list) from their current values: for subjects
+ * recorded before it existed. One audited operation (an "update") per subject;
+ * *done counts them. */
+CU_MUST_USE int cu_subject_reindex(cu_vault *v, const cu_actor *a, const char *controller_id,
+                                   size_t *done, cu_err *err);
 /* Changes values; the old and new ones are kept, sealed under the subject's
  * key, in the audit event's payload ([{"item", "field", "old", "new"}]). */
 CU_MUST_USE int cu_subject_rectify(cu_vault *v, const cu_actor *a, const char *subject_id,

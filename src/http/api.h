@@ -46,6 +46,11 @@ typedef struct cu_http_req {
     const char *q_cursor; /* item listing: where the page starts */
     const char *q_state;  /* task listing: open|acknowledged|done */
     const char *q_page;   /* the staff console's patient list: page number */
+    /* search by family name and date of birth: the API's family_name and
+     * birth_date (YYYY-MM-DD); the console's family and birth_day,
+     * birth_month, birth_year */
+    const char *q_family_name, *q_birth_date;
+    const char *q_family, *q_birth_day, *q_birth_month, *q_birth_year;
     const char *client; /* source address: throttling, the sign-in's audit event */
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
 } cu_http_req;

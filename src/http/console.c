@@ -49,6 +49,8 @@ static const struct console_page {
     {CU_R_STAFF_ERASURE_EXECUTE, cu_console_erasure_execute, NULL, 0},
     {CU_R_STAFF_POLICY_NOTICE, cu_console_policy_notice, NULL, 0},
     {CU_R_STAFF_POLICY_RECORD, cu_console_policy_record, NULL, 0},
+    {CU_R_STAFF_BREAK_GLASS, cu_console_break_glass, NULL, 0},
+    {CU_R_STAFF_ITEMS_ADD, cu_console_items_add, NULL, 0},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

@@ -91,5 +91,9 @@ void cu_console_erasure_execute(cu_console *c);
 void cu_console_policy(cu_console *c);
 void cu_console_policy_notice(cu_console *c);
 void cu_console_policy_record(cu_console *c);
+/* pages_clinical.c: emergency access (break glass) from a refused record,
+ * and adding an entry to a record. */
+void cu_console_break_glass(cu_console *c);
+void cu_console_items_add(cu_console *c);
 
 #endif

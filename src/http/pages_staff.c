@@ -26,6 +26,7 @@
 #include "http/assets.h"
 #include "http/console.h"
 #include "http/form.h"
+#include "http/pages_clinical.h"
 #include "http/pages_util.h"
 #include "iface/html.h"
 #include "iface/wording.h"
@@ -502,7 +503,25 @@ void cu_console_patients(cu_console *c)
     id_list l = {0};
     int rc = CU_OK;
     found f = {0};
-    if (q && !search_error) {
+    /* or by family name and date of birth (pages_clinical.c) */
+    cu_name_search ns;
+    cu_clinical_name_search_read(c->req, &ns);
+    if (ns.asked && q)
+        search_error = "Search by NHS number or by name and date of birth, not both";
+    if (ns.asked && !q && !ns.ne) {
+        rc = cu_subject_find_name_birth(v, &c->actor, NULL, ns.family, strlen(ns.family),
+                                        ns.birth, collect_found, &f, &err);
+        if (rc == CU_ENOTFOUND)
+            rc = CU_OK;
+        else if (rc == CU_EINVAL) {
+            rc = CU_OK;
+            ns.e[ns.ne++] = (cu_field_error){"family", "Enter a family name of up to 3 words, in letters"};
+        }
+    }
+    bool by_name = ns.asked && !q && !ns.ne;
+    if (ns.asked && !q)
+        q = ""; /* a search: only its answers on the list (none when in error) */
+    if (q && !search_error && !ns.asked) {
         rc = cu_subject_find(v, &c->actor, NULL, "nhs_number", digits, strlen(digits),
                              collect_found, &f, &err);
         if (rc == CU_ENOTFOUND)
@@ -543,10 +562,20 @@ void cu_console_patients(cu_console *c)
     if (search_error) {
         cu_field_error e = {"nhs_number", search_error};
         cu_html_error_summary(&h, &e, 1);
+    } else if (ns.ne) {
+        cu_html_error_summary(&h, ns.e, ns.ne);
     }
     cu_html_elem(&h, "h1", "Your patients", NULL);
-    search_form(&h, q, search_error);
-    if (q && !search_error)
+    search_form(&h, ns.asked ? NULL : q, search_error);
+    cu_clinical_name_search_form(&h, &ns);
+    if (by_name)
+        cu_html_elem(&h, "p",
+                     l.n ? "Patients on your list with this family name and date of birth."
+                         : "No patient on your list has this family name and date of birth.",
+                     NULL);
+    else if (ns.ne) {
+        /* the errors are by the fields */
+    } else if (q && !search_error)
         cu_html_elem(&h, "p",
                      l.n ? "The patient on your list with this NHS number."
                          : "No patient on your list has this NHS number.",
@@ -705,12 +734,15 @@ void cu_console_patient(cu_console *c)
          * one and says nothing of whether the record exists. */
         free(sv);
         free(rl);
-        cu_console_message(c, 403, "You cannot see this record",
-                "This patient is not on your list. If you need to see their record, ask "
-                "the person who manages your care list to add them.",
-                "/staff/patients");
+        cu_clinical_refused(c, id, 403, NULL, NULL, NULL, 0);
         return;
     }
+    /* Read under emergency access: the banner says so, why and until when. */
+    int64_t glass = 0;
+    cu_buf why;
+    cu_buf_init(&why, 0);
+    if (!rc)
+        rc = cu_break_glass_own(v, &c->actor, id, &glass, &why, &err);
     if (!rc)
         rc = cu_response_views(sv, collect_response, rl, &err);
     if (!rc)
@@ -720,6 +752,7 @@ void cu_console_patient(cu_console *c)
         free(sv);
         free(rl);
         free(tl.rows);
+        cu_buf_release(&why);
         cu_api_fail(c->resp, &err);
         return;
     }
@@ -733,6 +766,9 @@ void cu_console_patient(cu_console *c)
     cu_html_init(&h, &page);
     cu_console_begin(&h, c, nm ? nm : "Patient record", true);
     cu_html_elem(&h, "h1", nm ? nm : "Patient record", NULL);
+    if (glass)
+        cu_clinical_banner(&h, glass, &why);
+    cu_buf_release(&why);
     cu_html_elem(&h, "h2", "Details", NULL);
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
     summary_row(&h, "NHS number",
@@ -813,6 +849,8 @@ void cu_console_patient(cu_console *c)
         cu_html_elem(&h, "p", "Nothing else is recorded.", NULL);
     if (sv->next[0])
         cu_html_elem(&h, "p", "The record has more entries than this page shows.", NULL);
+    cu_html_elem(&h, "h2", "Add to the record", NULL);
+    cu_clinical_add_form(&h, c, id, NULL, NULL, 0);
     cu_page_end(&h);
     cu_wipe(name, sizeof name);
     cu_subject_view_release(sv);

@@ -112,6 +112,9 @@ static const cu_route_def routes[] = {
      false},
     {CU_R_PORTAL_INVITATION_POST, "POST", "/portal/invitation/{pcode}",
      "portal.invitation.post", false},
+    {CU_R_STAFF_BREAK_GLASS, "POST", "/staff/patients/{id}/break-glass",
+     "staff.patient.break_glass", true},
+    {CU_R_STAFF_ITEMS_ADD, "POST", "/staff/patients/{id}/items", "staff.patient.items", true},
     /* The pages' static files: no sign-in, nothing personal (cu_route matches
      * it by its prefix: {asset} may have several segments). */
     {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},

@@ -109,6 +109,8 @@ typedef enum cu_route_id {
     CU_R_PORTAL_INVITE,          /* POST /v1/subjects/{id}/portal-invitations */
     CU_R_PORTAL_INVITATION_GET,  /* public: GET /portal/invitation/{pcode} */
     CU_R_PORTAL_INVITATION_POST, /* public: POST /portal/invitation/{pcode} */
+    CU_R_STAFF_BREAK_GLASS, /* POST /staff/patients/{id}/break-glass */
+    CU_R_STAFF_ITEMS_ADD,   /* POST /staff/patients/{id}/items */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;

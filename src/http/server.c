@@ -1160,13 +1160,20 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_cursor = query(c, "cursor");
     q->q_state = query(c, "state");
     q->q_page = query(c, "page");
+    q->q_family_name = query(c, "family_name");
+    q->q_birth_date = query(c, "birth_date");
+    q->q_family = query(c, "family");
+    q->q_birth_day = query(c, "birth_day");
+    q->q_birth_month = query(c, "birth_month");
+    q->q_birth_year = query(c, "birth_year");
     q->client = r->client;
 }
 
 static const char *const *allowed_query(cu_route_id id)
 {
-    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref",
-                                         "limit",      "cursor", NULL};
+    static const char *const search[] = {"nhs_number", "email",       "phone",
+                                         "local_ref",  "family_name", "birth_date",
+                                         "limit",      "cursor",      NULL};
     static const char *const audit[] = {"subject", "actor", "since", "until", "limit",
                                         "cursor",  NULL};
     static const char *const since[] = {"since", "limit", "cursor", NULL};
@@ -1174,7 +1181,8 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const page[] = {"limit", "cursor", NULL};
     static const char *const first_page[] = {"limit", NULL};
     static const char *const state[] = {"state", NULL};
-    static const char *const patients[] = {"nhs_number", "page", NULL};
+    static const char *const patients[] = {"nhs_number", "family",     "birth_day",
+                                           "birth_month", "birth_year", "page", NULL};
     static const char *const requests[] = {"state", "page", NULL};
     switch (id) {
     case CU_R_NOTICE:

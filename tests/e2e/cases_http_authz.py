@@ -216,7 +216,8 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "staff.erasure.execute", "staff.policy", "staff.policy.notice",
                 "staff.policy.record",
                 "portal.invite",
-                "portal.invitation.get", "portal.invitation.post"}
+                "portal.invitation.get", "portal.invitation.post",
+                "staff.patient.break_glass", "staff.patient.items"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -270,7 +271,10 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # the patient portal: who may invite, refusals and one audit event per
              # call, and the invitation's pages, in tests/e2e/cases_portal.py
              ("POST", "/v1/subjects/{id}/portal-invitations"),
-             ("GET", "/portal/invitation/{pcode}"), ("POST", "/portal/invitation/{pcode}")}
+             ("GET", "/portal/invitation/{pcode}"), ("POST", "/portal/invitation/{pcode}"),
+             # break glass and adding to a record from the console: the grant, the
+             # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
+             ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items")}
 
 
 def router_table():

@@ -1448,6 +1448,129 @@ static payloads list_subject_events(fx *f, const char *subject, bool with_values
     return p;
 }
 
+/* ------------------------------------ family name and date of birth ---- */
+
+static int find_nb(fx *f, const char *ctl, const char *family, const char *birth, found *out)
+{
+    memset(out, 0, sizeof *out);
+    cu_err_clear(&f->err);
+    return cu_subject_find_name_birth(f->v, &OPERATOR, ctl, family, strlen(family), birth,
+                                      found_cb, out, &f->err);
+}
+
+static int64_t nb_rows(fx *f, const char *subject)
+{
+    return db_int(f, "SELECT count(*) FROM identifiers WHERE kind = 'name_birth' AND "
+                     "subject_id = ?1",
+                  subject);
+}
+
+static void test_name_birth_index(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN], b[CU_ID_STRLEN], c[CU_ID_STRLEN];
+    /* U+00E1 and U+2019 in the stored name */
+    add_subject(f, "{'name': 'Siobh\xc3\xa1n O\xe2\x80\x99" "Brien-Smith', "
+                   "'birth_date': '1971-03-14'}", a);
+    add_subject(f, "{'name': 'Bertram Smith', 'birth_date': '1980-01-02'}", b);
+    add_subject(f, "{'name': 'Carys Lovelace'}", c);
+    /* "smith", "obrien smith" (the name has three words) */
+    assert_int_equal(nb_rows(f, a), 2);
+    assert_int_equal(nb_rows(f, b), 1);
+    assert_int_equal(nb_rows(f, c), 0); /* no date of birth, no row */
+    /* the key is blind: neither the name nor the date is in the row */
+    assert_int_equal(db_int(f, "SELECT count(*) FROM identifiers WHERE kind = 'name_birth' "
+                               "AND (instr(bidx, 'smith') > 0 OR instr(bidx, '1971') > 0)",
+                            NULL),
+                     0);
+
+    found fd;
+    int64_t before = audit_seq(f);
+    OK(f, find_nb(f, f->ctl, "O'Brien-Smith", "1971-03-14", &fd));
+    expect_one_event(f, before, "search", "ok");
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], a);
+    OK(f, find_nb(f, NULL, "  o\xe2\x80\x99" "brien   SMITH ", "1971-03-14", &fd));
+    assert_int_equal(fd.n, 1);
+    OK(f, find_nb(f, f->ctl, "Smith", "1971-03-14", &fd));
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], a);
+    OK(f, find_nb(f, f->ctl, "SMITH", "1980-01-02", &fd));
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], b);
+    /* a misspelt name, a wrong date, a whole name, another's name: nothing */
+    before = audit_seq(f);
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Smyth", "1971-03-14", &fd));
+    expect_one_event(f, before, "search", "not_found");
+    assert_null(strstr(f->err.msg, "myth"));
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Smith", "1971-03-15", &fd));
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Siobhan OBrien Smith", "1971-03-14", &fd));
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Lovelace", "1971-03-14", &fd));
+    /* not a family name or not a date: refused before anything is read */
+    before = audit_seq(f);
+    FAILS(f, CU_EINVAL, find_nb(f, f->ctl, "", "1971-03-14", &fd));
+    FAILS(f, CU_EINVAL, find_nb(f, f->ctl, "1234", "1971-03-14", &fd));
+    FAILS(f, CU_EINVAL, find_nb(f, f->ctl, "Smith", "1971-02-30", &fd));
+    FAILS(f, CU_EINVAL, find_nb(f, f->ctl, "Smith", "14/03/1971", &fd));
+    FAILS(f, CU_EINVAL, find_nb(f, f->ctl, "Smith", "1971-03-1", &fd));
+    assert_int_equal(audit_seq(f), before);
+
+    /* rectified: the index follows the name and the date */
+    char name[CU_ID_STRLEN], patch[256];
+    item_id_of(f, a, "name", NULL, name);
+    snprintf(patch, sizeof patch, "{'items': [{'id': '%s', 'value': 'Ada Lovelace'}]}", name);
+    OK(f, rectify(f, a, patch));
+    assert_int_equal(nb_rows(f, a), 1);
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Smith", "1971-03-14", &fd));
+    OK(f, find_nb(f, f->ctl, "Lovelace", "1971-03-14", &fd));
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], a);
+    OK(f, rectify(f, a, "{'birth_date': '1935-12-10'}"));
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Lovelace", "1971-03-14", &fd));
+    OK(f, find_nb(f, f->ctl, "Lovelace", "1935-12-10", &fd));
+    assert_int_equal(fd.n, 1);
+    assert_int_equal(nb_rows(f, a), 1);
+
+    /* a date of birth added later: now indexed */
+    OK(f, add_items(f, c, "{'birth_date': '1990-05-05'}", NULL));
+    assert_int_equal(nb_rows(f, c), 1);
+    OK(f, find_nb(f, f->ctl, "lovelace", "1990-05-05", &fd));
+    assert_int_equal(fd.n, 1);
+    assert_string_equal(fd.ids[0], c);
+
+    /* a row pointed at another subject answers nothing */
+    assert_int_equal(db_exec(f, "UPDATE identifiers SET subject_id = ?1 WHERE kind = "
+                                "'name_birth' AND subject_id = ?2",
+                             b, c),
+                     1);
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "lovelace", "1990-05-05", &fd));
+
+    /* subjects from before the index: rebuilt by reindex, one event each */
+    assert_int_equal(db_exec(f, "DELETE FROM identifiers WHERE kind = 'name_birth'", NULL,
+                             NULL),
+                     3);
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Lovelace", "1935-12-10", &fd));
+    size_t done = 0;
+    before = audit_seq(f);
+    OK(f, cu_subject_reindex(f->v, &OPERATOR, f->ctl, &done, &f->err));
+    assert_int_equal(done, 3);
+    assert_int_equal(audit_seq(f), before + 4); /* the listing and three updates */
+    assert_int_equal(nb_rows(f, a), 1);
+    assert_int_equal(nb_rows(f, b), 1);
+    assert_int_equal(nb_rows(f, c), 1);
+    OK(f, find_nb(f, f->ctl, "Lovelace", "1935-12-10", &fd));
+    assert_int_equal(fd.n, 1);
+    OK(f, find_nb(f, f->ctl, "lovelace", "1990-05-05", &fd));
+    assert_string_equal(fd.ids[0], c);
+
+    /* erased: the rows go, the search finds nothing */
+    int64_t at = 0;
+    OK(f, cu_subject_erase(f->v, &OPERATOR, a, &at, &f->err));
+    assert_int_equal(nb_rows(f, a), 0);
+    FAILS(f, CU_ENOTFOUND, find_nb(f, f->ctl, "Lovelace", "1935-12-10", &fd));
+    assert_true(verify(f).ok);
+}
+
 static void test_rectify(void **state)
 {
     fx *f = *state;
@@ -3267,6 +3390,7 @@ int main(void)
         T(test_add_refusals),
         T(test_find),
         T(test_duplicate_nhs_number),
+        T(test_name_birth_index),
         T(test_ciphertext_swap_between_subjects),
         T(test_ciphertext_swap_within_subject),
         T(test_row_tampering),
