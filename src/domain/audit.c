@@ -925,8 +925,9 @@ static const char *const actions[] = {
     "restrict",        "restrict.lift",        "rights.read",     "search",
     "session.purge",
     "signin",          "signout",              "task.ack",        "task.done",
-    "task.list",       "task.raise",           "token.create",    "token.revoke",
-    "update",          "user.add",             "user.disable",    "user.reset_password",
+    "task.list",       "task.raise",           "token.create",    "token.list",
+    "token.revoke",    "update",               "user.add",        "user.disable",
+    "user.list",       "user.reset_password",
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 

@@ -46,6 +46,7 @@ typedef struct cu_http_req {
     const char *q_cursor; /* item listing: where the page starts */
     const char *q_state;  /* task listing: open|acknowledged|done */
     const char *q_page;   /* the staff console's patient list: page number */
+    const char *q_action, *q_outcome; /* the staff console's audit search */
     const char *client; /* source address: throttling, the sign-in's audit event */
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
 } cu_http_req;

@@ -39,6 +39,14 @@ static const struct console_page {
     {CU_R_STAFF_TASK_ACK, cu_console_task_ack, NULL, 0},
     {CU_R_STAFF_TASK_DONE, cu_console_task_done, NULL, 0},
     {CU_R_STAFF_PATIENT, cu_console_patient, NULL, 0},
+    {CU_R_STAFF_AUDIT, cu_console_audit, "Audit trail", CU_ROLE_AUDITOR},
+    {CU_R_STAFF_AUDIT_VERIFY, cu_console_audit_verify, NULL, 0},
+    {CU_R_STAFF_ACCOUNTS, cu_console_accounts, "Staff accounts", CU_ROLE_ADMIN},
+    {CU_R_STAFF_ACCOUNT_ADD, cu_console_account_add, NULL, 0},
+    {CU_R_STAFF_ACCOUNT_DISABLE, cu_console_account_disable, NULL, 0},
+    {CU_R_STAFF_ACCOUNT_PASSWORD, cu_console_account_password, NULL, 0},
+    {CU_R_STAFF_TOKEN_CREATE, cu_console_token_create, NULL, 0},
+    {CU_R_STAFF_TOKEN_REVOKE, cu_console_token_revoke, NULL, 0},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

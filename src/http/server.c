@@ -1147,6 +1147,8 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_cursor = query(c, "cursor");
     q->q_state = query(c, "state");
     q->q_page = query(c, "page");
+    q->q_action = query(c, "action");
+    q->q_outcome = query(c, "outcome");
     q->client = r->client;
 }
 
@@ -1162,6 +1164,9 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const first_page[] = {"limit", NULL};
     static const char *const state[] = {"state", NULL};
     static const char *const patients[] = {"nhs_number", "page", NULL};
+    static const char *const staff_audit[] = {"since", "until", "actor", "subject", "action",
+                                              "outcome", "page", NULL};
+    static const char *const staff_page[] = {"page", NULL};
     switch (id) {
     case CU_R_NOTICE:
     case CU_R_ROPA:
@@ -1180,6 +1185,8 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_BREAK_GLASS_LIST: return since;
     case CU_R_TASK_LIST: return state;
     case CU_R_STAFF_PATIENTS: return patients;
+    case CU_R_STAFF_AUDIT: return staff_audit;
+    case CU_R_STAFF_ACCOUNTS: return staff_page;
     default: return NULL;
     }
 }

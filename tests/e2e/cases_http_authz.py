@@ -209,7 +209,10 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete", "subje
                 "questionnaire_response.list", "questionnaire_form.get",
                 "questionnaire_form.post", "staff.sign_in.get", "staff.sign_in.post",
                 "staff.sign_out", "staff.home", "staff.tasks", "staff.task.ack",
-                "staff.task.done", "staff.patients", "staff.patient"}
+                "staff.task.done", "staff.patients", "staff.patient", "staff.audit",
+                "staff.audit.verify", "staff.accounts", "staff.account.add",
+                "staff.account.disable", "staff.account.password", "staff.token.create",
+                "staff.token.revoke"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -249,7 +252,14 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/staff/sign-in"), ("POST", "/staff/sign-in"), ("POST", "/staff/sign-out"),
              ("GET", "/staff"), ("GET", "/staff/tasks"),
              ("POST", "/staff/tasks/{id}/acknowledge"), ("POST", "/staff/tasks/{id}/done"),
-             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}")}
+             ("GET", "/staff/patients"), ("GET", "/staff/patients/{id}"),
+             # the auditor's and the administrator's pages: roles, refusals, CSRF
+             # and the audit in tests/e2e/cases_audit_pages.py
+             ("GET", "/staff/audit"), ("POST", "/staff/audit/verify"),
+             ("GET", "/staff/accounts"), ("POST", "/staff/accounts"),
+             ("POST", "/staff/accounts/{user}/disable"),
+             ("POST", "/staff/accounts/{user}/password"), ("POST", "/staff/tokens"),
+             ("POST", "/staff/tokens/{id}/revoke")}
 
 
 def router_table():

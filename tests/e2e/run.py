@@ -70,6 +70,7 @@ import cases_pages  # noqa: E402
 import cases_responses  # noqa: E402
 import cases_qform  # noqa: E402
 import cases_staff_pages  # noqa: E402
+import cases_audit_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 
@@ -121,6 +122,7 @@ def main():
                 cases_responses,
                 cases_qform,
                 cases_staff_pages,
+                cases_audit_pages,
                 cases_pathways,
                 cases_web):
         for name, fn in mod.CASES:
