@@ -305,7 +305,9 @@ static void accounts_page(cu_console *c, long pageno, const form_state *f, int s
     if (errors)
         cu_html_error_summary(&h, f->e, f->ne);
     cu_html_elem(&h, "h1", "Staff accounts", NULL);
+    cu_html_open(&h, "p", NULL);
     cu_html_textf(&h, "%zu %s.", l.na, l.na == 1 ? "account" : "accounts");
+    cu_html_close(&h, "p");
     size_t first = (size_t)(pageno - 1) * PER_PAGE;
     size_t last = first + PER_PAGE < l.na ? first + PER_PAGE : l.na;
     char when[CU_HTML_DATE_LEN], words[200], hidden[120], to[160];

@@ -422,9 +422,12 @@ void cu_console_audit(cu_console *c)
         cu_html_elem(&h, "h2", "Events", NULL);
         if (ring.total == 0)
             cu_html_elem(&h, "p", "No event matches the search.", NULL);
-        else
-            cu_html_textf(&h, "%zu %s match the search.", ring.total,
-                          ring.total == 1 ? "event" : "events");
+        else {
+            cu_html_open(&h, "p", NULL);
+            cu_html_textf(&h, "%zu %s the search.", ring.total,
+                          ring.total == 1 ? "event matches" : "events match");
+            cu_html_close(&h, "p");
+        }
         /* page p holds matches total-(p-1)*N-1 down to total-p*N (0-based) */
         size_t hi = ring.total - (size_t)(pageno - 1) * PER_PAGE; /* exclusive */
         size_t lo = hi > PER_PAGE ? hi - PER_PAGE : 0;
