@@ -165,6 +165,8 @@ def t_audit_page(ctx):
       "and their session stops; a password set; a token created and revoked; CSRF; axe clean")
 def t_accounts_page(ctx):
     cx, st = setup(ctx)
+    st.controller("d", "South Downs Health")
+    st.user("far.away", "d", "clinician")
     d = ctx.tmp.make()
     with Server(cx) as srv:
         base = "http://127.0.0.1:%d" % srv.port
@@ -177,6 +179,7 @@ def t_accounts_page(ctx):
         check("dr.jones" in w and "Clinician" in w and "Auditor" in w and "Administrator" in w,
               "the accounts with roles in words", w[:4000])
         check("care_admin" not in w, "a role identifier on the page")
+        check("far.away" not in w, "another controller's account listed")
         acts = [e["action"] for e in events_after(cx.db, seq)]
         check("user.list" in acts and "token.list" in acts, "the listing is not recorded", acts)
         check(("Audit trail" not in r.text) and "Staff accounts" in r.text, "the admin's navigation")
@@ -252,6 +255,10 @@ def t_accounts_page(ctx):
         check("Disabled on" in r.text, "the account shown disabled")
         r = adm.req("POST", "/staff/accounts/nobody/disable", {"csrf_token": token, "confirm": "yes"})
         eq(r.status, 404, "an unknown account")
+        r = adm.req("POST", "/staff/accounts/far.away/disable", {"csrf_token": token, "confirm": "yes"})
+        check(r.status in (403, 404), "another controller's account disabled", r.status)
+        eq(sql(cx.db, "SELECT disabled_at FROM users WHERE username = 'far.away'")[0][0], None,
+           "another controller's account disabled")
 
         # a new password, set by the admin: the old one stops working
         r = adm.req("POST", "/staff/accounts/dr.jones/password", {"csrf_token": token})
