@@ -924,11 +924,10 @@ static const char *const actions[] = {
     "request.refuse",  "request.resume",       "request.verify",  "request.withdraw",
     "restrict",        "restrict.lift",        "rights.read",     "search",
     "session.purge",
-    "signin",          "signout",              "signout.everywhere", "task.ack",
-    "task.done",
-    "task.list",       "task.raise",           "token.create",    "token.revoke",
-    "update",          "user.add",             "user.disable",    "user.reset_password",
-    "user.signout",
+    "signin", "signout", "signout.everywhere", "task.ack",
+    "task.done", "task.list", "task.raise", "token.create",
+    "token.list", "token.revoke", "update", "user.add",
+    "user.disable", "user.list", "user.reset_password", "user.signout",
 };
 #define NACTIONS (sizeof actions / sizeof actions[0])
 

@@ -707,6 +707,78 @@ int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id, cu
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+/* ---- listings for the administrator ---- */
+
+typedef struct list_ctx {
+    cu_vault *v;
+    const char *controller_id;
+    cu_account_cb ucb;
+    cu_token_view_cb tcb;
+    void *ctx;
+    cu_err *err;
+} list_ctx;
+
+static int account_row(void *ctx, const cu_user_rec *u)
+{
+    list_ctx *l = ctx;
+    if (strcmp(u->controller_id, l->controller_id) != 0)
+        return CU_OK;
+    if (!user_ok(l->v, u))
+        return altered(l->err, "users", u->id);
+    cu_account_view av = {.id = u->id, .username = u->username, .roles = u->roles,
+                          .totp = u->totp_len > 0, .created_at = u->created_at,
+                          .disabled_at = u->disabled_at, .locked_until = u->locked_until};
+    return l->ucb(l->ctx, &av);
+}
+
+static int token_row(void *ctx, const cu_token_rec *t)
+{
+    list_ctx *l = ctx;
+    if (strcmp(t->controller_id, l->controller_id) != 0)
+        return CU_OK;
+    if (!token_ok(l->v, t))
+        return altered(l->err, "api_tokens", t->id);
+    cu_token_view tv = {.id = t->id, .name = t->name, .roles = t->roles,
+                        .created_at = t->created_at, .revoked_at = t->revoked_at};
+    return l->tcb(l->ctx, &tv);
+}
+
+static int admin_list(cu_vault *v, const cu_actor *a, const char *action, list_ctx *l,
+                      cu_err *err)
+{
+    if (!a->controller_id)
+        return cu_err_set(err, CU_EINVAL, "listing accounts is per controller");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, action, err);
+    if (rc)
+        return rc;
+    memcpy(op.controller_id, a->controller_id, strnlen(a->controller_id, CU_ID_STRLEN - 1));
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc) {
+        l->v = v;
+        l->controller_id = a->controller_id;
+        l->err = err;
+        rc = l->ucb ? cu_store_user_each(v->store, account_row, l, err)
+                    : cu_store_token_each(v->store, token_row, l, err);
+        if (rc && !(err && err->code))
+            rc = cu_err_set(err, rc, "the listing stopped");
+    }
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_user_list(cu_vault *v, const cu_actor *a, cu_account_cb cb, void *ctx, cu_err *err)
+{
+    list_ctx l = {.ucb = cb, .ctx = ctx};
+    return admin_list(v, a, "user.list", &l, err);
+}
+
+int cu_api_token_list(cu_vault *v, const cu_actor *a, cu_token_view_cb cb, void *ctx,
+                      cu_err *err)
+{
+    list_ctx l = {.tcb = cb, .ctx = ctx};
+    return admin_list(v, a, "token.list", &l, err);
+}
+
 /* ---- sign-in ---- */
 
 int cu_signin_prepare(cu_vault *v, const char *username, cu_signin *s, cu_err *err)

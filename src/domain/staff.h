@@ -77,6 +77,28 @@ CU_MUST_USE int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *
 CU_MUST_USE int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id,
                                     cu_err *err);
 
+/* An account as an administrator sees it: no password hash, no secret. */
+typedef struct cu_account_view {
+    const char *id, *username, *roles;
+    bool totp;                 /* has a one-time code */
+    int64_t created_at, disabled_at, locked_until;
+} cu_account_view;
+typedef int (*cu_account_cb)(void *ctx, const cu_account_view *u);
+/* The accounts of the actor's controller, by id: one audited operation
+ * (user.list, admin only). CU_ETAMPER when a row fails its code. */
+CU_MUST_USE int cu_user_list(cu_vault *v, const cu_actor *a, cu_account_cb cb, void *ctx,
+                             cu_err *err);
+/* An API token as an administrator sees it: no secret. */
+typedef struct cu_token_view {
+    const char *id, *name, *roles;
+    int64_t created_at, revoked_at;
+} cu_token_view;
+typedef int (*cu_token_view_cb)(void *ctx, const cu_token_view *t);
+/* The API tokens of the actor's controller, by id: one audited operation
+ * (token.list, admin only). */
+CU_MUST_USE int cu_api_token_list(cu_vault *v, const cu_actor *a, cu_token_view_cb cb,
+                                  void *ctx, cu_err *err);
+
 typedef struct cu_signin {
     char username[72];
     bool found;

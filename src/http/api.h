@@ -51,6 +51,7 @@ typedef struct cu_http_req {
      * birth_month, birth_year */
     const char *q_family_name, *q_birth_date;
     const char *q_family, *q_birth_day, *q_birth_month, *q_birth_year;
+    const char *q_action, *q_outcome; /* the staff console's audit search */
     const char *client; /* source address: throttling, the sign-in's audit event */
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
 } cu_http_req;

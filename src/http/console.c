@@ -51,6 +51,14 @@ static const struct console_page {
     {CU_R_STAFF_POLICY_RECORD, cu_console_policy_record, NULL, 0},
     {CU_R_STAFF_BREAK_GLASS, cu_console_break_glass, NULL, 0},
     {CU_R_STAFF_ITEMS_ADD, cu_console_items_add, NULL, 0},
+    {CU_R_STAFF_AUDIT, cu_console_audit, "Audit trail", CU_ROLE_AUDITOR},
+    {CU_R_STAFF_AUDIT_VERIFY, cu_console_audit_verify, NULL, 0},
+    {CU_R_STAFF_ACCOUNTS, cu_console_accounts, "Staff accounts", CU_ROLE_ADMIN},
+    {CU_R_STAFF_ACCOUNT_ADD, cu_console_account_add, NULL, 0},
+    {CU_R_STAFF_ACCOUNT_DISABLE, cu_console_account_disable, NULL, 0},
+    {CU_R_STAFF_ACCOUNT_PASSWORD, cu_console_account_password, NULL, 0},
+    {CU_R_STAFF_TOKEN_CREATE, cu_console_token_create, NULL, 0},
+    {CU_R_STAFF_TOKEN_REVOKE, cu_console_token_revoke, NULL, 0},
 };
 #define NPAGES (sizeof PAGES / sizeof PAGES[0])
 

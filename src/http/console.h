@@ -95,5 +95,16 @@ void cu_console_policy_record(cu_console *c);
  * and adding an entry to a record. */
 void cu_console_break_glass(cu_console *c);
 void cu_console_items_add(cu_console *c);
+/* pages_audit.c: the auditor's search of the audit trail and its verification. */
+void cu_console_audit(cu_console *c);
+void cu_console_audit_verify(cu_console *c);
+
+/* pages_admin.c: the administrator's staff accounts and API tokens. */
+void cu_console_accounts(cu_console *c);
+void cu_console_account_add(cu_console *c);
+void cu_console_account_disable(cu_console *c);
+void cu_console_account_password(cu_console *c);
+void cu_console_token_create(cu_console *c);
+void cu_console_token_revoke(cu_console *c);
 
 #endif

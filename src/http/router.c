@@ -115,6 +115,16 @@ static const cu_route_def routes[] = {
     {CU_R_STAFF_BREAK_GLASS, "POST", "/staff/patients/{id}/break-glass",
      "staff.patient.break_glass", true},
     {CU_R_STAFF_ITEMS_ADD, "POST", "/staff/patients/{id}/items", "staff.patient.items", true},
+    {CU_R_STAFF_AUDIT, "GET", "/staff/audit", "staff.audit", true},
+    {CU_R_STAFF_AUDIT_VERIFY, "POST", "/staff/audit/verify", "staff.audit.verify", true},
+    {CU_R_STAFF_ACCOUNTS, "GET", "/staff/accounts", "staff.accounts", true},
+    {CU_R_STAFF_ACCOUNT_ADD, "POST", "/staff/accounts", "staff.account.add", true},
+    {CU_R_STAFF_ACCOUNT_DISABLE, "POST", "/staff/accounts/{user}/disable",
+     "staff.account.disable", true},
+    {CU_R_STAFF_ACCOUNT_PASSWORD, "POST", "/staff/accounts/{user}/password",
+     "staff.account.password", true},
+    {CU_R_STAFF_TOKEN_CREATE, "POST", "/staff/tokens", "staff.token.create", true},
+    {CU_R_STAFF_TOKEN_REVOKE, "POST", "/staff/tokens/{id}/revoke", "staff.token.revoke", true},
     /* The pages' static files: no sign-in, nothing personal (cu_route matches
      * it by its prefix: {asset} may have several segments). */
     {CU_R_ASSET, "GET", "/assets/{version}/{asset}", "asset.get", false},

@@ -111,6 +111,14 @@ typedef enum cu_route_id {
     CU_R_PORTAL_INVITATION_POST, /* public: POST /portal/invitation/{pcode} */
     CU_R_STAFF_BREAK_GLASS, /* POST /staff/patients/{id}/break-glass */
     CU_R_STAFF_ITEMS_ADD,   /* POST /staff/patients/{id}/items */
+    CU_R_STAFF_AUDIT,       /* GET /staff/audit[?since=&until=&actor=&subject=&action=&outcome=&page=] */
+    CU_R_STAFF_AUDIT_VERIFY, /* POST /staff/audit/verify */
+    CU_R_STAFF_ACCOUNTS,    /* GET /staff/accounts[?page=] */
+    CU_R_STAFF_ACCOUNT_ADD, /* POST /staff/accounts */
+    CU_R_STAFF_ACCOUNT_DISABLE,  /* POST /staff/accounts/{user}/disable */
+    CU_R_STAFF_ACCOUNT_PASSWORD, /* POST /staff/accounts/{user}/password */
+    CU_R_STAFF_TOKEN_CREATE, /* POST /staff/tokens */
+    CU_R_STAFF_TOKEN_REVOKE, /* POST /staff/tokens/{id}/revoke */
     CU_R_ASSET, /* public: GET or HEAD /assets/{version}/{asset} (http/assets.h) */
     CU_R_COUNT
 } cu_route_id;

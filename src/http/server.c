@@ -1166,6 +1166,8 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_birth_day = query(c, "birth_day");
     q->q_birth_month = query(c, "birth_month");
     q->q_birth_year = query(c, "birth_year");
+    q->q_action = query(c, "action");
+    q->q_outcome = query(c, "outcome");
     q->client = r->client;
 }
 
@@ -1184,6 +1186,9 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const patients[] = {"nhs_number", "family",     "birth_day",
                                            "birth_month", "birth_year", "page", NULL};
     static const char *const requests[] = {"state", "page", NULL};
+    static const char *const staff_audit[] = {"since", "until", "actor", "subject", "action",
+                                              "outcome", "page", NULL};
+    static const char *const staff_page[] = {"page", NULL};
     switch (id) {
     case CU_R_NOTICE:
     case CU_R_ROPA:
@@ -1205,6 +1210,8 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_TASK_LIST: return state;
     case CU_R_STAFF_PATIENTS: return patients;
     case CU_R_STAFF_REQUESTS: return requests;
+    case CU_R_STAFF_AUDIT: return staff_audit;
+    case CU_R_STAFF_ACCOUNTS: return staff_page;
     default: return NULL;
     }
 }

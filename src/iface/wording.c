@@ -343,10 +343,12 @@ const char *cu_wording_action(const char *action)
         {"task.list", "look at the list of clinical tasks"},
         {"task.raise", "raise a clinical task about you for your care team"},
         {"token.create", "create an access key"},
+        {"token.list", "look at the list of access keys"},
         {"token.revoke", "cancel an access key"},
         {"update", "correct or add to your record"},
         {"user.add", "add a staff account"},
         {"user.disable", "disable a staff account"},
+        {"user.list", "look at the list of staff accounts"},
         {"user.reset_password", "reset a staff password"},
         {"user.signout", "sign a member of staff out on every device"},
     };

@@ -217,7 +217,11 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "staff.policy.record",
                 "portal.invite",
                 "portal.invitation.get", "portal.invitation.post",
-                "staff.patient.break_glass", "staff.patient.items"}
+                "staff.patient.break_glass", "staff.patient.items",
+                "staff.audit",
+                "staff.audit.verify", "staff.accounts", "staff.account.add",
+                "staff.account.disable", "staff.account.password", "staff.token.create",
+                "staff.token.revoke"}
 # Routes whose roles and audit events other cases check instead:
 # tests/e2e/cases_http_policy.py the public notice and unsubscribe pages, the
 # policy and record of processing (no subject), and restriction and objection,
@@ -274,7 +278,14 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/portal/invitation/{pcode}"), ("POST", "/portal/invitation/{pcode}"),
              # break glass and adding to a record from the console: the grant, the
              # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
-             ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items")}
+             ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items"),
+             # the auditor's and the administrator's pages: roles, refusals, CSRF
+             # and the audit in tests/e2e/cases_audit_pages.py
+             ("GET", "/staff/audit"), ("POST", "/staff/audit/verify"),
+             ("GET", "/staff/accounts"), ("POST", "/staff/accounts"),
+             ("POST", "/staff/accounts/{user}/disable"),
+             ("POST", "/staff/accounts/{user}/password"), ("POST", "/staff/tokens"),
+             ("POST", "/staff/tokens/{id}/revoke")}
 
 
 def router_table():
