@@ -701,7 +701,21 @@ int cu_api_token_revoke(cu_vault *v, const cu_actor *a, const char *token_id, cu
     int rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "token.revoke", err);
     if (rc)
         return rc;
-    rc = cu_op_authorise(v, &op, err);
+    /* The token's own controller is the target: an administrator of another
+     * controller is refused as if the token did not exist. */
+    cu_token_rec t;
+    rc = cu_store_token_get(v->store, NULL, 0, token_id, &t, err);
+    if (rc == CU_OK)
+        cu_strlcpy(op.controller_id, t.controller_id, sizeof op.controller_id);
+    else if (rc == CU_ENOTFOUND)
+        rc = CU_OK; /* token_revoke says so, once authorised */
+    cu_wipe(&t, sizeof t);
+    if (!rc && (rc = cu_op_authorise(v, &op, err)) == CU_ECONCEALED) {
+        /* not "no controller ...": that would name the token's controller */
+        if (err)
+            *err = (cu_err){0};
+        rc = cu_err_set(err, CU_ENOTFOUND, "no active token %s", token_id);
+    }
     if (!rc)
         rc = token_revoke(v, token_id, err);
     return cu_op_end(v, &op, rc, NULL, NULL, err);

@@ -33,14 +33,14 @@ static const struct console_page {
     const char *nav;  /* label in the navigation, or NULL */
     unsigned roles;   /* roles that see it in the navigation */
 } PAGES[] = {
-    {CU_R_STAFF_HOME, cu_console_home, "Home", ~0u},
-    {CU_R_STAFF_TASKS, cu_console_tasks, "Tasks", ~0u},
-    {CU_R_STAFF_PATIENTS, cu_console_patients, "Patients", ~0u},
+    {CU_R_STAFF_HOME, cu_console_home, "Home", CU_ROLE_CLINICIAN},
+    {CU_R_STAFF_TASKS, cu_console_tasks, "Tasks", CU_ROLE_CLINICIAN},
+    {CU_R_STAFF_PATIENTS, cu_console_patients, "Patients", CU_ROLE_CLINICIAN},
     {CU_R_STAFF_TASK_ACK, cu_console_task_ack, NULL, 0},
     {CU_R_STAFF_TASK_DONE, cu_console_task_done, NULL, 0},
     {CU_R_STAFF_PATIENT, cu_console_patient, NULL, 0},
     {CU_R_STAFF_REQUESTS, cu_console_requests, "Rights requests", CU_ROLE_DPO},
-    {CU_R_STAFF_POLICY, cu_console_policy, "Policy", CU_ROLE_DPO},
+    {CU_R_STAFF_POLICY, cu_console_policy, "Policy", CU_ROLE_DPO | CU_ROLE_ADMIN},
     {CU_R_STAFF_REQUEST, cu_console_request, NULL, 0},
     {CU_R_STAFF_REQUEST_CHANGE, cu_console_request_change, NULL, 0},
     {CU_R_STAFF_ACCESS_PACKAGE, cu_console_access_package, NULL, 0},
@@ -458,6 +458,23 @@ static void signout(cu_console *c, bool everywhere)
     cu_console_redirect(c->req, c->resp, "/staff/sign-in");
 }
 
+/* /staff for a member of staff who is no clinician: the first page of the
+ * navigation their roles see, or a page saying the console has none. */
+static void landing(cu_console *c)
+{
+    for (size_t i = 0; i < NPAGES; i++) {
+        if (PAGES[i].nav && (PAGES[i].roles & c->who.roles)) {
+            cu_console_redirect(c->req, c->resp, cu_route_get(PAGES[i].route)->path);
+            return;
+        }
+    }
+    cu_console_message(c, 200, "There is nothing for your role here yet",
+                       "The staff console has pages for clinicians, the Data Protection "
+                       "Officer, auditors and administrators. Your work is done through the "
+                       "API or the command line.",
+                       NULL);
+}
+
 bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     if (req->route.id == CU_R_STAFF_SIGNIN_GET) {
@@ -483,7 +500,9 @@ bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *res
     snprintf(c->via, sizeof c->via, "http %s %s", d->method, d->path);
     cu_assets_relative(req->path, c->assets, sizeof c->assets);
     if (console_signed_in(c)) {
-        if (pg)
+        if (pg && pg->route == CU_R_STAFF_HOME && !(c->who.roles & CU_ROLE_CLINICIAN))
+            landing(c);
+        else if (pg)
             pg->page(c);
         else
             signout(c, req->route.id == CU_R_STAFF_SIGNOUT_ALL);

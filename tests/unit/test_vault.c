@@ -2468,6 +2468,18 @@ static void test_session_cache(void **state)
     assert_int_equal(auth_batch(f, tok, &p), CU_OK);
     assert_true(p.token);
     assert_int_equal(auth_batch(f, tok, &p), CU_OK);
+    /* An administrator of another controller cannot revoke it: refused as
+     * if there were no such token, and it keeps working. */
+    char ctl2[CU_ID_STRLEN];
+    OK(f, cu_controller_add(f->v, &OPERATOR, "Other Trust", ctl2, &f->err));
+    const cu_actor other_admin = {.name = "oadmin", .role = "admin", .purpose = "administration",
+                                  .via = "unit test", .roles = CU_ROLE_ADMIN,
+                                  .user_id = "00000000-0000-4000-8000-000000000009",
+                                  .controller_id = ctl2};
+    assert_int_equal(cu_api_token_revoke(f->v, &other_admin, tok_id, &f->err), CU_ENOTFOUND);
+    assert_null(strstr(f->err.msg, f->ctl));
+    f->err = (cu_err){0};
+    assert_int_equal(auth_batch(f, tok, &p), CU_OK);
     OK(f, cu_api_token_revoke(w, &OPERATOR, tok_id, &f->err));
     assert_int_equal(auth_batch(f, tok, &p), CU_EDENIED);
 
