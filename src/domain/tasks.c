@@ -292,7 +292,7 @@ int cu_task_raise_within(cu_vault *v, cu_op *op, const cu_subject_rec *subj, con
     if (!rc)
         rc = head_put(v, subj->controller_id, head + 1, err);
     if (!rc)
-        rc = cu_op_record(v, op, "task.raise", err);
+        rc = cu_op_note(op, "task.raise", t.id, err);
     if (!rc && id_out)
         memcpy(id_out, t.id, CU_ID_STRLEN);
     cu_buf_release(&sealed);
