@@ -324,19 +324,23 @@ int cu_op_note(cu_op *op, const char *action, const char *id, cu_err *err)
         return cu_err_set(err, CU_EINTERNAL, "an operation has an unregistered audit action");
     if (!cu_id_valid(id))
         return cu_err_set(err, CU_EINTERNAL, "an operation noted a malformed id");
-    size_t used = strlen(op->detail), alen = strlen(action);
-    if (!used) {
-        /* one action per op: its detail is that action and its ids */
-        if (alen + 1 + strlen(id) + 1 > sizeof op->detail)
-            return cu_err_set(err, CU_EINTERNAL, "an operation's detail is full");
-        snprintf(op->detail, sizeof op->detail, "%s %s", action, id);
-        return CU_OK;
-    }
-    if (strncmp(op->detail, action, alen) != 0 || op->detail[alen] != ' ')
+    size_t used = strnlen(op->detail, sizeof op->detail), alen = strlen(action),
+           idlen = strlen(id);
+    if (used && (used <= alen || memcmp(op->detail, action, alen) != 0 ||
+                 op->detail[alen] != ' '))
         return cu_err_set(err, CU_EINTERNAL, "an operation noted two kinds of action");
-    if (used + 1 + strlen(id) + 1 > sizeof op->detail)
+    /* one action per op: its detail is that action and its ids */
+    size_t add = (used ? 0 : alen) + 1 + idlen;
+    if (used + add + 1 > sizeof op->detail)
         return cu_err_set(err, CU_EINTERNAL, "an operation's detail is full");
-    snprintf(op->detail + used, sizeof op->detail - used, " %s", id);
+    char *p = op->detail + used;
+    if (!used) {
+        memcpy(p, action, alen);
+        p += alen;
+    }
+    *p++ = ' ';
+    memcpy(p, id, idlen);
+    p[idlen] = '\0';
     return CU_OK;
 }
 

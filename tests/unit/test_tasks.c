@@ -23,6 +23,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/input.h"
+#include "domain/op_impl.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
 #include "domain/tasks.h"
@@ -370,6 +371,35 @@ static void test_deletion_detected(void **state)
     CHECK(strstr(f->err.msg, "meta tasks_head/"), "message: %s", f->err.msg);
 }
 
+/* What an operation notes for its one event: only once authorised, only
+ * registered actions and well-formed ids, one kind of action, and never
+ * past its room (every task a submission may raise fits). */
+static void test_op_note(void **state)
+{
+    (void)state;
+    cu_err err = {0};
+    cu_op op;
+    memset(&op, 0, sizeof op);
+    static const char *id = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+    assert_int_equal(cu_op_note(&op, "task.raise", id, &err), CU_EINTERNAL);
+    assert_string_equal(op.detail, "");
+    op.authorised = true;
+    assert_int_equal(cu_op_note(&op, "no.such.action", id, &err), CU_EINTERNAL);
+    assert_int_equal(cu_op_note(&op, "task.raise", "not an id", &err), CU_EINTERNAL);
+    assert_int_equal(cu_op_note(&op, "task.raise", "a b", &err), CU_EINTERNAL);
+    assert_string_equal(op.detail, "");
+    assert_int_equal(cu_op_note(&op, "task.raise", id, &err), CU_OK);
+    assert_string_equal(op.detail, "task.raise aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+    assert_int_equal(cu_op_note(&op, "task.list", id, &err), CU_EINTERNAL);
+    assert_int_equal(cu_op_note(&op, "task", id, &err), CU_EINTERNAL);
+    int n = 1;
+    while (cu_op_note(&op, "task.raise", id, &err) == CU_OK)
+        n++;
+    assert_true(n >= 16); /* 16: the most flags (tasks) one response has */
+    assert_int_equal(strlen(op.detail), strlen("task.raise") + (size_t)n * 37);
+    assert_true(strlen(op.detail) < sizeof op.detail);
+}
+
 static void test_reason_table(void **state)
 {
     (void)state;
@@ -454,7 +484,7 @@ int main(void)
         T(test_off_list_refused_and_audited), T(test_named_owner), T(test_bad_input),
         T(test_detail_sealed), T(test_state_edit_detected), T(test_deletion_detected),
         T(test_deletion_seen_across_batches), T(test_raise_undone_in_batch),
-        cmocka_unit_test(test_reason_table),
+        cmocka_unit_test(test_reason_table), cmocka_unit_test(test_op_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
