@@ -80,6 +80,14 @@ def t_cli(ctx):
        [("questionnaire.submit", "task.raise " + r["flags"][0]["task"])], "audit show --json")
     check("; also task.raise " + r["flags"][0]["task"] in cx.ok("audit", "show").out,
           "audit show does not name the task raised")
+    # the subject's access package: one entry, saying a task was raised
+    pkg = json.loads(cx.ok("sar", s1, "--format", "json").out)
+    eq([e.get("tasks_raised") for e in pkg["access_log"]
+        if e["action"] in ("questionnaire.submit", "task.raise")], [1],
+       "the access package's entry for the answers")
+    check("Record the answers you sent to a questionnaire, and raise a clinical task about "
+          "you for your care team" in cx.ok("sar", s1, "--format", "html").out,
+          "the letter does not say the answers raised a task")
     eq(stored(cx), 1, "one item")
     # A second use: refused, nothing more stored or recorded.
     seq = audit_seq(cx.db)
