@@ -147,7 +147,10 @@ static int show_event(void *ctx, const cu_audit_decoded *e, const cu_buf *payloa
     printf("; purpose %.*s", (int)e->purpose.n, e->purpose.p);
     if (e->categories.n)
         printf("; categories %.*s", (int)e->categories.n, e->categories.p);
-    printf("; via %.*s\n", (int)e->via.n, e->via.p);
+    printf("; via %.*s", (int)e->via.n, e->via.p);
+    if (e->detail.n)
+        printf("; also %.*s", (int)e->detail.n, e->detail.p);
+    putchar('\n');
     if (payload)
         printf("        previous values: %.*s\n", (int)payload->len, (const char *)payload->data);
     return 0;

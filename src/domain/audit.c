@@ -13,6 +13,7 @@
 
 static const unsigned char magic[4] = {'C', 'U', 'A', '2'};
 static const unsigned char magic_v1[4] = {'C', 'U', 'A', '1'};
+static const unsigned char magic_v3[4] = {'C', 'U', 'A', '3'};
 
 static int put(cu_buf *b, const char *s)
 {
@@ -21,7 +22,8 @@ static int put(cu_buf *b, const char *s)
 
 int cu_audit_encode(const cu_audit_event *e, cu_buf *out)
 {
-    int rc = cu_buf_append(out, magic, sizeof magic);
+    bool detail = e->detail && e->detail[0];
+    int rc = cu_buf_append(out, detail ? magic_v3 : magic, sizeof magic);
     if (!rc)
         rc = cu_buf_append_u64be(out, (uint64_t)e->seq);
     if (!rc)
@@ -30,6 +32,8 @@ int cu_audit_encode(const cu_audit_event *e, cu_buf *out)
                             e->categories, e->purpose, e->outcome, e->rule,       e->via};
     for (size_t i = 0; !rc && i < sizeof fields / sizeof fields[0]; i++)
         rc = put(out, fields[i]);
+    if (!rc && detail)
+        rc = put(out, e->detail);
     if (!rc)
         rc = cu_buf_append_field(out, e->payload, e->payload_len);
     return rc;
@@ -50,19 +54,23 @@ int cu_audit_decode(const void *body, size_t n, cu_audit_decoded *out)
     if (n < 20)
         return CU_ECORRUPT;
     bool v1 = memcmp(p, magic_v1, sizeof magic_v1) == 0;
-    if (!v1 && memcmp(p, magic, sizeof magic) != 0)
+    bool v3 = memcmp(p, magic_v3, sizeof magic_v3) == 0;
+    if (!v1 && !v3 && memcmp(p, magic, sizeof magic) != 0)
         return CU_ECORRUPT;
     out->seq = (int64_t)be64(p + 4);
     out->ts = (int64_t)be64(p + 12);
     p += 20;
     cu_view *views[] = {&out->actor,   &out->role,    &out->action,   &out->controller,
                         &out->subject, &out->categories, &out->purpose, &out->outcome,
-                        &out->rule,    &out->via,     &out->payload};
+                        &out->rule,    &out->via,     &out->detail,   &out->payload};
     static const char empty[] = "";
     out->rule.p = empty;
+    out->detail.p = empty;
     for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
         if (v1 && views[i] == &out->rule)
             continue; /* CUA1 bodies have no rule */
+        if (!v3 && views[i] == &out->detail)
+            continue; /* only CUA3 bodies have a detail */
         if (end - p < 4)
             return CU_ECORRUPT;
         uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -73,7 +81,25 @@ int cu_audit_decode(const void *body, size_t n, cu_audit_decoded *out)
         views[i]->n = len;
         p += len;
     }
+    /* A CUA3 body exists only for a detail: an empty one is not canonical. */
+    if (v3 && !out->detail.n)
+        return CU_ECORRUPT;
     return p == end ? CU_OK : CU_ECORRUPT;
+}
+
+size_t cu_audit_detail_count(cu_view detail, const char *action)
+{
+    size_t alen = strlen(action);
+    if (detail.n <= alen || memcmp(detail.p, action, alen) != 0 || detail.p[alen] != ' ')
+        return 0;
+    size_t n = 0;
+    bool in_word = false;
+    for (size_t i = alen; i < detail.n; i++) {
+        bool sp = detail.p[i] == ' ';
+        n += !sp && !in_word;
+        in_word = !sp;
+    }
+    return n;
 }
 
 void cu_audit_genesis(const char *store_id, unsigned char out[CU_HASH_BYTES])

@@ -14,7 +14,12 @@
  *   field outcome | field rule | field via | field payload
  * where field = u32 length | bytes, and rule names the access or policy rule
  * that refused a denied request ("" otherwise). Events written before rules
- * were recorded are "CUA1" bodies, the same without the rule field; both
+ * were recorded are "CUA1" bodies, the same without the rule field. An event
+ * that carries a detail is a "CUA3" body: the CUA2 fields with
+ * "field detail" after via (before payload). The detail names, without
+ * personal data, what else the operation did in the same transaction:
+ * "task.raise ID[ ID...]" for the tasks a stored questionnaire answer raised
+ * (cu_op_note, op_impl.h). Events without one stay CUA2 bodies; all three
  * decode.
  *
  * Chain: hash(n) = BLAKE2b-256(hash(n-1) || body(n)); hash(0) =
@@ -42,6 +47,7 @@ typedef struct cu_audit_event {
     int64_t ts;
     const char *actor, *role, *action, *controller, *subject, *categories, *purpose,
         *outcome, *rule, *via;
+    const char *detail; /* NULL or "": none (a CUA2 body) */
     const unsigned char *payload;
     size_t payload_len;
 } cu_audit_event;
@@ -55,12 +61,16 @@ typedef struct cu_view {
 typedef struct cu_audit_decoded {
     int64_t seq, ts;
     cu_view actor, role, action, controller, subject, categories, purpose, outcome, rule, via,
-        payload;
+        detail, payload;
 } cu_audit_decoded;
 
 CU_MUST_USE int cu_audit_encode(const cu_audit_event *e, cu_buf *out);
 /* Strict decoder for untrusted bytes: CU_ECORRUPT on any malformation. */
 CU_MUST_USE int cu_audit_decode(const void *body, size_t n, cu_audit_decoded *out);
+
+/* How many ids an event's detail names for action ("task.raise"): 0 when
+ * the detail is empty or about another action. */
+size_t cu_audit_detail_count(cu_view detail, const char *action);
 
 void cu_audit_genesis(const char *store_id, unsigned char out[CU_HASH_BYTES]);
 void cu_audit_chain(const unsigned char prev[CU_HASH_BYTES], const void *body, size_t n,

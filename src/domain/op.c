@@ -296,6 +296,8 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
                         ? (op->rule ? op->rule : "refused")
                         : "",
             .via = op->actor->via,
+            /* what the op also did, only when its change is kept */
+            .detail = status == CU_OK ? op->detail : NULL,
             .payload = sealed.data, .payload_len = sealed.len,
         };
         rc = cu_audit_append(v, &e, err);
@@ -314,20 +316,32 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
     return rc ? rc : status;
 }
 
-int cu_op_record(cu_vault *v, const cu_op *op, const char *action, cu_err *err)
+int cu_op_note(cu_op *op, const char *action, const char *id, cu_err *err)
 {
     if (!op->authorised)
         return cu_err_set(err, CU_EINTERNAL, "an operation skipped authorisation");
     if (!cu_audit_action_known(action))
         return cu_err_set(err, CU_EINTERNAL, "an operation has an unregistered audit action");
-    char cats[256];
-    cu_category_mask_names(op->categories, cats, sizeof cats);
-    cu_audit_event e = {
-        .actor = op->actor->name, .role = op->actor->role, .action = action,
-        .controller = op->controller_id, .subject = op->subject_id, .categories = cats,
-        .purpose = op->actor->purpose, .outcome = "ok", .rule = "", .via = op->actor->via,
-    };
-    return cu_audit_append(v, &e, err);
+    if (!cu_id_valid(id))
+        return cu_err_set(err, CU_EINTERNAL, "an operation noted a malformed id");
+    size_t used = strnlen(op->detail, sizeof op->detail), alen = strlen(action),
+           idlen = strlen(id);
+    if (used && (used <= alen || memcmp(op->detail, action, alen) != 0 ||
+                 op->detail[alen] != ' '))
+        return cu_err_set(err, CU_EINTERNAL, "an operation noted two kinds of action");
+    /* one action per op: its detail is that action and its ids */
+    size_t add = (used ? 0 : alen) + 1 + idlen;
+    if (used + add + 1 > sizeof op->detail)
+        return cu_err_set(err, CU_EINTERNAL, "an operation's detail is full");
+    char *p = op->detail + used;
+    if (!used) {
+        memcpy(p, action, alen);
+        p += alen;
+    }
+    *p++ = ' ';
+    memcpy(p, id, idlen);
+    p[idlen] = '\0';
+    return CU_OK;
 }
 
 /* The only place a subject's data key is unwrapped for use (the master-key

@@ -25,7 +25,9 @@
  *      data key (op_impl.h: cu_op_subject_key).
  *   4. cu_op_end appends exactly one audit event in the same transaction as
  *      the change, and commits (outside a batch): no event without its
- *      action, no action without its event.
+ *      action, no action without its event. What else the op did on the
+ *      way (a task a stored answer raised) is named in that event's detail
+ *      (op_impl.h: cu_op_note), not in an event of its own.
  *
  * What it owns: the op owns its transaction (or savepoint) from a successful
  * cu_op_begin until cu_op_end; between them the caller may write through the
@@ -44,6 +46,9 @@
 #include "domain/access.h"
 #include "domain/vault.h"
 #include "store/store.h"
+
+/* Room for an op's detail: "task.raise" and up to 24 ids. */
+#define CU_OP_DETAIL_MAX (16 + 24 * CU_ID_STRLEN)
 
 /* One operation on personal data. The caller owns it (usually on its stack);
  * it holds no key and nothing to free. */
@@ -66,6 +71,9 @@ typedef struct cu_op {
                            * failure counts); default: refusals undo them */
     int64_t saved_seq;
     unsigned char saved_hash[CU_HASH_BYTES];
+    /* What else the op did, recorded in its one event (audit.h: detail);
+     * written only through cu_op_note (op_impl.h). */
+    char detail[CU_OP_DETAIL_MAX];
 } cu_op;
 
 /* Starts op for actor a asking act, recorded as action: CU_EDENIED without

@@ -24,11 +24,13 @@
 CU_MUST_USE int cu_op_subject_key(cu_vault *v, const cu_op *op, const char *subject_id,
                                   cu_key *dek, int64_t *version, cu_err *err);
 
-/* Appends one more audit event (outcome ok) for something the authorised
- * operation op did besides its own action (a task a stored answer raised:
- * "task.raise"), in op's transaction: cu_op_end keeps it with the change or
- * undoes it with the change. action must be registered in audit.c. */
-CU_MUST_USE int cu_op_record(cu_vault *v, const cu_op *op, const char *action, cu_err *err);
+/* Notes in the authorised operation op's detail that it also did action
+ * (registered in audit.c) to the row id, e.g. "task.raise" and a task's id:
+ * the op's one event (cu_op_end) then records "task.raise ID[ ID...]". The
+ * note is kept or undone with the event. Ids only, never personal data;
+ * CU_EINTERNAL when op is not authorised, action is not registered or
+ * another action was noted, or there is no more room. */
+CU_MUST_USE int cu_op_note(cu_op *op, const char *action, const char *id, cu_err *err);
 
 /* The integrity check's access (integrity.c walks the rows of every subject;
  * subject_rows.c checks that each sealed value opens, and reseals old ones

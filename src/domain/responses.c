@@ -724,23 +724,37 @@ static int load_and_score(cu_vault *v, const char *url, const char *version,
 int cu_qlink_submit(cu_vault *v, const char *token, size_t n, const cu_q_answer *a, size_t na,
                     const int64_t *submitted_total, cu_response_result *out, cu_err *err)
 {
-    return cu_qlink_submit_peeked(v, token, n, NULL, a, na, submitted_total, out, err);
+    return cu_qlink_submit_peeked(v, token, n, NULL, NULL, a, na, submitted_total, out, err);
 }
 
 int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_questionnaire *peeked,
-                           const cu_q_answer *a, size_t na, const int64_t *submitted_total,
-                           cu_response_result *out, cu_err *err)
+                           const cu_qlink_info *seen, const cu_q_answer *a, size_t na,
+                           const int64_t *submitted_total, cu_response_result *out,
+                           cu_err *err)
 {
     memset(out, 0, sizeof *out);
     unsigned char h[CU_HASH_BYTES];
     cu_qlink_row r;
+    memset(&r, 0, sizeof r);
     int rc = token_hash(v, token, n, h, err);
-    if (!rc)
-        rc = link_load(v, h, &r, err);
-    if (!rc)
-        rc = link_usable(&r, err);
     if (rc)
         return rc;
+    if (seen) {
+        /* The peek read the link just before: its questionnaire and purpose
+         * are taken from it, and the row is read once, inside the operation
+         * that uses it, where it must still say the same. */
+        if (seen->state != CU_QLINK_OPEN)
+            return cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used "
+                                                 "already or has expired");
+        cu_strlcpy(r.url, seen->url, sizeof r.url);
+        cu_strlcpy(r.version, seen->version, sizeof r.version);
+        cu_strlcpy(r.purpose, seen->purpose, sizeof r.purpose);
+    } else if ((rc = link_load(v, h, &r, err)) || (rc = link_usable(&r, err))) {
+        return rc;
+    }
+    char url[sizeof r.url], version[sizeof r.version];
+    cu_strlcpy(url, r.url, sizeof url);
+    cu_strlcpy(version, r.version, sizeof version);
     cu_questionnaire *q = NULL;
     cu_q_result res;
     if (peeked && strcmp(peeked->url, r.url) == 0 && strcmp(peeked->version, r.version) == 0) {
@@ -766,11 +780,16 @@ int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_question
         return rc;
     }
     op.categories = 1u << CU_CAT_HEALTH;
-    /* Read again inside the transaction: two submits race to one use. */
+    /* Read inside the transaction that marks it used: two submits race to
+     * one use. It must name what the answers were scored against. */
     rc = link_load(v, h, &r, err);
     if (!rc && link_state(&r, cu_now_us()) != CU_QLINK_OPEN)
         rc = cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used already or "
                                            "has expired");
+    if (!rc && (strcmp(r.url, url) != 0 || strcmp(r.version, version) != 0 ||
+                strcmp(r.purpose, purpose) != 0))
+        rc = cu_err_set(err, CU_ECONFLICT, "this questionnaire link is not the one that was "
+                                           "read; open it again");
     cu_subject_rec rec;
     if (!rc)
         rc = cu_op_open_subject(v, &op, r.subject_id, &rec, err);

@@ -26,8 +26,9 @@
  *
  * Operations and events: questionnaire.send (issue), questionnaire.submit
  * (through a link; actor "questionnaire-link", role "subject"),
- * questionnaire.enter (staff), questionnaire.responses (list), and one
- * task.raise event per task raised. Peeking at a link is not an operation on
+ * questionnaire.enter (staff), questionnaire.responses (list): one event
+ * per submission, whose detail ("task.raise ID ...") names the tasks it
+ * raised. Peeking at a link is not an operation on
  * personal data: it returns only the questionnaire and the link's state.
  */
 #ifndef CUSTOS_DOMAIN_RESPONSES_H
@@ -123,9 +124,14 @@ CU_MUST_USE int cu_qlink_submit(cu_vault *v, const char *token, size_t n, const 
                                 cu_response_result *out, cu_err *err);
 /* The same, with peeked the questionnaire cu_qlink_peek returned for this
  * token (the form's answers were read against it): used as it is when the
- * link still names its url and version, else loaded again. */
+ * link names its url and version, else loaded again. seen (may be NULL) is
+ * what that peek said about the link: then the link's row is read only
+ * once, inside the operation that marks it used, and must still name the
+ * same questionnaire, version and purpose (else CU_ECONFLICT, nothing
+ * stored); without it the row is also read before the operation. */
 CU_MUST_USE int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n,
-                                       cu_questionnaire *peeked, const cu_q_answer *a, size_t na,
+                                       cu_questionnaire *peeked, const cu_qlink_info *seen,
+                                       const cu_q_answer *a, size_t na,
                                        const int64_t *submitted_total,
                                        cu_response_result *out, cu_err *err);
 

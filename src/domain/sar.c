@@ -232,6 +232,7 @@ static int gather_event(void *ctx, const cu_audit_row *r)
     view_copy(e->via, sizeof e->via, d.via);
     view_copy(e->categories, sizeof e->categories, d.categories);
     view_copy(e->rule, sizeof e->rule, d.rule);
+    e->tasks_raised = (unsigned)cu_audit_detail_count(d.detail, "task.raise");
     return 0;
 }
 

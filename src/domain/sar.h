@@ -55,6 +55,7 @@ typedef struct cu_sar_event {
     char role[96], action[32], purpose[CU_MAX_NAME_BYTES + 1], outcome[24], via[96];
     char categories[160];
     char rule[48];                  /* the rule that refused it; "" when allowed */
+    unsigned tasks_raised;          /* clinical tasks the operation raised (its detail) */
 } cu_sar_event;
 
 typedef struct cu_sar_withheld {

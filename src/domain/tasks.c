@@ -81,7 +81,10 @@ static int task_check(cu_vault *v, const cu_task_rec *r, cu_err *err)
  * operation, undone together: once counted, rows == head holds until the
  * transaction ends, so the count is made once per transaction, not once per
  * task. A head that no longer reads what was recorded (an operation undone)
- * is counted again. */
+ * is counted again. The count also holds in the next transaction of this
+ * vault when no one else has committed in between (cu_vault_tx_begin; SQLite
+ * only, whose change counter moves with any program's commit): a row added
+ * or deleted behind custos's back is a commit, and is counted. */
 static bool head_seen(cu_vault *v, const char *controller_id, int64_t head)
 {
     const struct cu_tasks_seen *s = &v->tasks_seen;
@@ -292,7 +295,7 @@ int cu_task_raise_within(cu_vault *v, cu_op *op, const cu_subject_rec *subj, con
     if (!rc)
         rc = head_put(v, subj->controller_id, head + 1, err);
     if (!rc)
-        rc = cu_op_record(v, op, "task.raise", err);
+        rc = cu_op_note(op, "task.raise", t.id, err);
     if (!rc && id_out)
         memcpy(id_out, t.id, CU_ID_STRLEN);
     cu_buf_release(&sealed);

@@ -64,11 +64,12 @@ CU_MUST_USE int cu_task_raise(cu_vault *v, const cu_actor *a, const cu_task_rais
 
 /* The inner part of cu_task_raise, for a domain module whose own authorised
  * operation op on subject subj (already opened) raises tasks: the row and
- * the count head are written in op's transaction and one "task.raise"
- * event is recorded in it (op_impl.h: cu_op_record), so that the task is
- * kept or undone with what raised it. in->subject_id and
- * in->owner_username are ignored (the care team owns it); dek is the
- * subject's data key when in->detail is given, else may be NULL. */
+ * the count head are written in op's transaction and the task's id is
+ * noted in op's detail (op_impl.h: cu_op_note): op's one event records
+ * "task.raise ID", and the task is kept or undone with what raised it.
+ * in->subject_id and in->owner_username are ignored (the care team owns
+ * it); dek is the subject's data key when in->detail is given, else may be
+ * NULL. */
 struct cu_op;
 struct cu_key;
 CU_MUST_USE int cu_task_raise_within(cu_vault *v, struct cu_op *op, const cu_subject_rec *subj,

@@ -714,6 +714,14 @@ int cu_vault_tx_begin(cu_vault *v, cu_err *err)
     fresh = fresh && cu_store_tx_seq(v->store) == v->head_tx + 1 && dv == v->changes;
     if (!rc && !fresh && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
+    /* Likewise the tasks rows counted in that transaction (tasks.c): no
+     * commit of any other connection or program since, so the rows are
+     * still what they were, and the next raise need not count them again.
+     * Only where the counter sees every commit (SQLite); elsewhere each
+     * write transaction counts once. */
+    if (!rc && fresh && v->tasks_seen.tx && v->tasks_seen.tx == v->head_tx &&
+        cu_store_change_counter_complete(v->store))
+        v->tasks_seen.tx = cu_store_tx_seq(v->store);
     if (!rc && dv != v->changes)
         cu_items_verified_forget(v);
     if (!rc && (dv != v->changes || v->policies_stale)) {

@@ -99,7 +99,10 @@ struct cu_vault {
     /* The tasks head of one controller whose rows were counted in this
      * write transaction (tasks.c): while the transaction (cu_store_tx_seq
      * tx) is open and the head still reads head, the rows are known to
-     * number head, since this vault changes rows and head together. */
+     * number head, since this vault changes rows and head together. Carried
+     * into the next transaction when the audit head is (cu_vault_tx_begin:
+     * this vault committed it, and no other connection or program has
+     * committed since) and the store's change counter sees every commit. */
     struct cu_tasks_seen {
         uint64_t tx;
         char controller_id[CU_ID_STRLEN];

@@ -140,8 +140,8 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         form_page(resp, 400, &f);
     } else {
         cu_response_result r;
-        if (cu_qlink_submit_peeked(cu_api_vault(api), t, strlen(t), q, a->a, a->n, NULL, &r,
-                                   &err)) {
+        if (cu_qlink_submit_peeked(cu_api_vault(api), t, strlen(t), q, &info, a->a, a->n,
+                                   NULL, &r, &err)) {
             if (err.code == CU_EINVAL) {
                 /* the answers do not fit the questionnaire (cannot happen
                  * with the form as custos renders it) */

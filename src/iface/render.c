@@ -217,6 +217,8 @@ json_t *cu_json_event(const cu_audit_decoded *e, const cu_buf *payload)
                           "outcome", view_json(e->outcome), "via", view_json(e->via));
     if (e->rule.n)
         json_object_set_new(j, "rule", view_json(e->rule));
+    if (e->detail.n)
+        json_object_set_new(j, "detail", view_json(e->detail));
     if (e->payload.n)
         json_object_set_new(j, "sealed_payload_bytes", json_integer((json_int_t)e->payload.n));
     if (payload) {

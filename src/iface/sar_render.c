@@ -211,6 +211,10 @@ static void render_json(const cu_sar *s, cu_jw *w)
         cu_jw_member(w, "purpose", e->purpose);
         cu_jw_member(w, "outcome", e->outcome);
         cu_jw_member(w, "categories", e->categories);
+        if (e->tasks_raised) {
+            cu_jw_key(w, "tasks_raised");
+            cu_jw_int(w, e->tasks_raised);
+        }
         cu_jw_end_object(w);
     }
     cu_jw_end_array(w);
@@ -1124,7 +1128,14 @@ static void html_access_log(hw *w, const cu_sar *s)
         td(w, when);
         role_words(e->role, who, sizeof who);
         td_cap(w, who);
-        td_cap(w, action_words(e->action));
+        if (e->tasks_raised) {
+            /* the answers and the task they raised, recorded as one event */
+            snprintf(b1, sizeof b1, "%s, and %s", action_words(e->action),
+                     action_words("task.raise"));
+            td_cap(w, b1);
+        } else {
+            td_cap(w, action_words(e->action));
+        }
         td_cap(w, purpose_words(s->policy, e->purpose));
         const char *o = cu_wording_outcome(e->outcome);
         if (denied)

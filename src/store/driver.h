@@ -131,6 +131,11 @@ typedef struct cu_backend {
      * into *changes: a number that differs from the one the last begin on
      * this connection read when another connection has committed since. */
     int (*begin)(void *conn, int64_t *changes, cu_err *err);
+    /* Whether that counter moves with EVERY other connection's commit, any
+     * program's (SQLite's data_version), not only custos's own (the
+     * PostgreSQL change_counter, bumped by custos's writers): only then may
+     * a count of rows made in one transaction be trusted in the next. */
+    bool changes_complete;
     /* Starts a read-only transaction seeing one consistent snapshot; takes
      * no writer lock. */
     int (*begin_read)(void *conn, cu_err *err);

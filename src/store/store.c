@@ -219,6 +219,11 @@ int64_t cu_store_change_counter(const cu_store *s)
     return s->changes;
 }
 
+bool cu_store_change_counter_complete(const cu_store *s)
+{
+    return s->be->changes_complete;
+}
+
 uint64_t cu_store_tx_seq(const cu_store *s)
 {
     return s->tx_seq;

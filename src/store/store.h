@@ -557,6 +557,10 @@ CU_MUST_USE int cu_store_questionnaire_set_mac(cu_store *s, const char *url, con
  * anything: callers compare it with a value they kept. Read once per
  * transaction, by cu_store_begin. */
 int64_t cu_store_change_counter(const cu_store *s);
+/* Whether that counter moves with every commit of any other connection or
+ * program (SQLite), not only with custos's own writers' (PostgreSQL, where a
+ * database writer's own statements leave it as it is). */
+bool cu_store_change_counter_complete(const cu_store *s);
 /* A number that moves with every transaction this handle starts (begin,
  * begin_read, a write run outside any transaction): equal to what it was
  * right after a commit, plus one, means the transaction just begun is the

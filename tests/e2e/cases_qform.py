@@ -102,11 +102,15 @@ def t_form(ctx):
         no_violations(cx.binary, d, "sent.html", r.text, base)
         screenshot(d, "questionnaire-sent", r.text, base)
         eq(stored(cx), 1, "one response stored")
-        eq([e["action"] for e in events_after(cx.db, seq)],
-           ["task.raise", "questionnaire.submit"], "one submission, one task, audited")
+        recorded = events_after(cx.db, seq)
         open_tasks = [t for t in tasks(cx, ids["ctl1"]) if t["state"] == "open"]
         eq([(t["reason"], t["kind"], t["subject"]) for t in open_tasks],
            [("phq9_item9", "urgent", s1)], "the urgent task, at once")
+        # one event for the submission, naming the task it raised
+        eq([(e["action"], e["subject"], e["outcome"], e["detail"]) for e in recorded],
+           [("questionnaire.submit", s1, "ok", "task.raise " + open_tasks[0]["id"])],
+           "one submission, one event, naming its task")
+        cx.ok("audit", "verify")
         listed = cx.okj("questionnaire", "responses", s1)
         got = listed["responses"] if isinstance(listed, dict) else listed
         eq([(x["total"], x["band"], x["via"]) for x in got], [(11, "moderate", "subject")],

@@ -69,8 +69,25 @@ def t_cli(ctx):
     eq((r["complete"], r["total"], r["band"], r["total_disagrees"]),
        (True, 7, "mild", True), "the result")
     eq([(f["rule"], f["level"]) for f in r["flags"]], [("phq9-item9", "urgent")], "flags")
-    eq([e["action"] for e in events_after(cx.db, seq)],
-       ["task.raise", "questionnaire.submit"], "audited with its task")
+    raised = [e for e in events_after(cx.db, seq)]
+    eq([(e["action"], e["detail"]) for e in raised],
+       [("questionnaire.submit", "task.raise " + r["flags"][0]["task"])],
+       "one event, naming the task it raised")
+    # the listing shows it: in JSON and in words
+    shown = [e for e in cx.ok("audit", "show", "--json").json_lines()
+             if e["seq"] == raised[0]["seq"]]
+    eq([(e["action"], e.get("detail")) for e in shown],
+       [("questionnaire.submit", "task.raise " + r["flags"][0]["task"])], "audit show --json")
+    check("; also task.raise " + r["flags"][0]["task"] in cx.ok("audit", "show").out,
+          "audit show does not name the task raised")
+    # the subject's access package: one entry, saying a task was raised
+    pkg = json.loads(cx.ok("sar", s1, "--format", "json").out)
+    eq([e.get("tasks_raised") for e in pkg["access_log"]
+        if e["action"] in ("questionnaire.submit", "task.raise")], [1],
+       "the access package's entry for the answers")
+    check("Record the answers you sent to a questionnaire, and raise a clinical task about "
+          "you for your care team" in cx.ok("sar", s1, "--format", "html").out,
+          "the letter does not say the answers raised a task")
     eq(stored(cx), 1, "one item")
     # A second use: refused, nothing more stored or recorded.
     seq = audit_seq(cx.db)

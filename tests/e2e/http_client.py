@@ -54,18 +54,21 @@ def fresh_step(after=0):
 # ---------------------------------------------------------------- audit events
 
 AUDIT_FIELDS = ("actor", "role", "action", "controller", "subject", "categories",
-                "purpose", "outcome", "rule", "via", "payload")
+                "purpose", "outcome", "rule", "via", "detail", "payload")
 
 
 def decode_event(body):
     """Decodes one audit_events.body (CUA2, seq, ts, ten length-prefixed strings,
-    sealed payload; CUA1 bodies have no rule) into a dict."""
+    sealed payload; CUA1 bodies have no rule; CUA3 bodies have a detail after
+    via, never empty) into a dict."""
     b = bytes(body)
-    check(b[:4] in (b"CUA1", b"CUA2"), "audit event body has no CUA1/CUA2 magic", b[:16])
+    check(b[:4] in (b"CUA1", b"CUA2", b"CUA3"), "audit event body has no CUA1-3 magic", b[:16])
     seq, ts = struct.unpack(">QQ", b[4:20])
-    p, out = 20, {"seq": seq, "ts": ts, "rule": ""}
+    p, out = 20, {"seq": seq, "ts": ts, "rule": "", "detail": ""}
     for name in AUDIT_FIELDS:
         if name == "rule" and b[:4] == b"CUA1":
+            continue
+        if name == "detail" and b[:4] != b"CUA3":
             continue
         (n,) = struct.unpack(">I", b[p:p + 4])
         p += 4
@@ -73,6 +76,7 @@ def decode_event(body):
         p += n
         out[name] = v if name == "payload" else v.decode("utf-8", "replace")
     eq(p, len(b), "audit event body length")
+    check(b[:4] != b"CUA3" or out["detail"], "a CUA3 body with an empty detail")
     return out
 
 

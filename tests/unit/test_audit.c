@@ -88,6 +88,60 @@ static void test_encode_layout(void **state)
     cu_buf_release(&b2);
 }
 
+/* A detail makes a CUA3 body: the CUA2 fields, the detail after via, the
+ * payload last; an empty detail is not written (a CUA2 body), and a CUA3
+ * body with an empty detail, or a CUA2 body relabelled CUA3, is refused. */
+static void test_detail_body(void **state)
+{
+    (void)state;
+    cu_audit_event e = sample_event();
+    cu_buf plain, with;
+    encode(&e, &plain);
+    e.detail = "";
+    cu_buf same;
+    encode(&e, &same);
+    assert_int_equal(same.len, plain.len);
+    assert_memory_equal(same.data, plain.data, plain.len);
+    static const char detail[] = "task.raise aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa "
+                                 "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+    e.detail = detail;
+    encode(&e, &with);
+    assert_memory_equal(with.data, "CUA3", 4);
+    assert_int_equal(with.len, plain.len + 4 + strlen(detail));
+    assert_memory_equal(with.data + with.len - sizeof PAYLOAD, PAYLOAD, sizeof PAYLOAD);
+    cu_audit_decoded d;
+    assert_int_equal(cu_audit_decode(with.data, with.len, &d), CU_OK);
+    assert_true(view_is(d.detail, detail));
+    assert_true(view_is(d.via, e.via));
+    assert_int_equal(d.payload.n, sizeof PAYLOAD);
+    assert_int_equal(cu_audit_detail_count(d.detail, "task.raise"), 2);
+    assert_int_equal(cu_audit_detail_count(d.detail, "task"), 0);
+    assert_int_equal(cu_audit_detail_count(d.detail, "items.add"), 0);
+    assert_int_equal(cu_audit_decode(plain.data, plain.len, &d), CU_OK);
+    assert_int_equal(d.detail.n, 0);
+    assert_int_equal(cu_audit_detail_count(d.detail, "task.raise"), 0);
+    /* relabelled: the payload's field is read as the detail, then nothing
+     * is left for the payload */
+    memcpy(plain.data, "CUA3", 4);
+    assert_int_equal(cu_audit_decode(plain.data, plain.len, &d), CU_ECORRUPT);
+    /* a CUA2 label on a body with a detail: one field too many */
+    memcpy(with.data, "CUA2", 4);
+    assert_int_equal(cu_audit_decode(with.data, with.len, &d), CU_ECORRUPT);
+    /* a CUA3 body whose detail is empty */
+    e.detail = NULL;
+    e.payload = NULL;
+    e.payload_len = 0;
+    cu_buf empty;
+    encode(&e, &empty);
+    assert_int_equal(cu_buf_append_field(&empty, "", 0), CU_OK);
+    memcpy(empty.data, "CUA3", 4);
+    assert_int_equal(cu_audit_decode(empty.data, empty.len, &d), CU_ECORRUPT);
+    cu_buf_release(&plain);
+    cu_buf_release(&same);
+    cu_buf_release(&with);
+    cu_buf_release(&empty);
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -359,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_layout),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_detail_body),
         cmocka_unit_test(test_decode_rejects_truncation),
         cmocka_unit_test(test_decode_rejects_trailing),
         cmocka_unit_test(test_decode_rejects_bad_magic),

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "domain/audit.h"
 #include "domain/consent.h"
 #include "domain/input.h"
 #include "domain/integrity.h"
@@ -320,6 +321,28 @@ static int64_t count_action(fx *f, const char *action)
     return raw_int(f, sql);
 }
 
+/* The last audit event: its action and detail, decoded as the trail's
+ * readers decode it. */
+static void last_event_is(fx *f, const char *action, const char *detail)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT body FROM audit_events ORDER BY seq DESC "
+                                            "LIMIT 1", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    cu_audit_decoded d;
+    assert_int_equal(cu_audit_decode(sqlite3_column_blob(st, 0),
+                                     (size_t)sqlite3_column_bytes(st, 0), &d), CU_OK);
+    assert_int_equal(d.action.n, strlen(action));
+    assert_memory_equal(d.action.p, action, d.action.n);
+    assert_int_equal(d.detail.n, strlen(detail));
+    assert_memory_equal(d.detail.p, detail, d.detail.n);
+    assert_int_equal(cu_audit_detail_count(d.detail, "task.raise"), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
 static int64_t responses_stored(fx *f)
 {
     return raw_int(f, "SELECT count(*) FROM items WHERE field = 'questionnaire_response'");
@@ -389,6 +412,7 @@ static void test_issue_peek_submit_once(void **state)
     size_t n = phq9(a, w, 9);
     int64_t claimed = 13;
     cu_response_result r;
+    int64_t events = raw_int(f, "SELECT count(*) FROM audit_events");
     OK(f, cu_qlink_submit(f->v, token, strlen(token), a, n, &claimed, &r, &f->err));
     assert_true(r.complete);
     assert_true(r.has_total);
@@ -400,7 +424,13 @@ static void test_issue_peek_submit_once(void **state)
     assert_string_equal(r.flags[0].level, "urgent");
     assert_int_equal(responses_stored(f), 1);
     assert_int_equal(count_action(f, "questionnaire.submit"), 1);
+    /* One event for the submission, whose detail names the task it raised. */
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM audit_events"), events + 1);
     assert_int_equal(count_action(f, "task.raise"), 1);
+    char detail[64];
+    snprintf(detail, sizeof detail, "task.raise %s", r.flags[0].task);
+    assert_int_equal(count_action(f, detail), 1);
+    last_event_is(f, "questionnaire.submit", detail);
     /* The task: urgent, open, seen by the care team, sourced from the response. */
     open_tasks o = {0};
     OK(f, cu_task_list(f->v, &f->alice, NULL, NULL, count_task, &o, &f->err));
@@ -871,18 +901,18 @@ static void test_submit_peeked(void **state)
     cu_q_answer a[9];
     const int w[9] = {3, 3, 3, 3, 3, 3, 3, 3, 1};
     cu_response_result r;
-    OK(f, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, a, phq9(a, w, 9), NULL, &r,
+    OK(f, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, NULL, a, phq9(a, w, 9), NULL, &r,
                                  &f->err));
     assert_int_equal(r.total, 25);
     assert_string_equal(r.band, "severe");
-    FAILS(f, CU_ECONFLICT, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, a, 9, NULL, &r,
-                                                  &f->err));
+    FAILS(f, CU_ECONFLICT, cu_qlink_submit_peeked(f->v, t1, strlen(t1), q, NULL, a, 9, NULL,
+                                                  &r, &f->err));
     cu_questionnaire_free(q);
     /* another questionnaire handed in: the link's own scores the answers */
     cu_questionnaire *other = NULL;
     OK(f, cu_questionnaire_load(f->v, "urn:custos:questionnaire:psfu-example", NULL, &other,
                                 &f->err));
-    OK(f, cu_qlink_submit_peeked(f->v, t2, strlen(t2), other, a, 9, NULL, &r, &f->err));
+    OK(f, cu_qlink_submit_peeked(f->v, t2, strlen(t2), other, NULL, a, 9, NULL, &r, &f->err));
     assert_int_equal(r.total, 25);
     cu_questionnaire_free(other);
     assert_int_equal(responses_stored(f), 2);

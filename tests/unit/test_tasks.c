@@ -23,6 +23,7 @@
 
 #include "crypto/crypto.h"
 #include "domain/input.h"
+#include "domain/op_impl.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
 #include "domain/tasks.h"
@@ -370,6 +371,35 @@ static void test_deletion_detected(void **state)
     CHECK(strstr(f->err.msg, "meta tasks_head/"), "message: %s", f->err.msg);
 }
 
+/* What an operation notes for its one event: only once authorised, only
+ * registered actions and well-formed ids, one kind of action, and never
+ * past its room (every task a submission may raise fits). */
+static void test_op_note(void **state)
+{
+    (void)state;
+    cu_err err = {0};
+    cu_op op;
+    memset(&op, 0, sizeof op);
+    static const char *id = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
+    assert_int_equal(cu_op_note(&op, "task.raise", id, &err), CU_EINTERNAL);
+    assert_string_equal(op.detail, "");
+    op.authorised = true;
+    assert_int_equal(cu_op_note(&op, "no.such.action", id, &err), CU_EINTERNAL);
+    assert_int_equal(cu_op_note(&op, "task.raise", "not an id", &err), CU_EINTERNAL);
+    assert_int_equal(cu_op_note(&op, "task.raise", "a b", &err), CU_EINTERNAL);
+    assert_string_equal(op.detail, "");
+    assert_int_equal(cu_op_note(&op, "task.raise", id, &err), CU_OK);
+    assert_string_equal(op.detail, "task.raise aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+    assert_int_equal(cu_op_note(&op, "task.list", id, &err), CU_EINTERNAL);
+    assert_int_equal(cu_op_note(&op, "task", id, &err), CU_EINTERNAL);
+    int n = 1;
+    while (cu_op_note(&op, "task.raise", id, &err) == CU_OK)
+        n++;
+    assert_true(n >= 16); /* 16: the most flags (tasks) one response has */
+    assert_int_equal(strlen(op.detail), strlen("task.raise") + (size_t)n * 37);
+    assert_true(strlen(op.detail) < sizeof op.detail);
+}
+
 static void test_reason_table(void **state)
 {
     (void)state;
@@ -422,6 +452,43 @@ static void test_deletion_seen_across_batches(void **state)
     FAILS(f, CU_ETAMPER, cu_task_raise(f->v, &OPERATOR, &in, id, &f->err));
 }
 
+/* The rows counted in one batch are trusted in the next one only while no
+ * other connection has committed: a row deleted, or one copied in, between
+ * two batches that follow each other directly is still refused by the next
+ * raise; with nothing in between, the next batches raise as usual. */
+static void test_count_carried_between_batches(void **state)
+{
+    fx *f = *state;
+    char a[CU_ID_STRLEN], b[CU_ID_STRLEN], c[CU_ID_STRLEN];
+    for (int i = 0; i < 3; i++) {
+        OK(f, cu_vault_batch_begin(f->v, &f->err));
+        raise_task(f, f->on, "phq9_item9", NULL, i == 0 ? a : i == 1 ? b : c);
+        OK(f, cu_vault_batch_commit(f->v, &f->err));
+    }
+    /* a copy of a row under another id, between two batches */
+    raw_exec(f, "INSERT INTO tasks SELECT NULL, '00000000-0000-4000-8000-00000000000a', "
+                "controller_id, subject_id, kind, reason, detail, source, owner_user_id, "
+                "state, created_at, acked_by, acked_at, done_by, done_at, mac FROM tasks "
+                "LIMIT 1");
+    cu_task_raise_in in = {.subject_id = f->on, .reason = "phq9_item9", .source = "r9"};
+    char id[CU_ID_STRLEN];
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    FAILS(f, CU_ETAMPER, cu_task_raise(f->v, &OPERATOR, &in, id, &f->err));
+    cu_vault_batch_abort(f->v);
+    raw_exec(f, "DELETE FROM tasks WHERE id = '00000000-0000-4000-8000-00000000000a'");
+    /* counted again, agrees, and carried on */
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    raise_task(f, f->on, "score_review", NULL, id);
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM tasks WHERE id = '%s'", b);
+    raw_exec(f, sql);
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    FAILS(f, CU_ETAMPER, cu_task_raise(f->v, &OPERATOR, &in, id, &f->err));
+    CHECK(strstr(f->err.msg, "3 rows, 4 raised"), "message: %s", f->err.msg);
+    cu_vault_batch_abort(f->v);
+}
+
 /* A raise refused inside a batch leaves the head and the rows as they were:
  * the later raises of the batch still count right, and what is committed
  * agrees with the head. */
@@ -454,7 +521,8 @@ int main(void)
         T(test_off_list_refused_and_audited), T(test_named_owner), T(test_bad_input),
         T(test_detail_sealed), T(test_state_edit_detected), T(test_deletion_detected),
         T(test_deletion_seen_across_batches), T(test_raise_undone_in_batch),
-        cmocka_unit_test(test_reason_table),
+        T(test_count_carried_between_batches),
+        cmocka_unit_test(test_reason_table), cmocka_unit_test(test_op_note),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1177,6 +1177,7 @@ const cu_backend cu_backend_pg = {
     .close = pg_close,
     .run = pg_run,
     .begin = pg_begin,
+    .changes_complete = false,
     .begin_read = pg_begin_read,
     .commit = pg_commit,
     .rollback = pg_rollback,
