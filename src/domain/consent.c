@@ -390,6 +390,15 @@ int cu_policy_document(cu_vault *v, const char *controller_id, int64_t version, 
     return rc;
 }
 
+int cu_policy_current(cu_vault *v, const char *controller_id, const cu_policy **out,
+                      cu_err *err)
+{
+    int rc = cu_vault_policy(v, controller_id, out, err);
+    if (!rc && !*out)
+        rc = cu_err_set(err, CU_ENOTFOUND, "controller %s has no policy", controller_id);
+    return rc;
+}
+
 int cu_policy_load(cu_vault *v, const char *controller_id, int64_t version, cu_policy **out,
                    cu_err *err)
 {

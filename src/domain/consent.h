@@ -42,6 +42,12 @@ CU_MUST_USE int cu_policy_apply(cu_vault *v, const cu_actor *a, const char *cont
  * documents: reading one is not audited. */
 CU_MUST_USE int cu_policy_load(cu_vault *v, const char *controller_id, int64_t version,
                                cu_policy **out, cu_err *err);
+/* The controller's current policy from the vault's cache (parsed once per
+ * version, its row checked as cu_policy_load does): read-only, valid until
+ * the vault's next transaction begins; do not free. CU_ENOTFOUND when there
+ * is none. For pages that only show what the policy says. */
+CU_MUST_USE int cu_policy_current(cu_vault *v, const char *controller_id,
+                                  const cu_policy **out, cu_err *err);
 /* The canonical document of one version (0: current). */
 CU_MUST_USE int cu_policy_document(cu_vault *v, const char *controller_id, int64_t version,
                                    cu_buf *out, cu_err *err);

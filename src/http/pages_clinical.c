@@ -301,9 +301,9 @@ void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
     static const cu_clinical_entry none = {0};
     if (!in)
         in = &none;
-    cu_policy *p = NULL;
+    const cu_policy *p = NULL;
     cu_err err = {0};
-    if (cu_policy_load(cu_api_vault(c->api), c->who.controller_id, 0, &p, &err)) {
+    if (cu_policy_current(cu_api_vault(c->api), c->who.controller_id, &p, &err)) {
         cu_html_elem(h, "p", "Entries cannot be added now: your organisation's policy cannot be read.",
                      NULL);
         return;
@@ -346,7 +346,6 @@ void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
     free(purposes);
     submit(h, "Add to the record", "nhsuk-button");
     cu_html_close(h, "form");
-    cu_policy_free(p);
 }
 
 /* The form again with its errors, nothing written. */
