@@ -537,25 +537,6 @@ static void subject_list(call *c)
             given = i;
             count++;
         }
-    if (r->q_family_name || r->q_birth_date) {
-        if (count || !r->q_family_name || !r->q_birth_date) {
-            cu_api_problem(c->resp, CU_P_INVALID,
-                           "search by family_name and birth_date together, and no identifier");
-            return;
-        }
-        cu_err err = {0};
-        json_t *ids = json_array();
-        int rc = cu_subject_find_name_birth(c->api->vault, &c->actor, c->who.controller_id,
-                                            r->q_family_name, strlen(r->q_family_name),
-                                            r->q_birth_date, collect_ids, ids, &err);
-        if (rc && rc != CU_ENOTFOUND) { /* finding nothing is an empty answer */
-            json_decref(ids);
-            fail(c->resp, &err);
-            return;
-        }
-        ok(c->resp, 200, json_pack("{s:o}", "ids", ids));
-        return;
-    }
     if (count > 1) {
         cu_api_problem(c->resp, CU_P_INVALID, "search by one identifier at a time");
         return;
@@ -587,7 +568,20 @@ static void subject_search_post(call *c)
         cu_api_problem(c->resp, CU_P_INVALID, err.msg);
         return;
     }
-    subject_search(c, b.field, b.value, b.value_len);
+    if (strcmp(b.field, "family_name") == 0) {
+        json_t *ids = json_array();
+        int rc = cu_subject_find_name_birth(c->api->vault, &c->actor, c->who.controller_id,
+                                            b.value, b.value_len, b.birth_date, collect_ids,
+                                            ids, &err);
+        if (rc && rc != CU_ENOTFOUND) { /* finding nothing is an empty answer */
+            json_decref(ids);
+            fail(c->resp, &err);
+        } else {
+            ok(c->resp, 200, json_pack("{s:o}", "ids", ids));
+        }
+    } else {
+        subject_search(c, b.field, b.value, b.value_len);
+    }
     cu_wipe(&b, sizeof b);
 }
 

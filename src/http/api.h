@@ -46,10 +46,8 @@ typedef struct cu_http_req {
     const char *q_cursor; /* item listing: where the page starts */
     const char *q_state;  /* task listing: open|acknowledged|done */
     const char *q_page;   /* the staff console's patient list: page number */
-    /* search by family name and date of birth: the API's family_name and
-     * birth_date (YYYY-MM-DD); the console's family and birth_day,
-     * birth_month, birth_year */
-    const char *q_family_name, *q_birth_date;
+    /* the console's search by family name and date of birth (the API's is
+     * in POST /v1/subjects/search's body, never in a URL) */
     const char *q_family, *q_birth_day, *q_birth_month, *q_birth_year;
     const char *q_action, *q_outcome; /* the staff console's audit search */
     const char *client; /* source address: throttling, the sign-in's audit event */

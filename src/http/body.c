@@ -118,16 +118,29 @@ int cu_body_signin(const void *json, size_t len, cu_signin_body *out, cu_err *er
 
 int cu_body_search(const void *json, size_t len, cu_search_body *out, cu_err *err)
 {
-    static const char *const keys[] = {"nhs_number", "email", "phone", "local_ref", NULL};
+    static const char *const keys[] = {"nhs_number", "email",      "phone",
+                                       "local_ref",  "family_name", "birth_date", NULL};
     memset(out, 0, sizeof *out);
     json_t *root = load_object(json, len, keys, NULL, err);
     if (!root)
         return CU_EINVAL;
     int rc = CU_OK;
-    if (json_object_size(root) != 1)
+    bool by_name = json_object_get(root, "family_name") || json_object_get(root, "birth_date");
+    if (by_name ? json_object_size(root) != 2 || !json_object_get(root, "family_name") ||
+                      !json_object_get(root, "birth_date")
+                : json_object_size(root) != 1)
         rc = cu_err_set(err, CU_EINVAL, "search by exactly one of nhs_number, email, phone, "
-                                        "local_ref");
-    for (const char *const *k = keys; !rc && *k; k++)
+                                        "local_ref, or by family_name and birth_date together");
+    if (!rc && by_name) {
+        out->field = "family_name";
+        rc = copy_str(root, "family_name", true, out->value, sizeof out->value,
+                      &out->value_len, err);
+        size_t n = 0;
+        if (!rc)
+            rc = copy_str(root, "birth_date", true, out->birth_date, sizeof out->birth_date, &n,
+                          err);
+    }
+    for (const char *const *k = keys; !rc && !by_name && *k; k++)
         if (json_object_get(root, *k)) {
             out->field = *k;
             rc = copy_str(root, *k, true, out->value, sizeof out->value, &out->value_len, err);

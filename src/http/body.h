@@ -21,10 +21,13 @@ typedef struct cu_signin_body {
     char code[8]; /* "" when absent */
 } cu_signin_body;
 
+/* {"nhs_number"|"email"|"phone"|"local_ref": s} or
+ * {"family_name": s, "birth_date": "YYYY-MM-DD"} */
 typedef struct cu_search_body {
-    const char *field; /* nhs_number, email, phone, local_ref (static string) */
+    const char *field; /* nhs_number, email, phone, local_ref, family_name (static) */
     char value[1028];
     size_t value_len;
+    char birth_date[16]; /* with family_name */
 } cu_search_body;
 
 typedef struct cu_break_glass_body {

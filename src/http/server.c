@@ -1160,8 +1160,6 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->q_cursor = query(c, "cursor");
     q->q_state = query(c, "state");
     q->q_page = query(c, "page");
-    q->q_family_name = query(c, "family_name");
-    q->q_birth_date = query(c, "birth_date");
     q->q_family = query(c, "family");
     q->q_birth_day = query(c, "birth_day");
     q->q_birth_month = query(c, "birth_month");
@@ -1173,9 +1171,8 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
 
 static const char *const *allowed_query(cu_route_id id)
 {
-    static const char *const search[] = {"nhs_number", "email",       "phone",
-                                         "local_ref",  "family_name", "birth_date",
-                                         "limit",      "cursor",      NULL};
+    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref",
+                                         "limit",      "cursor", NULL};
     static const char *const audit[] = {"subject", "actor", "since", "until", "limit",
                                         "cursor",  NULL};
     static const char *const since[] = {"since", "limit", "cursor", NULL};
