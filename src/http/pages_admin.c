@@ -156,7 +156,9 @@ typedef struct form_state {
 static void error_message(cu_html *h, const char *id, const char *msg)
 {
     char err_id[48];
-    snprintf(err_id, sizeof err_id, "%s-error", id);
+    int n = snprintf(err_id, sizeof err_id, "%s-error", id);
+    if (n < 0 || (size_t)n >= sizeof err_id)
+        err_id[0] = '\0'; /* ids are short names: never */
     cu_html_open(h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
     cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
     cu_html_textf(h, " %s", msg);
