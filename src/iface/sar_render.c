@@ -1129,6 +1129,9 @@ static void html_access_log(hw *w, const cu_sar *s)
         cu_wording_time(e->ts, when, sizeof when);
         td(w, when);
         role_words(e->role, who, sizeof who);
+        /* a refused sign-in is whoever typed the name, not necessarily you */
+        if (denied && strcmp(e->action, "portal.signin") == 0)
+            snprintf(who, sizeof who, "someone using your sign-in name");
         td_cap(w, who);
         if (e->tasks_raised) {
             /* the answers and the task they raised, recorded as one event */

@@ -411,6 +411,7 @@ def t_portal_pages(ctx):
               page[:8000])
         check("not on your care team" in page, "the refusal explained", page[:8000])
         check("someone tried to sign in" in page, "the wrong password explained", page[:8000])
+        check("Someone using your sign-in name" in page, "the failed sign-in's row", page[:8000])
         check("dr.on" not in page and "dr.off" not in page, "staff named")
         no_violations(cx.binary, d, "portal-access.html", page, base)
         screenshot(d, "portal-access", page, base)
