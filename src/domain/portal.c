@@ -647,6 +647,12 @@ int cu_portal_signout(cu_vault *v, const cu_portal_who *who, const char *via, cu
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
+int cu_portal_sessions_purge(cu_vault *v, int64_t seen_before, int64_t created_before,
+                             int64_t *deleted, cu_err *err)
+{
+    return cu_store_psess_purge(v->store, seen_before, created_before, deleted, err);
+}
+
 int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err)
 {
     int rc = cu_store_psess_delete_subject(v->store, subject_id, err);

@@ -135,6 +135,12 @@ CU_MUST_USE int cu_portal_signout(cu_vault *v, const cu_portal_who *who, const c
                                   cu_err *err);
 /* The actor of a signed-in patient: role subject, their own subject only. */
 void cu_portal_actor(const cu_portal_who *who, const char *via, cu_actor *out);
+/* The session-purge job (jobs.c): deletes the sessions last used before
+ * seen_before or made before created_before, inside the caller's
+ * transaction; *deleted says how many. */
+CU_MUST_USE int cu_portal_sessions_purge(cu_vault *v, int64_t seen_before,
+                                         int64_t created_before, int64_t *deleted,
+                                         cu_err *err);
 /* Erasure (erasure.c, and the ledger's replay): the subject's account,
  * sessions and invitations deleted, inside the caller's transaction. */
 CU_MUST_USE int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err);

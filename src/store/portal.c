@@ -216,3 +216,12 @@ int cu_store_psess_delete_subject(cu_store *s, const char *subject_id, cu_err *e
     return cu_st_exec(s, ST_PS_DELETE_SUBJECT, "deleting portal sessions",
                       CU_ARGS(cu_vt(subject_id)), err);
 }
+
+int cu_store_psess_purge(cu_store *s, int64_t seen_before, int64_t created_before,
+                         int64_t *deleted, cu_err *err)
+{
+    *deleted = 0;
+    return cu_st_run(s, ST_PS_PURGE, "deleting expired portal sessions",
+                     CU_ARGS(cu_vi(seen_before), cu_vi(created_before)), NULL, NULL, deleted,
+                     err);
+}

@@ -87,6 +87,10 @@ CU_MUST_USE int cu_store_psess_touch(cu_store *s, const cu_psess_row *r, cu_err 
 /* Deletes one session (no error when it is gone already). */
 CU_MUST_USE int cu_store_psess_delete(cu_store *s, const unsigned char *hash, size_t n,
                                       cu_err *err);
+/* Deletes the sessions last seen before seen_before or made before
+ * created_before; *deleted says how many. */
+CU_MUST_USE int cu_store_psess_purge(cu_store *s, int64_t seen_before, int64_t created_before,
+                                     int64_t *deleted, cu_err *err);
 /* Deletes every session of the subject. */
 CU_MUST_USE int cu_store_psess_delete_subject(cu_store *s, const char *subject_id,
                                               cu_err *err);

@@ -26,6 +26,7 @@
 #include "crypto/crypto.h"
 #include "domain/input.h"
 #include "domain/integrity.h"
+#include "domain/jobs.h"
 #include "domain/portal.h"
 #include "domain/sar.h"
 #include "domain/staff.h"
@@ -360,6 +361,17 @@ static void test_signin_session_self(void **state)
     FAILS(f, CU_EDENIED, cu_portal_session(f->v, token, strlen(token),
                                            CU_SESSION_IDLE_DEFAULT_US,
                                            CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    /* the session-purge job deletes a session long past its limits */
+    OK(f, cu_portal_signin_finish(f->v, other_name, true, "unit test", &res, token, &w2,
+                                  &f->err)); /* still locked: no session */
+    OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
+    int64_t live = raw_int(f, "SELECT count(*) FROM portal_sessions");
+    assert_true(live >= 1); /* this one, and the one left idle above */
+    cu_job_report jr = {0};
+    OK(f, cu_jobs_run_due(f->v, cu_now_us() + 9LL * 86400 * 1000000, &jr, &f->err));
+    assert_int_equal(jr.ran, 1);
+    assert_int_equal(jr.sessions, live);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_sessions"), 0);
     /* erasure deletes the account, its sessions and invitations */
     OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
     OK(f, cu_subject_erase(f->v, &OPERATOR, f->subj, NULL, &f->err));

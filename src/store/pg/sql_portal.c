@@ -57,5 +57,8 @@ const cu_stmt_entry cu_pg_sql_portal[] = {
     {ST_PS_DELETE, {"DELETE FROM portal_sessions WHERE token_hash = $1", "b", "", CU_STMT_WRITE}},
     {ST_PS_DELETE_SUBJECT, {"DELETE FROM portal_sessions WHERE subject_id = $1", "t", "",
                             CU_STMT_WRITE}},
+    /* the session-purge job: sessions past their idle or absolute limit */
+    {ST_PS_PURGE, {"DELETE FROM portal_sessions WHERE last_seen < $1 OR created_at < $2", "ii",
+                   "", CU_STMT_WRITE}},
     {ST_COUNT, {0}},
 };
