@@ -114,6 +114,7 @@ const char *cu_act_name(cu_act a)
         [CU_ACT_PATHWAY_ENROL] = "pathway.enrol",
         [CU_ACT_PATHWAY_DISCHARGE] = "pathway.discharge",
         [CU_ACT_PORTAL_INVITE] = "portal.invite",
+        [CU_ACT_PORTAL_VIEW] = "portal.view",
     };
     return (unsigned)a < CU_ACT_COUNT ? names[a] : "unknown";
 }
@@ -274,6 +275,14 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
             d = (cu_access_decision){.allow = true, .categories = 1u << CU_CAT_HEALTH,
                                      .basis = "role"};
         break;
+    case CU_ROLE_SUBJECT:
+        /* Their own record, all of it; another's does not exist for them. */
+        if (r->act == CU_ACT_PORTAL_VIEW && r->self)
+            d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
+                                     .basis = "self"};
+        else if (r->act == CU_ACT_PORTAL_VIEW)
+            d = (cu_access_decision){.conceal = true, .rule = "not-own-record"};
+        break;
     }
     return d;
 }
@@ -290,13 +299,15 @@ cu_access_decision cu_access_decide(const cu_access_req *r)
         strcmp(r->actor_controller, r->target_controller) != 0)
         return (cu_access_decision){.conceal = true, .rule = "other-controller"};
     bool any = false, all_pseudo = true;
-    for (unsigned bit = 1; bit <= CU_ROLE_ADMIN; bit <<= 1) {
+    for (unsigned bit = 1; bit <= CU_ROLE_SUBJECT; bit <<= 1) {
         if (!(r->roles & bit))
             continue;
         cu_access_decision d = decide_role(bit, r);
         if (!d.allow) {
-            if (!any)
+            if (!any) {
                 out.rule = d.rule;
+                out.conceal = out.conceal || d.conceal;
+            }
             continue;
         }
         if (!any) {

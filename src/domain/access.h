@@ -39,6 +39,8 @@
  * Invitations to the patient portal are made by those who may contact the
  * subject: a clinician for a patient on their care list (never under
  * break-glass), the care_admin and the dpo.
+ * A patient signed in to the portal (role subject) may see their own record
+ * (portal.view) and nothing else; any other subject is concealed.
  * A staff member acts only within their own controller; another controller's
  * subjects are refused as if they did not exist (conceal).
  */
@@ -55,6 +57,9 @@ typedef enum cu_role {
     CU_ROLE_ANALYST = 1u << 4,
     CU_ROLE_AUDITOR = 1u << 5,
     CU_ROLE_ADMIN = 1u << 6,
+    /* The patient, signed in to the portal (portal.h): never a staff role
+     * (no name parses to it), only their own record. */
+    CU_ROLE_SUBJECT = 1u << 7,
 } cu_role;
 
 /* "clinician" -> CU_ROLE_CLINICIAN; 0 when unknown. */
@@ -103,6 +108,7 @@ typedef enum cu_act {
     CU_ACT_PATHWAY_ENROL, /* enrol one subject on a pathway (the policy governs it) */
     CU_ACT_PATHWAY_DISCHARGE, /* discharge one subject from a pathway */
     CU_ACT_PORTAL_INVITE, /* invite one subject to the patient portal */
+    CU_ACT_PORTAL_VIEW,   /* the patient sees their own record on the portal */
     CU_ACT_COUNT
 } cu_act;
 
@@ -115,6 +121,7 @@ typedef struct cu_access_req {
     const char *target_controller; /* NULL or "" when the target has none yet */
     bool on_care_list;
     bool break_glass;
+    bool self;      /* the target subject is the actor (a patient on the portal) */
 } cu_access_req;
 
 typedef struct cu_access_decision {

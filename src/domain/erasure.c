@@ -7,6 +7,7 @@
 #include "domain/disclosure.h"
 #include "domain/ledger.h"
 #include "domain/pathway.h"
+#include "domain/portal.h"
 #include "domain/responses.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
@@ -519,13 +520,16 @@ static int reseal_side_tables(cu_vault *v, reseal_ctx *base, cu_err *err)
 /* Whole-subject crypto-shredding: keys, items, blind indexes; rec is marked
  * erased (the caller writes it). Nothing more is asked of the subject: its
  * follow-up pathways are discharged and its unused questionnaire links
- * retired, in the same transaction (an erasure replayed from the ledger
+ * retired and its portal account, sessions and invitations deleted, in the
+ * same transaction (an erasure replayed from the ledger
  * does the same). */
 static int shred_subject(cu_vault *v, cu_subject_rec *rec, int64_t now, cu_err *err)
 {
     int rc = cu_pathway_erased(v, rec->id, now, NULL, err);
     if (!rc)
         rc = cu_qlink_retire_subject(v, rec->id, now, NULL, err);
+    if (!rc)
+        rc = cu_portal_forget_subject(v, rec->id, err);
     if (!rc)
         rc = cu_store_ident_delete_subject(v->store, rec->id, err);
     if (!rc)

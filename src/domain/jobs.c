@@ -5,15 +5,25 @@
 
 #include "domain/node.h"
 #include "domain/op.h"
+#include "domain/portal.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 
+/* Staff sessions, then the patient portal's (by the same limits). */
 static int purge_sessions(cu_vault *v, int64_t now, int64_t *deleted, cu_err *err)
 {
-    return cu_store_session_purge(v->store, now - CU_JOB_SESSION_GRACE_US,
-                                  now - CU_JOB_SESSION_IDLE_MAX_US - CU_JOB_SESSION_GRACE_US,
-                                  now - CU_JOB_SESSION_ABSOLUTE_MAX_US - CU_JOB_SESSION_GRACE_US,
-                                  deleted, err);
+    int64_t portal = 0;
+    int rc = cu_store_session_purge(v->store, now - CU_JOB_SESSION_GRACE_US,
+                                    now - CU_JOB_SESSION_IDLE_MAX_US - CU_JOB_SESSION_GRACE_US,
+                                    now - CU_JOB_SESSION_ABSOLUTE_MAX_US - CU_JOB_SESSION_GRACE_US,
+                                    deleted, err);
+    if (!rc)
+        rc = cu_portal_sessions_purge(
+            v, now - CU_JOB_SESSION_IDLE_MAX_US - CU_JOB_SESSION_GRACE_US,
+            now - CU_JOB_SESSION_ABSOLUTE_MAX_US - CU_JOB_SESSION_GRACE_US, &portal, err);
+    if (!rc)
+        *deleted += portal;
+    return rc;
 }
 
 /* When the job is next due: its row's time, or, before its first run, one

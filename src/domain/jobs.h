@@ -13,9 +13,10 @@
  * A job first falls due one period after the store was made (meta
  * created_at).
  *
- * The job: "session-purge" deletes sign-in sessions that can never be used
- * again (revoked, idle or past the absolute limit a day or more ago, with
- * the longest limits a server may be given), once a day.
+ * The job: "session-purge" deletes sign-in sessions, staff and the patient
+ * portal's, that can never be used again (revoked, idle or past the
+ * absolute limit a day or more ago, with the longest limits a server may be
+ * given), once a day.
  */
 #ifndef CUSTOS_DOMAIN_JOBS_H
 #define CUSTOS_DOMAIN_JOBS_H

@@ -205,6 +205,8 @@ int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err)
         if (rc)
             return rc;
     }
+    /* A patient on the portal acts on their own record only. */
+    r.self = a->subject_id && op->subject_id[0] && strcmp(a->subject_id, op->subject_id) == 0;
     op->decision = cu_access_decide(&r);
     op->rule = op->decision.rule;
     if (!op->decision.allow) {

@@ -3,6 +3,7 @@
  */
 #include "domain/portal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "domain/policy.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
+#include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "store/store_portal.h"
 #include "util/clock.h"
@@ -21,6 +23,7 @@
 #define INVITATION_ACTOR "portal-invitation"
 #define CODE_CHARS 20
 #define NAME_CHARS 12
+#define MINUTE_US ((int64_t)60 * 1000000)
 
 /* Crockford's base32: no I, L, O or U, so a code read aloud or off a letter
  * is not misread. */
@@ -355,6 +358,9 @@ int cu_portal_set_password(cu_vault *v, const char *code, size_t n, const char *
         acct.updated_at = now;
         pa_sign(v, &acct);
         rc = cu_store_pacct_put(v->store, &acct, err);
+        /* A new password ends every session of the old one. */
+        if (!rc)
+            rc = cu_store_psess_delete_subject(v->store, rec.id, err);
     }
     if (!rc) {
         r.used_at = now;
@@ -369,6 +375,291 @@ int cu_portal_set_password(cu_vault *v, const char *code, size_t n, const char *
     if (!rc)
         cu_strlcpy(name_out, acct.name, CU_PORTAL_NAME_STRLEN);
     cu_wipe(acct.pwhash, sizeof acct.pwhash);
+    return rc;
+}
+
+/* ---- sign-in and sessions ---- */
+
+bool cu_portal_name_normalise(const char *name, size_t n, char out[CU_PORTAL_NAME_STRLEN])
+{
+    char raw[NAME_CHARS + 1];
+    size_t o = 0;
+    if (!name || n > 40)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (ch == '-' || ch == ' ')
+            continue;
+        if (ch >= 'a' && ch <= 'z')
+            ch = (char)(ch - 'a' + 'A');
+        if (ch == '\0' || !strchr(B32, ch) || o == NAME_CHARS)
+            return false;
+        raw[o++] = ch;
+    }
+    if (o != NAME_CHARS)
+        return false;
+    grouped(raw, NAME_CHARS, 4, out);
+    return true;
+}
+
+static void ps_mac(cu_vault *v, const cu_psess_row *r, cu_mac *m)
+{
+    cu_row_mac_begin(v, m, "portal_sessions");
+    cu_mac_bytes(m, r->hash, r->hash_len);
+    cu_mac_str(m, r->subject_id);
+    cu_mac_i64(m, r->created_at);
+    cu_mac_i64(m, r->last_seen);
+}
+
+static void ps_sign(cu_vault *v, cu_psess_row *r)
+{
+    cu_mac m;
+    ps_mac(v, r, &m);
+    cu_mac_final(&m, r->mac);
+    r->mac_len = CU_HASH_BYTES;
+}
+
+static bool ps_ok(cu_vault *v, const cu_psess_row *r)
+{
+    cu_mac m;
+    ps_mac(v, r, &m);
+    return r->hash_len == CU_HASH_BYTES && cu_mac_check(&m, r->mac, r->mac_len);
+}
+
+static int64_t lockout_us(int64_t failures)
+{
+    int64_t extra = failures - CU_SIGNIN_MAX_FAILURES;
+    int64_t us = 15LL * 60 * 1000000;
+    for (int64_t i = 0; i < extra && us < 24LL * 3600 * 1000000; i++)
+        us *= 2;
+    return us < 24LL * 3600 * 1000000 ? us : 24LL * 3600 * 1000000;
+}
+
+/* The account with this sign-in name, authenticated: *found false when none
+ * (or its row fails its code, which is logged by custos verify). */
+static int acct_by_name(cu_vault *v, const char *name, cu_pacct_row *r, bool *found,
+                        cu_err *err)
+{
+    *found = false;
+    int rc = cu_store_pacct_by_name(v->store, name, r, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        return CU_OK;
+    }
+    if (rc)
+        return rc;
+    *found = pa_ok(v, r) && strcmp(r->name, name) == 0 && cu_id_valid(r->subject_id);
+    return CU_OK;
+}
+
+int cu_portal_signin_prepare(cu_vault *v, const char *name, bool *found,
+                             char pwhash[CU_PORTAL_PWHASH_MAX], cu_err *err)
+{
+    pwhash[0] = '\0';
+    cu_pacct_row r;
+    int rc = acct_by_name(v, name, &r, found, err);
+    if (!rc && *found)
+        cu_strlcpy(pwhash, r.pwhash, CU_PORTAL_PWHASH_MAX);
+    cu_wipe(r.pwhash, sizeof r.pwhash);
+    return rc;
+}
+
+static void who_of(const cu_pacct_row *r, const unsigned char *hash, cu_portal_who *who)
+{
+    memset(who, 0, sizeof *who);
+    cu_strlcpy(who->subject_id, r->subject_id, sizeof who->subject_id);
+    cu_strlcpy(who->controller_id, r->controller_id, sizeof who->controller_id);
+    cu_strlcpy(who->name, r->name, sizeof who->name);
+    snprintf(who->actor_name, sizeof who->actor_name, "portal:%.32s", r->name);
+    memcpy(who->session_hash, hash, CU_HASH_BYTES);
+}
+
+int cu_portal_signin_finish(cu_vault *v, const char *name, bool password_ok, const char *via,
+                            cu_portal_signin_result *result, char token_out[CU_TOKEN_STRLEN],
+                            cu_portal_who *who, cu_err *err)
+{
+    *result = CU_PSIGNIN_BAD_CREDENTIALS;
+    cu_pacct_row acct;
+    bool found = false;
+    int rc = acct_by_name(v, name, &acct, &found, err);
+    if (rc)
+        return rc;
+    char actor_name[48];
+    snprintf(actor_name, sizeof actor_name, "portal:%.32s", found ? acct.name : "unknown");
+    /* The attempt is always recorded; about the subject when the name is one. */
+    cu_actor a = {.name = actor_name, .role = "subject", .purpose = "authentication",
+                  .via = via, .roles = CU_ROLE_OPERATOR,
+                  .controller_id = found ? acct.controller_id : NULL};
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "portal.signin", err))) {
+        cu_wipe(acct.pwhash, sizeof acct.pwhash);
+        return rc;
+    }
+    if (found) {
+        memcpy(op.controller_id, acct.controller_id, CU_ID_STRLEN);
+        memcpy(op.subject_id, acct.subject_id, CU_ID_STRLEN);
+    }
+    if ((rc = cu_op_authorise(v, &op, err))) {
+        cu_wipe(acct.pwhash, sizeof acct.pwhash);
+        return cu_op_end(v, &op, rc, NULL, NULL, err);
+    }
+    int64_t now = cu_now_us();
+    cu_portal_signin_result res = CU_PSIGNIN_OK;
+    /* Read again inside the transaction: counts from before may be stale. */
+    if (found && (rc = acct_by_name(v, name, &acct, &found, err)) == CU_OK && found) {
+        cu_subject_rec rec;
+        rc = cu_subject_load(v, acct.subject_id, &rec, err);
+        if (rc == CU_ENOTFOUND) {
+            cu_err_clear(err);
+            rc = CU_OK;
+            found = false;
+        } else if (!rc && rec.erased_at) {
+            found = false; /* erasure deletes the account; a restored copy may not */
+        }
+    }
+    if (!rc) {
+        if (!found) {
+            res = CU_PSIGNIN_BAD_CREDENTIALS;
+            op.rule = "wrong-password";
+        } else if (acct.locked_until > now) {
+            res = CU_PSIGNIN_LOCKED;
+            op.rule = "account-locked";
+        } else if (!password_ok) {
+            res = CU_PSIGNIN_BAD_CREDENTIALS;
+            op.rule = "wrong-password";
+            acct.failures++;
+            if (acct.failures >= CU_SIGNIN_MAX_FAILURES)
+                acct.locked_until = now + lockout_us(acct.failures);
+        } else {
+            acct.failures = 0;
+            acct.locked_until = 0;
+        }
+    }
+    if (!rc && found && (res != CU_PSIGNIN_LOCKED)) {
+        pa_sign(v, &acct);
+        rc = cu_store_pacct_put(v->store, &acct, err);
+    }
+    char token[CU_TOKEN_STRLEN] = "";
+    cu_psess_row sr;
+    memset(&sr, 0, sizeof sr);
+    if (!rc && res == CU_PSIGNIN_OK) {
+        cu_token_new("cup_", token);
+        sr.hash_len = CU_HASH_BYTES;
+        cu_token_keyed_hash(v, "portal-session", token, strlen(token), sr.hash);
+        cu_strlcpy(sr.subject_id, acct.subject_id, sizeof sr.subject_id);
+        sr.created_at = sr.last_seen = now;
+        ps_sign(v, &sr);
+        rc = cu_store_psess_insert(v->store, &sr, err);
+    }
+    /* A refused sign-in keeps its failure count: it is the outcome. */
+    op.keep_on_refusal = true;
+    int status = rc ? rc : res == CU_PSIGNIN_OK ? CU_OK : CU_EDENIED;
+    if (status == CU_EDENIED)
+        op.decision.allow = false;
+    rc = cu_op_end(v, &op, status, NULL, NULL, err);
+    if (rc == CU_EDENIED) {
+        cu_err_clear(err);
+        rc = CU_OK;
+    }
+    if (!rc) {
+        *result = res;
+        if (res == CU_PSIGNIN_OK) {
+            memcpy(token_out, token, CU_TOKEN_STRLEN);
+            who_of(&acct, sr.hash, who);
+        }
+    }
+    cu_wipe(token, sizeof token);
+    cu_wipe(acct.pwhash, sizeof acct.pwhash);
+    return rc;
+}
+
+int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
+                      int64_t absolute_us, cu_portal_who *who, cu_err *err)
+{
+    memset(who, 0, sizeof *who);
+    if (!token || n < 5 || n >= CU_TOKEN_STRLEN || strncmp(token, "cup_", 4) != 0)
+        return cu_err_set(err, CU_EDENIED, "unknown session");
+    unsigned char h[CU_HASH_BYTES];
+    cu_token_keyed_hash(v, "portal-session", token, n, h);
+    cu_psess_row sr;
+    int rc = cu_store_psess_get(v->store, h, CU_HASH_BYTES, &sr, err);
+    if (rc == CU_ENOTFOUND) {
+        cu_err_clear(err);
+        return cu_err_set(err, CU_EDENIED, "unknown session");
+    }
+    if (rc)
+        return rc;
+    if (!ps_ok(v, &sr) || !cu_ct_equal(sr.hash, h, CU_HASH_BYTES))
+        return cu_err_set(err, CU_EDENIED, "unknown session");
+    int64_t now = cu_now_us();
+    if (now - sr.last_seen >= idle_us || now - sr.created_at >= absolute_us)
+        return cu_err_set(err, CU_EDENIED, "expired session");
+    cu_pacct_row acct;
+    bool found = false;
+    if ((rc = acct_load(v, sr.subject_id, &acct, &found, err))) {
+        if (rc == CU_ETAMPER) {
+            cu_err_clear(err);
+            return cu_err_set(err, CU_EDENIED, "unknown session");
+        }
+        return rc;
+    }
+    cu_wipe(acct.pwhash, sizeof acct.pwhash);
+    if (!found)
+        return cu_err_set(err, CU_EDENIED, "unknown session");
+    if (now - sr.last_seen >= MINUTE_US) {
+        sr.last_seen = now;
+        ps_sign(v, &sr);
+        if (!(rc = cu_store_begin(v->store, err))) {
+            rc = cu_store_psess_touch(v->store, &sr, err);
+            rc = rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
+        }
+        if (rc == CU_ENOTFOUND) {
+            cu_err_clear(err);
+            return cu_err_set(err, CU_EDENIED, "unknown session");
+        }
+        if (rc)
+            return rc;
+    }
+    who_of(&acct, h, who);
+    return CU_OK;
+}
+
+void cu_portal_actor(const cu_portal_who *who, const char *via, cu_actor *out)
+{
+    *out = (cu_actor){.name = who->actor_name, .role = "subject", .roles = CU_ROLE_SUBJECT,
+                      .purpose = CU_PURPOSE_RIGHTS, .via = via,
+                      .controller_id = who->controller_id, .subject_id = who->subject_id};
+}
+
+int cu_portal_signout(cu_vault *v, const cu_portal_who *who, const char *via, cu_err *err)
+{
+    cu_actor a = {.name = who->actor_name, .role = "subject", .purpose = "authentication",
+                  .via = via, .roles = CU_ROLE_OPERATOR, .controller_id = who->controller_id};
+    cu_op op;
+    int rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "portal.signout", err);
+    if (rc)
+        return rc;
+    memcpy(op.controller_id, who->controller_id, CU_ID_STRLEN);
+    memcpy(op.subject_id, who->subject_id, CU_ID_STRLEN);
+    rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = cu_store_psess_delete(v->store, who->session_hash, CU_HASH_BYTES, err);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_portal_sessions_purge(cu_vault *v, int64_t seen_before, int64_t created_before,
+                             int64_t *deleted, cu_err *err)
+{
+    return cu_store_psess_purge(v->store, seen_before, created_before, deleted, err);
+}
+
+int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err)
+{
+    int rc = cu_store_psess_delete_subject(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_pacct_delete(v->store, subject_id, err);
+    if (!rc)
+        rc = cu_store_pinv_delete_subject(v->store, subject_id, err);
     return rc;
 }
 

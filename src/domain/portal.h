@@ -86,4 +86,63 @@ CU_MUST_USE int cu_portal_hash_password(const char *password, size_t n,
  * its 20 characters; false when it cannot be a code. */
 bool cu_portal_code_normalise(const char *code, size_t n, char out[21]);
 
+/* ---- sign-in and sessions ----
+ *
+ * A patient signs in with the account's sign-in name and password, in two
+ * steps like staff (staff.h) so that the slow hash runs off the store's
+ * thread: cu_portal_signin_prepare reads the account's hash, the caller
+ * checks the password, and cu_portal_signin_finish records the attempt (one
+ * audit event about the subject, action portal.signin, actor
+ * "portal:NAME", role subject; a refusal names the rule wrong-password or
+ * account-locked), counts failures (lock-out after CU_SIGNIN_MAX_FAILURES:
+ * 15 minutes, doubling) and on success makes a session. Only the keyed hash
+ * of a session's token is stored. A session ends after idle_us without use
+ * or absolute_us after sign-in, on sign-out, when a new password is set and
+ * when the subject is erased (which deletes the account). */
+typedef struct cu_portal_who {
+    char subject_id[CU_ID_STRLEN];
+    char controller_id[CU_ID_STRLEN];
+    char name[CU_PORTAL_NAME_STRLEN];
+    char actor_name[48]; /* "portal:NAME" */
+    unsigned char session_hash[32];
+} cu_portal_who;
+
+typedef enum cu_portal_signin_result {
+    CU_PSIGNIN_OK,
+    CU_PSIGNIN_BAD_CREDENTIALS, /* unknown name, wrong password, erased subject */
+    CU_PSIGNIN_LOCKED,
+} cu_portal_signin_result;
+
+/* Normalises a sign-in name as typed (either case, with or without the
+ * dashes) to "XXXX-XXXX-XXXX"; false when it cannot be one. */
+bool cu_portal_name_normalise(const char *name, size_t n, char out[CU_PORTAL_NAME_STRLEN]);
+
+/* Reads the account's password hash (not audited): *found false when no
+ * account has the name (or its row fails its code). */
+CU_MUST_USE int cu_portal_signin_prepare(cu_vault *v, const char *name, bool *found,
+                                         char pwhash[CU_PORTAL_PWHASH_MAX], cu_err *err);
+/* Records the attempt; on CU_PSIGNIN_OK fills token_out and who. CU_OK when
+ * the attempt was recorded (see *result). */
+CU_MUST_USE int cu_portal_signin_finish(cu_vault *v, const char *name, bool password_ok,
+                                        const char *via, cu_portal_signin_result *result,
+                                        char token_out[48], cu_portal_who *who, cu_err *err);
+/* The session a token names: CU_EDENIED when unknown, expired, altered or
+ * its account is gone. Touches last use at most once a minute. */
+CU_MUST_USE int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
+                                  int64_t absolute_us, cu_portal_who *who, cu_err *err);
+/* Signs out: deletes who's session (audited: portal.signout). */
+CU_MUST_USE int cu_portal_signout(cu_vault *v, const cu_portal_who *who, const char *via,
+                                  cu_err *err);
+/* The actor of a signed-in patient: role subject, their own subject only. */
+void cu_portal_actor(const cu_portal_who *who, const char *via, cu_actor *out);
+/* The session-purge job (jobs.c): deletes the sessions last used before
+ * seen_before or made before created_before, inside the caller's
+ * transaction; *deleted says how many. */
+CU_MUST_USE int cu_portal_sessions_purge(cu_vault *v, int64_t seen_before,
+                                         int64_t created_before, int64_t *deleted,
+                                         cu_err *err);
+/* Erasure (erasure.c, and the ledger's replay): the subject's account,
+ * sessions and invitations deleted, inside the caller's transaction. */
+CU_MUST_USE int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err);
+
 #endif

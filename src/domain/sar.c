@@ -55,6 +55,10 @@ static int check_request(const cu_sar_request *req, cu_err *err)
                                   req->withhold[i].item_id);
     }
     bool recipient = req->recipient_id || req->recipient_name;
+    if (req->portal_action && (req->portable || req->nwithhold || recipient))
+        return cu_err_set(err, CU_EINVAL, "the portal shows the record as it is held");
+    if (req->log_only && !req->portal_action)
+        return cu_err_set(err, CU_EINVAL, "only the portal shows the access log alone");
     if (recipient && !req->portable)
         return cu_err_set(err, CU_EINVAL, "only a portability export is transmitted to a "
                                           "recipient");
@@ -294,7 +298,8 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
     cu_actor act = *a;
     act.purpose = CU_PURPOSE_RIGHTS;
     cu_op op;
-    if ((rc = cu_op_begin(v, &op, &act, CU_ACT_EXPORT, "export", err)))
+    if ((rc = cu_op_begin(v, &op, &act, req->portal_action ? CU_ACT_PORTAL_VIEW : CU_ACT_EXPORT,
+                          req->portal_action ? req->portal_action : "export", err)))
         return rc;
     cu_sar sar;
     memset(&sar, 0, sizeof sar);
@@ -338,9 +343,9 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
     }
     gather g = {.v = v, .req = req, .rec = rec, .dek = &dek, .sar = &sar, .pol = sar.policy,
                 .withhold_found = found, .err = err};
-    if (!rc)
+    if (!rc && !req->log_only)
         rc = cu_store_item_each(v->store, rec->id, gather_item, &g, err);
-    if (!rc)
+    if (!rc && !req->log_only)
         rc = cu_items_sum_check(v, rec, &g.sum, err);
     for (size_t i = 0; !rc && i < req->nwithhold; i++)
         if (!found[i])
@@ -349,8 +354,9 @@ int cu_sar_run(cu_vault *v, const cu_actor *a, const char *subject_id, const cu_
     if (!rc && sar.sv.n > 1)
         qsort(sar.sv.items, sar.sv.n, sizeof *sar.sv.items, item_order);
     if (!rc && !req->portable) {
-        rc = cu_consent_each_checked(v, rec->id, gather_consent, &g, err);
-        if (!rc)
+        if (!req->log_only)
+            rc = cu_consent_each_checked(v, rec->id, gather_consent, &g, err);
+        if (!rc && !req->log_only)
             rc = cu_disclosure_each_view(v, rec, &dek, gather_disclosure, &g, err);
         if (!rc) {
             cu_audit_filter f = {.subject_id = rec->id};

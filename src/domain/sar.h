@@ -46,6 +46,13 @@ typedef struct cu_sar_request {
     /* Art 20 transmission: the recipient (one of the two) and the channel
      * ("file" or "https"); none: the export goes to the subject. */
     const char *recipient_id, *recipient_name, *channel;
+    /* The patient portal (portal.h): the patient sees their own record, act
+     * CU_ACT_PORTAL_VIEW recorded as this action ("portal.data",
+     * "portal.access") instead of an export; no withholding, no recipient,
+     * not portable. With log_only, only the access log is gathered (no item
+     * is opened). */
+    const char *portal_action;
+    bool log_only;
 } cu_sar_request;
 
 /* One access-log entry: an audit event about the subject. Staff are shown by

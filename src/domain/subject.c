@@ -6,6 +6,7 @@
 
 #include "domain/disclosure.h"
 #include "domain/pathway.h"
+#include "domain/portal.h"
 #include "domain/responses.h"
 #include "domain/name_key.h"
 #include "domain/subject_rows.h"
@@ -1383,12 +1384,15 @@ int cu_subject_erase(cu_vault *v, const cu_actor *a, const char *subject_id, int
     if (!rc)
         rc = cu_store_item_each(v->store, subject_id, category_cb, &op.categories, err);
     /* Nothing more is asked of the subject: its follow-up pathways are
-     * discharged and its unused questionnaire links retired (as a replay of
+     * discharged, its unused questionnaire links retired and its portal
+     * account, sessions and invitations deleted (as a replay of
      * the ledger entry does, erasure.c). */
     if (!rc)
         rc = cu_pathway_erased(v, subject_id, now, NULL, err);
     if (!rc)
         rc = cu_qlink_retire_subject(v, subject_id, now, NULL, err);
+    if (!rc)
+        rc = cu_portal_forget_subject(v, subject_id, err);
     if (!rc)
         rc = cu_store_ident_delete_subject(v->store, subject_id, err);
     if (!rc)

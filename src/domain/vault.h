@@ -38,6 +38,7 @@ typedef struct cu_actor {
     unsigned roles;      /* cu_role bits; 0: parsed from role */
     const char *user_id;       /* staff account id; NULL for the CLI and API tokens */
     const char *controller_id; /* the controller a staff member acts within */
+    const char *subject_id;    /* a patient on the portal: their own subject (role subject) */
 } cu_actor;
 
 /* The PostgreSQL database (a postgresql:// or postgres:// URL) that the

@@ -208,6 +208,29 @@ int cu_api_signin_account(cu_api *api, const cu_http_req *req, cu_signin_state *
     return 0;
 }
 
+int cu_api_signin_throttle(cu_api *api, const cu_http_req *req)
+{
+    int wait = throttled(api, req->client ? req->client : "", cu_now_us());
+    if (wait) {
+        char via[128];
+        signin_via(req, via, sizeof via);
+        cu_err aerr = {0};
+        if (cu_audit_refusal(api->vault, via, "authentication", &aerr))
+            cu_log_msg(CU_LOG_ERROR, "error", "%s", aerr.msg);
+    }
+    return wait;
+}
+
+void cu_api_signin_note(cu_api *api, const cu_http_req *req, bool failed)
+{
+    throttle_note(api, req->client ? req->client : "", failed, cu_now_us());
+}
+
+void cu_api_signin_via(const cu_http_req *req, char *out, size_t n)
+{
+    signin_via(req, out, n);
+}
+
 bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                            cu_http_resp *resp)
 {

@@ -129,6 +129,15 @@ bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_stat
 void cu_pages_portal_hash(cu_signin_state *st);
 void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                             cu_http_resp *resp);
+/* The same steps for the patient portal's sign-in (POST /portal/sign-in):
+ * prepare checks the form and the throttle and reads the account's hash
+ * into st->acct (found, user.pwhash) for cu_api_signin_check; finish
+ * records the attempt, sets the portal's cookie and redirects, or shows
+ * the form again. */
+bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                                    cu_http_resp *resp);
+void cu_pages_portal_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                                   cu_http_resp *resp);
 /* Wipes the state. */
 void cu_signin_state_clear(cu_signin_state *st);
 

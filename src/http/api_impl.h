@@ -46,6 +46,12 @@ int cu_api_signin_account(cu_api *api, const cu_http_req *req, cu_signin_state *
 CU_MUST_USE int cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                                      cu_signin_result *res, char token[CU_TOKEN_STRLEN],
                                      cu_principal *p, cu_err *err);
+/* The sign-in throttle by source address, for the portal's sign-in: the
+ * seconds to wait (a refusal recorded) or 0; and an attempt's outcome. */
+int cu_api_signin_throttle(cu_api *api, const cu_http_req *req);
+void cu_api_signin_note(cu_api *api, const cu_http_req *req, bool failed);
+/* A sign-in's via: "http POST /portal/sign-in from 192.0.2.7". */
+void cu_api_signin_via(const cu_http_req *req, char *out, size_t n);
 int64_t cu_api_session_idle_us(const cu_api *api);
 int64_t cu_api_session_absolute_us(const cu_api *api);
 bool cu_pages_q_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);

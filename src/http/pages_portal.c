@@ -14,21 +14,38 @@
  * 404). The password is never written back into a page, and its slow hash
  * runs off the store's thread (server.c runs the POST in the steps of a
  * sign-in: cu_pages_portal_prepare, _hash, _finish).
+ *
+ * GET /portal/sign-in shows the sign-in form (the account's sign-in name and
+ * password); POST takes it in the steps of a staff sign-in (the password
+ * checked off the store's thread), throttled by address and by account,
+ * every attempt audited. A patient's session is carried by its own cookie,
+ * __Host-custos-portal: the staff cookie opens no page here, and this one
+ * no staff page and no API route. /portal (links), /portal/data (what is
+ * held, in words) and /portal/access (who accessed the record, refusals
+ * explained) each need it; the last two are each one audited operation
+ * about the patient's own subject with the patient as actor (portal.data,
+ * portal.access). Every form carries a CSRF token bound to the session; the
+ * pages never take a subject from the URL.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "domain/integrity.h"
 #include "domain/portal.h"
 #include "http/api_impl.h"
 #include "http/assets.h"
 #include "http/form.h"
+#include "http/pages_util.h"
+#include "http/websec.h"
 #include "iface/html.h"
 #include "iface/link.h"
+#include "iface/sar_render.h"
 #include "util/clock.h"
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
 #define SERVICE "Patient portal"
+#define CSRF_FIELD "csrf_token"
 
 static void html_send(cu_http_resp *resp, int status, cu_buf *page)
 {
@@ -378,6 +395,484 @@ void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state
         done_page(req, resp, info.has_account, name);
 }
 
+/* ---- sign-in ---- */
+
+static bool form_type(const cu_http_req *req)
+{
+    const char *ct = req->content_type ? req->content_type : "";
+    return strncmp(ct, FORM_TYPE, sizeof FORM_TYPE - 1) == 0 &&
+           (ct[sizeof FORM_TYPE - 1] == '\0' || ct[sizeof FORM_TYPE - 1] == ';');
+}
+
+static void redirect(const cu_http_req *req, cu_http_resp *resp, const char *to)
+{
+    resp->status = 303;
+    if (!cu_path_relative(req->path, to, resp->location, sizeof resp->location))
+        cu_strlcpy(resp->location, to, sizeof resp->location);
+}
+
+static void link_to(const cu_http_req *req, const char *to, char *out, size_t cap)
+{
+    if (!cu_path_relative(req->path, to, out, cap))
+        cu_strlcpy(out, to, cap);
+}
+
+typedef struct signin_form {
+    const char *name;
+    cu_field_error errors[2];
+    size_t nerrors;
+} signin_form;
+
+static void text_field(cu_html *h, const signin_form *f, const char *id, const char *label,
+                       const char *hint, const char *type, const char *autocomplete,
+                       const char *value)
+{
+    const char *msg = cu_field_error_for(f->errors, f->nerrors, id);
+    char hint_id[32], err_id[32], described[64] = "";
+    snprintf(hint_id, sizeof hint_id, "%s-hint", id);
+    snprintf(err_id, sizeof err_id, "%s-error", id);
+    if (hint)
+        cu_strlcpy(described, hint_id, sizeof described);
+    if (msg) {
+        size_t used = strlen(described);
+        snprintf(described + used, sizeof described - used, "%s%s", used ? " " : "", err_id);
+    }
+    cu_html_open(h, "div", "class",
+                 msg ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group", NULL);
+    cu_html_elem(h, "label", label, "class", "nhsuk-label", "for", id, NULL);
+    if (hint)
+        cu_html_elem(h, "div", hint, "class", "nhsuk-hint", "id", hint_id, NULL);
+    if (msg) {
+        cu_html_open(h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
+        cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
+        cu_html_textf(h, " %s", msg);
+        cu_html_close(h, "span");
+    }
+    cu_html_void(h, "input", "class",
+                 msg ? "nhsuk-input nhsuk-input--error nhsuk-u-width-two-thirds"
+                     : "nhsuk-input nhsuk-u-width-two-thirds",
+                 "id", id, "name", id, "type", type, "autocomplete", autocomplete,
+                 "spellcheck", "false", "value", value,
+                 "aria-describedby", described[0] ? described : NULL, NULL);
+    cu_html_close(h, "div");
+}
+
+static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,
+                        const signin_form *f)
+{
+    char assets[CU_ASSETS_REL_MAX];
+    cu_assets_relative(req->path, assets, sizeof assets);
+    const char *title = "Sign in to the patient portal";
+    cu_buf page;
+    cu_buf_init(&page, 0);
+    cu_html h;
+    cu_html_init(&h, &page);
+    cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = assets,
+                                 .error = f->nerrors > 0});
+    cu_html_error_summary(&h, f->errors, f->nerrors);
+    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
+    cu_html_elem(&h, "p",
+                 "Use the sign-in name you were shown when you set up your account, and your "
+                 "password.",
+                 NULL);
+    cu_html_open(&h, "form", "method", "post", "action", "sign-in", "novalidate", CU_HTML_ON,
+                 NULL);
+    text_field(&h, f, "name", "Sign-in name", "For example, K7QD-M3MZ-PX2R", "text",
+               "username", f->name);
+    text_field(&h, f, "password", "Password", NULL, "password", "current-password", NULL);
+    cu_html_elem(&h, "button", "Sign in", "type", "submit", "class", "nhsuk-button", NULL);
+    cu_html_close(&h, "form");
+    cu_html_elem(&h, "p",
+                 "If you have forgotten your password or your sign-in name, ask your care team "
+                 "for a new invitation.",
+                 NULL);
+    cu_page_end(&h);
+    if (cu_html_done(&h))
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
+    else
+        html_send(resp, status, &page);
+    cu_buf_release(&page);
+}
+
+/* Step 1 (the store's thread): the form, the throttle, the account's hash. */
+bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                                    cu_http_resp *resp)
+{
+    memset(st, 0, sizeof *st);
+    cu_form form;
+    cu_err err = {0};
+    if (!form_type(req) ||
+        cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
+        signin_page(req, resp, 400,
+                    &(signin_form){.errors = {{"name", "Enter your sign-in name"}},
+                                   .nerrors = 1});
+        return false;
+    }
+    const char *name = cu_form_get(&form, "name");
+    const char *pass = cu_form_get(&form, "password");
+    signin_form f = {0};
+    char norm[CU_PORTAL_NAME_STRLEN];
+    bool name_ok = name && cu_portal_name_normalise(name, strlen(name), norm);
+    if (!name || !*name)
+        f.errors[f.nerrors++] = (cu_field_error){"name", "Enter your sign-in name"};
+    else if (!name_ok)
+        f.errors[f.nerrors++] =
+            (cu_field_error){"name", "Enter your sign-in name as it was shown to you, like "
+                                     "K7QD-M3MZ-PX2R"};
+    if (!pass || !*pass)
+        f.errors[f.nerrors++] = (cu_field_error){"password", "Enter your password"};
+    else if (strlen(pass) >= sizeof st->body.password)
+        f.errors[f.nerrors++] =
+            (cu_field_error){"password", "Enter a password of 256 characters or fewer"};
+    if (f.nerrors) {
+        f.name = name_ok ? norm : NULL;
+        signin_page(req, resp, 400, &f);
+        cu_form_free(&form);
+        return false;
+    }
+    cu_strlcpy(st->body.username, norm, sizeof st->body.username);
+    st->body.password_len = strlen(pass);
+    memcpy(st->body.password, pass, st->body.password_len + 1);
+    cu_form_free(&form);
+    int wait = cu_api_signin_throttle(api, req);
+    if (wait > 0) {
+        signin_page(req, resp, 429,
+                    &(signin_form){.name = st->body.username,
+                                   .errors = {{"name", "There have been too many failed "
+                                                       "sign-ins from this address. Wait 15 "
+                                                       "minutes, then try again"}},
+                                   .nerrors = 1});
+        resp->retry_after = wait;
+        cu_signin_state_clear(st);
+        return false;
+    }
+    bool found = false;
+    if (cu_portal_signin_prepare(cu_api_vault(api), st->body.username, &found,
+                                 st->acct.user.pwhash, &err)) {
+        cu_api_fail(resp, &err);
+        cu_signin_state_clear(st);
+        return false;
+    }
+    st->acct.found = found;
+    return true;
+}
+
+/* Step 3 (the store's thread): the attempt recorded; the cookie and home. */
+void cu_pages_portal_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                                   cu_http_resp *resp)
+{
+    char via[160], token[CU_TOKEN_STRLEN] = "";
+    cu_api_signin_via(req, via, sizeof via);
+    cu_portal_signin_result res;
+    cu_portal_who who;
+    cu_err err = {0};
+    cu_wipe(st->acct.user.pwhash, sizeof st->acct.user.pwhash);
+    if (cu_portal_signin_finish(cu_api_vault(api), st->body.username, st->password_ok, via,
+                                &res, token, &who, &err)) {
+        cu_api_fail(resp, &err);
+        return;
+    }
+    cu_api_signin_note(api, req, res != CU_PSIGNIN_OK);
+    signin_form f = {.name = st->body.username, .nerrors = 1};
+    switch (res) {
+    case CU_PSIGNIN_OK:
+        cu_strlcpy(resp->actor_id, who.actor_name, sizeof resp->actor_id);
+        cu_strlcpy(resp->actor_role, "subject", sizeof resp->actor_role);
+        if (cu_cookie_set_as(CU_PORTAL_COOKIE, token, cu_api_session_absolute_us(api) / 1000000,
+                             resp->set_cookie, sizeof resp->set_cookie)) {
+            resp->set_cookie[0] = '\0';
+            cu_api_problem(resp, CU_P_INTERNAL, NULL);
+            break;
+        }
+        redirect(req, resp, "/portal");
+        break;
+    case CU_PSIGNIN_LOCKED:
+        f.errors[0] = (cu_field_error){"name", "This account is locked after too many failed "
+                                               "sign-ins. Try again later"};
+        signin_page(req, resp, 429, &f);
+        resp->retry_after = 900;
+        break;
+    case CU_PSIGNIN_BAD_CREDENTIALS:
+        /* One answer for every refusal: it does not tell which names exist. */
+        f.errors[0] = (cu_field_error){"name", "The sign-in name or password is wrong"};
+        signin_page(req, resp, 401, &f);
+        break;
+    }
+    cu_wipe(token, sizeof token);
+    cu_wipe(&who, sizeof who);
+}
+
+static void signin_submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    cu_signin_state st;
+    memset(&st, 0, sizeof st);
+    if (cu_pages_portal_signin_prepare(api, req, &st, resp)) {
+        cu_api_signin_check(&st);
+        cu_pages_portal_signin_finish(api, req, &st, resp);
+    }
+    cu_signin_state_clear(&st);
+}
+
+/* ---- a patient's pages ---- */
+
+typedef struct portal_ctx {
+    cu_api *api;
+    const cu_http_req *req;
+    cu_http_resp *resp;
+    cu_portal_who who;
+    char session[80]; /* "portal:" and the session's hash in hex: the CSRF binding */
+    char via[96];
+    char assets[CU_ASSETS_REL_MAX];
+} portal_ctx;
+
+/* The patient the portal cookie names, else a redirect to the sign-in form
+ * (the cookie cleared when it named no live session). */
+static bool signed_in(portal_ctx *c)
+{
+    char token[CU_COOKIE_VALUE_MAX + 1];
+    int rc = c->req->cookie ? cu_cookie_get(c->req->cookie, CU_PORTAL_COOKIE, token,
+                                            sizeof token)
+                            : CU_ENOTFOUND;
+    if (rc == CU_OK) {
+        cu_err err = {0};
+        rc = cu_portal_session(cu_api_vault(c->api), token, strlen(token),
+                               cu_api_session_idle_us(c->api),
+                               cu_api_session_absolute_us(c->api), &c->who, &err);
+        cu_wipe(token, sizeof token);
+        if (rc && rc != CU_EDENIED) {
+            cu_api_fail(c->resp, &err);
+            return false;
+        }
+        if (rc && cu_cookie_clear_as(CU_PORTAL_COOKIE, c->resp->set_cookie,
+                                     sizeof c->resp->set_cookie))
+            c->resp->set_cookie[0] = '\0';
+    }
+    if (rc) {
+        redirect(c->req, c->resp, "/portal/sign-in");
+        return false;
+    }
+    char hex[2 * CU_HASH_BYTES + 1];
+    cu_hex(c->who.session_hash, CU_HASH_BYTES, hex);
+    snprintf(c->session, sizeof c->session, "portal:%s", hex);
+    cu_strlcpy(c->resp->actor_id, c->who.actor_name, sizeof c->resp->actor_id);
+    cu_strlcpy(c->resp->actor_role, "subject", sizeof c->resp->actor_role);
+    const cu_route_def *d = cu_route_get(c->req->route.id);
+    snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
+             d ? d->path : "?");
+    cu_assets_relative(c->req->path, c->assets, sizeof c->assets);
+    return true;
+}
+
+static void csrf_field(cu_html *h, const portal_ctx *c)
+{
+    cu_key k;
+    cu_err err = {0};
+    if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &err)) {
+        cu_html_close(h, "!"); /* fails the page: no form without its token */
+        return;
+    }
+    char tok[CU_CSRF_STRLEN];
+    cu_csrf_token(&k, c->session, tok);
+    cu_wipe(&k, sizeof k);
+    cu_html_void(h, "input", "type", "hidden", "name", CSRF_FIELD, "value", tok, NULL);
+    cu_wipe(tok, sizeof tok);
+}
+
+/* The shell of a signed-in page: navigation and the sign-out button. */
+static void begin(cu_html *h, portal_ctx *c, const char *title, bool wide)
+{
+    static const struct {
+        const char *path, *label;
+    } nav[] = {{"/portal", "Home"},
+               {"/portal/data", "Your data"},
+               {"/portal/access", "Who has looked at your record"}};
+    char hrefs[3][64], out[64];
+    cu_page_link links[3];
+    for (size_t i = 0; i < 3; i++) {
+        link_to(c->req, nav[i].path, hrefs[i], sizeof hrefs[i]);
+        links[i] = (cu_page_link){hrefs[i], nav[i].label,
+                                  strcmp(c->req->path, nav[i].path) == 0};
+    }
+    cu_page_begin(h, &(cu_page){.title = title, .service = SERVICE, .assets = c->assets,
+                                .wide = wide, .nav = links, .nnav = 3});
+    link_to(c->req, "/portal/sign-out", out, sizeof out);
+    cu_html_open(h, "form", "method", "post", "action", out, "novalidate", CU_HTML_ON, "class",
+                 "nhsuk-u-margin-bottom-5", NULL);
+    csrf_field(h, c);
+    cu_html_elem(h, "button", "Sign out", "type", "submit", "class",
+                 "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", NULL);
+    cu_html_close(h, "form");
+}
+
+static void finish(cu_html *h, portal_ctx *c, cu_buf *page)
+{
+    cu_page_end(h);
+    if (cu_html_done(h))
+        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
+    else
+        html_send(c->resp, 200, page);
+    cu_buf_release(page);
+}
+
+static void home(portal_ctx *c)
+{
+    cu_buf page;
+    cu_buf_init(&page, 0);
+    cu_html h;
+    cu_html_init(&h, &page);
+    begin(&h, c, "Your patient portal", false);
+    cu_html_elem(&h, "h1", "Your patient portal", "class", "nhsuk-heading-l", NULL);
+    cu_html_open(&h, "p", NULL);
+    cu_html_textf(&h, "You are signed in as %s.", c->who.name);
+    cu_html_close(&h, "p");
+    static const struct {
+        const char *path, *label, *desc;
+    } cards[] = {
+        {"/portal/data", "Your data", "See the information we hold about you."},
+        {"/portal/access", "Who has looked at your record",
+         "See who has accessed your record, when, in what role and why, including attempts "
+         "that were refused."},
+        {"/notice", "How we use your data", "Read our privacy notice."},
+    };
+    cu_html_open(&h, "ul", "class", "nhsuk-list", NULL);
+    for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
+        char href[64];
+        link_to(c->req, cards[i].path, href, sizeof href);
+        cu_html_open(&h, "li", NULL);
+        cu_html_open(&h, "h2", "class", "nhsuk-heading-s nhsuk-u-margin-bottom-1", NULL);
+        cu_html_elem(&h, "a", cards[i].label, "href", href, NULL);
+        cu_html_close(&h, "h2");
+        cu_html_elem(&h, "p", cards[i].desc, NULL);
+        cu_html_close(&h, "li");
+    }
+    cu_html_close(&h, "ul");
+    finish(&h, c, &page);
+}
+
+typedef struct view_ctx {
+    portal_ctx *c;
+    bool access;
+    cu_buf page; /* sent once the operation is recorded */
+} view_ctx;
+
+/* Renders the page inside the audited operation: a page that cannot be
+ * written undoes nothing personal but is a failure all the same. */
+static int view_deliver(void *ctx, const cu_sar *sar, cu_err *err)
+{
+    view_ctx *vc = ctx;
+    portal_ctx *c = vc->c;
+    const char *title = vc->access ? "Who has looked at your record" : "Your data";
+    cu_html h;
+    cu_html_init(&h, &vc->page);
+    begin(&h, c, title, true);
+    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
+    if (vc->access) {
+        cu_sar_html_access_log(&h, sar);
+    } else {
+        cu_html_open(&h, "p", NULL);
+        cu_html_text(&h, "This is the information ");
+        cu_html_text(&h, sar->controller_name[0] ? sar->controller_name : "we");
+        cu_html_text(&h, sar->controller_name[0] ? " holds about you." : " hold about you.");
+        cu_html_close(&h, "p");
+        cu_sar_html_held(&h, sar);
+        cu_html_elem(&h, "p",
+                     "If something is wrong or missing, tell your care team: you have the "
+                     "right to have it corrected.",
+                     NULL);
+    }
+    cu_page_end(&h);
+    if (cu_html_done(&h))
+        return cu_err_set(err, CU_EINTERNAL, "cannot write the portal's page");
+    return CU_OK;
+}
+
+static void portal_message(portal_ctx *c, int status, const char *title, const char *para)
+{
+    cu_buf page;
+    cu_buf_init(&page, 0);
+    cu_html h;
+    cu_html_init(&h, &page);
+    begin(&h, c, title, false);
+    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
+    cu_html_elem(&h, "p", para, NULL);
+    cu_page_end(&h);
+    if (cu_html_done(&h))
+        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
+    else
+        html_send(c->resp, status, &page);
+    cu_buf_release(&page);
+}
+
+static void view(portal_ctx *c, bool access)
+{
+    cu_actor a;
+    cu_portal_actor(&c->who, c->via, &a);
+    cu_sar_request rq = {.portal_action = access ? "portal.access" : "portal.data",
+                         .log_only = access};
+    view_ctx vc = {.c = c, .access = access};
+    cu_buf_init(&vc.page, 0);
+    cu_err err = {0};
+    int rc = cu_sar_run(cu_api_vault(c->api), &a, c->who.subject_id, &rq, view_deliver, &vc,
+                        &err);
+    if (!rc)
+        html_send(c->resp, 200, &vc.page);
+    cu_buf_release(&vc.page);
+    if (!rc)
+        return;
+    if (rc == CU_EDENIED || rc == CU_ECONCEALED || rc == CU_ENOTFOUND || rc == CU_EERASED)
+        portal_message(c, 403, "This page cannot be shown",
+                       "Contact your care team. They can tell you why.");
+    else
+        cu_api_fail(c->resp, &err);
+}
+
+static void signout(portal_ctx *c)
+{
+    cu_form form;
+    cu_err err = {0};
+    if (!form_type(c->req) ||
+        cu_form_parse((const char *)c->req->body, c->req->body_len, &form, &err)) {
+        portal_message(c, 400, "This form could not be read",
+                       "Go back to the page, reload it and try again.");
+        return;
+    }
+    cu_key k;
+    bool ok = false;
+    if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &err) == CU_OK) {
+        ok = cu_form_count(&form, CSRF_FIELD) == 1 &&
+             cu_csrf_verify(&k, c->session, cu_form_get(&form, CSRF_FIELD));
+        cu_wipe(&k, sizeof k);
+    }
+    cu_form_free(&form);
+    if (!ok) {
+        portal_message(c, 403, "This form has expired",
+                       "You are still signed in. Go back to the page, reload it and try again.");
+        return;
+    }
+    if (cu_portal_signout(cu_api_vault(c->api), &c->who, c->via, &err)) {
+        cu_api_fail(c->resp, &err);
+        return;
+    }
+    if (cu_cookie_clear_as(CU_PORTAL_COOKIE, c->resp->set_cookie, sizeof c->resp->set_cookie))
+        c->resp->set_cookie[0] = '\0';
+    redirect(c->req, c->resp, "/portal/sign-in");
+}
+
+static void signed_in_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+{
+    portal_ctx c = {.api = api, .req = req, .resp = resp};
+    if (!signed_in(&c))
+        return;
+    switch (req->route.id) {
+    case CU_R_PORTAL_HOME: home(&c); break;
+    case CU_R_PORTAL_DATA: view(&c, false); break;
+    case CU_R_PORTAL_ACCESS: view(&c, true); break;
+    case CU_R_PORTAL_SIGNOUT: signout(&c); break;
+    default: break;
+    }
+    cu_wipe(&c.who, sizeof c.who);
+}
+
 /* The three steps at once, for a caller without a store thread of its own
  * (cu_api_handle called directly). */
 static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
@@ -396,6 +891,12 @@ bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *re
     switch (req->route.id) {
     case CU_R_PORTAL_INVITATION_GET: show(api, req, resp); return true;
     case CU_R_PORTAL_INVITATION_POST: submit(api, req, resp); return true;
+    case CU_R_PORTAL_SIGNIN_GET: signin_page(req, resp, 200, &(signin_form){0}); return true;
+    case CU_R_PORTAL_SIGNIN_POST: signin_submit(api, req, resp); return true;
+    case CU_R_PORTAL_HOME:
+    case CU_R_PORTAL_DATA:
+    case CU_R_PORTAL_ACCESS:
+    case CU_R_PORTAL_SIGNOUT: signed_in_page(api, req, resp); return true;
     default: return false;
     }
 }

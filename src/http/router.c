@@ -112,6 +112,14 @@ static const cu_route_def routes[] = {
      false},
     {CU_R_PORTAL_INVITATION_POST, "POST", "/portal/invitation/{pcode}",
      "portal.invitation.post", false},
+    /* A patient's pages: their own session cookie (pages_portal.c), never
+     * a bearer token or a staff session. */
+    {CU_R_PORTAL_SIGNIN_GET, "GET", "/portal/sign-in", "portal.sign_in.get", false},
+    {CU_R_PORTAL_SIGNIN_POST, "POST", "/portal/sign-in", "portal.sign_in.post", false},
+    {CU_R_PORTAL_SIGNOUT, "POST", "/portal/sign-out", "portal.sign_out", true},
+    {CU_R_PORTAL_HOME, "GET", "/portal", "portal.home", true},
+    {CU_R_PORTAL_DATA, "GET", "/portal/data", "portal.data", true},
+    {CU_R_PORTAL_ACCESS, "GET", "/portal/access", "portal.access", true},
     {CU_R_STAFF_BREAK_GLASS, "POST", "/staff/patients/{id}/break-glass",
      "staff.patient.break_glass", true},
     {CU_R_STAFF_ITEMS_ADD, "POST", "/staff/patients/{id}/items", "staff.patient.items", true},

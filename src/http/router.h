@@ -109,6 +109,12 @@ typedef enum cu_route_id {
     CU_R_PORTAL_INVITE,          /* POST /v1/subjects/{id}/portal-invitations */
     CU_R_PORTAL_INVITATION_GET,  /* public: GET /portal/invitation/{pcode} */
     CU_R_PORTAL_INVITATION_POST, /* public: POST /portal/invitation/{pcode} */
+    CU_R_PORTAL_SIGNIN_GET,      /* public: GET /portal/sign-in */
+    CU_R_PORTAL_SIGNIN_POST,     /* public: POST /portal/sign-in */
+    CU_R_PORTAL_SIGNOUT,         /* POST /portal/sign-out (a patient's session) */
+    CU_R_PORTAL_HOME,            /* GET /portal (a patient's session) */
+    CU_R_PORTAL_DATA,            /* GET /portal/data (a patient's session) */
+    CU_R_PORTAL_ACCESS,          /* GET /portal/access (a patient's session) */
     CU_R_STAFF_BREAK_GLASS, /* POST /staff/patients/{id}/break-glass */
     CU_R_STAFF_ITEMS_ADD,   /* POST /staff/patients/{id}/items */
     CU_R_STAFF_AUDIT,       /* GET /staff/audit[?since=&until=&actor=&subject=&action=&outcome=&page=] */

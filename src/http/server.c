@@ -308,7 +308,7 @@ static void run_metrics(server *srv, req_ctx *r)
 static bool is_signin(cu_route_id id)
 {
     return id == CU_R_SESSION_CREATE || id == CU_R_STAFF_SIGNIN_POST ||
-           id == CU_R_PORTAL_INVITATION_POST;
+           id == CU_R_PORTAL_INVITATION_POST || id == CU_R_PORTAL_SIGNIN_POST;
 }
 
 static void run_one(server *srv, req_ctx *r)
@@ -324,6 +324,17 @@ static void run_one(server *srv, req_ctx *r)
                            : ST_DONE;
         else {
             cu_pages_portal_finish(srv->api, &r->req, r->signin, &r->resp);
+            r->state = ST_DONE;
+        }
+        return;
+    }
+    if (r->req.route.id == CU_R_PORTAL_SIGNIN_POST) {
+        if (r->signin_phase == 0)
+            r->state = cu_pages_portal_signin_prepare(srv->api, &r->req, r->signin, &r->resp)
+                           ? ST_SIGNIN_CHECK
+                           : ST_DONE;
+        else {
+            cu_pages_portal_signin_finish(srv->api, &r->req, r->signin, &r->resp);
             r->state = ST_DONE;
         }
         return;

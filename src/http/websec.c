@@ -102,16 +102,16 @@ static bool cookie_value_ok(const char *v, size_t n)
 
 static const char cookie_attrs[] = "Path=/; Secure; HttpOnly; SameSite=Strict";
 
-int cu_cookie_set(const char *value, int64_t max_age_s, char *out, size_t cap)
+int cu_cookie_set_as(const char *name, const char *value, int64_t max_age_s, char *out,
+                     size_t cap)
 {
     if (cap)
         out[0] = '\0';
     if (!value || !cookie_value_ok(value, strnlen(value, CU_COOKIE_VALUE_MAX + 1)))
         return CU_EINVAL;
-    int n = max_age_s >= 0 ? snprintf(out, cap, "%s=%s; Max-Age=%lld; %s", CU_SESSION_COOKIE,
-                                      value, (long long)max_age_s, cookie_attrs)
-                           : snprintf(out, cap, "%s=%s; %s", CU_SESSION_COOKIE, value,
-                                      cookie_attrs);
+    int n = max_age_s >= 0 ? snprintf(out, cap, "%s=%s; Max-Age=%lld; %s", name, value,
+                                      (long long)max_age_s, cookie_attrs)
+                           : snprintf(out, cap, "%s=%s; %s", name, value, cookie_attrs);
     if (n < 0 || (size_t)n >= cap) {
         if (cap)
             cu_wipe(out, cap);
@@ -120,10 +120,20 @@ int cu_cookie_set(const char *value, int64_t max_age_s, char *out, size_t cap)
     return CU_OK;
 }
 
+int cu_cookie_set(const char *value, int64_t max_age_s, char *out, size_t cap)
+{
+    return cu_cookie_set_as(CU_SESSION_COOKIE, value, max_age_s, out, cap);
+}
+
+int cu_cookie_clear_as(const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s=; Max-Age=0; %s", name, cookie_attrs);
+    return n < 0 || (size_t)n >= cap ? CU_EINVAL : CU_OK;
+}
+
 int cu_cookie_clear(char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "%s=; Max-Age=0; %s", CU_SESSION_COOKIE, cookie_attrs);
-    return n < 0 || (size_t)n >= cap ? CU_EINVAL : CU_OK;
+    return cu_cookie_clear_as(CU_SESSION_COOKIE, out, cap);
 }
 
 int cu_cookie_get(const char *header, const char *name, char *out, size_t cap)

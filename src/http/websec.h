@@ -56,6 +56,13 @@ int cu_html_style_nonce(cu_buf *html, const char *nonce);
 CU_MUST_USE int cu_cookie_set(const char *value, int64_t max_age_s, char *out, size_t cap);
 /* The Set-Cookie header's value that removes it (empty, Max-Age=0). */
 CU_MUST_USE int cu_cookie_clear(char *out, size_t cap);
+/* The patient portal's session cookie (pages_portal.c): its own name, so a
+ * staff session never opens a portal page nor a patient's a staff page. */
+#define CU_PORTAL_COOKIE "__Host-custos-portal"
+/* The same for a cookie called name (CU_SESSION_COOKIE or CU_PORTAL_COOKIE). */
+CU_MUST_USE int cu_cookie_set_as(const char *name, const char *value, int64_t max_age_s,
+                                 char *out, size_t cap);
+CU_MUST_USE int cu_cookie_clear_as(const char *name, char *out, size_t cap);
 
 /* Finds the cookie called name in a Cookie request header ("a=1; b=2"):
  * CU_OK with its value in out (quotes removed), CU_ENOTFOUND when it is not

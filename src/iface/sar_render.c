@@ -724,6 +724,7 @@ typedef struct hw {
     cu_html h;               /* every element and text goes through the writer */
     const char *const *cols; /* the open table's headings: each cell's label */
     size_t ncols, col;
+    bool portal;             /* a section inside a page of the patient portal */
 } hw;
 
 static void esc(hw *h, const char *s)
@@ -806,11 +807,11 @@ static void thead(hw *h, const char *const *cols, size_t n)
 {
     h->cols = cols;
     h->ncols = n;
-    cu_html_open(&h->h, "table", NULL);
-    cu_html_open(&h->h, "thead", NULL);
+    cu_html_open(&h->h, "table", "class", h->portal ? "nhsuk-table" : NULL, NULL);
+    cu_html_open(&h->h, "thead", "class", h->portal ? "nhsuk-table__head" : NULL, NULL);
     cu_html_open(&h->h, "tr", NULL);
     for (size_t i = 0; i < n; i++)
-        cu_html_elem(&h->h, "th", cols[i], NULL);
+        cu_html_elem(&h->h, "th", cols[i], "scope", h->portal ? "col" : NULL, NULL);
     cu_html_close(&h->h, "tr");
     cu_html_close(&h->h, "thead");
     cu_html_nl(&h->h);
@@ -1106,7 +1107,8 @@ static const char css[] =
 static void html_access_log(hw *w, const cu_sar *s)
 {
     char when[64], who[160], why[512], b1[512];
-    el(w, "h2", "Who has accessed your record");
+    if (!w->portal)
+        el(w, "h2", "Who has accessed your record");
     el(w, "p", "Every access to your record is recorded. Staff are shown by their role; names "
                "of individual staff are not included, but you may ask us about a particular "
                "access. All times are UK time (Greenwich Mean Time, or British Summer Time in "
@@ -1127,6 +1129,9 @@ static void html_access_log(hw *w, const cu_sar *s)
         cu_wording_time(e->ts, when, sizeof when);
         td(w, when);
         role_words(e->role, who, sizeof who);
+        /* a refused sign-in is whoever typed the name, not necessarily you */
+        if (denied && strcmp(e->action, "portal.signin") == 0)
+            snprintf(who, sizeof who, "someone using your sign-in name");
         td_cap(w, who);
         if (e->tasks_raised) {
             /* the answers and the task they raised, recorded as one event */
@@ -1158,6 +1163,18 @@ static void html_access_log(hw *w, const cu_sar *s)
         role_words(e->role, who, sizeof who);
         uncap(purpose_words(s->policy, e->purpose), why, sizeof why);
         cu_html_open(&w->h, "li", NULL);
+        if (strcmp(e->action, "portal.signin") == 0) {
+            /* whoever typed the sign-in name: not necessarily you */
+            esc(w, "On ");
+            esc(w, when);
+            esc(w, ", someone tried to sign in to your account on our patient portal. This "
+                   "was refused because ");
+            esc(w, rule_words(e->rule));
+            esc(w, ". If this was not you, tell your care team.");
+            cu_html_close(&w->h, "li");
+            cu_html_nl(&w->h);
+            continue;
+        }
         esc(w, "On ");
         esc(w, when);
         esc(w, ", ");
@@ -1348,6 +1365,46 @@ static void render_html(const cu_sar *s, cu_buf *out, int *rc)
                "https://ico.org.uk/make-a-complaint/");
     cu_page_end(&w->h);
     *rc = cu_html_done(&w->h);
+}
+
+/* The items held, as the letter lists them, inside a page of the portal. */
+static void html_held(hw *w, const cu_sar *s)
+{
+    char buf[1024], f[256];
+    if (!s->sv.n) {
+        el(w, "p", "We hold no items of data about you.");
+        return;
+    }
+    static const char *const cols[] = {"Kind of data", "What", "Value", "Where it came from",
+                                       "Collected"};
+    thead(w, cols, 5);
+    for (size_t i = 0; i < s->sv.n; i++) {
+        const cu_item_view *iv = &s->sv.items[i];
+        row_open(w);
+        td_cap(w, category_words(iv->category));
+        cu_wording_field(iv->field, f, sizeof f);
+        td(w, f);
+        value_cell(w, iv);
+        td_cap(w, source_words(iv->source));
+        cu_wording_date(iv->collected_at, buf, sizeof buf);
+        td(w, buf);
+        row_close(w);
+    }
+    tend(w);
+}
+
+void cu_sar_html_held(cu_html *h, const cu_sar *s)
+{
+    hw w = {.h = *h, .portal = true};
+    html_held(&w, s);
+    *h = w.h;
+}
+
+void cu_sar_html_access_log(cu_html *h, const cu_sar *s)
+{
+    hw w = {.h = *h, .portal = true};
+    html_access_log(&w, s);
+    *h = w.h;
 }
 
 int cu_sar_render(const cu_sar *s, cu_sar_format f, cu_buf *out, cu_err *err)

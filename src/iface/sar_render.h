@@ -24,6 +24,12 @@ typedef enum cu_sar_format { CU_SAR_JSON, CU_SAR_HTML, CU_SAR_FHIR } cu_sar_form
 int cu_sar_format_from_name(const char *s);
 const char *cu_sar_content_type(cu_sar_format f);
 
+/* Sections of the HTML letter written into a page of the patient portal
+ * (NHS.UK frontend tables): the items held, and the access log with its
+ * refused attempts explained. */
+#include "iface/html.h"
+void cu_sar_html_held(cu_html *h, const cu_sar *s);
+void cu_sar_html_access_log(cu_html *h, const cu_sar *s);
 CU_MUST_USE int cu_sar_render(const cu_sar *s, cu_sar_format f, cu_buf *out, cu_err *err);
 
 #endif

@@ -308,8 +308,12 @@ const char *cu_wording_action(const char *action)
         {"pathway.list", "look at the list of our follow-up pathways"},
         {"pathway.read", "look at one of our follow-up pathways"},
         {"policy.apply", "update our privacy policy"},
+        {"portal.access", "look at who has accessed your record, on our patient portal"},
         {"portal.account", "set the password of your account on our patient portal"},
+        {"portal.data", "look at your data on our patient portal"},
         {"portal.invite", "invite you to our patient portal"},
+        {"portal.signin", "sign in to our patient portal"},
+        {"portal.signout", "sign out of our patient portal"},
         {"questionnaire.add", "add a questionnaire we may send"},
         {"questionnaire.enter", "record your answers to a questionnaire for you"},
         {"questionnaire.list", "look at the list of our questionnaires"},
@@ -367,6 +371,7 @@ size_t cu_wording_role(const char *roles, char *out, size_t outsz)
         {"analyst", "an", "analyst"},
         {"auditor", "an", "auditor"},
         {"admin", "a", "system administrator"},
+        {"subject", "", "you, on our patient portal"},
     };
     size_t used = 0, k = 0;
     out[0] = '\0';
@@ -381,8 +386,10 @@ size_t cu_wording_role(const char *roles, char *out, size_t outsz)
             return 0;
         }
         if (k == 0) {
-            put(out, outsz, &used, m[i].article);
-            put(out, outsz, &used, " ");
+            if (m[i].article[0]) {
+                put(out, outsz, &used, m[i].article);
+                put(out, outsz, &used, " ");
+            }
         } else {
             put(out, outsz, &used, k == 1 ? " who is also " : " and ");
             put(out, outsz, &used, strcmp(m[i].article, "our") == 0 ? "our " : "a ");
@@ -429,6 +436,9 @@ const char *cu_wording_rule(const char *rule)
         {"rights-purpose-not-permitted",
          "only our Data Protection Officer may act on your requests about your data"},
         {"category-not-permitted", "their role does not allow them that kind of data"},
+        {"not-own-record", "a patient may see only their own record"},
+        {"wrong-password", "the password was wrong"},
+        {"account-locked", "the account was locked after too many failed sign-ins"},
         {"withholding-needs-clinician",
          "only a clinician caring for you may hold back information from a copy of your data"},
         {"retention-period", "we must keep the data for a set period"},

@@ -154,3 +154,74 @@ int cu_store_pacct_set_mac(cu_store *s, const char *subject_id, const unsigned c
     return cu_st_exec1(s, ST_PA_MAC, "sealing a portal account",
                        CU_ARGS(cu_vt(subject_id), cu_vmac(mac, mac_len)), err);
 }
+
+int cu_store_pinv_delete_subject(cu_store *s, const char *subject_id, cu_err *err)
+{
+    return cu_st_exec(s, ST_PI_DELETE_SUBJECT, "deleting portal invitations",
+                      CU_ARGS(cu_vt(subject_id)), err);
+}
+
+int cu_store_pacct_delete(cu_store *s, const char *subject_id, cu_err *err)
+{
+    return cu_st_exec(s, ST_PA_DELETE, "deleting a portal account", CU_ARGS(cu_vt(subject_id)),
+                      err);
+}
+
+/* ---- sessions ---- */
+
+#define PS_ARGS(r)                                                                          \
+    CU_ARGS(cu_vb((r)->hash, (r)->hash_len), cu_vt((r)->subject_id), cu_vi((r)->created_at), \
+            cu_vi((r)->last_seen), cu_vmac((r)->mac, (r)->mac_len))
+
+static int ps_one(void *ctx, const cu_val *c)
+{
+    cu_psess_row *r = ctx;
+    memset(r, 0, sizeof *r);
+    r->hash_len = c[0].p && c[0].n <= sizeof r->hash ? c[0].n : 0;
+    if (r->hash_len)
+        memcpy(r->hash, c[0].p, r->hash_len);
+    (void)cu_strlcpy(r->subject_id, cu_cs(&c[1]), sizeof r->subject_id);
+    r->created_at = c[2].i;
+    r->last_seen = c[3].i;
+    cu_col_mac(&c[4], r->mac, &r->mac_len);
+    return CU_OK;
+}
+
+int cu_store_psess_insert(cu_store *s, const cu_psess_row *r, cu_err *err)
+{
+    return cu_st_exec(s, ST_PS_INSERT, "recording a portal session", PS_ARGS(r), err);
+}
+
+int cu_store_psess_get(cu_store *s, const unsigned char *hash, size_t n, cu_psess_row *out,
+                       cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    return cu_st_one(s, ST_PS_GET, "reading a portal session", CU_ARGS(cu_vb(hash, n)), ps_one,
+                     out, err);
+}
+
+int cu_store_psess_touch(cu_store *s, const cu_psess_row *r, cu_err *err)
+{
+    return cu_st_exec1(s, ST_PS_TOUCH, "touching a portal session", PS_ARGS(r), err);
+}
+
+int cu_store_psess_delete(cu_store *s, const unsigned char *hash, size_t n, cu_err *err)
+{
+    return cu_st_exec(s, ST_PS_DELETE, "deleting a portal session", CU_ARGS(cu_vb(hash, n)),
+                      err);
+}
+
+int cu_store_psess_delete_subject(cu_store *s, const char *subject_id, cu_err *err)
+{
+    return cu_st_exec(s, ST_PS_DELETE_SUBJECT, "deleting portal sessions",
+                      CU_ARGS(cu_vt(subject_id)), err);
+}
+
+int cu_store_psess_purge(cu_store *s, int64_t seen_before, int64_t created_before,
+                         int64_t *deleted, cu_err *err)
+{
+    *deleted = 0;
+    return cu_st_run(s, ST_PS_PURGE, "deleting expired portal sessions",
+                     CU_ARGS(cu_vi(seen_before), cu_vi(created_before)), NULL, NULL, deleted,
+                     err);
+}

@@ -54,9 +54,11 @@ enum cu_stmt_id {
     ST_ENR_INSERT, ST_ENR_UPDATE, ST_ENR_OF_SUBJECT, ST_ENR_EACH, ST_ENR_ALL, ST_ENR_COUNT,
     ST_OCC_INSERT, ST_OCC_UPDATE, ST_OCC_OF_ENR, ST_OCC_ALL,
     /* the patient portal (SQLite migration 14, PostgreSQL 13): invitations,
-     * accounts */
+     * accounts, sessions */
     ST_PI_INSERT, ST_PI_GET, ST_PI_USE, ST_PI_ALL, ST_PI_MAC,
     ST_PA_PUT, ST_PA_GET, ST_PA_BY_NAME, ST_PA_ALL, ST_PA_MAC,
+    ST_PI_DELETE_SUBJECT, ST_PA_DELETE,
+    ST_PS_INSERT, ST_PS_GET, ST_PS_TOUCH, ST_PS_DELETE, ST_PS_DELETE_SUBJECT, ST_PS_PURGE,
     ST_COUNT,
 };
 

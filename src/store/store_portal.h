@@ -6,7 +6,8 @@
  * Invitations are single-use and expiring, keyed by the keyed hash of the
  * invitation's code; only used_at and the row code change, once. Accounts
  * are one per subject (a new password replaces the row), found by subject or
- * by sign-in name. Every row carries a code the domain computes and checks
+ * by sign-in name. Sessions are keyed by the keyed hash of their token and
+ * deleted on sign-out, a new password or erasure. Every row carries a code the domain computes and checks
  * (domain/portal.c).
  */
 #ifndef CUSTOS_STORE_STORE_PORTAL_H
@@ -63,5 +64,35 @@ CU_MUST_USE int cu_store_pacct_each(cu_store *s, cu_pacct_cb cb, void *ctx, cu_e
 /* custos verify --seal: one account's code. */
 CU_MUST_USE int cu_store_pacct_set_mac(cu_store *s, const char *subject_id,
                                        const unsigned char *mac, size_t mac_len, cu_err *err);
+
+/* Erasure: every invitation of the subject, and its account. */
+CU_MUST_USE int cu_store_pinv_delete_subject(cu_store *s, const char *subject_id, cu_err *err);
+CU_MUST_USE int cu_store_pacct_delete(cu_store *s, const char *subject_id, cu_err *err);
+
+/* A patient's session, by the keyed hash of its token. */
+typedef struct cu_psess_row {
+    unsigned char hash[32];
+    size_t hash_len;
+    char subject_id[37];
+    int64_t created_at, last_seen;
+    unsigned char mac[32];
+    size_t mac_len;
+} cu_psess_row;
+CU_MUST_USE int cu_store_psess_insert(cu_store *s, const cu_psess_row *r, cu_err *err);
+/* The session with this token hash; CU_ENOTFOUND. */
+CU_MUST_USE int cu_store_psess_get(cu_store *s, const unsigned char *hash, size_t n,
+                                   cu_psess_row *out, cu_err *err);
+/* Writes r's last_seen and code: CU_ENOTFOUND when it is gone. */
+CU_MUST_USE int cu_store_psess_touch(cu_store *s, const cu_psess_row *r, cu_err *err);
+/* Deletes one session (no error when it is gone already). */
+CU_MUST_USE int cu_store_psess_delete(cu_store *s, const unsigned char *hash, size_t n,
+                                      cu_err *err);
+/* Deletes the sessions last seen before seen_before or made before
+ * created_before; *deleted says how many. */
+CU_MUST_USE int cu_store_psess_purge(cu_store *s, int64_t seen_before, int64_t created_before,
+                                     int64_t *deleted, cu_err *err);
+/* Deletes every session of the subject. */
+CU_MUST_USE int cu_store_psess_delete_subject(cu_store *s, const char *subject_id,
+                                              cu_err *err);
 
 #endif

@@ -217,6 +217,8 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "staff.policy.record",
                 "portal.invite",
                 "portal.invitation.get", "portal.invitation.post",
+                "portal.sign_in.get", "portal.sign_in.post", "portal.sign_out",
+                "portal.home", "portal.data", "portal.access",
                 "staff.patient.break_glass", "staff.patient.items",
                 "staff.audit",
                 "staff.audit.verify", "staff.accounts", "staff.account.add",
@@ -276,6 +278,11 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # call, and the invitation's pages, in tests/e2e/cases_portal.py
              ("POST", "/v1/subjects/{id}/portal-invitations"),
              ("GET", "/portal/invitation/{pcode}"), ("POST", "/portal/invitation/{pcode}"),
+             # a patient's sign-in, session and pages (their own cookie), in
+             # tests/e2e/cases_portal.py
+             ("GET", "/portal/sign-in"), ("POST", "/portal/sign-in"),
+             ("POST", "/portal/sign-out"), ("GET", "/portal"), ("GET", "/portal/data"),
+             ("GET", "/portal/access"),
              # break glass and adding to a record from the console: the grant, the
              # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
              ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items"),

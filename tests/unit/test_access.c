@@ -232,6 +232,51 @@ static void test_role_names(void **state)
         assert_string_not_equal(cu_act_name((cu_act)act), "unknown");
 }
 
+/* A patient on the portal: their own record only, and nothing else; another
+ * subject is concealed, never "refused"; no staff role name parses to it. */
+static void test_subject_role(void **state)
+{
+    (void)state;
+    static const char A[] = "11111111-1111-4111-8111-111111111111";
+    static const char B[] = "22222222-2222-4222-8222-222222222222";
+    cu_access_req r = {.roles = CU_ROLE_SUBJECT, .actor_controller = A,
+                       .act = CU_ACT_PORTAL_VIEW, .target_controller = A, .self = true};
+    cu_access_decision d = cu_access_decide(&r);
+    assert_true(d.allow);
+    assert_string_equal(d.basis, "self");
+    assert_false(d.pseudonymise);
+    r.self = false;
+    d = cu_access_decide(&r);
+    assert_false(d.allow);
+    assert_true(d.conceal);
+    assert_string_equal(d.rule, "not-own-record");
+    /* on a care list or under break-glass changes nothing */
+    r.on_care_list = r.break_glass = true;
+    assert_false(cu_access_decide(&r).allow);
+    /* another controller: concealed before the role is asked */
+    r = (cu_access_req){.roles = CU_ROLE_SUBJECT, .actor_controller = A,
+                        .act = CU_ACT_PORTAL_VIEW, .target_controller = B, .self = true};
+    d = cu_access_decide(&r);
+    assert_false(d.allow);
+    assert_true(d.conceal);
+    /* every other act, even on their own record */
+    for (int act = 0; act < CU_ACT_COUNT; act++) {
+        if (act == CU_ACT_PORTAL_VIEW)
+            continue;
+        r = (cu_access_req){.roles = CU_ROLE_SUBJECT, .actor_controller = A,
+                            .act = (cu_act)act, .target_controller = A, .self = true};
+        if (cu_access_decide(&r).allow)
+            fail_msg("a patient may %s", cu_act_name((cu_act)act));
+    }
+    /* portal.view is the patient's alone: no staff role has it */
+    for (unsigned role = CU_ROLE_CLINICIAN; role <= CU_ROLE_ADMIN; role <<= 1) {
+        r = (cu_access_req){.roles = role, .actor_controller = A, .act = CU_ACT_PORTAL_VIEW,
+                            .target_controller = A, .on_care_list = true, .self = true};
+        assert_false(cu_access_decide(&r).allow);
+    }
+    assert_int_equal(cu_roles_parse("subject"), 0);
+}
+
 static void test_pseudonymous_roles(void **state)
 {
     (void)state;
@@ -378,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_role_names),
         cmocka_unit_test(test_questionnaire_roles),
         cmocka_unit_test(test_pseudonymous_roles),
+        cmocka_unit_test(test_subject_role),
         cmocka_unit_test(test_break_glass_reason),
     };
     return cmocka_run_group_tests_name("access", tests, NULL, NULL);

@@ -4,7 +4,9 @@
  * list, a care admin, never an analyst or another controller's staff), the
  * code's form, peek, a password set once and only once, a reset that keeps
  * the sign-in name, expiry by the test clock, forged and altered codes, and
- * the rows custos verify checks.
+ * the rows custos verify checks; sign-in (lock-out, sessions, sign-out), the
+ * patient as actor (their own record through cu_sar_run, any other subject
+ * concealed) and erasure deleting the account.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +26,9 @@
 #include "crypto/crypto.h"
 #include "domain/input.h"
 #include "domain/integrity.h"
+#include "domain/jobs.h"
 #include "domain/portal.h"
+#include "domain/sar.h"
 #include "domain/staff.h"
 #include "domain/subject.h"
 #include "util/clock.h"
@@ -263,6 +267,127 @@ static void test_forged_expired_altered(void **state)
     assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_accounts"), 0);
 }
 
+/* A signed-in account for subject_id: its name out, a session's who out. */
+static void account_for(fx *f, const char *subject_id, char name[CU_PORTAL_NAME_STRLEN])
+{
+    char code[CU_PORTAL_CODE_STRLEN], h[CU_PORTAL_PWHASH_MAX];
+    cu_portal_invitation info;
+    OK(f, cu_portal_invite(f->v, &OPERATOR, subject_id, 0, code, &info, &f->err));
+    hash(f, PW, h);
+    OK(f, cu_portal_set_password(f->v, code, strlen(code), h, NULL, name, &f->err));
+}
+
+static int count_cb(void *ctx, const cu_sar *sar, cu_err *err)
+{
+    (void)err;
+    *(size_t *)ctx = sar->sv.n;
+    return CU_OK;
+}
+
+static void test_signin_session_self(void **state)
+{
+    fx *f = *state;
+    char name[CU_PORTAL_NAME_STRLEN], other_name[CU_PORTAL_NAME_STRLEN];
+    account_for(f, f->subj, name);
+    account_for(f, f->other, other_name);
+    char norm[CU_PORTAL_NAME_STRLEN];
+    assert_true(cu_portal_name_normalise("abcd efgh-jkmn", 14, norm));
+    assert_string_equal(norm, "ABCD-EFGH-JKMN");
+    assert_false(cu_portal_name_normalise("ABCD-EFGH-JKM", 13, norm));
+    assert_false(cu_portal_name_normalise("ABCD-EFGH-JKMI", 14, norm));
+    bool found = false;
+    char h[CU_PORTAL_PWHASH_MAX];
+    OK(f, cu_portal_signin_prepare(f->v, name, &found, h, &f->err));
+    assert_true(found);
+    assert_true(cu_pwhash_verify(h, PW, strlen(PW)));
+    OK(f, cu_portal_signin_prepare(f->v, "AAAA-BBBB-CCCC", &found, h, &f->err));
+    assert_false(found);
+    /* four wrong passwords, then the right one: in */
+    cu_portal_signin_result res;
+    char token[48];
+    cu_portal_who who;
+    for (int i = 0; i < 4; i++) {
+        OK(f, cu_portal_signin_finish(f->v, name, false, "unit test", &res, token, &who,
+                                      &f->err));
+        assert_int_equal(res, CU_PSIGNIN_BAD_CREDENTIALS);
+    }
+    OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
+    assert_int_equal(res, CU_PSIGNIN_OK);
+    assert_string_equal(who.subject_id, f->subj);
+    assert_int_equal(strncmp(token, "cup_", 4), 0);
+    assert_int_equal(count_action(f, "portal.signin"), 5);
+    /* the session: found by its token, refused when idle too long */
+    cu_portal_who w2;
+    OK(f, cu_portal_session(f->v, token, strlen(token), CU_SESSION_IDLE_DEFAULT_US,
+                            CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    assert_string_equal(w2.subject_id, f->subj);
+    FAILS(f, CU_EDENIED, cu_portal_session(f->v, token, strlen(token) - 1,
+                                           CU_SESSION_IDLE_DEFAULT_US,
+                                           CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    FAILS(f, CU_EDENIED, cu_portal_session(f->v, "cus_x", 5, CU_SESSION_IDLE_DEFAULT_US,
+                                           CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    char later[32];
+    snprintf(later, sizeof later, "%lld", (long long)(cu_now_us() / 1000000 + 3600));
+    setenv("CUSTOS_FAKE_NOW", later, 1);
+    FAILS(f, CU_EDENIED, cu_portal_session(f->v, token, strlen(token),
+                                           CU_SESSION_IDLE_DEFAULT_US,
+                                           CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    unsetenv("CUSTOS_FAKE_NOW");
+    /* the patient sees their own record; another subject is concealed */
+    cu_actor a;
+    cu_portal_actor(&who, "unit test", &a);
+    size_t n = 0;
+    cu_sar_request rq = {.portal_action = "portal.data"};
+    OK(f, cu_sar_run(f->v, &a, f->subj, &rq, count_cb, &n, &f->err));
+    assert_int_equal(n, 2);
+    FAILS(f, CU_ECONCEALED, cu_sar_run(f->v, &a, f->other, &rq, count_cb, &n, &f->err));
+    /* and may do nothing else, even to their own record */
+    cu_sar_request exp = {0};
+    FAILS(f, CU_EDENIED, cu_sar_run(f->v, &a, f->subj, &exp, count_cb, &n, &f->err));
+    cu_sar_request bad = {.portal_action = "portal.data", .portable = true};
+    FAILS(f, CU_EINVAL, cu_sar_run(f->v, &a, f->subj, &bad, count_cb, &n, &f->err));
+    assert_int_equal(count_action(f, "portal.data"), 2); /* the view and the concealed one */
+    /* five failures lock the account: the right password is refused */
+    for (int i = 0; i < 5; i++)
+        OK(f, cu_portal_signin_finish(f->v, other_name, false, "unit test", &res, token, &w2,
+                                      &f->err));
+    OK(f, cu_portal_signin_finish(f->v, other_name, true, "unit test", &res, token, &w2,
+                                  &f->err));
+    assert_int_equal(res, CU_PSIGNIN_LOCKED);
+    /* sign-out ends the session */
+    OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
+    assert_int_equal(res, CU_PSIGNIN_OK);
+    OK(f, cu_portal_signout(f->v, &who, "unit test", &f->err));
+    FAILS(f, CU_EDENIED, cu_portal_session(f->v, token, strlen(token),
+                                           CU_SESSION_IDLE_DEFAULT_US,
+                                           CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    /* the session-purge job deletes a session long past its limits */
+    OK(f, cu_portal_signin_finish(f->v, other_name, true, "unit test", &res, token, &w2,
+                                  &f->err)); /* still locked: no session */
+    OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
+    int64_t live = raw_int(f, "SELECT count(*) FROM portal_sessions");
+    assert_true(live >= 1); /* this one, and the one left idle above */
+    cu_job_report jr = {0};
+    OK(f, cu_jobs_run_due(f->v, cu_now_us() + 9LL * 86400 * 1000000, &jr, &f->err));
+    assert_int_equal(jr.ran, 1);
+    assert_int_equal(jr.sessions, live);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_sessions"), 0);
+    /* erasure deletes the account, its sessions and invitations */
+    OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
+    OK(f, cu_subject_erase(f->v, &OPERATOR, f->subj, NULL, &f->err));
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_accounts"), 1);
+    assert_int_equal(raw_int(f, "SELECT count(*) FROM portal_sessions"), 0);
+    FAILS(f, CU_EDENIED, cu_portal_session(f->v, token, strlen(token),
+                                           CU_SESSION_IDLE_DEFAULT_US,
+                                           CU_SESSION_ABSOLUTE_DEFAULT_US, &w2, &f->err));
+    OK(f, cu_portal_signin_finish(f->v, name, true, "unit test", &res, token, &who, &f->err));
+    assert_int_equal(res, CU_PSIGNIN_BAD_CREDENTIALS);
+    int nbad_cb = 0;
+    int64_t rows = 0, nbad = 0;
+    OK(f, cu_integrity_verify(f->v, note_bad, &nbad_cb, &rows, &nbad, &f->err));
+    assert_int_equal(nbad_cb, 0);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -272,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invite_and_set_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_who_may_invite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_expired_altered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signin_session_self, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

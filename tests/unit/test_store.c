@@ -207,7 +207,8 @@ static void test_old_store_migrates(void **state)
     cu_store_close(f->s);
     f->s = NULL;
     /* Back to version 6: what migrations 7 to 14 added goes. */
-    raw_exec(f->db, "DROP TABLE portal_accounts; DROP TABLE portal_invitations; "
+    raw_exec(f->db, "DROP TABLE portal_sessions; DROP TABLE portal_accounts; "
+                    "DROP TABLE portal_invitations; "
                     "DROP TABLE pathway_occurrences; DROP TABLE enrolments; "
                     "DROP TABLE pathways; DROP TABLE questionnaire_links; DROP TABLE tasks; "
                     "DROP TABLE schema_version; DROP TABLE node_keys; "

@@ -1,5 +1,5 @@
 /* sql_portal.c — the SQLite statements of one table family: the patient
- * portal's invitations and accounts (migration 14). SQL, the shapes of
+ * portal's invitations, accounts and sessions (migration 14). SQL, the shapes of
  * parameters and columns, and flags (driver.h). */
 #include "store/sqlite/sqlite_impl.h"
 
@@ -11,6 +11,8 @@
     "subject_id, controller_id, name, pwhash, failures, locked_until, created_at, "         \
     "updated_at, mac"
 #define PA_SHAPE "ttttiiiib"
+#define PS_COLUMNS "token_hash, subject_id, created_at, last_seen, mac"
+#define PS_SHAPE "btiib"
 
 const cu_stmt_entry cu_sqlite_sql_portal[] = {
     {ST_PI_INSERT, {"INSERT INTO portal_invitations(" PI_COLUMNS ") "
@@ -41,5 +43,22 @@ const cu_stmt_entry cu_sqlite_sql_portal[] = {
                  PA_SHAPE, 0}},
     {ST_PA_MAC, {"UPDATE portal_accounts SET mac = ?2 WHERE subject_id = ?1", "tb", "",
                  CU_STMT_WRITE}},
+    /* Erasure: nothing of the portal is left for an erased subject. */
+    {ST_PI_DELETE_SUBJECT, {"DELETE FROM portal_invitations WHERE subject_id = ?1", "t", "",
+                            CU_STMT_WRITE}},
+    {ST_PA_DELETE, {"DELETE FROM portal_accounts WHERE subject_id = ?1", "t", "",
+                    CU_STMT_WRITE}},
+    {ST_PS_INSERT, {"INSERT INTO portal_sessions(" PS_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5)",
+                    PS_SHAPE, "", CU_STMT_WRITE}},
+    {ST_PS_GET, {"SELECT " PS_COLUMNS " FROM portal_sessions WHERE token_hash = ?1", "b",
+                 PS_SHAPE, 0}},
+    {ST_PS_TOUCH, {"UPDATE portal_sessions SET last_seen = ?4, mac = ?5 WHERE token_hash = ?1",
+                   PS_SHAPE, "", CU_STMT_WRITE}},
+    {ST_PS_DELETE, {"DELETE FROM portal_sessions WHERE token_hash = ?1", "b", "", CU_STMT_WRITE}},
+    {ST_PS_DELETE_SUBJECT, {"DELETE FROM portal_sessions WHERE subject_id = ?1", "t", "",
+                            CU_STMT_WRITE}},
+    /* the session-purge job: sessions past their idle or absolute limit */
+    {ST_PS_PURGE, {"DELETE FROM portal_sessions WHERE last_seen < ?1 OR created_at < ?2", "ii",
+                   "", CU_STMT_WRITE}},
     {ST_COUNT, {0}},
 };

@@ -22,3 +22,11 @@ CREATE TABLE portal_accounts (
   updated_at     bigint NOT NULL,
   mac            bytea
 );
+CREATE TABLE portal_sessions (
+  token_hash     bytea PRIMARY KEY,
+  subject_id     text COLLATE "C" NOT NULL REFERENCES subjects(id),
+  created_at     bigint NOT NULL,
+  last_seen      bigint NOT NULL,
+  mac            bytea
+);
+CREATE INDEX portal_sessions_subject ON portal_sessions(subject_id);

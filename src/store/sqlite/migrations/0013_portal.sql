@@ -29,3 +29,16 @@ CREATE TABLE portal_accounts (
   updated_at     INTEGER NOT NULL,
   mac            BLOB
 );
+-- portal_sessions: a patient signed in to the portal. Only a keyed hash of
+-- the session's token is kept (the token lives in the patient's cookie);
+-- last_seen gives the idle expiry, created_at the absolute one. Deleted on
+-- sign-out, on a new password and when the subject is erased. mac: the row
+-- code over every column.
+CREATE TABLE portal_sessions (
+  token_hash     BLOB PRIMARY KEY,
+  subject_id     TEXT NOT NULL REFERENCES subjects(id),
+  created_at     INTEGER NOT NULL,
+  last_seen      INTEGER NOT NULL,
+  mac            BLOB
+);
+CREATE INDEX portal_sessions_subject ON portal_sessions(subject_id);
