@@ -52,6 +52,7 @@ typedef struct cu_http_req {
     const char *q_action, *q_outcome; /* the staff console's audit search */
     const char *client; /* source address: throttling, the sign-in's audit event */
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
+    const char *fetch_site; /* Sec-Fetch-Site or NULL: where a browser's request came from */
 } cu_http_req;
 
 typedef struct cu_http_resp {

@@ -328,6 +328,11 @@ bool cu_pages_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_stat
     memset(st, 0, sizeof *st);
     cu_form form;
     cu_err err = {0};
+    if (cu_fetch_cross_site(req->fetch_site)) {
+        cu_field_error e = {"username", "Sign in on this service's own sign-in page"};
+        signin_page(req, resp, 403, &(signin_form){.errors = &e, .nerrors = 1});
+        return false;
+    }
     if (!cu_console_form_type(req) ||
         cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
         cu_field_error e = {"username", "Enter your username"};

@@ -501,6 +501,13 @@ bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_sign
     memset(st, 0, sizeof *st);
     cu_form form;
     cu_err err = {0};
+    if (cu_fetch_cross_site(req->fetch_site)) {
+        signin_page(req, resp, 403,
+                    &(signin_form){.errors = {{"name", "Sign in on this service's own sign-in "
+                                                       "page"}},
+                                   .nerrors = 1});
+        return false;
+    }
     if (!form_type(req) ||
         cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
         signin_page(req, resp, 400,

@@ -1155,6 +1155,7 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     q->purpose = header(c, "Custos-Purpose");
     q->cookie = header(c, MHD_HTTP_HEADER_COOKIE);
+    q->fetch_site = header(c, "Sec-Fetch-Site");
     q->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
     q->body = r->body.data;
     q->body_len = r->body.len;

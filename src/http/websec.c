@@ -233,3 +233,9 @@ bool cu_csrf_verify(const cu_key *k, const char *session_id, const char *token)
     cu_wipe(want, sizeof want);
     return ok;
 }
+
+bool cu_fetch_cross_site(const char *sec_fetch_site)
+{
+    return sec_fetch_site && (strcmp(sec_fetch_site, "cross-site") == 0 ||
+                              strcmp(sec_fetch_site, "same-site") == 0);
+}

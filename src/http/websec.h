@@ -85,4 +85,12 @@ void cu_csrf_token(const cu_key *k, const char *session_id, char out[CU_CSRF_STR
 /* True when token is session_id's token (compared in constant time). */
 CU_MUST_USE bool cu_csrf_verify(const cu_key *k, const char *session_id, const char *token);
 
+/* True when a browser says the request came from another site's page
+ * (Sec-Fetch-Site "cross-site" or "same-site"); false for the service's own
+ * pages ("same-origin"), typed addresses ("none") and clients that send no
+ * such header. The sign-in forms refuse such a request: nothing else stops a
+ * page elsewhere signing a person into an account of its choosing (their
+ * forms carry no CSRF token: there is no session yet to bind one to). */
+bool cu_fetch_cross_site(const char *sec_fetch_site);
+
 #endif

@@ -5,9 +5,11 @@ user sign-out` (a lost device) while the account stays usable. Each is one
 audit event; an API token is no session and is refused. Runs on both
 backends."""
 
+import urllib.parse
+
 from harness import registry, check, eq
 from http_client import Server, Staff, expect_status, expect_problem, audit_seq, events_after
-from cases_staff_pages import Browser, csrf, setup
+from cases_staff_pages import FORM, Browser, csrf, setup
 
 CASES, case = registry()
 
@@ -100,3 +102,30 @@ def t_cli(ctx):
         check(alive(srv, again), "the account cannot sign in again")
     cx.fails(1, "user", "sign-out", "nobody.here", says=("nobody.here",))
     cx.fails(2, "user", "sign-out", says=("needs one username",))
+
+
+@case("sign-in forms refuse a POST a browser says came from another site's page (staff and "
+      "portal): no session, no cookie, nothing recorded; the service's own page signs in")
+def t_cross_site_signin(ctx):
+    cx, st, sid, _ = setup(ctx)
+    with Server(cx) as srv:
+        form = {"username": "dr.jones", "password": st.users["dr.jones"]["password"]}
+        for site in ("cross-site", "same-site"):
+            seq = audit_seq(cx.db)
+            r = Browser(srv).srv.call("POST", "/staff/sign-in", urllib.parse.urlencode(form),
+                                      ctype=FORM, headers={"Sec-Fetch-Site": site})
+            eq(r.status, 403, "staff sign-in from a %s page" % site)
+            check(not r.header("set-cookie"), "a cookie for a %s sign-in" % site)
+            check("own sign-in page" in r.text, "the page says why", r.text[:3000])
+            eq(events_after(cx.db, seq), [], "events of a %s sign-in" % site)
+            r = srv.call("POST", "/portal/sign-in",
+                         urllib.parse.urlencode({"name": "K7QD-M3MZ-PX2R", "password": "x" * 12}),
+                         ctype=FORM, headers={"Sec-Fetch-Site": site})
+            eq(r.status, 403, "portal sign-in from a %s page" % site)
+            check(not r.header("set-cookie"), "a portal cookie for a %s sign-in" % site)
+        b = Browser(srv)
+        r = b.srv.call("POST", "/staff/sign-in", urllib.parse.urlencode(form), ctype=FORM,
+                       headers={"Sec-Fetch-Site": "same-origin"})
+        eq(r.status, 303, "a sign-in from the service's own page")
+        check((r.header("set-cookie") or "").startswith("__Host-custos=cus_"), "the cookie",
+              r.header("set-cookie"))

@@ -188,6 +188,21 @@ static void test_cookie_get(void **state)
 
 /* ---- CSRF ---- */
 
+/* A sign-in form posted from another site's page is told apart from one
+ * posted from the service's own, a typed address or a client without the
+ * header. */
+static void test_fetch_cross_site(void **state)
+{
+    (void)state;
+    assert_true(cu_fetch_cross_site("cross-site"));
+    assert_true(cu_fetch_cross_site("same-site"));
+    assert_false(cu_fetch_cross_site("same-origin"));
+    assert_false(cu_fetch_cross_site("none"));
+    assert_false(cu_fetch_cross_site(NULL));
+    assert_false(cu_fetch_cross_site(""));
+    assert_false(cu_fetch_cross_site("Cross-Site-ish"));
+}
+
 static void test_csrf(void **state)
 {
     (void)state;
@@ -572,7 +587,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csp_nonce),   cmocka_unit_test(test_style_nonce),
         cmocka_unit_test(test_cookie_set),  cmocka_unit_test(test_cookie_get),
-        cmocka_unit_test(test_csrf),        cmocka_unit_test(test_csrf_key),
+        cmocka_unit_test(test_csrf),
+        cmocka_unit_test(test_fetch_cross_site),
+        cmocka_unit_test(test_csrf_key),
         cmocka_unit_test(test_public_url),
         cmocka_unit_test(test_public_link), cmocka_unit_test(test_assets),
         cmocka_unit_test(test_asset_route), cmocka_unit_test(test_assets_relative),
