@@ -270,6 +270,20 @@ static int collect_found(void *ctx, const char *id)
     return 0;
 }
 
+/* Ends a search: its error, or under --json the ids it found. */
+static int found_done(cli *c, int rc, found_json *f, cu_err *err)
+{
+    if (rc) {
+        json_decref(f->arr);
+        return cli_fail(c, err);
+    }
+    if (c->json)
+        cli_print_json(json_pack("{s:o}", "ids", f->arr));
+    else
+        json_decref(f->arr);
+    return EXIT_DONE;
+}
+
 static int subject_find(cli *c, int argc, char **argv)
 {
     subj_opts o;
@@ -287,15 +301,7 @@ static int subject_find(cli *c, int argc, char **argv)
                                             strlen(o.family), o.birth,
                                             c->json ? collect_found : print_found,
                                             c->json ? (void *)&f : (void *)c, &err);
-        if (rc) {
-            json_decref(f.arr);
-            return cli_fail(c, &err);
-        }
-        if (c->json)
-            cli_print_json(json_pack("{s:o}", "ids", f.arr));
-        else
-            json_decref(f.arr);
-        return EXIT_DONE;
+        return found_done(c, rc, &f, &err);
     }
     if (!o.field)
         return cli_usage("subject find needs --nhs-number, --email, --phone, --local-ref or "
@@ -320,15 +326,7 @@ static int subject_find(cli *c, int argc, char **argv)
                              vlen, c->json ? collect_found : print_found,
                              c->json ? (void *)&f : (void *)c, &err);
     cu_buf_release(&in);
-    if (rc) {
-        json_decref(f.arr);
-        return cli_fail(c, &err);
-    }
-    if (c->json)
-        cli_print_json(json_pack("{s:o}", "ids", f.arr));
-    else
-        json_decref(f.arr);
-    return EXIT_DONE;
+    return found_done(c, rc, &f, &err);
 }
 
 typedef struct subj_page {

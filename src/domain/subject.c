@@ -880,6 +880,99 @@ static int search_controller(void *ctx, const char *id, const char *name, int64_
                                s->err);
 }
 
+/* What a search makes of one subject its index rows named: pass over it,
+ * weigh it against the purpose but leave it out, or answer with it if the
+ * purpose allows. */
+enum { SEARCH_SKIP, SEARCH_NO_MATCH, SEARCH_MATCH };
+
+typedef int (*search_check_fn)(cu_vault *v, const cu_op *op, const search_ctx *s,
+                               const cu_subject_rec *rec, int *verdict, cu_err *err);
+
+/* The search both finders share, inside one search operation for actor a
+ * over the categories given: looks up s's blind index under controller_id
+ * (or every controller the purpose applies to), loads and verifies each
+ * subject found, keeps those check and the purpose allow, and answers them
+ * through cb; "no subject has that <what>" when none is kept. */
+static int search_run(cu_vault *v, const cu_actor *a, const char *controller_id,
+                      unsigned categories, search_ctx *s, search_check_fn check,
+                      const char *what, cu_found_cb cb, void *ctx, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_SEARCH, "search", err);
+    if (rc)
+        return rc;
+    op.categories = categories;
+    find_ctx found = {0};
+    s->v = v;
+    s->found = &found;
+    s->err = err;
+    if (controller_id) {
+        memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
+        rc = cu_controller_load(v, controller_id, NULL, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
+    }
+    if (!rc)
+        rc = cu_op_authorise(v, &op, err);
+    if (!rc)
+        rc = controller_id ? search_controller(s, controller_id, NULL, 0)
+                           : (s->op = &op, cu_controller_each_checked(v, search_controller, s,
+                                                                       err));
+    if (rc == CU_ENOMEM)
+        rc = cu_err_set(err, rc, "out of memory searching");
+    /* Like a listing, a search finds only subjects the purpose may be used
+     * for; and only subjects whose rows verify, through index rows that do. */
+    size_t kept = 0;
+    char first_controller[CU_ID_STRLEN] = "";
+    for (size_t i = 0; !rc && i < found.n; i++) {
+        cu_subject_rec rec;
+        bool allowed = false;
+        int verdict = SEARCH_SKIP;
+        rc = cu_subject_load(v, found.ids[i], &rec, err);
+        if (rc == CU_ENOTFOUND)
+            rc = cu_err_set(err, CU_ETAMPER, "identifiers of %s name no subject",
+                            found.ids[i]);
+        if (!rc)
+            rc = check(v, &op, s, &rec, &verdict, err);
+        if (!rc && verdict == SEARCH_SKIP)
+            continue;
+        if (!rc)
+            rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
+        if (!rc && allowed && verdict == SEARCH_MATCH) {
+            if (!kept)
+                memcpy(first_controller, rec.controller_id, CU_ID_STRLEN);
+            memmove(found.ids[kept++], found.ids[i], CU_ID_STRLEN);
+        }
+    }
+    free(found.hits);
+    if (!rc)
+        found.n = kept;
+    if (!rc && found.n == 0)
+        rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that %s", what);
+    if (!rc && found.n == 1) {
+        memcpy(op.subject_id, found.ids[0], CU_ID_STRLEN);
+        memcpy(op.controller_id, first_controller, CU_ID_STRLEN);
+    }
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    for (size_t i = 0; !rc && i < found.n; i++)
+        rc = cb(ctx, found.ids[i]);
+    free(found.ids);
+    return rc;
+}
+
+/* A search by identifier: every index row naming rec (while it stands
+ * unerased) must verify; the purpose decides the rest. */
+static int ident_check(cu_vault *v, const cu_op *op, const search_ctx *s,
+                       const cu_subject_rec *rec, int *verdict, cu_err *err)
+{
+    *verdict = SEARCH_MATCH;
+    int rc = CU_OK;
+    for (size_t k = 0; !rc && k < s->found->nhits; k++)
+        if (strcmp(s->found->hits[k][0], rec->id) == 0 && !rec->erased_at)
+            rc = check_hit(v, op, rec, s->found->hits[k][1], s->kind, s->value, s->n, err);
+    return rc;
+}
+
 int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
                     const char *field, const char *value, size_t n, cu_found_cb cb, void *ctx,
                     cu_err *err)
@@ -893,69 +986,12 @@ int cu_subject_find(cu_vault *v, const cu_actor *a, const char *controller_id,
     if (n > 1024)
         return cu_err_set(err, CU_EINVAL, "%s is longer than 1024 bytes", field);
     int rc = cu_normalise_field(field, value, n, norm, sizeof norm, NULL, err);
-    if (rc) {
-        cu_wipe(norm, sizeof norm);
-        return rc;
-    }
-    cu_op op;
-    if ((rc = cu_op_begin(v, &op, a, CU_ACT_SEARCH, "search", err))) {
-        cu_wipe(norm, sizeof norm);
-        return rc;
-    }
-    op.categories = 1u << kf->category;
-    find_ctx found = {0};
-    search_ctx s = {.v = v, .kind = kf->ident_kind, .value = norm, .n = strlen(norm),
-                    .found = &found, .err = err};
-    if (controller_id) {
-        memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
-        rc = cu_controller_load(v, controller_id, NULL, err);
-        if (rc == CU_ENOTFOUND)
-            rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
-    }
-    if (!rc)
-        rc = cu_op_authorise(v, &op, err);
-    if (!rc)
-        rc = controller_id ? search_controller(&s, controller_id, NULL, 0)
-                           : (s.op = &op, cu_controller_each_checked(v, search_controller, &s,
-                                                                      err));
-    if (rc == CU_ENOMEM)
-        rc = cu_err_set(err, rc, "out of memory searching");
-    /* Like a listing, a search finds only subjects the purpose may be used
-     * for; and only subjects whose rows verify, through index rows that do. */
-    size_t kept = 0;
-    char first_controller[CU_ID_STRLEN] = "";
-    for (size_t i = 0; !rc && i < found.n; i++) {
-        cu_subject_rec rec;
-        bool allowed = false;
-        rc = cu_subject_load(v, found.ids[i], &rec, err);
-        if (rc == CU_ENOTFOUND)
-            rc = cu_err_set(err, CU_ETAMPER, "identifiers of %s name no subject",
-                            found.ids[i]);
-        for (size_t k = 0; !rc && k < found.nhits; k++)
-            if (strcmp(found.hits[k][0], rec.id) == 0 && !rec.erased_at)
-                rc = check_hit(v, &op, &rec, found.hits[k][1], s.kind, norm, s.n, err);
-        if (!rc)
-            rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
-        if (!rc && allowed) {
-            if (!kept)
-                memcpy(first_controller, rec.controller_id, CU_ID_STRLEN);
-            memmove(found.ids[kept++], found.ids[i], CU_ID_STRLEN);
-        }
+    if (!rc) {
+        search_ctx s = {.kind = kf->ident_kind, .value = norm, .n = strlen(norm)};
+        rc = search_run(v, a, controller_id, 1u << kf->category, &s, ident_check, field, cb,
+                        ctx, err);
     }
     cu_wipe(norm, sizeof norm);
-    free(found.hits);
-    if (!rc)
-        found.n = kept;
-    if (!rc && found.n == 0)
-        rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that %s", field);
-    if (!rc && found.n == 1) {
-        memcpy(op.subject_id, found.ids[0], CU_ID_STRLEN);
-        memcpy(op.controller_id, first_controller, CU_ID_STRLEN);
-    }
-    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
-    for (size_t i = 0; !rc && i < found.n; i++)
-        rc = cb(ctx, found.ids[i]);
-    free(found.ids);
     return rc;
 }
 
@@ -980,6 +1016,24 @@ static int name_birth_verify(cu_vault *v, const cu_op *op, const cu_subject_rec 
     return rc;
 }
 
+/* A search by family name and date of birth: an erased subject is passed
+ * over; and an index row answers only while the subject's current name and
+ * date of birth still give the key searched for (a row altered, or left
+ * behind by a partial erasure, is no answer). */
+static int name_birth_check(cu_vault *v, const cu_op *op, const search_ctx *s,
+                            const cu_subject_rec *rec, int *verdict, cu_err *err)
+{
+    bool match = false;
+    *verdict = SEARCH_SKIP;
+    if (rec->erased_at)
+        return CU_OK;
+    int rc = cu_subject_items_check(v, rec, err);
+    if (!rc && cu_vault_sealed(v))
+        rc = name_birth_verify(v, op, rec, s->value, s->n, &match, err);
+    *verdict = match ? SEARCH_MATCH : SEARCH_NO_MATCH;
+    return rc;
+}
+
 int cu_subject_find_name_birth(cu_vault *v, const cu_actor *a, const char *controller_id,
                                const char *family, size_t n, const char *birth,
                                cu_found_cb cb, void *ctx, cu_err *err)
@@ -999,70 +1053,10 @@ int cu_subject_find_name_birth(cu_vault *v, const cu_actor *a, const char *contr
     }
     size_t klen = cu_name_birth_key(fam, birth, key);
     cu_wipe(fam, sizeof fam);
-    cu_op op;
-    if ((rc = cu_op_begin(v, &op, a, CU_ACT_SEARCH, "search", err))) {
-        cu_wipe(key, sizeof key);
-        return rc;
-    }
-    op.categories = 1u << CU_CAT_IDENTIFYING;
-    find_ctx found = {0};
-    search_ctx s = {.v = v, .kind = NAME_BIRTH_KIND, .value = key, .n = klen,
-                    .found = &found, .err = err};
-    if (controller_id) {
-        memcpy(op.controller_id, controller_id, CU_ID_STRLEN);
-        rc = cu_controller_load(v, controller_id, NULL, err);
-        if (rc == CU_ENOTFOUND)
-            rc = cu_err_set(err, CU_ENOTFOUND, "no controller %s", controller_id);
-    }
-    if (!rc)
-        rc = cu_op_authorise(v, &op, err);
-    if (!rc)
-        rc = controller_id ? search_controller(&s, controller_id, NULL, 0)
-                           : (s.op = &op, cu_controller_each_checked(v, search_controller, &s,
-                                                                      err));
-    if (rc == CU_ENOMEM)
-        rc = cu_err_set(err, rc, "out of memory searching");
-    /* As cu_subject_find: subjects the purpose may be used for, whose rows
-     * verify; and an index row answers only while the subject's current
-     * name and date of birth still give the key searched for (a row altered,
-     * or left behind by a partial erasure, is no answer). */
-    size_t kept = 0;
-    char first_controller[CU_ID_STRLEN] = "";
-    for (size_t i = 0; !rc && i < found.n; i++) {
-        cu_subject_rec rec;
-        bool allowed = false, match = false;
-        rc = cu_subject_load(v, found.ids[i], &rec, err);
-        if (rc == CU_ENOTFOUND)
-            rc = cu_err_set(err, CU_ETAMPER, "identifiers of %s name no subject",
-                            found.ids[i]);
-        if (!rc && rec.erased_at)
-            continue;
-        if (!rc)
-            rc = cu_subject_items_check(v, &rec, err);
-        if (!rc && cu_vault_sealed(v))
-            rc = name_birth_verify(v, &op, &rec, key, klen, &match, err);
-        if (!rc)
-            rc = cu_op_policy_allows(v, &op, &rec, &allowed, err);
-        if (!rc && allowed && match) {
-            if (!kept)
-                memcpy(first_controller, rec.controller_id, CU_ID_STRLEN);
-            memmove(found.ids[kept++], found.ids[i], CU_ID_STRLEN);
-        }
-    }
+    search_ctx s = {.kind = NAME_BIRTH_KIND, .value = key, .n = klen};
+    rc = search_run(v, a, controller_id, 1u << CU_CAT_IDENTIFYING, &s, name_birth_check,
+                    "family name and date of birth", cb, ctx, err);
     cu_wipe(key, sizeof key);
-    free(found.hits);
-    if (!rc)
-        found.n = kept;
-    if (!rc && found.n == 0)
-        rc = cu_err_set(err, CU_ENOTFOUND, "no subject has that family name and date of birth");
-    if (!rc && found.n == 1) {
-        memcpy(op.subject_id, found.ids[0], CU_ID_STRLEN);
-        memcpy(op.controller_id, first_controller, CU_ID_STRLEN);
-    }
-    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
-    for (size_t i = 0; !rc && i < found.n; i++)
-        rc = cb(ctx, found.ids[i]);
-    free(found.ids);
     return rc;
 }
 

@@ -119,6 +119,27 @@ void cu_console_message(cu_console *c, int status, const char *title, const char
 }
 
 /* The hidden field of a signed-in form. */
+void cu_console_summary_row(cu_html *h, const char *key, const char *value)
+{
+    cu_html_open(h, "div", "class", "nhsuk-summary-list__row", NULL);
+    cu_html_elem(h, "dt", key, "class", "nhsuk-summary-list__key", NULL);
+    cu_html_elem(h, "dd", value, "class", "nhsuk-summary-list__value", NULL);
+    cu_html_close(h, "div");
+}
+
+void cu_console_page_link(cu_html *h, bool next, const char *href, const char *title)
+{
+    cu_html_open(h, "li", "class",
+                 next ? "nhsuk-pagination-item--next" : "nhsuk-pagination-item--previous", NULL);
+    cu_html_open(h, "a", "class",
+                 next ? "nhsuk-pagination__link nhsuk-pagination__link--next"
+                      : "nhsuk-pagination__link nhsuk-pagination__link--prev",
+                 "href", href, NULL);
+    cu_html_elem(h, "span", title, "class", "nhsuk-pagination__title", NULL);
+    cu_html_close(h, "a");
+    cu_html_close(h, "li");
+}
+
 void cu_console_csrf(cu_html *h, const cu_console *c)
 {
     cu_key k;

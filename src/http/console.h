@@ -60,6 +60,13 @@ void cu_console_message(cu_console *c, int status, const char *title, const char
 /* The hidden CSRF field of a form; a form without its token fails the page. */
 void cu_console_csrf(cu_html *h, const cu_console *c);
 
+/* One row of a summary list (dl.nhsuk-summary-list): key and value as text. */
+void cu_console_summary_row(cu_html *h, const char *key, const char *value);
+
+/* One link of a pagination list (nav.nhsuk-pagination ul): to the next
+ * page when next, else to the previous one, titled title. */
+void cu_console_page_link(cu_html *h, bool next, const char *href, const char *title);
+
 /* The page shell: header with the navigation the signed-in roles may use
  * (the current page marked), then who is signed in and the sign-out button. */
 void cu_console_begin(cu_html *h, cu_console *c, const char *title, bool wide);

@@ -250,21 +250,11 @@ static void pagination(cu_html *h, long pageno, size_t pages)
     char href[48];
     if (pageno > 1) {
         snprintf(href, sizeof href, "accounts?page=%ld", pageno - 1);
-        cu_html_open(h, "li", "class", "nhsuk-pagination-item--previous", NULL);
-        cu_html_open(h, "a", "class", "nhsuk-pagination__link nhsuk-pagination__link--prev",
-                     "href", href, NULL);
-        cu_html_elem(h, "span", "Previous", "class", "nhsuk-pagination__title", NULL);
-        cu_html_close(h, "a");
-        cu_html_close(h, "li");
+        cu_console_page_link(h, false, href, "Previous");
     }
     if ((size_t)pageno < pages) {
         snprintf(href, sizeof href, "accounts?page=%ld", pageno + 1);
-        cu_html_open(h, "li", "class", "nhsuk-pagination-item--next", NULL);
-        cu_html_open(h, "a", "class", "nhsuk-pagination__link nhsuk-pagination__link--next",
-                     "href", href, NULL);
-        cu_html_elem(h, "span", "Next", "class", "nhsuk-pagination__title", NULL);
-        cu_html_close(h, "a");
-        cu_html_close(h, "li");
+        cu_console_page_link(h, true, href, "Next");
     }
     cu_html_close(h, "ul");
     cu_html_close(h, "nav");

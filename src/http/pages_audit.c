@@ -445,23 +445,11 @@ void cu_console_audit(cu_console *c)
             char href[512];
             if (pageno > 1) {
                 page_href(&s, pageno - 1, href, sizeof href);
-                cu_html_open(&h, "li", "class", "nhsuk-pagination-item--previous", NULL);
-                cu_html_open(&h, "a", "class",
-                             "nhsuk-pagination__link nhsuk-pagination__link--prev", "href", href,
-                             NULL);
-                cu_html_elem(&h, "span", "Newer", "class", "nhsuk-pagination__title", NULL);
-                cu_html_close(&h, "a");
-                cu_html_close(&h, "li");
+                cu_console_page_link(&h, false, href, "Newer");
             }
             if ((size_t)pageno < pages && pageno < MAX_PAGE) {
                 page_href(&s, pageno + 1, href, sizeof href);
-                cu_html_open(&h, "li", "class", "nhsuk-pagination-item--next", NULL);
-                cu_html_open(&h, "a", "class",
-                             "nhsuk-pagination__link nhsuk-pagination__link--next", "href", href,
-                             NULL);
-                cu_html_elem(&h, "span", "Older", "class", "nhsuk-pagination__title", NULL);
-                cu_html_close(&h, "a");
-                cu_html_close(&h, "li");
+                cu_console_page_link(&h, true, href, "Older");
             }
             cu_html_close(&h, "ul");
             cu_html_close(&h, "nav");
@@ -542,12 +530,8 @@ void cu_console_audit_verify(cu_console *c)
                  "are not verified",
                  (long long)rep.start, (long long)rep.before_start);
     }
-    for (size_t i = 0; i < n; i++) {
-        cu_html_open(&h, "div", "class", "nhsuk-summary-list__row", NULL);
-        cu_html_elem(&h, "dt", rows[i].k, "class", "nhsuk-summary-list__key", NULL);
-        cu_html_elem(&h, "dd", rows[i].v, "class", "nhsuk-summary-list__value", NULL);
-        cu_html_close(&h, "div");
-    }
+    for (size_t i = 0; i < n; i++)
+        cu_console_summary_row(&h, rows[i].k, rows[i].v);
     cu_html_close(&h, "dl");
     if (!rep.ok)
         cu_html_elem(&h, "p",

@@ -229,17 +229,7 @@ static void pagination(cu_html *h, long pageno, size_t pages, const char *state)
             continue;
         snprintf(href, sizeof href, "requests?%s%s%spage=%ld", state ? "state=" : "",
                  state ? state : "", state ? "&" : "", to);
-        cu_html_open(h, "li", "class",
-                     dir ? "nhsuk-pagination-item--next" : "nhsuk-pagination-item--previous",
-                     NULL);
-        cu_html_open(h, "a", "class",
-                     dir ? "nhsuk-pagination__link nhsuk-pagination__link--next"
-                         : "nhsuk-pagination__link nhsuk-pagination__link--prev",
-                     "href", href, NULL);
-        cu_html_elem(h, "span", dir ? "Next" : "Previous", "class", "nhsuk-pagination__title",
-                     NULL);
-        cu_html_close(h, "a");
-        cu_html_close(h, "li");
+        cu_console_page_link(h, dir, href, dir ? "Next" : "Previous");
     }
     cu_html_close(h, "ul");
     cu_html_close(h, "nav");
@@ -382,14 +372,6 @@ static int collect_event(void *ctx, const cu_request_event_view *e)
     if (e->why && e->why_len > MAX_NOTE)
         cu_strlcpy(r->why + n, "...", sizeof r->why - n);
     return CU_OK;
-}
-
-static void summary_row(cu_html *h, const char *key, const char *value)
-{
-    cu_html_open(h, "div", "class", "nhsuk-summary-list__row", NULL);
-    cu_html_elem(h, "dt", key, "class", "nhsuk-summary-list__key", NULL);
-    cu_html_elem(h, "dd", value, "class", "nhsuk-summary-list__value", NULL);
-    cu_html_close(h, "div");
 }
 
 static void text_field(cu_html *h, const char *id, const char *label, const char *hint,
@@ -554,18 +536,19 @@ void cu_console_request(cu_console *c)
     cu_console_begin(&h, c, title, true);
     cu_html_elem(&h, "h1", title, NULL);
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
-    summary_row(&h, "State", state_words(v.rec.state));
+    cu_console_summary_row(&h, "State", state_words(v.rec.state));
     day_of(v.rec.received_on, day, sizeof day);
-    summary_row(&h, "Received", day);
+    cu_console_summary_row(&h, "Received", day);
     if (v.has_clock && v.clock_started) {
         char ymd[11];
         cu_rq_date_str(v.dl.due, ymd);
         day_of(ymd, day, sizeof day);
-        summary_row(&h, "Due", day);
+        cu_console_summary_row(&h, "Due", day);
     }
     clock_words(&v, left, sizeof left);
-    summary_row(&h, "Time left", left);
-    summary_row(&h, "Linked to a patient record", v.rec.subject_id[0] ? "Yes" : "Not yet");
+    cu_console_summary_row(&h, "Time left", left);
+    cu_console_summary_row(&h, "Linked to a patient record",
+                           v.rec.subject_id[0] ? "Yes" : "Not yet");
     cu_html_close(&h, "dl");
 
     transition_forms(&h, c, &v);
@@ -1088,17 +1071,18 @@ void cu_console_erasure_execute(cu_console *c)
     cu_html_elem(&h, "h1", "Certificate of erasure", NULL);
     char when[CU_HTML_TIME_LEN];
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
-    summary_row(&h, "Erased on", cu_html_datetime(r.executed_at, when));
+    cu_console_summary_row(&h, "Erased on", cu_html_datetime(r.executed_at, when));
     char n[32];
     snprintf(n, sizeof n, "%zu", r.ngranted);
-    summary_row(&h, "Items erased", n);
+    cu_console_summary_row(&h, "Items erased", n);
     snprintf(n, sizeof n, "%zu", r.nkept);
-    summary_row(&h, "Items kept", n);
-    summary_row(&h, "The whole record", r.whole_subject ? "Yes" : "No");
-    summary_row(&h, "Health data approved by", r.approved_by[0] ? r.approved_by : "Not needed");
+    cu_console_summary_row(&h, "Items kept", n);
+    cu_console_summary_row(&h, "The whole record", r.whole_subject ? "Yes" : "No");
+    cu_console_summary_row(&h, "Health data approved by",
+                           r.approved_by[0] ? r.approved_by : "Not needed");
     snprintf(n, sizeof n, "%zu", r.nrecipients);
-    summary_row(&h, "Recipients to tell (Article 19)", n);
-    summary_row(&h, "Plan", r.digest);
+    cu_console_summary_row(&h, "Recipients to tell (Article 19)", n);
+    cu_console_summary_row(&h, "Plan", r.digest);
     cu_html_close(&h, "dl");
     cu_html_elem(&h, "h2", "What was erased", NULL);
     erasure_table(&h, &r, true);

@@ -644,21 +644,11 @@ void cu_console_patients(cu_console *c)
         char href[48];
         if (pageno > 1) {
             snprintf(href, sizeof href, "patients?page=%ld", pageno - 1);
-            cu_html_open(&h, "li", "class", "nhsuk-pagination-item--previous", NULL);
-            cu_html_open(&h, "a", "class", "nhsuk-pagination__link nhsuk-pagination__link--prev",
-                         "href", href, NULL);
-            cu_html_elem(&h, "span", "Previous", "class", "nhsuk-pagination__title", NULL);
-            cu_html_close(&h, "a");
-            cu_html_close(&h, "li");
+            cu_console_page_link(&h, false, href, "Previous");
         }
         if ((size_t)pageno < pages) {
             snprintf(href, sizeof href, "patients?page=%ld", pageno + 1);
-            cu_html_open(&h, "li", "class", "nhsuk-pagination-item--next", NULL);
-            cu_html_open(&h, "a", "class", "nhsuk-pagination__link nhsuk-pagination__link--next",
-                         "href", href, NULL);
-            cu_html_elem(&h, "span", "Next", "class", "nhsuk-pagination__title", NULL);
-            cu_html_close(&h, "a");
-            cu_html_close(&h, "li");
+            cu_console_page_link(&h, true, href, "Next");
         }
         cu_html_close(&h, "ul");
         cu_html_close(&h, "nav");
@@ -704,14 +694,6 @@ static int collect_response(void *ctx, const cu_response_view *r)
     w->total = r->total;
     cu_strlcpy(w->band, r->band, sizeof w->band);
     return CU_OK;
-}
-
-static void summary_row(cu_html *h, const char *key, const char *value)
-{
-    cu_html_open(h, "div", "class", "nhsuk-summary-list__row", NULL);
-    cu_html_elem(h, "dt", key, "class", "nhsuk-summary-list__key", NULL);
-    cu_html_elem(h, "dd", value, "class", "nhsuk-summary-list__value", NULL);
-    cu_html_close(h, "div");
 }
 
 void cu_console_patient(cu_console *c)
@@ -771,14 +753,14 @@ void cu_console_patient(cu_console *c)
     cu_buf_release(&why);
     cu_html_elem(&h, "h2", "Details", NULL);
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
-    summary_row(&h, "NHS number",
+    cu_console_summary_row(&h, "NHS number",
                 value_of(s.nhs, tmp, sizeof tmp) ? cu_html_nhs_number(tmp, nhs)
                                                  : "Not recorded");
     if (value_of(s.birth, tmp, sizeof tmp))
         day_words(tmp, birth, sizeof birth);
     else
         cu_strlcpy(birth, "Not recorded", sizeof birth);
-    summary_row(&h, "Date of birth", birth);
+    cu_console_summary_row(&h, "Date of birth", birth);
     cu_html_close(&h, "dl");
 
     cu_html_elem(&h, "h2", "Open tasks", NULL);
