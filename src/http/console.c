@@ -36,6 +36,7 @@ static const struct console_page {
     {CU_R_STAFF_HOME, cu_console_home, "Home", CU_ROLE_CLINICIAN},
     {CU_R_STAFF_TASKS, cu_console_tasks, "Tasks", CU_ROLE_CLINICIAN},
     {CU_R_STAFF_PATIENTS, cu_console_patients, "Patients", CU_ROLE_CLINICIAN},
+    {CU_R_STAFF_PATIENTS_SEARCH, cu_console_patients_search, NULL, 0},
     {CU_R_STAFF_TASK_ACK, cu_console_task_ack, NULL, 0},
     {CU_R_STAFF_TASK_DONE, cu_console_task_done, NULL, 0},
     {CU_R_STAFF_PATIENT, cu_console_patient, NULL, 0},

@@ -84,6 +84,9 @@ void cu_console_tasks(cu_console *c);
 void cu_console_task_ack(cu_console *c);
 void cu_console_task_done(cu_console *c);
 void cu_console_patients(cu_console *c);
+/* The care list's searches, posted (an NHS number, a name and a date of birth
+ * never go in a URL): the care list page with the search's answers. */
+void cu_console_patients_search(cu_console *c);
 void cu_console_patient(cu_console *c);
 
 /* pages_dpo.c: the Data Protection Officer's rights requests, access

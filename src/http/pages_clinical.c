@@ -509,7 +509,7 @@ static void date_item(cu_html *h, const char *id, const char *label, const char 
     cu_html_close(h, "div");
 }
 
-void cu_clinical_name_search_form(cu_html *h, const cu_name_search *s)
+void cu_clinical_name_search_form(cu_html *h, const cu_console *c, const cu_name_search *s)
 {
     const char *fam_err = cu_field_error_for(s->e, s->ne, "family");
     const char *date_err = cu_field_error_for(s->e, s->ne, "birth_day");
@@ -520,8 +520,9 @@ void cu_clinical_name_search_form(cu_html *h, const cu_name_search *s)
         year_bad = true;
     if (day_bad && s->day && !blank(s->day) && s->month && !blank(s->month))
         month_bad = year_bad = true; /* a date that is not real: the whole date */
-    cu_html_open(h, "form", "method", "get", "action", "patients", "novalidate", CU_HTML_ON,
+    cu_html_open(h, "form", "method", "post", "action", "patients", "novalidate", CU_HTML_ON,
                  NULL);
+    cu_console_csrf(h, c);
     cu_html_elem(h, "h2", "Find a patient by name and date of birth", "class",
                  "nhsuk-heading-m", NULL);
     char described[160];

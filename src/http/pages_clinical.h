@@ -46,6 +46,6 @@ typedef struct cu_name_search {
 void cu_clinical_name_search_read(const cu_http_req *req, cu_name_search *s);
 
 /* Its form (GET to the care list), with its errors. */
-void cu_clinical_name_search_form(cu_html *h, const cu_name_search *s);
+void cu_clinical_name_search_form(cu_html *h, const cu_console *c, const cu_name_search *s);
 
 #endif

@@ -442,10 +442,11 @@ static int collect_found(void *ctx, const char *id)
     return CU_OK;
 }
 
-static void search_form(cu_html *h, const char *value, const char *error)
+static void search_form(cu_html *h, const cu_console *c, const char *value, const char *error)
 {
-    cu_html_open(h, "form", "method", "get", "action", "patients", "novalidate", CU_HTML_ON,
+    cu_html_open(h, "form", "method", "post", "action", "patients", "novalidate", CU_HTML_ON,
                  NULL);
+    cu_console_csrf(h, c);
     cu_html_open(h, "div", "class",
                  error ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group", NULL);
     cu_html_elem(h, "label", "Find a patient by NHS number", "class", "nhsuk-label", "for",
@@ -566,8 +567,8 @@ void cu_console_patients(cu_console *c)
         cu_html_error_summary(&h, ns.e, ns.ne);
     }
     cu_html_elem(&h, "h1", "Your patients", NULL);
-    search_form(&h, ns.asked ? NULL : q, search_error);
-    cu_clinical_name_search_form(&h, &ns);
+    search_form(&h, c, ns.asked ? NULL : q, search_error);
+    cu_clinical_name_search_form(&h, c, &ns);
     if (by_name)
         cu_html_elem(&h, "p",
                      l.n ? "Patients on your list with this family name and date of birth."
@@ -662,6 +663,27 @@ void cu_console_patients(cu_console *c)
         return;
     }
     cu_console_finish(&h, c->resp, 200, &page);
+}
+
+void cu_console_patients_search(cu_console *c)
+{
+    cu_form form;
+    if (!cu_console_form(c, &form))
+        return;
+    /* The page reads a search from the request: give it the form's fields
+     * in place of a query string. */
+    cu_http_req r = *c->req;
+    r.q_nhs_number = cu_form_get(&form, "nhs_number");
+    r.q_family = cu_form_get(&form, "family");
+    r.q_birth_day = cu_form_get(&form, "birth_day");
+    r.q_birth_month = cu_form_get(&form, "birth_month");
+    r.q_birth_year = cu_form_get(&form, "birth_year");
+    r.q_page = NULL;
+    const cu_http_req *was = c->req;
+    c->req = &r;
+    cu_console_patients(c);
+    c->req = was;
+    cu_form_free(&form);
 }
 
 typedef struct resp_list {

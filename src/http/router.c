@@ -90,6 +90,7 @@ static const cu_route_def routes[] = {
     {CU_R_STAFF_TASK_ACK, "POST", "/staff/tasks/{id}/acknowledge", "staff.task.ack", true},
     {CU_R_STAFF_TASK_DONE, "POST", "/staff/tasks/{id}/done", "staff.task.done", true},
     {CU_R_STAFF_PATIENTS, "GET", "/staff/patients", "staff.patients", true},
+    {CU_R_STAFF_PATIENTS_SEARCH, "POST", "/staff/patients", "staff.patients.search", true},
     {CU_R_STAFF_PATIENT, "GET", "/staff/patients/{id}", "staff.patient", true},
     {CU_R_STAFF_REQUESTS, "GET", "/staff/requests", "staff.requests", true},
     {CU_R_STAFF_REQUEST, "GET", "/staff/requests/{id}", "staff.request", true},

@@ -93,7 +93,8 @@ typedef enum cu_route_id {
     CU_R_STAFF_TASKS,       /* GET /staff/tasks */
     CU_R_STAFF_TASK_ACK,    /* POST /staff/tasks/{id}/acknowledge */
     CU_R_STAFF_TASK_DONE,   /* POST /staff/tasks/{id}/done */
-    CU_R_STAFF_PATIENTS,    /* GET /staff/patients[?nhs_number=&page=] */
+    CU_R_STAFF_PATIENTS,    /* GET /staff/patients[?page=] */
+    CU_R_STAFF_PATIENTS_SEARCH, /* POST /staff/patients: a search (never in the URL) */
     CU_R_STAFF_PATIENT,     /* GET /staff/patients/{id} */
     CU_R_STAFF_REQUESTS,        /* GET /staff/requests[?state=&page=] */
     CU_R_STAFF_REQUEST,         /* GET /staff/requests/{id} */

@@ -1192,8 +1192,7 @@ static const char *const *allowed_query(cu_route_id id)
     static const char *const page[] = {"limit", "cursor", NULL};
     static const char *const first_page[] = {"limit", NULL};
     static const char *const state[] = {"state", NULL};
-    static const char *const patients[] = {"nhs_number", "family",     "birth_day",
-                                           "birth_month", "birth_year", "page", NULL};
+    static const char *const patients[] = {"page", NULL};
     static const char *const requests[] = {"state", "page", NULL};
     static const char *const staff_audit[] = {"since", "until", "actor", "subject", "action",
                                               "outcome", "page", NULL};

@@ -213,12 +213,14 @@ def t_name_search(ctx):
         base = "http://127.0.0.1:%d" % srv.port
         b = signed_in(srv)
 
-        def search(family, day, month, year):
-            q = urllib.parse.urlencode({"family": family, "birth_day": day,
-                                        "birth_month": month, "birth_year": year})
-            return b.req("GET", "/staff/patients?" + q)
-
         r = b.req("GET", "/staff/patients")
+        tok = csrf(r.text)
+
+        def search(family, day, month, year):
+            return b.req("POST", "/staff/patients",
+                         {"family": family, "birth_day": day, "birth_month": month,
+                          "birth_year": year, "csrf_token": tok})
+
         check("Find a patient by name and date of birth" in r.text, "no name search form",
               r.text[:6000])
         seq = audit_seq(cx.db)

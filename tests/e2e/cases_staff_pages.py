@@ -128,13 +128,21 @@ def t_staff_pages(ctx):
         screenshot(d, "staff-patients", r.text, base)
         check(any(e["action"] == "read" and e.get("subject") == sid for e in events_after(cx.db, seq)),
               "the list's read is not audited", events_after(cx.db, seq))
+        # the search is posted: an NHS number never goes in a URL
+        check('method="post" action="patients"' in r.text, "the search form's method",
+              r.text[:5000])
+        tok = csrf(r.text)
         r = b.req("GET", "/staff/patients?nhs_number=943+476+5919")
+        eq(r.status, 400, "a search in the URL")
+        r = b.req("POST", "/staff/patients", {"nhs_number": "943 476 5919"})
+        eq(r.status, 403, "a search without the CSRF token")
+        r = b.req("POST", "/staff/patients", {"nhs_number": "943 476 5919", "csrf_token": tok})
         eq(r.status, 200, "search")
         check("943 476 5919" in r.text, "search finds the patient", r.text[:5000])
-        r = b.req("GET", "/staff/patients?nhs_number=9434765870")
+        r = b.req("POST", "/staff/patients", {"nhs_number": "9434765870", "csrf_token": tok})
         check("Bertram" not in r.text and "No patient on your list" in r.text,
               "search shows a patient off the list", r.text[:5000])
-        r = b.req("GET", "/staff/patients?nhs_number=12ab")
+        r = b.req("POST", "/staff/patients", {"nhs_number": "12ab", "csrf_token": tok})
         eq(r.status, 200, "a bad search")
         check("There is a problem" in r.text, "a bad NHS number is not an error")
         no_violations(cx.binary, d, "patients-error.html", r.text, base)
