@@ -299,39 +299,15 @@ static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,
     for (size_t i = 0; i < 3; i++) {
         if (i == 2 && !f->code_field)
             break;
-        const char *msg = cu_field_error_for(f->errors, f->nerrors, fields[i].id);
-        char hint_id[32], err_id[32], described[64] = "";
-        snprintf(hint_id, sizeof hint_id, "%s-hint", fields[i].id);
-        snprintf(err_id, sizeof err_id, "%s-error", fields[i].id);
-        if (fields[i].hint)
-            cu_strlcpy(described, hint_id, sizeof described);
-        if (msg) {
-            size_t used = strlen(described);
-            snprintf(described + used, sizeof described - used, "%s%s", used ? " " : "",
-                     err_id);
-        }
-        cu_html_open(&h, "div", "class",
-                     msg ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group",
-                     NULL);
-        cu_html_elem(&h, "label", fields[i].label, "class", "nhsuk-label", "for", fields[i].id,
-                     NULL);
-        if (fields[i].hint)
-            cu_html_elem(&h, "div", fields[i].hint, "class", "nhsuk-hint", "id", hint_id, NULL);
-        if (msg) {
-            cu_html_open(&h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
-            cu_html_elem(&h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
-            cu_html_textf(&h, " %s", msg);
-            cu_html_close(&h, "span");
-        }
-        cu_html_void(&h, "input", "class",
-                     msg ? "nhsuk-input nhsuk-input--error nhsuk-u-width-two-thirds"
-                         : "nhsuk-input nhsuk-u-width-two-thirds",
-                     "id", fields[i].id, "name", fields[i].id, "type", fields[i].type,
-                     "autocomplete", fields[i].autocomplete, "spellcheck", "false",
-                     "inputmode", i == 2 ? "numeric" : NULL, "aria-describedby",
-                     described[0] ? described : NULL, "value",
-                     i == 0 && f->username ? f->username : NULL, NULL);
-        cu_html_close(&h, "div");
+        cu_html_input_field(&h, &(cu_html_input){
+                                    .id = fields[i].id, .label = fields[i].label,
+                                    .hint = fields[i].hint,
+                                    .error = cu_field_error_for(f->errors, f->nerrors,
+                                                                fields[i].id),
+                                    .type = fields[i].type,
+                                    .autocomplete = fields[i].autocomplete,
+                                    .inputmode = i == 2 ? "numeric" : NULL,
+                                    .value = i == 0 && f->username ? f->username : NULL});
     }
     cu_html_elem(&h, "button", "Sign in", "type", "submit", "class", "nhsuk-button", NULL);
     cu_html_close(&h, "form");

@@ -174,34 +174,10 @@ typedef struct pw_form {
 static void field(cu_html *h, const pw_form *f, const char *id, const char *label,
                   const char *hint)
 {
-    const char *msg = cu_field_error_for(f->errors, f->nerrors, id);
-    char hint_id[32], err_id[32], described[64] = "";
-    snprintf(hint_id, sizeof hint_id, "%s-hint", id);
-    snprintf(err_id, sizeof err_id, "%s-error", id);
-    if (hint)
-        cu_strlcpy(described, hint_id, sizeof described);
-    if (msg) {
-        size_t used = strlen(described);
-        snprintf(described + used, sizeof described - used, "%s%s", used ? " " : "", err_id);
-    }
-    cu_html_open(h, "div", "class",
-                 msg ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group", NULL);
-    cu_html_elem(h, "label", label, "class", "nhsuk-label", "for", id, NULL);
-    if (hint)
-        cu_html_elem(h, "div", hint, "class", "nhsuk-hint", "id", hint_id, NULL);
-    if (msg) {
-        cu_html_open(h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
-        cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
-        cu_html_textf(h, " %s", msg);
-        cu_html_close(h, "span");
-    }
-    cu_html_void(h, "input", "class",
-                 msg ? "nhsuk-input nhsuk-input--error nhsuk-u-width-two-thirds"
-                     : "nhsuk-input nhsuk-u-width-two-thirds",
-                 "id", id, "name", id, "type", "password", "autocomplete", "new-password",
-                 "spellcheck", "false", "aria-describedby", described[0] ? described : NULL,
-                 NULL);
-    cu_html_close(h, "div");
+    cu_html_input_field(h, &(cu_html_input){.id = id, .label = label, .hint = hint,
+                                            .error = cu_field_error_for(f->errors, f->nerrors, id),
+                                            .type = "password",
+                                            .autocomplete = "new-password"});
 }
 
 static void form_page(const cu_http_req *req, cu_http_resp *resp, int status, const pw_form *f)
@@ -427,34 +403,10 @@ static void text_field(cu_html *h, const signin_form *f, const char *id, const c
                        const char *hint, const char *type, const char *autocomplete,
                        const char *value)
 {
-    const char *msg = cu_field_error_for(f->errors, f->nerrors, id);
-    char hint_id[32], err_id[32], described[64] = "";
-    snprintf(hint_id, sizeof hint_id, "%s-hint", id);
-    snprintf(err_id, sizeof err_id, "%s-error", id);
-    if (hint)
-        cu_strlcpy(described, hint_id, sizeof described);
-    if (msg) {
-        size_t used = strlen(described);
-        snprintf(described + used, sizeof described - used, "%s%s", used ? " " : "", err_id);
-    }
-    cu_html_open(h, "div", "class",
-                 msg ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group", NULL);
-    cu_html_elem(h, "label", label, "class", "nhsuk-label", "for", id, NULL);
-    if (hint)
-        cu_html_elem(h, "div", hint, "class", "nhsuk-hint", "id", hint_id, NULL);
-    if (msg) {
-        cu_html_open(h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
-        cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
-        cu_html_textf(h, " %s", msg);
-        cu_html_close(h, "span");
-    }
-    cu_html_void(h, "input", "class",
-                 msg ? "nhsuk-input nhsuk-input--error nhsuk-u-width-two-thirds"
-                     : "nhsuk-input nhsuk-u-width-two-thirds",
-                 "id", id, "name", id, "type", type, "autocomplete", autocomplete,
-                 "spellcheck", "false", "value", value,
-                 "aria-describedby", described[0] ? described : NULL, NULL);
-    cu_html_close(h, "div");
+    cu_html_input_field(h, &(cu_html_input){.id = id, .label = label, .hint = hint,
+                                            .error = cu_field_error_for(f->errors, f->nerrors, id),
+                                            .type = type, .autocomplete = autocomplete,
+                                            .value = value});
 }
 
 static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,

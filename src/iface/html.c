@@ -453,3 +453,40 @@ const char *cu_field_error_for(const cu_field_error *e, size_t n, const char *id
             return e[i].message;
     return NULL;
 }
+
+void cu_html_input_field(cu_html *h, const cu_html_input *in)
+{
+    char hint_id[40], err_id[40], described[84] = "";
+    int a = snprintf(hint_id, sizeof hint_id, "%s-hint", in->id);
+    int b = snprintf(err_id, sizeof err_id, "%s-error", in->id);
+    if (a < 0 || (size_t)a >= sizeof hint_id || b < 0 || (size_t)b >= sizeof err_id) {
+        cu_html_close(h, "!"); /* an id too long for the page: fail it */
+        return;
+    }
+    if (in->hint)
+        cu_strlcpy(described, hint_id, sizeof described);
+    if (in->error) {
+        size_t used = strlen(described);
+        snprintf(described + used, sizeof described - used, "%s%s", used ? " " : "", err_id);
+    }
+    cu_html_open(h, "div", "class",
+                 in->error ? "nhsuk-form-group nhsuk-form-group--error" : "nhsuk-form-group",
+                 NULL);
+    cu_html_elem(h, "label", in->label, "class", "nhsuk-label", "for", in->id, NULL);
+    if (in->hint)
+        cu_html_elem(h, "div", in->hint, "class", "nhsuk-hint", "id", hint_id, NULL);
+    if (in->error) {
+        cu_html_open(h, "span", "class", "nhsuk-error-message", "id", err_id, NULL);
+        cu_html_elem(h, "span", "Error:", "class", "nhsuk-u-visually-hidden", NULL);
+        cu_html_textf(h, " %s", in->error);
+        cu_html_close(h, "span");
+    }
+    cu_html_void(h, "input", "class",
+                 in->error ? "nhsuk-input nhsuk-input--error nhsuk-u-width-two-thirds"
+                           : "nhsuk-input nhsuk-u-width-two-thirds",
+                 "id", in->id, "name", in->id, "type", in->type, "autocomplete",
+                 in->autocomplete, "spellcheck", "false", "inputmode", in->inputmode,
+                 "aria-describedby", described[0] ? described : NULL, "value", in->value,
+                 NULL);
+    cu_html_close(h, "div");
+}

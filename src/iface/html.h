@@ -143,4 +143,18 @@ void cu_html_error_summary(cu_html *h, const cu_field_error *e, size_t n);
 /* The message of the error for field id among e (NULL: none). */
 const char *cu_field_error_for(const cu_field_error *e, size_t n, const char *id);
 
+/* A text input in its NHS.UK form group: the label, the hint, the message by
+ * the field when error is set, and aria-describedby naming both. */
+typedef struct cu_html_input {
+    const char *id;           /* the input's id and name (a short name) */
+    const char *label;
+    const char *hint;         /* or NULL */
+    const char *error;        /* the message by the field, or NULL */
+    const char *type;         /* text, password, ... */
+    const char *autocomplete; /* or NULL */
+    const char *inputmode;    /* or NULL */
+    const char *value;        /* or NULL; never give a password back */
+} cu_html_input;
+void cu_html_input_field(cu_html *h, const cu_html_input *in);
+
 #endif
