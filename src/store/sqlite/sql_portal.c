@@ -1,5 +1,5 @@
 /* sql_portal.c — the SQLite statements of one table family: the patient
- * portal's invitations, accounts and sessions (migration 14). SQL, the shapes of
+ * portal's invitations, accounts and sessions (migration 13). SQL, the shapes of
  * parameters and columns, and flags (driver.h). */
 #include "store/sqlite/sqlite_impl.h"
 

@@ -1,4 +1,4 @@
--- 12: the patient portal (the SQLite store's migration 14; see there).
+-- 12: the patient portal (the SQLite store's migration 13; see there).
 CREATE TABLE portal_invitations (
   token_hash     bytea PRIMARY KEY,
   id             text COLLATE "C" NOT NULL UNIQUE,
