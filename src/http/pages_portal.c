@@ -37,6 +37,7 @@
 #include "http/assets.h"
 #include "http/form.h"
 #include "http/pages_util.h"
+#include "http/portal_pages.h"
 #include "http/websec.h"
 #include "iface/html.h"
 #include "iface/link.h"
@@ -47,7 +48,7 @@
 #define SERVICE "Patient portal"
 #define CSRF_FIELD "csrf_token"
 
-static void html_send(cu_http_resp *resp, int status, cu_buf *page)
+void cu_portal_send(cu_http_resp *resp, int status, cu_buf *page)
 {
     cu_api_raw(resp, status, page, "text/html; charset=utf-8");
 }
@@ -132,7 +133,7 @@ static void message(const cu_http_req *req, cu_http_resp *resp, int status, cons
     if (cu_page_message(&page, assets, title, para, NULL, NULL))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
-        html_send(resp, status, &page);
+        cu_portal_send(resp, status, &page);
     cu_buf_release(&page);
 }
 
@@ -224,7 +225,7 @@ static void form_page(const cu_http_req *req, cu_http_resp *resp, int status, co
     if (cu_html_done(&h))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
-        html_send(resp, status, &page);
+        cu_portal_send(resp, status, &page);
     cu_buf_release(&page);
 }
 
@@ -259,7 +260,7 @@ static void done_page(const cu_http_req *req, cu_http_resp *resp, bool reset, co
     if (cu_html_done(&h))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
-        html_send(resp, 200, &page);
+        cu_portal_send(resp, 200, &page);
     cu_buf_release(&page);
 }
 
@@ -373,21 +374,21 @@ void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state
 
 /* ---- sign-in ---- */
 
-static bool form_type(const cu_http_req *req)
+bool cu_portal_form_type(const cu_http_req *req)
 {
     const char *ct = req->content_type ? req->content_type : "";
     return strncmp(ct, FORM_TYPE, sizeof FORM_TYPE - 1) == 0 &&
            (ct[sizeof FORM_TYPE - 1] == '\0' || ct[sizeof FORM_TYPE - 1] == ';');
 }
 
-static void redirect(const cu_http_req *req, cu_http_resp *resp, const char *to)
+void cu_portal_redirect(const cu_http_req *req, cu_http_resp *resp, const char *to)
 {
     resp->status = 303;
     if (!cu_path_relative(req->path, to, resp->location, sizeof resp->location))
         cu_strlcpy(resp->location, to, sizeof resp->location);
 }
 
-static void link_to(const cu_http_req *req, const char *to, char *out, size_t cap)
+void cu_portal_link_to(const cu_http_req *req, const char *to, char *out, size_t cap)
 {
     if (!cu_path_relative(req->path, to, out, cap))
         cu_strlcpy(out, to, cap);
@@ -442,7 +443,7 @@ static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,
     if (cu_html_done(&h))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
-        html_send(resp, status, &page);
+        cu_portal_send(resp, status, &page);
     cu_buf_release(&page);
 }
 
@@ -460,7 +461,7 @@ bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_sign
                                    .nerrors = 1});
         return false;
     }
-    if (!form_type(req) ||
+    if (!cu_portal_form_type(req) ||
         cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
         signin_page(req, resp, 400,
                     &(signin_form){.errors = {{"name", "Enter your sign-in name"}},
@@ -543,7 +544,7 @@ void cu_pages_portal_signin_finish(cu_api *api, const cu_http_req *req, cu_signi
             cu_api_problem(resp, CU_P_INTERNAL, NULL);
             break;
         }
-        redirect(req, resp, "/portal");
+        cu_portal_redirect(req, resp, "/portal");
         break;
     case CU_PSIGNIN_LOCKED:
         f.errors[0] = (cu_field_error){"name", "This account is locked after too many failed "
@@ -574,19 +575,10 @@ static void signin_submit(cu_api *api, const cu_http_req *req, cu_http_resp *res
 
 /* ---- a patient's pages ---- */
 
-typedef struct portal_ctx {
-    cu_api *api;
-    const cu_http_req *req;
-    cu_http_resp *resp;
-    cu_portal_who who;
-    char session[80]; /* "portal:" and the session's hash in hex: the CSRF binding */
-    char via[96];
-    char assets[CU_ASSETS_REL_MAX];
-} portal_ctx;
 
 /* The patient the portal cookie names, else a redirect to the sign-in form
  * (the cookie cleared when it named no live session). */
-static bool signed_in(portal_ctx *c)
+static bool signed_in(cu_portal_page *c)
 {
     char token[CU_COOKIE_VALUE_MAX + 1];
     int rc = c->req->cookie ? cu_cookie_get(c->req->cookie, CU_PORTAL_COOKIE, token,
@@ -607,7 +599,7 @@ static bool signed_in(portal_ctx *c)
             c->resp->set_cookie[0] = '\0';
     }
     if (rc) {
-        redirect(c->req, c->resp, "/portal/sign-in");
+        cu_portal_redirect(c->req, c->resp, "/portal/sign-in");
         return false;
     }
     char hex[2 * CU_HASH_BYTES + 1];
@@ -622,7 +614,7 @@ static bool signed_in(portal_ctx *c)
     return true;
 }
 
-static void csrf_field(cu_html *h, const portal_ctx *c)
+void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c)
 {
     cu_key k;
     cu_err err = {0};
@@ -637,49 +629,54 @@ static void csrf_field(cu_html *h, const portal_ctx *c)
     cu_wipe(tok, sizeof tok);
 }
 
+/* The portal's navigation, in the order shown. */
+static const struct {
+    const char *path, *label;
+} PORTAL_NAV[] = {
+    {"/portal", "Home"},
+    {"/portal/data", "Your data"},
+    {"/portal/access", "Who has looked at your record"},
+};
+
 /* The shell of a signed-in page: navigation and the sign-out button. */
-static void begin(cu_html *h, portal_ctx *c, const char *title, bool wide)
+void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide)
 {
-    static const struct {
-        const char *path, *label;
-    } nav[] = {{"/portal", "Home"},
-               {"/portal/data", "Your data"},
-               {"/portal/access", "Who has looked at your record"}};
-    char hrefs[3][64], out[64];
-    cu_page_link links[3];
-    for (size_t i = 0; i < 3; i++) {
-        link_to(c->req, nav[i].path, hrefs[i], sizeof hrefs[i]);
-        links[i] = (cu_page_link){hrefs[i], nav[i].label,
-                                  strcmp(c->req->path, nav[i].path) == 0};
+    enum { NNAV = sizeof PORTAL_NAV / sizeof PORTAL_NAV[0] };
+    char hrefs[NNAV][64], out[64];
+    cu_page_link links[NNAV];
+    for (size_t i = 0; i < NNAV; i++) {
+        cu_portal_link_to(c->req, PORTAL_NAV[i].path, hrefs[i], sizeof hrefs[i]);
+        links[i] = (cu_page_link){hrefs[i], PORTAL_NAV[i].label,
+                                  strcmp(c->req->path, PORTAL_NAV[i].path) == 0};
     }
     cu_page_begin(h, &(cu_page){.title = title, .service = SERVICE, .assets = c->assets,
-                                .wide = wide, .nav = links, .nnav = 3});
-    link_to(c->req, "/portal/sign-out", out, sizeof out);
+                                .wide = wide, .nav = links, .nnav = NNAV});
+    cu_portal_link_to(c->req, "/portal/sign-out", out, sizeof out);
     cu_html_open(h, "form", "method", "post", "action", out, "novalidate", CU_HTML_ON, "class",
                  "nhsuk-u-margin-bottom-5", NULL);
-    csrf_field(h, c);
+    cu_portal_csrf_field(h, c);
     cu_html_elem(h, "button", "Sign out", "type", "submit", "class",
                  "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", NULL);
     cu_html_close(h, "form");
 }
 
-static void finish(cu_html *h, portal_ctx *c, cu_buf *page)
+void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page)
 {
     cu_page_end(h);
     if (cu_html_done(h))
         cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
     else
-        html_send(c->resp, 200, page);
+        cu_portal_send(c->resp, 200, page);
     cu_buf_release(page);
 }
 
-static void home(portal_ctx *c)
+static void home(cu_portal_page *c)
 {
     cu_buf page;
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    begin(&h, c, "Your patient portal", false);
+    cu_portal_begin(&h, c, "Your patient portal", false);
     cu_html_elem(&h, "h1", "Your patient portal", "class", "nhsuk-heading-l", NULL);
     cu_html_open(&h, "p", NULL);
     cu_html_textf(&h, "You are signed in as %s.", c->who.name);
@@ -696,7 +693,7 @@ static void home(portal_ctx *c)
     cu_html_open(&h, "ul", "class", "nhsuk-list", NULL);
     for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
         char href[64];
-        link_to(c->req, cards[i].path, href, sizeof href);
+        cu_portal_link_to(c->req, cards[i].path, href, sizeof href);
         cu_html_open(&h, "li", NULL);
         cu_html_open(&h, "h2", "class", "nhsuk-heading-s nhsuk-u-margin-bottom-1", NULL);
         cu_html_elem(&h, "a", cards[i].label, "href", href, NULL);
@@ -705,11 +702,11 @@ static void home(portal_ctx *c)
         cu_html_close(&h, "li");
     }
     cu_html_close(&h, "ul");
-    finish(&h, c, &page);
+    cu_portal_finish(&h, c, &page);
 }
 
 typedef struct view_ctx {
-    portal_ctx *c;
+    cu_portal_page *c;
     bool access;
     cu_buf page; /* sent once the operation is recorded */
 } view_ctx;
@@ -719,11 +716,11 @@ typedef struct view_ctx {
 static int view_deliver(void *ctx, const cu_sar *sar, cu_err *err)
 {
     view_ctx *vc = ctx;
-    portal_ctx *c = vc->c;
+    cu_portal_page *c = vc->c;
     const char *title = vc->access ? "Who has looked at your record" : "Your data";
     cu_html h;
     cu_html_init(&h, &vc->page);
-    begin(&h, c, title, true);
+    cu_portal_begin(&h, c, title, true);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     if (vc->access) {
         cu_sar_html_access_log(&h, sar);
@@ -745,24 +742,24 @@ static int view_deliver(void *ctx, const cu_sar *sar, cu_err *err)
     return CU_OK;
 }
 
-static void portal_message(portal_ctx *c, int status, const char *title, const char *para)
+void cu_portal_message(cu_portal_page *c, int status, const char *title, const char *para)
 {
     cu_buf page;
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    begin(&h, c, title, false);
+    cu_portal_begin(&h, c, title, false);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p", para, NULL);
     cu_page_end(&h);
     if (cu_html_done(&h))
         cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
     else
-        html_send(c->resp, status, &page);
+        cu_portal_send(c->resp, status, &page);
     cu_buf_release(&page);
 }
 
-static void view(portal_ctx *c, bool access)
+static void view(cu_portal_page *c, bool access)
 {
     cu_actor a;
     cu_portal_actor(&c->who, c->via, &a);
@@ -774,52 +771,62 @@ static void view(portal_ctx *c, bool access)
     int rc = cu_sar_run(cu_api_vault(c->api), &a, c->who.subject_id, &rq, view_deliver, &vc,
                         &err);
     if (!rc)
-        html_send(c->resp, 200, &vc.page);
+        cu_portal_send(c->resp, 200, &vc.page);
     cu_buf_release(&vc.page);
     if (!rc)
         return;
     if (rc == CU_EDENIED || rc == CU_ECONCEALED || rc == CU_ENOTFOUND || rc == CU_EERASED)
-        portal_message(c, 403, "This page cannot be shown",
+        cu_portal_message(c, 403, "This page cannot be shown",
                        "Contact your care team. They can tell you why.");
     else
         cu_api_fail(c->resp, &err);
 }
 
-static void signout(portal_ctx *c)
+bool cu_portal_form(cu_portal_page *c, cu_form *form)
 {
-    cu_form form;
     cu_err err = {0};
-    if (!form_type(c->req) ||
-        cu_form_parse((const char *)c->req->body, c->req->body_len, &form, &err)) {
-        portal_message(c, 400, "This form could not be read",
-                       "Go back to the page, reload it and try again.");
-        return;
+    if (!cu_portal_form_type(c->req) ||
+        cu_form_parse((const char *)c->req->body, c->req->body_len, form, &err)) {
+        cu_portal_message(c, 400, "This form could not be read",
+                          "Go back to the page, reload it and try again.");
+        return false;
     }
     cu_key k;
     bool ok = false;
     if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &err) == CU_OK) {
-        ok = cu_form_count(&form, CSRF_FIELD) == 1 &&
-             cu_csrf_verify(&k, c->session, cu_form_get(&form, CSRF_FIELD));
+        ok = cu_form_count(form, CSRF_FIELD) == 1 &&
+             cu_csrf_verify(&k, c->session, cu_form_get(form, CSRF_FIELD));
         cu_wipe(&k, sizeof k);
     }
-    cu_form_free(&form);
     if (!ok) {
-        portal_message(c, 403, "This form has expired",
-                       "You are still signed in. Go back to the page, reload it and try again.");
-        return;
+        cu_form_free(form);
+        cu_portal_message(c, 403, "This form has expired",
+                          "You are still signed in. Go back to the page, reload it and try "
+                          "again.");
+        return false;
     }
+    return true;
+}
+
+static void signout(cu_portal_page *c)
+{
+    cu_form form;
+    cu_err err = {0};
+    if (!cu_portal_form(c, &form))
+        return;
+    cu_form_free(&form);
     if (cu_portal_signout(cu_api_vault(c->api), &c->who, c->via, &err)) {
         cu_api_fail(c->resp, &err);
         return;
     }
     if (cu_cookie_clear_as(CU_PORTAL_COOKIE, c->resp->set_cookie, sizeof c->resp->set_cookie))
         c->resp->set_cookie[0] = '\0';
-    redirect(c->req, c->resp, "/portal/sign-in");
+    cu_portal_redirect(c->req, c->resp, "/portal/sign-in");
 }
 
 static void signed_in_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
-    portal_ctx c = {.api = api, .req = req, .resp = resp};
+    cu_portal_page c = {.api = api, .req = req, .resp = resp};
     if (!signed_in(&c))
         return;
     switch (req->route.id) {

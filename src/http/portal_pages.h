@@ -1,0 +1,54 @@
+/*
+ * portal_pages.h — what the patient portal's signed-in pages share
+ * (pages_portal.c): the signed-in patient, the page shell, forms and their
+ * CSRF token, messages and redirects. A page of the portal is a function
+ * taking a cu_portal_page whose patient has been signed in by the portal's
+ * cookie; pages_portal.c dispatches to it by route.
+ */
+#ifndef CUSTOS_HTTP_PORTAL_PAGES_H
+#define CUSTOS_HTTP_PORTAL_PAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "domain/portal.h"
+#include "http/api_impl.h"
+#include "http/assets.h"
+#include "http/form.h"
+#include "iface/html.h"
+
+/* A signed-in patient's request. */
+typedef struct cu_portal_page {
+    cu_api *api;
+    const cu_http_req *req;
+    cu_http_resp *resp;
+    cu_portal_who who; /* the patient: their subject, name and session */
+    char session[80];  /* "portal:" and the session's hash in hex: the CSRF binding */
+    char via[96];      /* "http METHOD /path" for the audit trail */
+    char assets[CU_ASSETS_REL_MAX];
+} cu_portal_page;
+
+/* An HTML page as the response (takes page's bytes). */
+void cu_portal_send(cu_http_resp *resp, int status, cu_buf *page);
+/* The page shell with the portal's navigation and sign-out button. */
+void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide);
+/* Ends the shell and sends the page (500 when it could not be written);
+ * releases page. */
+void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page);
+/* The hidden CSRF token every form of a signed-in page carries. */
+void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c);
+/* A page with a heading and one paragraph (refusals, expired forms). */
+void cu_portal_message(cu_portal_page *c, int status, const char *title, const char *para);
+/* 303 to the portal's path to, relative to the request's path. */
+void cu_portal_redirect(const cu_http_req *req, cu_http_resp *resp, const char *to);
+/* The relative href of the portal's path to (the portal works behind a
+ * proxy prefix). */
+void cu_portal_link_to(const cu_http_req *req, const char *to, char *out, size_t cap);
+/* True when the request's body is a URL-encoded form. */
+bool cu_portal_form_type(const cu_http_req *req);
+/* Parses a signed-in page's POSTed form and checks its CSRF token. False:
+ * the response is set (400 unreadable, 403 expired) and nothing is to be
+ * freed; true: the caller frees form with cu_form_free. */
+bool cu_portal_form(cu_portal_page *c, cu_form *form);
+
+#endif
