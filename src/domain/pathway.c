@@ -772,8 +772,9 @@ int cu_pathway_note(cu_vault *v, const char *subject_id, const char *questionnai
                 break;
             bool sent = strcmp(o->state, "sent") == 0;
             /* A link may be sent ahead of the due date; an answer counts for
-             * an occurrence asked (sent) or due, never one not due yet. */
-            bool open = answered ? sent || t >= dd : !sent;
+             * an occurrence asked (sent) or due, or due within the pathway's
+             * early days, never one due later. */
+            bool open = answered ? sent || t >= dd - p->early : !sent;
             if (open && (!have || strcmp(o->due_date, best.due_date) < 0)) {
                 best = *o;
                 have = true;

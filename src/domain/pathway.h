@@ -78,6 +78,7 @@ typedef struct cu_pathway {
     size_t noffsets;
     int every, until; /* the "every N days until M" form, 0 for a list */
     int window;   /* days after a due date before it is overdue */
+    int early;    /* days before a due date an answer counts for it (0: none) */
     int runs_for; /* days after the start the pathway runs */
     cu_pw_review reviews[CU_PW_MAX_REVIEWS];
     size_t nreviews;
@@ -161,8 +162,9 @@ CU_MUST_USE int cu_pathway_discharge(cu_vault *v, const cu_actor *a, const char 
  * such enrolment: CU_OK with *moved false). CU_ETAMPER for an altered row.
  * On the date of at, an occurrence whose window has ended unanswered is
  * moved to missed first and never answered afterwards; "answered" moves only
- * an occurrence that was sent or whose due date has come, so an answer after
- * a window ended does not answer a later occurrence that is not due yet. */
+ * an occurrence that was sent or whose due date has come (or comes within
+ * the pathway's early days), so an answer after a window ended does not
+ * answer a later occurrence that is not due yet. */
 CU_MUST_USE int cu_pathway_note(cu_vault *v, const char *subject_id,
                                 const char *questionnaire_url, const char *event,
                                 const char *ref, int64_t at, bool *moved, cu_err *err);

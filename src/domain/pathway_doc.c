@@ -258,7 +258,7 @@ static int parse_root(json_t *root, cu_pathway *p, cu_err *err)
         return cu_jpath_error(err, "", "must be a JSON object");
     static const char *const keys[] = {"id",       "version", "title", "example",
                                        "questionnaire", "start", "schedule", "window",
-                                       "runs_for", "review",  "ends",  NULL};
+                                       "early",    "runs_for", "review", "ends",  NULL};
     int rc = cu_jpath_members(err, root, keys, "");
     if (!rc)
         rc = get_str(root, "id", "", true, CU_PW_MAX_ID, CODE, p->id, err);
@@ -287,8 +287,22 @@ static int parse_root(json_t *root, cu_pathway *p, cu_err *err)
         rc = get_int_key(root, "runs_for", "", 1, CU_PW_MAX_DAYS, &r, err);
     if (!rc && p->offsets[p->noffsets - 1] > r)
         rc = cu_jpath_error(err, "runs_for", "must be at least the last scheduled day");
+    /* An answer given up to early days before a due date counts for it; less
+     * than the shortest gap between two occurrences, so no answer is early
+     * for one while it is due for the one before. */
+    int64_t e = 0;
+    if (!rc && json_object_get(root, "early"))
+        rc = get_int_key(root, "early", "", 0, CU_PW_MAX_WINDOW, &e, err);
+    for (size_t i = 0; !rc && i < p->noffsets; i++) {
+        int gap = i ? p->offsets[i] - p->offsets[i - 1] : p->offsets[0];
+        if (e >= gap)
+            rc = cu_jpath_error(err, "early",
+                                "must be less than the days from the start to the first "
+                                "occurrence and between any two occurrences");
+    }
     if (!rc) {
         p->window = (int)w;
+        p->early = (int)e;
         p->runs_for = (int)r;
         rc = parse_reviews(root, p, err);
     }

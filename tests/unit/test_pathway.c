@@ -101,6 +101,22 @@ static void test_parse_shipped(void **state)
     free(s);
 }
 
+static void test_parse_early(void **state)
+{
+    (void)state;
+    cu_pathway *p = NULL;
+    parses(DOC_HEAD "\"schedule\": {\"days\": [30, 90]}, \"window\": 14, \"early\": 29, "
+                    "\"runs_for\": 365, \"ends\": [\"discharge\", \"duration\"]}",
+           &p);
+    assert_int_equal(p->early, 29);
+    cu_pathway_free(p);
+    parses(DOC_HEAD "\"schedule\": {\"days\": [30, 90]}, \"window\": 14, "
+                    "\"runs_for\": 365, \"ends\": [\"discharge\", \"duration\"]}",
+           &p);
+    assert_int_equal(p->early, 0);
+    cu_pathway_free(p);
+}
+
 static void test_parse_every(void **state)
 {
     (void)state;
@@ -152,6 +168,13 @@ static void test_parse_bad(void **state)
     refuses(DOC_HEAD "\"schedule\": {\"days\": [30]}, \"review\": [{\"id\": \"a\", "
                      "\"score\": \"total\", \"at_least\": 1, \"colour\": 1}], " TAIL,
             "review[0].colour: not allowed here");
+    refuses(DOC_HEAD "\"schedule\": {\"days\": [30, 60]}, \"early\": 30, " TAIL,
+            "early: must be less than the days from the start to the first occurrence");
+    refuses(DOC_HEAD "\"schedule\": {\"days\": [10, 60]}, \"early\": 10, " TAIL,
+            "early: must be less than");
+    refuses(DOC_HEAD "\"schedule\": {\"days\": [30]}, \"early\": -1, " TAIL,
+            "early: must be from 0 to 365");
+    refuses(DOC_HEAD "\"schedule\": {\"days\": [30]}, \"early\": \"7\", " TAIL, "early:");
     refuses(DOC_HEAD "\"schedule\": {\"days\": [30]}, \"extra\": true, " TAIL,
             "extra: not allowed here");
     refuses("{\"id\": \"Psfu\", \"version\": \"1\"}", "id: must be lower-case");
@@ -448,6 +471,45 @@ static void test_enrol_due_overdue(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* A pathway whose answers count from 7 days before a due date: an answer 8
+ * days early answers nothing, one 7 days early answers the occurrence, and
+ * the next one is not answered early by an answer to this one. */
+static void test_early_answer(void **state)
+{
+    fx *f = *state;
+    static const char doc[] =
+        "{\"id\": \"psfu-early\", \"version\": \"1\", \"title\": \"Early answers\", "
+        "\"questionnaire\": {\"url\": \"urn:custos:questionnaire:psfu-example\"}, "
+        "\"start\": \"end of treatment\", \"schedule\": {\"days\": [30, 90]}, "
+        "\"window\": 14, \"early\": 7, \"runs_for\": 365, "
+        "\"ends\": [\"duration\", \"discharge\"]}";
+    cu_pathway_info pi;
+    bool added = false;
+    OK(f, cu_pathway_add(f->v, &OPERATOR, doc, sizeof doc - 1, &pi, &added, &f->err));
+    assert_true(added);
+    cu_enrolment_info e;
+    fake_now("2028-01-31");
+    OK(f, cu_pathway_enrol(f->v, &f->alice, f->on, "psfu-early", "2028-01-31", "direct_care",
+                           &e, &f->err));
+    assert_string_equal(e.first_due, "2028-03-01");
+    bool moved = true;
+    fake_now("2028-02-22"); /* 8 days before the due date */
+    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "answered",
+                          "resp-1", 0, &moved, &f->err));
+    assert_false(moved);
+    assert_string_equal(occ_state(f, 1), "scheduled");
+    fake_now("2028-02-23"); /* 7 days before */
+    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "answered",
+                          "resp-2", 0, &moved, &f->err));
+    assert_true(moved);
+    assert_string_equal(occ_state(f, 1), "answered");
+    /* A second answer the same day is not taken for the next occurrence. */
+    OK(f, cu_pathway_note(f->v, f->on, "urn:custos:questionnaire:psfu-example", "answered",
+                          "resp-3", 0, &moved, &f->err));
+    assert_false(moved);
+    assert_string_equal(occ_state(f, 2), "scheduled");
+}
+
 /* An answer that comes after a window, with no listing in between, still
  * finds the occurrence missed; a discharge after a window moves the
  * unanswered one to missed, not stopped. */
@@ -668,10 +730,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_shipped),
         cmocka_unit_test(test_parse_every),
+        cmocka_unit_test(test_parse_early),
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_due_dates),
         cmocka_unit_test_setup_teardown(test_enrol_due_overdue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missed_without_listing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_early_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erased_discharges, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discharge_stops, setup, teardown),
