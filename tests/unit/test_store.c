@@ -234,6 +234,78 @@ static void test_old_store_migrates(void **state)
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), n);
 }
 
+/* Migration 14 rebuilds tasks and pathway_occurrences with their state
+ * checks as comparisons: a store at version 13 with rows in both keeps
+ * every row as it was, the checks still refuse a state outside the list,
+ * and an insert no longer opens a temporary B-tree. */
+static void test_checks_migration_keeps_rows(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cu_store_open(f->db, true, &f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    cu_store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->db,
+             "INSERT INTO subjects(id, controller_id, kind, key_version, created_at, updated_at) "
+             "VALUES ('s1', '" CTL_A "', 'patient', 1, 1, 1);"
+             "INSERT INTO tasks(seq, id, controller_id, subject_id, kind, reason, detail, source, "
+             "state, created_at, acked_by, acked_at, mac) VALUES (7, 't7', '" CTL_A "', 's1', "
+             "'urgent', 'phq9_item9', x'01', 'r1', 'acknowledged', 5, 'alice', 6, x'aa'), "
+             "(9, 't9', '" CTL_A "', 's1', 'review', 'score', NULL, 'r2', 'open', 8, '', 0, "
+             "x'bb');"
+             "INSERT INTO pathways(id, version, hash, document, added_at, added_by) "
+             "VALUES ('p', '1', x'00', x'7b7d', 1, 'op');"
+             "INSERT INTO enrolments(seq, id, controller_id, subject_id, pathway_id, "
+             "pathway_version, start_date, purpose, occurrences, enrolled_by, enrolled_at) "
+             "VALUES (1, 'e1', '" CTL_A "', 's1', 'p', '1', '2027-01-01', 'care', 2, 'op', 1);"
+             "INSERT INTO pathway_occurrences(enrolment_id, n, due_date, state, ref, changed_at, "
+             "mac) VALUES ('e1', 1, '2027-02-01', 'answered', 'r1', 3, x'cc'), "
+             "('e1', 2, '2027-03-01', 'scheduled', '', 1, x'dd');"
+             "DELETE FROM schema_version WHERE version = 14; PRAGMA user_version = 13");
+    assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_OK);
+    assert_true(cu_store_schema_version() >= 14);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version WHERE version = 14"),
+                     1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM tasks WHERE seq = 7 AND id = 't7' AND "
+                                    "state = 'acknowledged' AND acked_by = 'alice' AND "
+                                    "acked_at = 6 AND detail = x'01' AND mac = x'aa'"),
+                     1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM tasks WHERE seq = 9 AND "
+                                    "detail IS NULL AND owner_user_id IS NULL"),
+                     1);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pathway_occurrences WHERE "
+                                    "(enrolment_id, n, state, ref, mac) IN (VALUES "
+                                    "('e1', 1, 'answered', 'r1', x'cc'), "
+                                    "('e1', 2, 'scheduled', '', x'dd'))"),
+                     2);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                    "('tasks_controller', 'tasks_subject')"),
+                     2);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM sqlite_master WHERE name LIKE "
+                                    "'%_old'"),
+                     0);
+    /* The rules hold: a state outside the list is refused. */
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open_v2(f->db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, "UPDATE tasks SET state = 'lost' WHERE seq = 9", NULL,
+                                  NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    assert_int_equal(sqlite3_exec(h, "UPDATE pathway_occurrences SET state = 'lost'", NULL,
+                                  NULL, NULL),
+                     SQLITE_CONSTRAINT);
+    /* ...and checking them builds no temporary B-tree. */
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(h, "EXPLAIN UPDATE tasks SET state = 'done' WHERE seq = 9",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    int ephemeral = 0;
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ephemeral += strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    assert_int_equal(ephemeral, 0);
+}
+
 static void test_newer_version_refused(void **state)
 {
     fx *f = *state;
@@ -1294,6 +1366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_version_table, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_old_store_migrates, setup_dir, teardown),
+        cmocka_unit_test_setup_teardown(test_checks_migration_keeps_rows, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpoint, setup_store, teardown),

@@ -3,7 +3,10 @@
 -- values)" by building a temporary B-tree on every insert and update of the
 -- row; a chain of "=" tests is the same rule without it. The rows are copied
 -- as they are (their codes cover the same columns).
-CREATE TABLE tasks_new (
+ALTER TABLE tasks RENAME TO tasks_old;
+DROP INDEX tasks_controller;
+DROP INDEX tasks_subject;
+CREATE TABLE tasks (
   seq            INTEGER PRIMARY KEY,
   id             TEXT NOT NULL UNIQUE,
   controller_id  TEXT NOT NULL REFERENCES controllers(id),
@@ -22,13 +25,13 @@ CREATE TABLE tasks_new (
   done_at        INTEGER NOT NULL DEFAULT 0,
   mac            BLOB
 );
-INSERT INTO tasks_new SELECT seq, id, controller_id, subject_id, kind, reason, detail, source,
-  owner_user_id, state, created_at, acked_by, acked_at, done_by, done_at, mac FROM tasks;
-DROP TABLE tasks;
-ALTER TABLE tasks_new RENAME TO tasks;
+INSERT INTO tasks SELECT seq, id, controller_id, subject_id, kind, reason, detail, source,
+  owner_user_id, state, created_at, acked_by, acked_at, done_by, done_at, mac FROM tasks_old;
+DROP TABLE tasks_old;
 CREATE INDEX tasks_controller ON tasks(controller_id, seq);
 CREATE INDEX tasks_subject ON tasks(subject_id, seq);
-CREATE TABLE pathway_occurrences_new (
+ALTER TABLE pathway_occurrences RENAME TO pathway_occurrences_old;
+CREATE TABLE pathway_occurrences (
   enrolment_id TEXT NOT NULL REFERENCES enrolments(id),
   n            INTEGER NOT NULL,
   due_date     TEXT NOT NULL,
@@ -40,7 +43,6 @@ CREATE TABLE pathway_occurrences_new (
   mac          BLOB,
   PRIMARY KEY (enrolment_id, n)
 );
-INSERT INTO pathway_occurrences_new SELECT enrolment_id, n, due_date, state, ref, changed_at, mac
-  FROM pathway_occurrences;
-DROP TABLE pathway_occurrences;
-ALTER TABLE pathway_occurrences_new RENAME TO pathway_occurrences;
+INSERT INTO pathway_occurrences SELECT enrolment_id, n, due_date, state, ref, changed_at, mac
+  FROM pathway_occurrences_old;
+DROP TABLE pathway_occurrences_old;
