@@ -376,6 +376,7 @@ void cu_console_audit(cu_console *c)
         s.e[s.ne++] = (cu_field_error){"outcome", "Choose allowed, refused or both"};
     ev_ring ring = {.action = s.action, .outcome = outcome};
     cu_err err = {0};
+    bool damaged = false; /* an event does not decode: the page says so, verify stays */
     if (!s.ne) {
         f.actor = s.actor;
         f.subject_id = s.subject;
@@ -387,6 +388,11 @@ void cu_console_audit(cu_console *c)
         }
         int rc = cu_audit_list(cu_api_vault(c->api), &c->actor, &f, false, collect_event, &ring,
                                &err);
+        if (rc == CU_ECORRUPT || rc == CU_ETAMPER) {
+            damaged = true;
+            ring.total = 0;
+            rc = CU_OK;
+        }
         if (rc) {
             cu_wipe(ring.rows, ring.cap * sizeof *ring.rows);
             free(ring.rows);
@@ -418,7 +424,14 @@ void cu_console_audit(cu_console *c)
                  "Every access to the vault, newest first. Your search is itself recorded.",
                  NULL);
     search_form(&h, c, &s);
-    if (!s.ne) {
+    if (damaged) {
+        cu_html_elem(&h, "h2", "Events", NULL);
+        cu_html_elem(&h, "p",
+                     "The trail cannot be read: an event in it is not as custos wrote it, so it "
+                     "may have been changed outside custos. Verify the trail below to see where, "
+                     "keep the store as it is and tell your Data Protection Officer.",
+                     NULL);
+    } else if (!s.ne) {
         cu_html_elem(&h, "h2", "Events", NULL);
         if (ring.total == 0)
             cu_html_elem(&h, "p", "No event matches the search.", NULL);
@@ -467,7 +480,7 @@ void cu_console_audit(cu_console *c)
         cu_wipe(ring.rows, ring.cap * sizeof *ring.rows);
         free(ring.rows);
     }
-    cu_console_finish(&h, c->resp, s.ne ? 400 : 200, &page);
+    cu_console_finish(&h, c->resp, s.ne ? 400 : damaged ? 500 : 200, &page);
 }
 
 void cu_console_audit_verify(cu_console *c)

@@ -139,7 +139,9 @@ static void refused_page(cu_console *c, int rc, cu_err *err, const char *what)
                  "%s %s for the Data Protection Officer. The attempt has been recorded.",
                  what, strchr(what, ' ') ? "are" : "is");
         cu_console_message(c, 403, "You cannot see this page", para, "/staff");
-    } else if (rc == CU_ENOTFOUND) {
+    } else if (rc == CU_ENOTFOUND || rc == CU_ECONCEALED) {
+        /* another controller's request: refused (and recorded) as if it did
+         * not exist, as the API answers */
         cu_console_message(c, 404, "This request does not exist",
                            "Go back to the list of rights requests.", "/staff/requests");
     } else {
@@ -694,6 +696,7 @@ void cu_console_request_change(cu_console *c)
                                 "it.");
         break;
     case CU_ENOTFOUND:
+    case CU_ECONCEALED:
     case CU_EDENIED: refused_page(c, rc, &err, "Rights requests"); break;
     default: cu_api_fail(c->resp, &err); break;
     }
@@ -730,7 +733,8 @@ static void package(cu_console *c, bool portable)
     cu_sar_request sreq = {.portable = portable};
     int rc = cu_sar_run(cu_api_vault(c->api), &c->actor, c->req->route.subject, &sreq,
                         render_cb, &r, &err);
-    if (rc == CU_EDENIED || rc == CU_ENOTFOUND || rc == CU_EERASED || rc == CU_EINVAL)
+    if (rc == CU_EDENIED || rc == CU_ECONCEALED || rc == CU_ENOTFOUND || rc == CU_EERASED ||
+        rc == CU_EINVAL)
         cu_console_message(c, 403, "You cannot see this package",
                            "Access packages are for the Data Protection Officer. The attempt "
                            "has been recorded.",
@@ -953,7 +957,8 @@ static void erasure_table(cu_html *h, const cu_erasure_result *r, bool granted)
 
 static void erasure_refused(cu_console *c, int rc, cu_err *err)
 {
-    if (rc == CU_EDENIED || rc == CU_ENOTFOUND || rc == CU_EERASED || rc == CU_EINVAL)
+    if (rc == CU_EDENIED || rc == CU_ECONCEALED || rc == CU_ENOTFOUND || rc == CU_EERASED ||
+        rc == CU_EINVAL)
         cu_console_message(c, rc == CU_EERASED ? 410 : 403, "This record cannot be erased here",
                            rc == CU_EERASED
                                ? "This record has already been erased."

@@ -24,6 +24,12 @@
 //                               which securitypolicyviolation events fired
 //   axe {tags}                  axe-core's violations on the page
 //   close
+//   press {selector}            click something that loads no page (open a
+//                               <details>, tick a box), as a user does
+//   screenshot {path, width, height}  a picture of the whole page, PNG
+//   type_date {selector, value} type a date (YYYY-MM-DD) into a date field,
+//                               its parts in the order the browser's locale
+//                               shows them
 "use strict";
 const path = require("path");
 const readline = require("readline");
@@ -129,6 +135,26 @@ const commands = {
   async close() {
     if (browser) await browser.close();
     browser = null;
+  },
+  async press(c) {
+    const el = await page.$(c.selector);
+    if (!el) throw new Error("nothing to press at " + c.selector + " on the page");
+    await el.click();
+  },
+  async screenshot(c) {
+    await page.setViewport({width: c.width || 1000, height: c.height || 900});
+    await page.screenshot({path: c.path, fullPage: true});
+    await page.setViewport({width: 1000, height: 900});
+  },
+  async type_date(c) {
+    const el = await page.$(c.selector);
+    if (!el) throw new Error("no field " + c.selector + " on the page");
+    const [year, month, day] = c.value.split("-");
+    const order = await page.evaluate(() => new Intl.DateTimeFormat()
+      .formatToParts(new Date(2000, 10, 22)).filter((p) => p.type !== "literal")
+      .map((p) => p.type));
+    await el.evaluate((e) => { e.value = ""; e.focus(); });
+    for (const part of order) await page.keyboard.type({year, month, day}[part]);
   },
 };
 

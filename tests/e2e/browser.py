@@ -216,6 +216,15 @@ class Driver:
     def back(self):
         return self.send("back")
 
+    def type_date(self, selector, value):
+        """Types a date (YYYY-MM-DD) into a date field as a user does, in the
+        order the browser's locale shows its parts."""
+        return self.send("type_date", selector=selector, value=value)
+
+    def press(self, selector):
+        """Clicks what loads no page: opens a <details>, ticks a box."""
+        return self.send("press", selector=selector)
+
     def eval(self, js):
         return self.send("eval", js=js).get("value")
 
@@ -224,6 +233,16 @@ class Driver:
 
     def inject_script(self, js):
         return self.send("inject_script", js=js)
+
+    def screenshot(self, name, width=1000, height=900):
+        """When CUSTOS_SCREENSHOTS=DIR is set, keeps a picture of the page as
+        it stands there (DIR/NAME-WIDTH.png); otherwise nothing."""
+        shots = os.environ.get("CUSTOS_SCREENSHOTS")
+        if not shots:
+            return None
+        out = os.path.join(os.path.abspath(shots), "%s-%d.png" % (name, width))
+        self.send("screenshot", path=out, width=width, height=height)
+        return out
 
     # what the test checks
     def expect(self, status, *texts, path=None):

@@ -12,6 +12,8 @@ by the CSP, markup in a patient's name shown as text and never run, and
 axe-core (WCAG 2.2 AA) clean on every page visited.
 Runs on both backends."""
 
+import html
+
 from harness import registry, check, eq, sql
 from http_client import Server, Staff, PASSWORD
 from browser import Driver
@@ -50,6 +52,40 @@ def escaped(br, where):
           br.page["text"][:3000])
     check(br.eval(NOT_RUN) is True, "markup in a patient's record ran or made elements on " + where,
           br.page["html"][:4000])
+
+
+def cookie_safe(br):
+    """The session cookie as the browser holds it: the only cookie, with its
+    flags, out of scripts' reach and not in the page."""
+    jar = br.cookies()
+    eq([c["name"] for c in jar], ["__Host-custos"], "the browser's cookies")
+    c = jar[0]
+    check(c["value"].startswith("cus_"), "the cookie is no session", c["value"][:4])
+    eq((c["secure"], c["httpOnly"], c["sameSite"], c["path"], c["domain"]),
+       (True, True, "Strict", "/", "127.0.0.1"), "the cookie's flags")
+    eq(br.eval("document.cookie"), "", "document.cookie")
+    check(c["value"] not in br.page["html"], "the session token is in the page")
+
+
+def csp_blocks(br, where):
+    """An inline script an attacker slips into the page is blocked by the CSP."""
+    r = br.inject_script("window.__custos_ran = true;")
+    check(r["ran"] is False, "an inline script without the nonce ran on " + where)
+    check(any(v["directive"].startswith("script-src") for v in r["violations"]),
+          "no securitypolicyviolation for the inline script on " + where, r["violations"])
+
+
+def cross_site_post(br, base, path, fields):
+    """Another site's page posts a form to path with these fields (the right
+    CSRF token among them, as an attacker who saw it would): SameSite=Strict
+    keeps the cookie off, so it lands on the sign-in form."""
+    inputs = "".join('<input name="%s" value="%s">' % (html.escape(k, quote=True),
+                                                       html.escape(v, quote=True))
+                     for k, v in fields)
+    br.open_html('<form method="post" action="%s%s">%s<button type="submit">Win a prize'
+                 '</button></form>' % (base, path, inputs))
+    br.click("button[type=submit]")
+    br.expect(200, "Sign in", path="/staff/sign-in")
 
 
 @case("browser: chromium signs a clinician in with a one-time code, searches the care list, "
@@ -98,14 +134,7 @@ def flow(cx, st, t1, sid, other, state, base, br):
     br.axe_clean("the home page")
 
     # the session cookie as the browser holds it, and out of scripts' reach
-    jar = br.cookies()
-    eq([c["name"] for c in jar], ["__Host-custos"], "the browser's cookies")
-    c = jar[0]
-    check(c["value"].startswith("cus_"), "the cookie is no session", c["value"][:4])
-    eq((c["secure"], c["httpOnly"], c["sameSite"], c["path"], c["domain"]),
-       (True, True, "Strict", "/", "127.0.0.1"), "the cookie's flags")
-    eq(br.eval("document.cookie"), "", "document.cookie")
-    check(c["value"] not in br.page["html"], "the session token is in the page")
+    cookie_safe(br)
 
     # the care list: search by NHS number, markup as text
     br.click("a[href$='staff/patients']")
@@ -134,10 +163,7 @@ def flow(cx, st, t1, sid, other, state, base, br):
     br.axe_clean("the patient's record")
 
     # an inline script an attacker slips in is blocked by the CSP
-    r = br.inject_script("window.__custos_ran = true;")
-    check(r["ran"] is False, "an inline script without the nonce ran")
-    check(any(v["directive"].startswith("script-src") for v in r["violations"]),
-          "no securitypolicyviolation for the inline script", r["violations"])
+    csp_blocks(br, "the record")
 
     # the acknowledge button's form with a forged, then no, CSRF token
     ack = "form[action$='tasks/%s/acknowledge']" % t1
@@ -166,11 +192,7 @@ def flow(cx, st, t1, sid, other, state, base, br):
     # token: SameSite=Strict keeps the cookie off, so nothing changes
     token = br.eval("document.querySelector('input[name=csrf_token]').value")
     check(token and len(token) >= 43, "no CSRF token on the task list", token)
-    br.open_html('<form method="post" action="%s/staff/tasks/%s/done">'
-                 '<input name="csrf_token" value="%s"><button type="submit">Win a prize'
-                 '</button></form>' % (base, t1, token))
-    br.click("button[type=submit]")
-    br.expect(200, "Sign in", path="/staff/sign-in")
+    cross_site_post(br, base, "/staff/tasks/%s/done" % t1, [("csrf_token", token)])
     eq(state(), "acknowledged", "the task after another site's post")
 
     # a patient off the care list: refused, nothing of the record, audited
