@@ -79,6 +79,7 @@ import cases_audit_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 import cases_browser  # noqa: E402
+import cases_browser_portal  # noqa: E402
 
 
 def main():
@@ -136,7 +137,8 @@ def main():
                 cases_audit_pages,
                 cases_pathways,
                 cases_web,
-                cases_browser):
+                cases_browser,
+                cases_browser_portal):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE
