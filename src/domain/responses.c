@@ -201,16 +201,62 @@ int cu_qlink_issue(cu_vault *v, const cu_actor *a, const char *subject_id, const
 
 /* ---- peeking ---- */
 
-int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
-                  cu_questionnaire **q, cu_err *err)
+/* The link a patient reaches on the portal: by its row id among the links of
+ * subject_id, authenticated. CU_ENOTFOUND for an unknown id and for another
+ * subject's link alike; CU_ETAMPER. */
+typedef struct own_ctx {
+    const char *id;
+    cu_qlink_row *r;
+    bool found;
+} own_ctx;
+
+static int own_row(void *ctx, const cu_qlink_row *r)
+{
+    own_ctx *o = ctx;
+    if (!o->found && strcmp(r->id, o->id) == 0) {
+        *o->r = *r;
+        o->found = true;
+    }
+    return CU_OK;
+}
+
+static int link_load_own(cu_vault *v, const char *subject_id, const char *link_id,
+                         cu_qlink_row *r, cu_err *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!subject_id || !cu_id_valid(subject_id) || !link_id || !cu_id_valid(link_id))
+        return cu_err_set(err, CU_ENOTFOUND, "no such questionnaire link");
+    own_ctx o = {.id = link_id, .r = r};
+    int rc = cu_store_qlink_of_subject(v->store, subject_id, own_row, &o, err);
+    if (rc)
+        return rc;
+    if (!o.found || strcmp(r->subject_id, subject_id) != 0)
+        return cu_err_set(err, CU_ENOTFOUND, "no such questionnaire link");
+    if (!ql_ok(v, r))
+        return cu_err_set(err, CU_ETAMPER, "questionnaire_links %s has been altered",
+                          ql_name(r));
+    return CU_OK;
+}
+
+/* How a link is reached: by its token's keyed hash (the public form), or by
+ * its row id among one subject's links (the portal). */
+typedef struct link_key {
+    unsigned char hash[CU_HASH_BYTES];
+    const char *subject_id, *id; /* set: by row id */
+} link_key;
+
+static int key_load(cu_vault *v, const link_key *k, cu_qlink_row *r, cu_err *err)
+{
+    return k->id ? link_load_own(v, k->subject_id, k->id, r, err) : link_load(v, k->hash, r, err);
+}
+
+static int peek_key(cu_vault *v, const link_key *k, cu_qlink_info *out, cu_questionnaire **q,
+                    cu_err *err)
 {
     memset(out, 0, sizeof *out);
     *q = NULL;
-    unsigned char h[CU_HASH_BYTES];
     cu_qlink_row r;
-    int rc = token_hash(v, token, n, h, err);
-    if (!rc)
-        rc = link_load(v, h, &r, err);
+    int rc = key_load(v, k, &r, err);
     if (rc)
         return rc;
     info_of(v, &r, out);
@@ -227,6 +273,86 @@ int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
     if (rc)
         return rc;
     return cu_questionnaire_load(v, r.url, r.version, q, err);
+}
+
+int cu_qlink_peek(cu_vault *v, const char *token, size_t n, cu_qlink_info *out,
+                  cu_questionnaire **q, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    *q = NULL;
+    link_key k = {0};
+    int rc = token_hash(v, token, n, k.hash, err);
+    return rc ? rc : peek_key(v, &k, out, q, err);
+}
+
+int cu_qlink_peek_own(cu_vault *v, const char *subject_id, const char *link_id,
+                      cu_qlink_info *out, cu_questionnaire **q, cu_err *err)
+{
+    link_key k = {.subject_id = subject_id, .id = link_id};
+    return peek_key(v, &k, out, q, err);
+}
+
+/* ---- a patient's open links (the portal) ---- */
+
+typedef struct open_ctx {
+    cu_qlink_row *p;
+    size_t n;
+    int64_t now;
+    bool oom;
+} open_ctx;
+
+static int open_collect(void *ctx, const cu_qlink_row *r)
+{
+    open_ctx *c = ctx;
+    if (link_state(r, c->now) != CU_QLINK_OPEN)
+        return CU_OK;
+    cu_qlink_row *np = realloc(c->p, (c->n + 1) * sizeof *np);
+    if (!np) {
+        c->oom = true;
+        return CU_ENOMEM;
+    }
+    c->p = np;
+    c->p[c->n++] = *r;
+    return CU_OK;
+}
+
+int cu_qlink_open_list(cu_vault *v, const cu_actor *a, const char *subject_id,
+                       const char *action, cu_qlink_open_cb cb, void *ctx, cu_err *err)
+{
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_PORTAL_VIEW, action, err);
+    if (rc)
+        return rc;
+    cu_subject_rec rec;
+    open_ctx c = {.now = cu_now_us()};
+    rc = cu_op_open_subject(v, &op, subject_id, &rec, err);
+    if (!rc) {
+        rc = cu_store_qlink_of_subject(v->store, rec.id, open_collect, &c, err);
+        if (c.oom) {
+            cu_err_clear(err);
+            rc = cu_err_set(err, CU_ENOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; !rc && i < c.n; i++) {
+        const cu_qlink_row *r = &c.p[i];
+        if (!ql_ok(v, r) || strcmp(r->subject_id, rec.id) != 0 ||
+            strcmp(r->controller_id, rec.controller_id) != 0) {
+            rc = cu_err_set(err, CU_ETAMPER, "questionnaire_links %s has been altered",
+                            ql_name(r));
+            break;
+        }
+        cu_questionnaire *q = NULL;
+        if ((rc = cu_questionnaire_load(v, r->url, r->version, &q, err)))
+            break;
+        op.categories |= 1u << CU_CAT_HEALTH;
+        cu_qlink_open one = {.title = q->title ? q->title : q->name ? q->name : "Questionnaire",
+                             .issued_at = r->issued_at, .expires_at = r->expires_at};
+        cu_strlcpy(one.id, r->id, sizeof one.id);
+        rc = cb(ctx, &one, err);
+        cu_questionnaire_free(q);
+    }
+    free(c.p);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
 }
 
 typedef struct retire_ctx {
@@ -727,18 +853,16 @@ int cu_qlink_submit(cu_vault *v, const char *token, size_t n, const cu_q_answer 
     return cu_qlink_submit_peeked(v, token, n, NULL, NULL, a, na, submitted_total, out, err);
 }
 
-int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_questionnaire *peeked,
-                           const cu_qlink_info *seen, const cu_q_answer *a, size_t na,
-                           const int64_t *submitted_total, cu_response_result *out,
-                           cu_err *err)
+/* Submits through the link k reaches; actor and via name who acts (NULL:
+ * the link itself). */
+static int submit_key(cu_vault *v, const link_key *k, const char *actor, const char *via,
+                      cu_questionnaire *peeked, const cu_qlink_info *seen,
+                      const cu_q_answer *a, size_t na, const int64_t *submitted_total,
+                      cu_response_result *out, cu_err *err)
 {
-    memset(out, 0, sizeof *out);
-    unsigned char h[CU_HASH_BYTES];
     cu_qlink_row r;
     memset(&r, 0, sizeof r);
-    int rc = token_hash(v, token, n, h, err);
-    if (rc)
-        return rc;
+    int rc = CU_OK;
     if (seen) {
         /* The peek read the link just before: its questionnaire and purpose
          * are taken from it, and the row is read once, inside the operation
@@ -749,7 +873,7 @@ int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_question
         cu_strlcpy(r.url, seen->url, sizeof r.url);
         cu_strlcpy(r.version, seen->version, sizeof r.version);
         cu_strlcpy(r.purpose, seen->purpose, sizeof r.purpose);
-    } else if ((rc = link_load(v, h, &r, err)) || (rc = link_usable(&r, err))) {
+    } else if ((rc = key_load(v, k, &r, err)) || (rc = link_usable(&r, err))) {
         return rc;
     }
     char url[sizeof r.url], version[sizeof r.version];
@@ -771,9 +895,10 @@ int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_question
     }
     char purpose[sizeof r.purpose];
     cu_strlcpy(purpose, r.purpose, sizeof purpose);
-    /* The subject acts through the link: no staff member is involved. */
-    cu_actor as = {.name = LINK_ACTOR, .role = "subject", .roles = CU_ROLE_OPERATOR,
-                   .purpose = purpose, .via = LINK_ACTOR};
+    /* The subject acts through the link (on the portal: signed in, by the
+     * portal's name for them): no staff member is involved. */
+    cu_actor as = {.name = actor ? actor : LINK_ACTOR, .role = "subject",
+                   .roles = CU_ROLE_OPERATOR, .purpose = purpose, .via = via ? via : LINK_ACTOR};
     cu_op op;
     if ((rc = cu_op_begin(v, &op, &as, CU_ACT_ITEMS_ADD, "questionnaire.submit", err))) {
         cu_questionnaire_free(q);
@@ -782,7 +907,7 @@ int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_question
     op.categories = 1u << CU_CAT_HEALTH;
     /* Read inside the transaction that marks it used: two submits race to
      * one use. It must name what the answers were scored against. */
-    rc = link_load(v, h, &r, err);
+    rc = key_load(v, k, &r, err);
     if (!rc && link_state(&r, cu_now_us()) != CU_QLINK_OPEN)
         rc = cu_err_set(err, CU_ECONFLICT, "this questionnaire link has been used already or "
                                            "has expired");
@@ -801,7 +926,7 @@ int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_question
         have_key = true;
     if (!rc)
         rc = store_response(v, &op, &rec, &dek, q, a, na, submitted_total, &res, "subject",
-                            LINK_ACTOR, out, err);
+                            as.name, out, err);
     if (!rc) {
         r.used_at = cu_now_us();
         cu_strlcpy(r.response_id, out->id, sizeof r.response_id);
@@ -822,6 +947,30 @@ int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_question
         *err = keep;
     }
     return rc;
+}
+
+int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n, cu_questionnaire *peeked,
+                           const cu_qlink_info *seen, const cu_q_answer *a, size_t na,
+                           const int64_t *submitted_total, cu_response_result *out,
+                           cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    link_key k = {0};
+    int rc = token_hash(v, token, n, k.hash, err);
+    return rc ? rc
+              : submit_key(v, &k, NULL, NULL, peeked, seen, a, na, submitted_total, out, err);
+}
+
+int cu_qlink_submit_own(cu_vault *v, const char *subject_id, const char *link_id,
+                        const char *actor, const char *via, cu_questionnaire *peeked,
+                        const cu_qlink_info *seen, const cu_q_answer *a, size_t na,
+                        cu_response_result *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!actor || !cu_actor_valid(actor) || !via)
+        return cu_err_set(err, CU_EINTERNAL, "a portal submission names no patient");
+    link_key k = {.subject_id = subject_id, .id = link_id};
+    return submit_key(v, &k, actor, via, peeked, seen, a, na, NULL, out, err);
 }
 
 /* ---- entering on the subject's behalf ---- */

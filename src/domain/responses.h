@@ -135,6 +135,38 @@ CU_MUST_USE int cu_qlink_submit_peeked(cu_vault *v, const char *token, size_t n,
                                        const int64_t *submitted_total,
                                        cu_response_result *out, cu_err *err);
 
+/* The patient portal (portal.h) reaches a link by its row id, not its
+ * token: the portal's session is the authority. The link must be one of
+ * subject_id's (the signed-in patient's): another subject's link is
+ * CU_ENOTFOUND, like an unknown id. Otherwise as cu_qlink_peek. */
+CU_MUST_USE int cu_qlink_peek_own(cu_vault *v, const char *subject_id, const char *link_id,
+                                  cu_qlink_info *out, cu_questionnaire **q, cu_err *err);
+/* As cu_qlink_submit_peeked for the link cu_qlink_peek_own reached: one
+ * event, questionnaire.submit, whose actor is actor (the portal's
+ * "portal:NAME") acting through the link, via via; the response is recorded
+ * by actor. The link's ownership is checked again inside the operation. */
+CU_MUST_USE int cu_qlink_submit_own(cu_vault *v, const char *subject_id, const char *link_id,
+                                    const char *actor, const char *via,
+                                    cu_questionnaire *peeked, const cu_qlink_info *seen,
+                                    const cu_q_answer *a, size_t na, cu_response_result *out,
+                                    cu_err *err);
+
+/* One open link (issued, not used, not expired, not retired), for the
+ * callback only. */
+typedef struct cu_qlink_open {
+    char id[CU_ID_STRLEN];
+    const char *title; /* the questionnaire's title (or name) */
+    int64_t issued_at, expires_at;
+} cu_qlink_open;
+typedef int (*cu_qlink_open_cb)(void *ctx, const cu_qlink_open *l, cu_err *err);
+/* The open links of subject_id, oldest first, inside one audited operation
+ * recorded as action (act CU_ACT_PORTAL_VIEW: a patient on the portal, their
+ * own subject only; another's is CU_ECONCEALED). A non-zero return of cb
+ * undoes the operation. */
+CU_MUST_USE int cu_qlink_open_list(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                   const char *action, cu_qlink_open_cb cb, void *ctx,
+                                   cu_err *err);
+
 /* A staff member enters answers on the subject's behalf (action
  * questionnaire.enter, an items.add for the access rules: a clinician with
  * the subject on their care list or under break-glass), under purpose (NULL:

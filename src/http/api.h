@@ -65,6 +65,9 @@ typedef struct cu_http_resp {
     bool problem;  /* json is a problem document */
     char location[96];
     char allow[64];
+    /* a download's file name (Content-Disposition: attachment), or "" for
+     * none: [A-Za-z0-9._-] only, never personal data */
+    char attachment[64];
     int retry_after; /* seconds; 0 = none */
     bool bearer_challenge;
     /* a Set-Cookie value made by cu_cookie_set or cu_cookie_clear

@@ -636,6 +636,8 @@ static const struct {
     {"/portal", "Home"},
     {"/portal/data", "Your data"},
     {"/portal/access", "Who has looked at your record"},
+    {"/portal/questionnaires", "Questionnaires"},
+    {"/portal/download", "Download your data"},
 };
 
 /* The shell of a signed-in page: navigation and the sign-out button. */
@@ -688,6 +690,10 @@ static void home(cu_portal_page *c)
         {"/portal/access", "Who has looked at your record",
          "See who has accessed your record, when, in what role and why, including attempts "
          "that were refused."},
+        {"/portal/questionnaires", "Questionnaires you were sent",
+         "Answer the questionnaires your care team asked you to fill in."},
+        {"/portal/download", "Download your data",
+         "Get a copy of the information we hold about you, as a letter or a file."},
         {"/notice", "How we use your data", "Read our privacy notice."},
     };
     cu_html_open(&h, "ul", "class", "nhsuk-list", NULL);
@@ -834,6 +840,10 @@ static void signed_in_page(cu_api *api, const cu_http_req *req, cu_http_resp *re
     case CU_R_PORTAL_DATA: view(&c, false); break;
     case CU_R_PORTAL_ACCESS: view(&c, true); break;
     case CU_R_PORTAL_SIGNOUT: signout(&c); break;
+    case CU_R_PORTAL_DOWNLOAD: cu_portal_download(&c); break;
+    case CU_R_PORTAL_QUESTIONNAIRES: cu_portal_questionnaires(&c); break;
+    case CU_R_PORTAL_QUESTIONNAIRE_GET: cu_portal_questionnaire(&c); break;
+    case CU_R_PORTAL_QUESTIONNAIRE_POST: cu_portal_questionnaire_submit(&c); break;
     default: break;
     }
     cu_wipe(&c.who, sizeof c.who);
@@ -862,7 +872,11 @@ bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *re
     case CU_R_PORTAL_HOME:
     case CU_R_PORTAL_DATA:
     case CU_R_PORTAL_ACCESS:
-    case CU_R_PORTAL_SIGNOUT: signed_in_page(api, req, resp); return true;
+    case CU_R_PORTAL_SIGNOUT:
+    case CU_R_PORTAL_DOWNLOAD:
+    case CU_R_PORTAL_QUESTIONNAIRES:
+    case CU_R_PORTAL_QUESTIONNAIRE_GET:
+    case CU_R_PORTAL_QUESTIONNAIRE_POST: signed_in_page(api, req, resp); return true;
     default: return false;
     }
 }

@@ -51,4 +51,10 @@ bool cu_portal_form_type(const cu_http_req *req);
  * freed; true: the caller frees form with cu_form_free. */
 bool cu_portal_form(cu_portal_page *c, cu_form *form);
 
+/* pages_portal_files.c: downloading one's data, answering questionnaires. */
+void cu_portal_download(cu_portal_page *c);
+void cu_portal_questionnaires(cu_portal_page *c);
+void cu_portal_questionnaire(cu_portal_page *c);
+void cu_portal_questionnaire_submit(cu_portal_page *c);
+
 #endif

@@ -997,6 +997,11 @@ static enum MHD_Result send_resp(req_ctx *r)
         MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
     if (resp->allow[0])
         MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->attachment[0]) {
+        char cd[sizeof resp->attachment + 32];
+        snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", resp->attachment);
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
+    }
     if (resp->retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", resp->retry_after);
@@ -1203,7 +1208,8 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_SAR_GET:
     case CU_R_PORTABILITY_GET:
     case CU_R_STAFF_ACCESS_PACKAGE:
-    case CU_R_STAFF_PORTABLE_COPY: return format;
+    case CU_R_STAFF_PORTABLE_COPY:
+    case CU_R_PORTAL_DOWNLOAD: return format;
     case CU_R_SUBJECT_LIST: return search;
     case CU_R_SUBJECT_GET: return first_page;
     case CU_R_ITEMS_LIST:

@@ -251,6 +251,29 @@ static void items_of(cu_html *h, const cu_qform *f, size_t parent, int depth)
     }
 }
 
+void cu_qform_body(cu_html *h, const cu_qform *f)
+{
+    const cu_questionnaire *q = f->q;
+    const char *title = q->title ? q->title : q->name ? q->name : "Questionnaire";
+    cu_html_error_summary(h, f->errors, f->nerrors);
+    cu_html_elem(h, "h1", title, "class", "nhsuk-heading-l", NULL);
+    cu_html_elem(h, "p",
+                 "Your care team asked you to fill in this questionnaire. Your answers are sent "
+                 "only to them, kept securely, and used for your care.",
+                 "class", "nhsuk-body", NULL);
+    cu_html_nl(h);
+    cu_html_open(h, "form", "method", "post", "action", f->action, "novalidate", CU_HTML_ON,
+                 NULL);
+    cu_html_nl(h);
+    if (f->hidden)
+        f->hidden(h, f->hidden_ctx);
+    items_of(h, f, SIZE_MAX, 0);
+    cu_html_elem(h, "button", "Send your answers", "class", "nhsuk-button", "type", "submit",
+                 NULL);
+    cu_html_nl(h);
+    cu_html_close(h, "form");
+}
+
 int cu_qform_render(const cu_qform *f, cu_buf *out)
 {
     const cu_questionnaire *q = f->q;
@@ -259,21 +282,7 @@ int cu_qform_render(const cu_qform *f, cu_buf *out)
     cu_html_init(&h, out);
     cu_page p = {.title = title, .assets = f->assets, .error = f->nerrors > 0};
     cu_page_begin(&h, &p);
-    cu_html_error_summary(&h, f->errors, f->nerrors);
-    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
-    cu_html_elem(&h, "p",
-                 "Your care team asked you to fill in this questionnaire. Your answers are sent "
-                 "only to them, kept securely, and used for your care.",
-                 "class", "nhsuk-body", NULL);
-    cu_html_nl(&h);
-    cu_html_open(&h, "form", "method", "post", "action", f->action, "novalidate", CU_HTML_ON,
-                 NULL);
-    cu_html_nl(&h);
-    items_of(&h, f, SIZE_MAX, 0);
-    cu_html_elem(&h, "button", "Send your answers", "class", "nhsuk-button", "type", "submit",
-                 NULL);
-    cu_html_nl(&h);
-    cu_html_close(&h, "form");
+    cu_qform_body(&h, f);
     cu_page_end(&h);
     return cu_html_done(&h);
 }
@@ -465,34 +474,39 @@ void cu_qform_read(const cu_questionnaire *q, cu_qform_get get, void *ctx,
 
 /* ---------------------------------------------------------------- after */
 
+void cu_qform_done_body(cu_html *h, bool urgent)
+{
+    cu_html_open(h, "div", "class", "nhsuk-panel", NULL);
+    cu_html_elem(h, "h1", "Your answers have been sent", "class", "nhsuk-panel__title", NULL);
+    cu_html_close(h, "div");
+    cu_html_elem(h, "p", "Thank you. Your care team will look at your answers.", "class",
+                 "nhsuk-body", NULL);
+    if (urgent) {
+        cu_html_open(h, "div", "class", "nhsuk-card nhsuk-card--care nhsuk-card--care--urgent",
+                     NULL);
+        cu_html_open(h, "div", "class", "nhsuk-card--care__heading-container", NULL);
+        cu_html_elem(h, "h2", "If you need help now", "class", "nhsuk-card--care__heading",
+                     NULL);
+        cu_html_close(h, "div");
+        cu_html_open(h, "div", "class", "nhsuk-card__content", NULL);
+        cu_html_elem(h, "p",
+                     "Some of your answers mean your care team will contact you soon. If you "
+                     "feel you might act on thoughts of harming yourself, or you need help now, "
+                     "call 999 or go to A&E. You can also call NHS 111, or Samaritans free on "
+                     "116 123, at any time.",
+                     "class", "nhsuk-body", NULL);
+        cu_html_close(h, "div");
+        cu_html_close(h, "div");
+    }
+}
+
 int cu_qform_done_page(const char *assets, bool urgent, cu_buf *out)
 {
     cu_html h;
     cu_html_init(&h, out);
     cu_page p = {.title = "Your answers have been sent", .assets = assets};
     cu_page_begin(&h, &p);
-    cu_html_open(&h, "div", "class", "nhsuk-panel", NULL);
-    cu_html_elem(&h, "h1", "Your answers have been sent", "class", "nhsuk-panel__title", NULL);
-    cu_html_close(&h, "div");
-    cu_html_elem(&h, "p", "Thank you. Your care team will look at your answers.", "class",
-                 "nhsuk-body", NULL);
-    if (urgent) {
-        cu_html_open(&h, "div", "class", "nhsuk-card nhsuk-card--care nhsuk-card--care--urgent",
-                     NULL);
-        cu_html_open(&h, "div", "class", "nhsuk-card--care__heading-container", NULL);
-        cu_html_elem(&h, "h2", "If you need help now", "class", "nhsuk-card--care__heading",
-                     NULL);
-        cu_html_close(&h, "div");
-        cu_html_open(&h, "div", "class", "nhsuk-card__content", NULL);
-        cu_html_elem(&h, "p",
-                     "Some of your answers mean your care team will contact you soon. If you "
-                     "feel you might act on thoughts of harming yourself, or you need help now, "
-                     "call 999 or go to A&E. You can also call NHS 111, or Samaritans free on "
-                     "116 123, at any time.",
-                     "class", "nhsuk-body", NULL);
-        cu_html_close(&h, "div");
-        cu_html_close(&h, "div");
-    }
+    cu_qform_done_body(&h, urgent);
     cu_html_elem(&h, "p", "You can close this page. The link you used cannot be used again.",
                  "class", "nhsuk-body", NULL);
     cu_page_end(&h);

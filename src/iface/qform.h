@@ -35,12 +35,18 @@ typedef struct cu_qform {
     size_t nerrors;
     cu_qform_get get;              /* the values entered before, or NULL */
     void *ctx;
+    /* writes hidden fields first in the form (a CSRF token), or NULL */
+    void (*hidden)(cu_html *h, const void *hidden_ctx);
+    const void *hidden_ctx;
 } cu_qform;
 
 /* Appends the whole page to out. CU_OK, CU_ENOMEM, or CU_EINVAL when a
  * linkId makes a field name too long (cannot happen within the parser's
  * limits). */
 CU_MUST_USE int cu_qform_render(const cu_qform *f, cu_buf *out);
+/* The form alone (error summary, heading, the form), inside a page another
+ * shell begins and ends (the patient portal's). */
+void cu_qform_body(cu_html *h, const cu_qform *f);
 
 typedef struct cu_qform_answers {
     cu_q_answer a[CU_Q_MAX_ITEMS];
@@ -63,6 +69,8 @@ void cu_qform_read(const cu_questionnaire *q, cu_qform_get get, void *ctx,
 /* The page shown after a submission: thanks, and whom to contact when
  * urgent is true (never the score). */
 CU_MUST_USE int cu_qform_done_page(const char *assets, bool urgent, cu_buf *out);
+/* The same thanks (and whom to contact) inside another page's shell. */
+void cu_qform_done_body(cu_html *h, bool urgent);
 /* The page for a link that cannot be used: kind "used", "expired",
  * "retired" (no longer valid: its subject was erased) or "unknown". */
 CU_MUST_USE int cu_qform_gone_page(const char *assets, const char *kind, cu_buf *out);

@@ -83,6 +83,14 @@ int cu_store_qlink_unused_of_subject(cu_store *s, const char *subject_id, cu_qli
                      CU_ARGS(cu_vt(subject_id)), ql_row, &k, NULL, err);
 }
 
+int cu_store_qlink_of_subject(cu_store *s, const char *subject_id, cu_qlink_cb cb, void *ctx,
+                              cu_err *err)
+{
+    ql_ctx k = {.cb = cb, .ctx = ctx};
+    return cu_st_run(s, ST_QL_OF_SUBJECT, "reading questionnaire links",
+                     CU_ARGS(cu_vt(subject_id)), ql_row, &k, NULL, err);
+}
+
 int cu_store_qlink_set_mac(cu_store *s, const unsigned char *hash, size_t n,
                            const unsigned char *mac, size_t mac_len, cu_err *err)
 {

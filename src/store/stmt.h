@@ -48,6 +48,7 @@ enum cu_stmt_id {
     ST_TASK_INSERT, ST_TASK_UPDATE, ST_TASK_GET, ST_TASK_EACH, ST_TASK_COUNT,
     /* questionnaire links (SQLite migration 11, PostgreSQL 10) */
     ST_QL_INSERT, ST_QL_GET, ST_QL_USE, ST_QL_ALL, ST_QL_MAC, ST_QL_OPEN_OF_SUBJECT,
+    ST_QL_OF_SUBJECT,
     /* pathways (SQLite migration 12, PostgreSQL 11): definitions, enrolments,
      * occurrences */
     ST_PW_INSERT, ST_PW_GET, ST_PW_LATEST, ST_PW_ALL, ST_PW_MAC,

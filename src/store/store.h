@@ -870,6 +870,9 @@ CU_MUST_USE int cu_store_qlink_use(cu_store *s, const cu_qlink_row *r, cu_err *e
 /* The links of one subject not used yet (retired by an erasure). */
 CU_MUST_USE int cu_store_qlink_unused_of_subject(cu_store *s, const char *subject_id,
                                                  cu_qlink_cb cb, void *ctx, cu_err *err);
+/* Every link of one subject, used or not, oldest first (the portal). */
+CU_MUST_USE int cu_store_qlink_of_subject(cu_store *s, const char *subject_id, cu_qlink_cb cb,
+                                          void *ctx, cu_err *err);
 /* Every link, by token hash (custos verify). */
 CU_MUST_USE int cu_store_qlink_each(cu_store *s, cu_qlink_cb cb, void *ctx, cu_err *err);
 /* custos verify --seal: one link's code. */

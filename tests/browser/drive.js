@@ -30,6 +30,10 @@
 //   type_date {selector, value} type a date (YYYY-MM-DD) into a date field,
 //                               its parts in the order the browser's locale
 //                               shows them
+//   download {selector}         press a link or button whose answer is a
+//                               download, and wait for the file: answers
+//                               "filename" (the name the browser was given)
+//                               and "content" (the file's text)
 "use strict";
 const path = require("path");
 const readline = require("readline");
@@ -155,6 +159,38 @@ const commands = {
       .map((p) => p.type));
     await el.evaluate((e) => { e.value = ""; e.focus(); });
     for (const part of order) await page.keyboard.type({year, month, day}[part]);
+  },
+  async download(c) {
+    const fs = require("fs");
+    const os = require("os");
+    const el = await page.$(c.selector);
+    if (!el) throw new Error("nothing to press at " + c.selector + " on the page");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "custos-download-"));
+    const cdp = await browser.target().createCDPSession();
+    try {
+      await cdp.send("Browser.setDownloadBehavior",
+                     {behavior: "allowAndName", downloadPath: dir, eventsEnabled: true});
+      let filename = null;
+      const done = new Promise((resolve, reject) => {
+        cdp.on("Browser.downloadWillBegin", (e) => { filename = e.suggestedFilename; });
+        cdp.on("Browser.downloadProgress", (e) => {
+          if (e.state === "completed") resolve(e.guid);
+          else if (e.state === "canceled") reject(new Error("the download was cancelled"));
+        });
+      });
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no download within 30 s")), 30000);
+      });
+      await el.click();
+      const guid = await Promise.race([done, late]).finally(() => clearTimeout(timer));
+      const content = fs.readFileSync(path.join(dir, guid), "utf8");
+      return {filename, content};
+    } finally {
+      await cdp.send("Browser.setDownloadBehavior", {behavior: "default"}).catch(() => {});
+      await cdp.detach().catch(() => {});
+      fs.rmSync(dir, {recursive: true, force: true});
+    }
   },
 };
 

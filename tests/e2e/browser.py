@@ -244,6 +244,11 @@ class Driver:
         self.send("screenshot", path=out, width=width, height=height)
         return out
 
+    def download(self, selector):
+        """Presses what downloads a file and waits for it: (filename, text)."""
+        r = self.send("download", selector=selector)
+        return r.get("filename"), r.get("content")
+
     # what the test checks
     def expect(self, status, *texts, path=None):
         """The page has this status, shows every one of texts and (when given) is

@@ -219,6 +219,8 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "portal.invitation.get", "portal.invitation.post",
                 "portal.sign_in.get", "portal.sign_in.post", "portal.sign_out",
                 "portal.home", "portal.data", "portal.access",
+                "portal.download", "portal.questionnaires", "portal.questionnaire.get",
+                "portal.questionnaire.post",
                 "staff.patient.break_glass", "staff.patient.items",
                 "staff.audit",
                 "staff.audit.verify", "staff.accounts", "staff.account.add",
@@ -284,6 +286,10 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/portal/sign-in"), ("POST", "/portal/sign-in"),
              ("POST", "/portal/sign-out"), ("GET", "/portal"), ("GET", "/portal/data"),
              ("GET", "/portal/access"),
+             # a patient's downloads and questionnaires, in
+             # tests/e2e/cases_portal_files.py
+             ("GET", "/portal/download"), ("GET", "/portal/questionnaires"),
+             ("GET", "/portal/questionnaires/{id}"), ("POST", "/portal/questionnaires/{id}"),
              # break glass and adding to a record from the console: the grant, the
              # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
              ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items"),

@@ -73,12 +73,14 @@ import cases_staff_pages  # noqa: E402
 import cases_signout  # noqa: E402
 import cases_dpo_pages  # noqa: E402
 import cases_portal  # noqa: E402
+import cases_portal_files  # noqa: E402
 import cases_clinician_pages  # noqa: E402
 import cases_audit_pages  # noqa: E402
 import cases_pathways  # noqa: E402
 import cases_web  # noqa: E402
 import cases_browser  # noqa: E402
 import cases_browser_staff  # noqa: E402
+import cases_browser_portal  # noqa: E402
 
 
 def main():
@@ -131,12 +133,14 @@ def main():
                 cases_signout,
                 cases_dpo_pages,
                 cases_portal,
+                cases_portal_files,
                 cases_staff_pages, cases_clinician_pages,
                 cases_audit_pages,
                 cases_pathways,
                 cases_web,
                 cases_browser,
                 cases_browser_staff):
+                cases_browser_portal):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
                 fn.alone = mod.ALONE

@@ -480,6 +480,99 @@ static void test_issue_peek_submit_once(void **state)
     assert_int_equal(bad, 0);
 }
 
+typedef struct open_seen {
+    char id[CU_ID_STRLEN];
+    int n;
+} open_seen;
+
+static int note_open(void *ctx, const cu_qlink_open *l, cu_err *err)
+{
+    (void)err;
+    open_seen *o = ctx;
+    memcpy(o->id, l->id, CU_ID_STRLEN);
+    assert_string_equal(l->title, "Patient Health Questionnaire (PHQ-9)");
+    o->n++;
+    return CU_OK;
+}
+
+/* The portal reaches a link by its row id among the signed-in subject's
+ * links only: listed once open, another subject's not found, answered
+ * once with the patient as the event's actor. */
+static void test_portal_by_id(void **state)
+{
+    fx *f = *state;
+    char token[CU_TOKEN_STRLEN], other_token[CU_TOKEN_STRLEN];
+    issue(f, &f->alice, f->subj, 0, token);
+    cu_actor operator = OPERATOR;
+    operator.purpose = "direct_care";
+    issue(f, &operator, f->other, 0, other_token);
+    cu_actor me = {.name = "portal:AAAA-BBBB-CCCC", .role = "subject",
+                   .roles = CU_ROLE_SUBJECT, .purpose = "subject_rights",
+                   .via = "http GET /portal/questionnaires", .controller_id = f->ctl,
+                   .subject_id = f->subj};
+    open_seen o = {0};
+    OK(f, cu_qlink_open_list(f->v, &me, f->subj, "portal.questionnaires", note_open, &o,
+                             &f->err));
+    assert_int_equal(o.n, 1);
+    assert_int_equal(count_action(f, "portal.questionnaires"), 1);
+    /* another subject's list: concealed, recorded */
+    open_seen none = {0};
+    FAILS(f, CU_ECONCEALED, cu_qlink_open_list(f->v, &me, f->other, "portal.questionnaires",
+                                               note_open, &none, &f->err));
+    assert_int_equal(none.n, 0);
+    char other_id[CU_ID_STRLEN], sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM questionnaire_links WHERE subject_id = '%s'",
+             f->other);
+    assert_int_equal(raw_int(f, sql), 1);
+    /* the other subject's link id, by reading the row: not found for me */
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "SELECT id FROM questionnaire_links WHERE subject_id = '%s'",
+             f->other);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    cu_strlcpy(other_id, (const char *)sqlite3_column_text(st, 0), sizeof other_id);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cu_qlink_info info;
+    cu_questionnaire *q = NULL;
+    FAILS(f, CU_ENOTFOUND, cu_qlink_peek_own(f->v, f->subj, other_id, &info, &q, &f->err));
+    assert_null(q);
+    FAILS(f, CU_ENOTFOUND, cu_qlink_peek_own(f->v, f->subj, token, &info, &q, &f->err));
+    cu_q_answer a[9];
+    const int w[9] = {1, 1, 1, 1, 0, 0, 0, 0, 0};
+    size_t n = phq9(a, w, 9);
+    cu_response_result r;
+    FAILS(f, CU_ENOTFOUND, cu_qlink_submit_own(f->v, f->subj, other_id, me.name, "http POST",
+                                               NULL, NULL, a, n, &r, &f->err));
+    assert_int_equal(responses_stored(f), 0);
+    /* my own: peeked, answered once, the patient the event's actor */
+    OK(f, cu_qlink_peek_own(f->v, f->subj, o.id, &info, &q, &f->err));
+    assert_int_equal(info.state, CU_QLINK_OPEN);
+    OK(f, cu_qlink_submit_own(f->v, f->subj, o.id, me.name, "http POST /portal/questionnaires/{id}",
+                              q, &info, a, n, &r, &f->err));
+    assert_int_equal(r.total, 4);
+    assert_int_equal(responses_stored(f), 1);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM items WHERE field = "
+                              "'questionnaire_response' AND recorded_by = '%s'", me.name);
+    assert_int_equal(raw_int(f, sql), 1);
+    FAILS(f, CU_ECONFLICT, cu_qlink_submit_own(f->v, f->subj, o.id, me.name, "http POST", q,
+                                               NULL, a, n, &r, &f->err));
+    cu_questionnaire_free(q);
+    FAILS(f, CU_ECONFLICT, cu_qlink_peek_own(f->v, f->subj, o.id, &info, &q, &f->err));
+    assert_int_equal(info.state, CU_QLINK_USED);
+    /* the public token of the used link is dead too; the list is empty */
+    FAILS(f, CU_ECONFLICT, cu_qlink_peek(f->v, token, strlen(token), &info, &q, &f->err));
+    o = (open_seen){0};
+    OK(f, cu_qlink_open_list(f->v, &me, f->subj, "portal.questionnaires", note_open, &o,
+                             &f->err));
+    assert_int_equal(o.n, 0);
+    /* no patient named: refused before anything */
+    FAILS(f, CU_EINTERNAL, cu_qlink_submit_own(f->v, f->subj, o.id, NULL, "x", NULL, NULL, a,
+                                               n, &r, &f->err));
+}
+
 static void test_forged_tokens(void **state)
 {
     fx *f = *state;
@@ -938,6 +1031,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_document_canonical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_peeked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_portal_by_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cached_questionnaire_tampered, setup, teardown),
     };
     return cmocka_run_group_tests_name("responses", tests, NULL, NULL);

@@ -25,5 +25,8 @@ const cu_stmt_entry cu_sqlite_sql_qlinks[] = {
     {ST_QL_OPEN_OF_SUBJECT, {"SELECT " QL_COLUMNS " FROM questionnaire_links "
                              "WHERE subject_id = ?1 AND used_at = 0 ORDER BY token_hash",
                              "t", QL_SHAPE, 0}},
+    {ST_QL_OF_SUBJECT, {"SELECT " QL_COLUMNS " FROM questionnaire_links "
+                         "WHERE subject_id = ?1 ORDER BY issued_at, id",
+                         "t", QL_SHAPE, 0}},
     {ST_COUNT, {0}},
 };
