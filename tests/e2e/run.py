@@ -139,7 +139,7 @@ def main():
                 cases_pathways,
                 cases_web,
                 cases_browser,
-                cases_browser_staff):
+                cases_browser_staff,
                 cases_browser_portal):
         for name, fn in mod.CASES:
             if getattr(mod, "ALONE", None) and not getattr(fn, "alone", None):
