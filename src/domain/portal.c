@@ -213,6 +213,7 @@ static void info_of(cu_vault *v, const cu_pinv_row *r, bool has_account,
     i->used_at = r->used_at;
     i->state = inv_state(r, cu_now_us());
     i->has_account = has_account;
+    cu_strlcpy(i->controller_id, r->controller_id, sizeof i->controller_id);
     const cu_policy *pol = NULL;
     cu_err e = {0};
     if (cu_vault_policy(v, r->controller_id, &pol, &e) == CU_OK && pol && pol->controller.name)
@@ -660,6 +661,8 @@ int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err)
         rc = cu_store_pacct_delete(v->store, subject_id, err);
     if (!rc)
         rc = cu_store_pinv_delete_subject(v->store, subject_id, err);
+    if (!rc) /* their cookie choices (portal_cookies.h) */
+        rc = cu_store_pck_delete_subject(v->store, subject_id, err);
     return rc;
 }
 

@@ -219,6 +219,7 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "portal.invitation.get", "portal.invitation.post",
                 "portal.sign_in.get", "portal.sign_in.post", "portal.sign_out",
                 "portal.home", "portal.data", "portal.access",
+                "portal.cookies.get", "portal.cookies.post",
                 "staff.patient.break_glass", "staff.patient.items",
                 "staff.audit",
                 "staff.audit.verify", "staff.accounts", "staff.account.add",
@@ -284,6 +285,9 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              ("GET", "/portal/sign-in"), ("POST", "/portal/sign-in"),
              ("POST", "/portal/sign-out"), ("GET", "/portal"), ("GET", "/portal/data"),
              ("GET", "/portal/access"),
+             # the portal's cookie banner and cookies page (a visitor signed in
+             # or not), in tests/e2e/cases_cookies.py
+             ("GET", "/portal/cookies"), ("POST", "/portal/cookies"),
              # break glass and adding to a record from the console: the grant, the
              # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
              ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items"),

@@ -206,8 +206,8 @@ static void test_old_store_migrates(void **state)
     assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
     cu_store_close(f->s);
     f->s = NULL;
-    /* Back to version 6: what migrations 7 to 13 added goes. */
-    raw_exec(f->db, "DROP TABLE portal_sessions; DROP TABLE portal_accounts; "
+    /* Back to version 6: what migrations 7 to 14 added goes. */
+    raw_exec(f->db, "DROP TABLE portal_cookie_choices; DROP TABLE portal_sessions; DROP TABLE portal_accounts; "
                     "DROP TABLE portal_invitations; "
                     "DROP TABLE pathway_occurrences; DROP TABLE enrolments; "
                     "DROP TABLE pathways; DROP TABLE questionnaire_links; DROP TABLE tasks; "
