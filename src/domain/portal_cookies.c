@@ -162,10 +162,23 @@ int cu_pcookie_record(cu_vault *v, const cu_portal_who *who, const char *control
     }
     r.visitor_hash_len = CU_HASH_BYTES;
     pc_sign(v, &r);
-    if ((rc = cu_store_begin(v->store, err)))
+    if (v->batch) { /* inside the server's group commit: a savepoint of its own */
+        if (v->batch_failed)
+            return cu_err_set(err, CU_EIO, "an earlier operation of this batch could not be "
+                                           "written; nothing of the batch is stored");
+        if ((rc = cu_store_savepoint(v->store, err)))
+            return rc;
+        rc = cu_store_pck_insert(v->store, &r, err);
+        if (rc) {
+            cu_store_rollback_to(v->store);
+            return rc;
+        }
+        return cu_store_release(v->store, err);
+    }
+    if ((rc = cu_vault_tx_begin(v, err)))
         return rc;
     rc = cu_store_pck_insert(v->store, &r, err);
-    return rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
+    return rc ? (cu_store_rollback(v->store), rc) : cu_vault_tx_commit(v, err);
 }
 
 void cu_pcookie_binding(cu_vault *v, const char *visitor, char out[CU_PCOOKIE_BINDING_LEN])
