@@ -170,7 +170,8 @@ void cu_portal_banner_write(cu_html *h, const void *ctx)
     cu_html_open(h, "div", "class", "nhsuk-card nhsuk-u-margin-top-4 nhsuk-u-margin-bottom-4",
                  NULL);
     cu_html_open(h, "div", "class", "nhsuk-card__content", NULL);
-    cu_html_elem(h, "h2", "Cookies on the patient portal", "class", "nhsuk-card__heading", NULL);
+    cu_html_elem(h, "h2", "Cookies on the patient portal", "class",
+                 "nhsuk-card__heading nhsuk-heading-m", NULL);
     cu_html_elem(h, "p",
                  "We use some small files called cookies to make the patient portal work.",
                  NULL);
@@ -219,16 +220,23 @@ static bool signed_in_patient(cu_portal_page *c)
     return true;
 }
 
-static void cookie_table(cu_html *h, const cu_policy *pol)
+static void cookie_table(cu_html *h, const cu_policy *pol, int64_t session_us)
 {
+    char session[96];
+    int64_t minutes = session_us / (60LL * 1000000);
+    if (minutes >= 120 && minutes % 60 == 0)
+        snprintf(session, sizeof session, "Until you sign out, and at most %lld hours",
+                 (long long)(minutes / 60));
+    else
+        snprintf(session, sizeof session, "Until you sign out, and at most %lld minutes",
+                 (long long)minutes);
     static const char *const heads[5] = {"Cookie", "Set by", "What it is for",
                                          "How long it lasts", "Needed for the portal to work"};
     cu_html_table_open(h, "Cookies we use", true, heads, 5);
     static const struct {
         const char *name, *purpose, *duration;
     } own[] = {
-        {CU_PORTAL_COOKIE, "Keeps you signed in to the patient portal.",
-         "Until you sign out or close your browser, and at most a day"},
+        {CU_PORTAL_COOKIE, "Keeps you signed in to the patient portal.", NULL},
         {CU_COOKIES_COOKIE, "Remembers your choice about additional cookies.", "1 year"},
     };
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
@@ -236,7 +244,8 @@ static void cookie_table(cu_html *h, const cu_policy *pol)
         cu_html_elem(h, "td", own[i].name, "class", "nhsuk-table__cell", NULL);
         cu_html_elem(h, "td", "us", "class", "nhsuk-table__cell", NULL);
         cu_html_elem(h, "td", own[i].purpose, "class", "nhsuk-table__cell", NULL);
-        cu_html_elem(h, "td", own[i].duration, "class", "nhsuk-table__cell", NULL);
+        cu_html_elem(h, "td", own[i].duration ? own[i].duration : session, "class",
+                     "nhsuk-table__cell", NULL);
         cu_html_elem(h, "td", "Yes", "class", "nhsuk-table__cell", NULL);
         cu_html_close(h, "tr");
     }
@@ -309,7 +318,7 @@ static void cookies_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp
     cu_err_clear(&err);
     if (b.controller_id[0] && cu_policy_current(v, b.controller_id, &pol, &err))
         pol = NULL;
-    cookie_table(&h, pol);
+    cookie_table(&h, pol, cu_api_session_absolute_us(api));
     cu_html_elem(&h, "h2", "Your choice", "class", "nhsuk-heading-m", NULL);
     if (!asks) {
         cu_html_elem(&h, "p",
