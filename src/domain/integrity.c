@@ -23,6 +23,7 @@ static const cu_row_family *const families[] = {
     &cu_pathway_rows,
     &cu_task_rows,
     &cu_portal_rows,
+    &cu_pcookie_rows,
     NULL, /* end */
 };
 

@@ -92,6 +92,8 @@ extern const cu_row_family cu_qlink_rows;
 extern const cu_row_family cu_pathway_rows;
 /* the patient portal's invitations and accounts (portal.c) */
 extern const cu_row_family cu_portal_rows;
+/* the portal's cookie choices (portal_cookies.c) */
+extern const cu_row_family cu_pcookie_rows;
 /* clinical tasks and each controller's tasks head (tasks.c) */
 extern const cu_row_family cu_task_rows;
 

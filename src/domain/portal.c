@@ -213,6 +213,7 @@ static void info_of(cu_vault *v, const cu_pinv_row *r, bool has_account,
     i->used_at = r->used_at;
     i->state = inv_state(r, cu_now_us());
     i->has_account = has_account;
+    cu_strlcpy(i->controller_id, r->controller_id, sizeof i->controller_id);
     const cu_policy *pol = NULL;
     cu_err e = {0};
     if (cu_vault_policy(v, r->controller_id, &pol, &e) == CU_OK && pol && pol->controller.name)
@@ -609,10 +610,14 @@ int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     if (now - sr.last_seen >= MINUTE_US) {
         sr.last_seen = now;
         ps_sign(v, &sr);
-        /* Inside the server's batch, in its transaction (as a staff
-         * session's touch); alone, in one of its own. */
-        if (cu_store_in_tx(v->store)) {
-            rc = cu_store_psess_touch(v->store, &sr, err);
+        if (v->batch) { /* the server's group commit: a savepoint of its own */
+            if (!(rc = cu_store_savepoint(v->store, err))) {
+                rc = cu_store_psess_touch(v->store, &sr, err);
+                if (rc)
+                    cu_store_rollback_to(v->store);
+                else
+                    rc = cu_store_release(v->store, err);
+            }
         } else if (!(rc = cu_store_begin(v->store, err))) {
             rc = cu_store_psess_touch(v->store, &sr, err);
             rc = rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
@@ -664,6 +669,8 @@ int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err)
         rc = cu_store_pacct_delete(v->store, subject_id, err);
     if (!rc)
         rc = cu_store_pinv_delete_subject(v->store, subject_id, err);
+    if (!rc) /* their cookie choices (portal_cookies.h) */
+        rc = cu_store_pck_delete_subject(v->store, subject_id, err);
     return rc;
 }
 

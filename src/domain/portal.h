@@ -49,6 +49,7 @@ typedef struct cu_portal_invitation {
     cu_pinv_state state;
     bool has_account; /* the subject has an account: the invitation resets it */
     char controller_name[128]; /* the controller's name in its policy ("" when none) */
+    char controller_id[CU_ID_STRLEN]; /* whose portal it opens (its cookie banner) */
 } cu_portal_invitation;
 
 /* Makes an invitation for subject_id (an id or a pseudonym) valid for days
@@ -142,7 +143,8 @@ CU_MUST_USE int cu_portal_sessions_purge(cu_vault *v, int64_t seen_before,
                                          int64_t created_before, int64_t *deleted,
                                          cu_err *err);
 /* Erasure (erasure.c, and the ledger's replay): the subject's account,
- * sessions and invitations deleted, inside the caller's transaction. */
+ * sessions, invitations and cookie choices deleted, inside the caller's
+ * transaction. */
 CU_MUST_USE int cu_portal_forget_subject(cu_vault *v, const char *subject_id, cu_err *err);
 
 #endif

@@ -123,14 +123,23 @@ bool cu_api_portal_route(cu_api *api, const cu_http_req *req, const cu_actor *ac
 
 /* ---- the invitation's pages ---- */
 
-static void message(const cu_http_req *req, cu_http_resp *resp, int status, const char *title,
-                    const char *para)
+static void message(cu_api *api, const cu_http_req *req, cu_http_resp *resp, int status,
+                    const char *title, const char *para)
 {
     char assets[CU_ASSETS_REL_MAX];
     cu_assets_relative(req->path, assets, sizeof assets);
+    cu_portal_banner b;
+    cu_portal_banner_for(api, req, NULL, NULL, NULL, &b);
     cu_buf page;
     cu_buf_init(&page, 0);
-    if (cu_page_message(&page, assets, title, para, NULL, NULL))
+    cu_html h;
+    cu_html_init(&h, &page);
+    cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = assets,
+                                 .banner = cu_portal_banner_write, .banner_ctx = &b});
+    cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
+    cu_html_elem(&h, "p", para, NULL);
+    cu_page_end(&h);
+    if (cu_html_done(&h))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
         cu_portal_send(resp, status, &page);
@@ -138,26 +147,26 @@ static void message(const cu_http_req *req, cu_http_resp *resp, int status, cons
 }
 
 /* The page for an invitation that cannot be used, when peek or use refused. */
-static void refused(const cu_http_req *req, cu_http_resp *resp, const cu_err *err)
+static void refused(cu_api *api, const cu_http_req *req, cu_http_resp *resp, const cu_err *err)
 {
     switch (err->code) {
     case CU_ENOTFOUND:
-        message(req, resp, 404, "Page not found",
+        message(api, req, resp, 404, "Page not found",
                 "If you typed the web address, check it is correct. If you pasted it, check "
                 "you copied the entire address.");
         break;
     case CU_ECONFLICT:
-        message(req, resp, 410, "This invitation has already been used",
+        message(api, req, resp, 410, "This invitation has already been used",
                 "Each invitation can be used once, and this one has been. If you did not use "
                 "it, contact your care team: they can send you a new one.");
         break;
     case CU_EDENIED:
-        message(req, resp, 410, "This invitation has expired",
+        message(api, req, resp, 410, "This invitation has expired",
                 "Invitations work for a limited time. Contact your care team and they can "
                 "send you a new one.");
         break;
     case CU_EERASED:
-        message(req, resp, 410, "This invitation cannot be used",
+        message(api, req, resp, 410, "This invitation cannot be used",
                 "Contact your care team. They can explain why this invitation cannot be "
                 "used.");
         break;
@@ -181,8 +190,11 @@ static void field(cu_html *h, const pw_form *f, const char *id, const char *labe
                                             .autocomplete = "new-password"});
 }
 
-static void form_page(const cu_http_req *req, cu_http_resp *resp, int status, const pw_form *f)
+static void form_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp, int status,
+                      const pw_form *f)
 {
+    cu_portal_banner b;
+    cu_portal_banner_for(api, req, f->info->controller_id, NULL, NULL, &b);
     char assets[CU_ASSETS_REL_MAX], until[CU_HTML_DATE_LEN];
     cu_assets_relative(req->path, assets, sizeof assets);
     const char *title = f->info->has_account ? "Choose a new password"
@@ -192,7 +204,8 @@ static void form_page(const cu_http_req *req, cu_http_resp *resp, int status, co
     cu_html h;
     cu_html_init(&h, &page);
     cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = assets,
-                                 .error = f->nerrors > 0});
+                                 .error = f->nerrors > 0, .banner = cu_portal_banner_write,
+                                 .banner_ctx = &b});
     cu_html_error_summary(&h, f->errors, f->nerrors);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     if (f->info->controller_name[0])
@@ -229,8 +242,12 @@ static void form_page(const cu_http_req *req, cu_http_resp *resp, int status, co
     cu_buf_release(&page);
 }
 
-static void done_page(const cu_http_req *req, cu_http_resp *resp, bool reset, const char *name)
+static void done_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
+                      const cu_portal_invitation *info, const char *name)
 {
+    bool reset = info->has_account;
+    cu_portal_banner b;
+    cu_portal_banner_for(api, req, info->controller_id, NULL, NULL, &b);
     char assets[CU_ASSETS_REL_MAX];
     cu_assets_relative(req->path, assets, sizeof assets);
     const char *title = reset ? "Your new password is saved" : "Your account is ready";
@@ -238,7 +255,8 @@ static void done_page(const cu_http_req *req, cu_http_resp *resp, bool reset, co
     cu_buf_init(&page, 0);
     cu_html h;
     cu_html_init(&h, &page);
-    cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = assets});
+    cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = assets,
+                                 .banner = cu_portal_banner_write, .banner_ctx = &b});
     cu_html_open(&h, "div", "class", "nhsuk-panel", NULL);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-panel__title", NULL);
     cu_html_open(&h, "div", "class", "nhsuk-panel__body", NULL);
@@ -270,11 +288,11 @@ static void show(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     cu_portal_invitation info;
     cu_err err = {0};
     if (cu_portal_peek(cu_api_vault(api), code, strlen(code), &info, &err)) {
-        refused(req, resp, &err);
+        refused(api, req, resp, &err);
         return;
     }
     pw_form f = {.info = &info, .action = code};
-    form_page(req, resp, 200, &f);
+    form_page(api, req, resp, 200, &f);
 }
 
 /* The message for a password cu_password_check refuses. */
@@ -306,7 +324,7 @@ bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_stat
     cu_portal_invitation info;
     cu_err err = {0};
     if (cu_portal_peek(cu_api_vault(api), code, strlen(code), &info, &err)) {
-        refused(req, resp, &err);
+        refused(api, req, resp, &err);
         return false;
     }
     cu_form form;
@@ -330,7 +348,7 @@ bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_stat
             (cu_field_error){"password", "Enter a password of 256 characters or fewer"};
     if (f.nerrors) {
         cu_form_free(&form);
-        form_page(req, resp, 400, &f);
+        form_page(api, req, resp, 400, &f);
         return false;
     }
     memcpy(st->body.password, pw, n + 1);
@@ -367,9 +385,9 @@ void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state
                                     "http POST /portal/invitation/{pcode}", name, &err);
     cu_wipe(st->new_hash, sizeof st->new_hash);
     if (rc)
-        refused(req, resp, &err);
+        refused(api, req, resp, &err);
     else
-        done_page(req, resp, info.has_account, name);
+        done_page(api, req, resp, &info, name);
 }
 
 /* ---- sign-in ---- */
@@ -410,9 +428,11 @@ static void text_field(cu_html *h, const signin_form *f, const char *id, const c
                                             .value = value});
 }
 
-static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,
+static void signin_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp, int status,
                         const signin_form *f)
 {
+    cu_portal_banner b;
+    cu_portal_banner_for(api, req, NULL, NULL, NULL, &b);
     char assets[CU_ASSETS_REL_MAX];
     cu_assets_relative(req->path, assets, sizeof assets);
     const char *title = "Sign in to the patient portal";
@@ -421,7 +441,8 @@ static void signin_page(const cu_http_req *req, cu_http_resp *resp, int status,
     cu_html h;
     cu_html_init(&h, &page);
     cu_page_begin(&h, &(cu_page){.title = title, .service = SERVICE, .assets = assets,
-                                 .error = f->nerrors > 0});
+                                 .error = f->nerrors > 0, .banner = cu_portal_banner_write,
+                                 .banner_ctx = &b});
     cu_html_error_summary(&h, f->errors, f->nerrors);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
@@ -455,7 +476,7 @@ bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_sign
     cu_form form;
     cu_err err = {0};
     if (cu_fetch_cross_site(req->fetch_site)) {
-        signin_page(req, resp, 403,
+        signin_page(api, req, resp, 403,
                     &(signin_form){.errors = {{"name", "Sign in on this service's own sign-in "
                                                        "page"}},
                                    .nerrors = 1});
@@ -463,7 +484,7 @@ bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_sign
     }
     if (!cu_portal_form_type(req) ||
         cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
-        signin_page(req, resp, 400,
+        signin_page(api, req, resp, 400,
                     &(signin_form){.errors = {{"name", "Enter your sign-in name"}},
                                    .nerrors = 1});
         return false;
@@ -486,7 +507,7 @@ bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_sign
             (cu_field_error){"password", "Enter a password of 256 characters or fewer"};
     if (f.nerrors) {
         f.name = name_ok ? norm : NULL;
-        signin_page(req, resp, 400, &f);
+        signin_page(api, req, resp, 400, &f);
         cu_form_free(&form);
         return false;
     }
@@ -496,7 +517,7 @@ bool cu_pages_portal_signin_prepare(cu_api *api, const cu_http_req *req, cu_sign
     cu_form_free(&form);
     int wait = cu_api_signin_throttle(api, req);
     if (wait > 0) {
-        signin_page(req, resp, 429,
+        signin_page(api, req, resp, 429,
                     &(signin_form){.name = st->body.username,
                                    .errors = {{"name", "There have been too many failed "
                                                        "sign-ins from this address. Wait 15 "
@@ -549,13 +570,13 @@ void cu_pages_portal_signin_finish(cu_api *api, const cu_http_req *req, cu_signi
     case CU_PSIGNIN_LOCKED:
         f.errors[0] = (cu_field_error){"name", "This account is locked after too many failed "
                                                "sign-ins. Try again later"};
-        signin_page(req, resp, 429, &f);
+        signin_page(api, req, resp, 429, &f);
         resp->retry_after = 900;
         break;
     case CU_PSIGNIN_BAD_CREDENTIALS:
         /* One answer for every refusal: it does not tell which names exist. */
         f.errors[0] = (cu_field_error){"name", "The sign-in name or password is wrong"};
-        signin_page(req, resp, 401, &f);
+        signin_page(api, req, resp, 401, &f);
         break;
     }
     cu_wipe(token, sizeof token);
@@ -611,6 +632,7 @@ static bool signed_in(cu_portal_page *c)
     snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
              d ? d->path : "?");
     cu_assets_relative(c->req->path, c->assets, sizeof c->assets);
+    cu_portal_banner_for(c->api, c->req, NULL, &c->who, c->session, &c->banner);
     return true;
 }
 
@@ -638,6 +660,7 @@ static const struct {
     {"/portal/access", "Who has looked at your record"},
     {"/portal/questionnaires", "Questionnaires"},
     {"/portal/download", "Download your data"},
+    {"/portal/cookies", "Cookies"},
 };
 
 /* The shell of a signed-in page: navigation and the sign-out button. */
@@ -652,7 +675,8 @@ void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide
                                   strcmp(c->req->path, PORTAL_NAV[i].path) == 0};
     }
     cu_page_begin(h, &(cu_page){.title = title, .service = SERVICE, .assets = c->assets,
-                                .wide = wide, .nav = links, .nnav = NNAV});
+                                .wide = wide, .nav = links, .nnav = NNAV,
+                                .banner = cu_portal_banner_write, .banner_ctx = &c->banner});
     cu_portal_link_to(c->req, "/portal/sign-out", out, sizeof out);
     cu_html_open(h, "form", "method", "post", "action", out, "novalidate", CU_HTML_ON, "class",
                  "nhsuk-u-margin-bottom-5", NULL);
@@ -867,7 +891,7 @@ bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *re
     switch (req->route.id) {
     case CU_R_PORTAL_INVITATION_GET: show(api, req, resp); return true;
     case CU_R_PORTAL_INVITATION_POST: submit(api, req, resp); return true;
-    case CU_R_PORTAL_SIGNIN_GET: signin_page(req, resp, 200, &(signin_form){0}); return true;
+    case CU_R_PORTAL_SIGNIN_GET: signin_page(api, req, resp, 200, &(signin_form){0}); return true;
     case CU_R_PORTAL_SIGNIN_POST: signin_submit(api, req, resp); return true;
     case CU_R_PORTAL_HOME:
     case CU_R_PORTAL_DATA:
@@ -877,6 +901,8 @@ bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *re
     case CU_R_PORTAL_QUESTIONNAIRES:
     case CU_R_PORTAL_QUESTIONNAIRE_GET:
     case CU_R_PORTAL_QUESTIONNAIRE_POST: signed_in_page(api, req, resp); return true;
+    case CU_R_PORTAL_COOKIES_GET:
+    case CU_R_PORTAL_COOKIES_POST: cu_pages_portal_cookies(api, req, resp); return true;
     default: return false;
     }
 }

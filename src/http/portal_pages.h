@@ -15,7 +15,33 @@
 #include "http/api_impl.h"
 #include "http/assets.h"
 #include "http/form.h"
+#include "http/websec.h"
 #include "iface/html.h"
+
+/* The cookie banner of a portal page (pages_portal_cookies.c): shown when
+ * the controller's policy declares a cookie that is not strictly necessary
+ * and the visitor has made no choice under its current version. */
+typedef struct cu_portal_banner {
+    bool show;
+    char controller_id[CU_ID_STRLEN];
+    int64_t version;          /* the policy version shown (posted back) */
+    char csrf[CU_CSRF_STRLEN];
+    char ret[128];            /* the page's path: where the choice returns */
+    char action[64];          /* the relative href of /portal/cookies */
+} cu_portal_banner;
+
+/* Fills b for the page req is for: the cookies of controller_id's policy
+ * (NULL: the store's first controller's, for a page about no controller),
+ * the choice of the signed-in patient who (NULL: the visitor whose cookie
+ * the request carries), the form's token bound to session (who's CSRF
+ * binding; NULL: the visitor's). Never fails: a store that cannot be read
+ * shows the banner when the policy asks, none when there is no policy. */
+void cu_portal_banner_for(cu_api *api, const cu_http_req *req, const char *controller_id,
+                          const cu_portal_who *who, const char *session, cu_portal_banner *b);
+/* cu_page.banner: writes the banner (ctx is a cu_portal_banner) or nothing. */
+void cu_portal_banner_write(cu_html *h, const void *ctx);
+/* GET and POST /portal/cookies. */
+void cu_pages_portal_cookies(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 
 /* A signed-in patient's request. */
 typedef struct cu_portal_page {
@@ -26,6 +52,7 @@ typedef struct cu_portal_page {
     char session[80];  /* "portal:" and the session's hash in hex: the CSRF binding */
     char via[96];      /* "http METHOD /path" for the audit trail */
     char assets[CU_ASSETS_REL_MAX];
+    cu_portal_banner banner; /* the cookie banner of every page */
 } cu_portal_page;
 
 /* An HTML page as the response (takes page's bytes). */

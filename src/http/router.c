@@ -127,6 +127,9 @@ static const cu_route_def routes[] = {
      "portal.questionnaire.get", true},
     {CU_R_PORTAL_QUESTIONNAIRE_POST, "POST", "/portal/questionnaires/{id}",
      "portal.questionnaire.post", true},
+    /* The portal's cookies: a visitor signed in or not (pages_portal_cookies.c). */
+    {CU_R_PORTAL_COOKIES_GET, "GET", "/portal/cookies", "portal.cookies.get", false},
+    {CU_R_PORTAL_COOKIES_POST, "POST", "/portal/cookies", "portal.cookies.post", false},
     {CU_R_STAFF_BREAK_GLASS, "POST", "/staff/patients/{id}/break-glass",
      "staff.patient.break_glass", true},
     {CU_R_STAFF_ITEMS_ADD, "POST", "/staff/patients/{id}/items", "staff.patient.items", true},

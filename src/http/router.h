@@ -120,6 +120,8 @@ typedef enum cu_route_id {
     CU_R_PORTAL_QUESTIONNAIRES,  /* GET /portal/questionnaires (a patient's session) */
     CU_R_PORTAL_QUESTIONNAIRE_GET,  /* GET /portal/questionnaires/{id} (a patient's session) */
     CU_R_PORTAL_QUESTIONNAIRE_POST, /* POST /portal/questionnaires/{id} (a patient's session) */
+    CU_R_PORTAL_COOKIES_GET,     /* public: GET /portal/cookies */
+    CU_R_PORTAL_COOKIES_POST,    /* public: POST /portal/cookies (a cookie choice) */
     CU_R_STAFF_BREAK_GLASS, /* POST /staff/patients/{id}/break-glass */
     CU_R_STAFF_ITEMS_ADD,   /* POST /staff/patients/{id}/items */
     CU_R_STAFF_AUDIT,       /* GET /staff/audit[?since=&until=&actor=&subject=&action=&outcome=&page=] */

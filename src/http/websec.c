@@ -120,6 +120,22 @@ int cu_cookie_set_as(const char *name, const char *value, int64_t max_age_s, cha
     return CU_OK;
 }
 
+int cu_cookie_set_choice(const char *value, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    if (!value || !cookie_value_ok(value, strnlen(value, CU_COOKIE_VALUE_MAX + 1)))
+        return CU_EINVAL;
+    int n = snprintf(out, cap, "%s=%s; Max-Age=%lld; Path=/; Secure; HttpOnly; SameSite=Lax",
+                     CU_COOKIES_COOKIE, value, (long long)CU_COOKIES_MAX_AGE_S);
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap)
+            cu_wipe(out, cap);
+        return CU_EINVAL;
+    }
+    return CU_OK;
+}
+
 int cu_cookie_set(const char *value, int64_t max_age_s, char *out, size_t cap)
 {
     return cu_cookie_set_as(CU_SESSION_COOKIE, value, max_age_s, out, cap);

@@ -64,6 +64,19 @@ CU_MUST_USE int cu_cookie_set_as(const char *name, const char *value, int64_t ma
                                  char *out, size_t cap);
 CU_MUST_USE int cu_cookie_clear_as(const char *name, char *out, size_t cap);
 
+/* The portal's cookie-choice cookie (pages_portal_cookies.c): a random id
+ * naming a visitor's recorded choice about a controller's optional cookies,
+ * only its keyed hash stored (domain/portal_cookies.h). Strictly necessary:
+ * it remembers the choice. SameSite=Lax, not Strict, so that a visitor who
+ * follows a link from elsewhere is not asked again; it authorises nothing. */
+#define CU_COOKIES_COOKIE "__Host-custos-cookies"
+#define CU_COOKIES_MAX_AGE_S (365LL * 24 * 3600)
+/* The Set-Cookie header's value:
+ *   __Host-custos-cookies=VALUE; Max-Age=31536000; Path=/; Secure; HttpOnly;
+ *   SameSite=Lax
+ * CU_EINVAL as cu_cookie_set. */
+CU_MUST_USE int cu_cookie_set_choice(const char *value, char *out, size_t cap);
+
 /* Finds the cookie called name in a Cookie request header ("a=1; b=2"):
  * CU_OK with its value in out (quotes removed), CU_ENOTFOUND when it is not
  * there, CU_EINVAL when the header is longer than CU_COOKIE_HEADER_MAX or

@@ -301,6 +301,8 @@ void cu_page_begin(cu_html *h, const cu_page *p)
         cu_html_nl(h);
         return;
     }
+    if (p->banner)
+        p->banner(h, p->banner_ctx);
     cu_html_elem(h, "a", "Skip to main content", "class", "nhsuk-skip-link", "href",
                  "#maincontent", NULL);
     cu_html_nl(h);

@@ -104,6 +104,10 @@ typedef struct cu_page {
                             * document reads and prints away from the server; it
                             * goes through the writer like any text, so it holds
                             * no & < > " ' */
+    /* Writes what comes first in the body, before the skip link (the
+     * portal's cookie banner), through the same writer; NULL: nothing. */
+    void (*banner)(cu_html *h, const void *ctx);
+    const void *banner_ctx;
 } cu_page;
 
 /* Writes the doctype, head, skip link and header, and opens the main

@@ -310,6 +310,7 @@ const char *cu_wording_action(const char *action)
         {"policy.apply", "update our privacy policy"},
         {"portal.access", "look at who has accessed your record, on our patient portal"},
         {"portal.account", "set the password of your account on our patient portal"},
+        {"portal.cookies", "record your choice about cookies on our patient portal"},
         {"portal.data", "look at your data on our patient portal"},
         {"portal.download", "download a copy of your data from our patient portal"},
         {"portal.invite", "invite you to our patient portal"},

@@ -225,3 +225,84 @@ int cu_store_psess_purge(cu_store *s, int64_t seen_before, int64_t created_befor
                      CU_ARGS(cu_vi(seen_before), cu_vi(created_before)), NULL, NULL, deleted,
                      err);
 }
+
+/* ---- cookie choices ---- */
+
+#define PC_ARGS(r)                                                                          \
+    CU_ARGS(cu_vt((r)->id), cu_vt((r)->controller_id), cu_vopt((r)->subject_id),            \
+            cu_vmac((r)->visitor_hash, (r)->visitor_hash_len), cu_vt((r)->choice),          \
+            cu_vi((r)->policy_version), cu_vi((r)->chosen_at), cu_vmac((r)->mac, (r)->mac_len))
+
+static void pc_from_row(const cu_val *c, cu_pck_row *r)
+{
+    memset(r, 0, sizeof *r);
+    (void)cu_strlcpy(r->id, cu_cs(&c[0]), sizeof r->id);
+    (void)cu_strlcpy(r->controller_id, cu_cs(&c[1]), sizeof r->controller_id);
+    (void)cu_strlcpy(r->subject_id, cu_cs(&c[2]), sizeof r->subject_id);
+    r->visitor_hash_len = c[3].p && c[3].n <= sizeof r->visitor_hash ? c[3].n : 0;
+    if (r->visitor_hash_len)
+        memcpy(r->visitor_hash, c[3].p, r->visitor_hash_len);
+    (void)cu_strlcpy(r->choice, cu_cs(&c[4]), sizeof r->choice);
+    r->policy_version = c[5].i;
+    r->chosen_at = c[6].i;
+    cu_col_mac(&c[7], r->mac, &r->mac_len);
+}
+
+static int pc_one(void *ctx, const cu_val *c)
+{
+    pc_from_row(c, ctx);
+    return CU_OK;
+}
+
+int cu_store_pck_insert(cu_store *s, const cu_pck_row *r, cu_err *err)
+{
+    return cu_st_exec(s, ST_PCK_INSERT, "recording a cookie choice", PC_ARGS(r), err);
+}
+
+int cu_store_pck_latest_subject(cu_store *s, const char *subject_id, const char *controller_id,
+                                cu_pck_row *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    return cu_st_one(s, ST_PCK_LATEST_SUBJECT, "reading a cookie choice",
+                     CU_ARGS(cu_vt(subject_id), cu_vt(controller_id)), pc_one, out, err);
+}
+
+int cu_store_pck_latest_visitor(cu_store *s, const unsigned char *hash, size_t n,
+                                const char *controller_id, cu_pck_row *out, cu_err *err)
+{
+    memset(out, 0, sizeof *out);
+    return cu_st_one(s, ST_PCK_LATEST_VISITOR, "reading a cookie choice",
+                     CU_ARGS(cu_vb(hash, n), cu_vt(controller_id)), pc_one, out, err);
+}
+
+typedef struct pc_ctx {
+    cu_pck_cb cb;
+    void *ctx;
+} pc_ctx;
+
+static int pc_row(void *ctx, const cu_val *c)
+{
+    pc_ctx *k = ctx;
+    cu_pck_row r;
+    pc_from_row(c, &r);
+    return k->cb(k->ctx, &r);
+}
+
+int cu_store_pck_each(cu_store *s, cu_pck_cb cb, void *ctx, cu_err *err)
+{
+    pc_ctx k = {.cb = cb, .ctx = ctx};
+    return cu_st_run(s, ST_PCK_ALL, "listing cookie choices", CU_NOARGS, pc_row, &k, NULL, err);
+}
+
+int cu_store_pck_set_mac(cu_store *s, const char *id, const unsigned char *mac, size_t mac_len,
+                         cu_err *err)
+{
+    return cu_st_exec1(s, ST_PCK_MAC, "sealing a cookie choice",
+                       CU_ARGS(cu_vt(id), cu_vmac(mac, mac_len)), err);
+}
+
+int cu_store_pck_delete_subject(cu_store *s, const char *subject_id, cu_err *err)
+{
+    return cu_st_exec(s, ST_PCK_DELETE_SUBJECT, "erasing cookie choices",
+                      CU_ARGS(cu_vt(subject_id)), err);
+}

@@ -54,12 +54,15 @@ enum cu_stmt_id {
     ST_PW_INSERT, ST_PW_GET, ST_PW_LATEST, ST_PW_ALL, ST_PW_MAC,
     ST_ENR_INSERT, ST_ENR_UPDATE, ST_ENR_OF_SUBJECT, ST_ENR_EACH, ST_ENR_ALL, ST_ENR_COUNT,
     ST_OCC_INSERT, ST_OCC_UPDATE, ST_OCC_OF_ENR, ST_OCC_ALL,
-    /* the patient portal (SQLite migration 14, PostgreSQL 13): invitations,
+    /* the patient portal (SQLite migration 13, PostgreSQL 12): invitations,
      * accounts, sessions */
     ST_PI_INSERT, ST_PI_GET, ST_PI_USE, ST_PI_ALL, ST_PI_MAC,
     ST_PA_PUT, ST_PA_GET, ST_PA_BY_NAME, ST_PA_ALL, ST_PA_MAC,
     ST_PI_DELETE_SUBJECT, ST_PA_DELETE,
     ST_PS_INSERT, ST_PS_GET, ST_PS_TOUCH, ST_PS_DELETE, ST_PS_DELETE_SUBJECT, ST_PS_PURGE,
+    /* the portal's cookie choices (SQLite migration 14, PostgreSQL 13) */
+    ST_PCK_INSERT, ST_PCK_LATEST_SUBJECT, ST_PCK_LATEST_VISITOR, ST_PCK_ALL, ST_PCK_MAC,
+    ST_PCK_DELETE_SUBJECT,
     ST_COUNT,
 };
 

@@ -1,6 +1,6 @@
 /*
  * store_portal.h — the store's contract for the patient portal (SQLite
- * migration 14, PostgreSQL 13; store/portal.c), a part of store.h kept apart
+ * migrations 13 and 14, PostgreSQL 12 and 13; store/portal.c), a part of store.h kept apart
  * so that only the portal's code includes it.
  *
  * Invitations are single-use and expiring, keyed by the keyed hash of the
@@ -94,5 +94,37 @@ CU_MUST_USE int cu_store_psess_purge(cu_store *s, int64_t seen_before, int64_t c
 /* Deletes every session of the subject. */
 CU_MUST_USE int cu_store_psess_delete_subject(cu_store *s, const char *subject_id,
                                               cu_err *err);
+
+/* A cookie choice on the portal (never updated: a new choice is a new row).
+ * subject_id "" for a visitor not signed in; visitor_hash_len 0 when the
+ * choice is a signed-in patient's. choice "accepted" or "rejected". */
+typedef struct cu_pck_row {
+    char id[37];
+    char controller_id[37];
+    char subject_id[37];
+    unsigned char visitor_hash[32];
+    size_t visitor_hash_len;
+    char choice[12];
+    int64_t policy_version, chosen_at;
+    unsigned char mac[32];
+    size_t mac_len;
+} cu_pck_row;
+typedef int (*cu_pck_cb)(void *ctx, const cu_pck_row *r);
+CU_MUST_USE int cu_store_pck_insert(cu_store *s, const cu_pck_row *r, cu_err *err);
+/* The latest choice of the subject (or of the visitor hash) about the
+ * controller's cookies; CU_ENOTFOUND. */
+CU_MUST_USE int cu_store_pck_latest_subject(cu_store *s, const char *subject_id,
+                                            const char *controller_id, cu_pck_row *out,
+                                            cu_err *err);
+CU_MUST_USE int cu_store_pck_latest_visitor(cu_store *s, const unsigned char *hash, size_t n,
+                                            const char *controller_id, cu_pck_row *out,
+                                            cu_err *err);
+/* Every choice, by id (custos verify). */
+CU_MUST_USE int cu_store_pck_each(cu_store *s, cu_pck_cb cb, void *ctx, cu_err *err);
+/* custos verify --seal: one choice's code. */
+CU_MUST_USE int cu_store_pck_set_mac(cu_store *s, const char *id, const unsigned char *mac,
+                                     size_t mac_len, cu_err *err);
+/* Erasure: every choice of the subject. */
+CU_MUST_USE int cu_store_pck_delete_subject(cu_store *s, const char *subject_id, cu_err *err);
 
 #endif

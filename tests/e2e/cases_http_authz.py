@@ -221,6 +221,7 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "portal.home", "portal.data", "portal.access",
                 "portal.download", "portal.questionnaires", "portal.questionnaire.get",
                 "portal.questionnaire.post",
+                "portal.cookies.get", "portal.cookies.post",
                 "staff.patient.break_glass", "staff.patient.items",
                 "staff.audit",
                 "staff.audit.verify", "staff.accounts", "staff.account.add",
@@ -290,6 +291,9 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # tests/e2e/cases_portal_files.py
              ("GET", "/portal/download"), ("GET", "/portal/questionnaires"),
              ("GET", "/portal/questionnaires/{id}"), ("POST", "/portal/questionnaires/{id}"),
+             # the portal's cookie banner and cookies page (a visitor signed in
+             # or not), in tests/e2e/cases_cookies.py
+             ("GET", "/portal/cookies"), ("POST", "/portal/cookies"),
              # break glass and adding to a record from the console: the grant, the
              # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
              ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items"),

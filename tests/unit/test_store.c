@@ -206,8 +206,8 @@ static void test_old_store_migrates(void **state)
     assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
     cu_store_close(f->s);
     f->s = NULL;
-    /* Back to version 6: what migrations 7 to 13 added goes. */
-    raw_exec(f->db, "DROP TABLE portal_sessions; DROP TABLE portal_accounts; "
+    /* Back to version 6: what migrations 7 to 14 added goes. */
+    raw_exec(f->db, "DROP TABLE portal_cookie_choices; DROP TABLE portal_sessions; DROP TABLE portal_accounts; "
                     "DROP TABLE portal_invitations; "
                     "DROP TABLE pathway_occurrences; DROP TABLE enrolments; "
                     "DROP TABLE pathways; DROP TABLE questionnaire_links; DROP TABLE tasks; "
@@ -234,8 +234,8 @@ static void test_old_store_migrates(void **state)
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version"), n);
 }
 
-/* Migration 14 rebuilds tasks and pathway_occurrences with their state
- * checks as comparisons: a store at version 13 with rows in both keeps
+/* Migration 15 rebuilds tasks and pathway_occurrences with their state
+ * checks as comparisons: a store at version 14 with rows in both keeps
  * every row as it was, the checks still refuse a state outside the list,
  * and an insert no longer opens a temporary B-tree. */
 static void test_checks_migration_keeps_rows(void **state)
@@ -261,10 +261,10 @@ static void test_checks_migration_keeps_rows(void **state)
              "INSERT INTO pathway_occurrences(enrolment_id, n, due_date, state, ref, changed_at, "
              "mac) VALUES ('e1', 1, '2027-02-01', 'answered', 'r1', 3, x'cc'), "
              "('e1', 2, '2027-03-01', 'scheduled', '', 1, x'dd');"
-             "DELETE FROM schema_version WHERE version = 14; PRAGMA user_version = 13");
+             "DELETE FROM schema_version WHERE version = 15; PRAGMA user_version = 14");
     assert_int_equal(cu_store_open(f->db, false, &f->s, &f->err), CU_OK);
-    assert_true(cu_store_schema_version() >= 14);
-    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version WHERE version = 14"),
+    assert_true(cu_store_schema_version() >= 15);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM schema_version WHERE version = 15"),
                      1);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM tasks WHERE seq = 7 AND id = 't7' AND "
                                     "state = 'acknowledged' AND acked_by = 'alice' AND "

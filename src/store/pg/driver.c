@@ -1149,7 +1149,8 @@ static void pg_remove(const char *location)
     pg_conn *c = connect_only(location);
     if (c)
         (void)exec_sql(c,
-                       "DROP TABLE IF EXISTS portal_sessions, portal_accounts, portal_invitations, "
+                       "DROP TABLE IF EXISTS portal_cookie_choices, portal_sessions, "
+                       "portal_accounts, portal_invitations, "
                        "pathway_occurrences, enrolments, pathways, "
                        "questionnaire_links, tasks, questionnaires, node_keys, erasure_ledger, jobs, "
                        "disclosures, request_events, request_pauses, "

@@ -1,6 +1,7 @@
 /* sql_portal.c — the PostgreSQL statements of one table family: the patient
- * portal's invitations, accounts and sessions (migration 12). SQL, the shapes of
- * parameters and columns, and flags (driver.h). */
+ * portal's invitations, accounts and sessions (migration 12) and its cookie
+ * choices (migration 13). SQL, the shapes of parameters and columns, and
+ * flags (driver.h). */
 #include "store/pg/pg.h"
 
 #define PI_COLUMNS                                                                          \
@@ -13,6 +14,9 @@
 #define PA_SHAPE "ttttiiiib"
 #define PS_COLUMNS "token_hash, subject_id, created_at, last_seen, mac"
 #define PS_SHAPE "btiib"
+#define PC_COLUMNS                                                                          \
+    "id, controller_id, subject_id, visitor_hash, choice, policy_version, chosen_at, mac"
+#define PC_SHAPE "tttbtiib"
 
 const cu_stmt_entry cu_pg_sql_portal[] = {
     {ST_PI_INSERT, {"INSERT INTO portal_invitations(" PI_COLUMNS ") "
@@ -60,5 +64,24 @@ const cu_stmt_entry cu_pg_sql_portal[] = {
     /* the session-purge job: sessions past their idle or absolute limit */
     {ST_PS_PURGE, {"DELETE FROM portal_sessions WHERE last_seen < $1 OR created_at < $2", "ii",
                    "", CU_STMT_WRITE}},
+    /* The portal's cookie choices: never updated, the latest in force. */
+    {ST_PCK_INSERT, {"INSERT INTO portal_cookie_choices(" PC_COLUMNS ") "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                     PC_SHAPE, "", CU_STMT_WRITE}},
+    {ST_PCK_LATEST_SUBJECT, {"SELECT " PC_COLUMNS " FROM portal_cookie_choices "
+                             "WHERE subject_id = $1 AND controller_id = $2 "
+                             "ORDER BY chosen_at DESC, id DESC LIMIT 1",
+                             "tt", PC_SHAPE, 0}},
+    {ST_PCK_LATEST_VISITOR, {"SELECT " PC_COLUMNS " FROM portal_cookie_choices "
+                             "WHERE visitor_hash = $1 AND controller_id = $2 "
+                             "ORDER BY chosen_at DESC, id DESC LIMIT 1",
+                             "bt", PC_SHAPE, 0}},
+    {ST_PCK_ALL, {"SELECT " PC_COLUMNS " FROM portal_cookie_choices ORDER BY id", "", PC_SHAPE,
+                  0}},
+    {ST_PCK_MAC, {"UPDATE portal_cookie_choices SET mac = $2 WHERE id = $1", "tb", "",
+                  CU_STMT_WRITE}},
+    /* Erasure: a subject's choices go with them. */
+    {ST_PCK_DELETE_SUBJECT, {"DELETE FROM portal_cookie_choices WHERE subject_id = $1", "t",
+                             "", CU_STMT_WRITE}},
     {ST_COUNT, {0}},
 };

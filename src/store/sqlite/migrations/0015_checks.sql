@@ -1,4 +1,4 @@
--- 14: the tasks' and pathway occurrences' state checks written as
+-- 15: the tasks' and pathway occurrences' state checks written as
 -- comparisons. SQLite evaluates a CHECK of the form "x IN (three or more
 -- values)" by building a temporary B-tree on every insert and update of the
 -- row; a chain of "=" tests is the same rule without it. The rows are copied
