@@ -324,3 +324,21 @@ cu_access_decision cu_access_decide(const cu_access_req *r)
     }
     return out;
 }
+
+unsigned cu_access_roles(cu_act act, unsigned *cond)
+{
+    unsigned some = 0, always = 0;
+    for (unsigned bit = 1; bit <= CU_ROLE_SUBJECT; bit <<= 1) {
+        /* the most a subject can give: on the care list, a grant, their own */
+        cu_access_req best = {.roles = bit, .act = act, .on_care_list = true,
+                              .break_glass = true, .self = true};
+        cu_access_req none = {.roles = bit, .act = act};
+        if (decide_role(bit, &best).allow)
+            some |= bit;
+        if (decide_role(bit, &none).allow)
+            always |= bit;
+    }
+    if (cond)
+        *cond = some & ~always;
+    return some;
+}

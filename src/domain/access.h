@@ -135,4 +135,12 @@ typedef struct cu_access_decision {
 
 cu_access_decision cu_access_decide(const cu_access_req *r);
 
+/* The roles the rules allow act to, each alone, within its own controller:
+ * for some subject at least (on the care list, under break-glass, their own
+ * record). *cond, when not NULL, gets those among them allowed only so (for
+ * no subject off the care list, without a grant, not their own). Answered
+ * by the rules cu_access_decide applies, for the documentation of who may
+ * call what (http/routes.h); never a decision. */
+unsigned cu_access_roles(cu_act act, unsigned *cond);
+
 #endif

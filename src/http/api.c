@@ -6,12 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <strings.h>
 
 #include "domain/input.h"
 #include "domain/model.h"
 #include "domain/subject.h"
+#include "http/console.h"
 #include "http/log.h"
+#include "http/routes.h"
 #include "iface/render.h"
 #include "util/clock.h"
 
@@ -231,44 +232,6 @@ void cu_api_signin_via(const cu_http_req *req, char *out, size_t n)
     signin_via(req, out, n);
 }
 
-bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
-                           cu_http_resp *resp)
-{
-    memset(st, 0, sizeof *st);
-    if (!json_body(req, resp))
-        return false;
-    cu_err err = {0};
-    if (cu_body_signin(req->body, req->body_len, &st->body, &err)) {
-        cu_api_problem(resp, CU_P_INVALID, err.msg);
-        return false;
-    }
-    int wait = cu_api_signin_account(api, req, st, &err);
-    if (wait > 0) {
-        cu_api_problem(resp, CU_P_THROTTLED, "too many failed sign-ins from this address");
-        resp->retry_after = wait;
-        return false;
-    }
-    if (wait < 0) {
-        fail(resp, &err);
-        return false;
-    }
-    return true;
-}
-
-void cu_api_signin_check(cu_signin_state *st)
-{
-    /* A missing account still costs one hash, so timing does not tell. */
-    static const char dummy[] =
-        "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
-        "qMbqMlnQGqXzlbwEfl4PRAUw3zSoHp5u5FKMq0bDpRk";
-    const char *stored = st->acct.found ? st->acct.user.pwhash : dummy;
-    st->password_ok = cu_pwhash_verify(stored, st->body.password, st->body.password_len) &&
-                      st->acct.found;
-    if (st->password_ok && cu_pwhash_needs_rehash(stored) &&
-        cu_pwhash(st->body.password, st->body.password_len, st->new_hash) == CU_OK)
-        st->rehash = true;
-}
-
 int cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                          cu_signin_result *res, char token[CU_TOKEN_STRLEN], cu_principal *p,
                          cu_err *err)
@@ -298,49 +261,6 @@ int64_t cu_api_session_absolute_us(const cu_api *api)
     return api->cfg.session_absolute_us;
 }
 
-void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
-                          cu_http_resp *resp)
-{
-    char token[CU_TOKEN_STRLEN];
-    cu_signin_result res;
-    cu_principal p;
-    cu_err err = {0};
-    if (cu_api_signin_record(api, req, st, &res, token, &p, &err)) {
-        fail(resp, &err);
-        return;
-    }
-    int64_t now = cu_now_us();
-    switch (res) {
-    case CU_SIGNIN_OK:
-        cu_strlcpy(resp->actor_id, p.id, sizeof resp->actor_id);
-        cu_strlcpy(resp->actor_role, p.roles_text, sizeof resp->actor_role);
-        ok(resp, 201,
-           json_pack("{s:s, s:s, s:I, s:o, s:{s:s, s:s, s:s}}", "token", token, "token_type",
-                     "Bearer", "idle_timeout_seconds",
-                     (json_int_t)(api->cfg.session_idle_us / 1000000), "expires_at",
-                     cu_json_time(now + api->cfg.session_absolute_us), "user", "username",
-                     p.name, "roles", p.roles_text, "controller", p.controller_id));
-        break;
-    case CU_SIGNIN_CODE_REQUIRED:
-        cu_api_problem(resp, CU_P_CODE_REQUIRED, "this account needs a one-time code (\"code\")");
-        break;
-    case CU_SIGNIN_LOCKED: {
-        cu_api_problem(resp, CU_P_THROTTLED, "the account is locked after repeated failures");
-        int64_t left = (st->acct.user.locked_until - now) / 1000000 + 1;
-        resp->retry_after = left > 0 && left < 86401 ? (int)left : 900;
-        break;
-    }
-    case CU_SIGNIN_BAD_CODE:
-    case CU_SIGNIN_BAD_CREDENTIALS:
-    case CU_SIGNIN_DISABLED:
-        /* One answer for every refusal, so it does not tell which accounts exist. */
-        cu_api_problem(resp, CU_P_UNAUTHENTICATED, "the username, password or code is wrong");
-        resp->bearer_challenge = false;
-        break;
-    }
-    cu_wipe(token, sizeof token);
-}
-
 void cu_signin_state_clear(cu_signin_state *st)
 {
     cu_wipe(st, sizeof *st);
@@ -348,18 +268,6 @@ void cu_signin_state_clear(cu_signin_state *st)
 
 /* ---- authenticated routes ---- */
 
-typedef struct call {
-    cu_api *api;
-    const cu_http_req *req;
-    cu_http_resp *resp;
-    cu_principal who;
-    cu_actor actor;
-    char via[96];
-    char purpose[72];
-    /* a listing's page: the position it starts at and its length */
-    uint64_t page_at;
-    long long page_limit;
-} call;
 
 /* ---- paging: every listing takes limit and cursor and answers next ---- */
 
@@ -401,7 +309,7 @@ static void page_scope(const cu_http_req *r, char *out, size_t cap)
 
 /* Reads limit and cursor before anything is done (a bad one is a 400 that
  * records nothing). */
-static bool page_begin(call *c, const listing *l)
+static bool page_begin(cu_call *c, const listing *l)
 {
     const cu_http_req *r = c->req;
     c->page_limit = l->def;
@@ -424,7 +332,7 @@ static bool page_begin(call *c, const listing *l)
 }
 
 /* Cuts a listing's answer to its page, with next when more follow. */
-static void page_end(call *c, const listing *l)
+static void page_end(cu_call *c, const listing *l)
 {
     cu_http_resp *resp = c->resp;
     if (resp->status != 200 || resp->problem || resp->content_type)
@@ -458,359 +366,7 @@ static void page_end(call *c, const listing *l)
     }
 }
 
-static int collect_events(void *ctx, const cu_audit_decoded *e, const cu_buf *payload)
-{
-    json_array_append_new(ctx, cu_json_event(e, payload));
-    return 0;
-}
-
-static int collect_ids(void *ctx, const char *id)
-{
-    json_array_append_new(ctx, json_string(id));
-    return 0;
-}
-
-static int collect_subjects(void *ctx, const cu_subject_rec *r)
-{
-    /* Listed by pseudonym (to those who see subjects only so): times to the
-     * month, as cu_subject_list made them. */
-    json_t *(*when)(int64_t) = cu_pseudonym_valid(r->id) ? cu_json_month : cu_json_time;
-    json_array_append_new(ctx, json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "kind", r->kind,
-                                         "created_at", when(r->created_at), "erased_at",
-                                         when(r->erased_at)));
-    return 0;
-}
-
-static int collect_grants(void *ctx, const cu_break_glass_row *g, const cu_buf *reason)
-{
-    json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o}", "id", g->id, "user", g->username,
-                          "subject", g->subject_id, "granted_at", cu_json_time(g->granted_at),
-                          "expires_at", cu_json_time(g->expires_at));
-    json_object_set_new(j, "reason", reason ? json_stringn((const char *)reason->data,
-                                                           reason->len)
-                                            : json_null());
-    json_array_append_new(ctx, j);
-    return 0;
-}
-
-static bool parse_doc(call *c, cu_doc_kind kind, cu_doc *doc)
-{
-    if (!json_body(c->req, c->resp))
-        return false;
-    cu_err err = {0};
-    if (cu_doc_parse(c->req->body, c->req->body_len, kind, doc, &err)) {
-        cu_api_problem(c->resp, CU_P_INVALID, err.msg);
-        return false;
-    }
-    return true;
-}
-
-static void subject_create(call *c)
-{
-    cu_doc doc;
-    if (!parse_doc(c, CU_DOC_SUBJECT, &doc))
-        return;
-    cu_err err = {0};
-    char id[CU_ID_STRLEN];
-    if (!doc.kind) {
-        cu_doc_release(&doc);
-        cu_api_problem(c->resp, CU_P_INVALID, "$.kind is required");
-        return;
-    }
-    int rc = cu_subject_add(c->api->vault, &c->actor, c->who.controller_id, doc.kind, &doc, id,
-                            &err);
-    cu_doc_release(&doc);
-    if (rc) {
-        fail(c->resp, &err);
-        return;
-    }
-    snprintf(c->resp->location, sizeof c->resp->location, "/v1/subjects/%s", id);
-    ok(c->resp, 201, json_pack("{s:s}", "id", id));
-}
-
-static void subject_search(call *c, const char *field, const char *value, size_t n)
-{
-    cu_err err = {0};
-    json_t *ids = json_array();
-    int rc = cu_subject_find(c->api->vault, &c->actor, c->who.controller_id, field, value, n,
-                             collect_ids, ids, &err);
-    if (rc == CU_ENOTFOUND) /* a search that finds nothing is an empty answer */
-        {
-            ok(c->resp, 200, json_pack("{s:o}", "ids", ids));
-            return;
-        }
-    if (rc) {
-        json_decref(ids);
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    }
-    ok(c->resp, 200, json_pack("{s:o}", "ids", ids));
-}
-
-static void subject_list(call *c)
-{
-    const cu_http_req *r = c->req;
-    const char *fields[] = {"nhs_number", "email", "phone", "local_ref"};
-    const char *values[] = {r->q_nhs_number, r->q_email, r->q_phone, r->q_local_ref};
-    int given = -1, count = 0;
-    for (int i = 0; i < 4; i++)
-        if (values[i]) {
-            given = i;
-            count++;
-        }
-    if (count > 1) {
-        cu_api_problem(c->resp, CU_P_INVALID, "search by one identifier at a time");
-        return;
-    }
-    if (count == 1) {
-        subject_search(c, fields[given], values[given], strlen(values[given]));
-        return;
-    }
-    cu_err err = {0};
-    json_t *arr = json_array();
-    if (cu_subject_list(c->api->vault, &c->actor, c->who.controller_id, collect_subjects, arr,
-                        &err)) {
-        json_decref(arr);
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    }
-    ok(c->resp, 200, json_pack("{s:o}", "subjects", arr));
-}
-
-static void subject_search_post(call *c)
-{
-    if (!json_body(c->req, c->resp))
-        return;
-    cu_search_body b;
-    cu_err err = {0};
-    if (cu_body_search(c->req->body, c->req->body_len, &b, &err)) {
-        cu_api_problem(c->resp, CU_P_INVALID, err.msg);
-        return;
-    }
-    if (strcmp(b.field, "family_name") == 0) {
-        json_t *ids = json_array();
-        int rc = cu_subject_find_name_birth(c->api->vault, &c->actor, c->who.controller_id,
-                                            b.value, b.value_len, b.birth_date, collect_ids,
-                                            ids, &err);
-        if (rc && rc != CU_ENOTFOUND) { /* finding nothing is an empty answer */
-            json_decref(ids);
-            fail(c->resp, &err);
-        } else {
-            ok(c->resp, 200, json_pack("{s:o}", "ids", ids));
-        }
-    } else {
-        subject_search(c, b.field, b.value, b.value_len);
-    }
-    cu_wipe(&b, sizeof b);
-}
-
-static void subject_get(call *c, bool items_only)
-{
-    cu_err err = {0};
-    cu_subject_view *sv = calloc(1, sizeof *sv);
-    if (!sv) {
-        cu_api_problem(c->resp, CU_P_UNAVAILABLE, NULL);
-        return;
-    }
-    /* One page of items per request: a subject with thousands of them holds
-     * the store's thread no longer than any other read. */
-    long long limit = CU_ITEMS_PAGE_DEFAULT;
-    if (c->req->q_limit && !cu_parse_count(c->req->q_limit, CU_ITEMS_PAGE_MAX, &limit)) {
-        free(sv);
-        cu_api_problem(c->resp, CU_P_INVALID, "limit must be 1 to 500");
-        return;
-    }
-    if (cu_subject_get_page(c->api->vault, &c->actor, c->req->route.subject,
-                            items_only ? c->req->q_cursor : NULL, (size_t)limit, !items_only, sv,
-                            &err)) {
-        free(sv);
-        fail(c->resp, &err);
-        return;
-    }
-    /* The hottest read path: the store's thread decrypts; the HTTP thread
-     * renders the view straight into the response buffer. */
-    c->resp->view = sv;
-    c->resp->view_items_only = items_only;
-    c->resp->status = 200;
-}
-
-static void subject_patch(call *c)
-{
-    cu_doc doc;
-    if (!parse_doc(c, CU_DOC_RECTIFY, &doc))
-        return;
-    cu_err err = {0};
-    json_t *tell = json_array();
-    int rc = cu_subject_rectify_notify(c->api->vault, &c->actor, c->req->route.subject, &doc,
-                                       cu_json_collect_recipient, tell, &err);
-    cu_doc_release(&doc);
-    if (rc) {
-        json_decref(tell);
-        fail(c->resp, &err);
-        return;
-    }
-    ok(c->resp, 200, json_pack("{s:s, s:b, s:o}", "id", c->req->route.subject, "rectified", 1,
-                               "recipients_to_notify", tell));
-}
-
-static void items_create(call *c)
-{
-    cu_doc doc;
-    if (!parse_doc(c, CU_DOC_SUBJECT, &doc))
-        return;
-    cu_err err = {0};
-    char (*ids)[CU_ID_STRLEN] = calloc(doc.n, sizeof *ids);
-    int rc = ids ? cu_subject_add_items(c->api->vault, &c->actor, c->req->route.subject, &doc,
-                                        ids, &err)
-                 : cu_err_set(&err, CU_ENOMEM, "out of memory");
-    json_t *arr = json_array();
-    for (size_t i = 0; !rc && i < doc.n; i++)
-        json_array_append_new(arr, json_string(ids[i]));
-    free(ids);
-    cu_doc_release(&doc);
-    if (rc) {
-        json_decref(arr);
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    }
-    ok(c->resp, 201, json_pack("{s:o}", "items", arr));
-}
-
-static void access_log(call *c)
-{
-    cu_err err = {0};
-    json_t *arr = json_array();
-    if (cu_subject_access_log(c->api->vault, &c->actor, c->req->route.subject, collect_events,
-                              arr, &err)) {
-        json_decref(arr);
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    }
-    ok(c->resp, 200, json_pack("{s:s, s:o}", "subject", c->req->route.subject, "events", arr));
-}
-
-static bool parse_time_param(call *c, const char *name, const char *v, bool end, int64_t *out)
-{
-    if (!v)
-        return true;
-    if (!cu_time_parse(v, strlen(v), out)) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "%s must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", name);
-        cu_api_problem(c->resp, CU_P_INVALID, msg);
-        return false;
-    }
-    if (end && strlen(v) == 10)
-        *out += 86400000000LL - 1;
-    return true;
-}
-
-static void audit_list(call *c)
-{
-    const cu_http_req *r = c->req;
-    cu_audit_filter f = {.subject_id = r->q_subject, .actor = r->q_actor, .limit = 1000};
-    if (r->q_subject && !cu_id_valid(r->q_subject)) {
-        cu_api_problem(c->resp, CU_P_INVALID, "subject must be a subject id");
-        return;
-    }
-    if (r->q_actor && !cu_actor_valid(r->q_actor)) {
-        cu_api_problem(c->resp, CU_P_INVALID, "actor must be a user name");
-        return;
-    }
-    if (!parse_time_param(c, "since", r->q_since, false, &f.since_us) ||
-        !parse_time_param(c, "until", r->q_until, true, &f.until_us))
-        return;
-    /* enough events for the page and one more (to know whether more follow) */
-    f.limit = (int64_t)(c->page_at + (uint64_t)c->page_limit + 1);
-    cu_err err = {0};
-    json_t *arr = json_array();
-    if (cu_audit_list(c->api->vault, &c->actor, &f, false, collect_events, arr, &err)) {
-        json_decref(arr);
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    }
-    ok(c->resp, 200, json_pack("{s:o}", "events", arr));
-}
-
-static void audit_verify(call *c)
-{
-    cu_err err = {0};
-    cu_verify_report rep;
-    if (cu_audit_check(c->api->vault, &c->actor, &rep, &err)) {
-        fail(c->resp, &err);
-        return;
-    }
-    json_t *j = json_pack("{s:b, s:I, s:I}", "ok", rep.ok, "events", (json_int_t)rep.events,
-                          "signatures", (json_int_t)rep.checkpoints);
-    if (!rep.ok) {
-        json_object_set_new(j, "first_bad_event", json_integer(rep.first_bad));
-        json_object_set_new(j, "problem", json_string(rep.reason));
-    }
-    ok(c->resp, 200, j);
-}
-
-static void break_glass_create(call *c)
-{
-    if (!json_body(c->req, c->resp))
-        return;
-    cu_break_glass_body b;
-    cu_err err = {0};
-    if (cu_body_break_glass(c->req->body, c->req->body_len, &b, &err)) {
-        cu_api_problem(c->resp, CU_P_INVALID, err.msg);
-        return;
-    }
-    char id[CU_ID_STRLEN];
-    int64_t expires = 0;
-    int rc = cu_break_glass_grant(c->api->vault, &c->actor, c->req->route.subject, b.reason,
-                                  b.reason_len, b.minutes, id, &expires, &err);
-    cu_wipe(&b, sizeof b);
-    if (rc) {
-        fail(c->resp, &err);
-        return;
-    }
-    ok(c->resp, 201, json_pack("{s:s, s:s, s:o}", "id", id, "subject", c->req->route.subject,
-                               "expires_at", cu_json_time(expires)));
-}
-
-static void break_glass_list(call *c)
-{
-    int64_t since = 0;
-    if (!parse_time_param(c, "since", c->req->q_since, false, &since))
-        return;
-    cu_err err = {0};
-    json_t *arr = json_array();
-    if (cu_break_glass_list(c->api->vault, &c->actor, since, collect_grants, arr, &err)) {
-        json_decref(arr);
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    }
-    ok(c->resp, 200, json_pack("{s:o}", "grants", arr));
-}
-
-static void care_team(call *c, bool on)
-{
-    cu_err err = {0};
-    if (cu_care_set(c->api->vault, &c->actor, c->req->route.user, c->req->route.subject, on,
-                    &err))
-        {
-            fail(c->resp, &err);
-            return;
-        }
-    c->resp->status = 204;
-}
-
-static bool authenticate(call *c)
+static bool authenticate(cu_call *c)
 {
     const char *h = c->req->authorization;
     /* The scheme is case-insensitive (RFC 9110 section 11.1). */
@@ -861,16 +417,49 @@ bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp)
     return json_body(req, resp);
 }
 
-static void route(call *cp);
+/* A route server.c serves itself (cu_api_handle is not its way in), or a
+ * bearer route without a handler: 404. */
+static void no_handler(cu_call *c)
+{
+    cu_api_problem(c->resp, CU_P_NOT_FOUND, NULL);
+}
+
+/* A route the table has no row for yet: the portal's JSON entry may serve
+ * it, else 404 once the caller is authenticated. */
+static void unlisted(cu_call *c)
+{
+    if (!cu_api_portal_route(c->api, c->req, &c->actor, c->resp))
+        no_handler(c);
+}
 
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     memset(resp, 0, sizeof *resp);
-    if (cu_api_public_route(api, req, resp) || cu_pages_staff_route(api, req, resp) ||
-        cu_pages_portal_route(api, req, resp))
-        return;
-    call c = {.api = api, .req = req, .resp = resp};
+    const cu_route_handler *h = cu_route_handler_get(req->route.id);
+    cu_call c = {.api = api, .req = req, .resp = resp};
     via_of(req, c.via, sizeof c.via);
+    /* A route without a row yet is offered to the areas that still dispatch
+     * their own routes (the portal's). */
+    if (!h && cu_pages_portal_route(api, req, resp))
+        return;
+    if (h && h->server) {
+        no_handler(&c);
+        return;
+    }
+    if (h && h->area) {
+        if (!h->area(api, req, resp))
+            no_handler(&c);
+        return;
+    }
+    if (h && h->auth == CU_AUTH_STAFF) {
+        cu_console_serve(api, req, resp, h->page); /* the console's cookie */
+        return;
+    }
+    if (h && (h->auth == CU_AUTH_PUBLIC || h->auth == CU_AUTH_LINK)) {
+        h->call(&c);
+        return;
+    }
+    /* CU_AUTH_BEARER, and a route without a row */
     if (req->purpose && !cu_name_valid(req->purpose)) {
         cu_api_problem(resp, CU_P_INVALID, "Custos-Purpose must be a name of 1-64 "
                                               "characters a-z 0-9 _ . - starting with a "
@@ -884,93 +473,14 @@ void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     if (req->purpose)
         cu_strlcpy(c.purpose, req->purpose, sizeof c.purpose);
     cu_principal_actor(&c.who, req->purpose ? c.purpose : NULL, c.via, &c.actor);
+    cu_call_fn fn = !h ? unlisted : h->call ? h->call : no_handler;
     const listing *l = listing_of(req->route.id);
     if (l) {
         if (!page_begin(&c, l))
             return;
-        route(&c);
+        fn(&c);
         page_end(&c, l);
         return;
     }
-    route(&c);
-}
-
-/* The handler of an authenticated request. */
-static void route(call *cp)
-{
-    call c = *cp;
-    cu_api *api = c.api;
-    const cu_http_req *req = c.req;
-    cu_http_resp *resp = c.resp;
-    switch (req->route.id) {
-    case CU_R_SESSION_DELETE: {
-        cu_err err = {0};
-        if (cu_signout(api->vault, &c.who, c.via, &err)) {
-            fail(resp, &err);
-            return;
-        }
-        resp->status = 204;
-        return;
-    }
-    case CU_R_SESSION_DELETE_ALL: {
-        cu_err err = {0};
-        if (cu_signout_everywhere(api->vault, &c.who, c.via, &err)) {
-            fail(resp, &err);
-            return;
-        }
-        resp->status = 204;
-        return;
-    }
-    case CU_R_SUBJECT_CREATE:
-        subject_create(&c);
-        return;
-    case CU_R_SUBJECT_LIST:
-        subject_list(&c);
-        return;
-    case CU_R_SUBJECT_SEARCH:
-        subject_search_post(&c);
-        return;
-    case CU_R_SUBJECT_GET:
-        subject_get(&c, false);
-        return;
-    case CU_R_SUBJECT_PATCH:
-        subject_patch(&c);
-        return;
-    case CU_R_ITEMS_CREATE:
-        items_create(&c);
-        return;
-    case CU_R_ITEMS_LIST:
-        subject_get(&c, true);
-        return;
-    case CU_R_ACCESS_LOG:
-        access_log(&c);
-        return;
-    case CU_R_BREAK_GLASS_CREATE:
-        break_glass_create(&c);
-        return;
-    case CU_R_BREAK_GLASS_LIST:
-        break_glass_list(&c);
-        return;
-    case CU_R_CARE_PUT:
-        care_team(&c, true);
-        return;
-    case CU_R_CARE_DELETE:
-        care_team(&c, false);
-        return;
-    case CU_R_AUDIT_LIST:
-        audit_list(&c);
-        return;
-    case CU_R_AUDIT_VERIFY:
-        audit_verify(&c);
-        return;
-    default:
-        if (!cu_api_policy_route(api, req, &c.actor, &c.who, resp) &&
-            !cu_api_requests_route(api, req, &c.actor, &c.who, resp) &&
-            !cu_api_sar_route(api, req, &c.actor, resp) &&
-            !cu_api_questionnaire_route(api, req, &c.actor, resp) &&
-            !cu_api_portal_route(api, req, &c.actor, resp) &&
-            !cu_api_tasks_route(api, req, &c.actor, resp))
-            cu_api_problem(resp, CU_P_NOT_FOUND, NULL);
-        return;
-    }
+    fn(&c);
 }

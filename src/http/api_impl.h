@@ -1,12 +1,13 @@
 /*
  * api_impl.h — shared by the files that implement the HTTP API's routes
- * (api.c, api_policy.c, api_requests.c, api_sar.c, api_util.c). Not for
- * other modules.
+ * (api.c, api_*.c, one file per resource; the pages), and the handlers the
+ * route table (routes.c) names. Not for other modules.
  */
 #ifndef CUSTOS_HTTP_API_IMPL_H
 #define CUSTOS_HTTP_API_IMPL_H
 
 #include "http/api.h"
+#include "http/routes.h"
 #include "util/jsonw.h"
 
 cu_vault *cu_api_vault(cu_api *api);
@@ -24,17 +25,9 @@ typedef int (*cu_api_list_fn)(cu_vault *v, const cu_actor *a, const char *subjec
                               cu_jw *w, cu_err *err);
 /* resp becomes {"subject": ID, key: [...]} with the items list writes for
  * the route's subject, or the problem for its error. */
-void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                         cu_http_resp *resp, const char *key, cu_api_list_fn list);
+void cu_api_subject_listing(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                            cu_http_resp *resp, const char *key, cu_api_list_fn list);
 
-/* The routes that need no sign-in (the notice, unsubscribe links); false
- * when req is not one of them. */
-bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
-/* The questionnaire a patient opens from a link, GET and POST /q/{qtoken}
- * (pages_q.c); false when req is not one of them. */
-/* The staff console's pages (console.c and its pages): every route under /staff but
- * the sign-in form's POST (cu_pages_signin_prepare, _finish). */
-bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 /* Sign-in's steps shared by POST /v1/sessions and the sign-in page, once
  * st->body is filled: the source's throttle (a throttled attempt is an
  * audited refusal) and the account's read. 0 to go on, the seconds to wait
@@ -54,29 +47,86 @@ void cu_api_signin_note(cu_api *api, const cu_http_req *req, bool failed);
 void cu_api_signin_via(const cu_http_req *req, char *out, size_t n);
 int64_t cu_api_session_idle_us(const cu_api *api);
 int64_t cu_api_session_absolute_us(const cu_api *api);
+/* False with resp set to the 400 problem unless v (when given) is a date
+ * (YYYY-MM-DD, its end when end) or a time (YYYY-MM-DDTHH:MM:SSZ), into *out. */
+bool cu_api_time_param(cu_http_resp *resp, const char *name, const char *v, bool end,
+                       int64_t *out);
+/* Appends an audit event, as JSON, to the array ctx (a cu_audit_list callback). */
+int cu_api_collect_event(void *ctx, const cu_audit_decoded *e, const cu_buf *payload);
+
+/* ---- the handlers, one file per resource (routes.c names each route's) ---- */
+
+/* api_sessions.c */
+void cu_api_session_delete(cu_call *c);
+void cu_api_session_delete_all(cu_call *c);
+/* api_subjects.c */
+void cu_api_subject_create(cu_call *c);
+void cu_api_subject_list(cu_call *c);
+void cu_api_subject_search(cu_call *c);
+void cu_api_subject_get(cu_call *c);
+void cu_api_subject_patch(cu_call *c);
+void cu_api_items_create(cu_call *c);
+void cu_api_items_list(cu_call *c);
+/* api_care.c */
+void cu_api_access_log(cu_call *c);
+void cu_api_break_glass_create(cu_call *c);
+void cu_api_break_glass_list(cu_call *c);
+void cu_api_care_put(cu_call *c);
+void cu_api_care_delete(cu_call *c);
+/* api_audit.c */
+void cu_api_audit_list(cu_call *c);
+void cu_api_audit_verify(cu_call *c);
+/* api_policy.c */
+void cu_api_notice(cu_call *c);
+void cu_api_policy_get(cu_call *c);
+void cu_api_policy_put(cu_call *c);
+void cu_api_policy_check(cu_call *c);
+void cu_api_policy_versions(cu_call *c);
+void cu_api_ropa(cu_call *c);
+/* api_consents.c */
+void cu_api_consent_create(cu_call *c);
+void cu_api_consent_list(cu_call *c);
+void cu_api_unsubscribe_link(cu_call *c);
+void cu_api_unsubscribe_get(cu_call *c);
+void cu_api_unsubscribe_post(cu_call *c);
+/* api_rights.c */
+void cu_api_restrict_put(cu_call *c);
+void cu_api_restrict_delete(cu_call *c);
+void cu_api_objection_create(cu_call *c);
+void cu_api_objection_delete(cu_call *c);
+void cu_api_rights_get(cu_call *c);
+/* api_erasure.c */
+void cu_api_erasure_plan(cu_call *c);
+void cu_api_erasure_execute(cu_call *c);
+/* api_requests.c */
+void cu_api_request_create(cu_call *c);
+void cu_api_request_list(cu_call *c);
+void cu_api_request_due(cu_call *c);
+void cu_api_request_get(cu_call *c);
+void cu_api_request_transition(cu_call *c);
+/* api_sar.c */
+void cu_api_sar_get(cu_call *c);
+void cu_api_sar_post(cu_call *c);
+void cu_api_portability_get(cu_call *c);
+void cu_api_disclosure_create(cu_call *c);
+void cu_api_disclosure_list(cu_call *c);
+/* api_questionnaire.c */
+void cu_api_qlink_create(cu_call *c);
+void cu_api_qresponse_create(cu_call *c);
+void cu_api_qresponse_list(cu_call *c);
+/* api_tasks.c */
+void cu_api_task_list(cu_call *c);
+void cu_api_task_due(cu_call *c);
+void cu_api_task_ack(cu_call *c);
+void cu_api_task_done(cu_call *c);
+void cu_api_pathway_enrol(cu_call *c);
+void cu_api_pathway_discharge(cu_call *c);
+
+/* ---- areas that still dispatch their own routes (routes.c names their entry) ---- */
+
+/* pages_q.c: the questionnaire a patient opens from a link, GET and POST
+ * /q/{qtoken}; false when req is not one of them. */
 bool cu_pages_q_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
-/* The authenticated policy, consent and rights routes; false when req is not
- * one of them. */
-bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                         const cu_principal *who, cu_http_resp *resp);
-/* The rights-request routes (api_requests.c); false when req is not one of
- * them. */
-bool cu_api_requests_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                           const cu_principal *who, cu_http_resp *resp);
-
-/* The subject access, portability and disclosure routes (api_sar.c); false
- * when req is not one of them. */
-bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                      cu_http_resp *resp);
-
-/* api_questionnaire.c: questionnaire links and responses. */
-bool cu_api_questionnaire_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                                cu_http_resp *resp);
-/* The clinical task list and follow-up pathway routes (api_tasks.c); false
- * when req is not one of them. */
-bool cu_api_tasks_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                        cu_http_resp *resp);
-
 /* pages_portal.c: the patient portal's pages, which need no bearer token
  * (an invitation's code is their authority); false when req is not one of
  * them. */

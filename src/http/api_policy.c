@@ -1,6 +1,8 @@
 /*
- * api_policy.c — the HTTP routes of policies, generated documents, consent,
- * unsubscribe links, restriction and objection (see api_impl.h).
+ * api_policy.c — the HTTP routes of a controller's policy and the documents
+ * made from it: GET and PUT /v1/policy, POST /v1/policy/check, GET
+ * /v1/policy/versions, GET /v1/ropa, and the public GET
+ * /v1/controllers/{id}/notice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,283 +192,32 @@ static void notice_get(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     cu_buf_release(&out);
 }
 
-/* ---- consent ---- */
-
-static int list_consent(void *ctx, const cu_consent_view *cv)
+void cu_api_policy_get(cu_call *c)
 {
-    cu_jw_consent(ctx, cv);
-    return CU_OK;
+    policy_get(c->api, &c->who, c->resp);
 }
 
-static int consent_history(cu_vault *v, const cu_actor *a, const char *subject_id, cu_jw *w,
-                           cu_err *err)
+void cu_api_policy_put(cu_call *c)
 {
-    return cu_consent_history(v, a, subject_id, list_consent, w, err);
+    policy_put(c->api, c->req, &c->actor, &c->who, c->resp, true);
 }
 
-static void consent_create(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                           cu_http_resp *resp)
+void cu_api_policy_check(cu_call *c)
 {
-    if (!cu_api_json_body(req, resp))
-        return;
-    cu_consent_body b;
-    cu_err err = {0};
-    if (cu_body_consent(req->body, req->body_len, &b, &err)) {
-        cu_api_problem(resp, CU_P_INVALID, err.msg);
-        return;
-    }
-    cu_consent_in in = {.purpose = b.purpose, .given = b.given, .method = b.method,
-                        .evidence = b.evidence, .evidence_len = b.evidence_len};
-    char id[CU_ID_STRLEN];
-    cu_vault *v = cu_api_vault(api);
-    /* The receipt lists this purpose's history, gathered in the same operation
-     * (without evidence: the receipt does not repeat it). */
-    cu_consent_list c = {.purpose = b.purpose};
-    int rc = cu_consent_record(v, actor, req->route.subject, &in, id, cu_consent_keep, &c, &err);
-    cu_wipe(&b.evidence, sizeof b.evidence);
-    cu_policy *p = NULL;
-    cu_buf out;
-    cu_buf_init(&out, 0);
-    if (!rc && c.n) {
-        const cu_consent_view *last = &c.v[c.n - 1];
-        if (cu_policy_load(v, last->controller_id, 0, &p, NULL) != CU_OK)
-            p = NULL;
-        cu_jw w;
-        cu_jw_init(&w, &out);
-        cu_jw_consent_receipt(&w, last, c.v, c.n, p);
-        if (w.rc)
-            rc = cu_err_set(&err, CU_ENOMEM, "out of memory");
-    }
-    cu_policy_free(p);
-    cu_consent_list_release(&c);
-    if (rc) {
-        cu_api_fail(resp, &err);
-    } else {
-        snprintf(resp->location, sizeof resp->location, "/v1/subjects/%s/consents",
-                 req->route.subject);
-        cu_api_raw(resp, 201, &out, NULL);
-    }
-    cu_buf_release(&out);
+    policy_put(c->api, c->req, &c->actor, &c->who, c->resp, false);
 }
 
-static void unsubscribe_link(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                             cu_http_resp *resp)
+void cu_api_policy_versions(cu_call *c)
 {
-    if (!cu_api_json_body(req, resp))
-        return;
-    cu_purpose_body b;
-    cu_err err = {0};
-    if (cu_body_purpose(req->body, req->body_len, &b, &err)) {
-        cu_api_problem(resp, CU_P_INVALID, err.msg);
-        return;
-    }
-    char token[CU_TOKEN_STRLEN];
-    if (cu_unsubscribe_link(cu_api_vault(api), actor, req->route.subject, b.purpose, token,
-                            &err)) {
-        cu_api_fail(resp, &err);
-        return;
-    }
-    char path[96], url[CU_LINK_MAX];
-    snprintf(path, sizeof path, "/v1/unsubscribe/%s", token);
-    if (cu_public_link(url, sizeof url, path))
-        cu_strlcpy(url, path, sizeof url); /* cannot happen: the URL is bounded */
-    cu_api_ok(resp, 201, json_pack("{s:s, s:s, s:s, s:s}", "purpose", b.purpose, "token", token,
-                                   "path", path, "url", url));
-    cu_wipe(token, sizeof token);
-    cu_wipe(path, sizeof path);
-    cu_wipe(url, sizeof url);
+    policy_versions(c->api, &c->who, c->resp);
 }
 
-/* A page of the shared shell (iface/html.h): a heading, a paragraph and
- * maybe the button. */
-static void page(const cu_http_req *req, cu_http_resp *resp, int status, const char *title,
-                 const char *para, const char *form_action)
+void cu_api_ropa(cu_call *c)
 {
-    char assets[CU_ASSETS_REL_MAX];
-    cu_buf out;
-    cu_buf_init(&out, 0);
-    if (cu_page_message(&out, cu_assets_relative(req->path, assets, sizeof assets), title, para,
-                        form_action, "Unsubscribe"))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        cu_api_raw(resp, status, &out, "text/html; charset=utf-8");
-    cu_buf_release(&out);
+    ropa_get(c->api, c->req, &c->who, c->resp);
 }
 
-/* GET shows what the link withdraws, with the button; POST (the button) uses
- * it. A link used before says so: unsubscribing twice is not an error for the
- * person doing it. */
-static void unsubscribe(cu_api *api, const cu_http_req *req, cu_http_resp *resp, bool use)
+void cu_api_notice(cu_call *c)
 {
-    cu_err err = {0};
-    const char *t = req->route.token;
-    cu_buf purpose, controller;
-    cu_buf_init(&purpose, 0);
-    cu_buf_init(&controller, 0);
-    bool used = false;
-    if (cu_unsubscribe_peek(cu_api_vault(api), t, strlen(t), &purpose, &controller, &used,
-                            &err)) {
-        cu_api_fail(resp, &err);
-    } else if (used) {
-        page(req, resp, 200, "You have unsubscribed",
-             "This link was used already: your consent was withdrawn then.", NULL);
-    } else if (!use) {
-        char para[1200];
-        snprintf(para, sizeof para,
-                 "Press the button to withdraw your consent to: %s (%s). You will not need "
-                 "to sign in, and withdrawing does not affect anything done before.",
-                 cu_buf_str(&purpose), cu_buf_str(&controller));
-        /* The token alone: a relative reference to this very page, so the
-         * form posts back to it wherever a proxy serves custos (a path of
-         * its own under --public-url included). */
-        page(req, resp, 200, "Unsubscribe", para, t);
-    } else if (cu_unsubscribe_use(cu_api_vault(api), t, strlen(t),
-                                  "http POST /v1/unsubscribe/{token}", &err)) {
-        cu_api_fail(resp, &err);
-    } else {
-        page(req, resp, 200, "You have unsubscribed",
-             "Your consent is withdrawn. We will not use your details for this purpose again "
-             "unless you give your consent again.",
-             NULL);
-    }
-    cu_buf_release(&purpose);
-    cu_buf_release(&controller);
-}
-
-/* ---- restriction and objection ---- */
-
-static void restriction(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                        cu_http_resp *resp, bool on)
-{
-    cu_err err = {0};
-    if (cu_subject_restrict(cu_api_vault(api), actor, req->route.subject, on, &err))
-        cu_api_fail(resp, &err);
-    else
-        resp->status = 204;
-}
-
-static void objection(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                      cu_http_resp *resp, bool on)
-{
-    cu_err err = {0};
-    cu_purpose_body b = {{0}};
-    if (on) {
-        if (!cu_api_json_body(req, resp))
-            return;
-        if (cu_body_purpose(req->body, req->body_len, &b, &err)) {
-            cu_api_problem(resp, CU_P_INVALID, err.msg);
-            return;
-        }
-    } else {
-        cu_strlcpy(b.purpose, req->route.purpose, sizeof b.purpose);
-    }
-    const char *purpose = strcmp(b.purpose, "all") == 0 ? "*" : b.purpose;
-    if (cu_subject_object(cu_api_vault(api), actor, req->route.subject, purpose, on, &err)) {
-        cu_api_fail(resp, &err);
-        return;
-    }
-    if (!on) {
-        resp->status = 204;
-        return;
-    }
-    snprintf(resp->location, sizeof resp->location, "/v1/subjects/%s/rights",
-             req->route.subject);
-    cu_api_ok(resp, 201, json_pack("{s:s, s:s}", "subject", req->route.subject, "purpose",
-                                   b.purpose));
-}
-
-static int one_objection(void *ctx, const cu_objection_row *r)
-{
-    return json_array_append_new(
-               ctx, json_pack("{s:s, s:o, s:s, s:o, s:s?}", "purpose",
-                              strcmp(r->purpose, "*") == 0 ? "all" : r->purpose, "made_at",
-                              cu_json_time(r->made_at), "recorded_by", r->recorded_by,
-                              "lifted_at", cu_json_time(r->lifted_at), "lifted_by",
-                              r->lifted_by))
-               ? CU_ENOMEM
-               : CU_OK;
-}
-
-static void rights_get(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                       cu_http_resp *resp)
-{
-    cu_err err = {0};
-    int64_t restricted = 0;
-    json_t *arr = json_array();
-    if (cu_subject_rights(cu_api_vault(api), actor, req->route.subject, &restricted,
-                          one_objection, arr, &err)) {
-        json_decref(arr);
-        cu_api_fail(resp, &err);
-        return;
-    }
-    cu_api_ok(resp, 200, json_pack("{s:s, s:o, s:o}", "subject", req->route.subject,
-                                   "restricted_at", cu_json_time(restricted), "objections",
-                                   arr));
-}
-
-/* ---- erasure (DPO only: the access decision allows the dpo role) ---- */
-
-static void erasure(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                    cu_http_resp *resp, bool execute)
-{
-    if (!cu_api_json_body(req, resp))
-        return;
-    cu_erasure_body b;
-    cu_err err = {0};
-    if (cu_body_erasure(req->body, req->body_len, &b, &err)) {
-        cu_api_problem(resp, CU_P_INVALID, err.msg);
-        return;
-    }
-    if (!execute && b.approve_health[0]) {
-        cu_api_problem(resp, CU_P_INVALID, "$.approve_health belongs to the execution");
-        return;
-    }
-    cu_erasure_opts o = {.treatment_ended = b.treatment_ended, .died = b.died,
-                         .approve = b.approve_health[0] ? b.approve_health : NULL,
-                         .api = true};
-    cu_erasure_result r;
-    int rc = execute ? cu_erasure_execute(cu_api_vault(api), actor, req->route.subject, &o, &r,
-                                          &err)
-                     : cu_erasure_plan(cu_api_vault(api), actor, req->route.subject, &o, &r,
-                                       &err);
-    if (rc)
-        cu_api_fail(resp, &err);
-    else
-        cu_api_ok(resp, 200, cu_erasure_json(&r));
-    cu_erasure_result_release(&r);
-}
-
-bool cu_api_public_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
-{
-    switch (req->route.id) {
-    case CU_R_NOTICE: notice_get(api, req, resp); return true;
-    case CU_R_UNSUBSCRIBE_GET: unsubscribe(api, req, resp, false); return true;
-    case CU_R_UNSUBSCRIBE_POST: unsubscribe(api, req, resp, true); return true;
-    default: return cu_pages_q_route(api, req, resp);
-    }
-}
-
-bool cu_api_policy_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                         const cu_principal *who, cu_http_resp *resp)
-{
-    switch (req->route.id) {
-    case CU_R_POLICY_GET: policy_get(api, who, resp); return true;
-    case CU_R_POLICY_PUT: policy_put(api, req, actor, who, resp, true); return true;
-    case CU_R_POLICY_CHECK: policy_put(api, req, actor, who, resp, false); return true;
-    case CU_R_POLICY_VERSIONS: policy_versions(api, who, resp); return true;
-    case CU_R_ROPA: ropa_get(api, req, who, resp); return true;
-    case CU_R_CONSENT_CREATE: consent_create(api, req, actor, resp); return true;
-    case CU_R_CONSENT_LIST:
-        cu_api_subject_list(api, req, actor, resp, "consents", consent_history);
-        return true;
-    case CU_R_UNSUBSCRIBE_LINK: unsubscribe_link(api, req, actor, resp); return true;
-    case CU_R_RESTRICT_PUT: restriction(api, req, actor, resp, true); return true;
-    case CU_R_RESTRICT_DELETE: restriction(api, req, actor, resp, false); return true;
-    case CU_R_OBJECTION_CREATE: objection(api, req, actor, resp, true); return true;
-    case CU_R_OBJECTION_DELETE: objection(api, req, actor, resp, false); return true;
-    case CU_R_RIGHTS_GET: rights_get(api, req, actor, resp); return true;
-    case CU_R_ERASURE_PLAN: erasure(api, req, actor, resp, false); return true;
-    case CU_R_ERASURE_EXECUTE: erasure(api, req, actor, resp, true); return true;
-    default: return false;
-    }
+    notice_get(c->api, c->req, c->resp);
 }

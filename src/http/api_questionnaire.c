@@ -1,8 +1,10 @@
 /*
  * api_questionnaire.c — the HTTP routes of questionnaire links and responses
- * (see api_impl.h, docs/api.md): making a link, entering a response on the
- * subject's behalf, listing a subject's responses. The public pages a link
- * opens are not here.
+ * (see docs/api.md): making a link (POST
+ * /v1/subjects/{id}/questionnaire-links), entering a response on the
+ * subject's behalf and listing a subject's responses (POST and GET
+ * /v1/subjects/{id}/questionnaire-responses). The public pages a link opens
+ * are pages_q.c's.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -187,15 +189,17 @@ static int responses(cu_vault *v, const cu_actor *a, const char *subject_id, cu_
     return cu_response_list(v, a, subject_id, one_response, w, err);
 }
 
-bool cu_api_questionnaire_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                                cu_http_resp *resp)
+void cu_api_qlink_create(cu_call *c)
 {
-    switch (req->route.id) {
-    case CU_R_QLINK_CREATE: link_create(api, req, actor, resp); return true;
-    case CU_R_QRESPONSE_CREATE: response_create(api, req, actor, resp); return true;
-    case CU_R_QRESPONSE_LIST:
-        cu_api_subject_list(api, req, actor, resp, "responses", responses);
-        return true;
-    default: return false;
-    }
+    link_create(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_qresponse_create(cu_call *c)
+{
+    response_create(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_qresponse_list(cu_call *c)
+{
+    cu_api_subject_listing(c->api, c->req, &c->actor, c->resp, "responses", responses);
 }

@@ -1,8 +1,10 @@
 /*
- * api_requests.c — the HTTP routes of data-subject rights requests (see
- * api_impl.h and domain/requests.h). Staff act within their own controller;
- * the choke point decides who may (dpo manages, care_admin may only log a
- * request as received) and audits every call that reaches a decision.
+ * api_requests.c — the HTTP routes of data-subject rights requests: POST and
+ * GET /v1/requests, GET /v1/requests/due, GET /v1/requests/{id}, POST
+ * /v1/requests/{id}/transitions (see domain/requests.h). Staff act within
+ * their own controller; the choke point decides who may (dpo manages,
+ * care_admin may only log a request as received) and audits every call that
+ * reaches a decision.
  */
 #include <stdio.h>
 #include <string.h>
@@ -115,16 +117,27 @@ static void request_transition(cu_api *api, const cu_http_req *req, const cu_act
     cu_api_ok(resp, 200, cu_json_request(&v));
 }
 
-bool cu_api_requests_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                           const cu_principal *who, cu_http_resp *resp)
+void cu_api_request_create(cu_call *c)
 {
-    (void)who;
-    switch (req->route.id) {
-    case CU_R_REQUEST_CREATE: request_create(api, req, actor, resp); return true;
-    case CU_R_REQUEST_LIST: request_list(api, actor, resp, false); return true;
-    case CU_R_REQUEST_DUE: request_list(api, actor, resp, true); return true;
-    case CU_R_REQUEST_GET: request_get(api, req, actor, resp); return true;
-    case CU_R_REQUEST_TRANSITION: request_transition(api, req, actor, resp); return true;
-    default: return false;
-    }
+    request_create(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_request_list(cu_call *c)
+{
+    request_list(c->api, &c->actor, c->resp, false);
+}
+
+void cu_api_request_due(cu_call *c)
+{
+    request_list(c->api, &c->actor, c->resp, true);
+}
+
+void cu_api_request_get(cu_call *c)
+{
+    request_get(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_request_transition(cu_call *c)
+{
+    request_transition(c->api, c->req, &c->actor, c->resp);
 }

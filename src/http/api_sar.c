@@ -1,6 +1,8 @@
 /*
  * api_sar.c — the HTTP routes of subject access packages, portability
- * exports and the disclosure log (see api_impl.h, docs/api.md).
+ * exports and the disclosure log: GET and POST /v1/subjects/{id}/sar, GET
+ * /v1/subjects/{id}/portability, POST and GET /v1/subjects/{id}/disclosures
+ * (see docs/api.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,25 +153,31 @@ static void disclosure_create(cu_api *api, const cu_http_req *req, const cu_acto
     cu_api_ok(resp, 201, json_pack("{s:s, s:s}", "id", id, "subject", req->route.subject));
 }
 
-bool cu_api_sar_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                      cu_http_resp *resp)
+void cu_api_sar_get(cu_call *c)
 {
-    switch (req->route.id) {
-    case CU_R_SAR_GET: {
-        cu_sar_request sreq = {0};
-        sar_reply(api, req, actor, resp, &sreq, req->q_format ? req->q_format : "json");
-        return true;
-    }
-    case CU_R_SAR_POST: sar_post(api, req, actor, resp); return true;
-    case CU_R_PORTABILITY_GET: {
-        cu_sar_request sreq = {.portable = true};
-        sar_reply(api, req, actor, resp, &sreq, req->q_format ? req->q_format : "json");
-        return true;
-    }
-    case CU_R_DISCLOSURE_CREATE: disclosure_create(api, req, actor, resp); return true;
-    case CU_R_DISCLOSURE_LIST:
-        cu_api_subject_list(api, req, actor, resp, "disclosures", disclosures);
-        return true;
-    default: return false;
-    }
+    cu_sar_request sreq = {0};
+    sar_reply(c->api, c->req, &c->actor, c->resp, &sreq,
+              c->req->q_format ? c->req->q_format : "json");
+}
+
+void cu_api_sar_post(cu_call *c)
+{
+    sar_post(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_portability_get(cu_call *c)
+{
+    cu_sar_request sreq = {.portable = true};
+    sar_reply(c->api, c->req, &c->actor, c->resp, &sreq,
+              c->req->q_format ? c->req->q_format : "json");
+}
+
+void cu_api_disclosure_create(cu_call *c)
+{
+    disclosure_create(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_disclosure_list(cu_call *c)
+{
+    cu_api_subject_listing(c->api, c->req, &c->actor, c->resp, "disclosures", disclosures);
 }

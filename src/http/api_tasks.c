@@ -1,7 +1,9 @@
 /*
  * api_tasks.c — the HTTP routes of the clinical task list and of follow-up
  * pathways: listing, acknowledging and closing tasks, what is due, enrolling
- * a subject on a pathway and discharging them (see api_impl.h, docs/api.md).
+ * a subject on a pathway and discharging them (see docs/api.md): GET
+ * /v1/tasks, GET /v1/tasks/due, POST /v1/tasks/{id}/ack and /done, POST
+ * /v1/subjects/{id}/pathways and .../pathways/{pathway}/discharge.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -193,16 +195,32 @@ static void discharge(cu_api *api, const cu_http_req *req, const cu_actor *actor
                                    req->route.pathway, "stopped", stopped));
 }
 
-bool cu_api_tasks_route(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                        cu_http_resp *resp)
+void cu_api_task_list(cu_call *c)
 {
-    switch (req->route.id) {
-    case CU_R_TASK_LIST: task_list(api, req, actor, resp); return true;
-    case CU_R_TASK_DUE: task_due(api, actor, resp); return true;
-    case CU_R_TASK_ACK: task_move(api, req, actor, resp, false); return true;
-    case CU_R_TASK_DONE: task_move(api, req, actor, resp, true); return true;
-    case CU_R_PATHWAY_ENROL: enrol(api, req, actor, resp); return true;
-    case CU_R_PATHWAY_DISCHARGE: discharge(api, req, actor, resp); return true;
-    default: return false;
-    }
+    task_list(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_task_due(cu_call *c)
+{
+    task_due(c->api, &c->actor, c->resp);
+}
+
+void cu_api_task_ack(cu_call *c)
+{
+    task_move(c->api, c->req, &c->actor, c->resp, false);
+}
+
+void cu_api_task_done(cu_call *c)
+{
+    task_move(c->api, c->req, &c->actor, c->resp, true);
+}
+
+void cu_api_pathway_enrol(cu_call *c)
+{
+    enrol(c->api, c->req, &c->actor, c->resp);
+}
+
+void cu_api_pathway_discharge(cu_call *c)
+{
+    discharge(c->api, c->req, &c->actor, c->resp);
 }

@@ -2,7 +2,11 @@
  * api_util.c — small response helpers shared by the files that implement the
  * HTTP API's routes (see api_impl.h).
  */
+#include <stdio.h>
+#include <string.h>
+
 #include "http/api_impl.h"
+#include "iface/render.h"
 
 void cu_api_raw(cu_http_resp *resp, int status, cu_buf *body, const char *content_type)
 {
@@ -12,8 +16,8 @@ void cu_api_raw(cu_http_resp *resp, int status, cu_buf *body, const char *conten
     cu_buf_init(body, 0);
 }
 
-void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *actor,
-                         cu_http_resp *resp, const char *key, cu_api_list_fn list)
+void cu_api_subject_listing(cu_api *api, const cu_http_req *req, const cu_actor *actor,
+                            cu_http_resp *resp, const char *key, cu_api_list_fn list)
 {
     cu_err err = {0};
     cu_buf out;
@@ -36,3 +40,26 @@ void cu_api_subject_list(cu_api *api, const cu_http_req *req, const cu_actor *ac
         cu_api_raw(resp, 200, &out, NULL);
     cu_buf_release(&out);
 }
+
+bool cu_api_time_param(cu_http_resp *resp, const char *name, const char *v, bool end,
+                       int64_t *out)
+{
+    if (!v)
+        return true;
+    if (!cu_time_parse(v, strlen(v), out)) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "%s must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ", name);
+        cu_api_problem(resp, CU_P_INVALID, msg);
+        return false;
+    }
+    if (end && strlen(v) == 10)
+        *out += 86400000000LL - 1;
+    return true;
+}
+
+int cu_api_collect_event(void *ctx, const cu_audit_decoded *e, const cu_buf *payload)
+{
+    json_array_append_new(ctx, cu_json_event(e, payload));
+    return 0;
+}
+

@@ -1,13 +1,14 @@
 /*
  * console.c — what every page of the staff console shares (console.h):
  * sign-in and sign-out, the session of a request, the page shell and its
- * navigation, CSRF-checked forms; and the table of the console's pages.
+ * navigation, CSRF-checked forms; and the navigation's pages.
  *
  * A session is the API's (staff.h), carried by the __Host-custos cookie
  * (websec.h) instead of a bearer token: the same idle and absolute expiry,
  * revocation and sign-in throttle and audit. A page without a valid session
  * redirects to the sign-in form; every form carries the session's CSRF token,
- * checked before anything is read or changed.
+ * checked before anything is read or changed. Each route's page is in the
+ * route table (routes.c), which cu_api_handle serves through cu_console_serve.
  *
  * Links, form actions and redirects are relative to the page's own path
  * (pages_util.h), so the console works under a proxy's path prefix.
@@ -25,43 +26,22 @@
 
 #define FORM_TYPE "application/x-www-form-urlencoded"
 
-/* The console's pages: the route, its page, and, for those in the header's
- * navigation, the label and the roles that see it. */
-static const struct console_page {
+/* The console's navigation: for the pages in the header, the label and the
+ * roles that see it (each route's page is in the route table, routes.c). */
+static const struct console_nav {
     cu_route_id route;
-    void (*page)(cu_console *c);
-    const char *nav;  /* label in the navigation, or NULL */
+    const char *nav;  /* label in the navigation */
     unsigned roles;   /* roles that see it in the navigation */
-} PAGES[] = {
-    {CU_R_STAFF_HOME, cu_console_home, "Home", CU_ROLE_CLINICIAN},
-    {CU_R_STAFF_TASKS, cu_console_tasks, "Tasks", CU_ROLE_CLINICIAN},
-    {CU_R_STAFF_PATIENTS, cu_console_patients, "Patients", CU_ROLE_CLINICIAN},
-    {CU_R_STAFF_PATIENTS_SEARCH, cu_console_patients_search, NULL, 0},
-    {CU_R_STAFF_TASK_ACK, cu_console_task_ack, NULL, 0},
-    {CU_R_STAFF_TASK_DONE, cu_console_task_done, NULL, 0},
-    {CU_R_STAFF_PATIENT, cu_console_patient, NULL, 0},
-    {CU_R_STAFF_REQUESTS, cu_console_requests, "Rights requests", CU_ROLE_DPO},
-    {CU_R_STAFF_POLICY, cu_console_policy, "Policy", CU_ROLE_DPO | CU_ROLE_ADMIN},
-    {CU_R_STAFF_REQUEST, cu_console_request, NULL, 0},
-    {CU_R_STAFF_REQUEST_CHANGE, cu_console_request_change, NULL, 0},
-    {CU_R_STAFF_ACCESS_PACKAGE, cu_console_access_package, NULL, 0},
-    {CU_R_STAFF_PORTABLE_COPY, cu_console_portable_copy, NULL, 0},
-    {CU_R_STAFF_ERASURE, cu_console_erasure, NULL, 0},
-    {CU_R_STAFF_ERASURE_EXECUTE, cu_console_erasure_execute, NULL, 0},
-    {CU_R_STAFF_POLICY_NOTICE, cu_console_policy_notice, NULL, 0},
-    {CU_R_STAFF_POLICY_RECORD, cu_console_policy_record, NULL, 0},
-    {CU_R_STAFF_BREAK_GLASS, cu_console_break_glass, NULL, 0},
-    {CU_R_STAFF_ITEMS_ADD, cu_console_items_add, NULL, 0},
-    {CU_R_STAFF_AUDIT, cu_console_audit, "Audit trail", CU_ROLE_AUDITOR},
-    {CU_R_STAFF_AUDIT_VERIFY, cu_console_audit_verify, NULL, 0},
-    {CU_R_STAFF_ACCOUNTS, cu_console_accounts, "Staff accounts", CU_ROLE_ADMIN},
-    {CU_R_STAFF_ACCOUNT_ADD, cu_console_account_add, NULL, 0},
-    {CU_R_STAFF_ACCOUNT_DISABLE, cu_console_account_disable, NULL, 0},
-    {CU_R_STAFF_ACCOUNT_PASSWORD, cu_console_account_password, NULL, 0},
-    {CU_R_STAFF_TOKEN_CREATE, cu_console_token_create, NULL, 0},
-    {CU_R_STAFF_TOKEN_REVOKE, cu_console_token_revoke, NULL, 0},
+} NAV[] = {
+    {CU_R_STAFF_HOME, "Home", CU_ROLE_CLINICIAN},
+    {CU_R_STAFF_TASKS, "Tasks", CU_ROLE_CLINICIAN},
+    {CU_R_STAFF_PATIENTS, "Patients", CU_ROLE_CLINICIAN},
+    {CU_R_STAFF_REQUESTS, "Rights requests", CU_ROLE_DPO},
+    {CU_R_STAFF_POLICY, "Policy", CU_ROLE_DPO | CU_ROLE_ADMIN},
+    {CU_R_STAFF_AUDIT, "Audit trail", CU_ROLE_AUDITOR},
+    {CU_R_STAFF_ACCOUNTS, "Staff accounts", CU_ROLE_ADMIN},
 };
-#define NPAGES (sizeof PAGES / sizeof PAGES[0])
+#define NNAV (sizeof NAV / sizeof NAV[0])
 
 bool cu_console_form_type(const cu_http_req *req)
 {
@@ -185,12 +165,12 @@ void cu_console_begin(cu_html *h, cu_console *c, const char *title, bool wide)
     char hrefs[MAX_NAV][128];
     cu_page_link nav[MAX_NAV];
     size_t n = 0;
-    for (size_t i = 0; i < NPAGES && n < MAX_NAV; i++) {
-        if (!PAGES[i].nav || !(PAGES[i].roles & c->who.roles))
+    for (size_t i = 0; i < NNAV && n < MAX_NAV; i++) {
+        if (!NAV[i].nav || !(NAV[i].roles & c->who.roles))
             continue;
-        const char *path = cu_route_get(PAGES[i].route)->path;
+        const char *path = cu_route_get(NAV[i].route)->path;
         cu_console_link(c, path, hrefs[n], sizeof hrefs[n]);
-        nav[n] = (cu_page_link){hrefs[n], PAGES[i].nav, strcmp(c->req->path, path) == 0};
+        nav[n] = (cu_page_link){hrefs[n], NAV[i].nav, strcmp(c->req->path, path) == 0};
         n++;
     }
     cu_page_begin(h, &(cu_page){.title = title, .service = CU_CONSOLE_SERVICE,
@@ -465,9 +445,9 @@ static void signout(cu_console *c, bool everywhere)
  * navigation their roles see, or a page saying the console has none. */
 static void landing(cu_console *c)
 {
-    for (size_t i = 0; i < NPAGES; i++) {
-        if (PAGES[i].nav && (PAGES[i].roles & c->who.roles)) {
-            cu_console_redirect(c->req, c->resp, cu_route_get(PAGES[i].route)->path);
+    for (size_t i = 0; i < NNAV; i++) {
+        if (NAV[i].nav && (NAV[i].roles & c->who.roles)) {
+            cu_console_redirect(c->req, c->resp, cu_route_get(NAV[i].route)->path);
             return;
         }
     }
@@ -478,23 +458,35 @@ static void landing(cu_console *c)
                        NULL);
 }
 
-bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
+void cu_console_signin_get(cu_call *c)
 {
-    if (req->route.id == CU_R_STAFF_SIGNIN_GET) {
-        signin_get(req, resp);
-        return true;
-    }
-    const struct console_page *pg = NULL;
-    for (size_t i = 0; i < NPAGES && !pg; i++)
-        if (PAGES[i].route == req->route.id)
-            pg = &PAGES[i];
-    bool out = req->route.id == CU_R_STAFF_SIGNOUT || req->route.id == CU_R_STAFF_SIGNOUT_ALL;
-    if (!pg && !out)
-        return false;
+    signin_get(c->req, c->resp);
+}
+
+void cu_console_signout(cu_console *c)
+{
+    signout(c, false);
+}
+
+void cu_console_signout_all(cu_console *c)
+{
+    signout(c, true);
+}
+
+void cu_console_start(cu_console *c)
+{
+    if (c->who.roles & CU_ROLE_CLINICIAN)
+        cu_console_home(c);
+    else
+        landing(c);
+}
+
+void cu_console_serve(cu_api *api, const cu_http_req *req, cu_http_resp *resp, cu_page_fn page)
+{
     cu_console *c = calloc(1, sizeof *c);
     if (!c) {
         cu_api_problem(resp, CU_P_UNAVAILABLE, NULL);
-        return true;
+        return;
     }
     c->api = api;
     c->req = req;
@@ -502,15 +494,8 @@ bool cu_pages_staff_route(cu_api *api, const cu_http_req *req, cu_http_resp *res
     const cu_route_def *d = cu_route_get(req->route.id);
     snprintf(c->via, sizeof c->via, "http %s %s", d->method, d->path);
     cu_assets_relative(req->path, c->assets, sizeof c->assets);
-    if (console_signed_in(c)) {
-        if (pg && pg->route == CU_R_STAFF_HOME && !(c->who.roles & CU_ROLE_CLINICIAN))
-            landing(c);
-        else if (pg)
-            pg->page(c);
-        else
-            signout(c, req->route.id == CU_R_STAFF_SIGNOUT_ALL);
-    }
+    if (console_signed_in(c))
+        page(c);
     cu_wipe(c, sizeof *c);
     free(c);
-    return true;
 }

@@ -22,6 +22,7 @@
 #include "http/api.h"
 #include "http/assets.h"
 #include "http/form.h"
+#include "http/routes.h"
 #include "iface/html.h"
 
 #define CU_CONSOLE_SERVICE "Staff console"
@@ -76,7 +77,22 @@ void cu_console_begin(cu_html *h, cu_console *c, const char *title, bool wide);
  * form parsed, to be freed with cu_form_free. */
 bool cu_console_form(cu_console *c, cu_form *form);
 
+/* Serves a console page: page(c) once the request's cookie names a live
+ * staff session, else the redirect to the sign-in form (cu_api_handle, for
+ * the routes whose row is CU_AUTH_STAFF). */
+void cu_console_serve(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
+                      cu_page_fn page);
+
 /* ---- the pages (one file per area) ---- */
+
+/* console.c: the sign-in form (GET /staff/sign-in, no session; its POST runs
+ * in steps, cu_pages_signin_prepare, _finish), sign-out (this session, every
+ * session), and /staff: a clinician's home, else the first page the
+ * navigation shows the signed-in roles. */
+void cu_console_signin_get(cu_call *c);
+void cu_console_signout(cu_console *c);
+void cu_console_signout_all(cu_console *c);
+void cu_console_start(cu_console *c);
 
 /* pages_staff.c: a clinician's home, tasks, care list and patient record. */
 void cu_console_home(cu_console *c);

@@ -36,6 +36,7 @@ import cases_security  # noqa: E402
 import cases_input  # noqa: E402
 import cases_audit  # noqa: E402
 import cases_http_authz  # noqa: E402
+import cases_http_routes  # noqa: E402
 import cases_http_input  # noqa: E402
 import cases_http_session  # noqa: E402
 import cases_http_misc  # noqa: E402
@@ -103,7 +104,7 @@ def main():
 
     cases = []
     for mod in (cases_basic, cases_security, cases_input, cases_audit,
-                cases_http_authz, cases_http_input, cases_http_session,
+                cases_http_authz, cases_http_routes, cases_http_input, cases_http_session,
                 cases_http_misc, cases_openapi,
                 cases_http_edges, cases_policy, cases_http_policy, cases_http_requests,
                 cases_erasure, cases_sar,
