@@ -142,10 +142,9 @@ int cu_pcookie_record(cu_vault *v, const cu_portal_who *who, const char *control
     if (who) {
         cu_strlcpy(r.subject_id, who->subject_id, sizeof r.subject_id);
         cu_actor a;
-        cu_portal_actor(who, via, &a);
-        a.roles = CU_ROLE_OPERATOR; /* the patient acts on their own choice only */
+        cu_portal_actor(who, via, &a); /* the patient, on their own record only */
         cu_op op;
-        if ((rc = cu_op_begin(v, &op, &a, CU_ACT_ADMIN, "portal.cookies", err)))
+        if ((rc = cu_op_begin(v, &op, &a, CU_ACT_PORTAL_VIEW, "portal.cookies", err)))
             return rc;
         memcpy(op.controller_id, who->controller_id, CU_ID_STRLEN);
         memcpy(op.subject_id, who->subject_id, CU_ID_STRLEN);

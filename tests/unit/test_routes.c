@@ -24,6 +24,13 @@
             fail_msg(__VA_ARGS__);                                                         \
     } while (0)
 
+/* The portal's cookies page: a visitor's, signed in or not (the choice of a
+ * signed-in patient is theirs, on their own record). */
+static bool cookies_page(cu_route_id id)
+{
+    return id == CU_R_PORTAL_COOKIES_GET || id == CU_R_PORTAL_COOKIES_POST;
+}
+
 static void test_one_row_per_route(void **state)
 {
     (void)state;
@@ -83,7 +90,10 @@ static void test_auth_agrees_with_router(void **state)
                   "%s: a console route with %s", d[i].name, cu_route_auth_name(h->auth));
         else
             CHECK(h->auth != CU_AUTH_STAFF, "%s: the console's cookie off /staff", d[i].name);
-        if (strncmp(p, "/portal", 7) == 0 && !signin && !token)
+        if (cookies_page(d[i].id))
+            CHECK(h->auth == CU_AUTH_PUBLIC, "%s: the cookies page with %s", d[i].name,
+                  cu_route_auth_name(h->auth));
+        else if (strncmp(p, "/portal", 7) == 0 && !signin && !token)
             CHECK(h->auth == CU_AUTH_PORTAL, "%s: a portal page with %s", d[i].name,
                   cu_route_auth_name(h->auth));
         else
@@ -156,7 +166,7 @@ static void test_roles_match_access(void **state)
         if (h->acts)
             CHECK(roles, "%s: its actions allow no role", name);
         /* the patient reaches only the portal's pages, staff never them */
-        if (h->auth == CU_AUTH_PORTAL && h->acts)
+        if ((h->auth == CU_AUTH_PORTAL || cookies_page(h->id)) && h->acts)
             CHECK(roles == CU_ROLE_SUBJECT, "%s: portal roles %#x", name, roles);
         else
             CHECK(!(roles & CU_ROLE_SUBJECT), "%s: a patient's role off the portal", name);
