@@ -22,6 +22,7 @@
 #include "http/api.h"
 #include "http/assets.h"
 #include "http/form.h"
+#include "http/websec.h"
 #include "iface/html.h"
 
 #define CU_CONSOLE_SERVICE "Staff console"
@@ -36,6 +37,7 @@ typedef struct cu_console {
     char via[96];     /* "http METHOD PATH" of the route */
     char session[2 * CU_HASH_BYTES + 1]; /* what the CSRF token is bound to */
     char assets[CU_ASSETS_REL_MAX];      /* the assets' path relative to the page */
+    char csrf[CU_CSRF_STRLEN]; /* the session's CSRF token, made once per request ("": none) */
 } cu_console;
 
 /* True when the request's body is application/x-www-form-urlencoded. */
