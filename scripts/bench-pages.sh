@@ -8,7 +8,8 @@
 # Prints first the size in bytes of every console page as served (the HTML
 # only: the stylesheet, script and images are cached assets), failing when
 # one is 100 KB (102,400 bytes) or more or is not a 200; then, per run,
-# requests/s and p99 latency for the page and for nginx, and their ratio.
+# requests/s and p99 latency for the page and for nginx, their ratio, and the
+# CPU time of the server's store thread per page (store_us, microseconds).
 # The sizes are checked even at the smallest run (tests/bench_smoke.sh);
 # nothing here asserts a time. The store lives in a scratch directory under
 # /var/tmp, removed afterwards. With BENCH_PERF=FILE, the server is profiled
@@ -76,9 +77,24 @@ if [ "$too_big" != 0 ]; then
   exit 1
 fi
 
+# CPU time (user + system, clock ticks) the server's store thread has used:
+# the thread that runs every request's handler, so its time per page bounds
+# the page's rate and, with a queue of connections, its latency
+store_ticks() {
+  local t
+  for t in /proc/"$cpid"/task/*; do
+    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
+      awk '{print $14 + $15}' "$t/stat"
+      return
+    fi
+  done
+  echo 0
+}
+hz=$(getconf CLK_TCK)
+
 echo "custos staff page benchmark: wrk -t2 -c$conns -d${secs}s, $runs runs, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "custos serve --threads 2 (HTTP) + 1 store thread; nginx worker_processes 2"
-printf '%-4s %10s %10s %10s %10s %9s %8s\n' run page_rps page_p99ms nginx_rps ngx_p99ms page/ngx p99\<20ms
+printf '%-4s %10s %10s %10s %10s %9s %8s %9s\n' run page_rps page_p99ms nginx_rps ngx_p99ms page/ngx p99\<20ms store_us
 for run in $(seq "$runs"); do
   read -r nr np _ _ < <(measure "$secs" "http://127.0.0.1:$port_nginx/")
   ppid=""
@@ -86,14 +102,17 @@ for run in $(seq "$runs"); do
     perf record -q --call-graph dwarf -F 499 -p "$cpid" -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
     ppid=$!
   fi
+  t0=$(store_ticks)
   read -r gr gp gb gn < <(measure "$secs" -s "$root/bench/http/get_page.lua" "$base")
+  t1=$(store_ticks)
   [ -z "$ppid" ] || wait "$ppid" || true
   if [ "$gb" != 0 ] || [ "${gn:-0}" = 0 ]; then
     echo "bench-pages: non-2xx responses ($gb of ${gn:-0})" >&2
     exit 1
   fi
-  awk -v r="$run" -v gr="$gr" -v gp="$gp" -v nr="$nr" -v np="$np" \
-    'BEGIN {printf "%-4s %10.0f %10.2f %10.0f %10.2f %9.3f %8s\n", r, gr, gp, nr, np, gr/nr, (gp < 20 ? "met" : "missed")}'
+  awk -v r="$run" -v gr="$gr" -v gp="$gp" -v nr="$nr" -v np="$np" -v ts="$((t1 - t0))" \
+    -v hz="$hz" -v gn="$gn" \
+    'BEGIN {printf "%-4s %10.0f %10.2f %10.0f %10.2f %9.3f %8s %9.1f\n", r, gr, gp, nr, np, gr/nr, (gp < 20 ? "met" : "missed"), ts / hz / gn * 1e6}'
 done
 events=$("$custos" audit show --subject "$reader" --json | grep -c '"via": *"http GET /staff/patients/{id}"' || true)
 verify=$("$custos" audit verify)

@@ -1043,10 +1043,11 @@ static const char *ext_str(json_t *e, const char *key)
 }
 
 /* Decodes a stored response (written by response_doc, sealed: trusted for
- * its shape, but read defensively). */
-static void decode(const cu_buf *doc, cu_response_view *rv)
+ * its shape, but read defensively) with jansson: the reference for
+ * fast_decode below, and what a document it declines is read with. */
+static void decode_full(const char *doc, size_t len, cu_response_view *rv)
 {
-    json_t *d = json_loadb((const char *)doc->data, doc->len, 0, NULL);
+    json_t *d = json_loadb(doc, len, 0, NULL);
     if (!d)
         return;
     const char *qref = json_string_value(json_object_get(d, "questionnaire"));
@@ -1097,6 +1098,405 @@ static void decode(const cu_buf *doc, cu_response_view *rv)
         }
     }
     json_decref(d);
+}
+
+/* ---- the summary without a document tree ----
+ * The page that lists a subject's responses needs only their summary (the
+ * questionnaire, complete, total, band, flags, totalDisagrees), which
+ * response_doc writes before the answers. fast_decode reads it in one pass
+ * over the document without allocating: it checks the JSON grammar as it
+ * goes and keeps the spans of the members it needs (the last of a repeated
+ * name, as jansson does). It declines (false, rv untouched) whatever it
+ * does not read exactly as jansson would: a document that is not valid
+ * JSON, a top level that is not an object, an escape in a name or in a
+ * value it keeps, \u0000 or a surrogate escape anywhere, a number with an
+ * exponent or too many digits for an int64, nesting deeper than JMAX_DEPTH;
+ * the caller then decodes with jansson (decode_full), so both always give
+ * the same summary. */
+
+#define JMAX_DEPTH 64
+
+typedef struct jspan {
+    const char *p; /* a string's bytes without the quotes; else the value's first byte */
+    size_t n;
+    char t;        /* 0 absent, '"' string, 'i' integer, 'r' other number, '{', '[', 't', 'f', 'n' */
+    bool esc;      /* a string with an escape */
+} jspan;
+
+static const char *j_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int j_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* A string at *pp (its opening quote); NULL when declined. */
+static const char *j_str(const char *p, const char *e, jspan *out)
+{
+    const char *start = ++p;
+    bool esc = false;
+    while (p < e) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            *out = (jspan){start, (size_t)(p - start), '"', esc};
+            return p + 1;
+        }
+        if (c < 0x20)
+            return NULL;
+        if (c == '\\') {
+            esc = true;
+            if (++p == e)
+                return NULL;
+            if (*p == 'u') {
+                if (e - p < 5)
+                    return NULL;
+                long cp = 0;
+                for (int i = 1; i <= 4; i++) {
+                    int h = j_hex(p[i]);
+                    if (h < 0)
+                        return NULL;
+                    cp = cp << 4 | h;
+                }
+                if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff))
+                    return NULL;
+                p += 5;
+            } else if (strchr("\"\\/bfnrt", *p) && *p) {
+                p++;
+            } else {
+                return NULL;
+            }
+        } else if (c >= 0x80) {
+            size_t used;
+            if (utf8_next((const unsigned char *)p, (size_t)(e - p), &used) < 0)
+                return NULL;
+            p += used;
+        } else {
+            p++;
+        }
+    }
+    return NULL;
+}
+
+static const char *j_num(const char *p, const char *e, jspan *out)
+{
+    const char *start = p;
+    if (p < e && *p == '-')
+        p++;
+    if (p == e || *p < '0' || *p > '9')
+        return NULL;
+    if (*p == '0')
+        p++;
+    else
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    size_t digits = (size_t)(p - start) - (*start == '-');
+    char t = 'i';
+    if (p < e && *p == '.') {
+        t = 'r';
+        if (++p == e || *p < '0' || *p > '9')
+            return NULL;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if ((p < e && (*p == 'e' || *p == 'E')) || digits > 18 || p - start > 300)
+        return NULL;
+    *out = (jspan){start, (size_t)(p - start), t, false};
+    return p;
+}
+
+static const char *j_value(const char *p, const char *e, int depth, jspan *out);
+
+/* The members of the object at p ('{') named keys[0..nk), the last of each
+ * name, into outs; the end of the object, or NULL when declined. */
+static const char *j_members(const char *p, const char *e, int depth, const char *const *keys,
+                             size_t nk, jspan *outs)
+{
+    for (size_t k = 0; k < nk; k++)
+        outs[k].t = 0;
+    if (depth > JMAX_DEPTH)
+        return NULL;
+    p = j_ws(p + 1, e);
+    if (p < e && *p == '}')
+        return p + 1;
+    while (p < e && *p == '"') {
+        jspan key, val;
+        if (!(p = j_str(p, e, &key)))
+            return NULL;
+        p = j_ws(p, e);
+        if (p == e || *p != ':')
+            return NULL;
+        if (!(p = j_value(j_ws(p + 1, e), e, depth + 1, &val)))
+            return NULL;
+        for (size_t k = 0; k < nk; k++) {
+            if (key.n == strlen(keys[k]) && memcmp(key.p, keys[k], key.n) == 0) {
+                if (key.esc)
+                    return NULL;
+                outs[k] = val;
+            }
+        }
+        if (key.esc && nk)
+            return NULL; /* an escaped name might spell one of keys */
+        p = j_ws(p, e);
+        if (p < e && *p == '}')
+            return p + 1;
+        if (p == e || *p != ',')
+            return NULL;
+        p = j_ws(p + 1, e);
+    }
+    return NULL;
+}
+
+/* The next element of an array: *pp is just after its '[' (first) or just
+ * after the previous element. 1 with the element in out and *pp after it;
+ * 0 at the end with *pp after the ']'; -1 declined. */
+static int j_next(const char **pp, const char *e, bool first, int depth, jspan *out)
+{
+    const char *p = j_ws(*pp, e);
+    if (p < e && *p == ']') {
+        *pp = p + 1;
+        return 0;
+    }
+    if (!first) {
+        if (p == e || *p != ',')
+            return -1;
+        p = j_ws(p + 1, e);
+    }
+    if (!(p = j_value(p, e, depth + 1, out)))
+        return -1;
+    *pp = p;
+    return 1;
+}
+
+static const char *j_value(const char *p, const char *e, int depth, jspan *out)
+{
+    if (p == e)
+        return NULL;
+    static const char *const lit[] = {"true", "false", "null"};
+    switch (*p) {
+    case '"':
+        return j_str(p, e, out);
+    case '{': {
+        const char *end = j_members(p, e, depth, NULL, 0, NULL);
+        if (end)
+            *out = (jspan){p, (size_t)(end - p), '{', false};
+        return end;
+    }
+    case '[': {
+        if (depth > JMAX_DEPTH)
+            return NULL;
+        const char *q = p + 1;
+        jspan el;
+        int r;
+        for (bool first = true; (r = j_next(&q, e, first, depth, &el)) == 1; first = false)
+            ;
+        if (r < 0)
+            return NULL;
+        *out = (jspan){p, (size_t)(q - p), '[', false};
+        return q;
+    }
+    case 't':
+    case 'f':
+    case 'n':
+        for (size_t i = 0; i < 3; i++) {
+            size_t n = strlen(lit[i]);
+            if (lit[i][0] == *p && (size_t)(e - p) >= n && memcmp(p, lit[i], n) == 0) {
+                *out = (jspan){p, n, *p, false};
+                return p + n;
+            }
+        }
+        return NULL;
+    default:
+        return j_num(p, e, out);
+    }
+}
+
+static bool j_is(const jspan *s, const char *lit)
+{
+    return s->t == '"' && !s->esc && s->n == strlen(lit) && memcmp(s->p, lit, s->n) == 0;
+}
+
+/* A kept string value into out (cap bytes, truncated as cu_strlcpy); false
+ * for an escaped one (declined). */
+static bool j_copy(const jspan *s, char *out, size_t cap)
+{
+    if (s->esc)
+        return false;
+    size_t n = s->n < cap - 1 ? s->n : cap - 1;
+    memcpy(out, s->p, n);
+    out[n] = '\0';
+    return true;
+}
+
+static int64_t j_int(const jspan *s)
+{
+    if (s->t != 'i')
+        return 0; /* json_integer_value of anything else */
+    const char *p = s->p;
+    bool neg = *p == '-';
+    int64_t v = 0;
+    for (p += neg; p < s->p + s->n; p++)
+        v = v * 10 + (*p - '0');
+    return neg ? -v : v;
+}
+
+/* The elements of the array span a (or none when it is not an array), one
+ * at a time. */
+typedef struct jiter {
+    const char *p, *e;
+    bool on, first;
+} jiter;
+
+static jiter j_iter(const jspan *a)
+{
+    return a->t == '[' ? (jiter){a->p + 1, a->p + a->n, true, true}
+                       : (jiter){NULL, NULL, false, false};
+}
+
+static int j_each(jiter *it, jspan *el)
+{
+    if (!it->on)
+        return 0;
+    int r = j_next(&it->p, it->e, it->first, 0, el);
+    it->first = false;
+    return r;
+}
+
+/* One flag's parts (rule, level) into f; false when declined. */
+static bool fast_flag(const jspan *parts, struct cu_response_view_flag *f)
+{
+    static const char *const keys[] = {"url", "valueId", "valueCode"};
+    jiter it = j_iter(parts);
+    jspan fp;
+    int r;
+    while ((r = j_each(&it, &fp)) == 1) {
+        jspan m[3];
+        if (fp.t != '{')
+            continue;
+        if (!j_members(fp.p, fp.p + fp.n, 0, keys, 3, m))
+            return false;
+        if (m[0].t == '"' && m[0].esc)
+            return false;
+        if (j_is(&m[0], "rule") && m[1].t == '"') {
+            if (!j_copy(&m[1], f->rule, sizeof f->rule))
+                return false;
+        } else if (j_is(&m[0], "level") && m[2].t == '"') {
+            if (!j_copy(&m[2], f->level, sizeof f->level))
+                return false;
+        }
+    }
+    return r == 0;
+}
+
+/* The result extension's parts into rv; false when declined. */
+static bool fast_parts(const jspan *parts, cu_response_view *rv)
+{
+    static const char *const keys[] = {"url", "valueBoolean", "valueInteger", "valueCoding",
+                                       "extension"};
+    jiter it = j_iter(parts);
+    jspan p;
+    int r;
+    while ((r = j_each(&it, &p)) == 1) {
+        jspan m[5];
+        if (p.t != '{')
+            continue;
+        if (!j_members(p.p, p.p + p.n, 0, keys, 5, m))
+            return false;
+        if (m[0].t != '"')
+            continue;
+        if (m[0].esc)
+            return false;
+        if (j_is(&m[0], "complete")) {
+            rv->complete = m[1].t == 't';
+        } else if (j_is(&m[0], "total")) {
+            rv->has_total = true;
+            rv->total = j_int(&m[2]);
+        } else if (j_is(&m[0], "band")) {
+            if (m[3].t == '{') {
+                static const char *const code[] = {"code"};
+                jspan c;
+                if (!j_members(m[3].p, m[3].p + m[3].n, 0, code, 1, &c))
+                    return false;
+                if (c.t == '"' && !j_copy(&c, rv->band, sizeof rv->band))
+                    return false;
+            }
+        } else if (j_is(&m[0], "totalDisagrees")) {
+            rv->total_disagrees = m[1].t == 't';
+        } else if (j_is(&m[0], "flag") && rv->nflags < CU_Q_MAX_RULES) {
+            struct cu_response_view_flag *f = &rv->flags[rv->nflags++];
+            if (!fast_flag(&m[4], f))
+                return false;
+        }
+    }
+    return r == 0;
+}
+
+static bool fast_decode(const char *doc, size_t len, cu_response_view *rv)
+{
+    static const char *const top[] = {"questionnaire", "extension"};
+    static const char *const ext[] = {"url", "extension"};
+    const char *e = doc + len, *p = j_ws(doc, e);
+    jspan m[2];
+    if (p == e || *p != '{' || !(p = j_members(p, e, 0, top, 2, m)) || j_ws(p, e) != e)
+        return false;
+    if (m[0].t == '"') {
+        if (m[0].esc)
+            return false;
+        const char *bar = NULL;
+        for (const char *q = m[0].p; q < m[0].p + m[0].n; q++)
+            if (*q == '|')
+                bar = q;
+        size_t ulen = bar ? (size_t)(bar - m[0].p) : m[0].n;
+        if (ulen < sizeof rv->url) {
+            memcpy(rv->url, m[0].p, ulen);
+            rv->url[ulen] = '\0';
+        }
+        if (bar) {
+            jspan v = {bar + 1, (size_t)(m[0].p + m[0].n - bar - 1), '"', false};
+            j_copy(&v, rv->version, sizeof rv->version);
+        }
+    }
+    jiter it = j_iter(&m[1]);
+    jspan x;
+    int r;
+    while ((r = j_each(&it, &x)) == 1) {
+        jspan xm[2];
+        if (x.t != '{')
+            continue;
+        if (!j_members(x.p, x.p + x.n, 0, ext, 2, xm))
+            return false;
+        if (xm[0].t == '"' && xm[0].esc)
+            return false;
+        if (j_is(&xm[0], CU_Q_EXT_RESULT) && !fast_parts(&xm[1], rv))
+            return false;
+    }
+    return r == 0;
+}
+
+void cu_response_decode_full(const char *doc, size_t len, cu_response_view *rv)
+{
+    decode_full(doc, len, rv);
+}
+
+void cu_response_decode(const char *doc, size_t len, cu_response_view *rv)
+{
+    cu_response_view t = *rv;
+    if (fast_decode(doc, len, &t))
+        *rv = t;
+    else
+        decode_full(doc, len, rv);
+}
+
+static void decode(const cu_buf *doc, cu_response_view *rv)
+{
+    cu_response_decode((const char *)doc->data, doc->len, rv);
 }
 
 static int list_item(void *ctx, const cu_item_row *r)

@@ -201,6 +201,17 @@ typedef struct cu_response_view {
 } cu_response_view;
 typedef int (*cu_response_cb)(void *ctx, const cu_response_view *r);
 
+/* The summary of a stored QuestionnaireResponse doc (len bytes, as
+ * response_doc writes it) into rv: url, version, complete, has_total,
+ * total, band, flags, total_disagrees; rv's other fields are left as they
+ * are. Read in one pass without a document tree; what that pass does not
+ * read exactly (an escape it would have to decode, a number past an int64,
+ * a document that is not valid JSON) is read with jansson instead, so the
+ * summary is always the one cu_response_decode_full gives. */
+void cu_response_decode(const char *doc, size_t len, cu_response_view *rv);
+/* The same through jansson's document tree: the reference. */
+void cu_response_decode_full(const char *doc, size_t len, cu_response_view *rv);
+
 /* The subject's responses, oldest first (action questionnaire.responses, a
  * read of health data: a clinician with the subject on their care list or
  * under break-glass, the dpo, the operator; refused to roles that do not

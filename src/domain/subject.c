@@ -10,6 +10,7 @@
 #include "domain/responses.h"
 #include "domain/name_key.h"
 #include "domain/subject_rows.h"
+#include "domain/tasks.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
 #include "util/jsonw.h"
@@ -668,9 +669,17 @@ static int page_item(void *ctx, const cu_item_row *r)
     return read_item(&c->rc, r);
 }
 
-int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
-                        const char *cursor, size_t limit, bool top_level, cu_subject_view *sv,
-                        cu_err *err)
+/* What a page's read also reads inside its operation (the record page's
+ * tasks), or none. */
+typedef struct page_also {
+    int (*task_cb)(void *ctx, const cu_task_view *t);
+    void *task_ctx;
+    bool *tasks_read;
+} page_also;
+
+static int get_page(cu_vault *v, const cu_actor *a, const char *subject_id, const char *cursor,
+                    size_t limit, bool top_level, cu_subject_view *sv, const page_also *also,
+                    cu_err *err)
 {
     memset(sv, 0, sizeof *sv);
     if (limit < 1 || limit > CU_ITEMS_PAGE_MAX)
@@ -736,8 +745,28 @@ int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
         }
         if (!rc && op.decision.pseudonymise)
             pseudonymise_view(v, sv);
+        if (!rc && also && !sv->pseudonymised)
+            rc = cu_task_walk_subject(v, &op, &sv->rec, also->task_cb, also->task_ctx,
+                                      also->tasks_read, err);
     }
     return view_op_end(v, &op, rc, sv, err);
+}
+
+int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
+                        const char *cursor, size_t limit, bool top_level, cu_subject_view *sv,
+                        cu_err *err)
+{
+    return get_page(v, a, subject_id, cursor, limit, top_level, sv, NULL, err);
+}
+
+int cu_subject_get_record(cu_vault *v, const cu_actor *a, const char *subject_id, size_t limit,
+                          bool top_level, cu_subject_view *sv,
+                          int (*task_cb)(void *ctx, const struct cu_task_view *t),
+                          void *task_ctx, bool *tasks_read, cu_err *err)
+{
+    *tasks_read = false;
+    page_also also = {task_cb, task_ctx, tasks_read};
+    return get_page(v, a, subject_id, NULL, limit, top_level, sv, &also, err);
 }
 
 typedef struct find_ctx {

@@ -100,6 +100,20 @@ CU_MUST_USE int cu_subject_get(cu_vault *v, const cu_actor *a, const char *subje
 CU_MUST_USE int cu_subject_get_page(cu_vault *v, const cu_actor *a, const char *subject_id,
                                     const char *cursor, size_t limit, bool top_level,
                                     cu_subject_view *sv, cu_err *err);
+
+/* The record page's read: cu_subject_get_page's first page (no cursor) and,
+ * in the same operation and its one audit event, the subject's clinical
+ * tasks in every state (cu_task_list's checks and order, only this
+ * subject's), each passed to task_cb, when the actor may list the tasks of
+ * the subject's controller (CU_ACT_TASK_LIST for its roles, bound to that
+ * controller): the event's detail then records "task.list SUBJECT" and
+ * *tasks_read is true. Otherwise no task is read and *tasks_read is false
+ * (the caller lists them with cu_task_list, its own event and refusal). */
+struct cu_task_view;
+CU_MUST_USE int cu_subject_get_record(cu_vault *v, const cu_actor *a, const char *subject_id,
+                                      size_t limit, bool top_level, cu_subject_view *sv,
+                                      int (*task_cb)(void *ctx, const struct cu_task_view *t),
+                                      void *task_ctx, bool *tasks_read, cu_err *err);
 /* Exact-match search on an identifier field (nhs_number, email, phone,
  * local_ref) within one controller, or all when controller_id is NULL. */
 typedef int (*cu_found_cb)(void *ctx, const char *subject_id);

@@ -308,6 +308,7 @@ typedef struct list_ctx {
     cu_vault *v;
     const cu_actor *a;
     const char *state;
+    const char *subject; /* only this subject's tasks, or NULL */
     cu_task_view_cb cb;
     void *ctx;
     cu_err *err;
@@ -322,6 +323,8 @@ static int list_row(void *ctx, const cu_task_rec *r)
     if (rc)
         return rc;
     if (c->state && strcmp(r->state, c->state) != 0)
+        return CU_OK;
+    if (c->subject && strcmp(r->subject_id, c->subject) != 0)
         return CU_OK;
     if (c->a->user_id) {
         if (r->owner_user_id[0] && strcmp(r->owner_user_id, c->a->user_id) != 0)
@@ -381,6 +384,38 @@ int cu_task_walk(cu_vault *v, const cu_actor *a, const char *controller_id,
         if (rc && !(err && err->code))
             rc = cu_err_set(err, rc, "cannot list the tasks");
     }
+    return rc;
+}
+
+int cu_task_walk_subject(cu_vault *v, cu_op *op, const cu_subject_rec *subj,
+                         cu_task_view_cb cb, void *ctx, bool *done, cu_err *err)
+{
+    *done = false;
+    if (!op->authorised || op->act != CU_ACT_SUBJECT_READ ||
+        strcmp(op->subject_id, subj->id) != 0)
+        return cu_err_set(err, CU_EINTERNAL, "an operation skipped authorisation");
+    const cu_actor *a = op->actor;
+    const char *ctl = subj->controller_id;
+    if (!a->controller_id || strcmp(a->controller_id, ctl) != 0)
+        return CU_OK;
+    cu_access_req q = {.roles = a->roles ? a->roles : cu_roles_parse(a->role ? a->role : ""),
+                       .actor_controller = a->controller_id,
+                       .act = CU_ACT_TASK_LIST,
+                       .target_controller = ctl};
+    if (!cu_access_decide(&q).allow)
+        return CU_OK;
+    int64_t head;
+    int rc = head_check(v, ctl, &head, err);
+    if (!rc) {
+        list_ctx c = {.v = v, .a = a, .subject = subj->id, .cb = cb, .ctx = ctx, .err = err};
+        rc = cu_store_task_each(v->store, ctl, list_row, &c, err);
+        if (rc && !(err && err->code))
+            rc = cu_err_set(err, rc, "cannot list the tasks");
+    }
+    if (!rc)
+        rc = cu_op_note(op, "task.list", subj->id, err);
+    if (!rc)
+        *done = true;
     return rc;
 }
 

@@ -96,6 +96,16 @@ CU_MUST_USE int cu_task_list(cu_vault *v, const cu_actor *a, const char *control
 CU_MUST_USE int cu_task_walk(cu_vault *v, const cu_actor *a, const char *controller_id,
                              cu_task_view_cb cb, void *ctx, cu_err *err);
 
+/* The tasks of subj (every state) as cu_task_list would give them to op's
+ * actor (every row of the controller checked, urgent first, then oldest
+ * first), inside op, the actor's authorised read of subj (no event of its
+ * own: op's detail records "task.list SUBJECT"; subject.h:
+ * cu_subject_get_record). *done is false, and nothing is read, when the
+ * actor is not bound to subj's controller or its roles may not list tasks
+ * (CU_ACT_TASK_LIST). */
+CU_MUST_USE int cu_task_walk_subject(cu_vault *v, struct cu_op *op, const cu_subject_rec *subj,
+                                     cu_task_view_cb cb, void *ctx, bool *done, cu_err *err);
+
 /* Acknowledges an open task (action task.ack); CU_ECONFLICT when it is not
  * open. out (may be NULL) receives the row as written. */
 CU_MUST_USE int cu_task_ack(cu_vault *v, const cu_actor *a, const char *task_id,

@@ -123,17 +123,12 @@ void cu_console_page_link(cu_html *h, bool next, const char *href, const char *t
 
 void cu_console_csrf(cu_html *h, const cu_console *c)
 {
-    cu_key k;
-    cu_err err = {0};
-    if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &err)) {
+    if (!c->csrf[0]) {
         cu_html_close(h, "!"); /* fails the page: no form without its token */
         return;
     }
-    char tok[CU_CSRF_STRLEN];
-    cu_csrf_token(&k, c->session, tok);
-    cu_wipe(&k, sizeof k);
-    cu_html_void(h, "input", "type", "hidden", "name", CU_CONSOLE_CSRF_FIELD, "value", tok, NULL);
-    cu_wipe(tok, sizeof tok);
+    cu_html_void(h, "input", "type", "hidden", "name", CU_CONSOLE_CSRF_FIELD, "value", c->csrf,
+                 NULL);
 }
 
 /* Who is signed in, and the sign-out button, at the top of the content. */
@@ -208,6 +203,16 @@ static bool console_signed_in(cu_console *c)
         return false;
     }
     cu_hex(c->who.session_hash, sizeof c->who.session_hash, c->session);
+    /* The token every form of the page carries: one MAC per request, not
+     * per form (wiped with c). */
+    cu_key k;
+    cu_err kerr = {0};
+    if (cu_vault_csrf_key(cu_api_vault(c->api), &k, &kerr) == CU_OK) {
+        cu_csrf_token(&k, c->session, c->csrf);
+        cu_wipe(&k, sizeof k);
+    } else {
+        c->csrf[0] = '\0';
+    }
     cu_strlcpy(c->resp->actor_id, c->who.id, sizeof c->resp->actor_id);
     cu_strlcpy(c->resp->actor_role, c->who.roles_text, sizeof c->resp->actor_role);
     cu_principal_actor(&c->who, NULL, c->via, &c->actor);

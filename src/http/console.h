@@ -23,6 +23,7 @@
 #include "http/assets.h"
 #include "http/form.h"
 #include "http/routes.h"
+#include "http/websec.h"
 #include "iface/html.h"
 
 #define CU_CONSOLE_SERVICE "Staff console"
@@ -37,6 +38,7 @@ typedef struct cu_console {
     char via[96];     /* "http METHOD PATH" of the route */
     char session[2 * CU_HASH_BYTES + 1]; /* what the CSRF token is bound to */
     char assets[CU_ASSETS_REL_MAX];      /* the assets' path relative to the page */
+    char csrf[CU_CSRF_STRLEN]; /* the session's CSRF token, made once per request ("": none) */
 } cu_console;
 
 /* True when the request's body is application/x-www-form-urlencoded. */

@@ -5,7 +5,8 @@
  * shares (session, shell, forms) is in console.c. Each view of personal data is
  * the same audited operation as the API's read of it (task.list,
  * pathway.due, a subject read, whose items also give a record's questionnaire
- * responses), so a refusal, such
+ * responses; a record's read also lists its patient's tasks, one event), so a
+ * refusal, such
  * as a patient off the clinician's care list, is recorded and the page says
  * only that the record cannot be shown.
  *
@@ -732,12 +733,16 @@ void cu_console_patient(cu_console *c)
         cu_api_problem(c->resp, CU_P_UNAVAILABLE, NULL);
         return;
     }
-    int rc = cu_subject_get_page(v, &c->actor, id, NULL, CU_ITEMS_PAGE_MAX, true, sv, &err);
+    /* One operation and one event: the record and the patient's tasks. */
+    bool tasks_read = false;
+    int rc = cu_subject_get_record(v, &c->actor, id, CU_ITEMS_PAGE_MAX, true, sv, collect_task,
+                                   &tl, &tasks_read, &err);
     if (rc == CU_EDENIED || rc == CU_ENOTFOUND || rc == CU_EERASED) {
         /* The refusal is in the audit trail (cu_op_end); the page names no
          * one and says nothing of whether the record exists. */
         free(sv);
         free(rl);
+        free(tl.rows);
         cu_clinical_refused(c, id, 403, NULL, NULL, NULL, 0);
         return;
     }
@@ -749,7 +754,7 @@ void cu_console_patient(cu_console *c)
         rc = cu_break_glass_own(v, &c->actor, id, &glass, &why, &err);
     if (!rc)
         rc = cu_response_views(sv, collect_response, rl, &err);
-    if (!rc)
+    if (!rc && !tasks_read)
         rc = cu_task_list(v, &c->actor, NULL, NULL, collect_task, &tl, &err);
     if (rc) {
         cu_subject_view_release(sv);
@@ -766,6 +771,8 @@ void cu_console_patient(cu_console *c)
     const char *nm = value_of(s.name, name, sizeof name);
     cu_buf page;
     cu_buf_init(&page, 0);
+    if (cu_buf_reserve(&page, 16384)) /* the page at once, not grown and copied */
+        cu_buf_release(&page);           /* else grown as it is written */
     cu_html h;
     cu_html_init(&h, &page);
     cu_console_begin(&h, c, nm ? nm : "Patient record", true);

@@ -147,9 +147,19 @@ def t_staff_pages(ctx):
         check("There is a problem" in r.text, "a bad NHS number is not an error")
         no_violations(cx.binary, d, "patients-error.html", r.text, base)
 
-        # the record
+        # the record: one operation, one event for the record and its tasks
+        seq = audit_seq(cx.db)
         r = b.req("GET", "/staff/patients/" + sid)
         eq(r.status, 200, "the record")
+        evs = events_after(cx.db, seq)
+        eq([(e["action"], e["outcome"], e.get("subject")) for e in evs], [("read", "ok", sid)],
+           "the record's events")
+        eq(evs[0].get("detail"), "task.list " + sid, "the read records that the tasks were read")
+        check("tasks/%s/acknowledge" % t1 in r.text, "the task's own button", r.text[:8000])
+        # every form of the page carries the session's one token
+        toks = set(re.findall(r'name="csrf_token" value="([^"]*)"', r.text))
+        eq(len(toks), 1, "one CSRF token on the page")
+        eq(len(re.findall(r'name="csrf_token"', r.text)) >= 3, True, "a token in every form")
         check("Allergy notes" in r.text and "penicillin" in r.text, "the items", r.text[:6000])
         check("allergy_notes" not in r.text, "a field name on the page")
         check("<script>alert" not in r.text and "<img src=x" not in r.text, "markup unescaped")

@@ -39,6 +39,117 @@
 #define PHQ9 "urn:custos:questionnaire:phq-9"
 static const char *LEVELS[4] = {"LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"};
 
+/* ---- the stored response's summary ---- */
+
+/* A response as response_doc writes it: PHQ-9, scored, banded and flagged. */
+#define CANON                                                                                   \
+    "{\"authored\":\"2026-12-07T10:00:00.000000Z\",\"extension\":[{\"extension\":["             \
+    "{\"url\":\"complete\",\"valueBoolean\":true},{\"url\":\"total\",\"valueInteger\":14},"     \
+    "{\"url\":\"scoreCode\",\"valueCoding\":{\"code\":\"44261-6\",\"display\":\"PHQ-9 total\","  \
+    "\"system\":\"http://loinc.org\"}},{\"url\":\"band\",\"valueCoding\":{\"code\":\"moderate\"," \
+    "\"display\":\"Moderate\"}},{\"extension\":[{\"url\":\"rule\",\"valueId\":\"phq9-item9\"},"  \
+    "{\"url\":\"level\",\"valueCode\":\"urgent\"},{\"url\":\"reason\",\"valueString\":\"Item 9\"}]," \
+    "\"url\":\"flag\"},{\"url\":\"totalDisagrees\",\"valueBoolean\":false},"                    \
+    "{\"url\":\"source\",\"valueCode\":\"staff\"}],\"url\":\"" CU_Q_EXT_RESULT "\"}],"           \
+    "\"item\":[{\"answer\":[{\"valueCoding\":{\"code\":\"LA6569-3\",\"system\":"                \
+    "\"http://loinc.org\"}}],\"linkId\":\"phq9-1\",\"text\":\"Little interest \\u2028 \\\"or\\\" " \
+    "pleasure \xc3\xa9\"},{\"answer\":[{\"valueDecimal\":1.25},{\"valueDecimal\":-0.5},"        \
+    "{\"valueInteger\":-9223372036854775808},{\"valueBoolean\":null}],\"linkId\":\"x\"}],"      \
+    "\"questionnaire\":\"urn:custos:questionnaire:phq-9|1\",\"resourceType\":"                  \
+    "\"QuestionnaireResponse\",\"status\":\"completed\"}"
+
+static void decode_agrees(const char *doc, size_t len)
+{
+    cu_response_view a, b;
+    memset(&a, 0x5a, sizeof a);
+    memset(&b, 0x5a, sizeof b);
+    a.nflags = b.nflags = 0;
+    a.url[0] = b.url[0] = a.version[0] = b.version[0] = a.band[0] = b.band[0] = '\0';
+    cu_response_decode(doc, len, &a);
+    cu_response_decode_full(doc, len, &b);
+    if (memcmp(&a, &b, sizeof a) != 0)
+        fail_msg("the summaries differ for %.*s", (int)len, doc);
+}
+
+static void test_decode(void **state)
+{
+    (void)state;
+    /* the canonical document: every part read */
+    cu_response_view v;
+    memset(&v, 0, sizeof v);
+    cu_response_decode(CANON, strlen(CANON), &v);
+    assert_string_equal(v.url, "urn:custos:questionnaire:phq-9");
+    assert_string_equal(v.version, "1");
+    assert_true(v.complete);
+    assert_true(v.has_total);
+    assert_int_equal(v.total, 14);
+    assert_string_equal(v.band, "moderate");
+    assert_int_equal(v.nflags, 1);
+    assert_string_equal(v.flags[0].rule, "phq9-item9");
+    assert_string_equal(v.flags[0].level, "urgent");
+    assert_false(v.total_disagrees);
+    decode_agrees(CANON, strlen(CANON));
+
+    /* documents an attacker or an old writer might leave: escapes where a
+     * value is kept, repeated names, wrong types, odd numbers, nesting */
+    static const char *const odd[] = {
+        "{}", "[]", "\"x\"", "1", "", " ", "{\"questionnaire\":\"a\\u007cb|2\"}",
+        "{\"questionnaire\":\"a|b|c\",\"questionnaire\":\"d|e\"}",
+        "{\"questionnaire\":12,\"extension\":{}}",
+        "{\"q\\u0075estionnaire\":\"a|1\"}",
+        "{\"extension\":[{\"url\":\"" CU_Q_EXT_RESULT "\",\"extension\":[{\"url\":\"total\","
+        "\"valueInteger\":1.5},{\"url\":\"complete\",\"valueBoolean\":1}]}]}",
+        "{\"extension\":[{\"url\":\"" CU_Q_EXT_RESULT "\",\"extension\":[{\"url\":\"total\","
+        "\"valueInteger\":99999999999999999999}]}]}",
+        "{\"extension\":[{\"url\":\"" CU_Q_EXT_RESULT "\",\"extension\":[{\"url\":\"total\","
+        "\"valueInteger\":-123456789012345678},{\"url\":\"total\"}]}]}",
+        "{\"extension\":[{\"url\":\"" CU_Q_EXT_RESULT "\",\"extension\":[{\"url\":\"band\","
+        "\"valueCoding\":{\"code\":\"a\\\"b\"}}]}]}",
+        "{\"extension\":[{\"url\":\"" CU_Q_EXT_RESULT "\",\"extension\":[{\"url\":\"band\","
+        "\"valueCoding\":[\"code\"]},{\"url\":\"flag\",\"extension\":{\"url\":\"rule\"}},"
+        "{\"url\":\"flag\",\"extension\":[1,{\"url\":\"rule\",\"valueId\":7},"
+        "{\"url\":\"level\",\"valueCode\":\"review\"}]}]},{\"url\":\"" CU_Q_EXT_RESULT "\","
+        "\"extension\":[{\"url\":\"totalDisagrees\",\"valueBoolean\":true}]}]}",
+        "{\"extension\":[{\"url\":\"" CU_Q_EXT_RESULT "x\",\"extension\":[{\"url\":\"total\","
+        "\"valueInteger\":3}]}],\"extension\":[]}",
+        "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xc0\xaf\"}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}", "{\"a\":1e5}",
+        "{\"a\":[1,]}", "{\"a\":[,1]}", "{\"a\":truex}", "{\"a\":nul}", "{\"a\":1}x",
+        "{\"a\":1} \n", "{\"a\":1e300}", "\xef\xbb\xbf{}", "{\"a\":\"\t\"}", "{\"a\" 1}", "{,}", "{\"a\":1,}",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]"
+        "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    };
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        decode_agrees(odd[i], strlen(odd[i]));
+    char deep[300];
+    size_t n = 0;
+    n += (size_t)snprintf(deep, sizeof deep, "{\"extension\":");
+    for (int i = 0; i < 100; i++)
+        deep[n++] = '[';
+    for (int i = 0; i < 100; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    decode_agrees(deep, n);
+
+    /* every prefix of the canonical document, and every byte of it replaced
+     * by each of a few that change its structure */
+    char buf[sizeof CANON];
+    size_t len = strlen(CANON);
+    for (size_t k = 0; k <= len; k++) {
+        memcpy(buf, CANON, k);
+        decode_agrees(buf, k);
+    }
+    static const char swap[] = {'"', '\\', '{', '}', '[', ']', ',', ':', '1', '-', 'x', ' ',
+                                '|', '\x80', '\0', 't', 'e'};
+    for (size_t k = 0; k < len; k++) {
+        for (size_t j = 0; j < sizeof swap; j++) {
+            memcpy(buf, CANON, len);
+            buf[k] = swap[j];
+            decode_agrees(buf, len);
+        }
+    }
+}
+
 /* ---- the parser ---- */
 
 static cu_qresponse *parse_ok(const char *doc)
@@ -1029,6 +1140,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scoring_error_keeps_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered_link, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+        cmocka_unit_test(test_decode),
         cmocka_unit_test_setup_teardown(test_document_canonical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_submit_peeked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_portal_by_id, setup, teardown),

@@ -4,7 +4,8 @@
  * open -> acknowledged -> done by a person, with who and when; refused and
  * audited for a clinician off the list; a second close is a conflict; an
  * insider's edit or deletion of a task in the database is detected; the
- * detail is sealed.
+ * detail is sealed; the record page's read lists its patient's tasks in one
+ * operation.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -345,6 +346,64 @@ static void test_state_edit_detected(void **state)
     assert_int_equal(list(f, &f->alice, "open").n, 1);
 }
 
+/* The record page's read: the subject and its own tasks in one operation and
+ * one event; every row of the controller is still checked (an edit to
+ * another patient's task refuses the read); a role that may not list tasks
+ * gets the record and no task, for the caller to list them on its own. */
+static void test_record_read(void **state)
+{
+    fx *f = *state;
+    char t_on[CU_ID_STRLEN], t_off[CU_ID_STRLEN];
+    raise_task(f, f->on, "phq9_item9", NULL, t_on);
+    raise_task(f, f->off, "score_review", NULL, t_off);
+    int64_t before = events_of(f, "bob");
+    cu_subject_view sv;
+    seen s = {0};
+    bool read = false;
+    OK(f, cu_subject_get_record(f->v, &f->bob, f->on, CU_ITEMS_PAGE_MAX, true, &sv, collect, &s,
+                                &read, &f->err));
+    cu_subject_view_release(&sv);
+    assert_true(read);
+    assert_int_equal(s.n, 1); /* bob has both on his list: only this patient's */
+    assert_string_equal(s.id[0], t_on);
+    assert_int_equal(events_of(f, "bob"), before + 1);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_events WHERE actor = 'bob' AND "
+             "subject_id = '%s'", f->on);
+    assert_int_equal(raw_int(f, sql), 1);
+
+    /* an insider closes the other patient's task: this record's read refuses */
+    raw_exec(f, "UPDATE tasks SET state = 'done', done_by = 'bob', done_at = 1 "
+                "WHERE subject_id <> (SELECT subject_id FROM tasks ORDER BY created_at LIMIT 1)");
+    s = (seen){0};
+    FAILS(f, CU_ETAMPER, cu_subject_get_record(f->v, &f->bob, f->on, CU_ITEMS_PAGE_MAX, true, &sv,
+                                               collect, &s, &read, &f->err));
+    assert_null(sv.items);
+    raw_exec(f, "UPDATE tasks SET state = 'open', done_by = '', done_at = 0");
+
+    /* the DPO may read the record but not list tasks: none read, none noted */
+    char dpo_id[CU_ID_STRLEN], b32[CU_TOTP_B32_LEN];
+    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, "dee", "dpo", PW, strlen(PW), false, dpo_id, b32,
+                      &f->err));
+    cu_actor dee = {.name = "dee", .role = "dpo", .purpose = "direct_care", .via = "unit test",
+                    .controller_id = f->ctl, .user_id = dpo_id};
+    s = (seen){0};
+    read = true;
+    OK(f, cu_subject_get_record(f->v, &dee, f->on, CU_ITEMS_PAGE_MAX, true, &sv, collect, &s,
+                                &read, &f->err));
+    cu_subject_view_release(&sv);
+    assert_false(read);
+    assert_int_equal(s.n, 0);
+
+    /* another controller's clinician: the read itself is refused */
+    read = true;
+    int rc = cu_subject_get_record(f->v, &f->carol, f->on, CU_ITEMS_PAGE_MAX, true, &sv, collect,
+                                   &s, &read, &f->err);
+    assert_true(rc == CU_EDENIED || rc == CU_ECONCEALED || rc == CU_ENOTFOUND);
+    assert_false(read);
+    assert_int_equal(s.n, 0);
+}
+
 /* An insider deletes an urgent task (or adds one): the controller's head no
  * longer matches its rows, and the listing and every raise refuse. */
 static void test_deletion_detected(void **state)
@@ -517,7 +576,7 @@ int main(void)
     cu_input_init();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_visibility_and_order), T(test_ack_done_conflict),
+        T(test_record_read), T(test_visibility_and_order), T(test_ack_done_conflict),
         T(test_off_list_refused_and_audited), T(test_named_owner), T(test_bad_input),
         T(test_detail_sealed), T(test_state_edit_detected), T(test_deletion_detected),
         T(test_deletion_seen_across_batches), T(test_raise_undone_in_batch),
