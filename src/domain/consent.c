@@ -805,7 +805,8 @@ const cu_row_family cu_consent_rows = {.name = "consents", .walk = consent_famil
 
 
 static const char *const methods[] = {"web_form", "paper",   "staff", "api",
-                                      "email",    "phone",   "unsubscribe_link", NULL};
+                                      "email",    "phone",   "unsubscribe_link", "portal",
+                                      NULL};
 
 bool cu_consent_method_valid(const char *s)
 {
@@ -817,7 +818,7 @@ bool cu_consent_method_valid(const char *s)
 
 const char *cu_consent_method_list(void)
 {
-    return "web_form, paper, staff, api, email, phone, unsubscribe_link";
+    return "web_form, paper, staff, api, email, phone, unsubscribe_link, portal";
 }
 
 typedef struct seen_ctx {
