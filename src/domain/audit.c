@@ -943,7 +943,7 @@ static const char *const actions[] = {
     "object",          "object.lift",          "pathway.add",     "pathway.discharge",
     "pathway.due",     "pathway.enrol",        "pathway.list",    "pathway.read",
     "policy.apply",    "portal.access",        "portal.account",  "portal.data",
-    "portal.invite",   "portal.signin",        "portal.signout",
+    "portal.invite",   "portal.requests",      "portal.signin",   "portal.signout",
     "questionnaire.add", "questionnaire.enter", "questionnaire.list", "questionnaire.read",
     "questionnaire.responses", "questionnaire.send", "questionnaire.submit", "read",
     "request.ask_identity", "request.clarify", "request.due",     "request.extend",

@@ -73,6 +73,7 @@ import cases_staff_pages  # noqa: E402
 import cases_signout  # noqa: E402
 import cases_dpo_pages  # noqa: E402
 import cases_portal  # noqa: E402
+import cases_portal_rights  # noqa: E402
 import cases_clinician_pages  # noqa: E402
 import cases_audit_pages  # noqa: E402
 import cases_pathways  # noqa: E402
@@ -130,6 +131,7 @@ def main():
                 cases_signout,
                 cases_dpo_pages,
                 cases_portal,
+                cases_portal_rights,
                 cases_staff_pages, cases_clinician_pages,
                 cases_audit_pages,
                 cases_pathways,
