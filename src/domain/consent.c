@@ -979,6 +979,10 @@ int cu_consent_record(cu_vault *v, const cu_actor *a, const char *subject_id,
     int rc = check_consent_in(in, err);
     if (rc)
         return rc;
+    /* "portal" says the patient chose, signed in: no one else may claim it. */
+    if (strcmp(in->method, "portal") == 0 && !(a && a->roles == CU_ROLE_SUBJECT))
+        return cu_err_set(err, CU_EINVAL, "method portal is recorded only by the patient on "
+                                          "the patient portal");
     cu_op op;
     if ((rc = cu_op_begin(v, &op, a, CU_ACT_CONSENT,
                           in->given ? "consent.give" : "consent.withdraw", err)))

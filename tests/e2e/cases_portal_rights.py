@@ -184,6 +184,11 @@ def t_consents(ctx):
         eq(consents_api(srv, dpo, bert), [], "Bertram's consents untouched")
         eq(consents_api(srv, dpo, ada), [("research", "given", "portal")],
            "Ada's consents unchanged")
+        # staff cannot claim the patient chose on the portal
+        r = srv.call("POST", "/v1/subjects/%s/consents" % bert, token=dpo,
+                     body=json.dumps({"purpose": "newsletter", "method": "portal"}))
+        eq(r.status, 400, "method portal from staff")
+        eq(consents_api(srv, dpo, bert), [], "a consent recorded as the portal's by staff")
         # Bertram's session's token does not work for Ada's
         other = signed_in(srv, names["bert"])
         r = p.req("POST", "/portal/consents", [("csrf_token", portal_csrf(
