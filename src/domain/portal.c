@@ -609,7 +609,11 @@ int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     if (now - sr.last_seen >= MINUTE_US) {
         sr.last_seen = now;
         ps_sign(v, &sr);
-        if (!(rc = cu_store_begin(v->store, err))) {
+        /* Inside the caller's transaction when one is open (as a staff
+         * session's touch is), else in one of its own. */
+        if (cu_store_in_tx(v->store)) {
+            rc = cu_store_psess_touch(v->store, &sr, err);
+        } else if (!(rc = cu_store_begin(v->store, err))) {
             rc = cu_store_psess_touch(v->store, &sr, err);
             rc = rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
         }

@@ -318,7 +318,7 @@ def t_requests(ctx):
         check("portability" not in page.split("<table")[1] and "in_progress" not in page,
               "internal names shown", page[-4000:])
         check(secret not in page, "the details written back into the list")
-        screenshot(d, "portal-requests", page, base)
+        screenshot(d, "portal-requests", page, base, height=2100)
         no_violations(cx.binary, d, "portal-requests.html", page, base)
 
         # the DPO refuses one: the patient sees it
@@ -435,3 +435,27 @@ def t_code(ctx):
                      ctype=FORM)
         eq(r.status, 303, "a used code")
         eq(srv.call("GET", "/portal/invitation/" + code).status, 410, "its page says used")
+
+
+@case("portal rights: a session used again more than a minute after its last use (its last "
+      "use touched) opens the consents and requests pages")
+def t_touch(ctx):
+    from cases_erasure import test_clock
+    import time
+    cx, st, names, _ = rights_store(ctx)
+    test_clock(cx)
+    now = int(time.time())
+    with Server(cx, env={"CUSTOS_FAKE_NOW": str(now)}) as srv:
+        p = signed_in(srv, names["ada"])
+        eq(p.req("GET", "/portal").status, 200, "home")
+    ((seen0,),) = sql(cx.db, "SELECT last_seen FROM portal_sessions")
+    for later in (120, 240):
+        with Server(cx, env={"CUSTOS_FAKE_NOW": str(now + later)}) as srv:
+            q = Patient(srv)
+            q.cookie = p.cookie
+            for path in ("/portal", "/portal/consents", "/portal/requests"):
+                r = q.req("GET", path)
+                check(r.status == 200, "%s %d seconds later" % (path, later), r.text[:500],
+                      srv.stderr()[-3000:])
+    ((seen,),) = sql(cx.db, "SELECT last_seen FROM portal_sessions")
+    check(seen >= seen0 + 240 * 1000000, "the session's last use was not touched", seen0, seen)
