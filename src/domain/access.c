@@ -277,10 +277,14 @@ static cu_access_decision decide_role(unsigned role, const cu_access_req *r)
         break;
     case CU_ROLE_SUBJECT:
         /* Their own record, all of it; another's does not exist for them. */
-        if (r->act == CU_ACT_PORTAL_VIEW && r->self)
+        /* Seeing it, giving or withdrawing consent, making a rights request. */
+        if (r->act != CU_ACT_PORTAL_VIEW && r->act != CU_ACT_CONSENT &&
+            r->act != CU_ACT_REQUEST_RECEIVE)
+            break;
+        if (r->self)
             d = (cu_access_decision){.allow = true, .categories = ALL_CATEGORIES,
                                      .basis = "self"};
-        else if (r->act == CU_ACT_PORTAL_VIEW)
+        else
             d = (cu_access_decision){.conceal = true, .rule = "not-own-record"};
         break;
     }

@@ -944,7 +944,7 @@ static const char *const actions[] = {
     "pathway.due",     "pathway.enrol",        "pathway.list",    "pathway.read",
     "policy.apply",    "portal.access",        "portal.account",  "portal.cookies",
     "portal.data",     "portal.download",      "portal.invite",   "portal.questionnaires",
-    "portal.signin",   "portal.signout",
+    "portal.requests", "portal.signin",        "portal.signout",
     "questionnaire.add", "questionnaire.enter", "questionnaire.list", "questionnaire.read",
     "questionnaire.responses", "questionnaire.send", "questionnaire.submit", "read",
     "request.ask_identity", "request.clarify", "request.due",     "request.extend",

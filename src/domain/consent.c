@@ -805,7 +805,8 @@ const cu_row_family cu_consent_rows = {.name = "consents", .walk = consent_famil
 
 
 static const char *const methods[] = {"web_form", "paper",   "staff", "api",
-                                      "email",    "phone",   "unsubscribe_link", NULL};
+                                      "email",    "phone",   "unsubscribe_link", "portal",
+                                      NULL};
 
 bool cu_consent_method_valid(const char *s)
 {
@@ -817,7 +818,7 @@ bool cu_consent_method_valid(const char *s)
 
 const char *cu_consent_method_list(void)
 {
-    return "web_form, paper, staff, api, email, phone, unsubscribe_link";
+    return "web_form, paper, staff, api, email, phone, unsubscribe_link, portal";
 }
 
 typedef struct seen_ctx {
@@ -978,6 +979,10 @@ int cu_consent_record(cu_vault *v, const cu_actor *a, const char *subject_id,
     int rc = check_consent_in(in, err);
     if (rc)
         return rc;
+    /* "portal" says the patient chose, signed in: no one else may claim it. */
+    if (strcmp(in->method, "portal") == 0 && !(a && a->roles == CU_ROLE_SUBJECT))
+        return cu_err_set(err, CU_EINVAL, "method portal is recorded only by the patient on "
+                                          "the patient portal");
     cu_op op;
     if ((rc = cu_op_begin(v, &op, a, CU_ACT_CONSENT,
                           in->given ? "consent.give" : "consent.withdraw", err)))

@@ -610,7 +610,9 @@ int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     if (now - sr.last_seen >= MINUTE_US) {
         sr.last_seen = now;
         ps_sign(v, &sr);
-        if (v->batch) { /* the server's group commit: a savepoint of its own */
+        /* In the server's group commit, a savepoint of its own; inside a
+         * caller's transaction, in it; else in a transaction of its own. */
+        if (v->batch) {
             if (!(rc = cu_store_savepoint(v->store, err))) {
                 rc = cu_store_psess_touch(v->store, &sr, err);
                 if (rc)
@@ -618,6 +620,8 @@ int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
                 else
                     rc = cu_store_release(v->store, err);
             }
+        } else if (cu_store_in_tx(v->store)) {
+            rc = cu_store_psess_touch(v->store, &sr, err);
         } else if (!(rc = cu_store_begin(v->store, err))) {
             rc = cu_store_psess_touch(v->store, &sr, err);
             rc = rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);

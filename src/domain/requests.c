@@ -610,6 +610,68 @@ int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *i
     return rc;
 }
 
+int cu_request_receive_own(cu_vault *v, const cu_actor *a, const char *kind,
+                           const char *purpose, const char *details, size_t details_len,
+                           char id_out[CU_ID_STRLEN], cu_err *err)
+{
+    if (!a || !a->subject_id || !cu_id_valid(a->subject_id))
+        return cu_err_set(err, CU_EINVAL, "only a signed-in subject makes their own request");
+    int rc = CU_OK;
+    if (!kind || !cu_rq_kind_valid(kind))
+        rc = cu_err_set(err, CU_EINVAL, "kind must be one of: %s", cu_rq_kind_list());
+    else
+        rc = check_text("details", details, details_len, err);
+    if (!rc && purpose && strcmp(kind, "objection") != 0)
+        rc = cu_err_set(err, CU_EINVAL, "purpose applies to objection requests only");
+    if (!rc && purpose && strcmp(purpose, "all") == 0)
+        purpose = "*";
+    if (!rc && purpose && strcmp(purpose, "*") != 0 && !cu_name_valid(purpose))
+        rc = cu_err_set(err, CU_EINVAL, "purpose must be a purpose id, or all");
+    if (rc)
+        return rc;
+    cu_op op;
+    if ((rc = cu_op_begin(v, &op, a, CU_ACT_REQUEST_RECEIVE, "request.receive", err)))
+        return rc;
+    /* The subject is the one signed in, authorised as any operation on it. */
+    cu_subject_rec s;
+    rc = cu_op_open_subject(v, &op, a->subject_id, &s, err);
+    cu_request_rec r = {0};
+    char today[11];
+    date_str(cu_rq_today(), today);
+    if (!rc) {
+        cu_random_id(r.id);
+        cu_strlcpy(r.controller_id, s.controller_id, sizeof r.controller_id);
+        cu_strlcpy(r.subject_id, s.id, sizeof r.subject_id);
+        cu_strlcpy(r.kind, kind, sizeof r.kind);
+        cu_strlcpy(r.channel, "portal", sizeof r.channel);
+        cu_strlcpy(r.state, "received", sizeof r.state);
+        if (strcmp(kind, "objection") == 0)
+            cu_strlcpy(r.purpose, purpose ? purpose : "*", sizeof r.purpose);
+        memcpy(r.received_on, today, sizeof r.received_on);
+        r.created_at = r.updated_at = cu_now_us();
+        request_sign(v, &r);
+        rc = cu_store_request_insert(v->store, &r, err);
+    }
+    if (!rc)
+        rc = add_event(v, &op, a, &r, "receive", NULL, r.received_on, details, details_len,
+                       err);
+    /* Signing in established who asks: verified at once, the clock running
+     * from the day of receipt (no evidence was asked for). */
+    if (!rc) {
+        cu_strlcpy(r.state, cu_rq_state_name(CU_RQ_IN_PROGRESS), sizeof r.state);
+        r.updated_at = cu_now_us();
+        request_sign(v, &r);
+        rc = cu_store_request_update(v->store, &r, err);
+    }
+    static const char why[] = "identity verified by the subject's sign-in to the patient portal";
+    if (!rc)
+        rc = add_event(v, &op, a, &r, "verify", "received", today, why, sizeof why - 1, err);
+    rc = cu_op_end(v, &op, rc, NULL, NULL, err);
+    if (!rc)
+        memcpy(id_out, r.id, CU_ID_STRLEN);
+    return rc;
+}
+
 /* Loads a request and authorises op on it (its controller, and its subject
  * once linked). Another controller's request is "not found". */
 static int open_request(cu_vault *v, cu_op *op, const char *id, cu_request_rec *r,
@@ -973,6 +1035,29 @@ int cu_request_list(cu_vault *v, const cu_actor *a, const char *controller_id, b
         qsort(views, n, sizeof *views, by_due);
     for (size_t i = 0; !rc && i < n; i++)
         rc = cb(ctx, &views[i]);
+    free(views);
+    return cu_op_end(v, &op, rc, NULL, NULL, err);
+}
+
+int cu_request_list_own(cu_vault *v, const cu_actor *a, cu_request_view_cb cb, void *ctx,
+                        cu_err *err)
+{
+    if (!a || !a->subject_id || !cu_id_valid(a->subject_id))
+        return cu_err_set(err, CU_EINVAL, "only a signed-in subject lists their own requests");
+    cu_op op;
+    int rc = cu_op_begin(v, &op, a, CU_ACT_PORTAL_VIEW, "portal.requests", err);
+    if (rc)
+        return rc;
+    cu_subject_rec s;
+    rc = cu_op_open_subject(v, &op, a->subject_id, &s, err);
+    cu_request_view *views = NULL;
+    size_t n = 0;
+    if (!rc)
+        rc = all_views(v, s.controller_id, false, &views, &n, err);
+    /* Newest first: the store gives them oldest receipt first. */
+    for (size_t i = n; !rc && i-- > 0;)
+        if (strcmp(views[i].rec.subject_id, s.id) == 0)
+            rc = cb(ctx, &views[i]);
     free(views);
     return cu_op_end(v, &op, rc, NULL, NULL, err);
 }

@@ -150,6 +150,18 @@ typedef struct cu_rq_receive_in {
 CU_MUST_USE int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *in,
                                    char id_out[CU_ID_STRLEN], cu_err *err);
 
+/* A request the signed-in subject makes on the patient portal (a->subject_id,
+ * role subject: their own record only): channel portal, received today,
+ * linked to the subject and verified at once (signing in established who
+ * asks), so it is in_progress with the clock running from the day of
+ * receipt. Its history records the receipt (details sealed under the
+ * subject's key) and the verification; one audited operation
+ * (request.receive). purpose as in cu_rq_receive_in. */
+CU_MUST_USE int cu_request_receive_own(cu_vault *v, const cu_actor *a, const char *kind,
+                                       const char *purpose, const char *details,
+                                       size_t details_len, char id_out[CU_ID_STRLEN],
+                                       cu_err *err);
+
 typedef struct cu_rq_change {
     cu_rq_transition t;
     const char *why;        /* required for every transition; sealed */
@@ -199,6 +211,12 @@ CU_MUST_USE int cu_request_show(cu_vault *v, const cu_actor *a, const char *id,
 CU_MUST_USE int cu_request_list(cu_vault *v, const cu_actor *a, const char *controller_id,
                                 bool open_only, cu_request_view_cb cb, void *ctx,
                                 cu_err *err);
+
+/* The signed-in subject's own requests (a->subject_id), newest receipt
+ * first: one audited operation about their record (portal.requests,
+ * CU_ACT_PORTAL_VIEW). No other subject's request is ever given. */
+CU_MUST_USE int cu_request_list_own(cu_vault *v, const cu_actor *a, cu_request_view_cb cb,
+                                    void *ctx, cu_err *err);
 
 /* Counts by state and the open requests past their deadline, for /metrics:
  * aggregates with no personal data, not audited. */

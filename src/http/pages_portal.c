@@ -460,6 +460,11 @@ static void signin_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
                  "If you have forgotten your password or your sign-in name, ask your care team "
                  "for a new invitation.",
                  NULL);
+    cu_html_open(&h, "p", NULL);
+    cu_html_text(&h, "If you have a letter with an invitation code, ");
+    cu_html_elem(&h, "a", "enter your invitation code", "href", "invitation", NULL);
+    cu_html_text(&h, ".");
+    cu_html_close(&h, "p");
     cu_page_end(&h);
     if (cu_html_done(&h))
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
@@ -658,6 +663,8 @@ static const struct {
     {"/portal", "Home"},
     {"/portal/data", "Your data"},
     {"/portal/access", "Who has looked at your record"},
+    {"/portal/consents", "Your consent"},
+    {"/portal/requests", "Your rights"},
     {"/portal/questionnaires", "Questionnaires"},
     {"/portal/download", "Download your data"},
     {"/portal/cookies", "Cookies"},
@@ -718,6 +725,11 @@ static void home(cu_portal_page *c)
          "Answer the questionnaires your care team asked you to fill in."},
         {"/portal/download", "Download your data",
          "Get a copy of the information we hold about you, as a letter or a file."},
+        {"/portal/consents", "Your consent",
+         "See what we use your data for only with your consent, and give or withdraw it."},
+        {"/portal/requests", "Your rights",
+         "Ask for a copy of your data, or to correct, delete or stop using it, and see how "
+         "your requests are going."},
         {"/notice", "How we use your data", "Read our privacy notice."},
     };
     cu_html_open(&h, "ul", "class", "nhsuk-list", NULL);
@@ -868,6 +880,10 @@ static void signed_in_page(cu_api *api, const cu_http_req *req, cu_http_resp *re
     case CU_R_PORTAL_QUESTIONNAIRES: cu_portal_questionnaires(&c); break;
     case CU_R_PORTAL_QUESTIONNAIRE_GET: cu_portal_questionnaire(&c); break;
     case CU_R_PORTAL_QUESTIONNAIRE_POST: cu_portal_questionnaire_submit(&c); break;
+    case CU_R_PORTAL_CONSENTS:
+    case CU_R_PORTAL_CONSENTS_POST:
+    case CU_R_PORTAL_REQUESTS:
+    case CU_R_PORTAL_REQUESTS_POST: (void)cu_portal_rights_page(&c); break;
     default: break;
     }
     cu_wipe(&c.who, sizeof c.who);
@@ -903,6 +919,12 @@ bool cu_pages_portal_route(cu_api *api, const cu_http_req *req, cu_http_resp *re
     case CU_R_PORTAL_QUESTIONNAIRE_POST: signed_in_page(api, req, resp); return true;
     case CU_R_PORTAL_COOKIES_GET:
     case CU_R_PORTAL_COOKIES_POST: cu_pages_portal_cookies(api, req, resp); return true;
+    case CU_R_PORTAL_CONSENTS:
+    case CU_R_PORTAL_CONSENTS_POST:
+    case CU_R_PORTAL_REQUESTS:
+    case CU_R_PORTAL_REQUESTS_POST: signed_in_page(api, req, resp); return true;
+    case CU_R_PORTAL_CODE_GET:
+    case CU_R_PORTAL_CODE_POST: return cu_pages_portal_code_route(api, req, resp);
     default: return false;
     }
 }

@@ -83,5 +83,13 @@ void cu_portal_download(cu_portal_page *c);
 void cu_portal_questionnaires(cu_portal_page *c);
 void cu_portal_questionnaire(cu_portal_page *c);
 void cu_portal_questionnaire_submit(cu_portal_page *c);
+/* ---- pages_portal_rights.c: consents, rights requests, a typed code ---- */
+
+/* A signed-in page of consents or rights requests, by route; false when
+ * the route is not one of them. */
+bool cu_portal_rights_page(cu_portal_page *c);
+/* GET and POST /portal/invitation (no sign-in): the code typed from a
+ * letter; false when the route is not one of them. */
+bool cu_pages_portal_code_route(cu_api *api, const cu_http_req *req, cu_http_resp *resp);
 
 #endif

@@ -130,6 +130,14 @@ static const cu_route_def routes[] = {
     /* The portal's cookies: a visitor signed in or not (pages_portal_cookies.c). */
     {CU_R_PORTAL_COOKIES_GET, "GET", "/portal/cookies", "portal.cookies.get", false},
     {CU_R_PORTAL_COOKIES_POST, "POST", "/portal/cookies", "portal.cookies.post", false},
+    {CU_R_PORTAL_CONSENTS, "GET", "/portal/consents", "portal.consents", true},
+    {CU_R_PORTAL_CONSENTS_POST, "POST", "/portal/consents", "portal.consents.post", true},
+    {CU_R_PORTAL_REQUESTS, "GET", "/portal/requests", "portal.requests", true},
+    {CU_R_PORTAL_REQUESTS_POST, "POST", "/portal/requests", "portal.requests.post", true},
+    /* An invitation's code typed from a letter: no sign-in, throttled by
+     * address. */
+    {CU_R_PORTAL_CODE_GET, "GET", "/portal/invitation", "portal.code.get", false},
+    {CU_R_PORTAL_CODE_POST, "POST", "/portal/invitation", "portal.code.post", false},
     {CU_R_STAFF_BREAK_GLASS, "POST", "/staff/patients/{id}/break-glass",
      "staff.patient.break_glass", true},
     {CU_R_STAFF_ITEMS_ADD, "POST", "/staff/patients/{id}/items", "staff.patient.items", true},

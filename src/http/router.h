@@ -122,6 +122,13 @@ typedef enum cu_route_id {
     CU_R_PORTAL_QUESTIONNAIRE_POST, /* POST /portal/questionnaires/{id} (a patient's session) */
     CU_R_PORTAL_COOKIES_GET,     /* public: GET /portal/cookies */
     CU_R_PORTAL_COOKIES_POST,    /* public: POST /portal/cookies (a cookie choice) */
+    /* the portal's consents, rights requests and typed codes (pages_portal_rights.c) */
+    CU_R_PORTAL_CONSENTS,        /* GET /portal/consents (a patient's session) */
+    CU_R_PORTAL_CONSENTS_POST,   /* POST /portal/consents (a patient's session) */
+    CU_R_PORTAL_REQUESTS,        /* GET /portal/requests[?page=] (a patient's session) */
+    CU_R_PORTAL_REQUESTS_POST,   /* POST /portal/requests (a patient's session) */
+    CU_R_PORTAL_CODE_GET,        /* public: GET /portal/invitation */
+    CU_R_PORTAL_CODE_POST,       /* public: POST /portal/invitation */
     CU_R_STAFF_BREAK_GLASS, /* POST /staff/patients/{id}/break-glass */
     CU_R_STAFF_ITEMS_ADD,   /* POST /staff/patients/{id}/items */
     CU_R_STAFF_AUDIT,       /* GET /staff/audit[?since=&until=&actor=&subject=&action=&outcome=&page=] */

@@ -148,6 +148,16 @@ static const cu_route_handler rows[] = {
          "pages_portal_files.c"),
     AREA(CU_R_PORTAL_COOKIES_GET, PUBLIC, 0, cu_pages_portal_route, "pages_portal_cookies.c"),
     AREA(CU_R_PORTAL_COOKIES_POST, PUBLIC, 0, cu_pages_portal_route, "pages_portal_cookies.c"),
+    AREA(CU_R_PORTAL_CONSENTS, PORTAL, A(CONSENT), cu_pages_portal_route,
+         "pages_portal_rights.c"),
+    AREA(CU_R_PORTAL_CONSENTS_POST, PORTAL, A(CONSENT), cu_pages_portal_route,
+         "pages_portal_rights.c"),
+    AREA(CU_R_PORTAL_REQUESTS, PORTAL, A(PORTAL_VIEW), cu_pages_portal_route,
+         "pages_portal_rights.c"),
+    AREA(CU_R_PORTAL_REQUESTS_POST, PORTAL, A(REQUEST_RECEIVE), cu_pages_portal_route,
+         "pages_portal_rights.c"),
+    AREA(CU_R_PORTAL_CODE_GET, PUBLIC, 0, cu_pages_portal_route, "pages_portal_rights.c"),
+    AREA(CU_R_PORTAL_CODE_POST, PUBLIC, 0, cu_pages_portal_route, "pages_portal_rights.c"),
     /* the staff console, continued */
     PAGE(CU_R_STAFF_BREAK_GLASS, A(BREAK_GLASS), cu_console_break_glass, "pages_clinical.c"),
     PAGE(CU_R_STAFF_ITEMS_ADD, A(ITEMS_ADD), cu_console_items_add, "pages_clinical.c"),
@@ -200,6 +210,9 @@ unsigned cu_route_roles(const cu_route_handler *h, unsigned *cond)
         some_only |= c;
     }
     roles &= ~(unsigned)CU_ROLE_OPERATOR;
+    /* who can present the row's credential: a patient only the portal's
+     * cookie, staff never it */
+    roles &= h->auth == CU_AUTH_PORTAL ? (unsigned)CU_ROLE_SUBJECT : ~(unsigned)CU_ROLE_SUBJECT;
     /* a role that may for every subject under one action is not conditional */
     unsigned always = 0;
     for (int a = 0; a < CU_ACT_COUNT; a++) {

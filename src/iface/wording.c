@@ -316,6 +316,7 @@ const char *cu_wording_action(const char *action)
         {"portal.invite", "invite you to our patient portal"},
         {"portal.questionnaires",
          "look at the questionnaires you were sent, on our patient portal"},
+        {"portal.requests", "look at your requests on our patient portal"},
         {"portal.signin", "sign in to our patient portal"},
         {"portal.signout", "sign out of our patient portal"},
         {"questionnaire.add", "add a questionnaire we may send"},
@@ -478,6 +479,7 @@ const char *cu_wording_consent_method(const char *method)
         {"email", "by email"},
         {"phone", "by phone"},
         {"unsubscribe_link", "with an unsubscribe link"},
+        {"portal", "on our patient portal"},
     };
     return LOOKUP(m, method);
 }

@@ -222,6 +222,8 @@ ROUTER_NAMES = {"healthz", "metrics", "session.create", "session.delete",
                 "portal.download", "portal.questionnaires", "portal.questionnaire.get",
                 "portal.questionnaire.post",
                 "portal.cookies.get", "portal.cookies.post",
+                "portal.consents", "portal.consents.post", "portal.requests",
+                "portal.requests.post", "portal.code.get", "portal.code.post",
                 "staff.patient.break_glass", "staff.patient.items",
                 "staff.audit",
                 "staff.audit.verify", "staff.accounts", "staff.account.add",
@@ -294,6 +296,11 @@ ELSEWHERE = {("GET", "/v1/controllers/{id}/notice"), ("GET", "/v1/policy"),
              # the portal's cookie banner and cookies page (a visitor signed in
              # or not), in tests/e2e/cases_cookies.py
              ("GET", "/portal/cookies"), ("POST", "/portal/cookies"),
+             # a patient's consents, rights requests and a typed invitation code,
+             # in tests/e2e/cases_portal_rights.py
+             ("GET", "/portal/consents"), ("POST", "/portal/consents"),
+             ("GET", "/portal/requests"), ("POST", "/portal/requests"),
+             ("GET", "/portal/invitation"), ("POST", "/portal/invitation"),
              # break glass and adding to a record from the console: the grant, the
              # entry, CSRF and the audit in tests/e2e/cases_clinician_pages.py
              ("POST", "/staff/patients/{id}/break-glass"), ("POST", "/staff/patients/{id}/items"),

@@ -76,6 +76,7 @@ import cases_dpo_pages  # noqa: E402
 import cases_portal  # noqa: E402
 import cases_portal_files  # noqa: E402
 import cases_cookies  # noqa: E402
+import cases_portal_rights  # noqa: E402
 import cases_clinician_pages  # noqa: E402
 import cases_audit_pages  # noqa: E402
 import cases_pathways  # noqa: E402
@@ -137,6 +138,7 @@ def main():
                 cases_portal,
                 cases_portal_files,
                 cases_cookies,
+                cases_portal_rights,
                 cases_staff_pages, cases_clinician_pages,
                 cases_audit_pages,
                 cases_pathways,

@@ -259,9 +259,27 @@ static void test_subject_role(void **state)
     d = cu_access_decide(&r);
     assert_false(d.allow);
     assert_true(d.conceal);
-    /* every other act, even on their own record */
+    /* their own consent and rights requests: on their own record only */
+    static const cu_act own[] = {CU_ACT_CONSENT, CU_ACT_REQUEST_RECEIVE};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+        r = (cu_access_req){.roles = CU_ROLE_SUBJECT, .actor_controller = A, .act = own[i],
+                            .target_controller = A, .self = true};
+        d = cu_access_decide(&r);
+        assert_true(d.allow);
+        assert_string_equal(d.basis, "self");
+        r.self = false;
+        d = cu_access_decide(&r);
+        assert_false(d.allow);
+        assert_true(d.conceal);
+        assert_string_equal(d.rule, "not-own-record");
+        r.target_controller = B;
+        r.self = true;
+        assert_false(cu_access_decide(&r).allow);
+    }
+    /* every other act, even on their own record: never the requests' work
+     * (CU_ACT_REQUESTS), the access log, an export, a change of the record */
     for (int act = 0; act < CU_ACT_COUNT; act++) {
-        if (act == CU_ACT_PORTAL_VIEW)
+        if (act == CU_ACT_PORTAL_VIEW || act == CU_ACT_CONSENT || act == CU_ACT_REQUEST_RECEIVE)
             continue;
         r = (cu_access_req){.roles = CU_ROLE_SUBJECT, .actor_controller = A,
                             .act = (cu_act)act, .target_controller = A, .self = true};

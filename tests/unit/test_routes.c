@@ -24,11 +24,13 @@
             fail_msg(__VA_ARGS__);                                                         \
     } while (0)
 
-/* The portal's cookies page: a visitor's, signed in or not (the choice of a
- * signed-in patient is theirs, on their own record). */
+/* The portal's pages for a visitor, signed in or not: the cookies page (a
+ * signed-in patient's choice is theirs, on their own record) and the form
+ * that takes an invitation's code typed from a letter. */
 static bool cookies_page(cu_route_id id)
 {
-    return id == CU_R_PORTAL_COOKIES_GET || id == CU_R_PORTAL_COOKIES_POST;
+    return id == CU_R_PORTAL_COOKIES_GET || id == CU_R_PORTAL_COOKIES_POST ||
+           id == CU_R_PORTAL_CODE_GET || id == CU_R_PORTAL_CODE_POST;
 }
 
 static void test_one_row_per_route(void **state)
@@ -91,7 +93,7 @@ static void test_auth_agrees_with_router(void **state)
         else
             CHECK(h->auth != CU_AUTH_STAFF, "%s: the console's cookie off /staff", d[i].name);
         if (cookies_page(d[i].id))
-            CHECK(h->auth == CU_AUTH_PUBLIC, "%s: the cookies page with %s", d[i].name,
+            CHECK(h->auth == CU_AUTH_PUBLIC, "%s: a visitor's portal page with %s", d[i].name,
                   cu_route_auth_name(h->auth));
         else if (strncmp(p, "/portal", 7) == 0 && !signin && !token)
             CHECK(h->auth == CU_AUTH_PORTAL, "%s: a portal page with %s", d[i].name,
@@ -158,6 +160,10 @@ static void test_roles_match_access(void **state)
             want_always |= always;
         }
         want &= ~(unsigned)CU_ROLE_OPERATOR;
+        /* a patient presents only the portal's cookie, staff never it */
+        want &= h->auth == CU_AUTH_PORTAL ? (unsigned)CU_ROLE_SUBJECT
+                                          : ~(unsigned)CU_ROLE_SUBJECT;
+        want_always &= want;
         unsigned cond = 0, roles = cu_route_roles(h, &cond);
         CHECK(roles == want, "%s: roles %#x, the decision allows %#x", name, roles, want);
         CHECK(cond == (want & ~want_always), "%s: conditional roles %#x, want %#x", name, cond,
