@@ -1377,7 +1377,7 @@ static bool fast_flag(const jspan *parts, struct cu_response_view_flag *f)
     jspan fp;
     int r;
     while ((r = j_each(&it, &fp)) == 1) {
-        jspan m[3];
+        jspan m[3] = {0};
         if (fp.t != '{')
             continue;
         if (!j_members(fp.p, fp.p + fp.n, 0, keys, 3, m))
@@ -1404,7 +1404,7 @@ static bool fast_parts(const jspan *parts, cu_response_view *rv)
     jspan p;
     int r;
     while ((r = j_each(&it, &p)) == 1) {
-        jspan m[5];
+        jspan m[5] = {0};
         if (p.t != '{')
             continue;
         if (!j_members(p.p, p.p + p.n, 0, keys, 5, m))
@@ -1443,7 +1443,7 @@ static bool fast_decode(const char *doc, size_t len, cu_response_view *rv)
     static const char *const top[] = {"questionnaire", "extension"};
     static const char *const ext[] = {"url", "extension"};
     const char *e = doc + len, *p = j_ws(doc, e);
-    jspan m[2];
+    jspan m[2] = {0};
     if (p == e || *p != '{' || !(p = j_members(p, e, 0, top, 2, m)) || j_ws(p, e) != e)
         return false;
     if (m[0].t == '"') {
@@ -1467,7 +1467,7 @@ static bool fast_decode(const char *doc, size_t len, cu_response_view *rv)
     jspan x;
     int r;
     while ((r = j_each(&it, &x)) == 1) {
-        jspan xm[2];
+        jspan xm[2] = {0};
         if (x.t != '{')
             continue;
         if (!j_members(x.p, x.p + x.n, 0, ext, 2, xm))
