@@ -555,6 +555,21 @@ static int check_text(const char *what, const char *s, size_t n, cu_err *err)
     return CU_OK;
 }
 
+/* The purpose an objection names (*purpose; "all" becomes "*", every
+ * purpose): refused for a request of another kind, or when it is neither a
+ * purpose id nor all. */
+static int check_purpose(const char *kind, const char **purpose, cu_err *err)
+{
+    const char *p = *purpose;
+    if (p && strcmp(kind, "objection") != 0)
+        return cu_err_set(err, CU_EINVAL, "purpose applies to objection requests only");
+    if (p && strcmp(p, "all") == 0)
+        *purpose = p = "*";
+    if (p && strcmp(p, "*") != 0 && !cu_name_valid(p))
+        return cu_err_set(err, CU_EINVAL, "purpose must be a purpose id, or all");
+    return CU_OK;
+}
+
 int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *in,
                        char id_out[CU_ID_STRLEN], cu_err *err)
 {
@@ -570,12 +585,8 @@ int cu_request_receive(cu_vault *v, const cu_actor *a, const cu_rq_receive_in *i
     else if (!(rc = parse_day("received_on", in->received_on, NULL, &received, err)))
         rc = check_text("details", in->details, in->details_len, err);
     const char *purpose = in->purpose;
-    if (!rc && purpose && strcmp(in->kind, "objection") != 0)
-        rc = cu_err_set(err, CU_EINVAL, "purpose applies to objection requests only");
-    if (!rc && purpose && strcmp(purpose, "all") == 0)
-        purpose = "*";
-    if (!rc && purpose && strcmp(purpose, "*") != 0 && !cu_name_valid(purpose))
-        rc = cu_err_set(err, CU_EINVAL, "purpose must be a purpose id, or all");
+    if (!rc)
+        rc = check_purpose(in->kind, &purpose, err);
     if (rc)
         return rc;
     cu_op op;
@@ -621,12 +632,8 @@ int cu_request_receive_own(cu_vault *v, const cu_actor *a, const char *kind,
         rc = cu_err_set(err, CU_EINVAL, "kind must be one of: %s", cu_rq_kind_list());
     else
         rc = check_text("details", details, details_len, err);
-    if (!rc && purpose && strcmp(kind, "objection") != 0)
-        rc = cu_err_set(err, CU_EINVAL, "purpose applies to objection requests only");
-    if (!rc && purpose && strcmp(purpose, "all") == 0)
-        purpose = "*";
-    if (!rc && purpose && strcmp(purpose, "*") != 0 && !cu_name_valid(purpose))
-        rc = cu_err_set(err, CU_EINVAL, "purpose must be a purpose id, or all");
+    if (!rc)
+        rc = check_purpose(kind, &purpose, err);
     if (rc)
         return rc;
     cu_op op;

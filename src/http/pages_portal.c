@@ -138,12 +138,7 @@ static void message(cu_api *api, const cu_http_req *req, cu_http_resp *resp, int
                                  .banner = cu_portal_banner_write, .banner_ctx = &b});
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p", para, NULL);
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, resp, status, &page);
 }
 
 /* The page for an invitation that cannot be used, when peek or use refused. */
@@ -234,12 +229,7 @@ static void form_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp, i
     cu_html_elem(&h, "button", f->info->has_account ? "Save the new password" : "Create account",
                  "type", "submit", "class", "nhsuk-button", NULL);
     cu_html_close(&h, "form");
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, resp, status, &page);
 }
 
 static void done_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
@@ -274,12 +264,7 @@ static void done_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
                  "This invitation cannot be used again. If you forget your password, ask your "
                  "care team for a new invitation.",
                  NULL);
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(resp, 200, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, resp, 200, &page);
 }
 
 static void show(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
@@ -465,12 +450,7 @@ static void signin_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp,
     cu_html_elem(&h, "a", "enter your invitation code", "href", "invitation", NULL);
     cu_html_text(&h, ".");
     cu_html_close(&h, "p");
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, resp, status, &page);
 }
 
 /* Step 1 (the store's thread): the form, the throttle, the account's hash. */
@@ -693,14 +673,19 @@ void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide
     cu_html_close(h, "form");
 }
 
-void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page)
+void cu_portal_end(cu_html *h, cu_http_resp *resp, int status, cu_buf *page)
 {
     cu_page_end(h);
     if (cu_html_done(h))
-        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
+        cu_api_problem(resp, CU_P_INTERNAL, NULL);
     else
-        cu_portal_send(c->resp, 200, page);
+        cu_portal_send(resp, status, page);
     cu_buf_release(page);
+}
+
+void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page)
+{
+    cu_portal_end(h, c->resp, 200, page);
 }
 
 static void home(cu_portal_page *c)
@@ -793,12 +778,7 @@ void cu_portal_message(cu_portal_page *c, int status, const char *title, const c
     cu_portal_begin(&h, c, title, false);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p", para, NULL);
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(c->resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, c->resp, status, &page);
 }
 
 static void view(cu_portal_page *c, bool access)

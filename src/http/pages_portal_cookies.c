@@ -355,12 +355,7 @@ static void cookies_page(cu_api *api, const cu_http_req *req, cu_http_resp *resp
     if (in) {
         cu_portal_finish(&h, &c, &page);
     } else {
-        cu_page_end(&h);
-        if (cu_html_done(&h))
-            cu_api_problem(resp, CU_P_INTERNAL, NULL);
-        else
-            cu_portal_send(resp, 200, &page);
-        cu_buf_release(&page);
+        cu_portal_end(&h, resp, 200, &page);
     }
     cu_wipe(&c.who, sizeof c.who);
 }

@@ -268,12 +268,7 @@ static void q_form_page(cu_portal_page *c, int status, cu_qform *f)
     cu_html_init(&h, &page);
     cu_portal_begin(&h, c, f->nerrors ? etitle : title, false);
     cu_qform_body(&h, f);
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(c->resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, c->resp, status, &page);
 }
 
 void cu_portal_questionnaire(cu_portal_page *c)

@@ -401,12 +401,7 @@ static void requests_render(cu_portal_page *c, int status, const rq_form *f, con
     cu_html_close(&h, "form");
     if (l)
         requests_table(&h, c, l, pageno);
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(c->resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(c->resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, c->resp, status, &page);
 }
 
 static void requests_page(cu_portal_page *c)
@@ -542,12 +537,7 @@ static void code_page(const cu_http_req *req, cu_http_resp *resp, int status, co
                  "If your code is not recognised, or your invitation has expired, ask your "
                  "care team for a new one.",
                  NULL);
-    cu_page_end(&h);
-    if (cu_html_done(&h))
-        cu_api_problem(resp, CU_P_INTERNAL, NULL);
-    else
-        cu_portal_send(resp, status, &page);
-    cu_buf_release(&page);
+    cu_portal_end(&h, resp, status, &page);
 }
 
 #define NOT_RECOGNISED                                                                       \

@@ -59,8 +59,10 @@ typedef struct cu_portal_page {
 void cu_portal_send(cu_http_resp *resp, int status, cu_buf *page);
 /* The page shell with the portal's navigation and sign-out button. */
 void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide);
-/* Ends the shell and sends the page (500 when it could not be written);
- * releases page. */
+/* Ends the shell and sends the page with status (500 when it could not be
+ * written); releases page. */
+void cu_portal_end(cu_html *h, cu_http_resp *resp, int status, cu_buf *page);
+/* cu_portal_end with 200, for a signed-in page. */
 void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page);
 /* The hidden CSRF token every form of a signed-in page carries. */
 void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c);
