@@ -48,6 +48,15 @@ void cu_api_free(cu_api *api)
     free(api);
 }
 
+static void drop_page(cu_http_resp *resp)
+{
+    if (resp->drop)
+        resp->drop(resp->render_ctx);
+    resp->render = NULL;
+    resp->drop = NULL;
+    resp->render_ctx = NULL;
+}
+
 void cu_http_resp_release(cu_http_resp *resp)
 {
     json_decref(resp->json);
@@ -58,11 +67,24 @@ void cu_http_resp_release(cu_http_resp *resp)
         free(resp->view);
         resp->view = NULL;
     }
+    drop_page(resp);
     cu_wipe(resp->set_cookie, sizeof resp->set_cookie); /* it carries a session token */
 }
 
 void cu_http_resp_render(cu_http_resp *resp)
 {
+    if (resp->render) {
+        /* detached first: a render that fails sets a problem, which would
+         * drop the page under it */
+        void (*render)(void *, cu_http_resp *) = resp->render;
+        void (*drop)(void *) = resp->drop;
+        void *ctx = resp->render_ctx;
+        resp->render = NULL;
+        resp->drop = NULL;
+        resp->render_ctx = NULL;
+        render(ctx, resp);
+        drop(ctx);
+    }
     if (!resp->view)
         return;
     cu_buf_init(&resp->raw, 64 << 20);
@@ -79,6 +101,7 @@ void cu_http_resp_render(cu_http_resp *resp)
 
 void cu_api_problem(cu_http_resp *resp, cu_problem p, const char *detail)
 {
+    drop_page(resp); /* a problem answers instead of any page pending */
     json_decref(resp->json);
     resp->status = cu_problem_status(p);
     resp->json = cu_problem_json(p, detail);

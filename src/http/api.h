@@ -62,6 +62,13 @@ typedef struct cu_http_resp {
     const char *content_type; /* of raw when it is not JSON (static string) */
     cu_subject_view *view; /* or a subject to render on the HTTP thread (owned) */
     bool view_items_only;
+    /* or a page to write on the HTTP thread once the store's work is durable:
+     * render(render_ctx, resp) sets the body, then drop(render_ctx) frees
+     * (and wipes) what it held; drop alone when the response is released
+     * unsent. What render reads was copied out of the store on its thread. */
+    void (*render)(void *ctx, struct cu_http_resp *resp);
+    void (*drop)(void *ctx);
+    void *render_ctx;
     bool problem;  /* json is a problem document */
     char location[96];
     char allow[64];
@@ -92,8 +99,8 @@ void cu_api_free(cu_api *api);
 /* Sets resp to a problem response. */
 void cu_api_problem(cu_http_resp *resp, cu_problem p, const char *detail);
 void cu_http_resp_release(cu_http_resp *resp);
-/* Renders a pending subject view into resp->raw (on the HTTP thread, so the
- * store's thread only decrypts). */
+/* Renders a pending subject view or page into resp->raw (on the HTTP
+ * thread, so the store's thread only reads, decrypts and audits). */
 void cu_http_resp_render(cu_http_resp *resp);
 
 /* Handles every route except POST /v1/sessions, /healthz and /metrics. */

@@ -295,15 +295,68 @@ void cu_console_break_glass(cu_console *c)
 
 /* ---- adding to the record ---- */
 
-void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
-                          const cu_clinical_entry *in, const cu_field_error *e, size_t n)
+struct cu_clinical_choices {
+    unsigned collected;  /* cu_category bits the policy keeps */
+    size_t npurposes;
+    char **ids, **descriptions;
+    char *purpose;       /* the role's own purpose, chosen by default */
+};
+
+void cu_clinical_choices_free(cu_clinical_choices *ch)
+{
+    if (!ch)
+        return;
+    for (size_t i = 0; i < ch->npurposes; i++) {
+        free(ch->ids[i]);
+        free(ch->descriptions[i]);
+    }
+    free(ch->ids);
+    free(ch->descriptions);
+    free(ch->purpose);
+    free(ch);
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+cu_clinical_choices *cu_clinical_choices_read(cu_console *c)
+{
+    const cu_policy *p = NULL;
+    cu_err err = {0};
+    if (cu_policy_current(cu_api_vault(c->api), c->who.controller_id, &p, &err))
+        return NULL;
+    cu_clinical_choices *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    size_t n = p->npurposes ? p->npurposes : 1;
+    ch->collected = p->collected;
+    ch->ids = calloc(n, sizeof *ch->ids);
+    ch->descriptions = calloc(n, sizeof *ch->descriptions);
+    ch->purpose = dup_or_empty(c->actor.purpose);
+    bool ok = ch->ids && ch->descriptions && ch->purpose;
+    for (size_t i = 0; ok && i < p->npurposes; i++) {
+        ch->ids[i] = dup_or_empty(p->purposes[i].id);
+        ch->descriptions[i] = dup_or_empty(p->purposes[i].description);
+        ch->npurposes = i + 1;
+        ok = ch->ids[i] && ch->descriptions[i];
+    }
+    if (!ok) {
+        cu_clinical_choices_free(ch);
+        return NULL;
+    }
+    return ch;
+}
+
+void cu_clinical_add_form_with(cu_html *h, const cu_console *c, const char *subject_id,
+                               const cu_clinical_choices *ch, const cu_clinical_entry *in,
+                               const cu_field_error *e, size_t n)
 {
     static const cu_clinical_entry none = {0};
     if (!in)
         in = &none;
-    const cu_policy *p = NULL;
-    cu_err err = {0};
-    if (cu_policy_current(cu_api_vault(c->api), c->who.controller_id, &p, &err)) {
+    if (!ch) {
         cu_html_elem(h, "p", "Entries cannot be added now: your organisation's policy cannot be read.",
                      NULL);
         return;
@@ -322,7 +375,7 @@ void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
     char words[CU_CAT_COUNT][160];
     size_t ncat = 0;
     for (int i = 0; i < CU_CAT_COUNT; i++)
-        if (p->collected & (1u << i)) {
+        if (ch->collected & (1u << i)) {
             /* "health information" as an option: "Health information" */
             cu_strlcpy(words[ncat], cu_wording_category(i), sizeof words[ncat]);
             if (words[ncat][0] >= 'a' && words[ncat][0] <= 'z')
@@ -336,16 +389,24 @@ void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
                  cu_field_error_for(e, n, "category"));
     textarea(h, "value", "Entry", "What you want to record, in up to 5,000 characters.",
              in->value, cu_field_error_for(e, n, "value"));
-    option *purposes = calloc(p->npurposes ? p->npurposes : 1, sizeof *purposes);
+    option *purposes = calloc(ch->npurposes ? ch->npurposes : 1, sizeof *purposes);
     size_t np = 0;
-    for (size_t i = 0; purposes && i < p->npurposes; i++)
-        purposes[np++] = (option){p->purposes[i].id, p->purposes[i].description};
+    for (size_t i = 0; purposes && i < ch->npurposes; i++)
+        purposes[np++] = (option){ch->ids[i], ch->descriptions[i]};
     select_field(h, "purpose", "Why are you recording it?",
                  "The purpose, from your organisation's policy.", purposes, np,
-                 in->purpose ? in->purpose : c->actor.purpose, cu_field_error_for(e, n, "purpose"));
+                 in->purpose ? in->purpose : ch->purpose, cu_field_error_for(e, n, "purpose"));
     free(purposes);
     submit(h, "Add to the record", "nhsuk-button");
     cu_html_close(h, "form");
+}
+
+void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
+                          const cu_clinical_entry *in, const cu_field_error *e, size_t n)
+{
+    cu_clinical_choices *ch = cu_clinical_choices_read(c);
+    cu_clinical_add_form_with(h, c, subject_id, ch, in, e, n);
+    cu_clinical_choices_free(ch);
 }
 
 /* The form again with its errors, nothing written. */

@@ -32,6 +32,18 @@ typedef struct cu_clinical_entry {
 void cu_clinical_add_form(cu_html *h, cu_console *c, const char *subject_id,
                           const cu_clinical_entry *in, const cu_field_error *e, size_t n);
 
+/* The same in two steps, for a page written off the store's thread: the
+ * choices the form offers (the categories and purposes of the policy in
+ * force, the role's own purpose), copied out of the store; NULL when the
+ * policy cannot be read (the form then says so). Then the form from them,
+ * which reads nothing from the store. */
+typedef struct cu_clinical_choices cu_clinical_choices;
+cu_clinical_choices *cu_clinical_choices_read(cu_console *c);
+void cu_clinical_choices_free(cu_clinical_choices *ch);
+void cu_clinical_add_form_with(cu_html *h, const cu_console *c, const char *subject_id,
+                               const cu_clinical_choices *ch, const cu_clinical_entry *in,
+                               const cu_field_error *e, size_t n);
+
 /* The care list's search by family name and date of birth, as the request
  * asked it: asked when any of its fields is present; errors by the field
  * (the ids "family" and "birth_day" / "birth_month" / "birth_year"); birth

@@ -695,13 +695,24 @@ typedef struct resp_list {
         bool has_total, complete;
         int64_t total;
         char band[CU_Q_MAX_SHORT + 1];
-    } rows[MAX_ROWS];
-    size_t n, more;
+        char title[256]; /* the questionnaire's, read on the store's thread */
+    } *rows; /* grown as read, up to MAX_ROWS */
+    size_t n, cap, more;
 } resp_list;
 
 static int collect_response(void *ctx, const cu_response_view *r)
 {
     resp_list *l = ctx;
+    if (l->n == l->cap && l->cap < MAX_ROWS) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        if (cap > MAX_ROWS)
+            cap = MAX_ROWS;
+        struct resp_row *grown = realloc(l->rows, cap * sizeof *grown);
+        if (!grown)
+            return CU_ENOMEM;
+        l->rows = grown;
+        l->cap = cap;
+    }
     if (l->n == MAX_ROWS) {
         /* oldest first: keep the latest MAX_ROWS */
         memmove(&l->rows[0], &l->rows[1], (MAX_ROWS - 1) * sizeof l->rows[0]);
@@ -719,52 +730,46 @@ static int collect_response(void *ctx, const cu_response_view *r)
     return CU_OK;
 }
 
-void cu_console_patient(cu_console *c)
-{
-    cu_vault *v = cu_api_vault(c->api);
-    const char *id = c->req->route.subject;
-    cu_err err = {0};
-    cu_subject_view *sv = calloc(1, sizeof *sv);
-    resp_list *rl = calloc(1, sizeof *rl);
-    task_list tl = {.subject = id};
-    if (!sv || !rl) {
-        free(sv);
-        free(rl);
-        cu_api_problem(c->resp, CU_P_UNAVAILABLE, NULL);
-        return;
-    }
-    /* One operation and one event: the record and the patient's tasks. */
-    bool tasks_read = false;
-    int rc = cu_subject_get_record(v, &c->actor, id, CU_ITEMS_PAGE_MAX, true, sv, collect_task,
-                                   &tl, &tasks_read, &err);
-    if (rc == CU_EDENIED || rc == CU_ENOTFOUND || rc == CU_EERASED) {
-        /* The refusal is in the audit trail (cu_op_end); the page names no
-         * one and says nothing of whether the record exists. */
-        free(sv);
-        free(rl);
-        free(tl.rows);
-        cu_clinical_refused(c, id, 403, NULL, NULL, NULL, 0);
-        return;
-    }
-    /* Read under emergency access: the banner says so, why and until when. */
-    int64_t glass = 0;
+/* What the record page shows, read on the store's thread; the page is written
+ * from it on the HTTP thread (cu_http_resp.render), so the one store thread
+ * only reads, decrypts and audits. */
+typedef struct patient_page {
+    cu_console c; /* a copy: its request, response and API outlive the render */
+    cu_subject_view *sv;
+    resp_list *rl;
+    task_list tl;
+    int64_t glass;
     cu_buf why;
-    cu_buf_init(&why, 0);
-    if (!rc)
-        rc = cu_break_glass_own(v, &c->actor, id, &glass, &why, &err);
-    if (!rc)
-        rc = cu_response_views(sv, collect_response, rl, &err);
-    if (!rc && !tasks_read)
-        rc = cu_task_list(v, &c->actor, NULL, NULL, collect_task, &tl, &err);
-    if (rc) {
-        cu_subject_view_release(sv);
-        free(sv);
-        free(rl);
-        free(tl.rows);
-        cu_buf_release(&why);
-        cu_api_fail(c->resp, &err);
+    cu_clinical_choices *form;
+} patient_page;
+
+static void patient_page_drop(void *ctx)
+{
+    patient_page *pp = ctx;
+    if (!pp)
         return;
+    if (pp->sv) {
+        cu_subject_view_release(pp->sv);
+        free(pp->sv);
     }
+    if (pp->rl)
+        free(pp->rl->rows);
+    free(pp->rl);
+    free(pp->tl.rows);
+    cu_buf_release(&pp->why);
+    cu_clinical_choices_free(pp->form);
+    cu_wipe(pp, sizeof *pp);
+    free(pp);
+}
+
+static void patient_page_render(void *ctx, cu_http_resp *resp)
+{
+    patient_page *pp = ctx;
+    cu_console *c = &pp->c;
+    const cu_subject_view *sv = pp->sv;
+    const resp_list *rl = pp->rl;
+    const task_list *tl = &pp->tl;
+    const char *id = c->req->route.subject;
     summary s;
     summarise(sv, &s);
     char name[256], tmp[64], nhs[CU_HTML_NHS_LEN], birth[40], date[CU_HTML_DATE_LEN];
@@ -777,9 +782,8 @@ void cu_console_patient(cu_console *c)
     cu_html_init(&h, &page);
     cu_console_begin(&h, c, nm ? nm : "Patient record", true);
     cu_html_elem(&h, "h1", nm ? nm : "Patient record", NULL);
-    if (glass)
-        cu_clinical_banner(&h, glass, &why);
-    cu_buf_release(&why);
+    if (pp->glass)
+        cu_clinical_banner(&h, pp->glass, &pp->why);
     cu_html_elem(&h, "h2", "Details", NULL);
     cu_html_open(&h, "dl", "class", "nhsuk-summary-list", NULL);
     cu_console_summary_row(&h, "NHS number",
@@ -793,10 +797,10 @@ void cu_console_patient(cu_console *c)
     cu_html_close(&h, "dl");
 
     cu_html_elem(&h, "h2", "Open tasks", NULL);
-    if (tl.n == 0)
+    if (tl->n == 0)
         cu_html_elem(&h, "p", "There are no open tasks for this patient.", NULL);
-    for (size_t i = 0; i < tl.n; i++)
-        task_card(&h, c, &tl.rows[i], true, false);
+    for (size_t i = 0; i < tl->n; i++)
+        task_card(&h, c, &tl->rows[i], true, false);
 
     cu_html_elem(&h, "h2", "Questionnaire responses", NULL);
     if (rl->n == 0) {
@@ -806,8 +810,7 @@ void cu_console_patient(cu_console *c)
         cu_html_table_open(&h, "Questionnaire responses, latest first", true, heads, 4);
         for (size_t i = rl->n; i-- > 0;) {
             const struct resp_row *r = &rl->rows[i];
-            char title[256], score[32];
-            questionnaire_title(c, r->url, r->version, title, sizeof title);
+            char score[32];
             if (r->has_total)
                 snprintf(score, sizeof score, "%lld", (long long)r->total);
             else
@@ -815,7 +818,7 @@ void cu_console_patient(cu_console *c)
             cu_html_open(&h, "tr", "class", "nhsuk-table__row", NULL);
             cu_html_elem(&h, "td", cu_html_date(r->authored, date), "class",
                          "nhsuk-table__cell", NULL);
-            cu_html_elem(&h, "td", title, "class", "nhsuk-table__cell", NULL);
+            cu_html_elem(&h, "td", r->title, "class", "nhsuk-table__cell", NULL);
             cu_html_elem(&h, "td", score, "class", "nhsuk-table__cell", NULL);
             cu_html_elem(&h, "td", r->band[0] ? r->band : "None", "class", "nhsuk-table__cell",
                          NULL);
@@ -861,14 +864,77 @@ void cu_console_patient(cu_console *c)
     if (sv->next[0])
         cu_html_elem(&h, "p", "The record has more entries than this page shows.", NULL);
     cu_html_elem(&h, "h2", "Add to the record", NULL);
-    cu_clinical_add_form(&h, c, id, NULL, NULL, 0);
+    cu_clinical_add_form_with(&h, c, id, pp->form, NULL, NULL, 0);
     cu_page_end(&h);
     cu_wipe(name, sizeof name);
-    cu_subject_view_release(sv);
-    free(sv);
-    free(rl);
-    free(tl.rows);
-    cu_console_finish(&h, c->resp, 200, &page);
+    cu_console_finish(&h, resp, 200, &page);
+}
+
+/* The questionnaires' titles of the rows, each questionnaire read once. */
+static void title_rows(cu_console *c, resp_list *rl)
+{
+    for (size_t i = 0; i < rl->n; i++) {
+        struct resp_row *r = &rl->rows[i];
+        size_t j = 0;
+        while (j < i && (strcmp(rl->rows[j].url, r->url) != 0 ||
+                         strcmp(rl->rows[j].version, r->version) != 0))
+            j++;
+        if (j < i)
+            cu_strlcpy(r->title, rl->rows[j].title, sizeof r->title);
+        else
+            questionnaire_title(c, r->url, r->version, r->title, sizeof r->title);
+    }
+}
+
+void cu_console_patient(cu_console *c)
+{
+    cu_vault *v = cu_api_vault(c->api);
+    const char *id = c->req->route.subject;
+    cu_err err = {0};
+    patient_page *pp = calloc(1, sizeof *pp);
+    if (pp) {
+        pp->sv = calloc(1, sizeof *pp->sv);
+        pp->rl = calloc(1, sizeof *pp->rl);
+        cu_buf_init(&pp->why, 0);
+    }
+    if (!pp || !pp->sv || !pp->rl) {
+        patient_page_drop(pp);
+        cu_api_problem(c->resp, CU_P_UNAVAILABLE, NULL);
+        return;
+    }
+    pp->tl.subject = id;
+    /* One operation and one event: the record and the patient's tasks. */
+    bool tasks_read = false;
+    int rc = cu_subject_get_record(v, &c->actor, id, CU_ITEMS_PAGE_MAX, true, pp->sv,
+                                   collect_task, &pp->tl, &tasks_read, &err);
+    if (rc == CU_EDENIED || rc == CU_ENOTFOUND || rc == CU_EERASED) {
+        /* The refusal is in the audit trail (cu_op_end); the page names no
+         * one and says nothing of whether the record exists. */
+        patient_page_drop(pp);
+        cu_clinical_refused(c, id, 403, NULL, NULL, NULL, 0);
+        return;
+    }
+    /* Read under emergency access: the banner says so, why and until when. */
+    if (!rc)
+        rc = cu_break_glass_own(v, &c->actor, id, &pp->glass, &pp->why, &err);
+    if (!rc)
+        rc = cu_response_views(pp->sv, collect_response, pp->rl, &err);
+    if (!rc && !tasks_read)
+        rc = cu_task_list(v, &c->actor, NULL, NULL, collect_task, &pp->tl, &err);
+    if (rc) {
+        patient_page_drop(pp);
+        cu_api_fail(c->resp, &err);
+        return;
+    }
+    title_rows(c, pp->rl);
+    pp->form = cu_clinical_choices_read(c);
+    pp->c = *c;
+    pp->c.actor = (cu_actor){0}; /* it points into c, gone by the render */
+    c->resp->status = 200;
+    c->resp->content_type = "text/html; charset=utf-8";
+    c->resp->render = patient_page_render;
+    c->resp->drop = patient_page_drop;
+    c->resp->render_ctx = pp;
 }
 
 void cu_console_task_ack(cu_console *c)

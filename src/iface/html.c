@@ -46,31 +46,31 @@ static bool name_ok(const char *s)
 
 /* Text or an attribute value (always quoted with "): & < > " ' become
  * references; C0 controls but tab, newline and carriage return, and DEL,
- * become U+FFFD. */
+ * become U+FFFD. REPL[c] is the replacement of byte c, NULL for itself. */
+#define FFFD "\xef\xbf\xbd"
+static const char *const REPL[256] = {
+    [0x00] = FFFD, [0x01] = FFFD, [0x02] = FFFD, [0x03] = FFFD, [0x04] = FFFD,
+    [0x05] = FFFD, [0x06] = FFFD, [0x07] = FFFD, [0x08] = FFFD, [0x0b] = FFFD,
+    [0x0c] = FFFD, [0x0e] = FFFD, [0x0f] = FFFD, [0x10] = FFFD, [0x11] = FFFD,
+    [0x12] = FFFD, [0x13] = FFFD, [0x14] = FFFD, [0x15] = FFFD, [0x16] = FFFD,
+    [0x17] = FFFD, [0x18] = FFFD, [0x19] = FFFD, [0x1a] = FFFD, [0x1b] = FFFD,
+    [0x1c] = FFFD, [0x1d] = FFFD, [0x1e] = FFFD, [0x1f] = FFFD, [0x7f] = FFFD,
+    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+};
+
 static void esc(cu_html *h, const char *s)
 {
-    const char *run = s;
-    for (; *s && !h->rc; s++) {
-        const char *rep = NULL;
-        unsigned char c = (unsigned char)*s;
-        switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default:
-            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-                rep = "\xef\xbf\xbd";
-        }
-        if (rep) {
-            put(h, run, (size_t)(s - run));
-            puts_(h, rep);
-            run = s + 1;
-        }
+    const unsigned char *p = (const unsigned char *)s;
+    while (!h->rc) {
+        const unsigned char *run = p;
+        while (*p && !REPL[*p])
+            p++;
+        put(h, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            return;
+        puts_(h, REPL[*p]);
+        p++;
     }
-    if (!h->rc)
-        put(h, run, strlen(run));
 }
 
 void cu_html_doctype(cu_html *h)

@@ -16,7 +16,8 @@ import time
 
 from harness import registry, check, eq, sqlite_only
 from fixtures import PERSON1, secrets_of_person1
-from http_client import Server, Staff, expect_status, expect_problem
+from http_client import Server, Staff, PASSWORD, expect_status, expect_problem
+from cases_staff_pages import Browser
 
 CASES, case = registry()
 
@@ -85,6 +86,13 @@ def t_disk_full(ctx):
         check(not srv.stderr_path.startswith(disk.store + os.sep), "log on the tmpfs")
         with srv:
             tok = st.signin(srv, "filler-clin")
+            page = Browser(srv)
+            eq(page.req("POST", "/staff/sign-in", {"username": "filler-clin",
+                                                  "password": PASSWORD}).status,
+               303, "signed in to the console")
+            r = page.req("GET", "/staff/patients/" + sid)
+            expect_status(r, 200, "the patient page before")
+            check(PERSON1["name"] in r.text, "the patient page before shows the name")
             r = health(srv)
             expect_status(r, 200, "healthz before")
             eq(r.json().get("status"), "ok", "healthz body before")
@@ -118,6 +126,11 @@ def t_disk_full(ctx):
             expect_problem(health(srv), 503, "unavailable", "healthz after a failed probe")
             expect_problem(srv.call("GET", "/v1/subjects/" + sid, token=tok), 503,
                            "unavailable", "a read (audited) on the full disk")
+            # the page is written after the batch commits: none of it leaves
+            r = page.req("GET", "/staff/patients/" + sid)
+            expect_problem(r, 503, "unavailable", "the patient page on the full disk")
+            for s in secrets_of_person1():
+                check(s.lower() not in r.text.lower(), "the 503 page names %r" % s, r.text)
 
             # audit verify and verify on the full disk
             seq = max_seq(cx)
