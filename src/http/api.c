@@ -323,8 +323,7 @@ static const listing *listing_of(cu_route_id id)
 /* What a cursor is bound to: the listing's route, its path and its filters. */
 static void page_scope(const cu_http_req *r, char *out, size_t cap)
 {
-    const char *q[] = {r->q_nhs_number, r->q_email,  r->q_phone, r->q_local_ref,
-                       r->q_subject,    r->q_actor,  r->q_since, r->q_until};
+    const char *q[] = {r->q_subject, r->q_actor, r->q_since, r->q_until};
     size_t n = (size_t)snprintf(out, cap, "%d %s", (int)r->route.id, r->path ? r->path : "");
     for (size_t i = 0; i < sizeof q / sizeof q[0] && n < cap; i++)
         n += (size_t)snprintf(out + n, cap - n, "\x1f%s", q[i] ? q[i] : "");

@@ -40,7 +40,8 @@ typedef struct cu_http_req {
     const unsigned char *body;
     size_t body_len;
     /* query parameters (NULL when absent) */
-    const char *q_nhs_number, *q_email, *q_phone, *q_local_ref;
+    const char *q_nhs_number; /* the console's search by NHS number, from its
+                               * posted form: never read from a URL */
     const char *q_subject, *q_actor, *q_since, *q_until, *q_limit;
     const char *q_format; /* notice: html|md; ropa: json|csv */
     const char *q_cursor; /* item listing: where the page starts */

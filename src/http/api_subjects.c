@@ -89,23 +89,6 @@ static void subject_search(cu_call *c, const char *field, const char *value, siz
 
 static void subject_list(cu_call *c)
 {
-    const cu_http_req *r = c->req;
-    const char *fields[] = {"nhs_number", "email", "phone", "local_ref"};
-    const char *values[] = {r->q_nhs_number, r->q_email, r->q_phone, r->q_local_ref};
-    int given = -1, count = 0;
-    for (int i = 0; i < 4; i++)
-        if (values[i]) {
-            given = i;
-            count++;
-        }
-    if (count > 1) {
-        cu_api_problem(c->resp, CU_P_INVALID, "search by one identifier at a time");
-        return;
-    }
-    if (count == 1) {
-        subject_search(c, fields[given], values[given], strlen(values[given]));
-        return;
-    }
     cu_err err = {0};
     json_t *arr = json_array();
     if (cu_subject_list(cu_api_vault(c->api), &c->actor, c->who.controller_id, collect_subjects, arr,

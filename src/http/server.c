@@ -1151,6 +1151,17 @@ static enum MHD_Result check_query(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* What a search is by (POST /v1/subjects/search), which never goes in a URL. */
+static bool identifier_param(const char *name)
+{
+    static const char *const names[] = {"nhs_number", "email", "phone", "local_ref",
+                                        "family_name", "birth_date"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static void fill_request(req_ctx *r, const char *method, const char *url)
 {
     struct MHD_Connection *c = r->conn;
@@ -1164,10 +1175,6 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
     q->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
     q->body = r->body.data;
     q->body_len = r->body.len;
-    q->q_nhs_number = query(c, "nhs_number");
-    q->q_email = query(c, "email");
-    q->q_phone = query(c, "phone");
-    q->q_local_ref = query(c, "local_ref");
     q->q_subject = query(c, "subject");
     q->q_actor = query(c, "actor");
     q->q_since = query(c, "since");
@@ -1188,8 +1195,8 @@ static void fill_request(req_ctx *r, const char *method, const char *url)
 
 static const char *const *allowed_query(cu_route_id id)
 {
-    static const char *const search[] = {"nhs_number", "email", "phone", "local_ref",
-                                         "limit",      "cursor", NULL};
+    /* no identifier: a search is posted (POST /v1/subjects/search) */
+    static const char *const list[] = {"limit", "cursor", NULL};
     static const char *const audit[] = {"subject", "actor", "since", "until", "limit",
                                         "cursor",  NULL};
     static const char *const since[] = {"since", "limit", "cursor", NULL};
@@ -1210,7 +1217,7 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_STAFF_ACCESS_PACKAGE:
     case CU_R_STAFF_PORTABLE_COPY:
     case CU_R_PORTAL_DOWNLOAD: return format;
-    case CU_R_SUBJECT_LIST: return search;
+    case CU_R_SUBJECT_LIST: return list;
     case CU_R_SUBJECT_GET: return first_page;
     case CU_R_ITEMS_LIST:
     case CU_R_ACCESS_LOG:
@@ -1360,7 +1367,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                                                     "character");
         if (qc.bad) {
             char msg[96];
-            snprintf(msg, sizeof msg, "unknown query parameter \"%s\"", qc.name);
+            if (r->req.route.id == CU_R_SUBJECT_LIST && identifier_param(qc.name))
+                cu_strlcpy(msg, "an identifier never goes in a URL: search with POST "
+                                "/v1/subjects/search", sizeof msg);
+            else
+                snprintf(msg, sizeof msg, "unknown query parameter \"%s\"", qc.name);
             return respond_problem(r, CU_P_INVALID, msg);
         }
         if (r->req.route.id == CU_R_ASSET)

@@ -491,11 +491,11 @@ def t_paths_queries(ctx):
                              else None)
         c.done()
         # the legitimate versions of those queries work (the 400s were about the input)
-        expect_status(srv.call("GET", "/v1/subjects?nhs_number=" + NHS1, token=clin), 200,
-                      "search by NHS number")
+        expect_status(srv.call("POST", "/v1/subjects/search", {"nhs_number": NHS1},
+                               token=clin), 200, "search by NHS number")
         r = srv.call("GET", "/v1/audit?subject=%s&limit=5&since=2000-01-01" % s1, token=dpo)
         expect_status(r, 200, "audit query")
-        eq(srv.call("GET", "/v1/subjects?nhs_number=" + NHS1, token=clin).json(),
+        eq(srv.call("POST", "/v1/subjects/search", {"nhs_number": NHS1}, token=clin).json(),
            {"ids": [s1]}, "search answer")
 
 

@@ -69,10 +69,17 @@ def traffic(srv, st):
     r = srv.call("GET", "/v1/subjects/%s/items?limit=2" % sid, token=token)
     expect_status(r, 200, "items")
     out.append((r, "/v1/subjects/{id}/items"))
-    # a search by NHS number in the query string
+    # a search by NHS number: in the query string refused, posted answered
     r = srv.call("GET", "/v1/subjects?nhs_number=" + NHS1, token=token)
-    expect_status(r, 200, "search")
+    expect_problem(r, 400, "invalid-input", "a search in the URL")
+    check("POST /v1/subjects/search" in r.json().get("detail", ""),
+          "the refusal does not say how to search", r.describe())
+    check(NHS1 not in r.text, "the refusal repeats the NHS number", r.describe())
     out.append((r, "/v1/subjects"))
+    r = srv.call("POST", "/v1/subjects/search", {"nhs_number": NHS1}, token=token)
+    expect_status(r, 200, "search")
+    eq(r.json(), {"ids": [sid]}, "the search's answer")
+    out.append((r, "/v1/subjects/search"))
     # a proxy's request id of a safe shape is kept; an unsafe one is replaced
     r = srv.call("GET", "/healthz", headers={"X-Request-Id": "proxy-0f3a.77_b"})
     eq(r.header("x-request-id"), "proxy-0f3a.77_b", "a safe X-Request-Id echoed")
