@@ -597,6 +597,10 @@ static int account_change(cu_vault *v, const cu_actor *a, const char *action,
     cu_user_rec u;
     int64_t now = cu_now_us();
     rc = admin_user(v, &op, username, &u, err);
+    /* An administrator who disabled their own account could lock everyone
+     * out of the accounts; another administrator (or the operator) can. */
+    if (!rc && kind == ACCOUNT_DISABLE && a->user_id && strcmp(a->user_id, u.id) == 0)
+        rc = cu_err_set(err, CU_ECONFLICT, "an account cannot disable itself");
     if (!rc && kind != ACCOUNT_SIGNOUT) {
         if (kind == ACCOUNT_PASSWORD) {
             cu_strlcpy(u.pwhash, pwhash, sizeof u.pwhash);

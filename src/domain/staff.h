@@ -57,7 +57,8 @@ CU_MUST_USE int cu_user_add(cu_vault *v, const cu_actor *a, const char *controll
                             const char *username, const char *roles, const char *password,
                             size_t n, bool want_totp, char id_out[CU_ID_STRLEN],
                             char totp_b32_out[CU_TOTP_B32_LEN], cu_err *err);
-/* Disables an account and revokes its sessions. */
+/* Disables an account and revokes its sessions; CU_ECONFLICT, nothing
+ * changed, for the actor's own account. */
 CU_MUST_USE int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username,
                                 cu_err *err);
 /* Ends every session of an account (a lost device, a shared computer): the

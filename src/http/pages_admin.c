@@ -328,8 +328,11 @@ static void accounts_page(cu_console *c, long pageno, const form_state *f, int s
                 snprintf(hidden, sizeof hidden, " for %s", a->username);
                 snprintf(to, sizeof to, "/staff/accounts/%s/password", a->username);
                 row_button(&h, c, to, "Set a new password", hidden, true);
-                snprintf(to, sizeof to, "/staff/accounts/%s/disable", a->username);
-                row_button(&h, c, to, "Disable", hidden, false);
+                /* not one's own: cu_user_disable refuses it */
+                if (strcmp(a->username, c->who.name) != 0) {
+                    snprintf(to, sizeof to, "/staff/accounts/%s/disable", a->username);
+                    row_button(&h, c, to, "Disable", hidden, false);
+                }
             }
             cu_html_close(&h, "td");
             cu_html_close(&h, "tr");
@@ -613,6 +616,10 @@ void cu_console_account_disable(cu_console *c)
         if (rc == CU_ENOTFOUND || rc == CU_EINVAL)
             cu_console_message(c, 404, "There is no such account",
                                "Nothing was changed.", "/staff/accounts");
+        else if (rc == CU_ECONFLICT)
+            cu_console_message(c, 409, "You cannot disable your own account",
+                               "Another administrator can disable it. Nothing was changed.",
+                               "/staff/accounts");
         else if (rc)
             fail_page(c, rc, &err);
         else {

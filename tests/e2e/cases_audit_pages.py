@@ -255,6 +255,19 @@ def t_accounts_page(ctx):
         check("Disabled on" in r.text, "the account shown disabled")
         r = adm.req("POST", "/staff/accounts/nobody/disable", {"csrf_token": token, "confirm": "yes"})
         eq(r.status, 404, "an unknown account")
+        # not one's own account: no button for it, and a post refused
+        check("accounts/root.admin/disable" not in r.text and
+              "accounts/root.admin/disable" not in adm.req("GET", "/staff/accounts").text,
+              "a button to disable one's own account")
+        seq = audit_seq(cx.db)
+        r = adm.req("POST", "/staff/accounts/root.admin/disable", {"csrf_token": token,
+                                                                   "confirm": "yes"})
+        eq(r.status, 409, "one's own account disabled")
+        check("You cannot disable your own account" in r.text, "says why", r.text[:3000])
+        eq(sql(cx.db, "SELECT disabled_at FROM users WHERE username = 'root.admin'")[0][0], None,
+           "one's own account disabled")
+        eq(events_after(cx.db, seq), [], "a refusal of bad input records nothing")
+        eq(adm.req("GET", "/staff/accounts").status, 200, "still signed in")
         r = adm.req("POST", "/staff/accounts/far.away/disable", {"csrf_token": token, "confirm": "yes"})
         check(r.status in (403, 404), "another controller's account disabled", r.status)
         eq(sql(cx.db, "SELECT disabled_at FROM users WHERE username = 'far.away'")[0][0], None,
