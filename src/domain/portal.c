@@ -574,6 +574,11 @@ int cu_portal_signin_finish(cu_vault *v, const char *name, bool password_ok, con
     return rc;
 }
 
+static int psess_touch(cu_vault *v, void *ctx, cu_err *err)
+{
+    return cu_store_psess_touch(v->store, ctx, err);
+}
+
 int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
                       int64_t absolute_us, cu_portal_who *who, cu_err *err)
 {
@@ -610,22 +615,7 @@ int cu_portal_session(cu_vault *v, const char *token, size_t n, int64_t idle_us,
     if (now - sr.last_seen >= MINUTE_US) {
         sr.last_seen = now;
         ps_sign(v, &sr);
-        /* In the server's group commit, a savepoint of its own; inside a
-         * caller's transaction, in it; else in a transaction of its own. */
-        if (v->batch) {
-            if (!(rc = cu_store_savepoint(v->store, err))) {
-                rc = cu_store_psess_touch(v->store, &sr, err);
-                if (rc)
-                    cu_store_rollback_to(v->store);
-                else
-                    rc = cu_store_release(v->store, err);
-            }
-        } else if (cu_store_in_tx(v->store)) {
-            rc = cu_store_psess_touch(v->store, &sr, err);
-        } else if (!(rc = cu_store_begin(v->store, err))) {
-            rc = cu_store_psess_touch(v->store, &sr, err);
-            rc = rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
-        }
+        rc = cu_vault_write(v, psess_touch, &sr, err);
         if (rc == CU_ENOTFOUND) {
             cu_err_clear(err);
             return cu_err_set(err, CU_EDENIED, "unknown session");

@@ -113,6 +113,11 @@ int cu_pcookie_get(cu_vault *v, const char *controller_id, const char *subject_i
     return CU_OK;
 }
 
+static int pck_write(cu_vault *v, void *ctx, cu_err *err)
+{
+    return cu_store_pck_insert(v->store, ctx, err);
+}
+
 int cu_pcookie_record(cu_vault *v, const cu_portal_who *who, const char *controller_id,
                       cu_pcookie_choice choice, int64_t version, const char *via,
                       char visitor[CU_TOKEN_STRLEN], cu_err *err)
@@ -161,23 +166,7 @@ int cu_pcookie_record(cu_vault *v, const cu_portal_who *who, const char *control
     }
     r.visitor_hash_len = CU_HASH_BYTES;
     pc_sign(v, &r);
-    if (v->batch) { /* inside the server's group commit: a savepoint of its own */
-        if (v->batch_failed)
-            return cu_err_set(err, CU_EIO, "an earlier operation of this batch could not be "
-                                           "written; nothing of the batch is stored");
-        if ((rc = cu_store_savepoint(v->store, err)))
-            return rc;
-        rc = cu_store_pck_insert(v->store, &r, err);
-        if (rc) {
-            cu_store_rollback_to(v->store);
-            return rc;
-        }
-        return cu_store_release(v->store, err);
-    }
-    if ((rc = cu_vault_tx_begin(v, err)))
-        return rc;
-    rc = cu_store_pck_insert(v->store, &r, err);
-    return rc ? (cu_store_rollback(v->store), rc) : cu_vault_tx_commit(v, err);
+    return cu_vault_write(v, pck_write, &r, err);
 }
 
 void cu_pcookie_binding(cu_vault *v, const char *visitor, char out[CU_PCOOKIE_BINDING_LEN])

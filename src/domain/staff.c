@@ -950,20 +950,28 @@ int cu_signin_finish(cu_vault *v, const cu_signin *s, bool password_ok, const ch
     return rc;
 }
 
-int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwhash, cu_err *err)
+typedef struct rehash_ctx {
+    const char *user_id, *pwhash;
+} rehash_ctx;
+
+static int rehash_write(cu_vault *v, void *ctx, cu_err *err)
 {
-    int rc = cu_store_begin(v->store, err);
-    if (rc)
-        return rc;
+    const rehash_ctx *c = ctx;
     cu_user_rec u;
-    rc = user_get(v, NULL, user_id, &u, err);
+    int rc = user_get(v, NULL, c->user_id, &u, err);
     if (!rc) {
-        cu_strlcpy(u.pwhash, pwhash, sizeof u.pwhash);
+        cu_strlcpy(u.pwhash, c->pwhash, sizeof u.pwhash);
         u.failures = u.locked_until = 0;
         rc = user_write(v, &u, err);
     }
     cu_wipe(&u, sizeof u);
-    return rc ? (cu_store_rollback(v->store), rc) : cu_store_commit(v->store, err);
+    return rc;
+}
+
+int cu_user_rehash(cu_vault *v, const char *user_id, const char *pwhash, cu_err *err)
+{
+    /* after a sign-in, so usually in the server's group commit */
+    return cu_vault_write(v, rehash_write, &(rehash_ctx){user_id, pwhash}, err);
 }
 
 /* ---- authentication of requests ---- */

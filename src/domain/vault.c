@@ -808,6 +808,29 @@ int cu_vault_tx_commit(cu_vault *v, cu_err *err)
     return rc;
 }
 
+int cu_vault_write(cu_vault *v, cu_vault_write_fn write, void *ctx, cu_err *err)
+{
+    int rc;
+    if (v->batch) {
+        if (v->batch_failed)
+            return cu_err_set(err, CU_EIO, "an earlier operation of this batch could not be "
+                                           "written; nothing of the batch is stored");
+        if ((rc = cu_store_savepoint(v->store, err)))
+            return rc;
+        if ((rc = write(v, ctx, err))) {
+            cu_store_rollback_to(v->store);
+            return rc;
+        }
+        return cu_store_release(v->store, err);
+    }
+    if (cu_store_in_tx(v->store))
+        return write(v, ctx, err);
+    if ((rc = cu_vault_tx_begin(v, err)))
+        return rc;
+    rc = write(v, ctx, err);
+    return rc ? (cu_store_rollback(v->store), rc) : cu_vault_tx_commit(v, err);
+}
+
 int cu_vault_batch_begin(cu_vault *v, cu_err *err)
 {
     if (v->batch)

@@ -132,6 +132,13 @@ void cu_vault_policies_changed(cu_vault *v);
  * head, caches); commit signs the audit head and commits. */
 CU_MUST_USE int cu_vault_tx_begin(cu_vault *v, cu_err *err);
 CU_MUST_USE int cu_vault_tx_commit(cu_vault *v, cu_err *err);
+/* Runs write(v, ctx, err), a few store writes outside any operation (a
+ * session's last use, a rehashed password, a cookie choice), where they
+ * belong: in the server's group commit under a savepoint of its own (undone
+ * alone when it fails); inside a caller's transaction, in it; else in a
+ * transaction of its own. */
+typedef int (*cu_vault_write_fn)(cu_vault *v, void *ctx, cu_err *err);
+CU_MUST_USE int cu_vault_write(cu_vault *v, cu_vault_write_fn write, void *ctx, cu_err *err);
 /* Inside a batch, after an operation failed to write: undoes the batch so far
  * and marks it failed. The batch stays open (in a transaction of its own, so
  * nothing written after lands either): later operations of it are refused and

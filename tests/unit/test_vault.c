@@ -2511,6 +2511,39 @@ static void test_session_cache(void **state)
 
 /* -------------------------------------------------------------- batch ---- */
 
+/* The password hash a sign-in renews lands in the server's group commit (a
+ * savepoint of its own, not a transaction inside the batch's), and goes with
+ * the batch when it is undone. */
+static void test_rehash_in_batch(void **state)
+{
+    fx *f = *state;
+    char id[CU_ID_STRLEN], b32[CU_TOTP_B32_LEN];
+    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, "rehash.me", "clinician", STAFF_PW,
+                      strlen(STAFF_PW), false, id, b32, &f->err));
+    char first[CU_PWHASH_STRBYTES], second[CU_PWHASH_STRBYTES];
+    assert_int_equal(cu_pwhash("a first pass phrase", 19, first), 0);
+    assert_int_equal(cu_pwhash("a second pass phrase", 20, second), 0);
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    OK(f, cu_user_rehash(f->v, id, first, &f->err));
+    OK(f, cu_vault_batch_commit(f->v, &f->err));
+    cu_signin s;
+    OK(f, cu_signin_prepare(f->v, "rehash.me", &s, &f->err));
+    assert_true(s.found && !s.tampered);
+    assert_string_equal(s.user.pwhash, first);
+    /* undone with its batch */
+    OK(f, cu_vault_batch_begin(f->v, &f->err));
+    OK(f, cu_user_rehash(f->v, id, second, &f->err));
+    cu_vault_batch_abort(f->v);
+    OK(f, cu_signin_prepare(f->v, "rehash.me", &s, &f->err));
+    assert_string_equal(s.user.pwhash, first);
+    /* and outside any batch, in a transaction of its own */
+    OK(f, cu_user_rehash(f->v, id, second, &f->err));
+    OK(f, cu_signin_prepare(f->v, "rehash.me", &s, &f->err));
+    assert_true(s.found && !s.tampered);
+    assert_string_equal(s.user.pwhash, second);
+    cu_wipe(&s, sizeof s);
+}
+
 static void test_batch_commit(void **state)
 {
     fx *f = *state;
@@ -3432,6 +3465,7 @@ int main(void)
         T(test_two_connections_take_turns),
         T(test_policy_change_seen_by_other_connection),
         T(test_batch_commit),
+        T(test_rehash_in_batch),
         T(test_batch_abort),
         T(test_batch_with_failing_operations),
         T(test_session_cache),
