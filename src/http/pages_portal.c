@@ -581,6 +581,17 @@ static void signin_submit(cu_api *api, const cu_http_req *req, cu_http_resp *res
 
 /* ---- a patient's pages ---- */
 
+void cu_portal_page_patient(cu_portal_page *c)
+{
+    char hex[2 * CU_HASH_BYTES + 1];
+    cu_hex(c->who.session_hash, CU_HASH_BYTES, hex);
+    snprintf(c->session, sizeof c->session, "portal:%s", hex);
+    cu_strlcpy(c->resp->actor_id, c->who.actor_name, sizeof c->resp->actor_id);
+    cu_strlcpy(c->resp->actor_role, "subject", sizeof c->resp->actor_role);
+    const cu_route_def *d = cu_route_get(c->req->route.id);
+    snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
+             d ? d->path : "?");
+}
 
 /* The patient the portal cookie names, else a redirect to the sign-in form
  * (the cookie cleared when it named no live session). */
@@ -608,14 +619,7 @@ static bool signed_in(cu_portal_page *c)
         cu_portal_redirect(c->req, c->resp, "/portal/sign-in");
         return false;
     }
-    char hex[2 * CU_HASH_BYTES + 1];
-    cu_hex(c->who.session_hash, CU_HASH_BYTES, hex);
-    snprintf(c->session, sizeof c->session, "portal:%s", hex);
-    cu_strlcpy(c->resp->actor_id, c->who.actor_name, sizeof c->resp->actor_id);
-    cu_strlcpy(c->resp->actor_role, "subject", sizeof c->resp->actor_role);
-    const cu_route_def *d = cu_route_get(c->req->route.id);
-    snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
-             d ? d->path : "?");
+    cu_portal_page_patient(c);
     cu_assets_relative(c->req->path, c->assets, sizeof c->assets);
     cu_portal_banner_for(c->api, c->req, NULL, &c->who, c->session, &c->banner);
     return true;
@@ -673,6 +677,13 @@ void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide
     cu_html_close(h, "form");
 }
 
+void cu_portal_open(cu_html *h, cu_buf *page, cu_portal_page *c, const char *title, bool wide)
+{
+    cu_buf_init(page, 0);
+    cu_html_init(h, page);
+    cu_portal_begin(h, c, title, wide);
+}
+
 void cu_portal_end(cu_html *h, cu_http_resp *resp, int status, cu_buf *page)
 {
     cu_page_end(h);
@@ -691,10 +702,8 @@ void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page)
 static void home(cu_portal_page *c)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Your patient portal", false);
+    cu_portal_open(&h, &page, c, "Your patient portal", false);
     cu_html_elem(&h, "h1", "Your patient portal", "class", "nhsuk-heading-l", NULL);
     cu_html_open(&h, "p", NULL);
     cu_html_textf(&h, "You are signed in as %s.", c->who.name);
@@ -772,10 +781,8 @@ static int view_deliver(void *ctx, const cu_sar *sar, cu_err *err)
 void cu_portal_message(cu_portal_page *c, int status, const char *title, const char *para)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, title, false);
+    cu_portal_open(&h, &page, c, title, false);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p", para, NULL);
     cu_portal_end(&h, c->resp, status, &page);

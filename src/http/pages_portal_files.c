@@ -56,10 +56,8 @@ static const struct {
 static void download_choices(cu_portal_page *c)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Download your data", false);
+    cu_portal_open(&h, &page, c, "Download your data", false);
     cu_html_elem(&h, "h1", "Download your data", "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
                  "You can download a copy of the information we hold about you. Choose the kind "
@@ -175,10 +173,8 @@ void cu_portal_questionnaires(cu_portal_page *c)
     cu_actor a;
     cu_portal_actor(&c->who, c->via, &a);
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Questionnaires you were sent", true);
+    cu_portal_open(&h, &page, c, "Questionnaires you were sent", true);
     cu_html_elem(&h, "h1", "Questionnaires you were sent", "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
                  "Your care team may ask you to fill in a questionnaire about how you are. Your "
@@ -263,10 +259,8 @@ static void q_form_page(cu_portal_page *c, int status, cu_qform *f)
     f->hidden = csrf_hidden;
     f->hidden_ctx = c;
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, f->nerrors ? etitle : title, false);
+    cu_portal_open(&h, &page, c, f->nerrors ? etitle : title, false);
     cu_qform_body(&h, f);
     cu_portal_end(&h, c->resp, status, &page);
 }
@@ -289,10 +283,8 @@ void cu_portal_questionnaire(cu_portal_page *c)
 static void done_page(cu_portal_page *c, bool urgent)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Your answers have been sent", false);
+    cu_portal_open(&h, &page, c, "Your answers have been sent", false);
     cu_qform_done_body(&h, urgent);
     char href[64];
     cu_portal_link_to(c->req, "/portal/questionnaires", href, sizeof href);

@@ -118,12 +118,10 @@ static void consents_page(cu_portal_page *c)
     }
     char action[64];
     cu_portal_link_to(c->req, "/portal/consents", action, sizeof action);
-    cu_buf page;
-    cu_buf_init(&page, 0);
-    cu_html h;
-    cu_html_init(&h, &page);
     const char *title = "Your consent";
-    cu_portal_begin(&h, c, title, false);
+    cu_buf page;
+    cu_html h;
+    cu_portal_open(&h, &page, c, title, false);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
                  "We use your data for these things only if you agree. You can change your "
@@ -210,9 +208,7 @@ static const char *kind_label(const char *kind)
 /* Where a request stands, in the patient's words. */
 static const char *state_words(const char *state)
 {
-    static const struct {
-        const char *state, *words;
-    } m[] = {
+    static const cu_wording_pair m[] = {
         {"received", "We have received your request"},
         {"awaiting_identity", "We need proof of who you are"},
         {"awaiting_clarification", "We need more information from you"},
@@ -222,10 +218,8 @@ static const char *state_words(const char *state)
         {"refused", "Refused"},
         {"withdrawn", "Withdrawn"},
     };
-    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (strcmp(m[i].state, state) == 0)
-            return m[i].words;
-    return "We have received your request";
+    const char *w = CU_WORDING_LOOKUP(m, state);
+    return w ? w : "We have received your request";
 }
 
 typedef struct rq_rows {
@@ -379,12 +373,10 @@ static void requests_render(cu_portal_page *c, int status, const rq_form *f, con
 {
     char action[64];
     cu_portal_link_to(c->req, "/portal/requests", action, sizeof action);
-    cu_buf page;
-    cu_buf_init(&page, 0);
-    cu_html h;
-    cu_html_init(&h, &page);
     const char *title = "Your rights";
-    cu_portal_begin(&h, c, title, l != NULL);
+    cu_buf page;
+    cu_html h;
+    cu_portal_open(&h, &page, c, title, l != NULL);
     cu_html_error_summary(&h, f->errors, f->nerrors);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",

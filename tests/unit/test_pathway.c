@@ -14,6 +14,7 @@
 
 #include "testdir.h"
 #include "vault_fixture.h"
+#include "raw_sqlite.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -294,16 +295,6 @@ static int teardown(void **state)
     testdir_remove(f->root);
     free(f);
     return 0;
-}
-
-static void raw_exec(fx *f, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
-          sqlite3_errmsg(db));
-    sqlite3_close(db);
 }
 
 #define MAX_DUE 16
