@@ -29,6 +29,7 @@
 #include "domain/sar.h"
 #include "http/api_impl.h"
 #include "http/form.h"
+#include "http/pages_util.h"
 #include "http/portal_pages.h"
 #include "iface/html.h"
 #include "iface/qform.h"
@@ -137,10 +138,12 @@ void cu_portal_download(cu_portal_page *c)
 
 /* ---- questionnaires you were sent ---- */
 
+/* The links of one page are written as they come; all are counted. */
 typedef struct list_ctx {
     cu_portal_page *c;
     cu_html *h;
-    size_t n;
+    size_t n;            /* the links listed */
+    size_t first, shown; /* the page's first link (from 0), and the links written */
 } list_ctx;
 
 static int list_one(void *ctx, const cu_qlink_open *l, cu_err *err)
@@ -148,7 +151,10 @@ static int list_one(void *ctx, const cu_qlink_open *l, cu_err *err)
     (void)err;
     list_ctx *lc = ctx;
     cu_html *h = lc->h;
-    if (lc->n++ == 0) {
+    size_t i = lc->n++;
+    if (i < lc->first || i >= lc->first + CU_PORTAL_PER_PAGE)
+        return CU_OK;
+    if (lc->shown++ == 0) {
         static const char *const heads[] = {"Questionnaire", "Sent", "Answer by"};
         cu_html_table_open(h, "Questionnaires to answer", true, heads, 3);
     }
@@ -170,6 +176,12 @@ static int list_one(void *ctx, const cu_qlink_open *l, cu_err *err)
 
 void cu_portal_questionnaires(cu_portal_page *c)
 {
+    long pageno;
+    if (!cu_page_number(c->req->q_page, 100000, &pageno)) {
+        cu_portal_message(c, 400, "This page does not exist",
+                          "Go back to the first page of your questionnaires.");
+        return;
+    }
     cu_actor a;
     cu_portal_actor(&c->who, c->via, &a);
     cu_buf page;
@@ -180,7 +192,7 @@ void cu_portal_questionnaires(cu_portal_page *c)
                  "Your care team may ask you to fill in a questionnaire about how you are. Your "
                  "answers go only to them and are used for your care.",
                  NULL);
-    list_ctx lc = {.c = c, .h = &h};
+    list_ctx lc = {.c = c, .h = &h, .first = (size_t)(pageno - 1) * CU_PORTAL_PER_PAGE};
     cu_err err = {0};
     int rc = cu_qlink_open_list(cu_api_vault(c->api), &a, c->who.subject_id,
                                 "portal.questionnaires", list_one, &lc, &err);
@@ -193,11 +205,21 @@ void cu_portal_questionnaires(cu_portal_page *c)
             cu_api_fail(c->resp, &err);
         return;
     }
-    if (lc.n)
+    size_t pages = (lc.n + CU_PORTAL_PER_PAGE - 1) / CU_PORTAL_PER_PAGE;
+    if ((size_t)pageno > (pages ? pages : 1)) {
+        cu_buf_release(&page);
+        cu_portal_message(c, 404, "This page does not exist",
+                          "Go back to the first page of your questionnaires.");
+        return;
+    }
+    if (lc.shown) {
         cu_html_table_close(&h);
-    else
+        cu_portal_pagination(&h, c, "/portal/questionnaires", "Pages of your questionnaires",
+                             pageno, pages);
+    } else {
         cu_html_elem(&h, "p", "You have no questionnaires to answer.", "class",
                      "nhsuk-inset-text", NULL);
+    }
     cu_portal_finish(&h, c, &page);
 }
 

@@ -70,6 +70,13 @@ void cu_portal_open(cu_html *h, cu_buf *page, cu_portal_page *c, const char *tit
 void cu_portal_end(cu_html *h, cu_http_resp *resp, int status, cu_buf *page);
 /* cu_portal_end with 200, for a signed-in page. */
 void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page);
+/* The portal's lists show this many rows a page (?page=, from 1). */
+#define CU_PORTAL_PER_PAGE 10
+/* The NHS.UK pagination under a list of pages pages, page pageno shown:
+ * Previous and Next links to path?page=N (relative) in a navigation landmark
+ * named label, then "Page N of M."; nothing for a single page. */
+void cu_portal_pagination(cu_html *h, const cu_portal_page *c, const char *path,
+                          const char *label, long pageno, size_t pages);
 /* The hidden CSRF token every form of a signed-in page carries. */
 void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c);
 /* A page with a heading and one paragraph (refusals, expired forms). */

@@ -25,11 +25,10 @@ backends."""
 
 import datetime
 import json
-import os
 import re
 
 from harness import registry, check, eq, sql, sql_exec
-from fixtures import TEST_POLICY, erasing_policy
+from fixtures import erasing_policy
 from http_client import Server, Staff, PASSWORD, audit_seq, events_after, totp_code, fresh_step
 from browser import Driver
 from cases_browser import EVIL, NOT_RUN, escaped, cookie_safe, csp_blocks, cross_site_post

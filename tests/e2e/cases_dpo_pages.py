@@ -10,7 +10,6 @@ Each page axe-core clean in chromium. Runs on both backends."""
 import calendar
 import datetime
 import json
-import os
 import re
 
 from harness import registry, check, eq, sql
