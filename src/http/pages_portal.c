@@ -641,18 +641,20 @@ void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c)
     cu_wipe(tok, sizeof tok);
 }
 
-/* The portal's navigation, in the order shown. */
+/* The portal's navigation, in the order shown: the pages a patient comes
+ * back to, few enough for one line of the header on a desktop (three on a
+ * phone: the long label alone on the second). The rest
+ * (downloading, cookies, the privacy notice) are linked from the home page,
+ * and cookies from the cookie banner too. */
 static const struct {
     const char *path, *label;
 } PORTAL_NAV[] = {
     {"/portal", "Home"},
+    {"/portal/questionnaires", "Questionnaires"},
     {"/portal/data", "Your data"},
     {"/portal/access", "Who has looked at your record"},
     {"/portal/consents", "Your consent"},
     {"/portal/requests", "Your rights"},
-    {"/portal/questionnaires", "Questionnaires"},
-    {"/portal/download", "Download your data"},
-    {"/portal/cookies", "Cookies"},
 };
 
 /* The shell of a signed-in page: navigation and the sign-out button. */
@@ -750,6 +752,8 @@ static void home(cu_portal_page *c)
          "Ask for a copy of your data, or to correct, delete or stop using it, and see how "
          "your requests are going."},
         {"/notice", "How we use your data", "Read our privacy notice."},
+        {"/portal/cookies", "Cookies", "See the cookies this portal uses and choose which you "
+                                       "accept."},
     };
     cu_html_open(&h, "ul", "class", "nhsuk-list", NULL);
     for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
