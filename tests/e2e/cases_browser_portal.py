@@ -57,7 +57,7 @@ def shots(br, name):
     """CUSTOS_SCREENSHOTS=DIR: the page as it stands, on a desktop (1280 px)
     and a phone (375 px)."""
     for width in (1280, 375):
-        br.screenshot(name, width=width, height=800)
+        br.screenshot("browser-" + name, width=width, height=800)
 
 
 def flow(br, inv, person):

@@ -103,7 +103,7 @@ def t_download(ctx):
         check("Get a copy of the information we hold" in p.req("GET", "/portal").text,
               "home has no card for it")
         no_violations(cx.binary, d, "portal-download.html", page, base)
-        screenshot(d, "portal-download", page, base)
+        screenshot(d, "portal-download", page, base, width=1280)
 
         files = {}
         for fmt, ctype, fname in (("html", "text/html; charset=utf-8", "your-data.html"),
@@ -189,7 +189,7 @@ def t_questionnaires(ctx):
             events_after(cx.db, seq)],
            [("portal.questionnaires", "ok", s1, "portal:" + n1)], "one audited list")
         no_violations(cx.binary, d, "portal-questionnaires.html", page, base)
-        screenshot(d, "portal-questionnaires", page, base)
+        screenshot(d, "portal-questionnaires", page, base, width=1280)
         lid = links[0]
         path = "/portal/questionnaires/" + lid
 

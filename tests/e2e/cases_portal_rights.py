@@ -155,7 +155,7 @@ def t_consents(ctx):
         withdraw = re.search(r'<button[^>]*>Withdraw consent</button>', c).group(0)
         eq(gave.replace("Give", "X"), withdraw.replace("Withdraw", "X"),
            "withdrawing is a button of the same weight as giving")
-        screenshot(d, "portal-consents", page, base)
+        screenshot(d, "portal-consents", page, base, width=1280)
         no_violations(cx.binary, d, "portal-consents-given.html", page, base)
 
         # refused: no token, a forged one, another subject's id, an unknown purpose,
@@ -382,7 +382,7 @@ def t_requests(ctx):
         check("portability" not in page.split("<table")[1] and "in_progress" not in page,
               "internal names shown", page[-4000:])
         check(secret not in page, "the details written back into the list")
-        screenshot(d, "portal-requests", page, base, height=2100)
+        screenshot(d, "portal-requests", page, base, height=2100, width=1280)
         no_violations(cx.binary, d, "portal-requests.html", page, base)
 
         # the DPO refuses one: the patient sees it
