@@ -14,6 +14,7 @@
 
 #include "testdir.h"
 #include "vault_fixture.h"
+#include "people_fixture.h"
 #include "raw_sqlite.h"
 
 #include <limits.h>
@@ -233,19 +234,7 @@ typedef struct fx {
     cu_actor alice; /* `on` is on her care list, `off` is not */
 } fx;
 
-static const char PWD[] = "correct horse battery staple";
-
-static void add_subject(fx *f, const char *nhs, char id[CU_ID_STRLEN])
-{
-    char doc[128];
-    snprintf(doc, sizeof doc, "{\"name\": \"Test Person\", \"nhs_number\": \"%s\"}", nhs);
-    cu_doc d;
-    OK(f, cu_doc_parse(doc, strlen(doc), CU_DOC_SUBJECT, &d, &f->err));
-    cu_actor care = OPERATOR;
-    care.purpose = "direct_care";
-    OK(f, cu_subject_add(f->v, &care, f->ctl, "patient", &d, id, &f->err));
-    cu_doc_release(&d);
-}
+static const char PWD[] = FIXTURE_PASSWORD;
 
 static void fake_now(const char *day)
 {

@@ -15,6 +15,7 @@
 
 #include "testdir.h"
 #include "vault_fixture.h"
+#include "people_fixture.h"
 #include "raw_sqlite.h"
 
 #include <limits.h>
@@ -322,29 +323,6 @@ typedef struct fx {
     char alice_id[CU_ID_STRLEN], bob_id[CU_ID_STRLEN], cara_id[CU_ID_STRLEN];
     cu_actor alice, bob, cara; /* alice has subj on her list; bob none; cara a care_admin */
 } fx;
-
-static const char PW[] = "correct horse battery staple";
-
-static void add_subject(fx *f, const char *nhs, char id[CU_ID_STRLEN])
-{
-    char doc[128];
-    snprintf(doc, sizeof doc, "{\"name\": \"Test Person\", \"nhs_number\": \"%s\"}", nhs);
-    cu_doc d;
-    OK(f, cu_doc_parse(doc, strlen(doc), CU_DOC_SUBJECT, &d, &f->err));
-    cu_actor care = OPERATOR;
-    care.purpose = "direct_care";
-    OK(f, cu_subject_add(f->v, &care, f->ctl, "patient", &d, id, &f->err));
-    cu_doc_release(&d);
-}
-
-static cu_actor staff(fx *f, const char *name, const char *role, char id[CU_ID_STRLEN])
-{
-    char b32[CU_TOTP_B32_LEN];
-    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, name, role, PW, strlen(PW), false, id, b32,
-                      &f->err));
-    return (cu_actor){.name = name, .role = role, .purpose = "direct_care",
-                      .via = "unit test", .controller_id = f->ctl, .user_id = id};
-}
 
 static void add_questionnaire(fx *f, const char *file)
 {
