@@ -255,23 +255,29 @@ void cu_api_signin_via(const cu_http_req *req, char *out, size_t n)
     signin_via(req, out, n);
 }
 
-int cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
-                         cu_signin_result *res, char token[CU_TOKEN_STRLEN], cu_principal *p,
-                         cu_err *err)
+bool cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                          cu_signin_result *res, char token[CU_TOKEN_STRLEN], cu_principal *p,
+                          cu_http_resp *resp)
 {
     char via[128];
     signin_via(req, via, sizeof via);
-    int rc = cu_signin_finish(api->vault, &st->acct, st->password_ok, st->body.code, via, res,
-                              token, p, err);
-    if (rc)
-        return rc;
+    cu_err err = {0};
+    if (cu_signin_finish(api->vault, &st->acct, st->password_ok, st->body.code, via, res, token,
+                         p, &err)) {
+        cu_api_fail(resp, &err);
+        return false;
+    }
     throttle_note(api, req->client ? req->client : "", *res != CU_SIGNIN_OK, cu_now_us());
     if (*res == CU_SIGNIN_OK && st->rehash) {
         cu_err rerr = {0};
         if (cu_user_rehash(api->vault, p->id, st->new_hash, &rerr))
             cu_log_msg(CU_LOG_ERROR, "error", "%s", rerr.msg);
     }
-    return CU_OK;
+    if (*res == CU_SIGNIN_OK) {
+        cu_strlcpy(resp->actor_id, p->id, sizeof resp->actor_id);
+        cu_strlcpy(resp->actor_role, p->roles_text, sizeof resp->actor_role);
+    }
+    return true;
 }
 
 int64_t cu_api_session_idle_us(const cu_api *api)

@@ -34,11 +34,12 @@ void cu_api_subject_listing(cu_api *api, const cu_http_req *req, const cu_actor 
  * when throttled, -1 on an error (err). */
 int cu_api_signin_account(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                           cu_err *err);
-/* Records the attempt (cu_signin_finish, the throttle, a rehash): CU_OK with
- * *res, and on CU_SIGNIN_OK the session's token and principal. */
-CU_MUST_USE int cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
-                                     cu_signin_result *res, char token[CU_TOKEN_STRLEN],
-                                     cu_principal *p, cu_err *err);
+/* Records the attempt (cu_signin_finish, the throttle, a rehash): true with
+ * *res, and on CU_SIGNIN_OK the session's token and principal, who becomes
+ * resp's actor; false with resp set to the error's problem. */
+CU_MUST_USE bool cu_api_signin_record(cu_api *api, const cu_http_req *req, cu_signin_state *st,
+                                      cu_signin_result *res, char token[CU_TOKEN_STRLEN],
+                                      cu_principal *p, cu_http_resp *resp);
 /* The sign-in throttle by source address, for the portal's sign-in: the
  * seconds to wait (a refusal recorded) or 0; and an attempt's outcome. */
 int cu_api_signin_throttle(cu_api *api, const cu_http_req *req);

@@ -57,16 +57,11 @@ void cu_api_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state *
     char token[CU_TOKEN_STRLEN];
     cu_signin_result res;
     cu_principal p;
-    cu_err err = {0};
-    if (cu_api_signin_record(api, req, st, &res, token, &p, &err)) {
-        cu_api_fail(resp, &err);
+    if (!cu_api_signin_record(api, req, st, &res, token, &p, resp))
         return;
-    }
     int64_t now = cu_now_us();
     switch (res) {
     case CU_SIGNIN_OK:
-        cu_strlcpy(resp->actor_id, p.id, sizeof resp->actor_id);
-        cu_strlcpy(resp->actor_role, p.roles_text, sizeof resp->actor_role);
         cu_api_ok(resp, 201,
            json_pack("{s:s, s:s, s:I, s:o, s:{s:s, s:s, s:s}}", "token", token, "token_type",
                      "Bearer", "idle_timeout_seconds",

@@ -381,17 +381,12 @@ void cu_pages_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state
     char token[CU_TOKEN_STRLEN];
     cu_signin_result res;
     cu_principal p;
-    cu_err err = {0};
-    if (cu_api_signin_record(api, req, st, &res, token, &p, &err)) {
-        cu_api_fail(resp, &err);
+    if (!cu_api_signin_record(api, req, st, &res, token, &p, resp))
         return;
-    }
     signin_form f = {.username = st->body.username, .code_field = st->body.code[0] != '\0'};
     cu_field_error e;
     switch (res) {
     case CU_SIGNIN_OK:
-        cu_strlcpy(resp->actor_id, p.id, sizeof resp->actor_id);
-        cu_strlcpy(resp->actor_role, p.roles_text, sizeof resp->actor_role);
         if (cu_cookie_set(token, cu_api_session_absolute_us(api) / 1000000, resp->set_cookie,
                           sizeof resp->set_cookie)) {
             resp->set_cookie[0] = '\0';

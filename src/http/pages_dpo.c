@@ -903,9 +903,7 @@ void cu_console_policy_record(cu_console *c)
 
 static const char *erasure_reason(const char *reason)
 {
-    static const struct {
-        const char *k, *w;
-    } m[] = {
+    static const cu_wording_pair m[] = {
         {"no-policy", "Kept: no policy has been applied"},
         {"no-purpose", "Erased: no purpose of the policy needs it"},
         {"trigger-date-unknown", "Kept: the date its retention period starts from is not known"},
@@ -913,10 +911,8 @@ static const char *erasure_reason(const char *reason)
         {"erase-on-request", "Erased: the policy erases it on request"},
         {"retention-ended", "Erased: its retention period has ended"},
     };
-    for (size_t i = 0; reason && i < sizeof m / sizeof m[0]; i++)
-        if (strcmp(m[i].k, reason) == 0)
-            return m[i].w;
-    return "Decided by the policy";
+    const char *w = CU_WORDING_LOOKUP(m, reason);
+    return w ? w : "Decided by the policy";
 }
 
 /* The plan's items, erased or kept (granted selects which). */

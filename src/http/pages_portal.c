@@ -35,6 +35,7 @@
 #include "domain/portal.h"
 #include "http/api_impl.h"
 #include "http/assets.h"
+#include "http/console.h"
 #include "http/form.h"
 #include "http/pages_util.h"
 #include "http/portal_pages.h"
@@ -581,6 +582,17 @@ static void signin_submit(cu_api *api, const cu_http_req *req, cu_http_resp *res
 
 /* ---- a patient's pages ---- */
 
+void cu_portal_page_patient(cu_portal_page *c)
+{
+    char hex[2 * CU_HASH_BYTES + 1];
+    cu_hex(c->who.session_hash, CU_HASH_BYTES, hex);
+    snprintf(c->session, sizeof c->session, "portal:%s", hex);
+    cu_strlcpy(c->resp->actor_id, c->who.actor_name, sizeof c->resp->actor_id);
+    cu_strlcpy(c->resp->actor_role, "subject", sizeof c->resp->actor_role);
+    const cu_route_def *d = cu_route_get(c->req->route.id);
+    snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
+             d ? d->path : "?");
+}
 
 /* The patient the portal cookie names, else a redirect to the sign-in form
  * (the cookie cleared when it named no live session). */
@@ -608,14 +620,7 @@ static bool signed_in(cu_portal_page *c)
         cu_portal_redirect(c->req, c->resp, "/portal/sign-in");
         return false;
     }
-    char hex[2 * CU_HASH_BYTES + 1];
-    cu_hex(c->who.session_hash, CU_HASH_BYTES, hex);
-    snprintf(c->session, sizeof c->session, "portal:%s", hex);
-    cu_strlcpy(c->resp->actor_id, c->who.actor_name, sizeof c->resp->actor_id);
-    cu_strlcpy(c->resp->actor_role, "subject", sizeof c->resp->actor_role);
-    const cu_route_def *d = cu_route_get(c->req->route.id);
-    snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
-             d ? d->path : "?");
+    cu_portal_page_patient(c);
     cu_assets_relative(c->req->path, c->assets, sizeof c->assets);
     cu_portal_banner_for(c->api, c->req, NULL, &c->who, c->session, &c->banner);
     return true;
@@ -636,18 +641,20 @@ void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c)
     cu_wipe(tok, sizeof tok);
 }
 
-/* The portal's navigation, in the order shown. */
+/* The portal's navigation, in the order shown: the pages a patient comes
+ * back to, few enough for one line of the header on a desktop (three on a
+ * phone: the long label alone on the second). The rest
+ * (downloading, cookies, the privacy notice) are linked from the home page,
+ * and cookies from the cookie banner too. */
 static const struct {
     const char *path, *label;
 } PORTAL_NAV[] = {
     {"/portal", "Home"},
+    {"/portal/questionnaires", "Questionnaires"},
     {"/portal/data", "Your data"},
     {"/portal/access", "Who has looked at your record"},
     {"/portal/consents", "Your consent"},
     {"/portal/requests", "Your rights"},
-    {"/portal/questionnaires", "Questionnaires"},
-    {"/portal/download", "Download your data"},
-    {"/portal/cookies", "Cookies"},
 };
 
 /* The shell of a signed-in page: navigation and the sign-out button. */
@@ -673,6 +680,37 @@ void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide
     cu_html_close(h, "form");
 }
 
+void cu_portal_pagination(cu_html *h, const cu_portal_page *c, const char *path,
+                          const char *label, long pageno, size_t pages)
+{
+    if (pages <= 1)
+        return;
+    cu_html_open(h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
+                 label, NULL);
+    cu_html_open(h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
+    char base[64], href[96];
+    cu_portal_link_to(c->req, path, base, sizeof base);
+    for (int dir = 0; dir < 2; dir++) {
+        long to = dir ? pageno + 1 : pageno - 1;
+        if (to < 1 || (size_t)to > pages)
+            continue;
+        snprintf(href, sizeof href, "%s?page=%ld", base, to);
+        cu_console_page_link(h, dir, href, dir ? "Next" : "Previous");
+    }
+    cu_html_close(h, "ul");
+    cu_html_close(h, "nav");
+    cu_html_open(h, "p", NULL);
+    cu_html_textf(h, "Page %ld of %zu.", pageno, pages);
+    cu_html_close(h, "p");
+}
+
+void cu_portal_open(cu_html *h, cu_buf *page, cu_portal_page *c, const char *title, bool wide)
+{
+    cu_buf_init(page, 0);
+    cu_html_init(h, page);
+    cu_portal_begin(h, c, title, wide);
+}
+
 void cu_portal_end(cu_html *h, cu_http_resp *resp, int status, cu_buf *page)
 {
     cu_page_end(h);
@@ -691,10 +729,8 @@ void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page)
 static void home(cu_portal_page *c)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Your patient portal", false);
+    cu_portal_open(&h, &page, c, "Your patient portal", false);
     cu_html_elem(&h, "h1", "Your patient portal", "class", "nhsuk-heading-l", NULL);
     cu_html_open(&h, "p", NULL);
     cu_html_textf(&h, "You are signed in as %s.", c->who.name);
@@ -716,6 +752,8 @@ static void home(cu_portal_page *c)
          "Ask for a copy of your data, or to correct, delete or stop using it, and see how "
          "your requests are going."},
         {"/notice", "How we use your data", "Read our privacy notice."},
+        {"/portal/cookies", "Cookies", "See the cookies this portal uses and choose which you "
+                                       "accept."},
     };
     cu_html_open(&h, "ul", "class", "nhsuk-list", NULL);
     for (size_t i = 0; i < sizeof cards / sizeof cards[0]; i++) {
@@ -772,10 +810,8 @@ static int view_deliver(void *ctx, const cu_sar *sar, cu_err *err)
 void cu_portal_message(cu_portal_page *c, int status, const char *title, const char *para)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, title, false);
+    cu_portal_open(&h, &page, c, title, false);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p", para, NULL);
     cu_portal_end(&h, c->resp, status, &page);

@@ -209,14 +209,7 @@ static bool signed_in_patient(cu_portal_page *c)
     cu_wipe(token, sizeof token);
     if (rc)
         return false;
-    char hex[2 * CU_HASH_BYTES + 1];
-    cu_hex(c->who.session_hash, CU_HASH_BYTES, hex);
-    snprintf(c->session, sizeof c->session, "portal:%s", hex);
-    cu_strlcpy(c->resp->actor_id, c->who.actor_name, sizeof c->resp->actor_id);
-    cu_strlcpy(c->resp->actor_role, "subject", sizeof c->resp->actor_role);
-    const cu_route_def *d = cu_route_get(c->req->route.id);
-    snprintf(c->via, sizeof c->via, "http %s %s", d ? d->method : c->req->method,
-             d ? d->path : "?");
+    cu_portal_page_patient(c);
     return true;
 }
 

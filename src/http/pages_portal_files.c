@@ -29,6 +29,7 @@
 #include "domain/sar.h"
 #include "http/api_impl.h"
 #include "http/form.h"
+#include "http/pages_util.h"
 #include "http/portal_pages.h"
 #include "iface/html.h"
 #include "iface/qform.h"
@@ -56,10 +57,8 @@ static const struct {
 static void download_choices(cu_portal_page *c)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Download your data", false);
+    cu_portal_open(&h, &page, c, "Download your data", false);
     cu_html_elem(&h, "h1", "Download your data", "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
                  "You can download a copy of the information we hold about you. Choose the kind "
@@ -139,10 +138,12 @@ void cu_portal_download(cu_portal_page *c)
 
 /* ---- questionnaires you were sent ---- */
 
+/* The links of one page are written as they come; all are counted. */
 typedef struct list_ctx {
     cu_portal_page *c;
     cu_html *h;
-    size_t n;
+    size_t n;            /* the links listed */
+    size_t first, shown; /* the page's first link (from 0), and the links written */
 } list_ctx;
 
 static int list_one(void *ctx, const cu_qlink_open *l, cu_err *err)
@@ -150,7 +151,10 @@ static int list_one(void *ctx, const cu_qlink_open *l, cu_err *err)
     (void)err;
     list_ctx *lc = ctx;
     cu_html *h = lc->h;
-    if (lc->n++ == 0) {
+    size_t i = lc->n++;
+    if (i < lc->first || i >= lc->first + CU_PORTAL_PER_PAGE)
+        return CU_OK;
+    if (lc->shown++ == 0) {
         static const char *const heads[] = {"Questionnaire", "Sent", "Answer by"};
         cu_html_table_open(h, "Questionnaires to answer", true, heads, 3);
     }
@@ -172,19 +176,23 @@ static int list_one(void *ctx, const cu_qlink_open *l, cu_err *err)
 
 void cu_portal_questionnaires(cu_portal_page *c)
 {
+    long pageno;
+    if (!cu_page_number(c->req->q_page, 100000, &pageno)) {
+        cu_portal_message(c, 400, "This page does not exist",
+                          "Go back to the first page of your questionnaires.");
+        return;
+    }
     cu_actor a;
     cu_portal_actor(&c->who, c->via, &a);
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Questionnaires you were sent", true);
+    cu_portal_open(&h, &page, c, "Questionnaires you were sent", true);
     cu_html_elem(&h, "h1", "Questionnaires you were sent", "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
                  "Your care team may ask you to fill in a questionnaire about how you are. Your "
                  "answers go only to them and are used for your care.",
                  NULL);
-    list_ctx lc = {.c = c, .h = &h};
+    list_ctx lc = {.c = c, .h = &h, .first = (size_t)(pageno - 1) * CU_PORTAL_PER_PAGE};
     cu_err err = {0};
     int rc = cu_qlink_open_list(cu_api_vault(c->api), &a, c->who.subject_id,
                                 "portal.questionnaires", list_one, &lc, &err);
@@ -197,11 +205,21 @@ void cu_portal_questionnaires(cu_portal_page *c)
             cu_api_fail(c->resp, &err);
         return;
     }
-    if (lc.n)
+    size_t pages = (lc.n + CU_PORTAL_PER_PAGE - 1) / CU_PORTAL_PER_PAGE;
+    if ((size_t)pageno > (pages ? pages : 1)) {
+        cu_buf_release(&page);
+        cu_portal_message(c, 404, "This page does not exist",
+                          "Go back to the first page of your questionnaires.");
+        return;
+    }
+    if (lc.shown) {
         cu_html_table_close(&h);
-    else
+        cu_portal_pagination(&h, c, "/portal/questionnaires", "Pages of your questionnaires",
+                             pageno, pages);
+    } else {
         cu_html_elem(&h, "p", "You have no questionnaires to answer.", "class",
                      "nhsuk-inset-text", NULL);
+    }
     cu_portal_finish(&h, c, &page);
 }
 
@@ -263,10 +281,8 @@ static void q_form_page(cu_portal_page *c, int status, cu_qform *f)
     f->hidden = csrf_hidden;
     f->hidden_ctx = c;
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, f->nerrors ? etitle : title, false);
+    cu_portal_open(&h, &page, c, f->nerrors ? etitle : title, false);
     cu_qform_body(&h, f);
     cu_portal_end(&h, c->resp, status, &page);
 }
@@ -289,10 +305,8 @@ void cu_portal_questionnaire(cu_portal_page *c)
 static void done_page(cu_portal_page *c, bool urgent)
 {
     cu_buf page;
-    cu_buf_init(&page, 0);
     cu_html h;
-    cu_html_init(&h, &page);
-    cu_portal_begin(&h, c, "Your answers have been sent", false);
+    cu_portal_open(&h, &page, c, "Your answers have been sent", false);
     cu_qform_done_body(&h, urgent);
     char href[64];
     cu_portal_link_to(c->req, "/portal/questionnaires", href, sizeof href);

@@ -43,7 +43,6 @@
 #include "util/clock.h"
 
 #define SERVICE "Patient portal"
-#define REQUESTS_PER_PAGE 10
 
 /* ---- consents ---- */
 
@@ -66,15 +65,16 @@ static void refused_page(cu_portal_page *c, int rc, const cu_err *err)
         cu_api_fail(c->resp, err);
 }
 
-static void consent_card(cu_html *h, cu_portal_page *c, const cu_pol_purpose *p,
+/* A purpose's card: its words as heading (id is what the form posts), the
+ * choice in force and one button to change it. */
+static void consent_card(cu_html *h, cu_portal_page *c, const char *id, const char *words,
                          const cu_consent_view *last, const char *action)
 {
     char when[CU_HTML_DATE_LEN];
     bool given = last && last->given;
     cu_html_open(h, "div", "class", "nhsuk-card", NULL);
     cu_html_open(h, "div", "class", "nhsuk-card__content", NULL);
-    cu_html_elem(h, "h2", p->description, "class", "nhsuk-card__heading nhsuk-heading-m",
-                 NULL);
+    cu_html_elem(h, "h2", words, "class", "nhsuk-card__heading nhsuk-heading-m", NULL);
     cu_html_open(h, "p", "class", "nhsuk-card__description", NULL);
     if (!last)
         cu_html_text(h, "You have not been asked yet.");
@@ -84,7 +84,7 @@ static void consent_card(cu_html *h, cu_portal_page *c, const cu_pol_purpose *p,
     cu_html_close(h, "p");
     cu_html_open(h, "form", "method", "post", "action", action, "novalidate", CU_HTML_ON, NULL);
     cu_portal_csrf_field(h, c);
-    cu_html_void(h, "input", "type", "hidden", "name", "purpose", "value", p->id, NULL);
+    cu_html_void(h, "input", "type", "hidden", "name", "purpose", "value", id, NULL);
     cu_html_void(h, "input", "type", "hidden", "name", "choice", "value",
                  given ? "withdraw" : "give", NULL);
     /* One button either way, the same weight: withdrawing is as easy as giving. */
@@ -93,6 +93,61 @@ static void consent_card(cu_html *h, cu_portal_page *c, const cu_pol_purpose *p,
     cu_html_close(h, "form");
     cu_html_close(h, "div");
     cu_html_close(h, "div");
+}
+
+/* The words of purpose as the policy version of last says them, else its
+ * name made readable ("research_recall": "Research recall"). */
+static void earlier_words(cu_portal_page *c, const cu_consent_view *last, char *out, size_t cap)
+{
+    cu_policy *old = NULL;
+    const cu_pol_purpose *p = NULL;
+    if (last->policy_version > 0 &&
+        cu_policy_load(cu_api_vault(c->api), last->controller_id, last->policy_version, &old,
+                       NULL) == CU_OK)
+        p = cu_policy_purpose(old, last->purpose);
+    if (p && p->description && p->description[0])
+        cu_strlcpy(out, p->description, cap);
+    else
+        cu_wording_field(last->purpose, out, cap);
+    cu_policy_free(old);
+}
+
+/* The consents still given for purposes the current policy (cur) no longer
+ * asks consent for: each can be withdrawn, none given again. cur is read
+ * before any older policy is (a read ends its validity). */
+static void earlier_consents(cu_html *h, cu_portal_page *c, const cu_consent_list *l,
+                             const cu_policy *cur, const char *action)
+{
+    size_t *shown = l->n ? calloc(l->n, sizeof *shown) : NULL;
+    size_t n = 0;
+    if (l->n && !shown) {
+        if (!h->rc)
+            h->rc = CU_ENOMEM; /* the page fails as one that cannot be written */
+        return;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        const cu_consent_view *last = latest(l, l->v[i].purpose);
+        if (last != &l->v[i] || !last->given)
+            continue; /* not the latest record of its purpose, or withdrawn */
+        const cu_pol_purpose *now = cur ? cu_policy_purpose(cur, last->purpose) : NULL;
+        if (!now || !now->consent_required)
+            shown[n++] = i;
+    }
+    if (n) {
+        cu_html_elem(h, "h2", "Consent you gave for things we no longer ask about", "class",
+                     "nhsuk-heading-m", NULL);
+        cu_html_elem(h, "p",
+                     "We no longer ask for your consent for these, but you gave it before. You "
+                     "can withdraw it.",
+                     NULL);
+    }
+    for (size_t k = 0; k < n; k++) {
+        const cu_consent_view *last = &l->v[shown[k]];
+        char words[256];
+        earlier_words(c, last, words, sizeof words);
+        consent_card(h, c, last->purpose, words, last, action);
+    }
+    free(shown);
 }
 
 static void consents_page(cu_portal_page *c)
@@ -118,12 +173,10 @@ static void consents_page(cu_portal_page *c)
     }
     char action[64];
     cu_portal_link_to(c->req, "/portal/consents", action, sizeof action);
-    cu_buf page;
-    cu_buf_init(&page, 0);
-    cu_html h;
-    cu_html_init(&h, &page);
     const char *title = "Your consent";
-    cu_portal_begin(&h, c, title, false);
+    cu_buf page;
+    cu_html h;
+    cu_portal_open(&h, &page, c, title, false);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
                  "We use your data for these things only if you agree. You can change your "
@@ -135,12 +188,14 @@ static void consents_page(cu_portal_page *c)
         const cu_pol_purpose *p = &pol->purposes[i];
         if (!p->consent_required)
             continue;
-        consent_card(&h, c, p, latest(&l, p->id), action);
+        consent_card(&h, c, p->id, p->description, latest(&l, p->id), action);
         shown++;
     }
     if (!shown)
         cu_html_elem(&h, "p", "We do not ask for your consent to use your data for anything.",
                      NULL);
+    /* pol is not used past here: the older policies are reads of their own. */
+    earlier_consents(&h, c, &l, pol, action);
     cu_consent_list_release(&l);
     cu_portal_finish(&h, c, &page);
 }
@@ -210,9 +265,7 @@ static const char *kind_label(const char *kind)
 /* Where a request stands, in the patient's words. */
 static const char *state_words(const char *state)
 {
-    static const struct {
-        const char *state, *words;
-    } m[] = {
+    static const cu_wording_pair m[] = {
         {"received", "We have received your request"},
         {"awaiting_identity", "We need proof of who you are"},
         {"awaiting_clarification", "We need more information from you"},
@@ -222,10 +275,8 @@ static const char *state_words(const char *state)
         {"refused", "Refused"},
         {"withdrawn", "Withdrawn"},
     };
-    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (strcmp(m[i].state, state) == 0)
-            return m[i].words;
-    return "We have received your request";
+    const char *w = CU_WORDING_LOOKUP(m, state);
+    return w ? w : "We have received your request";
 }
 
 typedef struct rq_rows {
@@ -317,29 +368,6 @@ static void details_box(cu_html *h, const rq_form *f)
     cu_html_close(h, "div");
 }
 
-static void pagination(cu_html *h, cu_portal_page *c, long pageno, size_t pages)
-{
-    if (pages <= 1)
-        return;
-    cu_html_open(h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
-                 "Pages of your requests", NULL);
-    cu_html_open(h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
-    char base[64], href[96];
-    cu_portal_link_to(c->req, "/portal/requests", base, sizeof base);
-    for (int dir = 0; dir < 2; dir++) {
-        long to = dir ? pageno + 1 : pageno - 1;
-        if (to < 1 || (size_t)to > pages)
-            continue;
-        snprintf(href, sizeof href, "%s?page=%ld", base, to);
-        cu_console_page_link(h, dir, href, dir ? "Next" : "Previous");
-    }
-    cu_html_close(h, "ul");
-    cu_html_close(h, "nav");
-    cu_html_open(h, "p", NULL);
-    cu_html_textf(h, "Page %ld of %zu.", pageno, pages);
-    cu_html_close(h, "p");
-}
-
 static void requests_table(cu_html *h, cu_portal_page *c, const rq_rows *l, long pageno)
 {
     cu_html_elem(h, "h2", "Your requests", "class", "nhsuk-heading-m", "id", "your-requests",
@@ -348,9 +376,9 @@ static void requests_table(cu_html *h, cu_portal_page *c, const rq_rows *l, long
         cu_html_elem(h, "p", "You have not made any requests here.", NULL);
         return;
     }
-    size_t pages = (l->n + REQUESTS_PER_PAGE - 1) / REQUESTS_PER_PAGE;
-    size_t first = (size_t)(pageno - 1) * REQUESTS_PER_PAGE;
-    size_t last = first + REQUESTS_PER_PAGE < l->n ? first + REQUESTS_PER_PAGE : l->n;
+    size_t pages = (l->n + CU_PORTAL_PER_PAGE - 1) / CU_PORTAL_PER_PAGE;
+    size_t first = (size_t)(pageno - 1) * CU_PORTAL_PER_PAGE;
+    size_t last = first + CU_PORTAL_PER_PAGE < l->n ? first + CU_PORTAL_PER_PAGE : l->n;
     static const char *const heads[] = {"Request", "Received", "Due by", "Where it is"};
     cu_html_table_open(h, "Your requests, newest first", true, heads, 4);
     for (size_t i = first; i < last; i++) {
@@ -369,7 +397,7 @@ static void requests_table(cu_html *h, cu_portal_page *c, const rq_rows *l, long
         cu_html_close(h, "tr");
     }
     cu_html_table_close(h);
-    pagination(h, c, pageno, pages);
+    cu_portal_pagination(h, c, "/portal/requests", "Pages of your requests", pageno, pages);
 }
 
 /* The form, and the list when l is given (a form with errors comes back
@@ -379,12 +407,10 @@ static void requests_render(cu_portal_page *c, int status, const rq_form *f, con
 {
     char action[64];
     cu_portal_link_to(c->req, "/portal/requests", action, sizeof action);
-    cu_buf page;
-    cu_buf_init(&page, 0);
-    cu_html h;
-    cu_html_init(&h, &page);
     const char *title = "Your rights";
-    cu_portal_begin(&h, c, title, l != NULL);
+    cu_buf page;
+    cu_html h;
+    cu_portal_open(&h, &page, c, title, l != NULL);
     cu_html_error_summary(&h, f->errors, f->nerrors);
     cu_html_elem(&h, "h1", title, "class", "nhsuk-heading-l", NULL);
     cu_html_elem(&h, "p",
@@ -419,7 +445,7 @@ static void requests_page(cu_portal_page *c)
     int rc = cu_request_list_own(cu_api_vault(c->api), &a, keep_request, &l, &err);
     if (rc == CU_ENOMEM)
         rc = cu_err_set(&err, rc, "out of memory");
-    size_t pages = (l.n + REQUESTS_PER_PAGE - 1) / REQUESTS_PER_PAGE;
+    size_t pages = (l.n + CU_PORTAL_PER_PAGE - 1) / CU_PORTAL_PER_PAGE;
     if (!rc && (size_t)pageno > (pages ? pages : 1)) {
         free(l.v);
         cu_portal_message(c, 404, "This page does not exist",

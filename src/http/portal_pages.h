@@ -55,15 +55,28 @@ typedef struct cu_portal_page {
     cu_portal_banner banner; /* the cookie banner of every page */
 } cu_portal_page;
 
+/* Once c->who is the signed-in patient: the page's CSRF binding (session),
+ * the response's actor and the audit trail's via, for c's route. */
+void cu_portal_page_patient(cu_portal_page *c);
 /* An HTML page as the response (takes page's bytes). */
 void cu_portal_send(cu_http_resp *resp, int status, cu_buf *page);
 /* The page shell with the portal's navigation and sign-out button. */
 void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide);
+/* A signed-in page begun in page (initialised here) through h: the shell,
+ * then the caller's content, h1 included; cu_portal_end sends it. */
+void cu_portal_open(cu_html *h, cu_buf *page, cu_portal_page *c, const char *title, bool wide);
 /* Ends the shell and sends the page with status (500 when it could not be
  * written); releases page. */
 void cu_portal_end(cu_html *h, cu_http_resp *resp, int status, cu_buf *page);
 /* cu_portal_end with 200, for a signed-in page. */
 void cu_portal_finish(cu_html *h, cu_portal_page *c, cu_buf *page);
+/* The portal's lists show this many rows a page (?page=, from 1). */
+#define CU_PORTAL_PER_PAGE 10
+/* The NHS.UK pagination under a list of pages pages, page pageno shown:
+ * Previous and Next links to path?page=N (relative) in a navigation landmark
+ * named label, then "Page N of M."; nothing for a single page. */
+void cu_portal_pagination(cu_html *h, const cu_portal_page *c, const char *path,
+                          const char *label, long pageno, size_t pages);
 /* The hidden CSRF token every form of a signed-in page carries. */
 void cu_portal_csrf_field(cu_html *h, const cu_portal_page *c);
 /* A page with a heading and one paragraph (refusals, expired forms). */

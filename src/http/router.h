@@ -117,7 +117,7 @@ typedef enum cu_route_id {
     CU_R_PORTAL_DATA,            /* GET /portal/data (a patient's session) */
     CU_R_PORTAL_ACCESS,          /* GET /portal/access (a patient's session) */
     CU_R_PORTAL_DOWNLOAD,        /* GET /portal/download[?format=] (a patient's session) */
-    CU_R_PORTAL_QUESTIONNAIRES,  /* GET /portal/questionnaires (a patient's session) */
+    CU_R_PORTAL_QUESTIONNAIRES,  /* GET /portal/questionnaires[?page=] (a patient's session) */
     CU_R_PORTAL_QUESTIONNAIRE_GET,  /* GET /portal/questionnaires/{id} (a patient's session) */
     CU_R_PORTAL_QUESTIONNAIRE_POST, /* POST /portal/questionnaires/{id} (a patient's session) */
     CU_R_PORTAL_COOKIES_GET,     /* public: GET /portal/cookies */

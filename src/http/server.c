@@ -1233,6 +1233,7 @@ static const char *const *allowed_query(cu_route_id id)
     case CU_R_STAFF_REQUESTS: return requests;
     case CU_R_STAFF_AUDIT: return staff_audit;
     case CU_R_STAFF_ACCOUNTS:
+    case CU_R_PORTAL_QUESTIONNAIRES:
     case CU_R_PORTAL_REQUESTS: return staff_page;
     default: return NULL;
     }

@@ -142,18 +142,16 @@ unsigned cu_wording_purpose_kinds(const cu_policy *p, const cu_pol_purpose *u)
 
 /* ---------------------------------------------- the words a subject reads */
 
-typedef struct pair {
-    const char *id, *words;
-} pair;
+typedef cu_wording_pair pair;
 
-static const char *lookup(const pair *t, size_t n, const char *id)
+const char *cu_wording_lookup(const cu_wording_pair *t, size_t n, const char *id)
 {
     for (size_t i = 0; id && i < n; i++)
         if (strcmp(t[i].id, id) == 0)
             return t[i].words;
     return NULL;
 }
-#define LOOKUP(t, id) lookup(t, sizeof t / sizeof t[0], id)
+#define LOOKUP(t, id) CU_WORDING_LOOKUP(t, id)
 
 const char *cu_wording_category(int c)
 {

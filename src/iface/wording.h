@@ -62,6 +62,14 @@ unsigned cu_wording_purpose_kinds(const cu_policy *p, const cu_pol_purpose *u);
  * caller chooses the fallback and no identifier reaches a reader (the unit
  * tests walk every registered name). */
 
+/* The words of id in a table of n pairs; NULL when id (or NULL) is not in
+ * it. CU_WORDING_LOOKUP takes an array, its size counted. */
+typedef struct cu_wording_pair {
+    const char *id, *words;
+} cu_wording_pair;
+const char *cu_wording_lookup(const cu_wording_pair *t, size_t n, const char *id);
+#define CU_WORDING_LOOKUP(t, id) cu_wording_lookup(t, sizeof(t) / sizeof((t)[0]), id)
+
 /* "contact details", "health information", ... (lower case); NULL when
  * c is not a category. */
 const char *cu_wording_category(int c);

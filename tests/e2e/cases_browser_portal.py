@@ -53,6 +53,13 @@ def t_browser_portal(ctx):
     cx.ok("verify")
 
 
+def shots(br, name):
+    """CUSTOS_SCREENSHOTS=DIR: the page as it stands, on a desktop (1280 px)
+    and a phone (375 px)."""
+    for width in (1280, 375):
+        br.screenshot("browser-" + name, width=width, height=800)
+
+
 def flow(br, inv, person):
     # the invitation: the page names no one; the password is set
     br.goto(inv["path"])
@@ -77,6 +84,12 @@ def flow(br, inv, person):
     br.click("form[action='sign-in'] button[type=submit]")
     br.expect(200, "Your patient portal", name, path="/portal")
     br.axe_clean("the portal's home")
+    # the navigation: the pages a patient comes back to, on one line at 1000 px
+    eq(br.eval("(() => { const t = [...document.querySelectorAll("
+               "'header .nhsuk-header__navigation-item')].map((e) => e.offsetTop); "
+               "return [t.length, new Set(t).size]; })()"), [6, 1],
+       "the navigation's links, and the lines they take")
+    shots(br, "portal-home")
 
     # the cookie as the browser holds it, and out of scripts' reach
     jar = br.cookies()
@@ -91,15 +104,41 @@ def flow(br, inv, person):
     br.click("header a[href$='portal/data']")
     br.expect(200, "Your data", person["name"], path="/portal/data")
     br.axe_clean("your data")
+    shots(br, "portal-data")
     br.click("header a[href$='portal/access']")
     br.expect(200, "Who has looked at your record", "Look at your data on our patient portal",
               path="/portal/access")
     br.axe_clean("who looked")
+    shots(br, "portal-access")
+
+    # consent and rights, from the navigation
+    br.click("header a[href$='portal/consents']")
+    br.expect(200, "Your consent", "Give consent", path="/portal/consents")
+    br.axe_clean("your consent")
+    shots(br, "portal-consents")
+    br.click("header a[href$='portal/requests']")
+    br.expect(200, "Your rights", "Send your request", path="/portal/requests")
+    br.axe_clean("your rights")
+    shots(br, "portal-requests")
+
+    # cookies and downloading: from the home page, no longer in the navigation
+    br.click("header a[href$='portal']")
+    br.expect(200, "Your patient portal", path="/portal")
+    check(not br.eval("document.querySelector(\"header a[href$='portal/download'], "
+                      "header a[href$='portal/cookies']\") !== null"),
+          "the download or cookies page in the navigation")
+    br.click("main a[href$='portal/cookies']")
+    br.expect(200, "Cookies", "Cookies we use", path="/portal/cookies")
+    br.axe_clean("the cookies page")
+    shots(br, "portal-cookies")
+    br.click("header a[href$='portal']")
+    br.expect(200, "Your patient portal", path="/portal")
 
     # the JSON package, downloaded
-    br.click("header a[href$='portal/download']")
+    br.click("main a[href$='portal/download']")
     br.expect(200, "Download your data", path="/portal/download")
     br.axe_clean("the download page")
+    shots(br, "portal-download")
     filename, text = br.download("a[href$='download?format=json']")
     eq(filename, "your-data.json", "the file's name")
     pkg = json.loads(text)
@@ -111,6 +150,7 @@ def flow(br, inv, person):
     br.expect(200, "Questionnaires you were sent", "Patient Health Questionnaire (PHQ-9)",
               path="/portal/questionnaires")
     br.axe_clean("the questionnaires")
+    shots(br, "portal-questionnaires")
     br.click("main a[href*='portal/questionnaires/']")
     br.expect(200, "Send your answers")
     br.axe_clean("the questionnaire")

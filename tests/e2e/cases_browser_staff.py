@@ -25,11 +25,10 @@ backends."""
 
 import datetime
 import json
-import os
 import re
 
 from harness import registry, check, eq, sql, sql_exec
-from fixtures import TEST_POLICY
+from fixtures import erasing_policy
 from http_client import Server, Staff, PASSWORD, audit_seq, events_after, totp_code, fresh_step
 from browser import Driver
 from cases_browser import EVIL, NOT_RUN, escaped, cookie_safe, csp_blocks, cross_site_post
@@ -82,15 +81,7 @@ def setup(ctx):
     cx = ctx.custos()
     cx.ok("init")
     st = Staff(cx)
-    with open(TEST_POLICY) as f:
-        pol = json.load(f)
-    for r in pol["retention"]:
-        r["erase_on_request"] = True
-    path = os.path.join(ctx.tmp.make(), "policy.json")
-    with open(path, "w") as f:
-        json.dump(pol, f)
-    st.controllers["A"] = cx.ok("controller", "add", "--name", "North Riding NHS Trust",
-                                "--policy", path).out.strip()
+    st.controller("A", "North Riding NHS Trust", erasing_policy(ctx))
     st.controller("B", "South Downs Health")
     st.user("dpo.smith", "A", "dpo", totp=True)
     st.user("ann.audit", "A", "auditor")

@@ -199,7 +199,7 @@ def t_banner_and_choices(ctx):
         r = v.req("GET", "/portal/cookies")
         check('data-cookie-choice="accepted"' in r.text and "version %d" % version in r.text,
               "the choice and its version", r.text[:6000])
-        screenshot(d, "portal-cookies", r.text, base)
+        screenshot(d, "portal-cookies", r.text, base, width=1280)
 
         # a patient signs in with no choice of their own or of the browser
         p = Browser(srv)

@@ -10,11 +10,10 @@ Each page axe-core clean in chromium. Runs on both backends."""
 import calendar
 import datetime
 import json
-import os
 import re
 
 from harness import registry, check, eq, sql
-from fixtures import TEST_POLICY
+from fixtures import TEST_POLICY, erasing_policy
 from http_client import (Server, Staff, PASSWORD, audit_seq, events_after, expect_status,
                          totp_code)
 from browser import no_violations, screenshot
@@ -36,19 +35,7 @@ def setup(ctx, erase_on_request=False):
     cx.ok("init")
     test_clock(cx)
     st = Staff(cx)
-    if erase_on_request:
-        # the test policy, its records erased when their subject asks
-        with open(TEST_POLICY) as f:
-            pol = json.load(f)
-        for r in pol["retention"]:
-            r["erase_on_request"] = True
-        path = os.path.join(ctx.tmp.make(), "policy.json")
-        with open(path, "w") as f:
-            json.dump(pol, f)
-        st.controllers["A"] = cx.ok("controller", "add", "--name", "Requests Trust",
-                                    "--policy", path).out.strip()
-    else:
-        st.controller("A", "Requests Trust")
+    st.controller("A", "Requests Trust", erasing_policy(ctx) if erase_on_request else TEST_POLICY)
     st.user("dpo.smith", "A", "dpo", totp=True)
     st.user("dr.jones", "A", "clinician")
     st.token("desk", "A", "dpo")

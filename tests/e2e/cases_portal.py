@@ -387,7 +387,7 @@ def t_portal_pages(ctx):
         check("Your patient portal" in r.text and names["ada"] in r.text, "home", r.text[:3000])
         check('href="notice"' in r.text or "notice" in r.text, "the privacy notice's link")
         no_violations(cx.binary, d, "portal-home.html", r.text, base)
-        screenshot(d, "portal-home", r.text, base)
+        screenshot(d, "portal-home", r.text, base, width=1280)
 
         seq = audit_seq(cx.db)
         r = p.req("GET", "/portal/data")
@@ -397,7 +397,7 @@ def t_portal_pages(ctx):
         check("Bertram" not in r.text and "allergy_notes" not in r.text,
               "another's data or an internal name", r.text[:6000])
         no_violations(cx.binary, d, "portal-data.html", r.text, base)
-        screenshot(d, "portal-data", r.text, base)
+        screenshot(d, "portal-data", r.text, base, width=1280)
         ev = events_after(cx.db, seq)
         eq([(e["action"], e["outcome"], e["subject"], e["actor"], e["role"]) for e in ev],
            [("portal.data", "ok", ada, "portal:" + names["ada"], "subject")],
@@ -414,7 +414,7 @@ def t_portal_pages(ctx):
         check("Someone using your sign-in name" in page, "the failed sign-in's row", page[:8000])
         check("dr.on" not in page and "dr.off" not in page, "staff named")
         no_violations(cx.binary, d, "portal-access.html", page, base)
-        screenshot(d, "portal-access", page, base)
+        screenshot(d, "portal-access", page, base, width=1280)
         eq([e["action"] for e in events_after(cx.db, seq)], ["portal.access"], "one view")
 
         # another subject is never reachable: no id is taken from the URL

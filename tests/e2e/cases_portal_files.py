@@ -103,7 +103,7 @@ def t_download(ctx):
         check("Get a copy of the information we hold" in p.req("GET", "/portal").text,
               "home has no card for it")
         no_violations(cx.binary, d, "portal-download.html", page, base)
-        screenshot(d, "portal-download", page, base)
+        screenshot(d, "portal-download", page, base, width=1280)
 
         files = {}
         for fmt, ctype, fname in (("html", "text/html; charset=utf-8", "your-data.html"),
@@ -189,7 +189,7 @@ def t_questionnaires(ctx):
             events_after(cx.db, seq)],
            [("portal.questionnaires", "ok", s1, "portal:" + n1)], "one audited list")
         no_violations(cx.binary, d, "portal-questionnaires.html", page, base)
-        screenshot(d, "portal-questionnaires", page, base)
+        screenshot(d, "portal-questionnaires", page, base, width=1280)
         lid = links[0]
         path = "/portal/questionnaires/" + lid
 
@@ -272,6 +272,46 @@ def t_questionnaires(ctx):
         eq(stored(cx), before + 1, "a second response stored")
         r, links = open_links(p)
         eq(links, [], "a used link is still listed")
+    cx.ok("verify")
+
+
+@case("portal questionnaires: twelve open links in pages of ten with the NHS.UK pagination "
+      "(Next, Previous, page N of M), each page one audited list; past the last page 404, "
+      "a page that is no number 400")
+def t_questionnaires_pages(ctx):
+    cx, ids = setup(ctx)
+    s1 = ids["s1"]
+    d = ctx.tmp.make()
+    with Server(cx) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        n1 = account(cx, srv, s1)
+        p = signed_in(srv, n1)
+        for _ in range(12):
+            send(cx, s1)
+        seq = audit_seq(cx.db)
+        r, first = open_links(p)
+        eq(len(first), 10, "the links on the first page")
+        check('class="nhsuk-pagination"' in r.text and "Page 1 of 2." in r.text,
+              "the pagination", r.text[-3000:])
+        eq(re.findall(r'href="([^"]*)\?page=(\d+)"', r.text), [("../portal/questionnaires", "2")],
+           "the first page's links to other pages (Next only)")
+        r = p.req("GET", "/portal/questionnaires?page=2")
+        eq(r.status, 200, "the second page")
+        second = LINK.findall(r.text)
+        eq(len(second), 2, "the links on the second page")
+        eq(len(set(first) | set(second)), 12, "every link listed once")
+        check("Page 2 of 2." in r.text, "the second page's place", r.text[-3000:])
+        eq(re.findall(r'href="([^"]*)\?page=(\d+)"', r.text), [("../portal/questionnaires", "1")],
+           "the second page's links to other pages (Previous only)")
+        no_violations(cx.binary, d, "portal-questionnaires-2.html", r.text, base)
+        eq([(e["action"], e["subject"]) for e in events_after(cx.db, seq)],
+           [("portal.questionnaires", s1)] * 2, "one audited list a page")
+        eq(p.req("GET", "/portal/questionnaires?page=3").status, 404, "past the last page")
+        for bad in ("0", "x", "-1"):
+            eq(p.req("GET", "/portal/questionnaires?page=" + bad).status, 400,
+               "page " + bad)
+        r = p.req("GET", "/portal/questionnaires?subject=" + ids["s2"])
+        eq(r.status, 400, "another's questionnaires asked for by the query")
     cx.ok("verify")
 
 

@@ -155,7 +155,7 @@ def t_consents(ctx):
         withdraw = re.search(r'<button[^>]*>Withdraw consent</button>', c).group(0)
         eq(gave.replace("Give", "X"), withdraw.replace("Withdraw", "X"),
            "withdrawing is a button of the same weight as giving")
-        screenshot(d, "portal-consents", page, base)
+        screenshot(d, "portal-consents", page, base, width=1280)
         no_violations(cx.binary, d, "portal-consents-given.html", page, base)
 
         # refused: no token, a forged one, another subject's id, an unknown purpose,
@@ -215,6 +215,70 @@ def t_consents(ctx):
                                                ("choice", "withdraw")])
         eq(r.status, 303, "a second withdrawal")
         eq(len(consents_api(srv, dpo, ada)), 2, "a second withdrawal recorded")
+    cx.ok("verify")
+
+
+@case("portal rights: a consent given under an earlier policy for a purpose the current one "
+      "no longer has is still listed, in the earlier policy's words, with only a button to "
+      "withdraw it; giving it again refused; withdrawn, "
+      "it leaves the page")
+def t_consents_earlier_policy(ctx):
+    cx, st, names, policy = rights_store(ctx)
+    ada = st.subjects["ada"]["id"]
+    ctl = st.controllers["c"]
+    d = ctx.tmp.make()
+    research = "Taking part in research studies you choose"
+    news = [x for x in policy["purposes"] if x["id"] == "newsletter"][0]["description"]
+    with Server(cx) as srv:
+        base = "http://127.0.0.1:%d" % srv.port
+        dpo = st.signin(srv, "dpo")
+        p = signed_in(srv, names["ada"])
+        tok = portal_csrf(p.req("GET", "/portal/consents").text)
+        for purpose in ("research", "newsletter"):
+            eq(p.req("POST", "/portal/consents", [("csrf_token", tok), ("purpose", purpose),
+                                                   ("choice", "give")]).status, 303,
+               "consent given for " + purpose)
+        # a new version without the research purpose
+        later = dict(policy, purposes=[x for x in policy["purposes"] if x["id"] != "research"])
+        path = os.path.join(ctx.tmp.make(), "policy-2.json")
+        with open(path, "w") as f:
+            json.dump(later, f)
+        eq(cx.okj("policy", "apply", "--controller", ctl, path)["version"], 2,
+           "the new policy's version")
+
+        page = p.req("GET", "/portal/consents").text
+        check("Consent you gave for things we no longer ask about" in page,
+              "the earlier consents' heading", page[:8000])
+        c = card(page, research)
+        check("You gave your consent on " in c, "the earlier consent's state", c)
+        check('value="research"' in c and 'value="withdraw"' in c and "Withdraw consent" in c,
+              "the earlier consent's withdrawal", c)
+        eq(page.count("Give consent"), 0, "a button to give consent (the newsletter is given, "
+           "research no longer asked)")
+        check(page.find(news) < page.find("Consent you gave for things we no longer"),
+              "the current purposes first", page[:8000])
+        no_violations(cx.binary, d, "portal-consents-earlier.html", page, base)
+        screenshot(d, "portal-consents-earlier", page, base, width=1280)
+
+        # giving it again is refused; withdrawing it is not
+        eq(p.req("POST", "/portal/consents", [("csrf_token", tok), ("purpose", "research"),
+                                               ("choice", "give")]).status, 400,
+           "consent given again for a purpose the policy no longer has")
+        seq = audit_seq(cx.db)
+        eq(p.req("POST", "/portal/consents", [("csrf_token", tok), ("purpose", "research"),
+                                               ("choice", "withdraw")]).status, 303,
+           "the earlier consent withdrawn")
+        eq([(e["action"], e["outcome"], e["subject"], e["actor"]) for e in
+            events_after(cx.db, seq)],
+           [("consent.withdraw", "ok", ada, "portal:" + names["ada"])],
+           "the withdrawal, one audited operation by the patient")
+        eq(sorted(consents_api(srv, dpo, ada)),
+           [("newsletter", "given", "portal"), ("research", "given", "portal"),
+            ("research", "withdrawn", "portal")], "the consent API's records")
+        page = p.req("GET", "/portal/consents").text
+        check(research not in page and "no longer ask about" not in page,
+              "a withdrawn earlier consent still listed", page[:8000])
+
     cx.ok("verify")
 
 
@@ -318,7 +382,7 @@ def t_requests(ctx):
         check("portability" not in page.split("<table")[1] and "in_progress" not in page,
               "internal names shown", page[-4000:])
         check(secret not in page, "the details written back into the list")
-        screenshot(d, "portal-requests", page, base, height=2100)
+        screenshot(d, "portal-requests", page, base, height=2100, width=1280)
         no_violations(cx.binary, d, "portal-requests.html", page, base)
 
         # the DPO refuses one: the patient sees it

@@ -141,3 +141,13 @@ def write(ctx, name, obj):
     with open(path, "w") as f:
         f.write(obj if isinstance(obj, str) else json.dumps(obj))
     return path
+
+
+def erasing_policy(ctx):
+    """The test policy with every retention rule erasing its records when
+    their subject asks: the path of a file holding it."""
+    with open(TEST_POLICY) as f:
+        pol = json.load(f)
+    for r in pol["retention"]:
+        r["erase_on_request"] = True
+    return write(ctx, "policy-erasing.json", pol)

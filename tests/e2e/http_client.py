@@ -324,8 +324,8 @@ class Staff:
         self.sessions = {}   # username -> bearer token
         self.last_step = {}  # username -> last TOTP step used
 
-    def controller(self, label, name):
-        self.controllers[label] = self.cx.ok("controller", "add", "--name", name, "--policy", TEST_POLICY).out.strip()
+    def controller(self, label, name, policy=TEST_POLICY):
+        self.controllers[label] = self.cx.ok("controller", "add", "--name", name, "--policy", policy).out.strip()
         return self.controllers[label]
 
     def user(self, username, ctl_label, roles, password=PASSWORD, totp=False):

@@ -14,6 +14,8 @@
 
 #include "testdir.h"
 #include "vault_fixture.h"
+#include "people_fixture.h"
+#include "raw_sqlite.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -232,19 +234,7 @@ typedef struct fx {
     cu_actor alice; /* `on` is on her care list, `off` is not */
 } fx;
 
-static const char PWD[] = "correct horse battery staple";
-
-static void add_subject(fx *f, const char *nhs, char id[CU_ID_STRLEN])
-{
-    char doc[128];
-    snprintf(doc, sizeof doc, "{\"name\": \"Test Person\", \"nhs_number\": \"%s\"}", nhs);
-    cu_doc d;
-    OK(f, cu_doc_parse(doc, strlen(doc), CU_DOC_SUBJECT, &d, &f->err));
-    cu_actor care = OPERATOR;
-    care.purpose = "direct_care";
-    OK(f, cu_subject_add(f->v, &care, f->ctl, "patient", &d, id, &f->err));
-    cu_doc_release(&d);
-}
+static const char PWD[] = FIXTURE_PASSWORD;
 
 static void fake_now(const char *day)
 {
@@ -294,16 +284,6 @@ static int teardown(void **state)
     testdir_remove(f->root);
     free(f);
     return 0;
-}
-
-static void raw_exec(fx *f, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
-          sqlite3_errmsg(db));
-    sqlite3_close(db);
 }
 
 #define MAX_DUE 16

@@ -16,6 +16,8 @@
 
 #include "testdir.h"
 #include "vault_fixture.h"
+#include "people_fixture.h"
+#include "raw_sqlite.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -45,28 +47,7 @@ typedef struct fx {
                                      * care_admin; ann an analyst */
 } fx;
 
-static const char PW[] = "correct horse battery staple";
-
-static void add_subject(fx *f, const char *nhs, char id[CU_ID_STRLEN])
-{
-    char doc[128];
-    snprintf(doc, sizeof doc, "{\"name\": \"Test Person\", \"nhs_number\": \"%s\"}", nhs);
-    cu_doc d;
-    OK(f, cu_doc_parse(doc, strlen(doc), CU_DOC_SUBJECT, &d, &f->err));
-    cu_actor care = OPERATOR;
-    care.purpose = "direct_care";
-    OK(f, cu_subject_add(f->v, &care, f->ctl, "patient", &d, id, &f->err));
-    cu_doc_release(&d);
-}
-
-static cu_actor staff(fx *f, const char *name, const char *role, char id[CU_ID_STRLEN])
-{
-    char b32[CU_TOTP_B32_LEN];
-    OK(f, cu_user_add(f->v, &OPERATOR, f->ctl, name, role, PW, strlen(PW), false, id, b32,
-                      &f->err));
-    return (cu_actor){.name = name, .role = role, .purpose = "direct_care",
-                      .via = "unit test", .controller_id = f->ctl, .user_id = id};
-}
+static const char PW[] = FIXTURE_PASSWORD;
 
 static int setup(void **state)
 {
@@ -96,31 +77,6 @@ static int teardown(void **state)
     testdir_remove(f->root);
     free(f);
     return 0;
-}
-
-static int64_t raw_int(fx *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int64_t n = -1;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
-static void raw_exec(fx *f, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
-          sqlite3_errmsg(db));
-    sqlite3_close(db);
 }
 
 static int64_t count_action(fx *f, const char *action)

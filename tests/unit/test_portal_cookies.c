@@ -13,6 +13,7 @@
 
 #include "testdir.h"
 #include "vault_fixture.h"
+#include "raw_sqlite.h"
 
 #include <limits.h>
 #include <sqlite3.h>
@@ -35,31 +36,6 @@ typedef struct fx {
     char subj[CU_ID_STRLEN];
     int64_t version;
 } fx;
-
-static int64_t raw_int(fx *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    int64_t n = -1;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
-static void raw_exec(fx *f, const char *sql)
-{
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK, "%s: %s", sql,
-          sqlite3_errmsg(db));
-    sqlite3_close(db);
-}
 
 /* The test policy with one analytics cookie of the given duration. */
 static void apply_cookie_policy(fx *f, const char *duration)
