@@ -121,6 +121,31 @@ void cu_console_page_link(cu_html *h, bool next, const char *href, const char *t
     cu_html_close(h, "li");
 }
 
+void cu_console_pagination(cu_html *h, const cu_pages_nav *n)
+{
+    if (n->pages <= 1)
+        return;
+    size_t last = n->linked && n->linked < n->pages ? n->linked : n->pages;
+    cu_html_open(h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
+                 n->label, NULL);
+    cu_html_open(h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
+    char href[512];
+    for (int dir = 0; dir < 2; dir++) {
+        long to = dir ? n->page + 1 : n->page - 1;
+        if (to < 1 || (size_t)to > last)
+            continue;
+        snprintf(href, sizeof href, "%spage=%ld", n->prefix, to);
+        cu_console_page_link(h, dir, href,
+                             dir ? (n->next ? n->next : "Next")
+                                 : (n->prev ? n->prev : "Previous"));
+    }
+    cu_html_close(h, "ul");
+    cu_html_close(h, "nav");
+    cu_html_open(h, "p", NULL);
+    cu_html_textf(h, "Page %ld of %zu.", n->page, n->pages);
+    cu_html_close(h, "p");
+}
+
 void cu_console_csrf(cu_html *h, const cu_console *c)
 {
     if (!c->csrf[0]) {

@@ -70,6 +70,19 @@ void cu_console_summary_row(cu_html *h, const char *key, const char *value);
  * page when next, else to the previous one, titled title. */
 void cu_console_page_link(cu_html *h, bool next, const char *href, const char *title);
 
+/* A list's NHS.UK pagination and "Page N of M.", nothing when there is only
+ * one page: links to the pages before and after page, whose reference is
+ * prefix followed by "page=N" (prefix "patients?", or "requests?state=x&"). */
+typedef struct cu_pages_nav {
+    const char *label;  /* the navigation's name: "Pages of patients" */
+    const char *prefix;
+    long page;          /* this page, from 1 */
+    size_t pages;       /* how many there are */
+    size_t linked;      /* the last page a link may lead to; 0: pages */
+    const char *prev, *next; /* the links' titles; NULL: "Previous", "Next" */
+} cu_pages_nav;
+void cu_console_pagination(cu_html *h, const cu_pages_nav *n);
+
 /* The page shell: header with the navigation the signed-in roles may use
  * (the current page marked), then who is signed in and the sign-out button. */
 void cu_console_begin(cu_html *h, cu_console *c, const char *title, bool wide);

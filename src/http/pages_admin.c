@@ -240,27 +240,6 @@ static void row_button(cu_html *h, const cu_console *c, const char *to, const ch
     cu_html_close(h, "form");
 }
 
-static void pagination(cu_html *h, long pageno, size_t pages)
-{
-    if (pages <= 1)
-        return;
-    cu_html_open(h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
-                 "Pages of staff accounts", NULL);
-    cu_html_open(h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
-    char href[48];
-    if (pageno > 1) {
-        snprintf(href, sizeof href, "accounts?page=%ld", pageno - 1);
-        cu_console_page_link(h, false, href, "Previous");
-    }
-    if ((size_t)pageno < pages) {
-        snprintf(href, sizeof href, "accounts?page=%ld", pageno + 1);
-        cu_console_page_link(h, true, href, "Next");
-    }
-    cu_html_close(h, "ul");
-    cu_html_close(h, "nav");
-    cu_html_textf(h, "Page %ld of %zu.", pageno, pages);
-}
-
 /* The accounts page: both listings (two audited calls), the forms, and the
  * errors of a form that was sent (f: NULL for none). */
 static void accounts_page(cu_console *c, long pageno, const form_state *f, int status)
@@ -339,7 +318,9 @@ static void accounts_page(cu_console *c, long pageno, const form_state *f, int s
         }
         cu_html_table_close(&h);
     }
-    pagination(&h, pageno, pages);
+    cu_console_pagination(&h, &(cu_pages_nav){.label = "Pages of staff accounts",
+                                              .prefix = "accounts?", .page = pageno,
+                                              .pages = pages});
 
     char action[128];
     cu_html_elem(&h, "h2", "Add an account", NULL);

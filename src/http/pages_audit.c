@@ -303,7 +303,7 @@ static void event_row(cu_html *h, const ev_row *r)
 }
 
 /* The query of a page link: the search's fields and the page number. */
-static void page_href(const search *s, long pageno, char *out, size_t cap)
+static void page_prefix(const search *s, char *out, size_t cap)
 {
     cu_buf q;
     cu_buf_init(&q, 0);
@@ -322,11 +322,7 @@ static void page_href(const search *s, long pageno, char *out, size_t cap)
         if (!rc)
             rc = cu_buf_append(&q, "&", 1);
     }
-    char num[32];
-    snprintf(num, sizeof num, "page=%ld", pageno);
-    if (!rc)
-        rc = cu_buf_append(&q, num, strlen(num) + 1);
-    cu_strlcpy(out, rc ? "audit" : (const char *)q.data, cap);
+    cu_strlcpy(out, rc ? "audit?" : (const char *)q.data, cap);
     cu_buf_release(&q);
 }
 
@@ -452,21 +448,12 @@ void cu_console_audit(cu_console *c)
             cu_html_table_close(&h);
         }
         if (pages > 1) {
-            cu_html_open(&h, "nav", "class", "nhsuk-pagination", "role", "navigation",
-                         "aria-label", "Pages of events", NULL);
-            cu_html_open(&h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
-            char href[512];
-            if (pageno > 1) {
-                page_href(&s, pageno - 1, href, sizeof href);
-                cu_console_page_link(&h, false, href, "Newer");
-            }
-            if ((size_t)pageno < pages && pageno < MAX_PAGE) {
-                page_href(&s, pageno + 1, href, sizeof href);
-                cu_console_page_link(&h, true, href, "Older");
-            }
-            cu_html_close(&h, "ul");
-            cu_html_close(&h, "nav");
-            cu_html_textf(&h, "Page %ld of %zu.", pageno, pages);
+            char prefix[512];
+            page_prefix(&s, prefix, sizeof prefix);
+            cu_console_pagination(&h, &(cu_pages_nav){.label = "Pages of events",
+                                                      .prefix = prefix, .page = pageno,
+                                                      .pages = pages, .linked = MAX_PAGE,
+                                                      .prev = "Newer", .next = "Older"});
             if (pages > MAX_PAGE)
                 cu_html_elem(&h, "p",
                              "Only the newest pages are shown: narrow the search to see older "

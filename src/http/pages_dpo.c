@@ -217,29 +217,6 @@ static void state_filter(cu_html *h, int state)
     cu_html_close(h, "form");
 }
 
-static void pagination(cu_html *h, long pageno, size_t pages, const char *state)
-{
-    if (pages <= 1)
-        return;
-    cu_html_open(h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
-                 "Pages of requests", NULL);
-    cu_html_open(h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
-    char href[96];
-    for (int dir = 0; dir < 2; dir++) {
-        long to = dir ? pageno + 1 : pageno - 1;
-        if (to < 1 || (size_t)to > pages)
-            continue;
-        snprintf(href, sizeof href, "requests?%s%s%spage=%ld", state ? "state=" : "",
-                 state ? state : "", state ? "&" : "", to);
-        cu_console_page_link(h, dir, href, dir ? "Next" : "Previous");
-    }
-    cu_html_close(h, "ul");
-    cu_html_close(h, "nav");
-    cu_html_open(h, "p", NULL);
-    cu_html_textf(h, "Page %ld of %zu.", pageno, pages);
-    cu_html_close(h, "p");
-}
-
 void cu_console_requests(cu_console *c)
 {
     long pageno;
@@ -335,7 +312,11 @@ void cu_console_requests(cu_console *c)
         cu_html_textf(&h, "%zu more requests are not shown.", l.more);
         cu_html_close(&h, "p");
     }
-    pagination(&h, pageno, pages, state >= 0 ? qs : NULL);
+    char prefix[64] = "requests?";
+    if (state >= 0) /* a state's name: letters and '_' only */
+        snprintf(prefix, sizeof prefix, "requests?state=%s&", qs);
+    cu_console_pagination(&h, &(cu_pages_nav){.label = "Pages of requests", .prefix = prefix,
+                                              .page = pageno, .pages = pages});
     cu_page_end(&h);
     free(l.rows);
     cu_console_finish(&h, c->resp, 200, &page);

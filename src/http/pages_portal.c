@@ -683,25 +683,11 @@ void cu_portal_begin(cu_html *h, cu_portal_page *c, const char *title, bool wide
 void cu_portal_pagination(cu_html *h, const cu_portal_page *c, const char *path,
                           const char *label, long pageno, size_t pages)
 {
-    if (pages <= 1)
-        return;
-    cu_html_open(h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
-                 label, NULL);
-    cu_html_open(h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
-    char base[64], href[96];
+    char base[64], prefix[80];
     cu_portal_link_to(c->req, path, base, sizeof base);
-    for (int dir = 0; dir < 2; dir++) {
-        long to = dir ? pageno + 1 : pageno - 1;
-        if (to < 1 || (size_t)to > pages)
-            continue;
-        snprintf(href, sizeof href, "%s?page=%ld", base, to);
-        cu_console_page_link(h, dir, href, dir ? "Next" : "Previous");
-    }
-    cu_html_close(h, "ul");
-    cu_html_close(h, "nav");
-    cu_html_open(h, "p", NULL);
-    cu_html_textf(h, "Page %ld of %zu.", pageno, pages);
-    cu_html_close(h, "p");
+    snprintf(prefix, sizeof prefix, "%s?", base);
+    cu_console_pagination(h, &(cu_pages_nav){.label = label, .prefix = prefix, .page = pageno,
+                                             .pages = pages});
 }
 
 void cu_portal_open(cu_html *h, cu_buf *page, cu_portal_page *c, const char *title, bool wide)

@@ -639,23 +639,9 @@ void cu_console_patients(cu_console *c)
     if (first < last) {
         cu_html_table_close(&h);
     }
-    if (pages > 1) {
-        cu_html_open(&h, "nav", "class", "nhsuk-pagination", "role", "navigation", "aria-label",
-                     "Pages of patients", NULL);
-        cu_html_open(&h, "ul", "class", "nhsuk-list nhsuk-pagination__list", NULL);
-        char href[48];
-        if (pageno > 1) {
-            snprintf(href, sizeof href, "patients?page=%ld", pageno - 1);
-            cu_console_page_link(&h, false, href, "Previous");
-        }
-        if ((size_t)pageno < pages) {
-            snprintf(href, sizeof href, "patients?page=%ld", pageno + 1);
-            cu_console_page_link(&h, true, href, "Next");
-        }
-        cu_html_close(&h, "ul");
-        cu_html_close(&h, "nav");
-        cu_html_textf(&h, "Page %ld of %zu.", pageno, pages);
-    }
+    cu_console_pagination(&h, &(cu_pages_nav){.label = "Pages of patients",
+                                              .prefix = "patients?", .page = pageno,
+                                              .pages = pages});
     cu_page_end(&h);
     free(l.ids);
     if (rc) {
