@@ -18,8 +18,9 @@
 # the form and the JSON phases, divided by the submissions answered), which
 # a busy machine inflates far less than the rates. With BENCH_PERF=FILE, the
 # server is profiled (perf record --call-graph dwarf) during the first run's
-# JSON phase into FILE; `perf report -i FILE --tid TID --children` shows one
-# thread (the store thread is named custos-store).
+# JSON phase (BENCH_PERF_RUN=N: the Nth run's) into FILE;
+# `perf report -i FILE --tid TID --children` shows one thread (the store
+# thread is named custos-store).
 set -euo pipefail
 build=${1:?usage: scripts/bench-submit.sh BUILD_DIR [SECONDS] [CONNECTIONS] [RUNS]}
 secs=${2:-10}
@@ -61,7 +62,7 @@ for run in $(seq "$runs"); do
   t0=$(store_ticks)
   read -r fr fp fb fn < <(measure "$secs" -s "$root/bench/http/submit_form.lua" "http://127.0.0.1:$port_custos")
   ppid=""
-  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = 1 ]; then
+  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = "${BENCH_PERF_RUN:-1}" ]; then
     perf record -q --call-graph dwarf -F 499 -p "$cpid" -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
     ppid=$!
   fi
