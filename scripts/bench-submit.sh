@@ -13,7 +13,14 @@
 #   (d) nginx's static 200;
 # and the ratios to nginx. The answers put item 9 above 0, so every
 # submission also raises an urgent task. The store lives in a scratch
-# directory under /var/tmp, removed afterwards.
+# directory under /var/tmp, removed afterwards. Per run, the CPU time the
+# server's store thread used per submission (store_us: user + system over
+# the form and the JSON phases, divided by the submissions answered), which
+# a busy machine inflates far less than the rates. With BENCH_PERF=FILE, the
+# server is profiled (perf record --call-graph dwarf) during the first run's
+# JSON phase (BENCH_PERF_RUN=N: the Nth run's) into FILE;
+# `perf report -i FILE --tid TID --children` shows one thread (the store
+# thread is named custos-store).
 set -euo pipefail
 build=${1:?usage: scripts/bench-submit.sh BUILD_DIR [SECONDS] [CONNECTIONS] [RUNS]}
 secs=${2:-10}
@@ -30,17 +37,38 @@ export CUSTOS_SUBJECT=$reader
 
 bench_serve
 
-echo "custos questionnaire benchmark: wrk -t2 -c$conns, $runs runs, $(nproc) cores"
+# CPU time (user + system, clock ticks) the server's store thread has used
+store_ticks() {
+  local t
+  for t in /proc/"$cpid"/task/*; do
+    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
+      awk '{print $14 + $15}' "$t/stat"
+      return
+    fi
+  done
+  echo 0
+}
+hz=$(getconf CLK_TCK)
+
+echo "custos questionnaire benchmark: wrk -t2 -c$conns, $runs runs, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "custos serve --threads 2 (HTTP) + 1 store thread; nginx worker_processes 2"
-printf '%-4s %10s %8s %10s %8s %10s %8s %10s %8s %9s %9s %9s\n' run link_rps link_p99 form_rps form_p99 json_rps json_p99 nginx_rps ngx_p99 link/ngx form/ngx json/ngx
+printf '%-4s %10s %8s %10s %8s %10s %8s %10s %8s %9s %9s %9s %9s\n' run link_rps link_p99 form_rps form_p99 json_rps json_p99 nginx_rps ngx_p99 link/ngx form/ngx json/ngx store_us
 for run in $(seq "$runs"); do
   export CUSTOS_TOKENS=$dir/tokens-$run
   read -r nr np _ _ < <(measure "$secs" "http://127.0.0.1:$port_nginx/")
   # links for twice as long as the form is posted, so no thread runs out
   read -r lr lp lb _ < <(measure $((secs * 2)) -s "$root/bench/http/issue_links.lua" "http://127.0.0.1:$port_custos")
   made=$(cat "$CUSTOS_TOKENS".* | wc -l)
+  t0=$(store_ticks)
   read -r fr fp fb fn < <(measure "$secs" -s "$root/bench/http/submit_form.lua" "http://127.0.0.1:$port_custos")
-  read -r jr jp jb _ < <(measure "$secs" -s "$root/bench/http/post_response.lua" "http://127.0.0.1:$port_custos")
+  ppid=""
+  if [ -n "${BENCH_PERF:-}" ] && [ "$run" = "${BENCH_PERF_RUN:-1}" ]; then
+    perf record -q --call-graph dwarf -F 499 -p "$cpid" -o "$BENCH_PERF" -- sleep "$secs" >/dev/null 2>&1 &
+    ppid=$!
+  fi
+  read -r jr jp jb jn < <(measure "$secs" -s "$root/bench/http/post_response.lua" "http://127.0.0.1:$port_custos")
+  t1=$(store_ticks)
+  [ -z "$ppid" ] || wait "$ppid" || true
   if [ "$lb" != 0 ] || [ "$fb" != 0 ] || [ "$jb" != 0 ]; then
     echo "bench-submit: non-2xx responses (links $lb, form $fb, json $jb; $made links for $fn form posts)" >&2
     exit 1
@@ -50,7 +78,8 @@ for run in $(seq "$runs"); do
     exit 1
   fi
   awk -v r="$run" -v lr="$lr" -v lp="$lp" -v fr="$fr" -v fp="$fp" -v jr="$jr" -v jp="$jp" -v nr="$nr" -v np="$np" \
-    'BEGIN {printf "%-4s %10.0f %8.2f %10.0f %8.2f %10.0f %8.2f %10.0f %8.2f %9.3f %9.3f %9.3f\n", r, lr, lp, fr, fp, jr, jp, nr, np, lr/nr, fr/nr, jr/nr}'
+    -v ts="$((t1 - t0))" -v hz="$hz" -v sn="$((fn + jn))" \
+    'BEGIN {printf "%-4s %10.0f %8.2f %10.0f %8.2f %10.0f %8.2f %10.0f %8.2f %9.3f %9.3f %9.3f %9.1f\n", r, lr, lp, fr, fp, jr, jp, nr, np, lr/nr, fr/nr, jr/nr, ts / hz / sn * 1e6}'
 done
 tasks=$("$custos" tasks list --controller "$ctl" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tasks"]))')
 verify=$("$custos" audit verify)

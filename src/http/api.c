@@ -9,6 +9,7 @@
 
 #include "domain/input.h"
 #include "domain/model.h"
+#include "domain/qresponse.h"
 #include "domain/subject.h"
 #include "http/console.h"
 #include "http/log.h"
@@ -443,6 +444,47 @@ void cu_api_ok(cu_http_resp *resp, int status, json_t *body)
 bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp)
 {
     return json_body(req, resp);
+}
+
+bool cu_api_form_type(const char *ct)
+{
+    static const char form[] = "application/x-www-form-urlencoded";
+    return ct && strncmp(ct, form, sizeof form - 1) == 0 &&
+           (ct[sizeof form - 1] == '\0' || ct[sizeof form - 1] == ';');
+}
+
+void cu_api_prepare(const cu_http_req *req, cu_http_prep *p)
+{
+    memset(p, 0, sizeof *p);
+    const char *ct = req->content_type;
+    const char *body = req->body ? (const char *)req->body : "";
+    switch (req->route.id) {
+    case CU_R_QRESPONSE_CREATE:
+        /* what json_body accepts; anything else the handler refuses */
+        if (!ct || (!media_type_is(ct, "application/json") &&
+                    !media_type_is(ct, "application/merge-patch+json")))
+            return;
+        p->qresponse = true;
+        if (cu_qresponse_parse(body, req->body_len, &p->qr, &p->err))
+            p->qr = NULL;
+        return;
+    case CU_R_QFORM_POST:
+        if (!cu_api_form_type(ct))
+            return;
+        p->form = true;
+        if (cu_form_parse(body, req->body_len, &p->fields, &p->err))
+            memset(&p->fields, 0, sizeof p->fields);
+        return;
+    default:
+        return;
+    }
+}
+
+void cu_http_prep_release(cu_http_prep *p)
+{
+    cu_qresponse_free(p->qr);
+    cu_form_free(&p->fields);
+    memset(p, 0, sizeof *p);
 }
 
 /* A route server.c serves itself (cu_api_handle is not its way in), or a

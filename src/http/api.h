@@ -25,10 +25,25 @@
 #include "domain/subject.h"
 #include "domain/vault.h"
 #include "http/body.h"
+#include "http/form.h"
 #include "http/problem.h"
 #include "http/router.h"
 #include "http/websec.h"
 #include "util/buf.h"
+
+struct cu_qresponse;
+
+/* What a request's body says, read by cu_api_prepare on the HTTP thread
+ * before the store's thread takes the request: only what needs nothing of
+ * the store (parsing), so the store's thread does not. The handler still
+ * decides everything else (who asks, whether the body is used at all). */
+typedef struct cu_http_prep {
+    bool qresponse;               /* a QuestionnaireResponse was read: */
+    struct cu_qresponse *qr;      /*   parsed, or NULL and err says why */
+    bool form;                    /* a form was read: */
+    cu_form fields;               /*   parsed, or empty and err says why */
+    cu_err err;
+} cu_http_prep;
 
 typedef struct cu_http_req {
     const char *method;
@@ -54,6 +69,7 @@ typedef struct cu_http_req {
     const char *client; /* source address: throttling, the sign-in's audit event */
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
     const char *fetch_site; /* Sec-Fetch-Site or NULL: where a browser's request came from */
+    const cu_http_prep *prep; /* the body read on the HTTP thread, or NULL: read it here */
 } cu_http_req;
 
 typedef struct cu_http_resp {
@@ -103,6 +119,15 @@ void cu_http_resp_release(cu_http_resp *resp);
 /* Renders a pending subject view or page into resp->raw (on the HTTP
  * thread, so the store's thread only reads, decrypts and audits). */
 void cu_http_resp_render(cu_http_resp *resp);
+
+/* On the HTTP thread, before the request is queued for the store's thread:
+ * parses the body of the routes whose parsing needs no store data (POST
+ * /v1/subjects/{id}/questionnaire-responses, a JSON body; POST /q/{token},
+ * a form) into p, which the handler then reads through req->prep. Nothing
+ * for other routes or other media types. Release p with
+ * cu_http_prep_release once the request is answered. */
+void cu_api_prepare(const cu_http_req *req, cu_http_prep *p);
+void cu_http_prep_release(cu_http_prep *p);
 
 /* Handles every route except POST /v1/sessions, /healthz and /metrics. */
 void cu_api_handle(cu_api *api, const cu_http_req *req, cu_http_resp *resp);

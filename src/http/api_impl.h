@@ -16,6 +16,9 @@ void cu_api_fail(cu_http_resp *resp, const cu_err *err);
 void cu_api_ok(cu_http_resp *resp, int status, json_t *body);
 /* False, with resp set to 415, unless the body is declared JSON. */
 bool cu_api_json_body(const cu_http_req *req, cu_http_resp *resp);
+/* Content-Type is application/x-www-form-urlencoded (with parameters or
+ * none), as the questionnaire's form posts it. */
+bool cu_api_form_type(const char *ct);
 
 /* resp answers status with body, which it takes over (body is left empty);
  * content_type is a static string, NULL for JSON. */

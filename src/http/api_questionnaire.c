@@ -122,16 +122,25 @@ static void response_create(cu_api *api, const cu_http_req *req, const cu_actor 
     if (!cu_api_json_body(req, resp))
         return;
     cu_err err = {0};
-    cu_qresponse *qr = NULL;
-    if (cu_qresponse_parse(req->body, req->body_len, &qr, &err)) {
+    cu_qresponse *own = NULL;
+    const cu_qresponse *qr;
+    if (req->prep && req->prep->qresponse) {
+        /* parsed on the HTTP thread (cu_api_prepare) */
+        if (!(qr = req->prep->qr)) {
+            cu_api_problem(resp, CU_P_INVALID, req->prep->err.msg);
+            return;
+        }
+    } else if (cu_qresponse_parse(req->body, req->body_len, &own, &err)) {
         cu_api_problem(resp, CU_P_INVALID, err.msg);
         return;
+    } else {
+        qr = own;
     }
     cu_response_result r;
     int rc = cu_response_enter(cu_api_vault(api), actor, req->route.subject, qr->url,
                                qr->version[0] ? qr->version : NULL, NULL, qr->answers, qr->n,
                                qr->has_total ? &qr->total : NULL, &r, &err);
-    cu_qresponse_free(qr);
+    cu_qresponse_free(own);
     if (rc) {
         cu_api_fail(resp, &err);
         return;

@@ -106,8 +106,7 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
 {
     const char *t = req->route.token;
     const char *ct = req->content_type ? req->content_type : "";
-    if (strncmp(ct, FORM_TYPE, sizeof FORM_TYPE - 1) != 0 ||
-        (ct[sizeof FORM_TYPE - 1] != '\0' && ct[sizeof FORM_TYPE - 1] != ';')) {
+    if (!cu_api_form_type(ct)) {
         cu_api_problem(resp, CU_P_MEDIA_TYPE, "the answers are sent as a form (" FORM_TYPE ")");
         return;
     }
@@ -118,24 +117,33 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
         refused(req, resp, &info, &err);
         return;
     }
-    cu_form form;
-    if (cu_form_parse((const char *)req->body, req->body_len, &form, &err)) {
+    /* the form as cu_api_prepare parsed it on the HTTP thread, or parsed here */
+    cu_form own = {0};
+    const cu_form *prepared = req->prep && req->prep->form ? &req->prep->fields : NULL;
+    if (req->prep && req->prep->form && req->prep->err.code) {
+        cu_questionnaire_free(q);
+        cu_api_problem(resp, CU_P_INVALID, req->prep->err.msg);
+        return;
+    }
+    if (!prepared && cu_form_parse((const char *)req->body, req->body_len, &own, &err)) {
         cu_questionnaire_free(q);
         cu_api_problem(resp, CU_P_INVALID, err.msg);
         return;
     }
+    /* read only: the form's values are looked up, never changed */
+    cu_form *form = prepared ? (cu_form *)prepared : &own;
     cu_qform_answers *a = calloc(1, sizeof *a);
     if (!a) {
-        cu_form_free(&form);
+        cu_form_free(&own);
         cu_questionnaire_free(q);
         cu_api_problem(resp, CU_P_INTERNAL, NULL);
         return;
     }
-    cu_qform_read(q, form_value, &form, a);
+    cu_qform_read(q, form_value, form, a);
     char assets[CU_ASSETS_REL_MAX];
     cu_qform f = {.q = q, .action = req->route.token,
                   .assets = cu_assets_relative(req->path, assets, sizeof assets),
-                  .errors = a->errors, .nerrors = a->nerrors, .get = form_value, .ctx = &form};
+                  .errors = a->errors, .nerrors = a->nerrors, .get = form_value, .ctx = form};
     if (a->nerrors) {
         form_page(resp, 400, &f);
     } else {
@@ -167,7 +175,7 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     }
     cu_wipe(a, sizeof *a);
     free(a);
-    cu_form_free(&form);
+    cu_form_free(&own);
     cu_questionnaire_free(q);
 }
 

@@ -96,6 +96,7 @@ typedef struct req_ctx {
     cu_http_req req;
     cu_http_resp resp;
     cu_signin_state *signin;
+    cu_http_prep prep; /* the body as the HTTP thread parsed it (cu_api_prepare) */
     char rid[CU_REQUEST_ID_MAX + 1]; /* the request id */
     const char *method;              /* for the log: a known method or "other" */
     uint64_t bytes_out;
@@ -1383,6 +1384,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
             return send_resp(r);
         }
         fill_request(r, method, url);
+        /* parsing that needs no store data, here rather than on the store's thread */
+        cu_api_prepare(&r->req, &r->prep);
+        r->req.prep = &r->prep;
         if (is_signin(r->req.route.id)) {
             r->signin = calloc(1, sizeof *r->signin);
             if (!r->signin)
@@ -1442,6 +1446,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         cu_log_request(&lr);
     }
     cu_http_resp_release(&r->resp);
+    cu_http_prep_release(&r->prep);
     cu_buf_release(&r->body);
     if (r->signin) {
         cu_signin_state_clear(r->signin);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "crypto/secrets.h"
+#include "domain/qresponse.h"
+#include "http/api.h"
 #include "http/body.h"
 #include "http/conn.h"
 #include "http/framing.h"
@@ -547,6 +549,75 @@ static void test_batch_cap(void **state)
     assert_int_equal(cu_server_batch_cap(100000), 256);
 }
 
+/* The bodies parsed on the HTTP thread before the store's thread takes the
+ * request: a QuestionnaireResponse and the questionnaire's form, only for
+ * their routes and media types, a refusal kept with its message. */
+static void test_prepare(void **state)
+{
+    (void)state;
+    const char qr[] = "{\"resourceType\":\"QuestionnaireResponse\",\"questionnaire\":"
+                      "\"urn:x|2\",\"status\":\"completed\",\"item\":[{\"linkId\":\"a\","
+                      "\"answer\":[{\"valueInteger\":3}]}]}";
+    cu_http_req req = {.method = "POST", .content_type = "application/json; charset=utf-8",
+                       .body = (const unsigned char *)qr, .body_len = strlen(qr)};
+    req.route.id = CU_R_QRESPONSE_CREATE;
+    cu_http_prep p;
+    cu_api_prepare(&req, &p);
+    assert_true(p.qresponse);
+    assert_false(p.form);
+    assert_non_null(p.qr);
+    assert_string_equal(p.qr->url, "urn:x");
+    assert_string_equal(p.qr->version, "2");
+    assert_int_equal(p.qr->n, 1);
+    assert_int_equal(p.qr->answers[0].i, 3);
+    cu_http_prep_release(&p);
+    assert_null(p.qr);
+
+    /* refused: no model, the parser's message kept for the handler */
+    const char bad[] = "{\"resourceType\":\"Patient\"}";
+    req.body = (const unsigned char *)bad;
+    req.body_len = strlen(bad);
+    cu_api_prepare(&req, &p);
+    assert_true(p.qresponse);
+    assert_null(p.qr);
+    assert_int_equal(p.err.code, CU_EINVAL);
+    assert_true(p.err.msg[0] != '\0');
+    cu_http_prep_release(&p);
+
+    /* another media type: left to the handler, which refuses it */
+    req.content_type = "text/plain";
+    cu_api_prepare(&req, &p);
+    assert_false(p.qresponse);
+    assert_null(p.qr);
+    cu_http_prep_release(&p);
+
+    /* the form, by its route and media type only */
+    const char form[] = "phq9-1=LA6569-3&csrf=x%20y";
+    cu_http_req f = {.method = "POST", .content_type = "application/x-www-form-urlencoded",
+                     .body = (const unsigned char *)form, .body_len = strlen(form)};
+    f.route.id = CU_R_QFORM_POST;
+    cu_api_prepare(&f, &p);
+    assert_true(p.form);
+    assert_false(p.qresponse);
+    assert_int_equal(p.err.code, CU_OK);
+    assert_string_equal(cu_form_get(&p.fields, "phq9-1"), "LA6569-3");
+    assert_string_equal(cu_form_get(&p.fields, "csrf"), "x y");
+    cu_http_prep_release(&p);
+    assert_int_equal(p.fields.n, 0);
+    f.content_type = "application/x-www-form-urlencodedX";
+    cu_api_prepare(&f, &p);
+    assert_false(p.form);
+    cu_http_prep_release(&p);
+
+    /* any other route: nothing read */
+    f.content_type = "application/x-www-form-urlencoded";
+    f.route.id = CU_R_QFORM_GET;
+    cu_api_prepare(&f, &p);
+    assert_false(p.form);
+    assert_false(p.qresponse);
+    cu_http_prep_release(&p);
+}
+
 int main(void)
 {
     if (cu_crypto_init())
@@ -565,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_log_text_one_line),
         cmocka_unit_test(test_request_ids),
         cmocka_unit_test(test_batch_cap),
+        cmocka_unit_test(test_prepare),
     };
     return cmocka_run_group_tests_name("http", tests, NULL, NULL);
 }
