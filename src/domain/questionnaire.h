@@ -225,4 +225,13 @@ CU_MUST_USE int cu_questionnaire_show(struct cu_vault *v, const struct cu_actor 
 CU_MUST_USE int cu_questionnaire_load(struct cu_vault *v, const char *url, const char *version,
                                       cu_questionnaire **out, cu_err *err);
 
+/* A questionnaire version's title for a page (out, cap): "A questionnaire"
+ * when it has none or cannot be read; version NULL: the latest's. Titles of
+ * versions named are remembered, a version never changing, until another connection or program commits (the store's
+ * change counter, as for the cached policies). On the store's thread. */
+void cu_questionnaire_title(struct cu_vault *v, const char *url, const char *version, char *out,
+                            size_t cap);
+/* Forgets the titles remembered (vault.c, when another commit is seen). */
+void cu_questionnaire_titles_forget(struct cu_vault *v);
+
 #endif

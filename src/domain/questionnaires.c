@@ -335,6 +335,57 @@ int cu_questionnaire_load(cu_vault *v, const char *url, const char *version,
     return CU_OK;
 }
 
+/* ---- titles for pages ---- */
+
+#define QTITLES 16
+
+struct cu_qtitles {
+    size_t next; /* the slot taken next, round robin */
+    struct qtitle {
+        bool used;
+        char url[CU_Q_MAX_URL + 1], version[65];
+        char title[256];
+    } e[QTITLES];
+};
+
+void cu_questionnaire_titles_forget(cu_vault *v)
+{
+    if (v->qtitles)
+        memset(v->qtitles, 0, sizeof *v->qtitles);
+}
+
+void cu_questionnaire_title(cu_vault *v, const char *url, const char *version, char *out,
+                            size_t cap)
+{
+    cu_strlcpy(out, "A questionnaire", cap);
+    if (!url)
+        return;
+    struct cu_qtitles *t = version ? v->qtitles : NULL;
+    for (size_t i = 0; t && i < QTITLES; i++)
+        if (t->e[i].used && strcmp(t->e[i].url, url) == 0 &&
+            strcmp(t->e[i].version, version) == 0) {
+            cu_strlcpy(out, t->e[i].title, cap);
+            return;
+        }
+    cu_questionnaire *q = NULL;
+    cu_err err = {0};
+    if (cu_questionnaire_load(v, url, version, &q, &err) != CU_OK || !q)
+        return; /* not remembered: read again next time */
+    if (q->title && *q->title)
+        cu_strlcpy(out, q->title, cap);
+    /* the latest version (version NULL) may change: not remembered */
+    if (!version || (!t && (t = v->qtitles = calloc(1, sizeof *t)) == NULL)) {
+        cu_questionnaire_free(q);
+        return;
+    }
+    struct qtitle *e = &t->e[t->next++ % QTITLES];
+    e->used = true;
+    cu_strlcpy(e->url, url, sizeof e->url);
+    cu_strlcpy(e->version, version, sizeof e->version);
+    cu_strlcpy(e->title, q->title && *q->title ? q->title : "A questionnaire", sizeof e->title);
+    cu_questionnaire_free(q);
+}
+
 /* ---- custos verify (integrity.h) ---- */
 
 typedef struct qn_seal {

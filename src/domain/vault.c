@@ -12,6 +12,7 @@
 #include "domain/audit.h"
 #include "domain/keysched.h"
 #include "domain/model.h"
+#include "domain/questionnaire.h"
 #include "domain/subject_rows.h"
 #include "domain/vault_impl.h"
 #include "util/clock.h"
@@ -118,6 +119,7 @@ void cu_vault_close(cu_vault *v)
     cu_pwcache_free(v->pwcache);
     cu_node_release(v);
     free(v->verified);
+    free(v->qtitles);
     free(v->pin);
     cu_store_close(v->store);
     free_keys(v);
@@ -722,8 +724,10 @@ int cu_vault_tx_begin(cu_vault *v, cu_err *err)
     if (!rc && fresh && v->tasks_seen.tx && v->tasks_seen.tx == v->head_tx &&
         cu_store_change_counter_complete(v->store))
         v->tasks_seen.tx = cu_store_tx_seq(v->store);
-    if (!rc && dv != v->changes)
+    if (!rc && dv != v->changes) {
         cu_items_verified_forget(v);
+        cu_questionnaire_titles_forget(v);
+    }
     if (!rc && (dv != v->changes || v->policies_stale)) {
         drop_policies(v);
         v->changes = dv;

@@ -82,6 +82,7 @@ struct cu_vault {
     int64_t replayed; /* erasures re-applied from the ledger when opened (recover.c) */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */
     struct cu_verified_items *verified; /* subject_rows.c: subjects whose items were checked */
+    struct cu_qtitles *qtitles; /* questionnaires.c: titles of questionnaire versions read */
     /* node.c: this process's node, its signing key (NULL: sign with the
      * store's key) and the recorded keys of nodes already checked */
     char node[CU_NODE_MAX];

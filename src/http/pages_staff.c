@@ -264,18 +264,6 @@ static int collect_due(void *ctx, const cu_due_item *d)
 
 /* A questionnaire's title (not personal: no event), or words for one that
  * cannot be read. */
-static void questionnaire_title(cu_console *c, const char *url, const char *version, char *out,
-                                size_t cap)
-{
-    cu_questionnaire *q = NULL;
-    cu_err err = {0};
-    if (cu_questionnaire_load(cu_api_vault(c->api), url, version, &q, &err) == CU_OK && q &&
-        q->title && *q->title)
-        cu_strlcpy(out, q->title, cap);
-    else
-        cu_strlcpy(out, "A questionnaire", cap);
-    cu_questionnaire_free(q);
-}
 
 static void day_words(const char *ymd, char *out, size_t cap)
 {
@@ -336,7 +324,7 @@ void cu_console_home(cu_console *c)
         for (size_t i = 0; i < due->n; i++) {
             const due_row *r = &due->rows[i];
             char title[256], day[40], hidden[320];
-            questionnaire_title(c, r->url, NULL, title, sizeof title);
+            cu_questionnaire_title(cu_api_vault(c->api), r->url, NULL, title, sizeof title);
             day_words(r->due_date, day, sizeof day);
             cu_html_open(&h, "tr", "class", "nhsuk-table__row", NULL);
             cu_html_elem(&h, "td", title, "class", "nhsuk-table__cell", NULL);
@@ -868,7 +856,7 @@ static void title_rows(cu_console *c, resp_list *rl)
         if (j < i)
             cu_strlcpy(r->title, rl->rows[j].title, sizeof r->title);
         else
-            questionnaire_title(c, r->url, r->version, r->title, sizeof r->title);
+            cu_questionnaire_title(cu_api_vault(c->api), r->url, r->version, r->title, sizeof r->title);
     }
 }
 

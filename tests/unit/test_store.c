@@ -1149,6 +1149,66 @@ static void test_wal_checkpoint(void **state)
     assert_true(has_controller(f, CTL_A));
 }
 
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* Commits of many pages: the WAL is checkpointed by a thread of the store's
+ * own once it holds 4096 pages (the database file then takes the rows while
+ * the WAL is not), and stays bounded (8192 pages and a commit's worth) by the
+ * writer's own checkpoints. */
+static void test_wal_checkpoint_background(void **state)
+{
+    fx *f = *state;
+    char wal[PATH_MAX + 8];
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_controller_insert(f->s, CTL_A, "Trust A", 1, &f->err), CU_OK);
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    enum { BODY = 64 * 1024, COMMITS = 320 }; /* 20 MiB: past 4096 pages, short of 8192 */
+    unsigned char *body = malloc(BODY), hash[32] = {0};
+    assert_non_null(body);
+    int64_t seq = 0;
+    for (int i = 0; i < COMMITS; i++) {
+        assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+        seq++;
+        memset(body, i & 0xff, BODY);
+        memcpy(hash, &seq, sizeof seq);
+        cu_audit_row r = {.seq = seq, .ts = seq, .actor = "alice", .body = body,
+                          .body_len = BODY, .hash = hash, .hash_len = sizeof hash};
+        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+        assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    }
+    /* the thread's checkpoint lands in the database file, the writer not
+     * waiting for it: wait for it (bounded), the WAL untouched meanwhile */
+    int64_t db_bytes = 0;
+    for (int tries = 0; tries < 600 && db_bytes < 16 << 20; tries++) {
+        db_bytes = file_size(f->db);
+        if (db_bytes < 16 << 20)
+            usleep(50 * 1000);
+    }
+    CHECK(db_bytes >= 16 << 20, "the database file holds %lld bytes: nothing checkpointed",
+          (long long)db_bytes);
+    /* many more commits: the WAL is reused, never past its bound */
+    for (int i = 0; i < 3 * COMMITS; i++) {
+        assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+        seq++;
+        memcpy(hash, &seq, sizeof seq);
+        cu_audit_row r = {.seq = seq, .ts = seq, .actor = "bob", .body = body,
+                          .body_len = BODY, .hash = hash, .hash_len = sizeof hash};
+        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+        assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    }
+    int64_t wal_bytes = file_size(wal);
+    CHECK(wal_bytes <= (int64_t)(8192 + 64) * (4096 + 24) + 32,
+          "the WAL grew to %lld bytes", (long long)wal_bytes);
+    free(body);
+    assert_int_equal(cu_store_audit_last(f->s, &seq, hash, sizeof hash, &f->err), CU_OK);
+    assert_int_equal(seq, 4 * COMMITS);
+}
+
 /* The store's location is where cu_store_open creates it; removing it takes
  * the log and index beside it too, and leaves other files alone. A location
  * that does not fit is refused, not cut short. */
@@ -1370,6 +1430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_database_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpoint, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_checkpoint_background, setup_store, teardown),
     };
     /* One group, so the output is one TAP plan: the contract's tests, then on
      * SQLite its own. */

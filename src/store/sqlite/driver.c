@@ -18,12 +18,129 @@
 /* The most columns any statement declares. */
 #define MAX_COLS 32
 
+/* The WAL is copied back into the database (checkpointed) off the thread
+ * that writes: once a commit leaves CKPT_BACKGROUND pages or more in the WAL,
+ * a thread of the connection's own, on a connection of its own, checkpoints
+ * what it can without waiting for anyone (SQLITE_CHECKPOINT_PASSIVE), and
+ * syncs the database; the writer goes on committing meanwhile. A commit that
+ * leaves CKPT_INLINE pages checkpoints itself, as SQLite's automatic
+ * checkpoint does: the WAL stays bounded even when the thread falls behind,
+ * and what it copies then is only what the thread has not. A short-lived
+ * command seldom reaches CKPT_BACKGROUND and starts no thread. */
+#define CKPT_BACKGROUND 4096
+#define CKPT_INLINE 8192
+
+typedef struct sq_ckpt {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_mutex_t running; /* held while it checkpoints */
+    bool due, stop;
+    char *path;
+} sq_ckpt;
+
 typedef struct sq_conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     sqlite3_stmt *data_version; /* PRAGMA data_version */
     sqlite3_stmt *begin_read;   /* a deferred BEGIN */
+    sq_ckpt *ckpt;              /* the checkpointing thread, once started */
+    bool ckpt_failed;           /* it could not be started: checkpoints inline */
 } sq_conn;
+
+static void *ckpt_main(void *arg)
+{
+    sq_ckpt *k = arg;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(k->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA synchronous = FULL;", NULL, NULL, NULL) != SQLITE_OK) {
+        /* the writer's own checkpoints (CKPT_INLINE) keep the WAL bounded */
+        sqlite3_close_v2(db);
+        db = NULL;
+    }
+    pthread_mutex_lock(&k->lock);
+    for (;;) {
+        while (!k->due && !k->stop)
+            pthread_cond_wait(&k->wake, &k->lock);
+        if (k->stop)
+            break;
+        k->due = false;
+        pthread_mutex_unlock(&k->lock);
+        /* busy (another checkpoint running) or failed: the next commit
+         * past the mark asks again */
+        pthread_mutex_lock(&k->running);
+        if (db)
+            (void)sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_unlock(&k->running);
+        pthread_mutex_lock(&k->lock);
+    }
+    pthread_mutex_unlock(&k->lock);
+    sqlite3_close_v2(db);
+    return NULL;
+}
+
+static void ckpt_stop(sq_conn *c)
+{
+    sq_ckpt *k = c->ckpt;
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->lock);
+    k->stop = true;
+    pthread_cond_signal(&k->wake);
+    pthread_mutex_unlock(&k->lock);
+    pthread_join(k->thread, NULL);
+    pthread_cond_destroy(&k->wake);
+    pthread_mutex_destroy(&k->lock);
+    pthread_mutex_destroy(&k->running);
+    free(k->path);
+    free(k);
+    c->ckpt = NULL;
+}
+
+static bool ckpt_start(sq_conn *c)
+{
+    const char *path = sqlite3_db_filename(c->db, "main");
+    sq_ckpt *k = calloc(1, sizeof *k);
+    if (!k || !path || !*path || !(k->path = strdup(path))) {
+        free(k);
+        return false;
+    }
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->wake, NULL);
+    pthread_mutex_init(&k->running, NULL);
+    if (pthread_create(&k->thread, NULL, ckpt_main, k) != 0) {
+        pthread_cond_destroy(&k->wake);
+        pthread_mutex_destroy(&k->lock);
+        pthread_mutex_destroy(&k->running);
+        free(k->path);
+        free(k);
+        return false;
+    }
+    c->ckpt = k;
+    return true;
+}
+
+/* After every commit of the writer (sqlite3_wal_hook), with the WAL's pages. */
+static int wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    sq_conn *c = arg;
+    if (pages >= CKPT_INLINE || (pages >= CKPT_BACKGROUND && c->ckpt_failed)) {
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (pages < CKPT_BACKGROUND)
+        return SQLITE_OK;
+    if (!c->ckpt && !ckpt_start(c)) {
+        c->ckpt_failed = true;
+        return SQLITE_OK;
+    }
+    pthread_mutex_lock(&c->ckpt->lock);
+    c->ckpt->due = true;
+    pthread_cond_signal(&c->ckpt->wake);
+    pthread_mutex_unlock(&c->ckpt->lock);
+    return SQLITE_OK;
+}
 
 /* ---- the statement table ---- */
 
@@ -265,6 +382,7 @@ static void sq_close(void *conn)
     sq_conn *c = conn;
     if (!c)
         return;
+    ckpt_stop(c);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(c->st[i]);
     sqlite3_finalize(c->data_version);
@@ -308,10 +426,8 @@ static int sq_open(const char *path, bool create, void **out, cu_err *err)
      * deleted content, so an erased key does not linger in free pages. A page
      * cache of up to 64 MiB (default 2 MiB) holds the pages a large batch
      * dirties, so they are not spilled to the WAL and read back mid-transaction.
- * The WAL is copied back into the database (checkpointed) by the commit that
- * takes it past 8192 pages (32 MiB of 4 KiB pages; default 1000): a page
- * written by many commits in between is copied and synced once, and fewer
- * commits pay for a checkpoint. temp_store MEMORY keeps SQLite's temporary
+ * The WAL is checkpointed mostly off the writer's thread (wal_committed).
+ * temp_store MEMORY keeps SQLite's temporary
  * files in memory, above all the sub-journal that holds a page's content
  * before each request's savepoint in a group-commit batch changes it: on
  * disk (SQLite's default beyond 64 KiB) it took more writes than the WAL
@@ -325,9 +441,10 @@ static int sq_open(const char *path, bool create, void **out, cu_err *err)
                   "PRAGMA trusted_schema = OFF;"
                   "PRAGMA cell_size_check = ON;"
                   "PRAGMA cache_size = -65536;"
-                  "PRAGMA wal_autocheckpoint = 8192;"
                   "PRAGMA temp_store = MEMORY;",
                   "configuring the store database", err);
+    if (!rc)
+        sqlite3_wal_hook(c->db, wal_committed, c);
     if (!rc)
         rc = migrate(c, create, err);
     if (rc) {
@@ -410,7 +527,14 @@ static void sq_rollback_to(void *conn)
 static int sq_compact_log(void *conn, cu_err *err)
 {
     sq_conn *c = conn;
+    /* Only one checkpoint runs at a time: one of this connection's own
+     * thread is waited for, not met with SQLITE_BUSY, so an erased key
+     * leaves the WAL now. */
+    if (c->ckpt)
+        pthread_mutex_lock(&c->ckpt->running);
     int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (c->ckpt)
+        pthread_mutex_unlock(&c->ckpt->running);
     /* SQLITE_BUSY means another connection is reading; the WAL is then
      * checkpointed by a later writer. Not a failure of the caller's change. */
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? CU_OK
