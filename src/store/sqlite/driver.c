@@ -25,9 +25,13 @@
  * syncs the database; the writer goes on committing meanwhile. A commit that
  * leaves CKPT_INLINE pages checkpoints itself, as SQLite's automatic
  * checkpoint does: the WAL stays bounded even when the thread falls behind,
- * and what it copies then is only what the thread has not. A short-lived
+ * and what it copies then is only what the thread has not. The thread is
+ * woken at 4096 pages and again every CKPT_STEP pages, not after every
+ * commit: each of its checkpoints syncs the database, and syncs after every
+ * commit would stand in the way of the commits' own. A short-lived
  * command seldom reaches CKPT_BACKGROUND and starts no thread. */
 #define CKPT_BACKGROUND 4096
+#define CKPT_STEP 2048 /* and again each time the WAL has grown by this much */
 #define CKPT_INLINE 8192
 
 typedef struct sq_ckpt {
@@ -45,12 +49,14 @@ typedef struct sq_conn {
     sqlite3_stmt *data_version; /* PRAGMA data_version */
     sqlite3_stmt *begin_read;   /* a deferred BEGIN */
     sq_ckpt *ckpt;              /* the checkpointing thread, once started */
+    int ckpt_mark;              /* the WAL's pages that wake it next */
     bool ckpt_failed;           /* it could not be started: checkpoints inline */
 } sq_conn;
 
 static void *ckpt_main(void *arg)
 {
     sq_ckpt *k = arg;
+    pthread_setname_np(pthread_self(), "custos-wal");
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(k->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
             SQLITE_OK ||
@@ -129,8 +135,14 @@ static int wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
         (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         return SQLITE_OK;
     }
-    if (pages < CKPT_BACKGROUND)
+    if (pages < CKPT_BACKGROUND || c->ckpt_mark < CKPT_BACKGROUND) {
+        c->ckpt_mark = CKPT_BACKGROUND; /* the WAL began again */
+        if (pages < CKPT_BACKGROUND)
+            return SQLITE_OK;
+    }
+    if (pages < c->ckpt_mark)
         return SQLITE_OK;
+    c->ckpt_mark = pages + CKPT_STEP;
     if (!c->ckpt && !ckpt_start(c)) {
         c->ckpt_failed = true;
         return SQLITE_OK;
