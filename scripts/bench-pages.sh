@@ -77,19 +77,6 @@ if [ "$too_big" != 0 ]; then
   exit 1
 fi
 
-# CPU time (user + system, clock ticks) the server's store thread has used:
-# the thread that runs every request's handler, so its time per page bounds
-# the page's rate and, with a queue of connections, its latency
-store_ticks() {
-  local t
-  for t in /proc/"$cpid"/task/*; do
-    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
-      awk '{print $14 + $15}' "$t/stat"
-      return
-    fi
-  done
-  echo 0
-}
 hz=$(getconf CLK_TCK)
 
 echo "custos staff page benchmark: wrk -t2 -c$conns -d${secs}s, $runs runs, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -48,6 +48,20 @@ bench_serve() {
   export CUSTOS_TOKEN
 }
 
+# CPU time (user + system, clock ticks) the server's store thread has used:
+# the thread that runs every request's handler, so its time per request
+# bounds the rate and, with a queue of connections, the latency
+store_ticks() {
+  local t
+  for t in /proc/"$cpid"/task/*; do
+    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
+      awk '{print $14 + $15}' "$t/stat"
+      return
+    fi
+  done
+  echo 0
+}
+
 measure() {
   local d=$1
   shift

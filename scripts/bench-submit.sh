@@ -37,17 +37,6 @@ export CUSTOS_SUBJECT=$reader
 
 bench_serve
 
-# CPU time (user + system, clock ticks) the server's store thread has used
-store_ticks() {
-  local t
-  for t in /proc/"$cpid"/task/*; do
-    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
-      awk '{print $14 + $15}' "$t/stat"
-      return
-    fi
-  done
-  echo 0
-}
 hz=$(getconf CLK_TCK)
 
 echo "custos questionnaire benchmark: wrk -t2 -c$conns, $runs runs, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
