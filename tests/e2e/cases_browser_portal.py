@@ -60,6 +60,15 @@ def shots(br, name):
         br.screenshot("browser-" + name, width=width, height=800)
 
 
+def visit(br, link, path, texts, what, shot):
+    """Follows the link (a CSS selector) to the portal page at path, which
+    shows texts; axe-core finds nothing on it; its screenshots kept."""
+    br.click(link)
+    br.expect(200, *texts, path=path)
+    br.axe_clean(what)
+    shots(br, shot)
+
+
 def flow(br, inv, person):
     # the invitation: the page names no one; the password is set
     br.goto(inv["path"])
@@ -101,25 +110,17 @@ def flow(br, inv, person):
     check(c["value"] not in br.page["html"], "the session token is in the page")
 
     # your data, who looked
-    br.click("header a[href$='portal/data']")
-    br.expect(200, "Your data", person["name"], path="/portal/data")
-    br.axe_clean("your data")
-    shots(br, "portal-data")
-    br.click("header a[href$='portal/access']")
-    br.expect(200, "Who has looked at your record", "Look at your data on our patient portal",
-              path="/portal/access")
-    br.axe_clean("who looked")
-    shots(br, "portal-access")
+    visit(br, "header a[href$='portal/data']", "/portal/data", ("Your data", person["name"]),
+          "your data", "portal-data")
+    visit(br, "header a[href$='portal/access']", "/portal/access",
+          ("Who has looked at your record", "Look at your data on our patient portal"),
+          "who looked", "portal-access")
 
     # consent and rights, from the navigation
-    br.click("header a[href$='portal/consents']")
-    br.expect(200, "Your consent", "Give consent", path="/portal/consents")
-    br.axe_clean("your consent")
-    shots(br, "portal-consents")
-    br.click("header a[href$='portal/requests']")
-    br.expect(200, "Your rights", "Send your request", path="/portal/requests")
-    br.axe_clean("your rights")
-    shots(br, "portal-requests")
+    visit(br, "header a[href$='portal/consents']", "/portal/consents",
+          ("Your consent", "Give consent"), "your consent", "portal-consents")
+    visit(br, "header a[href$='portal/requests']", "/portal/requests",
+          ("Your rights", "Send your request"), "your rights", "portal-requests")
 
     # cookies and downloading: from the home page, no longer in the navigation
     br.click("header a[href$='portal']")
@@ -127,18 +128,14 @@ def flow(br, inv, person):
     check(not br.eval("document.querySelector(\"header a[href$='portal/download'], "
                       "header a[href$='portal/cookies']\") !== null"),
           "the download or cookies page in the navigation")
-    br.click("main a[href$='portal/cookies']")
-    br.expect(200, "Cookies", "Cookies we use", path="/portal/cookies")
-    br.axe_clean("the cookies page")
-    shots(br, "portal-cookies")
+    visit(br, "main a[href$='portal/cookies']", "/portal/cookies", ("Cookies", "Cookies we use"),
+          "the cookies page", "portal-cookies")
     br.click("header a[href$='portal']")
     br.expect(200, "Your patient portal", path="/portal")
 
     # the JSON package, downloaded
-    br.click("main a[href$='portal/download']")
-    br.expect(200, "Download your data", path="/portal/download")
-    br.axe_clean("the download page")
-    shots(br, "portal-download")
+    visit(br, "main a[href$='portal/download']", "/portal/download", ("Download your data",),
+          "the download page", "portal-download")
     filename, text = br.download("a[href$='download?format=json']")
     eq(filename, "your-data.json", "the file's name")
     pkg = json.loads(text)
@@ -146,11 +143,9 @@ def flow(br, inv, person):
     br.expect(200, "Download your data", path="/portal/download")
 
     # the questionnaire it was sent
-    br.click("header a[href$='portal/questionnaires']")
-    br.expect(200, "Questionnaires you were sent", "Patient Health Questionnaire (PHQ-9)",
-              path="/portal/questionnaires")
-    br.axe_clean("the questionnaires")
-    shots(br, "portal-questionnaires")
+    visit(br, "header a[href$='portal/questionnaires']", "/portal/questionnaires",
+          ("Questionnaires you were sent", "Patient Health Questionnaire (PHQ-9)"),
+          "the questionnaires", "portal-questionnaires")
     br.click("main a[href*='portal/questionnaires/']")
     br.expect(200, "Send your answers")
     br.axe_clean("the questionnaire")
