@@ -1209,6 +1209,75 @@ static void test_wal_checkpoint_background(void **state)
     assert_int_equal(seq, 4 * COMMITS);
 }
 
+/* Commits that split B-tree pages renumber pages through a spare number (the
+ * lock-byte page at 1 GiB), far beyond the database's end; SQLite's own page
+ * cache then walked all its pages on every later commit. Through the
+ * store's wrapper those commits skip the walk, and a rollback that leaves
+ * pages beyond the end still drops them: the store reads what was committed
+ * and nothing of what was rolled back. */
+static void test_page_cache_truncation(void **state)
+{
+    fx *f = *state;
+    cu_sq_pcache_counts a, b, c;
+    assert_true(cu_sq_pcache_stats(&a));
+    enum { COMMITS = 200, ROWS = 20 };
+    unsigned char body[256], hash[32] = {0};
+    memset(body, 0x5a, sizeof body);
+    int64_t seq = 0;
+    for (int i = 0; i < COMMITS; i++) {
+        assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+        for (int j = 0; j < ROWS; j++) {
+            seq++;
+            /* actors in scattered order: the actor index splits mid-tree */
+            char actor[32];
+            snprintf(actor, sizeof actor, "actor-%08x", (unsigned)(seq * 2654435761u));
+            memcpy(hash, &seq, sizeof seq);
+            cu_audit_row r = {.seq = seq, .ts = seq, .actor = actor, .body = body,
+                              .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
+            assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+        }
+        assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    }
+    assert_true(cu_store_audit_last(f->s, &seq, hash, sizeof hash, &f->err) == CU_OK);
+    assert_true(cu_sq_pcache_stats(&b));
+    CHECK(b.parked > a.parked, "no page was renumbered through the spare number");
+    CHECK(b.skipped >= a.skipped + COMMITS, "%llu of %d commits skipped the walk",
+          b.skipped - a.skipped, COMMITS);
+    CHECK(b.passed == a.passed, "%llu truncations walked the cache", b.passed - a.passed);
+    /* a transaction that grows the file, rolled back: its pages go */
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    for (int j = 0; j < 2000; j++) {
+        int64_t n = seq + 1 + j;
+        memcpy(hash, &n, sizeof n);
+        cu_audit_row r = {.seq = n, .ts = n, .actor = "rolled-back", .body = body,
+                          .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
+        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+    }
+    cu_store_rollback(f->s);
+    assert_true(cu_sq_pcache_stats(&c));
+    CHECK(c.passed > b.passed, "the rollback's truncation did not reach the cache");
+    int64_t last = 0;
+    assert_int_equal(cu_store_audit_last(f->s, &last, hash, sizeof hash, &f->err), CU_OK);
+    assert_int_equal(last, (int64_t)COMMITS * ROWS);
+    /* the pages the rollback dropped are written afresh */
+    assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
+    for (int j = 0; j < 2000; j++) {
+        int64_t n = last + 1 + j;
+        memcpy(hash, &n, sizeof n);
+        cu_audit_row r = {.seq = n, .ts = n, .actor = "kept", .body = body,
+                          .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
+        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+    }
+    assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
+    assert_int_equal(cu_store_audit_last(f->s, &last, hash, sizeof hash, &f->err), CU_OK);
+    assert_int_equal(last, (int64_t)COMMITS * ROWS + 2000);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit_events WHERE actor = 'kept'"), 2000);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit_events WHERE actor = 'rolled-back'"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_integrity_check "
+                                    "WHERE integrity_check <> 'ok'"),
+                     0);
+}
+
 /* The store's location is where cu_store_open creates it; removing it takes
  * the log and index beside it too, and leaves other files alone. A location
  * that does not fit is refused, not cut short. */
@@ -1431,6 +1500,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_file_refused, setup_dir, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpoint, setup_store, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpoint_background, setup_store, teardown),
+        cmocka_unit_test_setup_teardown(test_page_cache_truncation, setup_store, teardown),
     };
     /* One group, so the output is one TAP plan: the contract's tests, then on
      * SQLite its own. */

@@ -405,6 +405,7 @@ static void sq_close(void *conn)
 
 static int sq_open(const char *path, bool create, void **out, cu_err *err)
 {
+    cu_sq_pcache_install();
     if (!sq_stmts())
         return cu_err_set(err, CU_EINTERNAL,
                           "the sqlite backend does not declare every statement once");

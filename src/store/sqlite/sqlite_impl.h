@@ -6,6 +6,7 @@
 #ifndef CUSTOS_STORE_SQLITE_IMPL_H
 #define CUSTOS_STORE_SQLITE_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/driver.h"
@@ -32,5 +33,17 @@ extern const cu_stmt_entry cu_sqlite_sql_nodes[];
  * scripts/embed-migrations.py from migrations/. */
 extern const char *const cu_sqlite_migrations[];
 extern const int cu_sqlite_migrations_count;
+
+/* SQLite's default page cache behind a wrapper that skips the commit's
+ * truncation when no cached page lies beyond its limit (pcache.c). Installed
+ * once, before the first connection; a process that used SQLite before
+ * keeps the default cache. */
+void cu_sq_pcache_install(void);
+/* Since the process started: truncations skipped and passed on to SQLite's
+ * cache, pages renumbered onto the spare number. False if not installed. */
+typedef struct {
+    unsigned long long skipped, passed, parked;
+} cu_sq_pcache_counts;
+bool cu_sq_pcache_stats(cu_sq_pcache_counts *out);
 
 #endif
