@@ -33,6 +33,16 @@ void cu_random_id(char out[CU_ID_STRLEN])
     out[36] = '\0';
 }
 
+void cu_time_id(int64_t now_us, char out[CU_ID_STRLEN])
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t ms = now_us > 0 ? (uint64_t)now_us / 1000 : 0;
+    cu_random_id(out); /* the random bits, dashes and variant */
+    for (int i = 0; i < 12; i++)
+        out[i < 8 ? i : i + 1] = hex[(ms >> (44 - 4 * i)) & 0xf];
+    out[14] = '7';
+}
+
 bool cu_id_valid(const char *s)
 {
     if (!s || strlen(s) != 36)

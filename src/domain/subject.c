@@ -67,22 +67,6 @@ static int seal_value(const cu_subject_rec *rec, const cu_key *dek, const char *
     return rc ? cu_err_set(err, rc, "cannot seal a value") : CU_OK;
 }
 
-/* A new item's id: a UUID in the version 7 layout (RFC 9562), the first 48
- * bits the recording time in Unix milliseconds and the other 74 random. The
- * items table is keyed by (subject, id), so time-ordered ids make a batch append
- * at the end of each subject's range instead of dirtying a random page per
- * item: about half the pages written and fsynced per batch (docs/benchmarks.md).
- * The time in the id is the item's recorded_at, which its row holds anyway. */
-static void new_item_id(int64_t now_us, char out[CU_ID_STRLEN])
-{
-    static const char hex[] = "0123456789abcdef";
-    uint64_t ms = now_us > 0 ? (uint64_t)now_us / 1000 : 0;
-    cu_random_id(out); /* the random bits, dashes and variant */
-    for (int i = 0; i < 12; i++)
-        out[i < 8 ? i : i + 1] = hex[(ms >> (44 - 4 * i)) & 0xf];
-    out[14] = '7';
-}
-
 /* Seals one value and inserts it as a new item (and its blind index); rec's
  * item count and digest take it in (the caller saves rec). */
 static int insert_value(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
@@ -90,7 +74,7 @@ static int insert_value(cu_vault *v, cu_subject_rec *rec, const cu_key *dek,
                         char id_out[CU_ID_STRLEN], cu_err *err)
 {
     char id[CU_ID_STRLEN];
-    new_item_id(now, id);
+    cu_time_id(now, id);
     /* Heap-backed: cu_buf_reserve frees the old storage when it grows, so a
      * stack array must never be handed to a cu_buf. */
     cu_buf sealed;

@@ -217,14 +217,14 @@ int cu_task_raise(cu_vault *v, const cu_actor *a, const cu_task_raise_in *in,
     if (!rc)
         rc = head_check(v, subj.controller_id, &head, err);
     if (!rc) {
-        cu_random_id(t.id);
+        t.created_at = cu_now_us();
+        cu_time_id(t.created_at, t.id);
         cu_strlcpy(t.controller_id, subj.controller_id, sizeof t.controller_id);
         cu_strlcpy(t.subject_id, subj.id, sizeof t.subject_id);
         cu_strlcpy(t.kind, reason->kind, sizeof t.kind);
         cu_strlcpy(t.reason, reason->code, sizeof t.reason);
         cu_strlcpy(t.source, in->source, sizeof t.source);
         cu_strlcpy(t.state, "open", sizeof t.state);
-        t.created_at = cu_now_us();
     }
     if (!rc && in->detail) {
         if (!(rc = cu_op_subject_key(v, &op, subj.id, &dek, NULL, err))) {
@@ -269,14 +269,14 @@ int cu_task_raise_within(cu_vault *v, cu_op *op, const cu_subject_rec *subj, con
         return rc;
     cu_task_rec t;
     memset(&t, 0, sizeof t);
-    cu_random_id(t.id);
+    t.created_at = cu_now_us();
+    cu_time_id(t.created_at, t.id);
     cu_strlcpy(t.controller_id, subj->controller_id, sizeof t.controller_id);
     cu_strlcpy(t.subject_id, subj->id, sizeof t.subject_id);
     cu_strlcpy(t.kind, reason->kind, sizeof t.kind);
     cu_strlcpy(t.reason, reason->code, sizeof t.reason);
     cu_strlcpy(t.source, in->source, sizeof t.source);
     cu_strlcpy(t.state, "open", sizeof t.state);
-    t.created_at = cu_now_us();
     cu_buf sealed;
     cu_buf_init(&sealed, CU_TASK_MAX_DETAIL + 256);
     if (in->detail) {
