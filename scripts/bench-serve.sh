@@ -62,6 +62,19 @@ store_ticks() {
   echo 0
 }
 
+# Bytes the store thread has handed to write(2)/pwrite(2): the WAL's frames
+# (pages and their headers) of every commit, which no other thread writes
+store_wchar() {
+  local t
+  for t in /proc/"$cpid"/task/*; do
+    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
+      awk '/^wchar:/ {print $2}' "$t/io"
+      return
+    fi
+  done
+  echo 0
+}
+
 measure() {
   local d=$1
   shift
