@@ -710,12 +710,18 @@ int cu_vault_tx_begin(cu_vault *v, cu_err *err)
     /* The audit head is loaded under the lock, so the next event chains on
      * from whatever any connection appended last; unless this is the very
      * next transaction on this handle after this vault's own commit, and no
-     * other connection has committed since (the counter has not moved): then
-     * the head in memory is what the store holds (docs/design.md, Several
+     * other connection has committed since (neither counter has moved: the
+     * trail counter also moves with another node's audited reads, which
+     * leave the change counter, and so the other caches, alone): then the
+     * head in memory is what the store holds (docs/design.md, Several
      * nodes). */
-    fresh = fresh && cu_store_tx_seq(v->store) == v->head_tx + 1 && dv == v->changes;
+    int64_t tr = rc ? 0 : cu_store_trail_counter(v->store);
+    fresh = fresh && cu_store_tx_seq(v->store) == v->head_tx + 1 && dv == v->changes &&
+            tr == v->trail;
     if (!rc && !fresh && (rc = cu_audit_load_head(v, err)))
         cu_store_rollback(v->store);
+    if (!rc)
+        v->trail = tr;
     /* Likewise the tasks rows counted in that transaction (tasks.c): no
      * commit of any other connection or program since, so the rows are
      * still what they were, and the next raise need not count them again.

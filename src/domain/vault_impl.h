@@ -78,6 +78,7 @@ struct cu_vault {
     } *policies;
     size_t npolicies, policies_cap;
     int64_t changes; /* cu_store_change_counter when the caches were last checked */
+    int64_t trail;   /* cu_store_trail_counter when the audit head was last loaded */
     bool policies_stale;
     int64_t replayed; /* erasures re-applied from the ledger when opened (recover.c) */
     struct cu_auth_cache *auth_cache; /* staff.c: credentials recently accepted */

@@ -77,6 +77,9 @@ static inline const unsigned char *cu_cb(const cu_val *v)
 #define CU_STMT_AUTH 2u  /* changes what a session or API token stands for
                           * (users, sessions except last_seen, api_tokens):
                           * moves the auth epoch (store.h) */
+#define CU_STMT_TRAIL 4u /* only extends the audit trail (its events, head,
+                          * checkpoints): moves the trail counter alone,
+                          * not the change counter (cu_backend.trail) */
 
 typedef struct cu_stmt_decl {
     const char *sql;
@@ -136,6 +139,12 @@ typedef struct cu_backend {
      * PostgreSQL change_counter, bumped by custos's writers): only then may
      * a count of rows made in one transaction be trusted in the next. */
     bool changes_complete;
+    /* After begin: a second counter, which moves with every other
+     * connection's commit, including those whose only writes extended the
+     * audit trail (CU_STMT_TRAIL statements), which leave begin's counter
+     * as it was. NULL when begin's counter moves with every commit anyway
+     * (then it serves as both). */
+    int64_t (*trail)(void *conn);
     /* Starts a read-only transaction seeing one consistent snapshot; takes
      * no writer lock. */
     int (*begin_read)(void *conn, cu_err *err);

@@ -195,6 +195,7 @@ int cu_store_begin(cu_store *s, cu_err *err)
         s->have_changes = true;
         s->auth_epoch++;
     }
+    s->trail = s->be->trail ? s->be->trail(s->conn) : changes;
     return CU_OK;
 }
 
@@ -217,6 +218,11 @@ uint64_t cu_store_auth_epoch(const cu_store *s)
 int64_t cu_store_change_counter(const cu_store *s)
 {
     return s->changes;
+}
+
+int64_t cu_store_trail_counter(const cu_store *s)
+{
+    return s->trail;
 }
 
 bool cu_store_change_counter_complete(const cu_store *s)

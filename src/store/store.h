@@ -552,11 +552,18 @@ CU_MUST_USE int cu_store_questionnaire_set_mac(cu_store *s, const char *url, con
                                                const unsigned char *mac, size_t n, cu_err *err);
 
 /* An opaque change counter as cu_store_begin last read it: a number that
- * changes whenever another connection has committed, so cached state (parsed
- * policies, the master key in use) may be stale. Only equality means
- * anything: callers compare it with a value they kept. Read once per
- * transaction, by cu_store_begin. */
+ * changes whenever another connection has committed a change to anything
+ * but the audit trail, so cached state (parsed policies, the master key in
+ * use, accepted credentials) may be stale. Only equality means anything:
+ * callers compare it with a value they kept. Read once per transaction, by
+ * cu_store_begin. */
 int64_t cu_store_change_counter(const cu_store *s);
+/* Likewise, a number that changes whenever another connection has committed
+ * anything at all, appending to the audit trail included: the audit head in
+ * memory may then be behind. On SQLite the two are the same number; on
+ * PostgreSQL another node's audited reads move only this one, so they cost
+ * this node a reload of the head, not of every cache. */
+int64_t cu_store_trail_counter(const cu_store *s);
 /* Whether that counter moves with every commit of any other connection or
  * program (SQLite), not only with custos's own writers' (PostgreSQL, where a
  * database writer's own statements leave it as it is). */

@@ -27,6 +27,7 @@ struct cu_store {
     bool auth_written; /* a CU_STMT_AUTH statement ran in the open transaction */
     uint64_t auth_epoch;   /* see cu_store_auth_epoch */
     int64_t changes;       /* the change counter the last begin read */
+    int64_t trail;         /* and the trail counter (cu_backend.trail) */
     bool have_changes;     /* changes holds a value read by a begin */
     bool retry;            /* a call failed CU_ERETRY since cu_store_take_retry */
     uint64_t tx_seq;       /* see cu_store_tx_seq */

@@ -502,6 +502,41 @@ static void test_change_counter(void **state)
     int64_t a4;
     must(B->begin(a, &a4, &err), &err, "begin");
     assert_int_not_equal(a4, a3);
+    int64_t t4 = B->trail(a);
+    B->rollback(a);
+    /* A transaction whose only writes extend the audit trail moves the
+     * trail counter alone: another connection reloads its head, not its
+     * caches. */
+    unsigned char h[32] = {1};
+    must(B->begin(b, NULL, &err), &err, "begin");
+    assert_int_equal(RUN(b, ST_AUDIT_INSERT, NULL, NULL, NULL, cu_vi(1), cu_vi(500), cu_vt("b"),
+                         cu_vt(NULL), cu_vb0("{}", 2), cu_vb(h, sizeof h)),
+                     CU_OK);
+    must(B->commit(b, &err), &err, "commit");
+    int64_t a5;
+    must(B->begin(a, &a5, &err), &err, "begin");
+    assert_int_equal(a5, a4);
+    int64_t t5 = B->trail(a);
+    assert_int_not_equal(t5, t4);
+    /* Its own trail-only commit counts as neither. */
+    h[0] = 2;
+    assert_int_equal(RUN(a, ST_AUDIT_INSERT, NULL, NULL, NULL, cu_vi(2), cu_vi(600), cu_vt("a"),
+                         cu_vt(NULL), cu_vb0("{}", 2), cu_vb(h, sizeof h)),
+                     CU_OK);
+    must(B->commit(a, &err), &err, "commit");
+    int64_t a6;
+    must(B->begin(a, &a6, &err), &err, "begin");
+    assert_int_equal(a6, a5);
+    assert_int_equal(B->trail(a), t5);
+    B->rollback(a);
+    /* Any other write moves both. */
+    must(B->begin(b, NULL, &err), &err, "begin");
+    assert_int_equal(RUN(b, ST_META_PUT, NULL, NULL, NULL, cu_vt("k"), cu_vb0("w", 1)), CU_OK);
+    must(B->commit(b, &err), &err, "commit");
+    int64_t a7;
+    must(B->begin(a, &a7, &err), &err, "begin");
+    assert_int_not_equal(a7, a6);
+    assert_int_not_equal(B->trail(a), t5);
     B->rollback(a);
     B->close(a);
     B->close(b);

@@ -1271,8 +1271,10 @@ static void test_page_cache_truncation(void **state)
     assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
     assert_int_equal(cu_store_audit_last(f->s, &last, hash, sizeof hash, &f->err), CU_OK);
     assert_int_equal(last, (int64_t)COMMITS * ROWS + 2000);
-    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit_events WHERE actor = 'kept'"), 2000);
-    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit_events WHERE actor = 'rolled-back'"), 0);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM audit_events WHERE actor = 'kept'"),
+                     2000);
+    assert_int_equal(
+        raw_int(f->db, "SELECT count(*) FROM audit_events WHERE actor = 'rolled-back'"), 0);
     assert_int_equal(raw_int(f->db, "SELECT count(*) FROM pragma_integrity_check "
                                     "WHERE integrity_check <> 'ok'"),
                      0);

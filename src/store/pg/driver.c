@@ -16,7 +16,11 @@
  * audit trail one chain. A transaction that ran a write statement bumps the
  * one-row change_counter table at commit; begin reads it, so a change made by
  * another connection (another node) shows as a different number, while this
- * connection's own commits do not.
+ * connection's own commits do not. The table holds two numbers: n, moved by
+ * a transaction that wrote anything but the audit trail, and trail, moved by
+ * every transaction that wrote; one whose writes only extended the trail
+ * (an audited read's event and head) moves trail alone, so another node
+ * reloads its audit head after it and keeps its other caches.
  *
  * Inside a transaction, savepoints, releases, undos and the audit trail's
  * two writes are queued and sent in one pipeline with the next statement or
@@ -69,9 +73,12 @@ typedef struct pg_conn {
     bool prepared[ST_COUNT];
     bool in_tx;     /* begin or begin_read opened a transaction */
     bool tx_lost;   /* the connection was lost while it was open */
-    bool wrote;     /* a write statement ran in it */
-    int64_t own_n;  /* the counter value this connection's last commit wrote */
+    bool wrote;       /* a write statement other than the trail's ran in it */
+    bool wrote_trail; /* a write statement that extends the trail ran in it */
+    int64_t own_n;    /* the counters' values this connection's last commit wrote */
+    int64_t own_t;
     int64_t seen_n; /* what begin last reported */
+    int64_t seen_t;
     bool seen_set;
     /* Commands not yet sent (see defer): at most MAX_PENDING, all inside the
      * open transaction. */
@@ -223,27 +230,43 @@ static int exec_sql(pg_conn *c, const char *sql, const char *what, cu_err *err)
 }
 
 /* Runs a query returning one int8 (or bool, as 0/1) in text; *out gets it. */
-static int query_int(pg_conn *c, const char *sql, const char *what, int64_t *out, cu_err *err)
+/* The n integers (or booleans) of a result of one row. */
+static bool row_ints(const PGresult *r, int64_t *out, int n)
+{
+    if (PQntuples(r) != 1 || PQnfields(r) != n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (PQgetisnull(r, 0, i))
+            return false;
+        const char *v = PQgetvalue(r, 0, i);
+        char *end = NULL;
+        if (strcmp(v, "t") == 0 || strcmp(v, "f") == 0) {
+            out[i] = v[0] == 't';
+        } else {
+            out[i] = strtoll(v, &end, 10);
+            if (end == v || *end)
+                return false;
+        }
+    }
+    return true;
+}
+
+static int query_ints(pg_conn *c, const char *sql, const char *what, int64_t *out, int n,
+                      cu_err *err)
 {
     PGresult *r = PQexec(c->db, sql);
     int rc = CU_OK;
-    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
         rc = fail(c, r, what, -1, err);
-    } else if (PQntuples(r) != 1 || PQnfields(r) != 1 || PQgetisnull(r, 0, 0)) {
+    else if (!row_ints(r, out, n))
         rc = cu_err_set(err, CU_ECORRUPT, "%s: unexpected result", what);
-    } else {
-        const char *v = PQgetvalue(r, 0, 0);
-        char *end = NULL;
-        if (strcmp(v, "t") == 0 || strcmp(v, "f") == 0) {
-            *out = v[0] == 't';
-        } else {
-            *out = strtoll(v, &end, 10);
-            if (end == v || *end)
-                rc = cu_err_set(err, CU_ECORRUPT, "%s: unexpected result", what);
-        }
-    }
     PQclear(r);
     return rc;
+}
+
+static int query_int(pg_conn *c, const char *sql, const char *what, int64_t *out, cu_err *err)
+{
+    return query_ints(c, sql, what, out, 1, err);
 }
 
 int cu_pg_exec(void *conn, const char *sql, const char *what, cu_err *err)
@@ -425,6 +448,15 @@ static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT op";
  * trail's append and its signed head (a batch whose append fails is undone
  * whole, src/domain/op.c). Nothing else is deferred: a failed write of an
  * operation must fail that operation, at its own call. */
+/* What the open transaction's commit must count (the change counter). */
+static void note_write(pg_conn *c, unsigned flags)
+{
+    if (flags & CU_STMT_TRAIL)
+        c->wrote_trail = true;
+    else if (flags & CU_STMT_WRITE)
+        c->wrote = true;
+}
+
 static bool deferrable(enum cu_stmt_id id)
 {
     return id == ST_AUDIT_INSERT || id == ST_HEAD_PUT;
@@ -692,13 +724,13 @@ static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nar
     rc = prepare(c, id, err);
     if (!rc && c->in_tx && !own_tx && !cb && !changed && deferrable(id)) {
         rc = defer_stmt(c, id, &p, (int)strlen(d->params), err);
-        c->wrote = true;
+        note_write(c, d->flags);
         return rc;
     }
     if (!rc)
         rc = run_stmt(c, id, &p, (int)strlen(d->params), cb, ctx, changed, &ran, err);
-    if (c->in_tx && (d->flags & CU_STMT_WRITE))
-        c->wrote = true;
+    if (c->in_tx)
+        note_write(c, d->flags);
     if (own_tx) {
         if (ran) {
             /* A callback's stop is the caller's answer, not a failure. */
@@ -727,21 +759,30 @@ static int pg_begin(void *conn, int64_t *changes, cu_err *err)
      * counter read sees every commit made before the lock was granted. */
     c->in_tx = true;
     c->wrote = false;
-    int64_t n = 0;
-    if ((rc = query_int(c,
-                        "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK_KEY "); "
-                        "SELECT n FROM change_counter WHERE one = 1",
-                        "starting a transaction", &n, err))) {
+    c->wrote_trail = false;
+    int64_t nt[2] = {0, 0};
+    if ((rc = query_ints(c,
+                         "BEGIN; SELECT pg_advisory_xact_lock(" WRITER_LOCK_KEY "); "
+                         "SELECT n, trail FROM change_counter WHERE one = 1",
+                         "starting a transaction", nt, 2, err))) {
         pg_rollback(c);
         return rc;
     }
-    if (!c->seen_set || n != c->own_n) {
-        c->seen_n = n;
-        c->seen_set = true;
-    }
+    /* Equal to what this connection's own last commit left: no one else
+     * has committed since, and the numbers last reported stand. */
+    if (!c->seen_set || nt[0] != c->own_n)
+        c->seen_n = nt[0];
+    if (!c->seen_set || nt[1] != c->own_t)
+        c->seen_t = nt[1];
+    c->seen_set = true;
     if (changes)
         *changes = c->seen_n;
     return CU_OK;
+}
+
+static int64_t pg_trail(void *conn)
+{
+    return ((pg_conn *)conn)->seen_t;
 }
 
 static int pg_begin_read(void *conn, cu_err *err)
@@ -768,36 +809,41 @@ static int pg_commit(void *conn, cu_err *err)
                                        "committing: the connection to the database was lost")
                           : CU_OK;
     /* One round trip: the count of a change (when the transaction wrote),
-     * then the commit; an error in the first skips the second. */
-    int64_t n = -1;
-    if (!rc && c->npend) {
+     * then the commit; an error in the first skips the second. A
+     * transaction that only extended the audit trail moves trail alone. */
+    bool counts = c->wrote || c->wrote_trail;
+    const char *count_sql =
+        c->wrote ? "UPDATE change_counter SET n = n + 1, trail = trail + 1 WHERE one = 1 "
+                   "RETURNING n, trail"
+                 : "UPDATE change_counter SET trail = trail + 1 WHERE one = 1 RETURNING n, trail";
+    int64_t nt[2] = {-1, -1};
+    bool piped = c->npend > 0;
+    if (!rc && piped) {
         /* after the queued commands, in the same round trip */
         tail_cmd t[2] = {
-            {.id = -1, .sql = "UPDATE change_counter SET n = n + 1 WHERE one = 1 RETURNING n"},
+            {.id = -1, .sql = count_sql},
             {.id = -1, .sql = "COMMIT"},
         };
-        tail_cmd *from = c->wrote ? t : t + 1;
-        int nt = c->wrote ? 2 : 1;
-        if ((rc = pipeline(c, from, nt, err))) {
+        tail_cmd *from = counts ? t : t + 1;
+        int ncmd = counts ? 2 : 1;
+        if ((rc = pipeline(c, from, ncmd, err))) {
             /* the failure is in err */
-        } else if (c->wrote && (PQresultStatus(t[0].res) != PGRES_TUPLES_OK ||
-                                PQntuples(t[0].res) != 1 || PQgetisnull(t[0].res, 0, 0))) {
+        } else if (counts && (PQresultStatus(t[0].res) != PGRES_TUPLES_OK ||
+                              !row_ints(t[0].res, nt, 2))) {
             rc = cu_err_set(err, CU_ECORRUPT, "committing: the change counter is missing");
         } else if (strcmp(PQcmdStatus(t[1].res), "COMMIT") != 0) {
             rc = cu_err_set(err, CU_EIO, "committing: the transaction had failed and was "
                                          "rolled back");
-        } else if (c->wrote) {
-            n = strtoll(PQgetvalue(t[0].res, 0, 0), NULL, 10);
         }
-        if (!rc && c->wrote && n < 0)
-            rc = fail(c, NULL, "committing", -1, err);
-        for (int k = 0; k < nt; k++)
+        for (int k = 0; k < ncmd; k++)
             PQclear(from[k].res);
-    } else if (!rc && !PQsendQuery(c->db, c->wrote ? "UPDATE change_counter SET n = n + 1 "
-                                              "WHERE one = 1 RETURNING n; COMMIT"
-                                            : "COMMIT"))
-        rc = fail(c, NULL, "committing", -1, err);
-    else if (!rc) {
+    } else if (!rc) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "%s%s", counts ? count_sql : "", counts ? "; COMMIT" : "COMMIT");
+        if (!PQsendQuery(c->db, sql))
+            rc = fail(c, NULL, "committing", -1, err);
+    }
+    if (!rc && !piped) {
         bool committed = false;
         PGresult *r;
         while ((r = PQgetResult(c->db))) {
@@ -805,11 +851,9 @@ static int pg_commit(void *conn, cu_err *err)
             if (rc) {
                 /* drained */
             } else if (st == PGRES_TUPLES_OK) {
-                if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0))
+                if (!row_ints(r, nt, 2))
                     rc = cu_err_set(err, CU_ECORRUPT, "committing: the change counter is "
                                                       "missing");
-                else
-                    n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
             } else if (st == PGRES_COMMAND_OK) {
                 /* A failed transaction ends in a rollback, reported as such. */
                 committed = strcmp(PQcmdStatus(r), "COMMIT") == 0;
@@ -821,17 +865,22 @@ static int pg_commit(void *conn, cu_err *err)
             }
             PQclear(r);
         }
-        if (!rc && (!committed || (c->wrote && n < 0)))
+        if (!rc && !committed)
             rc = fail(c, NULL, "committing", -1, err);
     }
+    if (!rc && counts && (nt[0] < 0 || nt[1] < 0))
+        rc = fail(c, NULL, "committing", -1, err);
     if (rc) {
         pg_rollback(c);
         return rc;
     }
-    if (n >= 0)
-        c->own_n = n;
+    if (counts) {
+        c->own_n = nt[0];
+        c->own_t = nt[1];
+    }
     c->in_tx = false;
     c->wrote = false;
+    c->wrote_trail = false;
     return CU_OK;
 }
 
@@ -848,6 +897,7 @@ static void pg_rollback(void *conn)
     c->in_tx = false;
     c->tx_lost = false;
     c->wrote = false;
+    c->wrote_trail = false;
 }
 
 /* One savepoint name: one nested savepoint at a time (driver.h). Inside a
@@ -1095,6 +1145,7 @@ static int pg_open(const char *location, bool create, void **out, cu_err *err)
     if (!c)
         return cu_err_set(err, CU_ENOMEM, "out of memory opening the store");
     c->own_n = -1;
+    c->own_t = -1;
     int rc = connect_db(c, location, err);
     if (!rc)
         rc = migrate(c, create, err);
@@ -1179,6 +1230,7 @@ const cu_backend cu_backend_pg = {
     .run = pg_run,
     .begin = pg_begin,
     .changes_complete = false,
+    .trail = pg_trail,
     .begin_read = pg_begin_read,
     .commit = pg_commit,
     .rollback = pg_rollback,

@@ -1,7 +1,7 @@
 /* PostgreSQL statements: the audit trail, its signed head and checkpoints. */
 #include "store/pg/pg.h"
 
-#define W CU_STMT_WRITE
+#define WT (CU_STMT_WRITE | CU_STMT_TRAIL)
 
 #define AUDIT_COLUMNS "seq, ts, actor, subject_id, body, hash"
 #define AUDIT_SHAPE "iittbb"
@@ -11,7 +11,7 @@ const cu_stmt_entry cu_pg_sql_audit[] = {
                      0}},
     {ST_AUDIT_INSERT, {"INSERT INTO audit_events(seq, ts, actor, subject_id, body, hash) "
                        "VALUES ($1, $2, $3, $4, $5, $6)",
-                       "iittbb", "", W}},
+                       "iittbb", "", WT}},
     /* A negative limit is no limit (LIMIT NULL), as on SQLite. */
     {ST_AUDIT_EACH, {"SELECT " AUDIT_COLUMNS " FROM audit_events "
                      "WHERE ($1 IS NULL OR subject_id = $1) AND ($2 IS NULL OR actor = $2) "
@@ -30,12 +30,12 @@ const cu_stmt_entry cu_pg_sql_audit[] = {
                    "VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT(one) DO UPDATE SET "
                    "seq = excluded.seq, signed_at = excluded.signed_at, "
                    "hash = excluded.hash, sig = excluded.sig, node = excluded.node",
-                   "iibbt", "", W}},
+                   "iibbt", "", WT}},
     {ST_HEAD_GET, {"SELECT seq, signed_at, hash, sig, node FROM audit_head WHERE one = 1", "",
                    "iibbt", 0}},
     {ST_CKPT_ADD, {"INSERT INTO audit_checkpoints(seq, signed_at, hash, sig, node) "
                    "VALUES ($1, $2, $3, $4, $5)",
-                   "iibbt", "", W}},
+                   "iibbt", "", WT}},
     {ST_CKPT_LAST, {"SELECT coalesce(max(seq), 0)::bigint FROM audit_checkpoints", "", "i", 0}},
     {ST_CKPT_EACH, {"SELECT seq, signed_at, hash, sig, node FROM audit_checkpoints "
                     "ORDER BY seq", "", "iibbt", 0}},

@@ -10,7 +10,7 @@ const cu_stmt_entry cu_sqlite_sql_audit[] = {
     {ST_AUDIT_INSERT,
      {"INSERT INTO audit_events(seq, ts, actor, subject_id, body, hash) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-      "iittbb", "", CU_STMT_WRITE}},
+      "iittbb", "", CU_STMT_WRITE | CU_STMT_TRAIL}},
     {ST_AUDIT_EACH,
      {"SELECT seq, ts, actor, subject_id, body, hash FROM audit_events "
       "WHERE (?1 IS NULL OR subject_id = ?1) AND (?2 IS NULL OR actor = ?2) "
@@ -33,14 +33,14 @@ const cu_stmt_entry cu_sqlite_sql_audit[] = {
       "VALUES (1, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(one) DO UPDATE SET "
       "seq = excluded.seq, signed_at = excluded.signed_at, "
       "hash = excluded.hash, sig = excluded.sig, node = excluded.node",
-      "iibbt", "", CU_STMT_WRITE}},
+      "iibbt", "", CU_STMT_WRITE | CU_STMT_TRAIL}},
     {ST_HEAD_GET,
      {"SELECT seq, signed_at, hash, sig, node FROM audit_head WHERE one = 1",
       "", "iibbt", 0}},
     {ST_CKPT_ADD,
      {"INSERT INTO audit_checkpoints(seq, signed_at, hash, sig, node) "
       "VALUES (?1, ?2, ?3, ?4, ?5)",
-      "iibbt", "", CU_STMT_WRITE}},
+      "iibbt", "", CU_STMT_WRITE | CU_STMT_TRAIL}},
     {ST_CKPT_LAST,
      {"SELECT coalesce(max(seq), 0) FROM audit_checkpoints",
       "", "i", 0}},
