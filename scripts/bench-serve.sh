@@ -48,31 +48,32 @@ bench_serve() {
   export CUSTOS_TOKEN
 }
 
-# CPU time (user + system, clock ticks) the server's store thread has used:
-# the thread that runs every request's handler, so its time per request
-# bounds the rate and, with a queue of connections, the latency
-store_ticks() {
+# The /proc directory of the server's store thread (named custos-store): the
+# thread that runs every request's handler and writes every commit
+store_thread() {
   local t
   for t in /proc/"$cpid"/task/*; do
     if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
-      awk '{print $14 + $15}' "$t/stat"
+      echo "$t"
       return
     fi
   done
-  echo 0
+}
+
+# CPU time (user + system, clock ticks) the store thread has used: its time
+# per request bounds the rate and, with a queue of connections, the latency
+store_ticks() {
+  local t
+  t=$(store_thread)
+  if [ -n "$t" ]; then awk '{print $14 + $15}' "$t/stat"; else echo 0; fi
 }
 
 # Bytes the store thread has handed to write(2)/pwrite(2): the WAL's frames
 # (pages and their headers) of every commit, which no other thread writes
 store_wchar() {
   local t
-  for t in /proc/"$cpid"/task/*; do
-    if [ "$(cat "$t/comm" 2>/dev/null)" = custos-store ]; then
-      awk '/^wchar:/ {print $2}' "$t/io"
-      return
-    fi
-  done
-  echo 0
+  t=$(store_thread)
+  if [ -n "$t" ]; then awk '/^wchar:/ {print $2}' "$t/io"; else echo 0; fi
 }
 
 measure() {

@@ -1209,6 +1209,22 @@ static void test_wal_checkpoint_background(void **state)
     assert_int_equal(seq, 4 * COMMITS);
 }
 
+/* Appends n audit rows from seq from on, each with a 256-byte body, by
+ * actor (NULL: a scattered name per row). */
+static void append_events(fx *f, int64_t from, int n, const char *actor)
+{
+    unsigned char body[256], hash[32] = {0};
+    memset(body, 0x5a, sizeof body);
+    for (int64_t seq = from; seq < from + n; seq++) {
+        char name[32];
+        snprintf(name, sizeof name, "actor-%08x", (unsigned)(seq * 2654435761u));
+        memcpy(hash, &seq, sizeof seq);
+        cu_audit_row r = {.seq = seq, .ts = seq, .actor = actor ? actor : name, .body = body,
+                          .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
+        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
+    }
+}
+
 /* Commits that split B-tree pages renumber pages through a spare number (the
  * lock-byte page at 1 GiB), far beyond the database's end; SQLite's own page
  * cache then walked all its pages on every later commit. Through the
@@ -1221,21 +1237,13 @@ static void test_page_cache_truncation(void **state)
     cu_sq_pcache_counts a, b, c;
     assert_true(cu_sq_pcache_stats(&a));
     enum { COMMITS = 200, ROWS = 20 };
-    unsigned char body[256], hash[32] = {0};
-    memset(body, 0x5a, sizeof body);
+    unsigned char hash[32] = {0};
     int64_t seq = 0;
     for (int i = 0; i < COMMITS; i++) {
         assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
-        for (int j = 0; j < ROWS; j++) {
-            seq++;
-            /* actors in scattered order: the actor index splits mid-tree */
-            char actor[32];
-            snprintf(actor, sizeof actor, "actor-%08x", (unsigned)(seq * 2654435761u));
-            memcpy(hash, &seq, sizeof seq);
-            cu_audit_row r = {.seq = seq, .ts = seq, .actor = actor, .body = body,
-                              .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
-            assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
-        }
+        /* actors in scattered order: the actor index splits mid-tree */
+        append_events(f, seq + 1, ROWS, NULL);
+        seq += ROWS;
         assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
     }
     assert_true(cu_store_audit_last(f->s, &seq, hash, sizeof hash, &f->err) == CU_OK);
@@ -1246,13 +1254,7 @@ static void test_page_cache_truncation(void **state)
     CHECK(b.passed == a.passed, "%llu truncations walked the cache", b.passed - a.passed);
     /* a transaction that grows the file, rolled back: its pages go */
     assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
-    for (int j = 0; j < 2000; j++) {
-        int64_t n = seq + 1 + j;
-        memcpy(hash, &n, sizeof n);
-        cu_audit_row r = {.seq = n, .ts = n, .actor = "rolled-back", .body = body,
-                          .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
-        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
-    }
+    append_events(f, seq + 1, 2000, "rolled-back");
     cu_store_rollback(f->s);
     assert_true(cu_sq_pcache_stats(&c));
     CHECK(c.passed > b.passed, "the rollback's truncation did not reach the cache");
@@ -1261,13 +1263,7 @@ static void test_page_cache_truncation(void **state)
     assert_int_equal(last, (int64_t)COMMITS * ROWS);
     /* the pages the rollback dropped are written afresh */
     assert_int_equal(cu_store_begin(f->s, &f->err), CU_OK);
-    for (int j = 0; j < 2000; j++) {
-        int64_t n = last + 1 + j;
-        memcpy(hash, &n, sizeof n);
-        cu_audit_row r = {.seq = n, .ts = n, .actor = "kept", .body = body,
-                          .body_len = sizeof body, .hash = hash, .hash_len = sizeof hash};
-        assert_int_equal(cu_store_audit_insert(f->s, &r, &f->err), CU_OK);
-    }
+    append_events(f, last + 1, 2000, "kept");
     assert_int_equal(cu_store_commit(f->s, &f->err), CU_OK);
     assert_int_equal(cu_store_audit_last(f->s, &last, hash, sizeof hash, &f->err), CU_OK);
     assert_int_equal(last, (int64_t)COMMITS * ROWS + 2000);
