@@ -87,7 +87,8 @@
     "  CUSTOS_FAULT_ERROR      retry: fail as a transaction the database aborted,\n"    \
     "                          which is run again (default: an I/O error)\n"          \
     "  CUSTOS_FAULT_TIMES      K: fail K calls (or commits) in a row (default 1)\n"    \
-    "  CUSTOS_FAULT_COUNT      1: print at exit how many store calls were made\n"
+    "  CUSTOS_FAULT_COUNT      1: print at exit how many store calls were made\n"        \
+    "  CUSTOS_FAULT_HOLD       PATH: hash a new password only once PATH is gone\n"
 #else
 #define USAGE_FAULT_INJECTION ""
 #endif

@@ -298,12 +298,7 @@ int cu_portal_hash_password(const char *password, size_t n, char out[CU_PORTAL_P
                             cu_err *err)
 {
     _Static_assert(CU_PORTAL_PWHASH_MAX == CU_PWHASH_STRBYTES, "hash sizes");
-    int rc = cu_password_check(password, n, err);
-    if (rc)
-        return rc;
-    if (cu_pwhash(password, n, out))
-        return cu_err_set(err, CU_ENOMEM, "cannot hash the password");
-    return CU_OK;
+    return cu_password_hash(password, n, out, err);
 }
 
 int cu_portal_set_password(cu_vault *v, const char *code, size_t n, const char *pwhash,

@@ -463,10 +463,44 @@ static int controller_exists(cu_vault *v, const char *controller_id, cu_err *err
     return rc == CU_ENOTFOUND ? cu_err_set(err, rc, "no controller %s", controller_id) : rc;
 }
 
+int cu_password_hash(const char *password, size_t n, char out[CU_PWHASH_STRBYTES],
+                     cu_err *err)
+{
+    int rc = cu_password_check(password, n, err);
+    if (rc)
+        return rc;
+    if (cu_pwhash(password, n, out))
+        return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
+    return CU_OK;
+}
+
+/* A hash cu_password_hash made: its string form, whole. */
+static int pwhash_check(const char *pwhash, cu_err *err)
+{
+    if (!pwhash || strncmp(pwhash, "$argon2id$", 10) != 0 ||
+        strnlen(pwhash, CU_PWHASH_STRBYTES) == CU_PWHASH_STRBYTES)
+        return cu_err_set(err, CU_EINTERNAL, "a password hash is malformed");
+    return CU_OK;
+}
+
 int cu_user_add(cu_vault *v, const cu_actor *a, const char *controller_id,
                 const char *username, const char *roles, const char *password, size_t n,
                 bool want_totp, char id_out[CU_ID_STRLEN], char totp_b32_out[CU_TOTP_B32_LEN],
                 cu_err *err)
+{
+    char hash[CU_PWHASH_STRBYTES];
+    int rc = cu_password_hash(password, n, hash, err);
+    if (!rc)
+        rc = cu_user_add_hashed(v, a, controller_id, username, roles, hash, want_totp, id_out,
+                                totp_b32_out, err);
+    cu_wipe(hash, sizeof hash);
+    return rc;
+}
+
+int cu_user_add_hashed(cu_vault *v, const cu_actor *a, const char *controller_id,
+                       const char *username, const char *roles, const char *pwhash,
+                       bool want_totp, char id_out[CU_ID_STRLEN],
+                       char totp_b32_out[CU_TOTP_B32_LEN], cu_err *err)
 {
     unsigned mask;
     int rc = roles_valid(roles, &mask, err);
@@ -475,14 +509,13 @@ int cu_user_add(cu_vault *v, const cu_actor *a, const char *controller_id,
     if (!cu_name_valid(username))
         return cu_err_set(err, CU_EINVAL, "username must be 1-64 characters a-z 0-9 _ . - "
                                           "starting with a letter");
-    if ((rc = cu_password_check(password, n, err)))
+    if ((rc = pwhash_check(pwhash, err)))
         return rc;
     /* One-time codes are required for the roles that can change everything. */
     if (mask & (CU_ROLE_ADMIN | CU_ROLE_DPO))
         want_totp = true;
     cu_user_rec u = {.created_at = cu_now_us()};
-    if (cu_pwhash(password, n, u.pwhash))
-        return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
+    cu_strlcpy(u.pwhash, pwhash, sizeof u.pwhash);
     cu_op op;
     if ((rc = cu_op_begin(v, &op, a, CU_ACT_ADMIN, "user.add", err)))
         return rc;
@@ -629,15 +662,21 @@ int cu_user_signout(cu_vault *v, const cu_actor *a, const char *username, cu_err
 int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
                            const char *password, size_t n, cu_err *err)
 {
-    int rc = cu_password_check(password, n, err);
-    if (rc)
-        return rc;
     char hash[CU_PWHASH_STRBYTES];
-    if (cu_pwhash(password, n, hash))
-        return cu_err_set(err, CU_ENOMEM, "not enough memory to hash the password");
-    rc = account_change(v, a, "user.reset_password", username, ACCOUNT_PASSWORD, hash, err);
+    int rc = cu_password_hash(password, n, hash, err);
+    if (!rc)
+        rc = cu_user_reset_password_hashed(v, a, username, hash, err);
     cu_wipe(hash, sizeof hash);
     return rc;
+}
+
+int cu_user_reset_password_hashed(cu_vault *v, const cu_actor *a, const char *username,
+                                  const char *pwhash, cu_err *err)
+{
+    int rc = pwhash_check(pwhash, err);
+    return rc ? rc
+              : account_change(v, a, "user.reset_password", username, ACCOUNT_PASSWORD, pwhash,
+                               err);
 }
 
 int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_id,

@@ -57,6 +57,13 @@ CU_MUST_USE int cu_user_add(cu_vault *v, const cu_actor *a, const char *controll
                             const char *username, const char *roles, const char *password,
                             size_t n, bool want_totp, char id_out[CU_ID_STRLEN],
                             char totp_b32_out[CU_TOTP_B32_LEN], cu_err *err);
+/* The same with the password's hash already made by cu_password_hash, so
+ * that the slow hash can run off the store's thread. */
+CU_MUST_USE int cu_user_add_hashed(cu_vault *v, const cu_actor *a, const char *controller_id,
+                                   const char *username, const char *roles,
+                                   const char *pwhash, bool want_totp,
+                                   char id_out[CU_ID_STRLEN],
+                                   char totp_b32_out[CU_TOTP_B32_LEN], cu_err *err);
 /* Disables an account and revokes its sessions; CU_ECONFLICT, nothing
  * changed, for the actor's own account. */
 CU_MUST_USE int cu_user_disable(cu_vault *v, const cu_actor *a, const char *username,
@@ -68,8 +75,16 @@ CU_MUST_USE int cu_user_signout(cu_vault *v, const cu_actor *a, const char *user
 /* Sets a new password, clears lock-out, revokes the account's sessions. */
 CU_MUST_USE int cu_user_reset_password(cu_vault *v, const cu_actor *a, const char *username,
                                        const char *password, size_t n, cu_err *err);
+/* The same with the hash already made (cu_password_hash). */
+CU_MUST_USE int cu_user_reset_password_hashed(cu_vault *v, const cu_actor *a,
+                                              const char *username, const char *pwhash,
+                                              cu_err *err);
 /* Checks a password's rules (length, not all one character). */
 CU_MUST_USE int cu_password_check(const char *password, size_t n, cu_err *err);
+/* Checks a password's rules and makes its Argon2id hash (tens to hundreds of
+ * milliseconds: on a server, off the store's thread). */
+CU_MUST_USE int cu_password_hash(const char *password, size_t n,
+                                 char out[CU_PWHASH_STRBYTES], cu_err *err);
 
 CU_MUST_USE int cu_api_token_create(cu_vault *v, const cu_actor *a, const char *controller_id,
                                     const char *roles, const char *name,

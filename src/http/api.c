@@ -14,6 +14,7 @@
 #include "http/console.h"
 #include "http/log.h"
 #include "http/routes.h"
+#include "store/fault.h"
 #include "iface/render.h"
 #include "util/clock.h"
 
@@ -294,6 +295,18 @@ int64_t cu_api_session_absolute_us(const cu_api *api)
 void cu_signin_state_clear(cu_signin_state *st)
 {
     cu_wipe(st, sizeof *st);
+}
+
+void cu_signin_hash(cu_signin_state *st)
+{
+    cu_fault_hold();
+    cu_err err = {0};
+    st->password_ok = cu_password_hash(st->body.password, st->body.password_len,
+                                       st->new_hash, &err) == CU_OK;
+    st->hashed = true;
+    st->hash_due = false;
+    cu_wipe(st->body.password, sizeof st->body.password);
+    st->body.password_len = 0;
 }
 
 /* ---- authenticated routes ---- */

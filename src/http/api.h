@@ -70,6 +70,9 @@ typedef struct cu_http_req {
     const char *cookie; /* the Cookie header or NULL: the pages' session (cu_cookie_get) */
     const char *fetch_site; /* Sec-Fetch-Site or NULL: where a browser's request came from */
     const cu_http_prep *prep; /* the body read on the HTTP thread, or NULL: read it here */
+    /* a route that stores a new password: where it is hashed off the
+     * store's thread (cu_signin_state), or NULL: hash it here */
+    struct cu_signin_state *pw;
 } cu_http_req;
 
 typedef struct cu_http_resp {
@@ -140,7 +143,19 @@ typedef struct cu_signin_state {
     bool password_ok;
     bool rehash;
     char new_hash[CU_PWHASH_STRBYTES];
+    /* A handler of a route that stores a new password (server.c: the
+     * console's account add and password reset) asks, on its first run, for
+     * body.password to be hashed into new_hash off the store's thread
+     * (hash_due; it answers nothing); the server hashes it (cu_signin_hash:
+     * hashed, and password_ok when it succeeded) and runs the request
+     * again, from the session check on. */
+    bool hash_due;
+    bool hashed;
 } cu_signin_state;
+/* Step 2 of a new password (HTTP thread): cu_password_hash of body.password
+ * into new_hash (password_ok when it succeeded, hashed either way); wipes
+ * the password. */
+void cu_signin_hash(cu_signin_state *st);
 bool cu_api_signin_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                            cu_http_resp *resp);
 /* Step 2 (HTTP thread): the slow password check. */
@@ -158,12 +173,11 @@ void cu_pages_signin_finish(cu_api *api, const cu_http_req *req, cu_signin_state
 /* The same steps for the patient portal's invitation page (POST
  * /portal/invitation/{pcode}, pages_portal.c): prepare checks the
  * invitation and the form (answering a refusal or a form with errors itself:
- * false) and keeps the password in st->body; hash makes its Argon2id hash
- * into st->new_hash off the store's thread and wipes the password; finish
- * sets it and answers. */
+ * false) and keeps the password in st->body; cu_signin_hash makes its
+ * Argon2id hash into st->new_hash off the store's thread and wipes the
+ * password; finish sets it and answers. */
 bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                              cu_http_resp *resp);
-void cu_pages_portal_hash(cu_signin_state *st);
 void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                             cu_http_resp *resp);
 /* The same steps for the patient portal's sign-in (POST /portal/sign-in):

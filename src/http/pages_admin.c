@@ -143,6 +143,42 @@ static void fail_page(cu_console *c, int rc, const cu_err *err)
         cu_api_fail(c->resp, err);
 }
 
+/* A new password's Argon2id hash, made off the store's thread: on the
+ * request's first run the password goes to the server (which hashes it on an
+ * HTTP thread and runs the request again, from the session check on) and
+ * nothing is answered; on the second the hash is here. False: nothing to do
+ * on this run, or the page is answered (the hash failed). Without the
+ * server's state (a handler called directly) the hash is made here. */
+static bool new_password(cu_console *c, const char *pw, char hash[CU_PWHASH_STRBYTES])
+{
+    cu_signin_state *st = c->req->pw;
+    cu_err err = {0};
+    size_t n = strlen(pw);
+    if (!st) {
+        int rc = cu_password_hash(pw, n, hash, &err);
+        if (rc)
+            fail_page(c, rc, &err);
+        return rc == CU_OK;
+    }
+    if (!st->hashed) {
+        if (n >= sizeof st->body.password) { /* refused by the form's check before */
+            fail_page(c, CU_EINVAL, &err);
+            return false;
+        }
+        memcpy(st->body.password, pw, n + 1);
+        st->body.password_len = n;
+        st->hash_due = true;
+        return false;
+    }
+    if (!st->password_ok) {
+        cu_err_set(&err, CU_ENOMEM, "not enough memory to hash the password");
+        fail_page(c, CU_ENOMEM, &err);
+        return false;
+    }
+    memcpy(hash, st->new_hash, CU_PWHASH_STRBYTES);
+    return true;
+}
+
 /* What the add and create forms held, with their errors. */
 typedef struct form_state {
     const char *which; /* "account" or "token": the form the errors belong to */
@@ -504,10 +540,15 @@ void cu_console_account_add(cu_console *c)
         cu_form_free(&form);
         return;
     }
-    char id[CU_ID_STRLEN], secret[CU_TOTP_B32_LEN] = "";
+    char id[CU_ID_STRLEN], secret[CU_TOTP_B32_LEN] = "", hash[CU_PWHASH_STRBYTES];
+    if (!new_password(c, pw, hash)) {
+        cu_form_free(&form);
+        return;
+    }
     cu_err_clear(&err);
-    int rc = cu_user_add(cu_api_vault(c->api), &c->actor, c->who.controller_id, user, roles, pw,
-                         strlen(pw), f.totp, id, secret, &err);
+    int rc = cu_user_add_hashed(cu_api_vault(c->api), &c->actor, c->who.controller_id, user,
+                                roles, hash, f.totp, id, secret, &err);
+    cu_wipe(hash, sizeof hash);
     if (rc == CU_ECONFLICT) {
         f.e[f.ne++] = (cu_field_error){"username", "This username is taken: choose another"};
         accounts_page(c, 1, &f, 409);
@@ -619,7 +660,7 @@ void cu_console_account_password(cu_console *c)
         return;
     const char *user = c->req->route.user;
     const char *pw = cu_form_get(&form, "password");
-    char title[128], para[256];
+    char title[128], para[256], hash[CU_PWHASH_STRBYTES];
     snprintf(title, sizeof title, "Set a new password for %s", user);
     snprintf(para, sizeof para,
              "%s will be signed out everywhere and will sign in with the new password. Give "
@@ -635,9 +676,9 @@ void cu_console_account_password(cu_console *c)
         cu_field_error e = {"password", "Enter a password of at least 12 characters that is "
                                         "not one character repeated"};
         confirm_page(c, 400, title, para, "Set the password", true, &e, 1);
-    } else {
-        int rc = cu_user_reset_password(cu_api_vault(c->api), &c->actor, user, pw, strlen(pw),
-                                        &err);
+    } else if (new_password(c, pw, hash)) {
+        int rc = cu_user_reset_password_hashed(cu_api_vault(c->api), &c->actor, user, hash, &err);
+        cu_wipe(hash, sizeof hash);
         if (rc == CU_ENOTFOUND || rc == CU_EINVAL)
             cu_console_message(c, 404, "There is no such account", "Nothing was changed.",
                                "/staff/accounts");

@@ -343,16 +343,6 @@ bool cu_pages_portal_prepare(cu_api *api, const cu_http_req *req, cu_signin_stat
     return true;
 }
 
-/* Step 2 (an HTTP thread): the slow hash. */
-void cu_pages_portal_hash(cu_signin_state *st)
-{
-    cu_err err = {0};
-    st->password_ok = cu_portal_hash_password(st->body.password, st->body.password_len,
-                                              st->new_hash, &err) == CU_OK;
-    cu_wipe(st->body.password, sizeof st->body.password);
-    st->body.password_len = 0;
-}
-
 /* Step 3 (the store's thread): the password set and the invitation used. */
 void cu_pages_portal_finish(cu_api *api, const cu_http_req *req, cu_signin_state *st,
                             cu_http_resp *resp)
@@ -898,7 +888,7 @@ static void submit(cu_api *api, const cu_http_req *req, cu_http_resp *resp)
     cu_signin_state st;
     memset(&st, 0, sizeof st);
     if (cu_pages_portal_prepare(api, req, &st, resp)) {
-        cu_pages_portal_hash(&st);
+        cu_signin_hash(&st);
         cu_pages_portal_finish(api, req, &st, resp);
     }
     cu_wipe(&st, sizeof st);

@@ -312,6 +312,13 @@ static bool is_signin(cu_route_id id)
            id == CU_R_PORTAL_INVITATION_POST || id == CU_R_PORTAL_SIGNIN_POST;
 }
 
+/* Routes whose handler stores a new password: it asks for the hash, which
+ * is made on an HTTP thread, and runs again (cu_signin_state.hash_due). */
+static bool stores_password(cu_route_id id)
+{
+    return id == CU_R_STAFF_ACCOUNT_ADD || id == CU_R_STAFF_ACCOUNT_PASSWORD;
+}
+
 static void run_one(server *srv, req_ctx *r)
 {
     if (r->req.route.id == CU_R_METRICS) {
@@ -358,7 +365,7 @@ static void run_one(server *srv, req_ctx *r)
         return;
     }
     cu_api_handle(srv->api, &r->req, &r->resp);
-    r->state = ST_DONE;
+    r->state = r->signin && r->signin->hash_due ? ST_SIGNIN_CHECK : ST_DONE;
 }
 
 /* ---- the store's health ---- */
@@ -1387,10 +1394,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         /* parsing that needs no store data, here rather than on the store's thread */
         cu_api_prepare(&r->req, &r->prep);
         r->req.prep = &r->prep;
-        if (is_signin(r->req.route.id)) {
+        if (is_signin(r->req.route.id) || stores_password(r->req.route.id)) {
             r->signin = calloc(1, sizeof *r->signin);
             if (!r->signin)
                 return respond_problem(r, CU_P_UNAVAILABLE, NULL);
+            if (stores_password(r->req.route.id))
+                r->req.pw = r->signin;
         }
         if (!conn_busy(&srv->g, r->crec))
             return MHD_NO; /* answered 408 already */
@@ -1401,8 +1410,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     if (r->state == ST_SIGNIN_CHECK) {
         /* the slow hash, off the vault thread */
-        if (r->req.route.id == CU_R_PORTAL_INVITATION_POST)
-            cu_pages_portal_hash(r->signin);
+        if (r->req.route.id == CU_R_PORTAL_INVITATION_POST || stores_password(r->req.route.id))
+            cu_signin_hash(r->signin);
         else
             cu_api_signin_check(r->signin);
         r->signin_phase = 1;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 static atomic_ullong calls;
 static atomic_ullong commits;
@@ -82,4 +84,20 @@ int cu_store_fault(const char *what, cu_err *err)
     if (!fault_commit && faulted(n))
         return cu_err_set(err, fault_code, "injected fault at store call %llu", n);
     return CU_OK;
+}
+
+void cu_fault_hold(void)
+{
+    const char *path = getenv("CUSTOS_FAULT_HOLD");
+    if (!path || !*path)
+        return;
+    char held[4096];
+    if ((size_t)snprintf(held, sizeof held, "%s.held", path) >= sizeof held)
+        return;
+    FILE *f = fopen(held, "w");
+    if (f)
+        fclose(f);
+    struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+    for (int i = 0; i < 6000 && access(path, F_OK) == 0; i++)
+        nanosleep(&tick, NULL);
 }

@@ -18,6 +18,11 @@
  *                             or commit after the failure is the next one)
  *   CUSTOS_FAULT_COUNT=1      at exit, print to stderr one line with how many
  *                             store calls and commits the process made
+ *   CUSTOS_FAULT_HOLD=PATH    at a hold point (cu_fault_hold: the hash of a
+ *                             new password, on an HTTP thread), the thread
+ *                             creates PATH.held and waits while PATH exists
+ *                             (at most 60 s), so a test can see what else is
+ *                             served while that work is under way
  * Every store call counts, commits included; only a statement run for the
  * undoing of a failed transaction (whose error nobody sees) is not asked.
  * Without the build option none of this is compiled in and the variables mean
@@ -33,7 +38,12 @@
  * CU_OK, or CU_EIO (CU_ERETRY) with err set when it is one CUSTOS_FAULT_AT
  * and CUSTOS_FAULT_TIMES name. */
 int cu_store_fault(const char *what, cu_err *err);
+/* Waits at a hold point while CUSTOS_FAULT_HOLD's file exists. */
+void cu_fault_hold(void);
 #else
+static inline void cu_fault_hold(void)
+{
+}
 static inline int cu_store_fault(const char *what, cu_err *err)
 {
     (void)what;

@@ -9,7 +9,10 @@ account and its session stops working, sets a password, creates an API token
 refused both pages (recorded); a POST without its CSRF token changes nothing;
 every page axe-core clean. Runs on both backends."""
 
+import os
 import re
+import threading
+import time
 
 from harness import registry, check, eq, sql, sql_exec
 from http_client import PASSWORD, Server, Staff, audit_seq, events_after, totp_code, fresh_step
@@ -337,3 +340,54 @@ def t_accounts_page(ctx):
         eq(r.status, 403, "an auditor disabling")
         check(any(e["action"] == "user.disable" and e["outcome"] == "denied"
                   for e in events_after(cx.db, seq)), "the refusal is not recorded")
+
+
+@case("accounts page: a new password is hashed off the store's thread: other pages are served "
+      "while it is made, and the account is added (or the password set) once it is")
+def t_accounts_hash_off_store_thread(ctx):
+    cx, st = setup(ctx)
+    d = ctx.tmp.make()
+    gate = os.path.join(d, "gate")
+    with Server(cx, env={"CUSTOS_FAULT_HOLD": gate}) as srv:
+        adm = Browser(srv)
+        sign_in(adm, st, "root.admin")
+        token = csrf(adm.req("GET", "/staff/accounts").text)
+        other = Browser(srv)
+        sign_in(other, st, "dr.jones")
+        for label, path, fields, done in (
+                ("add", "/staff/accounts",
+                 {"csrf_token": token, "username": "nurse.lee", "password": PASSWORD,
+                  "roles": "clinician"}, "user.add"),
+                ("password", "/staff/accounts/dr.jones/password",
+                 {"csrf_token": token, "confirm": "yes", "password": "another pass phrase"},
+                 "user.reset_password")):
+            open(gate, "w").close()
+            seq = audit_seq(cx.db)
+            out = {}
+            t = threading.Thread(target=lambda: out.update(r=adm.req("POST", path, fields)))
+            t.start()
+            try:
+                for _ in range(3000):
+                    if os.path.exists(gate + ".held"):
+                        break
+                    time.sleep(0.01)
+                check(os.path.exists(gate + ".held"),
+                      label + ": the password was not hashed on an HTTP thread")
+                # the store's thread is free: another member of staff is served
+                r = other.req("GET", "/staff")
+                eq(r.status, 200, label + ": a page while the hash is made")
+                eq([e["action"] for e in events_after(cx.db, seq)
+                    if e["action"] == done], [], label + ": stored before its hash")
+            finally:
+                os.unlink(gate)
+                t.join(60)
+            eq(out["r"].status, 200, label + " done once the hash is made")
+            eq([e["action"] for e in events_after(cx.db, seq) if e["action"] == done], [done],
+               label + ": one audited call")
+            os.unlink(gate + ".held")
+        eq(sql(cx.db, "SELECT count(*) FROM users WHERE username = 'nurse.lee'")[0][0], 1,
+           "the account added")
+        jones = Browser(srv)
+        r = jones.req("POST", "/staff/sign-in", {"username": "dr.jones",
+                                                 "password": "another pass phrase"})
+        eq(r.status, 303, "the new password")
