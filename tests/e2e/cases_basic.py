@@ -36,7 +36,7 @@ def t_init(ctx):
         check(os.path.isfile(cx.db), "no custos.db after init")
         eq(sql(cx.db, "PRAGMA user_version")[0][0], 15, "schema version")
     eq(sql(cx.db, "SELECT version FROM schema_version ORDER BY version"),
-       [(v,) for v in range(1, 14 if is_pg(cx.db) else 16)], "schema_version rows")
+       [(v,) for v in range(1, 15 if is_pg(cx.db) else 16)], "schema_version rows")
     key = open(cx.master_key, "rb").read()
     cx.fails(1, "init", says="already exists")
     eq(open(cx.master_key, "rb").read(), key, "master key after a refused second init")
