@@ -9,7 +9,8 @@ import hashlib
 import json
 import os
 
-from harness import registry, check, eq, dump, sql, sql_exec, diff_dumps
+from harness import (registry, check, eq, dump, sql, sql_exec, diff_dumps,
+                     changed_besides_audit)
 from fixtures import ROOT, new_store, write
 from http_client import events_after, audit_seq
 
@@ -29,13 +30,6 @@ def load(name):
 
 def rows(cx):
     return sql(cx.db, "SELECT url, version FROM questionnaires ORDER BY url, version")
-
-
-def changed_besides_audit(before, after):
-    """How two dumps differ outside the audit trail (every command is audited)
-    and the write counter the audit event moves."""
-    return [line for line in diff_dumps(before, after).split("\n")
-            if line and not line.startswith(("table audit", "table change_counter"))]
 
 
 @case("questionnaire: the shipped ones are added, listed, shown; again is a no-op")

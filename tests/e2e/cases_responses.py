@@ -10,7 +10,8 @@ named. Runs on both backends."""
 import json
 import os
 
-from harness import registry, check, eq, sql, sql_exec, dump, diff_dumps
+from harness import (registry, check, eq, sql, sql_exec, dump, diff_dumps,
+                     changed_besides_audit)
 from fixtures import ROOT, populated, write
 from http_client import (Server, Staff, expect_status, expect_problem, audit_seq,
                          events_after)
@@ -36,11 +37,6 @@ def response(levels, total=None, questionnaire=PHQ9 + "|1"):
 
 def stored(cx):
     return sql(cx.db, "SELECT count(*) FROM items WHERE field = 'questionnaire_response'")[0][0]
-
-
-def changed_besides_audit(before, after):
-    return [line for line in diff_dumps(before, after).split("\n")
-            if line and not line.startswith(("table audit", "table change_counter"))]
 
 
 def setup_cli(ctx):
