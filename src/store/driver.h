@@ -100,6 +100,13 @@ typedef struct cu_stmt_entry {
  * A non-zero return stops the statement and is what the run returns. */
 typedef int (*cu_row_fn)(void *ctx, const cu_val *cols);
 
+/* One statement with its arguments, as run would take them. */
+typedef struct cu_stmt_call {
+    enum cu_stmt_id id;
+    const cu_val *args;
+    size_t nargs;
+} cu_stmt_call;
+
 typedef struct cu_backend {
     const char *name; /* "sqlite", "postgresql" */
     /* Every statement of stmt.h, indexed by its id (ST_COUNT entries),
@@ -154,6 +161,16 @@ typedef struct cu_backend {
     int (*savepoint)(void *conn, cu_err *err);
     int (*release)(void *conn, cu_err *err);
     void (*rollback_to)(void *conn);
+    /* Optional (NULL: the backend has no use for it): inside the open
+     * transaction, runs the n read statements of calls at once (one round
+     * trip to a database server) and keeps their rows for the runs that
+     * follow: a run of one of them with the same arguments, before any
+     * write, savepoint, release, undo, commit or rollback on the
+     * connection, gets the rows kept, which are what it would have read
+     * itself (a write transaction holds the writer lock, a read transaction
+     * sees one snapshot). Rows nobody asks for are dropped at the next of those. Outside
+     * a transaction it does nothing. */
+    int (*read_ahead)(void *conn, const cu_stmt_call *calls, size_t n, cu_err *err);
     /* See cu_store_compact_log. */
     int (*compact_log)(void *conn, cu_err *err);
     /* See cu_store_backup. */

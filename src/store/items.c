@@ -80,6 +80,25 @@ int cu_store_item_page(cu_store *s, const char *subject_id, const char *after_id
     return rc == PAGE_MORE ? CU_OK : rc;
 }
 
+int cu_store_subject_read_ahead(cu_store *s, const char *subject_id, const char *user_id,
+                                size_t limit, cu_err *err)
+{
+    if (limit == 0 || limit > CU_STORE_PAGE_MAX)
+        return cu_err_set(err, CU_EINVAL, "a page holds 1 to %d items", CU_STORE_PAGE_MAX);
+    /* The arguments exactly as cu_store_subject_get, cu_store_care_get,
+     * cu_store_subject_key_get and cu_store_item_page bind them. */
+    const cu_val subj[] = {cu_vt(subject_id)};
+    const cu_val care[] = {cu_vt(user_id), cu_vt(subject_id)};
+    const cu_val page[] = {cu_vt(subject_id), cu_vt(""), cu_vi((int64_t)limit + 1)};
+    cu_stmt_call calls[4] = {
+        {ST_SUBJ_GET, subj, 1},
+        {ST_SKEY_GET, subj, 1},
+        {ST_ITEM_PAGE, page, 3},
+        {ST_CARE_HAS, care, 2},
+    };
+    return cu_st_read_ahead(s, "reading a subject", calls, user_id && *user_id ? 4 : 3, err);
+}
+
 int cu_store_item_each_named(cu_store *s, const char *subject_id, const char *const *fields,
                              size_t n, cu_item_cb cb, void *ctx, cu_err *err)
 {

@@ -339,6 +339,21 @@ int cu_st_run(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *a
     return rc;
 }
 
+int cu_st_read_ahead(cu_store *s, const char *what, const cu_stmt_call *calls, size_t n,
+                     cu_err *err)
+{
+    if (!s->be->read_ahead)
+        return CU_OK;
+    if (err && cu_store_fault("statement", err))
+        return noted(s, err->code);
+    cu_err e;
+    cu_err_clear(&e);
+    int rc = noted(s, s->be->read_ahead(s->conn, calls, n, &e));
+    if (rc && e.code)
+        return cu_err_set(err, e.code, "%s: %s", what, e.msg);
+    return rc;
+}
+
 int cu_st_exec(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *args,
                size_t nargs, cu_err *err)
 {

@@ -267,6 +267,18 @@ CU_MUST_USE int cu_store_item_each(cu_store *s, const char *subject_id, cu_item_
 CU_MUST_USE int cu_store_item_page(cu_store *s, const char *subject_id, const char *after_id,
                                    size_t limit, cu_item_cb cb, void *ctx, bool *more,
                                    cu_err *err);
+/* What reading subject_id's first page of limit items will ask for, asked
+ * for at once inside the open transaction: the subject (cu_store_subject_get),
+ * its key row (cu_store_subject_key_get), the page (cu_store_item_page from
+ * the start) and, with a user_id, that user's care-list row
+ * (cu_store_care_get). Those calls, made next with the same arguments, get
+ * what was read here; on a backend that talks to a server, one round trip
+ * instead of four. Nothing is decrypted or decided here: the rows are
+ * ciphertext and codes until the caller's authorised operation uses them.
+ * A hint: nothing happens outside a transaction or on a backend without
+ * round trips to save (SQLite). */
+CU_MUST_USE int cu_store_subject_read_ahead(cu_store *s, const char *subject_id,
+                                            const char *user_id, size_t limit, cu_err *err);
 /* A subject's items whose field is one of fields (at most 8), in id order:
  * the values of the top-level fields without decrypting the other items. */
 CU_MUST_USE int cu_store_item_each_named(cu_store *s, const char *subject_id,

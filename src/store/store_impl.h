@@ -74,6 +74,12 @@ int cu_st_exec1(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val 
 int cu_st_one(cu_store *s, enum cu_stmt_id id, const char *what, const cu_val *args,
               size_t nargs, cu_row_fn cb, void *ctx, cu_err *err);
 
+/* Asks the backend to read the n statements of calls ahead, at once, for
+ * the runs that follow (driver.h: read_ahead); nothing on a backend without
+ * it. On a database failure the message names what. */
+int cu_st_read_ahead(cu_store *s, const char *what, const cu_stmt_call *calls, size_t n,
+                     cu_err *err);
+
 /* Copies a 32-byte row code column into mac (*n 32), or *n 0 when the
  * column is NULL or has another length (which then fails authentication). */
 void cu_col_mac(const cu_val *v, unsigned char mac[32], size_t *n);

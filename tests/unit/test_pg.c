@@ -1132,6 +1132,92 @@ static void test_deferred_failure_breaks_transaction(void **state)
     B->close(c);
 }
 
+/* meta's value of key k as one character ('-' when absent). */
+static int meta_char(void *ctx, const cu_val *cols)
+{
+    *(char *)ctx = cols[0].n == 1 ? *(const char *)cols[0].p : '?';
+    return 0;
+}
+
+static char meta_read(void *c, const char *k)
+{
+    char v = '-';
+    assert_int_equal(RUN(c, ST_META_GET, meta_char, &v, NULL, cu_vt(k)), CU_OK);
+    return v;
+}
+
+static void read_ahead_k(void *c, const char *k, const char *other)
+{
+    cu_err err = {0};
+    const cu_val a[] = {cu_vt(k)}, b[] = {cu_vt(other)};
+    const cu_stmt_call calls[] = {{ST_META_GET, a, 1}, {ST_META_GET, b, 1}};
+    must(B->read_ahead(c, calls, 2, &err), &err, "read ahead");
+}
+
+/* Rows read ahead answer the next run of the same statement with the same
+ * arguments, once; a write, a savepoint, a release, an undo or the end of
+ * the transaction drops them; outside a transaction nothing is read. The
+ * second connection changes the row behind the driver's back (without the
+ * writer lock), which shows where each answer came from. */
+static void test_read_ahead(void **state)
+{
+    (void)state;
+    void *c = open_ok(true);
+    cu_err err = {0};
+    PGconn *t = raw_connect();
+    raw_exec(t, "INSERT INTO meta(key, value) VALUES ('k', '\\x31')");
+    must(B->begin(c, NULL, &err), &err, "begin");
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x32' WHERE key = 'k'");
+    assert_int_equal(meta_read(c, "k"), '1'); /* kept */
+    assert_int_equal(meta_read(c, "k"), '2'); /* once */
+    assert_int_equal(meta_read(c, "other"), '-');
+    /* other arguments are not the rows kept */
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x33' WHERE key = 'k'");
+    assert_int_equal(meta_read(c, "kk"), '-');
+    assert_int_equal(meta_read(c, "k"), '2');
+    /* a write drops them */
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x34' WHERE key = 'k'");
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("w"), cu_vb0("1", 1)), CU_OK);
+    assert_int_equal(meta_read(c, "k"), '4');
+    /* so do a savepoint, a release and an undo */
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x35' WHERE key = 'k'");
+    must(B->savepoint(c, &err), &err, "savepoint");
+    assert_int_equal(meta_read(c, "k"), '5');
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x36' WHERE key = 'k'");
+    must(B->release(c, &err), &err, "release");
+    assert_int_equal(meta_read(c, "k"), '6');
+    must(B->savepoint(c, &err), &err, "savepoint");
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x37' WHERE key = 'k'");
+    B->rollback_to(c);
+    assert_int_equal(meta_read(c, "k"), '7');
+    /* and the commit */
+    read_ahead_k(c, "k", "other");
+    must(B->commit(c, &err), &err, "commit");
+    raw_exec(t, "UPDATE meta SET value = '\\x38' WHERE key = 'k'");
+    assert_int_equal(meta_read(c, "k"), '8');
+    /* outside a transaction: nothing read */
+    read_ahead_k(c, "k", "other");
+    raw_exec(t, "UPDATE meta SET value = '\\x39' WHERE key = 'k'");
+    assert_int_equal(meta_read(c, "k"), '9');
+    /* a write is never read ahead */
+    must(B->begin(c, NULL, &err), &err, "begin");
+    const cu_val w[] = {cu_vt("w"), cu_vb0("2", 1)};
+    const cu_stmt_call bad[] = {{ST_META_PUT, w, 2}};
+    err = (cu_err){0};
+    assert_int_equal(B->read_ahead(c, bad, 1, &err), CU_EINTERNAL);
+    B->rollback(c);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key = 'w' AND value = '\\x31'"),
+                     1);
+    PQfinish(t);
+    B->close(c);
+}
+
 int main(void)
 {
     base_url = getenv("CUSTOS_TEST_DATABASE");
@@ -1162,6 +1248,7 @@ int main(void)
         cmocka_unit_test_setup(test_families_round_trip, setup),
         cmocka_unit_test_setup(test_bytes_stop_and_savepoint, setup),
         cmocka_unit_test_setup(test_deferred_failure_breaks_transaction, setup),
+        cmocka_unit_test_setup(test_read_ahead, setup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     /* Leave the database as it was given: empty. */

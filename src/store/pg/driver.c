@@ -52,6 +52,7 @@
 #define MAX_PARAMS 32
 #define MAX_COLS 32
 #define MAX_PENDING 32
+#define MAX_AHEAD 8
 
 /* A command sent later, with the next one whose answer is awaited: either
  * SQL without parameters (sql) or a prepared statement (id >= 0) with copies
@@ -66,6 +67,16 @@ typedef struct pending {
     int formats[MAX_PARAMS];
     unsigned char *data;
 } pending;
+
+/* Rows read ahead (pg_read_ahead): statement id, a copy of its binary
+ * parameters (data, lengths; length -1 for NULL) and its result. */
+typedef struct ahead {
+    int id;
+    int np;
+    int lengths[MAX_PARAMS];
+    unsigned char *data;
+    PGresult *res;
+} ahead;
 
 typedef struct pg_conn {
     PGconn *db;
@@ -88,6 +99,9 @@ typedef struct pg_conn {
      * call until the rollback reports that failure. */
     int broken;
     cu_err broken_err;
+    /* Rows read ahead, not yet asked for (pg_read_ahead). */
+    ahead ahead[MAX_AHEAD];
+    int nahead;
 } pg_conn;
 
 /* ---- the statement table ---- */
@@ -469,6 +483,72 @@ static void pending_clear(pg_conn *c)
     c->npend = 0;
 }
 
+/* A copy of p's np parameter values one after another (a NULL one takes
+ * no room); NULL when out of memory. */
+static unsigned char *params_copy(const params *p, int np)
+{
+    size_t total = 0;
+    for (int k = 0; k < np; k++)
+        if (p->values[k])
+            total += (size_t)p->lengths[k];
+    unsigned char *d = malloc(total ? total : 1);
+    if (!d)
+        return NULL;
+    size_t at = 0;
+    for (int k = 0; k < np; k++) {
+        if (!p->values[k])
+            continue;
+        memcpy(d + at, p->values[k], (size_t)p->lengths[k]);
+        at += (size_t)p->lengths[k];
+    }
+    return d;
+}
+
+/* ---- rows read ahead (pg_read_ahead) ---- */
+
+static void ahead_clear(pg_conn *c)
+{
+    for (int i = 0; i < c->nahead; i++) {
+        PQclear(c->ahead[i].res);
+        free(c->ahead[i].data);
+    }
+    c->nahead = 0;
+}
+
+/* Whether a holds the rows of statement id run with parameters p. */
+static bool ahead_same(const ahead *a, int id, const params *p, int np)
+{
+    if (a->id != id || a->np != np)
+        return false;
+    size_t at = 0;
+    for (int k = 0; k < np; k++) {
+        int len = p->values[k] ? p->lengths[k] : -1;
+        if (a->lengths[k] != len)
+            return false;
+        if (len > 0) {
+            if (memcmp(a->data + at, p->values[k], (size_t)len) != 0)
+                return false;
+            at += (size_t)len;
+        }
+    }
+    return true;
+}
+
+/* The rows read ahead for statement id with parameters p, taken off the
+ * list (the caller clears them); NULL when there are none. */
+static PGresult *ahead_take(pg_conn *c, int id, const params *p, int np)
+{
+    for (int i = 0; i < c->nahead; i++) {
+        if (!ahead_same(&c->ahead[i], id, p, np))
+            continue;
+        PGresult *r = c->ahead[i].res;
+        free(c->ahead[i].data);
+        c->ahead[i] = c->ahead[--c->nahead];
+        return r;
+    }
+    return NULL;
+}
+
 /* One command of a pipeline whose answer the caller reads: res is its
  * result (rows or a command's status; the caller clears it). */
 typedef struct tail_cmd {
@@ -499,6 +579,7 @@ static int pipeline_lost(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
         t[k].res = NULL;
     }
     pending_clear(c);
+    ahead_clear(c);
     PQreset(c->db);
     memset(c->prepared, 0, sizeof c->prepared);
     if (c->in_tx)
@@ -598,11 +679,8 @@ static int defer_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, c
     int rc = c->npend == MAX_PENDING ? flush_pending(c, err) : CU_OK;
     if (rc)
         return rc;
-    size_t total = 0;
-    for (int k = 0; k < np; k++)
-        total += (size_t)p->lengths[k];
     pending q = {.id = (int)id, .what = "running a statement", .np = np};
-    if (!(q.data = malloc(total ? total : 1)))
+    if (!(q.data = params_copy(p, np)))
         return cu_err_set(err, CU_ENOMEM, "out of memory queueing a statement");
     size_t at = 0;
     for (int k = 0; k < np; k++) {
@@ -612,7 +690,6 @@ static int defer_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, c
             q.values[k] = NULL; /* SQL NULL */
             continue;
         }
-        memcpy(q.data + at, p->values[k], (size_t)p->lengths[k]);
         q.values[k] = (const char *)q.data + at;
         at += (size_t)p->lengths[k];
     }
@@ -636,6 +713,8 @@ static int run_stmt(pg_conn *c, enum cu_stmt_id id, const params *p, int np, cu_
      * connection is idle again. */
     int res = CU_OK;
     PGresult *rows = NULL, *r;
+    if (c->nahead && !(d->flags & CU_STMT_WRITE) && (rows = ahead_take(c, (int)id, p, np)))
+        goto got; /* read ahead */
     if (c->npend) {
         /* with the queued commands, in one round trip */
         tail_cmd t = {.id = (int)id, .p = p, .np = np};
@@ -718,6 +797,8 @@ static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nar
      * takes the writer lock and moves the change counter. */
     bool own_tx = !c->in_tx && (d->flags & CU_STMT_WRITE) &&
                   PQtransactionStatus(c->db) == PQTRANS_IDLE;
+    if (d->flags & CU_STMT_WRITE)
+        ahead_clear(c);
     if (own_tx && (rc = pg_begin(c, NULL, err)))
         return rc;
     bool ran = false;
@@ -742,6 +823,57 @@ static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nar
         }
     }
     return rc;
+}
+
+/* Sends the read statements of calls, with whatever is queued, in one
+ * pipeline and keeps their rows for the runs that follow (ahead_take);
+ * see driver.h. A statement that fails fails the call, as its own run
+ * would have; a result of the wrong shape is not kept (its run reports it). */
+static int pg_read_ahead(void *conn, const cu_stmt_call *calls, size_t n, cu_err *err)
+{
+    pg_conn *c = conn;
+    if (!c->in_tx || n == 0)
+        return CU_OK;
+    if (n > MAX_AHEAD)
+        return cu_err_set(err, CU_EINTERNAL, "at most %d statements are read ahead", MAX_AHEAD);
+    int rc = ensure_conn(c, err);
+    if (rc)
+        return rc;
+    ahead_clear(c);
+    params p[MAX_AHEAD];
+    tail_cmd t[MAX_AHEAD];
+    for (size_t k = 0; k < n; k++) {
+        enum cu_stmt_id id = calls[k].id;
+        if ((unsigned)id >= ST_COUNT || !stmt_table_ok)
+            return cu_err_set(err, CU_EINTERNAL, "no PostgreSQL statement %d", (int)id);
+        const cu_stmt_decl *d = &stmt_table[id];
+        if (d->flags & CU_STMT_WRITE)
+            return cu_err_set(err, CU_EINTERNAL, "PostgreSQL statement %d writes: it is not "
+                                                 "read ahead", (int)id);
+        if ((rc = bind_params(d, id, calls[k].args, calls[k].nargs, &p[k], err)) ||
+            (rc = prepare(c, id, err)))
+            return rc;
+        t[k] = (tail_cmd){.id = (int)id, .p = &p[k], .np = (int)strlen(d->params)};
+    }
+    if ((rc = pipeline(c, t, (int)n, err)))
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        ahead *a = &c->ahead[c->nahead];
+        cu_err shape;
+        if (PQresultStatus(t[k].res) != PGRES_TUPLES_OK ||
+            check_cols(t[k].res, &stmt_table[t[k].id], (enum cu_stmt_id)t[k].id, &shape) ||
+            !(a->data = params_copy(&p[k], t[k].np))) {
+            PQclear(t[k].res);
+            continue;
+        }
+        a->id = t[k].id;
+        a->np = t[k].np;
+        for (int j = 0; j < a->np; j++)
+            a->lengths[j] = p[k].values[j] ? p[k].lengths[j] : -1;
+        a->res = t[k].res;
+        c->nahead++;
+    }
+    return CU_OK;
 }
 
 /* ---- transactions ---- */
@@ -802,6 +934,7 @@ static int pg_begin_read(void *conn, cu_err *err)
 static int pg_commit(void *conn, cu_err *err)
 {
     pg_conn *c = conn;
+    ahead_clear(c);
     if (!c->in_tx)
         return cu_err_set(err, CU_EINTERNAL, "no transaction to commit");
     int rc = c->broken ? cu_err_set(err, c->broken, "%s", c->broken_err.msg)
@@ -888,6 +1021,7 @@ static void pg_rollback(void *conn)
 {
     pg_conn *c = conn;
     pending_clear(c);
+    ahead_clear(c);
     c->broken = CU_OK;
     c->broken_err = (cu_err){0};
     if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
@@ -905,6 +1039,7 @@ static void pg_rollback(void *conn)
 static int pg_savepoint(void *conn, cu_err *err)
 {
     pg_conn *c = conn;
+    ahead_clear(c);
     int rc = ensure_conn(c, err);
     if (rc)
         return rc;
@@ -922,6 +1057,7 @@ static bool savepoint_last(const pg_conn *c)
 static int pg_release(void *conn, cu_err *err)
 {
     pg_conn *c = conn;
+    ahead_clear(c);
     int rc = ensure_conn(c, err);
     if (rc)
         return rc;
@@ -941,6 +1077,7 @@ static int pg_release(void *conn, cu_err *err)
 static void pg_rollback_to(void *conn)
 {
     pg_conn *c = conn;
+    ahead_clear(c);
     if (c->broken || PQstatus(c->db) != CONNECTION_OK)
         return;
     if (savepoint_last(c)) {
@@ -1041,6 +1178,7 @@ static void pg_close(void *conn)
     if (c->in_tx)
         pg_rollback(c);
     pending_clear(c);
+    ahead_clear(c);
     PQfinish(c->db);
     if (c->password) {
         memset(c->password, 0, strlen(c->password));
@@ -1237,6 +1375,7 @@ const cu_backend cu_backend_pg = {
     .savepoint = pg_savepoint,
     .release = pg_release,
     .rollback_to = pg_rollback_to,
+    .read_ahead = pg_read_ahead,
     .compact_log = pg_compact_log,
     .backup = pg_backup,
 };
