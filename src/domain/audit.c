@@ -278,7 +278,9 @@ int cu_audit_append(cu_vault *v, cu_audit_event *e, cu_err *err)
 int cu_audit_load_head(cu_vault *v, cu_err *err)
 {
     v->ckpt_known = false;
-    int rc = cu_store_audit_last(v->store, &v->head_seq, v->head_hash, CU_HASH_BYTES, err);
+    int rc = cu_store_head_read_ahead(v->store, err);
+    if (!rc)
+        rc = cu_store_audit_last(v->store, &v->head_seq, v->head_hash, CU_HASH_BYTES, err);
     if (rc)
         return rc;
     if ((!v->pin || !v->pin->has_first) && (rc = pin_reload(v, err)))

@@ -400,6 +400,11 @@ int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id, cu_subjec
     if ((rc = cu_subject_resolve(v, subject_id, real, err)))
         return rc;
     subject_id = real;
+    /* What follows reads, at once: the key is unwrapped only once the
+     * decision below allows it, and the rows are ciphertext and codes. */
+    if ((rc = cu_store_subject_read_ahead(v->store, subject_id, op->actor->user_id,
+                                          op->page_ahead, err)))
+        return rc;
     memcpy(op->subject_id, subject_id, CU_ID_STRLEN);
     rc = cu_subject_load(v, subject_id, rec, err);
     if (rc == CU_ENOTFOUND)

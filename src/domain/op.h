@@ -67,6 +67,8 @@ typedef struct cu_op {
     unsigned categories; /* bit per cu_category touched */
     bool own_tx;
     bool authorised;
+    size_t page_ahead;    /* cu_op_open_subject also reads this many of the subject's
+                           * first items ahead (the caller reads that page next) */
     bool keep_on_refusal; /* a recorded refusal keeps the op's changes (sign-in
                            * failure counts); default: refusals undo them */
     int64_t saved_seq;
@@ -94,7 +96,10 @@ CU_MUST_USE int cu_op_begin(cu_vault *v, cu_op *op, const cu_actor *a, cu_act ac
 CU_MUST_USE int cu_op_authorise(cu_vault *v, cu_op *op, cu_err *err);
 /* Resolves subject_id (an id or a pseudonym), loads the subject into rec,
  * authorises op on it and refuses an erased subject (CU_EERASED): the common
- * start of every operation on one subject. */
+ * start of every operation on one subject. What the operation is likely to
+ * read next is fetched with the subject (cu_store_subject_read_ahead: its
+ * key row, the actor's care-list row, op->page_ahead items), which on a
+ * database server is one round trip for all. */
 CU_MUST_USE int cu_op_open_subject(cu_vault *v, cu_op *op, const char *subject_id,
                                    cu_subject_rec *rec, cu_err *err);
 /* Records how the caller named op's subject (given: an id or a pseudonym),

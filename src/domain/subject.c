@@ -672,13 +672,9 @@ static int get_page(cu_vault *v, const cu_actor *a, const char *subject_id, cons
     int rc = cu_op_begin(v, &op, a, CU_ACT_SUBJECT_READ, "read", err);
     if (rc)
         return rc;
-    /* The rows a first page asks for, fetched at once (one round trip to a
-     * database server, not four); the decision below is made as ever, and
-     * only an authorised operation unwraps the key they hold. */
-    if (!cursor && cu_id_valid(subject_id))
-        rc = cu_store_subject_read_ahead(v->store, subject_id, a->user_id, limit, err);
-    if (!rc)
-        rc = cu_op_open_subject(v, &op, subject_id, &sv->rec, err);
+    if (!cursor)
+        op.page_ahead = limit; /* read with the subject */
+    rc = cu_op_open_subject(v, &op, subject_id, &sv->rec, err);
     char after[CU_ID_STRLEN] = "";
     if (!rc && cursor)
         rc = cursor_open(v, sv->rec.id, cursor, after, err);

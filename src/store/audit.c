@@ -141,6 +141,12 @@ static int seq_row(void *ctx, const cu_val *c)
     return CU_OK;
 }
 
+int cu_store_head_read_ahead(cu_store *s, cu_err *err)
+{
+    const cu_stmt_call calls[] = {{ST_AUDIT_LAST, NULL, 0}, {ST_HEAD_GET, NULL, 0}};
+    return cu_st_read_ahead(s, "reading the audit trail", calls, 2, err);
+}
+
 int cu_store_checkpoint_last_seq(cu_store *s, int64_t *seq, cu_err *err)
 {
     int rc = cu_st_one(s, ST_CKPT_LAST, "reading audit checkpoints", CU_NOARGS, seq_row, seq,

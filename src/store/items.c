@@ -83,20 +83,20 @@ int cu_store_item_page(cu_store *s, const char *subject_id, const char *after_id
 int cu_store_subject_read_ahead(cu_store *s, const char *subject_id, const char *user_id,
                                 size_t limit, cu_err *err)
 {
-    if (limit == 0 || limit > CU_STORE_PAGE_MAX)
+    if (limit > CU_STORE_PAGE_MAX)
         return cu_err_set(err, CU_EINVAL, "a page holds 1 to %d items", CU_STORE_PAGE_MAX);
     /* The arguments exactly as cu_store_subject_get, cu_store_care_get,
      * cu_store_subject_key_get and cu_store_item_page bind them. */
     const cu_val subj[] = {cu_vt(subject_id)};
     const cu_val care[] = {cu_vt(user_id), cu_vt(subject_id)};
     const cu_val page[] = {cu_vt(subject_id), cu_vt(""), cu_vi((int64_t)limit + 1)};
-    cu_stmt_call calls[4] = {
-        {ST_SUBJ_GET, subj, 1},
-        {ST_SKEY_GET, subj, 1},
-        {ST_ITEM_PAGE, page, 3},
-        {ST_CARE_HAS, care, 2},
-    };
-    return cu_st_read_ahead(s, "reading a subject", calls, user_id && *user_id ? 4 : 3, err);
+    cu_stmt_call calls[4] = {{ST_SUBJ_GET, subj, 1}, {ST_SKEY_GET, subj, 1}};
+    size_t n = 2;
+    if (user_id && *user_id)
+        calls[n++] = (cu_stmt_call){ST_CARE_HAS, care, 2};
+    if (limit)
+        calls[n++] = (cu_stmt_call){ST_ITEM_PAGE, page, 3};
+    return cu_st_read_ahead(s, "reading a subject", calls, n, err);
 }
 
 int cu_store_item_each_named(cu_store *s, const char *subject_id, const char *const *fields,

@@ -267,16 +267,16 @@ CU_MUST_USE int cu_store_item_each(cu_store *s, const char *subject_id, cu_item_
 CU_MUST_USE int cu_store_item_page(cu_store *s, const char *subject_id, const char *after_id,
                                    size_t limit, cu_item_cb cb, void *ctx, bool *more,
                                    cu_err *err);
-/* What reading subject_id's first page of limit items will ask for, asked
- * for at once inside the open transaction: the subject (cu_store_subject_get),
- * its key row (cu_store_subject_key_get), the page (cu_store_item_page from
- * the start) and, with a user_id, that user's care-list row
- * (cu_store_care_get). Those calls, made next with the same arguments, get
- * what was read here; on a backend that talks to a server, one round trip
- * instead of four. Nothing is decrypted or decided here: the rows are
- * ciphertext and codes until the caller's authorised operation uses them.
- * A hint: nothing happens outside a transaction or on a backend without
- * round trips to save (SQLite). */
+/* What an operation on subject_id will ask for, asked for at once inside
+ * the open transaction: the subject (cu_store_subject_get), its key row
+ * (cu_store_subject_key_get), with a user_id that user's care-list row
+ * (cu_store_care_get) and, with a limit (0: none), the first page of that
+ * many items (cu_store_item_page from the start). Those calls, made next
+ * with the same arguments, get what was read here: on a backend that talks
+ * to a server, one round trip instead of one each. Nothing is decrypted or
+ * decided here: the rows are ciphertext and codes until the caller's
+ * authorised operation uses them. A hint: nothing happens outside a
+ * transaction or on a backend without round trips to save (SQLite). */
 CU_MUST_USE int cu_store_subject_read_ahead(cu_store *s, const char *subject_id,
                                             const char *user_id, size_t limit, cu_err *err);
 /* A subject's items whose field is one of fields (at most 8), in id order:
@@ -365,6 +365,10 @@ CU_MUST_USE int cu_store_head_get(cu_store *s, cu_checkpoint *out, cu_err *err);
 CU_MUST_USE int cu_store_checkpoint_add(cu_store *s, const cu_checkpoint *c, cu_err *err);
 /* The seq of the last kept checkpoint, 0 when there is none. */
 CU_MUST_USE int cu_store_checkpoint_last_seq(cu_store *s, int64_t *seq, cu_err *err);
+/* What loading the audit head asks for, asked for at once inside the open
+ * transaction (as cu_store_subject_read_ahead): the last event
+ * (cu_store_audit_last) and the signed head (cu_store_head_get). */
+CU_MUST_USE int cu_store_head_read_ahead(cu_store *s, cu_err *err);
 typedef int (*cu_checkpoint_cb)(void *ctx, const cu_checkpoint *c);
 /* Kept checkpoints in seq order; CU_ETAMPER (with a message) at one
  * whose hash or signature has the wrong size. */
