@@ -254,6 +254,17 @@ size_t cu_ad_audit(unsigned char out[CU_AD_MAX], const char *controller_id, size
     return n > 0 && n < CU_AD_MAX ? (size_t)n : CU_AD_MAX - 1;
 }
 
+/* Undoes what the op wrote since its savepoint, and the chain head it
+ * moved; in a transaction of its own, the transaction too. */
+static void op_undo(cu_vault *v, const cu_op *op, bool with_tx)
+{
+    cu_store_rollback_to(v->store);
+    v->head_seq = op->saved_seq;
+    memcpy(v->head_hash, op->saved_hash, CU_HASH_BYTES);
+    if (with_tx && op->own_tx)
+        cu_store_rollback(v->store);
+}
+
 int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_buf *payload,
               cu_err *err)
 {
@@ -263,19 +274,17 @@ int cu_op_end(cu_vault *v, cu_op *op, int status, const cu_key *dek, const cu_bu
     const char *outcome = outcome_of(status);
     int rc = CU_OK;
     if (!outcome) {
-        cu_store_rollback_to(v->store);
-        v->head_seq = op->saved_seq;
-        memcpy(v->head_hash, op->saved_hash, CU_HASH_BYTES);
-        if (op->own_tx)
-            cu_store_rollback(v->store);
+        op_undo(v, op, true);
         return status;
     }
     if (status != CU_OK && !op->keep_on_refusal) {
-        cu_store_rollback_to(v->store);
-        v->head_seq = op->saved_seq;
-        memcpy(v->head_hash, op->saved_hash, CU_HASH_BYTES);
-    } else {
-        rc = cu_store_release(v->store, err);
+        op_undo(v, op, false);
+    } else if ((rc = cu_store_release(v->store, err))) {
+        /* A write of the op that a backend sent with its release failed
+         * (store.h: cu_store_release): the op is undone alone, with no
+         * event, as when a write fails at its own call. */
+        op_undo(v, op, true);
+        return rc;
     }
     char cats[256];
     cu_category_mask_names(op->categories, cats, sizeof cats);

@@ -114,7 +114,12 @@ uint64_t cu_store_auth_epoch(const cu_store *s);
  * ends it). A backend may send these with the next statement instead of
  * on their own (PostgreSQL does, in one round trip): a failure of one is
  * then reported by that next call and by every call until the rollback, and
- * the transaction cannot commit. */
+ * the transaction cannot commit. A backend may likewise hold back some of
+ * the writes made inside the savepoint (PostgreSQL: an item's insert, a
+ * subject's update) and send them with the next statement or the release:
+ * a failure of one is then what that call returns (the release, too), and
+ * every call until rollback_to, which undoes the savepoint's work and lets
+ * the transaction go on. */
 CU_MUST_USE int cu_store_savepoint(cu_store *s, cu_err *err);
 CU_MUST_USE int cu_store_release(cu_store *s, cu_err *err);
 void cu_store_rollback_to(cu_store *s);

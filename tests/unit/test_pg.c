@@ -1218,6 +1218,96 @@ static void test_read_ahead(void **state)
     B->close(c);
 }
 
+#define SUBJECT_ROW(id)                                                                     \
+    cu_vt(id), cu_vt(CTL), cu_vt("patient"), cu_vi(1), cu_vi(1), cu_vi(1), cu_vi(0), cu_vt(""), \
+        cu_vi(0), cu_vi(0), cu_vi(0), cu_vb(NULL, 0), cu_vb(NULL, 0), cu_vi(0)
+#define ITEM_ROW(id)                                                                        \
+    cu_vt(SUBJ), cu_vt(id), cu_vt("contact"), cu_vt("email"), cu_vt("self"), cu_vi(1),     \
+        cu_vt("clerk"), cu_vi(1), cu_vi(1), cu_vb0("v", 1), cu_vi(1)
+
+static int count_rows(void *ctx, const cu_val *cols)
+{
+    (void)cols;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Inside an operation's savepoint an item's insert and its subject's update
+ * are held back and sent with the operation's next statement or its
+ * release. A failure is that call's and every call's until the operation's
+ * undo, which mends the transaction: the operations before and after it
+ * are kept. An update that must change one row and changes none breaks the
+ * whole transaction. */
+static void test_operation_writes_held_back(void **state)
+{
+    (void)state;
+    void *c = open_ok(true);
+    cu_err err = {0};
+    PGconn *t = raw_connect();
+    must(B->begin(c, NULL, &err), &err, "begin");
+    put_controller(c);
+    assert_int_equal(RUN(c, ST_SUBJ_INSERT, NULL, NULL, NULL, SUBJECT_ROW(SUBJ)), CU_OK);
+    /* held back, then seen by the operation's next statement */
+    must(B->savepoint(c, &err), &err, "savepoint");
+    assert_int_equal(RUN(c, ST_ITEM_INSERT, NULL, NULL, NULL, ITEM_ROW("i1")), CU_OK);
+    int64_t changed = 0;
+    assert_int_equal(RUN(c, ST_SUBJ_UPDATE, NULL, NULL, &changed, SUBJECT_ROW(SUBJ)), CU_OK);
+    assert_int_equal(changed, 1);
+    int n = 0;
+    assert_int_equal(RUN(c, ST_ITEM_EACH, count_rows, &n, NULL, cu_vt(SUBJ)), CU_OK);
+    assert_int_equal(n, 1);
+    must(B->release(c, &err), &err, "release");
+    /* a failing insert (the same id again) fails at the release */
+    must(B->savepoint(c, &err), &err, "savepoint");
+    assert_int_equal(RUN(c, ST_ITEM_INSERT, NULL, NULL, NULL, ITEM_ROW("i2")), CU_OK);
+    assert_int_equal(RUN(c, ST_ITEM_INSERT, NULL, NULL, NULL, ITEM_ROW("i1")), CU_OK);
+    err = (cu_err){0};
+    assert_int_equal(B->release(c, &err), CU_ECONFLICT);
+    char want[32];
+    snprintf(want, sizeof want, "(statement %d)", (int)ST_ITEM_INSERT);
+    assert_non_null(strstr(err.msg, want));
+    /* every call reports it until the undo */
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("no"), cu_vb0("1", 1)),
+                     CU_ECONFLICT);
+    B->rollback_to(c);
+    /* an operation undone before its held-back writes were sent: they are
+     * never sent (one that would fail cannot make the server skip the undo) */
+    must(B->savepoint(c, &err), &err, "savepoint");
+    assert_int_equal(RUN(c, ST_ITEM_INSERT, NULL, NULL, NULL, ITEM_ROW("i3")), CU_OK);
+    assert_int_equal(RUN(c, ST_ITEM_INSERT, NULL, NULL, NULL, ITEM_ROW("i1")), CU_OK);
+    B->rollback_to(c);
+    must(B->savepoint(c, &err), &err, "savepoint after the undo");
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("kept"), cu_vb0("1", 1)), CU_OK);
+    must(B->release(c, &err), &err, "release");
+    must(B->commit(c, &err), &err, "commit");
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM items"), 1);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM items WHERE id IN ('i2', 'i3')"), 0);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key IN ('kept', 'no')"), 1);
+
+    /* an update of no row: the transaction is broken, nothing of it stays */
+    must(B->begin(c, NULL, &err), &err, "begin");
+    assert_int_equal(RUN(c, ST_META_PUT, NULL, NULL, NULL, cu_vt("lost"), cu_vb0("1", 1)), CU_OK);
+    must(B->savepoint(c, &err), &err, "savepoint");
+    changed = 0;
+    assert_int_equal(RUN(c, ST_SUBJ_UPDATE, NULL, NULL, &changed,
+                         SUBJECT_ROW("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb")),
+                     CU_OK);
+    err = (cu_err){0};
+    assert_int_equal(B->release(c, &err), CU_EIO);
+    assert_non_null(strstr(err.msg, "not one"));
+    B->rollback_to(c);
+    err = (cu_err){0};
+    assert_int_equal(B->commit(c, &err), CU_EIO);
+    assert_int_equal(raw_int(t, "SELECT count(*) FROM meta WHERE key = 'lost'"), 0);
+
+    /* outside a savepoint nothing is held back: a failure is the call's */
+    must(B->begin(c, NULL, &err), &err, "begin");
+    assert_int_equal(RUN(c, ST_ITEM_INSERT, NULL, NULL, NULL, ITEM_ROW("i1")), CU_ECONFLICT);
+    B->rollback(c);
+    PQfinish(t);
+    B->close(c);
+}
+
 int main(void)
 {
     base_url = getenv("CUSTOS_TEST_DATABASE");
@@ -1249,6 +1339,7 @@ int main(void)
         cmocka_unit_test_setup(test_bytes_stop_and_savepoint, setup),
         cmocka_unit_test_setup(test_deferred_failure_breaks_transaction, setup),
         cmocka_unit_test_setup(test_read_ahead, setup),
+        cmocka_unit_test_setup(test_operation_writes_held_back, setup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     /* Leave the database as it was given: empty. */

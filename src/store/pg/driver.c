@@ -24,7 +24,11 @@
  *
  * Inside a transaction, savepoints, releases, undos and the audit trail's
  * two writes are queued and sent in one pipeline with the next statement or
- * the commit (deferred commands, below).
+ * the commit (deferred commands, below); an item's insert and its subject's
+ * update inside an operation, with the operation's next statement or its
+ * release (op_deferrable). Rows the caller says it will read next are
+ * fetched in one pipeline and kept for the calls that ask for them
+ * (pg_read_ahead).
  *
  * Error messages name the operation, the statement id and the SQLSTATE,
  * never a value, the server's own message (it may quote one) or the URL.
@@ -66,6 +70,8 @@ typedef struct pending {
     int lengths[MAX_PARAMS];
     int formats[MAX_PARAMS];
     unsigned char *data;
+    bool op_write;   /* an operation's own write (op_deferrable) */
+    bool expect_one; /* and it must change exactly one row */
 } pending;
 
 /* Rows read ahead (pg_read_ahead): statement id, a copy of its binary
@@ -99,6 +105,12 @@ typedef struct pg_conn {
      * call until the rollback reports that failure. */
     int broken;
     cu_err broken_err;
+    /* An operation's savepoint is open (pg_savepoint, until its release or
+     * undo); and a queued write of that operation failed: every call until
+     * its undo (pg_rollback_to) reports that failure. */
+    bool in_savepoint;
+    int op_failed;
+    cu_err op_failed_err;
     /* Rows read ahead, not yet asked for (pg_read_ahead). */
     ahead ahead[MAX_AHEAD];
     int nahead;
@@ -215,6 +227,8 @@ static int ensure_conn(pg_conn *c, cu_err *err)
 {
     if (c->broken)
         return cu_err_set(err, c->broken, "%s", c->broken_err.msg);
+    if (c->op_failed)
+        return cu_err_set(err, c->op_failed, "%s", c->op_failed_err.msg);
     if (c->tx_lost)
         return cu_err_set(err, CU_EUNAVAILABLE,
                           "the connection to the database was lost in a transaction");
@@ -458,10 +472,6 @@ static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
 static const char SQL_RELEASE[] = "RELEASE SAVEPOINT op";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO SAVEPOINT op";
 
-/* Writes whose failure fails the whole transaction anyway: the audit
- * trail's append and its signed head (a batch whose append fails is undone
- * whole, src/domain/op.c). Nothing else is deferred: a failed write of an
- * operation must fail that operation, at its own call. */
 /* What the open transaction's commit must count (the change counter). */
 static void note_write(pg_conn *c, unsigned flags)
 {
@@ -471,9 +481,49 @@ static void note_write(pg_conn *c, unsigned flags)
         c->wrote = true;
 }
 
+/* Writes whose failure fails the whole transaction anyway: the audit
+ * trail's append and its signed head (a batch whose append fails is undone
+ * whole, src/domain/op.c). An operation's own writes are held back only as
+ * op_deferrable says, their failure the operation's. */
 static bool deferrable(enum cu_stmt_id id)
 {
     return id == ST_AUDIT_INSERT || id == ST_HEAD_PUT;
+}
+
+/* An operation's own writes that are queued inside its savepoint: an
+ * item's insert and its subject's update (which must change one row: a
+ * count that is not one breaks the transaction). They are sent with the
+ * operation's next statement or its release, whichever comes first; a
+ * failure is that call's, and the operation's undo mends the transaction,
+ * as if the write had failed at its own call. Nothing else is queued:
+ * a write whose failure the caller tells apart (a conflict it reports) runs
+ * at its call. */
+static bool op_deferrable(enum cu_stmt_id id, bool count)
+{
+    return count ? id == ST_SUBJ_UPDATE : id == ST_ITEM_INSERT;
+}
+
+static bool op_writes_queued(const pg_conn *c)
+{
+    for (int i = 0; i < c->npend; i++)
+        if (c->pend[i].op_write)
+            return true;
+    return false;
+}
+
+/* Drops the queued writes of the operation being undone, unsent: the undo
+ * would take them back anyway, and one that failed would make the server
+ * skip the undo queued after it. */
+static void op_writes_drop(pg_conn *c)
+{
+    int k = 0;
+    for (int i = 0; i < c->npend; i++) {
+        if (c->pend[i].op_write)
+            free(c->pend[i].data);
+        else
+            c->pend[k++] = c->pend[i];
+    }
+    c->npend = k;
 }
 
 static void pending_clear(pg_conn *c)
@@ -590,7 +640,9 @@ static int pipeline_lost(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
 
 /* Sends the queued commands, then the nt commands of t, in one pipeline,
  * and reads every answer. A queued command's failure breaks the
- * transaction; a failure of one of t is returned as if it had run alone. */
+ * transaction, unless it is an operation's own write (op_deferrable), whose
+ * failure is the operation's until its undo; a failure of one of t is
+ * returned as if it had run alone. */
 static int pipeline(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
 {
     int np = c->npend, sent = 0;
@@ -609,12 +661,20 @@ static int pipeline(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
     if (!ok || PQpipelineSync(c->db) != 1)
         return pipeline_lost(c, t, nt, err);
     int bad = -1, erc = CU_OK;
+    bool one_wrong = false; /* a write that must change one row did not */
     cu_err e = {0};
     for (int i = 0; i < sent && PQstatus(c->db) == CONNECTION_OK; i++) {
         PGresult *r;
         while ((r = PQgetResult(c->db))) {
             ExecStatusType st = PQresultStatus(r);
-            if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            if (st == PGRES_COMMAND_OK && i < np && c->pend[i].expect_one && bad < 0 &&
+                strcmp(PQcmdTuples(r), "1") != 0) {
+                /* the commands after it ran: nothing of the transaction may stay */
+                bad = i;
+                one_wrong = true;
+                erc = cu_err_set(&e, CU_EIO, "%s: statement %d changed %s rows, not one",
+                                 c->pend[i].what, c->pend[i].id, PQcmdTuples(r));
+            } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
                 if (i >= np && !t[i - np].res) {
                     t[i - np].res = r;
                     r = NULL;
@@ -644,6 +704,7 @@ static int pipeline(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
         }
         return pipeline_lost(c, t, nt, err);
     }
+    bool op_only = bad >= 0 && bad < np && c->pend[bad].op_write && !one_wrong;
     pending_clear(c);
     if (bad < 0)
         return CU_OK;
@@ -651,7 +712,10 @@ static int pipeline(pg_conn *c, tail_cmd *t, int nt, cu_err *err)
         PQclear(t[k].res);
         t[k].res = NULL;
     }
-    if (bad < np) {
+    if (op_only) {
+        c->op_failed = erc;
+        c->op_failed_err = e;
+    } else if (bad < np) {
         c->broken = erc;
         c->broken_err = e;
     }
@@ -808,6 +872,16 @@ static int pg_run(void *conn, enum cu_stmt_id id, const cu_val *args, size_t nar
         note_write(c, d->flags);
         return rc;
     }
+    if (!rc && c->in_tx && c->in_savepoint && !own_tx && !cb && op_deferrable(id, changed)) {
+        if (!(rc = defer_stmt(c, id, &p, (int)strlen(d->params), err))) {
+            c->pend[c->npend - 1].op_write = true;
+            c->pend[c->npend - 1].expect_one = changed != NULL;
+            if (changed)
+                *changed = 1; /* checked when it runs (pipeline) */
+        }
+        note_write(c, d->flags);
+        return rc;
+    }
     if (!rc)
         rc = run_stmt(c, id, &p, (int)strlen(d->params), cb, ctx, changed, &ran, err);
     if (c->in_tx)
@@ -937,7 +1011,8 @@ static int pg_commit(void *conn, cu_err *err)
     ahead_clear(c);
     if (!c->in_tx)
         return cu_err_set(err, CU_EINTERNAL, "no transaction to commit");
-    int rc = c->broken ? cu_err_set(err, c->broken, "%s", c->broken_err.msg)
+    int rc = c->broken      ? cu_err_set(err, c->broken, "%s", c->broken_err.msg)
+             : c->op_failed ? cu_err_set(err, c->op_failed, "%s", c->op_failed_err.msg)
              : c->tx_lost ? cu_err_set(err, CU_EUNAVAILABLE,
                                        "committing: the connection to the database was lost")
                           : CU_OK;
@@ -1012,6 +1087,7 @@ static int pg_commit(void *conn, cu_err *err)
         c->own_t = nt[1];
     }
     c->in_tx = false;
+    c->in_savepoint = false;
     c->wrote = false;
     c->wrote_trail = false;
     return CU_OK;
@@ -1024,6 +1100,9 @@ static void pg_rollback(void *conn)
     ahead_clear(c);
     c->broken = CU_OK;
     c->broken_err = (cu_err){0};
+    c->in_savepoint = false;
+    c->op_failed = CU_OK;
+    c->op_failed_err = (cu_err){0};
     if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         PGresult *r = PQexec(c->db, "ROLLBACK");
         PQclear(r);
@@ -1043,8 +1122,11 @@ static int pg_savepoint(void *conn, cu_err *err)
     int rc = ensure_conn(c, err);
     if (rc)
         return rc;
-    if (c->in_tx)
-        return defer_sql(c, SQL_SAVEPOINT, "starting an operation", err);
+    if (c->in_tx) {
+        if (!(rc = defer_sql(c, SQL_SAVEPOINT, "starting an operation", err)))
+            c->in_savepoint = true;
+        return rc;
+    }
     return exec_sql(c, SQL_SAVEPOINT, "starting an operation", err);
 }
 
@@ -1061,6 +1143,16 @@ static int pg_release(void *conn, cu_err *err)
     int rc = ensure_conn(c, err);
     if (rc)
         return rc;
+    if (c->in_tx && op_writes_queued(c)) {
+        /* the operation's queued writes, with the release, and their answer
+         * awaited: a failure is the operation's (its undo mends it) */
+        tail_cmd t = {.id = -1, .sql = SQL_RELEASE};
+        if (!(rc = pipeline(c, &t, 1, err)))
+            c->in_savepoint = false;
+        PQclear(t.res);
+        return rc;
+    }
+    c->in_savepoint = false;
     if (savepoint_last(c)) {
         c->npend--; /* an operation that ran no statement */
         return CU_OK;
@@ -1078,6 +1170,10 @@ static void pg_rollback_to(void *conn)
 {
     pg_conn *c = conn;
     ahead_clear(c);
+    c->in_savepoint = false;
+    c->op_failed = CU_OK;
+    c->op_failed_err = (cu_err){0};
+    op_writes_drop(c);
     if (c->broken || PQstatus(c->db) != CONNECTION_OK)
         return;
     if (savepoint_last(c)) {
