@@ -294,12 +294,7 @@ int cu_portal_peek(cu_vault *v, const char *code, size_t n, cu_portal_invitation
 
 /* ---- the password ---- */
 
-int cu_portal_hash_password(const char *password, size_t n, char out[CU_PORTAL_PWHASH_MAX],
-                            cu_err *err)
-{
-    _Static_assert(CU_PORTAL_PWHASH_MAX == CU_PWHASH_STRBYTES, "hash sizes");
-    return cu_password_hash(password, n, out, err);
-}
+_Static_assert(CU_PORTAL_PWHASH_MAX == CU_PWHASH_STRBYTES, "hash sizes");
 
 int cu_portal_set_password(cu_vault *v, const char *code, size_t n, const char *pwhash,
                            const char *via, char name_out[CU_PORTAL_NAME_STRLEN], cu_err *err)

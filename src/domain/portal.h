@@ -70,7 +70,7 @@ CU_MUST_USE int cu_portal_peek(cu_vault *v, const char *code, size_t n,
 /* Sets the password of the invited subject's account (created when it has
  * none) and uses the invitation up, in one audited operation. The password
  * follows cu_password_check's rules (CU_EINVAL, nothing recorded); pwhash is
- * its Argon2id hash (cu_portal_hash_password), made before this call so
+ * its Argon2id hash (staff.h: cu_password_hash), made before this call so
  * that the slow hash runs off the store's thread. name_out receives the
  * account's sign-in name. The refusals of cu_portal_peek, CU_ECONFLICT when
  * another call used it first, CU_EERASED for an erased subject. */
@@ -78,10 +78,8 @@ CU_MUST_USE int cu_portal_set_password(cu_vault *v, const char *code, size_t n,
                                        const char *pwhash, const char *via,
                                        char name_out[CU_PORTAL_NAME_STRLEN], cu_err *err);
 
-/* Checks a password's rules and hashes it (Argon2id) into out. */
+/* Room for a password's hash (staff.h: cu_password_hash). */
 #define CU_PORTAL_PWHASH_MAX 128
-CU_MUST_USE int cu_portal_hash_password(const char *password, size_t n,
-                                        char out[CU_PORTAL_PWHASH_MAX], cu_err *err);
 
 /* Normalises a code as typed (either case, with or without the dashes) to
  * its 20 characters; false when it cannot be a code. */

@@ -98,7 +98,7 @@ static int note_bad(void *ctx, const char *table, const char *row, const char *p
 
 static void hash(fx *f, const char *pw, char out[CU_PORTAL_PWHASH_MAX])
 {
-    OK(f, cu_portal_hash_password(pw, strlen(pw), out, &f->err));
+    OK(f, cu_password_hash(pw, strlen(pw), out, &f->err));
 }
 
 static void test_invite_and_set_once(void **state)
@@ -128,8 +128,8 @@ static void test_invite_and_set_once(void **state)
     OK(f, cu_portal_peek(f->v, lower, strlen(lower), &info, &f->err));
     assert_int_equal(info.state, CU_PINV_OPEN);
     /* The rules of passwords. */
-    FAILS(f, CU_EINVAL, cu_portal_hash_password("short", 5, h, &f->err));
-    FAILS(f, CU_EINVAL, cu_portal_hash_password("aaaaaaaaaaaaaaaa", 16, h, &f->err));
+    FAILS(f, CU_EINVAL, cu_password_hash("short", 5, h, &f->err));
+    FAILS(f, CU_EINVAL, cu_password_hash("aaaaaaaaaaaaaaaa", 16, h, &f->err));
     FAILS(f, CU_EINVAL, cu_portal_set_password(f->v, code, strlen(code), "plain text", NULL,
                                                name, &f->err));
     hash(f, PW, h);
