@@ -499,12 +499,27 @@ static void batch_unavailable(req_ctx **batch, unsigned n, const char *detail)
     }
 }
 
+/* Moves queued requests into batch (holding n) until it holds cap; the
+ * caller holds srv->lock. Returns the new count. */
+static unsigned take_queued_locked(server *srv, req_ctx **batch, unsigned n, unsigned cap)
+{
+    while (srv->head && n < cap) {
+        batch[n++] = srv->head;
+        srv->head = srv->head->next;
+    }
+    if (!srv->head)
+        srv->tail = NULL;
+    return n;
+}
+
 /* Runs the requests of one batch in one transaction and commits it. When the
  * database aborts the transaction to keep concurrent ones apart (CU_ERETRY:
  * at the begin, in any request, or at the commit), the whole batch is undone
  * and run again, at most CU_TX_ATTEMPTS times in all; after the last, every
- * request of it answers 503. */
-static void run_batch(server *srv, req_ctx **batch, unsigned n)
+ * request of it answers 503. Requests queued while the begin waited for the
+ * writer lock (another node's batch holds it) join the batch, up to cap.
+ * Returns how many requests the batch holds. */
+static unsigned run_batch(server *srv, req_ctx **batch, unsigned n, unsigned cap)
 {
     int64_t before = cu_vault_audit_seq(srv->vault);
     (void)cu_vault_take_retry(srv->vault); /* a note from outside any batch */
@@ -517,6 +532,11 @@ static void run_batch(server *srv, req_ctx **batch, unsigned n)
             cu_log_msg(CU_LOG_WARNING, "retry", "running the batch again (attempt %u of %d): %s",
                        attempts + 1, CU_TX_ATTEMPTS, err.msg);
             continue;
+        }
+        if (batched && n < cap) {
+            pthread_mutex_lock(&srv->lock);
+            n = take_queued_locked(srv, batch, n, cap);
+            pthread_mutex_unlock(&srv->lock);
         }
         if (!batched) {
             cu_log_msg(CU_LOG_ERROR, "error", "%s", err.msg);
@@ -552,7 +572,7 @@ static void run_batch(server *srv, req_ctx **batch, unsigned n)
             retry = batched && cu_vault_take_retry(srv->vault);
         }
         if (!batched)
-            return;
+            return n;
         bool wrote = cu_vault_audit_seq(srv->vault) != before || probed;
         int rc = CU_OK;
         if (retry) {
@@ -586,7 +606,7 @@ static void run_batch(server *srv, req_ctx **batch, unsigned n)
         } else if (wrote) {
             health_set(srv, false, NULL, NULL); /* a durable write succeeded */
         }
-        return;
+        return n;
     }
 }
 
@@ -616,17 +636,12 @@ static void *vault_thread(void *arg)
             break;
         }
         req_ctx *batch[MAX_BATCH];
-        unsigned n = 0, cap = cu_server_batch_cap(cu_vault_batch_limit(srv->vault));
-        while (srv->head && n < cap) {
-            batch[n++] = srv->head;
-            srv->head = srv->head->next;
-        }
-        if (!srv->head)
-            srv->tail = NULL;
+        unsigned cap = cu_server_batch_cap(cu_vault_batch_limit(srv->vault));
+        unsigned n = take_queued_locked(srv, batch, 0, cap);
         pthread_mutex_unlock(&srv->lock);
 
         int64_t before = cu_vault_audit_seq(srv->vault);
-        run_batch(srv, batch, n);
+        n = run_batch(srv, batch, n, cap);
         cu_metrics_batch(n, cu_vault_audit_seq(srv->vault) - before);
         ledger_catch_up(srv);
         for (unsigned i = 0; i < n; i++) {

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 
-from harness import registry, check, eq, sql_exec, sqlite_only
+from harness import registry, check, eq, sql_exec, sqlite_only, connect, is_pg
 from fixtures import PERSON1
 from http_client import Server, Staff, expect_status, expect_problem
 
@@ -167,6 +167,63 @@ class Load:
             t.join(max(0.1, deadline - time.monotonic()))
         check(not any(t.is_alive() for t in self.threads),
               "load on %s did not finish within %d s" % (self.label, timeout))
+
+
+def batch_metrics(srv):
+    """(count, sum) of custos_commit_batch_size from /metrics."""
+    r = expect_status(srv.call("GET", "/metrics"), 200, "/metrics")
+    got = {}
+    for line in r.body.decode().splitlines():
+        if line.startswith(("custos_commit_batch_size_count ", "custos_commit_batch_size_sum ")):
+            name, value = line.split()
+            got[name] = int(value)
+    return got["custos_commit_batch_size_count"], got["custos_commit_batch_size_sum"]
+
+
+@case("nodes: requests that arrive while a batch waits for the writer lock (another node's "
+      "transaction holds it) join that batch: one group commit for all of them")
+def t_batch_joins_while_waiting(ctx):
+    cx, st = staffed(ctx, ["ada"])
+    s1 = st.subjects["S1"]["id"]
+    k = 6
+    with Server(cx, "--node", "alpha") as srv:
+        tok = st.signin(srv, "ada")
+        expect_status(srv.call("GET", "/v1/subjects/" + s1, token=tok), 200, "a first read")
+        count0, sum0 = batch_metrics(srv)
+        # Another writer (as another node would) holds the writer lock.
+        holder = connect(cx.db)
+        if is_pg(cx.db):
+            holder.execute("SELECT pg_advisory_lock(7166488076457902081)")
+        else:
+            holder.execute("BEGIN IMMEDIATE")
+        results = [None] * k
+
+        def read(i):
+            results[i] = srv.call("GET", "/v1/subjects/" + s1, token=tok)
+
+        threads = [threading.Thread(target=read, args=(i,)) for i in range(k)]
+        try:
+            threads[0].start()
+            time.sleep(0.5)  # the first is taken into a batch, which waits at its begin
+            for t in threads[1:]:
+                t.start()
+            time.sleep(1.0)  # the others are queued meanwhile
+            check(all(r is None for r in results), "a read was answered while the writer "
+                  "lock was held by another", results)
+        finally:
+            if is_pg(cx.db):
+                holder.execute("SELECT pg_advisory_unlock(7166488076457902081)")
+            else:
+                holder.execute("ROLLBACK")
+            holder.close()
+        for t in threads:
+            t.join(30)
+        for i, r in enumerate(results):
+            expect_status(r, 200, "read %d" % i)
+        count1, sum1 = batch_metrics(srv)
+        # the first /metrics request's own batch (counted once it has
+        # committed), then one batch of the k reads
+        eq((count1 - count0, sum1 - sum0), (2, k + 1), "batches and their requests")
 
 
 @case("nodes: four nodes appending concurrently leave one chain that audit verify passes, "
