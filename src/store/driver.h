@@ -168,8 +168,8 @@ typedef struct cu_backend {
      * write, savepoint, release, undo, commit or rollback on the
      * connection, gets the rows kept, which are what it would have read
      * itself (a write transaction holds the writer lock, a read transaction
-     * sees one snapshot). Rows nobody asks for are dropped at the next of those. Outside
-     * a transaction it does nothing. */
+     * sees one snapshot). Rows nobody asks for are dropped at the next of
+     * those. Outside a transaction it does nothing. */
     int (*read_ahead)(void *conn, const cu_stmt_call *calls, size_t n, cu_err *err);
     /* See cu_store_compact_log. */
     int (*compact_log)(void *conn, cu_err *err);
